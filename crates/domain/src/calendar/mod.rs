@@ -1,0 +1,434 @@
+//! Business calendars and business-time arithmetic (POLICY.md §2).
+//!
+//! A calendar is a time zone, weekly opening hours and holiday rules. Every answer is about
+//! real instants: a business minute is a real elapsed minute, so a 24x7 day across a DST
+//! change counts 23 or 25 hours.
+//!
+//! **Local times at DST changes.** Opening and closing times are wall-clock times turned into
+//! instants with the time-zone database and one rule, the "compatible" one of RFC 5545 and
+//! Temporal: a wall time that does not exist (in a spring-forward gap) is moved forward by the
+//! length of the gap (02:30 becomes 03:30), and a wall time that happens twice (in a
+//! fall-back fold) means its first occurrence.
+//!
+//! **Which day an interval belongs to.** An interval belongs to the day it starts on; a
+//! closed day (holiday) removes the intervals that belong to it and also any open time inside
+//! its own local day, so a night shift from the day before stops at the holiday's midnight.
+//!
+//! **Precision.** Instants are counted to the second: a ticket opened at 16:59:30 keeps its
+//! seconds in its due time. Elapsed business time is reported in whole minutes, rounded down.
+//!
+//! **Speed.** Over a horizon of local years 1990 to 2100 the open time is laid out once as
+//! UTC spans with running totals, so a due time or an elapsed time is a lookup plus a short
+//! search. Outside the horizon the same rules are walked day by day: slower, never different.
+
+mod explain;
+pub mod holiday;
+pub mod hours;
+mod table;
+mod walk;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
+
+pub use explain::{Closure, Explanation, Step};
+pub use holiday::{HolidayDate, HolidayRule, Observed};
+pub use hours::{OpenInterval, WeeklyHours};
+
+use table::SpanTable;
+use walk::{SlowDue, SpanWalker};
+
+/// First and last local years laid out in the precomputed table.
+pub const HORIZON_FIRST_YEAR: i16 = 1990;
+pub const HORIZON_LAST_YEAR: i16 = 2100;
+
+const SECONDS_PER_MINUTE: i64 = 60;
+
+/// What a calendar is made of, as the policy file describes it.
+#[derive(Clone, Debug)]
+pub struct CalendarSpec {
+    pub name: String,
+    pub time_zone: TimeZone,
+    pub hours: WeeklyHours,
+    /// The length of "one business day" on this calendar (POLICY.md §2: americas 9 h).
+    pub business_day_minutes: u32,
+    /// Every rule that closes a whole local day: shared holidays, local ones, one-off dates.
+    pub holidays: Vec<HolidayRule>,
+}
+
+/// A business calendar ready for arithmetic.
+#[derive(Debug)]
+pub struct Calendar {
+    spec: CalendarSpec,
+    /// Closed dates of the horizon (one year of margin each side, for observed shifts),
+    /// each with the index of the rule that closes it.
+    closed_dates: BTreeMap<Date, usize>,
+    /// Built on first use, so loading a policy with many calendars stays instant.
+    table: OnceLock<SpanTable>,
+}
+
+/// A stretch of time that counts as closed for one clock, such as a ticket waiting on the
+/// customer. `reason` is shown in explanations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pause<'a> {
+    pub from: Timestamp,
+    pub to: Timestamp,
+    pub reason: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("the time lies outside the range this engine handles (years -9999 to 9999)")]
+    OutOfRange,
+    #[error(
+        "calendar \"{calendar}\" has no open time in the ten years after {after}; check its hours and holidays"
+    )]
+    NeverOpens { calendar: String, after: Timestamp },
+    #[error("{0} minutes is more than a clock can count")]
+    TooManyMinutes(u64),
+}
+
+impl Calendar {
+    pub fn new(spec: CalendarSpec) -> Self {
+        let mut closed_dates = BTreeMap::new();
+        for year in (HORIZON_FIRST_YEAR - 1)..=(HORIZON_LAST_YEAR + 1) {
+            for (index, rule) in spec.holidays.iter().enumerate() {
+                if let Some(date) = rule.closed_date_in(year) {
+                    closed_dates.entry(date).or_insert(index);
+                }
+            }
+        }
+        Self {
+            spec,
+            closed_dates,
+            table: OnceLock::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.spec.time_zone
+    }
+
+    pub fn hours(&self) -> &WeeklyHours {
+        &self.spec.hours
+    }
+
+    pub fn business_day_minutes(&self) -> u32 {
+        self.spec.business_day_minutes
+    }
+
+    pub fn holidays(&self) -> &[HolidayRule] {
+        &self.spec.holidays
+    }
+
+    /// Lays out the precomputed spans now rather than on the first question.
+    pub fn prepare(&self) {
+        self.table();
+    }
+
+    /// The earliest instant `d` such that `[start, d)` holds `minutes` open minutes.
+    /// Zero minutes gives `start`; a target reached exactly at a closing time is that closing
+    /// time; a clock started while closed starts at the next opening.
+    pub fn due(&self, start: Timestamp, minutes: u64) -> Result<Timestamp, CalendarError> {
+        if minutes == 0 {
+            return Ok(start);
+        }
+        let due = self.due_seconds(whole_second(start), minutes_to_seconds(minutes)?)?;
+        instant(due)
+    }
+
+    /// Whole open minutes in `[from, to)`, rounded down; zero when `to` is not after `from`.
+    pub fn elapsed(&self, from: Timestamp, to: Timestamp) -> Result<u64, CalendarError> {
+        let seconds = self.open_seconds(whole_second(from), whole_second(to))?;
+        Ok(seconds_to_whole_minutes(seconds))
+    }
+
+    pub fn is_open(&self, at: Timestamp) -> Result<bool, CalendarError> {
+        let at = whole_second(at);
+        let table = self.table();
+        if table.covers(at) {
+            return Ok(table.is_open(at));
+        }
+        let first = SpanWalker::new(self, at)?.next_span(at.saturating_add(1))?;
+        Ok(first.is_some_and(|(start, _)| start == at))
+    }
+
+    /// `at` itself when open, otherwise the next opening.
+    pub fn next_open(&self, at: Timestamp) -> Result<Timestamp, CalendarError> {
+        let second = whole_second(at);
+        let table = self.table();
+        let from_table = table
+            .covers(second)
+            .then(|| table.next_open(second))
+            .flatten();
+        let opening = match from_table {
+            Some(opening) => opening,
+            None => {
+                let walk_from = if table.covers(second) {
+                    table.end()
+                } else {
+                    second
+                };
+                let first = SpanWalker::new(self, walk_from)?.next_span(i64::MAX)?;
+                first
+                    .map(|(opening, _)| opening)
+                    .ok_or(CalendarError::OutOfRange)?
+            }
+        };
+        if opening == second {
+            Ok(at)
+        } else {
+            instant(opening)
+        }
+    }
+
+    /// Like [`Calendar::due`], with the pauses counting as closed time.
+    pub fn due_with_pauses(
+        &self,
+        start: Timestamp,
+        minutes: u64,
+        pauses: &[Pause<'_>],
+    ) -> Result<Timestamp, CalendarError> {
+        if minutes == 0 {
+            return Ok(start);
+        }
+        let mut remaining = minutes_to_seconds(minutes)?;
+        let mut from = whole_second(start);
+        for (pause_start, pause_end) in merged_pauses(pauses) {
+            if pause_end <= from {
+                continue;
+            }
+            if pause_start > from {
+                let unpaused_due = self.due_seconds(from, remaining)?;
+                if unpaused_due <= pause_start {
+                    return instant(unpaused_due);
+                }
+                remaining -= self.open_seconds(from, pause_start)?;
+            }
+            from = pause_end;
+        }
+        instant(self.due_seconds(from, remaining)?)
+    }
+
+    /// Like [`Calendar::elapsed`], with the pauses counting as closed time.
+    pub fn elapsed_with_pauses(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        pauses: &[Pause<'_>],
+    ) -> Result<u64, CalendarError> {
+        let (from, to) = (whole_second(from), whole_second(to));
+        let mut seconds = self.open_seconds(from, to)?;
+        for (pause_start, pause_end) in merged_pauses(pauses) {
+            let (overlap_start, overlap_end) = (pause_start.max(from), pause_end.min(to));
+            if overlap_start < overlap_end {
+                seconds -= self.open_seconds(overlap_start, overlap_end)?;
+            }
+        }
+        Ok(seconds_to_whole_minutes(seconds))
+    }
+
+    /// The due time of `minutes` from `start`, with every counted span and every closure
+    /// skipped on the way (weekend, holiday, hours, pause).
+    pub fn explain(
+        &self,
+        start: Timestamp,
+        minutes: u64,
+        pauses: &[Pause<'_>],
+    ) -> Result<Explanation, CalendarError> {
+        explain::explain(self, start, minutes, pauses)
+    }
+
+    /// The dates this calendar is closed for holidays in `year`, with the rule's name.
+    pub fn closed_dates_in(&self, year: i16) -> Vec<(Date, &str)> {
+        let mut dates: Vec<(Date, &str)> = self
+            .spec
+            .holidays
+            .iter()
+            .filter_map(|rule| Some((rule.closed_date_in(year)?, rule.name.as_str())))
+            .filter(|(date, _)| date.year() == year)
+            .collect();
+        dates.sort();
+        dates.dedup_by_key(|(date, _)| *date);
+        dates
+    }
+
+    /// The holiday rule that closes `date`, if one does.
+    fn closing_rule(&self, date: Date) -> Option<&HolidayRule> {
+        let year = date.year();
+        if ((HORIZON_FIRST_YEAR - 1)..=(HORIZON_LAST_YEAR + 1)).contains(&year) {
+            return self
+                .closed_dates
+                .get(&date)
+                .map(|index| &self.spec.holidays[*index]);
+        }
+        // Observed shifts can move a holiday across New Year, so look one year either side.
+        let years = year.saturating_sub(1)..=year.saturating_add(1);
+        years.into_iter().find_map(|rule_year| {
+            self.spec
+                .holidays
+                .iter()
+                .find(|rule| rule.closed_date_in(rule_year) == Some(date))
+        })
+    }
+
+    fn table(&self) -> &SpanTable {
+        self.table.get_or_init(|| SpanTable::build(self))
+    }
+
+    /// Instant (in seconds) of a local wall time `minute` minutes after `date`'s midnight;
+    /// `minute` may run into the next day.
+    fn local_second(&self, date: Date, minute: u16) -> Result<i64, CalendarError> {
+        let day_offset = i64::from(minute / hours::MINUTES_PER_DAY);
+        let minute_of_day = minute % hours::MINUTES_PER_DAY;
+        let date = date
+            .checked_add(day_offset.days())
+            .map_err(|_| CalendarError::OutOfRange)?;
+        // Both values are below 24 and 60, so the narrowing cannot fail.
+        let hour = i8::try_from(minute_of_day / 60).map_err(|_| CalendarError::OutOfRange)?;
+        let minute = i8::try_from(minute_of_day % 60).map_err(|_| CalendarError::OutOfRange)?;
+        let wall_time = date.at(hour, minute, 0, 0);
+        let instant = self
+            .spec
+            .time_zone
+            .to_timestamp(wall_time)
+            .map_err(|_| CalendarError::OutOfRange)?;
+        Ok(instant.as_second())
+    }
+
+    /// The open spans that belong to `date`, in order, clipped at the next day's midnight
+    /// when the next day is closed.
+    fn spans_of_day(
+        &self,
+        date: Date,
+        mut emit: impl FnMut(i64, i64),
+    ) -> Result<(), CalendarError> {
+        if self.closing_rule(date).is_some() {
+            return Ok(());
+        }
+        let intervals = self.spec.hours.on(date.weekday());
+        let mut next_day_closed = None;
+        for interval in intervals {
+            let mut end_minute = interval.end_minute();
+            if interval.runs_past_midnight() {
+                let closed = *next_day_closed.get_or_insert_with(|| {
+                    date.tomorrow()
+                        .map(|next| self.closing_rule(next).is_some())
+                        .unwrap_or(false)
+                });
+                if closed {
+                    end_minute = hours::MINUTES_PER_DAY;
+                }
+            }
+            let start = self.local_second(date, interval.start_minute())?;
+            let end = self.local_second(date, end_minute)?;
+            if end > start {
+                emit(start, end);
+            }
+        }
+        Ok(())
+    }
+
+    /// The earliest instant at which `seconds` of open time have passed since `from`.
+    fn due_seconds(&self, mut from: i64, mut seconds: i64) -> Result<i64, CalendarError> {
+        if seconds == 0 {
+            return Ok(from);
+        }
+        let table = self.table();
+        if from < table.start() {
+            match SpanWalker::new(self, from)?.due(seconds, table.start())? {
+                SlowDue::Reached(due) => return Ok(due),
+                SlowDue::Short(left) => {
+                    seconds = left;
+                    from = table.start();
+                }
+            }
+        }
+        if from < table.end() {
+            match table.due(from, seconds) {
+                Ok(due) => return Ok(due),
+                Err(left) => {
+                    seconds = left;
+                    from = table.end();
+                }
+            }
+        }
+        match SpanWalker::new(self, from)?.due(seconds, i64::MAX)? {
+            SlowDue::Reached(due) => Ok(due),
+            SlowDue::Short(_) => Err(CalendarError::OutOfRange),
+        }
+    }
+
+    /// Open seconds in `[from, to)`.
+    fn open_seconds(&self, from: i64, to: i64) -> Result<i64, CalendarError> {
+        if to <= from {
+            return Ok(0);
+        }
+        let table = self.table();
+        let mut total = 0;
+        if from < table.start() {
+            total += SpanWalker::new(self, from)?.open_seconds(to.min(table.start()))?;
+        }
+        let (inside_from, inside_to) = (from.max(table.start()), to.min(table.end()));
+        if inside_from < inside_to {
+            total += table.open_before(inside_to) - table.open_before(inside_from);
+        }
+        if to > table.end() {
+            total += SpanWalker::new(self, from.max(table.end()))?.open_seconds(to)?;
+        }
+        Ok(total)
+    }
+}
+
+/// Pauses as sorted, disjoint second ranges; empty and reversed pauses are dropped.
+fn merged_pauses(pauses: &[Pause<'_>]) -> Vec<(i64, i64)> {
+    let mut ranges: Vec<(i64, i64)> = pauses
+        .iter()
+        .map(|pause| (whole_second(pause.from), whole_second(pause.to)))
+        .filter(|(from, to)| from < to)
+        .collect();
+    ranges.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
+    for (from, to) in ranges {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    merged
+}
+
+/// Seconds since the Unix epoch, rounded down (also before 1970, where jiff truncates).
+fn whole_second(at: Timestamp) -> i64 {
+    let seconds = at.as_second();
+    if at.subsec_nanosecond() < 0 {
+        seconds - 1
+    } else {
+        seconds
+    }
+}
+
+fn instant(second: i64) -> Result<Timestamp, CalendarError> {
+    Timestamp::from_second(second).map_err(|_| CalendarError::OutOfRange)
+}
+
+fn minutes_to_seconds(minutes: u64) -> Result<i64, CalendarError> {
+    i64::try_from(minutes)
+        .ok()
+        .and_then(|minutes| minutes.checked_mul(SECONDS_PER_MINUTE))
+        .ok_or(CalendarError::TooManyMinutes(minutes))
+}
+
+fn seconds_to_whole_minutes(seconds: i64) -> u64 {
+    u64::try_from(seconds / SECONDS_PER_MINUTE).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,7 @@
+//! caredesk's functional core: business calendars, SLA arithmetic and the support policy.
+//!
+//! Nothing here performs I/O, spawns tasks or reads the system clock: every instant is a
+//! parameter, so every answer is reproducible and testable.
+
+pub mod calendar;
+pub mod duration;
