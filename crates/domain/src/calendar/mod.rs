@@ -51,6 +51,8 @@ const SECONDS_PER_MINUTE: i64 = 60;
 #[derive(Clone, Debug)]
 pub struct CalendarSpec {
     pub name: String,
+    /// A readable name, such as "Americas office hours".
+    pub title: String,
     pub time_zone: TimeZone,
     pub hours: WeeklyHours,
     /// The length of "one business day" on this calendar (POLICY.md §2: americas 9 h).
@@ -110,6 +112,10 @@ impl Calendar {
 
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    pub fn title(&self) -> &str {
+        &self.spec.title
     }
 
     pub fn time_zone(&self) -> &TimeZone {

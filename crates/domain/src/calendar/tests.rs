@@ -40,6 +40,7 @@ fn calendar(zone: &str, week: &[(&str, &str)], holidays: Vec<HolidayRule>) -> Ca
     });
     Calendar::new(CalendarSpec {
         name: "test".into(),
+        title: "Test calendar".into(),
         time_zone: TimeZone::get(zone).unwrap(),
         hours: WeeklyHours::new(days).unwrap(),
         business_day_minutes: 9 * 60,

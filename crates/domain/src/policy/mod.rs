@@ -1,0 +1,232 @@
+//! The support policy as data (POLICY.md): programs, channels, severities, regions, business
+//! calendars, holidays and the rules that pick a ticket's calendar.
+//!
+//! A policy comes from a TOML file (`policy/default.toml` is built in). Loading checks every
+//! field and every cross-reference; a problem is reported with the file, the line and the
+//! field, and a policy that loads is consistent: every name it refers to exists.
+
+mod file;
+mod tables;
+
+use indexmap::IndexMap;
+use jiff::tz::TimeZone;
+
+use crate::calendar::{Calendar, HolidayRule};
+use crate::duration::BusinessDuration;
+
+pub use file::{PolicyError, PolicyProblem};
+pub use tables::{PolicyTable, policy_tables};
+
+/// The policy shipped with caredesk, as text.
+pub const DEFAULT_POLICY_TOML: &str = include_str!("../../../../policy/default.toml");
+/// How the built-in policy is named in messages.
+pub const DEFAULT_POLICY_LABEL: &str = "built-in policy/default.toml";
+
+#[derive(Debug)]
+pub struct Policy {
+    pub name: String,
+    pub version: Option<String>,
+    pub at_risk_percent: u8,
+    pub languages: Languages,
+    pub scope: Scope,
+    pub programs: IndexMap<String, Program>,
+    pub channels: IndexMap<String, Channel>,
+    /// Most severe first.
+    pub severities: IndexMap<String, Severity>,
+    pub product_lines: IndexMap<String, ProductLine>,
+    pub regions: IndexMap<String, Region>,
+    pub holidays: IndexMap<String, HolidayRule>,
+    pub calendars: IndexMap<String, Calendar>,
+    /// Tried in order; the first match picks the calendar (POLICY.md §5).
+    pub coverage: Vec<CoverageRule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Languages {
+    pub supported: Vec<String>,
+    pub fallback: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    pub supported_releases: u8,
+    pub native_programming_languages: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    pub name: String,
+    pub coverage: String,
+    pub dedicated_csm: bool,
+    pub priority_queue: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Channel {
+    pub name: String,
+    pub first_response: BusinessDuration,
+    pub acknowledgement: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Severity {
+    pub name: String,
+    pub meaning: String,
+    /// `None`: no resolution clock (P4: "may be fixed in the next release").
+    pub resolution: Option<BusinessDuration>,
+    pub resolution_note: Option<String>,
+    /// `None`: no status-update clock unless agreed on the ticket.
+    pub update_every: Option<BusinessDuration>,
+    pub update_negotiable: bool,
+    pub worked_continuously: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductLine {
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Region {
+    pub name: String,
+    pub office: String,
+    pub time_zone: TimeZone,
+    pub calendar: String,
+    pub languages: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoverageRule {
+    pub name: String,
+    /// Empty lists match anything.
+    pub programs: Vec<String>,
+    pub severities: Vec<String>,
+    pub product_lines: Vec<String>,
+    /// A calendar name, where "{region}" stands for the ticket's region.
+    pub calendar: String,
+    pub after_hours_language: Option<String>,
+}
+
+/// What a ticket is, as far as its clocks are concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TicketProfile<'a> {
+    pub program: &'a str,
+    pub region: &'a str,
+    pub product_line: &'a str,
+    pub severity: &'a str,
+    pub channel: &'a str,
+}
+
+/// The calendar a ticket's clocks run on, and why.
+#[derive(Debug, Clone, Copy)]
+pub struct CalendarChoice<'p> {
+    pub calendar: &'p Calendar,
+    /// The coverage rule that chose it; `None` when it is the region's own calendar.
+    pub rule: Option<&'p CoverageRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} \"{given}\"; the policy has: {known}")]
+pub struct UnknownName {
+    pub kind: &'static str,
+    pub given: String,
+    pub known: String,
+}
+
+impl Policy {
+    /// Loads and checks a policy; `file` names the source in error messages.
+    pub fn from_toml(source: &str, file: &str) -> Result<Policy, PolicyError> {
+        file::load(source, file)
+    }
+
+    /// The built-in default policy.
+    pub fn built_in() -> Result<Policy, PolicyError> {
+        Self::from_toml(DEFAULT_POLICY_TOML, DEFAULT_POLICY_LABEL)
+    }
+
+    pub fn calendar(&self, name: &str) -> Result<&Calendar, UnknownName> {
+        self.calendars
+            .get(name)
+            .ok_or_else(|| unknown("calendar", name, self.calendars.keys()))
+    }
+
+    pub fn program(&self, id: &str) -> Result<&Program, UnknownName> {
+        self.programs
+            .get(id)
+            .ok_or_else(|| unknown("program", id, self.programs.keys()))
+    }
+
+    pub fn channel(&self, id: &str) -> Result<&Channel, UnknownName> {
+        self.channels
+            .get(id)
+            .ok_or_else(|| unknown("channel", id, self.channels.keys()))
+    }
+
+    pub fn severity(&self, id: &str) -> Result<&Severity, UnknownName> {
+        self.severities
+            .get(id)
+            .ok_or_else(|| unknown("severity", id, self.severities.keys()))
+    }
+
+    pub fn region(&self, id: &str) -> Result<&Region, UnknownName> {
+        self.regions
+            .get(id)
+            .ok_or_else(|| unknown("region", id, self.regions.keys()))
+    }
+
+    pub fn product_line(&self, id: &str) -> Result<&ProductLine, UnknownName> {
+        self.product_lines
+            .get(id)
+            .ok_or_else(|| unknown("product line", id, self.product_lines.keys()))
+    }
+
+    /// The calendar a ticket's clocks run on (POLICY.md §5): the first coverage rule that
+    /// matches, else the region's own calendar.
+    pub fn calendar_for(
+        &self,
+        ticket: &TicketProfile<'_>,
+    ) -> Result<CalendarChoice<'_>, UnknownName> {
+        self.program(ticket.program)?;
+        self.product_line(ticket.product_line)?;
+        self.severity(ticket.severity)?;
+        let region = self.region(ticket.region)?;
+        let matching_rule = self.coverage.iter().find(|rule| {
+            matches_any(&rule.programs, ticket.program)
+                && matches_any(&rule.severities, ticket.severity)
+                && matches_any(&rule.product_lines, ticket.product_line)
+        });
+        let (name, rule) = match matching_rule {
+            Some(rule) => (rule.calendar_in(ticket.region), Some(rule)),
+            None => (region.calendar.clone(), None),
+        };
+        // Loading checked that every rule names an existing calendar for every region.
+        let calendar = self.calendar(&name)?;
+        Ok(CalendarChoice { calendar, rule })
+    }
+}
+
+impl CoverageRule {
+    /// The calendar this rule names for a ticket of `region`.
+    pub fn calendar_in(&self, region: &str) -> String {
+        self.calendar.replace("{region}", region)
+    }
+}
+
+fn matches_any(list: &[String], value: &str) -> bool {
+    list.is_empty() || list.iter().any(|item| item == value)
+}
+
+fn unknown<'a>(
+    kind: &'static str,
+    given: &str,
+    known: impl Iterator<Item = &'a String>,
+) -> UnknownName {
+    UnknownName {
+        kind,
+        given: given.to_string(),
+        known: known.map(String::as_str).collect::<Vec<_>>().join(", "),
+    }
+}
+
+#[cfg(test)]
+mod tests;
