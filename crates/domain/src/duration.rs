@@ -26,6 +26,17 @@ impl BusinessDuration {
         self.days == 0 && self.minutes == 0
     }
 
+    /// The duration as a cadence: "every business day", "every 2 business days".
+    pub fn as_cadence(&self) -> String {
+        if *self == Self::from_days(1) {
+            "every business day".to_string()
+        } else if *self == Self::from_minutes(60) {
+            "every business hour".to_string()
+        } else {
+            format!("every {self}")
+        }
+    }
+
     /// Open minutes on a calendar whose business day lasts `business_day_minutes`.
     pub fn minutes_on(&self, business_day_minutes: u32) -> u64 {
         u64::from(self.days) * u64::from(business_day_minutes) + u64::from(self.minutes)
@@ -214,5 +225,13 @@ mod tests {
             "1 business hour 30 min"
         );
         assert_eq!(BusinessDuration::from_minutes(0).to_string(), "0 min");
+        assert_eq!(
+            BusinessDuration::from_days(1).as_cadence(),
+            "every business day"
+        );
+        assert_eq!(
+            BusinessDuration::from_days(2).as_cadence(),
+            "every 2 business days"
+        );
     }
 }

@@ -115,32 +115,37 @@ fn field_path(path: &serde_path_to_error::Path) -> String {
     dotted
 }
 
-/// TOML reports an unknown field at its table; point at the misspelt key itself.
+/// TOML reports an unknown field near its table, not on its line; point at the misspelt key
+/// itself: the occurrence of `key =` closest to the reported span.
 fn point_at_unknown_field(source: &str, span: Range<usize>, message: &str) -> Range<usize> {
     let Some(key) = message
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split('`').next())
+        .filter(|key| !key.is_empty())
     else {
         return span;
     };
-    let Some(region) = source.get(span.start..) else {
-        return span;
-    };
     let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    let mut searched = 0;
-    while let Some(found) = region[searched..].find(key) {
-        let at = searched + found;
-        let before_ok = region[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !is_name_char(c));
-        let after = region[at + key.len()..].trim_start_matches([' ', '\t']);
-        if before_ok && after.starts_with('=') {
-            return span.start + at..span.start + at + key.len();
+    let distance = |at: usize| {
+        if at < span.start {
+            span.start - at
+        } else {
+            at.saturating_sub(span.end)
         }
-        searched = at + key.len();
-    }
-    span
+    };
+    source
+        .match_indices(key)
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            let before_ok = source[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !is_name_char(c));
+            let after = source[at + key.len()..].trim_start_matches([' ', '\t']);
+            before_ok && after.starts_with('=')
+        })
+        .min_by_key(|&at| distance(at))
+        .map_or(span, |at| at..at + key.len())
 }
 
 fn first_line(message: &str) -> String {

@@ -132,13 +132,9 @@ fn severities(policy: &Policy) -> PolicyTable {
                 (None, Some(note)) => format!("no clock: {note}"),
                 (None, None) => "no clock".to_string(),
             };
-            let mut updates = match &severity.update_every {
-                Some(cadence) if cadence.days == 1 && cadence.minutes == 0 => {
-                    "every business day".to_string()
-                }
-                Some(cadence) => format!("every {cadence}"),
-                None => "none".to_string(),
-            };
+            let mut updates = severity
+                .update_every
+                .map_or_else(|| "none".to_string(), |cadence| cadence.as_cadence());
             if severity.update_negotiable {
                 updates.push_str(if severity.update_every.is_some() {
                     ", or as agreed on the ticket"

@@ -1,0 +1,251 @@
+//! `caredesk policy …`: check a policy file, show it as tables, and compute a ticket's targets.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use caredesk_domain::policy::{PolicyTable, TicketProfile, policy_tables};
+use caredesk_domain::sla::{self, DueTarget, Targets};
+use clap::{Args, Subcommand};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::sla_commands::local_rfc3339;
+use crate::{Failure, args, load_policy};
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy file (the --policy one, or the built-in one) and report every problem.
+    Check {
+        /// The file to check; defaults to --policy, then the built-in policy.
+        file: Option<PathBuf>,
+    },
+    /// Show the policy as readable tables.
+    Show {
+        /// Year of the holiday dates to list (defaults to the current year).
+        #[arg(long)]
+        year: Option<i16>,
+    },
+    /// Which calendar a ticket runs on and when its first response and resolution are due.
+    Targets(TargetsArgs),
+}
+
+#[derive(Args)]
+pub struct TargetsArgs {
+    #[arg(long)]
+    program: String,
+    #[arg(long)]
+    region: String,
+    #[arg(long)]
+    product_line: String,
+    #[arg(long)]
+    severity: String,
+    #[arg(long)]
+    channel: String,
+    /// When the ticket was opened, RFC 3339.
+    #[arg(long, value_parser = args::instant)]
+    opened: Timestamp,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(command: PolicyCommand, policy_path: Option<&PathBuf>) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    match command {
+        PolicyCommand::Check { file } => {
+            let path = file.as_ref().or(policy_path);
+            let policy = load_policy(path)?;
+            let source = path.map_or_else(
+                || "the built-in policy".to_string(),
+                |path| path.display().to_string(),
+            );
+            writeln!(
+                out,
+                "{source} is valid: {} programs, {} channels, {} severities, {} regions, {} calendars, {} coverage rules",
+                policy.programs.len(),
+                policy.channels.len(),
+                policy.severities.len(),
+                policy.regions.len(),
+                policy.calendars.len(),
+                policy.coverage.len()
+            )?;
+        }
+        PolicyCommand::Show { year } => {
+            let policy = load_policy(policy_path)?;
+            // The one place this program reads the clock: the default year of `show`.
+            let year = year.unwrap_or_else(|| {
+                Timestamp::now()
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .year()
+            });
+            writeln!(out, "# {}", policy.name)?;
+            for table in policy_tables(&policy, year) {
+                writeln!(out)?;
+                write_markdown_table(&mut out, &table)?;
+            }
+        }
+        PolicyCommand::Targets(request) => {
+            let policy = load_policy(policy_path)?;
+            let ticket = TicketProfile {
+                program: &request.program,
+                region: &request.region,
+                product_line: &request.product_line,
+                severity: &request.severity,
+                channel: &request.channel,
+            };
+            let targets = sla::targets(&policy, &ticket, request.opened)
+                .map_err(|error| Failure::Input(error.to_string()))?;
+            if request.json {
+                let json = TargetsJson::new(&targets);
+                serde_json::to_writer_pretty(&mut out, &json)
+                    .map_err(|error| Failure::Environment(error.to_string()))?;
+                writeln!(out)?;
+            } else {
+                write_targets(&mut out, &targets)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_markdown_table(out: &mut impl Write, table: &PolicyTable) -> io::Result<()> {
+    writeln!(out, "## {}\n", table.title)?;
+    let width = |text: &str| text.chars().count();
+    let mut widths: Vec<usize> = table.headers.iter().map(|header| width(header)).collect();
+    for row in &table.rows {
+        for (column, cell) in row.iter().enumerate() {
+            if let Some(current) = widths.get_mut(column) {
+                *current = (*current).max(width(cell));
+            }
+        }
+    }
+    let write_row = |out: &mut dyn Write, cells: &[String]| -> io::Result<()> {
+        write!(out, "|")?;
+        for (cell, column_width) in cells.iter().zip(&widths) {
+            let padding = column_width.saturating_sub(width(cell));
+            write!(out, " {cell}{} |", " ".repeat(padding))?;
+        }
+        writeln!(out)
+    };
+    write_row(out, &table.headers)?;
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    write_row(out, &rule)?;
+    for row in &table.rows {
+        write_row(out, row)?;
+    }
+    if let Some(note) = &table.note {
+        writeln!(out, "\n{note}")?;
+    }
+    Ok(())
+}
+
+fn write_targets(out: &mut impl Write, targets: &Targets<'_>) -> io::Result<()> {
+    let calendar = targets.calendar;
+    writeln!(
+        out,
+        "calendar         {} ({}, {})",
+        calendar.name(),
+        calendar.title(),
+        calendar.time_zone().iana_name().unwrap_or("")
+    )?;
+    match targets.rule {
+        Some(rule) => {
+            write!(out, "                 by coverage rule \"{}\"", rule.name)?;
+            if let Some(language) = &rule.after_hours_language {
+                write!(out, "; after hours in {language}")?;
+            }
+            writeln!(out)?;
+        }
+        None => writeln!(out, "                 the region's own calendar")?,
+    }
+    writeln!(
+        out,
+        "opened           {}",
+        local_rfc3339(calendar, targets.opened)
+    )?;
+    writeln!(
+        out,
+        "clocks start     {}",
+        local_rfc3339(calendar, targets.clocks_start)
+    )?;
+    let due_line = |target: &DueTarget| {
+        format!(
+            "{} ({} min) → due {}",
+            target.target,
+            target.minutes,
+            local_rfc3339(calendar, target.due)
+        )
+    };
+    writeln!(
+        out,
+        "first response   {}",
+        due_line(&targets.first_response)
+    )?;
+    match &targets.resolution {
+        Some(resolution) => writeln!(out, "resolution       {}", due_line(resolution))?,
+        None => writeln!(out, "resolution       no clock")?,
+    }
+    match &targets.update_every {
+        Some(cadence) => writeln!(
+            out,
+            "status updates   {} ({} min)",
+            cadence.every.as_cadence(),
+            cadence.minutes
+        )?,
+        None => writeln!(out, "status updates   none unless agreed")?,
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct TargetsJson {
+    calendar: String,
+    time_zone: String,
+    coverage_rule: Option<String>,
+    after_hours_language: Option<String>,
+    opened: String,
+    clocks_start: String,
+    first_response: DueJson,
+    resolution: Option<DueJson>,
+    update_every: Option<CadenceJson>,
+}
+
+#[derive(Serialize)]
+struct DueJson {
+    target: String,
+    minutes: u64,
+    due: String,
+}
+
+#[derive(Serialize)]
+struct CadenceJson {
+    target: String,
+    minutes: u64,
+}
+
+impl TargetsJson {
+    fn new(targets: &Targets<'_>) -> Self {
+        let calendar = targets.calendar;
+        let due = |target: &DueTarget| DueJson {
+            target: target.target.to_string(),
+            minutes: target.minutes,
+            due: local_rfc3339(calendar, target.due),
+        };
+        Self {
+            calendar: calendar.name().to_string(),
+            time_zone: calendar.time_zone().iana_name().unwrap_or("").to_string(),
+            coverage_rule: targets.rule.map(|rule| rule.name.clone()),
+            after_hours_language: targets
+                .rule
+                .and_then(|rule| rule.after_hours_language.clone()),
+            opened: local_rfc3339(calendar, targets.opened),
+            clocks_start: local_rfc3339(calendar, targets.clocks_start),
+            first_response: due(&targets.first_response),
+            resolution: targets.resolution.as_ref().map(due),
+            update_every: targets.update_every.map(|cadence| CadenceJson {
+                target: cadence.every.to_string(),
+                minutes: cadence.minutes,
+            }),
+        }
+    }
+}
