@@ -103,6 +103,116 @@ fn the_cases_of_the_issue_hold() {
 }
 
 #[test]
+fn dst_weeks_in_the_three_offices() {
+    let policy = policy();
+    let cases = [
+        // Montreal falls back on Sunday 2026-11-01 and springs forward on 2027-03-14.
+        (
+            "americas",
+            "2026-10-30T16:00:00-04:00",
+            120,
+            "2026-11-02T09:00:00-05:00",
+        ),
+        (
+            "americas",
+            "2027-03-12T16:30:00-05:00",
+            60,
+            "2027-03-15T08:30:00-04:00",
+        ),
+        (
+            "24x5-americas",
+            "2026-03-06T23:00:00-05:00",
+            120,
+            "2026-03-09T01:00:00-04:00",
+        ),
+        (
+            "24x7-americas",
+            "2026-10-31T12:00:00-04:00",
+            1440,
+            "2026-11-01T11:00:00-05:00",
+        ),
+        // Amsterdam falls back on 2026-10-25 and springs forward on 2027-03-28.
+        (
+            "emea",
+            "2026-10-23T16:00:00+02:00",
+            120,
+            "2026-10-26T10:00:00+01:00",
+        ),
+        (
+            "24x7-emea",
+            "2026-10-24T12:00:00+02:00",
+            1440,
+            "2026-10-25T11:00:00+01:00",
+        ),
+        (
+            "24x7-emea",
+            "2027-03-27T12:00:00+01:00",
+            1440,
+            "2027-03-28T13:00:00+02:00",
+        ),
+        // Melbourne springs forward on 2026-10-04 and falls back on 2027-04-04.
+        (
+            "apac",
+            "2026-10-02T16:00:00+10:00",
+            120,
+            "2026-10-05T10:00:00+11:00",
+        ),
+        (
+            "24x7-apac",
+            "2026-10-03T12:00:00+10:00",
+            1440,
+            "2026-10-04T13:00:00+11:00",
+        ),
+        (
+            "24x7-apac",
+            "2027-04-03T12:00:00+11:00",
+            1440,
+            "2027-04-04T11:00:00+10:00",
+        ),
+    ];
+    for (calendar, start, minutes, expected) in cases {
+        assert_eq!(
+            due(&policy, calendar, start, minutes),
+            expected,
+            "{calendar} {start}"
+        );
+    }
+    let elapsed = |calendar: &str, from: &str, to: &str| {
+        policy
+            .calendar(calendar)
+            .unwrap()
+            .elapsed(from.parse().unwrap(), to.parse().unwrap())
+            .unwrap()
+    };
+    // Whole local days of 23 and 25 hours.
+    assert_eq!(
+        elapsed(
+            "24x7-apac",
+            "2026-10-04T00:00:00+10:00",
+            "2026-10-05T00:00:00+11:00"
+        ),
+        1380
+    );
+    assert_eq!(
+        elapsed(
+            "24x7-americas",
+            "2026-11-01T00:00:00-04:00",
+            "2026-11-02T00:00:00-05:00"
+        ),
+        1500
+    );
+    // Office hours do not change length across DST.
+    assert_eq!(
+        elapsed(
+            "emea",
+            "2026-10-23T09:00:00+02:00",
+            "2026-10-27T09:00:00+01:00"
+        ),
+        2 * 480
+    );
+}
+
+#[test]
 fn calendars_follow_program_severity_and_product_line() {
     let policy = policy();
     let choose = |program, severity, product_line| {
