@@ -7,3 +7,4 @@ pub mod calendar;
 pub mod duration;
 pub mod policy;
 pub mod sla;
+pub mod ticket;

@@ -1,0 +1,308 @@
+//! What may happen to a ticket next, and what it becomes in the timeline.
+
+use serde::{Deserialize, Serialize};
+
+use super::events::{ContactMedium, CustomerRequest, EventData, Resolution, Role};
+use super::{Snapshot, TicketState};
+use crate::policy::Policy;
+
+/// Something a person asks of a ticket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Command {
+    /// A customer-visible reply or logged call by an advisor.
+    Reply {
+        body: String,
+        #[serde(default)]
+        via: ContactMedium,
+    },
+    Note {
+        body: String,
+    },
+    /// A message from the customer (or recorded by staff on the customer's behalf).
+    CustomerMessage {
+        body: String,
+    },
+    ChangeSeverity {
+        severity: String,
+        reason: String,
+    },
+    Assign {
+        advisor: Option<i64>,
+    },
+    RequestFromCustomer {
+        request: CustomerRequest,
+        body: String,
+    },
+    ProposeSolution {
+        resolution: Resolution,
+        body: String,
+    },
+    AcceptSolution {
+        #[serde(default)]
+        note: String,
+    },
+    RejectSolution {
+        reason: String,
+    },
+    RequestEscalation {
+        reason: String,
+    },
+    AnswerEscalation {
+        answer: String,
+    },
+}
+
+/// The name of each command, for "what is allowed from here".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Reply,
+    Note,
+    CustomerMessage,
+    ChangeSeverity,
+    Assign,
+    RequestFromCustomer,
+    ProposeSolution,
+    AcceptSolution,
+    RejectSolution,
+    RequestEscalation,
+    AnswerEscalation,
+}
+
+impl Action {
+    pub const ALL: [Action; 11] = [
+        Action::Reply,
+        Action::Note,
+        Action::CustomerMessage,
+        Action::ChangeSeverity,
+        Action::Assign,
+        Action::RequestFromCustomer,
+        Action::ProposeSolution,
+        Action::AcceptSolution,
+        Action::RejectSolution,
+        Action::RequestEscalation,
+        Action::AnswerEscalation,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Action::Reply => "reply",
+            Action::Note => "note",
+            Action::CustomerMessage => "customer_message",
+            Action::ChangeSeverity => "change_severity",
+            Action::Assign => "assign",
+            Action::RequestFromCustomer => "request_from_customer",
+            Action::ProposeSolution => "propose_solution",
+            Action::AcceptSolution => "accept_solution",
+            Action::RejectSolution => "reject_solution",
+            Action::RequestEscalation => "request_escalation",
+            Action::AnswerEscalation => "answer_escalation",
+        }
+    }
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Reply { .. } => Action::Reply,
+            Command::Note { .. } => Action::Note,
+            Command::CustomerMessage { .. } => Action::CustomerMessage,
+            Command::ChangeSeverity { .. } => Action::ChangeSeverity,
+            Command::Assign { .. } => Action::Assign,
+            Command::RequestFromCustomer { .. } => Action::RequestFromCustomer,
+            Command::ProposeSolution { .. } => Action::ProposeSolution,
+            Command::AcceptSolution { .. } => Action::AcceptSolution,
+            Command::RejectSolution { .. } => Action::RejectSolution,
+            Command::RequestEscalation { .. } => Action::RequestEscalation,
+            Command::AnswerEscalation { .. } => Action::AnswerEscalation,
+        }
+    }
+}
+
+/// Why a command cannot be carried out now.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// Not allowed in the ticket's current state: a conflict (HTTP 409).
+    #[error("{action} is not allowed while the ticket is {state}", action = action.as_str(), state = state.as_str())]
+    NotNow {
+        action: Action,
+        state: TicketState,
+        allowed: Vec<Action>,
+    },
+    /// This role may never do this (HTTP 403).
+    #[error("a {role} may not {action}", role = role.as_str(), action = action.as_str())]
+    NotPermitted { action: Action, role: Role },
+    /// The command itself is wrong: a field and the reason (HTTP 422).
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+/// Who may ask for each action, whatever the state.
+fn permitted(role: Role, action: Action) -> bool {
+    use Action::*;
+    match role {
+        Role::CustomerContact => matches!(
+            action,
+            CustomerMessage | AcceptSolution | RejectSolution | RequestEscalation
+        ),
+        Role::SupportManager | Role::Admin => true,
+        // Advisors and customer success managers do the work; a manager answers escalations.
+        Role::Advisor | Role::CustomerSuccessManager => action != AnswerEscalation,
+    }
+}
+
+/// Whether the state allows an action (roles aside).
+fn allowed_in(snapshot: &Snapshot, action: Action) -> bool {
+    use Action::*;
+    let state = snapshot.state;
+    match action {
+        Note => true,
+        _ if state == TicketState::Closed => false,
+        AcceptSolution | RejectSolution => state.awaits_consent(),
+        ProposeSolution => !state.awaits_consent(),
+        RequestFromCustomer => matches!(
+            state,
+            TicketState::New | TicketState::InProgress | TicketState::WaitingOnCustomer
+        ),
+        RequestEscalation => !snapshot.escalation_open,
+        AnswerEscalation => snapshot.escalation_open,
+        Reply | CustomerMessage | ChangeSeverity | Assign => true,
+    }
+}
+
+/// The actions a role may take on the ticket as it stands.
+pub fn allowed_actions(snapshot: &Snapshot, role: Role) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|action| permitted(role, *action) && allowed_in(snapshot, *action))
+        .collect()
+}
+
+/// Checks a command against the ticket and the policy, and returns the events it appends,
+/// in order.
+pub fn decide(
+    snapshot: &Snapshot,
+    role: Role,
+    command: Command,
+    policy: &Policy,
+) -> Result<Vec<EventData>, Refusal> {
+    let action = command.action();
+    if !permitted(role, action) {
+        return Err(Refusal::NotPermitted { action, role });
+    }
+    if !allowed_in(snapshot, action) {
+        return Err(Refusal::NotNow {
+            action,
+            state: snapshot.state,
+            allowed: allowed_actions(snapshot, role),
+        });
+    }
+    let events = match command {
+        Command::Reply { body, via } => {
+            let body = required("body", body)?;
+            if snapshot.first_response_at.is_none() {
+                vec![EventData::FirstResponse { body, via }]
+            } else {
+                vec![EventData::PublicUpdate { body, via }]
+            }
+        }
+        Command::Note { body } => vec![EventData::InternalNote {
+            body: required("body", body)?,
+        }],
+        Command::CustomerMessage { body } => {
+            let body = required("body", body)?;
+            if snapshot.state == TicketState::WaitingOnCustomer {
+                vec![EventData::CustomerAnswered { body }]
+            } else {
+                vec![EventData::CustomerMessage { body }]
+            }
+        }
+        Command::ChangeSeverity { severity, reason } => {
+            if let Err(unknown) = policy.severity(&severity) {
+                return Err(Refusal::Invalid {
+                    field: "severity",
+                    reason: unknown.to_string(),
+                });
+            }
+            if severity == snapshot.severity {
+                return Err(Refusal::Invalid {
+                    field: "severity",
+                    reason: format!("the ticket is already {severity}"),
+                });
+            }
+            vec![EventData::SeverityChanged {
+                from: snapshot.severity.clone(),
+                to: severity,
+                reason: required("reason", reason)?,
+            }]
+        }
+        Command::Assign { advisor } => {
+            if advisor == snapshot.assignee {
+                return Err(Refusal::Invalid {
+                    field: "advisor",
+                    reason: "the ticket is already assigned so".to_string(),
+                });
+            }
+            vec![EventData::Assigned { advisor }]
+        }
+        Command::RequestFromCustomer { request, body } => vec![EventData::WaitingOnCustomer {
+            request,
+            body: required("body", body)?,
+        }],
+        Command::ProposeSolution { resolution, body } => {
+            if let Resolution::PlannedForRelease { release } = &resolution {
+                if release.trim().is_empty() {
+                    return Err(Refusal::Invalid {
+                        field: "resolution.release",
+                        reason: "name the release the fix is planned for".to_string(),
+                    });
+                }
+                // Only a severity without a resolution target may wait for a release (P4).
+                let has_target = policy
+                    .severity(&snapshot.severity)
+                    .map_or(true, |severity| severity.resolution.is_some());
+                if has_target {
+                    return Err(Refusal::Invalid {
+                        field: "resolution",
+                        reason: format!(
+                            "\"planned for release\" is for severities without a resolution target, not {}",
+                            snapshot.severity
+                        ),
+                    });
+                }
+            }
+            vec![EventData::SolutionProposed {
+                resolution,
+                body: required("body", body)?,
+            }]
+        }
+        Command::AcceptSolution { note } => vec![
+            EventData::SolutionAccepted { note },
+            EventData::Closed {
+                reason: "solution accepted by the customer".to_string(),
+            },
+        ],
+        Command::RejectSolution { reason } => vec![EventData::SolutionRejected {
+            reason: required("reason", reason)?,
+        }],
+        Command::RequestEscalation { reason } => vec![EventData::EscalationRequested {
+            reason: required("reason", reason)?,
+        }],
+        Command::AnswerEscalation { answer } => vec![EventData::EscalationAnswered {
+            answer: required("answer", answer)?,
+        }],
+    };
+    Ok(events)
+}
+
+fn required(field: &'static str, text: String) -> Result<String, Refusal> {
+    if text.trim().is_empty() {
+        Err(Refusal::Invalid {
+            field,
+            reason: "must not be empty".to_string(),
+        })
+    } else {
+        Ok(text)
+    }
+}

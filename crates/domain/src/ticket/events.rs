@@ -1,0 +1,230 @@
+//! The events of a ticket's timeline, as stored: each serialises to JSON with a `kind` tag.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One entry of the append-only timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketEvent {
+    /// Position in the ticket's timeline, from 1.
+    pub seq: u32,
+    /// When it happened (for a breach, the instant the clock ran out).
+    pub at: Timestamp,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub data: EventData,
+}
+
+/// Who did it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Actor {
+    Staff { id: i64, role: Role },
+    Contact { id: i64 },
+    System,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Advisor,
+    CustomerSuccessManager,
+    SupportManager,
+    Admin,
+    CustomerContact,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Advisor,
+        Role::CustomerSuccessManager,
+        Role::SupportManager,
+        Role::Admin,
+        Role::CustomerContact,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::Advisor => "advisor",
+            Role::CustomerSuccessManager => "customer_success_manager",
+            Role::SupportManager => "support_manager",
+            Role::Admin => "admin",
+            Role::CustomerContact => "customer_contact",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == text)
+    }
+
+    pub fn is_staff(&self) -> bool {
+        !matches!(self, Role::CustomerContact)
+    }
+}
+
+impl Actor {
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Actor::Staff { role, .. } => Some(*role),
+            Actor::Contact { .. } => Some(Role::CustomerContact),
+            Actor::System => None,
+        }
+    }
+}
+
+/// How an advisor reached the customer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactMedium {
+    #[default]
+    Reply,
+    Call,
+}
+
+/// What the desk waits for (POLICY.md §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerRequest {
+    Information,
+    RemoteAccess,
+    TestInDevelopment,
+}
+
+/// The kinds of resolution (POLICY.md §7).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Resolution {
+    PermanentFix,
+    Workaround,
+    ActionPlan,
+    Recommendations,
+    /// P4 only: the fix is planned for this release.
+    PlannedForRelease {
+        release: String,
+    },
+}
+
+/// The SLA clocks (POLICY.md §6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    FirstResponse,
+    NextUpdate,
+    Resolution,
+}
+
+impl ClockKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ClockKind::FirstResponse => "first_response",
+            ClockKind::NextUpdate => "next_update",
+            ClockKind::Resolution => "resolution",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventData {
+    Created {
+        severity: String,
+        channel: String,
+    },
+    /// The first customer-visible contact by an advisor.
+    FirstResponse {
+        body: String,
+        via: ContactMedium,
+    },
+    PublicUpdate {
+        body: String,
+        via: ContactMedium,
+    },
+    InternalNote {
+        body: String,
+    },
+    CustomerMessage {
+        body: String,
+    },
+    SeverityChanged {
+        from: String,
+        to: String,
+        reason: String,
+    },
+    Assigned {
+        advisor: Option<i64>,
+    },
+    WaitingOnCustomer {
+        request: CustomerRequest,
+        body: String,
+    },
+    CustomerAnswered {
+        body: String,
+    },
+    SolutionProposed {
+        resolution: Resolution,
+        body: String,
+    },
+    SolutionAccepted {
+        note: String,
+    },
+    SolutionRejected {
+        reason: String,
+    },
+    EscalationRequested {
+        reason: String,
+    },
+    EscalationAnswered {
+        answer: String,
+    },
+    ClockBreached {
+        clock: ClockKind,
+        due: Timestamp,
+    },
+    Closed {
+        reason: String,
+    },
+}
+
+impl EventData {
+    /// The stored name of the event's kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventData::Created { .. } => "created",
+            EventData::FirstResponse { .. } => "first_response",
+            EventData::PublicUpdate { .. } => "public_update",
+            EventData::InternalNote { .. } => "internal_note",
+            EventData::CustomerMessage { .. } => "customer_message",
+            EventData::SeverityChanged { .. } => "severity_changed",
+            EventData::Assigned { .. } => "assigned",
+            EventData::WaitingOnCustomer { .. } => "waiting_on_customer",
+            EventData::CustomerAnswered { .. } => "customer_answered",
+            EventData::SolutionProposed { .. } => "solution_proposed",
+            EventData::SolutionAccepted { .. } => "solution_accepted",
+            EventData::SolutionRejected { .. } => "solution_rejected",
+            EventData::EscalationRequested { .. } => "escalation_requested",
+            EventData::EscalationAnswered { .. } => "escalation_answered",
+            EventData::ClockBreached { .. } => "clock_breached",
+            EventData::Closed { .. } => "closed",
+        }
+    }
+
+    /// A customer-visible contact by an advisor: it answers the first-response clock and
+    /// restarts the status-update clock (POLICY.md §3, §6).
+    pub fn is_advisor_contact(&self) -> bool {
+        matches!(
+            self,
+            EventData::FirstResponse { .. }
+                | EventData::PublicUpdate { .. }
+                | EventData::WaitingOnCustomer { .. }
+                | EventData::SolutionProposed { .. }
+        )
+    }
+
+    /// Whether the customer sees this event on the portal.
+    pub fn is_public(&self) -> bool {
+        !matches!(
+            self,
+            EventData::InternalNote { .. } | EventData::Assigned { .. }
+        )
+    }
+}

@@ -1,0 +1,160 @@
+//! A ticket's life (POLICY.md §6–§8) as a pure state machine over an append-only timeline.
+//!
+//! A ticket *is* its events. What it looks like now (state, severity, assignee, open
+//! escalation) is a fold over them ([`Snapshot`]), and so are its SLA clocks
+//! ([`clocks::compute`]). A [`Command`] is checked against the snapshot by [`decide`], which
+//! either refuses it (saying what is allowed instead) or returns the events to append.
+
+pub mod clocks;
+mod decide;
+mod events;
+
+pub use decide::{Action, Command, Refusal, allowed_actions, decide};
+pub use events::{
+    Actor, ClockKind, ContactMedium, CustomerRequest, EventData, Resolution, Role, TicketEvent,
+};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// Where a ticket stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    /// Opened; no advisor has contacted the customer yet.
+    New,
+    /// An advisor is working on it.
+    InProgress,
+    /// The desk waits on the customer: information, remote access, a test.
+    WaitingOnCustomer,
+    /// A solution waits for the customer's accept or reject.
+    SolutionProposed,
+    /// P4: the fix is planned for a release; waits for the customer's consent.
+    PlannedForRelease,
+    /// Closed with the customer's consent.
+    Closed,
+}
+
+impl TicketState {
+    pub const ALL: [TicketState; 6] = [
+        TicketState::New,
+        TicketState::InProgress,
+        TicketState::WaitingOnCustomer,
+        TicketState::SolutionProposed,
+        TicketState::PlannedForRelease,
+        TicketState::Closed,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TicketState::New => "new",
+            TicketState::InProgress => "in_progress",
+            TicketState::WaitingOnCustomer => "waiting_on_customer",
+            TicketState::SolutionProposed => "solution_proposed",
+            TicketState::PlannedForRelease => "planned_for_release",
+            TicketState::Closed => "closed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TicketState> {
+        TicketState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+    }
+
+    /// A solution is on the table, waiting for the customer's answer.
+    pub fn awaits_consent(&self) -> bool {
+        matches!(
+            self,
+            TicketState::SolutionProposed | TicketState::PlannedForRelease
+        )
+    }
+}
+
+/// What the timeline says about a ticket now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub state: TicketState,
+    pub severity: String,
+    pub channel: String,
+    pub opened_at: Timestamp,
+    pub assignee: Option<i64>,
+    pub first_response_at: Option<Timestamp>,
+    /// The last customer-visible contact by an advisor (the status-update clock's anchor).
+    pub last_advisor_contact_at: Option<Timestamp>,
+    pub escalation_open: bool,
+    pub escalated: bool,
+    pub closed_at: Option<Timestamp>,
+    pub last_event_at: Timestamp,
+}
+
+impl Snapshot {
+    /// Folds a timeline; `None` when it does not start with a `Created` event.
+    pub fn of(events: &[TicketEvent]) -> Option<Snapshot> {
+        let (first, rest) = events.split_first()?;
+        let EventData::Created { severity, channel } = &first.data else {
+            return None;
+        };
+        let mut snapshot = Snapshot {
+            state: TicketState::New,
+            severity: severity.clone(),
+            channel: channel.clone(),
+            opened_at: first.at,
+            assignee: None,
+            first_response_at: None,
+            last_advisor_contact_at: None,
+            escalation_open: false,
+            escalated: false,
+            closed_at: None,
+            last_event_at: first.at,
+        };
+        for event in rest {
+            snapshot.apply(event);
+        }
+        Some(snapshot)
+    }
+
+    pub fn apply(&mut self, event: &TicketEvent) {
+        self.last_event_at = event.at;
+        if event.data.is_advisor_contact() {
+            self.first_response_at.get_or_insert(event.at);
+            self.last_advisor_contact_at = Some(event.at);
+            if self.state == TicketState::New {
+                self.state = TicketState::InProgress;
+            }
+        }
+        match &event.data {
+            EventData::Created { .. }
+            | EventData::FirstResponse { .. }
+            | EventData::PublicUpdate { .. }
+            | EventData::InternalNote { .. }
+            | EventData::CustomerMessage { .. }
+            | EventData::ClockBreached { .. } => {}
+            EventData::SeverityChanged { to, .. } => self.severity = to.clone(),
+            EventData::Assigned { advisor, .. } => self.assignee = *advisor,
+            EventData::WaitingOnCustomer { .. } => self.state = TicketState::WaitingOnCustomer,
+            EventData::CustomerAnswered { .. } | EventData::SolutionRejected { .. } => {
+                self.state = TicketState::InProgress;
+            }
+            EventData::SolutionProposed { resolution, .. } => {
+                self.state = match resolution {
+                    Resolution::PlannedForRelease { .. } => TicketState::PlannedForRelease,
+                    _ => TicketState::SolutionProposed,
+                };
+            }
+            EventData::SolutionAccepted { .. } => {}
+            EventData::EscalationRequested { .. } => {
+                self.escalation_open = true;
+                self.escalated = true;
+            }
+            EventData::EscalationAnswered { .. } => self.escalation_open = false,
+            EventData::Closed { .. } => {
+                self.state = TicketState::Closed;
+                self.closed_at = Some(event.at);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,564 @@
+use jiff::Timestamp;
+
+use super::clocks::{ClockContext, ClockStatus, TicketClocks, compute, unrecorded_breaches};
+use super::*;
+use crate::policy::Policy;
+
+fn policy() -> Policy {
+    Policy::built_in().unwrap()
+}
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+const ADVISOR: Actor = Actor::Staff {
+    id: 7,
+    role: Role::Advisor,
+};
+const CONTACT: Actor = Actor::Contact { id: 3 };
+
+/// A ticket driven through `decide`, as the service will do it.
+struct Ticket {
+    policy: Policy,
+    context: (&'static str, &'static str, &'static str),
+    events: Vec<TicketEvent>,
+}
+
+impl Ticket {
+    fn open(program: &'static str, severity: &str, channel: &str, opened: &str) -> Ticket {
+        Ticket::open_on(
+            program,
+            "emea",
+            "planetpress-suite",
+            severity,
+            channel,
+            opened,
+        )
+    }
+
+    fn open_on(
+        program: &'static str,
+        region: &'static str,
+        product_line: &'static str,
+        severity: &str,
+        channel: &str,
+        opened: &str,
+    ) -> Ticket {
+        Ticket {
+            policy: policy(),
+            context: (program, region, product_line),
+            events: vec![TicketEvent {
+                seq: 1,
+                at: at(opened),
+                actor: CONTACT,
+                data: EventData::Created {
+                    severity: severity.into(),
+                    channel: channel.into(),
+                },
+            }],
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot::of(&self.events).unwrap()
+    }
+
+    fn try_do(&mut self, actor: Actor, when: &str, command: Command) -> Result<(), Refusal> {
+        let role = actor.role().unwrap();
+        let new = decide(&self.snapshot(), role, command, &self.policy)?;
+        for data in new {
+            let seq = self.events.len() as u32 + 1;
+            self.events.push(TicketEvent {
+                seq,
+                at: at(when),
+                actor,
+                data,
+            });
+        }
+        Ok(())
+    }
+
+    fn does(&mut self, actor: Actor, when: &str, command: Command) -> &mut Self {
+        self.try_do(actor, when, command).unwrap();
+        self
+    }
+
+    fn clocks(&self, now: &str) -> TicketClocks {
+        let (program, region, product_line) = self.context;
+        let context = ClockContext {
+            program,
+            region,
+            product_line,
+        };
+        compute(&self.policy, &context, &self.events, at(now)).unwrap()
+    }
+
+    fn kinds(&self) -> Vec<&'static str> {
+        self.events.iter().map(|event| event.data.kind()).collect()
+    }
+}
+
+fn reply(body: &str) -> Command {
+    Command::Reply {
+        body: body.into(),
+        via: ContactMedium::Reply,
+    }
+}
+
+fn ask(request: CustomerRequest) -> Command {
+    Command::RequestFromCustomer {
+        request,
+        body: "please send the logs".into(),
+    }
+}
+
+fn propose() -> Command {
+    Command::ProposeSolution {
+        resolution: Resolution::Workaround,
+        body: "use the other printer queue".into(),
+    }
+}
+
+fn customer_says(body: &str) -> Command {
+    Command::CustomerMessage { body: body.into() }
+}
+
+// A standard EMEA ticket opened on Monday 2026-11-23 at 10:00 in Amsterdam (09:00–17:00).
+const MONDAY_10: &str = "2026-11-23T10:00:00+01:00";
+
+#[test]
+fn the_first_reply_is_the_first_response_and_later_ones_are_updates() {
+    let mut ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    ticket
+        .does(
+            ADVISOR,
+            "2026-11-23T11:00:00+01:00",
+            reply("looking into it"),
+        )
+        .does(ADVISOR, "2026-11-23T12:00:00+01:00", reply("found it"));
+    assert_eq!(
+        ticket.kinds(),
+        ["created", "first_response", "public_update"]
+    );
+    assert_eq!(ticket.snapshot().state, TicketState::InProgress);
+}
+
+#[test]
+fn waiting_on_the_customer_and_the_answer() {
+    let mut ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    ticket.does(
+        ADVISOR,
+        "2026-11-23T11:00:00+01:00",
+        ask(CustomerRequest::Information),
+    );
+    assert_eq!(ticket.snapshot().state, TicketState::WaitingOnCustomer);
+    // Asking is a customer-visible contact: it answers the first-response clock.
+    assert_eq!(
+        ticket.snapshot().first_response_at,
+        Some(at("2026-11-23T11:00:00+01:00"))
+    );
+    ticket.does(
+        CONTACT,
+        "2026-11-24T11:00:00+01:00",
+        customer_says("here they are"),
+    );
+    assert_eq!(ticket.kinds().last(), Some(&"customer_answered"));
+    assert_eq!(ticket.snapshot().state, TicketState::InProgress);
+    ticket.does(
+        CONTACT,
+        "2026-11-24T12:00:00+01:00",
+        customer_says("and one more"),
+    );
+    assert_eq!(ticket.kinds().last(), Some(&"customer_message"));
+}
+
+#[test]
+fn consent_closes_and_a_closed_ticket_only_takes_notes() {
+    let mut ticket = Ticket::open("standard", "P3", "phone", MONDAY_10);
+    ticket.does(ADVISOR, "2026-11-23T11:00:00+01:00", propose());
+    assert_eq!(ticket.snapshot().state, TicketState::SolutionProposed);
+    let refused = ticket.try_do(ADVISOR, "2026-11-23T11:30:00+01:00", propose());
+    assert!(matches!(refused, Err(Refusal::NotNow { .. })));
+    ticket.does(
+        CONTACT,
+        "2026-11-23T12:00:00+01:00",
+        Command::AcceptSolution {
+            note: String::new(),
+        },
+    );
+    assert_eq!(ticket.snapshot().state, TicketState::Closed);
+    assert_eq!(&ticket.kinds()[2..], ["solution_accepted", "closed"]);
+    let refused = ticket
+        .try_do(
+            ADVISOR,
+            "2026-11-23T13:00:00+01:00",
+            reply("anything else?"),
+        )
+        .unwrap_err();
+    let Refusal::NotNow { state, allowed, .. } = refused else {
+        panic!("expected a conflict")
+    };
+    assert_eq!(state, TicketState::Closed);
+    assert_eq!(allowed, [Action::Note]);
+    ticket.does(
+        ADVISOR,
+        "2026-11-23T13:00:00+01:00",
+        Command::Note {
+            body: "done".into(),
+        },
+    );
+}
+
+#[test]
+fn a_rejected_solution_puts_the_ticket_back_in_progress() {
+    let mut ticket = Ticket::open("standard", "P3", "phone", MONDAY_10);
+    ticket
+        .does(ADVISOR, "2026-11-23T11:00:00+01:00", propose())
+        .does(
+            CONTACT,
+            "2026-11-23T12:00:00+01:00",
+            Command::RejectSolution {
+                reason: "still fails".into(),
+            },
+        );
+    assert_eq!(ticket.snapshot().state, TicketState::InProgress);
+}
+
+#[test]
+fn roles_are_checked_before_states() {
+    let mut ticket = Ticket::open("standard", "P3", "phone", MONDAY_10);
+    let refused = ticket
+        .try_do(CONTACT, MONDAY_10, reply("I answer myself"))
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        Refusal::NotPermitted {
+            role: Role::CustomerContact,
+            ..
+        }
+    ));
+    ticket.does(
+        CONTACT,
+        MONDAY_10,
+        Command::RequestEscalation {
+            reason: "urgent".into(),
+        },
+    );
+    let refused = ticket
+        .try_do(
+            ADVISOR,
+            MONDAY_10,
+            Command::AnswerEscalation {
+                answer: "on it".into(),
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(refused, Refusal::NotPermitted { .. }));
+    let manager = Actor::Staff {
+        id: 1,
+        role: Role::SupportManager,
+    };
+    ticket.does(
+        manager,
+        MONDAY_10,
+        Command::AnswerEscalation {
+            answer: "on it".into(),
+        },
+    );
+    assert!(!ticket.snapshot().escalation_open);
+    assert!(ticket.snapshot().escalated);
+    // Nothing is open to answer any more.
+    let refused = ticket
+        .try_do(
+            manager,
+            MONDAY_10,
+            Command::AnswerEscalation {
+                answer: "again".into(),
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(refused, Refusal::NotNow { .. }));
+}
+
+#[test]
+fn commands_are_validated_field_by_field() {
+    let mut ticket = Ticket::open("standard", "P3", "phone", MONDAY_10);
+    let invalid = |refusal: Refusal| match refusal {
+        Refusal::Invalid { field, .. } => field,
+        other => panic!("expected invalid, got {other:?}"),
+    };
+    assert_eq!(
+        invalid(ticket.try_do(ADVISOR, MONDAY_10, reply("  ")).unwrap_err()),
+        "body"
+    );
+    let to = |severity: &str| Command::ChangeSeverity {
+        severity: severity.into(),
+        reason: "impact".into(),
+    };
+    assert_eq!(
+        invalid(ticket.try_do(ADVISOR, MONDAY_10, to("P9")).unwrap_err()),
+        "severity"
+    );
+    assert_eq!(
+        invalid(ticket.try_do(ADVISOR, MONDAY_10, to("P3")).unwrap_err()),
+        "severity"
+    );
+    let planned = Command::ProposeSolution {
+        resolution: Resolution::PlannedForRelease {
+            release: "2027.1".into(),
+        },
+        body: "fixed in the next release".into(),
+    };
+    assert_eq!(
+        invalid(
+            ticket
+                .try_do(ADVISOR, MONDAY_10, planned.clone())
+                .unwrap_err()
+        ),
+        "resolution"
+    );
+    ticket.does(ADVISOR, MONDAY_10, to("P4"));
+    ticket.does(ADVISOR, MONDAY_10, planned);
+    assert_eq!(ticket.snapshot().state, TicketState::PlannedForRelease);
+}
+
+#[test]
+fn first_response_clock_runs_turns_at_risk_and_breaches() {
+    // Portal: 4 business hours, due Monday 14:00; at risk from 80 %, 13:12.
+    let ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    let clocks = ticket.clocks("2026-11-23T13:00:00+01:00");
+    let first = &clocks.first_response;
+    assert_eq!(clocks.calendar, "emea");
+    assert_eq!(first.status, ClockStatus::Running);
+    assert_eq!(first.due_at, Some(at("2026-11-23T14:00:00+01:00")));
+    assert_eq!(first.at_risk_at, Some(at("2026-11-23T13:12:00+01:00")));
+    assert_eq!((first.elapsed_minutes, first.remaining_minutes), (180, 60));
+    assert!(!first.at_risk && !first.breached);
+    assert!(
+        ticket
+            .clocks("2026-11-23T13:12:00+01:00")
+            .first_response
+            .at_risk
+    );
+    // Exactly at the due time it is not yet breached; one second later it is.
+    assert!(
+        !ticket
+            .clocks("2026-11-23T14:00:00+01:00")
+            .first_response
+            .breached
+    );
+    let late = ticket.clocks("2026-11-23T14:00:01+01:00");
+    assert!(late.first_response.breached);
+    assert!(!late.first_response.at_risk);
+    assert_eq!(late.next_due(), Some(at("2026-11-23T14:00:00+01:00")));
+    // No update clock before the first response.
+    assert!(late.next_update.is_none());
+}
+
+#[test]
+fn a_first_response_stops_its_clock() {
+    let mut ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    ticket.does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("on it"));
+    let clocks = ticket.clocks("2026-11-24T11:00:00+01:00");
+    assert_eq!(clocks.first_response.status, ClockStatus::Stopped);
+    assert_eq!(clocks.first_response.elapsed_minutes, 60);
+    assert!(!clocks.first_response.breached);
+    // P2 updates every business day (8 h on emea), from the reply.
+    let update = clocks.next_update.unwrap();
+    assert_eq!(update.due_at, Some(at("2026-11-24T11:00:00+01:00")));
+    assert_eq!(update.status, ClockStatus::Running);
+}
+
+#[test]
+fn waiting_on_the_customer_pauses_update_and_resolution() {
+    let mut ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    ticket.does(
+        ADVISOR,
+        "2026-11-23T11:00:00+01:00",
+        ask(CustomerRequest::RemoteAccess),
+    );
+
+    // Paused: no due time, paused minutes counted.
+    let paused = ticket.clocks("2026-11-23T15:00:00+01:00");
+    let resolution = paused.resolution.clone().unwrap();
+    assert_eq!(resolution.status, ClockStatus::Paused);
+    assert_eq!(resolution.due_at, None);
+    assert_eq!(
+        (resolution.elapsed_minutes, resolution.paused_minutes),
+        (60, 240)
+    );
+    assert_eq!(
+        paused.next_update.as_ref().unwrap().status,
+        ClockStatus::Paused
+    );
+    assert_eq!(paused.next_due(), None);
+
+    // The answer resumes both: P2 resolution is 3 business days (1440 min) from Monday
+    // 10:00, moved by the 8 paused business hours (Mon 11–17, Tue 9–11).
+    ticket.does(
+        CONTACT,
+        "2026-11-24T11:00:00+01:00",
+        customer_says("access granted"),
+    );
+    let resumed = ticket.clocks("2026-11-24T12:00:00+01:00");
+    let resolution = resumed.resolution.clone().unwrap();
+    assert_eq!(resolution.status, ClockStatus::Running);
+    assert_eq!(resolution.due_at, Some(at("2026-11-27T10:00:00+01:00")));
+    assert_eq!(resolution.paused_minutes, 480);
+    // The update is due one business day after the request, not counting the wait.
+    assert_eq!(
+        resumed.next_update.unwrap().due_at,
+        Some(at("2026-11-25T11:00:00+01:00"))
+    );
+}
+
+#[test]
+fn a_severity_change_retargets_from_the_start() {
+    let mut ticket = Ticket::open("standard", "P3", "phone", MONDAY_10);
+    ticket.does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("on it"));
+    // P3: 15 business days.
+    let before = ticket.clocks("2026-11-24T12:00:00+01:00");
+    assert_eq!(before.resolution.unwrap().target_minutes, 15 * 480);
+    ticket.does(
+        ADVISOR,
+        "2026-11-24T12:00:00+01:00",
+        Command::ChangeSeverity {
+            severity: "P1".into(),
+            reason: "production stopped".into(),
+        },
+    );
+    // P1: 2 business days from Monday 10:00, the time already spent counting.
+    let after = ticket.clocks("2026-11-24T12:00:00+01:00");
+    let resolution = after.resolution.unwrap();
+    assert_eq!(resolution.target_minutes, 960);
+    assert_eq!(resolution.due_at, Some(at("2026-11-25T10:00:00+01:00")));
+    assert_eq!(resolution.elapsed_minutes, 7 * 60 + 3 * 60);
+}
+
+#[test]
+fn a_gold_critical_ol_connect_ticket_runs_around_the_clock_on_weekdays() {
+    let ticket = Ticket::open_on(
+        "gold",
+        "americas",
+        "ol-connect",
+        "P1",
+        "phone",
+        "2026-11-27T22:00:00-05:00",
+    );
+    let clocks = ticket.clocks("2026-11-27T22:30:00-05:00");
+    assert_eq!(clocks.calendar, "24x5-americas");
+    // 2 business hours from Friday 22:00: Friday until midnight.
+    assert_eq!(
+        clocks.first_response.due_at,
+        Some(at("2026-11-28T00:00:00-05:00"))
+    );
+    // Downgraded to P2 it runs on the office calendar again, from the ticket's start.
+    let mut ticket = ticket;
+    ticket.does(
+        ADVISOR,
+        "2026-11-27T22:30:00-05:00",
+        Command::ChangeSeverity {
+            severity: "P2".into(),
+            reason: "a workaround exists".into(),
+        },
+    );
+    let clocks = ticket.clocks("2026-11-27T22:30:00-05:00");
+    assert_eq!(clocks.calendar, "americas");
+    assert_eq!(
+        clocks.first_response.due_at,
+        Some(at("2026-11-30T10:00:00-05:00"))
+    );
+}
+
+#[test]
+fn a_proposal_stops_resolution_and_a_rejection_resumes_it() {
+    let mut ticket = Ticket::open("standard", "P2", "phone", MONDAY_10);
+    ticket.does(ADVISOR, "2026-11-23T11:00:00+01:00", propose());
+    let proposed = ticket.clocks("2026-11-25T11:00:00+01:00");
+    let resolution = proposed.resolution.clone().unwrap();
+    assert_eq!(resolution.status, ClockStatus::Stopped);
+    assert_eq!(resolution.elapsed_minutes, 60);
+    assert_eq!(proposed.next_update.unwrap().status, ClockStatus::Paused);
+
+    // Rejected on Wednesday 11:00: the two days the proposal waited do not count.
+    ticket.does(
+        CONTACT,
+        "2026-11-25T11:00:00+01:00",
+        Command::RejectSolution {
+            reason: "fails again".into(),
+        },
+    );
+    let resumed = ticket.clocks("2026-11-25T12:00:00+01:00");
+    let resolution = resumed.resolution.unwrap();
+    assert_eq!(resolution.status, ClockStatus::Running);
+    assert_eq!(resolution.elapsed_minutes, 120);
+    assert_eq!(resolution.paused_minutes, 6 * 60 + 8 * 60 + 2 * 60);
+
+    // Accepted: closed, resolution met at the proposal, no update clock any more.
+    ticket
+        .does(ADVISOR, "2026-11-25T13:00:00+01:00", propose())
+        .does(
+            CONTACT,
+            "2026-11-25T14:00:00+01:00",
+            Command::AcceptSolution {
+                note: String::new(),
+            },
+        );
+    let closed = ticket.clocks("2026-12-01T09:00:00+01:00");
+    let resolution = closed.resolution.clone().unwrap();
+    assert_eq!(resolution.stopped_at, Some(at("2026-11-25T13:00:00+01:00")));
+    assert!(!resolution.breached);
+    assert!(closed.next_update.is_none());
+    assert_eq!(closed.next_due(), None);
+}
+
+#[test]
+fn p4_has_no_resolution_or_update_clock() {
+    let mut ticket = Ticket::open("standard", "P4", "portal", MONDAY_10);
+    ticket.does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("noted"));
+    let clocks = ticket.clocks("2026-11-30T11:00:00+01:00");
+    assert!(clocks.resolution.is_none());
+    assert!(clocks.next_update.is_none());
+}
+
+#[test]
+fn breaches_are_recorded_once_each() {
+    let mut ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    let late = ticket.clocks("2026-11-23T15:00:00+01:00");
+    let breaches = unrecorded_breaches(&late, &ticket.events);
+    assert_eq!(
+        breaches,
+        [EventData::ClockBreached {
+            clock: ClockKind::FirstResponse,
+            due: at("2026-11-23T14:00:00+01:00")
+        }]
+    );
+    ticket.events.push(TicketEvent {
+        seq: 2,
+        at: at("2026-11-23T15:00:00+01:00"),
+        actor: Actor::System,
+        data: breaches[0].clone(),
+    });
+    assert!(
+        unrecorded_breaches(&ticket.clocks("2026-11-23T16:00:00+01:00"), &ticket.events).is_empty()
+    );
+
+    // The late reply keeps the breach; each missed status update is a breach of its own.
+    ticket.does(
+        ADVISOR,
+        "2026-11-23T16:00:00+01:00",
+        reply("sorry for the wait"),
+    );
+    let first_miss = ticket.clocks("2026-11-24T16:30:00+01:00");
+    assert!(first_miss.first_response.breached);
+    let missed = unrecorded_breaches(&first_miss, &ticket.events);
+    assert_eq!(missed.len(), 1);
+    assert!(matches!(
+        missed[0],
+        EventData::ClockBreached {
+            clock: ClockKind::NextUpdate,
+            ..
+        }
+    ));
+}
