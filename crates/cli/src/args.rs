@@ -16,11 +16,16 @@ pub fn instant(text: &str) -> Result<Timestamp, String> {
 /// A whole, non-negative number of business minutes.
 pub fn minutes(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    match text.parse::<i128>() {
-        Ok(value) if value < 0 => Err(format!("{value} is negative; minutes must be 0 or more")),
-        Ok(value) => u64::try_from(value).map_err(|_| format!("{value} minutes is too many")),
-        Err(_) => Err(format!("\"{text}\" is not a whole number of minutes")),
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(format!("\"{text}\" is not a whole number of minutes"));
     }
+    if text.starts_with('-') && digits.bytes().any(|byte| byte != b'0') {
+        return Err(format!("{text} is negative; minutes must be 0 or more"));
+    }
+    digits
+        .parse::<u64>()
+        .map_err(|_| format!("{text} minutes is too many"))
 }
 
 /// A pause written FROM/TO, two RFC 3339 instants.
@@ -60,6 +65,12 @@ mod tests {
         assert!(minutes("-5").unwrap_err().contains("negative"));
         assert!(minutes("1.5").unwrap_err().contains("whole number"));
         assert!(minutes("").is_err());
+        assert!(
+            minutes("99999999999999999999999999999999999999999")
+                .unwrap_err()
+                .contains("too many")
+        );
+        assert_eq!(minutes("-0"), Ok(0));
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //!
 //! Built for throughput (a million lines in well under two seconds): one buffered reader,
 //! one buffered writer, no allocation per line beyond the line buffer, and the calendar of
-//! the previous line reused when the next names the same one. The first bad line stops the
-//! run with a message naming it; the answers before it have been written.
+//! the previous line reused when the next names the same one. A header line and blank lines
+//! are skipped; the first bad line stops the run with a message naming it and its field, and
+//! the answers before it have been written.
 
 use std::io::{BufRead, BufWriter, Write};
 
 use caredesk_domain::calendar::Calendar;
 use caredesk_domain::policy::Policy;
 
+use crate::sla_commands::local_rfc3339;
 use crate::{Failure, args};
 
 /// `calendar,start,minutes` → the due instant in the calendar's local offset.
@@ -20,13 +22,12 @@ pub fn due(policy: &Policy, input: impl BufRead, out: &mut impl Write) -> Result
         out,
         ["calendar", "start", "minutes"],
         |calendar, start, minutes, out| {
-            let start = args::instant(start)?;
-            let minutes = args::minutes(minutes)?;
+            let start = args::instant(start).map_err(|error| format!("start: {error}"))?;
+            let minutes = args::minutes(minutes).map_err(|error| format!("minutes: {error}"))?;
             let due = calendar
                 .due(start, minutes)
                 .map_err(|error| error.to_string())?;
-            let offset = calendar.time_zone().to_offset(due);
-            writeln!(out, "{}", due.display_with_offset(offset)).map_err(|error| error.to_string())
+            writeln!(out, "{}", local_rfc3339(calendar, due)).map_err(|error| error.to_string())
         },
     )
 }
@@ -39,8 +40,8 @@ pub fn elapsed(policy: &Policy, input: impl BufRead, out: &mut impl Write) -> Re
         out,
         ["calendar", "from", "to"],
         |calendar, from, to, out| {
-            let from = args::instant(from)?;
-            let to = args::instant(to)?;
+            let from = args::instant(from).map_err(|error| format!("from: {error}"))?;
+            let to = args::instant(to).map_err(|error| format!("to: {error}"))?;
             let minutes = calendar
                 .elapsed(from, to)
                 .map_err(|error| error.to_string())?;
@@ -70,6 +71,11 @@ fn run<W: Write>(
             .map_err(|_| "is not valid UTF-8".to_string())
             .and_then(|line| {
                 let line = line.trim_end_matches(['\n', '\r']);
+                // A byte-order mark some spreadsheets write before the first line.
+                let line = line.strip_prefix('\u{feff}').unwrap_or(line);
+                if line.trim().is_empty() {
+                    return Ok(());
+                }
                 let fields = split_fields(line, &header)?;
                 if line_number == 1 && fields == header {
                     return Ok(());
@@ -77,7 +83,9 @@ fn run<W: Write>(
                 let [name, second, third] = fields;
                 let calendar = match last_calendar {
                     Some(calendar) if calendar.name() == name => calendar,
-                    _ => policy.calendar(name).map_err(|error| error.to_string())?,
+                    _ => policy
+                        .calendar(name)
+                        .map_err(|error| format!("calendar: {error}"))?,
                 };
                 last_calendar = Some(calendar);
                 answer(calendar, second, third, &mut writer)
@@ -91,16 +99,34 @@ fn run<W: Write>(
     Ok(())
 }
 
-/// The three fields of a line, trimmed and unquoted.
+/// The three fields of a line, trimmed and unquoted. No field of these lines may hold a
+/// comma, so a quote that does not close within its field is an error, not a quoted comma.
 fn split_fields<'l>(line: &'l str, header: &[&str; 3]) -> Result<[&'l str; 3], String> {
-    let mut fields = line.split(',').map(|field| field.trim().trim_matches('"'));
-    match (fields.next(), fields.next(), fields.next(), fields.next()) {
-        (Some(first), Some(second), Some(third), None) => Ok([first, second, third]),
-        _ => Err(format!(
-            "expected 3 comma-separated fields ({}), found {}",
-            header.join(","),
-            line.split(',').count()
-        )),
+    let mut fields = [""; 3];
+    let mut count = 0;
+    for field in line.split(',') {
+        let field = field.trim();
+        let unquoted = match field.strip_prefix('"') {
+            Some(rest) => rest.strip_suffix('"').ok_or_else(|| {
+                format!(
+                    "field {}: a quote is not closed (fields cannot hold commas)",
+                    count + 1
+                )
+            })?,
+            None => field,
+        };
+        if let Some(slot) = fields.get_mut(count) {
+            *slot = unquoted;
+        }
+        count += 1;
+    }
+    if count == 3 {
+        Ok(fields)
+    } else {
+        Err(format!(
+            "expected 3 comma-separated fields ({}), found {count}",
+            header.join(",")
+        ))
     }
 }
 
@@ -160,8 +186,12 @@ mod tests {
                 "americas,2026-09-04T16:30:00-04:00\n",
                 "expected 3 comma-separated fields",
             ),
-            ("\n", "expected 3 comma-separated fields"),
             ("americas,2026-09-04T16:30:00-04:00,1,2\n", "found 4"),
+            (
+                "\"americas,x\",2026-09-04T16:30:00-04:00,1\n",
+                "quote is not closed",
+            ),
+            ("americas,2026-09-04T16:30:00-04:00,x\n", "minutes: "),
         ] {
             let (_, result) = run_due(input);
             let Err(Failure::Input(message)) = result else {
@@ -173,6 +203,14 @@ mod tests {
         let mut out = Vec::new();
         let result = due(&policy(), &b"americas,\xff,1\n"[..], &mut out);
         assert!(matches!(result, Err(Failure::Input(message)) if message.contains("UTF-8")));
+    }
+
+    #[test]
+    fn a_byte_order_mark_and_blank_lines_are_skipped() {
+        let (out, result) =
+            run_due("\u{feff}calendar,start,minutes\n\namericas,2026-09-04T16:30:00-04:00,120\n\n");
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(out, "2026-09-08T09:30:00-04:00\n");
     }
 
     #[test]

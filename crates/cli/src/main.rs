@@ -1,7 +1,7 @@
 //! `caredesk`: the one binary of the support desk.
 //!
-//! Exit codes: 0 success, 2 for input that is wrong (arguments, a policy file, a batch
-//! line), 1 when the machine fails us (a file that cannot be read, a closed output).
+//! Exit codes: 0 success; 2 for input that is wrong (arguments, a policy file that is missing
+//! or invalid, a batch line); 1 when the machine fails us (reading stdin, writing stdout).
 
 mod args;
 mod batch;

@@ -134,7 +134,7 @@ fn pauses(ranges: &[(Timestamp, Timestamp)]) -> Vec<Pause<'static>> {
         .map(|&(from, to)| Pause {
             from,
             to,
-            reason: "paused",
+            reason: "given with --pause",
         })
         .collect()
 }

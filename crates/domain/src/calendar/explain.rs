@@ -8,7 +8,9 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 
 use super::walk::SpanWalker;
-use super::{Calendar, CalendarError, Pause, instant, minutes_to_seconds, whole_second};
+use super::{
+    Calendar, CalendarError, Pause, instant, merged_pauses, minutes_to_seconds, supported_second,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Explanation {
@@ -58,8 +60,8 @@ pub(super) fn explain(
 ) -> Result<Explanation, CalendarError> {
     let mut steps = Steps::default();
     let mut remaining = minutes_to_seconds(minutes)?;
-    let mut cursor = whole_second(start);
-    let pauses = sorted_pauses(pauses);
+    let mut cursor = supported_second(start)?;
+    let pauses = merged_pauses(pauses)?;
     let mut walker = SpanWalker::new(calendar, cursor)?;
     while remaining > 0 {
         let Some((open, close)) = walker.next_span(i64::MAX)? else {
@@ -100,31 +102,11 @@ pub(super) fn explain(
     Ok(Explanation {
         calendar: calendar.name().to_string(),
         time_zone: calendar.time_zone().clone(),
-        start,
+        start: instant(supported_second(start)?)?,
         minutes,
         due,
         steps: steps.into_vec()?,
     })
-}
-
-struct SecondPause<'a> {
-    from: i64,
-    to: i64,
-    reason: &'a str,
-}
-
-fn sorted_pauses<'a>(pauses: &[Pause<'a>]) -> Vec<SecondPause<'a>> {
-    let mut sorted: Vec<SecondPause<'a>> = pauses
-        .iter()
-        .map(|pause| SecondPause {
-            from: whole_second(pause.from),
-            to: whole_second(pause.to),
-            reason: pause.reason,
-        })
-        .filter(|pause| pause.from < pause.to)
-        .collect();
-    sorted.sort_by_key(|pause| pause.from);
-    sorted
 }
 
 /// Splits a closed stretch at local midnights and names the cause of each piece.
@@ -228,16 +210,19 @@ impl Explanation {
     }
 
     fn write_instant(&self, f: &mut fmt::Formatter<'_>, at: Timestamp) -> fmt::Result {
-        let zoned = at.to_zoned_datetime(self.time_zone.clone());
-        write!(f, "{}", zoned.strftime("%a %Y-%m-%d %H:%M"))?;
-        if zoned.second() != 0 {
-            write!(f, ":{:02}", zoned.second())?;
-        }
-        write!(f, " {}", zoned.strftime("%:z"))
+        let local = self.local(at);
+        write!(f, "{} {}", wall_time(local, true), self.offset(at))
+    }
+
+    fn offset(&self, at: Timestamp) -> String {
+        at.to_zoned_datetime(self.time_zone.clone())
+            .strftime("%:z")
+            .to_string()
     }
 
     /// "Fri 2026-09-04 16:30 → 17:00" within one local day, full dates otherwise. A range
-    /// ending at midnight reads "→ 24:00" on its own day.
+    /// ending at midnight reads "→ 24:00" on its own day; offsets are shown where a range
+    /// crosses a change of offset (DST).
     fn write_range(
         &self,
         f: &mut fmt::Formatter<'_>,
@@ -245,17 +230,37 @@ impl Explanation {
         to: Timestamp,
     ) -> fmt::Result {
         let (local_from, local_to) = (self.local(from), self.local(to));
+        let offsets_differ = self.offset(from) != self.offset(to);
+        write!(f, "{}", wall_time(local_from, true))?;
+        if offsets_differ {
+            write!(f, " {}", self.offset(from))?;
+        }
         let ends_at_midnight = local_to.time() == jiff::civil::Time::midnight()
             && local_to.date().yesterday().ok() == Some(local_from.date());
-        write!(f, "{}", local_from.strftime("%a %Y-%m-%d %H:%M"))?;
-        if ends_at_midnight {
+        if ends_at_midnight && !offsets_differ {
             write!(f, " → 24:00")
-        } else if local_from.date() == local_to.date() {
-            write!(f, " → {}", local_to.strftime("%H:%M"))
         } else {
-            write!(f, " → {}", local_to.strftime("%a %Y-%m-%d %H:%M"))
+            let same_day = local_from.date() == local_to.date();
+            write!(f, " → {}", wall_time(local_to, !same_day))?;
+            if offsets_differ {
+                write!(f, " {}", self.offset(to))?;
+            }
+            Ok(())
         }
     }
+}
+
+/// "Fri 2026-09-04 16:30" (with the date) or "16:30", with ":SS" when the seconds are not zero.
+fn wall_time(local: jiff::civil::DateTime, with_date: bool) -> String {
+    let mut text = if with_date {
+        local.strftime("%a %Y-%m-%d %H:%M").to_string()
+    } else {
+        local.strftime("%H:%M").to_string()
+    };
+    if local.second() != 0 {
+        text.push_str(&format!(":{:02}", local.second()));
+    }
+    text
 }
 
 impl fmt::Display for Explanation {

@@ -244,11 +244,11 @@ impl fmt::Display for HolidayDate {
                 )
             }
             HolidayDate::Easter { offset_days: 0 } => f.write_str("Easter Sunday"),
-            HolidayDate::Easter { offset_days } if offset_days < 0 => {
-                write!(f, "{} days before Easter Sunday", -offset_days)
-            }
             HolidayDate::Easter { offset_days } => {
-                write!(f, "{offset_days} days after Easter Sunday")
+                let days = offset_days.unsigned_abs();
+                let unit = if days == 1 { "day" } else { "days" };
+                let side = if offset_days < 0 { "before" } else { "after" };
+                write!(f, "{days} {unit} {side} Easter Sunday")
             }
             HolidayDate::Once(date) => write!(f, "once, on {date}"),
         }

@@ -14,8 +14,11 @@
 //! closed day (holiday) removes the intervals that belong to it and also any open time inside
 //! its own local day, so a night shift from the day before stops at the holiday's midnight.
 //!
-//! **Precision.** Instants are counted to the second: a ticket opened at 16:59:30 keeps its
-//! seconds in its due time. Elapsed business time is reported in whole minutes, rounded down.
+//! **Precision and range.** Instants are counted to the second: a ticket opened at 16:59:30
+//! keeps its seconds in its due time, and a fraction of a second is dropped (rounded down)
+//! on the way in. Elapsed business time is reported in whole minutes, rounded down. The
+//! engine answers for instants from year -9998 to 9998 and for amounts of up to a century of
+//! minutes; beyond either it says so rather than guess.
 //!
 //! **Speed.** Over a horizon of local years 1990 to 2100 the open time is laid out once as
 //! UTC spans with running totals, so a due time or an elapsed time is a lookup plus a short
@@ -46,6 +49,13 @@ pub const HORIZON_FIRST_YEAR: i16 = 1990;
 pub const HORIZON_LAST_YEAR: i16 = 2100;
 
 const SECONDS_PER_MINUTE: i64 = 60;
+/// A century of minutes: more than any clock of a support policy will ever count, and small
+/// enough that walking it day by day stays quick.
+pub const MAX_MINUTES: u64 = 36_525 * 24 * 60;
+/// The instants the engine answers for: 9998-01-02 and 9998-12-31 UTC keep every local
+/// midnight it may look at (a day either side, any offset) inside jiff's range.
+const FIRST_SUPPORTED_SECOND: i64 = -377_673_580_800;
+const LAST_SUPPORTED_SECOND: i64 = 253_370_678_400;
 
 /// What a calendar is made of, as the policy file describes it.
 #[derive(Clone, Debug)]
@@ -83,20 +93,22 @@ pub struct Pause<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
-    #[error("the time lies outside the range this engine handles (years -9999 to 9999)")]
+    #[error("the time lies outside the range this engine handles (years -9998 to 9998)")]
     OutOfRange,
     #[error(
         "calendar \"{calendar}\" has no open time in the ten years after {after}; check its hours and holidays"
     )]
     NeverOpens { calendar: String, after: Timestamp },
-    #[error("{0} minutes is more than a clock can count")]
+    #[error("{0} minutes is more than a clock can count (at most {max}, a century)", max = MAX_MINUTES)]
     TooManyMinutes(u64),
 }
 
 impl Calendar {
     pub fn new(spec: CalendarSpec) -> Self {
+        // A rule of one year may close a date of the year before or after (an observed shift,
+        // a far Easter offset), so rules two years out fill the map's one year of margin.
         let mut closed_dates = BTreeMap::new();
-        for year in (HORIZON_FIRST_YEAR - 1)..=(HORIZON_LAST_YEAR + 1) {
+        for year in (HORIZON_FIRST_YEAR - 2)..=(HORIZON_LAST_YEAR + 2) {
             for (index, rule) in spec.holidays.iter().enumerate() {
                 if let Some(date) = rule.closed_date_in(year) {
                     closed_dates.entry(date).or_insert(index);
@@ -143,56 +155,22 @@ impl Calendar {
     /// Zero minutes gives `start`; a target reached exactly at a closing time is that closing
     /// time; a clock started while closed starts at the next opening.
     pub fn due(&self, start: Timestamp, minutes: u64) -> Result<Timestamp, CalendarError> {
-        if minutes == 0 {
-            return Ok(start);
-        }
-        let due = self.due_seconds(whole_second(start), minutes_to_seconds(minutes)?)?;
-        instant(due)
+        self.due_with_pauses(start, minutes, &[])
     }
 
     /// Whole open minutes in `[from, to)`, rounded down; zero when `to` is not after `from`.
     pub fn elapsed(&self, from: Timestamp, to: Timestamp) -> Result<u64, CalendarError> {
-        let seconds = self.open_seconds(whole_second(from), whole_second(to))?;
-        Ok(seconds_to_whole_minutes(seconds))
+        self.elapsed_with_pauses(from, to, &[])
     }
 
     pub fn is_open(&self, at: Timestamp) -> Result<bool, CalendarError> {
-        let at = whole_second(at);
-        let table = self.table();
-        if table.covers(at) {
-            return Ok(table.is_open(at));
-        }
-        let first = SpanWalker::new(self, at)?.next_span(at.saturating_add(1))?;
-        Ok(first.is_some_and(|(start, _)| start == at))
+        let at = supported_second(at)?;
+        Ok(self.next_open_second(at)? == at)
     }
 
     /// `at` itself when open, otherwise the next opening.
     pub fn next_open(&self, at: Timestamp) -> Result<Timestamp, CalendarError> {
-        let second = whole_second(at);
-        let table = self.table();
-        let from_table = table
-            .covers(second)
-            .then(|| table.next_open(second))
-            .flatten();
-        let opening = match from_table {
-            Some(opening) => opening,
-            None => {
-                let walk_from = if table.covers(second) {
-                    table.end()
-                } else {
-                    second
-                };
-                let first = SpanWalker::new(self, walk_from)?.next_span(i64::MAX)?;
-                first
-                    .map(|(opening, _)| opening)
-                    .ok_or(CalendarError::OutOfRange)?
-            }
-        };
-        if opening == second {
-            Ok(at)
-        } else {
-            instant(opening)
-        }
+        instant(self.next_open_second(supported_second(at)?)?)
     }
 
     /// Like [`Calendar::due`], with the pauses counting as closed time.
@@ -202,23 +180,27 @@ impl Calendar {
         minutes: u64,
         pauses: &[Pause<'_>],
     ) -> Result<Timestamp, CalendarError> {
-        if minutes == 0 {
-            return Ok(start);
-        }
+        let mut from = supported_second(start)?;
         let mut remaining = minutes_to_seconds(minutes)?;
-        let mut from = whole_second(start);
-        for (pause_start, pause_end) in merged_pauses(pauses) {
-            if pause_end <= from {
+        if remaining == 0 {
+            return instant(from);
+        }
+        if pauses.is_empty() {
+            // The hot path: no list to build.
+            return instant(self.due_seconds(from, remaining)?);
+        }
+        for pause in merged_pauses(pauses)? {
+            if pause.to <= from {
                 continue;
             }
-            if pause_start > from {
+            if pause.from > from {
                 let unpaused_due = self.due_seconds(from, remaining)?;
-                if unpaused_due <= pause_start {
+                if unpaused_due <= pause.from {
                     return instant(unpaused_due);
                 }
-                remaining -= self.open_seconds(from, pause_start)?;
+                remaining -= self.open_seconds(from, pause.from)?;
             }
-            from = pause_end;
+            from = pause.to;
         }
         instant(self.due_seconds(from, remaining)?)
     }
@@ -230,12 +212,15 @@ impl Calendar {
         to: Timestamp,
         pauses: &[Pause<'_>],
     ) -> Result<u64, CalendarError> {
-        let (from, to) = (whole_second(from), whole_second(to));
+        let (from, to) = (supported_second(from)?, supported_second(to)?);
         let mut seconds = self.open_seconds(from, to)?;
-        for (pause_start, pause_end) in merged_pauses(pauses) {
-            let (overlap_start, overlap_end) = (pause_start.max(from), pause_end.min(to));
-            if overlap_start < overlap_end {
-                seconds -= self.open_seconds(overlap_start, overlap_end)?;
+        if pauses.is_empty() {
+            return Ok(seconds_to_whole_minutes(seconds));
+        }
+        for pause in merged_pauses(pauses)? {
+            let (overlap_from, overlap_to) = (pause.from.max(from), pause.to.min(to));
+            if overlap_from < overlap_to {
+                seconds -= self.open_seconds(overlap_from, overlap_to)?;
             }
         }
         Ok(seconds_to_whole_minutes(seconds))
@@ -254,11 +239,14 @@ impl Calendar {
 
     /// The dates this calendar is closed for holidays in `year`, with the rule's name.
     pub fn closed_dates_in(&self, year: i16) -> Vec<(Date, &str)> {
-        let mut dates: Vec<(Date, &str)> = self
-            .spec
-            .holidays
-            .iter()
-            .filter_map(|rule| Some((rule.closed_date_in(year)?, rule.name.as_str())))
+        // Rules of the neighbouring years may close a date of this one.
+        let years = year.saturating_sub(1)..=year.saturating_add(1);
+        let mut dates: Vec<(Date, &str)> = years
+            .flat_map(|rule_year| {
+                self.spec.holidays.iter().filter_map(move |rule| {
+                    Some((rule.closed_date_in(rule_year)?, rule.name.as_str()))
+                })
+            })
             .filter(|(date, _)| date.year() == year)
             .collect();
         dates.sort();
@@ -275,7 +263,8 @@ impl Calendar {
                 .get(&date)
                 .map(|index| &self.spec.holidays[*index]);
         }
-        // Observed shifts can move a holiday across New Year, so look one year either side.
+        // Observed shifts and Easter offsets can move a holiday across New Year, so look at
+        // the rules of one year either side.
         let years = year.saturating_sub(1)..=year.saturating_add(1);
         years.into_iter().find_map(|rule_year| {
             self.spec
@@ -287,6 +276,20 @@ impl Calendar {
 
     fn table(&self) -> &SpanTable {
         self.table.get_or_init(|| SpanTable::build(self))
+    }
+
+    fn next_open_second(&self, at: i64) -> Result<i64, CalendarError> {
+        let table = self.table();
+        if table.covers(at)
+            && let Some(opening) = table.next_open(at)
+        {
+            return Ok(opening);
+        }
+        let walk_from = if table.covers(at) { table.end() } else { at };
+        let first = SpanWalker::new(self, walk_from)?.next_span(i64::MAX)?;
+        first
+            .map(|(opening, _)| opening.max(at))
+            .ok_or(CalendarError::OutOfRange)
     }
 
     /// Instant (in seconds) of a local wall time `minute` minutes after `date`'s midnight;
@@ -393,31 +396,52 @@ impl Calendar {
     }
 }
 
-/// Pauses as sorted, disjoint second ranges; empty and reversed pauses are dropped.
-fn merged_pauses(pauses: &[Pause<'_>]) -> Vec<(i64, i64)> {
-    let mut ranges: Vec<(i64, i64)> = pauses
-        .iter()
-        .map(|pause| (whole_second(pause.from), whole_second(pause.to)))
-        .filter(|(from, to)| from < to)
-        .collect();
-    ranges.sort_unstable();
-    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(ranges.len());
-    for (from, to) in ranges {
-        match merged.last_mut() {
-            Some(last) if from <= last.1 => last.1 = last.1.max(to),
-            _ => merged.push((from, to)),
-        }
-    }
-    merged
+/// A pause in whole seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SecondPause<'a> {
+    from: i64,
+    to: i64,
+    reason: &'a str,
 }
 
-/// Seconds since the Unix epoch, rounded down (also before 1970, where jiff truncates).
-fn whole_second(at: Timestamp) -> i64 {
+/// Pauses as sorted, disjoint ranges of seconds (overlapping ones merged, keeping the first
+/// one's reason); empty and reversed pauses are dropped.
+fn merged_pauses<'a>(pauses: &[Pause<'a>]) -> Result<Vec<SecondPause<'a>>, CalendarError> {
+    let mut sorted = Vec::with_capacity(pauses.len());
+    for pause in pauses {
+        let (from, to) = (supported_second(pause.from)?, supported_second(pause.to)?);
+        if from < to {
+            sorted.push(SecondPause {
+                from,
+                to,
+                reason: pause.reason,
+            });
+        }
+    }
+    sorted.sort_unstable_by_key(|pause| (pause.from, pause.to));
+    let mut merged: Vec<SecondPause<'a>> = Vec::with_capacity(sorted.len());
+    for pause in sorted {
+        match merged.last_mut() {
+            Some(last) if pause.from <= last.to => last.to = last.to.max(pause.to),
+            _ => merged.push(pause),
+        }
+    }
+    Ok(merged)
+}
+
+/// Seconds since the Unix epoch, rounded down (also before 1970, where jiff truncates),
+/// within the range the engine answers for.
+fn supported_second(at: Timestamp) -> Result<i64, CalendarError> {
     let seconds = at.as_second();
-    if at.subsec_nanosecond() < 0 {
+    let second = if at.subsec_nanosecond() < 0 {
         seconds - 1
     } else {
         seconds
+    };
+    if (FIRST_SUPPORTED_SECOND..=LAST_SUPPORTED_SECOND).contains(&second) {
+        Ok(second)
+    } else {
+        Err(CalendarError::OutOfRange)
     }
 }
 
@@ -426,10 +450,11 @@ fn instant(second: i64) -> Result<Timestamp, CalendarError> {
 }
 
 fn minutes_to_seconds(minutes: u64) -> Result<i64, CalendarError> {
-    i64::try_from(minutes)
-        .ok()
-        .and_then(|minutes| minutes.checked_mul(SECONDS_PER_MINUTE))
-        .ok_or(CalendarError::TooManyMinutes(minutes))
+    if minutes > MAX_MINUTES {
+        return Err(CalendarError::TooManyMinutes(minutes));
+    }
+    // At most a century of minutes: the product fits easily.
+    Ok(i64::try_from(minutes).unwrap_or(i64::MAX) * SECONDS_PER_MINUTE)
 }
 
 fn seconds_to_whole_minutes(seconds: i64) -> u64 {

@@ -37,7 +37,7 @@ impl SpanTable {
         // Start a day early: the previous day's night shift may run into the horizon.
         let mut day = first_day.yesterday().unwrap_or(first_day);
         while day < after_last_day {
-            let _ = calendar.spans_of_day(day, |span_start, span_end| {
+            let laid_out = calendar.spans_of_day(day, |span_start, span_end| {
                 let (span_start, span_end) = (span_start.max(start), span_end.min(end));
                 if span_start >= span_end {
                     return;
@@ -52,6 +52,8 @@ impl SpanTable {
                     }
                 }
             });
+            // Every day of the horizon is far inside jiff's range.
+            debug_assert!(laid_out.is_ok(), "{day}: {laid_out:?}");
             let Ok(next) = day.tomorrow() else { break };
             day = next;
         }
@@ -114,16 +116,16 @@ impl SpanTable {
         if at >= self.end {
             return self.total();
         }
-        let index = self.first_span_ending_after(at);
-        if index == self.ends.len() {
-            return self.total();
-        }
-        self.open_until_end[index] - (self.ends[index] - at.max(self.starts[index]))
+        self.open_before_span(self.first_span_ending_after(at), at)
     }
 
-    pub(super) fn is_open(&self, at: i64) -> bool {
-        let index = self.first_span_ending_after(at);
-        index < self.starts.len() && self.starts[index] <= at
+    /// Open seconds in `[start, at)`, given the first span ending after `at`.
+    #[inline]
+    fn open_before_span(&self, span: usize, at: i64) -> i64 {
+        if span == self.ends.len() {
+            return self.total();
+        }
+        self.open_until_end[span] - (self.ends[span] - at.max(self.starts[span]))
     }
 
     pub(super) fn next_open(&self, at: i64) -> Option<i64> {
@@ -136,12 +138,7 @@ impl SpanTable {
     #[inline]
     pub(super) fn due(&self, from: i64, seconds: i64) -> Result<i64, i64> {
         let first = self.first_span_ending_after(from);
-        let open_before_from = if first == self.ends.len() {
-            self.total()
-        } else {
-            self.open_until_end[first] - (self.ends[first] - from.max(self.starts[first]))
-        };
-        let target = open_before_from + seconds;
+        let target = self.open_before_span(first, from) + seconds;
         if target > self.total() {
             return Err(target - self.total());
         }

@@ -1,6 +1,6 @@
-use jiff::Timestamp;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan};
 
 use super::holiday::{parse_month_day, parse_weekday_of_month};
 use super::hours::parse_day_hours;
@@ -435,4 +435,81 @@ fn closed_dates_of_a_year_are_listed_in_order() {
         ]
     );
     assert_eq!(Weekday::Monday, jiff::civil::date(2027, 9, 6).weekday());
+}
+
+#[test]
+fn amounts_and_instants_outside_the_engine_range_are_refused_not_guessed() {
+    let americas = americas();
+    let start = at("2026-09-04T16:30:00-04:00");
+    assert_eq!(
+        americas.due(start, 153_722_867_280_912_930),
+        Err(CalendarError::TooManyMinutes(153_722_867_280_912_930))
+    );
+    assert_eq!(
+        americas.due(start, MAX_MINUTES + 1),
+        Err(CalendarError::TooManyMinutes(MAX_MINUTES + 1))
+    );
+    // A century of minutes is answered.
+    americas.due(start, MAX_MINUTES).unwrap();
+    let edge = at("9999-12-30T10:00:00Z");
+    assert_eq!(americas.is_open(edge), Err(CalendarError::OutOfRange));
+    assert_eq!(
+        americas.elapsed(start, edge),
+        Err(CalendarError::OutOfRange)
+    );
+    assert!(americas.is_open(at("9998-06-01T14:00:00Z")).is_ok());
+}
+
+#[test]
+fn holidays_moved_across_new_year_are_closed_at_the_horizon_edges_too() {
+    let new_year_eve_moved = HolidayRule {
+        observed: Observed::NextMonday,
+        ..rule("Moved", parse_month_day("12-31").unwrap())
+    };
+    let always = calendar(
+        "UTC",
+        &[("mon-sun", "00:00-24:00")],
+        vec![
+            new_year_eve_moved,
+            rule("Far from Easter", HolidayDate::Easter { offset_days: -100 }),
+        ],
+    );
+    // 1988-12-31 is a Saturday: closed on Monday 1989-01-02, like 2022-12-31 on 2023-01-02.
+    assert!(!always.is_open(at("1989-01-02T12:00:00Z")).unwrap());
+    assert!(!always.is_open(at("2023-01-02T12:00:00Z")).unwrap());
+    // Easter 2102 is on 16 April: a hundred days before is 2101-01-06.
+    let easter_2102 = holiday::easter_sunday(2102).unwrap();
+    let far = easter_2102.checked_sub(100.days()).unwrap();
+    assert_eq!(far.year(), 2101);
+    let noon = far
+        .at(12, 0, 0, 0)
+        .to_zoned_datetime(TimeZone::UTC)
+        .unwrap()
+        .timestamp();
+    assert!(!always.is_open(noon).unwrap());
+    // And the year's list shows a date moved into it from the next year's rule.
+    let closed_2101: Vec<Date> = always
+        .closed_dates_in(2101)
+        .into_iter()
+        .map(|(date, _)| date)
+        .collect();
+    assert!(closed_2101.contains(&far), "{closed_2101:?}");
+}
+
+#[test]
+fn fractions_of_a_second_are_dropped_on_the_way_in() {
+    let americas = americas();
+    let with_fraction = at("2026-11-26T09:00:00.5-05:00");
+    let whole = at("2026-11-26T09:00:00-05:00");
+    assert_eq!(americas.due(with_fraction, 0).unwrap(), whole);
+    assert_eq!(
+        americas.due(with_fraction, 1).unwrap(),
+        at("2026-11-26T09:01:00-05:00")
+    );
+    assert_eq!(
+        americas
+            .elapsed(with_fraction, at("2026-11-26T09:01:00-05:00"))
+            .unwrap(),
+        1
+    );
 }

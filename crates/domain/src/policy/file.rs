@@ -254,7 +254,7 @@ struct RawProgram {
 #[serde(deny_unknown_fields)]
 struct RawChannel {
     name: String,
-    first_response: BusinessDuration,
+    first_response: RequiredTarget,
     acknowledgement: bool,
 }
 
@@ -437,16 +437,32 @@ impl<'de> Deserialize<'de> for Name {
     }
 }
 
-/// A key of `hours`: a weekday or a range of them, "mon", "mon-fri".
-#[derive(PartialEq, Eq, Hash)]
-struct DayKey(Vec<Weekday>);
+/// A key of `hours`: a weekday or a range of them, "mon", "mon-fri". Keys compare as written,
+/// so "mon" and "monday" both given reach the week as a day given twice.
+struct DayKey {
+    written: String,
+    weekdays: Vec<Weekday>,
+}
+
+impl PartialEq for DayKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.written == other.written
+    }
+}
+
+impl Eq for DayKey {}
+
+impl std::hash::Hash for DayKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.written.hash(state);
+    }
+}
 
 impl<'de> Deserialize<'de> for DayKey {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let key = String::deserialize(deserializer)?;
-        parse_day_range(&key)
-            .map(DayKey)
-            .map_err(serde::de::Error::custom)
+        let written = String::deserialize(deserializer)?;
+        let weekdays = parse_day_range(&written).map_err(serde::de::Error::custom)?;
+        Ok(DayKey { written, weekdays })
     }
 }
 
@@ -459,13 +475,38 @@ impl<'de> Deserialize<'de> for Target {
         if text.trim().eq_ignore_ascii_case("none") {
             return Ok(Target(None));
         }
-        let duration: BusinessDuration = text.parse().map_err(serde::de::Error::custom)?;
+        let RequiredTarget(duration) = RequiredTarget::parse(&text, "write \"none\" for no target")
+            .map_err(serde::de::Error::custom)?;
+        Ok(Target(Some(duration)))
+    }
+}
+
+/// A target that must be given: more than zero, at most a year of business days.
+struct RequiredTarget(BusinessDuration);
+
+impl RequiredTarget {
+    const MAX_DAYS: u32 = 366;
+
+    fn parse(text: &str, zero_hint: &str) -> Result<Self, String> {
+        let duration: BusinessDuration = text.parse().map_err(|error| format!("{error}"))?;
         if duration.is_zero() {
-            return Err(serde::de::Error::custom(
-                "a target of zero makes no sense; write \"none\" for no target",
+            return Err(format!("a target of zero makes no sense; {zero_hint}"));
+        }
+        if duration.days > Self::MAX_DAYS || duration.minutes > Self::MAX_DAYS * 24 * 60 {
+            return Err(format!(
+                "\"{text}\" is longer than any support target ({} business days at most)",
+                Self::MAX_DAYS
             ));
         }
-        Ok(Target(Some(duration)))
+        Ok(RequiredTarget(duration))
+    }
+}
+
+impl<'de> Deserialize<'de> for RequiredTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        RequiredTarget::parse(&text, "give the time to the first response")
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -525,7 +566,7 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
     });
     let channels = entries(raw.channels, problems, |channel, _, _| Channel {
         name: channel.name,
-        first_response: channel.first_response,
+        first_response: channel.first_response.0,
         acknowledgement: channel.acknowledgement,
     });
     let severities = entries(raw.severities, problems, |severity, _, _| Severity {
@@ -666,15 +707,13 @@ fn build_calendar(
     }
 
     let hours_span = raw.hours.span();
-    let days =
-        raw.hours
-            .into_inner()
-            .into_iter()
-            .flat_map(|(DayKey(weekdays), DayHours(intervals))| {
-                weekdays
-                    .into_iter()
-                    .map(move |weekday| (weekday, intervals.clone()))
-            });
+    let days = raw.hours.into_inner().into_iter().flat_map(
+        |(DayKey { weekdays, .. }, DayHours(intervals))| {
+            weekdays
+                .into_iter()
+                .map(move |weekday| (weekday, intervals.clone()))
+        },
+    );
     let hours = WeeklyHours::new(days).unwrap_or_else(|error: HoursError| {
         problems.add(Some(hours_span), field("hours"), error.to_string());
         WeeklyHours::default()

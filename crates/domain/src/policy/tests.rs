@@ -387,6 +387,24 @@ fn impossible_values_are_refused_where_they_stand() {
             "severities.P3.resolution",
             "zero",
         ),
+        (
+            "first_response = \"2h\"",
+            "first_response = \"0m\"",
+            "channels.phone.first_response",
+            "zero",
+        ),
+        (
+            "first_response = \"2h\"",
+            "first_response = \"4294967295d\"",
+            "channels.phone.first_response",
+            "longer than any support target",
+        ),
+        (
+            "hours = { mon-fri = \"08:00-17:00\" }",
+            "hours = { mon-fri = \"08:00-17:00\", monday = \"18:00-19:00\" }",
+            "calendars.americas.hours",
+            "Monday is given more than once",
+        ),
     ];
     for (find, replace, field, message) in cases {
         let problem = single_problem(load_with(find, replace));
