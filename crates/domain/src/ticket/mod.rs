@@ -86,6 +86,8 @@ pub struct Snapshot {
     pub escalated: bool,
     pub closed_at: Option<Timestamp>,
     pub last_event_at: Timestamp,
+    /// How many events the timeline holds.
+    pub event_count: u32,
 }
 
 impl Snapshot {
@@ -107,6 +109,7 @@ impl Snapshot {
             escalated: false,
             closed_at: None,
             last_event_at: first.at,
+            event_count: 1,
         };
         for event in rest {
             snapshot.apply(event);
@@ -116,6 +119,7 @@ impl Snapshot {
 
     pub fn apply(&mut self, event: &TicketEvent) {
         self.last_event_at = event.at;
+        self.event_count += 1;
         if event.data.is_advisor_contact() {
             self.first_response_at.get_or_insert(event.at);
             self.last_advisor_contact_at = Some(event.at);

@@ -1,0 +1,460 @@
+//! Customers and what belongs to them: contacts, care contracts, registered products.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
+
+use crate::{Store, StoreError, flag, instant, seconds};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Customer {
+    pub id: i64,
+    pub number: String,
+    pub name: String,
+    pub region: String,
+    pub language: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewCustomer {
+    pub number: String,
+    pub name: String,
+    pub region: String,
+    pub language: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Contact {
+    pub id: i64,
+    pub customer_id: i64,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+    pub designated: bool,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewContact {
+    pub customer_id: i64,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+    pub designated: bool,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Contract {
+    pub id: i64,
+    pub customer_id: i64,
+    pub program: String,
+    pub starts_on: Date,
+    pub ends_on: Date,
+    pub eula_accepted: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewContract {
+    pub customer_id: i64,
+    pub program: String,
+    pub starts_on: Date,
+    pub ends_on: Date,
+    pub eula_accepted: bool,
+}
+
+/// A registered product.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Product {
+    pub id: i64,
+    pub customer_id: i64,
+    pub product_line: String,
+    pub version: String,
+    pub serial: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewProduct {
+    pub customer_id: i64,
+    pub product_line: String,
+    pub version: String,
+    pub serial: String,
+}
+
+impl Store {
+    pub async fn create_customer(
+        &self,
+        new: &NewCustomer,
+        now: Timestamp,
+    ) -> Result<Customer, StoreError> {
+        insert_customer(&self.pool, new, now).await
+    }
+
+    pub async fn customer(&self, id: i64) -> Result<Customer, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, number, name, region, language, created_at FROM customers WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        customer_of(&row)
+    }
+
+    pub async fn customer_by_number(&self, number: &str) -> Result<Customer, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, number, name, region, language, created_at FROM customers WHERE number = $1",
+        )
+        .bind(number)
+        .fetch_one(&self.pool)
+        .await?;
+        customer_of(&row)
+    }
+
+    pub async fn customers(&self) -> Result<Vec<Customer>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, number, name, region, language, created_at FROM customers ORDER BY number",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(customer_of).collect()
+    }
+
+    pub async fn create_contact(
+        &self,
+        new: &NewContact,
+        now: Timestamp,
+    ) -> Result<Contact, StoreError> {
+        insert_contact(&self.pool, new, now).await
+    }
+
+    pub async fn contact(&self, id: i64) -> Result<Contact, StoreError> {
+        let row = sqlx::query(format_contact_query("id = $1"))
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
+        contact_of(&row)
+    }
+
+    /// The contact with this e-mail address (compared without regard to case).
+    pub async fn contact_by_email(&self, email: &str) -> Result<Contact, StoreError> {
+        let row = sqlx::query(format_contact_query("email = $1"))
+            .bind(email.trim().to_lowercase())
+            .fetch_one(&self.pool)
+            .await?;
+        contact_of(&row)
+    }
+
+    pub async fn contacts_of(&self, customer_id: i64) -> Result<Vec<Contact>, StoreError> {
+        let rows = sqlx::query(format_contact_query("customer_id = $1 ORDER BY id"))
+            .bind(customer_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(contact_of).collect()
+    }
+
+    pub async fn create_contract(
+        &self,
+        new: &NewContract,
+        now: Timestamp,
+    ) -> Result<Contract, StoreError> {
+        insert_contract(&self.pool, new, now).await
+    }
+
+    pub async fn contracts_of(&self, customer_id: i64) -> Result<Vec<Contract>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted \
+             FROM contracts WHERE customer_id = $1 ORDER BY starts_on, id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(contract_of).collect()
+    }
+
+    pub async fn register_product(
+        &self,
+        new: &NewProduct,
+        now: Timestamp,
+    ) -> Result<Product, StoreError> {
+        insert_product(&self.pool, new, now).await
+    }
+
+    pub async fn products_of(&self, customer_id: i64) -> Result<Vec<Product>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, customer_id, product_line, version, serial FROM products \
+             WHERE customer_id = $1 ORDER BY id",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(product_of).collect()
+    }
+
+    pub async fn product_by_serial(&self, serial: &str) -> Result<Product, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, customer_id, product_line, version, serial FROM products WHERE serial = $1",
+        )
+        .bind(serial)
+        .fetch_one(&self.pool)
+        .await?;
+        product_of(&row)
+    }
+
+    /// Writes customers, contacts, contracts and products in one transaction: all of them,
+    /// or (on any error) none.
+    pub async fn import(
+        &self,
+        batch: &ImportBatch,
+        now: Timestamp,
+    ) -> Result<ImportCounts, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let mut counts = ImportCounts::default();
+        for customer in &batch.customers {
+            insert_customer(&mut *transaction, customer, now).await?;
+            counts.customers += 1;
+        }
+        for (customer_number, contact) in &batch.contacts {
+            let customer_id = customer_id_of(&mut *transaction, customer_number).await?;
+            insert_contact(
+                &mut *transaction,
+                &NewContact {
+                    customer_id,
+                    ..contact.clone()
+                },
+                now,
+            )
+            .await?;
+            counts.contacts += 1;
+        }
+        for (customer_number, contract) in &batch.contracts {
+            let customer_id = customer_id_of(&mut *transaction, customer_number).await?;
+            insert_contract(
+                &mut *transaction,
+                &NewContract {
+                    customer_id,
+                    ..contract.clone()
+                },
+                now,
+            )
+            .await?;
+            counts.contracts += 1;
+        }
+        for (customer_number, product) in &batch.products {
+            let customer_id = customer_id_of(&mut *transaction, customer_number).await?;
+            insert_product(
+                &mut *transaction,
+                &NewProduct {
+                    customer_id,
+                    ..product.clone()
+                },
+                now,
+            )
+            .await?;
+            counts.products += 1;
+        }
+        transaction.commit().await?;
+        Ok(counts)
+    }
+}
+
+/// Rows to import, contacts, contracts and products naming their customer by number
+/// (the `customer_id` inside them is ignored).
+#[derive(Clone, Debug, Default)]
+pub struct ImportBatch {
+    pub customers: Vec<NewCustomer>,
+    pub contacts: Vec<(String, NewContact)>,
+    pub contracts: Vec<(String, NewContract)>,
+    pub products: Vec<(String, NewProduct)>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub customers: usize,
+    pub contacts: usize,
+    pub contracts: usize,
+    pub products: usize,
+}
+
+async fn customer_id_of<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    number: &str,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT id FROM customers WHERE number = $1")
+        .bind(number)
+        .fetch_optional(executor)
+        .await?
+        .ok_or_else(|| StoreError::Conflict(format!("no customer numbered \"{number}\"")))
+}
+
+async fn insert_customer<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    new: &NewCustomer,
+    now: Timestamp,
+) -> Result<Customer, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO customers (number, name, region, language, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(&new.number)
+    .bind(&new.name)
+    .bind(&new.region)
+    .bind(&new.language)
+    .bind(seconds(now))
+    .fetch_one(executor)
+    .await?;
+    Ok(Customer {
+        id,
+        number: new.number.clone(),
+        name: new.name.clone(),
+        region: new.region.clone(),
+        language: new.language.clone(),
+        created_at: instant(seconds(now))?,
+    })
+}
+
+async fn insert_contact<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    new: &NewContact,
+    now: Timestamp,
+) -> Result<Contact, StoreError> {
+    let email = new.email.trim().to_lowercase();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO contacts (customer_id, name, email, phone, language, designated, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(new.customer_id)
+    .bind(&new.name)
+    .bind(&email)
+    .bind(&new.phone)
+    .bind(&new.language)
+    .bind(new.designated)
+    .bind(new.password_hash.as_deref())
+    .bind(seconds(now))
+    .fetch_one(executor)
+    .await?;
+    Ok(Contact {
+        id,
+        customer_id: new.customer_id,
+        name: new.name.clone(),
+        email,
+        phone: new.phone.clone(),
+        language: new.language.clone(),
+        designated: new.designated,
+        password_hash: new.password_hash.clone(),
+    })
+}
+
+async fn insert_contract<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    new: &NewContract,
+    now: Timestamp,
+) -> Result<Contract, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO contracts (customer_id, program, starts_on, ends_on, eula_accepted, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(new.customer_id)
+    .bind(&new.program)
+    .bind(new.starts_on.to_string())
+    .bind(new.ends_on.to_string())
+    .bind(new.eula_accepted)
+    .bind(seconds(now))
+    .fetch_one(executor)
+    .await?;
+    Ok(Contract {
+        id,
+        customer_id: new.customer_id,
+        program: new.program.clone(),
+        starts_on: new.starts_on,
+        ends_on: new.ends_on,
+        eula_accepted: new.eula_accepted,
+    })
+}
+
+async fn insert_product<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    new: &NewProduct,
+    now: Timestamp,
+) -> Result<Product, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO products (customer_id, product_line, version, serial, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(new.customer_id)
+    .bind(&new.product_line)
+    .bind(&new.version)
+    .bind(&new.serial)
+    .bind(seconds(now))
+    .fetch_one(executor)
+    .await?;
+    Ok(Product {
+        id,
+        customer_id: new.customer_id,
+        product_line: new.product_line.clone(),
+        version: new.version.clone(),
+        serial: new.serial.clone(),
+    })
+}
+
+fn format_contact_query(condition: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(format!(
+        "SELECT id, customer_id, name, email, phone, language, designated, password_hash \
+         FROM contacts WHERE {condition}"
+    ))
+}
+
+fn customer_of(row: &AnyRow) -> Result<Customer, StoreError> {
+    Ok(Customer {
+        id: row.try_get("id")?,
+        number: row.try_get("number")?,
+        name: row.try_get("name")?,
+        region: row.try_get("region")?,
+        language: row.try_get("language")?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}
+
+fn contact_of(row: &AnyRow) -> Result<Contact, StoreError> {
+    Ok(Contact {
+        id: row.try_get("id")?,
+        customer_id: row.try_get("customer_id")?,
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        phone: row.try_get("phone")?,
+        language: row.try_get("language")?,
+        designated: flag(row, "designated")?,
+        password_hash: row.try_get("password_hash")?,
+    })
+}
+
+fn contract_of(row: &AnyRow) -> Result<Contract, StoreError> {
+    Ok(Contract {
+        id: row.try_get("id")?,
+        customer_id: row.try_get("customer_id")?,
+        program: row.try_get("program")?,
+        starts_on: date(row.try_get("starts_on")?)?,
+        ends_on: date(row.try_get("ends_on")?)?,
+        eula_accepted: flag(row, "eula_accepted")?,
+    })
+}
+
+fn product_of(row: &AnyRow) -> Result<Product, StoreError> {
+    Ok(Product {
+        id: row.try_get("id")?,
+        customer_id: row.try_get("customer_id")?,
+        product_line: row.try_get("product_line")?,
+        version: row.try_get("version")?,
+        serial: row.try_get("serial")?,
+    })
+}
+
+pub(crate) fn date(text: String) -> Result<Date, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("\"{text}\" is not a date")))
+}

@@ -1,0 +1,73 @@
+//! What can go wrong in the store, narrowed to what callers act on.
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such row (or not visible to the caller).
+    #[error("not found")]
+    NotFound,
+    /// A unique value already taken, or a write based on a stale version.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database URL names a database caredesk does not speak.
+    #[error("\"{0}:\" databases are not supported; use sqlite://FILE or postgres://…")]
+    UnsupportedUrl(String),
+    /// The policy in force does not know a name stored on a ticket (a program, a severity
+    /// removed from the policy file).
+    #[error("the policy does not fit the stored data: {0}")]
+    Policy(String),
+    /// Stored data that cannot be read back (a bug or a hand edit).
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(database) if database.is_unique_violation() => {
+                StoreError::Conflict(unique_violation_message(database.message()))
+            }
+            _ => StoreError::Database(error),
+        }
+    }
+}
+
+/// "UNIQUE constraint failed: contacts.email" (SQLite) and "duplicate key value violates
+/// unique constraint \"contacts_email_key\"" (PostgreSQL) both become "email already exists".
+fn unique_violation_message(message: &str) -> String {
+    let column = message
+        .rsplit(['.', ' '])
+        .next()
+        .map(|last| last.trim_matches('"'))
+        .map(|last| {
+            last.strip_suffix("_key")
+                .and_then(|name| name.split_once('_').map(|(_, column)| column))
+                .unwrap_or(last)
+        })
+        .unwrap_or("value");
+    format!("{column} already exists")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_violation_message;
+
+    #[test]
+    fn unique_violations_name_the_column() {
+        assert_eq!(
+            unique_violation_message("UNIQUE constraint failed: contacts.email"),
+            "email already exists"
+        );
+        assert_eq!(
+            unique_violation_message(
+                "duplicate key value violates unique constraint \"contacts_email_key\""
+            ),
+            "email already exists"
+        );
+    }
+}

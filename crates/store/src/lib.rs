@@ -1,0 +1,241 @@
+//! Every SQL statement of caredesk, one file per aggregate, portable between SQLite and
+//! PostgreSQL.
+//!
+//! The same query text runs on both: `$1`-style placeholders (SQLite accepts them), only the
+//! types both share (64-bit integers, text, booleans, bytes), instants as Unix seconds,
+//! JSON as text. What differs lives here and nowhere else: the migrations (one directory per
+//! backend), how a write transaction starts, and row locks. The backend is chosen from the
+//! database URL.
+
+mod catalog;
+mod customers;
+mod error;
+mod staff;
+mod tickets;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+pub use catalog::{NewRelease, Release};
+pub use customers::{
+    Contact, Contract, Customer, ImportBatch, ImportCounts, NewContact, NewContract, NewCustomer,
+    NewProduct, Product,
+};
+pub use error::StoreError;
+pub use staff::{ApiToken, NewStaff, StaffMember};
+pub use tickets::{
+    Attachment, AttachmentContent, Change, Created, NewAttachment, NewTicket, QueueCursor,
+    QueueFilter, Scope, TicketRecord, UpdateError,
+};
+
+/// The database behind a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool of connections to the desk's database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// How long a SQLite writer waits for another to finish before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Store {
+    /// Connects to `sqlite://FILE` (created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let separator = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{separator}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool_options = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|connection, _| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the one writer; NORMAL is durable at
+                            // every checkpoint and loses nothing on a process crash.
+                            connection
+                                .execute(sqlx::AssertSqlSafe(format!(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                                    SQLITE_BUSY_TIMEOUT.as_millis()
+                                )))
+                                .await?;
+                            Ok(())
+                        })
+                    })
+            }
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+        };
+        let pool = pool_options
+            .acquire_timeout(Duration::from_secs(15))
+            .connect_with(options)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the migrations this database has not seen yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers (for readiness checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Waits for the connections in use to come back, then closes them all.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A transaction that will write. SQLite takes its write lock at once, so two writers
+    /// queue up instead of failing when both try to upgrade a read lock.
+    async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Appended to a `SELECT` that reads a row about to be rewritten. SQLite needs nothing:
+    /// its write transaction already excludes other writers.
+    fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(
+                url.split(':').next().unwrap_or_default().to_string(),
+            ))
+        }
+    }
+}
+
+/// Unix seconds of an instant (a fraction of a second is dropped).
+fn seconds(at: jiff::Timestamp) -> i64 {
+    at.as_second()
+}
+
+/// The instant of stored Unix seconds.
+fn instant(seconds: i64) -> Result<jiff::Timestamp, StoreError> {
+    jiff::Timestamp::from_second(seconds)
+        .map_err(|_| StoreError::Corrupt(format!("{seconds} is not a valid instant")))
+}
+
+/// A boolean column: PostgreSQL stores a `BOOLEAN`, SQLite an integer 0 or 1.
+fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, StoreError> {
+    use sqlx::Row;
+    match row.try_get::<bool, _>(column) {
+        Ok(value) => Ok(value),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
+    }
+}
+
+/// Builds SQL whose shape depends on its inputs (optional filters), with `$n` placeholders
+/// numbered in the order values are bound.
+struct SqlBuilder {
+    sql: String,
+    values: Vec<SqlValue>,
+}
+
+enum SqlValue {
+    Integer(i64),
+    Text(String),
+}
+
+impl SqlBuilder {
+    fn new(sql: &str) -> Self {
+        Self {
+            sql: sql.to_string(),
+            values: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    fn bind_i64(&mut self, value: i64) -> &mut Self {
+        self.bind(SqlValue::Integer(value))
+    }
+
+    fn bind_text(&mut self, value: &str) -> &mut Self {
+        self.bind(SqlValue::Text(value.to_string()))
+    }
+
+    fn bind(&mut self, value: SqlValue) -> &mut Self {
+        self.values.push(value);
+        self.sql.push('$');
+        self.sql.push_str(&self.values.len().to_string());
+        self
+    }
+
+    fn query(&self) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(self.sql.clone()));
+        for value in &self.values {
+            query = match value {
+                SqlValue::Integer(value) => query.bind(*value),
+                SqlValue::Text(value) => query.bind(value.as_str()),
+            };
+        }
+        query
+    }
+
+    async fn fetch_optional<'e>(
+        &self,
+        executor: impl Executor<'e, Database = Any>,
+    ) -> Result<Option<sqlx::any::AnyRow>, sqlx::Error> {
+        self.query().fetch_optional(executor).await
+    }
+
+    async fn fetch_all<'e>(
+        &self,
+        executor: impl Executor<'e, Database = Any>,
+    ) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        self.query().fetch_all(executor).await
+    }
+}

@@ -1,0 +1,174 @@
+//! Staff members and their API tokens.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use caredesk_domain::ticket::Role;
+
+use crate::{Store, StoreError, flag, seconds};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StaffMember {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub region: Option<String>,
+    pub languages: Vec<String>,
+    pub active: bool,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewStaff {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub region: Option<String>,
+    pub languages: Vec<String>,
+    pub password_hash: Option<String>,
+}
+
+/// A token as listed: its secret is never stored, only its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub staff_id: i64,
+    pub name: String,
+}
+
+const STAFF_COLUMNS: &str = "id, email, name, role, region, languages, active, password_hash";
+
+impl Store {
+    pub async fn create_staff(
+        &self,
+        new: &NewStaff,
+        now: Timestamp,
+    ) -> Result<StaffMember, StoreError> {
+        let email = new.email.trim().to_lowercase();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO staff (email, name, role, region, languages, password_hash, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7) RETURNING id",
+        )
+        .bind(&email)
+        .bind(&new.name)
+        .bind(new.role.as_str())
+        .bind(new.region.as_deref())
+        .bind(new.languages.join(","))
+        .bind(new.password_hash.as_deref())
+        .bind(seconds(now))
+        .fetch_one(&self.pool)
+        .await?;
+        self.staff_member(id).await
+    }
+
+    pub async fn staff_member(&self, id: i64) -> Result<StaffMember, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        staff_of(&row)
+    }
+
+    pub async fn staff_by_email(&self, email: &str) -> Result<StaffMember, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE email = $1"
+        )))
+        .bind(email.trim().to_lowercase())
+        .fetch_one(&self.pool)
+        .await?;
+        staff_of(&row)
+    }
+
+    pub async fn staff(&self) -> Result<Vec<StaffMember>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {STAFF_COLUMNS} FROM staff ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(staff_of).collect()
+    }
+
+    /// Records a token for a staff member; `secret` is what the holder presents.
+    pub async fn add_api_token(
+        &self,
+        staff_id: i64,
+        name: &str,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<ApiToken, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (staff_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(staff_id)
+        .bind(name)
+        .bind(token_hash(secret))
+        .bind(seconds(now))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ApiToken {
+            id,
+            staff_id,
+            name: name.to_string(),
+        })
+    }
+
+    /// The active staff member holding this unrevoked token.
+    pub async fn staff_by_token(&self, secret: &str) -> Result<StaffMember, StoreError> {
+        let row = sqlx::query(
+            "SELECT s.id, s.email, s.name, s.role, s.region, s.languages, s.active, s.password_hash \
+             FROM api_tokens t JOIN staff s ON s.id = t.staff_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.active",
+        )
+        .bind(token_hash(secret))
+        .fetch_one(&self.pool)
+        .await?;
+        staff_of(&row)
+    }
+
+    pub async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(seconds(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+/// Tokens are long random secrets, so a fast hash is enough: nobody can guess one, and a
+/// stolen database does not give them away.
+fn token_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn staff_of(row: &AnyRow) -> Result<StaffMember, StoreError> {
+    let role: String = row.try_get("role")?;
+    let languages: String = row.try_get("languages")?;
+    Ok(StaffMember {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role \"{role}\"")))?,
+        region: row.try_get("region")?,
+        languages: languages
+            .split(',')
+            .filter(|language| !language.is_empty())
+            .map(str::to_string)
+            .collect(),
+        active: flag(row, "active")?,
+        password_hash: row.try_get("password_hash")?,
+    })
+}

@@ -1,0 +1,897 @@
+//! Tickets and their timelines.
+//!
+//! A ticket row holds what the ticket is (customer, product, channel…) and, beside it, what
+//! its timeline says now: state, severity, and the due instants of its clocks, for indexing.
+//! Those derived columns are recomputed from the whole timeline, with the domain's clock
+//! engine, in the same transaction as every event appended; nothing updates them otherwise.
+//! Breaches the recomputation finds are appended as events in that same transaction.
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::clocks::{
+    ClockContext, ClockStatus, TicketClocks, compute, unrecorded_breaches,
+};
+use caredesk_domain::ticket::{Actor, EventData, Snapshot, TicketEvent, TicketState};
+use jiff::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::{SqlBuilder, Store, StoreError, flag, instant, seconds};
+
+/// Sorts after every real due instant (9999-12-31).
+const NO_DUE: i64 = 253_402_300_799;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewTicket {
+    pub customer_id: i64,
+    pub contact_id: Option<i64>,
+    pub product_id: Option<i64>,
+    pub product_line: String,
+    pub version: String,
+    pub serial: String,
+    pub program: String,
+    pub region: String,
+    pub language: String,
+    pub channel: String,
+    pub subject: String,
+    pub description: String,
+    /// The rest of the intake form, as given.
+    pub details: serde_json::Value,
+    pub severity: String,
+    pub actor: Actor,
+    /// Who asked for the ticket ("staff:7", "contact:3"): idempotency keys are theirs.
+    pub created_by: String,
+    pub idempotency_key: Option<String>,
+    /// A hash of the request, so a key reused for a different request is refused.
+    pub request_hash: Option<String>,
+}
+
+/// A ticket as stored.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TicketRecord {
+    pub id: i64,
+    pub customer_id: i64,
+    pub contact_id: Option<i64>,
+    pub product_id: Option<i64>,
+    pub product_line: String,
+    pub version: String,
+    pub serial: String,
+    pub program: String,
+    pub region: String,
+    pub language: String,
+    pub channel: String,
+    pub subject: String,
+    pub description: String,
+    pub details: serde_json::Value,
+    pub severity: String,
+    pub state: TicketState,
+    pub assignee_id: Option<i64>,
+    pub escalated: bool,
+    pub escalation_open: bool,
+    /// Changes with every event: the ticket's ETag.
+    pub version_number: i64,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    pub calendar: String,
+    pub next_due_at: Option<Timestamp>,
+    pub at_risk_at: Option<Timestamp>,
+    pub first_response_due_at: Option<Timestamp>,
+    pub next_update_due_at: Option<Timestamp>,
+    pub resolution_due_at: Option<Timestamp>,
+    /// A breach has been recorded on the timeline.
+    pub breached: bool,
+    #[serde(skip)]
+    pub sort_key: QueueCursor,
+}
+
+/// Whose tickets a caller may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Staff: every ticket.
+    All,
+    /// A customer's contact: that customer's tickets only, and only their public events.
+    Customer(i64),
+}
+
+/// Who changes which ticket, when, and on what condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub ticket: i64,
+    pub scope: Scope,
+    /// Refuse (as a conflict) unless the ticket is still at this version.
+    pub expected_version: Option<i64>,
+    pub actor: Actor,
+    pub now: Timestamp,
+}
+
+impl Change {
+    /// A change by staff (or the system) of any ticket, whatever its version.
+    pub fn by(actor: Actor, ticket: i64, now: Timestamp) -> Change {
+        Change {
+            ticket,
+            scope: Scope::All,
+            expected_version: None,
+            actor,
+            now,
+        }
+    }
+}
+
+/// The outcome of a creation: the ticket, and whether it already existed for this key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Created {
+    pub ticket: TicketRecord,
+    pub replayed: bool,
+}
+
+/// Why an update did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError<E> {
+    /// The caller's decision refused it.
+    #[error(transparent)]
+    Refused(E),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<E> From<sqlx::Error> for UpdateError<E> {
+    fn from(error: sqlx::Error) -> Self {
+        UpdateError::Store(error.into())
+    }
+}
+
+/// A position in the queue: the ordering columns of the last ticket of a page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct QueueCursor {
+    pub severity_rank: i64,
+    pub placement_rank: i64,
+    pub due_sort: i64,
+    pub id: i64,
+}
+
+/// Filters of the queue; `None` means any.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub customer_id: Option<i64>,
+    pub region: Option<String>,
+    pub language: Option<String>,
+    pub assignee_id: Option<i64>,
+    /// Without a state, only open tickets are listed.
+    pub state: Option<TicketState>,
+    pub program: Option<String>,
+    pub at_risk: Option<bool>,
+    pub breached: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub ticket_id: i64,
+    pub event_seq: Option<i64>,
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+    pub uploaded_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub event_seq: Option<i64>,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachmentContent {
+    pub attachment: Attachment,
+    pub content: Vec<u8>,
+}
+
+const TICKET_COLUMNS: &str = "id, customer_id, contact_id, product_id, product_line, version, serial, \
+     program, region, language, channel, subject, description, details, severity, state, assignee_id, \
+     escalated, escalation_open, version_number, opened_at, updated_at, closed_at, calendar, \
+     severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, first_response_due_at, \
+     next_update_due_at, resolution_due_at, breached";
+
+impl Store {
+    /// Opens a ticket: its row and its `created` event, with its clocks. With an
+    /// idempotency key already used by the same caller, returns that ticket instead.
+    pub async fn create_ticket(
+        &self,
+        policy: &Policy,
+        new: &NewTicket,
+        now: Timestamp,
+    ) -> Result<Created, StoreError> {
+        match self.insert_ticket(policy, new, now).await {
+            // Two requests with one key raced; the other one won.
+            Err(StoreError::Conflict(_)) if new.idempotency_key.is_some() => {
+                match self.replay(new).await? {
+                    Some(created) => Ok(created),
+                    None => Err(StoreError::Conflict(
+                        "the ticket could not be created".into(),
+                    )),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn insert_ticket(
+        &self,
+        policy: &Policy,
+        new: &NewTicket,
+        now: Timestamp,
+    ) -> Result<Created, StoreError> {
+        if let Some(created) = self.replay(new).await? {
+            return Ok(created);
+        }
+        let at = instant(seconds(now))?;
+        let events = vec![TicketEvent {
+            seq: 1,
+            at,
+            actor: new.actor,
+            data: EventData::Created {
+                severity: new.severity.clone(),
+                channel: new.channel.clone(),
+            },
+        }];
+        let context = ClockContext {
+            program: &new.program,
+            region: &new.region,
+            product_line: &new.product_line,
+        };
+        let derived = Derived::of(policy, &context, &events, at)?;
+        let mut transaction = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tickets (customer_id, contact_id, product_id, product_line, version, serial, \
+             program, region, language, channel, subject, description, details, severity, state, \
+             assignee_id, escalated, escalation_open, version_number, opened_at, updated_at, closed_at, \
+             calendar, severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, unbreached_due_at, \
+             first_response_due_at, next_update_due_at, resolution_due_at, breached, \
+             created_by, idempotency_key, request_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, FALSE, FALSE, \
+             1, $16, $16, NULL, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, FALSE, $27, $28, $29) \
+             RETURNING id",
+        )
+        .bind(new.customer_id)
+        .bind(new.contact_id)
+        .bind(new.product_id)
+        .bind(&new.product_line)
+        .bind(&new.version)
+        .bind(&new.serial)
+        .bind(&new.program)
+        .bind(&new.region)
+        .bind(&new.language)
+        .bind(&new.channel)
+        .bind(&new.subject)
+        .bind(&new.description)
+        .bind(new.details.to_string())
+        .bind(&new.severity)
+        .bind(TicketState::New.as_str())
+        .bind(seconds(at))
+        .bind(&derived.calendar)
+        .bind(derived.severity_rank)
+        .bind(derived.placement_rank)
+        .bind(derived.due_sort)
+        .bind(derived.next_due_at)
+        .bind(derived.at_risk_at)
+        .bind(derived.unbreached_due_at)
+        .bind(derived.first_response_due_at)
+        .bind(derived.next_update_due_at)
+        .bind(derived.resolution_due_at)
+        .bind(&new.created_by)
+        .bind(new.idempotency_key.as_deref())
+        .bind(new.request_hash.as_deref())
+        .fetch_one(&mut *transaction)
+        .await?;
+        // Nothing can be due yet: the policy refuses zero targets.
+        append_events(&mut transaction, id, &events).await?;
+        transaction.commit().await?;
+        Ok(Created {
+            ticket: self.ticket(id, Scope::All).await?,
+            replayed: false,
+        })
+    }
+
+    /// The ticket an earlier request with the same idempotency key created, if any.
+    async fn replay(&self, new: &NewTicket) -> Result<Option<Created>, StoreError> {
+        let Some(key) = &new.idempotency_key else {
+            return Ok(None);
+        };
+        let found = sqlx::query(
+            "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2",
+        )
+        .bind(&new.created_by)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = found else {
+            return Ok(None);
+        };
+        let stored_hash: Option<String> = row.try_get("request_hash")?;
+        if stored_hash != new.request_hash {
+            return Err(StoreError::Conflict(
+                "this Idempotency-Key was already used for a different request".into(),
+            ));
+        }
+        Ok(Some(Created {
+            ticket: self.ticket(row.try_get("id")?, Scope::All).await?,
+            replayed: true,
+        }))
+    }
+
+    /// A ticket, if the scope lets the caller see it (otherwise `NotFound`, as for a ticket
+    /// that does not exist).
+    pub async fn ticket(&self, id: i64, scope: Scope) -> Result<TicketRecord, StoreError> {
+        let mut query =
+            SqlBuilder::new(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = "));
+        query.bind_i64(id);
+        if let Scope::Customer(customer_id) = scope {
+            query.push(" AND customer_id = ").bind_i64(customer_id);
+        }
+        let row = query
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        ticket_of(&row)
+    }
+
+    /// A ticket's timeline, in order; a customer's contact sees only the public events.
+    pub async fn timeline(&self, id: i64, scope: Scope) -> Result<Vec<TicketEvent>, StoreError> {
+        self.ticket(id, scope).await?;
+        let events = load_events(&self.pool, id).await?;
+        Ok(match scope {
+            Scope::All => events,
+            Scope::Customer(_) => events
+                .into_iter()
+                .filter(|event| event.data.is_public())
+                .collect(),
+        })
+    }
+
+    /// Appends the events `decide` returns for the ticket as it stands, recomputes its clocks
+    /// and records any breach, in one transaction. With `expected_version`, refuses (as a
+    /// conflict) to build on anything but that version.
+    pub async fn update_ticket<E>(
+        &self,
+        policy: &Policy,
+        change: Change,
+        decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
+    ) -> Result<TicketRecord, UpdateError<E>> {
+        let Change {
+            ticket: id,
+            scope,
+            expected_version,
+            actor,
+            now,
+        } = change;
+        let mut transaction = self.begin_write().await?;
+        let mut locking =
+            SqlBuilder::new(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = "));
+        locking.bind_i64(id);
+        if let Scope::Customer(customer_id) = scope {
+            locking.push(" AND customer_id = ").bind_i64(customer_id);
+        }
+        locking.push(self.for_update());
+        let row = locking
+            .fetch_optional(&mut *transaction)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let ticket = ticket_of(&row)?;
+        if let Some(expected) = expected_version
+            && expected != ticket.version_number
+        {
+            return Err(StoreError::Conflict(format!(
+                "the ticket changed (version {} now, {expected} expected); reload it and try again",
+                ticket.version_number
+            ))
+            .into());
+        }
+        let mut events = load_events(&mut *transaction, id).await?;
+        let snapshot = Snapshot::of(&events)
+            .ok_or_else(|| StoreError::Corrupt(format!("ticket {id} has no created event")))?;
+        let decided = decide(&ticket, &snapshot).map_err(UpdateError::Refused)?;
+        // Time on a timeline never runs backwards, whatever the clocks of several servers say.
+        let at = instant(seconds(now).max(seconds(snapshot.last_event_at)))?;
+        let first_new = events.len();
+        for data in decided {
+            let seq = u32::try_from(events.len() + 1)
+                .map_err(|_| StoreError::Conflict("the timeline is full".into()))?;
+            events.push(TicketEvent {
+                seq,
+                at,
+                actor,
+                data,
+            });
+        }
+        append_events(&mut transaction, id, &events[first_new..]).await?;
+        let context = ClockContext {
+            program: &ticket.program,
+            region: &ticket.region,
+            product_line: &ticket.product_line,
+        };
+        let derived = Derived::of(policy, &context, &events, at)?;
+        let breaches =
+            record_breaches(&mut transaction, id, &mut events, &derived.clocks, at).await?;
+        if events.len() > first_new {
+            let derived = if breaches > 0 {
+                Derived::of(policy, &context, &events, at)?
+            } else {
+                derived
+            };
+            write_derived(&mut transaction, id, &derived).await?;
+        }
+        transaction.commit().await?;
+        Ok(self.ticket(id, scope).await?)
+    }
+
+    /// Records the breaches of every open ticket whose earliest unbreached due time has
+    /// passed, up to `limit` tickets; returns how many tickets got a breach event.
+    pub async fn record_due_breaches(
+        &self,
+        policy: &Policy,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<usize, StoreError> {
+        let due: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE closed_at IS NULL AND unbreached_due_at < $1 \
+             ORDER BY unbreached_due_at LIMIT $2",
+        )
+        .bind(seconds(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut recorded = 0;
+        for id in due {
+            let before = self.ticket(id, Scope::All).await?.version_number;
+            let after = self
+                .update_ticket(policy, Change::by(Actor::System, id, now), |_, _| {
+                    Ok::<_, std::convert::Infallible>(Vec::new())
+                })
+                .await
+                .map_err(|error| match error {
+                    UpdateError::Store(error) => error,
+                    UpdateError::Refused(never) => match never {},
+                })?;
+            if after.version_number > before {
+                recorded += 1;
+            }
+        }
+        Ok(recorded)
+    }
+
+    /// A page of the queue in policy order (POLICY.md §7): severity, then priority
+    /// placement, then the earliest due clock; after `cursor` when given.
+    pub async fn queue(
+        &self,
+        filter: &QueueFilter,
+        cursor: Option<QueueCursor>,
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        let mut query = SqlBuilder::new(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE "));
+        match filter.state {
+            Some(TicketState::Closed) => {
+                query.push("closed_at IS NOT NULL");
+            }
+            Some(state) => {
+                query
+                    .push("closed_at IS NULL AND state = ")
+                    .bind_text(state.as_str());
+            }
+            None => {
+                query.push("closed_at IS NULL");
+            }
+        }
+        if let Some(customer_id) = filter.customer_id {
+            query.push(" AND customer_id = ").bind_i64(customer_id);
+        }
+        if let Some(region) = &filter.region {
+            query.push(" AND region = ").bind_text(region);
+        }
+        if let Some(language) = &filter.language {
+            query.push(" AND language = ").bind_text(language);
+        }
+        if let Some(assignee) = filter.assignee_id {
+            query.push(" AND assignee_id = ").bind_i64(assignee);
+        }
+        if let Some(program) = &filter.program {
+            query.push(" AND program = ").bind_text(program);
+        }
+        let now = seconds(now);
+        match filter.at_risk {
+            Some(true) => {
+                query.push(" AND at_risk_at <= ").bind_i64(now);
+                query.push(" AND next_due_at >= ").bind_i64(now);
+            }
+            Some(false) => {
+                query
+                    .push(" AND (at_risk_at IS NULL OR at_risk_at > ")
+                    .bind_i64(now)
+                    .push(")");
+            }
+            None => {}
+        }
+        match filter.breached {
+            Some(true) => {
+                query
+                    .push(" AND (breached OR next_due_at < ")
+                    .bind_i64(now)
+                    .push(")");
+            }
+            Some(false) => {
+                query
+                    .push(" AND NOT breached AND (next_due_at IS NULL OR next_due_at >= ")
+                    .bind_i64(now)
+                    .push(")");
+            }
+            None => {}
+        }
+        if let Some(after) = cursor {
+            query.push(" AND (severity_rank, placement_rank, due_sort, id) > (");
+            query.bind_i64(after.severity_rank).push(", ");
+            query.bind_i64(after.placement_rank).push(", ");
+            query.bind_i64(after.due_sort).push(", ");
+            query.bind_i64(after.id).push(")");
+        }
+        query
+            .push(" ORDER BY severity_rank, placement_rank, due_sort, id LIMIT ")
+            .bind_i64(limit);
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(ticket_of).collect()
+    }
+
+    /// Tickets of a customer, newest first.
+    pub async fn tickets_of(
+        &self,
+        customer_id: i64,
+        limit: i64,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        let mut query = SqlBuilder::new(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE customer_id = "
+        ));
+        query
+            .bind_i64(customer_id)
+            .push(" ORDER BY id DESC LIMIT ")
+            .bind_i64(limit);
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(ticket_of).collect()
+    }
+
+    /// Stores an attachment of a ticket the scope may see; identical contents are kept once.
+    pub async fn add_attachment(
+        &self,
+        new: &NewAttachment,
+        scope: Scope,
+        now: Timestamp,
+    ) -> Result<Attachment, StoreError> {
+        self.ticket(new.ticket_id, scope).await?;
+        let sha256 = hex::encode(Sha256::digest(&new.content));
+        let size = i64::try_from(new.content.len())
+            .map_err(|_| StoreError::Conflict("attachment too large".into()))?;
+        let mut transaction = self.begin_write().await?;
+        sqlx::query("INSERT INTO attachment_contents (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING")
+            .bind(&sha256)
+            .bind(size)
+            .bind(new.content.as_slice())
+            .execute(&mut *transaction)
+            .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO attachments (ticket_id, event_seq, filename, content_type, size, sha256, uploaded_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(new.ticket_id)
+        .bind(new.event_seq)
+        .bind(&new.filename)
+        .bind(&new.content_type)
+        .bind(size)
+        .bind(&sha256)
+        .bind(&new.uploaded_by)
+        .bind(seconds(now))
+        .fetch_one(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(Attachment {
+            id,
+            ticket_id: new.ticket_id,
+            event_seq: new.event_seq,
+            filename: new.filename.clone(),
+            content_type: new.content_type.clone(),
+            size,
+            sha256,
+            created_at: instant(seconds(now))?,
+        })
+    }
+
+    pub async fn attachments_of(
+        &self,
+        ticket_id: i64,
+        scope: Scope,
+    ) -> Result<Vec<Attachment>, StoreError> {
+        self.ticket(ticket_id, scope).await?;
+        let rows = sqlx::query(
+            "SELECT id, ticket_id, event_seq, filename, content_type, size, sha256, created_at \
+             FROM attachments WHERE ticket_id = $1 ORDER BY id",
+        )
+        .bind(ticket_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(attachment_of).collect()
+    }
+
+    pub async fn attachment(
+        &self,
+        ticket_id: i64,
+        id: i64,
+        scope: Scope,
+    ) -> Result<AttachmentContent, StoreError> {
+        self.ticket(ticket_id, scope).await?;
+        let row = sqlx::query(
+            "SELECT a.id, a.ticket_id, a.event_seq, a.filename, a.content_type, a.size, a.sha256, a.created_at, c.content \
+             FROM attachments a JOIN attachment_contents c ON c.sha256 = a.sha256 \
+             WHERE a.id = $1 AND a.ticket_id = $2",
+        )
+        .bind(id)
+        .bind(ticket_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(AttachmentContent {
+            attachment: attachment_of(&row)?,
+            content: row.try_get("content")?,
+        })
+    }
+}
+
+/// What the timeline says now, in the shape of the ticket row's derived columns.
+struct Derived {
+    snapshot: Snapshot,
+    clocks: TicketClocks,
+    calendar: String,
+    severity_rank: i64,
+    placement_rank: i64,
+    due_sort: i64,
+    next_due_at: Option<i64>,
+    at_risk_at: Option<i64>,
+    unbreached_due_at: Option<i64>,
+    first_response_due_at: Option<i64>,
+    next_update_due_at: Option<i64>,
+    resolution_due_at: Option<i64>,
+    breached: bool,
+}
+
+impl Derived {
+    fn of(
+        policy: &Policy,
+        context: &ClockContext<'_>,
+        events: &[TicketEvent],
+        at: Timestamp,
+    ) -> Result<Derived, StoreError> {
+        let snapshot = Snapshot::of(events)
+            .ok_or_else(|| StoreError::Corrupt("a timeline without its created event".into()))?;
+        let clocks = compute(policy, context, events, at)
+            .map_err(|error| StoreError::Policy(error.to_string()))?;
+        let severity_rank = policy
+            .severities
+            .get_index_of(&snapshot.severity)
+            .ok_or_else(|| {
+                StoreError::Policy(format!("unknown severity \"{}\"", snapshot.severity))
+            })?;
+        let program = policy
+            .program(context.program)
+            .map_err(|error| StoreError::Policy(error.to_string()))?;
+        let next_due_at = clocks.next_due().map(seconds);
+        let unbreached_due_at = clocks
+            .all()
+            .filter(|clock| clock.status == ClockStatus::Running && !clock.breached)
+            .filter_map(|clock| clock.due_at)
+            .min()
+            .map(seconds);
+        let due_of = |clock: Option<&caredesk_domain::ticket::clocks::Clock>| {
+            clock.and_then(|clock| clock.due_at).map(seconds)
+        };
+        Ok(Derived {
+            calendar: clocks.calendar.clone(),
+            severity_rank: i64::try_from(severity_rank).unwrap_or(i64::MAX),
+            placement_rank: if program.priority_queue { 0 } else { 1 },
+            due_sort: next_due_at.unwrap_or(NO_DUE),
+            next_due_at,
+            at_risk_at: clocks.next_at_risk().map(seconds),
+            unbreached_due_at,
+            first_response_due_at: due_of(Some(&clocks.first_response)),
+            next_update_due_at: due_of(clocks.next_update.as_ref()),
+            resolution_due_at: due_of(clocks.resolution.as_ref()),
+            breached: events
+                .iter()
+                .any(|event| matches!(event.data, EventData::ClockBreached { .. })),
+            snapshot,
+            clocks,
+        })
+    }
+}
+
+/// Appends the breach events the clocks show and the timeline lacks; returns how many.
+async fn record_breaches(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    events: &mut Vec<TicketEvent>,
+    clocks: &TicketClocks,
+    at: Timestamp,
+) -> Result<usize, StoreError> {
+    let breaches = unrecorded_breaches(clocks, events);
+    let first_new = events.len();
+    for data in breaches {
+        let seq = u32::try_from(events.len() + 1)
+            .map_err(|_| StoreError::Conflict("the timeline is full".into()))?;
+        events.push(TicketEvent {
+            seq,
+            at,
+            actor: Actor::System,
+            data,
+        });
+    }
+    append_events(transaction, id, &events[first_new..]).await?;
+    Ok(events.len() - first_new)
+}
+
+async fn write_derived(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    derived: &Derived,
+) -> Result<(), StoreError> {
+    let snapshot = &derived.snapshot;
+    sqlx::query(
+        "UPDATE tickets SET severity = $1, state = $2, assignee_id = $3, escalated = $4, escalation_open = $5, \
+         version_number = $6, updated_at = $7, closed_at = $8, calendar = $9, severity_rank = $10, \
+         placement_rank = $11, due_sort = $12, next_due_at = $13, at_risk_at = $14, unbreached_due_at = $15, \
+         first_response_due_at = $16, next_update_due_at = $17, resolution_due_at = $18, breached = $19 \
+         WHERE id = $20",
+    )
+    .bind(&snapshot.severity)
+    .bind(snapshot.state.as_str())
+    .bind(snapshot.assignee)
+    .bind(snapshot.escalated)
+    .bind(snapshot.escalation_open)
+    .bind(i64::from(snapshot.event_count))
+    .bind(seconds(snapshot.last_event_at))
+    .bind(snapshot.closed_at.map(seconds))
+    .bind(&derived.calendar)
+    .bind(derived.severity_rank)
+    .bind(derived.placement_rank)
+    .bind(derived.due_sort)
+    .bind(derived.next_due_at)
+    .bind(derived.at_risk_at)
+    .bind(derived.unbreached_due_at)
+    .bind(derived.first_response_due_at)
+    .bind(derived.next_update_due_at)
+    .bind(derived.resolution_due_at)
+    .bind(derived.breached)
+    .bind(id)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
+async fn append_events(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    events: &[TicketEvent],
+) -> Result<(), StoreError> {
+    for event in events {
+        let actor = serde_json::to_string(&event.actor)
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        let data = serde_json::to_string(&event.data)
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(i64::from(event.seq))
+        .bind(seconds(event.at))
+        .bind(actor)
+        .bind(event.data.kind())
+        .bind(event.data.is_public())
+        .bind(data)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn load_events<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<Vec<TicketEvent>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT seq, at, actor, data FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let seq: i64 = row.try_get("seq")?;
+            let actor: String = row.try_get("actor")?;
+            let data: String = row.try_get("data")?;
+            Ok(TicketEvent {
+                seq: u32::try_from(seq)
+                    .map_err(|_| StoreError::Corrupt(format!("event number {seq}")))?,
+                at: instant(row.try_get("at")?)?,
+                actor: serde_json::from_str(&actor)
+                    .map_err(|error| StoreError::Corrupt(format!("event actor: {error}")))?,
+                data: serde_json::from_str(&data)
+                    .map_err(|error| StoreError::Corrupt(format!("event data: {error}")))?,
+            })
+        })
+        .collect()
+}
+
+fn optional_instant(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {
+    row.try_get::<Option<i64>, _>(column)?
+        .map(instant)
+        .transpose()
+}
+
+fn ticket_of(row: &AnyRow) -> Result<TicketRecord, StoreError> {
+    let state: String = row.try_get("state")?;
+    let details: String = row.try_get("details")?;
+    Ok(TicketRecord {
+        id: row.try_get("id")?,
+        customer_id: row.try_get("customer_id")?,
+        contact_id: row.try_get("contact_id")?,
+        product_id: row.try_get("product_id")?,
+        product_line: row.try_get("product_line")?,
+        version: row.try_get("version")?,
+        serial: row.try_get("serial")?,
+        program: row.try_get("program")?,
+        region: row.try_get("region")?,
+        language: row.try_get("language")?,
+        channel: row.try_get("channel")?,
+        subject: row.try_get("subject")?,
+        description: row.try_get("description")?,
+        details: serde_json::from_str(&details)
+            .map_err(|error| StoreError::Corrupt(format!("ticket details: {error}")))?,
+        severity: row.try_get("severity")?,
+        state: TicketState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown state \"{state}\"")))?,
+        assignee_id: row.try_get("assignee_id")?,
+        escalated: flag(row, "escalated")?,
+        escalation_open: flag(row, "escalation_open")?,
+        version_number: row.try_get("version_number")?,
+        opened_at: instant(row.try_get("opened_at")?)?,
+        updated_at: instant(row.try_get("updated_at")?)?,
+        closed_at: optional_instant(row, "closed_at")?,
+        calendar: row.try_get("calendar")?,
+        next_due_at: optional_instant(row, "next_due_at")?,
+        at_risk_at: optional_instant(row, "at_risk_at")?,
+        first_response_due_at: optional_instant(row, "first_response_due_at")?,
+        next_update_due_at: optional_instant(row, "next_update_due_at")?,
+        resolution_due_at: optional_instant(row, "resolution_due_at")?,
+        breached: flag(row, "breached")?,
+        sort_key: QueueCursor {
+            severity_rank: row.try_get("severity_rank")?,
+            placement_rank: row.try_get("placement_rank")?,
+            due_sort: row.try_get("due_sort")?,
+            id: row.try_get("id")?,
+        },
+    })
+}
+
+fn attachment_of(row: &AnyRow) -> Result<Attachment, StoreError> {
+    Ok(Attachment {
+        id: row.try_get("id")?,
+        ticket_id: row.try_get("ticket_id")?,
+        event_seq: row.try_get("event_seq")?,
+        filename: row.try_get("filename")?,
+        content_type: row.try_get("content_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}

@@ -1,0 +1,1045 @@
+//! The store's contract: every test runs against SQLite (a temporary file) and against
+//! PostgreSQL (a fresh database). PostgreSQL is never skipped: without it these tests fail.
+//!
+//! `CAREDESK_TEST_POSTGRES` names the server (default postgres://postgres@127.0.0.1:5432/postgres);
+//! each test creates its own database there and drops it afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::clocks::{ClockContext, compute};
+use caredesk_domain::ticket::{Actor, Command, EventData, Role, TicketState, decide};
+use caredesk_store::{
+    Change, ImportBatch, NewAttachment, NewContact, NewContract, NewCustomer, NewProduct,
+    NewRelease, NewStaff, NewTicket, QueueFilter, Scope, Store, StoreError, UpdateError,
+};
+use jiff::Timestamp;
+use jiff::civil::date;
+use sqlx::{Connection, Executor};
+
+mod support {
+    use super::*;
+
+    pub struct TestStore {
+        pub store: Store,
+        _directory: Option<tempfile::TempDir>,
+        postgres_database: Option<String>,
+    }
+
+    impl TestStore {
+        pub async fn finish(self) {
+            self.store.close().await;
+            if let Some(name) = self.postgres_database {
+                let mut admin = sqlx::PgConnection::connect(&server_url()).await.unwrap();
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                    )))
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    fn server_url() -> String {
+        std::env::var("CAREDESK_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+    }
+
+    pub async fn sqlite() -> TestStore {
+        let directory = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}",
+            directory.path().join("caredesk.db").display()
+        );
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        TestStore {
+            store,
+            _directory: Some(directory),
+            postgres_database: None,
+        }
+    }
+
+    /// Databases left behind by test processes that crashed, dropped once per process.
+    static STALE_DROPPED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+    async fn drop_stale_databases(admin: &mut sqlx::PgConnection) {
+        let own = format!("caredesk_test_{}_", std::process::id());
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT datname FROM pg_database WHERE starts_with(datname, 'caredesk_test_')",
+        )
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap();
+        for name in names.into_iter().filter(|name| !name.starts_with(&own)) {
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .await
+                .unwrap();
+        }
+    }
+
+    pub async fn postgres() -> TestStore {
+        let server = server_url();
+        let mut admin = sqlx::PgConnection::connect(&server)
+            .await
+            .unwrap_or_else(|error| {
+                panic!("PostgreSQL at {server} is required for these tests: {error}")
+            });
+        STALE_DROPPED
+            .get_or_init(|| drop_stale_databases(&mut admin))
+            .await;
+        let name = format!(
+            "caredesk_test_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .await
+            .unwrap();
+        let base = server
+            .rsplit_once('/')
+            .map_or(server.as_str(), |(base, _)| base);
+        let store = Store::connect(&format!("{base}/{name}")).await.unwrap();
+        store.migrate().await.unwrap();
+        TestStore {
+            store,
+            _directory: None,
+            postgres_database: Some(name),
+        }
+    }
+}
+
+/// Each contract test, generated once per backend.
+macro_rules! contract {
+    ($($test:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let test = super::support::sqlite().await;
+                    super::$test(test.store.clone()).await;
+                    test.finish().await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let test = super::support::postgres().await;
+                    super::$test(test.store.clone()).await;
+                    test.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    customers_contacts_contracts_and_products,
+    unique_values_are_conflicts_that_name_the_field,
+    staff_and_tokens,
+    the_release_catalog_is_ordered,
+    a_ticket_is_created_with_its_clocks,
+    idempotent_creation_returns_the_same_ticket,
+    updates_append_events_and_recompute_clocks,
+    stored_clocks_always_equal_a_recomputation,
+    a_stale_version_is_a_conflict,
+    customers_see_only_their_own_tickets_and_public_events,
+    concurrent_writers_lose_no_event,
+    breaches_are_recorded_once_by_the_sweep,
+    the_queue_is_in_policy_order_with_filters_and_pages,
+    attachments_are_kept_once_per_content,
+    a_failed_import_writes_nothing,
+);
+
+fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+fn policy() -> Policy {
+    Policy::built_in().unwrap()
+}
+
+const MONDAY_10: &str = "2026-11-23T10:00:00+01:00";
+
+/// A customer of `program` in `region` with a contact, a contract and a product.
+struct Fixture {
+    customer_id: i64,
+    contact_id: i64,
+    program: &'static str,
+    region: &'static str,
+}
+
+async fn customer(
+    store: &Store,
+    number: &str,
+    program: &'static str,
+    region: &'static str,
+) -> Fixture {
+    let now = at(MONDAY_10);
+    let customer = store
+        .create_customer(
+            &NewCustomer {
+                number: number.into(),
+                name: format!("Customer {number}"),
+                region: region.into(),
+                language: "en".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let contact = store
+        .create_contact(
+            &NewContact {
+                customer_id: customer.id,
+                name: "Ada".into(),
+                email: format!("ada@{number}.example"),
+                phone: "+1 555 0100".into(),
+                language: "en".into(),
+                designated: true,
+                password_hash: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    store
+        .create_contract(
+            &NewContract {
+                customer_id: customer.id,
+                program: program.into(),
+                starts_on: date(2026, 1, 1),
+                ends_on: date(2027, 12, 31),
+                eula_accepted: true,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    store
+        .register_product(
+            &NewProduct {
+                customer_id: customer.id,
+                product_line: "ol-connect".into(),
+                version: "2026.1".into(),
+                serial: format!("SN-{number}"),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    Fixture {
+        customer_id: customer.id,
+        contact_id: contact.id,
+        program,
+        region,
+    }
+}
+
+fn new_ticket(fixture: &Fixture, severity: &str, key: Option<&str>) -> NewTicket {
+    NewTicket {
+        customer_id: fixture.customer_id,
+        contact_id: Some(fixture.contact_id),
+        product_id: None,
+        product_line: "ol-connect".into(),
+        version: "2026.1".into(),
+        serial: "SN-1".into(),
+        program: fixture.program.into(),
+        region: fixture.region.into(),
+        language: "en".into(),
+        channel: "portal".into(),
+        subject: "Printing stopped".into(),
+        description: "Nothing comes out of the printer since the update.".into(),
+        details: serde_json::json!({ "business_impact": "invoices are late" }),
+        severity: severity.into(),
+        actor: Actor::Contact {
+            id: fixture.contact_id,
+        },
+        created_by: format!("contact:{}", fixture.contact_id),
+        idempotency_key: key.map(str::to_string),
+        request_hash: key.map(|_| "hash-1".to_string()),
+    }
+}
+
+const ADVISOR: Actor = Actor::Staff {
+    id: 1,
+    role: Role::Advisor,
+};
+
+async fn act(
+    store: &Store,
+    policy: &Policy,
+    id: i64,
+    when: &str,
+    actor: Actor,
+    command: Command,
+) -> caredesk_store::TicketRecord {
+    let role = actor.role().unwrap();
+    store
+        .update_ticket(policy, Change::by(actor, id, at(when)), |_, snapshot| {
+            decide(snapshot, role, command, policy)
+        })
+        .await
+        .unwrap()
+}
+
+fn reply(body: &str) -> Command {
+    Command::Reply {
+        body: body.into(),
+        via: Default::default(),
+    }
+}
+
+async fn customers_contacts_contracts_and_products(store: Store) {
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let customer = store.customer(fixture.customer_id).await.unwrap();
+    assert_eq!(customer.number, "C-1");
+    assert_eq!(store.customer_by_number("C-1").await.unwrap(), customer);
+    let contact = store.contact_by_email("  ADA@c-1.EXAMPLE ").await.unwrap();
+    assert_eq!(contact.id, fixture.contact_id);
+    assert!(contact.designated);
+    assert_eq!(store.contacts_of(customer.id).await.unwrap().len(), 1);
+    let contracts = store.contracts_of(customer.id).await.unwrap();
+    assert_eq!(contracts[0].program, "gold");
+    assert_eq!(contracts[0].ends_on, date(2027, 12, 31));
+    let product = store.product_by_serial("SN-C-1").await.unwrap();
+    assert_eq!(product.customer_id, customer.id);
+    assert_eq!(store.products_of(customer.id).await.unwrap(), vec![product]);
+    assert!(matches!(
+        store.customer(9999).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn unique_values_are_conflicts_that_name_the_field(store: Store) {
+    customer(&store, "C-1", "gold", "emea").await;
+    let again = store
+        .create_customer(
+            &NewCustomer {
+                number: "C-1".into(),
+                name: "Twin".into(),
+                region: "emea".into(),
+                language: "en".into(),
+            },
+            at(MONDAY_10),
+        )
+        .await;
+    let Err(StoreError::Conflict(message)) = again else {
+        panic!("expected a conflict, got {again:?}")
+    };
+    assert_eq!(message, "number already exists");
+}
+
+async fn staff_and_tokens(store: Store) {
+    let now = at(MONDAY_10);
+    let advisor = store
+        .create_staff(
+            &NewStaff {
+                email: "Anna@Desk.example".into(),
+                name: "Anna".into(),
+                role: Role::Advisor,
+                region: Some("emea".into()),
+                languages: vec!["en".into(), "nl".into()],
+                password_hash: Some("hash".into()),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(advisor.email, "anna@desk.example");
+    assert_eq!(advisor.languages, ["en", "nl"]);
+    assert_eq!(
+        store.staff_by_email("ANNA@desk.example").await.unwrap().id,
+        advisor.id
+    );
+    let token = store
+        .add_api_token(advisor.id, "ci", "secret-token", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.staff_by_token("secret-token").await.unwrap().id,
+        advisor.id
+    );
+    assert!(matches!(
+        store.staff_by_token("other").await,
+        Err(StoreError::NotFound)
+    ));
+    store.revoke_api_token(token.id, now).await.unwrap();
+    assert!(matches!(
+        store.staff_by_token("secret-token").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn the_release_catalog_is_ordered(store: Store) {
+    for (position, version, kind) in [
+        (1, "2024.1", "major"),
+        (3, "2025.1", "major"),
+        (2, "2024.2", "minor"),
+    ] {
+        store
+            .add_release(&NewRelease {
+                product_line: "ol-connect".into(),
+                version: version.into(),
+                position,
+                kind: kind.into(),
+                released_on: date(2024, 1, 1),
+            })
+            .await
+            .unwrap();
+    }
+    let versions: Vec<String> = store
+        .releases_of("ol-connect")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|release| release.version)
+        .collect();
+    assert_eq!(versions, ["2025.1", "2024.2", "2024.1"]);
+}
+
+async fn a_ticket_is_created_with_its_clocks(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let created = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P2", None), at(MONDAY_10))
+        .await
+        .unwrap();
+    let ticket = created.ticket;
+    assert!(!created.replayed);
+    assert_eq!(ticket.state, TicketState::New);
+    assert_eq!(ticket.version_number, 1);
+    assert_eq!(ticket.calendar, "emea");
+    assert_eq!(
+        ticket.first_response_due_at,
+        Some(at("2026-11-23T14:00:00+01:00"))
+    );
+    assert_eq!(
+        ticket.resolution_due_at,
+        Some(at("2026-11-26T10:00:00+01:00"))
+    );
+    assert_eq!(ticket.details["business_impact"], "invoices are late");
+    let timeline = store.timeline(ticket.id, Scope::All).await.unwrap();
+    assert_eq!(timeline.len(), 1);
+    assert!(matches!(timeline[0].data, EventData::Created { .. }));
+}
+
+async fn idempotent_creation_returns_the_same_ticket(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let request = new_ticket(&fixture, "P2", Some("key-1"));
+    let first = store
+        .create_ticket(&policy, &request, at(MONDAY_10))
+        .await
+        .unwrap();
+    let second = store
+        .create_ticket(&policy, &request, at(MONDAY_10))
+        .await
+        .unwrap();
+    assert!(second.replayed);
+    assert_eq!(first.ticket.id, second.ticket.id);
+    // The same key with a different request is refused.
+    let different = NewTicket {
+        request_hash: Some("hash-2".into()),
+        ..request.clone()
+    };
+    assert!(matches!(
+        store
+            .create_ticket(&policy, &different, at(MONDAY_10))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    // Concurrent retries still make one ticket.
+    let store = Arc::new(store);
+    let racing = NewTicket {
+        idempotency_key: Some("key-2".into()),
+        ..request
+    };
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (store, policy, racing) = (store.clone(), policy_arc(), racing.clone());
+            tokio::spawn(async move {
+                store
+                    .create_ticket(&policy, &racing, at(MONDAY_10))
+                    .await
+                    .unwrap()
+                    .ticket
+                    .id
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in tasks {
+        ids.push(task.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+}
+
+fn policy_arc() -> Arc<Policy> {
+    Arc::new(policy())
+}
+
+async fn updates_append_events_and_recompute_clocks(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let id = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P2", None), at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    let ticket = act(
+        &store,
+        &policy,
+        id,
+        "2026-11-23T11:00:00+01:00",
+        ADVISOR,
+        reply("on it"),
+    )
+    .await;
+    assert_eq!(ticket.state, TicketState::InProgress);
+    assert_eq!(ticket.version_number, 2);
+    assert_eq!(
+        ticket.next_update_due_at,
+        Some(at("2026-11-24T11:00:00+01:00"))
+    );
+    let ticket = act(
+        &store,
+        &policy,
+        id,
+        "2026-11-23T12:00:00+01:00",
+        ADVISOR,
+        Command::ChangeSeverity {
+            severity: "P1".into(),
+            reason: "production stopped".into(),
+        },
+    )
+    .await;
+    assert_eq!(ticket.severity, "P1");
+    assert_eq!(
+        ticket.resolution_due_at,
+        Some(at("2026-11-25T10:00:00+01:00"))
+    );
+    // A refusal writes nothing.
+    let refused = store
+        .update_ticket(
+            &policy,
+            Change::by(ADVISOR, id, at("2026-11-23T13:00:00+01:00")),
+            |_, snapshot| {
+                decide(
+                    snapshot,
+                    Role::Advisor,
+                    Command::AcceptSolution {
+                        note: String::new(),
+                    },
+                    &policy,
+                )
+            },
+        )
+        .await;
+    assert!(matches!(refused, Err(UpdateError::Refused(_))));
+    assert_eq!(store.timeline(id, Scope::All).await.unwrap().len(), 3);
+}
+
+async fn stored_clocks_always_equal_a_recomputation(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "gold", "americas").await;
+    let id = store
+        .create_ticket(
+            &policy,
+            &new_ticket(&fixture, "P1", None),
+            at("2026-11-27T20:00:00-05:00"),
+        )
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    let steps: Vec<(&str, Command)> = vec![
+        ("2026-11-27T20:30:00-05:00", reply("looking")),
+        (
+            "2026-11-27T21:00:00-05:00",
+            Command::RequestFromCustomer {
+                request: caredesk_domain::ticket::CustomerRequest::Information,
+                body: "logs please".into(),
+            },
+        ),
+        (
+            "2026-11-30T09:00:00-05:00",
+            Command::CustomerMessage {
+                body: "attached".into(),
+            },
+        ),
+        (
+            "2026-11-30T10:00:00-05:00",
+            Command::ChangeSeverity {
+                severity: "P2".into(),
+                reason: "workaround found".into(),
+            },
+        ),
+        (
+            "2026-11-30T11:00:00-05:00",
+            Command::ProposeSolution {
+                resolution: caredesk_domain::ticket::Resolution::Workaround,
+                body: "restart the service nightly".into(),
+            },
+        ),
+        (
+            "2026-11-30T12:00:00-05:00",
+            Command::RejectSolution {
+                reason: "not acceptable".into(),
+            },
+        ),
+    ];
+    for (when, command) in steps {
+        let actor = match command {
+            Command::CustomerMessage { .. } | Command::RejectSolution { .. } => Actor::Contact {
+                id: fixture.contact_id,
+            },
+            _ => ADVISOR,
+        };
+        let stored = act(&store, &policy, id, when, actor, command).await;
+        let events = store.timeline(id, Scope::All).await.unwrap();
+        let context = ClockContext {
+            program: &stored.program,
+            region: &stored.region,
+            product_line: &stored.product_line,
+        };
+        let clocks = compute(&policy, &context, &events, at(when)).unwrap();
+        assert_eq!(stored.calendar, clocks.calendar, "{when}");
+        assert_eq!(
+            stored.first_response_due_at, clocks.first_response.due_at,
+            "{when}"
+        );
+        assert_eq!(
+            stored.next_update_due_at,
+            clocks.next_update.as_ref().and_then(|c| c.due_at),
+            "{when}"
+        );
+        assert_eq!(
+            stored.resolution_due_at,
+            clocks.resolution.as_ref().and_then(|c| c.due_at),
+            "{when}"
+        );
+        assert_eq!(stored.next_due_at, clocks.next_due(), "{when}");
+        assert_eq!(stored.at_risk_at, clocks.next_at_risk(), "{when}");
+    }
+}
+
+async fn a_stale_version_is_a_conflict(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let ticket = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P3", None), at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket;
+    let update = |version: i64| {
+        let (store, policy) = (&store, &policy);
+        async move {
+            store
+                .update_ticket(
+                    policy,
+                    Change {
+                        expected_version: Some(version),
+                        ..Change::by(ADVISOR, ticket.id, at(MONDAY_10))
+                    },
+                    |_, snapshot| decide(snapshot, Role::Advisor, reply("hello"), policy),
+                )
+                .await
+        }
+    };
+    update(1).await.unwrap();
+    assert!(matches!(
+        update(1).await,
+        Err(UpdateError::Store(StoreError::Conflict(_)))
+    ));
+    assert_eq!(
+        store.timeline(ticket.id, Scope::All).await.unwrap().len(),
+        2
+    );
+}
+
+async fn customers_see_only_their_own_tickets_and_public_events(store: Store) {
+    let policy = policy();
+    let alpha = customer(&store, "ALPHA", "standard", "emea").await;
+    let beta = customer(&store, "BETA", "standard", "emea").await;
+    let id = store
+        .create_ticket(&policy, &new_ticket(&alpha, "P3", None), at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    act(
+        &store,
+        &policy,
+        id,
+        MONDAY_10,
+        ADVISOR,
+        Command::Note {
+            body: "internal".into(),
+        },
+    )
+    .await;
+    assert!(
+        store
+            .ticket(id, Scope::Customer(alpha.customer_id))
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        store.ticket(id, Scope::Customer(beta.customer_id)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.timeline(id, Scope::Customer(beta.customer_id)).await,
+        Err(StoreError::NotFound)
+    ));
+    let visible = store
+        .timeline(id, Scope::Customer(alpha.customer_id))
+        .await
+        .unwrap();
+    assert_eq!(visible.len(), 1, "the internal note stays internal");
+    let refused = store
+        .update_ticket(
+            &policy,
+            Change {
+                scope: Scope::Customer(beta.customer_id),
+                ..Change::by(
+                    Actor::Contact {
+                        id: beta.contact_id,
+                    },
+                    id,
+                    at(MONDAY_10),
+                )
+            },
+            |_, snapshot| {
+                decide(
+                    snapshot,
+                    Role::CustomerContact,
+                    Command::CustomerMessage { body: "hi".into() },
+                    &policy,
+                )
+            },
+        )
+        .await;
+    assert!(matches!(
+        refused,
+        Err(UpdateError::Store(StoreError::NotFound))
+    ));
+    let attachment = NewAttachment {
+        ticket_id: id,
+        event_seq: None,
+        filename: "log.txt".into(),
+        content_type: "text/plain".into(),
+        content: b"secret".to_vec(),
+        uploaded_by: "contact".into(),
+    };
+    assert!(matches!(
+        store
+            .add_attachment(
+                &attachment,
+                Scope::Customer(beta.customer_id),
+                at(MONDAY_10)
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn concurrent_writers_lose_no_event(store: Store) {
+    let policy = Arc::new(policy());
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let id = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P3", None), at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    let store = Arc::new(store);
+    let writers: Vec<_> = (0..2)
+        .map(|writer| {
+            let (store, policy) = (store.clone(), policy.clone());
+            tokio::spawn(async move {
+                for note in 0..100 {
+                    store
+                        .update_ticket(
+                            &policy,
+                            Change::by(ADVISOR, id, at(MONDAY_10)),
+                            |_, snapshot| {
+                                decide(
+                                    snapshot,
+                                    Role::Advisor,
+                                    Command::Note {
+                                        body: format!("writer {writer} note {note}"),
+                                    },
+                                    &policy,
+                                )
+                            },
+                        )
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let timeline = store.timeline(id, Scope::All).await.unwrap();
+    assert_eq!(timeline.len(), 201);
+    assert!(
+        timeline
+            .iter()
+            .enumerate()
+            .all(|(index, event)| event.seq as usize == index + 1)
+    );
+    assert_eq!(
+        store.ticket(id, Scope::All).await.unwrap().version_number,
+        201
+    );
+}
+
+async fn breaches_are_recorded_once_by_the_sweep(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let id = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P2", None), at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    // Before the first response is due nothing happens.
+    assert_eq!(
+        store
+            .record_due_breaches(&policy, at("2026-11-23T13:00:00+01:00"), 100)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .record_due_breaches(&policy, at("2026-11-23T14:05:00+01:00"), 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .record_due_breaches(&policy, at("2026-11-23T14:10:00+01:00"), 100)
+            .await
+            .unwrap(),
+        0
+    );
+    let ticket = store.ticket(id, Scope::All).await.unwrap();
+    assert!(ticket.breached);
+    let breaches: Vec<_> = store
+        .timeline(id, Scope::All)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|event| matches!(event.data, EventData::ClockBreached { .. }))
+        .collect();
+    assert_eq!(breaches.len(), 1);
+    assert_eq!(breaches[0].actor, Actor::System);
+    // Three business days later the resolution target passes too.
+    assert_eq!(
+        store
+            .record_due_breaches(&policy, at("2026-11-27T10:00:00+01:00"), 100)
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn the_queue_is_in_policy_order_with_filters_and_pages(store: Store) {
+    let policy = policy();
+    let standard = customer(&store, "STD", "standard", "emea").await;
+    let gold = customer(&store, "GLD", "gold", "emea").await;
+    let americas = customer(&store, "AMR", "standard", "americas").await;
+    let open = |fixture: &Fixture, severity: &str, when: &str| {
+        let request = new_ticket(fixture, severity, None);
+        let (store, policy, when) = (&store, &policy, at(when));
+        async move {
+            store
+                .create_ticket(policy, &request, when)
+                .await
+                .unwrap()
+                .ticket
+                .id
+        }
+    };
+    let p3_standard = open(&standard, "P3", "2026-11-23T09:00:00+01:00").await;
+    let p1_standard_late = open(&standard, "P1", "2026-11-23T11:00:00+01:00").await;
+    let p1_standard_early = open(&standard, "P1", "2026-11-23T10:00:00+01:00").await;
+    let p1_gold = open(&gold, "P1", "2026-11-23T12:00:00+01:00").await;
+    let p2_americas = open(&americas, "P2", "2026-11-23T08:00:00-05:00").await;
+    let now = at("2026-11-23T12:30:00+01:00");
+
+    let ids = |tickets: Vec<caredesk_store::TicketRecord>| {
+        tickets.into_iter().map(|t| t.id).collect::<Vec<_>>()
+    };
+    let all = store
+        .queue(&QueueFilter::default(), None, 50, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(all.clone()),
+        [
+            p1_gold,
+            p1_standard_early,
+            p1_standard_late,
+            p2_americas,
+            p3_standard
+        ]
+    );
+    // Pages of two, each after the last row of the one before.
+    let first = store
+        .queue(&QueueFilter::default(), None, 2, now)
+        .await
+        .unwrap();
+    let second = store
+        .queue(&QueueFilter::default(), Some(first[1].sort_key), 2, now)
+        .await
+        .unwrap();
+    let third = store
+        .queue(&QueueFilter::default(), Some(second[1].sort_key), 2, now)
+        .await
+        .unwrap();
+    assert_eq!([ids(first), ids(second), ids(third)].concat(), ids(all));
+
+    let region = QueueFilter {
+        region: Some("americas".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(store.queue(&region, None, 50, now).await.unwrap()),
+        [p2_americas]
+    );
+    let gold_only = QueueFilter {
+        program: Some("gold".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(store.queue(&gold_only, None, 50, now).await.unwrap()),
+        [p1_gold]
+    );
+    // The 10:00 P1 ticket's first response (4 h, due 14:00) is at risk from 13:12; at 13:30
+    // it is, the 11:00 one (at risk from 14:12) is not yet, and the P3 one is already late.
+    let at_risk = QueueFilter {
+        at_risk: Some(true),
+        ..Default::default()
+    };
+    let later = at("2026-11-23T13:30:00+01:00");
+    assert_eq!(
+        ids(store.queue(&at_risk, None, 50, later).await.unwrap()),
+        [p1_standard_early]
+    );
+    let breached = QueueFilter {
+        breached: Some(true),
+        ..Default::default()
+    };
+    let evening = at("2026-11-23T15:30:00+01:00");
+    let late: Vec<i64> = ids(store.queue(&breached, None, 50, evening).await.unwrap());
+    assert!(
+        late.contains(&p1_standard_early) && late.contains(&p3_standard),
+        "{late:?}"
+    );
+    let new_only = QueueFilter {
+        state: Some(TicketState::New),
+        customer_id: Some(gold.customer_id),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(store.queue(&new_only, None, 50, now).await.unwrap()),
+        [p1_gold]
+    );
+}
+
+async fn attachments_are_kept_once_per_content(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let id = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P3", None), at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    let attachment = |name: &str| NewAttachment {
+        ticket_id: id,
+        event_seq: Some(1),
+        filename: name.into(),
+        content_type: "text/plain".into(),
+        content: b"ERROR 42 at line 7".to_vec(),
+        uploaded_by: "contact:1".into(),
+    };
+    let first = store
+        .add_attachment(
+            &attachment("a.log"),
+            Scope::Customer(fixture.customer_id),
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap();
+    let second = store
+        .add_attachment(&attachment("b.log"), Scope::All, at(MONDAY_10))
+        .await
+        .unwrap();
+    assert_eq!(first.sha256, second.sha256);
+    assert_eq!(first.size, 18);
+    let read = store.attachment(id, second.id, Scope::All).await.unwrap();
+    assert_eq!(read.content, b"ERROR 42 at line 7");
+    assert_eq!(read.attachment.filename, "b.log");
+    assert_eq!(store.attachments_of(id, Scope::All).await.unwrap().len(), 2);
+}
+
+async fn a_failed_import_writes_nothing(store: Store) {
+    let contact = |email: &str| NewContact {
+        customer_id: 0,
+        name: "Bob".into(),
+        email: email.into(),
+        phone: String::new(),
+        language: "fr".into(),
+        designated: false,
+        password_hash: None,
+    };
+    let batch = ImportBatch {
+        customers: vec![NewCustomer {
+            number: "IMP-1".into(),
+            name: "Imported".into(),
+            region: "americas".into(),
+            language: "fr".into(),
+        }],
+        contacts: vec![
+            ("IMP-1".into(), contact("bob@imp.example")),
+            ("IMP-1".into(), contact("bob@imp.example")),
+        ],
+        contracts: vec![],
+        products: vec![],
+    };
+    assert!(matches!(
+        store.import(&batch, at(MONDAY_10)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.customer_by_number("IMP-1").await,
+        Err(StoreError::NotFound)
+    ));
+    let fixed = ImportBatch {
+        contacts: vec![("IMP-1".into(), contact("bob@imp.example"))],
+        ..batch
+    };
+    let counts = store.import(&fixed, at(MONDAY_10)).await.unwrap();
+    assert_eq!((counts.customers, counts.contacts), (1, 1));
+}
