@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 use crate::customers::date;
 use crate::{Store, StoreError};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Release {
     pub id: i64,

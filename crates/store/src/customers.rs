@@ -8,6 +8,7 @@ use sqlx::{Any, Executor, Row};
 
 use crate::{Store, StoreError, flag, instant, seconds};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Customer {
     pub id: i64,
@@ -26,6 +27,7 @@ pub struct NewCustomer {
     pub language: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Contact {
     pub id: i64,
@@ -50,6 +52,7 @@ pub struct NewContact {
     pub password_hash: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Contract {
     pub id: i64,
@@ -70,6 +73,7 @@ pub struct NewContract {
 }
 
 /// A registered product.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Product {
     pub id: i64,

@@ -10,6 +10,7 @@
 mod catalog;
 mod customers;
 mod error;
+mod sessions;
 mod staff;
 mod tickets;
 
@@ -25,6 +26,7 @@ pub use customers::{
     NewProduct, Product,
 };
 pub use error::StoreError;
+pub use sessions::SessionOwner;
 pub use staff::{ApiToken, NewStaff, StaffMember};
 pub use tickets::{
     Attachment, AttachmentContent, Change, Created, NewAttachment, NewTicket, QueueCursor,

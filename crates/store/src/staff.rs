@@ -10,6 +10,7 @@ use caredesk_domain::ticket::Role;
 
 use crate::{Store, StoreError, flag, seconds};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StaffMember {
     pub id: i64,
@@ -34,6 +35,7 @@ pub struct NewStaff {
 }
 
 /// A token as listed: its secret is never stored, only its hash.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ApiToken {
     pub id: i64,
@@ -149,7 +151,7 @@ impl Store {
 
 /// Tokens are long random secrets, so a fast hash is enough: nobody can guess one, and a
 /// stolen database does not give them away.
-fn token_hash(secret: &str) -> String {
+pub(crate) fn token_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 

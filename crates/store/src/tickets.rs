@@ -175,6 +175,7 @@ pub struct NewAttachment {
     pub uploaded_by: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Attachment {
     pub id: i64,

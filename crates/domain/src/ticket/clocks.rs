@@ -32,6 +32,7 @@ pub struct ClockContext<'a> {
     pub product_line: &'a str,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TicketClocks {
     /// The calendar every clock of the ticket runs on.
@@ -43,6 +44,7 @@ pub struct TicketClocks {
     pub resolution: Option<Clock>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Clock {
     pub kind: ClockKind,
@@ -67,6 +69,7 @@ pub struct Clock {
     pub breached_due: Option<Timestamp>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClockStatus {

@@ -7,6 +7,7 @@ use super::{Snapshot, TicketState};
 use crate::policy::Policy;
 
 /// Something a person asks of a ticket.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Command {
@@ -54,6 +55,7 @@ pub enum Command {
 }
 
 /// The name of each command, for "what is allowed from here".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {

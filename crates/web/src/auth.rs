@@ -1,0 +1,161 @@
+//! Who is calling: passwords (Argon2id), bearer tokens, and the signed-in principal.
+//!
+//! A request carries `Authorization: Bearer <token>`: either a staff API token issued by an
+//! administrator, or the token of a session opened by signing in with e-mail and password.
+//! Both are long random secrets of which only a SHA-256 hash is stored.
+
+use std::sync::LazyLock;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine;
+use caredesk_domain::ticket::{Actor, Role};
+use caredesk_store::{Contact, Scope, SessionOwner, StaffMember, StoreError};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// A PHC string of Argon2id with the library's default (OWASP-recommended) parameters.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(ApiError::unexpected)
+}
+
+/// Whether `password` matches the stored PHC hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// Checked against when the e-mail is unknown, so a wrong address takes as long to refuse
+/// as a wrong password and response times reveal nothing.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("no one has this password").unwrap_or_default());
+
+/// Spends the time of a password check.
+pub fn waste_a_password_check(password: &str) {
+    let _ = verify_password(password, &DUMMY_HASH);
+}
+
+/// A new secret for a session or an API token: 256 random bits, URL-safe.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    format!(
+        "cd_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The caller of an authenticated request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    Staff(StaffMember),
+    Contact(Contact),
+}
+
+impl Principal {
+    pub fn role(&self) -> Role {
+        match self {
+            Principal::Staff(member) => member.role,
+            Principal::Contact(_) => Role::CustomerContact,
+        }
+    }
+
+    pub fn actor(&self) -> Actor {
+        match self {
+            Principal::Staff(member) => Actor::Staff {
+                id: member.id,
+                role: member.role,
+            },
+            Principal::Contact(contact) => Actor::Contact { id: contact.id },
+        }
+    }
+
+    /// Which tickets this caller may see.
+    pub fn scope(&self) -> Scope {
+        match self {
+            Principal::Staff(_) => Scope::All,
+            Principal::Contact(contact) => Scope::Customer(contact.customer_id),
+        }
+    }
+
+    /// A stable name for idempotency keys and audit: "staff:7", "contact:3".
+    pub fn key(&self) -> String {
+        match self {
+            Principal::Staff(member) => format!("staff:{}", member.id),
+            Principal::Contact(contact) => format!("contact:{}", contact.id),
+        }
+    }
+
+    pub fn require_staff(&self) -> Result<&StaffMember, ApiError> {
+        match self {
+            Principal::Staff(member) => Ok(member),
+            Principal::Contact(_) => Err(ApiError::Forbidden("this is for staff only".to_string())),
+        }
+    }
+
+    pub fn require_role(&self, roles: &[Role]) -> Result<&StaffMember, ApiError> {
+        let member = self.require_staff()?;
+        if roles.contains(&member.role) {
+            Ok(member)
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this needs the role {}",
+                roles
+                    .iter()
+                    .map(Role::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )))
+        }
+    }
+}
+
+impl From<SessionOwner> for Principal {
+    fn from(owner: SessionOwner) -> Self {
+        match owner {
+            SessionOwner::Staff(member) => Principal::Staff(member),
+            SessionOwner::Contact(contact) => Principal::Contact(contact),
+        }
+    }
+}
+
+/// The bearer token of a request, if it has one.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or(ApiError::Unauthenticated)?;
+        match state.store.staff_by_token(token).await {
+            Ok(member) => return Ok(Principal::Staff(member)),
+            Err(StoreError::NotFound) => {}
+            Err(other) => return Err(other.into()),
+        }
+        match state.store.session_owner(token, state.clock.now()).await {
+            Ok(owner) => Ok(owner.into()),
+            Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

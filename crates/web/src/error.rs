@@ -1,0 +1,184 @@
+//! Every failure of the API as `application/problem+json` (RFC 9457), with the faulty fields
+//! named. Only server faults are logged; they are the only ones that answer 500.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use caredesk_domain::ticket::{Action, Refusal, TicketState};
+use caredesk_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A problem to report.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not JSON at all (400).
+    #[error("{0}")]
+    Malformed(String),
+    /// Well-formed, but fields are missing, unknown or wrong (422).
+    #[error("the request has invalid fields")]
+    Invalid(Vec<FieldError>),
+    /// No valid credentials (401).
+    #[error("sign in first")]
+    Unauthenticated,
+    /// Signed in, but not allowed (403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such thing, or not the caller's to see (404).
+    #[error("not found")]
+    NotFound,
+    /// Not possible in the current state (409), with what is possible instead.
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        state: Option<TicketState>,
+        allowed_actions: Option<Vec<Action>>,
+    },
+    /// If-Match named a version that is no longer current (412).
+    #[error("{0}")]
+    StaleVersion(String),
+    /// The body is larger than accepted (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The body is not of an accepted media type (415).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A fault of the server (500); the cause is logged, not shown.
+    #[error("unexpected: {0}")]
+    Unexpected(String),
+}
+
+/// One faulty field of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Dotted path of the field, such as `severity` or `resolution.release`.
+    pub field: String,
+    pub message: String,
+}
+
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    /// What kind of problem, as a URN.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// For a conflict: the ticket's state and the actions allowed from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<TicketState>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<Action>>,
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> ApiError {
+        ApiError::Conflict {
+            detail: detail.into(),
+            state: None,
+            allowed_actions: None,
+        }
+    }
+
+    pub fn unexpected(cause: impl std::fmt::Display) -> ApiError {
+        ApiError::Unexpected(cause.to_string())
+    }
+
+    fn status_and_kind(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed-request"),
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-fields"),
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found"),
+            ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
+            ApiError::StaleVersion(_) => (StatusCode::PRECONDITION_FAILED, "stale-version"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            ApiError::UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
+            }
+            ApiError::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unexpected"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, kind) = self.status_and_kind();
+        let detail = match &self {
+            ApiError::Unexpected(cause) => {
+                tracing::error!(%cause, "request failed");
+                "the server failed; the error is logged".to_string()
+            }
+            ApiError::Invalid(errors) => errors
+                .iter()
+                .map(|error| format!("{}: {}", error.field, error.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        };
+        let (errors, state, allowed_actions) = match self {
+            ApiError::Invalid(errors) => (errors, None, None),
+            ApiError::Conflict {
+                state,
+                allowed_actions,
+                ..
+            } => (Vec::new(), state, allowed_actions),
+            _ => (Vec::new(), None, None),
+        };
+        let problem = Problem {
+            kind: format!("urn:caredesk:problem:{kind}"),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail,
+            errors,
+            state,
+            allowed_actions,
+        };
+        let mut response = (status, axum::Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict(detail) => ApiError::conflict(detail),
+            other => ApiError::unexpected(other),
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let detail = refusal.to_string();
+        match refusal {
+            Refusal::NotNow { state, allowed, .. } => ApiError::Conflict {
+                detail,
+                state: Some(state),
+                allowed_actions: Some(allowed),
+            },
+            Refusal::NotPermitted { .. } => ApiError::Forbidden(detail),
+            Refusal::Invalid { field, reason } => ApiError::invalid(field, reason),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! caredesk over HTTP: the JSON API under `/api/v1`, its OpenAPI document, health checks,
+//! sign-in and rights.
+//!
+//! The router is built from one router per feature (`routes::*`), each documenting its
+//! handlers for OpenAPI next to their code. Handlers parse, check rights, call the store and
+//! the domain, and turn every failure into `application/problem+json` (see [`error`]).
+
+pub mod auth;
+pub mod clock;
+mod error;
+mod extract;
+mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use caredesk_domain::policy::Policy;
+use caredesk_store::Store;
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::OpenApi;
+
+pub use clock::Clock;
+pub use error::ApiError;
+
+/// What every request handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub policy: Arc<Policy>,
+    pub clock: Clock,
+    pub limits: Limits,
+}
+
+/// Sizes and durations the operator may tune.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest JSON body accepted.
+    pub max_body_bytes: usize,
+    /// Largest attachment accepted.
+    pub max_attachment_bytes: usize,
+    /// How long a signed-in session lasts.
+    pub session_hours: i64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            max_attachment_bytes: 10 * 1024 * 1024,
+            session_hours: 12,
+        }
+    }
+}
+
+/// The application: every route, and the OpenAPI document describing the API.
+pub fn app(state: AppState) -> (Router, OpenApi) {
+    let (api, openapi) = routes::api(state.limits).split_for_parts();
+    let document = Arc::new(openapi.clone());
+    let router = Router::new()
+        .merge(routes::health::router())
+        .merge(api)
+        .merge(routes::openapi::router(document))
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state);
+    (router, openapi)
+}
+
+/// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
+pub fn openapi() -> OpenApi {
+    routes::api(Limits::default()).split_for_parts().1
+}
+
+/// Serves the application on `listener` until `shutdown` completes; requests in flight are
+/// finished before this returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (router, _) = app(state);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,367 @@
+//! Customers and what belongs to them. Staff see and manage every customer; a customer
+//! contact sees its own organisation only.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use caredesk_domain::ticket::Role;
+use caredesk_store::{
+    Contact, Contract, Customer, NewContact, NewContract, NewCustomer, NewProduct, Product,
+};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::{Principal, hash_password};
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::ApiJson;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_customers, create_customer))
+        .routes(routes!(get_customer))
+        .routes(routes!(add_contact))
+        .routes(routes!(add_contract))
+        .routes(routes!(register_product))
+}
+
+/// Who may change customers and their records.
+const MANAGERS: [Role; 3] = [
+    Role::Admin,
+    Role::SupportManager,
+    Role::CustomerSuccessManager,
+];
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomer {
+    number: String,
+    name: String,
+    region: String,
+    language: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CustomerFile {
+    customer: Customer,
+    contacts: Vec<Contact>,
+    contracts: Vec<Contract>,
+    products: Vec<Product>,
+}
+
+/// Every customer (staff only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers",
+    tag = "customers",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "All customers", body = Vec<Customer>),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_customers(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Vec<Customer>>, ApiError> {
+    principal.require_staff()?;
+    Ok(Json(state.store.customers().await?))
+}
+
+/// Adds a customer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers",
+    tag = "customers",
+    security(("bearer" = [])),
+    request_body = CreateCustomer,
+    responses(
+        (status = 201, description = "Added", body = Customer),
+        (status = 409, description = "The customer number exists", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_customer(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(request): ApiJson<CreateCustomer>,
+) -> Result<(StatusCode, Json<Customer>), ApiError> {
+    principal.require_role(&MANAGERS)?;
+    let mut errors = Vec::new();
+    not_empty(&mut errors, "number", &request.number);
+    not_empty(&mut errors, "name", &request.name);
+    let region = state.policy.region(&request.region);
+    if let Err(unknown) = &region {
+        errors.push(field("region", unknown.to_string()));
+    }
+    if !state.policy.languages.supported.contains(&request.language) {
+        errors.push(field(
+            "language",
+            format!("one of {}", state.policy.languages.supported.join(", ")),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let new = NewCustomer {
+        number: request.number.trim().to_string(),
+        name: request.name.trim().to_string(),
+        region: request.region,
+        language: request.language,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_customer(&new, state.clock.now()).await?),
+    ))
+}
+
+/// A customer with its contacts, contracts and registered products.
+#[utoipa::path(
+    get,
+    path = "/api/v1/customers/{id}",
+    tag = "customers",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Customer id")),
+    responses(
+        (status = 200, description = "The customer's file", body = CustomerFile),
+        (status = 404, description = "No such customer for this caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_customer(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<CustomerFile>, ApiError> {
+    if let Principal::Contact(contact) = &principal
+        && contact.customer_id != id
+    {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(CustomerFile {
+        customer: state.store.customer(id).await?,
+        contacts: state.store.contacts_of(id).await?,
+        contracts: state.store.contracts_of(id).await?,
+        products: state.store.products_of(id).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddContact {
+    name: String,
+    email: String,
+    #[serde(default)]
+    phone: String,
+    language: String,
+    #[serde(default)]
+    designated: bool,
+    /// Lets the contact sign in to the portal and the API.
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// Adds a contact to a customer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/{id}/contacts",
+    tag = "customers",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Customer id")),
+    request_body = AddContact,
+    responses(
+        (status = 201, description = "Added", body = Contact),
+        (status = 409, description = "The e-mail address is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn add_contact(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+    ApiJson(request): ApiJson<AddContact>,
+) -> Result<(StatusCode, Json<Contact>), ApiError> {
+    principal.require_role(&MANAGERS)?;
+    state.store.customer(id).await?;
+    let mut errors = Vec::new();
+    not_empty(&mut errors, "name", &request.name);
+    if !looks_like_email(&request.email) {
+        errors.push(field("email", "not an e-mail address"));
+    }
+    if !state.policy.languages.supported.contains(&request.language) {
+        errors.push(field(
+            "language",
+            format!("one of {}", state.policy.languages.supported.join(", ")),
+        ));
+    }
+    if let Some(password) = &request.password
+        && password.chars().count() < 12
+    {
+        errors.push(field("password", "at least 12 characters"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let password_hash = match request.password {
+        Some(password) => Some(
+            tokio::task::spawn_blocking(move || hash_password(&password))
+                .await
+                .map_err(ApiError::unexpected)??,
+        ),
+        None => None,
+    };
+    let new = NewContact {
+        customer_id: id,
+        name: request.name.trim().to_string(),
+        email: request.email,
+        phone: request.phone,
+        language: request.language,
+        designated: request.designated,
+        password_hash,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_contact(&new, state.clock.now()).await?),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddContract {
+    program: String,
+    starts_on: Date,
+    ends_on: Date,
+    eula_accepted: bool,
+}
+
+/// Adds a care contract to a customer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/{id}/contracts",
+    tag = "customers",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Customer id")),
+    request_body = AddContract,
+    responses(
+        (status = 201, description = "Added", body = Contract),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn add_contract(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+    ApiJson(request): ApiJson<AddContract>,
+) -> Result<(StatusCode, Json<Contract>), ApiError> {
+    principal.require_role(&MANAGERS)?;
+    state.store.customer(id).await?;
+    let mut errors = Vec::new();
+    if let Err(unknown) = state.policy.program(&request.program) {
+        errors.push(field("program", unknown.to_string()));
+    }
+    if request.ends_on < request.starts_on {
+        errors.push(field("ends_on", "the contract ends before it starts"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let new = NewContract {
+        customer_id: id,
+        program: request.program,
+        starts_on: request.starts_on,
+        ends_on: request.ends_on,
+        eula_accepted: request.eula_accepted,
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_contract(&new, state.clock.now()).await?),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterProduct {
+    product_line: String,
+    version: String,
+    serial: String,
+}
+
+/// Registers a product (line, version, serial number) to a customer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/{id}/products",
+    tag = "customers",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Customer id")),
+    request_body = RegisterProduct,
+    responses(
+        (status = 201, description = "Registered", body = Product),
+        (status = 409, description = "The serial number is registered already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn register_product(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+    ApiJson(request): ApiJson<RegisterProduct>,
+) -> Result<(StatusCode, Json<Product>), ApiError> {
+    principal.require_role(&MANAGERS)?;
+    state.store.customer(id).await?;
+    let mut errors = Vec::new();
+    if let Err(unknown) = state.policy.product_line(&request.product_line) {
+        errors.push(field("product_line", unknown.to_string()));
+    }
+    not_empty(&mut errors, "version", &request.version);
+    not_empty(&mut errors, "serial", &request.serial);
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let new = NewProduct {
+        customer_id: id,
+        product_line: request.product_line,
+        version: request.version.trim().to_string(),
+        serial: request.serial.trim().to_string(),
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .store
+                .register_product(&new, state.clock.now())
+                .await?,
+        ),
+    ))
+}
+
+fn field(name: &str, message: impl Into<String>) -> FieldError {
+    FieldError {
+        field: name.to_string(),
+        message: message.into(),
+    }
+}
+
+fn not_empty(errors: &mut Vec<FieldError>, name: &str, value: &str) {
+    if value.trim().is_empty() {
+        errors.push(field(name, "must not be empty"));
+    }
+}
+
+/// One '@' with something on each side and a dot in the domain: enough to catch typos;
+/// delivery is the real test.
+pub fn looks_like_email(text: &str) -> bool {
+    let text = text.trim();
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !text.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}

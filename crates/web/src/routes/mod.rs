@@ -1,0 +1,56 @@
+//! One router per feature, merged into the API with its OpenAPI document.
+
+pub mod customers;
+pub mod health;
+pub mod openapi;
+pub mod queue;
+pub mod sessions;
+pub mod staff;
+pub mod tickets;
+
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::{AppState, Limits};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "caredesk",
+        description = "A technical-support desk that keeps the promises of its support policy. \
+            Every error is application/problem+json naming the faulty fields.",
+        license(name = "MIT")
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "sessions", description = "Signing in and out"),
+        (name = "tickets", description = "Tickets, their timelines and their SLA clocks"),
+        (name = "queue", description = "The work queue in policy order"),
+        (name = "customers", description = "Customers, contacts, care contracts and registered products"),
+        (name = "staff", description = "Staff members and API tokens"),
+    )
+)]
+struct ApiDocument;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The API under `/api/v1`.
+pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDocument::openapi())
+        .merge(sessions::router())
+        .merge(tickets::router(limits))
+        .merge(queue::router())
+        .merge(customers::router())
+        .merge(staff::router())
+}

@@ -1,0 +1,190 @@
+//! The work queue, in the order POLICY.md §7 sets: severity, then priority placement (gold
+//! and platinum), then the earliest due clock; filtered, one page at a time.
+
+use axum::Json;
+use axum::extract::State;
+use base64::Engine;
+use caredesk_domain::ticket::TicketState;
+use caredesk_store::{QueueCursor, QueueFilter, TicketRecord};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiQuery;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(queue))
+}
+
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 200;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QueueParams {
+    region: Option<String>,
+    language: Option<String>,
+    /// Staff id of the assigned advisor.
+    advisor: Option<i64>,
+    /// Without it, only open tickets.
+    #[param(value_type = Option<String>)]
+    state: Option<String>,
+    program: Option<String>,
+    at_risk: Option<bool>,
+    breached: Option<bool>,
+    /// Staff only: one customer's tickets.
+    customer: Option<i64>,
+    /// 1 to 200, default 50.
+    limit: Option<i64>,
+    /// The `next` of the previous page.
+    after: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QueuePage {
+    items: Vec<QueueItem>,
+    /// Give it as `after` for the next page; absent on the last one.
+    next: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct QueueItem {
+    id: i64,
+    subject: String,
+    customer_id: i64,
+    severity: String,
+    program: String,
+    region: String,
+    language: String,
+    state: TicketState,
+    assignee_id: Option<i64>,
+    opened_at: Timestamp,
+    /// The earliest due instant of a running clock.
+    next_due_at: Option<Timestamp>,
+    at_risk: bool,
+    breached: bool,
+    escalation_open: bool,
+}
+
+impl QueueItem {
+    fn of(ticket: TicketRecord, now: Timestamp) -> Self {
+        let overdue = ticket.next_due_at.is_some_and(|due| due < now);
+        Self {
+            at_risk: !overdue && ticket.at_risk_at.is_some_and(|at| at <= now),
+            breached: ticket.breached || overdue,
+            id: ticket.id,
+            subject: ticket.subject,
+            customer_id: ticket.customer_id,
+            severity: ticket.severity,
+            program: ticket.program,
+            region: ticket.region,
+            language: ticket.language,
+            state: ticket.state,
+            assignee_id: ticket.assignee_id,
+            opened_at: ticket.opened_at,
+            next_due_at: ticket.next_due_at,
+            escalation_open: ticket.escalation_open,
+        }
+    }
+}
+
+/// The queue. A customer contact sees only its organisation's tickets.
+#[utoipa::path(
+    get,
+    path = "/api/v1/queue",
+    tag = "queue",
+    security(("bearer" = [])),
+    params(QueueParams),
+    responses(
+        (status = 200, description = "A page of the queue", body = QueuePage),
+        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn queue(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(params): ApiQuery<QueueParams>,
+) -> Result<Json<QueuePage>, ApiError> {
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let ticket_state = params
+        .state
+        .as_deref()
+        .map(|text| {
+            TicketState::parse(text).ok_or_else(|| {
+                let states: Vec<&str> = TicketState::ALL.iter().map(TicketState::as_str).collect();
+                ApiError::invalid("state", format!("one of {}", states.join(", ")))
+            })
+        })
+        .transpose()?;
+    let after = params.after.as_deref().map(decode_cursor).transpose()?;
+    let customer_id = match &principal {
+        Principal::Contact(contact) => Some(contact.customer_id),
+        Principal::Staff(_) => params.customer,
+    };
+    let filter = QueueFilter {
+        customer_id,
+        region: params.region,
+        language: params.language,
+        assignee_id: params.advisor,
+        state: ticket_state,
+        program: params.program,
+        at_risk: params.at_risk,
+        breached: params.breached,
+    };
+    let now = state.clock.now();
+    // One more than asked tells whether a next page exists.
+    let mut tickets = state.store.queue(&filter, after, limit + 1, now).await?;
+    let more = tickets.len() as i64 > limit;
+    tickets.truncate(usize::try_from(limit).unwrap_or(0));
+    let next = more
+        .then(|| tickets.last().map(|ticket| encode_cursor(&ticket.sort_key)))
+        .flatten();
+    Ok(Json(QueuePage {
+        items: tickets
+            .into_iter()
+            .map(|ticket| QueueItem::of(ticket, now))
+            .collect(),
+        next,
+    }))
+}
+
+fn encode_cursor(cursor: &QueueCursor) -> String {
+    let text = format!(
+        "{}.{}.{}.{}",
+        cursor.severity_rank, cursor.placement_rank, cursor.due_sort, cursor.id
+    );
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+fn decode_cursor(text: &str) -> Result<QueueCursor, ApiError> {
+    let invalid = || ApiError::invalid("after", "not a cursor this server gave out");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let parts: Vec<i64> = text
+        .split('.')
+        .map(|part| part.parse().map_err(|_| invalid()))
+        .collect::<Result<_, _>>()?;
+    match parts.as_slice() {
+        [severity_rank, placement_rank, due_sort, id] => Ok(QueueCursor {
+            severity_rank: *severity_rank,
+            placement_rank: *placement_rank,
+            due_sort: *due_sort,
+            id: *id,
+        }),
+        _ => Err(invalid()),
+    }
+}

@@ -1,0 +1,192 @@
+//! Signing in with e-mail and password, signing out, and who am I.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use caredesk_domain::ticket::Role;
+use caredesk_store::{SessionOwner, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::{Principal, bearer_token, new_token, verify_password, waste_a_password_check};
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(me))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Session {
+    /// Send it as `Authorization: Bearer <token>`.
+    token: String,
+    expires_at: Timestamp,
+    me: Me,
+}
+
+/// The signed-in person.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    kind: String,
+    id: i64,
+    name: String,
+    email: String,
+    role: Role,
+    /// The organisation of a customer contact.
+    customer_id: Option<i64>,
+    languages: Vec<String>,
+}
+
+impl From<&Principal> for Me {
+    fn from(principal: &Principal) -> Self {
+        match principal {
+            Principal::Staff(member) => Me {
+                kind: "staff".into(),
+                id: member.id,
+                name: member.name.clone(),
+                email: member.email.clone(),
+                role: member.role,
+                customer_id: None,
+                languages: member.languages.clone(),
+            },
+            Principal::Contact(contact) => Me {
+                kind: "contact".into(),
+                id: contact.id,
+                name: contact.name.clone(),
+                email: contact.email.clone(),
+                role: Role::CustomerContact,
+                customer_id: Some(contact.customer_id),
+                languages: vec![contact.language.clone()],
+            },
+        }
+    }
+}
+
+/// Signs in a staff member or a customer contact and opens a session.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions",
+    tag = "sessions",
+    request_body = SignIn,
+    responses(
+        (status = 201, description = "Signed in", body = Session),
+        (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn sign_in(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<SignIn>,
+) -> Result<(StatusCode, Json<Session>), ApiError> {
+    let owner = find_owner(&state, &request.email).await?;
+    let hash = match &owner {
+        Some(SessionOwner::Staff(member)) if member.active => member.password_hash.clone(),
+        Some(SessionOwner::Contact(contact)) => contact.password_hash.clone(),
+        _ => None,
+    };
+    let Some((owner, hash)) = owner.zip(hash) else {
+        waste_a_password_check(&request.password);
+        return Err(ApiError::Unauthenticated);
+    };
+    let password = request.password;
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(ApiError::unexpected)?;
+    if !matches {
+        return Err(ApiError::Unauthenticated);
+    }
+    let now = state.clock.now();
+    let expires_at = now
+        .checked_add(SignedDuration::from_hours(state.limits.session_hours))
+        .map_err(ApiError::unexpected)?;
+    let token = new_token();
+    state
+        .store
+        .open_session(&owner, &token, now, expires_at)
+        .await?;
+    let principal = Principal::from(owner);
+    Ok((
+        StatusCode::CREATED,
+        Json(Session {
+            token,
+            expires_at,
+            me: Me::from(&principal),
+        }),
+    ))
+}
+
+async fn find_owner(state: &AppState, email: &str) -> Result<Option<SessionOwner>, ApiError> {
+    match state.store.staff_by_email(email).await {
+        Ok(member) => return Ok(Some(SessionOwner::Staff(member))),
+        Err(StoreError::NotFound) => {}
+        Err(other) => return Err(other.into()),
+    }
+    match state.store.contact_by_email(email).await {
+        Ok(contact) => Ok(Some(SessionOwner::Contact(contact))),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The bearer token of a request that already authenticated.
+struct SessionToken(String);
+
+impl FromRequestParts<AppState> for SessionToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        bearer_token(parts)
+            .map(|token| SessionToken(token.to_string()))
+            .ok_or(ApiError::Unauthenticated)
+    }
+}
+
+/// Ends the session whose token the request carries.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions/current",
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn sign_out(
+    State(state): State<AppState>,
+    _principal: Principal,
+    SessionToken(token): SessionToken,
+) -> Result<StatusCode, ApiError> {
+    state.store.close_session(&token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who the caller is.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in person", body = Me),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn me(principal: Principal) -> Json<Me> {
+    Json(Me::from(&principal))
+}

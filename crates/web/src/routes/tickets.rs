@@ -1,0 +1,669 @@
+//! Tickets: opening one (idempotently), reading it with its live clocks and timeline, acting
+//! on it (with optimistic concurrency), and its attachments.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use caredesk_domain::ticket::clocks::{ClockContext, TicketClocks, compute};
+use caredesk_domain::ticket::{Action, Command, TicketEvent, TicketState, allowed_actions, decide};
+use caredesk_store::{
+    Attachment, Change, NewAttachment, NewTicket, Scope, StoreError, TicketRecord, UpdateError,
+};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use crate::auth::Principal;
+use crate::error::{ApiError, FieldError, Problem};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::{AppState, Limits};
+
+pub fn router(limits: Limits) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(open_ticket))
+        .routes(routes!(get_ticket))
+        .routes(routes!(get_timeline))
+        .routes(routes!(act))
+        .routes(routes!(list_attachments))
+        .routes(routes!(add_attachment).layer(DefaultBodyLimit::max(limits.max_attachment_bytes)))
+        .routes(routes!(get_attachment))
+}
+
+/// The intake form (POLICY.md §3).
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenTicket {
+    /// Staff give the customer; a customer contact opens tickets for its own organisation.
+    #[serde(default)]
+    customer_id: Option<i64>,
+    /// The person handling the problem on the customer's side; a contact defaults to itself.
+    #[serde(default)]
+    contact_id: Option<i64>,
+    /// How the ticket came in: "portal" or "phone" in the default policy.
+    channel: String,
+    severity: String,
+    product_line: String,
+    version: String,
+    serial: String,
+    subject: String,
+    description: String,
+    business_impact: String,
+    #[serde(default)]
+    error_messages: Option<String>,
+    #[serde(default)]
+    steps_to_reproduce: Option<String>,
+    #[serde(default)]
+    workaround: Option<String>,
+}
+
+/// A ticket as the API shows it, with its clocks as of the moment of the request.
+#[derive(Serialize, ToSchema)]
+pub struct TicketView {
+    id: i64,
+    customer_id: i64,
+    contact_id: Option<i64>,
+    product_line: String,
+    version: String,
+    serial: String,
+    program: String,
+    region: String,
+    language: String,
+    channel: String,
+    subject: String,
+    description: String,
+    /// The rest of the intake form.
+    #[schema(value_type = Object)]
+    details: serde_json::Value,
+    severity: String,
+    state: TicketState,
+    assignee_id: Option<i64>,
+    escalated: bool,
+    escalation_open: bool,
+    /// Send it back in `If-Match` to act only on this version.
+    version_number: i64,
+    opened_at: Timestamp,
+    updated_at: Timestamp,
+    closed_at: Option<Timestamp>,
+    clocks: TicketClocks,
+    /// What the caller may do next.
+    allowed_actions: Vec<Action>,
+}
+
+/// Opens a ticket. With an `Idempotency-Key` header, retrying the same request returns the
+/// same ticket (200 instead of 201) and never opens a second one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets",
+    tag = "tickets",
+    security(("bearer" = [])),
+    request_body = OpenTicket,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    responses(
+        (status = 201, description = "Opened", body = TicketView),
+        (status = 200, description = "Already opened by an earlier request with this key", body = TicketView),
+        (status = 403, description = "Not covered, or not the caller's organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The key was used for a different request", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn open_ticket(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<OpenTicket>,
+) -> Result<Response, ApiError> {
+    let idempotency_key = header_text(&headers, "idempotency-key")?;
+    if idempotency_key.as_ref().is_some_and(|key| key.len() > 200) {
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            "at most 200 characters",
+        ));
+    }
+    let now = state.clock.now();
+    let new = intake(&state, &principal, &request, idempotency_key, now).await?;
+    let created = state.store.create_ticket(&state.policy, &new, now).await?;
+    let status = if created.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let view = view(&state, &principal, created.ticket).await?;
+    Ok(with_etag(status, view))
+}
+
+/// Checks the form against the policy and the customer's records and builds the ticket.
+async fn intake(
+    state: &AppState,
+    principal: &Principal,
+    request: &OpenTicket,
+    idempotency_key: Option<String>,
+    now: Timestamp,
+) -> Result<NewTicket, ApiError> {
+    let policy = &state.policy;
+    let mut errors = Vec::new();
+    let mut check = |field: &str, problem: Option<String>| {
+        if let Some(message) = problem {
+            errors.push(FieldError {
+                field: field.to_string(),
+                message,
+            });
+        }
+    };
+    check(
+        "channel",
+        policy
+            .channel(&request.channel)
+            .err()
+            .map(|e| e.to_string()),
+    );
+    check(
+        "severity",
+        policy
+            .severity(&request.severity)
+            .err()
+            .map(|e| e.to_string()),
+    );
+    check(
+        "product_line",
+        policy
+            .product_line(&request.product_line)
+            .err()
+            .map(|e| e.to_string()),
+    );
+    for (field, value) in [
+        ("version", &request.version),
+        ("serial", &request.serial),
+        ("subject", &request.subject),
+        ("description", &request.description),
+        ("business_impact", &request.business_impact),
+    ] {
+        check(
+            field,
+            value
+                .trim()
+                .is_empty()
+                .then(|| "must not be empty".to_string()),
+        );
+    }
+    check(
+        "subject",
+        (request.subject.chars().count() > 200).then(|| "at most 200 characters".to_string()),
+    );
+
+    let (customer_id, contact_id) = match principal {
+        Principal::Contact(contact) => {
+            if request
+                .customer_id
+                .is_some_and(|id| id != contact.customer_id)
+            {
+                return Err(ApiError::Forbidden(
+                    "a contact opens tickets for its own organisation only".into(),
+                ));
+            }
+            if request.channel != "portal" && policy.channel("portal").is_ok() {
+                check(
+                    "channel",
+                    Some("customers open tickets through the portal".into()),
+                );
+            }
+            (
+                contact.customer_id,
+                request.contact_id.unwrap_or(contact.id),
+            )
+        }
+        Principal::Staff(_) => {
+            let Some(customer_id) = request.customer_id else {
+                check(
+                    "customer_id",
+                    Some("staff must say which customer the ticket is for".into()),
+                );
+                return Err(ApiError::Invalid(errors));
+            };
+            let contact_id = match request.contact_id {
+                Some(id) => id,
+                None => {
+                    let contacts = state.store.contacts_of(customer_id).await?;
+                    let designated = contacts
+                        .iter()
+                        .find(|contact| contact.designated)
+                        .or(contacts.first());
+                    match designated {
+                        Some(contact) => contact.id,
+                        None => {
+                            check(
+                                "contact_id",
+                                Some("the customer has no contact; add one first".into()),
+                            );
+                            0
+                        }
+                    }
+                }
+            };
+            (customer_id, contact_id)
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let customer = match state.store.customer(customer_id).await {
+        Ok(customer) => customer,
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::invalid("customer_id", "no such customer"));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let contact = match state.store.contact(contact_id).await {
+        Ok(contact) if contact.customer_id == customer.id => contact,
+        Ok(_) | Err(StoreError::NotFound) => {
+            return Err(ApiError::invalid(
+                "contact_id",
+                "not a contact of this customer",
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let region = policy
+        .region(&customer.region)
+        .map_err(ApiError::unexpected)?;
+    let today = now.to_zoned_datetime(region.time_zone.clone()).date();
+    let contracts = state.store.contracts_of(customer.id).await?;
+    let covering = contracts
+        .iter()
+        .filter(|contract| {
+            contract.eula_accepted && contract.starts_on <= today && today <= contract.ends_on
+        })
+        .max_by_key(|contract| contract.starts_on);
+    let Some(contract) = covering else {
+        return Err(ApiError::Forbidden(
+            "no valid care contract with an accepted licence covers this customer today; renew the contract or accept the licence"
+                .into(),
+        ));
+    };
+    let language = if region.languages.contains(&contact.language) {
+        contact.language.clone()
+    } else {
+        policy.languages.fallback.clone()
+    };
+    let details = serde_json::json!({
+        "business_impact": request.business_impact,
+        "error_messages": request.error_messages,
+        "steps_to_reproduce": request.steps_to_reproduce,
+        "workaround": request.workaround,
+    });
+    let request_hash = idempotency_key.as_ref().map(|_| {
+        let canonical = serde_json::to_vec(request).unwrap_or_default();
+        hex::encode(Sha256::digest(canonical))
+    });
+    Ok(NewTicket {
+        customer_id: customer.id,
+        contact_id: Some(contact.id),
+        product_id: None,
+        product_line: request.product_line.clone(),
+        version: request.version.trim().to_string(),
+        serial: request.serial.trim().to_string(),
+        program: contract.program.clone(),
+        region: customer.region.clone(),
+        language,
+        channel: request.channel.clone(),
+        subject: request.subject.trim().to_string(),
+        description: request.description.clone(),
+        details,
+        severity: request.severity.clone(),
+        actor: principal.actor(),
+        created_by: principal.key(),
+        idempotency_key,
+        request_hash,
+    })
+}
+
+/// A ticket with its clocks as of now and the caller's allowed actions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}",
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket number")),
+    responses(
+        (status = 200, description = "The ticket; its ETag is its version", body = TicketView),
+        (status = 404, description = "No such ticket for this caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_ticket(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let ticket = state.store.ticket(id, principal.scope()).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        view(&state, &principal, ticket).await?,
+    ))
+}
+
+async fn view(
+    state: &AppState,
+    principal: &Principal,
+    ticket: TicketRecord,
+) -> Result<TicketView, ApiError> {
+    let events = state.store.timeline(ticket.id, Scope::All).await?;
+    let context = ClockContext {
+        program: &ticket.program,
+        region: &ticket.region,
+        product_line: &ticket.product_line,
+    };
+    let clocks = compute(&state.policy, &context, &events, state.clock.now())
+        .map_err(ApiError::unexpected)?;
+    let snapshot = caredesk_domain::ticket::Snapshot::of(&events).ok_or_else(|| {
+        ApiError::unexpected(format!("ticket {} has no created event", ticket.id))
+    })?;
+    Ok(TicketView {
+        allowed_actions: allowed_actions(&snapshot, principal.role()),
+        id: ticket.id,
+        customer_id: ticket.customer_id,
+        contact_id: ticket.contact_id,
+        product_line: ticket.product_line,
+        version: ticket.version,
+        serial: ticket.serial,
+        program: ticket.program,
+        region: ticket.region,
+        language: ticket.language,
+        channel: ticket.channel,
+        subject: ticket.subject,
+        description: ticket.description,
+        details: ticket.details,
+        severity: ticket.severity,
+        state: ticket.state,
+        assignee_id: ticket.assignee_id,
+        escalated: ticket.escalated,
+        escalation_open: ticket.escalation_open,
+        version_number: ticket.version_number,
+        opened_at: ticket.opened_at,
+        updated_at: ticket.updated_at,
+        closed_at: ticket.closed_at,
+        clocks,
+    })
+}
+
+fn with_etag(status: StatusCode, view: TicketView) -> Response {
+    let etag = format!("\"{}\"", view.version_number);
+    let mut response = (status, Json(view)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+/// The timeline, oldest first; a customer contact sees only its public events.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/events",
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket number")),
+    responses(
+        (status = 200, description = "The timeline", body = Vec<TicketEvent>),
+        (status = 404, description = "No such ticket for this caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_timeline(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<TicketEvent>>, ApiError> {
+    Ok(Json(state.store.timeline(id, principal.scope()).await?))
+}
+
+/// Acts on a ticket: reply, note, ask the customer, propose a solution, accept or reject it,
+/// change severity, assign, escalate. With `If-Match`, only if the ticket is still at that
+/// version. A step the ticket's state does not allow answers 409 with the allowed ones.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/actions",
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Ticket number"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on"),
+    ),
+    request_body = Command,
+    responses(
+        (status = 200, description = "Done; the ticket as it is now", body = TicketView),
+        (status = 403, description = "The caller's role may not do this", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket for this caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not possible in the ticket's state; the allowed actions are listed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The ticket changed since the ETag given", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn act(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(command): ApiJson<Command>,
+) -> Result<Response, ApiError> {
+    let expected_version = match header_text(&headers, "if-match")? {
+        None => None,
+        Some(tag) => Some(
+            tag.trim_start_matches("W/")
+                .trim_matches('"')
+                .parse::<i64>()
+                .map_err(|_| {
+                    ApiError::invalid("If-Match", "give the ticket's ETag, such as \"3\"")
+                })?,
+        ),
+    };
+    if let Command::Assign {
+        advisor: Some(advisor),
+    } = &command
+    {
+        match state.store.staff_member(*advisor).await {
+            Ok(member) if member.active => {}
+            Ok(_) | Err(StoreError::NotFound) => {
+                return Err(ApiError::invalid(
+                    "advisor",
+                    "no active staff member has this id",
+                ));
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let change = Change {
+        ticket: id,
+        scope: principal.scope(),
+        expected_version,
+        actor: principal.actor(),
+        now: state.clock.now(),
+    };
+    let role = principal.role();
+    let policy = state.policy.clone();
+    let updated = state
+        .store
+        .update_ticket(&state.policy, change, |_, snapshot| {
+            decide(snapshot, role, command, &policy)
+        })
+        .await
+        .map_err(|error| match error {
+            UpdateError::Refused(refusal) => ApiError::from(refusal),
+            UpdateError::Store(StoreError::Conflict(detail)) if expected_version.is_some() => {
+                ApiError::StaleVersion(detail)
+            }
+            UpdateError::Store(other) => other.into(),
+        })?;
+    Ok(with_etag(
+        StatusCode::OK,
+        view(&state, &principal, updated).await?,
+    ))
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
+    headers
+        .get(name)
+        .map(|value| {
+            value
+                .to_str()
+                .map(|text| text.trim().to_string())
+                .map_err(|_| ApiError::invalid(name, "must be plain text"))
+        })
+        .transpose()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachmentParams {
+    filename: String,
+    #[serde(default)]
+    event: Option<i64>,
+}
+
+/// Attaches a file (the raw request body) to a ticket; its SHA-256 is kept.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/attachments",
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Ticket number"),
+        ("filename" = String, Query, description = "The file's name"),
+        ("event" = Option<i64>, Query, description = "The timeline event it belongs to"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Stored", body = Attachment),
+        (status = 404, description = "No such ticket for this caller", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Larger than the server accepts", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn add_attachment(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+    ApiQuery(params): ApiQuery<AttachmentParams>,
+    request: Request,
+) -> Result<(StatusCode, Json<Attachment>), ApiError> {
+    let filename = params.filename.trim();
+    if filename.is_empty() || filename.chars().count() > 255 || filename.contains(['/', '\\', '\0'])
+    {
+        return Err(ApiError::invalid(
+            "filename",
+            "a plain file name of 1 to 255 characters, without slashes",
+        ));
+    }
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let content = Bytes::from_request(request, &state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge(format!(
+                    "attachments may be at most {} bytes",
+                    state.limits.max_attachment_bytes
+                ))
+            } else {
+                ApiError::Malformed(rejection.body_text())
+            }
+        })?;
+    if content.is_empty() {
+        return Err(ApiError::invalid("body", "the file is empty"));
+    }
+    let attachment = NewAttachment {
+        ticket_id: id,
+        event_seq: params.event,
+        filename: filename.to_string(),
+        content_type,
+        content: content.to_vec(),
+        uploaded_by: principal.key(),
+    };
+    let stored = state
+        .store
+        .add_attachment(&attachment, principal.scope(), state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// The attachments of a ticket.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/attachments",
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket number")),
+    responses(
+        (status = 200, description = "The attachments", body = Vec<Attachment>),
+        (status = 404, description = "No such ticket for this caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_attachments(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<Vec<Attachment>>, ApiError> {
+    Ok(Json(
+        state.store.attachments_of(id, principal.scope()).await?,
+    ))
+}
+
+/// The content of one attachment.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/attachments/{attachment}",
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Ticket number"),
+        ("attachment" = i64, Path, description = "Attachment number"),
+    ),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 404, description = "No such attachment for this caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_attachment(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((id, attachment)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    let found = state
+        .store
+        .attachment(id, attachment, principal.scope())
+        .await?;
+    let content_type = HeaderValue::from_str(&found.attachment.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let filename: String = found
+        .attachment
+        .filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        Body::from(found.content),
+    )
+        .into_response())
+}

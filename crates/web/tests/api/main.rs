@@ -1,0 +1,927 @@
+//! The HTTP API end to end: the real application on port 0, on SQLite and on PostgreSQL.
+//! One test binary for every API test, to link once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use caredesk_domain::ticket::Role;
+use caredesk_web::Limits;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use support::{Backend, TestApp, json_of, portal_ticket};
+
+/// An instant the API returned (RFC 3339, in UTC).
+fn instant(value: &Value) -> jiff::Timestamp {
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not an instant: {value}"))
+        .parse()
+        .unwrap()
+}
+
+/// Each test, once per backend.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::support::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(super::support::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    health_and_readiness,
+    the_life_of_a_ticket_for_each_program,
+    waiting_on_the_customer_pauses_and_a_severity_change_retargets,
+    tenants_see_only_their_own_organisation,
+    retried_creation_is_idempotent,
+    bad_requests_are_clear_problems_and_write_nothing,
+    stale_versions_and_forbidden_steps_are_refused,
+    two_concurrent_writers_lose_no_event,
+    attachments_round_trip_with_limits,
+    the_queue_pages_in_policy_order,
+    staff_and_customers_are_managed_over_the_api,
+);
+
+async fn health_and_readiness(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let live = app.request(Method::GET, "/healthz", None, None, &[]).await;
+    assert_eq!(live.status(), StatusCode::OK);
+    let ready = app.request(Method::GET, "/readyz", None, None, &[]).await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    app.stop().await;
+}
+
+/// Opens a ticket as the contact, returns its id.
+async fn open(app: &TestApp, token: &str, ticket: Value) -> i64 {
+    let (status, body) = app
+        .call(Method::POST, "/api/v1/tickets", Some(token), Some(ticket))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_i64().unwrap()
+}
+
+async fn act(app: &TestApp, token: &str, id: i64, action: Value) -> Value {
+    let (status, body) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/actions"),
+            Some(token),
+            Some(action),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+async fn the_life_of_a_ticket_for_each_program(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (_, advisor) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en", "nl"])
+        .await;
+    // Friday 27 November 2026, 22:00 in Amsterdam: only extended coverage is open.
+    // By Monday 09:30 a platinum ticket has also run through its 48 hours of resolution time.
+    let cases = [
+        ("STD", "standard", "emea", "2026-11-30T13:00:00+01:00", 0),
+        ("GLD", "gold", "24x5-emea", "2026-11-30T02:00:00+01:00", 1),
+        (
+            "PLT",
+            "platinum",
+            "24x7-emea",
+            "2026-11-28T02:00:00+01:00",
+            2,
+        ),
+    ];
+    for (number, program, calendar, first_response_due, breaches) in cases {
+        app.set_time("2026-11-27T22:00:00+01:00");
+        let (_, _, contact) = app.customer(number, program, "emea").await;
+        let id = open(&app, &contact, portal_ticket("P1")).await;
+        let (status, ticket) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/tickets/{id}"),
+                Some(&contact),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ticket["program"], program);
+        assert_eq!(ticket["state"], "new");
+        assert_eq!(ticket["clocks"]["calendar"], calendar, "{program}");
+        assert_eq!(
+            instant(&ticket["clocks"]["first_response"]["due_at"]),
+            support::at(first_response_due),
+            "{program}"
+        );
+        assert_eq!(ticket["clocks"]["first_response"]["status"], "running");
+
+        app.set_time("2026-11-30T09:30:00+01:00");
+        let ticket = act(
+            &app,
+            &advisor,
+            id,
+            json!({ "action": "reply", "body": "We are on it." }),
+        )
+        .await;
+        assert_eq!(ticket["state"], "in_progress");
+        assert_eq!(ticket["clocks"]["first_response"]["status"], "stopped");
+        let late = program != "standard";
+        assert_eq!(
+            ticket["clocks"]["first_response"]["breached"], late,
+            "{program}"
+        );
+
+        act(&app, &advisor, id, json!({ "action": "request_from_customer", "request": "information", "body": "Send the spooler log, please." })).await;
+        app.set_time("2026-11-30T11:00:00+01:00");
+        let ticket = act(
+            &app,
+            &contact,
+            id,
+            json!({ "action": "customer_message", "body": "Attached." }),
+        )
+        .await;
+        assert_eq!(ticket["state"], "in_progress");
+        let ticket = act(&app, &advisor, id, json!({ "action": "propose_solution", "resolution": { "type": "workaround" }, "body": "Restart the spooler nightly." })).await;
+        assert_eq!(ticket["state"], "solution_proposed");
+        assert_eq!(ticket["clocks"]["resolution"]["status"], "stopped");
+        let ticket = act(&app, &contact, id, json!({ "action": "accept_solution" })).await;
+        assert_eq!(ticket["state"], "closed");
+        assert_eq!(
+            ticket["allowed_actions"],
+            json!([]),
+            "a contact may do nothing more"
+        );
+        let (_, as_advisor) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/tickets/{id}"),
+                Some(&advisor),
+                None,
+            )
+            .await;
+        assert_eq!(as_advisor["allowed_actions"], json!(["note"]));
+
+        let (_, timeline) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/tickets/{id}/events"),
+                Some(&advisor),
+                None,
+            )
+            .await;
+        let kinds: Vec<&str> = timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|event| event["kind"].as_str().unwrap())
+            .collect();
+        // No sweep ran over the weekend: the late reply itself records the breach.
+        let mut expected = vec!["created", "first_response"];
+        expected.extend(std::iter::repeat_n("clock_breached", breaches));
+        expected.extend([
+            "waiting_on_customer",
+            "customer_answered",
+            "solution_proposed",
+            "solution_accepted",
+            "closed",
+        ]);
+        assert_eq!(kinds, expected, "{program}");
+    }
+    app.stop().await;
+}
+
+async fn waiting_on_the_customer_pauses_and_a_severity_change_retargets(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (_, advisor) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer("STD", "standard", "emea").await;
+    // Monday 10:00: P2, 3 business days of 8 hours.
+    let id = open(&app, &contact, portal_ticket("P2")).await;
+    app.set_time("2026-11-23T11:00:00+01:00");
+    act(&app, &advisor, id, json!({ "action": "request_from_customer", "request": "remote_access", "body": "Please open a remote session." })).await;
+    app.set_time("2026-11-23T15:00:00+01:00");
+    let (_, ticket) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    let resolution = &ticket["clocks"]["resolution"];
+    assert_eq!(resolution["status"], "paused");
+    assert_eq!(resolution["due_at"], Value::Null);
+    assert_eq!(resolution["elapsed_minutes"], 60);
+    assert_eq!(resolution["paused_minutes"], 240);
+
+    app.set_time("2026-11-24T11:00:00+01:00");
+    let ticket = act(
+        &app,
+        &contact,
+        id,
+        json!({ "action": "customer_message", "body": "Access granted." }),
+    )
+    .await;
+    assert_eq!(
+        instant(&ticket["clocks"]["resolution"]["due_at"]),
+        support::at("2026-11-27T10:00:00+01:00")
+    );
+    let ticket = act(
+        &app,
+        &advisor,
+        id,
+        json!({ "action": "change_severity", "severity": "P1", "reason": "The whole plant is down." }),
+    )
+    .await;
+    // P1: 2 business days from Monday 10:00 with the 8 paused hours skipped.
+    assert_eq!(ticket["severity"], "P1");
+    assert_eq!(ticket["clocks"]["resolution"]["target_minutes"], 960);
+    assert_eq!(
+        instant(&ticket["clocks"]["resolution"]["due_at"]),
+        support::at("2026-11-26T10:00:00+01:00")
+    );
+    let (_, timeline) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    let change = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|event| event["kind"] == "severity_changed")
+        .unwrap();
+    assert_eq!(change["reason"], "The whole plant is down.");
+    assert_eq!(change["actor"]["type"], "staff");
+    app.stop().await;
+}
+
+async fn tenants_see_only_their_own_organisation(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (alpha_id, _, alpha) = app.customer("ALPHA", "standard", "emea").await;
+    let (beta_id, _, beta) = app.customer("BETA", "standard", "emea").await;
+    let id = open(&app, &alpha, portal_ticket("P3")).await;
+    let attachment = app
+        .client
+        .post(format!(
+            "{}/api/v1/tickets/{id}/attachments?filename=log.txt",
+            app.base
+        ))
+        .bearer_auth(&alpha)
+        .body("ERROR 42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attachment.status(), StatusCode::CREATED);
+    let attachment_id = json_of(attachment).await["id"].as_i64().unwrap();
+
+    let missing = 999_999;
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/tickets/{id}"), None),
+        (Method::GET, format!("/api/v1/tickets/{id}/events"), None),
+        (
+            Method::POST,
+            format!("/api/v1/tickets/{id}/actions"),
+            Some(json!({ "action": "customer_message", "body": "hello" })),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/tickets/{id}/attachments"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/tickets/{id}/attachments/{attachment_id}"),
+            None,
+        ),
+        (Method::GET, format!("/api/v1/customers/{alpha_id}"), None),
+    ] {
+        let (status, problem) = app
+            .call(method.clone(), &path, Some(&beta), body.clone())
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}: {problem}");
+        // Exactly as a ticket that does not exist.
+        let nonexistent = path
+            .replace(&format!("/{id}"), &format!("/{missing}"))
+            .replace(&format!("/{alpha_id}"), &format!("/{missing}"));
+        let (status, other) = app
+            .call(method.clone(), &nonexistent, Some(&beta), body)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {nonexistent}");
+        assert_eq!(problem, other, "{method} {path}");
+    }
+    let upload = app
+        .client
+        .post(format!(
+            "{}/api/v1/tickets/{id}/attachments?filename=x.txt",
+            app.base
+        ))
+        .bearer_auth(&beta)
+        .body("intrusion")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), StatusCode::NOT_FOUND);
+    let (_, queue) = app
+        .call(Method::GET, "/api/v1/queue", Some(&beta), None)
+        .await;
+    assert_eq!(queue["items"], json!([]));
+    let (_, queue) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/queue?customer={alpha_id}"),
+            Some(&beta),
+            None,
+        )
+        .await;
+    assert_eq!(
+        queue["items"],
+        json!([]),
+        "a contact cannot widen its scope"
+    );
+    let (status, _) = app
+        .call(Method::GET, "/api/v1/customers", Some(&beta), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/customers/{beta_id}/contacts"),
+            Some(&beta),
+            Some(json!({ "name": "X", "email": "x@y.example", "language": "en" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let mut foreign = portal_ticket("P3");
+    foreign["customer_id"] = json!(alpha_id);
+    let (status, _) = app
+        .call(Method::POST, "/api/v1/tickets", Some(&beta), Some(foreign))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+async fn retried_creation_is_idempotent(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (_, _, contact) = app.customer("STD", "standard", "emea").await;
+    let send = |body: Value, key: &'static str| {
+        let (app, contact) = (&app, contact.clone());
+        async move {
+            let response = app
+                .request(
+                    Method::POST,
+                    "/api/v1/tickets",
+                    Some(&contact),
+                    Some(body),
+                    &[("Idempotency-Key", key)],
+                )
+                .await;
+            let status = response.status();
+            (status, json_of(response).await)
+        }
+    };
+    let (first_status, first) = send(portal_ticket("P3"), "retry-1").await;
+    let (second_status, second) = send(portal_ticket("P3"), "retry-1").await;
+    assert_eq!(
+        (first_status, second_status),
+        (StatusCode::CREATED, StatusCode::OK)
+    );
+    assert_eq!(first["id"], second["id"]);
+    let (status, problem) = send(portal_ticket("P1"), "retry-1").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    let (_, queue) = app
+        .call(Method::GET, "/api/v1/queue", Some(&contact), None)
+        .await;
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+async fn bad_requests_are_clear_problems_and_write_nothing(backend: Backend) {
+    let limits = Limits {
+        max_body_bytes: 4096,
+        ..support::limits()
+    };
+    let app = TestApp::start(backend, limits).await;
+    let (_, _, contact) = app.customer("STD", "standard", "emea").await;
+    let post_raw = |body: &'static str, content_type: &'static str| {
+        let (app, contact) = (&app, contact.clone());
+        async move {
+            let response = app
+                .client
+                .post(format!("{}/api/v1/tickets", app.base))
+                .bearer_auth(contact)
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let content_type = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            (response.status(), content_type, json_of(response).await)
+        }
+    };
+    let (status, content_type, problem) = post_raw("{\"channel\": ", "application/json").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(problem["status"], 400);
+    let (status, _, _) = post_raw("channel=portal", "application/x-www-form-urlencoded").await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let mut unknown = portal_ticket("P3");
+    unknown["colour"] = json!("blue");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(unknown),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "colour", "{problem}");
+    let mut wrong_type = portal_ticket("P3");
+    wrong_type["severity"] = json!(1);
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(wrong_type),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "severity", "{problem}");
+    let mut missing = portal_ticket("P3");
+    missing.as_object_mut().unwrap().remove("business_impact");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(missing),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("business_impact"),
+        "{problem}"
+    );
+    let mut several = portal_ticket("P9");
+    several["subject"] = json!("  ");
+    let (_, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(several),
+        )
+        .await;
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["severity", "subject"], "{problem}");
+
+    let mut huge = portal_ticket("P3");
+    huge["description"] = json!("x".repeat(10_000));
+    let (status, problem) = app
+        .call(Method::POST, "/api/v1/tickets", Some(&contact), Some(huge))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/sessions",
+            None,
+            Some(json!({ "email": "contact@std.example", "password": "wrong password" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(problem["type"], "urn:caredesk:problem:unauthenticated");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/sessions",
+            None,
+            Some(json!({ "email": "nobody@nowhere.example", "password": "wrong password" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app.call(Method::GET, "/api/v1/queue", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .call(Method::GET, "/api/v1/queue", Some("cd_not_a_token"), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, problem) = app
+        .call(Method::GET, "/api/v1/queue?limit=ten", Some(&contact), None)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "limit");
+
+    // None of it wrote anything.
+    let (_, queue) = app
+        .call(Method::GET, "/api/v1/queue", Some(&contact), None)
+        .await;
+    assert_eq!(queue["items"], json!([]));
+    app.stop().await;
+}
+
+async fn stale_versions_and_forbidden_steps_are_refused(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (_, advisor) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, other_advisor) = app
+        .staff("bram@desk.example", Role::Advisor, "emea", &["en", "nl"])
+        .await;
+    let (_, _, contact) = app.customer("STD", "standard", "emea").await;
+    let id = open(&app, &contact, portal_ticket("P3")).await;
+    let get = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}"),
+            Some(&advisor),
+            None,
+            &[],
+        )
+        .await;
+    let etag = get.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(etag, "\"1\"");
+    let reply = |token: &str, text: &str| {
+        let (app, token, body, etag) = (
+            &app,
+            token.to_string(),
+            json!({ "action": "reply", "body": text }),
+            etag.clone(),
+        );
+        async move {
+            let response = app
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/tickets/{id}/actions"),
+                    Some(&token),
+                    Some(body),
+                    &[("If-Match", &etag)],
+                )
+                .await;
+            let status = response.status();
+            (status, json_of(response).await)
+        }
+    };
+    let (first, _) = reply(&advisor, "Looking into it.").await;
+    let (second, problem) = reply(&other_advisor, "Me too.").await;
+    assert_eq!(first, StatusCode::OK);
+    assert_eq!(second, StatusCode::PRECONDITION_FAILED, "{problem}");
+
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/actions"),
+            Some(&advisor),
+            Some(json!({ "action": "accept_solution" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
+    assert_eq!(problem["state"], "in_progress");
+    assert!(
+        problem["allowed_actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("propose_solution"))
+    );
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/actions"),
+            Some(&contact),
+            Some(json!({ "action": "reply", "body": "I answer myself" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/actions"),
+            Some(&advisor),
+            Some(json!({ "action": "dance" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/actions"),
+            Some(&advisor),
+            Some(json!({ "action": "assign", "advisor": 424242 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "advisor");
+    let (_, timeline) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(
+        timeline.as_array().unwrap().len(),
+        2,
+        "only the first reply was written"
+    );
+    app.stop().await;
+}
+
+async fn two_concurrent_writers_lose_no_event(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (_, anna) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, bram) = app
+        .staff("bram@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer("STD", "standard", "emea").await;
+    let id = open(&app, &contact, portal_ticket("P3")).await;
+    let write = |token: String| {
+        let (client, url) = (
+            app.client.clone(),
+            format!("{}/api/v1/tickets/{id}/actions", app.base),
+        );
+        tokio::spawn(async move {
+            for note in 0..100 {
+                let response = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({ "action": "note", "body": format!("note {note}") }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+            }
+        })
+    };
+    let (first, second) = (write(anna), write(bram));
+    first.await.unwrap();
+    second.await.unwrap();
+    let (_, timeline) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    let timeline = timeline.as_array().unwrap();
+    assert_eq!(timeline.len(), 201);
+    assert!(
+        timeline
+            .iter()
+            .enumerate()
+            .all(|(index, event)| event["seq"] == index as u64 + 1)
+    );
+    app.stop().await;
+}
+
+async fn attachments_round_trip_with_limits(backend: Backend) {
+    let limits = Limits {
+        max_attachment_bytes: 64 * 1024,
+        ..support::limits()
+    };
+    let app = TestApp::start(backend, limits).await;
+    let (_, _, contact) = app.customer("STD", "standard", "emea").await;
+    let id = open(&app, &contact, portal_ticket("P3")).await;
+    let upload = |name: &str, body: Vec<u8>| {
+        let request = app
+            .client
+            .post(format!(
+                "{}/api/v1/tickets/{id}/attachments?filename={name}",
+                app.base
+            ))
+            .bearer_auth(&contact)
+            .header("content-type", "text/plain")
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, json_of(response).await)
+        }
+    };
+    let (status, stored) = upload("spooler.log", b"E042 spooler timeout\n".to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    assert_eq!(stored["size"], 21);
+    assert_eq!(stored["sha256"].as_str().unwrap().len(), 64);
+    let (status, problem) = upload("big.log", vec![b'x'; 65 * 1024]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    let (status, _) = upload("..%2Fetc%2Fpasswd", b"x".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let download = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/attachments/{}", stored["id"]),
+            Some(&contact),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["content-type"], "text/plain");
+    assert_eq!(
+        download.bytes().await.unwrap().as_ref(),
+        b"E042 spooler timeout\n"
+    );
+    let (_, list) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/attachments"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    app.stop().await;
+}
+
+async fn the_queue_pages_in_policy_order(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (_, advisor) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, _, standard) = app.customer("STD", "standard", "emea").await;
+    let (_, _, gold) = app.customer("GLD", "gold", "emea").await;
+    let p3 = open(&app, &standard, portal_ticket("P3")).await;
+    let p1_standard = open(&app, &standard, portal_ticket("P1")).await;
+    let p1_gold = open(&app, &gold, portal_ticket("P1")).await;
+    let p2 = open(&app, &standard, portal_ticket("P2")).await;
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let path = match &after {
+            Some(cursor) => format!("/api/v1/queue?limit=1&after={cursor}"),
+            None => "/api/v1/queue?limit=1".to_string(),
+        };
+        let (status, page) = app.call(Method::GET, &path, Some(&advisor), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| item["id"].as_i64().unwrap()),
+        );
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [p1_gold, p1_standard, p2, p3]);
+    let (_, gold_only) = app
+        .call(
+            Method::GET,
+            "/api/v1/queue?program=gold",
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(gold_only["items"].as_array().unwrap().len(), 1);
+    app.set_time("2026-11-23T13:30:00+01:00");
+    let (_, at_risk) = app
+        .call(
+            Method::GET,
+            "/api/v1/queue?at_risk=true",
+            Some(&advisor),
+            None,
+        )
+        .await;
+    // All four were opened at 10:00: their first responses are due at 14:00, at risk from 13:12.
+    assert_eq!(at_risk["items"].as_array().unwrap().len(), 4, "{at_risk}");
+    assert_eq!(at_risk["items"][0]["at_risk"], true);
+    let (status, problem) = app
+        .call(
+            Method::GET,
+            "/api/v1/queue?state=lost",
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/queue?after=garbage",
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
+}
+
+async fn staff_and_customers_are_managed_over_the_api(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let admin = app.admin.clone();
+    let (status, member) = app
+        .call(
+            Method::POST,
+            "/api/v1/staff",
+            Some(&admin),
+            Some(json!({ "email": "carla@desk.example", "name": "Carla", "role": "support_manager", "region": "americas", "languages": ["en", "es"], "password": "a long enough password" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{member}");
+    let carla = app
+        .sign_in_with("carla@desk.example", "a long enough password")
+        .await;
+    let (status, customer) = app
+        .call(Method::POST, "/api/v1/customers", Some(&carla), Some(json!({ "number": "NEW-1", "name": "Nouvelle", "region": "americas", "language": "fr" })))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{customer}");
+    let id = customer["id"].as_i64().unwrap();
+    let (status, duplicate) = app
+        .call(Method::POST, "/api/v1/customers", Some(&carla), Some(json!({ "number": "NEW-1", "name": "Twin", "region": "americas", "language": "fr" })))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{duplicate}");
+    assert!(duplicate["detail"].as_str().unwrap().contains("number"));
+    let (status, contract) = app
+        .call(Method::POST, &format!("/api/v1/customers/{id}/contracts"), Some(&carla), Some(json!({ "program": "gold", "starts_on": "2026-01-01", "ends_on": "2025-12-31", "eula_accepted": true })))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{contract}");
+    assert_eq!(contract["errors"][0]["field"], "ends_on");
+    let (status, token) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/staff/{}/tokens", member["id"]),
+            Some(&admin),
+            Some(json!({ "name": "reports" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let secret = token["secret"].as_str().unwrap();
+    let (status, me) = app
+        .call(Method::GET, "/api/v1/me", Some(secret), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["role"], "support_manager");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/staff",
+            Some(&carla),
+            Some(
+                json!({ "email": "x@desk.example", "name": "X", "role": "admin", "languages": [] }),
+            ),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only administrators add staff"
+    );
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            "/api/v1/sessions/current",
+            Some(&carla),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .call(Method::GET, "/api/v1/me", Some(&carla), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
+
+#[test]
+fn the_openapi_document_is_stable() {
+    let document = serde_json::to_value(caredesk_web::openapi()).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    insta::assert_json_snapshot!("openapi", document);
+}

@@ -1,0 +1,349 @@
+//! The real application on port 0, on a temporary SQLite file or a fresh PostgreSQL
+//! database, with a hand-set clock, driven over HTTP.
+
+use std::sync::Arc;
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::Role;
+use caredesk_store::{NewContact, NewContract, NewCustomer, NewProduct, NewStaff, Store};
+use caredesk_web::auth::hash_password;
+use caredesk_web::{AppState, Clock, Limits};
+use jiff::Timestamp;
+use jiff::civil::date;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub store: Store,
+    pub clock: Clock,
+    pub client: reqwest::Client,
+    /// An administrator's API token.
+    pub admin: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    _directory: Option<tempfile::TempDir>,
+    postgres_database: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The default limits, with sessions that outlast the days a test's clock moves over.
+pub fn limits() -> Limits {
+    Limits {
+        session_hours: 24 * 365,
+        ..Limits::default()
+    }
+}
+
+pub fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+fn server_url() -> String {
+    std::env::var("CAREDESK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+static STALE_DROPPED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+async fn drop_stale_databases(admin: &mut sqlx::PgConnection) {
+    let own = format!("caredesk_web_test_{}_", std::process::id());
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE starts_with(datname, 'caredesk_web_test_')",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap();
+    for name in names.into_iter().filter(|name| !name.starts_with(&own)) {
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .await
+            .unwrap();
+    }
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend, limits: Limits) -> TestApp {
+        let (url, directory, postgres_database) = match backend {
+            Backend::Sqlite => {
+                let directory = tempfile::tempdir().unwrap();
+                let url = format!(
+                    "sqlite://{}",
+                    directory.path().join("caredesk.db").display()
+                );
+                (url, Some(directory), None)
+            }
+            Backend::Postgres => {
+                let server = server_url();
+                let mut admin = sqlx::PgConnection::connect(&server)
+                    .await
+                    .unwrap_or_else(|error| panic!("PostgreSQL at {server} is required: {error}"));
+                STALE_DROPPED
+                    .get_or_init(|| drop_stale_databases(&mut admin))
+                    .await;
+                let name = format!(
+                    "caredesk_web_test_{}_{}",
+                    std::process::id(),
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_nanos()
+                );
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                    .await
+                    .unwrap();
+                let base = server
+                    .rsplit_once('/')
+                    .map_or(server.as_str(), |(base, _)| base);
+                (format!("{base}/{name}"), None, Some(name))
+            }
+        };
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        // Monday 23 November 2026, 10:00 in Amsterdam.
+        let clock = Clock::manual(at("2026-11-23T10:00:00+01:00"));
+        let state = AppState {
+            store: store.clone(),
+            policy: Arc::new(Policy::built_in().unwrap()),
+            clock: clock.clone(),
+            limits,
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(caredesk_web::serve(listener, state, async move {
+            let _ = stop.await;
+        }));
+        let admin = store
+            .create_staff(
+                &NewStaff {
+                    email: "admin@desk.example".into(),
+                    name: "Admin".into(),
+                    role: Role::Admin,
+                    region: None,
+                    languages: vec!["en".into()],
+                    password_hash: None,
+                },
+                clock.now(),
+            )
+            .await
+            .unwrap();
+        let admin_token = "cd_test_admin_token".to_string();
+        store
+            .add_api_token(admin.id, "tests", &admin_token, clock.now())
+            .await
+            .unwrap();
+        TestApp {
+            base,
+            store,
+            clock,
+            client: reqwest::Client::new(),
+            admin: admin_token,
+            shutdown: Some(shutdown),
+            server: Some(server),
+            _directory: directory,
+            postgres_database,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+        self.store.close().await;
+        if let Some(name) = self.postgres_database.take() {
+            let mut admin = sqlx::PgConnection::connect(&server_url()).await.unwrap();
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .await
+                .unwrap();
+        }
+    }
+
+    pub fn set_time(&self, text: &str) {
+        self.clock.set(at(text));
+    }
+
+    /// A staff member with a password; returns a signed-in token.
+    pub async fn staff(
+        &self,
+        email: &str,
+        role: Role,
+        region: &str,
+        languages: &[&str],
+    ) -> (i64, String) {
+        let member = self
+            .store
+            .create_staff(
+                &NewStaff {
+                    email: email.into(),
+                    name: email.split('@').next().unwrap().into(),
+                    role,
+                    region: Some(region.into()),
+                    languages: languages
+                        .iter()
+                        .map(|language| language.to_string())
+                        .collect(),
+                    password_hash: Some(hash_password(PASSWORD).unwrap()),
+                },
+                self.clock.now(),
+            )
+            .await
+            .unwrap();
+        (member.id, self.sign_in(email).await)
+    }
+
+    /// A customer of `program` in `region`, with a contact who can sign in, a contract and a
+    /// product; returns (customer id, contact id, contact's token).
+    pub async fn customer(&self, number: &str, program: &str, region: &str) -> (i64, i64, String) {
+        let now = self.clock.now();
+        let customer = self
+            .store
+            .create_customer(
+                &NewCustomer {
+                    number: number.into(),
+                    name: format!("Customer {number}"),
+                    region: region.into(),
+                    language: "en".into(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        let email = format!("contact@{}.example", number.to_lowercase());
+        let contact = self
+            .store
+            .create_contact(
+                &NewContact {
+                    customer_id: customer.id,
+                    name: "Contact".into(),
+                    email: email.clone(),
+                    phone: "+31 20 555 0100".into(),
+                    language: "en".into(),
+                    designated: true,
+                    password_hash: Some(hash_password(PASSWORD).unwrap()),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        self.store
+            .create_contract(
+                &NewContract {
+                    customer_id: customer.id,
+                    program: program.into(),
+                    starts_on: date(2026, 1, 1),
+                    ends_on: date(2027, 12, 31),
+                    eula_accepted: true,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        self.store
+            .register_product(
+                &NewProduct {
+                    customer_id: customer.id,
+                    product_line: "ol-connect".into(),
+                    version: "2026.1".into(),
+                    serial: format!("SN-{number}"),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        (customer.id, contact.id, self.sign_in(&email).await)
+    }
+
+    pub async fn sign_in(&self, email: &str) -> String {
+        self.sign_in_with(email, PASSWORD).await
+    }
+
+    pub async fn sign_in_with(&self, email: &str, password: &str) -> String {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/sessions",
+                None,
+                Some(serde_json::json!({ "email": email, "password": password })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    /// A JSON request; returns the status and the JSON body (Null when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let response = self.request(method, path, token, body, &[]).await;
+        let status = response.status();
+        (status, json_of(response).await)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+pub async fn json_of(response: reqwest::Response) -> Value {
+    let bytes = response.bytes().await.unwrap();
+    if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+}
+
+/// The intake form of a portal ticket.
+pub fn portal_ticket(severity: &str) -> Value {
+    serde_json::json!({
+        "channel": "portal",
+        "severity": severity,
+        "product_line": "ol-connect",
+        "version": "2026.1",
+        "serial": "SN-1",
+        "subject": "Invoices stopped printing",
+        "description": "Since this morning no invoice leaves the print queue.",
+        "business_impact": "Invoices are late",
+        "error_messages": "E042 spooler timeout"
+    })
+}
