@@ -3,9 +3,13 @@
 //! Exit codes: 0 success; 2 for input that is wrong (arguments, a policy file that is missing
 //! or invalid, a batch line); 1 when the machine fails us (reading stdin, writing stdout).
 
+mod admin;
 mod args;
 mod batch;
+mod demo;
 mod policy_commands;
+mod server;
+mod settings;
 mod sla_commands;
 
 use std::io::{self, Write};
@@ -14,6 +18,7 @@ use std::process::ExitCode;
 
 use caredesk_domain::policy::{DEFAULT_POLICY_LABEL, DEFAULT_POLICY_TOML, Policy, PolicyError};
 use clap::{Parser, Subcommand};
+use settings::Settings;
 
 #[derive(Parser)]
 #[command(
@@ -26,12 +31,46 @@ struct Cli {
     #[arg(long, global = true, value_name = "FILE", env = "CAREDESK_POLICY")]
     policy: Option<PathBuf>,
 
+    /// Settings file (default: caredesk.toml when present); CAREDESK_* variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Runs the support desk: the API on 127.0.0.1:8080 over caredesk.db unless told otherwise.
+    Serve {
+        /// sqlite://FILE or postgres://… (or CAREDESK_DATABASE).
+        #[arg(long)]
+        database: Option<String>,
+        /// Address to listen on (or CAREDESK_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Loads a demo desk first when the database has no customers yet.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Applies the database migrations and exits.
+    Migrate {
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Loads the demo desk into an empty database and prints how to sign in.
+    Demo {
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Exits 0 when the running service answers that it is ready.
+    Healthcheck {
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Staff, API tokens and imports.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Business-time arithmetic on the policy's calendars.
     #[command(subcommand)]
     Sla(sla_commands::SlaCommand),
@@ -110,7 +149,74 @@ fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Sla(command) => sla_commands::run(command, &load_policy(cli.policy.as_ref())?),
         Command::Policy(command) => policy_commands::run(command, cli.policy.as_ref()),
+        Command::Serve {
+            database,
+            listen,
+            demo,
+        } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            settings.listen = listen.unwrap_or(settings.listen);
+            init_logging(&settings.log);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(server::serve(settings, policy, demo))
+        }
+        Command::Migrate { database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                store.close().await;
+                println!(
+                    "the database {} is up to date",
+                    server::redact(&settings.database)
+                );
+                Ok(())
+            })
+        }
+        Command::Demo { database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                let loaded = demo::load_if_empty(&store, &policy, jiff::Timestamp::now()).await;
+                store.close().await;
+                loaded
+            })
+        }
+        Command::Healthcheck { listen } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.listen = listen.unwrap_or(settings.listen);
+            runtime()?.block_on(server::healthcheck(&settings))
+        }
+        Command::Admin(command) => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                let done = admin::run(command, &store, &policy, jiff::Timestamp::now()).await;
+                store.close().await;
+                done
+            })
+        }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Environment(format!("cannot start the runtime: {error}")))
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn report(failure: Failure) -> ExitCode {

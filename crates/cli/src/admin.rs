@@ -1,0 +1,501 @@
+//! `caredesk admin …`: staff, API tokens, and imports of customers and what they own.
+//!
+//! An import reads up to four CSV files (with headers), checks every row against the policy,
+//! the other rows and the database, and reports every bad row by file, line and field. Only
+//! when all rows are good is anything written, in one transaction.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::Role;
+use caredesk_store::{
+    ImportBatch, NewContact, NewContract, NewCustomer, NewProduct, NewStaff, Store, StoreError,
+};
+use caredesk_web::auth::{hash_password, new_token};
+use clap::{Args, Subcommand};
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use crate::Failure;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Adds a staff member who can sign in with e-mail and password.
+    CreateStaff(CreateStaff),
+    /// Issues an API token for a staff member and prints it (only once).
+    IssueToken {
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+    },
+    /// Imports customers, contacts, contracts and registered products from CSV files.
+    Import(Import),
+}
+
+#[derive(Args)]
+pub struct CreateStaff {
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    name: String,
+    /// advisor, customer_success_manager, support_manager or admin.
+    #[arg(long)]
+    role: String,
+    #[arg(long)]
+    region: Option<String>,
+    /// Comma-separated, such as en,fr.
+    #[arg(long, default_value = "en")]
+    languages: String,
+    /// At least 12 characters; or set CAREDESK_NEW_PASSWORD.
+    #[arg(long, env = "CAREDESK_NEW_PASSWORD", hide_env_values = true)]
+    password: String,
+}
+
+#[derive(Args)]
+pub struct Import {
+    /// number,name,region,language
+    #[arg(long)]
+    customers: Option<PathBuf>,
+    /// customer_number,name,email,phone,language,designated
+    #[arg(long)]
+    contacts: Option<PathBuf>,
+    /// customer_number,program,starts_on,ends_on,eula_accepted
+    #[arg(long)]
+    contracts: Option<PathBuf>,
+    /// customer_number,product_line,version,serial
+    #[arg(long)]
+    products: Option<PathBuf>,
+}
+
+pub async fn run(
+    command: AdminCommand,
+    store: &Store,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    match command {
+        AdminCommand::CreateStaff(staff) => create_staff(staff, store, policy, now).await,
+        AdminCommand::IssueToken { email, name } => {
+            let member = store
+                .staff_by_email(&email)
+                .await
+                .map_err(|error| match error {
+                    StoreError::NotFound => {
+                        Failure::Input(format!("no staff member has the e-mail address {email}"))
+                    }
+                    other => Failure::Environment(other.to_string()),
+                })?;
+            let secret = new_token();
+            store
+                .add_api_token(member.id, &name, &secret, now)
+                .await
+                .map_err(|error| Failure::Environment(error.to_string()))?;
+            println!("{secret}");
+            Ok(())
+        }
+        AdminCommand::Import(import) => run_import(import, store, policy, now).await,
+    }
+}
+
+async fn create_staff(
+    staff: CreateStaff,
+    store: &Store,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    let mut problems = Vec::new();
+    let role = Role::parse(&staff.role).filter(Role::is_staff);
+    if role.is_none() {
+        problems.push(
+            "--role: use advisor, customer_success_manager, support_manager or admin".to_string(),
+        );
+    }
+    if let Some(region) = &staff.region
+        && let Err(unknown) = policy.region(region)
+    {
+        problems.push(format!("--region: {unknown}"));
+    }
+    let languages: Vec<String> = staff
+        .languages
+        .split(',')
+        .map(|language| language.trim().to_string())
+        .filter(|language| !language.is_empty())
+        .collect();
+    for language in &languages {
+        if !policy.languages.supported.contains(language) {
+            problems.push(format!(
+                "--languages: \"{language}\" is not a supported language"
+            ));
+        }
+    }
+    if staff.password.chars().count() < 12 {
+        problems.push("--password: at least 12 characters".to_string());
+    }
+    if !staff.email.contains('@') {
+        problems.push("--email: not an e-mail address".to_string());
+    }
+    let Some(role) = role.filter(|_| problems.is_empty()) else {
+        return Err(Failure::Input(problems.join("\n")));
+    };
+    let password = staff.password;
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    let member = store
+        .create_staff(
+            &NewStaff {
+                email: staff.email,
+                name: staff.name,
+                role,
+                region: staff.region,
+                languages,
+                password_hash: Some(password_hash),
+            },
+            now,
+        )
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(message) => Failure::Input(format!("--email: {message}")),
+            other => Failure::Environment(other.to_string()),
+        })?;
+    println!(
+        "staff member {} added: {} ({})",
+        member.id,
+        member.email,
+        member.role.as_str()
+    );
+    Ok(())
+}
+
+/// Problems found while reading the files: "contacts.csv:4: email: not an e-mail address".
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn add(&mut self, file: &Path, line: u64, field: &str, message: impl std::fmt::Display) {
+        self.0
+            .push(format!("{}:{line}: {field}: {message}", file.display()));
+    }
+}
+
+/// The rows of a CSV file with the expected header, as (line number, fields).
+fn rows(
+    file: &Path,
+    header: &[&str],
+    problems: &mut Problems,
+) -> Result<Vec<(u64, Vec<String>)>, Failure> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .map_err(|error| Failure::Input(format!("cannot read {}: {error}", file.display())))?;
+    let found: Vec<String> = reader
+        .headers()
+        .map_err(|error| Failure::Input(format!("{}: {error}", file.display())))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if found != header {
+        return Err(Failure::Input(format!(
+            "{}:1: the header must be {} (found {})",
+            file.display(),
+            header.join(","),
+            found.join(",")
+        )));
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(record) => {
+                let line = record.position().map_or(0, |position| position.line());
+                rows.push((line, record.iter().map(str::to_string).collect()));
+            }
+            Err(error) => {
+                let line = error.position().map_or(0, |position| position.line());
+                problems.add(file, line, "row", error);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Some(true),
+        "false" | "no" | "0" | "" => Some(false),
+        _ => None,
+    }
+}
+
+async fn run_import(
+    import: Import,
+    store: &Store,
+    policy: &Policy,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    if import.customers.is_none()
+        && import.contacts.is_none()
+        && import.contracts.is_none()
+        && import.products.is_none()
+    {
+        return Err(Failure::Input(
+            "give at least one of --customers, --contacts, --contracts, --products".into(),
+        ));
+    }
+    let batch = read_import(&import, store, policy).await?;
+    let counts = store
+        .import(&batch, now)
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(message) => {
+                Failure::Input(format!("nothing was imported: {message}"))
+            }
+            other => Failure::Environment(format!("nothing was imported: {other}")),
+        })?;
+    println!(
+        "imported {} customers, {} contacts, {} contracts, {} products",
+        counts.customers, counts.contacts, counts.contracts, counts.products
+    );
+    Ok(())
+}
+
+async fn read_import(
+    import: &Import,
+    store: &Store,
+    policy: &Policy,
+) -> Result<ImportBatch, Failure> {
+    let mut problems = Problems::default();
+    let mut batch = ImportBatch::default();
+    let mut numbers: HashSet<String> = HashSet::new();
+    let exists = |result: Result<(), StoreError>| -> Result<bool, Failure> {
+        match result {
+            Ok(()) => Ok(true),
+            Err(StoreError::NotFound) => Ok(false),
+            Err(other) => Err(Failure::Environment(other.to_string())),
+        }
+    };
+    let language_problem = |language: &str| {
+        (!policy.languages.supported.contains(&language.to_string())).then(|| {
+            format!(
+                "\"{language}\" is not one of {}",
+                policy.languages.supported.join(", ")
+            )
+        })
+    };
+
+    if let Some(file) = &import.customers {
+        for (line, row) in rows(
+            file,
+            &["number", "name", "region", "language"],
+            &mut problems,
+        )? {
+            let [number, name, region, language] = [&row[0], &row[1], &row[2], &row[3]];
+            if number.is_empty() {
+                problems.add(file, line, "number", "must not be empty");
+            } else if !numbers.insert(number.clone()) {
+                problems.add(file, line, "number", format!("\"{number}\" appears twice"));
+            } else if exists(store.customer_by_number(number).await.map(|_| ()))? {
+                problems.add(
+                    file,
+                    line,
+                    "number",
+                    format!("customer \"{number}\" exists already"),
+                );
+            }
+            if name.is_empty() {
+                problems.add(file, line, "name", "must not be empty");
+            }
+            if let Err(unknown) = policy.region(region) {
+                problems.add(file, line, "region", unknown);
+            }
+            if let Some(message) = language_problem(language) {
+                problems.add(file, line, "language", message);
+            }
+            batch.customers.push(NewCustomer {
+                number: number.clone(),
+                name: name.clone(),
+                region: region.clone(),
+                language: language.clone(),
+            });
+        }
+    }
+    // A row may name a customer of this import or one already stored.
+    let known_customer = async |number: &str| -> Result<bool, Failure> {
+        Ok(numbers.contains(number) || exists(store.customer_by_number(number).await.map(|_| ()))?)
+    };
+
+    if let Some(file) = &import.contacts {
+        let mut emails = HashSet::new();
+        for (line, row) in rows(
+            file,
+            &[
+                "customer_number",
+                "name",
+                "email",
+                "phone",
+                "language",
+                "designated",
+            ],
+            &mut problems,
+        )? {
+            let [customer, name, email, phone, language, designated] =
+                [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]];
+            if !known_customer(customer).await? {
+                problems.add(
+                    file,
+                    line,
+                    "customer_number",
+                    format!("no customer \"{customer}\""),
+                );
+            }
+            if name.is_empty() {
+                problems.add(file, line, "name", "must not be empty");
+            }
+            let email = email.to_lowercase();
+            if !email.contains('@') || email.contains(char::is_whitespace) {
+                problems.add(file, line, "email", "not an e-mail address");
+            } else if !emails.insert(email.clone()) {
+                problems.add(file, line, "email", format!("{email} appears twice"));
+            } else if exists(store.contact_by_email(&email).await.map(|_| ()))? {
+                problems.add(
+                    file,
+                    line,
+                    "email",
+                    format!("{email} belongs to a contact already"),
+                );
+            }
+            if let Some(message) = language_problem(language) {
+                problems.add(file, line, "language", message);
+            }
+            let designated = parse_bool(designated).unwrap_or_else(|| {
+                problems.add(file, line, "designated", "true or false");
+                false
+            });
+            batch.contacts.push((
+                customer.clone(),
+                NewContact {
+                    customer_id: 0,
+                    name: name.clone(),
+                    email,
+                    phone: phone.clone(),
+                    language: language.clone(),
+                    designated,
+                    password_hash: None,
+                },
+            ));
+        }
+    }
+
+    if let Some(file) = &import.contracts {
+        for (line, row) in rows(
+            file,
+            &[
+                "customer_number",
+                "program",
+                "starts_on",
+                "ends_on",
+                "eula_accepted",
+            ],
+            &mut problems,
+        )? {
+            let [customer, program, starts_on, ends_on, eula] =
+                [&row[0], &row[1], &row[2], &row[3], &row[4]];
+            if !known_customer(customer).await? {
+                problems.add(
+                    file,
+                    line,
+                    "customer_number",
+                    format!("no customer \"{customer}\""),
+                );
+            }
+            if let Err(unknown) = policy.program(program) {
+                problems.add(file, line, "program", unknown);
+            }
+            let mut date = |field: &str, text: &str| -> Date {
+                text.parse().unwrap_or_else(|_| {
+                    problems.add(
+                        file,
+                        line,
+                        field,
+                        format!("\"{text}\" is not a date (YYYY-MM-DD)"),
+                    );
+                    Date::MIN
+                })
+            };
+            let (starts_on, ends_on) = (date("starts_on", starts_on), date("ends_on", ends_on));
+            if ends_on < starts_on && ends_on != Date::MIN {
+                problems.add(file, line, "ends_on", "the contract ends before it starts");
+            }
+            let eula_accepted = parse_bool(eula).unwrap_or_else(|| {
+                problems.add(file, line, "eula_accepted", "true or false");
+                false
+            });
+            batch.contracts.push((
+                customer.clone(),
+                NewContract {
+                    customer_id: 0,
+                    program: program.clone(),
+                    starts_on,
+                    ends_on,
+                    eula_accepted,
+                },
+            ));
+        }
+    }
+
+    if let Some(file) = &import.products {
+        let mut serials = HashSet::new();
+        for (line, row) in rows(
+            file,
+            &["customer_number", "product_line", "version", "serial"],
+            &mut problems,
+        )? {
+            let [customer, product_line, version, serial] = [&row[0], &row[1], &row[2], &row[3]];
+            if !known_customer(customer).await? {
+                problems.add(
+                    file,
+                    line,
+                    "customer_number",
+                    format!("no customer \"{customer}\""),
+                );
+            }
+            if let Err(unknown) = policy.product_line(product_line) {
+                problems.add(file, line, "product_line", unknown);
+            }
+            if version.is_empty() {
+                problems.add(file, line, "version", "must not be empty");
+            }
+            if serial.is_empty() {
+                problems.add(file, line, "serial", "must not be empty");
+            } else if !serials.insert(serial.clone()) {
+                problems.add(file, line, "serial", format!("\"{serial}\" appears twice"));
+            } else if exists(store.product_by_serial(serial).await.map(|_| ()))? {
+                problems.add(
+                    file,
+                    line,
+                    "serial",
+                    format!("\"{serial}\" is registered already"),
+                );
+            }
+            batch.products.push((
+                customer.clone(),
+                NewProduct {
+                    customer_id: 0,
+                    product_line: product_line.clone(),
+                    version: version.clone(),
+                    serial: serial.clone(),
+                },
+            ));
+        }
+    }
+
+    if problems.0.is_empty() {
+        Ok(batch)
+    } else {
+        problems.0.push("nothing was imported".to_string());
+        Err(Failure::Input(problems.0.join("\n")))
+    }
+}

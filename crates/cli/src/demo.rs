@@ -1,0 +1,669 @@
+//! A realistic demo desk: customers in the three regions on the three programs, staff with
+//! their languages, a release catalog, and a few hundred tickets with weeks of history in
+//! every state (some paused, at risk, breached, escalated), all made through the same store
+//! and domain calls as real work, so every clock is computed, not invented.
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::{
+    Actor, Command, ContactMedium, CustomerRequest, Resolution, Role, decide,
+};
+use caredesk_store::{
+    Change, NewContact, NewContract, NewCustomer, NewProduct, NewRelease, NewStaff, NewTicket,
+    StaffMember, Store, StoreError,
+};
+use caredesk_web::auth::{hash_password, new_token};
+use jiff::civil::date;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::Failure;
+
+/// Every demo account signs in with this password.
+pub const DEMO_PASSWORD: &str = "caredesk-demo-2026";
+const TICKETS: usize = 300;
+const CUSTOMERS: usize = 30;
+
+/// Loads the demo unless the database already has customers; prints how to sign in.
+pub async fn load_if_empty(store: &Store, policy: &Policy, now: Timestamp) -> Result<(), Failure> {
+    if !store.customers().await.map_err(environment)?.is_empty() {
+        println!("The database already holds customers; the demo data was not loaded again.");
+        print_accounts(store, None).await?;
+        return Ok(());
+    }
+    let token = load(store, policy, now).await?;
+    print_accounts(store, Some(&token)).await
+}
+
+fn environment(error: StoreError) -> Failure {
+    Failure::Environment(error.to_string())
+}
+
+/// A small deterministic generator (splitmix64): the same demo every time.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// Minutes, as a duration.
+    fn minutes(&mut self, low: i64, high: i64) -> SignedDuration {
+        SignedDuration::from_mins(low + self.below((high - low).max(1) as u64) as i64)
+    }
+}
+
+struct Office {
+    region: &'static str,
+    languages: &'static [&'static str],
+    advisors: &'static [(&'static str, &'static [&'static str])],
+}
+
+const OFFICES: [Office; 3] = [
+    Office {
+        region: "americas",
+        languages: &["en", "fr", "es"],
+        advisors: &[
+            ("Olivia Tremblay", &["en", "fr"]),
+            ("Mateo García", &["en", "es"]),
+            ("Jacob Miller", &["en"]),
+        ],
+    },
+    Office {
+        region: "emea",
+        languages: &["en", "de", "fr", "nl"],
+        advisors: &[
+            ("Anna de Vries", &["en", "nl", "de"]),
+            ("Lukas Becker", &["en", "de"]),
+            ("Camille Martin", &["en", "fr"]),
+        ],
+    },
+    Office {
+        region: "apac",
+        languages: &["en", "ja"],
+        advisors: &[("Hiro Tanaka", &["en", "ja"]), ("Chloe Nguyen", &["en"])],
+    },
+];
+
+const COMPANIES: [&str; CUSTOMERS] = [
+    "Northwind Logistics",
+    "Laurentide Assurances",
+    "Pampas Seguros",
+    "Maple Leaf Utilities",
+    "Sierra Print Works",
+    "Boreal Health",
+    "Quebec Mutual",
+    "Andes Telecom",
+    "Hudson Freight",
+    "Cascade Credit Union",
+    "Rijnmond Energie",
+    "Bavaria Versicherung",
+    "Lumière Banque",
+    "Hanseatic Shipping",
+    "Alpine Pharma",
+    "Zeeland Water",
+    "Provence Mutuelle",
+    "Thames Billing",
+    "Nordic Post",
+    "Iberia Telecom",
+    "Sakura Insurance",
+    "Harbour City Bank",
+    "Kansai Logistics",
+    "Southern Cross Energy",
+    "Tasman Health",
+    "Fuji Print Services",
+    "Coral Coast Council",
+    "Osaka Trust",
+    "Outback Freight",
+    "Yarra Utilities",
+];
+
+const SUBJECTS: [&str; 10] = [
+    "Invoices stopped printing after the update",
+    "Workflow hangs on PDF output",
+    "Activation fails on the new server",
+    "Data mapping misses a field",
+    "E-mail output rejected by the SMTP server",
+    "Designer closes when opening a template",
+    "Merging large batches has become slow",
+    "Barcode renders at the wrong size",
+    "Which upgrade path to the newest release?",
+    "Scheduled process did not start overnight",
+];
+
+/// Product line, version, position in the line, major or minor, release date.
+type CatalogEntry = (&'static str, &'static str, i64, &'static str, (i16, i8, i8));
+
+const CATALOG: [CatalogEntry; 9] = [
+    ("ol-connect", "2024.1", 1, "major", (2024, 3, 12)),
+    ("ol-connect", "2024.2", 2, "minor", (2024, 9, 17)),
+    ("ol-connect", "2025.1", 3, "major", (2025, 3, 18)),
+    ("ol-connect", "2025.2", 4, "minor", (2025, 9, 23)),
+    ("ol-connect", "2026.1", 5, "major", (2026, 3, 17)),
+    ("planetpress-suite", "7.6", 1, "minor", (2023, 5, 2)),
+    ("planetpress-suite", "8.0", 2, "major", (2024, 6, 4)),
+    ("planetpress-suite", "8.1", 3, "minor", (2025, 4, 8)),
+    ("planetpress-suite", "8.2", 4, "minor", (2026, 2, 10)),
+];
+
+struct DemoCustomer {
+    id: i64,
+    program: &'static str,
+    region: &'static str,
+    contacts: Vec<(i64, String)>,
+    products: Vec<(String, String, String)>,
+    covered: bool,
+}
+
+/// Loads everything; returns the secret of an administrator's API token.
+async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, Failure> {
+    println!("Loading the demo desk…");
+    let mut dice = Dice(2026);
+    // One hash for every demo account: they share a password anyway.
+    let password_hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD))
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    let staff =
+        |email: &str, name: &str, role: Role, region: Option<&str>, languages: &[&str]| NewStaff {
+            email: email.to_string(),
+            name: name.to_string(),
+            role,
+            region: region.map(str::to_string),
+            languages: languages
+                .iter()
+                .map(|language| language.to_string())
+                .collect(),
+            password_hash: Some(password_hash.clone()),
+        };
+    let admin = store
+        .create_staff(
+            &staff(
+                "admin@caredesk.demo",
+                "Desk Administrator",
+                Role::Admin,
+                None,
+                &["en"],
+            ),
+            now,
+        )
+        .await
+        .map_err(environment)?;
+    let token = new_token();
+    store
+        .add_api_token(admin.id, "demo", &token, now)
+        .await
+        .map_err(environment)?;
+    let manager = store
+        .create_staff(
+            &staff(
+                "manager@caredesk.demo",
+                "Sofia Lindqvist",
+                Role::SupportManager,
+                Some("emea"),
+                &["en", "fr", "de"],
+            ),
+            now,
+        )
+        .await
+        .map_err(environment)?;
+    store
+        .create_staff(
+            &staff(
+                "csm@caredesk.demo",
+                "Chris Okafor",
+                Role::CustomerSuccessManager,
+                Some("americas"),
+                &["en", "fr"],
+            ),
+            now,
+        )
+        .await
+        .map_err(environment)?;
+    let mut advisors: Vec<StaffMember> = Vec::new();
+    for office in &OFFICES {
+        for (name, languages) in office.advisors {
+            let email = format!(
+                "{}@caredesk.demo",
+                name.split(' ').next().unwrap_or("advisor").to_lowercase()
+            );
+            advisors.push(
+                store
+                    .create_staff(
+                        &staff(&email, name, Role::Advisor, Some(office.region), languages),
+                        now,
+                    )
+                    .await
+                    .map_err(environment)?,
+            );
+        }
+    }
+
+    for (line, version, position, kind, (year, month, day)) in CATALOG {
+        store
+            .add_release(&NewRelease {
+                product_line: line.into(),
+                version: version.into(),
+                position,
+                kind: kind.into(),
+                released_on: date(year, month, day),
+            })
+            .await
+            .map_err(environment)?;
+    }
+
+    let mut customers = Vec::new();
+    for (index, company) in COMPANIES.iter().enumerate() {
+        let office = &OFFICES[index / 10];
+        let program = match index % 10 {
+            0..=4 => "standard",
+            5..=7 => "gold",
+            _ => "platinum",
+        };
+        let language = *dice.pick(office.languages);
+        let customer = store
+            .create_customer(
+                &NewCustomer {
+                    number: format!("C-{}", 1001 + index),
+                    name: company.to_string(),
+                    region: office.region.into(),
+                    language: language.into(),
+                },
+                now,
+            )
+            .await
+            .map_err(environment)?;
+        let domain: String = company
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-");
+        let mut contacts = Vec::new();
+        for (number, first_name) in ["alex", "sam"]
+            .iter()
+            .enumerate()
+            .take(1 + dice.below(2) as usize)
+        {
+            let email = format!("{first_name}@{domain}.example");
+            let contact = store
+                .create_contact(
+                    &NewContact {
+                        customer_id: customer.id,
+                        name: format!(
+                            "{} {}",
+                            capitalised(first_name),
+                            company.split(' ').next().unwrap_or("")
+                        ),
+                        email: email.clone(),
+                        phone: format!("+1 555 01{:02}", index),
+                        language: if number == 0 {
+                            language.into()
+                        } else {
+                            (*dice.pick(office.languages)).into()
+                        },
+                        designated: number == 0,
+                        password_hash: Some(password_hash.clone()),
+                    },
+                    now,
+                )
+                .await
+                .map_err(environment)?;
+            contacts.push((contact.id, email));
+        }
+        // Two customers lapsed: one contract ended, one licence never accepted.
+        let (ends_on, eula_accepted) = match index {
+            13 => (date(2026, 6, 30), true),
+            27 => (date(2027, 12, 31), false),
+            _ => (date(2027, 12, 31), true),
+        };
+        store
+            .create_contract(
+                &NewContract {
+                    customer_id: customer.id,
+                    program: program.into(),
+                    starts_on: date(2025, 7, 1),
+                    ends_on,
+                    eula_accepted,
+                },
+                now,
+            )
+            .await
+            .map_err(environment)?;
+        let mut products = Vec::new();
+        for product in 0..1 + dice.below(3) {
+            let (line, version, ..) = *dice.pick(&CATALOG);
+            let serial = format!(
+                "{}-{:05}",
+                if line == "ol-connect" { "OLC" } else { "PPS" },
+                index * 10 + product as usize
+            );
+            store
+                .register_product(
+                    &NewProduct {
+                        customer_id: customer.id,
+                        product_line: line.into(),
+                        version: version.into(),
+                        serial: serial.clone(),
+                    },
+                    now,
+                )
+                .await
+                .map_err(environment)?;
+            products.push((line.to_string(), version.to_string(), serial));
+        }
+        customers.push(DemoCustomer {
+            id: customer.id,
+            program,
+            region: office.region,
+            contacts,
+            products,
+            covered: index != 13 && index != 27,
+        });
+    }
+
+    let covered: Vec<&DemoCustomer> = customers
+        .iter()
+        .filter(|customer| customer.covered)
+        .collect();
+    for number in 0..TICKETS {
+        let customer = *dice.pick(&covered);
+        let opened = now
+            .checked_sub(dice.minutes(60, 42 * 24 * 60))
+            .map_err(|error| Failure::Environment(error.to_string()))?;
+        let regional: Vec<&StaffMember> = advisors
+            .iter()
+            .filter(|advisor| advisor.region.as_deref() == Some(customer.region))
+            .collect();
+        let advisor = *dice.pick(&regional);
+        let people = People {
+            advisor,
+            manager: &manager,
+        };
+        open_and_work(
+            store, policy, &mut dice, customer, people, number, opened, now,
+        )
+        .await?;
+    }
+    // Clocks that ran out while nobody acted are recorded too.
+    while store
+        .record_due_breaches(policy, now, 1000)
+        .await
+        .map_err(environment)?
+        > 0
+    {}
+    println!(
+        "Demo desk loaded: {CUSTOMERS} customers, {} staff, {TICKETS} tickets.",
+        advisors.len() + 3
+    );
+    Ok(token)
+}
+
+fn capitalised(word: &str) -> String {
+    let mut letters = word.chars();
+    letters
+        .next()
+        .map(|first| first.to_uppercase().chain(letters).collect())
+        .unwrap_or_default()
+}
+
+/// The stage a demo ticket is taken to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    New,
+    InProgress,
+    Waiting,
+    Proposed,
+    Closed,
+}
+
+/// The staff who work a demo ticket.
+struct People<'a> {
+    advisor: &'a StaffMember,
+    manager: &'a StaffMember,
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn open_and_work(
+    store: &Store,
+    policy: &Policy,
+    dice: &mut Dice,
+    customer: &DemoCustomer,
+    people: People<'_>,
+    number: usize,
+    opened: Timestamp,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    let severity = match dice.below(100) {
+        0..=9 => "P1",
+        10..=34 => "P2",
+        35..=79 => "P3",
+        _ => "P4",
+    };
+    let channel = if dice.chance(60) { "portal" } else { "phone" };
+    let (contact_id, _) = dice.pick(&customer.contacts).clone();
+    let (line, version, serial) = dice.pick(&customer.products).clone();
+    let subject = *dice.pick(&SUBJECTS);
+    let advisor = people.advisor;
+    let manager = Actor::Staff {
+        id: people.manager.id,
+        role: people.manager.role,
+    };
+    let contact = Actor::Contact { id: contact_id };
+    let staff = Actor::Staff {
+        id: advisor.id,
+        role: advisor.role,
+    };
+    let ticket = store
+        .create_ticket(
+            policy,
+            &NewTicket {
+                customer_id: customer.id,
+                contact_id: Some(contact_id),
+                product_id: None,
+                product_line: line,
+                version,
+                serial,
+                program: customer.program.into(),
+                region: customer.region.into(),
+                language: advisor
+                    .languages
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "en".into()),
+                channel: channel.into(),
+                subject: subject.into(),
+                description: format!("{subject}. Reported as demo ticket {}.", number + 1),
+                details: serde_json::json!({ "business_impact": "Documents reach customers late" }),
+                severity: severity.into(),
+                actor: if channel == "portal" { contact } else { staff },
+                created_by: format!("demo:{number}"),
+                idempotency_key: None,
+                request_hash: None,
+            },
+            opened,
+        )
+        .await
+        .map_err(environment)?
+        .ticket;
+    let stage = match dice.below(100) {
+        0..=9 => Stage::New,
+        10..=34 => Stage::InProgress,
+        35..=49 => Stage::Waiting,
+        50..=59 => Stage::Proposed,
+        _ => Stage::Closed,
+    };
+    // Steps up to the stage, each some time after the one before; time stops at `now`.
+    let late_first_response = dice.chance(10);
+    let mut steps: Vec<(SignedDuration, Actor, Command)> = Vec::new();
+    steps.push((
+        dice.minutes(1, 20),
+        staff,
+        Command::Assign {
+            advisor: Some(advisor.id),
+        },
+    ));
+    if stage != Stage::New {
+        let delay = if late_first_response {
+            dice.minutes(600, 3000)
+        } else {
+            dice.minutes(15, 150)
+        };
+        steps.push((
+            delay,
+            staff,
+            Command::Reply {
+                body: "Thank you, we are looking into it.".into(),
+                via: ContactMedium::Reply,
+            },
+        ));
+        if dice.chance(25) {
+            steps.push((
+                dice.minutes(60, 600),
+                staff,
+                Command::Note {
+                    body: "Reproduced on the lab server.".into(),
+                },
+            ));
+        }
+        if dice.chance(8) && severity != "P1" {
+            steps.push((
+                dice.minutes(30, 300),
+                staff,
+                Command::ChangeSeverity {
+                    severity: "P1".into(),
+                    reason: "Production stopped at the customer".into(),
+                },
+            ));
+        }
+        if dice.chance(10) {
+            steps.push((
+                dice.minutes(60, 900),
+                contact,
+                Command::RequestEscalation {
+                    reason: "We need this fixed before the month-end run".into(),
+                },
+            ));
+            if dice.chance(60) {
+                steps.push((
+                    dice.minutes(20, 240),
+                    manager,
+                    Command::AnswerEscalation {
+                        answer: "A senior advisor joins the ticket today.".into(),
+                    },
+                ));
+            }
+        }
+    }
+    if matches!(stage, Stage::Waiting | Stage::Proposed | Stage::Closed) {
+        let request = *dice.pick(&[
+            CustomerRequest::Information,
+            CustomerRequest::RemoteAccess,
+            CustomerRequest::TestInDevelopment,
+        ]);
+        steps.push((
+            dice.minutes(60, 1200),
+            staff,
+            Command::RequestFromCustomer {
+                request,
+                body: "Could you send the job log and the template?".into(),
+            },
+        ));
+    }
+    if matches!(stage, Stage::Proposed | Stage::Closed) {
+        steps.push((
+            dice.minutes(120, 2400),
+            contact,
+            Command::CustomerMessage {
+                body: "Here are the files.".into(),
+            },
+        ));
+        let resolution = if severity == "P4" {
+            Resolution::PlannedForRelease {
+                release: "2026.2".into(),
+            }
+        } else {
+            dice.pick(&[
+                Resolution::PermanentFix,
+                Resolution::Workaround,
+                Resolution::ActionPlan,
+                Resolution::Recommendations,
+            ])
+            .clone()
+        };
+        steps.push((
+            dice.minutes(120, 2400),
+            staff,
+            Command::ProposeSolution {
+                resolution,
+                body: "Please apply the attached configuration change.".into(),
+            },
+        ));
+    }
+    if stage == Stage::Closed {
+        steps.push((
+            dice.minutes(60, 2400),
+            contact,
+            Command::AcceptSolution {
+                note: "Works, thank you.".into(),
+            },
+        ));
+    }
+
+    let mut at = opened;
+    for (after, actor, command) in steps {
+        at = at.checked_add(after).unwrap_or(at);
+        if at >= now {
+            break;
+        }
+        let Some(role) = actor.role() else { continue };
+        let result = store
+            .update_ticket(policy, Change::by(actor, ticket.id, at), |_, snapshot| {
+                decide(snapshot, role, command, policy)
+            })
+            .await;
+        if let Err(error) = result {
+            // A step the ticket's state no longer allows (it went another way) is skipped.
+            tracing::debug!(ticket = ticket.id, %error, "demo step skipped");
+        }
+    }
+    Ok(())
+}
+
+async fn print_accounts(store: &Store, token: Option<&str>) -> Result<(), Failure> {
+    let customers = store.customers().await.map_err(environment)?;
+    let contact = match customers.first() {
+        Some(customer) => store
+            .contacts_of(customer.id)
+            .await
+            .map_err(environment)?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    println!("Demo accounts (password {DEMO_PASSWORD}):");
+    println!("  advisor           anna@caredesk.demo");
+    println!("  support manager   manager@caredesk.demo");
+    println!("  administrator     admin@caredesk.demo");
+    if let Some(contact) = contact {
+        println!("  customer contact  {}", contact.email);
+    }
+    if let Some(token) = token {
+        println!("Administrator API token: {token}");
+    }
+    println!("Sign in over the API: POST /api/v1/sessions {{\"email\": …, \"password\": …}}");
+    Ok(())
+}

@@ -1,0 +1,200 @@
+//! `caredesk serve`, `caredesk migrate` and `caredesk healthcheck`: the imperative shell
+//! around the web application.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use caredesk_domain::policy::Policy;
+use caredesk_store::Store;
+use caredesk_web::{AppState, Clock, Limits};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::Failure;
+use crate::settings::Settings;
+
+/// Tickets whose breaches are recorded per round of the sweep.
+const SWEEP_BATCH: i64 = 500;
+
+pub async fn connect(settings: &Settings) -> Result<Store, Failure> {
+    let store = Store::connect(&settings.database).await.map_err(|error| {
+        Failure::Environment(format!(
+            "cannot open the database {}: {error}",
+            redact(&settings.database)
+        ))
+    })?;
+    store
+        .migrate()
+        .await
+        .map_err(|error| Failure::Environment(format!("cannot migrate the database: {error}")))?;
+    Ok(store)
+}
+
+/// Runs the desk until SIGTERM or Ctrl-C; requests in flight finish before it returns.
+pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(), Failure> {
+    let store = connect(&settings).await?;
+    let policy = Arc::new(policy);
+    let clock = Clock::System;
+    if demo {
+        crate::demo::load_if_empty(&store, &policy, clock.now()).await?;
+    }
+    let listener = TcpListener::bind(&settings.listen).await.map_err(|error| {
+        Failure::Environment(format!("cannot listen on {}: {error}", settings.listen))
+    })?;
+    let address = listener.local_addr()?;
+    let state = AppState {
+        store: store.clone(),
+        policy: policy.clone(),
+        clock: clock.clone(),
+        limits: Limits {
+            max_body_bytes: settings.max_body_bytes,
+            max_attachment_bytes: settings.max_attachment_bytes,
+            session_hours: settings.session_hours,
+        },
+    };
+    let (stop_sweep, sweep_stopped) = tokio::sync::watch::channel(false);
+    let sweeper = tokio::spawn(sweep_breaches(
+        store.clone(),
+        policy,
+        clock,
+        Duration::from_secs(settings.breach_sweep_seconds.max(1)),
+        sweep_stopped,
+    ));
+    tracing::info!(%address, database = %redact(&settings.database), "caredesk is serving");
+    println!(
+        "caredesk is listening on http://{address} (API at /api/v1, OpenAPI at /api/v1/openapi.json)"
+    );
+    caredesk_web::serve(listener, state, shutdown_signal()).await?;
+    let _ = stop_sweep.send(true);
+    let _ = sweeper.await;
+    store.close().await;
+    tracing::info!("caredesk stopped");
+    Ok(())
+}
+
+/// Records the breaches that fell due since the last round, so a breach is an event within
+/// one interval of happening, and a restart loses none (the state is in the tickets).
+async fn sweep_breaches(
+    store: Store,
+    policy: Arc<Policy>,
+    clock: Clock,
+    interval: Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        match store
+            .record_due_breaches(&policy, clock.now(), SWEEP_BATCH)
+            .await
+        {
+            Ok(0) => {}
+            Ok(recorded) => tracing::info!(recorded, "breaches recorded"),
+            Err(error) => tracing::warn!(%error, "the breach sweep failed; it runs again"),
+        }
+        if let Err(error) = store.purge_expired_sessions(clock.now()).await {
+            tracing::warn!(%error, "expired sessions could not be purged");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Asks the running service whether it is ready (`GET /readyz`); succeeds on 200.
+pub async fn healthcheck(settings: &Settings) -> Result<(), Failure> {
+    let unreachable = |error: std::io::Error| {
+        Failure::Environment(format!(
+            "caredesk at {} does not answer: {error}",
+            settings.listen
+        ))
+    };
+    let check = async {
+        let mut stream = TcpStream::connect(&settings.listen)
+            .await
+            .map_err(unreachable)?;
+        let request = format!(
+            "GET /readyz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            settings.listen
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(unreachable)?;
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .await
+            .map_err(unreachable)?;
+        let status_line = answer.lines().next().unwrap_or_default().to_string();
+        if status_line.split_whitespace().nth(1) == Some("200") {
+            println!("ready");
+            Ok(())
+        } else {
+            Err(Failure::Environment(format!(
+                "caredesk at {} is not ready: {status_line}",
+                settings.listen
+            )))
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), check)
+        .await
+        .map_err(|_| {
+            Failure::Environment(format!(
+                "caredesk at {} did not answer within 10 s",
+                settings.listen
+            ))
+        })?
+}
+
+/// A database URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_do_not_reach_the_logs() {
+        assert_eq!(
+            redact("postgres://desk:secret@db:5432/desk"),
+            "postgres://desk:***@db:5432/desk"
+        );
+        assert_eq!(redact("postgres://desk@db/desk"), "postgres://desk@db/desk");
+        assert_eq!(redact("sqlite://caredesk.db"), "sqlite://caredesk.db");
+    }
+}

@@ -1,0 +1,132 @@
+//! Settings of the service: built-in defaults, then a config file, then `CAREDESK_*`
+//! environment variables, then command-line flags, each overriding the one before.
+//!
+//! Zero configuration works: an SQLite file `caredesk.db` in the working directory,
+//! 127.0.0.1:8080, the built-in policy.
+
+use std::path::{Path, PathBuf};
+
+use config::{Config, File, FileFormat};
+use serde::Deserialize;
+
+use crate::Failure;
+
+/// The config file read when present and none is named.
+pub const DEFAULT_CONFIG_FILE: &str = "caredesk.toml";
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://FILE` or `postgres://…`.
+    pub database: String,
+    /// Address and port to listen on.
+    pub listen: String,
+    /// A policy file instead of the built-in policy.
+    pub policy: Option<PathBuf>,
+    pub max_body_bytes: usize,
+    pub max_attachment_bytes: usize,
+    pub session_hours: i64,
+    /// How often breaches that fell due are recorded.
+    pub breach_sweep_seconds: u64,
+    /// Log filter, such as "info" or "caredesk=debug,info".
+    pub log: String,
+}
+
+/// The settings, as keys of the file and (upper-cased) of `CAREDESK_*` variables.
+const KEYS: [&str; 8] = [
+    "database",
+    "listen",
+    "policy",
+    "max_body_bytes",
+    "max_attachment_bytes",
+    "session_hours",
+    "breach_sweep_seconds",
+    "log",
+];
+
+const DEFAULTS: &str = r#"
+database = "sqlite://caredesk.db"
+listen = "127.0.0.1:8080"
+max_body_bytes = 1048576
+max_attachment_bytes = 10485760
+session_hours = 12
+breach_sweep_seconds = 30
+log = "info"
+"#;
+
+impl Settings {
+    /// Reads the settings: `file` if given (it must exist), else `caredesk.toml` if present.
+    pub fn load(file: Option<&Path>) -> Result<Settings, Failure> {
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    return Err(Failure::Input(format!(
+                        "config file {} does not exist",
+                        path.display()
+                    )));
+                }
+                builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+            }
+            None => {
+                builder = builder.add_source(
+                    File::with_name(DEFAULT_CONFIG_FILE)
+                        .format(FileFormat::Toml)
+                        .required(false),
+                );
+            }
+        }
+        // Only the variables that name a setting: other CAREDESK_* variables (a test's
+        // database, say) are not settings and must not be refused as unknown ones.
+        for key in KEYS {
+            let variable = format!("CAREDESK_{}", key.to_uppercase());
+            if let Ok(value) = std::env::var(&variable) {
+                builder = builder
+                    .set_override(key, value)
+                    .map_err(|error| Failure::Input(format!("{variable}: {error}")))?;
+            }
+        }
+        builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|error| Failure::Input(format!("settings: {error}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file() {
+        let settings = Settings::load(None).unwrap();
+        assert_eq!(settings.database, "sqlite://caredesk.db");
+        assert_eq!(settings.listen, "127.0.0.1:8080");
+        assert_eq!(settings.policy, None);
+    }
+
+    #[test]
+    fn a_file_overrides_defaults_and_names_a_bad_field() {
+        let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        writeln!(file, "listen = \"0.0.0.0:9000\"\nsession_hours = 2").unwrap();
+        let settings = Settings::load(Some(file.path())).unwrap();
+        assert_eq!(settings.listen, "0.0.0.0:9000");
+        assert_eq!(settings.session_hours, 2);
+
+        let mut bad = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        writeln!(bad, "max_body_bytes = \"lots\"").unwrap();
+        let Err(Failure::Input(message)) = Settings::load(Some(bad.path())) else {
+            panic!("expected an input failure")
+        };
+        assert!(message.contains("max_body_bytes"), "{message}");
+
+        let mut unknown = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+        writeln!(unknown, "listn = \"0.0.0.0:9000\"").unwrap();
+        let Err(Failure::Input(message)) = Settings::load(Some(unknown.path())) else {
+            panic!("expected an input failure")
+        };
+        assert!(message.contains("listn"), "{message}");
+    }
+}
