@@ -15,6 +15,9 @@ use crate::settings::Settings;
 
 /// Tickets whose breaches are recorded per round of the sweep.
 const SWEEP_BATCH: i64 = 500;
+/// Expired sessions are purged and statistics refreshed every this many rounds (an hour at
+/// the default 30 s).
+const ROUNDS_BETWEEN_UPKEEP: u64 = 120;
 
 pub async fn connect(settings: &Settings) -> Result<Store, Failure> {
     let store = Store::connect(&settings.database).await.map_err(|error| {
@@ -27,6 +30,9 @@ pub async fn connect(settings: &Settings) -> Result<Store, Failure> {
         .migrate()
         .await
         .map_err(|error| Failure::Environment(format!("cannot migrate the database: {error}")))?;
+    if let Err(error) = store.refresh_statistics().await {
+        tracing::warn!(%error, "the planner statistics could not be refreshed");
+    }
     Ok(store)
 }
 
@@ -82,6 +88,7 @@ async fn sweep_breaches(
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut ticker = tokio::time::interval(interval);
+    let mut rounds: u64 = 0;
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -96,8 +103,14 @@ async fn sweep_breaches(
             Ok(recorded) => tracing::info!(recorded, "breaches recorded"),
             Err(error) => tracing::warn!(%error, "the breach sweep failed; it runs again"),
         }
-        if let Err(error) = store.purge_expired_sessions(clock.now()).await {
-            tracing::warn!(%error, "expired sessions could not be purged");
+        rounds += 1;
+        if rounds.is_multiple_of(ROUNDS_BETWEEN_UPKEEP) {
+            if let Err(error) = store.purge_expired_sessions(clock.now()).await {
+                tracing::warn!(%error, "expired sessions could not be purged");
+            }
+            if let Err(error) = store.refresh_statistics().await {
+                tracing::warn!(%error, "the planner statistics could not be refreshed");
+            }
         }
     }
 }

@@ -112,6 +112,17 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics, so filtered queue pages pick the right index.
+    /// Cheap on SQLite (a bounded sample per index); PostgreSQL samples too.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        let statement = match self.backend {
+            Backend::Sqlite => "PRAGMA analysis_limit = 1000; ANALYZE;",
+            Backend::Postgres => "ANALYZE",
+        };
+        self.pool.execute(statement).await?;
+        Ok(())
+    }
+
     /// Whether the database answers (for readiness checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

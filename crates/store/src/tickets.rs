@@ -233,7 +233,7 @@ impl Store {
             return Ok(created);
         }
         let at = instant(seconds(now))?;
-        let events = vec![TicketEvent {
+        let events = [TicketEvent {
             seq: 1,
             at,
             actor: new.actor,
@@ -242,62 +242,74 @@ impl Store {
                 channel: new.channel.clone(),
             },
         }];
-        let context = ClockContext {
-            program: &new.program,
-            region: &new.region,
-            product_line: &new.product_line,
-        };
-        let derived = Derived::of(policy, &context, &events, at)?;
         let mut transaction = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tickets (customer_id, contact_id, product_id, product_line, version, serial, \
-             program, region, language, channel, subject, description, details, severity, state, \
-             assignee_id, escalated, escalation_open, version_number, opened_at, updated_at, closed_at, \
-             calendar, severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, unbreached_due_at, \
-             first_response_due_at, next_update_due_at, resolution_due_at, breached, \
-             created_by, idempotency_key, request_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, NULL, FALSE, FALSE, \
-             1, $16, $16, NULL, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, FALSE, $27, $28, $29) \
-             RETURNING id",
-        )
-        .bind(new.customer_id)
-        .bind(new.contact_id)
-        .bind(new.product_id)
-        .bind(&new.product_line)
-        .bind(&new.version)
-        .bind(&new.serial)
-        .bind(&new.program)
-        .bind(&new.region)
-        .bind(&new.language)
-        .bind(&new.channel)
-        .bind(&new.subject)
-        .bind(&new.description)
-        .bind(new.details.to_string())
-        .bind(&new.severity)
-        .bind(TicketState::New.as_str())
-        .bind(seconds(at))
-        .bind(&derived.calendar)
-        .bind(derived.severity_rank)
-        .bind(derived.placement_rank)
-        .bind(derived.due_sort)
-        .bind(derived.next_due_at)
-        .bind(derived.at_risk_at)
-        .bind(derived.unbreached_due_at)
-        .bind(derived.first_response_due_at)
-        .bind(derived.next_update_due_at)
-        .bind(derived.resolution_due_at)
-        .bind(&new.created_by)
-        .bind(new.idempotency_key.as_deref())
-        .bind(new.request_hash.as_deref())
-        .fetch_one(&mut *transaction)
-        .await?;
         // Nothing can be due yet: the policy refuses zero targets.
-        append_events(&mut transaction, id, &events).await?;
+        let (id, _) = insert_with_timeline(&mut transaction, policy, new, &events, at).await?;
         transaction.commit().await?;
         Ok(Created {
             ticket: self.ticket(id, Scope::All).await?,
             replayed: false,
         })
+    }
+
+    /// Imports tickets with their whole history (from another helpdesk, or to load a large
+    /// desk for a benchmark) in one transaction: each timeline must start with its `created`
+    /// event; clocks are computed as of `now` and the breaches they show are recorded.
+    pub async fn import_tickets(
+        &self,
+        policy: &Policy,
+        tickets: &[(NewTicket, Vec<TicketEvent>)],
+        now: Timestamp,
+    ) -> Result<Vec<i64>, StoreError> {
+        let at = instant(seconds(now))?;
+        let mut transaction = self.begin_write().await?;
+        let mut ids = Vec::with_capacity(tickets.len());
+        for (new, events) in tickets {
+            let starts_right = matches!(
+                events.first().map(|event| &event.data),
+                Some(EventData::Created { severity, channel }) if *channel == new.channel && !severity.is_empty()
+            );
+            let numbered = events
+                .iter()
+                .enumerate()
+                .all(|(index, event)| event.seq as usize == index + 1);
+            if !starts_right || !numbered {
+                return Err(StoreError::Conflict(format!(
+                    "ticket \"{}\": a timeline starts with its created event and numbers its events from 1",
+                    new.subject
+                )));
+            }
+            let last = events.last().map_or(at, |event| event.at);
+            let mut timeline = events.clone();
+            let context = ClockContext {
+                program: &new.program,
+                region: &new.region,
+                product_line: &new.product_line,
+            };
+            let (id, derived) =
+                insert_with_timeline(&mut transaction, policy, new, &timeline, at.max(last))
+                    .await?;
+            if record_breaches(
+                &mut transaction,
+                id,
+                &mut timeline,
+                &derived.clocks,
+                at.max(last),
+            )
+            .await?
+                > 0
+            {
+                write_derived(
+                    &mut transaction,
+                    id,
+                    &Derived::of(policy, &context, &timeline, at.max(last))?,
+                )
+                .await?;
+            }
+            ids.push(id);
+        }
+        transaction.commit().await?;
+        Ok(ids)
     }
 
     /// The ticket an earlier request with the same idempotency key created, if any.
@@ -476,7 +488,10 @@ impl Store {
         limit: i64,
         now: Timestamp,
     ) -> Result<Vec<TicketRecord>, StoreError> {
-        let mut query = SqlBuilder::new(&format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE "));
+        // The page's ids first, from columns the queue index holds, then their rows.
+        let mut query = SqlBuilder::new(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN (SELECT id FROM tickets WHERE "
+        ));
         match filter.state {
             Some(TicketState::Closed) => {
                 query.push("closed_at IS NOT NULL");
@@ -543,7 +558,8 @@ impl Store {
         }
         query
             .push(" ORDER BY severity_rank, placement_rank, due_sort, id LIMIT ")
-            .bind_i64(limit);
+            .bind_i64(limit)
+            .push(") ORDER BY severity_rank, placement_rank, due_sort, id");
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(ticket_of).collect()
     }
@@ -715,6 +731,75 @@ impl Derived {
             clocks,
         })
     }
+}
+
+/// Writes a ticket row, with the columns its timeline derives at `at`, and the timeline;
+/// returns the new id and what was derived.
+async fn insert_with_timeline(
+    transaction: &mut Transaction<'static, Any>,
+    policy: &Policy,
+    new: &NewTicket,
+    events: &[TicketEvent],
+    at: Timestamp,
+) -> Result<(i64, Derived), StoreError> {
+    let context = ClockContext {
+        program: &new.program,
+        region: &new.region,
+        product_line: &new.product_line,
+    };
+    let derived = Derived::of(policy, &context, events, at)?;
+    let snapshot = &derived.snapshot;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO tickets (customer_id, contact_id, product_id, product_line, version, serial, \
+         program, region, language, channel, subject, description, details, severity, state, \
+         assignee_id, escalated, escalation_open, version_number, opened_at, updated_at, closed_at, \
+         calendar, severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, unbreached_due_at, \
+         first_response_due_at, next_update_due_at, resolution_due_at, breached, \
+         created_by, idempotency_key, request_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+         $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) \
+         RETURNING id",
+    )
+    .bind(new.customer_id)
+    .bind(new.contact_id)
+    .bind(new.product_id)
+    .bind(&new.product_line)
+    .bind(&new.version)
+    .bind(&new.serial)
+    .bind(&new.program)
+    .bind(&new.region)
+    .bind(&new.language)
+    .bind(&new.channel)
+    .bind(&new.subject)
+    .bind(&new.description)
+    .bind(new.details.to_string())
+    .bind(&snapshot.severity)
+    .bind(snapshot.state.as_str())
+    .bind(snapshot.assignee)
+    .bind(snapshot.escalated)
+    .bind(snapshot.escalation_open)
+    .bind(i64::from(snapshot.event_count))
+    .bind(seconds(snapshot.opened_at))
+    .bind(seconds(snapshot.last_event_at))
+    .bind(snapshot.closed_at.map(seconds))
+    .bind(&derived.calendar)
+    .bind(derived.severity_rank)
+    .bind(derived.placement_rank)
+    .bind(derived.due_sort)
+    .bind(derived.next_due_at)
+    .bind(derived.at_risk_at)
+    .bind(derived.unbreached_due_at)
+    .bind(derived.first_response_due_at)
+    .bind(derived.next_update_due_at)
+    .bind(derived.resolution_due_at)
+    .bind(derived.breached)
+    .bind(&new.created_by)
+    .bind(new.idempotency_key.as_deref())
+    .bind(new.request_hash.as_deref())
+    .fetch_one(&mut **transaction)
+    .await?;
+    append_events(transaction, id, events).await?;
+    Ok((id, derived))
 }
 
 /// Appends the breach events the clocks show and the timeline lacks; returns how many.

@@ -160,6 +160,7 @@ contract!(
     the_queue_is_in_policy_order_with_filters_and_pages,
     attachments_are_kept_once_per_content,
     a_failed_import_writes_nothing,
+    tickets_are_imported_with_their_history,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -1042,4 +1043,102 @@ async fn a_failed_import_writes_nothing(store: Store) {
     };
     let counts = store.import(&fixed, at(MONDAY_10)).await.unwrap();
     assert_eq!((counts.customers, counts.contacts), (1, 1));
+}
+
+async fn tickets_are_imported_with_their_history(store: Store) {
+    use caredesk_domain::ticket::{Snapshot, TicketEvent};
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let new = new_ticket(&fixture, "P3", None);
+    let mut events = vec![TicketEvent {
+        seq: 1,
+        at: at(MONDAY_10),
+        actor: new.actor,
+        data: EventData::Created {
+            severity: "P3".into(),
+            channel: "portal".into(),
+        },
+    }];
+    for (when, role, actor, command) in [
+        (
+            "2026-11-23T11:00:00+01:00",
+            Role::Advisor,
+            ADVISOR,
+            reply("on it"),
+        ),
+        (
+            "2026-11-24T11:00:00+01:00",
+            Role::Advisor,
+            ADVISOR,
+            Command::ProposeSolution {
+                resolution: caredesk_domain::ticket::Resolution::PermanentFix,
+                body: "patched".into(),
+            },
+        ),
+        (
+            "2026-11-24T12:00:00+01:00",
+            Role::CustomerContact,
+            new.actor,
+            Command::AcceptSolution {
+                note: String::new(),
+            },
+        ),
+    ] {
+        let snapshot = Snapshot::of(&events).unwrap();
+        for data in decide(&snapshot, role, command, &policy).unwrap() {
+            let seq = events.len() as u32 + 1;
+            events.push(TicketEvent {
+                seq,
+                at: at(when),
+                actor,
+                data,
+            });
+        }
+    }
+    // A second ticket whose first response never came: its breach is recorded on import.
+    let forgotten = vec![events[0].clone()];
+    let ids = store
+        .import_tickets(
+            &policy,
+            &[(new.clone(), events), (new.clone(), forgotten)],
+            at("2026-12-01T10:00:00+01:00"),
+        )
+        .await
+        .unwrap();
+    let closed = store.ticket(ids[0], Scope::All).await.unwrap();
+    assert_eq!(closed.state, TicketState::Closed);
+    assert_eq!(closed.version_number, 5);
+    assert_eq!(closed.closed_at, Some(at("2026-11-24T12:00:00+01:00")));
+    let late = store.ticket(ids[1], Scope::All).await.unwrap();
+    assert!(late.breached);
+    // A timeline that does not start with its created event is refused, and nothing is kept.
+    let before = store
+        .queue(&QueueFilter::default(), None, 100, at(MONDAY_10))
+        .await
+        .unwrap()
+        .len();
+    let broken = vec![TicketEvent {
+        seq: 1,
+        at: at(MONDAY_10),
+        actor: ADVISOR,
+        data: EventData::InternalNote {
+            body: "no start".into(),
+        },
+    }];
+    assert!(matches!(
+        store
+            .import_tickets(
+                &policy,
+                &[(new.clone(), vec![]), (new, broken)],
+                at(MONDAY_10)
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let after = store
+        .queue(&QueueFilter::default(), None, 100, at(MONDAY_10))
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
 }
