@@ -42,7 +42,7 @@ impl Store {
         .bind(new.position)
         .bind(&new.kind)
         .bind(new.released_on.to_string())
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(Release {
             id,

@@ -43,7 +43,11 @@ pub enum Backend {
 /// A pool of connections to the desk's database.
 #[derive(Clone, Debug)]
 pub struct Store {
+    /// For reading (and, on PostgreSQL, for everything).
     pool: AnyPool,
+    /// For writing. On SQLite a pool of one connection, so writers queue here, in order,
+    /// instead of polling SQLite's lock with its busy handler's sleeps.
+    writer: AnyPool,
     backend: Backend,
 }
 
@@ -63,32 +67,18 @@ impl Store {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool_options = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .after_connect(|connection, _| {
-                        Box::pin(async move {
-                            // WAL lets readers run beside the one writer; NORMAL is durable at
-                            // every checkpoint and loses nothing on a process crash.
-                            connection
-                                .execute(sqlx::AssertSqlSafe(format!(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
-                                    SQLITE_BUSY_TIMEOUT.as_millis()
-                                )))
-                                .await?;
-                            Ok(())
-                        })
-                    })
-            }
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16),
-        };
-        let pool = pool_options
-            .acquire_timeout(Duration::from_secs(15))
-            .connect_with(options)
+        let pool = pool_options(backend, 8)
+            .connect_with(options.clone())
             .await?;
-        Ok(Store { pool, backend })
+        let writer = match backend {
+            Backend::Sqlite => pool_options(backend, 1).connect_with(options).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Store {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -119,7 +109,7 @@ impl Store {
             Backend::Sqlite => "PRAGMA analysis_limit = 1000; ANALYZE;",
             Backend::Postgres => "ANALYZE",
         };
-        self.pool.execute(statement).await?;
+        self.writer.execute(statement).await?;
         Ok(())
     }
 
@@ -132,14 +122,15 @@ impl Store {
     /// Waits for the connections in use to come back, then closes them all.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
-    /// A transaction that will write. SQLite takes its write lock at once, so two writers
-    /// queue up instead of failing when both try to upgrade a read lock.
+    /// A transaction that will write. On SQLite it takes the write lock at once (the one
+    /// writer connection already queues writers; IMMEDIATE also keeps out other processes).
     async fn begin_write(&self) -> Result<Transaction<'static, Any>, StoreError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
         })
     }
 
@@ -151,6 +142,30 @@ impl Store {
             Backend::Postgres => " FOR UPDATE",
         }
     }
+}
+
+/// Pool settings per backend; `sqlite_connections` sizes a SQLite pool.
+fn pool_options(backend: Backend, sqlite_connections: u32) -> AnyPoolOptions {
+    let options = match backend {
+        Backend::Sqlite => AnyPoolOptions::new()
+            .max_connections(sqlite_connections)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    // WAL lets readers run beside the one writer; NORMAL is durable at every
+                    // checkpoint and loses nothing on a process crash.
+                    connection
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                            SQLITE_BUSY_TIMEOUT.as_millis()
+                        )))
+                        .await?;
+                    Ok(())
+                })
+            }),
+        Backend::Postgres => AnyPoolOptions::new().max_connections(16),
+    };
+    options.acquire_timeout(Duration::from_secs(15))
 }
 
 impl Backend {

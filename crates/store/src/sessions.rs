@@ -35,7 +35,7 @@ impl Store {
         .bind(contact_id)
         .bind(seconds(now))
         .bind(seconds(expires_at))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -72,7 +72,7 @@ impl Store {
     pub async fn close_session(&self, secret: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash(secret))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -81,7 +81,7 @@ impl Store {
     pub async fn purge_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(seconds(now))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(done.rows_affected())
     }

@@ -63,7 +63,7 @@ impl Store {
         .bind(new.languages.join(","))
         .bind(new.password_hash.as_deref())
         .bind(seconds(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         self.staff_member(id).await
     }
@@ -112,7 +112,7 @@ impl Store {
         .bind(name)
         .bind(token_hash(secret))
         .bind(seconds(now))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await?;
         Ok(ApiToken {
             id,
@@ -140,7 +140,7 @@ impl Store {
         )
         .bind(seconds(now))
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);

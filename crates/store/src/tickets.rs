@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::{SqlBuilder, Store, StoreError, flag, instant, seconds};
+use crate::{Backend, SqlBuilder, Store, StoreError, flag, instant, seconds};
 
 /// Sorts after every real due instant (9999-12-31).
 const NO_DUE: i64 = 253_402_300_799;
@@ -123,6 +123,8 @@ impl Change {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Created {
     pub ticket: TicketRecord,
+    /// Its whole timeline (for its clocks).
+    pub timeline: Vec<TicketEvent>,
     pub replayed: bool,
 }
 
@@ -242,12 +244,23 @@ impl Store {
                 channel: new.channel.clone(),
             },
         }];
-        let mut transaction = self.begin_write().await?;
         // Nothing can be due yet: the policy refuses zero targets.
-        let (id, _) = insert_with_timeline(&mut transaction, policy, new, &events, at).await?;
-        transaction.commit().await?;
+        let (id, derived) = match self.backend {
+            Backend::Postgres => {
+                insert_new_in_one_statement(&self.writer, policy, new, &events[0]).await?
+            }
+            Backend::Sqlite => {
+                let mut transaction = self.begin_write().await?;
+                let inserted =
+                    insert_with_timeline(&mut transaction, policy, new, &events, at).await?;
+                transaction.commit().await?;
+                inserted
+            }
+        };
+        // What was just written, without reading it back.
         Ok(Created {
-            ticket: self.ticket(id, Scope::All).await?,
+            ticket: record_of(id, new, &derived),
+            timeline: events.to_vec(),
             replayed: false,
         })
     }
@@ -333,8 +346,10 @@ impl Store {
                 "this Idempotency-Key was already used for a different request".into(),
             ));
         }
+        let id = row.try_get("id")?;
         Ok(Some(Created {
-            ticket: self.ticket(row.try_get("id")?, Scope::All).await?,
+            ticket: self.ticket(id, Scope::All).await?,
+            timeline: load_events(&self.pool, id).await?,
             replayed: true,
         }))
     }
@@ -376,7 +391,7 @@ impl Store {
         policy: &Policy,
         change: Change,
         decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
-    ) -> Result<TicketRecord, UpdateError<E>> {
+    ) -> Result<(TicketRecord, Vec<TicketEvent>), UpdateError<E>> {
         let Change {
             ticket: id,
             scope,
@@ -441,7 +456,7 @@ impl Store {
             write_derived(&mut transaction, id, &derived).await?;
         }
         transaction.commit().await?;
-        Ok(self.ticket(id, scope).await?)
+        Ok((self.ticket(id, scope).await?, events))
     }
 
     /// Records the breaches of every open ticket whose earliest unbreached due time has
@@ -463,7 +478,7 @@ impl Store {
         let mut recorded = 0;
         for id in due {
             let before = self.ticket(id, Scope::All).await?.version_number;
-            let after = self
+            let (after, _) = self
                 .update_ticket(policy, Change::by(Actor::System, id, now), |_, _| {
                     Ok::<_, std::convert::Infallible>(Vec::new())
                 })
@@ -733,6 +748,79 @@ impl Derived {
     }
 }
 
+/// The insert of a ticket row: 36 values, bound by `bind_ticket`.
+const INSERT_TICKET: &str = "INSERT INTO tickets (customer_id, contact_id, product_id, product_line, \
+     version, serial, program, region, language, channel, subject, description, details, severity, \
+     state, assignee_id, escalated, escalation_open, version_number, opened_at, updated_at, closed_at, \
+     calendar, severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, unbreached_due_at, \
+     first_response_due_at, next_update_due_at, resolution_due_at, breached, \
+     created_by, idempotency_key, request_hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+     $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) \
+     RETURNING id";
+
+type AnyQueryScalar<'q> = sqlx::query::QueryScalar<'q, Any, i64, sqlx::any::AnyArguments>;
+
+/// Binds a ticket row's 36 values, in the order of `INSERT_TICKET`.
+fn bind_ticket<'q>(
+    query: AnyQueryScalar<'q>,
+    new: &'q NewTicket,
+    derived: &'q Derived,
+) -> AnyQueryScalar<'q> {
+    let snapshot = &derived.snapshot;
+    query
+        .bind(new.customer_id)
+        .bind(new.contact_id)
+        .bind(new.product_id)
+        .bind(&new.product_line)
+        .bind(&new.version)
+        .bind(&new.serial)
+        .bind(&new.program)
+        .bind(&new.region)
+        .bind(&new.language)
+        .bind(&new.channel)
+        .bind(&new.subject)
+        .bind(&new.description)
+        .bind(new.details.to_string())
+        .bind(&snapshot.severity)
+        .bind(snapshot.state.as_str())
+        .bind(snapshot.assignee)
+        .bind(snapshot.escalated)
+        .bind(snapshot.escalation_open)
+        .bind(i64::from(snapshot.event_count))
+        .bind(seconds(snapshot.opened_at))
+        .bind(seconds(snapshot.last_event_at))
+        .bind(snapshot.closed_at.map(seconds))
+        .bind(&derived.calendar)
+        .bind(derived.severity_rank)
+        .bind(derived.placement_rank)
+        .bind(derived.due_sort)
+        .bind(derived.next_due_at)
+        .bind(derived.at_risk_at)
+        .bind(derived.unbreached_due_at)
+        .bind(derived.first_response_due_at)
+        .bind(derived.next_update_due_at)
+        .bind(derived.resolution_due_at)
+        .bind(derived.breached)
+        .bind(&new.created_by)
+        .bind(new.idempotency_key.as_deref())
+        .bind(new.request_hash.as_deref())
+}
+
+fn derive_new(
+    policy: &Policy,
+    new: &NewTicket,
+    events: &[TicketEvent],
+    at: Timestamp,
+) -> Result<Derived, StoreError> {
+    let context = ClockContext {
+        program: &new.program,
+        region: &new.region,
+        product_line: &new.product_line,
+    };
+    Derived::of(policy, &context, events, at)
+}
+
 /// Writes a ticket row, with the columns its timeline derives at `at`, and the timeline;
 /// returns the new id and what was derived.
 async fn insert_with_timeline(
@@ -742,64 +830,87 @@ async fn insert_with_timeline(
     events: &[TicketEvent],
     at: Timestamp,
 ) -> Result<(i64, Derived), StoreError> {
-    let context = ClockContext {
-        program: &new.program,
-        region: &new.region,
-        product_line: &new.product_line,
-    };
-    let derived = Derived::of(policy, &context, events, at)?;
-    let snapshot = &derived.snapshot;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO tickets (customer_id, contact_id, product_id, product_line, version, serial, \
-         program, region, language, channel, subject, description, details, severity, state, \
-         assignee_id, escalated, escalation_open, version_number, opened_at, updated_at, closed_at, \
-         calendar, severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, unbreached_due_at, \
-         first_response_due_at, next_update_due_at, resolution_due_at, breached, \
-         created_by, idempotency_key, request_hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-         $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) \
-         RETURNING id",
-    )
-    .bind(new.customer_id)
-    .bind(new.contact_id)
-    .bind(new.product_id)
-    .bind(&new.product_line)
-    .bind(&new.version)
-    .bind(&new.serial)
-    .bind(&new.program)
-    .bind(&new.region)
-    .bind(&new.language)
-    .bind(&new.channel)
-    .bind(&new.subject)
-    .bind(&new.description)
-    .bind(new.details.to_string())
-    .bind(&snapshot.severity)
-    .bind(snapshot.state.as_str())
-    .bind(snapshot.assignee)
-    .bind(snapshot.escalated)
-    .bind(snapshot.escalation_open)
-    .bind(i64::from(snapshot.event_count))
-    .bind(seconds(snapshot.opened_at))
-    .bind(seconds(snapshot.last_event_at))
-    .bind(snapshot.closed_at.map(seconds))
-    .bind(&derived.calendar)
-    .bind(derived.severity_rank)
-    .bind(derived.placement_rank)
-    .bind(derived.due_sort)
-    .bind(derived.next_due_at)
-    .bind(derived.at_risk_at)
-    .bind(derived.unbreached_due_at)
-    .bind(derived.first_response_due_at)
-    .bind(derived.next_update_due_at)
-    .bind(derived.resolution_due_at)
-    .bind(derived.breached)
-    .bind(&new.created_by)
-    .bind(new.idempotency_key.as_deref())
-    .bind(new.request_hash.as_deref())
-    .fetch_one(&mut **transaction)
-    .await?;
+    let derived = derive_new(policy, new, events, at)?;
+    let id = bind_ticket(sqlx::query_scalar(INSERT_TICKET), new, &derived)
+        .fetch_one(&mut **transaction)
+        .await?;
     append_events(transaction, id, events).await?;
     Ok((id, derived))
+}
+
+/// On PostgreSQL a new ticket and its created event are one statement (atomic by itself):
+/// one round trip instead of four.
+async fn insert_new_in_one_statement(
+    pool: &sqlx::AnyPool,
+    policy: &Policy,
+    new: &NewTicket,
+    created: &TicketEvent,
+) -> Result<(i64, Derived), StoreError> {
+    let derived = derive_new(policy, new, std::slice::from_ref(created), created.at)?;
+    let statement = format!(
+        "WITH ticket AS ({INSERT_TICKET}) \
+         INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
+         SELECT id, 1, $37, $38, $39, $40, $41 FROM ticket RETURNING ticket_id"
+    );
+    let (actor, data) = event_json(created)?;
+    let id = bind_ticket(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(statement)),
+        new,
+        &derived,
+    )
+    .bind(seconds(created.at))
+    .bind(actor)
+    .bind(created.data.kind())
+    .bind(created.data.is_public())
+    .bind(data)
+    .fetch_one(pool)
+    .await?;
+    Ok((id, derived))
+}
+
+/// The record of a ticket as `insert_with_timeline` wrote it.
+fn record_of(id: i64, new: &NewTicket, derived: &Derived) -> TicketRecord {
+    let snapshot = &derived.snapshot;
+    let at =
+        |seconds: Option<i64>| seconds.and_then(|seconds| Timestamp::from_second(seconds).ok());
+    TicketRecord {
+        id,
+        customer_id: new.customer_id,
+        contact_id: new.contact_id,
+        product_id: new.product_id,
+        product_line: new.product_line.clone(),
+        version: new.version.clone(),
+        serial: new.serial.clone(),
+        program: new.program.clone(),
+        region: new.region.clone(),
+        language: new.language.clone(),
+        channel: new.channel.clone(),
+        subject: new.subject.clone(),
+        description: new.description.clone(),
+        details: new.details.clone(),
+        severity: snapshot.severity.clone(),
+        state: snapshot.state,
+        assignee_id: snapshot.assignee,
+        escalated: snapshot.escalated,
+        escalation_open: snapshot.escalation_open,
+        version_number: i64::from(snapshot.event_count),
+        opened_at: snapshot.opened_at,
+        updated_at: snapshot.last_event_at,
+        closed_at: snapshot.closed_at,
+        calendar: derived.calendar.clone(),
+        next_due_at: at(derived.next_due_at),
+        at_risk_at: at(derived.at_risk_at),
+        first_response_due_at: at(derived.first_response_due_at),
+        next_update_due_at: at(derived.next_update_due_at),
+        resolution_due_at: at(derived.resolution_due_at),
+        breached: derived.breached,
+        sort_key: QueueCursor {
+            severity_rank: derived.severity_rank,
+            placement_rank: derived.placement_rank,
+            due_sort: derived.due_sort,
+            id,
+        },
+    }
 }
 
 /// Appends the breach events the clocks show and the timeline lacks; returns how many.
@@ -870,10 +981,7 @@ async fn append_events(
     events: &[TicketEvent],
 ) -> Result<(), StoreError> {
     for event in events {
-        let actor = serde_json::to_string(&event.actor)
-            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
-        let data = serde_json::to_string(&event.data)
-            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        let (actor, data) = event_json(event)?;
         sqlx::query(
             "INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -888,6 +996,17 @@ async fn append_events(
         .await?;
     }
     Ok(())
+}
+
+/// An event's actor and data as stored (JSON text).
+fn event_json(event: &TicketEvent) -> Result<(String, String), StoreError> {
+    let json = |value: Result<String, serde_json::Error>| {
+        value.map_err(|error| StoreError::Corrupt(error.to_string()))
+    };
+    Ok((
+        json(serde_json::to_string(&event.actor))?,
+        json(serde_json::to_string(&event.data))?,
+    ))
 }
 
 async fn load_events<'e>(

@@ -293,6 +293,7 @@ async fn act(
         })
         .await
         .unwrap()
+        .0
 }
 
 fn reply(body: &str) -> Command {
@@ -419,6 +420,12 @@ async fn a_ticket_is_created_with_its_clocks(store: Store) {
         .unwrap();
     let ticket = created.ticket;
     assert!(!created.replayed);
+    // What creation returns is what was stored.
+    assert_eq!(store.ticket(ticket.id, Scope::All).await.unwrap(), ticket);
+    assert_eq!(
+        created.timeline,
+        store.timeline(ticket.id, Scope::All).await.unwrap()
+    );
     assert_eq!(ticket.state, TicketState::New);
     assert_eq!(ticket.version_number, 1);
     assert_eq!(ticket.calendar, "emea");

@@ -132,7 +132,7 @@ async fn open_ticket(
     } else {
         StatusCode::CREATED
     };
-    let view = view(&state, &principal, created.ticket).await?;
+    let view = view(&state, &principal, created.ticket, &created.timeline)?;
     Ok(with_etag(status, view))
 }
 
@@ -250,14 +250,22 @@ async fn intake(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let customer = match state.store.customer(customer_id).await {
-        Ok(customer) => customer,
+    let (customer, contracts) = match state.store.customer_with_contracts(customer_id).await {
+        Ok(found) => found,
         Err(StoreError::NotFound) => {
             return Err(ApiError::invalid("customer_id", "no such customer"));
         }
         Err(other) => return Err(other.into()),
     };
-    let contact = match state.store.contact(contact_id).await {
+    let known = match principal {
+        Principal::Contact(own) if own.id == contact_id => Some(own.clone()),
+        _ => None,
+    };
+    let found = match known {
+        Some(own) => Ok(own),
+        None => state.store.contact(contact_id).await,
+    };
+    let contact = match found {
         Ok(contact) if contact.customer_id == customer.id => contact,
         Ok(_) | Err(StoreError::NotFound) => {
             return Err(ApiError::invalid(
@@ -271,7 +279,6 @@ async fn intake(
         .region(&customer.region)
         .map_err(ApiError::unexpected)?;
     let today = now.to_zoned_datetime(region.time_zone.clone()).date();
-    let contracts = state.store.contracts_of(customer.id).await?;
     let covering = contracts
         .iter()
         .filter(|contract| {
@@ -339,26 +346,28 @@ async fn get_ticket(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let ticket = state.store.ticket(id, principal.scope()).await?;
+    let timeline = state.store.timeline(id, Scope::All).await?;
     Ok(with_etag(
         StatusCode::OK,
-        view(&state, &principal, ticket).await?,
+        view(&state, &principal, ticket, &timeline)?,
     ))
 }
 
-async fn view(
+/// The ticket with its clocks as of now, computed from its whole timeline.
+fn view(
     state: &AppState,
     principal: &Principal,
     ticket: TicketRecord,
+    events: &[TicketEvent],
 ) -> Result<TicketView, ApiError> {
-    let events = state.store.timeline(ticket.id, Scope::All).await?;
     let context = ClockContext {
         program: &ticket.program,
         region: &ticket.region,
         product_line: &ticket.product_line,
     };
-    let clocks = compute(&state.policy, &context, &events, state.clock.now())
+    let clocks = compute(&state.policy, &context, events, state.clock.now())
         .map_err(ApiError::unexpected)?;
-    let snapshot = caredesk_domain::ticket::Snapshot::of(&events).ok_or_else(|| {
+    let snapshot = caredesk_domain::ticket::Snapshot::of(events).ok_or_else(|| {
         ApiError::unexpected(format!("ticket {} has no created event", ticket.id))
     })?;
     Ok(TicketView {
@@ -482,7 +491,7 @@ async fn act(
     };
     let role = principal.role();
     let policy = state.policy.clone();
-    let updated = state
+    let (updated, timeline) = state
         .store
         .update_ticket(&state.policy, change, |_, snapshot| {
             decide(snapshot, role, command, &policy)
@@ -497,7 +506,7 @@ async fn act(
         })?;
     Ok(with_etag(
         StatusCode::OK,
-        view(&state, &principal, updated).await?,
+        view(&state, &principal, updated, &timeline)?,
     ))
 }
 
