@@ -13,25 +13,20 @@ use caredesk_domain::ticket::{
 use caredesk_store::{NewContact, NewContract, NewCustomer, NewStaff, NewTicket, Store};
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 
 const BATCH: usize = 2000;
 const REGIONS: [&str; 3] = ["americas", "emea", "apac"];
 const PROGRAMS: [&str; 3] = ["standard", "gold", "platinum"];
 const SEVERITIES: [&str; 4] = ["P1", "P2", "P3", "P4"];
 
-struct Dice(u64);
+/// Seeded draws: the same desk every run.
+struct Dice(StdRng);
 
 impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.random_range(0..n)
     }
 }
 
@@ -50,7 +45,7 @@ async fn main() {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
     let now = Timestamp::now();
-    let mut dice = Dice(7);
+    let mut dice = Dice(StdRng::seed_from_u64(7));
 
     let admin = store
         .create_staff(

@@ -14,6 +14,8 @@ use caredesk_store::{
 use caredesk_web::auth::{hash_password, new_token};
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 
 use crate::Failure;
 
@@ -37,20 +39,16 @@ fn environment(error: StoreError) -> Failure {
     Failure::Environment(error.to_string())
 }
 
-/// A small deterministic generator (splitmix64): the same demo every time.
-struct Dice(u64);
+/// A seeded generator with the few draws the demo needs: the same demo every time.
+struct Dice(StdRng);
 
 impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Self {
+        Dice(StdRng::seed_from_u64(seed))
     }
 
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+        self.0.random_range(0..n.max(1))
     }
 
     fn chance(&mut self, percent: u64) -> bool {
@@ -172,7 +170,7 @@ struct DemoCustomer {
 /// Loads everything; returns the secret of an administrator's API token.
 async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, Failure> {
     println!("Loading the demo desk…");
-    let mut dice = Dice(2026);
+    let mut dice = Dice::new(2026);
     // One hash for every demo account: they share a password anyway.
     let password_hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD))
         .await

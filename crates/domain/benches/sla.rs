@@ -14,28 +14,13 @@ use std::path::PathBuf;
 use caredesk_domain::policy::Policy;
 use criterion::Criterion;
 use jiff::Timestamp;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
 
 const INPUTS: usize = 4096;
 const FIRST_START: &str = "2024-01-01T00:00:00Z";
 const LAST_START: &str = "2032-01-01T00:00:00Z";
 const MAX_MINUTES: u64 = 15 * 540;
-
-/// A small deterministic generator (splitmix64), so every run measures the same inputs.
-struct Inputs(u64);
-
-impl Inputs {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn between(&mut self, low: i64, high: i64) -> i64 {
-        low + (self.next() % (high - low) as u64) as i64
-    }
-}
 
 struct Case {
     start: Timestamp,
@@ -46,12 +31,13 @@ struct Case {
 fn cases() -> Vec<Case> {
     let first = FIRST_START.parse::<Timestamp>().unwrap().as_second();
     let last = LAST_START.parse::<Timestamp>().unwrap().as_second();
-    let mut inputs = Inputs(2026);
+    // Seeded, so every run measures the same inputs.
+    let mut inputs = StdRng::seed_from_u64(2026);
     (0..INPUTS)
         .map(|_| {
-            let start = inputs.between(first, last);
-            let minutes = 1 + inputs.next() % MAX_MINUTES;
-            let end = start + inputs.between(0, 21 * 86_400);
+            let start = inputs.random_range(first..last);
+            let minutes = inputs.random_range(1..=MAX_MINUTES);
+            let end = start + inputs.random_range(0..21 * 86_400);
             Case {
                 start: Timestamp::from_second(start).unwrap(),
                 minutes,

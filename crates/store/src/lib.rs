@@ -147,8 +147,10 @@ impl Store {
 /// Pool settings per backend; `sqlite_connections` sizes a SQLite pool.
 fn pool_options(backend: Backend, sqlite_connections: u32) -> AnyPoolOptions {
     let options = match backend {
+        // A local file has no network to drop a connection: no ping before each use.
         Backend::Sqlite => AnyPoolOptions::new()
             .max_connections(sqlite_connections)
+            .test_before_acquire(false)
             .after_connect(|connection, _| {
                 Box::pin(async move {
                     // WAL lets readers run beside the one writer; NORMAL is durable at every

@@ -1,8 +1,6 @@
 //! The store's contract: every test runs against SQLite (a temporary file) and against
-//! PostgreSQL (a fresh database). PostgreSQL is never skipped: without it these tests fail.
-//!
-//! `CAREDESK_TEST_POSTGRES` names the server (default postgres://postgres@127.0.0.1:5432/postgres);
-//! each test creates its own database there and drops it afterwards.
+//! PostgreSQL (a fresh database, see caredesk-testkit). PostgreSQL is never skipped: without
+//! it these tests fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -16,107 +14,6 @@ use caredesk_store::{
 };
 use jiff::Timestamp;
 use jiff::civil::date;
-use sqlx::{Connection, Executor};
-
-mod support {
-    use super::*;
-
-    pub struct TestStore {
-        pub store: Store,
-        _directory: Option<tempfile::TempDir>,
-        postgres_database: Option<String>,
-    }
-
-    impl TestStore {
-        pub async fn finish(self) {
-            self.store.close().await;
-            if let Some(name) = self.postgres_database {
-                let mut admin = sqlx::PgConnection::connect(&server_url()).await.unwrap();
-                admin
-                    .execute(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    )))
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-
-    fn server_url() -> String {
-        std::env::var("CAREDESK_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-    }
-
-    pub async fn sqlite() -> TestStore {
-        let directory = tempfile::tempdir().unwrap();
-        let url = format!(
-            "sqlite://{}",
-            directory.path().join("caredesk.db").display()
-        );
-        let store = Store::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
-        TestStore {
-            store,
-            _directory: Some(directory),
-            postgres_database: None,
-        }
-    }
-
-    /// Databases left behind by test processes that crashed, dropped once per process.
-    static STALE_DROPPED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-
-    async fn drop_stale_databases(admin: &mut sqlx::PgConnection) {
-        let own = format!("caredesk_test_{}_", std::process::id());
-        let names: Vec<String> = sqlx::query_scalar(
-            "SELECT datname FROM pg_database WHERE starts_with(datname, 'caredesk_test_')",
-        )
-        .fetch_all(&mut *admin)
-        .await
-        .unwrap();
-        for name in names.into_iter().filter(|name| !name.starts_with(&own)) {
-            admin
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .await
-                .unwrap();
-        }
-    }
-
-    pub async fn postgres() -> TestStore {
-        let server = server_url();
-        let mut admin = sqlx::PgConnection::connect(&server)
-            .await
-            .unwrap_or_else(|error| {
-                panic!("PostgreSQL at {server} is required for these tests: {error}")
-            });
-        STALE_DROPPED
-            .get_or_init(|| drop_stale_databases(&mut admin))
-            .await;
-        let name = format!(
-            "caredesk_test_{}_{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
-        admin
-            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .await
-            .unwrap();
-        let base = server
-            .rsplit_once('/')
-            .map_or(server.as_str(), |(base, _)| base);
-        let store = Store::connect(&format!("{base}/{name}")).await.unwrap();
-        store.migrate().await.unwrap();
-        TestStore {
-            store,
-            _directory: None,
-            postgres_database: Some(name),
-        }
-    }
-}
 
 /// Each contract test, generated once per backend.
 macro_rules! contract {
@@ -125,7 +22,7 @@ macro_rules! contract {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    let test = super::support::sqlite().await;
+                    let test = caredesk_testkit::TestDatabase::sqlite().await;
                     super::$test(test.store.clone()).await;
                     test.finish().await;
                 }
@@ -135,7 +32,7 @@ macro_rules! contract {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
-                    let test = super::support::postgres().await;
+                    let test = caredesk_testkit::TestDatabase::postgres().await;
                     super::$test(test.store.clone()).await;
                     test.finish().await;
                 }

@@ -26,6 +26,13 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(ApiError::unexpected)
 }
 
+/// Hashes on a blocking thread: Argon2 takes tens of milliseconds of CPU on purpose.
+pub async fn hash_password_off_thread(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(ApiError::unexpected)?
+}
+
 /// Whether `password` matches the stored PHC hash.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     Argon2::default()

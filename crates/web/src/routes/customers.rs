@@ -15,8 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{Principal, hash_password};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::auth::{Principal, hash_password_off_thread};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::ApiJson;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -90,22 +90,20 @@ async fn create_customer(
     ApiJson(request): ApiJson<CreateCustomer>,
 ) -> Result<(StatusCode, Json<Customer>), ApiError> {
     principal.require_role(&MANAGERS)?;
-    let mut errors = Vec::new();
-    not_empty(&mut errors, "number", &request.number);
-    not_empty(&mut errors, "name", &request.name);
+    let mut errors = FieldErrors::default();
+    errors.not_empty("number", &request.number);
+    errors.not_empty("name", &request.name);
     let region = state.policy.region(&request.region);
     if let Err(unknown) = &region {
-        errors.push(field("region", unknown.to_string()));
+        errors.add("region", unknown.to_string());
     }
     if !state.policy.languages.supported.contains(&request.language) {
-        errors.push(field(
+        errors.add(
             "language",
             format!("one of {}", state.policy.languages.supported.join(", ")),
-        ));
+        );
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
+    errors.finish()?;
     let new = NewCustomer {
         number: request.number.trim().to_string(),
         name: request.name.trim().to_string(),
@@ -185,31 +183,25 @@ async fn add_contact(
 ) -> Result<(StatusCode, Json<Contact>), ApiError> {
     principal.require_role(&MANAGERS)?;
     state.store.customer(id).await?;
-    let mut errors = Vec::new();
-    not_empty(&mut errors, "name", &request.name);
+    let mut errors = FieldErrors::default();
+    errors.not_empty("name", &request.name);
     if !looks_like_email(&request.email) {
-        errors.push(field("email", "not an e-mail address"));
+        errors.add("email", "not an e-mail address");
     }
     if !state.policy.languages.supported.contains(&request.language) {
-        errors.push(field(
+        errors.add(
             "language",
             format!("one of {}", state.policy.languages.supported.join(", ")),
-        ));
+        );
     }
     if let Some(password) = &request.password
         && password.chars().count() < 12
     {
-        errors.push(field("password", "at least 12 characters"));
+        errors.add("password", "at least 12 characters");
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
+    errors.finish()?;
     let password_hash = match request.password {
-        Some(password) => Some(
-            tokio::task::spawn_blocking(move || hash_password(&password))
-                .await
-                .map_err(ApiError::unexpected)??,
-        ),
+        Some(password) => Some(hash_password_off_thread(password).await?),
         None => None,
     };
     let new = NewContact {
@@ -257,16 +249,14 @@ async fn add_contract(
 ) -> Result<(StatusCode, Json<Contract>), ApiError> {
     principal.require_role(&MANAGERS)?;
     state.store.customer(id).await?;
-    let mut errors = Vec::new();
+    let mut errors = FieldErrors::default();
     if let Err(unknown) = state.policy.program(&request.program) {
-        errors.push(field("program", unknown.to_string()));
+        errors.add("program", unknown.to_string());
     }
     if request.ends_on < request.starts_on {
-        errors.push(field("ends_on", "the contract ends before it starts"));
+        errors.add("ends_on", "the contract ends before it starts");
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
+    errors.finish()?;
     let new = NewContract {
         customer_id: id,
         program: request.program,
@@ -310,15 +300,13 @@ async fn register_product(
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
     principal.require_role(&MANAGERS)?;
     state.store.customer(id).await?;
-    let mut errors = Vec::new();
+    let mut errors = FieldErrors::default();
     if let Err(unknown) = state.policy.product_line(&request.product_line) {
-        errors.push(field("product_line", unknown.to_string()));
+        errors.add("product_line", unknown.to_string());
     }
-    not_empty(&mut errors, "version", &request.version);
-    not_empty(&mut errors, "serial", &request.serial);
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
+    errors.not_empty("version", &request.version);
+    errors.not_empty("serial", &request.serial);
+    errors.finish()?;
     let new = NewProduct {
         customer_id: id,
         product_line: request.product_line,
@@ -334,19 +322,6 @@ async fn register_product(
                 .await?,
         ),
     ))
-}
-
-fn field(name: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: name.to_string(),
-        message: message.into(),
-    }
-}
-
-fn not_empty(errors: &mut Vec<FieldError>, name: &str, value: &str) {
-    if value.trim().is_empty() {
-        errors.push(field(name, "must not be empty"));
-    }
 }
 
 /// One '@' with something on each side and a dot in the domain: enough to catch typos;

@@ -11,8 +11,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{Principal, hash_password, new_token};
-use crate::error::{ApiError, FieldError, Problem};
+use crate::auth::{Principal, hash_password_off_thread, new_token};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::ApiJson;
 use crate::routes::customers::looks_like_email;
 
@@ -74,33 +74,27 @@ async fn create_staff(
     ApiJson(request): ApiJson<CreateStaff>,
 ) -> Result<(StatusCode, Json<StaffMember>), ApiError> {
     principal.require_role(&[Role::Admin])?;
-    let mut errors = Vec::new();
-    let mut fault = |name: &str, message: String| {
-        errors.push(FieldError {
-            field: name.to_string(),
-            message,
-        })
-    };
+    let mut errors = FieldErrors::default();
     if !looks_like_email(&request.email) {
-        fault("email", "not an e-mail address".into());
+        errors.add("email", "not an e-mail address");
     }
     if request.name.trim().is_empty() {
-        fault("name", "must not be empty".into());
+        errors.add("name", "must not be empty");
     }
     if request.role == Role::CustomerContact {
-        fault(
+        errors.add(
             "role",
-            "customer contacts are added to their customer, not to the staff".into(),
+            "customer contacts are added to their customer, not to the staff",
         );
     }
     if let Some(region) = &request.region
         && let Err(unknown) = state.policy.region(region)
     {
-        fault("region", unknown.to_string());
+        errors.add("region", unknown.to_string());
     }
     for language in &request.languages {
         if !state.policy.languages.supported.contains(language) {
-            fault(
+            errors.add(
                 "languages",
                 format!("\"{language}\" is not a supported language"),
             );
@@ -111,17 +105,11 @@ async fn create_staff(
         .as_ref()
         .is_some_and(|password| password.chars().count() < 12)
     {
-        fault("password", "at least 12 characters".into());
+        errors.add("password", "at least 12 characters");
     }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
+    errors.finish()?;
     let password_hash = match request.password {
-        Some(password) => Some(
-            tokio::task::spawn_blocking(move || hash_password(&password))
-                .await
-                .map_err(ApiError::unexpected)??,
-        ),
+        Some(password) => Some(hash_password_off_thread(password).await?),
         None => None,
     };
     let new = NewStaff {

@@ -19,7 +19,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, FieldError, Problem};
+use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::{AppState, Limits};
 
@@ -145,30 +145,22 @@ async fn intake(
     now: Timestamp,
 ) -> Result<NewTicket, ApiError> {
     let policy = &state.policy;
-    let mut errors = Vec::new();
-    let mut check = |field: &str, problem: Option<String>| {
-        if let Some(message) = problem {
-            errors.push(FieldError {
-                field: field.to_string(),
-                message,
-            });
-        }
-    };
-    check(
+    let mut errors = FieldErrors::default();
+    errors.add_problem(
         "channel",
         policy
             .channel(&request.channel)
             .err()
             .map(|e| e.to_string()),
     );
-    check(
+    errors.add_problem(
         "severity",
         policy
             .severity(&request.severity)
             .err()
             .map(|e| e.to_string()),
     );
-    check(
+    errors.add_problem(
         "product_line",
         policy
             .product_line(&request.product_line)
@@ -182,7 +174,7 @@ async fn intake(
         ("description", &request.description),
         ("business_impact", &request.business_impact),
     ] {
-        check(
+        errors.add_problem(
             field,
             value
                 .trim()
@@ -190,7 +182,7 @@ async fn intake(
                 .then(|| "must not be empty".to_string()),
         );
     }
-    check(
+    errors.add_problem(
         "subject",
         (request.subject.chars().count() > 200).then(|| "at most 200 characters".to_string()),
     );
@@ -206,7 +198,7 @@ async fn intake(
                 ));
             }
             if request.channel != "portal" && policy.channel("portal").is_ok() {
-                check(
+                errors.add_problem(
                     "channel",
                     Some("customers open tickets through the portal".into()),
                 );
@@ -218,11 +210,11 @@ async fn intake(
         }
         Principal::Staff(_) => {
             let Some(customer_id) = request.customer_id else {
-                check(
+                errors.add_problem(
                     "customer_id",
                     Some("staff must say which customer the ticket is for".into()),
                 );
-                return Err(ApiError::Invalid(errors));
+                return Err(errors.into_error());
             };
             let contact_id = match request.contact_id {
                 Some(id) => id,
@@ -235,7 +227,7 @@ async fn intake(
                     match designated {
                         Some(contact) => contact.id,
                         None => {
-                            check(
+                            errors.add_problem(
                                 "contact_id",
                                 Some("the customer has no contact; add one first".into()),
                             );
@@ -247,9 +239,7 @@ async fn intake(
             (customer_id, contact_id)
         }
     };
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
+    errors.finish()?;
     let (customer, contracts) = match state.store.customer_with_contracts(customer_id).await {
         Ok(found) => found,
         Err(StoreError::NotFound) => {

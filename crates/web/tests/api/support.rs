@@ -6,13 +6,14 @@ use std::sync::Arc;
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{NewContact, NewContract, NewCustomer, NewProduct, NewStaff, Store};
+pub use caredesk_testkit::Backend;
+use caredesk_testkit::TestDatabase;
 use caredesk_web::auth::hash_password;
 use caredesk_web::{AppState, Clock, Limits};
 use jiff::Timestamp;
 use jiff::civil::date;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use sqlx::{Connection, Executor};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -25,14 +26,7 @@ pub struct TestApp {
     pub admin: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _directory: Option<tempfile::TempDir>,
-    postgres_database: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
+    database: Option<TestDatabase>,
 }
 
 /// The default limits, with sessions that outlast the days a test's clock moves over.
@@ -47,70 +41,10 @@ pub fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
 }
 
-fn server_url() -> String {
-    std::env::var("CAREDESK_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
-}
-
-static STALE_DROPPED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-
-async fn drop_stale_databases(admin: &mut sqlx::PgConnection) {
-    let own = format!("caredesk_web_test_{}_", std::process::id());
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT datname FROM pg_database WHERE starts_with(datname, 'caredesk_web_test_')",
-    )
-    .fetch_all(&mut *admin)
-    .await
-    .unwrap();
-    for name in names.into_iter().filter(|name| !name.starts_with(&own)) {
-        admin
-            .execute(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-            )))
-            .await
-            .unwrap();
-    }
-}
-
 impl TestApp {
     pub async fn start(backend: Backend, limits: Limits) -> TestApp {
-        let (url, directory, postgres_database) = match backend {
-            Backend::Sqlite => {
-                let directory = tempfile::tempdir().unwrap();
-                let url = format!(
-                    "sqlite://{}",
-                    directory.path().join("caredesk.db").display()
-                );
-                (url, Some(directory), None)
-            }
-            Backend::Postgres => {
-                let server = server_url();
-                let mut admin = sqlx::PgConnection::connect(&server)
-                    .await
-                    .unwrap_or_else(|error| panic!("PostgreSQL at {server} is required: {error}"));
-                STALE_DROPPED
-                    .get_or_init(|| drop_stale_databases(&mut admin))
-                    .await;
-                let name = format!(
-                    "caredesk_web_test_{}_{}",
-                    std::process::id(),
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .unwrap()
-                        .as_nanos()
-                );
-                admin
-                    .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-                    .await
-                    .unwrap();
-                let base = server
-                    .rsplit_once('/')
-                    .map_or(server.as_str(), |(base, _)| base);
-                (format!("{base}/{name}"), None, Some(name))
-            }
-        };
-        let store = Store::connect(&url).await.unwrap();
-        store.migrate().await.unwrap();
+        let database = TestDatabase::new(backend).await;
+        let store = database.store.clone();
         // Monday 23 November 2026, 10:00 in Amsterdam.
         let clock = Clock::manual(at("2026-11-23T10:00:00+01:00"));
         let state = AppState {
@@ -152,8 +86,7 @@ impl TestApp {
             admin: admin_token,
             shutdown: Some(shutdown),
             server: Some(server),
-            _directory: directory,
-            postgres_database,
+            database: Some(database),
         }
     }
 
@@ -164,15 +97,8 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.await.unwrap().unwrap();
         }
-        self.store.close().await;
-        if let Some(name) = self.postgres_database.take() {
-            let mut admin = sqlx::PgConnection::connect(&server_url()).await.unwrap();
-            admin
-                .execute(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                )))
-                .await
-                .unwrap();
+        if let Some(database) = self.database.take() {
+            database.finish().await;
         }
     }
 

@@ -1,0 +1,132 @@
+//! Test support: a migrated store on a fresh database, SQLite (a temporary file) or
+//! PostgreSQL (a new database on the server named by `CAREDESK_TEST_POSTGRES`, default
+//! postgres://postgres@127.0.0.1:5432/postgres). PostgreSQL tests never skip: without a server
+//! they fail, saying which server they needed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use caredesk_store::Store;
+use sqlx::{Connection, Executor, PgConnection};
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, migrated database; `finish` closes it and drops it.
+pub struct TestDatabase {
+    pub store: Store,
+    pub url: String,
+    _directory: Option<tempfile::TempDir>,
+    postgres_database: Option<String>,
+}
+
+/// Names of the databases this crate creates; a crashed run's are dropped by the next.
+const PREFIX: &str = "caredesk_test_";
+
+pub fn postgres_server() -> String {
+    std::env::var("CAREDESK_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+static STALE_DROPPED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// Drops test databases of other processes (this one's are still in use).
+async fn drop_stale_databases(admin: &mut PgConnection) {
+    let own = format!("{PREFIX}{}_", std::process::id());
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+            .bind(PREFIX)
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap();
+    for name in names.into_iter().filter(|name| !name.starts_with(&own)) {
+        drop_database(admin, &name).await;
+    }
+}
+
+async fn drop_database(admin: &mut PgConnection, name: &str) {
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+        )))
+        .await
+        .unwrap();
+}
+
+async fn admin_connection() -> PgConnection {
+    let server = postgres_server();
+    PgConnection::connect(&server)
+        .await
+        .unwrap_or_else(|error| {
+            panic!("PostgreSQL at {server} is required for these tests: {error}")
+        })
+}
+
+impl TestDatabase {
+    pub async fn new(backend: Backend) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => Self::sqlite().await,
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
+    pub async fn sqlite() -> TestDatabase {
+        let directory = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}",
+            directory.path().join("caredesk.db").display()
+        );
+        TestDatabase {
+            store: migrated(&url).await,
+            url,
+            _directory: Some(directory),
+            postgres_database: None,
+        }
+    }
+
+    pub async fn postgres() -> TestDatabase {
+        let mut admin = admin_connection().await;
+        STALE_DROPPED
+            .get_or_init(|| drop_stale_databases(&mut admin))
+            .await;
+        let name = format!(
+            "{PREFIX}{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .await
+            .unwrap();
+        let server = postgres_server();
+        let base = server
+            .rsplit_once('/')
+            .map_or(server.as_str(), |(base, _)| base);
+        let url = format!("{base}/{name}");
+        TestDatabase {
+            store: migrated(&url).await,
+            url,
+            _directory: None,
+            postgres_database: Some(name),
+        }
+    }
+
+    /// Closes the store and drops a PostgreSQL database (a SQLite file goes with its folder).
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some(name) = &self.postgres_database {
+            drop_database(&mut admin_connection().await, name).await;
+        }
+    }
+}
+
+async fn migrated(url: &str) -> Store {
+    let store = Store::connect(url).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
