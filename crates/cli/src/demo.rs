@@ -401,6 +401,7 @@ async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, 
         .record_due_breaches(policy, now, 1000)
         .await
         .map_err(environment)?
+        .recorded
         > 0
     {}
     println!(

@@ -99,8 +99,14 @@ async fn sweep_breaches(
             .record_due_breaches(&policy, clock.now(), SWEEP_BATCH)
             .await
         {
-            Ok(0) => {}
-            Ok(recorded) => tracing::info!(recorded, "breaches recorded"),
+            Ok(sweep) => {
+                if sweep.recorded > 0 {
+                    tracing::info!(recorded = sweep.recorded, "breaches recorded");
+                }
+                for (ticket, error) in sweep.failed {
+                    tracing::warn!(ticket, %error, "a ticket could not be swept for breaches");
+                }
+            }
             Err(error) => tracing::warn!(%error, "the breach sweep failed; it runs again"),
         }
         rounds += 1;

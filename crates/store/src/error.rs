@@ -9,6 +9,9 @@ pub enum StoreError {
     /// A unique value already taken, or a write based on a stale version.
     #[error("{0}")]
     Conflict(String),
+    /// A change based on a version of the ticket that is no longer current.
+    #[error("{0}")]
+    StaleVersion(String),
     /// The database URL names a database caredesk does not speak.
     #[error("\"{0}:\" databases are not supported; use sqlite://FILE or postgres://…")]
     UnsupportedUrl(String),

@@ -95,6 +95,15 @@ pub enum Scope {
     Customer(i64),
 }
 
+/// What a breach sweep did.
+#[derive(Debug, Default)]
+pub struct Sweep {
+    /// Tickets that got a breach event.
+    pub recorded: usize,
+    /// Tickets that could not be swept, with why (the others were swept all the same).
+    pub failed: Vec<(i64, StoreError)>,
+}
+
 /// Who changes which ticket, when, and on what condition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Change {
@@ -415,7 +424,7 @@ impl Store {
         if let Some(expected) = expected_version
             && expected != ticket.version_number
         {
-            return Err(StoreError::Conflict(format!(
+            return Err(StoreError::StaleVersion(format!(
                 "the ticket changed (version {} now, {expected} expected); reload it and try again",
                 ticket.version_number
             ))
@@ -427,6 +436,15 @@ impl Store {
         let decided = decide(&ticket, &snapshot).map_err(UpdateError::Refused)?;
         // Time on a timeline never runs backwards, whatever the clocks of several servers say.
         let at = instant(seconds(now).max(seconds(snapshot.last_event_at)))?;
+        let context = ClockContext {
+            program: &ticket.program,
+            region: &ticket.region,
+            product_line: &ticket.product_line,
+        };
+        // Breaches that happened before this change are recorded first: the change (a late
+        // reply, a lower severity) may end the very clock that ran out.
+        let before = Derived::of(policy, &context, &events, at)?;
+        record_breaches(&mut transaction, id, &mut events, &before.clocks, at).await?;
         let first_new = events.len();
         for data in decided {
             let seq = u32::try_from(events.len() + 1)
@@ -439,22 +457,16 @@ impl Store {
             });
         }
         append_events(&mut transaction, id, &events[first_new..]).await?;
-        let context = ClockContext {
-            program: &ticket.program,
-            region: &ticket.region,
-            product_line: &ticket.product_line,
-        };
-        let derived = Derived::of(policy, &context, &events, at)?;
-        let breaches =
-            record_breaches(&mut transaction, id, &mut events, &derived.clocks, at).await?;
-        if events.len() > first_new {
-            let derived = if breaches > 0 {
+        let after = Derived::of(policy, &context, &events, at)?;
+        let derived =
+            if record_breaches(&mut transaction, id, &mut events, &after.clocks, at).await? > 0 {
                 Derived::of(policy, &context, &events, at)?
             } else {
-                derived
+                after
             };
-            write_derived(&mut transaction, id, &derived).await?;
-        }
+        // Always rewritten, even without a new event: which clocks remain to breach depends
+        // on `now`, and a stale value would bring the sweep back to this ticket forever.
+        write_derived(&mut transaction, id, &derived).await?;
         transaction.commit().await?;
         Ok((self.ticket(id, scope).await?, events))
     }
@@ -466,7 +478,7 @@ impl Store {
         policy: &Policy,
         now: Timestamp,
         limit: i64,
-    ) -> Result<usize, StoreError> {
+    ) -> Result<Sweep, StoreError> {
         let due: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM tickets WHERE closed_at IS NULL AND unbreached_due_at < $1 \
              ORDER BY unbreached_due_at LIMIT $2",
@@ -476,22 +488,23 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut recorded = 0;
+        let mut failed = Vec::new();
         for id in due {
             let before = self.ticket(id, Scope::All).await?.version_number;
-            let (after, _) = self
+            let swept = self
                 .update_ticket(policy, Change::by(Actor::System, id, now), |_, _| {
                     Ok::<_, std::convert::Infallible>(Vec::new())
                 })
-                .await
-                .map_err(|error| match error {
-                    UpdateError::Store(error) => error,
-                    UpdateError::Refused(never) => match never {},
-                })?;
-            if after.version_number > before {
-                recorded += 1;
+                .await;
+            match swept {
+                Ok((after, _)) if after.version_number > before => recorded += 1,
+                Ok(_) => {}
+                // One ticket the policy no longer fits must not stop the others' breaches.
+                Err(UpdateError::Store(error)) => failed.push((id, error)),
+                Err(UpdateError::Refused(never)) => match never {},
             }
         }
-        Ok(recorded)
+        Ok(Sweep { recorded, failed })
     }
 
     /// A page of the queue in policy order (POLICY.md §7): severity, then priority
@@ -604,6 +617,25 @@ impl Store {
         now: Timestamp,
     ) -> Result<Attachment, StoreError> {
         self.ticket(new.ticket_id, scope).await?;
+        if let Some(seq) = new.event_seq {
+            // A file belongs to an event of this ticket, and a customer's only to a public one.
+            let public: Option<bool> =
+                sqlx::query("SELECT public FROM ticket_events WHERE ticket_id = $1 AND seq = $2")
+                    .bind(new.ticket_id)
+                    .bind(seq)
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .map(|row| flag(&row, "public"))
+                    .transpose()?;
+            match (public, scope) {
+                (None, _) | (Some(false), Scope::Customer(_)) => {
+                    return Err(StoreError::Conflict(format!(
+                        "the ticket has no event {seq} to attach to"
+                    )));
+                }
+                _ => {}
+            }
+        }
         let sha256 = hex::encode(Sha256::digest(&new.content));
         let size = i64::try_from(new.content.len())
             .map_err(|_| StoreError::Conflict("attachment too large".into()))?;
@@ -647,10 +679,11 @@ impl Store {
         scope: Scope,
     ) -> Result<Vec<Attachment>, StoreError> {
         self.ticket(ticket_id, scope).await?;
-        let rows = sqlx::query(
-            "SELECT id, ticket_id, event_seq, filename, content_type, size, sha256, created_at \
-             FROM attachments WHERE ticket_id = $1 ORDER BY id",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT a.id, a.ticket_id, a.event_seq, a.filename, a.content_type, a.size, a.sha256, \
+             a.created_at FROM attachments a WHERE a.ticket_id = $1{} ORDER BY a.id",
+            visible_attachments(scope)
+        )))
         .bind(ticket_id)
         .fetch_all(&self.pool)
         .await?;
@@ -664,11 +697,12 @@ impl Store {
         scope: Scope,
     ) -> Result<AttachmentContent, StoreError> {
         self.ticket(ticket_id, scope).await?;
-        let row = sqlx::query(
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT a.id, a.ticket_id, a.event_seq, a.filename, a.content_type, a.size, a.sha256, a.created_at, c.content \
              FROM attachments a JOIN attachment_contents c ON c.sha256 = a.sha256 \
-             WHERE a.id = $1 AND a.ticket_id = $2",
-        )
+             WHERE a.id = $1 AND a.ticket_id = $2{}",
+            visible_attachments(scope)
+        )))
         .bind(id)
         .bind(ticket_id)
         .fetch_optional(&self.pool)
@@ -678,6 +712,17 @@ impl Store {
             attachment: attachment_of(&row)?,
             content: row.try_get("content")?,
         })
+    }
+}
+
+/// For a customer's contact, only attachments of no event or of a public one.
+fn visible_attachments(scope: Scope) -> &'static str {
+    match scope {
+        Scope::All => "",
+        Scope::Customer(_) => {
+            " AND (a.event_seq IS NULL OR EXISTS (SELECT 1 FROM ticket_events e \
+             WHERE e.ticket_id = a.ticket_id AND e.seq = a.event_seq AND e.public))"
+        }
     }
 }
 

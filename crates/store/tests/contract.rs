@@ -58,6 +58,8 @@ contract!(
     attachments_are_kept_once_per_content,
     a_failed_import_writes_nothing,
     tickets_are_imported_with_their_history,
+    a_change_that_ends_a_clock_keeps_its_breach,
+    attachments_of_internal_notes_stay_internal,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -568,7 +570,7 @@ async fn a_stale_version_is_a_conflict(store: Store) {
     update(1).await.unwrap();
     assert!(matches!(
         update(1).await,
-        Err(UpdateError::Store(StoreError::Conflict(_)))
+        Err(UpdateError::Store(StoreError::StaleVersion(_)))
     ));
     assert_eq!(
         store.timeline(ticket.id, Scope::All).await.unwrap().len(),
@@ -730,21 +732,24 @@ async fn breaches_are_recorded_once_by_the_sweep(store: Store) {
         store
             .record_due_breaches(&policy, at("2026-11-23T13:00:00+01:00"), 100)
             .await
-            .unwrap(),
+            .unwrap()
+            .recorded,
         0
     );
     assert_eq!(
         store
             .record_due_breaches(&policy, at("2026-11-23T14:05:00+01:00"), 100)
             .await
-            .unwrap(),
+            .unwrap()
+            .recorded,
         1
     );
     assert_eq!(
         store
             .record_due_breaches(&policy, at("2026-11-23T14:10:00+01:00"), 100)
             .await
-            .unwrap(),
+            .unwrap()
+            .recorded,
         0
     );
     let ticket = store.ticket(id, Scope::All).await.unwrap();
@@ -763,7 +768,8 @@ async fn breaches_are_recorded_once_by_the_sweep(store: Store) {
         store
             .record_due_breaches(&policy, at("2026-11-27T10:00:00+01:00"), 100)
             .await
-            .unwrap(),
+            .unwrap()
+            .recorded,
         1
     );
 }
@@ -1045,4 +1051,132 @@ async fn tickets_are_imported_with_their_history(store: Store) {
         .unwrap()
         .len();
     assert_eq!(before, after);
+}
+
+async fn a_change_that_ends_a_clock_keeps_its_breach(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let id = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P2", None), at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    act(
+        &store,
+        &policy,
+        id,
+        "2026-11-23T11:00:00+01:00",
+        ADVISOR,
+        reply("on it"),
+    )
+    .await;
+    // The daily update was due Tuesday 11:00; nobody swept; Wednesday's update ends that clock.
+    act(
+        &store,
+        &policy,
+        id,
+        "2026-11-25T12:00:00+01:00",
+        ADVISOR,
+        reply("still on it"),
+    )
+    .await;
+    // Then lowering the severity to P4 (no resolution clock) after the resolution ran out.
+    act(
+        &store,
+        &policy,
+        id,
+        "2026-12-03T12:00:00+01:00",
+        ADVISOR,
+        Command::ChangeSeverity {
+            severity: "P4".into(),
+            reason: "cosmetic after all".into(),
+        },
+    )
+    .await;
+    let breached: Vec<_> = store
+        .timeline(id, Scope::All)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|event| match event.data {
+            EventData::ClockBreached { clock, .. } => Some(clock),
+            _ => None,
+        })
+        .collect();
+    use caredesk_domain::ticket::ClockKind;
+    assert!(breached.contains(&ClockKind::NextUpdate), "{breached:?}");
+    assert!(breached.contains(&ClockKind::Resolution), "{breached:?}");
+    // Nothing remains for the sweep.
+    let sweep = store
+        .record_due_breaches(&policy, at("2026-12-04T12:00:00+01:00"), 100)
+        .await
+        .unwrap();
+    assert_eq!(sweep.recorded, 0);
+    assert!(sweep.failed.is_empty());
+}
+
+async fn attachments_of_internal_notes_stay_internal(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let id = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P3", None), at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    act(
+        &store,
+        &policy,
+        id,
+        MONDAY_10,
+        ADVISOR,
+        Command::Note {
+            body: "see the dump".into(),
+        },
+    )
+    .await;
+    let file = |seq: Option<i64>| NewAttachment {
+        ticket_id: id,
+        event_seq: seq,
+        filename: "dump.bin".into(),
+        content_type: "application/octet-stream".into(),
+        content: vec![1, 2, 3],
+        uploaded_by: "staff:1".into(),
+    };
+    let customer = Scope::Customer(fixture.customer_id);
+    let internal = store
+        .add_attachment(&file(Some(2)), Scope::All, at(MONDAY_10))
+        .await
+        .unwrap();
+    let public = store
+        .add_attachment(&file(Some(1)), customer, at(MONDAY_10))
+        .await
+        .unwrap();
+    let seen: Vec<i64> = store
+        .attachments_of(id, customer)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(seen, [public.id]);
+    assert!(matches!(
+        store.attachment(id, internal.id, customer).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(store.attachments_of(id, Scope::All).await.unwrap().len(), 2);
+    // A customer cannot hang a file on the internal note, nor anyone on a missing event.
+    assert!(matches!(
+        store
+            .add_attachment(&file(Some(2)), customer, at(MONDAY_10))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .add_attachment(&file(Some(9)), Scope::All, at(MONDAY_10))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
 }

@@ -32,16 +32,21 @@ pub fn postgres_server() -> String {
 
 static STALE_DROPPED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
-/// Drops test databases of other processes (this one's are still in use).
+/// Drops test databases left by processes that are gone (tests of other live processes,
+/// such as parallel test runners, keep theirs).
 async fn drop_stale_databases(admin: &mut PgConnection) {
-    let own = format!("{PREFIX}{}_", std::process::id());
     let names: Vec<String> =
         sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
             .bind(PREFIX)
             .fetch_all(&mut *admin)
             .await
             .unwrap();
-    for name in names.into_iter().filter(|name| !name.starts_with(&own)) {
+    let process_alive = |name: &str| {
+        name.strip_prefix(PREFIX)
+            .and_then(|rest| rest.split('_').next())
+            .is_some_and(|pid| std::path::Path::new("/proc").join(pid).exists())
+    };
+    for name in names.into_iter().filter(|name| !process_alive(name)) {
         drop_database(admin, &name).await;
     }
 }

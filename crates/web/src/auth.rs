@@ -26,11 +26,28 @@ pub fn hash_password(password: &str) -> Result<String, ApiError> {
         .map_err(ApiError::unexpected)
 }
 
-/// Hashes on a blocking thread: Argon2 takes tens of milliseconds of CPU on purpose.
-pub async fn hash_password_off_thread(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
+/// Argon2 spends about 19 MiB and tens of milliseconds of CPU per password on purpose: at
+/// most this many run at once, off the async threads, and a flood of sign-ins queues.
+static PASSWORD_WORK: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+async fn password_work<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _permit = PASSWORD_WORK
+        .acquire()
         .await
-        .map_err(ApiError::unexpected)?
+        .map_err(ApiError::unexpected)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(ApiError::unexpected)
+}
+
+pub async fn hash_password_off_thread(password: String) -> Result<String, ApiError> {
+    password_work(move || hash_password(&password)).await?
+}
+
+pub async fn verify_password_off_thread(password: String, hash: String) -> Result<bool, ApiError> {
+    password_work(move || verify_password(&password, &hash)).await
 }
 
 /// Whether `password` matches the stored PHC hash.
@@ -45,9 +62,12 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password("no one has this password").unwrap_or_default());
 
-/// Spends the time of a password check.
-pub fn waste_a_password_check(password: &str) {
-    let _ = verify_password(password, &DUMMY_HASH);
+/// Spends the time of a password check, as for a real one.
+pub async fn waste_a_password_check(password: String) -> Result<(), ApiError> {
+    password_work(move || {
+        let _ = verify_password(&password, &DUMMY_HASH);
+    })
+    .await
 }
 
 /// A new secret for a session or an API token: 256 random bits, URL-safe.

@@ -26,6 +26,9 @@ pub enum ApiError {
     /// No such thing, or not the caller's to see (404).
     #[error("not found")]
     NotFound,
+    /// The resource exists, the method does not (405).
+    #[error("this method is not allowed here")]
+    MethodNotAllowed,
     /// Not possible in the current state (409), with what is possible instead.
     #[error("{detail}")]
     Conflict {
@@ -139,6 +142,7 @@ impl ApiError {
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
             ApiError::StaleVersion(_) => (StatusCode::PRECONDITION_FAILED, "stale-version"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
@@ -202,6 +206,7 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(detail) => ApiError::conflict(detail),
+            StoreError::StaleVersion(detail) => ApiError::StaleVersion(detail),
             other => ApiError::unexpected(other),
         }
     }

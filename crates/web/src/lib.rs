@@ -65,6 +65,8 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
         .merge(routes::health::router())
         .merge(api)
         .merge(routes::openapi::router(document))
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

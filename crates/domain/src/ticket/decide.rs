@@ -9,7 +9,7 @@ use crate::policy::Policy;
 /// Something a person asks of a ticket.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Command {
     /// A customer-visible reply or logged call by an advisor.
     Reply {
@@ -278,6 +278,17 @@ pub fn decide(
                 resolution,
                 body: required("body", body)?,
             }]
+        }
+        Command::AcceptSolution { note }
+            if role != Role::CustomerContact && note.trim().is_empty() =>
+        {
+            // Consent is the customer's (POLICY.md §7): staff only record it, saying how it came.
+            return Err(Refusal::Invalid {
+                field: "note",
+                reason:
+                    "say how the customer gave consent (for example \"accepted by phone with …\")"
+                        .to_string(),
+            });
         }
         Command::AcceptSolution { note } => vec![
             EventData::SolutionAccepted { note },

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub struct TicketEvent {
     /// Position in the ticket's timeline, from 1.
     pub seq: u32,
-    /// When it happened (for a breach, the instant the clock ran out).
+    /// When it was recorded (a breach names the instant its clock ran out in `due`).
     pub at: Timestamp,
     pub actor: Actor,
     #[serde(flatten)]

@@ -2,7 +2,7 @@
 //! contact sees its own organisation only.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{Principal, hash_password_off_thread};
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -131,7 +131,7 @@ async fn create_customer(
 async fn get_customer(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CustomerFile>, ApiError> {
     if let Principal::Contact(contact) = &principal
         && contact.customer_id != id
@@ -178,7 +178,7 @@ pub struct AddContact {
 async fn add_contact(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<AddContact>,
 ) -> Result<(StatusCode, Json<Contact>), ApiError> {
     principal.require_role(&MANAGERS)?;
@@ -244,7 +244,7 @@ pub struct AddContract {
 async fn add_contract(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<AddContract>,
 ) -> Result<(StatusCode, Json<Contract>), ApiError> {
     principal.require_role(&MANAGERS)?;
@@ -295,7 +295,7 @@ pub struct RegisterProduct {
 async fn register_product(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<RegisterProduct>,
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
     principal.require_role(&MANAGERS)?;

@@ -13,7 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{Principal, bearer_token, new_token, verify_password, waste_a_password_check};
+use crate::auth::{
+    Principal, bearer_token, new_token, verify_password_off_thread, waste_a_password_check,
+};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 
@@ -100,13 +102,10 @@ async fn sign_in(
         _ => None,
     };
     let Some((owner, hash)) = owner.zip(hash) else {
-        waste_a_password_check(&request.password);
+        waste_a_password_check(request.password).await?;
         return Err(ApiError::Unauthenticated);
     };
-    let password = request.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::unexpected)?;
+    let matches = verify_password_off_thread(request.password, hash).await?;
     if !matches {
         return Err(ApiError::Unauthenticated);
     }

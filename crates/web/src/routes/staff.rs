@@ -1,7 +1,7 @@
 //! Staff members and their API tokens (administrators only).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{ApiToken, NewStaff, StaffMember};
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{Principal, hash_password_off_thread, new_token};
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::routes::customers::looks_like_email;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -157,7 +157,7 @@ pub struct IssuedToken {
 async fn issue_token(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<IssueToken>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
     principal.require_role(&[Role::Admin])?;

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_domain::ticket::clocks::{ClockContext, TicketClocks, compute};
@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::{AppState, Limits};
 
 pub fn router(limits: Limits) -> OpenApiRouter<AppState> {
@@ -333,7 +333,7 @@ async fn intake(
 async fn get_ticket(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let ticket = state.store.ticket(id, principal.scope()).await?;
     let timeline = state.store.timeline(id, Scope::All).await?;
@@ -412,7 +412,7 @@ fn with_etag(status: StatusCode, view: TicketView) -> Response {
 async fn get_timeline(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<TicketEvent>>, ApiError> {
     Ok(Json(state.store.timeline(id, principal.scope()).await?))
 }
@@ -442,7 +442,7 @@ async fn get_timeline(
 async fn act(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(command): ApiJson<Command>,
 ) -> Result<Response, ApiError> {
@@ -457,9 +457,13 @@ async fn act(
                 })?,
         ),
     };
-    if let Command::Assign {
-        advisor: Some(advisor),
-    } = &command
+    // Only staff may assign (decide refuses anyone else): nobody else learns who exists.
+    if let (
+        Principal::Staff(_),
+        Command::Assign {
+            advisor: Some(advisor),
+        },
+    ) = (&principal, &command)
     {
         match state.store.staff_member(*advisor).await {
             Ok(member) if member.active => {}
@@ -489,9 +493,7 @@ async fn act(
         .await
         .map_err(|error| match error {
             UpdateError::Refused(refusal) => ApiError::from(refusal),
-            UpdateError::Store(StoreError::Conflict(detail)) if expected_version.is_some() => {
-                ApiError::StaleVersion(detail)
-            }
+            UpdateError::Store(StoreError::StaleVersion(detail)) => ApiError::StaleVersion(detail),
             UpdateError::Store(other) => other.into(),
         })?;
     Ok(with_etag(
@@ -542,7 +544,7 @@ struct AttachmentParams {
 async fn add_attachment(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<AttachmentParams>,
     request: Request,
 ) -> Result<(StatusCode, Json<Attachment>), ApiError> {
@@ -586,7 +588,11 @@ async fn add_attachment(
     let stored = state
         .store
         .add_attachment(&attachment, principal.scope(), state.clock.now())
-        .await?;
+        .await
+        .map_err(|error| match error {
+            StoreError::Conflict(reason) => ApiError::invalid("event", reason),
+            other => other.into(),
+        })?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -605,7 +611,7 @@ async fn add_attachment(
 async fn list_attachments(
     State(state): State<AppState>,
     principal: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<Attachment>>, ApiError> {
     Ok(Json(
         state.store.attachments_of(id, principal.scope()).await?,
@@ -630,7 +636,7 @@ async fn list_attachments(
 async fn get_attachment(
     State(state): State<AppState>,
     principal: Principal,
-    Path((id, attachment)): Path<(i64, i64)>,
+    ApiPath((id, attachment)): ApiPath<(i64, i64)>,
 ) -> Result<Response, ApiError> {
     let found = state
         .store
