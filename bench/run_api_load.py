@@ -32,7 +32,7 @@ TICKET_COLUMNS = (
     "customer_id, contact_id, product_id, product_line, version, serial, program, region, language, "
     "channel, subject, description, details, severity, state, assignee_id, escalated, escalation_open, "
     "version_number, opened_at, updated_at, closed_at, calendar, severity_rank, placement_rank, due_sort, "
-    "next_due_at, at_risk_at, unbreached_due_at, first_response_due_at, next_update_due_at, "
+    "next_due_at, at_risk_at, sweep_due_at, first_response_due_at, next_update_due_at, "
     "resolution_due_at, breached, created_by, idempotency_key, request_hash"
 )
 TICKET_VALUES = (

@@ -241,6 +241,7 @@ async fn main() {
                 created_by: "bench".into(),
                 idempotency_key: None,
                 request_hash: None,
+                intake: None,
             };
             batch.push((new, events));
         }

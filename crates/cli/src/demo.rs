@@ -492,6 +492,7 @@ async fn open_and_work(
                 created_by: format!("demo:{number}"),
                 idempotency_key: None,
                 request_hash: None,
+                intake: None,
             },
             opened,
         )
@@ -513,6 +514,7 @@ async fn open_and_work(
         staff,
         Command::Assign {
             advisor: Some(advisor.id),
+            reason: Some("assigned by the demo's dispatcher".into()),
         },
     ));
     if stage != Stage::New {

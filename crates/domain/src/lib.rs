@@ -5,6 +5,8 @@
 
 pub mod calendar;
 pub mod duration;
+pub mod intake;
 pub mod policy;
+pub mod routing;
 pub mod sla;
 pub mod ticket;

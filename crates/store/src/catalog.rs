@@ -67,7 +67,7 @@ impl Store {
     }
 }
 
-fn release_of(row: &AnyRow) -> Result<Release, StoreError> {
+pub(crate) fn release_of(row: &AnyRow) -> Result<Release, StoreError> {
     Ok(Release {
         id: row.try_get("id")?,
         product_line: row.try_get("product_line")?,

@@ -444,7 +444,7 @@ fn format_contact_query(condition: &str) -> sqlx::AssertSqlSafe<String> {
     ))
 }
 
-fn customer_of(row: &AnyRow) -> Result<Customer, StoreError> {
+pub(crate) fn customer_of(row: &AnyRow) -> Result<Customer, StoreError> {
     Ok(Customer {
         id: row.try_get("id")?,
         number: row.try_get("number")?,
@@ -455,7 +455,7 @@ fn customer_of(row: &AnyRow) -> Result<Customer, StoreError> {
     })
 }
 
-fn contact_of(row: &AnyRow) -> Result<Contact, StoreError> {
+pub(crate) fn contact_of(row: &AnyRow) -> Result<Contact, StoreError> {
     Ok(Contact {
         id: row.try_get("id")?,
         customer_id: row.try_get("customer_id")?,
@@ -479,7 +479,7 @@ fn contract_of(row: &AnyRow) -> Result<Contract, StoreError> {
     })
 }
 
-fn product_of(row: &AnyRow) -> Result<Product, StoreError> {
+pub(crate) fn product_of(row: &AnyRow) -> Result<Product, StoreError> {
     Ok(Product {
         id: row.try_get("id")?,
         customer_id: row.try_get("customer_id")?,

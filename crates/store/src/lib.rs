@@ -10,6 +10,7 @@
 mod catalog;
 mod customers;
 mod error;
+mod intake;
 mod sessions;
 mod staff;
 mod tickets;
@@ -26,11 +27,12 @@ pub use customers::{
     NewProduct, Product,
 };
 pub use error::StoreError;
+pub use intake::IntakeFacts;
 pub use sessions::SessionOwner;
 pub use staff::{ApiToken, NewStaff, StaffMember};
 pub use tickets::{
-    Attachment, AttachmentContent, Change, Created, NewAttachment, NewTicket, QueueCursor,
-    QueueFilter, Scope, TicketRecord, UpdateError,
+    Attachment, AttachmentContent, Change, Created, IntakeRecord, NewAttachment, NewTicket,
+    QueueCursor, QueueFilter, Scope, TicketRecord, UpdateError,
 };
 
 /// The database behind a store.

@@ -174,3 +174,44 @@ fn staff_of(row: &AnyRow) -> Result<StaffMember, StoreError> {
         password_hash: row.try_get("password_hash")?,
     })
 }
+
+impl Store {
+    /// Marks a staff member present and taking new tickets, or away.
+    pub async fn set_availability(&self, id: i64, available: bool) -> Result<(), StoreError> {
+        let changed = sqlx::query("UPDATE staff SET available = $1 WHERE id = $2")
+            .bind(available)
+            .bind(id)
+            .execute(&self.writer)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Puts a staff member on call for a region's office from `starts_at` to `ends_at`.
+    pub async fn add_on_call_shift(
+        &self,
+        region: &str,
+        staff_id: i64,
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        if ends_at <= starts_at {
+            return Err(StoreError::Conflict(
+                "ends_at: an on-call shift must end after it starts".into(),
+            ));
+        }
+        Ok(sqlx::query_scalar(
+            "INSERT INTO on_call_shifts (region, staff_id, starts_at, ends_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(region)
+        .bind(staff_id)
+        .bind(seconds(starts_at))
+        .bind(seconds(ends_at))
+        .fetch_one(&self.writer)
+        .await?)
+    }
+}

@@ -6,10 +6,11 @@
 //! engine, in the same transaction as every event appended; nothing updates them otherwise.
 //! Breaches the recomputation finds are appended as events in that same transaction.
 
+use caredesk_domain::intake::{CoverageWindow, IntakeFlag, LanguageChoice};
 use caredesk_domain::policy::Policy;
-use caredesk_domain::ticket::clocks::{
-    ClockContext, ClockStatus, TicketClocks, compute, unrecorded_breaches,
-};
+use caredesk_domain::routing::Assignment;
+use caredesk_domain::ticket::automatic::{next_system_event_at, system_events};
+use caredesk_domain::ticket::clocks::{ClockContext, TicketClocks, compute};
 use caredesk_domain::ticket::{Actor, EventData, Snapshot, TicketEvent, TicketState};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -45,6 +46,18 @@ pub struct NewTicket {
     pub idempotency_key: Option<String>,
     /// A hash of the request, so a key reused for a different request is refused.
     pub request_hash: Option<String>,
+    /// What the intake checks decided, recorded on the timeline after the created event.
+    pub intake: Option<IntakeRecord>,
+}
+
+/// The outcome of the intake checks for a new ticket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntakeRecord {
+    pub flags: Vec<IntakeFlag>,
+    pub language: LanguageChoice,
+    pub coverage: CoverageWindow,
+    /// Automatic assignment, when it ran.
+    pub assignment: Option<Assignment>,
 }
 
 /// A ticket as stored.
@@ -82,6 +95,10 @@ pub struct TicketRecord {
     pub resolution_due_at: Option<Timestamp>,
     /// A breach has been recorded on the timeline.
     pub breached: bool,
+    /// What intake flagged (not covered, outside support scope…), each with its reason.
+    pub flags: Vec<IntakeFlag>,
+    /// A proposed solution went unanswered past its last reminder.
+    pub consent_unanswered: bool,
     #[serde(skip)]
     pub sort_key: QueueCursor,
 }
@@ -209,7 +226,7 @@ const TICKET_COLUMNS: &str = "id, customer_id, contact_id, product_id, product_l
      program, region, language, channel, subject, description, details, severity, state, assignee_id, \
      escalated, escalation_open, version_number, opened_at, updated_at, closed_at, calendar, \
      severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, first_response_due_at, \
-     next_update_due_at, resolution_due_at, breached";
+     next_update_due_at, resolution_due_at, breached, flags, consent_unanswered";
 
 impl Store {
     /// Opens a ticket: its row and its `created` event, with its clocks. With an
@@ -244,24 +261,23 @@ impl Store {
             return Ok(created);
         }
         let at = instant(seconds(now))?;
-        let events = [TicketEvent {
-            seq: 1,
-            at,
-            actor: new.actor,
-            data: EventData::Created {
-                severity: new.severity.clone(),
-                channel: new.channel.clone(),
-            },
-        }];
+        let events = creation_events(new, at);
         // Nothing can be due yet: the policy refuses zero targets.
         let (id, derived) = match self.backend {
             Backend::Postgres => {
-                insert_new_in_one_statement(&self.writer, policy, new, &events[0]).await?
+                insert_new_in_one_round_trip(&self.writer, self.backend, policy, new, &events)
+                    .await?
             }
             Backend::Sqlite => {
                 let mut transaction = self.begin_write().await?;
-                let inserted =
-                    insert_with_timeline(&mut transaction, policy, new, &events, at).await?;
+                let inserted = insert_new_in_one_round_trip(
+                    &mut *transaction,
+                    self.backend,
+                    policy,
+                    new,
+                    &events,
+                )
+                .await?;
                 transaction.commit().await?;
                 inserted
             }
@@ -269,7 +285,7 @@ impl Store {
         // What was just written, without reading it back.
         Ok(Created {
             ticket: record_of(id, new, &derived),
-            timeline: events.to_vec(),
+            timeline: events,
             replayed: false,
         })
     }
@@ -311,11 +327,12 @@ impl Store {
             let (id, derived) =
                 insert_with_timeline(&mut transaction, policy, new, &timeline, at.max(last))
                     .await?;
-            if record_breaches(
+            if record_system_events(
                 &mut transaction,
+                policy,
                 id,
                 &mut timeline,
-                &derived.clocks,
+                &derived,
                 at.max(last),
             )
             .await?
@@ -444,7 +461,7 @@ impl Store {
         // Breaches that happened before this change are recorded first: the change (a late
         // reply, a lower severity) may end the very clock that ran out.
         let before = Derived::of(policy, &context, &events, at)?;
-        record_breaches(&mut transaction, id, &mut events, &before.clocks, at).await?;
+        record_system_events(&mut transaction, policy, id, &mut events, &before, at).await?;
         let first_new = events.len();
         for data in decided {
             let seq = u32::try_from(events.len() + 1)
@@ -458,12 +475,14 @@ impl Store {
         }
         append_events(&mut transaction, id, &events[first_new..]).await?;
         let after = Derived::of(policy, &context, &events, at)?;
-        let derived =
-            if record_breaches(&mut transaction, id, &mut events, &after.clocks, at).await? > 0 {
-                Derived::of(policy, &context, &events, at)?
-            } else {
-                after
-            };
+        let derived = if record_system_events(&mut transaction, policy, id, &mut events, &after, at)
+            .await?
+            > 0
+        {
+            Derived::of(policy, &context, &events, at)?
+        } else {
+            after
+        };
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_derived(&mut transaction, id, &derived).await?;
@@ -471,8 +490,9 @@ impl Store {
         Ok((self.ticket(id, scope).await?, events))
     }
 
-    /// Records the breaches of every open ticket whose earliest unbreached due time has
-    /// passed, up to `limit` tickets; returns how many tickets got a breach event.
+    /// Does what the desk does by itself (records breaches, escalates them, takes consent
+    /// steps) on every open ticket whose next such moment has passed, up to `limit` tickets;
+    /// returns how many tickets got an event.
     pub async fn record_due_breaches(
         &self,
         policy: &Policy,
@@ -480,8 +500,8 @@ impl Store {
         limit: i64,
     ) -> Result<Sweep, StoreError> {
         let due: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM tickets WHERE closed_at IS NULL AND unbreached_due_at < $1 \
-             ORDER BY unbreached_due_at LIMIT $2",
+            "SELECT id FROM tickets WHERE closed_at IS NULL AND sweep_due_at < $1 \
+             ORDER BY sweep_due_at LIMIT $2",
         )
         .bind(seconds(now))
         .bind(limit)
@@ -736,11 +756,13 @@ struct Derived {
     due_sort: i64,
     next_due_at: Option<i64>,
     at_risk_at: Option<i64>,
-    unbreached_due_at: Option<i64>,
+    sweep_due_at: Option<i64>,
     first_response_due_at: Option<i64>,
     next_update_due_at: Option<i64>,
     resolution_due_at: Option<i64>,
     breached: bool,
+    /// The snapshot's flags as stored (JSON).
+    flags: String,
 }
 
 impl Derived {
@@ -764,12 +786,14 @@ impl Derived {
             .program(context.program)
             .map_err(|error| StoreError::Policy(error.to_string()))?;
         let next_due_at = clocks.next_due().map(seconds);
-        let unbreached_due_at = clocks
-            .all()
-            .filter(|clock| clock.status == ClockStatus::Running && !clock.breached)
-            .filter_map(|clock| clock.due_at)
-            .min()
+        let calendar = policy
+            .calendar(&clocks.calendar)
+            .map_err(|error| StoreError::Policy(error.to_string()))?;
+        let sweep_due_at = next_system_event_at(policy, calendar, &snapshot, &clocks)
+            .map_err(|error| StoreError::Policy(error.to_string()))?
             .map(seconds);
+        let flags = serde_json::to_string(&snapshot.flags)
+            .map_err(|error| StoreError::Corrupt(error.to_string()))?;
         let due_of = |clock: Option<&caredesk_domain::ticket::clocks::Clock>| {
             clock.and_then(|clock| clock.due_at).map(seconds)
         };
@@ -780,33 +804,35 @@ impl Derived {
             due_sort: next_due_at.unwrap_or(NO_DUE),
             next_due_at,
             at_risk_at: clocks.next_at_risk().map(seconds),
-            unbreached_due_at,
+            sweep_due_at,
             first_response_due_at: due_of(Some(&clocks.first_response)),
             next_update_due_at: due_of(clocks.next_update.as_ref()),
             resolution_due_at: due_of(clocks.resolution.as_ref()),
             breached: events
                 .iter()
                 .any(|event| matches!(event.data, EventData::ClockBreached { .. })),
+            flags,
             snapshot,
             clocks,
         })
     }
 }
 
-/// The insert of a ticket row: 36 values, bound by `bind_ticket`.
+/// The insert of a ticket row: 38 values, bound by `bind_ticket`.
 const INSERT_TICKET: &str = "INSERT INTO tickets (customer_id, contact_id, product_id, product_line, \
      version, serial, program, region, language, channel, subject, description, details, severity, \
      state, assignee_id, escalated, escalation_open, version_number, opened_at, updated_at, closed_at, \
-     calendar, severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, unbreached_due_at, \
+     calendar, severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, sweep_due_at, \
      first_response_due_at, next_update_due_at, resolution_due_at, breached, \
-     created_by, idempotency_key, request_hash) \
+     created_by, idempotency_key, request_hash, flags, consent_unanswered) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-     $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36) \
-     RETURNING id";
+     $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
+     $37, $38)";
+const TICKET_VALUE_COUNT: usize = 38;
 
 type AnyQueryScalar<'q> = sqlx::query::QueryScalar<'q, Any, i64, sqlx::any::AnyArguments>;
 
-/// Binds a ticket row's 36 values, in the order of `INSERT_TICKET`.
+/// Binds a ticket row's values, in the order of `INSERT_TICKET`.
 fn bind_ticket<'q>(
     query: AnyQueryScalar<'q>,
     new: &'q NewTicket,
@@ -842,7 +868,7 @@ fn bind_ticket<'q>(
         .bind(derived.due_sort)
         .bind(derived.next_due_at)
         .bind(derived.at_risk_at)
-        .bind(derived.unbreached_due_at)
+        .bind(derived.sweep_due_at)
         .bind(derived.first_response_due_at)
         .bind(derived.next_update_due_at)
         .bind(derived.resolution_due_at)
@@ -850,6 +876,8 @@ fn bind_ticket<'q>(
         .bind(&new.created_by)
         .bind(new.idempotency_key.as_deref())
         .bind(new.request_hash.as_deref())
+        .bind(&derived.flags)
+        .bind(snapshot.consent_unanswered)
 }
 
 fn derive_new(
@@ -876,44 +904,128 @@ async fn insert_with_timeline(
     at: Timestamp,
 ) -> Result<(i64, Derived), StoreError> {
     let derived = derive_new(policy, new, events, at)?;
-    let id = bind_ticket(sqlx::query_scalar(INSERT_TICKET), new, &derived)
-        .fetch_one(&mut **transaction)
-        .await?;
+    let id = bind_ticket(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{INSERT_TICKET} RETURNING id"))),
+        new,
+        &derived,
+    )
+    .fetch_one(&mut **transaction)
+    .await?;
     append_events(transaction, id, events).await?;
     Ok((id, derived))
 }
 
-/// On PostgreSQL a new ticket and its created event are one statement (atomic by itself):
-/// one round trip instead of four.
-async fn insert_new_in_one_statement(
-    pool: &sqlx::AnyPool,
+/// A new ticket and its first events in one round trip to the database: on PostgreSQL one
+/// statement (atomic by itself), on SQLite two statements sent together (inside the caller's
+/// transaction, which holds the write lock, so the newest ticket is this one). Every round
+/// trip counts: on SQLite each is a hand-off to the connection's thread and back.
+async fn insert_new_in_one_round_trip<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    backend: Backend,
     policy: &Policy,
     new: &NewTicket,
-    created: &TicketEvent,
+    events: &[TicketEvent],
 ) -> Result<(i64, Derived), StoreError> {
-    let derived = derive_new(policy, new, std::slice::from_ref(created), created.at)?;
-    let statement = format!(
-        "WITH ticket AS ({INSERT_TICKET}) \
-         INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
-         SELECT id, 1, $37, $38, $39, $40, $41 FROM ticket RETURNING ticket_id"
-    );
-    let (actor, data) = event_json(created)?;
-    let id = bind_ticket(
+    let at = events
+        .first()
+        .map(|event| event.at)
+        .ok_or_else(|| StoreError::Corrupt("a new ticket without its created event".into()))?;
+    let derived = derive_new(policy, new, events, at)?;
+    // Parameters are numbered across the statement(s): the ticket's, then five per event.
+    let rows: Vec<String> = (0..events.len())
+        .map(|index| {
+            let seq = index + 1;
+            let p = TICKET_VALUE_COUNT + 1 + index * 5;
+            match backend {
+                Backend::Postgres => format!(
+                    "({seq}, ${p}::BIGINT, ${}, ${}, ${}::BOOLEAN, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4
+                ),
+                Backend::Sqlite => format!(
+                    "((SELECT MAX(id) FROM tickets), {seq}, ${p}, ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4
+                ),
+            }
+        })
+        .collect();
+    let statement = match backend {
+        Backend::Postgres => format!(
+            "WITH ticket AS ({INSERT_TICKET} RETURNING id) \
+             INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
+             SELECT ticket.id, e.seq, e.at, e.actor, e.kind, e.public, e.data \
+             FROM ticket, (VALUES {}) AS e (seq, at, actor, kind, public, data) \
+             RETURNING ticket_id",
+            rows.join(", ")
+        ),
+        Backend::Sqlite => format!(
+            "{INSERT_TICKET}; INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
+             VALUES {} RETURNING ticket_id",
+            rows.join(", ")
+        ),
+    };
+    let mut query = bind_ticket(
         sqlx::query_scalar(sqlx::AssertSqlSafe(statement)),
         new,
         &derived,
-    )
-    .bind(seconds(created.at))
-    .bind(actor)
-    .bind(created.data.kind())
-    .bind(created.data.is_public())
-    .bind(data)
-    .fetch_one(pool)
-    .await?;
+    );
+    for event in events {
+        let (actor, data) = event_json(event)?;
+        query = query
+            .bind(seconds(event.at))
+            .bind(actor)
+            .bind(event.data.kind())
+            .bind(event.data.is_public())
+            .bind(data);
+    }
+    let id = query
+        // All rows, not one: `fetch_one` would stop at the first statement's (empty) result.
+        .fetch_all(executor)
+        .await?
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt("the new ticket's id did not come back".into()))?;
     Ok((id, derived))
 }
 
-/// The record of a ticket as `insert_with_timeline` wrote it.
+/// The first events of a ticket: created, then what intake found and who takes it.
+fn creation_events(new: &NewTicket, at: Timestamp) -> Vec<TicketEvent> {
+    let mut data = vec![EventData::Created {
+        severity: new.severity.clone(),
+        channel: new.channel.clone(),
+    }];
+    if let Some(intake) = &new.intake {
+        data.push(EventData::IntakeChecked {
+            program: new.program.clone(),
+            flags: intake.flags.clone(),
+            language: intake.language.clone(),
+            coverage: intake.coverage.clone(),
+        });
+        if let Some(assignment) = &intake.assignment {
+            data.push(EventData::Assigned {
+                advisor: assignment.advisor,
+                reason: Some(assignment.reason.clone()),
+            });
+        }
+    }
+    data.into_iter()
+        .zip(1..)
+        .map(|(data, seq)| TicketEvent {
+            seq,
+            at,
+            // The created event is the caller's; the checks and the choice are the desk's.
+            actor: if seq == 1 { new.actor } else { Actor::System },
+            data,
+        })
+        .collect()
+}
+
+/// The record of a new ticket as it was written.
 fn record_of(id: i64, new: &NewTicket, derived: &Derived) -> TicketRecord {
     let snapshot = &derived.snapshot;
     let at =
@@ -949,6 +1061,8 @@ fn record_of(id: i64, new: &NewTicket, derived: &Derived) -> TicketRecord {
         next_update_due_at: at(derived.next_update_due_at),
         resolution_due_at: at(derived.resolution_due_at),
         breached: derived.breached,
+        flags: snapshot.flags.clone(),
+        consent_unanswered: snapshot.consent_unanswered,
         sort_key: QueueCursor {
             severity_rank: derived.severity_rank,
             placement_rank: derived.placement_rank,
@@ -958,17 +1072,31 @@ fn record_of(id: i64, new: &NewTicket, derived: &Derived) -> TicketRecord {
     }
 }
 
-/// Appends the breach events the clocks show and the timeline lacks; returns how many.
-async fn record_breaches(
+/// Appends what the desk does by itself at `at` (breaches not recorded yet, the escalation
+/// they bring, a consent step due), as the timeline stood when `derived` was computed;
+/// returns how many events.
+async fn record_system_events(
     transaction: &mut Transaction<'static, Any>,
+    policy: &Policy,
     id: i64,
     events: &mut Vec<TicketEvent>,
-    clocks: &TicketClocks,
+    derived: &Derived,
     at: Timestamp,
 ) -> Result<usize, StoreError> {
-    let breaches = unrecorded_breaches(clocks, events);
+    let calendar = policy
+        .calendar(&derived.clocks.calendar)
+        .map_err(|error| StoreError::Policy(error.to_string()))?;
+    let due = system_events(
+        policy,
+        calendar,
+        &derived.snapshot,
+        &derived.clocks,
+        events,
+        at,
+    )
+    .map_err(|error| StoreError::Policy(error.to_string()))?;
     let first_new = events.len();
-    for data in breaches {
+    for data in due {
         let seq = u32::try_from(events.len() + 1)
             .map_err(|_| StoreError::Conflict("the timeline is full".into()))?;
         events.push(TicketEvent {
@@ -991,9 +1119,9 @@ async fn write_derived(
     sqlx::query(
         "UPDATE tickets SET severity = $1, state = $2, assignee_id = $3, escalated = $4, escalation_open = $5, \
          version_number = $6, updated_at = $7, closed_at = $8, calendar = $9, severity_rank = $10, \
-         placement_rank = $11, due_sort = $12, next_due_at = $13, at_risk_at = $14, unbreached_due_at = $15, \
-         first_response_due_at = $16, next_update_due_at = $17, resolution_due_at = $18, breached = $19 \
-         WHERE id = $20",
+         placement_rank = $11, due_sort = $12, next_due_at = $13, at_risk_at = $14, sweep_due_at = $15, \
+         first_response_due_at = $16, next_update_due_at = $17, resolution_due_at = $18, breached = $19, \
+         flags = $20, consent_unanswered = $21 WHERE id = $22",
     )
     .bind(&snapshot.severity)
     .bind(snapshot.state.as_str())
@@ -1009,11 +1137,13 @@ async fn write_derived(
     .bind(derived.due_sort)
     .bind(derived.next_due_at)
     .bind(derived.at_risk_at)
-    .bind(derived.unbreached_due_at)
+    .bind(derived.sweep_due_at)
     .bind(derived.first_response_due_at)
     .bind(derived.next_update_due_at)
     .bind(derived.resolution_due_at)
     .bind(derived.breached)
+    .bind(&derived.flags)
+    .bind(snapshot.consent_unanswered)
     .bind(id)
     .execute(&mut **transaction)
     .await?;
@@ -1124,6 +1254,9 @@ fn ticket_of(row: &AnyRow) -> Result<TicketRecord, StoreError> {
         next_update_due_at: optional_instant(row, "next_update_due_at")?,
         resolution_due_at: optional_instant(row, "resolution_due_at")?,
         breached: flag(row, "breached")?,
+        flags: serde_json::from_str(&row.try_get::<String, _>("flags")?)
+            .map_err(|error| StoreError::Corrupt(format!("ticket flags: {error}")))?,
+        consent_unanswered: flag(row, "consent_unanswered")?,
         sort_key: QueueCursor {
             severity_rank: row.try_get("severity_rank")?,
             placement_rank: row.try_get("placement_rank")?,

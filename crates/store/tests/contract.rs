@@ -60,6 +60,9 @@ contract!(
     tickets_are_imported_with_their_history,
     a_change_that_ends_a_clock_keeps_its_breach,
     attachments_of_internal_notes_stay_internal,
+    intake_facts_gather_what_intake_needs,
+    intake_is_recorded_on_the_timeline,
+    unanswered_proposals_are_reminded_then_listed,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -169,6 +172,7 @@ fn new_ticket(fixture: &Fixture, severity: &str, key: Option<&str>) -> NewTicket
         created_by: format!("contact:{}", fixture.contact_id),
         idempotency_key: key.map(str::to_string),
         request_hash: key.map(|_| "hash-1".to_string()),
+        intake: None,
     }
 }
 
@@ -763,6 +767,11 @@ async fn breaches_are_recorded_once_by_the_sweep(store: Store) {
         .collect();
     assert_eq!(breaches.len(), 1);
     assert_eq!(breaches[0].actor, Actor::System);
+    // A P2 breach escalates to the support manager by itself (escalate_on_breach).
+    assert!(ticket.escalation_open);
+    let timeline = store.timeline(id, Scope::All).await.unwrap();
+    assert!(timeline.iter().any(|event| event.actor == Actor::System
+        && matches!(&event.data, EventData::EscalationRequested { reason } if reason.contains("first response"))));
     // Three business days later the resolution target passes too.
     assert_eq!(
         store
@@ -1179,4 +1188,269 @@ async fn attachments_of_internal_notes_stay_internal(store: Store) {
             .await,
         Err(StoreError::Conflict(_))
     ));
+}
+
+async fn intake_facts_gather_what_intake_needs(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "gold", "americas").await;
+    for (position, version) in [(1, "2025.1"), (2, "2025.2"), (3, "2026.1")] {
+        store
+            .add_release(&NewRelease {
+                product_line: "ol-connect".into(),
+                version: version.into(),
+                position,
+                kind: "minor".into(),
+                released_on: date(2026, 1, 1),
+            })
+            .await
+            .unwrap();
+    }
+    let staff = |email: &str, region: &str, languages: &[&str]| NewStaff {
+        email: email.into(),
+        name: email.split('@').next().unwrap().into(),
+        role: Role::Advisor,
+        region: Some(region.into()),
+        languages: languages.iter().map(|l| l.to_string()).collect(),
+        password_hash: None,
+    };
+    let busy = store
+        .create_staff(
+            &staff("busy@desk", "americas", &["en", "fr"]),
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap();
+    let away = store
+        .create_staff(&staff("away@desk", "americas", &["en"]), at(MONDAY_10))
+        .await
+        .unwrap();
+    store
+        .create_staff(&staff("far@desk", "emea", &["en"]), at(MONDAY_10))
+        .await
+        .unwrap();
+    store.set_availability(away.id, false).await.unwrap();
+    assert!(matches!(
+        store.set_availability(999_999, false).await,
+        Err(StoreError::NotFound)
+    ));
+    // Two open tickets on `busy`: a P1 (weight 8) and a P3 (weight 2).
+    for severity in ["P1", "P3"] {
+        let id = store
+            .create_ticket(
+                &policy,
+                &new_ticket(&fixture, severity, None),
+                at(MONDAY_10),
+            )
+            .await
+            .unwrap()
+            .ticket
+            .id;
+        act(
+            &store,
+            &policy,
+            id,
+            MONDAY_10,
+            ADVISOR,
+            Command::Assign {
+                advisor: Some(busy.id),
+                reason: None,
+            },
+        )
+        .await;
+    }
+    store
+        .add_on_call_shift(
+            "americas",
+            busy.id,
+            at("2026-11-23T17:00:00-05:00"),
+            at("2026-11-24T08:00:00-05:00"),
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .add_on_call_shift("americas", busy.id, at(MONDAY_10), at(MONDAY_10))
+            .await
+            .is_err()
+    );
+
+    let facts = store
+        .intake_facts(
+            &policy,
+            fixture.customer_id,
+            "ol-connect",
+            at("2026-11-23T20:00:00-05:00"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(facts.customer.id, fixture.customer_id);
+    assert_eq!(facts.contracts.len(), 1);
+    assert_eq!(facts.contacts.len(), 1);
+    assert_eq!(facts.products.len(), 1);
+    let versions: Vec<&str> = facts.releases.iter().map(|r| r.version.as_str()).collect();
+    assert_eq!(versions, ["2026.1", "2025.2", "2025.1"]);
+    let loads: Vec<(i64, bool, u64)> = facts
+        .candidates
+        .iter()
+        .map(|c| (c.id, c.available, c.load))
+        .collect();
+    assert_eq!(
+        loads,
+        [(busy.id, true, 10), (away.id, false, 0)],
+        "only advisors of the region"
+    );
+    assert_eq!(facts.on_call.len(), 1);
+    assert_eq!(facts.on_call[0].staff_id, busy.id);
+    // Outside the shift nobody is on call.
+    let daytime = store
+        .intake_facts(&policy, fixture.customer_id, "ol-connect", at(MONDAY_10))
+        .await
+        .unwrap();
+    assert!(daytime.on_call.is_empty());
+    assert!(matches!(
+        store
+            .intake_facts(&policy, 999_999, "ol-connect", at(MONDAY_10))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn intake_is_recorded_on_the_timeline(store: Store) {
+    use caredesk_domain::intake::{IntakeFlag, LanguageChoice, coverage_window};
+    use caredesk_domain::policy::TicketProfile;
+    use caredesk_domain::routing::Assignment;
+
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let advisor = store
+        .create_staff(
+            &NewStaff {
+                email: "nl@desk".into(),
+                name: "Noor".into(),
+                role: Role::Advisor,
+                region: Some("emea".into()),
+                languages: vec!["nl".into()],
+                password_hash: None,
+            },
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap();
+    let profile = TicketProfile {
+        program: "standard",
+        region: "emea",
+        product_line: "ol-connect",
+        severity: "P3",
+        channel: "phone",
+    };
+    let mut new = new_ticket(&fixture, "P3", None);
+    new.intake = Some(caredesk_store::IntakeRecord {
+        flags: vec![IntakeFlag::Incomplete {
+            missing: vec!["serial".into()],
+        }],
+        language: LanguageChoice {
+            language: "nl".into(),
+            reason: "preferred".into(),
+        },
+        coverage: coverage_window(&policy, &profile, at(MONDAY_10)).unwrap(),
+        assignment: Some(Assignment {
+            advisor: Some(advisor.id),
+            reason: "lightest load".into(),
+        }),
+    });
+    let created = store
+        .create_ticket(&policy, &new, at(MONDAY_10))
+        .await
+        .unwrap();
+    assert_eq!(created.timeline.len(), 3);
+    let stored = store.ticket(created.ticket.id, Scope::All).await.unwrap();
+    assert_eq!(
+        stored, created.ticket,
+        "what creation returns is what was stored"
+    );
+    assert_eq!(stored.assignee_id, Some(advisor.id));
+    assert_eq!(stored.version_number, 3);
+    assert!(
+        matches!(&stored.flags[..], [IntakeFlag::Incomplete { missing }] if missing == &["serial"])
+    );
+    let timeline = store.timeline(stored.id, Scope::All).await.unwrap();
+    assert_eq!(timeline, created.timeline);
+    let kinds: Vec<&str> = timeline.iter().map(|event| event.data.kind()).collect();
+    assert_eq!(kinds, ["created", "intake_checked", "assigned"]);
+    assert_eq!(timeline[1].actor, Actor::System);
+    // The customer sees the checks, not who was picked.
+    let public = store
+        .timeline(stored.id, Scope::Customer(fixture.customer_id))
+        .await
+        .unwrap();
+    assert_eq!(public.len(), 2);
+}
+
+async fn unanswered_proposals_are_reminded_then_listed(store: Store) {
+    use caredesk_domain::ticket::Resolution;
+
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let id = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P4", None), at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    act(
+        &store,
+        &policy,
+        id,
+        MONDAY_10,
+        ADVISOR,
+        Command::ProposeSolution {
+            resolution: Resolution::PlannedForRelease {
+                release: "2026.2".into(),
+            },
+            body: "Fixed in 2026.2".into(),
+        },
+    )
+    .await;
+    // Every two business days (16 emea hours) from the last one sent: Wednesday, Friday,
+    // Tuesday; listed on Thursday; then nothing more.
+    let mut sent = Vec::new();
+    for when in [
+        "2026-11-24T10:00:00+01:00",
+        "2026-11-25T10:01:00+01:00",
+        "2026-11-27T10:02:00+01:00",
+        "2026-12-01T10:03:00+01:00",
+        "2026-12-03T10:04:00+01:00",
+        "2026-12-10T10:05:00+01:00",
+    ] {
+        let sweep = store
+            .record_due_breaches(&policy, at(when), 100)
+            .await
+            .unwrap();
+        sent.push(sweep.recorded);
+    }
+    assert_eq!(sent, [0, 1, 1, 1, 1, 0]);
+    let ticket = store.ticket(id, Scope::All).await.unwrap();
+    assert!(ticket.consent_unanswered);
+    assert_eq!(
+        ticket.state,
+        TicketState::PlannedForRelease,
+        "never closed without consent"
+    );
+    let kinds: Vec<String> = store
+        .timeline(id, Scope::All)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|event| event.actor == Actor::System)
+        .map(|event| event.data.kind().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "consent_reminder",
+            "consent_reminder",
+            "consent_reminder",
+            "consent_unanswered"
+        ]
+    );
 }

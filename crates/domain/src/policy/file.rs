@@ -12,7 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Channel, CoverageRule, Languages, Policy, ProductLine, Program, Region, Scope, Severity,
+    Channel, Consent, CoverageRule, Intake, Languages, Policy, ProductLine, Program, Region, Scope,
+    Severity,
 };
 use crate::calendar::holiday::{parse_month_day, parse_weekday_of_month};
 use crate::calendar::hours::{HoursError, OpenInterval, parse_day_hours, parse_day_range};
@@ -202,6 +203,8 @@ struct RawPolicy {
     clocks: RawClocks,
     languages: RawLanguages,
     scope: RawScope,
+    intake: RawIntake,
+    consent: RawConsent,
     programs: IndexMap<Name, RawProgram>,
     channels: IndexMap<Name, RawChannel>,
     severities: IndexMap<Name, RawSeverity>,
@@ -243,6 +246,20 @@ struct RawScope {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawIntake {
+    required: Vec<Spanned<String>>,
+    uncovered_program: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsent {
+    reminder_every: RequiredTarget,
+    reminders: Spanned<u8>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawProgram {
     name: String,
     coverage: String,
@@ -256,6 +273,8 @@ struct RawChannel {
     name: String,
     first_response: RequiredTarget,
     acknowledgement: bool,
+    #[serde(default)]
+    strict_intake: bool,
 }
 
 #[derive(Deserialize)]
@@ -270,6 +289,14 @@ struct RawSeverity {
     update_negotiable: bool,
     #[serde(default)]
     worked_continuously: bool,
+    #[serde(default = "one")]
+    load_weight: Spanned<u32>,
+    #[serde(default)]
+    escalate_on_breach: bool,
+}
+
+fn one() -> Spanned<u32> {
+    Spanned::new(0..0, 1)
 }
 
 #[derive(Deserialize)]
@@ -568,19 +595,45 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
         name: channel.name,
         first_response: channel.first_response.0,
         acknowledgement: channel.acknowledgement,
+        strict_intake: channel.strict_intake,
     });
-    let severities = entries(raw.severities, problems, |severity, _, _| Severity {
-        name: severity.name,
-        meaning: severity.meaning,
-        resolution: severity.resolution.0,
-        resolution_note: severity.resolution_note,
-        update_every: severity.update_every.0,
-        update_negotiable: severity.update_negotiable,
-        worked_continuously: severity.worked_continuously,
+    let severities = entries(raw.severities, problems, |severity, id, problems| {
+        let load_weight = *severity.load_weight.get_ref();
+        if load_weight == 0 {
+            problems.add(
+                Some(severity.load_weight.span()),
+                format!("severities.{id}.load_weight"),
+                "must be at least 1",
+            );
+        }
+        Severity {
+            name: severity.name,
+            meaning: severity.meaning,
+            resolution: severity.resolution.0,
+            resolution_note: severity.resolution_note,
+            update_every: severity.update_every.0,
+            update_negotiable: severity.update_negotiable,
+            worked_continuously: severity.worked_continuously,
+            load_weight,
+            escalate_on_breach: severity.escalate_on_breach,
+        }
     });
     let product_lines = entries(raw.product_lines, problems, |line, _, _| ProductLine {
         name: line.name,
     });
+    let intake = build_intake(raw.intake, &programs, problems);
+    let reminders = *raw.consent.reminders.get_ref();
+    if reminders == 0 {
+        problems.add(
+            Some(raw.consent.reminders.span()),
+            "consent.reminders",
+            "at least one reminder must be sent before a proposal is listed as unanswered",
+        );
+    }
+    let consent = Consent {
+        reminder_every: raw.consent.reminder_every.0,
+        reminders,
+    };
     let holidays = entries(raw.holidays, problems, |holiday, _, _| holiday.0);
     let calendars = entries(raw.calendars, problems, |calendar, id, problems| {
         build_calendar(calendar, id, &holidays, problems)
@@ -625,6 +678,8 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
             supported_releases,
             native_programming_languages: raw.scope.native_programming_languages,
         },
+        intake,
+        consent,
         programs,
         channels,
         severities,
@@ -683,6 +738,50 @@ fn build_languages(raw: &RawLanguages, problems: &mut Problems<'_>) -> Languages
     Languages {
         supported,
         fallback: raw.fallback.get_ref().clone(),
+    }
+}
+
+fn build_intake(
+    raw: RawIntake,
+    programs: &IndexMap<String, Program>,
+    problems: &mut Problems<'_>,
+) -> Intake {
+    let mut required: Vec<String> = Vec::new();
+    for field in &raw.required {
+        let name = field.get_ref();
+        if !crate::intake::FIELDS.contains(&name.as_str()) {
+            problems.add(
+                Some(field.span()),
+                "intake.required",
+                format!(
+                    "\"{name}\" is not a field of a ticket; known: {}",
+                    crate::intake::FIELDS.join(", ")
+                ),
+            );
+        } else if required.contains(name) {
+            problems.add(
+                Some(field.span()),
+                "intake.required",
+                format!("\"{name}\" is listed twice"),
+            );
+        } else {
+            required.push(name.clone());
+        }
+    }
+    let uncovered_program = raw.uncovered_program.get_ref();
+    if !programs.contains_key(uncovered_program) {
+        problems.add(
+            Some(raw.uncovered_program.span()),
+            "intake.uncovered_program",
+            format!(
+                "\"{uncovered_program}\" is not defined; known: {}",
+                names(programs.keys())
+            ),
+        );
+    }
+    Intake {
+        required,
+        uncovered_program: uncovered_program.clone(),
     }
 }
 

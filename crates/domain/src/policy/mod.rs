@@ -29,6 +29,8 @@ pub struct Policy {
     pub at_risk_percent: u8,
     pub languages: Languages,
     pub scope: Scope,
+    pub intake: Intake,
+    pub consent: Consent,
     pub programs: IndexMap<String, Program>,
     pub channels: IndexMap<String, Channel>,
     /// Most severe first.
@@ -53,6 +55,27 @@ pub struct Scope {
     pub native_programming_languages: Vec<String>,
 }
 
+/// What a ticket must carry, and how a customer without cover is recorded (POLICY.md §3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Intake {
+    /// Field names, from [`crate::intake::FIELDS`].
+    pub required: Vec<String>,
+    /// The program a phone ticket of a customer without a valid contract is worked under
+    /// (it is flagged "not covered" all the same).
+    pub uncovered_program: String,
+}
+
+/// Reminders of a proposed solution that waits for the customer's answer (POLICY.md §7).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Consent {
+    /// Business time on the ticket's calendar between the proposal (or the last reminder)
+    /// and the next reminder.
+    pub reminder_every: BusinessDuration,
+    /// How many reminders; after the last one, one more interval of silence lists the
+    /// ticket for the support manager.
+    pub reminders: u8,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Program {
     pub name: String,
@@ -66,6 +89,9 @@ pub struct Channel {
     pub name: String,
     pub first_response: BusinessDuration,
     pub acknowledgement: bool,
+    /// Refuse a ticket that misses required information or cover (the portal); otherwise
+    /// record it with flags (the phone, entered by an advisor).
+    pub strict_intake: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +105,10 @@ pub struct Severity {
     pub update_every: Option<BusinessDuration>,
     pub update_negotiable: bool,
     pub worked_continuously: bool,
+    /// An advisor's load counts each open ticket of this severity this many times.
+    pub load_weight: u32,
+    /// A breached clock of this severity escalates the ticket to the support manager.
+    pub escalate_on_breach: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

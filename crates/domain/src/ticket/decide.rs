@@ -30,6 +30,19 @@ pub enum Command {
     },
     Assign {
         advisor: Option<i64>,
+        /// Why (kept on the timeline with the reassignment).
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    /// The customer asks for another severity, saying why.
+    RequestSeverityChange {
+        severity: String,
+        reason: String,
+    },
+    /// An advisor accepts (the severity changes) or declines the customer's request.
+    AnswerSeverityChange {
+        accept: bool,
+        reason: String,
     },
     RequestFromCustomer {
         request: CustomerRequest,
@@ -64,6 +77,8 @@ pub enum Action {
     CustomerMessage,
     ChangeSeverity,
     Assign,
+    RequestSeverityChange,
+    AnswerSeverityChange,
     RequestFromCustomer,
     ProposeSolution,
     AcceptSolution,
@@ -73,12 +88,14 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 13] = [
         Action::Reply,
         Action::Note,
         Action::CustomerMessage,
         Action::ChangeSeverity,
         Action::Assign,
+        Action::RequestSeverityChange,
+        Action::AnswerSeverityChange,
         Action::RequestFromCustomer,
         Action::ProposeSolution,
         Action::AcceptSolution,
@@ -94,6 +111,8 @@ impl Action {
             Action::CustomerMessage => "customer_message",
             Action::ChangeSeverity => "change_severity",
             Action::Assign => "assign",
+            Action::RequestSeverityChange => "request_severity_change",
+            Action::AnswerSeverityChange => "answer_severity_change",
             Action::RequestFromCustomer => "request_from_customer",
             Action::ProposeSolution => "propose_solution",
             Action::AcceptSolution => "accept_solution",
@@ -112,6 +131,8 @@ impl Command {
             Command::CustomerMessage { .. } => Action::CustomerMessage,
             Command::ChangeSeverity { .. } => Action::ChangeSeverity,
             Command::Assign { .. } => Action::Assign,
+            Command::RequestSeverityChange { .. } => Action::RequestSeverityChange,
+            Command::AnswerSeverityChange { .. } => Action::AnswerSeverityChange,
             Command::RequestFromCustomer { .. } => Action::RequestFromCustomer,
             Command::ProposeSolution { .. } => Action::ProposeSolution,
             Command::AcceptSolution { .. } => Action::AcceptSolution,
@@ -146,11 +167,17 @@ fn permitted(role: Role, action: Action) -> bool {
     match role {
         Role::CustomerContact => matches!(
             action,
-            CustomerMessage | AcceptSolution | RejectSolution | RequestEscalation
+            CustomerMessage
+                | AcceptSolution
+                | RejectSolution
+                | RequestEscalation
+                | RequestSeverityChange
         ),
         Role::SupportManager | Role::Admin => true,
         // Advisors and customer success managers do the work; a manager answers escalations.
-        Role::Advisor | Role::CustomerSuccessManager => action != AnswerEscalation,
+        Role::Advisor | Role::CustomerSuccessManager => {
+            !matches!(action, AnswerEscalation | RequestSeverityChange)
+        }
     }
 }
 
@@ -169,6 +196,8 @@ fn allowed_in(snapshot: &Snapshot, action: Action) -> bool {
         ),
         RequestEscalation => !snapshot.escalation_open,
         AnswerEscalation => snapshot.escalation_open,
+        RequestSeverityChange => snapshot.severity_request.is_none(),
+        AnswerSeverityChange => snapshot.severity_request.is_some(),
         Reply | CustomerMessage | ChangeSeverity | Assign => true,
     }
 }
@@ -221,32 +250,43 @@ pub fn decide(
             }
         }
         Command::ChangeSeverity { severity, reason } => {
-            if let Err(unknown) = policy.severity(&severity) {
-                return Err(Refusal::Invalid {
-                    field: "severity",
-                    reason: unknown.to_string(),
-                });
-            }
-            if severity == snapshot.severity {
-                return Err(Refusal::Invalid {
-                    field: "severity",
-                    reason: format!("the ticket is already {severity}"),
-                });
-            }
+            known_other_severity(policy, snapshot, &severity)?;
             vec![EventData::SeverityChanged {
                 from: snapshot.severity.clone(),
                 to: severity,
                 reason: required("reason", reason)?,
             }]
         }
-        Command::Assign { advisor } => {
+        Command::Assign { advisor, reason } => {
             if advisor == snapshot.assignee {
                 return Err(Refusal::Invalid {
                     field: "advisor",
                     reason: "the ticket is already assigned so".to_string(),
                 });
             }
-            vec![EventData::Assigned { advisor }]
+            let reason = reason.filter(|reason| !reason.trim().is_empty());
+            vec![EventData::Assigned { advisor, reason }]
+        }
+        Command::RequestSeverityChange { severity, reason } => {
+            known_other_severity(policy, snapshot, &severity)?;
+            vec![EventData::SeverityChangeRequested {
+                to: severity,
+                reason: required("reason", reason)?,
+            }]
+        }
+        Command::AnswerSeverityChange { accept, reason } => {
+            let reason = required("reason", reason)?;
+            // `allowed_in` let this through only with a request pending.
+            let to = snapshot.severity_request.clone().unwrap_or_default();
+            if accept {
+                vec![EventData::SeverityChanged {
+                    from: snapshot.severity.clone(),
+                    to,
+                    reason,
+                }]
+            } else {
+                vec![EventData::SeverityChangeDeclined { to, reason }]
+            }
         }
         Command::RequestFromCustomer { request, body } => vec![EventData::WaitingOnCustomer {
             request,
@@ -307,6 +347,26 @@ pub fn decide(
         }],
     };
     Ok(events)
+}
+
+fn known_other_severity(
+    policy: &Policy,
+    snapshot: &Snapshot,
+    severity: &str,
+) -> Result<(), Refusal> {
+    if let Err(unknown) = policy.severity(severity) {
+        return Err(Refusal::Invalid {
+            field: "severity",
+            reason: unknown.to_string(),
+        });
+    }
+    if severity == snapshot.severity {
+        return Err(Refusal::Invalid {
+            field: "severity",
+            reason: format!("the ticket is already {severity}"),
+        });
+    }
+    Ok(())
 }
 
 fn required(field: &'static str, text: String) -> Result<String, Refusal> {

@@ -3,6 +3,8 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::intake::{CoverageWindow, IntakeFlag, LanguageChoice};
+
 /// One entry of the append-only timeline.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +140,14 @@ pub enum EventData {
         severity: String,
         channel: String,
     },
+    /// What the intake checks found, and the ticket's language and coverage window.
+    IntakeChecked {
+        program: String,
+        #[serde(default)]
+        flags: Vec<IntakeFlag>,
+        language: LanguageChoice,
+        coverage: CoverageWindow,
+    },
     /// The first customer-visible contact by an advisor.
     FirstResponse {
         body: String,
@@ -160,6 +170,18 @@ pub enum EventData {
     },
     Assigned {
         advisor: Option<i64>,
+        /// Why this advisor (automatic assignment says how it chose).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The customer asks for another severity; an advisor accepts or declines it.
+    SeverityChangeRequested {
+        to: String,
+        reason: String,
+    },
+    SeverityChangeDeclined {
+        to: String,
+        reason: String,
     },
     WaitingOnCustomer {
         request: CustomerRequest,
@@ -184,6 +206,14 @@ pub enum EventData {
     EscalationAnswered {
         answer: String,
     },
+    /// A proposal still waits for the customer's answer: reminder `number` was sent.
+    ConsentReminder {
+        number: u8,
+    },
+    /// No answer after the last reminder: listed for the support manager, still open.
+    ConsentUnanswered {
+        reminders: u8,
+    },
     ClockBreached {
         clock: ClockKind,
         due: Timestamp,
@@ -198,12 +228,15 @@ impl EventData {
     pub fn kind(&self) -> &'static str {
         match self {
             EventData::Created { .. } => "created",
+            EventData::IntakeChecked { .. } => "intake_checked",
             EventData::FirstResponse { .. } => "first_response",
             EventData::PublicUpdate { .. } => "public_update",
             EventData::InternalNote { .. } => "internal_note",
             EventData::CustomerMessage { .. } => "customer_message",
             EventData::SeverityChanged { .. } => "severity_changed",
             EventData::Assigned { .. } => "assigned",
+            EventData::SeverityChangeRequested { .. } => "severity_change_requested",
+            EventData::SeverityChangeDeclined { .. } => "severity_change_declined",
             EventData::WaitingOnCustomer { .. } => "waiting_on_customer",
             EventData::CustomerAnswered { .. } => "customer_answered",
             EventData::SolutionProposed { .. } => "solution_proposed",
@@ -211,6 +244,8 @@ impl EventData {
             EventData::SolutionRejected { .. } => "solution_rejected",
             EventData::EscalationRequested { .. } => "escalation_requested",
             EventData::EscalationAnswered { .. } => "escalation_answered",
+            EventData::ConsentReminder { .. } => "consent_reminder",
+            EventData::ConsentUnanswered { .. } => "consent_unanswered",
             EventData::ClockBreached { .. } => "clock_breached",
             EventData::Closed { .. } => "closed",
         }
@@ -232,7 +267,9 @@ impl EventData {
     pub fn is_public(&self) -> bool {
         !matches!(
             self,
-            EventData::InternalNote { .. } | EventData::Assigned { .. }
+            EventData::InternalNote { .. }
+                | EventData::Assigned { .. }
+                | EventData::ConsentUnanswered { .. }
         )
     }
 }

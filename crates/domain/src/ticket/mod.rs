@@ -5,7 +5,9 @@
 //! ([`clocks::compute`]). A [`Command`] is checked against the snapshot by [`decide`], which
 //! either refuses it (saying what is allowed instead) or returns the events to append.
 
+pub mod automatic;
 pub mod clocks;
+pub mod consent;
 mod decide;
 mod events;
 
@@ -16,6 +18,8 @@ pub use events::{
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+use crate::intake::IntakeFlag;
 
 /// Where a ticket stands.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -89,6 +93,18 @@ pub struct Snapshot {
     pub last_event_at: Timestamp,
     /// How many events the timeline holds.
     pub event_count: u32,
+    /// The program the ticket is worked under, once intake has checked it.
+    pub program: Option<String>,
+    /// What intake flagged.
+    pub flags: Vec<IntakeFlag>,
+    /// A severity the customer asked for, waiting for an advisor's answer.
+    pub severity_request: Option<String>,
+    /// While a proposal waits for consent: when it was made, and the reminders sent since.
+    pub proposed_at: Option<Timestamp>,
+    pub consent_reminders: u8,
+    pub last_consent_reminder_at: Option<Timestamp>,
+    /// The last reminder went unanswered: listed for the support manager.
+    pub consent_unanswered: bool,
 }
 
 impl Snapshot {
@@ -111,6 +127,13 @@ impl Snapshot {
             closed_at: None,
             last_event_at: first.at,
             event_count: 1,
+            program: None,
+            flags: Vec::new(),
+            severity_request: None,
+            proposed_at: None,
+            consent_reminders: 0,
+            last_consent_reminder_at: None,
+            consent_unanswered: false,
         };
         for event in rest {
             snapshot.apply(event);
@@ -135,19 +158,38 @@ impl Snapshot {
             | EventData::InternalNote { .. }
             | EventData::CustomerMessage { .. }
             | EventData::ClockBreached { .. } => {}
-            EventData::SeverityChanged { to, .. } => self.severity = to.clone(),
+            EventData::IntakeChecked { program, flags, .. } => {
+                self.program = Some(program.clone());
+                self.flags = flags.clone();
+            }
+            EventData::SeverityChanged { to, .. } => {
+                self.severity = to.clone();
+                self.severity_request = None;
+            }
+            EventData::SeverityChangeRequested { to, .. } => {
+                self.severity_request = Some(to.clone());
+            }
+            EventData::SeverityChangeDeclined { .. } => self.severity_request = None,
             EventData::Assigned { advisor, .. } => self.assignee = *advisor,
             EventData::WaitingOnCustomer { .. } => self.state = TicketState::WaitingOnCustomer,
             EventData::CustomerAnswered { .. } | EventData::SolutionRejected { .. } => {
                 self.state = TicketState::InProgress;
+                self.end_consent_wait();
             }
             EventData::SolutionProposed { resolution, .. } => {
                 self.state = match resolution {
                     Resolution::PlannedForRelease { .. } => TicketState::PlannedForRelease,
                     _ => TicketState::SolutionProposed,
                 };
+                self.end_consent_wait();
+                self.proposed_at = Some(event.at);
             }
             EventData::SolutionAccepted { .. } => {}
+            EventData::ConsentReminder { number } => {
+                self.consent_reminders = *number;
+                self.last_consent_reminder_at = Some(event.at);
+            }
+            EventData::ConsentUnanswered { .. } => self.consent_unanswered = true,
             EventData::EscalationRequested { .. } => {
                 self.escalation_open = true;
                 self.escalated = true;
@@ -156,8 +198,16 @@ impl Snapshot {
             EventData::Closed { .. } => {
                 self.state = TicketState::Closed;
                 self.closed_at = Some(event.at);
+                self.end_consent_wait();
             }
         }
+    }
+
+    fn end_consent_wait(&mut self) {
+        self.proposed_at = None;
+        self.consent_reminders = 0;
+        self.last_consent_reminder_at = None;
+        self.consent_unanswered = false;
     }
 }
 

@@ -6,10 +6,19 @@ use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use caredesk_domain::intake::{
+    CatalogRelease, ContactPerson, ContractTerms, CoverageWindow, IntakeFlag, IntakeForm,
+    IntakeOutcome, IntakeRequest, RegisteredProduct, assess, choose_language, coverage_window,
+};
+use caredesk_domain::policy::TicketProfile;
+use caredesk_domain::routing::{RoutingNeed, choose_advisor};
 use caredesk_domain::ticket::clocks::{ClockContext, TicketClocks, compute};
-use caredesk_domain::ticket::{Action, Command, TicketEvent, TicketState, allowed_actions, decide};
+use caredesk_domain::ticket::{
+    Action, Command, EventData, TicketEvent, TicketState, allowed_actions, decide,
+};
 use caredesk_store::{
-    Attachment, Change, NewAttachment, NewTicket, Scope, StoreError, TicketRecord, UpdateError,
+    Attachment, Change, Contact, IntakeRecord, NewAttachment, NewTicket, Scope, StoreError,
+    TicketRecord, UpdateError,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -48,10 +57,15 @@ pub struct OpenTicket {
     channel: String,
     severity: String,
     product_line: String,
+    /// Required by the policy's `intake.required`: the portal refuses a ticket without it,
+    /// a phone ticket is recorded as incomplete.
+    #[serde(default)]
     version: String,
+    #[serde(default)]
     serial: String,
     subject: String,
     description: String,
+    #[serde(default)]
     business_impact: String,
     #[serde(default)]
     error_messages: Option<String>,
@@ -89,6 +103,15 @@ pub struct TicketView {
     opened_at: Timestamp,
     updated_at: Timestamp,
     closed_at: Option<Timestamp>,
+    /// What intake flagged, each with its reason: not covered, serial not registered,
+    /// outside support scope, incomplete.
+    flags: Vec<IntakeFlag>,
+    /// When and on which calendar the clocks run, as the customer was told at intake.
+    coverage: Option<CoverageWindow>,
+    /// A severity the customer asked for, waiting for an advisor's answer.
+    severity_request: Option<String>,
+    /// A proposed solution went unanswered past its last reminder.
+    consent_unanswered: bool,
     clocks: TicketClocks,
     /// What the caller may do next.
     allowed_actions: Vec<Action>,
@@ -136,7 +159,8 @@ async fn open_ticket(
     Ok(with_etag(status, view))
 }
 
-/// Checks the form against the policy and the customer's records and builds the ticket.
+/// Checks the form against the policy and the customer's records (POLICY.md §1, §3, §5, §7)
+/// and builds the ticket: its program, flags, language, coverage window and advisor.
 async fn intake(
     state: &AppState,
     principal: &Principal,
@@ -145,6 +169,7 @@ async fn intake(
     now: Timestamp,
 ) -> Result<NewTicket, ApiError> {
     let policy = &state.policy;
+    // What the clocks and the calendar stand on must be valid on every channel.
     let mut errors = FieldErrors::default();
     errors.add_problem(
         "channel",
@@ -168,11 +193,8 @@ async fn intake(
             .map(|e| e.to_string()),
     );
     for (field, value) in [
-        ("version", &request.version),
-        ("serial", &request.serial),
         ("subject", &request.subject),
         ("description", &request.description),
-        ("business_impact", &request.business_impact),
     ] {
         errors.add_problem(
             field,
@@ -187,12 +209,9 @@ async fn intake(
         (request.subject.chars().count() > 200).then(|| "at most 200 characters".to_string()),
     );
 
-    let (customer_id, contact_id) = match principal {
-        Principal::Contact(contact) => {
-            if request
-                .customer_id
-                .is_some_and(|id| id != contact.customer_id)
-            {
+    let (customer_id, named_contact_id) = match principal {
+        Principal::Contact(own) => {
+            if request.customer_id.is_some_and(|id| id != own.customer_id) {
                 return Err(ApiError::Forbidden(
                     "a contact opens tickets for its own organisation only".into(),
                 ));
@@ -203,10 +222,7 @@ async fn intake(
                     Some("customers open tickets through the portal".into()),
                 );
             }
-            (
-                contact.customer_id,
-                request.contact_id.unwrap_or(contact.id),
-            )
+            (own.customer_id, Some(request.contact_id.unwrap_or(own.id)))
         }
         Principal::Staff(_) => {
             let Some(customer_id) = request.customer_id else {
@@ -216,76 +232,155 @@ async fn intake(
                 );
                 return Err(errors.into_error());
             };
-            let contact_id = match request.contact_id {
-                Some(id) => id,
-                None => {
-                    let contacts = state.store.contacts_of(customer_id).await?;
-                    let designated = contacts
-                        .iter()
-                        .find(|contact| contact.designated)
-                        .or(contacts.first());
-                    match designated {
-                        Some(contact) => contact.id,
-                        None => {
-                            errors.add_problem(
-                                "contact_id",
-                                Some("the customer has no contact; add one first".into()),
-                            );
-                            0
-                        }
-                    }
-                }
-            };
-            (customer_id, contact_id)
+            (customer_id, request.contact_id)
         }
     };
     errors.finish()?;
-    let (customer, contracts) = match state.store.customer_with_contracts(customer_id).await {
-        Ok(found) => found,
+
+    let facts = match state
+        .store
+        .intake_facts(policy, customer_id, &request.product_line, now)
+        .await
+    {
+        Ok(facts) => facts,
         Err(StoreError::NotFound) => {
             return Err(ApiError::invalid("customer_id", "no such customer"));
         }
         Err(other) => return Err(other.into()),
     };
-    let known = match principal {
-        Principal::Contact(own) if own.id == contact_id => Some(own.clone()),
-        _ => None,
+    // The contact named, the caller itself, or the customer's designated contact.
+    let contact: Option<Contact> = match named_contact_id {
+        Some(id) => match facts.contacts.iter().find(|contact| contact.id == id) {
+            Some(contact) => Some(contact.clone()),
+            None => {
+                return Err(ApiError::invalid(
+                    "contact_id",
+                    "not a contact of this customer",
+                ));
+            }
+        },
+        None => facts
+            .contacts
+            .iter()
+            .find(|contact| contact.designated)
+            .or(facts.contacts.first())
+            .cloned(),
     };
-    let found = match known {
-        Some(own) => Ok(own),
-        None => state.store.contact(contact_id).await,
-    };
-    let contact = match found {
-        Ok(contact) if contact.customer_id == customer.id => contact,
-        Ok(_) | Err(StoreError::NotFound) => {
-            return Err(ApiError::invalid(
-                "contact_id",
-                "not a contact of this customer",
-            ));
-        }
-        Err(other) => return Err(other.into()),
-    };
-    let region = policy
-        .region(&customer.region)
-        .map_err(ApiError::unexpected)?;
-    let today = now.to_zoned_datetime(region.time_zone.clone()).date();
-    let covering = contracts
+
+    let contracts: Vec<ContractTerms> = facts
+        .contracts
         .iter()
-        .filter(|contract| {
-            contract.eula_accepted && contract.starts_on <= today && today <= contract.ends_on
+        .map(|contract| ContractTerms {
+            program: contract.program.clone(),
+            starts_on: contract.starts_on,
+            ends_on: contract.ends_on,
+            eula_accepted: contract.eula_accepted,
         })
-        .max_by_key(|contract| contract.starts_on);
-    let Some(contract) = covering else {
-        return Err(ApiError::Forbidden(
-            "no valid care contract with an accepted licence covers this customer today; renew the contract or accept the licence"
-                .into(),
-        ));
+        .collect();
+    let products: Vec<RegisteredProduct> = facts
+        .products
+        .iter()
+        .map(|product| RegisteredProduct {
+            id: product.id,
+            product_line: product.product_line.clone(),
+            version: product.version.clone(),
+            serial: product.serial.clone(),
+        })
+        .collect();
+    let releases: Vec<CatalogRelease> = facts
+        .releases
+        .iter()
+        .map(|release| CatalogRelease {
+            version: release.version.clone(),
+            position: release.position,
+        })
+        .collect();
+    let person = contact.as_ref().map(|contact| ContactPerson {
+        name: contact.name.clone(),
+        email: contact.email.clone(),
+        phone: contact.phone.clone(),
+        language: contact.language.clone(),
+    });
+    let form = IntakeForm {
+        description: request.description.clone(),
+        severity: request.severity.clone(),
+        business_impact: request.business_impact.clone(),
+        product_line: request.product_line.clone(),
+        version: request.version.clone(),
+        serial: request.serial.clone(),
+        error_messages: request.error_messages.clone(),
+        steps_to_reproduce: request.steps_to_reproduce.clone(),
+        workaround: request.workaround.clone(),
+        programming_language: None,
     };
-    let language = if region.languages.contains(&contact.language) {
-        contact.language.clone()
-    } else {
-        policy.languages.fallback.clone()
+    let region = facts.customer.region.as_str();
+    let outcome = assess(
+        policy,
+        &IntakeRequest {
+            channel: &request.channel,
+            region,
+            contracts: &contracts,
+            products: &products,
+            releases: &releases,
+            contact: person.as_ref(),
+            form: &form,
+            now,
+        },
+    )
+    .map_err(ApiError::unexpected)?;
+    let accepted = match outcome {
+        IntakeOutcome::Ticket(accepted) => accepted,
+        IntakeOutcome::Refused {
+            fields,
+            not_covered,
+        } => {
+            if fields.is_empty()
+                && let Some(cover) = not_covered
+            {
+                return Err(ApiError::Forbidden(cover.reason));
+            }
+            let mut errors = FieldErrors::default();
+            for refusal in fields.into_iter().chain(not_covered) {
+                errors.add_problem(refusal.field, Some(refusal.reason));
+            }
+            return Err(errors.into_error());
+        }
+        IntakeOutcome::ProfessionalServices { reason, .. } => {
+            return Err(ApiError::invalid("programming_language", reason));
+        }
     };
+
+    let profile = TicketProfile {
+        program: &accepted.program,
+        region,
+        product_line: &request.product_line,
+        severity: &request.severity,
+        channel: &request.channel,
+    };
+    let coverage = coverage_window(policy, &profile, now).map_err(ApiError::unexpected)?;
+    let preferred = contact
+        .as_ref()
+        .map_or(facts.customer.language.as_str(), |contact| {
+            contact.language.as_str()
+        });
+    let language = choose_language(
+        policy,
+        region,
+        preferred,
+        coverage.after_hours_language.as_deref(),
+    )
+    .map_err(ApiError::unexpected)?;
+    let assignment = choose_advisor(
+        &RoutingNeed {
+            region,
+            language: &language.language,
+            after_hours: coverage.after_hours,
+            now,
+        },
+        &facts.candidates,
+        &facts.on_call,
+    );
+
     let details = serde_json::json!({
         "business_impact": request.business_impact,
         "error_messages": request.error_messages,
@@ -297,15 +392,15 @@ async fn intake(
         hex::encode(Sha256::digest(canonical))
     });
     Ok(NewTicket {
-        customer_id: customer.id,
-        contact_id: Some(contact.id),
-        product_id: None,
+        customer_id: facts.customer.id,
+        contact_id: contact.as_ref().map(|contact| contact.id),
+        product_id: accepted.product_id,
         product_line: request.product_line.clone(),
         version: request.version.trim().to_string(),
         serial: request.serial.trim().to_string(),
-        program: contract.program.clone(),
-        region: customer.region.clone(),
-        language,
+        program: accepted.program,
+        region: facts.customer.region.clone(),
+        language: language.language.clone(),
         channel: request.channel.clone(),
         subject: request.subject.trim().to_string(),
         description: request.description.clone(),
@@ -315,6 +410,12 @@ async fn intake(
         created_by: principal.key(),
         idempotency_key,
         request_hash,
+        intake: Some(IntakeRecord {
+            flags: accepted.flags,
+            language,
+            coverage,
+            assignment: Some(assignment),
+        }),
     })
 }
 
@@ -384,6 +485,13 @@ fn view(
         opened_at: ticket.opened_at,
         updated_at: ticket.updated_at,
         closed_at: ticket.closed_at,
+        flags: ticket.flags,
+        coverage: events.iter().find_map(|event| match &event.data {
+            EventData::IntakeChecked { coverage, .. } => Some(coverage.clone()),
+            _ => None,
+        }),
+        severity_request: snapshot.severity_request.clone(),
+        consent_unanswered: ticket.consent_unanswered,
         clocks,
     })
 }
@@ -462,6 +570,7 @@ async fn act(
         Principal::Staff(_),
         Command::Assign {
             advisor: Some(advisor),
+            ..
         },
     ) = (&principal, &command)
     {

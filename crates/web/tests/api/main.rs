@@ -54,6 +54,7 @@ on_both_backends!(
     attachments_round_trip_with_limits,
     the_queue_pages_in_policy_order,
     staff_and_customers_are_managed_over_the_api,
+    intake_enforces_the_policy_with_reasons,
 );
 
 async fn health_and_readiness(backend: Backend) {
@@ -108,7 +109,7 @@ async fn the_life_of_a_ticket_for_each_program(backend: Backend) {
     for (number, program, calendar, first_response_due, breaches) in cases {
         app.set_time("2026-11-27T22:00:00+01:00");
         let (_, _, contact) = app.customer(number, program, "emea").await;
-        let id = open(&app, &contact, portal_ticket("P1")).await;
+        let id = open(&app, &contact, portal_ticket(number, "P1")).await;
         let (status, ticket) = app
             .call(
                 Method::GET,
@@ -189,8 +190,12 @@ async fn the_life_of_a_ticket_for_each_program(backend: Backend) {
             .map(|event| event["kind"].as_str().unwrap())
             .collect();
         // No sweep ran over the weekend: the late reply records the breaches first.
-        let mut expected = vec!["created"];
+        let mut expected = vec!["created", "intake_checked", "assigned"];
         expected.extend(std::iter::repeat_n("clock_breached", breaches));
+        if breaches > 0 {
+            // A P1 breach escalates to the support manager by itself.
+            expected.push("escalation_requested");
+        }
         expected.push("first_response");
         expected.extend([
             "waiting_on_customer",
@@ -211,7 +216,7 @@ async fn waiting_on_the_customer_pauses_and_a_severity_change_retargets(backend:
         .await;
     let (_, _, contact) = app.customer("STD", "standard", "emea").await;
     // Monday 10:00: P2, 3 business days of 8 hours.
-    let id = open(&app, &contact, portal_ticket("P2")).await;
+    let id = open(&app, &contact, portal_ticket("STD", "P2")).await;
     app.set_time("2026-11-23T11:00:00+01:00");
     act(&app, &advisor, id, json!({ "action": "request_from_customer", "request": "remote_access", "body": "Please open a remote session." })).await;
     app.set_time("2026-11-23T15:00:00+01:00");
@@ -278,7 +283,7 @@ async fn tenants_see_only_their_own_organisation(backend: Backend) {
     let app = TestApp::start(backend, support::limits()).await;
     let (alpha_id, _, alpha) = app.customer("ALPHA", "standard", "emea").await;
     let (beta_id, _, beta) = app.customer("BETA", "standard", "emea").await;
-    let id = open(&app, &alpha, portal_ticket("P3")).await;
+    let id = open(&app, &alpha, portal_ticket("ALPHA", "P3")).await;
     let attachment = app
         .client
         .post(format!(
@@ -370,7 +375,7 @@ async fn tenants_see_only_their_own_organisation(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let mut foreign = portal_ticket("P3");
+    let mut foreign = portal_ticket("BETA", "P3");
     foreign["customer_id"] = json!(alpha_id);
     let (status, _) = app
         .call(Method::POST, "/api/v1/tickets", Some(&beta), Some(foreign))
@@ -398,14 +403,14 @@ async fn retried_creation_is_idempotent(backend: Backend) {
             (status, json_of(response).await)
         }
     };
-    let (first_status, first) = send(portal_ticket("P3"), "retry-1").await;
-    let (second_status, second) = send(portal_ticket("P3"), "retry-1").await;
+    let (first_status, first) = send(portal_ticket("STD", "P3"), "retry-1").await;
+    let (second_status, second) = send(portal_ticket("STD", "P3"), "retry-1").await;
     assert_eq!(
         (first_status, second_status),
         (StatusCode::CREATED, StatusCode::OK)
     );
     assert_eq!(first["id"], second["id"]);
-    let (status, problem) = send(portal_ticket("P1"), "retry-1").await;
+    let (status, problem) = send(portal_ticket("STD", "P1"), "retry-1").await;
     assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     let (_, queue) = app
         .call(Method::GET, "/api/v1/queue", Some(&contact), None)
@@ -447,7 +452,7 @@ async fn bad_requests_are_clear_problems_and_write_nothing(backend: Backend) {
     let (status, _, _) = post_raw("channel=portal", "application/x-www-form-urlencoded").await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
-    let mut unknown = portal_ticket("P3");
+    let mut unknown = portal_ticket("STD", "P3");
     unknown["colour"] = json!("blue");
     let (status, problem) = app
         .call(
@@ -459,7 +464,7 @@ async fn bad_requests_are_clear_problems_and_write_nothing(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "colour", "{problem}");
-    let mut wrong_type = portal_ticket("P3");
+    let mut wrong_type = portal_ticket("STD", "P3");
     wrong_type["severity"] = json!(1);
     let (status, problem) = app
         .call(
@@ -471,7 +476,7 @@ async fn bad_requests_are_clear_problems_and_write_nothing(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["errors"][0]["field"], "severity", "{problem}");
-    let mut missing = portal_ticket("P3");
+    let mut missing = portal_ticket("STD", "P3");
     missing.as_object_mut().unwrap().remove("business_impact");
     let (status, problem) = app
         .call(
@@ -489,7 +494,7 @@ async fn bad_requests_are_clear_problems_and_write_nothing(backend: Backend) {
             .contains("business_impact"),
         "{problem}"
     );
-    let mut several = portal_ticket("P9");
+    let mut several = portal_ticket("STD", "P9");
     several["subject"] = json!("  ");
     let (_, problem) = app
         .call(
@@ -507,7 +512,7 @@ async fn bad_requests_are_clear_problems_and_write_nothing(backend: Backend) {
         .collect();
     assert_eq!(fields, ["severity", "subject"], "{problem}");
 
-    let mut huge = portal_ticket("P3");
+    let mut huge = portal_ticket("STD", "P3");
     huge["description"] = json!("x".repeat(10_000));
     let (status, problem) = app
         .call(Method::POST, "/api/v1/tickets", Some(&contact), Some(huge))
@@ -582,7 +587,7 @@ async fn stale_versions_and_forbidden_steps_are_refused(backend: Backend) {
         .staff("bram@desk.example", Role::Advisor, "emea", &["en", "nl"])
         .await;
     let (_, _, contact) = app.customer("STD", "standard", "emea").await;
-    let id = open(&app, &contact, portal_ticket("P3")).await;
+    let id = open(&app, &contact, portal_ticket("STD", "P3")).await;
     let get = app
         .request(
             Method::GET,
@@ -593,7 +598,8 @@ async fn stale_versions_and_forbidden_steps_are_refused(backend: Backend) {
         )
         .await;
     let etag = get.headers()["etag"].to_str().unwrap().to_string();
-    assert_eq!(etag, "\"1\"");
+    // Created, the intake checks and the assignment.
+    assert_eq!(etag, "\"3\"");
     let reply = |token: &str, text: &str| {
         let (app, token, body, etag) = (
             &app,
@@ -674,7 +680,7 @@ async fn stale_versions_and_forbidden_steps_are_refused(backend: Backend) {
         .await;
     assert_eq!(
         timeline.as_array().unwrap().len(),
-        2,
+        4,
         "only the first reply was written"
     );
     app.stop().await;
@@ -689,7 +695,7 @@ async fn two_concurrent_writers_lose_no_event(backend: Backend) {
         .staff("bram@desk.example", Role::Advisor, "emea", &["en"])
         .await;
     let (_, _, contact) = app.customer("STD", "standard", "emea").await;
-    let id = open(&app, &contact, portal_ticket("P3")).await;
+    let id = open(&app, &contact, portal_ticket("STD", "P3")).await;
     let write = |token: String| {
         let (client, url) = (
             app.client.clone(),
@@ -720,7 +726,8 @@ async fn two_concurrent_writers_lose_no_event(backend: Backend) {
         )
         .await;
     let timeline = timeline.as_array().unwrap();
-    assert_eq!(timeline.len(), 201);
+    // Two hundred notes after created, intake_checked and assigned.
+    assert_eq!(timeline.len(), 203);
     assert!(
         timeline
             .iter()
@@ -737,7 +744,7 @@ async fn attachments_round_trip_with_limits(backend: Backend) {
     };
     let app = TestApp::start(backend, limits).await;
     let (_, _, contact) = app.customer("STD", "standard", "emea").await;
-    let id = open(&app, &contact, portal_ticket("P3")).await;
+    let id = open(&app, &contact, portal_ticket("STD", "P3")).await;
     let upload = |name: &str, body: Vec<u8>| {
         let request = app
             .client
@@ -796,10 +803,10 @@ async fn the_queue_pages_in_policy_order(backend: Backend) {
         .await;
     let (_, _, standard) = app.customer("STD", "standard", "emea").await;
     let (_, _, gold) = app.customer("GLD", "gold", "emea").await;
-    let p3 = open(&app, &standard, portal_ticket("P3")).await;
-    let p1_standard = open(&app, &standard, portal_ticket("P1")).await;
-    let p1_gold = open(&app, &gold, portal_ticket("P1")).await;
-    let p2 = open(&app, &standard, portal_ticket("P2")).await;
+    let p3 = open(&app, &standard, portal_ticket("STD", "P3")).await;
+    let p1_standard = open(&app, &standard, portal_ticket("STD", "P1")).await;
+    let p1_gold = open(&app, &gold, portal_ticket("GLD", "P1")).await;
+    let p2 = open(&app, &standard, portal_ticket("STD", "P2")).await;
     let mut seen = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -945,4 +952,178 @@ fn the_openapi_document_is_stable() {
     let document = serde_json::to_value(caredesk_web::openapi()).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
     insta::assert_json_snapshot!("openapi", document);
+}
+
+/// POLICY.md §1, §3, §5, §7 at intake: refusals on the portal, flags on the phone, the
+/// language, the advisor, and a severity the customer asks for.
+async fn intake_enforces_the_policy_with_reasons(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    app.set_time("2026-11-26T11:00:00+01:00");
+    let (customer_id, _, contact) = app.customer("STD", "standard", "emea").await;
+    for (position, version) in [(1, "2025.1"), (2, "2025.2"), (3, "2026.1")] {
+        app.store
+            .add_release(&caredesk_store::NewRelease {
+                product_line: "ol-connect".into(),
+                version: version.into(),
+                position,
+                kind: "minor".into(),
+                released_on: jiff::civil::date(2026, 1, 1),
+            })
+            .await
+            .unwrap();
+    }
+    let (dutch, dutch_token) = app
+        .staff("noor@desk.example", Role::Advisor, "emea", &["en", "nl"])
+        .await;
+    let (english, _) = app
+        .staff("emma@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, advisor) = app
+        .staff("ana@desk.example", Role::Advisor, "americas", &["en"])
+        .await;
+
+    // The portal names every missing field.
+    let mut gaps = portal_ticket("STD", "P3");
+    gaps["business_impact"] = json!("");
+    gaps.as_object_mut().unwrap().remove("serial");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(gaps.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["business_impact", "serial"]);
+    // A serial that is not the customer's is refused on the portal.
+    let mut foreign = portal_ticket("STD", "P3");
+    foreign["serial"] = json!("SN-ELSEWHERE");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(foreign.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not registered"),
+        "{problem}"
+    );
+
+    // On the phone the same gaps are recorded as flags, and the ticket is worked.
+    let mut phone = gaps.clone();
+    phone["channel"] = json!("phone");
+    phone["customer_id"] = json!(customer_id);
+    phone["serial"] = json!("SN-ELSEWHERE");
+    let (status, ticket) = app
+        .call(Method::POST, "/api/v1/tickets", Some(&advisor), Some(phone))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let flags: Vec<&str> = ticket["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["flag"].as_str().unwrap())
+        .collect();
+    assert_eq!(flags, ["serial_not_registered", "incomplete"]);
+    assert_eq!(ticket["flags"][1]["missing"], json!(["business_impact"]));
+    // Equal loads (none yet) among the English speakers of emea: the lower id.
+    assert_eq!(ticket["assignee_id"], json!(dutch));
+
+    // An old release is accepted and flagged outside support scope, naming what is supported.
+    let mut old = portal_ticket("STD", "P3");
+    old["version"] = json!("2025.1");
+    let (status, ticket) = app
+        .call(Method::POST, "/api/v1/tickets", Some(&contact), Some(old))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    assert_eq!(ticket["flags"][0]["flag"], "outside_support_scope");
+    assert_eq!(ticket["flags"][0]["supported"], json!(["2026.1", "2025.2"]));
+    // Thursday 11:00 in Amsterdam: the office is open and the clocks start now.
+    assert_eq!(ticket["coverage"]["open_now"], true);
+    // The contact prefers English: the lighter of the two English speakers gets it.
+    assert_eq!(ticket["language"], "en");
+    assert_eq!(ticket["assignee_id"], json!(english), "the lighter load");
+    let (_, second) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(portal_ticket("STD", "P3")),
+        )
+        .await;
+    assert_eq!(
+        second["assignee_id"],
+        json!(dutch),
+        "equal loads again: the lower id"
+    );
+
+    // A standard customer's ticket opened at night starts its clocks at the next opening.
+    app.set_time("2026-11-26T23:30:00+01:00");
+    let (_, night) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(portal_ticket("STD", "P2")),
+        )
+        .await;
+    assert_eq!(night["coverage"]["open_now"], false);
+    assert_eq!(night["coverage"]["clocks_start_at"], "2026-11-27T08:00:00Z");
+    assert!(
+        night["coverage"]["notice"]
+            .as_str()
+            .unwrap()
+            .contains("Friday 2026-11-27 09:00"),
+        "{night}"
+    );
+
+    // The customer asks for P1; the advisor declines with a reason, then the customer asks again
+    // and the advisor accepts: the clocks re-target.
+    let id = night["id"].as_i64().unwrap();
+    let act = |token: &str, body: Value| {
+        let (app, token) = (&app, token.to_string());
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (status, asked) = act(&contact, json!({ "action": "request_severity_change", "severity": "P1", "reason": "Production is down" })).await;
+    assert_eq!(status, StatusCode::OK, "{asked}");
+    assert_eq!(asked["severity_request"], "P1");
+    let (status, _) = act(
+        &contact,
+        json!({ "action": "request_severity_change", "severity": "P1", "reason": "again" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "one request at a time");
+    let (status, declined) = act(&dutch_token, json!({ "action": "answer_severity_change", "accept": false, "reason": "A workaround exists" })).await;
+    assert_eq!(status, StatusCode::OK, "{declined}");
+    assert_eq!(declined["severity"], "P2");
+    act(&contact, json!({ "action": "request_severity_change", "severity": "P1", "reason": "The workaround failed" })).await;
+    let (_, accepted) = act(
+        &dutch_token,
+        json!({ "action": "answer_severity_change", "accept": true, "reason": "Confirmed outage" }),
+    )
+    .await;
+    assert_eq!(accepted["severity"], "P1");
+    assert_eq!(accepted["severity_request"], Value::Null);
+    app.stop().await;
 }

@@ -259,14 +259,15 @@ pub async fn json_of(response: reqwest::Response) -> Value {
     }
 }
 
-/// The intake form of a portal ticket.
-pub fn portal_ticket(severity: &str) -> Value {
+/// The intake form of a portal ticket about the product `customer` registered (see
+/// `TestApp::customer`).
+pub fn portal_ticket(customer: &str, severity: &str) -> Value {
     serde_json::json!({
         "channel": "portal",
         "severity": severity,
         "product_line": "ol-connect",
         "version": "2026.1",
-        "serial": "SN-1",
+        "serial": format!("SN-{customer}"),
         "subject": "Invoices stopped printing",
         "description": "Since this morning no invoice leaves the print queue.",
         "business_impact": "Invoices are late",
