@@ -129,37 +129,6 @@ impl Store {
         rows.iter().map(customer_of).collect()
     }
 
-    /// A customer and its care contracts, in one query (ticket intake needs both).
-    pub async fn customer_with_contracts(
-        &self,
-        id: i64,
-    ) -> Result<(Customer, Vec<Contract>), StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.id, c.number, c.name, c.region, c.language, c.created_at, \
-             k.id AS contract_id, k.program, k.starts_on, k.ends_on, k.eula_accepted \
-             FROM customers c LEFT JOIN contracts k ON k.customer_id = c.id \
-             WHERE c.id = $1 ORDER BY k.starts_on, k.id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let customer = customer_of(rows.first().ok_or(StoreError::NotFound)?)?;
-        let mut contracts = Vec::new();
-        for row in &rows {
-            if let Some(contract_id) = row.try_get::<Option<i64>, _>("contract_id")? {
-                contracts.push(Contract {
-                    id: contract_id,
-                    customer_id: customer.id,
-                    program: row.try_get("program")?,
-                    starts_on: date(row.try_get("starts_on")?)?,
-                    ends_on: date(row.try_get("ends_on")?)?,
-                    eula_accepted: flag(row, "eula_accepted")?,
-                });
-            }
-        }
-        Ok((customer, contracts))
-    }
-
     pub async fn create_contact(
         &self,
         new: &NewContact,
@@ -468,7 +437,7 @@ pub(crate) fn contact_of(row: &AnyRow) -> Result<Contact, StoreError> {
     })
 }
 
-fn contract_of(row: &AnyRow) -> Result<Contract, StoreError> {
+pub(crate) fn contract_of(row: &AnyRow) -> Result<Contract, StoreError> {
     Ok(Contract {
         id: row.try_get("id")?,
         customer_id: row.try_get("customer_id")?,

@@ -12,7 +12,7 @@ use sqlx::{Either, Row};
 
 use crate::catalog::{Release, release_of};
 use crate::customers::{
-    Contact, Contract, Customer, Product, contact_of, customer_of, date, product_of,
+    Contact, Contract, Customer, Product, contact_of, contract_of, customer_of, product_of,
 };
 use crate::{Backend, Store, StoreError, flag, instant, seconds};
 
@@ -166,17 +166,6 @@ fn numbered(statement: &str) -> (String, Vec<usize>) {
         sql = sql.replace(PARAMETERS[*index], &format!("${}", number + 1));
     }
     (sql, order)
-}
-
-fn contract_of(row: &AnyRow) -> Result<Contract, StoreError> {
-    Ok(Contract {
-        id: row.try_get("id")?,
-        customer_id: row.try_get("customer_id")?,
-        program: row.try_get("program")?,
-        starts_on: date(row.try_get("starts_on")?)?,
-        ends_on: date(row.try_get("ends_on")?)?,
-        eula_accepted: flag(row, "eula_accepted")?,
-    })
 }
 
 /// One candidate per advisor, their open tickets weighted by the policy's `load_weight`.
