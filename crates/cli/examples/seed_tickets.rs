@@ -1,5 +1,7 @@
-//! Fills a database with a large desk for the benchmarks under `bench/`: customers, staff,
-//! an administrator's API token (printed), and COUNT tickets opened over three years, most of
+//! Fills a database with a large desk for the benchmarks under `bench/`: a release catalog,
+//! customers with a registered product each (serial `SN-{customer id}`, so the full portal
+//! intake passes), advisors in every region to route to, an administrator's API token
+//! (printed), and COUNT tickets opened over three years, most of
 //! them closed, each with a timeline built by the domain's own `decide` and imported with
 //! `Store::import_tickets` (clocks computed, breaches recorded).
 //!
@@ -10,7 +12,9 @@ use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::{
     Actor, Command, ContactMedium, CustomerRequest, Resolution, Role, Snapshot, TicketEvent, decide,
 };
-use caredesk_store::{NewContact, NewContract, NewCustomer, NewStaff, NewTicket, Store};
+use caredesk_store::{
+    NewContact, NewContract, NewCustomer, NewProduct, NewRelease, NewStaff, NewTicket, Store,
+};
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
 use rand::rngs::StdRng;
@@ -66,6 +70,36 @@ async fn main() {
         .add_api_token(admin.id, "bench", &token, now)
         .await
         .unwrap();
+    for line in ["ol-connect", "planetpress-suite"] {
+        for (position, version) in ["2025.1", "2025.2", "2026.1"].into_iter().enumerate() {
+            store
+                .add_release(&NewRelease {
+                    product_line: line.into(),
+                    version: version.into(),
+                    position: position as i64 + 1,
+                    kind: "major".into(),
+                    released_on: date(2025 + position as i16 / 2, 3, 1),
+                })
+                .await
+                .unwrap();
+        }
+    }
+    for (index, region) in REGIONS.iter().cycle().take(12).enumerate() {
+        store
+            .create_staff(
+                &NewStaff {
+                    email: format!("advisor{index}@caredesk.bench"),
+                    name: format!("Bench advisor {index}"),
+                    role: Role::Advisor,
+                    region: Some((*region).into()),
+                    languages: vec!["en".into(), "fr".into()],
+                    password_hash: None,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
     let advisor = Actor::Staff {
         id: admin.id,
         role: Role::Advisor,
@@ -110,6 +144,18 @@ async fn main() {
                     starts_on: date(2020, 1, 1),
                     ends_on: date(2030, 12, 31),
                     eula_accepted: true,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        store
+            .register_product(
+                &NewProduct {
+                    customer_id: customer.id,
+                    product_line: "ol-connect".into(),
+                    version: "2026.1".into(),
+                    serial: format!("SN-{}", customer.id),
                 },
                 now,
             )
