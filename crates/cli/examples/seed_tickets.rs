@@ -127,7 +127,7 @@ async fn main() {
                     customer_id: customer.id,
                     name: "Bench contact".into(),
                     email: format!("contact{index}@bench.example"),
-                    phone: String::new(),
+                    phone: format!("+1 555 01{:02}", index % 100),
                     language: "en".into(),
                     designated: true,
                     password_hash: None,
