@@ -1,15 +1,19 @@
 //! A realistic demo desk: customers in the three regions on the three programs, staff with
 //! their languages, a release catalog, and a few hundred tickets with weeks of history in
-//! every state (some paused, at risk, breached, escalated), all made through the same store
-//! and domain calls as real work, so every clock is computed, not invented.
+//! every state (some paused, at risk, breached, escalated), dedicated CSMs for gold and
+//! platinum customers, an on-call rota, and professional-services requests, all made
+//! through the same store and domain calls as real work, so every clock is computed, not
+//! invented.
 
-use caredesk_domain::policy::Policy;
+use caredesk_domain::intake::{choose_language, coverage_window};
+use caredesk_domain::policy::{Policy, TicketProfile};
+use caredesk_domain::services::{ServiceCommand, decide_service};
 use caredesk_domain::ticket::{
     Actor, Command, ContactMedium, CustomerRequest, Resolution, Role, decide,
 };
 use caredesk_store::{
-    Change, NewContact, NewContract, NewCustomer, NewProduct, NewRelease, NewStaff, NewTicket,
-    StaffMember, Store, StoreError,
+    Change, IntakeRecord, NewContact, NewContract, NewCustomer, NewProduct, NewRelease,
+    NewServiceRequest, NewStaff, NewTicket, Scope, StaffMember, Store, StoreError,
 };
 use caredesk_web::auth::{hash_password, new_token};
 use jiff::civil::date;
@@ -219,7 +223,7 @@ async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, 
         )
         .await
         .map_err(environment)?;
-    store
+    let csm = store
         .create_staff(
             &staff(
                 "csm@caredesk.demo",
@@ -363,6 +367,15 @@ async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, 
                 .map_err(environment)?;
             products.push((line.to_string(), version.to_string(), serial));
         }
+        if policy
+            .program(program)
+            .is_ok_and(|found| found.dedicated_csm)
+        {
+            store
+                .set_csm(customer.id, Some(csm.id))
+                .await
+                .map_err(environment)?;
+        }
         customers.push(DemoCustomer {
             id: customer.id,
             program,
@@ -396,6 +409,22 @@ async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, 
         )
         .await?;
     }
+    // Each office has an advisor on call after hours this week.
+    for office in &OFFICES {
+        if let Some(advisor) = advisors
+            .iter()
+            .find(|advisor| advisor.region.as_deref() == Some(office.region))
+        {
+            let week = now
+                .checked_add(SignedDuration::from_hours(7 * 24))
+                .map_err(|error| Failure::Environment(error.to_string()))?;
+            store
+                .add_on_call_shift(office.region, advisor.id, now, week)
+                .await
+                .map_err(environment)?;
+        }
+    }
+    professional_services(store, policy, &customers, &advisors, now).await?;
     // Clocks that ran out while nobody acted are recorded too.
     while store
         .record_due_breaches(policy, now, 1000)
@@ -409,6 +438,82 @@ async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, 
         advisors.len() + 3
     );
     Ok(token)
+}
+
+/// Two requests for custom programming outside the native languages: one waiting for a
+/// quote, one quoted and waiting for the customer.
+async fn professional_services(
+    store: &Store,
+    policy: &Policy,
+    customers: &[DemoCustomer],
+    advisors: &[StaffMember],
+    now: Timestamp,
+) -> Result<(), Failure> {
+    let native = policy.scope.native_programming_languages.join(", ");
+    let requests = [
+        (
+            "Python",
+            "Post invoices to our ERP from a Python script",
+            None,
+        ),
+        (
+            "C#",
+            "A C# plug-in that archives every output to SharePoint",
+            Some(
+                "4 days of development and testing, 3,200 EUR, delivered within 3 weeks of the order",
+            ),
+        ),
+    ];
+    for ((language, subject, quote), customer) in requests.into_iter().zip(customers.iter().skip(2))
+    {
+        let Some((line, version, _)) = customer.products.first() else {
+            continue;
+        };
+        let (contact_id, _) = &customer.contacts[0];
+        let recorded = store
+            .create_service_request(
+                &NewServiceRequest {
+                    customer_id: customer.id,
+                    contact_id: Some(*contact_id),
+                    product_line: line.clone(),
+                    version: version.clone(),
+                    programming_language: language.into(),
+                    subject: subject.into(),
+                    description: format!("We would like {subject}, written in {language}."),
+                    reason: format!(
+                        "custom programming in {language} is a professional-services request: support covers {native} only"
+                    ),
+                    created_by: format!("contact:{contact_id}"),
+                    idempotency_key: None,
+                    request_hash: None,
+                },
+                now,
+            )
+            .await
+            .map_err(environment)?;
+        if let (Some(quote), Some(advisor)) = (quote, advisors.first()) {
+            store
+                .update_service_request(
+                    recorded.request.id,
+                    Scope::All,
+                    None,
+                    &format!("staff:{}", advisor.id),
+                    now,
+                    |current| {
+                        decide_service(
+                            current.state,
+                            Role::Advisor,
+                            ServiceCommand::Quote {
+                                quote: quote.into(),
+                            },
+                        )
+                    },
+                )
+                .await
+                .map_err(|error| Failure::Environment(error.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 fn capitalised(word: &str) -> String {
@@ -466,6 +571,27 @@ async fn open_and_work(
         id: advisor.id,
         role: advisor.role,
     };
+    // The intake record a real ticket gets: its coverage window and language, with reasons.
+    let profile = TicketProfile {
+        program: customer.program,
+        region: customer.region,
+        product_line: &line,
+        severity,
+        channel,
+    };
+    let coverage = coverage_window(policy, &profile, opened)
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    let preferred = advisor
+        .languages
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "en".into());
+    let language = choose_language(
+        policy,
+        customer.region,
+        &preferred,
+        coverage.after_hours_language.as_deref(),
+    )?;
     let ticket = store
         .create_ticket(
             policy,
@@ -473,16 +599,12 @@ async fn open_and_work(
                 customer_id: customer.id,
                 contact_id: Some(contact_id),
                 product_id: None,
-                product_line: line,
+                product_line: line.clone(),
                 version,
                 serial,
                 program: customer.program.into(),
                 region: customer.region.into(),
-                language: advisor
-                    .languages
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "en".into()),
+                language: language.language.clone(),
                 channel: channel.into(),
                 subject: subject.into(),
                 description: format!("{subject}. Reported as demo ticket {}.", number + 1),
@@ -492,7 +614,13 @@ async fn open_and_work(
                 created_by: format!("demo:{number}"),
                 idempotency_key: None,
                 request_hash: None,
-                intake: None,
+                intake: Some(IntakeRecord {
+                    flags: Vec::new(),
+                    language,
+                    coverage,
+                    // The demo's dispatcher assigns it among the first steps below.
+                    assignment: None,
+                }),
             },
             opened,
         )

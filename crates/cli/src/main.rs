@@ -148,6 +148,23 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Sla(command) => sla_commands::run(command, &load_policy(cli.policy.as_ref())?),
+        Command::Policy(policy_commands::PolicyCommand::ExplainTicket(request)) => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = request.database.clone().unwrap_or(settings.database);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                let explained = policy_commands::explain_ticket(
+                    &store,
+                    &policy,
+                    &request,
+                    jiff::Timestamp::now(),
+                )
+                .await;
+                store.close().await;
+                explained
+            })
+        }
         Command::Policy(command) => policy_commands::run(command, cli.policy.as_ref()),
         Command::Serve {
             database,

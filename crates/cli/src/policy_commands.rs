@@ -3,8 +3,12 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use caredesk_domain::policy::Policy;
 use caredesk_domain::policy::{PolicyTable, TicketProfile, policy_tables};
 use caredesk_domain::sla::{self, DueTarget, Targets};
+use caredesk_domain::ticket::clocks::ClockContext;
+use caredesk_domain::ticket::explain::explain_ticket as explain_ticket_at;
+use caredesk_store::{Scope, Store, StoreError};
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -27,6 +31,25 @@ pub enum PolicyCommand {
     },
     /// Which calendar a ticket runs on and when its first response and resolution are due.
     Targets(TargetsArgs),
+    /// For one stored ticket, every rule that applied and why: cover, coverage window,
+    /// calendar, language, advisor choice, flags, severity changes, escalations, consent,
+    /// and each clock with the engine's step-by-step account.
+    ExplainTicket(ExplainTicketArgs),
+}
+
+#[derive(Args)]
+pub struct ExplainTicketArgs {
+    /// The ticket number.
+    pub id: i64,
+    /// The database (defaults to the settings' one, `sqlite://caredesk.db`).
+    #[arg(long)]
+    pub database: Option<String>,
+    /// The instant to explain the clocks at, RFC 3339 (defaults to now).
+    #[arg(long, value_parser = args::instant)]
+    pub at: Option<Timestamp>,
+    /// Print JSON (the API's `GET /api/v1/tickets/{id}/explanation`) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args)]
@@ -47,6 +70,88 @@ pub struct TargetsArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// Explains a stored ticket (`policy explain-ticket`).
+pub async fn explain_ticket(
+    store: &Store,
+    policy: &Policy,
+    request: &ExplainTicketArgs,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    let missing = || Failure::Input(format!("there is no ticket {}", request.id));
+    let ticket = store
+        .ticket(request.id, Scope::All)
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => missing(),
+            other => Failure::Environment(other.to_string()),
+        })?;
+    let timeline = store
+        .timeline(request.id, Scope::All)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    let context = ClockContext {
+        program: &ticket.program,
+        region: &ticket.region,
+        product_line: &ticket.product_line,
+    };
+    let explanation = explain_ticket_at(policy, &context, &timeline, request.at.unwrap_or(now))
+        .map_err(|error| Failure::Input(format!("ticket {}: {error}", request.id)))?;
+    let mut out = io::stdout().lock();
+    if request.json {
+        serde_json::to_writer_pretty(&mut out, &explanation)
+            .map_err(|error| Failure::Environment(error.to_string()))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "ticket {}: \"{}\", {} {} {}, {} ({}), as of {}",
+        ticket.id,
+        ticket.subject,
+        ticket.program,
+        ticket.region,
+        ticket.product_line,
+        explanation.severity,
+        explanation.state.as_str(),
+        explanation.as_of
+    )?;
+    writeln!(out, "\nrules")?;
+    let topic_width = explanation
+        .rules
+        .iter()
+        .map(|rule| rule.topic.len())
+        .max()
+        .unwrap_or(0);
+    for rule in &explanation.rules {
+        let at = rule.at.map(|at| format!(" [{at}]")).unwrap_or_default();
+        writeln!(
+            out,
+            "  {:topic_width$}  {}{at}\n  {:topic_width$}    because {}",
+            rule.topic, rule.decision, "", rule.reason
+        )?;
+    }
+    writeln!(out, "\nclocks")?;
+    for clock in &explanation.clocks {
+        let state = &clock.clock;
+        writeln!(
+            out,
+            "  {}: {}, {} of {} min counted, {} min paused, {} min left{}{}",
+            state.kind.as_str(),
+            state.status.as_str(),
+            state.elapsed_minutes,
+            state.target_minutes,
+            state.paused_minutes,
+            state.remaining_minutes,
+            if state.at_risk { ", at risk" } else { "" },
+            if state.breached { ", BREACHED" } else { "" },
+        )?;
+        for step in &clock.steps {
+            writeln!(out, "    {step}")?;
+        }
+    }
+    Ok(())
 }
 
 pub fn run(command: PolicyCommand, policy_path: Option<&PathBuf>) -> Result<(), Failure> {
@@ -103,6 +208,11 @@ pub fn run(command: PolicyCommand, policy_path: Option<&PathBuf>) -> Result<(), 
             } else {
                 write_targets(&mut out, &targets)?;
             }
+        }
+        PolicyCommand::ExplainTicket(_) => {
+            return Err(Failure::Environment(
+                "explain-ticket needs the database and is run by main".into(),
+            ));
         }
     }
     Ok(())

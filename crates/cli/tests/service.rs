@@ -126,6 +126,47 @@ fn serve_with_demo_data_answers_and_stops_gracefully() {
     let healthcheck = caredesk(directory.path(), &["healthcheck", "--listen", &address]);
     assert_eq!(healthcheck.status.code(), Some(1));
 
+    // Every rule that applied to a demo ticket, and each clock's account.
+    let explained = caredesk(
+        directory.path(),
+        &[
+            "policy",
+            "explain-ticket",
+            "1",
+            "--at",
+            "2026-11-26T12:00:00Z",
+        ],
+    );
+    assert!(explained.status.success(), "{}", text(&explained.stderr));
+    let explanation = text(&explained.stdout);
+    for part in [
+        "ticket 1:",
+        "rules",
+        "program",
+        "calendar",
+        "targets",
+        "clocks",
+        "first_response:",
+        "due ",
+    ] {
+        assert!(
+            explanation.contains(part),
+            "{part} missing from:\n{explanation}"
+        );
+    }
+    let json = caredesk(
+        directory.path(),
+        &["policy", "explain-ticket", "1", "--json"],
+    );
+    let parsed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(parsed["rules"].as_array().unwrap().len() >= 4, "{parsed}");
+    let missing = caredesk(directory.path(), &["policy", "explain-ticket", "999999"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert_eq!(
+        text(&missing.stderr).trim(),
+        "caredesk: error: there is no ticket 999999"
+    );
+
     // Started again on the same database, the demo is not loaded twice.
     let (mut child, _, output) = serve(directory.path(), &["--demo"]);
     assert!(

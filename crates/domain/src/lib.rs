@@ -8,5 +8,6 @@ pub mod duration;
 pub mod intake;
 pub mod policy;
 pub mod routing;
+pub mod services;
 pub mod sla;
 pub mod ticket;

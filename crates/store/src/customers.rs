@@ -16,6 +16,8 @@ pub struct Customer {
     pub name: String,
     pub region: String,
     pub language: String,
+    /// The dedicated customer success manager (gold and platinum, POLICY.md §1).
+    pub csm_id: Option<i64>,
     pub created_at: Timestamp,
 }
 
@@ -102,7 +104,7 @@ impl Store {
 
     pub async fn customer(&self, id: i64) -> Result<Customer, StoreError> {
         let row = sqlx::query(
-            "SELECT id, number, name, region, language, created_at FROM customers WHERE id = $1",
+            "SELECT id, number, name, region, language, csm_id, created_at FROM customers WHERE id = $1",
         )
         .bind(id)
         .fetch_one(&self.pool)
@@ -110,9 +112,26 @@ impl Store {
         customer_of(&row)
     }
 
+    /// Names (or, with `None`, removes) the customer's dedicated customer success manager.
+    pub async fn set_csm(
+        &self,
+        customer_id: i64,
+        csm_id: Option<i64>,
+    ) -> Result<Customer, StoreError> {
+        let updated = sqlx::query("UPDATE customers SET csm_id = $1 WHERE id = $2")
+            .bind(csm_id)
+            .bind(customer_id)
+            .execute(&self.writer)
+            .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.customer(customer_id).await
+    }
+
     pub async fn customer_by_number(&self, number: &str) -> Result<Customer, StoreError> {
         let row = sqlx::query(
-            "SELECT id, number, name, region, language, created_at FROM customers WHERE number = $1",
+            "SELECT id, number, name, region, language, csm_id, created_at FROM customers WHERE number = $1",
         )
         .bind(number)
         .fetch_one(&self.pool)
@@ -122,7 +141,7 @@ impl Store {
 
     pub async fn customers(&self) -> Result<Vec<Customer>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, number, name, region, language, created_at FROM customers ORDER BY number",
+            "SELECT id, number, name, region, language, csm_id, created_at FROM customers ORDER BY number",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -318,6 +337,7 @@ async fn insert_customer<'e>(
         name: new.name.clone(),
         region: new.region.clone(),
         language: new.language.clone(),
+        csm_id: None,
         created_at: instant(seconds(now))?,
     })
 }
@@ -420,6 +440,7 @@ pub(crate) fn customer_of(row: &AnyRow) -> Result<Customer, StoreError> {
         name: row.try_get("name")?,
         region: row.try_get("region")?,
         language: row.try_get("language")?,
+        csm_id: row.try_get("csm_id")?,
         created_at: instant(row.try_get("created_at")?)?,
     })
 }

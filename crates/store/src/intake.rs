@@ -33,7 +33,7 @@ pub struct IntakeFacts {
 
 /// The statements, with named parameters `:customer`, `:line` and `:now`.
 const STATEMENTS: [&str; 7] = [
-    "SELECT id, number, name, region, language, created_at FROM customers WHERE id = :customer",
+    "SELECT id, number, name, region, language, csm_id, created_at FROM customers WHERE id = :customer",
     "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted FROM contracts \
      WHERE customer_id = :customer ORDER BY starts_on, id",
     "SELECT id, customer_id, name, email, phone, language, designated, password_hash FROM contacts \

@@ -11,6 +11,7 @@ mod catalog;
 mod customers;
 mod error;
 mod intake;
+mod services;
 mod sessions;
 mod staff;
 mod tickets;
@@ -28,8 +29,9 @@ pub use customers::{
 };
 pub use error::StoreError;
 pub use intake::IntakeFacts;
+pub use services::{NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError};
 pub use sessions::SessionOwner;
-pub use staff::{ApiToken, NewStaff, StaffMember};
+pub use staff::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{
     Attachment, AttachmentContent, Change, Created, IntakeRecord, NewAttachment, NewTicket,
     QueueCursor, QueueFilter, Scope, TicketRecord, UpdateError,

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 
 use caredesk_domain::ticket::Role;
 
-use crate::{Store, StoreError, flag, seconds};
+use crate::{SqlBuilder, Store, StoreError, flag, instant, seconds};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -20,8 +20,22 @@ pub struct StaffMember {
     pub region: Option<String>,
     pub languages: Vec<String>,
     pub active: bool,
+    /// Present and taking new tickets; an advisor away is skipped by assignment.
+    pub available: bool,
     #[serde(skip)]
     pub password_hash: Option<String>,
+}
+
+/// Who is on call for a region's office after its hours, and when.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OnCallShiftRecord {
+    pub id: i64,
+    pub region: String,
+    pub staff_id: i64,
+    pub staff_name: String,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +57,8 @@ pub struct ApiToken {
     pub name: String,
 }
 
-const STAFF_COLUMNS: &str = "id, email, name, role, region, languages, active, password_hash";
+const STAFF_COLUMNS: &str =
+    "id, email, name, role, region, languages, active, available, password_hash";
 
 impl Store {
     pub async fn create_staff(
@@ -124,7 +139,7 @@ impl Store {
     /// The active staff member holding this unrevoked token.
     pub async fn staff_by_token(&self, secret: &str) -> Result<StaffMember, StoreError> {
         let row = sqlx::query(
-            "SELECT s.id, s.email, s.name, s.role, s.region, s.languages, s.active, s.password_hash \
+            "SELECT s.id, s.email, s.name, s.role, s.region, s.languages, s.active, s.available, s.password_hash \
              FROM api_tokens t JOIN staff s ON s.id = t.staff_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.active",
         )
@@ -171,6 +186,7 @@ fn staff_of(row: &AnyRow) -> Result<StaffMember, StoreError> {
             .map(str::to_string)
             .collect(),
         active: flag(row, "active")?,
+        available: flag(row, "available")?,
         password_hash: row.try_get("password_hash")?,
     })
 }
@@ -197,13 +213,13 @@ impl Store {
         staff_id: i64,
         starts_at: Timestamp,
         ends_at: Timestamp,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<OnCallShiftRecord, StoreError> {
         if ends_at <= starts_at {
             return Err(StoreError::Conflict(
                 "ends_at: an on-call shift must end after it starts".into(),
             ));
         }
-        Ok(sqlx::query_scalar(
+        let id = sqlx::query_scalar(
             "INSERT INTO on_call_shifts (region, staff_id, starts_at, ends_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -212,6 +228,45 @@ impl Store {
         .bind(seconds(starts_at))
         .bind(seconds(ends_at))
         .fetch_one(&self.writer)
-        .await?)
+        .await?;
+        let staff = self.staff_member(staff_id).await?;
+        Ok(OnCallShiftRecord {
+            id,
+            region: region.to_string(),
+            staff_id,
+            staff_name: staff.name,
+            starts_at,
+            ends_at,
+        })
+    }
+
+    /// The on-call rota: shifts that end after `after`, optionally of one region, by start.
+    pub async fn on_call_shifts(
+        &self,
+        region: Option<&str>,
+        after: Timestamp,
+    ) -> Result<Vec<OnCallShiftRecord>, StoreError> {
+        let mut query = SqlBuilder::new(
+            "SELECT o.id, o.region, o.staff_id, s.name, o.starts_at, o.ends_at \
+             FROM on_call_shifts o JOIN staff s ON s.id = o.staff_id WHERE o.ends_at > ",
+        );
+        query.bind_i64(seconds(after));
+        if let Some(region) = region {
+            query.push(" AND o.region = ").bind_text(region);
+        }
+        query.push(" ORDER BY o.starts_at, o.region, o.staff_id");
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(OnCallShiftRecord {
+                    id: row.try_get("id")?,
+                    region: row.try_get("region")?,
+                    staff_id: row.try_get("staff_id")?,
+                    staff_name: row.try_get("name")?,
+                    starts_at: instant(row.try_get("starts_at")?)?,
+                    ends_at: instant(row.try_get("ends_at")?)?,
+                })
+            })
+            .collect()
     }
 }

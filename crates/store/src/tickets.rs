@@ -191,6 +191,14 @@ pub struct QueueFilter {
     pub program: Option<String>,
     pub at_risk: Option<bool>,
     pub breached: Option<bool>,
+    /// With an escalation waiting for the support manager's answer (or without one).
+    pub escalation_open: Option<bool>,
+    /// With a proposal left unanswered past its last reminder.
+    pub consent_unanswered: Option<bool>,
+    /// Of the customers this customer success manager looks after.
+    pub csm_id: Option<i64>,
+    /// Carrying this intake flag (`not_covered`, `incomplete`, …).
+    pub flag: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -596,6 +604,33 @@ impl Store {
                     .push(")");
             }
             None => {}
+        }
+        if let Some(open) = filter.escalation_open {
+            query.push(if open {
+                " AND escalation_open"
+            } else {
+                " AND NOT escalation_open"
+            });
+        }
+        if let Some(unanswered) = filter.consent_unanswered {
+            query.push(if unanswered {
+                " AND consent_unanswered"
+            } else {
+                " AND NOT consent_unanswered"
+            });
+        }
+        if let Some(csm_id) = filter.csm_id {
+            query
+                .push(" AND customer_id IN (SELECT id FROM customers WHERE csm_id = ")
+                .bind_i64(csm_id)
+                .push(")");
+        }
+        if let Some(flag) = &filter.flag {
+            // Flags are a JSON array of objects tagged "flag", written by serde_json without
+            // spaces: a pattern match finds the tag on both backends.
+            query
+                .push(" AND flags LIKE ")
+                .bind_text(&format!("%\"flag\":\"{flag}\"%"));
         }
         if let Some(after) = cursor {
             query.push(" AND (severity_rank, placement_rank, due_sort, id) > (");

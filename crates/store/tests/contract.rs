@@ -6,11 +6,13 @@
 use std::sync::Arc;
 
 use caredesk_domain::policy::Policy;
+use caredesk_domain::services::{ServiceCommand, ServiceRefusal, ServiceState, decide_service};
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use caredesk_domain::ticket::{Actor, Command, EventData, Role, TicketState, decide};
 use caredesk_store::{
     Change, ImportBatch, NewAttachment, NewContact, NewContract, NewCustomer, NewProduct,
-    NewRelease, NewStaff, NewTicket, QueueFilter, Scope, Store, StoreError, UpdateError,
+    NewRelease, NewServiceRequest, NewStaff, NewTicket, QueueFilter, Scope, ServiceUpdateError,
+    Store, StoreError, UpdateError,
 };
 use jiff::Timestamp;
 use jiff::civil::date;
@@ -63,6 +65,9 @@ contract!(
     intake_facts_gather_what_intake_needs,
     intake_is_recorded_on_the_timeline,
     unanswered_proposals_are_reminded_then_listed,
+    service_requests_keep_their_states_and_their_keys,
+    the_csm_and_manager_views_filter_the_queue,
+    the_on_call_rota_is_listed_by_start,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -1453,4 +1458,376 @@ async fn unanswered_proposals_are_reminded_then_listed(store: Store) {
             "consent_unanswered"
         ]
     );
+}
+
+fn new_service_request(fixture: &Fixture, key: Option<&str>, hash: &str) -> NewServiceRequest {
+    NewServiceRequest {
+        customer_id: fixture.customer_id,
+        contact_id: Some(fixture.contact_id),
+        product_line: "ol-connect".into(),
+        version: "2026.1".into(),
+        programming_language: "Python".into(),
+        subject: "An ERP connector".into(),
+        description: "Post every invoice to our ERP.".into(),
+        reason: "custom programming in Python is a professional-services request".into(),
+        created_by: format!("contact:{}", fixture.contact_id),
+        idempotency_key: key.map(str::to_string),
+        request_hash: key.map(|_| hash.to_string()),
+    }
+}
+
+async fn service_requests_keep_their_states_and_their_keys(store: Store) {
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let other = customer(&store, "C-2", "gold", "emea").await;
+    let now = at(MONDAY_10);
+    let first = store
+        .create_service_request(&new_service_request(&fixture, Some("k"), "h1"), now)
+        .await
+        .unwrap();
+    assert!(!first.replayed);
+    assert_eq!(first.request.state, ServiceState::Requested);
+    assert_eq!(first.request.version_number, 1);
+    let again = store
+        .create_service_request(&new_service_request(&fixture, Some("k"), "h1"), now)
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.request, first.request);
+    assert!(matches!(
+        store
+            .create_service_request(&new_service_request(&fixture, Some("k"), "h2"), now)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let id = first.request.id;
+    assert!(matches!(
+        store
+            .service_request(id, Scope::Customer(other.customer_id))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    let quote = |state: ServiceState| {
+        decide_service(
+            state,
+            Role::Advisor,
+            ServiceCommand::Quote {
+                quote: "3 days".into(),
+            },
+        )
+    };
+    let later = at("2026-11-23T11:00:00+01:00");
+    let quoted = store
+        .update_service_request(id, Scope::All, Some(1), "staff:1", later, |current| {
+            quote(current.state)
+        })
+        .await
+        .unwrap();
+    assert_eq!(quoted.state, ServiceState::Quoted);
+    assert_eq!(quoted.quote.as_deref(), Some("3 days"));
+    assert_eq!(quoted.quoted_at, Some(later));
+    assert_eq!(quoted.version_number, 2);
+    // Built on the old version: refused, nothing written.
+    assert!(matches!(
+        store
+            .update_service_request(id, Scope::All, Some(1), "staff:1", later, |current| {
+                quote(current.state)
+            })
+            .await,
+        Err(ServiceUpdateError::Store(StoreError::StaleVersion(_)))
+    ));
+    // Not allowed in its state: refused, nothing written.
+    assert!(matches!(
+        store
+            .update_service_request(id, Scope::All, None, "staff:1", later, |current| {
+                quote(current.state)
+            })
+            .await,
+        Err(ServiceUpdateError::Refused(ServiceRefusal::NotNow { .. }))
+    ));
+    assert!(matches!(
+        store
+            .update_service_request(
+                id,
+                Scope::Customer(other.customer_id),
+                None,
+                "contact:9",
+                later,
+                |current| decide_service(
+                    current.state,
+                    Role::CustomerContact,
+                    ServiceCommand::Accept {
+                        note: String::new()
+                    }
+                )
+            )
+            .await,
+        Err(ServiceUpdateError::Store(StoreError::NotFound))
+    ));
+    let declined = store
+        .update_service_request(
+            id,
+            Scope::Customer(fixture.customer_id),
+            None,
+            "contact:1",
+            later,
+            |current| {
+                decide_service(
+                    current.state,
+                    Role::CustomerContact,
+                    ServiceCommand::Decline {
+                        reason: "over budget".into(),
+                    },
+                )
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(declined.state, ServiceState::Declined);
+    assert_eq!(declined.answer.as_deref(), Some("over budget"));
+    assert_eq!(declined.version_number, 3);
+
+    store
+        .create_service_request(&new_service_request(&other, None, ""), now)
+        .await
+        .unwrap();
+    let listed = |scope, state| store.service_requests(scope, state, None, 50);
+    assert_eq!(listed(Scope::All, None).await.unwrap().len(), 2);
+    assert_eq!(
+        listed(Scope::Customer(fixture.customer_id), None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        listed(Scope::All, Some(ServiceState::Requested))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let newest = listed(Scope::All, None).await.unwrap()[0].id;
+    let older = store
+        .service_requests(Scope::All, None, Some(newest), 50)
+        .await
+        .unwrap();
+    assert_eq!(older.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
+}
+
+async fn the_csm_and_manager_views_filter_the_queue(store: Store) {
+    let policy = policy();
+    let gold = customer(&store, "C-1", "gold", "emea").await;
+    let standard = customer(&store, "C-2", "standard", "emea").await;
+    let csm = store
+        .create_staff(
+            &NewStaff {
+                email: "cleo@desk.example".into(),
+                name: "Cleo".into(),
+                role: Role::CustomerSuccessManager,
+                region: Some("emea".into()),
+                languages: vec!["en".into()],
+                password_hash: None,
+            },
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap();
+    let named = store.set_csm(gold.customer_id, Some(csm.id)).await.unwrap();
+    assert_eq!(named.csm_id, Some(csm.id));
+    assert!(matches!(
+        store.set_csm(999_999, Some(csm.id)).await,
+        Err(StoreError::NotFound)
+    ));
+    let now = at(MONDAY_10);
+    let gold_ticket = store
+        .create_ticket(&policy, &new_ticket(&gold, "P3", None), now)
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    let mut incomplete = new_ticket(&standard, "P3", None);
+    incomplete.intake = Some(caredesk_store::IntakeRecord {
+        flags: vec![caredesk_domain::intake::IntakeFlag::Incomplete {
+            missing: vec!["business_impact".into()],
+        }],
+        language: caredesk_domain::intake::LanguageChoice {
+            language: "en".into(),
+            reason: "preferred".into(),
+        },
+        coverage: caredesk_domain::intake::coverage_window(
+            &policy,
+            &caredesk_domain::policy::TicketProfile {
+                program: "standard",
+                region: "emea",
+                product_line: "ol-connect",
+                severity: "P3",
+                channel: "portal",
+            },
+            now,
+        )
+        .unwrap(),
+        assignment: None,
+    });
+    let standard_ticket = store
+        .create_ticket(&policy, &incomplete, now)
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    act(
+        &store,
+        &policy,
+        standard_ticket,
+        "2026-11-23T11:00:00+01:00",
+        Actor::Contact {
+            id: standard.contact_id,
+        },
+        Command::RequestEscalation {
+            reason: "no news".into(),
+        },
+    )
+    .await;
+    let queue = |filter: QueueFilter| {
+        let store = store.clone();
+        async move {
+            store
+                .queue(&filter, None, 50, at("2026-11-23T12:00:00+01:00"))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|ticket| ticket.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        queue(QueueFilter {
+            csm_id: Some(csm.id),
+            ..Default::default()
+        })
+        .await,
+        [gold_ticket]
+    );
+    assert_eq!(
+        queue(QueueFilter {
+            escalation_open: Some(true),
+            ..Default::default()
+        })
+        .await,
+        [standard_ticket]
+    );
+    assert_eq!(
+        queue(QueueFilter {
+            escalation_open: Some(false),
+            ..Default::default()
+        })
+        .await,
+        [gold_ticket]
+    );
+    assert_eq!(
+        queue(QueueFilter {
+            flag: Some("incomplete".into()),
+            ..Default::default()
+        })
+        .await,
+        [standard_ticket]
+    );
+    assert_eq!(
+        queue(QueueFilter {
+            consent_unanswered: Some(true),
+            ..Default::default()
+        })
+        .await,
+        Vec::<i64>::new()
+    );
+    // Supplying what was missing takes the ticket off the "incomplete" list.
+    act(
+        &store,
+        &policy,
+        standard_ticket,
+        "2026-11-23T12:00:00+01:00",
+        Actor::Contact {
+            id: standard.contact_id,
+        },
+        Command::SupplyDetails {
+            details: [("business_impact".to_string(), "late invoices".to_string())].into(),
+        },
+    )
+    .await;
+    assert_eq!(
+        queue(QueueFilter {
+            flag: Some("incomplete".into()),
+            ..Default::default()
+        })
+        .await,
+        Vec::<i64>::new()
+    );
+}
+
+async fn the_on_call_rota_is_listed_by_start(store: Store) {
+    let advisor = store
+        .create_staff(
+            &NewStaff {
+                email: "ana@desk.example".into(),
+                name: "Ana".into(),
+                role: Role::Advisor,
+                region: Some("emea".into()),
+                languages: vec!["en".into()],
+                password_hash: None,
+            },
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap();
+    for (region, from, to) in [
+        (
+            "emea",
+            "2026-11-24T17:00:00+01:00",
+            "2026-11-25T09:00:00+01:00",
+        ),
+        (
+            "emea",
+            "2026-11-23T17:00:00+01:00",
+            "2026-11-24T09:00:00+01:00",
+        ),
+        (
+            "apac",
+            "2026-11-23T17:00:00+11:00",
+            "2026-11-24T09:00:00+11:00",
+        ),
+        (
+            "emea",
+            "2026-11-20T17:00:00+01:00",
+            "2026-11-21T09:00:00+01:00",
+        ),
+    ] {
+        let shift = store
+            .add_on_call_shift(region, advisor.id, at(from), at(to))
+            .await
+            .unwrap();
+        assert_eq!(shift.staff_name, "Ana");
+    }
+    let emea = store
+        .on_call_shifts(Some("emea"), at(MONDAY_10))
+        .await
+        .unwrap();
+    let starts: Vec<Timestamp> = emea.iter().map(|shift| shift.starts_at).collect();
+    assert_eq!(
+        starts,
+        [
+            at("2026-11-23T17:00:00+01:00"),
+            at("2026-11-24T17:00:00+01:00")
+        ],
+        "by start, the past shift left out"
+    );
+    assert_eq!(
+        store
+            .on_call_shifts(None, at(MONDAY_10))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    store.set_availability(advisor.id, false).await.unwrap();
+    assert!(!store.staff_member(advisor.id).await.unwrap().available);
 }

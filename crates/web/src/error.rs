@@ -3,7 +3,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use caredesk_domain::ticket::{Action, Refusal, TicketState};
+use caredesk_domain::services::{ServiceAction, ServiceRefusal};
+use caredesk_domain::ticket::{Action, Refusal};
 use caredesk_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -33,8 +34,9 @@ pub enum ApiError {
     #[error("{detail}")]
     Conflict {
         detail: String,
-        state: Option<TicketState>,
-        allowed_actions: Option<Vec<Action>>,
+        /// The state of the ticket (or request) that did not allow the action.
+        state: Option<&'static str>,
+        allowed_actions: Option<Vec<&'static str>>,
     },
     /// If-Match named a version that is no longer current (412).
     #[error("{0}")]
@@ -109,10 +111,13 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     /// For a conflict: the ticket's state and the actions allowed from it.
+    /// On a conflict: the state of the ticket (or professional-services request) that did
+    /// not allow the action.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<TicketState>,
+    pub state: Option<&'static str>,
+    /// On a conflict: what the caller may do from that state instead.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub allowed_actions: Option<Vec<Action>>,
+    pub allowed_actions: Option<Vec<&'static str>>,
 }
 
 impl ApiError {
@@ -218,11 +223,26 @@ impl From<Refusal> for ApiError {
         match refusal {
             Refusal::NotNow { state, allowed, .. } => ApiError::Conflict {
                 detail,
-                state: Some(state),
-                allowed_actions: Some(allowed),
+                state: Some(state.as_str()),
+                allowed_actions: Some(allowed.iter().map(Action::as_str).collect()),
             },
             Refusal::NotPermitted { .. } => ApiError::Forbidden(detail),
             Refusal::Invalid { field, reason } => ApiError::invalid(field, reason),
+        }
+    }
+}
+
+impl From<ServiceRefusal> for ApiError {
+    fn from(refusal: ServiceRefusal) -> Self {
+        let detail = refusal.to_string();
+        match refusal {
+            ServiceRefusal::NotNow { state, allowed, .. } => ApiError::Conflict {
+                detail,
+                state: Some(state.as_str()),
+                allowed_actions: Some(allowed.iter().map(ServiceAction::as_str).collect()),
+            },
+            ServiceRefusal::NotPermitted { .. } => ApiError::Forbidden(detail),
+            ServiceRefusal::Invalid { field, reason } => ApiError::invalid(field, reason),
         }
     }
 }

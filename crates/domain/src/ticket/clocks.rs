@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use super::events::{ClockKind, EventData, TicketEvent};
 use super::{Snapshot, TicketState};
-use crate::calendar::{Calendar, CalendarError, Pause};
+use crate::calendar::{Calendar, CalendarError, Explanation, Pause};
 use crate::policy::{Policy, TicketProfile, UnknownName};
 
 /// What, besides the timeline, decides a ticket's clocks.
@@ -78,6 +78,16 @@ pub enum ClockStatus {
     Stopped,
 }
 
+impl ClockStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ClockStatus::Running => "running",
+            ClockStatus::Paused => "paused",
+            ClockStatus::Stopped => "stopped",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClockError {
     #[error("the timeline does not start with a created event")]
@@ -127,81 +137,158 @@ pub fn compute(
     events: &[TicketEvent],
     now: Timestamp,
 ) -> Result<TicketClocks, ClockError> {
-    let snapshot = Snapshot::of(events).ok_or(ClockError::NoCreatedEvent)?;
-    let profile = TicketProfile {
-        program: context.program,
-        region: context.region,
-        product_line: context.product_line,
-        severity: &snapshot.severity,
-        channel: &snapshot.channel,
-    };
-    let calendar = policy.calendar_for(&profile)?.calendar;
-    let severity = policy.severity(&snapshot.severity)?;
-    let channel = policy.channel(&snapshot.channel)?;
-    let day = calendar.business_day_minutes();
-    let periods = Periods::of(events, now);
-    let measure = Measure {
-        calendar,
-        now,
-        at_risk_percent: u64::from(policy.at_risk_percent),
-    };
+    let plan = ClockPlan::of(policy, context, events, now)?;
+    let measure = plan.measure(policy, now);
+    Ok(TicketClocks {
+        calendar: plan.calendar.name().to_string(),
+        first_response: measure.clock(&plan.first_response)?,
+        next_update: plan
+            .next_update
+            .as_ref()
+            .map(|spec| measure.clock(spec))
+            .transpose()?,
+        resolution: plan
+            .resolution
+            .as_ref()
+            .map(|spec| measure.clock(spec))
+            .transpose()?,
+    })
+}
 
-    let first_response = measure.clock(
-        ClockKind::FirstResponse,
-        snapshot.opened_at,
-        channel.first_response.minutes_on(day),
-        snapshot.first_response_at,
-        &[],
-    )?;
+/// One clock with the engine's step-by-step account of its due time: every open span it
+/// counted and every closure and pause it skipped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockAccount {
+    pub clock: Clock,
+    pub explanation: Explanation,
+}
 
-    let resolution = match severity.resolution {
-        None => None,
-        Some(target) => {
+/// Each clock of a ticket at `now`, explained.
+pub fn explain(
+    policy: &Policy,
+    context: &ClockContext<'_>,
+    events: &[TicketEvent],
+    now: Timestamp,
+) -> Result<Vec<ClockAccount>, ClockError> {
+    let plan = ClockPlan::of(policy, context, events, now)?;
+    let measure = plan.measure(policy, now);
+    std::iter::once(&plan.first_response)
+        .chain(plan.next_update.as_ref())
+        .chain(plan.resolution.as_ref())
+        .map(|spec| {
+            let run = measure.run(spec);
+            Ok(ClockAccount {
+                clock: measure.clock(spec)?,
+                explanation: plan
+                    .calendar
+                    .explain(spec.start, spec.target, &run.pauses)?,
+            })
+        })
+        .collect()
+}
+
+/// What each clock of a ticket is made of: where it starts, its target, where it stopped
+/// and what paused it; computing and explaining both read it.
+struct ClockPlan<'p> {
+    calendar: &'p Calendar,
+    first_response: ClockSpec,
+    next_update: Option<ClockSpec>,
+    resolution: Option<ClockSpec>,
+}
+
+struct ClockSpec {
+    kind: ClockKind,
+    start: Timestamp,
+    /// Open minutes of the ticket's calendar.
+    target: u64,
+    stop: Option<Timestamp>,
+    /// An ongoing pause has `to: None`.
+    pauses: Vec<Period>,
+}
+
+impl<'p> ClockPlan<'p> {
+    fn of(
+        policy: &'p Policy,
+        context: &ClockContext<'_>,
+        events: &[TicketEvent],
+        now: Timestamp,
+    ) -> Result<ClockPlan<'p>, ClockError> {
+        let snapshot = Snapshot::of(events).ok_or(ClockError::NoCreatedEvent)?;
+        let profile = TicketProfile {
+            program: context.program,
+            region: context.region,
+            product_line: context.product_line,
+            severity: &snapshot.severity,
+            channel: &snapshot.channel,
+        };
+        let calendar = policy.calendar_for(&profile)?.calendar;
+        let severity = policy.severity(&snapshot.severity)?;
+        let channel = policy.channel(&snapshot.channel)?;
+        let day = calendar.business_day_minutes();
+        let periods = Periods::of(events, now);
+
+        let first_response = ClockSpec {
+            kind: ClockKind::FirstResponse,
+            start: snapshot.opened_at,
+            target: channel.first_response.minutes_on(day),
+            stop: snapshot.first_response_at,
+            pauses: Vec::new(),
+        };
+
+        let resolution = severity.resolution.map(|target| {
             let mut pauses = periods.waiting.clone();
             pauses.extend(periods.rejected_proposals.iter().copied());
-            let stop = periods.standing_proposal;
-            Some(measure.clock(
-                ClockKind::Resolution,
-                snapshot.opened_at,
-                target.minutes_on(day),
-                stop,
-                &pauses,
-            )?)
-        }
-    };
-
-    let next_update = match (
-        severity.update_every,
-        snapshot.last_advisor_contact_at,
-        snapshot.state,
-    ) {
-        (Some(cadence), Some(anchor), state) if state != TicketState::Closed => {
-            let mut pauses: Vec<Period> = periods.waiting.clone();
-            pauses.extend(periods.rejected_proposals.iter().copied());
-            if let Some(proposed) = periods.standing_proposal {
-                pauses.push(Period {
-                    from: proposed,
-                    to: None,
-                });
+            ClockSpec {
+                kind: ClockKind::Resolution,
+                start: snapshot.opened_at,
+                target: target.minutes_on(day),
+                stop: periods.standing_proposal,
+                pauses,
             }
-            pauses.retain(|pause| pause.to.is_none_or(|to| to > anchor));
-            Some(measure.clock(
-                ClockKind::NextUpdate,
-                anchor,
-                cadence.minutes_on(day),
-                None,
-                &pauses,
-            )?)
-        }
-        _ => None,
-    };
+        });
 
-    Ok(TicketClocks {
-        calendar: calendar.name().to_string(),
-        first_response,
-        next_update,
-        resolution,
-    })
+        let next_update = match (
+            severity.update_every,
+            snapshot.last_advisor_contact_at,
+            snapshot.state,
+        ) {
+            (Some(cadence), Some(anchor), state) if state != TicketState::Closed => {
+                let mut pauses: Vec<Period> = periods.waiting.clone();
+                pauses.extend(periods.rejected_proposals.iter().copied());
+                if let Some(proposed) = periods.standing_proposal {
+                    pauses.push(Period {
+                        from: proposed,
+                        to: None,
+                        reason: "a proposed solution awaits the customer's answer",
+                    });
+                }
+                pauses.retain(|pause| pause.to.is_none_or(|to| to > anchor));
+                Some(ClockSpec {
+                    kind: ClockKind::NextUpdate,
+                    start: anchor,
+                    target: cadence.minutes_on(day),
+                    stop: None,
+                    pauses,
+                })
+            }
+            _ => None,
+        };
+
+        Ok(ClockPlan {
+            calendar,
+            first_response,
+            next_update,
+            resolution,
+        })
+    }
+
+    fn measure(&self, policy: &Policy, now: Timestamp) -> Measure<'p> {
+        Measure {
+            calendar: self.calendar,
+            now,
+            at_risk_percent: u64::from(policy.at_risk_percent),
+        }
+    }
 }
 
 /// The breaches the timeline does not record yet. The first-response and resolution clocks
@@ -228,11 +315,15 @@ pub fn unrecorded_breaches(clocks: &TicketClocks, events: &[TicketEvent]) -> Vec
         .collect()
 }
 
+const WAITING_ON_CUSTOMER: &str = "waiting on the customer";
+
 /// A stretch of time; `to: None` is still going on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Period {
     from: Timestamp,
     to: Option<Timestamp>,
+    /// Why the clock did not count this time.
+    reason: &'static str,
 }
 
 /// The stretches of the timeline that matter to the clocks.
@@ -270,6 +361,7 @@ impl Periods {
                         periods.rejected_proposals.push(Period {
                             from,
                             to: Some(event.at),
+                            reason: "a proposed solution awaited the customer's answer, then was rejected",
                         });
                     }
                 }
@@ -277,7 +369,11 @@ impl Periods {
             }
         }
         if let Some(from) = waiting_since {
-            periods.waiting.push(Period { from, to: None });
+            periods.waiting.push(Period {
+                from,
+                to: None,
+                reason: WAITING_ON_CUSTOMER,
+            });
         }
         // Nothing after `now` exists yet.
         for period in periods
@@ -292,7 +388,11 @@ impl Periods {
 
     fn end_waiting(&mut self, since: &mut Option<Timestamp>, at: Timestamp) {
         if let Some(from) = since.take() {
-            self.waiting.push(Period { from, to: Some(at) });
+            self.waiting.push(Period {
+                from,
+                to: Some(at),
+                reason: WAITING_ON_CUSTOMER,
+            });
         }
     }
 }
@@ -303,37 +403,58 @@ struct Measure<'c> {
     at_risk_percent: u64,
 }
 
+/// How far a clock has run at `now`, and its pauses as the calendar sees them.
+struct Run<'a> {
+    status: ClockStatus,
+    /// The instant up to which the clock has run.
+    ran_until: Timestamp,
+    pauses: Vec<Pause<'a>>,
+}
+
 impl Measure<'_> {
-    /// One clock from `start` with `target` open minutes, stopped at `stop` if given, with
-    /// `pauses` (an ongoing pause has `to: None`).
-    fn clock(
-        &self,
-        kind: ClockKind,
-        start: Timestamp,
-        target: u64,
-        stop: Option<Timestamp>,
-        pauses: &[Period],
-    ) -> Result<Clock, CalendarError> {
-        let ongoing_pause = pauses
+    fn run<'s>(&self, spec: &'s ClockSpec) -> Run<'s> {
+        let ongoing_pause = spec
+            .pauses
             .iter()
             .filter(|pause| pause.to.is_none() && pause.from <= self.now)
             .map(|pause| pause.from)
             .min();
-        // The instant up to which the clock has run.
-        let (status, ran_until) = match (stop, ongoing_pause) {
+        let (status, ran_until) = match (spec.stop, ongoing_pause) {
             (Some(stop), _) => (ClockStatus::Stopped, stop),
-            (None, Some(paused_at)) => (ClockStatus::Paused, paused_at.max(start)),
-            (None, None) => (ClockStatus::Running, self.now.max(start)),
+            (None, Some(paused_at)) => (ClockStatus::Paused, paused_at.max(spec.start)),
+            (None, None) => (ClockStatus::Running, self.now.max(spec.start)),
         };
-        // Pauses as the calendar sees them: ongoing ones end now, none outlives the run.
-        let closed: Vec<Pause<'_>> = pauses
+        // Ongoing pauses end now, and none outlives the run.
+        let pauses = spec
+            .pauses
             .iter()
             .map(|pause| Pause {
                 from: pause.from,
                 to: pause.to.unwrap_or(self.now).min(ran_until).max(pause.from),
-                reason: "paused",
+                reason: pause.reason,
             })
             .collect();
+        Run {
+            status,
+            ran_until,
+            pauses,
+        }
+    }
+
+    /// One clock at `now`.
+    fn clock(&self, spec: &ClockSpec) -> Result<Clock, CalendarError> {
+        let ClockSpec {
+            kind,
+            start,
+            target,
+            stop,
+            ..
+        } = *spec;
+        let Run {
+            status,
+            ran_until,
+            pauses: closed,
+        } = self.run(spec);
         let counted = self
             .calendar
             .elapsed_with_pauses(start, ran_until, &closed)?;

@@ -1,5 +1,7 @@
 //! What may happen to a ticket next, and what it becomes in the timeline.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::events::{ContactMedium, CustomerRequest, EventData, Resolution, Role};
@@ -48,6 +50,12 @@ pub enum Command {
         request: CustomerRequest,
         body: String,
     },
+    /// Information missing at intake, supplied by the customer (or by staff for them):
+    /// `business_impact`, `error_messages`, `steps_to_reproduce` or `workaround`. While the
+    /// desk waits on the customer, it is also the customer's answer.
+    SupplyDetails {
+        details: BTreeMap<String, String>,
+    },
     ProposeSolution {
         resolution: Resolution,
         body: String,
@@ -80,6 +88,7 @@ pub enum Action {
     RequestSeverityChange,
     AnswerSeverityChange,
     RequestFromCustomer,
+    SupplyDetails,
     ProposeSolution,
     AcceptSolution,
     RejectSolution,
@@ -88,7 +97,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Reply,
         Action::Note,
         Action::CustomerMessage,
@@ -97,6 +106,7 @@ impl Action {
         Action::RequestSeverityChange,
         Action::AnswerSeverityChange,
         Action::RequestFromCustomer,
+        Action::SupplyDetails,
         Action::ProposeSolution,
         Action::AcceptSolution,
         Action::RejectSolution,
@@ -114,6 +124,7 @@ impl Action {
             Action::RequestSeverityChange => "request_severity_change",
             Action::AnswerSeverityChange => "answer_severity_change",
             Action::RequestFromCustomer => "request_from_customer",
+            Action::SupplyDetails => "supply_details",
             Action::ProposeSolution => "propose_solution",
             Action::AcceptSolution => "accept_solution",
             Action::RejectSolution => "reject_solution",
@@ -134,6 +145,7 @@ impl Command {
             Command::RequestSeverityChange { .. } => Action::RequestSeverityChange,
             Command::AnswerSeverityChange { .. } => Action::AnswerSeverityChange,
             Command::RequestFromCustomer { .. } => Action::RequestFromCustomer,
+            Command::SupplyDetails { .. } => Action::SupplyDetails,
             Command::ProposeSolution { .. } => Action::ProposeSolution,
             Command::AcceptSolution { .. } => Action::AcceptSolution,
             Command::RejectSolution { .. } => Action::RejectSolution,
@@ -168,6 +180,7 @@ fn permitted(role: Role, action: Action) -> bool {
         Role::CustomerContact => matches!(
             action,
             CustomerMessage
+                | SupplyDetails
                 | AcceptSolution
                 | RejectSolution
                 | RequestEscalation
@@ -198,7 +211,7 @@ fn allowed_in(snapshot: &Snapshot, action: Action) -> bool {
         AnswerEscalation => snapshot.escalation_open,
         RequestSeverityChange => snapshot.severity_request.is_none(),
         AnswerSeverityChange => snapshot.severity_request.is_some(),
-        Reply | CustomerMessage | ChangeSeverity | Assign => true,
+        Reply | CustomerMessage | SupplyDetails | ChangeSeverity | Assign => true,
     }
 }
 
@@ -292,6 +305,18 @@ pub fn decide(
             request,
             body: required("body", body)?,
         }],
+        Command::SupplyDetails { details } => {
+            let details = supplied_details(details)?;
+            let fields: Vec<&str> = details.keys().map(|field| field.as_str()).collect();
+            let answer = (snapshot.state == TicketState::WaitingOnCustomer).then(|| {
+                EventData::CustomerAnswered {
+                    body: format!("supplied {}", fields.join(", ")),
+                }
+            });
+            std::iter::once(EventData::DetailsSupplied { details })
+                .chain(answer)
+                .collect()
+        }
         Command::ProposeSolution { resolution, body } => {
             if let Resolution::PlannedForRelease { release } = &resolution {
                 if release.trim().is_empty() {
@@ -367,6 +392,45 @@ fn known_other_severity(
         });
     }
     Ok(())
+}
+
+/// The intake details that may be supplied after the ticket is open. The product's version
+/// and serial number are not among them: they are checked against the customer's records
+/// at intake, and a changed one is a new ticket's matter.
+pub const SUPPLIABLE_DETAILS: [&str; 4] = [
+    "business_impact",
+    "error_messages",
+    "steps_to_reproduce",
+    "workaround",
+];
+
+fn supplied_details(
+    details: BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, Refusal> {
+    if details.is_empty() {
+        return Err(Refusal::Invalid {
+            field: "details",
+            reason: format!("supply at least one of {}", SUPPLIABLE_DETAILS.join(", ")),
+        });
+    }
+    for (field, text) in &details {
+        if !SUPPLIABLE_DETAILS.contains(&field.as_str()) {
+            return Err(Refusal::Invalid {
+                field: "details",
+                reason: format!(
+                    "\"{field}\" cannot be supplied; these can: {}",
+                    SUPPLIABLE_DETAILS.join(", ")
+                ),
+            });
+        }
+        if text.trim().is_empty() {
+            return Err(Refusal::Invalid {
+                field: "details",
+                reason: format!("\"{field}\" must not be empty"),
+            });
+        }
+    }
+    Ok(details)
 }
 
 fn required(field: &'static str, text: String) -> Result<String, Refusal> {

@@ -1,5 +1,7 @@
 //! The events of a ticket's timeline, as stored: each serialises to JSON with a `kind` tag.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -190,6 +192,10 @@ pub enum EventData {
     CustomerAnswered {
         body: String,
     },
+    /// Information intake found missing, supplied later: each field and its text.
+    DetailsSupplied {
+        details: BTreeMap<String, String>,
+    },
     SolutionProposed {
         resolution: Resolution,
         body: String,
@@ -239,6 +245,7 @@ impl EventData {
             EventData::SeverityChangeDeclined { .. } => "severity_change_declined",
             EventData::WaitingOnCustomer { .. } => "waiting_on_customer",
             EventData::CustomerAnswered { .. } => "customer_answered",
+            EventData::DetailsSupplied { .. } => "details_supplied",
             EventData::SolutionProposed { .. } => "solution_proposed",
             EventData::SolutionAccepted { .. } => "solution_accepted",
             EventData::SolutionRejected { .. } => "solution_rejected",

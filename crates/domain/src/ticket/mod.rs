@@ -10,11 +10,14 @@ pub mod clocks;
 pub mod consent;
 mod decide;
 mod events;
+pub mod explain;
 
-pub use decide::{Action, Command, Refusal, allowed_actions, decide};
+pub use decide::{Action, Command, Refusal, SUPPLIABLE_DETAILS, allowed_actions, decide};
 pub use events::{
     Actor, ClockKind, ContactMedium, CustomerRequest, EventData, Resolution, Role, TicketEvent,
 };
+
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -95,8 +98,10 @@ pub struct Snapshot {
     pub event_count: u32,
     /// The program the ticket is worked under, once intake has checked it.
     pub program: Option<String>,
-    /// What intake flagged.
+    /// What intake flagged, less what was supplied since.
     pub flags: Vec<IntakeFlag>,
+    /// Details supplied after intake, the latest text of each field.
+    pub supplied_details: BTreeMap<String, String>,
     /// A severity the customer asked for, waiting for an advisor's answer.
     pub severity_request: Option<String>,
     /// While a proposal waits for consent: when it was made, and the reminders sent since.
@@ -129,6 +134,7 @@ impl Snapshot {
             event_count: 1,
             program: None,
             flags: Vec::new(),
+            supplied_details: BTreeMap::new(),
             severity_request: None,
             proposed_at: None,
             consent_reminders: 0,
@@ -161,6 +167,19 @@ impl Snapshot {
             EventData::IntakeChecked { program, flags, .. } => {
                 self.program = Some(program.clone());
                 self.flags = flags.clone();
+            }
+            EventData::DetailsSupplied { details } => {
+                for (field, text) in details {
+                    self.supplied_details.insert(field.clone(), text.clone());
+                }
+                for flag in &mut self.flags {
+                    if let IntakeFlag::Incomplete { missing } = flag {
+                        missing.retain(|field| !details.contains_key(field));
+                    }
+                }
+                self.flags.retain(
+                    |flag| !matches!(flag, IntakeFlag::Incomplete { missing } if missing.is_empty()),
+                );
             }
             EventData::SeverityChanged { to, .. } => {
                 self.severity = to.clone();

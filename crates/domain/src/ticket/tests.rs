@@ -562,3 +562,197 @@ fn breaches_are_recorded_once_each() {
         }
     ));
 }
+
+fn supply(fields: &[(&str, &str)]) -> Command {
+    Command::SupplyDetails {
+        details: fields
+            .iter()
+            .map(|(field, text)| (field.to_string(), text.to_string()))
+            .collect(),
+    }
+}
+
+/// A phone ticket whose intake found the business impact and the error messages missing.
+fn incomplete_phone_ticket() -> Ticket {
+    let mut ticket = Ticket::open("standard", "P2", "phone", MONDAY_10);
+    let coverage = crate::intake::coverage_window(
+        &ticket.policy,
+        &crate::policy::TicketProfile {
+            program: "standard",
+            region: "emea",
+            product_line: "planetpress-suite",
+            severity: "P2",
+            channel: "phone",
+        },
+        at(MONDAY_10),
+    )
+    .unwrap();
+    ticket.events.push(TicketEvent {
+        seq: 2,
+        at: at(MONDAY_10),
+        actor: Actor::System,
+        data: EventData::IntakeChecked {
+            program: "standard".into(),
+            flags: vec![crate::intake::IntakeFlag::Incomplete {
+                missing: vec!["business_impact".into(), "error_messages".into()],
+            }],
+            language: crate::intake::LanguageChoice {
+                language: "en".into(),
+                reason: "the contact's preferred language, spoken in the Amsterdam office".into(),
+            },
+            coverage,
+        },
+    });
+    ticket
+}
+
+#[test]
+fn supplying_the_missing_details_shortens_then_clears_incomplete() {
+    let mut ticket = incomplete_phone_ticket();
+    ticket.does(
+        CONTACT,
+        "2026-11-23T11:00:00+01:00",
+        supply(&[("business_impact", "invoices are late")]),
+    );
+    let snapshot = ticket.snapshot();
+    assert_eq!(
+        snapshot.flags,
+        vec![crate::intake::IntakeFlag::Incomplete {
+            missing: vec!["error_messages".into()]
+        }]
+    );
+    assert_eq!(
+        snapshot
+            .supplied_details
+            .get("business_impact")
+            .map(String::as_str),
+        Some("invoices are late")
+    );
+
+    // Asked for the rest, the customer's supplying it is also the answer that resumes clocks.
+    ticket
+        .does(
+            ADVISOR,
+            "2026-11-23T12:00:00+01:00",
+            ask(CustomerRequest::Information),
+        )
+        .does(
+            CONTACT,
+            "2026-11-23T13:00:00+01:00",
+            supply(&[("error_messages", "E1024 spool full")]),
+        );
+    assert!(ticket.snapshot().flags.is_empty());
+    assert_eq!(ticket.snapshot().state, TicketState::InProgress);
+    assert_eq!(
+        &ticket.kinds()[2..],
+        [
+            "details_supplied",
+            "waiting_on_customer",
+            "details_supplied",
+            "customer_answered"
+        ]
+    );
+}
+
+#[test]
+fn only_intake_details_may_be_supplied_and_never_blank() {
+    let mut ticket = incomplete_phone_ticket();
+    let when = "2026-11-23T11:00:00+01:00";
+    for (command, expected) in [
+        (supply(&[]), "supply at least one of"),
+        (
+            supply(&[("serial", "SN-9")]),
+            "\"serial\" cannot be supplied",
+        ),
+        (
+            supply(&[("workaround", " ")]),
+            "\"workaround\" must not be empty",
+        ),
+    ] {
+        match ticket.try_do(CONTACT, when, command) {
+            Err(Refusal::Invalid { field, reason }) => {
+                assert_eq!(field, "details");
+                assert!(reason.contains(expected), "{reason}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_explanation_names_every_rule_and_accounts_for_each_clock() {
+    let mut ticket = incomplete_phone_ticket();
+    ticket
+        .does(
+            ADVISOR,
+            "2026-11-23T10:30:00+01:00",
+            reply("looking into it"),
+        )
+        .does(
+            ADVISOR,
+            "2026-11-23T11:00:00+01:00",
+            Command::ChangeSeverity {
+                severity: "P1".into(),
+                reason: "production stopped".into(),
+            },
+        );
+    let (program, region, product_line) = ticket.context;
+    let context = ClockContext {
+        program,
+        region,
+        product_line,
+    };
+    let explanation = super::explain::explain_ticket(
+        &ticket.policy,
+        &context,
+        &ticket.events,
+        at("2026-11-23T12:00:00+01:00"),
+    )
+    .unwrap();
+    let topics: Vec<&str> = explanation.rules.iter().map(|rule| rule.topic).collect();
+    for topic in [
+        "program", "coverage", "language", "flag", "calendar", "targets", "severity",
+    ] {
+        assert!(topics.contains(&topic), "{topic} missing from {topics:?}");
+    }
+    let severity = explanation
+        .rules
+        .iter()
+        .find(|rule| rule.topic == "severity")
+        .unwrap();
+    assert_eq!(severity.decision, "P2 → P1");
+    assert!(severity.reason.contains("production stopped"));
+    let calendar = explanation
+        .rules
+        .iter()
+        .find(|rule| rule.topic == "calendar")
+        .unwrap();
+    assert!(calendar.reason.contains("Amsterdam"), "{}", calendar.reason);
+
+    // Each clock of the computed ones, in the same order, with the engine's account
+    // ending on the same due instant.
+    let clocks = ticket.clocks("2026-11-23T12:00:00+01:00");
+    let computed: Vec<_> = clocks.all().cloned().collect();
+    let explained: Vec<_> = explanation.clocks.iter().map(|c| c.clock.clone()).collect();
+    assert_eq!(explained, computed);
+    let resolution = explanation
+        .clocks
+        .iter()
+        .find(|clock| clock.clock.kind == ClockKind::Resolution)
+        .unwrap();
+    // P1: two business days of 8 hours from Monday 10:00, measured from the ticket's start.
+    assert!(
+        resolution.steps[0].starts_with("960 business minutes on emea"),
+        "{:?}",
+        resolution.steps
+    );
+    assert!(
+        resolution
+            .steps
+            .last()
+            .unwrap()
+            .starts_with("due Wed 2026-11-25 10:00"),
+        "{:?}",
+        resolution.steps
+    );
+}

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
     Contact, Contract, Customer, NewContact, NewContract, NewCustomer, NewProduct, Product,
+    StoreError,
 };
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_customers, create_customer))
         .routes(routes!(get_customer))
+        .routes(routes!(set_csm))
         .routes(routes!(add_contact))
         .routes(routes!(add_contract))
         .routes(routes!(register_product))
@@ -144,6 +146,66 @@ async fn get_customer(
         contracts: state.store.contracts_of(id).await?,
         products: state.store.products_of(id).await?,
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignCsm {
+    /// A customer success manager's staff id; `null` removes the customer's CSM.
+    csm_id: Option<i64>,
+}
+
+/// Names the customer's dedicated customer success manager, who sees all of its tickets
+/// (`GET /api/v1/queue?csm=ID`). Only programs with a dedicated CSM in the policy (gold and
+/// platinum by default) have one. Support managers and administrators only.
+#[utoipa::path(
+    put,
+    path = "/api/v1/customers/{id}/csm",
+    tag = "customers",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Customer id")),
+    request_body = AssignCsm,
+    responses(
+        (status = 200, description = "The customer, with its CSM", body = Customer),
+        (status = 403, description = "Support managers and administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn set_csm(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<AssignCsm>,
+) -> Result<Json<Customer>, ApiError> {
+    principal.require_role(&[Role::SupportManager, Role::Admin])?;
+    state.store.customer(id).await?;
+    if let Some(csm_id) = request.csm_id {
+        match state.store.staff_member(csm_id).await {
+            Ok(member) if member.active && member.role == Role::CustomerSuccessManager => {}
+            Ok(_) | Err(StoreError::NotFound) => {
+                return Err(ApiError::invalid(
+                    "csm_id",
+                    "no active customer success manager has this id",
+                ));
+            }
+            Err(other) => return Err(other.into()),
+        }
+        let contracts = state.store.contracts_of(id).await?;
+        let entitled = contracts.iter().any(|contract| {
+            state
+                .policy
+                .program(&contract.program)
+                .is_ok_and(|program| program.dedicated_csm)
+        });
+        if !entitled {
+            return Err(ApiError::invalid(
+                "csm_id",
+                "the customer has no contract whose program includes a dedicated customer success manager",
+            ));
+        }
+    }
+    Ok(Json(state.store.set_csm(id, request.csm_id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

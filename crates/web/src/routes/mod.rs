@@ -4,6 +4,7 @@ pub mod customers;
 pub mod health;
 pub mod openapi;
 pub mod queue;
+pub mod services;
 pub mod sessions;
 pub mod staff;
 pub mod tickets;
@@ -26,9 +27,10 @@ use crate::{AppState, Limits};
     tags(
         (name = "sessions", description = "Signing in and out"),
         (name = "tickets", description = "Tickets, their timelines and their SLA clocks"),
-        (name = "queue", description = "The work queue in policy order"),
+        (name = "queue", description = "The work queue in policy order, and the managers' views"),
+        (name = "service requests", description = "Professional-services requests: custom programming outside the native languages"),
         (name = "customers", description = "Customers, contacts, care contracts and registered products"),
-        (name = "staff", description = "Staff members and API tokens"),
+        (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
     )
 )]
 struct ApiDocument;
@@ -51,6 +53,7 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(tickets::router(limits))
         .merge(queue::router())
+        .merge(services::router())
         .merge(customers::router())
         .merge(staff::router())
 }

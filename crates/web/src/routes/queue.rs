@@ -22,6 +22,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 const DEFAULT_PAGE: i64 = 50;
+const FLAGS: [&str; 4] = [
+    "not_covered",
+    "serial_not_registered",
+    "outside_support_scope",
+    "incomplete",
+];
 const MAX_PAGE: i64 = 200;
 
 #[derive(Deserialize, IntoParams)]
@@ -38,6 +44,16 @@ pub struct QueueParams {
     program: Option<String>,
     at_risk: Option<bool>,
     breached: Option<bool>,
+    /// The support manager's view: tickets whose escalation waits for an answer.
+    escalated: Option<bool>,
+    /// The support manager's view: proposals unanswered after the last reminder.
+    consent_unanswered: Option<bool>,
+    /// A customer success manager's view: the tickets of the customers this staff member
+    /// looks after.
+    csm: Option<i64>,
+    /// Tickets carrying an intake flag: not_covered, serial_not_registered,
+    /// outside_support_scope or incomplete.
+    flag: Option<String>,
     /// Staff only: one customer's tickets.
     customer: Option<i64>,
     /// 1 to 200, default 50.
@@ -128,6 +144,14 @@ async fn queue(
             })
         })
         .transpose()?;
+    if let Some(flag) = params.flag.as_deref()
+        && !FLAGS.contains(&flag)
+    {
+        return Err(ApiError::invalid(
+            "flag",
+            format!("one of {}", FLAGS.join(", ")),
+        ));
+    }
     let after = params.after.as_deref().map(decode_cursor).transpose()?;
     let customer_id = match &principal {
         Principal::Contact(contact) => Some(contact.customer_id),
@@ -142,6 +166,10 @@ async fn queue(
         program: params.program,
         at_risk: params.at_risk,
         breached: params.breached,
+        escalation_open: params.escalated,
+        consent_unanswered: params.consent_unanswered,
+        csm_id: params.csm,
+        flag: params.flag,
     };
     let now = state.clock.now();
     // One more than asked tells whether a next page exists.

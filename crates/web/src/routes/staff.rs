@@ -4,22 +4,25 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use caredesk_domain::ticket::Role;
-use caredesk_store::{ApiToken, NewStaff, StaffMember};
+use caredesk_store::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember, StoreError};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{Principal, hash_password_off_thread, new_token};
 use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::customers::looks_like_email;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_staff, create_staff))
         .routes(routes!(issue_token))
+        .routes(routes!(set_availability))
+        .routes(routes!(list_on_call, add_on_call))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -171,4 +174,143 @@ async fn issue_token(
         .add_api_token(id, request.name.trim(), &secret, state.clock.now())
         .await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token, secret })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Availability {
+    /// Present and taking new tickets; `false` while away (leave, training).
+    available: bool,
+}
+
+/// Marks a staff member present or away: assignment skips an advisor who is away. Staff
+/// set their own; support managers and administrators anyone's.
+#[utoipa::path(
+    put,
+    path = "/api/v1/staff/{id}/availability",
+    tag = "staff",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Staff member id")),
+    request_body = Availability,
+    responses(
+        (status = 200, description = "The staff member as now", body = StaffMember),
+        (status = 403, description = "Someone else's, and not a manager", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such staff member", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn set_availability(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<Availability>,
+) -> Result<Json<StaffMember>, ApiError> {
+    let member = principal.require_staff()?;
+    if member.id != id && !matches!(member.role, Role::SupportManager | Role::Admin) {
+        return Err(ApiError::Forbidden(
+            "staff set their own availability; support managers and administrators anyone's".into(),
+        ));
+    }
+    state.store.set_availability(id, request.available).await?;
+    Ok(Json(state.store.staff_member(id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OnCallParams {
+    /// One region's office only.
+    region: Option<String>,
+}
+
+/// The on-call rota: shifts not over yet, by start (staff only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/on-call",
+    tag = "staff",
+    security(("bearer" = [])),
+    params(OnCallParams),
+    responses(
+        (status = 200, description = "Current and coming shifts", body = Vec<OnCallShiftRecord>),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_on_call(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(params): ApiQuery<OnCallParams>,
+) -> Result<Json<Vec<OnCallShiftRecord>>, ApiError> {
+    principal.require_staff()?;
+    if let Some(region) = &params.region
+        && let Err(unknown) = state.policy.region(region)
+    {
+        return Err(ApiError::invalid("region", unknown.to_string()));
+    }
+    Ok(Json(
+        state
+            .store
+            .on_call_shifts(params.region.as_deref(), state.clock.now())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewShift {
+    /// The region whose office the advisor covers after hours.
+    region: String,
+    staff_id: i64,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+}
+
+/// Puts an advisor on call for a region's office after its hours: extended-coverage
+/// tickets opened then go to them (support managers and administrators only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/on-call",
+    tag = "staff",
+    security(("bearer" = [])),
+    request_body = NewShift,
+    responses(
+        (status = 201, description = "Added to the rota", body = OnCallShiftRecord),
+        (status = 403, description = "Support managers and administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn add_on_call(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(request): ApiJson<NewShift>,
+) -> Result<(StatusCode, Json<OnCallShiftRecord>), ApiError> {
+    principal.require_role(&[Role::SupportManager, Role::Admin])?;
+    let mut errors = FieldErrors::default();
+    if let Err(unknown) = state.policy.region(&request.region) {
+        errors.add("region", unknown.to_string());
+    }
+    match state.store.staff_member(request.staff_id).await {
+        Ok(member) if member.active && member.role == Role::Advisor => {}
+        Ok(_) | Err(StoreError::NotFound) => {
+            errors.add("staff_id", "no active advisor has this id");
+        }
+        Err(other) => return Err(other.into()),
+    }
+    if request.ends_at <= request.starts_at {
+        errors.add("ends_at", "a shift ends after it starts");
+    } else if request.ends_at.duration_since(request.starts_at)
+        > jiff::SignedDuration::from_hours(7 * 24)
+    {
+        errors.add("ends_at", "a shift lasts at most 7 days; add several");
+    }
+    errors.finish()?;
+    let shift = state
+        .store
+        .add_on_call_shift(
+            &request.region,
+            request.staff_id,
+            request.starts_at,
+            request.ends_at,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(shift)))
 }

@@ -13,12 +13,13 @@ use caredesk_domain::intake::{
 use caredesk_domain::policy::TicketProfile;
 use caredesk_domain::routing::{RoutingNeed, choose_advisor};
 use caredesk_domain::ticket::clocks::{ClockContext, TicketClocks, compute};
+use caredesk_domain::ticket::explain::{TicketExplanation, explain_ticket};
 use caredesk_domain::ticket::{
     Action, Command, EventData, TicketEvent, TicketState, allowed_actions, decide,
 };
 use caredesk_store::{
-    Attachment, Change, Contact, IntakeRecord, NewAttachment, NewTicket, Scope, StoreError,
-    TicketRecord, UpdateError,
+    Attachment, Change, Contact, IntakeRecord, NewAttachment, NewServiceRequest, NewTicket, Scope,
+    StoreError, TicketRecord, UpdateError,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,7 @@ use utoipa_axum::routes;
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::routes::services::ServiceRequestView;
 use crate::{AppState, Limits};
 
 pub fn router(limits: Limits) -> OpenApiRouter<AppState> {
@@ -37,6 +39,7 @@ pub fn router(limits: Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(open_ticket))
         .routes(routes!(get_ticket))
         .routes(routes!(get_timeline))
+        .routes(routes!(explain))
         .routes(routes!(act))
         .routes(routes!(list_attachments))
         .routes(routes!(add_attachment).layer(DefaultBodyLimit::max(limits.max_attachment_bytes)))
@@ -73,6 +76,16 @@ pub struct OpenTicket {
     steps_to_reproduce: Option<String>,
     #[serde(default)]
     workaround: Option<String>,
+    /// For custom programming: the language it is written in. Outside the products' native
+    /// languages the request becomes a professional-services request (202), not a ticket.
+    #[serde(default)]
+    programming_language: Option<String>,
+}
+
+/// What intake made of the form.
+enum Intake {
+    Ticket(Box<NewTicket>),
+    ProfessionalServices(Box<NewServiceRequest>),
 }
 
 /// A ticket as the API shows it, with its clocks as of the moment of the request.
@@ -90,7 +103,7 @@ pub struct TicketView {
     channel: String,
     subject: String,
     description: String,
-    /// The rest of the intake form.
+    /// The rest of the intake form, with the details supplied since.
     #[schema(value_type = Object)]
     details: serde_json::Value,
     severity: String,
@@ -118,7 +131,9 @@ pub struct TicketView {
 }
 
 /// Opens a ticket. With an `Idempotency-Key` header, retrying the same request returns the
-/// same ticket (200 instead of 201) and never opens a second one.
+/// same ticket (200 instead of 201) and never opens a second one. Custom programming in a
+/// language outside the products' native ones is recorded as a professional-services
+/// request instead (202, with its `Location`).
 #[utoipa::path(
     post,
     path = "/api/v1/tickets",
@@ -129,6 +144,7 @@ pub struct TicketView {
     responses(
         (status = 201, description = "Opened", body = TicketView),
         (status = 200, description = "Already opened by an earlier request with this key", body = TicketView),
+        (status = 202, description = "Not a support ticket: recorded as a professional-services request", body = ServiceRequestView),
         (status = 403, description = "Not covered, or not the caller's organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The key was used for a different request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -148,7 +164,18 @@ async fn open_ticket(
         ));
     }
     let now = state.clock.now();
-    let new = intake(&state, &principal, &request, idempotency_key, now).await?;
+    let new = match intake(&state, &principal, &request, idempotency_key, now).await? {
+        Intake::Ticket(new) => new,
+        Intake::ProfessionalServices(new) => {
+            let recorded = state.store.create_service_request(&new, now).await?;
+            let status = if recorded.replayed {
+                StatusCode::OK
+            } else {
+                StatusCode::ACCEPTED
+            };
+            return Ok(ServiceRequestView::of(recorded.request, &principal).respond(status));
+        }
+    };
     let created = state.store.create_ticket(&state.policy, &new, now).await?;
     let status = if created.replayed {
         StatusCode::OK
@@ -160,14 +187,15 @@ async fn open_ticket(
 }
 
 /// Checks the form against the policy and the customer's records (POLICY.md §1, §3, §5, §7)
-/// and builds the ticket: its program, flags, language, coverage window and advisor.
+/// and builds the ticket: its program, flags, language, coverage window and advisor; or,
+/// for custom programming outside the native languages, a professional-services request.
 async fn intake(
     state: &AppState,
     principal: &Principal,
     request: &OpenTicket,
     idempotency_key: Option<String>,
     now: Timestamp,
-) -> Result<NewTicket, ApiError> {
+) -> Result<Intake, ApiError> {
     let policy = &state.policy;
     // What the clocks and the calendar stand on must be valid on every channel.
     let mut errors = FieldErrors::default();
@@ -311,7 +339,7 @@ async fn intake(
         error_messages: request.error_messages.clone(),
         steps_to_reproduce: request.steps_to_reproduce.clone(),
         workaround: request.workaround.clone(),
-        programming_language: None,
+        programming_language: request.programming_language.clone(),
     };
     let region = facts.customer.region.as_str();
     let outcome = assess(
@@ -345,8 +373,20 @@ async fn intake(
             }
             return Err(errors.into_error());
         }
-        IntakeOutcome::ProfessionalServices { reason, .. } => {
-            return Err(ApiError::invalid("programming_language", reason));
+        IntakeOutcome::ProfessionalServices { language, reason } => {
+            return Ok(Intake::ProfessionalServices(Box::new(NewServiceRequest {
+                customer_id: facts.customer.id,
+                contact_id: contact.as_ref().map(|contact| contact.id),
+                product_line: request.product_line.clone(),
+                version: request.version.trim().to_string(),
+                programming_language: language,
+                subject: request.subject.trim().to_string(),
+                description: request.description.clone(),
+                reason,
+                created_by: principal.key(),
+                request_hash: request_hash(idempotency_key.as_deref(), request),
+                idempotency_key,
+            })));
         }
     };
 
@@ -387,11 +427,8 @@ async fn intake(
         "steps_to_reproduce": request.steps_to_reproduce,
         "workaround": request.workaround,
     });
-    let request_hash = idempotency_key.as_ref().map(|_| {
-        let canonical = serde_json::to_vec(request).unwrap_or_default();
-        hex::encode(Sha256::digest(canonical))
-    });
-    Ok(NewTicket {
+    let request_hash = request_hash(idempotency_key.as_deref(), request);
+    Ok(Intake::Ticket(Box::new(NewTicket {
         customer_id: facts.customer.id,
         contact_id: contact.as_ref().map(|contact| contact.id),
         product_id: accepted.product_id,
@@ -416,6 +453,14 @@ async fn intake(
             coverage,
             assignment: Some(assignment),
         }),
+    })))
+}
+
+/// What tells a retry (the same request) from a reuse of its key (another request).
+fn request_hash(idempotency_key: Option<&str>, request: &OpenTicket) -> Option<String> {
+    idempotency_key.map(|_| {
+        let canonical = serde_json::to_vec(request).unwrap_or_default();
+        hex::encode(Sha256::digest(canonical))
     })
 }
 
@@ -475,7 +520,7 @@ fn view(
         channel: ticket.channel,
         subject: ticket.subject,
         description: ticket.description,
-        details: ticket.details,
+        details: with_supplied(ticket.details, &snapshot.supplied_details),
         severity: ticket.severity,
         state: ticket.state,
         assignee_id: ticket.assignee_id,
@@ -494,6 +539,19 @@ fn view(
         consent_unanswered: ticket.consent_unanswered,
         clocks,
     })
+}
+
+/// The intake form's details, each overridden by the text supplied since, if any.
+fn with_supplied(
+    mut details: serde_json::Value,
+    supplied: &std::collections::BTreeMap<String, String>,
+) -> serde_json::Value {
+    if let Some(fields) = details.as_object_mut() {
+        for (field, text) in supplied {
+            fields.insert(field.clone(), serde_json::Value::String(text.clone()));
+        }
+    }
+    details
 }
 
 fn with_etag(status: StatusCode, view: TicketView) -> Response {
@@ -525,6 +583,42 @@ async fn get_timeline(
     Ok(Json(state.store.timeline(id, principal.scope()).await?))
 }
 
+/// Every rule of the policy that applied to the ticket and why: program and cover,
+/// coverage window, calendar, language, advisor choice, flags, severity changes,
+/// escalations, consent; and each clock with the engine's step-by-step account of its due
+/// time (staff only: it names advisors and internal reasons).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/explanation",
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket number")),
+    responses(
+        (status = 200, description = "The explanation, as of now", body = TicketExplanation),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket for this caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn explain(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<TicketExplanation>, ApiError> {
+    // Another organisation's ticket stays a 404 before anything else is said.
+    let ticket = state.store.ticket(id, principal.scope()).await?;
+    principal.require_staff()?;
+    let timeline = state.store.timeline(id, Scope::All).await?;
+    let context = ClockContext {
+        program: &ticket.program,
+        region: &ticket.region,
+        product_line: &ticket.product_line,
+    };
+    Ok(Json(
+        explain_ticket(&state.policy, &context, &timeline, state.clock.now())
+            .map_err(ApiError::unexpected)?,
+    ))
+}
+
 /// Acts on a ticket: reply, note, ask the customer, propose a solution, accept or reject it,
 /// change severity, assign, escalate. With `If-Match`, only if the ticket is still at that
 /// version. A step the ticket's state does not allow answers 409 with the allowed ones.
@@ -554,17 +648,7 @@ async fn act(
     headers: HeaderMap,
     ApiJson(command): ApiJson<Command>,
 ) -> Result<Response, ApiError> {
-    let expected_version = match header_text(&headers, "if-match")? {
-        None => None,
-        Some(tag) => Some(
-            tag.trim_start_matches("W/")
-                .trim_matches('"')
-                .parse::<i64>()
-                .map_err(|_| {
-                    ApiError::invalid("If-Match", "give the ticket's ETag, such as \"3\"")
-                })?,
-        ),
-    };
+    let expected_version = if_match_version(&headers)?;
     // Only staff may assign (decide refuses anyone else): nobody else learns who exists.
     if let (
         Principal::Staff(_),
@@ -609,6 +693,18 @@ async fn act(
         StatusCode::OK,
         view(&state, &principal, updated, &timeline)?,
     ))
+}
+
+/// The version an `If-Match` header names, if one is given.
+pub(crate) fn if_match_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    header_text(headers, "if-match")?
+        .map(|tag| {
+            tag.trim_start_matches("W/")
+                .trim_matches('"')
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid("If-Match", "give the ETag, such as \"3\""))
+        })
+        .transpose()
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {

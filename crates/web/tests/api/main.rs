@@ -2,6 +2,7 @@
 //! One test binary for every API test, to link once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod policy_at_work;
 mod support;
 
 use caredesk_domain::ticket::Role;
@@ -9,6 +10,11 @@ use caredesk_web::Limits;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use policy_at_work::{
+    a_changed_policy_file_changes_the_rules, managers_and_csms_have_their_views,
+    professional_services_requests_have_their_own_life,
+    supplied_details_complete_a_ticket_and_the_explanation_says_why,
+};
 use support::{Backend, TestApp, json_of, portal_ticket};
 
 /// An instant the API returned (RFC 3339, in UTC).
@@ -55,6 +61,10 @@ on_both_backends!(
     the_queue_pages_in_policy_order,
     staff_and_customers_are_managed_over_the_api,
     intake_enforces_the_policy_with_reasons,
+    professional_services_requests_have_their_own_life,
+    supplied_details_complete_a_ticket_and_the_explanation_says_why,
+    managers_and_csms_have_their_views,
+    a_changed_policy_file_changes_the_rules,
 );
 
 async fn health_and_readiness(backend: Backend) {

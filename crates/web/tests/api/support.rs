@@ -43,13 +43,18 @@ pub fn at(text: &str) -> Timestamp {
 
 impl TestApp {
     pub async fn start(backend: Backend, limits: Limits) -> TestApp {
+        TestApp::start_with_policy(backend, limits, Policy::built_in().unwrap()).await
+    }
+
+    /// The application with another policy than the built-in one.
+    pub async fn start_with_policy(backend: Backend, limits: Limits, policy: Policy) -> TestApp {
         let database = TestDatabase::new(backend).await;
         let store = database.store.clone();
         // Monday 23 November 2026, 10:00 in Amsterdam.
         let clock = Clock::manual(at("2026-11-23T10:00:00+01:00"));
         let state = AppState {
             store: store.clone(),
-            policy: Arc::new(Policy::built_in().unwrap()),
+            policy: Arc::new(policy),
             clock: clock.clone(),
             limits,
         };

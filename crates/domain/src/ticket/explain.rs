@@ -1,0 +1,379 @@
+//! "Why does this ticket look like this?": every rule of the policy that applied to one
+//! ticket, with its reason, read back from the timeline (what intake decided is recorded
+//! there) and the policy (what the clocks run on), and each clock with the engine's
+//! step-by-step account of its due time.
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::clocks::{self, ClockContext, ClockError};
+use super::events::{Actor, EventData, TicketEvent};
+use super::{Snapshot, TicketState};
+use crate::intake::IntakeFlag;
+use crate::policy::{Policy, TicketProfile};
+use crate::ticket::clocks::Clock;
+
+/// Everything that applied to one ticket, in the order a reader asks about it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TicketExplanation {
+    /// When the explanation was made: clocks are as of this instant.
+    pub as_of: Timestamp,
+    pub state: TicketState,
+    pub severity: String,
+    pub rules: Vec<AppliedRule>,
+    pub clocks: Vec<ClockExplanation>,
+}
+
+/// One rule and what it decided for this ticket.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AppliedRule {
+    /// program, calendar, coverage, language, advisor, flag, severity, targets,
+    /// escalation, consent.
+    pub topic: &'static str,
+    pub decision: String,
+    pub reason: String,
+    /// When it was decided, for what the timeline records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+}
+
+/// One clock as of `as_of`, and how its due time was found.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClockExplanation {
+    pub clock: Clock,
+    /// The engine's account, a line each: every open span counted, every closure (night,
+    /// weekend, holiday) and pause skipped, then the due instant, in the calendar's zone.
+    pub steps: Vec<String>,
+}
+
+/// Explains a ticket at `now`: the rules from its timeline and the policy, and its clocks.
+pub fn explain_ticket(
+    policy: &Policy,
+    context: &ClockContext<'_>,
+    events: &[TicketEvent],
+    now: Timestamp,
+) -> Result<TicketExplanation, ClockError> {
+    let snapshot = Snapshot::of(events).ok_or(ClockError::NoCreatedEvent)?;
+    let mut rules = Vec::new();
+    intake_rules(policy, context, events, &mut rules);
+    calendar_and_targets(policy, context, &snapshot, &mut rules)?;
+    timeline_rules(policy, events, &snapshot, &mut rules);
+    let clocks = clocks::explain(policy, context, events, now)?
+        .into_iter()
+        .map(|account| ClockExplanation {
+            clock: account.clock,
+            steps: account
+                .explanation
+                .to_string()
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        })
+        .collect();
+    Ok(TicketExplanation {
+        as_of: now,
+        state: snapshot.state,
+        severity: snapshot.severity,
+        rules,
+        clocks,
+    })
+}
+
+fn rule(
+    topic: &'static str,
+    decision: String,
+    reason: String,
+    at: Option<Timestamp>,
+) -> AppliedRule {
+    AppliedRule {
+        topic,
+        decision,
+        reason,
+        at,
+    }
+}
+
+/// What intake decided: program and cover, coverage window, language, and its flags as
+/// they stand now.
+fn intake_rules(
+    policy: &Policy,
+    context: &ClockContext<'_>,
+    events: &[TicketEvent],
+    rules: &mut Vec<AppliedRule>,
+) {
+    let checked = events.iter().find_map(|event| match &event.data {
+        EventData::IntakeChecked {
+            program,
+            flags,
+            language,
+            coverage,
+        } => Some((event.at, program, flags, language, coverage)),
+        _ => None,
+    });
+    let Some((at, program, flags, language, coverage)) = checked else {
+        rules.push(rule(
+            "program",
+            format!("worked under {}", context.program),
+            "the ticket predates the intake checks, or was imported: no intake record".into(),
+            None,
+        ));
+        return;
+    };
+    let not_covered = flags.iter().find_map(|flag| match flag {
+        IntakeFlag::NotCovered { reason, remedy } => Some(format!("{reason}; {remedy}")),
+        _ => None,
+    });
+    let placement = match policy.program(program) {
+        Ok(found) if found.priority_queue => "placed ahead of standard tickets in the queue",
+        Ok(_) => "normal queue placement",
+        Err(_) => "a program the current policy no longer has",
+    };
+    rules.push(rule(
+        "program",
+        format!("worked under {program}"),
+        match not_covered {
+            Some(reason) => format!(
+                "not covered ({reason}): the policy's intake.uncovered_program applies; {placement}"
+            ),
+            None => format!("the customer's valid {program} care contract; {placement}"),
+        },
+        Some(at),
+    ));
+    rules.push(rule(
+        "coverage",
+        format!("clocks start {}", coverage.clocks_start_at),
+        coverage.notice.clone(),
+        Some(at),
+    ));
+    rules.push(rule(
+        "language",
+        format!("handled in {}", language.language),
+        language.reason.clone(),
+        Some(at),
+    ));
+    // Flags as they stand: supplied details have shortened or cleared "incomplete".
+    let current = Snapshot::of(events)
+        .map(|snapshot| snapshot.flags)
+        .unwrap_or_default();
+    for flag in &current {
+        let (decision, reason) = match flag {
+            IntakeFlag::NotCovered { reason, remedy } => {
+                ("not covered".to_string(), format!("{reason}; {remedy}"))
+            }
+            IntakeFlag::SerialNotRegistered { serial, reason } => {
+                (format!("serial {serial} not registered"), reason.clone())
+            }
+            IntakeFlag::OutsideSupportScope {
+                version,
+                supported,
+                reason,
+            } => (
+                format!(
+                    "version {version} outside support scope (supported: {})",
+                    supported.join(", ")
+                ),
+                reason.clone(),
+            ),
+            IntakeFlag::Incomplete { missing } => (
+                format!("incomplete: {}", missing.join(", ")),
+                "the policy's intake.required names these; the advisor asks the customer for them"
+                    .to_string(),
+            ),
+        };
+        rules.push(rule("flag", decision, reason, Some(at)));
+    }
+    // Intake found gaps that were all supplied since: say when.
+    let completed_at = events
+        .iter()
+        .rev()
+        .find(|event| matches!(event.data, EventData::DetailsSupplied { .. }))
+        .map(|event| event.at);
+    let was_missing = flags.iter().find_map(|flag| match flag {
+        IntakeFlag::Incomplete { missing } => Some(missing),
+        _ => None,
+    });
+    let still_incomplete = current
+        .iter()
+        .any(|flag| matches!(flag, IntakeFlag::Incomplete { .. }));
+    if let (Some(completed_at), Some(missing), false) =
+        (completed_at, was_missing, still_incomplete)
+    {
+        rules.push(rule(
+            "flag",
+            "no longer incomplete".into(),
+            format!("{} supplied after intake", missing.join(", ")),
+            Some(completed_at),
+        ));
+    }
+}
+
+/// The calendar the clocks run on now and the targets they measure, both of the ticket's
+/// current severity.
+fn calendar_and_targets(
+    policy: &Policy,
+    context: &ClockContext<'_>,
+    snapshot: &Snapshot,
+    rules: &mut Vec<AppliedRule>,
+) -> Result<(), ClockError> {
+    let profile = TicketProfile {
+        program: context.program,
+        region: context.region,
+        product_line: context.product_line,
+        severity: &snapshot.severity,
+        channel: &snapshot.channel,
+    };
+    let choice = policy.calendar_for(&profile)?;
+    let region = policy.region(context.region)?;
+    rules.push(rule(
+        "calendar",
+        format!("{} ({})", choice.calendar.name(), choice.calendar.title()),
+        match choice.rule {
+            Some(coverage) => format!(
+                "coverage rule \"{}\" matches {} {} on {} and names this calendar",
+                coverage.name, context.program, snapshot.severity, context.product_line
+            ),
+            None => format!(
+                "no coverage rule matches {} {} on {}: the {} office's own calendar",
+                context.program, snapshot.severity, context.product_line, region.office
+            ),
+        },
+        None,
+    ));
+    let severity = policy.severity(&snapshot.severity)?;
+    let channel = policy.channel(&snapshot.channel)?;
+    let mut targets = vec![format!(
+        "first response within {} ({} channel)",
+        channel.first_response, channel.name
+    )];
+    match severity.update_every {
+        Some(every) => targets.push(format!("a status update every {every}")),
+        None => targets.push("no status-update cadence".into()),
+    }
+    match severity.resolution {
+        Some(resolution) => targets.push(format!("resolution within {resolution}")),
+        None => targets.push(format!(
+            "no resolution target{}",
+            severity
+                .resolution_note
+                .as_deref()
+                .map(|note| format!(" ({note})"))
+                .unwrap_or_default()
+        )),
+    }
+    rules.push(rule(
+        "targets",
+        targets.join("; "),
+        format!(
+            "{} ({}); measured in open time of the calendar above, from the ticket's start",
+            severity.name, severity.meaning
+        ),
+        None,
+    ));
+    Ok(())
+}
+
+/// What later events decided: assignments, severity changes and requests, escalations,
+/// consent reminders.
+fn timeline_rules(
+    policy: &Policy,
+    events: &[TicketEvent],
+    snapshot: &Snapshot,
+    rules: &mut Vec<AppliedRule>,
+) {
+    let by = |actor: &Actor| match actor {
+        Actor::Staff { id, role } => format!("by {} {id}", role.as_str()),
+        Actor::Contact { id } => format!("by customer contact {id}"),
+        Actor::System => "by the desk itself".to_string(),
+    };
+    for event in events {
+        let at = Some(event.at);
+        match &event.data {
+            EventData::Assigned { advisor, reason } => rules.push(rule(
+                "advisor",
+                match advisor {
+                    Some(id) => format!("assigned to advisor {id}"),
+                    None => "unassigned".into(),
+                },
+                match reason {
+                    Some(reason) => format!("{reason} ({})", by(&event.actor)),
+                    None => by(&event.actor),
+                },
+                at,
+            )),
+            EventData::SeverityChanged { from, to, reason } => rules.push(rule(
+                "severity",
+                format!("{from} → {to}"),
+                format!(
+                    "{reason} ({}); the clocks take {to}'s targets, counted from the ticket's start",
+                    by(&event.actor)
+                ),
+                at,
+            )),
+            EventData::SeverityChangeRequested { to, reason } => rules.push(rule(
+                "severity",
+                format!("customer asked for {to}"),
+                reason.clone(),
+                at,
+            )),
+            EventData::SeverityChangeDeclined { to, reason } => rules.push(rule(
+                "severity",
+                format!("request for {to} declined"),
+                format!("{reason} ({})", by(&event.actor)),
+                at,
+            )),
+            EventData::EscalationRequested { reason } => rules.push(rule(
+                "escalation",
+                "escalated to the support manager".into(),
+                match event.actor {
+                    Actor::System => format!(
+                        "{reason}: the policy escalates a breach of a {} clock",
+                        snapshot.severity
+                    ),
+                    _ => format!("{reason} ({})", by(&event.actor)),
+                },
+                at,
+            )),
+            EventData::EscalationAnswered { answer } => rules.push(rule(
+                "escalation",
+                "answered".into(),
+                format!("{answer} ({})", by(&event.actor)),
+                at,
+            )),
+            EventData::ConsentReminder { number } => rules.push(rule(
+                "consent",
+                format!("reminder {number} of {}", policy.consent.reminders),
+                format!(
+                    "a proposed solution waits for the customer's consent; the policy reminds every {}",
+                    policy.consent.reminder_every
+                ),
+                at,
+            )),
+            EventData::ConsentUnanswered { reminders } => rules.push(rule(
+                "consent",
+                "listed for the support manager, still open".into(),
+                format!(
+                    "no answer after {reminders} reminders; a ticket is never closed without consent"
+                ),
+                at,
+            )),
+            EventData::Closed { reason } => {
+                rules.push(rule("consent", "closed".into(), reason.clone(), at))
+            }
+            _ => {}
+        }
+    }
+    if snapshot.state.awaits_consent() && snapshot.consent_reminders == 0 {
+        rules.push(rule(
+            "consent",
+            "waiting for the customer's accept or reject".into(),
+            format!(
+                "the first reminder goes {} after the proposal if it is not answered",
+                policy.consent.reminder_every
+            ),
+            snapshot.proposed_at,
+        ));
+    }
+}
