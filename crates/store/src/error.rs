@@ -22,6 +22,10 @@ pub enum StoreError {
     /// Stored data that cannot be read back (a bug or a hand edit).
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    /// A write's task ended before it finished (the runtime shutting down); nothing of it
+    /// was committed.
+    #[error("the write was interrupted: {0}")]
+    Interrupted(String),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]

@@ -42,11 +42,16 @@ const STATEMENTS: [&str; 7] = [
      WHERE customer_id = :customer ORDER BY id",
     "SELECT id, product_line, version, position, kind, released_on FROM releases \
      WHERE product_line = :line ORDER BY position DESC",
-    "SELECT s.id, s.name, s.region, s.languages, s.available, t.severity_rank, COUNT(t.id) AS open_tickets \
-     FROM staff s LEFT JOIN tickets t ON t.assignee_id = s.id AND t.closed_at IS NULL \
+    // Loads are counted inside the open tickets' assignee index alone (a join condition
+    // on `closed_at` would visit every ticket's row).
+    "SELECT s.id, s.name, s.region, s.languages, s.available, l.severity_rank, \
+     COALESCE(l.open_tickets, 0) AS open_tickets \
+     FROM staff s LEFT JOIN (SELECT assignee_id, severity_rank, COUNT(*) AS open_tickets \
+     FROM tickets WHERE closed_at IS NULL AND assignee_id IN (SELECT id FROM staff \
+     WHERE role = 'advisor' AND region = (SELECT region FROM customers WHERE id = :customer)) \
+     GROUP BY assignee_id, severity_rank) l ON l.assignee_id = s.id \
      WHERE s.role = 'advisor' AND s.active = TRUE \
-     AND s.region = (SELECT region FROM customers WHERE id = :customer) \
-     GROUP BY s.id, s.name, s.region, s.languages, s.available, t.severity_rank ORDER BY s.id",
+     AND s.region = (SELECT region FROM customers WHERE id = :customer) ORDER BY s.id",
     "SELECT o.region, o.staff_id, s.name, o.starts_at, o.ends_at FROM on_call_shifts o \
      JOIN staff s ON s.id = o.staff_id \
      WHERE o.region = (SELECT region FROM customers WHERE id = :customer) \

@@ -271,24 +271,13 @@ impl Store {
         let at = instant(seconds(now))?;
         let events = creation_events(new, at);
         // Nothing can be due yet: the policy refuses zero targets.
-        let (id, derived) = match self.backend {
+        let derived = derive_new(policy, new, &events, at)?;
+        let id = match self.backend {
             Backend::Postgres => {
-                insert_new_in_one_round_trip(&self.writer, self.backend, policy, new, &events)
+                insert_new_in_one_round_trip(&self.writer, self.backend, new, &events, &derived)
                     .await?
             }
-            Backend::Sqlite => {
-                let mut transaction = self.begin_write().await?;
-                let inserted = insert_new_in_one_round_trip(
-                    &mut *transaction,
-                    self.backend,
-                    policy,
-                    new,
-                    &events,
-                )
-                .await?;
-                transaction.commit().await?;
-                inserted
-            }
+            Backend::Sqlite => self.insert_new_sqlite(new, &events, &derived).await?,
         };
         // What was just written, without reading it back.
         Ok(Created {
@@ -296,6 +285,38 @@ impl Store {
             timeline: events,
             replayed: false,
         })
+    }
+
+    /// SQLite: the transaction and the rows in one hand-off to the connection's thread
+    /// (`BEGIN IMMEDIATE`, the rows, `COMMIT`, sent together), where `begin_write` would take
+    /// three. It runs as a task of its own so that a request dropped half-way cannot leave the
+    /// writer connection inside an open transaction; on any error it rolls back.
+    async fn insert_new_sqlite(
+        &self,
+        new: &NewTicket,
+        events: &[TicketEvent],
+        derived: &Derived,
+    ) -> Result<i64, StoreError> {
+        let writer = self.writer.clone();
+        let (new, events, derived) = (new.clone(), events.to_vec(), derived.clone());
+        let task = tokio::spawn(async move {
+            let mut connection = writer.acquire().await?;
+            let inserted = insert_new_in_one_round_trip(
+                &mut *connection,
+                Backend::Sqlite,
+                &new,
+                &events,
+                &derived,
+            )
+            .await;
+            if inserted.is_err() {
+                // "No transaction is active" when BEGIN itself failed: nothing to undo then.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+            }
+            inserted
+        });
+        task.await
+            .map_err(|error| StoreError::Interrupted(error.to_string()))?
     }
 
     /// Imports tickets with their whole history (from another helpdesk, or to load a large
@@ -782,6 +803,7 @@ fn visible_attachments(scope: Scope) -> &'static str {
 }
 
 /// What the timeline says now, in the shape of the ticket row's derived columns.
+#[derive(Clone)]
 struct Derived {
     snapshot: Snapshot,
     clocks: TicketClocks,
@@ -957,15 +979,10 @@ async fn insert_with_timeline(
 async fn insert_new_in_one_round_trip<'e>(
     executor: impl sqlx::Executor<'e, Database = Any>,
     backend: Backend,
-    policy: &Policy,
     new: &NewTicket,
     events: &[TicketEvent],
-) -> Result<(i64, Derived), StoreError> {
-    let at = events
-        .first()
-        .map(|event| event.at)
-        .ok_or_else(|| StoreError::Corrupt("a new ticket without its created event".into()))?;
-    let derived = derive_new(policy, new, events, at)?;
+    derived: &Derived,
+) -> Result<i64, StoreError> {
     // Parameters are numbered across the statement(s): the ticket's, then five per event.
     let rows: Vec<String> = (0..events.len())
         .map(|index| {
@@ -998,16 +1015,18 @@ async fn insert_new_in_one_round_trip<'e>(
              RETURNING ticket_id",
             rows.join(", ")
         ),
+        // Its own transaction: the caller sends it on the writer connection as it is.
         Backend::Sqlite => format!(
-            "{INSERT_TICKET}; INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
-             VALUES {} RETURNING ticket_id",
+            "BEGIN IMMEDIATE; {INSERT_TICKET}; \
+             INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
+             VALUES {} RETURNING ticket_id; COMMIT",
             rows.join(", ")
         ),
     };
     let mut query = bind_ticket(
         sqlx::query_scalar(sqlx::AssertSqlSafe(statement)),
         new,
-        &derived,
+        derived,
     );
     for event in events {
         let (actor, data) = event_json(event)?;
@@ -1025,7 +1044,7 @@ async fn insert_new_in_one_round_trip<'e>(
         .first()
         .copied()
         .ok_or_else(|| StoreError::Corrupt("the new ticket's id did not come back".into()))?;
-    Ok((id, derived))
+    Ok(id)
 }
 
 /// The first events of a ticket: created, then what intake found and who takes it.

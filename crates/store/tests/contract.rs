@@ -68,6 +68,7 @@ contract!(
     service_requests_keep_their_states_and_their_keys,
     the_csm_and_manager_views_filter_the_queue,
     the_on_call_rota_is_listed_by_start,
+    a_failed_creation_writes_nothing_and_the_next_one_works,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -1830,4 +1831,38 @@ async fn the_on_call_rota_is_listed_by_start(store: Store) {
     );
     store.set_availability(advisor.id, false).await.unwrap();
     assert!(!store.staff_member(advisor.id).await.unwrap().available);
+}
+
+async fn a_failed_creation_writes_nothing_and_the_next_one_works(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let now = at(MONDAY_10);
+    // A customer that does not exist: the ticket row breaks a foreign key mid-transaction.
+    let mut orphan = new_ticket(&fixture, "P2", None);
+    orphan.customer_id = 999_999;
+    assert!(store.create_ticket(&policy, &orphan, now).await.is_err());
+    assert!(
+        store
+            .queue(&QueueFilter::default(), None, 50, now)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing of the failed ticket was kept"
+    );
+    // The writer is not left inside the failed transaction: the next ticket and its
+    // timeline are written whole.
+    let created = store
+        .create_ticket(&policy, &new_ticket(&fixture, "P2", None), now)
+        .await
+        .unwrap();
+    let timeline = store.timeline(created.ticket.id, Scope::All).await.unwrap();
+    assert_eq!(timeline, created.timeline);
+    assert_eq!(
+        store
+            .queue(&QueueFilter::default(), None, 50, now)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
