@@ -22,6 +22,7 @@ use serde::Serialize;
 use super::events::{ClockKind, EventData, TicketEvent};
 use super::{Snapshot, TicketState};
 use crate::calendar::{Calendar, CalendarError, Explanation, Pause};
+use crate::duration::BusinessDuration;
 use crate::policy::{Policy, TicketProfile, UnknownName};
 
 /// What, besides the timeline, decides a ticket's clocks.
@@ -247,8 +248,15 @@ impl<'p> ClockPlan<'p> {
             }
         });
 
+        // A cadence agreed on the ticket replaces the severity's own (POLICY.md §4); the
+        // agreement was checked when made, and a text that no longer parses is ignored.
+        let agreed = snapshot
+            .agreed_update_every
+            .as_deref()
+            .filter(|_| severity.update_negotiable)
+            .and_then(|text| text.parse::<BusinessDuration>().ok());
         let next_update = match (
-            severity.update_every,
+            agreed.or(severity.update_every),
             snapshot.last_advisor_contact_at,
             snapshot.state,
         ) {

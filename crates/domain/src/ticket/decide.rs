@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::events::{ContactMedium, CustomerRequest, EventData, Resolution, Role};
 use super::{Snapshot, TicketState};
+use crate::duration::BusinessDuration;
 use crate::policy::Policy;
 
 /// Something a person asks of a ticket.
@@ -35,6 +36,12 @@ pub enum Command {
         /// Why (kept on the timeline with the reassignment).
         #[serde(default)]
         reason: Option<String>,
+    },
+    /// Records the status-update cadence agreed with the customer ("3d", "4h"; `null`
+    /// returns to the severity's own), for severities whose cadence is negotiable.
+    AgreeUpdateCadence {
+        every: Option<String>,
+        note: String,
     },
     /// The customer asks for another severity, saying why.
     RequestSeverityChange {
@@ -85,6 +92,7 @@ pub enum Action {
     CustomerMessage,
     ChangeSeverity,
     Assign,
+    AgreeUpdateCadence,
     RequestSeverityChange,
     AnswerSeverityChange,
     RequestFromCustomer,
@@ -97,12 +105,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Reply,
         Action::Note,
         Action::CustomerMessage,
         Action::ChangeSeverity,
         Action::Assign,
+        Action::AgreeUpdateCadence,
         Action::RequestSeverityChange,
         Action::AnswerSeverityChange,
         Action::RequestFromCustomer,
@@ -121,6 +130,7 @@ impl Action {
             Action::CustomerMessage => "customer_message",
             Action::ChangeSeverity => "change_severity",
             Action::Assign => "assign",
+            Action::AgreeUpdateCadence => "agree_update_cadence",
             Action::RequestSeverityChange => "request_severity_change",
             Action::AnswerSeverityChange => "answer_severity_change",
             Action::RequestFromCustomer => "request_from_customer",
@@ -142,6 +152,7 @@ impl Command {
             Command::CustomerMessage { .. } => Action::CustomerMessage,
             Command::ChangeSeverity { .. } => Action::ChangeSeverity,
             Command::Assign { .. } => Action::Assign,
+            Command::AgreeUpdateCadence { .. } => Action::AgreeUpdateCadence,
             Command::RequestSeverityChange { .. } => Action::RequestSeverityChange,
             Command::AnswerSeverityChange { .. } => Action::AnswerSeverityChange,
             Command::RequestFromCustomer { .. } => Action::RequestFromCustomer,
@@ -211,6 +222,7 @@ fn allowed_in(snapshot: &Snapshot, action: Action) -> bool {
         AnswerEscalation => snapshot.escalation_open,
         RequestSeverityChange => snapshot.severity_request.is_none(),
         AnswerSeverityChange => snapshot.severity_request.is_some(),
+        AgreeUpdateCadence => true,
         Reply | CustomerMessage | SupplyDetails | ChangeSeverity | Assign => true,
     }
 }
@@ -279,6 +291,47 @@ pub fn decide(
             }
             let reason = reason.filter(|reason| !reason.trim().is_empty());
             vec![EventData::Assigned { advisor, reason }]
+        }
+        Command::AgreeUpdateCadence { every, note } => {
+            let severity =
+                policy
+                    .severity(&snapshot.severity)
+                    .map_err(|unknown| Refusal::Invalid {
+                        field: "severity",
+                        reason: unknown.to_string(),
+                    })?;
+            if !severity.update_negotiable {
+                return Err(Refusal::Invalid {
+                    field: "every",
+                    reason: format!(
+                        "the status-update cadence of {} is not negotiable in the policy",
+                        snapshot.severity
+                    ),
+                });
+            }
+            let every = every
+                .map(|text| match text.parse::<BusinessDuration>() {
+                    Ok(duration) if !duration.is_zero() => Ok(text.trim().to_string()),
+                    Ok(_) => Err(Refusal::Invalid {
+                        field: "every",
+                        reason: "a cadence must be longer than zero".to_string(),
+                    }),
+                    Err(error) => Err(Refusal::Invalid {
+                        field: "every",
+                        reason: error.to_string(),
+                    }),
+                })
+                .transpose()?;
+            if every == snapshot.agreed_update_every {
+                return Err(Refusal::Invalid {
+                    field: "every",
+                    reason: "this cadence is already the ticket's".to_string(),
+                });
+            }
+            vec![EventData::UpdateCadenceAgreed {
+                every,
+                note: required("note", note)?,
+            }]
         }
         Command::RequestSeverityChange { severity, reason } => {
             known_other_severity(policy, snapshot, &severity)?;

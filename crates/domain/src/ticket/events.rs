@@ -176,6 +176,12 @@ pub enum EventData {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A status-update cadence agreed with the customer (severities with `update_negotiable`),
+    /// as the policy writes durations ("3d", "4h"); `None` returns to the severity's own.
+    UpdateCadenceAgreed {
+        every: Option<String>,
+        note: String,
+    },
     /// The customer asks for another severity; an advisor accepts or declines it.
     SeverityChangeRequested {
         to: String,
@@ -241,6 +247,7 @@ impl EventData {
             EventData::CustomerMessage { .. } => "customer_message",
             EventData::SeverityChanged { .. } => "severity_changed",
             EventData::Assigned { .. } => "assigned",
+            EventData::UpdateCadenceAgreed { .. } => "update_cadence_agreed",
             EventData::SeverityChangeRequested { .. } => "severity_change_requested",
             EventData::SeverityChangeDeclined { .. } => "severity_change_declined",
             EventData::WaitingOnCustomer { .. } => "waiting_on_customer",

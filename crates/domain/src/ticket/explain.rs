@@ -248,9 +248,15 @@ fn calendar_and_targets(
         "first response within {} ({} channel)",
         channel.first_response, channel.name
     )];
-    match severity.update_every {
-        Some(every) => targets.push(format!("a status update every {every}")),
-        None => targets.push("no status-update cadence".into()),
+    match (&snapshot.agreed_update_every, severity.update_every) {
+        (Some(agreed), _) if severity.update_negotiable => targets.push(format!(
+            "a status update every {} (agreed on the ticket)",
+            agreed
+                .parse::<crate::duration::BusinessDuration>()
+                .map_or_else(|_| agreed.clone(), |every| every.to_string())
+        )),
+        (_, Some(every)) => targets.push(format!("a status update every {every}")),
+        (_, None) => targets.push("no status-update cadence".into()),
     }
     match severity.resolution {
         Some(resolution) => targets.push(format!("resolution within {resolution}")),
@@ -310,6 +316,15 @@ fn timeline_rules(
                     "{reason} ({}); the clocks take {to}'s targets, counted from the ticket's start",
                     by(&event.actor)
                 ),
+                at,
+            )),
+            EventData::UpdateCadenceAgreed { every, note } => rules.push(rule(
+                "targets",
+                match every {
+                    Some(every) => format!("status updates every {every}, as agreed"),
+                    None => "back to the severity's own status-update cadence".into(),
+                },
+                format!("{note} ({})", by(&event.actor)),
                 at,
             )),
             EventData::SeverityChangeRequested { to, reason } => rules.push(rule(

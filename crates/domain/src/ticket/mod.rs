@@ -104,6 +104,9 @@ pub struct Snapshot {
     pub supplied_details: BTreeMap<String, String>,
     /// A severity the customer asked for, waiting for an advisor's answer.
     pub severity_request: Option<String>,
+    /// The status-update cadence agreed on the ticket, replacing the severity's own until
+    /// the severity changes.
+    pub agreed_update_every: Option<String>,
     /// While a proposal waits for consent: when it was made, and the reminders sent since.
     pub proposed_at: Option<Timestamp>,
     pub consent_reminders: u8,
@@ -136,6 +139,7 @@ impl Snapshot {
             flags: Vec::new(),
             supplied_details: BTreeMap::new(),
             severity_request: None,
+            agreed_update_every: None,
             proposed_at: None,
             consent_reminders: 0,
             last_consent_reminder_at: None,
@@ -184,6 +188,11 @@ impl Snapshot {
             EventData::SeverityChanged { to, .. } => {
                 self.severity = to.clone();
                 self.severity_request = None;
+                // An agreement was made for the old severity; the new one's targets apply.
+                self.agreed_update_every = None;
+            }
+            EventData::UpdateCadenceAgreed { every, .. } => {
+                self.agreed_update_every = every.clone();
             }
             EventData::SeverityChangeRequested { to, .. } => {
                 self.severity_request = Some(to.clone());

@@ -756,3 +756,66 @@ fn the_explanation_names_every_rule_and_accounts_for_each_clock() {
         resolution.steps
     );
 }
+
+#[test]
+fn an_agreed_cadence_replaces_the_severitys_until_the_severity_changes() {
+    let agree = |every: Option<&str>| Command::AgreeUpdateCadence {
+        every: every.map(str::to_string),
+        note: "agreed on the phone with the customer".into(),
+    };
+    // P3: updates every 2 business days, or as agreed (8-hour days on emea).
+    let mut ticket = Ticket::open("standard", "P3", "portal", MONDAY_10);
+    ticket.does(ADVISOR, MONDAY_10, reply("on it"));
+    let due = |ticket: &Ticket| {
+        ticket
+            .clocks("2026-11-23T11:00:00+01:00")
+            .next_update
+            .unwrap()
+            .due_at
+            .unwrap()
+    };
+    assert_eq!(due(&ticket), at("2026-11-25T10:00:00+01:00"));
+    ticket.does(ADVISOR, "2026-11-23T10:30:00+01:00", agree(Some("4d")));
+    assert_eq!(due(&ticket), at("2026-11-27T10:00:00+01:00"));
+    for (every, expected) in [
+        (Some("4d"), "already the ticket's"),
+        (Some("0h"), "longer than zero"),
+        (Some("soon"), "not a number followed by a unit"),
+    ] {
+        match ticket.try_do(ADVISOR, "2026-11-23T10:40:00+01:00", agree(every)) {
+            Err(Refusal::Invalid { field, reason }) => {
+                assert_eq!(field, "every");
+                assert!(reason.contains(expected), "{reason}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        ticket.try_do(CONTACT, "2026-11-23T10:40:00+01:00", agree(Some("1d"))),
+        Err(Refusal::NotPermitted { .. })
+    ));
+    // A new severity brings its own targets: the agreement lapses.
+    ticket.does(
+        ADVISOR,
+        "2026-11-23T10:45:00+01:00",
+        Command::ChangeSeverity {
+            severity: "P2".into(),
+            reason: "worse".into(),
+        },
+    );
+    assert_eq!(ticket.snapshot().agreed_update_every, None);
+    assert_eq!(due(&ticket), at("2026-11-24T10:00:00+01:00"));
+    match ticket.try_do(ADVISOR, "2026-11-23T10:50:00+01:00", agree(Some("3d"))) {
+        Err(Refusal::Invalid { reason, .. }) => {
+            assert!(reason.contains("not negotiable"), "{reason}")
+        }
+        other => panic!("P2's cadence is fixed, got {other:?}"),
+    }
+
+    // P4 has no cadence unless one is agreed.
+    let mut p4 = Ticket::open("standard", "P4", "portal", MONDAY_10);
+    p4.does(ADVISOR, MONDAY_10, reply("noted"));
+    assert!(p4.clocks("2026-11-23T11:00:00+01:00").next_update.is_none());
+    p4.does(ADVISOR, "2026-11-23T10:30:00+01:00", agree(Some("5d")));
+    assert_eq!(due(&p4), at("2026-11-30T10:00:00+01:00"));
+}
