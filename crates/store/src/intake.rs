@@ -31,6 +31,9 @@ pub struct IntakeFacts {
     pub on_call: Vec<OnCallShift>,
 }
 
+/// Open tickets per (advisor, severity).
+pub type AdvisorLoads = std::collections::BTreeMap<(i64, String), i64>;
+
 /// The statements, with named parameters `:customer`, `:line` and `:now`.
 const STATEMENTS: [&str; 7] = [
     "SELECT id, number, name, region, language, csm_id, created_at FROM customers WHERE id = :customer",
@@ -42,14 +45,10 @@ const STATEMENTS: [&str; 7] = [
      WHERE customer_id = :customer ORDER BY id",
     "SELECT id, product_line, version, position, kind, released_on FROM releases \
      WHERE product_line = :line ORDER BY position DESC",
-    // Loads are counted inside the open tickets' assignee index alone (a join condition
-    // on `closed_at` would visit every ticket's row).
-    "SELECT s.id, s.name, s.region, s.languages, s.available, l.severity_rank, \
+    // Loads are kept per advisor and severity beside the tickets (see `advisor_loads`).
+    "SELECT s.id, s.name, s.region, s.languages, s.available, l.severity, \
      COALESCE(l.open_tickets, 0) AS open_tickets \
-     FROM staff s LEFT JOIN (SELECT assignee_id, severity_rank, COUNT(*) AS open_tickets \
-     FROM tickets WHERE closed_at IS NULL AND assignee_id IN (SELECT id FROM staff \
-     WHERE role = 'advisor' AND region = (SELECT region FROM customers WHERE id = :customer)) \
-     GROUP BY assignee_id, severity_rank) l ON l.assignee_id = s.id \
+     FROM staff s LEFT JOIN advisor_loads l ON l.staff_id = s.id \
      WHERE s.role = 'advisor' AND s.active = TRUE \
      AND s.region = (SELECT region FROM customers WHERE id = :customer) ORDER BY s.id",
     "SELECT o.region, o.staff_id, s.name, o.starts_at, o.ends_at FROM on_call_shifts o \
@@ -118,6 +117,33 @@ impl Store {
         })
     }
 
+    /// Each advisor's open tickets per severity: as kept beside the tickets (for intake),
+    /// and as counted from the tickets themselves. The two always agree; the contract tests
+    /// check it after every kind of change.
+    pub async fn advisor_loads(&self) -> Result<(AdvisorLoads, AdvisorLoads), StoreError> {
+        let read = |sql: &'static str| async move {
+            let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+            rows.iter()
+                .map(|row| {
+                    Ok((
+                        (row.try_get("staff_id")?, row.try_get("severity")?),
+                        row.try_get("open_tickets")?,
+                    ))
+                })
+                .collect::<Result<AdvisorLoads, StoreError>>()
+        };
+        let kept = read(
+            "SELECT staff_id, severity, open_tickets FROM advisor_loads WHERE open_tickets <> 0",
+        )
+        .await?;
+        let counted = read(
+            "SELECT assignee_id AS staff_id, severity, COUNT(*) AS open_tickets FROM tickets \
+             WHERE closed_at IS NULL AND assignee_id IS NOT NULL GROUP BY assignee_id, severity",
+        )
+        .await?;
+        Ok((kept, counted))
+    }
+
     /// Every statement sent at once; the rows of each come back split at its end.
     async fn all_in_one_round_trip(
         &self,
@@ -178,12 +204,12 @@ fn candidates(policy: &Policy, rows: &[AnyRow]) -> Result<Vec<Candidate>, StoreE
     let mut candidates: Vec<Candidate> = Vec::new();
     for row in rows {
         let id: i64 = row.try_get("id")?;
-        let rank: Option<i64> = row.try_get("severity_rank")?;
+        let severity: Option<String> = row.try_get("severity")?;
         let open: i64 = row.try_get("open_tickets")?;
-        let weight = rank
-            .and_then(|rank| usize::try_from(rank).ok())
-            .and_then(|rank| policy.severities.get_index(rank))
-            .map_or(1, |(_, severity)| u64::from(severity.load_weight));
+        // A severity the policy no longer has counts once.
+        let weight = severity
+            .and_then(|name| policy.severity(&name).ok())
+            .map_or(1, |severity| u64::from(severity.load_weight));
         let load = weight * u64::try_from(open).unwrap_or(0);
         match candidates.last_mut() {
             Some(last) if last.id == id => last.load += load,

@@ -28,7 +28,7 @@ pub use customers::{
     NewProduct, Product,
 };
 pub use error::StoreError;
-pub use intake::IntakeFacts;
+pub use intake::{AdvisorLoads, IntakeFacts};
 pub use services::{NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError};
 pub use sessions::SessionOwner;
 pub use staff::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember};

@@ -331,6 +331,7 @@ impl Store {
         let at = instant(seconds(now))?;
         let mut transaction = self.begin_write().await?;
         let mut ids = Vec::with_capacity(tickets.len());
+        let mut loads: std::collections::BTreeMap<(i64, String), i64> = Default::default();
         for (new, events) in tickets {
             let starts_right = matches!(
                 events.first().map(|event| &event.data),
@@ -356,7 +357,7 @@ impl Store {
             let (id, derived) =
                 insert_with_timeline(&mut transaction, policy, new, &timeline, at.max(last))
                     .await?;
-            if record_system_events(
+            let finished = if record_system_events(
                 &mut transaction,
                 policy,
                 id,
@@ -367,14 +368,24 @@ impl Store {
             .await?
                 > 0
             {
-                write_derived(
-                    &mut transaction,
-                    id,
-                    &Derived::of(policy, &context, &timeline, at.max(last))?,
-                )
-                .await?;
+                let rederived = Derived::of(policy, &context, &timeline, at.max(last))?;
+                write_derived(&mut transaction, id, &rederived).await?;
+                rederived
+            } else {
+                derived
+            };
+            if let Some((advisor, severity)) = finished.load_key() {
+                *loads.entry((advisor, severity.to_string())).or_insert(0) += 1;
             }
             ids.push(id);
+        }
+        for ((advisor, severity), count) in &loads {
+            sqlx::query(ADD_LOAD)
+                .bind(*advisor)
+                .bind(severity.as_str())
+                .bind(*count)
+                .execute(&mut *transaction)
+                .await?;
         }
         transaction.commit().await?;
         Ok(ids)
@@ -512,6 +523,11 @@ impl Store {
         } else {
             after
         };
+        let before = ticket
+            .assignee_id
+            .filter(|_| ticket.closed_at.is_none())
+            .map(|advisor| (advisor, ticket.severity.as_str()));
+        move_load(&mut transaction, before, derived.load_key()).await?;
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_derived(&mut transaction, id, &derived).await?;
@@ -823,6 +839,15 @@ struct Derived {
 }
 
 impl Derived {
+    /// The advisor load the ticket counts towards: its assignee and severity, while open.
+    fn load_key(&self) -> Option<(i64, &str)> {
+        let snapshot = &self.snapshot;
+        match (snapshot.assignee, snapshot.closed_at) {
+            (Some(advisor), None) => Some((advisor, snapshot.severity.as_str())),
+            _ => None,
+        }
+    }
+
     fn of(
         policy: &Policy,
         context: &ClockContext<'_>,
@@ -1006,21 +1031,40 @@ async fn insert_new_in_one_round_trip<'e>(
             }
         })
         .collect();
+    // The advisor it goes to carries one more open ticket of its severity.
+    let load = derived.load_key();
+    let p = TICKET_VALUE_COUNT + 1 + events.len() * 5;
     let statement = match backend {
         Backend::Postgres => format!(
-            "WITH ticket AS ({INSERT_TICKET} RETURNING id) \
+            "WITH ticket AS ({INSERT_TICKET} RETURNING id){} \
              INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
              SELECT ticket.id, e.seq, e.at, e.actor, e.kind, e.public, e.data \
              FROM ticket, (VALUES {}) AS e (seq, at, actor, kind, public, data) \
              RETURNING ticket_id",
+            if load.is_some() {
+                format!(", load AS ({ADD_LOAD} RETURNING staff_id)")
+                    .replace("$1", &format!("${p}"))
+                    .replace("$2", &format!("${}", p + 1))
+                    .replace("$3", "1")
+            } else {
+                String::new()
+            },
             rows.join(", ")
         ),
         // Its own transaction: the caller sends it on the writer connection as it is.
         Backend::Sqlite => format!(
             "BEGIN IMMEDIATE; {INSERT_TICKET}; \
              INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
-             VALUES {} RETURNING ticket_id; COMMIT",
-            rows.join(", ")
+             VALUES {} RETURNING ticket_id; {}COMMIT",
+            rows.join(", "),
+            if load.is_some() {
+                format!("{ADD_LOAD}; ")
+                    .replace("$1", &format!("${p}"))
+                    .replace("$2", &format!("${}", p + 1))
+                    .replace("$3", "1")
+            } else {
+                String::new()
+            },
         ),
     };
     let mut query = bind_ticket(
@@ -1036,6 +1080,9 @@ async fn insert_new_in_one_round_trip<'e>(
             .bind(event.data.kind())
             .bind(event.data.is_public())
             .bind(data);
+    }
+    if let Some((advisor, severity)) = load {
+        query = query.bind(advisor).bind(severity.to_string());
     }
     let id = query
         // All rows, not one: `fetch_one` would stop at the first statement's (empty) result.
@@ -1162,6 +1209,36 @@ async fn record_system_events(
     }
     append_events(transaction, id, &events[first_new..]).await?;
     Ok(events.len() - first_new)
+}
+
+/// Adds `$3` open tickets of severity `$2` to advisor `$1`'s load.
+const ADD_LOAD: &str = "INSERT INTO advisor_loads (staff_id, severity, open_tickets) \
+     VALUES ($1, $2, $3) ON CONFLICT (staff_id, severity) \
+     DO UPDATE SET open_tickets = advisor_loads.open_tickets + excluded.open_tickets";
+
+/// Moves a ticket's weight between advisor loads when its assignee, severity or openness
+/// changed.
+async fn move_load(
+    transaction: &mut Transaction<'static, Any>,
+    from: Option<(i64, &str)>,
+    to: Option<(i64, &str)>,
+) -> Result<(), StoreError> {
+    if from == to {
+        return Ok(());
+    }
+    for ((advisor, severity), change) in from
+        .map(|key| (key, -1))
+        .into_iter()
+        .chain(to.map(|key| (key, 1)))
+    {
+        sqlx::query(ADD_LOAD)
+            .bind(advisor)
+            .bind(severity)
+            .bind(change as i64)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn write_derived(

@@ -69,6 +69,7 @@ contract!(
     the_csm_and_manager_views_filter_the_queue,
     the_on_call_rota_is_listed_by_start,
     a_failed_creation_writes_nothing_and_the_next_one_works,
+    advisor_loads_always_equal_a_recount,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -1864,5 +1865,198 @@ async fn a_failed_creation_writes_nothing_and_the_next_one_works(store: Store) {
             .unwrap()
             .len(),
         1
+    );
+}
+
+async fn advisor_loads_always_equal_a_recount(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let mut advisors = Vec::new();
+    for name in ["ana", "ben"] {
+        advisors.push(
+            store
+                .create_staff(
+                    &NewStaff {
+                        email: format!("{name}@desk.example"),
+                        name: name.into(),
+                        role: Role::Advisor,
+                        region: Some("emea".into()),
+                        languages: vec!["en".into()],
+                        password_hash: None,
+                    },
+                    at(MONDAY_10),
+                )
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let check = |moment: &'static str| {
+        let store = store.clone();
+        async move {
+            let (kept, counted) = store.advisor_loads().await.unwrap();
+            assert_eq!(kept, counted, "after {moment}");
+            kept
+        }
+    };
+    let now = at(MONDAY_10);
+    let mut assigned = new_ticket(&fixture, "P2", None);
+    assigned.intake = Some(caredesk_store::IntakeRecord {
+        flags: Vec::new(),
+        language: caredesk_domain::intake::LanguageChoice {
+            language: "en".into(),
+            reason: "preferred".into(),
+        },
+        coverage: caredesk_domain::intake::coverage_window(
+            &policy,
+            &caredesk_domain::policy::TicketProfile {
+                program: "gold",
+                region: "emea",
+                product_line: "ol-connect",
+                severity: "P2",
+                channel: "portal",
+            },
+            now,
+        )
+        .unwrap(),
+        assignment: Some(caredesk_domain::routing::Assignment {
+            advisor: Some(advisors[0]),
+            reason: "the lightest load".into(),
+        }),
+    });
+    let first = store
+        .create_ticket(&policy, &assigned, now)
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    let second = store
+        .create_ticket(&policy, &assigned, now)
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    let loads = check("two creations").await;
+    assert_eq!(loads.get(&(advisors[0], "P2".to_string())), Some(&2));
+
+    let staff = Actor::Staff {
+        id: advisors[0],
+        role: Role::Advisor,
+    };
+    act(
+        &store,
+        &policy,
+        first,
+        "2026-11-23T10:10:00+01:00",
+        staff,
+        Command::Assign {
+            advisor: Some(advisors[1]),
+            reason: Some("Ana is away".into()),
+        },
+    )
+    .await;
+    check("a reassignment").await;
+    act(
+        &store,
+        &policy,
+        first,
+        "2026-11-23T10:20:00+01:00",
+        staff,
+        Command::ChangeSeverity {
+            severity: "P1".into(),
+            reason: "worse".into(),
+        },
+    )
+    .await;
+    check("a severity change").await;
+    act(
+        &store,
+        &policy,
+        second,
+        "2026-11-23T10:30:00+01:00",
+        staff,
+        reply("hello"),
+    )
+    .await;
+    act(
+        &store,
+        &policy,
+        second,
+        "2026-11-23T10:40:00+01:00",
+        staff,
+        Command::ProposeSolution {
+            resolution: caredesk_domain::ticket::Resolution::Workaround,
+            body: "restart the spooler".into(),
+        },
+    )
+    .await;
+    act(
+        &store,
+        &policy,
+        second,
+        "2026-11-23T10:50:00+01:00",
+        Actor::Contact {
+            id: fixture.contact_id,
+        },
+        Command::AcceptSolution {
+            note: String::new(),
+        },
+    )
+    .await;
+    let loads = check("a closure").await;
+    assert_eq!(
+        loads.into_iter().collect::<Vec<_>>(),
+        [((advisors[1], "P1".to_string()), 1)]
+    );
+    act(
+        &store,
+        &policy,
+        first,
+        "2026-11-23T11:00:00+01:00",
+        staff,
+        Command::Assign {
+            advisor: None,
+            reason: Some("back to the queue".into()),
+        },
+    )
+    .await;
+    assert!(check("an unassignment").await.is_empty());
+
+    // An imported timeline counts as it ends: assigned and open.
+    let created = |seq: u32, data: EventData| caredesk_domain::ticket::TicketEvent {
+        seq,
+        at: now,
+        actor: Actor::System,
+        data,
+    };
+    store
+        .import_tickets(
+            &policy,
+            &[(
+                new_ticket(&fixture, "P3", None),
+                vec![
+                    created(
+                        1,
+                        EventData::Created {
+                            severity: "P3".into(),
+                            channel: "portal".into(),
+                        },
+                    ),
+                    created(
+                        2,
+                        EventData::Assigned {
+                            advisor: Some(advisors[1]),
+                            reason: None,
+                        },
+                    ),
+                ],
+            )],
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        check("an import").await.into_iter().collect::<Vec<_>>(),
+        [((advisors[1], "P3".to_string()), 1)]
     );
 }
