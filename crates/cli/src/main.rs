@@ -153,7 +153,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             settings.database = request.database.clone().unwrap_or(settings.database);
             let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
             runtime()?.block_on(async {
-                let store = server::connect(&settings).await?;
+                let store = server::open_existing(&settings).await?;
                 let explained = policy_commands::explain_ticket(
                     &store,
                     &policy,

@@ -44,7 +44,8 @@ pub struct ExplainTicketArgs {
     /// The database (defaults to the settings' one, `sqlite://caredesk.db`).
     #[arg(long)]
     pub database: Option<String>,
-    /// The instant to explain the clocks at, RFC 3339 (defaults to now).
+    /// The instant to explain the ticket at, RFC 3339 (defaults to now); later events are
+    /// left out.
     #[arg(long, value_parser = args::instant)]
     pub at: Option<Timestamp>,
     /// Print JSON (the API's `GET /api/v1/tickets/{id}/explanation`) instead of text.
@@ -87,16 +88,27 @@ pub async fn explain_ticket(
             StoreError::NotFound => missing(),
             other => Failure::Environment(other.to_string()),
         })?;
-    let timeline = store
+    let at = request.at.unwrap_or(now);
+    // As of `at`: what happened later is not known yet.
+    let timeline: Vec<_> = store
         .timeline(request.id, Scope::All)
         .await
-        .map_err(|error| Failure::Environment(error.to_string()))?;
+        .map_err(|error| Failure::Environment(error.to_string()))?
+        .into_iter()
+        .filter(|event| event.at <= at)
+        .collect();
+    if timeline.is_empty() {
+        return Err(Failure::Input(format!(
+            "ticket {} was opened after {at}",
+            request.id
+        )));
+    }
     let context = ClockContext {
         program: &ticket.program,
         region: &ticket.region,
         product_line: &ticket.product_line,
     };
-    let explanation = explain_ticket_at(policy, &context, &timeline, request.at.unwrap_or(now))
+    let explanation = explain_ticket_at(policy, &context, &timeline, at)
         .map_err(|error| Failure::Input(format!("ticket {}: {error}", request.id)))?;
     let mut out = io::stdout().lock();
     if request.json {

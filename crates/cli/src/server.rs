@@ -36,6 +36,25 @@ pub async fn connect(settings: &Settings) -> Result<Store, Failure> {
     Ok(store)
 }
 
+/// Opens an existing database to read it, as it is: no file is created and nothing is
+/// migrated (a mistyped path is an error, not a new empty desk).
+pub async fn open_existing(settings: &Settings) -> Result<Store, Failure> {
+    if let Some(path) = settings.database.strip_prefix("sqlite://") {
+        let path = path.split('?').next().unwrap_or(path);
+        if !std::path::Path::new(path).exists() {
+            return Err(Failure::Input(format!(
+                "there is no database at {path}; give --database"
+            )));
+        }
+    }
+    Store::connect(&settings.database).await.map_err(|error| {
+        Failure::Environment(format!(
+            "cannot open the database {}: {error}",
+            redact(&settings.database)
+        ))
+    })
+}
+
 /// Runs the desk until SIGTERM or Ctrl-C; requests in flight finish before it returns.
 pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(), Failure> {
     let store = connect(&settings).await?;

@@ -121,6 +121,14 @@ pub enum IntakeFlag {
 }
 
 impl IntakeFlag {
+    /// Every flag's name, as `name` gives it.
+    pub const NAMES: [&'static str; 4] = [
+        "not_covered",
+        "serial_not_registered",
+        "outside_support_scope",
+        "incomplete",
+    ];
+
     pub fn name(&self) -> &'static str {
         match self {
             IntakeFlag::NotCovered { .. } => "not_covered",

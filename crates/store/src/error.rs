@@ -22,8 +22,8 @@ pub enum StoreError {
     /// Stored data that cannot be read back (a bug or a hand edit).
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
-    /// A write's task ended before it finished (the runtime shutting down); nothing of it
-    /// was committed.
+    /// A write's task ended before it reported (the runtime shutting down); whether it was
+    /// committed is unknown, and a retry with the same idempotency key tells.
     #[error("the write was interrupted: {0}")]
     Interrupted(String),
     #[error(transparent)]

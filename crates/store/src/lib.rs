@@ -29,7 +29,9 @@ pub use customers::{
 };
 pub use error::StoreError;
 pub use intake::{AdvisorLoads, IntakeFacts};
-pub use services::{NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError};
+pub use services::{
+    EarlierRequest, NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
+};
 pub use sessions::SessionOwner;
 pub use staff::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::tickets::Scope;
+use crate::tickets::{Created, Scope};
 use crate::{SqlBuilder, Store, StoreError, instant, seconds};
 
 /// What intake records for a professional-services request.
@@ -59,6 +59,13 @@ pub struct ServiceRequest {
 pub struct RecordedServiceRequest {
     pub request: ServiceRequest,
     pub replayed: bool,
+}
+
+/// What an earlier request with the same idempotency key became.
+#[derive(Clone, Debug)]
+pub enum EarlierRequest {
+    Ticket(Box<Created>),
+    ServiceRequest(Box<RecordedServiceRequest>),
 }
 
 /// Why a change to a request did not happen.
@@ -136,11 +143,38 @@ impl Store {
         let Some(key) = &new.idempotency_key else {
             return Ok(None);
         };
+        self.service_request_by_key(&new.created_by, key, new.request_hash.as_deref())
+            .await
+    }
+
+    /// What an earlier `POST /tickets` of `created_by` with this idempotency key became: a
+    /// ticket or a professional-services request; a conflict if that request differed.
+    pub async fn earlier_request(
+        &self,
+        created_by: &str,
+        key: &str,
+        request_hash: Option<&str>,
+    ) -> Result<Option<EarlierRequest>, StoreError> {
+        if let Some(created) = self.ticket_by_key(created_by, key, request_hash).await? {
+            return Ok(Some(EarlierRequest::Ticket(Box::new(created))));
+        }
+        Ok(self
+            .service_request_by_key(created_by, key, request_hash)
+            .await?
+            .map(|recorded| EarlierRequest::ServiceRequest(Box::new(recorded))))
+    }
+
+    async fn service_request_by_key(
+        &self,
+        created_by: &str,
+        key: &str,
+        request_hash: Option<&str>,
+    ) -> Result<Option<RecordedServiceRequest>, StoreError> {
         let found = sqlx::query(
             "SELECT id, request_hash FROM service_requests \
              WHERE created_by = $1 AND idempotency_key = $2",
         )
-        .bind(&new.created_by)
+        .bind(created_by)
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
@@ -148,7 +182,7 @@ impl Store {
             return Ok(None);
         };
         let stored_hash: Option<String> = row.try_get("request_hash")?;
-        if stored_hash != new.request_hash {
+        if stored_hash.as_deref() != request_hash {
             return Err(StoreError::Conflict(
                 "this Idempotency-Key was already used for a different request".into(),
             ));

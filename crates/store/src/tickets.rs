@@ -310,8 +310,14 @@ impl Store {
             )
             .await;
             if inserted.is_err() {
-                // "No transaction is active" when BEGIN itself failed: nothing to undo then.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+                let rolled_back = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+                // "No transaction is active": BEGIN itself failed, nothing to undo. Any other
+                // failure may leave the transaction open: that connection is not reused.
+                if let Err(error) = rolled_back
+                    && !error.to_string().contains("no transaction is active")
+                {
+                    connection.close_on_drop();
+                }
             }
             inserted
         });
@@ -380,7 +386,7 @@ impl Store {
             ids.push(id);
         }
         for ((advisor, severity), count) in &loads {
-            sqlx::query(ADD_LOAD)
+            sqlx::query(sqlx::AssertSqlSafe(add_load_sql(1, 2, "$3")))
                 .bind(*advisor)
                 .bind(severity.as_str())
                 .bind(*count)
@@ -396,10 +402,22 @@ impl Store {
         let Some(key) = &new.idempotency_key else {
             return Ok(None);
         };
+        self.ticket_by_key(&new.created_by, key, new.request_hash.as_deref())
+            .await
+    }
+
+    /// The ticket `created_by` opened with this idempotency key, if any; a conflict if that
+    /// request differed (`request_hash`).
+    pub(crate) async fn ticket_by_key(
+        &self,
+        created_by: &str,
+        key: &str,
+        request_hash: Option<&str>,
+    ) -> Result<Option<Created>, StoreError> {
         let found = sqlx::query(
             "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2",
         )
-        .bind(&new.created_by)
+        .bind(created_by)
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
@@ -407,7 +425,7 @@ impl Store {
             return Ok(None);
         };
         let stored_hash: Option<String> = row.try_get("request_hash")?;
-        if stored_hash != new.request_hash {
+        if stored_hash.as_deref() != request_hash {
             return Err(StoreError::Conflict(
                 "this Idempotency-Key was already used for a different request".into(),
             ));
@@ -523,11 +541,11 @@ impl Store {
         } else {
             after
         };
-        let before = ticket
+        let load_before = ticket
             .assignee_id
             .filter(|_| ticket.closed_at.is_none())
             .map(|advisor| (advisor, ticket.severity.as_str()));
-        move_load(&mut transaction, before, derived.load_key()).await?;
+        move_load(&mut transaction, load_before, derived.load_key()).await?;
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_derived(&mut transaction, id, &derived).await?;
@@ -997,10 +1015,11 @@ async fn insert_with_timeline(
     Ok((id, derived))
 }
 
-/// A new ticket and its first events in one round trip to the database: on PostgreSQL one
-/// statement (atomic by itself), on SQLite two statements sent together (inside the caller's
-/// transaction, which holds the write lock, so the newest ticket is this one). Every round
-/// trip counts: on SQLite each is a hand-off to the connection's thread and back.
+/// A new ticket, its first events and its advisor's load in one round trip to the database:
+/// on PostgreSQL one statement (atomic by itself), on SQLite statements sent together in a
+/// transaction of their own (`BEGIN IMMEDIATE` … `COMMIT`, holding the write lock, so the
+/// newest ticket is this one): the caller must not be inside a transaction, and rolls back
+/// on error. Every round trip counts: on SQLite each is a hand-off to the connection's thread.
 async fn insert_new_in_one_round_trip<'e>(
     executor: impl sqlx::Executor<'e, Database = Any>,
     backend: Backend,
@@ -1042,10 +1061,10 @@ async fn insert_new_in_one_round_trip<'e>(
              FROM ticket, (VALUES {}) AS e (seq, at, actor, kind, public, data) \
              RETURNING ticket_id",
             if load.is_some() {
-                format!(", load AS ({ADD_LOAD} RETURNING staff_id)")
-                    .replace("$1", &format!("${p}"))
-                    .replace("$2", &format!("${}", p + 1))
-                    .replace("$3", "1")
+                format!(
+                    ", load AS ({} RETURNING staff_id)",
+                    add_load_sql(p, p + 1, "1")
+                )
             } else {
                 String::new()
             },
@@ -1058,10 +1077,7 @@ async fn insert_new_in_one_round_trip<'e>(
              VALUES {} RETURNING ticket_id; {}COMMIT",
             rows.join(", "),
             if load.is_some() {
-                format!("{ADD_LOAD}; ")
-                    .replace("$1", &format!("${p}"))
-                    .replace("$2", &format!("${}", p + 1))
-                    .replace("$3", "1")
+                format!("{}; ", add_load_sql(p, p + 1, "1"))
             } else {
                 String::new()
             },
@@ -1211,13 +1227,19 @@ async fn record_system_events(
     Ok(events.len() - first_new)
 }
 
-/// Adds `$3` open tickets of severity `$2` to advisor `$1`'s load.
-const ADD_LOAD: &str = "INSERT INTO advisor_loads (staff_id, severity, open_tickets) \
-     VALUES ($1, $2, $3) ON CONFLICT (staff_id, severity) \
-     DO UPDATE SET open_tickets = advisor_loads.open_tickets + excluded.open_tickets";
+/// Adds `change` (a placeholder or a literal) open tickets of the severity bound at
+/// `$severity` to the load of the advisor bound at `$advisor`.
+fn add_load_sql(advisor: usize, severity: usize, change: &str) -> String {
+    format!(
+        "INSERT INTO advisor_loads (staff_id, severity, open_tickets) \
+         VALUES (${advisor}, ${severity}, {change}) ON CONFLICT (staff_id, severity) \
+         DO UPDATE SET open_tickets = advisor_loads.open_tickets + excluded.open_tickets"
+    )
+}
 
 /// Moves a ticket's weight between advisor loads when its assignee, severity or openness
-/// changed.
+/// changed. The two rows are always taken in key order, so that two changes moving weight in
+/// opposite directions cannot deadlock on PostgreSQL's row locks.
 async fn move_load(
     transaction: &mut Transaction<'static, Any>,
     from: Option<(i64, &str)>,
@@ -1226,15 +1248,17 @@ async fn move_load(
     if from == to {
         return Ok(());
     }
-    for ((advisor, severity), change) in from
+    let mut changes: Vec<((i64, &str), i64)> = from
         .map(|key| (key, -1))
         .into_iter()
         .chain(to.map(|key| (key, 1)))
-    {
-        sqlx::query(ADD_LOAD)
+        .collect();
+    changes.sort_unstable();
+    for ((advisor, severity), change) in changes {
+        sqlx::query(sqlx::AssertSqlSafe(add_load_sql(1, 2, "$3")))
             .bind(advisor)
             .bind(severity)
-            .bind(change as i64)
+            .bind(change)
             .execute(&mut **transaction)
             .await?;
     }

@@ -110,7 +110,6 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
-    /// For a conflict: the ticket's state and the actions allowed from it.
     /// On a conflict: the state of the ticket (or professional-services request) that did
     /// not allow the action.
     #[serde(skip_serializing_if = "Option::is_none")]

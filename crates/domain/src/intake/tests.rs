@@ -414,3 +414,27 @@ fn coverage_windows_follow_program_severity_and_product_line() {
             .after_hours
     );
 }
+
+#[test]
+fn every_flag_name_is_listed() {
+    let flags = [
+        IntakeFlag::NotCovered {
+            reason: String::new(),
+            remedy: String::new(),
+        },
+        IntakeFlag::SerialNotRegistered {
+            serial: String::new(),
+            reason: String::new(),
+        },
+        IntakeFlag::OutsideSupportScope {
+            version: String::new(),
+            supported: Vec::new(),
+            reason: String::new(),
+        },
+        IntakeFlag::Incomplete {
+            missing: Vec::new(),
+        },
+    ];
+    let names: Vec<&str> = flags.iter().map(IntakeFlag::name).collect();
+    assert_eq!(names, IntakeFlag::NAMES);
+}

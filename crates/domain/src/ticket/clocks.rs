@@ -255,11 +255,15 @@ impl<'p> ClockPlan<'p> {
             .as_deref()
             .filter(|_| severity.update_negotiable)
             .and_then(|text| text.parse::<BusinessDuration>().ok());
-        let next_update = match (
-            agreed.or(severity.update_every),
-            snapshot.last_advisor_contact_at,
-            snapshot.state,
-        ) {
+        // An agreement counts from when it was made, never backwards: a shorter cadence
+        // agreed today does not breach an update that was owed under the old one.
+        let anchor = match (snapshot.last_advisor_contact_at, agreed) {
+            (Some(contact), Some(_)) => {
+                Some(contact.max(snapshot.agreed_update_at.unwrap_or(contact)))
+            }
+            (contact, _) => contact,
+        };
+        let next_update = match (agreed.or(severity.update_every), anchor, snapshot.state) {
             (Some(cadence), Some(anchor), state) if state != TicketState::Closed => {
                 let mut pauses: Vec<Period> = periods.waiting.clone();
                 pauses.extend(periods.rejected_proposals.iter().copied());

@@ -311,11 +311,19 @@ pub fn decide(
             }
             let every = every
                 .map(|text| match text.parse::<BusinessDuration>() {
-                    Ok(duration) if !duration.is_zero() => Ok(text.trim().to_string()),
-                    Ok(_) => Err(Refusal::Invalid {
+                    Ok(duration) if duration.is_zero() => Err(Refusal::Invalid {
                         field: "every",
                         reason: "a cadence must be longer than zero".to_string(),
                     }),
+                    // Beyond a year of business days no update is owed in practice, and the
+                    // calendars answer only within a bounded range.
+                    Ok(duration) if duration.minutes_on(24 * 60) > MAX_CADENCE_MINUTES => {
+                        Err(Refusal::Invalid {
+                            field: "every",
+                            reason: "a cadence is at most 250 business days".to_string(),
+                        })
+                    }
+                    Ok(_) => Ok(text.trim().to_string()),
                     Err(error) => Err(Refusal::Invalid {
                         field: "every",
                         reason: error.to_string(),
@@ -446,6 +454,9 @@ fn known_other_severity(
     }
     Ok(())
 }
+
+/// The longest cadence that may be agreed: 250 business days of 24 hours.
+const MAX_CADENCE_MINUTES: u64 = 250 * 24 * 60;
 
 /// The intake details that may be supplied after the ticket is open. The product's version
 /// and serial number are not among them: they are checked against the customer's records

@@ -11,7 +11,10 @@ use super::events::{Actor, EventData, TicketEvent};
 use super::{Snapshot, TicketState};
 use crate::intake::IntakeFlag;
 use crate::policy::{Policy, TicketProfile};
-use crate::ticket::clocks::Clock;
+use crate::ticket::clocks::{Clock, ClockStatus};
+
+/// Why a clock waits while it is paused (POLICY.md §6, §8).
+const WAITING_REASON: &str = "waiting on the customer, or on the answer to a proposed solution";
 
 /// Everything that applied to one ticket, in the order a reader asks about it.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -63,14 +66,24 @@ pub fn explain_ticket(
     timeline_rules(policy, events, &snapshot, &mut rules);
     let clocks = clocks::explain(policy, context, events, now)?
         .into_iter()
-        .map(|account| ClockExplanation {
-            clock: account.clock,
-            steps: account
+        .map(|account| {
+            let mut steps: Vec<String> = account
                 .explanation
                 .to_string()
                 .lines()
                 .map(str::to_string)
-                .collect(),
+                .collect();
+            // The account runs as if the clock went on now; while it waits, it does not.
+            if account.clock.status == ClockStatus::Paused {
+                steps.push(format!(
+                    "paused now ({}): the due time moves on by the length of the pause once the clock resumes",
+                    WAITING_REASON
+                ));
+            }
+            ClockExplanation {
+                clock: account.clock,
+                steps,
+            }
         })
         .collect();
     Ok(TicketExplanation {
@@ -186,11 +199,7 @@ fn intake_rules(
         rules.push(rule("flag", decision, reason, Some(at)));
     }
     // Intake found gaps that were all supplied since: say when.
-    let completed_at = events
-        .iter()
-        .rev()
-        .find(|event| matches!(event.data, EventData::DetailsSupplied { .. }))
-        .map(|event| event.at);
+    let completed_at = completion_of_details(events);
     let was_missing = flags.iter().find_map(|flag| match flag {
         IntakeFlag::Incomplete { missing } => Some(missing),
         _ => None,
@@ -208,6 +217,28 @@ fn intake_rules(
             Some(completed_at),
         ));
     }
+}
+
+/// When the last missing detail was supplied: the event after which the timeline no longer
+/// shows the ticket incomplete.
+fn completion_of_details(events: &[TicketEvent]) -> Option<Timestamp> {
+    let incomplete = |snapshot: &Snapshot| {
+        snapshot
+            .flags
+            .iter()
+            .any(|flag| matches!(flag, IntakeFlag::Incomplete { .. }))
+    };
+    let (first, rest) = events.split_first()?;
+    let mut snapshot = Snapshot::of(std::slice::from_ref(first))?;
+    let mut completed = None;
+    for event in rest {
+        let was = incomplete(&snapshot);
+        snapshot.apply(event);
+        if was && !incomplete(&snapshot) {
+            completed = Some(event.at);
+        }
+    }
+    completed
 }
 
 /// The calendar the clocks run on now and the targets they measure, both of the ticket's
@@ -294,8 +325,16 @@ fn timeline_rules(
         Actor::Contact { id } => format!("by customer contact {id}"),
         Actor::System => "by the desk itself".to_string(),
     };
+    // The severity in force at each event, for what was decided by it.
+    let mut severity_then = match events.first().map(|event| &event.data) {
+        Some(EventData::Created { severity, .. }) => severity.clone(),
+        _ => snapshot.severity.clone(),
+    };
     for event in events {
         let at = Some(event.at);
+        if let EventData::SeverityChanged { to, .. } = &event.data {
+            severity_then = to.clone();
+        }
         match &event.data {
             EventData::Assigned { advisor, reason } => rules.push(rule(
                 "advisor",
@@ -344,8 +383,7 @@ fn timeline_rules(
                 "escalated to the support manager".into(),
                 match event.actor {
                     Actor::System => format!(
-                        "{reason}: the policy escalates a breach of a {} clock",
-                        snapshot.severity
+                        "{reason}: the policy escalates a breach of a {severity_then} clock"
                     ),
                     _ => format!("{reason} ({})", by(&event.actor)),
                 },

@@ -107,6 +107,8 @@ pub struct Snapshot {
     /// The status-update cadence agreed on the ticket, replacing the severity's own until
     /// the severity changes.
     pub agreed_update_every: Option<String>,
+    /// When that cadence was agreed: the next update is owed from then at the earliest.
+    pub agreed_update_at: Option<Timestamp>,
     /// While a proposal waits for consent: when it was made, and the reminders sent since.
     pub proposed_at: Option<Timestamp>,
     pub consent_reminders: u8,
@@ -140,6 +142,7 @@ impl Snapshot {
             supplied_details: BTreeMap::new(),
             severity_request: None,
             agreed_update_every: None,
+            agreed_update_at: None,
             proposed_at: None,
             consent_reminders: 0,
             last_consent_reminder_at: None,
@@ -190,9 +193,11 @@ impl Snapshot {
                 self.severity_request = None;
                 // An agreement was made for the old severity; the new one's targets apply.
                 self.agreed_update_every = None;
+                self.agreed_update_at = None;
             }
             EventData::UpdateCadenceAgreed { every, .. } => {
                 self.agreed_update_every = every.clone();
+                self.agreed_update_at = every.as_ref().map(|_| event.at);
             }
             EventData::SeverityChangeRequested { to, .. } => {
                 self.severity_request = Some(to.clone());

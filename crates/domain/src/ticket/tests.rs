@@ -775,12 +775,14 @@ fn an_agreed_cadence_replaces_the_severitys_until_the_severity_changes() {
             .unwrap()
     };
     assert_eq!(due(&ticket), at("2026-11-25T10:00:00+01:00"));
+    // Owed from the agreement (10:30), not from the last contact (10:00).
     ticket.does(ADVISOR, "2026-11-23T10:30:00+01:00", agree(Some("4d")));
-    assert_eq!(due(&ticket), at("2026-11-27T10:00:00+01:00"));
+    assert_eq!(due(&ticket), at("2026-11-27T10:30:00+01:00"));
     for (every, expected) in [
         (Some("4d"), "already the ticket's"),
         (Some("0h"), "longer than zero"),
         (Some("soon"), "not a number followed by a unit"),
+        (Some("251d"), "at most 250 business days"),
     ] {
         match ticket.try_do(ADVISOR, "2026-11-23T10:40:00+01:00", agree(every)) {
             Err(Refusal::Invalid { field, reason }) => {
@@ -817,5 +819,59 @@ fn an_agreed_cadence_replaces_the_severitys_until_the_severity_changes() {
     p4.does(ADVISOR, MONDAY_10, reply("noted"));
     assert!(p4.clocks("2026-11-23T11:00:00+01:00").next_update.is_none());
     p4.does(ADVISOR, "2026-11-23T10:30:00+01:00", agree(Some("5d")));
-    assert_eq!(due(&p4), at("2026-11-30T10:00:00+01:00"));
+    assert_eq!(due(&p4), at("2026-11-30T10:30:00+01:00"));
+}
+
+#[test]
+fn an_agreed_cadence_counts_from_the_agreement_never_backwards() {
+    let mut ticket = Ticket::open("standard", "P3", "portal", MONDAY_10);
+    ticket.does(ADVISOR, MONDAY_10, reply("on it")).does(
+        ADVISOR,
+        "2026-11-23T15:00:00+01:00",
+        Command::AgreeUpdateCadence {
+            every: Some("1h".into()),
+            note: "hourly while the month-end run is at risk".into(),
+        },
+    );
+    // From the last contact it would have been due at 11:00 and breached already.
+    let update = ticket
+        .clocks("2026-11-23T15:30:00+01:00")
+        .next_update
+        .unwrap();
+    assert_eq!(update.due_at, Some(at("2026-11-23T16:00:00+01:00")));
+    assert!(!update.breached);
+}
+
+#[test]
+fn a_paused_clock_says_so_in_its_explanation() {
+    let mut ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    ticket.does(
+        ADVISOR,
+        "2026-11-23T11:00:00+01:00",
+        ask(CustomerRequest::Information),
+    );
+    let (program, region, product_line) = ticket.context;
+    let context = ClockContext {
+        program,
+        region,
+        product_line,
+    };
+    let explanation = super::explain::explain_ticket(
+        &ticket.policy,
+        &context,
+        &ticket.events,
+        at("2026-11-23T15:00:00+01:00"),
+    )
+    .unwrap();
+    let resolution = explanation
+        .clocks
+        .iter()
+        .find(|clock| clock.clock.kind == ClockKind::Resolution)
+        .unwrap();
+    assert_eq!(resolution.clock.status, ClockStatus::Paused);
+    assert!(
+        resolution.steps.last().unwrap().starts_with("paused now"),
+        "{:?}",
+        resolution.steps
+    );
 }

@@ -179,7 +179,7 @@ async fn set_csm(
     ApiJson(request): ApiJson<AssignCsm>,
 ) -> Result<Json<Customer>, ApiError> {
     principal.require_role(&[Role::SupportManager, Role::Admin])?;
-    state.store.customer(id).await?;
+    let customer = state.store.customer(id).await?;
     if let Some(csm_id) = request.csm_id {
         match state.store.staff_member(csm_id).await {
             Ok(member) if member.active && member.role == Role::CustomerSuccessManager => {}
@@ -191,17 +191,31 @@ async fn set_csm(
             }
             Err(other) => return Err(other.into()),
         }
+        // Today in the customer's region, as intake reads cover.
+        let today = state
+            .policy
+            .region(&customer.region)
+            .map(|region| {
+                state
+                    .clock
+                    .now()
+                    .to_zoned_datetime(region.time_zone.clone())
+                    .date()
+            })
+            .map_err(ApiError::unexpected)?;
         let contracts = state.store.contracts_of(id).await?;
         let entitled = contracts.iter().any(|contract| {
-            state
-                .policy
-                .program(&contract.program)
-                .is_ok_and(|program| program.dedicated_csm)
+            contract.starts_on <= today
+                && today <= contract.ends_on
+                && state
+                    .policy
+                    .program(&contract.program)
+                    .is_ok_and(|program| program.dedicated_csm)
         });
         if !entitled {
             return Err(ApiError::invalid(
                 "csm_id",
-                "the customer has no contract whose program includes a dedicated customer success manager",
+                "the customer has no current contract whose program includes a dedicated customer success manager",
             ));
         }
     }

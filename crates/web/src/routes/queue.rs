@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use base64::Engine;
+use caredesk_domain::intake::IntakeFlag;
 use caredesk_domain::ticket::TicketState;
 use caredesk_store::{QueueCursor, QueueFilter, TicketRecord};
 use jiff::Timestamp;
@@ -22,12 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 const DEFAULT_PAGE: i64 = 50;
-const FLAGS: [&str; 4] = [
-    "not_covered",
-    "serial_not_registered",
-    "outside_support_scope",
-    "incomplete",
-];
+const FLAGS: [&str; 4] = IntakeFlag::NAMES;
 const MAX_PAGE: i64 = 200;
 
 #[derive(Deserialize, IntoParams)]
@@ -45,7 +41,7 @@ pub struct QueueParams {
     at_risk: Option<bool>,
     breached: Option<bool>,
     /// The support manager's view: tickets whose escalation waits for an answer.
-    escalated: Option<bool>,
+    escalation_open: Option<bool>,
     /// The support manager's view: proposals unanswered after the last reminder.
     consent_unanswered: Option<bool>,
     /// A customer success manager's view: the tickets of the customers this staff member
@@ -166,7 +162,7 @@ async fn queue(
         program: params.program,
         at_risk: params.at_risk,
         breached: params.breached,
-        escalation_open: params.escalated,
+        escalation_open: params.escalation_open,
         consent_unanswered: params.consent_unanswered,
         csm_id: params.csm,
         flag: params.flag,

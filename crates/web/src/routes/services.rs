@@ -44,7 +44,8 @@ impl ServiceRequestView {
         }
     }
 
-    /// The view with its ETag (its version) and, for a new request, where it lives.
+    /// The view with its ETag (its version); a request just recorded (202) also says where
+    /// it lives.
     pub fn respond(self, status: StatusCode) -> Response {
         let etag = format!("\"{}\"", self.request.version_number);
         let location = format!("/api/v1/service-requests/{}", self.request.id);
@@ -52,7 +53,9 @@ impl ServiceRequestView {
         if let Ok(value) = HeaderValue::from_str(&etag) {
             response.headers_mut().insert(header::ETAG, value);
         }
-        if let Ok(value) = HeaderValue::from_str(&location) {
+        if status == StatusCode::ACCEPTED
+            && let Ok(value) = HeaderValue::from_str(&location)
+        {
             response.headers_mut().insert(header::LOCATION, value);
         }
         response

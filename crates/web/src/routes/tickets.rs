@@ -18,8 +18,8 @@ use caredesk_domain::ticket::{
     Action, Command, EventData, TicketEvent, TicketState, allowed_actions, decide,
 };
 use caredesk_store::{
-    Attachment, Change, Contact, IntakeRecord, NewAttachment, NewServiceRequest, NewTicket, Scope,
-    StoreError, TicketRecord, UpdateError,
+    Attachment, Change, Contact, EarlierRequest, IntakeRecord, NewAttachment, NewServiceRequest,
+    NewTicket, Scope, StoreError, TicketRecord, UpdateError,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -144,7 +144,7 @@ pub struct TicketView {
     responses(
         (status = 201, description = "Opened", body = TicketView),
         (status = 200, description = "Already opened by an earlier request with this key", body = TicketView),
-        (status = 202, description = "Not a support ticket: recorded as a professional-services request", body = ServiceRequestView),
+        (status = 202, description = "Not a support ticket: recorded as a professional-services request (a retry with the same key gets the same one)", body = ServiceRequestView),
         (status = 403, description = "Not covered, or not the caller's organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The key was used for a different request", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -164,16 +164,35 @@ async fn open_ticket(
         ));
     }
     let now = state.clock.now();
+    // A key names one request, whatever it became: a key already used for the other kind
+    // of record answers as that record would (the same one, or a conflict).
+    if let Some(key) = &idempotency_key {
+        let hash = request_hash(Some(key), &request);
+        match state
+            .store
+            .earlier_request(&principal.key(), key, hash.as_deref())
+            .await?
+        {
+            Some(EarlierRequest::Ticket(created)) => {
+                let created = *created;
+                let view = view(&state, &principal, created.ticket, &created.timeline)?;
+                return Ok(with_etag(StatusCode::OK, view));
+            }
+            Some(EarlierRequest::ServiceRequest(recorded)) => {
+                return Ok(ServiceRequestView::of(recorded.request, &principal)
+                    .respond(StatusCode::ACCEPTED));
+            }
+            None => {}
+        }
+    }
     let new = match intake(&state, &principal, &request, idempotency_key, now).await? {
         Intake::Ticket(new) => new,
         Intake::ProfessionalServices(new) => {
             let recorded = state.store.create_service_request(&new, now).await?;
-            let status = if recorded.replayed {
-                StatusCode::OK
-            } else {
-                StatusCode::ACCEPTED
-            };
-            return Ok(ServiceRequestView::of(recorded.request, &principal).respond(status));
+            // A retry gets the same answer as the first request: 202, the same request.
+            return Ok(
+                ServiceRequestView::of(recorded.request, &principal).respond(StatusCode::ACCEPTED)
+            );
         }
     };
     let created = state.store.create_ticket(&state.policy, &new, now).await?;
@@ -619,8 +638,9 @@ async fn explain(
     ))
 }
 
-/// Acts on a ticket: reply, note, ask the customer, propose a solution, accept or reject it,
-/// change severity, assign, escalate. With `If-Match`, only if the ticket is still at that
+/// Acts on a ticket: reply, note, ask the customer, supply missing details, propose a
+/// solution, accept or reject it, change severity (or ask for and answer a change), agree a
+/// status-update cadence, assign, escalate. With `If-Match`, only if the ticket is still at that
 /// version. A step the ticket's state does not allow answers 409 with the allowed ones.
 #[utoipa::path(
     post,

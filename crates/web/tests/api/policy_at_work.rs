@@ -73,8 +73,19 @@ pub async fn professional_services_requests_have_their_own_life(backend: Backend
             &[("Idempotency-Key", "ps-1")],
         )
         .await;
-    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(retry.status(), StatusCode::ACCEPTED);
     assert_eq!(support::json_of(retry).await["id"], json!(id));
+    // The same key for another request is a conflict, whichever kind of record it made.
+    let reused = app
+        .request(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(portal_ticket("PS", "P3")),
+            &[("Idempotency-Key", "ps-1")],
+        )
+        .await;
+    assert_eq!(reused.status(), StatusCode::CONFLICT);
     let (_, queue) = app
         .call(Method::GET, "/api/v1/queue", Some(&contact), None)
         .await;
@@ -460,7 +471,7 @@ pub async fn managers_and_csms_have_their_views(backend: Backend) {
     let (_, escalated) = app
         .call(
             Method::GET,
-            "/api/v1/queue?escalated=true",
+            "/api/v1/queue?escalation_open=true",
             Some(&manager),
             None,
         )
