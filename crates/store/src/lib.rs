@@ -190,6 +190,17 @@ impl Backend {
     }
 }
 
+/// Optimistic concurrency: a change based on `expected` (when given) applies only to that
+/// version of the `record` (a ticket, a request).
+fn still_at(record: &str, current: i64, expected: Option<i64>) -> Result<(), StoreError> {
+    match expected {
+        Some(expected) if expected != current => Err(StoreError::StaleVersion(format!(
+            "the {record} changed (version {current} now, {expected} expected); reload it and try again"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Unix seconds of an instant (a fraction of a second is dropped).
 fn seconds(at: jiff::Timestamp) -> i64 {
     at.as_second()

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::tickets::{Created, Scope};
-use crate::{SqlBuilder, Store, StoreError, instant, seconds};
+use crate::{SqlBuilder, Store, StoreError, instant, seconds, still_at};
 
 /// What intake records for a professional-services request.
 #[derive(Clone, Debug)]
@@ -263,15 +263,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let current = service_request_of(&row)?;
-        if let Some(expected) = expected_version
-            && expected != current.version_number
-        {
-            return Err(StoreError::StaleVersion(format!(
-                "the request changed (version {} now, {expected} expected); reload it and try again",
-                current.version_number
-            ))
-            .into());
-        }
+        still_at("request", current.version_number, expected_version)?;
         let at = seconds(now).max(seconds(current.updated_at));
         match decide(&current).map_err(ServiceUpdateError::Refused)? {
             ServiceChange::Quoted { quote } => {

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::{Backend, SqlBuilder, Store, StoreError, flag, instant, seconds};
+use crate::{Backend, SqlBuilder, Store, StoreError, flag, instant, seconds, still_at};
 
 /// Sorts after every real due instant (9999-12-31).
 const NO_DUE: i64 = 253_402_300_799;
@@ -496,15 +496,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let ticket = ticket_of(&row)?;
-        if let Some(expected) = expected_version
-            && expected != ticket.version_number
-        {
-            return Err(StoreError::StaleVersion(format!(
-                "the ticket changed (version {} now, {expected} expected); reload it and try again",
-                ticket.version_number
-            ))
-            .into());
-        }
+        still_at("ticket", ticket.version_number, expected_version)?;
         let mut events = load_events(&mut *transaction, id).await?;
         let snapshot = Snapshot::of(&events)
             .ok_or_else(|| StoreError::Corrupt(format!("ticket {id} has no created event")))?;

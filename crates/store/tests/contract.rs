@@ -183,6 +183,37 @@ fn new_ticket(fixture: &Fixture, severity: &str, key: Option<&str>) -> NewTicket
     }
 }
 
+/// What intake records for a ticket of `fixture` at MONDAY_10 (portal, English): `flags`,
+/// and the advisor it went to, if any.
+fn intake_record(
+    policy: &Policy,
+    fixture: &Fixture,
+    severity: &str,
+    flags: Vec<caredesk_domain::intake::IntakeFlag>,
+    advisor: Option<i64>,
+) -> caredesk_store::IntakeRecord {
+    let profile = caredesk_domain::policy::TicketProfile {
+        program: fixture.program,
+        region: fixture.region,
+        product_line: "ol-connect",
+        severity,
+        channel: "portal",
+    };
+    caredesk_store::IntakeRecord {
+        flags,
+        language: caredesk_domain::intake::LanguageChoice {
+            language: "en".into(),
+            reason: "preferred".into(),
+        },
+        coverage: caredesk_domain::intake::coverage_window(policy, &profile, at(MONDAY_10))
+            .unwrap(),
+        assignment: advisor.map(|advisor| caredesk_domain::routing::Assignment {
+            advisor: Some(advisor),
+            reason: "the lightest load".into(),
+        }),
+    }
+}
+
 const ADVISOR: Actor = Actor::Staff {
     id: 1,
     role: Role::Advisor,
@@ -1649,28 +1680,15 @@ async fn the_csm_and_manager_views_filter_the_queue(store: Store) {
         .ticket
         .id;
     let mut incomplete = new_ticket(&standard, "P3", None);
-    incomplete.intake = Some(caredesk_store::IntakeRecord {
-        flags: vec![caredesk_domain::intake::IntakeFlag::Incomplete {
+    incomplete.intake = Some(intake_record(
+        &policy,
+        &standard,
+        "P3",
+        vec![caredesk_domain::intake::IntakeFlag::Incomplete {
             missing: vec!["business_impact".into()],
         }],
-        language: caredesk_domain::intake::LanguageChoice {
-            language: "en".into(),
-            reason: "preferred".into(),
-        },
-        coverage: caredesk_domain::intake::coverage_window(
-            &policy,
-            &caredesk_domain::policy::TicketProfile {
-                program: "standard",
-                region: "emea",
-                product_line: "ol-connect",
-                severity: "P3",
-                channel: "portal",
-            },
-            now,
-        )
-        .unwrap(),
-        assignment: None,
-    });
+        None,
+    ));
     let standard_ticket = store
         .create_ticket(&policy, &incomplete, now)
         .await
@@ -1901,29 +1919,13 @@ async fn advisor_loads_always_equal_a_recount(store: Store) {
     };
     let now = at(MONDAY_10);
     let mut assigned = new_ticket(&fixture, "P2", None);
-    assigned.intake = Some(caredesk_store::IntakeRecord {
-        flags: Vec::new(),
-        language: caredesk_domain::intake::LanguageChoice {
-            language: "en".into(),
-            reason: "preferred".into(),
-        },
-        coverage: caredesk_domain::intake::coverage_window(
-            &policy,
-            &caredesk_domain::policy::TicketProfile {
-                program: "gold",
-                region: "emea",
-                product_line: "ol-connect",
-                severity: "P2",
-                channel: "portal",
-            },
-            now,
-        )
-        .unwrap(),
-        assignment: Some(caredesk_domain::routing::Assignment {
-            advisor: Some(advisors[0]),
-            reason: "the lightest load".into(),
-        }),
-    });
+    assigned.intake = Some(intake_record(
+        &policy,
+        &fixture,
+        "P2",
+        Vec::new(),
+        Some(advisors[0]),
+    ));
     let first = store
         .create_ticket(&policy, &assigned, now)
         .await

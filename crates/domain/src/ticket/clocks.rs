@@ -33,6 +33,19 @@ pub struct ClockContext<'a> {
     pub product_line: &'a str,
 }
 
+impl<'a> ClockContext<'a> {
+    /// The ticket as the policy's rules see it now: its context and current severity.
+    pub fn profile(&self, snapshot: &'a Snapshot) -> TicketProfile<'a> {
+        TicketProfile {
+            program: self.program,
+            region: self.region,
+            product_line: self.product_line,
+            severity: &snapshot.severity,
+            channel: &snapshot.channel,
+        }
+    }
+}
+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TicketClocks {
@@ -215,14 +228,7 @@ impl<'p> ClockPlan<'p> {
         now: Timestamp,
     ) -> Result<ClockPlan<'p>, ClockError> {
         let snapshot = Snapshot::of(events).ok_or(ClockError::NoCreatedEvent)?;
-        let profile = TicketProfile {
-            program: context.program,
-            region: context.region,
-            product_line: context.product_line,
-            severity: &snapshot.severity,
-            channel: &snapshot.channel,
-        };
-        let calendar = policy.calendar_for(&profile)?.calendar;
+        let calendar = policy.calendar_for(&context.profile(&snapshot))?.calendar;
         let severity = policy.severity(&snapshot.severity)?;
         let channel = policy.channel(&snapshot.channel)?;
         let day = calendar.business_day_minutes();

@@ -10,7 +10,7 @@ use super::clocks::{self, ClockContext, ClockError};
 use super::events::{Actor, EventData, TicketEvent};
 use super::{Snapshot, TicketState};
 use crate::intake::IntakeFlag;
-use crate::policy::{Policy, TicketProfile};
+use crate::policy::Policy;
 use crate::ticket::clocks::{Clock, ClockStatus};
 
 /// Why a clock waits while it is paused (POLICY.md §6, §8).
@@ -249,14 +249,7 @@ fn calendar_and_targets(
     snapshot: &Snapshot,
     rules: &mut Vec<AppliedRule>,
 ) -> Result<(), ClockError> {
-    let profile = TicketProfile {
-        program: context.program,
-        region: context.region,
-        product_line: context.product_line,
-        severity: &snapshot.severity,
-        channel: &snapshot.channel,
-    };
-    let choice = policy.calendar_for(&profile)?;
+    let choice = policy.calendar_for(&context.profile(snapshot))?;
     let region = policy.region(context.region)?;
     rules.push(rule(
         "calendar",

@@ -94,6 +94,16 @@ impl Ticket {
         compute(&self.policy, &context, &self.events, at(now)).unwrap()
     }
 
+    fn explain(&self, now: &str) -> super::explain::TicketExplanation {
+        let (program, region, product_line) = self.context;
+        let context = ClockContext {
+            program,
+            region,
+            product_line,
+        };
+        super::explain::explain_ticket(&self.policy, &context, &self.events, at(now)).unwrap()
+    }
+
     fn kinds(&self) -> Vec<&'static str> {
         self.events.iter().map(|event| event.data.kind()).collect()
     }
@@ -696,19 +706,7 @@ fn the_explanation_names_every_rule_and_accounts_for_each_clock() {
                 reason: "production stopped".into(),
             },
         );
-    let (program, region, product_line) = ticket.context;
-    let context = ClockContext {
-        program,
-        region,
-        product_line,
-    };
-    let explanation = super::explain::explain_ticket(
-        &ticket.policy,
-        &context,
-        &ticket.events,
-        at("2026-11-23T12:00:00+01:00"),
-    )
-    .unwrap();
+    let explanation = ticket.explain("2026-11-23T12:00:00+01:00");
     let topics: Vec<&str> = explanation.rules.iter().map(|rule| rule.topic).collect();
     for topic in [
         "program", "coverage", "language", "flag", "calendar", "targets", "severity",
@@ -850,19 +848,7 @@ fn a_paused_clock_says_so_in_its_explanation() {
         "2026-11-23T11:00:00+01:00",
         ask(CustomerRequest::Information),
     );
-    let (program, region, product_line) = ticket.context;
-    let context = ClockContext {
-        program,
-        region,
-        product_line,
-    };
-    let explanation = super::explain::explain_ticket(
-        &ticket.policy,
-        &context,
-        &ticket.events,
-        at("2026-11-23T15:00:00+01:00"),
-    )
-    .unwrap();
+    let explanation = ticket.explain("2026-11-23T15:00:00+01:00");
     let resolution = explanation
         .clocks
         .iter()
