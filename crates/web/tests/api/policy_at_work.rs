@@ -289,6 +289,18 @@ pub async fn supplied_details_complete_a_ticket_and_the_explanation_says_why(bac
         .await;
     assert_eq!(ids(&queue), Vec::<i64>::new());
 
+    // P2's update cadence is the policy's, not the ticket's to negotiate.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &actions,
+            Some(&advisor),
+            Some(json!({ "action": "agree_update_cadence", "every": "3d", "note": "agreed by phone" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "every");
+
     let path = format!("/api/v1/tickets/{id}/explanation");
     let (status, explanation) = app.call(Method::GET, &path, Some(&advisor), None).await;
     assert_eq!(status, StatusCode::OK, "{explanation}");
