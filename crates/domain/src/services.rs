@@ -3,7 +3,8 @@
 //! It has its own life, visible to the customer and never measured by support clocks:
 //!
 //! requested → quoted (staff give a quote) → accepted or declined (the customer answers);
-//! staff may also decline a request they will not quote.
+//! before a quote, staff may decline a request they will not quote and the customer may
+//! withdraw it (declined too).
 
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +62,8 @@ pub enum ServiceCommand {
         #[serde(default)]
         note: String,
     },
-    /// The customer declines the quote, or staff decline to quote; with the reason.
+    /// The customer declines the quote or withdraws the request, or staff decline to quote;
+    /// with the reason.
     Decline { reason: String },
 }
 
@@ -129,13 +131,13 @@ fn permitted(role: Role, action: ServiceAction) -> bool {
     }
 }
 
-fn allowed_in(state: ServiceState, role: Role, action: ServiceAction) -> bool {
+fn allowed_in(state: ServiceState, action: ServiceAction) -> bool {
     match (action, state) {
         (ServiceAction::Quote, ServiceState::Requested) => true,
         (ServiceAction::Accept, ServiceState::Quoted) => true,
-        (ServiceAction::Decline, ServiceState::Quoted) => true,
-        // Only the desk can decline before there is a quote to decline.
-        (ServiceAction::Decline, ServiceState::Requested) => role.is_staff(),
+        // Before a quote, declining is the desk refusing to quote, or the customer
+        // withdrawing the request.
+        (ServiceAction::Decline, ServiceState::Quoted | ServiceState::Requested) => true,
         _ => false,
     }
 }
@@ -144,7 +146,7 @@ fn allowed_in(state: ServiceState, role: Role, action: ServiceAction) -> bool {
 pub fn allowed_service_actions(state: ServiceState, role: Role) -> Vec<ServiceAction> {
     ServiceAction::ALL
         .into_iter()
-        .filter(|action| permitted(role, *action) && allowed_in(state, role, *action))
+        .filter(|action| permitted(role, *action) && allowed_in(state, *action))
         .collect()
 }
 
@@ -158,7 +160,7 @@ pub fn decide_service(
     if !permitted(role, action) {
         return Err(ServiceRefusal::NotPermitted { action, role });
     }
-    if !allowed_in(state, role, action) {
+    if !allowed_in(state, action) {
         return Err(ServiceRefusal::NotNow {
             action,
             state,
@@ -231,7 +233,12 @@ mod tests {
             (Requested, STAFF, quote(), Ok(Quoted)),
             (Requested, CUSTOMER, quote(), Err("not_permitted")),
             (Requested, CUSTOMER, accept(""), Err("not_now")),
-            (Requested, CUSTOMER, decline("too slow"), Err("not_now")),
+            (
+                Requested,
+                CUSTOMER,
+                decline("no longer needed"),
+                Ok(Declined),
+            ),
             (
                 Requested,
                 STAFF,
@@ -278,7 +285,7 @@ mod tests {
         assert!(allowed_service_actions(ServiceState::Declined, STAFF).is_empty());
         assert_eq!(
             allowed_service_actions(ServiceState::Requested, CUSTOMER),
-            Vec::<ServiceAction>::new()
+            vec![ServiceAction::Decline]
         );
     }
 }
