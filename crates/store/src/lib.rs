@@ -198,6 +198,36 @@ impl Backend {
     }
 }
 
+/// Which record of `table` (tickets, service_requests) an earlier request of `created_by`
+/// with this idempotency key made, if any; a conflict if that request differed
+/// (`request_hash`). `table` is one of this crate's names, never a caller's text.
+async fn id_by_idempotency_key(
+    pool: &sqlx::AnyPool,
+    table: &'static str,
+    created_by: &str,
+    key: &str,
+    request_hash: Option<&str>,
+) -> Result<Option<i64>, StoreError> {
+    use sqlx::Row;
+    let found = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, request_hash FROM {table} WHERE created_by = $1 AND idempotency_key = $2"
+    )))
+    .bind(created_by)
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = found else {
+        return Ok(None);
+    };
+    let stored_hash: Option<String> = row.try_get("request_hash")?;
+    if stored_hash.as_deref() != request_hash {
+        return Err(StoreError::Conflict(
+            "this Idempotency-Key was already used for a different request".into(),
+        ));
+    }
+    Ok(Some(row.try_get("id")?))
+}
+
 /// Optimistic concurrency: a change based on `expected` (when given) applies only to that
 /// version of the `record` (a ticket, a request).
 fn still_at(record: &str, current: i64, expected: Option<i64>) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::tickets::{Created, Scope};
-use crate::{SqlBuilder, Store, StoreError, instant, seconds, still_at};
+use crate::{SqlBuilder, Store, StoreError, id_by_idempotency_key, instant, seconds, still_at};
 
 /// What intake records for a professional-services request.
 #[derive(Clone, Debug)]
@@ -170,25 +170,19 @@ impl Store {
         key: &str,
         request_hash: Option<&str>,
     ) -> Result<Option<RecordedServiceRequest>, StoreError> {
-        let found = sqlx::query(
-            "SELECT id, request_hash FROM service_requests \
-             WHERE created_by = $1 AND idempotency_key = $2",
+        let Some(id) = id_by_idempotency_key(
+            &self.pool,
+            "service_requests",
+            created_by,
+            key,
+            request_hash,
         )
-        .bind(created_by)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = found else {
+        .await?
+        else {
             return Ok(None);
         };
-        let stored_hash: Option<String> = row.try_get("request_hash")?;
-        if stored_hash.as_deref() != request_hash {
-            return Err(StoreError::Conflict(
-                "this Idempotency-Key was already used for a different request".into(),
-            ));
-        }
         Ok(Some(RecordedServiceRequest {
-            request: self.service_request(row.try_get("id")?, Scope::All).await?,
+            request: self.service_request(id, Scope::All).await?,
             replayed: true,
         }))
     }

@@ -18,7 +18,9 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::{Backend, SqlBuilder, Store, StoreError, flag, instant, seconds, still_at};
+use crate::{
+    Backend, SqlBuilder, Store, StoreError, flag, id_by_idempotency_key, instant, seconds, still_at,
+};
 
 /// Sorts after every real due instant (9999-12-31).
 const NO_DUE: i64 = 253_402_300_799;
@@ -414,23 +416,11 @@ impl Store {
         key: &str,
         request_hash: Option<&str>,
     ) -> Result<Option<Created>, StoreError> {
-        let found = sqlx::query(
-            "SELECT id, request_hash FROM tickets WHERE created_by = $1 AND idempotency_key = $2",
-        )
-        .bind(created_by)
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = found else {
+        let Some(id) =
+            id_by_idempotency_key(&self.pool, "tickets", created_by, key, request_hash).await?
+        else {
             return Ok(None);
         };
-        let stored_hash: Option<String> = row.try_get("request_hash")?;
-        if stored_hash.as_deref() != request_hash {
-            return Err(StoreError::Conflict(
-                "this Idempotency-Key was already used for a different request".into(),
-            ));
-        }
-        let id = row.try_get("id")?;
         Ok(Some(Created {
             ticket: self.ticket(id, Scope::All).await?,
             timeline: load_events(&self.pool, id).await?,

@@ -12,7 +12,7 @@ use caredesk_domain::ticket::{Actor, Command, EventData, Role, TicketState, deci
 use caredesk_store::{
     Change, ImportBatch, NewAttachment, NewContact, NewContract, NewCustomer, NewProduct,
     NewRelease, NewServiceRequest, NewStaff, NewTicket, QueueFilter, Scope, ServiceUpdateError,
-    Store, StoreError, UpdateError,
+    StaffMember, Store, StoreError, UpdateError,
 };
 use jiff::Timestamp;
 use jiff::civil::date;
@@ -212,6 +212,27 @@ fn intake_record(
             reason: "the lightest load".into(),
         }),
     }
+}
+
+/// A staff member of the emea office, `name@desk.example` (the name lower-cased).
+async fn emea_staff(store: &Store, name: &str, role: Role, languages: &[&str]) -> StaffMember {
+    store
+        .create_staff(
+            &NewStaff {
+                email: format!("{}@desk.example", name.to_lowercase()),
+                name: name.into(),
+                role,
+                region: Some("emea".into()),
+                languages: languages
+                    .iter()
+                    .map(|language| language.to_string())
+                    .collect(),
+                password_hash: None,
+            },
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap()
 }
 
 const ADVISOR: Actor = Actor::Staff {
@@ -1360,20 +1381,7 @@ async fn intake_is_recorded_on_the_timeline(store: Store) {
 
     let policy = policy();
     let fixture = customer(&store, "C-1", "standard", "emea").await;
-    let advisor = store
-        .create_staff(
-            &NewStaff {
-                email: "nl@desk".into(),
-                name: "Noor".into(),
-                role: Role::Advisor,
-                region: Some("emea".into()),
-                languages: vec!["nl".into()],
-                password_hash: None,
-            },
-            at(MONDAY_10),
-        )
-        .await
-        .unwrap();
+    let advisor = emea_staff(&store, "Noor", Role::Advisor, &["nl"]).await;
     let profile = TicketProfile {
         program: "standard",
         region: "emea",
@@ -1652,20 +1660,7 @@ async fn the_csm_and_manager_views_filter_the_queue(store: Store) {
     let policy = policy();
     let gold = customer(&store, "C-1", "gold", "emea").await;
     let standard = customer(&store, "C-2", "standard", "emea").await;
-    let csm = store
-        .create_staff(
-            &NewStaff {
-                email: "cleo@desk.example".into(),
-                name: "Cleo".into(),
-                role: Role::CustomerSuccessManager,
-                region: Some("emea".into()),
-                languages: vec!["en".into()],
-                password_hash: None,
-            },
-            at(MONDAY_10),
-        )
-        .await
-        .unwrap();
+    let csm = emea_staff(&store, "Cleo", Role::CustomerSuccessManager, &["en"]).await;
     let named = store.set_csm(gold.customer_id, Some(csm.id)).await.unwrap();
     assert_eq!(named.csm_id, Some(csm.id));
     assert!(matches!(
@@ -1785,20 +1780,7 @@ async fn the_csm_and_manager_views_filter_the_queue(store: Store) {
 }
 
 async fn the_on_call_rota_is_listed_by_start(store: Store) {
-    let advisor = store
-        .create_staff(
-            &NewStaff {
-                email: "ana@desk.example".into(),
-                name: "Ana".into(),
-                role: Role::Advisor,
-                region: Some("emea".into()),
-                languages: vec!["en".into()],
-                password_hash: None,
-            },
-            at(MONDAY_10),
-        )
-        .await
-        .unwrap();
+    let advisor = emea_staff(&store, "Ana", Role::Advisor, &["en"]).await;
     for (region, from, to) in [
         (
             "emea",
@@ -1891,23 +1873,7 @@ async fn advisor_loads_always_equal_a_recount(store: Store) {
     let fixture = customer(&store, "C-1", "gold", "emea").await;
     let mut advisors = Vec::new();
     for name in ["ana", "ben"] {
-        advisors.push(
-            store
-                .create_staff(
-                    &NewStaff {
-                        email: format!("{name}@desk.example"),
-                        name: name.into(),
-                        role: Role::Advisor,
-                        region: Some("emea".into()),
-                        languages: vec!["en".into()],
-                        password_hash: None,
-                    },
-                    at(MONDAY_10),
-                )
-                .await
-                .unwrap()
-                .id,
-        );
+        advisors.push(emea_staff(&store, name, Role::Advisor, &["en"]).await.id);
     }
     let check = |moment: &'static str| {
         let store = store.clone();

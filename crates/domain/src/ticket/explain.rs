@@ -61,7 +61,7 @@ pub fn explain_ticket(
 ) -> Result<TicketExplanation, ClockError> {
     let snapshot = Snapshot::of(events).ok_or(ClockError::NoCreatedEvent)?;
     let mut rules = Vec::new();
-    intake_rules(policy, context, events, &mut rules);
+    intake_rules(policy, context, events, &snapshot, &mut rules);
     calendar_and_targets(policy, context, &snapshot, &mut rules)?;
     timeline_rules(policy, events, &snapshot, &mut rules);
     let clocks = clocks::explain(policy, context, events, now)?
@@ -115,6 +115,7 @@ fn intake_rules(
     policy: &Policy,
     context: &ClockContext<'_>,
     events: &[TicketEvent],
+    snapshot: &Snapshot,
     rules: &mut Vec<AppliedRule>,
 ) {
     let checked = events.iter().find_map(|event| match &event.data {
@@ -168,10 +169,8 @@ fn intake_rules(
         Some(at),
     ));
     // Flags as they stand: supplied details have shortened or cleared "incomplete".
-    let current = Snapshot::of(events)
-        .map(|snapshot| snapshot.flags)
-        .unwrap_or_default();
-    for flag in &current {
+    let current = &snapshot.flags;
+    for flag in current {
         let (decision, reason) = match flag {
             IntakeFlag::NotCovered { reason, remedy } => {
                 ("not covered".to_string(), format!("{reason}; {remedy}"))
