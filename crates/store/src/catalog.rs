@@ -3,9 +3,8 @@
 
 use jiff::civil::Date;
 use serde::Serialize;
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
+use crate::columns::Columns;
 use crate::customers::date;
 use crate::{Store, StoreError};
 
@@ -67,13 +66,13 @@ impl Store {
     }
 }
 
-pub(crate) fn release_of(row: &AnyRow) -> Result<Release, StoreError> {
+pub(crate) fn release_of(row: &impl Columns) -> Result<Release, StoreError> {
     Ok(Release {
-        id: row.try_get("id")?,
-        product_line: row.try_get("product_line")?,
-        version: row.try_get("version")?,
-        position: row.try_get("position")?,
-        kind: row.try_get("kind")?,
-        released_on: date(row.try_get("released_on")?)?,
+        id: row.int("id")?,
+        product_line: row.text("product_line")?,
+        version: row.text("version")?,
+        position: row.int("position")?,
+        kind: row.text("kind")?,
+        released_on: date(row.text("released_on")?)?,
     })
 }

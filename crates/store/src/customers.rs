@@ -3,10 +3,10 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Executor, Row};
+use sqlx::{Any, Executor};
 
-use crate::{Store, StoreError, flag, instant, seconds};
+use crate::columns::Columns;
+use crate::{Store, StoreError, instant, seconds};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -433,49 +433,49 @@ fn format_contact_query(condition: &str) -> sqlx::AssertSqlSafe<String> {
     ))
 }
 
-pub(crate) fn customer_of(row: &AnyRow) -> Result<Customer, StoreError> {
+pub(crate) fn customer_of(row: &impl Columns) -> Result<Customer, StoreError> {
     Ok(Customer {
-        id: row.try_get("id")?,
-        number: row.try_get("number")?,
-        name: row.try_get("name")?,
-        region: row.try_get("region")?,
-        language: row.try_get("language")?,
-        csm_id: row.try_get("csm_id")?,
-        created_at: instant(row.try_get("created_at")?)?,
+        id: row.int("id")?,
+        number: row.text("number")?,
+        name: row.text("name")?,
+        region: row.text("region")?,
+        language: row.text("language")?,
+        csm_id: row.optional_int("csm_id")?,
+        created_at: instant(row.int("created_at")?)?,
     })
 }
 
-pub(crate) fn contact_of(row: &AnyRow) -> Result<Contact, StoreError> {
+pub(crate) fn contact_of(row: &impl Columns) -> Result<Contact, StoreError> {
     Ok(Contact {
-        id: row.try_get("id")?,
-        customer_id: row.try_get("customer_id")?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        phone: row.try_get("phone")?,
-        language: row.try_get("language")?,
-        designated: flag(row, "designated")?,
-        password_hash: row.try_get("password_hash")?,
+        id: row.int("id")?,
+        customer_id: row.int("customer_id")?,
+        name: row.text("name")?,
+        email: row.text("email")?,
+        phone: row.text("phone")?,
+        language: row.text("language")?,
+        designated: row.flag("designated")?,
+        password_hash: row.optional_text("password_hash")?,
     })
 }
 
-pub(crate) fn contract_of(row: &AnyRow) -> Result<Contract, StoreError> {
+pub(crate) fn contract_of(row: &impl Columns) -> Result<Contract, StoreError> {
     Ok(Contract {
-        id: row.try_get("id")?,
-        customer_id: row.try_get("customer_id")?,
-        program: row.try_get("program")?,
-        starts_on: date(row.try_get("starts_on")?)?,
-        ends_on: date(row.try_get("ends_on")?)?,
-        eula_accepted: flag(row, "eula_accepted")?,
+        id: row.int("id")?,
+        customer_id: row.int("customer_id")?,
+        program: row.text("program")?,
+        starts_on: date(row.text("starts_on")?)?,
+        ends_on: date(row.text("ends_on")?)?,
+        eula_accepted: row.flag("eula_accepted")?,
     })
 }
 
-pub(crate) fn product_of(row: &AnyRow) -> Result<Product, StoreError> {
+pub(crate) fn product_of(row: &impl Columns) -> Result<Product, StoreError> {
     Ok(Product {
-        id: row.try_get("id")?,
-        customer_id: row.try_get("customer_id")?,
-        product_line: row.try_get("product_line")?,
-        version: row.try_get("version")?,
-        serial: row.try_get("serial")?,
+        id: row.int("id")?,
+        customer_id: row.int("customer_id")?,
+        product_line: row.text("product_line")?,
+        version: row.text("version")?,
+        serial: row.text("serial")?,
     })
 }
 

@@ -1,20 +1,22 @@
 //! What ticket intake reads: the customer with its contracts, contacts and products, the
 //! catalog of the product line, the advisors who could take the ticket with their loads, and
-//! who is on call. On SQLite all of it comes back in one round trip (several statements sent
-//! together); on PostgreSQL in one query each.
+//! who is on call. All of it comes back in one statement, one row, each part folded into a
+//! JSON array by the database: one round trip and one plan on both backends, where seven
+//! statements cost PostgreSQL seven executions (it was the bottleneck of ticket creation).
+
+use std::sync::LazyLock;
 
 use caredesk_domain::policy::Policy;
 use caredesk_domain::routing::{Candidate, OnCallShift};
-use futures_util::TryStreamExt;
 use jiff::Timestamp;
-use sqlx::any::AnyRow;
-use sqlx::{Either, Row};
+use sqlx::Row;
 
 use crate::catalog::{Release, release_of};
+use crate::columns::{Columns, JsonRow};
 use crate::customers::{
     Contact, Contract, Customer, Product, contact_of, contract_of, customer_of, product_of,
 };
-use crate::{Backend, Store, StoreError, flag, instant, seconds};
+use crate::{Backend, Store, StoreError, instant, seconds};
 
 /// Everything intake needs to know about a customer and a product line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,31 +36,141 @@ pub struct IntakeFacts {
 /// Open tickets per (advisor, severity).
 pub type AdvisorLoads = std::collections::BTreeMap<(i64, String), i64>;
 
-/// The statements, with named parameters `:customer`, `:line` and `:now`.
-const STATEMENTS: [&str; 7] = [
-    "SELECT id, number, name, region, language, csm_id, created_at FROM customers WHERE id = :customer",
-    "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted FROM contracts \
-     WHERE customer_id = :customer ORDER BY starts_on, id",
-    "SELECT id, customer_id, name, email, phone, language, designated, password_hash FROM contacts \
-     WHERE customer_id = :customer ORDER BY id",
-    "SELECT id, customer_id, product_line, version, serial FROM products \
-     WHERE customer_id = :customer ORDER BY id",
-    "SELECT id, product_line, version, position, kind, released_on FROM releases \
-     WHERE product_line = :line ORDER BY position DESC",
+/// One part of the intake row: the columns of each row (an expression, named by its `AS`
+/// alias or its column name), what they are read from, and in which order.
+struct Part {
+    columns: &'static [&'static str],
+    from: &'static str,
+    order: &'static str,
+}
+
+/// The parts, in the order of `IntakeFacts`; parameters `$1` customer, `$2` product line,
+/// `$3` now.
+const PARTS: [Part; 7] = [
+    Part {
+        columns: &[
+            "id",
+            "number",
+            "name",
+            "region",
+            "language",
+            "csm_id",
+            "created_at",
+        ],
+        from: "customers WHERE id = $1",
+        order: "id",
+    },
+    Part {
+        columns: &[
+            "id",
+            "customer_id",
+            "program",
+            "starts_on",
+            "ends_on",
+            "eula_accepted",
+        ],
+        from: "contracts WHERE customer_id = $1",
+        order: "starts_on, id",
+    },
+    Part {
+        columns: &[
+            "id",
+            "customer_id",
+            "name",
+            "email",
+            "phone",
+            "language",
+            "designated",
+            "password_hash",
+        ],
+        from: "contacts WHERE customer_id = $1",
+        order: "id",
+    },
+    Part {
+        columns: &["id", "customer_id", "product_line", "version", "serial"],
+        from: "products WHERE customer_id = $1",
+        order: "id",
+    },
+    Part {
+        columns: &[
+            "id",
+            "product_line",
+            "version",
+            "position",
+            "kind",
+            "released_on",
+        ],
+        from: "releases WHERE product_line = $2",
+        order: "position DESC",
+    },
     // Loads are kept per advisor and severity beside the tickets (see `advisor_loads`).
-    "SELECT s.id, s.name, s.region, s.languages, s.available, l.severity, \
-     COALESCE(l.open_tickets, 0) AS open_tickets \
-     FROM staff s LEFT JOIN advisor_loads l ON l.staff_id = s.id \
-     WHERE s.role = 'advisor' AND s.active = TRUE \
-     AND s.region = (SELECT region FROM customers WHERE id = :customer) ORDER BY s.id",
-    "SELECT o.region, o.staff_id, s.name, o.starts_at, o.ends_at FROM on_call_shifts o \
-     JOIN staff s ON s.id = o.staff_id \
-     WHERE o.region = (SELECT region FROM customers WHERE id = :customer) \
-     AND o.starts_at <= :now AND o.ends_at > :now ORDER BY o.starts_at, o.staff_id",
+    Part {
+        columns: &[
+            "s.id",
+            "s.name",
+            "s.region",
+            "s.languages",
+            "s.available",
+            "l.severity",
+            "COALESCE(l.open_tickets, 0) AS open_tickets",
+        ],
+        from: "staff s LEFT JOIN advisor_loads l ON l.staff_id = s.id \
+               WHERE s.role = 'advisor' AND s.active = TRUE \
+               AND s.region = (SELECT region FROM customers WHERE id = $1)",
+        order: "s.id, l.severity",
+    },
+    Part {
+        columns: &[
+            "o.region",
+            "o.staff_id",
+            "s.name",
+            "o.starts_at",
+            "o.ends_at",
+        ],
+        from: "on_call_shifts o JOIN staff s ON s.id = o.staff_id \
+               WHERE o.region = (SELECT region FROM customers WHERE id = $1) \
+               AND o.starts_at <= $3 AND o.ends_at > $3",
+        order: "o.starts_at, o.staff_id",
+    },
 ];
 
-/// The parameters, in the order SQLite numbers them across all statements.
-const PARAMETERS: [&str; 3] = [":customer", ":line", ":now"];
+static SQLITE_STATEMENT: LazyLock<String> = LazyLock::new(|| statement(Backend::Sqlite));
+static POSTGRES_STATEMENT: LazyLock<String> = LazyLock::new(|| statement(Backend::Postgres));
+
+/// `SELECT (part 0 as a JSON array) AS part0, …`: SQLite's `json_group_array(json_object…)`,
+/// PostgreSQL's `json_agg(json_build_object…)` as text (the `Any` driver reads no JSON type).
+fn statement(backend: Backend) -> String {
+    let parts: Vec<String> = PARTS
+        .iter()
+        .enumerate()
+        .map(|(index, part)| {
+            let fields: Vec<String> = part
+                .columns
+                .iter()
+                .map(|column| {
+                    let column: &str = column;
+                    let (expression, name) = match column.split_once(" AS ") {
+                        Some((expression, name)) => (expression, name),
+                        None => (column, column.rsplit('.').next().unwrap_or(column)),
+                    };
+                    format!("'{name}', {expression}")
+                })
+                .collect();
+            let fields = fields.join(", ");
+            let (from, order) = (part.from, part.order);
+            let array = match backend {
+                Backend::Sqlite => {
+                    format!("json_group_array(json_object({fields}) ORDER BY {order})")
+                }
+                Backend::Postgres => format!(
+                    "COALESCE(json_agg(json_build_object({fields}) ORDER BY {order}), '[]')::text"
+                ),
+            };
+            format!("(SELECT {array} FROM {from}) AS part{index}")
+        })
+        .collect();
+    format!("SELECT {}", parts.join(", "))
+}
 
 impl Store {
     /// What intake needs for a ticket of `customer_id` on `product_line` at `now`.
@@ -69,54 +181,31 @@ impl Store {
         product_line: &str,
         now: Timestamp,
     ) -> Result<IntakeFacts, StoreError> {
-        let results = match self.backend {
-            Backend::Sqlite => {
-                self.all_in_one_round_trip(customer_id, product_line, now)
-                    .await?
-            }
-            // PostgreSQL takes one statement per query: the seven go out at once, each on a
-            // connection of its own, so a ticket waits for the slowest, not for their sum.
-            Backend::Postgres => {
-                let queries = STATEMENTS.iter().map(|statement| {
-                    let (sql, order) = numbered(statement);
-                    async move {
-                        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        for index in order {
-                            query = match index {
-                                0 => query.bind(customer_id),
-                                1 => query.bind(product_line),
-                                _ => query.bind(seconds(now)),
-                            };
-                        }
-                        query.fetch_all(&self.pool).await
-                    }
-                });
-                futures_util::future::try_join_all(queries).await?
-            }
+        let sql = match self.backend {
+            Backend::Sqlite => SQLITE_STATEMENT.as_str(),
+            Backend::Postgres => POSTGRES_STATEMENT.as_str(),
         };
-        let [
-            customers,
-            contracts,
-            contacts,
-            products,
-            releases,
-            advisors,
-            shifts,
-        ] = <[Vec<AnyRow>; 7]>::try_from(results).map_err(|_| {
-            StoreError::Corrupt("intake statements returned a wrong number of results".into())
-        })?;
-        let customer = customer_of(customers.first().ok_or(StoreError::NotFound)?)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(customer_id)
+            .bind(product_line)
+            .bind(seconds(now))
+            .fetch_one(&self.pool)
+            .await?;
+        let part = |index: usize| -> Result<Vec<JsonRow>, StoreError> {
+            let json: String = row.try_get(index)?;
+            serde_json::from_str(&json).map_err(|error| {
+                StoreError::Corrupt(format!("intake part {index} is not a JSON array: {error}"))
+            })
+        };
+        let customer = customer_of(part(0)?.first().ok_or(StoreError::NotFound)?)?;
         Ok(IntakeFacts {
             customer,
-            contracts: contracts
-                .iter()
-                .map(contract_of)
-                .collect::<Result<_, _>>()?,
-            contacts: contacts.iter().map(contact_of).collect::<Result<_, _>>()?,
-            products: products.iter().map(product_of).collect::<Result<_, _>>()?,
-            releases: releases.iter().map(release_of).collect::<Result<_, _>>()?,
-            candidates: candidates(policy, &advisors)?,
-            on_call: shifts.iter().map(shift_of).collect::<Result<_, _>>()?,
+            contracts: read_all(&part(1)?, contract_of)?,
+            contacts: read_all(&part(2)?, contact_of)?,
+            products: read_all(&part(3)?, product_of)?,
+            releases: read_all(&part(4)?, release_of)?,
+            candidates: candidates(policy, &part(5)?)?,
+            on_call: read_all(&part(6)?, shift_of)?,
         })
     }
 
@@ -146,69 +235,22 @@ impl Store {
         .await?;
         Ok((kept, counted))
     }
-
-    /// Every statement sent at once; the rows of each come back split at its end.
-    async fn all_in_one_round_trip(
-        &self,
-        customer_id: i64,
-        product_line: &str,
-        now: Timestamp,
-    ) -> Result<Vec<Vec<AnyRow>>, StoreError> {
-        let mut sql = STATEMENTS.join(";\n");
-        for (index, name) in PARAMETERS.iter().enumerate() {
-            sql = sql.replace(name, &format!("${}", index + 1));
-        }
-        let mut connection = self.pool.acquire().await?;
-        // Several statements in one prepared query: SQLite's driver runs them in order and
-        // ends each with its result. sqlx 0.9 deprecates this in favour of `raw_sql`, which
-        // cannot bind parameters; the contract tests pin the behaviour on every upgrade.
-        #[allow(deprecated)]
-        let mut stream = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(customer_id)
-            .bind(product_line)
-            .bind(seconds(now))
-            .fetch_many(&mut *connection);
-        let mut results = vec![Vec::new()];
-        while let Some(item) = stream.try_next().await? {
-            match item {
-                Either::Left(_) => results.push(Vec::new()),
-                Either::Right(row) => {
-                    if let Some(current) = results.last_mut() {
-                        current.push(row);
-                    }
-                }
-            }
-        }
-        // Each statement ends with its result; the last one opens nothing.
-        results.pop();
-        Ok(results)
-    }
 }
 
-/// A statement with its named parameters as `$1, $2…` in order of first use, and which
-/// parameter each number is.
-fn numbered(statement: &str) -> (String, Vec<usize>) {
-    let mut sql = statement.to_string();
-    let mut order: Vec<(usize, usize)> = PARAMETERS
-        .iter()
-        .enumerate()
-        .filter_map(|(index, name)| statement.find(name).map(|at| (at, index)))
-        .collect();
-    order.sort_unstable();
-    let order: Vec<usize> = order.into_iter().map(|(_, index)| index).collect();
-    for (number, index) in order.iter().enumerate() {
-        sql = sql.replace(PARAMETERS[*index], &format!("${}", number + 1));
-    }
-    (sql, order)
+fn read_all<T>(
+    rows: &[JsonRow],
+    read: impl Fn(&JsonRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(read).collect()
 }
 
 /// One candidate per advisor, their open tickets weighted by the policy's `load_weight`.
-fn candidates(policy: &Policy, rows: &[AnyRow]) -> Result<Vec<Candidate>, StoreError> {
+fn candidates(policy: &Policy, rows: &[JsonRow]) -> Result<Vec<Candidate>, StoreError> {
     let mut candidates: Vec<Candidate> = Vec::new();
     for row in rows {
-        let id: i64 = row.try_get("id")?;
-        let severity: Option<String> = row.try_get("severity")?;
-        let open: i64 = row.try_get("open_tickets")?;
+        let id = row.int("id")?;
+        let severity = row.optional_text("severity")?;
+        let open = row.int("open_tickets")?;
         // A severity the policy no longer has counts once.
         let weight = severity
             .and_then(|name| policy.severity(&name).ok())
@@ -217,17 +259,17 @@ fn candidates(policy: &Policy, rows: &[AnyRow]) -> Result<Vec<Candidate>, StoreE
         match candidates.last_mut() {
             Some(last) if last.id == id => last.load += load,
             _ => {
-                let languages: String = row.try_get("languages")?;
+                let languages = row.text("languages")?;
                 candidates.push(Candidate {
                     id,
-                    name: row.try_get("name")?,
-                    region: row.try_get("region")?,
+                    name: row.text("name")?,
+                    region: row.optional_text("region")?,
                     languages: languages
                         .split(',')
                         .filter(|code| !code.is_empty())
                         .map(str::to_string)
                         .collect(),
-                    available: flag(row, "available")?,
+                    available: row.flag("available")?,
                     load,
                 });
             }
@@ -236,13 +278,13 @@ fn candidates(policy: &Policy, rows: &[AnyRow]) -> Result<Vec<Candidate>, StoreE
     Ok(candidates)
 }
 
-fn shift_of(row: &AnyRow) -> Result<OnCallShift, StoreError> {
+fn shift_of(row: &JsonRow) -> Result<OnCallShift, StoreError> {
     Ok(OnCallShift {
-        region: row.try_get("region")?,
-        staff_id: row.try_get("staff_id")?,
-        staff_name: row.try_get("name")?,
-        starts_at: instant(row.try_get("starts_at")?)?,
-        ends_at: instant(row.try_get("ends_at")?)?,
+        region: row.text("region")?,
+        staff_id: row.int("staff_id")?,
+        staff_name: row.text("name")?,
+        starts_at: instant(row.int("starts_at")?)?,
+        ends_at: instant(row.int("ends_at")?)?,
     })
 }
 
@@ -251,9 +293,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parameters_are_numbered_in_order_of_first_use_per_statement() {
-        let (sql, order) = numbered("SELECT 1 WHERE a = :now AND b = :customer AND c = :now");
-        assert_eq!(sql, "SELECT 1 WHERE a = $1 AND b = $2 AND c = $1");
-        assert_eq!(order, [2, 0]);
+    fn each_part_is_one_json_array_named_by_its_position() {
+        let sqlite = statement(Backend::Sqlite);
+        assert!(sqlite.contains("json_object('id', s.id, 'name', s.name"));
+        assert!(sqlite.contains("'open_tickets', COALESCE(l.open_tickets, 0)"));
+        assert!(sqlite.contains("ORDER BY position DESC) FROM releases"));
+        let postgres = statement(Backend::Postgres);
+        assert!(postgres.contains("json_agg(json_build_object('region', o.region"));
+        for index in 0..PARTS.len() {
+            assert!(sqlite.contains(&format!("AS part{index}")));
+            assert!(postgres.contains(&format!("AS part{index}")));
+        }
     }
 }

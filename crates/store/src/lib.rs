@@ -8,6 +8,7 @@
 //! database URL.
 
 mod catalog;
+mod columns;
 mod customers;
 mod error;
 mod intake;
@@ -248,15 +249,6 @@ fn seconds(at: jiff::Timestamp) -> i64 {
 fn instant(seconds: i64) -> Result<jiff::Timestamp, StoreError> {
     jiff::Timestamp::from_second(seconds)
         .map_err(|_| StoreError::Corrupt(format!("{seconds} is not a valid instant")))
-}
-
-/// A boolean column: PostgreSQL stores a `BOOLEAN`, SQLite an integer 0 or 1.
-fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, StoreError> {
-    use sqlx::Row;
-    match row.try_get::<bool, _>(column) {
-        Ok(value) => Ok(value),
-        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
-    }
 }
 
 /// Builds SQL whose shape depends on its inputs (optional filters), with `$n` placeholders

@@ -8,7 +8,8 @@ use sqlx::any::AnyRow;
 
 use caredesk_domain::ticket::Role;
 
-use crate::{SqlBuilder, Store, StoreError, flag, instant, seconds};
+use crate::columns::Columns;
+use crate::{SqlBuilder, Store, StoreError, instant, seconds};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -185,8 +186,8 @@ fn staff_of(row: &AnyRow) -> Result<StaffMember, StoreError> {
             .filter(|language| !language.is_empty())
             .map(str::to_string)
             .collect(),
-        active: flag(row, "active")?,
-        available: flag(row, "available")?,
+        active: row.flag("active")?,
+        available: row.flag("available")?,
         password_hash: row.try_get("password_hash")?,
     })
 }

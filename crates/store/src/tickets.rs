@@ -18,8 +18,9 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::columns::Columns;
 use crate::{
-    Backend, SqlBuilder, Store, StoreError, flag, id_by_idempotency_key, instant, seconds, still_at,
+    Backend, SqlBuilder, Store, StoreError, id_by_idempotency_key, instant, seconds, still_at,
 };
 
 /// Sorts after every real due instant (9999-12-31).
@@ -717,7 +718,7 @@ impl Store {
                     .bind(seq)
                     .fetch_optional(&self.pool)
                     .await?
-                    .map(|row| flag(&row, "public"))
+                    .map(|row| row.flag("public"))
                     .transpose()?;
             match (public, scope) {
                 (None, _) | (Some(false), Scope::Customer(_)) => {
@@ -1378,8 +1379,8 @@ fn ticket_of(row: &AnyRow) -> Result<TicketRecord, StoreError> {
         state: TicketState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown state \"{state}\"")))?,
         assignee_id: row.try_get("assignee_id")?,
-        escalated: flag(row, "escalated")?,
-        escalation_open: flag(row, "escalation_open")?,
+        escalated: row.flag("escalated")?,
+        escalation_open: row.flag("escalation_open")?,
         version_number: row.try_get("version_number")?,
         opened_at: instant(row.try_get("opened_at")?)?,
         updated_at: instant(row.try_get("updated_at")?)?,
@@ -1390,10 +1391,10 @@ fn ticket_of(row: &AnyRow) -> Result<TicketRecord, StoreError> {
         first_response_due_at: optional_instant(row, "first_response_due_at")?,
         next_update_due_at: optional_instant(row, "next_update_due_at")?,
         resolution_due_at: optional_instant(row, "resolution_due_at")?,
-        breached: flag(row, "breached")?,
+        breached: row.flag("breached")?,
         flags: serde_json::from_str(&row.try_get::<String, _>("flags")?)
             .map_err(|error| StoreError::Corrupt(format!("ticket flags: {error}")))?,
-        consent_unanswered: flag(row, "consent_unanswered")?,
+        consent_unanswered: row.flag("consent_unanswered")?,
         sort_key: QueueCursor {
             severity_rank: row.try_get("severity_rank")?,
             placement_rank: row.try_get("placement_rank")?,

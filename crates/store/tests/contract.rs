@@ -1342,7 +1342,27 @@ async fn intake_facts_gather_what_intake_needs(store: Store) {
         )
         .await
         .unwrap();
-    assert_eq!(facts.customer.id, fixture.customer_id);
+    // Read in one statement as JSON, the same records as read one table at a time.
+    assert_eq!(
+        facts.customer,
+        store.customer(fixture.customer_id).await.unwrap()
+    );
+    assert_eq!(
+        facts.contracts,
+        store.contracts_of(fixture.customer_id).await.unwrap()
+    );
+    assert_eq!(
+        facts.contacts,
+        store.contacts_of(fixture.customer_id).await.unwrap()
+    );
+    assert_eq!(
+        facts.products,
+        store.products_of(fixture.customer_id).await.unwrap()
+    );
+    assert_eq!(
+        facts.releases,
+        store.releases_of("ol-connect").await.unwrap()
+    );
     assert_eq!(facts.contracts.len(), 1);
     assert_eq!(facts.contacts.len(), 1);
     assert_eq!(facts.products.len(), 1);
