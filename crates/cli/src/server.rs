@@ -75,7 +75,9 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
             max_body_bytes: settings.max_body_bytes,
             max_attachment_bytes: settings.max_attachment_bytes,
             session_hours: settings.session_hours,
+            auth_cache_seconds: settings.auth_cache_seconds,
         },
+        principals: Default::default(),
     };
     let (stop_sweep, sweep_stopped) = tokio::sync::watch::channel(false);
     let sweeper = tokio::spawn(sweep_breaches(

@@ -26,6 +26,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub max_attachment_bytes: usize,
     pub session_hours: i64,
+    /// How long whom a bearer token names is remembered without asking the database.
+    pub auth_cache_seconds: u32,
     /// How often breaches that fell due are recorded.
     pub breach_sweep_seconds: u64,
     /// Log filter, such as "info" or "caredesk=debug,info".
@@ -33,13 +35,14 @@ pub struct Settings {
 }
 
 /// The settings, as keys of the file and (upper-cased) of `CAREDESK_*` variables.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 9] = [
     "database",
     "listen",
     "policy",
     "max_body_bytes",
     "max_attachment_bytes",
     "session_hours",
+    "auth_cache_seconds",
     "breach_sweep_seconds",
     "log",
 ];
@@ -50,6 +53,7 @@ listen = "127.0.0.1:8080"
 max_body_bytes = 1048576
 max_attachment_bytes = 10485760
 session_hours = 12
+auth_cache_seconds = 5
 breach_sweep_seconds = 30
 log = "info"
 "#;

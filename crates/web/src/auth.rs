@@ -3,8 +3,14 @@
 //! A request carries `Authorization: Bearer <token>`: either a staff API token issued by an
 //! administrator, or the token of a session opened by signing in with e-mail and password.
 //! Both are long random secrets of which only a SHA-256 hash is stored.
+//!
+//! Whom a token names is remembered for a few seconds (`auth_cache_seconds`), so that a
+//! busy integration does not cost a database query per request: signing out forgets at
+//! once; a token revoked or a session closed elsewhere (another instance, the command
+//! line) stops working within that time.
 
-use std::sync::LazyLock;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -14,6 +20,8 @@ use axum::http::request::Parts;
 use base64::Engine;
 use caredesk_domain::ticket::{Actor, Role};
 use caredesk_store::{Contact, Scope, SessionOwner, StaffMember, StoreError};
+use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -174,15 +182,113 @@ impl FromRequestParts<AppState> for Principal {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(ApiError::Unauthenticated)?;
-        match state.store.staff_by_token(token).await {
-            Ok(member) => return Ok(Principal::Staff(member)),
-            Err(StoreError::NotFound) => {}
+        let now = state.clock.now();
+        if let Some(principal) = state.principals.get(token, now) {
+            return Ok(principal);
+        }
+        let principal = match state.store.staff_by_token(token).await {
+            Ok(member) => Principal::Staff(member),
+            Err(StoreError::NotFound) => match state.store.session_owner(token, now).await {
+                Ok(owner) => owner.into(),
+                Err(StoreError::NotFound) => return Err(ApiError::Unauthenticated),
+                Err(other) => return Err(other.into()),
+            },
             Err(other) => return Err(other.into()),
+        };
+        let remember_for = SignedDuration::from_secs(i64::from(state.limits.auth_cache_seconds));
+        state
+            .principals
+            .put(token, principal.clone(), now, remember_for);
+        Ok(principal)
+    }
+}
+
+/// Whom recently seen tokens name, each until a deadline on the application's clock. Keyed
+/// by the token's SHA-256, so no secret stays in memory after its request.
+#[derive(Clone, Default)]
+pub struct PrincipalCache {
+    entries: Arc<Mutex<HashMap<TokenDigest, (Principal, Timestamp)>>>,
+}
+
+type TokenDigest = [u8; 32];
+
+/// Past this many tokens, the expired ones go; if all are fresh, all go.
+const CACHED_TOKENS: usize = 10_000;
+
+impl PrincipalCache {
+    fn get(&self, token: &str, now: Timestamp) -> Option<Principal> {
+        let entries = self.entries.lock().ok()?;
+        match entries.get(&digest(token)) {
+            Some((principal, until)) if now < *until => Some(principal.clone()),
+            _ => None,
         }
-        match state.store.session_owner(token, state.clock.now()).await {
-            Ok(owner) => Ok(owner.into()),
-            Err(StoreError::NotFound) => Err(ApiError::Unauthenticated),
-            Err(other) => Err(other.into()),
+    }
+
+    fn put(&self, token: &str, principal: Principal, now: Timestamp, remember_for: SignedDuration) {
+        if remember_for.is_zero() {
+            return;
         }
+        let Ok(until) = now.checked_add(remember_for) else {
+            return;
+        };
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= CACHED_TOKENS {
+                entries.retain(|_, (_, until)| now < *until);
+                if entries.len() >= CACHED_TOKENS {
+                    entries.clear();
+                }
+            }
+            entries.insert(digest(token), (principal, until));
+        }
+    }
+
+    /// Forgets a token at once (its session was closed here).
+    pub fn forget(&self, token: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(&digest(token));
+        }
+    }
+}
+
+fn digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn someone() -> Principal {
+        Principal::Contact(Contact {
+            id: 3,
+            customer_id: 1,
+            name: "Ana".into(),
+            email: "ana@example.com".into(),
+            phone: String::new(),
+            language: "en".into(),
+            designated: true,
+            password_hash: None,
+        })
+    }
+
+    #[test]
+    fn a_token_is_remembered_until_its_deadline_and_forgotten_on_sign_out() {
+        let cache = PrincipalCache::default();
+        let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        let five_seconds = SignedDuration::from_secs(5);
+        cache.put("cd_secret", someone(), now, five_seconds);
+        assert_eq!(cache.get("cd_secret", now), Some(someone()));
+        assert_eq!(cache.get("cd_other", now), None);
+        assert_eq!(cache.get("cd_secret", now + five_seconds), None);
+        cache.forget("cd_secret");
+        assert_eq!(cache.get("cd_secret", now), None);
+    }
+
+    #[test]
+    fn nothing_is_remembered_when_the_operator_turns_it_off() {
+        let cache = PrincipalCache::default();
+        let now: Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        cache.put("cd_secret", someone(), now, SignedDuration::ZERO);
+        assert_eq!(cache.get("cd_secret", now), None);
     }
 }

@@ -34,6 +34,8 @@ pub struct AppState {
     pub policy: Arc<Policy>,
     pub clock: Clock,
     pub limits: Limits,
+    /// Whom recently seen bearer tokens name (see `auth`).
+    pub principals: auth::PrincipalCache,
 }
 
 /// Sizes and durations the operator may tune.
@@ -45,6 +47,9 @@ pub struct Limits {
     pub max_attachment_bytes: usize,
     /// How long a signed-in session lasts.
     pub session_hours: i64,
+    /// How long whom a bearer token names is remembered without asking the database
+    /// (0: ask every time). A token revoked elsewhere works at most this long after.
+    pub auth_cache_seconds: u32,
 }
 
 impl Default for Limits {
@@ -53,6 +58,7 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_attachment_bytes: 10 * 1024 * 1024,
             session_hours: 12,
+            auth_cache_seconds: 5,
         }
     }
 }

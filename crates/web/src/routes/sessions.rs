@@ -172,6 +172,7 @@ async fn sign_out(
     SessionToken(token): SessionToken,
 ) -> Result<StatusCode, ApiError> {
     state.store.close_session(&token).await?;
+    state.principals.forget(&token);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -57,6 +57,7 @@ impl TestApp {
             policy: Arc::new(policy),
             clock: clock.clone(),
             limits,
+            principals: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
