@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod duration;
 pub mod intake;
+pub mod notify;
 pub mod policy;
 pub mod routing;
 pub mod services;

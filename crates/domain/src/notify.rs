@@ -1,0 +1,529 @@
+//! Who is told what, and when (POLICY.md §1, §6, §7, §8): the notices a ticket's new events
+//! call for. The store writes them to its outbox in the same transaction as the events, so a
+//! notice exists exactly when its event does; delivery (e-mail, webhooks) comes after.
+//!
+//! Customers are told at once. Staff alerts go out while the ticket's calendar is open and
+//! otherwise wait for its next opening: an extended (24x5, 24x7) calendar is open for its
+//! tickets at night, a business-hours one is not, so nobody is paged at 2 a.m. on a Sunday
+//! for a ticket whose clocks are not running then.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{Calendar, CalendarError};
+use crate::policy::Policy;
+use crate::ticket::clocks::{Clock, ClockStatus};
+use crate::ticket::{Actor, EventData, Snapshot, TicketEvent};
+
+/// What a notice says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// To the customer: the ticket was received, with its number, severity and when the
+    /// first response is due.
+    Acknowledgement,
+    /// To the customer: an advisor's reply (the first response or a status update).
+    PublicUpdate,
+    /// To the customer: the desk waits on them (information, remote access, a test).
+    WaitingOnYou,
+    /// To the customer: a solution is proposed, to accept or reject.
+    SolutionProposed,
+    /// To the customer: a proposal still waits for their answer.
+    ConsentReminder,
+    /// To the customer: the ticket is closed.
+    Closed,
+    /// To an advisor: a ticket was assigned to them.
+    Assigned,
+    /// To the advisor: a status update falls due soon (the clock is at risk).
+    UpdateDueSoon,
+    /// To the advisor, and to the support managers for severities that escalate on breach:
+    /// a clock ran out.
+    Breach,
+    /// To the support managers: an escalation was asked for.
+    Escalation,
+    /// To the customer success manager: a new ticket of a customer they look after.
+    NewTicket,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 11] = [
+        NoticeKind::Acknowledgement,
+        NoticeKind::PublicUpdate,
+        NoticeKind::WaitingOnYou,
+        NoticeKind::SolutionProposed,
+        NoticeKind::ConsentReminder,
+        NoticeKind::Closed,
+        NoticeKind::Assigned,
+        NoticeKind::UpdateDueSoon,
+        NoticeKind::Breach,
+        NoticeKind::Escalation,
+        NoticeKind::NewTicket,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NoticeKind::Acknowledgement => "acknowledgement",
+            NoticeKind::PublicUpdate => "public_update",
+            NoticeKind::WaitingOnYou => "waiting_on_you",
+            NoticeKind::SolutionProposed => "solution_proposed",
+            NoticeKind::ConsentReminder => "consent_reminder",
+            NoticeKind::Closed => "closed",
+            NoticeKind::Assigned => "assigned",
+            NoticeKind::UpdateDueSoon => "update_due_soon",
+            NoticeKind::Breach => "breach",
+            NoticeKind::Escalation => "escalation",
+            NoticeKind::NewTicket => "new_ticket",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NoticeKind> {
+        NoticeKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
+    /// Whether it goes to staff, and so waits for the ticket's calendar to open.
+    pub fn is_staff_alert(&self) -> bool {
+        matches!(
+            self,
+            NoticeKind::Assigned
+                | NoticeKind::UpdateDueSoon
+                | NoticeKind::Breach
+                | NoticeKind::Escalation
+                | NoticeKind::NewTicket
+        )
+    }
+}
+
+/// Who a notice goes to; the store finds the addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Recipient {
+    /// The ticket's contact.
+    Contact,
+    /// One member of staff.
+    Staff(i64),
+    /// Every active support manager of the ticket's region (and those of no region).
+    SupportManagers,
+    /// The customer's dedicated customer success manager, if it has one.
+    CustomerSuccessManager,
+}
+
+/// One notice to write to the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub to: Recipient,
+    /// The event that called for it.
+    pub event_seq: u32,
+    /// Not sent before this instant: the event's own for customers, the calendar's next
+    /// opening for staff alerts.
+    pub not_before: Timestamp,
+}
+
+/// What the notices of a ticket depend on beside its events.
+pub struct NoticeContext<'a> {
+    pub policy: &'a Policy,
+    /// The calendar the ticket's clocks run on.
+    pub calendar: &'a Calendar,
+    /// The ticket as it stands after the new events.
+    pub snapshot: &'a Snapshot,
+}
+
+/// The notices `new_events` call for, in the order of the events.
+pub fn notices_for(
+    context: &NoticeContext<'_>,
+    new_events: &[TicketEvent],
+) -> Result<Vec<Notice>, CalendarError> {
+    let snapshot = context.snapshot;
+    let mut notices = Vec::new();
+    for event in new_events {
+        let mut tell = |kind: NoticeKind, to: Recipient| -> Result<(), CalendarError> {
+            let not_before = if kind.is_staff_alert() {
+                context.calendar.next_open(event.at)?
+            } else {
+                event.at
+            };
+            notices.push(Notice {
+                kind,
+                to,
+                event_seq: event.seq,
+                not_before,
+            });
+            Ok(())
+        };
+        match &event.data {
+            EventData::Created { channel, .. } => {
+                if context
+                    .policy
+                    .channel(channel)
+                    .is_ok_and(|channel| channel.acknowledgement)
+                {
+                    tell(NoticeKind::Acknowledgement, Recipient::Contact)?;
+                }
+            }
+            EventData::IntakeChecked { program, .. } => {
+                if context
+                    .policy
+                    .program(program)
+                    .is_ok_and(|program| program.dedicated_csm)
+                {
+                    tell(NoticeKind::NewTicket, Recipient::CustomerSuccessManager)?;
+                }
+            }
+            EventData::Assigned {
+                advisor: Some(advisor),
+                ..
+            } => {
+                // Nobody is told of a ticket they took themselves.
+                let took_it = matches!(event.actor, Actor::Staff { id, .. } if id == *advisor);
+                if !took_it {
+                    tell(NoticeKind::Assigned, Recipient::Staff(*advisor))?;
+                }
+            }
+            EventData::FirstResponse { .. } | EventData::PublicUpdate { .. } => {
+                tell(NoticeKind::PublicUpdate, Recipient::Contact)?;
+            }
+            EventData::WaitingOnCustomer { .. } => {
+                tell(NoticeKind::WaitingOnYou, Recipient::Contact)?;
+            }
+            EventData::SolutionProposed { .. } => {
+                tell(NoticeKind::SolutionProposed, Recipient::Contact)?;
+            }
+            EventData::ConsentReminder { .. } => {
+                tell(NoticeKind::ConsentReminder, Recipient::Contact)?;
+            }
+            EventData::Closed { .. } => tell(NoticeKind::Closed, Recipient::Contact)?,
+            EventData::ClockBreached { .. } => {
+                if let Some(advisor) = snapshot.assignee {
+                    tell(NoticeKind::Breach, Recipient::Staff(advisor))?;
+                }
+                let escalates = context
+                    .policy
+                    .severity(&snapshot.severity)
+                    .is_ok_and(|severity| severity.escalate_on_breach);
+                if escalates {
+                    tell(NoticeKind::Breach, Recipient::SupportManagers)?;
+                }
+            }
+            EventData::EscalationRequested { .. } => {
+                tell(NoticeKind::Escalation, Recipient::SupportManagers)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(notices)
+}
+
+/// The advisor's warning that a status update falls due soon: once the next-update clock is
+/// at risk and not yet breached. `not_before` is when it turned at risk, or the calendar's
+/// next opening after. The outbox keeps one per due instant, however often this is asked.
+pub fn update_due_soon(
+    calendar: &Calendar,
+    snapshot: &Snapshot,
+    next_update: Option<&Clock>,
+) -> Result<Option<(Notice, Timestamp)>, CalendarError> {
+    let (Some(clock), Some(advisor)) = (next_update, snapshot.assignee) else {
+        return Ok(None);
+    };
+    let (Some(due), Some(at_risk_at)) = (clock.due_at, clock.at_risk_at) else {
+        return Ok(None);
+    };
+    if !clock.at_risk || clock.breached || clock.status != ClockStatus::Running {
+        return Ok(None);
+    }
+    let notice = Notice {
+        kind: NoticeKind::UpdateDueSoon,
+        to: Recipient::Staff(advisor),
+        event_seq: snapshot.event_count,
+        not_before: calendar.next_open(at_risk_at)?,
+    };
+    Ok(Some((notice, due)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::{CoverageWindow, LanguageChoice};
+    use crate::ticket::{ClockKind, ContactMedium, Resolution, Role};
+
+    const ADVISOR: Actor = Actor::Staff {
+        id: 7,
+        role: Role::Advisor,
+    };
+    const CONTACT: Actor = Actor::Contact { id: 3 };
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn event(seq: u32, when: &str, actor: Actor, data: EventData) -> TicketEvent {
+        TicketEvent {
+            seq,
+            at: at(when),
+            actor,
+            data,
+        }
+    }
+
+    fn opened(severity: &str, channel: &str, when: &str) -> TicketEvent {
+        event(
+            1,
+            when,
+            CONTACT,
+            EventData::Created {
+                severity: severity.into(),
+                channel: channel.into(),
+            },
+        )
+    }
+
+    fn intake(program: &str, when: &str) -> TicketEvent {
+        event(
+            2,
+            when,
+            Actor::System,
+            EventData::IntakeChecked {
+                program: program.into(),
+                flags: Vec::new(),
+                language: LanguageChoice {
+                    language: "en".into(),
+                    reason: "the contact's language".into(),
+                },
+                coverage: CoverageWindow {
+                    calendar: "emea".into(),
+                    rule: None,
+                    open_now: true,
+                    clocks_start_at: at(when),
+                    after_hours: false,
+                    after_hours_language: None,
+                    notice: String::new(),
+                },
+            },
+        )
+    }
+
+    /// The notices of the last `new` events of `timeline`, on the EMEA office calendar.
+    fn notices(timeline: &[TicketEvent], new: usize, calendar: &str) -> Vec<Notice> {
+        let policy = Policy::built_in().unwrap();
+        let snapshot = Snapshot::of(timeline).unwrap();
+        let context = NoticeContext {
+            policy: &policy,
+            calendar: policy.calendar(calendar).unwrap(),
+            snapshot: &snapshot,
+        };
+        notices_for(&context, &timeline[timeline.len() - new..]).unwrap()
+    }
+
+    fn kinds(notices: &[Notice]) -> Vec<(NoticeKind, Recipient)> {
+        notices
+            .iter()
+            .map(|notice| (notice.kind, notice.to))
+            .collect()
+    }
+
+    // Monday 23 November 2026, 10:00 in Amsterdam: the EMEA office is open.
+    const MONDAY_10: &str = "2026-11-23T10:00:00+01:00";
+    // Sunday 22 November 2026, 02:00 in Amsterdam: it is closed until Monday 09:00.
+    const SUNDAY_2AM: &str = "2026-11-22T02:00:00+01:00";
+
+    #[test]
+    fn a_portal_ticket_of_a_gold_customer_is_acknowledged_and_its_csm_told() {
+        let timeline = [
+            opened("P3", "portal", MONDAY_10),
+            intake("gold", MONDAY_10),
+            event(
+                3,
+                MONDAY_10,
+                Actor::System,
+                EventData::Assigned {
+                    advisor: Some(7),
+                    reason: None,
+                },
+            ),
+        ];
+        let notices = notices(&timeline, 3, "emea");
+        assert_eq!(
+            kinds(&notices),
+            [
+                (NoticeKind::Acknowledgement, Recipient::Contact),
+                (NoticeKind::NewTicket, Recipient::CustomerSuccessManager),
+                (NoticeKind::Assigned, Recipient::Staff(7)),
+            ]
+        );
+        assert!(
+            notices
+                .iter()
+                .all(|notice| notice.not_before == at(MONDAY_10))
+        );
+        assert_eq!(
+            notices.iter().map(|n| n.event_seq).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+    }
+
+    #[test]
+    fn a_phone_ticket_of_a_standard_customer_tells_only_its_advisor() {
+        let timeline = [
+            opened("P3", "phone", MONDAY_10),
+            intake("standard", MONDAY_10),
+            event(
+                3,
+                MONDAY_10,
+                Actor::System,
+                EventData::Assigned {
+                    advisor: Some(7),
+                    reason: None,
+                },
+            ),
+        ];
+        assert_eq!(
+            kinds(&notices(&timeline, 3, "emea")),
+            [(NoticeKind::Assigned, Recipient::Staff(7))]
+        );
+    }
+
+    #[test]
+    fn an_advisor_who_takes_a_ticket_is_not_told_of_it() {
+        let timeline = [
+            opened("P3", "phone", MONDAY_10),
+            event(
+                2,
+                MONDAY_10,
+                ADVISOR,
+                EventData::Assigned {
+                    advisor: Some(7),
+                    reason: None,
+                },
+            ),
+        ];
+        assert!(notices(&timeline, 1, "emea").is_empty());
+    }
+
+    #[test]
+    fn the_customer_hears_of_each_step_that_concerns_them() {
+        let steps = [
+            EventData::FirstResponse {
+                body: "Looking".into(),
+                via: ContactMedium::Reply,
+            },
+            EventData::PublicUpdate {
+                body: "Found it".into(),
+                via: ContactMedium::Call,
+            },
+            EventData::InternalNote {
+                body: "not for the customer".into(),
+            },
+            EventData::WaitingOnCustomer {
+                request: crate::ticket::CustomerRequest::Information,
+                body: "Which printer?".into(),
+            },
+            EventData::SolutionProposed {
+                resolution: Resolution::Workaround,
+                body: "Restart the spooler".into(),
+            },
+            EventData::ConsentReminder { number: 1 },
+            EventData::Closed {
+                reason: "accepted".into(),
+            },
+        ];
+        let mut timeline = vec![opened("P3", "phone", MONDAY_10)];
+        for (index, data) in steps.into_iter().enumerate() {
+            timeline.push(event(index as u32 + 2, MONDAY_10, ADVISOR, data));
+        }
+        let told: Vec<NoticeKind> = notices(&timeline, 7, "emea")
+            .iter()
+            .map(|notice| {
+                assert_eq!(notice.to, Recipient::Contact);
+                notice.kind
+            })
+            .collect();
+        assert_eq!(
+            told,
+            [
+                NoticeKind::PublicUpdate,
+                NoticeKind::PublicUpdate,
+                NoticeKind::WaitingOnYou,
+                NoticeKind::SolutionProposed,
+                NoticeKind::ConsentReminder,
+                NoticeKind::Closed,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_p1_breach_reaches_the_advisor_and_the_managers_a_p3_breach_the_advisor_only() {
+        for (severity, expected) in [
+            (
+                "P1",
+                vec![
+                    (NoticeKind::Breach, Recipient::Staff(7)),
+                    (NoticeKind::Breach, Recipient::SupportManagers),
+                ],
+            ),
+            ("P3", vec![(NoticeKind::Breach, Recipient::Staff(7))]),
+        ] {
+            let timeline = [
+                opened(severity, "phone", MONDAY_10),
+                event(
+                    2,
+                    MONDAY_10,
+                    ADVISOR,
+                    EventData::Assigned {
+                        advisor: Some(7),
+                        reason: None,
+                    },
+                ),
+                event(
+                    3,
+                    MONDAY_10,
+                    Actor::System,
+                    EventData::ClockBreached {
+                        clock: ClockKind::FirstResponse,
+                        due: at(MONDAY_10),
+                    },
+                ),
+            ];
+            assert_eq!(
+                kinds(&notices(&timeline, 1, "emea")),
+                expected,
+                "{severity}"
+            );
+        }
+    }
+
+    #[test]
+    fn staff_alerts_wait_for_the_office_to_open_customers_do_not_wait() {
+        let timeline = [
+            opened("P2", "portal", SUNDAY_2AM),
+            event(
+                2,
+                SUNDAY_2AM,
+                CONTACT,
+                EventData::EscalationRequested {
+                    reason: "production down".into(),
+                },
+            ),
+        ];
+        let office = notices(&timeline, 2, "emea");
+        assert_eq!(
+            kinds(&office),
+            [
+                (NoticeKind::Acknowledgement, Recipient::Contact),
+                (NoticeKind::Escalation, Recipient::SupportManagers),
+            ]
+        );
+        assert_eq!(office[0].not_before, at(SUNDAY_2AM));
+        assert_eq!(office[1].not_before, at("2026-11-23T09:00:00+01:00"));
+        // On a 24x7 calendar the manager hears of it at once.
+        let extended = notices(&timeline, 2, "24x7-emea");
+        assert_eq!(extended[1].not_before, at(SUNDAY_2AM));
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in NoticeKind::ALL {
+            assert_eq!(NoticeKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(NoticeKind::parse("fax"), None);
+    }
+}
