@@ -152,23 +152,21 @@ pub fn notices_for(
             Ok(())
         };
         match &event.data {
-            EventData::Created { channel, .. } => {
+            EventData::Created { channel, .. }
                 if context
                     .policy
                     .channel(channel)
-                    .is_ok_and(|channel| channel.acknowledgement)
-                {
-                    tell(NoticeKind::Acknowledgement, Recipient::Contact)?;
-                }
+                    .is_ok_and(|channel| channel.acknowledgement) =>
+            {
+                tell(NoticeKind::Acknowledgement, Recipient::Contact)?;
             }
-            EventData::IntakeChecked { program, .. } => {
+            EventData::IntakeChecked { program, .. }
                 if context
                     .policy
                     .program(program)
-                    .is_ok_and(|program| program.dedicated_csm)
-                {
-                    tell(NoticeKind::NewTicket, Recipient::CustomerSuccessManager)?;
-                }
+                    .is_ok_and(|program| program.dedicated_csm) =>
+            {
+                tell(NoticeKind::NewTicket, Recipient::CustomerSuccessManager)?;
             }
             EventData::Assigned {
                 advisor: Some(advisor),
