@@ -12,6 +12,7 @@ mod columns;
 mod customers;
 mod error;
 mod intake;
+mod outbox;
 mod services;
 mod sessions;
 mod staff;
@@ -30,6 +31,7 @@ pub use customers::{
 };
 pub use error::StoreError;
 pub use intake::{AdvisorLoads, IntakeFacts};
+pub use outbox::OutboxEntry;
 pub use services::{
     EarlierRequest, NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
 };

@@ -7,6 +7,7 @@
 //! Breaches the recomputation finds are appended as events in that same transaction.
 
 use caredesk_domain::intake::{CoverageWindow, IntakeFlag, LanguageChoice};
+use caredesk_domain::notify::{NoticeContext, notices_for, update_due_soon};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::routing::Assignment;
 use caredesk_domain::ticket::automatic::{next_system_event_at, system_events};
@@ -19,6 +20,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::columns::Columns;
+use crate::outbox::{NOTICE_VALUES, NoticeRow, bind_notice, write_notices};
 use crate::{
     Backend, SqlBuilder, Store, StoreError, id_by_idempotency_key, instant, seconds, still_at,
 };
@@ -275,12 +277,18 @@ impl Store {
         let events = creation_events(new, at);
         // Nothing can be due yet: the policy refuses zero targets.
         let derived = derive_new(policy, new, &events, at)?;
+        let notices = notice_rows(policy, &derived, &events)?;
+        let rows = NewRows {
+            new,
+            events: &events,
+            derived: &derived,
+            notices: &notices,
+        };
         let id = match self.backend {
             Backend::Postgres => {
-                insert_new_in_one_round_trip(&self.writer, self.backend, new, &events, &derived)
-                    .await?
+                insert_new_in_one_round_trip(&self.writer, self.backend, rows).await?
             }
-            Backend::Sqlite => self.insert_new_sqlite(new, &events, &derived).await?,
+            Backend::Sqlite => self.insert_new_sqlite(rows).await?,
         };
         // What was just written, without reading it back.
         Ok(Created {
@@ -294,24 +302,24 @@ impl Store {
     /// (`BEGIN IMMEDIATE`, the rows, `COMMIT`, sent together), where `begin_write` would take
     /// three. It runs as a task of its own so that a request dropped half-way cannot leave the
     /// writer connection inside an open transaction; on any error it rolls back.
-    async fn insert_new_sqlite(
-        &self,
-        new: &NewTicket,
-        events: &[TicketEvent],
-        derived: &Derived,
-    ) -> Result<i64, StoreError> {
+    async fn insert_new_sqlite(&self, rows: NewRows<'_>) -> Result<i64, StoreError> {
         let writer = self.writer.clone();
-        let (new, events, derived) = (new.clone(), events.to_vec(), derived.clone());
+        let (new, events, derived, notices) = (
+            rows.new.clone(),
+            rows.events.to_vec(),
+            rows.derived.clone(),
+            rows.notices.to_vec(),
+        );
         let task = tokio::spawn(async move {
             let mut connection = writer.acquire().await?;
-            let inserted = insert_new_in_one_round_trip(
-                &mut *connection,
-                Backend::Sqlite,
-                &new,
-                &events,
-                &derived,
-            )
-            .await;
+            let rows = NewRows {
+                new: &new,
+                events: &events,
+                derived: &derived,
+                notices: &notices,
+            };
+            let inserted =
+                insert_new_in_one_round_trip(&mut *connection, Backend::Sqlite, rows).await;
             if inserted.is_err() {
                 let rolled_back = sqlx::query("ROLLBACK").execute(&mut *connection).await;
                 // "No transaction is active": BEGIN itself failed, nothing to undo. Any other
@@ -489,6 +497,7 @@ impl Store {
         let ticket = ticket_of(&row)?;
         still_at("ticket", ticket.version_number, expected_version)?;
         let mut events = load_events(&mut *transaction, id).await?;
+        let known = events.len();
         let snapshot = Snapshot::of(&events)
             .ok_or_else(|| StoreError::Corrupt(format!("ticket {id} has no created event")))?;
         let decided = decide(&ticket, &snapshot).map_err(UpdateError::Refused)?;
@@ -529,6 +538,8 @@ impl Store {
             .filter(|_| ticket.closed_at.is_none())
             .map(|advisor| (advisor, ticket.severity.as_str()));
         move_load(&mut transaction, load_before, derived.load_key()).await?;
+        let notices = notice_rows(policy, &derived, &events[known..])?;
+        write_notices(&mut transaction, id, &notices, at).await?;
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_derived(&mut transaction, id, &derived).await?;
@@ -872,8 +883,18 @@ impl Derived {
         let calendar = policy
             .calendar(&clocks.calendar)
             .map_err(|error| StoreError::Policy(error.to_string()))?;
+        // The sweep also comes back when the status update turns at risk, to warn the advisor.
+        let update_turns_at_risk = clocks
+            .next_update
+            .as_ref()
+            .filter(|clock| !clock.at_risk && !clock.breached)
+            .and_then(|clock| clock.at_risk_at)
+            .filter(|turns| *turns > at);
         let sweep_due_at = next_system_event_at(policy, calendar, &snapshot, &clocks)
             .map_err(|error| StoreError::Policy(error.to_string()))?
+            .into_iter()
+            .chain(update_turns_at_risk)
+            .min()
             .map(seconds);
         let flags = serde_json::to_string(&snapshot.flags)
             .map_err(|error| StoreError::Corrupt(error.to_string()))?;
@@ -913,7 +934,8 @@ const INSERT_TICKET: &str = "INSERT INTO tickets (customer_id, contact_id, produ
      $37, $38)";
 const TICKET_VALUE_COUNT: usize = 38;
 
-type AnyQueryScalar<'q> = sqlx::query::QueryScalar<'q, Any, i64, sqlx::any::AnyArguments>;
+pub(crate) type AnyQueryScalar<'q> =
+    sqlx::query::QueryScalar<'q, Any, i64, sqlx::any::AnyArguments>;
 
 /// Binds a ticket row's values, in the order of `INSERT_TICKET`.
 fn bind_ticket<'q>(
@@ -998,7 +1020,17 @@ async fn insert_with_timeline(
     Ok((id, derived))
 }
 
-/// A new ticket, its first events and its advisor's load in one round trip to the database:
+/// What a new ticket writes: its row, its first events, and the notices they call for.
+#[derive(Clone, Copy)]
+struct NewRows<'a> {
+    new: &'a NewTicket,
+    events: &'a [TicketEvent],
+    derived: &'a Derived,
+    notices: &'a [NoticeRow],
+}
+
+/// A new ticket, its first events, its advisor's load and its notices in one round trip to
+/// the database:
 /// on PostgreSQL one statement (atomic by itself), on SQLite statements sent together in a
 /// transaction of their own (`BEGIN IMMEDIATE` … `COMMIT`, holding the write lock, so the
 /// newest ticket is this one): the caller must not be inside a transaction, and rolls back
@@ -1006,10 +1038,14 @@ async fn insert_with_timeline(
 async fn insert_new_in_one_round_trip<'e>(
     executor: impl sqlx::Executor<'e, Database = Any>,
     backend: Backend,
-    new: &NewTicket,
-    events: &[TicketEvent],
-    derived: &Derived,
+    rows: NewRows<'_>,
 ) -> Result<i64, StoreError> {
+    let NewRows {
+        new,
+        events,
+        derived,
+        notices,
+    } = rows;
     // Parameters are numbered across the statement(s): the ticket's, then five per event.
     let rows: Vec<String> = (0..events.len())
         .map(|index| {
@@ -1036,9 +1072,18 @@ async fn insert_new_in_one_round_trip<'e>(
     // The advisor it goes to carries one more open ticket of its severity.
     let load = derived.load_key();
     let p = TICKET_VALUE_COUNT + 1 + events.len() * 5;
+    // Then the notices the first events call for, in the outbox.
+    let first_notice = p + if load.is_some() { 2 } else { 0 };
+    let notice_sql = |ticket: &str| -> Vec<String> {
+        notices
+            .iter()
+            .enumerate()
+            .map(|(index, row)| row.insert_sql(ticket, first_notice + index * NOTICE_VALUES))
+            .collect()
+    };
     let statement = match backend {
         Backend::Postgres => format!(
-            "WITH ticket AS ({INSERT_TICKET} RETURNING id){} \
+            "WITH ticket AS ({INSERT_TICKET} RETURNING id){}{} \
              INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
              SELECT ticket.id, e.seq, e.at, e.actor, e.kind, e.public, e.data \
              FROM ticket, (VALUES {}) AS e (seq, at, actor, kind, public, data) \
@@ -1051,19 +1096,28 @@ async fn insert_new_in_one_round_trip<'e>(
             } else {
                 String::new()
             },
+            notice_sql("(SELECT id FROM ticket)")
+                .iter()
+                .enumerate()
+                .map(|(index, sql)| format!(", notice{index} AS ({sql})"))
+                .collect::<String>(),
             rows.join(", ")
         ),
         // Its own transaction: the caller sends it on the writer connection as it is.
         Backend::Sqlite => format!(
             "BEGIN IMMEDIATE; {INSERT_TICKET}; \
              INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
-             VALUES {} RETURNING ticket_id; {}COMMIT",
+             VALUES {} RETURNING ticket_id; {}{}COMMIT",
             rows.join(", "),
             if load.is_some() {
                 format!("{}; ", add_load_sql(p, p + 1, "1"))
             } else {
                 String::new()
             },
+            notice_sql("(SELECT MAX(id) FROM tickets)")
+                .iter()
+                .map(|sql| format!("{sql}; "))
+                .collect::<String>(),
         ),
     };
     let mut query = bind_ticket(
@@ -1082,6 +1136,10 @@ async fn insert_new_in_one_round_trip<'e>(
     }
     if let Some((advisor, severity)) = load {
         query = query.bind(advisor).bind(severity.to_string());
+    }
+    let now = derived.snapshot.opened_at.as_second();
+    for row in notices {
+        query = bind_notice(query, row, now);
     }
     let id = query
         // All rows, not one: `fetch_one` would stop at the first statement's (empty) result.
@@ -1170,6 +1228,40 @@ fn record_of(id: i64, new: &NewTicket, derived: &Derived) -> TicketRecord {
             id,
         },
     }
+}
+
+/// The outbox rows the new events call for, and the advisor's warning that a status update
+/// falls due soon once its clock is at risk (one per due instant, however often it is seen).
+fn notice_rows(
+    policy: &Policy,
+    derived: &Derived,
+    new_events: &[TicketEvent],
+) -> Result<Vec<NoticeRow>, StoreError> {
+    let calendar = policy
+        .calendar(&derived.clocks.calendar)
+        .map_err(|error| StoreError::Policy(error.to_string()))?;
+    let context = NoticeContext {
+        policy,
+        calendar,
+        snapshot: &derived.snapshot,
+    };
+    let policy_error =
+        |error: caredesk_domain::calendar::CalendarError| StoreError::Policy(error.to_string());
+    let mut rows: Vec<NoticeRow> = notices_for(&context, new_events)
+        .map_err(policy_error)?
+        .iter()
+        .map(NoticeRow::of)
+        .collect();
+    if let Some((notice, due)) = update_due_soon(
+        calendar,
+        &derived.snapshot,
+        derived.clocks.next_update.as_ref(),
+    )
+    .map_err(policy_error)?
+    {
+        rows.push(NoticeRow::update_due_soon(&notice, due));
+    }
+    Ok(rows)
 }
 
 /// Appends what the desk does by itself at `at` (breaches not recorded yet, the escalation

@@ -70,6 +70,7 @@ contract!(
     the_on_call_rota_is_listed_by_start,
     a_failed_creation_writes_nothing_and_the_next_one_works,
     advisor_loads_always_equal_a_recount,
+    notices_are_written_with_the_events_that_call_for_them,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -2047,4 +2048,162 @@ async fn advisor_loads_always_equal_a_recount(store: Store) {
         check("an import").await.into_iter().collect::<Vec<_>>(),
         [((advisors[1], "P3".to_string()), 1)]
     );
+}
+
+/// (kind, recipient, staff) of a ticket's notices, in the order written.
+async fn notices(store: &Store, id: i64) -> Vec<(String, String, Option<i64>)> {
+    store
+        .notices_of(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|notice| {
+            assert_eq!(notice.state, "pending");
+            (
+                notice.kind.as_str().to_string(),
+                notice.recipient,
+                notice.staff_id,
+            )
+        })
+        .collect()
+}
+
+fn notice(kind: &str, recipient: &str, staff: Option<i64>) -> (String, String, Option<i64>) {
+    (kind.to_string(), recipient.to_string(), staff)
+}
+
+async fn notices_are_written_with_the_events_that_call_for_them(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let advisor = emea_staff(&store, "Eva", Role::Advisor, &["en"]).await;
+    let manager = emea_staff(&store, "Max", Role::SupportManager, &["en"]).await;
+    let anywhere = store
+        .create_staff(
+            &NewStaff {
+                email: "ann@desk.example".into(),
+                name: "Ann".into(),
+                role: Role::SupportManager,
+                region: None,
+                languages: vec!["en".into()],
+                password_hash: None,
+            },
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap();
+    let elsewhere = store
+        .create_staff(
+            &NewStaff {
+                email: "abe@desk.example".into(),
+                name: "Abe".into(),
+                role: Role::SupportManager,
+                region: Some("apac".into()),
+                languages: vec!["en".into()],
+                password_hash: None,
+            },
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap();
+
+    // A portal ticket of a gold customer, assigned at intake: acknowledged, its CSM and
+    // its advisor told, in the same write as the ticket.
+    let mut new = new_ticket(&fixture, "P2", None);
+    new.intake = Some(intake_record(
+        &policy,
+        &fixture,
+        "P2",
+        Vec::new(),
+        Some(advisor.id),
+    ));
+    let id = store
+        .create_ticket(&policy, &new, at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    assert_eq!(
+        notices(&store, id).await,
+        [
+            notice("acknowledgement", "contact", None),
+            notice("new_ticket", "csm", None),
+            notice("assigned", "staff", Some(advisor.id)),
+        ]
+    );
+
+    // A reply reaches the customer; an escalation every manager of the region and of none.
+    let contact = Actor::Contact {
+        id: fixture.contact_id,
+    };
+    act(
+        &store,
+        &policy,
+        id,
+        "2026-11-23T10:30:00+01:00",
+        ADVISOR,
+        reply("On it"),
+    )
+    .await;
+    act(
+        &store,
+        &policy,
+        id,
+        "2026-11-23T10:45:00+01:00",
+        contact,
+        Command::RequestEscalation {
+            reason: "production is down".into(),
+        },
+    )
+    .await;
+    let written = notices(&store, id).await;
+    assert_eq!(
+        written[3..],
+        [
+            notice("public_update", "contact", None),
+            notice("escalation", "staff", Some(manager.id.min(anywhere.id))),
+            notice("escalation", "staff", Some(manager.id.max(anywhere.id))),
+        ]
+    );
+    assert!(
+        !written
+            .iter()
+            .any(|(_, _, staff)| *staff == Some(elsewhere.id))
+    );
+
+    // A refused change writes no notice; a sweep with nothing due writes none either.
+    let refused = store
+        .update_ticket(
+            &policy,
+            Change::by(contact, id, at("2026-11-23T11:00:00+01:00")),
+            |_, snapshot| {
+                let note = Command::Note {
+                    body: "customers write no internal notes".into(),
+                };
+                decide(snapshot, Role::CustomerContact, note, &policy)
+            },
+        )
+        .await;
+    assert!(matches!(refused, Err(UpdateError::Refused(_))));
+    store
+        .record_due_breaches(&policy, at("2026-11-23T11:00:00+01:00"), 100)
+        .await
+        .unwrap();
+    assert_eq!(notices(&store, id).await.len(), written.len());
+
+    // The status update turns at risk: the advisor is warned once, however often the sweep
+    // passes; when it runs out, the breach reaches the advisor and (P2) the managers.
+    let mut seen_due_soon = 0;
+    for hour in 1..=72 {
+        let when = at("2026-11-23T11:00:00+01:00") + jiff::SignedDuration::from_hours(hour);
+        store.record_due_breaches(&policy, when, 100).await.unwrap();
+        let kinds: Vec<String> = notices(&store, id).await.into_iter().map(|n| n.0).collect();
+        seen_due_soon = kinds
+            .iter()
+            .filter(|kind| *kind == "update_due_soon")
+            .count();
+        assert!(seen_due_soon <= 1, "warned once at most: {kinds:?}");
+    }
+    let kinds: Vec<String> = notices(&store, id).await.into_iter().map(|n| n.0).collect();
+    assert_eq!(seen_due_soon, 1, "{kinds:?}");
+    assert!(kinds.iter().any(|kind| kind == "breach"), "{kinds:?}");
 }

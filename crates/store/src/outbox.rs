@@ -1,0 +1,242 @@
+//! The outbox: notices waiting to go out (see `caredesk_domain::notify`). Each is written in
+//! the same transaction as the event that calls for it, so a notice exists exactly when its
+//! event does, whatever crashes afterwards. A unique key per notice and recipient makes a
+//! second write of the same notice (a sweep run twice, two instances) a no-op.
+//!
+//! Support managers are looked up when the notice is written, one row each, so that each
+//! delivery is tracked (and retried) per person; a ticket's contact and its customer's
+//! success manager are looked up when it is sent.
+
+use caredesk_domain::notify::{Notice, NoticeKind, Recipient};
+use jiff::Timestamp;
+use sqlx::{Any, Row, Transaction};
+
+use crate::tickets::AnyQueryScalar;
+use crate::{Store, StoreError, instant, seconds};
+
+/// A notice as the outbox holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub event_seq: u32,
+    pub kind: NoticeKind,
+    /// "contact", "csm" or "staff" (with `staff_id`).
+    pub recipient: String,
+    pub staff_id: Option<i64>,
+    /// "pending", "sent" or "failed".
+    pub state: String,
+    pub attempts: u32,
+    pub not_before: Timestamp,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+const OUTBOX_COLUMNS: &str = "id, ticket_id, event_seq, kind, recipient, staff_id, state, \
+     attempts, not_before, last_error, created_at, sent_at";
+
+/// One outbox row to insert: who, and the key that makes it unique.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NoticeRow {
+    pub event_seq: i64,
+    pub kind: &'static str,
+    pub recipient: &'static str,
+    pub staff_id: Option<i64>,
+    /// Unique per ticket; the ticket's id goes in front of it.
+    pub key: String,
+    pub not_before: i64,
+    /// Support managers: one row per active manager of the ticket's region (or of none),
+    /// each key ending with the manager's id.
+    pub to_managers: bool,
+}
+
+impl NoticeRow {
+    pub(crate) fn of(notice: &Notice) -> NoticeRow {
+        let (recipient, staff_id, to_managers) = match notice.to {
+            Recipient::Contact => ("contact", None, false),
+            Recipient::CustomerSuccessManager => ("csm", None, false),
+            Recipient::Staff(id) => ("staff", Some(id), false),
+            Recipient::SupportManagers => ("staff", None, true),
+        };
+        let who = match notice.to {
+            Recipient::Contact => "contact".to_string(),
+            Recipient::CustomerSuccessManager => "csm".to_string(),
+            Recipient::Staff(id) => format!("staff{id}"),
+            Recipient::SupportManagers => "staff".to_string(),
+        };
+        NoticeRow {
+            event_seq: i64::from(notice.event_seq),
+            kind: notice.kind.as_str(),
+            recipient,
+            staff_id,
+            key: format!(":{}:{}:{who}", notice.event_seq, notice.kind.as_str()),
+            not_before: seconds(notice.not_before),
+            to_managers,
+        }
+    }
+
+    /// The warning that a status update falls due soon: one per due instant.
+    pub(crate) fn update_due_soon(notice: &Notice, due: Timestamp) -> NoticeRow {
+        NoticeRow {
+            key: format!(
+                ":due{}:{}:{}",
+                seconds(due),
+                notice.kind.as_str(),
+                match notice.to {
+                    Recipient::Staff(id) => format!("staff{id}"),
+                    _ => "staff".to_string(),
+                }
+            ),
+            ..NoticeRow::of(notice)
+        }
+    }
+
+    /// The insert of this row for the ticket whose id is the SQL expression `ticket` (a
+    /// typed placeholder, or the id of the ticket just inserted), its values bound from
+    /// `$first` on by `bind_notice`. Every value is used, so each placeholder has a type.
+    /// Managers are those of the ticket's region as stored: a ticket's first events never
+    /// call for them (PostgreSQL would not see a row inserted by the same statement).
+    pub(crate) fn insert_sql(&self, ticket: &str, first: usize) -> String {
+        let [seq, kind, recipient, staff, key, not_before, now] =
+            std::array::from_fn::<usize, 7, _>(|offset| first + offset);
+        let columns = "INSERT INTO outbox (ticket_id, event_seq, kind, recipient, staff_id, \
+             dedupe_key, not_before, created_at)";
+        let conflict = "ON CONFLICT (dedupe_key) DO NOTHING";
+        if self.to_managers {
+            format!(
+                "{columns} SELECT {ticket}, ${seq}, ${kind}, ${recipient}, COALESCE(${staff}, s.id), \
+                 CAST({ticket} AS TEXT) || ${key} || CAST(s.id AS TEXT), ${not_before}, ${now} \
+                 FROM staff s WHERE s.role = 'support_manager' AND s.active = TRUE \
+                 AND (s.region IS NULL OR s.region = (SELECT region FROM tickets WHERE id = {ticket})) \
+                 ORDER BY s.id {conflict}"
+            )
+        } else {
+            format!(
+                "{columns} VALUES ({ticket}, ${seq}, ${kind}, ${recipient}, ${staff}, \
+                 CAST({ticket} AS TEXT) || ${key}, ${not_before}, ${now}) {conflict}"
+            )
+        }
+    }
+}
+
+/// Values bound by `bind_notice`.
+pub(crate) const NOTICE_VALUES: usize = 7;
+
+/// Binds a row's values in the order `insert_sql` numbers them.
+pub(crate) fn bind_notice<'q>(
+    query: AnyQueryScalar<'q>,
+    row: &'q NoticeRow,
+    now: i64,
+) -> AnyQueryScalar<'q> {
+    query
+        .bind(row.event_seq)
+        .bind(row.kind)
+        .bind(row.recipient)
+        .bind(row.staff_id)
+        .bind(&row.key)
+        .bind(row.not_before)
+        .bind(now)
+}
+
+/// Writes notices of ticket `id` inside the caller's transaction.
+pub(crate) async fn write_notices(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    rows: &[NoticeRow],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for row in rows {
+        // `$1` is the ticket; the row's values follow.
+        let sql = row.insert_sql("CAST($1 AS BIGINT)", 2);
+        let query = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(id);
+        bind_notice(query, row, seconds(now))
+            .fetch_all(&mut **transaction)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A ticket's notices in the order of their events (a new ticket's are written by one
+    /// statement on PostgreSQL, in no particular order of ids).
+    pub async fn notices_of(&self, ticket_id: i64) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ticket_id = $1 ORDER BY event_seq, id"
+        )))
+        .bind(ticket_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_of).collect()
+    }
+}
+
+fn entry_of(row: &sqlx::any::AnyRow) -> Result<OutboxEntry, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    Ok(OutboxEntry {
+        id: row.try_get("id")?,
+        ticket_id: row.try_get("ticket_id")?,
+        event_seq: u32::try_from(row.try_get::<i64, _>("event_seq")?)
+            .map_err(|_| StoreError::Corrupt("a notice's event number is out of range".into()))?,
+        kind: NoticeKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown notice kind \"{kind}\"")))?,
+        recipient: row.try_get("recipient")?,
+        staff_id: row.try_get("staff_id")?,
+        state: row.try_get("state")?,
+        attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
+        not_before: instant(row.try_get("not_before")?)?,
+        last_error: row.try_get("last_error")?,
+        created_at: instant(row.try_get("created_at")?)?,
+        sent_at: row
+            .try_get::<Option<i64>, _>("sent_at")?
+            .map(instant)
+            .transpose()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(to: Recipient) -> Notice {
+        Notice {
+            kind: NoticeKind::Breach,
+            to,
+            event_seq: 4,
+            not_before: "2026-11-23T09:00:00Z".parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn each_recipient_has_its_own_key() {
+        let keys: Vec<String> = [
+            Recipient::Contact,
+            Recipient::CustomerSuccessManager,
+            Recipient::Staff(7),
+            Recipient::SupportManagers,
+        ]
+        .into_iter()
+        .map(|to| NoticeRow::of(&notice(to)).key)
+        .collect();
+        assert_eq!(
+            keys,
+            [
+                ":4:breach:contact",
+                ":4:breach:csm",
+                ":4:breach:staff7",
+                ":4:breach:staff"
+            ]
+        );
+    }
+
+    #[test]
+    fn managers_are_found_when_the_notice_is_written() {
+        let row = NoticeRow::of(&notice(Recipient::SupportManagers));
+        let sql = row.insert_sql("t.id", 2);
+        assert!(sql.contains("SELECT t.id, $2, $3, $4, COALESCE($5, s.id)"));
+        assert!(sql.contains("FROM staff s WHERE s.role = 'support_manager'"));
+        assert!(sql.contains("CAST(t.id AS TEXT) || $6 || CAST(s.id AS TEXT), $7, $8"));
+        let single = NoticeRow::of(&notice(Recipient::Staff(7))).insert_sql("t.id", 2);
+        assert!(single.contains("VALUES (t.id, $2, $3, $4, $5, CAST(t.id AS TEXT) || $6, $7, $8)"));
+    }
+}
