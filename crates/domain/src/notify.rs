@@ -238,6 +238,18 @@ pub fn update_due_soon(
     Ok(Some((notice, due)))
 }
 
+/// How many times a notice is tried before it is marked failed.
+pub const DELIVERY_ATTEMPTS: u32 = 8;
+
+/// How long to wait after failed attempt number `attempts` (from 1) before the next one:
+/// 30 seconds, doubling each time (about an hour before the last); `None` after the last.
+pub fn retry_delay(attempts: u32) -> Option<jiff::SignedDuration> {
+    if attempts == 0 || attempts >= DELIVERY_ATTEMPTS {
+        return None;
+    }
+    Some(jiff::SignedDuration::from_secs(30 << (attempts - 1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,6 +527,17 @@ mod tests {
         // On a 24x7 calendar the manager hears of it at once.
         let extended = notices(&timeline, 2, "24x7-emea");
         assert_eq!(extended[1].not_before, at(SUNDAY_2AM));
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_then_stop() {
+        let delays: Vec<i64> = (1..=8)
+            .map_while(retry_delay)
+            .map(|delay| delay.as_secs())
+            .collect();
+        assert_eq!(delays, [30, 60, 120, 240, 480, 960, 1920]);
+        assert_eq!(retry_delay(DELIVERY_ATTEMPTS), None);
+        assert_eq!(retry_delay(0), None);
     }
 
     #[test]

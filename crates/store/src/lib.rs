@@ -31,7 +31,7 @@ pub use customers::{
 };
 pub use error::StoreError;
 pub use intake::{AdvisorLoads, IntakeFacts};
-pub use outbox::OutboxEntry;
+pub use outbox::{Delivery, OutboxEntry};
 pub use services::{
     EarlierRequest, NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
 };

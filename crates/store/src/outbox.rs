@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use sqlx::{Any, Row, Transaction};
 
 use crate::tickets::AnyQueryScalar;
-use crate::{Store, StoreError, instant, seconds};
+use crate::{Backend, Store, StoreError, instant, seconds};
 
 /// A notice as the outbox holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,6 +165,109 @@ impl Store {
             "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ticket_id = $1 ORDER BY event_seq, id"
         )))
         .bind(ticket_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(entry_of).collect()
+    }
+}
+
+/// What became of one delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Failed; tried again from `retry_at`.
+    Retry {
+        error: String,
+        retry_at: Timestamp,
+    },
+    /// Failed for good: kept as failed, listed for administrators, never dropped.
+    Failed {
+        error: String,
+    },
+}
+
+impl Store {
+    /// Takes up to `limit` pending notices whose time has come and that nobody holds, for
+    /// `owner` until `lease_until`, counting the attempt. Several instances on one
+    /// PostgreSQL skip each other's rows (`FOR UPDATE SKIP LOCKED`); on SQLite the one
+    /// writer connection takes them one claim at a time. A notice whose holder died is
+    /// taken again once its lease has run out.
+    pub async fn claim_notices(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let skip_locked = match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET lease_owner = $1, lease_until = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND not_before <= $3 \
+             AND (lease_until IS NULL OR lease_until <= $3) \
+             ORDER BY not_before, id LIMIT $4{skip_locked}) \
+             RETURNING {OUTBOX_COLUMNS}"
+        )))
+        .bind(owner)
+        .bind(seconds(lease_until))
+        .bind(seconds(now))
+        .bind(limit)
+        .fetch_all(&self.writer)
+        .await?;
+        let mut claimed: Vec<OutboxEntry> = rows.iter().map(entry_of).collect::<Result<_, _>>()?;
+        claimed.sort_by_key(|entry| (entry.not_before, entry.id));
+        Ok(claimed)
+    }
+
+    /// Records what became of a notice `owner` holds; `false` when it no longer holds it
+    /// (its lease ran out and another took it), in which case nothing is changed.
+    pub async fn record_delivery(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: &Delivery,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (state, not_before, error): (&str, Option<i64>, Option<&str>) = match outcome {
+            Delivery::Sent => ("sent", None, None),
+            Delivery::Retry { error, retry_at } => {
+                ("pending", Some(seconds(*retry_at)), Some(error))
+            }
+            Delivery::Failed { error } => ("failed", None, Some(error)),
+        };
+        let changed = sqlx::query(
+            "UPDATE outbox SET state = $1, not_before = COALESCE($2, not_before), \
+             last_error = COALESCE($3, last_error), \
+             sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END, \
+             lease_owner = NULL, lease_until = NULL \
+             WHERE id = $5 AND lease_owner = $6 AND state = 'pending'",
+        )
+        .bind(state)
+        .bind(not_before)
+        .bind(error)
+        .bind(seconds(now))
+        .bind(id)
+        .bind(owner)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+
+    /// Notices in `state` ("pending", "sent", "failed"), oldest first, at most `limit`: the
+    /// administrators' list of what could not be delivered.
+    pub async fn notices_in(
+        &self,
+        state: &str,
+        limit: i64,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = $1 ORDER BY id LIMIT $2"
+        )))
+        .bind(state)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(entry_of).collect()

@@ -10,7 +10,7 @@ use caredesk_domain::services::{ServiceCommand, ServiceRefusal, ServiceState, de
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use caredesk_domain::ticket::{Actor, Command, EventData, Role, TicketState, decide};
 use caredesk_store::{
-    Change, ImportBatch, NewAttachment, NewContact, NewContract, NewCustomer, NewProduct,
+    Change, Delivery, ImportBatch, NewAttachment, NewContact, NewContract, NewCustomer, NewProduct,
     NewRelease, NewServiceRequest, NewStaff, NewTicket, QueueFilter, Scope, ServiceUpdateError,
     StaffMember, Store, StoreError, UpdateError,
 };
@@ -71,6 +71,7 @@ contract!(
     a_failed_creation_writes_nothing_and_the_next_one_works,
     advisor_loads_always_equal_a_recount,
     notices_are_written_with_the_events_that_call_for_them,
+    notices_are_claimed_under_leases_and_delivered_once,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -454,6 +455,7 @@ async fn idempotent_creation_returns_the_same_ticket(store: Store) {
     for task in tasks {
         ids.push(task.await.unwrap());
     }
+    ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 1, "{ids:?}");
 }
@@ -2206,4 +2208,143 @@ async fn notices_are_written_with_the_events_that_call_for_them(store: Store) {
     let kinds: Vec<String> = notices(&store, id).await.into_iter().map(|n| n.0).collect();
     assert_eq!(seen_due_soon, 1, "{kinds:?}");
     assert!(kinds.iter().any(|kind| kind == "breach"), "{kinds:?}");
+}
+
+async fn notices_are_claimed_under_leases_and_delivered_once(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let advisor = emea_staff(&store, "Eva", Role::Advisor, &["en"]).await;
+    let mut new = new_ticket(&fixture, "P3", None);
+    new.intake = Some(intake_record(
+        &policy,
+        &fixture,
+        "P3",
+        Vec::new(),
+        Some(advisor.id),
+    ));
+    let id = store
+        .create_ticket(&policy, &new, at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    let now = at(MONDAY_10);
+    let minute = jiff::SignedDuration::from_mins(1);
+
+    // Nothing is due before its time.
+    let early = store
+        .claim_notices("a", now - minute, now, 10)
+        .await
+        .unwrap();
+    assert!(early.is_empty());
+    // Two workers share the three notices; none is taken twice.
+    let first = store
+        .claim_notices("a", now, now + minute, 2)
+        .await
+        .unwrap();
+    let second = store
+        .claim_notices("b", now, now + minute, 10)
+        .await
+        .unwrap();
+    assert_eq!((first.len(), second.len()), (2, 1));
+    let mut ids: Vec<i64> = first.iter().chain(&second).map(|n| n.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 3);
+    assert!(
+        first
+            .iter()
+            .chain(&second)
+            .all(|notice| notice.attempts == 1)
+    );
+    assert!(
+        store
+            .claim_notices("c", now, now + minute, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // a: one sent, one to retry in five minutes.
+    assert!(
+        store
+            .record_delivery(first[0].id, "a", &Delivery::Sent, now)
+            .await
+            .unwrap()
+    );
+    let retry = Delivery::Retry {
+        error: "421 try later".into(),
+        retry_at: now + 5 * minute,
+    };
+    assert!(
+        store
+            .record_delivery(first[1].id, "a", &retry, now)
+            .await
+            .unwrap()
+    );
+    // b dies holding its notice: once the lease runs out, c takes it (a second attempt),
+    // and b's late word changes nothing.
+    let later = now + 2 * minute;
+    let retaken = store
+        .claim_notices("c", later, later + minute, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        retaken
+            .iter()
+            .map(|n| (n.id, n.attempts))
+            .collect::<Vec<_>>(),
+        [(second[0].id, 2)]
+    );
+    assert!(
+        !store
+            .record_delivery(second[0].id, "b", &Delivery::Sent, later)
+            .await
+            .unwrap()
+    );
+    let failed = Delivery::Failed {
+        error: "550 no such mailbox".into(),
+    };
+    assert!(
+        store
+            .record_delivery(second[0].id, "c", &failed, later)
+            .await
+            .unwrap()
+    );
+    // A sent notice is never taken again; the retried one comes back at its time.
+    let retried = store
+        .claim_notices("a", now + 5 * minute, now + 6 * minute, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        retried
+            .iter()
+            .map(|n| (n.id, n.attempts))
+            .collect::<Vec<_>>(),
+        [(first[1].id, 2)]
+    );
+    assert_eq!(retried[0].last_error.as_deref(), Some("421 try later"));
+    assert!(
+        store
+            .record_delivery(first[1].id, "a", &Delivery::Sent, now + 5 * minute)
+            .await
+            .unwrap()
+    );
+
+    let sent = store.notices_in("sent", 10).await.unwrap();
+    assert_eq!(sent.len(), 2);
+    assert!(
+        sent.iter()
+            .all(|notice| notice.sent_at.is_some() && notice.ticket_id == id)
+    );
+    let failed = store.notices_in("failed", 10).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].last_error.as_deref(), Some("550 no such mailbox"));
+    assert!(
+        store
+            .claim_notices("a", now + 60 * minute, now + 61 * minute, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
