@@ -1,0 +1,388 @@
+//! The notices' templates: per kind and language a subject, a plain-text body and, if the
+//! operator wants one of their own, an HTML body (otherwise the text, laid out by the
+//! language's `[layout]`). Templates are minijinja; HTML output is escaped.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use caredesk_domain::notify::NoticeKind;
+use minijinja::Environment;
+use serde::{Deserialize, Serialize};
+
+/// The languages a notice can be written in; anything else falls back to the first.
+pub const LANGUAGES: [&str; 6] = ["en", "fr", "es", "de", "nl", "ja"];
+
+const BUILT_IN: [(&str, &str); 6] = [
+    ("en", include_str!("../templates/en.toml")),
+    ("fr", include_str!("../templates/fr.toml")),
+    ("es", include_str!("../templates/es.toml")),
+    ("de", include_str!("../templates/de.toml")),
+    ("nl", include_str!("../templates/nl.toml")),
+    ("ja", include_str!("../templates/ja.toml")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("{file}: {reason}")]
+    File { file: String, reason: String },
+    #[error("{file}: [{kind}] {part}: {reason}")]
+    Template {
+        file: String,
+        kind: String,
+        part: &'static str,
+        reason: String,
+    },
+    #[error("cannot read {file}: {reason}")]
+    Read { file: String, reason: String },
+}
+
+/// One language's file: a table per notice kind, and the HTML layout. (Unknown tables are
+/// refused by name after reading: `deny_unknown_fields` does not work with `flatten`.)
+#[derive(Debug, Deserialize)]
+struct LanguageFile {
+    layout: Layout,
+    #[serde(flatten)]
+    kinds: BTreeMap<String, KindTemplates>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Layout {
+    /// Wraps every HTML body: `{{ content }}` is the body, already HTML.
+    html: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindTemplates {
+    subject: String,
+    text: String,
+    html: Option<String>,
+}
+
+/// What a template can use. Instants come formatted, in the recipient's time zone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MailContext {
+    pub recipient_name: String,
+    pub ticket_number: i64,
+    pub ticket_subject: String,
+    pub severity: String,
+    pub severity_name: String,
+    pub customer_name: String,
+    /// The ticket's page for the recipient (the portal or the console).
+    pub ticket_url: String,
+    /// When the first response is due (acknowledgement), the update (update_due_soon), or
+    /// the breached clock was due (breach).
+    pub due: Option<String>,
+    /// The event's own text: the reply, what is asked, the proposal, the reason.
+    pub body: Option<String>,
+    /// The clock that ran out (breach), or what the desk waits for (waiting_on_you).
+    pub detail: Option<String>,
+    /// Consent reminders: which one.
+    pub reminder: Option<u8>,
+}
+
+/// A notice, written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderedMail {
+    pub language: &'static str,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Every kind in every language, checked when loaded.
+pub struct Templates {
+    environment: Environment<'static>,
+}
+
+impl Templates {
+    /// The templates that ship with caredesk.
+    pub fn built_in() -> Result<Templates, TemplateError> {
+        Templates::from_files(
+            BUILT_IN
+                .iter()
+                .map(|(language, text)| {
+                    (
+                        *language,
+                        format!("built-in {language}.toml"),
+                        text.to_string(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// The built-in templates, each language replaced by `DIR/<language>.toml` when the
+    /// operator put one there. A replacing file must hold every kind and the layout.
+    pub fn load(directory: &Path) -> Result<Templates, TemplateError> {
+        let mut files = Vec::new();
+        for (language, built_in) in BUILT_IN {
+            let path = directory.join(format!("{language}.toml"));
+            if path.exists() {
+                let text = std::fs::read_to_string(&path).map_err(|error| TemplateError::Read {
+                    file: path.display().to_string(),
+                    reason: error.to_string(),
+                })?;
+                files.push((language, path.display().to_string(), text));
+            } else {
+                files.push((
+                    language,
+                    format!("built-in {language}.toml"),
+                    built_in.to_string(),
+                ));
+            }
+        }
+        Templates::from_files(files)
+    }
+
+    fn from_files(files: Vec<(&'static str, String, String)>) -> Result<Templates, TemplateError> {
+        let mut environment = Environment::new();
+        environment.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                minijinja::AutoEscape::Html
+            } else {
+                minijinja::AutoEscape::None
+            }
+        });
+        environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        environment
+            .add_template(PARAGRAPHS, PARAGRAPHS_SOURCE)
+            .map_err(|error| TemplateError::File {
+                file: PARAGRAPHS.to_string(),
+                reason: error.to_string(),
+            })?;
+        for (language, file, text) in files {
+            let parsed: LanguageFile =
+                toml::from_str(&text).map_err(|error| TemplateError::File {
+                    file: file.clone(),
+                    reason: error.to_string(),
+                })?;
+            let mut add = |name: String, kind: &str, part: &'static str, source: String| {
+                environment
+                    .add_template_owned(name, source)
+                    .map_err(|error| TemplateError::Template {
+                        file: file.clone(),
+                        kind: kind.to_string(),
+                        part,
+                        reason: error.to_string(),
+                    })
+            };
+            add(
+                format!("{language}/layout.html"),
+                "layout",
+                "html",
+                parsed.layout.html,
+            )?;
+            for kind in NoticeKind::ALL {
+                let name = kind.as_str();
+                let Some(templates) = parsed.kinds.get(name) else {
+                    return Err(TemplateError::File {
+                        file,
+                        reason: format!("[{name}] is missing"),
+                    });
+                };
+                add(
+                    format!("{language}/{name}/subject.txt"),
+                    name,
+                    "subject",
+                    templates.subject.clone(),
+                )?;
+                add(
+                    format!("{language}/{name}/text.txt"),
+                    name,
+                    "text",
+                    templates.text.clone(),
+                )?;
+                if let Some(html) = &templates.html {
+                    add(
+                        format!("{language}/{name}/body.html"),
+                        name,
+                        "html",
+                        html.clone(),
+                    )?;
+                }
+            }
+            if let Some(unknown) = parsed
+                .kinds
+                .keys()
+                .find(|name| NoticeKind::parse(name).is_none())
+            {
+                return Err(TemplateError::File {
+                    file,
+                    reason: format!("[{unknown}] is not a kind of notice"),
+                });
+            }
+        }
+        let templates = Templates { environment };
+        // Every template must render with every value absent that may be absent.
+        for language in LANGUAGES {
+            for kind in NoticeKind::ALL {
+                templates
+                    .render(kind, language, &MailContext::default())
+                    .map_err(|error| TemplateError::Template {
+                        file: format!("{language}.toml"),
+                        kind: kind.as_str().to_string(),
+                        part: "rendering",
+                        reason: error.to_string(),
+                    })?;
+            }
+        }
+        Ok(templates)
+    }
+
+    /// The notice `kind` in `language` (or English when caredesk has no such language).
+    pub fn render(
+        &self,
+        kind: NoticeKind,
+        language: &str,
+        context: &MailContext,
+    ) -> Result<RenderedMail, minijinja::Error> {
+        let language = LANGUAGES
+            .into_iter()
+            .find(|known| *known == language)
+            .unwrap_or(LANGUAGES[0]);
+        let name = kind.as_str();
+        let render = |template: &str, context: minijinja::Value| {
+            self.environment.get_template(template)?.render(context)
+        };
+        let values = minijinja::Value::from_serialize(context);
+        let subject = render(&format!("{language}/{name}/subject.txt"), values.clone())?;
+        let text = render(&format!("{language}/{name}/text.txt"), values.clone())?;
+        let own_html = format!("{language}/{name}/body.html");
+        let content = if self.environment.get_template(&own_html).is_ok() {
+            render(&own_html, values.clone())?
+        } else {
+            let paragraphs: Vec<Vec<&str>> = text
+                .trim()
+                .split("\n\n")
+                .map(|paragraph| paragraph.trim().lines().collect())
+                .collect();
+            render(PARAGRAPHS, minijinja::context! { paragraphs })?
+        };
+        let html = render(
+            &format!("{language}/layout.html"),
+            minijinja::context! { content => minijinja::Value::from_safe_string(content), ..values },
+        )?;
+        Ok(RenderedMail {
+            language,
+            // A subject is one line, whatever the template's whitespace.
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: text.trim().to_string() + "\n",
+            html,
+        })
+    }
+}
+
+/// Plain text laid out as HTML paragraphs (escaped, as every `.html` template's output).
+const PARAGRAPHS: &str = "paragraphs.html";
+const PARAGRAPHS_SOURCE: &str = "{% for paragraph in paragraphs %}<p>\
+{% for line in paragraph %}{{ line }}{% if not loop.last %}<br>\n{% endif %}{% endfor %}</p>\n\
+{% endfor %}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> MailContext {
+        MailContext {
+            recipient_name: "Ada".into(),
+            ticket_number: 42,
+            ticket_subject: "Invoices <stopped> printing".into(),
+            severity: "P2".into(),
+            severity_name: "High".into(),
+            customer_name: "Acme".into(),
+            ticket_url: "https://desk.example/portal/tickets/42".into(),
+            due: Some("Tuesday 24 November 2026, 09:30 (Europe/Amsterdam)".into()),
+            body: Some("Restart the spooler & try again.".into()),
+            detail: None,
+            reminder: None,
+        }
+    }
+
+    #[test]
+    fn every_kind_renders_in_every_language() {
+        let templates = Templates::built_in().unwrap();
+        for language in LANGUAGES {
+            for kind in NoticeKind::ALL {
+                let mail = templates.render(kind, language, &context()).unwrap();
+                assert_eq!(mail.language, language);
+                assert!(
+                    mail.subject.contains("#42"),
+                    "{language} {kind:?}: {}",
+                    mail.subject
+                );
+                assert!(!mail.subject.contains('\n'));
+                // Each names the ticket, by number or by subject.
+                assert!(
+                    mail.text.contains("42") || mail.text.contains("Invoices <stopped>"),
+                    "{language} {kind:?}"
+                );
+                assert!(mail.html.contains(&format!("lang=\"{language}\"")));
+            }
+        }
+    }
+
+    #[test]
+    fn the_acknowledgement_says_what_the_customer_needs() {
+        let templates = Templates::built_in().unwrap();
+        let mail = templates
+            .render(NoticeKind::Acknowledgement, "en", &context())
+            .unwrap();
+        assert_eq!(
+            mail.subject,
+            "[#42] We received your request: Invoices <stopped> printing"
+        );
+        assert!(
+            mail.text
+                .contains("Its number is 42 and its severity P2 (High).")
+        );
+        assert!(
+            mail.text
+                .contains("An advisor will answer by Tuesday 24 November 2026, 09:30")
+        );
+        // Text is escaped in HTML, never interpreted.
+        assert!(mail.html.contains("Invoices &lt;stopped&gt; printing"));
+        assert!(!mail.html.contains("<stopped>"));
+        let french = templates
+            .render(NoticeKind::UpdateDueSoon, "fr", &context())
+            .unwrap();
+        assert!(french.subject.contains("Point sur l'état d'avancement"));
+    }
+
+    #[test]
+    fn an_unknown_language_falls_back_to_english() {
+        let templates = Templates::built_in().unwrap();
+        let mail = templates
+            .render(NoticeKind::Closed, "tlh", &context())
+            .unwrap();
+        assert_eq!(mail.language, "en");
+    }
+
+    #[test]
+    fn the_operator_replaces_a_language_without_a_rebuild_and_mistakes_are_named() {
+        let directory = tempfile::tempdir().unwrap();
+        let english = include_str!("../templates/en.toml")
+            .replace("We received your request:", "Thanks, we have it:");
+        std::fs::write(directory.path().join("en.toml"), english).unwrap();
+        let templates = Templates::load(directory.path()).unwrap();
+        let mail = templates
+            .render(NoticeKind::Acknowledgement, "en", &context())
+            .unwrap();
+        assert!(mail.subject.starts_with("[#42] Thanks, we have it:"));
+
+        let broken = include_str!("../templates/fr.toml")
+            .replace("{{ ticket_number }}]", "{{ ticket_number ]");
+        std::fs::write(directory.path().join("fr.toml"), broken).unwrap();
+        let error = Templates::load(directory.path()).err().unwrap().to_string();
+        assert!(
+            error.contains("fr.toml") && error.contains("[acknowledgement] subject"),
+            "{error}"
+        );
+
+        let missing = include_str!("../templates/fr.toml").replace("[closed]", "[closing]");
+        std::fs::write(directory.path().join("fr.toml"), missing).unwrap();
+        let error = Templates::load(directory.path()).err().unwrap().to_string();
+        assert!(error.contains("[closed] is missing"), "{error}");
+    }
+}
