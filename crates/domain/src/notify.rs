@@ -275,6 +275,19 @@ mod tests {
         }
     }
 
+    /// Event `seq`, at MONDAY_10: `actor` gives the ticket to advisor 7.
+    fn assigned(seq: u32, actor: Actor) -> TicketEvent {
+        event(
+            seq,
+            MONDAY_10,
+            actor,
+            EventData::Assigned {
+                advisor: Some(7),
+                reason: None,
+            },
+        )
+    }
+
     fn opened(severity: &str, channel: &str, when: &str) -> TicketEvent {
         event(
             1,
@@ -341,15 +354,7 @@ mod tests {
         let timeline = [
             opened("P3", "portal", MONDAY_10),
             intake("gold", MONDAY_10),
-            event(
-                3,
-                MONDAY_10,
-                Actor::System,
-                EventData::Assigned {
-                    advisor: Some(7),
-                    reason: None,
-                },
-            ),
+            assigned(3, Actor::System),
         ];
         let notices = notices(&timeline, 3, "emea");
         assert_eq!(
@@ -376,15 +381,7 @@ mod tests {
         let timeline = [
             opened("P3", "phone", MONDAY_10),
             intake("standard", MONDAY_10),
-            event(
-                3,
-                MONDAY_10,
-                Actor::System,
-                EventData::Assigned {
-                    advisor: Some(7),
-                    reason: None,
-                },
-            ),
+            assigned(3, Actor::System),
         ];
         assert_eq!(
             kinds(&notices(&timeline, 3, "emea")),
@@ -394,18 +391,7 @@ mod tests {
 
     #[test]
     fn an_advisor_who_takes_a_ticket_is_not_told_of_it() {
-        let timeline = [
-            opened("P3", "phone", MONDAY_10),
-            event(
-                2,
-                MONDAY_10,
-                ADVISOR,
-                EventData::Assigned {
-                    advisor: Some(7),
-                    reason: None,
-                },
-            ),
-        ];
+        let timeline = [opened("P3", "phone", MONDAY_10), assigned(2, ADVISOR)];
         assert!(notices(&timeline, 1, "emea").is_empty());
     }
 
@@ -474,15 +460,7 @@ mod tests {
         ] {
             let timeline = [
                 opened(severity, "phone", MONDAY_10),
-                event(
-                    2,
-                    MONDAY_10,
-                    ADVISOR,
-                    EventData::Assigned {
-                        advisor: Some(7),
-                        reason: None,
-                    },
-                ),
+                assigned(2, ADVISOR),
                 event(
                     3,
                     MONDAY_10,

@@ -2052,6 +2052,48 @@ async fn advisor_loads_always_equal_a_recount(store: Store) {
     );
 }
 
+/// A portal ticket of `fixture` (MONDAY_10), assigned to `advisor` at intake.
+async fn assigned_ticket(
+    store: &Store,
+    policy: &Policy,
+    fixture: &Fixture,
+    severity: &str,
+    advisor: i64,
+) -> i64 {
+    let mut new = new_ticket(fixture, severity, None);
+    new.intake = Some(intake_record(
+        policy,
+        fixture,
+        severity,
+        Vec::new(),
+        Some(advisor),
+    ));
+    store
+        .create_ticket(policy, &new, at(MONDAY_10))
+        .await
+        .unwrap()
+        .ticket
+        .id
+}
+
+/// A support manager of `region` (or of none).
+async fn manager_of(store: &Store, name: &str, region: Option<&str>) -> StaffMember {
+    store
+        .create_staff(
+            &NewStaff {
+                email: format!("{}@desk.example", name.to_lowercase()),
+                name: name.into(),
+                role: Role::SupportManager,
+                region: region.map(str::to_string),
+                languages: vec!["en".into()],
+                password_hash: None,
+            },
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap()
+}
+
 /// (kind, recipient, staff) of a ticket's notices, in the order written.
 async fn notices(store: &Store, id: i64) -> Vec<(String, String, Option<i64>)> {
     store
@@ -2079,51 +2121,12 @@ async fn notices_are_written_with_the_events_that_call_for_them(store: Store) {
     let fixture = customer(&store, "C-1", "gold", "emea").await;
     let advisor = emea_staff(&store, "Eva", Role::Advisor, &["en"]).await;
     let manager = emea_staff(&store, "Max", Role::SupportManager, &["en"]).await;
-    let anywhere = store
-        .create_staff(
-            &NewStaff {
-                email: "ann@desk.example".into(),
-                name: "Ann".into(),
-                role: Role::SupportManager,
-                region: None,
-                languages: vec!["en".into()],
-                password_hash: None,
-            },
-            at(MONDAY_10),
-        )
-        .await
-        .unwrap();
-    let elsewhere = store
-        .create_staff(
-            &NewStaff {
-                email: "abe@desk.example".into(),
-                name: "Abe".into(),
-                role: Role::SupportManager,
-                region: Some("apac".into()),
-                languages: vec!["en".into()],
-                password_hash: None,
-            },
-            at(MONDAY_10),
-        )
-        .await
-        .unwrap();
+    let anywhere = manager_of(&store, "Ann", None).await;
+    let elsewhere = manager_of(&store, "Abe", Some("apac")).await;
 
     // A portal ticket of a gold customer, assigned at intake: acknowledged, its CSM and
     // its advisor told, in the same write as the ticket.
-    let mut new = new_ticket(&fixture, "P2", None);
-    new.intake = Some(intake_record(
-        &policy,
-        &fixture,
-        "P2",
-        Vec::new(),
-        Some(advisor.id),
-    ));
-    let id = store
-        .create_ticket(&policy, &new, at(MONDAY_10))
-        .await
-        .unwrap()
-        .ticket
-        .id;
+    let id = assigned_ticket(&store, &policy, &fixture, "P2", advisor.id).await;
     assert_eq!(
         notices(&store, id).await,
         [
@@ -2214,20 +2217,7 @@ async fn notices_are_claimed_under_leases_and_delivered_once(store: Store) {
     let policy = policy();
     let fixture = customer(&store, "C-1", "gold", "emea").await;
     let advisor = emea_staff(&store, "Eva", Role::Advisor, &["en"]).await;
-    let mut new = new_ticket(&fixture, "P3", None);
-    new.intake = Some(intake_record(
-        &policy,
-        &fixture,
-        "P3",
-        Vec::new(),
-        Some(advisor.id),
-    ));
-    let id = store
-        .create_ticket(&policy, &new, at(MONDAY_10))
-        .await
-        .unwrap()
-        .ticket
-        .id;
+    let id = assigned_ticket(&store, &policy, &fixture, "P3", advisor.id).await;
     let now = at(MONDAY_10);
     let minute = jiff::SignedDuration::from_mins(1);
 
