@@ -1,7 +1,8 @@
 //! The outbox: notices waiting to go out (see `caredesk_domain::notify`). Each is written in
 //! the same transaction as the event that calls for it, so a notice exists exactly when its
-//! event does, whatever crashes afterwards. A unique key per notice and recipient makes a
-//! second write of the same notice (a sweep run twice, two instances) a no-op.
+//! event does, whatever crashes afterwards: an event is appended once, so are its notices.
+//! A warning that comes of time passing (a status update falling due) carries a unique key,
+//! so that a sweep that sees it twice (or two instances) writes it once.
 //!
 //! Support managers are looked up when the notice is written, one row each, so that each
 //! delivery is tracked (and retried) per person; a ticket's contact and its customer's
@@ -36,18 +37,18 @@ pub struct OutboxEntry {
 const OUTBOX_COLUMNS: &str = "id, ticket_id, event_seq, kind, recipient, staff_id, state, \
      attempts, not_before, last_error, created_at, sent_at";
 
-/// One outbox row to insert: who, and the key that makes it unique.
+/// One outbox row to insert.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct NoticeRow {
     pub event_seq: i64,
     pub kind: &'static str,
     pub recipient: &'static str,
     pub staff_id: Option<i64>,
-    /// Unique per ticket; the ticket's id goes in front of it.
-    pub key: String,
+    /// Only for notices that come of time passing rather than of a new event (which is
+    /// appended once, so its notices are written once): what makes the notice unique.
+    pub dedupe_key: Option<String>,
     pub not_before: i64,
-    /// Support managers: one row per active manager of the ticket's region (or of none),
-    /// each key ending with the manager's id.
+    /// Support managers: one row per active manager of the ticket's region (or of none).
     pub to_managers: bool,
 }
 
@@ -59,62 +60,59 @@ impl NoticeRow {
             Recipient::Staff(id) => ("staff", Some(id), false),
             Recipient::SupportManagers => ("staff", None, true),
         };
-        let who = match notice.to {
-            Recipient::Contact => "contact".to_string(),
-            Recipient::CustomerSuccessManager => "csm".to_string(),
-            Recipient::Staff(id) => format!("staff{id}"),
-            Recipient::SupportManagers => "staff".to_string(),
-        };
         NoticeRow {
             event_seq: i64::from(notice.event_seq),
             kind: notice.kind.as_str(),
             recipient,
             staff_id,
-            key: format!(":{}:{}:{who}", notice.event_seq, notice.kind.as_str()),
+            dedupe_key: None,
             not_before: seconds(notice.not_before),
             to_managers,
         }
     }
 
-    /// The warning that a status update falls due soon: one per due instant.
-    pub(crate) fn update_due_soon(notice: &Notice, due: Timestamp) -> NoticeRow {
+    /// The warning to the advisor of ticket `ticket` that a status update falls due soon:
+    /// one per due instant, however often the sweep sees the clock at risk.
+    pub(crate) fn update_due_soon(ticket: i64, notice: &Notice, due: Timestamp) -> NoticeRow {
+        let row = NoticeRow::of(notice);
         NoticeRow {
-            key: format!(
-                ":due{}:{}:{}",
+            dedupe_key: Some(format!(
+                "{ticket}:{}:due{}:staff{}",
+                row.kind,
                 seconds(due),
-                notice.kind.as_str(),
-                match notice.to {
-                    Recipient::Staff(id) => format!("staff{id}"),
-                    _ => "staff".to_string(),
-                }
-            ),
-            ..NoticeRow::of(notice)
+                row.staff_id.unwrap_or_default()
+            )),
+            ..row
         }
     }
 
     /// The insert of this row for the ticket whose id is the SQL expression `ticket` (a
-    /// typed placeholder, or the id of the ticket just inserted), its values bound from
-    /// `$first` on by `bind_notice`. Every value is used, so each placeholder has a type.
-    /// Managers are those of the ticket's region as stored: a ticket's first events never
-    /// call for them (PostgreSQL would not see a row inserted by the same statement).
+    /// placeholder, or the id of the ticket just inserted), its values bound from `$first`
+    /// on by `bind_notice`. Managers are those of the ticket's region as stored: a ticket's
+    /// first events never call for them (PostgreSQL would not see a row inserted by the
+    /// same statement).
     pub(crate) fn insert_sql(&self, ticket: &str, first: usize) -> String {
         let [seq, kind, recipient, staff, key, not_before, now] =
             std::array::from_fn::<usize, 7, _>(|offset| first + offset);
         let columns = "INSERT INTO outbox (ticket_id, event_seq, kind, recipient, staff_id, \
              dedupe_key, not_before, created_at)";
-        let conflict = "ON CONFLICT (dedupe_key) DO NOTHING";
+        let conflict = if self.dedupe_key.is_some() {
+            " ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING"
+        } else {
+            ""
+        };
         if self.to_managers {
             format!(
                 "{columns} SELECT {ticket}, ${seq}, ${kind}, ${recipient}, COALESCE(${staff}, s.id), \
-                 CAST({ticket} AS TEXT) || ${key} || CAST(s.id AS TEXT), ${not_before}, ${now} \
+                 ${key}, ${not_before}, ${now} \
                  FROM staff s WHERE s.role = 'support_manager' AND s.active = TRUE \
                  AND (s.region IS NULL OR s.region = (SELECT region FROM tickets WHERE id = {ticket})) \
-                 ORDER BY s.id {conflict}"
+                 ORDER BY s.id{conflict}"
             )
         } else {
             format!(
-                "{columns} VALUES ({ticket}, ${seq}, ${kind}, ${recipient}, ${staff}, \
-                 CAST({ticket} AS TEXT) || ${key}, ${not_before}, ${now}) {conflict}"
+                "{columns} VALUES ({ticket}, ${seq}, ${kind}, ${recipient}, ${staff}, ${key}, \
+                 ${not_before}, ${now}){conflict}"
             )
         }
     }
@@ -134,7 +132,7 @@ pub(crate) fn bind_notice<'q>(
         .bind(row.kind)
         .bind(row.recipient)
         .bind(row.staff_id)
-        .bind(&row.key)
+        .bind(row.dedupe_key.as_deref())
         .bind(row.not_before)
         .bind(now)
 }
@@ -311,24 +309,27 @@ mod tests {
     }
 
     #[test]
-    fn each_recipient_has_its_own_key() {
-        let keys: Vec<String> = [
-            Recipient::Contact,
-            Recipient::CustomerSuccessManager,
-            Recipient::Staff(7),
-            Recipient::SupportManagers,
-        ]
-        .into_iter()
-        .map(|to| NoticeRow::of(&notice(to)).key)
-        .collect();
+    fn only_warnings_of_time_passing_carry_a_key() {
+        let row = NoticeRow::of(&notice(Recipient::Staff(7)));
+        assert_eq!(row.dedupe_key, None);
+        assert!(!row.insert_sql("t.id", 2).contains("ON CONFLICT"));
+        let due = "2026-11-24T09:00:00Z".parse().unwrap();
+        let warning = NoticeRow::update_due_soon(
+            42,
+            &Notice {
+                kind: NoticeKind::UpdateDueSoon,
+                ..notice(Recipient::Staff(7))
+            },
+            due,
+        );
         assert_eq!(
-            keys,
-            [
-                ":4:breach:contact",
-                ":4:breach:csm",
-                ":4:breach:staff7",
-                ":4:breach:staff"
-            ]
+            warning.dedupe_key.as_deref(),
+            Some("42:update_due_soon:due1795510800:staff7")
+        );
+        assert!(
+            warning
+                .insert_sql("t.id", 2)
+                .ends_with("ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING")
         );
     }
 
@@ -338,8 +339,8 @@ mod tests {
         let sql = row.insert_sql("t.id", 2);
         assert!(sql.contains("SELECT t.id, $2, $3, $4, COALESCE($5, s.id)"));
         assert!(sql.contains("FROM staff s WHERE s.role = 'support_manager'"));
-        assert!(sql.contains("CAST(t.id AS TEXT) || $6 || CAST(s.id AS TEXT), $7, $8"));
+        assert!(sql.contains("$6, $7, $8 FROM staff s"));
         let single = NoticeRow::of(&notice(Recipient::Staff(7))).insert_sql("t.id", 2);
-        assert!(single.contains("VALUES (t.id, $2, $3, $4, $5, CAST(t.id AS TEXT) || $6, $7, $8)"));
+        assert!(single.contains("VALUES (t.id, $2, $3, $4, $5, $6, $7, $8)"));
     }
 }

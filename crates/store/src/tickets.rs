@@ -277,7 +277,7 @@ impl Store {
         let events = creation_events(new, at);
         // Nothing can be due yet: the policy refuses zero targets.
         let derived = derive_new(policy, new, &events, at)?;
-        let notices = notice_rows(policy, &derived, &events)?;
+        let notices = notice_rows(policy, &derived, &events, None)?;
         let rows = NewRows {
             new,
             events: &events,
@@ -538,7 +538,7 @@ impl Store {
             .filter(|_| ticket.closed_at.is_none())
             .map(|advisor| (advisor, ticket.severity.as_str()));
         move_load(&mut transaction, load_before, derived.load_key()).await?;
-        let notices = notice_rows(policy, &derived, &events[known..])?;
+        let notices = notice_rows(policy, &derived, &events[known..], Some(id))?;
         write_notices(&mut transaction, id, &notices, at).await?;
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
@@ -1230,12 +1230,14 @@ fn record_of(id: i64, new: &NewTicket, derived: &Derived) -> TicketRecord {
     }
 }
 
-/// The outbox rows the new events call for, and the advisor's warning that a status update
-/// falls due soon once its clock is at risk (one per due instant, however often it is seen).
+/// The outbox rows the new events call for, and, for a stored ticket (`id`), the advisor's
+/// warning that a status update falls due soon once its clock is at risk (a new ticket
+/// owes no update before its first response).
 fn notice_rows(
     policy: &Policy,
     derived: &Derived,
     new_events: &[TicketEvent],
+    id: Option<i64>,
 ) -> Result<Vec<NoticeRow>, StoreError> {
     let calendar = policy
         .calendar(&derived.clocks.calendar)
@@ -1252,14 +1254,15 @@ fn notice_rows(
         .iter()
         .map(NoticeRow::of)
         .collect();
-    if let Some((notice, due)) = update_due_soon(
-        calendar,
-        &derived.snapshot,
-        derived.clocks.next_update.as_ref(),
-    )
-    .map_err(policy_error)?
+    if let Some(id) = id
+        && let Some((notice, due)) = update_due_soon(
+            calendar,
+            &derived.snapshot,
+            derived.clocks.next_update.as_ref(),
+        )
+        .map_err(policy_error)?
     {
-        rows.push(NoticeRow::update_due_soon(&notice, due));
+        rows.push(NoticeRow::update_due_soon(id, &notice, due));
     }
     Ok(rows)
 }

@@ -1,7 +1,7 @@
 -- Notices waiting to go out, written in the same transaction as the event that calls for
 -- them (see caredesk_domain::notify and the store's outbox module).
--- `dedupe_key` (the ticket, the event or due instant, the kind, the recipient) makes a
--- second write of the same notice a no-op.
+-- An event is appended once, so are its notices; a warning that comes of time passing (a
+-- status update falling due) carries a `dedupe_key`, so a second sweep writes it no more.
 -- Kept in step with migrations/sqlite/0007_outbox.sql.
 CREATE TABLE outbox (
     id              BIGSERIAL PRIMARY KEY,
@@ -11,7 +11,7 @@ CREATE TABLE outbox (
     -- 'contact' (the ticket's), 'csm' (the customer's), or 'staff' with `staff_id`.
     recipient       TEXT    NOT NULL,
     staff_id        BIGINT  REFERENCES staff (id),
-    dedupe_key      TEXT    NOT NULL UNIQUE,
+    dedupe_key      TEXT,
     -- 'pending', 'sent' or 'failed' (after the last try, listed for administrators).
     state           TEXT    NOT NULL DEFAULT 'pending',
     attempts        BIGINT  NOT NULL DEFAULT 0,
@@ -23,5 +23,6 @@ CREATE TABLE outbox (
     sent_at         BIGINT
 );
 
+CREATE UNIQUE INDEX outbox_dedupe ON outbox (dedupe_key) WHERE dedupe_key IS NOT NULL;
 CREATE INDEX outbox_pending ON outbox (not_before) WHERE state = 'pending';
 CREATE INDEX outbox_of_ticket ON outbox (ticket_id, id);
