@@ -1,9 +1,14 @@
-//! caredesk's mail: what each notice says, in the recipient's language.
+//! caredesk's mail: what each notice says in the recipient's language, the message that
+//! carries it, and the way it goes out.
 //!
 //! Templates are data: one TOML file per language (`templates/en.toml`…), built in, each
 //! overridable by the operator with a file of the same name in a directory of their own,
 //! without a rebuild (see `Templates::load`).
 
+pub mod message;
 pub mod templates;
+pub mod transport;
 
-pub use templates::{MailContext, RenderedMail, TemplateError, Templates};
+pub use message::{Addressee, ComposeError, MessageIds, Outgoing, compose, sender};
+pub use templates::{MailContext, RenderedMail, TemplateError, Templates, Terms};
+pub use transport::{SendError, SmtpSecurity, SmtpSettings, Transport, TransportError};

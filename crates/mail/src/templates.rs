@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use caredesk_domain::notify::NoticeKind;
+use caredesk_domain::ticket::{ClockKind, CustomerRequest, Resolution};
 use minijinja::Environment;
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +42,7 @@ pub enum TemplateError {
 #[derive(Debug, Deserialize)]
 struct LanguageFile {
     layout: Layout,
+    terms: Terms,
     #[serde(flatten)]
     kinds: BTreeMap<String, KindTemplates>,
 }
@@ -50,6 +52,54 @@ struct LanguageFile {
 struct Layout {
     /// Wraps every HTML body: `{{ content }}` is the body, already HTML.
     html: String,
+}
+
+/// The words a notice's `detail` is made of, in one language.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    first_response: String,
+    next_update: String,
+    resolution: String,
+    information: String,
+    remote_access: String,
+    test_in_development: String,
+    permanent_fix: String,
+    workaround: String,
+    action_plan: String,
+    recommendations: String,
+    /// `{release}` stands for the release.
+    planned_for_release: String,
+}
+
+impl Terms {
+    pub fn clock(&self, clock: ClockKind) -> &str {
+        match clock {
+            ClockKind::FirstResponse => &self.first_response,
+            ClockKind::NextUpdate => &self.next_update,
+            ClockKind::Resolution => &self.resolution,
+        }
+    }
+
+    pub fn request(&self, request: CustomerRequest) -> &str {
+        match request {
+            CustomerRequest::Information => &self.information,
+            CustomerRequest::RemoteAccess => &self.remote_access,
+            CustomerRequest::TestInDevelopment => &self.test_in_development,
+        }
+    }
+
+    pub fn resolution(&self, resolution: &Resolution) -> String {
+        match resolution {
+            Resolution::PermanentFix => self.permanent_fix.clone(),
+            Resolution::Workaround => self.workaround.clone(),
+            Resolution::ActionPlan => self.action_plan.clone(),
+            Resolution::Recommendations => self.recommendations.clone(),
+            Resolution::PlannedForRelease { release } => {
+                self.planned_for_release.replace("{release}", release)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -94,6 +144,8 @@ pub struct RenderedMail {
 /// Every kind in every language, checked when loaded.
 pub struct Templates {
     environment: Environment<'static>,
+    /// In the order of `LANGUAGES`.
+    terms: Vec<Terms>,
 }
 
 impl Templates {
@@ -152,6 +204,7 @@ impl Templates {
                 file: PARAGRAPHS.to_string(),
                 reason: error.to_string(),
             })?;
+        let mut terms = Vec::with_capacity(LANGUAGES.len());
         for (language, file, text) in files {
             let parsed: LanguageFile =
                 toml::from_str(&text).map_err(|error| TemplateError::File {
@@ -168,6 +221,7 @@ impl Templates {
                         reason: error.to_string(),
                     })
             };
+            terms.push(parsed.terms);
             add(
                 format!("{language}/layout.html"),
                 "layout",
@@ -214,7 +268,7 @@ impl Templates {
                 });
             }
         }
-        let templates = Templates { environment };
+        let templates = Templates { environment, terms };
         // Every template must render with every value absent that may be absent.
         for language in LANGUAGES {
             for kind in NoticeKind::ALL {
@@ -229,6 +283,15 @@ impl Templates {
             }
         }
         Ok(templates)
+    }
+
+    /// The words of `language` (or English when caredesk has no such language).
+    pub fn terms(&self, language: &str) -> &Terms {
+        let index = LANGUAGES
+            .iter()
+            .position(|known| *known == language)
+            .unwrap_or(0);
+        &self.terms[index]
     }
 
     /// The notice `kind` in `language` (or English when caredesk has no such language).

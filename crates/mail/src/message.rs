@@ -1,0 +1,286 @@
+//! A rendered notice made into an RFC 5322 message.
+//!
+//! Its Message-ID is derived from the notice's outbox id, so a notice sent again (after a
+//! crash between the server's acceptance and our record of it) is the same message to the
+//! recipient's mail system, which keeps one. Every notice of a ticket points at the ticket's
+//! thread (`In-Reply-To`/`References`), so mail clients group them, and a reply to any of
+//! them names the ticket in its `References` for the inbound path.
+
+use lettre::Message;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+
+use crate::templates::RenderedMail;
+
+/// Where a notice goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Addressee {
+    pub name: String,
+    pub email: String,
+}
+
+/// The identifiers of our messages, on the mail domain of the desk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageIds {
+    domain: String,
+}
+
+impl MessageIds {
+    pub fn new(domain: &str) -> MessageIds {
+        MessageIds {
+            domain: domain.to_ascii_lowercase(),
+        }
+    }
+
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// `notice-ID@DOMAIN`, without angle brackets.
+    pub fn of_notice(&self, notice_id: i64) -> String {
+        format!("notice-{notice_id}@{}", self.domain)
+    }
+
+    /// The root of a ticket's thread: `ticket-ID@DOMAIN`.
+    pub fn of_ticket(&self, ticket_id: i64) -> String {
+        format!("ticket-{ticket_id}@{}", self.domain)
+    }
+
+    /// The ticket a message id of ours names (`notice-…` ids do not: their ticket is in the
+    /// outbox), if it is ours.
+    pub fn ticket_of(&self, message_id: &str) -> Option<i64> {
+        let id = message_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        let (local, domain) = id.rsplit_once('@')?;
+        if !domain.eq_ignore_ascii_case(&self.domain) {
+            return None;
+        }
+        local.strip_prefix("ticket-")?.parse().ok()
+    }
+
+    /// The outbox id a message id of ours names.
+    pub fn notice_of(&self, message_id: &str) -> Option<i64> {
+        let id = message_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        let (local, domain) = id.rsplit_once('@')?;
+        if !domain.eq_ignore_ascii_case(&self.domain) {
+            return None;
+        }
+        local.strip_prefix("notice-")?.parse().ok()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("the address {address:?} of {whom} is not a valid e-mail address: {reason}")]
+    Address {
+        whom: &'static str,
+        address: String,
+        reason: String,
+    },
+    #[error("the message cannot be built: {0}")]
+    Build(String),
+}
+
+/// One notice, ready to be written as a message.
+pub struct Outgoing<'a> {
+    pub notice_id: i64,
+    pub ticket_id: i64,
+    pub from: &'a Mailbox,
+    pub to: &'a Addressee,
+    pub mail: &'a RenderedMail,
+}
+
+/// The message for `outgoing`: plain text and HTML alternatives, our stable Message-ID,
+/// the ticket's thread, and `Auto-Submitted` so that well-behaved responders do not answer.
+pub fn compose(ids: &MessageIds, outgoing: &Outgoing<'_>) -> Result<Message, ComposeError> {
+    let to_address =
+        outgoing
+            .to
+            .email
+            .parse()
+            .map_err(
+                |error: lettre::address::AddressError| ComposeError::Address {
+                    whom: "the recipient",
+                    address: outgoing.to.email.clone(),
+                    reason: error.to_string(),
+                },
+            )?;
+    let to = Mailbox::new(Some(outgoing.to.name.clone()), to_address);
+    let thread = format!("<{}>", ids.of_ticket(outgoing.ticket_id));
+    Message::builder()
+        .from(outgoing.from.clone())
+        .to(to)
+        .subject(outgoing.mail.subject.clone())
+        .message_id(Some(format!("<{}>", ids.of_notice(outgoing.notice_id))))
+        .in_reply_to(thread.clone())
+        .references(thread)
+        .header(AutoSubmitted)
+        .header(TicketHeader(outgoing.ticket_id))
+        .multipart(MultiPart::alternative_plain_html(
+            outgoing.mail.text.clone(),
+            outgoing.mail.html.clone(),
+        ))
+        .map_err(|error| ComposeError::Build(error.to_string()))
+}
+
+/// A plain-text message of ours, for what is not a notice (a bounce of an inbound message).
+pub fn compose_plain(
+    from: &Mailbox,
+    to: &Addressee,
+    subject: &str,
+    text: &str,
+) -> Result<Message, ComposeError> {
+    let address =
+        to.email.parse().map_err(
+            |error: lettre::address::AddressError| ComposeError::Address {
+                whom: "the recipient",
+                address: to.email.clone(),
+                reason: error.to_string(),
+            },
+        )?;
+    Message::builder()
+        .from(from.clone())
+        .to(Mailbox::new(Some(to.name.clone()), address))
+        .subject(subject)
+        .header(AutoSubmitted)
+        .singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(text.to_string()),
+        )
+        .map_err(|error| ComposeError::Build(error.to_string()))
+}
+
+/// The desk's sender, checked: `Name <address>` or a bare address.
+pub fn sender(text: &str) -> Result<Mailbox, ComposeError> {
+    text.parse().map_err(
+        |error: lettre::address::AddressError| ComposeError::Address {
+            whom: "the sender (mail_from)",
+            address: text.to_string(),
+            reason: error.to_string(),
+        },
+    )
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): our notices are not to be answered by
+/// machines, so an out-of-office reply does not open a ticket or loop.
+#[derive(Clone, Debug)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_string())
+    }
+}
+
+/// `X-Caredesk-Ticket: ID`: the ticket, for filters and for our own loop detection.
+#[derive(Clone, Debug)]
+struct TicketHeader(i64);
+
+pub const TICKET_HEADER: &str = "X-Caredesk-Ticket";
+
+impl Header for TicketHeader {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str(TICKET_HEADER)
+    }
+
+    fn parse(text: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(TicketHeader(text.trim().parse()?))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered() -> RenderedMail {
+        RenderedMail {
+            language: "fr",
+            subject: "[#42] Nous avons bien reçu votre demande".into(),
+            text: "Bonjour Ada,\n".into(),
+            html: "<p>Bonjour Ada,</p>".into(),
+        }
+    }
+
+    #[test]
+    fn a_notice_is_one_stable_message_in_its_tickets_thread() {
+        let ids = MessageIds::new("Desk.Example");
+        let from = sender("Support <support@desk.example>").unwrap();
+        let to = Addressee {
+            name: "Ada Lovelace".into(),
+            email: "ada@acme.example".into(),
+        };
+        let mail = rendered();
+        let outgoing = Outgoing {
+            notice_id: 7,
+            ticket_id: 42,
+            from: &from,
+            to: &to,
+            mail: &mail,
+        };
+        let first = String::from_utf8(compose(&ids, &outgoing).unwrap().formatted()).unwrap();
+        let again = String::from_utf8(compose(&ids, &outgoing).unwrap().formatted()).unwrap();
+        for message in [&first, &again] {
+            assert!(
+                message.contains("Message-ID: <notice-7@desk.example>"),
+                "{message}"
+            );
+            assert!(message.contains("In-Reply-To: <ticket-42@desk.example>"));
+            assert!(message.contains("References: <ticket-42@desk.example>"));
+            assert!(message.contains("Auto-Submitted: auto-generated"));
+            assert!(message.contains("X-Caredesk-Ticket: 42"));
+            assert!(message.contains("multipart/alternative"));
+        }
+        assert_eq!(ids.ticket_of("<ticket-42@desk.example>"), Some(42));
+        assert_eq!(ids.notice_of(" <notice-7@DESK.example>"), Some(7));
+        assert_eq!(ids.ticket_of("<ticket-42@elsewhere.example>"), None);
+        assert_eq!(ids.ticket_of("<notice-7@desk.example>"), None);
+    }
+
+    #[test]
+    fn a_bad_address_is_named() {
+        let ids = MessageIds::new("desk.example");
+        let from = sender("support@desk.example").unwrap();
+        let to = Addressee {
+            name: "Nobody".into(),
+            email: "not an address".into(),
+        };
+        let mail = rendered();
+        let error = compose(
+            &ids,
+            &Outgoing {
+                notice_id: 1,
+                ticket_id: 1,
+                from: &from,
+                to: &to,
+                mail: &mail,
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("\"not an address\""), "{error}");
+        assert!(
+            sender("no at sign")
+                .unwrap_err()
+                .to_string()
+                .contains("mail_from")
+        );
+    }
+}
