@@ -7,6 +7,7 @@ mod admin;
 mod args;
 mod batch;
 mod demo;
+mod jobs;
 mod policy_commands;
 mod server;
 mod settings;
@@ -52,6 +53,12 @@ enum Command {
         /// Loads a demo desk first when the database has no customers yet.
         #[arg(long)]
         demo: bool,
+    },
+    /// Runs the job runner alone: delivers notices and sweeps ticket state, beside `serve`
+    /// processes started with run_jobs = false (several may run on one PostgreSQL).
+    Worker {
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Applies the database migrations and exits.
     Migrate {
@@ -177,6 +184,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             init_logging(&settings.log);
             let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
             runtime()?.block_on(server::serve(settings, policy, demo))
+        }
+        Command::Worker { database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            init_logging(&settings.log);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(server::work(settings, policy))
         }
         Command::Migrate { database } => {
             let mut settings = Settings::load(cli.config.as_deref())?;

@@ -13,12 +13,6 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::Failure;
 use crate::settings::Settings;
 
-/// Tickets whose breaches are recorded per round of the sweep.
-const SWEEP_BATCH: i64 = 500;
-/// Expired sessions are purged and statistics refreshed every this many rounds (an hour at
-/// the default 30 s).
-const ROUNDS_BETWEEN_UPKEEP: u64 = 120;
-
 pub async fn connect(settings: &Settings) -> Result<Store, Failure> {
     let store = Store::connect(&settings.database).await.map_err(|error| {
         Failure::Environment(format!(
@@ -79,67 +73,46 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
         },
         principals: Default::default(),
     };
-    let (stop_sweep, sweep_stopped) = tokio::sync::watch::channel(false);
-    let sweeper = tokio::spawn(sweep_breaches(
-        store.clone(),
-        policy,
-        clock,
-        Duration::from_secs(settings.breach_sweep_seconds.max(1)),
-        sweep_stopped,
-    ));
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let jobs = if settings.run_jobs {
+        let runner = crate::jobs::runner(&settings, &store, policy, now_of(clock))?;
+        Some(tokio::spawn(runner.run(jobs_stopped)))
+    } else {
+        None
+    };
     tracing::info!(%address, database = %redact(&settings.database), "caredesk is serving");
     println!(
         "caredesk is listening on http://{address} (API at /api/v1, OpenAPI at /api/v1/openapi.json)"
     );
     caredesk_web::serve(listener, state, shutdown_signal()).await?;
-    let _ = stop_sweep.send(true);
-    let _ = sweeper.await;
+    let _ = stop_jobs.send(true);
+    if let Some(jobs) = jobs {
+        let _ = jobs.await;
+    }
     store.close().await;
     tracing::info!("caredesk stopped");
     Ok(())
 }
 
-/// Records the breaches that fell due since the last round, so a breach is an event within
-/// one interval of happening, and a restart loses none (the state is in the tickets).
-async fn sweep_breaches(
-    store: Store,
-    policy: Arc<Policy>,
-    clock: Clock,
-    interval: Duration,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut ticker = tokio::time::interval(interval);
-    let mut rounds: u64 = 0;
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = stopped.changed() => return,
-        }
-        match store
-            .record_due_breaches(&policy, clock.now(), SWEEP_BATCH)
-            .await
-        {
-            Ok(sweep) => {
-                if sweep.recorded > 0 {
-                    tracing::info!(recorded = sweep.recorded, "breaches recorded");
-                }
-                for (ticket, error) in sweep.failed {
-                    tracing::warn!(ticket, %error, "a ticket could not be swept for breaches");
-                }
-            }
-            Err(error) => tracing::warn!(%error, "the breach sweep failed; it runs again"),
-        }
-        rounds += 1;
-        if rounds.is_multiple_of(ROUNDS_BETWEEN_UPKEEP) {
-            if let Err(error) = store.purge_expired_sessions(clock.now()).await {
-                tracing::warn!(%error, "expired sessions could not be purged");
-            }
-            if let Err(error) = store.refresh_statistics().await {
-                tracing::warn!(%error, "the planner statistics could not be refreshed");
-            }
-        }
-    }
+/// Runs the job runner alone (delivery and sweeps) until SIGTERM or Ctrl-C; the delivery in
+/// progress finishes first.
+pub async fn work(settings: Settings, policy: Policy) -> Result<(), Failure> {
+    let store = connect(&settings).await?;
+    let runner = crate::jobs::runner(&settings, &store, Arc::new(policy), now_of(Clock::System))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(runner.run(stopped));
+    tracing::info!(database = %redact(&settings.database), "caredesk worker is running");
+    println!("caredesk worker is running (delivery and sweeps)");
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    let _ = jobs.await;
+    store.close().await;
+    tracing::info!("caredesk worker stopped");
+    Ok(())
+}
+
+fn now_of(clock: Clock) -> caredesk_worker::Now {
+    Arc::new(move || clock.now())
 }
 
 async fn shutdown_signal() {

@@ -32,10 +32,32 @@ pub struct Settings {
     pub breach_sweep_seconds: u64,
     /// Log filter, such as "info" or "caredesk=debug,info".
     pub log: String,
+    /// Whether `caredesk serve` also runs the job runner (delivery and sweeps); turn it off
+    /// when `caredesk worker` processes run apart.
+    pub run_jobs: bool,
+    /// How often the outbox is looked at when idle.
+    pub delivery_poll_ms: u64,
+    /// "folder" (messages written as .eml files into `mail_folder`) or "smtp".
+    pub mail_transport: String,
+    pub mail_folder: PathBuf,
+    /// The sender of every notice, "Name <address>"; Message-IDs are on its domain.
+    pub mail_from: String,
+    /// A directory of templates (`en.toml`…) replacing the built-in ones, language by language.
+    pub mail_templates: Option<PathBuf>,
+    /// The desk's address as its users reach it, for links in the notices (default: the
+    /// listening address).
+    pub public_url: Option<String>,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// "starttls" (required), "tls" (from the first byte) or "none".
+    pub smtp_security: String,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub smtp_timeout_seconds: u64,
 }
 
 /// The settings, as keys of the file and (upper-cased) of `CAREDESK_*` variables.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 22] = [
     "database",
     "listen",
     "policy",
@@ -45,6 +67,19 @@ const KEYS: [&str; 9] = [
     "auth_cache_seconds",
     "breach_sweep_seconds",
     "log",
+    "run_jobs",
+    "delivery_poll_ms",
+    "mail_transport",
+    "mail_folder",
+    "mail_from",
+    "mail_templates",
+    "public_url",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+    "smtp_password",
+    "smtp_timeout_seconds",
 ];
 
 const DEFAULTS: &str = r#"
@@ -56,6 +91,15 @@ session_hours = 12
 auth_cache_seconds = 5
 breach_sweep_seconds = 30
 log = "info"
+run_jobs = true
+delivery_poll_ms = 500
+mail_transport = "folder"
+mail_folder = "mail"
+mail_from = "caredesk <support@caredesk.localhost>"
+smtp_host = "127.0.0.1"
+smtp_port = 587
+smtp_security = "starttls"
+smtp_timeout_seconds = 20
 "#;
 
 impl Settings {

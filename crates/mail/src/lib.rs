@@ -9,6 +9,6 @@ pub mod message;
 pub mod templates;
 pub mod transport;
 
-pub use message::{Addressee, ComposeError, MessageIds, Outgoing, compose, sender};
+pub use message::{Addressee, ComposeError, Mailbox, MessageIds, Outgoing, compose, sender};
 pub use templates::{MailContext, RenderedMail, TemplateError, Templates, Terms};
 pub use transport::{SendError, SmtpSecurity, SmtpSettings, Transport, TransportError};

@@ -7,8 +7,9 @@
 //! them names the ticket in its `References` for the inbound path.
 
 use lettre::Message;
+pub use lettre::message::Mailbox;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::{MultiPart, SinglePart};
 
 use crate::templates::RenderedMail;
 

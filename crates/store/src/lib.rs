@@ -12,6 +12,7 @@ mod columns;
 mod customers;
 mod error;
 mod intake;
+mod jobs;
 mod outbox;
 mod services;
 mod sessions;
@@ -31,7 +32,7 @@ pub use customers::{
 };
 pub use error::StoreError;
 pub use intake::{AdvisorLoads, IntakeFacts};
-pub use outbox::{Delivery, OutboxEntry};
+pub use outbox::{Delivery, NoticeFacts, NoticeRecipient, OutboxEntry};
 pub use services::{
     EarlierRequest, NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
 };

@@ -12,7 +12,9 @@ use caredesk_domain::notify::{Notice, NoticeKind, Recipient};
 use jiff::Timestamp;
 use sqlx::{Any, Row, Transaction};
 
-use crate::tickets::AnyQueryScalar;
+use caredesk_domain::ticket::TicketEvent;
+
+use crate::tickets::{AnyQueryScalar, Scope, TicketRecord, load_event};
 use crate::{Backend, Store, StoreError, instant, seconds};
 
 /// A notice as the outbox holds it.
@@ -182,6 +184,11 @@ pub enum Delivery {
     Failed {
         error: String,
     },
+    /// Nobody to tell (a customer without a success manager, a member of staff who left):
+    /// kept, with why, and not tried again.
+    Skipped {
+        reason: String,
+    },
 }
 
 impl Store {
@@ -234,6 +241,7 @@ impl Store {
                 ("pending", Some(seconds(*retry_at)), Some(error))
             }
             Delivery::Failed { error } => ("failed", None, Some(error)),
+            Delivery::Skipped { reason } => ("skipped", None, Some(reason)),
         };
         let changed = sqlx::query(
             "UPDATE outbox SET state = $1, not_before = COALESCE($2, not_before), \
@@ -254,8 +262,8 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Notices in `state` ("pending", "sent", "failed"), oldest first, at most `limit`: the
-    /// administrators' list of what could not be delivered.
+    /// Notices in `state` ("pending", "sent", "failed", "skipped"), oldest first, at most
+    /// `limit`: the administrators' list of what could not be delivered.
     pub async fn notices_in(
         &self,
         state: &str,
@@ -270,6 +278,136 @@ impl Store {
         .await?;
         rows.iter().map(entry_of).collect()
     }
+}
+
+/// Everything a notice's message is made of.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoticeFacts {
+    pub ticket: TicketRecord,
+    pub customer_name: String,
+    /// The event that called for the notice.
+    pub event: TicketEvent,
+    /// `None` when there is nobody to tell: a ticket without a contact (and a customer
+    /// without a designated one), a customer without a success manager, a member of staff
+    /// who left.
+    pub recipient: Option<NoticeRecipient>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeRecipient {
+    pub name: String,
+    pub email: String,
+    /// What the notice is written in: the ticket's language for its contact, a member of
+    /// staff's first language.
+    pub language: String,
+}
+
+impl Store {
+    /// What `entry` is to say and to whom, as things stand now (a contact's address changed
+    /// since the event is the one used).
+    pub async fn notice_facts(&self, entry: &OutboxEntry) -> Result<NoticeFacts, StoreError> {
+        let ticket = self.ticket(entry.ticket_id, Scope::All).await?;
+        let customer_name: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1")
+            .bind(ticket.customer_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let event = load_event(&self.pool, entry.ticket_id, entry.event_seq)
+            .await?
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "notice {} names event {} of ticket {}, which does not exist",
+                    entry.id, entry.event_seq, entry.ticket_id
+                ))
+            })?;
+        let recipient = match entry.recipient.as_str() {
+            "contact" => {
+                let row = sqlx::query(
+                    "SELECT name, email FROM contacts WHERE customer_id = $1 \
+                     AND (id = $2 OR ($2 IS NULL AND designated = TRUE)) ORDER BY id LIMIT 1",
+                )
+                .bind(ticket.customer_id)
+                .bind(ticket.contact_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|row| -> Result<NoticeRecipient, StoreError> {
+                    Ok(NoticeRecipient {
+                        name: row.try_get("name")?,
+                        email: row.try_get("email")?,
+                        language: ticket.language.clone(),
+                    })
+                })
+                .transpose()?
+            }
+            "csm" => {
+                let row = sqlx::query(
+                    "SELECT s.name, s.email, s.languages FROM customers c \
+                     JOIN staff s ON s.id = c.csm_id WHERE c.id = $1 AND s.active = TRUE",
+                )
+                .bind(ticket.customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(staff_recipient).transpose()?
+            }
+            "staff" => {
+                let row = sqlx::query(
+                    "SELECT name, email, languages FROM staff WHERE id = $1 AND active = TRUE",
+                )
+                .bind(entry.staff_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(staff_recipient).transpose()?
+            }
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "notice {} is for \"{other}\", which is no kind of recipient",
+                    entry.id
+                )));
+            }
+        };
+        Ok(NoticeFacts {
+            ticket,
+            customer_name,
+            event,
+            recipient,
+        })
+    }
+
+    /// Records every pending notice due before `before` as sent when it was due: for history
+    /// loaded after the fact (the demo desk), whose notices went out in the story.
+    pub async fn mark_notices_sent_before(&self, before: Timestamp) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = not_before \
+             WHERE state = 'pending' AND not_before < $1",
+        )
+        .bind(seconds(before))
+        .execute(&self.writer)
+        .await?
+        .rows_affected())
+    }
+
+    /// Puts a failed notice back in line, tried afresh from `now` (an administrator fixed
+    /// what made it fail). `false` when there is no failed notice `id`.
+    pub async fn retry_notice(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
+        let changed = sqlx::query(
+            "UPDATE outbox SET state = 'pending', attempts = 0, not_before = $1, \
+             lease_owner = NULL, lease_until = NULL WHERE id = $2 AND state = 'failed'",
+        )
+        .bind(seconds(now))
+        .bind(id)
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
+    }
+}
+
+fn staff_recipient(row: &sqlx::any::AnyRow) -> Result<NoticeRecipient, StoreError> {
+    let languages: String = row.try_get("languages")?;
+    Ok(NoticeRecipient {
+        name: row.try_get("name")?,
+        email: row.try_get("email")?,
+        language: languages.split(',').next().unwrap_or_default().to_string(),
+    })
 }
 
 fn entry_of(row: &sqlx::any::AnyRow) -> Result<OutboxEntry, StoreError> {

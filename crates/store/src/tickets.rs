@@ -1427,22 +1427,37 @@ async fn load_events<'e>(
     .bind(id)
     .fetch_all(executor)
     .await?;
-    rows.iter()
-        .map(|row| {
-            let seq: i64 = row.try_get("seq")?;
-            let actor: String = row.try_get("actor")?;
-            let data: String = row.try_get("data")?;
-            Ok(TicketEvent {
-                seq: u32::try_from(seq)
-                    .map_err(|_| StoreError::Corrupt(format!("event number {seq}")))?,
-                at: instant(row.try_get("at")?)?,
-                actor: serde_json::from_str(&actor)
-                    .map_err(|error| StoreError::Corrupt(format!("event actor: {error}")))?,
-                data: serde_json::from_str(&data)
-                    .map_err(|error| StoreError::Corrupt(format!("event data: {error}")))?,
-            })
-        })
-        .collect()
+    rows.iter().map(event_of).collect()
+}
+
+/// One event of a ticket's timeline.
+pub(crate) async fn load_event<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    id: i64,
+    seq: u32,
+) -> Result<Option<TicketEvent>, StoreError> {
+    let row = sqlx::query(
+        "SELECT seq, at, actor, data FROM ticket_events WHERE ticket_id = $1 AND seq = $2",
+    )
+    .bind(id)
+    .bind(i64::from(seq))
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(event_of).transpose()
+}
+
+fn event_of(row: &AnyRow) -> Result<TicketEvent, StoreError> {
+    let seq: i64 = row.try_get("seq")?;
+    let actor: String = row.try_get("actor")?;
+    let data: String = row.try_get("data")?;
+    Ok(TicketEvent {
+        seq: u32::try_from(seq).map_err(|_| StoreError::Corrupt(format!("event number {seq}")))?,
+        at: instant(row.try_get("at")?)?,
+        actor: serde_json::from_str(&actor)
+            .map_err(|error| StoreError::Corrupt(format!("event actor: {error}")))?,
+        data: serde_json::from_str(&data)
+            .map_err(|error| StoreError::Corrupt(format!("event data: {error}")))?,
+    })
 }
 
 fn optional_instant(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, StoreError> {

@@ -72,6 +72,7 @@ contract!(
     advisor_loads_always_equal_a_recount,
     notices_are_written_with_the_events_that_call_for_them,
     notices_are_claimed_under_leases_and_delivered_once,
+    periodic_jobs_run_under_one_lease_at_a_time,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -2336,5 +2337,61 @@ async fn notices_are_claimed_under_leases_and_delivered_once(store: Store) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+async fn periodic_jobs_run_under_one_lease_at_a_time(store: Store) {
+    let now = at(MONDAY_10);
+    let interval = jiff::SignedDuration::from_secs(30);
+    assert!(
+        store
+            .take_job("sweep", "a", now, now + interval)
+            .await
+            .unwrap()
+    );
+    // Another instance skips the job while the lease lasts; the holder renews it.
+    assert!(
+        !store
+            .take_job("sweep", "b", now, now + interval)
+            .await
+            .unwrap()
+    );
+    let later = now + jiff::SignedDuration::from_secs(29);
+    assert!(
+        !store
+            .take_job("sweep", "b", later, later + interval)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .take_job("sweep", "a", later, later + interval)
+            .await
+            .unwrap()
+    );
+    // Each job has its own lease.
+    assert!(
+        store
+            .take_job("upkeep", "b", later, later + interval)
+            .await
+            .unwrap()
+    );
+    store
+        .finish_job("sweep", "a", later, Some("2 tickets could not be swept"))
+        .await
+        .unwrap();
+    // A holder that died: its lease runs out and another takes the job.
+    let expired = later + interval;
+    assert!(
+        store
+            .take_job("sweep", "b", expired, expired + interval)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .take_job("sweep", "a", expired, expired + interval)
+            .await
+            .unwrap()
     );
 }

@@ -4,6 +4,8 @@
 //! they fail, saying which server they needed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod smtp;
+
 use caredesk_store::Store;
 use sqlx::{Connection, Executor, PgConnection};
 

@@ -2,6 +2,7 @@
 
 pub mod customers;
 pub mod health;
+pub mod notices;
 pub mod openapi;
 pub mod queue;
 pub mod services;
@@ -31,6 +32,7 @@ use crate::{AppState, Limits};
         (name = "service requests", description = "Professional-services requests: custom programming outside the native languages"),
         (name = "customers", description = "Customers, contacts, care contracts and registered products"),
         (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
+        (name = "notices", description = "The outbox: notices that failed, sent again by administrators"),
     )
 )]
 struct ApiDocument;
@@ -56,4 +58,5 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(services::router())
         .merge(customers::router())
         .merge(staff::router())
+        .merge(notices::router())
 }

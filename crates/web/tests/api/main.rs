@@ -2,6 +2,7 @@
 //! One test binary for every API test, to link once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod notifications;
 mod policy_at_work;
 mod support;
 
@@ -10,6 +11,12 @@ use caredesk_web::Limits;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use notifications::{
+    a_mail_server_down_for_a_while_loses_and_doubles_nothing,
+    a_refused_message_fails_for_good_and_is_listed, staff_alerts_wait_for_the_office_to_open,
+    the_acknowledgement_reaches_the_mail_server_within_seconds,
+    two_deliverers_on_one_database_send_each_notice_once,
+};
 use policy_at_work::{
     a_changed_policy_file_changes_the_rules, managers_and_csms_have_their_views,
     professional_services_requests_have_their_own_life,
@@ -65,6 +72,11 @@ on_both_backends!(
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
     managers_and_csms_have_their_views,
     a_changed_policy_file_changes_the_rules,
+    the_acknowledgement_reaches_the_mail_server_within_seconds,
+    a_mail_server_down_for_a_while_loses_and_doubles_nothing,
+    two_deliverers_on_one_database_send_each_notice_once,
+    staff_alerts_wait_for_the_office_to_open,
+    a_refused_message_fails_for_good_and_is_listed,
 );
 
 async fn health_and_readiness(backend: Backend) {

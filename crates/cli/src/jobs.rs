@@ -1,0 +1,87 @@
+//! The job runner as the shell starts it: from the settings, the templates, the transport
+//! and the sender; inside `caredesk serve` or alone as `caredesk worker`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use caredesk_domain::policy::Policy;
+use caredesk_mail::{MessageIds, SmtpSecurity, SmtpSettings, Templates, Transport, sender};
+use caredesk_store::Store;
+use caredesk_worker::{Deliverer, MailSettings, Now, Runner, RunnerSettings, instance_name};
+
+use crate::Failure;
+use crate::settings::Settings;
+
+/// A runner for `store`, or why the mail settings do not make one.
+pub fn runner(
+    settings: &Settings,
+    store: &Store,
+    policy: Arc<Policy>,
+    now: Now,
+) -> Result<Runner, Failure> {
+    let templates = match &settings.mail_templates {
+        Some(directory) => Templates::load(directory),
+        None => Templates::built_in(),
+    }
+    .map_err(|error| Failure::Input(format!("mail_templates: {error}")))?;
+    let from = sender(&settings.mail_from).map_err(|error| Failure::Input(error.to_string()))?;
+    let ids = MessageIds::new(from.email.domain());
+    let transport = transport(settings)?;
+    tracing::info!(transport = %transport.describe(), from = %from, "notices go out");
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.listen));
+    let owner = instance_name();
+    let deliverer = Deliverer::new(
+        store.clone(),
+        policy.clone(),
+        Arc::new(templates),
+        transport,
+        MailSettings {
+            from,
+            ids,
+            public_url: public_url.trim_end_matches('/').to_string(),
+        },
+        now.clone(),
+        owner.clone(),
+    );
+    Ok(Runner {
+        store: store.clone(),
+        policy,
+        now,
+        owner,
+        deliverer,
+        settings: RunnerSettings {
+            sweep_every: Duration::from_secs(settings.breach_sweep_seconds.max(1)),
+            poll_every: Duration::from_millis(settings.delivery_poll_ms.max(10)),
+        },
+    })
+}
+
+fn transport(settings: &Settings) -> Result<Transport, Failure> {
+    match settings.mail_transport.as_str() {
+        "folder" => Transport::folder(&settings.mail_folder)
+            .map_err(|error| Failure::Environment(error.to_string())),
+        "smtp" => {
+            let security = SmtpSecurity::parse(&settings.smtp_security).ok_or_else(|| {
+                Failure::Input(format!(
+                    "smtp_security: \"{}\" is not one of starttls, tls, none",
+                    settings.smtp_security
+                ))
+            })?;
+            Transport::smtp(&SmtpSettings {
+                host: settings.smtp_host.clone(),
+                port: settings.smtp_port,
+                security,
+                username: settings.smtp_username.clone(),
+                password: settings.smtp_password.clone(),
+                timeout: Duration::from_secs(settings.smtp_timeout_seconds.max(1)),
+            })
+            .map_err(|error| Failure::Input(error.to_string()))
+        }
+        other => Err(Failure::Input(format!(
+            "mail_transport: \"{other}\" is not one of folder, smtp"
+        ))),
+    }
+}

@@ -1,0 +1,148 @@
+//! The outbox as administrators see it: what could not be delivered, and sending it again
+//! once the cause is fixed.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use caredesk_domain::ticket::Role;
+use caredesk_store::OutboxEntry;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_notices))
+        .routes(routes!(retry_notice))
+}
+
+const STATES: [&str; 4] = ["pending", "sent", "failed", "skipped"];
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NoticeParams {
+    /// pending, sent, failed (the default: tried for the last time) or skipped (nobody to
+    /// tell).
+    state: Option<String>,
+    /// At most this many, oldest first (default 100, at most 1000).
+    limit: Option<i64>,
+}
+
+/// One notice of the outbox.
+#[derive(Serialize, ToSchema)]
+pub struct NoticeView {
+    id: i64,
+    ticket_id: i64,
+    /// The event of the ticket's timeline that called for it.
+    event_seq: u32,
+    /// acknowledgement, public_update, waiting_on_you, solution_proposed, consent_reminder,
+    /// closed, assigned, update_due_soon, breach, escalation or new_ticket.
+    kind: String,
+    /// contact, csm or staff (with staff_id).
+    recipient: String,
+    staff_id: Option<i64>,
+    state: String,
+    attempts: u32,
+    /// Not sent before this instant (the next try, for a pending notice).
+    not_before: Timestamp,
+    /// Why the last attempt failed, or why there was nobody to tell.
+    last_error: Option<String>,
+    created_at: Timestamp,
+    sent_at: Option<Timestamp>,
+}
+
+impl From<OutboxEntry> for NoticeView {
+    fn from(entry: OutboxEntry) -> NoticeView {
+        NoticeView {
+            id: entry.id,
+            ticket_id: entry.ticket_id,
+            event_seq: entry.event_seq,
+            kind: entry.kind.as_str().to_string(),
+            recipient: entry.recipient,
+            staff_id: entry.staff_id,
+            state: entry.state,
+            attempts: entry.attempts,
+            not_before: entry.not_before,
+            last_error: entry.last_error,
+            created_at: entry.created_at,
+            sent_at: entry.sent_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NoticeList {
+    notices: Vec<NoticeView>,
+}
+
+/// Notices in one state, oldest first: by default those that failed for good (administrators
+/// only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/notices",
+    tag = "notices",
+    security(("bearer" = [])),
+    params(NoticeParams),
+    responses(
+        (status = 200, description = "The notices", body = NoticeList),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An unknown state or a bad limit", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_notices(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(params): ApiQuery<NoticeParams>,
+) -> Result<Json<NoticeList>, ApiError> {
+    principal.require_role(&[Role::Admin])?;
+    let wanted = params.state.as_deref().unwrap_or("failed");
+    if !STATES.contains(&wanted) {
+        return Err(ApiError::invalid(
+            "state",
+            format!("\"{wanted}\" is not one of {}", STATES.join(", ")),
+        ));
+    }
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "from 1 to 1000"));
+    }
+    let notices = state.store.notices_in(wanted, limit).await?;
+    Ok(Json(NoticeList {
+        notices: notices.into_iter().map(NoticeView::from).collect(),
+    }))
+}
+
+/// Sends a failed notice again, from now, with a fresh count of attempts (administrators
+/// only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/notices/{id}/retry",
+    tag = "notices",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Notice id")),
+    responses(
+        (status = 204, description = "Back in line"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No failed notice with this id", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn retry_notice(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    principal.require_role(&[Role::Admin])?;
+    if state.store.retry_notice(id, state.clock.now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

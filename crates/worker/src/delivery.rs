@@ -1,0 +1,388 @@
+//! Delivering the outbox: claim what is due, write each notice in its recipient's language
+//! and time zone, hand it to the transport, record what became of it.
+//!
+//! A notice is recorded as sent only after the transport accepted it. A crash in between
+//! leaves it claimed; its lease runs out and it is sent again, as the same message (the same
+//! Message-ID), which the recipient's mail system keeps once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use caredesk_domain::notify::{NoticeKind, retry_delay};
+use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::EventData;
+use caredesk_mail::{
+    Addressee, MailContext, Mailbox, MessageIds, Outgoing, Templates, Terms, Transport, compose,
+};
+use caredesk_store::{Delivery, NoticeFacts, OutboxEntry, Store, StoreError};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::Now;
+
+/// What the desk's messages say of the desk.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// The sender of every notice.
+    pub from: Mailbox,
+    /// Message-IDs are on the sender's domain.
+    pub ids: MessageIds,
+    /// Where the desk's pages are, for links in the notices (no trailing slash).
+    pub public_url: String,
+}
+
+/// What one round of delivery did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoundReport {
+    pub claimed: usize,
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+pub struct Deliverer {
+    store: Store,
+    policy: Arc<Policy>,
+    templates: Arc<Templates>,
+    transport: Transport,
+    mail: MailSettings,
+    now: Now,
+    owner: String,
+    /// How many notices a round claims.
+    pub batch: i64,
+    /// How long a claim holds: longer than a round of `batch` sends can take.
+    pub lease: Duration,
+}
+
+impl Deliverer {
+    pub fn new(
+        store: Store,
+        policy: Arc<Policy>,
+        templates: Arc<Templates>,
+        transport: Transport,
+        mail: MailSettings,
+        now: Now,
+        owner: String,
+    ) -> Deliverer {
+        Deliverer {
+            store,
+            policy,
+            templates,
+            transport,
+            mail,
+            now,
+            owner,
+            batch: 20,
+            lease: Duration::from_secs(300),
+        }
+    }
+
+    /// Claims the notices that are due and delivers them, one after the other.
+    pub async fn deliver_due(&self) -> Result<RoundReport, StoreError> {
+        let now = (self.now)();
+        let lease_until = now
+            .checked_add(SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::MAX))
+            .unwrap_or(Timestamp::MAX);
+        let claimed = self
+            .store
+            .claim_notices(&self.owner, now, lease_until, self.batch)
+            .await?;
+        let mut report = RoundReport {
+            claimed: claimed.len(),
+            ..RoundReport::default()
+        };
+        for entry in claimed {
+            // Past its lease another instance may have taken the notice: leave it to them.
+            if (self.now)() >= lease_until {
+                break;
+            }
+            let outcome = self.deliver(&entry).await;
+            match &outcome {
+                Delivery::Sent => report.sent += 1,
+                Delivery::Retry { error, .. } => {
+                    report.retried += 1;
+                    tracing::warn!(notice = entry.id, attempts = entry.attempts, %error, "a notice will be tried again");
+                }
+                Delivery::Failed { error } => {
+                    report.failed += 1;
+                    tracing::error!(notice = entry.id, %error, "a notice could not be delivered; it is listed for administrators");
+                }
+                Delivery::Skipped { reason } => {
+                    report.skipped += 1;
+                    tracing::info!(notice = entry.id, %reason, "a notice had nobody to go to");
+                }
+            }
+            let recorded = self
+                .store
+                .record_delivery(entry.id, &self.owner, &outcome, (self.now)())
+                .await?;
+            if !recorded {
+                tracing::warn!(
+                    notice = entry.id,
+                    "a notice's lease ran out while it was being delivered"
+                );
+            }
+        }
+        Ok(report)
+    }
+
+    async fn deliver(&self, entry: &OutboxEntry) -> Delivery {
+        let facts = match self.store.notice_facts(entry).await {
+            Ok(facts) => facts,
+            Err(error @ (StoreError::NotFound | StoreError::Corrupt(_))) => {
+                return Delivery::Failed {
+                    error: error.to_string(),
+                };
+            }
+            Err(error) => return self.again(entry, error.to_string()),
+        };
+        let Some(recipient) = &facts.recipient else {
+            return Delivery::Skipped {
+                reason: nobody_to_tell(&entry.recipient).to_string(),
+            };
+        };
+        let terms = self.templates.terms(&recipient.language);
+        let context = self.context(entry, &facts, &recipient.name, terms);
+        let mail = match self
+            .templates
+            .render(entry.kind, &recipient.language, &context)
+        {
+            Ok(mail) => mail,
+            // The operator's template may be fixed (and the desk restarted) before the last try.
+            Err(error) => return self.again(entry, format!("the template failed: {error}")),
+        };
+        let to = Addressee {
+            name: recipient.name.clone(),
+            email: recipient.email.clone(),
+        };
+        let message = match compose(
+            &self.mail.ids,
+            &Outgoing {
+                notice_id: entry.id,
+                ticket_id: entry.ticket_id,
+                from: &self.mail.from,
+                to: &to,
+                mail: &mail,
+            },
+        ) {
+            Ok(message) => message,
+            Err(error) => {
+                return Delivery::Failed {
+                    error: error.to_string(),
+                };
+            }
+        };
+        match self
+            .transport
+            .send(&self.mail.ids.of_notice(entry.id), &message)
+            .await
+        {
+            Ok(()) => Delivery::Sent,
+            Err(error) if error.permanent => Delivery::Failed {
+                error: error.reason,
+            },
+            Err(error) => self.again(entry, error.reason),
+        }
+    }
+
+    /// Tried again later, or failed for good after the last attempt.
+    fn again(&self, entry: &OutboxEntry, error: String) -> Delivery {
+        let retry_at =
+            retry_delay(entry.attempts).and_then(|delay| (self.now)().checked_add(delay).ok());
+        match retry_at {
+            Some(retry_at) => Delivery::Retry { error, retry_at },
+            None => Delivery::Failed {
+                error: format!("{error} (after {} attempts)", entry.attempts),
+            },
+        }
+    }
+
+    fn context(
+        &self,
+        entry: &OutboxEntry,
+        facts: &NoticeFacts,
+        recipient_name: &str,
+        terms: &Terms,
+    ) -> MailContext {
+        let ticket = &facts.ticket;
+        let time_zone = self
+            .policy
+            .regions
+            .get(&ticket.region)
+            .map(|region| region.time_zone.clone())
+            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let wording = wording(&facts.event.data, terms);
+        let due = match entry.kind {
+            NoticeKind::Acknowledgement => ticket.first_response_due_at,
+            NoticeKind::UpdateDueSoon => ticket.next_update_due_at,
+            NoticeKind::Breach => wording.due,
+            _ => None,
+        };
+        let pages = if entry.recipient == "contact" {
+            "portal"
+        } else {
+            "console"
+        };
+        MailContext {
+            recipient_name: recipient_name.to_string(),
+            ticket_number: ticket.id,
+            ticket_subject: ticket.subject.clone(),
+            severity: ticket.severity.clone(),
+            severity_name: self
+                .policy
+                .severities
+                .get(&ticket.severity)
+                .map(|severity| severity.name.clone())
+                .unwrap_or_else(|| ticket.severity.clone()),
+            customer_name: facts.customer_name.clone(),
+            ticket_url: format!("{}/{pages}/tickets/{}", self.mail.public_url, ticket.id),
+            due: due.map(|due| local_time(due, &time_zone)),
+            body: wording.body,
+            detail: wording.detail,
+            reminder: wording.reminder,
+        }
+    }
+}
+
+fn nobody_to_tell(recipient: &str) -> &'static str {
+    match recipient {
+        "contact" => "the ticket has no contact, and its customer no designated contact",
+        "csm" => "the customer has no customer success manager",
+        _ => "the member of staff is no longer active",
+    }
+}
+
+/// What an event gives a notice to say.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Wording {
+    body: Option<String>,
+    detail: Option<String>,
+    reminder: Option<u8>,
+    due: Option<Timestamp>,
+}
+
+fn wording(event: &EventData, terms: &Terms) -> Wording {
+    let body = |text: &String| Some(text.clone()).filter(|text| !text.trim().is_empty());
+    match event {
+        EventData::FirstResponse { body: text, .. }
+        | EventData::PublicUpdate { body: text, .. } => Wording {
+            body: body(text),
+            ..Wording::default()
+        },
+        EventData::WaitingOnCustomer {
+            request,
+            body: text,
+        } => Wording {
+            body: body(text),
+            detail: Some(terms.request(*request).to_string()),
+            ..Wording::default()
+        },
+        EventData::SolutionProposed {
+            resolution,
+            body: text,
+        } => Wording {
+            body: body(text),
+            detail: Some(terms.resolution(resolution)),
+            ..Wording::default()
+        },
+        EventData::ConsentReminder { number } => Wording {
+            reminder: Some(*number),
+            ..Wording::default()
+        },
+        EventData::ClockBreached { clock, due } => Wording {
+            detail: Some(terms.clock(*clock).to_string()),
+            due: Some(*due),
+            ..Wording::default()
+        },
+        EventData::Closed { reason: text } | EventData::EscalationRequested { reason: text } => {
+            Wording {
+                body: body(text),
+                ..Wording::default()
+            }
+        }
+        EventData::Assigned {
+            reason: Some(text), ..
+        } => Wording {
+            body: body(text),
+            ..Wording::default()
+        },
+        _ => Wording::default(),
+    }
+}
+
+/// An instant as a person in `time_zone` reads it, in any language: "2026-11-24 09:30 CET
+/// (Europe/Amsterdam)".
+fn local_time(at: Timestamp, time_zone: &jiff::tz::TimeZone) -> String {
+    let zoned = at.to_zoned_datetime(time_zone.clone());
+    let local = zoned.strftime("%Y-%m-%d %H:%M %Z").to_string();
+    match time_zone.iana_name() {
+        Some(name) => format!("{local} ({name})"),
+        None => local,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use caredesk_domain::ticket::{ClockKind, CustomerRequest, Resolution};
+
+    use super::*;
+
+    #[test]
+    fn events_say_their_part_in_the_recipients_words() {
+        let templates = Templates::built_in().unwrap();
+        let french = templates.terms("fr");
+        let breach = wording(
+            &EventData::ClockBreached {
+                clock: ClockKind::NextUpdate,
+                due: "2026-11-24T08:30:00Z".parse().unwrap(),
+            },
+            french,
+        );
+        assert_eq!(
+            breach.detail.as_deref(),
+            Some("point sur l'état d'avancement")
+        );
+        assert_eq!(breach.due, Some("2026-11-24T08:30:00Z".parse().unwrap()));
+        let asked = wording(
+            &EventData::WaitingOnCustomer {
+                request: CustomerRequest::RemoteAccess,
+                body: "Une session mardi ?".into(),
+            },
+            french,
+        );
+        assert_eq!(asked.body.as_deref(), Some("Une session mardi ?"));
+        assert_eq!(
+            asked.detail.as_deref(),
+            Some("un accès à distance à votre système")
+        );
+        let planned = wording(
+            &EventData::SolutionProposed {
+                resolution: Resolution::PlannedForRelease {
+                    release: "2027.1".into(),
+                },
+                body: " ".into(),
+            },
+            templates.terms("en"),
+        );
+        assert_eq!(planned.body, None);
+        assert_eq!(
+            planned.detail.as_deref(),
+            Some("a fix planned for release 2027.1")
+        );
+    }
+
+    #[test]
+    fn times_are_the_recipients_local_time() {
+        let amsterdam = jiff::tz::TimeZone::get("Europe/Amsterdam").unwrap();
+        let at: Timestamp = "2026-11-24T08:30:00Z".parse().unwrap();
+        assert_eq!(
+            local_time(at, &amsterdam),
+            "2026-11-24 09:30 CET (Europe/Amsterdam)"
+        );
+        let summer: Timestamp = "2026-07-01T08:30:00Z".parse().unwrap();
+        assert_eq!(
+            local_time(summer, &amsterdam),
+            "2026-07-01 10:30 CEST (Europe/Amsterdam)"
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! caredesk's job runner: it delivers the notices of the outbox and sweeps ticket state
+//! (breaches, consent reminders, at-risk warnings) at intervals. It runs inside
+//! `caredesk serve` or alone as `caredesk worker`; several may run on one PostgreSQL, since
+//! every notice is claimed under a lease and every sweep runs under a job lease.
+//!
+//! Nothing here holds state worth keeping: a restart picks up from the database.
+
+pub mod delivery;
+pub mod runner;
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+pub use delivery::{Deliverer, MailSettings, RoundReport};
+pub use runner::{Runner, RunnerSettings};
+
+/// "Now" as the shell sees it: the system clock, or a test's.
+pub type Now = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// A name for this process's leases, unique enough across hosts and restarts.
+pub fn instance_name() -> String {
+    format!("pid{}-{:08x}", std::process::id(), rand::random::<u32>())
+}

@@ -1,0 +1,172 @@
+//! The loops of the job runner: delivery of the outbox, and periodic sweeps under job
+//! leases. Each stops between two steps when told to, so nothing is left half-done but what
+//! a lease already covers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use caredesk_domain::policy::Policy;
+use caredesk_store::Store;
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::watch;
+
+use crate::Now;
+use crate::delivery::Deliverer;
+
+/// Tickets swept per round.
+const SWEEP_BATCH: i64 = 500;
+/// The sweep over ticket state: breaches, escalations, consent steps, at-risk warnings.
+const TICKET_SWEEP: &str = "ticket_sweep";
+/// Hourly upkeep: expired sessions purged, planner statistics refreshed.
+const UPKEEP: &str = "upkeep";
+const UPKEEP_EVERY: Duration = Duration::from_secs(3600);
+
+#[derive(Clone, Debug)]
+pub struct RunnerSettings {
+    /// How often the ticket sweep runs.
+    pub sweep_every: Duration,
+    /// How often the outbox is looked at when there was nothing to deliver.
+    pub poll_every: Duration,
+}
+
+pub struct Runner {
+    pub store: Store,
+    pub policy: Arc<Policy>,
+    pub now: Now,
+    pub owner: String,
+    pub deliverer: Deliverer,
+    pub settings: RunnerSettings,
+}
+
+impl Runner {
+    /// Runs until `stop` turns true, then returns once the step in progress is done.
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let Runner {
+            store,
+            policy,
+            now,
+            owner,
+            deliverer,
+            settings,
+        } = self;
+        let sweeps = sweep_loop(
+            store,
+            policy,
+            now,
+            owner,
+            settings.sweep_every,
+            stop.clone(),
+        );
+        let delivery = delivery_loop(deliverer, settings.poll_every, stop);
+        tokio::join!(sweeps, delivery);
+    }
+}
+
+async fn delivery_loop(
+    deliverer: Deliverer,
+    poll_every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let busy = match deliverer.deliver_due().await {
+            Ok(report) => report.claimed as i64 == deliverer.batch,
+            Err(error) => {
+                tracing::warn!(%error, "the outbox could not be read; trying again");
+                false
+            }
+        };
+        // A full batch means more may be waiting: go on at once.
+        if !busy {
+            tokio::select! {
+                _ = tokio::time::sleep(poll_every) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+async fn sweep_loop(
+    store: Store,
+    policy: Arc<Policy>,
+    now: Now,
+    owner: String,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut upkeep_ticker = tokio::time::interval(UPKEEP_EVERY);
+    upkeep_ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                run_job(&store, TICKET_SWEEP, &owner, &now, every, || sweep_tickets(&store, &policy, &now)).await;
+            }
+            _ = upkeep_ticker.tick() => {
+                run_job(&store, UPKEEP, &owner, &now, UPKEEP_EVERY, || upkeep(&store, &now)).await;
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Runs `job` if this instance holds its lease for the next `every`.
+async fn run_job<F, Fut>(store: &Store, name: &str, owner: &str, now: &Now, every: Duration, job: F)
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let started = now();
+    let lease_until = started
+        .checked_add(SignedDuration::try_from(every).unwrap_or(SignedDuration::MAX))
+        .unwrap_or(Timestamp::MAX);
+    match store.take_job(name, owner, started, lease_until).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(error) => {
+            tracing::warn!(job = name, %error, "the job's lease could not be taken");
+            return;
+        }
+    }
+    let outcome = job().await;
+    if let Err(error) = &outcome {
+        tracing::warn!(job = name, %error, "the job failed; it runs again at its next turn");
+    }
+    if let Err(error) = store
+        .finish_job(name, owner, now(), outcome.err().as_deref())
+        .await
+    {
+        tracing::warn!(job = name, %error, "the job's end could not be recorded");
+    }
+}
+
+async fn sweep_tickets(store: &Store, policy: &Policy, now: &Now) -> Result<(), String> {
+    let sweep = store
+        .record_due_breaches(policy, now(), SWEEP_BATCH)
+        .await
+        .map_err(|error| error.to_string())?;
+    if sweep.recorded > 0 {
+        tracing::info!(tickets = sweep.recorded, "tickets swept");
+    }
+    for (ticket, error) in &sweep.failed {
+        tracing::warn!(ticket, %error, "a ticket could not be swept");
+    }
+    match sweep.failed.len() {
+        0 => Ok(()),
+        failed => Err(format!("{failed} tickets could not be swept")),
+    }
+}
+
+async fn upkeep(store: &Store, now: &Now) -> Result<(), String> {
+    store
+        .purge_expired_sessions(now())
+        .await
+        .map_err(|error| format!("expired sessions could not be purged: {error}"))?;
+    store
+        .refresh_statistics()
+        .await
+        .map_err(|error| format!("the planner statistics could not be refreshed: {error}"))
+}
