@@ -11,4 +11,4 @@ pub mod transport;
 
 pub use message::{Addressee, ComposeError, Mailbox, MessageIds, Outgoing, compose, sender};
 pub use templates::{MailContext, RenderedMail, TemplateError, Templates, Terms};
-pub use transport::{SendError, SmtpSecurity, SmtpSettings, Transport, TransportError};
+pub use transport::{SendError, SmtpClient, SmtpSecurity, SmtpSettings, Transport, TransportError};

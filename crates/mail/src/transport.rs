@@ -2,11 +2,15 @@
 //! runs without a mail server) or an SMTP server.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
 
 /// How the connection to the SMTP server is secured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +66,7 @@ pub struct SendError {
 #[derive(Clone)]
 pub enum Transport {
     Folder(PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<SmtpClient>),
 }
 
 impl Transport {
@@ -80,29 +84,30 @@ impl Transport {
             host: settings.host.clone(),
             reason,
         };
-        let tls =
-            || TlsParameters::new(settings.host.clone()).map_err(|error| failed(error.to_string()));
-        let security = match settings.security {
-            SmtpSecurity::None => Tls::None,
-            SmtpSecurity::StartTls => Tls::Required(tls()?),
-            SmtpSecurity::Tls => Tls::Wrapper(tls()?),
+        let tls = match settings.security {
+            SmtpSecurity::None => None,
+            SmtpSecurity::StartTls | SmtpSecurity::Tls => Some(
+                TlsParameters::new(settings.host.clone())
+                    .map_err(|error| failed(error.to_string()))?,
+            ),
         };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
-            .port(settings.port)
-            .tls(security)
-            .timeout(Some(settings.timeout));
-        match (&settings.username, &settings.password) {
+        let credentials = match (&settings.username, &settings.password) {
             (Some(username), Some(password)) => {
-                builder = builder.credentials(Credentials::new(username.clone(), password.clone()));
+                Some(Credentials::new(username.clone(), password.clone()))
             }
-            (None, None) => {}
+            (None, None) => None,
             _ => {
                 return Err(failed(
                     "give both smtp_username and smtp_password, or neither".into(),
                 ));
             }
-        }
-        Ok(Transport::Smtp(builder.build()))
+        };
+        Ok(Transport::Smtp(Arc::new(SmtpClient {
+            settings: settings.clone(),
+            tls,
+            credentials,
+            connection: Mutex::new(None),
+        })))
     }
 
     /// Hands `message` over. Sending the same message again is harmless: the folder keeps
@@ -115,15 +120,7 @@ impl Transport {
                     permanent: false,
                     reason: format!("cannot write to {}: {error}", folder.display()),
                 }),
-            Transport::Smtp(smtp) => {
-                smtp.send(message.clone())
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| SendError {
-                        permanent: error.is_permanent(),
-                        reason: error.to_string(),
-                    })
-            }
+            Transport::Smtp(smtp) => smtp.send(message).await,
         }
     }
 
@@ -131,8 +128,141 @@ impl Transport {
     pub fn describe(&self) -> String {
         match self {
             Transport::Folder(folder) => format!("files in {}", folder.display()),
-            Transport::Smtp(_) => "SMTP".to_string(),
+            Transport::Smtp(smtp) => format!(
+                "SMTP to {}:{} ({:?})",
+                smtp.settings.host, smtp.settings.port, smtp.settings.security
+            ),
         }
+    }
+}
+
+/// One connection to the SMTP server, kept open between messages and opened again when it
+/// breaks; messages go down it one at a time.
+///
+/// It is opened by hand rather than through lettre's transport so that Nagle's algorithm is
+/// off: lettre writes a message's data and its final dot in two writes, and with Nagle on the
+/// second waits for the server's delayed acknowledgement of the first, 40 ms per message
+/// (22 messages a second). With TLS from the first byte lettre opens the socket itself,
+/// and that stall remains.
+pub struct SmtpClient {
+    settings: SmtpSettings,
+    tls: Option<TlsParameters>,
+    credentials: Option<Credentials>,
+    connection: Mutex<Option<AsyncSmtpConnection>>,
+}
+
+impl SmtpClient {
+    async fn send(&self, message: &Message) -> Result<(), SendError> {
+        let mut connection = self.connection.lock().await;
+        // A kept connection may have been closed by the server while idle: one more try on a
+        // fresh one before the failure counts.
+        for fresh in [false, true] {
+            if fresh || connection.is_none() {
+                if let Some(mut old) = connection.take() {
+                    old.abort().await;
+                }
+                *connection = Some(self.within_timeout(self.connect()).await?);
+            }
+            let Some(open) = connection.as_mut() else {
+                continue;
+            };
+            let sent = self
+                .within_timeout(async {
+                    open.send(message.envelope(), &message.formatted())
+                        .await
+                        .map(|_| ())
+                        .map_err(failure)
+                })
+                .await;
+            match sent {
+                Ok(()) => return Ok(()),
+                Err(error) if error.permanent => return Err(error),
+                Err(error) => {
+                    if let Some(mut broken) = connection.take() {
+                        broken.abort().await;
+                    }
+                    if fresh {
+                        return Err(error);
+                    }
+                }
+            }
+        }
+        Err(SendError {
+            permanent: false,
+            reason: "no connection to the SMTP server".into(),
+        })
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let address = (self.settings.host.as_str(), self.settings.port);
+        let hello = ClientId::default();
+        let mut connection = match self.settings.security {
+            SmtpSecurity::Tls => AsyncSmtpConnection::connect_tokio1(
+                address,
+                Some(self.settings.timeout),
+                &hello,
+                self.tls.clone(),
+                None,
+            )
+            .await
+            .map_err(failure)?,
+            SmtpSecurity::None | SmtpSecurity::StartTls => {
+                let stream = TcpStream::connect(address)
+                    .await
+                    .map_err(|error| SendError {
+                        permanent: false,
+                        reason: format!(
+                            "cannot connect to {}:{}: {error}",
+                            self.settings.host, self.settings.port
+                        ),
+                    })?;
+                let _ = stream.set_nodelay(true);
+                AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello)
+                    .await
+                    .map_err(failure)?
+            }
+        };
+        if let (SmtpSecurity::StartTls, Some(tls)) = (self.settings.security, &self.tls) {
+            connection
+                .starttls(tls.clone(), &hello)
+                .await
+                .map_err(|error| SendError {
+                    // A server that cannot encrypt is not sent to in the clear.
+                    permanent: false,
+                    reason: format!("STARTTLS: {error}"),
+                })?;
+        }
+        if let Some(credentials) = &self.credentials {
+            connection
+                .auth(DEFAULT_MECHANISMS, credentials)
+                .await
+                .map_err(failure)?;
+        }
+        Ok(connection)
+    }
+
+    async fn within_timeout<T>(
+        &self,
+        work: impl Future<Output = Result<T, SendError>>,
+    ) -> Result<T, SendError> {
+        tokio::time::timeout(self.settings.timeout, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(SendError {
+                    permanent: false,
+                    reason: format!(
+                        "the SMTP server did not answer within {} s",
+                        self.settings.timeout.as_secs()
+                    ),
+                })
+            })
+    }
+}
+
+fn failure(error: lettre::transport::smtp::Error) -> SendError {
+    SendError {
+        permanent: error.is_permanent(),
+        reason: error.to_string(),
     }
 }
 

@@ -20,6 +20,7 @@ mod staff;
 mod tickets;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -59,6 +60,9 @@ pub struct Store {
     /// instead of polling SQLite's lock with its busy handler's sleeps.
     writer: AnyPool,
     backend: Backend,
+    /// Woken when this process writes notices, so a deliverer in the same process sends
+    /// them at once instead of at its next look (see `Store::notices_written`).
+    outbox_written: Arc<tokio::sync::Notify>,
 }
 
 /// How long a SQLite writer waits for another to finish before giving up.
@@ -88,11 +92,18 @@ impl Store {
             pool,
             writer,
             backend,
+            outbox_written: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Returns once this process has written notices since the last call returned (other
+    /// processes' notices are found by looking at the outbox).
+    pub async fn notices_written(&self) {
+        self.outbox_written.notified().await;
     }
 
     /// Applies the migrations this database has not seen yet.

@@ -397,6 +397,9 @@ impl Store {
         .execute(&self.writer)
         .await?
         .rows_affected();
+        if changed == 1 {
+            self.outbox_written.notify_one();
+        }
         Ok(changed == 1)
     }
 }

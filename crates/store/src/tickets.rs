@@ -290,6 +290,9 @@ impl Store {
             }
             Backend::Sqlite => self.insert_new_sqlite(rows).await?,
         };
+        if !notices.is_empty() {
+            self.outbox_written.notify_one();
+        }
         // What was just written, without reading it back.
         Ok(Created {
             ticket: record_of(id, new, &derived),
@@ -544,6 +547,9 @@ impl Store {
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_derived(&mut transaction, id, &derived).await?;
         transaction.commit().await?;
+        if !notices.is_empty() {
+            self.outbox_written.notify_one();
+        }
         Ok((self.ticket(id, scope).await?, events))
     }
 

@@ -72,8 +72,13 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// A sink on a free port of 127.0.0.1, accepting mail.
     pub fn start() -> SmtpSink {
+        SmtpSink::start_on(0)
+    }
+
+    /// A sink on `port` of 127.0.0.1 (0: any free port).
+    pub fn start_on(port: u16) -> SmtpSink {
         let shared = Arc::new(Shared::default());
-        let (address, running) = serve(SocketAddr::from(([127, 0, 0, 1], 0)), shared.clone());
+        let (address, running) = serve(SocketAddr::from(([127, 0, 0, 1], port)), shared.clone());
         SmtpSink {
             address,
             shared,

@@ -77,6 +77,10 @@ impl Deliverer {
         }
     }
 
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Claims the notices that are due and delivers them, one after the other.
     pub async fn deliver_due(&self) -> Result<RoundReport, StoreError> {
         let now = (self.now)();

@@ -81,6 +81,7 @@ async fn delivery_loop(
         // A full batch means more may be waiting: go on at once.
         if !busy {
             tokio::select! {
+                _ = deliverer.store().notices_written() => {}
                 _ = tokio::time::sleep(poll_every) => {}
                 _ = stop.changed() => return,
             }
