@@ -33,7 +33,7 @@ pub fn runner(
         .clone()
         .unwrap_or_else(|| format!("http://{}", settings.listen));
     let owner = instance_name();
-    let deliverer = Deliverer::new(
+    let mut deliverer = Deliverer::new(
         store.clone(),
         policy.clone(),
         Arc::new(templates),
@@ -46,6 +46,12 @@ pub fn runner(
         now.clone(),
         owner.clone(),
     );
+    // A message takes at most the SMTP timeout (a file, far less); a claim lasts three.
+    deliverer.send_budget = match settings.mail_transport.as_str() {
+        "smtp" => Duration::from_secs(settings.smtp_timeout_seconds.max(1)),
+        _ => Duration::from_secs(5),
+    };
+    deliverer.lease = deliverer.send_budget * 3;
     Ok(Runner {
         store: store.clone(),
         policy,

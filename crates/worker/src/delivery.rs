@@ -50,8 +50,11 @@ pub struct Deliverer {
     owner: String,
     /// How many notices a round claims.
     pub batch: i64,
-    /// How long a claim holds: longer than a round of `batch` sends can take.
+    /// How long a claim holds. A notice whose holder died waits this long to be taken
+    /// again, so it is short; a round stops sending when less than `send_budget` is left.
     pub lease: Duration,
+    /// The longest one message can take to hand over (the transport's timeout).
+    pub send_budget: Duration,
 }
 
 impl Deliverer {
@@ -73,7 +76,8 @@ impl Deliverer {
             now,
             owner,
             batch: 20,
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(60),
+            send_budget: Duration::from_secs(20),
         }
     }
 
@@ -95,9 +99,12 @@ impl Deliverer {
             claimed: claimed.len(),
             ..RoundReport::default()
         };
+        let budget = SignedDuration::try_from(self.send_budget).unwrap_or(SignedDuration::MAX);
         for entry in claimed {
-            // Past its lease another instance may have taken the notice: leave it to them.
-            if (self.now)() >= lease_until {
+            // A send that could outlast the lease might race another instance that takes the
+            // notice when it runs out: leave the rest of the batch to the next claim.
+            let latest_finish = (self.now)().checked_add(budget).unwrap_or(Timestamp::MAX);
+            if latest_finish >= lease_until {
                 break;
             }
             let outcome = self.deliver(&entry).await;

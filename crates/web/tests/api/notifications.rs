@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
 use caredesk_mail::{MessageIds, SmtpSecurity, SmtpSettings, Templates, Transport, sender};
+use caredesk_store::Store;
 use caredesk_testkit::smtp::{ReceivedMail, SmtpSink};
 use caredesk_worker::{Deliverer, MailSettings, Runner, RunnerSettings};
 use reqwest::{Method, StatusCode};
@@ -18,6 +19,11 @@ use serde_json::Value;
 use crate::support::{Backend, TestApp, portal_ticket};
 
 fn deliverer(app: &TestApp, sink: &SmtpSink, owner: &str) -> Deliverer {
+    deliverer_on(app.store.clone(), app, sink, owner)
+}
+
+/// A deliverer over `store`: the application's, or a pool of its own, as another instance.
+fn deliverer_on(store: Store, app: &TestApp, sink: &SmtpSink, owner: &str) -> Deliverer {
     let transport = Transport::smtp(&SmtpSettings {
         host: "127.0.0.1".into(),
         port: sink.port(),
@@ -29,7 +35,7 @@ fn deliverer(app: &TestApp, sink: &SmtpSink, owner: &str) -> Deliverer {
     .unwrap();
     let clock = app.clock.clone();
     Deliverer::new(
-        app.store.clone(),
+        store,
         Arc::new(Policy::built_in().unwrap()),
         Arc::new(Templates::built_in().unwrap()),
         transport,
@@ -209,8 +215,10 @@ pub async fn two_deliverers_on_one_database_send_each_notice_once(backend: Backe
     for _ in 0..40 {
         open_ticket(&app, &contact, "P3").await;
     }
+    // Two instances: each its own connections to the one database.
+    let other_instance = Store::connect(app.database_url()).await.unwrap();
     let mut one = deliverer(&app, &sink, "instance-one");
-    let mut two = deliverer(&app, &sink, "instance-two");
+    let mut two = deliverer_on(other_instance.clone(), &app, &sink, "instance-two");
     one.batch = 3;
     two.batch = 3;
     let drain = |deliverer: Deliverer| async move {
@@ -232,6 +240,7 @@ pub async fn two_deliverers_on_one_database_send_each_notice_once(backend: Backe
     let counts = receipts(&sink.messages());
     assert_eq!(counts.len(), 40);
     assert!(counts.values().all(|count| *count == 1), "{counts:?}");
+    other_instance.close().await;
     app.stop().await;
 }
 

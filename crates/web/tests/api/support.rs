@@ -108,6 +108,11 @@ impl TestApp {
         }
     }
 
+    /// The database, for a second connection pool as another instance would have.
+    pub fn database_url(&self) -> &str {
+        &self.database.as_ref().unwrap().url
+    }
+
     pub fn set_time(&self, text: &str) {
         self.clock.set(at(text));
     }
