@@ -5,6 +5,7 @@
 //! overridable by the operator with a file of the same name in a directory of their own,
 //! without a rebuild (see `Templates::load`).
 
+pub mod inbound;
 pub mod message;
 pub mod templates;
 pub mod transport;
