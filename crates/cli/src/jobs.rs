@@ -65,6 +65,12 @@ pub fn runner(
     })
 }
 
+/// Our messages' ids: on the domain of the sender, `mail_from`.
+pub fn message_ids(settings: &Settings) -> Result<MessageIds, Failure> {
+    let from = sender(&settings.mail_from).map_err(|error| Failure::Input(error.to_string()))?;
+    Ok(MessageIds::new(from.email.domain()))
+}
+
 fn transport(settings: &Settings) -> Result<Transport, Failure> {
     match settings.mail_transport.as_str() {
         "folder" => Transport::folder(&settings.mail_folder)

@@ -8,6 +8,7 @@ mod args;
 mod batch;
 mod demo;
 mod jobs;
+mod mail_commands;
 mod policy_commands;
 mod server;
 mod settings;
@@ -78,6 +79,9 @@ enum Command {
     /// Staff, API tokens and imports.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// E-mail in: `caredesk mail ingest < message.eml`.
+    #[command(subcommand)]
+    Mail(mail_commands::MailCommand),
     /// Business-time arithmetic on the policy's calendars.
     #[command(subcommand)]
     Sla(sla_commands::SlaCommand),
@@ -95,6 +99,9 @@ pub enum Failure {
     Environment(String),
     /// Whoever read our output stopped reading (`caredesk policy show | head`): not an error.
     OutputClosed,
+    /// A passing failure (the database unreachable): exit code 75, sendmail's "try again
+    /// later", so that an MTA keeps the message.
+    TryLater(String),
 }
 
 impl From<io::Error> for Failure {
@@ -205,6 +212,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 Ok(())
             })
         }
+        Command::Mail(mail_commands::MailCommand::Ingest { database }) => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            init_logging(&settings.log);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(mail_commands::ingest(&settings, policy))
+        }
         Command::Demo { database } => {
             let mut settings = Settings::load(cli.config.as_deref())?;
             settings.database = database.unwrap_or(settings.database);
@@ -254,6 +268,7 @@ fn report(failure: Failure) -> ExitCode {
     let (code, message) = match failure {
         Failure::Input(message) => (2, message),
         Failure::Environment(message) => (1, message),
+        Failure::TryLater(message) => (75, message),
         Failure::OutputClosed => return ExitCode::SUCCESS,
     };
     let mut stderr = io::stderr().lock();

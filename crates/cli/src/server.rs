@@ -72,6 +72,7 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
             auth_cache_seconds: settings.auth_cache_seconds,
         },
         principals: Default::default(),
+        mail_ids: crate::jobs::message_ids(&settings)?,
     };
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = if settings.run_jobs {

@@ -504,3 +504,73 @@ fn a_worker_killed_mid_delivery_loses_nothing_when_restarted() {
     );
     runtime.block_on(store.close());
 }
+
+/// `caredesk mail ingest` with `message` on standard input.
+fn ingest(directory: &std::path::Path, database: &str, message: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_caredesk"))
+        .args(["mail", "ingest", "--database", database])
+        .current_dir(directory)
+        .env_remove("CAREDESK_POLICY")
+        .env("CAREDESK_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn mail_ingest_files_a_message_from_standard_input_as_an_mta_expects() {
+    let directory = tempfile::tempdir().unwrap();
+    let loaded = caredesk(directory.path(), &["demo"]);
+    assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    let contact = text(&loaded.stdout)
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("customer contact")
+                .map(str::trim)
+                .map(String::from)
+        })
+        .unwrap();
+    let database = format!(
+        "sqlite://{}",
+        directory.path().join("caredesk.db").display()
+    );
+    let message = format!(
+        "From: {contact}\r\nSubject: The archive job fails\r\nMessage-ID: <m1@customer.example>\r\n\r\nSince Monday the nightly archive job stops with E101.\r\n"
+    );
+    let opened = ingest(directory.path(), &database, &message);
+    assert!(opened.status.success(), "{}", text(&opened.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
+    assert_eq!(report["outcome"], "opened", "{report}");
+    // Handed over again: the same answer, nothing new.
+    let again = ingest(directory.path(), &database, &message);
+    let report_again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(report_again["duplicate"], true);
+    assert_eq!(report_again["ticket_id"], report["ticket_id"]);
+    // Junk is taken (exit 0, so the MTA bounces nothing) and ignored.
+    let junk = ingest(directory.path(), &database, "\u{1}\u{2} not mail");
+    assert!(junk.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&junk.stdout).unwrap();
+    assert_eq!(report["outcome"], "ignored");
+    // No database: 75, "try again later", so the MTA keeps the message.
+    let unreachable = ingest(
+        directory.path(),
+        "postgres://nobody@127.0.0.1:1/none",
+        &message,
+    );
+    assert_eq!(
+        unreachable.status.code(),
+        Some(75),
+        "{}",
+        text(&unreachable.stderr)
+    );
+}

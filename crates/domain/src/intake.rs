@@ -99,6 +99,9 @@ pub struct IntakeRequest<'a> {
     pub contact: Option<&'a ContactPerson>,
     pub form: &'a IntakeForm,
     pub now: Timestamp,
+    /// The channel's strictness waived: the request came by e-mail, which cannot fill in a
+    /// form, so what is missing is flagged for the advisor to ask, not refused.
+    pub lenient: bool,
 }
 
 /// Something the desk records about a ticket it took in despite a problem.
@@ -203,7 +206,7 @@ pub fn assess(policy: &Policy, request: &IntakeRequest<'_>) -> Result<IntakeOutc
     let serial = check_serial(request);
     let scope = check_scope(policy, form, request.releases);
 
-    if channel.strict_intake {
+    if channel.strict_intake && !request.lenient {
         let mut fields: Vec<Refusal> = missing
             .iter()
             .map(|field| Refusal {

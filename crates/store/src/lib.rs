@@ -11,6 +11,7 @@ mod catalog;
 mod columns;
 mod customers;
 mod error;
+mod inbound;
 mod intake;
 mod jobs;
 mod outbox;
@@ -32,6 +33,7 @@ pub use customers::{
     NewProduct, Product,
 };
 pub use error::StoreError;
+pub use inbound::InboundRecord;
 pub use intake::{AdvisorLoads, IntakeFacts};
 pub use outbox::{Delivery, NoticeFacts, NoticeRecipient, OutboxEntry};
 pub use services::{

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod clock;
 mod error;
 mod extract;
+pub mod inbound;
 mod routes;
 
 use std::future::Future;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub limits: Limits,
     /// Whom recently seen bearer tokens name (see `auth`).
     pub principals: auth::PrincipalCache,
+    /// Our messages' ids, to thread inbound replies.
+    pub mail_ids: caredesk_mail::MessageIds,
 }
 
 /// Sizes and durations the operator may tune.

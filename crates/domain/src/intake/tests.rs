@@ -85,6 +85,7 @@ fn run(case: &Case<'_>) -> IntakeOutcome {
     assess(
         &policy,
         &IntakeRequest {
+            lenient: false,
             channel: case.channel,
             region: "americas",
             contracts: &case.contracts,

@@ -2,6 +2,7 @@
 
 pub mod customers;
 pub mod health;
+pub mod mail;
 pub mod notices;
 pub mod openapi;
 pub mod queue;
@@ -32,6 +33,7 @@ use crate::{AppState, Limits};
         (name = "service requests", description = "Professional-services requests: custom programming outside the native languages"),
         (name = "customers", description = "Customers, contacts, care contracts and registered products"),
         (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
+        (name = "mail", description = "E-mail in: replies land on their tickets, known contacts open tickets"),
         (name = "notices", description = "The outbox: notices that failed, sent again by administrators"),
     )
 )]
@@ -59,4 +61,5 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(staff::router())
         .merge(notices::router())
+        .merge(mail::router(crate::inbound::inbound_limit(&limits)))
 }

@@ -52,38 +52,38 @@ pub fn router(limits: Limits) -> OpenApiRouter<AppState> {
 pub struct OpenTicket {
     /// Staff give the customer; a customer contact opens tickets for its own organisation.
     #[serde(default)]
-    customer_id: Option<i64>,
+    pub(crate) customer_id: Option<i64>,
     /// The person handling the problem on the customer's side; a contact defaults to itself.
     #[serde(default)]
-    contact_id: Option<i64>,
+    pub(crate) contact_id: Option<i64>,
     /// How the ticket came in: "portal" or "phone" in the default policy.
-    channel: String,
-    severity: String,
-    product_line: String,
+    pub(crate) channel: String,
+    pub(crate) severity: String,
+    pub(crate) product_line: String,
     /// Required by the policy's `intake.required`: the portal refuses a ticket without it,
     /// a phone ticket is recorded as incomplete.
     #[serde(default)]
-    version: String,
+    pub(crate) version: String,
     #[serde(default)]
-    serial: String,
-    subject: String,
-    description: String,
+    pub(crate) serial: String,
+    pub(crate) subject: String,
+    pub(crate) description: String,
     #[serde(default)]
-    business_impact: String,
+    pub(crate) business_impact: String,
     #[serde(default)]
-    error_messages: Option<String>,
+    pub(crate) error_messages: Option<String>,
     #[serde(default)]
-    steps_to_reproduce: Option<String>,
+    pub(crate) steps_to_reproduce: Option<String>,
     #[serde(default)]
-    workaround: Option<String>,
+    pub(crate) workaround: Option<String>,
     /// For custom programming: the language it is written in. Outside the products' native
     /// languages the request becomes a professional-services request (202), not a ticket.
     #[serde(default)]
-    programming_language: Option<String>,
+    pub(crate) programming_language: Option<String>,
 }
 
 /// What intake made of the form.
-enum Intake {
+pub(crate) enum Intake {
     Ticket(Box<NewTicket>),
     ProfessionalServices(Box<NewServiceRequest>),
 }
@@ -185,7 +185,7 @@ async fn open_ticket(
             None => {}
         }
     }
-    let new = match intake(&state, &principal, &request, idempotency_key, now).await? {
+    let new = match intake(&state, &principal, &request, idempotency_key, false, now).await? {
         Intake::Ticket(new) => new,
         Intake::ProfessionalServices(new) => {
             let recorded = state.store.create_service_request(&new, now).await?;
@@ -208,11 +208,12 @@ async fn open_ticket(
 /// Checks the form against the policy and the customer's records (POLICY.md §1, §3, §5, §7)
 /// and builds the ticket: its program, flags, language, coverage window and advisor; or,
 /// for custom programming outside the native languages, a professional-services request.
-async fn intake(
+pub(crate) async fn intake(
     state: &AppState,
     principal: &Principal,
     request: &OpenTicket,
     idempotency_key: Option<String>,
+    lenient: bool,
     now: Timestamp,
 ) -> Result<Intake, ApiError> {
     let policy = &state.policy;
@@ -364,6 +365,7 @@ async fn intake(
     let outcome = assess(
         policy,
         &IntakeRequest {
+            lenient,
             channel: &request.channel,
             region,
             contracts: &contracts,

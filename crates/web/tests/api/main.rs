@@ -13,7 +13,9 @@ use serde_json::{Value, json};
 
 use notifications::{
     a_mail_server_down_for_a_while_loses_and_doubles_nothing,
-    a_refused_message_fails_for_good_and_is_listed, staff_alerts_wait_for_the_office_to_open,
+    a_refused_message_fails_for_good_and_is_listed,
+    replies_by_mail_land_on_their_tickets_and_machines_are_ignored,
+    staff_alerts_wait_for_the_office_to_open,
     the_acknowledgement_reaches_the_mail_server_within_seconds,
     two_deliverers_on_one_database_send_each_notice_once,
 };
@@ -77,6 +79,7 @@ on_both_backends!(
     two_deliverers_on_one_database_send_each_notice_once,
     staff_alerts_wait_for_the_office_to_open,
     a_refused_message_fails_for_good_and_is_listed,
+    replies_by_mail_land_on_their_tickets_and_machines_are_ignored,
 );
 
 async fn health_and_readiness(backend: Backend) {

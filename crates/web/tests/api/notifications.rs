@@ -336,3 +336,215 @@ pub async fn a_refused_message_fails_for_good_and_is_listed(backend: Backend) {
     );
     app.stop().await;
 }
+
+/// `POST /api/v1/mail/inbound` with the raw message.
+async fn mail_in(app: &TestApp, message: &str) -> Value {
+    let response = app
+        .client
+        .post(format!("{}/api/v1/mail/inbound", app.base))
+        .bearer_auth(&app.admin)
+        .header("Content-Type", "message/rfc822")
+        .body(message.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn reply_to(message_id: &str, from: &str, extra_headers: &str, text: &str) -> String {
+    format!(
+        "From: Contact <{from}>\r\n\
+         To: support@desk.example\r\n\
+         Subject: Re: [#0] We need you\r\n\
+         Message-ID: <{}@acme.example>\r\n\
+         In-Reply-To: {message_id}\r\n\
+         {extra_headers}\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"part\"\r\n\
+         \r\n\
+         --part\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         \r\n\
+         {text}\r\n\
+         \r\n\
+         On Mon, 23 Nov 2026, Support <support@desk.example> wrote:\r\n\
+         > To go on with your ticket we need more information.\r\n\
+         --part\r\n\
+         Content-Type: text/plain; name=\"spool.log\"\r\n\
+         Content-Disposition: attachment; filename=\"spool.log\"\r\n\
+         \r\n\
+         E042 spooler timeout at 09:14\r\n\
+         --part--\r\n",
+        text.len() + from.len() + extra_headers.len()
+    )
+}
+
+pub async fn replies_by_mail_land_on_their_tickets_and_machines_are_ignored(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (customer, _, contact) = app.customer("ACME", "standard", "emea").await;
+    let (_, advisor) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let ticket = open_ticket(&app, &contact, "P3").await;
+    let id = ticket["id"].as_i64().unwrap();
+    let (status, waiting) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/actions"),
+            Some(&advisor),
+            Some(serde_json::json!({ "action": "request_from_customer", "request": "information", "body": "Send the spooler log, please." })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{waiting}");
+    assert_eq!(waiting["state"], "waiting_on_customer");
+    let asked = app
+        .store
+        .notices_of(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|notice| notice.kind.as_str() == "waiting_on_you")
+        .unwrap();
+    let our_message = format!("<notice-{}@desk.example>", asked.id);
+
+    // The customer answers by replying to our message: the clocks run again.
+    let reply = reply_to(&our_message, "contact@acme.example", "", "Here is the log.");
+    let report = mail_in(&app, &reply).await;
+    assert_eq!(report["outcome"], "appended", "{report}");
+    assert_eq!(report["ticket_id"], serde_json::json!(id));
+    let (_, after) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(after["state"], "in_progress", "{after}");
+    let (_, timeline) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    let last = timeline.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "customer_answered", "{last}");
+    assert_eq!(
+        last["body"], "Here is the log.",
+        "the quoted history is trimmed"
+    );
+    let (_, attachments) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/attachments"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(attachments[0]["filename"], "spool.log", "{attachments}");
+
+    // The same message again (an MTA retrying) changes nothing.
+    let again = mail_in(&app, &reply).await;
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["outcome"], "appended");
+    let (_, timeline_again) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(
+        timeline_again.as_array().unwrap().len(),
+        timeline.as_array().unwrap().len()
+    );
+
+    // Machines, strangers and junk: recorded as ignored, nothing opened.
+    let tickets_before = app.store.tickets_of(customer, 100).await.unwrap().len();
+    for (message, why) in [
+        (
+            reply_to(
+                &our_message,
+                "contact@acme.example",
+                "Auto-Submitted: auto-replied\r\n",
+                "I am away.",
+            ),
+            "Auto-Submitted",
+        ),
+        (
+            reply_to(
+                &our_message,
+                "MAILER-DAEMON@mx.acme.example",
+                "",
+                "Undeliverable.",
+            ),
+            "bounce",
+        ),
+        (
+            reply_to(&our_message, "stranger@elsewhere.example", "", "Hello?"),
+            "not a contact",
+        ),
+        ("\u{0}\u{1}garbage without headers".to_string(), "RFC 5322"),
+    ] {
+        let report = mail_in(&app, &message).await;
+        assert_eq!(report["outcome"], "ignored", "{why}: {report}");
+        assert!(
+            report["reason"].as_str().unwrap().contains(why),
+            "{why}: {report}"
+        );
+    }
+    assert_eq!(
+        app.store.tickets_of(customer, 100).await.unwrap().len(),
+        tickets_before
+    );
+
+    // A known contact writing afresh opens a portal ticket, acknowledged like any other.
+    let fresh = "From: contact@acme.example\r\n\
+                 Subject: The archive job fails\r\n\
+                 Message-ID: <fresh-1@acme.example>\r\n\
+                 \r\n\
+                 Since Monday the nightly archive job stops with E101.\r\n";
+    let report = mail_in(&app, fresh).await;
+    assert_eq!(report["outcome"], "opened", "{report}");
+    let opened = report["ticket_id"].as_i64().unwrap();
+    let (_, ticket) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{opened}"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(ticket["channel"], "portal");
+    assert_eq!(ticket["subject"], "The archive job fails");
+    assert!(
+        ticket["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|flag| flag["flag"] == "incomplete"),
+        "what mail cannot say is flagged for the advisor: {ticket}"
+    );
+    let notices = app.store.notices_of(opened).await.unwrap();
+    assert!(
+        notices
+            .iter()
+            .any(|notice| notice.kind.as_str() == "acknowledgement")
+    );
+
+    // Only administrators' and integrations' tokens hand mail over.
+    let response = app
+        .client
+        .post(format!("{}/api/v1/mail/inbound", app.base))
+        .bearer_auth(&contact)
+        .body(fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    app.stop().await;
+}

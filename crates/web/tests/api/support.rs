@@ -58,6 +58,7 @@ impl TestApp {
             clock: clock.clone(),
             limits,
             principals: Default::default(),
+            mail_ids: caredesk_mail::MessageIds::new("desk.example"),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
