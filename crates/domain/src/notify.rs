@@ -43,10 +43,13 @@ pub enum NoticeKind {
     Escalation,
     /// To the customer success manager: a new ticket of a customer they look after.
     NewTicket,
+    /// To a webhook: an event of the ticket's timeline, as signed JSON.
+    TicketEvent,
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 11] = [
+    /// The kinds sent as e-mail, each with its templates.
+    pub const MAIL: [NoticeKind; 11] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -58,6 +61,21 @@ impl NoticeKind {
         NoticeKind::Breach,
         NoticeKind::Escalation,
         NoticeKind::NewTicket,
+    ];
+
+    pub const ALL: [NoticeKind; 12] = [
+        NoticeKind::Acknowledgement,
+        NoticeKind::PublicUpdate,
+        NoticeKind::WaitingOnYou,
+        NoticeKind::SolutionProposed,
+        NoticeKind::ConsentReminder,
+        NoticeKind::Closed,
+        NoticeKind::Assigned,
+        NoticeKind::UpdateDueSoon,
+        NoticeKind::Breach,
+        NoticeKind::Escalation,
+        NoticeKind::NewTicket,
+        NoticeKind::TicketEvent,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -73,6 +91,7 @@ impl NoticeKind {
             NoticeKind::Breach => "breach",
             NoticeKind::Escalation => "escalation",
             NoticeKind::NewTicket => "new_ticket",
+            NoticeKind::TicketEvent => "ticket_event",
         }
     }
 

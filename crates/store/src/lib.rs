@@ -19,6 +19,7 @@ mod services;
 mod sessions;
 mod staff;
 mod tickets;
+mod webhooks;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub use tickets::{
     Attachment, AttachmentContent, Change, Created, IntakeRecord, NewAttachment, NewTicket,
     QueueCursor, QueueFilter, Scope, TicketRecord, UpdateError,
 };
+pub use webhooks::Webhook;
 
 /// The database behind a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,9 +24,10 @@ pub struct OutboxEntry {
     pub ticket_id: i64,
     pub event_seq: u32,
     pub kind: NoticeKind,
-    /// "contact", "csm" or "staff" (with `staff_id`).
+    /// "contact", "csm", "staff" (with `staff_id`) or "webhook" (with `webhook_id`).
     pub recipient: String,
     pub staff_id: Option<i64>,
+    pub webhook_id: Option<i64>,
     /// "pending", "sent" or "failed".
     pub state: String,
     pub attempts: u32,
@@ -36,8 +37,8 @@ pub struct OutboxEntry {
     pub sent_at: Option<Timestamp>,
 }
 
-const OUTBOX_COLUMNS: &str = "id, ticket_id, event_seq, kind, recipient, staff_id, state, \
-     attempts, not_before, last_error, created_at, sent_at";
+const OUTBOX_COLUMNS: &str = "id, ticket_id, event_seq, kind, recipient, staff_id, webhook_id, \
+     state, attempts, not_before, last_error, created_at, sent_at";
 
 /// One outbox row to insert.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,13 +140,41 @@ pub(crate) fn bind_notice<'q>(
         .bind(now)
 }
 
-/// Writes notices of ticket `id` inside the caller's transaction.
+/// The deliveries of events `seqs` of the ticket whose id is the SQL expression `ticket`
+/// to every active webhook, `$at` being when they were written (and may go out).
+pub(crate) fn webhook_insert_sql(ticket: &str, seqs: &[u32], at: usize) -> String {
+    let events: Vec<String> = seqs
+        .iter()
+        .map(|seq| format!("SELECT {seq} AS seq"))
+        .collect();
+    format!(
+        "INSERT INTO outbox (ticket_id, event_seq, kind, recipient, webhook_id, not_before, \
+         created_at) SELECT {ticket}, e.seq, 'ticket_event', 'webhook', w.id, ${at}, ${at} \
+         FROM webhooks w CROSS JOIN ({}) AS e WHERE w.active = TRUE",
+        events.join(" UNION ALL ")
+    )
+}
+
+/// Writes notices of ticket `id` inside the caller's transaction, and the deliveries of
+/// its new events `seqs` to webhooks.
 pub(crate) async fn write_notices(
     transaction: &mut Transaction<'static, Any>,
     id: i64,
     rows: &[NoticeRow],
+    seqs: &[u32],
     now: Timestamp,
 ) -> Result<(), StoreError> {
+    if !seqs.is_empty() {
+        sqlx::query(sqlx::AssertSqlSafe(webhook_insert_sql(
+            "CAST($1 AS BIGINT)",
+            seqs,
+            2,
+        )))
+        .bind(id)
+        .bind(seconds(now))
+        .execute(&mut **transaction)
+        .await?;
+    }
     for row in rows {
         // `$1` is the ticket; the row's values follow.
         let sql = row.insert_sql("CAST($1 AS BIGINT)", 2);
@@ -385,6 +414,15 @@ impl Store {
         .rows_affected())
     }
 
+    /// Event `seq` of ticket `ticket`, if it exists (what a webhook delivery carries).
+    pub async fn ticket_event(
+        &self,
+        ticket: i64,
+        seq: u32,
+    ) -> Result<Option<TicketEvent>, StoreError> {
+        load_event(&self.pool, ticket, seq).await
+    }
+
     /// Puts a failed notice back in line, tried afresh from `now` (an administrator fixed
     /// what made it fail). `false` when there is no failed notice `id`.
     pub async fn retry_notice(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
@@ -424,6 +462,7 @@ fn entry_of(row: &sqlx::any::AnyRow) -> Result<OutboxEntry, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("unknown notice kind \"{kind}\"")))?,
         recipient: row.try_get("recipient")?,
         staff_id: row.try_get("staff_id")?,
+        webhook_id: row.try_get("webhook_id")?,
         state: row.try_get("state")?,
         attempts: u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX),
         not_before: instant(row.try_get("not_before")?)?,

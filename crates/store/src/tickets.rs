@@ -20,7 +20,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::columns::Columns;
-use crate::outbox::{NOTICE_VALUES, NoticeRow, bind_notice, write_notices};
+use crate::outbox::{NOTICE_VALUES, NoticeRow, bind_notice, webhook_insert_sql, write_notices};
 use crate::{
     Backend, SqlBuilder, Store, StoreError, id_by_idempotency_key, instant, seconds, still_at,
 };
@@ -542,7 +542,8 @@ impl Store {
             .map(|advisor| (advisor, ticket.severity.as_str()));
         move_load(&mut transaction, load_before, derived.load_key()).await?;
         let notices = notice_rows(policy, &derived, &events[known..], Some(id))?;
-        write_notices(&mut transaction, id, &notices, at).await?;
+        let new_seqs: Vec<u32> = events[known..].iter().map(|event| event.seq).collect();
+        write_notices(&mut transaction, id, &notices, &new_seqs, at).await?;
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_derived(&mut transaction, id, &derived).await?;
@@ -1087,6 +1088,9 @@ async fn insert_new_in_one_round_trip<'e>(
             .map(|(index, row)| row.insert_sql(ticket, first_notice + index * NOTICE_VALUES))
             .collect()
     };
+    // And the first events' deliveries to webhooks: the last value bound.
+    let seqs: Vec<u32> = events.iter().map(|event| event.seq).collect();
+    let hooks_at = first_notice + notices.len() * NOTICE_VALUES;
     let statement = match backend {
         Backend::Postgres => format!(
             "WITH ticket AS ({INSERT_TICKET} RETURNING id){}{} \
@@ -1106,14 +1110,18 @@ async fn insert_new_in_one_round_trip<'e>(
                 .iter()
                 .enumerate()
                 .map(|(index, sql)| format!(", notice{index} AS ({sql})"))
-                .collect::<String>(),
+                .collect::<String>()
+                + &format!(
+                    ", hooks AS ({})",
+                    webhook_insert_sql("(SELECT id FROM ticket)", &seqs, hooks_at)
+                ),
             rows.join(", ")
         ),
         // Its own transaction: the caller sends it on the writer connection as it is.
         Backend::Sqlite => format!(
             "BEGIN IMMEDIATE; {INSERT_TICKET}; \
              INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
-             VALUES {} RETURNING ticket_id; {}{}COMMIT",
+             VALUES {} RETURNING ticket_id; {}{}{}; COMMIT",
             rows.join(", "),
             if load.is_some() {
                 format!("{}; ", add_load_sql(p, p + 1, "1"))
@@ -1124,6 +1132,7 @@ async fn insert_new_in_one_round_trip<'e>(
                 .iter()
                 .map(|sql| format!("{sql}; "))
                 .collect::<String>(),
+            webhook_insert_sql("(SELECT MAX(id) FROM tickets)", &seqs, hooks_at),
         ),
     };
     let mut query = bind_ticket(
@@ -1147,6 +1156,7 @@ async fn insert_new_in_one_round_trip<'e>(
     for row in notices {
         query = bind_notice(query, row, now);
     }
+    query = query.bind(now);
     let id = query
         // All rows, not one: `fetch_one` would stop at the first statement's (empty) result.
         .fetch_all(executor)

@@ -48,6 +48,7 @@ pub struct Deliverer {
     mail: MailSettings,
     now: Now,
     owner: String,
+    http: reqwest::Client,
     /// How many notices a round claims.
     pub batch: i64,
     /// How long a claim holds. A notice whose holder died waits this long to be taken
@@ -67,7 +68,13 @@ impl Deliverer {
         now: Now,
         owner: String,
     ) -> Deliverer {
+        install_tls_provider();
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("caredesk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
         Deliverer {
+            http,
             store,
             policy,
             templates,
@@ -78,6 +85,83 @@ impl Deliverer {
             batch: 20,
             lease: Duration::from_secs(60),
             send_budget: Duration::from_secs(20),
+        }
+    }
+
+    /// Webhook deliveries: `X-Caredesk-Signature` is `sha256=` and the hex HMAC-SHA256, keyed
+    /// with the webhook's secret, of `TIMESTAMP.BODY`, TIMESTAMP being `X-Caredesk-Timestamp`
+    /// (Unix seconds), so a receiver can check both the sender and the freshness.
+    async fn deliver_webhook(&self, entry: &OutboxEntry) -> Delivery {
+        let Some(webhook_id) = entry.webhook_id else {
+            return Delivery::Failed {
+                error: "a webhook delivery without its webhook".into(),
+            };
+        };
+        let webhook = match self.store.webhook(webhook_id).await {
+            Ok(webhook) => webhook,
+            Err(error @ (StoreError::NotFound | StoreError::Corrupt(_))) => {
+                return Delivery::Failed {
+                    error: error.to_string(),
+                };
+            }
+            Err(error) => return self.again(entry, error.to_string()),
+        };
+        if !webhook.active {
+            return Delivery::Skipped {
+                reason: "the webhook was removed".into(),
+            };
+        }
+        let event = match self
+            .store
+            .ticket_event(entry.ticket_id, entry.event_seq)
+            .await
+        {
+            Ok(Some(event)) => event,
+            Ok(None) => {
+                return Delivery::Failed {
+                    error: format!(
+                        "event {} of ticket {} does not exist",
+                        entry.event_seq, entry.ticket_id
+                    ),
+                };
+            }
+            Err(error) => return self.again(entry, error.to_string()),
+        };
+        let body = serde_json::json!({
+            "delivery_id": entry.id,
+            "ticket_id": entry.ticket_id,
+            "event": event,
+        })
+        .to_string();
+        let timestamp = (self.now)().as_second();
+        let signature = sign(&webhook.secret, timestamp, &body);
+        let sent = self
+            .http
+            .post(&webhook.url)
+            .header("Content-Type", "application/json")
+            .header("X-Caredesk-Delivery", entry.id.to_string())
+            .header("X-Caredesk-Timestamp", timestamp.to_string())
+            .header("X-Caredesk-Signature", format!("sha256={signature}"))
+            .timeout(self.send_budget)
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(response) if response.status().is_success() => Delivery::Sent,
+            Ok(response) => {
+                let status = response.status();
+                let error = format!("{} answered {status}", webhook.url);
+                // The receiver refuses this for good; 408 and 429 say "later".
+                let permanent = status.is_client_error()
+                    && status != reqwest::StatusCode::REQUEST_TIMEOUT
+                    && status != reqwest::StatusCode::TOO_MANY_REQUESTS;
+                if permanent {
+                    Delivery::Failed { error }
+                } else {
+                    self.again(entry, error)
+                }
+            }
+            Err(error) => self.again(entry, format!("{}: {error}", webhook.url)),
         }
     }
 
@@ -138,6 +222,9 @@ impl Deliverer {
     }
 
     async fn deliver(&self, entry: &OutboxEntry) -> Delivery {
+        if entry.kind == NoticeKind::TicketEvent {
+            return self.deliver_webhook(entry).await;
+        }
         let facts = match self.store.notice_facts(entry).await {
             Ok(facts) => facts,
             Err(error @ (StoreError::NotFound | StoreError::Corrupt(_))) => {
@@ -253,6 +340,23 @@ impl Deliverer {
             reminder: wording.reminder,
         }
     }
+}
+
+/// reqwest is built without a crypto provider of its own: this installs rustls's ring (as
+/// lettre's) for the process, before any HTTP client is made. Idempotent.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// The hex HMAC-SHA256 of `TIMESTAMP.BODY` keyed with `secret`.
+pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 fn nobody_to_tell(recipient: &str) -> &'static str {
@@ -379,6 +483,27 @@ mod tests {
         assert_eq!(
             planned.detail.as_deref(),
             Some("a fix planned for release 2027.1")
+        );
+    }
+
+    #[test]
+    fn webhook_signatures_are_hmac_sha256_of_the_timestamp_and_body() {
+        // As Python's hmac.new(b"Jefe", b"1795510800.{}", hashlib.sha256) computes it.
+        let key = "Jefe";
+        let signature = sign(key, 1_795_510_800, "{}");
+        assert_eq!(
+            signature,
+            "e268c96e2b6123162bcb1b42b00da9ef3f547a25d4e066f5a5b65cbbd25b6b94"
+        );
+        assert_ne!(
+            signature,
+            sign(key, 1_795_510_801, "{}"),
+            "the time is signed"
+        );
+        assert_ne!(
+            signature,
+            sign("other", 1_795_510_800, "{}"),
+            "so is the key"
         );
     }
 

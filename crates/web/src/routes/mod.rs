@@ -34,7 +34,7 @@ use crate::{AppState, Limits};
         (name = "customers", description = "Customers, contacts, care contracts and registered products"),
         (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
         (name = "mail", description = "E-mail in: replies land on their tickets, known contacts open tickets"),
-        (name = "notices", description = "The outbox: notices that failed, sent again by administrators"),
+        (name = "notices", description = "The outbox: notices that failed, sent again by administrators; webhooks"),
     )
 )]
 struct ApiDocument;

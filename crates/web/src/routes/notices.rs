@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use caredesk_domain::ticket::Role;
-use caredesk_store::OutboxEntry;
+use caredesk_store::{OutboxEntry, Webhook};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -13,14 +13,16 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{Principal, new_token};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_notices))
         .routes(routes!(retry_notice))
+        .routes(routes!(list_webhooks, add_webhook))
+        .routes(routes!(remove_webhook))
 }
 
 const STATES: [&str; 4] = ["pending", "sent", "failed", "skipped"];
@@ -44,11 +46,13 @@ pub struct NoticeView {
     /// The event of the ticket's timeline that called for it.
     event_seq: u32,
     /// acknowledgement, public_update, waiting_on_you, solution_proposed, consent_reminder,
-    /// closed, assigned, update_due_soon, breach, escalation or new_ticket.
+    /// closed, assigned, update_due_soon, breach, escalation, new_ticket, or ticket_event (a
+    /// webhook delivery).
     kind: String,
-    /// contact, csm or staff (with staff_id).
+    /// contact, csm, staff (with staff_id) or webhook (with webhook_id).
     recipient: String,
     staff_id: Option<i64>,
+    webhook_id: Option<i64>,
     state: String,
     attempts: u32,
     /// Not sent before this instant (the next try, for a pending notice).
@@ -68,6 +72,7 @@ impl From<OutboxEntry> for NoticeView {
             kind: entry.kind.as_str().to_string(),
             recipient: entry.recipient,
             staff_id: entry.staff_id,
+            webhook_id: entry.webhook_id,
             state: entry.state,
             attempts: entry.attempts,
             not_before: entry.not_before,
@@ -145,4 +150,110 @@ async fn retry_notice(
     } else {
         Err(ApiError::NotFound)
     }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddWebhook {
+    /// Where every ticket event is POSTed as JSON: http:// or https://.
+    url: String,
+    /// Signs each delivery; one is made up when none is given.
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AddedWebhook {
+    webhook: Webhook,
+    /// Shown once. Each delivery carries `X-Caredesk-Timestamp` and `X-Caredesk-Signature:
+    /// sha256=HEX`, the HMAC-SHA256 of `TIMESTAMP.BODY` keyed with this secret.
+    secret: String,
+}
+
+/// Registers a webhook: every ticket event from now on is delivered to it, signed, through
+/// the outbox (retried like any notice) (administrators only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/webhooks",
+    tag = "notices",
+    security(("bearer" = [])),
+    request_body = AddWebhook,
+    responses(
+        (status = 201, description = "Registered", body = AddedWebhook),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an http(s) URL, or a secret too short", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn add_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(request): ApiJson<AddWebhook>,
+) -> Result<(StatusCode, Json<AddedWebhook>), ApiError> {
+    principal.require_role(&[Role::Admin])?;
+    let url = request.url.trim();
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    if host.is_none_or(str::is_empty) || url.len() > 2000 || url.contains(char::is_whitespace) {
+        return Err(ApiError::invalid(
+            "url",
+            "an http:// or https:// URL with a host, at most 2000 characters",
+        ));
+    }
+    let secret = match request.secret {
+        Some(secret) if secret.chars().count() < 16 => {
+            return Err(ApiError::invalid("secret", "at least 16 characters"));
+        }
+        Some(secret) => secret,
+        None => new_token(),
+    };
+    let webhook = state
+        .store
+        .add_webhook(url, &secret, &principal.key(), state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(AddedWebhook { webhook, secret })))
+}
+
+/// The webhooks receiving events (administrators only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/webhooks",
+    tag = "notices",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The webhooks", body = Vec<Webhook>),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_webhooks(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Vec<Webhook>>, ApiError> {
+    principal.require_role(&[Role::Admin])?;
+    Ok(Json(state.store.active_webhooks().await?))
+}
+
+/// Stops a webhook: no new events go to it, and what waits for it is skipped
+/// (administrators only).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/webhooks/{id}",
+    tag = "notices",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Webhook id")),
+    responses(
+        (status = 204, description = "Stopped"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such webhook receiving events", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn remove_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    principal.require_role(&[Role::Admin])?;
+    state.store.deactivate_webhook(id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

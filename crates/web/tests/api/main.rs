@@ -18,6 +18,7 @@ use notifications::{
     staff_alerts_wait_for_the_office_to_open,
     the_acknowledgement_reaches_the_mail_server_within_seconds,
     two_deliverers_on_one_database_send_each_notice_once,
+    webhooks_receive_every_event_signed_and_retried,
 };
 use policy_at_work::{
     a_changed_policy_file_changes_the_rules, managers_and_csms_have_their_views,
@@ -80,6 +81,7 @@ on_both_backends!(
     staff_alerts_wait_for_the_office_to_open,
     a_refused_message_fails_for_good_and_is_listed,
     replies_by_mail_land_on_their_tickets_and_machines_are_ignored,
+    webhooks_receive_every_event_signed_and_retried,
 );
 
 async fn health_and_readiness(backend: Backend) {

@@ -548,3 +548,160 @@ pub async fn replies_by_mail_land_on_their_tickets_and_machines_are_ignored(back
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+/// What a webhook receiver got: headers of interest and the body.
+#[derive(Clone, Debug)]
+struct Received {
+    delivery: String,
+    timestamp: i64,
+    signature: String,
+    body: String,
+    answered: u16,
+}
+
+/// A webhook receiver on loopback that answers 500 to its first `failures` deliveries.
+async fn webhook_receiver(failures: usize) -> (String, Arc<std::sync::Mutex<Vec<Received>>>) {
+    use axum::http::{HeaderMap, StatusCode as Status};
+    let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let failures = Arc::new(std::sync::atomic::AtomicUsize::new(failures));
+    let log = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let log = log.clone();
+            let failures = failures.clone();
+            async move {
+                let failing = failures
+                    .fetch_update(
+                        std::sync::atomic::Ordering::SeqCst,
+                        std::sync::atomic::Ordering::SeqCst,
+                        |left| left.checked_sub(1),
+                    )
+                    .is_ok();
+                let status = if failing {
+                    Status::INTERNAL_SERVER_ERROR
+                } else {
+                    Status::OK
+                };
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|value| value.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                log.lock().unwrap().push(Received {
+                    delivery: header("X-Caredesk-Delivery"),
+                    timestamp: header("X-Caredesk-Timestamp").parse().unwrap_or_default(),
+                    signature: header("X-Caredesk-Signature"),
+                    body,
+                    answered: status.as_u16(),
+                });
+                status
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+pub async fn webhooks_receive_every_event_signed_and_retried(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let sink = SmtpSink::start();
+    let (_, _, contact) = app.customer("ACME", "standard", "emea").await;
+    let (url, received) = webhook_receiver(1).await;
+    let secret = "a-secret-of-the-receiver";
+
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/admin/webhooks",
+            Some(&app.admin),
+            Some(serde_json::json!({ "url": "ftp://example.com/hook" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "url");
+    let (status, added) = app
+        .call(
+            Method::POST,
+            "/api/v1/admin/webhooks",
+            Some(&app.admin),
+            Some(serde_json::json!({ "url": url, "secret": secret })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(added["secret"], secret);
+    let (_, listed) = app
+        .call(
+            Method::GET,
+            "/api/v1/admin/webhooks",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(listed[0]["url"], serde_json::json!(url));
+    assert!(listed[0].get("secret").is_none(), "never listed: {listed}");
+
+    let ticket = open_ticket(&app, &contact, "P3").await;
+    let id = ticket["id"].as_i64().unwrap();
+    let (_, timeline) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    let events = timeline.as_array().unwrap().len();
+
+    let deliverer = deliverer(&app, &sink, "one");
+    let first = deliverer.deliver_due().await.unwrap();
+    assert_eq!(first.retried, 1, "the receiver failed once: {first:?}");
+    app.clock.advance(jiff::SignedDuration::from_secs(31));
+    deliverer.deliver_due().await.unwrap();
+    let received = received.lock().unwrap().clone();
+    let delivered: Vec<&Received> = received.iter().filter(|got| got.answered == 200).collect();
+    assert_eq!(delivered.len(), events, "each event once: {received:?}");
+    let mut seqs = Vec::new();
+    for got in &delivered {
+        assert_eq!(
+            got.signature,
+            format!(
+                "sha256={}",
+                caredesk_worker::delivery::sign(secret, got.timestamp, &got.body)
+            )
+        );
+        let body: Value = serde_json::from_str(&got.body).unwrap();
+        assert_eq!(body["ticket_id"], serde_json::json!(id));
+        assert_eq!(body["delivery_id"].to_string(), got.delivery);
+        seqs.push(body["event"]["seq"].as_u64().unwrap());
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=events as u64).collect::<Vec<_>>());
+    // The failed attempt was the same delivery, tried again.
+    let retried = received.iter().find(|got| got.answered == 500).unwrap();
+    assert!(delivered.iter().any(|got| got.delivery == retried.delivery));
+
+    // A webhook removed gets nothing more.
+    let webhook = added["webhook"]["id"].as_i64().unwrap();
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/admin/webhooks/{webhook}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    open_ticket(&app, &contact, "P3").await;
+    let before = app.store.notices_in("pending", 1000).await.unwrap();
+    assert!(
+        before
+            .iter()
+            .all(|notice| notice.kind.as_str() != "ticket_event")
+    );
+    app.stop().await;
+}

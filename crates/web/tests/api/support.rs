@@ -48,6 +48,8 @@ impl TestApp {
 
     /// The application with another policy than the built-in one.
     pub async fn start_with_policy(backend: Backend, limits: Limits, policy: Policy) -> TestApp {
+        // The test's HTTP client and the webhooks' share one rustls: its provider first.
+        caredesk_worker::delivery::install_tls_provider();
         let database = TestDatabase::new(backend).await;
         let store = database.store.clone();
         // Monday 23 November 2026, 10:00 in Amsterdam.

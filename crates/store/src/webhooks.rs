@@ -1,0 +1,94 @@
+//! Webhooks registered by administrators: each receives every ticket event, through the
+//! outbox (see `outbox::webhook_insert_sql`).
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::columns::Columns;
+use crate::{Store, StoreError, instant, seconds};
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Webhook {
+    pub id: i64,
+    pub url: String,
+    /// Signs the deliveries; never listed, shown once when registered.
+    #[serde(skip)]
+    pub secret: String,
+    pub active: bool,
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
+const WEBHOOK_COLUMNS: &str = "id, url, secret, active, created_by, created_at";
+
+impl Store {
+    pub async fn add_webhook(
+        &self,
+        url: &str,
+        secret: &str,
+        created_by: &str,
+        now: Timestamp,
+    ) -> Result<Webhook, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO webhooks (url, secret, active, created_by, created_at) \
+             VALUES ($1, $2, TRUE, $3, $4) RETURNING id",
+        )
+        .bind(url)
+        .bind(secret)
+        .bind(created_by)
+        .bind(seconds(now))
+        .fetch_one(&self.writer)
+        .await?;
+        self.webhook(id).await
+    }
+
+    pub async fn webhook(&self, id: i64) -> Result<Webhook, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        webhook_of(&row)
+    }
+
+    /// The webhooks still receiving events, oldest first.
+    pub async fn active_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE active = TRUE ORDER BY id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(webhook_of).collect()
+    }
+
+    /// Stops a webhook: no new events are written for it; what is already in the outbox
+    /// for it is skipped. `NotFound` when there is no active webhook `id`.
+    pub async fn deactivate_webhook(&self, id: i64) -> Result<(), StoreError> {
+        let changed =
+            sqlx::query("UPDATE webhooks SET active = FALSE WHERE id = $1 AND active = TRUE")
+                .bind(id)
+                .execute(&self.writer)
+                .await?
+                .rows_affected();
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+}
+
+fn webhook_of(row: &AnyRow) -> Result<Webhook, StoreError> {
+    Ok(Webhook {
+        id: row.try_get("id")?,
+        url: row.try_get("url")?,
+        secret: row.try_get("secret")?,
+        active: row.flag("active")?,
+        created_by: row.try_get("created_by")?,
+        created_at: instant(row.try_get("created_at")?)?,
+    })
+}
