@@ -9,7 +9,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use caredesk_domain::policy::Policy;
-use caredesk_web::{AppState, Clock, Limits};
+use caredesk_web::Clock;
 use clap::Subcommand;
 
 use crate::Failure;
@@ -33,19 +33,7 @@ pub async fn ingest(settings: &Settings, policy: Policy) -> Result<(), Failure> 
             Failure::Environment(message) => Failure::TryLater(message),
             other => other,
         })?;
-    let state = AppState {
-        store: store.clone(),
-        policy: Arc::new(policy),
-        clock: Clock::System,
-        limits: Limits {
-            max_body_bytes: settings.max_body_bytes,
-            max_attachment_bytes: settings.max_attachment_bytes,
-            session_hours: settings.session_hours,
-            auth_cache_seconds: settings.auth_cache_seconds,
-        },
-        principals: Default::default(),
-        mail_ids: crate::jobs::message_ids(settings)?,
-    };
+    let state = crate::server::app_state(settings, &store, Arc::new(policy), Clock::System)?;
     let limit = caredesk_web::inbound::inbound_limit(&state.limits);
     let mut bytes = Vec::new();
     // One byte over the limit is enough to know it is over.

@@ -61,19 +61,7 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
         Failure::Environment(format!("cannot listen on {}: {error}", settings.listen))
     })?;
     let address = listener.local_addr()?;
-    let state = AppState {
-        store: store.clone(),
-        policy: policy.clone(),
-        clock: clock.clone(),
-        limits: Limits {
-            max_body_bytes: settings.max_body_bytes,
-            max_attachment_bytes: settings.max_attachment_bytes,
-            session_hours: settings.session_hours,
-            auth_cache_seconds: settings.auth_cache_seconds,
-        },
-        principals: Default::default(),
-        mail_ids: crate::jobs::message_ids(&settings)?,
-    };
+    let state = app_state(&settings, &store, policy.clone(), clock.clone())?;
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = if settings.run_jobs {
         let runner = crate::jobs::runner(&settings, &store, policy, now_of(clock))?;
@@ -93,6 +81,28 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
     store.close().await;
     tracing::info!("caredesk stopped");
     Ok(())
+}
+
+/// What the web application (and the inbound mail path) works with, from the settings.
+pub fn app_state(
+    settings: &Settings,
+    store: &Store,
+    policy: Arc<Policy>,
+    clock: Clock,
+) -> Result<AppState, Failure> {
+    Ok(AppState {
+        store: store.clone(),
+        policy,
+        clock,
+        limits: Limits {
+            max_body_bytes: settings.max_body_bytes,
+            max_attachment_bytes: settings.max_attachment_bytes,
+            session_hours: settings.session_hours,
+            auth_cache_seconds: settings.auth_cache_seconds,
+        },
+        principals: Default::default(),
+        mail_ids: crate::jobs::message_ids(settings)?,
+    })
 }
 
 /// Runs the job runner alone (delivery and sweeps) until SIGTERM or Ctrl-C; the delivery in

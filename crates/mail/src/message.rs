@@ -1,15 +1,15 @@
 //! A rendered notice made into an RFC 5322 message.
 //!
 //! Its Message-ID is derived from the notice's outbox id, so a notice sent again (after a
-//! crash between the server's acceptance and our record of it) is the same message to the
-//! recipient's mail system, which keeps one. Every notice of a ticket points at the ticket's
+//! crash between the server's acceptance and our record of it) is the same message, with
+//! the same Message-ID, which mail clients and archives recognise as one. Every notice of a ticket points at the ticket's
 //! thread (`In-Reply-To`/`References`), so mail clients group them, and a reply to any of
 //! them names the ticket in its `References` for the inbound path.
 
 use lettre::Message;
 pub use lettre::message::Mailbox;
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{MultiPart, SinglePart};
+use lettre::message::MultiPart;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 
 use crate::templates::RenderedMail;
 
@@ -126,34 +126,6 @@ pub fn compose(ids: &MessageIds, outgoing: &Outgoing<'_>) -> Result<Message, Com
             outgoing.mail.text.clone(),
             outgoing.mail.html.clone(),
         ))
-        .map_err(|error| ComposeError::Build(error.to_string()))
-}
-
-/// A plain-text message of ours, for what is not a notice (a bounce of an inbound message).
-pub fn compose_plain(
-    from: &Mailbox,
-    to: &Addressee,
-    subject: &str,
-    text: &str,
-) -> Result<Message, ComposeError> {
-    let address =
-        to.email.parse().map_err(
-            |error: lettre::address::AddressError| ComposeError::Address {
-                whom: "the recipient",
-                address: to.email.clone(),
-                reason: error.to_string(),
-            },
-        )?;
-    Message::builder()
-        .from(from.clone())
-        .to(Mailbox::new(Some(to.name.clone()), address))
-        .subject(subject)
-        .header(AutoSubmitted)
-        .singlepart(
-            SinglePart::builder()
-                .header(ContentType::TEXT_PLAIN)
-                .body(text.to_string()),
-        )
         .map_err(|error| ComposeError::Build(error.to_string()))
 }
 

@@ -110,8 +110,9 @@ impl Transport {
         })))
     }
 
-    /// Hands `message` over. Sending the same message again is harmless: the folder keeps
-    /// one file per Message-ID, and mail systems one message per Message-ID.
+    /// Hands `message` over. The folder keeps one file per Message-ID; over SMTP a message
+    /// sent again arrives again, as the same message (the same Message-ID), which mail
+    /// clients show once.
     pub async fn send(&self, message_id: &str, message: &Message) -> Result<(), SendError> {
         match self {
             Transport::Folder(folder) => write_file(folder, message_id, &message.formatted())
@@ -152,47 +153,46 @@ pub struct SmtpClient {
 }
 
 impl SmtpClient {
+    /// One message, within the timeout as a whole (connecting included). A kept connection
+    /// is checked (NOOP) before it is reused; after any failure it is dropped, and the
+    /// message is not tried again here: a failure after the final dot may mean the server
+    /// has it, so the retry is the outbox's, later, as the same message.
     async fn send(&self, message: &Message) -> Result<(), SendError> {
         let mut connection = self.connection.lock().await;
-        // A kept connection may have been closed by the server while idle: one more try on a
-        // fresh one before the failure counts.
-        for fresh in [false, true] {
-            if fresh || connection.is_none() {
-                if let Some(mut old) = connection.take() {
-                    old.abort().await;
-                }
-                *connection = Some(self.within_timeout(self.connect()).await?);
-            }
-            let Some(open) = connection.as_mut() else {
-                continue;
-            };
-            let sent = self
-                .within_timeout(async {
-                    open.send(message.envelope(), &message.formatted())
-                        .await
-                        .map(|_| ())
-                        .map_err(failure)
-                })
-                .await;
-            match sent {
-                Ok(()) => return Ok(()),
-                Err(error) if error.permanent => return Err(error),
-                Err(error) => {
-                    if let Some(mut broken) = connection.take() {
-                        broken.abort().await;
+        let sent = self
+            .within_timeout(async {
+                let reusable = match connection.as_mut() {
+                    Some(open) => !open.has_broken() && open.test_connected().await,
+                    None => false,
+                };
+                if !reusable {
+                    if let Some(mut old) = connection.take() {
+                        old.abort().await;
                     }
-                    if fresh {
-                        return Err(error);
-                    }
+                    *connection = Some(self.connect().await?);
                 }
-            }
+                let Some(open) = connection.as_mut() else {
+                    return Err(SendError {
+                        permanent: false,
+                        reason: "no connection to the SMTP server".into(),
+                    });
+                };
+                open.send(message.envelope(), &message.formatted())
+                    .await
+                    .map(|_| ())
+                    .map_err(failure)
+            })
+            .await;
+        if sent.is_err()
+            && let Some(mut broken) = connection.take()
+        {
+            broken.abort().await;
         }
-        Err(SendError {
-            permanent: false,
-            reason: "no connection to the SMTP server".into(),
-        })
+        sent
     }
 
+    /// Errors here are never permanent: a refused greeting or a wrong password is the
+    /// operator's to fix, and the notices wait for it (retried, then listed as failed).
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
         let address = (self.settings.host.as_str(), self.settings.port);
         let hello = ClientId::default();
@@ -205,7 +205,7 @@ impl SmtpClient {
                 None,
             )
             .await
-            .map_err(failure)?,
+            .map_err(passing)?,
             SmtpSecurity::None | SmtpSecurity::StartTls => {
                 let stream = TcpStream::connect(address)
                     .await
@@ -219,7 +219,7 @@ impl SmtpClient {
                 let _ = stream.set_nodelay(true);
                 AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello)
                     .await
-                    .map_err(failure)?
+                    .map_err(passing)?
             }
         };
         if let (SmtpSecurity::StartTls, Some(tls)) = (self.settings.security, &self.tls) {
@@ -236,7 +236,10 @@ impl SmtpClient {
             connection
                 .auth(DEFAULT_MECHANISMS, credentials)
                 .await
-                .map_err(failure)?;
+                .map_err(|error| SendError {
+                    permanent: false,
+                    reason: format!("authentication: {error}"),
+                })?;
         }
         Ok(connection)
     }
@@ -259,6 +262,15 @@ impl SmtpClient {
     }
 }
 
+/// A failure of the connection itself: tried again later, whatever the server said.
+fn passing(error: lettre::transport::smtp::Error) -> SendError {
+    SendError {
+        permanent: false,
+        reason: error.to_string(),
+    }
+}
+
+/// A failure of one message: permanent when the server refused it for good (5xx).
 fn failure(error: lettre::transport::smtp::Error) -> SendError {
     SendError {
         permanent: error.is_permanent(),
@@ -288,20 +300,31 @@ async fn write_file(folder: &Path, message_id: &str, bytes: &[u8]) -> std::io::R
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::{Addressee, compose_plain, sender};
+    use crate::message::{Addressee, MessageIds, Outgoing, compose, sender};
+    use crate::templates::RenderedMail;
 
     #[tokio::test]
     async fn the_folder_keeps_one_file_per_message() {
         let folder = tempfile::tempdir().unwrap();
         let transport = Transport::folder(&folder.path().join("out")).unwrap();
-        let message = compose_plain(
-            &sender("desk@desk.example").unwrap(),
-            &Addressee {
-                name: "Ada".into(),
-                email: "ada@acme.example".into(),
+        let mail = RenderedMail {
+            language: "en",
+            subject: "Hello".into(),
+            text: "Hello, Ada\n".into(),
+            html: "<p>Hello, Ada</p>".into(),
+        };
+        let message = compose(
+            &MessageIds::new("desk.example"),
+            &Outgoing {
+                notice_id: 1,
+                ticket_id: 1,
+                from: &sender("desk@desk.example").unwrap(),
+                to: &Addressee {
+                    name: "Ada".into(),
+                    email: "ada@acme.example".into(),
+                },
+                mail: &mail,
             },
-            "Hello",
-            "Hello, Ada",
         )
         .unwrap();
         transport

@@ -43,6 +43,24 @@ impl Store {
         if inserted == 1 {
             return Ok(None);
         }
+        // Handling cut short (the process killed half-way) leaves "processing": taken up
+        // again once it is clearly not in progress any more.
+        let stale = now
+            .checked_sub(jiff::SignedDuration::from_mins(10))
+            .unwrap_or(now);
+        let taken_over = sqlx::query(
+            "UPDATE inbound_mail SET received_at = $1 \
+             WHERE message_id = $2 AND outcome = 'processing' AND received_at < $3",
+        )
+        .bind(seconds(now))
+        .bind(message_id)
+        .bind(seconds(stale))
+        .execute(&self.writer)
+        .await?
+        .rows_affected();
+        if taken_over == 1 {
+            return Ok(None);
+        }
         let row = sqlx::query(
             "SELECT message_id, sender, subject, outcome, ticket_id, reason, received_at \
              FROM inbound_mail WHERE message_id = $1",

@@ -28,7 +28,7 @@ pub struct OutboxEntry {
     pub recipient: String,
     pub staff_id: Option<i64>,
     pub webhook_id: Option<i64>,
-    /// "pending", "sent" or "failed".
+    /// "pending", "sent", "failed" or "skipped".
     pub state: String,
     pub attempts: u32,
     pub not_before: Timestamp,
@@ -253,6 +253,23 @@ impl Store {
         let mut claimed: Vec<OutboxEntry> = rows.iter().map(entry_of).collect::<Result<_, _>>()?;
         claimed.sort_by_key(|entry| (entry.not_before, entry.id));
         Ok(claimed)
+    }
+
+    /// Gives back notices `owner` claimed but did not try: not held, and not counted as an
+    /// attempt.
+    pub async fn release_notices(&self, ids: &[i64], owner: &str) -> Result<(), StoreError> {
+        for id in ids {
+            sqlx::query(
+                "UPDATE outbox SET lease_owner = NULL, lease_until = NULL, \
+                 attempts = attempts - 1 \
+                 WHERE id = $1 AND lease_owner = $2 AND state = 'pending'",
+            )
+            .bind(id)
+            .bind(owner)
+            .execute(&self.writer)
+            .await?;
+        }
+        Ok(())
     }
 
     /// Records what became of a notice `owner` holds; `false` when it no longer holds it

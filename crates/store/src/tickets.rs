@@ -290,9 +290,8 @@ impl Store {
             }
             Backend::Sqlite => self.insert_new_sqlite(rows).await?,
         };
-        if !notices.is_empty() {
-            self.outbox_written.notify_one();
-        }
+        // Notices, or deliveries to webhooks (a new ticket has events): the deliverer looks.
+        self.outbox_written.notify_one();
         // What was just written, without reading it back.
         Ok(Created {
             ticket: record_of(id, new, &derived),
@@ -548,7 +547,7 @@ impl Store {
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_derived(&mut transaction, id, &derived).await?;
         transaction.commit().await?;
-        if !notices.is_empty() {
+        if !notices.is_empty() || !new_seqs.is_empty() {
             self.outbox_written.notify_one();
         }
         Ok((self.ticket(id, scope).await?, events))

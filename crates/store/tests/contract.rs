@@ -73,6 +73,7 @@ contract!(
     notices_are_written_with_the_events_that_call_for_them,
     notices_are_claimed_under_leases_and_delivered_once,
     periodic_jobs_run_under_one_lease_at_a_time,
+    notices_given_back_untried_are_not_counted,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -2394,4 +2395,36 @@ async fn periodic_jobs_run_under_one_lease_at_a_time(store: Store) {
             .await
             .unwrap()
     );
+}
+
+async fn notices_given_back_untried_are_not_counted(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let advisor = emea_staff(&store, "Eva", Role::Advisor, &["en"]).await;
+    assigned_ticket(&store, &policy, &fixture, "P3", advisor.id).await;
+    let now = at(MONDAY_10);
+    let minute = jiff::SignedDuration::from_mins(1);
+    let claimed = store
+        .claim_notices("a", now, now + minute, 10)
+        .await
+        .unwrap();
+    assert!(!claimed.is_empty());
+    let ids: Vec<i64> = claimed.iter().map(|notice| notice.id).collect();
+    // Another instance cannot give back what it does not hold.
+    store.release_notices(&ids, "b").await.unwrap();
+    assert!(
+        store
+            .claim_notices("b", now, now + minute, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The holder gives them back: free at once, and the untried claim not counted.
+    store.release_notices(&ids, "a").await.unwrap();
+    let again = store
+        .claim_notices("b", now, now + minute, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), ids.len());
+    assert!(again.iter().all(|notice| notice.attempts == 1));
 }

@@ -1,11 +1,15 @@
 //! Mail in: a customer's reply lands on its ticket as a customer message (which resumes
 //! paused clocks), with its attachments; a message from a known contact that answers no
 //! ticket of theirs opens a new portal ticket (acknowledged like any other). Machines
-//! (auto-replies, bounces, lists, our own notices), unknown senders, empty, oversize and
-//! unreadable messages are recorded as ignored, with why, and create nothing.
+//! (auto-replies, bounces, lists, our own notices), unknown senders and empty messages are
+//! recorded as ignored, with why; oversize and unreadable ones are answered as ignored (they
+//! have no Message-ID to record). None creates anything.
 //!
-//! Each Message-ID is acted on once, whether it comes by `caredesk mail ingest` (behind an
-//! MTA) or by `POST /api/v1/mail/inbound`.
+//! The sender is who the From: address says (as the MTA in front accepted it): whoever can
+//! write as a contact can write on that contact's organisation's tickets, as by the portal
+//! with the contact's password. Each Message-ID is handled once, whether it comes by
+//! `caredesk mail ingest` (behind an MTA) or by `POST /api/v1/mail/inbound`; one whose
+//! handling was cut short (the process killed) is taken up again after ten minutes.
 
 use caredesk_domain::ticket::{Actor, Command, EventData, Refusal, Role};
 use caredesk_mail::inbound::{InboundMail, ThreadReference, parse};
@@ -74,7 +78,14 @@ pub async fn ingest(state: &AppState, bytes: &[u8]) -> Result<IngestReport, ApiE
             duplicate: true,
         });
     }
-    match handle(state, &mail).await {
+    let handled = match handle(state, &mail).await {
+        // Only a failure of the machine (the database) is worth handing the message over
+        // again; anything the message itself causes is an answer.
+        Err(ApiError::Unexpected(cause)) => Err(ApiError::Unexpected(cause)),
+        Err(refused) => Ok(IngestReport::ignored(refused.to_string())),
+        Ok(report) => Ok(report),
+    };
+    match handled {
         Ok(report) => {
             state
                 .store
@@ -204,7 +215,7 @@ async fn append(
             )
         })
         .map(|event| i64::from(event.seq));
-    let left_out = attach(state, mail, contact, ticket, seq).await?;
+    let left_out = attach(state, mail, contact, ticket, seq).await;
     Ok(Some(IngestReport {
         outcome: "appended".into(),
         ticket_id: Some(ticket),
@@ -290,7 +301,12 @@ async fn open(
     };
     let principal = Principal::Contact(contact.clone());
     let now = state.clock.now();
-    let new = match intake(state, &principal, &request, None, true, now).await {
+    // Keyed by the Message-ID: handed over again after a failure, it finds this ticket.
+    let key: String = format!("mail:{}", mail.message_id)
+        .chars()
+        .take(200)
+        .collect();
+    let new = match intake(state, &principal, &request, Some(key), true, now).await {
         Ok(Intake::Ticket(new)) => new,
         Ok(Intake::ProfessionalServices(_)) => {
             return Ok(IngestReport::ignored(
@@ -316,7 +332,7 @@ async fn open(
     };
     let created = state.store.create_ticket(policy, &new, now).await?;
     let ticket = created.ticket.id;
-    let left_out = attach(state, mail, contact, ticket, Some(1)).await?;
+    let left_out = attach(state, mail, contact, ticket, Some(1)).await;
     Ok(IngestReport {
         outcome: "opened".into(),
         ticket_id: Some(ticket),
@@ -339,14 +355,15 @@ fn body_of(mail: &InboundMail) -> String {
 }
 
 /// Keeps the message's attachments on `ticket`, beside event `seq`; returns what was left
-/// out for its size.
+/// out (for its size, or because it could not be stored). It never fails: the message is
+/// on the ticket already, and must not be handed over (and appended) again.
 async fn attach(
     state: &AppState,
     mail: &InboundMail,
     contact: &Contact,
     ticket: i64,
     seq: Option<i64>,
-) -> Result<Option<String>, ApiError> {
+) -> Option<String> {
     let mut left_out = Vec::new();
     for attachment in &mail.attachments {
         if attachment.content.len() > state.limits.max_attachment_bytes {
@@ -358,7 +375,7 @@ async fn attach(
             ));
             continue;
         }
-        state
+        let stored = state
             .store
             .add_attachment(
                 &NewAttachment {
@@ -376,7 +393,11 @@ async fn attach(
                 Scope::Customer(contact.customer_id),
                 state.clock.now(),
             )
-            .await?;
+            .await;
+        if let Err(error) = stored {
+            tracing::warn!(ticket, file = %attachment.filename, %error, "an inbound attachment could not be stored");
+            left_out.push(format!("{} (not stored: {error})", attachment.filename));
+        }
     }
-    Ok((!left_out.is_empty()).then(|| format!("attachments left out: {}", left_out.join(", "))))
+    (!left_out.is_empty()).then(|| format!("attachments left out: {}", left_out.join(", ")))
 }

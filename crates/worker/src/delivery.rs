@@ -52,9 +52,10 @@ pub struct Deliverer {
     /// How many notices a round claims.
     pub batch: i64,
     /// How long a claim holds. A notice whose holder died waits this long to be taken
-    /// again, so it is short; a round stops sending when less than `send_budget` is left.
+    /// again, so it is short; a round stops when less than `send_budget` is left.
     pub lease: Duration,
-    /// The longest one message can take to hand over (the transport's timeout).
+    /// The longest one delivery may take, everything included; one that takes longer is
+    /// abandoned and tried again later.
     pub send_budget: Duration,
 }
 
@@ -71,6 +72,8 @@ impl Deliverer {
         install_tls_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("caredesk/", env!("CARGO_PKG_VERSION")))
+            // A redirect would turn the POST into a GET without its body.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         Deliverer {
@@ -184,14 +187,29 @@ impl Deliverer {
             ..RoundReport::default()
         };
         let budget = SignedDuration::try_from(self.send_budget).unwrap_or(SignedDuration::MAX);
-        for entry in claimed {
-            // A send that could outlast the lease might race another instance that takes the
-            // notice when it runs out: leave the rest of the batch to the next claim.
+        let mut claimed = claimed.into_iter();
+        while let Some(entry) = claimed.next() {
+            // A delivery that could outlast the claim might race another instance that takes
+            // the notice when it runs out: the rest of the batch goes back, untried.
             let latest_finish = (self.now)().checked_add(budget).unwrap_or(Timestamp::MAX);
             if latest_finish >= lease_until {
+                let rest: Vec<i64> = std::iter::once(entry.id)
+                    .chain(claimed.map(|entry| entry.id))
+                    .collect();
+                self.store.release_notices(&rest, &self.owner).await?;
                 break;
             }
-            let outcome = self.deliver(&entry).await;
+            // Everything one delivery does, within its budget.
+            let outcome = match tokio::time::timeout(self.send_budget, self.deliver(&entry)).await {
+                Ok(outcome) => outcome,
+                Err(_) => self.again(
+                    &entry,
+                    format!(
+                        "the delivery took more than {} s",
+                        self.send_budget.as_secs()
+                    ),
+                ),
+            };
             match &outcome {
                 Delivery::Sent => report.sent += 1,
                 Delivery::Retry { error, .. } => {

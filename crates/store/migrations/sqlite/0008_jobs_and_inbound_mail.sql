@@ -19,7 +19,8 @@ CREATE TABLE inbound_mail (
     message_id   TEXT    PRIMARY KEY,
     sender       TEXT    NOT NULL,
     subject      TEXT    NOT NULL,
-    -- 'appended' (to ticket_id), 'opened' (ticket_id), or 'ignored' (with reason).
+    -- 'processing' (being handled), then 'appended' (to ticket_id), 'opened' (ticket_id),
+    -- or 'ignored' (with reason).
     outcome      TEXT    NOT NULL,
     ticket_id    BIGINT  REFERENCES tickets (id),
     reason       TEXT,

@@ -17,7 +17,8 @@ pub fn router(inbound_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(receive_mail).layer(DefaultBodyLimit::max(inbound_limit)))
 }
 
-/// Takes in one e-mail, as RFC 5322 bytes (administrators' and integrations' tokens only).
+/// Takes in one e-mail, as RFC 5322 bytes (administrators' tokens only: issue one to the
+/// mail gateway).
 /// A reply to one of our messages lands on its ticket; a message from a known contact opens
 /// a ticket; anything else is recorded as ignored, with why. The same Message-ID twice is
 /// acted on once (the second answer says `duplicate`).
