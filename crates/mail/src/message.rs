@@ -50,19 +50,16 @@ impl MessageIds {
     /// The ticket a message id of ours names (`notice-…` ids do not: their ticket is in the
     /// outbox), if it is ours.
     pub fn ticket_of(&self, message_id: &str) -> Option<i64> {
-        let id = message_id
-            .trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>');
-        let (local, domain) = id.rsplit_once('@')?;
-        if !domain.eq_ignore_ascii_case(&self.domain) {
-            return None;
-        }
-        local.strip_prefix("ticket-")?.parse().ok()
+        self.number_in(message_id, "ticket-")
     }
 
     /// The outbox id a message id of ours names.
     pub fn notice_of(&self, message_id: &str) -> Option<i64> {
+        self.number_in(message_id, "notice-")
+    }
+
+    /// N in `<PREFIXN@our domain>`.
+    fn number_in(&self, message_id: &str, prefix: &str) -> Option<i64> {
         let id = message_id
             .trim()
             .trim_start_matches('<')
@@ -71,7 +68,7 @@ impl MessageIds {
         if !domain.eq_ignore_ascii_case(&self.domain) {
             return None;
         }
-        local.strip_prefix("notice-")?.parse().ok()
+        local.strip_prefix(prefix)?.parse().ok()
     }
 }
 

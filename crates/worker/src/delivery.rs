@@ -102,12 +102,7 @@ impl Deliverer {
         };
         let webhook = match self.store.webhook(webhook_id).await {
             Ok(webhook) => webhook,
-            Err(error @ (StoreError::NotFound | StoreError::Corrupt(_))) => {
-                return Delivery::Failed {
-                    error: error.to_string(),
-                };
-            }
-            Err(error) => return self.again(entry, error.to_string()),
+            Err(error) => return self.store_failure(entry, error),
         };
         if !webhook.active {
             return Delivery::Skipped {
@@ -245,12 +240,7 @@ impl Deliverer {
         }
         let facts = match self.store.notice_facts(entry).await {
             Ok(facts) => facts,
-            Err(error @ (StoreError::NotFound | StoreError::Corrupt(_))) => {
-                return Delivery::Failed {
-                    error: error.to_string(),
-                };
-            }
-            Err(error) => return self.again(entry, error.to_string()),
+            Err(error) => return self.store_failure(entry, error),
         };
         let Some(recipient) = &facts.recipient else {
             return Delivery::Skipped {
@@ -298,6 +288,17 @@ impl Deliverer {
                 error: error.reason,
             },
             Err(error) => self.again(entry, error.reason),
+        }
+    }
+
+    /// What the database's answer means for the notice: something missing or unreadable
+    /// will not get better; the database out of reach may.
+    fn store_failure(&self, entry: &OutboxEntry, error: StoreError) -> Delivery {
+        match error {
+            StoreError::NotFound | StoreError::Corrupt(_) => Delivery::Failed {
+                error: error.to_string(),
+            },
+            other => self.again(entry, other.to_string()),
         }
     }
 
