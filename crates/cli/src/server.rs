@@ -102,6 +102,10 @@ pub fn app_state(
         },
         principals: Default::default(),
         mail_ids: crate::jobs::message_ids(settings)?,
+        secure_cookies: settings
+            .public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://")),
     })
 }
 

@@ -44,7 +44,7 @@ pub use sessions::SessionOwner;
 pub use staff::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{
     Attachment, AttachmentContent, Change, Created, IntakeRecord, NewAttachment, NewTicket,
-    QueueCursor, QueueFilter, Scope, TicketRecord, UpdateError,
+    QueueCursor, QueueFilter, Scope, TicketRecord, TicketSearch, UpdateError,
 };
 pub use webhooks::Webhook;
 

@@ -206,6 +206,15 @@ pub struct QueueFilter {
     pub flag: Option<String>,
 }
 
+/// What a customer looks for among its tickets.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketSearch {
+    /// Matched against the number, the subject and the description, in any case.
+    pub text: String,
+    /// Only open (`Some(true)`) or only closed (`Some(false)`) tickets.
+    pub open: Option<bool>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewAttachment {
     pub ticket_id: i64,
@@ -715,6 +724,51 @@ impl Store {
             .bind_i64(customer_id)
             .push(" ORDER BY id DESC LIMIT ")
             .bind_i64(limit);
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(ticket_of).collect()
+    }
+
+    /// A customer's tickets, newest first, whose number, subject or description contain
+    /// `text` (any case), open or closed as asked.
+    pub async fn search_tickets_of(
+        &self,
+        customer_id: i64,
+        search: &TicketSearch,
+        limit: i64,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        let mut query = SqlBuilder::new(&format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE customer_id = "
+        ));
+        query.bind_i64(customer_id);
+        match search.open {
+            Some(true) => {
+                query.push(" AND closed_at IS NULL");
+            }
+            Some(false) => {
+                query.push(" AND closed_at IS NOT NULL");
+            }
+            None => {}
+        }
+        let text = search.text.trim();
+        if !text.is_empty() {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            query
+                .push(" AND (LOWER(subject) LIKE ")
+                .bind_text(&pattern)
+                .push(" ESCAPE '\\' OR LOWER(description) LIKE ")
+                .bind_text(&pattern)
+                .push(" ESCAPE '\\'");
+            if let Ok(number) = text.trim_start_matches('#').parse::<i64>() {
+                query.push(" OR id = ").bind_i64(number);
+            }
+            query.push(")");
+        }
+        query.push(" ORDER BY id DESC LIMIT ").bind_i64(limit);
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(ticket_of).collect()
     }

@@ -78,6 +78,60 @@ pub async fn waste_a_password_check(password: String) -> Result<(), ApiError> {
     .await
 }
 
+/// Whose e-mail and password these are: an active staff member or a customer contact with a
+/// password. Anything else is `Unauthenticated`, after as long as a real check takes.
+pub async fn check_credentials(
+    state: &AppState,
+    email: &str,
+    password: String,
+) -> Result<SessionOwner, ApiError> {
+    let owner = find_owner(state, email).await?;
+    let hash = match &owner {
+        Some(SessionOwner::Staff(member)) if member.active => member.password_hash.clone(),
+        Some(SessionOwner::Contact(contact)) => contact.password_hash.clone(),
+        _ => None,
+    };
+    let Some((owner, hash)) = owner.zip(hash) else {
+        waste_a_password_check(password).await?;
+        return Err(ApiError::Unauthenticated);
+    };
+    if verify_password_off_thread(password, hash).await? {
+        Ok(owner)
+    } else {
+        Err(ApiError::Unauthenticated)
+    }
+}
+
+async fn find_owner(state: &AppState, email: &str) -> Result<Option<SessionOwner>, ApiError> {
+    match state.store.staff_by_email(email).await {
+        Ok(member) => return Ok(Some(SessionOwner::Staff(member))),
+        Err(StoreError::NotFound) => {}
+        Err(other) => return Err(other.into()),
+    }
+    match state.store.contact_by_email(email).await {
+        Ok(contact) => Ok(Some(SessionOwner::Contact(contact))),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Opens a session for `owner` lasting `session_hours`: its secret and when it ends.
+pub async fn open_session(
+    state: &AppState,
+    owner: &SessionOwner,
+) -> Result<(String, Timestamp), ApiError> {
+    let now = state.clock.now();
+    let expires_at = now
+        .checked_add(SignedDuration::from_hours(state.limits.session_hours))
+        .map_err(ApiError::unexpected)?;
+    let token = new_token();
+    state
+        .store
+        .open_session(owner, &token, now, expires_at)
+        .await?;
+    Ok((token, expires_at))
+}
+
 /// A new secret for a session or an API token: 256 random bits, URL-safe.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
@@ -182,25 +236,30 @@ impl FromRequestParts<AppState> for Principal {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(ApiError::Unauthenticated)?;
-        let now = state.clock.now();
-        if let Some(principal) = state.principals.get(token, now) {
-            return Ok(principal);
-        }
-        let principal = match state.store.staff_by_token(token).await {
-            Ok(member) => Principal::Staff(member),
-            Err(StoreError::NotFound) => match state.store.session_owner(token, now).await {
-                Ok(owner) => owner.into(),
-                Err(StoreError::NotFound) => return Err(ApiError::Unauthenticated),
-                Err(other) => return Err(other.into()),
-            },
-            Err(other) => return Err(other.into()),
-        };
-        let remember_for = SignedDuration::from_secs(i64::from(state.limits.auth_cache_seconds));
-        state
-            .principals
-            .put(token, principal.clone(), now, remember_for);
-        Ok(principal)
+        principal_of_token(state, token).await
     }
+}
+
+/// Whom a secret names: a staff API token or an open session (browser sessions included).
+pub async fn principal_of_token(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let now = state.clock.now();
+    if let Some(principal) = state.principals.get(token, now) {
+        return Ok(principal);
+    }
+    let principal = match state.store.staff_by_token(token).await {
+        Ok(member) => Principal::Staff(member),
+        Err(StoreError::NotFound) => match state.store.session_owner(token, now).await {
+            Ok(owner) => owner.into(),
+            Err(StoreError::NotFound) => return Err(ApiError::Unauthenticated),
+            Err(other) => return Err(other.into()),
+        },
+        Err(other) => return Err(other.into()),
+    };
+    let remember_for = SignedDuration::from_secs(i64::from(state.limits.auth_cache_seconds));
+    state
+        .principals
+        .put(token, principal.clone(), now, remember_for);
+    Ok(principal)
 }
 
 /// Whom recently seen tokens name, each until a deadline on the application's clock. Keyed

@@ -1,5 +1,6 @@
 //! caredesk over HTTP: the JSON API under `/api/v1`, its OpenAPI document, health checks,
-//! sign-in and rights.
+//! sign-in and rights; and the pages people use, the customer portal and the advisor
+//! console (`ui`).
 //!
 //! The router is built from one router per feature (`routes::*`), each documenting its
 //! handlers for OpenAPI next to their code. Handlers parse, check rights, call the store and
@@ -11,6 +12,7 @@ mod error;
 mod extract;
 pub mod inbound;
 mod routes;
+mod ui;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -39,6 +41,8 @@ pub struct AppState {
     pub principals: auth::PrincipalCache,
     /// Our messages' ids, to thread inbound replies.
     pub mail_ids: caredesk_mail::MessageIds,
+    /// The desk is served over HTTPS: browsers send its cookies over HTTPS only.
+    pub secure_cookies: bool,
 }
 
 /// Sizes and durations the operator may tune.
@@ -74,6 +78,7 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
         .merge(routes::health::router())
         .merge(api)
         .merge(routes::openapi::router(document))
+        .merge(ui::router(state.limits))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))

@@ -184,7 +184,7 @@ async fn queue(
     }))
 }
 
-fn encode_cursor(cursor: &QueueCursor) -> String {
+pub(crate) fn encode_cursor(cursor: &QueueCursor) -> String {
     let text = format!(
         "{}.{}.{}.{}",
         cursor.severity_rank, cursor.placement_rank, cursor.due_sort, cursor.id
@@ -192,7 +192,7 @@ fn encode_cursor(cursor: &QueueCursor) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
 
-fn decode_cursor(text: &str) -> Result<QueueCursor, ApiError> {
+pub(crate) fn decode_cursor(text: &str) -> Result<QueueCursor, ApiError> {
     let invalid = || ApiError::invalid("after", "not a cursor this server gave out");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(text)

@@ -5,17 +5,14 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use caredesk_domain::ticket::Role;
-use caredesk_store::{SessionOwner, StoreError};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{
-    Principal, bearer_token, new_token, verify_password_off_thread, waste_a_password_check,
-};
+use crate::auth::{Principal, bearer_token, check_credentials, open_session};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 
@@ -95,29 +92,8 @@ async fn sign_in(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<SignIn>,
 ) -> Result<(StatusCode, Json<Session>), ApiError> {
-    let owner = find_owner(&state, &request.email).await?;
-    let hash = match &owner {
-        Some(SessionOwner::Staff(member)) if member.active => member.password_hash.clone(),
-        Some(SessionOwner::Contact(contact)) => contact.password_hash.clone(),
-        _ => None,
-    };
-    let Some((owner, hash)) = owner.zip(hash) else {
-        waste_a_password_check(request.password).await?;
-        return Err(ApiError::Unauthenticated);
-    };
-    let matches = verify_password_off_thread(request.password, hash).await?;
-    if !matches {
-        return Err(ApiError::Unauthenticated);
-    }
-    let now = state.clock.now();
-    let expires_at = now
-        .checked_add(SignedDuration::from_hours(state.limits.session_hours))
-        .map_err(ApiError::unexpected)?;
-    let token = new_token();
-    state
-        .store
-        .open_session(&owner, &token, now, expires_at)
-        .await?;
+    let owner = check_credentials(&state, &request.email, request.password).await?;
+    let (token, expires_at) = open_session(&state, &owner).await?;
     let principal = Principal::from(owner);
     Ok((
         StatusCode::CREATED,
@@ -127,19 +103,6 @@ async fn sign_in(
             me: Me::from(&principal),
         }),
     ))
-}
-
-async fn find_owner(state: &AppState, email: &str) -> Result<Option<SessionOwner>, ApiError> {
-    match state.store.staff_by_email(email).await {
-        Ok(member) => return Ok(Some(SessionOwner::Staff(member))),
-        Err(StoreError::NotFound) => {}
-        Err(other) => return Err(other.into()),
-    }
-    match state.store.contact_by_email(email).await {
-        Ok(contact) => Ok(Some(SessionOwner::Contact(contact))),
-        Err(StoreError::NotFound) => Ok(None),
-        Err(other) => Err(other.into()),
-    }
 }
 
 /// The bearer token of a request that already authenticated.

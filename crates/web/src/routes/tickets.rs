@@ -671,6 +671,23 @@ async fn act(
     ApiJson(command): ApiJson<Command>,
 ) -> Result<Response, ApiError> {
     let expected_version = if_match_version(&headers)?;
+    let (updated, timeline) = carry_out(&state, &principal, id, command, expected_version).await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        view(&state, &principal, updated, &timeline)?,
+    ))
+}
+
+/// Carries out a command on a ticket the caller may see, as the API and the pages both do:
+/// the domain decides, the store appends the events and recomputes the clocks in one
+/// transaction. Returns the ticket and its whole timeline as they are now.
+pub(crate) async fn carry_out(
+    state: &AppState,
+    principal: &Principal,
+    id: i64,
+    command: Command,
+    expected_version: Option<i64>,
+) -> Result<(TicketRecord, Vec<TicketEvent>), ApiError> {
     // Only staff may assign (decide refuses anyone else): nobody else learns who exists.
     if let (
         Principal::Staff(_),
@@ -678,7 +695,7 @@ async fn act(
             advisor: Some(advisor),
             ..
         },
-    ) = (&principal, &command)
+    ) = (principal, &command)
     {
         match state.store.staff_member(*advisor).await {
             Ok(member) if member.active => {}
@@ -700,7 +717,7 @@ async fn act(
     };
     let role = principal.role();
     let policy = state.policy.clone();
-    let (updated, timeline) = state
+    state
         .store
         .update_ticket(&state.policy, change, |_, snapshot| {
             decide(snapshot, role, command, &policy)
@@ -710,11 +727,7 @@ async fn act(
             UpdateError::Refused(refusal) => ApiError::from(refusal),
             UpdateError::Store(StoreError::StaleVersion(detail)) => ApiError::StaleVersion(detail),
             UpdateError::Store(other) => other.into(),
-        })?;
-    Ok(with_etag(
-        StatusCode::OK,
-        view(&state, &principal, updated, &timeline)?,
-    ))
+        })
 }
 
 /// The version an `If-Match` header names, if one is given.

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod notifications;
+mod pages;
 mod policy_at_work;
 mod support;
 
@@ -20,6 +21,7 @@ use notifications::{
     two_deliverers_on_one_database_send_each_notice_once,
     webhooks_receive_every_event_signed_and_retried,
 };
+use pages::pages_sign_in_and_check_every_form;
 use policy_at_work::{
     a_changed_policy_file_changes_the_rules, managers_and_csms_have_their_views,
     professional_services_requests_have_their_own_life,
@@ -75,6 +77,7 @@ on_both_backends!(
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
     managers_and_csms_have_their_views,
     a_changed_policy_file_changes_the_rules,
+    pages_sign_in_and_check_every_form,
     the_acknowledgement_reaches_the_mail_server_within_seconds,
     a_mail_server_down_for_a_while_loses_and_doubles_nothing,
     two_deliverers_on_one_database_send_each_notice_once,

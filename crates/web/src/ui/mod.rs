@@ -1,0 +1,270 @@
+//! The pages people use: the customer portal (`/portal`) and the advisor console
+//! (`/console`), server-rendered (askama) with htmx for the parts that refresh, in the
+//! viewer's language and time zone.
+//!
+//! Handlers do what the API's do, through the same intake and the same `decide`: a page
+//! can never allow what the API refuses. Every page is sent with a Content-Security-Policy
+//! that allows scripts and styles from our own `/assets` only (no inline script, no inline
+//! style), and failures become a readable page in the visitor's language.
+
+mod assets;
+mod console;
+pub mod i18n;
+mod portal;
+mod session;
+mod view;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use caredesk_domain::ticket::Role;
+
+use crate::error::ApiError;
+use crate::{AppState, Limits};
+use i18n::Catalog;
+
+/// The pages, with their security headers and readable failures.
+pub fn router(limits: Limits) -> Router<AppState> {
+    // A form may carry a few attachments besides its text.
+    let form_limit = limits
+        .max_attachment_bytes
+        .saturating_mul(portal::MAX_FILES)
+        .saturating_add(limits.max_body_bytes);
+    Router::new()
+        .route("/", get(home))
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
+        .route("/sign-out", post(session::sign_out))
+        .route("/language", post(session::switch_language))
+        .merge(portal::router())
+        .merge(console::router())
+        .layer(DefaultBodyLimit::max(form_limit))
+        .layer(middleware::from_fn(readable_failures))
+        .layer(middleware::from_fn(page_headers))
+        .merge(assets::router())
+}
+
+/// The signed-in person's home: the portal for customers, the console for staff.
+async fn home(viewer: Result<session::Viewer, UiError>) -> Response {
+    match viewer {
+        Ok(viewer) if matches!(viewer.principal, crate::auth::Principal::Contact(_)) => {
+            Redirect::to("/portal").into_response()
+        }
+        Ok(_) => Redirect::to("/console").into_response(),
+        Err(_) => Redirect::to("/sign-in").into_response(),
+    }
+}
+
+/// What every page's layout needs.
+pub struct Page {
+    pub title: String,
+    pub catalog: &'static Catalog,
+    pub csrf: String,
+    /// The signed-in person's name; none on the sign-in page.
+    pub viewer: Option<String>,
+    pub role: Option<Role>,
+    /// This page's own address, to come back to after switching language.
+    pub path: String,
+}
+
+impl Page {
+    /// A page for someone not signed in.
+    pub fn public(title: String, catalog: &'static Catalog, csrf: String, path: &str) -> Page {
+        Page {
+            title,
+            catalog,
+            csrf,
+            viewer: None,
+            role: None,
+            path: path.to_string(),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        self.catalog.get(key)
+    }
+
+    pub fn lang(&self) -> &str {
+        self.catalog.language
+    }
+
+    pub fn languages(&self) -> &'static [(&'static str, &'static str)] {
+        &i18n::LANGUAGES
+    }
+
+    pub fn is_staff(&self) -> bool {
+        self.role.is_some_and(|role| role != Role::CustomerContact)
+    }
+
+    pub fn is_customer(&self) -> bool {
+        self.role == Some(Role::CustomerContact)
+    }
+
+    pub fn is_manager(&self) -> bool {
+        matches!(self.role, Some(Role::SupportManager | Role::Admin))
+    }
+}
+
+/// A page that could not be shown, as the visitor should read it.
+#[derive(Debug, thiserror::Error)]
+pub enum UiError {
+    #[error("sign in first")]
+    SignIn { back_to: String },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    TooLarge(String),
+    #[error("unexpected: {0}")]
+    Unexpected(String),
+}
+
+impl From<ApiError> for UiError {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::Unauthenticated => UiError::SignIn {
+                back_to: "/".into(),
+            },
+            ApiError::Forbidden(_) => UiError::Forbidden,
+            ApiError::NotFound => UiError::NotFound,
+            ApiError::Malformed(detail) | ApiError::UnsupportedMediaType(detail) => {
+                UiError::BadRequest(detail)
+            }
+            ApiError::Invalid(errors) => UiError::BadRequest(
+                errors
+                    .iter()
+                    .map(|error| format!("{}: {}", error.field, error.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            ApiError::MethodNotAllowed => UiError::NotFound,
+            ApiError::Conflict { detail, .. } | ApiError::StaleVersion(detail) => {
+                UiError::Conflict(detail)
+            }
+            ApiError::TooLarge(detail) => UiError::TooLarge(detail),
+            ApiError::Unexpected(detail) => UiError::Unexpected(detail),
+        }
+    }
+}
+
+/// Carried from a failed handler to `readable_failures`, which knows the visitor's
+/// language and writes the page.
+#[derive(Clone, Debug)]
+struct Failure {
+    detail: Option<String>,
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        let (status, detail) = match self {
+            UiError::SignIn { back_to } => {
+                let next: String = form_urlencoded::byte_serialize(back_to.as_bytes()).collect();
+                return Redirect::to(&format!("/sign-in?next={next}")).into_response();
+            }
+            UiError::Forbidden => (StatusCode::FORBIDDEN, None),
+            UiError::NotFound => (StatusCode::NOT_FOUND, None),
+            UiError::BadRequest(detail) => (StatusCode::BAD_REQUEST, Some(detail)),
+            UiError::Conflict(detail) => (StatusCode::CONFLICT, Some(detail)),
+            UiError::TooLarge(detail) => (StatusCode::PAYLOAD_TOO_LARGE, Some(detail)),
+            UiError::Unexpected(detail) => {
+                tracing::error!(%detail, "a page failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, None)
+            }
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(Failure { detail });
+        response
+    }
+}
+
+#[derive(Template)]
+#[template(path = "failure.html")]
+struct FailurePage {
+    page: Page,
+    message: String,
+    detail: Option<String>,
+}
+
+/// Turns a failure (ours, or the framework's: a form too large, a path that does not
+/// parse) into a page in the visitor's language.
+async fn readable_failures(request: Request, next: Next) -> Response {
+    let catalog = session::visitor_catalog(request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    // A page that explains itself (a form shown again with its errors) stays as it is.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"text/html"));
+    if is_page {
+        return response;
+    }
+    let detail = response
+        .extensions()
+        .get::<Failure>()
+        .and_then(|failure| failure.detail.clone());
+    let key = match status {
+        StatusCode::FORBIDDEN => "failure.forbidden",
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => "failure.not_found",
+        StatusCode::CONFLICT => "failure.conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "failure.too_large",
+        status if status.is_server_error() => "failure.unexpected",
+        _ => "failure.bad_request",
+    };
+    let page = FailurePage {
+        page: Page::public(
+            catalog.get("failure.title").to_string(),
+            catalog,
+            String::new(),
+            "/",
+        ),
+        message: catalog.get(key).to_string(),
+        detail,
+    };
+    match page.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(_) => status.into_response(),
+    }
+}
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Headers of every page: no script or style but ours, never framed, never cached (pages
+/// show a customer's data).
+async fn page_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// A template as an HTML response.
+pub fn render(template: &impl Template) -> Result<Html<String>, UiError> {
+    template
+        .render()
+        .map(Html)
+        .map_err(|error| UiError::Unexpected(error.to_string()))
+}

@@ -1,0 +1,785 @@
+//! The customer portal: a contact's organisation's tickets, opening a ticket with what the
+//! policy requires (POLICY.md §3), and a ticket's public life: replies, answers to what the
+//! desk asked, consent to a proposed solution, a severity change or an escalation asked for.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use caredesk_domain::ticket::clocks::{ClockContext, compute};
+use caredesk_domain::ticket::{Action, Command, Snapshot, TicketState, allowed_actions};
+use caredesk_store::{
+    Contact, NewAttachment, Product, Scope, StoreError, TicketRecord, TicketSearch,
+};
+use serde::Deserialize;
+
+use super::session::Viewer;
+use super::view::{self, ClockRow, FlagView, Names, TimelineEntry, TimelineInput};
+use super::{Page, UiError, render};
+use crate::AppState;
+use crate::auth::{Principal, new_token};
+use crate::error::ApiError;
+use crate::routes::tickets::{Intake, OpenTicket, carry_out, intake};
+
+/// At most this many files go with one form.
+pub const MAX_FILES: usize = 5;
+const LISTED: i64 = 200;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/portal", get(tickets))
+        .route("/portal/tickets/new", get(new_ticket))
+        .route("/portal/tickets", axum::routing::post(open_ticket))
+        .route("/portal/tickets/{id}", get(ticket).post(act))
+        .route("/tickets/{id}/files/{file}", get(view::download))
+}
+
+/// The contact looking at the portal; staff are sent to the console instead.
+fn contact_of(viewer: &Viewer) -> Option<&Contact> {
+    match &viewer.principal {
+        Principal::Contact(contact) => Some(contact),
+        Principal::Staff(_) => None,
+    }
+}
+
+// The list -----------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    show: String,
+}
+
+struct ListedTicket {
+    id: i64,
+    subject: String,
+    state: &'static str,
+    severity: String,
+    /// What the desk waits for from the customer, if anything.
+    waiting: Option<&'static str>,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/tickets.html")]
+struct TicketsPage {
+    page: Page,
+    q: String,
+    show: String,
+    tickets: Vec<ListedTicket>,
+}
+
+async fn tickets(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, UiError> {
+    let Some(contact) = contact_of(&viewer) else {
+        return Ok(Redirect::to("/console").into_response());
+    };
+    let open = match query.show.as_str() {
+        "closed" => Some(false),
+        "all" => None,
+        _ => Some(true),
+    };
+    let found = state
+        .store
+        .search_tickets_of(
+            contact.customer_id,
+            &TicketSearch {
+                text: query.q.clone(),
+                open,
+            },
+            LISTED,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    let catalog = viewer.catalog;
+    let tickets = found
+        .into_iter()
+        .map(|ticket| ListedTicket {
+            waiting: match ticket.state {
+                TicketState::WaitingOnCustomer => Some(catalog.get("portal.waiting_answer")),
+                TicketState::SolutionProposed => Some(catalog.get("portal.waiting_consent")),
+                _ => None,
+            },
+            id: ticket.id,
+            state: view::state_name(catalog, ticket.state),
+            severity: view::severity_label(&state.policy, &ticket.severity),
+            updated: catalog.when(ticket.updated_at, &viewer.time_zone),
+            subject: ticket.subject,
+        })
+        .collect();
+    let show = match open {
+        Some(true) => "open",
+        Some(false) => "closed",
+        None => "all",
+    };
+    Ok(render(&TicketsPage {
+        page: viewer.page(viewer.t("portal.tickets_title").to_string()),
+        q: query.q,
+        show: show.to_string(),
+        tickets,
+    })?
+    .into_response())
+}
+
+// Opening a ticket ---------------------------------------------------------------------
+
+struct Choice {
+    value: String,
+    label: String,
+    hint: String,
+}
+
+#[derive(Default)]
+struct TicketForm {
+    product: String,
+    severity: String,
+    subject: String,
+    description: String,
+    business_impact: String,
+    error_messages: String,
+    steps_to_reproduce: String,
+    workaround: String,
+    contact: String,
+    /// Makes a second press of the button (or a resent form) open no second ticket.
+    form_key: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/new_ticket.html")]
+struct NewTicketPage {
+    page: Page,
+    products: Vec<Choice>,
+    severities: Vec<Choice>,
+    contacts: Vec<Choice>,
+    form: TicketForm,
+    fields: Vec<TextField>,
+    errors: HashMap<String, String>,
+    /// A refusal that is no one field's: the organisation is not covered.
+    refusal: Option<String>,
+    files_hint: String,
+}
+
+/// One of the form's text fields, with its label, hint, value and refusal.
+struct TextField {
+    name: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    value: String,
+    multiline: bool,
+    required: bool,
+    error: Option<String>,
+}
+
+impl NewTicketPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+}
+
+async fn new_ticket(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
+    let Some(contact) = contact_of(&viewer) else {
+        return Ok(Redirect::to("/console").into_response());
+    };
+    let form = TicketForm {
+        contact: contact.id.to_string(),
+        form_key: new_token(),
+        ..TicketForm::default()
+    };
+    let page = form_page(&state, &viewer, contact, form, HashMap::new(), None).await?;
+    Ok(render(&page)?.into_response())
+}
+
+async fn form_page(
+    state: &AppState,
+    viewer: &Viewer,
+    contact: &Contact,
+    form: TicketForm,
+    errors: HashMap<String, String>,
+    refusal: Option<String>,
+) -> Result<NewTicketPage, UiError> {
+    let store_error = |error: StoreError| UiError::from(ApiError::from(error));
+    let products = state
+        .store
+        .products_of(contact.customer_id)
+        .await
+        .map_err(store_error)?;
+    let contacts = state
+        .store
+        .contacts_of(contact.customer_id)
+        .await
+        .map_err(store_error)?;
+    let policy = &state.policy;
+    Ok(NewTicketPage {
+        page: viewer.page(viewer.t("portal.new_title").to_string()),
+        products: products
+            .iter()
+            .map(|product| Choice {
+                value: product.id.to_string(),
+                label: product_label(state, product),
+                hint: String::new(),
+            })
+            .collect(),
+        severities: policy
+            .severities
+            .iter()
+            .map(|(id, severity)| Choice {
+                value: id.clone(),
+                label: format!("{id} — {}", severity.name),
+                hint: severity.meaning.clone(),
+            })
+            .collect(),
+        contacts: contacts
+            .iter()
+            .map(|person| Choice {
+                value: person.id.to_string(),
+                label: person.name.clone(),
+                hint: person.email.clone(),
+            })
+            .collect(),
+        fields: text_fields(viewer, &state.policy.intake.required, &form, &errors),
+        form,
+        errors,
+        refusal,
+        files_hint: viewer
+            .catalog
+            .format("form.files_hint", &[("count", &MAX_FILES.to_string())]),
+    })
+}
+
+fn text_fields(
+    viewer: &Viewer,
+    required: &[String],
+    form: &TicketForm,
+    errors: &HashMap<String, String>,
+) -> Vec<TextField> {
+    [
+        ("subject", &form.subject, false),
+        ("description", &form.description, true),
+        ("business_impact", &form.business_impact, true),
+        ("error_messages", &form.error_messages, true),
+        ("steps_to_reproduce", &form.steps_to_reproduce, true),
+        ("workaround", &form.workaround, true),
+    ]
+    .into_iter()
+    .map(|(name, value, multiline)| TextField {
+        name,
+        label: viewer.t(&format!("form.{name}")),
+        hint: viewer.t(&format!("form.{name}_hint")),
+        value: value.clone(),
+        multiline,
+        required: matches!(name, "subject" | "description")
+            || required.iter().any(|field| field == name),
+        error: errors.get(name).cloned(),
+    })
+    .collect()
+}
+
+fn product_label(state: &AppState, product: &Product) -> String {
+    let line = state
+        .policy
+        .product_lines
+        .get(&product.product_line)
+        .map_or(product.product_line.as_str(), |line| line.name.as_str());
+    format!("{line} {} — {}", product.version, product.serial)
+}
+
+/// A form's text fields and files, read from a multipart body.
+pub(super) struct Posted {
+    fields: HashMap<String, String>,
+    pub(super) files: Vec<PostedFile>,
+}
+
+pub(super) struct PostedFile {
+    name: String,
+    content_type: String,
+    content: Vec<u8>,
+}
+
+pub(super) async fn read_form(
+    state: &AppState,
+    mut multipart: Multipart,
+) -> Result<Posted, UiError> {
+    let limit = state.limits.max_attachment_bytes;
+    let mut posted = Posted {
+        fields: HashMap::new(),
+        files: Vec::new(),
+    };
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|error| UiError::BadRequest(error.body_text()))?
+    {
+        let name = field.name().unwrap_or_default().to_string();
+        match field.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let content_type = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                let content = field
+                    .bytes()
+                    .await
+                    .map_err(|error| UiError::BadRequest(error.body_text()))?;
+                // A file input left empty still sends a part, without a name or content.
+                if file_name.is_empty() && content.is_empty() {
+                    continue;
+                }
+                if content.len() > limit {
+                    return Err(UiError::TooLarge(format!(
+                        "{file_name}: at most {limit} bytes"
+                    )));
+                }
+                if posted.files.len() == MAX_FILES {
+                    return Err(UiError::BadRequest(format!("at most {MAX_FILES} files")));
+                }
+                posted.files.push(PostedFile {
+                    name: clean_file_name(&file_name),
+                    content_type,
+                    content: content.to_vec(),
+                });
+            }
+            None => {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|error| UiError::BadRequest(error.body_text()))?;
+                posted.fields.insert(name, text);
+            }
+        }
+    }
+    Ok(posted)
+}
+
+/// A file's own name, without any folder a browser may send.
+fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    let base: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
+    if base.is_empty() {
+        "attachment".into()
+    } else {
+        base
+    }
+}
+
+impl Posted {
+    pub(super) fn text(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+
+    pub(super) fn check_csrf(&self, viewer: &Viewer) -> Result<(), UiError> {
+        viewer.check_csrf(self.fields.get("csrf").map_or("", String::as_str))
+    }
+}
+
+async fn open_ticket(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    multipart: Multipart,
+) -> Result<Response, UiError> {
+    let Some(contact) = contact_of(&viewer) else {
+        return Err(UiError::Forbidden);
+    };
+    let posted = read_form(&state, multipart).await?;
+    posted.check_csrf(&viewer)?;
+    let form = TicketForm {
+        product: posted.text("product"),
+        severity: posted.text("severity"),
+        subject: posted.text("subject"),
+        description: posted.text("description"),
+        business_impact: posted.text("business_impact"),
+        error_messages: posted.text("error_messages"),
+        steps_to_reproduce: posted.text("steps_to_reproduce"),
+        workaround: posted.text("workaround"),
+        contact: posted.text("contact"),
+        form_key: posted.text("form_key"),
+    };
+    let mut errors = HashMap::new();
+    let products = state
+        .store
+        .products_of(contact.customer_id)
+        .await
+        .map_err(ApiError::from)?;
+    let product = products
+        .iter()
+        .find(|product| product.id.to_string() == form.product);
+    if product.is_none() {
+        errors.insert(
+            "product".to_string(),
+            viewer.t("form.choose_product").to_string(),
+        );
+    }
+    if form.severity.is_empty() {
+        errors.insert(
+            "severity".to_string(),
+            viewer.t("form.choose_severity").to_string(),
+        );
+    }
+    let request = OpenTicket {
+        customer_id: None,
+        contact_id: form.contact.parse().ok(),
+        channel: "portal".into(),
+        severity: form.severity.clone(),
+        product_line: product.map(|p| p.product_line.clone()).unwrap_or_default(),
+        version: product.map(|p| p.version.clone()).unwrap_or_default(),
+        serial: product.map(|p| p.serial.clone()).unwrap_or_default(),
+        subject: form.subject.clone(),
+        description: form.description.clone(),
+        business_impact: form.business_impact.clone(),
+        error_messages: Some(form.error_messages.clone()).filter(|text| !text.trim().is_empty()),
+        steps_to_reproduce: Some(form.steps_to_reproduce.clone())
+            .filter(|text| !text.trim().is_empty()),
+        workaround: Some(form.workaround.clone()).filter(|text| !text.trim().is_empty()),
+        programming_language: None,
+    };
+    let key = Some(form.form_key.clone()).filter(|key| !key.is_empty() && key.len() <= 200);
+    let now = state.clock.now();
+    // Intake checks every field, so the form shows every refusal at once, ours included.
+    let outcome = match intake(&state, &viewer.principal, &request, key, false, now).await {
+        Ok(_) if !errors.is_empty() => Err(ApiError::Invalid(Vec::new())),
+        other => other,
+    };
+    let new = match outcome {
+        Ok(Intake::Ticket(new)) => new,
+        Ok(Intake::ProfessionalServices(new)) => {
+            let recorded = state
+                .store
+                .create_service_request(&new, now)
+                .await
+                .map_err(ApiError::from)?;
+            return Ok(render(&ServicesPage {
+                page: viewer.page(viewer.t("portal.services_title").to_string()),
+                number: recorded.request.id,
+                reason: recorded.request.reason,
+            })?
+            .into_response());
+        }
+        Err(ApiError::Invalid(fields)) => {
+            for field in fields {
+                let name = match field.field.as_str() {
+                    "product_line" | "version" | "serial" => "product",
+                    "contact_id" => "contact",
+                    other => other,
+                };
+                errors
+                    .entry(name.to_string())
+                    .or_insert_with(|| translate_reason(&viewer, &field.message));
+            }
+            let page = form_page(&state, &viewer, contact, form, errors, None).await?;
+            return Ok(unprocessable(render(&page)?));
+        }
+        Err(ApiError::Forbidden(reason)) => {
+            let page = form_page(&state, &viewer, contact, form, errors, Some(reason)).await?;
+            return Ok(unprocessable(render(&page)?));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let created = state
+        .store
+        .create_ticket(&state.policy, &new, now)
+        .await
+        .map_err(ApiError::from)?;
+    let id = created.ticket.id;
+    // A resent form finds its ticket, and its files already attached.
+    if !created.replayed {
+        attach(&state, &viewer, id, Some(1), posted.files).await?;
+    }
+    Ok(Redirect::to(&format!("/portal/tickets/{id}?opened=1")).into_response())
+}
+
+pub(super) fn unprocessable(page: axum::response::Html<String>) -> Response {
+    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+/// The domain's words for the most common refusal, in the viewer's language; others as the
+/// policy wrote them.
+fn translate_reason(viewer: &Viewer, reason: &str) -> String {
+    match reason {
+        "must not be empty" => viewer.t("form.required").to_string(),
+        other => other.to_string(),
+    }
+}
+
+pub(super) async fn attach(
+    state: &AppState,
+    viewer: &Viewer,
+    ticket: i64,
+    event: Option<i64>,
+    files: Vec<PostedFile>,
+) -> Result<(), UiError> {
+    let now = state.clock.now();
+    for file in files {
+        state
+            .store
+            .add_attachment(
+                &NewAttachment {
+                    ticket_id: ticket,
+                    event_seq: event,
+                    filename: file.name,
+                    content_type: file.content_type,
+                    content: file.content,
+                    uploaded_by: viewer.principal.key(),
+                },
+                viewer.principal.scope(),
+                now,
+            )
+            .await
+            .map_err(ApiError::from)?;
+    }
+    Ok(())
+}
+
+#[derive(Template)]
+#[template(path = "portal/services.html")]
+struct ServicesPage {
+    page: Page,
+    number: i64,
+    reason: String,
+}
+
+// A ticket -----------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct TicketQuery {
+    #[serde(default)]
+    opened: Option<u8>,
+}
+
+struct Can {
+    reply: bool,
+    accept: bool,
+    reject: bool,
+    request_severity: bool,
+    escalate: bool,
+}
+
+#[derive(Template)]
+#[template(path = "portal/ticket.html")]
+struct TicketPage {
+    page: Page,
+    number: i64,
+    subject: String,
+    state: &'static str,
+    waiting: bool,
+    severity: String,
+    product: String,
+    program: String,
+    opened: String,
+    just_opened: bool,
+    coverage: Option<String>,
+    flags: Vec<FlagView>,
+    clocks: Vec<ClockRow>,
+    timeline: Vec<TimelineEntry>,
+    other_severities: Vec<(String, String)>,
+    severity_requested: Option<String>,
+    can: Can,
+    version: i64,
+    error: Option<String>,
+}
+
+async fn ticket(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(query): Query<TicketQuery>,
+) -> Result<Response, UiError> {
+    if contact_of(&viewer).is_none() {
+        return Ok(Redirect::to(&format!("/console/tickets/{id}")).into_response());
+    }
+    let page = ticket_page(&state, &viewer, id, query.opened.is_some(), None).await?;
+    Ok(render(&page)?.into_response())
+}
+
+async fn ticket_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    just_opened: bool,
+    error: Option<String>,
+) -> Result<TicketPage, UiError> {
+    let store_error = |error: StoreError| UiError::from(ApiError::from(error));
+    let scope = viewer.principal.scope();
+    let ticket = state.store.ticket(id, scope).await.map_err(store_error)?;
+    let events = state
+        .store
+        .timeline(id, Scope::All)
+        .await
+        .map_err(store_error)?;
+    let attachments = state
+        .store
+        .attachments_of(id, scope)
+        .await
+        .map_err(store_error)?;
+    let names = names_for(state, &ticket).await?;
+    let catalog = viewer.catalog;
+    let now = state.clock.now();
+    let context = ClockContext {
+        program: &ticket.program,
+        region: &ticket.region,
+        product_line: &ticket.product_line,
+    };
+    let clocks = compute(&state.policy, &context, &events, now)
+        .map_err(|error| UiError::Unexpected(error.to_string()))?;
+    let snapshot = Snapshot::of(&events)
+        .ok_or_else(|| UiError::Unexpected(format!("ticket {id} has no created event")))?;
+    let allowed = allowed_actions(&snapshot, viewer.principal.role());
+    let can = Can {
+        reply: allowed.contains(&Action::CustomerMessage),
+        accept: allowed.contains(&Action::AcceptSolution),
+        reject: allowed.contains(&Action::RejectSolution),
+        request_severity: allowed.contains(&Action::RequestSeverityChange),
+        escalate: allowed.contains(&Action::RequestEscalation),
+    };
+    let coverage = events.iter().find_map(|event| match &event.data {
+        caredesk_domain::ticket::EventData::IntakeChecked { coverage, .. } => {
+            Some(coverage.notice.clone())
+        }
+        _ => None,
+    });
+    Ok(TicketPage {
+        page: viewer.page(catalog.format("portal.ticket_heading", &[("number", &id.to_string())])),
+        number: id,
+        state: view::state_name(catalog, ticket.state),
+        waiting: ticket.state == TicketState::WaitingOnCustomer,
+        severity: view::severity_label(&state.policy, &ticket.severity),
+        product: format!(
+            "{} {} — {}",
+            ticket.product_line, ticket.version, ticket.serial
+        ),
+        program: view::program_name(&state.policy, &ticket.program),
+        opened: catalog.when(ticket.opened_at, &viewer.time_zone),
+        just_opened,
+        coverage,
+        flags: view::flag_views(catalog, &ticket.flags),
+        clocks: view::clock_rows(catalog, &viewer.time_zone, &clocks, now),
+        timeline: view::timeline(TimelineInput {
+            catalog,
+            time_zone: &viewer.time_zone,
+            policy: &state.policy,
+            events: &events,
+            attachments: &attachments,
+            names: &names,
+            public_only: true,
+        }),
+        other_severities: state
+            .policy
+            .severities
+            .iter()
+            .filter(|(severity, _)| **severity != ticket.severity)
+            .map(|(severity, known)| (severity.clone(), format!("{severity} — {}", known.name)))
+            .collect(),
+        severity_requested: snapshot
+            .severity_request
+            .as_ref()
+            .map(|severity| view::severity_label(&state.policy, severity)),
+        can,
+        version: ticket.version_number,
+        subject: ticket.subject,
+        error,
+    })
+}
+
+/// The names a ticket's timeline mentions: its organisation's contacts and the staff.
+pub async fn names_for(state: &AppState, ticket: &TicketRecord) -> Result<Names, UiError> {
+    let store_error = |error: StoreError| UiError::from(ApiError::from(error));
+    let staff = state.store.staff().await.map_err(store_error)?;
+    let contacts = state
+        .store
+        .contacts_of(ticket.customer_id)
+        .await
+        .map_err(store_error)?;
+    Ok(Names {
+        staff: staff
+            .into_iter()
+            .map(|member| (member.id, member.name))
+            .collect(),
+        contacts: contacts
+            .into_iter()
+            .map(|contact| (contact.id, contact.name))
+            .collect(),
+    })
+}
+
+async fn act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    multipart: Multipart,
+) -> Result<Response, UiError> {
+    if contact_of(&viewer).is_none() {
+        return Err(UiError::Forbidden);
+    }
+    let posted = read_form(&state, multipart).await?;
+    posted.check_csrf(&viewer)?;
+    let version = posted.text("version").parse::<i64>().ok();
+    let command = match posted.text("action").as_str() {
+        "reply" => Command::CustomerMessage {
+            body: posted.text("body"),
+        },
+        "accept" => Command::AcceptSolution {
+            note: posted.text("note"),
+        },
+        "reject" => Command::RejectSolution {
+            reason: posted.text("reason"),
+        },
+        "request_severity" => Command::RequestSeverityChange {
+            severity: posted.text("severity"),
+            reason: posted.text("reason"),
+        },
+        "escalate" => Command::RequestEscalation {
+            reason: posted.text("reason"),
+        },
+        _ => return Err(UiError::BadRequest("action: not one of this page's".into())),
+    };
+    let files = posted.files;
+    match carry_out(&state, &viewer.principal, id, command, version).await {
+        Ok((_, timeline)) => {
+            if !files.is_empty() {
+                let seq = timeline.last().map(|event| i64::from(event.seq));
+                attach(&state, &viewer, id, seq, files).await?;
+            }
+            Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response())
+        }
+        Err(
+            error @ (ApiError::Invalid(_) | ApiError::Conflict { .. } | ApiError::StaleVersion(_)),
+        ) => {
+            let message = refusal_message(&viewer, &error);
+            let page = ticket_page(&state, &viewer, id, false, Some(message)).await?;
+            Ok(unprocessable(render(&page)?))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Why an action was not carried out, in the viewer's words.
+pub(super) fn refusal_message(viewer: &Viewer, error: &ApiError) -> String {
+    match error {
+        ApiError::Invalid(fields) => fields
+            .iter()
+            .map(|field| translate_reason(viewer, &field.message))
+            .collect::<Vec<_>>()
+            .join(" "),
+        ApiError::StaleVersion(_) => viewer.t("ticket.changed_meanwhile").to_string(),
+        _ => viewer.t("ticket.not_now").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_keeps_its_own_name_only() {
+        assert_eq!(clean_file_name("C:\\Users\\ana\\log.txt"), "log.txt");
+        assert_eq!(clean_file_name("/tmp/trace.zip"), "trace.zip");
+        assert_eq!(clean_file_name("  "), "attachment");
+        assert_eq!(clean_file_name("a\u{0}b.txt"), "ab.txt");
+    }
+}
