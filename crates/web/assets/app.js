@@ -4,6 +4,12 @@
   "use strict";
 
   var root = document.documentElement;
+  // Count from the server's clock, not this computer's: the page says when it was made.
+  var skew = 0;
+  var madeAt = Date.parse(root.dataset.now || "");
+  if (!isNaN(madeAt)) {
+    skew = madeAt - Date.now();
+  }
 
   // "2 d 3 h", "45 min", "-12 min": the server's own wording, units from the page's language.
   function span(seconds) {
@@ -23,7 +29,7 @@
   }
 
   function tick() {
-    var now = Date.now();
+    var now = Date.now() + skew;
     document.querySelectorAll("[data-due]").forEach(function (element) {
       var due = Date.parse(element.dataset.due);
       if (isNaN(due)) {

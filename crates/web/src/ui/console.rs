@@ -591,7 +591,7 @@ async fn workspace_page(
         description: ticket.description.clone(),
         details,
         state: view::state_name(catalog, ticket.state),
-        severity: view::severity_label(&state.policy, &ticket.severity),
+        severity: view::severity_label(catalog, &state.policy, &ticket.severity),
         customer_number: customer.number,
         customer_region: state
             .policy
@@ -657,13 +657,7 @@ async fn workspace_page(
             names: &names,
             public_only: false,
         }),
-        severities: state
-            .policy
-            .severities
-            .iter()
-            .filter(|(severity, _)| **severity != ticket.severity)
-            .map(|(severity, known)| (severity.clone(), format!("{severity} — {}", known.name)))
-            .collect(),
+        severities: view::other_severities(catalog, &state.policy, &ticket.severity),
         advisors: staff
             .iter()
             .filter(|member| member.active && member.role == Role::Advisor)
@@ -673,7 +667,7 @@ async fn workspace_page(
         severity_requested: snapshot
             .severity_request
             .as_ref()
-            .map(|severity| view::severity_label(&state.policy, severity)),
+            .map(|severity| view::severity_label(catalog, &state.policy, severity)),
         can,
         version: ticket.version_number,
         subject: ticket.subject,

@@ -121,6 +121,19 @@ impl Catalog {
         }
     }
 
+    /// Words of the policy file in this language: this catalog's translation of `key` while
+    /// the policy still says what the English catalog says, else the policy's own words (an
+    /// operator who rewrites the policy sees their text, never a stale translation).
+    pub fn policy_text(&self, key: &str, written: &str) -> String {
+        let english = CATALOGS
+            .first()
+            .and_then(|english| english.strings.get(key));
+        match (english, self.strings.get(key)) {
+            (Some(english), Some(translated)) if english == written => translated.clone(),
+            _ => written.to_string(),
+        }
+    }
+
     /// The string of `key` with each `{name}` replaced by its value.
     pub fn format(&self, key: &str, values: &[(&str, &str)]) -> String {
         let mut text = self.get(key).to_string();
@@ -254,6 +267,14 @@ mod tests {
         assert_eq!(english.span_until(later(125), now), "2 h 5 min");
         assert_eq!(english.span_until(later(3 * 1440 + 60), now), "3 d 1 h");
         assert_eq!(english.span_until(later(-12), now), "-12 min");
+    }
+
+    #[test]
+    fn the_policys_words_are_translated_only_while_the_policy_still_says_them() {
+        let french = catalog("fr");
+        assert_eq!(french.policy_text("severity.P2", "High"), "Élevé");
+        assert_eq!(french.policy_text("severity.P2", "Urgent"), "Urgent");
+        assert_eq!(french.policy_text("severity.P9", "Custom"), "Custom");
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub struct Page {
     pub role: Option<Role>,
     /// This page's own address, to come back to after switching language.
     pub path: String,
+    /// When the page was made, on the desk's clock: countdowns count from it.
+    pub now: String,
 }
 
 impl Page {
@@ -83,6 +85,7 @@ impl Page {
             viewer: None,
             role: None,
             path: path.to_string(),
+            now: String::new(),
         }
     }
 

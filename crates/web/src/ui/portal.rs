@@ -110,7 +110,7 @@ async fn tickets(
             },
             id: ticket.id,
             state: view::state_name(catalog, ticket.state),
-            severity: view::severity_label(&state.policy, &ticket.severity),
+            severity: view::severity_label(catalog, &state.policy, &ticket.severity),
             updated: catalog.when(ticket.updated_at, &viewer.time_zone),
             subject: ticket.subject,
         })
@@ -229,11 +229,11 @@ async fn form_page(
             .collect(),
         severities: policy
             .severities
-            .iter()
-            .map(|(id, severity)| Choice {
+            .keys()
+            .map(|id| Choice {
                 value: id.clone(),
-                label: format!("{id} — {}", severity.name),
-                hint: severity.meaning.clone(),
+                label: view::severity_label(viewer.catalog, policy, id),
+                hint: view::severity_meaning(viewer.catalog, policy, id),
             })
             .collect(),
         contacts: contacts
@@ -648,7 +648,7 @@ async fn ticket_page(
         number: id,
         state: view::state_name(catalog, ticket.state),
         waiting: ticket.state == TicketState::WaitingOnCustomer,
-        severity: view::severity_label(&state.policy, &ticket.severity),
+        severity: view::severity_label(catalog, &state.policy, &ticket.severity),
         product: format!(
             "{} {} — {}",
             ticket.product_line, ticket.version, ticket.serial
@@ -668,17 +668,11 @@ async fn ticket_page(
             names: &names,
             public_only: true,
         }),
-        other_severities: state
-            .policy
-            .severities
-            .iter()
-            .filter(|(severity, _)| **severity != ticket.severity)
-            .map(|(severity, known)| (severity.clone(), format!("{severity} — {}", known.name)))
-            .collect(),
+        other_severities: view::other_severities(catalog, &state.policy, &ticket.severity),
         severity_requested: snapshot
             .severity_request
             .as_ref()
-            .map(|severity| view::severity_label(&state.policy, severity)),
+            .map(|severity| view::severity_label(catalog, &state.policy, severity)),
         can,
         version: ticket.version_number,
         subject: ticket.subject,

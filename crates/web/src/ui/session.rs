@@ -35,6 +35,8 @@ pub struct Viewer {
     pub time_zone: TimeZone,
     /// The page asked for, to come back to after switching language.
     pub path: String,
+    /// The desk's clock when the request came in.
+    pub now: jiff::Timestamp,
     secret: String,
 }
 
@@ -47,6 +49,7 @@ impl Viewer {
             viewer: Some(self.name().to_string()),
             role: Some(self.principal.role()),
             path: self.path.clone(),
+            now: self.now.to_string(),
         }
     }
 
@@ -111,6 +114,7 @@ impl FromRequestParts<AppState> for Viewer {
             .and_then(|region| state.policy.regions.get(&region))
             .map_or(TimeZone::UTC, |region| region.time_zone.clone());
         Ok(Viewer {
+            now: state.clock.now(),
             path: back_to,
             csrf: csrf_of(&secret),
             catalog: i18n::catalog(&language),

@@ -135,12 +135,39 @@ pub fn resolution_name(catalog: &'static Catalog, resolution: &Resolution) -> St
     }
 }
 
-/// A severity as people know it: "P2 — High".
-pub fn severity_label(policy: &Policy, severity: &str) -> String {
-    policy.severities.get(severity).map_or_else(
-        || severity.to_string(),
-        |known| format!("{severity} — {}", known.name),
-    )
+/// A severity as people know it, in the viewer's words: "P2 — High", "P2 — Élevé".
+pub fn severity_label(catalog: &'static Catalog, policy: &Policy, severity: &str) -> String {
+    match policy.severities.get(severity) {
+        Some(known) => format!(
+            "{severity} — {}",
+            catalog.policy_text(&format!("severity.{severity}"), &known.name)
+        ),
+        None => severity.to_string(),
+    }
+}
+
+/// What a severity means, in the viewer's words.
+pub fn severity_meaning(catalog: &'static Catalog, policy: &Policy, severity: &str) -> String {
+    policy
+        .severities
+        .get(severity)
+        .map_or_else(String::new, |known| {
+            catalog.policy_text(&format!("severity.{severity}_meaning"), &known.meaning)
+        })
+}
+
+/// Every other severity of the policy, to choose from: (id, label).
+pub fn other_severities(
+    catalog: &'static Catalog,
+    policy: &Policy,
+    current: &str,
+) -> Vec<(String, String)> {
+    policy
+        .severities
+        .keys()
+        .filter(|severity| *severity != current)
+        .map(|severity| (severity.clone(), severity_label(catalog, policy, severity)))
+        .collect()
 }
 
 /// A flag intake raised, in plain words, with the policy's reason.
@@ -291,7 +318,7 @@ fn describe(
         EventData::Created { severity, .. } => (
             catalog.format(
                 "event.created",
-                &[("severity", &severity_label(policy, severity))],
+                &[("severity", &severity_label(catalog, policy, severity))],
             ),
             None,
         ),
@@ -312,8 +339,8 @@ fn describe(
             catalog.format(
                 "event.severity_changed",
                 &[
-                    ("from", &severity_label(policy, from)),
-                    ("to", &severity_label(policy, to)),
+                    ("from", &severity_label(catalog, policy, from)),
+                    ("to", &severity_label(catalog, policy, to)),
                 ],
             ),
             Some(reason.clone()),
@@ -335,14 +362,14 @@ fn describe(
         EventData::SeverityChangeRequested { to, reason } => (
             catalog.format(
                 "event.severity_change_requested",
-                &[("to", &severity_label(policy, to))],
+                &[("to", &severity_label(catalog, policy, to))],
             ),
             Some(reason.clone()),
         ),
         EventData::SeverityChangeDeclined { to, reason } => (
             catalog.format(
                 "event.severity_change_declined",
-                &[("to", &severity_label(policy, to))],
+                &[("to", &severity_label(catalog, policy, to))],
             ),
             Some(reason.clone()),
         ),

@@ -2,6 +2,7 @@
 //! One test binary for every API test, to link once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod notifications;
 mod pages;
 mod policy_at_work;
@@ -36,6 +37,13 @@ fn instant(value: &Value) -> jiff::Timestamp {
         .unwrap_or_else(|| panic!("not an instant: {value}"))
         .parse()
         .unwrap()
+}
+
+/// The browser's end-to-end run, on SQLite: what it drives is the pages, and every path below
+/// them runs on both backends in the tests above and beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_lives_from_portal_to_closure_in_a_real_browser() {
+    browser::a_ticket_lives_from_portal_to_closure_in_a_real_browser(Backend::Sqlite).await;
 }
 
 /// Each test, once per backend.

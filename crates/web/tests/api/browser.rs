@@ -1,0 +1,439 @@
+//! The portal and the console in real headless Chromium (Debian's `chromium`, driven through
+//! `chromedriver` over WebDriver), against the real application, its job runner and a real
+//! SMTP server on loopback. `.ci/run` installs both programs; without them this test fails
+//! and says how to install them.
+//!
+//! A screenshot of each main page is saved under `target/e2e-screenshots/`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::Role;
+use caredesk_testkit::smtp::SmtpSink;
+use caredesk_worker::{Runner, RunnerSettings};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::notifications::deliverer;
+use crate::support::{Backend, PASSWORD, TestApp};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// chromedriver on a free loopback port, stopped when dropped.
+struct Driver {
+    process: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Driver {
+        for program in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                std::path::Path::new(program).exists(),
+                "{program} is missing: install Debian's chromium and chromium-driver \
+                 (`apt-get install chromium chromium-driver`, as .ci/run does)"
+            );
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver {
+            process,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// A browser of its own (its own cookies), in `language`.
+    async fn browser(&self, language: &str) -> Client {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    "--disable-background-networking",
+                    "--disable-extensions",
+                    "--window-size=1280,1000",
+                    format!("--lang={language}"),
+                ],
+            }),
+        );
+        ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("a Chromium session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn screenshots() -> PathBuf {
+    let directory = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+    std::fs::create_dir_all(&directory).unwrap();
+    directory
+}
+
+async fn snap(browser: &Client, name: &str) {
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn sign_in(browser: &Client, base: &str, email: &str) {
+    browser.goto(&format!("{base}/sign-in")).await.unwrap();
+    browser
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Css("main button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait()
+        .for_element(Locator::Css("form[action='/sign-out']"))
+        .await
+        .unwrap();
+}
+
+async fn fill(browser: &Client, id: &str, text: &str) {
+    let field = browser.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css}: {error}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|error| panic!("{css}: {error}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn body(browser: &Client) -> String {
+    text_of(browser, "body").await
+}
+
+pub async fn a_ticket_lives_from_portal_to_closure_in_a_real_browser(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let sink = SmtpSink::start();
+    app.customer("ACME", "gold", "emea").await;
+    app.customer("BETA", "standard", "emea").await;
+    app.staff("advisor@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let runner = Runner {
+        store: app.store.clone(),
+        policy: Arc::new(Policy::built_in().unwrap()),
+        now: {
+            let clock = app.clock.clone();
+            Arc::new(move || clock.now())
+        },
+        owner: "runner".into(),
+        deliverer: deliverer(&app, &sink, "runner"),
+        settings: RunnerSettings {
+            sweep_every: Duration::from_secs(30),
+            poll_every: Duration::from_millis(200),
+        },
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(runner.run(stopped));
+    let driver = Driver::start();
+    let base = app.base.clone();
+
+    // The customer signs in and opens a ticket, first without a subject.
+    let customer = driver.browser("en").await;
+    sign_in(&customer, &base, "contact@acme.example").await;
+    snap(&customer, "portal-tickets").await;
+    // Our scripts run under the Content-Security-Policy.
+    let loaded = customer
+        .execute(
+            "return typeof htmx + ' ' + document.documentElement.lang",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded, "object en");
+    click(&customer, "a.button[href='/portal/tickets/new']").await;
+    customer
+        .wait()
+        .for_element(Locator::Id("product"))
+        .await
+        .unwrap();
+    let product = customer.find(Locator::Id("product")).await.unwrap();
+    product.select_by_index(1).await.unwrap();
+    click(&customer, "#severity-P2").await;
+    fill(
+        &customer,
+        "description",
+        "Since this morning no invoice leaves the print queue.",
+    )
+    .await;
+    fill(&customer, "business_impact", "Invoices are late").await;
+    fill(&customer, "error_messages", "E042 spooler timeout").await;
+    click(
+        &customer,
+        "form[action='/portal/tickets'] button[type=submit]",
+    )
+    .await;
+    let refusal = text_of(&customer, "#subject-error").await;
+    assert_eq!(refusal, "This is required.");
+    snap(&customer, "portal-new-ticket-refused").await;
+    fill(&customer, "subject", "Invoices stopped printing").await;
+    click(
+        &customer,
+        "form[action='/portal/tickets'] button[type=submit]",
+    )
+    .await;
+    let opened = text_of(&customer, "div.alert.success").await;
+    assert!(opened.contains("Your ticket is open."), "{opened}");
+    assert!(
+        opened.contains("Covered by your care program: Gold"),
+        "{opened}"
+    );
+    let url = customer.current_url().await.unwrap();
+    let id: i64 = url.path().rsplit('/').next().unwrap().parse().unwrap();
+    snap(&customer, "portal-ticket").await;
+
+    // The acknowledgement reaches the mail server.
+    let messages = sink.wait_for(1, Duration::from_secs(5)).await;
+    assert!(
+        messages.iter().any(|message| {
+            message.to == ["contact@acme.example"]
+                && message.header("Subject").unwrap_or_default()
+                    == format!("[#{id}] We received your request: Invoices stopped printing")
+        }),
+        "no acknowledgement: {messages:?}"
+    );
+
+    // The advisor takes it from the queue with the keyboard and asks for information.
+    let advisor = driver.browser("en").await;
+    sign_in(&advisor, &base, "advisor@desk.example").await;
+    let row = format!("a[data-queue-row][data-ticket='{id}']");
+    advisor
+        .wait()
+        .for_element(Locator::Css(&row))
+        .await
+        .unwrap();
+    snap(&advisor, "console-queue").await;
+    advisor
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("j")
+        .await
+        .unwrap();
+    let focused = advisor
+        .execute("return document.activeElement.dataset.ticket || ''", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, id.to_string(), "j focuses the first ticket");
+    advisor
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&Key::Enter.to_string())
+        .await
+        .unwrap();
+    advisor
+        .wait()
+        .for_element(Locator::Id("request-kind"))
+        .await
+        .unwrap();
+    assert!(body(&advisor).await.contains("Why this due time"));
+    snap(&advisor, "console-ticket").await;
+    advisor
+        .find(Locator::Id("request-kind"))
+        .await
+        .unwrap()
+        .select_by_value("information")
+        .await
+        .unwrap();
+    fill(&advisor, "request-body", "Which printer driver do you use?").await;
+    click(&advisor, "form:has(#request-kind) button[type=submit]").await;
+    advisor
+        .wait()
+        .for_element(Locator::Id("propose-body"))
+        .await
+        .unwrap();
+    assert!(body(&advisor).await.contains("Waiting on the customer"));
+
+    // The customer answers; the clocks run again.
+    customer.refresh().await.unwrap();
+    let waiting = text_of(&customer, "#reply").await;
+    assert_eq!(waiting, "We are waiting for your answer");
+    assert!(
+        body(&customer)
+            .await
+            .contains("Which printer driver do you use?")
+    );
+    fill(&customer, "reply-body", "The PCL6 driver, version 4.2.").await;
+    click(&customer, "form:has(#reply-body) button[type=submit]").await;
+    customer
+        .wait()
+        .for_element(Locator::XPath(
+            "//div[@class='body' and contains(., 'PCL6 driver')]",
+        ))
+        .await
+        .unwrap();
+
+    // The advisor proposes a solution; the customer accepts it, and the ticket closes.
+    advisor.refresh().await.unwrap();
+    advisor
+        .find(Locator::Id("resolution"))
+        .await
+        .unwrap()
+        .select_by_value("workaround")
+        .await
+        .unwrap();
+    fill(
+        &advisor,
+        "propose-body",
+        "Switch the queue to the PCL5 driver until 2026.2.",
+    )
+    .await;
+    click(&advisor, "form:has(#propose-body) button[type=submit]").await;
+    advisor
+        .wait()
+        .for_element(Locator::XPath("//strong[contains(., 'Solution proposed')]"))
+        .await
+        .unwrap();
+    customer.refresh().await.unwrap();
+    assert!(
+        text_of(&customer, "#consent")
+            .await
+            .contains("A solution is proposed")
+    );
+    snap(&customer, "portal-consent").await;
+    click(&customer, "form:has(#accept-note) button[type=submit]").await;
+    customer
+        .wait()
+        .for_element(Locator::XPath("//dd[.='Closed']"))
+        .await
+        .unwrap();
+    let closed = app
+        .store
+        .ticket(id, caredesk_store::Scope::All)
+        .await
+        .unwrap();
+    assert!(
+        closed.closed_at.is_some(),
+        "closed with the customer's consent"
+    );
+
+    // Another organisation cannot see it.
+    let stranger = driver.browser("en").await;
+    sign_in(&stranger, &base, "contact@beta.example").await;
+    stranger
+        .goto(&format!("{base}/portal/tickets/{id}"))
+        .await
+        .unwrap();
+    assert!(body(&stranger).await.contains("There is nothing here"));
+    stranger
+        .goto(&format!("{base}/portal?show=all"))
+        .await
+        .unwrap();
+    assert!(!body(&stranger).await.contains("Invoices stopped printing"));
+
+    // The portal in French.
+    customer
+        .goto(&format!("{base}/portal?show=all"))
+        .await
+        .unwrap();
+    customer
+        .find(Locator::Id("language-switch"))
+        .await
+        .unwrap()
+        .select_by_value("fr")
+        .await
+        .unwrap();
+    click(&customer, "form[action='/language'] button").await;
+    customer
+        .wait()
+        .for_element(Locator::Css("html[lang=fr]"))
+        .await
+        .unwrap();
+    let french = body(&customer).await;
+    assert!(french.contains("Gravité"), "{french}");
+    snap(&customer, "portal-tickets-fr").await;
+    customer
+        .goto(&format!("{base}/portal/tickets/new"))
+        .await
+        .unwrap();
+    snap(&customer, "portal-new-ticket-fr").await;
+
+    // The managers' and reference pages render for staff.
+    for (path, name) in [
+        ("/console/views/escalations", "console-escalations"),
+        ("/console/workload", "console-workload"),
+        ("/console/policy", "console-policy"),
+    ] {
+        advisor.goto(&format!("{base}{path}")).await.unwrap();
+        advisor
+            .wait()
+            .for_element(Locator::Css("main h1"))
+            .await
+            .unwrap();
+        snap(&advisor, name).await;
+    }
+
+    for browser in [customer, advisor, stranger] {
+        browser.close().await.unwrap();
+    }
+    drop(driver);
+    let _ = stop.send(true);
+    jobs.await.unwrap();
+    app.stop().await;
+}
