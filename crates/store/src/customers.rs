@@ -189,6 +189,17 @@ impl Store {
         insert_contract(&self.writer, new, now).await
     }
 
+    /// Every care contract, by customer then start.
+    pub async fn contracts(&self) -> Result<Vec<Contract>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted \
+             FROM contracts ORDER BY customer_id, starts_on, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(contract_of).collect()
+    }
+
     pub async fn contracts_of(&self, customer_id: i64) -> Result<Vec<Contract>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted \

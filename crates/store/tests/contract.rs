@@ -74,6 +74,7 @@ contract!(
     notices_are_claimed_under_leases_and_delivered_once,
     periodic_jobs_run_under_one_lease_at_a_time,
     notices_given_back_untried_are_not_counted,
+    a_customer_searches_its_own_tickets,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -2427,4 +2428,88 @@ async fn notices_given_back_untried_are_not_counted(store: Store) {
         .unwrap();
     assert_eq!(again.len(), ids.len());
     assert!(again.iter().all(|notice| notice.attempts == 1));
+}
+
+async fn a_customer_searches_its_own_tickets(store: Store) {
+    let policy = policy();
+    let acme = customer(&store, "C-1", "gold", "emea").await;
+    let other = customer(&store, "C-2", "standard", "emea").await;
+    let now = at(MONDAY_10);
+    let mut ids = Vec::new();
+    for subject in ["Printing stopped", "Licence 100% used", "Slow_preview", "PRINTER offline"] {
+        let mut new = new_ticket(&acme, "P3", None);
+        new.subject = subject.into();
+        ids.push(store.create_ticket(&policy, &new, now).await.unwrap().ticket.id);
+    }
+    let mut foreign = new_ticket(&other, "P3", None);
+    foreign.subject = "Printing stopped elsewhere".into();
+    store.create_ticket(&policy, &foreign, now).await.unwrap();
+    let search = |text: &str, open: Option<bool>| caredesk_store::TicketSearch {
+        text: text.into(),
+        open,
+    };
+    let subjects = |found: Vec<caredesk_store::TicketRecord>| -> Vec<String> {
+        found.into_iter().map(|ticket| ticket.subject).collect()
+    };
+
+    // In any case, the customer's own only; newest first.
+    let found = store
+        .search_tickets_of(acme.customer_id, &search("PRINTING", None), 10)
+        .await
+        .unwrap();
+    assert_eq!(subjects(found), ["Printing stopped"]);
+    let found = store
+        .search_tickets_of(acme.customer_id, &search("Offline", None), 10)
+        .await
+        .unwrap();
+    assert_eq!(subjects(found), ["PRINTER offline"]);
+    let found = store
+        .search_tickets_of(acme.customer_id, &search("printer", None), 10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 4, "descriptions are searched too");
+    assert_eq!(subjects(found)[0], "PRINTER offline");
+    // LIKE's wildcards are plain characters in what a customer types.
+    let found = store
+        .search_tickets_of(acme.customer_id, &search("100%", None), 10)
+        .await
+        .unwrap();
+    assert_eq!(subjects(found), ["Licence 100% used"]);
+    let found = store
+        .search_tickets_of(acme.customer_id, &search("w_p", None), 10)
+        .await
+        .unwrap();
+    assert_eq!(subjects(found), ["Slow_preview"]);
+    // A ticket number finds its ticket; the description is searched too.
+    let found = store
+        .search_tickets_of(acme.customer_id, &search(&format!("#{}", ids[1]), None), 10)
+        .await
+        .unwrap();
+    assert_eq!(subjects(found), ["Licence 100% used"]);
+    let found = store
+        .search_tickets_of(acme.customer_id, &search("since the update", None), 2)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2, "the limit holds");
+    // Open or closed.
+    let found = store
+        .search_tickets_of(acme.customer_id, &search("", Some(false)), 10)
+        .await
+        .unwrap();
+    assert!(found.is_empty());
+    let found = store
+        .search_tickets_of(acme.customer_id, &search("", Some(true)), 10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 4);
+
+    // Every contract at once, by customer.
+    let contracts = store.contracts().await.unwrap();
+    let owners: Vec<i64> = contracts.iter().map(|contract| contract.customer_id).collect();
+    assert_eq!(owners, [acme.customer_id, other.customer_id]);
+    // The kept loads alone are the first half of what the recount compares.
+    assert_eq!(
+        store.kept_advisor_loads().await.unwrap(),
+        store.advisor_loads().await.unwrap().0
+    );
 }

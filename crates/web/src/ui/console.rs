@@ -17,7 +17,7 @@ use caredesk_domain::ticket::{
     Action, Command, ContactMedium, CustomerRequest, Resolution, Role, Snapshot, TicketState,
     allowed_actions,
 };
-use caredesk_store::{QueueFilter, Scope, StaffMember, StoreError, TicketRecord};
+use caredesk_store::{Contract, QueueFilter, Scope, StaffMember, StoreError, TicketRecord};
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -602,19 +602,7 @@ async fn workspace_page(
         contact,
         contracts: contracts
             .iter()
-            .map(|contract| {
-                format!(
-                    "{} {} – {}{}",
-                    view::program_name(&state.policy, &contract.program),
-                    contract.starts_on,
-                    contract.ends_on,
-                    if contract.eula_accepted {
-                        String::new()
-                    } else {
-                        format!(" ({})", catalog.get("console.eula_missing"))
-                    }
-                )
-            })
+            .map(|contract| contract_line(viewer, state, contract))
             .collect(),
         products: products
             .iter()
@@ -754,6 +742,21 @@ async fn act(
     }
 }
 
+/// A contract in one line: "Gold 2026-01-01 – 2027-12-31", flagged without an accepted licence.
+fn contract_line(viewer: &Viewer, state: &AppState, contract: &Contract) -> String {
+    format!(
+        "{} {} – {}{}",
+        view::program_name(&state.policy, &contract.program),
+        contract.starts_on,
+        contract.ends_on,
+        if contract.eula_accepted {
+            String::new()
+        } else {
+            format!(" ({})", viewer.t("console.eula_missing"))
+        }
+    )
+}
+
 // Workload, policy, staff, customers ---------------------------------------------------
 
 struct LoadRow {
@@ -775,7 +778,11 @@ struct WorkloadPage {
 
 async fn workload(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
     staff_of(&viewer)?;
-    let (loads, _) = state.store.advisor_loads().await.map_err(store_error)?;
+    let loads = state
+        .store
+        .kept_advisor_loads()
+        .await
+        .map_err(store_error)?;
     let staff = state.store.staff().await.map_err(store_error)?;
     let severities: Vec<String> = state.policy.severities.keys().cloned().collect();
     let mut per_advisor: BTreeMap<i64, HashMap<String, i64>> = BTreeMap::new();
@@ -901,6 +908,7 @@ struct CustomerRow {
     name: String,
     region: String,
     language: String,
+    contracts: Vec<String>,
     open_tickets_href: String,
 }
 
@@ -913,6 +921,13 @@ struct CustomersPage {
 
 async fn customers(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
     require_manager(&viewer)?;
+    let mut contracts: HashMap<i64, Vec<String>> = HashMap::new();
+    for contract in state.store.contracts().await.map_err(store_error)? {
+        contracts
+            .entry(contract.customer_id)
+            .or_default()
+            .push(contract_line(&viewer, &state, &contract));
+    }
     let rows = state
         .store
         .customers()
@@ -921,6 +936,7 @@ async fn customers(State(state): State<AppState>, viewer: Viewer) -> Result<Resp
         .into_iter()
         .map(|customer| CustomerRow {
             open_tickets_href: format!("/console?customer={}", customer.id),
+            contracts: contracts.remove(&customer.id).unwrap_or_default(),
             number: customer.number,
             name: customer.name,
             region: customer.region,
