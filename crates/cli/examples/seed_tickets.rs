@@ -3,7 +3,8 @@
 //! intake passes), advisors in every region to route to, an administrator's API token
 //! (printed), and COUNT tickets opened over three years, most of
 //! them closed, each with a timeline built by the domain's own `decide` and imported with
-//! `Store::import_tickets` (clocks computed, breaches recorded).
+//! `Store::import_tickets` (clocks computed, breaches recorded). The administrator and the
+//! first customer's contact sign in to the pages with the password `caredesk-bench`.
 //!
 //!     cargo run --release -p caredesk --example seed_tickets -- DATABASE_URL COUNT [OPEN_PERCENT]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -21,6 +22,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 const BATCH: usize = 2000;
+const PASSWORD: &str = "caredesk-bench";
 const REGIONS: [&str; 3] = ["americas", "emea", "apac"];
 const PROGRAMS: [&str; 3] = ["standard", "gold", "platinum"];
 const SEVERITIES: [&str; 4] = ["P1", "P2", "P3", "P4"];
@@ -49,6 +51,7 @@ async fn main() {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
     let now = Timestamp::now();
+    let password = caredesk_web::auth::hash_password(PASSWORD).unwrap();
     let mut dice = Dice(StdRng::seed_from_u64(7));
 
     let admin = store
@@ -57,9 +60,9 @@ async fn main() {
                 email: "bench-admin@caredesk.bench".into(),
                 name: "Bench".into(),
                 role: Role::Admin,
-                region: None,
+                region: Some("emea".into()),
                 languages: vec!["en".into()],
-                password_hash: None,
+                password_hash: Some(password.clone()),
             },
             now,
         )
@@ -130,7 +133,7 @@ async fn main() {
                     phone: format!("+1 555 01{:02}", index % 100),
                     language: "en".into(),
                     designated: true,
-                    password_hash: None,
+                    password_hash: (index == 0).then(|| password.clone()),
                 },
                 now,
             )

@@ -2436,10 +2436,22 @@ async fn a_customer_searches_its_own_tickets(store: Store) {
     let other = customer(&store, "C-2", "standard", "emea").await;
     let now = at(MONDAY_10);
     let mut ids = Vec::new();
-    for subject in ["Printing stopped", "Licence 100% used", "Slow_preview", "PRINTER offline"] {
+    for subject in [
+        "Printing stopped",
+        "Licence 100% used",
+        "Slow_preview",
+        "PRINTER offline",
+    ] {
         let mut new = new_ticket(&acme, "P3", None);
         new.subject = subject.into();
-        ids.push(store.create_ticket(&policy, &new, now).await.unwrap().ticket.id);
+        ids.push(
+            store
+                .create_ticket(&policy, &new, now)
+                .await
+                .unwrap()
+                .ticket
+                .id,
+        );
     }
     let mut foreign = new_ticket(&other, "P3", None);
     foreign.subject = "Printing stopped elsewhere".into();
@@ -2505,7 +2517,10 @@ async fn a_customer_searches_its_own_tickets(store: Store) {
 
     // Every contract at once, by customer.
     let contracts = store.contracts().await.unwrap();
-    let owners: Vec<i64> = contracts.iter().map(|contract| contract.customer_id).collect();
+    let owners: Vec<i64> = contracts
+        .iter()
+        .map(|contract| contract.customer_id)
+        .collect();
     assert_eq!(owners, [acme.customer_id, other.customer_id]);
     // The kept loads alone are the first half of what the recount compares.
     assert_eq!(

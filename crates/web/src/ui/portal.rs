@@ -9,8 +9,11 @@ use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use caredesk_domain::intake::IntakeFlag;
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
-use caredesk_domain::ticket::{Action, Command, Snapshot, TicketState, allowed_actions};
+use caredesk_domain::ticket::{
+    Action, Command, SUPPLIABLE_DETAILS, Snapshot, TicketState, allowed_actions,
+};
 use caredesk_store::{
     Contact, NewAttachment, Product, Scope, StoreError, TicketRecord, TicketSearch,
 };
@@ -554,6 +557,8 @@ struct TicketQuery {
 
 struct Can {
     reply: bool,
+    /// Details intake found missing, which the customer may still give: (field, label).
+    supply: Vec<(&'static str, &'static str)>,
     accept: bool,
     reject: bool,
     request_severity: bool,
@@ -632,6 +637,14 @@ async fn ticket_page(
     let allowed = allowed_actions(&snapshot, viewer.principal.role());
     let can = Can {
         reply: allowed.contains(&Action::CustomerMessage),
+        supply: if allowed.contains(&Action::SupplyDetails) {
+            missing_details(&snapshot)
+                .into_iter()
+                .map(|field| (field, view::detail_label(catalog, field)))
+                .collect()
+        } else {
+            Vec::new()
+        },
         accept: allowed.contains(&Action::AcceptSolution),
         reject: allowed.contains(&Action::RejectSolution),
         request_severity: allowed.contains(&Action::RequestSeverityChange),
@@ -680,6 +693,22 @@ async fn ticket_page(
     })
 }
 
+/// The details intake flagged as missing and not supplied since, that a customer can give.
+fn missing_details(snapshot: &Snapshot) -> Vec<&'static str> {
+    let missing: Vec<&str> = snapshot
+        .flags
+        .iter()
+        .flat_map(|flag| match flag {
+            IntakeFlag::Incomplete { missing } => missing.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    SUPPLIABLE_DETAILS
+        .into_iter()
+        .filter(|field| missing.contains(field) && !snapshot.supplied_details.contains_key(*field))
+        .collect()
+}
+
 /// The names a ticket's timeline mentions: its organisation's contacts and the staff.
 pub async fn names_for(state: &AppState, ticket: &TicketRecord) -> Result<Names, UiError> {
     let store_error = |error: StoreError| UiError::from(ApiError::from(error));
@@ -716,6 +745,13 @@ async fn act(
     let command = match posted.text("action").as_str() {
         "reply" => Command::CustomerMessage {
             body: posted.text("body"),
+        },
+        "supply_details" => Command::SupplyDetails {
+            details: SUPPLIABLE_DETAILS
+                .into_iter()
+                .map(|field| (field.to_string(), posted.text(field)))
+                .filter(|(_, text)| !text.trim().is_empty())
+                .collect(),
         },
         "accept" => Command::AcceptSolution {
             note: posted.text("note"),

@@ -444,6 +444,72 @@ pub async fn pages_sign_in_and_check_every_form(backend: Backend) {
         "the failure page is French too"
     );
 
+    // A phone ticket recorded without the business impact: the customer completes it from
+    // the portal, with a file larger than an API body may be.
+    let mut phone = crate::support::portal_ticket("ACME", "P3");
+    phone["channel"] = serde_json::json!("phone");
+    phone["customer_id"] = serde_json::json!(customer);
+    phone["business_impact"] = serde_json::json!("");
+    let (status, recorded) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/tickets",
+            Some(&app.admin),
+            Some(phone),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{recorded}");
+    let phone_id = recorded["id"].as_i64().unwrap();
+    let phone_path = format!("/portal/tickets/{phone_id}");
+    let page = anna.get(&phone_path).await;
+    assert!(
+        page.body.contains("id=\"supply-business_impact\""),
+        "{}",
+        page.body
+    );
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let supplied = anna
+        .post_multipart(
+            &phone_path,
+            multipart(&[
+                ("csrf", &page.csrf()),
+                ("version", &hidden(&page.body, "version")),
+                ("action", "supply_details"),
+                ("business_impact", "Month-end invoicing is blocked"),
+            ])
+            .part("files", Part::bytes(big).file_name("capture.bin")),
+        )
+        .await;
+    assert_eq!(supplied.status, StatusCode::SEE_OTHER, "{}", supplied.body);
+    let page = anna.get(&phone_path).await;
+    assert!(
+        !page.body.contains("id=\"supply-business_impact\""),
+        "the form is gone once supplied"
+    );
+    assert!(page.body.contains("Month-end invoicing is blocked"));
+    assert!(page.body.contains("capture.bin"));
+    // A file over the attachment limit is refused whole, with a readable page.
+    let too_big = vec![b'x'; crate::support::limits().max_attachment_bytes + 1];
+    let refused = anna
+        .post_multipart(
+            &phone_path,
+            multipart(&[
+                ("csrf", &page.csrf()),
+                ("version", &hidden(&page.body, "version")),
+                ("action", "reply"),
+                ("body", "One more log"),
+            ])
+            .part("files", Part::bytes(too_big).file_name("huge.bin")),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(refused.body.contains("<html lang="), "{}", refused.body);
+    let after = anna.get(&phone_path).await;
+    assert!(
+        !after.body.contains("One more log"),
+        "nothing of a refused form is written"
+    );
+
     // Signing out ends the session itself: the old cookie, sent again, opens nothing.
     let csrf = anna.get("/portal").await.csrf();
     let cookies = anna.cookies.clone();
