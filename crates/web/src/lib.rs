@@ -79,7 +79,7 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
         .merge(api)
         .merge(routes::openapi::router(document))
         .merge(ui::router(state.limits))
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -89,6 +89,23 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     (router, openapi)
+}
+
+/// Nothing at this address: a problem document for the API and programs, a readable page
+/// for a browser.
+async fn not_found(request: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let wants_page = !request.uri().path().starts_with("/api/")
+        && request
+            .headers()
+            .get(axum::http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"));
+    if wants_page {
+        ui::not_found_page(request.headers())
+    } else {
+        ApiError::NotFound.into_response()
+    }
 }
 
 /// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.

@@ -199,27 +199,15 @@ struct FailurePage {
     detail: Option<String>,
 }
 
-/// Turns a failure (ours, or the framework's: a form too large, a path that does not
-/// parse) into a page in the visitor's language.
-async fn readable_failures(request: Request, next: Next) -> Response {
-    let catalog = session::visitor_catalog(request.headers());
-    let response = next.run(request).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    // A page that explains itself (a form shown again with its errors) stays as it is.
-    let is_page = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|kind| kind.as_bytes().starts_with(b"text/html"));
-    if is_page {
-        return response;
-    }
-    let detail = response
-        .extensions()
-        .get::<Failure>()
-        .and_then(|failure| failure.detail.clone());
+/// The page for an address that leads nowhere, in the visitor's language.
+pub fn not_found_page(headers: &axum::http::HeaderMap) -> Response {
+    let catalog = session::visitor_catalog(headers);
+    let mut response = failure_page(catalog, StatusCode::NOT_FOUND, None);
+    lock_down(&mut response);
+    response
+}
+
+fn failure_page(catalog: &'static Catalog, status: StatusCode, detail: Option<String>) -> Response {
     let key = match status {
         StatusCode::FORBIDDEN => "failure.forbidden",
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => "failure.not_found",
@@ -244,6 +232,30 @@ async fn readable_failures(request: Request, next: Next) -> Response {
     }
 }
 
+/// Turns a failure (ours, or the framework's: a form too large, a path that does not
+/// parse) into a page in the visitor's language.
+async fn readable_failures(request: Request, next: Next) -> Response {
+    let catalog = session::visitor_catalog(request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    // A page that explains itself (a form shown again with its errors) stays as it is.
+    let is_page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|kind| kind.as_bytes().starts_with(b"text/html"));
+    if is_page {
+        return response;
+    }
+    let detail = response
+        .extensions()
+        .get::<Failure>()
+        .and_then(|failure| failure.detail.clone());
+    failure_page(catalog, status, detail)
+}
+
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -251,6 +263,11 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; st
 /// show a customer's data).
 async fn page_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
+    lock_down(&mut response);
+    response
+}
+
+fn lock_down(response: &mut Response) {
     let headers = response.headers_mut();
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
@@ -261,7 +278,6 @@ async fn page_headers(request: Request, next: Next) -> Response {
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }
-    response
 }
 
 /// A template as an HTML response.

@@ -510,6 +510,23 @@ pub async fn pages_sign_in_and_check_every_form(backend: Backend) {
         "nothing of a refused form is written"
     );
 
+    // An address that leads nowhere: a page for a browser, a problem document for programs.
+    let nowhere = anna
+        .client
+        .get(format!("{}/portal/nowhere", anna.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
+    assert!(nowhere.headers().contains_key("content-security-policy"));
+    assert!(nowhere.text().await.unwrap().contains("<html lang="));
+    let (status, problem) = app
+        .call(reqwest::Method::GET, "/api/v1/nowhere", None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(problem["status"], 404);
+
     // Signing out ends the session itself: the old cookie, sent again, opens nothing.
     let csrf = anna.get("/portal").await.csrf();
     let cookies = anna.cookies.clone();
