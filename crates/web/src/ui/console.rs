@@ -21,7 +21,8 @@ use caredesk_store::{Contract, QueueFilter, Scope, StaffMember, StoreError, Tick
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::portal::{self, names_for};
+use super::forms;
+use super::portal::names_for;
 use super::session::Viewer;
 use super::view::{self, ClockRow, FlagView, TimelineEntry, TimelineInput};
 use super::{Page, UiError, render};
@@ -219,6 +220,7 @@ async fn managers_view(
     Path(name): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, UiError> {
+    require_manager(&viewer)?;
     let mut query = QueueQuery::parse(raw.as_deref())?;
     let heading = match name.as_str() {
         "escalations" => {
@@ -554,23 +556,7 @@ async fn workspace_page(
         .iter()
         .map(|explained| view::clock_row(catalog, &viewer.time_zone, &explained.clock, now))
         .collect();
-    let details = ticket
-        .details
-        .as_object()
-        .map(|fields| {
-            fields
-                .iter()
-                .filter_map(|(field, value)| {
-                    let text = snapshot
-                        .supplied_details
-                        .get(field)
-                        .cloned()
-                        .or_else(|| value.as_str().map(str::to_string))?;
-                    (!text.trim().is_empty()).then(|| (view::detail_label(catalog, field), text))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let details = view::details_of(catalog, &ticket, &snapshot);
     let contact = ticket
         .contact_id
         .and_then(|contact| names.contacts.get(&contact).cloned())
@@ -670,8 +656,7 @@ async fn act(
     multipart: Multipart,
 ) -> Result<Response, UiError> {
     staff_of(&viewer)?;
-    let posted = portal::read_form(&state, multipart).await?;
-    posted.check_csrf(&viewer)?;
+    let posted = forms::read_form(&state, &viewer, multipart).await?;
     let version = posted.text("version").parse::<i64>().ok();
     let command = match posted.text("action").as_str() {
         "reply" => Command::Reply {
@@ -691,52 +676,62 @@ async fn act(
         },
         "request" => Command::RequestFromCustomer {
             request: match posted.text("request").as_str() {
+                "information" => CustomerRequest::Information,
                 "remote_access" => CustomerRequest::RemoteAccess,
                 "test_in_development" => CustomerRequest::TestInDevelopment,
-                _ => CustomerRequest::Information,
+                _ => return Err(unknown("request")),
             },
             body: posted.text("body"),
         },
         "propose" => Command::ProposeSolution {
             resolution: match posted.text("resolution").as_str() {
+                "permanent_fix" => Resolution::PermanentFix,
                 "workaround" => Resolution::Workaround,
                 "action_plan" => Resolution::ActionPlan,
                 "recommendations" => Resolution::Recommendations,
                 "planned_for_release" => Resolution::PlannedForRelease {
                     release: posted.text("release"),
                 },
-                _ => Resolution::PermanentFix,
+                _ => return Err(unknown("resolution")),
             },
             body: posted.text("body"),
         },
+        // Unassigning is a choice of its own, never what an unreadable value becomes.
         "assign" => Command::Assign {
-            advisor: posted.text("advisor").parse().ok(),
+            advisor: match posted.text("advisor").as_str() {
+                "none" => None,
+                text => Some(text.parse().map_err(|_| unknown("advisor"))?),
+            },
             reason: Some(posted.text("reason")),
         },
         "answer_severity" => Command::AnswerSeverityChange {
-            accept: posted.text("accept") == "yes",
+            accept: match posted.text("accept").as_str() {
+                "yes" => true,
+                "no" => false,
+                _ => return Err(unknown("accept")),
+            },
             reason: posted.text("reason"),
         },
         "answer_escalation" => Command::AnswerEscalation {
             answer: posted.text("answer"),
         },
-        _ => return Err(UiError::BadRequest("action: not one of this page's".into())),
+        _ => return Err(unknown("action")),
     };
     let files = posted.files;
     match carry_out(&state, &viewer.principal, id, command, version).await {
         Ok((_, timeline)) => {
             if !files.is_empty() {
-                let seq = timeline.last().map(|event| i64::from(event.seq));
-                portal::attach(&state, &viewer, id, seq, files).await?;
+                let seq = forms::own_last_event(&viewer, &timeline);
+                forms::attach(&state, &viewer, id, seq, files).await?;
             }
             Ok(Redirect::to(&format!("/console/tickets/{id}")).into_response())
         }
         Err(
             error @ (ApiError::Invalid(_) | ApiError::Conflict { .. } | ApiError::StaleVersion(_)),
         ) => {
-            let message = portal::refusal_message(&viewer, &error);
+            let message = forms::refusal_message(&viewer, &error);
             let page = workspace_page(&state, &viewer, id, Some(message)).await?;
-            Ok(portal::unprocessable(render(&page)?))
+            Ok(forms::unprocessable(render(&page)?))
         }
         Err(other) => Err(other.into()),
     }
@@ -755,6 +750,10 @@ fn contract_line(viewer: &Viewer, state: &AppState, contract: &Contract) -> Stri
             format!(" ({})", viewer.t("console.eula_missing"))
         }
     )
+}
+
+fn unknown(field: &str) -> UiError {
+    UiError::BadRequest(format!("{field}: not one of this page's choices"))
 }
 
 // Workload, policy, staff, customers ---------------------------------------------------
@@ -777,7 +776,7 @@ struct WorkloadPage {
 }
 
 async fn workload(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
-    staff_of(&viewer)?;
+    require_manager(&viewer)?;
     let loads = state
         .store
         .kept_advisor_loads()

@@ -9,6 +9,7 @@
 
 mod assets;
 mod console;
+mod forms;
 pub mod i18n;
 mod portal;
 mod session;
@@ -32,7 +33,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
     // A form may carry a few attachments besides its text.
     let form_limit = limits
         .max_attachment_bytes
-        .saturating_mul(portal::MAX_FILES)
+        .saturating_mul(forms::MAX_FILES)
         .saturating_add(limits.max_body_bytes);
     Router::new()
         .route("/", get(home))
@@ -42,9 +43,11 @@ pub fn router(limits: Limits) -> Router<AppState> {
         )
         .route("/sign-out", post(session::sign_out))
         .route("/language", post(session::switch_language))
-        .merge(portal::router())
-        .merge(console::router())
-        .layer(DefaultBodyLimit::max(form_limit))
+        .merge(
+            portal::router()
+                .merge(console::router())
+                .layer(DefaultBodyLimit::max(form_limit)),
+        )
         .layer(middleware::from_fn(readable_failures))
         .layer(middleware::from_fn(page_headers))
         .merge(assets::router())
@@ -117,8 +120,10 @@ impl Page {
 /// A page that could not be shown, as the visitor should read it.
 #[derive(Debug, thiserror::Error)]
 pub enum UiError {
+    /// Not signed in (or no longer): to the sign-in form, then back to `back_to`. A part of
+    /// a page (htmx) asks the browser to take the whole page there.
     #[error("sign in first")]
-    SignIn { back_to: String },
+    SignIn { back_to: String, partial: bool },
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -138,6 +143,7 @@ impl From<ApiError> for UiError {
         match error {
             ApiError::Unauthenticated => UiError::SignIn {
                 back_to: "/".into(),
+                partial: false,
             },
             ApiError::Forbidden(_) => UiError::Forbidden,
             ApiError::NotFound => UiError::NotFound,
@@ -171,9 +177,17 @@ struct Failure {
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         let (status, detail) = match self {
-            UiError::SignIn { back_to } => {
+            UiError::SignIn { back_to, partial } => {
                 let next: String = form_urlencoded::byte_serialize(back_to.as_bytes()).collect();
-                return Redirect::to(&format!("/sign-in?next={next}")).into_response();
+                let target = format!("/sign-in?next={next}");
+                if partial {
+                    let mut response = StatusCode::NO_CONTENT.into_response();
+                    if let Ok(value) = HeaderValue::from_str(&target) {
+                        response.headers_mut().insert("hx-redirect", value);
+                    }
+                    return response;
+                }
+                return Redirect::to(&target).into_response();
             }
             UiError::Forbidden => (StatusCode::FORBIDDEN, None),
             UiError::NotFound => (StatusCode::NOT_FOUND, None),

@@ -14,11 +14,10 @@ use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use caredesk_domain::ticket::{
     Action, Command, SUPPLIABLE_DETAILS, Snapshot, TicketState, allowed_actions,
 };
-use caredesk_store::{
-    Contact, NewAttachment, Product, Scope, StoreError, TicketRecord, TicketSearch,
-};
+use caredesk_store::{Contact, Product, Scope, StoreError, TicketRecord, TicketSearch};
 use serde::Deserialize;
 
+use super::forms::{self, MAX_FILES};
 use super::session::Viewer;
 use super::view::{self, ClockRow, FlagView, Names, TimelineEntry, TimelineInput};
 use super::{Page, UiError, render};
@@ -27,8 +26,6 @@ use crate::auth::{Principal, new_token};
 use crate::error::ApiError;
 use crate::routes::tickets::{Intake, OpenTicket, carry_out, intake};
 
-/// At most this many files go with one form.
-pub const MAX_FILES: usize = 5;
 const LISTED: i64 = 200;
 
 pub fn router() -> Router<AppState> {
@@ -133,6 +130,19 @@ async fn tickets(
 }
 
 // Opening a ticket ---------------------------------------------------------------------
+
+/// The fields of the new-ticket form that show their own refusal.
+const FORM_FIELDS: [&str; 9] = [
+    "product",
+    "severity",
+    "subject",
+    "description",
+    "business_impact",
+    "error_messages",
+    "steps_to_reproduce",
+    "workaround",
+    "contact",
+];
 
 struct Choice {
     value: String,
@@ -294,94 +304,6 @@ fn product_label(state: &AppState, product: &Product) -> String {
     format!("{line} {} — {}", product.version, product.serial)
 }
 
-/// A form's text fields and files, read from a multipart body.
-pub(super) struct Posted {
-    fields: HashMap<String, String>,
-    pub(super) files: Vec<PostedFile>,
-}
-
-pub(super) struct PostedFile {
-    name: String,
-    content_type: String,
-    content: Vec<u8>,
-}
-
-pub(super) async fn read_form(
-    state: &AppState,
-    mut multipart: Multipart,
-) -> Result<Posted, UiError> {
-    let limit = state.limits.max_attachment_bytes;
-    let mut posted = Posted {
-        fields: HashMap::new(),
-        files: Vec::new(),
-    };
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|error| UiError::BadRequest(error.body_text()))?
-    {
-        let name = field.name().unwrap_or_default().to_string();
-        match field.file_name().map(str::to_string) {
-            Some(file_name) => {
-                let content_type = field
-                    .content_type()
-                    .unwrap_or("application/octet-stream")
-                    .to_string();
-                let content = field
-                    .bytes()
-                    .await
-                    .map_err(|error| UiError::BadRequest(error.body_text()))?;
-                // A file input left empty still sends a part, without a name or content.
-                if file_name.is_empty() && content.is_empty() {
-                    continue;
-                }
-                if content.len() > limit {
-                    return Err(UiError::TooLarge(format!(
-                        "{file_name}: at most {limit} bytes"
-                    )));
-                }
-                if posted.files.len() == MAX_FILES {
-                    return Err(UiError::BadRequest(format!("at most {MAX_FILES} files")));
-                }
-                posted.files.push(PostedFile {
-                    name: clean_file_name(&file_name),
-                    content_type,
-                    content: content.to_vec(),
-                });
-            }
-            None => {
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|error| UiError::BadRequest(error.body_text()))?;
-                posted.fields.insert(name, text);
-            }
-        }
-    }
-    Ok(posted)
-}
-
-/// A file's own name, without any folder a browser may send.
-fn clean_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-    let base: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
-    if base.is_empty() {
-        "attachment".into()
-    } else {
-        base
-    }
-}
-
-impl Posted {
-    pub(super) fn text(&self, name: &str) -> String {
-        self.fields.get(name).cloned().unwrap_or_default()
-    }
-
-    pub(super) fn check_csrf(&self, viewer: &Viewer) -> Result<(), UiError> {
-        viewer.check_csrf(self.fields.get("csrf").map_or("", String::as_str))
-    }
-}
-
 async fn open_ticket(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -390,8 +312,7 @@ async fn open_ticket(
     let Some(contact) = contact_of(&viewer) else {
         return Err(UiError::Forbidden);
     };
-    let posted = read_form(&state, multipart).await?;
-    posted.check_csrf(&viewer)?;
+    let posted = forms::read_form(&state, &viewer, multipart).await?;
     let form = TicketForm {
         product: posted.text("product"),
         severity: posted.text("severity"),
@@ -465,22 +386,28 @@ async fn open_ticket(
             .into_response());
         }
         Err(ApiError::Invalid(fields)) => {
+            // A refusal of no field of the form (the cover of a contract) is shown above it.
+            let mut general = Vec::new();
             for field in fields {
                 let name = match field.field.as_str() {
                     "product_line" | "version" | "serial" => "product",
                     "contact_id" => "contact",
                     other => other,
                 };
-                errors
-                    .entry(name.to_string())
-                    .or_insert_with(|| translate_reason(&viewer, &field.message));
+                let reason = forms::translate_reason(&viewer, &field.message);
+                if FORM_FIELDS.contains(&name) {
+                    errors.entry(name.to_string()).or_insert(reason);
+                } else {
+                    general.push(reason);
+                }
             }
-            let page = form_page(&state, &viewer, contact, form, errors, None).await?;
-            return Ok(unprocessable(render(&page)?));
+            let refusal = (!general.is_empty()).then(|| general.join(" "));
+            let page = form_page(&state, &viewer, contact, form, errors, refusal).await?;
+            return Ok(forms::unprocessable(render(&page)?));
         }
         Err(ApiError::Forbidden(reason)) => {
             let page = form_page(&state, &viewer, contact, form, errors, Some(reason)).await?;
-            return Ok(unprocessable(render(&page)?));
+            return Ok(forms::unprocessable(render(&page)?));
         }
         Err(other) => return Err(other.into()),
     };
@@ -490,53 +417,21 @@ async fn open_ticket(
         .await
         .map_err(ApiError::from)?;
     let id = created.ticket.id;
-    // A resent form finds its ticket, and its files already attached.
-    if !created.replayed {
-        attach(&state, &viewer, id, Some(1), posted.files).await?;
+    // A resent form finds its ticket; its files are attached unless the first sending did.
+    let attached = if created.replayed {
+        !state
+            .store
+            .attachments_of(id, viewer.principal.scope())
+            .await
+            .map_err(ApiError::from)?
+            .is_empty()
+    } else {
+        false
+    };
+    if !attached {
+        forms::attach(&state, &viewer, id, Some(1), posted.files).await?;
     }
     Ok(Redirect::to(&format!("/portal/tickets/{id}?opened=1")).into_response())
-}
-
-pub(super) fn unprocessable(page: axum::response::Html<String>) -> Response {
-    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
-}
-
-/// The domain's words for the most common refusal, in the viewer's language; others as the
-/// policy wrote them.
-fn translate_reason(viewer: &Viewer, reason: &str) -> String {
-    match reason {
-        "must not be empty" => viewer.t("form.required").to_string(),
-        other => other.to_string(),
-    }
-}
-
-pub(super) async fn attach(
-    state: &AppState,
-    viewer: &Viewer,
-    ticket: i64,
-    event: Option<i64>,
-    files: Vec<PostedFile>,
-) -> Result<(), UiError> {
-    let now = state.clock.now();
-    for file in files {
-        state
-            .store
-            .add_attachment(
-                &NewAttachment {
-                    ticket_id: ticket,
-                    event_seq: event,
-                    filename: file.name,
-                    content_type: file.content_type,
-                    content: file.content,
-                    uploaded_by: viewer.principal.key(),
-                },
-                viewer.principal.scope(),
-                now,
-            )
-            .await
-            .map_err(ApiError::from)?;
-    }
-    Ok(())
 }
 
 #[derive(Template)]
@@ -582,6 +477,8 @@ struct TicketPage {
     flags: Vec<FlagView>,
     clocks: Vec<ClockRow>,
     timeline: Vec<TimelineEntry>,
+    description: String,
+    details: Vec<(&'static str, String)>,
     other_severities: Vec<(String, String)>,
     severity_requested: Option<String>,
     can: Can,
@@ -612,11 +509,14 @@ async fn ticket_page(
     let store_error = |error: StoreError| UiError::from(ApiError::from(error));
     let scope = viewer.principal.scope();
     let ticket = state.store.ticket(id, scope).await.map_err(store_error)?;
+    // The whole timeline for the clocks and what is allowed; only what the customer may
+    // see for the history shown.
     let events = state
         .store
         .timeline(id, Scope::All)
         .await
         .map_err(store_error)?;
+    let visible = state.store.timeline(id, scope).await.map_err(store_error)?;
     let attachments = state
         .store
         .attachments_of(id, scope)
@@ -676,11 +576,13 @@ async fn ticket_page(
             catalog,
             time_zone: &viewer.time_zone,
             policy: &state.policy,
-            events: &events,
+            events: &visible,
             attachments: &attachments,
             names: &names,
             public_only: true,
         }),
+        description: ticket.description.clone(),
+        details: view::details_of(catalog, &ticket, &snapshot),
         other_severities: view::other_severities(catalog, &state.policy, &ticket.severity),
         severity_requested: snapshot
             .severity_request
@@ -739,8 +641,7 @@ async fn act(
     if contact_of(&viewer).is_none() {
         return Err(UiError::Forbidden);
     }
-    let posted = read_form(&state, multipart).await?;
-    posted.check_csrf(&viewer)?;
+    let posted = forms::read_form(&state, &viewer, multipart).await?;
     let version = posted.text("version").parse::<i64>().ok();
     let command = match posted.text("action").as_str() {
         "reply" => Command::CustomerMessage {
@@ -772,44 +673,18 @@ async fn act(
     match carry_out(&state, &viewer.principal, id, command, version).await {
         Ok((_, timeline)) => {
             if !files.is_empty() {
-                let seq = timeline.last().map(|event| i64::from(event.seq));
-                attach(&state, &viewer, id, seq, files).await?;
+                let seq = forms::own_last_event(&viewer, &timeline);
+                forms::attach(&state, &viewer, id, seq, files).await?;
             }
             Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response())
         }
         Err(
             error @ (ApiError::Invalid(_) | ApiError::Conflict { .. } | ApiError::StaleVersion(_)),
         ) => {
-            let message = refusal_message(&viewer, &error);
+            let message = forms::refusal_message(&viewer, &error);
             let page = ticket_page(&state, &viewer, id, false, Some(message)).await?;
-            Ok(unprocessable(render(&page)?))
+            Ok(forms::unprocessable(render(&page)?))
         }
         Err(other) => Err(other.into()),
-    }
-}
-
-/// Why an action was not carried out, in the viewer's words.
-pub(super) fn refusal_message(viewer: &Viewer, error: &ApiError) -> String {
-    match error {
-        ApiError::Invalid(fields) => fields
-            .iter()
-            .map(|field| translate_reason(viewer, &field.message))
-            .collect::<Vec<_>>()
-            .join(" "),
-        ApiError::StaleVersion(_) => viewer.t("ticket.changed_meanwhile").to_string(),
-        _ => viewer.t("ticket.not_now").to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_file_keeps_its_own_name_only() {
-        assert_eq!(clean_file_name("C:\\Users\\ana\\log.txt"), "log.txt");
-        assert_eq!(clean_file_name("/tmp/trace.zip"), "trace.zip");
-        assert_eq!(clean_file_name("  "), "attachment");
-        assert_eq!(clean_file_name("a\u{0}b.txt"), "ab.txt");
     }
 }

@@ -87,13 +87,15 @@ impl FromRequestParts<AppState> for Viewer {
             .path_and_query()
             .map(|path| path.as_str().to_string())
             .unwrap_or_else(|| "/".into());
+        // A part of a page refreshing itself: the whole page goes to the sign-in form.
+        let partial = parts.headers.contains_key("hx-request");
         let Some(secret) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(UiError::SignIn { back_to });
+            return Err(UiError::SignIn { back_to, partial });
         };
         let principal = match principal_of_token(state, &secret).await {
             Ok(principal) => principal,
             Err(ApiError::Unauthenticated) => {
-                return Err(UiError::SignIn { back_to });
+                return Err(UiError::SignIn { back_to, partial });
             }
             Err(other) => return Err(other.into()),
         };
@@ -192,7 +194,17 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i64) -
 
 /// Only our own pages are places to return to after signing in.
 fn safe_return(back_to: Option<&str>) -> Option<&str> {
-    back_to.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+    back_to.filter(|path| {
+        let mut characters = path.chars();
+        // A path of ours: "/" then not a second slash (which browsers read as another host,
+        // as they do a backslash), and no space or control character (which browsers drop
+        // before reading the address: "/\t/evil.example" is "//evil.example").
+        characters.next() == Some('/')
+            && !matches!(characters.next(), Some('/' | '\\'))
+            && !path
+                .chars()
+                .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    })
 }
 
 #[derive(askama::Template)]
@@ -360,6 +372,10 @@ mod tests {
         assert_eq!(safe_return(Some("https://evil.example/")), None);
         assert_eq!(safe_return(Some("/\\evil.example")), None);
         assert_eq!(safe_return(Some("")), None);
+        assert_eq!(safe_return(Some("/\t/evil.example")), None);
+        assert_eq!(safe_return(Some("/\n/evil.example")), None);
+        assert_eq!(safe_return(Some("/ /evil.example")), None);
+        assert_eq!(safe_return(Some("/")), Some("/"));
     }
 
     #[test]

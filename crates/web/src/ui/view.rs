@@ -202,6 +202,8 @@ pub fn flag_views(catalog: &'static Catalog, flags: &[IntakeFlag]) -> Vec<FlagVi
 
 /// One entry of a timeline.
 pub struct TimelineEntry {
+    /// The instant, RFC 3339, for machines and assistive technology.
+    pub at: String,
     pub when: String,
     pub who: String,
     pub what: String,
@@ -275,6 +277,7 @@ pub fn timeline(input: TimelineInput<'_>) -> Vec<TimelineEntry> {
         .map(|event| {
             let (what, body) = describe(catalog, policy, names, &event.data);
             TimelineEntry {
+                at: event.at.to_string(),
                 when: catalog.when(event.at, time_zone),
                 who: names.of(catalog, &event.actor),
                 what,
@@ -439,6 +442,32 @@ pub fn program_name(policy: &Policy, program: &str) -> String {
         .programs
         .get(program)
         .map_or_else(|| program.to_string(), |known| known.name.clone())
+}
+
+/// The intake form's details as they stand (supplied since, or as opened), labelled, the
+/// empty ones left out.
+pub fn details_of(
+    catalog: &'static Catalog,
+    ticket: &caredesk_store::TicketRecord,
+    snapshot: &caredesk_domain::ticket::Snapshot,
+) -> Vec<(&'static str, String)> {
+    ticket
+        .details
+        .as_object()
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|(field, value)| {
+                    let text = snapshot
+                        .supplied_details
+                        .get(field)
+                        .cloned()
+                        .or_else(|| value.as_str().map(str::to_string))?;
+                    (!text.trim().is_empty()).then(|| (detail_label(catalog, field), text))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The label of one of the intake form's details.

@@ -174,6 +174,13 @@ pub async fn a_ticket_lives_from_portal_to_closure_in_a_real_browser(backend: Ba
     app.customer("BETA", "standard", "emea").await;
     app.staff("advisor@desk.example", Role::Advisor, "emea", &["en"])
         .await;
+    app.staff(
+        "manager@desk.example",
+        Role::SupportManager,
+        "emea",
+        &["en"],
+    )
+    .await;
     let runner = Runner {
         store: app.store.clone(),
         policy: Arc::new(Policy::built_in().unwrap()),

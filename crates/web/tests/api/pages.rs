@@ -213,6 +213,25 @@ pub async fn pages_sign_in_and_check_every_form(backend: Backend) {
     );
     assert!(wrong.body.contains("value=\"contact@acme.example\""));
 
+    // Only our own pages are returned to, however the address is disguised.
+    let mut tricked = Visitor::new(&app);
+    let form = tricked.get("/sign-in?next=/%09/evil.example").await;
+    assert_eq!(hidden(&form.body, "next"), "");
+    assert_eq!(tricked.sign_in("contact@acme.example").await, "/portal");
+    // A part of a page refreshing itself without a session sends the whole page to sign in.
+    let partial = Visitor::new(&app)
+        .client
+        .get(format!("{}/console/queue-rows", app.base))
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(partial.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        partial.headers()["hx-redirect"],
+        "/sign-in?next=%2Fconsole%2Fqueue-rows"
+    );
+
     assert_eq!(anna.sign_in("contact@acme.example").await, "/portal");
     let session = anna
         .cookies
@@ -285,7 +304,7 @@ pub async fn pages_sign_in_and_check_every_form(backend: Backend) {
         "a refused form opens nothing"
     );
 
-    // Without the CSRF token, the same form is refused before anything is read.
+    // Without the CSRF token first, the same form is refused before the rest is read.
     let forged = anna
         .post_multipart(
             "/portal/tickets",
@@ -389,6 +408,15 @@ pub async fn pages_sign_in_and_check_every_form(backend: Backend) {
         queue.body.contains(&format!("data-ticket=\"{id}\"")),
         "{}",
         queue.body
+    );
+    // The managers' views are the managers'.
+    assert_eq!(
+        advisor.get("/console/workload").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        advisor.get("/console/views/escalations").await.status,
+        StatusCode::FORBIDDEN
     );
     let workspace = advisor.get(&format!("/console/tickets/{id}")).await;
     assert_eq!(workspace.status, StatusCode::OK);

@@ -1,0 +1,207 @@
+//! What the portal's and the console's forms send: read with bounds, the CSRF token first,
+//! files kept with their own names; and how a refused action is told.
+//!
+//! Our forms put their `csrf` field first, and browsers send fields in document order: a form
+//! from elsewhere is refused before anything else of it is read. Text fields together may
+//! hold at most `max_body_bytes`, each file at most `max_attachment_bytes`, at most
+//! [`MAX_FILES`] files; past a bound, reading stops.
+
+use std::collections::HashMap;
+
+use axum::extract::Multipart;
+use axum::extract::multipart::Field;
+use axum::response::{Html, IntoResponse, Response};
+use caredesk_domain::ticket::{Actor, TicketEvent};
+use caredesk_store::NewAttachment;
+
+use super::UiError;
+use super::session::Viewer;
+use crate::AppState;
+use crate::error::ApiError;
+
+/// At most this many files go with one form.
+pub const MAX_FILES: usize = 5;
+
+/// A form's text fields and files.
+pub struct Posted {
+    fields: HashMap<String, String>,
+    pub files: Vec<PostedFile>,
+}
+
+pub struct PostedFile {
+    pub name: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+impl Posted {
+    /// A text field, empty when absent.
+    pub fn text(&self, name: &str) -> String {
+        self.fields.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// Reads a multipart form sent by `viewer`, its CSRF token checked first.
+pub async fn read_form(
+    state: &AppState,
+    viewer: &Viewer,
+    mut multipart: Multipart,
+) -> Result<Posted, UiError> {
+    let malformed =
+        |error: axum::extract::multipart::MultipartError| UiError::BadRequest(error.body_text());
+    let Some(first) = multipart.next_field().await.map_err(malformed)? else {
+        return Err(UiError::Forbidden);
+    };
+    if first.name() != Some("csrf") {
+        return Err(UiError::Forbidden);
+    }
+    let token = read_bounded(first, 256, "csrf").await?;
+    viewer.check_csrf(&String::from_utf8_lossy(&token))?;
+
+    let mut posted = Posted {
+        fields: HashMap::new(),
+        files: Vec::new(),
+    };
+    let mut text_left = state.limits.max_body_bytes;
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_string();
+        match field.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let content_type = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .to_string();
+                let content =
+                    read_bounded(field, state.limits.max_attachment_bytes, &file_name).await?;
+                // A file input left empty still sends a part, without a name or content.
+                if file_name.is_empty() && content.is_empty() {
+                    continue;
+                }
+                if posted.files.len() == MAX_FILES {
+                    return Err(UiError::BadRequest(format!("at most {MAX_FILES} files")));
+                }
+                posted.files.push(PostedFile {
+                    name: clean_file_name(&file_name),
+                    content_type,
+                    content,
+                });
+            }
+            None => {
+                let text = read_bounded(field, text_left, &name).await?;
+                text_left -= text.len();
+                let text = String::from_utf8(text)
+                    .map_err(|_| UiError::BadRequest(format!("{name}: not UTF-8 text")))?;
+                posted.fields.insert(name, text);
+            }
+        }
+    }
+    Ok(posted)
+}
+
+/// A part's bytes, refused as too large once past `limit`, without reading the rest.
+async fn read_bounded(mut field: Field<'_>, limit: usize, what: &str) -> Result<Vec<u8>, UiError> {
+    let mut content = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|error| UiError::BadRequest(error.body_text()))?
+    {
+        if content.len() + chunk.len() > limit {
+            return Err(UiError::TooLarge(format!("{what}: at most {limit} bytes")));
+        }
+        content.extend_from_slice(&chunk);
+    }
+    Ok(content)
+}
+
+/// A file's own name, without any folder a browser may send.
+fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    let base: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
+    if base.is_empty() {
+        "attachment".into()
+    } else {
+        base
+    }
+}
+
+/// Stores the files of a form on `ticket`, on the event `event` when given.
+pub async fn attach(
+    state: &AppState,
+    viewer: &Viewer,
+    ticket: i64,
+    event: Option<i64>,
+    files: Vec<PostedFile>,
+) -> Result<(), UiError> {
+    let now = state.clock.now();
+    for file in files {
+        state
+            .store
+            .add_attachment(
+                &NewAttachment {
+                    ticket_id: ticket,
+                    event_seq: event,
+                    filename: file.name,
+                    content_type: file.content_type,
+                    content: file.content,
+                    uploaded_by: viewer.principal.key(),
+                },
+                viewer.principal.scope(),
+                now,
+            )
+            .await
+            .map_err(ApiError::from)?;
+    }
+    Ok(())
+}
+
+/// The event the viewer's own action wrote last: its files belong there, not on what the
+/// desk recorded after it (a breach, an automatic escalation).
+pub fn own_last_event(viewer: &Viewer, timeline: &[TicketEvent]) -> Option<i64> {
+    let actor: Actor = viewer.principal.actor();
+    timeline
+        .iter()
+        .rev()
+        .find(|event| event.actor == actor)
+        .map(|event| i64::from(event.seq))
+}
+
+/// A page shown again because what was sent was refused.
+pub fn unprocessable(page: Html<String>) -> Response {
+    (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+}
+
+/// The domain's words for the most common refusal, in the viewer's language; others as the
+/// policy wrote them.
+pub fn translate_reason(viewer: &Viewer, reason: &str) -> String {
+    match reason {
+        "must not be empty" => viewer.t("form.required").to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Why an action was not carried out, in the viewer's words.
+pub fn refusal_message(viewer: &Viewer, error: &ApiError) -> String {
+    match error {
+        ApiError::Invalid(fields) => fields
+            .iter()
+            .map(|field| translate_reason(viewer, &field.message))
+            .collect::<Vec<_>>()
+            .join(" "),
+        ApiError::StaleVersion(_) => viewer.t("ticket.changed_meanwhile").to_string(),
+        _ => viewer.t("ticket.not_now").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_keeps_its_own_name_only() {
+        assert_eq!(clean_file_name("C:\\Users\\ana\\log.txt"), "log.txt");
+        assert_eq!(clean_file_name("/tmp/trace.zip"), "trace.zip");
+        assert_eq!(clean_file_name("  "), "attachment");
+        assert_eq!(clean_file_name("a\u{0}b.txt"), "ab.txt");
+    }
+}
