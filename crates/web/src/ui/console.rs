@@ -11,20 +11,17 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caredesk_domain::policy::{PolicyTable, policy_tables};
-use caredesk_domain::ticket::clocks::ClockContext;
 use caredesk_domain::ticket::explain::explain_ticket;
 use caredesk_domain::ticket::{
-    Action, Command, ContactMedium, CustomerRequest, Resolution, Role, Snapshot, TicketState,
-    allowed_actions,
+    Action, Command, ContactMedium, CustomerRequest, Resolution, Role, TicketState,
 };
-use caredesk_store::{Contract, QueueFilter, Scope, StaffMember, StoreError, TicketRecord};
+use caredesk_store::{Contract, QueueFilter, StaffMember, TicketRecord};
 use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::forms;
-use super::portal::names_for;
 use super::session::Viewer;
-use super::view::{self, ClockRow, FlagView, TimelineEntry, TimelineInput};
+use super::view::{self, ClockRow, FlagView, ReadTicket, TimelineEntry};
 use super::{Page, UiError, render};
 use crate::AppState;
 use crate::auth::Principal;
@@ -51,10 +48,6 @@ fn staff_of(viewer: &Viewer) -> Result<&StaffMember, UiError> {
         Principal::Staff(member) => Ok(member),
         Principal::Contact(_) => Err(UiError::Forbidden),
     }
-}
-
-fn store_error(error: StoreError) -> UiError {
-    ApiError::from(error).into()
 }
 
 // The queue ----------------------------------------------------------------------------
@@ -359,8 +352,7 @@ async fn queue_rows_of(
     let mut tickets = state
         .store
         .queue(&filter, after, PAGE_SIZE + 1, now)
-        .await
-        .map_err(store_error)?;
+        .await?;
     let more = tickets.len() as i64 > PAGE_SIZE;
     tickets.truncate(PAGE_SIZE as usize);
     let next = more
@@ -369,16 +361,14 @@ async fn queue_rows_of(
     let customers: HashMap<i64, String> = state
         .store
         .customers()
-        .await
-        .map_err(store_error)?
+        .await?
         .into_iter()
         .map(|customer| (customer.id, customer.name))
         .collect();
     let staff: HashMap<i64, String> = state
         .store
         .staff()
-        .await
-        .map_err(store_error)?
+        .await?
         .into_iter()
         .map(|member| (member.id, member.name))
         .collect();
@@ -507,69 +497,35 @@ async fn workspace_page(
     error: Option<String>,
 ) -> Result<WorkspacePage, UiError> {
     staff_of(viewer)?;
-    let ticket = state
-        .store
-        .ticket(id, Scope::All)
-        .await
-        .map_err(store_error)?;
-    let events = state
-        .store
-        .timeline(id, Scope::All)
-        .await
-        .map_err(store_error)?;
-    let attachments = state
-        .store
-        .attachments_of(id, Scope::All)
-        .await
-        .map_err(store_error)?;
-    let customer = state
-        .store
-        .customer(ticket.customer_id)
-        .await
-        .map_err(store_error)?;
-    let contracts = state
-        .store
-        .contracts_of(ticket.customer_id)
-        .await
-        .map_err(store_error)?;
-    let products = state
-        .store
-        .products_of(ticket.customer_id)
-        .await
-        .map_err(store_error)?;
-    let staff = state.store.staff().await.map_err(store_error)?;
-    let names = names_for(state, &ticket).await?;
+    let read = ReadTicket::load(state, viewer, id).await?;
+    let ticket = &read.ticket;
+    let customer = state.store.customer(ticket.customer_id).await?;
+    let contracts = state.store.contracts_of(ticket.customer_id).await?;
+    let products = state.store.products_of(ticket.customer_id).await?;
+    let staff = state.store.staff().await?;
     let catalog = viewer.catalog;
     let now = state.clock.now();
-    let context = ClockContext {
-        program: &ticket.program,
-        region: &ticket.region,
-        product_line: &ticket.product_line,
-    };
-    let explanation = explain_ticket(&state.policy, &context, &events, now)
+    let explanation = explain_ticket(&state.policy, &read.context(), &read.events, now)
         .map_err(|error| UiError::Unexpected(error.to_string()))?;
-    let snapshot = Snapshot::of(&events)
-        .ok_or_else(|| UiError::Unexpected(format!("ticket {id} has no created event")))?;
-    let allowed = allowed_actions(&snapshot, viewer.principal.role());
     let clock_rows: Vec<ClockRow> = explanation
         .clocks
         .iter()
         .map(|explained| view::clock_row(catalog, &viewer.time_zone, &explained.clock, now))
         .collect();
-    let details = view::details_of(catalog, &ticket, &snapshot);
+    let details = view::details_of(catalog, ticket, &read.snapshot);
     let contact = ticket
         .contact_id
-        .and_then(|contact| names.contacts.get(&contact).cloned())
+        .and_then(|contact| read.names.contacts.get(&contact).cloned())
         .unwrap_or_default();
     let can = Can {
-        reply: allowed.contains(&Action::Reply),
-        note: allowed.contains(&Action::Note),
-        change_severity: allowed.contains(&Action::ChangeSeverity),
-        request: allowed.contains(&Action::RequestFromCustomer),
-        propose: allowed.contains(&Action::ProposeSolution),
-        assign: allowed.contains(&Action::Assign),
-        answer_severity: allowed.contains(&Action::AnswerSeverityChange),
-        answer_escalation: allowed.contains(&Action::AnswerEscalation),
+        reply: read.may(Action::Reply),
+        note: read.may(Action::Note),
+        change_severity: read.may(Action::ChangeSeverity),
+        request: read.may(Action::RequestFromCustomer),
+        propose: read.may(Action::ProposeSolution),
+        assign: read.may(Action::Assign),
+        answer_severity: read.may(Action::AnswerSeverityChange),
+        answer_escalation: read.may(Action::AnswerEscalation),
     };
     Ok(WorkspacePage {
         page: viewer.page(catalog.format("portal.ticket_heading", &[("number", &id.to_string())])),
@@ -593,15 +549,17 @@ async fn workspace_page(
         products: products
             .iter()
             .map(|product| {
-                format!(
-                    "{} {} — {}",
-                    product.product_line, product.version, product.serial
+                view::product_label(
+                    state,
+                    &product.product_line,
+                    &product.version,
+                    &product.serial,
                 )
             })
             .collect(),
         program: view::program_name(&state.policy, &ticket.program),
         language: ticket.language.clone(),
-        assignee: names.advisor(catalog, ticket.assignee_id),
+        assignee: read.names.advisor(catalog, ticket.assignee_id),
         escalation_open: ticket.escalation_open,
         flags: view::flag_views(catalog, &ticket.flags),
         clocks: clock_rows,
@@ -622,15 +580,7 @@ async fn workspace_page(
                 reason: rule.reason.clone(),
             })
             .collect(),
-        timeline: view::timeline(TimelineInput {
-            catalog,
-            time_zone: &viewer.time_zone,
-            policy: &state.policy,
-            events: &events,
-            attachments: &attachments,
-            names: &names,
-            public_only: false,
-        }),
+        timeline: read.timeline(state, viewer),
         severities: view::other_severities(catalog, &state.policy, &ticket.severity),
         advisors: staff
             .iter()
@@ -638,13 +588,14 @@ async fn workspace_page(
             .filter(|member| Some(member.id) != ticket.assignee_id)
             .map(|member| (member.id, member.name.clone()))
             .collect(),
-        severity_requested: snapshot
+        severity_requested: read
+            .snapshot
             .severity_request
             .as_ref()
             .map(|severity| view::severity_label(catalog, &state.policy, severity)),
         can,
         version: ticket.version_number,
-        subject: ticket.subject,
+        subject: ticket.subject.clone(),
         error,
     })
 }
@@ -777,12 +728,8 @@ struct WorkloadPage {
 
 async fn workload(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
     require_manager(&viewer)?;
-    let loads = state
-        .store
-        .kept_advisor_loads()
-        .await
-        .map_err(store_error)?;
-    let staff = state.store.staff().await.map_err(store_error)?;
+    let loads = state.store.kept_advisor_loads().await?;
+    let staff = state.store.staff().await?;
     let severities: Vec<String> = state.policy.severities.keys().cloned().collect();
     let mut per_advisor: BTreeMap<i64, HashMap<String, i64>> = BTreeMap::new();
     for ((advisor, severity), count) in loads {
@@ -882,8 +829,7 @@ async fn staff(State(state): State<AppState>, viewer: Viewer) -> Result<Response
     let rows = state
         .store
         .staff()
-        .await
-        .map_err(store_error)?
+        .await?
         .into_iter()
         .map(|member| StaffRow {
             role: viewer.t(&format!("role.{}", member.role.as_str())),
@@ -921,7 +867,7 @@ struct CustomersPage {
 async fn customers(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
     require_manager(&viewer)?;
     let mut contracts: HashMap<i64, Vec<String>> = HashMap::new();
-    for contract in state.store.contracts().await.map_err(store_error)? {
+    for contract in state.store.contracts().await? {
         contracts
             .entry(contract.customer_id)
             .or_default()
@@ -930,8 +876,7 @@ async fn customers(State(state): State<AppState>, viewer: Viewer) -> Result<Resp
     let rows = state
         .store
         .customers()
-        .await
-        .map_err(store_error)?
+        .await?
         .into_iter()
         .map(|customer| CustomerRow {
             open_tickets_href: format!("/console?customer={}", customer.id),

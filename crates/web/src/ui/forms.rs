@@ -149,8 +149,7 @@ pub async fn attach(
                 viewer.principal.scope(),
                 now,
             )
-            .await
-            .map_err(ApiError::from)?;
+            .await?;
     }
     Ok(())
 }

@@ -167,6 +167,12 @@ impl From<ApiError> for UiError {
     }
 }
 
+impl From<caredesk_store::StoreError> for UiError {
+    fn from(error: caredesk_store::StoreError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
 /// Carried from a failed handler to `readable_failures`, which knows the visitor's
 /// language and writes the page.
 #[derive(Clone, Debug)]

@@ -10,16 +10,14 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caredesk_domain::intake::IntakeFlag;
-use caredesk_domain::ticket::clocks::{ClockContext, compute};
-use caredesk_domain::ticket::{
-    Action, Command, SUPPLIABLE_DETAILS, Snapshot, TicketState, allowed_actions,
-};
-use caredesk_store::{Contact, Product, Scope, StoreError, TicketRecord, TicketSearch};
+use caredesk_domain::ticket::clocks::compute;
+use caredesk_domain::ticket::{Action, Command, SUPPLIABLE_DETAILS, Snapshot, TicketState};
+use caredesk_store::{Contact, TicketSearch};
 use serde::Deserialize;
 
 use super::forms::{self, MAX_FILES};
 use super::session::Viewer;
-use super::view::{self, ClockRow, FlagView, Names, TimelineEntry, TimelineInput};
+use super::view::{self, ClockRow, FlagView, ReadTicket, TimelineEntry};
 use super::{Page, UiError, render};
 use crate::AppState;
 use crate::auth::{Principal, new_token};
@@ -97,8 +95,7 @@ async fn tickets(
             },
             LISTED,
         )
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
     let catalog = viewer.catalog;
     let tickets = found
         .into_iter()
@@ -218,17 +215,8 @@ async fn form_page(
     errors: HashMap<String, String>,
     refusal: Option<String>,
 ) -> Result<NewTicketPage, UiError> {
-    let store_error = |error: StoreError| UiError::from(ApiError::from(error));
-    let products = state
-        .store
-        .products_of(contact.customer_id)
-        .await
-        .map_err(store_error)?;
-    let contacts = state
-        .store
-        .contacts_of(contact.customer_id)
-        .await
-        .map_err(store_error)?;
+    let products = state.store.products_of(contact.customer_id).await?;
+    let contacts = state.store.contacts_of(contact.customer_id).await?;
     let policy = &state.policy;
     Ok(NewTicketPage {
         page: viewer.page(viewer.t("portal.new_title").to_string()),
@@ -236,7 +224,12 @@ async fn form_page(
             .iter()
             .map(|product| Choice {
                 value: product.id.to_string(),
-                label: product_label(state, product),
+                label: view::product_label(
+                    state,
+                    &product.product_line,
+                    &product.version,
+                    &product.serial,
+                ),
                 hint: String::new(),
             })
             .collect(),
@@ -295,15 +288,6 @@ fn text_fields(
     .collect()
 }
 
-fn product_label(state: &AppState, product: &Product) -> String {
-    let line = state
-        .policy
-        .product_lines
-        .get(&product.product_line)
-        .map_or(product.product_line.as_str(), |line| line.name.as_str());
-    format!("{line} {} — {}", product.version, product.serial)
-}
-
 async fn open_ticket(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -326,11 +310,7 @@ async fn open_ticket(
         form_key: posted.text("form_key"),
     };
     let mut errors = HashMap::new();
-    let products = state
-        .store
-        .products_of(contact.customer_id)
-        .await
-        .map_err(ApiError::from)?;
+    let products = state.store.products_of(contact.customer_id).await?;
     let product = products
         .iter()
         .find(|product| product.id.to_string() == form.product);
@@ -373,11 +353,7 @@ async fn open_ticket(
     let new = match outcome {
         Ok(Intake::Ticket(new)) => new,
         Ok(Intake::ProfessionalServices(new)) => {
-            let recorded = state
-                .store
-                .create_service_request(&new, now)
-                .await
-                .map_err(ApiError::from)?;
+            let recorded = state.store.create_service_request(&new, now).await?;
             return Ok(render(&ServicesPage {
                 page: viewer.page(viewer.t("portal.services_title").to_string()),
                 number: recorded.request.id,
@@ -411,19 +387,14 @@ async fn open_ticket(
         }
         Err(other) => return Err(other.into()),
     };
-    let created = state
-        .store
-        .create_ticket(&state.policy, &new, now)
-        .await
-        .map_err(ApiError::from)?;
+    let created = state.store.create_ticket(&state.policy, &new, now).await?;
     let id = created.ticket.id;
     // A resent form finds its ticket; its files are attached unless the first sending did.
     let attached = if created.replayed {
         !state
             .store
             .attachments_of(id, viewer.principal.scope())
-            .await
-            .map_err(ApiError::from)?
+            .await?
             .is_empty()
     } else {
         false
@@ -506,91 +477,58 @@ async fn ticket_page(
     just_opened: bool,
     error: Option<String>,
 ) -> Result<TicketPage, UiError> {
-    let store_error = |error: StoreError| UiError::from(ApiError::from(error));
-    let scope = viewer.principal.scope();
-    let ticket = state.store.ticket(id, scope).await.map_err(store_error)?;
-    // The whole timeline for the clocks and what is allowed; only what the customer may
-    // see for the history shown.
-    let events = state
-        .store
-        .timeline(id, Scope::All)
-        .await
-        .map_err(store_error)?;
-    let visible = state.store.timeline(id, scope).await.map_err(store_error)?;
-    let attachments = state
-        .store
-        .attachments_of(id, scope)
-        .await
-        .map_err(store_error)?;
-    let names = names_for(state, &ticket).await?;
+    let read = ReadTicket::load(state, viewer, id).await?;
     let catalog = viewer.catalog;
     let now = state.clock.now();
-    let context = ClockContext {
-        program: &ticket.program,
-        region: &ticket.region,
-        product_line: &ticket.product_line,
-    };
-    let clocks = compute(&state.policy, &context, &events, now)
+    let clocks = compute(&state.policy, &read.context(), &read.events, now)
         .map_err(|error| UiError::Unexpected(error.to_string()))?;
-    let snapshot = Snapshot::of(&events)
-        .ok_or_else(|| UiError::Unexpected(format!("ticket {id} has no created event")))?;
-    let allowed = allowed_actions(&snapshot, viewer.principal.role());
     let can = Can {
-        reply: allowed.contains(&Action::CustomerMessage),
-        supply: if allowed.contains(&Action::SupplyDetails) {
-            missing_details(&snapshot)
+        reply: read.may(Action::CustomerMessage),
+        supply: if read.may(Action::SupplyDetails) {
+            missing_details(&read.snapshot)
                 .into_iter()
                 .map(|field| (field, view::detail_label(catalog, field)))
                 .collect()
         } else {
             Vec::new()
         },
-        accept: allowed.contains(&Action::AcceptSolution),
-        reject: allowed.contains(&Action::RejectSolution),
-        request_severity: allowed.contains(&Action::RequestSeverityChange),
-        escalate: allowed.contains(&Action::RequestEscalation),
+        accept: read.may(Action::AcceptSolution),
+        reject: read.may(Action::RejectSolution),
+        request_severity: read.may(Action::RequestSeverityChange),
+        escalate: read.may(Action::RequestEscalation),
     };
-    let coverage = events.iter().find_map(|event| match &event.data {
+    let coverage = read.events.iter().find_map(|event| match &event.data {
         caredesk_domain::ticket::EventData::IntakeChecked { coverage, .. } => {
             Some(coverage.notice.clone())
         }
         _ => None,
     });
+    let ticket = &read.ticket;
     Ok(TicketPage {
         page: viewer.page(catalog.format("portal.ticket_heading", &[("number", &id.to_string())])),
         number: id,
         state: view::state_name(catalog, ticket.state),
         waiting: ticket.state == TicketState::WaitingOnCustomer,
         severity: view::severity_label(catalog, &state.policy, &ticket.severity),
-        product: format!(
-            "{} {} — {}",
-            ticket.product_line, ticket.version, ticket.serial
-        ),
+        product: view::product_label(state, &ticket.product_line, &ticket.version, &ticket.serial),
         program: view::program_name(&state.policy, &ticket.program),
         opened: catalog.when(ticket.opened_at, &viewer.time_zone),
         just_opened,
         coverage,
         flags: view::flag_views(catalog, &ticket.flags),
         clocks: view::clock_rows(catalog, &viewer.time_zone, &clocks, now),
-        timeline: view::timeline(TimelineInput {
-            catalog,
-            time_zone: &viewer.time_zone,
-            policy: &state.policy,
-            events: &visible,
-            attachments: &attachments,
-            names: &names,
-            public_only: true,
-        }),
+        timeline: read.timeline(state, viewer),
         description: ticket.description.clone(),
-        details: view::details_of(catalog, &ticket, &snapshot),
+        details: view::details_of(catalog, ticket, &read.snapshot),
         other_severities: view::other_severities(catalog, &state.policy, &ticket.severity),
-        severity_requested: snapshot
+        severity_requested: read
+            .snapshot
             .severity_request
             .as_ref()
             .map(|severity| view::severity_label(catalog, &state.policy, severity)),
         can,
         version: ticket.version_number,
-        subject: ticket.subject,
+        subject: ticket.subject.clone(),
         error,
     })
 }
@@ -609,27 +547,6 @@ fn missing_details(snapshot: &Snapshot) -> Vec<&'static str> {
         .into_iter()
         .filter(|field| missing.contains(field) && !snapshot.supplied_details.contains_key(*field))
         .collect()
-}
-
-/// The names a ticket's timeline mentions: its organisation's contacts and the staff.
-pub async fn names_for(state: &AppState, ticket: &TicketRecord) -> Result<Names, UiError> {
-    let store_error = |error: StoreError| UiError::from(ApiError::from(error));
-    let staff = state.store.staff().await.map_err(store_error)?;
-    let contacts = state
-        .store
-        .contacts_of(ticket.customer_id)
-        .await
-        .map_err(store_error)?;
-    Ok(Names {
-        staff: staff
-            .into_iter()
-            .map(|member| (member.id, member.name))
-            .collect(),
-        contacts: contacts
-            .into_iter()
-            .map(|contact| (contact.id, contact.name))
-            .collect(),
-    })
 }
 
 async fn act(

@@ -313,11 +313,7 @@ pub async fn sign_out(
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Result<Response, UiError> {
     viewer.check_csrf(&form.csrf)?;
-    state
-        .store
-        .close_session(&viewer.secret)
-        .await
-        .map_err(ApiError::from)?;
+    state.store.close_session(&viewer.secret).await?;
     state.principals.forget(&viewer.secret);
     let mut response = Redirect::to("/sign-in").into_response();
     set_header_cookie(&mut response, &set_cookie(&state, SESSION_COOKIE, "", 0));

@@ -8,11 +8,13 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_domain::intake::IntakeFlag;
 use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::clocks::ClockContext;
 use caredesk_domain::ticket::clocks::{Clock, ClockStatus, TicketClocks};
+use caredesk_domain::ticket::{Action, Snapshot, allowed_actions};
 use caredesk_domain::ticket::{
     Actor, ClockKind, CustomerRequest, EventData, Resolution, TicketEvent, TicketState,
 };
-use caredesk_store::Attachment;
+use caredesk_store::{Attachment, Scope, TicketRecord};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -20,7 +22,6 @@ use super::UiError;
 use super::i18n::Catalog;
 use super::session::Viewer;
 use crate::AppState;
-use crate::error::ApiError;
 
 /// One of a ticket's clocks, as a row of its table.
 pub struct ClockRow {
@@ -200,6 +201,84 @@ pub fn flag_views(catalog: &'static Catalog, flags: &[IntakeFlag]) -> Vec<FlagVi
         .collect()
 }
 
+/// A ticket as a page reads it: the record, every event (what the clocks and the allowed
+/// actions stand on), the events and files the viewer may see, and who is who.
+pub struct ReadTicket {
+    pub ticket: TicketRecord,
+    pub events: Vec<TicketEvent>,
+    pub visible: Vec<TicketEvent>,
+    pub attachments: Vec<Attachment>,
+    pub names: Names,
+    pub snapshot: Snapshot,
+    pub allowed: Vec<Action>,
+}
+
+impl ReadTicket {
+    pub async fn load(state: &AppState, viewer: &Viewer, id: i64) -> Result<ReadTicket, UiError> {
+        let scope = viewer.principal.scope();
+        let ticket = state.store.ticket(id, scope).await?;
+        let events = state.store.timeline(id, Scope::All).await?;
+        let visible = match scope {
+            Scope::All => events.clone(),
+            Scope::Customer(_) => state.store.timeline(id, scope).await?,
+        };
+        let attachments = state.store.attachments_of(id, scope).await?;
+        let names = names_for(state, &ticket).await?;
+        let snapshot = Snapshot::of(&events)
+            .ok_or_else(|| UiError::Unexpected(format!("ticket {id} has no created event")))?;
+        let allowed = allowed_actions(&snapshot, viewer.principal.role());
+        Ok(ReadTicket {
+            ticket,
+            events,
+            visible,
+            attachments,
+            names,
+            snapshot,
+            allowed,
+        })
+    }
+
+    pub fn context(&self) -> ClockContext<'_> {
+        ClockContext {
+            program: &self.ticket.program,
+            region: &self.ticket.region,
+            product_line: &self.ticket.product_line,
+        }
+    }
+
+    pub fn may(&self, action: Action) -> bool {
+        self.allowed.contains(&action)
+    }
+
+    /// The history as the viewer may read it.
+    pub fn timeline(&self, state: &AppState, viewer: &Viewer) -> Vec<TimelineEntry> {
+        timeline(TimelineInput {
+            catalog: viewer.catalog,
+            time_zone: &viewer.time_zone,
+            policy: &state.policy,
+            events: &self.visible,
+            attachments: &self.attachments,
+            names: &self.names,
+        })
+    }
+}
+
+/// The names a ticket's timeline mentions: its organisation's contacts and the staff.
+async fn names_for(state: &AppState, ticket: &TicketRecord) -> Result<Names, UiError> {
+    let staff = state.store.staff().await?;
+    let contacts = state.store.contacts_of(ticket.customer_id).await?;
+    Ok(Names {
+        staff: staff
+            .into_iter()
+            .map(|member| (member.id, member.name))
+            .collect(),
+        contacts: contacts
+            .into_iter()
+            .map(|contact| (contact.id, contact.name))
+            .collect(),
+    })
+}
+
 /// One entry of a timeline.
 pub struct TimelineEntry {
     /// The instant, RFC 3339, for machines and assistive technology.
@@ -250,18 +329,16 @@ impl Names {
     }
 }
 
-pub struct TimelineInput<'a> {
+struct TimelineInput<'a> {
     pub catalog: &'static Catalog,
     pub time_zone: &'a TimeZone,
     pub policy: &'a Policy,
     pub events: &'a [TicketEvent],
     pub attachments: &'a [Attachment],
     pub names: &'a Names,
-    /// The customer's view: public events only.
-    pub public_only: bool,
 }
 
-pub fn timeline(input: TimelineInput<'_>) -> Vec<TimelineEntry> {
+fn timeline(input: TimelineInput<'_>) -> Vec<TimelineEntry> {
     let TimelineInput {
         catalog,
         time_zone,
@@ -269,11 +346,9 @@ pub fn timeline(input: TimelineInput<'_>) -> Vec<TimelineEntry> {
         events,
         attachments,
         names,
-        public_only,
     } = input;
     events
         .iter()
-        .filter(|event| !public_only || event.data.is_public())
         .map(|event| {
             let (what, body) = describe(catalog, policy, names, &event.data);
             TimelineEntry {
@@ -437,6 +512,16 @@ fn describe(
     }
 }
 
+/// A registered product in one line: "OL Connect 2026.1 — SN-42".
+pub fn product_label(state: &AppState, line: &str, version: &str, serial: &str) -> String {
+    let line = state
+        .policy
+        .product_lines
+        .get(line)
+        .map_or(line, |known| known.name.as_str());
+    format!("{line} {version} — {serial}")
+}
+
 pub fn program_name(policy: &Policy, program: &str) -> String {
     policy
         .programs
@@ -448,8 +533,8 @@ pub fn program_name(policy: &Policy, program: &str) -> String {
 /// empty ones left out.
 pub fn details_of(
     catalog: &'static Catalog,
-    ticket: &caredesk_store::TicketRecord,
-    snapshot: &caredesk_domain::ticket::Snapshot,
+    ticket: &TicketRecord,
+    snapshot: &Snapshot,
 ) -> Vec<(&'static str, String)> {
     ticket
         .details
@@ -490,8 +575,7 @@ pub async fn download(
     let stored = state
         .store
         .attachment(ticket, file, viewer.principal.scope())
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
     let name: String = stored
         .attachment
         .filename
