@@ -30,7 +30,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/portal", get(tickets))
         .route("/portal/tickets/new", get(new_ticket))
-        .route("/portal/tickets", axum::routing::post(open_ticket))
+        // A page shown again after a refused form has this address: coming back to it (after a
+        // language switch) is coming back to the list.
+        .route(
+            "/portal/tickets",
+            get(|| async { Redirect::to("/portal") }).post(open_ticket),
+        )
         .route("/portal/tickets/{id}", get(ticket).post(act))
         .route("/tickets/{id}/files/{file}", get(view::download))
 }

@@ -228,15 +228,23 @@ pub async fn sign_in_page(
 ) -> Result<Response, UiError> {
     let catalog = visitor_catalog(&headers);
     let token = new_token();
+    let back_to = safe_return(query.next.as_deref()).unwrap_or("");
+    // Switching language keeps where the visitor was going.
+    let here = if back_to.is_empty() {
+        "/sign-in".to_string()
+    } else {
+        let next: String = form_urlencoded::byte_serialize(back_to.as_bytes()).collect();
+        format!("/sign-in?next={next}")
+    };
     let page = SignInPage {
         page: Page::public(
             catalog.get("sign_in.title").to_string(),
             catalog,
             token.clone(),
-            "/sign-in",
+            &here,
         ),
         email: "",
-        back_to: safe_return(query.next.as_deref()).unwrap_or(""),
+        back_to,
         refused: false,
     };
     let mut response = render(&page)?.into_response();

@@ -566,6 +566,20 @@ pub fn detail_label(catalog: &'static Catalog, field: &str) -> &'static str {
     }
 }
 
+/// Every byte but RFC 5987's attr-chars as %XX.
+fn percent_encode(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|byte| {
+            if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(byte) {
+                (*byte as char).to_string()
+            } else {
+                format!("%{byte:02X}")
+            }
+        })
+        .collect()
+}
+
 /// An attachment, to download: never shown inline, so a file cannot run as one of our pages.
 pub async fn download(
     State(state): State<AppState>,
@@ -588,8 +602,12 @@ pub async fn download(
             }
         })
         .collect();
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-        .unwrap_or(HeaderValue::from_static("attachment"));
+    // The name in ASCII for every browser, and whole (RFC 5987) for those that read it.
+    let whole: String = percent_encode(stored.attachment.filename.as_bytes());
+    let disposition = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{name}\"; filename*=UTF-8''{whole}"
+    ))
+    .unwrap_or(HeaderValue::from_static("attachment"));
     Ok((
         [
             (
