@@ -101,7 +101,16 @@ fn screenshots() -> PathBuf {
     directory
 }
 
+/// Saves a screenshot of the page, after checking that it fits the window's width.
 async fn snap(browser: &Client, name: &str) {
+    let overflow = browser
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, 0, "{name} is wider than the window");
     let png = browser.screenshot().await.unwrap();
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
