@@ -209,7 +209,7 @@ pub struct QueueFilter {
 /// What a customer looks for among its tickets.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TicketSearch {
-    /// Matched against the number, the subject and the description, in any case.
+    /// A ticket's number, or words of its subject (in any case).
     pub text: String,
     /// Only open (`Some(true)`) or only closed (`Some(false)`) tickets.
     pub open: Option<bool>,
@@ -728,8 +728,9 @@ impl Store {
         rows.iter().map(ticket_of).collect()
     }
 
-    /// A customer's tickets, newest first, whose number, subject or description contain
-    /// `text` (any case), open or closed as asked.
+    /// A customer's tickets, newest first, whose number is `text` or whose subject contains
+    /// it (in any case), open or closed as asked. The page's ids come from the index on
+    /// (customer, id, closed, subject) alone, then their rows.
     pub async fn search_tickets_of(
         &self,
         customer_id: i64,
@@ -737,7 +738,8 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<TicketRecord>, StoreError> {
         let mut query = SqlBuilder::new(&format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets WHERE customer_id = "
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN \
+             (SELECT id FROM tickets WHERE customer_id = "
         ));
         query.bind_i64(customer_id);
         match search.open {
@@ -756,19 +758,19 @@ impl Store {
                 .replace('\\', "\\\\")
                 .replace('%', "\\%")
                 .replace('_', "\\_");
-            let pattern = format!("%{escaped}%");
             query
                 .push(" AND (LOWER(subject) LIKE ")
-                .bind_text(&pattern)
-                .push(" ESCAPE '\\' OR LOWER(description) LIKE ")
-                .bind_text(&pattern)
+                .bind_text(&format!("%{escaped}%"))
                 .push(" ESCAPE '\\'");
             if let Ok(number) = text.trim_start_matches('#').parse::<i64>() {
                 query.push(" OR id = ").bind_i64(number);
             }
             query.push(")");
         }
-        query.push(" ORDER BY id DESC LIMIT ").bind_i64(limit);
+        query
+            .push(" ORDER BY id DESC LIMIT ")
+            .bind_i64(limit)
+            .push(") ORDER BY id DESC");
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(ticket_of).collect()
     }

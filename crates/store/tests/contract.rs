@@ -2479,8 +2479,11 @@ async fn a_customer_searches_its_own_tickets(store: Store) {
         .search_tickets_of(acme.customer_id, &search("printer", None), 10)
         .await
         .unwrap();
-    assert_eq!(found.len(), 4, "descriptions are searched too");
-    assert_eq!(subjects(found)[0], "PRINTER offline");
+    assert_eq!(
+        subjects(found),
+        ["PRINTER offline"],
+        "subjects, not descriptions"
+    );
     // LIKE's wildcards are plain characters in what a customer types.
     let found = store
         .search_tickets_of(acme.customer_id, &search("100%", None), 10)
@@ -2492,17 +2495,18 @@ async fn a_customer_searches_its_own_tickets(store: Store) {
         .await
         .unwrap();
     assert_eq!(subjects(found), ["Slow_preview"]);
-    // A ticket number finds its ticket; the description is searched too.
+    // A ticket number finds its ticket; the limit holds.
     let found = store
         .search_tickets_of(acme.customer_id, &search(&format!("#{}", ids[1]), None), 10)
         .await
         .unwrap();
     assert_eq!(subjects(found), ["Licence 100% used"]);
     let found = store
-        .search_tickets_of(acme.customer_id, &search("since the update", None), 2)
+        .search_tickets_of(acme.customer_id, &search("", None), 2)
         .await
         .unwrap();
     assert_eq!(found.len(), 2, "the limit holds");
+    assert_eq!(found[0].id, ids[3], "newest first");
     // Open or closed.
     let found = store
         .search_tickets_of(acme.customer_id, &search("", Some(false)), 10)
