@@ -60,7 +60,7 @@ impl Viewer {
         }
     }
 
-    /// The language this viewer reads: the switch's choice, else their own.
+    /// The text of `key` in the viewer's language (the switch's choice, else their own).
     pub fn t(&self, key: &str) -> &'static str {
         self.catalog.get(key)
     }
