@@ -25,9 +25,7 @@ use super::view::{self, ClockRow, FlagView, ReadTicket, TimelineEntry};
 use super::{Page, UiError, render};
 use crate::AppState;
 use crate::auth::Principal;
-use crate::error::ApiError;
 use crate::routes::queue::{decode_cursor, encode_cursor};
-use crate::routes::tickets::carry_out;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -668,23 +666,12 @@ async fn act(
         },
         _ => return Err(unknown("action")),
     };
-    let files = posted.files;
-    match carry_out(&state, &viewer.principal, id, command, version).await {
-        Ok((_, timeline)) => {
-            if !files.is_empty() {
-                let seq = forms::own_last_event(&viewer, &timeline);
-                forms::attach(&state, &viewer, id, seq, files).await?;
-            }
-            Ok(Redirect::to(&format!("/console/tickets/{id}")).into_response())
-        }
-        Err(
-            error @ (ApiError::Invalid(_) | ApiError::Conflict { .. } | ApiError::StaleVersion(_)),
-        ) => {
-            let message = forms::refusal_message(&viewer, &error);
+    match forms::act_with_files(&state, &viewer, id, command, version, posted.files).await? {
+        None => Ok(Redirect::to(&format!("/console/tickets/{id}")).into_response()),
+        Some(message) => {
             let page = workspace_page(&state, &viewer, id, Some(message)).await?;
             Ok(forms::unprocessable(render(&page)?))
         }
-        Err(other) => Err(other.into()),
     }
 }
 

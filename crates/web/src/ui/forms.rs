@@ -11,13 +11,14 @@ use std::collections::HashMap;
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use axum::response::{Html, IntoResponse, Response};
-use caredesk_domain::ticket::{Actor, TicketEvent};
+use caredesk_domain::ticket::{Actor, Command, TicketEvent};
 use caredesk_store::NewAttachment;
 
 use super::UiError;
 use super::session::Viewer;
 use crate::AppState;
 use crate::error::ApiError;
+use crate::routes::tickets::carry_out;
 
 /// At most this many files go with one form.
 pub const MAX_FILES: usize = 5;
@@ -156,13 +157,39 @@ pub async fn attach(
 
 /// The event the viewer's own action wrote last: its files belong there, not on what the
 /// desk recorded after it (a breach, an automatic escalation).
-pub fn own_last_event(viewer: &Viewer, timeline: &[TicketEvent]) -> Option<i64> {
+fn own_last_event(viewer: &Viewer, timeline: &[TicketEvent]) -> Option<i64> {
     let actor: Actor = viewer.principal.actor();
     timeline
         .iter()
         .rev()
         .find(|event| event.actor == actor)
         .map(|event| i64::from(event.seq))
+}
+
+/// Carries out a command from a page with the form's files, which go on the viewer's own
+/// event. `Ok(Some(why))`: the ticket's state, its version or a field refused it, to be
+/// shown on the page again; anything else is a failure of its own.
+pub async fn act_with_files(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    command: Command,
+    version: Option<i64>,
+    files: Vec<PostedFile>,
+) -> Result<Option<String>, UiError> {
+    match carry_out(state, &viewer.principal, id, command, version).await {
+        Ok((_, timeline)) => {
+            if !files.is_empty() {
+                let seq = own_last_event(viewer, &timeline);
+                attach(state, viewer, id, seq, files).await?;
+            }
+            Ok(None)
+        }
+        Err(
+            error @ (ApiError::Invalid(_) | ApiError::Conflict { .. } | ApiError::StaleVersion(_)),
+        ) => Ok(Some(refusal_message(viewer, &error))),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// A page shown again because what was sent was refused.
@@ -180,7 +207,7 @@ pub fn translate_reason(viewer: &Viewer, reason: &str) -> String {
 }
 
 /// Why an action was not carried out, in the viewer's words.
-pub fn refusal_message(viewer: &Viewer, error: &ApiError) -> String {
+fn refusal_message(viewer: &Viewer, error: &ApiError) -> String {
     match error {
         ApiError::Invalid(fields) => fields
             .iter()

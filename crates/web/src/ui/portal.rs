@@ -22,7 +22,7 @@ use super::{Page, UiError, render};
 use crate::AppState;
 use crate::auth::{Principal, new_token};
 use crate::error::ApiError;
-use crate::routes::tickets::{Intake, OpenTicket, carry_out, intake};
+use crate::routes::tickets::{Intake, OpenTicket, intake};
 
 const LISTED: i64 = 200;
 
@@ -589,24 +589,17 @@ async fn act(
         "escalate" => Command::RequestEscalation {
             reason: posted.text("reason"),
         },
-        _ => return Err(UiError::BadRequest("action: not one of this page's".into())),
-    };
-    let files = posted.files;
-    match carry_out(&state, &viewer.principal, id, command, version).await {
-        Ok((_, timeline)) => {
-            if !files.is_empty() {
-                let seq = forms::own_last_event(&viewer, &timeline);
-                forms::attach(&state, &viewer, id, seq, files).await?;
-            }
-            Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response())
+        _ => {
+            return Err(UiError::BadRequest(
+                "action: not one of this page's choices".into(),
+            ));
         }
-        Err(
-            error @ (ApiError::Invalid(_) | ApiError::Conflict { .. } | ApiError::StaleVersion(_)),
-        ) => {
-            let message = forms::refusal_message(&viewer, &error);
+    };
+    match forms::act_with_files(&state, &viewer, id, command, version, posted.files).await? {
+        None => Ok(Redirect::to(&format!("/portal/tickets/{id}")).into_response()),
+        Some(message) => {
             let page = ticket_page(&state, &viewer, id, false, Some(message)).await?;
             Ok(forms::unprocessable(render(&page)?))
         }
-        Err(other) => Err(other.into()),
     }
 }
