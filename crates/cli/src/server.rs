@@ -71,7 +71,8 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
     };
     tracing::info!(%address, database = %redact(&settings.database), "caredesk is serving");
     println!(
-        "caredesk is listening on http://{address} (API at /api/v1, OpenAPI at /api/v1/openapi.json)"
+        "caredesk is listening on http://{address} (sign in there to the portal or the console; \
+         API at /api/v1, OpenAPI at /api/v1/openapi.json)"
     );
     caredesk_web::serve(listener, state, shutdown_signal()).await?;
     let _ = stop_jobs.send(true);
