@@ -8,17 +8,14 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
 use caredesk_testkit::smtp::SmtpSink;
-use caredesk_worker::{Runner, RunnerSettings};
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::notifications::deliverer;
+use crate::notifications::runner;
 use crate::support::{Backend, PASSWORD, TestApp};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -190,20 +187,7 @@ pub async fn a_ticket_lives_from_portal_to_closure_in_a_real_browser(backend: Ba
         &["en"],
     )
     .await;
-    let runner = Runner {
-        store: app.store.clone(),
-        policy: Arc::new(Policy::built_in().unwrap()),
-        now: {
-            let clock = app.clock.clone();
-            Arc::new(move || clock.now())
-        },
-        owner: "runner".into(),
-        deliverer: deliverer(&app, &sink, "runner"),
-        settings: RunnerSettings {
-            sweep_every: Duration::from_secs(30),
-            poll_every: Duration::from_millis(200),
-        },
-    };
+    let runner = runner(&app, &sink, Duration::from_millis(200));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(runner.run(stopped));
     let driver = Driver::start();

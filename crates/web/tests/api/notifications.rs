@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::support::{Backend, TestApp, portal_ticket};
 
-pub(crate) fn deliverer(app: &TestApp, sink: &SmtpSink, owner: &str) -> Deliverer {
+fn deliverer(app: &TestApp, sink: &SmtpSink, owner: &str) -> Deliverer {
     deliverer_on(app.store.clone(), app, sink, owner)
 }
 
@@ -47,6 +47,25 @@ fn deliverer_on(store: Store, app: &TestApp, sink: &SmtpSink, owner: &str) -> De
         Arc::new(move || clock.now()),
         owner.to_string(),
     )
+}
+
+/// The job runner of `caredesk serve` on the application's database, sweeping every 30 s and
+/// delivering to `sink`, looking at the outbox every `poll_every` when idle.
+pub(crate) fn runner(app: &TestApp, sink: &SmtpSink, poll_every: Duration) -> Runner {
+    Runner {
+        store: app.store.clone(),
+        policy: Arc::new(Policy::built_in().unwrap()),
+        now: {
+            let clock = app.clock.clone();
+            Arc::new(move || clock.now())
+        },
+        owner: "runner".into(),
+        deliverer: deliverer(app, sink, "runner"),
+        settings: RunnerSettings {
+            sweep_every: Duration::from_secs(30),
+            poll_every,
+        },
+    }
 }
 
 async fn open_ticket(app: &TestApp, contact: &str, severity: &str) -> Value {
@@ -84,21 +103,8 @@ pub async fn the_acknowledgement_reaches_the_mail_server_within_seconds(backend:
     let app = TestApp::start(backend, crate::support::limits()).await;
     let sink = SmtpSink::start();
     let (_, _, contact) = app.customer("ACME", "gold", "emea").await;
-    let runner = Runner {
-        store: app.store.clone(),
-        policy: Arc::new(Policy::built_in().unwrap()),
-        now: {
-            let clock = app.clock.clone();
-            Arc::new(move || clock.now())
-        },
-        owner: "runner".into(),
-        deliverer: deliverer(&app, &sink, "runner"),
-        // The defaults of `caredesk serve`.
-        settings: RunnerSettings {
-            sweep_every: Duration::from_secs(30),
-            poll_every: Duration::from_millis(500),
-        },
-    };
+    // The defaults of `caredesk serve`.
+    let runner = runner(&app, &sink, Duration::from_millis(500));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(runner.run(stopped));
 
