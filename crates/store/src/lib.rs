@@ -9,6 +9,7 @@
 
 mod catalog;
 mod columns;
+mod creations;
 mod customers;
 mod error;
 mod inbound;
@@ -27,6 +28,8 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
+
+use crate::creations::CreationQueue;
 
 pub use catalog::{NewRelease, Release};
 pub use customers::{
@@ -63,6 +66,10 @@ pub struct Store {
     /// For writing. On SQLite a pool of one connection, so writers queue here, in order,
     /// instead of polling SQLite's lock with its busy handler's sleeps.
     writer: AnyPool,
+    /// SQLite: where new tickets wait to be written together (see `creations`).
+    creations: Option<CreationQueue>,
+    /// SQLite: the connection that checkpoints the write-ahead log (see `keep_checkpointing`).
+    checkpointer: Option<AnyPool>,
     backend: Backend,
     /// Woken when this process writes notices, so a deliverer in the same process sends
     /// them at once instead of at its next look (see `Store::notices_written`).
@@ -71,6 +78,16 @@ pub struct Store {
 
 /// How long a SQLite writer waits for another to finish before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How often SQLite's write-ahead log is copied back into the database file.
+const SQLITE_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Past this many pages in the write-ahead log a committing connection checkpoints by itself
+/// (SQLite's default is 1,000): only when the checkpointer falls that far behind.
+const SQLITE_COMMIT_CHECKPOINT_PAGES: u32 = 20_000;
+
+/// The write-ahead log file is cut back to this size after it was emptied.
+const SQLITE_WAL_KEPT_BYTES: u64 = 128 * 1024 * 1024;
 
 impl Store {
     /// Connects to `sqlite://FILE` (created when missing) or `postgres://…`.
@@ -88,13 +105,23 @@ impl Store {
         let pool = pool_options(backend, 8)
             .connect_with(options.clone())
             .await?;
-        let writer = match backend {
-            Backend::Sqlite => pool_options(backend, 1).connect_with(options).await?,
-            Backend::Postgres => pool.clone(),
+        let (writer, creations, checkpointer) = match backend {
+            Backend::Sqlite => {
+                let writer = pool_options(backend, 1)
+                    .connect_with(options.clone())
+                    .await?;
+                let checkpointer = pool_options(backend, 1).connect_with(options).await?;
+                keep_checkpointing(checkpointer.clone());
+                let creations = CreationQueue::start(writer.clone());
+                (writer, Some(creations), Some(checkpointer))
+            }
+            Backend::Postgres => (pool.clone(), None, None),
         };
         Ok(Store {
             pool,
             writer,
+            creations,
+            checkpointer,
             backend,
             outbox_written: Arc::new(tokio::sync::Notify::new()),
         })
@@ -148,6 +175,9 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.close().await;
+        }
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at once (the one
@@ -169,6 +199,32 @@ impl Store {
     }
 }
 
+/// SQLite: checkpoints the write-ahead log from a connection of its own, every
+/// `SQLITE_CHECKPOINT_EVERY`, until the store closes. Left to SQLite, the connection whose
+/// commit fills the log copies it into the database file and syncs both while every writer
+/// waits: a write every few dozen stalled for a hundred milliseconds under load. A passive
+/// checkpoint runs beside the writer and the readers, never blocking them.
+fn keep_checkpointing(checkpointer: AnyPool) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(SQLITE_CHECKPOINT_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let checkpointed = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&checkpointer)
+                .await;
+            if checkpointer.is_closed() {
+                return;
+            }
+            if let Err(error) = checkpointed {
+                // A busy or full disk: the next tick tries again, and past
+                // SQLITE_COMMIT_CHECKPOINT_PAGES the writers checkpoint by themselves.
+                tracing::warn!(%error, "checkpointing SQLite's write-ahead log failed");
+            }
+        }
+    });
+}
+
 /// Pool settings per backend; `sqlite_connections` sizes a SQLite pool.
 fn pool_options(backend: Backend, sqlite_connections: u32) -> AnyPoolOptions {
     let options = match backend {
@@ -183,7 +239,9 @@ fn pool_options(backend: Backend, sqlite_connections: u32) -> AnyPoolOptions {
                     connection
                         .execute(sqlx::AssertSqlSafe(format!(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {};",
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; \
+                             PRAGMA wal_autocheckpoint = {SQLITE_COMMIT_CHECKPOINT_PAGES}; \
+                             PRAGMA journal_size_limit = {SQLITE_WAL_KEPT_BYTES};",
                             SQLITE_BUSY_TIMEOUT.as_millis()
                         )))
                         .await?;

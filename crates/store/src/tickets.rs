@@ -287,17 +287,27 @@ impl Store {
         // Nothing can be due yet: the policy refuses zero targets.
         let derived = derive_new(policy, new, &events, at)?;
         let notices = notice_rows(policy, &derived, &events, None)?;
-        let rows = NewRows {
-            new,
-            events: &events,
-            derived: &derived,
-            notices: &notices,
-        };
-        let id = match self.backend {
-            Backend::Postgres => {
-                insert_new_in_one_round_trip(&self.writer, self.backend, rows).await?
+        let id = match &self.creations {
+            // SQLite writes new tickets together, in the order they come.
+            Some(creations) => {
+                creations
+                    .write(NewTicketRows {
+                        new: new.clone(),
+                        events: events.clone(),
+                        derived: derived.clone(),
+                        notices,
+                    })
+                    .await?
             }
-            Backend::Sqlite => self.insert_new_sqlite(rows).await?,
+            None => {
+                let rows = NewRows {
+                    new,
+                    events: &events,
+                    derived: &derived,
+                    notices: &notices,
+                };
+                insert_new_postgres(&self.writer, rows).await?
+            }
         };
         // Notices, or deliveries to webhooks (a new ticket has events): the deliverer looks.
         self.outbox_written.notify_one();
@@ -307,44 +317,6 @@ impl Store {
             timeline: events,
             replayed: false,
         })
-    }
-
-    /// SQLite: the transaction and the rows in one hand-off to the connection's thread
-    /// (`BEGIN IMMEDIATE`, the rows, `COMMIT`, sent together), where `begin_write` would take
-    /// three. It runs as a task of its own so that a request dropped half-way cannot leave the
-    /// writer connection inside an open transaction; on any error it rolls back.
-    async fn insert_new_sqlite(&self, rows: NewRows<'_>) -> Result<i64, StoreError> {
-        let writer = self.writer.clone();
-        let (new, events, derived, notices) = (
-            rows.new.clone(),
-            rows.events.to_vec(),
-            rows.derived.clone(),
-            rows.notices.to_vec(),
-        );
-        let task = tokio::spawn(async move {
-            let mut connection = writer.acquire().await?;
-            let rows = NewRows {
-                new: &new,
-                events: &events,
-                derived: &derived,
-                notices: &notices,
-            };
-            let inserted =
-                insert_new_in_one_round_trip(&mut *connection, Backend::Sqlite, rows).await;
-            if inserted.is_err() {
-                let rolled_back = sqlx::query("ROLLBACK").execute(&mut *connection).await;
-                // "No transaction is active": BEGIN itself failed, nothing to undo. Any other
-                // failure may leave the transaction open: that connection is not reused.
-                if let Err(error) = rolled_back
-                    && !error.to_string().contains("no transaction is active")
-                {
-                    connection.close_on_drop();
-                }
-            }
-            inserted
-        });
-        task.await
-            .map_err(|error| StoreError::Interrupted(error.to_string()))?
     }
 
     /// Imports tickets with their whole history (from another helpdesk, or to load a large
@@ -984,22 +956,29 @@ impl Derived {
     }
 }
 
-/// The insert of a ticket row: 38 values, bound by `bind_ticket`.
-const INSERT_TICKET: &str = "INSERT INTO tickets (customer_id, contact_id, product_id, product_line, \
-     version, serial, program, region, language, channel, subject, description, details, severity, \
-     state, assignee_id, escalated, escalation_open, version_number, opened_at, updated_at, closed_at, \
-     calendar, severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, sweep_due_at, \
-     first_response_due_at, next_update_due_at, resolution_due_at, breached, \
-     created_by, idempotency_key, request_hash, flags, consent_unanswered) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-     $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, \
-     $37, $38)";
+/// The insert of a ticket row, its `TICKET_VALUE_COUNT` values numbered from `$first` and
+/// bound by `bind_ticket`.
+fn insert_ticket_sql(first: usize) -> String {
+    let values: Vec<String> = (first..first + TICKET_VALUE_COUNT)
+        .map(|number| format!("${number}"))
+        .collect();
+    format!(
+        "INSERT INTO tickets (customer_id, contact_id, product_id, product_line, \
+         version, serial, program, region, language, channel, subject, description, details, \
+         severity, state, assignee_id, escalated, escalation_open, version_number, opened_at, \
+         updated_at, closed_at, calendar, severity_rank, placement_rank, due_sort, next_due_at, \
+         at_risk_at, sweep_due_at, first_response_due_at, next_update_due_at, resolution_due_at, \
+         breached, created_by, idempotency_key, request_hash, flags, consent_unanswered) \
+         VALUES ({})",
+        values.join(", ")
+    )
+}
 const TICKET_VALUE_COUNT: usize = 38;
 
 pub(crate) type AnyQueryScalar<'q> =
     sqlx::query::QueryScalar<'q, Any, i64, sqlx::any::AnyArguments>;
 
-/// Binds a ticket row's values, in the order of `INSERT_TICKET`.
+/// Binds a ticket row's values, in the order of `insert_ticket_sql`.
 fn bind_ticket<'q>(
     query: AnyQueryScalar<'q>,
     new: &'q NewTicket,
@@ -1072,7 +1051,10 @@ async fn insert_with_timeline(
 ) -> Result<(i64, Derived), StoreError> {
     let derived = derive_new(policy, new, events, at)?;
     let id = bind_ticket(
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("{INSERT_TICKET} RETURNING id"))),
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "{} RETURNING id",
+            insert_ticket_sql(1)
+        ))),
         new,
         &derived,
     )
@@ -1082,37 +1064,77 @@ async fn insert_with_timeline(
     Ok((id, derived))
 }
 
-/// What a new ticket writes: its row, its first events, and the notices they call for.
+/// What a new ticket writes: its row, its first events, its advisor's load and the notices
+/// its first events call for.
 #[derive(Clone, Copy)]
-struct NewRows<'a> {
+pub(crate) struct NewRows<'a> {
     new: &'a NewTicket,
     events: &'a [TicketEvent],
     derived: &'a Derived,
     notices: &'a [NoticeRow],
 }
 
-/// A new ticket, its first events, its advisor's load and its notices in one round trip to
-/// the database:
-/// on PostgreSQL one statement (atomic by itself), on SQLite statements sent together in a
-/// transaction of their own (`BEGIN IMMEDIATE` … `COMMIT`, holding the write lock, so the
-/// newest ticket is this one): the caller must not be inside a transaction, and rolls back
-/// on error. Every round trip counts: on SQLite each is a hand-off to the connection's thread.
-async fn insert_new_in_one_round_trip<'e>(
-    executor: impl sqlx::Executor<'e, Database = Any>,
-    backend: Backend,
-    rows: NewRows<'_>,
-) -> Result<i64, StoreError> {
+/// A new ticket's rows, owned, for the task that writes them (see `CreationQueue`).
+pub(crate) struct NewTicketRows {
+    new: NewTicket,
+    events: Vec<TicketEvent>,
+    derived: Derived,
+    notices: Vec<NoticeRow>,
+}
+
+impl NewTicketRows {
+    pub(crate) fn rows(&self) -> NewRows<'_> {
+        NewRows {
+            new: &self.new,
+            events: &self.events,
+            derived: &self.derived,
+            notices: &self.notices,
+        }
+    }
+}
+
+/// Values bound per event of a new ticket: when, who, what kind, public or not, and its data.
+const EVENT_VALUES: usize = 5;
+
+impl NewRows<'_> {
+    /// How many values `creation_sql` numbers and `bind_creation` binds: the ticket's, five
+    /// per event, the advisor and severity of the load, seven per notice, and the instant
+    /// webhook deliveries are written.
+    fn value_count(&self) -> usize {
+        let load = if self.derived.load_key().is_some() {
+            2
+        } else {
+            0
+        };
+        TICKET_VALUE_COUNT
+            + self.events.len() * EVENT_VALUES
+            + load
+            + self.notices.len() * NOTICE_VALUES
+            + 1
+    }
+
+    /// How many times the statement(s) return the new ticket's id: once per first event.
+    fn ids_returned(&self) -> usize {
+        self.events.len()
+    }
+}
+
+/// The statement(s) writing a new ticket's rows, with their values numbered from `$first`.
+/// On PostgreSQL one statement, atomic by itself. On SQLite several, which refer to the new
+/// ticket as the newest one: they must run inside a transaction holding the write lock
+/// (`BEGIN IMMEDIATE`). Either returns the new ticket's id once per first event.
+fn creation_sql(backend: Backend, rows: NewRows<'_>, first: usize) -> String {
     let NewRows {
-        new,
         events,
         derived,
         notices,
+        ..
     } = rows;
-    // Parameters are numbered across the statement(s): the ticket's, then five per event.
-    let rows: Vec<String> = (0..events.len())
+    let events_at = first + TICKET_VALUE_COUNT;
+    let event_rows: Vec<String> = (0..events.len())
         .map(|index| {
             let seq = index + 1;
-            let p = TICKET_VALUE_COUNT + 1 + index * 5;
+            let p = events_at + index * EVENT_VALUES;
             match backend {
                 Backend::Postgres => format!(
                     "({seq}, ${p}::BIGINT, ${}, ${}, ${}::BOOLEAN, ${})",
@@ -1132,10 +1154,12 @@ async fn insert_new_in_one_round_trip<'e>(
         })
         .collect();
     // The advisor it goes to carries one more open ticket of its severity.
-    let load = derived.load_key();
-    let p = TICKET_VALUE_COUNT + 1 + events.len() * 5;
+    let load_at = events_at + events.len() * EVENT_VALUES;
+    let load = derived
+        .load_key()
+        .map(|_| add_load_sql(load_at, load_at + 1, "1"));
     // Then the notices the first events call for, in the outbox.
-    let first_notice = p + if load.is_some() { 2 } else { 0 };
+    let first_notice = load_at + if load.is_some() { 2 } else { 0 };
     let notice_sql = |ticket: &str| -> Vec<String> {
         notices
             .iter()
@@ -1146,21 +1170,16 @@ async fn insert_new_in_one_round_trip<'e>(
     // And the first events' deliveries to webhooks: the last value bound.
     let seqs: Vec<u32> = events.iter().map(|event| event.seq).collect();
     let hooks_at = first_notice + notices.len() * NOTICE_VALUES;
-    let statement = match backend {
+    match backend {
         Backend::Postgres => format!(
-            "WITH ticket AS ({INSERT_TICKET} RETURNING id){}{} \
+            "WITH ticket AS ({} RETURNING id){}{} \
              INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
              SELECT ticket.id, e.seq, e.at, e.actor, e.kind, e.public, e.data \
              FROM ticket, (VALUES {}) AS e (seq, at, actor, kind, public, data) \
              RETURNING ticket_id",
-            if load.is_some() {
-                format!(
-                    ", load AS ({} RETURNING staff_id)",
-                    add_load_sql(p, p + 1, "1")
-                )
-            } else {
-                String::new()
-            },
+            insert_ticket_sql(first),
+            load.map(|sql| format!(", load AS ({sql} RETURNING staff_id)"))
+                .unwrap_or_default(),
             notice_sql("(SELECT id FROM ticket)")
                 .iter()
                 .enumerate()
@@ -1170,32 +1189,30 @@ async fn insert_new_in_one_round_trip<'e>(
                     ", hooks AS ({})",
                     webhook_insert_sql("(SELECT id FROM ticket)", &seqs, hooks_at)
                 ),
-            rows.join(", ")
+            event_rows.join(", ")
         ),
-        // Its own transaction: the caller sends it on the writer connection as it is.
         Backend::Sqlite => format!(
-            "BEGIN IMMEDIATE; {INSERT_TICKET}; \
-             INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
-             VALUES {} RETURNING ticket_id; {}{}{}; COMMIT",
-            rows.join(", "),
-            if load.is_some() {
-                format!("{}; ", add_load_sql(p, p + 1, "1"))
-            } else {
-                String::new()
-            },
+            "{}; INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
+             VALUES {} RETURNING ticket_id; {}{}{}",
+            insert_ticket_sql(first),
+            event_rows.join(", "),
+            load.map(|sql| format!("{sql}; ")).unwrap_or_default(),
             notice_sql("(SELECT MAX(id) FROM tickets)")
                 .iter()
                 .map(|sql| format!("{sql}; "))
                 .collect::<String>(),
             webhook_insert_sql("(SELECT MAX(id) FROM tickets)", &seqs, hooks_at),
         ),
-    };
-    let mut query = bind_ticket(
-        sqlx::query_scalar(sqlx::AssertSqlSafe(statement)),
-        new,
-        derived,
-    );
-    for event in events {
+    }
+}
+
+/// Binds the values `creation_sql` numbers, in its order.
+fn bind_creation<'q>(
+    query: AnyQueryScalar<'q>,
+    rows: NewRows<'q>,
+) -> Result<AnyQueryScalar<'q>, StoreError> {
+    let mut query = bind_ticket(query, rows.new, rows.derived);
+    for event in rows.events {
         let (actor, data) = event_json(event)?;
         query = query
             .bind(seconds(event.at))
@@ -1204,22 +1221,60 @@ async fn insert_new_in_one_round_trip<'e>(
             .bind(event.data.is_public())
             .bind(data);
     }
-    if let Some((advisor, severity)) = load {
+    if let Some((advisor, severity)) = rows.derived.load_key() {
         query = query.bind(advisor).bind(severity.to_string());
     }
-    let now = derived.snapshot.opened_at.as_second();
-    for row in notices {
+    let now = rows.derived.snapshot.opened_at.as_second();
+    for row in rows.notices {
         query = bind_notice(query, row, now);
     }
-    query = query.bind(now);
-    let id = query
-        // All rows, not one: `fetch_one` would stop at the first statement's (empty) result.
-        .fetch_all(executor)
+    Ok(query.bind(now))
+}
+
+/// PostgreSQL: a new ticket's rows in one statement, one round trip.
+async fn insert_new_postgres(writer: &sqlx::AnyPool, rows: NewRows<'_>) -> Result<i64, StoreError> {
+    let statement = creation_sql(Backend::Postgres, rows, 1);
+    bind_creation(sqlx::query_scalar(sqlx::AssertSqlSafe(statement)), rows)?
+        // All rows, not one: the id comes back once per event.
+        .fetch_all(writer)
         .await?
         .first()
         .copied()
-        .ok_or_else(|| StoreError::Corrupt("the new ticket's id did not come back".into()))?;
-    Ok(id)
+        .ok_or_else(|| StoreError::Corrupt("the new ticket's id did not come back".into()))
+}
+
+/// SQLite: new tickets' rows in one transaction and one hand-off to the writer connection's
+/// thread (`BEGIN IMMEDIATE`, every ticket's statements, `COMMIT`, sent together); returns
+/// their ids in order. The caller must not be inside a transaction, and rolls back on error.
+pub(crate) async fn insert_new_sqlite_together<'e>(
+    writer: impl sqlx::Executor<'e, Database = Any>,
+    tickets: &[NewRows<'_>],
+) -> Result<Vec<i64>, StoreError> {
+    let mut statement = String::from("BEGIN IMMEDIATE; ");
+    let mut first = 1;
+    for rows in tickets {
+        statement.push_str(&creation_sql(Backend::Sqlite, *rows, first));
+        statement.push_str("; ");
+        first += rows.value_count();
+    }
+    statement.push_str("COMMIT");
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(statement));
+    for rows in tickets {
+        query = bind_creation(query, *rows)?;
+    }
+    // All rows, of every statement: each ticket's id comes back once per first event.
+    let returned = query.fetch_all(writer).await?;
+    let mut ids = Vec::with_capacity(tickets.len());
+    let mut at = 0;
+    for rows in tickets {
+        let id = returned
+            .get(at)
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt("a new ticket's id did not come back".into()))?;
+        ids.push(id);
+        at += rows.ids_returned();
+    }
+    Ok(ids)
 }
 
 /// The first events of a ticket: created, then what intake found and who takes it.

@@ -75,6 +75,7 @@ contract!(
     periodic_jobs_run_under_one_lease_at_a_time,
     notices_given_back_untried_are_not_counted,
     a_customer_searches_its_own_tickets,
+    tickets_opened_together_each_keep_their_own_rows,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -2531,4 +2532,91 @@ async fn a_customer_searches_its_own_tickets(store: Store) {
         store.kept_advisor_loads().await.unwrap(),
         store.advisor_loads().await.unwrap().0
     );
+}
+
+/// Tickets opened at the same moment (on SQLite, written in one transaction when they meet at
+/// the writer): each keeps its own row, timeline, notices and advisor load, and one that
+/// fails fails alone.
+async fn tickets_opened_together_each_keep_their_own_rows(store: Store) {
+    let policy = Arc::new(policy());
+    let fixtures = [
+        customer(&store, "C-1", "gold", "emea").await,
+        customer(&store, "C-2", "standard", "emea").await,
+    ];
+    let advisor = emea_staff(&store, "ana", Role::Advisor, &["en"]).await.id;
+    let now = at(MONDAY_10);
+    let requests: Vec<NewTicket> = (0..24)
+        .map(|index| {
+            let fixture = &fixtures[index % 2];
+            let severity = ["P1", "P2", "P3", "P4"][index % 4];
+            let mut request = new_ticket(fixture, severity, None);
+            request.subject = format!("Ticket number {index}");
+            if index % 3 == 0 {
+                request.intake = Some(intake_record(
+                    &policy,
+                    fixture,
+                    severity,
+                    Vec::new(),
+                    Some(advisor),
+                ));
+            }
+            // Every seventh names a customer that does not exist.
+            if index % 7 == 6 {
+                request.customer_id = 999_999;
+            }
+            request
+        })
+        .collect();
+    let tasks: Vec<_> = requests
+        .iter()
+        .cloned()
+        .map(|request| {
+            let (store, policy) = (store.clone(), policy.clone());
+            tokio::spawn(async move { store.create_ticket(&policy, &request, now).await })
+        })
+        .collect();
+    let mut opened = Vec::new();
+    for (request, task) in requests.iter().zip(tasks) {
+        match task.await.unwrap() {
+            Ok(created) => {
+                assert_ne!(request.customer_id, 999_999, "{}", request.subject);
+                opened.push((request, created));
+            }
+            Err(_) => assert_eq!(request.customer_id, 999_999, "{}", request.subject),
+        }
+    }
+    assert_eq!(opened.len(), 21);
+    let mut ids: Vec<i64> = opened
+        .iter()
+        .map(|(_, created)| created.ticket.id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 21, "each ticket has an id of its own");
+    for (request, created) in &opened {
+        let stored = store.ticket(created.ticket.id, Scope::All).await.unwrap();
+        assert_eq!(stored, created.ticket, "{}", request.subject);
+        assert_eq!(stored.subject, request.subject);
+        assert_eq!(stored.customer_id, request.customer_id);
+        let timeline = store.timeline(created.ticket.id, Scope::All).await.unwrap();
+        assert_eq!(timeline, created.timeline, "{}", request.subject);
+    }
+    for (request, created) in &opened {
+        let notices = store.notices_of(created.ticket.id).await.unwrap();
+        assert!(!notices.is_empty(), "{} has its notices", request.subject);
+        assert!(
+            notices
+                .iter()
+                .all(|notice| notice.event_seq as usize <= created.timeline.len()),
+            "{}: {notices:?}",
+            request.subject
+        );
+    }
+    let (kept, counted) = store.advisor_loads().await.unwrap();
+    assert_eq!(kept, counted);
+    let assigned = opened
+        .iter()
+        .filter(|(request, _)| request.intake.is_some())
+        .count();
+    assert_eq!(kept.values().sum::<i64>(), i64::try_from(assigned).unwrap());
 }
