@@ -282,39 +282,18 @@ impl Store {
         if let Some(created) = self.replay(new).await? {
             return Ok(created);
         }
-        let at = instant(seconds(now))?;
-        let events = creation_events(new, at);
-        // Nothing can be due yet: the policy refuses zero targets.
-        let derived = derive_new(policy, new, &events, at)?;
-        let notices = notice_rows(policy, &derived, &events, None)?;
+        let rows = NewTicketRows::of(policy, new, now)?;
         let id = match &self.creations {
             // SQLite writes new tickets together, in the order they come.
-            Some(creations) => {
-                creations
-                    .write(NewTicketRows {
-                        new: new.clone(),
-                        events: events.clone(),
-                        derived: derived.clone(),
-                        notices,
-                    })
-                    .await?
-            }
-            None => {
-                let rows = NewRows {
-                    new,
-                    events: &events,
-                    derived: &derived,
-                    notices: &notices,
-                };
-                insert_new_postgres(&self.writer, rows).await?
-            }
+            Some(creations) => creations.write(rows.clone()).await?,
+            None => insert_new_postgres(&self.writer, rows.rows()).await?,
         };
         // Notices, or deliveries to webhooks (a new ticket has events): the deliverer looks.
         self.outbox_written.notify_one();
         // What was just written, without reading it back.
         Ok(Created {
-            ticket: record_of(id, new, &derived),
-            timeline: events,
+            ticket: record_of(id, new, &rows.derived),
+            timeline: rows.events,
             replayed: false,
         })
     }
@@ -1075,6 +1054,7 @@ pub(crate) struct NewRows<'a> {
 }
 
 /// A new ticket's rows, owned, for the task that writes them (see `CreationQueue`).
+#[derive(Clone)]
 pub(crate) struct NewTicketRows {
     new: NewTicket,
     events: Vec<TicketEvent>,
@@ -1083,6 +1063,31 @@ pub(crate) struct NewTicketRows {
 }
 
 impl NewTicketRows {
+    /// What opening `new` at `now` writes: its first events, the columns they derive, and
+    /// the notices they call for.
+    pub(crate) fn of(
+        policy: &Policy,
+        new: &NewTicket,
+        now: Timestamp,
+    ) -> Result<NewTicketRows, StoreError> {
+        let at = instant(seconds(now))?;
+        let events = creation_events(new, at);
+        // Nothing can be due yet: the policy refuses zero targets.
+        let derived = derive_new(policy, new, &events, at)?;
+        let notices = notice_rows(policy, &derived, &events, None)?;
+        Ok(NewTicketRows {
+            new: new.clone(),
+            events,
+            derived,
+            notices,
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn events(&self) -> &[TicketEvent] {
+        &self.events
+    }
+
     pub(crate) fn rows(&self) -> NewRows<'_> {
         NewRows {
             new: &self.new,
