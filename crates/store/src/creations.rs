@@ -18,10 +18,13 @@ use crate::tickets::{NewRows, NewTicketRows, insert_new_sqlite_together};
 /// At most this many new tickets in one transaction.
 const MOST_TOGETHER: usize = 32;
 
-/// A new ticket waiting for the writer, and whom to tell its id (or why it failed).
+/// What a caller hears: the new ticket's id, with its rows handed back; or why it failed.
+type Written = Result<(i64, NewTicketRows), StoreError>;
+
+/// A new ticket waiting for the writer, and whom to tell.
 struct Waiting {
     rows: NewTicketRows,
-    written: oneshot::Sender<Result<i64, StoreError>>,
+    written: oneshot::Sender<Written>,
 }
 
 /// Where new tickets wait for the writer task.
@@ -39,9 +42,9 @@ impl CreationQueue {
         CreationQueue { waiting }
     }
 
-    /// Writes a new ticket; returns its id once it is committed. A caller that stops waiting
-    /// does not stop the write (its idempotency key finds the ticket on a retry).
-    pub(crate) async fn write(&self, rows: NewTicketRows) -> Result<i64, StoreError> {
+    /// Writes a new ticket; returns its id, and its rows, once it is committed. A caller that
+    /// stops waiting does not stop the write (its idempotency key finds the ticket on a retry).
+    pub(crate) async fn write(&self, rows: NewTicketRows) -> Written {
         let (written, answer) = oneshot::channel();
         self.waiting
             .send(Waiting { rows, written })
@@ -76,9 +79,9 @@ async fn write_batch(writer: AnyPool, batch: Vec<Waiting>) {
     drop(rows);
     match together {
         Ok(ids) => {
-            for (waiting, id) in batch.into_iter().zip(ids) {
+            for (Waiting { rows, written }, id) in batch.into_iter().zip(ids) {
                 // A caller that went away has nothing to hear.
-                let _ = waiting.written.send(Ok(id));
+                let _ = written.send(Ok((id, rows)));
             }
         }
         // One ticket's row broke a constraint (a reused idempotency key, a vanished
@@ -86,15 +89,15 @@ async fn write_batch(writer: AnyPool, batch: Vec<Waiting>) {
         // its own.
         Err(error) if batch.len() > 1 && one_ticket_can_cause(&error) => {
             tracing::debug!(%error, tickets = batch.len(), "new tickets written one by one");
-            for waiting in batch {
-                let alone = write_in_one_transaction(&mut connection, &[waiting.rows.rows()])
+            for Waiting { rows, written } in batch {
+                let alone = write_in_one_transaction(&mut connection, &[rows.rows()])
                     .await
                     .and_then(|ids| {
                         ids.first().copied().ok_or_else(|| {
                             StoreError::Corrupt("the new ticket's id did not come back".into())
                         })
                     });
-                let _ = waiting.written.send(alone);
+                let _ = written.send(alone.map(|id| (id, rows)));
             }
         }
         Err(error) => tell_all(batch, error),

@@ -283,10 +283,10 @@ impl Store {
             return Ok(created);
         }
         let rows = NewTicketRows::of(policy, new, now)?;
-        let id = match &self.creations {
+        let (id, rows) = match &self.creations {
             // SQLite writes new tickets together, in the order they come.
-            Some(creations) => creations.write(rows.clone()).await?,
-            None => insert_new_postgres(&self.writer, rows.rows()).await?,
+            Some(creations) => creations.write(rows).await?,
+            None => (insert_new_postgres(&self.writer, rows.rows()).await?, rows),
         };
         // Notices, or deliveries to webhooks (a new ticket has events): the deliverer looks.
         self.outbox_written.notify_one();
@@ -1054,7 +1054,6 @@ pub(crate) struct NewRows<'a> {
 }
 
 /// A new ticket's rows, owned, for the task that writes them (see `CreationQueue`).
-#[derive(Clone)]
 pub(crate) struct NewTicketRows {
     new: NewTicket,
     events: Vec<TicketEvent>,
