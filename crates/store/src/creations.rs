@@ -1,19 +1,27 @@
-//! SQLite: new tickets written together, a group commit.
+//! New tickets written together: a group commit.
 //!
-//! SQLite has one writer. Every commit appends each page it changed to the write-ahead log:
-//! the tickets table's last page, the last page of each of its indexes, the timeline's, the
-//! outbox's. Tickets opened at the same moment share those pages, so written in one
-//! transaction they cost those pages once instead of once each, and one hand-off to the
-//! writer connection's thread instead of one each. A ticket waits for no one: the writer
-//! takes whatever arrived while it was busy, and a ticket that arrives when it is idle goes
-//! alone. Each caller is answered once the transaction holding its ticket committed.
+//! Tickets opened at the same moment have most of their cost in common. On SQLite, which has
+//! one writer, every commit appends each page it changed to the write-ahead log (the tickets
+//! table's last page, the last page of each of its indexes, the timeline's, the outbox's):
+//! written in one transaction, tickets cost those pages once instead of once each, and one
+//! hand-off to the writer connection's thread. On PostgreSQL most of a ticket's cost is the
+//! statement around its rows (starting an insert into each table, with its indexes, and a
+//! commit): one statement writes a whole batch, each table's rows in one insert.
+//!
+//! One batch at a time, on both: SQLite has one writer, and on PostgreSQL every new ticket
+//! adds to its advisor's load, a row that a second batch would wait for until the first
+//! commits. A ticket waits for no one: the writer takes whatever arrived while it was busy,
+//! and a ticket that arrives when it is idle goes alone. Each caller is answered once the
+//! transaction holding its ticket committed.
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::StoreError;
-use crate::tickets::{NewRows, NewTicketRows, insert_new_sqlite_together};
+use crate::tickets::{
+    NewRows, NewTicketRows, insert_new_postgres_together, insert_new_sqlite_together,
+};
+use crate::{Backend, StoreError};
 
 /// At most this many new tickets in one transaction.
 const MOST_TOGETHER: usize = 32;
@@ -27,18 +35,18 @@ struct Waiting {
     written: oneshot::Sender<Written>,
 }
 
-/// Where new tickets wait for the writer task.
+/// Where new tickets wait for the writer.
 #[derive(Clone, Debug)]
 pub(crate) struct CreationQueue {
     waiting: mpsc::UnboundedSender<Waiting>,
 }
 
 impl CreationQueue {
-    /// Starts the task that writes new tickets on `writer`, the pool of SQLite's one writer
-    /// connection. It ends when the last queue is dropped.
-    pub(crate) fn start(writer: AnyPool) -> CreationQueue {
+    /// Starts the task that writes new tickets through `writer` (on SQLite, the pool of its
+    /// one writer connection). It ends when the last queue is dropped.
+    pub(crate) fn start(writer: AnyPool, backend: Backend) -> CreationQueue {
         let (waiting, arrivals) = mpsc::unbounded_channel();
-        tokio::spawn(write_as_they_come(writer, arrivals));
+        tokio::spawn(write_as_they_come(writer, backend, arrivals));
         CreationQueue { waiting }
     }
 
@@ -57,25 +65,30 @@ fn writer_stopped() -> StoreError {
     StoreError::Interrupted("the writer of new tickets stopped".into())
 }
 
-async fn write_as_they_come(writer: AnyPool, mut arrivals: mpsc::UnboundedReceiver<Waiting>) {
+async fn write_as_they_come(
+    writer: AnyPool,
+    backend: Backend,
+    mut arrivals: mpsc::UnboundedReceiver<Waiting>,
+) {
     let mut batch = Vec::with_capacity(MOST_TOGETHER);
     while arrivals.recv_many(&mut batch, MOST_TOGETHER).await > 0 {
         // A task per batch: a panic loses that batch's answers (its callers hear that the
         // writer stopped, and may retry), not the writer.
-        let written = tokio::spawn(write_batch(writer.clone(), std::mem::take(&mut batch)));
+        let batch = std::mem::take(&mut batch);
+        let written = tokio::spawn(write_batch(writer.clone(), backend, batch));
         if let Err(error) = written.await {
             tracing::error!(%error, "writing new tickets failed");
         }
     }
 }
 
-async fn write_batch(writer: AnyPool, batch: Vec<Waiting>) {
+async fn write_batch(writer: AnyPool, backend: Backend, batch: Vec<Waiting>) {
     let mut connection = match writer.acquire().await {
         Ok(connection) => connection,
         Err(error) => return tell_all(batch, error.into()),
     };
     let rows: Vec<NewRows<'_>> = batch.iter().map(|waiting| waiting.rows.rows()).collect();
-    let together = write_in_one_transaction(&mut connection, &rows).await;
+    let together = write_in_one_transaction(&mut connection, backend, &rows).await;
     drop(rows);
     match together {
         Ok(ids) => {
@@ -90,7 +103,7 @@ async fn write_batch(writer: AnyPool, batch: Vec<Waiting>) {
         Err(error) if batch.len() > 1 && one_ticket_can_cause(&error) => {
             tracing::debug!(%error, tickets = batch.len(), "new tickets written one by one");
             for Waiting { rows, written } in batch {
-                let alone = write_in_one_transaction(&mut connection, &[rows.rows()])
+                let alone = write_in_one_transaction(&mut connection, backend, &[rows.rows()])
                     .await
                     .and_then(|ids| {
                         ids.first().copied().ok_or_else(|| {
@@ -136,49 +149,67 @@ fn tell_all(batch: Vec<Waiting>, error: StoreError) {
     }
 }
 
-/// Writes `tickets` in one transaction on the writer connection; on any error rolls back.
+/// Writes `tickets` in one transaction; returns their ids in order. Nothing of them is written
+/// when it fails.
 async fn write_in_one_transaction(
     connection: &mut PoolConnection<Any>,
+    backend: Backend,
     tickets: &[NewRows<'_>],
 ) -> Result<Vec<i64>, StoreError> {
-    let inserted = insert_new_sqlite_together(&mut **connection, tickets).await;
-    if inserted.is_err() {
-        let rolled_back = sqlx::query("ROLLBACK").execute(&mut **connection).await;
-        // "No transaction is active": BEGIN itself failed, nothing to undo. Any other failure
-        // may leave the transaction open: that connection is not reused.
-        if let Err(error) = rolled_back
-            && !error.to_string().contains("no transaction is active")
-        {
-            connection.close_on_drop();
+    match backend {
+        // One statement: a transaction by itself.
+        Backend::Postgres => insert_new_postgres_together(&mut **connection, tickets).await,
+        Backend::Sqlite => {
+            let inserted = insert_new_sqlite_together(&mut **connection, tickets).await;
+            if inserted.is_err() {
+                let rolled_back = sqlx::query("ROLLBACK").execute(&mut **connection).await;
+                // "No transaction is active": BEGIN itself failed, nothing to undo. Any other
+                // failure may leave the transaction open: that connection is not reused.
+                if let Err(error) = rolled_back
+                    && !error.to_string().contains("no transaction is active")
+                {
+                    connection.close_on_drop();
+                }
+            }
+            inserted
         }
     }
-    inserted
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-    use caredesk_domain::policy::Policy;
-    use caredesk_domain::ticket::Actor;
+    use caredesk_domain::intake::{LanguageChoice, coverage_window};
+    use caredesk_domain::policy::{Policy, TicketProfile};
+    use caredesk_domain::routing::Assignment;
+    use caredesk_domain::ticket::{Actor, Role};
 
     use super::write_in_one_transaction;
     use crate::tickets::{NewRows, NewTicketRows};
-    use crate::{NewCustomer, NewTicket, Scope, Store};
+    use crate::{Backend, IntakeRecord, NewCustomer, NewStaff, NewTicket, Scope, Store};
 
     /// The transaction of several new tickets commits them all, each with its own id, row
     /// and timeline (the creation queue falls back to one by one only when it fails).
     #[tokio::test]
-    async fn tickets_written_together_are_committed_together() {
-        let path = std::env::temp_dir().join(format!(
-            "caredesk-creations-{}-{}.db",
-            std::process::id(),
-            jiff::Timestamp::now().as_nanosecond()
-        ));
-        let store = Store::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
+    async fn tickets_written_together_are_committed_together_on_sqlite() {
+        written_together(
+            caredesk_testkit::TestDatabase::sqlite().await,
+            Backend::Sqlite,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn tickets_written_together_are_committed_together_on_postgres() {
+        let test = caredesk_testkit::TestDatabase::postgres().await;
+        written_together(test, Backend::Postgres).await;
+    }
+
+    /// The test database's own store is of the crate as others use it; this test needs the
+    /// crate's private parts, so it opens a store of its own on the same database.
+    async fn written_together(test: caredesk_testkit::TestDatabase, backend: Backend) {
+        let store = Store::connect(&test.url).await.unwrap();
         let now: jiff::Timestamp = "2026-11-23T09:00:00Z".parse().unwrap();
         let customer = store
             .create_customer(
@@ -192,38 +223,76 @@ mod tests {
             )
             .await
             .unwrap();
+        let advisor = store
+            .create_staff(
+                &NewStaff {
+                    email: "advisor@desk".into(),
+                    name: "Advisor".into(),
+                    role: Role::Advisor,
+                    region: Some("emea".into()),
+                    languages: vec!["en".into()],
+                    password_hash: None,
+                },
+                now,
+            )
+            .await
+            .unwrap();
         let policy = Policy::built_in().unwrap();
-        let tickets: Vec<NewTicketRows> = ["P1", "P3", "P4"]
-            .iter()
-            .enumerate()
-            .map(|(index, severity)| {
-                let new = NewTicket {
-                    customer_id: customer.id,
-                    contact_id: None,
-                    product_id: None,
-                    product_line: "ol-connect".into(),
-                    version: "2026.1".into(),
-                    serial: "SN-1".into(),
-                    program: "gold".into(),
-                    region: "emea".into(),
-                    language: "en".into(),
-                    channel: "phone".into(),
-                    subject: format!("Ticket {index}"),
-                    description: "Nothing prints.".into(),
-                    details: serde_json::json!({}),
-                    severity: (*severity).into(),
-                    actor: Actor::Contact { id: 1 },
-                    created_by: "contact:1".into(),
-                    idempotency_key: None,
-                    request_hash: None,
-                    intake: None,
-                };
-                NewTicketRows::of(&policy, &new, now).unwrap()
-            })
-            .collect();
+        // Two tickets of one severity go to one advisor: one row of load gains two.
+        let tickets: Vec<NewTicketRows> = [
+            ("P3", Some(advisor.id)),
+            ("P1", None),
+            ("P3", Some(advisor.id)),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(index, (severity, assignee))| {
+            let profile = TicketProfile {
+                program: "gold",
+                region: "emea",
+                product_line: "ol-connect",
+                severity,
+                channel: "phone",
+            };
+            let new = NewTicket {
+                customer_id: customer.id,
+                contact_id: None,
+                product_id: None,
+                product_line: "ol-connect".into(),
+                version: "2026.1".into(),
+                serial: "SN-1".into(),
+                program: "gold".into(),
+                region: "emea".into(),
+                language: "en".into(),
+                channel: "phone".into(),
+                subject: format!("Ticket {index}"),
+                description: "Nothing prints.".into(),
+                details: serde_json::json!({}),
+                severity: (*severity).into(),
+                actor: Actor::Contact { id: 1 },
+                created_by: "contact:1".into(),
+                idempotency_key: None,
+                request_hash: None,
+                intake: Some(IntakeRecord {
+                    flags: Vec::new(),
+                    language: LanguageChoice {
+                        language: "en".into(),
+                        reason: "preferred".into(),
+                    },
+                    coverage: coverage_window(&policy, &profile, now).unwrap(),
+                    assignment: assignee.map(|advisor| Assignment {
+                        advisor: Some(advisor),
+                        reason: "the lightest load".into(),
+                    }),
+                }),
+            };
+            NewTicketRows::of(&policy, &new, now).unwrap()
+        })
+        .collect();
+        assert!(tickets.iter().all(|ticket| ticket.notice_count() > 0));
         let rows: Vec<NewRows<'_>> = tickets.iter().map(NewTicketRows::rows).collect();
         let mut connection = store.writer.acquire().await.unwrap();
-        let ids = write_in_one_transaction(&mut connection, &rows)
+        let ids = write_in_one_transaction(&mut connection, backend, &rows)
             .await
             .unwrap();
         drop(connection);
@@ -234,10 +303,14 @@ mod tests {
             assert_eq!(stored.subject, format!("Ticket {index}"));
             let timeline = store.timeline(*id, Scope::All).await.unwrap();
             assert_eq!(timeline, ticket.events());
+            let notices = store.notices_of(*id).await.unwrap();
+            assert_eq!(notices.len(), ticket.notice_count(), "ticket {index}");
+            assert!(notices.iter().all(|notice| notice.ticket_id == *id));
         }
+        let (kept, counted) = store.advisor_loads().await.unwrap();
+        assert_eq!(kept, counted);
+        assert_eq!(kept.get(&(advisor.id, "P3".to_string())), Some(&2));
         store.close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        test.finish().await;
     }
 }

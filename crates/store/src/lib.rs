@@ -66,8 +66,8 @@ pub struct Store {
     /// For writing. On SQLite a pool of one connection, so writers queue here, in order,
     /// instead of polling SQLite's lock with its busy handler's sleeps.
     writer: AnyPool,
-    /// SQLite: where new tickets wait to be written together (see `creations`).
-    creations: Option<CreationQueue>,
+    /// Where new tickets wait to be written together (see `creations`).
+    creations: CreationQueue,
     /// SQLite: the connection that checkpoints the write-ahead log (see `keep_checkpointing`).
     checkpointer: Option<AnyPool>,
     backend: Backend,
@@ -105,18 +105,18 @@ impl Store {
         let pool = pool_options(backend, 8)
             .connect_with(options.clone())
             .await?;
-        let (writer, creations, checkpointer) = match backend {
+        let (writer, checkpointer) = match backend {
             Backend::Sqlite => {
                 let writer = pool_options(backend, 1)
                     .connect_with(options.clone())
                     .await?;
                 let checkpointer = pool_options(backend, 1).connect_with(options).await?;
                 keep_checkpointing(checkpointer.clone());
-                let creations = CreationQueue::start(writer.clone());
-                (writer, Some(creations), Some(checkpointer))
+                (writer, Some(checkpointer))
             }
-            Backend::Postgres => (pool.clone(), None, None),
+            Backend::Postgres => (pool.clone(), None),
         };
+        let creations = CreationQueue::start(writer.clone(), backend);
         Ok(Store {
             pool,
             writer,

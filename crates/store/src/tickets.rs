@@ -18,12 +18,12 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
+use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use crate::columns::Columns;
 use crate::outbox::{NOTICE_VALUES, NoticeRow, bind_notice, webhook_insert_sql, write_notices};
-use crate::{
-    Backend, SqlBuilder, Store, StoreError, id_by_idempotency_key, instant, seconds, still_at,
-};
+use crate::{SqlBuilder, Store, StoreError, id_by_idempotency_key, instant, seconds, still_at};
 
 /// Sorts after every real due instant (9999-12-31).
 const NO_DUE: i64 = 253_402_300_799;
@@ -283,11 +283,8 @@ impl Store {
             return Ok(created);
         }
         let rows = NewTicketRows::of(policy, new, now)?;
-        let (id, rows) = match &self.creations {
-            // SQLite writes new tickets together, in the order they come.
-            Some(creations) => creations.write(rows).await?,
-            None => (insert_new_postgres(&self.writer, rows.rows()).await?, rows),
-        };
+        // New tickets that meet at the writer are written together.
+        let (id, rows) = self.creations.write(rows).await?;
         // Notices, or deliveries to webhooks (a new ticket has events): the deliverer looks.
         self.outbox_written.notify_one();
         // What was just written, without reading it back.
@@ -935,6 +932,49 @@ impl Derived {
     }
 }
 
+/// The columns a new ticket's row is written with, in the order of `ticket_cells`.
+const TICKET_WRITTEN: [&str; 38] = [
+    "customer_id",
+    "contact_id",
+    "product_id",
+    "product_line",
+    "version",
+    "serial",
+    "program",
+    "region",
+    "language",
+    "channel",
+    "subject",
+    "description",
+    "details",
+    "severity",
+    "state",
+    "assignee_id",
+    "escalated",
+    "escalation_open",
+    "version_number",
+    "opened_at",
+    "updated_at",
+    "closed_at",
+    "calendar",
+    "severity_rank",
+    "placement_rank",
+    "due_sort",
+    "next_due_at",
+    "at_risk_at",
+    "sweep_due_at",
+    "first_response_due_at",
+    "next_update_due_at",
+    "resolution_due_at",
+    "breached",
+    "created_by",
+    "idempotency_key",
+    "request_hash",
+    "flags",
+    "consent_unanswered",
+];
+const TICKET_VALUE_COUNT: usize = TICKET_WRITTEN.len();
+
 /// The insert of a ticket row, its `TICKET_VALUE_COUNT` values numbered from `$first` and
 /// bound by `bind_ticket`.
 fn insert_ticket_sql(first: usize) -> String {
@@ -942,67 +982,87 @@ fn insert_ticket_sql(first: usize) -> String {
         .map(|number| format!("${number}"))
         .collect();
     format!(
-        "INSERT INTO tickets (customer_id, contact_id, product_id, product_line, \
-         version, serial, program, region, language, channel, subject, description, details, \
-         severity, state, assignee_id, escalated, escalation_open, version_number, opened_at, \
-         updated_at, closed_at, calendar, severity_rank, placement_rank, due_sort, next_due_at, \
-         at_risk_at, sweep_due_at, first_response_due_at, next_update_due_at, resolution_due_at, \
-         breached, created_by, idempotency_key, request_hash, flags, consent_unanswered) \
-         VALUES ({})",
+        "INSERT INTO tickets ({}) VALUES ({})",
+        TICKET_WRITTEN.join(", "),
         values.join(", ")
     )
 }
-const TICKET_VALUE_COUNT: usize = 38;
 
 pub(crate) type AnyQueryScalar<'q> =
     sqlx::query::QueryScalar<'q, Any, i64, sqlx::any::AnyArguments>;
 
+/// One value of a row to write, of its column's type even when it is NULL.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Cell<'a> {
+    Integer(Option<i64>),
+    Text(Option<Cow<'a, str>>),
+    Flag(bool),
+}
+
+/// A new ticket row's values, in the order of `TICKET_WRITTEN`.
+fn ticket_cells<'a>(new: &'a NewTicket, derived: &'a Derived) -> [Cell<'a>; TICKET_VALUE_COUNT] {
+    use Cell::{Flag, Integer};
+    let text = |value: &'a str| Cell::Text(Some(Cow::Borrowed(value)));
+    let optional_text = |value: Option<&'a str>| Cell::Text(value.map(Cow::Borrowed));
+    let snapshot = &derived.snapshot;
+    [
+        Integer(Some(new.customer_id)),
+        Integer(new.contact_id),
+        Integer(new.product_id),
+        text(&new.product_line),
+        text(&new.version),
+        text(&new.serial),
+        text(&new.program),
+        text(&new.region),
+        text(&new.language),
+        text(&new.channel),
+        text(&new.subject),
+        text(&new.description),
+        Cell::Text(Some(Cow::Owned(new.details.to_string()))),
+        text(&snapshot.severity),
+        text(snapshot.state.as_str()),
+        Integer(snapshot.assignee),
+        Flag(snapshot.escalated),
+        Flag(snapshot.escalation_open),
+        Integer(Some(i64::from(snapshot.event_count))),
+        Integer(Some(seconds(snapshot.opened_at))),
+        Integer(Some(seconds(snapshot.last_event_at))),
+        Integer(snapshot.closed_at.map(seconds)),
+        text(&derived.calendar),
+        Integer(Some(derived.severity_rank)),
+        Integer(Some(derived.placement_rank)),
+        Integer(Some(derived.due_sort)),
+        Integer(derived.next_due_at),
+        Integer(derived.at_risk_at),
+        Integer(derived.sweep_due_at),
+        Integer(derived.first_response_due_at),
+        Integer(derived.next_update_due_at),
+        Integer(derived.resolution_due_at),
+        Flag(derived.breached),
+        text(&new.created_by),
+        optional_text(new.idempotency_key.as_deref()),
+        optional_text(new.request_hash.as_deref()),
+        text(&derived.flags),
+        Flag(snapshot.consent_unanswered),
+    ]
+}
+
 /// Binds a ticket row's values, in the order of `insert_ticket_sql`.
 fn bind_ticket<'q>(
-    query: AnyQueryScalar<'q>,
+    mut query: AnyQueryScalar<'q>,
     new: &'q NewTicket,
     derived: &'q Derived,
 ) -> AnyQueryScalar<'q> {
-    let snapshot = &derived.snapshot;
+    for cell in ticket_cells(new, derived) {
+        query = match cell {
+            Cell::Integer(value) => query.bind(value),
+            Cell::Text(Some(Cow::Borrowed(value))) => query.bind(value),
+            Cell::Text(value) => query.bind(value.map(Cow::into_owned)),
+            Cell::Flag(value) => query.bind(value),
+        };
+    }
     query
-        .bind(new.customer_id)
-        .bind(new.contact_id)
-        .bind(new.product_id)
-        .bind(&new.product_line)
-        .bind(&new.version)
-        .bind(&new.serial)
-        .bind(&new.program)
-        .bind(&new.region)
-        .bind(&new.language)
-        .bind(&new.channel)
-        .bind(&new.subject)
-        .bind(&new.description)
-        .bind(new.details.to_string())
-        .bind(&snapshot.severity)
-        .bind(snapshot.state.as_str())
-        .bind(snapshot.assignee)
-        .bind(snapshot.escalated)
-        .bind(snapshot.escalation_open)
-        .bind(i64::from(snapshot.event_count))
-        .bind(seconds(snapshot.opened_at))
-        .bind(seconds(snapshot.last_event_at))
-        .bind(snapshot.closed_at.map(seconds))
-        .bind(&derived.calendar)
-        .bind(derived.severity_rank)
-        .bind(derived.placement_rank)
-        .bind(derived.due_sort)
-        .bind(derived.next_due_at)
-        .bind(derived.at_risk_at)
-        .bind(derived.sweep_due_at)
-        .bind(derived.first_response_due_at)
-        .bind(derived.next_update_due_at)
-        .bind(derived.resolution_due_at)
-        .bind(derived.breached)
-        .bind(&new.created_by)
-        .bind(new.idempotency_key.as_deref())
-        .bind(new.request_hash.as_deref())
-        .bind(&derived.flags)
-        .bind(snapshot.consent_unanswered)
 }
 
 fn derive_new(
@@ -1087,6 +1147,11 @@ impl NewTicketRows {
         &self.events
     }
 
+    #[cfg(test)]
+    pub(crate) fn notice_count(&self) -> usize {
+        self.notices.len()
+    }
+
     pub(crate) fn rows(&self) -> NewRows<'_> {
         NewRows {
             new: &self.new,
@@ -1123,11 +1188,11 @@ impl NewRows<'_> {
     }
 }
 
-/// The statement(s) writing a new ticket's rows, with their values numbered from `$first`.
-/// On PostgreSQL one statement, atomic by itself. On SQLite several, which refer to the new
-/// ticket as the newest one: they must run inside a transaction holding the write lock
-/// (`BEGIN IMMEDIATE`). Either returns the new ticket's id once per first event.
-fn creation_sql(backend: Backend, rows: NewRows<'_>, first: usize) -> String {
+/// SQLite: the statements writing a new ticket's rows, with their values numbered from
+/// `$first`. They refer to the new ticket as the newest one, so they must run inside a
+/// transaction holding the write lock (`BEGIN IMMEDIATE`). They return the new ticket's id
+/// once per first event.
+fn creation_sql(rows: NewRows<'_>, first: usize) -> String {
     let NewRows {
         events,
         derived,
@@ -1139,22 +1204,13 @@ fn creation_sql(backend: Backend, rows: NewRows<'_>, first: usize) -> String {
         .map(|index| {
             let seq = index + 1;
             let p = events_at + index * EVENT_VALUES;
-            match backend {
-                Backend::Postgres => format!(
-                    "({seq}, ${p}::BIGINT, ${}, ${}, ${}::BOOLEAN, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4
-                ),
-                Backend::Sqlite => format!(
-                    "((SELECT MAX(id) FROM tickets), {seq}, ${p}, ${}, ${}, ${}, ${})",
-                    p + 1,
-                    p + 2,
-                    p + 3,
-                    p + 4
-                ),
-            }
+            format!(
+                "((SELECT MAX(id) FROM tickets), {seq}, ${p}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4
+            )
         })
         .collect();
     // The advisor it goes to carries one more open ticket of its severity.
@@ -1164,50 +1220,28 @@ fn creation_sql(backend: Backend, rows: NewRows<'_>, first: usize) -> String {
         .map(|_| add_load_sql(load_at, load_at + 1, "1"));
     // Then the notices the first events call for, in the outbox.
     let first_notice = load_at + if load.is_some() { 2 } else { 0 };
-    let notice_sql = |ticket: &str| -> Vec<String> {
-        notices
-            .iter()
-            .enumerate()
-            .map(|(index, row)| row.insert_sql(ticket, first_notice + index * NOTICE_VALUES))
-            .collect()
-    };
+    let notices: String = notices
+        .iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let sql = row.insert_sql(
+                "(SELECT MAX(id) FROM tickets)",
+                first_notice + index * NOTICE_VALUES,
+            );
+            format!("{sql}; ")
+        })
+        .collect();
     // And the first events' deliveries to webhooks: the last value bound.
     let seqs: Vec<u32> = events.iter().map(|event| event.seq).collect();
-    let hooks_at = first_notice + notices.len() * NOTICE_VALUES;
-    match backend {
-        Backend::Postgres => format!(
-            "WITH ticket AS ({} RETURNING id){}{} \
-             INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
-             SELECT ticket.id, e.seq, e.at, e.actor, e.kind, e.public, e.data \
-             FROM ticket, (VALUES {}) AS e (seq, at, actor, kind, public, data) \
-             RETURNING ticket_id",
-            insert_ticket_sql(first),
-            load.map(|sql| format!(", load AS ({sql} RETURNING staff_id)"))
-                .unwrap_or_default(),
-            notice_sql("(SELECT id FROM ticket)")
-                .iter()
-                .enumerate()
-                .map(|(index, sql)| format!(", notice{index} AS ({sql})"))
-                .collect::<String>()
-                + &format!(
-                    ", hooks AS ({})",
-                    webhook_insert_sql("(SELECT id FROM ticket)", &seqs, hooks_at)
-                ),
-            event_rows.join(", ")
-        ),
-        Backend::Sqlite => format!(
-            "{}; INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
-             VALUES {} RETURNING ticket_id; {}{}{}",
-            insert_ticket_sql(first),
-            event_rows.join(", "),
-            load.map(|sql| format!("{sql}; ")).unwrap_or_default(),
-            notice_sql("(SELECT MAX(id) FROM tickets)")
-                .iter()
-                .map(|sql| format!("{sql}; "))
-                .collect::<String>(),
-            webhook_insert_sql("(SELECT MAX(id) FROM tickets)", &seqs, hooks_at),
-        ),
-    }
+    let hooks_at = first_notice + rows.notices.len() * NOTICE_VALUES;
+    format!(
+        "{}; INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
+         VALUES {} RETURNING ticket_id; {}{notices}{}",
+        insert_ticket_sql(first),
+        event_rows.join(", "),
+        load.map(|sql| format!("{sql}; ")).unwrap_or_default(),
+        webhook_insert_sql("(SELECT MAX(id) FROM tickets)", &seqs, hooks_at),
+    )
 }
 
 /// Binds the values `creation_sql` numbers, in its order.
@@ -1235,16 +1269,185 @@ fn bind_creation<'q>(
     Ok(query.bind(now))
 }
 
-/// PostgreSQL: a new ticket's rows in one statement, one round trip.
-async fn insert_new_postgres(writer: &sqlx::AnyPool, rows: NewRows<'_>) -> Result<i64, StoreError> {
-    let statement = creation_sql(Backend::Postgres, rows, 1);
-    bind_creation(sqlx::query_scalar(sqlx::AssertSqlSafe(statement)), rows)?
-        // All rows, not one: the id comes back once per event.
+/// PostgreSQL: new tickets' rows, however many, in one statement, atomic by itself. Each
+/// table's rows arrive as one JSON array, so the statement's text never changes and each
+/// connection plans it once; one insert per table writes every ticket's rows at once. A
+/// ticket's events and notices name it by its place in the batch (1, 2, …) until the
+/// sequence gives it its id. Returns the new tickets' places and ids.
+static POSTGRES_CREATION: LazyLock<String> = LazyLock::new(|| {
+    let columns = TICKET_WRITTEN.join(", ");
+    let from_input: Vec<String> = TICKET_WRITTEN
+        .iter()
+        .map(|column| format!("t.{column}"))
+        .collect();
+    format!(
+        "WITH new AS MATERIALIZED ( \
+             SELECT nextval(pg_get_serial_sequence('tickets', 'id')) AS id, \
+             t.ordinality AS place, {from_input} \
+             FROM json_populate_recordset(NULL::tickets, $1::json) WITH ORDINALITY AS t), \
+         ticket AS ( \
+             INSERT INTO tickets (id, {columns}) SELECT id, {columns} FROM new ORDER BY place), \
+         event AS ( \
+             SELECT * FROM json_to_recordset($2::json) AS e (place BIGINT, seq BIGINT, \
+             at BIGINT, actor TEXT, kind TEXT, public BOOLEAN, data TEXT)), \
+         timeline AS ( \
+             INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
+             SELECT new.id, event.seq, event.at, event.actor, event.kind, event.public, \
+             event.data FROM event JOIN new USING (place) ORDER BY place, event.seq), \
+         load AS ( \
+             INSERT INTO advisor_loads (staff_id, severity, open_tickets) \
+             SELECT staff_id, severity, open_tickets \
+             FROM json_populate_recordset(NULL::advisor_loads, $3::json) \
+             ORDER BY staff_id, severity \
+             ON CONFLICT (staff_id, severity) DO UPDATE \
+             SET open_tickets = advisor_loads.open_tickets + excluded.open_tickets), \
+         outbox AS ( \
+             INSERT INTO outbox (ticket_id, event_seq, kind, recipient, staff_id, webhook_id, \
+             dedupe_key, not_before, created_at) \
+             SELECT ticket_id, event_seq, kind, recipient, staff_id, webhook_id, dedupe_key, \
+             not_before, created_at FROM ( \
+                 SELECT place, 0 AS part, n.position, s.id AS manager, new.id AS ticket_id, \
+                 n.event_seq, n.kind, n.recipient, COALESCE(n.staff_id, s.id) AS staff_id, \
+                 NULL::BIGINT AS webhook_id, n.dedupe_key, n.not_before, \
+                 new.opened_at AS created_at \
+                 FROM json_to_recordset($4::json) AS n (place BIGINT, position BIGINT, \
+                 event_seq BIGINT, kind TEXT, recipient TEXT, staff_id BIGINT, \
+                 dedupe_key TEXT, not_before BIGINT, to_managers BOOLEAN) \
+                 JOIN new USING (place) \
+                 LEFT JOIN staff s ON n.to_managers AND s.role = 'support_manager' \
+                 AND s.active = TRUE AND (s.region IS NULL OR s.region = new.region) \
+                 WHERE NOT n.to_managers OR s.id IS NOT NULL \
+                 UNION ALL \
+                 SELECT place, 1, event.seq, w.id, new.id, event.seq, 'ticket_event', \
+                 'webhook', NULL, w.id, NULL, new.opened_at, new.opened_at \
+                 FROM event JOIN new USING (place) CROSS JOIN webhooks w \
+                 WHERE w.active = TRUE) AS written \
+             ORDER BY place, part, position, manager \
+             ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING) \
+         SELECT place, id FROM new ORDER BY place",
+        from_input = from_input.join(", ")
+    )
+});
+
+/// PostgreSQL: writes new tickets' rows in one statement (`POSTGRES_CREATION`); returns
+/// their ids in order.
+pub(crate) async fn insert_new_postgres_together<'e>(
+    writer: impl sqlx::Executor<'e, Database = Any>,
+    tickets: &[NewRows<'_>],
+) -> Result<Vec<i64>, StoreError> {
+    let mut ticket_rows = Vec::with_capacity(tickets.len());
+    let mut event_rows = Vec::new();
+    let mut notice_rows = Vec::new();
+    let mut loads: std::collections::BTreeMap<(i64, &str), i64> = Default::default();
+    for (index, rows) in tickets.iter().enumerate() {
+        let place = index + 1;
+        ticket_rows.push(TicketJson(ticket_cells(rows.new, rows.derived)));
+        for event in rows.events {
+            let (actor, data) = event_json(event)?;
+            event_rows.push(EventJson {
+                place,
+                seq: event.seq,
+                at: seconds(event.at),
+                actor,
+                kind: event.data.kind(),
+                public: event.data.is_public(),
+                data,
+            });
+        }
+        for (position, notice) in rows.notices.iter().enumerate() {
+            notice_rows.push(NoticeJson {
+                place,
+                position,
+                event_seq: notice.event_seq,
+                kind: notice.kind,
+                recipient: notice.recipient,
+                staff_id: notice.staff_id,
+                dedupe_key: notice.dedupe_key.as_deref(),
+                not_before: notice.not_before,
+                to_managers: notice.to_managers,
+            });
+        }
+        if let Some(key) = rows.derived.load_key() {
+            *loads.entry(key).or_default() += 1;
+        }
+    }
+    let load_rows: Vec<LoadJson<'_>> = loads
+        .into_iter()
+        .map(|((staff_id, severity), open_tickets)| LoadJson {
+            staff_id,
+            severity,
+            open_tickets,
+        })
+        .collect();
+    let placed: Vec<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(POSTGRES_CREATION.as_str()))
+        .bind(json_text(&ticket_rows)?)
+        .bind(json_text(&event_rows)?)
+        .bind(json_text(&load_rows)?)
+        .bind(json_text(&notice_rows)?)
         .fetch_all(writer)
-        .await?
-        .first()
-        .copied()
-        .ok_or_else(|| StoreError::Corrupt("the new ticket's id did not come back".into()))
+        .await?;
+    let ids: Vec<i64> = placed.into_iter().map(|(_, id)| id).collect();
+    if ids.len() != tickets.len() {
+        return Err(StoreError::Corrupt(format!(
+            "{} new tickets written, {} ids came back",
+            tickets.len(),
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
+fn json_text(rows: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(rows).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+/// A new ticket's row as `json_populate_recordset` reads it: an object keyed by column.
+struct TicketJson<'a>([Cell<'a>; TICKET_VALUE_COUNT]);
+
+impl Serialize for TicketJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(TICKET_VALUE_COUNT))?;
+        for (column, cell) in TICKET_WRITTEN.iter().zip(&self.0) {
+            map.serialize_entry(column, cell)?;
+        }
+        map.end()
+    }
+}
+
+/// A new ticket's event, with the ticket's place in the batch.
+#[derive(Serialize)]
+struct EventJson {
+    place: usize,
+    seq: u32,
+    at: i64,
+    actor: String,
+    kind: &'static str,
+    public: bool,
+    data: String,
+}
+
+/// A notice of a new ticket, with the ticket's place in the batch and its own among the
+/// ticket's notices.
+#[derive(Serialize)]
+struct NoticeJson<'a> {
+    place: usize,
+    position: usize,
+    event_seq: i64,
+    kind: &'static str,
+    recipient: &'static str,
+    staff_id: Option<i64>,
+    dedupe_key: Option<&'a str>,
+    not_before: i64,
+    to_managers: bool,
+}
+
+/// The open tickets a batch adds to one advisor's load of one severity.
+#[derive(Serialize)]
+struct LoadJson<'a> {
+    staff_id: i64,
+    severity: &'a str,
+    open_tickets: i64,
 }
 
 /// SQLite: new tickets' rows in one transaction and one hand-off to the writer connection's
@@ -1257,7 +1460,7 @@ pub(crate) async fn insert_new_sqlite_together<'e>(
     let mut statement = String::from("BEGIN IMMEDIATE; ");
     let mut first = 1;
     for rows in tickets {
-        statement.push_str(&creation_sql(Backend::Sqlite, *rows, first));
+        statement.push_str(&creation_sql(*rows, first));
         statement.push_str("; ");
         first += rows.value_count();
     }
