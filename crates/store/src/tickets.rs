@@ -1273,7 +1273,10 @@ fn bind_creation<'q>(
 /// table's rows arrive as one JSON array, so the statement's text never changes and each
 /// connection plans it once; one insert per table writes every ticket's rows at once. A
 /// ticket's events and notices name it by its place in the batch (1, 2, …) until the
-/// sequence gives it its id. Returns the new tickets' places and ids.
+/// sequence gives it its id. Returns the new tickets' places and ids. The outbox rows are
+/// those `NoticeRow::insert_sql` writes (a notice to the managers goes to each active one of
+/// the ticket's region, or of none) and `webhook_insert_sql` (each event to each active
+/// webhook).
 static POSTGRES_CREATION: LazyLock<String> = LazyLock::new(|| {
     let columns = TICKET_WRITTEN.join(", ");
     let from_input: Vec<String> = TICKET_WRITTEN
