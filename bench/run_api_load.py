@@ -5,7 +5,13 @@ written directly through the database's own client (sqlite3, pgbench).
 
 Run it through bench/api_load.sh. Loopback only; every load is bounded in time.
 Environment: SIZES ("100000 1000000"), BACKENDS ("sqlite postgres"), DURATION (seconds per
-load, 15), CONNECTIONS (4), POSTGRES (server URL without a database).
+load, 15), CONNECTIONS (for the queue pages, 4), CREATE_CONNECTIONS (each a creation load
+and a direct-write run at that many connections, "4 16"), POSTGRES (server URL without a
+database).
+
+Creation is measured at more than one concurrency: four callers keep four tickets in flight at
+most, which leaves the server idle between them (its new tickets meet at the writer in twos);
+sixteen saturate it. The direct writes run at the same number of connections each time.
 """
 
 import json
@@ -24,6 +30,7 @@ CAREDESK = os.path.join(ROOT, "target", "release", "caredesk")
 SEEDER = os.path.join(ROOT, "target", "release", "examples", "seed_tickets")
 DURATION = int(os.environ.get("DURATION", "15"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "4"))
+CREATE_CONNECTIONS = [int(count) for count in os.environ.get("CREATE_CONNECTIONS", "4 16").split()]
 POSTGRES = os.environ.get("POSTGRES", "postgres://postgres@127.0.0.1:5432")
 PORT = 18480
 
@@ -66,8 +73,8 @@ def milliseconds(text):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url, token, script=None):
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency", "-H", f"Authorization: Bearer {token}"]
+def wrk(url, token, script=None, connections=CONNECTIONS):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{DURATION}s", "--latency", "-H", f"Authorization: Bearer {token}"]
     if script:
         command += ["-s", script]
     output = run(command + [url]).stdout
@@ -123,8 +130,9 @@ def peak_memory_mb(pid):
     return float("nan")
 
 
-def direct_writes(backend, url):
-    """Transactions per second writing the API's rows straight through the database client."""
+def direct_writes(backend, url, connections):
+    """Transactions per second writing the API's rows straight through the database client
+    (sqlite3 is one connection whatever `connections` says: SQLite has one writer)."""
     now = int(time.time())
     values = dict(now=now, due=now + 7200, risk=now + 5760, resolution=now + 15 * 32400)
     if backend == "sqlite":
@@ -153,7 +161,7 @@ def direct_writes(backend, url):
             f"INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) VALUES (:ticket, 1, {now}, {event});\n"
             "COMMIT;\n"
         )
-    output = run(["pgbench", "-n", f"-c{CONNECTIONS}", "-j2", f"-T{DURATION}", "-f", script_path, url]).stdout
+    output = run(["pgbench", "-n", f"-c{connections}", "-j2", f"-T{DURATION}", "-f", script_path, url]).stdout
     return float(re.search(r"tps = ([\d.]+)", output).group(1))
 
 
@@ -178,12 +186,12 @@ def measure(backend, size):
             lua.write('wrk.method = "POST"\n')
             lua.write('wrk.headers["Content-Type"] = "application/json"\n')
             lua.write(f"wrk.body = [[{OPEN_TICKET}]]\n")
-        create = wrk(f"{base}/tickets", token, script)
+        create = {count: wrk(f"{base}/tickets", token, script, count) for count in CREATE_CONNECTIONS}
         memory = peak_memory_mb(process.pid)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
-    direct = direct_writes(backend, url)
+    direct = {count: direct_writes(backend, url, count) for count in CREATE_CONNECTIONS}
     return dict(backend=backend, size=size, queue=queue, filtered=filtered, create=create, direct=direct, memory=memory)
 
 
@@ -199,15 +207,17 @@ def main():
         for size in sizes:
             results.append(measure(backend, size))
     print()
-    print(f"{CONNECTIONS} connections, {DURATION} s per load, medians of wrk's latency distribution")
-    print("| backend | tickets | queue p50 / p99 | queue apac+at risk p50 / p99 | create tickets/s (p50 / p99) | direct writes/s | HTTP / direct | peak RSS |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"{DURATION} s per load; queue pages at {CONNECTIONS} connections, medians of wrk's latency distribution")
+    print("| backend | tickets | queue p50 / p99 | queue apac+at risk p50 / p99 | connections | create tickets/s (p50 / p99) | direct writes/s | HTTP / direct | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        q, f, c = r["queue"], r["filtered"], r["create"]
-        print(
-            f"| {r['backend']} | {r['size']:,} | {q[1]:.2f} / {q[2]:.2f} ms | {f[1]:.2f} / {f[2]:.2f} ms | "
-            f"{c[0]:.0f} ({c[1]:.1f} / {c[2]:.1f} ms) | {r['direct']:.0f} | {100 * c[0] / r['direct']:.0f} % | {r['memory']:.0f} MB |"
-        )
+        q, f = r["queue"], r["filtered"]
+        for count in CREATE_CONNECTIONS:
+            c, direct = r["create"][count], r["direct"][count]
+            print(
+                f"| {r['backend']} | {r['size']:,} | {q[1]:.2f} / {q[2]:.2f} ms | {f[1]:.2f} / {f[2]:.2f} ms | {count} | "
+                f"{c[0]:.0f} ({c[1]:.1f} / {c[2]:.1f} ms) | {direct:.0f} | {100 * c[0] / direct:.0f} % | {r['memory']:.0f} MB |"
+            )
 
 
 if __name__ == "__main__":
