@@ -116,14 +116,15 @@ impl Store {
             }
             Backend::Postgres => (pool.clone(), None),
         };
-        let creations = CreationQueue::start(writer.clone(), backend);
+        let outbox_written = Arc::new(tokio::sync::Notify::new());
+        let creations = CreationQueue::start(writer.clone(), backend, Arc::clone(&outbox_written));
         Ok(Store {
             pool,
             writer,
             creations,
             checkpointer,
             backend,
-            outbox_written: Arc::new(tokio::sync::Notify::new()),
+            outbox_written,
         })
     }
 

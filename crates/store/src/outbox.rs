@@ -187,8 +187,7 @@ pub(crate) async fn write_notices(
 }
 
 impl Store {
-    /// A ticket's notices in the order of their events (a new ticket's are written by one
-    /// statement on PostgreSQL, in no particular order of ids).
+    /// A ticket's notices in the order of their events.
     pub async fn notices_of(&self, ticket_id: i64) -> Result<Vec<OutboxEntry>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ticket_id = $1 ORDER BY event_seq, id"
