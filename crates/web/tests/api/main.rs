@@ -549,6 +549,14 @@ async fn bad_requests_are_clear_problems_and_write_nothing(backend: Backend) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, ["severity", "subject"], "{problem}");
+    // PostgreSQL cannot store a NUL character in a text: refused by name on both backends.
+    let mut nul = portal_ticket("STD", "P3");
+    nul["subject"] = json!("Invoices\u{0}stopped");
+    let (status, problem) = app
+        .call(Method::POST, "/api/v1/tickets", Some(&contact), Some(nul))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "subject", "{problem}");
 
     let mut huge = portal_ticket("STD", "P3");
     huge["description"] = json!("x".repeat(10_000));
