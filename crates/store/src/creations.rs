@@ -4,9 +4,9 @@
 //! one writer, every commit appends each page it changed to the write-ahead log (the tickets
 //! table's last page, the last page of each of its indexes, the timeline's, the outbox's):
 //! written in one transaction, tickets cost those pages once instead of once each, and one
-//! hand-off to the writer connection's thread. On PostgreSQL most of a ticket's cost is the
-//! statement around its rows (starting an insert into each table, with its indexes, and a
-//! commit): one statement writes a whole batch, each table's rows in one insert.
+//! hand-off to the writer connection's thread. On PostgreSQL one statement writes a whole
+//! batch, each table's rows in one insert, so starting each insert (a table and its indexes)
+//! and the commit are paid once per batch (`bench/README.md` has what that gives).
 //!
 //! One batch at a time, on both: SQLite has one writer, and on PostgreSQL every new ticket
 //! adds to its advisor's load, a row that a second batch would wait for until the first
@@ -116,9 +116,9 @@ async fn write_batch(writer: Writer, batch: Vec<Waiting>) {
                 let _ = written.send(Ok((id, rows)));
             }
         }
-        // One ticket's row broke a constraint (a reused idempotency key, a vanished
-        // customer) and undid them all: each is written again alone, to succeed or fail on
-        // its own.
+        // One ticket's row may have broken a constraint (a reused idempotency key, a
+        // vanished customer) or held a value the database refuses, and undone them all:
+        // each is written again alone, to succeed or fail on its own.
         Err(error) if batch.len() > 1 && one_ticket_can_cause(&error) => {
             tracing::debug!(%error, tickets = batch.len(), "new tickets written one by one");
             for Waiting { rows, written } in batch {
