@@ -6,6 +6,9 @@
 //! engine, in the same transaction as every event appended; nothing updates them otherwise.
 //! Breaches the recomputation finds are appended as events in that same transaction.
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
 use caredesk_domain::intake::{CoverageWindow, IntakeFlag, LanguageChoice};
 use caredesk_domain::notify::{NoticeContext, notices_for, update_due_soon};
 use caredesk_domain::policy::Policy;
@@ -18,8 +21,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
-use std::borrow::Cow;
-use std::sync::LazyLock;
 
 use crate::columns::Columns;
 use crate::outbox::{NOTICE_VALUES, NoticeRow, bind_notice, webhook_insert_sql, write_notices};
