@@ -5,8 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use caredesk_domain::policy::Policy;
+use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_store::Store;
 use caredesk_web::{AppState, Clock, Limits};
+use jiff::SignedDuration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -100,6 +102,13 @@ pub fn app_state(
             max_attachment_bytes: settings.max_attachment_bytes,
             session_hours: settings.session_hours,
             auth_cache_seconds: settings.auth_cache_seconds,
+            sign_in: SignInThrottle {
+                free_attempts_per_account: settings.sign_in_free_attempts_per_account,
+                free_attempts_per_address: settings.sign_in_free_attempts_per_address,
+                longest_wait: SignedDuration::from_secs(i64::from(
+                    settings.sign_in_longest_wait_seconds,
+                )),
+            },
         },
         principals: Default::default(),
         mail_ids: crate::jobs::message_ids(settings)?,

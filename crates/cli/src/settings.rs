@@ -28,6 +28,12 @@ pub struct Settings {
     pub session_hours: i64,
     /// How long whom a bearer token names is remembered without asking the database.
     pub auth_cache_seconds: u32,
+    /// Wrong passwords an e-mail may have before each further try must wait (the wait
+    /// doubles from one second up to `sign_in_longest_wait_seconds`).
+    pub sign_in_free_attempts_per_account: u32,
+    /// Wrong passwords one client address may have, over all e-mails, before it must wait.
+    pub sign_in_free_attempts_per_address: u32,
+    pub sign_in_longest_wait_seconds: u32,
     /// How often breaches that fell due are recorded.
     pub breach_sweep_seconds: u64,
     /// Log filter, such as "info" or "caredesk=debug,info".
@@ -57,7 +63,7 @@ pub struct Settings {
 }
 
 /// The settings, as keys of the file and (upper-cased) of `CAREDESK_*` variables.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 25] = [
     "database",
     "listen",
     "policy",
@@ -65,6 +71,9 @@ const KEYS: [&str; 22] = [
     "max_attachment_bytes",
     "session_hours",
     "auth_cache_seconds",
+    "sign_in_free_attempts_per_account",
+    "sign_in_free_attempts_per_address",
+    "sign_in_longest_wait_seconds",
     "breach_sweep_seconds",
     "log",
     "run_jobs",
@@ -89,6 +98,9 @@ max_body_bytes = 1048576
 max_attachment_bytes = 10485760
 session_hours = 12
 auth_cache_seconds = 5
+sign_in_free_attempts_per_account = 5
+sign_in_free_attempts_per_address = 20
+sign_in_longest_wait_seconds = 900
 breach_sweep_seconds = 30
 log = "info"
 run_jobs = true

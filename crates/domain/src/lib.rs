@@ -10,5 +10,7 @@ pub mod notify;
 pub mod policy;
 pub mod routing;
 pub mod services;
+pub mod sign_in;
 pub mod sla;
+pub mod text;
 pub mod ticket;

@@ -39,6 +39,8 @@ pub enum InboundError {
     TooLarge { size: usize, limit: usize },
     #[error("the message cannot be read as RFC 5322 mail")]
     Malformed,
+    #[error("the message's {field} holds a NUL character, which the desk cannot store")]
+    Unstorable { field: &'static str },
 }
 
 /// Which ticket a message names, and how.
@@ -143,7 +145,7 @@ pub fn parse(bytes: &[u8], limit: usize) -> Result<InboundMail, InboundError> {
     } else {
         None
     };
-    Ok(InboundMail {
+    let mail = InboundMail {
         message_id,
         from,
         subject: message.subject().unwrap_or_default().trim().to_string(),
@@ -151,10 +153,42 @@ pub fn parse(bytes: &[u8], limit: usize) -> Result<InboundMail, InboundError> {
         text,
         attachments,
         automatic,
-    })
+    };
+    match mail.field_with_nul() {
+        Some(field) => Err(InboundError::Unstorable { field }),
+        None => Ok(mail),
+    }
 }
 
 impl InboundMail {
+    /// The first of its texts that holds a NUL character, which no database column of text
+    /// can keep (PostgreSQL refuses it): such a message is ignored, never retried.
+    fn field_with_nul(&self) -> Option<&'static str> {
+        let (email, name) = self
+            .from
+            .as_ref()
+            .map(|(email, name)| (email.as_str(), name.as_str()))
+            .unwrap_or_default();
+        let texts = [
+            ("Message-ID", self.message_id.as_str()),
+            ("From", email),
+            ("From", name),
+            ("Subject", self.subject.as_str()),
+            ("body", self.text.as_str()),
+        ];
+        texts
+            .into_iter()
+            .chain(self.replies_to.iter().map(|id| ("References", id.as_str())))
+            .chain(self.attachments.iter().flat_map(|attachment| {
+                [
+                    ("attachment name", attachment.filename.as_str()),
+                    ("attachment type", attachment.content_type.as_str()),
+                ]
+            }))
+            .find(|(_, text)| text.contains('\0'))
+            .map(|(field, _)| field)
+    }
+
     /// The ticket the message answers, by our ids first, then by a subject token.
     pub fn thread(&self, ids: &MessageIds) -> Option<ThreadReference> {
         for id in &self.replies_to {
@@ -272,6 +306,28 @@ mod tests {
         assert_eq!(mail.thread(&ids), Some(ThreadReference::SubjectToken(42)));
         let foreign = by_subject.replace("[#42] ", "");
         assert_eq!(parse(foreign.as_bytes(), LIMIT).unwrap().thread(&ids), None);
+    }
+
+    #[test]
+    fn a_nul_character_in_any_text_makes_the_message_unstorable() {
+        let in_body = reply().replace("the log", "the\0log");
+        assert_eq!(
+            parse(in_body.as_bytes(), LIMIT),
+            Err(InboundError::Unstorable { field: "body" })
+        );
+        let in_subject = reply().replace("Subject: Re:", "Subject: Re:\0");
+        assert_eq!(
+            parse(in_subject.as_bytes(), LIMIT),
+            Err(InboundError::Unstorable { field: "Subject" })
+        );
+        // A binary attachment is bytes, not text: NUL is no problem there.
+        let with_file = "From: ada@acme.example\r\nMessage-ID: <f@acme.example>\r\n\
+             Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+             Content-Type: text/plain\r\n\r\nlog attached\r\n--b\r\n\
+             Content-Type: application/octet-stream\r\n\
+             Content-Disposition: attachment; filename=log.bin\r\n\r\n\0\0\0\r\n--b--\r\n";
+        let mail = parse(with_file.as_bytes(), LIMIT).unwrap();
+        assert_eq!(mail.attachments.len(), 1);
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod jobs;
 mod outbox;
 mod services;
 mod sessions;
+mod sign_in;
 mod staff;
 mod tickets;
 mod webhooks;

@@ -10,6 +10,7 @@
 //! line) stops working within that time.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, LazyLock, Mutex};
 
 use argon2::Argon2;
@@ -18,6 +19,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine;
+use caredesk_domain::sign_in::{Attempt, retry_after_seconds};
 use caredesk_domain::ticket::{Actor, Role};
 use caredesk_store::{Contact, Scope, SessionOwner, StaffMember, StoreError};
 use jiff::{SignedDuration, Timestamp};
@@ -79,8 +81,50 @@ pub async fn waste_a_password_check(password: String) -> Result<(), ApiError> {
 }
 
 /// Whose e-mail and password these are: an active staff member or a customer contact with a
-/// password. Anything else is `Unauthenticated`, after as long as a real check takes.
+/// password. Anything else is `Unauthenticated`, after as long as a real check takes. Too
+/// many failures for this e-mail or from this client address are `Throttled` before any
+/// check (see [`caredesk_domain::sign_in`]): the same answer whether the account exists or
+/// not.
 pub async fn check_credentials(
+    state: &AppState,
+    email: &str,
+    password: String,
+    client: Option<IpAddr>,
+) -> Result<SessionOwner, ApiError> {
+    let account_key = format!("account:{}", email.trim().to_lowercase());
+    let address_key = match client {
+        Some(address) => format!("address:{address}"),
+        None => "address:unknown".to_string(),
+    };
+    let now = state.clock.now();
+    let throttle = state.limits.sign_in;
+    let forget_before = now
+        .checked_sub(throttle.memory())
+        .map_err(ApiError::unexpected)?;
+    let attempt = state
+        .store
+        .count_sign_in_attempt(
+            &account_key,
+            &address_key,
+            forget_before,
+            |account, address| throttle.attempt(account, address, now),
+        )
+        .await?;
+    if let Attempt::Wait(wait) = attempt {
+        tracing::warn!(%address_key, retry_after = %wait, "sign-in throttled");
+        return Err(ApiError::Throttled {
+            retry_after_seconds: retry_after_seconds(wait),
+        });
+    }
+    let owner = password_owner(state, email, password).await?;
+    state
+        .store
+        .forgive_sign_in_attempt(&account_key, &address_key)
+        .await?;
+    Ok(owner)
+}
+
+async fn password_owner(
     state: &AppState,
     email: &str,
     password: String,
@@ -99,6 +143,23 @@ pub async fn check_credentials(
         Ok(owner)
     } else {
         Err(ApiError::Unauthenticated)
+    }
+}
+
+/// The address a request came from, when the server was started with it (behind a proxy,
+/// the proxy's address: its clients share one allowance of failed sign-ins).
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddress(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
     }
 }
 

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// The body is not of an accepted media type (415).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Too many wrong passwords: try again after this many seconds (429, `Retry-After`).
+    #[error("too many failed sign-ins; try again in {retry_after_seconds} s")]
+    Throttled { retry_after_seconds: u64 },
     /// A fault of the server (500); the cause is logged, not shown.
     #[error("unexpected: {0}")]
     Unexpected(String),
@@ -153,6 +156,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
             }
+            ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
             ApiError::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unexpected"),
         }
     }
@@ -172,6 +176,12 @@ impl IntoResponse for ApiError {
                 .collect::<Vec<_>>()
                 .join("; "),
             other => other.to_string(),
+        };
+        let retry_after = match &self {
+            ApiError::Throttled {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
         };
         let (errors, state, allowed_actions) = match self {
             ApiError::Invalid(errors) => (errors, None, None),
@@ -200,6 +210,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

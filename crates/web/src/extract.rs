@@ -7,6 +7,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use caredesk_domain::text::{forbidden_character, forbidden_character_reason};
+
 use crate::error::ApiError;
 
 /// A JSON body; unknown fields, wrong types and missing fields are 422 with the field named.
@@ -65,27 +67,28 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     deserializer
         .end()
         .map_err(|error| ApiError::Malformed(format!("the body is not valid JSON: {error}")))?;
-    if let Some(field) = field_with_nul(bytes) {
+    if let Some((field, character)) = field_with_forbidden_character(bytes) {
         return Err(ApiError::invalid(
             field,
-            "must not contain the NUL character (U+0000)",
+            forbidden_character_reason(character),
         ));
     }
     Ok(value)
 }
 
-/// The first field whose text holds a NUL character, which PostgreSQL cannot store in a
-/// text and no field needs; named as serde_path_to_error names fields.
-fn field_with_nul(bytes: &[u8]) -> Option<String> {
-    // JSON carries a NUL only escaped: most bodies have no such escape and cost one scan.
-    if !bytes.windows(6).any(|window| window == b"\\u0000") {
+/// The first field whose text holds a character no field may hold (see
+/// [`caredesk_domain::text`]), named as serde_path_to_error names fields.
+fn field_with_forbidden_character(bytes: &[u8]) -> Option<(String, char)> {
+    // JSON carries a control character only escaped: most bodies have no such escape and
+    // cost one scan.
+    if !bytes.windows(4).any(|window| window == b"\\u00") {
         return None;
     }
     let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-    path_to_nul(&value, "")
+    path_to_forbidden(&value, "")
 }
 
-fn path_to_nul(value: &serde_json::Value, path: &str) -> Option<String> {
+fn path_to_forbidden(value: &serde_json::Value, path: &str) -> Option<(String, char)> {
     use serde_json::Value;
     let named = |path: &str| {
         if path.is_empty() {
@@ -95,21 +98,20 @@ fn path_to_nul(value: &serde_json::Value, path: &str) -> Option<String> {
         }
     };
     match value {
-        Value::String(text) => text.contains('\0').then(|| named(path)),
+        Value::String(text) => forbidden_character(text).map(|character| (named(path), character)),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .find_map(|(index, item)| path_to_nul(item, &format!("{path}[{index}]"))),
+            .find_map(|(index, item)| path_to_forbidden(item, &format!("{path}[{index}]"))),
         Value::Object(fields) => fields.iter().find_map(|(key, item)| {
             let field = if path.is_empty() {
                 key.clone()
             } else {
                 format!("{path}.{key}")
             };
-            if key.contains('\0') {
-                Some(named(path))
-            } else {
-                path_to_nul(item, &field)
+            match forbidden_character(key) {
+                Some(character) => Some((named(path), character)),
+                None => path_to_forbidden(item, &field),
             }
         }),
         _ => None,
@@ -167,21 +169,23 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 
 #[cfg(test)]
 mod tests {
-    use super::field_with_nul;
+    use super::field_with_forbidden_character as found;
 
     #[test]
-    fn a_nul_character_is_found_by_its_field() {
+    fn a_control_character_is_found_by_its_field() {
         assert_eq!(
-            field_with_nul(br#"{"subject": "a\u0000b"}"#),
-            Some("subject".into())
+            found(br#"{"subject": "a\u0000b"}"#),
+            Some(("subject".into(), '\0'))
         );
         assert_eq!(
-            field_with_nul(br#"{"details": {"steps": ["ok", "\u0000"]}}"#),
-            Some("details.steps[1]".into())
+            found(br#"{"details": {"steps": ["ok", "\u001b"]}}"#),
+            Some(("details.steps[1]".into(), '\u{1b}'))
         );
-        assert_eq!(field_with_nul(br#""\u0000""#), Some("body".into()));
+        assert_eq!(found(br#""\u0000""#), Some(("body".into(), '\0')));
         // An escaped backslash before "u0000" is six plain characters, not a NUL.
-        assert_eq!(field_with_nul(br#"{"subject": "C:\\u0000"}"#), None);
-        assert_eq!(field_with_nul(br#"{"subject": "nothing odd"}"#), None);
+        assert_eq!(found(br#"{"subject": "C:\\u0000"}"#), None);
+        // Line feeds and tabs lay out text.
+        assert_eq!(found(br#"{"description": "one\u000a\u0009two"}"#), None);
+        assert_eq!(found(br#"{"subject": "nothing odd"}"#), None);
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod clock;
+mod edge;
 mod error;
 mod extract;
 pub mod inbound;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use caredesk_domain::policy::Policy;
+use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_store::Store;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
@@ -57,6 +59,8 @@ pub struct Limits {
     /// How long whom a bearer token names is remembered without asking the database
     /// (0: ask every time). A token revoked elsewhere works at most this long after.
     pub auth_cache_seconds: u32,
+    /// How many wrong passwords, and then how long to wait.
+    pub sign_in: SignInThrottle,
 }
 
 impl Default for Limits {
@@ -66,6 +70,7 @@ impl Default for Limits {
             max_attachment_bytes: 10 * 1024 * 1024,
             session_hours: 12,
             auth_cache_seconds: 5,
+            sign_in: SignInThrottle::default(),
         }
     }
 }
@@ -82,6 +87,10 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            edge::refuse_control_characters,
+        ))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -121,7 +130,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (router, _) = app(state);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
+    // Each request knows its client's address (sign-in is throttled per address).
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

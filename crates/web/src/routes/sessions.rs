@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{Principal, bearer_token, check_credentials, open_session};
+use crate::auth::{ClientAddress, Principal, bearer_token, check_credentials, open_session};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 
@@ -86,13 +86,16 @@ impl From<&Principal> for Me {
         (status = 201, description = "Signed in", body = Session),
         (status = 401, description = "Wrong e-mail or password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed sign-ins for this e-mail or from this address; try again after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn sign_in(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     ApiJson(request): ApiJson<SignIn>,
 ) -> Result<(StatusCode, Json<Session>), ApiError> {
-    let owner = check_credentials(&state, &request.email, request.password).await?;
+    let owner = check_credentials(&state, &request.email, request.password, client).await?;
     let (token, expires_at) = open_session(&state, &owner).await?;
     let principal = Principal::from(owner);
     Ok((

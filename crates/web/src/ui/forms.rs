@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use axum::response::{Html, IntoResponse, Response};
+use caredesk_domain::text::{forbidden_character, forbidden_character_reason};
 use caredesk_domain::ticket::{Actor, Command, TicketEvent};
 use caredesk_store::NewAttachment;
 
@@ -92,6 +93,12 @@ pub async fn read_form(
                 text_left -= text.len();
                 let text = String::from_utf8(text)
                     .map_err(|_| UiError::BadRequest(format!("{name}: not UTF-8 text")))?;
+                if let Some(character) = forbidden_character(&text) {
+                    return Err(UiError::BadRequest(format!(
+                        "{name}: {}",
+                        forbidden_character_reason(character)
+                    )));
+                }
                 posted.fields.insert(name, text);
             }
         }

@@ -162,6 +162,7 @@ impl From<ApiError> for UiError {
                 UiError::Conflict(detail)
             }
             ApiError::TooLarge(detail) => UiError::TooLarge(detail),
+            throttled @ ApiError::Throttled { .. } => UiError::BadRequest(throttled.to_string()),
             ApiError::Unexpected(detail) => UiError::Unexpected(detail),
         }
     }
@@ -221,8 +222,18 @@ struct FailurePage {
 
 /// The page for an address that leads nowhere, in the visitor's language.
 pub fn not_found_page(headers: &axum::http::HeaderMap) -> Response {
+    failure_for_visitor(headers, StatusCode::NOT_FOUND, None)
+}
+
+/// A failure page in the visitor's language, with the pages' headers, for a request refused
+/// before it reached a page.
+pub fn failure_for_visitor(
+    headers: &axum::http::HeaderMap,
+    status: StatusCode,
+    detail: Option<String>,
+) -> Response {
     let catalog = session::visitor_catalog(headers);
-    let mut response = failure_page(catalog, StatusCode::NOT_FOUND, None);
+    let mut response = failure_page(catalog, status, detail);
     lock_down(&mut response);
     response
 }

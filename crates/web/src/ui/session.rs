@@ -9,7 +9,7 @@
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use caredesk_store::StoreError;
 use jiff::tz::TimeZone;
@@ -19,7 +19,9 @@ use sha2::{Digest, Sha256};
 use super::i18n::{self, Catalog};
 use super::{Page, UiError, render};
 use crate::AppState;
-use crate::auth::{Principal, check_credentials, new_token, open_session, principal_of_token};
+use crate::auth::{
+    ClientAddress, Principal, check_credentials, new_token, open_session, principal_of_token,
+};
 use crate::error::ApiError;
 
 const SESSION_COOKIE: &str = "caredesk_session";
@@ -213,7 +215,8 @@ struct SignInPage<'a> {
     page: Page,
     email: &'a str,
     back_to: &'a str,
-    refused: bool,
+    /// Why the last try was refused.
+    alert: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -245,7 +248,7 @@ pub async fn sign_in_page(
         ),
         email: "",
         back_to,
-        refused: false,
+        alert: None,
     };
     let mut response = render(&page)?.into_response();
     set_header_cookie(
@@ -267,6 +270,7 @@ pub struct SignInForm {
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientAddress(client): ClientAddress,
     axum::Form(form): axum::Form<SignInForm>,
 ) -> Result<Response, UiError> {
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
@@ -274,26 +278,44 @@ pub async fn sign_in(
         return Err(UiError::Forbidden);
     }
     let catalog = visitor_catalog(&headers);
-    let owner = match check_credentials(&state, form.email.trim(), form.password).await {
-        Ok(owner) => owner,
-        Err(ApiError::Unauthenticated) => {
-            let page = SignInPage {
-                page: Page::public(
-                    catalog.get("sign_in.title").to_string(),
-                    catalog,
-                    form.csrf.clone(),
-                    "/sign-in",
-                ),
-                email: form.email.trim(),
-                back_to: safe_return(Some(&form.next)).unwrap_or(""),
-                refused: true,
-            };
-            let mut response = render(&page)?.into_response();
-            *response.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
-            return Ok(response);
-        }
-        Err(other) => return Err(other.into()),
+    let refused = |alert: String, status: StatusCode| -> Result<Response, UiError> {
+        let page = SignInPage {
+            page: Page::public(
+                catalog.get("sign_in.title").to_string(),
+                catalog,
+                form.csrf.clone(),
+                "/sign-in",
+            ),
+            email: form.email.trim(),
+            back_to: safe_return(Some(&form.next)).unwrap_or(""),
+            alert: Some(alert),
+        };
+        let mut response = render(&page)?.into_response();
+        *response.status_mut() = status;
+        Ok(response)
     };
+    let owner =
+        match check_credentials(&state, form.email.trim(), form.password.clone(), client).await {
+            Ok(owner) => owner,
+            Err(ApiError::Unauthenticated) => {
+                return refused(
+                    catalog.get("sign_in.refused").to_string(),
+                    StatusCode::UNAUTHORIZED,
+                );
+            }
+            Err(ApiError::Throttled {
+                retry_after_seconds,
+            }) => {
+                let seconds = retry_after_seconds.to_string();
+                let alert = catalog.format("sign_in.throttled", &[("seconds", &seconds)]);
+                let mut response = refused(alert, StatusCode::TOO_MANY_REQUESTS)?;
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+                return Ok(response);
+            }
+            Err(other) => return Err(other.into()),
+        };
     let (secret, _) = open_session(&state, &owner).await?;
     let home = match owner {
         caredesk_store::SessionOwner::Staff(_) => "/console",

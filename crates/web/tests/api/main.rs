@@ -7,6 +7,7 @@ mod notifications;
 mod pages;
 mod policy_at_work;
 mod support;
+mod trust;
 
 use caredesk_domain::ticket::Role;
 use caredesk_web::Limits;
@@ -29,6 +30,7 @@ use policy_at_work::{
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
 use support::{Backend, TestApp, json_of, portal_ticket};
+use trust::{control_characters_are_refused_wherever_text_enters, wrong_passwords_are_throttled};
 
 /// An instant the API returned (RFC 3339, in UTC).
 fn instant(value: &Value) -> jiff::Timestamp {
@@ -93,6 +95,8 @@ on_both_backends!(
     a_refused_message_fails_for_good_and_is_listed,
     replies_by_mail_land_on_their_tickets_and_machines_are_ignored,
     webhooks_receive_every_event_signed_and_retried,
+    control_characters_are_refused_wherever_text_enters,
+    wrong_passwords_are_throttled,
 );
 
 async fn health_and_readiness(backend: Backend) {

@@ -137,7 +137,7 @@ impl Visitor {
     }
 }
 
-fn multipart(fields: &[(&str, &str)]) -> Form {
+pub fn multipart(fields: &[(&str, &str)]) -> Form {
     fields.iter().fold(Form::new(), |form, (name, value)| {
         form.text(name.to_string(), value.to_string())
     })
