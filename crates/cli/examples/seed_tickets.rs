@@ -51,7 +51,7 @@ async fn main() {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
     let now = Timestamp::now();
-    let password = caredesk_web::auth::hash_password(PASSWORD).unwrap();
+    let password = caredesk_desk::sessions::hash_password(PASSWORD).unwrap();
     let mut dice = Dice(StdRng::seed_from_u64(7));
 
     let admin = store

@@ -7,12 +7,12 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use caredesk_desk::sessions::{hash_password, new_token};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
     ImportBatch, NewContact, NewContract, NewCustomer, NewProduct, NewStaff, Store, StoreError,
 };
-use caredesk_web::auth::{hash_password, new_token};
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use jiff::civil::Date;

@@ -5,17 +5,19 @@
 //! through the same store and domain calls as real work, so every clock is computed, not
 //! invented.
 
+use caredesk_desk::intake::{Intake, Opened, record};
+use caredesk_desk::sessions::{hash_password, new_token};
+use caredesk_desk::sweep::sweep_tickets;
+use caredesk_desk::tickets::act;
+use caredesk_desk::{Caller, Clock, Desk};
 use caredesk_domain::intake::{choose_language, coverage_window};
 use caredesk_domain::policy::{Policy, TicketProfile};
 use caredesk_domain::services::{ServiceCommand, decide_service};
-use caredesk_domain::ticket::{
-    Actor, Command, ContactMedium, CustomerRequest, Resolution, Role, decide,
-};
+use caredesk_domain::ticket::{Command, ContactMedium, CustomerRequest, Resolution, Role};
 use caredesk_store::{
-    Change, IntakeRecord, NewContact, NewContract, NewCustomer, NewProduct, NewRelease,
-    NewServiceRequest, NewStaff, NewTicket, Scope, StaffMember, Store, StoreError,
+    IntakeRecord, NewContact, NewContract, NewCustomer, NewProduct, NewRelease, NewServiceRequest,
+    NewStaff, NewTicket, Scope, StaffMember, Store, StoreError,
 };
-use caredesk_web::auth::{hash_password, new_token};
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
 use rand::rngs::StdRng;
@@ -29,13 +31,20 @@ const TICKETS: usize = 300;
 const CUSTOMERS: usize = 30;
 
 /// Loads the demo unless the database already has customers; prints how to sign in.
-pub async fn load_if_empty(store: &Store, policy: &Policy, now: Timestamp) -> Result<(), Failure> {
+pub async fn load_if_empty(desk: &Desk) -> Result<(), Failure> {
+    let store = &desk.store;
+    let now = desk.clock.now();
     if !store.customers().await.map_err(environment)?.is_empty() {
         println!("The database already holds customers; the demo data was not loaded again.");
         print_accounts(store, None).await?;
         return Ok(());
     }
-    let token = load(store, policy, now).await?;
+    // The demo acts at moments of the past weeks: on a clock of its own.
+    let past = Desk {
+        clock: Clock::manual(now),
+        ..desk.clone()
+    };
+    let token = load(&past, now).await?;
     // The demo's weeks of history happened before it was loaded: their notices went out
     // then, and are not sent now to the demo's made-up addresses.
     let settled = store
@@ -182,8 +191,10 @@ struct DemoCustomer {
 }
 
 /// Loads everything; returns the secret of an administrator's API token.
-async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, Failure> {
+async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
     println!("Loading the demo desk…");
+    let store = &desk.store;
+    let policy: &Policy = &desk.policy;
     let mut dice = Dice::new(2026);
     // One hash for every demo account: they share a password anyway.
     let password_hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD))
@@ -414,10 +425,7 @@ async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, 
             advisor,
             manager: &manager,
         };
-        open_and_work(
-            store, policy, &mut dice, customer, people, number, opened, now,
-        )
-        .await?;
+        open_and_work(desk, &mut dice, customer, people, number, opened, now).await?;
     }
     // Each office has an advisor on call after hours this week.
     for office in &OFFICES {
@@ -436,10 +444,10 @@ async fn load(store: &Store, policy: &Policy, now: Timestamp) -> Result<String, 
     }
     professional_services(store, policy, &customers, &advisors, now).await?;
     // Clocks that ran out while nobody acted are recorded too.
-    while store
-        .record_due_breaches(policy, now, 1000)
+    desk.clock.set(now);
+    while sweep_tickets(desk, 1000)
         .await
-        .map_err(environment)?
+        .map_err(|error| Failure::Environment(error.to_string()))?
         .recorded
         > 0
     {}
@@ -552,8 +560,7 @@ struct People<'a> {
 
 #[allow(clippy::too_many_arguments)]
 async fn open_and_work(
-    store: &Store,
-    policy: &Policy,
+    desk: &Desk,
     dice: &mut Dice,
     customer: &DemoCustomer,
     people: People<'_>,
@@ -571,13 +578,17 @@ async fn open_and_work(
     let (contact_id, _) = dice.pick(&customer.contacts).clone();
     let (line, version, serial) = dice.pick(&customer.products).clone();
     let subject = *dice.pick(&SUBJECTS);
+    let policy: &Policy = &desk.policy;
     let advisor = people.advisor;
-    let manager = Actor::Staff {
+    let manager = Caller::Staff {
         id: people.manager.id,
         role: people.manager.role,
     };
-    let contact = Actor::Contact { id: contact_id };
-    let staff = Actor::Staff {
+    let contact = Caller::Contact {
+        id: contact_id,
+        customer_id: customer.id,
+    };
+    let staff = Caller::Staff {
         id: advisor.id,
         role: advisor.role,
     };
@@ -602,41 +613,46 @@ async fn open_and_work(
         &preferred,
         coverage.after_hours_language.as_deref(),
     )?;
-    let ticket = store
-        .create_ticket(
-            policy,
-            &NewTicket {
-                customer_id: customer.id,
-                contact_id: Some(contact_id),
-                product_id: None,
-                product_line: line.clone(),
-                version,
-                serial,
-                program: customer.program.into(),
-                region: customer.region.into(),
-                language: language.language.clone(),
-                channel: channel.into(),
-                subject: subject.into(),
-                description: format!("{subject}. Reported as demo ticket {}.", number + 1),
-                details: serde_json::json!({ "business_impact": "Documents reach customers late" }),
-                severity: severity.into(),
-                actor: if channel == "portal" { contact } else { staff },
-                created_by: format!("demo:{number}"),
-                idempotency_key: None,
-                request_hash: None,
-                intake: Some(IntakeRecord {
-                    flags: Vec::new(),
-                    language,
-                    coverage,
-                    // The demo's dispatcher assigns it among the first steps below.
-                    assignment: None,
-                }),
-            },
-            opened,
-        )
+    let new = NewTicket {
+        customer_id: customer.id,
+        contact_id: Some(contact_id),
+        product_id: None,
+        product_line: line.clone(),
+        version,
+        serial,
+        program: customer.program.into(),
+        region: customer.region.into(),
+        language: language.language.clone(),
+        channel: channel.into(),
+        subject: subject.into(),
+        description: format!("{subject}. Reported as demo ticket {}.", number + 1),
+        details: serde_json::json!({ "business_impact": "Documents reach customers late" }),
+        severity: severity.into(),
+        actor: if channel == "portal" {
+            contact.actor()
+        } else {
+            staff.actor()
+        },
+        created_by: format!("demo:{number}"),
+        idempotency_key: None,
+        request_hash: None,
+        intake: Some(IntakeRecord {
+            flags: Vec::new(),
+            language,
+            coverage,
+            // The demo's dispatcher assigns it among the first steps below.
+            assignment: None,
+        }),
+    };
+    let Opened::Ticket(created) = record(desk, Intake::Ticket(Box::new(new)), opened)
         .await
-        .map_err(environment)?
-        .ticket;
+        .map_err(|error| Failure::Environment(error.to_string()))?
+    else {
+        return Err(Failure::Environment(
+            "a demo ticket was recorded as something else".into(),
+        ));
+    };
+    let ticket = created.ticket;
     let stage = match dice.below(100) {
         0..=9 => Stage::New,
         10..=34 => Stage::InProgress,
@@ -646,7 +662,7 @@ async fn open_and_work(
     };
     // Steps up to the stage, each some time after the one before; time stops at `now`.
     let late_first_response = dice.chance(10);
-    let mut steps: Vec<(SignedDuration, Actor, Command)> = Vec::new();
+    let mut steps: Vec<(SignedDuration, Caller, Command)> = Vec::new();
     steps.push((
         dice.minutes(1, 20),
         staff,
@@ -763,18 +779,13 @@ async fn open_and_work(
     }
 
     let mut at = opened;
-    for (after, actor, command) in steps {
+    for (after, caller, command) in steps {
         at = at.checked_add(after).unwrap_or(at);
         if at >= now {
             break;
         }
-        let Some(role) = actor.role() else { continue };
-        let result = store
-            .update_ticket(policy, Change::by(actor, ticket.id, at), |_, snapshot| {
-                decide(snapshot, role, command, policy)
-            })
-            .await;
-        if let Err(error) = result {
+        desk.clock.set(at);
+        if let Err(error) = act(desk, &caller, ticket.id, command, None, &[]).await {
             // A step the ticket's state no longer allows (it went another way) is skipped.
             tracing::debug!(ticket = ticket.id, %error, "demo step skipped");
         }

@@ -4,21 +4,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use caredesk_domain::policy::Policy;
+use caredesk_desk::Desk;
 use caredesk_mail::{MessageIds, SmtpSecurity, SmtpSettings, Templates, Transport, sender};
-use caredesk_store::Store;
-use caredesk_worker::{Deliverer, MailSettings, Now, Runner, RunnerSettings, instance_name};
+use caredesk_worker::{Deliverer, MailSettings, Runner, RunnerSettings, instance_name};
 
 use crate::Failure;
 use crate::settings::Settings;
 
-/// A runner for `store`, or why the mail settings do not make one.
-pub fn runner(
-    settings: &Settings,
-    store: &Store,
-    policy: Arc<Policy>,
-    now: Now,
-) -> Result<Runner, Failure> {
+/// A runner for the desk, or why the mail settings do not make one.
+pub fn runner(settings: &Settings, desk: Desk) -> Result<Runner, Failure> {
     let templates = match &settings.mail_templates {
         Some(directory) => Templates::load(directory),
         None => Templates::built_in(),
@@ -34,8 +28,8 @@ pub fn runner(
         .unwrap_or_else(|| format!("http://{}", settings.listen));
     let owner = instance_name();
     let mut deliverer = Deliverer::new(
-        store.clone(),
-        policy.clone(),
+        desk.store.clone(),
+        Arc::clone(&desk.policy),
         Arc::new(templates),
         transport,
         MailSettings {
@@ -43,7 +37,7 @@ pub fn runner(
             ids,
             public_url: public_url.trim_end_matches('/').to_string(),
         },
-        now.clone(),
+        desk.clock.clone(),
         owner.clone(),
     );
     // A message takes at most the SMTP timeout (a file, far less); a claim lasts three.
@@ -53,9 +47,7 @@ pub fn runner(
     };
     deliverer.lease = deliverer.send_budget * 3;
     Ok(Runner {
-        store: store.clone(),
-        policy,
-        now,
+        desk,
         owner,
         deliverer,
         settings: RunnerSettings {

@@ -8,8 +8,9 @@
 use std::io::Read;
 use std::sync::Arc;
 
+use caredesk_desk::Clock;
+use caredesk_desk::mail_in::{inbound_limit, ingest as take_in};
 use caredesk_domain::policy::Policy;
-use caredesk_web::Clock;
 use clap::Subcommand;
 
 use crate::Failure;
@@ -33,8 +34,8 @@ pub async fn ingest(settings: &Settings, policy: Policy) -> Result<(), Failure> 
             Failure::Environment(message) => Failure::TryLater(message),
             other => other,
         })?;
-    let state = crate::server::app_state(settings, &store, Arc::new(policy), Clock::System)?;
-    let limit = caredesk_web::inbound::inbound_limit(&state.limits);
+    let desk = crate::server::desk(settings, &store, Arc::new(policy), Clock::System)?;
+    let limit = inbound_limit(&desk.limits);
     let mut bytes = Vec::new();
     // One byte over the limit is enough to know it is over.
     std::io::stdin()
@@ -42,7 +43,7 @@ pub async fn ingest(settings: &Settings, policy: Policy) -> Result<(), Failure> 
         .take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|error| Failure::TryLater(format!("cannot read the message: {error}")))?;
-    let report = caredesk_web::inbound::ingest(&state, &bytes).await;
+    let report = take_in(&desk, &bytes).await;
     store.close().await;
     let report = report.map_err(|error| Failure::TryLater(error.to_string()))?;
     let json =

@@ -17,7 +17,9 @@ mod sla_commands;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use caredesk_desk::Clock;
 use caredesk_domain::policy::{DEFAULT_POLICY_LABEL, DEFAULT_POLICY_TOML, Policy, PolicyError};
 use clap::{Parser, Subcommand};
 use settings::Settings;
@@ -197,7 +199,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             settings.database = database.unwrap_or(settings.database);
             init_logging(&settings.log);
             let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(server::work(settings, policy))
+            runtime()?.block_on(server::run_worker(settings, policy))
         }
         Command::Migrate { database } => {
             let mut settings = Settings::load(cli.config.as_deref())?;
@@ -225,7 +227,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
             runtime()?.block_on(async {
                 let store = server::connect(&settings).await?;
-                let loaded = demo::load_if_empty(&store, &policy, jiff::Timestamp::now()).await;
+                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
+                let loaded = demo::load_if_empty(&desk).await;
                 store.close().await;
                 loaded
             })

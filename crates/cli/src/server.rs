@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use caredesk_desk::{Clock, Desk};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_store::Store;
-use caredesk_web::{AppState, Clock, Limits};
+use caredesk_web::{AppState, Limits};
 use jiff::SignedDuration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -54,19 +55,18 @@ pub async fn open_existing(settings: &Settings) -> Result<Store, Failure> {
 /// Runs the desk until SIGTERM or Ctrl-C; requests in flight finish before it returns.
 pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(), Failure> {
     let store = connect(&settings).await?;
-    let policy = Arc::new(policy);
-    let clock = Clock::System;
+    let desk = desk(&settings, &store, Arc::new(policy), Clock::System)?;
     if demo {
-        crate::demo::load_if_empty(&store, &policy, clock.now()).await?;
+        crate::demo::load_if_empty(&desk).await?;
     }
     let listener = TcpListener::bind(&settings.listen).await.map_err(|error| {
         Failure::Environment(format!("cannot listen on {}: {error}", settings.listen))
     })?;
     let address = listener.local_addr()?;
-    let state = app_state(&settings, &store, policy.clone(), clock.clone())?;
+    let state = app_state(&settings, &desk);
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = if settings.run_jobs {
-        let runner = crate::jobs::runner(&settings, &store, policy, now_of(clock))?;
+        let runner = crate::jobs::runner(&settings, desk)?;
         Some(tokio::spawn(runner.run(jobs_stopped)))
     } else {
         None
@@ -86,44 +86,61 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
     Ok(())
 }
 
-/// What the web application (and the inbound mail path) works with, from the settings.
-pub fn app_state(
+/// What every use case works with, from the settings: the API and the pages, the job
+/// runner and `mail ingest` all act through it.
+pub fn desk(
     settings: &Settings,
     store: &Store,
     policy: Arc<Policy>,
     clock: Clock,
-) -> Result<AppState, Failure> {
-    Ok(AppState {
+) -> Result<Desk, Failure> {
+    Ok(Desk {
         store: store.clone(),
         policy,
         clock,
-        limits: Limits {
-            max_body_bytes: settings.max_body_bytes,
-            max_attachment_bytes: settings.max_attachment_bytes,
-            session_hours: settings.session_hours,
-            auth_cache_seconds: settings.auth_cache_seconds,
-            sign_in: SignInThrottle {
-                free_attempts_per_account: settings.sign_in_free_attempts_per_account,
-                free_attempts_per_address: settings.sign_in_free_attempts_per_address,
-                longest_wait: SignedDuration::from_secs(i64::from(
-                    settings.sign_in_longest_wait_seconds,
-                )),
-            },
-        },
-        principals: Default::default(),
         mail_ids: crate::jobs::message_ids(settings)?,
+        limits: limits(settings).desk(),
+    })
+}
+
+fn limits(settings: &Settings) -> Limits {
+    Limits {
+        max_body_bytes: settings.max_body_bytes,
+        max_attachment_bytes: settings.max_attachment_bytes,
+        session_hours: settings.session_hours,
+        auth_cache_seconds: settings.auth_cache_seconds,
+        sign_in: SignInThrottle {
+            free_attempts_per_account: settings.sign_in_free_attempts_per_account,
+            free_attempts_per_address: settings.sign_in_free_attempts_per_address,
+            longest_wait: SignedDuration::from_secs(i64::from(
+                settings.sign_in_longest_wait_seconds,
+            )),
+        },
+    }
+}
+
+/// What the web application works with: the desk's, and what only HTTP knows.
+fn app_state(settings: &Settings, desk: &Desk) -> AppState {
+    AppState {
+        store: desk.store.clone(),
+        policy: Arc::clone(&desk.policy),
+        clock: desk.clock.clone(),
+        limits: limits(settings),
+        principals: Default::default(),
+        mail_ids: desk.mail_ids.clone(),
         secure_cookies: settings
             .public_url
             .as_deref()
             .is_some_and(|url| url.starts_with("https://")),
-    })
+    }
 }
 
 /// Runs the job runner alone (delivery and sweeps) until SIGTERM or Ctrl-C; the delivery in
 /// progress finishes first.
-pub async fn work(settings: Settings, policy: Policy) -> Result<(), Failure> {
+pub async fn run_worker(settings: Settings, policy: Policy) -> Result<(), Failure> {
     let store = connect(&settings).await?;
-    let runner = crate::jobs::runner(&settings, &store, Arc::new(policy), now_of(Clock::System))?;
+    let desk = desk(&settings, &store, Arc::new(policy), Clock::System)?;
+    let runner = crate::jobs::runner(&settings, desk)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(runner.run(stopped));
     tracing::info!(database = %redact(&settings.database), "caredesk worker is running");
@@ -134,10 +151,6 @@ pub async fn work(settings: Settings, policy: Policy) -> Result<(), Failure> {
     store.close().await;
     tracing::info!("caredesk worker stopped");
     Ok(())
-}
-
-fn now_of(clock: Clock) -> caredesk_worker::Now {
-    Arc::new(move || clock.now())
 }
 
 async fn shutdown_signal() {

@@ -47,8 +47,9 @@ pub use services::{
 pub use sessions::SessionOwner;
 pub use staff::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{
-    Attachment, AttachmentContent, Change, Created, IntakeRecord, NewAttachment, NewTicket,
-    QueueCursor, QueueFilter, Scope, TicketRecord, TicketSearch, UpdateError,
+    Attachment, AttachmentContent, Change, Created, FileToAttach, FilesToAttach, IntakeRecord,
+    NewAttachment, NewTicket, QueueCursor, QueueFilter, Scope, Sweep, TicketRecord, TicketSearch,
+    UpdateError,
 };
 pub use webhooks::Webhook;
 

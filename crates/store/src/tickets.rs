@@ -434,6 +434,20 @@ impl Store {
         change: Change,
         decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
     ) -> Result<(TicketRecord, Vec<TicketEvent>), UpdateError<E>> {
+        self.update_ticket_with_files(policy, change, &NO_FILES, decide)
+            .await
+    }
+
+    /// As [`Store::update_ticket`], and in the same transaction keeps `files` on the last
+    /// event the change's actor wrote (the reply they came with, not a breach the desk
+    /// recorded after it): a failure leaves neither the event nor its files.
+    pub async fn update_ticket_with_files<E>(
+        &self,
+        policy: &Policy,
+        change: Change,
+        files: &FilesToAttach<'_>,
+        decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
+    ) -> Result<(TicketRecord, Vec<TicketEvent>), UpdateError<E>> {
         let Change {
             ticket: id,
             scope,
@@ -500,6 +514,17 @@ impl Store {
         let notices = notice_rows(policy, &derived, &events[known..], Some(id))?;
         let new_seqs: Vec<u32> = events[known..].iter().map(|event| event.seq).collect();
         write_notices(&mut transaction, id, &notices, &new_seqs, at).await?;
+        if !files.files.is_empty() {
+            let own_event = events[known..]
+                .iter()
+                .rev()
+                .find(|event| event.actor == actor)
+                .map(|event| i64::from(event.seq));
+            for file in files.files {
+                insert_attachment(&mut transaction, id, own_event, file, files.uploaded_by, at)
+                    .await?;
+            }
+        }
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_derived(&mut transaction, id, &derived).await?;
@@ -750,41 +775,23 @@ impl Store {
                 _ => {}
             }
         }
-        let sha256 = hex::encode(Sha256::digest(&new.content));
-        let size = i64::try_from(new.content.len())
-            .map_err(|_| StoreError::Conflict("attachment too large".into()))?;
         let mut transaction = self.begin_write().await?;
-        sqlx::query("INSERT INTO attachment_contents (sha256, size, content) VALUES ($1, $2, $3) ON CONFLICT (sha256) DO NOTHING")
-            .bind(&sha256)
-            .bind(size)
-            .bind(new.content.as_slice())
-            .execute(&mut *transaction)
-            .await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO attachments (ticket_id, event_seq, filename, content_type, size, sha256, uploaded_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        let file = FileToAttach {
+            filename: &new.filename,
+            content_type: &new.content_type,
+            content: &new.content,
+        };
+        let attachment = insert_attachment(
+            &mut transaction,
+            new.ticket_id,
+            new.event_seq,
+            &file,
+            &new.uploaded_by,
+            now,
         )
-        .bind(new.ticket_id)
-        .bind(new.event_seq)
-        .bind(&new.filename)
-        .bind(&new.content_type)
-        .bind(size)
-        .bind(&sha256)
-        .bind(&new.uploaded_by)
-        .bind(seconds(now))
-        .fetch_one(&mut *transaction)
         .await?;
         transaction.commit().await?;
-        Ok(Attachment {
-            id,
-            ticket_id: new.ticket_id,
-            event_seq: new.event_seq,
-            filename: new.filename.clone(),
-            content_type: new.content_type.clone(),
-            size,
-            sha256,
-            created_at: instant(seconds(now))?,
-        })
+        Ok(attachment)
     }
 
     pub async fn attachments_of(
@@ -827,6 +834,74 @@ impl Store {
             content: row.try_get("content")?,
         })
     }
+}
+
+/// Files that come with a change, and who sends them ("staff:7", "contact:3").
+#[derive(Clone, Copy, Debug)]
+pub struct FilesToAttach<'a> {
+    pub uploaded_by: &'a str,
+    pub files: &'a [FileToAttach<'a>],
+}
+
+/// One file to keep on a ticket.
+#[derive(Clone, Copy, Debug)]
+pub struct FileToAttach<'a> {
+    pub filename: &'a str,
+    pub content_type: &'a str,
+    pub content: &'a [u8],
+}
+
+const NO_FILES: FilesToAttach<'static> = FilesToAttach {
+    uploaded_by: "",
+    files: &[],
+};
+
+/// Keeps a file of `ticket` (on its event `event_seq`, when given); identical contents are
+/// stored once.
+async fn insert_attachment(
+    transaction: &mut Transaction<'static, Any>,
+    ticket: i64,
+    event_seq: Option<i64>,
+    file: &FileToAttach<'_>,
+    uploaded_by: &str,
+    now: Timestamp,
+) -> Result<Attachment, StoreError> {
+    let sha256 = hex::encode(Sha256::digest(file.content));
+    let size = i64::try_from(file.content.len())
+        .map_err(|_| StoreError::Conflict("attachment too large".into()))?;
+    sqlx::query(
+        "INSERT INTO attachment_contents (sha256, size, content) VALUES ($1, $2, $3) \
+         ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(&sha256)
+    .bind(size)
+    .bind(file.content)
+    .execute(&mut **transaction)
+    .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO attachments (ticket_id, event_seq, filename, content_type, size, sha256, uploaded_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(ticket)
+    .bind(event_seq)
+    .bind(file.filename)
+    .bind(file.content_type)
+    .bind(size)
+    .bind(&sha256)
+    .bind(uploaded_by)
+    .bind(seconds(now))
+    .fetch_one(&mut **transaction)
+    .await?;
+    Ok(Attachment {
+        id,
+        ticket_id: ticket,
+        event_seq,
+        filename: file.filename.to_string(),
+        content_type: file.content_type.to_string(),
+        size,
+        sha256,
+        created_at: instant(seconds(now))?,
+    })
 }
 
 /// For a customer's contact, only attachments of no event or of a public one.

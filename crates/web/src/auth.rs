@@ -1,4 +1,5 @@
-//! Who is calling: passwords (Argon2id), bearer tokens, and the signed-in principal.
+//! Who is calling: bearer tokens and the signed-in principal (passwords and sign-in are the
+//! desk's: [`caredesk_desk::sessions`]).
 //!
 //! A request carries `Authorization: Bearer <token>`: either a staff API token issued by an
 //! administrator, or the token of a session opened by signing in with e-mail and password.
@@ -11,15 +12,12 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
-use base64::Engine;
-use caredesk_domain::sign_in::{Attempt, retry_after_seconds};
+use caredesk_desk::Caller;
 use caredesk_domain::ticket::{Actor, Role};
 use caredesk_store::{Contact, Scope, SessionOwner, StaffMember, StoreError};
 use jiff::{SignedDuration, Timestamp};
@@ -27,124 +25,6 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::ApiError;
-
-/// A PHC string of Argon2id with the library's default (OWASP-recommended) parameters.
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(ApiError::unexpected)
-}
-
-/// Argon2 spends about 19 MiB and tens of milliseconds of CPU per password on purpose: at
-/// most this many run at once, off the async threads, and a flood of sign-ins queues.
-static PASSWORD_WORK: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
-
-async fn password_work<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
-    let _permit = PASSWORD_WORK
-        .acquire()
-        .await
-        .map_err(ApiError::unexpected)?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(ApiError::unexpected)
-}
-
-pub async fn hash_password_off_thread(password: String) -> Result<String, ApiError> {
-    password_work(move || hash_password(&password)).await?
-}
-
-pub async fn verify_password_off_thread(password: String, hash: String) -> Result<bool, ApiError> {
-    password_work(move || verify_password(&password, &hash)).await
-}
-
-/// Whether `password` matches the stored PHC hash.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), hash)
-        .is_ok()
-}
-
-/// Checked against when the e-mail is unknown, so a wrong address takes as long to refuse
-/// as a wrong password and response times reveal nothing.
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash_password("no one has this password").unwrap_or_default());
-
-/// Spends the time of a password check, as for a real one.
-pub async fn waste_a_password_check(password: String) -> Result<(), ApiError> {
-    password_work(move || {
-        let _ = verify_password(&password, &DUMMY_HASH);
-    })
-    .await
-}
-
-/// Whose e-mail and password these are: an active staff member or a customer contact with a
-/// password. Anything else is `Unauthenticated`, after as long as a real check takes. Too
-/// many failures for this e-mail or from this client address are `Throttled` before any
-/// check (see [`caredesk_domain::sign_in`]): the same answer whether the account exists or
-/// not.
-pub async fn check_credentials(
-    state: &AppState,
-    email: &str,
-    password: String,
-    client: Option<IpAddr>,
-) -> Result<SessionOwner, ApiError> {
-    let account_key = format!("account:{}", email.trim().to_lowercase());
-    let address_key = match client {
-        Some(address) => format!("address:{address}"),
-        None => "address:unknown".to_string(),
-    };
-    let now = state.clock.now();
-    let throttle = state.limits.sign_in;
-    let forget_before = now
-        .checked_sub(throttle.memory())
-        .map_err(ApiError::unexpected)?;
-    let attempt = state
-        .store
-        .count_sign_in_attempt(
-            &account_key,
-            &address_key,
-            forget_before,
-            |account, address| throttle.attempt(account, address, now),
-        )
-        .await?;
-    if let Attempt::Wait(wait) = attempt {
-        tracing::warn!(%address_key, retry_after = %wait, "sign-in throttled");
-        return Err(ApiError::Throttled {
-            retry_after_seconds: retry_after_seconds(wait),
-        });
-    }
-    let owner = password_owner(state, email, password).await?;
-    state
-        .store
-        .forgive_sign_in_attempt(&account_key, &address_key)
-        .await?;
-    Ok(owner)
-}
-
-async fn password_owner(
-    state: &AppState,
-    email: &str,
-    password: String,
-) -> Result<SessionOwner, ApiError> {
-    let owner = find_owner(state, email).await?;
-    let hash = match &owner {
-        Some(SessionOwner::Staff(member)) if member.active => member.password_hash.clone(),
-        Some(SessionOwner::Contact(contact)) => contact.password_hash.clone(),
-        _ => None,
-    };
-    let Some((owner, hash)) = owner.zip(hash) else {
-        waste_a_password_check(password).await?;
-        return Err(ApiError::Unauthenticated);
-    };
-    if verify_password_off_thread(password, hash).await? {
-        Ok(owner)
-    } else {
-        Err(ApiError::Unauthenticated)
-    }
-}
 
 /// The address a request came from, when the server was started with it (behind a proxy,
 /// the proxy's address: its clients share one allowance of failed sign-ins).
@@ -163,46 +43,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
-async fn find_owner(state: &AppState, email: &str) -> Result<Option<SessionOwner>, ApiError> {
-    match state.store.staff_by_email(email).await {
-        Ok(member) => return Ok(Some(SessionOwner::Staff(member))),
-        Err(StoreError::NotFound) => {}
-        Err(other) => return Err(other.into()),
-    }
-    match state.store.contact_by_email(email).await {
-        Ok(contact) => Ok(Some(SessionOwner::Contact(contact))),
-        Err(StoreError::NotFound) => Ok(None),
-        Err(other) => Err(other.into()),
-    }
-}
-
-/// Opens a session for `owner` lasting `session_hours`: its secret and when it ends.
-pub async fn open_session(
-    state: &AppState,
-    owner: &SessionOwner,
-) -> Result<(String, Timestamp), ApiError> {
-    let now = state.clock.now();
-    let expires_at = now
-        .checked_add(SignedDuration::from_hours(state.limits.session_hours))
-        .map_err(ApiError::unexpected)?;
-    let token = new_token();
-    state
-        .store
-        .open_session(owner, &token, now, expires_at)
-        .await?;
-    Ok((token, expires_at))
-}
-
-/// A new secret for a session or an API token: 256 random bits, URL-safe.
-pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    format!(
-        "cd_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
-}
-
 /// The caller of an authenticated request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Principal {
@@ -219,29 +59,31 @@ impl Principal {
     }
 
     pub fn actor(&self) -> Actor {
+        self.caller().actor()
+    }
+
+    /// The caller as the desk's use cases know it.
+    pub fn caller(&self) -> Caller {
         match self {
-            Principal::Staff(member) => Actor::Staff {
+            Principal::Staff(member) => Caller::Staff {
                 id: member.id,
                 role: member.role,
             },
-            Principal::Contact(contact) => Actor::Contact { id: contact.id },
+            Principal::Contact(contact) => Caller::Contact {
+                id: contact.id,
+                customer_id: contact.customer_id,
+            },
         }
     }
 
     /// Which tickets this caller may see.
     pub fn scope(&self) -> Scope {
-        match self {
-            Principal::Staff(_) => Scope::All,
-            Principal::Contact(contact) => Scope::Customer(contact.customer_id),
-        }
+        self.caller().scope()
     }
 
     /// A stable name for idempotency keys and audit: "staff:7", "contact:3".
     pub fn key(&self) -> String {
-        match self {
-            Principal::Staff(member) => format!("staff:{}", member.id),
-            Principal::Contact(contact) => format!("contact:{}", contact.id),
-        }
+        self.caller().key()
     }
 
     pub fn require_staff(&self) -> Result<&StaffMember, ApiError> {

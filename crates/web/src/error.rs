@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use caredesk_desk::DeskError;
 use caredesk_domain::services::{ServiceAction, ServiceRefusal};
 use caredesk_domain::ticket::{Action, Refusal};
 use caredesk_store::StoreError;
@@ -73,13 +74,6 @@ impl FieldErrors {
             field: field.to_string(),
             message: message.into(),
         });
-    }
-
-    /// Adds the problem, if there is one.
-    pub fn add_problem(&mut self, field: &str, problem: Option<String>) {
-        if let Some(message) = problem {
-            self.add(field, message);
-        }
     }
 
     pub fn not_empty(&mut self, field: &str, value: &str) {
@@ -217,6 +211,42 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+impl From<DeskError> for ApiError {
+    fn from(error: DeskError) -> Self {
+        match error {
+            DeskError::NotFound => ApiError::NotFound,
+            DeskError::Forbidden(detail) => ApiError::Forbidden(detail),
+            DeskError::Invalid(problems) => ApiError::Invalid(
+                problems
+                    .into_iter()
+                    .map(|problem| FieldError {
+                        field: problem.field,
+                        message: problem.message,
+                    })
+                    .collect(),
+            ),
+            DeskError::Conflict {
+                detail,
+                state,
+                allowed_actions,
+            } => ApiError::Conflict {
+                detail,
+                state,
+                allowed_actions,
+            },
+            DeskError::StaleVersion(detail) => ApiError::StaleVersion(detail),
+            DeskError::WrongCredentials => ApiError::Unauthenticated,
+            DeskError::Throttled {
+                retry_after_seconds,
+            } => ApiError::Throttled {
+                retry_after_seconds,
+            },
+            DeskError::Unexpected(cause) => ApiError::Unexpected(cause),
+            DeskError::Store(error) => error.into(),
+        }
     }
 }
 

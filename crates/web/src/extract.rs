@@ -3,8 +3,8 @@
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use serde::de::DeserializeOwned;
 
 use caredesk_domain::text::{forbidden_character, forbidden_character_reason};
@@ -165,6 +165,31 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
             .map(|axum::extract::Path(value)| ApiPath(value))
             .map_err(|_| ApiError::NotFound)
     }
+}
+
+/// The version an `If-Match` header names, if one is given.
+pub fn if_match_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    header_text(headers, "if-match")?
+        .map(|tag| {
+            tag.trim_start_matches("W/")
+                .trim_matches('"')
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid("If-Match", "give the ETag, such as \"3\""))
+        })
+        .transpose()
+}
+
+/// A header's text, trimmed, if given; one that is not plain text is refused.
+pub fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
+    headers
+        .get(name)
+        .map(|value| {
+            value
+                .to_str()
+                .map(|text| text.trim().to_string())
+                .map_err(|_| ApiError::invalid(name, "must be plain text"))
+        })
+        .transpose()
 }
 
 #[cfg(test)]

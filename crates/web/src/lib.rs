@@ -3,15 +3,16 @@
 //! console (`ui`).
 //!
 //! The router is built from one router per feature (`routes::*`), each documenting its
-//! handlers for OpenAPI next to their code. Handlers parse, check rights, call the store and
-//! the domain, and turn every failure into `application/problem+json` (see [`error`]).
+//! handlers for OpenAPI next to their code. Handlers parse, check rights, call one use case
+//! of the desk ([`caredesk_desk`]) and render what it says, turning every failure into
+//! `application/problem+json` (see [`error`]) or a readable page; read-only listings query
+//! the store directly.
 
 pub mod auth;
-pub mod clock;
+mod cursor;
 mod edge;
 mod error;
 mod extract;
-pub mod inbound;
 mod routes;
 mod ui;
 
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use caredesk_desk::{Desk, DeskLimits};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_store::Store;
@@ -29,7 +31,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::OpenApi;
 
-pub use clock::Clock;
+pub use caredesk_desk::Clock;
 pub use error::ApiError;
 
 /// What every request handler shares.
@@ -47,6 +49,19 @@ pub struct AppState {
     pub secure_cookies: bool,
 }
 
+impl AppState {
+    /// The desk's use cases, over this state's database, policy and clock.
+    pub fn desk(&self) -> Desk {
+        Desk {
+            store: self.store.clone(),
+            policy: Arc::clone(&self.policy),
+            clock: self.clock.clone(),
+            mail_ids: self.mail_ids.clone(),
+            limits: self.limits.desk(),
+        }
+    }
+}
+
 /// Sizes and durations the operator may tune.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -61,6 +76,17 @@ pub struct Limits {
     pub auth_cache_seconds: u32,
     /// How many wrong passwords, and then how long to wait.
     pub sign_in: SignInThrottle,
+}
+
+impl Limits {
+    /// The limits the desk's use cases apply.
+    pub fn desk(&self) -> DeskLimits {
+        DeskLimits {
+            max_attachment_bytes: self.max_attachment_bytes,
+            session_hours: self.session_hours,
+            sign_in: self.sign_in,
+        }
+    }
 }
 
 impl Default for Limits {

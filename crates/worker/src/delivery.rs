@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use caredesk_desk::Clock;
 use caredesk_domain::notify::{NoticeKind, retry_delay};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::EventData;
@@ -16,8 +17,6 @@ use caredesk_mail::{
 };
 use caredesk_store::{Delivery, NoticeFacts, OutboxEntry, Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
-
-use crate::Now;
 
 /// What the desk's messages say of the desk.
 #[derive(Clone, Debug)]
@@ -46,7 +45,7 @@ pub struct Deliverer {
     templates: Arc<Templates>,
     transport: Transport,
     mail: MailSettings,
-    now: Now,
+    clock: Clock,
     owner: String,
     http: reqwest::Client,
     /// How many notices a round claims.
@@ -66,7 +65,7 @@ impl Deliverer {
         templates: Arc<Templates>,
         transport: Transport,
         mail: MailSettings,
-        now: Now,
+        clock: Clock,
         owner: String,
     ) -> Deliverer {
         install_tls_provider();
@@ -83,7 +82,7 @@ impl Deliverer {
             templates,
             transport,
             mail,
-            now,
+            clock,
             owner,
             batch: 20,
             lease: Duration::from_secs(60),
@@ -131,7 +130,7 @@ impl Deliverer {
             "event": event,
         })
         .to_string();
-        let timestamp = (self.now)().as_second();
+        let timestamp = self.clock.now().as_second();
         let signature = sign(&webhook.secret, timestamp, &body);
         let sent = self
             .http
@@ -169,7 +168,7 @@ impl Deliverer {
 
     /// Claims the notices that are due and delivers them, one after the other.
     pub async fn deliver_due(&self) -> Result<RoundReport, StoreError> {
-        let now = (self.now)();
+        let now = self.clock.now();
         let lease_until = now
             .checked_add(SignedDuration::try_from(self.lease).unwrap_or(SignedDuration::MAX))
             .unwrap_or(Timestamp::MAX);
@@ -186,7 +185,11 @@ impl Deliverer {
         while let Some(entry) = claimed.next() {
             // A delivery that could outlast the claim might race another instance that takes
             // the notice when it runs out: the rest of the batch goes back, untried.
-            let latest_finish = (self.now)().checked_add(budget).unwrap_or(Timestamp::MAX);
+            let latest_finish = self
+                .clock
+                .now()
+                .checked_add(budget)
+                .unwrap_or(Timestamp::MAX);
             if latest_finish >= lease_until {
                 let rest: Vec<i64> = std::iter::once(entry.id)
                     .chain(claimed.map(|entry| entry.id))
@@ -222,7 +225,7 @@ impl Deliverer {
             }
             let recorded = self
                 .store
-                .record_delivery(entry.id, &self.owner, &outcome, (self.now)())
+                .record_delivery(entry.id, &self.owner, &outcome, self.clock.now())
                 .await?;
             if !recorded {
                 tracing::warn!(
@@ -305,7 +308,7 @@ impl Deliverer {
     /// Tried again later, or failed for good after the last attempt.
     fn again(&self, entry: &OutboxEntry, error: String) -> Delivery {
         let retry_at =
-            retry_delay(entry.attempts).and_then(|delay| (self.now)().checked_add(delay).ok());
+            retry_delay(entry.attempts).and_then(|delay| self.clock.now().checked_add(delay).ok());
         match retry_at {
             Some(retry_at) => Delivery::Retry { error, retry_at },
             None => Delivery::Failed {

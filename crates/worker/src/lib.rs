@@ -8,15 +8,8 @@
 pub mod delivery;
 pub mod runner;
 
-use std::sync::Arc;
-
-use jiff::Timestamp;
-
 pub use delivery::{Deliverer, MailSettings, RoundReport};
 pub use runner::{Runner, RunnerSettings};
-
-/// "Now" as the shell sees it: the system clock, or a test's.
-pub type Now = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// A name for this process's leases, unique enough across hosts and restarts.
 pub fn instance_name() -> String {

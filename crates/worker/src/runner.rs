@@ -2,15 +2,13 @@
 //! leases. Each stops between two steps when told to, so nothing is left half-done but what
 //! a lease already covers.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use caredesk_domain::policy::Policy;
-use caredesk_store::Store;
+use caredesk_desk::Desk;
+use caredesk_desk::sweep::{sweep_tickets, upkeep};
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
-use crate::Now;
 use crate::delivery::Deliverer;
 
 /// Tickets swept per round.
@@ -30,9 +28,8 @@ pub struct RunnerSettings {
 }
 
 pub struct Runner {
-    pub store: Store,
-    pub policy: Arc<Policy>,
-    pub now: Now,
+    /// The sweeps are the desk's own work.
+    pub desk: Desk,
     pub owner: String,
     pub deliverer: Deliverer,
     pub settings: RunnerSettings,
@@ -42,21 +39,12 @@ impl Runner {
     /// Runs until `stop` turns true, then returns once the step in progress is done.
     pub async fn run(self, stop: watch::Receiver<bool>) {
         let Runner {
-            store,
-            policy,
-            now,
+            desk,
             owner,
             deliverer,
             settings,
         } = self;
-        let sweeps = sweep_loop(
-            store,
-            policy,
-            now,
-            owner,
-            settings.sweep_every,
-            stop.clone(),
-        );
+        let sweeps = sweep_loop(desk, owner, settings.sweep_every, stop.clone());
         let delivery = delivery_loop(deliverer, settings.poll_every, stop);
         tokio::join!(sweeps, delivery);
     }
@@ -89,14 +77,7 @@ async fn delivery_loop(
     }
 }
 
-async fn sweep_loop(
-    store: Store,
-    policy: Arc<Policy>,
-    now: Now,
-    owner: String,
-    every: Duration,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn sweep_loop(desk: Desk, owner: String, every: Duration, mut stop: watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut upkeep_ticker = tokio::time::interval(UPKEEP_EVERY);
@@ -104,10 +85,10 @@ async fn sweep_loop(
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                run_job(&store, TICKET_SWEEP, &owner, &now, every, || sweep_tickets(&store, &policy, &now)).await;
+                run_job(&desk, TICKET_SWEEP, &owner, every, || sweep_round(&desk)).await;
             }
             _ = upkeep_ticker.tick() => {
-                run_job(&store, UPKEEP, &owner, &now, UPKEEP_EVERY, || upkeep(&store, &now)).await;
+                run_job(&desk, UPKEEP, &owner, UPKEEP_EVERY, || upkeep_round(&desk)).await;
             }
             _ = stop.changed() => return,
         }
@@ -115,12 +96,13 @@ async fn sweep_loop(
 }
 
 /// Runs `job` if this instance holds its lease for the next `every`.
-async fn run_job<F, Fut>(store: &Store, name: &str, owner: &str, now: &Now, every: Duration, job: F)
+async fn run_job<F, Fut>(desk: &Desk, name: &str, owner: &str, every: Duration, job: F)
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<(), String>>,
 {
-    let started = now();
+    let store = &desk.store;
+    let started = desk.clock.now();
     let lease_until = started
         .checked_add(SignedDuration::try_from(every).unwrap_or(SignedDuration::MAX))
         .unwrap_or(Timestamp::MAX);
@@ -137,16 +119,15 @@ where
         tracing::warn!(job = name, %error, "the job failed; it runs again at its next turn");
     }
     if let Err(error) = store
-        .finish_job(name, owner, now(), outcome.err().as_deref())
+        .finish_job(name, owner, desk.clock.now(), outcome.err().as_deref())
         .await
     {
         tracing::warn!(job = name, %error, "the job's end could not be recorded");
     }
 }
 
-async fn sweep_tickets(store: &Store, policy: &Policy, now: &Now) -> Result<(), String> {
-    let sweep = store
-        .record_due_breaches(policy, now(), SWEEP_BATCH)
+async fn sweep_round(desk: &Desk) -> Result<(), String> {
+    let sweep = sweep_tickets(desk, SWEEP_BATCH)
         .await
         .map_err(|error| error.to_string())?;
     if sweep.recorded > 0 {
@@ -161,13 +142,6 @@ async fn sweep_tickets(store: &Store, policy: &Policy, now: &Now) -> Result<(), 
     }
 }
 
-async fn upkeep(store: &Store, now: &Now) -> Result<(), String> {
-    store
-        .purge_expired_sessions(now())
-        .await
-        .map_err(|error| format!("expired sessions could not be purged: {error}"))?;
-    store
-        .refresh_statistics()
-        .await
-        .map_err(|error| format!("the planner statistics could not be refreshed: {error}"))
+async fn upkeep_round(desk: &Desk) -> Result<(), String> {
+    upkeep(desk).await.map_err(|error| error.to_string())
 }

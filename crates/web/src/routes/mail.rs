@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::inbound::{IngestReport, ingest};
+use caredesk_desk::mail_in::{IngestReport, ingest};
 
 pub fn router(inbound_limit: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(receive_mail).layer(DefaultBodyLimit::max(inbound_limit)))
@@ -40,5 +40,5 @@ async fn receive_mail(
     body: Bytes,
 ) -> Result<Json<IngestReport>, ApiError> {
     principal.require_role(&[Role::Admin])?;
-    Ok(Json(ingest(&state, &body).await?))
+    Ok(Json(ingest(&state.desk(), &body).await?))
 }

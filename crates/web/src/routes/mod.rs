@@ -11,6 +11,7 @@ pub mod sessions;
 pub mod staff;
 pub mod tickets;
 
+use caredesk_desk::mail_in::inbound_limit;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
@@ -61,5 +62,5 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(staff::router())
         .merge(notices::router())
-        .merge(mail::router(crate::inbound::inbound_limit(&limits)))
+        .merge(mail::router(inbound_limit(&limits.desk())))
 }

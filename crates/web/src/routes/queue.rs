@@ -3,10 +3,9 @@
 
 use axum::Json;
 use axum::extract::State;
-use base64::Engine;
 use caredesk_domain::intake::IntakeFlag;
 use caredesk_domain::ticket::TicketState;
-use caredesk_store::{QueueCursor, QueueFilter, TicketRecord};
+use caredesk_store::{QueueFilter, TicketRecord};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,6 +14,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Principal;
+use crate::cursor::{decode_cursor, encode_cursor};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 
@@ -182,33 +182,4 @@ async fn queue(
             .collect(),
         next,
     }))
-}
-
-pub(crate) fn encode_cursor(cursor: &QueueCursor) -> String {
-    let text = format!(
-        "{}.{}.{}.{}",
-        cursor.severity_rank, cursor.placement_rank, cursor.due_sort, cursor.id
-    );
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
-}
-
-pub(crate) fn decode_cursor(text: &str) -> Result<QueueCursor, ApiError> {
-    let invalid = || ApiError::invalid("after", "not a cursor this server gave out");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text)
-        .map_err(|_| invalid())?;
-    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let parts: Vec<i64> = text
-        .split('.')
-        .map(|part| part.parse().map_err(|_| invalid()))
-        .collect::<Result<_, _>>()?;
-    match parts.as_slice() {
-        [severity_rank, placement_rank, due_sort, id] => Ok(QueueCursor {
-            severity_rank: *severity_rank,
-            placement_rank: *placement_rank,
-            due_sort: *due_sort,
-            id: *id,
-        }),
-        _ => Err(invalid()),
-    }
 }

@@ -18,8 +18,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::routes::tickets::if_match_version;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, if_match_version};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -12,7 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{ClientAddress, Principal, bearer_token, check_credentials, open_session};
+use caredesk_desk::sessions::{check_credentials, open_session};
+
+use crate::auth::{ClientAddress, Principal, bearer_token};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 
@@ -95,8 +97,9 @@ async fn sign_in(
     ClientAddress(client): ClientAddress,
     ApiJson(request): ApiJson<SignIn>,
 ) -> Result<(StatusCode, Json<Session>), ApiError> {
-    let owner = check_credentials(&state, &request.email, request.password, client).await?;
-    let (token, expires_at) = open_session(&state, &owner).await?;
+    let desk = state.desk();
+    let owner = check_credentials(&desk, &request.email, request.password, client).await?;
+    let (token, expires_at) = open_session(&desk, &owner).await?;
     let principal = Principal::from(owner);
     Ok((
         StatusCode::CREATED,

@@ -12,7 +12,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::{Principal, hash_password_off_thread, new_token};
+use caredesk_desk::sessions::{hash_password_off_thread, new_token};
+
+use crate::auth::Principal;
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::routes::customers::looks_like_email;

@@ -6,31 +6,24 @@ use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use caredesk_domain::intake::{
-    CatalogRelease, ContactPerson, ContractTerms, CoverageWindow, IntakeFlag, IntakeForm,
-    IntakeOutcome, IntakeRequest, RegisteredProduct, assess, choose_language, coverage_window,
-};
-use caredesk_domain::policy::TicketProfile;
-use caredesk_domain::routing::{RoutingNeed, choose_advisor};
+use caredesk_desk::intake::{OpenTicket, Opened, open_ticket as open};
+use caredesk_desk::tickets::act as act_on;
+use caredesk_domain::intake::{CoverageWindow, IntakeFlag};
 use caredesk_domain::ticket::clocks::{ClockContext, TicketClocks, compute};
 use caredesk_domain::ticket::explain::{TicketExplanation, explain_ticket};
 use caredesk_domain::ticket::{
-    Action, Command, EventData, TicketEvent, TicketState, allowed_actions, decide,
+    Action, Command, EventData, TicketEvent, TicketState, allowed_actions,
 };
-use caredesk_store::{
-    Attachment, Change, Contact, EarlierRequest, IntakeRecord, NewAttachment, NewServiceRequest,
-    NewTicket, Scope, StoreError, TicketRecord, UpdateError,
-};
+use caredesk_store::{Attachment, NewAttachment, Scope, StoreError, TicketRecord};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::auth::Principal;
-use crate::error::{ApiError, FieldErrors, Problem};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, header_text, if_match_version};
 use crate::routes::services::ServiceRequestView;
 use crate::{AppState, Limits};
 
@@ -44,48 +37,6 @@ pub fn router(limits: Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(list_attachments))
         .routes(routes!(add_attachment).layer(DefaultBodyLimit::max(limits.max_attachment_bytes)))
         .routes(routes!(get_attachment))
-}
-
-/// The intake form (POLICY.md §3).
-#[derive(Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OpenTicket {
-    /// Staff give the customer; a customer contact opens tickets for its own organisation.
-    #[serde(default)]
-    pub(crate) customer_id: Option<i64>,
-    /// The person handling the problem on the customer's side; a contact defaults to itself.
-    #[serde(default)]
-    pub(crate) contact_id: Option<i64>,
-    /// How the ticket came in: "portal" or "phone" in the default policy.
-    pub(crate) channel: String,
-    pub(crate) severity: String,
-    pub(crate) product_line: String,
-    /// Required by the policy's `intake.required`: the portal refuses a ticket without it,
-    /// a phone ticket is recorded as incomplete.
-    #[serde(default)]
-    pub(crate) version: String,
-    #[serde(default)]
-    pub(crate) serial: String,
-    pub(crate) subject: String,
-    pub(crate) description: String,
-    #[serde(default)]
-    pub(crate) business_impact: String,
-    #[serde(default)]
-    pub(crate) error_messages: Option<String>,
-    #[serde(default)]
-    pub(crate) steps_to_reproduce: Option<String>,
-    #[serde(default)]
-    pub(crate) workaround: Option<String>,
-    /// For custom programming: the language it is written in. Outside the products' native
-    /// languages the request becomes a professional-services request (202), not a ticket.
-    #[serde(default)]
-    pub(crate) programming_language: Option<String>,
-}
-
-/// What intake made of the form.
-pub(crate) enum Intake {
-    Ticket(Box<NewTicket>),
-    ProfessionalServices(Box<NewServiceRequest>),
 }
 
 /// A ticket as the API shows it, with its clocks as of the moment of the request.
@@ -163,326 +114,29 @@ async fn open_ticket(
             "at most 200 characters",
         ));
     }
-    let now = state.clock.now();
-    // A key names one request, whatever it became: a key already used for the other kind
-    // of record answers as that record would (the same one, or a conflict).
-    if let Some(key) = &idempotency_key {
-        let hash = request_hash(Some(key), &request);
-        match state
-            .store
-            .earlier_request(&principal.key(), key, hash.as_deref())
-            .await?
-        {
-            Some(EarlierRequest::Ticket(created)) => {
-                let created = *created;
-                let view = view(&state, &principal, created.ticket, &created.timeline)?;
-                return Ok(with_etag(StatusCode::OK, view));
-            }
-            Some(EarlierRequest::ServiceRequest(recorded)) => {
-                return Ok(ServiceRequestView::of(recorded.request, &principal)
-                    .respond(StatusCode::ACCEPTED));
-            }
-            None => {}
-        }
-    }
-    let new = match intake(&state, &principal, &request, idempotency_key, false, now).await? {
-        Intake::Ticket(new) => new,
-        Intake::ProfessionalServices(new) => {
-            let recorded = state.store.create_service_request(&new, now).await?;
-            // A retry gets the same answer as the first request: 202, the same request.
-            return Ok(
-                ServiceRequestView::of(recorded.request, &principal).respond(StatusCode::ACCEPTED)
-            );
-        }
-    };
-    let created = state.store.create_ticket(&state.policy, &new, now).await?;
-    let status = if created.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    let view = view(&state, &principal, created.ticket, &created.timeline)?;
-    Ok(with_etag(status, view))
-}
-
-/// Checks the form against the policy and the customer's records (POLICY.md §1, §3, §5, §7)
-/// and builds the ticket: its program, flags, language, coverage window and advisor; or,
-/// for custom programming outside the native languages, a professional-services request.
-pub(crate) async fn intake(
-    state: &AppState,
-    principal: &Principal,
-    request: &OpenTicket,
-    idempotency_key: Option<String>,
-    lenient: bool,
-    now: Timestamp,
-) -> Result<Intake, ApiError> {
-    let policy = &state.policy;
-    // What the clocks and the calendar stand on must be valid on every channel.
-    let mut errors = FieldErrors::default();
-    errors.add_problem(
-        "channel",
-        policy
-            .channel(&request.channel)
-            .err()
-            .map(|e| e.to_string()),
-    );
-    errors.add_problem(
-        "severity",
-        policy
-            .severity(&request.severity)
-            .err()
-            .map(|e| e.to_string()),
-    );
-    errors.add_problem(
-        "product_line",
-        policy
-            .product_line(&request.product_line)
-            .err()
-            .map(|e| e.to_string()),
-    );
-    for (field, value) in [
-        ("subject", &request.subject),
-        ("description", &request.description),
-    ] {
-        errors.add_problem(
-            field,
-            value
-                .trim()
-                .is_empty()
-                .then(|| "must not be empty".to_string()),
-        );
-    }
-    errors.add_problem(
-        "subject",
-        (request.subject.chars().count() > 200).then(|| "at most 200 characters".to_string()),
-    );
-
-    let (customer_id, named_contact_id) = match principal {
-        Principal::Contact(own) => {
-            if request.customer_id.is_some_and(|id| id != own.customer_id) {
-                return Err(ApiError::Forbidden(
-                    "a contact opens tickets for its own organisation only".into(),
-                ));
-            }
-            if request.channel != "portal" && policy.channel("portal").is_ok() {
-                errors.add_problem(
-                    "channel",
-                    Some("customers open tickets through the portal".into()),
-                );
-            }
-            (own.customer_id, Some(request.contact_id.unwrap_or(own.id)))
-        }
-        Principal::Staff(_) => {
-            let Some(customer_id) = request.customer_id else {
-                errors.add_problem(
-                    "customer_id",
-                    Some("staff must say which customer the ticket is for".into()),
-                );
-                return Err(errors.into_error());
-            };
-            (customer_id, request.contact_id)
-        }
-    };
-    errors.finish()?;
-
-    let facts = match state
-        .store
-        .intake_facts(policy, customer_id, &request.product_line, now)
-        .await
-    {
-        Ok(facts) => facts,
-        Err(StoreError::NotFound) => {
-            return Err(ApiError::invalid("customer_id", "no such customer"));
-        }
-        Err(other) => return Err(other.into()),
-    };
-    // The contact named, the caller itself, or the customer's designated contact.
-    let contact: Option<Contact> = match named_contact_id {
-        Some(id) => match facts.contacts.iter().find(|contact| contact.id == id) {
-            Some(contact) => Some(contact.clone()),
-            None => {
-                return Err(ApiError::invalid(
-                    "contact_id",
-                    "not a contact of this customer",
-                ));
-            }
-        },
-        None => facts
-            .contacts
-            .iter()
-            .find(|contact| contact.designated)
-            .or(facts.contacts.first())
-            .cloned(),
-    };
-
-    let contracts: Vec<ContractTerms> = facts
-        .contracts
-        .iter()
-        .map(|contract| ContractTerms {
-            program: contract.program.clone(),
-            starts_on: contract.starts_on,
-            ends_on: contract.ends_on,
-            eula_accepted: contract.eula_accepted,
-        })
-        .collect();
-    let products: Vec<RegisteredProduct> = facts
-        .products
-        .iter()
-        .map(|product| RegisteredProduct {
-            id: product.id,
-            product_line: product.product_line.clone(),
-            version: product.version.clone(),
-            serial: product.serial.clone(),
-        })
-        .collect();
-    let releases: Vec<CatalogRelease> = facts
-        .releases
-        .iter()
-        .map(|release| CatalogRelease {
-            version: release.version.clone(),
-            position: release.position,
-        })
-        .collect();
-    let person = contact.as_ref().map(|contact| ContactPerson {
-        name: contact.name.clone(),
-        email: contact.email.clone(),
-        phone: contact.phone.clone(),
-        language: contact.language.clone(),
-    });
-    let form = IntakeForm {
-        description: request.description.clone(),
-        severity: request.severity.clone(),
-        business_impact: request.business_impact.clone(),
-        product_line: request.product_line.clone(),
-        version: request.version.clone(),
-        serial: request.serial.clone(),
-        error_messages: request.error_messages.clone(),
-        steps_to_reproduce: request.steps_to_reproduce.clone(),
-        workaround: request.workaround.clone(),
-        programming_language: request.programming_language.clone(),
-    };
-    let region = facts.customer.region.as_str();
-    let outcome = assess(
-        policy,
-        &IntakeRequest {
-            lenient,
-            channel: &request.channel,
-            region,
-            contracts: &contracts,
-            products: &products,
-            releases: &releases,
-            contact: person.as_ref(),
-            form: &form,
-            now,
-        },
-    )
-    .map_err(ApiError::unexpected)?;
-    let accepted = match outcome {
-        IntakeOutcome::Ticket(accepted) => accepted,
-        IntakeOutcome::Refused {
-            fields,
-            not_covered,
-        } => {
-            if fields.is_empty()
-                && let Some(cover) = not_covered
-            {
-                return Err(ApiError::Forbidden(cover.reason));
-            }
-            let mut errors = FieldErrors::default();
-            for refusal in fields.into_iter().chain(not_covered) {
-                errors.add_problem(refusal.field, Some(refusal.reason));
-            }
-            return Err(errors.into_error());
-        }
-        IntakeOutcome::ProfessionalServices { language, reason } => {
-            return Ok(Intake::ProfessionalServices(Box::new(NewServiceRequest {
-                customer_id: facts.customer.id,
-                contact_id: contact.as_ref().map(|contact| contact.id),
-                product_line: request.product_line.clone(),
-                version: request.version.trim().to_string(),
-                programming_language: language,
-                subject: request.subject.trim().to_string(),
-                description: request.description.clone(),
-                reason,
-                created_by: principal.key(),
-                request_hash: request_hash(idempotency_key.as_deref(), request),
-                idempotency_key,
-            })));
-        }
-    };
-
-    let profile = TicketProfile {
-        program: &accepted.program,
-        region,
-        product_line: &request.product_line,
-        severity: &request.severity,
-        channel: &request.channel,
-    };
-    let coverage = coverage_window(policy, &profile, now).map_err(ApiError::unexpected)?;
-    let preferred = contact
-        .as_ref()
-        .map_or(facts.customer.language.as_str(), |contact| {
-            contact.language.as_str()
-        });
-    let language = choose_language(
-        policy,
-        region,
-        preferred,
-        coverage.after_hours_language.as_deref(),
-    )
-    .map_err(ApiError::unexpected)?;
-    let assignment = choose_advisor(
-        &RoutingNeed {
-            region,
-            language: &language.language,
-            after_hours: coverage.after_hours,
-            now,
-        },
-        &facts.candidates,
-        &facts.on_call,
-    );
-
-    let details = serde_json::json!({
-        "business_impact": request.business_impact,
-        "error_messages": request.error_messages,
-        "steps_to_reproduce": request.steps_to_reproduce,
-        "workaround": request.workaround,
-    });
-    let request_hash = request_hash(idempotency_key.as_deref(), request);
-    Ok(Intake::Ticket(Box::new(NewTicket {
-        customer_id: facts.customer.id,
-        contact_id: contact.as_ref().map(|contact| contact.id),
-        product_id: accepted.product_id,
-        product_line: request.product_line.clone(),
-        version: request.version.trim().to_string(),
-        serial: request.serial.trim().to_string(),
-        program: accepted.program,
-        region: facts.customer.region.clone(),
-        language: language.language.clone(),
-        channel: request.channel.clone(),
-        subject: request.subject.trim().to_string(),
-        description: request.description.clone(),
-        details,
-        severity: request.severity.clone(),
-        actor: principal.actor(),
-        created_by: principal.key(),
+    match open(
+        &state.desk(),
+        &principal.caller(),
+        &request,
         idempotency_key,
-        request_hash,
-        intake: Some(IntakeRecord {
-            flags: accepted.flags,
-            language,
-            coverage,
-            assignment: Some(assignment),
-        }),
-    })))
-}
-
-/// What tells a retry (the same request) from a reuse of its key (another request).
-fn request_hash(idempotency_key: Option<&str>, request: &OpenTicket) -> Option<String> {
-    idempotency_key.map(|_| {
-        let canonical = serde_json::to_vec(request).unwrap_or_default();
-        hex::encode(Sha256::digest(canonical))
-    })
+    )
+    .await?
+    {
+        Opened::Ticket(created) => {
+            // A retry gets the ticket the first request opened, with 200 instead of 201.
+            let status = if created.replayed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            let view = view(&state, &principal, created.ticket, &created.timeline)?;
+            Ok(with_etag(status, view))
+        }
+        // A retry gets the same answer as the first request: 202, the same request.
+        Opened::ServiceRequest(request) => {
+            Ok(ServiceRequestView::of(*request, &principal).respond(StatusCode::ACCEPTED))
+        }
+    }
 }
 
 /// A ticket with its clocks as of now and the caller's allowed actions.
@@ -671,87 +325,19 @@ async fn act(
     ApiJson(command): ApiJson<Command>,
 ) -> Result<Response, ApiError> {
     let expected_version = if_match_version(&headers)?;
-    let (updated, timeline) = carry_out(&state, &principal, id, command, expected_version).await?;
+    let acted = act_on(
+        &state.desk(),
+        &principal.caller(),
+        id,
+        command,
+        expected_version,
+        &[],
+    )
+    .await?;
     Ok(with_etag(
         StatusCode::OK,
-        view(&state, &principal, updated, &timeline)?,
+        view(&state, &principal, acted.ticket, &acted.timeline)?,
     ))
-}
-
-/// Carries out a command on a ticket the caller may see, as the API and the pages both do:
-/// the domain decides, the store appends the events and recomputes the clocks in one
-/// transaction. Returns the ticket and its whole timeline as they are now.
-pub(crate) async fn carry_out(
-    state: &AppState,
-    principal: &Principal,
-    id: i64,
-    command: Command,
-    expected_version: Option<i64>,
-) -> Result<(TicketRecord, Vec<TicketEvent>), ApiError> {
-    // Only staff may assign (decide refuses anyone else): nobody else learns who exists.
-    if let (
-        Principal::Staff(_),
-        Command::Assign {
-            advisor: Some(advisor),
-            ..
-        },
-    ) = (principal, &command)
-    {
-        match state.store.staff_member(*advisor).await {
-            Ok(member) if member.active => {}
-            Ok(_) | Err(StoreError::NotFound) => {
-                return Err(ApiError::invalid(
-                    "advisor",
-                    "no active staff member has this id",
-                ));
-            }
-            Err(other) => return Err(other.into()),
-        }
-    }
-    let change = Change {
-        ticket: id,
-        scope: principal.scope(),
-        expected_version,
-        actor: principal.actor(),
-        now: state.clock.now(),
-    };
-    let role = principal.role();
-    let policy = state.policy.clone();
-    state
-        .store
-        .update_ticket(&state.policy, change, |_, snapshot| {
-            decide(snapshot, role, command, &policy)
-        })
-        .await
-        .map_err(|error| match error {
-            UpdateError::Refused(refusal) => ApiError::from(refusal),
-            UpdateError::Store(StoreError::StaleVersion(detail)) => ApiError::StaleVersion(detail),
-            UpdateError::Store(other) => other.into(),
-        })
-}
-
-/// The version an `If-Match` header names, if one is given.
-pub(crate) fn if_match_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    header_text(headers, "if-match")?
-        .map(|tag| {
-            tag.trim_start_matches("W/")
-                .trim_matches('"')
-                .parse::<i64>()
-                .map_err(|_| ApiError::invalid("If-Match", "give the ETag, such as \"3\""))
-        })
-        .transpose()
-}
-
-fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, ApiError> {
-    headers
-        .get(name)
-        .map(|value| {
-            value
-                .to_str()
-                .map(|text| text.trim().to_string())
-                .map_err(|_| ApiError::invalid(name, "must be plain text"))
-        })
-        .transpose()
 }
 
 #[derive(Deserialize)]

@@ -25,7 +25,7 @@ use super::view::{self, ClockRow, FlagView, ReadTicket, TimelineEntry};
 use super::{Page, UiError, render};
 use crate::AppState;
 use crate::auth::Principal;
-use crate::routes::queue::{decode_cursor, encode_cursor};
+use crate::cursor::{decode_cursor, encode_cursor};
 
 const PAGE_SIZE: i64 = 50;
 

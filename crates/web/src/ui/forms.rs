@@ -11,15 +11,14 @@ use std::collections::HashMap;
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use axum::response::{Html, IntoResponse, Response};
+use caredesk_desk::DeskError;
+use caredesk_desk::tickets::{NewFile, act};
 use caredesk_domain::text::{forbidden_character, forbidden_character_reason};
-use caredesk_domain::ticket::{Actor, Command, TicketEvent};
-use caredesk_store::NewAttachment;
+use caredesk_domain::ticket::Command;
 
 use super::UiError;
 use super::session::Viewer;
 use crate::AppState;
-use crate::error::ApiError;
-use crate::routes::tickets::carry_out;
 
 /// At most this many files go with one form.
 pub const MAX_FILES: usize = 5;
@@ -27,13 +26,7 @@ pub const MAX_FILES: usize = 5;
 /// A form's text fields and files.
 pub struct Posted {
     fields: HashMap<String, String>,
-    pub files: Vec<PostedFile>,
-}
-
-pub struct PostedFile {
-    pub name: String,
-    pub content_type: String,
-    pub content: Vec<u8>,
+    pub files: Vec<NewFile>,
 }
 
 impl Posted {
@@ -82,7 +75,7 @@ pub async fn read_form(
                 if posted.files.len() == MAX_FILES {
                     return Err(UiError::BadRequest(format!("at most {MAX_FILES} files")));
                 }
-                posted.files.push(PostedFile {
+                posted.files.push(NewFile {
                     name: clean_file_name(&file_name),
                     content_type,
                     content,
@@ -133,67 +126,24 @@ fn clean_file_name(name: &str) -> String {
     }
 }
 
-/// Stores the files of a form on `ticket`, on the event `event` when given.
-pub async fn attach(
-    state: &AppState,
-    viewer: &Viewer,
-    ticket: i64,
-    event: Option<i64>,
-    files: Vec<PostedFile>,
-) -> Result<(), UiError> {
-    let now = state.clock.now();
-    for file in files {
-        state
-            .store
-            .add_attachment(
-                &NewAttachment {
-                    ticket_id: ticket,
-                    event_seq: event,
-                    filename: file.name,
-                    content_type: file.content_type,
-                    content: file.content,
-                    uploaded_by: viewer.principal.key(),
-                },
-                viewer.principal.scope(),
-                now,
-            )
-            .await?;
-    }
-    Ok(())
-}
-
-/// The event the viewer's own action wrote last: its files belong there, not on what the
-/// desk recorded after it (a breach, an automatic escalation).
-fn own_last_event(viewer: &Viewer, timeline: &[TicketEvent]) -> Option<i64> {
-    let actor: Actor = viewer.principal.actor();
-    timeline
-        .iter()
-        .rev()
-        .find(|event| event.actor == actor)
-        .map(|event| i64::from(event.seq))
-}
-
 /// Carries out a command from a page with the form's files, which go on the viewer's own
-/// event. `Ok(Some(why))`: the ticket's state, its version or a field refused it, to be
-/// shown on the page again; anything else is a failure of its own.
+/// event, in one transaction. `Ok(Some(why))`: the ticket's state, its version or a field
+/// refused it, to be shown on the page again; anything else is a failure of its own.
 pub async fn act_with_files(
     state: &AppState,
     viewer: &Viewer,
     id: i64,
     command: Command,
     version: Option<i64>,
-    files: Vec<PostedFile>,
+    files: Vec<NewFile>,
 ) -> Result<Option<String>, UiError> {
-    match carry_out(state, &viewer.principal, id, command, version).await {
-        Ok((_, timeline)) => {
-            if !files.is_empty() {
-                let seq = own_last_event(viewer, &timeline);
-                attach(state, viewer, id, seq, files).await?;
-            }
-            Ok(None)
-        }
+    let caller = viewer.principal.caller();
+    match act(&state.desk(), &caller, id, command, version, &files).await {
+        Ok(_) => Ok(None),
         Err(
-            error @ (ApiError::Invalid(_) | ApiError::Conflict { .. } | ApiError::StaleVersion(_)),
+            error @ (DeskError::Invalid(_)
+            | DeskError::Conflict { .. }
+            | DeskError::StaleVersion(_)),
         ) => Ok(Some(refusal_message(viewer, &error))),
         Err(other) => Err(other.into()),
     }
@@ -214,14 +164,14 @@ pub fn translate_reason(viewer: &Viewer, reason: &str) -> String {
 }
 
 /// Why an action was not carried out, in the viewer's words.
-fn refusal_message(viewer: &Viewer, error: &ApiError) -> String {
+fn refusal_message(viewer: &Viewer, error: &DeskError) -> String {
     match error {
-        ApiError::Invalid(fields) => fields
+        DeskError::Invalid(fields) => fields
             .iter()
             .map(|field| translate_reason(viewer, &field.message))
             .collect::<Vec<_>>()
             .join(" "),
-        ApiError::StaleVersion(_) => viewer.t("ticket.changed_meanwhile").to_string(),
+        DeskError::StaleVersion(_) => viewer.t("ticket.changed_meanwhile").to_string(),
         _ => viewer.t("ticket.not_now").to_string(),
     }
 }

@@ -168,6 +168,12 @@ impl From<ApiError> for UiError {
     }
 }
 
+impl From<caredesk_desk::DeskError> for UiError {
+    fn from(error: caredesk_desk::DeskError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
 impl From<caredesk_store::StoreError> for UiError {
     fn from(error: caredesk_store::StoreError) -> Self {
         ApiError::from(error).into()

@@ -9,6 +9,10 @@ use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use caredesk_desk::DeskError;
+use caredesk_desk::intake::{OpenTicket, Opened, assess_form, record};
+use caredesk_desk::sessions::new_token;
+use caredesk_desk::tickets::attach_files;
 use caredesk_domain::intake::IntakeFlag;
 use caredesk_domain::ticket::clocks::compute;
 use caredesk_domain::ticket::{Action, Command, SUPPLIABLE_DETAILS, Snapshot, TicketState};
@@ -20,9 +24,7 @@ use super::session::Viewer;
 use super::view::{self, ClockRow, FlagView, ReadTicket, TimelineEntry};
 use super::{Page, UiError, render};
 use crate::AppState;
-use crate::auth::{Principal, new_token};
-use crate::error::ApiError;
-use crate::routes::tickets::{Intake, OpenTicket, intake};
+use crate::auth::Principal;
 
 const LISTED: i64 = 200;
 
@@ -349,24 +351,17 @@ async fn open_ticket(
         programming_language: None,
     };
     let key = Some(form.form_key.clone()).filter(|key| !key.is_empty() && key.len() <= 200);
-    let now = state.clock.now();
+    let desk = state.desk();
+    let caller = viewer.principal.caller();
+    let now = desk.clock.now();
     // Intake checks every field, so the form shows every refusal at once, ours included.
-    let outcome = match intake(&state, &viewer.principal, &request, key, false, now).await {
-        Ok(_) if !errors.is_empty() => Err(ApiError::Invalid(Vec::new())),
+    let outcome = match assess_form(&desk, &caller, &request, key, false, now).await {
+        Ok(_) if !errors.is_empty() => Err(DeskError::Invalid(Vec::new())),
         other => other,
     };
-    let new = match outcome {
-        Ok(Intake::Ticket(new)) => new,
-        Ok(Intake::ProfessionalServices(new)) => {
-            let recorded = state.store.create_service_request(&new, now).await?;
-            return Ok(render(&ServicesPage {
-                page: viewer.page(viewer.t("portal.services_title").to_string()),
-                number: recorded.request.id,
-                reason: recorded.request.reason,
-            })?
-            .into_response());
-        }
-        Err(ApiError::Invalid(fields)) => {
+    let intake = match outcome {
+        Ok(intake) => intake,
+        Err(DeskError::Invalid(fields)) => {
             // A refusal of no field of the form (the cover of a contract) is shown above it.
             let mut general = Vec::new();
             for field in fields {
@@ -386,13 +381,23 @@ async fn open_ticket(
             let page = form_page(&state, &viewer, contact, form, errors, refusal).await?;
             return Ok(forms::unprocessable(render(&page)?));
         }
-        Err(ApiError::Forbidden(reason)) => {
+        Err(DeskError::Forbidden(reason)) => {
             let page = form_page(&state, &viewer, contact, form, errors, Some(reason)).await?;
             return Ok(forms::unprocessable(render(&page)?));
         }
         Err(other) => return Err(other.into()),
     };
-    let created = state.store.create_ticket(&state.policy, &new, now).await?;
+    let created = match record(&desk, intake, now).await? {
+        Opened::Ticket(created) => created,
+        Opened::ServiceRequest(request) => {
+            return Ok(render(&ServicesPage {
+                page: viewer.page(viewer.t("portal.services_title").to_string()),
+                number: request.id,
+                reason: request.reason,
+            })?
+            .into_response());
+        }
+    };
     let id = created.ticket.id;
     // A resent form finds its ticket; its files are attached unless the first sending did.
     let attached = if created.replayed {
@@ -405,7 +410,7 @@ async fn open_ticket(
         false
     };
     if !attached {
-        forms::attach(&state, &viewer, id, Some(1), posted.files).await?;
+        attach_files(&desk, &caller, id, Some(1), posted.files).await?;
     }
     Ok(Redirect::to(&format!("/portal/tickets/{id}?opened=1")).into_response())
 }

@@ -11,6 +11,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use caredesk_desk::DeskError;
+use caredesk_desk::sessions::{check_credentials, new_token, open_session};
 use caredesk_store::StoreError;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -19,9 +21,7 @@ use sha2::{Digest, Sha256};
 use super::i18n::{self, Catalog};
 use super::{Page, UiError, render};
 use crate::AppState;
-use crate::auth::{
-    ClientAddress, Principal, check_credentials, new_token, open_session, principal_of_token,
-};
+use crate::auth::{ClientAddress, Principal, principal_of_token};
 use crate::error::ApiError;
 
 const SESSION_COOKIE: &str = "caredesk_session";
@@ -294,16 +294,17 @@ pub async fn sign_in(
         *response.status_mut() = status;
         Ok(response)
     };
+    let desk = state.desk();
     let owner =
-        match check_credentials(&state, form.email.trim(), form.password.clone(), client).await {
+        match check_credentials(&desk, form.email.trim(), form.password.clone(), client).await {
             Ok(owner) => owner,
-            Err(ApiError::Unauthenticated) => {
+            Err(DeskError::WrongCredentials) => {
                 return refused(
                     catalog.get("sign_in.refused").to_string(),
                     StatusCode::UNAUTHORIZED,
                 );
             }
-            Err(ApiError::Throttled {
+            Err(DeskError::Throttled {
                 retry_after_seconds,
             }) => {
                 let seconds = retry_after_seconds.to_string();
@@ -314,9 +315,9 @@ pub async fn sign_in(
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
                 return Ok(response);
             }
-            Err(other) => return Err(other.into()),
+            Err(other) => return Err(ApiError::from(other).into()),
         };
-    let (secret, _) = open_session(&state, &owner).await?;
+    let (secret, _) = open_session(&desk, &owner).await?;
     let home = match owner {
         caredesk_store::SessionOwner::Staff(_) => "/console",
         caredesk_store::SessionOwner::Contact(_) => "/portal",

@@ -33,7 +33,6 @@ fn deliverer_on(store: Store, app: &TestApp, sink: &SmtpSink, owner: &str) -> De
         timeout: Duration::from_secs(5),
     })
     .unwrap();
-    let clock = app.clock.clone();
     Deliverer::new(
         store,
         Arc::new(Policy::built_in().unwrap()),
@@ -44,7 +43,7 @@ fn deliverer_on(store: Store, app: &TestApp, sink: &SmtpSink, owner: &str) -> De
             ids: MessageIds::new("desk.example"),
             public_url: app.base.clone(),
         },
-        Arc::new(move || clock.now()),
+        app.clock.clone(),
         owner.to_string(),
     )
 }
@@ -53,12 +52,7 @@ fn deliverer_on(store: Store, app: &TestApp, sink: &SmtpSink, owner: &str) -> De
 /// delivering to `sink`, looking at the outbox every `poll_every` when idle.
 pub(crate) fn runner(app: &TestApp, sink: &SmtpSink, poll_every: Duration) -> Runner {
     Runner {
-        store: app.store.clone(),
-        policy: Arc::new(Policy::built_in().unwrap()),
-        now: {
-            let clock = app.clock.clone();
-            Arc::new(move || clock.now())
-        },
+        desk: app.desk(),
         owner: "runner".into(),
         deliverer: deliverer(app, sink, "runner"),
         settings: RunnerSettings {

@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use caredesk_desk::sessions::hash_password;
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{NewContact, NewContract, NewCustomer, NewProduct, NewStaff, Store};
 pub use caredesk_testkit::Backend;
 use caredesk_testkit::TestDatabase;
-use caredesk_web::auth::hash_password;
 use caredesk_web::{AppState, Clock, Limits};
 use jiff::Timestamp;
 use jiff::civil::date;
@@ -109,6 +109,18 @@ impl TestApp {
         }
         if let Some(database) = self.database.take() {
             database.finish().await;
+        }
+    }
+
+    /// The desk's use cases on this application's database and clock, as the job runner
+    /// works with them.
+    pub fn desk(&self) -> caredesk_desk::Desk {
+        caredesk_desk::Desk {
+            store: self.store.clone(),
+            policy: Arc::new(Policy::built_in().unwrap()),
+            clock: self.clock.clone(),
+            mail_ids: caredesk_mail::MessageIds::new("desk.example"),
+            limits: limits().desk(),
         }
     }
 

@@ -1,5 +1,6 @@
-//! "Now", as the application sees it: the system clock in production, a hand-set clock in
-//! tests, so every SLA answer over HTTP can be checked at a chosen instant.
+//! "Now", as the desk sees it: the system clock in production, a hand-set clock in tests
+//! (every SLA answer can be checked at a chosen instant) and in the demo (which acts at
+//! moments of a past week). The API, the pages, the worker and the CLI all read this one.
 
 use std::sync::{Arc, Mutex, PoisonError};
 

@@ -11,19 +11,18 @@
 //! `caredesk mail ingest` (behind an MTA) or by `POST /api/v1/mail/inbound`; one whose
 //! handling was cut short (the process killed) is taken up again after ten minutes.
 
-use caredesk_domain::ticket::{Actor, Command, EventData, Refusal, Role};
+use caredesk_domain::ticket::Command;
 use caredesk_mail::inbound::{InboundMail, ThreadReference, parse};
-use caredesk_store::{Change, Contact, NewAttachment, Scope, StoreError, UpdateError};
+use caredesk_store::{Contact, NewAttachment, Scope, StoreError};
 use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::auth::Principal;
-use crate::error::ApiError;
-use crate::routes::tickets::{Intake, OpenTicket, intake};
-use crate::{AppState, Limits};
+use crate::intake::{Intake, OpenTicket, Opened, assess_form, record};
+use crate::tickets::{NewFile, act};
+use crate::{Caller, Desk, DeskError, DeskLimits};
 
 /// What became of one inbound message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IngestReport {
     /// "appended" (to an open ticket), "opened" (a new ticket) or "ignored".
     pub outcome: String,
@@ -46,14 +45,14 @@ impl IngestReport {
 }
 
 /// The largest message taken in: an attachment at its limit, base64-encoded, and the rest.
-pub fn inbound_limit(limits: &Limits) -> usize {
+pub fn inbound_limit(limits: &DeskLimits) -> usize {
     limits.max_attachment_bytes.saturating_mul(2).max(1 << 20)
 }
 
 /// Handles one RFC 5322 message. An error means nothing was kept and the sender should
 /// hand it over again later (the database could not be reached).
-pub async fn ingest(state: &AppState, bytes: &[u8]) -> Result<IngestReport, ApiError> {
-    let mail = match parse(bytes, inbound_limit(&state.limits)) {
+pub async fn ingest(desk: &Desk, bytes: &[u8]) -> Result<IngestReport, DeskError> {
+    let mail = match parse(bytes, inbound_limit(&desk.limits)) {
         Ok(mail) => mail,
         Err(error) => {
             tracing::info!(%error, "an inbound message was ignored");
@@ -65,8 +64,8 @@ pub async fn ingest(state: &AppState, bytes: &[u8]) -> Result<IngestReport, ApiE
         .as_ref()
         .map(|(email, _)| email.clone())
         .unwrap_or_default();
-    let now = state.clock.now();
-    if let Some(earlier) = state
+    let now = desk.clock.now();
+    if let Some(earlier) = desk
         .store
         .claim_inbound(&mail.message_id, &sender, &mail.subject, now)
         .await?
@@ -78,17 +77,16 @@ pub async fn ingest(state: &AppState, bytes: &[u8]) -> Result<IngestReport, ApiE
             duplicate: true,
         });
     }
-    let handled = match handle(state, &mail).await {
+    let handled = match handle(desk, &mail).await {
         // Only a failure of the machine (the database) is worth handing the message over
         // again; anything the message itself causes is an answer.
-        Err(ApiError::Unexpected(cause)) => Err(ApiError::Unexpected(cause)),
+        Err(failure @ (DeskError::Store(_) | DeskError::Unexpected(_))) => Err(failure),
         Err(refused) => Ok(IngestReport::ignored(refused.to_string())),
         Ok(report) => Ok(report),
     };
     match handled {
         Ok(report) => {
-            state
-                .store
+            desk.store
                 .settle_inbound(
                     &mail.message_id,
                     &report.outcome,
@@ -106,7 +104,7 @@ pub async fn ingest(state: &AppState, bytes: &[u8]) -> Result<IngestReport, ApiE
             Ok(report)
         }
         Err(error) => {
-            if let Err(forgotten) = state.store.forget_inbound(&mail.message_id).await {
+            if let Err(forgotten) = desk.store.forget_inbound(&mail.message_id).await {
                 tracing::warn!(%forgotten, "a failed inbound message could not be forgotten");
             }
             Err(error)
@@ -114,14 +112,14 @@ pub async fn ingest(state: &AppState, bytes: &[u8]) -> Result<IngestReport, ApiE
     }
 }
 
-async fn handle(state: &AppState, mail: &InboundMail) -> Result<IngestReport, ApiError> {
+async fn handle(desk: &Desk, mail: &InboundMail) -> Result<IngestReport, DeskError> {
     if let Some(reason) = mail.automatic {
         return Ok(IngestReport::ignored(reason));
     }
     let Some((email, _)) = &mail.from else {
         return Ok(IngestReport::ignored("a message without a sender"));
     };
-    let contact = match state.store.contact_by_email(email).await {
+    let contact = match desk.store.contact_by_email(email).await {
         Ok(contact) => contact,
         Err(StoreError::NotFound) => {
             return Ok(IngestReport::ignored(format!(
@@ -133,34 +131,32 @@ async fn handle(state: &AppState, mail: &InboundMail) -> Result<IngestReport, Ap
     if mail.text.is_empty() && mail.attachments.is_empty() {
         return Ok(IngestReport::ignored("the message says nothing"));
     }
-    if let Some(ticket) = thread_ticket(state, mail, &contact).await? {
-        match append(state, mail, &contact, ticket).await? {
+    if let Some(ticket) = thread_ticket(desk, mail, &contact).await? {
+        match append(desk, mail, &contact, ticket).await? {
             Some(report) => return Ok(report),
             // Closed: the reply opens a follow-up ticket.
-            None => return open(state, mail, &contact, Some(ticket)).await,
+            None => return open(desk, mail, &contact, Some(ticket)).await,
         }
     }
-    open(state, mail, &contact, None).await
+    open(desk, mail, &contact, None).await
 }
 
 /// The ticket of the contact's organisation the message answers, if any. A reference to
 /// another organisation's ticket is no reference at all (and says nothing of it).
 async fn thread_ticket(
-    state: &AppState,
+    desk: &Desk,
     mail: &InboundMail,
     contact: &Contact,
-) -> Result<Option<i64>, ApiError> {
-    let ticket = match mail.thread(&state.mail_ids) {
+) -> Result<Option<i64>, DeskError> {
+    let ticket = match mail.thread(&desk.mail_ids) {
         Some(ThreadReference::Ticket(id) | ThreadReference::SubjectToken(id)) => id,
-        Some(ThreadReference::Notice(notice)) => {
-            match state.store.ticket_of_notice(notice).await? {
-                Some(id) => id,
-                None => return Ok(None),
-            }
-        }
+        Some(ThreadReference::Notice(notice)) => match desk.store.ticket_of_notice(notice).await? {
+            Some(id) => id,
+            None => return Ok(None),
+        },
         None => return Ok(None),
     };
-    match state
+    match desk
         .store
         .ticket(ticket, Scope::Customer(contact.customer_id))
         .await
@@ -171,69 +167,79 @@ async fn thread_ticket(
     }
 }
 
-/// The message as a customer message on `ticket`; `None` when the ticket takes none (it is
-/// closed).
+/// The message as a customer message on `ticket`, its attachments on it in the same
+/// transaction; `None` when the ticket takes none (it is closed).
 async fn append(
-    state: &AppState,
+    desk: &Desk,
     mail: &InboundMail,
     contact: &Contact,
     ticket: i64,
-) -> Result<Option<IngestReport>, ApiError> {
-    let body = body_of(mail);
-    let change = Change {
-        ticket,
-        scope: Scope::Customer(contact.customer_id),
-        expected_version: None,
-        actor: Actor::Contact { id: contact.id },
-        now: state.clock.now(),
+) -> Result<Option<IngestReport>, DeskError> {
+    let (files, left_out) = files_kept(desk, mail);
+    let caller = Caller::Contact {
+        id: contact.id,
+        customer_id: contact.customer_id,
     };
-    let policy = state.policy.clone();
-    let updated = state
-        .store
-        .update_ticket(&state.policy, change, |_, snapshot| {
-            caredesk_domain::ticket::decide(
-                snapshot,
-                Role::CustomerContact,
-                Command::CustomerMessage { body },
-                &policy,
-            )
-        })
-        .await;
-    let timeline = match updated {
-        Ok((_, timeline)) => timeline,
-        Err(UpdateError::Refused(Refusal::NotNow { .. })) => return Ok(None),
-        Err(UpdateError::Refused(refusal)) => return Err(ApiError::from(refusal)),
-        Err(UpdateError::Store(error)) => return Err(error.into()),
+    let command = Command::CustomerMessage {
+        body: body_of(mail),
     };
-    let seq = timeline
+    match act(desk, &caller, ticket, command, None, &files).await {
+        Ok(_) => Ok(Some(IngestReport {
+            outcome: "appended".into(),
+            ticket_id: Some(ticket),
+            reason: left_out,
+            duplicate: false,
+        })),
+        // Not now: the ticket is closed, and the reply opens a follow-up.
+        Err(DeskError::Conflict { state: Some(_), .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+/// The attachments small enough to keep, and a line naming the others.
+fn files_kept(desk: &Desk, mail: &InboundMail) -> (Vec<NewFile>, Option<String>) {
+    let limit = desk.limits.max_attachment_bytes;
+    let (kept, over): (Vec<_>, Vec<_>) = mail
+        .attachments
         .iter()
-        .rev()
-        .find(|event| {
-            matches!(
-                event.data,
-                EventData::CustomerMessage { .. } | EventData::CustomerAnswered { .. }
+        .partition(|attachment| attachment.content.len() <= limit);
+    let files = kept
+        .into_iter()
+        .map(|attachment| NewFile {
+            name: if attachment.filename.is_empty() {
+                "attachment".into()
+            } else {
+                attachment.filename.clone()
+            },
+            content_type: attachment.content_type.clone(),
+            content: attachment.content.clone(),
+        })
+        .collect();
+    let left_out: Vec<String> = over
+        .into_iter()
+        .map(|attachment| {
+            format!(
+                "{} ({} bytes, over the limit of {limit})",
+                attachment.filename,
+                attachment.content.len(),
             )
         })
-        .map(|event| i64::from(event.seq));
-    let left_out = attach(state, mail, contact, ticket, seq).await;
-    Ok(Some(IngestReport {
-        outcome: "appended".into(),
-        ticket_id: Some(ticket),
-        reason: left_out,
-        duplicate: false,
-    }))
+        .collect();
+    let reason =
+        (!left_out.is_empty()).then(|| format!("attachments left out: {}", left_out.join(", ")));
+    (files, reason)
 }
 
 /// A new portal ticket for the contact, its intake lenient: mail cannot fill in the form,
 /// so what is missing is flagged for the advisor to ask for.
 async fn open(
-    state: &AppState,
+    desk: &Desk,
     mail: &InboundMail,
     contact: &Contact,
     follows: Option<i64>,
-) -> Result<IngestReport, ApiError> {
-    let policy = &state.policy;
-    let products = state.store.products_of(contact.customer_id).await?;
+) -> Result<IngestReport, DeskError> {
+    let policy = &desk.policy;
+    let products = desk.store.products_of(contact.customer_id).await?;
     let mut description = body_of(mail);
     if let Some(earlier) = follows {
         description = format!("(A reply to closed ticket {earlier}.)\n\n{description}");
@@ -299,21 +305,24 @@ async fn open(
         workaround: None,
         programming_language: None,
     };
-    let principal = Principal::Contact(contact.clone());
-    let now = state.clock.now();
+    let caller = Caller::Contact {
+        id: contact.id,
+        customer_id: contact.customer_id,
+    };
+    let now = desk.clock.now();
     // Keyed by the Message-ID: handed over again after a failure, it finds this ticket.
     let key: String = format!("mail:{}", mail.message_id)
         .chars()
         .take(200)
         .collect();
-    let new = match intake(state, &principal, &request, Some(key), true, now).await {
+    let new = match assess_form(desk, &caller, &request, Some(key), true, now).await {
         Ok(Intake::Ticket(new)) => new,
         Ok(Intake::ProfessionalServices(_)) => {
             return Ok(IngestReport::ignored(
                 "not a support request (professional services)",
             ));
         }
-        Err(ApiError::Invalid(errors)) => {
+        Err(DeskError::Invalid(errors)) => {
             let reasons: Vec<String> = errors
                 .iter()
                 .map(|error| format!("{}: {}", error.field, error.message))
@@ -323,16 +332,20 @@ async fn open(
                 reasons.join("; ")
             )));
         }
-        Err(ApiError::Forbidden(reason)) => {
+        Err(DeskError::Forbidden(reason)) => {
             return Ok(IngestReport::ignored(format!(
                 "no ticket could be opened: {reason}"
             )));
         }
         Err(other) => return Err(other),
     };
-    let created = state.store.create_ticket(policy, &new, now).await?;
+    let Opened::Ticket(created) = record(desk, Intake::Ticket(new), now).await? else {
+        return Err(DeskError::unexpected(
+            "a ticket's intake recorded something else",
+        ));
+    };
     let ticket = created.ticket.id;
-    let left_out = attach(state, mail, contact, ticket, Some(1)).await;
+    let left_out = attach(desk, mail, contact, ticket, Some(1)).await;
     Ok(IngestReport {
         outcome: "opened".into(),
         ticket_id: Some(ticket),
@@ -358,7 +371,7 @@ fn body_of(mail: &InboundMail) -> String {
 /// out (for its size, or because it could not be stored). It never fails: the message is
 /// on the ticket already, and must not be handed over (and appended) again.
 async fn attach(
-    state: &AppState,
+    desk: &Desk,
     mail: &InboundMail,
     contact: &Contact,
     ticket: i64,
@@ -366,16 +379,16 @@ async fn attach(
 ) -> Option<String> {
     let mut left_out = Vec::new();
     for attachment in &mail.attachments {
-        if attachment.content.len() > state.limits.max_attachment_bytes {
+        if attachment.content.len() > desk.limits.max_attachment_bytes {
             left_out.push(format!(
                 "{} ({} bytes, over the limit of {})",
                 attachment.filename,
                 attachment.content.len(),
-                state.limits.max_attachment_bytes
+                desk.limits.max_attachment_bytes
             ));
             continue;
         }
-        let stored = state
+        let stored = desk
             .store
             .add_attachment(
                 &NewAttachment {
@@ -391,7 +404,7 @@ async fn attach(
                     uploaded_by: format!("contact:{}", contact.id),
                 },
                 Scope::Customer(contact.customer_id),
-                state.clock.now(),
+                desk.clock.now(),
             )
             .await;
         if let Err(error) = stored {

@@ -1,0 +1,141 @@
+//! What can go wrong when the desk is asked to do something, in the desk's terms: each entry
+//! point (the API, the pages, mail, the CLI) says it in its own way.
+
+use caredesk_domain::services::{ServiceAction, ServiceRefusal};
+use caredesk_domain::ticket::{Action, Refusal};
+use caredesk_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeskError {
+    /// No such thing, or not the caller's to see.
+    #[error("not found")]
+    NotFound,
+    /// Allowed to see, not to do.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Fields missing or wrong, each with why.
+    #[error("the request has invalid fields")]
+    Invalid(Vec<FieldProblem>),
+    /// Not possible in the current state, with what is possible instead.
+    #[error("{detail}")]
+    Conflict {
+        detail: String,
+        state: Option<&'static str>,
+        allowed_actions: Option<Vec<&'static str>>,
+    },
+    /// Based on a version of the ticket that is no longer current.
+    #[error("{0}")]
+    StaleVersion(String),
+    /// Wrong e-mail or password (or an inactive account): one answer for all.
+    #[error("the e-mail or the password is not right")]
+    WrongCredentials,
+    /// Too many wrong passwords: try again after this many seconds.
+    #[error("too many failed sign-ins; try again in {retry_after_seconds} s")]
+    Throttled { retry_after_seconds: u64 },
+    /// The policy does not fit what it was asked about (a bug or a policy changed under
+    /// stored data).
+    #[error("unexpected: {0}")]
+    Unexpected(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+/// One faulty field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldProblem {
+    /// Dotted path of the field, such as `severity` or `resolution.release`.
+    pub field: String,
+    pub message: String,
+}
+
+impl DeskError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> DeskError {
+        DeskError::Invalid(vec![FieldProblem {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn unexpected(cause: impl std::fmt::Display) -> DeskError {
+        DeskError::Unexpected(cause.to_string())
+    }
+}
+
+/// Faulty fields collected while checking a request, reported together.
+#[derive(Debug, Default)]
+pub struct FieldProblems(Vec<FieldProblem>);
+
+impl FieldProblems {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldProblem {
+            field: field.to_string(),
+            message: message.into(),
+        });
+    }
+
+    /// Adds the problem, if there is one.
+    pub fn add_problem(&mut self, field: &str, problem: Option<String>) {
+        if let Some(message) = problem {
+            self.add(field, message);
+        }
+    }
+
+    /// `Ok` when no field is faulty.
+    pub fn finish(self) -> Result<(), DeskError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    pub fn into_error(self) -> DeskError {
+        DeskError::Invalid(self.0)
+    }
+}
+
+impl From<StoreError> for DeskError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => DeskError::NotFound,
+            StoreError::Conflict(detail) => DeskError::Conflict {
+                detail,
+                state: None,
+                allowed_actions: None,
+            },
+            StoreError::StaleVersion(detail) => DeskError::StaleVersion(detail),
+            other => DeskError::Store(other),
+        }
+    }
+}
+
+impl From<Refusal> for DeskError {
+    fn from(refusal: Refusal) -> Self {
+        let detail = refusal.to_string();
+        match refusal {
+            Refusal::NotNow { state, allowed, .. } => DeskError::Conflict {
+                detail,
+                state: Some(state.as_str()),
+                allowed_actions: Some(allowed.iter().map(Action::as_str).collect()),
+            },
+            Refusal::NotPermitted { .. } => DeskError::Forbidden(detail),
+            Refusal::Invalid { field, reason } => DeskError::invalid(field, reason),
+        }
+    }
+}
+
+impl From<ServiceRefusal> for DeskError {
+    fn from(refusal: ServiceRefusal) -> Self {
+        let detail = refusal.to_string();
+        match refusal {
+            ServiceRefusal::NotNow { state, allowed, .. } => DeskError::Conflict {
+                detail,
+                state: Some(state.as_str()),
+                allowed_actions: Some(allowed.iter().map(ServiceAction::as_str).collect()),
+            },
+            ServiceRefusal::NotPermitted { .. } => DeskError::Forbidden(detail),
+            ServiceRefusal::Invalid { field, reason } => DeskError::invalid(field, reason),
+        }
+    }
+}

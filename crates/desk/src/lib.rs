@@ -1,0 +1,63 @@
+//! caredesk's use cases, one module per capability: open a ticket ([`intake`]), act on one
+//! ([`tickets`]), take in a mail ([`mail_in`]), do what the desk does by itself ([`sweep`]),
+//! sign in ([`sessions`]).
+//!
+//! Each use case is a function of typed inputs and the [`Caller`]: it reads what it needs
+//! from the store, asks the domain what happens, has the store write that (with its outbox
+//! rows) in one transaction, and says what came of it or what went wrong ([`DeskError`]).
+//! It knows nothing of HTTP, HTML or the terminal: the API, the pages, inbound mail, the
+//! worker and the CLI all call these same functions, so a rule applies whichever way a
+//! request comes in.
+
+pub mod caller;
+pub mod clock;
+pub mod error;
+pub mod intake;
+pub mod mail_in;
+pub mod sessions;
+pub mod sweep;
+pub mod tickets;
+
+use std::sync::Arc;
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::sign_in::SignInThrottle;
+use caredesk_mail::MessageIds;
+use caredesk_store::Store;
+
+pub use caller::Caller;
+pub use clock::Clock;
+pub use error::{DeskError, FieldProblem};
+
+/// What every use case works with: the database, the policy in force, the clock, and the
+/// operator's limits.
+#[derive(Clone, Debug)]
+pub struct Desk {
+    pub store: Store,
+    pub policy: Arc<Policy>,
+    pub clock: Clock,
+    /// Our messages' ids, to thread inbound replies.
+    pub mail_ids: MessageIds,
+    pub limits: DeskLimits,
+}
+
+/// Bounds the operator may tune.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeskLimits {
+    /// Largest attachment kept.
+    pub max_attachment_bytes: usize,
+    /// How long a signed-in session lasts.
+    pub session_hours: i64,
+    /// How many wrong passwords, and then how long to wait.
+    pub sign_in: SignInThrottle,
+}
+
+impl Default for DeskLimits {
+    fn default() -> Self {
+        Self {
+            max_attachment_bytes: 10 * 1024 * 1024,
+            session_hours: 12,
+            sign_in: SignInThrottle::default(),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! What the desk does by itself, at intervals: records the breaches that fell due, escalates
+//! them, sends consent reminders, warns of status updates at risk; and its upkeep.
+
+use caredesk_store::Sweep;
+
+use crate::{Desk, DeskError};
+
+/// Sweeps at most `limit` tickets whose next automatic step has come: one ticket that
+/// cannot be swept (the policy no longer fits it) never stops the others.
+pub async fn sweep_tickets(desk: &Desk, limit: i64) -> Result<Sweep, DeskError> {
+    Ok(desk
+        .store
+        .record_due_breaches(&desk.policy, desk.clock.now(), limit)
+        .await?)
+}
+
+/// Forgets expired sessions and refreshes the planner's statistics.
+pub async fn upkeep(desk: &Desk) -> Result<(), DeskError> {
+    desk.store
+        .purge_expired_sessions(desk.clock.now())
+        .await
+        .map_err(|error| {
+            DeskError::unexpected(format!("expired sessions could not be purged: {error}"))
+        })?;
+    desk.store.refresh_statistics().await.map_err(|error| {
+        DeskError::unexpected(format!(
+            "the planner statistics could not be refreshed: {error}"
+        ))
+    })
+}
