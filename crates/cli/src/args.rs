@@ -1,5 +1,6 @@
 //! Parsing of the values users type, with messages that say what to write instead.
 
+use caredesk_domain::calendar::Calendar;
 use jiff::Timestamp;
 use jiff::tz::Offset;
 
@@ -43,6 +44,11 @@ pub fn pause(text: &str) -> Result<(Timestamp, Timestamp), String> {
 /// An instant printed in RFC 3339 with the given local offset.
 pub fn rfc3339(at: Timestamp, offset: Offset) -> String {
     at.display_with_offset(offset).to_string()
+}
+
+/// RFC 3339 with the calendar's local offset at that instant.
+pub fn local_rfc3339(calendar: &Calendar, at: Timestamp) -> String {
+    rfc3339(at, calendar.time_zone().to_offset(at))
 }
 
 #[cfg(test)]

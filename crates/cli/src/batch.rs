@@ -11,7 +11,7 @@ use std::io::{BufRead, BufWriter, Write};
 use caredesk_domain::calendar::Calendar;
 use caredesk_domain::policy::Policy;
 
-use crate::sla_commands::local_rfc3339;
+use crate::args::local_rfc3339;
 use crate::{Failure, args};
 
 /// `calendar,start,minutes` → the due instant in the calendar's local offset.

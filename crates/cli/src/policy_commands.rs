@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::sla_commands::local_rfc3339;
+use crate::args::local_rfc3339;
 use crate::{Failure, args, load_policy};
 
 #[derive(Subcommand)]

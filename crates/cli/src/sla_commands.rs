@@ -2,11 +2,12 @@
 
 use std::io::{self, Write};
 
-use caredesk_domain::calendar::{Calendar, Pause};
+use caredesk_domain::calendar::Pause;
 use caredesk_domain::policy::Policy;
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
 
+use crate::args::local_rfc3339;
 use crate::{Failure, args, batch};
 
 #[derive(Subcommand)]
@@ -137,9 +138,4 @@ fn pauses(ranges: &[(Timestamp, Timestamp)]) -> Vec<Pause<'static>> {
             reason: "given with --pause",
         })
         .collect()
-}
-
-/// RFC 3339 with the calendar's local offset at that instant.
-pub fn local_rfc3339(calendar: &Calendar, at: Timestamp) -> String {
-    args::rfc3339(at, calendar.time_zone().to_offset(at))
 }

@@ -22,19 +22,9 @@ pub enum IntakeError {
     Calendar(#[from] CalendarError),
 }
 
-/// The fields of a ticket that `intake.required` may name.
-pub const FIELDS: [&str; 10] = [
-    "description",
-    "severity",
-    "business_impact",
-    "product_line",
-    "version",
-    "serial",
-    "contact",
-    "error_messages",
-    "steps_to_reproduce",
-    "workaround",
-];
+/// The fields of a ticket that `intake.required` may name (the policy checks its file
+/// against them).
+pub use crate::policy::INTAKE_FIELDS as FIELDS;
 
 /// A care contract, as far as cover is concerned.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,12 +9,13 @@
 
 mod catalog;
 mod columns;
-mod creations;
 mod customers;
 mod error;
+mod events;
 mod inbound;
 mod intake;
 mod jobs;
+mod notice_facts;
 mod outbox;
 mod services;
 mod sessions;
@@ -30,7 +31,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
-use crate::creations::CreationQueue;
+use crate::tickets::creations::CreationQueue;
 
 pub use catalog::{NewRelease, Release};
 pub use customers::{
@@ -40,7 +41,8 @@ pub use customers::{
 pub use error::StoreError;
 pub use inbound::InboundRecord;
 pub use intake::{AdvisorLoads, IntakeFacts};
-pub use outbox::{Delivery, NoticeFacts, NoticeRecipient, OutboxEntry};
+pub use notice_facts::{NoticeFacts, NoticeRecipient};
+pub use outbox::{Delivery, OutboxEntry};
 pub use services::{
     EarlierRequest, NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
 };
@@ -48,10 +50,23 @@ pub use sessions::SessionOwner;
 pub use staff::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{
     Attachment, AttachmentContent, Change, Created, FileToAttach, FilesToAttach, IntakeRecord,
-    NewAttachment, NewTicket, QueueCursor, QueueFilter, Scope, Sweep, TicketRecord, TicketSearch,
+    NewAttachment, NewTicket, QueueCursor, QueueFilter, Sweep, TicketRecord, TicketSearch,
     UpdateError,
 };
 pub use webhooks::Webhook;
+
+/// Whose tickets a caller may see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Staff: every ticket.
+    All,
+    /// A customer's contact: that customer's tickets only, and only their public events.
+    Customer(i64),
+}
+
+/// A query answering one integer, on either backend.
+pub(crate) type AnyQueryScalar<'q> =
+    sqlx::query::QueryScalar<'q, Any, i64, sqlx::any::AnyArguments>;
 
 /// The database behind a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,10 +12,7 @@ use caredesk_domain::notify::{Notice, NoticeKind, Recipient};
 use jiff::Timestamp;
 use sqlx::{Any, Row, Transaction};
 
-use caredesk_domain::ticket::TicketEvent;
-
-use crate::tickets::{AnyQueryScalar, Scope, TicketRecord, load_event};
-use crate::{Backend, Store, StoreError, instant, seconds};
+use crate::{AnyQueryScalar, Backend, Store, StoreError, instant, seconds};
 
 /// A notice as the outbox holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -325,98 +322,7 @@ impl Store {
     }
 }
 
-/// Everything a notice's message is made of.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NoticeFacts {
-    pub ticket: TicketRecord,
-    pub customer_name: String,
-    /// The event that called for the notice.
-    pub event: TicketEvent,
-    /// `None` when there is nobody to tell: a ticket without a contact (and a customer
-    /// without a designated one), a customer without a success manager, a member of staff
-    /// who left.
-    pub recipient: Option<NoticeRecipient>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NoticeRecipient {
-    pub name: String,
-    pub email: String,
-    /// What the notice is written in: the ticket's language for its contact, a member of
-    /// staff's first language.
-    pub language: String,
-}
-
 impl Store {
-    /// What `entry` is to say and to whom, as things stand now (a contact's address changed
-    /// since the event is the one used).
-    pub async fn notice_facts(&self, entry: &OutboxEntry) -> Result<NoticeFacts, StoreError> {
-        let ticket = self.ticket(entry.ticket_id, Scope::All).await?;
-        let customer_name: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1")
-            .bind(ticket.customer_id)
-            .fetch_one(&self.pool)
-            .await?;
-        let event = load_event(&self.pool, entry.ticket_id, entry.event_seq)
-            .await?
-            .ok_or_else(|| {
-                StoreError::Corrupt(format!(
-                    "notice {} names event {} of ticket {}, which does not exist",
-                    entry.id, entry.event_seq, entry.ticket_id
-                ))
-            })?;
-        let recipient = match entry.recipient.as_str() {
-            "contact" => {
-                let row = sqlx::query(
-                    "SELECT name, email FROM contacts WHERE customer_id = $1 \
-                     AND (id = $2 OR ($2 IS NULL AND designated = TRUE)) ORDER BY id LIMIT 1",
-                )
-                .bind(ticket.customer_id)
-                .bind(ticket.contact_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.map(|row| -> Result<NoticeRecipient, StoreError> {
-                    Ok(NoticeRecipient {
-                        name: row.try_get("name")?,
-                        email: row.try_get("email")?,
-                        language: ticket.language.clone(),
-                    })
-                })
-                .transpose()?
-            }
-            "csm" => {
-                let row = sqlx::query(
-                    "SELECT s.name, s.email, s.languages FROM customers c \
-                     JOIN staff s ON s.id = c.csm_id WHERE c.id = $1 AND s.active = TRUE",
-                )
-                .bind(ticket.customer_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(staff_recipient).transpose()?
-            }
-            "staff" => {
-                let row = sqlx::query(
-                    "SELECT name, email, languages FROM staff WHERE id = $1 AND active = TRUE",
-                )
-                .bind(entry.staff_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(staff_recipient).transpose()?
-            }
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "notice {} is for \"{other}\", which is no kind of recipient",
-                    entry.id
-                )));
-            }
-        };
-        Ok(NoticeFacts {
-            ticket,
-            customer_name,
-            event,
-            recipient,
-        })
-    }
-
     /// Records every pending notice due before `before` as sent when it was due: for history
     /// loaded after the fact (the demo desk), whose notices went out in the story.
     pub async fn mark_notices_sent_before(&self, before: Timestamp) -> Result<u64, StoreError> {
@@ -428,15 +334,6 @@ impl Store {
         .execute(&self.writer)
         .await?
         .rows_affected())
-    }
-
-    /// Event `seq` of ticket `ticket`, if it exists (what a webhook delivery carries).
-    pub async fn ticket_event(
-        &self,
-        ticket: i64,
-        seq: u32,
-    ) -> Result<Option<TicketEvent>, StoreError> {
-        load_event(&self.pool, ticket, seq).await
     }
 
     /// Puts a failed notice back in line, tried afresh from `now` (an administrator fixed
@@ -456,15 +353,6 @@ impl Store {
         }
         Ok(changed == 1)
     }
-}
-
-fn staff_recipient(row: &sqlx::any::AnyRow) -> Result<NoticeRecipient, StoreError> {
-    let languages: String = row.try_get("languages")?;
-    Ok(NoticeRecipient {
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        language: languages.split(',').next().unwrap_or_default().to_string(),
-    })
 }
 
 fn entry_of(row: &sqlx::any::AnyRow) -> Result<OutboxEntry, StoreError> {

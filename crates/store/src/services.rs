@@ -7,7 +7,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::tickets::{Created, Scope};
+use crate::Scope;
+use crate::tickets::Created;
 use crate::{SqlBuilder, Store, StoreError, id_by_idempotency_key, instant, seconds, still_at};
 
 /// What intake records for a professional-services request.

@@ -749,13 +749,13 @@ fn build_intake(
     let mut required: Vec<String> = Vec::new();
     for field in &raw.required {
         let name = field.get_ref();
-        if !crate::intake::FIELDS.contains(&name.as_str()) {
+        if !super::INTAKE_FIELDS.contains(&name.as_str()) {
             problems.add(
                 Some(field.span()),
                 "intake.required",
                 format!(
                     "\"{name}\" is not a field of a ticket; known: {}",
-                    crate::intake::FIELDS.join(", ")
+                    super::INTAKE_FIELDS.join(", ")
                 ),
             );
         } else if required.contains(name) {

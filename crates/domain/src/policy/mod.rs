@@ -14,6 +14,20 @@ use jiff::tz::TimeZone;
 use crate::calendar::{Calendar, HolidayRule};
 use crate::duration::BusinessDuration;
 
+/// The fields of a ticket that `intake.required` may name.
+pub const INTAKE_FIELDS: [&str; 10] = [
+    "description",
+    "severity",
+    "business_impact",
+    "product_line",
+    "version",
+    "serial",
+    "contact",
+    "error_messages",
+    "steps_to_reproduce",
+    "workaround",
+];
+
 pub use file::{PolicyError, PolicyProblem};
 pub use tables::{PolicyTable, policy_tables};
 
@@ -58,7 +72,7 @@ pub struct Scope {
 /// What a ticket must carry, and how a customer without cover is recorded (POLICY.md §3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Intake {
-    /// Field names, from [`crate::intake::FIELDS`].
+    /// Field names, from [`INTAKE_FIELDS`].
     pub required: Vec<String>,
     /// The program a phone ticket of a customer without a valid contract is worked under
     /// (it is flagged "not covered" all the same).

@@ -11,6 +11,7 @@ pub mod consent;
 mod decide;
 mod events;
 pub mod explain;
+pub mod step;
 
 pub use decide::{Action, Command, Refusal, SUPPLIABLE_DETAILS, allowed_actions, decide};
 pub use events::{

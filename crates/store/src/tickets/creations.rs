@@ -20,9 +20,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::tickets::{
-    NewRows, NewTicketRows, insert_new_postgres_together, insert_new_sqlite_together,
-};
+use super::{NewRows, NewTicketRows, insert_new_postgres_together, insert_new_sqlite_together};
 use crate::{Backend, StoreError};
 
 /// At most this many new tickets in one transaction.
@@ -217,8 +215,8 @@ mod tests {
     use caredesk_testkit::TestDatabase;
     use tokio::sync::{Notify, oneshot};
 
+    use super::super::{NewRows, NewTicketRows};
     use super::{Waiting, Writer, write_batch, write_in_one_transaction};
-    use crate::tickets::{NewRows, NewTicketRows};
     use crate::{Backend, IntakeRecord, NewCustomer, NewStaff, NewTicket, Scope, Store};
 
     const NOW: &str = "2026-11-23T09:00:00Z";

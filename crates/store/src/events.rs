@@ -1,0 +1,84 @@
+//! A ticket's timeline as stored: one row per event, its actor and data as JSON.
+
+use caredesk_domain::ticket::TicketEvent;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::{StoreError, instant, seconds};
+
+pub(crate) async fn append_events(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    events: &[TicketEvent],
+) -> Result<(), StoreError> {
+    for event in events {
+        let (actor, data) = event_json(event)?;
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(i64::from(event.seq))
+        .bind(seconds(event.at))
+        .bind(actor)
+        .bind(event.data.kind())
+        .bind(event.data.is_public())
+        .bind(data)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
+
+/// An event's actor and data as stored (JSON text).
+pub(crate) fn event_json(event: &TicketEvent) -> Result<(String, String), StoreError> {
+    let json = |value: Result<String, serde_json::Error>| {
+        value.map_err(|error| StoreError::Corrupt(error.to_string()))
+    };
+    Ok((
+        json(serde_json::to_string(&event.actor))?,
+        json(serde_json::to_string(&event.data))?,
+    ))
+}
+
+pub(crate) async fn load_events<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<Vec<TicketEvent>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT seq, at, actor, data FROM ticket_events WHERE ticket_id = $1 ORDER BY seq",
+    )
+    .bind(id)
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(event_of).collect()
+}
+
+/// One event of a ticket's timeline.
+pub(crate) async fn load_event<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    id: i64,
+    seq: u32,
+) -> Result<Option<TicketEvent>, StoreError> {
+    let row = sqlx::query(
+        "SELECT seq, at, actor, data FROM ticket_events WHERE ticket_id = $1 AND seq = $2",
+    )
+    .bind(id)
+    .bind(i64::from(seq))
+    .fetch_optional(executor)
+    .await?;
+    row.as_ref().map(event_of).transpose()
+}
+
+fn event_of(row: &AnyRow) -> Result<TicketEvent, StoreError> {
+    let seq: i64 = row.try_get("seq")?;
+    let actor: String = row.try_get("actor")?;
+    let data: String = row.try_get("data")?;
+    Ok(TicketEvent {
+        seq: u32::try_from(seq).map_err(|_| StoreError::Corrupt(format!("event number {seq}")))?,
+        at: instant(row.try_get("at")?)?,
+        actor: serde_json::from_str(&actor)
+            .map_err(|error| StoreError::Corrupt(format!("event actor: {error}")))?,
+        data: serde_json::from_str(&data)
+            .map_err(|error| StoreError::Corrupt(format!("event data: {error}")))?,
+    })
+}

@@ -1,0 +1,140 @@
+//! Changing a ticket: under its row lock, the caller's decision and the domain's step,
+//! written with the step's events, columns, notices and files in one transaction; and the
+//! sweep, the same step with an empty change.
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::clocks::ClockContext;
+use caredesk_domain::ticket::step::step;
+use caredesk_domain::ticket::{Actor, EventData, Snapshot, TicketEvent};
+use jiff::Timestamp;
+
+use super::attachments::{FilesToAttach, NO_FILES, insert_attachment};
+
+use super::{
+    Change, StandingColumns, Sweep, TicketRecord, UpdateError, move_load, step_error, write_derived,
+};
+use crate::events::append_events;
+use crate::events::load_events;
+use crate::outbox::{NoticeRow, write_notices};
+use crate::still_at;
+use crate::{Scope, Store, StoreError, instant, seconds};
+
+impl Store {
+    /// Appends the events `decide` returns for the ticket as it stands, recomputes its clocks
+    /// and records any breach, in one transaction. With `expected_version`, refuses (as a
+    /// conflict) to build on anything but that version.
+    pub async fn update_ticket<E>(
+        &self,
+        policy: &Policy,
+        change: Change,
+        decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
+    ) -> Result<(TicketRecord, Vec<TicketEvent>), UpdateError<E>> {
+        self.update_ticket_with_files(policy, change, &NO_FILES, decide)
+            .await
+    }
+
+    /// As [`Store::update_ticket`], and in the same transaction keeps `files` on the last
+    /// event the change's actor wrote (the reply they came with, not a breach the desk
+    /// recorded after it): a failure leaves neither the event nor its files.
+    pub async fn update_ticket_with_files<E>(
+        &self,
+        policy: &Policy,
+        change: Change,
+        files: &FilesToAttach<'_>,
+        decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
+    ) -> Result<(TicketRecord, Vec<TicketEvent>), UpdateError<E>> {
+        let Change {
+            ticket: id,
+            scope,
+            expected_version,
+            actor,
+            now,
+        } = change;
+        let mut transaction = self.begin_write().await?;
+        let ticket = self.lock_ticket(&mut transaction, id, scope).await?;
+        still_at("ticket", ticket.version_number, expected_version)?;
+        let mut events = load_events(&mut *transaction, id).await?;
+        let snapshot = Snapshot::of(&events)
+            .ok_or_else(|| StoreError::Corrupt(format!("ticket {id} has no created event")))?;
+        let decided = decide(&ticket, &snapshot).map_err(UpdateError::Refused)?;
+        // Time on a timeline never runs backwards, whatever the clocks of several servers say.
+        let at = instant(seconds(now).max(seconds(snapshot.last_event_at)))?;
+        let context = ClockContext {
+            program: &ticket.program,
+            region: &ticket.region,
+            product_line: &ticket.product_line,
+        };
+        let step = step(policy, &context, &events, decided, actor, at).map_err(step_error)?;
+        append_events(&mut transaction, id, &step.events).await?;
+        let derived = StandingColumns::of(&step.standing)?;
+        let load_before = ticket
+            .assignee_id
+            .filter(|_| ticket.closed_at.is_none())
+            .map(|advisor| (advisor, ticket.severity.as_str()));
+        move_load(&mut transaction, load_before, derived.load_key()).await?;
+        let mut notices: Vec<NoticeRow> = step.notices.iter().map(NoticeRow::of).collect();
+        if let Some((notice, due)) = &step.update_due_soon {
+            notices.push(NoticeRow::update_due_soon(id, notice, *due));
+        }
+        let new_seqs: Vec<u32> = step.events.iter().map(|event| event.seq).collect();
+        write_notices(&mut transaction, id, &notices, &new_seqs, at).await?;
+        if !files.files.is_empty() {
+            let own_event = step
+                .events
+                .iter()
+                .rev()
+                .find(|event| event.actor == actor)
+                .map(|event| i64::from(event.seq));
+            for file in files.files {
+                insert_attachment(&mut transaction, id, own_event, file, files.uploaded_by, at)
+                    .await?;
+            }
+        }
+        // Always rewritten, even without a new event: which clocks remain to breach depends
+        // on `now`, and a stale value would bring the sweep back to this ticket forever.
+        write_derived(&mut transaction, id, &derived).await?;
+        transaction.commit().await?;
+        if !notices.is_empty() || !new_seqs.is_empty() {
+            self.outbox_written.notify_one();
+        }
+        events.extend(step.events);
+        Ok((self.ticket(id, scope).await?, events))
+    }
+
+    /// Does what the desk does by itself (records breaches, escalates them, takes consent
+    /// steps) on every open ticket whose next such moment has passed, up to `limit` tickets;
+    /// returns how many tickets got an event.
+    pub async fn record_due_breaches(
+        &self,
+        policy: &Policy,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Sweep, StoreError> {
+        let due: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE closed_at IS NULL AND sweep_due_at < $1 \
+             ORDER BY sweep_due_at LIMIT $2",
+        )
+        .bind(seconds(now))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut recorded = 0;
+        let mut failed = Vec::new();
+        for id in due {
+            let before = self.ticket(id, Scope::All).await?.version_number;
+            let swept = self
+                .update_ticket(policy, Change::by(Actor::System, id, now), |_, _| {
+                    Ok::<_, std::convert::Infallible>(Vec::new())
+                })
+                .await;
+            match swept {
+                Ok((after, _)) if after.version_number > before => recorded += 1,
+                Ok(_) => {}
+                // One ticket the policy no longer fits must not stop the others' breaches.
+                Err(UpdateError::Store(error)) => failed.push((id, error)),
+                Err(UpdateError::Refused(never)) => match never {},
+            }
+        }
+        Ok(Sweep { recorded, failed })
+    }
+}
