@@ -1,6 +1,7 @@
 //! What can go wrong when the desk is asked to do something, in the desk's terms: each entry
 //! point (the API, the pages, mail, the CLI) says it in its own way.
 
+use caredesk_domain::reason::{Reason, ReasonCode};
 use caredesk_domain::services::{ServiceAction, ServiceRefusal};
 use caredesk_domain::ticket::{Action, Refusal};
 use caredesk_store::StoreError;
@@ -46,52 +47,29 @@ pub enum DeskError {
 pub struct FieldProblem {
     /// Dotted path of the field, such as `severity` or `resolution.release`.
     pub field: String,
+    /// What kind of refusal, for whoever words it in the reader's language.
+    pub code: ReasonCode,
+    /// The refusal in English.
     pub message: String,
+}
+
+impl FieldProblem {
+    pub fn of(field: impl Into<String>, reason: Reason) -> FieldProblem {
+        FieldProblem {
+            field: field.into(),
+            code: reason.code,
+            message: reason.into(),
+        }
+    }
 }
 
 impl DeskError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> DeskError {
-        DeskError::Invalid(vec![FieldProblem {
-            field: field.into(),
-            message: message.into(),
-        }])
+        DeskError::Invalid(vec![FieldProblem::of(field, Reason::invalid(message))])
     }
 
     pub fn unexpected(cause: impl std::fmt::Display) -> DeskError {
         DeskError::Unexpected(cause.to_string())
-    }
-}
-
-/// Faulty fields collected while checking a request, reported together.
-#[derive(Debug, Default)]
-pub struct FieldProblems(Vec<FieldProblem>);
-
-impl FieldProblems {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldProblem {
-            field: field.to_string(),
-            message: message.into(),
-        });
-    }
-
-    /// Adds the problem, if there is one.
-    pub fn add_problem(&mut self, field: &str, problem: Option<String>) {
-        if let Some(message) = problem {
-            self.add(field, message);
-        }
-    }
-
-    /// `Ok` when no field is faulty.
-    pub fn finish(self) -> Result<(), DeskError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(self.into_error())
-        }
-    }
-
-    pub fn into_error(self) -> DeskError {
-        DeskError::Invalid(self.0)
     }
 }
 
@@ -120,7 +98,9 @@ impl From<Refusal> for DeskError {
                 allowed_actions: Some(allowed.iter().map(Action::as_str).collect()),
             },
             Refusal::NotPermitted { .. } => DeskError::Forbidden(detail),
-            Refusal::Invalid { field, reason } => DeskError::invalid(field, reason),
+            Refusal::Invalid { field, reason } => {
+                DeskError::Invalid(vec![FieldProblem::of(field, reason)])
+            }
         }
     }
 }
@@ -135,7 +115,9 @@ impl From<ServiceRefusal> for DeskError {
                 allowed_actions: Some(allowed.iter().map(ServiceAction::as_str).collect()),
             },
             ServiceRefusal::NotPermitted { .. } => DeskError::Forbidden(detail),
-            ServiceRefusal::Invalid { field, reason } => DeskError::invalid(field, reason),
+            ServiceRefusal::Invalid { field, reason } => {
+                DeskError::Invalid(vec![FieldProblem::of(field, reason)])
+            }
         }
     }
 }

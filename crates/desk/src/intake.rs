@@ -4,21 +4,21 @@
 //! professional-services request. The API, the portal and inbound mail all open tickets here.
 
 use caredesk_domain::intake::{
-    CatalogRelease, ContactPerson, ContractTerms, IntakeForm, IntakeOutcome, IntakeRequest,
-    RegisteredProduct, assess, choose_language, coverage_window,
+    CatalogRelease, ContactPerson, ContractTerms, Envelope, EnvelopeRefusal, IntakeForm,
+    IntakeOutcome, IntakeRequest, KnownContact, Opener, Refusal as IntakeRefusal,
+    RegisteredProduct, assess, check_envelope, choose_language, contact_for, coverage_window,
 };
 use caredesk_domain::policy::TicketProfile;
 use caredesk_domain::routing::{RoutingNeed, choose_advisor};
 use caredesk_store::{
-    Contact, Created, EarlierRequest, IntakeRecord, NewServiceRequest, NewTicket, ServiceRequest,
-    StoreError,
+    Contact, Created, EarlierRequest, IntakeFacts, IntakeRecord, NewServiceRequest, NewTicket,
+    ServiceRequest, StoreError,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::FieldProblems;
-use crate::{Caller, Desk, DeskError};
+use crate::{Caller, Desk, DeskError, FieldProblem};
 
 /// The intake form (POLICY.md §3).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -120,6 +120,7 @@ pub async fn record(desk: &Desk, intake: Intake, now: Timestamp) -> Result<Opene
 /// Checks the form against the policy and the customer's records (POLICY.md §1, §3, §5, §7)
 /// and builds the ticket: its program, flags, language, coverage window and advisor; or,
 /// for custom programming outside the native languages, a professional-services request.
+/// The rules are the domain's ([`caredesk_domain::intake`]); this reads what they need.
 pub async fn assess_form(
     desk: &Desk,
     caller: &Caller,
@@ -129,85 +130,16 @@ pub async fn assess_form(
     now: Timestamp,
 ) -> Result<Intake, DeskError> {
     let policy = &desk.policy;
-    // What the clocks and the calendar stand on must be valid on every channel.
-    let mut errors = FieldProblems::default();
-    errors.add_problem(
-        "channel",
-        policy
-            .channel(&request.channel)
-            .err()
-            .map(|e| e.to_string()),
-    );
-    errors.add_problem(
-        "severity",
-        policy
-            .severity(&request.severity)
-            .err()
-            .map(|e| e.to_string()),
-    );
-    errors.add_problem(
-        "product_line",
-        policy
-            .product_line(&request.product_line)
-            .err()
-            .map(|e| e.to_string()),
-    );
-    for (field, value) in [
-        ("subject", &request.subject),
-        ("description", &request.description),
-    ] {
-        errors.add_problem(
-            field,
-            value
-                .trim()
-                .is_empty()
-                .then(|| "must not be empty".to_string()),
-        );
-    }
-    errors.add_problem(
-        "subject",
-        (request.subject.chars().count() > 200).then(|| "at most 200 characters".to_string()),
-    );
-
-    let (customer_id, named_contact_id) = match *caller {
-        Caller::Contact {
-            id: own_id,
-            customer_id: own_customer,
-        } => {
-            if request.customer_id.is_some_and(|id| id != own_customer) {
-                return Err(DeskError::Forbidden(
-                    "a contact opens tickets for its own organisation only".into(),
-                ));
+    let addressee =
+        check_envelope(policy, opener(caller)?, &envelope_of(request)).map_err(|refusal| {
+            match refusal {
+                EnvelopeRefusal::Forbidden(reason) => DeskError::Forbidden(reason),
+                EnvelopeRefusal::Fields(fields) => refused_fields(fields),
             }
-            if request.channel != "portal" && policy.channel("portal").is_ok() {
-                errors.add_problem(
-                    "channel",
-                    Some("customers open tickets through the portal".into()),
-                );
-            }
-            (own_customer, Some(request.contact_id.unwrap_or(own_id)))
-        }
-        Caller::System => {
-            return Err(DeskError::Forbidden(
-                "tickets are opened by a person, staff or customer".into(),
-            ));
-        }
-        Caller::Staff { .. } => {
-            let Some(customer_id) = request.customer_id else {
-                errors.add_problem(
-                    "customer_id",
-                    Some("staff must say which customer the ticket is for".into()),
-                );
-                return Err(errors.into_error());
-            };
-            (customer_id, request.contact_id)
-        }
-    };
-    errors.finish()?;
-
+        })?;
     let facts = match desk
         .store
-        .intake_facts(policy, customer_id, &request.product_line, now)
+        .intake_facts(policy, addressee.customer_id, &request.product_line, now)
         .await
     {
         Ok(facts) => facts,
@@ -216,87 +148,20 @@ pub async fn assess_form(
         }
         Err(other) => return Err(other.into()),
     };
-    // The contact named, the caller itself, or the customer's designated contact.
-    let contact: Option<Contact> = match named_contact_id {
-        Some(id) => match facts.contacts.iter().find(|contact| contact.id == id) {
-            Some(contact) => Some(contact.clone()),
-            None => {
-                return Err(DeskError::invalid(
-                    "contact_id",
-                    "not a contact of this customer",
-                ));
-            }
-        },
-        None => facts
-            .contacts
-            .iter()
-            .find(|contact| contact.designated)
-            .or(facts.contacts.first())
-            .cloned(),
-    };
-
-    let contracts: Vec<ContractTerms> = facts
-        .contracts
+    let known: Vec<KnownContact> = facts
+        .contacts
         .iter()
-        .map(|contract| ContractTerms {
-            program: contract.program.clone(),
-            starts_on: contract.starts_on,
-            ends_on: contract.ends_on,
-            eula_accepted: contract.eula_accepted,
+        .map(|contact| KnownContact {
+            id: contact.id,
+            designated: contact.designated,
         })
         .collect();
-    let products: Vec<RegisteredProduct> = facts
-        .products
-        .iter()
-        .map(|product| RegisteredProduct {
-            id: product.id,
-            product_line: product.product_line.clone(),
-            version: product.version.clone(),
-            serial: product.serial.clone(),
-        })
-        .collect();
-    let releases: Vec<CatalogRelease> = facts
-        .releases
-        .iter()
-        .map(|release| CatalogRelease {
-            version: release.version.clone(),
-            position: release.position,
-        })
-        .collect();
-    let person = contact.as_ref().map(|contact| ContactPerson {
-        name: contact.name.clone(),
-        email: contact.email.clone(),
-        phone: contact.phone.clone(),
-        language: contact.language.clone(),
-    });
-    let form = IntakeForm {
-        description: request.description.clone(),
-        severity: request.severity.clone(),
-        business_impact: request.business_impact.clone(),
-        product_line: request.product_line.clone(),
-        version: request.version.clone(),
-        serial: request.serial.clone(),
-        error_messages: request.error_messages.clone(),
-        steps_to_reproduce: request.steps_to_reproduce.clone(),
-        workaround: request.workaround.clone(),
-        programming_language: request.programming_language.clone(),
-    };
-    let region = facts.customer.region.as_str();
-    let outcome = assess(
-        policy,
-        &IntakeRequest {
-            lenient,
-            channel: &request.channel,
-            region,
-            contracts: &contracts,
-            products: &products,
-            releases: &releases,
-            contact: person.as_ref(),
-            form: &form,
-            now,
-        },
-    )
-    .map_err(DeskError::unexpected)?;
+    let contact: Option<&Contact> = contact_for(addressee.contact_id, &known)
+        .map_err(|refusal| refused_fields(vec![refusal]))?
+        .and_then(|id| facts.contacts.iter().find(|contact| contact.id == id));
+    let records = Records::of(&facts, contact, request);
+    let outcome = assess(policy, &records.request(&request.channel, lenient, now))
+        .map_err(DeskError::unexpected)?;
     let accepted = match outcome {
         IntakeOutcome::Ticket(accepted) => accepted,
         IntakeOutcome::Refused {
@@ -306,18 +171,16 @@ pub async fn assess_form(
             if fields.is_empty()
                 && let Some(cover) = not_covered
             {
-                return Err(DeskError::Forbidden(cover.reason));
+                return Err(DeskError::Forbidden(cover.reason.to_string()));
             }
-            let mut errors = FieldProblems::default();
-            for refusal in fields.into_iter().chain(not_covered) {
-                errors.add_problem(refusal.field, Some(refusal.reason));
-            }
-            return Err(errors.into_error());
+            return Err(refused_fields(
+                fields.into_iter().chain(not_covered).collect(),
+            ));
         }
         IntakeOutcome::ProfessionalServices { language, reason } => {
             return Ok(Intake::ProfessionalServices(Box::new(NewServiceRequest {
                 customer_id: facts.customer.id,
-                contact_id: contact.as_ref().map(|contact| contact.id),
+                contact_id: contact.map(|contact| contact.id),
                 product_line: request.product_line.clone(),
                 version: request.version.trim().to_string(),
                 programming_language: language,
@@ -330,20 +193,173 @@ pub async fn assess_form(
             })));
         }
     };
+    let intake = route(desk, &facts, contact, request, &accepted.program, now)?;
+    let details = serde_json::json!({
+        "business_impact": request.business_impact,
+        "error_messages": request.error_messages,
+        "steps_to_reproduce": request.steps_to_reproduce,
+        "workaround": request.workaround,
+    });
+    let request_hash = request_hash(idempotency_key.as_deref(), request);
+    Ok(Intake::Ticket(Box::new(NewTicket {
+        customer_id: facts.customer.id,
+        contact_id: contact.map(|contact| contact.id),
+        product_id: accepted.product_id,
+        product_line: request.product_line.clone(),
+        version: request.version.trim().to_string(),
+        serial: request.serial.trim().to_string(),
+        program: accepted.program,
+        region: facts.customer.region.clone(),
+        language: intake.language.language.clone(),
+        channel: request.channel.clone(),
+        subject: request.subject.trim().to_string(),
+        description: request.description.clone(),
+        details,
+        severity: request.severity.clone(),
+        actor: caller.actor(),
+        created_by: caller.key(),
+        idempotency_key,
+        request_hash,
+        intake: Some(IntakeRecord {
+            flags: accepted.flags,
+            ..intake
+        }),
+    })))
+}
 
+/// The opener as the intake rules see them; the desk itself opens nothing.
+fn opener(caller: &Caller) -> Result<Opener, DeskError> {
+    match *caller {
+        Caller::Contact { id, customer_id } => Ok(Opener::Contact { id, customer_id }),
+        Caller::Staff { .. } => Ok(Opener::Staff),
+        Caller::System => Err(DeskError::Forbidden(
+            "tickets are opened by a person, staff or customer".into(),
+        )),
+    }
+}
+
+fn envelope_of(request: &OpenTicket) -> Envelope<'_> {
+    Envelope {
+        channel: &request.channel,
+        severity: &request.severity,
+        product_line: &request.product_line,
+        subject: &request.subject,
+        description: &request.description,
+        customer_id: request.customer_id,
+        contact_id: request.contact_id,
+    }
+}
+
+fn refused_fields(fields: Vec<IntakeRefusal>) -> DeskError {
+    DeskError::Invalid(
+        fields
+            .into_iter()
+            .map(|refusal| FieldProblem::of(refusal.field, refusal.reason))
+            .collect(),
+    )
+}
+
+/// The customer's records in the domain's terms.
+struct Records {
+    contracts: Vec<ContractTerms>,
+    products: Vec<RegisteredProduct>,
+    releases: Vec<CatalogRelease>,
+    region: String,
+    person: Option<ContactPerson>,
+    form: IntakeForm,
+}
+
+impl Records {
+    fn of(facts: &IntakeFacts, contact: Option<&Contact>, request: &OpenTicket) -> Records {
+        Records {
+            contracts: facts
+                .contracts
+                .iter()
+                .map(|contract| ContractTerms {
+                    program: contract.program.clone(),
+                    starts_on: contract.starts_on,
+                    ends_on: contract.ends_on,
+                    eula_accepted: contract.eula_accepted,
+                })
+                .collect(),
+            products: facts
+                .products
+                .iter()
+                .map(|product| RegisteredProduct {
+                    id: product.id,
+                    product_line: product.product_line.clone(),
+                    version: product.version.clone(),
+                    serial: product.serial.clone(),
+                })
+                .collect(),
+            releases: facts
+                .releases
+                .iter()
+                .map(|release| CatalogRelease {
+                    version: release.version.clone(),
+                    position: release.position,
+                })
+                .collect(),
+            region: facts.customer.region.clone(),
+            person: contact.map(|contact| ContactPerson {
+                name: contact.name.clone(),
+                email: contact.email.clone(),
+                phone: contact.phone.clone(),
+                language: contact.language.clone(),
+            }),
+            form: IntakeForm {
+                description: request.description.clone(),
+                severity: request.severity.clone(),
+                business_impact: request.business_impact.clone(),
+                product_line: request.product_line.clone(),
+                version: request.version.clone(),
+                serial: request.serial.clone(),
+                error_messages: request.error_messages.clone(),
+                steps_to_reproduce: request.steps_to_reproduce.clone(),
+                workaround: request.workaround.clone(),
+                programming_language: request.programming_language.clone(),
+            },
+        }
+    }
+
+    /// What the domain's intake rules are asked about the form.
+    fn request<'a>(&'a self, channel: &'a str, lenient: bool, now: Timestamp) -> IntakeRequest<'a> {
+        IntakeRequest {
+            lenient,
+            channel,
+            region: &self.region,
+            contracts: &self.contracts,
+            products: &self.products,
+            releases: &self.releases,
+            contact: self.person.as_ref(),
+            form: &self.form,
+            now,
+        }
+    }
+}
+
+/// When the clocks start, in which language the ticket is worked, and who takes it.
+fn route(
+    desk: &Desk,
+    facts: &IntakeFacts,
+    contact: Option<&Contact>,
+    request: &OpenTicket,
+    program: &str,
+    now: Timestamp,
+) -> Result<IntakeRecord, DeskError> {
+    let policy = &desk.policy;
+    let region = facts.customer.region.as_str();
     let profile = TicketProfile {
-        program: &accepted.program,
+        program,
         region,
         product_line: &request.product_line,
         severity: &request.severity,
         channel: &request.channel,
     };
     let coverage = coverage_window(policy, &profile, now).map_err(DeskError::unexpected)?;
-    let preferred = contact
-        .as_ref()
-        .map_or(facts.customer.language.as_str(), |contact| {
-            contact.language.as_str()
-        });
+    let preferred = contact.map_or(facts.customer.language.as_str(), |contact| {
+        contact.language.as_str()
+    });
     let language = choose_language(
         policy,
         region,
@@ -361,40 +377,12 @@ pub async fn assess_form(
         &facts.candidates,
         &facts.on_call,
     );
-
-    let details = serde_json::json!({
-        "business_impact": request.business_impact,
-        "error_messages": request.error_messages,
-        "steps_to_reproduce": request.steps_to_reproduce,
-        "workaround": request.workaround,
-    });
-    let request_hash = request_hash(idempotency_key.as_deref(), request);
-    Ok(Intake::Ticket(Box::new(NewTicket {
-        customer_id: facts.customer.id,
-        contact_id: contact.as_ref().map(|contact| contact.id),
-        product_id: accepted.product_id,
-        product_line: request.product_line.clone(),
-        version: request.version.trim().to_string(),
-        serial: request.serial.trim().to_string(),
-        program: accepted.program,
-        region: facts.customer.region.clone(),
-        language: language.language.clone(),
-        channel: request.channel.clone(),
-        subject: request.subject.trim().to_string(),
-        description: request.description.clone(),
-        details,
-        severity: request.severity.clone(),
-        actor: caller.actor(),
-        created_by: caller.key(),
-        idempotency_key,
-        request_hash,
-        intake: Some(IntakeRecord {
-            flags: accepted.flags,
-            language,
-            coverage,
-            assignment: Some(assignment),
-        }),
-    })))
+    Ok(IntakeRecord {
+        flags: Vec::new(),
+        language,
+        coverage,
+        assignment: Some(assignment),
+    })
 }
 
 /// What tells a retry (the same request) from a reuse of its key (another request).

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::CalendarError;
 use crate::policy::{Policy, Region, TicketProfile, UnknownName};
+use crate::reason::{Reason, ReasonCode};
 
 /// A name the policy does not know, or a calendar that cannot answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -136,7 +137,7 @@ impl IntakeFlag {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Refusal {
     pub field: &'static str,
-    pub reason: String,
+    pub reason: Reason,
 }
 
 /// The ticket's language, and why.
@@ -172,6 +173,141 @@ pub struct TicketIntake {
     pub flags: Vec<IntakeFlag>,
 }
 
+/// Who opens a ticket, as the intake rules see them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opener {
+    /// A customer's contact: for its own organisation, through the portal.
+    Contact { id: i64, customer_id: i64 },
+    /// Staff: for whichever customer they name, by any channel.
+    Staff,
+}
+
+/// What every form must get right before the customer's records are read: the names the
+/// clocks stand on, a subject and a description, and whose ticket it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    pub channel: &'a str,
+    pub severity: &'a str,
+    pub product_line: &'a str,
+    pub subject: &'a str,
+    pub description: &'a str,
+    pub customer_id: Option<i64>,
+    pub contact_id: Option<i64>,
+}
+
+/// The longest subject a ticket takes, in characters.
+pub const SUBJECT_MAX_CHARS: usize = 200;
+
+/// Whose ticket a form is for, once its envelope is right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Addressee {
+    pub customer_id: i64,
+    /// The contact named (a contact's own id when it names none); `None`: the customer's.
+    pub contact_id: Option<i64>,
+}
+
+/// Why an envelope is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvelopeRefusal {
+    /// Not the opener's to open (another organisation's ticket).
+    Forbidden(String),
+    /// Every faulty field, each with its reason.
+    Fields(Vec<Refusal>),
+}
+
+/// Checks the envelope of a form opened by `opener`: every faulty field at once.
+pub fn check_envelope(
+    policy: &Policy,
+    opener: Opener,
+    envelope: &Envelope<'_>,
+) -> Result<Addressee, EnvelopeRefusal> {
+    let mut fields = Vec::new();
+    let mut refuse = |field: &'static str, reason: Reason| fields.push(Refusal { field, reason });
+    if let Err(unknown) = policy.channel(envelope.channel) {
+        refuse("channel", Reason::invalid(unknown.to_string()));
+    }
+    if let Err(unknown) = policy.severity(envelope.severity) {
+        refuse("severity", Reason::invalid(unknown.to_string()));
+    }
+    if let Err(unknown) = policy.product_line(envelope.product_line) {
+        refuse("product_line", Reason::invalid(unknown.to_string()));
+    }
+    for (field, text) in [
+        ("subject", envelope.subject),
+        ("description", envelope.description),
+    ] {
+        if text.trim().is_empty() {
+            refuse(field, Reason::required());
+        }
+    }
+    if envelope.subject.chars().count() > SUBJECT_MAX_CHARS {
+        refuse("subject", Reason::too_long(SUBJECT_MAX_CHARS));
+    }
+    let addressee = match opener {
+        Opener::Contact { id, customer_id } => {
+            if envelope
+                .customer_id
+                .is_some_and(|named| named != customer_id)
+            {
+                return Err(EnvelopeRefusal::Forbidden(
+                    "a contact opens tickets for its own organisation only".into(),
+                ));
+            }
+            if envelope.channel != "portal" && policy.channel("portal").is_ok() {
+                refuse(
+                    "channel",
+                    Reason::invalid("customers open tickets through the portal"),
+                );
+            }
+            Some(Addressee {
+                customer_id,
+                contact_id: Some(envelope.contact_id.unwrap_or(id)),
+            })
+        }
+        Opener::Staff => match envelope.customer_id {
+            Some(customer_id) => Some(Addressee {
+                customer_id,
+                contact_id: envelope.contact_id,
+            }),
+            None => {
+                refuse(
+                    "customer_id",
+                    Reason::invalid("staff must say which customer the ticket is for"),
+                );
+                None
+            }
+        },
+    };
+    match addressee {
+        Some(addressee) if fields.is_empty() => Ok(addressee),
+        _ => Err(EnvelopeRefusal::Fields(fields)),
+    }
+}
+
+/// A contact of the customer, as far as choosing one goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnownContact {
+    pub id: i64,
+    pub designated: bool,
+}
+
+/// The contact a ticket is for: the one named, which must be the customer's; else the
+/// customer's designated contact, else its first; `None` for a customer without contacts.
+pub fn contact_for(named: Option<i64>, contacts: &[KnownContact]) -> Result<Option<i64>, Refusal> {
+    match named {
+        Some(id) if contacts.iter().any(|contact| contact.id == id) => Ok(Some(id)),
+        Some(_) => Err(Refusal {
+            field: "contact_id",
+            reason: Reason::invalid("not a contact of this customer"),
+        }),
+        None => Ok(contacts
+            .iter()
+            .find(|contact| contact.designated)
+            .or(contacts.first())
+            .map(|contact| contact.id)),
+    }
+}
+
 /// Runs every intake check of the policy.
 pub fn assess(policy: &Policy, request: &IntakeRequest<'_>) -> Result<IntakeOutcome, UnknownName> {
     let channel = policy.channel(request.channel)?;
@@ -201,25 +337,28 @@ pub fn assess(policy: &Policy, request: &IntakeRequest<'_>) -> Result<IntakeOutc
             .iter()
             .map(|field| Refusal {
                 field: field_name(field),
-                reason: match field.split_once('.') {
-                    Some((_, parts)) => {
-                        format!("required; missing its {}", parts.replace('+', ", "))
-                    }
-                    None => "required".to_string(),
-                },
+                reason: Reason::new(
+                    ReasonCode::Required,
+                    match field.split_once('.') {
+                        Some((_, parts)) => {
+                            format!("required; missing its {}", parts.replace('+', ", "))
+                        }
+                        None => "required".to_string(),
+                    },
+                ),
             })
             .collect();
         if let SerialCheck::NotRegistered(reason) = &serial {
             fields.push(Refusal {
                 field: "serial",
-                reason: reason.clone(),
+                reason: Reason::invalid(reason.clone()),
             });
         }
         let not_covered = match &cover {
             Cover::Covered(_) => None,
             Cover::NotCovered { reason, remedy } => Some(Refusal {
                 field: "contract",
-                reason: format!("{reason}; {remedy}"),
+                reason: Reason::invalid(format!("{reason}; {remedy}")),
             }),
         };
         if !fields.is_empty() || not_covered.is_some() {

@@ -8,6 +8,7 @@ pub mod duration;
 pub mod intake;
 pub mod notify;
 pub mod policy;
+pub mod reason;
 pub mod routing;
 pub mod services;
 pub mod sign_in;

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::reason::Reason;
 use crate::ticket::Role;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -121,7 +122,7 @@ pub enum ServiceRefusal {
     #[error("a {role} may not {action} a professional-services request", role = role.as_str(), action = action.as_str())]
     NotPermitted { action: ServiceAction, role: Role },
     #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
+    Invalid { field: &'static str, reason: Reason },
 }
 
 fn permitted(role: Role, action: ServiceAction) -> bool {
@@ -171,7 +172,7 @@ pub fn decide_service(
         if text.trim().is_empty() {
             Err(ServiceRefusal::Invalid {
                 field,
-                reason: "must not be empty".to_string(),
+                reason: Reason::required(),
             })
         } else {
             Ok(text)
@@ -184,7 +185,7 @@ pub fn decide_service(
         ServiceCommand::Accept { note } if role.is_staff() && note.trim().is_empty() => {
             return Err(ServiceRefusal::Invalid {
                 field: "note",
-                reason: "say how the customer accepted the quote".to_string(),
+                reason: Reason::invalid("say how the customer accepted the quote".to_string()),
             });
         }
         ServiceCommand::Accept { note } => ServiceChange::Answered {

@@ -325,7 +325,7 @@ async fn id_by_idempotency_key(
 
 /// Optimistic concurrency: a change based on `expected` (when given) applies only to that
 /// version of the `record` (a ticket, a request).
-fn still_at(record: &str, current: i64, expected: Option<i64>) -> Result<(), StoreError> {
+fn require_version(record: &str, current: i64, expected: Option<i64>) -> Result<(), StoreError> {
     match expected {
         Some(expected) if expected != current => Err(StoreError::StaleVersion(format!(
             "the {record} changed (version {current} now, {expected} expected); reload it and try again"

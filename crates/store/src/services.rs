@@ -9,7 +9,9 @@ use sqlx::any::AnyRow;
 
 use crate::Scope;
 use crate::tickets::Created;
-use crate::{SqlBuilder, Store, StoreError, id_by_idempotency_key, instant, seconds, still_at};
+use crate::{
+    SqlBuilder, Store, StoreError, id_by_idempotency_key, instant, require_version, seconds,
+};
 
 /// What intake records for a professional-services request.
 #[derive(Clone, Debug)]
@@ -258,7 +260,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let current = service_request_of(&row)?;
-        still_at("request", current.version_number, expected_version)?;
+        require_version("request", current.version_number, expected_version)?;
         let at = seconds(now).max(seconds(current.updated_at));
         match decide(&current).map_err(ServiceUpdateError::Refused)? {
             ServiceChange::Quoted { quote } => {

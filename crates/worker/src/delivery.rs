@@ -122,7 +122,7 @@ impl Deliverer {
                     ),
                 };
             }
-            Err(error) => return self.again(entry, error.to_string()),
+            Err(error) => return self.retry_later_or_fail(entry, error.to_string()),
         };
         let body = serde_json::json!({
             "delivery_id": entry.id,
@@ -155,10 +155,10 @@ impl Deliverer {
                 if permanent {
                     Delivery::Failed { error }
                 } else {
-                    self.again(entry, error)
+                    self.retry_later_or_fail(entry, error)
                 }
             }
-            Err(error) => self.again(entry, format!("{}: {error}", webhook.url)),
+            Err(error) => self.retry_later_or_fail(entry, format!("{}: {error}", webhook.url)),
         }
     }
 
@@ -200,7 +200,7 @@ impl Deliverer {
             // Everything one delivery does, within its budget.
             let outcome = match tokio::time::timeout(self.send_budget, self.deliver(&entry)).await {
                 Ok(outcome) => outcome,
-                Err(_) => self.again(
+                Err(_) => self.retry_later_or_fail(
                     &entry,
                     format!(
                         "the delivery took more than {} s",
@@ -258,7 +258,9 @@ impl Deliverer {
         {
             Ok(mail) => mail,
             // The operator's template may be fixed (and the desk restarted) before the last try.
-            Err(error) => return self.again(entry, format!("the template failed: {error}")),
+            Err(error) => {
+                return self.retry_later_or_fail(entry, format!("the template failed: {error}"));
+            }
         };
         let to = Addressee {
             name: recipient.name.clone(),
@@ -290,7 +292,7 @@ impl Deliverer {
             Err(error) if error.permanent => Delivery::Failed {
                 error: error.reason,
             },
-            Err(error) => self.again(entry, error.reason),
+            Err(error) => self.retry_later_or_fail(entry, error.reason),
         }
     }
 
@@ -301,12 +303,12 @@ impl Deliverer {
             StoreError::NotFound | StoreError::Corrupt(_) => Delivery::Failed {
                 error: error.to_string(),
             },
-            other => self.again(entry, other.to_string()),
+            other => self.retry_later_or_fail(entry, other.to_string()),
         }
     }
 
     /// Tried again later, or failed for good after the last attempt.
-    fn again(&self, entry: &OutboxEntry, error: String) -> Delivery {
+    fn retry_later_or_fail(&self, entry: &OutboxEntry, error: String) -> Delivery {
         let retry_at =
             retry_delay(entry.attempts).and_then(|delay| self.clock.now().checked_add(delay).ok());
         match retry_at {

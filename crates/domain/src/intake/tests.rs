@@ -5,6 +5,7 @@ use jiff::civil::date;
 
 use super::*;
 use crate::policy::Policy;
+use crate::reason::ReasonCode;
 
 fn policy() -> Policy {
     Policy::built_in().expect("the built-in policy loads")
@@ -438,4 +439,122 @@ fn every_flag_name_is_listed() {
     ];
     let names: Vec<&str> = flags.iter().map(IntakeFlag::name).collect();
     assert_eq!(names, IntakeFlag::NAMES);
+}
+
+fn envelope() -> Envelope<'static> {
+    Envelope {
+        channel: "portal",
+        severity: "P3",
+        product_line: "ol-connect",
+        subject: "Invoices stopped printing",
+        description: "No invoice leaves the queue.",
+        customer_id: None,
+        contact_id: None,
+    }
+}
+
+fn refused(result: Result<Addressee, EnvelopeRefusal>) -> Vec<(&'static str, ReasonCode)> {
+    match result {
+        Err(EnvelopeRefusal::Fields(fields)) => fields
+            .into_iter()
+            .map(|refusal| (refusal.field, refusal.reason.code))
+            .collect(),
+        other => panic!("expected refused fields, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_contact_opens_for_its_own_organisation_through_the_portal() {
+    let policy = Policy::built_in().unwrap();
+    let ana = Opener::Contact {
+        id: 3,
+        customer_id: 1,
+    };
+    assert_eq!(
+        check_envelope(&policy, ana, &envelope()),
+        Ok(Addressee {
+            customer_id: 1,
+            contact_id: Some(3)
+        }),
+        "a contact who names nobody is the ticket's contact"
+    );
+    let elsewhere = Envelope {
+        customer_id: Some(2),
+        ..envelope()
+    };
+    assert!(matches!(
+        check_envelope(&policy, ana, &elsewhere),
+        Err(EnvelopeRefusal::Forbidden(_))
+    ));
+    let by_phone = Envelope {
+        channel: "phone",
+        ..envelope()
+    };
+    assert_eq!(
+        refused(check_envelope(&policy, ana, &by_phone)),
+        [("channel", ReasonCode::Invalid)]
+    );
+}
+
+#[test]
+fn staff_name_the_customer_and_every_faulty_field_is_told_at_once() {
+    let policy = Policy::built_in().unwrap();
+    assert_eq!(
+        refused(check_envelope(&policy, Opener::Staff, &envelope())),
+        [("customer_id", ReasonCode::Invalid)]
+    );
+    let bad = Envelope {
+        severity: "P9",
+        product_line: "typewriter",
+        subject: " ",
+        description: "",
+        customer_id: Some(1),
+        ..envelope()
+    };
+    assert_eq!(
+        refused(check_envelope(&policy, Opener::Staff, &bad)),
+        [
+            ("severity", ReasonCode::Invalid),
+            ("product_line", ReasonCode::Invalid),
+            ("subject", ReasonCode::Required),
+            ("description", ReasonCode::Required),
+        ]
+    );
+    let long = "x".repeat(SUBJECT_MAX_CHARS + 1);
+    let too_long = Envelope {
+        subject: &long,
+        customer_id: Some(1),
+        ..envelope()
+    };
+    assert_eq!(
+        refused(check_envelope(&policy, Opener::Staff, &too_long)),
+        [("subject", ReasonCode::TooLong { max: 200 })]
+    );
+    let exactly = "x".repeat(SUBJECT_MAX_CHARS);
+    let at_the_limit = Envelope {
+        subject: &exactly,
+        customer_id: Some(1),
+        ..envelope()
+    };
+    assert!(check_envelope(&policy, Opener::Staff, &at_the_limit).is_ok());
+}
+
+#[test]
+fn the_contact_is_the_one_named_else_the_designated_one() {
+    let contacts = [
+        KnownContact {
+            id: 4,
+            designated: false,
+        },
+        KnownContact {
+            id: 5,
+            designated: true,
+        },
+    ];
+    assert_eq!(contact_for(Some(4), &contacts), Ok(Some(4)));
+    assert_eq!(contact_for(None, &contacts), Ok(Some(5)));
+    assert_eq!(contact_for(None, &contacts[..1]), Ok(Some(4)));
+    assert_eq!(contact_for(None, &[]), Ok(None));
+    let stranger = contact_for(Some(9), &contacts).unwrap_err();
+    assert_eq!(stranger.field, "contact_id");
 }

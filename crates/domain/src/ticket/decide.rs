@@ -8,6 +8,7 @@ use super::events::{ContactMedium, CustomerRequest, EventData, Resolution, Role}
 use super::{Snapshot, TicketState};
 use crate::duration::BusinessDuration;
 use crate::policy::Policy;
+use crate::reason::Reason;
 
 /// Something a person asks of a ticket.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -181,7 +182,7 @@ pub enum Refusal {
     NotPermitted { action: Action, role: Role },
     /// The command itself is wrong: a field and the reason (HTTP 422).
     #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
+    Invalid { field: &'static str, reason: Reason },
 }
 
 /// Who may ask for each action, whatever the state.
@@ -286,7 +287,7 @@ pub fn decide(
             if advisor == snapshot.assignee {
                 return Err(Refusal::Invalid {
                     field: "advisor",
-                    reason: "the ticket is already assigned so".to_string(),
+                    reason: Reason::invalid("the ticket is already assigned so".to_string()),
                 });
             }
             let reason = reason.filter(|reason| !reason.trim().is_empty());
@@ -298,42 +299,44 @@ pub fn decide(
                     .severity(&snapshot.severity)
                     .map_err(|unknown| Refusal::Invalid {
                         field: "severity",
-                        reason: unknown.to_string(),
+                        reason: Reason::invalid(unknown.to_string()),
                     })?;
             if !severity.update_negotiable {
                 return Err(Refusal::Invalid {
                     field: "every",
-                    reason: format!(
+                    reason: Reason::invalid(format!(
                         "the status-update cadence of {} is not negotiable in the policy",
                         snapshot.severity
-                    ),
+                    )),
                 });
             }
             let every = every
                 .map(|text| match text.parse::<BusinessDuration>() {
                     Ok(duration) if duration.is_zero() => Err(Refusal::Invalid {
                         field: "every",
-                        reason: "a cadence must be longer than zero".to_string(),
+                        reason: Reason::invalid("a cadence must be longer than zero".to_string()),
                     }),
                     // Beyond a year of business days no update is owed in practice, and the
                     // calendars answer only within a bounded range.
                     Ok(duration) if duration.minutes_on(24 * 60) > MAX_CADENCE_MINUTES => {
                         Err(Refusal::Invalid {
                             field: "every",
-                            reason: "a cadence is at most 250 business days".to_string(),
+                            reason: Reason::invalid(
+                                "a cadence is at most 250 business days".to_string(),
+                            ),
                         })
                     }
                     Ok(_) => Ok(text.trim().to_string()),
                     Err(error) => Err(Refusal::Invalid {
                         field: "every",
-                        reason: error.to_string(),
+                        reason: Reason::invalid(error.to_string()),
                     }),
                 })
                 .transpose()?;
             if every == snapshot.agreed_update_every {
                 return Err(Refusal::Invalid {
                     field: "every",
-                    reason: "this cadence is already the ticket's".to_string(),
+                    reason: Reason::invalid("this cadence is already the ticket's".to_string()),
                 });
             }
             vec![EventData::UpdateCadenceAgreed {
@@ -383,7 +386,9 @@ pub fn decide(
                 if release.trim().is_empty() {
                     return Err(Refusal::Invalid {
                         field: "resolution.release",
-                        reason: "name the release the fix is planned for".to_string(),
+                        reason: Reason::invalid(
+                            "name the release the fix is planned for".to_string(),
+                        ),
                     });
                 }
                 // Only a severity without a resolution target may wait for a release (P4).
@@ -393,10 +398,10 @@ pub fn decide(
                 if has_target {
                     return Err(Refusal::Invalid {
                         field: "resolution",
-                        reason: format!(
+                        reason: Reason::invalid(format!(
                             "\"planned for release\" is for severities without a resolution target, not {}",
                             snapshot.severity
-                        ),
+                        )),
                     });
                 }
             }
@@ -411,9 +416,10 @@ pub fn decide(
             // Consent is the customer's (POLICY.md §7): staff only record it, saying how it came.
             return Err(Refusal::Invalid {
                 field: "note",
-                reason:
+                reason: Reason::invalid(
                     "say how the customer gave consent (for example \"accepted by phone with …\")"
                         .to_string(),
+                ),
             });
         }
         Command::AcceptSolution { note } => vec![
@@ -443,13 +449,13 @@ fn known_other_severity(
     if let Err(unknown) = policy.severity(severity) {
         return Err(Refusal::Invalid {
             field: "severity",
-            reason: unknown.to_string(),
+            reason: Reason::invalid(unknown.to_string()),
         });
     }
     if severity == snapshot.severity {
         return Err(Refusal::Invalid {
             field: "severity",
-            reason: format!("the ticket is already {severity}"),
+            reason: Reason::invalid(format!("the ticket is already {severity}")),
         });
     }
     Ok(())
@@ -474,23 +480,26 @@ fn supplied_details(
     if details.is_empty() {
         return Err(Refusal::Invalid {
             field: "details",
-            reason: format!("supply at least one of {}", SUPPLIABLE_DETAILS.join(", ")),
+            reason: Reason::invalid(format!(
+                "supply at least one of {}",
+                SUPPLIABLE_DETAILS.join(", ")
+            )),
         });
     }
     for (field, text) in &details {
         if !SUPPLIABLE_DETAILS.contains(&field.as_str()) {
             return Err(Refusal::Invalid {
                 field: "details",
-                reason: format!(
+                reason: Reason::invalid(format!(
                     "\"{field}\" cannot be supplied; these can: {}",
                     SUPPLIABLE_DETAILS.join(", ")
-                ),
+                )),
             });
         }
         if text.trim().is_empty() {
             return Err(Refusal::Invalid {
                 field: "details",
-                reason: format!("\"{field}\" must not be empty"),
+                reason: Reason::invalid(format!("\"{field}\" must not be empty")),
             });
         }
     }
@@ -501,7 +510,7 @@ fn required(field: &'static str, text: String) -> Result<String, Refusal> {
     if text.trim().is_empty() {
         Err(Refusal::Invalid {
             field,
-            reason: "must not be empty".to_string(),
+            reason: Reason::required(),
         })
     } else {
         Ok(text)

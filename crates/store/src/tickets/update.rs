@@ -16,7 +16,7 @@ use super::{
 use crate::events::append_events;
 use crate::events::load_events;
 use crate::outbox::{NoticeRow, write_notices};
-use crate::still_at;
+use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
 
 impl Store {
@@ -52,7 +52,7 @@ impl Store {
         } = change;
         let mut transaction = self.begin_write().await?;
         let ticket = self.lock_ticket(&mut transaction, id, scope).await?;
-        still_at("ticket", ticket.version_number, expected_version)?;
+        require_version("ticket", ticket.version_number, expected_version)?;
         let mut events = load_events(&mut *transaction, id).await?;
         let snapshot = Snapshot::of(&events)
             .ok_or_else(|| StoreError::Corrupt(format!("ticket {id} has no created event")))?;

@@ -11,8 +11,9 @@ use std::collections::HashMap;
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use axum::response::{Html, IntoResponse, Response};
-use caredesk_desk::DeskError;
 use caredesk_desk::tickets::{NewFile, act};
+use caredesk_desk::{DeskError, FieldProblem};
+use caredesk_domain::reason::ReasonCode;
 use caredesk_domain::text::{forbidden_character, forbidden_character_reason};
 use caredesk_domain::ticket::Command;
 
@@ -154,12 +155,15 @@ pub fn unprocessable(page: Html<String>) -> Response {
     (axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
-/// The domain's words for the most common refusal, in the viewer's language; others as the
-/// policy wrote them.
-pub fn translate_reason(viewer: &Viewer, reason: &str) -> String {
-    match reason {
-        "must not be empty" => viewer.t("form.required").to_string(),
-        other => other.to_string(),
+/// A refused field's reason in the viewer's language, by its code; a reason that has no
+/// code of its own yet is shown as the desk wrote it.
+pub fn translate_reason(viewer: &Viewer, problem: &FieldProblem) -> String {
+    match problem.code {
+        ReasonCode::Required => viewer.t("form.required").to_string(),
+        ReasonCode::TooLong { max } => viewer
+            .catalog
+            .format("form.too_long", &[("max", &max.to_string())]),
+        ReasonCode::Invalid => problem.message.clone(),
     }
 }
 
@@ -168,7 +172,7 @@ fn refusal_message(viewer: &Viewer, error: &DeskError) -> String {
     match error {
         DeskError::Invalid(fields) => fields
             .iter()
-            .map(|field| translate_reason(viewer, &field.message))
+            .map(|field| translate_reason(viewer, field))
             .collect::<Vec<_>>()
             .join(" "),
         DeskError::StaleVersion(_) => viewer.t("ticket.changed_meanwhile").to_string(),

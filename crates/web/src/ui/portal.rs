@@ -370,7 +370,7 @@ async fn open_ticket(
                     "contact_id" => "contact",
                     other => other,
                 };
-                let reason = forms::translate_reason(&viewer, &field.message);
+                let reason = forms::translate_reason(&viewer, &field);
                 if FORM_FIELDS.contains(&name) {
                     errors.entry(name.to_string()).or_insert(reason);
                 } else {

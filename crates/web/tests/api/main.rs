@@ -30,7 +30,10 @@ use policy_at_work::{
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
 use support::{Backend, TestApp, json_of, portal_ticket};
-use trust::{control_characters_are_refused_wherever_text_enters, wrong_passwords_are_throttled};
+use trust::{
+    control_characters_are_refused_wherever_text_enters,
+    refusals_are_worded_in_the_visitors_language, wrong_passwords_are_throttled,
+};
 
 /// An instant the API returned (RFC 3339, in UTC).
 fn instant(value: &Value) -> jiff::Timestamp {
@@ -97,6 +100,7 @@ on_both_backends!(
     webhooks_receive_every_event_signed_and_retried,
     control_characters_are_refused_wherever_text_enters,
     wrong_passwords_are_throttled,
+    refusals_are_worded_in_the_visitors_language,
 );
 
 async fn health_and_readiness(backend: Backend) {

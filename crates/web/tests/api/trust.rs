@@ -250,3 +250,54 @@ pub async fn wrong_passwords_are_throttled(backend: Backend) {
     );
     app.stop().await;
 }
+
+/// A refused field is told in the visitor's language from its reason's code: the pages
+/// never match the desk's English words.
+pub async fn refusals_are_worded_in_the_visitors_language(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.customer("ACME", "gold", "emea").await;
+    let mut anna = Visitor::new(&app);
+    anna.sign_in("contact@acme.example").await;
+    anna.post(
+        "/language",
+        &[("language", "fr"), ("back_to", "/portal/tickets/new")],
+    )
+    .await;
+    let form = anna.get("/portal/tickets/new").await;
+    assert!(form.body.contains("<html lang=\"fr\""));
+    let product = form
+        .body
+        .split("id=\"product\"")
+        .nth(1)
+        .unwrap()
+        .split("<option value=\"")
+        .nth(2)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let long_subject = "x".repeat(201);
+    let refused = anna
+        .post_multipart(
+            "/portal/tickets",
+            multipart(&[
+                ("csrf", &form.csrf()),
+                ("form_key", &hidden(&form.body, "form_key")),
+                ("product", &product),
+                ("severity", "P3"),
+                ("subject", &long_subject),
+                ("description", " "),
+                ("business_impact", "Invoices are late"),
+            ]),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("Au plus 200 caractères."),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("Ce champ est obligatoire."));
+    assert!(!refused.body.contains("at most 200 characters"));
+    assert!(!refused.body.contains("must not be empty"));
+    app.stop().await;
+}
