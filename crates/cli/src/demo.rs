@@ -6,17 +6,18 @@
 //! invented.
 
 use caredesk_desk::intake::{Intake, Opened, record};
+use caredesk_desk::services;
 use caredesk_desk::sessions::{hash_password, new_token};
 use caredesk_desk::sweep::sweep_tickets;
 use caredesk_desk::tickets::act;
 use caredesk_desk::{Caller, Clock, Desk};
 use caredesk_domain::intake::{choose_language, coverage_window};
 use caredesk_domain::policy::{Policy, TicketProfile};
-use caredesk_domain::services::{ServiceCommand, decide_service};
+use caredesk_domain::services::ServiceCommand;
 use caredesk_domain::ticket::{Command, ContactMedium, CustomerRequest, Resolution, Role};
 use caredesk_store::{
     IntakeRecord, NewContact, NewContract, NewCustomer, NewProduct, NewRelease, NewServiceRequest,
-    NewStaff, NewTicket, Scope, StaffMember, Store, StoreError,
+    NewStaff, NewTicket, StaffMember, Store, StoreError,
 };
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
@@ -194,13 +195,48 @@ struct DemoCustomer {
 async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
     println!("Loading the demo desk…");
     let store = &desk.store;
-    let policy: &Policy = &desk.policy;
     let mut dice = Dice::new(2026);
     // One hash for every demo account: they share a password anyway.
     let password_hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD))
         .await
         .map_err(|error| Failure::Environment(error.to_string()))?
         .map_err(|error| Failure::Environment(error.to_string()))?;
+    let team = hire_staff(store, &password_hash, now).await?;
+    add_catalog(store).await?;
+    let mut customers = Vec::new();
+    for (index, company) in COMPANIES.iter().enumerate() {
+        let csm = team.csm.id;
+        customers
+            .push(add_customer(desk, &mut dice, index, company, &password_hash, csm, now).await?);
+    }
+    open_tickets(desk, &mut dice, &customers, &team, now).await?;
+    put_on_call(store, &team.advisors, now).await?;
+    desk.clock.set(now);
+    professional_services(desk, &customers, &team.advisors, now).await?;
+    // Clocks that ran out while nobody acted are recorded too.
+    while sweep_tickets(desk, 1000)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?
+        .recorded
+        > 0
+    {}
+    println!(
+        "Demo desk loaded: {CUSTOMERS} customers, {} staff, {TICKETS} tickets.",
+        team.advisors.len() + 3
+    );
+    Ok(team.token)
+}
+
+/// The demo's staff: an administrator (with an API token), a support manager, a customer
+/// success manager and each office's advisors.
+struct Team {
+    token: String,
+    manager: StaffMember,
+    csm: StaffMember,
+    advisors: Vec<StaffMember>,
+}
+
+async fn hire_staff(store: &Store, password_hash: &str, now: Timestamp) -> Result<Team, Failure> {
     let staff =
         |email: &str, name: &str, role: Role, region: Option<&str>, languages: &[&str]| NewStaff {
             email: email.to_string(),
@@ -211,7 +247,7 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
                 .iter()
                 .map(|language| language.to_string())
                 .collect(),
-            password_hash: Some(password_hash.clone()),
+            password_hash: Some(password_hash.to_string()),
         };
     let admin = store
         .create_staff(
@@ -276,6 +312,16 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
         }
     }
 
+    Ok(Team {
+        token,
+        manager,
+        csm,
+        advisors,
+    })
+}
+
+/// The release catalog: the versions of each product line, newest first.
+async fn add_catalog(store: &Store) -> Result<(), Failure> {
     for (line, version, position, kind, (year, month, day)) in CATALOG {
         store
             .add_release(&NewRelease {
@@ -288,125 +334,148 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
             .await
             .map_err(environment)?;
     }
+    Ok(())
+}
 
-    let mut customers = Vec::new();
-    for (index, company) in COMPANIES.iter().enumerate() {
-        let office = &OFFICES[index / 10];
-        let program = match index % 10 {
-            0..=4 => "standard",
-            5..=7 => "gold",
-            _ => "platinum",
-        };
-        let language = *dice.pick(office.languages);
-        let customer = store
-            .create_customer(
-                &NewCustomer {
-                    number: format!("C-{}", 1001 + index),
-                    name: company.to_string(),
-                    region: office.region.into(),
-                    language: language.into(),
-                },
-                now,
-            )
-            .await
-            .map_err(environment)?;
-        let domain: String = company
-            .to_lowercase()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join("-");
-        let mut contacts = Vec::new();
-        for (number, first_name) in ["alex", "sam"]
-            .iter()
-            .enumerate()
-            .take(1 + dice.below(2) as usize)
-        {
-            let email = format!("{first_name}@{domain}.example");
-            let contact = store
-                .create_contact(
-                    &NewContact {
-                        customer_id: customer.id,
-                        name: format!(
-                            "{} {}",
-                            capitalised(first_name),
-                            company.split(' ').next().unwrap_or("")
-                        ),
-                        email: email.clone(),
-                        phone: format!("+1 555 01{:02}", index),
-                        language: if number == 0 {
-                            language.into()
-                        } else {
-                            (*dice.pick(office.languages)).into()
-                        },
-                        designated: number == 0,
-                        password_hash: Some(password_hash.clone()),
-                    },
-                    now,
-                )
-                .await
-                .map_err(environment)?;
-            contacts.push((contact.id, email));
-        }
-        // Two customers lapsed: one contract ended, one licence never accepted.
-        let (ends_on, eula_accepted) = match index {
-            13 => (date(2026, 6, 30), true),
-            27 => (date(2027, 12, 31), false),
-            _ => (date(2027, 12, 31), true),
-        };
-        store
-            .create_contract(
-                &NewContract {
+/// One customer of the demo: its contacts, its contract, its products and, for the programs
+/// that have one, its customer success manager.
+#[allow(clippy::too_many_arguments)]
+async fn add_customer(
+    desk: &Desk,
+    dice: &mut Dice,
+    index: usize,
+    company: &str,
+    password_hash: &str,
+    csm: i64,
+    now: Timestamp,
+) -> Result<DemoCustomer, Failure> {
+    let store = &desk.store;
+    let policy: &Policy = &desk.policy;
+    let office = &OFFICES[index / 10];
+    let program = match index % 10 {
+        0..=4 => "standard",
+        5..=7 => "gold",
+        _ => "platinum",
+    };
+    let language = *dice.pick(office.languages);
+    let customer = store
+        .create_customer(
+            &NewCustomer {
+                number: format!("C-{}", 1001 + index),
+                name: company.to_string(),
+                region: office.region.into(),
+                language: language.into(),
+            },
+            now,
+        )
+        .await
+        .map_err(environment)?;
+    let domain: String = company
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut contacts = Vec::new();
+    for (number, first_name) in ["alex", "sam"]
+        .iter()
+        .enumerate()
+        .take(1 + dice.below(2) as usize)
+    {
+        let email = format!("{first_name}@{domain}.example");
+        let contact = store
+            .create_contact(
+                &NewContact {
                     customer_id: customer.id,
-                    program: program.into(),
-                    starts_on: date(2025, 7, 1),
-                    ends_on,
-                    eula_accepted,
+                    name: format!(
+                        "{} {}",
+                        capitalised(first_name),
+                        company.split(' ').next().unwrap_or("")
+                    ),
+                    email: email.clone(),
+                    phone: format!("+1 555 01{:02}", index),
+                    language: if number == 0 {
+                        language.into()
+                    } else {
+                        (*dice.pick(office.languages)).into()
+                    },
+                    designated: number == 0,
+                    password_hash: Some(password_hash.to_string()),
                 },
                 now,
             )
             .await
             .map_err(environment)?;
-        let mut products = Vec::new();
-        for product in 0..1 + dice.below(3) {
-            let (line, version, ..) = *dice.pick(&CATALOG);
-            let serial = format!(
-                "{}-{:05}",
-                if line == "ol-connect" { "OLC" } else { "PPS" },
-                index * 10 + product as usize
-            );
-            store
-                .register_product(
-                    &NewProduct {
-                        customer_id: customer.id,
-                        product_line: line.into(),
-                        version: version.into(),
-                        serial: serial.clone(),
-                    },
-                    now,
-                )
-                .await
-                .map_err(environment)?;
-            products.push((line.to_string(), version.to_string(), serial));
-        }
-        if policy
-            .program(program)
-            .is_ok_and(|found| found.dedicated_csm)
-        {
-            store
-                .set_csm(customer.id, Some(csm.id))
-                .await
-                .map_err(environment)?;
-        }
-        customers.push(DemoCustomer {
-            id: customer.id,
-            program,
-            region: office.region,
-            contacts,
-            products,
-            covered: index != 13 && index != 27,
-        });
+        contacts.push((contact.id, email));
     }
+    // Two customers lapsed: one contract ended, one licence never accepted.
+    let (ends_on, eula_accepted) = match index {
+        13 => (date(2026, 6, 30), true),
+        27 => (date(2027, 12, 31), false),
+        _ => (date(2027, 12, 31), true),
+    };
+    store
+        .create_contract(
+            &NewContract {
+                customer_id: customer.id,
+                program: program.into(),
+                starts_on: date(2025, 7, 1),
+                ends_on,
+                eula_accepted,
+            },
+            now,
+        )
+        .await
+        .map_err(environment)?;
+    let mut products = Vec::new();
+    for product in 0..1 + dice.below(3) {
+        let (line, version, ..) = *dice.pick(&CATALOG);
+        let serial = format!(
+            "{}-{:05}",
+            if line == "ol-connect" { "OLC" } else { "PPS" },
+            index * 10 + product as usize
+        );
+        store
+            .register_product(
+                &NewProduct {
+                    customer_id: customer.id,
+                    product_line: line.into(),
+                    version: version.into(),
+                    serial: serial.clone(),
+                },
+                now,
+            )
+            .await
+            .map_err(environment)?;
+        products.push((line.to_string(), version.to_string(), serial));
+    }
+    if policy
+        .program(program)
+        .is_ok_and(|found| found.dedicated_csm)
+    {
+        store
+            .set_csm(customer.id, Some(csm))
+            .await
+            .map_err(environment)?;
+    }
+    Ok(DemoCustomer {
+        id: customer.id,
+        program,
+        region: office.region,
+        contacts,
+        products,
+        covered: index != 13 && index != 27,
+    })
+}
 
+/// The demo's tickets, each opened by a covered customer some time in the last six weeks and
+/// worked by an advisor of its region.
+async fn open_tickets(
+    desk: &Desk,
+    dice: &mut Dice,
+    customers: &[DemoCustomer],
+    team: &Team,
+    now: Timestamp,
+) -> Result<(), Failure> {
     let covered: Vec<&DemoCustomer> = customers
         .iter()
         .filter(|customer| customer.covered)
@@ -416,18 +485,27 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
         let opened = now
             .checked_sub(dice.minutes(60, 42 * 24 * 60))
             .map_err(|error| Failure::Environment(error.to_string()))?;
-        let regional: Vec<&StaffMember> = advisors
+        let regional: Vec<&StaffMember> = team
+            .advisors
             .iter()
             .filter(|advisor| advisor.region.as_deref() == Some(customer.region))
             .collect();
         let advisor = *dice.pick(&regional);
         let people = People {
             advisor,
-            manager: &manager,
+            manager: &team.manager,
         };
-        open_and_work(desk, &mut dice, customer, people, number, opened, now).await?;
+        open_and_work(desk, dice, customer, people, number, opened, now).await?;
     }
-    // Each office has an advisor on call after hours this week.
+    Ok(())
+}
+
+/// Each office has an advisor on call after hours this week.
+async fn put_on_call(
+    store: &Store,
+    advisors: &[StaffMember],
+    now: Timestamp,
+) -> Result<(), Failure> {
     for office in &OFFICES {
         if let Some(advisor) = advisors
             .iter()
@@ -442,32 +520,19 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
                 .map_err(environment)?;
         }
     }
-    professional_services(store, policy, &customers, &advisors, now).await?;
-    // Clocks that ran out while nobody acted are recorded too.
-    desk.clock.set(now);
-    while sweep_tickets(desk, 1000)
-        .await
-        .map_err(|error| Failure::Environment(error.to_string()))?
-        .recorded
-        > 0
-    {}
-    println!(
-        "Demo desk loaded: {CUSTOMERS} customers, {} staff, {TICKETS} tickets.",
-        advisors.len() + 3
-    );
-    Ok(token)
+    Ok(())
 }
 
 /// Two requests for custom programming outside the native languages: one waiting for a
 /// quote, one quoted and waiting for the customer.
 async fn professional_services(
-    store: &Store,
-    policy: &Policy,
+    desk: &Desk,
     customers: &[DemoCustomer],
     advisors: &[StaffMember],
     now: Timestamp,
 ) -> Result<(), Failure> {
-    let native = policy.scope.native_programming_languages.join(", ");
+    let store = &desk.store;
+    let native = desk.policy.scope.native_programming_languages.join(", ");
     let requests = [
         (
             "Python",
@@ -510,23 +575,14 @@ async fn professional_services(
             .await
             .map_err(environment)?;
         if let (Some(quote), Some(advisor)) = (quote, advisors.first()) {
-            store
-                .update_service_request(
-                    recorded.request.id,
-                    Scope::All,
-                    None,
-                    &format!("staff:{}", advisor.id),
-                    now,
-                    |current| {
-                        decide_service(
-                            current.state,
-                            Role::Advisor,
-                            ServiceCommand::Quote {
-                                quote: quote.into(),
-                            },
-                        )
-                    },
-                )
+            let staff = Caller::Staff {
+                id: advisor.id,
+                role: Role::Advisor,
+            };
+            let quote = ServiceCommand::Quote {
+                quote: quote.into(),
+            };
+            services::act(desk, &staff, recorded.request.id, quote, None)
                 .await
                 .map_err(|error| Failure::Environment(error.to_string()))?;
         }
@@ -559,6 +615,8 @@ struct People<'a> {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// Opens one demo ticket at `opened` and works it through the steps of the stage it reaches,
+/// each some time after the one before; time stops at `now`.
 async fn open_and_work(
     desk: &Desk,
     dice: &mut Dice,
@@ -568,6 +626,44 @@ async fn open_and_work(
     opened: Timestamp,
     now: Timestamp,
 ) -> Result<(), Failure> {
+    let ticket = open_demo_ticket(desk, dice, customer, &people, number, opened).await?;
+    let steps = demo_steps(dice, &ticket);
+    let mut at = opened;
+    for (after, caller, command) in steps {
+        at = at.checked_add(after).unwrap_or(at);
+        if at >= now {
+            break;
+        }
+        desk.clock.set(at);
+        if let Err(error) = act(desk, &caller, ticket.id, command, None, &[]).await {
+            // A step the ticket's state no longer allows (it went another way) is skipped.
+            tracing::debug!(ticket = ticket.id, %error, "demo step skipped");
+        }
+    }
+    Ok(())
+}
+
+/// A demo ticket as opened, and who works on it.
+#[derive(Clone, Copy)]
+struct DemoTicket {
+    id: i64,
+    severity: &'static str,
+    advisor_id: i64,
+    staff: Caller,
+    contact: Caller,
+    manager: Caller,
+}
+
+/// Opens a ticket of `customer` at `opened`, with the intake record a real one gets (its
+/// coverage window and language, with reasons); the advisor takes it among its first steps.
+async fn open_demo_ticket(
+    desk: &Desk,
+    dice: &mut Dice,
+    customer: &DemoCustomer,
+    people: &People<'_>,
+    number: usize,
+    opened: Timestamp,
+) -> Result<DemoTicket, Failure> {
     let severity = match dice.below(100) {
         0..=9 => "P1",
         10..=34 => "P2",
@@ -653,6 +749,27 @@ async fn open_and_work(
         ));
     };
     let ticket = created.ticket;
+    Ok(DemoTicket {
+        id: ticket.id,
+        severity,
+        advisor_id: advisor.id,
+        staff,
+        contact,
+        manager,
+    })
+}
+
+/// The steps up to the stage the dice choose for `ticket`, each with its delay after the one
+/// before.
+fn demo_steps(dice: &mut Dice, ticket: &DemoTicket) -> Vec<(SignedDuration, Caller, Command)> {
+    let DemoTicket {
+        severity,
+        advisor_id,
+        staff,
+        contact,
+        manager,
+        ..
+    } = *ticket;
     let stage = match dice.below(100) {
         0..=9 => Stage::New,
         10..=34 => Stage::InProgress,
@@ -667,7 +784,7 @@ async fn open_and_work(
         dice.minutes(1, 20),
         staff,
         Command::Assign {
-            advisor: Some(advisor.id),
+            advisor: Some(advisor_id),
             reason: Some("assigned by the demo's dispatcher".into()),
         },
     ));
@@ -777,20 +894,7 @@ async fn open_and_work(
             },
         ));
     }
-
-    let mut at = opened;
-    for (after, caller, command) in steps {
-        at = at.checked_add(after).unwrap_or(at);
-        if at >= now {
-            break;
-        }
-        desk.clock.set(at);
-        if let Err(error) = act(desk, &caller, ticket.id, command, None, &[]).await {
-            // A step the ticket's state no longer allows (it went another way) is skipped.
-            tracing::debug!(ticket = ticket.id, %error, "demo step skipped");
-        }
-    }
-    Ok(())
+    steps
 }
 
 async fn print_accounts(store: &Store, token: Option<&str>) -> Result<(), Failure> {

@@ -1,6 +1,6 @@
 //! caredesk's use cases, one module per capability: open a ticket ([`intake`]), act on one
 //! ([`tickets`]), take in a mail ([`mail_in`]), do what the desk does by itself ([`sweep`]),
-//! sign in ([`sessions`]).
+//! sign in ([`sessions`]), answer a professional-services request ([`services`]).
 //!
 //! Each use case is a function of typed inputs and the [`Caller`]: it reads what it needs
 //! from the store, asks the domain what happens, has the store write that (with its outbox
@@ -14,6 +14,7 @@ pub mod clock;
 pub mod error;
 pub mod intake;
 pub mod mail_in;
+pub mod services;
 pub mod sessions;
 pub mod sweep;
 pub mod tickets;

@@ -4,8 +4,8 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_desk::DeskError;
-use caredesk_domain::services::{ServiceAction, ServiceRefusal};
-use caredesk_domain::ticket::{Action, Refusal};
+use caredesk_domain::services::ServiceRefusal;
+use caredesk_domain::ticket::Refusal;
 use caredesk_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -263,30 +263,12 @@ impl From<StoreError> for ApiError {
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
-        let detail = refusal.to_string();
-        match refusal {
-            Refusal::NotNow { state, allowed, .. } => ApiError::Conflict {
-                detail,
-                state: Some(state.as_str()),
-                allowed_actions: Some(allowed.iter().map(Action::as_str).collect()),
-            },
-            Refusal::NotPermitted { .. } => ApiError::Forbidden(detail),
-            Refusal::Invalid { field, reason } => ApiError::invalid(field, reason),
-        }
+        DeskError::from(refusal).into()
     }
 }
 
 impl From<ServiceRefusal> for ApiError {
     fn from(refusal: ServiceRefusal) -> Self {
-        let detail = refusal.to_string();
-        match refusal {
-            ServiceRefusal::NotNow { state, allowed, .. } => ApiError::Conflict {
-                detail,
-                state: Some(state.as_str()),
-                allowed_actions: Some(allowed.iter().map(ServiceAction::as_str).collect()),
-            },
-            ServiceRefusal::NotPermitted { .. } => ApiError::Forbidden(detail),
-            ServiceRefusal::Invalid { field, reason } => ApiError::invalid(field, reason),
-        }
+        DeskError::from(refusal).into()
     }
 }

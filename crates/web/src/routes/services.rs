@@ -6,10 +6,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use caredesk_desk::services::act;
 use caredesk_domain::services::{
-    ServiceAction, ServiceCommand, ServiceState, allowed_service_actions, decide_service,
+    ServiceAction, ServiceCommand, ServiceState, allowed_service_actions,
 };
-use caredesk_store::{ServiceRequest, ServiceUpdateError};
+use caredesk_store::ServiceRequest;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -174,21 +175,13 @@ async fn act_on_request(
     ApiJson(command): ApiJson<ServiceCommand>,
 ) -> Result<Response, ApiError> {
     let expected_version = if_match_version(&headers)?;
-    let role = principal.role();
-    let updated = state
-        .store
-        .update_service_request(
-            id,
-            principal.scope(),
-            expected_version,
-            &principal.key(),
-            state.clock.now(),
-            |current| decide_service(current.state, role, command),
-        )
-        .await
-        .map_err(|error| match error {
-            ServiceUpdateError::Refused(refusal) => ApiError::from(refusal),
-            ServiceUpdateError::Store(store) => store.into(),
-        })?;
+    let updated = act(
+        &state.desk(),
+        &principal.caller(),
+        id,
+        command,
+        expected_version,
+    )
+    .await?;
     Ok(ServiceRequestView::of(updated, &principal).respond(StatusCode::OK))
 }

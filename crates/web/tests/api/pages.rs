@@ -137,6 +137,19 @@ impl Visitor {
     }
 }
 
+/// The first registered product the new-ticket form offers (the empty "Choose…" option
+/// comes before it).
+pub fn first_product(body: &str) -> String {
+    body.split("id=\"product\"")
+        .nth(1)
+        .unwrap()
+        .split("<option value=\"")
+        .nth(2)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string()
+}
+
 pub fn multipart(fields: &[(&str, &str)]) -> Form {
     fields.iter().fold(Form::new(), |form, (name, value)| {
         form.text(name.to_string(), value.to_string())
@@ -259,17 +272,7 @@ pub async fn pages_sign_in_and_check_every_form(backend: Backend) {
     );
     let csrf = form.csrf();
     let form_key = hidden(&form.body, "form_key");
-    // The first registered product offered (the empty "Choose…" option comes before it).
-    let product = form
-        .body
-        .split("id=\"product\"")
-        .nth(1)
-        .unwrap()
-        .split("<option value=\"")
-        .nth(2)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let product = first_product(&form.body);
     let refused = anna
         .post_multipart(
             "/portal/tickets",

@@ -4,7 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::pages::{Visitor, hidden, multipart};
+use crate::pages::{Visitor, first_product, hidden, multipart};
 use crate::support::{Backend, PASSWORD, TestApp, portal_ticket};
 
 /// A control character in a query string, a URL-encoded form, a multipart form, a JSON body
@@ -93,16 +93,7 @@ pub async fn control_characters_are_refused_wherever_text_enters(backend: Backen
         assert!(page.body.contains("<html"), "a page, not a bare error");
     }
     let form = anna.get("/portal/tickets/new").await;
-    let product = form
-        .body
-        .split("id=\"product\"")
-        .nth(1)
-        .unwrap()
-        .split("<option value=\"")
-        .nth(2)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let product = first_product(&form.body);
     let nul_subject = anna
         .post_multipart(
             "/portal/tickets",
@@ -265,16 +256,7 @@ pub async fn refusals_are_worded_in_the_visitors_language(backend: Backend) {
     .await;
     let form = anna.get("/portal/tickets/new").await;
     assert!(form.body.contains("<html lang=\"fr\""));
-    let product = form
-        .body
-        .split("id=\"product\"")
-        .nth(1)
-        .unwrap()
-        .split("<option value=\"")
-        .nth(2)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let product = first_product(&form.body);
     let long_subject = "x".repeat(201);
     let refused = anna
         .post_multipart(
