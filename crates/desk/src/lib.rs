@@ -11,6 +11,7 @@
 
 pub mod caller;
 pub mod clock;
+pub mod customers;
 pub mod error;
 pub mod intake;
 pub mod mail_in;

@@ -76,12 +76,6 @@ impl FieldErrors {
         });
     }
 
-    pub fn not_empty(&mut self, field: &str, value: &str) {
-        if value.trim().is_empty() {
-            self.add(field, "must not be empty");
-        }
-    }
-
     /// `Ok` when no field is faulty.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {

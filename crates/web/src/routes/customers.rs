@@ -4,11 +4,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use caredesk_domain::ticket::Role;
-use caredesk_store::{
-    Contact, Contract, Customer, NewContact, NewContract, NewCustomer, NewProduct, Product,
-    StoreError,
-};
+use caredesk_desk::customers::{self, ContactForm};
+use caredesk_store::{Contact, Contract, Customer, NewContract, NewCustomer, NewProduct, Product};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,10 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use caredesk_desk::sessions::hash_password_off_thread;
-
 use crate::auth::Principal;
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,13 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_contract))
         .routes(routes!(register_product))
 }
-
-/// Who may change customers and their records.
-const MANAGERS: [Role; 3] = [
-    Role::Admin,
-    Role::SupportManager,
-    Role::CustomerSuccessManager,
-];
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -93,31 +81,14 @@ async fn create_customer(
     principal: Principal,
     ApiJson(request): ApiJson<CreateCustomer>,
 ) -> Result<(StatusCode, Json<Customer>), ApiError> {
-    principal.require_role(&MANAGERS)?;
-    let mut errors = FieldErrors::default();
-    errors.not_empty("number", &request.number);
-    errors.not_empty("name", &request.name);
-    let region = state.policy.region(&request.region);
-    if let Err(unknown) = &region {
-        errors.add("region", unknown.to_string());
-    }
-    if !state.policy.languages.supported.contains(&request.language) {
-        errors.add(
-            "language",
-            format!("one of {}", state.policy.languages.supported.join(", ")),
-        );
-    }
-    errors.finish()?;
     let new = NewCustomer {
-        number: request.number.trim().to_string(),
-        name: request.name.trim().to_string(),
+        number: request.number,
+        name: request.name,
         region: request.region,
         language: request.language,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.create_customer(&new, state.clock.now()).await?),
-    ))
+    let customer = customers::add_customer(&state.desk(), &principal.caller(), new).await?;
+    Ok((StatusCode::CREATED, Json(customer)))
 }
 
 /// A customer with its contacts, contracts and registered products.
@@ -180,48 +151,10 @@ async fn set_csm(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<AssignCsm>,
 ) -> Result<Json<Customer>, ApiError> {
-    principal.require_role(&[Role::SupportManager, Role::Admin])?;
-    let customer = state.store.customer(id).await?;
-    if let Some(csm_id) = request.csm_id {
-        match state.store.staff_member(csm_id).await {
-            Ok(member) if member.active && member.role == Role::CustomerSuccessManager => {}
-            Ok(_) | Err(StoreError::NotFound) => {
-                return Err(ApiError::invalid(
-                    "csm_id",
-                    "no active customer success manager has this id",
-                ));
-            }
-            Err(other) => return Err(other.into()),
-        }
-        // Today in the customer's region, as intake reads cover.
-        let today = state
-            .policy
-            .region(&customer.region)
-            .map(|region| {
-                state
-                    .clock
-                    .now()
-                    .to_zoned_datetime(region.time_zone.clone())
-                    .date()
-            })
-            .map_err(ApiError::unexpected)?;
-        let contracts = state.store.contracts_of(id).await?;
-        let entitled = contracts.iter().any(|contract| {
-            contract.starts_on <= today
-                && today <= contract.ends_on
-                && state
-                    .policy
-                    .program(&contract.program)
-                    .is_ok_and(|program| program.dedicated_csm)
-        });
-        if !entitled {
-            return Err(ApiError::invalid(
-                "csm_id",
-                "the customer has no current contract whose program includes a dedicated customer success manager",
-            ));
-        }
-    }
-    Ok(Json(state.store.set_csm(id, request.csm_id).await?))
+    let caller = principal.caller();
+    Ok(Json(
+        customers::set_csm(&state.desk(), &caller, id, request.csm_id).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -259,42 +192,16 @@ async fn add_contact(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<AddContact>,
 ) -> Result<(StatusCode, Json<Contact>), ApiError> {
-    principal.require_role(&MANAGERS)?;
-    state.store.customer(id).await?;
-    let mut errors = FieldErrors::default();
-    errors.not_empty("name", &request.name);
-    if !looks_like_email(&request.email) {
-        errors.add("email", "not an e-mail address");
-    }
-    if !state.policy.languages.supported.contains(&request.language) {
-        errors.add(
-            "language",
-            format!("one of {}", state.policy.languages.supported.join(", ")),
-        );
-    }
-    if let Some(password) = &request.password
-        && password.chars().count() < 12
-    {
-        errors.add("password", "at least 12 characters");
-    }
-    errors.finish()?;
-    let password_hash = match request.password {
-        Some(password) => Some(hash_password_off_thread(password).await?),
-        None => None,
-    };
-    let new = NewContact {
-        customer_id: id,
-        name: request.name.trim().to_string(),
+    let form = ContactForm {
+        name: request.name,
         email: request.email,
         phone: request.phone,
         language: request.language,
         designated: request.designated,
-        password_hash,
+        password: request.password,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.create_contact(&new, state.clock.now()).await?),
-    ))
+    let contact = customers::add_contact(&state.desk(), &principal.caller(), id, form).await?;
+    Ok((StatusCode::CREATED, Json(contact)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -325,16 +232,6 @@ async fn add_contract(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<AddContract>,
 ) -> Result<(StatusCode, Json<Contract>), ApiError> {
-    principal.require_role(&MANAGERS)?;
-    state.store.customer(id).await?;
-    let mut errors = FieldErrors::default();
-    if let Err(unknown) = state.policy.program(&request.program) {
-        errors.add("program", unknown.to_string());
-    }
-    if request.ends_on < request.starts_on {
-        errors.add("ends_on", "the contract ends before it starts");
-    }
-    errors.finish()?;
     let new = NewContract {
         customer_id: id,
         program: request.program,
@@ -342,10 +239,8 @@ async fn add_contract(
         ends_on: request.ends_on,
         eula_accepted: request.eula_accepted,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.create_contract(&new, state.clock.now()).await?),
-    ))
+    let contract = customers::add_contract(&state.desk(), &principal.caller(), new).await?;
+    Ok((StatusCode::CREATED, Json(contract)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -376,45 +271,12 @@ async fn register_product(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<RegisterProduct>,
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
-    principal.require_role(&MANAGERS)?;
-    state.store.customer(id).await?;
-    let mut errors = FieldErrors::default();
-    if let Err(unknown) = state.policy.product_line(&request.product_line) {
-        errors.add("product_line", unknown.to_string());
-    }
-    errors.not_empty("version", &request.version);
-    errors.not_empty("serial", &request.serial);
-    errors.finish()?;
     let new = NewProduct {
         customer_id: id,
         product_line: request.product_line,
-        version: request.version.trim().to_string(),
-        serial: request.serial.trim().to_string(),
+        version: request.version,
+        serial: request.serial,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            state
-                .store
-                .register_product(&new, state.clock.now())
-                .await?,
-        ),
-    ))
-}
-
-/// One '@' with something on each side and a dot in the domain: enough to catch typos;
-/// delivery is the real test.
-pub fn looks_like_email(text: &str) -> bool {
-    let text = text.trim();
-    match text.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !text.contains(char::is_whitespace)
-        }
-        None => false,
-    }
+    let product = customers::register_product(&state.desk(), &principal.caller(), new).await?;
+    Ok((StatusCode::CREATED, Json(product)))
 }

@@ -17,7 +17,7 @@ use caredesk_desk::sessions::{hash_password_off_thread, new_token};
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldErrors, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::routes::customers::looks_like_email;
+use caredesk_desk::customers::looks_like_email;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,0 +1,255 @@
+//! Customers and what belongs to them: contacts, care contracts, registered products, and
+//! the dedicated customer success manager of the programs that have one. Managers change
+//! them; each change is checked against the policy first, every faulty field at once.
+
+use caredesk_domain::reason::Reason;
+use caredesk_domain::ticket::Role;
+use caredesk_store::{
+    Contact, Contract, Customer, NewContact, NewContract, NewCustomer, NewProduct, Product,
+    StoreError,
+};
+
+use crate::sessions::hash_password_off_thread;
+use crate::{Caller, Desk, DeskError, FieldProblem};
+
+/// Who may change customers and their records.
+pub const MANAGERS: [Role; 3] = [
+    Role::Admin,
+    Role::SupportManager,
+    Role::CustomerSuccessManager,
+];
+
+/// Refuses a caller whose role is not among `roles`.
+pub fn require_role(caller: &Caller, roles: &[Role]) -> Result<(), DeskError> {
+    match caller.role() {
+        Some(role) if roles.contains(&role) => Ok(()),
+        Some(Role::CustomerContact) => Err(DeskError::Forbidden("this is for staff only".into())),
+        _ => Err(DeskError::Forbidden(format!(
+            "this needs the role {}",
+            roles
+                .iter()
+                .map(Role::as_str)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ))),
+    }
+}
+
+/// Faulty fields, collected to be told together.
+#[derive(Default)]
+struct Problems(Vec<FieldProblem>);
+
+impl Problems {
+    fn add(&mut self, field: &str, reason: Reason) {
+        self.0.push(FieldProblem::of(field, reason));
+    }
+
+    fn not_empty(&mut self, field: &str, text: &str) {
+        if text.trim().is_empty() {
+            self.add(field, Reason::required());
+        }
+    }
+
+    fn language(&mut self, desk: &Desk, language: &str) {
+        let supported = &desk.policy.languages.supported;
+        if !supported.iter().any(|known| known == language) {
+            self.add(
+                "language",
+                Reason::invalid(format!("one of {}", supported.join(", "))),
+            );
+        }
+    }
+
+    fn finish(self) -> Result<(), DeskError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DeskError::Invalid(self.0))
+        }
+    }
+}
+
+/// Adds a customer of a region of the policy.
+pub async fn add_customer(
+    desk: &Desk,
+    caller: &Caller,
+    new: NewCustomer,
+) -> Result<Customer, DeskError> {
+    require_role(caller, &MANAGERS)?;
+    let mut problems = Problems::default();
+    problems.not_empty("number", &new.number);
+    problems.not_empty("name", &new.name);
+    if let Err(unknown) = desk.policy.region(&new.region) {
+        problems.add("region", Reason::invalid(unknown.to_string()));
+    }
+    problems.language(desk, &new.language);
+    problems.finish()?;
+    let new = NewCustomer {
+        number: new.number.trim().to_string(),
+        name: new.name.trim().to_string(),
+        ..new
+    };
+    Ok(desk.store.create_customer(&new, desk.clock.now()).await?)
+}
+
+/// A contact as a manager enters it: with a password when it may sign in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContactForm {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+    pub designated: bool,
+    pub password: Option<String>,
+}
+
+/// Adds a contact to a customer.
+pub async fn add_contact(
+    desk: &Desk,
+    caller: &Caller,
+    customer: i64,
+    form: ContactForm,
+) -> Result<Contact, DeskError> {
+    require_role(caller, &MANAGERS)?;
+    desk.store.customer(customer).await?;
+    let mut problems = Problems::default();
+    problems.not_empty("name", &form.name);
+    if !looks_like_email(&form.email) {
+        problems.add("email", Reason::invalid("not an e-mail address"));
+    }
+    problems.language(desk, &form.language);
+    if let Some(password) = &form.password
+        && password.chars().count() < 12
+    {
+        problems.add("password", Reason::invalid("at least 12 characters"));
+    }
+    problems.finish()?;
+    let password_hash = match form.password {
+        Some(password) => Some(hash_password_off_thread(password).await?),
+        None => None,
+    };
+    let new = NewContact {
+        customer_id: customer,
+        name: form.name.trim().to_string(),
+        email: form.email,
+        phone: form.phone,
+        language: form.language,
+        designated: form.designated,
+        password_hash,
+    };
+    Ok(desk.store.create_contact(&new, desk.clock.now()).await?)
+}
+
+/// Adds a care contract of a program of the policy.
+pub async fn add_contract(
+    desk: &Desk,
+    caller: &Caller,
+    new: NewContract,
+) -> Result<Contract, DeskError> {
+    require_role(caller, &MANAGERS)?;
+    desk.store.customer(new.customer_id).await?;
+    let mut problems = Problems::default();
+    if let Err(unknown) = desk.policy.program(&new.program) {
+        problems.add("program", Reason::invalid(unknown.to_string()));
+    }
+    if new.ends_on < new.starts_on {
+        problems.add(
+            "ends_on",
+            Reason::invalid("the contract ends before it starts"),
+        );
+    }
+    problems.finish()?;
+    Ok(desk.store.create_contract(&new, desk.clock.now()).await?)
+}
+
+/// Registers a product (line, version, serial number) to a customer.
+pub async fn register_product(
+    desk: &Desk,
+    caller: &Caller,
+    new: NewProduct,
+) -> Result<Product, DeskError> {
+    require_role(caller, &MANAGERS)?;
+    desk.store.customer(new.customer_id).await?;
+    let mut problems = Problems::default();
+    if let Err(unknown) = desk.policy.product_line(&new.product_line) {
+        problems.add("product_line", Reason::invalid(unknown.to_string()));
+    }
+    problems.not_empty("version", &new.version);
+    problems.not_empty("serial", &new.serial);
+    problems.finish()?;
+    let new = NewProduct {
+        version: new.version.trim().to_string(),
+        serial: new.serial.trim().to_string(),
+        ..new
+    };
+    Ok(desk.store.register_product(&new, desk.clock.now()).await?)
+}
+
+/// Names (or, with `None`, removes) the customer's dedicated customer success manager, who
+/// sees all of its tickets. Only a customer with a current contract whose program includes
+/// one may have one (POLICY.md §1, §7). Support managers and administrators only.
+pub async fn set_csm(
+    desk: &Desk,
+    caller: &Caller,
+    customer: i64,
+    csm: Option<i64>,
+) -> Result<Customer, DeskError> {
+    require_role(caller, &[Role::SupportManager, Role::Admin])?;
+    let found = desk.store.customer(customer).await?;
+    if let Some(csm) = csm {
+        match desk.store.staff_member(csm).await {
+            Ok(member) if member.active && member.role == Role::CustomerSuccessManager => {}
+            Ok(_) | Err(StoreError::NotFound) => {
+                return Err(DeskError::invalid(
+                    "csm_id",
+                    "no active customer success manager has this id",
+                ));
+            }
+            Err(other) => return Err(DeskError::Store(other)),
+        }
+        // Today in the customer's region, as intake reads cover.
+        let today = desk
+            .policy
+            .region(&found.region)
+            .map(|region| {
+                desk.clock
+                    .now()
+                    .to_zoned_datetime(region.time_zone.clone())
+                    .date()
+            })
+            .map_err(DeskError::unexpected)?;
+        let contracts = desk.store.contracts_of(customer).await?;
+        let entitled = contracts.iter().any(|contract| {
+            contract.starts_on <= today
+                && today <= contract.ends_on
+                && desk
+                    .policy
+                    .program(&contract.program)
+                    .is_ok_and(|program| program.dedicated_csm)
+        });
+        if !entitled {
+            return Err(DeskError::invalid(
+                "csm_id",
+                "the customer has no current contract whose program includes a dedicated customer success manager",
+            ));
+        }
+    }
+    Ok(desk.store.set_csm(customer, csm).await?)
+}
+
+/// One '@' with something on each side and a dot in the domain: enough to catch typos;
+/// delivery is the real test.
+pub fn looks_like_email(text: &str) -> bool {
+    let text = text.trim();
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+                && !text.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
