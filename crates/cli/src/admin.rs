@@ -7,11 +7,12 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use caredesk_desk::sessions::{hash_password, new_token};
+use caredesk_desk::staff::{self, StaffForm, staff_form_problems};
+use caredesk_desk::{Caller, Desk, DeskError, FieldProblem};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
-    ImportBatch, NewContact, NewContract, NewCustomer, NewProduct, NewStaff, Store, StoreError,
+    ImportBatch, NewContact, NewContract, NewCustomer, NewProduct, Store, StoreError,
 };
 use clap::{Args, Subcommand};
 use jiff::Timestamp;
@@ -70,16 +71,12 @@ pub struct Import {
     products: Option<PathBuf>,
 }
 
-pub async fn run(
-    command: AdminCommand,
-    store: &Store,
-    policy: &Policy,
-    now: Timestamp,
-) -> Result<(), Failure> {
+pub async fn run(command: AdminCommand, desk: &Desk) -> Result<(), Failure> {
     match command {
-        AdminCommand::CreateStaff(staff) => create_staff(staff, store, policy, now).await,
+        AdminCommand::CreateStaff(staff) => create_staff(staff, desk).await,
         AdminCommand::IssueToken { email, name } => {
-            let member = store
+            let member = desk
+                .store
                 .staff_by_email(&email)
                 .await
                 .map_err(|error| match error {
@@ -88,80 +85,60 @@ pub async fn run(
                     }
                     other => Failure::Environment(other.to_string()),
                 })?;
-            let secret = new_token();
-            store
-                .add_api_token(member.id, &name, &secret, now)
+            let (_, secret) = staff::issue_token(desk, &Caller::System, member.id, &name)
                 .await
-                .map_err(|error| Failure::Environment(error.to_string()))?;
+                .map_err(refused)?;
             println!("{secret}");
             Ok(())
         }
-        AdminCommand::Import(import) => run_import(import, store, policy, now).await,
+        AdminCommand::Import(import) => {
+            run_import(import, &desk.store, &desk.policy, desk.clock.now()).await
+        }
     }
 }
 
-async fn create_staff(
-    staff: CreateStaff,
-    store: &Store,
-    policy: &Policy,
-    now: Timestamp,
-) -> Result<(), Failure> {
-    let mut problems = Vec::new();
+/// The desk's refusal as the command line says it: each field as its flag.
+fn refused(error: DeskError) -> Failure {
+    match error {
+        DeskError::Invalid(problems) => Failure::Input(flag_problems(&problems).join("\n")),
+        DeskError::Conflict { detail, .. } => Failure::Input(format!("--email: {detail}")),
+        other => Failure::Environment(other.to_string()),
+    }
+}
+
+fn flag_problems(problems: &[FieldProblem]) -> Vec<String> {
+    problems
+        .iter()
+        .map(|problem| format!("--{}: {}", problem.field, problem.message))
+        .collect()
+}
+
+async fn create_staff(staff: CreateStaff, desk: &Desk) -> Result<(), Failure> {
     let role = Role::parse(&staff.role).filter(Role::is_staff);
-    if role.is_none() {
-        problems.push(
-            "--role: use advisor, customer_success_manager, support_manager or admin".to_string(),
-        );
-    }
-    if let Some(region) = &staff.region
-        && let Err(unknown) = policy.region(region)
-    {
-        problems.push(format!("--region: {unknown}"));
-    }
-    let languages: Vec<String> = staff
-        .languages
-        .split(',')
-        .map(|language| language.trim().to_string())
-        .filter(|language| !language.is_empty())
-        .collect();
-    for language in &languages {
-        if !policy.languages.supported.contains(language) {
-            problems.push(format!(
-                "--languages: \"{language}\" is not a supported language"
-            ));
-        }
-    }
-    if staff.password.chars().count() < 12 {
-        problems.push("--password: at least 12 characters".to_string());
-    }
-    if !staff.email.contains('@') {
-        problems.push("--email: not an e-mail address".to_string());
-    }
-    let Some(role) = role.filter(|_| problems.is_empty()) else {
-        return Err(Failure::Input(problems.join("\n")));
+    let form = StaffForm {
+        email: staff.email,
+        name: staff.name,
+        // A role that does not parse is told below; the other fields are checked all the same.
+        role: role.unwrap_or(Role::Advisor),
+        region: staff.region,
+        languages: staff
+            .languages
+            .split(',')
+            .map(|language| language.trim().to_string())
+            .filter(|language| !language.is_empty())
+            .collect(),
+        password: Some(staff.password),
     };
-    let password = staff.password;
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    if role.is_none() {
+        let mut problems = vec![
+            "--role: use advisor, customer_success_manager, support_manager or admin".to_string(),
+        ];
+        problems.extend(flag_problems(&staff_form_problems(desk, &form)));
+        return Err(Failure::Input(problems.join("\n")));
+    }
+    let member = staff::add_staff(desk, &Caller::System, form)
         .await
-        .map_err(|error| Failure::Environment(error.to_string()))?
-        .map_err(|error| Failure::Environment(error.to_string()))?;
-    let member = store
-        .create_staff(
-            &NewStaff {
-                email: staff.email,
-                name: staff.name,
-                role,
-                region: staff.region,
-                languages,
-                password_hash: Some(password_hash),
-            },
-            now,
-        )
-        .await
-        .map_err(|error| match error {
-            StoreError::Conflict(message) => Failure::Input(format!("--email: {message}")),
-            other => Failure::Environment(other.to_string()),
-        })?;
+        .map_err(refused)?;
     println!(
         "staff member {} added: {} ({})",
         member.id,
@@ -262,43 +239,69 @@ async fn run_import(
     Ok(())
 }
 
+/// Reads the import's files into one batch, or every problem of every row.
 async fn read_import(
     import: &Import,
     store: &Store,
     policy: &Policy,
 ) -> Result<ImportBatch, Failure> {
-    let mut problems = Problems::default();
-    let mut batch = ImportBatch::default();
-    let mut numbers: HashSet<String> = HashSet::new();
-    let exists = |result: Result<(), StoreError>| -> Result<bool, Failure> {
-        match result {
-            Ok(()) => Ok(true),
-            Err(StoreError::NotFound) => Ok(false),
-            Err(other) => Err(Failure::Environment(other.to_string())),
-        }
+    let mut reader = ImportReader {
+        store,
+        policy,
+        problems: Problems::default(),
+        batch: ImportBatch::default(),
+        numbers: HashSet::new(),
     };
-    let language_problem = |language: &str| {
-        (!policy.languages.supported.contains(&language.to_string())).then(|| {
-            format!(
-                "\"{language}\" is not one of {}",
-                policy.languages.supported.join(", ")
-            )
-        })
-    };
-
     if let Some(file) = &import.customers {
+        reader.customers(file).await?;
+    }
+    if let Some(file) = &import.contacts {
+        reader.contacts(file).await?;
+    }
+    if let Some(file) = &import.contracts {
+        reader.contracts(file).await?;
+    }
+    if let Some(file) = &import.products {
+        reader.products(file).await?;
+    }
+    let ImportReader {
+        mut problems,
+        batch,
+        ..
+    } = reader;
+    if problems.0.is_empty() {
+        Ok(batch)
+    } else {
+        problems.0.push("nothing was imported".to_string());
+        Err(Failure::Input(problems.0.join("\n")))
+    }
+}
+
+/// The rows read so far, their problems, and the customer numbers they introduce.
+struct ImportReader<'a> {
+    store: &'a Store,
+    policy: &'a Policy,
+    problems: Problems,
+    batch: ImportBatch,
+    numbers: HashSet<String>,
+}
+
+impl ImportReader<'_> {
+    /// customers.csv: number,name,region,language.
+    async fn customers(&mut self, file: &Path) -> Result<(), Failure> {
         for (line, row) in rows(
             file,
             &["number", "name", "region", "language"],
-            &mut problems,
+            &mut self.problems,
         )? {
             let [number, name, region, language] = [&row[0], &row[1], &row[2], &row[3]];
             if number.is_empty() {
-                problems.add(file, line, "number", "must not be empty");
-            } else if !numbers.insert(number.clone()) {
-                problems.add(file, line, "number", format!("\"{number}\" appears twice"));
-            } else if exists(store.customer_by_number(number).await.map(|_| ()))? {
-                problems.add(
+                self.problems.add(file, line, "number", "must not be empty");
+            } else if !self.numbers.insert(number.clone()) {
+                self.problems
+                    .add(file, line, "number", format!("\"{number}\" appears twice"));
+            } else if exists(self.store.customer_by_number(number).await.map(|_| ()))? {
+                self.problems.add(
                     file,
                     line,
                     "number",
@@ -306,28 +309,26 @@ async fn read_import(
                 );
             }
             if name.is_empty() {
-                problems.add(file, line, "name", "must not be empty");
+                self.problems.add(file, line, "name", "must not be empty");
             }
-            if let Err(unknown) = policy.region(region) {
-                problems.add(file, line, "region", unknown);
+            if let Err(unknown) = self.policy.region(region) {
+                self.problems.add(file, line, "region", unknown);
             }
-            if let Some(message) = language_problem(language) {
-                problems.add(file, line, "language", message);
+            if let Some(message) = self.language_problem(language) {
+                self.problems.add(file, line, "language", message);
             }
-            batch.customers.push(NewCustomer {
+            self.batch.customers.push(NewCustomer {
                 number: number.clone(),
                 name: name.clone(),
                 region: region.clone(),
                 language: language.clone(),
             });
         }
+        Ok(())
     }
-    // A row may name a customer of this import or one already stored.
-    let known_customer = async |number: &str| -> Result<bool, Failure> {
-        Ok(numbers.contains(number) || exists(store.customer_by_number(number).await.map(|_| ()))?)
-    };
 
-    if let Some(file) = &import.contacts {
+    /// contacts.csv: customer_number,name,email,phone,language,designated.
+    async fn contacts(&mut self, file: &Path) -> Result<(), Failure> {
         let mut emails = HashSet::new();
         for (line, row) in rows(
             file,
@@ -339,12 +340,12 @@ async fn read_import(
                 "language",
                 "designated",
             ],
-            &mut problems,
+            &mut self.problems,
         )? {
             let [customer, name, email, phone, language, designated] =
                 [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]];
-            if !known_customer(customer).await? {
-                problems.add(
+            if !self.known_customer(customer).await? {
+                self.problems.add(
                     file,
                     line,
                     "customer_number",
@@ -352,29 +353,31 @@ async fn read_import(
                 );
             }
             if name.is_empty() {
-                problems.add(file, line, "name", "must not be empty");
+                self.problems.add(file, line, "name", "must not be empty");
             }
             let email = email.to_lowercase();
             if !email.contains('@') || email.contains(char::is_whitespace) {
-                problems.add(file, line, "email", "not an e-mail address");
+                self.problems
+                    .add(file, line, "email", "not an e-mail address");
             } else if !emails.insert(email.clone()) {
-                problems.add(file, line, "email", format!("{email} appears twice"));
-            } else if exists(store.contact_by_email(&email).await.map(|_| ()))? {
-                problems.add(
+                self.problems
+                    .add(file, line, "email", format!("{email} appears twice"));
+            } else if exists(self.store.contact_by_email(&email).await.map(|_| ()))? {
+                self.problems.add(
                     file,
                     line,
                     "email",
                     format!("{email} belongs to a contact already"),
                 );
             }
-            if let Some(message) = language_problem(language) {
-                problems.add(file, line, "language", message);
+            if let Some(message) = self.language_problem(language) {
+                self.problems.add(file, line, "language", message);
             }
             let designated = parse_bool(designated).unwrap_or_else(|| {
-                problems.add(file, line, "designated", "true or false");
+                self.problems.add(file, line, "designated", "true or false");
                 false
             });
-            batch.contacts.push((
+            self.batch.contacts.push((
                 customer.clone(),
                 NewContact {
                     customer_id: 0,
@@ -387,9 +390,11 @@ async fn read_import(
                 },
             ));
         }
+        Ok(())
     }
 
-    if let Some(file) = &import.contracts {
+    /// contracts.csv: customer_number,program,starts_on,ends_on,eula_accepted.
+    async fn contracts(&mut self, file: &Path) -> Result<(), Failure> {
         for (line, row) in rows(
             file,
             &[
@@ -399,24 +404,24 @@ async fn read_import(
                 "ends_on",
                 "eula_accepted",
             ],
-            &mut problems,
+            &mut self.problems,
         )? {
             let [customer, program, starts_on, ends_on, eula] =
                 [&row[0], &row[1], &row[2], &row[3], &row[4]];
-            if !known_customer(customer).await? {
-                problems.add(
+            if !self.known_customer(customer).await? {
+                self.problems.add(
                     file,
                     line,
                     "customer_number",
                     format!("no customer \"{customer}\""),
                 );
             }
-            if let Err(unknown) = policy.program(program) {
-                problems.add(file, line, "program", unknown);
+            if let Err(unknown) = self.policy.program(program) {
+                self.problems.add(file, line, "program", unknown);
             }
             let mut date = |field: &str, text: &str| -> Date {
                 text.parse().unwrap_or_else(|_| {
-                    problems.add(
+                    self.problems.add(
                         file,
                         line,
                         field,
@@ -427,13 +432,15 @@ async fn read_import(
             };
             let (starts_on, ends_on) = (date("starts_on", starts_on), date("ends_on", ends_on));
             if ends_on < starts_on && ends_on != Date::MIN {
-                problems.add(file, line, "ends_on", "the contract ends before it starts");
+                self.problems
+                    .add(file, line, "ends_on", "the contract ends before it starts");
             }
             let eula_accepted = parse_bool(eula).unwrap_or_else(|| {
-                problems.add(file, line, "eula_accepted", "true or false");
+                self.problems
+                    .add(file, line, "eula_accepted", "true or false");
                 false
             });
-            batch.contracts.push((
+            self.batch.contracts.push((
                 customer.clone(),
                 NewContract {
                     customer_id: 0,
@@ -444,43 +451,47 @@ async fn read_import(
                 },
             ));
         }
+        Ok(())
     }
 
-    if let Some(file) = &import.products {
+    /// products.csv: customer_number,product_line,version,serial.
+    async fn products(&mut self, file: &Path) -> Result<(), Failure> {
         let mut serials = HashSet::new();
         for (line, row) in rows(
             file,
             &["customer_number", "product_line", "version", "serial"],
-            &mut problems,
+            &mut self.problems,
         )? {
             let [customer, product_line, version, serial] = [&row[0], &row[1], &row[2], &row[3]];
-            if !known_customer(customer).await? {
-                problems.add(
+            if !self.known_customer(customer).await? {
+                self.problems.add(
                     file,
                     line,
                     "customer_number",
                     format!("no customer \"{customer}\""),
                 );
             }
-            if let Err(unknown) = policy.product_line(product_line) {
-                problems.add(file, line, "product_line", unknown);
+            if let Err(unknown) = self.policy.product_line(product_line) {
+                self.problems.add(file, line, "product_line", unknown);
             }
             if version.is_empty() {
-                problems.add(file, line, "version", "must not be empty");
+                self.problems
+                    .add(file, line, "version", "must not be empty");
             }
             if serial.is_empty() {
-                problems.add(file, line, "serial", "must not be empty");
+                self.problems.add(file, line, "serial", "must not be empty");
             } else if !serials.insert(serial.clone()) {
-                problems.add(file, line, "serial", format!("\"{serial}\" appears twice"));
-            } else if exists(store.product_by_serial(serial).await.map(|_| ()))? {
-                problems.add(
+                self.problems
+                    .add(file, line, "serial", format!("\"{serial}\" appears twice"));
+            } else if exists(self.store.product_by_serial(serial).await.map(|_| ()))? {
+                self.problems.add(
                     file,
                     line,
                     "serial",
                     format!("\"{serial}\" is registered already"),
                 );
             }
-            batch.products.push((
+            self.batch.products.push((
                 customer.clone(),
                 NewProduct {
                     customer_id: 0,
@@ -490,12 +501,27 @@ async fn read_import(
                 },
             ));
         }
+        Ok(())
     }
 
-    if problems.0.is_empty() {
-        Ok(batch)
-    } else {
-        problems.0.push("nothing was imported".to_string());
-        Err(Failure::Input(problems.0.join("\n")))
+    /// A row may name a customer of this import or one already stored.
+    async fn known_customer(&self, number: &str) -> Result<bool, Failure> {
+        Ok(self.numbers.contains(number)
+            || exists(self.store.customer_by_number(number).await.map(|_| ()))?)
+    }
+
+    fn language_problem(&self, language: &str) -> Option<String> {
+        let supported = &self.policy.languages.supported;
+        (!supported.contains(&language.to_string()))
+            .then(|| format!("\"{language}\" is not one of {}", supported.join(", ")))
+    }
+}
+
+/// Whether a lookup found its row (`NotFound`: no), or why it could not say.
+fn exists(result: Result<(), StoreError>) -> Result<bool, Failure> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(StoreError::NotFound) => Ok(false),
+        Err(other) => Err(Failure::Environment(other.to_string())),
     }
 }

@@ -243,7 +243,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
             runtime()?.block_on(async {
                 let store = server::connect(&settings).await?;
-                let done = admin::run(command, &store, &policy, jiff::Timestamp::now()).await;
+                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
+                let done = admin::run(command, &desk).await;
                 store.close().await;
                 done
             })

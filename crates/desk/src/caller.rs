@@ -16,7 +16,8 @@ pub enum Caller {
         id: i64,
         customer_id: i64,
     },
-    /// The desk's own work: sweeps, automatic steps.
+    /// The desk's own work (sweeps, automatic steps) and its operator at the command line,
+    /// who may change anything but takes no ticket commands.
     System,
 }
 

@@ -6,6 +6,8 @@ use caredesk_domain::services::{ServiceAction, ServiceRefusal};
 use caredesk_domain::ticket::{Action, Refusal};
 use caredesk_store::StoreError;
 
+use crate::Desk;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
     /// No such thing, or not the caller's to see.
@@ -118,6 +120,44 @@ impl From<ServiceRefusal> for DeskError {
             ServiceRefusal::Invalid { field, reason } => {
                 DeskError::Invalid(vec![FieldProblem::of(field, reason)])
             }
+        }
+    }
+}
+
+/// Faulty fields, collected to be told together.
+#[derive(Default)]
+pub(crate) struct Problems(Vec<FieldProblem>);
+
+impl Problems {
+    pub(crate) fn add(&mut self, field: &str, reason: Reason) {
+        self.0.push(FieldProblem::of(field, reason));
+    }
+
+    pub(crate) fn not_empty(&mut self, field: &str, text: &str) {
+        if text.trim().is_empty() {
+            self.add(field, Reason::required());
+        }
+    }
+
+    pub(crate) fn language(&mut self, desk: &Desk, language: &str) {
+        let supported = &desk.policy.languages.supported;
+        if !supported.iter().any(|known| known == language) {
+            self.add(
+                "language",
+                Reason::invalid(format!("one of {}", supported.join(", "))),
+            );
+        }
+    }
+
+    pub(crate) fn into_problems(self) -> Vec<FieldProblem> {
+        self.0
+    }
+
+    pub(crate) fn finish(self) -> Result<(), DeskError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(DeskError::Invalid(self.0))
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod intake;
 pub mod mail_in;
 pub mod services;
 pub mod sessions;
+pub mod staff;
 pub mod sweep;
 pub mod tickets;
 

@@ -64,32 +64,6 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// Faulty fields collected while checking a request, reported together (422).
-#[derive(Debug, Default)]
-pub struct FieldErrors(Vec<FieldError>);
-
-impl FieldErrors {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.to_string(),
-            message: message.into(),
-        });
-    }
-
-    /// `Ok` when no field is faulty.
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(self.into_error())
-        }
-    }
-
-    pub fn into_error(self) -> ApiError {
-        ApiError::Invalid(self.0)
-    }
-}
-
 /// The body of every error response.
 #[derive(Serialize, ToSchema)]
 pub struct Problem {

@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use caredesk_desk::staff::{self, StaffForm};
 use caredesk_domain::ticket::Role;
-use caredesk_store::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember, StoreError};
+use caredesk_store::{ApiToken, OnCallShiftRecord, StaffMember};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -12,12 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use caredesk_desk::sessions::{hash_password_off_thread, new_token};
-
 use crate::auth::Principal;
-use crate::error::{ApiError, FieldErrors, Problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use caredesk_desk::customers::looks_like_email;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -78,57 +76,16 @@ async fn create_staff(
     principal: Principal,
     ApiJson(request): ApiJson<CreateStaff>,
 ) -> Result<(StatusCode, Json<StaffMember>), ApiError> {
-    principal.require_role(&[Role::Admin])?;
-    let mut errors = FieldErrors::default();
-    if !looks_like_email(&request.email) {
-        errors.add("email", "not an e-mail address");
-    }
-    if request.name.trim().is_empty() {
-        errors.add("name", "must not be empty");
-    }
-    if request.role == Role::CustomerContact {
-        errors.add(
-            "role",
-            "customer contacts are added to their customer, not to the staff",
-        );
-    }
-    if let Some(region) = &request.region
-        && let Err(unknown) = state.policy.region(region)
-    {
-        errors.add("region", unknown.to_string());
-    }
-    for language in &request.languages {
-        if !state.policy.languages.supported.contains(language) {
-            errors.add(
-                "languages",
-                format!("\"{language}\" is not a supported language"),
-            );
-        }
-    }
-    if request
-        .password
-        .as_ref()
-        .is_some_and(|password| password.chars().count() < 12)
-    {
-        errors.add("password", "at least 12 characters");
-    }
-    errors.finish()?;
-    let password_hash = match request.password {
-        Some(password) => Some(hash_password_off_thread(password).await?),
-        None => None,
-    };
-    let new = NewStaff {
+    let form = StaffForm {
         email: request.email,
-        name: request.name.trim().to_string(),
+        name: request.name,
         role: request.role,
         region: request.region,
         languages: request.languages,
-        password_hash,
+        password: request.password,
     };
-    Ok((
-        StatusCode::CREATED,
-        Json(state.store.create_staff(&new, state.clock.now()).await?),
-    ))
+    let member = staff::add_staff(&state.desk(), &principal.caller(), form).await?;
+    Ok((StatusCode::CREATED, Json(member)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -165,16 +122,8 @@ async fn issue_token(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<IssueToken>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
-    principal.require_role(&[Role::Admin])?;
-    state.store.staff_member(id).await?;
-    if request.name.trim().is_empty() {
-        return Err(ApiError::invalid("name", "must not be empty"));
-    }
-    let secret = new_token();
-    let token = state
-        .store
-        .add_api_token(id, request.name.trim(), &secret, state.clock.now())
-        .await?;
+    let (token, secret) =
+        staff::issue_token(&state.desk(), &principal.caller(), id, &request.name).await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token, secret })))
 }
 
@@ -206,14 +155,10 @@ async fn set_availability(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<Availability>,
 ) -> Result<Json<StaffMember>, ApiError> {
-    let member = principal.require_staff()?;
-    if member.id != id && !matches!(member.role, Role::SupportManager | Role::Admin) {
-        return Err(ApiError::Forbidden(
-            "staff set their own availability; support managers and administrators anyone's".into(),
-        ));
-    }
-    state.store.set_availability(id, request.available).await?;
-    Ok(Json(state.store.staff_member(id).await?))
+    let caller = principal.caller();
+    Ok(Json(
+        staff::set_availability(&state.desk(), &caller, id, request.available).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -285,34 +230,14 @@ async fn add_on_call(
     principal: Principal,
     ApiJson(request): ApiJson<NewShift>,
 ) -> Result<(StatusCode, Json<OnCallShiftRecord>), ApiError> {
-    principal.require_role(&[Role::SupportManager, Role::Admin])?;
-    let mut errors = FieldErrors::default();
-    if let Err(unknown) = state.policy.region(&request.region) {
-        errors.add("region", unknown.to_string());
-    }
-    match state.store.staff_member(request.staff_id).await {
-        Ok(member) if member.active && member.role == Role::Advisor => {}
-        Ok(_) | Err(StoreError::NotFound) => {
-            errors.add("staff_id", "no active advisor has this id");
-        }
-        Err(other) => return Err(other.into()),
-    }
-    if request.ends_at <= request.starts_at {
-        errors.add("ends_at", "a shift ends after it starts");
-    } else if request.ends_at.duration_since(request.starts_at)
-        > jiff::SignedDuration::from_hours(7 * 24)
-    {
-        errors.add("ends_at", "a shift lasts at most 7 days; add several");
-    }
-    errors.finish()?;
-    let shift = state
-        .store
-        .add_on_call_shift(
-            &request.region,
-            request.staff_id,
-            request.starts_at,
-            request.ends_at,
-        )
-        .await?;
+    let shift = staff::add_on_call(
+        &state.desk(),
+        &principal.caller(),
+        &request.region,
+        request.staff_id,
+        request.starts_at,
+        request.ends_at,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(shift)))
 }

@@ -1,0 +1,179 @@
+//! Staff: adding members, issuing their API tokens, their availability, and the on-call
+//! rota of each office after its hours. The API and the command line change staff here.
+
+use caredesk_domain::reason::Reason;
+use caredesk_domain::ticket::Role;
+use caredesk_store::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember, StoreError};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::customers::{looks_like_email, require_role};
+use crate::error::Problems;
+use crate::sessions::{hash_password_off_thread, new_token};
+use crate::{Caller, Desk, DeskError, FieldProblem};
+
+/// A staff member as an administrator enters them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffForm {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub region: Option<String>,
+    pub languages: Vec<String>,
+    /// Lets the member sign in with a password (at least 12 characters).
+    pub password: Option<String>,
+}
+
+/// What is wrong with `form`, every field at once.
+pub fn staff_form_problems(desk: &Desk, form: &StaffForm) -> Vec<FieldProblem> {
+    let mut problems = Problems::default();
+    if !looks_like_email(&form.email) {
+        problems.add("email", Reason::invalid("not an e-mail address"));
+    }
+    problems.not_empty("name", &form.name);
+    if form.role == Role::CustomerContact {
+        problems.add(
+            "role",
+            Reason::invalid("customer contacts are added to their customer, not to the staff"),
+        );
+    }
+    if let Some(region) = &form.region
+        && let Err(unknown) = desk.policy.region(region)
+    {
+        problems.add("region", Reason::invalid(unknown.to_string()));
+    }
+    for language in &form.languages {
+        if !desk.policy.languages.supported.contains(language) {
+            problems.add(
+                "languages",
+                Reason::invalid(format!("\"{language}\" is not a supported language")),
+            );
+        }
+    }
+    if form
+        .password
+        .as_ref()
+        .is_some_and(|password| password.chars().count() < 12)
+    {
+        problems.add("password", Reason::invalid("at least 12 characters"));
+    }
+    problems.into_problems()
+}
+
+/// Adds a staff member (administrators only).
+pub async fn add_staff(
+    desk: &Desk,
+    caller: &Caller,
+    form: StaffForm,
+) -> Result<StaffMember, DeskError> {
+    require_role(caller, &[Role::Admin])?;
+    let problems = staff_form_problems(desk, &form);
+    if !problems.is_empty() {
+        return Err(DeskError::Invalid(problems));
+    }
+    let password_hash = match form.password {
+        Some(password) => Some(hash_password_off_thread(password).await?),
+        None => None,
+    };
+    let new = NewStaff {
+        email: form.email,
+        name: form.name.trim().to_string(),
+        role: form.role,
+        region: form.region,
+        languages: form.languages,
+        password_hash,
+    };
+    Ok(desk.store.create_staff(&new, desk.clock.now()).await?)
+}
+
+/// Issues an API token named `name` for staff member `staff` (administrators only): the
+/// token, and its secret, shown once (only its hash is kept).
+pub async fn issue_token(
+    desk: &Desk,
+    caller: &Caller,
+    staff: i64,
+    name: &str,
+) -> Result<(ApiToken, String), DeskError> {
+    require_role(caller, &[Role::Admin])?;
+    desk.store.staff_member(staff).await?;
+    if name.trim().is_empty() {
+        return Err(DeskError::Invalid(vec![FieldProblem::of(
+            "name",
+            Reason::required(),
+        )]));
+    }
+    let secret = new_token();
+    let token = desk
+        .store
+        .add_api_token(staff, name.trim(), &secret, desk.clock.now())
+        .await?;
+    Ok((token, secret))
+}
+
+/// Marks a staff member present or away: assignment skips an advisor who is away. Staff set
+/// their own; support managers and administrators anyone's.
+pub async fn set_availability(
+    desk: &Desk,
+    caller: &Caller,
+    staff: i64,
+    available: bool,
+) -> Result<StaffMember, DeskError> {
+    match *caller {
+        Caller::Staff { id, .. } if id == staff => {}
+        Caller::Staff {
+            role: Role::SupportManager | Role::Admin,
+            ..
+        }
+        | Caller::System => {}
+        Caller::Staff { .. } => {
+            return Err(DeskError::Forbidden(
+                "staff set their own availability; support managers and administrators anyone's"
+                    .into(),
+            ));
+        }
+        Caller::Contact { .. } => {
+            return Err(DeskError::Forbidden("this is for staff only".into()));
+        }
+    }
+    desk.store.set_availability(staff, available).await?;
+    Ok(desk.store.staff_member(staff).await?)
+}
+
+/// The longest on-call shift: a week.
+const LONGEST_SHIFT: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// Puts an advisor on call for a region's office after its hours: extended-coverage
+/// tickets opened then go to them (support managers and administrators only).
+pub async fn add_on_call(
+    desk: &Desk,
+    caller: &Caller,
+    region: &str,
+    advisor: i64,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+) -> Result<OnCallShiftRecord, DeskError> {
+    require_role(caller, &[Role::SupportManager, Role::Admin])?;
+    let mut problems = Problems::default();
+    if let Err(unknown) = desk.policy.region(region) {
+        problems.add("region", Reason::invalid(unknown.to_string()));
+    }
+    match desk.store.staff_member(advisor).await {
+        Ok(member) if member.active && member.role == Role::Advisor => {}
+        Ok(_) | Err(StoreError::NotFound) => {
+            problems.add("staff_id", Reason::invalid("no active advisor has this id"));
+        }
+        Err(other) => return Err(DeskError::Store(other)),
+    }
+    if ends_at <= starts_at {
+        problems.add("ends_at", Reason::invalid("a shift ends after it starts"));
+    } else if ends_at.duration_since(starts_at) > LONGEST_SHIFT {
+        problems.add(
+            "ends_at",
+            Reason::invalid("a shift lasts at most 7 days; add several"),
+        );
+    }
+    problems.finish()?;
+    Ok(desk
+        .store
+        .add_on_call_shift(region, advisor, starts_at, ends_at)
+        .await?)
+}
