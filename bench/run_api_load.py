@@ -7,7 +7,8 @@ Run it through bench/api_load.sh. Loopback only; every load is bounded in time.
 Environment: SIZES ("100000 1000000"), BACKENDS ("sqlite postgres"), DURATION (seconds per
 load, 15), CONNECTIONS (for the queue pages, 4), CREATE_CONNECTIONS (each a creation load
 and a direct-write run at that many connections, "4 16"), POSTGRES (server URL without a
-database).
+database), CAREDESK_BIN and SEEDER_BIN (the binaries measured: by default this checkout's
+release build; another commit's build to compare the two in one run).
 
 Creation is measured at more than one concurrency: four callers keep four tickets in flight at
 most, which leaves the server idle between them (its new tickets meet at the writer in twos);
@@ -26,8 +27,11 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
-CAREDESK = os.path.join(ROOT, "target", "release", "caredesk")
-SEEDER = os.path.join(ROOT, "target", "release", "examples", "seed_tickets")
+# CAREDESK_BIN and SEEDER_BIN measure other builds (an earlier commit's, to compare).
+CAREDESK = os.environ.get("CAREDESK_BIN", os.path.join(ROOT, "target", "release", "caredesk"))
+SEEDER = os.environ.get(
+    "SEEDER_BIN", os.path.join(ROOT, "target", "release", "examples", "seed_tickets")
+)
 DURATION = int(os.environ.get("DURATION", "15"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "4"))
 CREATE_CONNECTIONS = [int(count) for count in os.environ.get("CREATE_CONNECTIONS", "4 16").split()]

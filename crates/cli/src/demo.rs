@@ -840,6 +840,24 @@ fn demo_steps(dice: &mut Dice, ticket: &DemoTicket) -> Vec<(SignedDuration, Call
             }
         }
     }
+    steps.extend(closing_steps(dice, stage, ticket));
+    steps
+}
+
+/// The steps of a ticket past its first answers: a request to the customer, their answer, a
+/// proposed solution and its acceptance, as far as `stage` goes.
+fn closing_steps(
+    dice: &mut Dice,
+    stage: Stage,
+    ticket: &DemoTicket,
+) -> Vec<(SignedDuration, Caller, Command)> {
+    let DemoTicket {
+        severity,
+        staff,
+        contact,
+        ..
+    } = *ticket;
+    let mut steps = Vec::new();
     if matches!(stage, Stage::Waiting | Stage::Proposed | Stage::Closed) {
         let request = *dice.pick(&[
             CustomerRequest::Information,
