@@ -12,6 +12,7 @@ use base64::Engine;
 use caredesk_domain::sign_in::{Attempt, retry_after_seconds};
 use caredesk_store::{SessionOwner, StoreError};
 use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest, Sha256};
 
 use crate::{Desk, DeskError};
 
@@ -87,27 +88,17 @@ pub async fn check_credentials(
     password: String,
     client: Option<IpAddr>,
 ) -> Result<SessionOwner, DeskError> {
-    let account_key = format!("account:{}", email.trim().to_lowercase());
-    let address_key = match client {
-        Some(address) => format!("address:{address}"),
-        None => "address:unknown".to_string(),
-    };
+    let (account_key, address_key) = throttle_keys(email, client);
     let now = desk.clock.now();
     let throttle = desk.limits.sign_in;
-    let forget_before = now
-        .checked_sub(throttle.memory())
-        .map_err(DeskError::unexpected)?;
     let attempt = desk
         .store
-        .count_sign_in_attempt(
-            &account_key,
-            &address_key,
-            forget_before,
-            |account, address| throttle.attempt(account, address, now),
-        )
+        .count_sign_in_attempt(&account_key, &address_key, |account, address| {
+            throttle.attempt(account, address, now)
+        })
         .await?;
     if let Attempt::Wait(wait) = attempt {
-        tracing::warn!(%address_key, retry_after = %wait, "sign-in throttled");
+        tracing::debug!(%address_key, retry_after = %wait, "sign-in throttled");
         return Err(DeskError::Throttled {
             retry_after_seconds: retry_after_seconds(wait),
         });
@@ -117,6 +108,24 @@ pub async fn check_credentials(
         .forgive_sign_in_attempt(&account_key, &address_key)
         .await?;
     Ok(owner)
+}
+
+/// The keys failures are counted under: the e-mail as typed (lower-cased) and the client's
+/// address, an IPv6 client's /64 network (one host holds a whole /64). The e-mail is kept as
+/// its SHA-256 only: whatever was typed there (a password, a megabyte) is neither stored
+/// nor limited in length.
+fn throttle_keys(email: &str, client: Option<IpAddr>) -> (String, String) {
+    let typed = Sha256::digest(email.trim().to_lowercase().as_bytes());
+    let account = format!("account:{}", hex::encode(typed));
+    let address = match client {
+        Some(IpAddr::V4(address)) => format!("address:{address}"),
+        Some(IpAddr::V6(address)) => {
+            let network = u128::from(address) & !((1_u128 << 64) - 1);
+            format!("address:{}/64", std::net::Ipv6Addr::from(network))
+        }
+        None => "address:unknown".to_string(),
+    };
+    (account, address)
 }
 
 async fn password_owner(
@@ -168,4 +177,22 @@ pub async fn open_session(
         .open_session(owner, &token, now, expires_at)
         .await?;
     Ok((token, expires_at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_counted_under_a_digest_and_an_ipv6_network() {
+        let (account, address) = throttle_keys(" Ana@Example.com ", "192.0.2.7".parse().ok());
+        assert_eq!(account, throttle_keys("ana@example.com", None).0);
+        assert!(!account.contains("ana"), "the e-mail is not kept as typed");
+        assert_eq!(account.len(), "account:".len() + 64);
+        assert_eq!(address, "address:192.0.2.7");
+        let (_, first) = throttle_keys("x", "2001:db8:1:2:aaaa::1".parse().ok());
+        let (_, second) = throttle_keys("x", "2001:db8:1:2:bbbb::9".parse().ok());
+        assert_eq!(first, second);
+        assert_eq!(first, "address:2001:db8:1:2::/64");
+    }
 }

@@ -14,10 +14,20 @@ pub async fn sweep_tickets(desk: &Desk, limit: i64) -> Result<Sweep, DeskError> 
         .await?)
 }
 
-/// Forgets expired sessions and refreshes the planner's statistics.
+/// Forgets expired sessions and old failed sign-ins, and refreshes the planner's statistics.
 pub async fn upkeep(desk: &Desk) -> Result<(), DeskError> {
+    let now = desk.clock.now();
+    let forget_before = now
+        .checked_sub(desk.limits.sign_in.memory())
+        .map_err(DeskError::unexpected)?;
     desk.store
-        .purge_expired_sessions(desk.clock.now())
+        .purge_sign_in_failures(forget_before)
+        .await
+        .map_err(|error| {
+            DeskError::unexpected(format!("old failed sign-ins could not be purged: {error}"))
+        })?;
+    desk.store
+        .purge_expired_sessions(now)
         .await
         .map_err(|error| {
             DeskError::unexpected(format!("expired sessions could not be purged: {error}"))

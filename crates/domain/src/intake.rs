@@ -337,15 +337,15 @@ pub fn assess(policy: &Policy, request: &IntakeRequest<'_>) -> Result<IntakeOutc
             .iter()
             .map(|field| Refusal {
                 field: field_name(field),
-                reason: Reason::new(
-                    ReasonCode::Required,
-                    match field.split_once('.') {
-                        Some((_, parts)) => {
-                            format!("required; missing its {}", parts.replace('+', ", "))
-                        }
-                        None => "required".to_string(),
-                    },
-                ),
+                reason: match field.split_once('.') {
+                    // The parts missing are named, in the policy's words, until they have a
+                    // code of their own.
+                    Some((_, parts)) => Reason::invalid(format!(
+                        "required; missing its {}",
+                        parts.replace('+', ", ")
+                    )),
+                    None => Reason::new(ReasonCode::Required, "required"),
+                },
             })
             .collect();
         if let SerialCheck::NotRegistered(reason) = &serial {

@@ -1,6 +1,8 @@
 //! Failed sign-ins per account and per client address, read and counted under a row lock so
 //! that concurrent attempts on one account are counted one after another. What the counts
-//! mean (how long to wait) is the domain's: the caller decides, the store keeps.
+//! mean (how long to wait) is the domain's: the caller decides, the store keeps. An attempt
+//! that must wait is told so from a plain read, without taking the write lock: a flood of
+//! refused guesses does not queue behind (or in front of) the desk's writes.
 
 use caredesk_domain::sign_in::{Attempt, Failures};
 use jiff::Timestamp;
@@ -9,19 +11,23 @@ use sqlx::Row;
 use crate::{Store, StoreError, instant, seconds};
 
 impl Store {
-    /// Reads the failures of `account_key` and `address_key` under lock, asks `decide`
-    /// whether the attempt goes on, and records the failures it returns before committing.
-    /// Failures older than `forget_before` are dropped on the way.
+    /// Reads the failures of `account_key` and `address_key`, asks `decide` whether the
+    /// attempt goes on, and records the failures it returns. A first read without lock
+    /// answers a throttled attempt at once; the attempt that goes on is decided again under
+    /// the rows' locks and counted before the commit.
     pub async fn count_sign_in_attempt(
         &self,
         account_key: &str,
         address_key: &str,
-        forget_before: Timestamp,
-        decide: impl FnOnce(Option<Failures>, Option<Failures>) -> Attempt,
+        decide: impl Fn(Option<Failures>, Option<Failures>) -> Attempt,
     ) -> Result<Attempt, StoreError> {
+        let (account, address) = read_failures(&self.pool, account_key, address_key, "").await?;
+        if let wait @ Attempt::Wait(_) = decide(account, address) {
+            return Ok(wait);
+        }
         let mut transaction = self.begin_write().await?;
         // Rows are created first so that the lock below has a row to hold even for a first
-        // attempt; locked in key order so that two attempts never wait on each other.
+        // attempt; taken in key order, so that two attempts cannot deadlock on them.
         let mut keys = [account_key, address_key];
         keys.sort_unstable();
         for key in keys {
@@ -33,42 +39,24 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
         }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT key, failures, last_failure_at FROM sign_in_failures \
-             WHERE key = $1 OR key = $2 ORDER BY key{}",
-            self.for_update()
-        )))
-        .bind(account_key)
-        .bind(address_key)
-        .fetch_all(&mut *transaction)
+        let (account, address) = read_failures(
+            &mut *transaction,
+            account_key,
+            address_key,
+            self.for_update(),
+        )
         .await?;
-        let mut account = None;
-        let mut address = None;
-        for row in rows {
-            let key: String = row.try_get("key")?;
-            let count: i64 = row.try_get("failures")?;
-            let failures = (count > 0)
-                .then(|| -> Result<Failures, StoreError> {
-                    Ok(Failures {
-                        count: u32::try_from(count).unwrap_or(u32::MAX),
-                        last_at: instant(row.try_get("last_failure_at")?)?,
-                    })
-                })
-                .transpose()?;
-            if key == account_key {
-                account = failures;
-            } else {
-                address = failures;
-            }
-        }
         let attempt = decide(account, address);
         let Attempt::Check { account, address } = attempt else {
             transaction.rollback().await?;
             return Ok(attempt);
         };
         for (key, failures) in [(account_key, account), (address_key, address)] {
+            // An upsert: the upkeep may have purged the row since it was read.
             sqlx::query(
-                "UPDATE sign_in_failures SET failures = $2, last_failure_at = $3 WHERE key = $1",
+                "INSERT INTO sign_in_failures (key, failures, last_failure_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
+                 last_failure_at = excluded.last_failure_at",
             )
             .bind(key)
             .bind(i64::from(failures.count))
@@ -76,12 +64,19 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
         }
-        sqlx::query("DELETE FROM sign_in_failures WHERE last_failure_at < $1")
-            .bind(seconds(forget_before))
-            .execute(&mut *transaction)
-            .await?;
         transaction.commit().await?;
         Ok(attempt)
+    }
+
+    /// Forgets failures older than `before` (the upkeep's work, apart from any attempt).
+    pub async fn purge_sign_in_failures(&self, before: Timestamp) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM sign_in_failures WHERE last_failure_at < $1")
+                .bind(seconds(before))
+                .execute(&self.writer)
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// The password proved right: the account starts again, and the address has the
@@ -105,4 +100,41 @@ impl Store {
         transaction.commit().await?;
         Ok(())
     }
+}
+
+/// The failures recorded under both keys (a row of none counts as none).
+async fn read_failures<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    account_key: &str,
+    address_key: &str,
+    lock: &str,
+) -> Result<(Option<Failures>, Option<Failures>), StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT key, failures, last_failure_at FROM sign_in_failures \
+         WHERE key = $1 OR key = $2 ORDER BY key{lock}"
+    )))
+    .bind(account_key)
+    .bind(address_key)
+    .fetch_all(executor)
+    .await?;
+    let mut account = None;
+    let mut address = None;
+    for row in rows {
+        let key: String = row.try_get("key")?;
+        let count: i64 = row.try_get("failures")?;
+        let failures = if count > 0 {
+            Some(Failures {
+                count: u32::try_from(count).unwrap_or(u32::MAX),
+                last_at: instant(row.try_get("last_failure_at")?)?,
+            })
+        } else {
+            None
+        };
+        if key == account_key {
+            account = failures;
+        } else {
+            address = failures;
+        }
+    }
+    Ok((account, address))
 }

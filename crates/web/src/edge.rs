@@ -1,48 +1,61 @@
 //! The text rule of [`caredesk_domain::text`] applied once, at the edge, to what every route
-//! reads from a query string or a URL-encoded form: a control character anywhere in one is
-//! refused before any handler runs, with the field named (422 problem for the API, a
-//! readable page for the pages). JSON bodies are checked as they are parsed
-//! (`extract::parse_json`), multipart forms as they are read (`ui::forms`), mail as it is
-//! parsed (`caredesk_mail::inbound`).
+//! reads from its query string: a control character anywhere in one is refused before any
+//! handler runs, with the parameter named (422 problem for the API, a readable page for the
+//! pages). Bodies are checked where they are parsed, by the route that knows what its body
+//! is: JSON by `extract::parse_json`, the pages' URL-encoded forms by [`PageForm`], their
+//! multipart forms by `ui::forms`, mail by `caredesk_mail::inbound` (raw uploads are bytes,
+//! not text, and are not checked).
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use caredesk_domain::text::{forbidden_character, forbidden_character_reason};
+use serde::de::DeserializeOwned;
 
-use crate::AppState;
 use crate::error::ApiError;
 
-/// Refuses a request whose query string or URL-encoded form body has a field holding a
-/// forbidden character.
-pub async fn refuse_control_characters(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+/// Refuses a request whose query string has a parameter holding a forbidden character.
+pub async fn refuse_control_characters(request: Request, next: Next) -> Response {
     if let Some(query) = request.uri().query()
         && let Some((field, character)) = forbidden_field(query.as_bytes())
     {
         return refusal(&request, &field, character);
     }
-    if !is_url_encoded_form(&request) {
-        return next.run(request).await;
-    }
-    let (parts, body) = request.into_parts();
-    let bytes = match to_bytes(body, state.limits.max_body_bytes).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let request = Request::from_parts(parts, Body::empty());
-            return too_large(&request);
-        }
-    };
-    let request = Request::from_parts(parts, Body::from(bytes.clone()));
-    if let Some((field, character)) = forbidden_field(&bytes) {
-        return refusal(&request, &field, character);
-    }
     next.run(request).await
+}
+
+/// A page's URL-encoded form (sign-in, sign-out, the language switch), refused as a
+/// readable page naming the field when a field holds a forbidden character.
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let headers = request.headers().clone();
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if let Some((field, character)) = forbidden_field(&bytes) {
+            let reason = forbidden_character_reason(character);
+            return Err(crate::ui::failure_for_visitor(
+                &headers,
+                StatusCode::BAD_REQUEST,
+                Some(format!("{field}: {reason}")),
+            ));
+        }
+        serde_urlencoded::from_bytes(&bytes)
+            .map(PageForm)
+            .map_err(|error| {
+                crate::ui::failure_for_visitor(
+                    &headers,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(error.to_string()),
+                )
+            })
+    }
 }
 
 /// The first `name=value` pair of a URL-encoded string whose name or value holds a
@@ -63,19 +76,6 @@ fn forbidden_field(encoded: &[u8]) -> Option<(String, char)> {
     })
 }
 
-fn is_url_encoded_form(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media| {
-            media
-                .trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
 fn is_api(request: &Request) -> bool {
     request.uri().path().starts_with("/api/")
 }
@@ -89,19 +89,6 @@ fn refusal(request: &Request, field: &str, character: char) -> Response {
             request.headers(),
             StatusCode::BAD_REQUEST,
             Some(format!("{field}: {reason}")),
-        )
-    }
-}
-
-fn too_large(request: &Request) -> Response {
-    let detail = "the form is larger than the server accepts";
-    if is_api(request) {
-        ApiError::TooLarge(detail.to_string()).into_response()
-    } else {
-        crate::ui::failure_for_visitor(
-            request.headers(),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            Some(detail.to_string()),
         )
     }
 }

@@ -79,9 +79,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// The first field whose text holds a character no field may hold (see
 /// [`caredesk_domain::text`]), named as serde_path_to_error names fields.
 fn field_with_forbidden_character(bytes: &[u8]) -> Option<(String, char)> {
-    // JSON carries a control character only escaped: most bodies have no such escape and
-    // cost one scan.
-    if !bytes.windows(4).any(|window| window == b"\\u00") {
+    // JSON carries a C0 control character only escaped, and DEL raw or escaped: most bodies
+    // have neither and cost one scan.
+    if !bytes.contains(&0x7f) && !bytes.windows(4).any(|window| window == b"\\u00") {
         return None;
     }
     let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
@@ -209,6 +209,10 @@ mod tests {
         assert_eq!(found(br#""\u0000""#), Some(("body".into(), '\0')));
         // An escaped backslash before "u0000" is six plain characters, not a NUL.
         assert_eq!(found(br#"{"subject": "C:\\u0000"}"#), None);
+        assert_eq!(
+            found(b"{\"subject\": \"raw\x7f\"}"),
+            Some(("subject".into(), '\u{7f}'))
+        );
         // Line feeds and tabs lay out text.
         assert_eq!(found(br#"{"description": "one\u000a\u0009two"}"#), None);
         assert_eq!(found(br#"{"subject": "nothing odd"}"#), None);

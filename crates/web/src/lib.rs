@@ -5,12 +5,12 @@
 //! The router is built from one router per feature (`routes::*`), each documenting its
 //! handlers for OpenAPI next to their code. Handlers parse, check rights, call one use case
 //! of the desk ([`caredesk_desk`]) and render what it says, turning every failure into
-//! `application/problem+json` (see [`error`]) or a readable page; read-only listings query
-//! the store directly.
+//! `application/problem+json` (see [`error`]) or a readable page; read-only listings (and the
+//! upload of a lone attachment) use the store directly.
 
 pub mod auth;
 mod cursor;
-mod edge;
+pub(crate) mod edge;
 mod error;
 mod extract;
 mod routes;
@@ -113,10 +113,7 @@ pub fn app(state: AppState) -> (Router, OpenApi) {
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            edge::refuse_control_characters,
-        ))
+        .layer(axum::middleware::from_fn(edge::refuse_control_characters))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

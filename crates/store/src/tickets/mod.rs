@@ -338,7 +338,7 @@ async fn move_load(
     Ok(())
 }
 
-async fn write_derived(
+async fn write_standing(
     transaction: &mut Transaction<'static, Any>,
     id: i64,
     derived: &StandingColumns,

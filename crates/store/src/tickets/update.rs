@@ -11,7 +11,8 @@ use jiff::Timestamp;
 use super::attachments::{FilesToAttach, NO_FILES, insert_attachment};
 
 use super::{
-    Change, StandingColumns, Sweep, TicketRecord, UpdateError, move_load, step_error, write_derived,
+    Change, StandingColumns, Sweep, TicketRecord, UpdateError, move_load, step_error,
+    write_standing,
 };
 use crate::events::append_events;
 use crate::events::load_events;
@@ -79,20 +80,31 @@ impl Store {
         let new_seqs: Vec<u32> = step.events.iter().map(|event| event.seq).collect();
         write_notices(&mut transaction, id, &notices, &new_seqs, at).await?;
         if !files.files.is_empty() {
+            // A file without the caller's event would be shown to whoever sees the ticket.
             let own_event = step
                 .events
                 .iter()
                 .rev()
                 .find(|event| event.actor == actor)
-                .map(|event| i64::from(event.seq));
+                .map(|event| i64::from(event.seq))
+                .ok_or_else(|| {
+                    StoreError::Conflict("the files have no event of yours to go with".into())
+                })?;
             for file in files.files {
-                insert_attachment(&mut transaction, id, own_event, file, files.uploaded_by, at)
-                    .await?;
+                insert_attachment(
+                    &mut transaction,
+                    id,
+                    Some(own_event),
+                    file,
+                    files.uploaded_by,
+                    at,
+                )
+                .await?;
             }
         }
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
-        write_derived(&mut transaction, id, &derived).await?;
+        write_standing(&mut transaction, id, &derived).await?;
         transaction.commit().await?;
         if !notices.is_empty() || !new_seqs.is_empty() {
             self.outbox_written.notify_one();

@@ -22,6 +22,7 @@ use super::i18n::{self, Catalog};
 use super::{Page, UiError, render};
 use crate::AppState;
 use crate::auth::{ClientAddress, Principal, principal_of_token};
+use crate::edge::PageForm;
 use crate::error::ApiError;
 
 const SESSION_COOKIE: &str = "caredesk_session";
@@ -271,7 +272,7 @@ pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
     ClientAddress(client): ClientAddress,
-    axum::Form(form): axum::Form<SignInForm>,
+    PageForm(form): PageForm<SignInForm>,
 ) -> Result<Response, UiError> {
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
@@ -341,7 +342,7 @@ pub struct CsrfForm {
 pub async fn sign_out(
     State(state): State<AppState>,
     viewer: Viewer,
-    axum::Form(form): axum::Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, UiError> {
     viewer.check_csrf(&form.csrf)?;
     state.store.close_session(&viewer.secret).await?;
@@ -362,7 +363,7 @@ pub struct LanguageForm {
 /// changes nothing but what this browser reads, so it needs no CSRF token.
 pub async fn switch_language(
     State(state): State<AppState>,
-    axum::Form(form): axum::Form<LanguageForm>,
+    PageForm(form): PageForm<LanguageForm>,
 ) -> Result<Response, UiError> {
     if !i18n::is_supported(&form.language) {
         return Err(UiError::BadRequest(format!(
