@@ -4,6 +4,8 @@
 use caredesk_domain::ticket::{Actor, Role};
 use caredesk_store::Scope;
 
+use crate::DeskError;
+
 /// The acting person, as the desk's rules need them (the HTTP layer knows more: names,
 /// sessions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +53,26 @@ impl Caller {
             Caller::Staff { id, .. } => format!("staff:{id}"),
             Caller::Contact { id, .. } => format!("contact:{id}"),
             Caller::System => "system".to_string(),
+        }
+    }
+
+    /// Refuses a caller whose role is not among `roles`; the desk's operator at the command
+    /// line ([`Caller::System`]) may do anything.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), DeskError> {
+        match self.role() {
+            None => Ok(()),
+            Some(role) if roles.contains(&role) => Ok(()),
+            Some(Role::CustomerContact) => {
+                Err(DeskError::Forbidden("this is for staff only".into()))
+            }
+            _ => Err(DeskError::Forbidden(format!(
+                "this needs the role {}",
+                roles
+                    .iter()
+                    .map(Role::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))),
         }
     }
 }

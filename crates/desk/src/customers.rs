@@ -20,31 +20,13 @@ pub const MANAGERS: [Role; 3] = [
     Role::CustomerSuccessManager,
 ];
 
-/// Refuses a caller whose role is not among `roles`; the desk's operator at the command
-/// line ([`Caller::System`]) may do anything.
-pub fn require_role(caller: &Caller, roles: &[Role]) -> Result<(), DeskError> {
-    match caller.role() {
-        None => Ok(()),
-        Some(role) if roles.contains(&role) => Ok(()),
-        Some(Role::CustomerContact) => Err(DeskError::Forbidden("this is for staff only".into())),
-        _ => Err(DeskError::Forbidden(format!(
-            "this needs the role {}",
-            roles
-                .iter()
-                .map(Role::as_str)
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ))),
-    }
-}
-
 /// Adds a customer of a region of the policy.
 pub async fn add_customer(
     desk: &Desk,
     caller: &Caller,
     new: NewCustomer,
 ) -> Result<Customer, DeskError> {
-    require_role(caller, &MANAGERS)?;
+    caller.require_role(&MANAGERS)?;
     let mut problems = Problems::default();
     problems.not_empty("number", &new.number);
     problems.not_empty("name", &new.name);
@@ -79,7 +61,7 @@ pub async fn add_contact(
     customer: i64,
     form: ContactForm,
 ) -> Result<Contact, DeskError> {
-    require_role(caller, &MANAGERS)?;
+    caller.require_role(&MANAGERS)?;
     desk.store.customer(customer).await?;
     let mut problems = Problems::default();
     problems.not_empty("name", &form.name);
@@ -115,7 +97,7 @@ pub async fn add_contract(
     caller: &Caller,
     new: NewContract,
 ) -> Result<Contract, DeskError> {
-    require_role(caller, &MANAGERS)?;
+    caller.require_role(&MANAGERS)?;
     desk.store.customer(new.customer_id).await?;
     let mut problems = Problems::default();
     if let Err(unknown) = desk.policy.program(&new.program) {
@@ -137,7 +119,7 @@ pub async fn register_product(
     caller: &Caller,
     new: NewProduct,
 ) -> Result<Product, DeskError> {
-    require_role(caller, &MANAGERS)?;
+    caller.require_role(&MANAGERS)?;
     desk.store.customer(new.customer_id).await?;
     let mut problems = Problems::default();
     if let Err(unknown) = desk.policy.product_line(&new.product_line) {
@@ -163,7 +145,7 @@ pub async fn set_csm(
     customer: i64,
     csm: Option<i64>,
 ) -> Result<Customer, DeskError> {
-    require_role(caller, &[Role::SupportManager, Role::Admin])?;
+    caller.require_role(&[Role::SupportManager, Role::Admin])?;
     let found = desk.store.customer(customer).await?;
     if let Some(csm) = csm {
         match desk.store.staff_member(csm).await {

@@ -6,7 +6,7 @@ use caredesk_domain::ticket::Role;
 use caredesk_store::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember, StoreError};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::customers::{looks_like_email, require_role};
+use crate::customers::looks_like_email;
 use crate::error::Problems;
 use crate::sessions::{hash_password_off_thread, new_token};
 use crate::{Caller, Desk, DeskError, FieldProblem};
@@ -65,7 +65,7 @@ pub async fn add_staff(
     caller: &Caller,
     form: StaffForm,
 ) -> Result<StaffMember, DeskError> {
-    require_role(caller, &[Role::Admin])?;
+    caller.require_role(&[Role::Admin])?;
     let problems = staff_form_problems(desk, &form);
     if !problems.is_empty() {
         return Err(DeskError::Invalid(problems));
@@ -93,7 +93,7 @@ pub async fn issue_token(
     staff: i64,
     name: &str,
 ) -> Result<(ApiToken, String), DeskError> {
-    require_role(caller, &[Role::Admin])?;
+    caller.require_role(&[Role::Admin])?;
     desk.store.staff_member(staff).await?;
     if name.trim().is_empty() {
         return Err(DeskError::Invalid(vec![FieldProblem::of(
@@ -151,7 +151,7 @@ pub async fn add_on_call(
     starts_at: Timestamp,
     ends_at: Timestamp,
 ) -> Result<OnCallShiftRecord, DeskError> {
-    require_role(caller, &[Role::SupportManager, Role::Admin])?;
+    caller.require_role(&[Role::SupportManager, Role::Admin])?;
     let mut problems = Problems::default();
     if let Err(unknown) = desk.policy.region(region) {
         problems.add("region", Reason::invalid(unknown.to_string()));

@@ -94,19 +94,8 @@ impl Principal {
     }
 
     pub fn require_role(&self, roles: &[Role]) -> Result<&StaffMember, ApiError> {
-        let member = self.require_staff()?;
-        if roles.contains(&member.role) {
-            Ok(member)
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "this needs the role {}",
-                roles
-                    .iter()
-                    .map(Role::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )))
-        }
+        self.caller().require_role(roles)?;
+        self.require_staff()
     }
 }
 
