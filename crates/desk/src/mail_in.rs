@@ -187,7 +187,7 @@ async fn append(
         Ok(_) => Ok(Some(IngestReport {
             outcome: "appended".into(),
             ticket_id: Some(ticket),
-            reason: left_out,
+            reason: left_out_reason(&left_out),
             duplicate: false,
         })),
         // Not now: the ticket is closed, and the reply opens a follow-up.
@@ -196,8 +196,8 @@ async fn append(
     }
 }
 
-/// The attachments small enough to keep, and a line naming the others.
-fn files_kept(desk: &Desk, mail: &InboundMail) -> (Vec<NewFile>, Option<String>) {
+/// The attachments small enough to keep, and a description of each of the others.
+fn files_kept(desk: &Desk, mail: &InboundMail) -> (Vec<NewFile>, Vec<String>) {
     let limit = desk.limits.max_attachment_bytes;
     let (kept, over): (Vec<_>, Vec<_>) = mail
         .attachments
@@ -215,7 +215,7 @@ fn files_kept(desk: &Desk, mail: &InboundMail) -> (Vec<NewFile>, Option<String>)
             content: attachment.content.clone(),
         })
         .collect();
-    let left_out: Vec<String> = over
+    let left_out = over
         .into_iter()
         .map(|attachment| {
             format!(
@@ -225,9 +225,12 @@ fn files_kept(desk: &Desk, mail: &InboundMail) -> (Vec<NewFile>, Option<String>)
             )
         })
         .collect();
-    let reason =
-        (!left_out.is_empty()).then(|| format!("attachments left out: {}", left_out.join(", ")));
-    (files, reason)
+    (files, left_out)
+}
+
+/// The report's reason when attachments were left out.
+fn left_out_reason(left_out: &[String]) -> Option<String> {
+    (!left_out.is_empty()).then(|| format!("attachments left out: {}", left_out.join(", ")))
 }
 
 /// A new portal ticket for the contact, its intake lenient: mail cannot fill in the form,
@@ -369,7 +372,7 @@ fn body_of(mail: &InboundMail) -> String {
 
 /// Keeps the message's attachments on `ticket`, beside event `seq`; returns what was left
 /// out (for its size, or because it could not be stored). It never fails: the message is
-/// on the ticket already, and must not be handed over (and appended) again.
+/// on the ticket already, and must not be handed over (and opened) again.
 async fn attach(
     desk: &Desk,
     mail: &InboundMail,
@@ -377,30 +380,18 @@ async fn attach(
     ticket: i64,
     seq: Option<i64>,
 ) -> Option<String> {
-    let mut left_out = Vec::new();
-    for attachment in &mail.attachments {
-        if attachment.content.len() > desk.limits.max_attachment_bytes {
-            left_out.push(format!(
-                "{} ({} bytes, over the limit of {})",
-                attachment.filename,
-                attachment.content.len(),
-                desk.limits.max_attachment_bytes
-            ));
-            continue;
-        }
+    let (files, mut left_out) = files_kept(desk, mail);
+    for file in files {
+        let name = file.name.clone();
         let stored = desk
             .store
             .add_attachment(
                 &NewAttachment {
                     ticket_id: ticket,
                     event_seq: seq,
-                    filename: if attachment.filename.is_empty() {
-                        "attachment".into()
-                    } else {
-                        attachment.filename.clone()
-                    },
-                    content_type: attachment.content_type.clone(),
-                    content: attachment.content.clone(),
+                    filename: file.name,
+                    content_type: file.content_type,
+                    content: file.content,
                     uploaded_by: format!("contact:{}", contact.id),
                 },
                 Scope::Customer(contact.customer_id),
@@ -408,9 +399,9 @@ async fn attach(
             )
             .await;
         if let Err(error) = stored {
-            tracing::warn!(ticket, file = %attachment.filename, %error, "an inbound attachment could not be stored");
-            left_out.push(format!("{} (not stored: {error})", attachment.filename));
+            tracing::warn!(ticket, file = %name, %error, "an inbound attachment could not be stored");
+            left_out.push(format!("{name} (not stored: {error})"));
         }
     }
-    (!left_out.is_empty()).then(|| format!("attachments left out: {}", left_out.join(", ")))
+    left_out_reason(&left_out)
 }
