@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use caredesk_desk::customers::{self, ContactForm};
 use caredesk_desk::staff::{self, StaffForm, staff_form_problems};
 use caredesk_desk::{Caller, Desk, DeskError, FieldProblem};
 use caredesk_domain::policy::Policy;
@@ -15,7 +16,6 @@ use caredesk_store::{
     ImportBatch, NewContact, NewContract, NewCustomer, NewProduct, Store, StoreError,
 };
 use clap::{Args, Subcommand};
-use jiff::Timestamp;
 use jiff::civil::Date;
 
 use crate::Failure;
@@ -91,9 +91,7 @@ pub async fn run(command: AdminCommand, desk: &Desk) -> Result<(), Failure> {
             println!("{secret}");
             Ok(())
         }
-        AdminCommand::Import(import) => {
-            run_import(import, &desk.store, &desk.policy, desk.clock.now()).await
-        }
+        AdminCommand::Import(import) => run_import(import, desk).await,
     }
 }
 
@@ -157,6 +155,12 @@ impl Problems {
         self.0
             .push(format!("{}:{line}: {field}: {message}", file.display()));
     }
+
+    fn add_all(&mut self, file: &Path, line: u64, problems: Vec<FieldProblem>) {
+        for problem in problems {
+            self.add(file, line, &problem.field, problem.message);
+        }
+    }
 }
 
 /// The rows of a CSV file with the expected header, as (line number, fields).
@@ -207,12 +211,7 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-async fn run_import(
-    import: Import,
-    store: &Store,
-    policy: &Policy,
-    now: Timestamp,
-) -> Result<(), Failure> {
+async fn run_import(import: Import, desk: &Desk) -> Result<(), Failure> {
     if import.customers.is_none()
         && import.contacts.is_none()
         && import.contracts.is_none()
@@ -222,13 +221,12 @@ async fn run_import(
             "give at least one of --customers, --contacts, --contracts, --products".into(),
         ));
     }
-    let batch = read_import(&import, store, policy).await?;
-    let counts = store
-        .import(&batch, now)
+    let batch = read_import(&import, &desk.store, &desk.policy).await?;
+    let counts = customers::import(desk, &Caller::System, &batch)
         .await
         .map_err(|error| match error {
-            StoreError::Conflict(message) => {
-                Failure::Input(format!("nothing was imported: {message}"))
+            DeskError::Conflict { detail, .. } => {
+                Failure::Input(format!("nothing was imported: {detail}"))
             }
             other => Failure::Environment(format!("nothing was imported: {other}")),
         })?;
@@ -277,7 +275,9 @@ async fn read_import(
     }
 }
 
-/// The rows read so far, their problems, and the customer numbers they introduce.
+/// The rows read so far, their problems, and the customer numbers they introduce. Each row
+/// is checked by the desk's own rules for one record (`customers::customer_problems`, …);
+/// the reader adds what only a batch has: rows against each other and against the database.
 struct ImportReader<'a> {
     store: &'a Store,
     policy: &'a Policy,
@@ -295,8 +295,16 @@ impl ImportReader<'_> {
             &mut self.problems,
         )? {
             let [number, name, region, language] = [&row[0], &row[1], &row[2], &row[3]];
+            let new = NewCustomer {
+                number: number.clone(),
+                name: name.clone(),
+                region: region.clone(),
+                language: language.clone(),
+            };
+            self.problems
+                .add_all(file, line, customers::customer_problems(self.policy, &new));
             if number.is_empty() {
-                self.problems.add(file, line, "number", "must not be empty");
+                // Told by the rule above.
             } else if !self.numbers.insert(number.clone()) {
                 self.problems
                     .add(file, line, "number", format!("\"{number}\" appears twice"));
@@ -308,21 +316,7 @@ impl ImportReader<'_> {
                     format!("customer \"{number}\" exists already"),
                 );
             }
-            if name.is_empty() {
-                self.problems.add(file, line, "name", "must not be empty");
-            }
-            if let Err(unknown) = self.policy.region(region) {
-                self.problems.add(file, line, "region", unknown);
-            }
-            if let Some(message) = self.language_problem(language) {
-                self.problems.add(file, line, "language", message);
-            }
-            self.batch.customers.push(NewCustomer {
-                number: number.clone(),
-                name: name.clone(),
-                region: region.clone(),
-                language: language.clone(),
-            });
+            self.batch.customers.push(new);
         }
         Ok(())
     }
@@ -344,47 +338,43 @@ impl ImportReader<'_> {
         )? {
             let [customer, name, email, phone, language, designated] =
                 [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]];
-            if !self.known_customer(customer).await? {
-                self.problems.add(
-                    file,
-                    line,
-                    "customer_number",
-                    format!("no customer \"{customer}\""),
-                );
-            }
-            if name.is_empty() {
-                self.problems.add(file, line, "name", "must not be empty");
-            }
-            let email = email.to_lowercase();
-            if !email.contains('@') || email.contains(char::is_whitespace) {
-                self.problems
-                    .add(file, line, "email", "not an e-mail address");
-            } else if !emails.insert(email.clone()) {
-                self.problems
-                    .add(file, line, "email", format!("{email} appears twice"));
-            } else if exists(self.store.contact_by_email(&email).await.map(|_| ()))? {
-                self.problems.add(
-                    file,
-                    line,
-                    "email",
-                    format!("{email} belongs to a contact already"),
-                );
-            }
-            if let Some(message) = self.language_problem(language) {
-                self.problems.add(file, line, "language", message);
-            }
+            self.customer_problem(file, line, customer).await?;
             let designated = parse_bool(designated).unwrap_or_else(|| {
                 self.problems.add(file, line, "designated", "true or false");
                 false
             });
+            let form = ContactForm {
+                name: name.clone(),
+                email: email.to_lowercase(),
+                phone: phone.clone(),
+                language: language.clone(),
+                designated,
+                password: None,
+            };
+            let problems = customers::contact_problems(self.policy, &form);
+            let email_is_faulty = problems.iter().any(|problem| problem.field == "email");
+            self.problems.add_all(file, line, problems);
+            if email_is_faulty {
+                // Told by the rule above.
+            } else if !emails.insert(form.email.clone()) {
+                self.problems
+                    .add(file, line, "email", format!("{} appears twice", form.email));
+            } else if exists(self.store.contact_by_email(&form.email).await.map(|_| ()))? {
+                self.problems.add(
+                    file,
+                    line,
+                    "email",
+                    format!("{} belongs to a contact already", form.email),
+                );
+            }
             self.batch.contacts.push((
                 customer.clone(),
                 NewContact {
                     customer_id: 0,
-                    name: name.clone(),
-                    email,
-                    phone: phone.clone(),
-                    language: language.clone(),
+                    name: form.name,
+                    email: form.email,
+                    phone: form.phone,
+                    language: form.language,
                     designated,
                     password_hash: None,
                 },
@@ -408,48 +398,41 @@ impl ImportReader<'_> {
         )? {
             let [customer, program, starts_on, ends_on, eula] =
                 [&row[0], &row[1], &row[2], &row[3], &row[4]];
-            if !self.known_customer(customer).await? {
-                self.problems.add(
-                    file,
-                    line,
-                    "customer_number",
-                    format!("no customer \"{customer}\""),
-                );
-            }
-            if let Err(unknown) = self.policy.program(program) {
-                self.problems.add(file, line, "program", unknown);
-            }
-            let mut date = |field: &str, text: &str| -> Date {
-                text.parse().unwrap_or_else(|_| {
+            self.customer_problem(file, line, customer).await?;
+            let mut date = |field: &str, text: &str| -> Option<Date> {
+                let parsed = text.parse().ok();
+                if parsed.is_none() {
                     self.problems.add(
                         file,
                         line,
                         field,
                         format!("\"{text}\" is not a date (YYYY-MM-DD)"),
                     );
-                    Date::MIN
-                })
+                }
+                parsed
             };
             let (starts_on, ends_on) = (date("starts_on", starts_on), date("ends_on", ends_on));
-            if ends_on < starts_on && ends_on != Date::MIN {
-                self.problems
-                    .add(file, line, "ends_on", "the contract ends before it starts");
-            }
+            // A date that could not be read is told above, and not compared with the other.
+            let (starts_on, ends_on) = match (starts_on, ends_on) {
+                (Some(starts), Some(ends)) => (starts, ends),
+                (Some(known), None) | (None, Some(known)) => (known, known),
+                (None, None) => (Date::MIN, Date::MIN),
+            };
             let eula_accepted = parse_bool(eula).unwrap_or_else(|| {
                 self.problems
                     .add(file, line, "eula_accepted", "true or false");
                 false
             });
-            self.batch.contracts.push((
-                customer.clone(),
-                NewContract {
-                    customer_id: 0,
-                    program: program.clone(),
-                    starts_on,
-                    ends_on,
-                    eula_accepted,
-                },
-            ));
+            let new = NewContract {
+                customer_id: 0,
+                program: program.clone(),
+                starts_on,
+                ends_on,
+                eula_accepted,
+            };
+            self.problems
+                .add_all(file, line, customers::contract_problems(self.policy, &new));
+            self.batch.contracts.push((customer.clone(), new));
         }
         Ok(())
     }
@@ -463,23 +446,17 @@ impl ImportReader<'_> {
             &mut self.problems,
         )? {
             let [customer, product_line, version, serial] = [&row[0], &row[1], &row[2], &row[3]];
-            if !self.known_customer(customer).await? {
-                self.problems.add(
-                    file,
-                    line,
-                    "customer_number",
-                    format!("no customer \"{customer}\""),
-                );
-            }
-            if let Err(unknown) = self.policy.product_line(product_line) {
-                self.problems.add(file, line, "product_line", unknown);
-            }
-            if version.is_empty() {
-                self.problems
-                    .add(file, line, "version", "must not be empty");
-            }
+            self.customer_problem(file, line, customer).await?;
+            let new = NewProduct {
+                customer_id: 0,
+                product_line: product_line.clone(),
+                version: version.clone(),
+                serial: serial.clone(),
+            };
+            self.problems
+                .add_all(file, line, customers::product_problems(self.policy, &new));
             if serial.is_empty() {
-                self.problems.add(file, line, "serial", "must not be empty");
+                // Told by the rule above.
             } else if !serials.insert(serial.clone()) {
                 self.problems
                     .add(file, line, "serial", format!("\"{serial}\" appears twice"));
@@ -491,29 +468,29 @@ impl ImportReader<'_> {
                     format!("\"{serial}\" is registered already"),
                 );
             }
-            self.batch.products.push((
-                customer.clone(),
-                NewProduct {
-                    customer_id: 0,
-                    product_line: product_line.clone(),
-                    version: version.clone(),
-                    serial: serial.clone(),
-                },
-            ));
+            self.batch.products.push((customer.clone(), new));
         }
         Ok(())
     }
 
     /// A row may name a customer of this import or one already stored.
-    async fn known_customer(&self, number: &str) -> Result<bool, Failure> {
-        Ok(self.numbers.contains(number)
-            || exists(self.store.customer_by_number(number).await.map(|_| ()))?)
-    }
-
-    fn language_problem(&self, language: &str) -> Option<String> {
-        let supported = &self.policy.languages.supported;
-        (!supported.contains(&language.to_string()))
-            .then(|| format!("\"{language}\" is not one of {}", supported.join(", ")))
+    async fn customer_problem(
+        &mut self,
+        file: &Path,
+        line: u64,
+        number: &str,
+    ) -> Result<(), Failure> {
+        let known = self.numbers.contains(number)
+            || exists(self.store.customer_by_number(number).await.map(|_| ()))?;
+        if !known {
+            self.problems.add(
+                file,
+                line,
+                "customer_number",
+                format!("no customer \"{number}\""),
+            );
+        }
+        Ok(())
     }
 }
 

@@ -1,17 +1,20 @@
 //! Customers and what belongs to them: contacts, care contracts, registered products, and
 //! the dedicated customer success manager of the programs that have one. Managers change
-//! them; each change is checked against the policy first, every faulty field at once.
+//! them; each change is checked against the policy first, every faulty field at once. The
+//! checks are also public (`customer_problems`, …) for whoever reads many rows before it
+//! writes them, as the command line's import does.
 
+use caredesk_domain::policy::Policy;
 use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
-    Contact, Contract, Customer, NewContact, NewContract, NewCustomer, NewProduct, Product,
-    StoreError,
+    Contact, Contract, Customer, ImportBatch, ImportCounts, NewContact, NewContract, NewCustomer,
+    NewProduct, Product, StoreError,
 };
 
 use crate::error::Problems;
 use crate::sessions::hash_password_off_thread;
-use crate::{Caller, Desk, DeskError};
+use crate::{Caller, Desk, DeskError, FieldProblem};
 
 /// Who may change customers and their records.
 pub const MANAGERS: [Role; 3] = [
@@ -27,14 +30,7 @@ pub async fn add_customer(
     new: NewCustomer,
 ) -> Result<Customer, DeskError> {
     caller.require_role(&MANAGERS)?;
-    let mut problems = Problems::default();
-    problems.not_empty("number", &new.number);
-    problems.not_empty("name", &new.name);
-    if let Err(unknown) = desk.policy.region(&new.region) {
-        problems.add("region", Reason::invalid(unknown.to_string()));
-    }
-    problems.language(desk, &new.language);
-    problems.finish()?;
+    refuse_any(customer_problems(&desk.policy, &new))?;
     let new = NewCustomer {
         number: new.number.trim().to_string(),
         name: new.name.trim().to_string(),
@@ -63,18 +59,7 @@ pub async fn add_contact(
 ) -> Result<Contact, DeskError> {
     caller.require_role(&MANAGERS)?;
     desk.store.customer(customer).await?;
-    let mut problems = Problems::default();
-    problems.not_empty("name", &form.name);
-    if !looks_like_email(&form.email) {
-        problems.add("email", Reason::invalid("not an e-mail address"));
-    }
-    problems.language(desk, &form.language);
-    if let Some(password) = &form.password
-        && password.chars().count() < 12
-    {
-        problems.add("password", Reason::invalid("at least 12 characters"));
-    }
-    problems.finish()?;
+    refuse_any(contact_problems(&desk.policy, &form))?;
     let password_hash = match form.password {
         Some(password) => Some(hash_password_off_thread(password).await?),
         None => None,
@@ -99,17 +84,7 @@ pub async fn add_contract(
 ) -> Result<Contract, DeskError> {
     caller.require_role(&MANAGERS)?;
     desk.store.customer(new.customer_id).await?;
-    let mut problems = Problems::default();
-    if let Err(unknown) = desk.policy.program(&new.program) {
-        problems.add("program", Reason::invalid(unknown.to_string()));
-    }
-    if new.ends_on < new.starts_on {
-        problems.add(
-            "ends_on",
-            Reason::invalid("the contract ends before it starts"),
-        );
-    }
-    problems.finish()?;
+    refuse_any(contract_problems(&desk.policy, &new))?;
     Ok(desk.store.create_contract(&new, desk.clock.now()).await?)
 }
 
@@ -121,19 +96,92 @@ pub async fn register_product(
 ) -> Result<Product, DeskError> {
     caller.require_role(&MANAGERS)?;
     desk.store.customer(new.customer_id).await?;
-    let mut problems = Problems::default();
-    if let Err(unknown) = desk.policy.product_line(&new.product_line) {
-        problems.add("product_line", Reason::invalid(unknown.to_string()));
-    }
-    problems.not_empty("version", &new.version);
-    problems.not_empty("serial", &new.serial);
-    problems.finish()?;
+    refuse_any(product_problems(&desk.policy, &new))?;
     let new = NewProduct {
         version: new.version.trim().to_string(),
         serial: new.serial.trim().to_string(),
         ..new
     };
     Ok(desk.store.register_product(&new, desk.clock.now()).await?)
+}
+
+/// Writes customers with their contacts, contracts and products all at once, or nothing:
+/// for an operator who brings the customers of another system. The caller has checked each
+/// row with the functions below and the rows against each other; the store refuses a number,
+/// an e-mail address or a serial that another row or a stored record already holds.
+pub async fn import(
+    desk: &Desk,
+    caller: &Caller,
+    batch: &ImportBatch,
+) -> Result<ImportCounts, DeskError> {
+    caller.require_role(&MANAGERS)?;
+    Ok(desk.store.import(batch, desk.clock.now()).await?)
+}
+
+/// What is wrong with a new customer: its number and name are required, its region and
+/// language those of the policy.
+pub fn customer_problems(policy: &Policy, new: &NewCustomer) -> Vec<FieldProblem> {
+    let mut problems = Problems::default();
+    problems.not_empty("number", &new.number);
+    problems.not_empty("name", &new.name);
+    if let Err(unknown) = policy.region(&new.region) {
+        problems.add("region", Reason::invalid(unknown.to_string()));
+    }
+    problems.language(policy, &new.language);
+    problems.into_problems()
+}
+
+/// What is wrong with a new contact: a name, an e-mail address, a language of the policy,
+/// and a password of at least 12 characters when it has one.
+pub fn contact_problems(policy: &Policy, form: &ContactForm) -> Vec<FieldProblem> {
+    let mut problems = Problems::default();
+    problems.not_empty("name", &form.name);
+    if !looks_like_email(&form.email) {
+        problems.add("email", Reason::invalid("not an e-mail address"));
+    }
+    problems.language(policy, &form.language);
+    if let Some(password) = &form.password
+        && password.chars().count() < 12
+    {
+        problems.add("password", Reason::invalid("at least 12 characters"));
+    }
+    problems.into_problems()
+}
+
+/// What is wrong with a new contract: a program of the policy, and an end on or after its
+/// start.
+pub fn contract_problems(policy: &Policy, new: &NewContract) -> Vec<FieldProblem> {
+    let mut problems = Problems::default();
+    if let Err(unknown) = policy.program(&new.program) {
+        problems.add("program", Reason::invalid(unknown.to_string()));
+    }
+    if new.ends_on < new.starts_on {
+        problems.add(
+            "ends_on",
+            Reason::invalid("the contract ends before it starts"),
+        );
+    }
+    problems.into_problems()
+}
+
+/// What is wrong with a product to register: a product line of the policy, a version and a
+/// serial number.
+pub fn product_problems(policy: &Policy, new: &NewProduct) -> Vec<FieldProblem> {
+    let mut problems = Problems::default();
+    if let Err(unknown) = policy.product_line(&new.product_line) {
+        problems.add("product_line", Reason::invalid(unknown.to_string()));
+    }
+    problems.not_empty("version", &new.version);
+    problems.not_empty("serial", &new.serial);
+    problems.into_problems()
+}
+
+fn refuse_any(problems: Vec<FieldProblem>) -> Result<(), DeskError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(DeskError::Invalid(problems))
+    }
 }
 
 /// Names (or, with `None`, removes) the customer's dedicated customer success manager, who

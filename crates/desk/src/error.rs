@@ -1,12 +1,11 @@
 //! What can go wrong when the desk is asked to do something, in the desk's terms: each entry
 //! point (the API, the pages, mail, the CLI) says it in its own way.
 
+use caredesk_domain::policy::Policy;
 use caredesk_domain::reason::{Reason, ReasonCode};
 use caredesk_domain::services::{ServiceAction, ServiceRefusal};
 use caredesk_domain::ticket::{Action, Refusal};
 use caredesk_store::StoreError;
-
-use crate::Desk;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeskError {
@@ -139,8 +138,8 @@ impl Problems {
         }
     }
 
-    pub(crate) fn language(&mut self, desk: &Desk, language: &str) {
-        let supported = &desk.policy.languages.supported;
+    pub(crate) fn language(&mut self, policy: &Policy, language: &str) {
+        let supported = &policy.languages.supported;
         if !supported.iter().any(|known| known == language) {
             self.add(
                 "language",
