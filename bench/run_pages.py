@@ -6,7 +6,10 @@ health check.
 
 Run it through bench/pages.sh. Loopback only; every load is bounded in time.
 Environment: SIZE, BACKENDS ("sqlite postgres"), DURATION, POSTGRES (server URL without a
-database), KEEP=1 to reuse a database seeded by an earlier run of this script.
+database), KEEP=1 to reuse a database seeded by an earlier run of this script, CAREDESK_BIN
+and SEEDER_BIN (the binaries measured: by default this checkout's release build; point them
+at an earlier commit's build to compare) and LABEL (names that build's databases, so that
+two builds never share one).
 """
 
 import http.cookiejar
@@ -20,8 +23,13 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
-CAREDESK = os.path.join(ROOT, "target", "release", "caredesk")
-SEEDER = os.path.join(ROOT, "target", "release", "examples", "seed_tickets")
+CAREDESK = os.environ.get("CAREDESK_BIN", os.path.join(ROOT, "target", "release", "caredesk"))
+SEEDER = os.environ.get(
+    "SEEDER_BIN", os.path.join(ROOT, "target", "release", "examples", "seed_tickets")
+)
+# Each build seeds its own databases: an earlier build refuses a database that a later one
+# has migrated further.
+LABEL = os.environ.get("LABEL", "")
 SIZE = int(os.environ.get("SIZE", "1000000"))
 DURATION = int(os.environ.get("DURATION", "10"))
 POSTGRES = os.environ.get("POSTGRES", "postgres://postgres@127.0.0.1:5432")
@@ -55,8 +63,8 @@ def wrk(path, headers):
 
 def database_url(backend):
     if backend == "sqlite":
-        return "sqlite://" + os.path.join(OUT, f"pages-{SIZE}.db")
-    return f"{POSTGRES}/caredesk_pages"
+        return "sqlite://" + os.path.join(OUT, f"pages{LABEL}-{SIZE}.db")
+    return f"{POSTGRES}/caredesk_pages{LABEL}"
 
 
 def seed(backend):
@@ -65,12 +73,13 @@ def seed(backend):
         return url
     if backend == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            path = os.path.join(OUT, f"pages-{SIZE}.db{suffix}")
+            path = os.path.join(OUT, f"pages{LABEL}-{SIZE}.db{suffix}")
             if os.path.exists(path):
                 os.remove(path)
     else:
-        run(["psql", f"{POSTGRES}/postgres", "-qc", "DROP DATABASE IF EXISTS caredesk_pages WITH (FORCE)"])
-        run(["psql", f"{POSTGRES}/postgres", "-qc", "CREATE DATABASE caredesk_pages"])
+        name = f"caredesk_pages{LABEL}"
+        run(["psql", f"{POSTGRES}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"])
+        run(["psql", f"{POSTGRES}/postgres", "-qc", f"CREATE DATABASE {name}"])
     started = time.time()
     run([SEEDER, url, str(SIZE)])
     if backend == "postgres":

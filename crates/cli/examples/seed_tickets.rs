@@ -36,6 +36,15 @@ impl Dice {
     }
 }
 
+/// One customer of the bench desk: its ids and what its tickets carry.
+#[derive(Clone, Copy)]
+struct BenchCustomer {
+    customer_id: i64,
+    contact_id: i64,
+    region: &'static str,
+    program: &'static str,
+}
+
 #[tokio::main]
 async fn main() {
     let arguments: Vec<String> = std::env::args().collect();
@@ -54,6 +63,36 @@ async fn main() {
     let password = caredesk_desk::sessions::hash_password(PASSWORD).unwrap();
     let mut dice = Dice(StdRng::seed_from_u64(7));
 
+    let (admin_id, token) = add_staff_and_catalog(&store, &password, now).await;
+    let advisor = Actor::Staff {
+        id: admin_id,
+        role: Role::Advisor,
+    };
+    let customers = add_customers(&store, &password, now).await;
+
+    let mut made = 0;
+    while made < count {
+        let size = BATCH.min(count - made);
+        let batch: Vec<_> = (0..size)
+            .map(|_| {
+                let customer = customers[dice.below(customers.len() as u64) as usize];
+                bench_ticket(&mut dice, customer, advisor, open_percent, &policy, now)
+            })
+            .collect();
+        store.import_tickets(&policy, &batch, now).await.unwrap();
+        made += size;
+        if made % 100_000 == 0 || made == count {
+            eprintln!("{made} tickets");
+        }
+    }
+    store.refresh_statistics().await.unwrap();
+    store.close().await;
+    println!("{token}");
+}
+
+/// The administrator (who signs in with PASSWORD) and its API token, the release catalog and
+/// twelve advisors across the regions. Answers the administrator's id and the token.
+async fn add_staff_and_catalog(store: &Store, password: &str, now: Timestamp) -> (i64, String) {
     let admin = store
         .create_staff(
             &NewStaff {
@@ -62,7 +101,7 @@ async fn main() {
                 role: Role::Admin,
                 region: Some("emea".into()),
                 languages: vec!["en".into()],
-                password_hash: Some(password.clone()),
+                password_hash: Some(password.into()),
             },
             now,
         )
@@ -103,11 +142,12 @@ async fn main() {
             .await
             .unwrap();
     }
-    let advisor = Actor::Staff {
-        id: admin.id,
-        role: Role::Advisor,
-    };
+    (admin.id, token)
+}
 
+/// Sixty customers, every region with every program, each with a designated contact (the
+/// first one signs in with PASSWORD), a contract and a registered product.
+async fn add_customers(store: &Store, password: &str, now: Timestamp) -> Vec<BenchCustomer> {
     let mut customers = Vec::new();
     for index in 0..60 {
         let region = REGIONS[index % 3];
@@ -133,7 +173,7 @@ async fn main() {
                     phone: format!("+1 555 01{:02}", index % 100),
                     language: "en".into(),
                     designated: true,
-                    password_hash: (index == 0).then(|| password.clone()),
+                    password_hash: (index == 0).then(|| password.into()),
                 },
                 now,
             )
@@ -164,143 +204,150 @@ async fn main() {
             )
             .await
             .unwrap();
-        customers.push((customer.id, contact.id, region, program));
+        customers.push(BenchCustomer {
+            customer_id: customer.id,
+            contact_id: contact.id,
+            region,
+            program,
+        });
     }
+    customers
+}
 
-    let three_years = 3 * 365 * 24 * 60;
-    let mut made = 0;
-    while made < count {
-        let size = BATCH.min(count - made);
-        let mut batch = Vec::with_capacity(size);
-        for _ in 0..size {
-            let (customer_id, contact_id, region, program) =
-                customers[dice.below(customers.len() as u64) as usize];
-            let severity = SEVERITIES[dice.below(4) as usize];
-            let channel = if dice.below(2) == 0 {
-                "portal"
-            } else {
-                "phone"
-            };
-            let is_open = dice.below(100) < open_percent;
-            // Open tickets are recent; closed ones spread over three years.
-            let age = if is_open {
-                60 + dice.below(14 * 24 * 60)
-            } else {
-                30 * 24 * 60 + dice.below(three_years)
-            };
-            let opened = now
-                .checked_sub(SignedDuration::from_mins(age as i64))
-                .unwrap();
-            let contact = Actor::Contact { id: contact_id };
-            let mut events = vec![TicketEvent {
-                seq: 1,
-                at: Timestamp::from_second(opened.as_second()).unwrap(),
-                actor: contact,
-                data: caredesk_domain::ticket::EventData::Created {
-                    severity: severity.into(),
-                    channel: channel.into(),
-                },
-            }];
-            let reply = Command::Reply {
+/// One ticket and its timeline: open tickets are recent and part-way through their life,
+/// closed ones spread over three years and closed with the customer's consent.
+fn bench_ticket(
+    dice: &mut Dice,
+    customer: BenchCustomer,
+    advisor: Actor,
+    open_percent: u64,
+    policy: &Policy,
+    now: Timestamp,
+) -> (NewTicket, Vec<TicketEvent>) {
+    const THREE_YEARS_IN_MINUTES: u64 = 3 * 365 * 24 * 60;
+    let severity = SEVERITIES[dice.below(4) as usize];
+    let channel = if dice.below(2) == 0 {
+        "portal"
+    } else {
+        "phone"
+    };
+    let is_open = dice.below(100) < open_percent;
+    let age = if is_open {
+        60 + dice.below(14 * 24 * 60)
+    } else {
+        30 * 24 * 60 + dice.below(THREE_YEARS_IN_MINUTES)
+    };
+    let opened = now
+        .checked_sub(SignedDuration::from_mins(age as i64))
+        .unwrap();
+    let contact = Actor::Contact {
+        id: customer.contact_id,
+    };
+    let mut events = vec![TicketEvent {
+        seq: 1,
+        at: Timestamp::from_second(opened.as_second()).unwrap(),
+        actor: contact,
+        data: caredesk_domain::ticket::EventData::Created {
+            severity: severity.into(),
+            channel: channel.into(),
+        },
+    }];
+    let stage = if is_open { dice.below(4) } else { 4 };
+    let mut at = opened;
+    for (actor, command) in life_up_to(stage, severity, advisor, contact) {
+        at = at
+            .checked_add(SignedDuration::from_mins(30 + dice.below(600) as i64))
+            .unwrap()
+            .min(now);
+        let snapshot = Snapshot::of(&events).unwrap();
+        for data in decide(&snapshot, actor.role().unwrap(), command, policy).unwrap() {
+            let seq = events.len() as u32 + 1;
+            events.push(TicketEvent {
+                seq,
+                at: Timestamp::from_second(at.as_second()).unwrap(),
+                actor,
+                data,
+            });
+        }
+    }
+    let new = NewTicket {
+        customer_id: customer.customer_id,
+        contact_id: Some(customer.contact_id),
+        product_id: None,
+        product_line: if dice.below(3) == 0 {
+            "planetpress-suite"
+        } else {
+            "ol-connect"
+        }
+        .into(),
+        version: "2026.1".into(),
+        serial: format!("SN-{}", customer.customer_id),
+        program: customer.program.into(),
+        region: customer.region.into(),
+        language: "en".into(),
+        channel: channel.into(),
+        subject: "Benchmark ticket".into(),
+        description: "Made by bench/seed_tickets.".into(),
+        details: serde_json::json!({ "business_impact": "benchmark" }),
+        severity: severity.into(),
+        actor: contact,
+        created_by: "bench".into(),
+        idempotency_key: None,
+        request_hash: None,
+        intake: None,
+    };
+    (new, events)
+}
+
+/// A ticket's life after its creation, cut at `stage`: 0 nothing yet, 1 the first reply,
+/// 2 a request for logs, 3 the customer's answer, 4 a solution proposed and accepted.
+fn life_up_to(stage: u64, severity: &str, advisor: Actor, contact: Actor) -> Vec<(Actor, Command)> {
+    let resolution = if severity == "P4" {
+        Resolution::PlannedForRelease {
+            release: "next".into(),
+        }
+    } else {
+        Resolution::Workaround
+    };
+    let life = [
+        (
+            advisor,
+            Command::Reply {
                 body: "Looking into it.".into(),
                 via: ContactMedium::Reply,
-            };
-            let mut steps: Vec<(Actor, Command)> = Vec::new();
-            let stage = if is_open { dice.below(4) } else { 4 };
-            if stage >= 1 {
-                steps.push((advisor, reply));
-            }
-            if stage >= 2 {
-                steps.push((
-                    advisor,
-                    Command::RequestFromCustomer {
-                        request: CustomerRequest::Information,
-                        body: "Logs, please.".into(),
-                    },
-                ));
-            }
-            if stage >= 3 {
-                steps.push((
-                    contact,
-                    Command::CustomerMessage {
-                        body: "Attached.".into(),
-                    },
-                ));
-            }
-            if stage >= 4 {
-                let resolution = if severity == "P4" {
-                    Resolution::PlannedForRelease {
-                        release: "next".into(),
-                    }
-                } else {
-                    Resolution::Workaround
-                };
-                steps.push((
-                    advisor,
-                    Command::ProposeSolution {
-                        resolution,
-                        body: "Try this.".into(),
-                    },
-                ));
-                steps.push((
-                    contact,
-                    Command::AcceptSolution {
-                        note: String::new(),
-                    },
-                ));
-            }
-            let mut at = opened;
-            for (actor, command) in steps {
-                at = at
-                    .checked_add(SignedDuration::from_mins(30 + dice.below(600) as i64))
-                    .unwrap()
-                    .min(now);
-                let snapshot = Snapshot::of(&events).unwrap();
-                for data in decide(&snapshot, actor.role().unwrap(), command, &policy).unwrap() {
-                    let seq = events.len() as u32 + 1;
-                    events.push(TicketEvent {
-                        seq,
-                        at: Timestamp::from_second(at.as_second()).unwrap(),
-                        actor,
-                        data,
-                    });
-                }
-            }
-            let new = NewTicket {
-                customer_id,
-                contact_id: Some(contact_id),
-                product_id: None,
-                product_line: if dice.below(3) == 0 {
-                    "planetpress-suite"
-                } else {
-                    "ol-connect"
-                }
-                .into(),
-                version: "2026.1".into(),
-                serial: format!("SN-{customer_id}"),
-                program: program.into(),
-                region: region.into(),
-                language: "en".into(),
-                channel: channel.into(),
-                subject: "Benchmark ticket".into(),
-                description: "Made by bench/seed_tickets.".into(),
-                details: serde_json::json!({ "business_impact": "benchmark" }),
-                severity: severity.into(),
-                actor: contact,
-                created_by: "bench".into(),
-                idempotency_key: None,
-                request_hash: None,
-                intake: None,
-            };
-            batch.push((new, events));
-        }
-        store.import_tickets(&policy, &batch, now).await.unwrap();
-        made += size;
-        if made % 100_000 == 0 || made == count {
-            eprintln!("{made} tickets");
-        }
-    }
-    store.refresh_statistics().await.unwrap();
-    store.close().await;
-    println!("{token}");
+            },
+        ),
+        (
+            advisor,
+            Command::RequestFromCustomer {
+                request: CustomerRequest::Information,
+                body: "Logs, please.".into(),
+            },
+        ),
+        (
+            contact,
+            Command::CustomerMessage {
+                body: "Attached.".into(),
+            },
+        ),
+        (
+            advisor,
+            Command::ProposeSolution {
+                resolution,
+                body: "Try this.".into(),
+            },
+        ),
+        (
+            contact,
+            Command::AcceptSolution {
+                note: String::new(),
+            },
+        ),
+    ];
+    // Stage 4 is the last two steps together: a solution is only proposed to be accepted.
+    let steps = match stage {
+        0..=3 => stage as usize,
+        _ => life.len(),
+    };
+    life.into_iter().take(steps).collect()
 }

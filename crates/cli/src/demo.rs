@@ -370,43 +370,19 @@ async fn add_customer(
         )
         .await
         .map_err(environment)?;
-    let domain: String = company
-        .to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join("-");
-    let mut contacts = Vec::new();
-    for (number, first_name) in ["alex", "sam"]
-        .iter()
-        .enumerate()
-        .take(1 + dice.below(2) as usize)
-    {
-        let email = format!("{first_name}@{domain}.example");
-        let contact = store
-            .create_contact(
-                &NewContact {
-                    customer_id: customer.id,
-                    name: format!(
-                        "{} {}",
-                        capitalised(first_name),
-                        company.split(' ').next().unwrap_or("")
-                    ),
-                    email: email.clone(),
-                    phone: format!("+1 555 01{:02}", index),
-                    language: if number == 0 {
-                        language.into()
-                    } else {
-                        (*dice.pick(office.languages)).into()
-                    },
-                    designated: number == 0,
-                    password_hash: Some(password_hash.to_string()),
-                },
-                now,
-            )
-            .await
-            .map_err(environment)?;
-        contacts.push((contact.id, email));
-    }
+    let contacts = add_contacts(
+        store,
+        dice,
+        DemoCompany {
+            id: customer.id,
+            index,
+            name: company,
+            language,
+        },
+        password_hash,
+        now,
+    )
+    .await?;
     // Two customers lapsed: one contract ended, one licence never accepted.
     let (ends_on, eula_accepted) = match index {
         13 => (date(2026, 6, 30), true),
@@ -426,28 +402,7 @@ async fn add_customer(
         )
         .await
         .map_err(environment)?;
-    let mut products = Vec::new();
-    for product in 0..1 + dice.below(3) {
-        let (line, version, ..) = *dice.pick(&CATALOG);
-        let serial = format!(
-            "{}-{:05}",
-            if line == "ol-connect" { "OLC" } else { "PPS" },
-            index * 10 + product as usize
-        );
-        store
-            .register_product(
-                &NewProduct {
-                    customer_id: customer.id,
-                    product_line: line.into(),
-                    version: version.into(),
-                    serial: serial.clone(),
-                },
-                now,
-            )
-            .await
-            .map_err(environment)?;
-        products.push((line.to_string(), version.to_string(), serial));
-    }
+    let products = register_products(store, dice, customer.id, index, now).await?;
     if policy
         .program(program)
         .is_ok_and(|found| found.dedicated_csm)
@@ -465,6 +420,100 @@ async fn add_customer(
         products,
         covered: index != 13 && index != 27,
     })
+}
+
+/// A demo customer as its contacts are made from it.
+#[derive(Clone, Copy)]
+struct DemoCompany<'a> {
+    id: i64,
+    index: usize,
+    name: &'a str,
+    language: &'a str,
+}
+
+/// One or two contacts, the first designated and speaking the customer's language, each
+/// signing in with the demo's password. Answers their ids and e-mail addresses.
+async fn add_contacts(
+    store: &Store,
+    dice: &mut Dice,
+    company: DemoCompany<'_>,
+    password_hash: &str,
+    now: Timestamp,
+) -> Result<Vec<(i64, String)>, Failure> {
+    let office = &OFFICES[company.index / 10];
+    let domain: String = company
+        .name
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-");
+    let mut contacts = Vec::new();
+    for (number, first_name) in ["alex", "sam"]
+        .iter()
+        .enumerate()
+        .take(1 + dice.below(2) as usize)
+    {
+        let email = format!("{first_name}@{domain}.example");
+        let contact = store
+            .create_contact(
+                &NewContact {
+                    customer_id: company.id,
+                    name: format!(
+                        "{} {}",
+                        capitalised(first_name),
+                        company.name.split(' ').next().unwrap_or("")
+                    ),
+                    email: email.clone(),
+                    phone: format!("+1 555 01{:02}", company.index),
+                    language: if number == 0 {
+                        company.language.into()
+                    } else {
+                        (*dice.pick(office.languages)).into()
+                    },
+                    designated: number == 0,
+                    password_hash: Some(password_hash.to_string()),
+                },
+                now,
+            )
+            .await
+            .map_err(environment)?;
+        contacts.push((contact.id, email));
+    }
+    Ok(contacts)
+}
+
+/// One to three products of the catalog, with serials the demo's tickets quote. Answers
+/// each product's line, version and serial.
+async fn register_products(
+    store: &Store,
+    dice: &mut Dice,
+    customer_id: i64,
+    index: usize,
+    now: Timestamp,
+) -> Result<Vec<(String, String, String)>, Failure> {
+    let mut products = Vec::new();
+    for product in 0..1 + dice.below(3) {
+        let (line, version, ..) = *dice.pick(&CATALOG);
+        let serial = format!(
+            "{}-{:05}",
+            if line == "ol-connect" { "OLC" } else { "PPS" },
+            index * 10 + product as usize
+        );
+        store
+            .register_product(
+                &NewProduct {
+                    customer_id,
+                    product_line: line.into(),
+                    version: version.into(),
+                    serial: serial.clone(),
+                },
+                now,
+            )
+            .await
+            .map_err(environment)?;
+        products.push((line.to_string(), version.to_string(), serial));
+    }
+    Ok(products)
 }
 
 /// The demo's tickets, each opened by a covered customer some time in the last six weeks and

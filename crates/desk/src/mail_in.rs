@@ -11,6 +11,7 @@
 //! `caredesk mail ingest` (behind an MTA) or by `POST /api/v1/mail/inbound`; one whose
 //! handling was cut short (the process killed) is taken up again after ten minutes.
 
+use caredesk_domain::intake::SUBJECT_MAX_CHARS;
 use caredesk_domain::ticket::Command;
 use caredesk_mail::inbound::{InboundMail, ThreadReference, parse};
 use caredesk_store::{Contact, NewAttachment, Scope, StoreError};
@@ -280,18 +281,6 @@ async fn open(
     else {
         return Ok(IngestReport::ignored("the policy has no severity"));
     };
-    let subject = mail
-        .subject
-        .trim_start_matches(|c: char| c.is_whitespace())
-        .trim_start_matches("Re:")
-        .trim_start_matches("RE:")
-        .trim_start_matches("Fwd:")
-        .trim();
-    let subject = if subject.is_empty() {
-        "(no subject)".to_string()
-    } else {
-        subject.chars().take(200).collect()
-    };
     let request = OpenTicket {
         customer_id: Some(contact.customer_id),
         contact_id: Some(contact.id),
@@ -300,7 +289,7 @@ async fn open(
         product_line,
         version,
         serial,
-        subject,
+        subject: subject_of(mail),
         description,
         business_impact: String::new(),
         error_messages: None,
@@ -355,6 +344,22 @@ async fn open(
         reason: left_out,
         duplicate: false,
     })
+}
+
+/// The message's subject without its "Re:" or "Fwd:", cut to the longest a ticket takes.
+fn subject_of(mail: &InboundMail) -> String {
+    let subject = mail
+        .subject
+        .trim_start_matches(|c: char| c.is_whitespace())
+        .trim_start_matches("Re:")
+        .trim_start_matches("RE:")
+        .trim_start_matches("Fwd:")
+        .trim();
+    if subject.is_empty() {
+        "(no subject)".to_string()
+    } else {
+        subject.chars().take(SUBJECT_MAX_CHARS).collect()
+    }
 }
 
 /// The message's text, or a line naming its attachments when it has no text.

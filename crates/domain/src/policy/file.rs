@@ -597,43 +597,12 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
         acknowledgement: channel.acknowledgement,
         strict_intake: channel.strict_intake,
     });
-    let severities = entries(raw.severities, problems, |severity, id, problems| {
-        let load_weight = *severity.load_weight.get_ref();
-        if load_weight == 0 {
-            problems.add(
-                Some(severity.load_weight.span()),
-                format!("severities.{id}.load_weight"),
-                "must be at least 1",
-            );
-        }
-        Severity {
-            name: severity.name,
-            meaning: severity.meaning,
-            resolution: severity.resolution.0,
-            resolution_note: severity.resolution_note,
-            update_every: severity.update_every.0,
-            update_negotiable: severity.update_negotiable,
-            worked_continuously: severity.worked_continuously,
-            load_weight,
-            escalate_on_breach: severity.escalate_on_breach,
-        }
-    });
+    let severities = entries(raw.severities, problems, build_severity);
     let product_lines = entries(raw.product_lines, problems, |line, _, _| ProductLine {
         name: line.name,
     });
     let intake = build_intake(raw.intake, &programs, problems);
-    let reminders = *raw.consent.reminders.get_ref();
-    if reminders == 0 {
-        problems.add(
-            Some(raw.consent.reminders.span()),
-            "consent.reminders",
-            "at least one reminder must be sent before a proposal is listed as unanswered",
-        );
-    }
-    let consent = Consent {
-        reminder_every: raw.consent.reminder_every.0,
-        reminders,
-    };
+    let consent = build_consent(raw.consent, problems);
     let holidays = entries(raw.holidays, problems, |holiday, _, _| holiday.0);
     let calendars = entries(raw.calendars, problems, |calendar, id, problems| {
         build_calendar(calendar, id, &holidays, problems)
@@ -688,6 +657,43 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
         holidays,
         calendars,
         coverage,
+    }
+}
+
+fn build_severity(severity: RawSeverity, id: &str, problems: &mut Problems<'_>) -> Severity {
+    let load_weight = *severity.load_weight.get_ref();
+    if load_weight == 0 {
+        problems.add(
+            Some(severity.load_weight.span()),
+            format!("severities.{id}.load_weight"),
+            "must be at least 1",
+        );
+    }
+    Severity {
+        name: severity.name,
+        meaning: severity.meaning,
+        resolution: severity.resolution.0,
+        resolution_note: severity.resolution_note,
+        update_every: severity.update_every.0,
+        update_negotiable: severity.update_negotiable,
+        worked_continuously: severity.worked_continuously,
+        load_weight,
+        escalate_on_breach: severity.escalate_on_breach,
+    }
+}
+
+fn build_consent(raw: RawConsent, problems: &mut Problems<'_>) -> Consent {
+    let reminders = *raw.reminders.get_ref();
+    if reminders == 0 {
+        problems.add(
+            Some(raw.reminders.span()),
+            "consent.reminders",
+            "at least one reminder must be sent before a proposal is listed as unanswered",
+        );
+    }
+    Consent {
+        reminder_every: raw.reminder_every.0,
+        reminders,
     }
 }
 
