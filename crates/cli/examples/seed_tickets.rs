@@ -109,7 +109,7 @@ async fn add_staff_and_catalog(store: &Store, password: &str, now: Timestamp) ->
         .unwrap();
     let token = format!("cd_bench_{}", now.as_second());
     store
-        .add_api_token(admin.id, "bench", &token, now)
+        .add_api_token(admin.id, "bench", &token, now, None)
         .await
         .unwrap();
     for line in ["ol-connect", "planetpress-suite"] {

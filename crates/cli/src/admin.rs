@@ -7,13 +7,14 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use caredesk_desk::access::{self, TokenRequest};
 use caredesk_desk::customers::{self, ContactForm};
 use caredesk_desk::staff::{self, StaffForm, staff_form_problems};
 use caredesk_desk::{Caller, Desk, DeskError, FieldProblem};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
-    ImportBatch, NewContact, NewContract, NewCustomer, NewProduct, Store, StoreError,
+    ImportBatch, NewContact, NewContract, NewCustomer, NewProduct, StaffMember, Store, StoreError,
 };
 use clap::{Args, Subcommand};
 use jiff::civil::Date;
@@ -31,9 +32,27 @@ pub enum AdminCommand {
         /// What the token is for.
         #[arg(long)]
         name: String,
+        /// Refused after this many days (1 to 3650); without it, until revoked.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
+    /// Lists or revokes API tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
     /// Imports customers, contacts, contracts and registered products from CSV files.
     Import(Import),
+}
+
+#[derive(Subcommand)]
+pub enum TokensCommand {
+    /// Lists API tokens, newest first: id, holder, name, issued, expires, state.
+    List {
+        /// Only this staff member's tokens.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Revokes an API token for good (its id, from `tokens list`).
+    Revoke { id: i64 },
 }
 
 #[derive(Args)]
@@ -74,25 +93,88 @@ pub struct Import {
 pub async fn run(command: AdminCommand, desk: &Desk) -> Result<(), Failure> {
     match command {
         AdminCommand::CreateStaff(staff) => create_staff(staff, desk).await,
-        AdminCommand::IssueToken { email, name } => {
-            let member = desk
-                .store
-                .staff_by_email(&email)
-                .await
-                .map_err(|error| match error {
-                    StoreError::NotFound => {
-                        Failure::Input(format!("no staff member has the e-mail address {email}"))
-                    }
-                    other => Failure::Environment(other.to_string()),
-                })?;
-            let (_, secret) = staff::issue_token(desk, &Caller::System, member.id, &name)
+        AdminCommand::IssueToken {
+            email,
+            name,
+            expires_in_days,
+        } => {
+            let member = staff_by_email(desk, &email).await?;
+            let request = TokenRequest {
+                name,
+                expires_in_days,
+            };
+            let (_, secret) = access::issue_token(desk, &Caller::System, member.id, &request)
                 .await
                 .map_err(refused)?;
             println!("{secret}");
             Ok(())
         }
+        AdminCommand::Tokens(TokensCommand::List { email }) => list_tokens(desk, email).await,
+        AdminCommand::Tokens(TokensCommand::Revoke { id }) => {
+            let token = access::revoke_token(desk, &Caller::System, id)
+                .await
+                .map_err(|error| match error {
+                    DeskError::NotFound => Failure::Input(format!("no token has the id {id}")),
+                    DeskError::Conflict { detail, .. } => Failure::Input(detail),
+                    other => Failure::Environment(other.to_string()),
+                })?;
+            println!("token {} ({}) revoked", token.id, token.name);
+            Ok(())
+        }
         AdminCommand::Import(import) => run_import(import, desk).await,
     }
+}
+
+async fn staff_by_email(desk: &Desk, email: &str) -> Result<StaffMember, Failure> {
+    desk.store
+        .staff_by_email(email)
+        .await
+        .map_err(|error| match error {
+            StoreError::NotFound => {
+                Failure::Input(format!("no staff member has the e-mail address {email}"))
+            }
+            other => Failure::Environment(other.to_string()),
+        })
+}
+
+/// One line per token, tab-separated with a header, so that it reads in a terminal and
+/// cuts with `cut -f`.
+async fn list_tokens(desk: &Desk, email: Option<String>) -> Result<(), Failure> {
+    let only = match email {
+        Some(email) => Some(staff_by_email(desk, &email).await?.id),
+        None => None,
+    };
+    let tokens = access::tokens(desk, &Caller::System, only)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    let staff = desk
+        .store
+        .staff()
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    let now = desk.clock.now();
+    println!("id\tholder\tname\tissued\texpires\tstate");
+    for token in tokens {
+        let holder = staff
+            .iter()
+            .find(|member| member.id == token.staff_id)
+            .map_or_else(|| token.staff_id.to_string(), |member| member.email.clone());
+        let state = if let Some(revoked) = token.revoked_at {
+            format!("revoked {revoked}")
+        } else if token.is_active(now) {
+            "active".to_string()
+        } else {
+            "expired".to_string()
+        };
+        let expires = token
+            .expires_at
+            .map_or_else(|| "never".to_string(), |at| at.to_string());
+        println!(
+            "{}\t{holder}\t{}\t{}\t{expires}\t{state}",
+            token.id, token.name, token.created_at
+        );
+    }
+    Ok(())
 }
 
 /// The desk's refusal as the command line says it: each field as its flag.

@@ -264,7 +264,7 @@ async fn hire_staff(store: &Store, password_hash: &str, now: Timestamp) -> Resul
         .map_err(environment)?;
     let token = new_token();
     store
-        .add_api_token(admin.id, "demo", &token, now)
+        .add_api_token(admin.id, "demo", &token, now, None)
         .await
         .map_err(environment)?;
     let manager = store

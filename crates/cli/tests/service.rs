@@ -271,6 +271,44 @@ fn admin_commands_create_staff_tokens_and_import_all_or_nothing() {
     );
     assert!(token.status.success());
     assert!(text(&token.stdout).trim().starts_with("cd_"));
+    let expiring = caredesk(
+        path,
+        &[
+            "admin",
+            "issue-token",
+            "--email",
+            "lea@desk.example",
+            "--name",
+            "nightly",
+            "--expires-in-days",
+            "30",
+        ],
+    );
+    assert!(expiring.status.success(), "{}", text(&expiring.stderr));
+    let listed = caredesk(
+        path,
+        &["admin", "tokens", "list", "--email", "lea@desk.example"],
+    );
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    let lines: Vec<String> = text(&listed.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 3, "a header and two tokens: {lines:?}");
+    assert!(lines[1].contains("\tnightly\t") && lines[1].ends_with("\tactive"));
+    assert!(lines[2].contains("\tci\t") && lines[2].contains("\tnever\t"));
+    let ci = lines[2].split('\t').next().unwrap().to_string();
+    let revoked = caredesk(path, &["admin", "tokens", "revoke", &ci]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    assert!(text(&revoked.stdout).contains("revoked"));
+    let again = caredesk(path, &["admin", "tokens", "revoke", &ci]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("revoked already"));
+    let unknown = caredesk(path, &["admin", "tokens", "revoke", "9999"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let listed = caredesk(path, &["admin", "tokens", "list"]);
+    assert!(
+        text(&listed.stdout).contains("\trevoked "),
+        "{}",
+        text(&listed.stdout)
+    );
 
     let write = |name: &str, content: &str| {
         let file = path.join(name);

@@ -1,6 +1,6 @@
 //! caredesk's use cases, one module per capability: open a ticket ([`intake`]), act on one
 //! ([`tickets`]), take in a mail ([`mail_in`]), do what the desk does by itself ([`sweep`]),
-//! sign in ([`sessions`]), answer a professional-services request ([`services`]).
+//! sign in ([`sessions`]), hold and end access ([`access`]), answer a professional-services request ([`services`]).
 //!
 //! Each use case is a function of typed inputs and the [`Caller`]: it reads what it needs
 //! from the store, asks the domain what happens, has the store write that (with its outbox
@@ -9,6 +9,7 @@
 //! worker and the CLI all call these same functions, so a rule applies whichever way a
 //! request comes in.
 
+pub mod access;
 pub mod caller;
 pub mod clock;
 pub mod customers;

@@ -10,7 +10,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use caredesk_domain::sign_in::{Attempt, retry_after_seconds};
-use caredesk_store::{SessionOwner, StoreError};
+use caredesk_store::{SessionOrigin, SessionOwner, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
@@ -163,18 +163,34 @@ async fn find_owner(desk: &Desk, email: &str) -> Result<Option<SessionOwner>, De
     }
 }
 
-/// Opens a session for `owner` lasting `session_hours`: its secret and when it ends.
+/// The longest User-Agent kept with a session: enough to recognise a browser.
+const CLIENT_MAX_CHARS: usize = 200;
+
+/// Opens a session for `owner` lasting `session_hours`, noting where it was opened from:
+/// its secret and when it ends. Every sign-in gets a new secret.
 pub async fn open_session(
     desk: &Desk,
     owner: &SessionOwner,
+    address: Option<IpAddr>,
+    client: &str,
 ) -> Result<(String, Timestamp), DeskError> {
+    let origin = SessionOrigin {
+        address: address
+            .map(|address| address.to_string())
+            .unwrap_or_default(),
+        client: client
+            .chars()
+            .filter(|character| !character.is_control())
+            .take(CLIENT_MAX_CHARS)
+            .collect(),
+    };
     let now = desk.clock.now();
     let expires_at = now
         .checked_add(SignedDuration::from_hours(desk.limits.session_hours))
         .map_err(DeskError::unexpected)?;
     let token = new_token();
     desk.store
-        .open_session(owner, &token, now, expires_at)
+        .open_session(owner, &token, &origin, now, expires_at)
         .await?;
     Ok((token, expires_at))
 }

@@ -1,14 +1,14 @@
-//! Staff: adding members, issuing their API tokens, their availability, and the on-call
+//! Staff: adding members, their availability, and the on-call
 //! rota of each office after its hours. The API and the command line change staff here.
 
 use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::Role;
-use caredesk_store::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember, StoreError};
+use caredesk_store::{NewStaff, OnCallShiftRecord, StaffMember, StoreError};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::customers::looks_like_email;
 use crate::error::Problems;
-use crate::sessions::{hash_password_off_thread, new_token};
+use crate::sessions::hash_password_off_thread;
 use crate::{Caller, Desk, DeskError, FieldProblem};
 
 /// A staff member as an administrator enters them.
@@ -83,30 +83,6 @@ pub async fn add_staff(
         password_hash,
     };
     Ok(desk.store.create_staff(&new, desk.clock.now()).await?)
-}
-
-/// Issues an API token named `name` for staff member `staff` (administrators only): the
-/// token, and its secret, shown once (only its hash is kept).
-pub async fn issue_token(
-    desk: &Desk,
-    caller: &Caller,
-    staff: i64,
-    name: &str,
-) -> Result<(ApiToken, String), DeskError> {
-    caller.require_role(&[Role::Admin])?;
-    desk.store.staff_member(staff).await?;
-    if name.trim().is_empty() {
-        return Err(DeskError::Invalid(vec![FieldProblem::of(
-            "name",
-            Reason::required(),
-        )]));
-    }
-    let secret = new_token();
-    let token = desk
-        .store
-        .add_api_token(staff, name.trim(), &secret, desk.clock.now())
-        .await?;
-    Ok((token, secret))
 }
 
 /// Marks a staff member present or away: assignment skips an advisor who is away. Staff set

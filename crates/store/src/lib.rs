@@ -22,6 +22,7 @@ mod sessions;
 mod sign_in;
 mod staff;
 mod tickets;
+mod tokens;
 mod webhooks;
 
 use std::str::FromStr;
@@ -46,13 +47,14 @@ pub use outbox::{Delivery, OutboxEntry};
 pub use services::{
     EarlierRequest, NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
 };
-pub use sessions::SessionOwner;
-pub use staff::{ApiToken, NewStaff, OnCallShiftRecord, StaffMember};
+pub use sessions::{SessionHolder, SessionOrigin, SessionOwner, SessionRecord};
+pub use staff::{NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{
     Attachment, AttachmentContent, Change, Created, FileToAttach, FilesToAttach, IntakeRecord,
     NewAttachment, NewTicket, QueueCursor, QueueFilter, Sweep, TicketRecord, TicketSearch,
     UpdateError,
 };
+pub use tokens::ApiToken;
 pub use webhooks::Webhook;
 
 /// Whose tickets a caller may see.

@@ -1,10 +1,13 @@
 //! Signed-in sessions: a random token handed to the person, its hash kept here.
 
 use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::Row;
 
 use crate::customers::Contact;
-use crate::staff::{StaffMember, token_hash};
-use crate::{Store, StoreError, seconds};
+use crate::staff::StaffMember;
+use crate::tokens::token_hash;
+use crate::{Store, StoreError, instant, seconds};
 
 /// Who a session (or a token) belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,30 +16,131 @@ pub enum SessionOwner {
     Contact(Contact),
 }
 
+impl SessionOwner {
+    fn columns(&self) -> (Option<i64>, Option<i64>) {
+        match self {
+            SessionOwner::Staff(member) => (Some(member.id), None),
+            SessionOwner::Contact(contact) => (None, Some(contact.id)),
+        }
+    }
+}
+
+/// Whose sessions to list or end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionHolder {
+    Staff(i64),
+    Contact(i64),
+}
+
+impl SessionHolder {
+    fn columns(self) -> (Option<i64>, Option<i64>) {
+        match self {
+            SessionHolder::Staff(id) => (Some(id), None),
+            SessionHolder::Contact(id) => (None, Some(id)),
+        }
+    }
+}
+
+/// Where a session was opened from, as its holder sees it listed: the client's address and
+/// what the browser or program said it was (its User-Agent), both as given.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SessionOrigin {
+    pub address: String,
+    pub client: String,
+}
+
+/// A session as its holder sees it listed; never its secret.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SessionRecord {
+    pub id: i64,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// The client's address when it signed in.
+    pub address: String,
+    /// The browser or program that signed in, as it named itself.
+    pub client: String,
+    /// The session of the request that asks.
+    pub current: bool,
+}
+
 impl Store {
     /// Opens a session for `owner`, valid until `expires_at`; `secret` is the token given out.
     pub async fn open_session(
         &self,
         owner: &SessionOwner,
         secret: &str,
+        origin: &SessionOrigin,
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let (staff_id, contact_id) = match owner {
-            SessionOwner::Staff(member) => (Some(member.id), None),
-            SessionOwner::Contact(contact) => (None, Some(contact.id)),
-        };
+        let (staff_id, contact_id) = owner.columns();
         sqlx::query(
-            "INSERT INTO sessions (token_hash, staff_id, contact_id, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_hash, staff_id, contact_id, created_at, expires_at, address, client) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(token_hash(secret))
         .bind(staff_id)
         .bind(contact_id)
         .bind(seconds(now))
         .bind(seconds(expires_at))
+        .bind(&origin.address)
+        .bind(&origin.client)
         .execute(&self.writer)
         .await?;
+        Ok(())
+    }
+
+    /// The holder's unexpired sessions, newest first; `current` marks the one whose secret
+    /// is `current_secret`.
+    pub async fn sessions_of(
+        &self,
+        holder: SessionHolder,
+        current_secret: &str,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let (column, id) = match holder {
+            SessionHolder::Staff(id) => ("staff_id", id),
+            SessionHolder::Contact(id) => ("contact_id", id),
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, token_hash, created_at, expires_at, address, client FROM sessions \
+             WHERE {column} = $1 AND expires_at > $2 ORDER BY id DESC"
+        )))
+        .bind(id)
+        .bind(seconds(now))
+        .fetch_all(&self.pool)
+        .await?;
+        let current = token_hash(current_secret);
+        rows.iter()
+            .map(|row| {
+                let hash: String = row.try_get("token_hash")?;
+                Ok(SessionRecord {
+                    id: row.try_get("id")?,
+                    created_at: instant(row.try_get("created_at")?)?,
+                    expires_at: instant(row.try_get("expires_at")?)?,
+                    address: row.try_get("address")?,
+                    client: row.try_get("client")?,
+                    current: hash == current,
+                })
+            })
+            .collect()
+    }
+
+    /// Ends one of the holder's sessions; `NotFound` when the holder has none with this id.
+    pub async fn end_session_of(&self, holder: SessionHolder, id: i64) -> Result<(), StoreError> {
+        let (staff_id, contact_id) = holder.columns();
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE id = $1 AND (staff_id = $2 OR contact_id = $3)",
+        )
+        .bind(id)
+        .bind(staff_id.unwrap_or(-1))
+        .bind(contact_id.unwrap_or(-1))
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
         Ok(())
     }
 
@@ -69,12 +173,13 @@ impl Store {
         }
     }
 
-    pub async fn close_session(&self, secret: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+    /// Ends the session whose secret this is, if it is one; whether it was.
+    pub async fn close_session(&self, secret: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash(secret))
             .execute(&self.writer)
             .await?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
 
     /// Forgets sessions that expired before `now`.

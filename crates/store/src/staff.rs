@@ -1,8 +1,7 @@
-//! Staff members and their API tokens.
+//! Staff members, their availability and the on-call rota.
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -49,16 +48,7 @@ pub struct NewStaff {
     pub password_hash: Option<String>,
 }
 
-/// A token as listed: its secret is never stored, only its hash.
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ApiToken {
-    pub id: i64,
-    pub staff_id: i64,
-    pub name: String,
-}
-
-const STAFF_COLUMNS: &str =
+pub(crate) const STAFF_COLUMNS: &str =
     "id, email, name, role, region, languages, active, available, password_hash";
 
 impl Store {
@@ -112,66 +102,9 @@ impl Store {
         .await?;
         rows.iter().map(staff_of).collect()
     }
-
-    /// Records a token for a staff member; `secret` is what the holder presents.
-    pub async fn add_api_token(
-        &self,
-        staff_id: i64,
-        name: &str,
-        secret: &str,
-        now: Timestamp,
-    ) -> Result<ApiToken, StoreError> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (staff_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-        )
-        .bind(staff_id)
-        .bind(name)
-        .bind(token_hash(secret))
-        .bind(seconds(now))
-        .fetch_one(&self.writer)
-        .await?;
-        Ok(ApiToken {
-            id,
-            staff_id,
-            name: name.to_string(),
-        })
-    }
-
-    /// The active staff member holding this unrevoked token.
-    pub async fn staff_by_token(&self, secret: &str) -> Result<StaffMember, StoreError> {
-        let row = sqlx::query(
-            "SELECT s.id, s.email, s.name, s.role, s.region, s.languages, s.active, s.available, s.password_hash \
-             FROM api_tokens t JOIN staff s ON s.id = t.staff_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND s.active",
-        )
-        .bind(token_hash(secret))
-        .fetch_one(&self.pool)
-        .await?;
-        staff_of(&row)
-    }
-
-    pub async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(seconds(now))
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
 }
 
-/// Tokens are long random secrets, so a fast hash is enough: nobody can guess one, and a
-/// stolen database does not give them away.
-pub(crate) fn token_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
-}
-
-fn staff_of(row: &AnyRow) -> Result<StaffMember, StoreError> {
+pub(crate) fn staff_of(row: &AnyRow) -> Result<StaffMember, StoreError> {
     let role: String = row.try_get("role")?;
     let languages: String = row.try_get("languages")?;
     Ok(StaffMember {

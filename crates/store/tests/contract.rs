@@ -12,10 +12,10 @@ use caredesk_domain::ticket::{Actor, Command, EventData, Role, TicketState, deci
 use caredesk_store::{
     Change, Delivery, ImportBatch, NewAttachment, NewContact, NewContract, NewCustomer, NewProduct,
     NewRelease, NewServiceRequest, NewStaff, NewTicket, QueueFilter, Scope, ServiceUpdateError,
-    StaffMember, Store, StoreError, UpdateError,
+    SessionHolder, SessionOrigin, SessionOwner, StaffMember, Store, StoreError, UpdateError,
 };
-use jiff::Timestamp;
 use jiff::civil::date;
+use jiff::{SignedDuration, Timestamp};
 
 /// Each contract test, generated once per backend.
 macro_rules! contract {
@@ -47,6 +47,8 @@ contract!(
     customers_contacts_contracts_and_products,
     unique_values_are_conflicts_that_name_the_field,
     staff_and_tokens,
+    tokens_expire_and_are_revoked_once,
+    sessions_are_listed_and_ended_by_their_holder,
     the_release_catalog_is_ordered,
     a_ticket_is_created_with_its_clocks,
     idempotent_creation_returns_the_same_ticket,
@@ -334,22 +336,175 @@ async fn staff_and_tokens(store: Store) {
         advisor.id
     );
     let token = store
-        .add_api_token(advisor.id, "ci", "secret-token", now)
+        .add_api_token(advisor.id, "ci", "secret-token", now, None)
         .await
         .unwrap();
     assert_eq!(
-        store.staff_by_token("secret-token").await.unwrap().id,
+        store.staff_by_token("secret-token", now).await.unwrap().id,
         advisor.id
     );
     assert!(matches!(
-        store.staff_by_token("other").await,
+        store.staff_by_token("other", now).await,
         Err(StoreError::NotFound)
     ));
     store.revoke_api_token(token.id, now).await.unwrap();
     assert!(matches!(
-        store.staff_by_token("secret-token").await,
+        store.staff_by_token("secret-token", now).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn tokens_expire_and_are_revoked_once(store: Store) {
+    let now: Timestamp = "2026-12-04T10:00:00Z".parse().unwrap();
+    let later = now + SignedDuration::from_hours(48);
+    let member = store
+        .create_staff(&staff_member("tokens@desk.example", Role::Admin), now)
+        .await
+        .unwrap();
+    let lasting = store
+        .add_api_token(member.id, "ci", "lasting-secret", now, None)
+        .await
+        .unwrap();
+    let expiring = store
+        .add_api_token(
+            member.id,
+            "demo",
+            "expiring-secret",
+            now,
+            Some(now + SignedDuration::from_hours(24)),
+        )
+        .await
+        .unwrap();
+    assert!(expiring.is_active(now) && !expiring.is_active(later));
+    assert_eq!(
+        store
+            .staff_by_token("expiring-secret", now)
+            .await
+            .unwrap()
+            .id,
+        member.id
+    );
+    assert!(matches!(
+        store.staff_by_token("expiring-secret", later).await,
+        Err(StoreError::NotFound)
+    ));
+    let listed = store.api_tokens(Some(member.id)).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|token| token.id).collect::<Vec<_>>(),
+        [expiring.id, lasting.id],
+        "newest first"
+    );
+    assert!(
+        store
+            .api_tokens(Some(member.id + 1000))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let revoked = store.revoke_api_token(lasting.id, later).await.unwrap();
+    assert_eq!(revoked.revoked_at, Some(later));
+    assert!(matches!(
+        store.revoke_api_token(lasting.id, later).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.revoke_api_token(9_999_999, later).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        !store
+            .revoke_api_token_by_secret("lasting-secret", later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .revoke_api_token_by_secret("expiring-secret", now)
+            .await
+            .unwrap()
+    );
+}
+
+async fn sessions_are_listed_and_ended_by_their_holder(store: Store) {
+    let now: Timestamp = "2026-12-04T10:00:00Z".parse().unwrap();
+    let until = now + SignedDuration::from_hours(12);
+    let member = store
+        .create_staff(&staff_member("sessions@desk.example", Role::Advisor), now)
+        .await
+        .unwrap();
+    let other = store
+        .create_staff(&staff_member("other@desk.example", Role::Advisor), now)
+        .await
+        .unwrap();
+    let origin = |address: &str| SessionOrigin {
+        address: address.into(),
+        client: "Firefox".into(),
+    };
+    let owner = SessionOwner::Staff(member.clone());
+    store
+        .open_session(&owner, "first", &origin("192.0.2.1"), now, until)
+        .await
+        .unwrap();
+    store
+        .open_session(&owner, "second", &origin("192.0.2.2"), now, until)
+        .await
+        .unwrap();
+    store
+        .open_session(
+            &SessionOwner::Staff(other.clone()),
+            "theirs",
+            &origin("192.0.2.3"),
+            now,
+            until,
+        )
+        .await
+        .unwrap();
+    let holder = SessionHolder::Staff(member.id);
+    let sessions = store.sessions_of(holder, "first", now).await.unwrap();
+    assert_eq!(
+        sessions
+            .iter()
+            .map(|session| (session.address.as_str(), session.current))
+            .collect::<Vec<_>>(),
+        [("192.0.2.2", false), ("192.0.2.1", true)]
+    );
+    let theirs = store
+        .sessions_of(SessionHolder::Staff(other.id), "", now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.end_session_of(holder, theirs[0].id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .end_session_of(SessionHolder::Contact(member.id), sessions[0].id)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    store.end_session_of(holder, sessions[0].id).await.unwrap();
+    assert!(store.session_owner("second", now).await.is_err());
+    assert!(store.session_owner("first", now).await.is_ok());
+    assert!(store.close_session("first").await.unwrap());
+    assert!(!store.close_session("first").await.unwrap());
+    assert!(
+        store
+            .sessions_of(holder, "", until)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn staff_member(email: &str, role: Role) -> NewStaff {
+    NewStaff {
+        email: email.into(),
+        name: "Someone".into(),
+        role,
+        region: Some("emea".into()),
+        languages: vec!["en".into()],
+        password_hash: None,
+    }
 }
 
 async fn the_release_catalog_is_ordered(store: Store) {

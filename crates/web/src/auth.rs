@@ -15,8 +15,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use caredesk_desk::Caller;
 use caredesk_domain::ticket::{Actor, Role};
 use caredesk_store::{Contact, Scope, SessionOwner, StaffMember, StoreError};
@@ -41,6 +41,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
                 .map(|info| info.0.ip()),
         ))
     }
+}
+
+/// What the client said it is, for its holder to recognise the session by.
+pub fn user_agent(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
 }
 
 /// The caller of an authenticated request.
@@ -115,8 +123,10 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         .get(header::AUTHORIZATION)?
         .to_str()
         .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+        .split_once(' ')
+        // The scheme is case-insensitive (RFC 9110 §11.1).
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
 }
 
@@ -138,7 +148,7 @@ pub async fn principal_of_token(state: &AppState, token: &str) -> Result<Princip
     if let Some(principal) = state.principals.get(token, now) {
         return Ok(principal);
     }
-    let principal = match state.store.staff_by_token(token).await {
+    let principal = match state.store.staff_by_token(token, now).await {
         Ok(member) => Principal::Staff(member),
         Err(StoreError::NotFound) => match state.store.session_owner(token, now).await {
             Ok(owner) => owner.into(),
@@ -190,6 +200,14 @@ impl PrincipalCache {
                 }
             }
             entries.insert(digest(token), (principal, until));
+        }
+    }
+
+    /// Forgets every token: one was revoked or a session ended, and the cache is keyed by
+    /// secrets this instance does not know.
+    pub fn forget_all(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
         }
     }
 

@@ -10,6 +10,7 @@ pub mod services;
 pub mod sessions;
 pub mod staff;
 pub mod tickets;
+pub mod tokens;
 
 use caredesk_desk::mail_in::inbound_limit;
 use utoipa::OpenApi;
@@ -56,6 +57,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDocument::openapi())
         .merge(sessions::router())
+        .merge(tokens::router())
         .merge(tickets::router(limits))
         .merge(queue::router())
         .merge(services::router())

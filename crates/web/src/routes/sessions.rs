@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use caredesk_domain::ticket::Role;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -12,16 +12,20 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use caredesk_desk::access;
 use caredesk_desk::sessions::{check_credentials, open_session};
+use caredesk_store::SessionRecord;
 
-use crate::auth::{ClientAddress, Principal, bearer_token};
+use crate::auth::{ClientAddress, Principal, bearer_token, user_agent};
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sign_in))
         .routes(routes!(sign_out))
+        .routes(routes!(list_sessions))
+        .routes(routes!(end_session))
         .routes(routes!(me))
 }
 
@@ -95,11 +99,12 @@ impl From<&Principal> for Me {
 async fn sign_in(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<SignIn>,
 ) -> Result<(StatusCode, Json<Session>), ApiError> {
     let desk = state.desk();
     let owner = check_credentials(&desk, &request.email, request.password, client).await?;
-    let (token, expires_at) = open_session(&desk, &owner).await?;
+    let (token, expires_at) = open_session(&desk, &owner, client, user_agent(&headers)).await?;
     let principal = Principal::from(owner);
     Ok((
         StatusCode::CREATED,
@@ -124,7 +129,8 @@ impl FromRequestParts<AppState> for SessionToken {
     }
 }
 
-/// Ends the session whose token the request carries.
+/// Signs out: ends the session whose token the request carries, or, when it carries an API
+/// token, revokes that token for good.
 #[utoipa::path(
     delete,
     path = "/api/v1/sessions/current",
@@ -140,8 +146,52 @@ async fn sign_out(
     _principal: Principal,
     SessionToken(token): SessionToken,
 ) -> Result<StatusCode, ApiError> {
-    state.store.close_session(&token).await?;
+    access::sign_out(&state.desk(), &token).await?;
     state.principals.forget(&token);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's own open sessions, newest first, with where each was opened from; the one
+/// of this request is marked `current`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sessions",
+    tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Open sessions", body = Vec<SessionRecord>),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_sessions(
+    State(state): State<AppState>,
+    principal: Principal,
+    SessionToken(token): SessionToken,
+) -> Result<Json<Vec<SessionRecord>>, ApiError> {
+    let sessions = access::own_sessions(&state.desk(), &principal.caller(), &token).await?;
+    Ok(Json(sessions))
+}
+
+/// Ends one of the caller's own sessions, such as a browser left signed in elsewhere.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions/{id}",
+    tag = "sessions",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id, from the list of sessions")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session of yours", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn end_session(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    access::end_own_session(&state.desk(), &principal.caller(), id).await?;
+    state.principals.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }
 

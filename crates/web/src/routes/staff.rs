@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use caredesk_desk::access::{self, TokenRequest};
 use caredesk_desk::staff::{self, StaffForm};
 use caredesk_domain::ticket::Role;
 use caredesk_store::{ApiToken, OnCallShiftRecord, StaffMember};
@@ -92,7 +93,12 @@ async fn create_staff(
 #[serde(deny_unknown_fields)]
 pub struct IssueToken {
     /// What the token is for, such as "monitoring".
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
+    /// Refused after this many days (1 to 3650); without it, until revoked.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
+    expires_in_days: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -114,6 +120,7 @@ pub struct IssuedToken {
         (status = 201, description = "Issued", body = IssuedToken),
         (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such staff member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn issue_token(
@@ -122,8 +129,12 @@ async fn issue_token(
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<IssueToken>,
 ) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    let request = TokenRequest {
+        name: request.name,
+        expires_in_days: request.expires_in_days,
+    };
     let (token, secret) =
-        staff::issue_token(&state.desk(), &principal.caller(), id, &request.name).await?;
+        access::issue_token(&state.desk(), &principal.caller(), id, &request).await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token, secret })))
 }
 

@@ -7,6 +7,7 @@
 //! that allows scripts and styles from our own `/assets` only (no inline script, no inline
 //! style), and failures become a readable page in the visitor's language.
 
+mod account;
 mod assets;
 mod console;
 mod forms;
@@ -46,8 +47,10 @@ pub fn router(limits: Limits) -> Router<AppState> {
         .merge(
             portal::router()
                 .merge(console::router())
+                .merge(account::router())
                 .layer(DefaultBodyLimit::max(form_limit)),
         )
+        .layer(middleware::from_fn(same_origin_forms))
         .layer(middleware::from_fn(readable_failures))
         .layer(middleware::from_fn(page_headers))
         .merge(assets::router())
@@ -110,6 +113,10 @@ impl Page {
 
     pub fn is_customer(&self) -> bool {
         self.role == Some(Role::CustomerContact)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Some(Role::Admin)
     }
 
     pub fn is_manager(&self) -> bool {
@@ -293,6 +300,32 @@ async fn readable_failures(request: Request, next: Next) -> Response {
     failure_page(catalog, status, detail)
 }
 
+/// A second line behind the forms' CSRF tokens: a request that changes something must come
+/// from our own pages. Browsers say where a request comes from (`Sec-Fetch-Site`, or else
+/// `Origin`); one from another site is refused. A client that says neither (not a browser,
+/// or an old one) still needs the form's token.
+async fn same_origin_forms(request: Request, next: Next) -> Response {
+    if !request.method().is_safe() && !from_our_pages(request.headers()) {
+        return UiError::Forbidden.into_response();
+    }
+    next.run(request).await
+}
+
+fn from_our_pages(headers: &header::HeaderMap) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        // "none": typed or bookmarked by the person; "same-origin": one of our pages.
+        return matches!(site, "same-origin" | "none");
+    }
+    match (text("origin"), text("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, origin_host)| origin_host.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+    }
+}
+
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -323,4 +356,44 @@ pub fn render(template: &impl Template) -> Result<Html<String>, UiError> {
         .render()
         .map(Html)
         .map_err(|error| UiError::Unexpected(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> header::HeaderMap {
+        let mut headers = header::HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_static(value));
+        }
+        headers
+    }
+
+    #[test]
+    fn only_our_own_pages_may_post() {
+        assert!(from_our_pages(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(from_our_pages(&headers(&[("sec-fetch-site", "none")])));
+        assert!(!from_our_pages(&headers(&[(
+            "sec-fetch-site",
+            "cross-site"
+        )])));
+        assert!(!from_our_pages(&headers(&[(
+            "sec-fetch-site",
+            "same-site"
+        )])));
+        let ours = [("origin", "https://desk.example"), ("host", "desk.example")];
+        assert!(from_our_pages(&headers(&ours)));
+        let theirs = [("origin", "https://evil.example"), ("host", "desk.example")];
+        assert!(!from_our_pages(&headers(&theirs)));
+        assert!(!from_our_pages(&headers(&[
+            ("origin", "null"),
+            ("host", "desk.example")
+        ])));
+        // Not a browser: the form's own token decides.
+        assert!(from_our_pages(&headers(&[("host", "desk.example")])));
+    }
 }

@@ -11,8 +11,8 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use caredesk_desk::DeskError;
 use caredesk_desk::sessions::{check_credentials, new_token, open_session};
+use caredesk_desk::{DeskError, access};
 use caredesk_store::StoreError;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use super::i18n::{self, Catalog};
 use super::{Page, UiError, render};
 use crate::AppState;
-use crate::auth::{ClientAddress, Principal, principal_of_token};
+use crate::auth::{ClientAddress, Principal, principal_of_token, user_agent};
 use crate::edge::PageForm;
 use crate::error::ApiError;
 
@@ -40,7 +40,7 @@ pub struct Viewer {
     pub path: String,
     /// The desk's clock when the request came in.
     pub now: jiff::Timestamp,
-    secret: String,
+    pub(super) secret: String,
 }
 
 impl Viewer {
@@ -318,7 +318,7 @@ pub async fn sign_in(
             }
             Err(other) => return Err(ApiError::from(other).into()),
         };
-    let (secret, _) = open_session(&desk, &owner).await?;
+    let (secret, _) = open_session(&desk, &owner, client, user_agent(&headers)).await?;
     let home = match owner {
         caredesk_store::SessionOwner::Staff(_) => "/console",
         caredesk_store::SessionOwner::Contact(_) => "/portal",
@@ -345,7 +345,9 @@ pub async fn sign_out(
     PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, UiError> {
     viewer.check_csrf(&form.csrf)?;
-    state.store.close_session(&viewer.secret).await?;
+    access::sign_out(&state.desk(), &viewer.secret)
+        .await
+        .map_err(ApiError::from)?;
     state.principals.forget(&viewer.secret);
     let mut response = Redirect::to("/sign-in").into_response();
     set_header_cookie(&mut response, &set_cookie(&state, SESSION_COOKIE, "", 0));
@@ -357,14 +359,29 @@ pub struct LanguageForm {
     language: String,
     #[serde(default)]
     back_to: String,
+    #[serde(default)]
+    csrf: String,
 }
 
-/// Switches the pages' language (kept in a cookie, for a year). Open to visitors too: it
-/// changes nothing but what this browser reads, so it needs no CSRF token.
+/// Switches the pages' language (kept in a cookie, for a year). Open to visitors too, with
+/// the token of the page the form was on: the signed-in person's, or the sign-in form's, so
+/// that no other site can switch it.
 pub async fn switch_language(
     State(state): State<AppState>,
+    headers: HeaderMap,
     PageForm(form): PageForm<LanguageForm>,
 ) -> Result<Response, UiError> {
+    let expected = [
+        cookie(&headers, SESSION_COOKIE).map(|secret| csrf_of(&secret)),
+        cookie(&headers, SIGN_IN_COOKIE),
+    ];
+    let genuine = expected
+        .iter()
+        .flatten()
+        .any(|token| !token.is_empty() && constant_time_eq(token.as_bytes(), form.csrf.as_bytes()));
+    if !genuine {
+        return Err(UiError::Forbidden);
+    }
     if !i18n::is_supported(&form.language) {
         return Err(UiError::BadRequest(format!(
             "language: one of {}",

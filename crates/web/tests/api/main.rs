@@ -31,8 +31,9 @@ use policy_at_work::{
 };
 use support::{Backend, TestApp, json_of, portal_ticket};
 use trust::{
-    control_characters_are_refused_wherever_text_enters,
-    refusals_are_worded_in_the_visitors_language, wrong_passwords_are_throttled,
+    control_characters_are_refused_wherever_text_enters, forms_from_other_sites_are_refused,
+    refusals_are_worded_in_the_visitors_language, tokens_and_sessions_are_revocable,
+    wrong_passwords_are_throttled,
 };
 
 /// An instant the API returned (RFC 3339, in UTC).
@@ -100,6 +101,8 @@ on_both_backends!(
     webhooks_receive_every_event_signed_and_retried,
     control_characters_are_refused_wherever_text_enters,
     wrong_passwords_are_throttled,
+    tokens_and_sessions_are_revocable,
+    forms_from_other_sites_are_refused,
     refusals_are_worded_in_the_visitors_language,
 );
 

@@ -454,10 +454,15 @@ pub async fn pages_sign_in_and_check_every_form(backend: Backend) {
     );
 
     // The customer sees what is asked, in French once switched.
+    let page_token = anna.get(&ticket_path).await.csrf();
     let switched = anna
         .post(
             "/language",
-            &[("language", "fr"), ("back_to", &ticket_path)],
+            &[
+                ("language", "fr"),
+                ("back_to", &ticket_path),
+                ("csrf", &page_token),
+            ],
         )
         .await;
     assert_eq!(switched.location(), ticket_path);
@@ -467,7 +472,14 @@ pub async fn pages_sign_in_and_check_every_form(backend: Backend) {
     assert!(french.body.contains("Which printer driver do you use?"));
     assert!(french.body.contains("déc.") || french.body.contains("nov."));
     let bad_language = anna
-        .post("/language", &[("language", "xx"), ("back_to", "/portal")])
+        .post(
+            "/language",
+            &[
+                ("language", "xx"),
+                ("back_to", "/portal"),
+                ("csrf", &page_token),
+            ],
+        )
         .await;
     assert_eq!(bad_language.status, StatusCode::BAD_REQUEST);
     assert!(

@@ -85,7 +85,7 @@ impl TestApp {
             .unwrap();
         let admin_token = "cd_test_admin_token".to_string();
         store
-            .add_api_token(admin.id, "tests", &admin_token, clock.now())
+            .add_api_token(admin.id, "tests", &admin_token, clock.now(), None)
             .await
             .unwrap();
         TestApp {

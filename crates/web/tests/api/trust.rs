@@ -1,6 +1,7 @@
 //! What an attacker tries first: characters the database cannot keep, sent everywhere text
 //! enters, and passwords guessed in bulk.
 
+use caredesk_domain::ticket::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -249,9 +250,14 @@ pub async fn refusals_are_worded_in_the_visitors_language(backend: Backend) {
     app.customer("ACME", "gold", "emea").await;
     let mut anna = Visitor::new(&app);
     anna.sign_in("contact@acme.example").await;
+    let csrf = anna.get("/portal").await.csrf();
     anna.post(
         "/language",
-        &[("language", "fr"), ("back_to", "/portal/tickets/new")],
+        &[
+            ("language", "fr"),
+            ("back_to", "/portal/tickets/new"),
+            ("csrf", &csrf),
+        ],
     )
     .await;
     let form = anna.get("/portal/tickets/new").await;
@@ -281,5 +287,383 @@ pub async fn refusals_are_worded_in_the_visitors_language(backend: Backend) {
     assert!(refused.body.contains("Ce champ est obligatoire."));
     assert!(!refused.body.contains("at most 200 characters"));
     assert!(!refused.body.contains("must not be empty"));
+    app.stop().await;
+}
+
+/// API tokens are issued with an expiry, listed to their holder (and to administrators),
+/// revoked at once, and revoked by signing out with them; sessions are listed to their
+/// holder, with where they came from, and ended one by one: over the API and on the pages.
+pub async fn tokens_and_sessions_are_revocable(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.set_time("2026-12-01T10:00:00Z");
+    let (advisor, advisor_session) = app
+        .staff("ada@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (root, _root_session) = app
+        .staff("root@desk.example", Role::Admin, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer("ACME", "gold", "emea").await;
+    let issue = |body: Value| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                &format!("/api/v1/staff/{advisor}/tokens"),
+                Some(&app.admin),
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    // Bad requests name their field; only administrators issue tokens.
+    for (body, field) in [
+        (json!({ "name": " " }), "name"),
+        (
+            json!({ "name": "ci", "expires_in_days": 0 }),
+            "expires_in_days",
+        ),
+        (
+            json!({ "name": "ci", "expires_in_days": 3651 }),
+            "expires_in_days",
+        ),
+    ] {
+        let (status, answer) = issue(body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["errors"][0]["field"], field, "{answer}");
+    }
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/staff/{advisor}/tokens"),
+            Some(&advisor_session),
+            Some(json!({ "name": "mine" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // An expiring token works until its day, then is refused.
+    let (status, expiring) = issue(json!({ "name": "nightly", "expires_in_days": 1 })).await;
+    assert_eq!(status, StatusCode::CREATED, "{expiring}");
+    assert_eq!(expiring["token"]["expires_at"], "2026-12-02T10:00:00Z");
+    let expiring_secret = expiring["secret"].as_str().unwrap().to_string();
+    let me = |token: String| {
+        let app = &app;
+        async move {
+            app.call(Method::GET, "/api/v1/me", Some(&token), None)
+                .await
+                .0
+        }
+    };
+    assert_eq!(me(expiring_secret.clone()).await, StatusCode::OK);
+
+    // The holder lists their own tokens, not anyone else's, and revokes one at once.
+    let (_, lasting) = issue(json!({ "name": "ci" })).await;
+    let lasting_secret = lasting["secret"].as_str().unwrap().to_string();
+    let lasting_id = lasting["token"]["id"].as_i64().unwrap();
+    let (status, listed) = app
+        .call(Method::GET, "/api/v1/tokens", Some(&lasting_secret), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|token| token["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["ci", "nightly"]);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tokens?staff_id={root}"),
+            Some(&advisor_session),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .call(Method::GET, "/api/v1/tokens", Some(&contact), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(me(lasting_secret.clone()).await, StatusCode::OK);
+    let revoke_path = format!("/api/v1/tokens/{lasting_id}");
+    let (status, revoked) = app
+        .call(Method::DELETE, &revoke_path, Some(&advisor_session), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(revoked["revoked_at"], "2026-12-01T10:00:00Z");
+    assert_eq!(me(lasting_secret.clone()).await, StatusCode::UNAUTHORIZED);
+    let (status, again) = app
+        .call(Method::DELETE, &revoke_path, Some(&app.admin), None)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    // Someone else's token is not found, as if it did not exist.
+    let (_, every_token) = app
+        .call(Method::GET, "/api/v1/tokens", Some(&app.admin), None)
+        .await;
+    let admins_token = every_token
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|token| token["name"] == "tests")
+        .expect("the administrator's token is listed to administrators")["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{admins_token}"),
+            Some(&advisor_session),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Signing out with an API token revokes it.
+    let (_, script) = issue(json!({ "name": "script" })).await;
+    let script_secret = script["secret"].as_str().unwrap().to_string();
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            "/api/v1/sessions/current",
+            Some(&script_secret),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(me(script_secret).await, StatusCode::UNAUTHORIZED);
+
+    // The scheme is case-insensitive.
+    let lower = app
+        .request(
+            Method::GET,
+            "/api/v1/me",
+            None,
+            None,
+            &[("authorization", &format!("bearer {advisor_session}"))],
+        )
+        .await;
+    assert_eq!(lower.status(), StatusCode::OK);
+
+    // Sessions: listed to their holder with where they came from; one ended, the others go on.
+    let elsewhere = app
+        .request(
+            Method::POST,
+            "/api/v1/sessions",
+            None,
+            Some(json!({ "email": "ada@desk.example", "password": PASSWORD })),
+            &[("user-agent", "Laptop browser/1.0")],
+        )
+        .await;
+    let elsewhere = crate::support::json_of(elsewhere).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, sessions) = app
+        .call(
+            Method::GET,
+            "/api/v1/sessions",
+            Some(&advisor_session),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sessions}");
+    let sessions = sessions.as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert_eq!(sessions[0]["client"], "Laptop browser/1.0");
+    assert_eq!(sessions[0]["address"], "127.0.0.1");
+    assert_eq!(sessions[0]["current"], false);
+    assert_eq!(sessions[1]["current"], true);
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/sessions/{}", sessions[0]["id"]),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another person's session");
+    assert_eq!(me(elsewhere.clone()).await, StatusCode::OK);
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/sessions/{}", sessions[0]["id"]),
+            Some(&advisor_session),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(me(elsewhere).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me(advisor_session.clone()).await, StatusCode::OK);
+
+    // Two days on, the expiring token is refused.
+    app.set_time("2026-12-03T10:00:00Z");
+    assert_eq!(me(expiring_secret).await, StatusCode::UNAUTHORIZED);
+
+    // The pages: an administrator issues a token and reads its secret once, then revokes it.
+    let mut admin = Visitor::new(&app);
+    admin.sign_in("root@desk.example").await;
+    let tokens_page = admin.get("/console/tokens").await;
+    assert_eq!(tokens_page.status, StatusCode::OK);
+    assert!(tokens_page.body.contains("nightly"), "{}", tokens_page.body);
+    assert!(tokens_page.body.contains("expired"));
+    assert!(tokens_page.body.contains("revoked"));
+    let csrf = tokens_page.csrf();
+    let refused = admin
+        .post(
+            "/console/tokens",
+            &[
+                ("csrf", &csrf),
+                ("staff_id", &advisor.to_string()),
+                ("name", ""),
+                ("expires_in_days", ""),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("id=\"name-error\""),
+        "{}",
+        refused.body
+    );
+    let issued = admin
+        .post(
+            "/console/tokens",
+            &[
+                ("csrf", &csrf),
+                ("staff_id", &advisor.to_string()),
+                ("name", "made on a page"),
+                ("expires_in_days", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::OK, "{}", issued.body);
+    let marker = "<code id=\"issued-secret\">";
+    let start = issued.body.find(marker).expect("the secret is shown") + marker.len();
+    let page_secret = issued.body[start..].split('<').next().unwrap().to_string();
+    assert_eq!(me(page_secret.clone()).await, StatusCode::OK);
+    let again = admin.get("/console/tokens").await;
+    assert!(
+        !again.body.contains(&page_secret),
+        "the secret is shown once"
+    );
+    let (_, listed) = app
+        .call(Method::GET, "/api/v1/tokens", Some(&advisor_session), None)
+        .await;
+    let page_token = listed[0]["id"].as_i64().unwrap();
+    assert_eq!(listed[0]["name"], "made on a page");
+    let revoked = admin
+        .post(
+            &format!("/account/tokens/{page_token}/revoke"),
+            &[("csrf", &csrf), ("back_to", "/console/tokens")],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+    assert_eq!(revoked.location(), "/console/tokens");
+    assert_eq!(me(page_secret).await, StatusCode::UNAUTHORIZED);
+    let forged = admin
+        .post(
+            &format!("/account/tokens/{page_token}/revoke"),
+            &[("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    // The advisor's own account page: their sessions, one ended from the page.
+    let mut ada = Visitor::new(&app);
+    ada.sign_in("ada@desk.example").await;
+    assert_eq!(
+        ada.get("/console/tokens").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let account = ada.get("/account").await;
+    assert_eq!(account.status, StatusCode::OK);
+    assert!(account.body.contains("This session"), "{}", account.body);
+    assert!(account.body.contains("made on a page"));
+    let other_session = {
+        let marker = "action=\"/account/sessions/";
+        let start = account.body.find(marker).expect("an End button") + marker.len();
+        account.body[start..].split('/').next().unwrap().to_string()
+    };
+    let ended = ada
+        .post(
+            &format!("/account/sessions/{other_session}/end"),
+            &[("csrf", &account.csrf())],
+        )
+        .await;
+    assert_eq!(ended.status, StatusCode::SEE_OTHER);
+    assert_eq!(me(advisor_session).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(ada.get("/account").await.status, StatusCode::OK);
+    app.stop().await;
+}
+
+/// A form sent from another site is refused even with a valid token, and the language
+/// switch needs the page's token like every other form.
+pub async fn forms_from_other_sites_are_refused(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let mut visitor = Visitor::new(&app);
+    let sign_in = visitor.get("/sign-in").await;
+    let csrf = sign_in.csrf();
+    assert!(sign_in.body.contains("action=\"/language\""));
+    let no_token = visitor
+        .post("/language", &[("language", "fr"), ("back_to", "/sign-in")])
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let forged = visitor
+        .post(
+            "/language",
+            &[
+                ("language", "fr"),
+                ("back_to", "/sign-in"),
+                ("csrf", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let cookie = format!("caredesk_sign_in={csrf}");
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(format!("{}/language", app.base))
+            .header("cookie", &cookie)
+            .header(name, value)
+            .form(&[("language", "fr"), ("back_to", "/sign-in"), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+        assert!(response.headers().get("set-cookie").is_none());
+    }
+    let switched = visitor
+        .post(
+            "/language",
+            &[("language", "fr"), ("back_to", "/sign-in"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    let french = visitor.get("/sign-in").await;
+    assert!(french.body.contains("Connexion"), "{}", french.body);
+
+    // Signed in, the page's own token switches it.
+    app.staff("ada@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    visitor.sign_in("ada@desk.example").await;
+    let console = visitor.get("/console").await;
+    let english = visitor
+        .post(
+            "/language",
+            &[
+                ("language", "en"),
+                ("back_to", "/console"),
+                ("csrf", &console.csrf()),
+            ],
+        )
+        .await;
+    assert_eq!(english.status, StatusCode::SEE_OTHER);
     app.stop().await;
 }

@@ -1,0 +1,170 @@
+//! API tokens: long-lived secrets for staff members' programs, each revocable and, when
+//! issued so, expiring. Only the SHA-256 of a secret is kept.
+
+use jiff::Timestamp;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::staff::{STAFF_COLUMNS, StaffMember, staff_of};
+use crate::{Store, StoreError, instant, seconds};
+
+/// A token as listed: its secret is never stored, only its hash.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub staff_id: i64,
+    /// What the token is for, such as "monitoring".
+    pub name: String,
+    pub created_at: Timestamp,
+    /// From then on the token is refused; none: until revoked.
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ApiToken {
+    /// Neither revoked nor expired at `now`.
+    pub fn is_active(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|expiry| now < expiry)
+    }
+}
+
+const TOKEN_COLUMNS: &str = "id, staff_id, name, created_at, expires_at, revoked_at";
+
+impl Store {
+    /// Records a token for a staff member; `secret` is what the holder presents.
+    pub async fn add_api_token(
+        &self,
+        staff_id: i64,
+        name: &str,
+        secret: &str,
+        now: Timestamp,
+        expires_at: Option<Timestamp>,
+    ) -> Result<ApiToken, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (staff_id, name, token_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(staff_id)
+        .bind(name)
+        .bind(token_hash(secret))
+        .bind(seconds(now))
+        .bind(expires_at.map(seconds))
+        .fetch_one(&self.writer)
+        .await?;
+        self.api_token(id).await
+    }
+
+    pub async fn api_token(&self, id: i64) -> Result<ApiToken, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?;
+        token_of(&row)
+    }
+
+    /// The tokens of one staff member, or everyone's; newest first.
+    pub async fn api_tokens(&self, staff_id: Option<i64>) -> Result<Vec<ApiToken>, StoreError> {
+        let rows =
+            match staff_id {
+                Some(staff_id) => sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE staff_id = $1 ORDER BY id DESC"
+                )))
+                .bind(staff_id)
+                .fetch_all(&self.pool)
+                .await?,
+                None => {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY id DESC"
+                    )))
+                    .fetch_all(&self.pool)
+                    .await?
+                }
+            };
+        rows.iter().map(token_of).collect()
+    }
+
+    /// The active staff member holding this token, unrevoked and unexpired at `now`.
+    pub async fn staff_by_token(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<StaffMember, StoreError> {
+        let columns = STAFF_COLUMNS
+            .split(", ")
+            .map(|column| format!("s.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns} FROM api_tokens t JOIN staff s ON s.id = t.staff_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+             AND (t.expires_at IS NULL OR t.expires_at > $2) AND s.active"
+        )))
+        .bind(token_hash(secret))
+        .bind(seconds(now))
+        .fetch_one(&self.pool)
+        .await?;
+        staff_of(&row)
+    }
+
+    /// Revokes a token for good: `NotFound` when there is none with this id, `Conflict` when
+    /// it was revoked already.
+    pub async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(seconds(now))
+        .bind(id)
+        .execute(&self.writer)
+        .await?;
+        let token = self.api_token(id).await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "token {id} is revoked already"
+            )));
+        }
+        Ok(token)
+    }
+
+    /// Revokes the token whose secret this is, if it is one; whether it was.
+    pub async fn revoke_api_token_by_secret(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(seconds(now))
+        .bind(token_hash(secret))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+/// Tokens are long random secrets, so a fast hash is enough: nobody can guess one, and a
+/// stolen database does not give them away.
+pub(crate) fn token_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn token_of(row: &AnyRow) -> Result<ApiToken, StoreError> {
+    let optional = |column: &str| -> Result<Option<Timestamp>, StoreError> {
+        row.try_get::<Option<i64>, _>(column)?
+            .map(instant)
+            .transpose()
+    };
+    Ok(ApiToken {
+        id: row.try_get("id")?,
+        staff_id: row.try_get("staff_id")?,
+        name: row.try_get("name")?,
+        created_at: instant(row.try_get("created_at")?)?,
+        expires_at: optional("expires_at")?,
+        revoked_at: optional("revoked_at")?,
+    })
+}
