@@ -9,7 +9,7 @@ use jiff::SignedDuration;
 
 use crate::error::Problems;
 use crate::sessions::new_token;
-use crate::{Caller, Desk, DeskError};
+use crate::{Caller, Desk, DeskError, bounds};
 
 /// The longest an expiring token may be issued for: ten years.
 pub const MAX_TOKEN_DAYS: u32 = 3650;
@@ -34,10 +34,7 @@ pub async fn issue_token(
     caller.require_role(&[Role::Admin])?;
     let member = desk.store.staff_member(staff).await?;
     let mut problems = Problems::default();
-    problems.not_empty("name", &request.name);
-    if request.name.trim().chars().count() > 100 {
-        problems.add("name", Reason::too_long(100));
-    }
+    problems.text("name", &request.name, bounds::TOKEN_NAME);
     if let Some(days) = request.expires_in_days
         && !(1..=MAX_TOKEN_DAYS).contains(&days)
     {

@@ -14,7 +14,7 @@ use caredesk_store::{
 
 use crate::error::Problems;
 use crate::sessions::hash_password_off_thread;
-use crate::{Caller, Desk, DeskError, FieldProblem};
+use crate::{Caller, Desk, DeskError, FieldProblem, bounds};
 
 /// Who may change customers and their records.
 pub const MANAGERS: [Role; 3] = [
@@ -122,8 +122,8 @@ pub async fn import(
 /// language those of the policy.
 pub fn customer_problems(policy: &Policy, new: &NewCustomer) -> Vec<FieldProblem> {
     let mut problems = Problems::default();
-    problems.not_empty("number", &new.number);
-    problems.not_empty("name", &new.name);
+    problems.text("number", &new.number, bounds::SHORT);
+    problems.text("name", &new.name, bounds::NAME);
     if let Err(unknown) = policy.region(&new.region) {
         problems.add("region", Reason::invalid(unknown.to_string()));
     }
@@ -135,15 +135,19 @@ pub fn customer_problems(policy: &Policy, new: &NewCustomer) -> Vec<FieldProblem
 /// and a password of at least 12 characters when it has one.
 pub fn contact_problems(policy: &Policy, form: &ContactForm) -> Vec<FieldProblem> {
     let mut problems = Problems::default();
-    problems.not_empty("name", &form.name);
-    if !looks_like_email(&form.email) {
+    problems.text("name", &form.name, bounds::NAME);
+    if form.email.chars().count() > bounds::EMAIL {
+        problems.add("email", Reason::too_long(bounds::EMAIL));
+    } else if !looks_like_email(&form.email) {
         problems.add("email", Reason::invalid("not an e-mail address"));
     }
+    problems.at_most("phone", &form.phone, bounds::SHORT);
     problems.language(policy, &form.language);
-    if let Some(password) = &form.password
-        && password.chars().count() < 12
-    {
-        problems.add("password", Reason::invalid("at least 12 characters"));
+    if let Some(password) = &form.password {
+        if password.chars().count() < 12 {
+            problems.add("password", Reason::invalid("at least 12 characters"));
+        }
+        problems.at_most("password", password, bounds::PASSWORD);
     }
     problems.into_problems()
 }
@@ -171,8 +175,8 @@ pub fn product_problems(policy: &Policy, new: &NewProduct) -> Vec<FieldProblem> 
     if let Err(unknown) = policy.product_line(&new.product_line) {
         problems.add("product_line", Reason::invalid(unknown.to_string()));
     }
-    problems.not_empty("version", &new.version);
-    problems.not_empty("serial", &new.serial);
+    problems.text("version", &new.version, bounds::SHORT);
+    problems.text("serial", &new.serial, bounds::SERIAL);
     problems.into_problems()
 }
 

@@ -132,9 +132,19 @@ impl Problems {
         self.0.push(FieldProblem::of(field, reason));
     }
 
-    pub(crate) fn not_empty(&mut self, field: &str, text: &str) {
+    /// Required, and at most `max` characters.
+    pub(crate) fn text(&mut self, field: &str, text: &str, max: usize) {
         if text.trim().is_empty() {
             self.add(field, Reason::required());
+        } else {
+            self.at_most(field, text, max);
+        }
+    }
+
+    /// At most `max` characters (it may be empty).
+    pub(crate) fn at_most(&mut self, field: &str, text: &str, max: usize) {
+        if text.trim().chars().count() > max {
+            self.add(field, Reason::too_long(max));
         }
     }
 

@@ -33,6 +33,23 @@ pub use caller::Caller;
 pub use clock::Clock;
 pub use error::{DeskError, FieldProblem};
 
+/// The longest texts the desk keeps, per kind of field: past them a field is refused
+/// (`too_long`), never cut. The API's schema states the same bounds.
+pub mod bounds {
+    /// A person's or an organisation's name.
+    pub const NAME: usize = 200;
+    /// An e-mail address (RFC 5321's longest path).
+    pub const EMAIL: usize = 254;
+    /// A phone number, a customer number, a product version.
+    pub const SHORT: usize = 50;
+    /// A serial number.
+    pub const SERIAL: usize = 100;
+    /// What an API token is for.
+    pub const TOKEN_NAME: usize = 100;
+    /// A password: long enough for any passphrase, short enough to hash cheaply.
+    pub const PASSWORD: usize = 1024;
+}
+
 /// What every use case works with: the database, the policy in force, the clock, and the
 /// operator's limits.
 #[derive(Clone, Debug)]

@@ -18,7 +18,7 @@ use caredesk_store::{Contact, NewAttachment, Scope, StoreError};
 use serde::Serialize;
 
 use crate::intake::{Intake, OpenTicket, Opened, assess_form, record};
-use crate::tickets::{NewFile, act};
+use crate::tickets::{NewFile, act, plain_file_name};
 use crate::{Caller, Desk, DeskError, DeskLimits};
 
 /// What became of one inbound message.
@@ -197,21 +197,17 @@ async fn append(
     }
 }
 
-/// The attachments small enough to keep, and a description of each of the others.
+/// The attachments small enough to keep (and not empty), and a description of each of the
+/// others.
 fn files_kept(desk: &Desk, mail: &InboundMail) -> (Vec<NewFile>, Vec<String>) {
     let limit = desk.limits.max_attachment_bytes;
-    let (kept, over): (Vec<_>, Vec<_>) = mail
-        .attachments
-        .iter()
-        .partition(|attachment| attachment.content.len() <= limit);
+    let (kept, over): (Vec<_>, Vec<_>) = mail.attachments.iter().partition(|attachment| {
+        !attachment.content.is_empty() && attachment.content.len() <= limit
+    });
     let files = kept
         .into_iter()
         .map(|attachment| NewFile {
-            name: if attachment.filename.is_empty() {
-                "attachment".into()
-            } else {
-                attachment.filename.clone()
-            },
+            name: plain_file_name(&attachment.filename),
             content_type: attachment.content_type.clone(),
             content: attachment.content.clone(),
         })
@@ -219,11 +215,15 @@ fn files_kept(desk: &Desk, mail: &InboundMail) -> (Vec<NewFile>, Vec<String>) {
     let left_out = over
         .into_iter()
         .map(|attachment| {
-            format!(
-                "{} ({} bytes, over the limit of {limit})",
-                attachment.filename,
-                attachment.content.len(),
-            )
+            let name = plain_file_name(&attachment.filename);
+            if attachment.content.is_empty() {
+                format!("{name} (empty)")
+            } else {
+                format!(
+                    "{name} ({} bytes, over the limit of {limit})",
+                    attachment.content.len(),
+                )
+            }
         })
         .collect();
     (files, left_out)

@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::customers::looks_like_email;
 use crate::error::Problems;
 use crate::sessions::hash_password_off_thread;
-use crate::{Caller, Desk, DeskError, FieldProblem};
+use crate::{Caller, Desk, DeskError, FieldProblem, bounds};
 
 /// A staff member as an administrator enters them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,10 +26,12 @@ pub struct StaffForm {
 /// What is wrong with `form`, every field at once.
 pub fn staff_form_problems(desk: &Desk, form: &StaffForm) -> Vec<FieldProblem> {
     let mut problems = Problems::default();
-    if !looks_like_email(&form.email) {
+    if form.email.chars().count() > bounds::EMAIL {
+        problems.add("email", Reason::too_long(bounds::EMAIL));
+    } else if !looks_like_email(&form.email) {
         problems.add("email", Reason::invalid("not an e-mail address"));
     }
-    problems.not_empty("name", &form.name);
+    problems.text("name", &form.name, bounds::NAME);
     if form.role == Role::CustomerContact {
         problems.add(
             "role",
@@ -55,6 +57,9 @@ pub fn staff_form_problems(desk: &Desk, form: &StaffForm) -> Vec<FieldProblem> {
         .is_some_and(|password| password.chars().count() < 12)
     {
         problems.add("password", Reason::invalid("at least 12 characters"));
+    }
+    if let Some(password) = &form.password {
+        problems.at_most("password", password, bounds::PASSWORD);
     }
     problems.into_problems()
 }

@@ -2,12 +2,59 @@
 //! assignment… whoever asks and however the request came in (the API, a page, a mail, the
 //! demo), through this one function.
 
+use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::{Command, TicketEvent, decide};
 use caredesk_store::{
-    Change, FileToAttach, FilesToAttach, NewAttachment, StoreError, TicketRecord, UpdateError,
+    Attachment, Change, FileToAttach, FilesToAttach, NewAttachment, StoreError, TicketRecord,
+    UpdateError,
 };
 
+use crate::error::Problems;
 use crate::{Caller, Desk, DeskError};
+
+/// The longest file name kept, in characters.
+pub const FILE_NAME_MAX_CHARS: usize = 255;
+
+/// A file's own name as a browser or a mail program may send it: without the folder some
+/// send along, control characters dropped, cut to the longest kept; "attachment" when
+/// nothing is left.
+pub fn plain_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    let base: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(FILE_NAME_MAX_CHARS)
+        .collect();
+    if base.trim().is_empty() {
+        "attachment".into()
+    } else {
+        base.trim().to_string()
+    }
+}
+
+/// What is wrong with files to keep, each under `field` (`files[0]`, …, or the API's own
+/// parameter names): a plain name of 1 to 255 characters without a folder or a control
+/// character (a name ends up in a download's headers), and some content.
+pub(crate) fn file_problems(files: &[NewFile], name_field: &str, content_field: &str) -> Problems {
+    let mut problems = Problems::default();
+    for file in files {
+        let name = file.name.trim();
+        if name.is_empty() {
+            problems.add(name_field, Reason::required());
+        } else if name.chars().count() > FILE_NAME_MAX_CHARS {
+            problems.add(name_field, Reason::too_long(FILE_NAME_MAX_CHARS));
+        } else if name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+            problems.add(
+                name_field,
+                Reason::invalid("a plain file name, without a folder or a control character"),
+            );
+        }
+        if file.content.is_empty() {
+            problems.add(content_field, Reason::invalid("the file is empty"));
+        }
+    }
+    problems
+}
 
 /// A file that comes with an action.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +115,7 @@ pub async fn act(
         actor: caller.actor(),
         now: desk.clock.now(),
     };
+    file_problems(files, "files", "files").finish()?;
     let uploaded_by = caller.key();
     let files: Vec<FileToAttach<'_>> = files
         .iter()
@@ -96,30 +144,78 @@ pub async fn act(
 }
 
 /// Keeps files on a ticket the caller may see, on its event `event_seq` when given (a new
-/// ticket's files go on its created event).
+/// ticket's files go on its created event); answers them as stored. An event that is not the
+/// ticket's is refused as the field `event`.
 pub async fn attach_files(
     desk: &Desk,
     caller: &Caller,
     ticket: i64,
     event_seq: Option<i64>,
     files: Vec<NewFile>,
-) -> Result<(), DeskError> {
+) -> Result<Vec<Attachment>, DeskError> {
+    file_problems(&files, "filename", "body").finish()?;
     let now = desk.clock.now();
+    let mut stored = Vec::with_capacity(files.len());
     for file in files {
-        desk.store
-            .add_attachment(
-                &NewAttachment {
-                    ticket_id: ticket,
-                    event_seq,
-                    filename: file.name,
-                    content_type: file.content_type,
-                    content: file.content,
-                    uploaded_by: caller.key(),
-                },
-                caller.scope(),
-                now,
-            )
-            .await?;
+        let attachment = NewAttachment {
+            ticket_id: ticket,
+            event_seq,
+            filename: file.name.trim().to_string(),
+            content_type: file.content_type,
+            content: file.content,
+            uploaded_by: caller.key(),
+        };
+        match desk
+            .store
+            .add_attachment(&attachment, caller.scope(), now)
+            .await
+        {
+            Ok(kept) => stored.push(kept),
+            Err(StoreError::Conflict(reason)) => {
+                return Err(DeskError::invalid("event", reason));
+            }
+            Err(other) => return Err(other.into()),
+        }
     }
-    Ok(())
+    Ok(stored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_keeps_its_own_name_only() {
+        assert_eq!(plain_file_name("C:\\Users\\ana\\log.txt"), "log.txt");
+        assert_eq!(plain_file_name("/tmp/trace.zip"), "trace.zip");
+        assert_eq!(plain_file_name("  "), "attachment");
+        assert_eq!(plain_file_name("a\u{0}b.txt"), "ab.txt");
+        assert_eq!(plain_file_name("report\r\n.pdf"), "report.pdf");
+        assert_eq!(plain_file_name(&"x".repeat(300)).len(), FILE_NAME_MAX_CHARS);
+    }
+
+    #[test]
+    fn a_file_to_keep_has_a_plain_name_and_content() {
+        let file = |name: &str, content: &[u8]| NewFile {
+            name: name.into(),
+            content_type: "text/plain".into(),
+            content: content.to_vec(),
+        };
+        let fields = |files: &[NewFile]| -> Vec<String> {
+            file_problems(files, "filename", "body")
+                .into_problems()
+                .into_iter()
+                .map(|problem| format!("{}: {}", problem.field, problem.message))
+                .collect()
+        };
+        assert!(fields(&[file("log.txt", b"x")]).is_empty());
+        assert_eq!(fields(&[file("a\r\nb.txt", b"x")]).len(), 1);
+        assert_eq!(fields(&[file("../etc/passwd", b"x")]).len(), 1);
+        assert_eq!(fields(&[file(" ", b"x")]), ["filename: must not be empty"]);
+        assert_eq!(
+            fields(&[file("empty.txt", b"")]),
+            ["body: the file is empty"]
+        );
+        assert_eq!(fields(&[file(&"x".repeat(256), b"x")]).len(), 1);
+    }
 }

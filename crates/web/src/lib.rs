@@ -10,6 +10,7 @@
 
 pub mod auth;
 mod cursor;
+mod download;
 pub(crate) mod edge;
 mod error;
 mod extract;

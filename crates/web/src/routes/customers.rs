@@ -30,7 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomer {
+    #[schema(min_length = 1, max_length = 50)]
     number: String,
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     region: String,
     language: String,
@@ -160,15 +162,19 @@ async fn set_csm(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddContact {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    #[schema(max_length = 254)]
     email: String,
     #[serde(default)]
+    #[schema(max_length = 50)]
     phone: String,
     language: String,
     #[serde(default)]
     designated: bool,
     /// Lets the contact sign in to the portal and the API.
     #[serde(default)]
+    #[schema(min_length = 12, max_length = 1024)]
     password: Option<String>,
 }
 
@@ -247,7 +253,9 @@ async fn add_contract(
 #[serde(deny_unknown_fields)]
 pub struct RegisterProduct {
     product_line: String,
+    #[schema(min_length = 1, max_length = 50)]
     version: String,
+    #[schema(min_length = 1, max_length = 100)]
     serial: String,
 }
 

@@ -29,13 +29,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStaff {
+    #[schema(max_length = 254)]
     email: String,
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
     role: Role,
     #[serde(default)]
     region: Option<String>,
     languages: Vec<String>,
     #[serde(default)]
+    #[schema(min_length = 12, max_length = 1024)]
     password: Option<String>,
 }
 

@@ -2,19 +2,19 @@
 //! on it (with optimistic concurrency), and its attachments.
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_desk::intake::{OpenTicket, Opened, open_ticket as open};
-use caredesk_desk::tickets::act as act_on;
+use caredesk_desk::tickets::{NewFile, act as act_on, attach_files};
 use caredesk_domain::intake::{CoverageWindow, IntakeFlag};
 use caredesk_domain::ticket::clocks::{ClockContext, TicketClocks, compute};
 use caredesk_domain::ticket::explain::{TicketExplanation, explain_ticket};
 use caredesk_domain::ticket::{
     Action, Command, EventData, TicketEvent, TicketState, allowed_actions,
 };
-use caredesk_store::{Attachment, NewAttachment, Scope, StoreError, TicketRecord};
+use caredesk_store::{Attachment, Scope, TicketRecord};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -22,6 +22,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::auth::Principal;
+use crate::download::download;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, header_text, if_match_version};
 use crate::routes::services::ServiceRequestView;
@@ -374,14 +375,6 @@ async fn add_attachment(
     ApiQuery(params): ApiQuery<AttachmentParams>,
     request: Request,
 ) -> Result<(StatusCode, Json<Attachment>), ApiError> {
-    let filename = params.filename.trim();
-    if filename.is_empty() || filename.chars().count() > 255 || filename.contains(['/', '\\', '\0'])
-    {
-        return Err(ApiError::invalid(
-            "filename",
-            "a plain file name of 1 to 255 characters, without slashes",
-        ));
-    }
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -400,25 +393,21 @@ async fn add_attachment(
                 ApiError::Malformed(rejection.body_text())
             }
         })?;
-    if content.is_empty() {
-        return Err(ApiError::invalid("body", "the file is empty"));
-    }
-    let attachment = NewAttachment {
-        ticket_id: id,
-        event_seq: params.event,
-        filename: filename.to_string(),
+    let file = NewFile {
+        name: params.filename,
         content_type,
         content: content.to_vec(),
-        uploaded_by: principal.key(),
     };
-    let stored = state
-        .store
-        .add_attachment(&attachment, principal.scope(), state.clock.now())
-        .await
-        .map_err(|error| match error {
-            StoreError::Conflict(reason) => ApiError::invalid("event", reason),
-            other => other.into(),
-        })?;
+    let stored = attach_files(
+        &state.desk(),
+        &principal.caller(),
+        id,
+        params.event,
+        vec![file],
+    )
+    .await?
+    .pop()
+    .ok_or_else(|| ApiError::Unexpected("the file was not kept".into()))?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -455,7 +444,7 @@ async fn list_attachments(
         ("attachment" = i64, Path, description = "Attachment number"),
     ),
     responses(
-        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 200, description = "The file, always as a download; its type only when it cannot run (images, PDF, plain text, …), else application/octet-stream", content_type = "application/octet-stream"),
         (status = 404, description = "No such attachment for this caller", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -468,33 +457,5 @@ async fn get_attachment(
         .store
         .attachment(id, attachment, principal.scope())
         .await?;
-    let content_type = HeaderValue::from_str(&found.attachment.content_type)
-        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    let filename: String = found
-        .attachment
-        .filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\""))
-        .unwrap_or(HeaderValue::from_static("attachment"));
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CONTENT_DISPOSITION, disposition),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-        ],
-        Body::from(found.content),
-    )
-        .into_response())
+    Ok(download(found))
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use axum::extract::Multipart;
 use axum::extract::multipart::Field;
 use axum::response::{Html, IntoResponse, Response};
-use caredesk_desk::tickets::{NewFile, act};
+use caredesk_desk::tickets::{NewFile, act, plain_file_name};
 use caredesk_desk::{DeskError, FieldProblem};
 use caredesk_domain::reason::ReasonCode;
 use caredesk_domain::text::{forbidden_character, forbidden_character_reason};
@@ -77,7 +77,7 @@ pub async fn read_form(
                     return Err(UiError::BadRequest(format!("at most {MAX_FILES} files")));
                 }
                 posted.files.push(NewFile {
-                    name: clean_file_name(&file_name),
+                    name: plain_file_name(&file_name),
                     content_type,
                     content,
                 });
@@ -114,17 +114,6 @@ async fn read_bounded(mut field: Field<'_>, limit: usize, what: &str) -> Result<
         content.extend_from_slice(&chunk);
     }
     Ok(content)
-}
-
-/// A file's own name, without any folder a browser may send.
-fn clean_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or_default().trim();
-    let base: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
-    if base.is_empty() {
-        "attachment".into()
-    } else {
-        base
-    }
 }
 
 /// Carries out a command from a page with the form's files, which go on the viewer's own
@@ -177,18 +166,5 @@ fn refusal_message(viewer: &Viewer, error: &DeskError) -> String {
             .join(" "),
         DeskError::StaleVersion(_) => viewer.t("ticket.changed_meanwhile").to_string(),
         _ => viewer.t("ticket.not_now").to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_file_keeps_its_own_name_only() {
-        assert_eq!(clean_file_name("C:\\Users\\ana\\log.txt"), "log.txt");
-        assert_eq!(clean_file_name("/tmp/trace.zip"), "trace.zip");
-        assert_eq!(clean_file_name("  "), "attachment");
-        assert_eq!(clean_file_name("a\u{0}b.txt"), "ab.txt");
     }
 }

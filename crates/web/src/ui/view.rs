@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use caredesk_domain::intake::IntakeFlag;
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::clocks::ClockContext;
@@ -566,20 +565,6 @@ pub fn detail_label(catalog: &'static Catalog, field: &str) -> &'static str {
     }
 }
 
-/// Every byte but RFC 5987's attr-chars as %XX.
-fn percent_encode(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|byte| {
-            if byte.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(byte) {
-                (*byte as char).to_string()
-            } else {
-                format!("%{byte:02X}")
-            }
-        })
-        .collect()
-}
-
 /// An attachment, to download: never shown inline, so a file cannot run as one of our pages.
 pub async fn download(
     State(state): State<AppState>,
@@ -590,33 +575,5 @@ pub async fn download(
         .store
         .attachment(ticket, file, viewer.principal.scope())
         .await?;
-    let name: String = stored
-        .attachment
-        .filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    // The name in ASCII for every browser, and whole (RFC 5987) for those that read it.
-    let whole: String = percent_encode(stored.attachment.filename.as_bytes());
-    let disposition = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{name}\"; filename*=UTF-8''{whole}"
-    ))
-    .unwrap_or(HeaderValue::from_static("attachment"));
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/octet-stream"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        stored.content,
-    )
-        .into_response())
+    Ok(crate::download::download(stored))
 }

@@ -31,7 +31,8 @@ use policy_at_work::{
 };
 use support::{Backend, TestApp, json_of, portal_ticket};
 use trust::{
-    control_characters_are_refused_wherever_text_enters, forms_from_other_sites_are_refused,
+    control_characters_are_refused_wherever_text_enters,
+    every_text_has_a_bound_and_files_stay_files, forms_from_other_sites_are_refused,
     refusals_are_worded_in_the_visitors_language, tokens_and_sessions_are_revocable,
     wrong_passwords_are_throttled,
 };
@@ -103,6 +104,7 @@ on_both_backends!(
     wrong_passwords_are_throttled,
     tokens_and_sessions_are_revocable,
     forms_from_other_sites_are_refused,
+    every_text_has_a_bound_and_files_stay_files,
     refusals_are_worded_in_the_visitors_language,
 );
 

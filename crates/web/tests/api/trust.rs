@@ -667,3 +667,144 @@ pub async fn forms_from_other_sites_are_refused(backend: Backend) {
     assert_eq!(english.status, StatusCode::SEE_OTHER);
     app.stop().await;
 }
+
+/// Texts past their bound are refused with the field named, whatever the way in; a file's
+/// name cannot carry a line break into a download's headers, and a file never comes back
+/// as a page that runs.
+pub async fn every_text_has_a_bound_and_files_stay_files(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (customer, _, contact) = app.customer("ACME", "gold", "emea").await;
+    for (path, body, field) in [
+        (
+            "/api/v1/customers".to_string(),
+            json!({ "number": "N-1", "name": "x".repeat(201), "region": "emea", "language": "en" }),
+            "name",
+        ),
+        (
+            "/api/v1/customers".to_string(),
+            json!({ "number": "N".repeat(51), "name": "Big", "region": "emea", "language": "en" }),
+            "number",
+        ),
+        (
+            format!("/api/v1/customers/{customer}/contacts"),
+            json!({ "name": "Ana", "email": "ana@acme.example", "phone": "1".repeat(51), "language": "en" }),
+            "phone",
+        ),
+        (
+            format!("/api/v1/customers/{customer}/products"),
+            json!({ "product_line": "ol-connect", "version": "2026.1", "serial": "S".repeat(101) }),
+            "serial",
+        ),
+        (
+            "/api/v1/staff".to_string(),
+            json!({ "email": "bo@desk.example", "name": "Bo", "role": "advisor", "languages": ["en"], "password": "p".repeat(1025) }),
+            "password",
+        ),
+    ] {
+        let (status, answer) = app
+            .call(Method::POST, &path, Some(&app.admin), Some(body))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {answer}");
+        assert_eq!(answer["errors"][0]["field"], field, "{path}: {answer}");
+        assert!(
+            answer["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("at most"),
+            "{answer}"
+        );
+    }
+    let (_, customers) = app
+        .call(Method::GET, "/api/v1/customers", Some(&app.admin), None)
+        .await;
+    assert_eq!(
+        customers.as_array().unwrap().len(),
+        1,
+        "nothing was written"
+    );
+
+    let ticket = {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/api/v1/tickets",
+                Some(&contact),
+                Some(portal_ticket("ACME", "P3")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_i64().unwrap()
+    };
+    let upload = |name: &str, content_type: &str, body: &[u8]| {
+        let request = app
+            .client
+            .post(format!(
+                "{}/api/v1/tickets/{ticket}/attachments?filename={name}",
+                app.base
+            ))
+            .bearer_auth(&contact)
+            .header("content-type", content_type)
+            .body(body.to_vec());
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, crate::support::json_of(response).await)
+        }
+    };
+    for (name, body, field) in [
+        ("report%0D%0Ax.pdf", &b"%PDF"[..], "filename"),
+        ("a%2Fb.txt", &b"x"[..], "filename"),
+        ("empty.txt", &b""[..], "body"),
+    ] {
+        let (status, problem) = upload(name, "text/plain", body).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name}: {problem}"
+        );
+        assert_eq!(problem["errors"][0]["field"], field, "{name}: {problem}");
+    }
+    let (status, page) = upload("trap.html", "text/html", b"<script>alert(1)</script>").await;
+    assert_eq!(status, StatusCode::CREATED, "{page}");
+    let (status, picture) = upload("screen.png", "image/png", b"\x89PNG").await;
+    assert_eq!(status, StatusCode::CREATED, "{picture}");
+    for (stored, expected_type) in [(&page, "application/octet-stream"), (&picture, "image/png")] {
+        let download = app
+            .request(
+                Method::GET,
+                &format!("/api/v1/tickets/{ticket}/attachments/{}", stored["id"]),
+                Some(&contact),
+                None,
+                &[],
+            )
+            .await;
+        assert_eq!(download.status(), StatusCode::OK);
+        assert_eq!(download.headers()["content-type"], expected_type);
+        assert!(
+            download.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment;")
+        );
+        assert!(
+            download.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .starts_with("sandbox")
+        );
+    }
+    let (_, files) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{ticket}/attachments"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(
+        files.as_array().unwrap().len(),
+        2,
+        "only the good files: {files}"
+    );
+    app.stop().await;
+}
