@@ -5,6 +5,7 @@
 
 mod admin;
 mod args;
+mod backup_commands;
 mod batch;
 mod demo;
 mod jobs;
@@ -77,6 +78,19 @@ enum Command {
     Healthcheck {
         #[arg(long)]
         listen: Option<String>,
+    },
+    /// Writes a consistent copy of the SQLite database into FILE (a new file) while the desk
+    /// serves; on PostgreSQL, says how to back it up with pg_dump.
+    Backup {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Restores a backup into a new, empty SQLite database and brings it up to date.
+    Restore {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        database: Option<String>,
     },
     /// Staff, API tokens and imports.
     #[command(subcommand)]
@@ -193,6 +207,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
             init_logging(&settings.log);
             let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
             runtime()?.block_on(server::serve(settings, policy, demo))
+        }
+        Command::Backup { file, database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            runtime()?.block_on(backup_commands::backup(&settings, &file))
+        }
+        Command::Restore { file, database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            runtime()?.block_on(backup_commands::restore(&settings, &file))
         }
         Command::Worker { database } => {
             let mut settings = Settings::load(cli.config.as_deref())?;

@@ -612,3 +612,79 @@ fn mail_ingest_files_a_message_from_standard_input_as_an_mta_expects() {
         text(&unreachable.stderr)
     );
 }
+
+/// A backup taken while the desk serves is whole; one taken of the stopped desk, restored
+/// into a new database, holds every ticket as it was, to the last event and clock; a
+/// restore never overwrites a desk, and a file that is not a backup is refused.
+#[test]
+fn a_backup_restores_the_same_desk() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path();
+    let (mut child, _, _) = serve(path, &["--demo"]);
+    let live = caredesk(path, &["backup", "while-serving.bak"]);
+    assert!(live.status.success(), "{}", text(&live.stderr));
+    assert!(
+        text(&live.stdout).contains(" tickets, "),
+        "{}",
+        text(&live.stdout)
+    );
+    assert!(terminate(&mut child).success());
+
+    let taken = caredesk(path, &["backup", "stopped.bak"]);
+    assert!(taken.status.success(), "{}", text(&taken.stderr));
+    let again = caredesk(path, &["backup", "stopped.bak"]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "a backup never overwrites a file"
+    );
+    let restored = caredesk(
+        path,
+        &[
+            "restore",
+            "stopped.bak",
+            "--database",
+            "sqlite://restored.db",
+        ],
+    );
+    assert!(restored.status.success(), "{}", text(&restored.stderr));
+    let over_the_desk = caredesk(path, &["restore", "stopped.bak"]);
+    assert_eq!(over_the_desk.status.code(), Some(2));
+    assert!(text(&over_the_desk.stderr).contains("is not empty"));
+    std::fs::write(path.join("notes.txt"), "not a database").unwrap();
+    let not_a_backup = caredesk(
+        path,
+        &["restore", "notes.txt", "--database", "sqlite://other.db"],
+    );
+    assert_eq!(not_a_backup.status.code(), Some(2));
+    assert!(!path.join("other.db").exists());
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let url = |name: &str| format!("sqlite://{}", path.join(name).display());
+        let original = caredesk_store::Store::connect(&url("caredesk.db"))
+            .await
+            .unwrap();
+        let copy = caredesk_store::Store::connect(&url("restored.db"))
+            .await
+            .unwrap();
+        let contents = original.contents().await.unwrap();
+        assert!(contents.tickets > 100, "{contents:?}");
+        assert_eq!(copy.contents().await.unwrap(), contents);
+        let all = caredesk_store::Scope::All;
+        for id in 1..=contents.tickets + 1 {
+            assert_eq!(
+                copy.ticket(id, all).await.ok(),
+                original.ticket(id, all).await.ok(),
+                "ticket {id}"
+            );
+            assert_eq!(
+                copy.timeline(id, all).await.ok(),
+                original.timeline(id, all).await.ok(),
+                "the timeline of ticket {id}"
+            );
+        }
+        original.close().await;
+        copy.close().await;
+    });
+}

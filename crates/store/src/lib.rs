@@ -7,6 +7,7 @@
 //! backend), how a write transaction starts, and row locks. The backend is chosen from the
 //! database URL.
 
+mod backup;
 mod catalog;
 mod columns;
 mod customers;
@@ -34,6 +35,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::tickets::creations::CreationQueue;
 
+pub use backup::Contents;
 pub use catalog::{NewRelease, Release};
 pub use customers::{
     Contact, Contract, Customer, ImportBatch, ImportCounts, NewContact, NewContract, NewCustomer,
