@@ -100,6 +100,7 @@ pub fn desk(
         clock,
         mail_ids: crate::jobs::message_ids(settings)?,
         limits: limits(settings).desk(),
+        client_address: None,
     })
 }
 

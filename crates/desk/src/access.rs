@@ -60,7 +60,7 @@ pub async fn issue_token(
     };
     let secret = new_token();
     let token = desk
-        .store
+        .audited_store(caller)
         .add_api_token(staff, request.name.trim(), &secret, now, expires_at)
         .await?;
     Ok((token, secret))
@@ -97,16 +97,19 @@ pub async fn revoke_token(desk: &Desk, caller: &Caller, id: i64) -> Result<ApiTo
         Caller::Staff { id: staff, .. } if staff == token.staff_id => {}
         Caller::Staff { .. } | Caller::Contact { .. } => return Err(DeskError::NotFound),
     }
-    Ok(desk.store.revoke_api_token(id, desk.clock.now()).await?)
+    Ok(desk
+        .audited_store(caller)
+        .revoke_api_token(id, desk.clock.now())
+        .await?)
 }
 
 /// Signs out the holder of `secret`: ends its session, or, when it is an API token,
 /// revokes it (a program that signs out means it is done with the token).
-pub async fn sign_out(desk: &Desk, secret: &str) -> Result<(), DeskError> {
+pub async fn sign_out(desk: &Desk, caller: &Caller, secret: &str) -> Result<(), DeskError> {
     if desk.store.close_session(secret).await? {
         return Ok(());
     }
-    desk.store
+    desk.audited_store(caller)
         .revoke_api_token_by_secret(secret, desk.clock.now())
         .await?;
     Ok(())

@@ -36,7 +36,10 @@ pub async fn add_customer(
         name: new.name.trim().to_string(),
         ..new
     };
-    Ok(desk.store.create_customer(&new, desk.clock.now()).await?)
+    Ok(desk
+        .audited_store(caller)
+        .create_customer(&new, desk.clock.now())
+        .await?)
 }
 
 /// A contact as a manager enters it: with a password when it may sign in.
@@ -73,7 +76,10 @@ pub async fn add_contact(
         designated: form.designated,
         password_hash,
     };
-    Ok(desk.store.create_contact(&new, desk.clock.now()).await?)
+    Ok(desk
+        .audited_store(caller)
+        .create_contact(&new, desk.clock.now())
+        .await?)
 }
 
 /// Adds a care contract of a program of the policy.
@@ -85,7 +91,10 @@ pub async fn add_contract(
     caller.require_role(&MANAGERS)?;
     desk.store.customer(new.customer_id).await?;
     refuse_any(contract_problems(&desk.policy, &new))?;
-    Ok(desk.store.create_contract(&new, desk.clock.now()).await?)
+    Ok(desk
+        .audited_store(caller)
+        .create_contract(&new, desk.clock.now())
+        .await?)
 }
 
 /// Registers a product (line, version, serial number) to a customer.
@@ -102,7 +111,10 @@ pub async fn register_product(
         serial: new.serial.trim().to_string(),
         ..new
     };
-    Ok(desk.store.register_product(&new, desk.clock.now()).await?)
+    Ok(desk
+        .audited_store(caller)
+        .register_product(&new, desk.clock.now())
+        .await?)
 }
 
 /// Writes customers with their contacts, contracts and products all at once, or nothing:
@@ -115,7 +127,10 @@ pub async fn import(
     batch: &ImportBatch,
 ) -> Result<ImportCounts, DeskError> {
     caller.require_role(&MANAGERS)?;
-    Ok(desk.store.import(batch, desk.clock.now()).await?)
+    Ok(desk
+        .audited_store(caller)
+        .import(batch, desk.clock.now())
+        .await?)
 }
 
 /// What is wrong with a new customer: its number and name are required, its region and
@@ -237,7 +252,7 @@ pub async fn set_csm(
             ));
         }
     }
-    Ok(desk.store.set_csm(customer, csm).await?)
+    Ok(desk.audited_store(caller).set_csm(customer, csm).await?)
 }
 
 /// One '@' with something on each side and a dot in the domain: enough to catch typos;

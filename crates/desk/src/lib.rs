@@ -10,6 +10,7 @@
 //! request comes in.
 
 pub mod access;
+pub mod audit;
 pub mod caller;
 pub mod clock;
 pub mod customers;
@@ -21,13 +22,15 @@ pub mod sessions;
 pub mod staff;
 pub mod sweep;
 pub mod tickets;
+pub mod webhooks;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use caredesk_domain::policy::Policy;
 use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_mail::MessageIds;
-use caredesk_store::Store;
+use caredesk_store::{Audit, Store};
 
 pub use caller::Caller;
 pub use clock::Clock;
@@ -60,6 +63,32 @@ pub struct Desk {
     /// Our messages' ids, to thread inbound replies.
     pub mail_ids: MessageIds,
     pub limits: DeskLimits,
+    /// Where the request being served comes from, for the audit trail (none on the command
+    /// line and in the desk's own jobs).
+    pub client_address: Option<IpAddr>,
+}
+
+impl Desk {
+    /// This desk, serving a request from `address`.
+    pub fn from_address(self, address: Option<IpAddr>) -> Desk {
+        Desk {
+            client_address: address,
+            ..self
+        }
+    }
+
+    /// The store, recording each administrative change it writes as the caller's, with when
+    /// and from where, in the change's own transaction.
+    pub fn audited_store(&self, caller: &Caller) -> Store {
+        self.store.audited_by(Audit {
+            actor: caller.key(),
+            address: self
+                .client_address
+                .map(|address| address.to_string())
+                .unwrap_or_default(),
+            at: self.clock.now(),
+        })
+    }
 }
 
 /// Bounds the operator may tune.

@@ -87,7 +87,10 @@ pub async fn add_staff(
         languages: form.languages,
         password_hash,
     };
-    Ok(desk.store.create_staff(&new, desk.clock.now()).await?)
+    Ok(desk
+        .audited_store(caller)
+        .create_staff(&new, desk.clock.now())
+        .await?)
 }
 
 /// Marks a staff member present or away: assignment skips an advisor who is away. Staff set
@@ -115,7 +118,9 @@ pub async fn set_availability(
             return Err(DeskError::Forbidden("this is for staff only".into()));
         }
     }
-    desk.store.set_availability(staff, available).await?;
+    desk.audited_store(caller)
+        .set_availability(staff, available)
+        .await?;
     Ok(desk.store.staff_member(staff).await?)
 }
 
@@ -154,7 +159,7 @@ pub async fn add_on_call(
     }
     problems.finish()?;
     Ok(desk
-        .store
+        .audited_store(caller)
         .add_on_call_shift(region, advisor, starts_at, ends_at)
         .await?)
 }

@@ -53,6 +53,7 @@ fn desk_on(store: &Store) -> Desk {
         clock: Clock::manual("2026-11-23T09:00:00Z".parse().unwrap()),
         mail_ids: MessageIds::new("desk.example"),
         limits: DeskLimits::default(),
+        client_address: None,
     }
 }
 

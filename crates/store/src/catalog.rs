@@ -32,6 +32,7 @@ pub struct NewRelease {
 
 impl Store {
     pub async fn add_release(&self, new: &NewRelease) -> Result<Release, StoreError> {
+        let mut transaction = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO releases (product_line, version, position, kind, released_on) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -41,16 +42,20 @@ impl Store {
         .bind(new.position)
         .bind(&new.kind)
         .bind(new.released_on.to_string())
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *transaction)
         .await?;
-        Ok(Release {
+        let release = Release {
             id,
             product_line: new.product_line.clone(),
             version: new.version.clone(),
             position: new.position,
             kind: new.kind.clone(),
             released_on: new.released_on,
-        })
+        };
+        self.record_created(&mut transaction, "release", id, &release)
+            .await?;
+        transaction.commit().await?;
+        Ok(release)
     }
 
     /// The releases of a line, newest first.

@@ -5,6 +5,7 @@ use jiff::civil::Date;
 use serde::Serialize;
 use sqlx::{Any, Executor};
 
+use crate::audit::{Recorded, snapshot};
 use crate::columns::Columns;
 use crate::{Store, StoreError, instant, seconds};
 
@@ -99,17 +100,16 @@ impl Store {
         new: &NewCustomer,
         now: Timestamp,
     ) -> Result<Customer, StoreError> {
-        insert_customer(&self.writer, new, now).await
+        let mut transaction = self.begin_write().await?;
+        let created = insert_customer(&mut *transaction, new, now).await?;
+        self.record_created(&mut transaction, "customer", created.id, &created)
+            .await?;
+        transaction.commit().await?;
+        Ok(created)
     }
 
     pub async fn customer(&self, id: i64) -> Result<Customer, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, number, name, region, language, csm_id, created_at FROM customers WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        customer_of(&row)
+        customer_in(&self.pool, id).await
     }
 
     /// Names (or, with `None`, removes) the customer's dedicated customer success manager.
@@ -118,15 +118,24 @@ impl Store {
         customer_id: i64,
         csm_id: Option<i64>,
     ) -> Result<Customer, StoreError> {
-        let updated = sqlx::query("UPDATE customers SET csm_id = $1 WHERE id = $2")
+        let mut transaction = self.begin_write().await?;
+        let before = customer_in(&mut *transaction, customer_id).await?;
+        sqlx::query("UPDATE customers SET csm_id = $1 WHERE id = $2")
             .bind(csm_id)
             .bind(customer_id)
-            .execute(&self.writer)
+            .execute(&mut *transaction)
             .await?;
-        if updated.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        self.customer(customer_id).await
+        let after = customer_in(&mut *transaction, customer_id).await?;
+        let change = Recorded {
+            entity: "customer",
+            entity_id: Some(customer_id),
+            action: "csm_changed",
+            before: snapshot(&before),
+            after: snapshot(&after),
+        };
+        self.record_change(&mut transaction, change).await?;
+        transaction.commit().await?;
+        Ok(after)
     }
 
     pub async fn customer_by_number(&self, number: &str) -> Result<Customer, StoreError> {
@@ -153,7 +162,12 @@ impl Store {
         new: &NewContact,
         now: Timestamp,
     ) -> Result<Contact, StoreError> {
-        insert_contact(&self.writer, new, now).await
+        let mut transaction = self.begin_write().await?;
+        let created = insert_contact(&mut *transaction, new, now).await?;
+        self.record_created(&mut transaction, "contact", created.id, &created)
+            .await?;
+        transaction.commit().await?;
+        Ok(created)
     }
 
     pub async fn contact(&self, id: i64) -> Result<Contact, StoreError> {
@@ -186,7 +200,12 @@ impl Store {
         new: &NewContract,
         now: Timestamp,
     ) -> Result<Contract, StoreError> {
-        insert_contract(&self.writer, new, now).await
+        let mut transaction = self.begin_write().await?;
+        let created = insert_contract(&mut *transaction, new, now).await?;
+        self.record_created(&mut transaction, "contract", created.id, &created)
+            .await?;
+        transaction.commit().await?;
+        Ok(created)
     }
 
     /// Every care contract, by customer then start.
@@ -216,7 +235,12 @@ impl Store {
         new: &NewProduct,
         now: Timestamp,
     ) -> Result<Product, StoreError> {
-        insert_product(&self.writer, new, now).await
+        let mut transaction = self.begin_write().await?;
+        let created = insert_product(&mut *transaction, new, now).await?;
+        self.record_created(&mut transaction, "product", created.id, &created)
+            .await?;
+        transaction.commit().await?;
+        Ok(created)
     }
 
     pub async fn products_of(&self, customer_id: i64) -> Result<Vec<Product>, StoreError> {
@@ -250,12 +274,14 @@ impl Store {
         let mut transaction = self.begin_write().await?;
         let mut counts = ImportCounts::default();
         for customer in &batch.customers {
-            insert_customer(&mut *transaction, customer, now).await?;
+            let created = insert_customer(&mut *transaction, customer, now).await?;
+            self.record_imported(&mut transaction, "customer", created.id, &created)
+                .await?;
             counts.customers += 1;
         }
         for (customer_number, contact) in &batch.contacts {
             let customer_id = customer_id_of(&mut *transaction, customer_number).await?;
-            insert_contact(
+            let created = insert_contact(
                 &mut *transaction,
                 &NewContact {
                     customer_id,
@@ -264,11 +290,13 @@ impl Store {
                 now,
             )
             .await?;
+            self.record_imported(&mut transaction, "contact", created.id, &created)
+                .await?;
             counts.contacts += 1;
         }
         for (customer_number, contract) in &batch.contracts {
             let customer_id = customer_id_of(&mut *transaction, customer_number).await?;
-            insert_contract(
+            let created = insert_contract(
                 &mut *transaction,
                 &NewContract {
                     customer_id,
@@ -277,11 +305,13 @@ impl Store {
                 now,
             )
             .await?;
+            self.record_imported(&mut transaction, "contract", created.id, &created)
+                .await?;
             counts.contracts += 1;
         }
         for (customer_number, product) in &batch.products {
             let customer_id = customer_id_of(&mut *transaction, customer_number).await?;
-            insert_product(
+            let created = insert_product(
                 &mut *transaction,
                 &NewProduct {
                     customer_id,
@@ -290,6 +320,8 @@ impl Store {
                 now,
             )
             .await?;
+            self.record_imported(&mut transaction, "product", created.id, &created)
+                .await?;
             counts.products += 1;
         }
         transaction.commit().await?;
@@ -324,6 +356,19 @@ async fn customer_id_of<'e>(
         .fetch_optional(executor)
         .await?
         .ok_or_else(|| StoreError::Conflict(format!("no customer numbered \"{number}\"")))
+}
+
+async fn customer_in<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<Customer, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, number, name, region, language, csm_id, created_at FROM customers WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(executor)
+    .await?;
+    customer_of(&row)
 }
 
 async fn insert_customer<'e>(

@@ -7,6 +7,7 @@
 //! backend), how a write transaction starts, and row locks. The backend is chosen from the
 //! database URL.
 
+mod audit;
 mod backup;
 mod catalog;
 mod columns;
@@ -35,6 +36,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::tickets::creations::CreationQueue;
 
+pub use audit::{Audit, AuditEntry, AuditFilter};
 pub use backup::Contents;
 pub use catalog::{NewRelease, Release};
 pub use customers::{
@@ -95,6 +97,9 @@ pub struct Store {
     /// Woken when this process writes notices, so a deliverer in the same process sends
     /// them at once instead of at its next look (see `Store::notices_written`).
     outbox_written: Arc<tokio::sync::Notify>,
+    /// Whose administrative changes this store records in the audit trail, if anyone's
+    /// (see `Store::audited_by`).
+    audit: Option<Arc<audit::Audit>>,
 }
 
 /// How long a SQLite writer waits for another to finish before giving up.
@@ -146,6 +151,7 @@ impl Store {
             checkpointer,
             backend,
             outbox_written,
+            audit: None,
         })
     }
 

@@ -4,9 +4,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Executor};
 
 use caredesk_domain::ticket::Role;
 
+use crate::audit::{Recorded, snapshot};
 use crate::columns::Columns;
 use crate::{SqlBuilder, Store, StoreError, instant, seconds};
 
@@ -58,6 +60,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<StaffMember, StoreError> {
         let email = new.email.trim().to_lowercase();
+        let mut transaction = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO staff (email, name, role, region, languages, password_hash, active, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, TRUE, $7) RETURNING id",
@@ -69,19 +72,17 @@ impl Store {
         .bind(new.languages.join(","))
         .bind(new.password_hash.as_deref())
         .bind(seconds(now))
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *transaction)
         .await?;
-        self.staff_member(id).await
+        let member = staff_member_in(&mut *transaction, id).await?;
+        self.record_created(&mut transaction, "staff", id, &member)
+            .await?;
+        transaction.commit().await?;
+        Ok(member)
     }
 
     pub async fn staff_member(&self, id: i64) -> Result<StaffMember, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        staff_of(&row)
+        staff_member_in(&self.pool, id).await
     }
 
     pub async fn staff_by_email(&self, email: &str) -> Result<StaffMember, StoreError> {
@@ -102,6 +103,19 @@ impl Store {
         .await?;
         rows.iter().map(staff_of).collect()
     }
+}
+
+async fn staff_member_in<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<StaffMember, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {STAFF_COLUMNS} FROM staff WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(executor)
+    .await?;
+    staff_of(&row)
 }
 
 pub(crate) fn staff_of(row: &AnyRow) -> Result<StaffMember, StoreError> {
@@ -128,15 +142,23 @@ pub(crate) fn staff_of(row: &AnyRow) -> Result<StaffMember, StoreError> {
 impl Store {
     /// Marks a staff member present and taking new tickets, or away.
     pub async fn set_availability(&self, id: i64, available: bool) -> Result<(), StoreError> {
-        let changed = sqlx::query("UPDATE staff SET available = $1 WHERE id = $2")
+        let mut transaction = self.begin_write().await?;
+        let before = staff_member_in(&mut *transaction, id).await?;
+        sqlx::query("UPDATE staff SET available = $1 WHERE id = $2")
             .bind(available)
             .bind(id)
-            .execute(&self.writer)
-            .await?
-            .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
+            .execute(&mut *transaction)
+            .await?;
+        let after = staff_member_in(&mut *transaction, id).await?;
+        let change = Recorded {
+            entity: "staff",
+            entity_id: Some(id),
+            action: "availability_changed",
+            before: snapshot(&before),
+            after: snapshot(&after),
+        };
+        self.record_change(&mut transaction, change).await?;
+        transaction.commit().await?;
         Ok(())
     }
 
@@ -153,6 +175,7 @@ impl Store {
                 "ends_at: an on-call shift must end after it starts".into(),
             ));
         }
+        let mut transaction = self.begin_write().await?;
         let id = sqlx::query_scalar(
             "INSERT INTO on_call_shifts (region, staff_id, starts_at, ends_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -161,17 +184,21 @@ impl Store {
         .bind(staff_id)
         .bind(seconds(starts_at))
         .bind(seconds(ends_at))
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *transaction)
         .await?;
-        let staff = self.staff_member(staff_id).await?;
-        Ok(OnCallShiftRecord {
+        let staff = staff_member_in(&mut *transaction, staff_id).await?;
+        let shift = OnCallShiftRecord {
             id,
             region: region.to_string(),
             staff_id,
             staff_name: staff.name,
             starts_at,
             ends_at,
-        })
+        };
+        self.record_created(&mut transaction, "on_call_shift", id, &shift)
+            .await?;
+        transaction.commit().await?;
+        Ok(shift)
     }
 
     /// The on-call rota: shifts that end after `after`, optionally of one region, by start.

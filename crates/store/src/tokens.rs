@@ -4,9 +4,10 @@
 use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row, Transaction};
 
+use crate::audit::{Recorded, snapshot};
 use crate::staff::{STAFF_COLUMNS, StaffMember, staff_of};
 use crate::{Store, StoreError, instant, seconds};
 
@@ -43,6 +44,7 @@ impl Store {
         now: Timestamp,
         expires_at: Option<Timestamp>,
     ) -> Result<ApiToken, StoreError> {
+        let mut transaction = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO api_tokens (staff_id, name, token_hash, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -52,19 +54,17 @@ impl Store {
         .bind(token_hash(secret))
         .bind(seconds(now))
         .bind(expires_at.map(seconds))
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *transaction)
         .await?;
-        self.api_token(id).await
+        let token = token_in(&mut *transaction, id).await?;
+        self.record_created(&mut transaction, "api_token", id, &token)
+            .await?;
+        transaction.commit().await?;
+        Ok(token)
     }
 
     pub async fn api_token(&self, id: i64) -> Result<ApiToken, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        token_of(&row)
+        token_in(&self.pool, id).await
     }
 
     /// The tokens of one staff member, or everyone's; newest first.
@@ -114,20 +114,48 @@ impl Store {
     /// Revokes a token for good: `NotFound` when there is none with this id, `Conflict` when
     /// it was revoked already.
     pub async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(seconds(now))
-        .bind(id)
-        .execute(&self.writer)
-        .await?;
-        let token = self.api_token(id).await?;
-        if done.rows_affected() == 0 {
+        let mut transaction = self.begin_write().await?;
+        let before = token_in(&mut *transaction, id).await?;
+        if before.revoked_at.is_some() {
             return Err(StoreError::Conflict(format!(
                 "token {id} is revoked already"
             )));
         }
-        Ok(token)
+        let after = self.revoke_in(&mut transaction, before, now).await?;
+        transaction.commit().await?;
+        Ok(after)
+    }
+
+    async fn revoke_in(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        before: ApiToken,
+        now: Timestamp,
+    ) -> Result<ApiToken, StoreError> {
+        // Another revocation may have come first, since `before` was read (PostgreSQL).
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(seconds(now))
+        .bind(before.id)
+        .execute(&mut **transaction)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "token {} is revoked already",
+                before.id
+            )));
+        }
+        let after = token_in(&mut **transaction, before.id).await?;
+        let change = Recorded {
+            entity: "api_token",
+            entity_id: Some(before.id),
+            action: "revoked",
+            before: snapshot(&before),
+            after: snapshot(&after),
+        };
+        self.record_change(transaction, change).await?;
+        Ok(after)
     }
 
     /// Revokes the token whose secret this is, if it is one; whether it was.
@@ -136,14 +164,24 @@ impl Store {
         secret: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
-        )
-        .bind(seconds(now))
+        let mut transaction = self.begin_write().await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL"
+        )))
         .bind(token_hash(secret))
-        .execute(&self.writer)
+        .fetch_optional(&mut *transaction)
         .await?;
-        Ok(done.rows_affected() > 0)
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        match self.revoke_in(&mut transaction, token_of(&row)?, now).await {
+            Ok(_) => {
+                transaction.commit().await?;
+                Ok(true)
+            }
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 }
 
@@ -151,6 +189,19 @@ impl Store {
 /// stolen database does not give them away.
 pub(crate) fn token_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+async fn token_in<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<ApiToken, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(executor)
+    .await?;
+    token_of(&row)
 }
 
 fn token_of(row: &AnyRow) -> Result<ApiToken, StoreError> {

@@ -3,9 +3,10 @@
 
 use jiff::Timestamp;
 use serde::Serialize;
-use sqlx::Row;
 use sqlx::any::AnyRow;
+use sqlx::{Any, Executor, Row};
 
+use crate::audit::{Recorded, snapshot};
 use crate::columns::Columns;
 use crate::{Store, StoreError, instant, seconds};
 
@@ -32,6 +33,7 @@ impl Store {
         created_by: &str,
         now: Timestamp,
     ) -> Result<Webhook, StoreError> {
+        let mut transaction = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO webhooks (url, secret, active, created_by, created_at) \
              VALUES ($1, $2, TRUE, $3, $4) RETURNING id",
@@ -40,22 +42,20 @@ impl Store {
         .bind(secret)
         .bind(created_by)
         .bind(seconds(now))
-        .fetch_one(&self.writer)
+        .fetch_one(&mut *transaction)
         .await?;
-        self.webhook(id).await
+        let webhook = webhook_in(&mut *transaction, id).await?;
+        // Its secret is not serialised, so not kept in the trail either.
+        self.record_created(&mut transaction, "webhook", id, &webhook)
+            .await?;
+        transaction.commit().await?;
+        Ok(webhook)
     }
 
     pub async fn webhook(&self, id: i64) -> Result<Webhook, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        webhook_of(&row)
+        webhook_in(&self.pool, id).await
     }
 
-    /// The webhooks still receiving events, oldest first.
     pub async fn active_webhooks(&self) -> Result<Vec<Webhook>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE active = TRUE ORDER BY id"
@@ -68,18 +68,41 @@ impl Store {
     /// Stops a webhook: no new events are written for it; what is already in the outbox
     /// for it is skipped. `NotFound` when there is no active webhook `id`.
     pub async fn deactivate_webhook(&self, id: i64) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
         let changed =
             sqlx::query("UPDATE webhooks SET active = FALSE WHERE id = $1 AND active = TRUE")
                 .bind(id)
-                .execute(&self.writer)
+                .execute(&mut *transaction)
                 .await?
                 .rows_affected();
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
+        if changed != 1 {
+            return Err(StoreError::NotFound);
         }
+        let after = webhook_in(&mut *transaction, id).await?;
+        let change = Recorded {
+            entity: "webhook",
+            entity_id: Some(id),
+            action: "deactivated",
+            before: None,
+            after: snapshot(&after),
+        };
+        self.record_change(&mut transaction, change).await?;
+        transaction.commit().await?;
+        Ok(())
     }
+}
+
+async fn webhook_in<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<Webhook, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_one(executor)
+    .await?;
+    webhook_of(&row)
 }
 
 fn webhook_of(row: &AnyRow) -> Result<Webhook, StoreError> {

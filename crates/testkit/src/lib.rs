@@ -137,3 +137,20 @@ async fn migrated(url: &str) -> Store {
     store.migrate().await.unwrap();
     store
 }
+
+/// Runs one SQL statement on the database at `url` outside the application, as someone
+/// with the database's password would: for tests that show what the database itself refuses
+/// (the audit trail's triggers). Answers the rows changed, or the database's refusal.
+pub async fn run_outside_the_application(url: &str, statement: &str) -> Result<u64, String> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(url)
+        .await
+        .map_err(|error| error.to_string())?;
+    let done = sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+        .execute(&mut connection)
+        .await
+        .map_err(|error| error.to_string());
+    let _ = connection.close().await;
+    done.map(|result| result.rows_affected())
+}

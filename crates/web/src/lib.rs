@@ -59,6 +59,7 @@ impl AppState {
             clock: self.clock.clone(),
             mail_ids: self.mail_ids.clone(),
             limits: self.limits.desk(),
+            client_address: None,
         }
     }
 }

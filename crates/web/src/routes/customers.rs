@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{ClientAddress, Principal};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 
@@ -80,6 +80,7 @@ async fn list_customers(
 )]
 async fn create_customer(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiJson(request): ApiJson<CreateCustomer>,
 ) -> Result<(StatusCode, Json<Customer>), ApiError> {
@@ -89,7 +90,9 @@ async fn create_customer(
         region: request.region,
         language: request.language,
     };
-    let customer = customers::add_customer(&state.desk(), &principal.caller(), new).await?;
+    let customer =
+        customers::add_customer(&state.desk().from_address(client), &principal.caller(), new)
+            .await?;
     Ok((StatusCode::CREATED, Json(customer)))
 }
 
@@ -149,13 +152,20 @@ pub struct AssignCsm {
 )]
 async fn set_csm(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<AssignCsm>,
 ) -> Result<Json<Customer>, ApiError> {
     let caller = principal.caller();
     Ok(Json(
-        customers::set_csm(&state.desk(), &caller, id, request.csm_id).await?,
+        customers::set_csm(
+            &state.desk().from_address(client),
+            &caller,
+            id,
+            request.csm_id,
+        )
+        .await?,
     ))
 }
 
@@ -194,6 +204,7 @@ pub struct AddContact {
 )]
 async fn add_contact(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<AddContact>,
@@ -206,7 +217,13 @@ async fn add_contact(
         designated: request.designated,
         password: request.password,
     };
-    let contact = customers::add_contact(&state.desk(), &principal.caller(), id, form).await?;
+    let contact = customers::add_contact(
+        &state.desk().from_address(client),
+        &principal.caller(),
+        id,
+        form,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(contact)))
 }
 
@@ -234,6 +251,7 @@ pub struct AddContract {
 )]
 async fn add_contract(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<AddContract>,
@@ -245,7 +263,9 @@ async fn add_contract(
         ends_on: request.ends_on,
         eula_accepted: request.eula_accepted,
     };
-    let contract = customers::add_contract(&state.desk(), &principal.caller(), new).await?;
+    let contract =
+        customers::add_contract(&state.desk().from_address(client), &principal.caller(), new)
+            .await?;
     Ok((StatusCode::CREATED, Json(contract)))
 }
 
@@ -275,6 +295,7 @@ pub struct RegisterProduct {
 )]
 async fn register_product(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<RegisterProduct>,
@@ -285,6 +306,8 @@ async fn register_product(
         version: request.version,
         serial: request.serial,
     };
-    let product = customers::register_product(&state.desk(), &principal.caller(), new).await?;
+    let product =
+        customers::register_product(&state.desk().from_address(client), &principal.caller(), new)
+            .await?;
     Ok((StatusCode::CREATED, Json(product)))
 }

@@ -1,5 +1,6 @@
 //! One router per feature, merged into the API with its OpenAPI document.
 
+pub mod audit;
 pub mod customers;
 pub mod health;
 pub mod mail;
@@ -36,7 +37,7 @@ use crate::{AppState, Limits};
         (name = "customers", description = "Customers, contacts, care contracts and registered products"),
         (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
         (name = "mail", description = "E-mail in: replies land on their tickets, known contacts open tickets"),
-        (name = "notices", description = "The outbox: notices that failed, sent again by administrators; webhooks"),
+        (name = "notices", description = "The outbox: notices that failed, sent again by administrators; webhooks; the audit trail"),
     )
 )]
 struct ApiDocument;
@@ -58,6 +59,7 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDocument::openapi())
         .merge(sessions::router())
         .merge(tokens::router())
+        .merge(audit::router())
         .merge(tickets::router(limits))
         .merge(queue::router())
         .merge(services::router())

@@ -13,9 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use caredesk_desk::sessions::new_token;
+use caredesk_desk::webhooks;
 
-use crate::auth::Principal;
+use crate::auth::{ClientAddress, Principal};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -189,31 +189,16 @@ pub struct AddedWebhook {
 async fn add_webhook(
     State(state): State<AppState>,
     principal: Principal,
+    ClientAddress(client): ClientAddress,
     ApiJson(request): ApiJson<AddWebhook>,
 ) -> Result<(StatusCode, Json<AddedWebhook>), ApiError> {
-    principal.require_role(&[Role::Admin])?;
-    let url = request.url.trim();
-    let host = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
-    if host.is_none_or(str::is_empty) || url.len() > 2000 || url.contains(char::is_whitespace) {
-        return Err(ApiError::invalid(
-            "url",
-            "an http:// or https:// URL with a host, at most 2000 characters",
-        ));
-    }
-    let secret = match request.secret {
-        Some(secret) if secret.chars().count() < 16 => {
-            return Err(ApiError::invalid("secret", "at least 16 characters"));
-        }
-        Some(secret) => secret,
-        None => new_token(),
-    };
-    let webhook = state
-        .store
-        .add_webhook(url, &secret, &principal.key(), state.clock.now())
-        .await?;
+    let (webhook, secret) = webhooks::add_webhook(
+        &state.desk().from_address(client),
+        &principal.caller(),
+        &request.url,
+        request.secret,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(AddedWebhook { webhook, secret })))
 }
 
@@ -253,9 +238,10 @@ async fn list_webhooks(
 async fn remove_webhook(
     State(state): State<AppState>,
     principal: Principal,
+    ClientAddress(client): ClientAddress,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    principal.require_role(&[Role::Admin])?;
-    state.store.deactivate_webhook(id).await?;
+    let desk = state.desk().from_address(client);
+    webhooks::stop_webhook(&desk, &principal.caller(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -143,10 +143,12 @@ impl FromRequestParts<AppState> for SessionToken {
 )]
 async fn sign_out(
     State(state): State<AppState>,
-    _principal: Principal,
+    ClientAddress(client): ClientAddress,
+    principal: Principal,
     SessionToken(token): SessionToken,
 ) -> Result<StatusCode, ApiError> {
-    access::sign_out(&state.desk(), &token).await?;
+    let desk = state.desk().from_address(client);
+    access::sign_out(&desk, &principal.caller(), &token).await?;
     state.principals.forget(&token);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{ClientAddress, Principal};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 
@@ -77,6 +77,7 @@ async fn list_staff(
 )]
 async fn create_staff(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiJson(request): ApiJson<CreateStaff>,
 ) -> Result<(StatusCode, Json<StaffMember>), ApiError> {
@@ -88,7 +89,12 @@ async fn create_staff(
         languages: request.languages,
         password: request.password,
     };
-    let member = staff::add_staff(&state.desk(), &principal.caller(), form).await?;
+    let member = staff::add_staff(
+        &state.desk().from_address(client),
+        &principal.caller(),
+        form,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(member)))
 }
 
@@ -128,6 +134,7 @@ pub struct IssuedToken {
 )]
 async fn issue_token(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<IssueToken>,
@@ -136,8 +143,13 @@ async fn issue_token(
         name: request.name,
         expires_in_days: request.expires_in_days,
     };
-    let (token, secret) =
-        access::issue_token(&state.desk(), &principal.caller(), id, &request).await?;
+    let (token, secret) = access::issue_token(
+        &state.desk().from_address(client),
+        &principal.caller(),
+        id,
+        &request,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token, secret })))
 }
 
@@ -165,13 +177,20 @@ pub struct Availability {
 )]
 async fn set_availability(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiJson(request): ApiJson<Availability>,
 ) -> Result<Json<StaffMember>, ApiError> {
     let caller = principal.caller();
     Ok(Json(
-        staff::set_availability(&state.desk(), &caller, id, request.available).await?,
+        staff::set_availability(
+            &state.desk().from_address(client),
+            &caller,
+            id,
+            request.available,
+        )
+        .await?,
     ))
 }
 
@@ -241,11 +260,12 @@ pub struct NewShift {
 )]
 async fn add_on_call(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiJson(request): ApiJson<NewShift>,
 ) -> Result<(StatusCode, Json<OnCallShiftRecord>), ApiError> {
     let shift = staff::add_on_call(
-        &state.desk(),
+        &state.desk().from_address(client),
         &principal.caller(),
         &request.region,
         request.staff_id,

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{ClientAddress, Principal};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiPath, ApiQuery};
 
@@ -71,10 +71,12 @@ async fn list_tokens(
 )]
 async fn revoke_token(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApiToken>, ApiError> {
-    let token = access::revoke_token(&state.desk(), &principal.caller(), id).await?;
+    let token =
+        access::revoke_token(&state.desk().from_address(client), &principal.caller(), id).await?;
     state.principals.forget_all();
     Ok(Json(token))
 }

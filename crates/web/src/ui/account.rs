@@ -1,26 +1,27 @@
 //! The signed-in person's own access (`/account`): the sessions open as them, each with
 //! where it was opened from, to end any they do not recognise; for staff, their API tokens,
 //! to revoke. Administrators have every token on `/console/tokens`, where they also issue
-//! one and see its secret that once.
+//! one and see its secret that once, and the audit trail on `/console/audit` (with CSV).
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caredesk_desk::access::{self, TokenRequest};
+use caredesk_desk::audit;
 use caredesk_desk::{DeskError, FieldProblem};
 use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::Role;
-use caredesk_store::{ApiToken, StaffMember};
+use caredesk_store::{ApiToken, AuditFilter, StaffMember};
 use serde::Deserialize;
 
 use super::forms::translate_reason;
 use super::session::Viewer;
 use super::{Page, UiError, render};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{ClientAddress, Principal};
 use crate::edge::PageForm;
 
 pub fn router() -> Router<AppState> {
@@ -29,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/account/sessions/{id}/end", post(end_session))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
         .route("/console/tokens", get(all_tokens).post(issue_token))
+        .route("/console/audit", get(audit_page))
+        .route("/console/audit.csv", get(audit_csv))
 }
 
 struct SessionRow {
@@ -160,12 +163,18 @@ struct RevokeForm {
 /// button was on.
 async fn revoke_token(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     viewer: Viewer,
     Path(id): Path<i64>,
     PageForm(form): PageForm<RevokeForm>,
 ) -> Result<Response, UiError> {
     viewer.check_csrf(&form.csrf)?;
-    access::revoke_token(&state.desk(), &viewer.principal.caller(), id).await?;
+    access::revoke_token(
+        &state.desk().from_address(client),
+        &viewer.principal.caller(),
+        id,
+    )
+    .await?;
     state.principals.forget_all();
     let back_to = if form.back_to == "/console/tokens" {
         "/console/tokens"
@@ -256,6 +265,7 @@ async fn tokens_page(
 /// Issues a token and shows its secret on the page that answers, this once.
 async fn issue_token(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     viewer: Viewer,
     PageForm(form): PageForm<IssueForm>,
 ) -> Result<Response, UiError> {
@@ -278,7 +288,7 @@ async fn issue_token(
     let outcome = match staff_id {
         Some(staff_id) if errors.is_empty() => Some(
             access::issue_token(
-                &state.desk(),
+                &state.desk().from_address(client),
                 &viewer.principal.caller(),
                 staff_id,
                 &request,
@@ -306,4 +316,215 @@ async fn issue_token(
     let mut response = tokens_page(&state, &viewer, form, problems, None).await?;
     *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(response)
+}
+
+// The audit trail ------------------------------------------------------------------------
+
+/// What can be filtered on, as the page's select offers it.
+const AUDITED_ENTITIES: [&str; 9] = [
+    "customer",
+    "contact",
+    "contract",
+    "product",
+    "staff",
+    "on_call_shift",
+    "api_token",
+    "webhook",
+    "release",
+];
+
+/// Entries per page.
+const AUDIT_PAGE: i64 = 100;
+
+/// The filters as the form sends them (empty means "any"); dates are the viewer's days.
+#[derive(Clone, Default, Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    entity: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    until: String,
+    #[serde(default)]
+    before_id: Option<i64>,
+}
+
+struct AuditRow {
+    when: String,
+    who: String,
+    address: String,
+    what: String,
+    action: String,
+    /// "field: before → after" for each field that changed; every field of a new record.
+    changes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/audit.html")]
+struct AuditPage {
+    page: Page,
+    entities: [&'static str; 9],
+    filter: AuditQuery,
+    /// The filters as a query string, for the CSV link.
+    query: String,
+    rows: Vec<AuditRow>,
+    older: Option<String>,
+}
+
+fn audit_filter(viewer: &Viewer, query: &AuditQuery, limit: i64) -> Result<AuditFilter, UiError> {
+    let day = |field: &str, text: &str| -> Result<Option<jiff::Timestamp>, UiError> {
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let date: jiff::civil::Date = text
+            .trim()
+            .parse()
+            .map_err(|_| UiError::BadRequest(format!("{field}: a date, such as 2026-12-04")))?;
+        viewer
+            .time_zone
+            .to_timestamp(date.at(0, 0, 0, 0))
+            .map(Some)
+            .map_err(|error| UiError::BadRequest(format!("{field}: {error}")))
+    };
+    let until = day("until", &query.until)?
+        .map(|start| start.checked_add(jiff::SignedDuration::from_hours(24)))
+        .transpose()
+        .map_err(|error| UiError::BadRequest(format!("until: {error}")))?;
+    let text = |value: &str| Some(value.trim().to_string()).filter(|value| !value.is_empty());
+    Ok(AuditFilter {
+        entity: text(&query.entity),
+        entity_id: None,
+        actor: text(&query.actor),
+        from: day("from", &query.from)?,
+        until,
+        before_id: query.before_id,
+        limit,
+    })
+}
+
+fn filter_query(query: &AuditQuery) -> String {
+    let pairs: Vec<(&str, &str)> = [
+        ("entity", query.entity.as_str()),
+        ("actor", query.actor.as_str()),
+        ("from", query.from.as_str()),
+        ("until", query.until.as_str()),
+    ]
+    .into_iter()
+    .filter(|(_, value)| !value.trim().is_empty())
+    .collect();
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let encoded: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("?{encoded}")
+}
+
+async fn audit_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response, UiError> {
+    require_admin(&viewer)?;
+    let filter = audit_filter(&viewer, &query, AUDIT_PAGE)?;
+    let entries = audit::trail(&state.desk(), &viewer.principal.caller(), &filter).await?;
+    let staff = state.store.staff().await?;
+    let base = filter_query(&query);
+    let older = (entries.len() as i64 == AUDIT_PAGE)
+        .then(|| entries.last().map(|entry| entry.id))
+        .flatten()
+        .map(|last| {
+            let separator = if base.is_empty() { '?' } else { '&' };
+            format!("/console/audit{base}{separator}before_id={last}")
+        });
+    let rows = entries
+        .iter()
+        .map(|entry| AuditRow {
+            when: viewer.catalog.when(entry.at, &viewer.time_zone),
+            who: who(&viewer, &staff, &entry.actor),
+            address: entry.address.clone(),
+            what: match entry.entity_id {
+                Some(id) => format!("{} {id}", entry.entity),
+                None => entry.entity.clone(),
+            },
+            action: entry.action.clone(),
+            changes: changes(entry.before.as_ref(), entry.after.as_ref()),
+        })
+        .collect();
+    Ok(render(&AuditPage {
+        page: viewer.page(viewer.t("audit.title").to_string()),
+        entities: AUDITED_ENTITIES,
+        filter: query,
+        query: base,
+        rows,
+        older,
+    })?
+    .into_response())
+}
+
+/// The same entries as CSV, for the viewer's filters (up to the trail's most per read).
+async fn audit_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response, UiError> {
+    require_admin(&viewer)?;
+    let filter = audit_filter(&viewer, &query, audit::MAX_ENTRIES)?;
+    let entries = audit::trail(&state.desk(), &viewer.principal.caller(), &filter).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"",
+            ),
+        ],
+        audit::as_csv(&entries),
+    )
+        .into_response())
+}
+
+/// A caller key as a person reads it: the staff member's name and e-mail address.
+fn who(viewer: &Viewer, staff: &[StaffMember], actor: &str) -> String {
+    if actor == "system" {
+        return viewer.t("audit.system").to_string();
+    }
+    actor
+        .strip_prefix("staff:")
+        .and_then(|id| id.parse::<i64>().ok())
+        .and_then(|id| staff.iter().find(|member| member.id == id))
+        .map_or_else(
+            || actor.to_string(),
+            |member| format!("{} ({})", member.name, member.email),
+        )
+}
+
+/// Each field that differs between the records, as "field: before → after"; every field
+/// of a record that is new.
+fn changes(before: Option<&serde_json::Value>, after: Option<&serde_json::Value>) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let old = before.and_then(serde_json::Value::as_object);
+    let new = after
+        .and_then(serde_json::Value::as_object)
+        .unwrap_or(&empty);
+    new.iter()
+        .filter_map(|(field, value)| match old {
+            None => Some(format!("{field}: {}", plain(value))),
+            Some(old) => {
+                let was = old.get(field).unwrap_or(&serde_json::Value::Null);
+                (was != value).then(|| format!("{field}: {} → {}", plain(was), plain(value)))
+            }
+        })
+        .collect()
+}
+
+fn plain(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Null => "—".to_string(),
+        other => other.to_string(),
+    }
 }

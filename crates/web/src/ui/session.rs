@@ -341,13 +341,13 @@ pub struct CsrfForm {
 
 pub async fn sign_out(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     viewer: Viewer,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, UiError> {
     viewer.check_csrf(&form.csrf)?;
-    access::sign_out(&state.desk(), &viewer.secret)
-        .await
-        .map_err(ApiError::from)?;
+    let desk = state.desk().from_address(client);
+    access::sign_out(&desk, &viewer.principal.caller(), &viewer.secret).await?;
     state.principals.forget(&viewer.secret);
     let mut response = Redirect::to("/sign-in").into_response();
     set_header_cookie(&mut response, &set_cookie(&state, SESSION_COOKIE, "", 0));

@@ -33,7 +33,8 @@ use support::{Backend, TestApp, json_of, portal_ticket};
 use trust::{
     control_characters_are_refused_wherever_text_enters,
     every_text_has_a_bound_and_files_stay_files, forms_from_other_sites_are_refused,
-    refusals_are_worded_in_the_visitors_language, tokens_and_sessions_are_revocable,
+    refusals_are_worded_in_the_visitors_language,
+    the_audit_trail_records_every_administrative_change, tokens_and_sessions_are_revocable,
     wrong_passwords_are_throttled,
 };
 
@@ -105,6 +106,7 @@ on_both_backends!(
     tokens_and_sessions_are_revocable,
     forms_from_other_sites_are_refused,
     every_text_has_a_bound_and_files_stay_files,
+    the_audit_trail_records_every_administrative_change,
     refusals_are_worded_in_the_visitors_language,
 );
 

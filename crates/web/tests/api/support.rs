@@ -121,6 +121,7 @@ impl TestApp {
             clock: self.clock.clone(),
             mail_ids: caredesk_mail::MessageIds::new("desk.example"),
             limits: limits().desk(),
+            client_address: None,
         }
     }
 

@@ -808,3 +808,276 @@ pub async fn every_text_has_a_bound_and_files_stay_files(backend: Backend) {
     );
     app.stop().await;
 }
+
+/// Every administrative change is in the audit trail, with who, when, from where, and the
+/// record before and after; a refused change leaves nothing; only administrators read it,
+/// as JSON or CSV, filtered and paged; and not even the database's own users can change or
+/// delete an entry.
+pub async fn the_audit_trail_records_every_administrative_change(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.set_time("2026-12-04T10:00:00Z");
+    let admin = app
+        .call(Method::GET, "/api/v1/me", Some(&app.admin), None)
+        .await
+        .1["id"]
+        .as_i64()
+        .unwrap();
+    let (advisor, advisor_session) = app
+        .staff("ada@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let post = |path: String, body: Value| {
+        let app = &app;
+        async move {
+            let (status, answer) = app
+                .call(Method::POST, &path, Some(&app.admin), Some(body))
+                .await;
+            assert!(status.is_success(), "{path}: {status} {answer}");
+            answer
+        }
+    };
+    let customer = post(
+        "/api/v1/customers".into(),
+        json!({ "number": "AUD-1", "name": "Audited", "region": "emea", "language": "en" }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/customers",
+            Some(&app.admin),
+            Some(json!({ "number": "", "name": "Refused", "region": "emea", "language": "en" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    post(
+        format!("/api/v1/customers/{customer}/contacts"),
+        json!({ "name": "Ana", "email": "ana@audited.example", "language": "en", "password": "a long enough password" }),
+    )
+    .await;
+    post(
+        format!("/api/v1/customers/{customer}/contracts"),
+        json!({ "program": "gold", "starts_on": "2026-01-01", "ends_on": "2027-12-31", "eula_accepted": true }),
+    )
+    .await;
+    post(
+        format!("/api/v1/customers/{customer}/products"),
+        json!({ "product_line": "ol-connect", "version": "2026.1", "serial": "AUD-SN-1" }),
+    )
+    .await;
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/staff/{advisor}/availability"),
+            Some(&advisor_session),
+            Some(json!({ "available": false })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let token = post(
+        format!("/api/v1/staff/{advisor}/tokens"),
+        json!({ "name": "ci" }),
+    )
+    .await;
+    let secret = token["secret"].as_str().unwrap().to_string();
+    let token_id = token["token"]["id"].as_i64().unwrap();
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/tokens/{token_id}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let hook = post(
+        "/api/v1/admin/webhooks".into(),
+        json!({ "url": "http://127.0.0.1:9/hook", "secret": "a secret of sixteen" }),
+    )
+    .await;
+    let (status, _) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/admin/webhooks/{}", hook["webhook"]["id"]),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    let (status, trail) = app
+        .call(Method::GET, "/api/v1/admin/audit", Some(&app.admin), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{trail}");
+    let entries = trail.as_array().unwrap();
+    let steps: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|entry| {
+            (
+                entry["entity"].as_str().unwrap(),
+                entry["action"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("webhook", "deactivated"),
+            ("webhook", "created"),
+            ("api_token", "revoked"),
+            ("api_token", "created"),
+            ("staff", "availability_changed"),
+            ("product", "created"),
+            ("contract", "created"),
+            ("contact", "created"),
+            ("customer", "created"),
+        ],
+        "newest first, the refused customer absent (the staff member added before came from the tests' own store)"
+    );
+    let by_admin = format!("staff:{admin}");
+    for entry in entries {
+        let expected_actor = if entry["entity"] == "staff" {
+            format!("staff:{advisor}")
+        } else {
+            by_admin.clone()
+        };
+        assert_eq!(entry["actor"], expected_actor.as_str(), "{entry}");
+        assert_eq!(entry["address"], "127.0.0.1", "{entry}");
+        assert_eq!(entry["at"], "2026-12-04T10:00:00Z");
+    }
+    let availability = &entries[4];
+    assert_eq!(availability["before"]["available"], true);
+    assert_eq!(availability["after"]["available"], false);
+    assert_eq!(entries[8]["after"]["name"], "Audited");
+    let text = trail.to_string();
+    for secret in [
+        secret.as_str(),
+        "a secret of sixteen",
+        "a long enough password",
+    ] {
+        assert!(!text.contains(secret), "no secret in the trail");
+    }
+    assert!(!text.contains("password_hash") && !text.contains("token_hash"));
+
+    // Filtered, paged, and as CSV.
+    let (_, customers) = app
+        .call(
+            Method::GET,
+            "/api/v1/admin/audit?entity=customer",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(customers.as_array().unwrap().len(), 1);
+    let (_, first) = app
+        .call(
+            Method::GET,
+            "/api/v1/admin/audit?limit=2",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    let below = first[1]["id"].as_i64().unwrap();
+    let (_, next) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/admin/audit?limit=2&before_id={below}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(next[0]["action"], "revoked");
+    let (status, problem) = app
+        .call(
+            Method::GET,
+            "/api/v1/admin/audit?limit=0",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "limit");
+    let csv = app
+        .request(
+            Method::GET,
+            "/api/v1/admin/audit?format=csv",
+            Some(&app.admin),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 10, "{csv}");
+    assert!(lines[0].starts_with("id,at,actor,address,entity"));
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/admin/audit",
+            Some(&advisor_session),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The database itself refuses to change or delete an entry.
+    for statement in [
+        "UPDATE audit_trail SET actor = 'someone else'",
+        "DELETE FROM audit_trail",
+    ] {
+        let refused =
+            caredesk_testkit::run_outside_the_application(app.database_url(), statement).await;
+        assert!(refused.is_err(), "{statement}: {refused:?}");
+    }
+    let (_, unchanged) = app
+        .call(Method::GET, "/api/v1/admin/audit", Some(&app.admin), None)
+        .await;
+    assert_eq!(unchanged, trail);
+
+    // The administrators' page: who by name, what changed, filters, and the CSV.
+    app.staff("root@desk.example", Role::Admin, "emea", &["en"])
+        .await;
+    let mut root = Visitor::new(&app);
+    root.sign_in("root@desk.example").await;
+    let page = root.get("/console/audit").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("available: true → false"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("ada (ada@desk.example)"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("name: Audited"));
+    let customers_only = root.get("/console/audit?entity=customer").await;
+    assert!(customers_only.body.contains("customer "));
+    assert!(!customers_only.body.contains("webhook "));
+    assert!(
+        customers_only
+            .body
+            .contains("href=\"/console/audit.csv?entity=customer\"")
+    );
+    let refused = root.get("/console/audit?from=yesterday").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let csv = root.get("/console/audit.csv?entity=customer").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.body.lines().count(), 2, "{}", csv.body);
+    let mut ada = Visitor::new(&app);
+    ada.sign_in("ada@desk.example").await;
+    assert_eq!(
+        ada.get("/console/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    app.stop().await;
+}
