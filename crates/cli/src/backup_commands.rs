@@ -202,8 +202,11 @@ fn is_sqlite_file(file: &Path) -> Result<bool, Failure> {
     }
 }
 
-fn sqlite_path(url: &str) -> Option<PathBuf> {
-    let path = url.strip_prefix("sqlite://")?;
+/// The file of a SQLite URL (`sqlite://FILE` or `sqlite:FILE`, options after `?` aside).
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     Some(PathBuf::from(path.split('?').next().unwrap_or(path)))
 }
 
@@ -242,6 +245,10 @@ mod tests {
         assert_eq!(
             sqlite_path("sqlite:///var/lib/caredesk/desk.db?mode=rwc"),
             Some(PathBuf::from("/var/lib/caredesk/desk.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:desk.db"),
+            Some(PathBuf::from("desk.db"))
         );
         assert_eq!(sqlite_path("postgres://db/desk"), None);
     }

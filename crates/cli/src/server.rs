@@ -36,13 +36,13 @@ pub async fn connect(settings: &Settings) -> Result<Store, Failure> {
 /// Opens an existing database to read it, as it is: no file is created and nothing is
 /// migrated (a mistyped path is an error, not a new empty desk).
 pub async fn open_existing(settings: &Settings) -> Result<Store, Failure> {
-    if let Some(path) = settings.database.strip_prefix("sqlite://") {
-        let path = path.split('?').next().unwrap_or(path);
-        if !std::path::Path::new(path).exists() {
-            return Err(Failure::Input(format!(
-                "there is no database at {path}; give --database"
-            )));
-        }
+    if let Some(path) = crate::backup_commands::sqlite_path(&settings.database)
+        && !path.exists()
+    {
+        return Err(Failure::Input(format!(
+            "there is no database at {}; give --database",
+            path.display()
+        )));
     }
     Store::connect(&settings.database).await.map_err(|error| {
         Failure::Environment(format!(

@@ -33,6 +33,34 @@ pub async fn trail(
     Ok(desk.store.audit_trail(filter).await?)
 }
 
+/// The most entries one export holds.
+pub const MAX_EXPORT: usize = 100_000;
+
+/// Every entry `filter` selects (its limit aside), newest first, read a page at a time, up
+/// to `MAX_EXPORT`: for a CSV that holds the whole period asked for.
+pub async fn export(
+    desk: &Desk,
+    caller: &Caller,
+    filter: &AuditFilter,
+) -> Result<Vec<AuditEntry>, DeskError> {
+    let mut page = AuditFilter {
+        limit: MAX_ENTRIES,
+        ..filter.clone()
+    };
+    let mut all = Vec::new();
+    loop {
+        let entries = trail(desk, caller, &page).await?;
+        let read = entries.len();
+        page.before_id = entries.last().map(|entry| entry.id);
+        all.extend(entries);
+        if read < MAX_ENTRIES as usize || all.len() >= MAX_EXPORT {
+            break;
+        }
+    }
+    all.truncate(MAX_EXPORT);
+    Ok(all)
+}
+
 /// Entries as CSV (RFC 4180), with a header: id, at, actor, address, entity, entity_id,
 /// action, before, after (the records as JSON).
 pub fn as_csv(entries: &[AuditEntry]) -> String {

@@ -132,7 +132,7 @@ impl Problems {
         self.0.push(FieldProblem::of(field, reason));
     }
 
-    /// Required, and at most `max` characters.
+    /// Required, one line, and at most `max` characters.
     pub(crate) fn text(&mut self, field: &str, text: &str, max: usize) {
         if text.trim().is_empty() {
             self.add(field, Reason::required());
@@ -141,9 +141,15 @@ impl Problems {
         }
     }
 
-    /// At most `max` characters (it may be empty).
+    /// One line (no tab or line break: names and numbers end up in tables and CSV) of at
+    /// most `max` characters, counted as kept (trimmed); it may be empty.
     pub(crate) fn at_most(&mut self, field: &str, text: &str, max: usize) {
-        if text.trim().chars().count() > max {
+        if text.contains(char::is_control) {
+            self.add(
+                field,
+                Reason::invalid("one line, without tabs or line breaks"),
+            );
+        } else if text.trim().chars().count() > max {
             self.add(field, Reason::too_long(max));
         }
     }

@@ -58,8 +58,12 @@ pub fn staff_form_problems(desk: &Desk, form: &StaffForm) -> Vec<FieldProblem> {
     {
         problems.add("password", Reason::invalid("at least 12 characters"));
     }
-    if let Some(password) = &form.password {
-        problems.at_most("password", password, bounds::PASSWORD);
+    if form
+        .password
+        .as_ref()
+        .is_some_and(|password| password.chars().count() > bounds::PASSWORD)
+    {
+        problems.add("password", Reason::too_long(bounds::PASSWORD));
     }
     problems.into_problems()
 }

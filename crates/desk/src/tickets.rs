@@ -32,6 +32,12 @@ pub fn plain_file_name(name: &str) -> String {
     }
 }
 
+/// Refuses files that could not be kept, under the field `files`: for a form that records
+/// something first and keeps its files after (a new ticket), so that it is refused whole.
+pub fn check_files(files: &[NewFile]) -> Result<(), DeskError> {
+    file_problems(files, "files", "files").finish()
+}
+
 /// What is wrong with files to keep, each under `field` (`files[0]`, …, or the API's own
 /// parameter names): a plain name of 1 to 255 characters without a folder or a control
 /// character (a name ends up in a download's headers), and some content.

@@ -33,7 +33,7 @@ pub struct AuditEntry {
     pub actor: String,
     pub address: String,
     /// What was changed: customer, contact, contract, product, staff, on_call_shift,
-    /// api_token, webhook, release.
+    /// api_token, webhook (and release, for the catalog's changes to come).
     pub entity: String,
     pub entity_id: Option<i64>,
     /// created, updated, revoked, deactivated, imported…
@@ -106,6 +106,23 @@ impl Store {
         .bind(text(change.after))
         .execute(&mut **transaction)
         .await?;
+        Ok(())
+    }
+
+    /// Holds the row `id` of `table` until the transaction ends (PostgreSQL; SQLite's
+    /// writer holds the whole database already), so that what is recorded as "before" is
+    /// what the change changed. `NotFound` when there is no such row.
+    pub(crate) async fn lock_row(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        table: &'static str,
+        id: i64,
+    ) -> Result<(), StoreError> {
+        let statement = format!("SELECT id FROM {table} WHERE id = $1{}", self.for_update());
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(statement))
+            .bind(id)
+            .fetch_one(&mut **transaction)
+            .await?;
         Ok(())
     }
 

@@ -119,6 +119,8 @@ impl Store {
         csm_id: Option<i64>,
     ) -> Result<Customer, StoreError> {
         let mut transaction = self.begin_write().await?;
+        self.lock_row(&mut transaction, "customers", customer_id)
+            .await?;
         let before = customer_in(&mut *transaction, customer_id).await?;
         sqlx::query("UPDATE customers SET csm_id = $1 WHERE id = $2")
             .bind(csm_id)

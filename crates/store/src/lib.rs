@@ -219,7 +219,7 @@ impl Store {
 
     /// Appended to a `SELECT` that reads a row about to be rewritten. SQLite needs nothing:
     /// its write transaction already excludes other writers.
-    fn for_update(&self) -> &'static str {
+    pub(crate) fn for_update(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",

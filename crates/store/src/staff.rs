@@ -143,6 +143,7 @@ impl Store {
     /// Marks a staff member present and taking new tickets, or away.
     pub async fn set_availability(&self, id: i64, available: bool) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
+        self.lock_row(&mut transaction, "staff", id).await?;
         let before = staff_member_in(&mut *transaction, id).await?;
         sqlx::query("UPDATE staff SET available = $1 WHERE id = $2")
             .bind(available)

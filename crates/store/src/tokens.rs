@@ -115,6 +115,7 @@ impl Store {
     /// it was revoked already.
     pub async fn revoke_api_token(&self, id: i64, now: Timestamp) -> Result<ApiToken, StoreError> {
         let mut transaction = self.begin_write().await?;
+        self.lock_row(&mut transaction, "api_tokens", id).await?;
         let before = token_in(&mut *transaction, id).await?;
         if before.revoked_at.is_some() {
             return Err(StoreError::Conflict(format!(

@@ -45,8 +45,7 @@ impl Store {
         .fetch_one(&mut *transaction)
         .await?;
         let webhook = webhook_in(&mut *transaction, id).await?;
-        // Its secret is not serialised, so not kept in the trail either.
-        self.record_created(&mut transaction, "webhook", id, &webhook)
+        self.record_created(&mut transaction, "webhook", id, &as_audited(&webhook))
             .await?;
         transaction.commit().await?;
         Ok(webhook)
@@ -69,6 +68,8 @@ impl Store {
     /// for it is skipped. `NotFound` when there is no active webhook `id`.
     pub async fn deactivate_webhook(&self, id: i64) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
+        self.lock_row(&mut transaction, "webhooks", id).await?;
+        let before = webhook_in(&mut *transaction, id).await?;
         let changed =
             sqlx::query("UPDATE webhooks SET active = FALSE WHERE id = $1 AND active = TRUE")
                 .bind(id)
@@ -83,13 +84,29 @@ impl Store {
             entity: "webhook",
             entity_id: Some(id),
             action: "deactivated",
-            before: None,
-            after: snapshot(&after),
+            before: snapshot(&as_audited(&before)),
+            after: snapshot(&as_audited(&after)),
         };
         self.record_change(&mut transaction, change).await?;
         transaction.commit().await?;
         Ok(())
     }
+}
+
+/// A webhook as the audit trail keeps it: its address cut to the scheme and the host, since
+/// many services put the secret in the path or the user part (the signing secret is never
+/// serialised at all).
+fn as_audited(webhook: &Webhook) -> serde_json::Value {
+    let (scheme, rest) = webhook.url.split_once("://").unwrap_or(("", &webhook.url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    serde_json::json!({
+        "id": webhook.id,
+        "url": format!("{scheme}://{host}/…"),
+        "active": webhook.active,
+        "created_by": webhook.created_by,
+        "created_at": webhook.created_at,
+    })
 }
 
 async fn webhook_in<'e>(

@@ -12,7 +12,7 @@ use axum::routing::get;
 use caredesk_desk::DeskError;
 use caredesk_desk::intake::{OpenTicket, Opened, assess_form, record};
 use caredesk_desk::sessions::new_token;
-use caredesk_desk::tickets::attach_files;
+use caredesk_desk::tickets::{attach_files, check_files};
 use caredesk_domain::intake::IntakeFlag;
 use caredesk_domain::ticket::clocks::compute;
 use caredesk_domain::ticket::{Action, Command, SUPPLIABLE_DETAILS, Snapshot, TicketState};
@@ -136,7 +136,8 @@ async fn tickets(
 // Opening a ticket ---------------------------------------------------------------------
 
 /// The fields of the new-ticket form that show their own refusal.
-const FORM_FIELDS: [&str; 9] = [
+const FORM_FIELDS: [&str; 10] = [
+    "files",
     "product",
     "severity",
     "subject",
@@ -355,8 +356,19 @@ async fn open_ticket(
     let caller = viewer.principal.caller();
     let now = desk.clock.now();
     // Intake checks every field, so the form shows every refusal at once, ours included.
+    // Files are kept after the ticket is recorded: refused now, the ticket is not made.
+    let file_problems = match check_files(&posted.files) {
+        Err(DeskError::Invalid(problems)) => problems,
+        _ => Vec::new(),
+    };
     let outcome = match assess_form(&desk, &caller, &request, key, false, now).await {
-        Ok(_) if !errors.is_empty() => Err(DeskError::Invalid(Vec::new())),
+        Ok(_) if !errors.is_empty() || !file_problems.is_empty() => {
+            Err(DeskError::Invalid(file_problems))
+        }
+        Err(DeskError::Invalid(mut fields)) => {
+            fields.extend(file_problems);
+            Err(DeskError::Invalid(fields))
+        }
         other => other,
     };
     let intake = match outcome {
