@@ -8,6 +8,7 @@ use caredesk_desk::{Clock, Desk};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_store::Store;
+use caredesk_web::proxies::TrustedProxies;
 use caredesk_web::{AppState, Limits};
 use jiff::SignedDuration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -63,7 +64,7 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
         Failure::Environment(format!("cannot listen on {}: {error}", settings.listen))
     })?;
     let address = listener.local_addr()?;
-    let state = app_state(&settings, &desk);
+    let state = app_state(&settings, &desk)?;
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = if settings.run_jobs {
         let runner = crate::jobs::runner(&settings, desk)?;
@@ -121,8 +122,10 @@ fn limits(settings: &Settings) -> Limits {
 }
 
 /// What the web application works with: the desk's, and what only HTTP knows.
-fn app_state(settings: &Settings, desk: &Desk) -> AppState {
-    AppState {
+fn app_state(settings: &Settings, desk: &Desk) -> Result<AppState, Failure> {
+    let trusted_proxies = TrustedProxies::parse(&settings.trusted_proxies)
+        .map_err(|problem| Failure::Input(format!("trusted_proxies: {problem}")))?;
+    Ok(AppState {
         store: desk.store.clone(),
         policy: Arc::clone(&desk.policy),
         clock: desk.clock.clone(),
@@ -133,7 +136,8 @@ fn app_state(settings: &Settings, desk: &Desk) -> AppState {
             .public_url
             .as_deref()
             .is_some_and(|url| url.starts_with("https://")),
-    }
+        trusted_proxies: Arc::new(trusted_proxies),
+    })
 }
 
 /// Runs the job runner alone (delivery and sweeps) until SIGTERM or Ctrl-C; the delivery in

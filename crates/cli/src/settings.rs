@@ -34,6 +34,9 @@ pub struct Settings {
     /// Wrong passwords one client address may have, over all e-mails, before it must wait.
     pub sign_in_free_attempts_per_address: u32,
     pub sign_in_longest_wait_seconds: u32,
+    /// Reverse proxies (addresses or networks, comma-separated) whose `X-Forwarded-For`
+    /// names the client; empty: none.
+    pub trusted_proxies: String,
     /// How often breaches that fell due are recorded.
     pub breach_sweep_seconds: u64,
     /// Log filter, such as "info" or "caredesk=debug,info".
@@ -63,7 +66,7 @@ pub struct Settings {
 }
 
 /// The settings, as keys of the file and (upper-cased) of `CAREDESK_*` variables.
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 26] = [
     "database",
     "listen",
     "policy",
@@ -74,6 +77,7 @@ const KEYS: [&str; 25] = [
     "sign_in_free_attempts_per_account",
     "sign_in_free_attempts_per_address",
     "sign_in_longest_wait_seconds",
+    "trusted_proxies",
     "breach_sweep_seconds",
     "log",
     "run_jobs",
@@ -101,6 +105,7 @@ auth_cache_seconds = 5
 sign_in_free_attempts_per_account = 5
 sign_in_free_attempts_per_address = 20
 sign_in_longest_wait_seconds = 900
+trusted_proxies = ""
 breach_sweep_seconds = 30
 log = "info"
 run_jobs = true

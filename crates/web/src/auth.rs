@@ -26,20 +26,33 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::error::ApiError;
 
-/// The address a request came from, when the server was started with it (behind a proxy,
-/// the proxy's address: its clients share one allowance of failed sign-ins).
+/// The address a request came from, when the server was started with it: the peer's, or,
+/// from a trusted proxy, the client's as `X-Forwarded-For` says (see `proxies`).
 pub struct ClientAddress(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(peer) = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip())
+        else {
+            return Ok(ClientAddress(None));
+        };
+        let forwarded_for: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect();
+        Ok(ClientAddress(Some(
+            state.trusted_proxies.client(peer, &forwarded_for),
+        )))
     }
 }
 

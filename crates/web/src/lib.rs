@@ -14,6 +14,7 @@ mod download;
 pub(crate) mod edge;
 mod error;
 mod extract;
+pub mod proxies;
 mod routes;
 mod ui;
 
@@ -48,6 +49,8 @@ pub struct AppState {
     pub mail_ids: caredesk_mail::MessageIds,
     /// The desk is served over HTTPS: browsers send its cookies over HTTPS only.
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<proxies::TrustedProxies>,
 }
 
 impl AppState {

@@ -62,6 +62,7 @@ impl TestApp {
             principals: Default::default(),
             mail_ids: caredesk_mail::MessageIds::new("desk.example"),
             secure_cookies: false,
+            trusted_proxies: Default::default(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());

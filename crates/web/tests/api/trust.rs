@@ -942,15 +942,17 @@ pub async fn the_audit_trail_records_every_administrative_change(backend: Backen
     .await;
     let secret = token["secret"].as_str().unwrap().to_string();
     let token_id = token["token"]["id"].as_i64().unwrap();
-    let (status, _) = app
-        .call(
+    // Sent with a forged X-Forwarded-For: no proxy is trusted, so the peer's address stands.
+    let revoked = app
+        .request(
             Method::DELETE,
             &format!("/api/v1/tokens/{token_id}"),
             Some(&app.admin),
             None,
+            &[("x-forwarded-for", "203.0.113.9")],
         )
         .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(revoked.status(), StatusCode::OK);
     let hook = post(
         "/api/v1/admin/webhooks".into(),
         json!({ "url": "http://127.0.0.1:9/hook", "secret": "a secret of sixteen" }),
