@@ -150,26 +150,42 @@ impl Store {
         secret: &str,
         now: Timestamp,
     ) -> Result<SessionOwner, StoreError> {
-        let owner: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT staff_id, contact_id FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        Ok(self.session_holder(secret, now).await?.0)
+    }
+
+    /// The owner of an unexpired session and when it expires; an inactive staff member has
+    /// none.
+    pub async fn session_holder(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<(SessionOwner, Timestamp), StoreError> {
+        let found: Option<(Option<i64>, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT staff_id, contact_id, expires_at FROM sessions \
+             WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token_hash(secret))
         .bind(seconds(now))
         .fetch_optional(&self.pool)
         .await?;
-        match owner {
-            Some((Some(staff_id), _)) => {
+        let Some((staff_id, contact_id, expires_at)) = found else {
+            return Err(StoreError::NotFound);
+        };
+        let expires_at = instant(expires_at)?;
+        match (staff_id, contact_id) {
+            (Some(staff_id), _) => {
                 let member = self.staff_member(staff_id).await?;
                 if member.active {
-                    Ok(SessionOwner::Staff(member))
+                    Ok((SessionOwner::Staff(member), expires_at))
                 } else {
                     Err(StoreError::NotFound)
                 }
             }
-            Some((None, Some(contact_id))) => {
-                Ok(SessionOwner::Contact(self.contact(contact_id).await?))
-            }
-            _ => Err(StoreError::NotFound),
+            (None, Some(contact_id)) => Ok((
+                SessionOwner::Contact(self.contact(contact_id).await?),
+                expires_at,
+            )),
+            (None, None) => Err(StoreError::NotFound),
         }
     }
 

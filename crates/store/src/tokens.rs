@@ -94,13 +94,24 @@ impl Store {
         secret: &str,
         now: Timestamp,
     ) -> Result<StaffMember, StoreError> {
+        Ok(self.token_holder(secret, now).await?.0)
+    }
+
+    /// The active staff member holding this token, unrevoked and unexpired at `now`, and
+    /// when the token expires (none: until revoked).
+    pub async fn token_holder(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<(StaffMember, Option<Timestamp>), StoreError> {
         let columns = STAFF_COLUMNS
             .split(", ")
             .map(|column| format!("s.{column}"))
             .collect::<Vec<_>>()
             .join(", ");
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {columns} FROM api_tokens t JOIN staff s ON s.id = t.staff_id \
+            "SELECT {columns}, t.expires_at AS token_expires_at \
+             FROM api_tokens t JOIN staff s ON s.id = t.staff_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
              AND (t.expires_at IS NULL OR t.expires_at > $2) AND s.active"
         )))
@@ -108,7 +119,11 @@ impl Store {
         .bind(seconds(now))
         .fetch_one(&self.pool)
         .await?;
-        staff_of(&row)
+        let expires_at = row
+            .try_get::<Option<i64>, _>("token_expires_at")?
+            .map(instant)
+            .transpose()?;
+        Ok((staff_of(&row)?, expires_at))
     }
 
     /// Revokes a token for good: `NotFound` when there is none with this id, `Conflict` when

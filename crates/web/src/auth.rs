@@ -161,16 +161,20 @@ pub async fn principal_of_token(state: &AppState, token: &str) -> Result<Princip
     if let Some(principal) = state.principals.get(token, now) {
         return Ok(principal);
     }
-    let principal = match state.store.staff_by_token(token, now).await {
-        Ok(member) => Principal::Staff(member),
-        Err(StoreError::NotFound) => match state.store.session_owner(token, now).await {
-            Ok(owner) => owner.into(),
+    let (principal, expires_at) = match state.store.token_holder(token, now).await {
+        Ok((member, expires_at)) => (Principal::Staff(member), expires_at),
+        Err(StoreError::NotFound) => match state.store.session_holder(token, now).await {
+            Ok((owner, expires_at)) => (owner.into(), Some(expires_at)),
             Err(StoreError::NotFound) => return Err(ApiError::Unauthenticated),
             Err(other) => return Err(other.into()),
         },
         Err(other) => return Err(other.into()),
     };
-    let remember_for = SignedDuration::from_secs(i64::from(state.limits.auth_cache_seconds));
+    // Remembered for a few seconds, never past the secret's own expiry.
+    let mut remember_for = SignedDuration::from_secs(i64::from(state.limits.auth_cache_seconds));
+    if let Some(expires_at) = expires_at {
+        remember_for = remember_for.min(now.duration_until(expires_at));
+    }
     state
         .principals
         .put(token, principal.clone(), now, remember_for);

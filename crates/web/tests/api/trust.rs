@@ -496,7 +496,12 @@ pub async fn tokens_and_sessions_are_revocable(backend: Backend) {
     assert_eq!(me(elsewhere).await, StatusCode::UNAUTHORIZED);
     assert_eq!(me(advisor_session.clone()).await, StatusCode::OK);
 
-    // Two days on, the expiring token is refused.
+    // Seen two seconds before it expires, the token is not remembered past its expiry.
+    app.set_time("2026-12-02T09:59:58Z");
+    assert_eq!(me(expiring_secret.clone()).await, StatusCode::OK);
+    app.set_time("2026-12-02T10:00:01Z");
+    assert_eq!(me(expiring_secret.clone()).await, StatusCode::UNAUTHORIZED);
+    // Two days on, it is refused still.
     app.set_time("2026-12-03T10:00:00Z");
     assert_eq!(me(expiring_secret).await, StatusCode::UNAUTHORIZED);
 
