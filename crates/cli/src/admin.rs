@@ -39,6 +39,17 @@ pub enum AdminCommand {
     /// Lists or revokes API tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Shuts a staff member out: their sessions end, their API tokens are revoked, and they
+    /// are no longer assigned.
+    DeactivateStaff {
+        #[arg(long)]
+        email: String,
+    },
+    /// Lets a deactivated staff member sign in again.
+    ReactivateStaff {
+        #[arg(long)]
+        email: String,
+    },
     /// Imports customers, contacts, contracts and registered products from CSV files.
     Import(Import),
 }
@@ -122,7 +133,25 @@ pub async fn run(command: AdminCommand, desk: &Desk) -> Result<(), Failure> {
             Ok(())
         }
         AdminCommand::Import(import) => run_import(import, desk).await,
+        AdminCommand::DeactivateStaff { email } => set_active(desk, &email, false).await,
+        AdminCommand::ReactivateStaff { email } => set_active(desk, &email, true).await,
     }
+}
+
+async fn set_active(desk: &Desk, email: &str, active: bool) -> Result<(), Failure> {
+    let member = staff_by_email(desk, email).await?;
+    let member = staff::set_active(desk, &Caller::System, member.id, active)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    if member.active {
+        println!("{} may sign in again", member.email);
+    } else {
+        println!(
+            "{} is deactivated: their sessions are ended and their API tokens revoked",
+            member.email
+        );
+    }
+    Ok(())
 }
 
 async fn staff_by_email(desk: &Desk, email: &str) -> Result<StaffMember, Failure> {

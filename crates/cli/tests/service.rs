@@ -309,6 +309,24 @@ fn admin_commands_create_staff_tokens_and_import_all_or_nothing() {
         "{}",
         text(&listed.stdout)
     );
+    let deactivated = caredesk(
+        path,
+        &["admin", "deactivate-staff", "--email", "lea@desk.example"],
+    );
+    assert!(
+        deactivated.status.success(),
+        "{}",
+        text(&deactivated.stderr)
+    );
+    let listed = caredesk(
+        path,
+        &["admin", "tokens", "list", "--email", "lea@desk.example"],
+    );
+    assert!(
+        !text(&listed.stdout).contains("\tactive"),
+        "every token of a deactivated member is revoked: {}",
+        text(&listed.stdout)
+    );
 
     let write = |name: &str, content: &str| {
         let file = path.join(name);

@@ -128,6 +128,31 @@ pub async fn set_availability(
     Ok(desk.store.staff_member(staff).await?)
 }
 
+/// Shuts a staff member out (`active` false: their sessions end, their API tokens are
+/// revoked, they are no longer assigned) or lets them in again. Administrators only, and
+/// never themselves: a desk keeps at least the administrator who asks.
+pub async fn set_active(
+    desk: &Desk,
+    caller: &Caller,
+    staff: i64,
+    active: bool,
+) -> Result<StaffMember, DeskError> {
+    caller.require_role(&[Role::Admin])?;
+    if let Caller::Staff { id, .. } = *caller
+        && id == staff
+        && !active
+    {
+        return Err(DeskError::invalid(
+            "active",
+            "administrators cannot deactivate themselves",
+        ));
+    }
+    Ok(desk
+        .audited_store(caller)
+        .set_staff_active(staff, active, desk.clock.now())
+        .await?)
+}
+
 /// The longest on-call shift: a week.
 const LONGEST_SHIFT: SignedDuration = SignedDuration::from_hours(7 * 24);
 

@@ -134,14 +134,8 @@ impl Store {
         id: i64,
         record: &impl Serialize,
     ) -> Result<(), StoreError> {
-        let change = Recorded {
-            entity,
-            entity_id: Some(id),
-            action: "created",
-            before: None,
-            after: snapshot(record),
-        };
-        self.record_change(transaction, change).await
+        self.record_new(transaction, entity, id, "created", record)
+            .await
     }
 
     /// Records a record brought in by an import.
@@ -152,10 +146,22 @@ impl Store {
         id: i64,
         record: &impl Serialize,
     ) -> Result<(), StoreError> {
+        self.record_new(transaction, entity, id, "imported", record)
+            .await
+    }
+
+    async fn record_new(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        entity: &str,
+        id: i64,
+        action: &str,
+        record: &impl Serialize,
+    ) -> Result<(), StoreError> {
         let change = Recorded {
             entity,
             entity_id: Some(id),
-            action: "imported",
+            action,
             before: None,
             after: snapshot(record),
         };

@@ -163,6 +163,59 @@ impl Store {
         Ok(())
     }
 
+    /// Lets a staff member in again, or shuts them out: deactivated, their sessions end and
+    /// their API tokens are revoked, in the same transaction; they are no longer assigned
+    /// (only active advisors are). Answers the member as changed.
+    pub async fn set_staff_active(
+        &self,
+        id: i64,
+        active: bool,
+        now: Timestamp,
+    ) -> Result<StaffMember, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        self.lock_row(&mut transaction, "staff", id).await?;
+        let before = staff_member_in(&mut *transaction, id).await?;
+        sqlx::query("UPDATE staff SET active = $1 WHERE id = $2")
+            .bind(active)
+            .bind(id)
+            .execute(&mut *transaction)
+            .await?;
+        let (mut sessions_ended, mut tokens_revoked) = (0, 0);
+        if !active {
+            sessions_ended = sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
+                .bind(id)
+                .execute(&mut *transaction)
+                .await?
+                .rows_affected();
+            tokens_revoked = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE staff_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(seconds(now))
+            .bind(id)
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        }
+        let after = staff_member_in(&mut *transaction, id).await?;
+        let mut recorded_after = snapshot(&after);
+        if let Some(serde_json::Value::Object(fields)) = recorded_after.as_mut()
+            && !active
+        {
+            fields.insert("sessions_ended".into(), sessions_ended.into());
+            fields.insert("tokens_revoked".into(), tokens_revoked.into());
+        }
+        let change = Recorded {
+            entity: "staff",
+            entity_id: Some(id),
+            action: if active { "reactivated" } else { "deactivated" },
+            before: snapshot(&before),
+            after: recorded_after,
+        };
+        self.record_change(&mut transaction, change).await?;
+        transaction.commit().await?;
+        Ok(after)
+    }
+
     /// Puts a staff member on call for a region's office from `starts_at` to `ends_at`.
     pub async fn add_on_call_shift(
         &self,

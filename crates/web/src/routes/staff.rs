@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_staff, create_staff))
         .routes(routes!(issue_token))
         .routes(routes!(set_availability))
+        .routes(routes!(set_active))
         .routes(routes!(list_on_call, add_on_call))
 }
 
@@ -151,6 +152,44 @@ async fn issue_token(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(IssuedToken { token, secret })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Activity {
+    /// `false` shuts the member out: their sessions end, their API tokens are revoked, and
+    /// they are no longer assigned; `true` lets them sign in again (with new tokens).
+    active: bool,
+}
+
+/// Deactivates or reactivates a staff member (administrators only, never themselves).
+#[utoipa::path(
+    put,
+    path = "/api/v1/staff/{id}/active",
+    tag = "staff",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Staff member id")),
+    request_body = Activity,
+    responses(
+        (status = 200, description = "The staff member as now", body = StaffMember),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such staff member", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An administrator deactivating themselves", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn set_active(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<Activity>,
+) -> Result<Json<StaffMember>, ApiError> {
+    let desk = state.desk().from_address(client);
+    let member = staff::set_active(&desk, &principal.caller(), id, request.active).await?;
+    // Their sessions and tokens are gone: nothing remembered of them may let them in.
+    state.principals.forget_all();
+    Ok(Json(member))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -9,7 +9,8 @@ use axum::Router;
 use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use caredesk_desk::staff;
 use caredesk_domain::policy::{PolicyTable, policy_tables};
 use caredesk_domain::ticket::explain::explain_ticket;
 use caredesk_domain::ticket::{
@@ -24,8 +25,9 @@ use super::session::Viewer;
 use super::view::{self, ClockRow, FlagView, ReadTicket, TimelineEntry};
 use super::{Page, UiError, render};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{ClientAddress, Principal};
 use crate::cursor::{decode_cursor, encode_cursor};
+use crate::edge::PageForm;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -38,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/workload", get(workload))
         .route("/console/policy", get(policy))
         .route("/console/staff", get(staff))
+        .route("/console/staff/{id}/active", post(set_staff_active))
         .route("/console/customers", get(customers))
 }
 
@@ -788,6 +791,7 @@ async fn policy(State(state): State<AppState>, viewer: Viewer) -> Result<Respons
 }
 
 struct StaffRow {
+    id: i64,
     name: String,
     email: String,
     role: &'static str,
@@ -819,6 +823,7 @@ async fn staff(State(state): State<AppState>, viewer: Viewer) -> Result<Response
         .await?
         .into_iter()
         .map(|member| StaffRow {
+            id: member.id,
             role: viewer.t(&format!("role.{}", member.role.as_str())),
             name: member.name,
             email: member.email,
@@ -833,6 +838,27 @@ async fn staff(State(state): State<AppState>, viewer: Viewer) -> Result<Response
         rows,
     })?
     .into_response())
+}
+
+#[derive(Deserialize)]
+struct ActiveForm {
+    csrf: String,
+    active: bool,
+}
+
+/// Deactivates or reactivates a staff member from the staff page (administrators only).
+async fn set_staff_active(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<ActiveForm>,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form.csrf)?;
+    let desk = state.desk().from_address(client);
+    staff::set_active(&desk, &viewer.principal.caller(), id, form.active).await?;
+    state.principals.forget_all();
+    Ok(Redirect::to("/console/staff").into_response())
 }
 
 struct CustomerRow {

@@ -1159,3 +1159,100 @@ pub async fn the_audit_trail_records_every_administrative_change(backend: Backen
     );
     app.stop().await;
 }
+
+/// An administrator shuts a staff member out at once: their sessions end, their API tokens
+/// are revoked, they cannot sign in, and the audit trail says so; reactivated, they sign in
+/// again (with new tokens). An administrator cannot shut themselves out.
+pub async fn a_deactivated_member_is_shut_out(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (advisor, session) = app
+        .staff("ada@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (root, root_session) = app
+        .staff("root@desk.example", Role::Admin, "emea", &["en"])
+        .await;
+    let (_, issued) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/staff/{advisor}/tokens"),
+            Some(&app.admin),
+            Some(json!({ "name": "ci" })),
+        )
+        .await;
+    let token = issued["secret"].as_str().unwrap().to_string();
+    let me = |secret: String| {
+        let app = &app;
+        async move {
+            app.call(Method::GET, "/api/v1/me", Some(&secret), None)
+                .await
+                .0
+        }
+    };
+    assert_eq!(me(token.clone()).await, StatusCode::OK);
+    assert_eq!(me(session.clone()).await, StatusCode::OK);
+    let set = |id: i64, active: bool, by: String| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::PUT,
+                &format!("/api/v1/staff/{id}/active"),
+                Some(&by),
+                Some(json!({ "active": active })),
+            )
+            .await
+        }
+    };
+    let (status, _) = set(advisor, false, session.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "administrators only");
+    let (status, problem) = set(root, false, root_session.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "active");
+
+    let (status, member) = set(advisor, false, root_session.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{member}");
+    assert_eq!(member["active"], false);
+    assert_eq!(me(token.clone()).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me(session).await, StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/sessions",
+            None,
+            Some(json!({ "email": "ada@desk.example", "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, trail) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/admin/audit?entity=staff&entity_id={advisor}"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(trail[0]["action"], "deactivated", "{trail}");
+    assert_eq!(trail[0]["actor"], format!("staff:{root}"));
+    assert_eq!(trail[0]["after"]["tokens_revoked"], 1);
+    assert_eq!(trail[0]["after"]["sessions_ended"], 1);
+
+    // Reactivated from the staff page: a new sign-in works; the old token stays revoked.
+    let mut root_browser = Visitor::new(&app);
+    root_browser.sign_in("root@desk.example").await;
+    let staff_page = root_browser.get("/console/staff").await;
+    assert!(
+        staff_page.body.contains("Reactivate"),
+        "{}",
+        staff_page.body
+    );
+    let reactivated = root_browser
+        .post(
+            &format!("/console/staff/{advisor}/active"),
+            &[("csrf", &staff_page.csrf()), ("active", "true")],
+        )
+        .await;
+    assert_eq!(reactivated.status, StatusCode::SEE_OTHER);
+    let again = app.sign_in("ada@desk.example").await;
+    assert_eq!(me(again).await, StatusCode::OK);
+    assert_eq!(me(token).await, StatusCode::UNAUTHORIZED);
+    app.stop().await;
+}
