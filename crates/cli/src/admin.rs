@@ -218,7 +218,14 @@ fn refused(error: DeskError) -> Failure {
 fn flag_problems(problems: &[FieldProblem]) -> Vec<String> {
     problems
         .iter()
-        .map(|problem| format!("--{}: {}", problem.field, problem.message))
+        .map(|problem| {
+            // The desk names the member by id; the command line by e-mail address.
+            let flag = match problem.field.as_str() {
+                "staff_id" => "email".to_string(),
+                field => field.replace('_', "-"),
+            };
+            format!("--{flag}: {}", problem.message)
+        })
         .collect()
 }
 
