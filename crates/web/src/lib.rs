@@ -108,7 +108,8 @@ impl Default for Limits {
 
 /// The application: every route, and the OpenAPI document describing the API.
 pub fn app(state: AppState) -> (Router, OpenApi) {
-    let (api, openapi) = routes::api(state.limits).split_for_parts();
+    let (api, mut openapi) = routes::api(state.limits).split_for_parts();
+    routes::openapi::complete_responses(&mut openapi);
     let document = Arc::new(openapi.clone());
     let router = Router::new()
         .merge(routes::health::router())
@@ -147,7 +148,9 @@ async fn not_found(request: axum::extract::Request) -> axum::response::Response 
 
 /// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
 pub fn openapi() -> OpenApi {
-    routes::api(Limits::default()).split_for_parts().1
+    let mut document = routes::api(Limits::default()).split_for_parts().1;
+    routes::openapi::complete_responses(&mut document);
+    document
 }
 
 /// Serves the application on `listener` until `shutdown` completes; requests in flight are

@@ -1016,6 +1016,37 @@ fn the_openapi_document_is_stable() {
     insta::assert_json_snapshot!("openapi", document);
 }
 
+/// Every operation that takes a bearer token says it may answer 401, and every operation
+/// with a JSON body 400, 413, 415 and 422, each as a problem document.
+#[test]
+fn the_openapi_document_declares_every_common_answer() {
+    let document = serde_json::to_value(caredesk_web::openapi()).unwrap();
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = &operation["responses"];
+            let mut expected = Vec::new();
+            if operation["security"]
+                .as_array()
+                .is_some_and(|list| !list.is_empty())
+            {
+                expected.push("401");
+            }
+            if operation["requestBody"]["content"]["application/json"].is_object() {
+                expected.extend(["400", "413", "415", "422"]);
+            }
+            for status in expected {
+                assert!(
+                    responses[status]["content"]["application/problem+json"].is_object(),
+                    "{method} {path} does not declare {status}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 90, "only {checked} answers checked");
+}
+
 /// POLICY.md §1, §3, §5, §7 at intake: refusals on the portal, flags on the phone, the
 /// language, the advisor, and a severity the customer asks for.
 async fn intake_enforces_the_policy_with_reasons(backend: Backend) {
