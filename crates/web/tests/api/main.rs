@@ -33,7 +33,7 @@ use support::{Backend, TestApp, json_of, portal_ticket};
 use trust::{
     a_deactivated_member_is_shut_out, control_characters_are_refused_wherever_text_enters,
     every_text_has_a_bound_and_files_stay_files, forms_from_other_sites_are_refused,
-    refusals_are_worded_in_the_visitors_language,
+    inbound_mail_refusals_are_problems, refusals_are_worded_in_the_visitors_language,
     the_audit_trail_records_every_administrative_change, tokens_and_sessions_are_revocable,
     wrong_passwords_are_throttled,
 };
@@ -108,6 +108,7 @@ on_both_backends!(
     every_text_has_a_bound_and_files_stay_files,
     the_audit_trail_records_every_administrative_change,
     a_deactivated_member_is_shut_out,
+    inbound_mail_refusals_are_problems,
     refusals_are_worded_in_the_visitors_language,
 );
 

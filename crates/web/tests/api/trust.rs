@@ -1256,3 +1256,42 @@ pub async fn a_deactivated_member_is_shut_out(backend: Backend) {
     assert_eq!(me(token).await, StatusCode::UNAUTHORIZED);
     app.stop().await;
 }
+
+/// The mail gateway's endpoint answers an oversize message and an empty one with a problem
+/// document naming why, never plain text and never "ignored".
+pub async fn inbound_mail_refusals_are_problems(backend: Backend) {
+    let limits = caredesk_web::Limits {
+        max_attachment_bytes: 64 * 1024,
+        ..crate::support::limits()
+    };
+    let app = TestApp::start(backend, limits).await;
+    let send = |body: Vec<u8>| {
+        let request = app
+            .client
+            .post(format!("{}/api/v1/mail/inbound", app.base))
+            .bearer_auth(&app.admin)
+            .header("content-type", "message/rfc822")
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let kind = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            (status, kind, crate::support::json_of(response).await)
+        }
+    };
+    let (status, kind, problem) = send(vec![b'x'; 1_100_000]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    assert_eq!(kind, "application/problem+json");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("1048576"),
+        "{problem}"
+    );
+    let (status, kind, problem) = send(Vec::new()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(kind, "application/problem+json");
+    assert_eq!(problem["errors"][0]["field"], "body");
+    app.stop().await;
+}
