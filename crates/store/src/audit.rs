@@ -126,31 +126,8 @@ impl Store {
         Ok(())
     }
 
-    /// Records a new record of `entity`.
-    pub(crate) async fn record_created(
-        &self,
-        transaction: &mut Transaction<'static, Any>,
-        entity: &str,
-        id: i64,
-        record: &impl Serialize,
-    ) -> Result<(), StoreError> {
-        self.record_new(transaction, entity, id, "created", record)
-            .await
-    }
-
-    /// Records a record brought in by an import.
-    pub(crate) async fn record_imported(
-        &self,
-        transaction: &mut Transaction<'static, Any>,
-        entity: &str,
-        id: i64,
-        record: &impl Serialize,
-    ) -> Result<(), StoreError> {
-        self.record_new(transaction, entity, id, "imported", record)
-            .await
-    }
-
-    async fn record_new(
+    /// Records a new record of `entity`: `created` by the caller, or `imported`.
+    pub(crate) async fn record_new(
         &self,
         transaction: &mut Transaction<'static, Any>,
         entity: &str,

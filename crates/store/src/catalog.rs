@@ -52,7 +52,7 @@ impl Store {
             kind: new.kind.clone(),
             released_on: new.released_on,
         };
-        self.record_created(&mut transaction, "release", id, &release)
+        self.record_new(&mut transaction, "release", id, "created", &release)
             .await?;
         transaction.commit().await?;
         Ok(release)

@@ -102,8 +102,14 @@ impl Store {
     ) -> Result<Customer, StoreError> {
         let mut transaction = self.begin_write().await?;
         let created = insert_customer(&mut *transaction, new, now).await?;
-        self.record_created(&mut transaction, "customer", created.id, &created)
-            .await?;
+        self.record_new(
+            &mut transaction,
+            "customer",
+            created.id,
+            "created",
+            &created,
+        )
+        .await?;
         transaction.commit().await?;
         Ok(created)
     }
@@ -166,7 +172,7 @@ impl Store {
     ) -> Result<Contact, StoreError> {
         let mut transaction = self.begin_write().await?;
         let created = insert_contact(&mut *transaction, new, now).await?;
-        self.record_created(&mut transaction, "contact", created.id, &created)
+        self.record_new(&mut transaction, "contact", created.id, "created", &created)
             .await?;
         transaction.commit().await?;
         Ok(created)
@@ -204,8 +210,14 @@ impl Store {
     ) -> Result<Contract, StoreError> {
         let mut transaction = self.begin_write().await?;
         let created = insert_contract(&mut *transaction, new, now).await?;
-        self.record_created(&mut transaction, "contract", created.id, &created)
-            .await?;
+        self.record_new(
+            &mut transaction,
+            "contract",
+            created.id,
+            "created",
+            &created,
+        )
+        .await?;
         transaction.commit().await?;
         Ok(created)
     }
@@ -239,7 +251,7 @@ impl Store {
     ) -> Result<Product, StoreError> {
         let mut transaction = self.begin_write().await?;
         let created = insert_product(&mut *transaction, new, now).await?;
-        self.record_created(&mut transaction, "product", created.id, &created)
+        self.record_new(&mut transaction, "product", created.id, "created", &created)
             .await?;
         transaction.commit().await?;
         Ok(created)
@@ -277,8 +289,14 @@ impl Store {
         let mut counts = ImportCounts::default();
         for customer in &batch.customers {
             let created = insert_customer(&mut *transaction, customer, now).await?;
-            self.record_imported(&mut transaction, "customer", created.id, &created)
-                .await?;
+            self.record_new(
+                &mut transaction,
+                "customer",
+                created.id,
+                "imported",
+                &created,
+            )
+            .await?;
             counts.customers += 1;
         }
         for (customer_number, contact) in &batch.contacts {
@@ -292,8 +310,14 @@ impl Store {
                 now,
             )
             .await?;
-            self.record_imported(&mut transaction, "contact", created.id, &created)
-                .await?;
+            self.record_new(
+                &mut transaction,
+                "contact",
+                created.id,
+                "imported",
+                &created,
+            )
+            .await?;
             counts.contacts += 1;
         }
         for (customer_number, contract) in &batch.contracts {
@@ -307,8 +331,14 @@ impl Store {
                 now,
             )
             .await?;
-            self.record_imported(&mut transaction, "contract", created.id, &created)
-                .await?;
+            self.record_new(
+                &mut transaction,
+                "contract",
+                created.id,
+                "imported",
+                &created,
+            )
+            .await?;
             counts.contracts += 1;
         }
         for (customer_number, product) in &batch.products {
@@ -322,8 +352,14 @@ impl Store {
                 now,
             )
             .await?;
-            self.record_imported(&mut transaction, "product", created.id, &created)
-                .await?;
+            self.record_new(
+                &mut transaction,
+                "product",
+                created.id,
+                "imported",
+                &created,
+            )
+            .await?;
             counts.products += 1;
         }
         transaction.commit().await?;

@@ -17,10 +17,11 @@ pub enum SessionOwner {
 }
 
 impl SessionOwner {
-    fn columns(&self) -> (Option<i64>, Option<i64>) {
+    /// Whose sessions these are, by id.
+    pub fn holder(&self) -> SessionHolder {
         match self {
-            SessionOwner::Staff(member) => (Some(member.id), None),
-            SessionOwner::Contact(contact) => (None, Some(contact.id)),
+            SessionOwner::Staff(member) => SessionHolder::Staff(member.id),
+            SessionOwner::Contact(contact) => SessionHolder::Contact(contact.id),
         }
     }
 }
@@ -74,7 +75,7 @@ impl Store {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let (staff_id, contact_id) = owner.columns();
+        let (staff_id, contact_id) = owner.holder().columns();
         sqlx::query(
             "INSERT INTO sessions (token_hash, staff_id, contact_id, created_at, expires_at, address, client) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -75,7 +75,7 @@ impl Store {
         .fetch_one(&mut *transaction)
         .await?;
         let member = staff_member_in(&mut *transaction, id).await?;
-        self.record_created(&mut transaction, "staff", id, &member)
+        self.record_new(&mut transaction, "staff", id, "created", &member)
             .await?;
         transaction.commit().await?;
         Ok(member)
@@ -249,7 +249,7 @@ impl Store {
             starts_at,
             ends_at,
         };
-        self.record_created(&mut transaction, "on_call_shift", id, &shift)
+        self.record_new(&mut transaction, "on_call_shift", id, "created", &shift)
             .await?;
         transaction.commit().await?;
         Ok(shift)

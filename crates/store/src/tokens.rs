@@ -57,7 +57,7 @@ impl Store {
         .fetch_one(&mut *transaction)
         .await?;
         let token = token_in(&mut *transaction, id).await?;
-        self.record_created(&mut transaction, "api_token", id, &token)
+        self.record_new(&mut transaction, "api_token", id, "created", &token)
             .await?;
         transaction.commit().await?;
         Ok(token)

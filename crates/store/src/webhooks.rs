@@ -45,8 +45,14 @@ impl Store {
         .fetch_one(&mut *transaction)
         .await?;
         let webhook = webhook_in(&mut *transaction, id).await?;
-        self.record_created(&mut transaction, "webhook", id, &as_audited(&webhook))
-            .await?;
+        self.record_new(
+            &mut transaction,
+            "webhook",
+            id,
+            "created",
+            &as_audited(&webhook),
+        )
+        .await?;
         transaction.commit().await?;
         Ok(webhook)
     }

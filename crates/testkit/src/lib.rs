@@ -138,10 +138,30 @@ async fn migrated(url: &str) -> Store {
     store
 }
 
-/// Runs one SQL statement on the database at `url` outside the application, as someone
-/// with the database's password would: for tests that show what the database itself refuses
-/// (the audit trail's triggers). Answers the rows changed, or the database's refusal.
-pub async fn run_outside_the_application(url: &str, statement: &str) -> Result<u64, String> {
+/// Tries to change, delete and (on PostgreSQL, where it skips row triggers) truncate the
+/// audit trail of the database at `url`, from outside the application, as someone with the
+/// database's password would: each statement tried, with the rows it changed or the
+/// database's refusal. For the tests that show the trail's triggers hold.
+pub async fn tamper_with_the_audit_trail(
+    url: &str,
+    backend: Backend,
+) -> Vec<(&'static str, Result<u64, String>)> {
+    let mut statements = vec![
+        "UPDATE audit_trail SET actor = 'someone else'",
+        "DELETE FROM audit_trail",
+    ];
+    if backend == Backend::Postgres {
+        statements.push("TRUNCATE audit_trail");
+    }
+    let mut outcomes = Vec::new();
+    for statement in statements {
+        outcomes.push((statement, run_outside_the_application(url, statement).await));
+    }
+    outcomes
+}
+
+/// Runs one SQL statement on the database at `url` outside the application.
+async fn run_outside_the_application(url: &str, statement: &str) -> Result<u64, String> {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut connection = sqlx::AnyConnection::connect(url)

@@ -1103,17 +1103,10 @@ pub async fn the_audit_trail_records_every_administrative_change(backend: Backen
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // The database itself refuses to change or delete an entry.
-    let mut tampering = vec![
-        "UPDATE audit_trail SET actor = 'someone else'",
-        "DELETE FROM audit_trail",
-    ];
-    if backend == Backend::Postgres {
-        tampering.push("TRUNCATE audit_trail");
-    }
-    for statement in tampering {
-        let refused =
-            caredesk_testkit::run_outside_the_application(app.database_url(), statement).await;
-        assert!(refused.is_err(), "{statement}: {refused:?}");
+    for (statement, outcome) in
+        caredesk_testkit::tamper_with_the_audit_trail(app.database_url(), backend).await
+    {
+        assert!(outcome.is_err(), "{statement}: {outcome:?}");
     }
     let (_, unchanged) = app
         .call(Method::GET, "/api/v1/admin/audit", Some(&app.admin), None)
