@@ -2,122 +2,13 @@
 //! graceful shutdown, migrate, and the admin commands.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn caredesk(directory: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_caredesk"))
-        .args(args)
-        .current_dir(directory)
-        .env_remove("CAREDESK_POLICY")
-        .env_remove("CAREDESK_DATABASE")
-        .env_remove("CAREDESK_LISTEN")
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// `caredesk serve` on a free port in `directory`; returns the child and its address.
-fn serve(directory: &std::path::Path, extra: &[&str]) -> (Child, String, Vec<String>) {
-    serve_with(directory, extra, &[])
-}
-
-/// `serve` with more environment variables.
-fn serve_with(
-    directory: &std::path::Path,
-    extra: &[&str],
-    variables: &[(&str, &str)],
-) -> (Child, String, Vec<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_caredesk"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .current_dir(directory)
-        .env_remove("CAREDESK_POLICY")
-        .env_remove("CAREDESK_DATABASE")
-        .env("CAREDESK_LOG", "warn")
-        .envs(variables.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let line = lines.next().unwrap().unwrap();
-        if let Some(rest) = line.strip_prefix("caredesk is listening on http://") {
-            let address = rest.split_whitespace().next().unwrap().to_string();
-            // Keep reading (and discarding) so the child never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines.by_ref() {});
-            return (child, address, seen);
-        }
-        seen.push(line);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("caredesk serve did not start: {seen:?}");
-}
-
-fn http_get(address: &str, path: &str, token: Option<&str>) -> (u16, String) {
-    http(address, "GET", path, token, None)
-}
-
-fn http(
-    address: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    json: Option<&str>,
-) -> (u16, String) {
-    use std::io::Read;
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    let authorization = token
-        .map(|token| format!("Authorization: Bearer {token}\r\n"))
-        .unwrap_or_default();
-    let body = json.map_or(String::new(), |json| {
-        format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
-            json.len()
-        )
-    });
-    let head_end = if json.is_some() { "" } else { "\r\n" };
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{authorization}Connection: close\r\n{head_end}{body}"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
-
-fn terminate(child: &mut Child) -> std::process::ExitStatus {
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "caredesk did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use support::*;
 
 #[test]
 fn serve_with_demo_data_answers_and_stops_gracefully() {
@@ -405,28 +296,6 @@ fn admin_commands_create_staff_tokens_and_import_all_or_nothing() {
         "{}",
         text(&again.stderr)
     );
-}
-
-/// `caredesk worker` in `directory`, sending to the SMTP server on `smtp_port`.
-fn worker(directory: &std::path::Path, smtp_port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_caredesk"))
-        .arg("worker")
-        .current_dir(directory)
-        .env_remove("CAREDESK_POLICY")
-        .env_remove("CAREDESK_DATABASE")
-        .env("CAREDESK_LOG", "warn")
-        .env("CAREDESK_MAIL_TRANSPORT", "smtp")
-        .env("CAREDESK_SMTP_HOST", "127.0.0.1")
-        .env("CAREDESK_SMTP_PORT", smtp_port.to_string())
-        .env("CAREDESK_SMTP_SECURITY", "none")
-        .env("CAREDESK_MAIL_FROM", "Desk <desk@caredesk.test>")
-        .env("CAREDESK_DELIVERY_POLL_MS", "100")
-        // Claims last three timeouts: 6 s before a dead worker's notices are taken again.
-        .env("CAREDESK_SMTP_TIMEOUT_SECONDS", "2")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
 }
 
 #[test]

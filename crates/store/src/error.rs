@@ -26,6 +26,11 @@ pub enum StoreError {
     /// committed is unknown, and a retry with the same idempotency key tells.
     #[error("the write was interrupted: {0}")]
     Interrupted(String),
+    /// The database cannot be reached or refuses work for now (down, restarting, every
+    /// connection busy past the wait): a retry later may succeed, with the same
+    /// idempotency key for a creation whose answer was lost.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
@@ -39,8 +44,38 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(database) if database.is_unique_violation() => {
                 StoreError::Conflict(unique_violation_message(database.message()))
             }
+            _ if is_transient(&error) => StoreError::Unavailable(error.to_string()),
             _ => StoreError::Database(error),
         }
+    }
+}
+
+/// Whether `error` says the database is away rather than that the request was wrong: no
+/// connection (refused, reset, timed out in the pool), or the server shutting down or
+/// starting (SQLSTATE class 08, connection exception; 57P01-57P03, admin or crash shutdown
+/// and "cannot connect now"; 53300, too many connections). SQLite's "database is locked"
+/// past the busy timeout is the same for its callers: the desk is busy, try again.
+fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database) => {
+            let code = database.code().unwrap_or_default();
+            if database
+                .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+                .is_some()
+            {
+                // SQLITE_BUSY and its extended codes: the low byte is 5.
+                code.parse::<u32>().is_ok_and(|number| number & 0xff == 5)
+            } else {
+                code.starts_with("08")
+                    || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+            }
+        }
+        _ => false,
     }
 }
 

@@ -105,6 +105,13 @@ pub struct Store {
 /// How long a SQLite writer waits for another to finish before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a request waits for a SQLite connection: the one writer's queue under a burst.
+const SQLITE_WAIT: Duration = Duration::from_secs(15);
+
+/// How long a request waits for a PostgreSQL connection, retrying a server that refuses
+/// them (restarting), before it is answered "unavailable".
+const POSTGRES_WAIT: Duration = Duration::from_secs(5);
+
 /// How often SQLite's write-ahead log is copied back into the database file.
 const SQLITE_CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
@@ -255,10 +262,11 @@ fn keep_checkpointing(checkpointer: AnyPool) {
 
 /// Pool settings per backend; `sqlite_connections` sizes a SQLite pool.
 fn pool_options(backend: Backend, sqlite_connections: u32) -> AnyPoolOptions {
-    let options = match backend {
+    match backend {
         // A local file has no network to drop a connection: no ping before each use.
         Backend::Sqlite => AnyPoolOptions::new()
             .max_connections(sqlite_connections)
+            .acquire_timeout(SQLITE_WAIT)
             .test_before_acquire(false)
             .after_connect(|connection, _| {
                 Box::pin(async move {
@@ -284,9 +292,11 @@ fn pool_options(backend: Backend, sqlite_connections: u32) -> AnyPoolOptions {
             .max_connections(16)
             .test_before_acquire(false)
             .idle_timeout(Duration::from_secs(5 * 60))
-            .max_lifetime(Duration::from_secs(30 * 60)),
-    };
-    options.acquire_timeout(Duration::from_secs(15))
+            .max_lifetime(Duration::from_secs(30 * 60))
+            // A server that is down or restarting is tried again for this long, then the
+            // request is answered "unavailable, retry" instead of hanging.
+            .acquire_timeout(POSTGRES_WAIT),
+    }
 }
 
 impl Backend {

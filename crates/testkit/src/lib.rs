@@ -4,6 +4,7 @@
 //! they fail, saying which server they needed.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cluster;
 pub mod smtp;
 
 use caredesk_store::Store;

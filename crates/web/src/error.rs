@@ -51,10 +51,18 @@ pub enum ApiError {
     /// Too many wrong passwords: try again after this many seconds (429, `Retry-After`).
     #[error("too many failed sign-ins; try again in {retry_after_seconds} s")]
     Throttled { retry_after_seconds: u64 },
+    /// The database is away for now, or a write was cut off by a stop (503, `Retry-After`):
+    /// the same request later may succeed (a creation with its idempotency key is never
+    /// made twice). The cause is logged, not shown.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// A fault of the server (500); the cause is logged, not shown.
     #[error("unexpected: {0}")]
     Unexpected(String),
 }
+
+/// What a 503 asks the client to wait before trying again, in seconds.
+pub const RETRY_UNAVAILABLE_AFTER_SECONDS: u64 = 2;
 
 /// One faulty field of a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
@@ -119,6 +127,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
             }
             ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unexpected"),
         }
     }
@@ -132,6 +141,12 @@ impl IntoResponse for ApiError {
                 tracing::error!(%cause, "request failed");
                 "the server failed; the error is logged".to_string()
             }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(%cause, "request answered unavailable");
+                "the desk cannot reach its database for now; try again in a moment (a creation \
+                 retried with the same Idempotency-Key is never made twice)"
+                    .to_string()
+            }
             ApiError::Invalid(errors) => errors
                 .iter()
                 .map(|error| format!("{}: {}", error.field, error.message))
@@ -143,6 +158,7 @@ impl IntoResponse for ApiError {
             ApiError::Throttled {
                 retry_after_seconds,
             } => Some(*retry_after_seconds),
+            ApiError::Unavailable(_) => Some(RETRY_UNAVAILABLE_AFTER_SECONDS),
             _ => None,
         };
         let (errors, state, allowed_actions) = match self {
@@ -224,6 +240,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(detail) => ApiError::conflict(detail),
             StoreError::StaleVersion(detail) => ApiError::StaleVersion(detail),
+            StoreError::Unavailable(_) | StoreError::Interrupted(_) => {
+                ApiError::Unavailable(error.to_string())
+            }
             other => ApiError::unexpected(other),
         }
     }

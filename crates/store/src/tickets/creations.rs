@@ -167,11 +167,17 @@ fn tell_all(batch: Vec<Waiting>, error: StoreError) {
         }
         return;
     }
+    // Each caller hears the same kind of failure: an unavailable database stays that (its
+    // callers may retry), anything else interrupted their write.
+    let unavailable = matches!(error, StoreError::Unavailable(_));
     let reason = error.to_string();
     for waiting in batch {
-        let _ = waiting
-            .written
-            .send(Err(StoreError::Interrupted(reason.clone())));
+        let failure = if unavailable {
+            StoreError::Unavailable(reason.clone())
+        } else {
+            StoreError::Interrupted(reason.clone())
+        };
+        let _ = waiting.written.send(Err(failure));
     }
 }
 

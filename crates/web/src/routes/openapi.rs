@@ -22,7 +22,8 @@ pub fn router(document: Arc<OpenApi>) -> Router<AppState> {
 /// the same for all, so that the document tells each status a client may meet: 401 where a
 /// bearer token is required (none, unknown, expired or revoked), and for a JSON body 400 (not
 /// JSON), 413 (larger than the server takes), 415 (not `application/json`) and 422 (a field
-/// refused). An operation's own description of a status is kept.
+/// refused); and on every operation 503 (the database is away for now, with `Retry-After`).
+/// An operation's own description of a status is kept.
 pub fn complete_responses(document: &mut OpenApi) {
     for item in document.paths.paths.values_mut() {
         let operations = [
@@ -41,7 +42,10 @@ pub fn complete_responses(document: &mut OpenApi) {
                 &operation.request_body,
                 Some(RefOr::T(body)) if body.content.contains_key("application/json")
             );
-            let mut expected = Vec::new();
+            let mut expected = vec![(
+                "503",
+                "The database is unavailable for now; retry after `Retry-After` seconds",
+            )];
             if secured {
                 expected.push((
                     "401",

@@ -141,6 +141,9 @@ pub enum UiError {
     Conflict(String),
     #[error("{0}")]
     TooLarge(String),
+    /// The database is away for now: the page says to try again shortly.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     #[error("unexpected: {0}")]
     Unexpected(String),
 }
@@ -170,6 +173,7 @@ impl From<ApiError> for UiError {
             }
             ApiError::TooLarge(detail) => UiError::TooLarge(detail),
             throttled @ ApiError::Throttled { .. } => UiError::BadRequest(throttled.to_string()),
+            ApiError::Unavailable(detail) => UiError::Unavailable(detail),
             ApiError::Unexpected(detail) => UiError::Unexpected(detail),
         }
     }
@@ -214,6 +218,10 @@ impl IntoResponse for UiError {
             UiError::BadRequest(detail) => (StatusCode::BAD_REQUEST, Some(detail)),
             UiError::Conflict(detail) => (StatusCode::CONFLICT, Some(detail)),
             UiError::TooLarge(detail) => (StatusCode::PAYLOAD_TOO_LARGE, Some(detail)),
+            UiError::Unavailable(detail) => {
+                tracing::warn!(%detail, "a page answered unavailable");
+                (StatusCode::SERVICE_UNAVAILABLE, None)
+            }
             UiError::Unexpected(detail) => {
                 tracing::error!(%detail, "a page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, None)
@@ -257,6 +265,7 @@ fn failure_page(catalog: &'static Catalog, status: StatusCode, detail: Option<St
         StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => "failure.not_found",
         StatusCode::CONFLICT => "failure.conflict",
         StatusCode::PAYLOAD_TOO_LARGE => "failure.too_large",
+        StatusCode::SERVICE_UNAVAILABLE => "failure.unavailable",
         status if status.is_server_error() => "failure.unexpected",
         _ => "failure.bad_request",
     };
@@ -270,10 +279,17 @@ fn failure_page(catalog: &'static Catalog, status: StatusCode, detail: Option<St
         message: catalog.get(key).to_string(),
         detail,
     };
-    match page.render() {
+    let mut response = match page.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(_) => status.into_response(),
+    };
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(crate::error::RETRY_UNAVAILABLE_AFTER_SECONDS),
+        );
     }
+    response
 }
 
 /// Turns a failure (ours, or the framework's: a form too large, a path that does not
