@@ -30,7 +30,7 @@ pub async fn add_webhook(
     let mut problems = Problems::default();
     if host.is_none_or(str::is_empty)
         || url.chars().count() > URL_MAX_CHARS
-        || url.contains(char::is_whitespace)
+        || url.contains(|character: char| character.is_whitespace() || character.is_control())
     {
         problems.add(
             "url",

@@ -48,25 +48,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 /// Parses JSON, naming the field of any problem.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let field = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::Malformed(format!("the body is not valid JSON: {inner}"))
-        } else {
-            ApiError::invalid(
-                if field == "." {
-                    "body".to_string()
-                } else {
-                    field
-                },
-                strip_position(&inner.to_string()),
-            )
+    let value = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => {
+            deserializer.end().map_err(|error| {
+                ApiError::Malformed(format!("the body is not valid JSON: {error}"))
+            })?;
+            value
         }
-    })?;
-    deserializer
-        .end()
-        .map_err(|error| ApiError::Malformed(format!("the body is not valid JSON: {error}")))?;
+        // JSON has one kind of number: 3.0 is the integer 3 (JSON Schema says so too), though
+        // serde reads it as a float. Such a body is read again with its whole numbers made
+        // integers; the fast path above stays for every other body.
+        Err(error)
+            if error
+                .inner()
+                .to_string()
+                .starts_with("invalid type: floating point") =>
+        {
+            let mut tree: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
+                ApiError::Malformed(format!("the body is not valid JSON: {error}"))
+            })?;
+            whole_numbers_as_integers(&mut tree);
+            serde_path_to_error::deserialize(tree).map_err(field_problem)?
+        }
+        Err(error) => return Err(field_problem(error)),
+    };
     if let Some((field, character)) = field_with_forbidden_character(bytes) {
         return Err(ApiError::invalid(
             field,
@@ -74,6 +79,46 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ));
     }
     Ok(value)
+}
+
+/// A body that does not fit the request's type, as the field and the reason, or as malformed
+/// JSON.
+fn field_problem<E: std::fmt::Display + Into<serde_json::Error>>(
+    error: serde_path_to_error::Error<E>,
+) -> ApiError {
+    let field = error.path().to_string();
+    let inner: serde_json::Error = error.into_inner().into();
+    if inner.is_syntax() || inner.is_eof() {
+        ApiError::Malformed(format!("the body is not valid JSON: {inner}"))
+    } else {
+        ApiError::invalid(
+            if field == "." {
+                "body".to_string()
+            } else {
+                field
+            },
+            strip_position(&inner.to_string()),
+        )
+    }
+}
+
+/// Turns every number with no fractional part (3.0, -1e2) into an integer, where it fits one.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                // Below 2^53 every whole float is exact, and fits an i64.
+                *value = Value::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
 }
 
 /// The first field whose text holds a character no field may hold (see
@@ -171,12 +216,24 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
 pub fn if_match_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     header_text(headers, "if-match")?
         .map(|tag| {
-            tag.trim_start_matches("W/")
-                .trim_matches('"')
-                .parse::<i64>()
-                .map_err(|_| ApiError::invalid("If-Match", "give the ETag, such as \"3\""))
+            version_of_tag(&tag)
+                .ok_or_else(|| ApiError::invalid("If-Match", "give the ETag, such as \"3\""))
         })
         .transpose()
+}
+
+/// The version an entity tag names: `"3"` as the desk writes it, weak (`W/"3"`) or bare
+/// (`3`), of at most 18 digits (the document's pattern says the same).
+fn version_of_tag(tag: &str) -> Option<i64> {
+    let tag = tag.strip_prefix("W/").unwrap_or(tag);
+    let digits = match tag.strip_prefix('"') {
+        Some(quoted) => quoted.strip_suffix('"')?,
+        None => tag,
+    };
+    if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// A header's text, trimmed, if given; one that is not plain text is refused.
@@ -216,5 +273,37 @@ mod tests {
         // Line feeds and tabs lay out text.
         assert_eq!(found(br#"{"description": "one\u000a\u0009two"}"#), None);
         assert_eq!(found(br#"{"subject": "nothing odd"}"#), None);
+    }
+
+    #[test]
+    fn an_entity_tag_names_a_version_in_the_documented_forms_only() {
+        use super::version_of_tag;
+        assert_eq!(version_of_tag("\"3\""), Some(3));
+        assert_eq!(version_of_tag("W/\"12\""), Some(12));
+        assert_eq!(version_of_tag("7"), Some(7));
+        for refused in [
+            "",
+            "\"\"",
+            "\"3",
+            "3\"",
+            "\"-3\"",
+            "+3",
+            "null",
+            "\"1234567890123456789\"",
+        ] {
+            assert_eq!(version_of_tag(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn a_whole_number_written_as_a_float_reads_as_an_integer() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Days {
+            expires_in_days: u32,
+        }
+        let days: Days = super::parse_json(br#"{"expires_in_days": 30.0}"#).unwrap();
+        assert_eq!(days.expires_in_days, 30);
+        let refused = super::parse_json::<Days>(br#"{"expires_in_days": 30.5}"#).unwrap_err();
+        assert!(refused.to_string().contains("invalid fields"), "{refused}");
     }
 }

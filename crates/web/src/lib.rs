@@ -107,9 +107,9 @@ impl Default for Limits {
 }
 
 /// The application: every route, and the OpenAPI document describing the API.
-pub fn app(state: AppState) -> (Router, OpenApi) {
-    let (api, mut openapi) = routes::api(state.limits).split_for_parts();
-    routes::openapi::complete_responses(&mut openapi);
+pub fn app(state: AppState) -> (Router, serde_json::Value) {
+    let (api, openapi) = routes::api(state.limits).split_for_parts();
+    let openapi = finished_document(openapi, &state.policy);
     let document = Arc::new(openapi.clone());
     let router = Router::new()
         .merge(routes::health::router())
@@ -146,10 +146,17 @@ async fn not_found(request: axum::extract::Request) -> axum::response::Response 
     }
 }
 
-/// The OpenAPI document of the API, as served at `/api/v1/openapi.json`.
-pub fn openapi() -> OpenApi {
-    let mut document = routes::api(Limits::default()).split_for_parts().1;
-    routes::openapi::complete_responses(&mut document);
+/// The OpenAPI document of the API as served at `/api/v1/openapi.json` under `policy`.
+pub fn openapi(policy: &Policy) -> serde_json::Value {
+    finished_document(routes::api(Limits::default()).split_for_parts().1, policy)
+}
+
+/// The handlers' document with the answers every operation shares, and its request side as
+/// strict as the checks under the policy in force.
+fn finished_document(mut openapi: OpenApi, policy: &Policy) -> serde_json::Value {
+    routes::openapi::complete_responses(&mut openapi);
+    let mut document = serde_json::to_value(&openapi).unwrap_or_default();
+    routes::openapi::tighten_requests(&mut document, policy);
     document
 }
 

@@ -41,6 +41,7 @@ pub struct AuditQuery {
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
 }
 
@@ -53,8 +54,8 @@ pub struct AuditQuery {
     security(("bearer" = [])),
     params(AuditQuery),
     responses(
-        (status = 200, description = "The entries (JSON), or with format=csv the same as CSV", body = Vec<AuditEntry>,
-            content_type = "application/json"),
+        (status = 200, description = "The entries (JSON), or with format=csv the same as CSV",
+            content((Vec<AuditEntry> = "application/json"), (String = "text/csv"))),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A bad filter", body = Problem, content_type = "application/problem+json"),

@@ -30,9 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomer {
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(format = "one-line", min_length = 1, max_length = 50)]
     number: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(format = "one-line", min_length = 1, max_length = 200)]
     name: String,
     region: String,
     language: String,
@@ -172,12 +172,12 @@ async fn set_csm(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddContact {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(format = "one-line", min_length = 1, max_length = 200)]
     name: String,
-    #[schema(max_length = 254)]
+    #[schema(format = "e-mail", max_length = 254)]
     email: String,
     #[serde(default)]
-    #[schema(max_length = 50)]
+    #[schema(format = "one-line", max_length = 50)]
     phone: String,
     language: String,
     #[serde(default)]
@@ -273,9 +273,9 @@ async fn add_contract(
 #[serde(deny_unknown_fields)]
 pub struct RegisterProduct {
     product_line: String,
-    #[schema(min_length = 1, max_length = 50)]
+    #[schema(format = "one-line", min_length = 1, max_length = 50)]
     version: String,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(format = "one-line", min_length = 1, max_length = 100)]
     serial: String,
 }
 

@@ -35,8 +35,10 @@ const STATES: [&str; 4] = ["pending", "sent", "failed", "skipped"];
 pub struct NoticeParams {
     /// pending, sent, failed (the default: tried for the last time) or skipped (nobody to
     /// tell).
+    #[param(pattern = "^(pending|sent|failed|skipped)$")]
     state: Option<String>,
     /// At most this many, oldest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
 }
 
@@ -157,10 +159,12 @@ async fn retry_notice(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddWebhook {
-    /// Where every ticket event is POSTed as JSON: http:// or https://.
+    /// Where every ticket event is POSTed as JSON: http:// or https://, with a host.
+    #[schema(format = "uri", pattern = "^https?://[A-Za-z0-9]", max_length = 2000)]
     url: String,
     /// Signs each delivery; one is made up when none is given.
     #[serde(default)]
+    #[schema(min_length = 16)]
     secret: Option<String>,
 }
 

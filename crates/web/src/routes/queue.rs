@@ -49,10 +49,12 @@ pub struct QueueParams {
     csm: Option<i64>,
     /// Tickets carrying an intake flag: not_covered, serial_not_registered,
     /// outside_support_scope or incomplete.
+    #[param(pattern = "^(not_covered|serial_not_registered|outside_support_scope|incomplete)$")]
     flag: Option<String>,
     /// Staff only: one customer's tickets.
     customer: Option<i64>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next` of the previous page.
     after: Option<String>,
@@ -146,6 +148,26 @@ async fn queue(
         return Err(ApiError::invalid(
             "flag",
             format!("one of {}", FLAGS.join(", ")),
+        ));
+    }
+    // A filter on a name the policy does not know is a mistake, not an empty queue.
+    if let Some(region) = params.region.as_deref()
+        && let Err(unknown) = state.policy.region(region)
+    {
+        return Err(ApiError::invalid("region", unknown.to_string()));
+    }
+    if let Some(program) = params.program.as_deref()
+        && let Err(unknown) = state.policy.program(program)
+    {
+        return Err(ApiError::invalid("program", unknown.to_string()));
+    }
+    let languages = &state.policy.languages.supported;
+    if let Some(language) = params.language.as_deref()
+        && !languages.iter().any(|known| known == language)
+    {
+        return Err(ApiError::invalid(
+            "language",
+            format!("one of {}", languages.join(", ")),
         ));
     }
     let after = params.after.as_deref().map(decode_cursor).transpose()?;

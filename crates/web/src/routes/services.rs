@@ -70,10 +70,12 @@ const MAX_PAGE: i64 = 200;
 #[into_params(parameter_in = Query)]
 pub struct RequestListParams {
     /// requested, quoted, accepted or declined.
+    #[param(pattern = "^(requested|quoted|accepted|declined)$")]
     state: Option<String>,
     /// The id of the last request of the previous page.
     before: Option<i64>,
     /// 1 to 200, default 50.
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 

@@ -27,13 +27,26 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_on_call, add_on_call))
 }
 
+/// The roles staff may hold (a customer contact is added to its customer instead): the
+/// document's side of `Role` for a new staff member.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum StaffRole {
+    Advisor,
+    CustomerSuccessManager,
+    SupportManager,
+    Admin,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateStaff {
-    #[schema(max_length = 254)]
+    #[schema(format = "e-mail", max_length = 254)]
     email: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(format = "one-line", min_length = 1, max_length = 200)]
     name: String,
+    #[schema(value_type = StaffRole)]
     role: Role,
     #[serde(default)]
     region: Option<String>,
@@ -103,7 +116,7 @@ async fn create_staff(
 #[serde(deny_unknown_fields)]
 pub struct IssueToken {
     /// What the token is for, such as "monitoring".
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(format = "one-line", min_length = 1, max_length = 100)]
     name: String,
     /// Refused after this many days (1 to 3650); without it, until revoked.
     #[serde(default)]

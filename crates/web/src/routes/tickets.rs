@@ -357,7 +357,7 @@ struct AttachmentParams {
     security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "Ticket number"),
-        ("filename" = String, Query, description = "The file's name"),
+        ("filename" = String, Query, description = "The file's name", min_length = 1, max_length = 255),
         ("event" = Option<i64>, Query, description = "The timeline event it belongs to"),
     ),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
