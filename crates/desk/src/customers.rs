@@ -269,7 +269,8 @@ pub fn looks_like_email(text: &str) -> bool {
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
                 && !domain.contains('@')
-                && !text.contains(char::is_whitespace)
+                && !text
+                    .contains(|character: char| character.is_whitespace() || character.is_control())
         }
         None => false,
     }

@@ -49,7 +49,7 @@ pub(crate) fn file_problems(files: &[NewFile], name_field: &str, content_field: 
             problems.add(name_field, Reason::required());
         } else if name.chars().count() > FILE_NAME_MAX_CHARS {
             problems.add(name_field, Reason::too_long(FILE_NAME_MAX_CHARS));
-        } else if name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+        } else if name.contains(['/', '\\']) || file.name.chars().any(char::is_control) {
             problems.add(
                 name_field,
                 Reason::invalid("a plain file name, without a folder or a control character"),

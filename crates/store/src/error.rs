@@ -31,6 +31,10 @@ pub enum StoreError {
     /// idempotency key for a creation whose answer was lost.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// A write shared with other new tickets failed for a reason that is not theirs to
+    /// retry (told to each of them as text: the database's error cannot be copied).
+    #[error("writing new tickets failed: {0}")]
+    BatchFailed(String),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
@@ -50,15 +54,17 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
-/// Whether `error` says the database is away rather than that the request was wrong: no
-/// connection (refused, reset, timed out in the pool), or the server shutting down or
-/// starting (SQLSTATE class 08, connection exception; 57P01-57P03, admin or crash shutdown
-/// and "cannot connect now"; 53300, too many connections). SQLite's "database is locked"
-/// past the busy timeout is the same for its callers: the desk is busy, try again.
+/// Whether `error` says the database is away rather than that the request was wrong, so that
+/// the same request later may succeed: no connection (refused, reset, timed out in the
+/// pool), or the server shutting down or starting (SQLSTATE class 08, connection exception,
+/// but for 08P01, a protocol violation; 57P01-57P03, admin or crash shutdown and "cannot
+/// connect now"; 53300, too many connections). SQLite's "database is locked" past the busy
+/// timeout is the same for its callers. A TLS failure is a configuration to mend, not a
+/// moment to wait out; a deadlock stays the new-ticket writer's to handle (it writes each
+/// ticket of the batch alone).
 fn is_transient(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
         | sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::WorkerCrashed => true,
@@ -71,7 +77,7 @@ fn is_transient(error: &sqlx::Error) -> bool {
                 // SQLITE_BUSY and its extended codes: the low byte is 5.
                 code.parse::<u32>().is_ok_and(|number| number & 0xff == 5)
             } else {
-                code.starts_with("08")
+                (code.starts_with("08") && code != "08P01")
                     || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
             }
         }

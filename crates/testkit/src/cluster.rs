@@ -146,6 +146,13 @@ impl ThrowawayPostgres {
     }
 
     fn run(&self, program: &str, args: &[&str]) -> Output {
+        self.command(program, args)
+            .output()
+            .unwrap_or_else(|error| panic!("{program} could not run: {error}"))
+    }
+
+    /// `program` of the cluster's binaries with `args`, as the cluster's owner.
+    fn command(&self, program: &str, args: &[&str]) -> Command {
         let program = self.binaries.join(program);
         let mut command = if self.as_postgres {
             let mut command = Command::new("runuser");
@@ -154,26 +161,21 @@ impl ThrowawayPostgres {
         } else {
             Command::new(&program)
         };
+        command.args(args).current_dir(self.folder.path());
         command
-            .args(args)
-            .current_dir(self.folder.path())
-            .output()
-            .unwrap_or_else(|error| panic!("{} could not run: {error}", program.display()))
     }
 }
 
 impl Drop for ThrowawayPostgres {
+    /// Stops the server, never panicking (a test may be unwinding already).
     fn drop(&mut self) {
-        let _ = self.run(
-            "pg_ctl",
-            &[
-                "stop",
-                "--pgdata",
-                &self.data().display().to_string(),
-                "--mode",
-                "immediate",
-            ],
-        );
+        let data = self.data().display().to_string();
+        let _ = self
+            .command(
+                "pg_ctl",
+                &["stop", "--pgdata", &data, "--mode", "immediate"],
+            )
+            .output();
     }
 }
 

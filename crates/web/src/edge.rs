@@ -38,24 +38,33 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        if let Some((field, character)) = forbidden_field(&bytes) {
-            let reason = forbidden_character_reason(character);
-            return Err(crate::ui::failure_for_visitor(
-                &headers,
-                StatusCode::BAD_REQUEST,
-                Some(format!("{field}: {reason}")),
-            ));
-        }
-        serde_urlencoded::from_bytes(&bytes)
-            .map(PageForm)
-            .map_err(|error| {
-                crate::ui::failure_for_visitor(
-                    &headers,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(error.to_string()),
-                )
-            })
+        decode_page_form(&bytes).map(PageForm).map_err(|refusal| {
+            crate::ui::failure_for_visitor(&headers, refusal.status, Some(refusal.detail))
+        })
     }
+}
+
+/// Why a page's form was not taken: the status to answer and what to tell the visitor.
+#[derive(Debug)]
+pub struct FormRefusal {
+    pub status: StatusCode,
+    pub detail: String,
+}
+
+/// Decodes a page's URL-encoded form into `T`: a field holding a forbidden character is
+/// refused naming it (400), a form that does not fit `T` with serde's reason (422).
+pub fn decode_page_form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, FormRefusal> {
+    if let Some((field, character)) = forbidden_field(bytes) {
+        let reason = forbidden_character_reason(character);
+        return Err(FormRefusal {
+            status: StatusCode::BAD_REQUEST,
+            detail: format!("{field}: {reason}"),
+        });
+    }
+    serde_urlencoded::from_bytes(bytes).map_err(|error| FormRefusal {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        detail: error.to_string(),
+    })
 }
 
 /// The first `name=value` pair of a URL-encoded string whose name or value holds a

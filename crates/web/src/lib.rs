@@ -11,7 +11,7 @@
 pub mod auth;
 mod cursor;
 mod download;
-pub(crate) mod edge;
+pub mod edge;
 mod error;
 mod extract;
 pub mod proxies;

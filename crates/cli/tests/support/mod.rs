@@ -32,6 +32,14 @@ pub fn serve_with(
     extra: &[&str],
     variables: &[(&str, &str)],
 ) -> (Child, String, Vec<String>) {
+    // Standard error goes to a file of the folder (several servers append to it), read back
+    // when one does not start.
+    let errors = directory.join("serve.stderr");
+    let error_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&errors)
+        .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_caredesk"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(extra)
@@ -41,14 +49,16 @@ pub fn serve_with(
         .env("CAREDESK_LOG", "warn")
         .envs(variables.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(error_file)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        let line = lines.next().unwrap().unwrap();
+        let Some(Ok(line)) = lines.next() else {
+            break;
+        };
         if let Some(rest) = line.strip_prefix("caredesk is listening on http://") {
             let address = rest.split_whitespace().next().unwrap().to_string();
             // Keep reading (and discarding) so the child never blocks on a full pipe.
@@ -59,7 +69,35 @@ pub fn serve_with(
     }
     let _ = child.kill();
     let _ = child.wait();
-    panic!("caredesk serve did not start: {seen:?}");
+    panic!(
+        "caredesk serve did not start: {seen:?}\n{}",
+        std::fs::read_to_string(&errors).unwrap_or_default()
+    );
+}
+
+/// A child process killed when dropped, so that a failing test leaves no server behind.
+pub struct KillOnDrop(pub Child);
+
+impl std::ops::Deref for KillOnDrop {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KillOnDrop {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }
 
 pub fn http_get(address: &str, path: &str, token: Option<&str>) -> (u16, String) {
@@ -73,31 +111,21 @@ pub fn http(
     token: Option<&str>,
     json: Option<&str>,
 ) -> (u16, String) {
-    use std::io::Read;
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    let authorization = token
-        .map(|token| format!("Authorization: Bearer {token}\r\n"))
-        .unwrap_or_default();
-    let body = json.map_or(String::new(), |json| {
-        format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
-            json.len()
-        )
-    });
-    let head_end = if json.is_some() { "" } else { "\r\n" };
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{authorization}Connection: close\r\n{head_end}{body}"
+    let authorization = token.map(|token| format!("Bearer {token}"));
+    let headers: Vec<(&str, &str)> = authorization
+        .iter()
+        .map(|value| ("Authorization", value.as_str()))
+        .collect();
+    let answer = try_http(
+        address,
+        method,
+        path,
+        &headers,
+        json,
+        Duration::from_secs(60),
     )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default();
-    (status, body)
+    .unwrap_or_else(|error| panic!("{method} {path}: {error}"));
+    (answer.status, answer.body)
 }
 
 pub fn terminate(child: &mut Child) -> std::process::ExitStatus {

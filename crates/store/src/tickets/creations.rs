@@ -167,15 +167,15 @@ fn tell_all(batch: Vec<Waiting>, error: StoreError) {
         }
         return;
     }
-    // Each caller hears the same kind of failure: an unavailable database stays that (its
-    // callers may retry), anything else interrupted their write.
+    // Each caller hears the same kind of failure: a database that is away stays that (its
+    // callers may retry), anything else is a fault of the server.
     let unavailable = matches!(error, StoreError::Unavailable(_));
     let reason = error.to_string();
     for waiting in batch {
         let failure = if unavailable {
             StoreError::Unavailable(reason.clone())
         } else {
-            StoreError::Interrupted(reason.clone())
+            StoreError::BatchFailed(reason.clone())
         };
         let _ = waiting.written.send(Err(failure));
     }

@@ -160,7 +160,7 @@ async fn retry_notice(
 #[serde(deny_unknown_fields)]
 pub struct AddWebhook {
     /// Where every ticket event is POSTed as JSON: http:// or https://, with a host.
-    #[schema(format = "uri", pattern = "^https?://[A-Za-z0-9]", max_length = 2000)]
+    #[schema(format = "webhook-url", max_length = 2000)]
     url: String,
     /// Signs each delivery; one is made up when none is given.
     #[serde(default)]

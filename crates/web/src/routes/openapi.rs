@@ -7,6 +7,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use caredesk_domain::policy::Policy;
 use serde_json::Value;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
 
 use crate::AppState;
@@ -76,7 +78,21 @@ pub fn complete_responses(document: &mut OpenApi) {
                     .responses
                     .responses
                     .entry(status.to_string())
-                    .or_insert_with(|| RefOr::T(problem(description)));
+                    .or_insert_with(|| {
+                        let mut answer = problem(description);
+                        if status == "503" {
+                            answer.headers.insert(
+                                "Retry-After".to_string(),
+                                RefOr::T(
+                                    HeaderBuilder::new()
+                                        .schema(Some(Object::with_type(Type::Integer)))
+                                        .description(Some("Seconds to wait before trying again"))
+                                        .build(),
+                                ),
+                            );
+                        }
+                        RefOr::T(answer)
+                    });
             }
         }
     }
@@ -102,21 +118,87 @@ const TEXT_WITHOUT_CONTROLS: &str = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u
 /// the desk writes it, weak or strong, or bare.
 const ENTITY_TAG: &str = "^(W/)?(\"[0-9]{1,18}\"|[0-9]{1,18})$";
 
+// The character classes the patterns below are built of, spelt out rather than `\s`, whose
+// meaning differs between regular-expression engines.
+/// Control characters (C0, DEL, C1): `char::is_control`.
+macro_rules! controls {
+    () => {
+        "\\u0000-\\u001F\\u007F-\\u009F"
+    };
+}
+/// Rust's white space (`char::is_whitespace`) that the edge lets through: what the desk trims.
+macro_rules! blanks {
+    () => {
+        "\\t\\n\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
+    };
+}
+/// White space and control characters together.
+macro_rules! blanks_or_controls {
+    () => {
+        "\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000"
+    };
+}
+
 /// A name or a number that ends up in tables and CSV (`desk`'s `Problems::at_most`): one line,
 /// no control character at all.
-const ONE_LINE: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$";
+const ONE_LINE: &str = concat!("^[^", controls!(), "]*$");
 
 /// The same, holding more than blanks (`Problems::text`).
-const ONE_FILLED_LINE: &str = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$";
+const ONE_FILLED_LINE: &str = concat!(
+    "^[^",
+    controls!(),
+    "]*[^",
+    blanks_or_controls!(),
+    "][^",
+    controls!(),
+    "]*$"
+);
 
 /// What `desk::customers::looks_like_email` takes: one `@`, something before it, a domain
-/// with a dot neither first nor last, no blank inside; blanks around (Rust's white space
-/// that the edge lets through) are trimmed.
-const EMAIL_ADDRESS: &str = "^[\\t\\n\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*[^@\\s\\u0000-\\u001F\\u007F]+@[^@\\s.\\u0000-\\u001F\\u007F][^@\\s\\u0000-\\u001F\\u007F]*\\.[^@\\s\\u0000-\\u001F\\u007F]*[^@\\s.\\u0000-\\u001F\\u007F][\\t\\n\\r \\u0085\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]*$";
+/// with a dot neither first nor last, no blank inside; blanks around are trimmed.
+const EMAIL_ADDRESS: &str = concat!(
+    "^[",
+    blanks!(),
+    "]*[^@",
+    blanks_or_controls!(),
+    "]+@[^@.",
+    blanks_or_controls!(),
+    "][^@",
+    blanks_or_controls!(),
+    "]*\\.[^@",
+    blanks_or_controls!(),
+    "]*[^@.",
+    blanks_or_controls!(),
+    "][",
+    blanks!(),
+    "]*$"
+);
+
+/// A webhook's address (`desk::webhooks::add`): http:// or https://, a host, no blank or
+/// control character inside; blanks around are trimmed.
+const WEBHOOK_URL: &str = concat!(
+    "^[",
+    blanks!(),
+    "]*https?://[^/?#",
+    blanks_or_controls!(),
+    "][^",
+    blanks_or_controls!(),
+    "]*[",
+    blanks!(),
+    "]*$"
+);
 
 /// A file name the desk keeps (`desk::tickets::file_problems`): no folder, no control
 /// character, more than blanks.
-const FILE_NAME: &str = "^[^/\\\\\\u0000-\\u001F\\u007F-\\u009F]*[^/\\\\\\s\\u0000-\\u001F\\u007F-\\u009F][^/\\\\\\u0000-\\u001F\\u007F-\\u009F]*$";
+const FILE_NAME: &str = concat!(
+    "^[^/\\\\",
+    controls!(),
+    "]*[^/\\\\",
+    blanks_or_controls!(),
+    "][^/\\\\",
+    controls!(),
+    "]*$"
+);
 
 /// Makes the document's request side as strict as the checks behind it, so that a client (or
 /// a schema fuzzer) that follows it is not refused for a field's value: every text parameter
@@ -255,6 +337,7 @@ fn tighten_text(schema: &mut Value, name: &str, names: &BTreeMap<&'static str, V
         }
         Some("one-line") => Some(ONE_LINE),
         Some("e-mail") => Some(EMAIL_ADDRESS),
+        Some("webhook-url") => Some(WEBHOOK_URL),
         _ => None,
     };
     if let (Some(pattern), Some(fields)) = (pattern, schema.as_object_mut()) {

@@ -1,0 +1,328 @@
+//! `caredesk`: the one binary of the support desk, as a library whose `main` the binary
+//! calls (so that the fuzz targets reach the `sla --batch` reader).
+//!
+//! Exit codes: 0 success; 2 for input that is wrong (arguments, a policy file that is missing
+//! or invalid, a batch line); 1 when the machine fails us (reading stdin, writing stdout).
+
+mod admin;
+mod args;
+mod backup_commands;
+pub mod batch;
+mod demo;
+mod jobs;
+mod mail_commands;
+mod policy_commands;
+mod server;
+mod settings;
+mod sla_commands;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use caredesk_desk::Clock;
+use caredesk_domain::policy::{DEFAULT_POLICY_LABEL, DEFAULT_POLICY_TOML, Policy, PolicyError};
+use clap::{Parser, Subcommand};
+use settings::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "caredesk",
+    version,
+    about = "A technical-support desk that keeps its promises"
+)]
+struct Cli {
+    /// The support policy file to use instead of the built-in default.
+    #[arg(long, global = true, value_name = "FILE", env = "CAREDESK_POLICY")]
+    policy: Option<PathBuf>,
+
+    /// Settings file (default: caredesk.toml when present); CAREDESK_* variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the support desk: the API on 127.0.0.1:8080 over caredesk.db unless told otherwise.
+    Serve {
+        /// sqlite://FILE or postgres://… (or CAREDESK_DATABASE).
+        #[arg(long)]
+        database: Option<String>,
+        /// Address to listen on (or CAREDESK_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Loads a demo desk first when the database has no customers yet.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Runs the job runner alone: delivers notices and sweeps ticket state, beside `serve`
+    /// processes started with run_jobs = false (several may run on one PostgreSQL).
+    Worker {
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Applies the database migrations and exits.
+    Migrate {
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Loads the demo desk into an empty database and prints how to sign in.
+    Demo {
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Exits 0 when the running service answers that it is ready.
+    Healthcheck {
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Writes a consistent copy of the SQLite database into FILE (a new file) while the desk
+    /// serves; on PostgreSQL, says how to back it up with pg_dump.
+    Backup {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Restores a backup into a new, empty SQLite database and brings it up to date.
+    Restore {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Staff, API tokens and imports.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// E-mail in: `caredesk mail ingest < message.eml`.
+    #[command(subcommand)]
+    Mail(mail_commands::MailCommand),
+    /// Business-time arithmetic on the policy's calendars.
+    #[command(subcommand)]
+    Sla(sla_commands::SlaCommand),
+    /// Check, show and apply the support policy.
+    #[command(subcommand)]
+    Policy(policy_commands::PolicyCommand),
+}
+
+/// Why a command failed, and so which exit code it ends with.
+#[derive(Debug)]
+pub enum Failure {
+    /// Something the user gave is wrong: exit code 2.
+    Input(String),
+    /// The environment failed (I/O): exit code 1.
+    Environment(String),
+    /// Whoever read our output stopped reading (`caredesk policy show | head`): not an error.
+    OutputClosed,
+    /// A passing failure (the database unreachable): exit code 75, sendmail's "try again
+    /// later", so that an MTA keeps the message.
+    TryLater(String),
+}
+
+impl From<io::Error> for Failure {
+    fn from(error: io::Error) -> Self {
+        if error.kind() == io::ErrorKind::BrokenPipe {
+            Failure::OutputClosed
+        } else {
+            Failure::Environment(error.to_string())
+        }
+    }
+}
+
+impl From<PolicyError> for Failure {
+    fn from(error: PolicyError) -> Self {
+        Failure::Input(error.to_string())
+    }
+}
+
+impl From<caredesk_domain::policy::UnknownName> for Failure {
+    fn from(error: caredesk_domain::policy::UnknownName) -> Self {
+        Failure::Input(error.to_string())
+    }
+}
+
+impl From<caredesk_domain::calendar::CalendarError> for Failure {
+    fn from(error: caredesk_domain::calendar::CalendarError) -> Self {
+        Failure::Input(error.to_string())
+    }
+}
+
+/// Runs the command line, as the `caredesk` binary does.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => {
+            // --help and --version.
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => {
+            // Clap's message without its usage and help hints, on one line.
+            let rendered = error.render().to_string();
+            let message: Vec<&str> = rendered
+                .lines()
+                .take_while(|line| !line.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let message = message.join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            return report(Failure::Input(message.to_string()));
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => report(failure),
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Sla(command) => sla_commands::run(command, &load_policy(cli.policy.as_ref())?),
+        Command::Policy(policy_commands::PolicyCommand::ExplainTicket(request)) => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = request.database.clone().unwrap_or(settings.database);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(async {
+                let store = server::open_existing(&settings).await?;
+                let explained = policy_commands::explain_ticket(
+                    &store,
+                    &policy,
+                    &request,
+                    jiff::Timestamp::now(),
+                )
+                .await;
+                store.close().await;
+                explained
+            })
+        }
+        Command::Policy(command) => policy_commands::run(command, cli.policy.as_ref()),
+        Command::Serve {
+            database,
+            listen,
+            demo,
+        } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            settings.listen = listen.unwrap_or(settings.listen);
+            init_logging(&settings.log);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(server::serve(settings, policy, demo))
+        }
+        Command::Backup { file, database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            runtime()?.block_on(backup_commands::backup(&settings, &file))
+        }
+        Command::Restore { file, database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            runtime()?.block_on(backup_commands::restore(&settings, &file))
+        }
+        Command::Worker { database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            init_logging(&settings.log);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(server::run_worker(settings, policy))
+        }
+        Command::Migrate { database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                store.close().await;
+                println!(
+                    "the database {} is up to date",
+                    server::redact(&settings.database)
+                );
+                Ok(())
+            })
+        }
+        Command::Mail(mail_commands::MailCommand::Ingest { database }) => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            init_logging(&settings.log);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(mail_commands::ingest(&settings, policy))
+        }
+        Command::Demo { database } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
+                let loaded = demo::load_if_empty(&desk).await;
+                store.close().await;
+                loaded
+            })
+        }
+        Command::Healthcheck { listen } => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.listen = listen.unwrap_or(settings.listen);
+            runtime()?.block_on(server::healthcheck(&settings))
+        }
+        Command::Admin(command) => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
+                let done = admin::run(command, &desk).await;
+                store.close().await;
+                done
+            })
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::Environment(format!("cannot start the runtime: {error}")))
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn report(failure: Failure) -> ExitCode {
+    let (code, message) = match failure {
+        Failure::Input(message) => (2, message),
+        Failure::Environment(message) => (1, message),
+        Failure::TryLater(message) => (75, message),
+        Failure::OutputClosed => return ExitCode::SUCCESS,
+    };
+    let mut stderr = io::stderr().lock();
+    for line in message.lines() {
+        let _ = writeln!(stderr, "caredesk: error: {line}");
+    }
+    ExitCode::from(code)
+}
+
+/// The policy from `--policy FILE`, or the built-in one.
+pub fn load_policy(path: Option<&PathBuf>) -> Result<Policy, Failure> {
+    match path {
+        None => Ok(Policy::from_toml(
+            DEFAULT_POLICY_TOML,
+            DEFAULT_POLICY_LABEL,
+        )?),
+        Some(path) => {
+            let source = std::fs::read_to_string(path).map_err(|error| {
+                Failure::Input(format!(
+                    "cannot read policy file {}: {error}",
+                    path.display()
+                ))
+            })?;
+            Ok(Policy::from_toml(&source, &path.display().to_string())?)
+        }
+    }
+}
