@@ -307,28 +307,8 @@ fn a_worker_killed_mid_delivery_loses_nothing_when_restarted() {
         &["--demo"],
         &[("CAREDESK_RUN_JOBS", "false")],
     );
-    let token = output
-        .iter()
-        .find_map(|line| line.strip_prefix("Administrator API token: "))
-        .unwrap()
-        .to_string();
-    let (status, file) = http_get(&address, "/api/v1/customers/1", Some(&token));
-    assert_eq!(status, 200, "{file}");
-    let file: serde_json::Value = serde_json::from_str(&file).unwrap();
-    let product = &file["products"][0];
-    let ticket = serde_json::json!({
-        "customer_id": 1,
-        "channel": "portal",
-        "severity": "P3",
-        "product_line": product["product_line"],
-        "version": product["version"],
-        "serial": product["serial"],
-        "subject": "Invoices stopped printing",
-        "description": "Since this morning no invoice leaves the print queue.",
-        "business_impact": "Invoices are late",
-        "error_messages": "E042 spooler timeout",
-    })
-    .to_string();
+    let token = demo_token(&output);
+    let ticket = demo_ticket(&address, &token).to_string();
     for _ in 0..30 {
         let (status, body) = http(
             &address,
