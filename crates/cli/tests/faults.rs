@@ -599,7 +599,10 @@ fn three_servers_on_one_postgres_do_each_thing_once() {
         .block_on(store.notices_in("sent", 1_000_000))
         .unwrap()
         .into_iter()
-        .filter(|notice| tickets.contains(&notice.ticket_id) && notice.recipient != "webhook")
+        .filter(|notice| {
+            notice.ticket_id.is_some_and(|id| tickets.contains(&id))
+                && notice.recipient != "webhook"
+        })
         .map(|notice| format!("<notice-{}@caredesk.test>", notice.id))
         .collect();
     assert!(

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use base64::Engine;
-use caredesk_domain::sign_in::{Attempt, retry_after_seconds};
+use caredesk_domain::sign_in::{ALERTS_PER_HOUR, Alert, Attempt, SignInBurst, retry_after_seconds};
 use caredesk_store::{SessionOrigin, SessionOwner, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
@@ -88,44 +88,122 @@ pub async fn check_credentials(
     password: String,
     client: Option<IpAddr>,
 ) -> Result<SessionOwner, DeskError> {
-    let (account_key, address_key) = throttle_keys(email, client);
+    let keys = ThrottleKeys::of(email, client);
     let now = desk.clock.now();
     let throttle = desk.limits.sign_in;
     let attempt = desk
         .store
-        .count_sign_in_attempt(&account_key, &address_key, |account, address| {
+        .count_sign_in_attempt(&keys.account, &keys.address, |account, address| {
             throttle.attempt(account, address, now)
         })
         .await?;
-    if let Attempt::Wait(wait) = attempt {
-        tracing::debug!(%address_key, retry_after = %wait, "sign-in throttled");
+    if let Attempt::Wait { left, alert } = attempt {
+        tracing::debug!(address = keys.client, retry_after = %left, "sign-in throttled");
+        if alert.any() {
+            let burst = Burst {
+                email,
+                keys: &keys,
+                alert,
+                wait_seconds: retry_after_seconds(left),
+            };
+            // The refusal stands whatever becomes of the alert.
+            if let Err(error) = alert_administrators(desk, burst).await {
+                tracing::error!(%error, "the administrators could not be told of a sign-in burst");
+            }
+        }
         return Err(DeskError::Throttled {
-            retry_after_seconds: retry_after_seconds(wait),
+            retry_after_seconds: retry_after_seconds(left),
         });
     }
     let owner = password_owner(desk, email, password).await?;
     desk.store
-        .forgive_sign_in_attempt(&account_key, &address_key)
+        .forgive_sign_in_attempt(&keys.account, &keys.address)
         .await?;
     Ok(owner)
 }
 
-/// The keys failures are counted under: the e-mail as typed (lower-cased) and the client's
+/// A refused attempt the administrators are to hear of.
+struct Burst<'a> {
+    email: &'a str,
+    keys: &'a ThrottleKeys,
+    alert: Alert,
+    wait_seconds: u64,
+}
+
+/// Tells the administrators of a burst (once per account or address while it is
+/// remembered, and for a few an hour: the store decides under its lock). The account is
+/// named only when it is one of the desk's: an e-mail of nobody's may be a mistyped
+/// password, and is not repeated.
+async fn alert_administrators(desk: &Desk, burst: Burst<'_>) -> Result<(), DeskError> {
+    let now = desk.clock.now();
+    let account = if burst.alert.account.is_some() {
+        match find_owner(desk, burst.email).await? {
+            Some(SessionOwner::Staff(member)) => Some(member.email),
+            Some(SessionOwner::Contact(contact)) => Some(contact.email),
+            None => None,
+        }
+    } else {
+        None
+    };
+    let details = SignInBurst {
+        address: burst.keys.client.clone(),
+        address_failures: burst.alert.address,
+        account_failures: burst.alert.account,
+        account,
+        wait_seconds: burst.wait_seconds,
+        at: now,
+    };
+    let mut keys = Vec::with_capacity(2);
+    if burst.alert.account.is_some() {
+        keys.push(burst.keys.account.as_str());
+    }
+    if burst.alert.address.is_some() {
+        keys.push(burst.keys.address.as_str());
+    }
+    let told_since = now
+        .checked_sub(desk.limits.sign_in.alert_memory())
+        .unwrap_or(Timestamp::MIN);
+    let written = desk
+        .store
+        .alert_sign_in_burst(&keys, &details, told_since, ALERTS_PER_HOUR, now)
+        .await?;
+    if written {
+        tracing::warn!(
+            address = burst.keys.client,
+            "sign-ins throttled; administrators alerted"
+        );
+    }
+    Ok(())
+}
+
+/// What failures are counted under: the e-mail as typed (lower-cased), and the client's
 /// address, an IPv6 client's /64 network (one host holds a whole /64). The e-mail is kept as
 /// its SHA-256 only: whatever was typed there (a password, a megabyte) is neither stored
 /// nor limited in length.
-fn throttle_keys(email: &str, client: Option<IpAddr>) -> (String, String) {
-    let typed = Sha256::digest(email.trim().to_lowercase().as_bytes());
-    let account = format!("account:{}", hex::encode(typed));
-    let address = match client {
-        Some(IpAddr::V4(address)) => format!("address:{address}"),
-        Some(IpAddr::V6(address)) => {
-            let network = u128::from(address) & !((1_u128 << 64) - 1);
-            format!("address:{}/64", std::net::Ipv6Addr::from(network))
+struct ThrottleKeys {
+    account: String,
+    address: String,
+    /// The address as administrators read it.
+    client: String,
+}
+
+impl ThrottleKeys {
+    fn of(email: &str, client: Option<IpAddr>) -> ThrottleKeys {
+        let typed = Sha256::digest(email.trim().to_lowercase().as_bytes());
+        let client = match client {
+            Some(IpAddr::V4(address)) => address.to_string(),
+            Some(IpAddr::V6(address)) => {
+                let network = u128::from(address) & !((1_u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(network))
+            }
+            None => "unknown".to_string(),
+        };
+        ThrottleKeys {
+            account: format!("account:{}", hex::encode(typed)),
+            address: format!("address:{client}"),
+            client,
         }
-        None => "address:unknown".to_string(),
-    };
-    (account, address)
+    }
 }
 
 async fn password_owner(
@@ -201,14 +279,21 @@ mod tests {
 
     #[test]
     fn failures_are_counted_under_a_digest_and_an_ipv6_network() {
-        let (account, address) = throttle_keys(" Ana@Example.com ", "192.0.2.7".parse().ok());
-        assert_eq!(account, throttle_keys("ana@example.com", None).0);
-        assert!(!account.contains("ana"), "the e-mail is not kept as typed");
-        assert_eq!(account.len(), "account:".len() + 64);
-        assert_eq!(address, "address:192.0.2.7");
-        let (_, first) = throttle_keys("x", "2001:db8:1:2:aaaa::1".parse().ok());
-        let (_, second) = throttle_keys("x", "2001:db8:1:2:bbbb::9".parse().ok());
-        assert_eq!(first, second);
-        assert_eq!(first, "address:2001:db8:1:2::/64");
+        let keys = ThrottleKeys::of(" Ana@Example.com ", "192.0.2.7".parse().ok());
+        assert_eq!(
+            keys.account,
+            ThrottleKeys::of("ana@example.com", None).account
+        );
+        assert!(
+            !keys.account.contains("ana"),
+            "the e-mail is not kept as typed"
+        );
+        assert_eq!(keys.account.len(), "account:".len() + 64);
+        assert_eq!(keys.address, "address:192.0.2.7");
+        assert_eq!(keys.client, "192.0.2.7");
+        let first = ThrottleKeys::of("x", "2001:db8:1:2:aaaa::1".parse().ok());
+        let second = ThrottleKeys::of("x", "2001:db8:1:2:bbbb::9".parse().ok());
+        assert_eq!(first.address, second.address);
+        assert_eq!(first.address, "address:2001:db8:1:2::/64");
     }
 }

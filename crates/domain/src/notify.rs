@@ -45,11 +45,14 @@ pub enum NoticeKind {
     NewTicket,
     /// To a webhook: an event of the ticket's timeline, as signed JSON.
     TicketEvent,
+    /// To the administrators: sign-ins to an account or from an address failed so often
+    /// that they are throttled (`crate::sign_in`). Of no ticket.
+    SignInBurst,
 }
 
 impl NoticeKind {
     /// The kinds sent as e-mail, each with its templates.
-    pub const MAIL: [NoticeKind; 11] = [
+    pub const MAIL: [NoticeKind; 12] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -61,9 +64,10 @@ impl NoticeKind {
         NoticeKind::Breach,
         NoticeKind::Escalation,
         NoticeKind::NewTicket,
+        NoticeKind::SignInBurst,
     ];
 
-    pub const ALL: [NoticeKind; 12] = [
+    pub const ALL: [NoticeKind; 13] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -76,6 +80,7 @@ impl NoticeKind {
         NoticeKind::Escalation,
         NoticeKind::NewTicket,
         NoticeKind::TicketEvent,
+        NoticeKind::SignInBurst,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -92,6 +97,7 @@ impl NoticeKind {
             NoticeKind::Escalation => "escalation",
             NoticeKind::NewTicket => "new_ticket",
             NoticeKind::TicketEvent => "ticket_event",
+            NoticeKind::SignInBurst => "sign_in_burst",
         }
     }
 
@@ -99,6 +105,11 @@ impl NoticeKind {
         NoticeKind::ALL
             .into_iter()
             .find(|kind| kind.as_str() == text)
+    }
+
+    /// Whether it is about a ticket (all but the administrators' security alerts).
+    pub fn is_of_a_ticket(&self) -> bool {
+        !matches!(self, NoticeKind::SignInBurst)
     }
 
     /// Whether it goes to staff, and so waits for the ticket's calendar to open.

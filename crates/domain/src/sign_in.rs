@@ -5,8 +5,14 @@
 //! reveals nothing. A failure is counted when the attempt starts (and forgiven when the
 //! password proves right), so that a burst of concurrent guesses is counted in full before
 //! any of them is checked.
+//!
+//! Administrators hear of a burst: the first attempt an account or an address is refused
+//! raises an alert, once for as long as its failures are remembered, and for at most
+//! [`ALERTS_PER_HOUR`] accounts and addresses an hour (a spray over thousands of accounts is
+//! one story, not thousands of mails).
 
 use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
 
 /// The limits, from the service's settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,11 +35,16 @@ impl Default for SignInThrottle {
     }
 }
 
+/// Accounts and addresses whose throttling administrators are told of in one hour, at most.
+pub const ALERTS_PER_HOUR: u32 = 10;
+
 /// The failures recorded for one account or one address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Failures {
     pub count: u32,
     pub last_at: Timestamp,
+    /// When administrators were last told that it was throttled.
+    pub alerted_at: Option<Timestamp>,
 }
 
 /// What becomes of an attempt.
@@ -45,8 +56,41 @@ pub enum Attempt {
         account: Failures,
         address: Failures,
     },
-    /// Refused without a look at the password: try again after this long.
-    Wait(SignedDuration),
+    /// Refused without a look at the password: try again after `left`; `alert` says which
+    /// of the limits reached the administrators have not heard of yet.
+    Wait { left: SignedDuration, alert: Alert },
+}
+
+/// The limits of a refused attempt that administrators are to be told of, with the
+/// failures that reached each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Alert {
+    pub account: Option<u32>,
+    pub address: Option<u32>,
+}
+
+impl Alert {
+    pub fn any(&self) -> bool {
+        self.account.is_some() || self.address.is_some()
+    }
+}
+
+/// What administrators are told of a burst of failed sign-ins; kept with the alert, so that
+/// it reads the same whenever it is delivered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInBurst {
+    /// Where the refused attempt came from: an IP address, or an IPv6 client's /64 network.
+    pub address: String,
+    /// The address's failures, when it reached its own limit.
+    pub address_failures: Option<u32>,
+    /// The account's failures, when it reached its limit.
+    pub account_failures: Option<u32>,
+    /// The account's e-mail, when it reached its limit and is one of the desk's accounts
+    /// (an e-mail of nobody's is not repeated: it may be a mistyped password).
+    pub account: Option<String>,
+    /// How long the next attempt waits.
+    pub wait_seconds: u64,
+    pub at: Timestamp,
 }
 
 impl SignInThrottle {
@@ -67,20 +111,41 @@ impl SignInThrottle {
     ) -> Attempt {
         let account = self.remembered(account, now);
         let address = self.remembered(address, now);
-        let wait = [
-            self.left_to_wait(account, self.free_attempts_per_account, now),
-            self.left_to_wait(address, self.free_attempts_per_address, now),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        match wait {
-            Some(wait) => Attempt::Wait(wait),
+        let account_wait = self.left_to_wait(account, self.free_attempts_per_account, now);
+        let address_wait = self.left_to_wait(address, self.free_attempts_per_address, now);
+        match account_wait.max(address_wait) {
+            Some(left) => Attempt::Wait {
+                left,
+                alert: Alert {
+                    account: self.news(account, account_wait, now),
+                    address: self.news(address, address_wait, now),
+                },
+            },
             None => Attempt::Check {
                 account: counted(account, now),
                 address: counted(address, now),
             },
         }
+    }
+
+    /// Alerts older than this are forgotten: a burst that goes on is told of again.
+    pub fn alert_memory(&self) -> SignedDuration {
+        self.memory()
+    }
+
+    /// The failures of a limit that refuses (`wait`), unless administrators were told of
+    /// them within the alert's memory.
+    fn news(
+        &self,
+        failures: Option<Failures>,
+        wait: Option<SignedDuration>,
+        now: Timestamp,
+    ) -> Option<u32> {
+        let failures = failures.filter(|_| wait.is_some())?;
+        let told = failures
+            .alerted_at
+            .is_some_and(|at| now.duration_since(at) < self.alert_memory());
+        (!told).then_some(failures.count)
     }
 
     fn remembered(&self, failures: Option<Failures>, now: Timestamp) -> Option<Failures> {
@@ -109,6 +174,7 @@ fn counted(failures: Option<Failures>, now: Timestamp) -> Failures {
             .map_or(0, |failures| failures.count)
             .saturating_add(1),
         last_at: now,
+        alerted_at: failures.and_then(|failures| failures.alerted_at),
     }
 }
 
@@ -130,7 +196,15 @@ mod tests {
         Some(Failures {
             count,
             last_at: at(last_at),
+            alerted_at: None,
         })
+    }
+
+    fn wait(left: SignedDuration, account: Option<u32>, address: Option<u32>) -> Attempt {
+        Attempt::Wait {
+            left,
+            alert: Alert { account, address },
+        }
     }
 
     #[test]
@@ -142,11 +216,13 @@ mod tests {
             Attempt::Check {
                 account: Failures {
                     count: 1,
-                    last_at: now
+                    last_at: now,
+                    alerted_at: None,
                 },
                 address: Failures {
                     count: 1,
-                    last_at: now
+                    last_at: now,
+                    alerted_at: None,
                 },
             }
         );
@@ -167,20 +243,20 @@ mod tests {
         let now = at(last);
         assert_eq!(
             throttle.attempt(failures(5, last), None, now),
-            Attempt::Wait(SignedDuration::from_secs(1))
+            wait(SignedDuration::from_secs(1), Some(5), None)
         );
         assert_eq!(
             throttle.attempt(failures(8, last), None, now),
-            Attempt::Wait(SignedDuration::from_secs(8))
+            wait(SignedDuration::from_secs(8), Some(8), None)
         );
         assert_eq!(
             throttle.attempt(failures(60, last), None, now),
-            Attempt::Wait(SignedDuration::from_mins(15))
+            wait(SignedDuration::from_mins(15), Some(60), None)
         );
         // Time already waited counts.
         assert_eq!(
             throttle.attempt(failures(8, last), None, at("2026-12-04T10:00:05Z")),
-            Attempt::Wait(SignedDuration::from_secs(3))
+            wait(SignedDuration::from_secs(3), Some(8), None)
         );
         assert!(matches!(
             throttle.attempt(failures(8, last), None, at("2026-12-04T10:00:08Z")),
@@ -199,8 +275,44 @@ mod tests {
         ));
         assert_eq!(
             throttle.attempt(failures(6, last), failures(23, last), now),
-            Attempt::Wait(SignedDuration::from_secs(8))
+            wait(SignedDuration::from_secs(8), Some(6), Some(23))
         );
+        // The account's limit alone is reached: only it is news.
+        assert_eq!(
+            throttle.attempt(failures(6, last), failures(7, last), now),
+            wait(SignedDuration::from_secs(2), Some(6), None)
+        );
+    }
+
+    #[test]
+    fn administrators_hear_of_a_burst_once_while_it_is_remembered() {
+        let throttle = SignInThrottle::default();
+        let last = "2026-12-04T10:00:00Z";
+        let told = |count: u32, alerted_at: &str| {
+            Some(Failures {
+                alerted_at: Some(at(alerted_at)),
+                ..failures(count, last).unwrap()
+            })
+        };
+        assert_eq!(
+            throttle.attempt(told(9, "2026-12-04T09:59:00Z"), None, at(last)),
+            wait(SignedDuration::from_secs(16), None, None),
+            "told a minute ago"
+        );
+        assert_eq!(
+            throttle.attempt(told(9, "2026-12-04T08:59:00Z"), None, at(last)),
+            wait(SignedDuration::from_secs(16), Some(9), None),
+            "an hour later, the burst that goes on is news again"
+        );
+        // A counted attempt keeps the record of the alert.
+        let Attempt::Check { account, .. } = throttle.attempt(
+            told(2, "2026-12-04T09:59:00Z"),
+            None,
+            at("2026-12-04T10:00:30Z"),
+        ) else {
+            panic!("the third attempt is free");
+        };
+        assert_eq!(account.alerted_at, Some(at("2026-12-04T09:59:00Z")));
     }
 
     #[test]

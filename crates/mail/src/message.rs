@@ -87,7 +87,8 @@ pub enum ComposeError {
 /// One notice, ready to be written as a message.
 pub struct Outgoing<'a> {
     pub notice_id: i64,
-    pub ticket_id: i64,
+    /// The ticket whose thread it joins; `None` for an alert of no ticket.
+    pub ticket_id: Option<i64>,
     pub from: &'a Mailbox,
     pub to: &'a Addressee,
     pub mail: &'a RenderedMail,
@@ -109,16 +110,20 @@ pub fn compose(ids: &MessageIds, outgoing: &Outgoing<'_>) -> Result<Message, Com
                 },
             )?;
     let to = Mailbox::new(Some(outgoing.to.name.clone()), to_address);
-    let thread = format!("<{}>", ids.of_ticket(outgoing.ticket_id));
-    Message::builder()
+    let mut message = Message::builder()
         .from(outgoing.from.clone())
         .to(to)
         .subject(outgoing.mail.subject.clone())
         .message_id(Some(format!("<{}>", ids.of_notice(outgoing.notice_id))))
-        .in_reply_to(thread.clone())
-        .references(thread)
-        .header(AutoSubmitted)
-        .header(TicketHeader(outgoing.ticket_id))
+        .header(AutoSubmitted);
+    if let Some(ticket_id) = outgoing.ticket_id {
+        let thread = format!("<{}>", ids.of_ticket(ticket_id));
+        message = message
+            .in_reply_to(thread.clone())
+            .references(thread)
+            .header(TicketHeader(ticket_id));
+    }
+    message
         .multipart(MultiPart::alternative_plain_html(
             outgoing.mail.text.clone(),
             outgoing.mail.html.clone(),
@@ -200,7 +205,7 @@ mod tests {
         let mail = rendered();
         let outgoing = Outgoing {
             notice_id: 7,
-            ticket_id: 42,
+            ticket_id: Some(42),
             from: &from,
             to: &to,
             mail: &mail,
@@ -222,6 +227,23 @@ mod tests {
         assert_eq!(ids.notice_of(" <notice-7@DESK.example>"), Some(7));
         assert_eq!(ids.ticket_of("<ticket-42@elsewhere.example>"), None);
         assert_eq!(ids.ticket_of("<notice-7@desk.example>"), None);
+
+        // An alert of no ticket starts no thread and names none.
+        let alert = String::from_utf8(
+            compose(
+                &ids,
+                &Outgoing {
+                    ticket_id: None,
+                    ..outgoing
+                },
+            )
+            .unwrap()
+            .formatted(),
+        )
+        .unwrap();
+        assert!(alert.contains("Message-ID: <notice-7@desk.example>"));
+        assert!(alert.contains("Auto-Submitted: auto-generated"));
+        assert!(!alert.contains("In-Reply-To") && !alert.contains("X-Caredesk-Ticket"));
     }
 
     #[test]
@@ -237,7 +259,7 @@ mod tests {
             &ids,
             &Outgoing {
                 notice_id: 1,
-                ticket_id: 1,
+                ticket_id: Some(1),
                 from: &from,
                 to: &to,
                 mail: &mail,

@@ -130,6 +130,28 @@ pub struct MailContext {
     pub detail: Option<String>,
     /// Consent reminders: which one.
     pub reminder: Option<u8>,
+    /// A burst of failed sign-ins (sign_in_burst, which is of no ticket: `ticket_number` is
+    /// 0 and the ticket's values are empty).
+    pub sign_in: Option<SignInContext>,
+}
+
+/// What the administrators' alert of a burst of failed sign-ins tells.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SignInContext {
+    /// Where the refused attempt came from: an IP address, or an IPv6 client's /64 network.
+    pub address: String,
+    /// The address's failures (over all accounts), when it reached its limit.
+    pub address_failures: Option<u32>,
+    /// The account's failures, when it reached its limit.
+    pub account_failures: Option<u32>,
+    /// The account's e-mail, when it is one of the desk's accounts.
+    pub account: Option<String>,
+    /// How long the next attempt waits, in seconds.
+    pub wait_seconds: u64,
+    /// When it was refused, in the recipient's time zone.
+    pub at: String,
+    /// The console's staff page, where an account is deactivated.
+    pub console_url: String,
 }
 
 /// A notice, written.
@@ -360,6 +382,7 @@ mod tests {
             body: Some("Restart the spooler & try again.".into()),
             detail: None,
             reminder: None,
+            sign_in: None,
         }
     }
 
@@ -367,7 +390,10 @@ mod tests {
     fn every_kind_renders_in_every_language() {
         let templates = Templates::built_in().unwrap();
         for language in LANGUAGES {
-            for kind in NoticeKind::MAIL {
+            for kind in NoticeKind::MAIL
+                .into_iter()
+                .filter(NoticeKind::is_of_a_ticket)
+            {
                 let mail = templates.render(kind, language, &context()).unwrap();
                 assert_eq!(mail.language, language);
                 assert!(
@@ -411,6 +437,68 @@ mod tests {
             .render(NoticeKind::UpdateDueSoon, "fr", &context())
             .unwrap();
         assert!(french.subject.contains("Point sur l'état d'avancement"));
+    }
+
+    #[test]
+    fn the_sign_in_alert_tells_what_was_throttled_in_every_language() {
+        let templates = Templates::built_in().unwrap();
+        let alert = MailContext {
+            recipient_name: "Ada".into(),
+            sign_in: Some(SignInContext {
+                address: "2001:db8:1:2::/64".into(),
+                address_failures: Some(21),
+                account_failures: Some(6),
+                account: Some("ana@acme.example".into()),
+                wait_seconds: 2,
+                at: "2026-12-04 11:00 CET (Europe/Paris)".into(),
+                console_url: "https://desk.example/console/staff".into(),
+            }),
+            ..MailContext::default()
+        };
+        for language in LANGUAGES {
+            let mail = templates
+                .render(NoticeKind::SignInBurst, language, &alert)
+                .unwrap();
+            assert!(mail.subject.contains("2001:db8:1:2::/64"), "{language}");
+            for told in [
+                "ana@acme.example",
+                "21",
+                "6",
+                "2026-12-04 11:00 CET",
+                "https://desk.example/console/staff",
+            ] {
+                assert!(
+                    mail.text.contains(told),
+                    "{language}: {told}\n{}",
+                    mail.text
+                );
+            }
+            assert!(!mail.text.contains("\n\n\n"), "{language}:\n{}", mail.text);
+            assert!(!mail.html.contains("Ticket 0") && !mail.text.contains("#0"));
+        }
+        // An e-mail of nobody's is not repeated, and an address under its limit is the
+        // attempt's origin only.
+        let unknown = MailContext {
+            sign_in: Some(SignInContext {
+                address_failures: None,
+                account: None,
+                ..alert.sign_in.clone().unwrap()
+            }),
+            ..alert
+        };
+        let mail = templates
+            .render(NoticeKind::SignInBurst, "en", &unknown)
+            .unwrap();
+        assert!(
+            mail.text
+                .contains("An e-mail that belongs to no account: 6 failed attempts"),
+            "{}",
+            mail.text
+        );
+        assert!(
+            mail.text
+                .contains("The last attempt came from 2001:db8:1:2::/64.")
+        );
     }
 
     #[test]

@@ -317,7 +317,7 @@ mod tests {
             &MessageIds::new("desk.example"),
             &Outgoing {
                 notice_id: 1,
-                ticket_id: 1,
+                ticket_id: Some(1),
                 from: &sender("desk@desk.example").unwrap(),
                 to: &Addressee {
                     name: "Ada".into(),

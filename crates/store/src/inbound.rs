@@ -110,13 +110,13 @@ impl Store {
         Ok(())
     }
 
-    /// The ticket of outbox notice `id`, if there is such a notice.
+    /// The ticket of outbox notice `id`, if there is such a notice and it is of a ticket.
     pub async fn ticket_of_notice(&self, id: i64) -> Result<Option<i64>, StoreError> {
-        Ok(
+        let ticket: Option<Option<i64>> =
             sqlx::query_scalar("SELECT ticket_id FROM outbox WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
-                .await?,
-        )
+                .await?;
+        Ok(ticket.flatten())
     }
 }

@@ -36,17 +36,20 @@ impl Store {
     /// What `entry` is to say and to whom, as things stand now (a contact's address changed
     /// since the event is the one used).
     pub async fn notice_facts(&self, entry: &OutboxEntry) -> Result<NoticeFacts, StoreError> {
-        let ticket = self.ticket(entry.ticket_id, Scope::All).await?;
+        let ticket_id = entry
+            .ticket_id
+            .ok_or_else(|| StoreError::Corrupt(format!("notice {} is of no ticket", entry.id)))?;
+        let ticket = self.ticket(ticket_id, Scope::All).await?;
         let customer_name: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1")
             .bind(ticket.customer_id)
             .fetch_one(&self.pool)
             .await?;
-        let event = load_event(&self.pool, entry.ticket_id, entry.event_seq)
+        let event = load_event(&self.pool, ticket_id, entry.event_seq)
             .await?
             .ok_or_else(|| {
                 StoreError::Corrupt(format!(
-                    "notice {} names event {} of ticket {}, which does not exist",
-                    entry.id, entry.event_seq, entry.ticket_id
+                    "notice {} names event {} of ticket {ticket_id}, which does not exist",
+                    entry.id, entry.event_seq
                 ))
             })?;
         let recipient = match entry.recipient.as_str() {
@@ -78,15 +81,10 @@ impl Store {
                 .await?;
                 row.as_ref().map(staff_recipient).transpose()?
             }
-            "staff" => {
-                let row = sqlx::query(
-                    "SELECT name, email, languages FROM staff WHERE id = $1 AND active = TRUE",
-                )
-                .bind(entry.staff_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                row.as_ref().map(staff_recipient).transpose()?
-            }
+            "staff" => self
+                .staff_to_tell(entry.staff_id)
+                .await?
+                .map(|(recipient, _)| recipient),
             other => {
                 return Err(StoreError::Corrupt(format!(
                     "notice {} is for \"{other}\", which is no kind of recipient",
@@ -100,6 +98,22 @@ impl Store {
             event,
             recipient,
         })
+    }
+
+    /// The active member of staff `id`, to tell something, and their region (whose time
+    /// zone they read times in); `None` when they left.
+    pub async fn staff_to_tell(
+        &self,
+        id: Option<i64>,
+    ) -> Result<Option<(NoticeRecipient, Option<String>)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT name, email, languages, region FROM staff WHERE id = $1 AND active = TRUE",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((staff_recipient(&row)?, row.try_get("region")?)))
+            .transpose()
     }
 
     /// Event `seq` of ticket `ticket`, if it exists (what a webhook delivery carries).

@@ -18,7 +18,9 @@ use crate::{AnyQueryScalar, Backend, Store, StoreError, instant, seconds};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxEntry {
     pub id: i64,
-    pub ticket_id: i64,
+    /// The ticket it is about; `None` for an alert of no ticket, which says what it says in
+    /// `details`.
+    pub ticket_id: Option<i64>,
     pub event_seq: u32,
     pub kind: NoticeKind,
     /// "contact", "csm", "staff" (with `staff_id`) or "webhook" (with `webhook_id`).
@@ -32,10 +34,12 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     pub created_at: Timestamp,
     pub sent_at: Option<Timestamp>,
+    /// What an alert of no ticket says (JSON, of its kind's shape).
+    pub details: Option<String>,
 }
 
 const OUTBOX_COLUMNS: &str = "id, ticket_id, event_seq, kind, recipient, staff_id, webhook_id, \
-     state, attempts, not_before, last_error, created_at, sent_at";
+     state, attempts, not_before, last_error, created_at, sent_at, details";
 
 /// One outbox row to insert.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -376,6 +380,7 @@ fn entry_of(row: &sqlx::any::AnyRow) -> Result<OutboxEntry, StoreError> {
             .try_get::<Option<i64>, _>("sent_at")?
             .map(instant)
             .transpose()?,
+        details: row.try_get("details")?,
     })
 }
 

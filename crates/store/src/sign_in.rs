@@ -3,8 +3,12 @@
 //! mean (how long to wait) is the domain's: the caller decides, the store keeps. An attempt
 //! that must wait is told so from a plain read, without taking the write lock: a flood of
 //! refused guesses does not queue behind (or in front of) the desk's writes.
+//!
+//! A burst is told to the administrators through the outbox (a notice of no ticket), once
+//! per account or address: the first refused attempt that marks it as told writes the alert.
 
-use caredesk_domain::sign_in::{Attempt, Failures};
+use caredesk_domain::notify::NoticeKind;
+use caredesk_domain::sign_in::{Attempt, Failures, SignInBurst};
 use jiff::Timestamp;
 use sqlx::Row;
 
@@ -22,7 +26,7 @@ impl Store {
         decide: impl Fn(Option<Failures>, Option<Failures>) -> Attempt,
     ) -> Result<Attempt, StoreError> {
         let (account, address) = read_failures(&self.pool, account_key, address_key, "").await?;
-        if let wait @ Attempt::Wait(_) = decide(account, address) {
+        if let wait @ Attempt::Wait { .. } = decide(account, address) {
             return Ok(wait);
         }
         let mut transaction = self.begin_write().await?;
@@ -68,6 +72,68 @@ impl Store {
         Ok(attempt)
     }
 
+    /// Tells every active administrator of `burst`, unless `keys` (the accounts and addresses
+    /// it is about) were all told of since `told_since`, or more than `per_hour` keys were
+    /// told of in the hour before `now`: then nothing is written but the mark. Marks `keys`
+    /// as told at `now` either way, so that later refusals do not come back here. `true` when
+    /// the alert was written. Several instances may see the same burst: the one whose mark
+    /// lands writes it.
+    pub async fn alert_sign_in_burst(
+        &self,
+        keys: &[&str],
+        burst: &SignInBurst,
+        told_since: Timestamp,
+        per_hour: u32,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let mut marked = 0;
+        for key in keys {
+            marked += sqlx::query(
+                "UPDATE sign_in_failures SET alerted_at = $1 \
+                 WHERE key = $2 AND (alerted_at IS NULL OR alerted_at < $3)",
+            )
+            .bind(seconds(now))
+            .bind(key)
+            .bind(seconds(told_since))
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        }
+        if marked == 0 {
+            transaction.rollback().await?;
+            return Ok(false);
+        }
+        let hour_ago = now
+            .checked_sub(jiff::SignedDuration::from_hours(1))
+            .unwrap_or(Timestamp::MIN);
+        let told_this_hour: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM sign_in_failures WHERE alerted_at >= $1")
+                .bind(seconds(hour_ago))
+                .fetch_one(&mut *transaction)
+                .await?;
+        if told_this_hour > i64::from(per_hour) {
+            transaction.commit().await?;
+            return Ok(false);
+        }
+        let details = serde_json::to_string(burst)
+            .map_err(|error| StoreError::Corrupt(format!("a sign-in alert: {error}")))?;
+        sqlx::query(
+            "INSERT INTO outbox (event_seq, kind, recipient, staff_id, details, \
+             not_before, created_at) \
+             SELECT 0, $1, 'staff', s.id, $2, $3, $3 FROM staff s \
+             WHERE s.role = 'admin' AND s.active = TRUE ORDER BY s.id",
+        )
+        .bind(NoticeKind::SignInBurst.as_str())
+        .bind(details)
+        .bind(seconds(now))
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        self.outbox_written.notify_one();
+        Ok(true)
+    }
+
     /// Forgets failures older than `before` (the upkeep's work, apart from any attempt).
     pub async fn purge_sign_in_failures(&self, before: Timestamp) -> Result<u64, StoreError> {
         Ok(
@@ -110,7 +176,7 @@ async fn read_failures<'e>(
     lock: &str,
 ) -> Result<(Option<Failures>, Option<Failures>), StoreError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT key, failures, last_failure_at FROM sign_in_failures \
+        "SELECT key, failures, last_failure_at, alerted_at FROM sign_in_failures \
          WHERE key = $1 OR key = $2 ORDER BY key{lock}"
     )))
     .bind(account_key)
@@ -126,6 +192,10 @@ async fn read_failures<'e>(
             Some(Failures {
                 count: u32::try_from(count).unwrap_or(u32::MAX),
                 last_at: instant(row.try_get("last_failure_at")?)?,
+                alerted_at: row
+                    .try_get::<Option<i64>, _>("alerted_at")?
+                    .map(instant)
+                    .transpose()?,
             })
         } else {
             None

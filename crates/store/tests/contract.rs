@@ -78,6 +78,7 @@ contract!(
     notices_given_back_untried_are_not_counted,
     a_customer_searches_its_own_tickets,
     tickets_opened_together_each_keep_their_own_rows,
+    a_sign_in_burst_is_told_to_each_administrator_once,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -2484,7 +2485,7 @@ async fn notices_are_claimed_under_leases_and_delivered_once(store: Store) {
     assert_eq!(sent.len(), 2);
     assert!(
         sent.iter()
-            .all(|notice| notice.sent_at.is_some() && notice.ticket_id == id)
+            .all(|notice| notice.sent_at.is_some() && notice.ticket_id == Some(id))
     );
     let failed = store.notices_in("failed", 10).await.unwrap();
     assert_eq!(failed.len(), 1);
@@ -2774,4 +2775,145 @@ async fn tickets_opened_together_each_keep_their_own_rows(store: Store) {
         .filter(|(request, _)| request.intake.is_some())
         .count();
     assert_eq!(kept.values().sum::<i64>(), i64::try_from(assigned).unwrap());
+}
+
+/// A throttled account is told to every active administrator once, as a notice of no ticket
+/// carrying what it says; a second refusal of the same burst writes nothing, a burst that
+/// goes on past the alert's memory is told again, and beyond the hour's allowance only the
+/// mark is written.
+async fn a_sign_in_burst_is_told_to_each_administrator_once(store: Store) {
+    use caredesk_domain::notify::NoticeKind;
+    use caredesk_domain::sign_in::{Attempt, SignInBurst, SignInThrottle};
+
+    let now = at("2026-12-04T10:00:00Z");
+    let first = store
+        .create_staff(&staff_member("first-admin@desk.example", Role::Admin), now)
+        .await
+        .unwrap();
+    let gone = store
+        .create_staff(&staff_member("gone-admin@desk.example", Role::Admin), now)
+        .await
+        .unwrap();
+    store.set_staff_active(gone.id, false, now).await.unwrap();
+    store
+        .create_staff(&staff_member("advisor@desk.example", Role::Advisor), now)
+        .await
+        .unwrap();
+    let second = store
+        .create_staff(&staff_member("second-admin@desk.example", Role::Admin), now)
+        .await
+        .unwrap();
+
+    let throttle = SignInThrottle::default();
+    let guess = |at: Timestamp| {
+        let store = store.clone();
+        async move {
+            store
+                .count_sign_in_attempt("account:target", "address:192.0.2.7", |account, address| {
+                    throttle.attempt(account, address, at)
+                })
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..5 {
+        assert!(matches!(guess(now).await, Attempt::Check { .. }));
+    }
+    let Attempt::Wait { alert, .. } = guess(now).await else {
+        panic!("the sixth guess waits");
+    };
+    assert_eq!((alert.account, alert.address), (Some(5), None));
+
+    let burst = SignInBurst {
+        address: "192.0.2.7".into(),
+        address_failures: None,
+        account_failures: alert.account,
+        account: Some("ana@acme.example".into()),
+        wait_seconds: 1,
+        at: now,
+    };
+    let hour_ago = at("2026-12-04T09:00:00Z");
+    assert!(
+        store
+            .alert_sign_in_burst(&["account:target"], &burst, hour_ago, 10, now)
+            .await
+            .unwrap()
+    );
+    let alerts = |store: Store| async move {
+        store
+            .notices_in("pending", 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|notice| notice.kind == NoticeKind::SignInBurst)
+            .collect::<Vec<_>>()
+    };
+    let told = alerts(store.clone()).await;
+    assert_eq!(
+        told.iter()
+            .map(|notice| notice.staff_id)
+            .collect::<Vec<_>>(),
+        vec![Some(first.id), Some(second.id)],
+        "every active administrator, nobody else"
+    );
+    for notice in &told {
+        assert_eq!(notice.ticket_id, None);
+        assert_eq!(notice.recipient, "staff");
+        let said: SignInBurst = serde_json::from_str(notice.details.as_deref().unwrap()).unwrap();
+        assert_eq!(said, burst);
+        assert_eq!(store.ticket_of_notice(notice.id).await.unwrap(), None);
+    }
+    // The guess after is refused without news, and told of no more.
+    let Attempt::Wait { alert, .. } = guess(now).await else {
+        panic!("still waiting");
+    };
+    assert!(!alert.any(), "the burst was told of");
+    assert!(
+        !store
+            .alert_sign_in_burst(&["account:target"], &burst, hour_ago, 10, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(alerts(store.clone()).await.len(), 2);
+
+    // Beyond the hour's allowance, another address is marked but not told of.
+    for _ in 0..2 {
+        store
+            .count_sign_in_attempt(
+                "account:other",
+                "address:198.51.100.9",
+                |account, address| throttle.attempt(account, address, now),
+            )
+            .await
+            .unwrap();
+    }
+    assert!(
+        !store
+            .alert_sign_in_burst(&["address:198.51.100.9"], &burst, hour_ago, 1, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(alerts(store.clone()).await.len(), 2);
+
+    // Two hours on, the burst that goes on is news again; the alerts are delivered like any
+    // notice, claimed with their details.
+    let later = at("2026-12-04T12:00:00Z");
+    assert!(
+        store
+            .alert_sign_in_burst(
+                &["account:target"],
+                &burst,
+                at("2026-12-04T11:00:00Z"),
+                10,
+                later
+            )
+            .await
+            .unwrap()
+    );
+    let claimed = store
+        .claim_notices("deliverer", later, at("2026-12-04T12:01:00Z"), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 4);
+    assert!(claimed.iter().all(|notice| notice.details.is_some()));
 }

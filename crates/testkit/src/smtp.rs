@@ -47,6 +47,15 @@ impl ReceivedMail {
         }
         value
     }
+
+    /// The plain-text part as a reader sees it: its transfer encoding (quoted-printable
+    /// lines folded at 76 characters) undone.
+    pub fn text(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.data.as_bytes())
+            .and_then(|message| message.body_text(0).map(|text| text.into_owned()))
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Default)]

@@ -11,11 +11,13 @@ use std::time::Duration;
 use caredesk_desk::Clock;
 use caredesk_domain::notify::{NoticeKind, retry_delay};
 use caredesk_domain::policy::Policy;
+use caredesk_domain::sign_in::SignInBurst;
 use caredesk_domain::ticket::EventData;
 use caredesk_mail::{
-    Addressee, MailContext, Mailbox, MessageIds, Outgoing, Templates, Terms, Transport, compose,
+    Addressee, MailContext, Mailbox, MessageIds, Outgoing, SignInContext, Templates, Terms,
+    Transport, compose,
 };
-use caredesk_store::{Delivery, NoticeFacts, OutboxEntry, Store, StoreError};
+use caredesk_store::{Delivery, NoticeFacts, NoticeRecipient, OutboxEntry, Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
 
 /// What the desk's messages say of the desk.
@@ -108,17 +110,18 @@ impl Deliverer {
                 reason: "the webhook was removed".into(),
             };
         }
-        let event = match self
-            .store
-            .ticket_event(entry.ticket_id, entry.event_seq)
-            .await
-        {
+        let Some(ticket_id) = entry.ticket_id else {
+            return Delivery::Failed {
+                error: "a webhook delivery of no ticket".into(),
+            };
+        };
+        let event = match self.store.ticket_event(ticket_id, entry.event_seq).await {
             Ok(Some(event)) => event,
             Ok(None) => {
                 return Delivery::Failed {
                     error: format!(
-                        "event {} of ticket {} does not exist",
-                        entry.event_seq, entry.ticket_id
+                        "event {} of ticket {ticket_id} does not exist",
+                        entry.event_seq
                     ),
                 };
             }
@@ -126,7 +129,7 @@ impl Deliverer {
         };
         let body = serde_json::json!({
             "delivery_id": entry.id,
-            "ticket_id": entry.ticket_id,
+            "ticket_id": ticket_id,
             "event": event,
         })
         .to_string();
@@ -238,9 +241,14 @@ impl Deliverer {
     }
 
     async fn deliver(&self, entry: &OutboxEntry) -> Delivery {
-        if entry.kind == NoticeKind::TicketEvent {
-            return self.deliver_webhook(entry).await;
+        match entry.kind {
+            NoticeKind::TicketEvent => self.deliver_webhook(entry).await,
+            NoticeKind::SignInBurst => self.deliver_alert(entry).await,
+            _ => self.deliver_ticket_notice(entry).await,
         }
+    }
+
+    async fn deliver_ticket_notice(&self, entry: &OutboxEntry) -> Delivery {
         let facts = match self.store.notice_facts(entry).await {
             Ok(facts) => facts,
             Err(error) => return self.store_failure(entry, error),
@@ -252,9 +260,66 @@ impl Deliverer {
         };
         let terms = self.templates.terms(&recipient.language);
         let context = self.context(entry, &facts, &recipient.name, terms);
+        self.send_mail(entry, recipient, &context).await
+    }
+
+    /// An alert of no ticket to a member of staff, from what it recorded when it was raised,
+    /// in their language and their region's time zone (UTC for staff of no region).
+    async fn deliver_alert(&self, entry: &OutboxEntry) -> Delivery {
+        let burst: SignInBurst = match entry
+            .details
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+        {
+            Ok(Some(burst)) => burst,
+            Ok(None) => {
+                return Delivery::Failed {
+                    error: "an alert without what it says".into(),
+                };
+            }
+            Err(error) => {
+                return Delivery::Failed {
+                    error: format!("an alert that cannot be read: {error}"),
+                };
+            }
+        };
+        let (recipient, region) = match self.store.staff_to_tell(entry.staff_id).await {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                return Delivery::Skipped {
+                    reason: nobody_to_tell(&entry.recipient).to_string(),
+                };
+            }
+            Err(error) => return self.store_failure(entry, error),
+        };
+        let time_zone = self.time_zone_of(region.as_deref());
+        let context = MailContext {
+            recipient_name: recipient.name.clone(),
+            sign_in: Some(SignInContext {
+                address: burst.address,
+                address_failures: burst.address_failures,
+                account_failures: burst.account_failures,
+                account: burst.account,
+                wait_seconds: burst.wait_seconds,
+                at: local_time(burst.at, &time_zone),
+                console_url: format!("{}/console/staff", self.mail.public_url),
+            }),
+            ..MailContext::default()
+        };
+        self.send_mail(entry, &recipient, &context).await
+    }
+
+    /// Renders `context` as notice `entry` in `recipient`'s language and sends it.
+    async fn send_mail(
+        &self,
+        entry: &OutboxEntry,
+        recipient: &NoticeRecipient,
+        context: &MailContext,
+    ) -> Delivery {
         let mail = match self
             .templates
-            .render(entry.kind, &recipient.language, &context)
+            .render(entry.kind, &recipient.language, context)
         {
             Ok(mail) => mail,
             // The operator's template may be fixed (and the desk restarted) before the last try.
@@ -319,6 +384,14 @@ impl Deliverer {
         }
     }
 
+    /// The time zone of a region of the policy; UTC for none.
+    fn time_zone_of(&self, region: Option<&str>) -> jiff::tz::TimeZone {
+        region
+            .and_then(|region| self.policy.regions.get(region))
+            .map(|region| region.time_zone.clone())
+            .unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
     fn context(
         &self,
         entry: &OutboxEntry,
@@ -327,12 +400,7 @@ impl Deliverer {
         terms: &Terms,
     ) -> MailContext {
         let ticket = &facts.ticket;
-        let time_zone = self
-            .policy
-            .regions
-            .get(&ticket.region)
-            .map(|region| region.time_zone.clone())
-            .unwrap_or(jiff::tz::TimeZone::UTC);
+        let time_zone = self.time_zone_of(Some(&ticket.region));
         let wording = wording(&facts.event.data, terms);
         let due = match entry.kind {
             NoticeKind::Acknowledgement => ticket.first_response_due_at,
@@ -362,6 +430,7 @@ impl Deliverer {
             body: wording.body,
             detail: wording.detail,
             reminder: wording.reminder,
+            sign_in: None,
         }
     }
 }
@@ -455,8 +524,8 @@ fn local_time(at: Timestamp, time_zone: &jiff::tz::TimeZone) -> String {
     let zoned = at.to_zoned_datetime(time_zone.clone());
     let local = zoned.strftime("%Y-%m-%d %H:%M %Z").to_string();
     match time_zone.iana_name() {
-        Some(name) => format!("{local} ({name})"),
-        None => local,
+        Some(name) if !local.ends_with(name) => format!("{local} ({name})"),
+        _ => local,
     }
 }
 
@@ -543,6 +612,10 @@ mod tests {
         assert_eq!(
             local_time(summer, &amsterdam),
             "2026-07-01 10:30 CEST (Europe/Amsterdam)"
+        );
+        assert_eq!(
+            local_time(summer, &jiff::tz::TimeZone::UTC),
+            "2026-07-01 08:30 UTC"
         );
     }
 }

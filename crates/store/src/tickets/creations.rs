@@ -377,7 +377,7 @@ mod tests {
             assert!(
                 outbox
                     .iter()
-                    .all(|row| row.ticket_id == *id && row.created_at == now)
+                    .all(|row| row.ticket_id == Some(*id) && row.created_at == now)
             );
             let (deliveries, notices): (Vec<_>, Vec<_>) =
                 outbox.iter().partition(|row| row.recipient == "webhook");

@@ -46,12 +46,13 @@ pub struct NoticeParams {
 #[derive(Serialize, ToSchema)]
 pub struct NoticeView {
     id: i64,
-    ticket_id: i64,
+    /// null for an alert of no ticket (sign_in_burst).
+    ticket_id: Option<i64>,
     /// The event of the ticket's timeline that called for it.
     event_seq: u32,
     /// acknowledgement, public_update, waiting_on_you, solution_proposed, consent_reminder,
-    /// closed, assigned, update_due_soon, breach, escalation, new_ticket, or ticket_event (a
-    /// webhook delivery).
+    /// closed, assigned, update_due_soon, breach, escalation, new_ticket, ticket_event (a
+    /// webhook delivery), or sign_in_burst (to administrators: sign-ins were throttled).
     kind: String,
     /// contact, csm, staff (with staff_id) or webhook (with webhook_id).
     recipient: String,

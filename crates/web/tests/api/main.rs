@@ -15,6 +15,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use notifications::{
+    a_burst_of_wrong_passwords_is_told_to_administrators,
     a_mail_server_down_for_a_while_loses_and_doubles_nothing,
     a_refused_message_fails_for_good_and_is_listed,
     replies_by_mail_land_on_their_tickets_and_machines_are_ignored,
@@ -99,6 +100,7 @@ on_both_backends!(
     two_deliverers_on_one_database_send_each_notice_once,
     staff_alerts_wait_for_the_office_to_open,
     a_refused_message_fails_for_good_and_is_listed,
+    a_burst_of_wrong_passwords_is_told_to_administrators,
     replies_by_mail_land_on_their_tickets_and_machines_are_ignored,
     webhooks_receive_every_event_signed_and_retried,
     control_characters_are_refused_wherever_text_enters,

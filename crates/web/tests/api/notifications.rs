@@ -1,7 +1,7 @@
 //! Notices over a real SMTP server on loopback: from the portal's intake to the server's
 //! receipt, through the outbox, the job runner and lettre; with the server down for a while,
-//! two deliverers on one database, staff alerts held until the office opens, and messages a
-//! server refuses for good.
+//! two deliverers on one database, staff alerts held until the office opens, messages a
+//! server refuses for good, and the administrators' alert of a burst of wrong passwords.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -291,7 +291,7 @@ pub async fn a_refused_message_fails_for_good_and_is_listed(backend: Backend) {
     assert_eq!(report.failed, 1, "{report:?}");
     let failed = app.store.notices_in("failed", 10).await.unwrap();
     assert_eq!(failed.len(), 1);
-    assert_eq!(failed[0].ticket_id, ticket["id"].as_i64().unwrap());
+    assert_eq!(failed[0].ticket_id, ticket["id"].as_i64());
     assert!(
         failed[0].last_error.as_deref().unwrap().contains("550"),
         "{:?}",
@@ -703,5 +703,97 @@ pub async fn webhooks_receive_every_event_signed_and_retried(backend: Backend) {
             .iter()
             .all(|notice| notice.kind.as_str() != "ticket_event")
     );
+    app.stop().await;
+}
+
+/// A burst of wrong passwords is told by mail to every active administrator, in their
+/// language and time zone, once per account (however many refusals follow), naming the
+/// account only when it is one of the desk's; nobody else hears of it.
+pub async fn a_burst_of_wrong_passwords_is_told_to_administrators(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let sink = SmtpSink::start();
+    app.set_time("2026-12-04T10:00:00Z");
+    app.customer("ACME", "gold", "emea").await;
+    app.staff("root@desk.example", Role::Admin, "emea", &["en"])
+        .await;
+    app.staff("beheer@desk.example", Role::Admin, "emea", &["nl", "en"])
+        .await;
+    app.staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let wrong_password = |email: &'static str| {
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/api/v1/sessions",
+                None,
+                Some(serde_json::json!({ "email": email, "password": "guess" })),
+                &[],
+            )
+            .await
+            .status()
+        }
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..9 {
+        statuses.push(wrong_password("contact@acme.example").await);
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|status| **status == StatusCode::TOO_MANY_REQUESTS)
+            .count(),
+        4
+    );
+
+    let deliverer = deliverer(&app, &sink, "one");
+    let report = deliverer.deliver_due().await.unwrap();
+    let messages = sink.messages();
+    assert_eq!(
+        report.sent, 3,
+        "the test's own administrator too: {messages:#?}"
+    );
+    let to = |address: &str| {
+        messages
+            .iter()
+            .find(|message| message.to == [address])
+            .unwrap_or_else(|| panic!("nothing to {address}: {messages:?}"))
+    };
+    let english = to("root@desk.example");
+    assert_eq!(
+        english.header("Subject").unwrap(),
+        "Sign-ins throttled from 127.0.0.1"
+    );
+    let text = english.text();
+    assert!(
+        text.contains("The account contact@acme.example: 5 failed attempts."),
+        "{text}"
+    );
+    assert!(text.contains("since 2026-12-04 11:00 CET (Europe/Amsterdam)"));
+    assert!(text.contains(&format!("{}/console/staff", app.base)));
+    assert_eq!(english.header("X-Caredesk-Ticket"), None);
+    assert_eq!(english.header("In-Reply-To"), None);
+    assert_eq!(
+        to("beheer@desk.example").header("Subject").unwrap(),
+        "Aanmeldingen afgeremd vanaf 127.0.0.1"
+    );
+
+    // An e-mail of nobody's is a burst of its own, told without repeating what was typed.
+    for _ in 0..6 {
+        wrong_password("nobody@nowhere.example").await;
+    }
+    assert_eq!(deliverer.deliver_due().await.unwrap().sent, 3);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 6, "the advisor heard nothing");
+    let unknown = messages
+        .iter()
+        .rfind(|message| message.to == ["root@desk.example"])
+        .unwrap();
+    let text = unknown.text();
+    assert!(
+        text.contains("An e-mail that belongs to no account: 5 failed attempts."),
+        "{text}"
+    );
+    assert!(!text.contains("nobody@nowhere.example"));
     app.stop().await;
 }
