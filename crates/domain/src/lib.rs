@@ -9,6 +9,7 @@ pub mod intake;
 pub mod notify;
 pub mod policy;
 pub mod reason;
+pub mod resources;
 pub mod routing;
 pub mod services;
 pub mod sign_in;

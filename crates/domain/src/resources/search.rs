@@ -1,0 +1,365 @@
+//! Words as search sees them: the same analysis for what is indexed and for what is asked,
+//! so that "printing", "printed" and "Printer" meet, and "résumé" meets "resume".
+//!
+//! Latin-script words are lower-cased, stemmed with the Snowball stemmer of their text's
+//! language (English, French, Spanish, German, Dutch: the algorithms PostgreSQL's own
+//! dictionaries use), stripped of accents, and the most common words of the language are
+//! left out. Japanese (and Chinese) text has no spaces between words: it is cut into
+//! overlapping pairs of characters, so that any two-character word is found wherever it
+//! stands. The analysis runs here, not in the database, so that SQLite and PostgreSQL index
+//! and match the same terms.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// The languages whose words are stemmed; any other is matched word for word.
+pub const STEMMED_LANGUAGES: [&str; 5] = ["en", "fr", "es", "de", "nl"];
+
+/// A term and where it stands in the analysed text (byte offsets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Term {
+    pub text: String,
+    pub at: Range<usize>,
+}
+
+/// The terms of `text`, written in `language`, in order (repeats kept: they weigh).
+pub fn terms(text: &str, language: &str) -> Vec<String> {
+    located_terms(text, language)
+        .into_iter()
+        .map(|term| term.text)
+        .collect()
+}
+
+/// What someone typed, as the terms to look for in texts of any of `languages`: the words
+/// stemmed the way each of those languages stems, once each.
+pub fn query_terms(query: &str, languages: &[&str]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    let mut terms = Vec::new();
+    for language in languages {
+        for term in located_terms(query, language) {
+            if seen.insert(term.text.clone()) {
+                terms.push(term.text);
+            }
+        }
+    }
+    terms
+}
+
+/// The terms of `text` with their places.
+pub fn located_terms(text: &str, language: &str) -> Vec<Term> {
+    let stemmer = stemmer_of(language);
+    let stop_words = stop_words_of(language);
+    let mut terms = Vec::new();
+    for (run, script) in runs(text) {
+        let word = &text[run.clone()];
+        match script {
+            Script::Ideographic => {
+                let characters: Vec<(usize, char)> = word.char_indices().collect();
+                if characters.len() == 1 {
+                    terms.push(Term {
+                        text: word.to_string(),
+                        at: run.clone(),
+                    });
+                }
+                for pair in characters.windows(2) {
+                    let start = run.start + pair[0].0;
+                    let end = run.start + pair[1].0 + pair[1].1.len_utf8();
+                    terms.push(Term {
+                        text: text[start..end].to_string(),
+                        at: start..end,
+                    });
+                }
+            }
+            Script::Other => {
+                let lower = word.to_lowercase();
+                if stop_words.contains(&lower.as_str()) {
+                    continue;
+                }
+                let stemmed = match &stemmer {
+                    Some(stemmer) => stemmer.stem(&lower).into_owned(),
+                    None => lower,
+                };
+                terms.push(Term {
+                    text: without_accents(&stemmed),
+                    at: run,
+                });
+            }
+        }
+    }
+    terms
+}
+
+/// A piece of a snippet: text, shown highlighted when it matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fragment {
+    pub text: String,
+    pub matched: bool,
+}
+
+/// About `width` characters of `text` (written in `language`) around its first stretch
+/// that matches `wanted` (terms from [`query_terms`]), the matching words marked; the
+/// text's start when nothing matches. An ellipsis marks what was cut.
+pub fn snippet(text: &str, language: &str, wanted: &[String], width: usize) -> Vec<Fragment> {
+    let matched: Vec<Range<usize>> = merged(
+        text,
+        located_terms(text, language)
+            .into_iter()
+            .filter(|term| wanted.contains(&term.text))
+            .map(|term| term.at)
+            .collect(),
+    );
+    let first = matched.first().map_or(0, |range| range.start);
+    // Start a little before the first match, at a character boundary.
+    let lead = width / 4;
+    let before: Vec<usize> = text[..first].char_indices().map(|(at, _)| at).collect();
+    let mut start = before
+        .len()
+        .checked_sub(lead)
+        .and_then(|index| before.get(index).copied())
+        .unwrap_or(0);
+    // ... and not in the middle of a word.
+    let in_a_word = text[..start]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric);
+    if in_a_word && let Some(space) = text[start..first].find(char::is_whitespace) {
+        start += space + 1;
+    }
+    let end = text[start..]
+        .char_indices()
+        .nth(width)
+        .map_or(text.len(), |(at, _)| start + at);
+    let mut fragments = Vec::new();
+    if start > 0 {
+        fragments.push(plain("…"));
+    }
+    let mut at = start;
+    for range in matched
+        .iter()
+        .filter(|range| range.end > start && range.start < end)
+    {
+        let from = range.start.max(start);
+        let to = range.end.min(end);
+        if from > at {
+            fragments.push(plain(&text[at..from]));
+        }
+        fragments.push(Fragment {
+            text: text[from..to].to_string(),
+            matched: true,
+        });
+        at = to;
+    }
+    if at < end {
+        fragments.push(plain(&text[at..end]));
+    }
+    if end < text.len() {
+        fragments.push(plain("…"));
+    }
+    fragments
+}
+
+fn plain(text: &str) -> Fragment {
+    Fragment {
+        text: text.to_string(),
+        matched: false,
+    }
+}
+
+/// Ranges of `text` in order, joined where they overlap or only spaces part them (one mark
+/// over "stops printing", not two).
+fn merged(text: &str, mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.sort_by_key(|range| range.start);
+    let mut joined: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        match joined.last_mut() {
+            Some(last)
+                if range.start <= last.end
+                    || text[last.end..range.start].chars().all(|c| c == ' ') =>
+            {
+                last.end = last.end.max(range.end);
+            }
+            _ => joined.push(range),
+        }
+    }
+    joined
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Script {
+    /// Written without spaces between words: Japanese kana, Chinese characters.
+    Ideographic,
+    Other,
+}
+
+fn script_of(character: char) -> Script {
+    let ideographic = matches!(character,
+        '\u{3040}'..='\u{30FF}'   // hiragana, katakana
+        | '\u{31F0}'..='\u{31FF}' // katakana phonetic extensions
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
+        | '\u{FF66}'..='\u{FF9F}' // half-width katakana
+    );
+    if ideographic {
+        Script::Ideographic
+    } else {
+        Script::Other
+    }
+}
+
+/// The runs of letters and digits of `text`, each of one script.
+fn runs(text: &str) -> Vec<(Range<usize>, Script)> {
+    let mut runs = Vec::new();
+    let mut current: Option<(usize, Script)> = None;
+    for (at, character) in text.char_indices() {
+        let script = character.is_alphanumeric().then(|| script_of(character));
+        if let Some((start, running)) = current {
+            if script == Some(running) {
+                continue;
+            }
+            runs.push((start..at, running));
+        }
+        current = script.map(|script| (at, script));
+    }
+    if let Some((start, script)) = current {
+        runs.push((start..text.len(), script));
+    }
+    runs
+}
+
+fn stemmer_of(language: &str) -> Option<Stemmer> {
+    let algorithm = match language {
+        "en" => Algorithm::English,
+        "fr" => Algorithm::French,
+        "es" => Algorithm::Spanish,
+        "de" => Algorithm::German,
+        "nl" => Algorithm::Dutch,
+        _ => return None,
+    };
+    Some(Stemmer::create(algorithm))
+}
+
+fn without_accents(word: &str) -> String {
+    word.nfd()
+        .filter(|character| !is_combining_mark(*character))
+        .collect()
+}
+
+/// The commonest words of a language, which say nothing of what a text is about.
+fn stop_words_of(language: &str) -> &'static [&'static str] {
+    match language {
+        "en" => &[
+            "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for",
+            "from", "has", "have", "how", "i", "if", "in", "into", "is", "it", "its", "my", "no",
+            "not", "of", "on", "or", "our", "so", "that", "the", "their", "then", "there", "this",
+            "to", "was", "we", "what", "when", "which", "with", "you", "your",
+        ],
+        "fr" => &[
+            "à", "au", "aux", "avec", "ce", "ces", "cette", "d", "dans", "de", "des", "du", "elle",
+            "en", "est", "et", "il", "ils", "j", "je", "l", "la", "le", "les", "leur", "lui", "m",
+            "ma", "mais", "me", "mes", "mon", "n", "ne", "nous", "on", "ou", "par", "pas", "pour",
+            "qu", "que", "qui", "s", "sa", "se", "ses", "son", "sont", "sur", "t", "ta", "te",
+            "un", "une", "vos", "votre", "vous",
+        ],
+        "es" => &[
+            "a", "al", "como", "con", "de", "del", "el", "en", "es", "esta", "este", "la", "las",
+            "lo", "los", "mi", "no", "o", "para", "pero", "por", "que", "se", "si", "su", "sus",
+            "un", "una", "y",
+        ],
+        "de" => &[
+            "am", "an", "auf", "aus", "bei", "das", "dass", "dem", "den", "der", "des", "die",
+            "ein", "eine", "einem", "einen", "einer", "es", "für", "ich", "im", "in", "ist", "mit",
+            "nicht", "oder", "sich", "sie", "und", "von", "wie", "wir", "zu", "zum", "zur",
+        ],
+        "nl" => &[
+            "aan", "als", "bij", "dat", "de", "den", "der", "die", "dit", "een", "en", "er", "het",
+            "ik", "in", "is", "je", "met", "niet", "of", "om", "op", "te", "van", "voor", "wat",
+            "we", "wij", "zijn",
+        ],
+        _ => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inflections_meet_and_accents_do_not_matter() {
+        assert_eq!(
+            terms("Printing the printed PRINTER", "en"),
+            ["print", "print", "printer"]
+        );
+        assert_eq!(
+            query_terms("imprimantes", &["fr"]),
+            terms("L'imprimante n'imprime plus", "fr")[..1].to_vec()
+        );
+        assert_eq!(terms("résumé", "fr"), terms("resume", "fr"));
+        assert_eq!(terms("Drucker druckt nicht", "de"), ["druck", "druckt"]);
+        // Common words say nothing.
+        assert!(terms("the of and", "en").is_empty());
+        // A language without a stemmer is matched word for word.
+        assert_eq!(terms("Printing", "it"), ["printing"]);
+    }
+
+    #[test]
+    fn japanese_is_cut_into_pairs_of_characters() {
+        assert_eq!(
+            terms("印刷できません", "ja"),
+            ["印刷", "刷で", "でき", "きま", "ませ", "せん"]
+        );
+        // Mixed with Latin words, each script on its own.
+        assert_eq!(terms("PDF出力", "ja"), ["pdf", "出力"]);
+        assert_eq!(terms("字", "ja"), ["字"]);
+        // A query finds the word wherever it stands.
+        let wanted = query_terms("印刷", &["ja"]);
+        assert!(terms("ラベルの印刷が遅い", "ja").contains(&wanted[0]));
+    }
+
+    #[test]
+    fn a_query_is_stemmed_for_each_language_searched() {
+        let wanted = query_terms("printing", &["en", "fr"]);
+        assert_eq!(wanted, ["print", "printing"]);
+        assert!(query_terms("", &["en"]).is_empty());
+    }
+
+    #[test]
+    fn a_snippet_marks_the_matching_words_around_the_first() {
+        let text = "Before anything else, check the spooler. If the printer stops printing \
+                    after the update, restart the print service and try again.";
+        let wanted = query_terms("printing stopped", &["en"]);
+        let fragments = snippet(text, "en", &wanted, 80);
+        let marked: Vec<&str> = fragments
+            .iter()
+            .filter(|fragment| fragment.matched)
+            .map(|fragment| fragment.text.as_str())
+            .collect();
+        assert_eq!(marked, ["stops printing", "print"]);
+        let whole: String = fragments
+            .iter()
+            .map(|fragment| fragment.text.as_str())
+            .collect();
+        assert!(whole.starts_with("…If the printer"), "{whole}");
+        assert!(whole.ends_with('…'));
+        // Nothing matched: the text's start.
+        let start = snippet(text, "en", &["zzz".to_string()], 20);
+        assert_eq!(start[0].text, "Before anything else");
+        assert!(start.iter().all(|fragment| !fragment.matched));
+        // Cuts fall between characters, never inside one.
+        let japanese = snippet(
+            "ラベルの印刷が遅い。プリンターを再起動してください。",
+            "ja",
+            &query_terms("再起動", &["ja"]),
+            8,
+        );
+        assert!(
+            japanese
+                .iter()
+                .any(|fragment| fragment.matched && fragment.text == "再起動")
+        );
+    }
+}
