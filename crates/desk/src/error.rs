@@ -3,6 +3,7 @@
 
 use caredesk_domain::policy::Policy;
 use caredesk_domain::reason::{Reason, ReasonCode};
+use caredesk_domain::resources::{ReviewAction, ReviewRefusal};
 use caredesk_domain::services::{ServiceAction, ServiceRefusal};
 use caredesk_domain::ticket::{Action, Refusal};
 use caredesk_store::StoreError;
@@ -102,6 +103,20 @@ impl From<Refusal> for DeskError {
             Refusal::Invalid { field, reason } => {
                 DeskError::Invalid(vec![FieldProblem::of(field, reason)])
             }
+        }
+    }
+}
+
+impl From<ReviewRefusal> for DeskError {
+    fn from(refusal: ReviewRefusal) -> Self {
+        let detail = refusal.to_string();
+        match refusal {
+            ReviewRefusal::NotNow { state, allowed, .. } => DeskError::Conflict {
+                detail,
+                state: Some(state.as_str()),
+                allowed_actions: Some(allowed.iter().map(ReviewAction::as_str).collect()),
+            },
+            ReviewRefusal::NotPermitted { .. } => DeskError::Forbidden(detail),
         }
     }
 }

@@ -43,6 +43,7 @@ on_both_backends!(
     intake_refuses_what_the_policy_and_the_caller_do_not_allow,
     a_retried_form_opens_one_ticket,
     an_action_and_its_files_are_one_transaction,
+    the_resource_center_is_written_reviewed_and_searched,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -337,4 +338,278 @@ async fn an_action_and_its_files_are_one_transaction(test: &TestDatabase) {
     // The customer sees it: the reply is public.
     let seen = desk.store.attachments_of(id, acme.scope()).await.unwrap();
     assert_eq!(seen.len(), 1);
+}
+
+/// Staff write an entry in two languages, a reviewer publishes one; readers find only what
+/// their visibility and its state allow, by the stem of any word, with the matching words
+/// marked; revisions are kept, compared and guarded against a stale edit.
+async fn the_resource_center_is_written_reviewed_and_searched(test: &TestDatabase) {
+    use caredesk_desk::resources::{
+        ResourceQuery, add_translation, compare, create_entry, entry_for, review,
+        revise_translation, revisions, search,
+    };
+    use caredesk_domain::resources::{
+        EntryFields, EntryKind, ReviewAction, TranslationFields, TranslationState, Visibility,
+    };
+    use caredesk_store::NewRelease;
+
+    let desk = desk_on(&test.store);
+    for (position, version) in [(1, "2024.2"), (2, "2025.1")] {
+        desk.store
+            .add_release(&NewRelease {
+                product_line: "ol-connect".into(),
+                version: version.into(),
+                position,
+                kind: "major".into(),
+                released_on: date(2025, 1, position as i8),
+            })
+            .await
+            .unwrap();
+    }
+    let writer = Caller::Staff {
+        id: 1,
+        role: Role::Advisor,
+    };
+    let reviewer = Caller::Staff {
+        id: 2,
+        role: Role::SupportManager,
+    };
+    let customer = Caller::Contact {
+        id: 5,
+        customer_id: 3,
+    };
+    let fields = |visibility| EntryFields {
+        kind: EntryKind::Article,
+        product_line: Some("ol-connect".into()),
+        releases: vec!["2025.1".into()],
+        visibility,
+        tags: vec!["Printing".into()],
+        url: None,
+    };
+    let english = TranslationFields {
+        language: "en".into(),
+        title: "Jobs stop printing after an update".into(),
+        body: "After updating, restart the **print spooler** and the Connect service.\n\n\
+               Printed jobs then leave the queue."
+            .into(),
+    };
+
+    // Field rules, every one at once.
+    let Err(DeskError::Invalid(problems)) = create_entry(
+        &desk,
+        &writer,
+        EntryFields {
+            releases: vec!["1999.9".into()],
+            ..fields(Visibility::Public)
+        },
+        TranslationFields {
+            title: " ".into(),
+            ..english.clone()
+        },
+    )
+    .await
+    else {
+        panic!("an unknown release and an empty title are refused");
+    };
+    let named: Vec<&str> = problems
+        .iter()
+        .map(|problem| problem.field.as_str())
+        .collect();
+    assert_eq!(named, ["releases", "title"]);
+
+    let entry = create_entry(&desk, &writer, fields(Visibility::Public), english.clone())
+        .await
+        .unwrap();
+    assert_eq!(entry.tags, ["printing"]);
+    assert_eq!(entry.translations[0].state, TranslationState::Draft);
+    let id = entry.id;
+    add_translation(
+        &desk,
+        &writer,
+        id,
+        TranslationFields {
+            language: "fr".into(),
+            title: "Les travaux ne s'impriment plus après une mise à jour".into(),
+            body: "Redémarrez le spouleur d'impression.".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    // A draft is nobody's to read but staff's.
+    assert!(matches!(
+        entry_for(&desk, None, id).await,
+        Err(DeskError::NotFound)
+    ));
+    let query = |text: &str| ResourceQuery {
+        text: text.into(),
+        limit: 10,
+        ..ResourceQuery::default()
+    };
+    assert!(
+        search(&desk, None, &query("printing"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        search(&desk, Some(&writer), &query("printing"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The writer submits; only a reviewer publishes.
+    review(&desk, &writer, id, "en", ReviewAction::Submit)
+        .await
+        .unwrap();
+    assert!(matches!(
+        review(&desk, &writer, id, "en", ReviewAction::Publish).await,
+        Err(DeskError::Forbidden(_))
+    ));
+    let published = review(&desk, &reviewer, id, "en", ReviewAction::Publish)
+        .await
+        .unwrap();
+    assert_eq!(published.state, TranslationState::Published);
+    assert!(matches!(
+        review(&desk, &reviewer, id, "en", ReviewAction::Publish).await,
+        Err(DeskError::Conflict { .. })
+    ));
+
+    // Anyone finds it by any form of a word, the words marked; the French draft stays hidden.
+    let found = search(&desk, None, &query("printed spoolers"))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].hit.translation.language, "en");
+    let marked: Vec<&str> = found[0]
+        .snippet
+        .iter()
+        .filter(|fragment| fragment.matched)
+        .map(|fragment| fragment.text.as_str())
+        .collect();
+    assert_eq!(marked, ["print spooler", "Printed"]);
+    let read = entry_for(&desk, None, id).await.unwrap();
+    assert_eq!(read.translations.len(), 1);
+    // Filters: another release, another language, another kind find nothing.
+    for narrowed in [
+        ResourceQuery {
+            release: Some("2024.2".into()),
+            ..query("printing")
+        },
+        ResourceQuery {
+            language: Some("fr".into()),
+            ..query("printing")
+        },
+        ResourceQuery {
+            kind: Some(EntryKind::Course),
+            ..query("printing")
+        },
+    ] {
+        assert!(
+            search(&desk, None, &narrowed).await.unwrap().is_empty(),
+            "{narrowed:?}"
+        );
+    }
+
+    // An internal entry never reaches a customer, by search or by number.
+    let internal = create_entry(
+        &desk,
+        &writer,
+        fields(Visibility::Internal),
+        TranslationFields {
+            title: "Printing: the engineering workaround".into(),
+            ..english.clone()
+        },
+    )
+    .await
+    .unwrap();
+    review(&desk, &reviewer, internal.id, "en", ReviewAction::Publish)
+        .await
+        .unwrap();
+    let customer_sees = search(&desk, Some(&customer), &query("printing"))
+        .await
+        .unwrap();
+    assert_eq!(customer_sees.len(), 1);
+    assert_eq!(customer_sees[0].hit.entry_id, id);
+    assert!(matches!(
+        entry_for(&desk, Some(&customer), internal.id).await,
+        Err(DeskError::NotFound)
+    ));
+    assert_eq!(
+        search(&desk, Some(&reviewer), &query("printing"))
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "staff find the internal entry too"
+    );
+
+    // Japanese is found by any two characters of a word.
+    let japanese = create_entry(
+        &desk,
+        &writer,
+        fields(Visibility::Public),
+        TranslationFields {
+            language: "ja".into(),
+            title: "ラベルの印刷が遅い".into(),
+            body: "プリンターを再起動してください。".into(),
+        },
+    )
+    .await
+    .unwrap();
+    review(&desk, &reviewer, japanese.id, "ja", ReviewAction::Publish)
+        .await
+        .unwrap();
+    let found = search(&desk, None, &query("再起動")).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].hit.entry_id, japanese.id);
+
+    // A revision goes live at once, is kept, and a stale one is refused.
+    let revised = revise_translation(
+        &desk,
+        &writer,
+        id,
+        TranslationFields {
+            body: "Restart the print spooler.\n\nThen resubmit the jobs.".into(),
+            ..english.clone()
+        },
+        Some(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (revised.revision, revised.state),
+        (2, TranslationState::Published)
+    );
+    assert!(matches!(
+        revise_translation(&desk, &writer, id, english.clone(), Some(1)).await,
+        Err(DeskError::StaleVersion(_))
+    ));
+    assert_eq!(
+        search(&desk, None, &query("resubmit")).await.unwrap().len(),
+        1
+    );
+    assert!(
+        search(&desk, None, &query("queue"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the old text is gone from the index"
+    );
+    let kept = revisions(&desk, &writer, id, "en").await.unwrap();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[0].author, "staff:1");
+    let diff = compare(&desk, &writer, id, "en", 1, 2).await.unwrap();
+    assert!(
+        diff.lines
+            .iter()
+            .any(|line| line.change == "added" && line.text == "Then resubmit the jobs.")
+    );
+    assert!(diff.lines.iter().any(|line| line.change == "removed"));
+    assert!(matches!(
+        revisions(&desk, &customer, id, "en").await,
+        Err(DeskError::Forbidden(_))
+    ));
 }

@@ -19,6 +19,7 @@ mod intake;
 mod jobs;
 mod notice_facts;
 mod outbox;
+mod resources;
 mod services;
 mod sessions;
 mod sign_in;
@@ -48,6 +49,10 @@ pub use inbound::InboundRecord;
 pub use intake::{AdvisorLoads, IntakeFacts};
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
+pub use resources::{
+    Entry, NewEntry, ResourceFilter, ResourceHit, ReviewUpdateError, Revision, Translation,
+    TranslationText,
+};
 pub use services::{
     EarlierRequest, NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
 };

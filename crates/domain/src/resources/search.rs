@@ -19,6 +19,10 @@ use unicode_normalization::char::is_combining_mark;
 /// The languages whose words are stemmed; any other is matched word for word.
 pub const STEMMED_LANGUAGES: [&str; 5] = ["en", "fr", "es", "de", "nl"];
 
+/// Longer "words" (a pasted key, a log's hex) are not indexed: nobody searches for them,
+/// and PostgreSQL refuses lexemes past 2 KB.
+const TERM_MAX: usize = 64;
+
 /// A term and where it stands in the analysed text (byte offsets).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Term {
@@ -77,6 +81,9 @@ pub fn located_terms(text: &str, language: &str) -> Vec<Term> {
             Script::Other => {
                 let lower = word.to_lowercase();
                 if stop_words.contains(&lower.as_str()) {
+                    continue;
+                }
+                if lower.chars().count() > TERM_MAX {
                     continue;
                 }
                 let stemmed = match &stemmer {

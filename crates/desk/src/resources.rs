@@ -1,0 +1,411 @@
+//! The resource center (caredesk_domain::resources): staff write entries and their
+//! translations, reviewers publish them, and everyone searches what they may read, the
+//! way the pages, the API and the command line all do.
+//!
+//! Search is the database's full-text index over terms analysed here (stems of the
+//! translation's language, Japanese in character pairs); a reader only ever gets what they
+//! may read, so a count of results reveals nothing either.
+
+use caredesk_domain::resources::search::{self, Fragment};
+use caredesk_domain::resources::{
+    EntryFields, EntryKind, Reader, ReviewAction, TranslationFields, TranslationState,
+    decide_review, entry_problems, normalised_tags, translation_problems,
+};
+use caredesk_domain::ticket::Role;
+use caredesk_store::{
+    Entry, NewEntry, ResourceFilter, ResourceHit, ReviewUpdateError, Revision, Translation,
+    TranslationText,
+};
+
+use crate::{Caller, Desk, DeskError, FieldProblem};
+
+/// Who writes: anyone on the staff.
+const WRITERS: [Role; 4] = [
+    Role::Advisor,
+    Role::CustomerSuccessManager,
+    Role::SupportManager,
+    Role::Admin,
+];
+
+/// Longest snippet of a search hit, in characters.
+const SNIPPET_WIDTH: usize = 220;
+
+/// Writes a new entry with its first language, as a draft.
+pub async fn create_entry(
+    desk: &Desk,
+    caller: &Caller,
+    fields: EntryFields,
+    first: TranslationFields,
+) -> Result<Entry, DeskError> {
+    caller.require_role(&WRITERS)?;
+    let mut problems = checked_entry(desk, &fields).await?;
+    problems.extend(checked_translation(desk, fields.kind, &first));
+    refuse_any(problems)?;
+    Ok(desk
+        .store
+        .create_entry(
+            &new_entry(fields),
+            &indexed(first),
+            &caller.key(),
+            desk.clock.now(),
+        )
+        .await?)
+}
+
+/// Replaces what every language of entry `id` shares (kind, product line, releases,
+/// visibility, tags, link).
+pub async fn update_entry(
+    desk: &Desk,
+    caller: &Caller,
+    id: i64,
+    fields: EntryFields,
+) -> Result<Entry, DeskError> {
+    caller.require_role(&WRITERS)?;
+    let entry = desk.store.entry(id).await?;
+    let mut problems = checked_entry(desk, &fields).await?;
+    if fields.kind != entry.kind && fields.kind == EntryKind::Article {
+        // An article needs a text in each language; a link may have said nothing.
+        for translation in &entry.translations {
+            if translation.body.trim().is_empty() {
+                problems.push(FieldProblem::of(
+                    "kind",
+                    caredesk_domain::reason::Reason::invalid(format!(
+                        "the {} translation has no text to make an article of",
+                        translation.language
+                    )),
+                ));
+            }
+        }
+    }
+    refuse_any(problems)?;
+    Ok(desk
+        .store
+        .update_entry(id, &new_entry(fields), desk.clock.now())
+        .await?)
+}
+
+/// Adds a language to entry `id`, as a draft.
+pub async fn add_translation(
+    desk: &Desk,
+    caller: &Caller,
+    id: i64,
+    fields: TranslationFields,
+) -> Result<Translation, DeskError> {
+    caller.require_role(&WRITERS)?;
+    let entry = desk.store.entry(id).await?;
+    refuse_any(checked_translation(desk, entry.kind, &fields))?;
+    Ok(desk
+        .store
+        .add_translation(id, &indexed(fields), &caller.key(), desk.clock.now())
+        .await?)
+}
+
+/// A new revision of a language of entry `id`, only if `expected_revision` (when given) is
+/// still the latest: two writers never overwrite each other unknowingly.
+pub async fn revise_translation(
+    desk: &Desk,
+    caller: &Caller,
+    id: i64,
+    fields: TranslationFields,
+    expected_revision: Option<i64>,
+) -> Result<Translation, DeskError> {
+    caller.require_role(&WRITERS)?;
+    let entry = desk.store.entry(id).await?;
+    refuse_any(checked_translation(desk, entry.kind, &fields))?;
+    Ok(desk
+        .store
+        .revise_translation(
+            id,
+            &indexed(fields),
+            expected_revision,
+            &caller.key(),
+            desk.clock.now(),
+        )
+        .await?)
+}
+
+/// Takes a step in a translation's review (submit, publish, send back, archive, restore).
+pub async fn review(
+    desk: &Desk,
+    caller: &Caller,
+    id: i64,
+    language: &str,
+    action: ReviewAction,
+) -> Result<Translation, DeskError> {
+    let Some(role) = caller.role() else {
+        return Err(DeskError::Forbidden(
+            "reviews are taken by people on the staff".into(),
+        ));
+    };
+    desk.store
+        .review_translation(id, language, &caller.key(), desk.clock.now(), |state| {
+            decide_review(state, role, action)
+        })
+        .await
+        .map_err(|error| match error {
+            ReviewUpdateError::Refused(refusal) => DeskError::from(refusal),
+            ReviewUpdateError::Store(store) => DeskError::from(store),
+        })
+}
+
+/// Entry `id` as `reader` may read it: only the translations they may read; not found when
+/// there is none (a reader cannot tell an entry they may not read from no entry).
+pub async fn entry_for(desk: &Desk, reader: Option<&Caller>, id: i64) -> Result<Entry, DeskError> {
+    let reader = reader_of(reader);
+    let mut entry = desk.store.entry(id).await?;
+    entry
+        .translations
+        .retain(|translation| reader.may_read(entry.visibility, translation.state));
+    if entry.translations.is_empty() {
+        return Err(DeskError::NotFound);
+    }
+    Ok(entry)
+}
+
+/// Every revision of a translation, for staff.
+pub async fn revisions(
+    desk: &Desk,
+    caller: &Caller,
+    id: i64,
+    language: &str,
+) -> Result<Vec<Revision>, DeskError> {
+    caller.require_role(&WRITERS)?;
+    Ok(desk.store.revisions(id, language).await?)
+}
+
+/// What changed between two revisions, line by line.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RevisionDiff {
+    pub from: i64,
+    pub to: i64,
+    pub title_from: String,
+    pub title_to: String,
+    pub lines: Vec<DiffLine>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct DiffLine {
+    /// "same", "added" or "removed".
+    pub change: &'static str,
+    pub text: String,
+}
+
+/// The difference between revisions `from` and `to` of a translation, for staff.
+pub async fn compare(
+    desk: &Desk,
+    caller: &Caller,
+    id: i64,
+    language: &str,
+    from: i64,
+    to: i64,
+) -> Result<RevisionDiff, DeskError> {
+    let revisions = revisions(desk, caller, id, language).await?;
+    let find = |number: i64, field: &str| {
+        revisions
+            .iter()
+            .find(|revision| revision.revision == number)
+            .ok_or_else(|| {
+                DeskError::invalid(
+                    field.to_string(),
+                    format!("no revision {number}; the latest is {}", revisions.len()),
+                )
+            })
+    };
+    let (old, new) = (find(from, "from")?, find(to, "to")?);
+    let lines = similar::TextDiff::from_lines(&old.body, &new.body)
+        .iter_all_changes()
+        .map(|change| DiffLine {
+            change: match change.tag() {
+                similar::ChangeTag::Equal => "same",
+                similar::ChangeTag::Insert => "added",
+                similar::ChangeTag::Delete => "removed",
+            },
+            text: change.value().trim_end_matches('\n').to_string(),
+        })
+        .collect();
+    Ok(RevisionDiff {
+        from,
+        to,
+        title_from: old.title.clone(),
+        title_to: new.title.clone(),
+        lines,
+    })
+}
+
+/// What someone looks for, and where.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceQuery {
+    /// The words typed; empty lists instead of searching.
+    pub text: String,
+    /// Only this language (none: every language of the policy).
+    pub language: Option<String>,
+    pub product_line: Option<String>,
+    pub release: Option<String>,
+    pub kind: Option<EntryKind>,
+    pub tag: Option<String>,
+    /// Staff only: translations in this state (readers get published ones).
+    pub state: Option<TranslationState>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A translation found, with the lines of its text that match.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Found {
+    pub hit: ResourceHit,
+    pub snippet: Vec<Fragment>,
+}
+
+/// What `reader` may read that matches `query`, best first (or, without words, the latest
+/// changed first).
+pub async fn search(
+    desk: &Desk,
+    reader: Option<&Caller>,
+    query: &ResourceQuery,
+) -> Result<Vec<Found>, DeskError> {
+    let reader = reader_of(reader);
+    let filter = ResourceFilter {
+        visibilities: reader.visibilities().to_vec(),
+        published_only: !reader.sees_unpublished(),
+        languages: query.language.iter().cloned().collect(),
+        product_line: query.product_line.clone(),
+        release: query.release.clone(),
+        kind: query.kind,
+        tag: query.tag.as_ref().map(|tag| tag.trim().to_lowercase()),
+        state: query.state.filter(|_| reader.sees_unpublished()),
+    };
+    let languages: Vec<&str> = match &query.language {
+        Some(language) => vec![language.as_str()],
+        None => desk
+            .policy
+            .languages
+            .supported
+            .iter()
+            .map(String::as_str)
+            .collect(),
+    };
+    let wanted = search::query_terms(&query.text, &languages);
+    let hits = if query.text.trim().is_empty() {
+        desk.store
+            .list_resources(&filter, query.limit, query.offset)
+            .await?
+    } else {
+        desk.store
+            .search_resources(&wanted, &filter, query.limit)
+            .await?
+    };
+    Ok(hits
+        .into_iter()
+        .map(|hit| {
+            let text = plain_text(&hit.translation.body);
+            let snippet = search::snippet(&text, &hit.translation.language, &wanted, SNIPPET_WIDTH);
+            Found { hit, snippet }
+        })
+        .collect())
+}
+
+fn reader_of(caller: Option<&Caller>) -> Reader {
+    match caller {
+        None => Reader::Anyone,
+        // The desk's operator reads everything.
+        Some(Caller::System) => Reader::Staff,
+        Some(caller) => Reader::of(caller.role()),
+    }
+}
+
+async fn checked_entry(desk: &Desk, fields: &EntryFields) -> Result<Vec<FieldProblem>, DeskError> {
+    let catalog: Vec<String> = match &fields.product_line {
+        Some(line) => desk
+            .store
+            .releases_of(line)
+            .await?
+            .into_iter()
+            .map(|release| release.version)
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(entry_problems(&desk.policy, fields, &catalog)
+        .into_iter()
+        .map(|(field, reason)| FieldProblem::of(field, reason))
+        .collect())
+}
+
+fn checked_translation(
+    desk: &Desk,
+    kind: EntryKind,
+    fields: &TranslationFields,
+) -> Vec<FieldProblem> {
+    translation_problems(&desk.policy, kind, fields)
+        .into_iter()
+        .map(|(field, reason)| FieldProblem::of(field, reason))
+        .collect()
+}
+
+fn refuse_any(problems: Vec<FieldProblem>) -> Result<(), DeskError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(DeskError::Invalid(problems))
+    }
+}
+
+fn new_entry(fields: EntryFields) -> NewEntry {
+    NewEntry {
+        kind: fields.kind,
+        product_line: fields.product_line,
+        releases: fields.releases,
+        visibility: fields.visibility,
+        tags: normalised_tags(&fields.tags),
+        url: fields.url.map(|url| url.trim().to_string()),
+    }
+}
+
+/// A translation as stored: trimmed, with its terms for the index.
+fn indexed(fields: TranslationFields) -> TranslationText {
+    let title = fields.title.trim().to_string();
+    let title_terms = search::terms(&title, &fields.language).join(" ");
+    let body_terms = search::terms(&plain_text(&fields.body), &fields.language).join(" ");
+    TranslationText {
+        language: fields.language,
+        title,
+        body: fields.body,
+        title_terms,
+        body_terms,
+    }
+}
+
+/// The words of a Markdown text as a reader reads them: no markup, no link targets, a line
+/// per paragraph, heading or list item.
+pub fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser, TagEnd};
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(words) | Event::Code(words) => text.push_str(&words),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock,
+            ) if !text.ends_with('\n') => text.push('\n'),
+            _ => {}
+        }
+    }
+    text.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_is_read_as_plain_words() {
+        let text = plain_text(
+            "# Printing stops\n\nRestart the **spooler**:\n\n- open [Services](https://x.example)\n- run `net stop spooler`\n\n<script>alert(1)</script>",
+        );
+        assert_eq!(
+            text,
+            "Printing stops\nRestart the spooler:\nopen Services\nrun net stop spooler"
+        );
+    }
+}

@@ -1,0 +1,671 @@
+//! The resource center's catalog: entries, their translations, every revision, and the
+//! search index. The terms indexed and looked for come analysed from the caller
+//! (`caredesk_domain::resources::search`); SQLite keeps them in an FTS5 table ranked by
+//! bm25, PostgreSQL in a `tsvector` (the 'simple' configuration, which keeps terms as they
+//! are) ranked by `ts_rank_cd`, so both match the same terms. A translation is indexed in
+//! the transaction that writes it.
+
+use caredesk_domain::resources::{EntryKind, ReviewRefusal, TranslationState, Visibility};
+use jiff::Timestamp;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use crate::{Backend, SqlBuilder, Store, StoreError, instant, require_version, seconds};
+
+/// What is shared by every language of an entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEntry {
+    pub kind: EntryKind,
+    pub product_line: Option<String>,
+    pub releases: Vec<String>,
+    pub visibility: Visibility,
+    pub tags: Vec<String>,
+    pub url: Option<String>,
+}
+
+/// One language's text, with its analysed terms for the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TranslationText {
+    pub language: String,
+    pub title: String,
+    pub body: String,
+    /// The title's terms, space-separated.
+    pub title_terms: String,
+    /// The body's terms, space-separated.
+    pub body_terms: String,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub id: i64,
+    pub kind: EntryKind,
+    pub product_line: Option<String>,
+    pub releases: Vec<String>,
+    pub visibility: Visibility,
+    pub tags: Vec<String>,
+    pub url: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// Its languages, in the order they were written.
+    pub translations: Vec<Translation>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Translation {
+    pub id: i64,
+    pub entry_id: i64,
+    pub language: String,
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    pub state: TranslationState,
+    /// The latest revision's number: send it back to revise only that revision.
+    pub revision: i64,
+    pub updated_by: String,
+    pub updated_at: Timestamp,
+    pub published_at: Option<Timestamp>,
+}
+
+/// One revision of a translation: who wrote what, when.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Revision {
+    pub revision: i64,
+    pub title: String,
+    pub body: String,
+    pub author: String,
+    pub written_at: Timestamp,
+}
+
+/// Which translations a reader may find.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResourceFilter {
+    /// The visibilities the reader may read (none: nothing is found).
+    pub visibilities: Vec<Visibility>,
+    /// Published translations only (every reader but staff).
+    pub published_only: bool,
+    /// Any of these languages (none: every language).
+    pub languages: Vec<String>,
+    pub product_line: Option<String>,
+    /// Entries of this release, or of every release.
+    pub release: Option<String>,
+    pub kind: Option<EntryKind>,
+    pub tag: Option<String>,
+    pub state: Option<TranslationState>,
+}
+
+/// A translation found, with what its entry is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceHit {
+    pub entry_id: i64,
+    pub kind: EntryKind,
+    pub product_line: Option<String>,
+    pub visibility: Visibility,
+    pub url: Option<String>,
+    pub translation: Translation,
+    /// Higher is better; 0 when listed rather than searched.
+    pub score: f64,
+}
+
+/// Why a change to a translation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewUpdateError {
+    #[error(transparent)]
+    Refused(ReviewRefusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for ReviewUpdateError {
+    fn from(error: sqlx::Error) -> Self {
+        ReviewUpdateError::Store(error.into())
+    }
+}
+
+const TRANSLATION_COLUMNS: &str = "t.id, t.entry_id, t.language, t.title, t.body, t.state, \
+     t.revision, t.updated_by, t.updated_at, t.published_at";
+
+impl Store {
+    /// Writes a new entry and its first translation, a draft.
+    pub async fn create_entry(
+        &self,
+        entry: &NewEntry,
+        first: &TranslationText,
+        author: &str,
+        now: Timestamp,
+    ) -> Result<Entry, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO resource_entries (kind, product_line, visibility, url, created_by, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(entry.kind.as_str())
+        .bind(entry.product_line.as_deref())
+        .bind(entry.visibility.as_str())
+        .bind(entry.url.as_deref())
+        .bind(author)
+        .bind(seconds(now))
+        .fetch_one(&mut *transaction)
+        .await?;
+        write_releases_and_tags(&mut transaction, id, entry).await?;
+        self.insert_translation(&mut transaction, id, first, author, now)
+            .await?;
+        transaction.commit().await?;
+        self.entry(id).await
+    }
+
+    /// Replaces what is shared by every language of entry `id`.
+    pub async fn update_entry(
+        &self,
+        id: i64,
+        entry: &NewEntry,
+        now: Timestamp,
+    ) -> Result<Entry, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        self.lock_row(&mut transaction, "resource_entries", id)
+            .await?;
+        sqlx::query(
+            "UPDATE resource_entries SET kind = $1, product_line = $2, visibility = $3, \
+             url = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(entry.kind.as_str())
+        .bind(entry.product_line.as_deref())
+        .bind(entry.visibility.as_str())
+        .bind(entry.url.as_deref())
+        .bind(seconds(now))
+        .bind(id)
+        .execute(&mut *transaction)
+        .await?;
+        for table in ["resource_releases", "resource_tags"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE entry_id = $1"
+            )))
+            .bind(id)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        write_releases_and_tags(&mut transaction, id, entry).await?;
+        transaction.commit().await?;
+        self.entry(id).await
+    }
+
+    /// Adds a language to entry `id`, as a draft; a conflict if it has it already.
+    pub async fn add_translation(
+        &self,
+        id: i64,
+        text: &TranslationText,
+        author: &str,
+        now: Timestamp,
+    ) -> Result<Translation, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        self.lock_row(&mut transaction, "resource_entries", id)
+            .await?;
+        touch_entry(&mut transaction, id, now).await?;
+        self.insert_translation(&mut transaction, id, text, author, now)
+            .await?;
+        transaction.commit().await?;
+        self.translation(id, &text.language).await
+    }
+
+    /// A new revision of a language of entry `id`; with `expected_revision`, only if it is
+    /// still the latest. Its state does not change: a published translation's readers see
+    /// the new text at once.
+    pub async fn revise_translation(
+        &self,
+        id: i64,
+        text: &TranslationText,
+        expected_revision: Option<i64>,
+        author: &str,
+        now: Timestamp,
+    ) -> Result<Translation, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let current = self
+            .locked_translation(&mut transaction, id, &text.language)
+            .await?;
+        require_version("translation", current.revision, expected_revision)?;
+        let revision = current.revision + 1;
+        sqlx::query(
+            "UPDATE resource_translations SET title = $1, body = $2, revision = $3, \
+             updated_by = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(&text.title)
+        .bind(&text.body)
+        .bind(revision)
+        .bind(author)
+        .bind(seconds(now))
+        .bind(current.id)
+        .execute(&mut *transaction)
+        .await?;
+        insert_revision(&mut transaction, current.id, revision, text, author, now).await?;
+        self.index_translation(&mut transaction, current.id, text)
+            .await?;
+        touch_entry(&mut transaction, id, now).await?;
+        transaction.commit().await?;
+        self.translation(id, &text.language).await
+    }
+
+    /// Moves a language of entry `id` to the state `decide` gives from its current one.
+    pub async fn review_translation(
+        &self,
+        id: i64,
+        language: &str,
+        author: &str,
+        now: Timestamp,
+        decide: impl FnOnce(TranslationState) -> Result<TranslationState, ReviewRefusal>,
+    ) -> Result<Translation, ReviewUpdateError> {
+        let mut transaction = self.begin_write().await?;
+        let current = self
+            .locked_translation(&mut transaction, id, language)
+            .await?;
+        let state = decide(current.state).map_err(ReviewUpdateError::Refused)?;
+        let published_at = if state == TranslationState::Published {
+            Some(seconds(now))
+        } else {
+            current.published_at.map(seconds)
+        };
+        sqlx::query(
+            "UPDATE resource_translations SET state = $1, updated_by = $2, updated_at = $3, \
+             published_at = $4 WHERE id = $5",
+        )
+        .bind(state.as_str())
+        .bind(author)
+        .bind(seconds(now))
+        .bind(published_at)
+        .bind(current.id)
+        .execute(&mut *transaction)
+        .await?;
+        touch_entry(&mut transaction, id, now).await?;
+        transaction.commit().await?;
+        Ok(self.translation(id, language).await?)
+    }
+
+    /// Entry `id` with its languages.
+    pub async fn entry(&self, id: i64) -> Result<Entry, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, kind, product_line, visibility, url, created_by, created_at, updated_at \
+             FROM resource_entries WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let releases = sqlx::query_scalar(
+            "SELECT version FROM resource_releases WHERE entry_id = $1 ORDER BY version",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let tags =
+            sqlx::query_scalar("SELECT tag FROM resource_tags WHERE entry_id = $1 ORDER BY tag")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+        let translations = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSLATION_COLUMNS} FROM resource_translations t \
+             WHERE t.entry_id = $1 ORDER BY t.id"
+        )))
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(translation_of)
+        .collect::<Result<_, _>>()?;
+        Ok(Entry {
+            id,
+            kind: parse(row.try_get("kind")?, EntryKind::parse, "kind")?,
+            product_line: row.try_get("product_line")?,
+            releases,
+            visibility: parse(row.try_get("visibility")?, Visibility::parse, "visibility")?,
+            tags,
+            url: row.try_get("url")?,
+            created_by: row.try_get("created_by")?,
+            created_at: instant(row.try_get("created_at")?)?,
+            updated_at: instant(row.try_get("updated_at")?)?,
+            translations,
+        })
+    }
+
+    /// The `language` translation of entry `id`.
+    pub async fn translation(&self, id: i64, language: &str) -> Result<Translation, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSLATION_COLUMNS} FROM resource_translations t \
+             WHERE t.entry_id = $1 AND t.language = $2"
+        )))
+        .bind(id)
+        .bind(language)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        translation_of(&row)
+    }
+
+    /// Every revision of the `language` translation of entry `id`, the first first.
+    pub async fn revisions(&self, id: i64, language: &str) -> Result<Vec<Revision>, StoreError> {
+        let translation = self.translation(id, language).await?;
+        let rows = sqlx::query(
+            "SELECT revision, title, body, author, written_at FROM resource_revisions \
+             WHERE translation_id = $1 ORDER BY revision",
+        )
+        .bind(translation.id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Revision {
+                    revision: row.try_get("revision")?,
+                    title: row.try_get("title")?,
+                    body: row.try_get("body")?,
+                    author: row.try_get("author")?,
+                    written_at: instant(row.try_get("written_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The translations `filter` lets through that match any of `terms` (analysed as they
+    /// were indexed), best first, at most `limit`.
+    pub async fn search_resources(
+        &self,
+        terms: &[String],
+        filter: &ResourceFilter,
+        limit: i64,
+    ) -> Result<Vec<ResourceHit>, StoreError> {
+        if terms.is_empty() || filter.visibilities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = match self.backend {
+            Backend::Sqlite => {
+                let mut sql = SqlBuilder::new(&format!(
+                    "SELECT {HIT_COLUMNS}, -bm25(resource_search, 4.0, 1.0) AS score \
+                     FROM resource_search JOIN resource_translations t \
+                     ON t.id = resource_search.rowid \
+                     JOIN resource_entries e ON e.id = t.entry_id WHERE resource_search MATCH "
+                ));
+                let query: Vec<String> = terms.iter().map(|term| format!("\"{term}\"")).collect();
+                sql.bind_text(&query.join(" OR "));
+                sql
+            }
+            Backend::Postgres => {
+                let mut sql = SqlBuilder::new(&format!(
+                    "SELECT {HIT_COLUMNS}, CAST(ts_rank_cd(s.terms, q.query) AS DOUBLE PRECISION) \
+                     AS score FROM resource_search s \
+                     JOIN resource_translations t ON t.id = s.translation_id \
+                     JOIN resource_entries e ON e.id = t.entry_id \
+                     CROSS JOIN (SELECT to_tsquery('simple', "
+                ));
+                let query: Vec<String> = terms.iter().map(|term| format!("'{term}'")).collect();
+                sql.bind_text(&query.join(" | "));
+                sql.push(") AS query) q WHERE s.terms @@ q.query");
+                sql
+            }
+        };
+        push_filter(&mut sql, filter);
+        sql.push(" ORDER BY score DESC, t.id LIMIT ");
+        sql.bind_i64(limit);
+        sql.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(hit_of)
+            .collect()
+    }
+
+    /// The translations `filter` lets through, the latest changed first, at most `limit`
+    /// after skipping `offset`.
+    pub async fn list_resources(
+        &self,
+        filter: &ResourceFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ResourceHit>, StoreError> {
+        if filter.visibilities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = SqlBuilder::new(&format!(
+            "SELECT {HIT_COLUMNS}, CAST(0 AS DOUBLE PRECISION) AS score FROM resource_translations t \
+             JOIN resource_entries e ON e.id = t.entry_id WHERE 1 = 1"
+        ));
+        push_filter(&mut sql, filter);
+        sql.push(" ORDER BY t.updated_at DESC, t.id DESC LIMIT ");
+        sql.bind_i64(limit);
+        sql.push(" OFFSET ");
+        sql.bind_i64(offset);
+        sql.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(hit_of)
+            .collect()
+    }
+
+    async fn insert_translation(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        entry: i64,
+        text: &TranslationText,
+        author: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO resource_translations (entry_id, language, title, body, state, \
+             revision, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
+             RETURNING id",
+        )
+        .bind(entry)
+        .bind(&text.language)
+        .bind(&text.title)
+        .bind(&text.body)
+        .bind(TranslationState::Draft.as_str())
+        .bind(author)
+        .bind(seconds(now))
+        .fetch_one(&mut **transaction)
+        .await?;
+        insert_revision(transaction, id, 1, text, author, now).await?;
+        self.index_translation(transaction, id, text).await?;
+        Ok(id)
+    }
+
+    /// (Re)writes the index's row of translation `id`.
+    async fn index_translation(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        id: i64,
+        text: &TranslationText,
+    ) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("DELETE FROM resource_search WHERE rowid = $1")
+                    .bind(id)
+                    .execute(&mut **transaction)
+                    .await?;
+                sqlx::query("INSERT INTO resource_search (rowid, title, body) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(&text.title_terms)
+                    .bind(&text.body_terms)
+                    .execute(&mut **transaction)
+                    .await?;
+            }
+            Backend::Postgres => {
+                sqlx::query(
+                    "INSERT INTO resource_search (translation_id, terms) VALUES ($1, \
+                     setweight(to_tsvector('simple', $2), 'A') || \
+                     setweight(to_tsvector('simple', $3), 'B')) \
+                     ON CONFLICT (translation_id) DO UPDATE SET terms = excluded.terms",
+                )
+                .bind(id)
+                .bind(&text.title_terms)
+                .bind(&text.body_terms)
+                .execute(&mut **transaction)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn locked_translation(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        id: i64,
+        language: &str,
+    ) -> Result<Translation, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TRANSLATION_COLUMNS} FROM resource_translations t \
+             WHERE t.entry_id = $1 AND t.language = $2{}",
+            self.for_update()
+        )))
+        .bind(id)
+        .bind(language)
+        .fetch_optional(&mut **transaction)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        translation_of(&row)
+    }
+}
+
+const HIT_COLUMNS: &str = "e.kind, e.product_line, e.visibility, e.url, t.id, t.entry_id, \
+     t.language, t.title, t.body, t.state, t.revision, t.updated_by, t.updated_at, \
+     t.published_at";
+
+/// The conditions of `filter`, each `AND`ed to the statement.
+fn push_filter(sql: &mut SqlBuilder, filter: &ResourceFilter) {
+    sql.push(" AND e.visibility IN (");
+    for (index, visibility) in filter.visibilities.iter().enumerate() {
+        if index > 0 {
+            sql.push(", ");
+        }
+        sql.bind_text(visibility.as_str());
+    }
+    sql.push(")");
+    if filter.published_only {
+        sql.push(" AND t.state = ");
+        sql.bind_text(TranslationState::Published.as_str());
+    } else if let Some(state) = filter.state {
+        sql.push(" AND t.state = ");
+        sql.bind_text(state.as_str());
+    }
+    if !filter.languages.is_empty() {
+        sql.push(" AND t.language IN (");
+        for (index, language) in filter.languages.iter().enumerate() {
+            if index > 0 {
+                sql.push(", ");
+            }
+            sql.bind_text(language);
+        }
+        sql.push(")");
+    }
+    if let Some(line) = &filter.product_line {
+        sql.push(" AND e.product_line = ");
+        sql.bind_text(line);
+    }
+    if let Some(release) = &filter.release {
+        sql.push(
+            " AND (NOT EXISTS (SELECT 1 FROM resource_releases r WHERE r.entry_id = e.id) \
+             OR EXISTS (SELECT 1 FROM resource_releases r WHERE r.entry_id = e.id AND r.version = ",
+        );
+        sql.bind_text(release);
+        sql.push("))");
+    }
+    if let Some(kind) = filter.kind {
+        sql.push(" AND e.kind = ");
+        sql.bind_text(kind.as_str());
+    }
+    if let Some(tag) = &filter.tag {
+        sql.push(" AND EXISTS (SELECT 1 FROM resource_tags g WHERE g.entry_id = e.id AND g.tag = ");
+        sql.bind_text(tag);
+        sql.push(")");
+    }
+}
+
+async fn write_releases_and_tags(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    entry: &NewEntry,
+) -> Result<(), StoreError> {
+    for version in &entry.releases {
+        sqlx::query("INSERT INTO resource_releases (entry_id, version) VALUES ($1, $2)")
+            .bind(id)
+            .bind(version)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    for tag in &entry.tags {
+        sqlx::query("INSERT INTO resource_tags (entry_id, tag) VALUES ($1, $2)")
+            .bind(id)
+            .bind(tag)
+            .execute(&mut **transaction)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_revision(
+    transaction: &mut Transaction<'static, Any>,
+    translation: i64,
+    revision: i64,
+    text: &TranslationText,
+    author: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO resource_revisions (translation_id, revision, title, body, author, \
+         written_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(translation)
+    .bind(revision)
+    .bind(&text.title)
+    .bind(&text.body)
+    .bind(author)
+    .bind(seconds(now))
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
+async fn touch_entry(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE resource_entries SET updated_at = $1 WHERE id = $2")
+        .bind(seconds(now))
+        .bind(id)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
+fn parse<T>(text: String, parse: fn(&str) -> Option<T>, what: &str) -> Result<T, StoreError> {
+    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} \"{text}\"")))
+}
+
+fn translation_of(row: &AnyRow) -> Result<Translation, StoreError> {
+    Ok(Translation {
+        id: row.try_get("id")?,
+        entry_id: row.try_get("entry_id")?,
+        language: row.try_get("language")?,
+        title: row.try_get("title")?,
+        body: row.try_get("body")?,
+        state: parse(row.try_get("state")?, TranslationState::parse, "state")?,
+        revision: row.try_get("revision")?,
+        updated_by: row.try_get("updated_by")?,
+        updated_at: instant(row.try_get("updated_at")?)?,
+        published_at: row
+            .try_get::<Option<i64>, _>("published_at")?
+            .map(instant)
+            .transpose()?,
+    })
+}
+
+fn hit_of(row: &AnyRow) -> Result<ResourceHit, StoreError> {
+    Ok(ResourceHit {
+        entry_id: row.try_get("entry_id")?,
+        kind: parse(row.try_get("kind")?, EntryKind::parse, "kind")?,
+        product_line: row.try_get("product_line")?,
+        visibility: parse(row.try_get("visibility")?, Visibility::parse, "visibility")?,
+        url: row.try_get("url")?,
+        translation: translation_of(row)?,
+        score: row.try_get("score")?,
+    })
+}
