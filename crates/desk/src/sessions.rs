@@ -97,20 +97,18 @@ pub async fn check_credentials(
             throttle.attempt(account, address, now)
         })
         .await?;
-    if let Attempt::Wait { left, alert } = attempt {
-        tracing::debug!(address = keys.client, retry_after = %left, "sign-in throttled");
-        if alert.any() {
-            let burst = Burst {
-                email,
-                keys: &keys,
-                alert,
-                wait_seconds: retry_after_seconds(left),
-            };
-            // The refusal stands whatever becomes of the alert.
-            if let Err(error) = alert_administrators(desk, burst).await {
-                tracing::error!(%error, "the administrators could not be told of a sign-in burst");
-            }
+    let (alert, wait) = match attempt {
+        Attempt::Wait { left, alert } => (alert, Some(left)),
+        Attempt::Check { alert, .. } => (alert, None),
+    };
+    if alert.any() {
+        // The answer stands whatever becomes of the alert.
+        if let Err(error) = alert_administrators(desk, email, &keys, alert).await {
+            tracing::error!(%error, "the administrators could not be told of a sign-in burst");
         }
+    }
+    if let Some(left) = wait {
+        tracing::debug!(address = keys.client, retry_after = %left, "sign-in throttled");
         return Err(DeskError::Throttled {
             retry_after_seconds: retry_after_seconds(left),
         });
@@ -122,22 +120,20 @@ pub async fn check_credentials(
     Ok(owner)
 }
 
-/// A refused attempt the administrators are to hear of.
-struct Burst<'a> {
-    email: &'a str,
-    keys: &'a ThrottleKeys,
-    alert: Alert,
-    wait_seconds: u64,
-}
-
 /// Tells the administrators of a burst (once per account or address while it is
-/// remembered, and for a few an hour: the store decides under its lock). The account is
-/// named only when it is one of the desk's: an e-mail of nobody's may be a mistyped
-/// password, and is not repeated.
-async fn alert_administrators(desk: &Desk, burst: Burst<'_>) -> Result<(), DeskError> {
+/// remembered: the store decides under its lock). The account is named only when it is one
+/// of the desk's: an e-mail of nobody's may be a mistyped password, and is not repeated;
+/// those and addresses are told a few an hour, the desk's own accounts always.
+async fn alert_administrators(
+    desk: &Desk,
+    email: &str,
+    keys: &ThrottleKeys,
+    alert: Alert,
+) -> Result<(), DeskError> {
     let now = desk.clock.now();
-    let account = if burst.alert.account.is_some() {
-        match find_owner(desk, burst.email).await? {
+    let throttle = desk.limits.sign_in;
+    let account = if alert.account.is_some() {
+        match find_owner(desk, email).await? {
             Some(SessionOwner::Staff(member)) => Some(member.email),
             Some(SessionOwner::Contact(contact)) => Some(contact.email),
             None => None,
@@ -145,31 +141,32 @@ async fn alert_administrators(desk: &Desk, burst: Burst<'_>) -> Result<(), DeskE
     } else {
         None
     };
+    let per_hour = account.is_none().then_some(ALERTS_PER_HOUR);
     let details = SignInBurst {
-        address: burst.keys.client.clone(),
-        address_failures: burst.alert.address,
-        account_failures: burst.alert.account,
+        address: keys.client.clone(),
+        address_failures: alert.address,
+        account_failures: alert.account,
         account,
-        wait_seconds: burst.wait_seconds,
+        longest_wait_minutes: throttle.longest_wait_minutes(),
         at: now,
     };
-    let mut keys = Vec::with_capacity(2);
-    if burst.alert.account.is_some() {
-        keys.push(burst.keys.account.as_str());
+    let mut told = Vec::with_capacity(2);
+    if alert.account.is_some() {
+        told.push(keys.account.as_str());
     }
-    if burst.alert.address.is_some() {
-        keys.push(burst.keys.address.as_str());
+    if alert.address.is_some() {
+        told.push(keys.address.as_str());
     }
     let told_since = now
-        .checked_sub(desk.limits.sign_in.alert_memory())
+        .checked_sub(throttle.alert_memory())
         .unwrap_or(Timestamp::MIN);
     let written = desk
         .store
-        .alert_sign_in_burst(&keys, &details, told_since, ALERTS_PER_HOUR, now)
+        .alert_sign_in_burst(&told, &details, told_since, per_hour, now)
         .await?;
     if written {
         tracing::warn!(
-            address = burst.keys.client,
+            address = keys.client,
             "sign-ins throttled; administrators alerted"
         );
     }

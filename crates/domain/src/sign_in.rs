@@ -6,10 +6,11 @@
 //! password proves right), so that a burst of concurrent guesses is counted in full before
 //! any of them is checked.
 //!
-//! Administrators hear of a burst: the first attempt an account or an address is refused
-//! raises an alert, once for as long as its failures are remembered, and for at most
-//! [`ALERTS_PER_HOUR`] accounts and addresses an hour (a spray over thousands of accounts is
-//! one story, not thousands of mails).
+//! Administrators hear of a burst: the first attempt past an account's or an address's free
+//! ones (refused, or let through after its wait, for a patient guesser) raises an alert,
+//! once for as long as its failures are remembered. Of the e-mails that are nobody's and of
+//! the addresses, at most [`ALERTS_PER_HOUR`] are told an hour (a spray over thousands of
+//! accounts is one story, not thousands of mails); the desk's own accounts always are.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -35,7 +36,8 @@ impl Default for SignInThrottle {
     }
 }
 
-/// Accounts and addresses whose throttling administrators are told of in one hour, at most.
+/// Addresses and e-mails of nobody's whose throttling administrators are told of in one
+/// hour, at most (the desk's own accounts are always told).
 pub const ALERTS_PER_HOUR: u32 = 10;
 
 /// The failures recorded for one account or one address.
@@ -51,10 +53,13 @@ pub struct Failures {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Attempt {
     /// Go on and check the password; these are the failures to record meanwhile (the
-    /// attempt counted as failed until the password proves right).
+    /// attempt counted as failed until the password proves right). `alert` is set when the
+    /// attempt is past the free ones (a guesser who waits out every wait) and the
+    /// administrators have not heard of it yet.
     Check {
         account: Failures,
         address: Failures,
+        alert: Alert,
     },
     /// Refused without a look at the password: try again after `left`; `alert` says which
     /// of the limits reached the administrators have not heard of yet.
@@ -88,8 +93,8 @@ pub struct SignInBurst {
     /// The account's e-mail, when it reached its limit and is one of the desk's accounts
     /// (an e-mail of nobody's is not repeated: it may be a mistyped password).
     pub account: Option<String>,
-    /// How long the next attempt waits.
-    pub wait_seconds: u64,
+    /// The longest wait between two attempts, in minutes.
+    pub longest_wait_minutes: u64,
     pub at: Timestamp,
 }
 
@@ -117,15 +122,34 @@ impl SignInThrottle {
             Some(left) => Attempt::Wait {
                 left,
                 alert: Alert {
-                    account: self.news(account, account_wait, now),
-                    address: self.news(address, address_wait, now),
+                    account: self.news(account.filter(|_| account_wait.is_some()), now),
+                    address: self.news(address.filter(|_| address_wait.is_some()), now),
                 },
             },
-            None => Attempt::Check {
-                account: counted(account, now),
-                address: counted(address, now),
-            },
+            None => {
+                let account = counted(account, now);
+                let address = counted(address, now);
+                let past = |failures: Failures, free: u32| {
+                    (failures.count > free)
+                        .then_some(failures)
+                        .and_then(|failures| self.news(Some(failures), now))
+                };
+                Attempt::Check {
+                    alert: Alert {
+                        account: past(account, self.free_attempts_per_account),
+                        address: past(address, self.free_attempts_per_address),
+                    },
+                    account,
+                    address,
+                }
+            }
         }
+    }
+
+    /// The longest wait, in whole minutes (at least one), as the alert tells it.
+    pub fn longest_wait_minutes(&self) -> u64 {
+        let seconds = u64::try_from(self.longest_wait.as_secs()).unwrap_or(0);
+        seconds.div_ceil(60).max(1)
     }
 
     /// Alerts older than this are forgotten: a burst that goes on is told of again.
@@ -133,15 +157,10 @@ impl SignInThrottle {
         self.memory()
     }
 
-    /// The failures of a limit that refuses (`wait`), unless administrators were told of
-    /// them within the alert's memory.
-    fn news(
-        &self,
-        failures: Option<Failures>,
-        wait: Option<SignedDuration>,
-        now: Timestamp,
-    ) -> Option<u32> {
-        let failures = failures.filter(|_| wait.is_some())?;
+    /// The count of `failures` past their limit, unless administrators were told of them
+    /// within the alert's memory.
+    fn news(&self, failures: Option<Failures>, now: Timestamp) -> Option<u32> {
+        let failures = failures?;
         let told = failures
             .alerted_at
             .is_some_and(|at| now.duration_since(at) < self.alert_memory());
@@ -224,13 +243,17 @@ mod tests {
                     last_at: now,
                     alerted_at: None,
                 },
+                alert: Alert::default(),
             }
         );
-        let Attempt::Check { account, address } = throttle.attempt(
+        let Attempt::Check {
+            account, address, ..
+        } = throttle.attempt(
             failures(4, "2026-12-04T10:00:00Z"),
             failures(9, "2026-12-04T09:59:00Z"),
             now,
-        ) else {
+        )
+        else {
             panic!("the fifth attempt is free");
         };
         assert_eq!((account.count, address.count), (5, 10));
@@ -258,10 +281,13 @@ mod tests {
             throttle.attempt(failures(8, last), None, at("2026-12-04T10:00:05Z")),
             wait(SignedDuration::from_secs(3), Some(8), None)
         );
-        assert!(matches!(
-            throttle.attempt(failures(8, last), None, at("2026-12-04T10:00:08Z")),
-            Attempt::Check { .. }
-        ));
+        // A guesser who waits out the wait is let through, and told of.
+        let Attempt::Check { alert, .. } =
+            throttle.attempt(failures(8, last), None, at("2026-12-04T10:00:08Z"))
+        else {
+            panic!("the wait is over");
+        };
+        assert_eq!(alert.account, Some(9));
     }
 
     #[test]

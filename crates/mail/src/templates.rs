@@ -146,8 +146,8 @@ pub struct SignInContext {
     pub account_failures: Option<u32>,
     /// The account's e-mail, when it is one of the desk's accounts.
     pub account: Option<String>,
-    /// How long the next attempt waits, in seconds.
-    pub wait_seconds: u64,
+    /// The longest wait between two attempts, in minutes.
+    pub longest_wait_minutes: u64,
     /// When it was refused, in the recipient's time zone.
     pub at: String,
     /// The console's staff page, where an account is deactivated.
@@ -446,10 +446,10 @@ mod tests {
             recipient_name: "Ada".into(),
             sign_in: Some(SignInContext {
                 address: "2001:db8:1:2::/64".into(),
-                address_failures: Some(21),
-                account_failures: Some(6),
+                address_failures: Some(23),
+                account_failures: Some(7),
                 account: Some("ana@acme.example".into()),
-                wait_seconds: 2,
+                longest_wait_minutes: 15,
                 at: "2026-12-04 11:00 CET (Europe/Paris)".into(),
                 console_url: "https://desk.example/console/staff".into(),
             }),
@@ -462,8 +462,9 @@ mod tests {
             assert!(mail.subject.contains("2001:db8:1:2::/64"), "{language}");
             for told in [
                 "ana@acme.example",
-                "21",
-                "6",
+                "23",
+                "7",
+                "15",
                 "2026-12-04 11:00 CET",
                 "https://desk.example/console/staff",
             ] {
@@ -474,7 +475,8 @@ mod tests {
                 );
             }
             assert!(!mail.text.contains("\n\n\n"), "{language}:\n{}", mail.text);
-            assert!(!mail.html.contains("Ticket 0") && !mail.text.contains("#0"));
+            // No ticket's footer, in any language.
+            assert!(!mail.html.contains("color: #555") && !mail.text.contains("#0"));
         }
         // An e-mail of nobody's is not repeated, and an address under its limit is the
         // attempt's origin only.
@@ -491,7 +493,7 @@ mod tests {
             .unwrap();
         assert!(
             mail.text
-                .contains("An e-mail that belongs to no account: 6 failed attempts"),
+                .contains("An e-mail that belongs to no account: 7 failed attempts"),
             "{}",
             mail.text
         );

@@ -51,20 +51,26 @@ impl Store {
         )
         .await?;
         let attempt = decide(account, address);
-        let Attempt::Check { account, address } = attempt else {
+        let Attempt::Check {
+            account, address, ..
+        } = attempt
+        else {
             transaction.rollback().await?;
             return Ok(attempt);
         };
         for (key, failures) in [(account_key, account), (address_key, address)] {
-            // An upsert: the upkeep may have purged the row since it was read.
+            // An upsert: the upkeep may have purged the row since it was read. The alert's
+            // mark is written back as decided: forgotten with the failures it was about.
             sqlx::query(
-                "INSERT INTO sign_in_failures (key, failures, last_failure_at) VALUES ($1, $2, $3) \
+                "INSERT INTO sign_in_failures (key, failures, last_failure_at, alerted_at) \
+                 VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, \
-                 last_failure_at = excluded.last_failure_at",
+                 last_failure_at = excluded.last_failure_at, alerted_at = excluded.alerted_at",
             )
             .bind(key)
             .bind(i64::from(failures.count))
             .bind(seconds(failures.last_at))
+            .bind(failures.alerted_at.map(seconds))
             .execute(&mut *transaction)
             .await?;
         }
@@ -73,8 +79,9 @@ impl Store {
     }
 
     /// Tells every active administrator of `burst`, unless `keys` (the accounts and addresses
-    /// it is about) were all told of since `told_since`, or more than `per_hour` keys were
-    /// told of in the hour before `now`: then nothing is written but the mark. Marks `keys`
+    /// it is about) were all told of since `told_since`, or, with a `per_hour` allowance,
+    /// more keys than that were told of in the hour before `now` (roughly: instances on one
+    /// PostgreSQL count at the same time): then nothing is written but the mark. Marks `keys`
     /// as told at `now` either way, so that later refusals do not come back here. `true` when
     /// the alert was written. Several instances may see the same burst: the one whose mark
     /// lands writes it.
@@ -83,7 +90,7 @@ impl Store {
         keys: &[&str],
         burst: &SignInBurst,
         told_since: Timestamp,
-        per_hour: u32,
+        per_hour: Option<u32>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut transaction = self.begin_write().await?;
@@ -112,7 +119,7 @@ impl Store {
                 .bind(seconds(hour_ago))
                 .fetch_one(&mut *transaction)
                 .await?;
-        if told_this_hour > i64::from(per_hour) {
+        if per_hour.is_some_and(|allowed| told_this_hour > i64::from(allowed)) {
             transaction.commit().await?;
             return Ok(false);
         }

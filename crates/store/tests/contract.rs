@@ -2829,13 +2829,13 @@ async fn a_sign_in_burst_is_told_to_each_administrator_once(store: Store) {
         address_failures: None,
         account_failures: alert.account,
         account: Some("ana@acme.example".into()),
-        wait_seconds: 1,
+        longest_wait_minutes: 15,
         at: now,
     };
     let hour_ago = at("2026-12-04T09:00:00Z");
     assert!(
         store
-            .alert_sign_in_burst(&["account:target"], &burst, hour_ago, 10, now)
+            .alert_sign_in_burst(&["account:target"], &burst, hour_ago, Some(10), now)
             .await
             .unwrap()
     );
@@ -2870,7 +2870,7 @@ async fn a_sign_in_burst_is_told_to_each_administrator_once(store: Store) {
     assert!(!alert.any(), "the burst was told of");
     assert!(
         !store
-            .alert_sign_in_burst(&["account:target"], &burst, hour_ago, 10, now)
+            .alert_sign_in_burst(&["account:target"], &burst, hour_ago, Some(10), now)
             .await
             .unwrap()
     );
@@ -2889,11 +2889,36 @@ async fn a_sign_in_burst_is_told_to_each_administrator_once(store: Store) {
     }
     assert!(
         !store
-            .alert_sign_in_burst(&["address:198.51.100.9"], &burst, hour_ago, 1, now)
+            .alert_sign_in_burst(&["address:198.51.100.9"], &burst, hour_ago, Some(1), now)
             .await
             .unwrap()
     );
     assert_eq!(alerts(store.clone()).await.len(), 2);
+    assert!(
+        !store
+            .alert_sign_in_burst(&["address:198.51.100.9"], &burst, hour_ago, None, now)
+            .await
+            .unwrap(),
+        "the mark landed: the address is not told of again"
+    );
+    // The desk's own accounts are told whatever the hour's count.
+    for _ in 0..2 {
+        store
+            .count_sign_in_attempt(
+                "account:staff",
+                "address:203.0.113.1",
+                |account, address| throttle.attempt(account, address, now),
+            )
+            .await
+            .unwrap();
+    }
+    assert!(
+        store
+            .alert_sign_in_burst(&["account:staff"], &burst, hour_ago, None, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(alerts(store.clone()).await.len(), 4);
 
     // Two hours on, the burst that goes on is news again; the alerts are delivered like any
     // notice, claimed with their details.
@@ -2904,7 +2929,7 @@ async fn a_sign_in_burst_is_told_to_each_administrator_once(store: Store) {
                 &["account:target"],
                 &burst,
                 at("2026-12-04T11:00:00Z"),
-                10,
+                Some(10),
                 later
             )
             .await
@@ -2914,6 +2939,6 @@ async fn a_sign_in_burst_is_told_to_each_administrator_once(store: Store) {
         .claim_notices("deliverer", later, at("2026-12-04T12:01:00Z"), 10)
         .await
         .unwrap();
-    assert_eq!(claimed.len(), 4);
+    assert_eq!(claimed.len(), 6);
     assert!(claimed.iter().all(|notice| notice.details.is_some()));
 }

@@ -301,7 +301,7 @@ impl Deliverer {
                 address_failures: burst.address_failures,
                 account_failures: burst.account_failures,
                 account: burst.account,
-                wait_seconds: burst.wait_seconds,
+                longest_wait_minutes: burst.longest_wait_minutes,
                 at: local_time(burst.at, &time_zone),
                 console_url: format!("{}/console/staff", self.mail.public_url),
             }),

@@ -769,13 +769,13 @@ pub async fn a_burst_of_wrong_passwords_is_told_to_administrators(backend: Backe
         text.contains("The account contact@acme.example: 5 failed attempts."),
         "{text}"
     );
-    assert!(text.contains("since 2026-12-04 11:00 CET (Europe/Amsterdam)"));
+    assert!(text.contains("at 2026-12-04 11:00 CET (Europe/Amsterdam) the desk began"));
     assert!(text.contains(&format!("{}/console/staff", app.base)));
     assert_eq!(english.header("X-Caredesk-Ticket"), None);
     assert_eq!(english.header("In-Reply-To"), None);
     assert_eq!(
         to("beheer@desk.example").header("Subject").unwrap(),
-        "Aanmeldingen afgeremd vanaf 127.0.0.1"
+        "Aanmeldpogingen afgeremd vanaf 127.0.0.1"
     );
 
     // An e-mail of nobody's is a burst of its own, told without repeating what was typed.
