@@ -3,15 +3,13 @@
 //! secret).
 
 use caredesk_domain::reason::Reason;
+use caredesk_domain::text::{WEB_LINK_MAX, is_web_link};
 use caredesk_domain::ticket::Role;
 use caredesk_store::Webhook;
 
 use crate::error::Problems;
 use crate::sessions::new_token;
 use crate::{Caller, Desk, DeskError};
-
-/// The longest URL taken.
-pub const URL_MAX_CHARS: usize = 2000;
 
 /// Registers a webhook at `url` (http:// or https://, with a host), signing with `secret`
 /// (at least 16 characters) or one made up: the webhook and its secret, shown once.
@@ -23,18 +21,13 @@ pub async fn add_webhook(
 ) -> Result<(Webhook, String), DeskError> {
     caller.require_role(&[Role::Admin])?;
     let url = url.trim();
-    let host = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
     let mut problems = Problems::default();
-    if host.is_none_or(str::is_empty)
-        || url.chars().count() > URL_MAX_CHARS
-        || url.contains(|character: char| character.is_whitespace() || character.is_control())
-    {
+    if !is_web_link(url) {
         problems.add(
             "url",
-            Reason::invalid("an http:// or https:// URL with a host, at most 2000 characters"),
+            Reason::invalid(format!(
+                "an http:// or https:// URL with a host, at most {WEB_LINK_MAX} characters"
+            )),
         );
     }
     if secret

@@ -25,9 +25,46 @@ pub fn forbidden_character_reason(character: char) -> String {
     }
 }
 
+/// The longest link the desk keeps (a webhook's, an external resource's).
+pub const WEB_LINK_MAX: usize = 2000;
+
+/// Whether `url` (blanks around it aside) is a link a browser or a webhook can follow:
+/// `http://` or `https://`, a host, and no blank or control character inside, within
+/// [`WEB_LINK_MAX`] characters. (`javascript:` and the like are not.)
+pub fn is_web_link(url: &str) -> bool {
+    let url = url.trim();
+    let host = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    host.is_some_and(|host| !host.is_empty())
+        && url.chars().count() <= WEB_LINK_MAX
+        && !url.contains(|character: char| character.is_whitespace() || character.is_control())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_links_have_a_scheme_and_a_host() {
+        assert!(is_web_link(" https://docs.example/connect?page=2#top "));
+        assert!(is_web_link("http://10.0.0.7:8080/hook"));
+        for not_a_link in [
+            "javascript:alert(1)",
+            "https://",
+            "https:///path",
+            "ftp://files.example",
+            "https://a b.example",
+            "https://docs.example/\u{7}",
+        ] {
+            assert!(!is_web_link(not_a_link), "{not_a_link}");
+        }
+        assert!(!is_web_link(&format!(
+            "https://x.example/{}",
+            "a".repeat(WEB_LINK_MAX)
+        )));
+    }
 
     #[test]
     fn layout_characters_pass_and_other_controls_do_not() {

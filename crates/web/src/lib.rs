@@ -14,6 +14,7 @@ mod download;
 pub mod edge;
 mod error;
 mod extract;
+mod markdown;
 pub mod proxies;
 mod routes;
 mod ui;

@@ -17,14 +17,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::policy::Policy;
 use crate::reason::Reason;
+use crate::text::{WEB_LINK_MAX, is_web_link};
 use crate::ticket::Role;
 
 /// The longest title.
 pub const TITLE_MAX: usize = 200;
 /// The longest article body (Markdown), in characters.
 pub const BODY_MAX: usize = 100_000;
-/// The longest link of an external resource.
-pub const URL_MAX: usize = 2_000;
 /// At most this many tags, of at most `TAG_MAX` characters each.
 pub const TAGS_MAX: usize = 20;
 pub const TAG_MAX: usize = 40;
@@ -357,8 +356,12 @@ pub fn entry_problems(
         problems.push(("tags", Reason::required()));
     } else if fields.tags.iter().any(|tag| tag.chars().count() > TAG_MAX) {
         problems.push(("tags", Reason::too_long(TAG_MAX)));
-    } else if fields.tags.iter().any(|tag| tag.contains(',')) {
-        problems.push(("tags", Reason::invalid("a tag has no comma")));
+    } else if fields
+        .tags
+        .iter()
+        .any(|tag| tag.contains(|character: char| character == ',' || character.is_control()))
+    {
+        problems.push(("tags", Reason::invalid("one line each, without commas")));
     }
     match (&fields.url, fields.kind.is_external()) {
         (None, true) => problems.push(("url", Reason::required())),
@@ -366,17 +369,13 @@ pub fn entry_problems(
             "url",
             Reason::invalid("an article is written here; only external resources have a link"),
         )),
-        (Some(url), true) => {
-            if url.chars().count() > URL_MAX {
-                problems.push(("url", Reason::too_long(URL_MAX)));
-            } else if !is_web_link(url) {
-                problems.push((
-                    "url",
-                    Reason::invalid("an http:// or https:// link without spaces"),
-                ));
-            }
-        }
-        (None, false) => {}
+        (Some(url), true) if !is_web_link(url) => problems.push((
+            "url",
+            Reason::invalid(format!(
+                "an http:// or https:// URL with a host, at most {WEB_LINK_MAX} characters"
+            )),
+        )),
+        _ => {}
     }
     problems
 }
@@ -412,15 +411,6 @@ pub fn translation_problems(
         problems.push(("body", Reason::required()));
     }
     problems
-}
-
-fn is_web_link(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    rest.is_some_and(|rest| {
-        !rest.is_empty() && !rest.starts_with('/') && !url.chars().any(char::is_whitespace)
-    })
 }
 
 /// Tags as kept: trimmed, lower-cased, once each, in the order given.

@@ -7,6 +7,7 @@ pub mod mail;
 pub mod notices;
 pub mod openapi;
 pub mod queue;
+pub mod resources;
 pub mod services;
 pub mod sessions;
 pub mod staff;
@@ -33,6 +34,7 @@ use crate::{AppState, Limits};
         (name = "sessions", description = "Signing in and out"),
         (name = "tickets", description = "Tickets, their timelines and their SLA clocks"),
         (name = "queue", description = "The work queue in policy order, and the managers' views"),
+        (name = "resources", description = "The resource center: knowledge-base articles and external resources, searched before a ticket is opened"),
         (name = "service requests", description = "Professional-services requests: custom programming outside the native languages"),
         (name = "customers", description = "Customers, contacts, care contracts and registered products"),
         (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
@@ -63,6 +65,7 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(tickets::router(limits))
         .merge(queue::router())
         .merge(services::router())
+        .merge(resources::router())
         .merge(customers::router())
         .merge(staff::router())
         .merge(notices::router())

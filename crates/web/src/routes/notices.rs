@@ -66,6 +66,10 @@ pub struct NoticeView {
     last_error: Option<String>,
     created_at: Timestamp,
     sent_at: Option<Timestamp>,
+    /// What an alert of no ticket says (sign_in_burst: the address, the failures, the
+    /// account when it is one of the desk's, when).
+    #[schema(value_type = Option<Object>)]
+    details: Option<serde_json::Value>,
 }
 
 impl From<OutboxEntry> for NoticeView {
@@ -84,6 +88,10 @@ impl From<OutboxEntry> for NoticeView {
             last_error: entry.last_error,
             created_at: entry.created_at,
             sent_at: entry.sent_at,
+            details: entry
+                .details
+                .as_deref()
+                .and_then(|details| serde_json::from_str(details).ok()),
         }
     }
 }
@@ -161,7 +169,7 @@ async fn retry_notice(
 #[serde(deny_unknown_fields)]
 pub struct AddWebhook {
     /// Where every ticket event is POSTed as JSON: http:// or https://, with a host.
-    #[schema(format = "webhook-url", max_length = 2000)]
+    #[schema(format = "web-link", max_length = 2000)]
     url: String,
     /// Signs each delivery; one is made up when none is given.
     #[serde(default)]

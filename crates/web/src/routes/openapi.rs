@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::{Json, Router};
 use caredesk_domain::policy::Policy;
+use caredesk_domain::resources::TAG_MAX;
 use serde_json::Value;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::schema::{Object, Type};
@@ -174,9 +175,21 @@ const EMAIL_ADDRESS: &str = concat!(
     "]*$"
 );
 
-/// A webhook's address (`desk::webhooks::add`): http:// or https://, a host, no blank or
-/// control character inside; blanks around are trimmed.
-const WEBHOOK_URL: &str = concat!(
+/// A tag of the resource center (`domain::resources::entry_problems`): more than blanks, no
+/// comma, no control character.
+const TAG: &str = concat!(
+    "^[^,",
+    controls!(),
+    "]*[^,",
+    blanks_or_controls!(),
+    "][^,",
+    controls!(),
+    "]*$"
+);
+
+/// A link (`domain::text::is_web_link`: webhooks, external resources): http:// or https://,
+/// a host, no blank or control character inside; blanks around are trimmed.
+const WEB_LINK: &str = concat!(
     "^[",
     blanks!(),
     "]*https?://[^/?#",
@@ -337,7 +350,7 @@ fn tighten_text(schema: &mut Value, name: &str, names: &BTreeMap<&'static str, V
         }
         Some("one-line") => Some(ONE_LINE),
         Some("e-mail") => Some(EMAIL_ADDRESS),
-        Some("webhook-url") => Some(WEBHOOK_URL),
+        Some("web-link") => Some(WEB_LINK),
         _ => None,
     };
     if let (Some(pattern), Some(fields)) = (pattern, schema.as_object_mut()) {
@@ -350,6 +363,11 @@ fn tighten_text(schema: &mut Value, name: &str, names: &BTreeMap<&'static str, V
             .iter()
             .any(|key| schema.get(key).is_some())
     {
+        return;
+    }
+    if name == "tag" {
+        schema["pattern"] = Value::from(TAG);
+        schema["maxLength"] = Value::from(TAG_MAX);
         return;
     }
     match names.get(name) {

@@ -1,0 +1,619 @@
+//! The resource center over the API: search and read what the caller may (signing in is
+//! optional: nobody reads the public entries), and, for staff, write entries and their
+//! translations, take them through review, and read their revisions.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use caredesk_desk::resources::{self, Found, ResourceQuery, RevisionDiff};
+use caredesk_domain::resources::{
+    BODY_MAX, EntryFields, EntryKind, RELEASES_MAX, ReviewAction, TAGS_MAX, TITLE_MAX,
+    TranslationFields, TranslationState, Visibility,
+};
+use caredesk_store::{Entry, Revision, Translation};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, if_match_version};
+use crate::markdown;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_resources, create_resource))
+        .routes(routes!(get_resource, update_resource))
+        .routes(routes!(add_translation))
+        .routes(routes!(revise_translation))
+        .routes(routes!(review_translation))
+        .routes(routes!(translation_revisions))
+        .routes(routes!(compare_revisions))
+}
+
+const DEFAULT_PAGE: i64 = 20;
+const MAX_PAGE: i64 = 100;
+/// The longest search text taken.
+const QUERY_MAX: usize = 500;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// Words to look for, in any form ("printed" finds "printing"); none lists the latest
+    /// changed entries.
+    #[param(max_length = 500)]
+    q: Option<String>,
+    /// Only entries in this language.
+    language: Option<String>,
+    product_line: Option<String>,
+    /// Entries of this release of the product line, or of every release.
+    #[param(max_length = 50)]
+    release: Option<String>,
+    kind: Option<EntryKind>,
+    #[param(max_length = 40)]
+    tag: Option<String>,
+    /// Staff only: translations in this state (others read published ones only).
+    state: Option<TranslationState>,
+    /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// Listing without words: skip this many.
+    #[param(minimum = 0, maximum = 100000)]
+    offset: Option<i64>,
+}
+
+/// A translation found.
+#[derive(Serialize, ToSchema)]
+pub struct ResourceResult {
+    entry_id: i64,
+    kind: EntryKind,
+    product_line: Option<String>,
+    visibility: Visibility,
+    /// An external resource's link.
+    url: Option<String>,
+    language: String,
+    title: String,
+    state: TranslationState,
+    updated_at: Timestamp,
+    /// About 200 characters of its text around the first words that match, in pieces;
+    /// `matched` pieces are the words found.
+    snippet: Vec<SnippetPiece>,
+    /// Higher is better (0 when listed rather than searched).
+    score: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SnippetPiece {
+    text: String,
+    matched: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ResourceResults {
+    results: Vec<ResourceResult>,
+}
+
+impl From<Found> for ResourceResult {
+    fn from(found: Found) -> Self {
+        let Found { hit, snippet } = found;
+        ResourceResult {
+            entry_id: hit.entry_id,
+            kind: hit.kind,
+            product_line: hit.product_line,
+            visibility: hit.visibility,
+            url: hit.url,
+            language: hit.translation.language,
+            title: hit.translation.title,
+            state: hit.translation.state,
+            updated_at: hit.translation.updated_at,
+            snippet: snippet
+                .into_iter()
+                .map(|fragment| SnippetPiece {
+                    text: fragment.text,
+                    matched: fragment.matched,
+                })
+                .collect(),
+            score: hit.score,
+        }
+    }
+}
+
+/// Searches (or lists) the resource center: what the caller may read only, whether signed
+/// in or not, so that neither the results nor their number say anything of the rest.
+#[utoipa::path(
+    get,
+    path = "/api/v1/resources",
+    tag = "resources",
+    security((), ("bearer" = [])),
+    params(SearchParams),
+    responses(
+        (status = 200, description = "The entries found, best first", body = ResourceResults),
+        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn search_resources(
+    State(state): State<AppState>,
+    principal: Option<Principal>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> Result<Json<ResourceResults>, ApiError> {
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let offset = params.offset.unwrap_or(0);
+    if !(0..=100_000).contains(&offset) {
+        return Err(ApiError::invalid("offset", "between 0 and 100000"));
+    }
+    let text = params.q.unwrap_or_default();
+    if text.chars().count() > QUERY_MAX {
+        return Err(ApiError::invalid(
+            "q",
+            format!("at most {QUERY_MAX} characters"),
+        ));
+    }
+    let policy = &state.policy;
+    if let Some(language) = &params.language
+        && !policy.languages.supported.contains(language)
+    {
+        return Err(ApiError::invalid(
+            "language",
+            format!("one of {}", policy.languages.supported.join(", ")),
+        ));
+    }
+    if let Some(line) = &params.product_line
+        && !policy.product_lines.contains_key(line)
+    {
+        let lines: Vec<&str> = policy.product_lines.keys().map(String::as_str).collect();
+        return Err(ApiError::invalid(
+            "product_line",
+            format!("one of {}", lines.join(", ")),
+        ));
+    }
+    let caller = principal.as_ref().map(Principal::caller);
+    let query = ResourceQuery {
+        text,
+        language: params.language,
+        product_line: params.product_line,
+        release: params.release,
+        kind: params.kind,
+        tag: params.tag,
+        state: params.state,
+        limit,
+        offset,
+    };
+    let found = resources::search(&state.desk(), caller.as_ref(), &query).await?;
+    Ok(Json(ResourceResults {
+        results: found.into_iter().map(ResourceResult::from).collect(),
+    }))
+}
+
+/// What every language of an entry shares.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryBody {
+    kind: EntryKind,
+    /// null: it applies to no product line in particular.
+    #[serde(default)]
+    product_line: Option<String>,
+    /// Versions from the product line's release catalog; none: every release.
+    #[serde(default)]
+    #[schema(max_items = 30)]
+    releases: Vec<String>,
+    visibility: Visibility,
+    /// One line each, no comma, at most 40 characters; kept lower-cased, once each.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    tags: Vec<String>,
+    /// Only for an external resource (documentation, course, download), which needs one.
+    #[serde(default)]
+    #[schema(format = "web-link", max_length = 2000)]
+    url: Option<String>,
+}
+
+impl From<EntryBody> for EntryFields {
+    fn from(body: EntryBody) -> Self {
+        EntryFields {
+            kind: body.kind,
+            product_line: body.product_line,
+            releases: body.releases,
+            visibility: body.visibility,
+            tags: body.tags,
+            url: body.url,
+        }
+    }
+}
+
+/// One language of an entry.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TranslationBody {
+    language: String,
+    #[schema(format = "one-line", min_length = 1, max_length = 200)]
+    title: String,
+    /// Markdown (an article's text; for an external resource, what it is about, or empty).
+    #[serde(default)]
+    #[schema(max_length = 100000)]
+    body: String,
+}
+
+/// A new entry: what its languages share, and its first language.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEntryBody {
+    #[serde(flatten)]
+    entry: EntryBody,
+    translation: TranslationBody,
+}
+
+/// An entry as its reader may read it; each translation with its text as safe HTML.
+#[derive(Serialize, ToSchema)]
+pub struct EntryView {
+    #[serde(flatten)]
+    entry: EntryHead,
+    translations: Vec<TranslationView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EntryHead {
+    id: i64,
+    kind: EntryKind,
+    product_line: Option<String>,
+    releases: Vec<String>,
+    visibility: Visibility,
+    tags: Vec<String>,
+    url: Option<String>,
+    created_by: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TranslationView {
+    #[serde(flatten)]
+    translation: Translation,
+    /// The Markdown as HTML, sanitised.
+    html: String,
+}
+
+impl TranslationView {
+    fn of(translation: Translation) -> Self {
+        TranslationView {
+            html: markdown::to_html(&translation.body),
+            translation,
+        }
+    }
+
+    /// The view with its ETag: its revision.
+    fn respond(self, status: StatusCode) -> Response {
+        let etag = format!("\"{}\"", self.translation.revision);
+        let mut response = (status, Json(self)).into_response();
+        if let Ok(value) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        response
+    }
+}
+
+impl From<Entry> for EntryView {
+    fn from(entry: Entry) -> Self {
+        EntryView {
+            translations: entry
+                .translations
+                .into_iter()
+                .map(TranslationView::of)
+                .collect(),
+            entry: EntryHead {
+                id: entry.id,
+                kind: entry.kind,
+                product_line: entry.product_line,
+                releases: entry.releases,
+                visibility: entry.visibility,
+                tags: entry.tags,
+                url: entry.url,
+                created_by: entry.created_by,
+                created_at: entry.created_at,
+                updated_at: entry.updated_at,
+            },
+        }
+    }
+}
+
+fn translation_fields(body: TranslationBody) -> TranslationFields {
+    TranslationFields {
+        language: body.language,
+        title: body.title,
+        body: body.body,
+    }
+}
+
+/// Writes a new entry (staff), its first language as a draft.
+#[utoipa::path(
+    post,
+    path = "/api/v1/resources",
+    tag = "resources",
+    security(("bearer" = [])),
+    request_body = NewEntryBody,
+    responses(
+        (status = 201, description = "Written; where it lives is in Location", body = EntryView),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_resource(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<NewEntryBody>,
+) -> Result<Response, ApiError> {
+    let entry = resources::create_entry(
+        &state.desk(),
+        &principal.caller(),
+        body.entry.into(),
+        translation_fields(body.translation),
+    )
+    .await?;
+    let location = format!("/api/v1/resources/{}", entry.id);
+    let mut response = (StatusCode::CREATED, Json(EntryView::from(entry))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// One entry, with the languages the caller may read (signing in is optional).
+#[utoipa::path(
+    get,
+    path = "/api/v1/resources/{id}",
+    tag = "resources",
+    security((), ("bearer" = [])),
+    params(("id" = i64, Path, description = "Entry number")),
+    responses(
+        (status = 200, description = "The entry", body = EntryView),
+        (status = 404, description = "No such entry for this reader", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_resource(
+    State(state): State<AppState>,
+    principal: Option<Principal>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<EntryView>, ApiError> {
+    let caller = principal.as_ref().map(Principal::caller);
+    let entry = resources::entry_for(&state.desk(), caller.as_ref(), id).await?;
+    Ok(Json(entry.into()))
+}
+
+/// Replaces what every language of an entry shares (staff).
+#[utoipa::path(
+    put,
+    path = "/api/v1/resources/{id}",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Entry number")),
+    request_body = EntryBody,
+    responses(
+        (status = 200, description = "The entry as it is now", body = EntryView),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn update_resource(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<EntryBody>,
+) -> Result<Json<EntryView>, ApiError> {
+    let entry =
+        resources::update_entry(&state.desk(), &principal.caller(), id, body.into()).await?;
+    Ok(Json(entry.into()))
+}
+
+/// Adds a language to an entry (staff), as a draft.
+#[utoipa::path(
+    post,
+    path = "/api/v1/resources/{id}/translations",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Entry number")),
+    request_body = TranslationBody,
+    responses(
+        (status = 201, description = "Written; its ETag is its revision", body = TranslationView),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The entry has this language already", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn add_translation(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<TranslationBody>,
+) -> Result<Response, ApiError> {
+    let translation = resources::add_translation(
+        &state.desk(),
+        &principal.caller(),
+        id,
+        translation_fields(body),
+    )
+    .await?;
+    Ok(TranslationView::of(translation).respond(StatusCode::CREATED))
+}
+
+/// A language's new text.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionBody {
+    #[schema(format = "one-line", min_length = 1, max_length = 200)]
+    title: String,
+    #[serde(default)]
+    #[schema(max_length = 100000)]
+    body: String,
+}
+
+/// A new revision of a language (staff); with `If-Match`, only if its revision is still
+/// that one. A published translation's readers see it at once.
+#[utoipa::path(
+    put,
+    path = "/api/v1/resources/{id}/translations/{language}",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Entry number"),
+        ("language" = String, Path, description = "The translation's language"),
+        ("If-Match" = Option<String>, Header, description = "The revision (ETag) the change is based on"),
+    ),
+    request_body = RevisionBody,
+    responses(
+        (status = 200, description = "The translation as it is now; its ETag is its revision", body = TranslationView),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Revised by someone else since the ETag given", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn revise_translation(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((id, language)): ApiPath<(i64, String)>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<RevisionBody>,
+) -> Result<Response, ApiError> {
+    let expected = if_match_version(&headers)?;
+    let translation = resources::revise_translation(
+        &state.desk(),
+        &principal.caller(),
+        id,
+        TranslationFields {
+            language,
+            title: body.title,
+            body: body.body,
+        },
+        expected,
+    )
+    .await?;
+    Ok(TranslationView::of(translation).respond(StatusCode::OK))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewBody {
+    /// submit (any staff), publish, send_back, archive or restore (support managers and
+    /// administrators).
+    action: ReviewAction,
+}
+
+/// A step of a language's review.
+#[utoipa::path(
+    post,
+    path = "/api/v1/resources/{id}/translations/{language}/actions",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Entry number"),
+        ("language" = String, Path, description = "The translation's language"),
+    ),
+    request_body = ReviewBody,
+    responses(
+        (status = 200, description = "The translation in its new state", body = TranslationView),
+        (status = 403, description = "The caller's role may not take this step", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not possible in the translation's state; the allowed steps are listed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn review_translation(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((id, language)): ApiPath<(i64, String)>,
+    ApiJson(body): ApiJson<ReviewBody>,
+) -> Result<Response, ApiError> {
+    let translation = resources::review(
+        &state.desk(),
+        &principal.caller(),
+        id,
+        &language,
+        body.action,
+    )
+    .await?;
+    Ok(TranslationView::of(translation).respond(StatusCode::OK))
+}
+
+/// Every revision of a language, the first first (staff).
+#[utoipa::path(
+    get,
+    path = "/api/v1/resources/{id}/translations/{language}/revisions",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Entry number"),
+        ("language" = String, Path, description = "The translation's language"),
+    ),
+    responses(
+        (status = 200, description = "Its revisions", body = Vec<Revision>),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn translation_revisions(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((id, language)): ApiPath<(i64, String)>,
+) -> Result<Json<Vec<Revision>>, ApiError> {
+    Ok(Json(
+        resources::revisions(&state.desk(), &principal.caller(), id, &language).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CompareParams {
+    /// The older revision.
+    #[param(minimum = 1)]
+    from: i64,
+    /// The newer revision.
+    #[param(minimum = 1)]
+    to: i64,
+}
+
+/// What changed between two revisions of a language, line by line (staff).
+#[utoipa::path(
+    get,
+    path = "/api/v1/resources/{id}/translations/{language}/diff",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "Entry number"),
+        ("language" = String, Path, description = "The translation's language"),
+        CompareParams,
+    ),
+    responses(
+        (status = 200, description = "The lines, each the same, added or removed", body = RevisionDiff),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A revision that does not exist", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn compare_revisions(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath((id, language)): ApiPath<(i64, String)>,
+    ApiQuery(params): ApiQuery<CompareParams>,
+) -> Result<Json<RevisionDiff>, ApiError> {
+    Ok(Json(
+        resources::compare(
+            &state.desk(),
+            &principal.caller(),
+            id,
+            &language,
+            params.from,
+            params.to,
+        )
+        .await?,
+    ))
+}
+
+// The documented bounds are the desk's own.
+const _: () = assert!(TITLE_MAX == 200 && BODY_MAX == 100_000);
+const _: () = assert!(RELEASES_MAX == 30 && TAGS_MAX == 20);

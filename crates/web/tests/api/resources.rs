@@ -1,0 +1,300 @@
+//! The resource center over the API: staff write and review, anyone searches what they may
+//! read, on SQLite and on PostgreSQL.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{Backend, TestApp};
+use caredesk_domain::ticket::Role;
+
+fn titles(results: &Value) -> Vec<&str> {
+    results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["title"].as_str().unwrap())
+        .collect()
+}
+
+/// An article goes from draft to published through the API; anyone then finds it by any
+/// form of its words, with the words marked, and reads it as safe HTML; customers never see
+/// an internal one; an edit based on an old revision is refused; revisions are compared.
+pub async fn the_resource_center_over_the_api(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.store
+        .add_release(&caredesk_store::NewRelease {
+            product_line: "ol-connect".into(),
+            version: "2025.1".into(),
+            position: 1,
+            kind: "major".into(),
+            released_on: jiff::civil::date(2025, 3, 1),
+        })
+        .await
+        .unwrap();
+    let (_, writer) = app
+        .staff("writer@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, reviewer) = app
+        .staff("lead@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer("ACME", "gold", "emea").await;
+    let article = |visibility: &str, title: &str| {
+        json!({
+            "kind": "article",
+            "product_line": "ol-connect",
+            "releases": ["2025.1"],
+            "visibility": visibility,
+            "tags": ["Printing", "spooler"],
+            "translation": {
+                "language": "en",
+                "title": title,
+                "body": "Restart the **print spooler**.\n\n<script>alert(1)</script>",
+            },
+        })
+    };
+
+    // Every faulty field is named; customers do not write.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/resources",
+            Some(&writer),
+            Some(json!({
+                "kind": "documentation",
+                "releases": ["2025.1"],
+                "visibility": "public",
+                "translation": { "language": "tlh", "title": "Docs" },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|error| error["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["releases", "url", "language"], "{problem}");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/resources",
+            Some(&contact),
+            Some(article("public", "Mine")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let response = app
+        .request(
+            Method::POST,
+            "/api/v1/resources",
+            Some(&writer),
+            Some(article("public", "Jobs stop printing after an update")),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let created = crate::support::json_of(response).await;
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(location, format!("/api/v1/resources/{id}"));
+    assert_eq!(created["tags"], json!(["printing", "spooler"]));
+    assert_eq!(created["translations"][0]["state"], "draft");
+
+    // A draft is not found by anyone signed out, nor by a customer.
+    let (status, _) = app.call(Method::GET, &location, None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, found) = app
+        .call(
+            Method::GET,
+            "/api/v1/resources?q=printing",
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert!(titles(&found).is_empty());
+
+    // Review: the writer may not publish; the reviewer does.
+    let actions = format!("{location}/translations/en/actions");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &actions,
+            Some(&writer),
+            Some(json!({ "action": "publish" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &actions,
+            Some(&writer),
+            Some(json!({ "action": "submit" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, published) = app
+        .call(
+            Method::POST,
+            &actions,
+            Some(&reviewer),
+            Some(json!({ "action": "publish" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{published}");
+    assert_eq!(published["state"], "published");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &actions,
+            Some(&reviewer),
+            Some(json!({ "action": "publish" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(problem["allowed_actions"], json!(["archive"]));
+
+    // Anyone finds it, by another form of the word, the words marked.
+    let (status, found) = app
+        .call(
+            Method::GET,
+            "/api/v1/resources?q=printed+spoolers",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(titles(&found), ["Jobs stop printing after an update"]);
+    let marked: Vec<&str> = found["results"][0]["snippet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|piece| piece["matched"] == true)
+        .map(|piece| piece["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(marked, ["print spooler"]);
+    // Read as safe HTML.
+    let (status, read) = app.call(Method::GET, &location, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = read["translations"][0]["html"].as_str().unwrap();
+    assert!(html.contains("<strong>print spooler</strong>"), "{html}");
+    assert!(!html.contains("<script"));
+    // A token that is not valid is refused, never read as nobody.
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/resources?q=printing",
+            Some("cd_not-a-token"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // An internal article: staff find it, a customer never, not even counted.
+    let (_, internal) = app
+        .call(
+            Method::POST,
+            "/api/v1/resources",
+            Some(&writer),
+            Some(article("internal", "Printing: the engineers' workaround")),
+        )
+        .await;
+    let internal_id = internal["id"].as_i64().unwrap();
+    app.call(
+        Method::POST,
+        &format!("/api/v1/resources/{internal_id}/translations/en/actions"),
+        Some(&reviewer),
+        Some(json!({ "action": "publish" })),
+    )
+    .await;
+    let (_, staff_found) = app
+        .call(
+            Method::GET,
+            "/api/v1/resources?q=printing",
+            Some(&writer),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&staff_found).len(), 2);
+    let (_, customer_found) = app
+        .call(
+            Method::GET,
+            "/api/v1/resources?q=printing",
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(
+        titles(&customer_found),
+        ["Jobs stop printing after an update"]
+    );
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/resources/{internal_id}"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Revising: the revision is the ETag; an edit based on an old one is refused.
+    let translation = format!("{location}/translations/en");
+    let revise = |revision: &'static str, body: &'static str| {
+        let app = &app;
+        let translation = translation.clone();
+        let writer = writer.clone();
+        async move {
+            app.request(
+                Method::PUT,
+                &translation,
+                Some(&writer),
+                Some(json!({ "title": "Jobs stop printing after an update", "body": body })),
+                &[("If-Match", revision)],
+            )
+            .await
+        }
+    };
+    let response = revise("\"1\"", "Restart the print spooler.\n\nResubmit the jobs.").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["etag"], "\"2\"");
+    let response = revise("\"1\"", "Something else.").await;
+    assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+    let (_, revisions) = app
+        .call(
+            Method::GET,
+            &format!("{translation}/revisions"),
+            Some(&writer),
+            None,
+        )
+        .await;
+    assert_eq!(revisions.as_array().unwrap().len(), 2);
+    let (status, diff) = app
+        .call(
+            Method::GET,
+            &format!("{translation}/diff?from=1&to=2"),
+            Some(&writer),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{diff}");
+    assert!(
+        diff["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|line| line["change"] == "added" && line["text"] == "Resubmit the jobs.")
+    );
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("{translation}/revisions"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
