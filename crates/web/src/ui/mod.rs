@@ -13,6 +13,7 @@ mod console;
 mod forms;
 pub mod i18n;
 mod portal;
+mod resources;
 mod session;
 mod view;
 
@@ -46,6 +47,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
         .route("/language", post(session::switch_language))
         .merge(
             portal::router()
+                .merge(resources::router())
                 .merge(console::router())
                 .merge(account::router())
                 .layer(DefaultBodyLimit::max(form_limit)),

@@ -397,7 +397,21 @@ pub async fn switch_language(
     Ok(response)
 }
 
-fn set_header_cookie(response: &mut Response, cookie: &str) {
+/// Someone on a public page (the resource center), signed in or not: for a visitor, their
+/// language and the token their forms (the language switch) carry, kept in the sign-in
+/// cookie, with that cookie to set when the token is new.
+pub(super) fn visitor_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+    match cookie(headers, SIGN_IN_COOKIE) {
+        Some(token) => (token, None),
+        None => {
+            let token = new_token();
+            let set = set_cookie(state, SIGN_IN_COOKIE, &token, 3600);
+            (token, Some(set))
+        }
+    }
+}
+
+pub(super) fn set_header_cookie(response: &mut Response, cookie: &str) {
     if let Ok(value) = axum::http::HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

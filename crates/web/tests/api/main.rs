@@ -31,7 +31,7 @@ use policy_at_work::{
     professional_services_requests_have_their_own_life,
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
-use resources::the_resource_center_over_the_api;
+use resources::{the_resource_center_over_the_api, the_resource_center_pages};
 use support::{Backend, TestApp, json_of, portal_ticket};
 use trust::{
     a_deactivated_member_is_shut_out, control_characters_are_refused_wherever_text_enters,
@@ -115,6 +115,7 @@ on_both_backends!(
     inbound_mail_refusals_are_problems,
     refusals_are_worded_in_the_visitors_language,
     the_resource_center_over_the_api,
+    the_resource_center_pages,
 );
 
 async fn health_and_readiness(backend: Backend) {

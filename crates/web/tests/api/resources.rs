@@ -4,6 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::pages::Visitor;
 use crate::support::{Backend, TestApp};
 use caredesk_domain::ticket::Role;
 
@@ -296,5 +297,169 @@ pub async fn the_resource_center_over_the_api(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+/// Writes and publishes an entry over the API as `reviewer`; its id.
+async fn published(app: &TestApp, reviewer: &str, entry: Value) -> i64 {
+    let (status, created) = app
+        .call(
+            Method::POST,
+            "/api/v1/resources",
+            Some(reviewer),
+            Some(entry),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let language = created["translations"][0]["language"].as_str().unwrap();
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/resources/{id}/translations/{language}/actions"),
+            Some(reviewer),
+            Some(json!({ "action": "publish" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    id
+}
+
+/// The resource center's pages: anyone signed out searches and reads the public entries in
+/// their language, the words found marked and the article's HTML safe; a customer signed
+/// in finds the customers' entries too, never the internal ones; the new-ticket form asks
+/// for suggestions as the customer types, and gets them.
+pub async fn the_resource_center_pages(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (_, reviewer) = app
+        .staff("lead@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    app.customer("ACME", "gold", "emea").await;
+    let entry = |visibility: &str, language: &str, title: &str, body: &str| {
+        json!({
+            "kind": "article",
+            "product_line": "ol-connect",
+            "visibility": visibility,
+            "translation": { "language": language, "title": title, "body": body },
+        })
+    };
+    let public = published(
+        &app,
+        &reviewer,
+        entry(
+            "public",
+            "en",
+            "Invoices stop printing after an update",
+            "Restart the **print spooler**, then resubmit the invoices.\n\n<img src=x onerror=alert(1)>",
+        ),
+    )
+    .await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/resources/{public}/translations"),
+            Some(&reviewer),
+            Some(json!({
+                "language": "fr",
+                "title": "Les factures ne s'impriment plus après une mise à jour",
+                "body": "Redémarrez le spouleur d'impression.",
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.call(
+        Method::POST,
+        &format!("/api/v1/resources/{public}/translations/fr/actions"),
+        Some(&reviewer),
+        Some(json!({ "action": "publish" })),
+    )
+    .await;
+    published(
+        &app,
+        &reviewer,
+        entry(
+            "customers",
+            "en",
+            "Printing invoices in batches",
+            "Use a **printing** job preset.",
+        ),
+    )
+    .await;
+    published(
+        &app,
+        &reviewer,
+        entry(
+            "internal",
+            "en",
+            "Printing: the engineers' workaround",
+            "Patch the printing driver.",
+        ),
+    )
+    .await;
+
+    // Signed out.
+    let mut visitor = Visitor::new(&app);
+    let center = visitor.get("/resources?q=printed").await;
+    assert_eq!(center.status, StatusCode::OK, "{}", center.body);
+    assert!(
+        center
+            .body
+            .contains("Invoices stop printing after an update")
+    );
+    assert!(
+        center.body.contains("Restart the <mark>print</mark> spooler"),
+        "{}",
+        center.body
+    );
+    assert!(
+        !center.body.contains("in batches"),
+        "customers' entries need a sign-in"
+    );
+    assert!(!center.body.contains("workaround"));
+    let read = visitor.get(&format!("/resources/{public}")).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert!(read.body.contains("<strong>print spooler</strong>"));
+    assert!(!read.body.contains("onerror"));
+    assert!(
+        read.body.contains("hreflang=\"fr\""),
+        "the French translation is linked"
+    );
+    let french = visitor
+        .get(&format!("/resources/{public}?language=fr"))
+        .await;
+    assert!(french.body.contains("<article lang=\"fr\">"));
+    assert!(french.body.contains("spouleur"));
+    let refused = visitor.get("/resources?kind=teapot").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+
+    // A customer's contact, signed in.
+    let mut anna = Visitor::new(&app);
+    anna.sign_in("contact@acme.example").await;
+    let center = anna.get("/resources?q=printing").await;
+    assert!(
+        center.body.contains("Printing invoices in batches"),
+        "{}",
+        center.body
+    );
+    assert!(!center.body.contains("workaround"));
+    let form = anna.get("/portal/tickets/new").await;
+    assert!(form.body.contains("hx-get=\"/resources/suggestions\""));
+    assert!(form.body.contains("id=\"suggestions\""));
+    let suggested = anna
+        .get("/resources/suggestions?subject=invoices+not+printing&description=since+the+update")
+        .await;
+    assert_eq!(suggested.status, StatusCode::OK);
+    assert!(
+        suggested
+            .body
+            .contains("Invoices stop printing after an update"),
+        "{}",
+        suggested.body
+    );
+    assert!(!suggested.body.contains("<html"), "a part of the page");
+    let nothing = anna
+        .get("/resources/suggestions?subject=&description=")
+        .await;
+    assert!(nothing.body.trim().is_empty(), "{}", nothing.body);
     app.stop().await;
 }

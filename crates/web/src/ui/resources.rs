@@ -1,0 +1,390 @@
+//! The resource center's pages, open to everyone: search and read what the visitor may
+//! (public entries signed out; a customer's too when a contact is signed in; everything for
+//! staff), and the suggestions beside the portal's new-ticket form, refreshed as the
+//! customer types (htmx).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use caredesk_desk::resources::{self, Found, ResourceQuery};
+use caredesk_domain::resources::search::Fragment;
+use caredesk_domain::resources::{EntryKind, TranslationState, Visibility};
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use super::i18n::{self, Catalog};
+use super::session::{self, Viewer, visitor_catalog};
+use super::{Page, UiError, render};
+use crate::AppState;
+use crate::markdown;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/resources", get(center))
+        .route("/resources/suggestions", get(suggestions))
+        .route("/resources/{id}", get(entry))
+}
+
+/// Results on the resource center's page, and suggestions beside a new ticket.
+const LISTED: i64 = 30;
+const SUGGESTED: i64 = 5;
+/// The longest search text a page takes (the API's too).
+const QUERY_MAX: usize = 500;
+
+/// The one reading: signed in, or a visitor in their language with a token for their forms.
+struct Reader {
+    viewer: Option<Viewer>,
+    catalog: &'static Catalog,
+    /// A new token's cookie, for a visitor seen the first time.
+    cookie: Option<String>,
+    csrf: String,
+}
+
+impl Reader {
+    async fn of(
+        state: &AppState,
+        headers: &HeaderMap,
+        viewer: Result<Viewer, UiError>,
+    ) -> Result<Reader, UiError> {
+        match viewer {
+            Ok(viewer) => Ok(Reader {
+                catalog: viewer.catalog,
+                csrf: viewer.csrf.clone(),
+                cookie: None,
+                viewer: Some(viewer),
+            }),
+            Err(UiError::SignIn { .. }) => {
+                let (csrf, cookie) = session::visitor_token(state, headers);
+                Ok(Reader {
+                    viewer: None,
+                    catalog: visitor_catalog(headers),
+                    cookie,
+                    csrf,
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    fn page(&self, title: String, path: &str) -> Page {
+        match &self.viewer {
+            Some(viewer) => Page {
+                path: path.to_string(),
+                ..viewer.page(title)
+            },
+            None => Page::public(title, self.catalog, self.csrf.clone(), path),
+        }
+    }
+
+    fn caller(&self) -> Option<caredesk_desk::Caller> {
+        self.viewer.as_ref().map(|viewer| viewer.principal.caller())
+    }
+
+    fn time_zone(&self) -> TimeZone {
+        self.viewer
+            .as_ref()
+            .map_or(TimeZone::UTC, |viewer| viewer.time_zone.clone())
+    }
+
+    fn respond(&self, page: &impl Template) -> Result<Response, UiError> {
+        let mut response = render(page)?.into_response();
+        if let Some(cookie) = &self.cookie {
+            session::set_header_cookie(&mut response, cookie);
+        }
+        Ok(response)
+    }
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// A result as the page lists it.
+pub struct ResultView {
+    pub entry_id: i64,
+    pub language: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub product_line: String,
+    /// For staff: who may read it, and that it is not published.
+    pub notes: Vec<&'static str>,
+    pub snippet: Vec<Fragment>,
+}
+
+fn kind_label(catalog: &'static Catalog, kind: EntryKind) -> &'static str {
+    catalog.get(&format!("resources.kind_{}", kind.as_str()))
+}
+
+fn line_label(state: &AppState, line: Option<&str>) -> String {
+    line.map(|line| {
+        state
+            .policy
+            .product_lines
+            .get(line)
+            .map_or_else(|| line.to_string(), |known| known.name.clone())
+    })
+    .unwrap_or_default()
+}
+
+fn notes(
+    catalog: &'static Catalog,
+    visibility: Visibility,
+    state: TranslationState,
+) -> Vec<&'static str> {
+    let mut notes = Vec::new();
+    match visibility {
+        Visibility::Public => {}
+        Visibility::Customers => notes.push(catalog.get("resources.visibility_customers")),
+        Visibility::Internal => notes.push(catalog.get("resources.visibility_internal")),
+    }
+    if state != TranslationState::Published {
+        notes.push(catalog.get("resources.not_published"));
+    }
+    notes
+}
+
+fn result_view(state: &AppState, catalog: &'static Catalog, found: Found) -> ResultView {
+    let Found { hit, snippet } = found;
+    ResultView {
+        entry_id: hit.entry_id,
+        kind: kind_label(catalog, hit.kind),
+        product_line: line_label(state, hit.product_line.as_deref()),
+        notes: notes(catalog, hit.visibility, hit.translation.state),
+        language: hit.translation.language,
+        title: hit.translation.title,
+        snippet,
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct CenterQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    product_line: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    tag: String,
+}
+
+#[derive(Template)]
+#[template(path = "resources/center.html")]
+struct CenterPage {
+    page: Page,
+    q: String,
+    product_line: String,
+    kind: String,
+    product_lines: Vec<Choice>,
+    kinds: Vec<Choice>,
+    results: Vec<ResultView>,
+}
+
+async fn center(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Result<Viewer, UiError>,
+    Query(query): Query<CenterQuery>,
+) -> Result<Response, UiError> {
+    let reader = Reader::of(&state, &headers, viewer).await?;
+    let catalog = reader.catalog;
+    if query.q.chars().count() > QUERY_MAX {
+        return Err(UiError::BadRequest(format!(
+            "q: at most {QUERY_MAX} characters"
+        )));
+    }
+    let product_line = (!query.product_line.is_empty()).then(|| query.product_line.clone());
+    if let Some(line) = &product_line
+        && !state.policy.product_lines.contains_key(line)
+    {
+        return Err(UiError::BadRequest(format!(
+            "product_line: \"{line}\" is not a product line"
+        )));
+    }
+    let kind = match query.kind.as_str() {
+        "" => None,
+        text => Some(EntryKind::parse(text).ok_or_else(|| {
+            UiError::BadRequest(format!("kind: \"{text}\" is not a kind of entry"))
+        })?),
+    };
+    let found = resources::search(
+        &state.desk(),
+        reader.caller().as_ref(),
+        &ResourceQuery {
+            text: query.q.clone(),
+            product_line,
+            kind,
+            tag: (!query.tag.is_empty()).then(|| query.tag.clone()),
+            limit: LISTED,
+            ..ResourceQuery::default()
+        },
+    )
+    .await?;
+    let page = CenterPage {
+        page: reader.page(catalog.get("resources.title").to_string(), "/resources"),
+        product_lines: state
+            .policy
+            .product_lines
+            .iter()
+            .map(|(value, line)| Choice {
+                value: value.clone(),
+                label: line.name.clone(),
+            })
+            .collect(),
+        kinds: EntryKind::ALL
+            .into_iter()
+            .map(|kind| Choice {
+                value: kind.as_str().to_string(),
+                label: kind_label(catalog, kind).to_string(),
+            })
+            .collect(),
+        results: found
+            .into_iter()
+            .map(|found| result_view(&state, catalog, found))
+            .collect(),
+        q: query.q,
+        product_line: query.product_line,
+        kind: query.kind,
+    };
+    reader.respond(&page)
+}
+
+#[derive(Deserialize, Default)]
+struct SuggestionsQuery {
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    description: String,
+}
+
+#[derive(Template)]
+#[template(path = "resources/suggestions.html")]
+struct SuggestionsFragment {
+    page: Page,
+    results: Vec<ResultView>,
+}
+
+/// What the resource center has on what a customer is typing into a new ticket: a part of
+/// the page, empty when nothing matches.
+async fn suggestions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Result<Viewer, UiError>,
+    Query(query): Query<SuggestionsQuery>,
+) -> Result<Response, UiError> {
+    let reader = Reader::of(&state, &headers, viewer).await?;
+    // The subject weighs most: it is what the customer calls the problem.
+    let text: String = format!("{} {} {}", query.subject, query.subject, query.description)
+        .chars()
+        .take(QUERY_MAX * 4)
+        .collect();
+    let found = if text.trim().is_empty() {
+        Vec::new()
+    } else {
+        resources::search(
+            &state.desk(),
+            reader.caller().as_ref(),
+            &ResourceQuery {
+                text,
+                limit: SUGGESTED,
+                ..ResourceQuery::default()
+            },
+        )
+        .await?
+    };
+    let fragment = SuggestionsFragment {
+        page: reader.page(String::new(), "/portal/tickets/new"),
+        results: found
+            .into_iter()
+            .map(|found| result_view(&state, reader.catalog, found))
+            .collect(),
+    };
+    reader.respond(&fragment)
+}
+
+#[derive(Deserialize, Default)]
+struct EntryQuery {
+    #[serde(default)]
+    language: String,
+}
+
+#[derive(Template)]
+#[template(path = "resources/entry.html")]
+struct EntryPage {
+    page: Page,
+    id: i64,
+    language: String,
+    title: String,
+    kind: &'static str,
+    product_line: String,
+    notes: Vec<&'static str>,
+    releases: Vec<String>,
+    tags: Vec<String>,
+    url: Option<String>,
+    updated_at: String,
+    updated: String,
+    html: String,
+    others: Vec<Choice>,
+}
+
+/// An entry in the language asked for, else the reader's, else its first one the reader may
+/// read; links to its other languages.
+async fn entry(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Result<Viewer, UiError>,
+    Path(id): Path<i64>,
+    Query(query): Query<EntryQuery>,
+) -> Result<Response, UiError> {
+    let reader = Reader::of(&state, &headers, viewer).await?;
+    let catalog = reader.catalog;
+    let entry = resources::entry_for(&state.desk(), reader.caller().as_ref(), id).await?;
+    let chosen = [query.language.as_str(), catalog.language]
+        .iter()
+        .find_map(|language| {
+            entry
+                .translations
+                .iter()
+                .find(|translation| translation.language == *language)
+        })
+        .or_else(|| entry.translations.first())
+        .ok_or(UiError::NotFound)?;
+    let language_name = |code: &str| {
+        i18n::LANGUAGES
+            .iter()
+            .find(|(known, _)| *known == code)
+            .map_or_else(|| code.to_string(), |(_, name)| (*name).to_string())
+    };
+    let page = EntryPage {
+        page: reader.page(
+            chosen.title.clone(),
+            &format!("/resources/{id}?language={}", chosen.language),
+        ),
+        id,
+        language: chosen.language.clone(),
+        title: chosen.title.clone(),
+        kind: kind_label(catalog, entry.kind),
+        product_line: line_label(&state, entry.product_line.as_deref()),
+        notes: notes(catalog, entry.visibility, chosen.state),
+        releases: entry.releases.clone(),
+        tags: entry.tags.clone(),
+        url: entry.url.clone(),
+        updated_at: chosen.updated_at.to_string(),
+        updated: catalog.when(chosen.updated_at, &reader.time_zone()),
+        html: markdown::to_html(&chosen.body),
+        others: entry
+            .translations
+            .iter()
+            .filter(|translation| translation.language != chosen.language)
+            .map(|translation| Choice {
+                value: translation.language.clone(),
+                label: language_name(&translation.language),
+            })
+            .collect(),
+    };
+    reader.respond(&page)
+}
