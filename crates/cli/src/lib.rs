@@ -10,6 +10,7 @@ mod backup_commands;
 pub mod batch;
 mod demo;
 mod jobs;
+mod kb_commands;
 mod mail_commands;
 mod policy_commands;
 mod server;
@@ -96,6 +97,9 @@ enum Command {
     /// Staff, API tokens and imports.
     #[command(subcommand)]
     Admin(admin::AdminCommand),
+    /// The resource center as files: `caredesk kb import DIR`, `caredesk kb export DIR`.
+    #[command(subcommand)]
+    Kb(kb_commands::KbCommand),
     /// E-mail in: `caredesk mail ingest < message.eml`.
     #[command(subcommand)]
     Mail(mail_commands::MailCommand),
@@ -257,6 +261,27 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 let loaded = demo::load_if_empty(&desk).await;
                 store.close().await;
                 loaded
+            })
+        }
+        Command::Kb(command) => {
+            let (kb_commands::KbCommand::Import { database, .. }
+            | kb_commands::KbCommand::Export { database, .. }) = &command;
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.clone().unwrap_or(settings.database);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
+                let done = match &command {
+                    kb_commands::KbCommand::Import { dir, .. } => {
+                        kb_commands::import(&desk, dir).await
+                    }
+                    kb_commands::KbCommand::Export { dir, .. } => {
+                        kb_commands::export(&desk, dir).await
+                    }
+                };
+                store.close().await;
+                done
             })
         }
         Command::Healthcheck { listen } => {

@@ -17,6 +17,7 @@ pub mod customers;
 pub mod error;
 pub mod intake;
 pub mod mail_in;
+pub mod resource_files;
 pub mod resources;
 pub mod services;
 pub mod sessions;

@@ -351,7 +351,7 @@ fn refuse_any(problems: Vec<FieldProblem>) -> Result<(), DeskError> {
     }
 }
 
-fn new_entry(fields: EntryFields) -> NewEntry {
+pub(crate) fn new_entry(fields: EntryFields) -> NewEntry {
     NewEntry {
         kind: fields.kind,
         product_line: fields.product_line,
@@ -363,7 +363,7 @@ fn new_entry(fields: EntryFields) -> NewEntry {
 }
 
 /// A translation as stored: trimmed, with its terms for the index.
-fn indexed(fields: TranslationFields) -> TranslationText {
+pub(crate) fn indexed(fields: TranslationFields) -> TranslationText {
     let title = fields.title.trim().to_string();
     let title_terms = search::terms(&title, &fields.language).join(" ");
     let body_terms = search::terms(&plain_text(&fields.body), &fields.language).join(" ");

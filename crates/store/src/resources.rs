@@ -40,6 +40,8 @@ pub struct TranslationText {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub id: i64,
+    /// Its name in exported files; none for an entry never imported.
+    pub key: Option<String>,
     pub kind: EntryKind,
     pub product_line: Option<String>,
     pub releases: Vec<String>,
@@ -109,6 +111,31 @@ pub struct ResourceHit {
     pub translation: Translation,
     /// Higher is better; 0 when listed rather than searched.
     pub score: f64,
+}
+
+/// An entry as a file import gives it: found again by its key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedEntry {
+    pub key: String,
+    pub entry: NewEntry,
+    pub translations: Vec<ImportedTranslation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedTranslation {
+    pub text: TranslationText,
+    pub state: TranslationState,
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResourceImport {
+    pub entries_created: usize,
+    pub entries_updated: usize,
+    /// Translations added, or given a new revision or state.
+    pub translations_written: usize,
+    /// Translations as the files have them already.
+    pub translations_unchanged: usize,
 }
 
 /// Why a change to a translation did not happen.
@@ -283,11 +310,197 @@ impl Store {
         Ok(self.translation(id, language).await?)
     }
 
+    /// Writes `entries` in one transaction: each found again by its key (or, for `entry-ID`,
+    /// the keyless entry ID, which keeps the key), its shared fields replaced, each language
+    /// added or given a new revision and its state; new keys make new entries. Languages the
+    /// files do not have are left as they are. Nothing is written if anything fails.
+    pub async fn import_resources(
+        &self,
+        entries: &[ImportedEntry],
+        author: &str,
+        now: Timestamp,
+    ) -> Result<ResourceImport, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let mut done = ResourceImport::default();
+        for imported in entries {
+            let id = match self.entry_of_key(&mut transaction, &imported.key).await? {
+                Some(id) => {
+                    sqlx::query(
+                        "UPDATE resource_entries SET key = $1, kind = $2, product_line = $3, \
+                         visibility = $4, url = $5, updated_at = $6 WHERE id = $7",
+                    )
+                    .bind(&imported.key)
+                    .bind(imported.entry.kind.as_str())
+                    .bind(imported.entry.product_line.as_deref())
+                    .bind(imported.entry.visibility.as_str())
+                    .bind(imported.entry.url.as_deref())
+                    .bind(seconds(now))
+                    .bind(id)
+                    .execute(&mut *transaction)
+                    .await?;
+                    for table in ["resource_releases", "resource_tags"] {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DELETE FROM {table} WHERE entry_id = $1"
+                        )))
+                        .bind(id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    }
+                    done.entries_updated += 1;
+                    id
+                }
+                None => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO resource_entries (key, kind, product_line, visibility, url, \
+                         created_by, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+                    )
+                    .bind(&imported.key)
+                    .bind(imported.entry.kind.as_str())
+                    .bind(imported.entry.product_line.as_deref())
+                    .bind(imported.entry.visibility.as_str())
+                    .bind(imported.entry.url.as_deref())
+                    .bind(author)
+                    .bind(seconds(now))
+                    .fetch_one(&mut *transaction)
+                    .await?;
+                    done.entries_created += 1;
+                    id
+                }
+            };
+            write_releases_and_tags(&mut transaction, id, &imported.entry).await?;
+            for translation in &imported.translations {
+                let written = self
+                    .import_translation(&mut transaction, id, translation, author, now)
+                    .await?;
+                if written {
+                    done.translations_written += 1;
+                } else {
+                    done.translations_unchanged += 1;
+                }
+            }
+        }
+        transaction.commit().await?;
+        Ok(done)
+    }
+
+    /// Every entry with all its languages, in the order they were written (what an export
+    /// writes out).
+    pub async fn all_entries(&self) -> Result<Vec<Entry>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM resource_entries ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut entries = Vec::with_capacity(ids.len());
+        for id in ids {
+            entries.push(self.entry(id).await?);
+        }
+        Ok(entries)
+    }
+
+    async fn entry_of_key(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        key: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM resource_entries WHERE key = $1{}",
+            self.for_update()
+        )))
+        .bind(key)
+        .fetch_optional(&mut **transaction)
+        .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+        // An entry exported before it had a key.
+        let Some(id) = key
+            .strip_prefix("entry-")
+            .and_then(|number| number.parse::<i64>().ok())
+        else {
+            return Ok(None);
+        };
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM resource_entries WHERE id = $1 AND key IS NULL{}",
+            self.for_update()
+        )))
+        .bind(id)
+        .fetch_optional(&mut **transaction)
+        .await?)
+    }
+
+    /// Adds, revises or moves one imported language; whether anything changed.
+    async fn import_translation(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        entry: i64,
+        imported: &ImportedTranslation,
+        author: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let text = &imported.text;
+        let current = match self
+            .locked_translation(transaction, entry, &text.language)
+            .await
+        {
+            Ok(current) => Some(current),
+            Err(StoreError::NotFound) => None,
+            Err(other) => return Err(other),
+        };
+        let (id, mut changed) = match &current {
+            None => (
+                self.insert_translation(transaction, entry, text, author, now)
+                    .await?,
+                true,
+            ),
+            Some(current) if current.title != text.title || current.body != text.body => {
+                let revision = current.revision + 1;
+                sqlx::query(
+                    "UPDATE resource_translations SET title = $1, body = $2, revision = $3, \
+                     updated_by = $4, updated_at = $5 WHERE id = $6",
+                )
+                .bind(&text.title)
+                .bind(&text.body)
+                .bind(revision)
+                .bind(author)
+                .bind(seconds(now))
+                .bind(current.id)
+                .execute(&mut **transaction)
+                .await?;
+                insert_revision(transaction, current.id, revision, text, author, now).await?;
+                self.index_translation(transaction, current.id, text)
+                    .await?;
+                (current.id, true)
+            }
+            Some(current) => (current.id, false),
+        };
+        let state = current
+            .as_ref()
+            .map_or(TranslationState::Draft, |current| current.state);
+        if state != imported.state {
+            let published_at = (imported.state == TranslationState::Published)
+                .then_some(seconds(now))
+                .or(current.and_then(|current| current.published_at.map(seconds)));
+            sqlx::query(
+                "UPDATE resource_translations SET state = $1, updated_by = $2, updated_at = $3, \
+                 published_at = $4 WHERE id = $5",
+            )
+            .bind(imported.state.as_str())
+            .bind(author)
+            .bind(seconds(now))
+            .bind(published_at)
+            .bind(id)
+            .execute(&mut **transaction)
+            .await?;
+            changed = true;
+        }
+        Ok(changed)
+    }
+
     /// Entry `id` with its languages.
     pub async fn entry(&self, id: i64) -> Result<Entry, StoreError> {
         let row = sqlx::query(
-            "SELECT id, kind, product_line, visibility, url, created_by, created_at, updated_at \
-             FROM resource_entries WHERE id = $1",
+            "SELECT id, key, kind, product_line, visibility, url, created_by, created_at, \
+             updated_at FROM resource_entries WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -316,6 +529,7 @@ impl Store {
         .collect::<Result<_, _>>()?;
         Ok(Entry {
             id,
+            key: row.try_get("key")?,
             kind: parse(row.try_get("kind")?, EntryKind::parse, "kind")?,
             product_line: row.try_get("product_line")?,
             releases,

@@ -264,6 +264,8 @@ pub struct EntryView {
 #[derive(Serialize, ToSchema)]
 pub struct EntryHead {
     id: i64,
+    /// Its name in `caredesk kb export` files; null until it was imported.
+    key: Option<String>,
     kind: EntryKind,
     product_line: Option<String>,
     releases: Vec<String>,
@@ -312,6 +314,7 @@ impl From<Entry> for EntryView {
                 .collect(),
             entry: EntryHead {
                 id: entry.id,
+                key: entry.key,
                 kind: entry.kind,
                 product_line: entry.product_line,
                 releases: entry.releases,

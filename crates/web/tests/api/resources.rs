@@ -407,7 +407,9 @@ pub async fn the_resource_center_pages(backend: Backend) {
             .contains("Invoices stop printing after an update")
     );
     assert!(
-        center.body.contains("Restart the <mark>print</mark> spooler"),
+        center
+            .body
+            .contains("Restart the <mark>print</mark> spooler"),
         "{}",
         center.body
     );
