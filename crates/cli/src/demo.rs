@@ -213,6 +213,7 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
     put_on_call(store, &team.advisors, now).await?;
     desk.clock.set(now);
     professional_services(desk, &customers, &team.advisors, now).await?;
+    let articles = add_resources(desk).await?;
     // Clocks that ran out while nobody acted are recorded too.
     while sweep_tickets(desk, 1000)
         .await
@@ -221,7 +222,8 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
         > 0
     {}
     println!(
-        "Demo desk loaded: {CUSTOMERS} customers, {} staff, {TICKETS} tickets.",
+        "Demo desk loaded: {CUSTOMERS} customers, {} staff, {TICKETS} tickets, {articles} \
+         resource-center pages (/resources).",
         team.advisors.len() + 3
     );
     Ok(team.token)
@@ -962,6 +964,37 @@ fn closing_steps(
         ));
     }
     steps
+}
+
+/// The demo's resource center: articles and external resources in six languages, written
+/// for this project (crates/cli/demo/resources), imported as `caredesk kb import` would.
+static DEMO_RESOURCES: include_dir::Dir<'_> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/demo/resources");
+
+async fn add_resources(desk: &Desk) -> Result<usize, Failure> {
+    let files: Vec<(String, String)> = DEMO_RESOURCES
+        .files()
+        .filter_map(|file| {
+            Some((
+                file.path().display().to_string(),
+                file.contents_utf8()?.to_string(),
+            ))
+        })
+        .collect();
+    let imported = caredesk_desk::resource_files::import_files(desk, &Caller::System, &files)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    match imported {
+        Ok(_) => Ok(files.len()),
+        Err(problems) => Err(Failure::Environment(format!(
+            "the demo's resource files are wrong: {}",
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+    }
 }
 
 async fn print_accounts(store: &Store, token: Option<&str>) -> Result<(), Failure> {

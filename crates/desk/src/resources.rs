@@ -247,6 +247,9 @@ pub struct ResourceQuery {
     pub tag: Option<String>,
     /// Staff only: translations in this state (readers get published ones).
     pub state: Option<TranslationState>,
+    /// One result per entry, in this language when the entry has it (a page's reader's),
+    /// else its best-ranked language; none: every matching translation.
+    pub one_per_entry_in: Option<String>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -287,15 +290,25 @@ pub async fn search(
             .collect(),
     };
     let wanted = search::query_terms(&query.text, &languages);
-    let hits = if query.text.trim().is_empty() {
+    // Room for an entry's other languages before one is kept per entry.
+    let fetched = if query.one_per_entry_in.is_some() {
+        query.limit.saturating_mul(4).min(400)
+    } else {
+        query.limit
+    };
+    let mut hits = if query.text.trim().is_empty() {
         desk.store
-            .list_resources(&filter, query.limit, query.offset)
+            .list_resources(&filter, fetched, query.offset)
             .await?
     } else {
         desk.store
-            .search_resources(&wanted, &filter, query.limit)
+            .search_resources(&wanted, &filter, fetched)
             .await?
     };
+    if let Some(preferred) = &query.one_per_entry_in {
+        hits = one_per_entry(hits, preferred);
+    }
+    hits.truncate(usize::try_from(query.limit).unwrap_or(0));
     Ok(hits
         .into_iter()
         .map(|hit| {
@@ -304,6 +317,26 @@ pub async fn search(
             Found { hit, snippet }
         })
         .collect())
+}
+
+/// The hits, one per entry where the best of its languages ranked, in `preferred` when it
+/// has that language among them.
+fn one_per_entry(hits: Vec<ResourceHit>, preferred: &str) -> Vec<ResourceHit> {
+    let mut kept: Vec<ResourceHit> = Vec::with_capacity(hits.len());
+    for hit in hits {
+        match kept.iter_mut().find(|kept| kept.entry_id == hit.entry_id) {
+            Some(kept) => {
+                if hit.translation.language == preferred && kept.translation.language != preferred {
+                    *kept = ResourceHit {
+                        score: kept.score,
+                        ..hit
+                    };
+                }
+            }
+            None => kept.push(hit),
+        }
+    }
+    kept
 }
 
 fn reader_of(caller: Option<&Caller>) -> Reader {

@@ -186,6 +186,7 @@ async fn search_resources(
         kind: params.kind,
         tag: params.tag,
         state: params.state,
+        one_per_entry_in: None,
         limit,
         offset,
     };

@@ -219,6 +219,7 @@ async fn center(
             product_line,
             kind,
             tag: (!query.tag.is_empty()).then(|| query.tag.clone()),
+            one_per_entry_in: Some(catalog.language.to_string()),
             limit: LISTED,
             ..ResourceQuery::default()
         },
@@ -290,6 +291,7 @@ async fn suggestions(
             reader.caller().as_ref(),
             &ResourceQuery {
                 text,
+                one_per_entry_in: Some(reader.catalog.language.to_string()),
                 limit: SUGGESTED,
                 ..ResourceQuery::default()
             },
