@@ -20,8 +20,8 @@
 //! Everything after the second `+++` line is the text, as it is. The files of one key are
 //! one entry: what they share (kind, product line, releases, visibility, tags, url) must
 //! agree. An import checks every file first and writes nothing unless all are right; a
-//! mistake is told by file, line and field. Exporting, importing the files and exporting
-//! again gives the same files.
+//! mistake is told by file, line and field. An export gives an entry that has no key yet the
+//! key `entry-ID`. Exporting, importing the files and exporting again gives the same files.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,6 +30,7 @@ use caredesk_domain::resources::{
     EntryFields, EntryKind, TranslationFields, TranslationState, Visibility, entry_problems,
     normalised_tags, translation_problems,
 };
+use caredesk_domain::text::{forbidden_character, forbidden_character_reason};
 use caredesk_domain::ticket::Role;
 use caredesk_store::{Entry, ImportedEntry, ImportedTranslation, ResourceImport, Translation};
 use serde::{Deserialize, Serialize};
@@ -201,6 +202,17 @@ pub async fn import_files(
     let mut problems = Vec::new();
     let mut parsed = Vec::with_capacity(files.len());
     for (name, text) in files {
+        // What no field may hold (PostgreSQL cannot keep a NUL), told by line.
+        if let Some(character) = forbidden_character(text) {
+            let before = text.split(character).next().unwrap_or_default();
+            problems.push(FileProblem {
+                file: name.clone(),
+                line: before.matches('\n').count() + 1,
+                field: "text".into(),
+                message: forbidden_character_reason(character),
+            });
+            continue;
+        }
         match parse(name, text) {
             Ok(file) => parsed.push(file),
             Err(problem) => problems.push(problem),
@@ -325,6 +337,7 @@ pub async fn export_files(
     caller: &Caller,
 ) -> Result<Vec<(String, String)>, DeskError> {
     caller.require_role(&REVIEWERS)?;
+    desk.store.name_keyless_entries().await?;
     let mut files: Vec<(String, String)> = desk
         .store
         .all_entries()

@@ -132,6 +132,8 @@ pub async fn review(
     language: &str,
     action: ReviewAction,
 ) -> Result<Translation, DeskError> {
+    // Refused before anything is looked up: a customer learns nothing of what exists.
+    caller.require_role(&WRITERS)?;
     let Some(role) = caller.role() else {
         return Err(DeskError::Forbidden(
             "reviews are taken by people on the staff".into(),
@@ -388,11 +390,22 @@ pub(crate) fn new_entry(fields: EntryFields) -> NewEntry {
     NewEntry {
         kind: fields.kind,
         product_line: fields.product_line,
-        releases: fields.releases,
+        releases: once_each(fields.releases),
         visibility: fields.visibility,
         tags: normalised_tags(&fields.tags),
         url: fields.url.map(|url| url.trim().to_string()),
     }
+}
+
+/// The releases in the order given, each once.
+fn once_each(releases: Vec<String>) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::with_capacity(releases.len());
+    for release in releases {
+        if !kept.contains(&release) {
+            kept.push(release);
+        }
+    }
+    kept
 }
 
 /// A translation as stored: trimmed, with its terms for the index.

@@ -732,6 +732,65 @@ async fn resource_files_round_trip_and_a_bad_one_writes_nothing(test: &TestDatab
         exported,
         "nothing written"
     );
+    // A file with a NUL is told by line; a file written on Windows (BOM, CRLF) is read.
+    let mut windows = file(
+        "windows",
+        "en",
+        "Written on Windows",
+        "",
+        "Line one.\r\nLine two.\r\n",
+    );
+    windows.1 = format!("\u{feff}{}", windows.1.replace('\n', "\r\n"));
+    let nul = (
+        "nul.en.md".to_string(),
+        format!("{}\0", file("nul", "en", "Nul", "", "x\n").1),
+    );
+    let problems = import_files(&desk, &operator, &[windows.clone(), nul])
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(
+        (problems[0].file.as_str(), problems[0].line),
+        ("nul.en.md", 12)
+    );
+    import_files(&desk, &operator, &[windows])
+        .await
+        .unwrap()
+        .unwrap();
+
+    // An entry written over the API gets its key when exported, and an import finds it.
+    let written = caredesk_desk::resources::create_entry(
+        &desk,
+        &operator,
+        caredesk_domain::resources::EntryFields {
+            kind: caredesk_domain::resources::EntryKind::Article,
+            product_line: None,
+            releases: vec![],
+            visibility: caredesk_domain::resources::Visibility::Internal,
+            tags: vec![],
+            url: None,
+        },
+        caredesk_domain::resources::TranslationFields {
+            language: "en".into(),
+            title: "Written on the pages".into(),
+            body: "Text.".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let exported = export_files(&desk, &operator).await.unwrap();
+    let name = format!("entry-{}.en.md", written.id);
+    assert!(exported.iter().any(|(file, _)| *file == name), "{name}");
+    let again = import_files(&desk, &operator, &exported)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        again.entries_created, 0,
+        "every entry found again by its key"
+    );
+
     // Staff who do not review may not import.
     let advisor = Caller::Staff {
         id: 1,

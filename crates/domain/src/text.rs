@@ -32,13 +32,16 @@ pub const WEB_LINK_MAX: usize = 2000;
 /// `http://` or `https://`, a host, and no blank or control character inside, within
 /// [`WEB_LINK_MAX`] characters. (`javascript:` and the like are not.)
 pub fn is_web_link(url: &str) -> bool {
+    // Counted as given, blanks around included (as the API's schema counts).
+    if url.chars().count() > WEB_LINK_MAX {
+        return false;
+    }
     let url = url.trim();
     let host = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
         .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
     host.is_some_and(|host| !host.is_empty())
-        && url.chars().count() <= WEB_LINK_MAX
         && !url.contains(|character: char| character.is_whitespace() || character.is_control())
 }
 

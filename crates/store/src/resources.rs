@@ -250,6 +250,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<Translation, StoreError> {
         let mut transaction = self.begin_write().await?;
+        // The entry first, then its translation: every writer locks in this order.
+        self.lock_row(&mut transaction, "resource_entries", id)
+            .await?;
         let current = self
             .locked_translation(&mut transaction, id, &text.language)
             .await?;
@@ -285,6 +288,8 @@ impl Store {
         decide: impl FnOnce(TranslationState) -> Result<TranslationState, ReviewRefusal>,
     ) -> Result<Translation, ReviewUpdateError> {
         let mut transaction = self.begin_write().await?;
+        self.lock_row(&mut transaction, "resource_entries", id)
+            .await?;
         let current = self
             .locked_translation(&mut transaction, id, language)
             .await?;
@@ -310,8 +315,8 @@ impl Store {
         Ok(self.translation(id, language).await?)
     }
 
-    /// Writes `entries` in one transaction: each found again by its key (or, for `entry-ID`,
-    /// the keyless entry ID, which keeps the key), its shared fields replaced, each language
+    /// Writes `entries` in one transaction: each found again by its key, its shared fields
+    /// replaced, each language
     /// added or given a new revision and its state; new keys make new entries. Languages the
     /// files do not have are left as they are. Nothing is written if anything fails.
     pub async fn import_resources(
@@ -384,6 +389,37 @@ impl Store {
         Ok(done)
     }
 
+    /// Gives every entry without a key one: `entry-ID` (with a letter after it in the rare
+    /// case an imported entry has that key already). An export names every entry, and an
+    /// import finds an entry by that name only where it was given.
+    pub async fn name_keyless_entries(&self) -> Result<(), StoreError> {
+        let mut transaction = self.begin_write().await?;
+        let keyless: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM resource_entries WHERE key IS NULL ORDER BY id")
+                .fetch_all(&mut *transaction)
+                .await?;
+        for id in keyless {
+            for suffix in ["", "-b", "-c", "-d", "-e", "-f", "-g", "-h"] {
+                let key = format!("entry-{id}{suffix}");
+                let taken: Option<i64> =
+                    sqlx::query_scalar("SELECT id FROM resource_entries WHERE key = $1")
+                        .bind(&key)
+                        .fetch_optional(&mut *transaction)
+                        .await?;
+                if taken.is_none() {
+                    sqlx::query("UPDATE resource_entries SET key = $1 WHERE id = $2")
+                        .bind(&key)
+                        .bind(id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    break;
+                }
+            }
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
     /// Every entry with all its languages, in the order they were written (what an export
     /// writes out).
     pub async fn all_entries(&self) -> Result<Vec<Entry>, StoreError> {
@@ -409,23 +445,7 @@ impl Store {
         .bind(key)
         .fetch_optional(&mut **transaction)
         .await?;
-        if found.is_some() {
-            return Ok(found);
-        }
-        // An entry exported before it had a key.
-        let Some(id) = key
-            .strip_prefix("entry-")
-            .and_then(|number| number.parse::<i64>().ok())
-        else {
-            return Ok(None);
-        };
-        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT id FROM resource_entries WHERE id = $1 AND key IS NULL{}",
-            self.for_update()
-        )))
-        .bind(id)
-        .fetch_optional(&mut **transaction)
-        .await?)
+        Ok(found)
     }
 
     /// Adds, revises or moves one imported language; whether anything changed.
@@ -588,6 +608,8 @@ impl Store {
         filter: &ResourceFilter,
         limit: i64,
     ) -> Result<Vec<ResourceHit>, StoreError> {
+        // Empty terms are no query (and a syntax error to PostgreSQL).
+        let terms: Vec<&String> = terms.iter().filter(|term| !term.is_empty()).collect();
         if terms.is_empty() || filter.visibilities.is_empty() {
             return Ok(Vec::new());
         }

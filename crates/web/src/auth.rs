@@ -107,6 +107,10 @@ impl Principal {
         self.caller().key()
     }
 
+    pub fn is_staff(&self) -> bool {
+        matches!(self, Principal::Staff(_))
+    }
+
     pub fn require_staff(&self) -> Result<&StaffMember, ApiError> {
         match self {
             Principal::Staff(member) => Ok(member),

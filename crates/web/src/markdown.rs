@@ -1,7 +1,7 @@
 //! An article's Markdown as HTML for a page: CommonMark with tables and strikethrough,
 //! then sanitised, so that no HTML a writer typed (a `<script>`, an `onclick`, a
-//! `javascript:` link) ever reaches a reader. Links to elsewhere open with `noopener
-//! noreferrer`; images are kept only from the desk itself or https.
+//! `javascript:` link) ever reaches a reader. Links and images keep http, https and mailto
+//! addresses (and addresses on the desk itself) only; links open with `noopener noreferrer`.
 
 use pulldown_cmark::{Options, Parser, html};
 

@@ -397,13 +397,16 @@ pub fn translation_problems(
             )),
         ));
     }
-    let title = fields.title.trim();
-    if title.is_empty() {
+    // Counted as given (blanks around included), as the API's schema counts.
+    if fields.title.trim().is_empty() {
         problems.push(("title", Reason::required()));
-    } else if title.chars().count() > TITLE_MAX {
+    } else if fields.title.chars().count() > TITLE_MAX {
         problems.push(("title", Reason::too_long(TITLE_MAX)));
-    } else if title.contains(['\n', '\r']) {
-        problems.push(("title", Reason::invalid("one line")));
+    } else if fields.title.contains(char::is_control) {
+        problems.push((
+            "title",
+            Reason::invalid("one line, without tabs or line breaks"),
+        ));
     }
     if fields.body.chars().count() > BODY_MAX {
         problems.push(("body", Reason::too_long(BODY_MAX)));

@@ -32,7 +32,7 @@ pub struct Term {
 
 /// The terms of `text`, written in `language`, in order (repeats kept: they weigh).
 pub fn terms(text: &str, language: &str) -> Vec<String> {
-    located_terms(text, language)
+    located_terms(&composed(text), language)
         .into_iter()
         .map(|term| term.text)
         .collect()
@@ -41,10 +41,11 @@ pub fn terms(text: &str, language: &str) -> Vec<String> {
 /// What someone typed, as the terms to look for in texts of any of `languages`: the words
 /// stemmed the way each of those languages stems, once each.
 pub fn query_terms(query: &str, languages: &[&str]) -> Vec<String> {
+    let query = composed(query);
     let mut seen = BTreeSet::new();
     let mut terms = Vec::new();
     for language in languages {
-        for term in located_terms(query, language) {
+        for term in located_terms(&query, language) {
             if seen.insert(term.text.clone()) {
                 terms.push(term.text);
             }
@@ -53,7 +54,13 @@ pub fn query_terms(query: &str, languages: &[&str]) -> Vec<String> {
     terms
 }
 
-/// The terms of `text` with their places.
+/// `text` with its accented letters composed (NFC), as the terms are made of: "é" typed as
+/// "e" and a combining accent is the one character "é".
+pub fn composed(text: &str) -> String {
+    text.nfc().collect()
+}
+
+/// The terms of `text` (composed: see [`composed`]) with their places.
 pub fn located_terms(text: &str, language: &str) -> Vec<Term> {
     let stemmer = stemmer_of(language);
     let stop_words = stop_words_of(language);
@@ -90,10 +97,14 @@ pub fn located_terms(text: &str, language: &str) -> Vec<Term> {
                     Some(stemmer) => stemmer.stem(&lower).into_owned(),
                     None => lower,
                 };
-                terms.push(Term {
-                    text: without_accents(&stemmed),
-                    at: run,
-                });
+                let term = without_accents(&stemmed);
+                // A "word" of combining marks alone leaves nothing to look for.
+                if !term.is_empty() {
+                    terms.push(Term {
+                        text: term,
+                        at: run,
+                    });
+                }
             }
         }
     }
@@ -107,10 +118,11 @@ pub struct Fragment {
     pub matched: bool,
 }
 
-/// About `width` characters of `text` (written in `language`) around its first stretch
-/// that matches `wanted` (terms from [`query_terms`]), the matching words marked; the
-/// text's start when nothing matches. An ellipsis marks what was cut.
+/// About `width` characters of `text` (written in `language`, composed on the way) around
+/// its first stretch that matches `wanted` (terms from [`query_terms`]), the matching words
+/// marked; the text's start when nothing matches. An ellipsis marks what was cut.
 pub fn snippet(text: &str, language: &str, wanted: &[String], width: usize) -> Vec<Fragment> {
+    let text = &composed(text);
     let matched: Vec<Range<usize>> = merged(
         text,
         located_terms(text, language)
@@ -133,8 +145,12 @@ pub fn snippet(text: &str, language: &str, wanted: &[String], width: usize) -> V
         .chars()
         .next_back()
         .is_some_and(char::is_alphanumeric);
-    if in_a_word && let Some(space) = text[start..first].find(char::is_whitespace) {
-        start += space + 1;
+    if in_a_word
+        && let Some((space, blank)) = text[start..first]
+            .char_indices()
+            .find(|(_, character)| character.is_whitespace())
+    {
+        start += space + blank.len_utf8();
     }
     let end = text[start..]
         .char_indices()
@@ -325,6 +341,20 @@ mod tests {
         // A query finds the word wherever it stands.
         let wanted = query_terms("印刷", &["ja"]);
         assert!(terms("ラベルの印刷が遅い", "ja").contains(&wanted[0]));
+    }
+
+    #[test]
+    fn odd_text_gives_no_empty_term_and_no_broken_snippet() {
+        // Combining marks alone are "letters" with nothing left once accents go.
+        assert!(query_terms("\u{64b}\u{345}", &["en", "ja"]).is_empty());
+        assert_eq!(terms("re\u{301}sume\u{301}", "fr"), terms("résumé", "fr"));
+        // A snippet that starts after a non-breaking or ideographic space.
+        let text = "Une phrase assez longue\u{a0}avant le mot\u{3000}cherché : imprimante.";
+        let wanted = query_terms("imprimante", &["fr"]);
+        for width in 1..40 {
+            let fragments = snippet(text, "fr", &wanted, width);
+            assert!(!fragments.is_empty());
+        }
     }
 
     #[test]

@@ -8,10 +8,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_desk::resources::{self, Found, ResourceQuery, RevisionDiff};
 use caredesk_domain::resources::{
-    BODY_MAX, EntryFields, EntryKind, RELEASES_MAX, ReviewAction, TAGS_MAX, TITLE_MAX,
+    BODY_MAX, EntryFields, EntryKind, RELEASES_MAX, ReviewAction, TAG_MAX, TAGS_MAX, TITLE_MAX,
     TranslationFields, TranslationState, Visibility,
 };
 use caredesk_store::{Entry, Revision, Translation};
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -39,6 +40,8 @@ const DEFAULT_PAGE: i64 = 20;
 const MAX_PAGE: i64 = 100;
 /// The longest search text taken.
 const QUERY_MAX: usize = 500;
+/// The longest release version a filter names (the catalog's versions are shorter).
+const RELEASE_MAX: usize = 50;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -83,8 +86,6 @@ pub struct ResourceResult {
     /// About 200 characters of its text around the first words that match, in pieces;
     /// `matched` pieces are the words found.
     snippet: Vec<SnippetPiece>,
-    /// Higher is better (0 when listed rather than searched).
-    score: f64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -118,7 +119,6 @@ impl From<Found> for ResourceResult {
                     matched: fragment.matched,
                 })
                 .collect(),
-            score: hit.score,
         }
     }
 }
@@ -175,6 +175,24 @@ async fn search_resources(
         return Err(ApiError::invalid(
             "product_line",
             format!("one of {}", lines.join(", ")),
+        ));
+    }
+    if let Some(tag) = &params.tag
+        && (tag.trim().is_empty()
+            || tag.chars().count() > TAG_MAX
+            || tag.contains(|character: char| character == ',' || character.is_control()))
+    {
+        return Err(ApiError::invalid(
+            "tag",
+            format!("a tag: one line without commas, at most {TAG_MAX} characters"),
+        ));
+    }
+    if let Some(release) = &params.release
+        && release.chars().count() > RELEASE_MAX
+    {
+        return Err(ApiError::invalid(
+            "release",
+            format!("at most {RELEASE_MAX} characters"),
         ));
     }
     let caller = principal.as_ref().map(Principal::caller);
@@ -273,30 +291,53 @@ pub struct EntryHead {
     visibility: Visibility,
     tags: Vec<String>,
     url: Option<String>,
-    created_by: String,
+    /// Staff only: who wrote it (`staff:ID`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_by: Option<String>,
     created_at: Timestamp,
-    updated_at: Timestamp,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct TranslationView {
-    #[serde(flatten)]
-    translation: Translation,
+    id: i64,
+    entry_id: i64,
+    language: String,
+    title: String,
+    /// Markdown.
+    body: String,
+    state: TranslationState,
+    /// The latest revision's number, also the ETag: send it back to revise that revision.
+    revision: i64,
+    /// Staff only: who changed it last (`staff:ID`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated_by: Option<String>,
+    updated_at: Timestamp,
+    published_at: Option<Timestamp>,
     /// The Markdown as HTML, sanitised.
     html: String,
 }
 
 impl TranslationView {
-    fn of(translation: Translation) -> Self {
+    /// The translation; who wrote it is for `staff` only.
+    fn of(translation: Translation, staff: bool) -> Self {
         TranslationView {
             html: markdown::to_html(&translation.body),
-            translation,
+            id: translation.id,
+            entry_id: translation.entry_id,
+            language: translation.language,
+            title: translation.title,
+            body: translation.body,
+            state: translation.state,
+            revision: translation.revision,
+            updated_by: staff.then_some(translation.updated_by),
+            updated_at: translation.updated_at,
+            published_at: translation.published_at,
         }
     }
 
     /// The view with its ETag: its revision.
     fn respond(self, status: StatusCode) -> Response {
-        let etag = format!("\"{}\"", self.translation.revision);
+        let etag = format!("\"{}\"", self.revision);
         let mut response = (status, Json(self)).into_response();
         if let Ok(value) = HeaderValue::from_str(&etag) {
             response.headers_mut().insert(header::ETAG, value);
@@ -305,13 +346,14 @@ impl TranslationView {
     }
 }
 
-impl From<Entry> for EntryView {
-    fn from(entry: Entry) -> Self {
+impl EntryView {
+    /// The entry; who wrote it is for `staff` only.
+    fn of(entry: Entry, staff: bool) -> Self {
         EntryView {
             translations: entry
                 .translations
                 .into_iter()
-                .map(TranslationView::of)
+                .map(|translation| TranslationView::of(translation, staff))
                 .collect(),
             entry: EntryHead {
                 id: entry.id,
@@ -322,9 +364,8 @@ impl From<Entry> for EntryView {
                 visibility: entry.visibility,
                 tags: entry.tags,
                 url: entry.url,
-                created_by: entry.created_by,
+                created_by: staff.then_some(entry.created_by),
                 created_at: entry.created_at,
-                updated_at: entry.updated_at,
             },
         }
     }
@@ -364,7 +405,7 @@ async fn create_resource(
     )
     .await?;
     let location = format!("/api/v1/resources/{}", entry.id);
-    let mut response = (StatusCode::CREATED, Json(EntryView::from(entry))).into_response();
+    let mut response = (StatusCode::CREATED, Json(EntryView::of(entry, true))).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
@@ -390,7 +431,8 @@ async fn get_resource(
 ) -> Result<Json<EntryView>, ApiError> {
     let caller = principal.as_ref().map(Principal::caller);
     let entry = resources::entry_for(&state.desk(), caller.as_ref(), id).await?;
-    Ok(Json(entry.into()))
+    let staff = principal.as_ref().is_some_and(Principal::is_staff);
+    Ok(Json(EntryView::of(entry, staff)))
 }
 
 /// Replaces what every language of an entry shares (staff).
@@ -415,7 +457,7 @@ async fn update_resource(
 ) -> Result<Json<EntryView>, ApiError> {
     let entry =
         resources::update_entry(&state.desk(), &principal.caller(), id, body.into()).await?;
-    Ok(Json(entry.into()))
+    Ok(Json(EntryView::of(entry, true)))
 }
 
 /// Adds a language to an entry (staff), as a draft.
@@ -446,7 +488,7 @@ async fn add_translation(
         translation_fields(body),
     )
     .await?;
-    Ok(TranslationView::of(translation).respond(StatusCode::CREATED))
+    Ok(TranslationView::of(translation, true).respond(StatusCode::CREATED))
 }
 
 /// A language's new text.
@@ -500,7 +542,7 @@ async fn revise_translation(
         expected,
     )
     .await?;
-    Ok(TranslationView::of(translation).respond(StatusCode::OK))
+    Ok(TranslationView::of(translation, true).respond(StatusCode::OK))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -542,7 +584,7 @@ async fn review_translation(
         body.action,
     )
     .await?;
-    Ok(TranslationView::of(translation).respond(StatusCode::OK))
+    Ok(TranslationView::of(translation, true).respond(StatusCode::OK))
 }
 
 /// Every revision of a language, the first first (staff).

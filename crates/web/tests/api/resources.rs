@@ -180,8 +180,33 @@ pub async fn the_resource_center_over_the_api(backend: Backend) {
     let (status, read) = app.call(Method::GET, &location, None, None).await;
     assert_eq!(status, StatusCode::OK);
     let html = read["translations"][0]["html"].as_str().unwrap();
+    assert!(
+        read.get("created_by").is_none(),
+        "who wrote it is for staff"
+    );
+    assert!(read["translations"][0].get("updated_by").is_none());
     assert!(html.contains("<strong>print spooler</strong>"), "{html}");
     assert!(!html.contains("<script"));
+    // Words of combining marks alone, apostrophes, exponents: no query, no error.
+    for odd in ["%D9%8B", "%27%22%5C", "x%C2%B2", "%E3%80%80"] {
+        let (status, body) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/resources?q={odd}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{odd}: {body}");
+    }
+    let (status, _) = app
+        .call(Method::GET, "/api/v1/resources?tag=%2C", None, None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a tag has no comma"
+    );
     // A token that is not valid is refused, never read as nobody.
     let (status, _) = app
         .call(
@@ -203,13 +228,29 @@ pub async fn the_resource_center_over_the_api(backend: Backend) {
         )
         .await;
     let internal_id = internal["id"].as_i64().unwrap();
-    app.call(
-        Method::POST,
-        &format!("/api/v1/resources/{internal_id}/translations/en/actions"),
-        Some(&reviewer),
-        Some(json!({ "action": "publish" })),
-    )
-    .await;
+    let (status, published) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/resources/{internal_id}/translations/en/actions"),
+            Some(&reviewer),
+            Some(json!({ "action": "publish" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(published["state"], "published");
+    // A customer cannot tell an entry that exists from one that does not, even by asking
+    // to review it.
+    for id in [internal_id, 999_999] {
+        let (status, _) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/resources/{id}/translations/en/actions"),
+                Some(&contact),
+                Some(json!({ "action": "submit" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "entry {id}");
+    }
     let (_, staff_found) = app
         .call(
             Method::GET,
