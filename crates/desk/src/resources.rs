@@ -13,8 +13,7 @@ use caredesk_domain::resources::{
 };
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
-    Entry, NewEntry, ResourceFilter, ResourceHit, ReviewUpdateError, Revision, Translation,
-    TranslationText,
+    Entry, ResourceFilter, ResourceHit, ReviewUpdateError, Revision, Translation, TranslationText,
 };
 
 use crate::{Caller, Desk, DeskError, FieldProblem};
@@ -386,8 +385,10 @@ fn refuse_any(problems: Vec<FieldProblem>) -> Result<(), DeskError> {
     }
 }
 
-pub(crate) fn new_entry(fields: EntryFields) -> NewEntry {
-    NewEntry {
+/// What the languages share, as kept: releases and tags once each, tags lower-cased, the
+/// link trimmed.
+pub(crate) fn new_entry(fields: EntryFields) -> EntryFields {
+    EntryFields {
         kind: fields.kind,
         product_line: fields.product_line,
         releases: once_each(fields.releases),

@@ -50,8 +50,8 @@ pub use intake::{AdvisorLoads, IntakeFacts};
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
 pub use resources::{
-    Entry, ImportedEntry, ImportedTranslation, NewEntry, ResourceFilter, ResourceHit,
-    ResourceImport, ReviewUpdateError, Revision, Translation, TranslationText,
+    Entry, ImportedEntry, ImportedTranslation, ResourceFilter, ResourceHit, ResourceImport,
+    ReviewUpdateError, Revision, Translation, TranslationText,
 };
 pub use services::{
     EarlierRequest, NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,

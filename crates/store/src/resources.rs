@@ -5,24 +5,15 @@
 //! are) ranked by `ts_rank_cd`, so both match the same terms. A translation is indexed in
 //! the transaction that writes it.
 
-use caredesk_domain::resources::{EntryKind, ReviewRefusal, TranslationState, Visibility};
+use caredesk_domain::resources::{
+    EntryFields, EntryKind, ReviewRefusal, TranslationState, Visibility,
+};
 use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::{Backend, SqlBuilder, Store, StoreError, instant, require_version, seconds};
-
-/// What is shared by every language of an entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NewEntry {
-    pub kind: EntryKind,
-    pub product_line: Option<String>,
-    pub releases: Vec<String>,
-    pub visibility: Visibility,
-    pub tags: Vec<String>,
-    pub url: Option<String>,
-}
 
 /// One language's text, with its analysed terms for the index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,7 +108,7 @@ pub struct ResourceHit {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportedEntry {
     pub key: String,
-    pub entry: NewEntry,
+    pub entry: EntryFields,
     pub translations: Vec<ImportedTranslation>,
 }
 
@@ -160,25 +151,13 @@ impl Store {
     /// Writes a new entry and its first translation, a draft.
     pub async fn create_entry(
         &self,
-        entry: &NewEntry,
+        entry: &EntryFields,
         first: &TranslationText,
         author: &str,
         now: Timestamp,
     ) -> Result<Entry, StoreError> {
         let mut transaction = self.begin_write().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO resource_entries (kind, product_line, visibility, url, created_by, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-        )
-        .bind(entry.kind.as_str())
-        .bind(entry.product_line.as_deref())
-        .bind(entry.visibility.as_str())
-        .bind(entry.url.as_deref())
-        .bind(author)
-        .bind(seconds(now))
-        .fetch_one(&mut *transaction)
-        .await?;
-        write_releases_and_tags(&mut transaction, id, entry).await?;
+        let id = insert_entry(&mut transaction, None, entry, author, now).await?;
         self.insert_translation(&mut transaction, id, first, author, now)
             .await?;
         transaction.commit().await?;
@@ -189,33 +168,13 @@ impl Store {
     pub async fn update_entry(
         &self,
         id: i64,
-        entry: &NewEntry,
+        entry: &EntryFields,
         now: Timestamp,
     ) -> Result<Entry, StoreError> {
         let mut transaction = self.begin_write().await?;
         self.lock_row(&mut transaction, "resource_entries", id)
             .await?;
-        sqlx::query(
-            "UPDATE resource_entries SET kind = $1, product_line = $2, visibility = $3, \
-             url = $4, updated_at = $5 WHERE id = $6",
-        )
-        .bind(entry.kind.as_str())
-        .bind(entry.product_line.as_deref())
-        .bind(entry.visibility.as_str())
-        .bind(entry.url.as_deref())
-        .bind(seconds(now))
-        .bind(id)
-        .execute(&mut *transaction)
-        .await?;
-        for table in ["resource_releases", "resource_tags"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE entry_id = $1"
-            )))
-            .bind(id)
-            .execute(&mut *transaction)
-            .await?;
-        }
-        write_releases_and_tags(&mut transaction, id, entry).await?;
+        replace_entry(&mut transaction, id, None, entry, now).await?;
         transaction.commit().await?;
         self.entry(id).await
     }
@@ -257,21 +216,7 @@ impl Store {
             .locked_translation(&mut transaction, id, &text.language)
             .await?;
         require_version("translation", current.revision, expected_revision)?;
-        let revision = current.revision + 1;
-        sqlx::query(
-            "UPDATE resource_translations SET title = $1, body = $2, revision = $3, \
-             updated_by = $4, updated_at = $5 WHERE id = $6",
-        )
-        .bind(&text.title)
-        .bind(&text.body)
-        .bind(revision)
-        .bind(author)
-        .bind(seconds(now))
-        .bind(current.id)
-        .execute(&mut *transaction)
-        .await?;
-        insert_revision(&mut transaction, current.id, revision, text, author, now).await?;
-        self.index_translation(&mut transaction, current.id, text)
+        self.write_revision(&mut transaction, &current, text, author, now)
             .await?;
         touch_entry(&mut transaction, id, now).await?;
         transaction.commit().await?;
@@ -294,21 +239,14 @@ impl Store {
             .locked_translation(&mut transaction, id, language)
             .await?;
         let state = decide(current.state).map_err(ReviewUpdateError::Refused)?;
-        let published_at = if state == TranslationState::Published {
-            Some(seconds(now))
-        } else {
-            current.published_at.map(seconds)
-        };
-        sqlx::query(
-            "UPDATE resource_translations SET state = $1, updated_by = $2, updated_at = $3, \
-             published_at = $4 WHERE id = $5",
+        set_state(
+            &mut transaction,
+            current.id,
+            current.published_at,
+            state,
+            author,
+            now,
         )
-        .bind(state.as_str())
-        .bind(author)
-        .bind(seconds(now))
-        .bind(published_at)
-        .bind(current.id)
-        .execute(&mut *transaction)
         .await?;
         touch_entry(&mut transaction, id, now).await?;
         transaction.commit().await?;
@@ -328,52 +266,18 @@ impl Store {
         let mut transaction = self.begin_write().await?;
         let mut done = ResourceImport::default();
         for imported in entries {
+            let key = Some(imported.key.as_str());
             let id = match self.entry_of_key(&mut transaction, &imported.key).await? {
                 Some(id) => {
-                    sqlx::query(
-                        "UPDATE resource_entries SET key = $1, kind = $2, product_line = $3, \
-                         visibility = $4, url = $5, updated_at = $6 WHERE id = $7",
-                    )
-                    .bind(&imported.key)
-                    .bind(imported.entry.kind.as_str())
-                    .bind(imported.entry.product_line.as_deref())
-                    .bind(imported.entry.visibility.as_str())
-                    .bind(imported.entry.url.as_deref())
-                    .bind(seconds(now))
-                    .bind(id)
-                    .execute(&mut *transaction)
-                    .await?;
-                    for table in ["resource_releases", "resource_tags"] {
-                        sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DELETE FROM {table} WHERE entry_id = $1"
-                        )))
-                        .bind(id)
-                        .execute(&mut *transaction)
-                        .await?;
-                    }
+                    replace_entry(&mut transaction, id, key, &imported.entry, now).await?;
                     done.entries_updated += 1;
                     id
                 }
                 None => {
-                    let id: i64 = sqlx::query_scalar(
-                        "INSERT INTO resource_entries (key, kind, product_line, visibility, url, \
-                         created_by, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-                    )
-                    .bind(&imported.key)
-                    .bind(imported.entry.kind.as_str())
-                    .bind(imported.entry.product_line.as_deref())
-                    .bind(imported.entry.visibility.as_str())
-                    .bind(imported.entry.url.as_deref())
-                    .bind(author)
-                    .bind(seconds(now))
-                    .fetch_one(&mut *transaction)
-                    .await?;
                     done.entries_created += 1;
-                    id
+                    insert_entry(&mut transaction, key, &imported.entry, author, now).await?
                 }
             };
-            write_releases_and_tags(&mut transaction, id, &imported.entry).await?;
             for translation in &imported.translations {
                 let written = self
                     .import_translation(&mut transaction, id, translation, author, now)
@@ -473,21 +377,7 @@ impl Store {
                 true,
             ),
             Some(current) if current.title != text.title || current.body != text.body => {
-                let revision = current.revision + 1;
-                sqlx::query(
-                    "UPDATE resource_translations SET title = $1, body = $2, revision = $3, \
-                     updated_by = $4, updated_at = $5 WHERE id = $6",
-                )
-                .bind(&text.title)
-                .bind(&text.body)
-                .bind(revision)
-                .bind(author)
-                .bind(seconds(now))
-                .bind(current.id)
-                .execute(&mut **transaction)
-                .await?;
-                insert_revision(transaction, current.id, revision, text, author, now).await?;
-                self.index_translation(transaction, current.id, text)
+                self.write_revision(transaction, current, text, author, now)
                     .await?;
                 (current.id, true)
             }
@@ -703,6 +593,32 @@ impl Store {
         Ok(id)
     }
 
+    /// The next revision of `current`: its text, kept among the revisions, and indexed.
+    async fn write_revision(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        current: &Translation,
+        text: &TranslationText,
+        author: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let revision = current.revision + 1;
+        sqlx::query(
+            "UPDATE resource_translations SET title = $1, body = $2, revision = $3, \
+             updated_by = $4, updated_at = $5 WHERE id = $6",
+        )
+        .bind(&text.title)
+        .bind(&text.body)
+        .bind(revision)
+        .bind(author)
+        .bind(seconds(now))
+        .bind(current.id)
+        .execute(&mut **transaction)
+        .await?;
+        insert_revision(transaction, current.id, revision, text, author, now).await?;
+        self.index_translation(transaction, current.id, text).await
+    }
+
     /// (Re)writes the index's row of translation `id`.
     async fn index_translation(
         &self,
@@ -814,10 +730,95 @@ fn push_filter(sql: &mut SqlBuilder, filter: &ResourceFilter) {
     }
 }
 
+/// A new entry (with `key`, when it has one); its id.
+async fn insert_entry(
+    transaction: &mut Transaction<'static, Any>,
+    key: Option<&str>,
+    entry: &EntryFields,
+    author: &str,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO resource_entries (key, kind, product_line, visibility, url, created_by, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(key)
+    .bind(entry.kind.as_str())
+    .bind(entry.product_line.as_deref())
+    .bind(entry.visibility.as_str())
+    .bind(entry.url.as_deref())
+    .bind(author)
+    .bind(seconds(now))
+    .fetch_one(&mut **transaction)
+    .await?;
+    write_releases_and_tags(transaction, id, entry).await?;
+    Ok(id)
+}
+
+/// Replaces what entry `id`'s languages share (and its key, when one is given).
+async fn replace_entry(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    key: Option<&str>,
+    entry: &EntryFields,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE resource_entries SET key = COALESCE($1, key), kind = $2, product_line = $3, \
+         visibility = $4, url = $5, updated_at = $6 WHERE id = $7",
+    )
+    .bind(key)
+    .bind(entry.kind.as_str())
+    .bind(entry.product_line.as_deref())
+    .bind(entry.visibility.as_str())
+    .bind(entry.url.as_deref())
+    .bind(seconds(now))
+    .bind(id)
+    .execute(&mut **transaction)
+    .await?;
+    for table in ["resource_releases", "resource_tags"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE entry_id = $1"
+        )))
+        .bind(id)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    write_releases_and_tags(transaction, id, entry).await
+}
+
+/// Moves translation `id` to `state`; publishing it dates its publication.
+async fn set_state(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    published_at: Option<Timestamp>,
+    state: TranslationState,
+    author: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let published_at = if state == TranslationState::Published {
+        Some(now)
+    } else {
+        published_at
+    };
+    sqlx::query(
+        "UPDATE resource_translations SET state = $1, updated_by = $2, updated_at = $3, \
+         published_at = $4 WHERE id = $5",
+    )
+    .bind(state.as_str())
+    .bind(author)
+    .bind(seconds(now))
+    .bind(published_at.map(seconds))
+    .bind(id)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
 async fn write_releases_and_tags(
     transaction: &mut Transaction<'static, Any>,
     id: i64,
-    entry: &NewEntry,
+    entry: &EntryFields,
 ) -> Result<(), StoreError> {
     for version in &entry.releases {
         sqlx::query("INSERT INTO resource_releases (entry_id, version) VALUES ($1, $2)")
