@@ -163,6 +163,43 @@ pub async fn entry_for(desk: &Desk, reader: Option<&Caller>, id: i64) -> Result<
     Ok(entry)
 }
 
+/// The longest part of what a customer typed that a deflection keeps.
+pub const TYPED_KEPT: usize = 2_000;
+
+/// A customer's contact says the `language` translation of entry `id` solved their problem
+/// while they were writing a ticket: recorded, with what they had typed (its first
+/// [`TYPED_KEPT`] characters), instead of a ticket. Only an entry they may read.
+pub async fn record_deflection(
+    desk: &Desk,
+    caller: &Caller,
+    id: i64,
+    language: &str,
+    typed: &str,
+) -> Result<i64, DeskError> {
+    let Caller::Contact {
+        id: contact,
+        customer_id,
+    } = *caller
+    else {
+        return Err(DeskError::Forbidden(
+            "a deflection is a customer's: their problem, solved without a ticket".into(),
+        ));
+    };
+    let entry = entry_for(desk, Some(caller), id).await?;
+    if !entry
+        .translations
+        .iter()
+        .any(|translation| translation.language == language)
+    {
+        return Err(DeskError::NotFound);
+    }
+    let typed: String = typed.trim().chars().take(TYPED_KEPT).collect();
+    Ok(desk
+        .store
+        .record_deflection(id, language, customer_id, contact, &typed, desk.clock.now())
+        .await?)
+}
+
 /// Every revision of a translation, for staff.
 pub async fn revisions(
     desk: &Desk,

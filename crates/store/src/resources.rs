@@ -406,6 +406,41 @@ impl Store {
         Ok(changed)
     }
 
+    /// Records that contact `contact` of customer `customer` found what they needed in the
+    /// `language` translation of entry `id` instead of opening a ticket; its number.
+    pub async fn record_deflection(
+        &self,
+        id: i64,
+        language: &str,
+        customer: i64,
+        contact: i64,
+        typed: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO resource_deflections (entry_id, language, customer_id, contact_id, \
+             typed, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(id)
+        .bind(language)
+        .bind(customer)
+        .bind(contact)
+        .bind(typed)
+        .bind(seconds(now))
+        .fetch_one(&self.writer)
+        .await?)
+    }
+
+    /// How many times entry `id` solved a problem before a ticket was opened.
+    pub async fn deflections_of(&self, id: i64) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM resource_deflections WHERE entry_id = $1")
+                .bind(id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Entry `id` with its languages.
     pub async fn entry(&self, id: i64) -> Result<Entry, StoreError> {
         let row = sqlx::query(

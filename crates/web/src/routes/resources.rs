@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(review_translation))
         .routes(routes!(translation_revisions))
         .routes(routes!(compare_revisions))
+        .routes(routes!(record_deflection))
 }
 
 const DEFAULT_PAGE: i64 = 20;
@@ -663,3 +664,60 @@ async fn compare_revisions(
 // The documented bounds are the desk's own.
 const _: () = assert!(TITLE_MAX == 200 && BODY_MAX == 100_000);
 const _: () = assert!(RELEASES_MAX == 30 && TAGS_MAX == 20);
+
+/// What solved the customer's problem.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeflectionBody {
+    /// The language of the translation read.
+    language: String,
+    /// What the customer had typed of their problem (its first 2,000 characters are kept).
+    #[serde(default)]
+    #[schema(max_length = 100000)]
+    typed: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeflectionRecorded {
+    id: i64,
+}
+
+/// A customer's contact says this entry solved their problem: recorded instead of a ticket.
+#[utoipa::path(
+    post,
+    path = "/api/v1/resources/{id}/deflections",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Entry number")),
+    request_body = DeflectionBody,
+    responses(
+        (status = 201, description = "Recorded", body = DeflectionRecorded),
+        (status = 403, description = "Customers' contacts only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such entry in that language for this reader", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn record_deflection(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<DeflectionBody>,
+) -> Result<(StatusCode, Json<DeflectionRecorded>), ApiError> {
+    if body.typed.chars().count() > TYPED_MAX {
+        return Err(ApiError::invalid(
+            "typed",
+            format!("at most {TYPED_MAX} characters"),
+        ));
+    }
+    let id = resources::record_deflection(
+        &state.desk(),
+        &principal.caller(),
+        id,
+        &body.language,
+        &body.typed,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(DeflectionRecorded { id })))
+}
+
+/// The longest text a deflection takes (a ticket's subject and description together).
+const TYPED_MAX: usize = 100_000;

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use caredesk_desk::resources::{self, Found, ResourceQuery};
 use caredesk_domain::resources::search::Fragment;
 use caredesk_domain::resources::{EntryKind, TranslationState, Visibility};
@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/resources", get(center))
         .route("/resources/suggestions", get(suggestions))
         .route("/resources/{id}", get(entry))
+        .route("/resources/{id}/solved", post(solved))
 }
 
 /// Results on the resource center's page, and suggestions beside a new ticket.
@@ -182,6 +183,8 @@ struct CenterPage {
     product_lines: Vec<Choice>,
     kinds: Vec<Choice>,
     results: Vec<ResultView>,
+    /// Only beside a new ticket.
+    solved_with: Option<String>,
 }
 
 async fn center(
@@ -250,6 +253,7 @@ async fn center(
         q: query.q,
         product_line: query.product_line,
         kind: query.kind,
+        solved_with: None,
     };
     reader.respond(&page)
 }
@@ -267,6 +271,8 @@ struct SuggestionsQuery {
 struct SuggestionsFragment {
     page: Page,
     results: Vec<ResultView>,
+    /// For a customer's contact: what they typed, sent back with "this solved my problem".
+    solved_with: Option<String>,
 }
 
 /// What the resource center has on what a customer is typing into a new ticket: a part of
@@ -283,6 +289,9 @@ async fn suggestions(
         .chars()
         .take(QUERY_MAX * 4)
         .collect();
+    let typed = format!("{}\n\n{}", query.subject.trim(), query.description.trim())
+        .trim()
+        .to_string();
     let found = if text.trim().is_empty() {
         Vec::new()
     } else {
@@ -304,6 +313,11 @@ async fn suggestions(
             .into_iter()
             .map(|found| result_view(&state, reader.catalog, found))
             .collect(),
+        solved_with: reader
+            .viewer
+            .as_ref()
+            .filter(|viewer| matches!(viewer.principal, crate::auth::Principal::Contact(_)))
+            .map(|_| typed),
     };
     reader.respond(&fragment)
 }
@@ -389,4 +403,44 @@ async fn entry(
             .collect(),
     };
     reader.respond(&page)
+}
+
+#[derive(Deserialize)]
+struct SolvedForm {
+    csrf: String,
+    language: String,
+    #[serde(default)]
+    typed: String,
+}
+
+#[derive(Template)]
+#[template(path = "resources/solved.html")]
+struct SolvedPage {
+    page: Page,
+    id: i64,
+    language: String,
+}
+
+/// "This solved my problem", from beside the new-ticket form: recorded, and no ticket.
+async fn solved(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<SolvedForm>,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form.csrf)?;
+    resources::record_deflection(
+        &state.desk(),
+        &viewer.principal.caller(),
+        id,
+        &form.language,
+        &form.typed,
+    )
+    .await?;
+    let page = SolvedPage {
+        page: viewer.page(viewer.t("resources.solved_title").to_string()),
+        id,
+        language: form.language,
+    };
+    Ok(render(&page)?.into_response())
 }
