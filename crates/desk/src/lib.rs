@@ -13,6 +13,7 @@ pub mod access;
 pub mod audit;
 pub mod caller;
 pub mod clock;
+pub mod community;
 pub mod customers;
 pub mod error;
 pub mod intake;

@@ -45,6 +45,7 @@ on_both_backends!(
     an_action_and_its_files_are_one_transaction,
     the_resource_center_is_written_reviewed_and_searched,
     resource_files_round_trip_and_a_bad_one_writes_nothing,
+    the_community_asks_answers_accepts_verifies_and_moderates,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -800,4 +801,307 @@ async fn resource_files_round_trip_and_a_bad_one_writes_nothing(test: &TestDatab
         import_files(&desk, &advisor, &files).await,
         Err(DeskError::Forbidden(_))
     ));
+}
+
+async fn staff_member(desk: &Desk, email: &str, role: Role) -> Caller {
+    let member = desk
+        .store
+        .create_staff(
+            &NewStaff {
+                email: email.into(),
+                name: format!("Staff {email}"),
+                role,
+                region: Some("emea".into()),
+                languages: vec!["en".into()],
+                password_hash: None,
+            },
+            desk.clock.now(),
+        )
+        .await
+        .unwrap();
+    Caller::Staff {
+        id: member.id,
+        role: member.role,
+    }
+}
+
+async fn the_community_asks_answers_accepts_verifies_and_moderates(test: &TestDatabase) {
+    use caredesk_desk::community::{
+        QuestionQuery, TicketFromQuestion, accept, answer, ask, moderate, open_ticket_from,
+        question_for, search_questions, verify, vote,
+    };
+    use caredesk_domain::resources::community::{HistoryStep, ModerationAction, QuestionFields};
+
+    let desk = desk_on(&test.store);
+    let acme = customer(&desk, "ACME").await;
+    let globex = customer(&desk, "GLOBEX").await;
+    let advisor = advisor(&desk).await;
+    let manager = staff_member(&desk, "manager@desk.example", Role::SupportManager).await;
+    let fields = QuestionFields {
+        title: "Spooler stops at night".into(),
+        body: "Every night the **spooler** stops and invoices wait until morning.".into(),
+        product_line: Some("ol-connect".into()),
+        release: None,
+        language: "en".into(),
+    };
+
+    // Contacts ask; staff do not; every faulty field is named at once.
+    assert!(matches!(
+        ask(&desk, &advisor, fields.clone()).await,
+        Err(DeskError::Forbidden(_))
+    ));
+    let faulty = QuestionFields {
+        title: " ".into(),
+        body: String::new(),
+        product_line: Some("teapot".into()),
+        release: None,
+        language: "xx".into(),
+    };
+    let mut refused = refused_fields(ask(&desk, &acme, faulty).await.unwrap_err());
+    refused.sort();
+    assert_eq!(refused, ["body", "language", "product_line", "title"]);
+    let question = ask(&desk, &acme, fields).await.unwrap();
+    assert!(question.yours);
+    assert_eq!(question.asked_by, "Contact");
+    let id = question.id;
+
+    // Nobody signed out reads it or finds it.
+    assert!(matches!(
+        question_for(&desk, None, id).await,
+        Err(DeskError::NotFound)
+    ));
+    let spooler = QuestionQuery {
+        text: "spooler".into(),
+        limit: 10,
+        ..QuestionQuery::default()
+    };
+    assert!(
+        search_questions(&desk, None, &spooler)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Another customer and staff answer; the asker hears of each, not of their own.
+    let peer = answer(
+        &desk,
+        &globex,
+        id,
+        "Restart the **Connect** service after the backup.",
+    )
+    .await
+    .unwrap();
+    let peer_answer = peer.answers[0].id;
+    assert!(!peer.yours && peer.answers[0].yours && !peer.answers[0].by_staff);
+    let staffed = answer(
+        &desk,
+        &advisor,
+        id,
+        "The nightly backup locks the spool folder.",
+    )
+    .await
+    .unwrap();
+    let staff_answer = staffed.answers[1].id;
+    assert!(staffed.answers[1].by_staff);
+    answer(&desk, &acme, id, "Thanks, trying it tonight.")
+        .await
+        .unwrap();
+    assert!(matches!(
+        answer(&desk, &globex, id, "  ").await,
+        Err(DeskError::Invalid(_))
+    ));
+    let told: Vec<_> = desk
+        .store
+        .notices_in("pending", 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|notice| notice.kind.as_str() == "community_answer")
+        .collect();
+    assert_eq!(told.len(), 2, "{told:?}");
+    let Caller::Contact { id: asker, .. } = acme else {
+        unreachable!()
+    };
+    assert!(told.iter().all(|notice| {
+        notice.contact_id == Some(asker)
+            && notice.ticket_id.is_none()
+            && notice
+                .details
+                .as_deref()
+                .is_some_and(|details| details.contains("Spooler stops"))
+    }));
+
+    // Only the asker or staff accept; a peer's vote counts once, never for oneself.
+    assert!(matches!(
+        accept(&desk, &globex, id, peer_answer).await,
+        Err(DeskError::Forbidden(_))
+    ));
+    let accepted = accept(&desk, &acme, id, peer_answer).await.unwrap();
+    assert_eq!(accepted.accepted_answer_id, Some(peer_answer));
+    assert!(matches!(
+        vote(&desk, &globex, id, peer_answer, true).await,
+        Err(DeskError::Forbidden(_))
+    ));
+    vote(&desk, &acme, id, peer_answer, true).await.unwrap();
+    let voted = vote(&desk, &acme, id, peer_answer, true).await.unwrap();
+    assert_eq!((voted.answers[0].votes, voted.answers[0].voted), (1, true));
+    let unvoted = vote(&desk, &acme, id, peer_answer, false).await.unwrap();
+    assert_eq!(
+        (unvoted.answers[0].votes, unvoted.answers[0].voted),
+        (0, false)
+    );
+
+    // Staff verify, customers do not.
+    assert!(matches!(
+        verify(&desk, &acme, id, staff_answer).await,
+        Err(DeskError::Forbidden(_))
+    ));
+    let verified = verify(&desk, &advisor, id, staff_answer).await.unwrap();
+    assert_eq!(verified.answers[1].verified_by.as_deref(), Some("Advisor"));
+    assert!(matches!(
+        verify(&desk, &manager, id, staff_answer).await,
+        Err(DeskError::Conflict { .. })
+    ));
+
+    // Words of an answer find the question; solved ones only, too.
+    let backup = QuestionQuery {
+        text: "locks backups".into(),
+        solved_only: true,
+        limit: 10,
+        ..QuestionQuery::default()
+    };
+    let found = search_questions(&desk, Some(&globex), &backup)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].hit.id, id);
+    assert!(found[0].hit.accepted && found[0].hit.verified);
+    assert_eq!(found[0].hit.answers, 3);
+
+    // Moderators hide with a reason: gone for others, kept for the asker and staff, and in
+    // the history.
+    assert!(matches!(
+        moderate(&desk, &advisor, id, None, ModerationAction::Hide, "spam").await,
+        Err(DeskError::Forbidden(_))
+    ));
+    assert!(matches!(
+        moderate(&desk, &manager, id, None, ModerationAction::Hide, " ").await,
+        Err(DeskError::Invalid(_))
+    ));
+    moderate(
+        &desk,
+        &manager,
+        id,
+        None,
+        ModerationAction::Hide,
+        "names a customer's server",
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        question_for(&desk, Some(&globex), id).await,
+        Err(DeskError::NotFound)
+    ));
+    assert!(matches!(
+        answer(&desk, &globex, id, "More?").await,
+        Err(DeskError::NotFound)
+    ));
+    assert!(
+        search_questions(&desk, Some(&globex), &spooler)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let listed = QuestionQuery {
+        limit: 10,
+        ..QuestionQuery::default()
+    };
+    assert!(
+        search_questions(&desk, Some(&globex), &listed)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let own = question_for(&desk, Some(&acme), id).await.unwrap();
+    assert_eq!(
+        own.hidden_reason.as_deref(),
+        Some("names a customer's server")
+    );
+    assert!(own.history.is_empty(), "the history is the staff's");
+    let seen = question_for(&desk, Some(&manager), id).await.unwrap();
+    let hidden = seen
+        .history
+        .iter()
+        .find(|step| step.step == HistoryStep::Hidden)
+        .unwrap();
+    assert_eq!(hidden.reason.as_deref(), Some("names a customer's server"));
+    moderate(
+        &desk,
+        &manager,
+        id,
+        None,
+        ModerationAction::Show,
+        "edited by the asker",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        search_questions(&desk, Some(&globex), &spooler)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A hidden answer is no longer the accepted one, nor read by others.
+    moderate(
+        &desk,
+        &manager,
+        id,
+        Some(peer_answer),
+        ModerationAction::Hide,
+        "wrong advice",
+    )
+    .await
+    .unwrap();
+    let after = question_for(&desk, Some(&acme), id).await.unwrap();
+    assert_eq!(after.accepted_answer_id, None);
+    assert!(after.answers.iter().all(|answer| answer.id != peer_answer));
+    let author = question_for(&desk, Some(&globex), id).await.unwrap();
+    assert_eq!(
+        author.answers[0].hidden_reason.as_deref(),
+        Some("wrong advice")
+    );
+
+    // The asker turns it into a ticket once; nobody else does, nor learns its number.
+    let form = TicketFromQuestion {
+        severity: "P3".into(),
+        business_impact: "Invoices are late every morning".into(),
+        serial: "SN-ACME".into(),
+        version: Some("2026.1".into()),
+        ..TicketFromQuestion::default()
+    };
+    assert!(matches!(
+        open_ticket_from(&desk, &globex, id, &form).await,
+        Err(DeskError::Forbidden(_))
+    ));
+    let Opened::Ticket(created) = open_ticket_from(&desk, &acme, id, &form).await.unwrap() else {
+        panic!("a ticket")
+    };
+    assert_eq!(created.ticket.subject, "Spooler stops at night");
+    assert!(created.ticket.description.contains("the **spooler** stops"));
+    assert!(
+        created
+            .ticket
+            .description
+            .contains(&format!("/community/questions/{id}"))
+    );
+    assert!(matches!(
+        open_ticket_from(&desk, &acme, id, &form).await,
+        Err(DeskError::Conflict { .. })
+    ));
+    let mine = question_for(&desk, Some(&acme), id).await.unwrap();
+    assert_eq!(mine.ticket_id, Some(created.ticket.id));
+    let theirs = question_for(&desk, Some(&globex), id).await.unwrap();
+    assert_eq!(theirs.ticket_id, None);
 }

@@ -48,11 +48,14 @@ pub enum NoticeKind {
     /// To the administrators: sign-ins to an account or from an address failed so often
     /// that they are throttled (`crate::sign_in`). Of no ticket.
     SignInBurst,
+    /// To a community question's asker: someone answered it
+    /// (`crate::resources::community`). Of no ticket.
+    CommunityAnswer,
 }
 
 impl NoticeKind {
     /// The kinds sent as e-mail, each with its templates.
-    pub const MAIL: [NoticeKind; 12] = [
+    pub const MAIL: [NoticeKind; 13] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -65,9 +68,10 @@ impl NoticeKind {
         NoticeKind::Escalation,
         NoticeKind::NewTicket,
         NoticeKind::SignInBurst,
+        NoticeKind::CommunityAnswer,
     ];
 
-    pub const ALL: [NoticeKind; 13] = [
+    pub const ALL: [NoticeKind; 14] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -81,6 +85,7 @@ impl NoticeKind {
         NoticeKind::NewTicket,
         NoticeKind::TicketEvent,
         NoticeKind::SignInBurst,
+        NoticeKind::CommunityAnswer,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -98,6 +103,7 @@ impl NoticeKind {
             NoticeKind::NewTicket => "new_ticket",
             NoticeKind::TicketEvent => "ticket_event",
             NoticeKind::SignInBurst => "sign_in_burst",
+            NoticeKind::CommunityAnswer => "community_answer",
         }
     }
 
@@ -107,9 +113,10 @@ impl NoticeKind {
             .find(|kind| kind.as_str() == text)
     }
 
-    /// Whether it is about a ticket (all but the administrators' security alerts).
+    /// Whether it is about a ticket (all but the administrators' security alerts and the
+    /// community's answers).
     pub fn is_of_a_ticket(&self) -> bool {
-        !matches!(self, NoticeKind::SignInBurst)
+        !matches!(self, NoticeKind::SignInBurst | NoticeKind::CommunityAnswer)
     }
 
     /// Whether it goes to staff, and so waits for the ticket's calendar to open.

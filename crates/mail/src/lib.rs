@@ -11,5 +11,7 @@ pub mod templates;
 pub mod transport;
 
 pub use message::{Addressee, ComposeError, Mailbox, MessageIds, Outgoing, compose, sender};
-pub use templates::{MailContext, RenderedMail, SignInContext, TemplateError, Templates, Terms};
+pub use templates::{
+    CommunityContext, MailContext, RenderedMail, SignInContext, TemplateError, Templates, Terms,
+};
 pub use transport::{SendError, SmtpClient, SmtpSecurity, SmtpSettings, Transport, TransportError};

@@ -133,6 +133,19 @@ pub struct MailContext {
     /// A burst of failed sign-ins (sign_in_burst, which is of no ticket: `ticket_number` is
     /// 0 and the ticket's values are empty).
     pub sign_in: Option<SignInContext>,
+    /// An answer to a community question (community_answer, of no ticket either).
+    pub community: Option<CommunityContext>,
+}
+
+/// What the asker of a community question is told of a new answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CommunityContext {
+    pub question_title: String,
+    /// The question's page, where the answer is read, accepted or voted for.
+    pub question_url: String,
+    pub answered_by: String,
+    /// Whether the author is on the desk's staff.
+    pub by_staff: bool,
 }
 
 /// What the administrators' alert of a burst of failed sign-ins tells.
@@ -383,6 +396,7 @@ mod tests {
             detail: None,
             reminder: None,
             sign_in: None,
+            community: None,
         }
     }
 
@@ -437,6 +451,65 @@ mod tests {
             .render(NoticeKind::UpdateDueSoon, "fr", &context())
             .unwrap();
         assert!(french.subject.contains("Point sur l'état d'avancement"));
+    }
+
+    #[test]
+    fn the_asker_hears_of_an_answer_in_every_language() {
+        let templates = Templates::built_in().unwrap();
+        let answered = MailContext {
+            recipient_name: "Ana".into(),
+            community: Some(CommunityContext {
+                question_title: "Spooler <stops> at night".into(),
+                question_url: "https://desk.example/community/questions/7".into(),
+                answered_by: "Bo Berg".into(),
+                by_staff: true,
+            }),
+            ..MailContext::default()
+        };
+        for language in LANGUAGES {
+            let mail = templates
+                .render(NoticeKind::CommunityAnswer, language, &answered)
+                .unwrap();
+            assert!(
+                mail.subject.contains("Spooler <stops> at night"),
+                "{language}"
+            );
+            for told in [
+                "Ana",
+                "Bo Berg",
+                "Spooler <stops> at night",
+                "https://desk.example/community/questions/7",
+            ] {
+                assert!(
+                    mail.text.contains(told),
+                    "{language}: {told}\n{}",
+                    mail.text
+                );
+            }
+            assert!(
+                mail.html.contains("Spooler &lt;stops&gt; at night"),
+                "{language}"
+            );
+            assert!(!mail.text.contains("#0"), "{language}");
+        }
+        let by_a_peer = MailContext {
+            community: answered
+                .community
+                .clone()
+                .map(|community| CommunityContext {
+                    by_staff: false,
+                    ..community
+                }),
+            ..answered
+        };
+        let mail = templates
+            .render(NoticeKind::CommunityAnswer, "en", &by_a_peer)
+            .unwrap();
+        assert!(
+            mail.text.contains("Bo Berg answered your question"),
+            "{}",
+            mail.text
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod audit;
 mod backup;
 mod catalog;
 mod columns;
+mod community;
 mod customers;
 mod error;
 mod events;
@@ -40,6 +41,10 @@ use crate::tickets::creations::CreationQueue;
 pub use audit::{Audit, AuditEntry, AuditFilter};
 pub use backup::Contents;
 pub use catalog::{NewRelease, Release};
+pub use community::{
+    HiddenQuestions, NewQuestion, QuestionFilter, QuestionHit, StoredAnswer, StoredQuestion,
+    StoredStep,
+};
 pub use customers::{
     Contact, Contract, Customer, ImportBatch, ImportCounts, NewContact, NewContract, NewCustomer,
     NewProduct, Product,

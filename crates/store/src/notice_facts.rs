@@ -116,6 +116,25 @@ impl Store {
             .transpose()
     }
 
+    /// Contact `id`, to tell something in their own language; `None` when there is none.
+    pub async fn contact_to_tell(
+        &self,
+        id: Option<i64>,
+    ) -> Result<Option<NoticeRecipient>, StoreError> {
+        let row = sqlx::query("SELECT name, email, language FROM contacts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| -> Result<NoticeRecipient, StoreError> {
+            Ok(NoticeRecipient {
+                name: row.try_get("name")?,
+                email: row.try_get("email")?,
+                language: row.try_get("language")?,
+            })
+        })
+        .transpose()
+    }
+
     /// Event `seq` of ticket `ticket`, if it exists (what a webhook delivery carries).
     pub async fn ticket_event(
         &self,

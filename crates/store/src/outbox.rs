@@ -23,9 +23,11 @@ pub struct OutboxEntry {
     pub ticket_id: Option<i64>,
     pub event_seq: u32,
     pub kind: NoticeKind,
-    /// "contact", "csm", "staff" (with `staff_id`) or "webhook" (with `webhook_id`).
+    /// "contact" (the ticket's, or `contact_id` for a notice of no ticket), "csm", "staff"
+    /// (with `staff_id`) or "webhook" (with `webhook_id`).
     pub recipient: String,
     pub staff_id: Option<i64>,
+    pub contact_id: Option<i64>,
     pub webhook_id: Option<i64>,
     /// "pending", "sent", "failed" or "skipped".
     pub state: String,
@@ -38,8 +40,8 @@ pub struct OutboxEntry {
     pub details: Option<String>,
 }
 
-const OUTBOX_COLUMNS: &str = "id, ticket_id, event_seq, kind, recipient, staff_id, webhook_id, \
-     state, attempts, not_before, last_error, created_at, sent_at, details";
+const OUTBOX_COLUMNS: &str = "id, ticket_id, event_seq, kind, recipient, staff_id, contact_id, \
+     webhook_id, state, attempts, not_before, last_error, created_at, sent_at, details";
 
 /// One outbox row to insert.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -381,6 +383,7 @@ fn entry_of(row: &sqlx::any::AnyRow) -> Result<OutboxEntry, StoreError> {
             .map(instant)
             .transpose()?,
         details: row.try_get("details")?,
+        contact_id: row.try_get("contact_id")?,
     })
 }
 

@@ -11,11 +11,12 @@ use std::time::Duration;
 use caredesk_desk::Clock;
 use caredesk_domain::notify::{NoticeKind, retry_delay};
 use caredesk_domain::policy::Policy;
+use caredesk_domain::resources::community::AnswerNotice;
 use caredesk_domain::sign_in::SignInBurst;
 use caredesk_domain::ticket::EventData;
 use caredesk_mail::{
-    Addressee, MailContext, Mailbox, MessageIds, Outgoing, SignInContext, Templates, Terms,
-    Transport, compose,
+    Addressee, CommunityContext, MailContext, Mailbox, MessageIds, Outgoing, SignInContext,
+    Templates, Terms, Transport, compose,
 };
 use caredesk_store::{Delivery, NoticeFacts, NoticeRecipient, OutboxEntry, Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
@@ -244,6 +245,7 @@ impl Deliverer {
         match entry.kind {
             NoticeKind::TicketEvent => self.deliver_webhook(entry).await,
             NoticeKind::SignInBurst => self.deliver_alert(entry).await,
+            NoticeKind::CommunityAnswer => self.deliver_community_answer(entry).await,
             _ => self.deliver_ticket_notice(entry).await,
         }
     }
@@ -304,6 +306,52 @@ impl Deliverer {
                 longest_wait_minutes: burst.longest_wait_minutes,
                 at: local_time(burst.at, &time_zone),
                 console_url: format!("{}/console/staff", self.mail.public_url),
+            }),
+            ..MailContext::default()
+        };
+        self.send_mail(entry, &recipient, &context).await
+    }
+
+    /// A new answer, to the question's asker in their language, from what it recorded when
+    /// the answer was written.
+    async fn deliver_community_answer(&self, entry: &OutboxEntry) -> Delivery {
+        let answered: AnswerNotice = match entry
+            .details
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+        {
+            Ok(Some(answered)) => answered,
+            Ok(None) => {
+                return Delivery::Failed {
+                    error: "a notice of an answer without what it says".into(),
+                };
+            }
+            Err(error) => {
+                return Delivery::Failed {
+                    error: format!("a notice of an answer that cannot be read: {error}"),
+                };
+            }
+        };
+        let recipient = match self.store.contact_to_tell(entry.contact_id).await {
+            Ok(Some(recipient)) => recipient,
+            Ok(None) => {
+                return Delivery::Skipped {
+                    reason: "the asker's contact no longer exists".to_string(),
+                };
+            }
+            Err(error) => return self.store_failure(entry, error),
+        };
+        let context = MailContext {
+            recipient_name: recipient.name.clone(),
+            community: Some(CommunityContext {
+                question_url: format!(
+                    "{}/community/questions/{}",
+                    self.mail.public_url, answered.question_id
+                ),
+                question_title: answered.question_title,
+                answered_by: answered.answered_by,
+                by_staff: answered.by_staff,
             }),
             ..MailContext::default()
         };
@@ -431,6 +479,7 @@ impl Deliverer {
             detail: wording.detail,
             reminder: wording.reminder,
             sign_in: None,
+            community: None,
         }
     }
 }

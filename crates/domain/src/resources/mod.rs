@@ -11,6 +11,7 @@
 //! they may read: anyone the public ones, a customer's contact the customers' ones too,
 //! staff every one.
 
+pub mod community;
 pub mod search;
 
 use serde::{Deserialize, Serialize};
