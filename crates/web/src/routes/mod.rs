@@ -1,6 +1,7 @@
 //! One router per feature, merged into the API with its OpenAPI document.
 
 pub mod audit;
+pub mod community;
 pub mod customers;
 pub mod health;
 pub mod mail;
@@ -35,6 +36,7 @@ use crate::{AppState, Limits};
         (name = "tickets", description = "Tickets, their timelines and their SLA clocks"),
         (name = "queue", description = "The work queue in policy order, and the managers' views"),
         (name = "resources", description = "The resource center: knowledge-base articles and external resources, searched before a ticket is opened"),
+        (name = "community", description = "Community questions and answers: customers ask, peers and staff answer, the asker accepts, staff verify and moderate"),
         (name = "service requests", description = "Professional-services requests: custom programming outside the native languages"),
         (name = "customers", description = "Customers, contacts, care contracts and registered products"),
         (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
@@ -66,6 +68,7 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(queue::router())
         .merge(services::router())
         .merge(resources::router())
+        .merge(community::router())
         .merge(customers::router())
         .merge(staff::router())
         .merge(notices::router())

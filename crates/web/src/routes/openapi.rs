@@ -140,6 +140,27 @@ macro_rules! blanks_or_controls {
     };
 }
 
+/// The control characters the edge refuses in any text (all of C0 but tab, line feed and
+/// carriage return, and DEL), as in `TEXT_WITHOUT_CONTROLS`.
+macro_rules! refused_controls {
+    () => {
+        "\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F"
+    };
+}
+
+/// Text of several lines that holds more than blanks (what the desk refuses as `required`
+/// once trimmed).
+const FILLED_TEXT: &str = concat!(
+    "^[^",
+    refused_controls!(),
+    "]*[^",
+    blanks!(),
+    refused_controls!(),
+    "][^",
+    refused_controls!(),
+    "]*$"
+);
+
 /// A name or a number that ends up in tables and CSV (`desk`'s `Problems::at_most`): one line,
 /// no control character at all.
 const ONE_LINE: &str = concat!("^[^", controls!(), "]*$");
@@ -349,6 +370,7 @@ fn tighten_text(schema: &mut Value, name: &str, names: &BTreeMap<&'static str, V
             Some(ONE_FILLED_LINE)
         }
         Some("one-line") => Some(ONE_LINE),
+        Some("filled-text") => Some(FILLED_TEXT),
         Some("e-mail") => Some(EMAIL_ADDRESS),
         Some("web-link") => Some(WEB_LINK),
         _ => None,

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_desk::resources::{self, Found, ResourceQuery, RevisionDiff};
+use caredesk_domain::resources::search::Fragment;
 use caredesk_domain::resources::{
     BODY_MAX, EntryFields, EntryKind, RELEASES_MAX, ReviewAction, TAG_MAX, TAGS_MAX, TITLE_MAX,
     TranslationFields, TranslationState, Visibility,
@@ -95,6 +96,15 @@ pub struct SnippetPiece {
     matched: bool,
 }
 
+impl From<Fragment> for SnippetPiece {
+    fn from(fragment: Fragment) -> Self {
+        SnippetPiece {
+            text: fragment.text,
+            matched: fragment.matched,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ResourceResults {
     results: Vec<ResourceResult>,
@@ -113,13 +123,7 @@ impl From<Found> for ResourceResult {
             title: hit.translation.title,
             state: hit.translation.state,
             updated_at: hit.translation.updated_at,
-            snippet: snippet
-                .into_iter()
-                .map(|fragment| SnippetPiece {
-                    text: fragment.text,
-                    matched: fragment.matched,
-                })
-                .collect(),
+            snippet: snippet.into_iter().map(SnippetPiece::from).collect(),
         }
     }
 }

@@ -115,14 +115,24 @@ async fn open_ticket(
             "at most 200 characters",
         ));
     }
-    match open(
+    let opened = open(
         &state.desk(),
         &principal.caller(),
         &request,
         idempotency_key,
     )
-    .await?
-    {
+    .await?;
+    respond_opened(&state, &principal, opened)
+}
+
+/// What came of an intake form, as the API answers it: 201 and the ticket, 200 and the
+/// ticket an earlier request opened, or 202 and a professional-services request.
+pub(crate) fn respond_opened(
+    state: &AppState,
+    principal: &Principal,
+    opened: Opened,
+) -> Result<Response, ApiError> {
+    match opened {
         Opened::Ticket(created) => {
             // A retry gets the ticket the first request opened, with 200 instead of 201.
             let status = if created.replayed {
@@ -130,12 +140,12 @@ async fn open_ticket(
             } else {
                 StatusCode::CREATED
             };
-            let view = view(&state, &principal, created.ticket, &created.timeline)?;
+            let view = view(state, principal, created.ticket, &created.timeline)?;
             Ok(with_etag(status, view))
         }
         // A retry gets the same answer as the first request: 202, the same request.
         Opened::ServiceRequest(request) => {
-            Ok(ServiceRequestView::of(*request, &principal).respond(StatusCode::ACCEPTED))
+            Ok(ServiceRequestView::of(*request, principal).respond(StatusCode::ACCEPTED))
         }
     }
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+mod community;
 mod notifications;
 mod pages;
 mod policy_at_work;
@@ -15,6 +16,7 @@ use caredesk_web::Limits;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use community::community_questions_over_the_api;
 use notifications::{
     a_burst_of_wrong_passwords_is_told_to_administrators,
     a_mail_server_down_for_a_while_loses_and_doubles_nothing,
@@ -115,6 +117,7 @@ on_both_backends!(
     inbound_mail_refusals_are_problems,
     refusals_are_worded_in_the_visitors_language,
     the_resource_center_over_the_api,
+    community_questions_over_the_api,
     the_resource_center_pages,
 );
 

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::support::{Backend, TestApp, portal_ticket};
 
-fn deliverer(app: &TestApp, sink: &SmtpSink, owner: &str) -> Deliverer {
+pub(crate) fn deliverer(app: &TestApp, sink: &SmtpSink, owner: &str) -> Deliverer {
     deliverer_on(app.store.clone(), app, sink, owner)
 }
 

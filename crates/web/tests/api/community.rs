@@ -1,0 +1,235 @@
+//! Community questions and answers over the API, on SQLite and on PostgreSQL: who may ask,
+//! answer, accept, verify, vote and moderate; what never leaks to another customer or to
+//! someone signed out; the asker's mail; a question turned into a ticket once.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::notifications::deliverer;
+use crate::support::{Backend, TestApp};
+use caredesk_domain::ticket::Role;
+use caredesk_testkit::smtp::SmtpSink;
+
+fn ids(results: &Value) -> Vec<i64> {
+    results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["id"].as_i64().unwrap())
+        .collect()
+}
+
+pub async fn community_questions_over_the_api(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let sink = SmtpSink::start();
+    let (_, _, asker) = app.customer("ACME", "gold", "emea").await;
+    let (_, _, peer) = app.customer("GLOBEX", "standard", "emea").await;
+    let (_, advisor) = app
+        .staff("advisor@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, manager) = app
+        .staff("lead@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let questions = "/api/v1/community/questions";
+
+    // Signed out, nothing; staff do not ask; every faulty field is named.
+    let (status, _) = app.call(Method::GET, questions, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let question = json!({
+        "title": "Spooler stops at night",
+        "body": "Every night the **spooler** stops and invoices wait until morning.",
+        "product_line": "ol-connect",
+    });
+    let (status, _) = app
+        .call(
+            Method::POST,
+            questions,
+            Some(&advisor),
+            Some(question.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            questions,
+            Some(&asker),
+            Some(json!({ "title": "Spooler", "body": "  ", "product_line": "teapot" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|error| error["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["body", "product_line"], "{problem}");
+
+    let response = app
+        .request(Method::POST, questions, Some(&asker), Some(question), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()["location"].to_str().unwrap().to_string();
+    let asked = crate::support::json_of(response).await;
+    let id = asked["id"].as_i64().unwrap();
+    assert_eq!(location, format!("{questions}/{id}"));
+    assert_eq!(asked["language"], "en");
+    assert_eq!(asked["yours"], true);
+    // Never the asker's organisation or contact number.
+    assert!(asked.get("customer_id").is_none() && asked.get("contact_id").is_none());
+
+    // A peer and staff answer; the asker is mailed.
+    let answers = format!("{location}/answers");
+    let (status, answered) = app
+        .call(
+            Method::POST,
+            &answers,
+            Some(&peer),
+            Some(json!({ "body": "Restart the Connect service after the backup." })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answered}");
+    let peer_answer = answered["answers"][0]["id"].as_i64().unwrap();
+    let (_, answered) = app
+        .call(
+            Method::POST,
+            &answers,
+            Some(&advisor),
+            Some(json!({ "body": "The nightly backup locks the spool folder." })),
+        )
+        .await;
+    let staff_answer = answered["answers"][1]["id"].as_i64().unwrap();
+    assert_eq!(answered["answers"][1]["by_staff"], true);
+    let report = deliverer(&app, &sink, "one").deliver_due().await.unwrap();
+    assert_eq!(report.sent, 2, "{report:?}");
+    let mails = sink.wait_for(2, Duration::from_secs(5)).await;
+    assert!(mails.iter().all(|mail| mail.to == ["contact@acme.example"]));
+    let text = mails[0].text();
+    assert!(
+        mails[0]
+            .header("subject")
+            .is_some_and(|subject| subject.contains("Spooler stops at night")),
+        "{:?}",
+        mails[0].header("subject")
+    );
+    assert!(
+        text.contains(&format!("/community/questions/{id}")),
+        "{text}"
+    );
+
+    // The asker accepts, a peer may not; one vote per person, never for one's own answer.
+    let accept = format!("{answers}/{peer_answer}/accept");
+    let (status, _) = app.call(Method::POST, &accept, Some(&peer), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, accepted) = app.call(Method::POST, &accept, Some(&asker), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(accepted["accepted_answer_id"], peer_answer);
+    let vote = format!("{answers}/{peer_answer}/vote");
+    let (status, _) = app.call(Method::PUT, &vote, Some(&peer), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.call(Method::PUT, &vote, Some(&asker), None).await;
+    let (_, voted) = app.call(Method::PUT, &vote, Some(&asker), None).await;
+    assert_eq!(voted["answers"][0]["votes"], 1);
+    let (_, unvoted) = app.call(Method::DELETE, &vote, Some(&asker), None).await;
+    assert_eq!(unvoted["answers"][0]["votes"], 0);
+
+    // Staff verify; a customer does not.
+    let verify = format!("{answers}/{staff_answer}/verify");
+    let (status, _) = app.call(Method::POST, &verify, Some(&asker), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, verified) = app.call(Method::POST, &verify, Some(&advisor), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verified["answers"][1]["verified_by"], "advisor");
+
+    // The answers' words find the question, for another customer too.
+    let (_, found) = app
+        .call(
+            Method::GET,
+            &format!("{questions}?q=backups&solved=true"),
+            Some(&peer),
+            None,
+        )
+        .await;
+    assert_eq!(ids(&found), [id], "{found}");
+    assert_eq!(found["results"][0]["answers"], 2);
+
+    // Moderation: support managers only, with a reason; hidden from everyone but the asker
+    // and staff, in reads, searches and lists alike.
+    let moderation = format!("{location}/moderation");
+    let hide = json!({ "action": "hide", "reason": "names a customer's server" });
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &moderation,
+            Some(&advisor),
+            Some(hide.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &moderation,
+            Some(&manager),
+            Some(json!({ "action": "hide", "reason": " " })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (status, hidden) = app
+        .call(Method::POST, &moderation, Some(&manager), Some(hide))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        hidden["history"].as_array().unwrap().last().unwrap()["reason"],
+        "names a customer's server"
+    );
+    let (status, _) = app.call(Method::GET, &location, Some(&peer), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for listing in [format!("{questions}?q=spooler"), questions.to_string()] {
+        let (_, found) = app.call(Method::GET, &listing, Some(&peer), None).await;
+        assert!(ids(&found).is_empty(), "{listing}: {found}");
+    }
+    let (_, own) = app.call(Method::GET, &location, Some(&asker), None).await;
+    assert_eq!(own["hidden_reason"], "names a customer's server");
+    assert_eq!(own["history"], json!([]));
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &moderation,
+            Some(&manager),
+            Some(json!({ "action": "show", "reason": "the asker removed the server's name" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The asker turns it into a ticket, once; another customer may not, nor learn its number.
+    let ticket = format!("{location}/ticket");
+    let form = json!({
+        "severity": "P3",
+        "business_impact": "Invoices are late every morning",
+        "version": "2026.1",
+        "serial": "SN-ACME",
+    });
+    let (status, _) = app
+        .call(Method::POST, &ticket, Some(&peer), Some(form.clone()))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, opened) = app
+        .call(Method::POST, &ticket, Some(&asker), Some(form.clone()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+    assert_eq!(opened["subject"], "Spooler stops at night");
+    let (status, _) = app
+        .call(Method::POST, &ticket, Some(&asker), Some(form))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (_, mine) = app.call(Method::GET, &location, Some(&asker), None).await;
+    assert_eq!(mine["ticket_id"], opened["id"]);
+    let (_, theirs) = app.call(Method::GET, &location, Some(&peer), None).await;
+    assert_eq!(theirs["ticket_id"], Value::Null);
+
+    app.stop().await;
+}
