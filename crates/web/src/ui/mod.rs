@@ -9,6 +9,7 @@
 
 mod account;
 mod assets;
+mod community;
 mod console;
 mod forms;
 pub mod i18n;
@@ -48,6 +49,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
         .merge(
             portal::router()
                 .merge(resources::router())
+                .merge(community::router())
                 .merge(console::router())
                 .merge(account::router())
                 .layer(DefaultBodyLimit::max(form_limit)),

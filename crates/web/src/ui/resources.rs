@@ -9,12 +9,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use caredesk_desk::community::{self, QuestionQuery};
 use caredesk_desk::resources::{self, Found, ResourceQuery};
 use caredesk_domain::resources::search::Fragment;
 use caredesk_domain::resources::{EntryKind, TranslationState, Visibility};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+use super::community::{QuestionRow, question_row};
 use super::i18n::{self, Catalog};
 use super::session::{self, Viewer, visitor_catalog};
 use super::{Page, UiError, render};
@@ -32,6 +34,7 @@ pub fn router() -> Router<AppState> {
 /// Results on the resource center's page, and suggestions beside a new ticket.
 const LISTED: i64 = 30;
 const SUGGESTED: i64 = 5;
+const SUGGESTED_QUESTIONS: i64 = 3;
 /// The longest search text a page takes (the API's too).
 const QUERY_MAX: usize = 500;
 
@@ -120,7 +123,7 @@ fn kind_label(catalog: &'static Catalog, kind: EntryKind) -> &'static str {
     catalog.get(&format!("resources.kind_{}", kind.as_str()))
 }
 
-fn line_label(state: &AppState, line: Option<&str>) -> String {
+pub(super) fn line_label(state: &AppState, line: Option<&str>) -> String {
     line.map(|line| {
         state
             .policy
@@ -129,6 +132,19 @@ fn line_label(state: &AppState, line: Option<&str>) -> String {
             .map_or_else(|| line.to_string(), |known| known.name.clone())
     })
     .unwrap_or_default()
+}
+
+/// The policy's product lines, to choose from.
+pub(super) fn product_lines(state: &AppState) -> Vec<Choice> {
+    state
+        .policy
+        .product_lines
+        .iter()
+        .map(|(value, line)| Choice {
+            value: value.clone(),
+            label: line.name.clone(),
+        })
+        .collect()
 }
 
 fn notes(
@@ -230,15 +246,7 @@ async fn center(
     .await?;
     let page = CenterPage {
         page: reader.page(catalog.get("resources.title").to_string(), "/resources"),
-        product_lines: state
-            .policy
-            .product_lines
-            .iter()
-            .map(|(value, line)| Choice {
-                value: value.clone(),
-                label: line.name.clone(),
-            })
-            .collect(),
+        product_lines: product_lines(&state),
         kinds: EntryKind::ALL
             .into_iter()
             .map(|kind| Choice {
@@ -271,6 +279,8 @@ struct SuggestionsQuery {
 struct SuggestionsFragment {
     page: Page,
     results: Vec<ResultView>,
+    /// Answered community questions (for someone signed in).
+    rows: Vec<QuestionRow>,
     /// For a customer's contact: what they typed, sent back with "this solved my problem".
     solved_with: Option<String>,
 }
@@ -292,26 +302,44 @@ async fn suggestions(
     let typed = format!("{}\n\n{}", query.subject.trim(), query.description.trim())
         .trim()
         .to_string();
-    let found = if text.trim().is_empty() {
-        Vec::new()
+    let (found, questions) = if text.trim().is_empty() {
+        (Vec::new(), Vec::new())
     } else {
-        resources::search(
-            &state.desk(),
-            reader.caller().as_ref(),
+        let desk = state.desk();
+        let caller = reader.caller();
+        let articles = resources::search(
+            &desk,
+            caller.as_ref(),
             &ResourceQuery {
-                text,
+                text: text.clone(),
                 one_per_entry_in: Some(reader.catalog.language.to_string()),
                 limit: SUGGESTED,
                 ..ResourceQuery::default()
             },
         )
-        .await?
+        .await?;
+        let questions = community::search_questions(
+            &desk,
+            caller.as_ref(),
+            &QuestionQuery {
+                text,
+                solved_only: true,
+                limit: SUGGESTED_QUESTIONS,
+                ..QuestionQuery::default()
+            },
+        )
+        .await?;
+        (articles, questions)
     };
     let fragment = SuggestionsFragment {
         page: reader.page(String::new(), "/portal/tickets/new"),
         results: found
             .into_iter()
             .map(|found| result_view(&state, reader.catalog, found))
+            .collect(),
+        rows: questions
+            .into_iter()
+            .map(|found| question_row(&state, reader.catalog, found))
             .collect(),
         solved_with: reader
             .viewer

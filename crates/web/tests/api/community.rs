@@ -233,3 +233,239 @@ pub async fn community_questions_over_the_api(backend: Backend) {
 
     app.stop().await;
 }
+
+/// The community's pages as a browser without JavaScript uses them: a customer asks (a
+/// refused field told beside it), another customer answers, the asker accepts, a moderator
+/// hides and the other customer no longer finds it, the asker turns it into a ticket; the
+/// answered question is suggested beside a new ticket.
+pub async fn community_pages(backend: Backend) {
+    use crate::pages::{Visitor, hidden};
+
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.customer("ACME", "gold", "emea").await;
+    app.customer("GLOBEX", "standard", "emea").await;
+    app.staff("lead@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+
+    // Signed out, to the sign-in form.
+    let mut stranger = Visitor::new(&app);
+    let page = stranger.get("/community").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        page.location().starts_with("/sign-in"),
+        "{}",
+        page.location()
+    );
+
+    let mut asker = Visitor::new(&app);
+    asker.sign_in("contact@acme.example").await;
+    let form = asker.get("/community/ask").await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let csrf = form.csrf();
+    let refused = asker
+        .post(
+            "/community/ask",
+            &[
+                ("csrf", &csrf),
+                ("title", "Spooler stops at night"),
+                ("body", " "),
+                ("product_line", "ol-connect"),
+                ("release", ""),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("id=\"body-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"Spooler stops at night\""));
+    let asked = asker
+        .post(
+            "/community/ask",
+            &[
+                ("csrf", &csrf),
+                ("title", "Spooler stops at night"),
+                ("body", "Every night the **spooler** stops."),
+                ("product_line", "ol-connect"),
+                ("release", ""),
+                ("language", "en"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let question = asked.location().to_string();
+    let read = asker.get(&question).await;
+    assert!(
+        read.body.contains("<strong>spooler</strong>"),
+        "{}",
+        read.body
+    );
+
+    // Another customer answers.
+    let mut peer = Visitor::new(&app);
+    peer.sign_in("contact@globex.example").await;
+    let page = peer.get("/community?q=spooler").await;
+    assert!(
+        page.body.contains("Spooler stops at night"),
+        "{}",
+        page.body
+    );
+    let page = peer.get(&question).await;
+    let refused = peer
+        .post(
+            &format!("{question}/answers"),
+            &[("csrf", &page.csrf()), ("body", "")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("id=\"answer-error\""));
+    let answered = peer
+        .post(
+            &format!("{question}/answers"),
+            &[
+                ("csrf", &page.csrf()),
+                (
+                    "body",
+                    "Restart the Connect service after the nightly backup.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(answered.status, StatusCode::SEE_OTHER);
+    let answer = answered
+        .location()
+        .rsplit("#answer-")
+        .next()
+        .unwrap()
+        .to_string();
+    let page = peer.get(&question).await;
+    assert!(page.body.contains("nightly backup"));
+    assert!(
+        !page
+            .body
+            .contains(&format!("{question}/answers/{answer}/accept")),
+        "only the asker or staff accept"
+    );
+
+    // The asker accepts it, then it is suggested beside a new ticket, for anyone signed in.
+    let page = asker.get(&question).await;
+    let accepted = asker
+        .post(
+            &format!("{question}/answers/{answer}/accept"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+    let page = asker.get(&question).await;
+    assert!(page.body.contains("Accepted answer"), "{}", page.body);
+    let suggested = peer
+        .get("/resources/suggestions?subject=spooler+stopped&description=")
+        .await;
+    assert!(
+        suggested.body.contains("Answered in the community") && suggested.body.contains(&question),
+        "{}",
+        suggested.body
+    );
+    let suggested = stranger
+        .get("/resources/suggestions?subject=spooler+stopped&description=")
+        .await;
+    assert!(
+        !suggested.body.contains("Spooler stops"),
+        "nothing for strangers"
+    );
+
+    // A moderator hides it with a reason; the other customer loses it, the asker keeps it.
+    let mut manager = Visitor::new(&app);
+    manager.sign_in("lead@desk.example").await;
+    let page = manager.get(&question).await;
+    let refused = manager
+        .post(
+            &format!("{question}/moderation"),
+            &[("csrf", &page.csrf()), ("action", "hide"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let hid = manager
+        .post(
+            &format!("{question}/moderation"),
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "hide"),
+                ("reason", "Names a customer's server"),
+            ],
+        )
+        .await;
+    assert_eq!(hid.status, StatusCode::SEE_OTHER);
+    let page = manager.get(&question).await;
+    assert!(page.body.contains("Names a customer"), "{}", page.body);
+    assert_eq!(peer.get(&question).await.status, StatusCode::NOT_FOUND);
+    assert!(!peer.get("/community").await.body.contains("Spooler stops"));
+    let own = asker.get(&question).await;
+    assert!(own.body.contains("Hidden by a moderator"));
+    let page = manager.get(&question).await;
+    manager
+        .post(
+            &format!("{question}/moderation"),
+            &[
+                ("csrf", &page.csrf()),
+                ("action", "show"),
+                ("reason", "The name is gone"),
+            ],
+        )
+        .await;
+
+    // The asker turns it into a ticket in one step.
+    let page = asker.get(&question).await;
+    let product = page
+        .body
+        .split("id=\"ticket-product\"")
+        .nth(1)
+        .unwrap()
+        .split("<option value=\"")
+        .nth(2)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let refused = asker
+        .post(
+            &format!("{question}/ticket"),
+            &[
+                ("csrf", &page.csrf()),
+                ("product", &product),
+                ("severity", ""),
+                ("business_impact", "Invoices are late"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("id=\"ticket-severity-error\""),
+        "{}",
+        refused.body
+    );
+    let opened = asker
+        .post(
+            &format!("{question}/ticket"),
+            &[
+                ("csrf", &hidden(&page.body, "csrf")),
+                ("product", &product),
+                ("severity", "P3"),
+                ("business_impact", "Invoices are late"),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let ticket = asker.get(opened.location()).await;
+    assert!(ticket.body.contains("Spooler stops at night"));
+    let page = asker.get(&question).await;
+    assert!(
+        page.body.contains(opened.location()),
+        "the question links its ticket"
+    );
+    assert!(!peer.get(&question).await.body.contains(opened.location()));
+
+    app.stop().await;
+}

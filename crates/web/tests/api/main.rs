@@ -16,7 +16,7 @@ use caredesk_web::Limits;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use community::community_questions_over_the_api;
+use community::{community_pages, community_questions_over_the_api};
 use notifications::{
     a_burst_of_wrong_passwords_is_told_to_administrators,
     a_mail_server_down_for_a_while_loses_and_doubles_nothing,
@@ -118,6 +118,7 @@ on_both_backends!(
     refusals_are_worded_in_the_visitors_language,
     the_resource_center_over_the_api,
     community_questions_over_the_api,
+    community_pages,
     the_resource_center_pages,
 );
 
