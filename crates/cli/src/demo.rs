@@ -5,6 +5,7 @@
 //! through the same store and domain calls as real work, so every clock is computed, not
 //! invented.
 
+use caredesk_desk::community;
 use caredesk_desk::intake::{Intake, Opened, record};
 use caredesk_desk::services;
 use caredesk_desk::sessions::{hash_password, new_token};
@@ -13,6 +14,7 @@ use caredesk_desk::tickets::act;
 use caredesk_desk::{Caller, Clock, Desk};
 use caredesk_domain::intake::{choose_language, coverage_window};
 use caredesk_domain::policy::{Policy, TicketProfile};
+use caredesk_domain::resources::community::QuestionFields;
 use caredesk_domain::services::ServiceCommand;
 use caredesk_domain::ticket::{Command, ContactMedium, CustomerRequest, Resolution, Role};
 use caredesk_store::{
@@ -214,6 +216,8 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
     desk.clock.set(now);
     professional_services(desk, &customers, &team.advisors, now).await?;
     let articles = add_resources(desk).await?;
+    let questions = add_community(desk, &customers, &team, now).await?;
+    desk.clock.set(now);
     // Clocks that ran out while nobody acted are recorded too.
     while sweep_tickets(desk, 1000)
         .await
@@ -223,7 +227,7 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
     {}
     println!(
         "Demo desk loaded: {CUSTOMERS} customers, {} staff, {TICKETS} tickets, {articles} \
-         resource-center pages (/resources).",
+         resource-center pages (/resources), {questions} community questions (/community).",
         team.advisors.len() + 3
     );
     Ok(team.token)
@@ -995,6 +999,130 @@ async fn add_resources(desk: &Desk) -> Result<usize, Failure> {
                 .join("; ")
         ))),
     }
+}
+
+/// The demo's community: questions and answers written for this project
+/// (crates/cli/demo/community.toml), asked and answered through the desk as people would,
+/// on the days they name.
+const DEMO_COMMUNITY: &str = include_str!("../demo/community.toml");
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoCommunity {
+    question: Vec<DemoQuestion>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoQuestion {
+    asker: usize,
+    days_ago: i64,
+    language: String,
+    product_line: String,
+    #[serde(default)]
+    release: Option<String>,
+    title: String,
+    body: String,
+    #[serde(default)]
+    answer: Vec<DemoAnswer>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoAnswer {
+    #[serde(default)]
+    customer: Option<usize>,
+    #[serde(default)]
+    advisor: Option<String>,
+    hours_later: i64,
+    #[serde(default)]
+    accepted: bool,
+    #[serde(default)]
+    verified_by: Option<String>,
+    body: String,
+}
+
+async fn add_community(
+    desk: &Desk,
+    customers: &[DemoCustomer],
+    team: &Team,
+    now: Timestamp,
+) -> Result<usize, Failure> {
+    let community: DemoCommunity = toml::from_str(DEMO_COMMUNITY).map_err(|error| {
+        Failure::Environment(format!("the demo's community file is wrong: {error}"))
+    })?;
+    let wrong = |what: String| Failure::Environment(format!("the demo's community: {what}"));
+    let contact_of = |index: usize| -> Result<Caller, Failure> {
+        let customer = customers
+            .get(index)
+            .ok_or_else(|| wrong(format!("no customer {index}")))?;
+        let (id, _) = customer
+            .contacts
+            .first()
+            .ok_or_else(|| wrong(format!("customer {index} has no contact")))?;
+        Ok(Caller::Contact {
+            id: *id,
+            customer_id: customer.id,
+        })
+    };
+    let staff_named = |name: &str| -> Result<Caller, Failure> {
+        team.advisors
+            .iter()
+            .chain([&team.manager, &team.csm])
+            .find(|member| member.name == name)
+            .map(|member| Caller::Staff {
+                id: member.id,
+                role: member.role,
+            })
+            .ok_or_else(|| wrong(format!("no member of staff named {name}")))
+    };
+    let failed = |error: caredesk_desk::DeskError| wrong(error.to_string());
+    for question in &community.question {
+        let asked_at = now - SignedDuration::from_hours(24 * question.days_ago);
+        desk.clock.set(asked_at);
+        let asker = contact_of(question.asker)?;
+        let asked = community::ask(
+            desk,
+            &asker,
+            QuestionFields {
+                title: question.title.clone(),
+                body: question.body.clone(),
+                product_line: Some(question.product_line.clone()),
+                release: question.release.clone(),
+                language: question.language.clone(),
+            },
+        )
+        .await
+        .map_err(failed)?;
+        for answer in &question.answer {
+            desk.clock
+                .set(asked_at + SignedDuration::from_hours(answer.hours_later));
+            let author = match (answer.customer, &answer.advisor) {
+                (Some(index), None) => contact_of(index)?,
+                (None, Some(name)) => staff_named(name)?,
+                _ => return Err(wrong("an answer needs a customer or an advisor".into())),
+            };
+            let written = community::answer(desk, &author, asked.id, &answer.body)
+                .await
+                .map_err(failed)?;
+            let answer_id = written
+                .answers
+                .last()
+                .map(|written| written.id)
+                .ok_or_else(|| wrong("an answer was not kept".into()))?;
+            if let Some(name) = &answer.verified_by {
+                community::verify(desk, &staff_named(name)?, asked.id, answer_id)
+                    .await
+                    .map_err(failed)?;
+            }
+            if answer.accepted {
+                community::accept(desk, &asker, asked.id, answer_id)
+                    .await
+                    .map_err(failed)?;
+            }
+        }
+    }
+    Ok(community.question.len())
 }
 
 async fn print_accounts(store: &Store, token: Option<&str>) -> Result<(), Failure> {
