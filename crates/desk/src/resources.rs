@@ -6,14 +6,17 @@
 //! translation's language, Japanese in character pairs); a reader only ever gets what they
 //! may read, so a count of results reveals nothing either.
 
+use caredesk_domain::intake::{CatalogRelease, supported_versions};
 use caredesk_domain::resources::search::{self, Fragment};
 use caredesk_domain::resources::{
     EntryFields, EntryKind, Reader, ReviewAction, TranslationFields, TranslationState,
-    decide_review, entry_problems, normalised_tags, translation_problems,
+    comment_problems, decide_review, entry_problems, missed_search_key, normalised_tags, outdated,
+    translation_problems,
 };
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
-    Entry, ResourceFilter, ResourceHit, ReviewUpdateError, Revision, Translation, TranslationText,
+    Entry, FeedbackSummary, MissedSearch, ResourceFilter, ResourceHit, ReviewUpdateError, Revision,
+    Translation, TranslationText,
 };
 
 use crate::{Caller, Desk, DeskError, FieldProblem};
@@ -200,6 +203,80 @@ pub async fn record_deflection(
         .await?)
 }
 
+/// A reader says whether the `language` translation of entry `id` helped, with an optional
+/// comment for its writers. Anyone who may read it, signed in or not.
+pub async fn give_feedback(
+    desk: &Desk,
+    reader: Option<&Caller>,
+    id: i64,
+    language: &str,
+    helpful: bool,
+    comment: Option<&str>,
+) -> Result<(), DeskError> {
+    let entry = entry_for(desk, reader, id).await?;
+    if !entry
+        .translations
+        .iter()
+        .any(|translation| translation.language == language)
+    {
+        return Err(DeskError::NotFound);
+    }
+    let comment = comment.map(str::trim).filter(|comment| !comment.is_empty());
+    if let Some(reason) = comment.and_then(comment_problems) {
+        return Err(DeskError::Invalid(vec![FieldProblem::of(
+            "comment", reason,
+        )]));
+    }
+    let who = reader.map_or_else(|| "anyone".to_string(), Caller::key);
+    Ok(desk
+        .store
+        .record_feedback(id, language, helpful, comment, &who, desk.clock.now())
+        .await?)
+}
+
+/// What readers said of entry `id`, for its writers.
+pub async fn feedback(desk: &Desk, caller: &Caller, id: i64) -> Result<FeedbackSummary, DeskError> {
+    caller.require_role(&WRITERS)?;
+    desk.store.entry(id).await?;
+    Ok(desk.store.feedback_of(id).await?)
+}
+
+/// The searches of readers that found nothing, the most frequent first: what the center
+/// lacks. For staff.
+pub async fn missed_searches(
+    desk: &Desk,
+    caller: &Caller,
+    limit: i64,
+) -> Result<Vec<MissedSearch>, DeskError> {
+    caller.require_role(&WRITERS)?;
+    Ok(desk.store.missed_searches(limit).await?)
+}
+
+/// Whether `entry` asks for a review: it names releases of its product line, and none of
+/// them is still supported (POLICY.md §2: the most recent releases of the catalog).
+pub async fn is_outdated(desk: &Desk, entry: &Entry) -> Result<bool, DeskError> {
+    let Some(line) = &entry.product_line else {
+        return Ok(false);
+    };
+    if entry.releases.is_empty() {
+        return Ok(false);
+    }
+    let catalog: Vec<CatalogRelease> = desk
+        .store
+        .releases_of(line)
+        .await?
+        .into_iter()
+        .map(|release| CatalogRelease {
+            version: release.version,
+            position: release.position,
+        })
+        .collect();
+    Ok(outdated(
+        &entry.releases,
+        &supported_versions(&desk.policy, &catalog),
+    ))
+}
+
 /// Every revision of a translation, for staff.
 pub async fn revisions(
     desk: &Desk,
@@ -288,6 +365,9 @@ pub struct ResourceQuery {
     /// One result per entry, in this language when the entry has it (a page's reader's),
     /// else its best-ranked language; none: every matching translation.
     pub one_per_entry_in: Option<String>,
+    /// A search someone made (not a suggestion while they type): when it finds nothing for
+    /// a reader other than staff, it is counted among the searches that found nothing.
+    pub count_if_missed: bool,
     pub limit: i64,
     pub offset: i64,
 }
@@ -345,6 +425,21 @@ pub async fn search(
     };
     if let Some(preferred) = &query.one_per_entry_in {
         hits = one_per_entry(hits, preferred);
+    }
+    if hits.is_empty()
+        && query.count_if_missed
+        && query.offset == 0
+        && !reader.sees_unpublished()
+        && let Some(key) = missed_search_key(&query.text)
+    {
+        let language = query
+            .language
+            .as_deref()
+            .or(query.one_per_entry_in.as_deref())
+            .unwrap_or_default();
+        desk.store
+            .record_missed_search(&key, language, desk.clock.now())
+            .await?;
     }
     hits.truncate(usize::try_from(query.limit).unwrap_or(0));
     Ok(hits

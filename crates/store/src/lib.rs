@@ -20,6 +20,7 @@ mod intake;
 mod jobs;
 mod notice_facts;
 mod outbox;
+mod resource_upkeep;
 mod resources;
 mod services;
 mod sessions;
@@ -54,6 +55,7 @@ pub use inbound::InboundRecord;
 pub use intake::{AdvisorLoads, IntakeFacts};
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
+pub use resource_upkeep::{FeedbackComment, FeedbackSummary, MissedSearch};
 pub use resources::{
     Entry, ImportedEntry, ImportedTranslation, ResourceFilter, ResourceHit, ResourceImport,
     ReviewUpdateError, Revision, Translation, TranslationText,

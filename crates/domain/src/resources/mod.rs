@@ -429,6 +429,26 @@ pub fn normalised_tags(tags: &[String]) -> Vec<String> {
     kept
 }
 
+/// The longest comment a reader leaves with their feedback.
+pub const COMMENT_MAX: usize = 2_000;
+/// The longest search kept among those that found nothing.
+pub const MISSED_QUERY_MAX: usize = 200;
+
+/// What is wrong with a reader's comment.
+pub fn comment_problems(comment: &str) -> Option<Reason> {
+    (comment.chars().count() > COMMENT_MAX).then(|| Reason::too_long(COMMENT_MAX))
+}
+
+/// A search's words as kept among those that found nothing: lower-cased, blanks collapsed,
+/// at most [`MISSED_QUERY_MAX`] characters; none for a search of no words.
+pub fn missed_search_key(text: &str) -> Option<String> {
+    let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+    if words.is_empty() {
+        return None;
+    }
+    Some(words.join(" ").chars().take(MISSED_QUERY_MAX).collect())
+}
+
 /// Whether an entry asks for a review because the product moved on: it names releases, and
 /// none of them is among the releases supported now (the two most recent, POLICY.md §2).
 pub fn outdated(releases: &[String], supported: &[String]) -> bool {
@@ -438,6 +458,25 @@ pub fn outdated(releases: &[String], supported: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missed_search_is_kept_by_its_words() {
+        assert_eq!(
+            missed_search_key("  Spooler\tSTOPS \n at night "),
+            Some("spooler stops at night".to_string())
+        );
+        assert_eq!(missed_search_key(" \n "), None);
+        let long = "é".repeat(MISSED_QUERY_MAX + 10);
+        assert_eq!(
+            missed_search_key(&long).map(|key| key.chars().count()),
+            Some(MISSED_QUERY_MAX)
+        );
+        assert_eq!(comment_problems(&"x".repeat(COMMENT_MAX)), None);
+        assert_eq!(
+            comment_problems(&"x".repeat(COMMENT_MAX + 1)),
+            Some(Reason::too_long(COMMENT_MAX))
+        );
+    }
 
     fn policy() -> Policy {
         Policy::built_in().unwrap()

@@ -12,7 +12,7 @@ use caredesk_domain::resources::{
     BODY_MAX, EntryFields, EntryKind, RELEASES_MAX, ReviewAction, TAG_MAX, TAGS_MAX, TITLE_MAX,
     TranslationFields, TranslationState, Visibility,
 };
-use caredesk_store::{Entry, Revision, Translation};
+use caredesk_store::{Entry, FeedbackSummary, MissedSearch, Revision, Translation};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -36,6 +36,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(translation_revisions))
         .routes(routes!(compare_revisions))
         .routes(routes!(record_deflection))
+        .routes(routes!(give_feedback, feedback_of))
+        .routes(routes!(missed_searches))
 }
 
 const DEFAULT_PAGE: i64 = 20;
@@ -210,6 +212,7 @@ async fn search_resources(
         tag: params.tag,
         state: params.state,
         one_per_entry_in: None,
+        count_if_missed: true,
         limit,
         offset,
     };
@@ -300,6 +303,10 @@ pub struct EntryHead {
     #[serde(skip_serializing_if = "Option::is_none")]
     created_by: Option<String>,
     created_at: Timestamp,
+    /// Staff only, when read alone: it names releases and none is still supported (the
+    /// policy's most recent releases of the catalog), so it asks for a review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outdated: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -371,6 +378,7 @@ impl EntryView {
                 url: entry.url,
                 created_by: staff.then_some(entry.created_by),
                 created_at: entry.created_at,
+                outdated: None,
             },
         }
     }
@@ -435,9 +443,17 @@ async fn get_resource(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<EntryView>, ApiError> {
     let caller = principal.as_ref().map(Principal::caller);
-    let entry = resources::entry_for(&state.desk(), caller.as_ref(), id).await?;
+    let desk = state.desk();
+    let entry = resources::entry_for(&desk, caller.as_ref(), id).await?;
     let staff = principal.as_ref().is_some_and(Principal::is_staff);
-    Ok(Json(EntryView::of(entry, staff)))
+    let outdated = if staff {
+        Some(resources::is_outdated(&desk, &entry).await?)
+    } else {
+        None
+    };
+    let mut view = EntryView::of(entry, staff);
+    view.entry.outdated = outdated;
+    Ok(Json(view))
 }
 
 /// Replaces what every language of an entry shares (staff).
@@ -725,3 +741,111 @@ async fn record_deflection(
 
 /// The longest text a deflection takes (a ticket's subject and description together).
 const TYPED_MAX: usize = 100_000;
+
+/// A reader's word on an entry.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackBody {
+    /// The language of the translation read.
+    language: String,
+    helpful: bool,
+    /// For the writers: what was missing or wrong.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    comment: Option<String>,
+}
+
+/// "Was this helpful?": anyone who may read the entry answers (signing in is optional).
+#[utoipa::path(
+    post,
+    path = "/api/v1/resources/{id}/feedback",
+    tag = "resources",
+    security((), ("bearer" = [])),
+    params(("id" = i64, Path, description = "Entry number")),
+    request_body = FeedbackBody,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = 404, description = "No such entry in that language for this reader", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each named", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn give_feedback(
+    State(state): State<AppState>,
+    principal: Option<Principal>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<FeedbackBody>,
+) -> Result<StatusCode, ApiError> {
+    let caller = principal.as_ref().map(Principal::caller);
+    resources::give_feedback(
+        &state.desk(),
+        caller.as_ref(),
+        id,
+        &body.language,
+        body.helpful,
+        body.comment.as_deref(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What readers said of an entry: how many found it helpful, and their comments (staff).
+#[utoipa::path(
+    get,
+    path = "/api/v1/resources/{id}/feedback",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Entry number")),
+    responses(
+        (status = 200, description = "The counts and the comments, the latest first", body = FeedbackSummary),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn feedback_of(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<FeedbackSummary>, ApiError> {
+    Ok(Json(
+        resources::feedback(&state.desk(), &principal.caller(), id).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MissedParams {
+    /// 1 to 100, default 50.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+}
+
+/// The searches of customers and visitors that found nothing, the most frequent first:
+/// what the resource center lacks (staff).
+#[utoipa::path(
+    get,
+    path = "/api/v1/resources/missed-searches",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(MissedParams),
+    responses(
+        (status = 200, description = "The searches", body = Vec<MissedSearch>),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn missed_searches(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(params): ApiQuery<MissedParams>,
+) -> Result<Json<Vec<MissedSearch>>, ApiError> {
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("between 1 and {MAX_PAGE}"),
+        ));
+    }
+    Ok(Json(
+        resources::missed_searches(&state.desk(), &principal.caller(), limit).await?,
+    ))
+}

@@ -21,6 +21,7 @@ use super::i18n::{self, Catalog};
 use super::session::{self, Viewer, visitor_catalog};
 use super::{Page, UiError, render};
 use crate::AppState;
+use crate::edge::PageForm;
 use crate::markdown;
 
 pub fn router() -> Router<AppState> {
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/resources/suggestions", get(suggestions))
         .route("/resources/{id}", get(entry))
         .route("/resources/{id}/solved", post(solved))
+        .route("/resources/{id}/feedback", post(feedback))
 }
 
 /// Results on the resource center's page, and suggestions beside a new ticket.
@@ -239,6 +241,7 @@ async fn center(
             kind,
             tag: (!query.tag.is_empty()).then(|| query.tag.clone()),
             one_per_entry_in: Some(catalog.language.to_string()),
+            count_if_missed: true,
             limit: LISTED,
             ..ResourceQuery::default()
         },
@@ -354,6 +357,18 @@ async fn suggestions(
 struct EntryQuery {
     #[serde(default)]
     language: String,
+    /// Set after the reader's feedback was recorded.
+    #[serde(default)]
+    thanks: String,
+}
+
+/// What the entry's writers see of it: readers' feedback, and whether it asks for a review.
+struct Upkeep {
+    outdated: bool,
+    helpful: i64,
+    not_helpful: i64,
+    comments: Vec<(String, bool, String)>,
+    deflections: i64,
 }
 
 #[derive(Template)]
@@ -373,6 +388,10 @@ struct EntryPage {
     updated: String,
     html: String,
     others: Vec<Choice>,
+    /// The reader said whether it helped.
+    thanked: bool,
+    /// For staff.
+    upkeep: Option<Upkeep>,
 }
 
 /// An entry in the language asked for, else the reader's, else its first one the reader may
@@ -386,7 +405,32 @@ async fn entry(
 ) -> Result<Response, UiError> {
     let reader = Reader::of(&state, &headers, viewer).await?;
     let catalog = reader.catalog;
-    let entry = resources::entry_for(&state.desk(), reader.caller().as_ref(), id).await?;
+    let desk = state.desk();
+    let entry = resources::entry_for(&desk, reader.caller().as_ref(), id).await?;
+    let upkeep = match reader.viewer.as_ref() {
+        Some(viewer) if viewer.principal.is_staff() => {
+            let said = resources::feedback(&desk, &viewer.principal.caller(), id).await?;
+            let zone = reader.time_zone();
+            Some(Upkeep {
+                outdated: resources::is_outdated(&desk, &entry).await?,
+                helpful: said.helpful,
+                not_helpful: said.not_helpful,
+                comments: said
+                    .comments
+                    .into_iter()
+                    .map(|note| {
+                        (
+                            catalog.when(note.created_at, &zone),
+                            note.helpful,
+                            note.comment,
+                        )
+                    })
+                    .collect(),
+                deflections: state.store.deflections_of(id).await?,
+            })
+        }
+        _ => None,
+    };
     let chosen = [query.language.as_str(), catalog.language]
         .iter()
         .find_map(|language| {
@@ -429,6 +473,8 @@ async fn entry(
                 label: language_name(&translation.language),
             })
             .collect(),
+        thanked: !query.thanks.is_empty(),
+        upkeep,
     };
     reader.respond(&page)
 }
@@ -454,7 +500,7 @@ async fn solved(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
-    axum::Form(form): axum::Form<SolvedForm>,
+    PageForm(form): PageForm<SolvedForm>,
 ) -> Result<Response, UiError> {
     viewer.check_csrf(&form.csrf)?;
     resources::record_deflection(
@@ -471,4 +517,60 @@ async fn solved(
         language: form.language,
     };
     Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize)]
+struct FeedbackForm {
+    csrf: String,
+    language: String,
+    /// "1": it helped; "0": it did not.
+    helpful: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// "Was this helpful?" from an entry's page, signed in or not: recorded, and back to the
+/// entry with thanks.
+async fn feedback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    viewer: Result<Viewer, UiError>,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<FeedbackForm>,
+) -> Result<Response, UiError> {
+    let caller = match viewer {
+        Ok(viewer) => {
+            viewer.check_csrf(&form.csrf)?;
+            Some(viewer.principal.caller())
+        }
+        Err(UiError::SignIn { .. }) => {
+            session::check_visitor_csrf(&headers, &form.csrf)?;
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let helpful = match form.helpful.as_str() {
+        "1" => true,
+        "0" => false,
+        other => {
+            return Err(UiError::BadRequest(format!(
+                "helpful: \"{other}\" is neither 1 nor 0"
+            )));
+        }
+    };
+    let comment = (!form.comment.trim().is_empty()).then_some(form.comment.as_str());
+    resources::give_feedback(
+        &state.desk(),
+        caller.as_ref(),
+        id,
+        &form.language,
+        helpful,
+        comment,
+    )
+    .await?;
+    let language: String = form_urlencoded::byte_serialize(form.language.as_bytes()).collect();
+    Ok(axum::response::Redirect::to(&format!(
+        "/resources/{id}?language={language}&thanks=1#feedback"
+    ))
+    .into_response())
 }

@@ -411,6 +411,16 @@ pub(super) fn visitor_token(state: &AppState, headers: &HeaderMap) -> (String, O
     }
 }
 
+/// Refuses a visitor's form (of someone not signed in) that did not come from one of our
+/// pages: its token must be the one the visitor's cookie holds.
+pub(super) fn check_visitor_csrf(headers: &HeaderMap, sent: &str) -> Result<(), UiError> {
+    let expected = cookie(headers, SIGN_IN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), sent.as_bytes()) {
+        return Err(UiError::Forbidden);
+    }
+    Ok(())
+}
+
 pub(super) fn set_header_cookie(response: &mut Response, cookie: &str) {
     if let Ok(value) = axum::http::HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);

@@ -33,7 +33,9 @@ use policy_at_work::{
     professional_services_requests_have_their_own_life,
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
-use resources::{the_resource_center_over_the_api, the_resource_center_pages};
+use resources::{
+    the_resource_center_is_kept_up, the_resource_center_over_the_api, the_resource_center_pages,
+};
 use support::{Backend, TestApp, json_of, portal_ticket};
 use trust::{
     a_deactivated_member_is_shut_out, control_characters_are_refused_wherever_text_enters,
@@ -120,6 +122,7 @@ on_both_backends!(
     community_questions_over_the_api,
     community_pages,
     the_resource_center_pages,
+    the_resource_center_is_kept_up,
 );
 
 async fn health_and_readiness(backend: Backend) {

@@ -506,3 +506,217 @@ pub async fn the_resource_center_pages(backend: Backend) {
     assert!(nothing.body.trim().is_empty(), "{}", nothing.body);
     app.stop().await;
 }
+
+/// Keeping the center useful: readers say whether an entry helped (signed out too, over
+/// the API and the page), writers read the counts and comments; customers' searches that
+/// found nothing are counted for the writers, staff's are not; an entry whose releases all
+/// left support is flagged.
+pub async fn the_resource_center_is_kept_up(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    for (version, position) in [("2024.1", 1), ("2025.1", 2), ("2026.1", 3)] {
+        app.store
+            .add_release(&caredesk_store::NewRelease {
+                product_line: "ol-connect".into(),
+                version: version.into(),
+                position,
+                kind: "major".into(),
+                released_on: jiff::civil::date(2024 + position as i16 - 1, 3, 1),
+            })
+            .await
+            .unwrap();
+    }
+    let (_, reviewer) = app
+        .staff("lead@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer("ACME", "gold", "emea").await;
+    let article = |releases: Value, title: &str| {
+        json!({
+            "kind": "article",
+            "product_line": "ol-connect",
+            "releases": releases,
+            "visibility": "public",
+            "translation": { "language": "en", "title": title, "body": "Restart the spooler." },
+        })
+    };
+    let old = published(
+        &app,
+        &reviewer,
+        article(json!(["2024.1"]), "Old spooler fix"),
+    )
+    .await;
+    let current = published(
+        &app,
+        &reviewer,
+        article(json!(["2024.1", "2026.1"]), "Current spooler fix"),
+    )
+    .await;
+
+    // Outdated: for staff only.
+    let (_, read) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/resources/{old}"),
+            Some(&reviewer),
+            None,
+        )
+        .await;
+    assert_eq!(read["outdated"], true);
+    let (_, read) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/resources/{current}"),
+            Some(&reviewer),
+            None,
+        )
+        .await;
+    assert_eq!(read["outdated"], false);
+    let (_, read) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/resources/{old}"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert!(read.get("outdated").is_none(), "{read}");
+
+    // Feedback, signed out and signed in; a comment past its bound is refused by name.
+    let feedback = format!("/api/v1/resources/{current}/feedback");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &feedback,
+            None,
+            Some(json!({ "language": "en", "helpful": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &feedback,
+            Some(&contact),
+            Some(json!({ "language": "en", "helpful": false, "comment": "x".repeat(2001) })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "comment", "{problem}");
+    app.call(
+        Method::POST,
+        &feedback,
+        Some(&contact),
+        Some(json!({ "language": "en", "helpful": false, "comment": "Which spooler?" })),
+    )
+    .await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &feedback,
+            None,
+            Some(json!({ "language": "fr", "helpful": true })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no French translation");
+    // A visitor's page form, with the visitor's token.
+    let mut visitor = crate::pages::Visitor::new(&app);
+    let page = visitor.get(&format!("/resources/{current}")).await;
+    assert!(page.body.contains("Was this helpful?"), "{}", page.body);
+    let sent = visitor
+        .post(
+            &format!("/resources/{current}/feedback"),
+            &[
+                ("csrf", &page.csrf()),
+                ("language", "en"),
+                ("helpful", "0"),
+                ("comment", "Screenshots, please"),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let thanked = visitor.get(sent.location()).await;
+    assert!(thanked.body.contains("Thank you"));
+    let forged = visitor
+        .post(
+            &format!("/resources/{current}/feedback"),
+            &[("csrf", "forged"), ("language", "en"), ("helpful", "1")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let (status, _) = app.call(Method::GET, &feedback, Some(&contact), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, said) = app
+        .call(Method::GET, &feedback, Some(&reviewer), None)
+        .await;
+    assert_eq!(
+        (said["helpful"].as_i64(), said["not_helpful"].as_i64()),
+        (Some(1), Some(2))
+    );
+    let comments: Vec<&str> = said["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|comment| comment["comment"].as_str().unwrap())
+        .collect();
+    assert_eq!(comments.len(), 2, "{said}");
+    assert!(comments.contains(&"Screenshots, please") && comments.contains(&"Which spooler?"));
+
+    // Searches that found nothing: the customers' and visitors' are counted, once per
+    // wording; staff's are not.
+    for (who, words) in [
+        (Some(contact.as_str()), "Licence%20TRANSFER"),
+        (None, "licence%20transfer"),
+        (Some(reviewer.as_str()), "staff%20only%20words"),
+        (None, "spooler"),
+    ] {
+        let (status, _) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/resources?q={words}"),
+                who,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let page = visitor.get("/resources?q=activation+codes").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/resources/missed-searches",
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, missed) = app
+        .call(
+            Method::GET,
+            "/api/v1/resources/missed-searches",
+            Some(&reviewer),
+            None,
+        )
+        .await;
+    let missed: Vec<(&str, i64)> = missed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|search| {
+            (
+                search["query"].as_str().unwrap(),
+                search["times"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(missed, [("licence transfer", 2), ("activation codes", 1)]);
+
+    // The writers' corner of the page.
+    let mut writer = crate::pages::Visitor::new(&app);
+    writer.sign_in("lead@desk.example").await;
+    let page = writer.get(&format!("/resources/{old}")).await;
+    assert!(page.body.contains("has left support"), "{}", page.body);
+    let page = writer.get(&format!("/resources/{current}")).await;
+    assert!(page.body.contains("Screenshots, please"));
+    assert!(!page.body.contains("has left support"));
+    app.stop().await;
+}

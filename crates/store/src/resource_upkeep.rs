@@ -1,0 +1,161 @@
+//! What keeps the resource center useful: readers' feedback on an entry ("was this
+//! helpful?") and the searches that found nothing.
+
+use jiff::Timestamp;
+use sqlx::Row;
+
+use crate::columns::Columns;
+use crate::{Store, StoreError, instant, seconds};
+
+/// What readers said of an entry.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct FeedbackSummary {
+    pub helpful: i64,
+    pub not_helpful: i64,
+    /// The comments left for the writers, the latest first (at most 100).
+    pub comments: Vec<FeedbackComment>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FeedbackComment {
+    pub language: String,
+    pub helpful: bool,
+    pub comment: String,
+    pub created_at: Timestamp,
+}
+
+/// A search that found nothing, as often as it was made.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct MissedSearch {
+    /// The words, normalised.
+    pub query: String,
+    /// The language of the page it was made from, the last time.
+    pub language: String,
+    pub times: i64,
+    pub first_at: Timestamp,
+    pub last_at: Timestamp,
+}
+
+/// The most comments a summary lists.
+const COMMENTS_LISTED: i64 = 100;
+
+impl Store {
+    /// Records a reader's word on the `language` translation of entry `entry`.
+    pub async fn record_feedback(
+        &self,
+        entry: i64,
+        language: &str,
+        helpful: bool,
+        comment: Option<&str>,
+        reader: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO resource_feedback (entry_id, language, helpful, comment, reader, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(entry)
+        .bind(language)
+        .bind(helpful)
+        .bind(comment)
+        .bind(reader)
+        .bind(seconds(now))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// What readers said of entry `entry`.
+    pub async fn feedback_of(&self, entry: i64) -> Result<FeedbackSummary, StoreError> {
+        let counts = sqlx::query(
+            "SELECT COALESCE(SUM(CASE WHEN helpful THEN 1 ELSE 0 END), 0) AS helpful, \
+             COALESCE(SUM(CASE WHEN helpful THEN 0 ELSE 1 END), 0) AS not_helpful \
+             FROM resource_feedback WHERE entry_id = $1",
+        )
+        .bind(entry)
+        .fetch_one(&self.pool)
+        .await?;
+        let comments = sqlx::query(
+            "SELECT language, helpful, comment, created_at FROM resource_feedback \
+             WHERE entry_id = $1 AND comment IS NOT NULL ORDER BY created_at DESC, id DESC \
+             LIMIT $2",
+        )
+        .bind(entry)
+        .bind(COMMENTS_LISTED)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(FeedbackComment {
+                language: row.try_get("language")?,
+                helpful: row.flag("helpful")?,
+                comment: row.try_get("comment")?,
+                created_at: instant(row.try_get("created_at")?)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(FeedbackSummary {
+            helpful: counts.try_get("helpful")?,
+            not_helpful: counts.try_get("not_helpful")?,
+            comments,
+        })
+    }
+
+    /// Counts a search for `query` (normalised) that found nothing.
+    pub async fn record_missed_search(
+        &self,
+        query: &str,
+        language: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO resource_missed_searches (query, language, times, first_at, last_at) \
+             VALUES ($1, $2, 1, $3, $3) ON CONFLICT (query) DO UPDATE SET \
+             times = resource_missed_searches.times + 1, language = excluded.language, \
+             last_at = excluded.last_at",
+        )
+        .bind(query)
+        .bind(language)
+        .bind(seconds(now))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The searches that found nothing, the most frequent first, at most `limit`.
+    pub async fn missed_searches(&self, limit: i64) -> Result<Vec<MissedSearch>, StoreError> {
+        sqlx::query(
+            "SELECT query, language, times, first_at, last_at FROM resource_missed_searches \
+             ORDER BY times DESC, last_at DESC, query LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(MissedSearch {
+                query: row.try_get("query")?,
+                language: row.try_get("language")?,
+                times: row.try_get("times")?,
+                first_at: instant(row.try_get("first_at")?)?,
+                last_at: instant(row.try_get("last_at")?)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Forgets a search that found nothing (the center has an answer for it now).
+    pub async fn forget_missed_search(&self, query: &str) -> Result<bool, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM resource_missed_searches WHERE query = $1")
+                .bind(query)
+                .execute(&self.writer)
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+}
