@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use super::forms::{translate_reason, unprocessable};
 use super::i18n::Catalog;
+use super::i18n::language_name;
 use super::resources::{Choice, line_label, product_lines};
 use super::session::Viewer;
 use super::{Page, UiError, render, view};
@@ -708,11 +709,4 @@ fn step_label(viewer: &Viewer, step: HistoryStep, answer: Option<i64>) -> String
 fn filled(text: &str) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_string())
-}
-
-fn language_name(code: &str) -> String {
-    super::i18n::LANGUAGES
-        .iter()
-        .find(|(known, _)| *known == code)
-        .map_or_else(|| code.to_string(), |(_, name)| (*name).to_string())
 }

@@ -22,6 +22,14 @@ pub const LANGUAGES: [(&str, &str); 6] = [
     ("ja", "日本語"),
 ];
 
+/// A language's own name ("Français"), or its code when caredesk has no pages in it.
+pub fn language_name(code: &str) -> String {
+    LANGUAGES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map_or_else(|| code.to_string(), |(_, name)| (*name).to_string())
+}
+
 const SOURCES: [(&str, &str); 6] = [
     ("en", include_str!("../../i18n/en.toml")),
     ("fr", include_str!("../../i18n/fr.toml")),

@@ -17,6 +17,7 @@ mod portal;
 mod resources;
 mod session;
 mod view;
+mod writers;
 
 use askama::Template;
 use axum::Router;
@@ -50,6 +51,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
             portal::router()
                 .merge(resources::router())
                 .merge(community::router())
+                .merge(writers::router())
                 .merge(console::router())
                 .merge(account::router())
                 .layer(DefaultBodyLimit::max(form_limit)),

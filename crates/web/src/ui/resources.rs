@@ -441,12 +441,6 @@ async fn entry(
         })
         .or_else(|| entry.translations.first())
         .ok_or(UiError::NotFound)?;
-    let language_name = |code: &str| {
-        i18n::LANGUAGES
-            .iter()
-            .find(|(known, _)| *known == code)
-            .map_or_else(|| code.to_string(), |(_, name)| (*name).to_string())
-    };
     let page = EntryPage {
         page: reader.page(
             chosen.title.clone(),
@@ -470,7 +464,7 @@ async fn entry(
             .filter(|translation| translation.language != chosen.language)
             .map(|translation| Choice {
                 value: translation.language.clone(),
-                label: language_name(&translation.language),
+                label: i18n::language_name(&translation.language),
             })
             .collect(),
         thanked: !query.thanks.is_empty(),

@@ -35,6 +35,7 @@ use policy_at_work::{
 };
 use resources::{
     the_resource_center_is_kept_up, the_resource_center_over_the_api, the_resource_center_pages,
+    the_writers_console,
 };
 use support::{Backend, TestApp, json_of, portal_ticket};
 use trust::{
@@ -123,6 +124,7 @@ on_both_backends!(
     community_pages,
     the_resource_center_pages,
     the_resource_center_is_kept_up,
+    the_writers_console,
 );
 
 async fn health_and_readiness(backend: Backend) {

@@ -720,3 +720,156 @@ pub async fn the_resource_center_is_kept_up(backend: Backend) {
     assert!(!page.body.contains("has left support"));
     app.stop().await;
 }
+
+/// The writers' console: a support manager writes an entry through the pages (refusals
+/// beside their fields), publishes it, revises it (an edit based on an old revision is
+/// refused and the text kept), compares two revisions and adds a language; an advisor may
+/// ask for a review but not publish; customers are kept out.
+pub async fn the_writers_console(backend: Backend) {
+    use crate::pages::{Visitor, hidden};
+
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.staff("lead@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    app.staff("writer@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    app.customer("ACME", "gold", "emea").await;
+    let mut customer = Visitor::new(&app);
+    customer.sign_in("contact@acme.example").await;
+    assert_eq!(
+        customer.get("/console/resources").await.status,
+        StatusCode::FORBIDDEN
+    );
+    // A customer's search that finds nothing shows up for the writers.
+    customer.get("/resources?q=licence+transfer").await;
+
+    let mut lead = Visitor::new(&app);
+    lead.sign_in("lead@desk.example").await;
+    let list = lead.get("/console/resources").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains("licence transfer"), "{}", list.body);
+    let form = lead.get("/console/resources/new").await;
+    let csrf = form.csrf();
+    let fields = |title: &str, url: &str| {
+        vec![
+            ("csrf".to_string(), csrf.clone()),
+            ("kind".into(), "article".into()),
+            ("visibility".into(), "public".into()),
+            ("product_line".into(), "ol-connect".into()),
+            ("releases".into(), String::new()),
+            ("tags".into(), "printing, Spooler".into()),
+            ("url".into(), url.into()),
+            ("language".into(), "en".into()),
+            ("title".into(), title.into()),
+            (
+                "body".into(),
+                "Restart the spooler.\nThen print again.".into(),
+            ),
+        ]
+    };
+    let sent = fields(" ", "https://docs.example/x");
+    let borrowed: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refused = lead.post("/console/resources", &borrowed).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("id=\"title-error\"") && refused.body.contains("id=\"url-error\""),
+        "{}",
+        refused.body
+    );
+    let sent = fields("Jobs wait in the spooler", "");
+    let borrowed: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let created = lead.post("/console/resources", &borrowed).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let entry = created.location().to_string();
+    let page = lead.get(&entry).await;
+    assert!(
+        page.body.contains("Draft") && page.body.contains("value=\"publish\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("value=\"printing, spooler\""),
+        "tags kept lower-cased"
+    );
+
+    // An advisor asks for a review; only a reviewer publishes.
+    let mut writer = Visitor::new(&app);
+    writer.sign_in("writer@desk.example").await;
+    let page = writer.get(&entry).await;
+    assert!(page.body.contains("value=\"submit\"") && !page.body.contains("value=\"publish\""));
+    let page = lead.get(&entry).await;
+    let published = lead
+        .post(
+            &format!("{entry}/translations/en/review"),
+            &[("csrf", &page.csrf()), ("action", "publish")],
+        )
+        .await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+    assert!(lead.get(&entry).await.body.contains("Published"));
+    let id = entry.rsplit('/').next().unwrap();
+    let public = Visitor::new(&app).get(&format!("/resources/{id}")).await;
+    assert!(public.body.contains("Jobs wait in the spooler"));
+
+    // Revising: an old revision is refused and the text kept; a diff shows what changed.
+    let text = format!("{entry}/translations/en");
+    let page = lead.get(&text).await;
+    assert_eq!(hidden(&page.body, "revision"), "1");
+    let saved = lead
+        .post(
+            &text,
+            &[
+                ("csrf", &page.csrf()),
+                ("revision", "1"),
+                ("title", "Jobs wait in the spooler"),
+                ("body", "Restart the spooler service.\nThen print again."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stale = lead
+        .post(
+            &text,
+            &[
+                ("csrf", &page.csrf()),
+                ("revision", "1"),
+                ("title", "Jobs wait in the spooler"),
+                ("body", "My concurrent edit."),
+            ],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(stale.body.contains("My concurrent edit."), "{}", stale.body);
+    let page = lead.get(&text).await;
+    assert!(page.body.contains("diff?from=1&amp;to=2"), "{}", page.body);
+    let diff = lead.get(&format!("{text}/diff?from=1&to=2")).await;
+    assert_eq!(diff.status, StatusCode::OK, "{}", diff.body);
+    assert!(
+        diff.body.contains("<del>- Restart the spooler.</del>"),
+        "{}",
+        diff.body
+    );
+    assert!(
+        diff.body
+            .contains("<ins>+ Restart the spooler service.</ins>")
+    );
+
+    // Another language.
+    let page = lead.get(&entry).await;
+    let added = lead
+        .post(
+            &format!("{entry}/translations"),
+            &[
+                ("csrf", &page.csrf()),
+                ("language", "fr"),
+                ("title", "Les travaux attendent dans le spouleur"),
+                ("body", "Redémarrez le spouleur."),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert_eq!(added.location(), format!("{entry}/translations/fr"));
+    let list = lead.get("/console/resources?language=fr&state=draft").await;
+    assert!(list.body.contains("Les travaux attendent dans le spouleur"));
+    assert!(!list.body.contains(">Jobs wait in the spooler<"));
+    app.stop().await;
+}
