@@ -22,10 +22,7 @@ pub fn runner(settings: &Settings, desk: Desk) -> Result<Runner, Failure> {
     let ids = MessageIds::new(from.email.domain());
     let transport = transport(settings)?;
     tracing::info!(transport = %transport.describe(), from = %from, "notices go out");
-    let public_url = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.listen));
+    let public_url = settings.reachable_at();
     let owner = instance_name();
     let mut deliverer = Deliverer::new(
         desk.store.clone(),
@@ -35,7 +32,7 @@ pub fn runner(settings: &Settings, desk: Desk) -> Result<Runner, Failure> {
         MailSettings {
             from,
             ids,
-            public_url: public_url.trim_end_matches('/').to_string(),
+            public_url,
         },
         desk.clock.clone(),
         owner.clone(),

@@ -137,6 +137,7 @@ fn app_state(settings: &Settings, desk: &Desk) -> Result<AppState, Failure> {
             .as_deref()
             .is_some_and(|url| url.starts_with("https://")),
         trusted_proxies: Arc::new(trusted_proxies),
+        public_url: settings.reachable_at(),
     })
 }
 

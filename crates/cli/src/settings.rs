@@ -120,6 +120,16 @@ smtp_timeout_seconds = 20
 "#;
 
 impl Settings {
+    /// Where people reach the desk, without a trailing slash: `public_url`, else the
+    /// listening address.
+    pub fn reachable_at(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
     /// Reads the settings: `file` if given (it must exist), else `caredesk.toml` if present.
     pub fn load(file: Option<&Path>) -> Result<Settings, Failure> {
         let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));

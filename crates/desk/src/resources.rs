@@ -9,14 +9,14 @@
 use caredesk_domain::intake::{CatalogRelease, supported_versions};
 use caredesk_domain::resources::search::{self, Fragment};
 use caredesk_domain::resources::{
-    EntryFields, EntryKind, Reader, ReviewAction, TranslationFields, TranslationState,
-    comment_problems, decide_review, entry_problems, missed_search_key, normalised_tags, outdated,
-    translation_problems,
+    EntryFields, EntryKind, Reader, ReviewAction, TITLE_MAX, TranslationFields, TranslationState,
+    Visibility, comment_problems, decide_review, entry_problems, missed_search_key,
+    normalised_tags, outdated, translation_problems,
 };
-use caredesk_domain::ticket::Role;
+use caredesk_domain::ticket::{EventData, Role};
 use caredesk_store::{
     Entry, FeedbackSummary, MissedSearch, ResourceFilter, ResourceHit, ReviewUpdateError, Revision,
-    Translation, TranslationText,
+    TicketsHelped, Translation, TranslationText,
 };
 
 use crate::{Caller, Desk, DeskError, FieldProblem};
@@ -275,6 +275,110 @@ pub async fn is_outdated(desk: &Desk, entry: &Entry) -> Result<bool, DeskError> 
         &entry.releases,
         &supported_versions(&desk.policy, &catalog),
     ))
+}
+
+/// How many tickets entry `id` was linked from, and how many of those were solved; for
+/// staff.
+pub async fn tickets_helped(
+    desk: &Desk,
+    caller: &Caller,
+    id: i64,
+) -> Result<TicketsHelped, DeskError> {
+    caller.require_role(&WRITERS)?;
+    Ok(desk.store.tickets_helped(id).await?)
+}
+
+/// Starts an article from ticket `ticket`'s accepted solution: a draft for customers (never
+/// published by this), in the ticket's language and product line, titled by its subject,
+/// its text the problem as the customer described it and the solution the customer
+/// accepted. The writer removes the customer's names and data before asking for a review.
+pub async fn draft_from_ticket(
+    desk: &Desk,
+    caller: &Caller,
+    ticket: i64,
+) -> Result<Entry, DeskError> {
+    caller.require_role(&WRITERS)?;
+    let record = desk.store.ticket(ticket, caller.scope()).await?;
+    let timeline = desk.store.timeline(ticket, caller.scope()).await?;
+    // The proposal the customer accepted: the last one before the acceptance.
+    let mut proposed: Option<&str> = None;
+    let mut accepted: Option<&str> = None;
+    for event in &timeline {
+        match &event.data {
+            EventData::SolutionProposed { body, .. } => proposed = Some(body),
+            EventData::SolutionAccepted { .. } => accepted = proposed,
+            _ => {}
+        }
+    }
+    let Some(solution) = accepted else {
+        return Err(DeskError::Conflict {
+            detail: "the customer has accepted no solution on this ticket yet".into(),
+            state: None,
+            allowed_actions: None,
+        });
+    };
+    let catalog = desk.store.releases_of(&record.product_line).await?;
+    let releases = if catalog
+        .iter()
+        .any(|release| release.version == record.version)
+    {
+        vec![record.version.clone()]
+    } else {
+        Vec::new()
+    };
+    let title: String = record.subject.chars().take(TITLE_MAX).collect();
+    let body = format!(
+        "## {}\n\n{}\n\n## {}\n\n{}\n",
+        problem_heading(&record.language),
+        record.description.trim(),
+        solution_heading(&record.language),
+        solution.trim()
+    );
+    create_entry(
+        desk,
+        caller,
+        EntryFields {
+            kind: EntryKind::Article,
+            product_line: Some(record.product_line.clone()),
+            releases,
+            visibility: Visibility::Customers,
+            tags: vec![format!("ticket-{ticket}")],
+            url: None,
+        },
+        TranslationFields {
+            language: record.language.clone(),
+            title: if title.trim().is_empty() {
+                format!("#{ticket}")
+            } else {
+                title
+            },
+            body,
+        },
+    )
+    .await
+}
+
+/// The headings of an article made from a ticket, in the ticket's language.
+fn problem_heading(language: &str) -> &'static str {
+    match language {
+        "fr" => "Problème",
+        "es" => "Problema",
+        "de" => "Problem",
+        "nl" => "Probleem",
+        "ja" => "問題",
+        _ => "Problem",
+    }
+}
+
+fn solution_heading(language: &str) -> &'static str {
+    match language {
+        "fr" => "Solution",
+        "es" => "Solución",
+        "de" => "Lösung",
+        "nl" => "Oplossing",
+        "ja" => "解決策",
+        _ => "Solution",
+    }
 }
 
 /// Every revision of a translation, for staff.

@@ -3,6 +3,7 @@
 //! demo), through this one function.
 
 use caredesk_domain::reason::Reason;
+use caredesk_domain::resources::linked_entries;
 use caredesk_domain::ticket::{Command, TicketEvent, decide};
 use caredesk_store::{
     Attachment, Change, FileToAttach, FilesToAttach, NewAttachment, StoreError, TicketRecord,
@@ -136,6 +137,13 @@ pub async fn act(
         files: &files,
     };
     let policy = &desk.policy;
+    // The resource-center entries a public answer links: they helped with this ticket.
+    let linked = match &command {
+        Command::Reply { body, .. }
+        | Command::RequestFromCustomer { body, .. }
+        | Command::ProposeSolution { body, .. } => linked_entries(body),
+        _ => Vec::new(),
+    };
     let (ticket, timeline) = desk
         .store
         .update_ticket_with_files(policy, change, &files, |_, snapshot| {
@@ -146,6 +154,14 @@ pub async fn act(
             UpdateError::Refused(refusal) => DeskError::from(refusal),
             UpdateError::Store(error) => DeskError::from(error),
         })?;
+    // A count kept beside the ticket: the answer is recorded even if this fails.
+    if let Err(error) = desk
+        .store
+        .link_ticket_to_entries(ticket.id, &linked, desk.clock.now())
+        .await
+    {
+        tracing::warn!(ticket = ticket.id, %error, "the entries a reply links were not counted");
+    }
     Ok(Acted { ticket, timeline })
 }
 

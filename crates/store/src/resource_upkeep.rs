@@ -159,3 +159,59 @@ impl Store {
         )
     }
 }
+
+/// The tickets an entry was linked from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TicketsHelped {
+    /// Tickets whose replies or proposals link it.
+    pub linked: i64,
+    /// Of those, the ones closed with a solution the customer accepted.
+    pub solved: i64,
+}
+
+impl Store {
+    /// Records that ticket `ticket` links the entries `entries` (those that exist; each
+    /// once).
+    pub async fn link_ticket_to_entries(
+        &self,
+        ticket: i64,
+        entries: &[i64],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut transaction = self.writer.begin().await?;
+        for entry in entries {
+            sqlx::query(
+                "INSERT INTO ticket_resource_links (ticket_id, entry_id, linked_at) \
+                 SELECT $1, e.id, $3 FROM resource_entries e WHERE e.id = $2 \
+                 ON CONFLICT (ticket_id, entry_id) DO NOTHING",
+            )
+            .bind(ticket)
+            .bind(entry)
+            .bind(seconds(now))
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// How many tickets entry `entry` was linked from, and how many of them were solved.
+    pub async fn tickets_helped(&self, entry: i64) -> Result<TicketsHelped, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS linked, COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM ticket_events v \
+             WHERE v.ticket_id = l.ticket_id AND v.kind = 'solution_accepted') \
+             THEN 1 ELSE 0 END), 0) AS solved FROM ticket_resource_links l WHERE l.entry_id = $1",
+        )
+        .bind(entry)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(TicketsHelped {
+            linked: row.try_get("linked")?,
+            solved: row.try_get("solved")?,
+        })
+    }
+}

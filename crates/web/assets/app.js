@@ -81,4 +81,27 @@
     rows[Math.max(0, Math.min(rows.length - 1, next))].focus();
     event.preventDefault();
   });
+
+  // "Insert": a resource-center link goes into the reply being written, where the cursor is,
+  // and the cursor after it.
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest ? event.target.closest("[data-insert]") : null;
+    if (!button) {
+      return;
+    }
+    var area = document.getElementById(button.dataset.target || "");
+    if (!area || area.tagName !== "TEXTAREA") {
+      return;
+    }
+    var text = button.dataset.insert;
+    var start = area.selectionStart || 0;
+    var end = area.selectionEnd || start;
+    var before = area.value.slice(0, start);
+    var spaced = before.length > 0 && !/\s$/.test(before) ? " " + text : text;
+    area.value = before + spaced + area.value.slice(end);
+    var cursor = before.length + spaced.length;
+    area.focus();
+    area.setSelectionRange(cursor, cursor);
+    event.preventDefault();
+  });
 })();

@@ -52,6 +52,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Arc<proxies::TrustedProxies>,
+    /// Where people reach the desk, without a trailing slash: the links advisors put in
+    /// replies, which customers also read by mail.
+    pub public_url: String,
 }
 
 impl AppState {

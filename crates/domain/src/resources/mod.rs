@@ -449,6 +449,30 @@ pub fn missed_search_key(text: &str) -> Option<String> {
     Some(words.join(" ").chars().take(MISSED_QUERY_MAX).collect())
 }
 
+/// The resource-center entries a text links (`…/resources/12`, `/resources/12?language=fr`),
+/// each once, in the order they come: what an advisor's reply points the customer to.
+pub fn linked_entries(text: &str) -> Vec<i64> {
+    const PATH: &str = "/resources/";
+    let mut found: Vec<i64> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(PATH) {
+        let after = &rest[at + PATH.len()..];
+        let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+        let ends_the_path = after[digits.len()..]
+            .chars()
+            .next()
+            .is_none_or(|next| !next.is_alphanumeric() && next != '/' && next != '-');
+        if ends_the_path
+            && let Ok(id) = digits.parse::<i64>()
+            && !found.contains(&id)
+        {
+            found.push(id);
+        }
+        rest = after;
+    }
+    found
+}
+
 /// Whether an entry asks for a review because the product moved on: it names releases, and
 /// none of them is among the releases supported now (the two most recent, POLICY.md §2).
 pub fn outdated(releases: &[String], supported: &[String]) -> bool {
@@ -458,6 +482,16 @@ pub fn outdated(releases: &[String], supported: &[String]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_to_entries_are_found_in_a_reply() {
+        let reply = "See [Restart the spooler](https://desk.example/resources/12?language=fr) \
+                     and https://desk.example/resources/7, again /resources/12; not \
+                     /resources/suggestions nor /resources/3a or /resources/9/solved.";
+        assert_eq!(linked_entries(reply), [12, 7]);
+        assert!(linked_entries("no link").is_empty());
+        assert_eq!(linked_entries("/resources/5"), [5]);
+    }
 
     #[test]
     fn a_missed_search_is_kept_by_its_words() {

@@ -12,7 +12,7 @@ use caredesk_domain::resources::{
     BODY_MAX, EntryFields, EntryKind, RELEASES_MAX, ReviewAction, TAG_MAX, TAGS_MAX, TITLE_MAX,
     TranslationFields, TranslationState, Visibility,
 };
-use caredesk_store::{Entry, FeedbackSummary, MissedSearch, Revision, Translation};
+use caredesk_store::{Entry, FeedbackSummary, MissedSearch, Revision, TicketsHelped, Translation};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -38,6 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(record_deflection))
         .routes(routes!(give_feedback, feedback_of))
         .routes(routes!(missed_searches))
+        .routes(routes!(article_from_ticket))
 }
 
 const DEFAULT_PAGE: i64 = 20;
@@ -307,6 +308,10 @@ pub struct EntryHead {
     /// policy's most recent releases of the catalog), so it asks for a review.
     #[serde(skip_serializing_if = "Option::is_none")]
     outdated: Option<bool>,
+    /// Staff only, when read alone: the tickets whose replies link it, and how many of them
+    /// the customer's accepted solution closed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tickets_helped: Option<TicketsHelped>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -379,6 +384,7 @@ impl EntryView {
                 created_by: staff.then_some(entry.created_by),
                 created_at: entry.created_at,
                 outdated: None,
+                tickets_helped: None,
             },
         }
     }
@@ -446,13 +452,16 @@ async fn get_resource(
     let desk = state.desk();
     let entry = resources::entry_for(&desk, caller.as_ref(), id).await?;
     let staff = principal.as_ref().is_some_and(Principal::is_staff);
-    let outdated = if staff {
-        Some(resources::is_outdated(&desk, &entry).await?)
-    } else {
-        None
+    let (outdated, helped) = match &principal {
+        Some(principal) if staff => (
+            Some(resources::is_outdated(&desk, &entry).await?),
+            Some(resources::tickets_helped(&desk, &principal.caller(), id).await?),
+        ),
+        _ => (None, None),
     };
     let mut view = EntryView::of(entry, staff);
     view.entry.outdated = outdated;
+    view.entry.tickets_helped = helped;
     Ok(Json(view))
 }
 
@@ -848,4 +857,33 @@ async fn missed_searches(
     Ok(Json(
         resources::missed_searches(&state.desk(), &principal.caller(), limit).await?,
     ))
+}
+
+/// Starts a draft article (for customers) from a ticket's accepted solution: its subject,
+/// the problem and the solution, in the ticket's language and product line (staff). The
+/// writer takes the customer's data out before asking for a review.
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/article",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket number")),
+    responses(
+        (status = 201, description = "The draft; where it lives is in Location", body = EntryView),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The customer accepted no solution yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn article_from_ticket(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let entry = resources::draft_from_ticket(&state.desk(), &principal.caller(), id).await?;
+    let location = format!("/api/v1/resources/{}", entry.id);
+    let mut response = (StatusCode::CREATED, Json(EntryView::of(entry, true))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
 }

@@ -477,6 +477,8 @@ struct WorkspacePage {
     can: Can,
     version: i64,
     error: Option<String>,
+    /// The customer accepted a solution: it may become an article.
+    solution_accepted: bool,
 }
 
 async fn workspace(
@@ -598,6 +600,12 @@ async fn workspace_page(
         version: ticket.version_number,
         subject: ticket.subject.clone(),
         error,
+        solution_accepted: read.events.iter().any(|event| {
+            matches!(
+                event.data,
+                caredesk_domain::ticket::EventData::SolutionAccepted { .. }
+            )
+        }),
     })
 }
 

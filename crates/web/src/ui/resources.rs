@@ -369,6 +369,7 @@ struct Upkeep {
     not_helpful: i64,
     comments: Vec<(String, bool, String)>,
     deflections: i64,
+    helped: caredesk_store::TicketsHelped,
 }
 
 #[derive(Template)]
@@ -427,6 +428,7 @@ async fn entry(
                     })
                     .collect(),
                 deflections: state.store.deflections_of(id).await?,
+                helped: resources::tickets_helped(&desk, &viewer.principal.caller(), id).await?,
             })
         }
         _ => None,

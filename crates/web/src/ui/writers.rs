@@ -49,6 +49,8 @@ pub fn router() -> Router<AppState> {
             "/console/resources/{id}/translations/{language}/diff",
             get(diff),
         )
+        .route("/console/resources/links", get(links))
+        .route("/console/tickets/{id}/article", post(article_from_ticket))
 }
 
 const LISTED: i64 = 50;
@@ -580,6 +582,8 @@ struct TranslationPage {
     /// A newer revision was written meanwhile: the writer's text is kept, theirs not saved.
     stale: Option<String>,
     revisions: Vec<RevisionRow>,
+    /// Started from this ticket's solution: remind the writer to take the customer out.
+    from_ticket: Option<i64>,
 }
 
 impl TranslationPage {
@@ -648,15 +652,25 @@ async fn translation_page(
         errors,
         stale,
         revisions,
+        from_ticket: None,
     })
+}
+
+#[derive(Deserialize, Default)]
+struct TranslationQuery {
+    #[serde(default)]
+    from_ticket: Option<i64>,
 }
 
 async fn translation(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((id, language)): Path<(i64, String)>,
+    Query(query): Query<TranslationQuery>,
 ) -> Result<Response, UiError> {
-    let page = translation_page(&state, &viewer, id, &language, None, HashMap::new(), None).await?;
+    let mut page =
+        translation_page(&state, &viewer, id, &language, None, HashMap::new(), None).await?;
+    page.from_ticket = query.from_ticket;
     Ok(render(&page)?.into_response())
 }
 
@@ -773,6 +787,127 @@ async fn diff(
         lines: compared.lines,
     };
     Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct LinksQuery {
+    #[serde(default)]
+    q: String,
+    /// The text area a chosen link goes into.
+    #[serde(default)]
+    target: String,
+}
+
+struct LinkRow {
+    title: String,
+    language: String,
+    kind: &'static str,
+    markdown: String,
+}
+
+#[derive(Template)]
+#[template(path = "writers/links.html")]
+struct LinksFragment {
+    page: Page,
+    target: String,
+    rows: Vec<LinkRow>,
+    searched: bool,
+}
+
+/// Published entries customers may read that match what an advisor types beside a reply,
+/// each with the Markdown link to put into it (a part of the ticket's page).
+async fn links(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(query): Query<LinksQuery>,
+) -> Result<Response, UiError> {
+    let caller = writer(&viewer)?;
+    let text: String = query.q.chars().take(500).collect();
+    let found = if text.trim().is_empty() {
+        Vec::new()
+    } else {
+        resources::search(
+            &state.desk(),
+            Some(&caller),
+            &ResourceQuery {
+                text,
+                state: Some(TranslationState::Published),
+                one_per_entry_in: Some(viewer.catalog.language.to_string()),
+                limit: 8,
+                ..ResourceQuery::default()
+            },
+        )
+        .await?
+    };
+    let rows = found
+        .into_iter()
+        .filter(|found| found.hit.visibility != Visibility::Internal)
+        .map(|found| {
+            let hit = found.hit;
+            let link = match &hit.url {
+                Some(url) => url.clone(),
+                None => format!(
+                    "{}/resources/{}?language={}",
+                    state.public_url, hit.entry_id, hit.translation.language
+                ),
+            };
+            LinkRow {
+                markdown: format!(
+                    "[{}]({link})",
+                    hit.translation.title.replace(['[', ']'], "")
+                ),
+                kind: viewer
+                    .catalog
+                    .get(&format!("resources.kind_{}", hit.kind.as_str())),
+                title: hit.translation.title,
+                language: hit.translation.language,
+            }
+        })
+        .collect();
+    let target = if query
+        .target
+        .chars()
+        .all(|character| character.is_ascii_alphanumeric() || character == '-')
+    {
+        query.target
+    } else {
+        String::new()
+    };
+    let fragment = LinksFragment {
+        page: viewer.page(String::new()),
+        target,
+        rows,
+        searched: !query.q.trim().is_empty(),
+    };
+    Ok(render(&fragment)?.into_response())
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// "Turn this solution into an article": a draft from the ticket's accepted solution, opened
+/// for the writer with a reminder to take the customer out of it.
+async fn article_from_ticket(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(ticket): Path<i64>,
+    PageForm(form): PageForm<CsrfForm>,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form.csrf)?;
+    let caller = writer(&viewer)?;
+    let entry = resources::draft_from_ticket(&state.desk(), &caller, ticket).await?;
+    let language = entry
+        .translations
+        .first()
+        .map(|translation| translation.language.clone())
+        .unwrap_or_default();
+    Ok(Redirect::to(&format!(
+        "/console/resources/{}/translations/{language}?from_ticket={ticket}",
+        entry.id
+    ))
+    .into_response())
 }
 
 fn errors_of(viewer: &Viewer, problems: &[caredesk_desk::FieldProblem]) -> HashMap<String, String> {

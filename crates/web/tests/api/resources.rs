@@ -873,3 +873,141 @@ pub async fn the_writers_console(backend: Backend) {
     assert!(!list.body.contains(">Jobs wait in the spooler<"));
     app.stop().await;
 }
+
+/// Advisors and the resource center: the link picker beside a reply offers published
+/// entries customers may read with their absolute link; a reply that links one counts the
+/// ticket among those the entry helped, solved once the customer accepts; the accepted
+/// solution becomes a draft article for customers, with a reminder to take the customer out.
+pub async fn advisors_link_and_share_articles(backend: Backend) {
+    use crate::pages::Visitor;
+
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (_, advisor) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer("ACME", "gold", "emea").await;
+    let entry = |visibility: &str, title: &str| {
+        json!({
+            "kind": "article",
+            "product_line": "ol-connect",
+            "visibility": visibility,
+            "translation": { "language": "en", "title": title, "body": "Restart the spooler service." },
+        })
+    };
+    let (_, reviewer) = app
+        .staff("lead@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let article = published(&app, &reviewer, entry("customers", "Restart the spooler")).await;
+    published(&app, &reviewer, entry("internal", "Spooler internals")).await;
+
+    // The picker: published, not internal, with the link to put in the reply.
+    let mut console = Visitor::new(&app);
+    console.sign_in("anna@desk.example").await;
+    let picked = console
+        .get("/console/resources/links?target=write-body&q=spooler")
+        .await;
+    assert_eq!(picked.status, StatusCode::OK, "{}", picked.body);
+    let link = format!("{}/resources/{article}?language=en", app.base);
+    assert!(
+        picked
+            .body
+            .contains(&format!("[Restart the spooler]({link})")),
+        "{}",
+        picked.body
+    );
+    assert!(picked.body.contains("data-target=\"write-body\""));
+    assert!(!picked.body.contains("Spooler internals"));
+
+    // A reply linking it counts the ticket; the accepted solution counts it as solved.
+    let (status, ticket) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(crate::support::portal_ticket("ACME", "P3")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let id = ticket["id"].as_i64().unwrap();
+    let actions = format!("/api/v1/tickets/{id}/actions");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &actions,
+            Some(&advisor),
+            Some(json!({ "action": "reply", "body": format!("Please follow [Restart the spooler]({link}).") })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let resource = format!("/api/v1/resources/{article}");
+    let (_, read) = app.call(Method::GET, &resource, Some(&advisor), None).await;
+    assert_eq!(
+        read["tickets_helped"],
+        json!({ "linked": 1, "solved": 0 }),
+        "{read}"
+    );
+    let (_, read) = app.call(Method::GET, &resource, Some(&contact), None).await;
+    assert!(read.get("tickets_helped").is_none());
+
+    let (status, refused) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/article"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    app.call(
+        Method::POST,
+        &actions,
+        Some(&advisor),
+        Some(json!({ "action": "propose_solution", "resolution": { "type": "workaround" }, "body": "Restart the spooler service nightly." })),
+    )
+    .await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &actions,
+            Some(&contact),
+            Some(json!({ "action": "accept_solution" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, read) = app.call(Method::GET, &resource, Some(&advisor), None).await;
+    assert_eq!(read["tickets_helped"], json!({ "linked": 1, "solved": 1 }));
+
+    // The solution becomes a draft, from the ticket's page.
+    let page = console.get(&format!("/console/tickets/{id}")).await;
+    assert!(
+        page.body.contains("Turn this solution into an article"),
+        "{}",
+        page.body
+    );
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/article"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let started = console
+        .post(
+            &format!("/console/tickets/{id}/article"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let draft = console.get(started.location()).await;
+    assert!(
+        draft.body.contains("Take out the customer"),
+        "{}",
+        draft.body
+    );
+    assert!(draft.body.contains("Restart the spooler service nightly."));
+    assert!(draft.body.contains("Invoices stopped printing"));
+    assert!(draft.body.contains("Draft"));
+    app.stop().await;
+}

@@ -54,6 +54,8 @@ impl TestApp {
         let store = database.store.clone();
         // Monday 23 November 2026, 10:00 in Amsterdam.
         let clock = Clock::manual(at("2026-11-23T10:00:00+01:00"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState {
             store: store.clone(),
             policy: Arc::new(policy),
@@ -63,9 +65,8 @@ impl TestApp {
             mail_ids: caredesk_mail::MessageIds::new("desk.example"),
             secure_cookies: false,
             trusted_proxies: Default::default(),
+            public_url: base.clone(),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(caredesk_web::serve(listener, state, async move {
             let _ = stop.await;
