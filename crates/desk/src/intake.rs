@@ -12,7 +12,7 @@ use caredesk_domain::policy::TicketProfile;
 use caredesk_domain::routing::{RoutingNeed, choose_advisor};
 use caredesk_store::{
     Contact, Created, EarlierRequest, IntakeFacts, IntakeRecord, NewServiceRequest, NewTicket,
-    ServiceRequest, StoreError,
+    ServiceRequest, StoreError, SuggestionShown,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,107 @@ pub struct OpenTicket {
     /// languages the request becomes a professional-services request (202), not a ticket.
     #[serde(default)]
     pub programming_language: Option<String>,
+    /// What the resource center suggested beside the form before it was sent (at most 10,
+    /// each one the caller may read), kept with the ticket for its advisor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10))]
+    pub suggestions_shown: Vec<ShownSuggestion>,
+}
+
+/// A suggestion shown beside the new-ticket form: an entry of the resource center in a
+/// language, or a community question.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShownSuggestion {
+    pub kind: SuggestionKind,
+    pub id: i64,
+    /// The entry's language shown (entries only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionKind {
+    Entry,
+    Question,
+}
+
+/// The most suggestions a new ticket keeps.
+pub const SUGGESTIONS_KEPT: usize = 10;
+
+/// Refuses suggestions the caller could not have been shown: too many, an entry (in that
+/// language) or a question they may not read.
+pub async fn check_suggestions(
+    desk: &Desk,
+    caller: &Caller,
+    shown: &[ShownSuggestion],
+) -> Result<(), DeskError> {
+    let refused = |why: String| DeskError::invalid("suggestions_shown", why);
+    if shown.len() > SUGGESTIONS_KEPT {
+        return Err(refused(format!("at most {SUGGESTIONS_KEPT}")));
+    }
+    for suggestion in shown {
+        let readable = match suggestion.kind {
+            SuggestionKind::Entry => {
+                let language = suggestion.language.as_deref().unwrap_or_default();
+                match crate::resources::entry_for(desk, Some(caller), suggestion.id).await {
+                    Ok(entry) => entry
+                        .translations
+                        .iter()
+                        .any(|translation| translation.language == language),
+                    Err(DeskError::NotFound) => false,
+                    Err(other) => return Err(other),
+                }
+            }
+            SuggestionKind::Question => {
+                match crate::community::question_for(desk, Some(caller), suggestion.id).await {
+                    Ok(_) => true,
+                    Err(DeskError::NotFound) => false,
+                    Err(other) => return Err(other),
+                }
+            }
+        };
+        if !readable {
+            return Err(refused(format!(
+                "no {} {} the caller may read{}",
+                match suggestion.kind {
+                    SuggestionKind::Entry => "entry",
+                    SuggestionKind::Question => "question",
+                },
+                suggestion.id,
+                suggestion
+                    .language
+                    .as_deref()
+                    .map(|language| format!(" in \"{language}\""))
+                    .unwrap_or_default()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the suggestions shown with ticket `ticket` (checked by [`check_suggestions`]).
+/// Kept beside the ticket: the ticket stands even if this fails, which is logged.
+pub async fn keep_suggestions(desk: &Desk, ticket: i64, shown: &[ShownSuggestion]) {
+    if shown.is_empty() {
+        return;
+    }
+    let rows: Vec<SuggestionShown> = shown
+        .iter()
+        .map(|suggestion| match suggestion.kind {
+            SuggestionKind::Entry => SuggestionShown::Entry {
+                id: suggestion.id,
+                language: suggestion.language.clone().unwrap_or_default(),
+            },
+            SuggestionKind::Question => SuggestionShown::Question { id: suggestion.id },
+        })
+        .collect();
+    if let Err(error) = desk.store.record_suggestions_shown(ticket, &rows).await {
+        tracing::warn!(ticket, %error, "the suggestions shown before a ticket were not kept");
+    }
 }
 
 /// What intake made of the form.
@@ -99,9 +200,16 @@ pub async fn open_ticket(
             None => {}
         }
     }
+    check_suggestions(desk, caller, &request.suggestions_shown).await?;
     let now = desk.clock.now();
     let intake = assess_form(desk, caller, request, idempotency_key, false, now).await?;
-    record(desk, intake, now).await
+    let opened = record(desk, intake, now).await?;
+    if let Opened::Ticket(created) = &opened
+        && !created.replayed
+    {
+        keep_suggestions(desk, created.ticket.id, &request.suggestions_shown).await;
+    }
+    Ok(opened)
 }
 
 /// Writes what intake made of a form: the ticket (with its clocks, first events and

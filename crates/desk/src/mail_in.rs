@@ -296,6 +296,7 @@ async fn open(
         steps_to_reproduce: None,
         workaround: None,
         programming_language: None,
+        suggestions_shown: Vec::new(),
     };
     let caller = Caller::Contact {
         id: contact.id,

@@ -16,7 +16,7 @@ use caredesk_domain::resources::{
 use caredesk_domain::ticket::{EventData, Role};
 use caredesk_store::{
     Entry, FeedbackSummary, MissedSearch, ResourceFilter, ResourceHit, ReviewUpdateError, Revision,
-    TicketsHelped, Translation, TranslationText,
+    ShownBefore, TicketsHelped, Translation, TranslationText,
 };
 
 use crate::{Caller, Desk, DeskError, FieldProblem};
@@ -286,6 +286,17 @@ pub async fn tickets_helped(
 ) -> Result<TicketsHelped, DeskError> {
     caller.require_role(&WRITERS)?;
     Ok(desk.store.tickets_helped(id).await?)
+}
+
+/// What the resource center suggested before ticket `ticket` was sent, for staff.
+pub async fn shown_before(
+    desk: &Desk,
+    caller: &Caller,
+    ticket: i64,
+) -> Result<Vec<ShownBefore>, DeskError> {
+    caller.require_role(&WRITERS)?;
+    desk.store.ticket(ticket, caller.scope()).await?;
+    Ok(desk.store.suggestions_shown(ticket).await?)
 }
 
 /// Starts an article from ticket `ticket`'s accepted solution: a draft for customers (never

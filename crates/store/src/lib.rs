@@ -55,7 +55,9 @@ pub use inbound::InboundRecord;
 pub use intake::{AdvisorLoads, IntakeFacts};
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
-pub use resource_upkeep::{FeedbackComment, FeedbackSummary, MissedSearch, TicketsHelped};
+pub use resource_upkeep::{
+    FeedbackComment, FeedbackSummary, MissedSearch, ShownBefore, SuggestionShown, TicketsHelped,
+};
 pub use resources::{
     Entry, ImportedEntry, ImportedTranslation, ResourceFilter, ResourceHit, ResourceImport,
     ReviewUpdateError, Revision, Translation, TranslationText,

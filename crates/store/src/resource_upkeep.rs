@@ -215,3 +215,92 @@ impl Store {
         })
     }
 }
+
+/// A suggestion shown beside the new-ticket form before a ticket was sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SuggestionShown {
+    Entry { id: i64, language: String },
+    Question { id: i64 },
+}
+
+/// A suggestion shown, as the ticket's advisor reads it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ShownBefore {
+    /// "entry" or "question".
+    pub kind: &'static str,
+    pub id: i64,
+    pub language: String,
+    pub title: String,
+}
+
+impl Store {
+    /// Keeps the suggestions shown before ticket `ticket` was sent, in their order.
+    pub async fn record_suggestions_shown(
+        &self,
+        ticket: i64,
+        shown: &[SuggestionShown],
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.writer.begin().await?;
+        for (position, suggestion) in shown.iter().enumerate() {
+            let (entry, language, question) = match suggestion {
+                SuggestionShown::Entry { id, language } => {
+                    (Some(*id), Some(language.as_str()), None)
+                }
+                SuggestionShown::Question { id } => (None, None, Some(*id)),
+            };
+            sqlx::query(
+                "INSERT INTO ticket_suggestions (ticket_id, position, entry_id, language, \
+                 question_id) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (ticket_id, position) DO NOTHING",
+            )
+            .bind(ticket)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(entry)
+            .bind(language)
+            .bind(question)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// The suggestions shown before ticket `ticket` was sent, with their titles.
+    pub async fn suggestions_shown(&self, ticket: i64) -> Result<Vec<ShownBefore>, StoreError> {
+        sqlx::query(
+            "SELECT s.entry_id, s.question_id, COALESCE(t.language, q.language) AS language, \
+             COALESCE(t.title, q.title) AS title FROM ticket_suggestions s \
+             LEFT JOIN resource_translations t ON t.entry_id = s.entry_id \
+             AND t.language = s.language \
+             LEFT JOIN community_questions q ON q.id = s.question_id \
+             WHERE s.ticket_id = $1 ORDER BY s.position",
+        )
+        .bind(ticket)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let entry: Option<i64> = row.try_get("entry_id")?;
+            let question: Option<i64> = row.try_get("question_id")?;
+            let (kind, id) = match (entry, question) {
+                (Some(id), _) => ("entry", id),
+                (None, Some(id)) => ("question", id),
+                (None, None) => {
+                    return Err(StoreError::Corrupt("a suggestion of nothing".into()));
+                }
+            };
+            Ok(ShownBefore {
+                kind,
+                id,
+                language: row
+                    .try_get::<Option<String>, _>("language")?
+                    .unwrap_or_default(),
+                title: row
+                    .try_get::<Option<String>, _>("title")?
+                    .unwrap_or_default(),
+            })
+        })
+        .collect()
+    }
+}

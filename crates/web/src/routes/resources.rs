@@ -12,7 +12,9 @@ use caredesk_domain::resources::{
     BODY_MAX, EntryFields, EntryKind, RELEASES_MAX, ReviewAction, TAG_MAX, TAGS_MAX, TITLE_MAX,
     TranslationFields, TranslationState, Visibility,
 };
-use caredesk_store::{Entry, FeedbackSummary, MissedSearch, Revision, TicketsHelped, Translation};
+use caredesk_store::{
+    Entry, FeedbackSummary, MissedSearch, Revision, ShownBefore, TicketsHelped, Translation,
+};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(give_feedback, feedback_of))
         .routes(routes!(missed_searches))
         .routes(routes!(article_from_ticket))
+        .routes(routes!(suggestions_shown))
 }
 
 const DEFAULT_PAGE: i64 = 20;
@@ -886,4 +889,27 @@ async fn article_from_ticket(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
+}
+
+/// What the resource center suggested beside the new-ticket form before the ticket was sent
+/// (staff): the entries and questions the customer saw, in their order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/suggestions-shown",
+    tag = "resources",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket number")),
+    responses(
+        (status = 200, description = "The suggestions", body = Vec<ShownBefore>),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn suggestions_shown(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<ShownBefore>>, ApiError> {
+    Ok(Json(
+        resources::shown_before(&state.desk(), &principal.caller(), id).await?,
+    ))
 }

@@ -479,6 +479,8 @@ struct WorkspacePage {
     error: Option<String>,
     /// The customer accepted a solution: it may become an article.
     solution_accepted: bool,
+    /// What the resource center suggested to the customer before they sent the ticket.
+    shown_before: Vec<caredesk_store::ShownBefore>,
 }
 
 async fn workspace(
@@ -600,6 +602,12 @@ async fn workspace_page(
         version: ticket.version_number,
         subject: ticket.subject.clone(),
         error,
+        shown_before: caredesk_desk::resources::shown_before(
+            &state.desk(),
+            &viewer.principal.caller(),
+            ticket.id,
+        )
+        .await?,
         solution_accepted: read.events.iter().any(|event| {
             matches!(
                 event.data,

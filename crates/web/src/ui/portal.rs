@@ -10,7 +10,10 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caredesk_desk::DeskError;
-use caredesk_desk::intake::{OpenTicket, Opened, assess_form, record};
+use caredesk_desk::intake::{
+    OpenTicket, Opened, SUGGESTIONS_KEPT, ShownSuggestion, SuggestionKind, assess_form,
+    check_suggestions, keep_suggestions, record,
+};
 use caredesk_desk::sessions::new_token;
 use caredesk_desk::tickets::{attach_files, check_files};
 use caredesk_domain::intake::IntakeFlag;
@@ -350,6 +353,7 @@ async fn open_ticket(
             .filter(|text| !text.trim().is_empty()),
         workaround: Some(form.workaround.clone()).filter(|text| !text.trim().is_empty()),
         programming_language: None,
+        suggestions_shown: Vec::new(),
     };
     let key = Some(form.form_key.clone()).filter(|key| !key.is_empty() && key.len() <= 200);
     let desk = state.desk();
@@ -411,6 +415,14 @@ async fn open_ticket(
         }
     };
     let id = created.ticket.id;
+    if !created.replayed {
+        // What the resource center suggested beside the form, as the page last showed it;
+        // what the customer may no longer read (unpublished meanwhile) is left out.
+        let shown = shown_suggestions(&posted.text("suggestions_shown"));
+        if check_suggestions(&desk, &caller, &shown).await.is_ok() {
+            keep_suggestions(&desk, id, &shown).await;
+        }
+    }
     // A resent form finds its ticket; its files are attached unless the first sending did.
     let attached = if created.replayed {
         !state
@@ -425,6 +437,25 @@ async fn open_ticket(
         attach_files(&desk, &caller, id, Some(1), posted.files).await?;
     }
     Ok(Redirect::to(&format!("/portal/tickets/{id}?opened=1")).into_response())
+}
+
+/// The suggestions the new-ticket form says it showed: `entry:12:en,question:3`; anything
+/// else is left out.
+fn shown_suggestions(text: &str) -> Vec<ShownSuggestion> {
+    text.split(',')
+        .filter_map(|item| {
+            let mut parts = item.trim().split(':');
+            let kind = match parts.next()? {
+                "entry" => SuggestionKind::Entry,
+                "question" => SuggestionKind::Question,
+                _ => return None,
+            };
+            let id = parts.next()?.parse().ok()?;
+            let language = parts.next().map(str::to_string);
+            Some(ShownSuggestion { kind, id, language })
+        })
+        .take(SUGGESTIONS_KEPT)
+        .collect()
 }
 
 #[derive(Template)]

@@ -286,6 +286,8 @@ struct SuggestionsFragment {
     rows: Vec<QuestionRow>,
     /// For a customer's contact: what they typed, sent back with "this solved my problem".
     solved_with: Option<String>,
+    /// What was shown, for the new ticket to keep: `entry:12:en,question:3`.
+    shown: String,
 }
 
 /// What the resource center has on what a customer is typing into a new ticket: a part of
@@ -334,7 +336,23 @@ async fn suggestions(
         .await?;
         (articles, questions)
     };
+    let shown = found
+        .iter()
+        .map(|found| {
+            format!(
+                "entry:{}:{}",
+                found.hit.entry_id, found.hit.translation.language
+            )
+        })
+        .chain(
+            questions
+                .iter()
+                .map(|found| format!("question:{}", found.hit.id)),
+        )
+        .collect::<Vec<_>>()
+        .join(",");
     let fragment = SuggestionsFragment {
+        shown,
         page: reader.page(String::new(), "/portal/tickets/new"),
         results: found
             .into_iter()

@@ -34,8 +34,9 @@ use policy_at_work::{
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
 use resources::{
-    advisors_link_and_share_articles, the_resource_center_is_kept_up,
-    the_resource_center_over_the_api, the_resource_center_pages, the_writers_console,
+    a_ticket_keeps_the_suggestions_shown, advisors_link_and_share_articles,
+    the_resource_center_is_kept_up, the_resource_center_over_the_api, the_resource_center_pages,
+    the_writers_console,
 };
 use support::{Backend, TestApp, json_of, portal_ticket};
 use trust::{
@@ -126,6 +127,7 @@ on_both_backends!(
     the_resource_center_is_kept_up,
     the_writers_console,
     advisors_link_and_share_articles,
+    a_ticket_keeps_the_suggestions_shown,
 );
 
 async fn health_and_readiness(backend: Backend) {

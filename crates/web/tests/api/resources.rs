@@ -1011,3 +1011,123 @@ pub async fn advisors_link_and_share_articles(backend: Backend) {
     assert!(draft.body.contains("Draft"));
     app.stop().await;
 }
+
+/// A new ticket keeps what the resource center suggested beside its form: over the API
+/// (only what the customer may read, at most ten) and from the portal's form, where the
+/// suggestions' part of the page says what it showed; the advisor reads them on the ticket.
+pub async fn a_ticket_keeps_the_suggestions_shown(backend: Backend) {
+    use crate::pages::{Visitor, first_product, hidden, multipart};
+
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (_, reviewer) = app
+        .staff("lead@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer("ACME", "gold", "emea").await;
+    let entry = |visibility: &str, title: &str| {
+        json!({
+            "kind": "article",
+            "product_line": "ol-connect",
+            "visibility": visibility,
+            "translation": { "language": "en", "title": title, "body": "Restart the print spooler." },
+        })
+    };
+    let public = published(&app, &reviewer, entry("public", "Invoices stop printing")).await;
+    let internal = published(&app, &reviewer, entry("internal", "Spooler internals")).await;
+
+    let mut form = crate::support::portal_ticket("ACME", "P3");
+    form["suggestions_shown"] = json!([{ "kind": "entry", "id": internal, "language": "en" }]);
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(form.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "suggestions_shown");
+    form["suggestions_shown"] = json!([{ "kind": "entry", "id": public, "language": "en" }]);
+    let (status, ticket) = app
+        .call(Method::POST, "/api/v1/tickets", Some(&contact), Some(form))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let shown = format!("/api/v1/tickets/{}/suggestions-shown", ticket["id"]);
+    let (status, _) = app.call(Method::GET, &shown, Some(&contact), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, listed) = app.call(Method::GET, &shown, Some(&reviewer), None).await;
+    assert_eq!(
+        listed,
+        json!([{ "kind": "entry", "id": public, "language": "en", "title": "Invoices stop printing" }])
+    );
+
+    // The portal: the suggestions say what they showed; the ticket keeps it.
+    let mut customer = Visitor::new(&app);
+    customer.sign_in("contact@acme.example").await;
+    let suggested = customer
+        .get("/resources/suggestions?subject=invoices+printing&description=")
+        .await;
+    let said = hidden(&suggested.body, "suggestions_shown");
+    assert_eq!(said, format!("entry:{public}:en"));
+    assert!(suggested.body.contains("form=\"new-ticket\""));
+    let page = customer.get("/portal/tickets/new").await;
+    assert!(page.body.contains("id=\"new-ticket\""));
+    let opened = customer
+        .post_multipart(
+            "/portal/tickets",
+            multipart(&[
+                ("csrf", &page.csrf()),
+                ("form_key", &hidden(&page.body, "form_key")),
+                ("product", &first_product(&page.body)),
+                ("severity", "P3"),
+                ("subject", "Invoices do not print"),
+                ("description", "Nothing leaves the queue."),
+                ("business_impact", "Invoices are late"),
+                (
+                    "suggestions_shown",
+                    &format!("{said},entry:{internal}:en,junk"),
+                ),
+            ]),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let id = opened.location().trim_start_matches("/portal/tickets/");
+    let id = id.split('?').next().unwrap();
+    let mut lead = Visitor::new(&app);
+    lead.sign_in("lead@desk.example").await;
+    let workspace = lead.get(&format!("/console/tickets/{id}")).await;
+    // One suggestion the customer could not have read: none of the list is kept.
+    assert!(
+        !workspace.body.contains("the customer was shown"),
+        "{}",
+        workspace.body
+    );
+    let opened = customer
+        .post_multipart(
+            "/portal/tickets",
+            multipart(&[
+                ("csrf", &page.csrf()),
+                ("form_key", "another-form"),
+                ("product", &first_product(&page.body)),
+                ("severity", "P3"),
+                ("subject", "Invoices still do not print"),
+                ("description", "Nothing leaves the queue."),
+                ("business_impact", "Invoices are late"),
+                ("suggestions_shown", &said),
+            ]),
+        )
+        .await;
+    let id = opened.location().trim_start_matches("/portal/tickets/");
+    let id = id.split('?').next().unwrap();
+    let workspace = lead.get(&format!("/console/tickets/{id}")).await;
+    assert!(
+        workspace.body.contains("the customer was shown"),
+        "{}",
+        workspace.body
+    );
+    assert!(
+        workspace
+            .body
+            .contains(&format!("/resources/{public}?language=en"))
+    );
+    app.stop().await;
+}
