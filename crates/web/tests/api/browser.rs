@@ -437,3 +437,131 @@ pub async fn a_ticket_lives_from_portal_to_closure_in_a_real_browser(backend: Ba
     jobs.await.unwrap();
     app.stop().await;
 }
+
+/// The resource center and the community in real Chromium: a customer types a problem into
+/// the new-ticket form, sees the article beside it (htmx, as they type), marks it solved, and
+/// no ticket is made; another customer asks the community, an advisor answers and verifies,
+/// the asker accepts.
+pub async fn the_resource_center_and_the_community_in_a_real_browser(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (acme, _, _) = app.customer("ACME", "gold", "emea").await;
+    app.customer("BETA", "standard", "emea").await;
+    app.staff("advisor@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, reviewer) = app
+        .staff("lead@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (status, created) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/resources",
+            Some(&reviewer),
+            Some(serde_json::json!({
+                "kind": "article",
+                "product_line": "ol-connect",
+                "visibility": "public",
+                "translation": {
+                    "language": "en",
+                    "title": "Invoices stop printing after an update",
+                    "body": "Restart the **print spooler**, then send the invoices again.",
+                },
+            })),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{created}");
+    let article = created["id"].as_i64().unwrap();
+    app.call(
+        reqwest::Method::POST,
+        &format!("/api/v1/resources/{article}/translations/en/actions"),
+        Some(&reviewer),
+        Some(serde_json::json!({ "action": "publish" })),
+    )
+    .await;
+    let driver = Driver::start();
+    let base = app.base.clone();
+
+    // Typing the problem brings the article beside the form; it solves the problem.
+    let customer = driver.browser("en").await;
+    sign_in(&customer, &base, "contact@acme.example").await;
+    customer
+        .goto(&format!("{base}/portal/tickets/new"))
+        .await
+        .unwrap();
+    customer
+        .find(Locator::Id("subject"))
+        .await
+        .unwrap()
+        .send_keys("invoices do not print")
+        .await
+        .unwrap();
+    let suggested = text_of(&customer, "#suggestions ol.results h3 a").await;
+    assert_eq!(suggested, "Invoices stop printing after an update");
+    snap(&customer, "portal-new-ticket-suggestions").await;
+    click(&customer, "#suggestions form[action$='/solved'] button").await;
+    let solved = text_of(&customer, "main h1").await;
+    assert_eq!(solved, "Glad it is solved");
+    assert_eq!(app.store.deflections_of(article).await.unwrap(), 1);
+    assert!(
+        app.store.tickets_of(acme, 10).await.unwrap().is_empty(),
+        "solved without a ticket"
+    );
+
+    // Another customer asks the community.
+    let asker = driver.browser("en").await;
+    sign_in(&asker, &base, "contact@beta.example").await;
+    asker.goto(&format!("{base}/community/ask")).await.unwrap();
+    fill(&asker, "title", "Spooler stops at night").await;
+    fill(
+        &asker,
+        "body",
+        "Every night the spooler stops and invoices wait.",
+    )
+    .await;
+    asker
+        .find(Locator::Id("product_line"))
+        .await
+        .unwrap()
+        .select_by_value("ol-connect")
+        .await
+        .unwrap();
+    snap(&asker, "community-ask").await;
+    click(&asker, "form[action='/community/ask'] button[type=submit]").await;
+    assert_eq!(text_of(&asker, "main h1").await, "Spooler stops at night");
+    let question = asker.current_url().await.unwrap().path().to_string();
+
+    // An advisor answers and verifies.
+    let advisor = driver.browser("en").await;
+    sign_in(&advisor, &base, "advisor@desk.example").await;
+    advisor.goto(&format!("{base}{question}")).await.unwrap();
+    fill(
+        &advisor,
+        "answer-body",
+        "The nightly backup locks the spool folder: exclude it.",
+    )
+    .await;
+    click(&advisor, "form[action$='/answers'] button[type=submit]").await;
+    click(&advisor, "form[action$='/verify'] button").await;
+    let verified = text_of(&advisor, "ol.answers li.answer p.meta").await;
+    assert!(verified.contains("Verified by"), "{verified}");
+    snap(&advisor, "community-question-staff").await;
+
+    // The asker accepts it.
+    asker.goto(&format!("{base}{question}")).await.unwrap();
+    click(&asker, "form[action$='/accept'] button").await;
+    let accepted = text_of(&asker, "ol.answers li.answer.accepted p.meta").await;
+    assert!(accepted.contains("Accepted answer"), "{accepted}");
+    snap(&asker, "community-question").await;
+    asker.goto(&format!("{base}/community")).await.unwrap();
+    let listed = body(&asker).await;
+    assert!(
+        listed.contains("Spooler stops at night") && listed.contains("Solved"),
+        "{listed}"
+    );
+    snap(&asker, "community").await;
+
+    for browser in [customer, asker, advisor] {
+        browser.close().await.unwrap();
+    }
+    drop(driver);
+    app.stop().await;
+}

@@ -63,6 +63,12 @@ async fn a_ticket_lives_from_portal_to_closure_in_a_real_browser() {
     browser::a_ticket_lives_from_portal_to_closure_in_a_real_browser(Backend::Sqlite).await;
 }
 
+/// The resource center's deflection and the community's questions, in the browser (SQLite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_resource_center_and_the_community_in_a_real_browser() {
+    browser::the_resource_center_and_the_community_in_a_real_browser(Backend::Sqlite).await;
+}
+
 /// Each test, once per backend.
 macro_rules! on_both_backends {
     ($($test:ident),* $(,)?) => {
