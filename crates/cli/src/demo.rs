@@ -970,6 +970,13 @@ fn closing_steps(
     steps
 }
 
+/// The demo's release catalog and resource center alone, for the benchmarks under `bench/`:
+/// the number of resource files loaded.
+pub async fn load_resource_center(desk: &Desk) -> Result<usize, Failure> {
+    add_catalog(&desk.store).await?;
+    add_resources(desk).await
+}
+
 /// The demo's resource center: articles and external resources in six languages, written
 /// for this project (crates/cli/demo/resources), imported as `caredesk kb import` would.
 static DEMO_RESOURCES: include_dir::Dir<'_> =

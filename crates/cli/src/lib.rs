@@ -8,7 +8,7 @@ mod admin;
 mod args;
 mod backup_commands;
 pub mod batch;
-mod demo;
+pub mod demo;
 mod jobs;
 mod kb_commands;
 mod mail_commands;
