@@ -284,7 +284,8 @@ pub struct TicketFromQuestion {
 }
 
 /// The asker turns question `id` into a ticket: its title and text, with a line naming the
-/// question, and what they add. Asked again, it answers with the same ticket.
+/// question, and what they add. Once: asked again, it is refused (the question names its
+/// ticket).
 pub async fn open_ticket_from(
     desk: &Desk,
     caller: &Caller,

@@ -541,9 +541,17 @@ pub async fn search(
     if let Some(preferred) = &query.one_per_entry_in {
         hits = one_per_entry(hits, preferred);
     }
+    // A search of words that found nothing, with no filter to blame, is counted for the
+    // writers. Beside the answer: a failure to count never fails the search.
+    let unfiltered = query.product_line.is_none()
+        && query.release.is_none()
+        && query.kind.is_none()
+        && query.tag.is_none();
     if hits.is_empty()
         && query.count_if_missed
         && query.offset == 0
+        && unfiltered
+        && !wanted.is_empty()
         && !reader.sees_unpublished()
         && let Some(key) = missed_search_key(&query.text)
     {
@@ -552,9 +560,13 @@ pub async fn search(
             .as_deref()
             .or(query.one_per_entry_in.as_deref())
             .unwrap_or_default();
-        desk.store
+        if let Err(error) = desk
+            .store
             .record_missed_search(&key, language, desk.clock.now())
-            .await?;
+            .await
+        {
+            tracing::warn!(%error, "a search that found nothing was not counted");
+        }
     }
     hits.truncate(usize::try_from(query.limit).unwrap_or(0));
     Ok(hits

@@ -1072,6 +1072,24 @@ async fn the_community_asks_answers_accepts_verifies_and_moderates(test: &TestDa
         author.answers[0].hidden_reason.as_deref(),
         Some("wrong advice")
     );
+    // The store checks again under its lock what the desk checked before: a hidden answer
+    // is neither accepted, nor verified, nor voted for, whatever raced with the hiding.
+    let now = desk.clock.now();
+    let asker_id = match acme {
+        Caller::Contact { id, .. } => id,
+        _ => unreachable!(),
+    };
+    let as_asker = caredesk_domain::resources::community::Participant::Contact { id: asker_id };
+    assert!(matches!(
+        desk.store
+            .accept_answer(id, peer_answer, as_asker, now)
+            .await,
+        Err(caredesk_store::StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        desk.store.vote(peer_answer, "contact:999", true, now).await,
+        Err(caredesk_store::StoreError::Conflict(_))
+    ));
 
     // The asker turns it into a ticket once; nobody else does, nor learns its number.
     let form = TicketFromQuestion {

@@ -232,14 +232,11 @@ impl Store {
         now: Timestamp,
     ) -> Result<i64, StoreError> {
         let mut transaction = self.begin_write().await?;
-        let asker: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT contact_id FROM community_questions WHERE id = $1{}",
-            self.for_update()
-        )))
-        .bind(question)
-        .fetch_optional(&mut *transaction)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let locked = self.lock_question(&mut transaction, question).await?;
+        if locked.hidden {
+            return Err(hidden_now());
+        }
+        let asker = locked.asker;
         let (contact, staff) = ids_of(author);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO community_answers (question_id, contact_id, staff_id, body, terms, \
@@ -295,10 +292,13 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
+        self.lock_question(&mut transaction, question).await?;
+        // Checked again under the lock: neither may have been hidden meanwhile.
         let changed = sqlx::query(
             "UPDATE community_questions SET accepted_answer_id = $1, active_at = $2 \
-             WHERE id = $3 AND EXISTS (SELECT 1 FROM community_answers a \
-             WHERE a.id = $1 AND a.question_id = $3)",
+             WHERE id = $3 AND hidden_reason IS NULL AND EXISTS (SELECT 1 FROM \
+             community_answers a WHERE a.id = $1 AND a.question_id = $3 \
+             AND a.hidden_reason IS NULL)",
         )
         .bind(answer)
         .bind(seconds(now))
@@ -307,7 +307,7 @@ impl Store {
         .await?
         .rows_affected();
         if changed == 0 {
-            return Err(StoreError::NotFound);
+            return Err(hidden_now());
         }
         append_step(
             &mut transaction,
@@ -332,9 +332,14 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
+        let locked = self.lock_question(&mut transaction, question).await?;
+        if locked.hidden {
+            return Err(hidden_now());
+        }
         let changed = sqlx::query(
             "UPDATE community_answers SET verified_by = $1, verified_at = $2 \
-             WHERE id = $3 AND question_id = $4 AND verified_at IS NULL",
+             WHERE id = $3 AND question_id = $4 AND verified_at IS NULL \
+             AND hidden_reason IS NULL",
         )
         .bind(match staff {
             Participant::Staff { id, .. } => Some(id),
@@ -375,6 +380,18 @@ impl Store {
         now: Timestamp,
     ) -> Result<i64, StoreError> {
         let mut transaction = self.begin_write().await?;
+        // One counter per answer: its row is held while it is counted again.
+        let hidden: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT hidden_reason FROM community_answers WHERE id = $1{}",
+            self.for_update()
+        )))
+        .bind(answer)
+        .fetch_optional(&mut *transaction)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        if up && hidden.is_some() {
+            return Err(hidden_now());
+        }
         if up {
             sqlx::query(
                 "INSERT INTO community_votes (answer_id, voter, created_at) VALUES ($1, $2, $3) \
@@ -429,6 +446,9 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut transaction = self.begin_write().await?;
+        // Held while its index row is written again, so that an answer written meanwhile
+        // neither brings a hidden answer's words back nor loses its own.
+        self.lock_question(&mut transaction, question).await?;
         let changed = match answer {
             Some(answer) => {
                 let changed = sqlx::query(
@@ -586,6 +606,28 @@ impl Store {
             .collect()
     }
 
+    /// Holds question `id` for the rest of `transaction` (PostgreSQL; SQLite's write
+    /// transaction holds everything already): who asked it, and whether it is hidden now.
+    async fn lock_question(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        id: i64,
+    ) -> Result<LockedQuestion, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT contact_id, hidden_reason FROM community_questions WHERE id = $1{}",
+            self.for_update()
+        )))
+        .bind(id)
+        .fetch_optional(&mut **transaction)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let hidden: Option<String> = row.try_get("hidden_reason")?;
+        Ok(LockedQuestion {
+            asker: row.try_get("contact_id")?,
+            hidden: hidden.is_some(),
+        })
+    }
+
     /// (Re)writes the index's row of question `id`: its title's terms, and its body's with
     /// those of its answers that are shown.
     async fn index_question(
@@ -642,6 +684,16 @@ impl Store {
         }
         Ok(())
     }
+}
+
+struct LockedQuestion {
+    asker: i64,
+    hidden: bool,
+}
+
+/// A question or an answer hidden between the caller's look and its write.
+fn hidden_now() -> StoreError {
+    StoreError::Conflict("this is hidden: show it again first".into())
 }
 
 async fn append_step(

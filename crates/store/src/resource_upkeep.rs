@@ -182,7 +182,7 @@ impl Store {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut transaction = self.writer.begin().await?;
+        let mut transaction = self.begin_write().await?;
         for entry in entries {
             sqlx::query(
                 "INSERT INTO ticket_resource_links (ticket_id, entry_id, linked_at) \
@@ -241,7 +241,7 @@ impl Store {
         ticket: i64,
         shown: &[SuggestionShown],
     ) -> Result<(), StoreError> {
-        let mut transaction = self.writer.begin().await?;
+        let mut transaction = self.begin_write().await?;
         for (position, suggestion) in shown.iter().enumerate() {
             let (entry, language, question) = match suggestion {
                 SuggestionShown::Entry { id, language } => {

@@ -82,6 +82,15 @@
     event.preventDefault();
   });
 
+  // A text area the writer clicked or typed into keeps its cursor for "Insert" below.
+  ["focusin", "keyup", "mouseup"].forEach(function (kind) {
+    document.addEventListener(kind, function (event) {
+      if (event.target && event.target.tagName === "TEXTAREA") {
+        event.target.dataset.touched = "yes";
+      }
+    });
+  });
+
   // "Insert": a resource-center link goes into the reply being written, where the cursor is,
   // and the cursor after it.
   document.addEventListener("click", function (event) {
@@ -94,14 +103,19 @@
       return;
     }
     var text = button.dataset.insert;
-    var start = area.selectionStart || 0;
-    var end = area.selectionEnd || start;
+    // Where the writer left the cursor; at the end of a text they never clicked into.
+    var touched = area.dataset.touched === "yes";
+    var start = touched ? area.selectionStart : area.value.length;
+    var end = touched ? area.selectionEnd : start;
     var before = area.value.slice(0, start);
-    var spaced = before.length > 0 && !/\s$/.test(before) ? " " + text : text;
-    area.value = before + spaced + area.value.slice(end);
+    var after = area.value.slice(end);
+    var spaced = (before.length > 0 && !/\s$/.test(before) ? " " : "") + text +
+      (after.length > 0 && !/^\s/.test(after) ? " " : "");
+    area.value = before + spaced + after;
     var cursor = before.length + spaced.length;
     area.focus();
     area.setSelectionRange(cursor, cursor);
+    area.dispatchEvent(new Event("input", { bubbles: true }));
     event.preventDefault();
   });
 })();

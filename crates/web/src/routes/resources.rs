@@ -315,6 +315,9 @@ pub struct EntryHead {
     /// the customer's accepted solution closed.
     #[serde(skip_serializing_if = "Option::is_none")]
     tickets_helped: Option<TicketsHelped>,
+    /// Staff only, when read alone: the problems it solved before a ticket was opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deflections: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -388,6 +391,7 @@ impl EntryView {
                 created_at: entry.created_at,
                 outdated: None,
                 tickets_helped: None,
+                deflections: None,
             },
         }
     }
@@ -455,16 +459,18 @@ async fn get_resource(
     let desk = state.desk();
     let entry = resources::entry_for(&desk, caller.as_ref(), id).await?;
     let staff = principal.as_ref().is_some_and(Principal::is_staff);
-    let (outdated, helped) = match &principal {
+    let (outdated, helped, deflections) = match &principal {
         Some(principal) if staff => (
             Some(resources::is_outdated(&desk, &entry).await?),
             Some(resources::tickets_helped(&desk, &principal.caller(), id).await?),
+            Some(state.store.deflections_of(id).await?),
         ),
-        _ => (None, None),
+        _ => (None, None, None),
     };
     let mut view = EntryView::of(entry, staff);
     view.entry.outdated = outdated;
     view.entry.tickets_helped = helped;
+    view.entry.deflections = deflections;
     Ok(Json(view))
 }
 

@@ -278,6 +278,8 @@ pub struct AnswerRow {
     pub may_vote: bool,
     pub may_accept: bool,
     pub may_verify: bool,
+    /// Why hiding or showing it was refused just now.
+    pub moderation_error: Option<String>,
 }
 
 pub struct StepRow {
@@ -292,7 +294,10 @@ pub struct StepRow {
 struct Typed {
     answer: String,
     answer_error: Option<String>,
+    /// A refused moderation of the question itself.
     moderation_error: Option<String>,
+    /// A refused moderation of one answer: which, and why.
+    answer_moderation_error: Option<(i64, String)>,
     ticket: TicketForm,
     ticket_errors: HashMap<String, String>,
     ticket_refusal: Option<String>,
@@ -377,6 +382,11 @@ async fn question_page(
                 && answer.hidden_reason.is_none()
                 && question.hidden_reason.is_none(),
             may_verify: staff && answer.verified_by.is_none() && answer.hidden_reason.is_none(),
+            moderation_error: typed
+                .answer_moderation_error
+                .as_ref()
+                .filter(|(failed, _)| *failed == answer.id)
+                .map(|(_, message)| message.clone()),
         })
         .collect();
     let history = question
@@ -590,11 +600,18 @@ async fn moderate(
             None => Redirect::to(&format!("/community/questions/{id}")).into_response(),
         }),
         Err(DeskError::Invalid(problems)) => {
-            let typed = Typed {
-                moderation_error: problems
-                    .first()
-                    .map(|problem| translate_reason(&viewer, problem)),
-                ..Typed::default()
+            let message = problems
+                .first()
+                .map(|problem| translate_reason(&viewer, problem));
+            let typed = match form.answer_id {
+                Some(answer) => Typed {
+                    answer_moderation_error: message.map(|message| (answer, message)),
+                    ..Typed::default()
+                },
+                None => Typed {
+                    moderation_error: message,
+                    ..Typed::default()
+                },
             };
             Ok(unprocessable(render(
                 &question_page(&state, &viewer, id, typed).await?,

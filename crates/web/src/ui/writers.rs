@@ -844,13 +844,12 @@ async fn links(
         .filter(|found| found.hit.visibility != Visibility::Internal)
         .map(|found| {
             let hit = found.hit;
-            let link = match &hit.url {
-                Some(url) => url.clone(),
-                None => format!(
-                    "{}/resources/{}?language={}",
-                    state.public_url, hit.entry_id, hit.translation.language
-                ),
-            };
+            // The entry's own page, external resources too: it links onwards, and the link
+            // counts the ticket among those the entry helped.
+            let link = format!(
+                "{}/resources/{}?language={}",
+                state.public_url, hit.entry_id, hit.translation.language
+            );
             LinkRow {
                 markdown: format!(
                     "[{}]({link})",
