@@ -169,6 +169,22 @@ async fn text_of(browser: &Client, css: &str) -> String {
         .unwrap()
 }
 
+/// Waits until the element `css` holds `wanted` (a page being replaced by the next one may
+/// still show the old text for a moment).
+async fn wait_for_text(browser: &Client, css: &str, wanted: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = match browser.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(wanted) || Instant::now() > deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn body(browser: &Client) -> String {
     text_of(browser, "body").await
 }
@@ -498,7 +514,7 @@ pub async fn the_resource_center_and_the_community_in_a_real_browser(backend: Ba
     assert_eq!(suggested, "Invoices stop printing after an update");
     snap(&customer, "portal-new-ticket-suggestions").await;
     click(&customer, "#suggestions form[action$='/solved'] button").await;
-    let solved = text_of(&customer, "main h1").await;
+    let solved = wait_for_text(&customer, "main h1", "Glad it is solved").await;
     assert_eq!(solved, "Glad it is solved");
     assert_eq!(app.store.deflections_of(article).await.unwrap(), 1);
     assert!(
@@ -526,7 +542,10 @@ pub async fn the_resource_center_and_the_community_in_a_real_browser(backend: Ba
         .unwrap();
     snap(&asker, "community-ask").await;
     click(&asker, "form[action='/community/ask'] button[type=submit]").await;
-    assert_eq!(text_of(&asker, "main h1").await, "Spooler stops at night");
+    assert_eq!(
+        wait_for_text(&asker, "main h1", "Spooler stops at night").await,
+        "Spooler stops at night"
+    );
     let question = asker.current_url().await.unwrap().path().to_string();
 
     // An advisor answers and verifies.
@@ -540,13 +559,15 @@ pub async fn the_resource_center_and_the_community_in_a_real_browser(backend: Ba
     )
     .await;
     click(&advisor, "form[action$='/answers'] button[type=submit]").await;
+    text_of(&advisor, "form[action$='/verify'] button").await;
     click(&advisor, "form[action$='/verify'] button").await;
-    let verified = text_of(&advisor, "ol.answers li.answer p.meta").await;
+    let verified = wait_for_text(&advisor, "ol.answers li.answer p.meta", "Verified by").await;
     assert!(verified.contains("Verified by"), "{verified}");
     snap(&advisor, "community-question-staff").await;
 
     // The asker accepts it.
     asker.goto(&format!("{base}{question}")).await.unwrap();
+    text_of(&asker, "form[action$='/accept'] button").await;
     click(&asker, "form[action$='/accept'] button").await;
     let accepted = text_of(&asker, "ol.answers li.answer.accepted p.meta").await;
     assert!(accepted.contains("Accepted answer"), "{accepted}");
