@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
+use crate::resources::any_of;
 use crate::{Backend, SqlBuilder, Store, StoreError, instant, seconds};
 
 /// A question as its asker wrote it, with its terms for the index.
@@ -557,8 +558,7 @@ impl Store {
                      FROM community_search JOIN community_questions q \
                      ON q.id = community_search.rowid WHERE community_search MATCH "
                 ));
-                let query: Vec<String> = terms.iter().map(|term| format!("\"{term}\"")).collect();
-                sql.bind_text(&query.join(" OR "));
+                sql.bind_text(&any_of(Backend::Sqlite, &terms));
                 sql
             }
             Backend::Postgres => {
@@ -568,8 +568,7 @@ impl Store {
                      JOIN community_questions q ON q.id = s.question_id \
                      CROSS JOIN (SELECT to_tsquery('simple', "
                 ));
-                let query: Vec<String> = terms.iter().map(|term| format!("'{term}'")).collect();
-                sql.bind_text(&query.join(" | "));
+                sql.bind_text(&any_of(Backend::Postgres, &terms));
                 sql.push(") AS query) k WHERE s.terms @@ k.query");
                 sql
             }

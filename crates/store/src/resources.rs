@@ -546,8 +546,7 @@ impl Store {
                      ON t.id = resource_search.rowid \
                      JOIN resource_entries e ON e.id = t.entry_id WHERE resource_search MATCH "
                 ));
-                let query: Vec<String> = terms.iter().map(|term| format!("\"{term}\"")).collect();
-                sql.bind_text(&query.join(" OR "));
+                sql.bind_text(&any_of(Backend::Sqlite, &terms));
                 sql
             }
             Backend::Postgres => {
@@ -558,8 +557,7 @@ impl Store {
                      JOIN resource_entries e ON e.id = t.entry_id \
                      CROSS JOIN (SELECT to_tsquery('simple', "
                 ));
-                let query: Vec<String> = terms.iter().map(|term| format!("'{term}'")).collect();
-                sql.bind_text(&query.join(" | "));
+                sql.bind_text(&any_of(Backend::Postgres, &terms));
                 sql.push(") AS query) q WHERE s.terms @@ q.query");
                 sql
             }
@@ -716,6 +714,20 @@ const HIT_COLUMNS: &str = "e.kind, e.product_line, e.visibility, e.url, t.id, t.
      t.published_at";
 
 /// The conditions of `filter`, each `AND`ed to the statement.
+/// The full-text query matching any of `terms` (analysed, never empty): FTS5's quoted terms
+/// OR-ed on SQLite, a `tsquery` of quoted lexemes on PostgreSQL. The analysis keeps no
+/// quote or operator in a term, so none is read as syntax.
+pub(crate) fn any_of(backend: Backend, terms: &[&String]) -> String {
+    let quoted: Vec<String> = match backend {
+        Backend::Sqlite => terms.iter().map(|term| format!("\"{term}\"")).collect(),
+        Backend::Postgres => terms.iter().map(|term| format!("'{term}'")).collect(),
+    };
+    quoted.join(match backend {
+        Backend::Sqlite => " OR ",
+        Backend::Postgres => " | ",
+    })
+}
+
 fn push_filter(sql: &mut SqlBuilder, filter: &ResourceFilter) {
     sql.push(" AND e.visibility IN (");
     for (index, visibility) in filter.visibilities.iter().enumerate() {

@@ -22,7 +22,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::routes::resources::SnippetPiece;
+use crate::routes::resources::{SearchBounds, SearchCommon, SnippetPiece, checked_search};
 use crate::routes::tickets::respond_opened;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -36,13 +36,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(moderate_question))
         .routes(routes!(open_ticket_from_question))
 }
-
-const DEFAULT_PAGE: i64 = 20;
-const MAX_PAGE: i64 = 100;
-/// The longest search text taken.
-const QUERY_MAX: usize = 500;
-/// The longest release version a filter names.
-const RELEASE_MAX: usize = 50;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -132,50 +125,21 @@ async fn search_questions(
     principal: Principal,
     ApiQuery(params): ApiQuery<QuestionParams>,
 ) -> Result<Json<QuestionResults>, ApiError> {
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("between 1 and {MAX_PAGE}"),
-        ));
-    }
-    let offset = params.offset.unwrap_or(0);
-    if !(0..=100_000).contains(&offset) {
-        return Err(ApiError::invalid("offset", "between 0 and 100000"));
-    }
-    let text = params.q.unwrap_or_default();
-    if text.chars().count() > QUERY_MAX {
-        return Err(ApiError::invalid(
-            "q",
-            format!("at most {QUERY_MAX} characters"),
-        ));
-    }
-    let policy = &state.policy;
-    if let Some(language) = &params.language
-        && !policy.languages.supported.contains(language)
-    {
-        return Err(ApiError::invalid(
-            "language",
-            format!("one of {}", policy.languages.supported.join(", ")),
-        ));
-    }
-    if let Some(line) = &params.product_line
-        && !policy.product_lines.contains_key(line)
-    {
-        let lines: Vec<&str> = policy.product_lines.keys().map(String::as_str).collect();
-        return Err(ApiError::invalid(
-            "product_line",
-            format!("one of {}", lines.join(", ")),
-        ));
-    }
-    if let Some(release) = &params.release
-        && release.chars().count() > RELEASE_MAX
-    {
-        return Err(ApiError::invalid(
-            "release",
-            format!("at most {RELEASE_MAX} characters"),
-        ));
-    }
+    let SearchBounds {
+        limit,
+        offset,
+        text,
+    } = checked_search(
+        &state,
+        &SearchCommon {
+            q: params.q,
+            language: params.language.as_deref(),
+            product_line: params.product_line.as_deref(),
+            release: params.release.as_deref(),
+            limit: params.limit,
+            offset: params.offset,
+        },
+    )?;
     let query = QuestionQuery {
         text,
         language: params.language,

@@ -78,6 +78,85 @@ pub struct SearchParams {
     offset: Option<i64>,
 }
 
+/// What the resource center's and the community's searches take alike.
+pub(crate) struct SearchCommon<'a> {
+    pub q: Option<String>,
+    pub language: Option<&'a str>,
+    pub product_line: Option<&'a str>,
+    pub release: Option<&'a str>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// A search's page and words, checked.
+pub(crate) struct SearchBounds {
+    pub limit: i64,
+    pub offset: i64,
+    pub text: String,
+}
+
+/// Checks what every search takes: the page (1 to 100, 20 by default; an offset up to
+/// 100,000), the words (at most 500 characters), the policy's language and product line,
+/// a release's length. Each refusal names its parameter.
+pub(crate) fn checked_search(
+    state: &AppState,
+    common: &SearchCommon<'_>,
+) -> Result<SearchBounds, ApiError> {
+    let limit = common.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("between 1 and {MAX_PAGE}"),
+        ));
+    }
+    let offset = common.offset.unwrap_or(0);
+    if !(0..=100_000).contains(&offset) {
+        return Err(ApiError::invalid("offset", "between 0 and 100000"));
+    }
+    let text = common.q.clone().unwrap_or_default();
+    if text.chars().count() > QUERY_MAX {
+        return Err(ApiError::invalid(
+            "q",
+            format!("at most {QUERY_MAX} characters"),
+        ));
+    }
+    let policy = &state.policy;
+    if let Some(language) = common.language
+        && !policy
+            .languages
+            .supported
+            .iter()
+            .any(|known| known == language)
+    {
+        return Err(ApiError::invalid(
+            "language",
+            format!("one of {}", policy.languages.supported.join(", ")),
+        ));
+    }
+    if let Some(line) = common.product_line
+        && !policy.product_lines.contains_key(line)
+    {
+        let lines: Vec<&str> = policy.product_lines.keys().map(String::as_str).collect();
+        return Err(ApiError::invalid(
+            "product_line",
+            format!("one of {}", lines.join(", ")),
+        ));
+    }
+    if let Some(release) = common.release
+        && release.chars().count() > RELEASE_MAX
+    {
+        return Err(ApiError::invalid(
+            "release",
+            format!("at most {RELEASE_MAX} characters"),
+        ));
+    }
+    Ok(SearchBounds {
+        limit,
+        offset,
+        text,
+    })
+}
+
 /// A translation found.
 #[derive(Serialize, ToSchema)]
 pub struct ResourceResult {
@@ -152,42 +231,21 @@ async fn search_resources(
     principal: Option<Principal>,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> Result<Json<ResourceResults>, ApiError> {
-    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("between 1 and {MAX_PAGE}"),
-        ));
-    }
-    let offset = params.offset.unwrap_or(0);
-    if !(0..=100_000).contains(&offset) {
-        return Err(ApiError::invalid("offset", "between 0 and 100000"));
-    }
-    let text = params.q.unwrap_or_default();
-    if text.chars().count() > QUERY_MAX {
-        return Err(ApiError::invalid(
-            "q",
-            format!("at most {QUERY_MAX} characters"),
-        ));
-    }
-    let policy = &state.policy;
-    if let Some(language) = &params.language
-        && !policy.languages.supported.contains(language)
-    {
-        return Err(ApiError::invalid(
-            "language",
-            format!("one of {}", policy.languages.supported.join(", ")),
-        ));
-    }
-    if let Some(line) = &params.product_line
-        && !policy.product_lines.contains_key(line)
-    {
-        let lines: Vec<&str> = policy.product_lines.keys().map(String::as_str).collect();
-        return Err(ApiError::invalid(
-            "product_line",
-            format!("one of {}", lines.join(", ")),
-        ));
-    }
+    let SearchBounds {
+        limit,
+        offset,
+        text,
+    } = checked_search(
+        &state,
+        &SearchCommon {
+            q: params.q,
+            language: params.language.as_deref(),
+            product_line: params.product_line.as_deref(),
+            release: params.release.as_deref(),
+            limit: params.limit,
+            offset: params.offset,
+        },
+    )?;
     if let Some(tag) = &params.tag
         && (tag.trim().is_empty()
             || tag.chars().count() > TAG_MAX
@@ -196,14 +254,6 @@ async fn search_resources(
         return Err(ApiError::invalid(
             "tag",
             format!("a tag: one line without commas, at most {TAG_MAX} characters"),
-        ));
-    }
-    if let Some(release) = &params.release
-        && release.chars().count() > RELEASE_MAX
-    {
-        return Err(ApiError::invalid(
-            "release",
-            format!("at most {RELEASE_MAX} characters"),
         ));
     }
     let caller = principal.as_ref().map(Principal::caller);
