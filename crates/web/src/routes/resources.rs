@@ -325,13 +325,47 @@ pub struct TranslationBody {
     body: String,
 }
 
-/// A new entry: what its languages share, and its first language.
+/// A new entry: what its languages share, and its first language. (Its fields are
+/// written out rather than flattened from `EntryBody`: a closed object cannot be one part
+/// of an `allOf` whose other part adds a property.)
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEntryBody {
-    #[serde(flatten)]
-    entry: EntryBody,
+    kind: EntryKind,
+    /// null: it applies to no product line in particular.
+    #[serde(default)]
+    product_line: Option<String>,
+    /// Versions from the product line's release catalog; none: every release.
+    #[serde(default)]
+    #[schema(max_items = 30)]
+    releases: Vec<String>,
+    visibility: Visibility,
+    /// One line each, no comma, at most 40 characters; kept lower-cased, once each.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    tags: Vec<String>,
+    /// Only for an external resource (documentation, course, download), which needs one.
+    #[serde(default)]
+    #[schema(format = "web-link", max_length = 2000)]
+    url: Option<String>,
     translation: TranslationBody,
+}
+
+impl NewEntryBody {
+    /// What the languages share, and the first language.
+    fn split(self) -> (EntryFields, TranslationBody) {
+        (
+            EntryFields {
+                kind: self.kind,
+                product_line: self.product_line,
+                releases: self.releases,
+                visibility: self.visibility,
+                tags: self.tags,
+                url: self.url,
+            },
+            self.translation,
+        )
+    }
 }
 
 /// An entry as its reader may read it; each translation with its text as safe HTML.
@@ -473,11 +507,12 @@ async fn create_resource(
     principal: Principal,
     ApiJson(body): ApiJson<NewEntryBody>,
 ) -> Result<Response, ApiError> {
+    let (shared, first) = body.split();
     let entry = resources::create_entry(
         &state.desk(),
         &principal.caller(),
-        body.entry.into(),
-        translation_fields(body.translation),
+        shared,
+        translation_fields(first),
     )
     .await?;
     let location = format!("/api/v1/resources/{}", entry.id);
