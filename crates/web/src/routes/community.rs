@@ -4,8 +4,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use caredesk_desk::community::{
     self, QuestionFound, QuestionQuery, QuestionView, TicketFromQuestion,
 };
@@ -22,6 +22,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::routes::created;
 use crate::routes::resources::{SearchBounds, SearchCommon, SnippetPiece, checked_search};
 use crate::routes::tickets::respond_opened;
 
@@ -209,11 +210,7 @@ async fn ask_question(
     };
     let question = community::ask(&state.desk(), &principal.caller(), fields).await?;
     let location = format!("/api/v1/community/questions/{}", question.id);
-    let mut response = (StatusCode::CREATED, Json(question)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(created(&location, question))
 }
 
 /// One question with the answers the caller may read.

@@ -74,3 +74,15 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(notices::router())
         .merge(mail::router(inbound_limit(&limits.desk())))
 }
+
+/// 201 Created with `body` and where the new record lives.
+pub(crate) fn created(location: &str, body: impl serde::Serialize) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (axum::http::StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(location) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, value);
+    }
+    response
+}

@@ -27,6 +27,7 @@ use crate::auth::Principal;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, if_match_version};
 use crate::markdown;
+use crate::routes::created;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -516,11 +517,7 @@ async fn create_resource(
     )
     .await?;
     let location = format!("/api/v1/resources/{}", entry.id);
-    let mut response = (StatusCode::CREATED, Json(EntryView::of(entry, true))).into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(created(&location, EntryView::of(entry, true)))
 }
 
 /// One entry, with the languages the caller may read (signing in is optional).
@@ -975,11 +972,7 @@ async fn article_from_ticket(
 ) -> Result<Response, ApiError> {
     let entry = resources::draft_from_ticket(&state.desk(), &principal.caller(), id).await?;
     let location = format!("/api/v1/resources/{}", entry.id);
-    let mut response = (StatusCode::CREATED, Json(EntryView::of(entry, true))).into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(created(&location, EntryView::of(entry, true)))
 }
 
 /// What the resource center suggested beside the new-ticket form before the ticket was sent

@@ -19,7 +19,7 @@ use caredesk_domain::resources::community::{HistoryStep, ModerationAction, Quest
 use caredesk_domain::resources::search::Fragment;
 use serde::Deserialize;
 
-use super::forms::{translate_reason, unprocessable};
+use super::forms::{filled, translate_reason, unprocessable};
 use super::i18n::Catalog;
 use super::i18n::language_name;
 use super::resources::{Choice, line_label, product_lines};
@@ -721,9 +721,4 @@ fn step_label(viewer: &Viewer, step: HistoryStep, answer: Option<i64>) -> String
         Some(answer) => format!("{what} (#{answer})"),
         None => what.to_string(),
     }
-}
-
-fn filled(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_string())
 }

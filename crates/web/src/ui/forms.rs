@@ -21,6 +21,12 @@ use super::UiError;
 use super::session::Viewer;
 use crate::AppState;
 
+/// A form's text, trimmed; none when only blanks were sent.
+pub fn filled(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_string())
+}
+
 /// At most this many files go with one form.
 pub const MAX_FILES: usize = 5;
 

@@ -19,7 +19,7 @@ use caredesk_domain::resources::{
 use caredesk_store::{Entry, MissedSearch};
 use serde::Deserialize;
 
-use super::forms::{translate_reason, unprocessable};
+use super::forms::{filled, translate_reason, unprocessable};
 use super::i18n::language_name;
 use super::resources::{Choice, line_label, product_lines};
 use super::session::Viewer;
@@ -917,11 +917,6 @@ fn errors_of(viewer: &Viewer, problems: &[caredesk_desk::FieldProblem]) -> HashM
             .or_insert_with(|| translate_reason(viewer, problem));
     }
     errors
-}
-
-fn filled(text: &str) -> Option<String> {
-    let text = text.trim();
-    (!text.is_empty()).then(|| text.to_string())
 }
 
 /// Values separated by commas, blanks around each dropped, empty ones left out.
