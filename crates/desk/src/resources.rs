@@ -535,7 +535,11 @@ pub async fn search(
             .await?
     } else {
         desk.store
-            .search_resources(&wanted, &filter, fetched)
+            .search_resources(
+                &search::query_words(&query.text, &languages),
+                &filter,
+                fetched,
+            )
             .await?
     };
     if let Some(preferred) = &query.one_per_entry_in {

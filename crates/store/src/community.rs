@@ -5,11 +5,12 @@
 
 use caredesk_domain::notify::NoticeKind;
 use caredesk_domain::resources::community::{AnswerNotice, HistoryStep, Participant};
+use caredesk_domain::resources::search::Lookup;
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use crate::resources::any_of;
+use crate::resources::full_text_query;
 use crate::{Backend, SqlBuilder, Store, StoreError, instant, seconds};
 
 /// A question as its asker wrote it, with its terms for the index.
@@ -547,7 +548,11 @@ impl Store {
         filter: &QuestionFilter,
         limit: i64,
     ) -> Result<Vec<QuestionHit>, StoreError> {
-        let terms: Vec<&String> = terms.iter().filter(|term| !term.is_empty()).collect();
+        let terms: Vec<String> = terms
+            .iter()
+            .filter(|term| !term.is_empty())
+            .cloned()
+            .collect();
         if terms.is_empty() {
             return Ok(Vec::new());
         }
@@ -558,7 +563,10 @@ impl Store {
                      FROM community_search JOIN community_questions q \
                      ON q.id = community_search.rowid WHERE community_search MATCH "
                 ));
-                sql.bind_text(&any_of(Backend::Sqlite, &terms));
+                sql.bind_text(&full_text_query(
+                    Backend::Sqlite,
+                    &Lookup::Any(terms.clone()),
+                ));
                 sql
             }
             Backend::Postgres => {
@@ -568,7 +576,10 @@ impl Store {
                      JOIN community_questions q ON q.id = s.question_id \
                      CROSS JOIN (SELECT to_tsquery('simple', "
                 ));
-                sql.bind_text(&any_of(Backend::Postgres, &terms));
+                sql.bind_text(&full_text_query(
+                    Backend::Postgres,
+                    &Lookup::Any(terms.clone()),
+                ));
                 sql.push(") AS query) k WHERE s.terms @@ k.query");
                 sql
             }

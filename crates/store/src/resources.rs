@@ -5,6 +5,9 @@
 //! are) ranked by `ts_rank_cd`, so both match the same terms. A translation is indexed in
 //! the transaction that writes it.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use caredesk_domain::resources::search::{self, Lookup};
 use caredesk_domain::resources::{
     EntryFields, EntryKind, ReviewRefusal, TranslationState, Visibility,
 };
@@ -525,39 +528,119 @@ impl Store {
             .collect()
     }
 
-    /// The translations `filter` lets through that match any of `terms` (analysed as they
-    /// were indexed), best first, at most `limit`.
+    /// The translations `filter` lets through that match `words` (from
+    /// `search::query_words`, analysed as they were indexed), best first, at most `limit`:
+    /// looked up as `search::lookups` plans, so that a query of common words on a large
+    /// center ranks a bounded number of texts.
     pub async fn search_resources(
         &self,
-        terms: &[String],
+        words: &[Vec<String>],
         filter: &ResourceFilter,
         limit: i64,
     ) -> Result<Vec<ResourceHit>, StoreError> {
         // Empty terms are no query (and a syntax error to PostgreSQL).
-        let terms: Vec<&String> = terms.iter().filter(|term| !term.is_empty()).collect();
-        if terms.is_empty() || filter.visibilities.is_empty() {
+        let words: Vec<Vec<String>> = words
+            .iter()
+            .map(|word| {
+                word.iter()
+                    .filter(|term| !term.is_empty())
+                    .cloned()
+                    .collect()
+            })
+            .filter(|word: &Vec<String>| !word.is_empty())
+            .collect();
+        if words.is_empty() || filter.visibilities.is_empty() {
             return Ok(Vec::new());
         }
+        let frequencies = self.resource_term_frequencies(&words).await?;
+        let plan = search::lookups(
+            &words,
+            |term| frequencies.get(term).copied().unwrap_or(0),
+            self.ranked_at_most(),
+        );
+        let wanted = usize::try_from(limit).unwrap_or(0);
+        let mut hits: Vec<ResourceHit> = Vec::new();
+        for lookup in plan {
+            if hits.len() >= wanted {
+                break;
+            }
+            // Room for what an earlier lookup found again.
+            let room = limit.saturating_add(i64::try_from(hits.len()).unwrap_or(i64::MAX));
+            for hit in self.look_up_resources(&lookup, filter, room).await? {
+                if hits.len() < wanted
+                    && !hits
+                        .iter()
+                        .any(|kept| kept.translation.id == hit.translation.id)
+                {
+                    hits.push(hit);
+                }
+            }
+        }
+        Ok(hits)
+    }
+
+    /// About how many texts a search ranks at most (see `search::lookups`): ranking, not
+    /// matching, is what a full-text search spends its time on, a few microseconds a text
+    /// (measured with `bench/resource_search.sh`).
+    fn ranked_at_most(&self) -> u64 {
+        match self.backend {
+            Backend::Sqlite => 2_000,
+            Backend::Postgres => 2_000,
+        }
+    }
+
+    /// In how many translations each term of `words` stands.
+    async fn resource_term_frequencies(
+        &self,
+        words: &[Vec<String>],
+    ) -> Result<HashMap<String, u64>, StoreError> {
+        let mut sql = SqlBuilder::new("SELECT term, doc FROM resource_term_counts WHERE term IN (");
+        for (index, term) in words.iter().flatten().enumerate() {
+            if index > 0 {
+                sql.push(", ");
+            }
+            sql.bind_text(term);
+        }
+        sql.push(")");
+        sql.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                let count: i64 = row.try_get("doc")?;
+                Ok((row.try_get("term")?, u64::try_from(count).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    /// The translations `filter` lets through that `lookup` finds, best first. Ranked on
+    /// what the filter reads alone (on SQLite, an index that holds it: a translation's row
+    /// holds its whole text), then the texts of the best read.
+    async fn look_up_resources(
+        &self,
+        lookup: &Lookup,
+        filter: &ResourceFilter,
+        limit: i64,
+    ) -> Result<Vec<ResourceHit>, StoreError> {
         let mut sql = match self.backend {
             Backend::Sqlite => {
                 let mut sql = SqlBuilder::new(&format!(
-                    "SELECT {HIT_COLUMNS}, -bm25(resource_search, 4.0, 1.0) AS score \
+                    "SELECT {HIT_COLUMNS}, m.score AS score FROM (SELECT t.id AS id, -bm25(resource_search, 4.0, 1.0) AS score \
                      FROM resource_search JOIN resource_translations t \
-                     ON t.id = resource_search.rowid \
+                     INDEXED BY resource_translations_found ON t.id = resource_search.rowid \
                      JOIN resource_entries e ON e.id = t.entry_id WHERE resource_search MATCH "
                 ));
-                sql.bind_text(&any_of(Backend::Sqlite, &terms));
+                sql.bind_text(&full_text_query(Backend::Sqlite, lookup));
                 sql
             }
             Backend::Postgres => {
                 let mut sql = SqlBuilder::new(&format!(
-                    "SELECT {HIT_COLUMNS}, CAST(ts_rank_cd(s.terms, q.query) AS DOUBLE PRECISION) \
+                    "SELECT {HIT_COLUMNS}, m.score AS score FROM (SELECT t.id AS id, CAST(ts_rank_cd(s.terms, q.query) AS DOUBLE PRECISION) \
                      AS score FROM resource_search s \
                      JOIN resource_translations t ON t.id = s.translation_id \
                      JOIN resource_entries e ON e.id = t.entry_id \
                      CROSS JOIN (SELECT to_tsquery('simple', "
                 ));
-                sql.bind_text(&any_of(Backend::Postgres, &terms));
+                sql.bind_text(&full_text_query(Backend::Postgres, lookup));
                 sql.push(") AS query) q WHERE s.terms @@ q.query");
                 sql
             }
@@ -565,6 +648,10 @@ impl Store {
         push_filter(&mut sql, filter);
         sql.push(" ORDER BY score DESC, t.id LIMIT ");
         sql.bind_i64(limit);
+        sql.push(
+            ") m JOIN resource_translations t ON t.id = m.id \
+                  JOIN resource_entries e ON e.id = t.entry_id ORDER BY m.score DESC, t.id",
+        );
         sql.fetch_all(&self.pool)
             .await?
             .iter()
@@ -661,6 +748,34 @@ impl Store {
     ) -> Result<(), StoreError> {
         match self.backend {
             Backend::Sqlite => {
+                // The counts first, while the index still holds the old terms.
+                let old: Option<(String, String)> =
+                    sqlx::query_as("SELECT title, body FROM resource_search WHERE rowid = $1")
+                        .bind(id)
+                        .fetch_optional(&mut **transaction)
+                        .await?;
+                let mut change: BTreeMap<&str, i64> = BTreeMap::new();
+                if let Some((title, body)) = &old {
+                    for term in distinct_terms(&[title, body]) {
+                        *change.entry(term).or_default() -= 1;
+                    }
+                }
+                for term in distinct_terms(&[&text.title_terms, &text.body_terms]) {
+                    *change.entry(term).or_default() += 1;
+                }
+                change.retain(|_, step| *step != 0);
+                if !change.is_empty() {
+                    let change = serde_json::to_string(&change)
+                        .map_err(|error| StoreError::Corrupt(format!("term counts: {error}")))?;
+                    sqlx::query(
+                        "INSERT INTO resource_term_counts (term, doc) \
+                         SELECT key, value FROM json_each($1) WHERE true \
+                         ON CONFLICT (term) DO UPDATE SET doc = doc + excluded.doc",
+                    )
+                    .bind(change)
+                    .execute(&mut **transaction)
+                    .await?;
+                }
                 sqlx::query("DELETE FROM resource_search WHERE rowid = $1")
                     .bind(id)
                     .execute(&mut **transaction)
@@ -673,6 +788,25 @@ impl Store {
                     .await?;
             }
             Backend::Postgres => {
+                // The counts first, while the index still holds the old terms; in the
+                // terms' order, so that two writers never wait for each other's rows.
+                sqlx::query(
+                    "WITH old AS (SELECT unnest(tsvector_to_array(terms)) AS term \
+                     FROM resource_search WHERE translation_id = $1), \
+                     new AS (SELECT unnest(tsvector_to_array(to_tsvector('simple', $2) \
+                     || to_tsvector('simple', $3))) AS term), \
+                     change AS (SELECT term, SUM(step) AS step FROM (SELECT term, -1 AS step \
+                     FROM old UNION ALL SELECT term, 1 AS step FROM new) steps GROUP BY term \
+                     HAVING SUM(step) <> 0) \
+                     INSERT INTO resource_term_counts (term, doc) \
+                     SELECT term, step FROM change ORDER BY term \
+                     ON CONFLICT (term) DO UPDATE SET doc = resource_term_counts.doc + excluded.doc",
+                )
+                .bind(id)
+                .bind(&text.title_terms)
+                .bind(&text.body_terms)
+                .execute(&mut **transaction)
+                .await?;
                 sqlx::query(
                     "INSERT INTO resource_search (translation_id, terms) VALUES ($1, \
                      setweight(to_tsvector('simple', $2), 'A') || \
@@ -713,21 +847,52 @@ const HIT_COLUMNS: &str = "e.kind, e.product_line, e.visibility, e.url, t.id, t.
      t.language, t.title, t.body, t.state, t.revision, t.updated_by, t.updated_at, \
      t.published_at";
 
-/// The conditions of `filter`, each `AND`ed to the statement.
-/// The full-text query matching any of `terms` (analysed, never empty): FTS5's quoted terms
-/// OR-ed on SQLite, a `tsquery` of quoted lexemes on PostgreSQL. The analysis keeps no
-/// quote or operator in a term, so none is read as syntax.
-pub(crate) fn any_of(backend: Backend, terms: &[&String]) -> String {
-    let quoted: Vec<String> = match backend {
-        Backend::Sqlite => terms.iter().map(|term| format!("\"{term}\"")).collect(),
-        Backend::Postgres => terms.iter().map(|term| format!("'{term}'")).collect(),
+/// `lookup` in the full-text query language of `backend`: FTS5's quoted terms on SQLite
+/// (a title is its index's column `title`), a `tsquery` of quoted lexemes on PostgreSQL (a
+/// title's lexemes weigh `A`). The analysis keeps no quote or operator in a term, so none
+/// is read as syntax.
+pub(crate) fn full_text_query(backend: Backend, lookup: &Lookup) -> String {
+    let any = |terms: &[String], weight: &str| -> String {
+        let quoted: Vec<String> = match backend {
+            Backend::Sqlite => terms.iter().map(|term| format!("\"{term}\"")).collect(),
+            Backend::Postgres => terms
+                .iter()
+                .map(|term| format!("'{term}'{weight}"))
+                .collect(),
+        };
+        quoted.join(match backend {
+            Backend::Sqlite => " OR ",
+            Backend::Postgres => " | ",
+        })
     };
-    quoted.join(match backend {
-        Backend::Sqlite => " OR ",
-        Backend::Postgres => " | ",
-    })
+    match lookup {
+        Lookup::Any(terms) => any(terms, ""),
+        Lookup::All(words) => {
+            let words: Vec<String> = words
+                .iter()
+                .map(|word| format!("({})", any(word, "")))
+                .collect();
+            words.join(match backend {
+                Backend::Sqlite => " AND ",
+                Backend::Postgres => " & ",
+            })
+        }
+        Lookup::AnyInTitle(terms) => match backend {
+            Backend::Sqlite => format!("title : ({})", any(terms, "")),
+            Backend::Postgres => any(terms, ":A"),
+        },
+    }
 }
 
+/// The terms of indexed texts (space-separated), each once.
+fn distinct_terms<'a>(texts: &[&'a String]) -> BTreeSet<&'a str> {
+    texts
+        .iter()
+        .flat_map(|text| text.split_whitespace())
+        .collect()
+}
+
+/// The conditions of `filter`, each `AND`ed to the statement.
 fn push_filter(sql: &mut SqlBuilder, filter: &ResourceFilter) {
     sql.push(" AND e.visibility IN (");
     for (index, visibility) in filter.visibilities.iter().enumerate() {

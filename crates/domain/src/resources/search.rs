@@ -54,6 +54,114 @@ pub fn query_terms(query: &str, languages: &[&str]) -> Vec<String> {
     terms
 }
 
+/// What someone typed, word by word: each word's terms in each of `languages` (none where
+/// a language leaves the word out as too common), a word typed twice once. Japanese text
+/// gives one "word" per pair of characters.
+pub fn query_words(query: &str, languages: &[&str]) -> Vec<Vec<String>> {
+    let query = composed(query);
+    let mut words: Vec<(Range<usize>, Vec<String>)> = Vec::new();
+    for language in languages {
+        for term in located_terms(&query, language) {
+            match words.iter_mut().find(|(at, _)| *at == term.at) {
+                Some((_, variants)) => {
+                    if !variants.contains(&term.text) {
+                        variants.push(term.text);
+                    }
+                }
+                None => words.push((term.at, vec![term.text])),
+            }
+        }
+    }
+    let mut distinct: Vec<Vec<String>> = Vec::new();
+    for (_, mut variants) in words {
+        variants.sort();
+        if !distinct.contains(&variants) {
+            distinct.push(variants);
+        }
+    }
+    distinct
+}
+
+/// One way of looking words up in the index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// The texts with any of these terms.
+    Any(Vec<String>),
+    /// The texts with every word: for each, one of its terms.
+    All(Vec<Vec<String>>),
+    /// The latest texts whose title has any of these terms: too many to rank them all.
+    AnyInTitle(Vec<String>),
+}
+
+/// How to look `words` (from [`query_words`]) up so that the database ranks about `budget`
+/// texts at most, whatever the index holds: the ranking, not the matching, is what costs.
+/// `texts_with` tells in how many texts a term stands. The lookups are tried in order, each
+/// one's results after the previous one's, until enough are found.
+///
+/// When all the words stand in `budget` texts or fewer, every text with any of them is
+/// ranked (on a small or a specific index, the results are exactly that). Otherwise the
+/// texts with every word come first when one of the words is rare enough to bound them,
+/// then those with the rarest words (the ones that say most of what is looked for, and
+/// weigh most in the ranking anyway) as many as fit in the budget. When even the rarest
+/// word is too common, the latest texts with the rarest words in their title (a few times
+/// the budget's worth of words) are ranked.
+pub fn lookups(
+    words: &[Vec<String>],
+    texts_with: impl Fn(&str) -> u64,
+    budget: u64,
+) -> Vec<Lookup> {
+    if words.is_empty() {
+        return Vec::new();
+    }
+    let frequency = |word: &Vec<String>| -> u64 {
+        word.iter()
+            .map(|term| texts_with(term))
+            .fold(0, u64::saturating_add)
+    };
+    let mut by_rarity: Vec<(u64, &Vec<String>)> =
+        words.iter().map(|word| (frequency(word), word)).collect();
+    by_rarity.sort_by_key(|(frequency, _)| *frequency);
+    let rarest_within = |budget: u64| -> Vec<String> {
+        let mut terms = Vec::new();
+        let mut ranked = 0u64;
+        for (frequency, word) in &by_rarity {
+            ranked = ranked.saturating_add(*frequency);
+            if ranked > budget {
+                break;
+            }
+            terms.extend(word.iter().cloned());
+        }
+        terms
+    };
+    let total = by_rarity
+        .iter()
+        .map(|(frequency, _)| *frequency)
+        .fold(0, u64::saturating_add);
+    if total <= budget {
+        return vec![Lookup::Any(rarest_within(budget))];
+    }
+    let mut plan = Vec::new();
+    if words.len() > 1 && by_rarity[0].0 <= budget {
+        plan.push(Lookup::All(words.to_vec()));
+    }
+    let rarest = rarest_within(budget);
+    plan.push(if rarest.is_empty() {
+        let in_titles = rarest_within(budget.saturating_mul(TITLE_SHARE));
+        Lookup::AnyInTitle(if in_titles.is_empty() {
+            by_rarity[0].1.clone()
+        } else {
+            in_titles
+        })
+    } else {
+        Lookup::Any(rarest)
+    });
+    plan
+}
+
+/// How many texts' words may be read to find titles, against how many may be ranked: an
+/// FTS5 index reads every text with a word to find the titles with it.
+const TITLE_SHARE: u64 = 5;
+
 /// `text` with its accented letters composed (NFC), as the terms are made of: "é" typed as
 /// "e" and a combining accent is the one character "é".
 pub fn composed(text: &str) -> String {
@@ -362,6 +470,80 @@ mod tests {
         let wanted = query_terms("printing", &["en", "fr"]);
         assert_eq!(wanted, ["print", "printing"]);
         assert!(query_terms("", &["en"]).is_empty());
+    }
+
+    #[test]
+    fn a_query_is_cut_into_words_with_their_terms_in_each_language() {
+        assert_eq!(
+            query_words("Printing printing Drucker", &["en", "de"]),
+            [vec!["print", "printing"], vec!["druck", "drucker"]]
+        );
+        // A word one language leaves out stands with the other languages' terms alone.
+        assert_eq!(
+            query_words("the printer", &["en", "fr"]),
+            [vec!["print", "printer"], vec!["the"]]
+        );
+        assert!(query_words("", &["en"]).is_empty());
+    }
+
+    #[test]
+    fn a_lookup_ranks_about_the_budget_at_most() {
+        let words = |list: &[&[&str]]| -> Vec<Vec<String>> {
+            list.iter()
+                .map(|word| word.iter().map(|term| term.to_string()).collect())
+                .collect()
+        };
+        let terms = |list: &[&str]| -> Vec<String> { list.iter().map(|t| t.to_string()).collect() };
+        let frequencies = |term: &str| match term {
+            "spool" => 10,
+            "spooler" => 5,
+            "printer" => 900,
+            "print" => 600,
+            "error" => 2_000,
+            _ => 0,
+        };
+        let query = words(&[&["print", "printer"], &["spool", "spooler"], &["error"]]);
+        // Few texts to rank: any of the words, as on a small index.
+        assert_eq!(
+            lookups(&query, frequencies, 10_000),
+            [Lookup::Any(terms(&[
+                "spool", "spooler", "print", "printer", "error"
+            ]))]
+        );
+        // Too many: every word first (the rarest bounds them), then the rarest that fit.
+        assert_eq!(
+            lookups(&query, frequencies, 1_600),
+            [
+                Lookup::All(query.clone()),
+                Lookup::Any(terms(&["spool", "spooler", "print", "printer"]))
+            ]
+        );
+        assert_eq!(
+            lookups(&query, frequencies, 100),
+            [
+                Lookup::All(query.clone()),
+                Lookup::Any(terms(&["spool", "spooler"]))
+            ]
+        );
+        // Every word common: titles only, of the rarest words that fit there.
+        let common = words(&[&["print", "printer"], &["error"]]);
+        assert_eq!(
+            lookups(&common, frequencies, 10),
+            [Lookup::AnyInTitle(terms(&["print", "printer"]))]
+        );
+        assert_eq!(
+            lookups(&common, frequencies, 1),
+            [Lookup::AnyInTitle(terms(&["print", "printer"]))]
+        );
+        // A word the index does not hold costs nothing and is looked for.
+        assert_eq!(
+            lookups(&words(&[&["zzz"], &["error"]]), frequencies, 100),
+            [
+                Lookup::All(words(&[&["zzz"], &["error"]])),
+                Lookup::Any(terms(&["zzz"]))
+            ]
+        );
+        assert!(lookups(&[], frequencies, 100).is_empty());
     }
 
     #[test]
