@@ -529,9 +529,9 @@ impl Store {
     }
 
     /// The translations `filter` lets through that match `words` (from
-    /// `search::query_words`, analysed as they were indexed), best first, at most `limit`:
-    /// looked up as `search::lookups` plans, so that a query of common words on a large
-    /// center ranks a bounded number of texts.
+    /// `search::query_words`, analysed as they were indexed), at most `limit`: looked up as
+    /// `search::lookups` plans, so that a query of common words on a large center ranks a
+    /// bounded number of texts; each lookup's results best first, after the previous one's.
     pub async fn search_resources(
         &self,
         words: &[Vec<String>],
@@ -789,7 +789,9 @@ impl Store {
             }
             Backend::Postgres => {
                 // The counts first, while the index still holds the old terms; in the
-                // terms' order, so that two writers never wait for each other's rows.
+                // terms' order, so that two single writes cannot deadlock (an import of
+                // many translations holds its terms' rows until it commits: other writes
+                // of the resource center wait for it).
                 sqlx::query(
                     "WITH old AS (SELECT unnest(tsvector_to_array(terms)) AS term \
                      FROM resource_search WHERE translation_id = $1), \

@@ -89,7 +89,7 @@ pub enum Lookup {
     Any(Vec<String>),
     /// The texts with every word: for each, one of its terms.
     All(Vec<Vec<String>>),
-    /// The latest texts whose title has any of these terms: too many to rank them all.
+    /// The texts whose title has any of these terms.
     AnyInTitle(Vec<String>),
 }
 
@@ -103,8 +103,9 @@ pub enum Lookup {
 /// texts with every word come first when one of the words is rare enough to bound them,
 /// then those with the rarest words (the ones that say most of what is looked for, and
 /// weigh most in the ranking anyway) as many as fit in the budget. When even the rarest
-/// word is too common, the latest texts with the rarest words in their title (a few times
-/// the budget's worth of words) are ranked.
+/// word is too common, only titles are looked in, for the rarest words (a few times the
+/// budget's worth: every text with them is read to find the titles, but fewer are ranked).
+/// A word the index does not hold is left out of every lookup that needs every word.
 pub fn lookups(
     words: &[Vec<String>],
     texts_with: impl Fn(&str) -> u64,
@@ -121,10 +122,22 @@ pub fn lookups(
     let mut by_rarity: Vec<(u64, &Vec<String>)> =
         words.iter().map(|word| (frequency(word), word)).collect();
     by_rarity.sort_by_key(|(frequency, _)| *frequency);
+    // A word the index does not hold (a typo; a word one language leaves out, looked for in
+    // every language) finds nothing: no lookup may need it, and it costs nothing to add.
+    let unheld: Vec<String> = by_rarity
+        .iter()
+        .filter(|(frequency, _)| *frequency == 0)
+        .flat_map(|(_, word)| word.iter().cloned())
+        .collect();
+    let held: Vec<(u64, &Vec<String>)> = by_rarity
+        .iter()
+        .filter(|(frequency, _)| *frequency > 0)
+        .copied()
+        .collect();
     let rarest_within = |budget: u64| -> Vec<String> {
         let mut terms = Vec::new();
         let mut ranked = 0u64;
-        for (frequency, word) in &by_rarity {
+        for (frequency, word) in &held {
             ranked = ranked.saturating_add(*frequency);
             if ranked > budget {
                 break;
@@ -133,33 +146,36 @@ pub fn lookups(
         }
         terms
     };
-    let total = by_rarity
+    let total = held
         .iter()
         .map(|(frequency, _)| *frequency)
         .fold(0, u64::saturating_add);
     if total <= budget {
-        return vec![Lookup::Any(rarest_within(budget))];
+        return vec![Lookup::Any([rarest_within(budget), unheld].concat())];
     }
+    // From here on, some word is held: the total is not zero.
     let mut plan = Vec::new();
-    if words.len() > 1 && by_rarity[0].0 <= budget {
-        plan.push(Lookup::All(words.to_vec()));
+    if held.len() > 1 && held[0].0 <= budget {
+        plan.push(Lookup::All(
+            held.iter().map(|(_, word)| (*word).clone()).collect(),
+        ));
     }
     let rarest = rarest_within(budget);
     plan.push(if rarest.is_empty() {
         let in_titles = rarest_within(budget.saturating_mul(TITLE_SHARE));
         Lookup::AnyInTitle(if in_titles.is_empty() {
-            by_rarity[0].1.clone()
+            held[0].1.clone()
         } else {
             in_titles
         })
     } else {
-        Lookup::Any(rarest)
+        Lookup::Any([rarest, unheld].concat())
     });
     plan
 }
 
 /// How many texts' words may be read to find titles, against how many may be ranked: an
-/// FTS5 index reads every text with a word to find the titles with it.
+/// index reads every text with a word to find the titles with it.
 const TITLE_SHARE: u64 = 5;
 
 /// `text` with its accented letters composed (NFC), as the terms are made of: "é" typed as
@@ -503,6 +519,8 @@ mod tests {
             _ => 0,
         };
         let query = words(&[&["print", "printer"], &["spool", "spooler"], &["error"]]);
+        // The lookups that need every word take the rarest first.
+        let rare_first = words(&[&["spool", "spooler"], &["print", "printer"], &["error"]]);
         // Few texts to rank: any of the words, as on a small index.
         assert_eq!(
             lookups(&query, frequencies, 10_000),
@@ -514,14 +532,14 @@ mod tests {
         assert_eq!(
             lookups(&query, frequencies, 1_600),
             [
-                Lookup::All(query.clone()),
+                Lookup::All(rare_first.clone()),
                 Lookup::Any(terms(&["spool", "spooler", "print", "printer"]))
             ]
         );
         assert_eq!(
             lookups(&query, frequencies, 100),
             [
-                Lookup::All(query.clone()),
+                Lookup::All(rare_first.clone()),
                 Lookup::Any(terms(&["spool", "spooler"]))
             ]
         );
@@ -535,13 +553,30 @@ mod tests {
             lookups(&common, frequencies, 1),
             [Lookup::AnyInTitle(terms(&["print", "printer"]))]
         );
-        // A word the index does not hold costs nothing and is looked for.
+        // A word the index does not hold (a typo, a word left out in its language) is
+        // needed by no lookup, and looked for where it costs nothing.
         assert_eq!(
             lookups(&words(&[&["zzz"], &["error"]]), frequencies, 100),
+            [Lookup::AnyInTitle(terms(&["error"]))]
+        );
+        assert_eq!(
+            lookups(
+                &words(&[&["zzz"], &["print"], &["spool"]]),
+                frequencies,
+                100
+            ),
             [
-                Lookup::All(words(&[&["zzz"], &["error"]])),
-                Lookup::Any(terms(&["zzz"]))
+                Lookup::All(words(&[&["spool"], &["print"]])),
+                Lookup::Any(terms(&["spool", "zzz"]))
             ]
+        );
+        assert_eq!(
+            lookups(&words(&[&["zzz"], &["spool"]]), frequencies, 100),
+            [Lookup::Any(terms(&["spool", "zzz"]))]
+        );
+        assert_eq!(
+            lookups(&words(&[&["zzz"]]), frequencies, 100),
+            [Lookup::Any(terms(&["zzz"]))]
         );
         assert!(lookups(&[], frequencies, 100).is_empty());
     }
