@@ -556,7 +556,7 @@ impl Store {
         let plan = search::lookups(
             &words,
             |term| frequencies.get(term).copied().unwrap_or(0),
-            self.ranked_at_most(),
+            RANKED_AT_MOST,
         );
         let wanted = usize::try_from(limit).unwrap_or(0);
         let mut hits: Vec<ResourceHit> = Vec::new();
@@ -577,16 +577,6 @@ impl Store {
             }
         }
         Ok(hits)
-    }
-
-    /// About how many texts a search ranks at most (see `search::lookups`): ranking, not
-    /// matching, is what a full-text search spends its time on, a few microseconds a text
-    /// (measured with `bench/resource_search.sh`).
-    fn ranked_at_most(&self) -> u64 {
-        match self.backend {
-            Backend::Sqlite => 2_000,
-            Backend::Postgres => 2_000,
-        }
     }
 
     /// In how many translations each term of `words` stands.
@@ -844,6 +834,11 @@ impl Store {
         translation_of(&row)
     }
 }
+
+/// About how many texts a search ranks at most (see `search::lookups`): ranking, not
+/// matching, is what a full-text search spends its time on, a few microseconds a text
+/// (measured with `bench/resource_search.sh`).
+const RANKED_AT_MOST: u64 = 2_000;
 
 const HIT_COLUMNS: &str = "e.kind, e.product_line, e.visibility, e.url, t.id, t.entry_id, \
      t.language, t.title, t.body, t.state, t.revision, t.updated_by, t.updated_at, \
