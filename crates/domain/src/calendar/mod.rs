@@ -17,8 +17,9 @@
 //! **Precision and range.** Instants are counted to the second: a ticket opened at 16:59:30
 //! keeps its seconds in its due time, and a fraction of a second is dropped (rounded down)
 //! on the way in. Elapsed business time is reported in whole minutes, rounded down. The
-//! engine answers for instants from year -9998 to 9998 and for amounts of up to a century of
-//! minutes; beyond either it says so rather than guess.
+//! engine answers for instants from year -9998 to 9998, for amounts of up to a century of
+//! minutes and for elapsed time between instants at most a century apart; beyond any of
+//! these it says so rather than guess (and rather than walk millennia day by day).
 //!
 //! **Speed.** Over a horizon of local years 1990 to 2100 the open time is laid out once as
 //! UTC spans with running totals, so a due time or an elapsed time is a lookup plus a short
@@ -49,6 +50,8 @@ pub const HORIZON_FIRST_YEAR: i16 = 1990;
 pub const HORIZON_LAST_YEAR: i16 = 2100;
 
 const SECONDS_PER_MINUTE: i64 = 60;
+/// The longest stretch elapsed time is counted over: a century of days, as for amounts.
+const MAX_ELAPSED_SECONDS: i64 = 36_525 * 86_400;
 /// A century of minutes: more than any clock of a support policy will ever count, and small
 /// enough that walking it day by day stays quick.
 pub const MAX_MINUTES: u64 = 36_525 * 24 * 60;
@@ -101,6 +104,10 @@ pub enum CalendarError {
     NeverOpens { calendar: String, after: Timestamp },
     #[error("{0} minutes is more than a clock can count (at most {max}, a century)", max = MAX_MINUTES)]
     TooManyMinutes(u64),
+    #[error(
+        "from {from} to {to} is more than a century; elapsed business time is counted over at most a century"
+    )]
+    SpanTooLong { from: Timestamp, to: Timestamp },
 }
 
 impl Calendar {
@@ -212,7 +219,11 @@ impl Calendar {
         to: Timestamp,
         pauses: &[Pause<'_>],
     ) -> Result<u64, CalendarError> {
-        let (from, to) = (supported_second(from)?, supported_second(to)?);
+        let (from_second, to_second) = (supported_second(from)?, supported_second(to)?);
+        if to_second - from_second > MAX_ELAPSED_SECONDS {
+            return Err(CalendarError::SpanTooLong { from, to });
+        }
+        let (from, to) = (from_second, to_second);
         let mut seconds = self.open_seconds(from, to)?;
         if pauses.is_empty() {
             return Ok(seconds_to_whole_minutes(seconds));

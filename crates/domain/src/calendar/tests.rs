@@ -451,6 +451,25 @@ fn amounts_and_instants_outside_the_engine_range_are_refused_not_guessed() {
     );
     // A century of minutes is answered.
     americas.due(start, MAX_MINUTES).unwrap();
+    // Elapsed time is counted over a century at most (found by the fuzzer: an end in year
+    // 6060 walked four millennia day by day).
+    let a_century_later = at("2126-09-04T16:30:00-04:00");
+    assert!(americas.elapsed(start, a_century_later).unwrap() > 0);
+    let far = at("6060-10-26T09:00:00+01:00");
+    assert_eq!(
+        americas.elapsed(start, far),
+        Err(CalendarError::SpanTooLong {
+            from: start,
+            to: far
+        })
+    );
+    assert_eq!(
+        americas.elapsed_with_pauses(start, far, &[]),
+        Err(CalendarError::SpanTooLong {
+            from: start,
+            to: far
+        })
+    );
     let edge = at("9999-12-30T10:00:00Z");
     assert_eq!(americas.is_open(edge), Err(CalendarError::OutOfRange));
     assert_eq!(
