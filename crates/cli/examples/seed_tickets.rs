@@ -3,11 +3,17 @@
 //! intake passes), advisors in every region to route to, an administrator's API token
 //! (printed), and COUNT tickets opened over three years, most of
 //! them closed, each with a timeline built by the domain's own `decide` and imported with
-//! `Store::import_tickets` (clocks computed, breaches recorded). The administrator and the
-//! first customer's contact sign in to the pages with the password `caredesk-bench`.
+//! `Store::import_tickets` (clocks computed, breaches recorded). Their subjects, descriptions
+//! and messages are words drawn from the demo's English articles (as often as the articles
+//! use them), so that searching tickets by their words meets common and rare words as on a
+//! real desk. The administrator and the first customer's contact sign in to the pages with
+//! the password `caredesk-bench`.
 //!
 //!     cargo run --release -p caredesk --example seed_tickets -- DATABASE_URL COUNT [OPEN_PERCENT]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "shared/words.rs"]
+mod words;
 
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::{
@@ -33,6 +39,14 @@ struct Dice(StdRng);
 impl Dice {
     fn below(&mut self, n: u64) -> u64 {
         self.0.random_range(0..n)
+    }
+
+    /// `count` words drawn from `vocabulary`, as a sentence.
+    fn words(&mut self, vocabulary: &[String], count: usize) -> String {
+        let words: Vec<&str> = (0..count)
+            .map(|_| vocabulary[self.below(vocabulary.len() as u64) as usize].as_str())
+            .collect();
+        words.join(" ")
     }
 }
 
@@ -62,6 +76,7 @@ async fn main() {
     let now = Timestamp::now();
     let password = caredesk_desk::sessions::hash_password(PASSWORD).unwrap();
     let mut dice = Dice(StdRng::seed_from_u64(7));
+    let vocabulary = words::english_words();
 
     let (admin_id, token) = add_staff_and_catalog(&store, &password, now).await;
     let advisor = Actor::Staff {
@@ -76,7 +91,15 @@ async fn main() {
         let batch: Vec<_> = (0..size)
             .map(|_| {
                 let customer = customers[dice.below(customers.len() as u64) as usize];
-                bench_ticket(&mut dice, customer, advisor, open_percent, &policy, now)
+                bench_ticket(
+                    &mut dice,
+                    &vocabulary,
+                    customer,
+                    advisor,
+                    open_percent,
+                    &policy,
+                    now,
+                )
             })
             .collect();
         store.import_tickets(&policy, &batch, now).await.unwrap();
@@ -218,6 +241,7 @@ async fn add_customers(store: &Store, password: &str, now: Timestamp) -> Vec<Ben
 /// closed ones spread over three years and closed with the customer's consent.
 fn bench_ticket(
     dice: &mut Dice,
+    vocabulary: &[String],
     customer: BenchCustomer,
     advisor: Actor,
     open_percent: u64,
@@ -254,7 +278,8 @@ fn bench_ticket(
     }];
     let stage = if is_open { dice.below(4) } else { 4 };
     let mut at = opened;
-    for (actor, command) in life_up_to(stage, severity, advisor, contact) {
+    let messages = [(); 4].map(|()| dice.words(vocabulary, 8));
+    for (actor, command) in life_up_to(stage, severity, advisor, contact, messages) {
         at = at
             .checked_add(SignedDuration::from_mins(30 + dice.below(600) as i64))
             .unwrap()
@@ -286,8 +311,8 @@ fn bench_ticket(
         region: customer.region.into(),
         language: "en".into(),
         channel: channel.into(),
-        subject: "Benchmark ticket".into(),
-        description: "Made by bench/seed_tickets.".into(),
+        subject: dice.words(vocabulary, 4),
+        description: dice.words(vocabulary, 20),
         details: serde_json::json!({ "business_impact": "benchmark" }),
         severity: severity.into(),
         actor: contact,
@@ -300,8 +325,15 @@ fn bench_ticket(
 }
 
 /// A ticket's life after its creation, cut at `stage`: 0 nothing yet, 1 the first reply,
-/// 2 a request for logs, 3 the customer's answer, 4 a solution proposed and accepted.
-fn life_up_to(stage: u64, severity: &str, advisor: Actor, contact: Actor) -> Vec<(Actor, Command)> {
+/// 2 a request for logs, 3 the customer's answer, 4 a solution proposed and accepted; with
+/// the texts of the reply, the request, the answer and the proposal.
+fn life_up_to(
+    stage: u64,
+    severity: &str,
+    advisor: Actor,
+    contact: Actor,
+    [reply, request, answer, proposal]: [String; 4],
+) -> Vec<(Actor, Command)> {
     let resolution = if severity == "P4" {
         Resolution::PlannedForRelease {
             release: "next".into(),
@@ -313,7 +345,7 @@ fn life_up_to(stage: u64, severity: &str, advisor: Actor, contact: Actor) -> Vec
         (
             advisor,
             Command::Reply {
-                body: "Looking into it.".into(),
+                body: reply,
                 via: ContactMedium::Reply,
             },
         ),
@@ -321,20 +353,15 @@ fn life_up_to(stage: u64, severity: &str, advisor: Actor, contact: Actor) -> Vec
             advisor,
             Command::RequestFromCustomer {
                 request: CustomerRequest::Information,
-                body: "Logs, please.".into(),
+                body: request,
             },
         ),
-        (
-            contact,
-            Command::CustomerMessage {
-                body: "Attached.".into(),
-            },
-        ),
+        (contact, Command::CustomerMessage { body: answer }),
         (
             advisor,
             Command::ProposeSolution {
                 resolution,
-                body: "Try this.".into(),
+                body: proposal,
             },
         ),
         (

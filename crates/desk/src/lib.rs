@@ -24,6 +24,7 @@ pub mod services;
 pub mod sessions;
 pub mod staff;
 pub mod sweep;
+pub mod ticket_search;
 pub mod tickets;
 pub mod webhooks;
 

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use caredesk_desk::intake::{OpenTicket, Opened, open_ticket};
+use caredesk_desk::ticket_search;
 use caredesk_desk::tickets::{NewFile, act};
 use caredesk_desk::{Caller, Clock, Desk, DeskError, DeskLimits};
 use caredesk_domain::policy::Policy;
@@ -46,6 +47,7 @@ on_both_backends!(
     the_resource_center_is_written_reviewed_and_searched,
     resource_files_round_trip_and_a_bad_one_writes_nothing,
     the_community_asks_answers_accepts_verifies_and_moderates,
+    staff_find_tickets_by_the_words_written_in_them,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -1122,4 +1124,126 @@ async fn the_community_asks_answers_accepts_verifies_and_moderates(test: &TestDa
     assert_eq!(mine.ticket_id, Some(created.ticket.id));
     let theirs = question_for(&desk, Some(&globex), id).await.unwrap();
     assert_eq!(theirs.ticket_id, None);
+}
+
+/// Staff find a ticket by any form of the words of its subject and description, or of a
+/// message or an internal note written since, the latest written first, a page at a time;
+/// a ticket is found by a text that holds every word; customers cannot search this way.
+async fn staff_find_tickets_by_the_words_written_in_them(test: &TestDatabase) {
+    let desk = desk_on(&test.store);
+    let acme = customer(&desk, "ACME").await;
+    let globex = customer(&desk, "GLOBEX").await;
+    let staff = advisor(&desk).await;
+    let opened = |caller: Caller, subject: &'static str, description: &'static str| {
+        let desk = desk.clone();
+        async move {
+            let number = if caller == acme { "ACME" } else { "GLOBEX" };
+            let form = OpenTicket {
+                subject: subject.into(),
+                description: description.into(),
+                ..form(number)
+            };
+            match open_ticket(&desk, &caller, &form, None).await.unwrap() {
+                Opened::Ticket(created) => created.ticket.id,
+                other => panic!("a ticket was expected, got {other:?}"),
+            }
+        }
+    };
+    let invoices = opened(
+        acme,
+        "Invoices stopped printing",
+        "No invoice leaves the print queue since the update.",
+    )
+    .await;
+    desk.clock.advance(jiff::SignedDuration::from_mins(5));
+    let letters = opened(globex, "Mail merge fails", "The letters come out empty.").await;
+    desk.clock.advance(jiff::SignedDuration::from_mins(5));
+    act(
+        &desk,
+        &staff,
+        letters,
+        Command::Note {
+            body: "Their PostScript driver is damaged; the queue holds the letters.".into(),
+        },
+        None,
+        &[],
+    )
+    .await
+    .unwrap();
+    let search = |query: &'static str, before: Option<i64>, limit: usize| {
+        let desk = desk.clone();
+        async move { ticket_search::search(&desk, &staff, query, before, limit).await }
+    };
+    let ids = |found: &ticket_search::TicketsFound| -> Vec<i64> {
+        found.tickets.iter().map(|found| found.ticket.id).collect()
+    };
+
+    // Another form of the words of a subject and a description.
+    let found = search("printed INVOICES", None, 20).await.unwrap();
+    assert_eq!(ids(&found), vec![invoices]);
+    let hit = &found.tickets[0];
+    assert_eq!((hit.kind, hit.seq, hit.public), ("created", 1, true));
+    let marked: Vec<&str> = hit
+        .snippet
+        .iter()
+        .filter(|piece| piece.matched)
+        .map(|piece| piece.text.as_str())
+        .collect();
+    assert_eq!(marked, vec!["invoice", "print"], "{:?}", hit.snippet);
+    assert_eq!(found.next, None);
+
+    // An internal note, marked as such.
+    let found = search("postscript drivers", None, 20).await.unwrap();
+    assert_eq!(ids(&found), vec![letters]);
+    assert_eq!(found.tickets[0].kind, "internal_note");
+    assert!(!found.tickets[0].public);
+
+    // Every word in one text: the invoices' queue, the letters' queue, not both at once.
+    assert!(
+        search("invoice driver", None, 20)
+            .await
+            .unwrap()
+            .tickets
+            .is_empty()
+    );
+    // The latest written first, a page at a time.
+    let first = search("queue", None, 1).await.unwrap();
+    assert_eq!(ids(&first), vec![letters]);
+    assert!(first.next.is_some());
+    let second = search("queue", first.next, 1).await.unwrap();
+    assert_eq!(ids(&second), vec![invoices]);
+    assert_eq!(second.next, None);
+
+    // Nothing to look for, and too much.
+    assert!(search("   ", None, 20).await.unwrap().tickets.is_empty());
+    assert!(
+        search("the and of", None, 20)
+            .await
+            .unwrap()
+            .tickets
+            .is_empty()
+    );
+    assert_eq!(
+        refused_fields(search("", None, 20).await.unwrap_err()),
+        vec!["q"]
+    );
+    let long = "word ".repeat(101);
+    let refused = ticket_search::search(&desk, &staff, &long, None, 20).await;
+    assert_eq!(refused_fields(refused.unwrap_err()), vec!["q"]);
+    // Internal notes are searched: customers have their own search, by number and subject.
+    let refused = ticket_search::search(&desk, &acme, "queue", None, 20).await;
+    assert!(
+        matches!(refused, Err(DeskError::Forbidden(_))),
+        "{refused:?}"
+    );
+
+    // Texts written before the search existed are indexed when the store next starts.
+    caredesk_testkit::forget_ticket_search(&test.url).await;
+    assert!(search("queue", None, 20).await.unwrap().tickets.is_empty());
+    desk.store.migrate().await.unwrap();
+    let found = search("queue", None, 20).await.unwrap();
+    assert_eq!(ids(&found), vec![letters, invoices]);
+    // And once only.
+    desk.store.migrate().await.unwrap();
+    assert_eq!(search("queue", None, 20).await.unwrap(), found);
 }

@@ -6,15 +6,35 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::{StoreError, instant, seconds};
 
+/// A ticket's own words, which its `created` event stands for in search, and the language
+/// its texts are analysed in.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TicketWords<'a> {
+    pub subject: &'a str,
+    pub description: &'a str,
+    pub language: &'a str,
+}
+
+impl TicketWords<'_> {
+    /// The terms search keeps for `event` of this ticket (none for the desk's own events).
+    pub(crate) fn terms_of(&self, event: &TicketEvent) -> Option<String> {
+        event
+            .data
+            .search_terms(self.subject, self.description, self.language)
+    }
+}
+
 pub(crate) async fn append_events(
     transaction: &mut Transaction<'static, Any>,
     id: i64,
     events: &[TicketEvent],
+    words: TicketWords<'_>,
 ) -> Result<(), StoreError> {
     for event in events {
         let (actor, data) = event_json(event)?;
         sqlx::query(
-            "INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data, terms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id)
         .bind(i64::from(event.seq))
@@ -23,6 +43,7 @@ pub(crate) async fn append_events(
         .bind(event.data.kind())
         .bind(event.data.is_public())
         .bind(data)
+        .bind(words.terms_of(event))
         .execute(&mut **transaction)
         .await?;
     }

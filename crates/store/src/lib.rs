@@ -70,7 +70,7 @@ pub use staff::{NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{
     Attachment, AttachmentContent, Change, Created, FileToAttach, FilesToAttach, IntakeRecord,
     NewAttachment, NewTicket, QueueCursor, QueueFilter, Sweep, TicketRecord, TicketSearch,
-    UpdateError,
+    TicketTextHit, TicketTextHits, UpdateError,
 };
 pub use tokens::ApiToken;
 pub use webhooks::Webhook;
@@ -203,6 +203,8 @@ impl Store {
                     .await?
             }
         }
+        // What a migration could not do in SQL: the search's analysis of earlier texts.
+        self.index_earlier_ticket_texts().await?;
         Ok(())
     }
 

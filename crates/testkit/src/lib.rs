@@ -161,6 +161,18 @@ pub async fn tamper_with_the_audit_trail(
     outcomes
 }
 
+/// Makes the database at `url` look as one written before the ticket search: no event
+/// keeps its terms, and every event waits for the store to index it when it next starts.
+pub async fn forget_ticket_search(url: &str) {
+    for statement in [
+        "UPDATE ticket_events SET terms = NULL",
+        "INSERT INTO ticket_terms_backlog (next_event_id, last_event_id) \
+         SELECT MIN(id), MAX(id) FROM ticket_events",
+    ] {
+        run_outside_the_application(url, statement).await.unwrap();
+    }
+}
+
 /// Runs one SQL statement on the database at `url` outside the application.
 async fn run_outside_the_application(url: &str, statement: &str) -> Result<u64, String> {
     use sqlx::Connection;

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::intake::{CoverageWindow, IntakeFlag, LanguageChoice};
+use crate::resources::search;
 
 /// One entry of the append-only timeline.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -277,6 +278,57 @@ impl EventData {
         )
     }
 
+    /// What people wrote in this event (a message, a note, a reason they gave), for staff
+    /// to find the ticket by its words. The desk's own events (clocks, reminders,
+    /// assignments, intake) hold nothing anyone wrote; a ticket's subject and description
+    /// are the ticket's, not its `created` event's.
+    pub fn written_text(&self) -> Vec<&str> {
+        match self {
+            EventData::FirstResponse { body, .. }
+            | EventData::PublicUpdate { body, .. }
+            | EventData::InternalNote { body }
+            | EventData::CustomerMessage { body }
+            | EventData::WaitingOnCustomer { body, .. }
+            | EventData::CustomerAnswered { body }
+            | EventData::SolutionProposed { body, .. } => vec![body.as_str()],
+            EventData::SeverityChanged { reason, .. }
+            | EventData::SeverityChangeRequested { reason, .. }
+            | EventData::SeverityChangeDeclined { reason, .. }
+            | EventData::SolutionRejected { reason }
+            | EventData::EscalationRequested { reason } => vec![reason.as_str()],
+            EventData::UpdateCadenceAgreed { note, .. } | EventData::SolutionAccepted { note } => {
+                vec![note.as_str()]
+            }
+            EventData::EscalationAnswered { answer } => vec![answer.as_str()],
+            EventData::DetailsSupplied { details } => {
+                details.values().map(String::as_str).collect()
+            }
+            EventData::Created { .. }
+            | EventData::IntakeChecked { .. }
+            | EventData::Assigned { .. }
+            | EventData::ConsentReminder { .. }
+            | EventData::ConsentUnanswered { .. }
+            | EventData::ClockBreached { .. }
+            | EventData::Closed { .. } => Vec::new(),
+        }
+    }
+
+    /// The terms search keeps for this event of a ticket written in `language` (see
+    /// [`crate::resources::search`]: the analysis resource search uses, so that a word
+    /// typed meets its other forms): the ticket's subject and description for its `created`
+    /// event, what people wrote for the others, `None` when nobody wrote anything.
+    pub fn search_terms(&self, subject: &str, description: &str, language: &str) -> Option<String> {
+        let texts = match self {
+            EventData::Created { .. } => vec![subject, description],
+            _ => self.written_text(),
+        };
+        let terms: Vec<String> = texts
+            .iter()
+            .flat_map(|text| search::terms(text, language))
+            .collect();
+        (!terms.is_empty()).then(|| terms.join(" "))
+    }
+
     /// Whether the customer sees this event on the portal.
     pub fn is_public(&self) -> bool {
         !matches!(
@@ -285,5 +337,56 @@ impl EventData {
                 | EventData::Assigned { .. }
                 | EventData::ConsentUnanswered { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_event_is_searched_by_the_subject_and_description_in_the_tickets_language() {
+        let created = EventData::Created {
+            severity: "P3".into(),
+            channel: "portal".into(),
+        };
+        let terms = created
+            .search_terms("Imprimantes bloquées", "Les travaux restent en file", "fr")
+            .unwrap();
+        let terms: Vec<&str> = terms.split(' ').collect();
+        // Other forms of the words meet them, stemmed the French way, accents left out.
+        for typed in ["imprimante", "bloquée", "travaux", "fichier"] {
+            let wanted = search::query_terms(typed, &["fr"]);
+            let found = wanted.iter().all(|term| terms.contains(&term.as_str()));
+            assert_eq!(
+                found,
+                typed != "fichier",
+                "{typed}: {wanted:?} in {terms:?}"
+            );
+        }
+        // The most common words are not kept.
+        assert!(!terms.contains(&"les"), "{terms:?}");
+    }
+
+    #[test]
+    fn what_people_wrote_is_searched_and_the_desks_own_events_are_not() {
+        let note = EventData::InternalNote {
+            body: "Printer driver crashed".into(),
+        };
+        assert_eq!(
+            note.search_terms("subject", "description", "en"),
+            Some(search::query_terms("printer drivers crashing", &["en"]).join(" "))
+        );
+        let details = EventData::DetailsSupplied {
+            details: BTreeMap::from([("operating_system".into(), "Windows Server".into())]),
+        };
+        assert_eq!(details.written_text(), vec!["Windows Server"]);
+        let reminder = EventData::ConsentReminder { number: 1 };
+        assert_eq!(reminder.search_terms("subject", "description", "en"), None);
+        let assigned = EventData::Assigned {
+            advisor: Some(3),
+            reason: Some("least loaded advisor".into()),
+        };
+        assert_eq!(assigned.search_terms("subject", "description", "en"), None);
     }
 }

@@ -17,7 +17,7 @@ use super::{
     Created, NewTicket, QueueCursor, StandingColumns, TicketRecord, add_load_sql, step_error,
 };
 use crate::events::load_events;
-use crate::events::{append_events, event_json};
+use crate::events::{TicketWords, append_events, event_json};
 use crate::outbox::{NOTICE_VALUES, NoticeRow, bind_notice, webhook_insert_sql};
 use crate::{AnyQueryScalar, id_by_idempotency_key};
 use crate::{Scope, Store, StoreError, instant, seconds};
@@ -300,6 +300,15 @@ fn opening_of(
     Ok((StandingColumns::of(&standing)?, rows))
 }
 
+/// The words a new ticket is found by.
+fn words_of(new: &NewTicket) -> TicketWords<'_> {
+    TicketWords {
+        subject: &new.subject,
+        description: &new.description,
+        language: &new.language,
+    }
+}
+
 fn context_of(new: &NewTicket) -> ClockContext<'_> {
     ClockContext {
         program: &new.program,
@@ -324,7 +333,7 @@ async fn insert_with_timeline(
     )
     .fetch_one(&mut **transaction)
     .await?;
-    append_events(transaction, id, events).await?;
+    append_events(transaction, id, events, words_of(new)).await?;
     Ok(id)
 }
 
@@ -385,11 +394,12 @@ impl NewTicketRows {
     }
 }
 
-/// Values bound per event of a new ticket: when, who, what kind, public or not, and its data.
-const EVENT_VALUES: usize = 5;
+/// Values bound per event of a new ticket: when, who, what kind, public or not, its data and
+/// the terms search keeps of it.
+const EVENT_VALUES: usize = 6;
 
 impl NewRows<'_> {
-    /// How many values `creation_sql` numbers and `bind_creation` binds: the ticket's, five
+    /// How many values `creation_sql` numbers and `bind_creation` binds: the ticket's, six
     /// per event, the advisor and severity of the load, seven per notice, and the instant
     /// webhook deliveries are written.
     fn value_count(&self) -> usize {
@@ -428,11 +438,12 @@ fn creation_sql(rows: NewRows<'_>, first: usize) -> String {
             let seq = index + 1;
             let p = events_at + index * EVENT_VALUES;
             format!(
-                "((SELECT MAX(id) FROM tickets), {seq}, ${p}, ${}, ${}, ${}, ${})",
+                "((SELECT MAX(id) FROM tickets), {seq}, ${p}, ${}, ${}, ${}, ${}, ${})",
                 p + 1,
                 p + 2,
                 p + 3,
-                p + 4
+                p + 4,
+                p + 5
             )
         })
         .collect();
@@ -458,7 +469,7 @@ fn creation_sql(rows: NewRows<'_>, first: usize) -> String {
     let seqs: Vec<u32> = events.iter().map(|event| event.seq).collect();
     let hooks_at = first_notice + rows.notices.len() * NOTICE_VALUES;
     format!(
-        "{}; INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
+        "{}; INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data, terms) \
          VALUES {} RETURNING ticket_id; {}{notices}{}",
         insert_ticket_sql(first),
         event_rows.join(", "),
@@ -473,6 +484,7 @@ fn bind_creation<'q>(
     rows: NewRows<'q>,
 ) -> Result<AnyQueryScalar<'q>, StoreError> {
     let mut query = bind_ticket(query, rows.new, rows.derived);
+    let words = words_of(rows.new);
     for event in rows.events {
         let (actor, data) = event_json(event)?;
         query = query
@@ -480,7 +492,8 @@ fn bind_creation<'q>(
             .bind(actor)
             .bind(event.data.kind())
             .bind(event.data.is_public())
-            .bind(data);
+            .bind(data)
+            .bind(words.terms_of(event));
     }
     if let Some((advisor, severity)) = rows.derived.load_key() {
         query = query.bind(advisor).bind(severity.to_string());
@@ -515,11 +528,12 @@ static POSTGRES_CREATION: LazyLock<String> = LazyLock::new(|| {
              INSERT INTO tickets (id, {columns}) SELECT id, {columns} FROM new ORDER BY place), \
          event AS ( \
              SELECT * FROM json_to_recordset($2::json) AS e (place BIGINT, seq BIGINT, \
-             at BIGINT, actor TEXT, kind TEXT, public BOOLEAN, data TEXT)), \
+             at BIGINT, actor TEXT, kind TEXT, public BOOLEAN, data TEXT, terms TEXT)), \
          timeline AS ( \
-             INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data) \
+             INSERT INTO ticket_events (ticket_id, seq, at, actor, kind, public, data, terms) \
              SELECT new.id, event.seq, event.at, event.actor, event.kind, event.public, \
-             event.data FROM event JOIN new USING (place) ORDER BY place, event.seq), \
+             event.data, event.terms FROM event JOIN new USING (place) \
+             ORDER BY place, event.seq), \
          load AS ( \
              INSERT INTO advisor_loads (staff_id, severity, open_tickets) \
              SELECT staff_id, severity, open_tickets \
@@ -570,6 +584,7 @@ pub(crate) async fn insert_new_postgres_together<'e>(
     for (index, rows) in tickets.iter().enumerate() {
         let place = index + 1;
         ticket_rows.push(TicketJson(ticket_cells(rows.new, rows.derived)));
+        let words = words_of(rows.new);
         for event in rows.events {
             let (actor, data) = event_json(event)?;
             event_rows.push(EventJson {
@@ -580,6 +595,7 @@ pub(crate) async fn insert_new_postgres_together<'e>(
                 kind: event.data.kind(),
                 public: event.data.is_public(),
                 data,
+                terms: words.terms_of(event),
             });
         }
         for (position, notice) in rows.notices.iter().enumerate() {
@@ -653,6 +669,7 @@ struct EventJson {
     kind: &'static str,
     public: bool,
     data: String,
+    terms: Option<String>,
 }
 
 /// A notice of a new ticket, with the ticket's place in the batch and its own among the

@@ -9,12 +9,14 @@
 //!   [`creations`]) and importing whole histories;
 //! - [`update`]: one change of a ticket under its row lock, and the sweep;
 //! - [`queue`]: the queue and the customers' lists;
-//! - [`attachments`]: files, each content kept once.
+//! - [`attachments`]: files, each content kept once;
+//! - [`search`]: staff find tickets by the words people wrote in them.
 
 mod attachments;
 mod create;
 pub(crate) mod creations;
 mod queue;
+mod search;
 mod update;
 
 use caredesk_domain::intake::{CoverageWindow, IntakeFlag, LanguageChoice};
@@ -35,6 +37,7 @@ pub(crate) use create::{
     NewRows, NewTicketRows, insert_new_postgres_together, insert_new_sqlite_together,
 };
 pub use queue::{QueueCursor, QueueFilter, TicketSearch};
+pub use search::{TicketTextHit, TicketTextHits};
 
 /// Sorts after every real due instant (9999-12-31).
 const NO_DUE: i64 = 253_402_300_799;

@@ -14,8 +14,8 @@ use super::{
     Change, StandingColumns, Sweep, TicketRecord, UpdateError, move_load, step_error,
     write_standing,
 };
-use crate::events::append_events;
 use crate::events::load_events;
+use crate::events::{TicketWords, append_events};
 use crate::outbox::{NoticeRow, write_notices};
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
@@ -66,7 +66,12 @@ impl Store {
             product_line: &ticket.product_line,
         };
         let step = step(policy, &context, &events, decided, actor, at).map_err(step_error)?;
-        append_events(&mut transaction, id, &step.events).await?;
+        let words = TicketWords {
+            subject: &ticket.subject,
+            description: &ticket.description,
+            language: &ticket.language,
+        };
+        append_events(&mut transaction, id, &step.events, words).await?;
         let derived = StandingColumns::of(&step.standing)?;
         let load_before = ticket
             .assignee_id

@@ -7,6 +7,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_desk::intake::{OpenTicket, Opened, open_ticket as open};
+use caredesk_desk::ticket_search::{self, TicketFound};
 use caredesk_desk::tickets::{NewFile, act as act_on, attach_files};
 use caredesk_domain::intake::{CoverageWindow, IntakeFlag};
 use caredesk_domain::ticket::clocks::{ClockContext, TicketClocks, compute};
@@ -17,7 +18,7 @@ use caredesk_domain::ticket::{
 use caredesk_store::{Attachment, Scope, TicketRecord};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
@@ -25,12 +26,14 @@ use crate::auth::Principal;
 use crate::download::download;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, header_text, if_match_version};
+use crate::routes::resources::SnippetPiece;
 use crate::routes::services::ServiceRequestView;
 use crate::{AppState, Limits};
 
 pub fn router(limits: Limits) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(open_ticket))
+        .routes(routes!(search_tickets))
         .routes(routes!(get_ticket))
         .routes(routes!(get_timeline))
         .routes(routes!(explain))
@@ -148,6 +151,127 @@ pub(crate) fn respond_opened(
             Ok(ServiceRequestView::of(*request, principal).respond(StatusCode::ACCEPTED))
         }
     }
+}
+
+const SEARCH_PAGE: i64 = 20;
+const SEARCH_PAGE_MAX: i64 = 100;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TicketSearchParams {
+    /// Words to look for in tickets' subjects, descriptions, replies, messages, internal
+    /// notes and reasons, in any form ("printed" finds "printing"); a ticket is found by a
+    /// text that holds every word (at most 500 characters; spaces alone find nothing).
+    #[param(min_length = 1, max_length = 500)]
+    q: String,
+    /// The `next` of the previous page: texts written before it.
+    #[param(minimum = 1)]
+    before: Option<i64>,
+    /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+}
+
+/// A ticket found by its words.
+#[derive(Serialize, ToSchema)]
+pub struct TicketSearchResult {
+    id: i64,
+    subject: String,
+    customer_id: i64,
+    severity: String,
+    state: TicketState,
+    language: String,
+    opened_at: Timestamp,
+    /// The text found: its event's number on the timeline and kind (`created` for the
+    /// subject and description).
+    event_seq: u32,
+    event_kind: String,
+    /// Whether the customer sees that text (an internal note, for one, is not shown).
+    public: bool,
+    /// About 160 characters of the text around the first words that match, in pieces;
+    /// `matched` pieces are the words found.
+    snippet: Vec<SnippetPiece>,
+}
+
+impl From<TicketFound> for TicketSearchResult {
+    fn from(found: TicketFound) -> Self {
+        let TicketFound {
+            ticket,
+            seq,
+            kind,
+            public,
+            snippet,
+        } = found;
+        TicketSearchResult {
+            id: ticket.id,
+            subject: ticket.subject,
+            customer_id: ticket.customer_id,
+            severity: ticket.severity,
+            state: ticket.state,
+            language: ticket.language,
+            opened_at: ticket.opened_at,
+            event_seq: seq,
+            event_kind: kind.to_string(),
+            public,
+            snippet: snippet.into_iter().map(SnippetPiece::from).collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TicketSearchResults {
+    /// The ticket whose matching text was written last first; each ticket once a page.
+    results: Vec<TicketSearchResult>,
+    /// Give it as `before` for the next page (older texts: a ticket may come again there
+    /// for an older one); absent when nothing more was found.
+    next: Option<i64>,
+}
+
+/// Staff: tickets found by the words people wrote in them, the latest written first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/search",
+    tag = "tickets",
+    security(("bearer" = [])),
+    params(TicketSearchParams),
+    responses(
+        (status = 200, description = "The tickets found", body = TicketSearchResults),
+        (status = 403, description = "For staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn search_tickets(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(params): ApiQuery<TicketSearchParams>,
+) -> Result<Json<TicketSearchResults>, ApiError> {
+    let limit = params.limit.unwrap_or(SEARCH_PAGE);
+    if !(1..=SEARCH_PAGE_MAX).contains(&limit) {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("between 1 and {SEARCH_PAGE_MAX}"),
+        ));
+    }
+    if params.before.is_some_and(|before| before < 1) {
+        return Err(ApiError::invalid("before", "a positive number"));
+    }
+    let found = ticket_search::search(
+        &state.desk(),
+        &principal.caller(),
+        &params.q,
+        params.before,
+        usize::try_from(limit).unwrap_or(1),
+    )
+    .await?;
+    Ok(Json(TicketSearchResults {
+        results: found
+            .tickets
+            .into_iter()
+            .map(TicketSearchResult::from)
+            .collect(),
+        next: found.next,
+    }))
 }
 
 /// A ticket with its clocks as of now and the caller's allowed actions.

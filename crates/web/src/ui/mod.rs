@@ -16,6 +16,7 @@ pub mod i18n;
 mod portal;
 mod resources;
 mod session;
+mod ticket_search;
 mod view;
 mod writers;
 
@@ -53,6 +54,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
                 .merge(community::router())
                 .merge(writers::router())
                 .merge(console::router())
+                .merge(ticket_search::router())
                 .merge(account::router())
                 .layer(DefaultBodyLimit::max(form_limit)),
         )

@@ -280,6 +280,9 @@ async fn names_for(state: &AppState, ticket: &TicketRecord) -> Result<Names, UiE
 
 /// One entry of a timeline.
 pub struct TimelineEntry {
+    /// The event's number on the timeline: its anchor (`#event-3`), which search results
+    /// link to.
+    pub seq: u32,
     /// The instant, RFC 3339, for machines and assistive technology.
     pub at: String,
     pub when: String,
@@ -351,6 +354,7 @@ fn timeline(input: TimelineInput<'_>) -> Vec<TimelineEntry> {
         .map(|event| {
             let (what, body) = describe(catalog, policy, names, &event.data);
             TimelineEntry {
+                seq: event.seq,
                 at: event.at.to_string(),
                 when: catalog.when(event.at, time_zone),
                 who: names.of(catalog, &event.actor),

@@ -9,6 +9,7 @@ mod pages;
 mod policy_at_work;
 mod resources;
 mod support;
+mod ticket_search;
 mod trust;
 
 use caredesk_domain::ticket::Role;
@@ -39,6 +40,7 @@ use resources::{
     the_writers_console,
 };
 use support::{Backend, TestApp, json_of, portal_ticket};
+use ticket_search::staff_search_tickets_by_their_words;
 use trust::{
     a_deactivated_member_is_shut_out, control_characters_are_refused_wherever_text_enters,
     every_text_has_a_bound_and_files_stay_files, forms_from_other_sites_are_refused,
@@ -134,6 +136,7 @@ on_both_backends!(
     the_writers_console,
     advisors_link_and_share_articles,
     a_ticket_keeps_the_suggestions_shown,
+    staff_search_tickets_by_their_words,
 );
 
 async fn health_and_readiness(backend: Backend) {
