@@ -86,7 +86,7 @@ pub async fn search(
         .iter()
         .map(String::as_str)
         .collect();
-    let words = search::query_words(query, &languages);
+    let words = search::required_words(query, &languages);
     if words.is_empty() {
         // Spaces, or only words too common to be indexed ("the", "and"): nothing holds them.
         return Ok(TicketsFound::default());
@@ -116,7 +116,7 @@ pub async fn search(
             continue;
         };
         let written = match &text.data {
-            EventData::Created { .. } => ticket.description.clone(),
+            EventData::Created { .. } => format!("{} — {}", ticket.subject, ticket.description),
             data => data.written_text().join(" — "),
         };
         tickets.push(TicketFound {

@@ -1189,7 +1189,17 @@ async fn staff_find_tickets_by_the_words_written_in_them(test: &TestDatabase) {
         .filter(|piece| piece.matched)
         .map(|piece| piece.text.as_str())
         .collect();
-    assert_eq!(marked, vec!["invoice", "print"], "{:?}", hit.snippet);
+    assert_eq!(
+        marked,
+        vec!["Invoices", "printing", "invoice", "print"],
+        "{:?}",
+        hit.snippet
+    );
+    // Words too common to be indexed in one of the languages are not needed.
+    let found = search("the invoices of the printer", None, 20)
+        .await
+        .unwrap();
+    assert_eq!(ids(&found), vec![invoices]);
     assert_eq!(found.next, None);
 
     // An internal note, marked as such.
@@ -1246,4 +1256,11 @@ async fn staff_find_tickets_by_the_words_written_in_them(test: &TestDatabase) {
     // And once only.
     desk.store.migrate().await.unwrap();
     assert_eq!(search("queue", None, 20).await.unwrap(), found);
+    // A batch at a time: every event read once, the same texts found.
+    caredesk_testkit::forget_ticket_search(&test.url).await;
+    let events = desk.store.contents().await.unwrap().events;
+    let read = desk.store.index_earlier_ticket_texts(2).await.unwrap();
+    assert_eq!(read, u64::try_from(events).unwrap());
+    assert_eq!(search("queue", None, 20).await.unwrap(), found);
+    assert_eq!(desk.store.index_earlier_ticket_texts(2).await.unwrap(), 0);
 }

@@ -204,7 +204,8 @@ impl Store {
             }
         }
         // What a migration could not do in SQL: the search's analysis of earlier texts.
-        self.index_earlier_ticket_texts().await?;
+        self.index_earlier_ticket_texts(tickets::BACKLOG_BATCH)
+            .await?;
         Ok(())
     }
 

@@ -58,10 +58,31 @@ pub fn query_terms(query: &str, languages: &[&str]) -> Vec<String> {
 /// a language leaves the word out as too common), a word typed twice once. Japanese text
 /// gives one "word" per pair of characters.
 pub fn query_words(query: &str, languages: &[&str]) -> Vec<Vec<String>> {
+    distinct_words(located_words(&composed(query), languages))
+}
+
+/// What someone typed, as the words a text must all hold: [`query_words`] less the words
+/// any of `languages` leaves out as too common. A text in that language was indexed
+/// without them, so needing one ("the", "les") would miss every such text.
+pub fn required_words(query: &str, languages: &[&str]) -> Vec<Vec<String>> {
     let query = composed(query);
+    let words = located_words(&query, languages)
+        .into_iter()
+        .filter(|(at, _)| {
+            let word = query[at.clone()].to_lowercase();
+            !languages
+                .iter()
+                .any(|language| stop_words_of(language).contains(&word.as_str()))
+        })
+        .collect();
+    distinct_words(words)
+}
+
+/// Each word of `query` (composed) where it stands, with its terms in each of `languages`.
+fn located_words(query: &str, languages: &[&str]) -> Vec<(Range<usize>, Vec<String>)> {
     let mut words: Vec<(Range<usize>, Vec<String>)> = Vec::new();
     for language in languages {
-        for term in located_terms(&query, language) {
+        for term in located_terms(query, language) {
             match words.iter_mut().find(|(at, _)| *at == term.at) {
                 Some((_, variants)) => {
                     if !variants.contains(&term.text) {
@@ -72,6 +93,11 @@ pub fn query_words(query: &str, languages: &[&str]) -> Vec<Vec<String>> {
             }
         }
     }
+    words
+}
+
+/// The words' terms, each word's sorted, a word typed twice once.
+fn distinct_words(words: Vec<(Range<usize>, Vec<String>)>) -> Vec<Vec<String>> {
     let mut distinct: Vec<Vec<String>> = Vec::new();
     for (_, mut variants) in words {
         variants.sort();
@@ -500,6 +526,16 @@ mod tests {
             [vec!["print", "printer"], vec!["the"]]
         );
         assert!(query_words("", &["en"]).is_empty());
+        // Needing every word, one that a language leaves out is not needed at all.
+        assert_eq!(
+            required_words("the printer", &["en", "fr", "ja"]),
+            [vec!["print", "printer"]]
+        );
+        assert_eq!(
+            required_words("Les imprimantes", &["en", "fr", "ja"]),
+            [vec!["imprim", "imprimant", "imprimantes"]]
+        );
+        assert!(required_words("the and of", &["en", "fr", "ja"]).is_empty());
     }
 
     #[test]

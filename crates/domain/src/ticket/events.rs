@@ -236,6 +236,10 @@ pub enum EventData {
     },
 }
 
+/// The most terms search keeps of one event: a pasted log of a hundred thousand distinct
+/// words is found by its first ten thousand (PostgreSQL refuses a text vector past 1 MB).
+pub const SEARCH_TERMS_MAX: usize = 10_000;
+
 impl EventData {
     /// The stored name of the event's kind.
     pub fn kind(&self) -> &'static str {
@@ -325,6 +329,7 @@ impl EventData {
         let terms: Vec<String> = texts
             .iter()
             .flat_map(|text| search::terms(text, language))
+            .take(SEARCH_TERMS_MAX)
             .collect();
         (!terms.is_empty()).then(|| terms.join(" "))
     }
@@ -388,5 +393,17 @@ mod tests {
             reason: Some("least loaded advisor".into()),
         };
         assert_eq!(assigned.search_terms("subject", "description", "en"), None);
+    }
+
+    #[test]
+    fn a_pasted_log_is_found_by_its_first_ten_thousand_words() {
+        let log: Vec<String> = (0..20_000).map(|number| format!("id{number:x}")).collect();
+        let message = EventData::CustomerMessage {
+            body: log.join(" "),
+        };
+        let terms = message.search_terms("", "", "en").unwrap();
+        let terms: Vec<&str> = terms.split(' ').collect();
+        assert_eq!(terms.len(), SEARCH_TERMS_MAX);
+        assert_eq!(terms.last(), Some(&"id270f"));
     }
 }

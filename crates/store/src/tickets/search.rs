@@ -4,8 +4,10 @@
 //! see `TicketWords`): the subject and description on the `created` event, a message, a
 //! note or a reason on the others. SQLite indexes them in an FTS5 table that reads them from
 //! the events, PostgreSQL in a GIN index over their stored `tsvector` (`terms_vector`). A search returns the texts that hold
-//! every word, the latest written first, so that its cost is bounded however common the
-//! words are: the index is read from its newest end and stops after a page.
+//! every word, the latest written first. SQLite reads its index from the newest end and
+//! stops after a page, however common the words; PostgreSQL either reads the newest events
+//! first and keeps those that match (common words) or takes the matches from its index and
+//! sorts them (rarer words), as its planner estimates cheaper.
 
 use caredesk_domain::ticket::EventData;
 use sqlx::Row;
@@ -17,7 +19,7 @@ use caredesk_domain::resources::search::Lookup;
 
 /// How many events' terms the store indexes in one transaction when it catches up with
 /// those written before the search existed.
-const BACKLOG_BATCH: i64 = 5_000;
+pub const BACKLOG_BATCH: i64 = 5_000;
 
 /// A text of a ticket that holds every word searched for.
 #[derive(Clone, Debug, PartialEq)]
@@ -124,44 +126,57 @@ impl Store {
         Ok(TicketTextHits { texts, tickets })
     }
 
-    /// Gives the events written before the ticket search existed their terms, a batch at a
-    /// time (the migration that made the search listed them); returns how many events were
-    /// read. Nothing to do on a database that had no tickets then, or once done.
-    pub(crate) async fn index_earlier_ticket_texts(&self) -> Result<u64, StoreError> {
+    /// Gives the events written before the ticket search existed their terms, `batch`
+    /// events a transaction (the migration that made the search listed them; `migrate` does
+    /// this with [`BACKLOG_BATCH`]); returns how many events were read. Nothing to do on a
+    /// database that had no tickets then, or once done. Instances starting together on one
+    /// PostgreSQL database take the batches in turn.
+    pub async fn index_earlier_ticket_texts(&self, batch: i64) -> Result<u64, StoreError> {
         let mut read = 0u64;
         loop {
             let mut transaction = self.begin_write().await?;
-            let backlog: Option<(i64, i64)> =
-                sqlx::query_as("SELECT next_event_id, last_event_id FROM ticket_terms_backlog")
-                    .fetch_optional(&mut *transaction)
-                    .await?;
+            let backlog: Option<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT next_event_id, last_event_id FROM ticket_terms_backlog{}",
+                self.for_update()
+            )))
+            .fetch_optional(&mut *transaction)
+            .await?;
             let Some((next, last)) = backlog else {
                 return Ok(read);
             };
+            // A ticket's own words only for its `created` event, the one that stands for them.
             let rows = sqlx::query(
-                "SELECT e.id, e.data, t.subject, t.description, t.language \
+                "SELECT e.id, e.data, t.language, \
+                 CASE WHEN e.seq = 1 THEN t.subject ELSE '' END AS subject, \
+                 CASE WHEN e.seq = 1 THEN t.description ELSE '' END AS description \
                  FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
                  WHERE e.id >= $1 AND e.id <= $2 ORDER BY e.id LIMIT $3",
             )
             .bind(next)
             .bind(last)
-            .bind(BACKLOG_BATCH)
+            .bind(batch.max(1))
             .fetch_all(&mut *transaction)
             .await?;
             let mut terms = serde_json::Map::new();
             let mut reached = last;
             for row in &rows {
                 let id: i64 = row.try_get("id")?;
+                reached = id;
                 let data: String = row.try_get("data")?;
-                let data: EventData = serde_json::from_str(&data)
-                    .map_err(|error| StoreError::Corrupt(format!("event {id}'s data: {error}")))?;
+                // One unreadable event costs its words, not the desk's start.
+                let data: EventData = match serde_json::from_str(&data) {
+                    Ok(data) => data,
+                    Err(error) => {
+                        tracing::warn!(event = id, %error, "an event's data does not read: its words are not indexed");
+                        continue;
+                    }
+                };
                 let subject: String = row.try_get("subject")?;
                 let description: String = row.try_get("description")?;
                 let language: String = row.try_get("language")?;
                 if let Some(found) = data.search_terms(&subject, &description, &language) {
                     terms.insert(id.to_string(), found.into());
                 }
-                reached = id;
             }
             if !terms.is_empty() {
                 let terms = serde_json::Value::Object(terms).to_string();
@@ -182,7 +197,7 @@ impl Store {
                     .await?;
             }
             read += rows.len() as u64;
-            if (rows.len() as i64) < BACKLOG_BATCH || reached >= last {
+            if (rows.len() as i64) < batch.max(1) || reached >= last {
                 sqlx::query("DELETE FROM ticket_terms_backlog")
                     .execute(&mut *transaction)
                     .await?;

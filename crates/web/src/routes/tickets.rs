@@ -224,7 +224,7 @@ pub struct TicketSearchResults {
     /// The ticket whose matching text was written last first; each ticket once a page.
     results: Vec<TicketSearchResult>,
     /// Give it as `before` for the next page (older texts: a ticket may come again there
-    /// for an older one); absent when nothing more was found.
+    /// for an older one); null when nothing more was found.
     next: Option<i64>,
 }
 
