@@ -8,6 +8,9 @@
 //!     cargo run --release -p caredesk --example bench_resource_search -- DATABASE_URL ARTICLES [QUERIES]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "shared/timing.rs"]
+mod timing;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -183,13 +186,13 @@ async fn main() {
             .or_default()
             .push(time.elapsed());
     }
-    let baseline = percentile(timings["baseline: one entry by number"].clone(), 50);
+    let baseline = timing::percentile(timings["baseline: one entry by number"].clone(), 50);
     println!("{} entries, {rounds} rounds", ids.len());
     println!("| what | p50 | p99 | p50 / baseline p50 |");
     println!("|---|---|---|---|");
     for (what, durations) in timings {
-        let median = percentile(durations.clone(), 50);
-        let high = percentile(durations, 99);
+        let median = timing::percentile(durations.clone(), 50);
+        let high = timing::percentile(durations, 99);
         println!(
             "| {what} | {:.2} ms | {:.2} ms | {:.1}× |",
             median.as_secs_f64() * 1e3,
@@ -197,12 +200,6 @@ async fn main() {
             median.as_secs_f64() / baseline.as_secs_f64()
         );
     }
-}
-
-fn percentile(mut durations: Vec<Duration>, percent: usize) -> Duration {
-    durations.sort();
-    let index = (durations.len() * percent / 100).min(durations.len() - 1);
-    durations[index]
 }
 
 /// The words of the demo desk's articles, per language.

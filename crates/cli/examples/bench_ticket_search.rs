@@ -9,6 +9,8 @@
 //!     cargo run --release -p caredesk --example bench_ticket_search -- DATABASE_URL [ROUNDS]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "shared/timing.rs"]
+mod timing;
 #[path = "shared/words.rs"]
 mod words;
 
@@ -96,14 +98,14 @@ async fn main() {
             .or_default()
             .push(time.elapsed());
     }
-    let baseline = percentile(timings["baseline: one ticket by number"].clone(), 50);
+    let baseline = timing::percentile(timings["baseline: one ticket by number"].clone(), 50);
     println!("{last_ticket} tickets, {rounds} rounds");
     println!("| what | p50 | p99 | p50 / baseline p50 | tickets found a page (mean) |");
     println!("|---|---|---|---|---|");
     for (what, durations) in timings {
         let measured = durations.len();
-        let median = percentile(durations.clone(), 50);
-        let high = percentile(durations, 99);
+        let median = timing::percentile(durations.clone(), 50);
+        let high = timing::percentile(durations, 99);
         let mean_found = found.get(&what).map_or(String::from("–"), |total| {
             format!("{:.1}", *total as f64 / measured as f64)
         });
@@ -114,10 +116,4 @@ async fn main() {
             median.as_secs_f64() / baseline.as_secs_f64()
         );
     }
-}
-
-fn percentile(mut durations: Vec<Duration>, percent: usize) -> Duration {
-    durations.sort();
-    let index = (durations.len() * percent / 100).min(durations.len().saturating_sub(1));
-    durations[index]
 }
