@@ -52,7 +52,7 @@ pub struct TicketsFound {
     pub next: Option<i64>,
 }
 
-/// The tickets of whose texts, written before event `before` when given, hold every word of
+/// The tickets whose texts, written before event `before` when given, hold every word of
 /// `query`: at most `limit`, the latest written first.
 pub async fn search(
     desk: &Desk,
