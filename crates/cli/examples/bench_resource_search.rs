@@ -8,18 +8,18 @@
 //!     cargo run --release -p caredesk --example bench_resource_search -- DATABASE_URL ARTICLES [QUERIES]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "shared/desk.rs"]
+mod desk;
+
 #[path = "shared/timing.rs"]
 mod timing;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use caredesk_desk::Caller;
 use caredesk_desk::community::{QuestionQuery, search_questions};
 use caredesk_desk::resources::{ResourceQuery, search};
-use caredesk_desk::{Caller, Clock, Desk, DeskLimits};
-use caredesk_domain::policy::Policy;
-use caredesk_mail::MessageIds;
 use caredesk_store::Store;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -49,14 +49,7 @@ async fn main() {
     let rounds: usize = rest.first().map_or(400, |text| text.parse().unwrap());
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
-    let desk = Desk {
-        store: store.clone(),
-        policy: Arc::new(Policy::built_in().unwrap()),
-        clock: Clock::System,
-        mail_ids: MessageIds::new("caredesk.bench"),
-        limits: DeskLimits::default(),
-        client_address: None,
-    };
+    let desk = desk::bench_desk(&store);
     // The demo's entries need its release catalog: on a desk seeded with a catalog of its
     // own (examples/seed_tickets), only made-up entries are written.
     if store.all_entries().await.unwrap().is_empty()

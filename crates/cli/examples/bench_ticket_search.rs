@@ -9,20 +9,20 @@
 //!     cargo run --release -p caredesk --example bench_ticket_search -- DATABASE_URL [ROUNDS]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "shared/desk.rs"]
+mod desk;
+
 #[path = "shared/timing.rs"]
 mod timing;
 #[path = "shared/words.rs"]
 mod words;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use caredesk_desk::Caller;
 use caredesk_desk::ticket_search::search;
-use caredesk_desk::{Caller, Clock, Desk, DeskLimits};
-use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
-use caredesk_mail::MessageIds;
 use caredesk_store::{Scope, Store};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -46,14 +46,7 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
     store.refresh_statistics().await.unwrap();
-    let desk = Desk {
-        store: store.clone(),
-        policy: Arc::new(Policy::built_in().unwrap()),
-        clock: Clock::System,
-        mail_ids: MessageIds::new("caredesk.bench"),
-        limits: DeskLimits::default(),
-        client_address: None,
-    };
+    let desk = desk::bench_desk(&store);
     let staff = Caller::Staff {
         id: 1,
         role: Role::Advisor,

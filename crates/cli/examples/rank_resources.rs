@@ -7,12 +7,11 @@
 //!     cargo run --release -p caredesk --example rank_resources -- DATABASE_URL QUERIES_FILE
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+#[path = "shared/desk.rs"]
+mod desk;
 
+use caredesk_desk::Caller;
 use caredesk_desk::resources::{ResourceQuery, search};
-use caredesk_desk::{Caller, Clock, Desk, DeskLimits};
-use caredesk_domain::policy::Policy;
-use caredesk_mail::MessageIds;
 use caredesk_store::Store;
 
 #[derive(serde::Deserialize)]
@@ -38,14 +37,7 @@ async fn main() {
         toml::from_str(&std::fs::read_to_string(queries).expect("the queries file")).unwrap();
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
-    let desk = Desk {
-        store: store.clone(),
-        policy: Arc::new(Policy::built_in().unwrap()),
-        clock: Clock::System,
-        mail_ids: MessageIds::new("caredesk.bench"),
-        limits: DeskLimits::default(),
-        client_address: None,
-    };
+    let desk = desk::bench_desk(&store);
     if store.all_entries().await.unwrap().is_empty() {
         caredesk_cli::demo::load_resource_center(&desk)
             .await

@@ -1,0 +1,20 @@
+//! The desk the benchmarks call: the built-in policy and the system's clock.
+
+use std::sync::Arc;
+
+use caredesk_desk::{Clock, Desk, DeskLimits};
+use caredesk_domain::policy::Policy;
+use caredesk_mail::MessageIds;
+use caredesk_store::Store;
+
+/// The desk over `store`.
+pub fn bench_desk(store: &Store) -> Desk {
+    Desk {
+        store: store.clone(),
+        policy: Arc::new(Policy::built_in().unwrap()),
+        clock: Clock::System,
+        mail_ids: MessageIds::new("caredesk.bench"),
+        limits: DeskLimits::default(),
+        client_address: None,
+    }
+}
