@@ -14,7 +14,7 @@ use caredesk_domain::resources::community::{
     QuestionFacts, QuestionFields, decide_accept, decide_answer, decide_ask, decide_moderation,
     decide_ticket, decide_verify, decide_vote, post_problems, question_problems, reason_problems,
 };
-use caredesk_domain::resources::search::{self, Fragment};
+use caredesk_domain::resources::search::{self, Fragment, plain_text};
 use caredesk_store::{
     HiddenQuestions, NewQuestion, QuestionFilter, QuestionHit, StoredAnswer, StoredQuestion,
 };
@@ -22,7 +22,6 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::intake::{OpenTicket, Opened, open_ticket};
-use crate::resources::plain_text;
 use crate::{Caller, Desk, DeskError, FieldProblem};
 
 /// Longest snippet of a question found, in characters.
@@ -112,11 +111,12 @@ pub async fn ask(
         return Err(DeskError::Invalid(problems));
     }
     let title = fields.title.trim().to_string();
+    let (title_terms, body_terms) = search::indexed_terms(&title, &fields.body, &fields.language);
     let question = NewQuestion {
         customer_id,
         contact_id: id,
-        title_terms: search::terms(&title, &fields.language).join(" "),
-        body_terms: search::terms(&plain_text(&fields.body), &fields.language).join(" "),
+        title_terms,
+        body_terms,
         product_line: fields.product_line,
         release: fields.release,
         language: fields.language,
@@ -168,7 +168,7 @@ pub async fn answer(
         answered_by,
         by_staff: who.is_staff(),
     });
-    let terms = search::terms(&plain_text(body), &question.language).join(" ");
+    let terms = search::markdown_terms(body, &question.language);
     desk.store
         .add_answer(id, who, body, &terms, notice.as_ref(), desk.clock.now())
         .await?;

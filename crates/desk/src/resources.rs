@@ -7,7 +7,7 @@
 //! may read, so a count of results reveals nothing either.
 
 use caredesk_domain::intake::{CatalogRelease, supported_versions};
-use caredesk_domain::resources::search::{self, Fragment};
+use caredesk_domain::resources::search::{self, Fragment, plain_text};
 use caredesk_domain::resources::{
     EntryFields, EntryKind, Reader, ReviewAction, TITLE_MAX, TranslationFields, TranslationState,
     Visibility, comment_problems, decide_review, entry_problems, missed_search_key,
@@ -675,47 +675,12 @@ fn once_each(releases: Vec<String>) -> Vec<String> {
 /// A translation as stored: trimmed, with its terms for the index.
 pub(crate) fn indexed(fields: TranslationFields) -> TranslationText {
     let title = fields.title.trim().to_string();
-    let title_terms = search::terms(&title, &fields.language).join(" ");
-    let body_terms = search::terms(&plain_text(&fields.body), &fields.language).join(" ");
+    let (title_terms, body_terms) = search::indexed_terms(&title, &fields.body, &fields.language);
     TranslationText {
         language: fields.language,
         title,
         body: fields.body,
         title_terms,
         body_terms,
-    }
-}
-
-/// The words of a Markdown text as a reader reads them: no markup, no link targets, a line
-/// per paragraph, heading or list item.
-pub fn plain_text(markdown: &str) -> String {
-    use pulldown_cmark::{Event, Parser, TagEnd};
-    let mut text = String::with_capacity(markdown.len());
-    for event in Parser::new(markdown) {
-        match event {
-            Event::Text(words) | Event::Code(words) => text.push_str(&words),
-            Event::SoftBreak | Event::HardBreak => text.push(' '),
-            Event::End(
-                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock,
-            ) if !text.ends_with('\n') => text.push('\n'),
-            _ => {}
-        }
-    }
-    text.trim_end().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn markdown_is_read_as_plain_words() {
-        let text = plain_text(
-            "# Printing stops\n\nRestart the **spooler**:\n\n- open [Services](https://x.example)\n- run `net stop spooler`\n\n<script>alert(1)</script>",
-        );
-        assert_eq!(
-            text,
-            "Printing stops\nRestart the spooler:\nopen Services\nrun net stop spooler"
-        );
     }
 }

@@ -48,6 +48,7 @@ on_both_backends!(
     resource_files_round_trip_and_a_bad_one_writes_nothing,
     the_community_asks_answers_accepts_verifies_and_moderates,
     staff_find_tickets_by_the_words_written_in_them,
+    texts_indexed_before_an_analysis_change_are_analysed_again,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -1263,4 +1264,137 @@ async fn staff_find_tickets_by_the_words_written_in_them(test: &TestDatabase) {
     assert_eq!(read, u64::try_from(events).unwrap());
     assert_eq!(search("queue", None, 20).await.unwrap(), found);
     assert_eq!(desk.store.index_earlier_ticket_texts(2).await.unwrap(), 0);
+}
+
+/// Texts indexed before the search's analysis changed are analysed again when the store
+/// next starts, once: a French word typed without its accents then finds an article, a
+/// question's answer and a ticket that wrote it with them.
+async fn texts_indexed_before_an_analysis_change_are_analysed_again(test: &TestDatabase) {
+    use caredesk_desk::community::{QuestionQuery, answer, ask, search_questions};
+    use caredesk_desk::resources::{ResourceQuery, create_entry, review, search};
+    use caredesk_domain::resources::community::QuestionFields;
+    use caredesk_domain::resources::{
+        EntryFields, EntryKind, ReviewAction, TranslationFields, Visibility,
+    };
+
+    let desk = desk_on(&test.store);
+    let acme = customer(&desk, "ACME").await;
+    let staff = advisor(&desk).await;
+    let manager = staff_member(&desk, "manager@desk.example", Role::SupportManager).await;
+    let article = create_entry(
+        &desk,
+        &staff,
+        EntryFields {
+            kind: EntryKind::Article,
+            product_line: None,
+            releases: Vec::new(),
+            visibility: Visibility::Public,
+            tags: Vec::new(),
+            url: None,
+        },
+        TranslationFields {
+            language: "fr".into(),
+            title: "Impressions bloquées dans la file".into(),
+            body: "Redémarrez le spouleur.".into(),
+        },
+    )
+    .await
+    .unwrap();
+    review(&desk, &staff, article.id, "fr", ReviewAction::Submit)
+        .await
+        .unwrap();
+    review(&desk, &manager, article.id, "fr", ReviewAction::Publish)
+        .await
+        .unwrap();
+    let question = ask(
+        &desk,
+        &acme,
+        QuestionFields {
+            title: "Le spouleur s'arrête la nuit".into(),
+            body: "Tout s'arrête chaque nuit.".into(),
+            product_line: None,
+            release: None,
+            language: "fr".into(),
+        },
+    )
+    .await
+    .unwrap();
+    answer(
+        &desk,
+        &staff,
+        question.id,
+        "Les tâches restent **bloquées** : redémarrez.",
+    )
+    .await
+    .unwrap();
+    let ticket = match open_ticket(
+        &desk,
+        &acme,
+        &OpenTicket {
+            subject: "Factures bloquées".into(),
+            ..form("ACME")
+        },
+        None,
+    )
+    .await
+    .unwrap()
+    {
+        Opened::Ticket(created) => created.ticket.id,
+        other => panic!("a ticket was expected, got {other:?}"),
+    };
+    let found = |desk: Desk| async move {
+        let articles = search(
+            &desk,
+            None,
+            &ResourceQuery {
+                text: "bloquee".into(),
+                limit: 10,
+                ..ResourceQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        let questions = search_questions(
+            &desk,
+            Some(&acme),
+            &QuestionQuery {
+                text: "bloquee".into(),
+                limit: 10,
+                ..QuestionQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+        let tickets = ticket_search::search(&desk, &staff, "bloquee", None, 20)
+            .await
+            .unwrap();
+        (
+            articles
+                .iter()
+                .map(|found| found.hit.entry_id)
+                .collect::<Vec<_>>(),
+            questions
+                .iter()
+                .map(|found| found.hit.id)
+                .collect::<Vec<_>>(),
+            tickets
+                .tickets
+                .iter()
+                .map(|found| found.ticket.id)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let everything = (vec![article.id], vec![question.id], vec![ticket]);
+    assert_eq!(found(desk.clone()).await, everything);
+
+    caredesk_testkit::forget_search_analysis(&test.url).await;
+    assert_eq!(found(desk.clone()).await, (vec![], vec![], vec![]));
+    desk.store.migrate().await.unwrap();
+    assert_eq!(found(desk.clone()).await, everything);
+    // Once only; and a batch at a time, each text read once.
+    assert_eq!(desk.store.reanalyse_search_texts(1).await.unwrap(), 0);
+    caredesk_testkit::forget_search_analysis(&test.url).await;
+    assert_eq!(desk.store.reanalyse_search_texts(1).await.unwrap(), 2);
+    desk.store.migrate().await.unwrap();
+    assert_eq!(found(desk.clone()).await, everything);
 }

@@ -640,7 +640,7 @@ impl Store {
 
     /// (Re)writes the index's row of question `id`: its title's terms, and its body's with
     /// those of its answers that are shown.
-    async fn index_question(
+    pub(crate) async fn index_question(
         &self,
         transaction: &mut Transaction<'static, Any>,
         id: i64,

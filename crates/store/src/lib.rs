@@ -20,6 +20,7 @@ mod intake;
 mod jobs;
 mod notice_facts;
 mod outbox;
+mod reanalysis;
 mod resource_upkeep;
 mod resources;
 mod services;
@@ -205,6 +206,8 @@ impl Store {
         }
         // What a migration could not do in SQL: the search's analysis of earlier texts.
         self.index_earlier_ticket_texts(tickets::BACKLOG_BATCH)
+            .await?;
+        self.reanalyse_search_texts(reanalysis::REANALYSIS_BATCH)
             .await?;
         Ok(())
     }

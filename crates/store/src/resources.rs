@@ -730,7 +730,7 @@ impl Store {
     }
 
     /// (Re)writes the index's row of translation `id`.
-    async fn index_translation(
+    pub(crate) async fn index_translation(
         &self,
         transaction: &mut Transaction<'static, Any>,
         id: i64,

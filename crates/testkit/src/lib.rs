@@ -173,6 +173,23 @@ pub async fn forget_ticket_search(url: &str) {
     }
 }
 
+/// Makes the database at `url` look as if its search texts had been indexed with an
+/// analysis the search no longer uses (each index emptied, the terms kept beside the texts
+/// blanked), with the migration's list of what to analyse again.
+pub async fn forget_search_analysis(url: &str) {
+    forget_ticket_search(url).await;
+    for statement in [
+        "DELETE FROM resource_search",
+        "DELETE FROM resource_term_counts",
+        "DELETE FROM community_search",
+        "UPDATE community_questions SET title_terms = '', body_terms = ''",
+        "UPDATE community_answers SET terms = ''",
+        "INSERT INTO search_reanalysis (kind, next_id) VALUES ('resources', 0), ('community', 0)",
+    ] {
+        run_outside_the_application(url, statement).await.unwrap();
+    }
+}
+
 /// Runs one SQL statement on the database at `url` outside the application.
 async fn run_outside_the_application(url: &str, statement: &str) -> Result<u64, String> {
     use sqlx::Connection;

@@ -1,10 +1,12 @@
 //! Words as search sees them: the same analysis for what is indexed and for what is asked,
 //! so that "printing", "printed" and "Printer" meet, and "résumé" meets "resume".
 //!
-//! Latin-script words are lower-cased, stemmed with the Snowball stemmer of their text's
-//! language (English, French, Spanish, German, Dutch: the algorithms PostgreSQL's own
-//! dictionaries use), stripped of accents, and the most common words of the language are
-//! left out. Japanese (and Chinese) text has no spaces between words: it is cut into
+//! Latin-script words are lower-cased, stripped of accents, the most common words of the
+//! language left out, and stemmed with the Snowball stemmer of their text's language
+//! (English, French, Spanish, German, Dutch: the algorithms PostgreSQL's own dictionaries
+//! use). Accents go before stemming, not after: people type "bloquee" for "bloquée", and
+//! the stemmer, which reads "ée" as an ending and "ee" as none, would otherwise make two
+//! terms of one word. Japanese (and Chinese) text has no spaces between words: it is cut into
 //! overlapping pairs of characters, so that any two-character word is found wherever it
 //! stands. The analysis runs here, not in the database, so that SQLite and PostgreSQL index
 //! and match the same terms.
@@ -22,6 +24,37 @@ pub const STEMMED_LANGUAGES: [&str; 5] = ["en", "fr", "es", "de", "nl"];
 /// Longer "words" (a pasted key, a log's hex) are not indexed: nobody searches for them,
 /// and PostgreSQL refuses lexemes past 2 KB.
 const TERM_MAX: usize = 64;
+
+/// The terms a title and a Markdown body are indexed with, each space-separated.
+pub fn indexed_terms(title: &str, markdown: &str, language: &str) -> (String, String) {
+    (
+        terms(title, language).join(" "),
+        markdown_terms(markdown, language),
+    )
+}
+
+/// The terms a Markdown text (a body, an answer) is indexed with, space-separated.
+pub fn markdown_terms(markdown: &str, language: &str) -> String {
+    terms(&plain_text(markdown), language).join(" ")
+}
+
+/// The words of a Markdown text as a reader reads them: no markup, no link targets, a line
+/// per paragraph, heading or list item.
+pub fn plain_text(markdown: &str) -> String {
+    use pulldown_cmark::{Event, Parser, TagEnd};
+    let mut text = String::with_capacity(markdown.len());
+    for event in Parser::new(markdown) {
+        match event {
+            Event::Text(words) | Event::Code(words) => text.push_str(&words),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::Item | TagEnd::CodeBlock,
+            ) if !text.ends_with('\n') => text.push('\n'),
+            _ => {}
+        }
+    }
+    text.trim_end().to_string()
+}
 
 /// A term and where it stands in the analysed text (byte offsets).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +102,7 @@ pub fn required_words(query: &str, languages: &[&str]) -> Vec<Vec<String>> {
     let words = located_words(&query, languages)
         .into_iter()
         .filter(|(at, _)| {
-            let word = query[at.clone()].to_lowercase();
+            let word = without_accents(&query[at.clone()].to_lowercase());
             !languages
                 .iter()
                 .any(|language| stop_words_of(language).contains(&word.as_str()))
@@ -236,18 +269,17 @@ pub fn located_terms(text: &str, language: &str) -> Vec<Term> {
                 }
             }
             Script::Other => {
-                let lower = word.to_lowercase();
-                if stop_words.contains(&lower.as_str()) {
+                let plain = without_accents(&word.to_lowercase());
+                if stop_words.contains(&plain.as_str()) {
                     continue;
                 }
-                if lower.chars().count() > TERM_MAX {
+                if plain.chars().count() > TERM_MAX {
                     continue;
                 }
-                let stemmed = match &stemmer {
-                    Some(stemmer) => stemmer.stem(&lower).into_owned(),
-                    None => lower,
+                let term = match &stemmer {
+                    Some(stemmer) => stemmer.stem(&plain).into_owned(),
+                    None => plain,
                 };
-                let term = without_accents(&stemmed);
                 // A "word" of combining marks alone leaves nothing to look for.
                 if !term.is_empty() {
                     terms.push(Term {
@@ -422,7 +454,8 @@ fn without_accents(word: &str) -> String {
         .collect()
 }
 
-/// The commonest words of a language, which say nothing of what a text is about.
+/// The commonest words of a language, which say nothing of what a text is about; without
+/// their accents, as they are compared.
 fn stop_words_of(language: &str) -> &'static [&'static str] {
     match language {
         "en" => &[
@@ -432,7 +465,7 @@ fn stop_words_of(language: &str) -> &'static [&'static str] {
             "to", "was", "we", "what", "when", "which", "with", "you", "your",
         ],
         "fr" => &[
-            "à", "au", "aux", "avec", "ce", "ces", "cette", "d", "dans", "de", "des", "du", "elle",
+            "a", "au", "aux", "avec", "ce", "ces", "cette", "d", "dans", "de", "des", "du", "elle",
             "en", "est", "et", "il", "ils", "j", "je", "l", "la", "le", "les", "leur", "lui", "m",
             "ma", "mais", "me", "mes", "mon", "n", "ne", "nous", "on", "ou", "par", "pas", "pour",
             "qu", "que", "qui", "s", "sa", "se", "ses", "son", "sont", "sur", "t", "ta", "te",
@@ -445,7 +478,7 @@ fn stop_words_of(language: &str) -> &'static [&'static str] {
         ],
         "de" => &[
             "am", "an", "auf", "aus", "bei", "das", "dass", "dem", "den", "der", "des", "die",
-            "ein", "eine", "einem", "einen", "einer", "es", "für", "ich", "im", "in", "ist", "mit",
+            "ein", "eine", "einem", "einen", "einer", "es", "fur", "ich", "im", "in", "ist", "mit",
             "nicht", "oder", "sich", "sie", "und", "von", "wie", "wir", "zu", "zum", "zur",
         ],
         "nl" => &[
@@ -462,6 +495,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn markdown_is_read_as_plain_words() {
+        let text = plain_text(
+            "# Printing stops\n\nRestart the **spooler**:\n\n- open [Services](https://x.example)\n- run `net stop spooler`\n\n<script>alert(1)</script>",
+        );
+        assert_eq!(
+            text,
+            "Printing stops\nRestart the spooler:\nopen Services\nrun net stop spooler"
+        );
+    }
+
+    #[test]
     fn inflections_meet_and_accents_do_not_matter() {
         assert_eq!(
             terms("Printing the printed PRINTER", "en"),
@@ -472,6 +516,15 @@ mod tests {
             terms("L'imprimante n'imprime plus", "fr")[..1].to_vec()
         );
         assert_eq!(terms("résumé", "fr"), terms("resume", "fr"));
+        // Typed without its accents, a word meets its accented forms whatever its ending.
+        for typed in ["bloquee", "bloquees", "bloquée", "BLOQUÉES"] {
+            assert_eq!(terms(typed, "fr"), terms("bloquées", "fr"), "{typed}");
+        }
+        assert_eq!(terms("canciones", "es"), terms("canción", "es"));
+        assert_eq!(terms("Drucker", "de"), terms("Drücker", "de"));
+        // A common word is left out with or without its accent.
+        assert!(terms("à A", "fr").is_empty());
+        assert!(terms("für fur", "de").is_empty());
         assert_eq!(terms("Drucker druckt nicht", "de"), ["druck", "druckt"]);
         // Common words say nothing.
         assert!(terms("the of and", "en").is_empty());
