@@ -70,8 +70,8 @@ pub use sessions::{SessionHolder, SessionOrigin, SessionOwner, SessionRecord};
 pub use staff::{NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{
     Attachment, AttachmentContent, Change, Created, FileToAttach, FilesToAttach, IntakeRecord,
-    NewAttachment, NewTicket, QueueCursor, QueueFilter, Sweep, TicketRecord, TicketSearch,
-    TicketTextHit, TicketTextHits, UpdateError,
+    NewAttachment, NewTicket, QueueCursor, QueueFilter, Sweep, TextSearchPlan, TicketRecord,
+    TicketSearch, TicketTextHit, TicketTextHits, UpdateError,
 };
 pub use tokens::ApiToken;
 pub use webhooks::Webhook;

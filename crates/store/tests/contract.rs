@@ -79,6 +79,7 @@ contract!(
     a_customer_searches_its_own_tickets,
     tickets_opened_together_each_keep_their_own_rows,
     a_sign_in_burst_is_told_to_each_administrator_once,
+    every_way_of_looking_for_texts_finds_the_same,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -2941,4 +2942,114 @@ async fn a_sign_in_burst_is_told_to_each_administrator_once(store: Store) {
         .unwrap();
     assert_eq!(claimed.len(), 6);
     assert!(claimed.iter().all(|notice| notice.details.is_some()));
+}
+
+/// PostgreSQL looks for texts in windows of the newest events read in order, or through
+/// its index, as it judges cheaper; whichever way it takes, it finds the same texts in the
+/// same order as reading every event would. Tiny windows and extreme costs make it take
+/// each way (and switch between them) on a few events.
+async fn every_way_of_looking_for_texts_finds_the_same(store: Store) {
+    use caredesk_domain::resources::search::required_words;
+    use caredesk_store::TextSearchPlan;
+
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let mut minute = 0;
+    let mut next_instant = || {
+        minute += 1;
+        at(MONDAY_10) + SignedDuration::from_mins(minute)
+    };
+    let mut tickets = Vec::new();
+    for subject in [
+        "PostScript driver damaged",
+        "Spooler stops",
+        "Invoices late",
+    ] {
+        let mut new = new_ticket(&fixture, "P3", None);
+        new.subject = subject.into();
+        let created = store
+            .create_ticket(&policy, &new, next_instant())
+            .await
+            .unwrap();
+        tickets.push(created.ticket.id);
+    }
+    let replies = [
+        "Restart the spooler.",
+        "The printer queue is empty.",
+        "Spooler and printer restarted.",
+        "Nothing to add.",
+        "The spooler stopped again overnight.",
+        "Printer firmware updated.",
+    ];
+    for (index, body) in replies.iter().enumerate() {
+        let id = tickets[index % tickets.len()];
+        let when = next_instant().to_string();
+        act(&store, &policy, id, &when, ADVISOR, reply(body)).await;
+    }
+
+    let plans = [
+        TextSearchPlan::default(),
+        // Always to the index after the first event read.
+        TextSearchPlan {
+            first_window: 1,
+            fetch_to_scan: 0.0,
+        },
+        // Never to the index: windows read in order, growing.
+        TextSearchPlan {
+            first_window: 1,
+            fetch_to_scan: f64::INFINITY,
+        },
+        TextSearchPlan {
+            first_window: 2,
+            fetch_to_scan: 1.0,
+        },
+        TextSearchPlan {
+            first_window: 3,
+            fetch_to_scan: 0.5,
+        },
+    ];
+    let texts = |hits: caredesk_store::TicketTextHits| -> Vec<i64> {
+        hits.texts.iter().map(|text| text.event_id).collect()
+    };
+    let spooler = required_words("spooler", &["en"]);
+    let everything = texts(
+        store
+            .search_ticket_texts(&spooler, None, 100)
+            .await
+            .unwrap(),
+    );
+    // The subject, then three replies, the latest first.
+    assert_eq!(everything.len(), 4, "{everything:?}");
+    assert!(everything.windows(2).all(|pair| pair[0] > pair[1]));
+    let middle = everything[1];
+    for query in [
+        "spooler",
+        "printer",
+        "postscript",
+        "spooler printer",
+        "absent",
+    ] {
+        let words = required_words(query, &["en"]);
+        for limit in [1, 2, 3, 100] {
+            for before in [None, Some(middle)] {
+                let expected = texts(
+                    store
+                        .search_ticket_texts_planned(&words, before, limit, plans[0])
+                        .await
+                        .unwrap(),
+                );
+                for plan in &plans[1..] {
+                    let found = store
+                        .search_ticket_texts_planned(&words, before, limit, *plan)
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        texts(found),
+                        expected,
+                        "{query:?}, at most {limit}, before {before:?}, {plan:?}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -37,7 +37,7 @@ pub(crate) use create::{
     NewRows, NewTicketRows, insert_new_postgres_together, insert_new_sqlite_together,
 };
 pub use queue::{QueueCursor, QueueFilter, TicketSearch};
-pub use search::{BACKLOG_BATCH, TicketTextHit, TicketTextHits};
+pub use search::{BACKLOG_BATCH, TextSearchPlan, TicketTextHit, TicketTextHits};
 
 /// Sorts after every real due instant (9999-12-31).
 const NO_DUE: i64 = 253_402_300_799;
