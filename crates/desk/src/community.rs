@@ -22,6 +22,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::intake::{OpenTicket, Opened, open_ticket};
+use crate::resources::SEARCH_DEPTH;
 use crate::{Caller, Desk, DeskError, FieldProblem};
 
 /// Longest snippet of a question found, in characters.
@@ -397,9 +398,14 @@ pub async fn search_questions(
             .list_questions(&filter, query.limit, query.offset)
             .await?
     } else {
-        desk.store
-            .search_questions(&wanted, &filter, query.limit)
-            .await?
+        // A ranking has no cursor: the earlier pages are found again and skipped.
+        let skipped = query.offset.clamp(0, SEARCH_DEPTH);
+        let mut hits = desk
+            .store
+            .search_questions(&wanted, &filter, query.limit.saturating_add(skipped))
+            .await?;
+        hits.drain(..usize::try_from(skipped).unwrap_or(0).min(hits.len()));
+        hits
     };
     Ok(hits
         .into_iter()

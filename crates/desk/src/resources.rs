@@ -487,6 +487,10 @@ pub struct ResourceQuery {
     pub offset: i64,
 }
 
+/// How deep a search of words pages: its best 1,000 results (a page after them is
+/// refused by the API). Each later page ranks the earlier ones again.
+pub const SEARCH_DEPTH: i64 = 1_000;
+
 /// A translation found, with the lines of its text that match.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Found {
@@ -523,17 +527,22 @@ pub async fn search(
             .collect(),
     };
     let wanted = search::query_terms(&query.text, &languages);
+    let searched = !query.text.trim().is_empty();
+    // A ranking has no cursor: a later page of a search finds the earlier ones again and
+    // skips them, within the best SEARCH_DEPTH.
+    let skipped = if searched {
+        query.offset.clamp(0, SEARCH_DEPTH)
+    } else {
+        0
+    };
+    let page = query.limit.saturating_add(skipped);
     // Room for an entry's other languages before one is kept per entry.
     let fetched = if query.one_per_entry_in.is_some() {
-        query.limit.saturating_mul(4).min(400)
+        page.saturating_mul(4).min(4 * (SEARCH_DEPTH + 100))
     } else {
-        query.limit
+        page
     };
-    let mut hits = if query.text.trim().is_empty() {
-        desk.store
-            .list_resources(&filter, fetched, query.offset)
-            .await?
-    } else {
+    let mut hits = if searched {
         desk.store
             .search_resources(
                 &search::query_words(&query.text, &languages),
@@ -541,10 +550,15 @@ pub async fn search(
                 fetched,
             )
             .await?
+    } else {
+        desk.store
+            .list_resources(&filter, fetched, query.offset)
+            .await?
     };
     if let Some(preferred) = &query.one_per_entry_in {
         hits = one_per_entry(hits, preferred);
     }
+    hits.drain(..usize::try_from(skipped).unwrap_or(0).min(hits.len()));
     // A search of words that found nothing, with no filter to blame, is counted for the
     // writers. Beside the answer: a failure to count never fails the search.
     let unfiltered = query.product_line.is_none()

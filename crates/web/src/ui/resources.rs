@@ -189,6 +189,32 @@ struct CenterQuery {
     kind: String,
     #[serde(default)]
     tag: String,
+    /// Results skipped: the pages before this one.
+    #[serde(default)]
+    offset: i64,
+}
+
+impl CenterQuery {
+    /// This search's address at `offset`.
+    fn at(&self, offset: i64) -> String {
+        let path = "/resources?";
+        let mut address = form_urlencoded::Serializer::for_suffix(path.to_string(), path.len());
+        for (name, value) in [
+            ("q", &self.q),
+            ("product_line", &self.product_line),
+            ("kind", &self.kind),
+            ("tag", &self.tag),
+        ] {
+            if !value.is_empty() {
+                address.append_pair(name, value);
+            }
+        }
+        if offset > 0 {
+            address.append_pair("offset", &offset.to_string());
+        }
+        let address = address.finish();
+        address.strip_suffix('?').unwrap_or(&address).to_string()
+    }
 }
 
 #[derive(Template)]
@@ -203,6 +229,9 @@ struct CenterPage {
     results: Vec<ResultView>,
     /// Only beside a new ticket.
     solved_with: Option<String>,
+    /// The pages before and after this one, when there are.
+    previous: Option<String>,
+    next: Option<String>,
 }
 
 async fn center(
@@ -232,7 +261,18 @@ async fn center(
             UiError::BadRequest(format!("kind: \"{text}\" is not a kind of entry"))
         })?),
     };
-    let found = resources::search(
+    let deepest = if query.q.trim().is_empty() {
+        100_000
+    } else {
+        resources::SEARCH_DEPTH - LISTED
+    };
+    if !(0..=deepest).contains(&query.offset) {
+        return Err(UiError::BadRequest(format!(
+            "offset: between 0 and {deepest}"
+        )));
+    }
+    // One more than a page: whether there is a next one.
+    let mut found = resources::search(
         &state.desk(),
         reader.caller().as_ref(),
         &ResourceQuery {
@@ -242,11 +282,16 @@ async fn center(
             tag: (!query.tag.is_empty()).then(|| query.tag.clone()),
             one_per_entry_in: Some(catalog.language.to_string()),
             count_if_missed: true,
-            limit: LISTED,
+            limit: LISTED + 1,
+            offset: query.offset,
             ..ResourceQuery::default()
         },
     )
     .await?;
+    let more = found.len() > LISTED as usize;
+    found.truncate(LISTED as usize);
+    let previous = (query.offset > 0).then(|| query.at((query.offset - LISTED).max(0)));
+    let next = (more && query.offset + LISTED <= deepest).then(|| query.at(query.offset + LISTED));
     let page = CenterPage {
         page: reader.page(catalog.get("resources.title").to_string(), "/resources"),
         product_lines: product_lines(&state),
@@ -265,6 +310,8 @@ async fn center(
         product_line: query.product_line,
         kind: query.kind,
         solved_with: None,
+        previous,
+        next,
     };
     reader.respond(&page)
 }

@@ -204,6 +204,12 @@ pub async fn community_questions_over_the_api(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    // Found again, on the first page of a search and not on the next.
+    for (offset, expected) in [(0, 1), (1, 0)] {
+        let listing = format!("{questions}?q=spooler&limit=1&offset={offset}");
+        let (_, found) = app.call(Method::GET, &listing, Some(&peer), None).await;
+        assert_eq!(ids(&found).len(), expected, "{listing}: {found}");
+    }
 
     // The asker turns it into a ticket, once; another customer may not, nor learn its number.
     let ticket = format!("{location}/ticket");

@@ -260,6 +260,44 @@ pub async fn the_resource_center_over_the_api(backend: Backend) {
         )
         .await;
     assert_eq!(titles(&staff_found).len(), 2);
+    // A search pages: one at a time, the same two in the same order, then none.
+    let mut paged = Vec::new();
+    for offset in 0..3 {
+        let (status, page) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/resources?q=printing&limit=1&offset={offset}"),
+                Some(&writer),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        paged.extend(titles(&page).into_iter().map(str::to_string));
+    }
+    assert_eq!(paged, titles(&staff_found));
+    // Within its best 1,000 results; a listing without words pages further.
+    let (status, refused) = app
+        .call(
+            Method::GET,
+            "/api/v1/resources?q=printing&limit=20&offset=981",
+            Some(&writer),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.to_string().contains("offset"), "{refused}");
+    for query in ["q=printing&limit=20&offset=980", "offset=5000"] {
+        let (status, page) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/resources?{query}"),
+                Some(&writer),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        assert!(titles(&page).is_empty(), "{query}: {page}");
+    }
     let (_, customer_found) = app
         .call(
             Method::GET,
@@ -459,6 +497,21 @@ pub async fn the_resource_center_pages(backend: Backend) {
         "customers' entries need a sign-in"
     );
     assert!(!center.body.contains("workaround"));
+    assert!(!center.body.contains("rel=\"prev\""), "one page");
+    // A later page: nothing more here, and the way back with the words kept.
+    let later = visitor.get("/resources?q=printed&offset=30").await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.body);
+    assert!(!later.body.contains("Invoices stop printing"));
+    assert!(
+        later
+            .body
+            .contains("<a href=\"/resources?q=printed\" rel=\"prev\">Previous page</a>"),
+        "{}",
+        later.body
+    );
+    let refused = visitor.get("/resources?q=printed&offset=5000").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("offset"), "{}", refused.body);
     let read = visitor.get(&format!("/resources/{public}")).await;
     assert_eq!(read.status, StatusCode::OK);
     assert!(read.body.contains("<strong>print spooler</strong>"));
