@@ -398,11 +398,16 @@ pub async fn search_questions(
             .list_questions(&filter, query.limit, query.offset)
             .await?
     } else {
-        // A ranking has no cursor: the earlier pages are found again and skipped.
+        // A ranking has no cursor: the earlier pages are found again and skipped. Its
+        // results end after the best SEARCH_DEPTH.
         let skipped = query.offset.clamp(0, SEARCH_DEPTH);
+        let shown = query.limit.min(SEARCH_DEPTH - skipped);
+        if shown <= 0 {
+            return Ok(Vec::new());
+        }
         let mut hits = desk
             .store
-            .search_questions(&wanted, &filter, query.limit.saturating_add(skipped))
+            .search_questions(&wanted, &filter, shown.saturating_add(skipped))
             .await?;
         hits.drain(..usize::try_from(skipped).unwrap_or(0).min(hits.len()));
         hits

@@ -488,7 +488,7 @@ pub struct ResourceQuery {
 }
 
 /// How deep a search of words pages: its best 1,000 results (a page after them is
-/// refused by the API). Each later page ranks the earlier ones again.
+/// empty). Each later page ranks the earlier ones again.
 pub const SEARCH_DEPTH: i64 = 1_000;
 
 /// A translation found, with the lines of its text that match.
@@ -529,13 +529,17 @@ pub async fn search(
     let wanted = search::query_terms(&query.text, &languages);
     let searched = !query.text.trim().is_empty();
     // A ranking has no cursor: a later page of a search finds the earlier ones again and
-    // skips them, within the best SEARCH_DEPTH.
-    let skipped = if searched {
-        query.offset.clamp(0, SEARCH_DEPTH)
+    // skips them. Its results end after the best SEARCH_DEPTH.
+    let (skipped, shown) = if searched {
+        let skipped = query.offset.clamp(0, SEARCH_DEPTH);
+        (skipped, query.limit.min(SEARCH_DEPTH - skipped))
     } else {
-        0
+        (0, query.limit)
     };
-    let page = query.limit.saturating_add(skipped);
+    if shown <= 0 {
+        return Ok(Vec::new());
+    }
+    let page = shown.saturating_add(skipped);
     // Room for an entry's other languages before one is kept per entry.
     let fetched = if query.one_per_entry_in.is_some() {
         page.saturating_mul(4).min(4 * (SEARCH_DEPTH + 100))

@@ -59,8 +59,8 @@ pub struct QuestionParams {
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
-    /// Skip this many results: up to 100,000 when listing; with `q`, within the search's
-    /// best 1,000 (`offset` + `limit` at most 1,000).
+    /// Skip this many results (up to 100,000). With `q`, the results end after the
+    /// search's best 1,000: a page past them is empty.
     #[param(minimum = 0, maximum = 100000)]
     offset: Option<i64>,
 }

@@ -74,8 +74,8 @@ pub struct SearchParams {
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
-    /// Skip this many results: up to 100,000 when listing; with `q`, within the search's
-    /// best 1,000 (`offset` + `limit` at most 1,000).
+    /// Skip this many results (up to 100,000). With `q`, the results end after the
+    /// search's best 1,000: a page past them is empty.
     #[param(minimum = 0, maximum = 100000)]
     offset: Option<i64>,
 }
@@ -98,7 +98,7 @@ pub(crate) struct SearchBounds {
 }
 
 /// Checks what every search takes: the page (1 to 100, 20 by default; an offset up to
-/// 100,000, and with words within their best 1,000 results), the words (at most 500 characters), the policy's language and product line,
+/// 100,000: a search of words ends after its best 1,000 results), the words (at most 500 characters), the policy's language and product line,
 /// a release's length. Each refusal names its parameter.
 pub(crate) fn checked_search(
     state: &AppState,
@@ -116,16 +116,6 @@ pub(crate) fn checked_search(
         return Err(ApiError::invalid("offset", "between 0 and 100000"));
     }
     let text = common.q.clone().unwrap_or_default();
-    let deepest = resources::SEARCH_DEPTH - limit;
-    if !text.trim().is_empty() && offset > deepest {
-        return Err(ApiError::invalid(
-            "offset",
-            format!(
-                "at most {deepest} with q: a search pages through its best {} results",
-                resources::SEARCH_DEPTH
-            ),
-        ));
-    }
     if text.chars().count() > QUERY_MAX {
         return Err(ApiError::invalid(
             "q",

@@ -261,16 +261,17 @@ async fn center(
             UiError::BadRequest(format!("kind: \"{text}\" is not a kind of entry"))
         })?),
     };
+    if !(0..=100_000).contains(&query.offset) {
+        return Err(UiError::BadRequest(
+            "offset: between 0 and 100000".to_string(),
+        ));
+    }
+    // A search of words ends after its best results; a listing goes on.
     let deepest = if query.q.trim().is_empty() {
         100_000
     } else {
         resources::SEARCH_DEPTH - LISTED
     };
-    if !(0..=deepest).contains(&query.offset) {
-        return Err(UiError::BadRequest(format!(
-            "offset: between 0 and {deepest}"
-        )));
-    }
     // One more than a page: whether there is a next one.
     let mut found = resources::search(
         &state.desk(),

@@ -275,18 +275,22 @@ pub async fn the_resource_center_over_the_api(backend: Backend) {
         paged.extend(titles(&page).into_iter().map(str::to_string));
     }
     assert_eq!(paged, titles(&staff_found));
-    // Within its best 1,000 results; a listing without words pages further.
+    // Its results end after its best 1,000; a listing without words pages further.
     let (status, refused) = app
         .call(
             Method::GET,
-            "/api/v1/resources?q=printing&limit=20&offset=981",
+            "/api/v1/resources?q=printing&offset=-1",
             Some(&writer),
             None,
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.to_string().contains("offset"), "{refused}");
-    for query in ["q=printing&limit=20&offset=980", "offset=5000"] {
+    for query in [
+        "q=printing&limit=20&offset=990",
+        "q=printing&offset=5000",
+        "offset=5000",
+    ] {
         let (status, page) = app
             .call(
                 Method::GET,
@@ -509,7 +513,7 @@ pub async fn the_resource_center_pages(backend: Backend) {
         "{}",
         later.body
     );
-    let refused = visitor.get("/resources?q=printed&offset=5000").await;
+    let refused = visitor.get("/resources?q=printed&offset=-1").await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("offset"), "{}", refused.body);
     let read = visitor.get(&format!("/resources/{public}")).await;
