@@ -487,8 +487,9 @@ pub struct ResourceQuery {
     pub offset: i64,
 }
 
-/// How deep a search of words pages: its best 1,000 results (a page after them is
-/// empty). Each later page ranks the earlier ones again.
+/// How deep a search of words, or a listing of one result per entry, pages: its first
+/// 1,000 results (a page after them is empty). Each later page reads the earlier ones
+/// again.
 pub const SEARCH_DEPTH: i64 = 1_000;
 
 /// A translation found, with the lines of its text that match.
@@ -528,9 +529,11 @@ pub async fn search(
     };
     let wanted = search::query_terms(&query.text, &languages);
     let searched = !query.text.trim().is_empty();
-    // A ranking has no cursor: a later page of a search finds the earlier ones again and
-    // skips them. Its results end after the best SEARCH_DEPTH.
-    let (skipped, shown) = if searched {
+    // A ranking has no cursor, and one result per entry is counted after the entries'
+    // languages are put together: a later page finds the earlier ones again and skips
+    // them. Such results end after the first SEARCH_DEPTH; a plain listing pages in SQL.
+    let skipping = searched || query.one_per_entry_in.is_some();
+    let (skipped, shown) = if skipping {
         let skipped = query.offset.clamp(0, SEARCH_DEPTH);
         (skipped, query.limit.min(SEARCH_DEPTH - skipped))
     } else {
@@ -555,9 +558,8 @@ pub async fn search(
             )
             .await?
     } else {
-        desk.store
-            .list_resources(&filter, fetched, query.offset)
-            .await?
+        let offset = if skipping { 0 } else { query.offset };
+        desk.store.list_resources(&filter, fetched, offset).await?
     };
     if let Some(preferred) = &query.one_per_entry_in {
         hits = one_per_entry(hits, preferred);

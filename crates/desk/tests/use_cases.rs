@@ -49,6 +49,7 @@ on_both_backends!(
     the_community_asks_answers_accepts_verifies_and_moderates,
     staff_find_tickets_by_the_words_written_in_them,
     texts_indexed_before_an_analysis_change_are_analysed_again,
+    pages_of_one_result_per_entry_neither_repeat_nor_skip,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -1397,4 +1398,81 @@ async fn texts_indexed_before_an_analysis_change_are_analysed_again(test: &TestD
     assert_eq!(desk.store.reanalyse_search_texts(1).await.unwrap(), 2);
     desk.store.migrate().await.unwrap();
     assert_eq!(found(desk.clone()).await, everything);
+}
+
+/// The resource center's page lists one result per entry, whatever its languages: its
+/// pages, listed or searched, give each entry once, in order, then nothing.
+async fn pages_of_one_result_per_entry_neither_repeat_nor_skip(test: &TestDatabase) {
+    use caredesk_desk::resources::{ResourceQuery, add_translation, create_entry, review, search};
+    use caredesk_domain::resources::{
+        EntryFields, EntryKind, ReviewAction, TranslationFields, Visibility,
+    };
+
+    let desk = desk_on(&test.store);
+    let staff = advisor(&desk).await;
+    let manager = staff_member(&desk, "manager@desk.example", Role::SupportManager).await;
+    let mut entries = Vec::new();
+    for (title, languages) in [
+        ("Spooler one", &["en", "fr", "de"][..]),
+        ("Spooler two", &["en"][..]),
+        ("Spooler three", &["en", "nl"][..]),
+    ] {
+        let translation = |language: &str| TranslationFields {
+            language: language.into(),
+            title: format!("{title} {language}"),
+            body: "Restart the spooler.".into(),
+        };
+        let entry = create_entry(
+            &desk,
+            &staff,
+            EntryFields {
+                kind: EntryKind::Article,
+                product_line: None,
+                releases: Vec::new(),
+                visibility: Visibility::Public,
+                tags: Vec::new(),
+                url: None,
+            },
+            translation(languages[0]),
+        )
+        .await
+        .unwrap();
+        for language in &languages[1..] {
+            add_translation(&desk, &staff, entry.id, translation(language))
+                .await
+                .unwrap();
+        }
+        for language in languages {
+            review(&desk, &staff, entry.id, language, ReviewAction::Submit)
+                .await
+                .unwrap();
+            review(&desk, &manager, entry.id, language, ReviewAction::Publish)
+                .await
+                .unwrap();
+        }
+        entries.push(entry.id);
+    }
+    for text in ["", "spooler"] {
+        let mut paged = Vec::new();
+        for offset in 0..4 {
+            let page = search(
+                &desk,
+                None,
+                &ResourceQuery {
+                    text: text.into(),
+                    one_per_entry_in: Some("en".into()),
+                    limit: 1,
+                    offset,
+                    ..ResourceQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+            assert!(page.len() <= 1, "{text:?} at {offset}");
+            paged.extend(page.iter().map(|found| found.hit.entry_id));
+        }
+        let mut sorted = paged.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, entries, "{text:?}: {paged:?}");
+    }
 }

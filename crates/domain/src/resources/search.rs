@@ -269,23 +269,40 @@ pub fn located_terms(text: &str, language: &str) -> Vec<Term> {
                 }
             }
             Script::Other => {
-                let plain = without_accents(&word.to_lowercase());
+                let lower = word.to_lowercase();
+                let plain = without_accents(&lower);
                 if stop_words.contains(&plain.as_str()) {
                     continue;
                 }
                 if plain.chars().count() > TERM_MAX {
                     continue;
                 }
-                let term = match &stemmer {
-                    Some(stemmer) => stemmer.stem(&plain).into_owned(),
-                    None => plain,
+                let Some(stemmer) = &stemmer else {
+                    // A "word" of combining marks alone leaves nothing to look for.
+                    if !plain.is_empty() {
+                        terms.push(Term {
+                            text: plain,
+                            at: run,
+                        });
+                    }
+                    continue;
                 };
-                // A "word" of combining marks alone leaves nothing to look for.
-                if !term.is_empty() {
-                    terms.push(Term {
-                        text: term,
-                        at: run,
-                    });
+                // Stemmed without its accents, so that "bloquee" meets "bloquées"; and,
+                // when it differs, stemmed with them, then stripped, as the stemmer reads
+                // accented endings ("ées", "ière") that meet "bloquer" and "dernier".
+                let unaccented = stemmer.stem(&plain).into_owned();
+                let accented = without_accents(&stemmer.stem(&lower));
+                for term in [unaccented, accented] {
+                    if !term.is_empty()
+                        && !terms
+                            .last()
+                            .is_some_and(|last: &Term| last.at == run && last.text == term)
+                    {
+                        terms.push(Term {
+                            text: term,
+                            at: run.clone(),
+                        });
+                    }
                 }
             }
         }
@@ -515,13 +532,34 @@ mod tests {
             query_terms("imprimantes", &["fr"]),
             terms("L'imprimante n'imprime plus", "fr")[..1].to_vec()
         );
-        assert_eq!(terms("résumé", "fr"), terms("resume", "fr"));
-        // Typed without its accents, a word meets its accented forms whatever its ending.
-        for typed in ["bloquee", "bloquees", "bloquée", "BLOQUÉES"] {
-            assert_eq!(terms(typed, "fr"), terms("bloquées", "fr"), "{typed}");
+        // Typed without its accents, a word meets its accented forms whatever its ending,
+        // and the accented forms still meet the others ("bloquées" and "bloquer").
+        let meet = |a: &str, b: &str, language: &str| {
+            let (a, b) = (terms(a, language), terms(b, language));
+            a.iter().any(|term| b.contains(term))
+        };
+        assert!(meet("résumé", "resume", "fr"));
+        for typed in [
+            "bloquee",
+            "bloquees",
+            "bloquée",
+            "BLOQUÉES",
+            "bloqué",
+            "bloquer",
+        ] {
+            assert!(meet(typed, "bloquées", "fr"), "{typed}");
         }
-        assert_eq!(terms("canciones", "es"), terms("canción", "es"));
-        assert_eq!(terms("Drucker", "de"), terms("Drücker", "de"));
+        for (one, other) in [
+            ("activée", "activer"),
+            ("dernière", "dernier"),
+            ("activee", "activées"),
+        ] {
+            assert!(meet(one, other, "fr"), "{one} {other}");
+        }
+        // One term a word when its two stems agree.
+        assert_eq!(terms("imprimante", "fr").len(), 1);
+        assert!(meet("canciones", "canción", "es"));
+        assert!(meet("Drucker", "Drücker", "de"));
         // A common word is left out with or without its accent.
         assert!(terms("à A", "fr").is_empty());
         assert!(terms("für fur", "de").is_empty());

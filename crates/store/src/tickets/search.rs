@@ -190,7 +190,7 @@ impl Store {
             .bind(limit - rows.len() as i64)
             .fetch_all(&self.pool)
             .await?;
-            rows.extend(found);
+            keep_older(&mut rows, found)?;
             if rows.len() as i64 >= limit {
                 return Ok(rows);
             }
@@ -235,7 +235,7 @@ impl Store {
                 .fetch_all(&mut *transaction)
                 .await?;
                 transaction.commit().await?;
-                rows.extend(found);
+                keep_older(&mut rows, found)?;
                 return Ok(rows);
             }
             window = (2.0 * to_read).min(i64::MAX as f64) as i64;
@@ -264,6 +264,7 @@ impl Store {
             // A ticket's own words only for its `created` event, the one that stands for them.
             let rows = sqlx::query(
                 "SELECT e.id, e.data, t.language, \
+                 CAST(CASE WHEN e.terms IS NULL THEN 0 ELSE 1 END AS BIGINT) AS had_terms, \
                  CASE WHEN e.seq = 1 THEN t.subject ELSE '' END AS subject, \
                  CASE WHEN e.seq = 1 THEN t.description ELSE '' END AS description \
                  FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
@@ -291,8 +292,17 @@ impl Store {
                 let subject: String = row.try_get("subject")?;
                 let description: String = row.try_get("description")?;
                 let language: String = row.try_get("language")?;
-                if let Some(found) = data.search_terms(&subject, &description, &language) {
-                    terms.insert(id.to_string(), found.into());
+                match data.search_terms(&subject, &description, &language) {
+                    Some(found) => {
+                        terms.insert(id.to_string(), found.into());
+                    }
+                    // Analysed again, a text may keep no word at all: its old terms go.
+                    None => {
+                        let had_terms: i64 = row.try_get("had_terms")?;
+                        if had_terms == 1 {
+                            terms.insert(id.to_string(), serde_json::Value::Null);
+                        }
+                    }
                 }
             }
             if !terms.is_empty() {
@@ -333,4 +343,23 @@ impl Store {
             );
         }
     }
+}
+
+/// Adds `found` to `rows`, the latest first, past those already kept only. Each statement
+/// of a search sees the events committed when it starts: one written between two (a new
+/// one, or an older number committed late) moves the next window up over events already
+/// read, and none may come twice.
+fn keep_older(rows: &mut Vec<AnyRow>, found: Vec<AnyRow>) -> Result<(), StoreError> {
+    let mut oldest_kept = match rows.last() {
+        Some(row) => row.try_get::<i64, _>("id")?,
+        None => i64::MAX,
+    };
+    for row in found {
+        let id: i64 = row.try_get("id")?;
+        if id < oldest_kept {
+            oldest_kept = id;
+            rows.push(row);
+        }
+    }
+    Ok(())
 }

@@ -266,12 +266,6 @@ async fn center(
             "offset: between 0 and 100000".to_string(),
         ));
     }
-    // A search of words ends after its best results; a listing goes on.
-    let deepest = if query.q.trim().is_empty() {
-        100_000
-    } else {
-        resources::SEARCH_DEPTH - LISTED
-    };
     // One more than a page: whether there is a next one.
     let mut found = resources::search(
         &state.desk(),
@@ -292,7 +286,8 @@ async fn center(
     let more = found.len() > LISTED as usize;
     found.truncate(LISTED as usize);
     let previous = (query.offset > 0).then(|| query.at((query.offset - LISTED).max(0)));
-    let next = (more && query.offset + LISTED <= deepest).then(|| query.at(query.offset + LISTED));
+    // The desk's results end after its SEARCH_DEPTH: `more` says when there is a next.
+    let next = more.then(|| query.at(query.offset + LISTED));
     let page = CenterPage {
         page: reader.page(catalog.get("resources.title").to_string(), "/resources"),
         product_lines: product_lines(&state),
