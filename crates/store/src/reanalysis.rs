@@ -48,16 +48,20 @@ impl Store {
                 .fetch_optional(&mut *transaction)
                 .await?;
                 let Some(next) = next else { break };
-                let (count, last) = match kind {
-                    Kind::Resources => {
-                        self.reanalyse_translations(&mut transaction, next, batch)
-                            .await?
+                let texts = self
+                    .texts_analysed_again(&mut transaction, kind, next, batch)
+                    .await?;
+                for (id, text) in &texts {
+                    match kind {
+                        Kind::Resources => {
+                            self.index_translation(&mut transaction, *id, text).await?
+                        }
+                        Kind::Community => {
+                            self.reindex_question(&mut transaction, *id, text).await?
+                        }
                     }
-                    Kind::Community => {
-                        self.reanalyse_questions(&mut transaction, next, batch)
-                            .await?
-                    }
-                };
+                }
+                let (count, last) = (texts.len() as i64, texts.last().map(|(id, _)| *id));
                 match last {
                     Some(last) if count == batch => {
                         sqlx::query("UPDATE search_reanalysis SET next_id = $1 WHERE kind = $2")
@@ -85,24 +89,28 @@ impl Store {
         Ok(read)
     }
 
-    /// Translations from id `next` on, at most `batch`: how many, and the last one's id.
-    async fn reanalyse_translations(
+    /// The texts of `kind` from id `next` on, at most `batch`, each with its terms as
+    /// today's analysis makes them.
+    async fn texts_analysed_again(
         &self,
         transaction: &mut Transaction<'static, Any>,
+        kind: Kind,
         next: i64,
         batch: i64,
-    ) -> Result<(i64, Option<i64>), StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, language, title, body FROM resource_translations \
-             WHERE id >= $1 ORDER BY id LIMIT $2",
-        )
+    ) -> Result<Vec<(i64, TranslationText)>, StoreError> {
+        let table = match kind {
+            Kind::Resources => "resource_translations",
+            Kind::Community => "community_questions",
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, language, title, body FROM {table} WHERE id >= $1 ORDER BY id LIMIT $2"
+        )))
         .bind(next)
         .bind(batch)
         .fetch_all(&mut **transaction)
         .await?;
-        let mut last = None;
+        let mut texts = Vec::with_capacity(rows.len());
         for row in &rows {
-            let id: i64 = row.try_get("id")?;
             let language: String = row.try_get("language")?;
             let title: String = row.try_get("title")?;
             let body: String = row.try_get("body")?;
@@ -114,58 +122,39 @@ impl Store {
                 title_terms,
                 body_terms,
             };
-            self.index_translation(transaction, id, &text).await?;
-            last = Some(id);
+            texts.push((row.try_get("id")?, text));
         }
-        Ok((rows.len() as i64, last))
+        Ok(texts)
     }
 
-    /// Questions from id `next` on, at most `batch`, with their answers: how many, and the
-    /// last one's id.
-    async fn reanalyse_questions(
+    /// Question `id`, analysed again as `text`: its terms and its answers' kept, then
+    /// indexed together.
+    async fn reindex_question(
         &self,
         transaction: &mut Transaction<'static, Any>,
-        next: i64,
-        batch: i64,
-    ) -> Result<(i64, Option<i64>), StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, language, title, body FROM community_questions \
-             WHERE id >= $1 ORDER BY id LIMIT $2",
+        id: i64,
+        text: &TranslationText,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE community_questions SET title_terms = $1, body_terms = $2 WHERE id = $3",
         )
-        .bind(next)
-        .bind(batch)
-        .fetch_all(&mut **transaction)
+        .bind(&text.title_terms)
+        .bind(&text.body_terms)
+        .bind(id)
+        .execute(&mut **transaction)
         .await?;
-        let mut last = None;
-        for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            let language: String = row.try_get("language")?;
-            let title: String = row.try_get("title")?;
-            let body: String = row.try_get("body")?;
-            let (title_terms, body_terms) = search::indexed_terms(&title, &body, &language);
-            sqlx::query(
-                "UPDATE community_questions SET title_terms = $1, body_terms = $2 WHERE id = $3",
-            )
-            .bind(title_terms)
-            .bind(body_terms)
-            .bind(id)
-            .execute(&mut **transaction)
-            .await?;
-            let answers: Vec<(i64, String)> =
-                sqlx::query_as("SELECT id, body FROM community_answers WHERE question_id = $1")
-                    .bind(id)
-                    .fetch_all(&mut **transaction)
-                    .await?;
-            for (answer, body) in answers {
-                sqlx::query("UPDATE community_answers SET terms = $1 WHERE id = $2")
-                    .bind(search::markdown_terms(&body, &language))
-                    .bind(answer)
-                    .execute(&mut **transaction)
-                    .await?;
-            }
-            self.index_question(transaction, id).await?;
-            last = Some(id);
+        let answers: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, body FROM community_answers WHERE question_id = $1")
+                .bind(id)
+                .fetch_all(&mut **transaction)
+                .await?;
+        for (answer, body) in answers {
+            sqlx::query("UPDATE community_answers SET terms = $1 WHERE id = $2")
+                .bind(search::markdown_terms(&body, &text.language))
+                .bind(answer)
+                .execute(&mut **transaction)
+                .await?;
         }
-        Ok((rows.len() as i64, last))
+        self.index_question(transaction, id).await
     }
 }
