@@ -158,15 +158,28 @@ async fn click(browser: &Client, css: &str) {
         .unwrap();
 }
 
+/// The text of the element `css`, waiting for it to appear. A page replaced between finding
+/// the element and reading it (a redirect after a form) leaves a stale reference: the element
+/// is looked for again on the new page rather than failing the test.
 async fn text_of(browser: &Client, css: &str) -> String {
-    browser
-        .wait()
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|error| panic!("{css}: {error}"))
-        .text()
-        .await
-        .unwrap()
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let element = browser
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("{css}: {error}"));
+        match element.text().await {
+            Ok(text) => return text,
+            Err(fantoccini::error::CmdError::Standard(error))
+                if error.error == fantoccini::error::ErrorStatus::StaleElementReference
+                    && Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("{css}: {error}"),
+        }
+    }
 }
 
 /// Waits until the element `css` holds `wanted` (a page being replaced by the next one may
