@@ -22,7 +22,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::intake::{OpenTicket, Opened, open_ticket};
-use crate::resources::SEARCH_DEPTH;
+use crate::resources::{ranked_page, skip};
 use crate::{Caller, Desk, DeskError, FieldProblem};
 
 /// Longest snippet of a question found, in characters.
@@ -400,17 +400,14 @@ pub async fn search_questions(
     } else {
         // A ranking has no cursor: the earlier pages are found again and skipped. Its
         // results end after the best SEARCH_DEPTH.
-        let skipped = query.offset.clamp(0, SEARCH_DEPTH);
-        let shown = query.limit.min(SEARCH_DEPTH - skipped);
-        if shown <= 0 {
+        let Some((skipped, shown)) = ranked_page(query.offset, query.limit) else {
             return Ok(Vec::new());
-        }
-        let mut hits = desk
+        };
+        let hits = desk
             .store
             .search_questions(&wanted, &filter, shown.saturating_add(skipped))
             .await?;
-        hits.drain(..usize::try_from(skipped).unwrap_or(0).min(hits.len()));
-        hits
+        skip(hits, skipped)
     };
     Ok(hits
         .into_iter()

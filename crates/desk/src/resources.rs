@@ -492,6 +492,20 @@ pub struct ResourceQuery {
 /// again.
 pub const SEARCH_DEPTH: i64 = 1_000;
 
+/// Which of a ranking's results the page at `offset` shows: how many of the best it skips
+/// and how many it shows after them, within the first `SEARCH_DEPTH`; `None` past them.
+pub(crate) fn ranked_page(offset: i64, limit: i64) -> Option<(i64, i64)> {
+    let skipped = offset.clamp(0, SEARCH_DEPTH);
+    let shown = limit.min(SEARCH_DEPTH - skipped);
+    (shown > 0).then_some((skipped, shown))
+}
+
+/// `hits` without the first `skipped`.
+pub(crate) fn skip<T>(mut hits: Vec<T>, skipped: i64) -> Vec<T> {
+    hits.drain(..usize::try_from(skipped).unwrap_or(0).min(hits.len()));
+    hits
+}
+
 /// A translation found, with the lines of its text that match.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Found {
@@ -533,21 +547,20 @@ pub async fn search(
     // languages are put together: a later page finds the earlier ones again and skips
     // them. Such results end after the first SEARCH_DEPTH; a plain listing pages in SQL.
     let skipping = searched || query.one_per_entry_in.is_some();
-    let (skipped, shown) = if skipping {
-        let skipped = query.offset.clamp(0, SEARCH_DEPTH);
-        (skipped, query.limit.min(SEARCH_DEPTH - skipped))
+    let page = if skipping {
+        ranked_page(query.offset, query.limit)
     } else {
-        (0, query.limit)
+        Some((0, query.limit)).filter(|(_, shown)| *shown > 0)
     };
-    if shown <= 0 {
+    let Some((skipped, shown)) = page else {
         return Ok(Vec::new());
-    }
-    let page = shown.saturating_add(skipped);
+    };
+    let read = shown.saturating_add(skipped);
     // Room for an entry's other languages before one is kept per entry.
     let fetched = if query.one_per_entry_in.is_some() {
-        page.saturating_mul(4).min(4 * (SEARCH_DEPTH + 100))
+        read.saturating_mul(4).min(4 * (SEARCH_DEPTH + 100))
     } else {
-        page
+        read
     };
     let mut hits = if searched {
         desk.store
@@ -564,7 +577,7 @@ pub async fn search(
     if let Some(preferred) = &query.one_per_entry_in {
         hits = one_per_entry(hits, preferred);
     }
-    hits.drain(..usize::try_from(skipped).unwrap_or(0).min(hits.len()));
+    let mut hits = skip(hits, skipped);
     // A search of words that found nothing, with no filter to blame, is counted for the
     // writers. Beside the answer: a failure to count never fails the search.
     let unfiltered = query.product_line.is_none()
