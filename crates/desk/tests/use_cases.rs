@@ -50,6 +50,7 @@ on_both_backends!(
     staff_find_tickets_by_the_words_written_in_them,
     texts_indexed_before_an_analysis_change_are_analysed_again,
     pages_of_one_result_per_entry_neither_repeat_nor_skip,
+    term_counts_follow_every_write_of_the_resource_center,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -551,6 +552,32 @@ async fn the_resource_center_is_written_reviewed_and_searched(test: &TestDatabas
         2,
         "staff find the internal entry too"
     );
+    // What the search filters on follows the entry's visibility and the text's state.
+    let customer_finds = |desk: Desk| async move {
+        search(&desk, Some(&customer), &query("printing"))
+            .await
+            .unwrap()
+            .len()
+    };
+    caredesk_desk::resources::update_entry(&desk, &writer, id, fields(Visibility::Internal))
+        .await
+        .unwrap();
+    assert_eq!(customer_finds(desk.clone()).await, 0, "made internal");
+    caredesk_desk::resources::update_entry(&desk, &writer, id, fields(Visibility::Public))
+        .await
+        .unwrap();
+    assert_eq!(customer_finds(desk.clone()).await, 1, "public again");
+    review(&desk, &reviewer, id, "en", ReviewAction::Archive)
+        .await
+        .unwrap();
+    assert_eq!(customer_finds(desk.clone()).await, 0, "archived");
+    review(&desk, &reviewer, id, "en", ReviewAction::Restore)
+        .await
+        .unwrap();
+    review(&desk, &reviewer, id, "en", ReviewAction::Publish)
+        .await
+        .unwrap();
+    assert_eq!(customer_finds(desk.clone()).await, 1, "published again");
 
     // Japanese is found by any two characters of a word.
     let japanese = create_entry(
@@ -1475,4 +1502,95 @@ async fn pages_of_one_result_per_entry_neither_repeat_nor_skip(test: &TestDataba
         sorted.sort_unstable();
         assert_eq!(sorted, entries, "{text:?}: {paged:?}");
     }
+}
+
+/// The search plans its lookups on how many translations hold each term: the counts follow
+/// every way a translation is written (created, added, revised, imported many at once,
+/// imported again unchanged).
+async fn term_counts_follow_every_write_of_the_resource_center(test: &TestDatabase) {
+    use caredesk_desk::resource_files::import_files;
+    use caredesk_desk::resources::{create_entry, revise_translation};
+    use caredesk_domain::resources::search;
+    use caredesk_domain::resources::{EntryFields, EntryKind, TranslationFields, Visibility};
+
+    let desk = desk_on(&test.store);
+    let staff = advisor(&desk).await;
+    async fn counts(desk: &Desk) -> Vec<u64> {
+        let words: Vec<Vec<String>> = ["spooler", "queue", "fonts"]
+            .iter()
+            .map(|word| search::terms(word, "en"))
+            .collect();
+        let frequencies = desk.store.resource_term_frequencies(&words).await.unwrap();
+        words
+            .iter()
+            .map(|terms| frequencies.get(&terms[0]).copied().unwrap_or(0))
+            .collect()
+    }
+    let written = create_entry(
+        &desk,
+        &staff,
+        EntryFields {
+            kind: EntryKind::Article,
+            product_line: None,
+            releases: Vec::new(),
+            visibility: Visibility::Public,
+            tags: Vec::new(),
+            url: None,
+        },
+        TranslationFields {
+            language: "en".into(),
+            title: "Spooler stalls".into(),
+            body: "The spooler holds the queue.".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(counts(&desk).await, [1, 1, 0], "each text once");
+
+    let file = |key: &str, title: &str| {
+        (
+            format!("{key}.en.md"),
+            format!(
+                "+++\nkey = \"{key}\"\nlanguage = \"en\"\ntitle = \"{title}\"\n\
+                 kind = \"article\"\nvisibility = \"public\"\nstate = \"published\"\n+++\n\
+                 Restart the spooler.\n"
+            ),
+        )
+    };
+    let files: Vec<(String, String)> = (0..5)
+        .map(|number| file(&format!("spooler-{number}"), "Jobs wait in the queue"))
+        .collect();
+    import_files(&desk, &Caller::System, &files)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(counts(&desk).await, [6, 6, 0], "five imported at once");
+    import_files(&desk, &Caller::System, &files)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(counts(&desk).await, [6, 6, 0], "imported again unchanged");
+    let mut changed = files.clone();
+    changed[0] = file("spooler-0", "Fonts are missing");
+    changed[1] = file("spooler-1", "Fonts and the queue");
+    import_files(&desk, &Caller::System, &changed)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(counts(&desk).await, [6, 5, 2], "two revised by an import");
+
+    revise_translation(
+        &desk,
+        &staff,
+        written.id,
+        TranslationFields {
+            language: "en".into(),
+            title: "Printing stalls".into(),
+            body: "Nothing moves.".into(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(counts(&desk).await, [5, 4, 2], "revised alone");
 }

@@ -8,7 +8,7 @@
 use caredesk_domain::resources::search;
 use sqlx::{Any, Row, Transaction};
 
-use crate::resources::TranslationText;
+use crate::resources::{TermCountChanges, TranslationText};
 use crate::{Store, StoreError};
 
 /// How many translations, or questions with their answers, one transaction analyses again.
@@ -51,16 +51,19 @@ impl Store {
                 let texts = self
                     .texts_analysed_again(&mut transaction, kind, next, batch)
                     .await?;
+                let mut counts = TermCountChanges::default();
                 for (id, text) in &texts {
                     match kind {
                         Kind::Resources => {
-                            self.index_translation(&mut transaction, *id, text).await?
+                            self.index_translation(&mut transaction, *id, text, &mut counts)
+                                .await?
                         }
                         Kind::Community => {
                             self.reindex_question(&mut transaction, *id, text).await?
                         }
                     }
                 }
+                self.write_term_counts(&mut transaction, counts).await?;
                 let (count, last) = (texts.len() as i64, texts.last().map(|(id, _)| *id));
                 match last {
                     Some(last) if count == batch => {

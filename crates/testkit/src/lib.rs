@@ -188,6 +188,11 @@ pub async fn forget_search_analysis(url: &str) {
     ] {
         run_outside_the_application(url, statement).await.unwrap();
     }
+    if url.starts_with("postgres") {
+        run_outside_the_application(url, "DELETE FROM resource_title_search")
+            .await
+            .unwrap();
+    }
 }
 
 /// Runs one SQL statement on the database at `url` outside the application.

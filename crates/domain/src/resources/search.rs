@@ -164,7 +164,8 @@ pub enum Lookup {
 /// weigh most in the ranking anyway) as many as fit in the budget. When even the rarest
 /// word is too common, only titles are looked in, for the rarest words (a few times the
 /// budget's worth: every text with them is read to find the titles, but fewer are ranked).
-/// A word the index does not hold is left out of every lookup that needs every word.
+/// A word the index does not hold is left out of every lookup: with no word held, there is
+/// nothing to look up.
 pub fn lookups(
     words: &[Vec<String>],
     texts_with: impl Fn(&str) -> u64,
@@ -182,12 +183,9 @@ pub fn lookups(
         words.iter().map(|word| (frequency(word), word)).collect();
     by_rarity.sort_by_key(|(frequency, _)| *frequency);
     // A word the index does not hold (a typo; a word one language leaves out, looked for in
-    // every language) finds nothing: no lookup may need it, and it costs nothing to add.
-    let unheld: Vec<String> = by_rarity
-        .iter()
-        .filter(|(frequency, _)| *frequency == 0)
-        .flat_map(|(_, word)| word.iter().cloned())
-        .collect();
+    // every language) finds nothing: no lookup needs or holds it. Added to a lookup it
+    // would find nothing more, but a planner that cannot tell it is absent may expect it
+    // in many texts and read them all.
     let held: Vec<(u64, &Vec<String>)> = by_rarity
         .iter()
         .filter(|(frequency, _)| *frequency > 0)
@@ -209,8 +207,11 @@ pub fn lookups(
         .iter()
         .map(|(frequency, _)| *frequency)
         .fold(0, u64::saturating_add);
+    if total == 0 {
+        return Vec::new();
+    }
     if total <= budget {
-        return vec![Lookup::Any([rarest_within(budget), unheld].concat())];
+        return vec![Lookup::Any(rarest_within(budget))];
     }
     // From here on, some word is held: the total is not zero.
     let mut plan = Vec::new();
@@ -228,7 +229,7 @@ pub fn lookups(
             in_titles
         })
     } else {
-        Lookup::Any([rarest, unheld].concat())
+        Lookup::Any(rarest)
     });
     plan
 }
@@ -681,7 +682,7 @@ mod tests {
             [Lookup::AnyInTitle(terms(&["print", "printer"]))]
         );
         // A word the index does not hold (a typo, a word left out in its language) is
-        // needed by no lookup, and looked for where it costs nothing.
+        // left out of every lookup.
         assert_eq!(
             lookups(&words(&[&["zzz"], &["error"]]), frequencies, 100),
             [Lookup::AnyInTitle(terms(&["error"]))]
@@ -694,17 +695,14 @@ mod tests {
             ),
             [
                 Lookup::All(words(&[&["spool"], &["print"]])),
-                Lookup::Any(terms(&["spool", "zzz"]))
+                Lookup::Any(terms(&["spool"]))
             ]
         );
         assert_eq!(
             lookups(&words(&[&["zzz"], &["spool"]]), frequencies, 100),
-            [Lookup::Any(terms(&["spool", "zzz"]))]
+            [Lookup::Any(terms(&["spool"]))]
         );
-        assert_eq!(
-            lookups(&words(&[&["zzz"]]), frequencies, 100),
-            [Lookup::Any(terms(&["zzz"]))]
-        );
+        assert!(lookups(&words(&[&["zzz"]]), frequencies, 100).is_empty());
         assert!(lookups(&[], frequencies, 100).is_empty());
     }
 
