@@ -51,6 +51,7 @@ on_both_backends!(
     texts_indexed_before_an_analysis_change_are_analysed_again,
     pages_of_one_result_per_entry_neither_repeat_nor_skip,
     term_counts_follow_every_write_of_the_resource_center,
+    a_filter_on_entries_finds_what_the_best_matches_lack,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -1516,10 +1517,15 @@ async fn term_counts_follow_every_write_of_the_resource_center(test: &TestDataba
     let desk = desk_on(&test.store);
     let staff = advisor(&desk).await;
     async fn counts(desk: &Desk) -> Vec<u64> {
-        let words: Vec<Vec<String>> = ["spooler", "queue", "fonts"]
-            .iter()
-            .map(|word| search::terms(word, "en"))
-            .collect();
+        let words: Vec<Vec<String>> = [
+            ("spooler", "en"),
+            ("queue", "en"),
+            ("fonts", "en"),
+            ("imprimante", "fr"),
+        ]
+        .iter()
+        .map(|(word, language)| search::terms(word, language))
+        .collect();
         let frequencies = desk.store.resource_term_frequencies(&words).await.unwrap();
         words
             .iter()
@@ -1545,7 +1551,20 @@ async fn term_counts_follow_every_write_of_the_resource_center(test: &TestDataba
     )
     .await
     .unwrap();
-    assert_eq!(counts(&desk).await, [1, 1, 0], "each text once");
+    assert_eq!(counts(&desk).await, [1, 1, 0, 0], "each text once");
+    caredesk_desk::resources::add_translation(
+        &desk,
+        &staff,
+        written.id,
+        TranslationFields {
+            language: "fr".into(),
+            title: "Imprimante bloquée".into(),
+            body: "Redémarrez l'imprimante.".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(counts(&desk).await, [1, 1, 0, 1], "a language added");
 
     let file = |key: &str, title: &str| {
         (
@@ -1564,12 +1583,16 @@ async fn term_counts_follow_every_write_of_the_resource_center(test: &TestDataba
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(counts(&desk).await, [6, 6, 0], "five imported at once");
+    assert_eq!(counts(&desk).await, [6, 6, 0, 1], "five imported at once");
     import_files(&desk, &Caller::System, &files)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(counts(&desk).await, [6, 6, 0], "imported again unchanged");
+    assert_eq!(
+        counts(&desk).await,
+        [6, 6, 0, 1],
+        "imported again unchanged"
+    );
     let mut changed = files.clone();
     changed[0] = file("spooler-0", "Fonts are missing");
     changed[1] = file("spooler-1", "Fonts and the queue");
@@ -1577,7 +1600,11 @@ async fn term_counts_follow_every_write_of_the_resource_center(test: &TestDataba
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(counts(&desk).await, [6, 5, 2], "two revised by an import");
+    assert_eq!(
+        counts(&desk).await,
+        [6, 5, 2, 1],
+        "two revised by an import"
+    );
 
     revise_translation(
         &desk,
@@ -1592,5 +1619,77 @@ async fn term_counts_follow_every_write_of_the_resource_center(test: &TestDataba
     )
     .await
     .unwrap();
-    assert_eq!(counts(&desk).await, [5, 4, 2], "revised alone");
+    assert_eq!(counts(&desk).await, [5, 4, 2, 1], "revised alone");
+}
+
+/// A filter on what entries hold (here the product line) finds its texts however many
+/// better ranked texts it leaves out (PostgreSQL ranks the best candidates first, then every
+/// match when too few candidates pass); an import that changes an entry's visibility
+/// changes what the search lets a reader see.
+async fn a_filter_on_entries_finds_what_the_best_matches_lack(test: &TestDatabase) {
+    use caredesk_desk::resource_files::import_files;
+    use caredesk_desk::resources::{ResourceQuery, search};
+
+    let desk = desk_on(&test.store);
+    let file = |key: &str, line: &str, visibility: &str, title: &str, body: &str| {
+        (
+            format!("{key}.en.md"),
+            format!(
+                "+++\nkey = \"{key}\"\nlanguage = \"en\"\ntitle = \"{title}\"\n\
+                 kind = \"article\"\nproduct_line = \"{line}\"\nvisibility = \"{visibility}\"\n\
+                 state = \"published\"\n+++\n{body}\n"
+            ),
+        )
+    };
+    let mut files: Vec<(String, String)> = (0..120)
+        .map(|number| {
+            file(
+                &format!("connect-{number}"),
+                "ol-connect",
+                "public",
+                "Spooler stalls: restart the spooler",
+                "Restart the spooler service, then the spooler queue.",
+            )
+        })
+        .collect();
+    let lonely = |visibility: &str| {
+        file(
+            "suite-spooler",
+            "planetpress-suite",
+            visibility,
+            "Jobs wait",
+            "Check the spooler.",
+        )
+    };
+    files.push(lonely("public"));
+    import_files(&desk, &Caller::System, &files)
+        .await
+        .unwrap()
+        .unwrap();
+    let query = ResourceQuery {
+        text: "spooler".into(),
+        product_line: Some("planetpress-suite".into()),
+        limit: 1,
+        ..ResourceQuery::default()
+    };
+    let found = search(&desk, None, &query).await.unwrap();
+    assert_eq!(found.len(), 1, "ranked below 120 texts of another line");
+    assert_eq!(found[0].hit.translation.title, "Jobs wait");
+
+    import_files(&desk, &Caller::System, &[lonely("internal")])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        search(&desk, None, &query).await.unwrap().is_empty(),
+        "made internal"
+    );
+    assert_eq!(
+        search(&desk, Some(&Caller::System), &query)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "staff still find it"
+    );
 }

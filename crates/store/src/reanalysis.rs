@@ -105,8 +105,11 @@ impl Store {
             Kind::Resources => "resource_translations",
             Kind::Community => "community_questions",
         };
+        // Locked: a review or a revision written meanwhile by another instance would
+        // otherwise be indexed over with the text, state and visibility read here.
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, language, title, body FROM {table} WHERE id >= $1 ORDER BY id LIMIT $2"
+            "SELECT id, language, title, body FROM {table} WHERE id >= $1 ORDER BY id LIMIT $2{}",
+            self.for_update()
         )))
         .bind(next)
         .bind(batch)

@@ -579,8 +579,8 @@ impl Store {
             &words,
             |term| frequencies.get(term).copied().unwrap_or(0),
             match self.backend {
-                Backend::Sqlite => RANKED_AT_MOST,
-                Backend::Postgres => 1_000,
+                Backend::Sqlite => RANKED_AT_MOST_ON_SQLITE,
+                Backend::Postgres => RANKED_AT_MOST_ON_POSTGRES,
             },
         );
         let wanted = usize::try_from(limit).unwrap_or(0);
@@ -997,9 +997,12 @@ impl Store {
 }
 
 /// About how many texts a search ranks at most (see `search::lookups`): ranking, not
-/// matching, is what a full-text search spends its time on, a few microseconds a text
-/// (measured with `bench/resource_search.sh`).
-const RANKED_AT_MOST: u64 = 2_000;
+/// matching, is what a full-text search spends its time on (measured with
+/// `bench/resource_search.sh`). SQLite's bm25 reads only its index, a few microseconds a
+/// text; PostgreSQL's ts_rank_cd reads each text's whole `tsvector` from the table, about
+/// twice that when the table is cached and more when it is not.
+const RANKED_AT_MOST_ON_SQLITE: u64 = 2_000;
+const RANKED_AT_MOST_ON_POSTGRES: u64 = 1_000;
 
 /// How the term counts (`resource_term_counts`: in how many translations each term stands)
 /// change with the translations one transaction indexes, gathered and written once before it

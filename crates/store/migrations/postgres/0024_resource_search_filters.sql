@@ -2,7 +2,9 @@
 -- its language and state, and its entry's visibility. PostgreSQL then filters while it
 -- reads the matches and ranks only those a reader may see; through two joins, 2,000
 -- matches cost three times their ranking. The store rewrites them with every change of a
--- translation's state or an entry's visibility (Store::refresh_search_filters).
+-- translation's state or an entry's visibility (Store::refresh_search_filters). A binary
+-- older than this migration would index texts without them: stop every instance before
+-- one of this version migrates the database.
 ALTER TABLE resource_search ADD COLUMN language TEXT NOT NULL DEFAULT '';
 ALTER TABLE resource_search ADD COLUMN state TEXT NOT NULL DEFAULT '';
 ALTER TABLE resource_search ADD COLUMN visibility TEXT NOT NULL DEFAULT '';
