@@ -1302,9 +1302,7 @@ async fn texts_indexed_before_an_analysis_change_are_analysed_again(test: &TestD
     use caredesk_desk::community::{QuestionQuery, answer, ask, search_questions};
     use caredesk_desk::resources::{ResourceQuery, create_entry, review, search};
     use caredesk_domain::resources::community::QuestionFields;
-    use caredesk_domain::resources::{
-        EntryFields, EntryKind, ReviewAction, TranslationFields, Visibility,
-    };
+    use caredesk_domain::resources::{ReviewAction, TranslationFields};
 
     let desk = desk_on(&test.store);
     let acme = customer(&desk, "ACME").await;
@@ -1313,14 +1311,7 @@ async fn texts_indexed_before_an_analysis_change_are_analysed_again(test: &TestD
     let article = create_entry(
         &desk,
         &staff,
-        EntryFields {
-            kind: EntryKind::Article,
-            product_line: None,
-            releases: Vec::new(),
-            visibility: Visibility::Public,
-            tags: Vec::new(),
-            url: None,
-        },
+        public_article(),
         TranslationFields {
             language: "fr".into(),
             title: "Impressions bloquées dans la file".into(),
@@ -1432,9 +1423,7 @@ async fn texts_indexed_before_an_analysis_change_are_analysed_again(test: &TestD
 /// pages, listed or searched, give each entry once, in order, then nothing.
 async fn pages_of_one_result_per_entry_neither_repeat_nor_skip(test: &TestDatabase) {
     use caredesk_desk::resources::{ResourceQuery, add_translation, create_entry, review, search};
-    use caredesk_domain::resources::{
-        EntryFields, EntryKind, ReviewAction, TranslationFields, Visibility,
-    };
+    use caredesk_domain::resources::{ReviewAction, TranslationFields};
 
     let desk = desk_on(&test.store);
     let staff = advisor(&desk).await;
@@ -1450,21 +1439,9 @@ async fn pages_of_one_result_per_entry_neither_repeat_nor_skip(test: &TestDataba
             title: format!("{title} {language}"),
             body: "Restart the spooler.".into(),
         };
-        let entry = create_entry(
-            &desk,
-            &staff,
-            EntryFields {
-                kind: EntryKind::Article,
-                product_line: None,
-                releases: Vec::new(),
-                visibility: Visibility::Public,
-                tags: Vec::new(),
-                url: None,
-            },
-            translation(languages[0]),
-        )
-        .await
-        .unwrap();
+        let entry = create_entry(&desk, &staff, public_article(), translation(languages[0]))
+            .await
+            .unwrap();
         for language in &languages[1..] {
             add_translation(&desk, &staff, entry.id, translation(language))
                 .await
@@ -1511,8 +1488,8 @@ async fn pages_of_one_result_per_entry_neither_repeat_nor_skip(test: &TestDataba
 async fn term_counts_follow_every_write_of_the_resource_center(test: &TestDatabase) {
     use caredesk_desk::resource_files::import_files;
     use caredesk_desk::resources::{create_entry, revise_translation};
+    use caredesk_domain::resources::TranslationFields;
     use caredesk_domain::resources::search;
-    use caredesk_domain::resources::{EntryFields, EntryKind, TranslationFields, Visibility};
 
     let desk = desk_on(&test.store);
     let staff = advisor(&desk).await;
@@ -1535,14 +1512,7 @@ async fn term_counts_follow_every_write_of_the_resource_center(test: &TestDataba
     let written = create_entry(
         &desk,
         &staff,
-        EntryFields {
-            kind: EntryKind::Article,
-            product_line: None,
-            releases: Vec::new(),
-            visibility: Visibility::Public,
-            tags: Vec::new(),
-            url: None,
-        },
+        public_article(),
         TranslationFields {
             language: "en".into(),
             title: "Spooler stalls".into(),
@@ -1692,4 +1662,17 @@ async fn a_filter_on_entries_finds_what_the_best_matches_lack(test: &TestDatabas
         1,
         "staff still find it"
     );
+}
+
+/// What an article of no product line that anyone may read shares across its languages.
+fn public_article() -> caredesk_domain::resources::EntryFields {
+    use caredesk_domain::resources::{EntryFields, EntryKind, Visibility};
+    EntryFields {
+        kind: EntryKind::Article,
+        product_line: None,
+        releases: Vec::new(),
+        visibility: Visibility::Public,
+        tags: Vec::new(),
+        url: None,
+    }
 }
