@@ -869,35 +869,29 @@ impl Store {
                     .await?;
             }
             Backend::Postgres => {
-                // With the columns the filters read (see refresh_search_filters).
-                sqlx::query(
-                    "INSERT INTO resource_search (translation_id, terms, language, state, \
-                     visibility) SELECT t.id, setweight(to_tsvector('simple', $2), 'A') || \
-                     setweight(to_tsvector('simple', $3), 'B'), t.language, t.state, \
-                     e.visibility FROM resource_translations t \
-                     JOIN resource_entries e ON e.id = t.entry_id WHERE t.id = $1 \
-                     ON CONFLICT (translation_id) DO UPDATE SET terms = excluded.terms, \
-                     language = excluded.language, state = excluded.state, \
-                     visibility = excluded.visibility",
-                )
-                .bind(id)
-                .bind(&text.title_terms)
-                .bind(&text.body_terms)
-                .execute(&mut **transaction)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO resource_title_search (translation_id, terms, language, \
-                     state, visibility) SELECT t.id, setweight(to_tsvector('simple', $2), 'A'), \
-                     t.language, t.state, e.visibility FROM resource_translations t \
-                     JOIN resource_entries e ON e.id = t.entry_id WHERE t.id = $1 \
-                     ON CONFLICT (translation_id) DO UPDATE SET terms = excluded.terms, \
-                     language = excluded.language, state = excluded.state, \
-                     visibility = excluded.visibility",
-                )
-                .bind(id)
-                .bind(&text.title_terms)
-                .execute(&mut **transaction)
-                .await?;
+                // With the columns the filters read (see refresh_search_filters); the
+                // titles' index holds the title's terms alone.
+                let title = "setweight(to_tsvector('simple', $2), 'A')";
+                let whole = format!("{title} || setweight(to_tsvector('simple', $3), 'B')");
+                for (index, terms) in [
+                    ("resource_search", whole.as_str()),
+                    ("resource_title_search", title),
+                ] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "INSERT INTO {index} (translation_id, terms, language, state, \
+                         visibility) SELECT t.id, {terms}, t.language, t.state, e.visibility \
+                         FROM resource_translations t JOIN resource_entries e \
+                         ON e.id = t.entry_id WHERE t.id = $1 \
+                         ON CONFLICT (translation_id) DO UPDATE SET terms = excluded.terms, \
+                         language = excluded.language, state = excluded.state, \
+                         visibility = excluded.visibility"
+                    )))
+                    .bind(id)
+                    .bind(&text.title_terms)
+                    .bind(&text.body_terms)
+                    .execute(&mut **transaction)
+                    .await?;
+                }
             }
         }
         Ok(())
