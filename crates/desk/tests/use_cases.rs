@@ -52,6 +52,7 @@ on_both_backends!(
     pages_of_one_result_per_entry_neither_repeat_nor_skip,
     term_counts_follow_every_write_of_the_resource_center,
     a_filter_on_entries_finds_what_the_best_matches_lack,
+    a_word_the_databases_cut_differently_is_found,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -1662,6 +1663,48 @@ async fn a_filter_on_entries_finds_what_the_best_matches_lack(test: &TestDatabas
         1,
         "staff still find it"
     );
+}
+
+/// PostgreSQL's parser cuts some of the terms it indexes apart or leaves characters out
+/// ("x²" is its lexeme "x", "½" none): the search still plans on what the index holds.
+async fn a_word_the_databases_cut_differently_is_found(test: &TestDatabase) {
+    use caredesk_desk::resources::{ResourceQuery, create_entry, search};
+    use caredesk_domain::resources::TranslationFields;
+
+    let desk = desk_on(&test.store);
+    let staff = advisor(&desk).await;
+    create_entry(
+        &desk,
+        &staff,
+        public_article(),
+        TranslationFields {
+            language: "en".into(),
+            title: "Scaling a page".into(),
+            body: "Enter the area in m² (½ of the sheet).".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let found = |text: &str| {
+        let desk = &desk;
+        let query = ResourceQuery {
+            text: text.into(),
+            limit: 10,
+            ..ResourceQuery::default()
+        };
+        async move {
+            search(desk, Some(&Caller::System), &query)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|found| found.hit.translation.title)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("m²").await, ["Scaling a page"]);
+    assert_eq!(found("area m²").await, ["Scaling a page"]);
+    assert_eq!(found("½ sheet").await, ["Scaling a page"]);
+    assert!(found("km²").await.is_empty());
 }
 
 /// What an article of no product line that anyone may read shares across its languages.

@@ -609,15 +609,28 @@ impl Store {
         &self,
         words: &[Vec<String>],
     ) -> Result<HashMap<String, u64>, StoreError> {
-        let mut sql = SqlBuilder::new("SELECT term, doc FROM resource_term_counts WHERE term IN (");
-        for (index, term) in words.iter().flatten().enumerate() {
-            if index > 0 {
-                sql.push(", ");
+        let terms: Vec<&String> = words.iter().flatten().collect();
+        let terms = serde_json::to_string(&terms)
+            .map_err(|error| StoreError::Corrupt(format!("search terms: {error}")))?;
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT c.term, c.doc FROM resource_term_counts c \
+                 WHERE c.term IN (SELECT value FROM json_each($1))"
             }
-            sql.bind_text(term);
-        }
-        sql.push(")");
-        sql.fetch_all(&self.pool)
+            // The counts are kept per lexeme of PostgreSQL's parser, which cuts some of our
+            // terms apart or leaves characters out ("x²" is the lexeme "x"): a term stands
+            // in at most as many texts as its rarest lexeme, and in none when that is in
+            // none, or when the parser keeps nothing of it (it is then no query either).
+            Backend::Postgres => {
+                "SELECT q.term, MIN(COALESCE(c.doc, 0)) AS doc FROM (SELECT w.term, \
+                 unnest(tsvector_to_array(to_tsvector('simple', w.term))) AS lexeme \
+                 FROM json_array_elements_text(CAST($1 AS json)) AS w(term)) q \
+                 LEFT JOIN resource_term_counts c ON c.term = q.lexeme GROUP BY q.term"
+            }
+        };
+        sqlx::query(sql)
+            .bind(terms)
+            .fetch_all(&self.pool)
             .await?
             .iter()
             .map(|row| {
