@@ -2,6 +2,7 @@
 //! them, sends consent reminders, warns of status updates at risk; and its upkeep.
 
 use caredesk_store::Sweep;
+use jiff::SignedDuration;
 
 use crate::{Desk, DeskError};
 
@@ -14,7 +15,15 @@ pub async fn sweep_tickets(desk: &Desk, limit: i64) -> Result<Sweep, DeskError> 
         .await?)
 }
 
-/// Forgets expired sessions and old failed sign-ins, and refreshes the planner's statistics.
+/// How long a search that found nothing stays in the writers' list after it was last made:
+/// long enough to show what customers keep looking for, not what one asked once last year.
+const MISSED_SEARCH_MEMORY: SignedDuration = SignedDuration::from_hours(90 * 24);
+
+/// How many searches that found nothing are kept at most, the most frequent.
+const MISSED_SEARCHES_KEPT: i64 = 10_000;
+
+/// Forgets expired sessions, old failed sign-ins and old searches that found nothing, and
+/// refreshes the planner's statistics.
 pub async fn upkeep(desk: &Desk) -> Result<(), DeskError> {
     let now = desk.clock.now();
     let forget_before = now
@@ -31,6 +40,17 @@ pub async fn upkeep(desk: &Desk) -> Result<(), DeskError> {
         .await
         .map_err(|error| {
             DeskError::unexpected(format!("expired sessions could not be purged: {error}"))
+        })?;
+    let forget_before = now
+        .checked_sub(MISSED_SEARCH_MEMORY)
+        .map_err(DeskError::unexpected)?;
+    desk.store
+        .purge_missed_searches(forget_before, MISSED_SEARCHES_KEPT)
+        .await
+        .map_err(|error| {
+            DeskError::unexpected(format!(
+                "old searches that found nothing could not be purged: {error}"
+            ))
         })?;
     desk.store.refresh_statistics().await.map_err(|error| {
         DeskError::unexpected(format!(

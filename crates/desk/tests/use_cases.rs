@@ -53,6 +53,7 @@ on_both_backends!(
     term_counts_follow_every_write_of_the_resource_center,
     a_filter_on_entries_finds_what_the_best_matches_lack,
     a_word_the_databases_cut_differently_is_found,
+    the_upkeep_forgets_old_searches_that_found_nothing,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -1705,6 +1706,49 @@ async fn a_word_the_databases_cut_differently_is_found(test: &TestDatabase) {
     assert_eq!(found("area m²").await, ["Scaling a page"]);
     assert_eq!(found("½ sheet").await, ["Scaling a page"]);
     assert!(found("km²").await.is_empty());
+}
+
+/// The writers' list of searches that found nothing keeps what customers looked for in
+/// the last 90 days, the most frequent first, and never grows without end.
+async fn the_upkeep_forgets_old_searches_that_found_nothing(test: &TestDatabase) {
+    let desk = desk_on(&test.store);
+    let now = desk.clock.now();
+    let days_ago = |days: i64| now - jiff::SignedDuration::from_hours(days * 24);
+    for (query, days) in [("spooler", 91), ("font", 89), ("font", 3), ("licence", 1)] {
+        desk.store
+            .record_missed_search(query, "en", days_ago(days))
+            .await
+            .unwrap();
+    }
+    let listed = |desk: &Desk| {
+        let store = desk.store.clone();
+        async move {
+            store
+                .missed_searches(10)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|missed| (missed.query, missed.times))
+                .collect::<Vec<_>>()
+        }
+    };
+    caredesk_desk::sweep::upkeep(&desk).await.unwrap();
+    assert_eq!(
+        listed(&desk).await,
+        [("font".to_string(), 2), ("licence".to_string(), 1)],
+        "last made 91 days ago"
+    );
+    let forgotten = desk
+        .store
+        .purge_missed_searches(days_ago(90), 1)
+        .await
+        .unwrap();
+    assert_eq!(forgotten, 1);
+    assert_eq!(
+        listed(&desk).await,
+        [("font".to_string(), 2)],
+        "the most frequent"
+    );
 }
 
 /// What an article of no product line that anyone may read shares across its languages.

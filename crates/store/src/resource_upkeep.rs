@@ -147,6 +147,32 @@ impl Store {
         .collect()
     }
 
+    /// Forgets the searches that found nothing last before `before`, then all but the
+    /// `kept` most frequent of the others (anyone may type anything: the list must not grow
+    /// without end). Returns how many were forgotten.
+    pub async fn purge_missed_searches(
+        &self,
+        before: Timestamp,
+        kept: i64,
+    ) -> Result<u64, StoreError> {
+        let mut transaction = self.writer.begin().await?;
+        let old = sqlx::query("DELETE FROM resource_missed_searches WHERE last_at < $1")
+            .bind(seconds(before))
+            .execute(&mut *transaction)
+            .await?
+            .rows_affected();
+        let beyond = sqlx::query(
+            "DELETE FROM resource_missed_searches WHERE query NOT IN (SELECT query \
+             FROM resource_missed_searches ORDER BY times DESC, last_at DESC, query LIMIT $1)",
+        )
+        .bind(kept.max(0))
+        .execute(&mut *transaction)
+        .await?
+        .rows_affected();
+        transaction.commit().await?;
+        Ok(old + beyond)
+    }
+
     /// Forgets a search that found nothing (the center has an answer for it now).
     pub async fn forget_missed_search(&self, query: &str) -> Result<bool, StoreError> {
         Ok(

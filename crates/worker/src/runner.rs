@@ -15,7 +15,8 @@ use crate::delivery::Deliverer;
 const SWEEP_BATCH: i64 = 500;
 /// The sweep over ticket state: breaches, escalations, consent steps, at-risk warnings.
 const TICKET_SWEEP: &str = "ticket_sweep";
-/// Hourly upkeep: expired sessions purged, planner statistics refreshed.
+/// Hourly upkeep: expired sessions, old failed sign-ins and old missed searches purged,
+/// planner statistics refreshed.
 const UPKEEP: &str = "upkeep";
 const UPKEEP_EVERY: Duration = Duration::from_secs(3600);
 
