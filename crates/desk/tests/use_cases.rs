@@ -54,6 +54,7 @@ on_both_backends!(
     a_filter_on_entries_finds_what_the_best_matches_lack,
     a_word_the_databases_cut_differently_is_found,
     the_upkeep_forgets_old_searches_that_found_nothing,
+    a_word_in_more_titles_than_are_ranked_is_found_in_titles,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -1749,6 +1750,63 @@ async fn the_upkeep_forgets_old_searches_that_found_nothing(test: &TestDatabase)
         [("font".to_string(), 2)],
         "the most frequent"
     );
+}
+
+/// A word in more texts than a search ranks (2,000 on SQLite, 1,000 on PostgreSQL) is
+/// looked for in titles, and when even its titles are too many, the first indexed of them
+/// are ranked: the search still answers, best first, page after page.
+async fn a_word_in_more_titles_than_are_ranked_is_found_in_titles(test: &TestDatabase) {
+    use caredesk_desk::resource_files::import_files;
+    use caredesk_desk::resources::{ResourceQuery, search};
+
+    let desk = desk_on(&test.store);
+    let files: Vec<(String, String)> = (0..2_050)
+        .map(|number| {
+            (
+                format!("note-{number}.en.md"),
+                format!(
+                    "+++\nkey = \"note-{number}\"\nlanguage = \"en\"\n\
+                     title = \"Spooler note {number}\"\nkind = \"article\"\n\
+                     visibility = \"public\"\nstate = \"published\"\n+++\n\
+                     The spooler keeps note {number}.\n"
+                ),
+            )
+        })
+        .collect();
+    import_files(&desk, &Caller::System, &files)
+        .await
+        .unwrap()
+        .unwrap();
+    let page = |offset: i64| {
+        let desk = &desk;
+        let query = ResourceQuery {
+            text: "spooler".into(),
+            limit: 30,
+            offset,
+            ..ResourceQuery::default()
+        };
+        async move {
+            search(desk, None, &query)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|found| found.hit.translation.title)
+                .collect::<Vec<_>>()
+        }
+    };
+    // An import writes its files in their names' order ("note-10" before "note-2").
+    let mut numbers: Vec<String> = (0..2_050).map(|number| number.to_string()).collect();
+    numbers.sort();
+    let titles: Vec<String> = numbers
+        .iter()
+        .map(|number| format!("Spooler note {number}"))
+        .collect();
+    assert_eq!(
+        page(0).await,
+        titles[..30],
+        "equal ranks, the first indexed first"
+    );
+    assert_eq!(page(30).await, titles[30..60]);
 }
 
 /// What an article of no product line that anyone may read shares across its languages.

@@ -14,7 +14,7 @@ use caredesk_domain::resources::{
 use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use crate::{Backend, SqlBuilder, Store, StoreError, instant, require_version, seconds};
 
@@ -351,13 +351,15 @@ impl Store {
     /// Every entry with all its languages, in the order they were written (what an export
     /// writes out).
     pub async fn all_entries(&self) -> Result<Vec<Entry>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM resource_entries ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut entries = Vec::with_capacity(ids.len());
-        for id in ids {
-            entries.push(self.entry(id).await?);
+        // In one snapshot, so that an export is one state of the center.
+        let mut transaction = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .execute(&mut *transaction)
+                .await?;
         }
+        let entries = entries(&mut transaction, None).await?;
+        transaction.commit().await?;
         Ok(entries)
     }
 
@@ -468,49 +470,10 @@ impl Store {
 
     /// Entry `id` with its languages.
     pub async fn entry(&self, id: i64) -> Result<Entry, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, key, kind, product_line, visibility, url, created_by, created_at, \
-             updated_at FROM resource_entries WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let releases = sqlx::query_scalar(
-            "SELECT version FROM resource_releases WHERE entry_id = $1 ORDER BY version",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let tags =
-            sqlx::query_scalar("SELECT tag FROM resource_tags WHERE entry_id = $1 ORDER BY tag")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-        let translations = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {TRANSLATION_COLUMNS} FROM resource_translations t \
-             WHERE t.entry_id = $1 ORDER BY t.id"
-        )))
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(translation_of)
-        .collect::<Result<_, _>>()?;
-        Ok(Entry {
-            id,
-            key: row.try_get("key")?,
-            kind: parse(row.try_get("kind")?, EntryKind::parse, "kind")?,
-            product_line: row.try_get("product_line")?,
-            releases,
-            visibility: parse(row.try_get("visibility")?, Visibility::parse, "visibility")?,
-            tags,
-            url: row.try_get("url")?,
-            created_by: row.try_get("created_by")?,
-            created_at: instant(row.try_get("created_at")?)?,
-            updated_at: instant(row.try_get("updated_at")?)?,
-            translations,
-        })
+        entries(&mut *self.pool.acquire().await?, Some(id))
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
     }
 
     /// The `language` translation of entry `id`.
@@ -683,14 +646,19 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<ResourceHit>, StoreError> {
         let mut sql = SqlBuilder::new(&format!(
-            "SELECT {HIT_COLUMNS}, m.score AS score FROM (SELECT t.id AS id, -bm25(resource_search, 4.0, 1.0) AS score \
+            "SELECT {HIT_COLUMNS}, m.score AS score FROM (SELECT r.id, r.score FROM (\
+             SELECT t.id AS id, -bm25(resource_search, 4.0, 1.0) AS score \
              FROM resource_search JOIN resource_translations t \
              INDEXED BY resource_translations_found ON t.id = resource_search.rowid \
              JOIN resource_entries e ON e.id = t.entry_id WHERE resource_search MATCH "
         ));
         sql.bind_text(&full_text_query(Backend::Sqlite, lookup));
         push_filter(&mut sql, filter);
-        sql.push(" ORDER BY score DESC, t.id LIMIT ");
+        if let Some(at_most) = ranked_at_most(lookup, RANKED_AT_MOST_ON_SQLITE) {
+            sql.push(" LIMIT ");
+            sql.bind_i64(at_most);
+        }
+        sql.push(") r ORDER BY r.score DESC, r.id LIMIT ");
         sql.bind_i64(limit);
         sql.push(
             ") m JOIN resource_translations t ON t.id = m.id \
@@ -718,17 +686,24 @@ impl Store {
             Lookup::AnyInTitle(_) => "resource_title_search",
             Lookup::Any(_) | Lookup::All(_) => "resource_search",
         };
-        let mut sql = SqlBuilder::new(&format!(
-            "SELECT {HIT_COLUMNS}, m.score AS score, m.considered AS considered \
-             FROM (SELECT c.id, c.score, COUNT(*) OVER () AS considered FROM (\
-             SELECT s.translation_id AS id, \
-             CAST(ts_rank_cd(s.terms, q.query) AS DOUBLE PRECISION) AS score \
-             FROM {index} s CROSS JOIN (SELECT to_tsquery('simple', "
-        ));
+        let mut sql = SqlBuilder::new("WITH q AS (SELECT to_tsquery('simple', ");
         sql.bind_text(&full_text_query(Backend::Postgres, lookup));
-        sql.push(") AS query) q WHERE s.terms @@ q.query");
+        sql.push(&format!(
+            ") AS query), matched AS (SELECT s.translation_id, s.terms FROM {index} s, q \
+             WHERE s.terms @@ q.query"
+        ));
         push_reader_filter(&mut sql, filter, "s.visibility", "s");
-        sql.push(" ORDER BY score DESC, id LIMIT ");
+        if let Some(at_most) = ranked_at_most(lookup, RANKED_AT_MOST_ON_POSTGRES) {
+            sql.push(" LIMIT ");
+            sql.bind_i64(at_most);
+        }
+        sql.push(&format!(
+            ") SELECT {HIT_COLUMNS}, m.score AS score, m.considered AS considered \
+             FROM (SELECT c.id, c.score, COUNT(*) OVER () AS considered FROM (\
+             SELECT matched.translation_id AS id, \
+             CAST(ts_rank_cd(matched.terms, q.query) AS DOUBLE PRECISION) AS score \
+             FROM matched, q ORDER BY score DESC, id LIMIT "
+        ));
         sql.bind_i64(candidates);
         sql.push(
             ") c) m JOIN resource_translations t ON t.id = m.id \
@@ -1003,6 +978,90 @@ impl Store {
     }
 }
 
+/// Entry `only`, or every entry, with their releases, tags and languages: four statements
+/// however many entries (read entry by entry, an export of 100,000 made 400,000).
+async fn entries(
+    connection: &mut AnyConnection,
+    only: Option<i64>,
+) -> Result<Vec<Entry>, StoreError> {
+    let of_only = |column: &str| match only {
+        Some(_) => format!(" WHERE {column} = $1"),
+        None => String::new(),
+    };
+    let bound = |sql: String| {
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        match only {
+            Some(id) => query.bind(id),
+            None => query,
+        }
+    };
+    let rows = bound(format!(
+        "SELECT id, key, kind, product_line, visibility, url, created_by, created_at, \
+         updated_at FROM resource_entries{} ORDER BY id",
+        of_only("id")
+    ))
+    .fetch_all(&mut *connection)
+    .await?;
+    let mut releases: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in bound(format!(
+        "SELECT entry_id, version FROM resource_releases{} ORDER BY entry_id, version",
+        of_only("entry_id")
+    ))
+    .fetch_all(&mut *connection)
+    .await?
+    {
+        releases
+            .entry(row.try_get("entry_id")?)
+            .or_default()
+            .push(row.try_get("version")?);
+    }
+    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in bound(format!(
+        "SELECT entry_id, tag FROM resource_tags{} ORDER BY entry_id, tag",
+        of_only("entry_id")
+    ))
+    .fetch_all(&mut *connection)
+    .await?
+    {
+        tags.entry(row.try_get("entry_id")?)
+            .or_default()
+            .push(row.try_get("tag")?);
+    }
+    let mut translations: HashMap<i64, Vec<Translation>> = HashMap::new();
+    for row in bound(format!(
+        "SELECT {TRANSLATION_COLUMNS} FROM resource_translations t{} ORDER BY t.id",
+        of_only("t.entry_id")
+    ))
+    .fetch_all(&mut *connection)
+    .await?
+    {
+        let translation = translation_of(&row)?;
+        translations
+            .entry(translation.entry_id)
+            .or_default()
+            .push(translation);
+    }
+    rows.iter()
+        .map(|row| {
+            let id: i64 = row.try_get("id")?;
+            Ok(Entry {
+                id,
+                key: row.try_get("key")?,
+                kind: parse(row.try_get("kind")?, EntryKind::parse, "kind")?,
+                product_line: row.try_get("product_line")?,
+                releases: releases.remove(&id).unwrap_or_default(),
+                visibility: parse(row.try_get("visibility")?, Visibility::parse, "visibility")?,
+                tags: tags.remove(&id).unwrap_or_default(),
+                url: row.try_get("url")?,
+                created_by: row.try_get("created_by")?,
+                created_at: instant(row.try_get("created_at")?)?,
+                updated_at: instant(row.try_get("updated_at")?)?,
+                translations: translations.remove(&id).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
 /// About how many texts a search ranks at most (see `search::lookups`): ranking, not
 /// matching, is what a full-text search spends its time on (measured with
 /// `bench/resource_search.sh`). SQLite's bm25 reads only its index, a few microseconds a
@@ -1010,6 +1069,18 @@ impl Store {
 /// twice that when the table is cached and more when it is not.
 const RANKED_AT_MOST_ON_SQLITE: u64 = 2_000;
 const RANKED_AT_MOST_ON_POSTGRES: u64 = 1_000;
+
+/// How many of the texts `lookup` finds are ranked at most, when the lookup itself does not
+/// bound them: a lookup in titles comes when even the rarest word is too common ("server"
+/// stands in one title of twelve), and ranking every title with it took a search past 20
+/// ms. The first `budget` found are ranked, in the order they were indexed: their ranks
+/// mostly tie anyway (one common word once in a title), and ties go to the first indexed.
+fn ranked_at_most(lookup: &Lookup, budget: u64) -> Option<i64> {
+    match lookup {
+        Lookup::AnyInTitle(_) => Some(i64::try_from(budget).unwrap_or(i64::MAX)),
+        Lookup::Any(_) | Lookup::All(_) => None,
+    }
+}
 
 /// How the term counts (`resource_term_counts`: in how many translations each term stands)
 /// change with the translations one transaction indexes, gathered and written once before it
@@ -1039,17 +1110,14 @@ const HIT_COLUMNS: &str = "e.kind, e.product_line, e.visibility, e.url, t.id, t.
      t.published_at";
 
 /// `lookup` in the full-text query language of `backend`: FTS5's quoted terms on SQLite
-/// (a title is its index's column `title`), a `tsquery` of quoted lexemes on PostgreSQL (a
-/// title's lexemes weigh `A`). The analysis keeps no quote or operator in a term, so none
-/// is read as syntax.
+/// (a title is its index's column `title`), a `tsquery` of quoted lexemes on PostgreSQL
+/// (titles have an index of their own there). The analysis keeps no quote or operator in a
+/// term, so none is read as syntax.
 pub(crate) fn full_text_query(backend: Backend, lookup: &Lookup) -> String {
-    let any = |terms: &[String], weight: &str| -> String {
+    let any = |terms: &[String]| -> String {
         let quoted: Vec<String> = match backend {
             Backend::Sqlite => terms.iter().map(|term| format!("\"{term}\"")).collect(),
-            Backend::Postgres => terms
-                .iter()
-                .map(|term| format!("'{term}'{weight}"))
-                .collect(),
+            Backend::Postgres => terms.iter().map(|term| format!("'{term}'")).collect(),
         };
         quoted.join(match backend {
             Backend::Sqlite => " OR ",
@@ -1057,11 +1125,11 @@ pub(crate) fn full_text_query(backend: Backend, lookup: &Lookup) -> String {
         })
     };
     match lookup {
-        Lookup::Any(terms) => any(terms, ""),
+        Lookup::Any(terms) => any(terms),
         Lookup::All(words) => {
             let words: Vec<String> = words
                 .iter()
-                .map(|word| format!("({})", any(word, "")))
+                .map(|word| format!("({})", any(word)))
                 .collect();
             words.join(match backend {
                 Backend::Sqlite => " AND ",
@@ -1069,8 +1137,8 @@ pub(crate) fn full_text_query(backend: Backend, lookup: &Lookup) -> String {
             })
         }
         Lookup::AnyInTitle(terms) => match backend {
-            Backend::Sqlite => format!("title : ({})", any(terms, "")),
-            Backend::Postgres => any(terms, ":A"),
+            Backend::Sqlite => format!("title : ({})", any(terms)),
+            Backend::Postgres => any(terms),
         },
     }
 }

@@ -163,7 +163,8 @@ pub enum Lookup {
 /// then those with the rarest words (the ones that say most of what is looked for, and
 /// weigh most in the ranking anyway) as many as fit in the budget. When even the rarest
 /// word is too common, only titles are looked in, for the rarest words (a few times the
-/// budget's worth: every text with them is read to find the titles, but fewer are ranked).
+/// budget's worth: every text with them is read to find the titles, but fewer are ranked);
+/// when even their titles are too many, the database ranks the first `budget` it finds.
 /// A word the index does not hold is left out of every lookup: with no word held, there is
 /// nothing to look up.
 pub fn lookups(
