@@ -22,7 +22,7 @@ use serde::Deserialize;
 use super::forms::{filled, translate_reason, unprocessable};
 use super::i18n::Catalog;
 use super::i18n::language_name;
-use super::resources::{Choice, line_label, product_lines};
+use super::resources::{Choice, line_label, neighbours, page_address, product_lines};
 use super::session::Viewer;
 use super::{Page, UiError, render, view};
 use crate::AppState;
@@ -99,6 +99,25 @@ struct ListQuery {
     solved: String,
     #[serde(default)]
     mine: String,
+    /// Questions skipped: the pages before this one.
+    #[serde(default)]
+    offset: i64,
+}
+
+impl ListQuery {
+    /// This list's address at `offset`.
+    fn at(&self, offset: i64) -> String {
+        page_address(
+            "/community",
+            &[
+                ("q", &self.q),
+                ("product_line", &self.product_line),
+                ("solved", &self.solved),
+                ("mine", &self.mine),
+            ],
+            offset,
+        )
+    }
 }
 
 #[derive(Template)]
@@ -111,6 +130,8 @@ struct QuestionsPage {
     mine: bool,
     product_lines: Vec<Choice>,
     rows: Vec<QuestionRow>,
+    previous: Option<String>,
+    next: Option<String>,
 }
 
 async fn questions(
@@ -131,9 +152,15 @@ async fn questions(
             "product_line: \"{line}\" is not a product line"
         )));
     }
+    if !(0..=100_000).contains(&query.offset) {
+        return Err(UiError::BadRequest(
+            "offset: between 0 and 100000".to_string(),
+        ));
+    }
     let solved = !query.solved.is_empty();
     let mine = !query.mine.is_empty();
-    let found = community::search_questions(
+    // One more than a page: whether there is a next one.
+    let mut found = community::search_questions(
         &state.desk(),
         Some(&viewer.principal.caller()),
         &QuestionQuery {
@@ -141,11 +168,14 @@ async fn questions(
             product_line,
             solved_only: solved,
             mine,
-            limit: LISTED,
+            limit: LISTED + 1,
+            offset: query.offset,
             ..QuestionQuery::default()
         },
     )
     .await?;
+    let (previous, next) = neighbours(query.offset, LISTED, found.len(), |offset| query.at(offset));
+    found.truncate(usize::try_from(LISTED).unwrap_or(0));
     let rows = found
         .into_iter()
         .map(|found| question_row(&state, viewer.catalog, found))
@@ -158,6 +188,8 @@ async fn questions(
         product_line: query.product_line,
         solved,
         mine,
+        previous,
+        next,
     };
     Ok(render(&page)?.into_response())
 }

@@ -197,24 +197,49 @@ struct CenterQuery {
 impl CenterQuery {
     /// This search's address at `offset`.
     fn at(&self, offset: i64) -> String {
-        let path = "/resources?";
-        let mut address = form_urlencoded::Serializer::for_suffix(path.to_string(), path.len());
-        for (name, value) in [
-            ("q", &self.q),
-            ("product_line", &self.product_line),
-            ("kind", &self.kind),
-            ("tag", &self.tag),
-        ] {
-            if !value.is_empty() {
-                address.append_pair(name, value);
-            }
-        }
-        if offset > 0 {
-            address.append_pair("offset", &offset.to_string());
-        }
-        let address = address.finish();
-        address.strip_suffix('?').unwrap_or(&address).to_string()
+        page_address(
+            "/resources",
+            &[
+                ("q", &self.q),
+                ("product_line", &self.product_line),
+                ("kind", &self.kind),
+                ("tag", &self.tag),
+            ],
+            offset,
+        )
     }
+}
+
+/// The address of a list at `path` with the filters `pairs` (the empty ones left out),
+/// `offset` results on.
+pub(super) fn page_address(path: &str, pairs: &[(&str, &str)], offset: i64) -> String {
+    let path = format!("{path}?");
+    let mut address = form_urlencoded::Serializer::for_suffix(path.clone(), path.len());
+    for (name, value) in pairs {
+        if !value.is_empty() {
+            address.append_pair(name, value);
+        }
+    }
+    if offset > 0 {
+        address.append_pair("offset", &offset.to_string());
+    }
+    let address = address.finish();
+    address.strip_suffix('?').unwrap_or(&address).to_string()
+}
+
+/// The previous and the next page's addresses of a list `listed` a page, at `offset`, of
+/// which `found` were read (one more than a page when there is a next one); `at` makes an
+/// offset's address.
+pub(super) fn neighbours(
+    offset: i64,
+    listed: i64,
+    found: usize,
+    at: impl Fn(i64) -> String,
+) -> (Option<String>, Option<String>) {
+    let previous = (offset > 0).then(|| at((offset - listed).max(0)));
+    let next = (found > usize::try_from(listed).unwrap_or(usize::MAX))
+        .then(|| at(offset.saturating_add(listed)));
+    (previous, next)
 }
 
 #[derive(Template)]
@@ -283,11 +308,9 @@ async fn center(
         },
     )
     .await?;
-    let more = found.len() > LISTED as usize;
+    // The desk's results end after its SEARCH_DEPTH: the extra one says when there is a next.
+    let (previous, next) = neighbours(query.offset, LISTED, found.len(), |offset| query.at(offset));
     found.truncate(LISTED as usize);
-    let previous = (query.offset > 0).then(|| query.at((query.offset - LISTED).max(0)));
-    // The desk's results end after its SEARCH_DEPTH: `more` says when there is a next.
-    let next = more.then(|| query.at(query.offset + LISTED));
     let page = CenterPage {
         page: reader.page(catalog.get("resources.title").to_string(), "/resources"),
         product_lines: product_lines(&state),

@@ -475,3 +475,69 @@ pub async fn community_pages(backend: Backend) {
 
     app.stop().await;
 }
+
+/// The community's list shows 30 questions a page, with the way to the next and back, the
+/// search and the filters kept.
+pub async fn the_community_list_is_paged(backend: Backend) {
+    use crate::pages::Visitor;
+    use caredesk_desk::Caller;
+    use caredesk_domain::resources::community::QuestionFields;
+
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (customer_id, contact_id, _) = app.customer("ACME", "gold", "emea").await;
+    let asker = Caller::Contact {
+        id: contact_id,
+        customer_id,
+    };
+    for number in 0..31 {
+        caredesk_desk::community::ask(
+            &app.desk(),
+            &asker,
+            QuestionFields {
+                title: format!("Spooler question {number}"),
+                body: format!("The spooler stops, time number {number}."),
+                product_line: Some("ol-connect".into()),
+                release: None,
+                language: "en".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let mut reader = Visitor::new(&app);
+    reader.sign_in("contact@acme.example").await;
+    let rows = |body: &str| body.matches("href=\"/community/questions/").count();
+    for (first, filters) in [
+        ("/community", ""),
+        (
+            "/community?q=spooler&product_line=ol-connect",
+            "q=spooler&#38;product_line=ol-connect&#38;",
+        ),
+    ] {
+        let page = reader.get(first).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert_eq!(rows(&page.body), 30, "{first}");
+        assert!(!page.body.contains("rel=\"prev\""), "{first}");
+        let next = format!("/community?{filters}offset=30");
+        assert!(
+            page.body
+                .contains(&format!("<a href=\"{next}\" rel=\"next\">")),
+            "{first}: {}",
+            page.body
+        );
+        let last = reader.get(&next.replace("&#38;", "&")).await;
+        assert_eq!(last.status, StatusCode::OK, "{}", last.body);
+        assert_eq!(rows(&last.body), 1, "{next}");
+        assert!(!last.body.contains("rel=\"next\""), "{next}");
+        let back = first.replace('&', "&#38;");
+        assert!(
+            last.body
+                .contains(&format!("<a href=\"{back}\" rel=\"prev\">")),
+            "{next}: {}",
+            last.body
+        );
+    }
+    let refused = reader.get("/community?offset=-30").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("offset"), "{}", refused.body);
+}

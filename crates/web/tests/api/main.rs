@@ -17,7 +17,7 @@ use caredesk_web::Limits;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use community::{community_pages, community_questions_over_the_api};
+use community::{community_pages, community_questions_over_the_api, the_community_list_is_paged};
 use notifications::{
     a_burst_of_wrong_passwords_is_told_to_administrators,
     a_mail_server_down_for_a_while_loses_and_doubles_nothing,
@@ -131,6 +131,7 @@ on_both_backends!(
     the_resource_center_over_the_api,
     community_questions_over_the_api,
     community_pages,
+    the_community_list_is_paged,
     the_resource_center_pages,
     the_resource_center_is_kept_up,
     the_writers_console,
