@@ -1753,23 +1753,35 @@ async fn the_upkeep_forgets_old_searches_that_found_nothing(test: &TestDatabase)
 }
 
 /// A word in more texts than a search ranks (2,000 on SQLite, 1,000 on PostgreSQL) is
-/// looked for in titles, and when even its titles are too many, the first indexed of them
-/// are ranked: the search still answers, best first, page after page.
+/// looked for in titles, and when even its titles are too many, the first found of them
+/// (after the filters) are ranked: the search still answers, best first among them, page
+/// after page; a better title past them is not ranked, a filter finds its own.
 async fn a_word_in_more_titles_than_are_ranked_is_found_in_titles(test: &TestDatabase) {
     use caredesk_desk::resource_files::import_files;
     use caredesk_desk::resources::{ResourceQuery, search};
 
     let desk = desk_on(&test.store);
+    let file = |key: &str, line: &str, title: &str| {
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!("product_line = \"{line}\"\n")
+        };
+        (
+            format!("{key}.en.md"),
+            format!(
+                "+++\nkey = \"{key}\"\nlanguage = \"en\"\ntitle = \"{title}\"\n\
+                 kind = \"article\"\n{line}visibility = \"public\"\n\
+                 state = \"published\"\n+++\nThe spooler keeps {key}.\n"
+            ),
+        )
+    };
     let files: Vec<(String, String)> = (0..2_050)
         .map(|number| {
-            (
-                format!("note-{number}.en.md"),
-                format!(
-                    "+++\nkey = \"note-{number}\"\nlanguage = \"en\"\n\
-                     title = \"Spooler note {number}\"\nkind = \"article\"\n\
-                     visibility = \"public\"\nstate = \"published\"\n+++\n\
-                     The spooler keeps note {number}.\n"
-                ),
+            file(
+                &format!("note-{number}"),
+                "",
+                &format!("Spooler note {number}"),
             )
         })
         .collect();
@@ -1777,10 +1789,23 @@ async fn a_word_in_more_titles_than_are_ranked_is_found_in_titles(test: &TestDat
         .await
         .unwrap()
         .unwrap();
-    let page = |offset: i64| {
+    // Written after the others: past the first found.
+    import_files(
+        &desk,
+        &Caller::System,
+        &[
+            file("spooler-twice", "", "Spooler spooler"),
+            file("suite-spooler", "planetpress-suite", "Spooler of the suite"),
+        ],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let page = |offset: i64, line: Option<&str>| {
         let desk = &desk;
         let query = ResourceQuery {
             text: "spooler".into(),
+            product_line: line.map(str::to_string),
             limit: 30,
             offset,
             ..ResourceQuery::default()
@@ -1802,11 +1827,17 @@ async fn a_word_in_more_titles_than_are_ranked_is_found_in_titles(test: &TestDat
         .map(|number| format!("Spooler note {number}"))
         .collect();
     assert_eq!(
-        page(0).await,
+        page(0, None).await,
         titles[..30],
-        "equal ranks, the first indexed first"
+        "equal ranks, the first written first; the title with the word twice, written \
+         last, is not ranked"
     );
-    assert_eq!(page(30).await, titles[30..60]);
+    assert_eq!(page(30, None).await, titles[30..60]);
+    assert_eq!(
+        page(0, Some("planetpress-suite")).await,
+        ["Spooler of the suite"],
+        "the filter chooses among every title, not among the first found"
+    );
 }
 
 /// What an article of no product line that anyone may read shares across its languages.

@@ -618,7 +618,10 @@ impl Store {
                 // joins away: joining each of 2,000 matches before ranking them cost three
                 // times the ranking. So the best candidates first; when too few of them
                 // pass, and there were more matches than candidates, every match.
-                if !filters_entries(filter) {
+                // (A lookup that ranks only the first found filters on entries before.)
+                if !filters_entries(filter)
+                    || ranked_at_most(lookup, RANKED_AT_MOST_ON_POSTGRES).is_some()
+                {
                     return Ok(self.postgres_lookup(lookup, filter, limit, limit).await?.0);
                 }
                 let candidates = limit.saturating_mul(4).saturating_add(100);
@@ -686,14 +689,28 @@ impl Store {
             Lookup::AnyInTitle(_) => "resource_title_search",
             Lookup::Any(_) | Lookup::All(_) => "resource_search",
         };
-        let mut sql = SqlBuilder::new("WITH q AS (SELECT to_tsquery('simple', ");
+        // `q` is read twice: not materialised, so that the planner sees the query itself.
+        let mut sql = SqlBuilder::new("WITH q AS NOT MATERIALIZED (SELECT to_tsquery('simple', ");
         sql.bind_text(&full_text_query(Backend::Postgres, lookup));
+        let at_most = ranked_at_most(lookup, RANKED_AT_MOST_ON_POSTGRES);
+        // Where only the first found are ranked, the entries' filter comes before: after,
+        // it could find none of what it wants among them.
+        let entries_first = at_most.is_some() && filters_entries(filter);
+        let joins = if entries_first {
+            " JOIN resource_translations t ON t.id = s.translation_id \
+             JOIN resource_entries e ON e.id = t.entry_id"
+        } else {
+            ""
+        };
         sql.push(&format!(
-            ") AS query), matched AS (SELECT s.translation_id, s.terms FROM {index} s, q \
-             WHERE s.terms @@ q.query"
+            ") AS query), matched AS (SELECT s.translation_id, s.terms FROM {index} s \
+             CROSS JOIN q{joins} WHERE s.terms @@ q.query"
         ));
         push_reader_filter(&mut sql, filter, "s.visibility", "s");
-        if let Some(at_most) = ranked_at_most(lookup, RANKED_AT_MOST_ON_POSTGRES) {
+        if entries_first {
+            push_entry_filter(&mut sql, filter);
+        }
+        if let Some(at_most) = at_most {
             sql.push(" LIMIT ");
             sql.bind_i64(at_most);
         }
@@ -1073,8 +1090,11 @@ const RANKED_AT_MOST_ON_POSTGRES: u64 = 1_000;
 /// How many of the texts `lookup` finds are ranked at most, when the lookup itself does not
 /// bound them: a lookup in titles comes when even the rarest word is too common ("server"
 /// stands in one title of twelve), and ranking every title with it took a search past 20
-/// ms. The first `budget` found are ranked, in the order they were indexed: their ranks
-/// mostly tie anyway (one common word once in a title), and ties go to the first indexed.
+/// ms. The first `budget` the database finds (after the reader's and the entries' filters)
+/// are ranked, in the order the index hands them (about the order they were written): a
+/// better title past them is not shown. What is given up is small: on PostgreSQL such
+/// titles' ranks tie (one word once in a title), on SQLite they differ by the length of
+/// the whole text.
 fn ranked_at_most(lookup: &Lookup, budget: u64) -> Option<i64> {
     match lookup {
         Lookup::AnyInTitle(_) => Some(i64::try_from(budget).unwrap_or(i64::MAX)),
