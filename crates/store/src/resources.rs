@@ -1019,31 +1019,25 @@ async fn entries(
     ))
     .fetch_all(&mut *connection)
     .await?;
-    let mut releases: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in bound(format!(
-        "SELECT entry_id, version FROM resource_releases{} ORDER BY entry_id, version",
-        of_only("entry_id")
-    ))
-    .fetch_all(&mut *connection)
-    .await?
-    {
-        releases
-            .entry(row.try_get("entry_id")?)
-            .or_default()
-            .push(row.try_get("version")?);
-    }
-    let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in bound(format!(
-        "SELECT entry_id, tag FROM resource_tags{} ORDER BY entry_id, tag",
-        of_only("entry_id")
-    ))
-    .fetch_all(&mut *connection)
-    .await?
-    {
-        tags.entry(row.try_get("entry_id")?)
-            .or_default()
-            .push(row.try_get("tag")?);
-    }
+    // An entry's releases and tags: the second column of `table`, by entry.
+    let mut listed = async |table: &str, column: &str| {
+        let mut by_entry: HashMap<i64, Vec<String>> = HashMap::new();
+        for row in bound(format!(
+            "SELECT entry_id, {column} AS listed FROM {table}{} ORDER BY entry_id, {column}",
+            of_only("entry_id")
+        ))
+        .fetch_all(&mut *connection)
+        .await?
+        {
+            by_entry
+                .entry(row.try_get("entry_id")?)
+                .or_default()
+                .push(row.try_get("listed")?);
+        }
+        Ok::<_, StoreError>(by_entry)
+    };
+    let mut releases = listed("resource_releases", "version").await?;
+    let mut tags = listed("resource_tags", "tag").await?;
     let mut translations: HashMap<i64, Vec<Translation>> = HashMap::new();
     for row in bound(format!(
         "SELECT {TRANSLATION_COLUMNS} FROM resource_translations t{} ORDER BY t.id",
