@@ -22,7 +22,7 @@ use serde::Deserialize;
 use super::forms::{filled, translate_reason, unprocessable};
 use super::i18n::Catalog;
 use super::i18n::language_name;
-use super::resources::{Choice, line_label, neighbours, page_address, product_lines};
+use super::resources::{Choice, check_offset, line_label, neighbours, page_address, product_lines};
 use super::session::Viewer;
 use super::{Page, UiError, render, view};
 use crate::AppState;
@@ -152,11 +152,7 @@ async fn questions(
             "product_line: \"{line}\" is not a product line"
         )));
     }
-    if !(0..=100_000).contains(&query.offset) {
-        return Err(UiError::BadRequest(
-            "offset: between 0 and 100000".to_string(),
-        ));
-    }
+    check_offset(query.offset)?;
     let solved = !query.solved.is_empty();
     let mine = !query.mine.is_empty();
     // One more than a page: whether there is a next one.

@@ -227,6 +227,17 @@ pub(super) fn page_address(path: &str, pairs: &[(&str, &str)], offset: i64) -> S
     address.strip_suffix('?').unwrap_or(&address).to_string()
 }
 
+/// Refuses a list's `offset` outside 0 to 100,000 (the pages a list can reach).
+pub(super) fn check_offset(offset: i64) -> Result<(), UiError> {
+    if (0..=100_000).contains(&offset) {
+        Ok(())
+    } else {
+        Err(UiError::BadRequest(
+            "offset: between 0 and 100000".to_string(),
+        ))
+    }
+}
+
 /// The previous and the next page's addresses of a list `listed` a page, at `offset`, of
 /// which `found` were read (one more than a page when there is a next one); `at` makes an
 /// offset's address.
@@ -286,11 +297,7 @@ async fn center(
             UiError::BadRequest(format!("kind: \"{text}\" is not a kind of entry"))
         })?),
     };
-    if !(0..=100_000).contains(&query.offset) {
-        return Err(UiError::BadRequest(
-            "offset: between 0 and 100000".to_string(),
-        ));
-    }
+    check_offset(query.offset)?;
     // One more than a page: whether there is a next one.
     let mut found = resources::search(
         &state.desk(),
