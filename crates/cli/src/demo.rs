@@ -5,6 +5,8 @@
 //! through the same store and domain calls as real work, so every clock is computed, not
 //! invented.
 
+use std::collections::BTreeMap;
+
 use caredesk_desk::community;
 use caredesk_desk::intake::{Intake, Opened, record};
 use caredesk_desk::services;
@@ -25,6 +27,7 @@ use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use sha2::{Digest, Sha256};
 
 use crate::Failure;
 
@@ -169,19 +172,186 @@ const SUBJECTS: [&str; 10] = [
     "Scheduled process did not start overnight",
 ];
 
-/// Product line, version, position in the line, major or minor, release date.
-type CatalogEntry = (&'static str, &'static str, i64, &'static str, (i16, i8, i8));
+/// Product line, version, major or minor, release date, and its notes by language.
+type CatalogEntry = (
+    &'static str,
+    &'static str,
+    &'static str,
+    (i16, i8, i8),
+    &'static [(&'static str, &'static str)],
+);
 
 const CATALOG: [CatalogEntry; 9] = [
-    ("ol-connect", "2024.1", 1, "major", (2024, 3, 12)),
-    ("ol-connect", "2024.2", 2, "minor", (2024, 9, 17)),
-    ("ol-connect", "2025.1", 3, "major", (2025, 3, 18)),
-    ("ol-connect", "2025.2", 4, "minor", (2025, 9, 23)),
-    ("ol-connect", "2026.1", 5, "major", (2026, 3, 17)),
-    ("planetpress-suite", "7.6", 1, "minor", (2023, 5, 2)),
-    ("planetpress-suite", "8.0", 2, "major", (2024, 6, 4)),
-    ("planetpress-suite", "8.1", 3, "minor", (2025, 4, 8)),
-    ("planetpress-suite", "8.2", 4, "minor", (2026, 2, 10)),
+    (
+        "ol-connect",
+        "2024.1",
+        "major",
+        (2024, 3, 12),
+        &[
+            (
+                "en",
+                "New Designer layout engine; PDF/A-3 output; Workflow runs on Windows Server 2022.",
+            ),
+            (
+                "fr",
+                "Nouveau moteur de mise en page du Designer ; sortie PDF/A-3 ; Workflow sur Windows Server 2022.",
+            ),
+        ],
+    ),
+    (
+        "ol-connect",
+        "2024.2",
+        "minor",
+        (2024, 9, 17),
+        &[
+            (
+                "en",
+                "Faster merging of large batches; fixes for barcodes in landscape sections.",
+            ),
+            (
+                "fr",
+                "Fusion plus rapide des gros lots ; corrections des codes-barres dans les sections paysage.",
+            ),
+        ],
+    ),
+    (
+        "ol-connect",
+        "2025.1",
+        "major",
+        (2025, 3, 18),
+        &[
+            (
+                "en",
+                "Cloud connectors for e-mail output; the server runs on PostgreSQL 16.",
+            ),
+            (
+                "fr",
+                "Connecteurs cloud pour la sortie e-mail ; le serveur fonctionne sur PostgreSQL 16.",
+            ),
+        ],
+    ),
+    (
+        "ol-connect",
+        "2025.2",
+        "minor",
+        (2025, 9, 23),
+        &[
+            (
+                "en",
+                "Scheduled processes resume after a restart; security fixes.",
+            ),
+            (
+                "fr",
+                "Les processus planifiés reprennent après un redémarrage ; correctifs de sécurité.",
+            ),
+        ],
+    ),
+    (
+        "ol-connect",
+        "2026.1",
+        "major",
+        (2026, 3, 17),
+        &[
+            (
+                "en",
+                "Accessible PDF (PDF/UA) output; a new data-mapping editor; security fixes.",
+            ),
+            (
+                "fr",
+                "Sortie PDF accessible (PDF/UA) ; nouvel éditeur de mappage de données ; correctifs de sécurité.",
+            ),
+            (
+                "es",
+                "Salida PDF accesible (PDF/UA); nuevo editor de asignación de datos; correcciones de seguridad.",
+            ),
+            (
+                "de",
+                "Barrierefreie PDF-Ausgabe (PDF/UA); neuer Daten-Mapping-Editor; Sicherheitskorrekturen.",
+            ),
+            (
+                "nl",
+                "Toegankelijke PDF-uitvoer (PDF/UA); nieuwe editor voor datamapping; beveiligingsoplossingen.",
+            ),
+            (
+                "ja",
+                "アクセシブルPDF（PDF/UA）出力、新しいデータマッピングエディター、セキュリティ修正。",
+            ),
+        ],
+    ),
+    (
+        "planetpress-suite",
+        "7.6",
+        "minor",
+        (2023, 5, 2),
+        &[
+            ("en", "Last release of the 7 series; Windows 11 support."),
+            (
+                "fr",
+                "Dernière version de la série 7 ; prise en charge de Windows 11.",
+            ),
+        ],
+    ),
+    (
+        "planetpress-suite",
+        "8.0",
+        "major",
+        (2024, 6, 4),
+        &[
+            ("en", "New capture module; 64-bit Workflow service."),
+            (
+                "fr",
+                "Nouveau module de capture ; service Workflow 64 bits.",
+            ),
+        ],
+    ),
+    (
+        "planetpress-suite",
+        "8.1",
+        "minor",
+        (2025, 4, 8),
+        &[
+            (
+                "en",
+                "Fixes for printing to network queues; faster PDF input.",
+            ),
+            (
+                "fr",
+                "Corrections de l'impression vers les files réseau ; lecture PDF plus rapide.",
+            ),
+        ],
+    ),
+    (
+        "planetpress-suite",
+        "8.2",
+        "minor",
+        (2026, 2, 10),
+        &[
+            (
+                "en",
+                "Fixes for barcodes at the wrong size; TLS 1.3 for e-mail input.",
+            ),
+            (
+                "fr",
+                "Correction des codes-barres de mauvaise taille ; TLS 1.3 pour l'entrée e-mail.",
+            ),
+            (
+                "es",
+                "Corrección de códigos de barras con tamaño incorrecto; TLS 1.3 para la entrada de correo.",
+            ),
+            (
+                "de",
+                "Korrektur falsch skalierter Barcodes; TLS 1.3 für den E-Mail-Eingang.",
+            ),
+            (
+                "nl",
+                "Oplossing voor barcodes met de verkeerde grootte; TLS 1.3 voor e-mailinvoer.",
+            ),
+            (
+                "ja",
+                "バーコードのサイズ誤りを修正、メール入力でTLS 1.3に対応。",
+            ),
+        ],
+    ),
 ];
 
 struct DemoCustomer {
@@ -326,16 +496,27 @@ async fn hire_staff(store: &Store, password_hash: &str, now: Timestamp) -> Resul
     })
 }
 
-/// The release catalog: the versions of each product line, newest first.
+/// The release catalog: the versions of each product line, each with its notes, where it
+/// is downloaded and the download's checksum.
 async fn add_catalog(store: &Store) -> Result<(), Failure> {
-    for (line, version, position, kind, (year, month, day)) in CATALOG {
+    for (line, version, kind, (year, month, day), notes) in CATALOG {
+        let notes: BTreeMap<String, String> = notes
+            .iter()
+            .map(|(language, text)| (language.to_string(), text.to_string()))
+            .collect();
+        let file = format!("{line}-{version}-setup.exe");
         store
             .add_release(&NewRelease {
                 product_line: line.into(),
                 version: version.into(),
-                position,
                 kind: kind.into(),
                 released_on: date(year, month, day),
+                download_url: Some(format!(
+                    "https://downloads.example.com/{line}/{version}/{file}"
+                )),
+                // The demo's installers do not exist: the checksum is that of the file name.
+                sha256: Some(hex::encode(Sha256::digest(file.as_bytes()))),
+                notes,
             })
             .await
             .map_err(environment)?;

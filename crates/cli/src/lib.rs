@@ -13,6 +13,7 @@ mod jobs;
 mod kb_commands;
 mod mail_commands;
 mod policy_commands;
+mod release_commands;
 mod server;
 mod settings;
 mod sla_commands;
@@ -100,6 +101,9 @@ enum Command {
     /// The resource center as files: `caredesk kb import DIR`, `caredesk kb export DIR`.
     #[command(subcommand)]
     Kb(kb_commands::KbCommand),
+    /// The release catalog: `caredesk release publish|retire|list`.
+    #[command(subcommand)]
+    Release(release_commands::ReleaseCommand),
     /// E-mail in: `caredesk mail ingest < message.eml`.
     #[command(subcommand)]
     Mail(mail_commands::MailCommand),
@@ -280,6 +284,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         kb_commands::export(&desk, dir).await
                     }
                 };
+                store.close().await;
+                done
+            })
+        }
+        Command::Release(command) => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = command.database().cloned().unwrap_or(settings.database);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
+                let done = release_commands::run(command, &desk).await;
                 store.close().await;
                 done
             })

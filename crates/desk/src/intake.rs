@@ -403,10 +403,7 @@ impl Records {
             releases: facts
                 .releases
                 .iter()
-                .map(|release| CatalogRelease {
-                    version: release.version.clone(),
-                    position: release.position,
-                })
+                .map(crate::catalog::catalog_release)
                 .collect(),
             region: facts.customer.region.clone(),
             person: contact.map(|contact| ContactPerson {

@@ -12,6 +12,7 @@
 pub mod access;
 pub mod audit;
 pub mod caller;
+pub mod catalog;
 pub mod clock;
 pub mod community;
 pub mod customers;

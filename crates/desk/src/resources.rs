@@ -265,11 +265,8 @@ pub async fn is_outdated(desk: &Desk, entry: &Entry) -> Result<bool, DeskError> 
         .store
         .releases_of(line)
         .await?
-        .into_iter()
-        .map(|release| CatalogRelease {
-            version: release.version,
-            position: release.position,
-        })
+        .iter()
+        .map(crate::catalog::catalog_release)
         .collect();
     Ok(outdated(
         &entry.releases,

@@ -370,9 +370,11 @@ async fn the_resource_center_is_written_reviewed_and_searched(test: &TestDatabas
             .add_release(&NewRelease {
                 product_line: "ol-connect".into(),
                 version: version.into(),
-                position,
                 kind: "major".into(),
                 released_on: date(2025, 1, position as i8),
+                download_url: None,
+                sha256: None,
+                notes: Default::default(),
             })
             .await
             .unwrap();

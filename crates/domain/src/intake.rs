@@ -50,6 +50,8 @@ pub struct RegisteredProduct {
 pub struct CatalogRelease {
     pub version: String,
     pub position: i64,
+    /// Withdrawn by the vendor: neither supported nor offered.
+    pub retired: bool,
 }
 
 /// The person the desk talks to about the ticket.
@@ -112,16 +114,30 @@ pub enum IntakeFlag {
     },
     /// Required information is missing; the advisor asks the customer for it.
     Incomplete { missing: Vec<String> },
+    /// The catalog holds no current release of the line: whether the version is in
+    /// support scope is unknown, and the advisor checks it.
+    ScopeNotChecked {
+        product_line: String,
+        version: String,
+        reason: String,
+    },
 }
 
 impl IntakeFlag {
     /// Every flag's name, as `name` gives it.
-    pub const NAMES: [&'static str; 4] = [
+    pub const NAMES: [&'static str; 5] = [
         "not_covered",
         "serial_not_registered",
         "outside_support_scope",
         "incomplete",
+        "scope_not_checked",
     ];
+
+    /// Whether the customer is told about it: what they can act on (their cover, their
+    /// serial, their version, what they did not say), not the desk's own gaps.
+    pub fn concerns_customer(&self) -> bool {
+        !matches!(self, IntakeFlag::ScopeNotChecked { .. })
+    }
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -129,6 +145,7 @@ impl IntakeFlag {
             IntakeFlag::SerialNotRegistered { .. } => "serial_not_registered",
             IntakeFlag::OutsideSupportScope { .. } => "outside_support_scope",
             IntakeFlag::Incomplete { .. } => "incomplete",
+            IntakeFlag::ScopeNotChecked { .. } => "scope_not_checked",
         }
     }
 }
@@ -521,9 +538,11 @@ pub fn coverage_window(
     })
 }
 
-/// The versions in support scope: the most recent releases of the line, newest first.
+/// The versions in support scope: the most recent releases of the line that are not
+/// retired, newest first.
 pub fn supported_versions(policy: &Policy, releases: &[CatalogRelease]) -> Vec<String> {
-    let mut newest_first: Vec<&CatalogRelease> = releases.iter().collect();
+    let mut newest_first: Vec<&CatalogRelease> =
+        releases.iter().filter(|release| !release.retired).collect();
     newest_first.sort_by_key(|release| std::cmp::Reverse(release.position));
     newest_first
         .into_iter()
@@ -627,11 +646,21 @@ fn check_scope(
     releases: &[CatalogRelease],
 ) -> Option<IntakeFlag> {
     let version = form.version.trim();
-    if version.is_empty() || releases.is_empty() {
-        // Nothing to compare with: no version given (flagged as missing), or no catalog.
+    if version.is_empty() {
+        // Flagged as missing when the policy requires it.
         return None;
     }
     let supported = supported_versions(policy, releases);
+    if supported.is_empty() {
+        return Some(IntakeFlag::ScopeNotChecked {
+            product_line: form.product_line.clone(),
+            version: version.to_string(),
+            reason: format!(
+                "the release catalog holds no current release of {}: whether {version} is in support scope could not be checked",
+                form.product_line
+            ),
+        });
+    }
     if supported.iter().any(|v| v == version) {
         return None;
     }

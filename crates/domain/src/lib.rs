@@ -4,6 +4,7 @@
 //! parameter, so every answer is reproducible and testable.
 
 pub mod calendar;
+pub mod catalog;
 pub mod duration;
 pub mod intake;
 pub mod notify;

@@ -33,7 +33,7 @@ pub struct AuditEntry {
     pub actor: String,
     pub address: String,
     /// What was changed: customer, contact, contract, product, staff, on_call_shift,
-    /// api_token, webhook (and release, for the catalog's changes to come).
+    /// api_token, webhook, release.
     pub entity: String,
     pub entity_id: Option<i64>,
     /// created, updated, revoked, deactivated, imported…

@@ -42,7 +42,7 @@ use crate::tickets::creations::CreationQueue;
 
 pub use audit::{Audit, AuditEntry, AuditFilter};
 pub use backup::Contents;
-pub use catalog::{NewRelease, Release};
+pub use catalog::{NewRelease, Release, ReleaseNote};
 pub use community::{
     HiddenQuestions, NewQuestion, QuestionFilter, QuestionHit, StoredAnswer, StoredQuestion,
     StoredStep,

@@ -509,31 +509,104 @@ fn staff_member(email: &str, role: Role) -> NewStaff {
     }
 }
 
+/// Versions are placed by their numbers, not as text ("8.10" after "8.9", "8.2" before
+/// both), whatever order they are published in; notes are kept by language; a version is
+/// published once; a retired release stays, marked, and is not retired twice.
 async fn the_release_catalog_is_ordered(store: Store) {
-    for (position, version, kind) in [
-        (1, "2024.1", "major"),
-        (3, "2025.1", "major"),
-        (2, "2024.2", "minor"),
-    ] {
+    let publish = |version: &str, notes: &[(&str, &str)]| NewRelease {
+        product_line: "planetpress-suite".into(),
+        version: version.into(),
+        kind: "minor".into(),
+        released_on: date(2024, 1, 1),
+        download_url: Some(format!("https://downloads.example.com/{version}.exe")),
+        sha256: Some("ab".repeat(32)),
+        notes: notes
+            .iter()
+            .map(|(language, text)| (language.to_string(), text.to_string()))
+            .collect(),
+    };
+    for version in ["8.9", "8.10", "8.2", "8.10.1"] {
         store
-            .add_release(&NewRelease {
-                product_line: "ol-connect".into(),
-                version: version.into(),
-                position,
-                kind: kind.into(),
-                released_on: date(2024, 1, 1),
-            })
+            .add_release(&publish(version, &[("en", "Notes"), ("ja", "ノート")]))
             .await
             .unwrap();
     }
-    let versions: Vec<String> = store
-        .releases_of("ol-connect")
+    store
+        .add_release(&NewRelease {
+            product_line: "ol-connect".into(),
+            ..publish("2024.1", &[])
+        })
+        .await
+        .unwrap();
+    let line = store.releases_of("planetpress-suite").await.unwrap();
+    let order: Vec<(&str, i64)> = line
+        .iter()
+        .map(|release| (release.version.as_str(), release.position))
+        .collect();
+    assert_eq!(order, [("8.10.1", 4), ("8.10", 3), ("8.9", 2), ("8.2", 1)]);
+    assert_eq!(
+        line[0].download_url.as_deref(),
+        Some("https://downloads.example.com/8.10.1.exe")
+    );
+
+    let notes = store
+        .release_notes(Some("planetpress-suite"))
+        .await
+        .unwrap();
+    assert_eq!(notes.len(), 8);
+    assert!(notes.iter().any(|note| note.release_id == line[0].id
+        && note.language == "ja"
+        && note.notes == "ノート"));
+    assert!(
+        store
+            .release_notes(Some("ol-connect"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.release_notes(None).await.unwrap().len(), 8);
+
+    let again = store.add_release(&publish("8.9", &[])).await;
+    assert!(
+        matches!(&again, Err(StoreError::Conflict(detail)) if detail.contains("already in the catalog")),
+        "{again:?}"
+    );
+
+    let retired = store
+        .retire_release(line[1].id, at(MONDAY_10))
+        .await
+        .unwrap();
+    assert_eq!(retired.retired_at, Some(at(MONDAY_10)));
+    assert_eq!(store.release(line[1].id).await.unwrap(), retired);
+    let twice = store.retire_release(line[1].id, at(MONDAY_10)).await;
+    assert!(
+        matches!(&twice, Err(StoreError::Conflict(detail)) if detail.contains("already retired")),
+        "{twice:?}"
+    );
+    assert!(matches!(
+        store.retire_release(9_999, at(MONDAY_10)).await,
+        Err(StoreError::NotFound)
+    ));
+    let all: Vec<(String, String, bool)> = store
+        .all_releases()
         .await
         .unwrap()
         .into_iter()
-        .map(|release| release.version)
+        .map(|release| {
+            let retired = release.is_retired();
+            (release.product_line, release.version, retired)
+        })
         .collect();
-    assert_eq!(versions, ["2025.1", "2024.2", "2024.1"]);
+    assert_eq!(
+        all,
+        [
+            ("ol-connect".into(), "2024.1".into(), false),
+            ("planetpress-suite".into(), "8.10.1".into(), false),
+            ("planetpress-suite".into(), "8.10".into(), true),
+            ("planetpress-suite".into(), "8.9".into(), false),
+            ("planetpress-suite".into(), "8.2".into(), false),
+        ]
+    );
 }
 
 async fn a_ticket_is_created_with_its_clocks(store: Store) {
@@ -1416,14 +1489,16 @@ async fn attachments_of_internal_notes_stay_internal(store: Store) {
 async fn intake_facts_gather_what_intake_needs(store: Store) {
     let policy = policy();
     let fixture = customer(&store, "C-1", "gold", "americas").await;
-    for (position, version) in [(1, "2025.1"), (2, "2025.2"), (3, "2026.1")] {
+    for version in ["2025.1", "2025.2", "2026.1"] {
         store
             .add_release(&NewRelease {
                 product_line: "ol-connect".into(),
                 version: version.into(),
-                position,
                 kind: "minor".into(),
                 released_on: date(2026, 1, 1),
+                download_url: None,
+                sha256: None,
+                notes: Default::default(),
             })
             .await
             .unwrap();

@@ -68,6 +68,7 @@ fn releases() -> Vec<CatalogRelease> {
         .map(|(version, position)| CatalogRelease {
             version: version.into(),
             position,
+            retired: false,
         })
         .collect()
 }
@@ -80,9 +81,12 @@ struct Case<'a> {
 }
 
 fn run(case: &Case<'_>) -> IntakeOutcome {
+    run_with_catalog(case, &releases())
+}
+
+fn run_with_catalog(case: &Case<'_>, releases: &[CatalogRelease]) -> IntakeOutcome {
     let policy = policy();
     let products = products();
-    let releases = releases();
     assess(
         &policy,
         &IntakeRequest {
@@ -91,7 +95,7 @@ fn run(case: &Case<'_>) -> IntakeOutcome {
             region: "americas",
             contracts: &case.contracts,
             products: &products,
-            releases: &releases,
+            releases,
             contact: case.contact.as_ref(),
             form: &case.form,
             now: at("2026-11-26T15:00:00Z"),
@@ -259,6 +263,65 @@ fn only_the_two_most_recent_releases_are_in_scope() {
                 ticket.flags
             ),
         }
+    }
+}
+
+#[test]
+fn a_retired_release_leaves_the_scope_to_the_next_most_recent() {
+    let mut catalog = releases();
+    catalog[2].retired = true; // 2026.1 withdrawn
+    for (version, in_scope) in [("2026.1", false), ("2025.2", true), ("2025.1", true)] {
+        let mut with_version = form();
+        with_version.version = version.into();
+        let IntakeOutcome::Ticket(ticket) = run_with_catalog(
+            &Case {
+                channel: "portal",
+                contracts: valid(),
+                form: with_version,
+                contact: Some(contact()),
+            },
+            &catalog,
+        ) else {
+            panic!("{version}: refused");
+        };
+        if in_scope {
+            assert!(ticket.flags.is_empty(), "{version}: {:?}", ticket.flags);
+        } else {
+            assert!(
+                matches!(&ticket.flags[..], [IntakeFlag::OutsideSupportScope { supported, .. }]
+                    if supported == &["2025.2", "2025.1"]),
+                "{version}: {:?}",
+                ticket.flags
+            );
+        }
+    }
+}
+
+#[test]
+fn without_a_current_release_in_the_catalog_the_scope_is_flagged_as_not_checked() {
+    let mut all_retired = releases();
+    for release in &mut all_retired {
+        release.retired = true;
+    }
+    for catalog in [Vec::new(), all_retired] {
+        let IntakeOutcome::Ticket(ticket) = run_with_catalog(
+            &Case {
+                channel: "portal",
+                contracts: valid(),
+                form: form(),
+                contact: Some(contact()),
+            },
+            &catalog,
+        ) else {
+            panic!("refused with catalog {catalog:?}");
+        };
+        assert!(
+            matches!(&ticket.flags[..], [IntakeFlag::ScopeNotChecked { product_line, version, reason }]
+                if product_line == "ol-connect" && version == &form().version
+                    && reason.contains("could not be checked")),
+            "{:?}",
+            ticket.flags
+        );
     }
 }
 
@@ -435,6 +498,11 @@ fn every_flag_name_is_listed() {
         },
         IntakeFlag::Incomplete {
             missing: Vec::new(),
+        },
+        IntakeFlag::ScopeNotChecked {
+            product_line: String::new(),
+            version: String::new(),
+            reason: String::new(),
         },
     ];
     let names: Vec<&str> = flags.iter().map(IntakeFlag::name).collect();

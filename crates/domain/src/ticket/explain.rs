@@ -194,6 +194,14 @@ fn intake_rules(
                 "the policy's intake.required names these; the advisor asks the customer for them"
                     .to_string(),
             ),
+            IntakeFlag::ScopeNotChecked {
+                product_line,
+                version,
+                reason,
+            } => (
+                format!("support scope of {product_line} {version} not checked"),
+                reason.clone(),
+            ),
         };
         rules.push(rule("flag", decision, reason, Some(at)));
     }

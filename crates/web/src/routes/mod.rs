@@ -8,6 +8,7 @@ pub mod mail;
 pub mod notices;
 pub mod openapi;
 pub mod queue;
+pub mod releases;
 pub mod resources;
 pub mod services;
 pub mod sessions;
@@ -39,6 +40,7 @@ use crate::{AppState, Limits};
         (name = "community", description = "Community questions and answers: customers ask, peers and staff answer, the asker accepts, staff verify and moderate"),
         (name = "service requests", description = "Professional-services requests: custom programming outside the native languages"),
         (name = "customers", description = "Customers, contacts, care contracts and registered products"),
+        (name = "releases", description = "The release catalog of each product line: what is in support scope, what an installed product may update to"),
         (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
         (name = "mail", description = "E-mail in: replies land on their tickets, known contacts open tickets"),
         (name = "notices", description = "The outbox: notices that failed, sent again by administrators; webhooks; the audit trail"),
@@ -70,6 +72,7 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(resources::router())
         .merge(community::router())
         .merge(customers::router())
+        .merge(releases::router())
         .merge(staff::router())
         .merge(notices::router())
         .merge(mail::router(inbound_limit(&limits.desk())))

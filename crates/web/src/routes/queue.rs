@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 const DEFAULT_PAGE: i64 = 50;
-const FLAGS: [&str; 4] = IntakeFlag::NAMES;
+const FLAGS: [&str; 5] = IntakeFlag::NAMES;
 const MAX_PAGE: i64 = 200;
 
 #[derive(Deserialize, IntoParams)]
@@ -48,8 +48,10 @@ pub struct QueueParams {
     /// looks after.
     csm: Option<i64>,
     /// Tickets carrying an intake flag: not_covered, serial_not_registered,
-    /// outside_support_scope or incomplete.
-    #[param(pattern = "^(not_covered|serial_not_registered|outside_support_scope|incomplete)$")]
+    /// outside_support_scope, incomplete or scope_not_checked.
+    #[param(
+        pattern = "^(not_covered|serial_not_registered|outside_support_scope|incomplete|scope_not_checked)$"
+    )]
     flag: Option<String>,
     /// Staff only: one customer's tickets.
     customer: Option<i64>,

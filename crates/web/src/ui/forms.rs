@@ -162,6 +162,17 @@ pub fn translate_reason(viewer: &Viewer, problem: &FieldProblem) -> String {
     }
 }
 
+/// Each refused field's first reason in the viewer's language, by field.
+pub fn errors_of(viewer: &Viewer, problems: &[FieldProblem]) -> HashMap<String, String> {
+    let mut errors = HashMap::new();
+    for problem in problems {
+        errors
+            .entry(problem.field.clone())
+            .or_insert_with(|| translate_reason(viewer, problem));
+    }
+    errors
+}
+
 /// Why an action was not carried out, in the viewer's words.
 fn refusal_message(viewer: &Viewer, error: &DeskError) -> String {
     match error {

@@ -14,6 +14,7 @@ mod console;
 mod forms;
 pub mod i18n;
 mod portal;
+mod releases;
 mod resources;
 mod session;
 mod ticket_search;
@@ -54,6 +55,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
                 .merge(community::router())
                 .merge(writers::router())
                 .merge(console::router())
+                .merge(releases::router())
                 .merge(ticket_search::router())
                 .merge(account::router())
                 .layer(DefaultBodyLimit::max(form_limit)),

@@ -568,7 +568,15 @@ async fn ticket_page(
         opened: catalog.when(ticket.opened_at, &viewer.time_zone),
         just_opened,
         coverage,
-        flags: view::flag_views(catalog, &ticket.flags),
+        flags: view::flag_views(
+            catalog,
+            &ticket
+                .flags
+                .iter()
+                .filter(|flag| flag.concerns_customer())
+                .cloned()
+                .collect::<Vec<_>>(),
+        ),
         clocks: view::clock_rows(catalog, &viewer.time_zone, &clocks, now),
         timeline: read.timeline(state, viewer),
         description: ticket.description.clone(),

@@ -196,6 +196,10 @@ pub fn flag_views(catalog: &'static Catalog, flags: &[IntakeFlag]) -> Vec<FlagVi
                 title: catalog.get("flag.incomplete"),
                 reason: missing.join(", "),
             },
+            IntakeFlag::ScopeNotChecked { reason, .. } => FlagView {
+                title: catalog.get("flag.scope_not_checked"),
+                reason: reason.clone(),
+            },
         })
         .collect()
 }

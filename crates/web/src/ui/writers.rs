@@ -19,7 +19,7 @@ use caredesk_domain::resources::{
 use caredesk_store::{Entry, MissedSearch};
 use serde::Deserialize;
 
-use super::forms::{filled, translate_reason, unprocessable};
+use super::forms::{errors_of, filled, unprocessable};
 use super::i18n::language_name;
 use super::resources::{Choice, line_label, product_lines};
 use super::session::Viewer;
@@ -907,16 +907,6 @@ async fn article_from_ticket(
         entry.id
     ))
     .into_response())
-}
-
-fn errors_of(viewer: &Viewer, problems: &[caredesk_desk::FieldProblem]) -> HashMap<String, String> {
-    let mut errors = HashMap::new();
-    for problem in problems {
-        errors
-            .entry(problem.field.clone())
-            .or_insert_with(|| translate_reason(viewer, problem));
-    }
-    errors
 }
 
 /// Values separated by commas, blanks around each dropped, empty ones left out.

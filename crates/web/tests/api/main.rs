@@ -7,6 +7,7 @@ mod community;
 mod notifications;
 mod pages;
 mod policy_at_work;
+mod releases;
 mod resources;
 mod support;
 mod ticket_search;
@@ -34,6 +35,7 @@ use policy_at_work::{
     professional_services_requests_have_their_own_life,
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
+use releases::{the_release_catalog_is_kept_by_managers, the_release_catalog_page};
 use resources::{
     a_ticket_keeps_the_suggestions_shown, advisors_link_and_share_articles,
     the_resource_center_is_kept_up, the_resource_center_over_the_api, the_resource_center_pages,
@@ -138,6 +140,8 @@ on_both_backends!(
     advisors_link_and_share_articles,
     a_ticket_keeps_the_suggestions_shown,
     staff_search_tickets_by_their_words,
+    the_release_catalog_is_kept_by_managers,
+    the_release_catalog_page,
 );
 
 async fn health_and_readiness(backend: Backend) {
@@ -1082,18 +1086,7 @@ async fn intake_enforces_the_policy_with_reasons(backend: Backend) {
     let app = TestApp::start(backend, support::limits()).await;
     app.set_time("2026-11-26T11:00:00+01:00");
     let (customer_id, _, contact) = app.customer("STD", "standard", "emea").await;
-    for (position, version) in [(1, "2025.1"), (2, "2025.2"), (3, "2026.1")] {
-        app.store
-            .add_release(&caredesk_store::NewRelease {
-                product_line: "ol-connect".into(),
-                version: version.into(),
-                position,
-                kind: "minor".into(),
-                released_on: jiff::civil::date(2026, 1, 1),
-            })
-            .await
-            .unwrap();
-    }
+    app.publish_catalog().await;
     let (dutch, dutch_token) = app
         .staff("noor@desk.example", Role::Advisor, "emea", &["en", "nl"])
         .await;

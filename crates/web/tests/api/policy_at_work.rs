@@ -218,6 +218,7 @@ pub async fn professional_services_requests_have_their_own_life(backend: Backend
 /// answering the advisor's request; `explain-ticket`'s API twin says what applied and why.
 pub async fn supplied_details_complete_a_ticket_and_the_explanation_says_why(backend: Backend) {
     let app = TestApp::start(backend, support::limits()).await;
+    app.publish_catalog().await;
     let (customer_id, _, contact) = app.customer("PH", "standard", "emea").await;
     let (_, _, stranger) = app.customer("OTHER", "standard", "emea").await;
     let (advisor_id, advisor) = app

@@ -26,9 +26,11 @@ pub async fn the_resource_center_over_the_api(backend: Backend) {
         .add_release(&caredesk_store::NewRelease {
             product_line: "ol-connect".into(),
             version: "2025.1".into(),
-            position: 1,
             kind: "major".into(),
             released_on: jiff::civil::date(2025, 3, 1),
+            download_url: None,
+            sha256: None,
+            notes: Default::default(),
         })
         .await
         .unwrap();
@@ -575,9 +577,11 @@ pub async fn the_resource_center_is_kept_up(backend: Backend) {
             .add_release(&caredesk_store::NewRelease {
                 product_line: "ol-connect".into(),
                 version: version.into(),
-                position,
                 kind: "major".into(),
                 released_on: jiff::civil::date(2024 + position as i16 - 1, 3, 1),
+                download_url: None,
+                sha256: None,
+                notes: Default::default(),
             })
             .await
             .unwrap();

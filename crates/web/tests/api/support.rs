@@ -227,6 +227,25 @@ impl TestApp {
         (customer.id, contact.id, self.sign_in(&email).await)
     }
 
+    /// OL Connect's releases 2025.1, 2025.2 and 2026.1 in the catalog: 2026.1 and 2025.2 in
+    /// support scope.
+    pub async fn publish_catalog(&self) {
+        for version in ["2025.1", "2025.2", "2026.1"] {
+            self.store
+                .add_release(&caredesk_store::NewRelease {
+                    product_line: "ol-connect".into(),
+                    version: version.into(),
+                    kind: "minor".into(),
+                    released_on: date(2026, 1, 1),
+                    download_url: None,
+                    sha256: None,
+                    notes: Default::default(),
+                })
+                .await
+                .unwrap();
+        }
+    }
+
     pub async fn sign_in(&self, email: &str) -> String {
         self.sign_in_with(email, PASSWORD).await
     }

@@ -1,0 +1,400 @@
+//! The release catalog kept by people (POLICY.md §9): managers publish a release of a
+//! product line and retire one; everyone reads the catalog with which releases are in
+//! support scope (the most recent ones that are not retired, as intake checks them).
+
+use std::collections::BTreeMap;
+
+use caredesk_domain::catalog::{sha256_problem, version_problem};
+use caredesk_domain::intake::{CatalogRelease, supported_versions};
+use caredesk_domain::policy::Policy;
+use caredesk_domain::reason::Reason;
+use caredesk_domain::ticket::Role;
+use caredesk_store::{NewRelease, Release};
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::error::Problems;
+use crate::{Caller, Desk, DeskError, FieldProblem};
+
+/// Who may publish and retire releases.
+pub const PUBLISHERS: [Role; 2] = [Role::Admin, Role::SupportManager];
+
+/// The two kinds of release: a major one is an upgrade, a minor one an update.
+pub const KINDS: [&str; 2] = ["major", "minor"];
+
+/// The longest release notes, in characters, per language.
+pub const NOTES_MAX_CHARS: usize = 20_000;
+
+/// The longest download address, in characters.
+pub const URL_MAX_CHARS: usize = 2_000;
+
+/// A release as a manager describes it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReleaseForm {
+    pub product_line: String,
+    pub version: String,
+    pub kind: String,
+    pub released_on: Option<Date>,
+    pub download_url: Option<String>,
+    pub sha256: Option<String>,
+    /// Notes by language.
+    pub notes: BTreeMap<String, String>,
+}
+
+/// A release of the catalog with its notes, and whether it is in support scope now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CatalogEntry {
+    #[serde(flatten)]
+    pub release: Release,
+    /// Release notes by language.
+    pub notes: BTreeMap<String, String>,
+    pub in_support_scope: bool,
+}
+
+/// Publishes a release: checked field by field against the policy and the catalog, then
+/// placed among its line's releases by its version.
+pub async fn publish(
+    desk: &Desk,
+    caller: &Caller,
+    form: ReleaseForm,
+) -> Result<CatalogEntry, DeskError> {
+    caller.require_role(&PUBLISHERS)?;
+    let form = trimmed(form);
+    let mut problems = release_problems(&desk.policy, &form);
+    if problems.iter().all(|problem| problem.field != "version")
+        && desk
+            .store
+            .releases_of(&form.product_line)
+            .await?
+            .iter()
+            .any(|release| release.version == form.version)
+    {
+        problems.push(FieldProblem::of(
+            "version",
+            Reason::invalid(format!(
+                "{} {} is already in the catalog",
+                form.product_line, form.version
+            )),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(DeskError::Invalid(problems));
+    }
+    let today = desk
+        .clock
+        .now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .date();
+    let new = NewRelease {
+        product_line: form.product_line,
+        version: form.version,
+        kind: form.kind,
+        released_on: form.released_on.unwrap_or(today),
+        download_url: form.download_url,
+        sha256: form.sha256.map(|sha256| sha256.to_ascii_lowercase()),
+        notes: form.notes,
+    };
+    let release = desk.audited_store(caller).add_release(&new).await?;
+    entry_of(desk, release).await
+}
+
+/// Retires release `id`: kept in the catalog, out of support scope, no longer offered.
+pub async fn retire(desk: &Desk, caller: &Caller, id: i64) -> Result<CatalogEntry, DeskError> {
+    caller.require_role(&PUBLISHERS)?;
+    let release = desk
+        .audited_store(caller)
+        .retire_release(id, desk.clock.now())
+        .await?;
+    entry_of(desk, release).await
+}
+
+/// The release `version` of `product_line`, for those who name it rather than number it
+/// (the command line).
+pub async fn find(desk: &Desk, product_line: &str, version: &str) -> Result<Release, DeskError> {
+    desk.policy
+        .product_line(product_line)
+        .map_err(|unknown| DeskError::invalid("product_line", unknown.to_string()))?;
+    desk.store
+        .releases_of(product_line)
+        .await?
+        .into_iter()
+        .find(|release| release.version == version)
+        .ok_or_else(|| {
+            DeskError::invalid(
+                "version",
+                format!("{product_line} {version} is not in the catalog"),
+            )
+        })
+}
+
+/// The catalog of one line or of every line: by line, newest first, with the notes and
+/// whether each release is in support scope.
+pub async fn catalog(
+    desk: &Desk,
+    product_line: Option<&str>,
+) -> Result<Vec<CatalogEntry>, DeskError> {
+    let releases = match product_line {
+        Some(line) => {
+            desk.policy
+                .product_line(line)
+                .map_err(|unknown| DeskError::invalid("product_line", unknown.to_string()))?;
+            desk.store.releases_of(line).await?
+        }
+        None => desk.store.all_releases().await?,
+    };
+    let mut notes: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
+    for note in desk.store.release_notes(product_line).await? {
+        notes
+            .entry(note.release_id)
+            .or_default()
+            .insert(note.language, note.notes);
+    }
+    let mut lines: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for release in &releases {
+        if !lines.contains_key(release.product_line.as_str()) {
+            let supported = in_scope(&desk.policy, &releases, &release.product_line);
+            lines.insert(&release.product_line, supported);
+        }
+    }
+    let entries = releases
+        .iter()
+        .map(|release| CatalogEntry {
+            in_support_scope: lines
+                .get(release.product_line.as_str())
+                .is_some_and(|supported| supported.contains(&release.version)),
+            notes: notes.remove(&release.id).unwrap_or_default(),
+            release: release.clone(),
+        })
+        .collect();
+    Ok(entries)
+}
+
+/// What is wrong with a release as described: a line of the policy, a version of letters,
+/// digits and separators, major or minor, notes in languages of the policy, and a download
+/// address (http or https) with its SHA-256 checksum, both or neither.
+pub fn release_problems(policy: &Policy, form: &ReleaseForm) -> Vec<FieldProblem> {
+    let mut problems = Problems::default();
+    if form.product_line.is_empty() {
+        problems.add("product_line", Reason::required());
+    } else if let Err(unknown) = policy.product_line(&form.product_line) {
+        problems.add("product_line", Reason::invalid(unknown.to_string()));
+    }
+    if let Some(reason) = version_problem(&form.version) {
+        problems.add("version", reason_of(reason));
+    }
+    if !KINDS.contains(&form.kind.as_str()) {
+        problems.add(
+            "kind",
+            if form.kind.is_empty() {
+                Reason::required()
+            } else {
+                Reason::invalid("major (an upgrade) or minor (an update)")
+            },
+        );
+    }
+    match (&form.download_url, &form.sha256) {
+        (Some(url), sha256) => {
+            if let Some(reason) = url_problem(url) {
+                problems.add("download_url", Reason::invalid(reason));
+            }
+            match sha256 {
+                None => problems.add(
+                    "sha256",
+                    Reason::invalid("required with a download address: installers check it"),
+                ),
+                Some(sha256) => {
+                    if let Some(reason) = sha256_problem(sha256) {
+                        problems.add("sha256", Reason::invalid(reason));
+                    }
+                }
+            }
+        }
+        (None, Some(_)) => problems.add(
+            "sha256",
+            Reason::invalid("a checksum goes with a download address; give download_url too"),
+        ),
+        (None, None) => {}
+    }
+    let supported = &policy.languages.supported;
+    for (language, notes) in &form.notes {
+        let field = format!("notes.{language}");
+        if !supported.contains(language) {
+            problems.add(
+                &field,
+                Reason::invalid(format!(
+                    "not a language of the policy: one of {}",
+                    supported.join(", ")
+                )),
+            );
+        } else if notes.trim().is_empty() {
+            problems.add(&field, Reason::required());
+        } else if notes.chars().count() > NOTES_MAX_CHARS {
+            problems.add(&field, Reason::too_long(NOTES_MAX_CHARS));
+        }
+    }
+    problems.into_problems()
+}
+
+/// The versions of `line` in support scope, among `releases` (of any lines).
+fn in_scope(policy: &Policy, releases: &[Release], line: &str) -> Vec<String> {
+    let catalog: Vec<CatalogRelease> = releases
+        .iter()
+        .filter(|release| release.product_line == line)
+        .map(catalog_release)
+        .collect();
+    supported_versions(policy, &catalog)
+}
+
+/// A stored release as the domain's scope rules read it.
+pub fn catalog_release(release: &Release) -> CatalogRelease {
+    CatalogRelease {
+        version: release.version.clone(),
+        position: release.position,
+        retired: release.is_retired(),
+    }
+}
+
+async fn entry_of(desk: &Desk, release: Release) -> Result<CatalogEntry, DeskError> {
+    let line = release.product_line.clone();
+    let id = release.id;
+    Ok(catalog(desk, Some(&line))
+        .await?
+        .into_iter()
+        .find(|entry| entry.release.id == id)
+        .unwrap_or(CatalogEntry {
+            release,
+            notes: BTreeMap::new(),
+            in_support_scope: false,
+        }))
+}
+
+/// The form with its texts trimmed and blanks taken as absent.
+fn trimmed(form: ReleaseForm) -> ReleaseForm {
+    let filled = |text: Option<String>| {
+        text.map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty())
+    };
+    ReleaseForm {
+        product_line: form.product_line.trim().to_string(),
+        version: form.version.trim().to_string(),
+        kind: form.kind.trim().to_ascii_lowercase(),
+        released_on: form.released_on,
+        download_url: filled(form.download_url),
+        sha256: filled(form.sha256),
+        notes: form
+            .notes
+            .into_iter()
+            .map(|(language, notes)| (language.trim().to_string(), notes.trim().to_string()))
+            .collect(),
+    }
+}
+
+fn reason_of(reason: String) -> Reason {
+    if reason == "required" {
+        Reason::required()
+    } else {
+        Reason::invalid(reason)
+    }
+}
+
+/// What is wrong with a download address: an absolute http or https address on one line.
+fn url_problem(url: &str) -> Option<String> {
+    if url.chars().count() > URL_MAX_CHARS {
+        return Some(format!("at most {URL_MAX_CHARS} characters"));
+    }
+    if url.contains(|c: char| c.is_control() || c.is_whitespace()) {
+        return Some("an address has no spaces or line breaks".into());
+    }
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => None,
+        _ => Some("an absolute http:// or https:// address".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> Policy {
+        Policy::built_in().expect("the built-in policy loads")
+    }
+
+    fn form() -> ReleaseForm {
+        ReleaseForm {
+            product_line: "ol-connect".into(),
+            version: "2026.2".into(),
+            kind: "minor".into(),
+            released_on: None,
+            download_url: Some("https://downloads.example.com/olc-2026.2.exe".into()),
+            sha256: Some("a".repeat(64)),
+            notes: BTreeMap::from([("en".into(), "Faster PDF output.".into())]),
+        }
+    }
+
+    fn fields(problems: &[FieldProblem]) -> Vec<&str> {
+        problems
+            .iter()
+            .map(|problem| problem.field.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_complete_release_has_no_problem() {
+        assert_eq!(release_problems(&policy(), &form()), []);
+    }
+
+    #[test]
+    fn every_faulty_field_is_named_at_once() {
+        let faulty = ReleaseForm {
+            product_line: "ol-disconnect".into(),
+            version: "2026 2".into(),
+            kind: "patch".into(),
+            download_url: Some("ftp://example.com/x".into()),
+            sha256: Some("123".into()),
+            notes: BTreeMap::from([("xx".into(), "notes".into()), ("fr".into(), " ".into())]),
+            ..form()
+        };
+        assert_eq!(
+            fields(&release_problems(&policy(), &faulty)),
+            [
+                "product_line",
+                "version",
+                "kind",
+                "download_url",
+                "sha256",
+                "notes.fr",
+                "notes.xx"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_download_and_its_checksum_go_together() {
+        let without_checksum = ReleaseForm {
+            sha256: None,
+            ..form()
+        };
+        assert_eq!(
+            fields(&release_problems(&policy(), &without_checksum)),
+            ["sha256"]
+        );
+        let without_download = ReleaseForm {
+            download_url: None,
+            ..form()
+        };
+        assert_eq!(
+            fields(&release_problems(&policy(), &without_download)),
+            ["sha256"]
+        );
+        let neither = ReleaseForm {
+            download_url: None,
+            sha256: None,
+            ..form()
+        };
+        assert_eq!(release_problems(&policy(), &neither), []);
+    }
+}
