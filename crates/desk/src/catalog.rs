@@ -251,6 +251,7 @@ pub fn catalog_release(release: &Release) -> CatalogRelease {
     CatalogRelease {
         version: release.version.clone(),
         position: release.position,
+        major: release.kind == "major",
         retired: release.is_retired(),
     }
 }

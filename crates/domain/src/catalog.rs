@@ -4,6 +4,9 @@
 
 use std::cmp::Ordering;
 
+use crate::intake::CatalogRelease;
+use crate::policy::UpdateRule;
+
 /// The longest version a release may carry, in characters.
 pub const VERSION_MAX_CHARS: usize = 40;
 
@@ -71,6 +74,118 @@ pub fn version_problem(version: &str) -> Option<String> {
 pub fn sha256_problem(sha256: &str) -> Option<String> {
     (sha256.len() != 64 || !sha256.chars().all(|c| c.is_ascii_hexdigit()))
         .then(|| "a SHA-256 checksum is 64 hexadecimal digits".into())
+}
+
+/// What an installed product is offered by the update manager (POLICY.md §9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateCheck {
+    /// The newest release of the installed version's series (the major release it follows
+    /// and its minor ones) that the licence allows: an update.
+    pub update: Option<CatalogRelease>,
+    /// The newest release of a later series that the licence allows: an upgrade.
+    pub upgrade: Option<CatalogRelease>,
+    /// The newest release newer than both offers that the licence does not allow (what
+    /// renewing care would bring), if any.
+    pub withheld: Option<CatalogRelease>,
+}
+
+impl UpdateCheck {
+    /// Nothing newer in the catalog, allowed or not.
+    pub fn is_up_to_date(&self) -> bool {
+        self.update.is_none() && self.upgrade.is_none() && self.withheld.is_none()
+    }
+}
+
+/// The releases newer than `installed` that `rule` allows a licence bought for
+/// `licensed` (the highest version it was sold for): retired releases are never offered.
+/// Versions that are not in the catalog (a hotfix, a typo) are placed among its releases by
+/// [`compare_versions`]; the catalog's own order stands for the releases it holds.
+pub fn check_updates(
+    rule: UpdateRule,
+    releases: &[CatalogRelease],
+    installed: &str,
+    licensed: &str,
+) -> UpdateCheck {
+    let line = Line::new(releases);
+    let installed_at = line.place(installed);
+    let installed_series = line.series(installed_at);
+    let licensed_series = line.series(line.place(licensed));
+    let allowed = |release: &CatalogRelease| match rule {
+        UpdateRule::All => true,
+        UpdateRule::WithinLicensedMajor => line.series(Line::at(release)) == licensed_series,
+        UpdateRule::None => false,
+    };
+    let mut newer: Vec<&CatalogRelease> = releases
+        .iter()
+        .filter(|release| !release.retired && Line::at(release) > installed_at)
+        .collect();
+    newer.sort_by_key(|release| std::cmp::Reverse(release.position));
+    let update = newer
+        .iter()
+        .find(|release| allowed(release) && line.series(Line::at(release)) == installed_series)
+        .map(|release| (*release).clone());
+    let upgrade = newer
+        .iter()
+        .find(|release| allowed(release) && line.series(Line::at(release)) > installed_series)
+        .map(|release| (*release).clone());
+    let best = [&update, &upgrade]
+        .into_iter()
+        .flatten()
+        .map(|release| release.position)
+        .max();
+    let withheld = newer
+        .iter()
+        .find(|release| !allowed(release) && best.is_none_or(|best| release.position > best))
+        .map(|release| (*release).clone());
+    UpdateCheck {
+        update,
+        upgrade,
+        withheld,
+    }
+}
+
+/// A line's releases on one scale: release positions doubled, a version the catalog does
+/// not hold just after the newest release older than it.
+struct Line<'a> {
+    releases: &'a [CatalogRelease],
+}
+
+impl<'a> Line<'a> {
+    fn new(releases: &'a [CatalogRelease]) -> Self {
+        Line { releases }
+    }
+
+    fn at(release: &CatalogRelease) -> i64 {
+        release.position.saturating_mul(2)
+    }
+
+    fn place(&self, version: &str) -> i64 {
+        if let Some(known) = self
+            .releases
+            .iter()
+            .find(|release| release.version == version)
+        {
+            return Line::at(known);
+        }
+        self.releases
+            .iter()
+            .filter(|release| compare_versions(&release.version, version) == Ordering::Less)
+            .map(Line::at)
+            .max()
+            .unwrap_or(0)
+            .saturating_add(1)
+    }
+
+    /// The series of a place: that of the newest major release at or before it (retired
+    /// or not: a withdrawn major release still began its series); 0 before any.
+    fn series(&self, place: i64) -> i64 {
+        self.releases
+            .iter()
+            .filter(|release| release.major && Line::at(release) <= place)
+            .map(Line::at)
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -157,6 +272,142 @@ mod tests {
         assert!(version_problem("8.1 beta").is_some_and(|reason| reason.contains("' '")));
         assert!(version_problem(".8").is_some());
         assert!(version_problem(&"9".repeat(41)).is_some());
+    }
+
+    /// OL Connect's line: majors start 2025.1 and 2026.1.
+    fn line() -> Vec<CatalogRelease> {
+        [
+            ("2024.2", false),
+            ("2025.1", true),
+            ("2025.2", false),
+            ("2025.3", false),
+            ("2026.1", true),
+            ("2026.2", false),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(index, (version, major))| CatalogRelease {
+            version: version.into(),
+            position: index as i64 + 1,
+            major,
+            retired: false,
+        })
+        .collect()
+    }
+
+    fn versions(check: &UpdateCheck) -> [Option<&str>; 3] {
+        [&check.update, &check.upgrade, &check.withheld]
+            .map(|release| release.as_ref().map(|release| release.version.as_str()))
+    }
+
+    #[test]
+    fn with_care_every_newer_release_is_offered() {
+        let check = check_updates(UpdateRule::All, &line(), "2025.1", "2025.1");
+        assert_eq!(versions(&check), [Some("2025.3"), Some("2026.2"), None]);
+        let check = check_updates(UpdateRule::All, &line(), "2026.1", "2025.1");
+        assert_eq!(versions(&check), [Some("2026.2"), None, None]);
+    }
+
+    #[test]
+    fn without_care_only_the_licensed_major_versions_updates() {
+        let check = check_updates(UpdateRule::WithinLicensedMajor, &line(), "2025.1", "2025.2");
+        assert_eq!(versions(&check), [Some("2025.3"), None, Some("2026.2")]);
+        // Licensed for 2026.x, still running 2025.2: the upgrade it paid for is offered.
+        let check = check_updates(UpdateRule::WithinLicensedMajor, &line(), "2025.2", "2026.1");
+        assert_eq!(versions(&check), [None, Some("2026.2"), None]);
+        // Running past its licence: nothing it may take.
+        let check = check_updates(UpdateRule::WithinLicensedMajor, &line(), "2026.1", "2025.3");
+        assert_eq!(versions(&check), [None, None, Some("2026.2")]);
+    }
+
+    #[test]
+    fn nothing_is_offered_under_the_rule_none_and_the_newest_is_withheld() {
+        let check = check_updates(UpdateRule::None, &line(), "2025.1", "2026.2");
+        assert_eq!(versions(&check), [None, None, Some("2026.2")]);
+    }
+
+    #[test]
+    fn retired_releases_are_never_offered() {
+        let mut line = line();
+        line[5].retired = true; // 2026.2
+        line[3].retired = true; // 2025.3
+        let check = check_updates(UpdateRule::All, &line, "2025.1", "2025.1");
+        assert_eq!(versions(&check), [Some("2025.2"), Some("2026.1"), None]);
+    }
+
+    #[test]
+    fn the_newest_is_up_to_date_and_an_unknown_version_is_placed_by_its_number() {
+        assert!(check_updates(UpdateRule::All, &line(), "2026.2", "2026.2").is_up_to_date());
+        // A hotfix between 2025.2 and 2025.3.
+        let check = check_updates(
+            UpdateRule::WithinLicensedMajor,
+            &line(),
+            "2025.2.1",
+            "2025.2.1",
+        );
+        assert_eq!(versions(&check), [Some("2025.3"), None, Some("2026.2")]);
+        // Older than the whole catalog, before any major release.
+        let check = check_updates(UpdateRule::WithinLicensedMajor, &line(), "2023.1", "2023.1");
+        assert_eq!(versions(&check), [Some("2024.2"), None, Some("2026.2")]);
+    }
+
+    proptest::proptest! {
+        /// Whatever the line, the versions and the rule: an offer is newer than what is
+        /// installed, not retired, and allowed; an upgrade is of a later series than an
+        /// update; what is withheld is newer than every offer.
+        #[test]
+        fn offers_are_newer_current_and_allowed(
+            kinds in proptest::collection::vec((proptest::bool::ANY, proptest::bool::ANY), 1..12),
+            installed in 0usize..14,
+            licensed in 0usize..14,
+            rule in 0usize..3,
+        ) {
+            let releases: Vec<CatalogRelease> = kinds
+                .iter()
+                .enumerate()
+                .map(|(index, (major, retired))| CatalogRelease {
+                    version: format!("1.{}", index + 1),
+                    position: index as i64 + 1,
+                    major: *major,
+                    retired: *retired,
+                })
+                .collect();
+            let rule = [UpdateRule::All, UpdateRule::WithinLicensedMajor, UpdateRule::None][rule];
+            let installed = format!("1.{installed}");
+            let licensed = format!("1.{licensed}");
+            let check = check_updates(rule, &releases, &installed, &licensed);
+            for offer in [&check.update, &check.upgrade].into_iter().flatten() {
+                proptest::prop_assert!(!offer.retired);
+                proptest::prop_assert_eq!(
+                    compare_versions(&offer.version, &installed),
+                    Ordering::Greater
+                );
+                proptest::prop_assert!(rule != UpdateRule::None);
+            }
+            if let (Some(update), Some(upgrade)) = (&check.update, &check.upgrade) {
+                proptest::prop_assert!(upgrade.position > update.position);
+            }
+            if let Some(withheld) = &check.withheld {
+                for offer in [&check.update, &check.upgrade].into_iter().flatten() {
+                    proptest::prop_assert!(withheld.position > offer.position);
+                }
+                proptest::prop_assert!(rule != UpdateRule::All);
+            }
+            if rule == UpdateRule::All {
+                let newest_current = releases
+                    .iter()
+                    .filter(|release| !release.retired)
+                    .filter(|release| compare_versions(&release.version, &installed) == Ordering::Greater)
+                    .map(|release| release.position)
+                    .max();
+                let best = [&check.update, &check.upgrade]
+                    .into_iter()
+                    .flatten()
+                    .map(|release| release.position)
+                    .max();
+                proptest::prop_assert_eq!(best, newest_current);
+            }
+        }
     }
 
     #[test]

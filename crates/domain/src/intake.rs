@@ -50,6 +50,9 @@ pub struct RegisteredProduct {
 pub struct CatalogRelease {
     pub version: String,
     pub position: i64,
+    /// A major release (an upgrade) starts a new series; a minor one (an update) belongs to
+    /// the series of the major release before it.
+    pub major: bool,
     /// Withdrawn by the vendor: neither supported nor offered.
     pub retired: bool,
 }

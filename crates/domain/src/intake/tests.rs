@@ -68,6 +68,7 @@ fn releases() -> Vec<CatalogRelease> {
         .map(|(version, position)| CatalogRelease {
             version: version.into(),
             position,
+            major: false,
             retired: false,
         })
         .collect()

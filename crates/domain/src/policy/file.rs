@@ -12,8 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Channel, Consent, CoverageRule, Intake, Languages, Policy, ProductLine, Program, Region, Scope,
-    Severity,
+    Activation, Channel, Consent, CoverageRule, Intake, Languages, Policy, ProductLine, Program,
+    Region, Scope, Severity, UpdateRule,
 };
 use crate::calendar::holiday::{parse_month_day, parse_weekday_of_month};
 use crate::calendar::hours::{HoursError, OpenInterval, parse_day_hours, parse_day_range};
@@ -203,6 +203,8 @@ struct RawPolicy {
     clocks: RawClocks,
     languages: RawLanguages,
     scope: RawScope,
+    #[serde(default)]
+    activation: RawActivation,
     intake: RawIntake,
     consent: RawConsent,
     programs: IndexMap<Name, RawProgram>,
@@ -242,6 +244,24 @@ struct RawLanguages {
 struct RawScope {
     supported_releases: Spanned<u8>,
     native_programming_languages: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawActivation {
+    password_valid_days: Spanned<u16>,
+    updates_with_care: Spanned<String>,
+    updates_without_care: Spanned<String>,
+}
+
+impl Default for RawActivation {
+    fn default() -> Self {
+        RawActivation {
+            password_valid_days: Spanned::new(0..0, 30),
+            updates_with_care: Spanned::new(0..0, "all".into()),
+            updates_without_care: Spanned::new(0..0, "within_licensed_major".into()),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -303,6 +323,14 @@ fn one() -> Spanned<u32> {
 #[serde(deny_unknown_fields)]
 struct RawProductLine {
     name: String,
+    #[serde(default = "yes")]
+    online_update_manager: bool,
+    #[serde(default)]
+    editions: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -585,6 +613,8 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
         );
     }
 
+    let activation = build_activation(&raw.activation, problems);
+
     let programs = entries(raw.programs, problems, |program, _, _| Program {
         name: program.name,
         coverage: program.coverage,
@@ -598,8 +628,25 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
         strict_intake: channel.strict_intake,
     });
     let severities = entries(raw.severities, problems, build_severity);
-    let product_lines = entries(raw.product_lines, problems, |line, _, _| ProductLine {
-        name: line.name,
+    let product_lines = entries(raw.product_lines, problems, |line, id, problems| {
+        let mut editions: Vec<String> = Vec::new();
+        for edition in line.editions {
+            let edition = edition.trim().to_string();
+            if edition.is_empty() || editions.contains(&edition) {
+                problems.add(
+                    None,
+                    format!("product_lines.{id}.editions"),
+                    "each edition is named once, not blank",
+                );
+            } else {
+                editions.push(edition);
+            }
+        }
+        ProductLine {
+            name: line.name,
+            online_update_manager: line.online_update_manager,
+            editions,
+        }
     });
     let intake = build_intake(raw.intake, &programs, problems);
     let consent = build_consent(raw.consent, problems);
@@ -647,6 +694,7 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
             supported_releases,
             native_programming_languages: raw.scope.native_programming_languages,
         },
+        activation,
         intake,
         consent,
         programs,
@@ -657,6 +705,36 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
         holidays,
         calendars,
         coverage,
+    }
+}
+
+fn build_activation(raw: &RawActivation, problems: &mut Problems<'_>) -> Activation {
+    let password_valid_days = *raw.password_valid_days.get_ref();
+    if !(1..=3650).contains(&password_valid_days) {
+        problems.add(
+            Some(raw.password_valid_days.span()),
+            "activation.password_valid_days",
+            format!("{password_valid_days} must be between 1 and 3650"),
+        );
+    }
+    let mut rule = |field: &Spanned<String>, name: &str| {
+        UpdateRule::parse(field.get_ref()).unwrap_or_else(|| {
+            problems.add(
+                Some(field.span()),
+                format!("activation.{name}"),
+                format!(
+                    "\"{}\" is not a rule: one of {}",
+                    field.get_ref(),
+                    UpdateRule::NAMES.join(", ")
+                ),
+            );
+            UpdateRule::None
+        })
+    };
+    Activation {
+        password_valid_days,
+        updates_with_care: rule(&raw.updates_with_care, "updates_with_care"),
+        updates_without_care: rule(&raw.updates_without_care, "updates_without_care"),
     }
 }
 

@@ -43,6 +43,7 @@ pub struct Policy {
     pub at_risk_percent: u8,
     pub languages: Languages,
     pub scope: Scope,
+    pub activation: Activation,
     pub intake: Intake,
     pub consent: Consent,
     pub programs: IndexMap<String, Program>,
@@ -67,6 +68,49 @@ pub struct Languages {
 pub struct Scope {
     pub supported_releases: u8,
     pub native_programming_languages: Vec<String>,
+}
+
+/// Product activation and updates (POLICY.md §9).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Activation {
+    /// How long a one-time activation password may be used.
+    pub password_valid_days: u16,
+    /// What an installed product may update to while its customer has valid care.
+    pub updates_with_care: UpdateRule,
+    /// What it may update to without valid care.
+    pub updates_without_care: UpdateRule,
+}
+
+/// Which newer releases of its line an installed product is entitled to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateRule {
+    /// Every release of the line: updates (minor) and upgrades (major).
+    All,
+    /// The releases of the major version the licence was bought for: updates only.
+    WithinLicensedMajor,
+    /// None.
+    None,
+}
+
+impl UpdateRule {
+    pub const NAMES: [&'static str; 3] = ["all", "within_licensed_major", "none"];
+
+    pub fn parse(text: &str) -> Option<UpdateRule> {
+        match text {
+            "all" => Some(UpdateRule::All),
+            "within_licensed_major" => Some(UpdateRule::WithinLicensedMajor),
+            "none" => Some(UpdateRule::None),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateRule::All => "all",
+            UpdateRule::WithinLicensedMajor => "within_licensed_major",
+            UpdateRule::None => "none",
+        }
+    }
 }
 
 /// What a ticket must carry, and how a customer without cover is recorded (POLICY.md §3).
@@ -128,6 +172,11 @@ pub struct Severity {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProductLine {
     pub name: String,
+    /// Installed products of the line ask the desk for updates themselves; without it, an
+    /// update is delivered on request (POLICY.md §9).
+    pub online_update_manager: bool,
+    /// The editions a licence of the line may be sold as; empty: any.
+    pub editions: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -3,7 +3,7 @@
 
 use jiff::civil::Weekday;
 
-use super::Policy;
+use super::{Policy, UpdateRule};
 use crate::calendar::Calendar;
 use crate::calendar::hours::weekday_name;
 
@@ -23,6 +23,7 @@ pub fn policy_tables(policy: &Policy, year: i16) -> Vec<PolicyTable> {
         programs(policy),
         channels(policy),
         severities(policy),
+        product_lines(policy),
         regions(policy),
         calendars(policy),
         holidays(policy, year),
@@ -69,8 +70,34 @@ fn settings(policy: &Policy) -> PolicyTable {
             "native programming languages".into(),
             policy.scope.native_programming_languages.join(", "),
         ],
+        vec![
+            "activation passwords".into(),
+            format!(
+                "valid {} days after they are issued",
+                policy.activation.password_valid_days
+            ),
+        ],
+        vec![
+            "updates with valid care".into(),
+            update_rule(policy.activation.updates_with_care),
+        ],
+        vec![
+            "updates without care".into(),
+            update_rule(policy.activation.updates_without_care),
+        ],
     ]);
     table("Settings", &["setting", "value"], rows)
+}
+
+fn update_rule(rule: UpdateRule) -> String {
+    match rule {
+        UpdateRule::All => "every newer release of the line (updates and upgrades)",
+        UpdateRule::WithinLicensedMajor => {
+            "the updates of the major version the licence was bought for"
+        }
+        UpdateRule::None => "none",
+    }
+    .to_string()
 }
 
 fn programs(policy: &Policy) -> PolicyTable {
@@ -167,6 +194,34 @@ fn severities(policy: &Policy) -> PolicyTable {
             .to_string(),
     );
     severities
+}
+
+fn product_lines(policy: &Policy) -> PolicyTable {
+    let rows = policy
+        .product_lines
+        .iter()
+        .map(|(id, line)| {
+            vec![
+                format!("{} ({id})", line.name),
+                if line.editions.is_empty() {
+                    "any".to_string()
+                } else {
+                    line.editions.join(", ")
+                },
+                if line.online_update_manager {
+                    "online update manager"
+                } else {
+                    "on request"
+                }
+                .to_string(),
+            ]
+        })
+        .collect();
+    table(
+        "Product lines",
+        &["product line", "editions", "updates delivered by"],
+        rows,
+    )
 }
 
 fn regions(policy: &Policy) -> PolicyTable {
