@@ -224,6 +224,7 @@ async fn add_customers(store: &Store, password: &str, now: Timestamp) -> Vec<Ben
                     product_line: "ol-connect".into(),
                     version: "2026.1".into(),
                     serial: format!("SN-{}", customer.id),
+                    licence: Default::default(),
                 },
                 now,
             )

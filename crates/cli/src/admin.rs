@@ -570,6 +570,7 @@ impl ImportReader<'_> {
                 product_line: product_line.clone(),
                 version: version.clone(),
                 serial: serial.clone(),
+                licence: Default::default(),
             };
             self.problems
                 .add_all(file, line, customers::product_problems(self.policy, &new));

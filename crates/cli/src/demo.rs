@@ -20,8 +20,8 @@ use caredesk_domain::resources::community::QuestionFields;
 use caredesk_domain::services::ServiceCommand;
 use caredesk_domain::ticket::{Command, ContactMedium, CustomerRequest, Resolution, Role};
 use caredesk_store::{
-    IntakeRecord, NewContact, NewContract, NewCustomer, NewProduct, NewRelease, NewServiceRequest,
-    NewStaff, NewTicket, StaffMember, Store, StoreError,
+    IntakeRecord, LicenceTerms, NewContact, NewContract, NewCustomer, NewProduct, NewRelease,
+    NewServiceRequest, NewStaff, NewTicket, StaffMember, Store, StoreError,
 };
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
@@ -686,6 +686,20 @@ async fn register_products(
             if line == "ol-connect" { "OLC" } else { "PPS" },
             index * 10 + product as usize
         );
+        // Sold as one of the line's editions, for the version installed or (one in three) a
+        // newer release bought since, for one to three installations.
+        let editions: &[&str] = if line == "ol-connect" {
+            &["Designer", "Print", "Mail", "Send"]
+        } else {
+            &["Watch", "Office", "Production"]
+        };
+        let bought = CATALOG
+            .iter()
+            .filter(|(other, ..)| *other == line)
+            .map(|(_, version, ..)| *version)
+            .next_back()
+            .filter(|_| dice.below(3) == 0)
+            .unwrap_or(version);
         store
             .register_product(
                 &NewProduct {
@@ -693,6 +707,11 @@ async fn register_products(
                     product_line: line.into(),
                     version: version.into(),
                     serial: serial.clone(),
+                    licence: LicenceTerms {
+                        edition: Some((*dice.pick(editions)).to_string()),
+                        licensed_version: Some(bought.to_string()),
+                        installations: Some(*dice.pick(&[1, 2, 3])),
+                    },
                 },
                 now,
             )

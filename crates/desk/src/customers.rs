@@ -4,12 +4,13 @@
 //! checks are also public (`customer_problems`, …) for whoever reads many rows before it
 //! writes them, as the command line's import does.
 
+use caredesk_domain::catalog::version_problem;
 use caredesk_domain::policy::Policy;
 use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
-    Contact, Contract, Customer, ImportBatch, ImportCounts, NewContact, NewContract, NewCustomer,
-    NewProduct, Product, StoreError,
+    Contact, Contract, Customer, ImportBatch, ImportCounts, LicenceTerms, NewContact, NewContract,
+    NewCustomer, NewProduct, Product, StoreError,
 };
 
 use crate::error::Problems;
@@ -109,6 +110,17 @@ pub async fn register_product(
     let new = NewProduct {
         version: new.version.trim().to_string(),
         serial: new.serial.trim().to_string(),
+        licence: LicenceTerms {
+            edition: new
+                .licence
+                .edition
+                .map(|edition| edition.trim().to_string()),
+            licensed_version: new
+                .licence
+                .licensed_version
+                .map(|version| version.trim().to_string()),
+            ..new.licence
+        },
         ..new
     };
     Ok(desk
@@ -195,7 +207,48 @@ pub fn product_problems(policy: &Policy, new: &NewProduct) -> Vec<FieldProblem> 
     }
     problems.text("version", &new.version, bounds::SHORT);
     problems.text("serial", &new.serial, bounds::SERIAL);
+    licence_problems(policy, new, &mut problems);
     problems.into_problems()
+}
+
+/// The most installations one licence may allow.
+pub const MAX_INSTALLATIONS: i64 = 10_000;
+
+/// A licence's edition is one of its line's in the policy (any, when the line names none),
+/// its licensed version a version, its installations at least one.
+fn licence_problems(policy: &Policy, new: &NewProduct, problems: &mut Problems) {
+    let licence = &new.licence;
+    if let (Some(edition), Ok(line)) = (&licence.edition, policy.product_line(&new.product_line))
+        && !line.editions.is_empty()
+        && !line.editions.contains(edition)
+    {
+        problems.add(
+            "edition",
+            Reason::invalid(format!(
+                "not an edition of {}: one of {}",
+                line.name,
+                line.editions.join(", ")
+            )),
+        );
+    }
+    if let Some(edition) = &licence.edition {
+        problems.text("edition", edition, bounds::SHORT);
+    }
+    if let Some(reason) = licence
+        .licensed_version
+        .as_deref()
+        .and_then(version_problem)
+    {
+        problems.add("licensed_version", Reason::invalid(reason));
+    }
+    if let Some(installations) = licence.installations
+        && !(1..=MAX_INSTALLATIONS).contains(&installations)
+    {
+        problems.add(
+            "installations",
+            Reason::invalid(format!("between 1 and {MAX_INSTALLATIONS}")),
+        );
+    }
 }
 
 fn refuse_any(problems: Vec<FieldProblem>) -> Result<(), DeskError> {

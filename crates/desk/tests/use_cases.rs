@@ -120,6 +120,7 @@ async fn customer(desk: &Desk, number: &str) -> Caller {
                 product_line: "ol-connect".into(),
                 version: "2026.1".into(),
                 serial: format!("SN-{number}"),
+                licence: Default::default(),
             },
             now,
         )

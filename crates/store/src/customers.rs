@@ -82,8 +82,23 @@ pub struct Product {
     pub id: i64,
     pub customer_id: i64,
     pub product_line: String,
+    /// The version registered (as the customer last said it runs).
     pub version: String,
     pub serial: String,
+    pub licence: Licence,
+}
+
+/// What a registered product was sold as (POLICY.md §9).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Licence {
+    /// One of the product line's editions in the policy, when it names them.
+    pub edition: Option<String>,
+    /// The highest version it was bought for: without valid care, updates stay within
+    /// this version's major release.
+    pub licensed_version: String,
+    /// How many installations may be active at once.
+    pub installations: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,6 +107,16 @@ pub struct NewProduct {
     pub product_line: String,
     pub version: String,
     pub serial: String,
+    pub licence: LicenceTerms,
+}
+
+/// A licence as registered: what is not given takes its default (no edition, the version
+/// registered, one installation).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LicenceTerms {
+    pub edition: Option<String>,
+    pub licensed_version: Option<String>,
+    pub installations: Option<i64>,
 }
 
 impl Store {
@@ -258,10 +283,10 @@ impl Store {
     }
 
     pub async fn products_of(&self, customer_id: i64) -> Result<Vec<Product>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, customer_id, product_line, version, serial FROM products \
-             WHERE customer_id = $1 ORDER BY id",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM products WHERE customer_id = $1 ORDER BY id",
+            PRODUCT_COLUMNS.join(", ")
+        )))
         .bind(customer_id)
         .fetch_all(&self.pool)
         .await?;
@@ -269,9 +294,10 @@ impl Store {
     }
 
     pub async fn product_by_serial(&self, serial: &str) -> Result<Product, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, customer_id, product_line, version, serial FROM products WHERE serial = $1",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM products WHERE serial = $1",
+            PRODUCT_COLUMNS.join(", ")
+        )))
         .bind(serial)
         .fetch_one(&self.pool)
         .await?;
@@ -500,15 +526,20 @@ async fn insert_product<'e>(
     new: &NewProduct,
     now: Timestamp,
 ) -> Result<Product, StoreError> {
+    let installations = new.licence.installations.unwrap_or(1);
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO products (customer_id, product_line, version, serial, created_at) \
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO products (customer_id, product_line, version, serial, created_at, \
+         edition, licensed_version, installations) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(new.customer_id)
     .bind(&new.product_line)
     .bind(&new.version)
     .bind(&new.serial)
     .bind(seconds(now))
+    .bind(&new.licence.edition)
+    .bind(&new.licence.licensed_version)
+    .bind(installations)
     .fetch_one(executor)
     .await?;
     Ok(Product {
@@ -517,6 +548,15 @@ async fn insert_product<'e>(
         product_line: new.product_line.clone(),
         version: new.version.clone(),
         serial: new.serial.clone(),
+        licence: Licence {
+            edition: new.licence.edition.clone(),
+            licensed_version: new
+                .licence
+                .licensed_version
+                .clone()
+                .unwrap_or_else(|| new.version.clone()),
+            installations,
+        },
     })
 }
 
@@ -563,13 +603,33 @@ pub(crate) fn contract_of(row: &impl Columns) -> Result<Contract, StoreError> {
     })
 }
 
+/// The columns [`product_of`] reads.
+pub(crate) const PRODUCT_COLUMNS: [&str; 8] = [
+    "id",
+    "customer_id",
+    "product_line",
+    "version",
+    "serial",
+    "edition",
+    "licensed_version",
+    "installations",
+];
+
 pub(crate) fn product_of(row: &impl Columns) -> Result<Product, StoreError> {
+    let version = row.text("version")?;
     Ok(Product {
         id: row.int("id")?,
         customer_id: row.int("customer_id")?,
         product_line: row.text("product_line")?,
-        version: row.text("version")?,
         serial: row.text("serial")?,
+        licence: Licence {
+            edition: row.optional_text("edition")?,
+            licensed_version: row
+                .optional_text("licensed_version")?
+                .unwrap_or_else(|| version.clone()),
+            installations: row.int("installations")?,
+        },
+        version,
     })
 }
 

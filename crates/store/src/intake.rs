@@ -14,7 +14,8 @@ use sqlx::Row;
 use crate::catalog::{Release, release_of};
 use crate::columns::{Columns, JsonRow};
 use crate::customers::{
-    Contact, Contract, Customer, Product, contact_of, contract_of, customer_of, product_of,
+    Contact, Contract, Customer, PRODUCT_COLUMNS, Product, contact_of, contract_of, customer_of,
+    product_of,
 };
 use crate::{Backend, Store, StoreError, instant, seconds};
 
@@ -87,7 +88,7 @@ const PARTS: [Part; 7] = [
         order: "id",
     },
     Part {
-        columns: &["id", "customer_id", "product_line", "version", "serial"],
+        columns: &PRODUCT_COLUMNS,
         from: "products WHERE customer_id = $1",
         order: "id",
     },

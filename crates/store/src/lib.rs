@@ -48,8 +48,8 @@ pub use community::{
     StoredStep,
 };
 pub use customers::{
-    Contact, Contract, Customer, ImportBatch, ImportCounts, NewContact, NewContract, NewCustomer,
-    NewProduct, Product,
+    Contact, Contract, Customer, ImportBatch, ImportCounts, Licence, LicenceTerms, NewContact,
+    NewContract, NewCustomer, NewProduct, Product,
 };
 pub use error::StoreError;
 pub use inbound::InboundRecord;

@@ -10,9 +10,10 @@ use caredesk_domain::services::{ServiceCommand, ServiceRefusal, ServiceState, de
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use caredesk_domain::ticket::{Actor, Command, EventData, Role, TicketState, decide};
 use caredesk_store::{
-    Change, Delivery, ImportBatch, NewAttachment, NewContact, NewContract, NewCustomer, NewProduct,
-    NewRelease, NewServiceRequest, NewStaff, NewTicket, QueueFilter, Scope, ServiceUpdateError,
-    SessionHolder, SessionOrigin, SessionOwner, StaffMember, Store, StoreError, UpdateError,
+    Change, Delivery, ImportBatch, Licence, LicenceTerms, NewAttachment, NewContact, NewContract,
+    NewCustomer, NewProduct, NewRelease, NewServiceRequest, NewStaff, NewTicket, QueueFilter,
+    Scope, ServiceUpdateError, SessionHolder, SessionOrigin, SessionOwner, StaffMember, Store,
+    StoreError, UpdateError,
 };
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
@@ -50,6 +51,7 @@ contract!(
     tokens_expire_and_are_revoked_once,
     sessions_are_listed_and_ended_by_their_holder,
     the_release_catalog_is_ordered,
+    a_product_carries_its_licence,
     a_ticket_is_created_with_its_clocks,
     idempotent_creation_returns_the_same_ticket,
     updates_append_events_and_recompute_clocks,
@@ -154,6 +156,7 @@ async fn customer(
                 product_line: "ol-connect".into(),
                 version: "2026.1".into(),
                 serial: format!("SN-{number}"),
+                licence: Default::default(),
             },
             now,
         )
@@ -607,6 +610,58 @@ async fn the_release_catalog_is_ordered(store: Store) {
             ("planetpress-suite".into(), "8.2".into(), false),
         ]
     );
+}
+
+/// A product's licence is stored with it and read back the same way by every reader (by
+/// customer, by serial, at intake); what is not given takes its default.
+async fn a_product_carries_its_licence(store: Store) {
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let licensed = store
+        .register_product(
+            &NewProduct {
+                customer_id: fixture.customer_id,
+                product_line: "ol-connect".into(),
+                version: "2025.2".into(),
+                serial: "OLC-LIC".into(),
+                licence: LicenceTerms {
+                    edition: Some("Print".into()),
+                    licensed_version: Some("2026.1".into()),
+                    installations: Some(3),
+                },
+            },
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        licensed.licence,
+        Licence {
+            edition: Some("Print".into()),
+            licensed_version: "2026.1".into(),
+            installations: 3,
+        }
+    );
+    assert_eq!(store.product_by_serial("OLC-LIC").await.unwrap(), licensed);
+    let products = store.products_of(fixture.customer_id).await.unwrap();
+    assert!(products.contains(&licensed));
+    // The fixture's product was registered without a licence: its defaults.
+    let plain = products
+        .iter()
+        .find(|product| product.id != licensed.id)
+        .unwrap();
+    assert_eq!(
+        plain.licence,
+        Licence {
+            edition: None,
+            licensed_version: plain.version.clone(),
+            installations: 1,
+        }
+    );
+    let facts = store
+        .intake_facts(&policy(), fixture.customer_id, "ol-connect", at(MONDAY_10))
+        .await
+        .unwrap();
+    assert_eq!(facts.products, products);
 }
 
 async fn a_ticket_is_created_with_its_clocks(store: Store) {

@@ -5,7 +5,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use caredesk_desk::customers::{self, ContactForm};
-use caredesk_store::{Contact, Contract, Customer, NewContract, NewCustomer, NewProduct, Product};
+use caredesk_store::{
+    Contact, Contract, Customer, LicenceTerms, NewContract, NewCustomer, NewProduct, Product,
+};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -277,6 +279,15 @@ pub struct RegisterProduct {
     version: String,
     #[schema(format = "one-line", min_length = 1, max_length = 100)]
     serial: String,
+    /// One of the product line's editions in the policy.
+    #[schema(format = "one-line", max_length = 50)]
+    edition: Option<String>,
+    /// The highest version the licence was bought for; the version registered when absent.
+    #[schema(max_length = 40)]
+    licensed_version: Option<String>,
+    /// How many installations may be active at once; 1 when absent.
+    #[schema(minimum = 1, maximum = 10000)]
+    installations: Option<i64>,
 }
 
 /// Registers a product (line, version, serial number) to a customer.
@@ -305,6 +316,11 @@ async fn register_product(
         product_line: request.product_line,
         version: request.version,
         serial: request.serial,
+        licence: LicenceTerms {
+            edition: request.edition,
+            licensed_version: request.licensed_version,
+            installations: request.installations,
+        },
     };
     let product =
         customers::register_product(&state.desk().from_address(client), &principal.caller(), new)

@@ -35,7 +35,10 @@ use policy_at_work::{
     professional_services_requests_have_their_own_life,
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
-use releases::{the_release_catalog_is_kept_by_managers, the_release_catalog_page};
+use releases::{
+    a_registered_product_carries_its_licence, the_release_catalog_is_kept_by_managers,
+    the_release_catalog_page,
+};
 use resources::{
     a_ticket_keeps_the_suggestions_shown, advisors_link_and_share_articles,
     the_resource_center_is_kept_up, the_resource_center_over_the_api, the_resource_center_pages,
@@ -142,6 +145,7 @@ on_both_backends!(
     staff_search_tickets_by_their_words,
     the_release_catalog_is_kept_by_managers,
     the_release_catalog_page,
+    a_registered_product_carries_its_licence,
 );
 
 async fn health_and_readiness(backend: Backend) {

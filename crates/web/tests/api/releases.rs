@@ -442,3 +442,82 @@ pub async fn the_release_catalog_page(backend: Backend) {
     );
     app.stop().await;
 }
+
+/// A registered product carries its licence: edition of its line, the version it was bought
+/// for, how many installations; every faulty part named at once, nothing written.
+pub async fn a_registered_product_carries_its_licence(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (customer, _, contact) = app.customer("LIC", "gold", "emea").await;
+    let path = format!("/api/v1/customers/{customer}/products");
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&app.admin),
+            Some(json!({
+                "product_line": "ol-connect",
+                "version": "2025.2",
+                "serial": "OLC-LIC-1",
+                "edition": "Watch",
+                "licensed_version": "2026 1",
+                "installations": 0,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(
+        fields(&problem),
+        ["edition", "licensed_version", "installations"]
+    );
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Designer, Print, Mail, Send"),
+        "{problem}"
+    );
+    let (status, product) = app
+        .call(
+            Method::POST,
+            &path,
+            Some(&app.admin),
+            Some(json!({
+                "product_line": "ol-connect",
+                "version": "2025.2",
+                "serial": "OLC-LIC-1",
+                "edition": "Print",
+                "licensed_version": "2026.1",
+                "installations": 3,
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{product}");
+    assert_eq!(
+        product["licence"],
+        json!({"edition": "Print", "licensed_version": "2026.1", "installations": 3})
+    );
+    // The contact reads its organisation's products with their licences.
+    let (status, file) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/customers/{customer}"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{file}");
+    let licences: Vec<&Value> = file["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|product| &product["licence"])
+        .collect();
+    assert_eq!(
+        licences,
+        [
+            &json!({"edition": null, "licensed_version": "2026.1", "installations": 1}),
+            &json!({"edition": "Print", "licensed_version": "2026.1", "installations": 3}),
+        ]
+    );
+    app.stop().await;
+}

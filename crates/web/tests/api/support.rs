@@ -219,6 +219,7 @@ impl TestApp {
                     product_line: "ol-connect".into(),
                     version: "2026.1".into(),
                     serial: format!("SN-{number}"),
+                    licence: Default::default(),
                 },
                 now,
             )
