@@ -3,6 +3,7 @@
 //! Nothing here performs I/O, spawns tasks or reads the system clock: every instant is a
 //! parameter, so every answer is reproducible and testable.
 
+pub mod activation;
 pub mod calendar;
 pub mod catalog;
 pub mod duration;
