@@ -7,6 +7,7 @@
 //! backend), how a write transaction starts, and row locks. The backend is chosen from the
 //! database URL.
 
+mod activation;
 mod audit;
 mod backup;
 mod catalog;
@@ -40,6 +41,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::tickets::creations::CreationQueue;
 
+pub use activation::{Activated, Activation, ActivationPassword, NewActivation, StoredKey};
 pub use audit::{Audit, AuditEntry, AuditFilter};
 pub use backup::Contents;
 pub use catalog::{NewRelease, Release, ReleaseNote};

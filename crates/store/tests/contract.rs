@@ -10,10 +10,10 @@ use caredesk_domain::services::{ServiceCommand, ServiceRefusal, ServiceState, de
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use caredesk_domain::ticket::{Actor, Command, EventData, Role, TicketState, decide};
 use caredesk_store::{
-    Change, Delivery, ImportBatch, Licence, LicenceTerms, NewAttachment, NewContact, NewContract,
-    NewCustomer, NewProduct, NewRelease, NewServiceRequest, NewStaff, NewTicket, QueueFilter,
-    Scope, ServiceUpdateError, SessionHolder, SessionOrigin, SessionOwner, StaffMember, Store,
-    StoreError, UpdateError,
+    Activated, Change, Delivery, ImportBatch, Licence, LicenceTerms, NewActivation, NewAttachment,
+    NewContact, NewContract, NewCustomer, NewProduct, NewRelease, NewServiceRequest, NewStaff,
+    NewTicket, QueueFilter, Scope, ServiceUpdateError, SessionHolder, SessionOrigin, SessionOwner,
+    StaffMember, Store, StoreError, StoredKey, UpdateError,
 };
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
@@ -52,6 +52,9 @@ contract!(
     sessions_are_listed_and_ended_by_their_holder,
     the_release_catalog_is_ordered,
     a_product_carries_its_licence,
+    the_activation_key_is_made_once,
+    one_time_activation_passwords_are_used_once,
+    installations_are_counted_one_activation_at_a_time,
     a_ticket_is_created_with_its_clocks,
     idempotent_creation_returns_the_same_ticket,
     updates_append_events_and_recompute_clocks,
@@ -662,6 +665,254 @@ async fn a_product_carries_its_licence(store: Store) {
         .await
         .unwrap();
     assert_eq!(facts.products, products);
+}
+
+/// Instances that start together keep the first key written, and every later start reads it.
+async fn the_activation_key_is_made_once(store: Store) {
+    let first = StoredKey {
+        public_key: "aa".repeat(32),
+        private_key: "bb".repeat(32),
+    };
+    let second = StoredKey {
+        public_key: "cc".repeat(32),
+        private_key: "dd".repeat(32),
+    };
+    let (one, two) = tokio::join!(
+        store.activation_key(&first, at(MONDAY_10)),
+        store.activation_key(&second, at(MONDAY_10))
+    );
+    let kept = one.unwrap();
+    assert_eq!(two.unwrap(), kept);
+    assert!(kept == first || kept == second);
+    assert_eq!(
+        store.activation_key(&second, at(MONDAY_10)).await.unwrap(),
+        kept
+    );
+}
+
+/// A password is used once; a new one voids the old, which can then never be used.
+async fn one_time_activation_passwords_are_used_once(store: Store) {
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let customer_id = fixture.customer_id;
+    assert_eq!(store.activation_password(customer_id).await.unwrap(), None);
+    let issued = at(MONDAY_10);
+    let expires = issued + SignedDuration::from_hours(24 * 30);
+    store
+        .issue_activation_password(customer_id, "hash-1", issued, expires)
+        .await
+        .unwrap();
+    let stored = store
+        .activation_password(customer_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            stored.password_hash.as_str(),
+            stored.issued_at,
+            stored.expires_at,
+            stored.used_at
+        ),
+        ("hash-1", issued, expires, None)
+    );
+    let later = issued + SignedDuration::from_hours(1);
+    let (first, second) = tokio::join!(
+        store.use_activation_password(customer_id, issued, later),
+        store.use_activation_password(customer_id, issued, later)
+    );
+    assert_eq!(
+        [first.unwrap(), second.unwrap()]
+            .iter()
+            .filter(|used| **used)
+            .count(),
+        1,
+        "used exactly once"
+    );
+    assert_eq!(
+        store
+            .activation_password(customer_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .used_at,
+        Some(later)
+    );
+
+    let reissued = issued + SignedDuration::from_hours(2);
+    store
+        .issue_activation_password(customer_id, "hash-2", reissued, expires)
+        .await
+        .unwrap();
+    let stored = store
+        .activation_password(customer_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (stored.password_hash.as_str(), stored.used_at),
+        ("hash-2", None)
+    );
+    assert!(
+        !store
+            .use_activation_password(customer_id, issued, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .use_activation_password(customer_id, reissued, later)
+            .await
+            .unwrap()
+    );
+}
+
+/// A licence's installations are counted under the product's lock: the same machine again
+/// is the activation it has, one past the count is refused, a deactivated one frees its
+/// place and stays in the history; of concurrent activations for the last place, one wins.
+async fn installations_are_counted_one_activation_at_a_time(store: Store) {
+    let fixture = customer(&store, "C-1", "gold", "emea").await;
+    let register = |serial: &str, installations: i64| NewProduct {
+        customer_id: fixture.customer_id,
+        product_line: "ol-connect".into(),
+        version: "2026.1".into(),
+        serial: serial.into(),
+        licence: LicenceTerms {
+            installations: Some(installations),
+            ..LicenceTerms::default()
+        },
+    };
+    let product = store
+        .register_product(&register("OLC-2", 2), at(MONDAY_10))
+        .await
+        .unwrap();
+    let activation = |machine: &str| NewActivation {
+        product_id: product.id,
+        machine_id: machine.into(),
+        code: format!("CDA1.code-for-{machine}"),
+        highest_version: "2026.1".into(),
+        by: "contact:1".into(),
+        from: "192.0.2.7".into(),
+    };
+    let now = at(MONDAY_10);
+    let Activated::New(first) = store.activate(&activation("machine-1"), now).await.unwrap() else {
+        panic!("the first installation is new");
+    };
+    assert_eq!(
+        (
+            first.code.as_str(),
+            first.activated_by.as_str(),
+            first.activated_from.as_str()
+        ),
+        ("CDA1.code-for-machine-1", "contact:1", "192.0.2.7")
+    );
+    let mut again = activation("machine-1");
+    again.code = "CDA1.another-code".into();
+    assert_eq!(
+        store.activate(&again, now).await.unwrap(),
+        Activated::Already(first.clone())
+    );
+    assert!(matches!(
+        store.activate(&activation("machine-2"), now).await.unwrap(),
+        Activated::New(_)
+    ));
+    assert_eq!(
+        store.activate(&activation("machine-3"), now).await.unwrap(),
+        Activated::AllInUse { installations: 2 }
+    );
+
+    let later = now + SignedDuration::from_hours(1);
+    let freed = store
+        .deactivate(first.id, "staff:9", "198.51.100.1", later)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            freed.deactivated_at,
+            freed.deactivated_by.as_deref(),
+            freed.deactivated_from.as_deref()
+        ),
+        (Some(later), Some("staff:9"), Some("198.51.100.1"))
+    );
+    assert!(matches!(
+        store.deactivate(first.id, "staff:9", "", later).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.deactivate(999_999, "staff:9", "", later).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .active_activation(product.id, "machine-1")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        store
+            .activate(&activation("machine-3"), later)
+            .await
+            .unwrap(),
+        Activated::New(_)
+    ));
+    let history: Vec<(String, bool)> = store
+        .activations_of(product.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|activation| {
+            let active = activation.is_active();
+            (activation.machine_id, active)
+        })
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("machine-3".to_string(), true),
+            ("machine-2".to_string(), true),
+            ("machine-1".to_string(), false)
+        ]
+    );
+    assert_eq!(store.activation(freed.id).await.unwrap(), freed);
+    assert!(matches!(
+        store
+            .activate(
+                &NewActivation {
+                    product_id: 999_999,
+                    ..activation("machine-9")
+                },
+                now
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Five machines at once for one place: one is activated, four are told all are in use.
+    let single = store
+        .register_product(&register("OLC-3", 1), at(MONDAY_10))
+        .await
+        .unwrap();
+    let attempts = (0..5).map(|index| {
+        let store = store.clone();
+        let new = NewActivation {
+            product_id: single.id,
+            ..activation(&format!("racer-{index}"))
+        };
+        tokio::spawn(async move { store.activate(&new, now).await.unwrap() })
+    });
+    let mut outcomes = Vec::new();
+    for attempt in attempts {
+        outcomes.push(attempt.await.unwrap());
+    }
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|outcome| matches!(outcome, Activated::New(_)))
+            .count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(store.activations_of(single.id).await.unwrap().len(), 1);
 }
 
 async fn a_ticket_is_created_with_its_clocks(store: Store) {
