@@ -4,6 +4,7 @@
 //! Exit codes: 0 success; 2 for input that is wrong (arguments, a policy file that is missing
 //! or invalid, a batch line); 1 when the machine fails us (reading stdin, writing stdout).
 
+mod activation_commands;
 mod admin;
 mod args;
 mod backup_commands;
@@ -101,6 +102,9 @@ enum Command {
     /// The resource center as files: `caredesk kb import DIR`, `caredesk kb export DIR`.
     #[command(subcommand)]
     Kb(kb_commands::KbCommand),
+    /// Activation codes: `caredesk activation public-key`, `caredesk activation verify CODE`.
+    #[command(subcommand)]
+    Activation(activation_commands::ActivationCommand),
     /// The release catalog: `caredesk release publish|retire|list`.
     #[command(subcommand)]
     Release(release_commands::ReleaseCommand),
@@ -284,6 +288,29 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         kb_commands::export(&desk, dir).await
                     }
                 };
+                store.close().await;
+                done
+            })
+        }
+        Command::Activation(activation_commands::ActivationCommand::Verify {
+            code,
+            public_key,
+            serial,
+            machine_id,
+        }) => activation_commands::verify(
+            &code,
+            &public_key,
+            serial.as_deref(),
+            machine_id.as_deref(),
+        ),
+        Command::Activation(activation_commands::ActivationCommand::PublicKey { database }) => {
+            let mut settings = Settings::load(cli.config.as_deref())?;
+            settings.database = database.unwrap_or(settings.database);
+            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
+            runtime()?.block_on(async {
+                let store = server::connect(&settings).await?;
+                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
+                let done = activation_commands::public_key(&desk).await;
                 store.close().await;
                 done
             })

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use caredesk_desk::{Clock, Desk};
+use caredesk_desk::{ActivationKeys, Clock, Desk};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_store::Store;
@@ -102,6 +102,10 @@ pub fn desk(
         mail_ids: crate::jobs::message_ids(settings)?,
         limits: limits(settings).desk(),
         client_address: None,
+        activation_keys: match &settings.activation_key_file {
+            Some(file) => ActivationKeys::in_file(file.clone()),
+            None => ActivationKeys::in_database(),
+        },
     })
 }
 
@@ -138,6 +142,7 @@ fn app_state(settings: &Settings, desk: &Desk) -> Result<AppState, Failure> {
             .is_some_and(|url| url.starts_with("https://")),
         trusted_proxies: Arc::new(trusted_proxies),
         public_url: settings.reachable_at(),
+        activation_keys: desk.activation_keys.clone(),
     })
 }
 

@@ -63,10 +63,13 @@ pub struct Settings {
     pub smtp_username: Option<String>,
     pub smtp_password: Option<String>,
     pub smtp_timeout_seconds: u64,
+    /// A file holding the key that signs activation codes (made there when missing);
+    /// without it, the key is kept in the database.
+    pub activation_key_file: Option<PathBuf>,
 }
 
 /// The settings, as keys of the file and (upper-cased) of `CAREDESK_*` variables.
-const KEYS: [&str; 26] = [
+const KEYS: [&str; 27] = [
     "database",
     "listen",
     "policy",
@@ -93,6 +96,7 @@ const KEYS: [&str; 26] = [
     "smtp_username",
     "smtp_password",
     "smtp_timeout_seconds",
+    "activation_key_file",
 ];
 
 const DEFAULTS: &str = r#"

@@ -367,3 +367,155 @@ fn batch_answers_in_order_and_stops_at_a_bad_line() {
     );
     assert_eq!(stdout(&output), "120\n");
 }
+
+/// The key named by `activation_key_file` signs the codes; `activation public-key` prints
+/// its public half, with which `activation verify` checks a code offline: for its serial
+/// and machine only, and refused once changed.
+#[test]
+fn activation_codes_verify_offline_with_the_public_key() {
+    use caredesk_domain::activation::{ActivationClaims, issue_code};
+    let folder = tempfile::tempdir().unwrap();
+    let key_file = folder.path().join("activation.key");
+    std::fs::write(&key_file, format!("{}\n", "07".repeat(32))).unwrap();
+    let database = format!("sqlite://{}", folder.path().join("desk.db").display());
+    let printed = Command::new(env!("CARGO_BIN_EXE_caredesk"))
+        .args(["activation", "public-key", "--database", &database])
+        .env_remove("CAREDESK_POLICY")
+        .env("CAREDESK_ACTIVATION_KEY_FILE", &key_file)
+        .output()
+        .unwrap();
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let signing = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    assert_eq!(
+        stdout(&printed).trim(),
+        hex::encode(signing.verifying_key().to_bytes())
+    );
+    let public = folder.path().join("public.txt");
+    std::fs::write(&public, stdout(&printed)).unwrap();
+    let public = public.to_str().unwrap();
+
+    let code = issue_code(
+        &ActivationClaims {
+            serial: "OLC-00042".into(),
+            product_line: "ol-connect".into(),
+            machine_id: "4C4C4544-0042-3510".into(),
+            highest_version: "2026.1".into(),
+            issued_at: "2026-12-06T10:00:00Z".parse().unwrap(),
+        },
+        &signing,
+    );
+    let valid = caredesk(&[
+        "activation",
+        "verify",
+        &code,
+        "--public-key",
+        public,
+        "--serial",
+        "OLC-00042",
+        "--machine-id",
+        "4C4C4544-0042-3510",
+    ]);
+    assert!(valid.status.success(), "{}", stderr(&valid));
+    assert!(stdout(&valid).contains("highest version\t2026.1"));
+    let elsewhere = caredesk(&[
+        "activation",
+        "verify",
+        &code,
+        "--public-key",
+        public,
+        "--serial",
+        "OLC-00042",
+        "--machine-id",
+        "4C4C4544-0042-9999",
+    ]);
+    assert_one_line_error(&elsewhere, 2, "for another machine");
+    let mut tampered = code.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    let changed = caredesk(&["activation", "verify", &tampered, "--public-key", public]);
+    assert_eq!(changed.status.code(), Some(2), "{}", stderr(&changed));
+}
+
+/// `caredesk release`: publish out of order, list in version order with the scope, retire,
+/// and every faulty flag named at once with exit code 2.
+#[test]
+fn the_release_catalog_on_the_command_line() {
+    let folder = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", folder.path().join("desk.db").display());
+    for version in ["8.9", "8.10", "8.2"] {
+        let published = caredesk(&[
+            "release",
+            "publish",
+            "--database",
+            &database,
+            "--product-line",
+            "planetpress-suite",
+            "--version",
+            version,
+            "--kind",
+            "minor",
+            "--notes",
+            &format!("en=Notes of {version}"),
+        ]);
+        assert!(published.status.success(), "{}", stderr(&published));
+    }
+    let listed = caredesk(&["release", "list", "--database", &database]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let rows: Vec<(String, String)> = stdout(&listed)
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split('\t').collect();
+            (cells[1].to_string(), cells[4].to_string())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("8.10".to_string(), "in scope".to_string()),
+            ("8.9".to_string(), "in scope".to_string()),
+            ("8.2".to_string(), "out of scope".to_string()),
+        ]
+    );
+    let retired = caredesk(&[
+        "release",
+        "retire",
+        "--database",
+        &database,
+        "--product-line",
+        "planetpress-suite",
+        "--version",
+        "8.10",
+    ]);
+    assert!(retired.status.success(), "{}", stderr(&retired));
+    assert!(stdout(&retired).contains("8.2\tminor"));
+    let listed = stdout(&caredesk(&["release", "list", "--database", &database]));
+    assert!(
+        listed.contains("8.10\tminor") && listed.contains("\tretired\t"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("8.2\tminor\t") && !listed.contains("out of scope"),
+        "{listed}"
+    );
+
+    let refused = caredesk(&[
+        "release",
+        "publish",
+        "--database",
+        &database,
+        "--product-line",
+        "planetpress",
+        "--version",
+        "9 0",
+        "--kind",
+        "patch",
+        "--sha256",
+        "abc",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let told = stderr(&refused);
+    for flag in ["--product-line:", "--version:", "--kind:", "--sha256:"] {
+        assert!(told.contains(flag), "{flag} in {told}");
+    }
+}

@@ -10,6 +10,7 @@
 //! request comes in.
 
 pub mod access;
+pub mod activation_keys;
 pub mod audit;
 pub mod caller;
 pub mod catalog;
@@ -37,6 +38,7 @@ use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_mail::MessageIds;
 use caredesk_store::{Audit, Store};
 
+pub use activation_keys::ActivationKeys;
 pub use caller::Caller;
 pub use clock::Clock;
 pub use error::{DeskError, FieldProblem};
@@ -71,6 +73,8 @@ pub struct Desk {
     /// Where the request being served comes from, for the audit trail (none on the command
     /// line and in the desk's own jobs).
     pub client_address: Option<IpAddr>,
+    /// The key that signs activation codes.
+    pub activation_keys: ActivationKeys,
 }
 
 impl Desk {

@@ -66,6 +66,7 @@ fn desk_on(store: &Store) -> Desk {
         mail_ids: MessageIds::new("desk.example"),
         limits: DeskLimits::default(),
         client_address: None,
+        activation_keys: Default::default(),
     }
 }
 

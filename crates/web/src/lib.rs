@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use caredesk_desk::{Desk, DeskLimits};
+use caredesk_desk::{ActivationKeys, Desk, DeskLimits};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_store::Store;
@@ -55,6 +55,8 @@ pub struct AppState {
     /// Where people reach the desk, without a trailing slash: the links advisors put in
     /// replies, which customers also read by mail.
     pub public_url: String,
+    /// The key that signs activation codes, read once and shared by every request.
+    pub activation_keys: ActivationKeys,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             mail_ids: self.mail_ids.clone(),
             limits: self.limits.desk(),
             client_address: None,
+            activation_keys: self.activation_keys.clone(),
         }
     }
 }

@@ -16,5 +16,6 @@ pub fn bench_desk(store: &Store) -> Desk {
         mail_ids: MessageIds::new("caredesk.bench"),
         limits: DeskLimits::default(),
         client_address: None,
+        activation_keys: Default::default(),
     }
 }

@@ -66,6 +66,7 @@ impl TestApp {
             secure_cookies: false,
             trusted_proxies: Default::default(),
             public_url: base.clone(),
+            activation_keys: Default::default(),
         };
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(caredesk_web::serve(listener, state, async move {
@@ -124,6 +125,7 @@ impl TestApp {
             mail_ids: caredesk_mail::MessageIds::new("desk.example"),
             limits: limits().desk(),
             client_address: None,
+            activation_keys: Default::default(),
         }
     }
 
