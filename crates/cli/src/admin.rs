@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use caredesk_desk::access::{self, TokenRequest};
+use caredesk_desk::activation;
 use caredesk_desk::customers::{self, ContactForm};
 use caredesk_desk::staff::{self, StaffForm, staff_form_problems};
 use caredesk_desk::{Caller, Desk, DeskError, FieldProblem};
@@ -35,6 +36,14 @@ pub enum AdminCommand {
         /// Refused after this many days (1 to 3650); without it, until revoked.
         #[arg(long)]
         expires_in_days: Option<u32>,
+    },
+    /// Issues a customer's one-time activation password and prints it (only once): the
+    /// customer signs in with its number and this password at the activation manager. Any
+    /// earlier password of the customer stops working.
+    IssueActivationPassword {
+        /// The customer number.
+        #[arg(long)]
+        customer: String,
     },
     /// Lists or revokes API tokens.
     #[command(subcommand)]
@@ -118,6 +127,27 @@ pub async fn run(command: AdminCommand, desk: &Desk) -> Result<(), Failure> {
                 .await
                 .map_err(refused)?;
             println!("{secret}");
+            Ok(())
+        }
+        AdminCommand::IssueActivationPassword { customer } => {
+            let found = desk
+                .store
+                .customer_by_number(customer.trim())
+                .await
+                .map_err(|error| match error {
+                    caredesk_store::StoreError::NotFound => {
+                        Failure::Input(format!("--customer: no customer is numbered {customer}"))
+                    }
+                    other => Failure::Environment(other.to_string()),
+                })?;
+            let issued = activation::issue_password(desk, &Caller::System, found.id)
+                .await
+                .map_err(refused)?;
+            println!("{}", issued.password);
+            eprintln!(
+                "one-time activation password of {} ({}), valid until {}; shown only now",
+                found.number, found.name, issued.expires_at
+            );
             Ok(())
         }
         AdminCommand::Tokens(TokensCommand::List { email }) => list_tokens(desk, email).await,

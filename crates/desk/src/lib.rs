@@ -10,6 +10,7 @@
 //! request comes in.
 
 pub mod access;
+pub mod activation;
 pub mod activation_keys;
 pub mod audit;
 pub mod caller;

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use caredesk_desk::activation::{self, IssuedPassword};
 use caredesk_desk::customers::{self, ContactForm};
 use caredesk_store::{
     Contact, Contract, Customer, LicenceTerms, NewContract, NewCustomer, NewProduct, Product,
@@ -27,6 +28,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_contact))
         .routes(routes!(add_contract))
         .routes(routes!(register_product))
+        .routes(routes!(issue_activation_password))
+}
+
+/// Issues the customer's one-time activation password (administrators only): shown in this
+/// answer only, valid for the policy's `activation.password_valid_days`; any earlier one
+/// stops working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/customers/{id}/activation-password",
+    tag = "customers",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Customer id")),
+    responses(
+        (status = 201, description = "Issued", body = IssuedPassword),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn issue_activation_password(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<(StatusCode, Json<IssuedPassword>), ApiError> {
+    let issued =
+        activation::issue_password(&state.desk().from_address(client), &principal.caller(), id)
+            .await?;
+    Ok((StatusCode::CREATED, Json(issued)))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -2,6 +2,7 @@
 //! One test binary for every API test, to link once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod activation;
 mod browser;
 mod community;
 mod notifications;
@@ -18,6 +19,7 @@ use caredesk_web::Limits;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use activation::one_time_activation_passwords_are_issued_by_administrators;
 use community::{community_pages, community_questions_over_the_api, the_community_list_is_paged};
 use notifications::{
     a_burst_of_wrong_passwords_is_told_to_administrators,
@@ -146,6 +148,7 @@ on_both_backends!(
     the_release_catalog_is_kept_by_managers,
     the_release_catalog_page,
     a_registered_product_carries_its_licence,
+    one_time_activation_passwords_are_issued_by_administrators,
 );
 
 async fn health_and_readiness(backend: Backend) {
