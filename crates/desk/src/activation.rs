@@ -1,13 +1,24 @@
 //! Product activation (POLICY.md §9): administrators issue a customer's one-time activation
 //! password, which the customer uses at the activation manager to activate its registered
-//! products.
+//! products; a contact signed in does the same for its organisation, staff for any. Each
+//! activation gets a code signed with the desk's key for that serial and machine, allowing
+//! the highest version the licence and the care contract allow; the number of active
+//! installations is the licence's.
 
+use caredesk_domain::activation::{ActivationClaims, issue_code, machine_id_problem};
+use caredesk_domain::catalog::highest_allowed;
+use caredesk_domain::intake::{ContractTerms, Cover, cover};
+use caredesk_domain::policy::UpdateRule;
+use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::Role;
+use caredesk_store::{Activated, Activation, NewActivation, Product};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
+use crate::catalog::catalog_release;
+use crate::intake::contract_terms;
 use crate::sessions::hash_password_off_thread;
-use crate::{Caller, Desk, DeskError};
+use crate::{Caller, Desk, DeskError, FieldProblem};
 
 /// Who may issue one-time activation passwords.
 pub const ISSUERS: [Role; 1] = [Role::Admin];
@@ -80,6 +91,263 @@ pub(crate) fn normalized(typed: &str) -> String {
             other => other,
         })
         .collect()
+}
+
+/// Who activates: a caller (a contact for its organisation, staff for any customer), or a
+/// customer signed in at the activation manager with its one-time password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activator {
+    Caller(Caller),
+    Customer { customer_id: i64 },
+}
+
+impl Activator {
+    /// The customer whose products this activator may touch; none: any.
+    fn customer(&self) -> Option<i64> {
+        match *self {
+            Activator::Caller(Caller::Contact { customer_id, .. })
+            | Activator::Customer { customer_id } => Some(customer_id),
+            Activator::Caller(Caller::Staff { .. } | Caller::System) => None,
+        }
+    }
+
+    /// Who an activation is recorded as made or undone by.
+    pub fn key(&self) -> String {
+        match self {
+            Activator::Caller(caller) => caller.key(),
+            Activator::Customer { customer_id } => format!("customer:{customer_id}"),
+        }
+    }
+}
+
+/// What the activation manager's form sends.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActivationForm {
+    pub serial: String,
+    pub machine_id: String,
+}
+
+/// An activation as its product's owner reads it: the code to copy, and whether it was
+/// made now or the machine had it already.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Granted {
+    pub activation: Activation,
+    pub product: Product,
+    pub new: bool,
+}
+
+/// Activates the product `form.serial` on `form.machine_id`: a serial of the activator's
+/// customer, a machine identifier as installations show it, a free installation. The same
+/// machine again gets the code it has.
+pub async fn activate(
+    desk: &Desk,
+    activator: &Activator,
+    form: ActivationForm,
+) -> Result<Granted, DeskError> {
+    if let Activator::Caller(caller) = activator
+        && caller
+            .role()
+            .is_some_and(|role| role != Role::CustomerContact && !role.is_staff())
+    {
+        return Err(DeskError::Forbidden(
+            "this is for customers and staff".into(),
+        ));
+    }
+    let serial = form.serial.trim().to_string();
+    let machine_id = form.machine_id.trim().to_string();
+    let mut problems = Vec::new();
+    let product = if serial.is_empty() {
+        problems.push(FieldProblem::of("serial", Reason::required()));
+        None
+    } else {
+        match product_of(desk, activator, &serial).await? {
+            Some(product) => Some(product),
+            None => {
+                problems.push(FieldProblem::of(
+                    "serial",
+                    Reason::invalid(format!(
+                        "{serial} is not a product registered to this customer"
+                    )),
+                ));
+                None
+            }
+        }
+    };
+    if let Some(reason) = machine_id_problem(&machine_id) {
+        problems.push(FieldProblem::of(
+            "machine_id",
+            if reason == "required" {
+                Reason::required()
+            } else {
+                Reason::invalid(reason)
+            },
+        ));
+    }
+    let Some(product) = product.filter(|_| problems.is_empty()) else {
+        return Err(DeskError::Invalid(problems));
+    };
+
+    let now = desk.clock.now();
+    let highest_version = highest_version(desk, &product, now).await?;
+    let key = desk.activation_keys.signing_key(&desk.store, now).await?;
+    let code = issue_code(
+        &ActivationClaims {
+            serial: product.serial.clone(),
+            product_line: product.product_line.clone(),
+            machine_id: machine_id.clone(),
+            highest_version: highest_version.clone(),
+            issued_at: now,
+        },
+        key,
+    );
+    let recorded = desk
+        .store
+        .activate(
+            &NewActivation {
+                product_id: product.id,
+                machine_id,
+                code,
+                highest_version,
+                by: activator.key(),
+                from: address_of(desk),
+            },
+            now,
+        )
+        .await?;
+    match recorded {
+        Activated::New(activation) => Ok(Granted {
+            activation,
+            product,
+            new: true,
+        }),
+        Activated::Already(activation) => Ok(Granted {
+            activation,
+            product,
+            new: false,
+        }),
+        Activated::AllInUse { installations } => Err(DeskError::Conflict {
+            detail: format!(
+                "all {installations} installations of {} are active: deactivate one (the machine it replaces) first",
+                product.serial
+            ),
+            state: None,
+            allowed_actions: None,
+        }),
+    }
+}
+
+/// Deactivates activation `id` (the machine is replaced or gone), as its product's owner
+/// or staff; kept in the history with who, when and from where.
+pub async fn deactivate(
+    desk: &Desk,
+    activator: &Activator,
+    id: i64,
+) -> Result<Activation, DeskError> {
+    let activation = desk.store.activation(id).await?;
+    let product = desk.store.product(activation.product_id).await?;
+    if activator
+        .customer()
+        .is_some_and(|customer| customer != product.customer_id)
+    {
+        return Err(DeskError::NotFound);
+    }
+    Ok(desk
+        .store
+        .deactivate(id, &activator.key(), &address_of(desk), desk.clock.now())
+        .await?)
+}
+
+/// The activations of the product `serial` (deactivated ones too, newest first), for its
+/// owner or staff.
+pub async fn activations_of(
+    desk: &Desk,
+    activator: &Activator,
+    serial: &str,
+) -> Result<(Product, Vec<Activation>), DeskError> {
+    let product = product_of(desk, activator, serial)
+        .await?
+        .ok_or(DeskError::NotFound)?;
+    let activations = desk.store.activations_of(product.id).await?;
+    Ok((product, activations))
+}
+
+/// The product `serial`, when the activator may see it: one of its customer's (the same
+/// answer for a serial of nobody's and one of another customer's).
+async fn product_of(
+    desk: &Desk,
+    activator: &Activator,
+    serial: &str,
+) -> Result<Option<Product>, DeskError> {
+    match desk.store.product_by_serial(serial).await {
+        Ok(product)
+            if activator
+                .customer()
+                .is_none_or(|customer| customer == product.customer_id) =>
+        {
+            Ok(Some(product))
+        }
+        Ok(_) | Err(caredesk_store::StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The newest version the product may run: every release of its line with valid care
+/// (`activation.updates_with_care`), else those its licence allows
+/// (`activation.updates_without_care`).
+async fn highest_version(
+    desk: &Desk,
+    product: &Product,
+    now: Timestamp,
+) -> Result<String, DeskError> {
+    let rule = update_rule(desk, product.customer_id, now).await?;
+    let releases: Vec<_> = desk
+        .store
+        .releases_of(&product.product_line)
+        .await?
+        .iter()
+        .map(catalog_release)
+        .collect();
+    Ok(highest_allowed(
+        rule,
+        &releases,
+        &product.licence.licensed_version,
+    ))
+}
+
+/// The update rule of a customer's products today: with or without valid care.
+pub async fn update_rule(
+    desk: &Desk,
+    customer_id: i64,
+    now: Timestamp,
+) -> Result<UpdateRule, DeskError> {
+    Ok(match care_of(desk, customer_id, now).await? {
+        Cover::Covered(_) => desk.policy.activation.updates_with_care,
+        Cover::NotCovered { .. } => desk.policy.activation.updates_without_care,
+    })
+}
+
+/// A customer's care today, in its region's time zone.
+pub async fn care_of(desk: &Desk, customer_id: i64, now: Timestamp) -> Result<Cover, DeskError> {
+    let customer = desk.store.customer(customer_id).await?;
+    let region = desk
+        .policy
+        .region(&customer.region)
+        .map_err(DeskError::unexpected)?;
+    let contracts: Vec<ContractTerms> = desk
+        .store
+        .contracts_of(customer_id)
+        .await?
+        .iter()
+        .map(contract_terms)
+        .collect();
+    let today = now.to_zoned_datetime(region.time_zone.clone()).date();
+    Ok(cover(&contracts, today))
+}
+
+fn address_of(desk: &Desk) -> String {
+    desk.client_address
+        .map(|address| address.to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

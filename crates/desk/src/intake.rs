@@ -380,16 +380,7 @@ struct Records {
 impl Records {
     fn of(facts: &IntakeFacts, contact: Option<&Contact>, request: &OpenTicket) -> Records {
         Records {
-            contracts: facts
-                .contracts
-                .iter()
-                .map(|contract| ContractTerms {
-                    program: contract.program.clone(),
-                    starts_on: contract.starts_on,
-                    ends_on: contract.ends_on,
-                    eula_accepted: contract.eula_accepted,
-                })
-                .collect(),
+            contracts: facts.contracts.iter().map(contract_terms).collect(),
             products: facts
                 .products
                 .iter()
@@ -496,4 +487,14 @@ fn request_hash(idempotency_key: Option<&str>, request: &OpenTicket) -> Option<S
         let canonical = serde_json::to_vec(request).unwrap_or_default();
         hex::encode(Sha256::digest(canonical))
     })
+}
+
+/// A stored contract as the domain's cover rules read it.
+pub fn contract_terms(contract: &caredesk_store::Contract) -> ContractTerms {
+    ContractTerms {
+        program: contract.program.clone(),
+        starts_on: contract.starts_on,
+        ends_on: contract.ends_on,
+        eula_accepted: contract.eula_accepted,
+    }
 }

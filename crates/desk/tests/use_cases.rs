@@ -55,6 +55,7 @@ on_both_backends!(
     a_word_the_databases_cut_differently_is_found,
     the_upkeep_forgets_old_searches_that_found_nothing,
     a_word_in_more_titles_than_are_ranked_is_found_in_titles,
+    a_product_is_activated_within_its_licence,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -1855,4 +1856,191 @@ fn public_article() -> caredesk_domain::resources::EntryFields {
         tags: Vec::new(),
         url: None,
     }
+}
+
+/// A contact activates its organisation's product: the code is signed for that serial and
+/// machine and allows what care and licence allow; the same machine gets the same code, a
+/// machine past the licence's installations is refused until one is deactivated; another
+/// organisation cannot see the serial; the key outlives the process.
+async fn a_product_is_activated_within_its_licence(test: &TestDatabase) {
+    use caredesk_desk::activation::{ActivationForm, Activator, activate, deactivate};
+    use caredesk_domain::activation::check_code;
+    use caredesk_store::{LicenceTerms, NewRelease};
+
+    let desk = desk_on(&test.store);
+    for (version, kind) in [
+        ("2025.1", "major"),
+        ("2025.2", "minor"),
+        ("2026.1", "major"),
+        ("2026.2", "minor"),
+    ] {
+        desk.store
+            .add_release(&NewRelease {
+                product_line: "ol-connect".into(),
+                version: version.into(),
+                kind: kind.into(),
+                released_on: date(2026, 1, 1),
+                download_url: None,
+                sha256: None,
+                notes: Default::default(),
+            })
+            .await
+            .unwrap();
+    }
+    let contact = customer(&desk, "ACT").await;
+    let Caller::Contact { customer_id, .. } = contact else {
+        unreachable!()
+    };
+    desk.store
+        .register_product(
+            &NewProduct {
+                customer_id,
+                product_line: "ol-connect".into(),
+                version: "2025.2".into(),
+                serial: "OLC-LIC".into(),
+                licence: LicenceTerms {
+                    licensed_version: Some("2025.2".into()),
+                    ..LicenceTerms::default()
+                },
+            },
+            desk.clock.now(),
+        )
+        .await
+        .unwrap();
+    let owner = Activator::Caller(contact);
+    let form = |machine: &str| ActivationForm {
+        serial: " OLC-LIC ".into(),
+        machine_id: machine.into(),
+    };
+
+    let granted = activate(&desk, &owner, form("MACHINE-0001")).await.unwrap();
+    assert!(granted.new);
+    let public = desk
+        .activation_keys
+        .verifying_key(&desk.store, desk.clock.now())
+        .await
+        .unwrap();
+    let claims = check_code(&granted.activation.code, &public, "OLC-LIC", "MACHINE-0001").unwrap();
+    // Gold care is valid: every release of the line.
+    assert_eq!(claims.highest_version, "2026.2");
+    assert_eq!(granted.activation.activated_by, contact.key());
+
+    let again = activate(&desk, &owner, form("MACHINE-0001")).await.unwrap();
+    assert!(!again.new);
+    assert_eq!(again.activation.code, granted.activation.code);
+    let refused = activate(&desk, &owner, form("MACHINE-0002")).await;
+    assert!(
+        matches!(&refused, Err(DeskError::Conflict { detail, .. }) if detail.contains("all 1 installations of OLC-LIC")),
+        "{refused:?}"
+    );
+
+    // Every faulty field at once; another organisation's serial reads as nobody's.
+    let stranger = Activator::Caller(customer(&desk, "OTHER").await);
+    let fields = |result: Result<_, DeskError>| match result {
+        Err(DeskError::Invalid(problems)) => problems
+            .into_iter()
+            .map(|problem| format!("{}: {}", problem.field, problem.message))
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let theirs = fields(activate(&desk, &stranger, form("MACHINE-0003")).await);
+    let nobodys = fields(
+        activate(
+            &desk,
+            &stranger,
+            ActivationForm {
+                serial: "OLC-NOBODY".into(),
+                machine_id: "MACHINE-0003".into(),
+            },
+        )
+        .await,
+    );
+    assert_eq!(
+        theirs,
+        ["serial: OLC-LIC is not a product registered to this customer"]
+    );
+    assert_eq!(
+        nobodys,
+        ["serial: OLC-NOBODY is not a product registered to this customer"]
+    );
+    let both = fields(
+        activate(
+            &desk,
+            &owner,
+            ActivationForm {
+                serial: String::new(),
+                machine_id: "short".into(),
+            },
+        )
+        .await,
+    );
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert!(both[0].starts_with("serial:") && both[1].starts_with("machine_id:"));
+
+    // Deactivated by its owner (not by a stranger), the place is free for the new machine.
+    assert!(matches!(
+        deactivate(&desk, &stranger, granted.activation.id).await,
+        Err(DeskError::NotFound)
+    ));
+    let freed = deactivate(&desk, &owner, granted.activation.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        freed.deactivated_by.as_deref(),
+        Some(contact.key().as_str())
+    );
+    let moved = activate(&desk, &owner, form("MACHINE-0002")).await.unwrap();
+    assert!(moved.new);
+
+    // Without valid care, only the licensed major version's updates.
+    desk.store
+        .register_product(
+            &NewProduct {
+                customer_id,
+                product_line: "ol-connect".into(),
+                version: "2025.1".into(),
+                serial: "OLC-LATER".into(),
+                licence: LicenceTerms {
+                    licensed_version: Some("2025.1".into()),
+                    installations: Some(2),
+                    ..LicenceTerms::default()
+                },
+            },
+            desk.clock.now(),
+        )
+        .await
+        .unwrap();
+    let in_2029 = Desk {
+        clock: Clock::manual("2029-01-10T09:00:00Z".parse().unwrap()),
+        ..desk.clone()
+    };
+    let lapsed = activate(
+        &in_2029,
+        &owner,
+        ActivationForm {
+            serial: "OLC-LATER".into(),
+            machine_id: "MACHINE-0009".into(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(lapsed.activation.highest_version, "2025.2");
+
+    // A restarted desk reads the same key: earlier codes still verify.
+    let restarted = desk_on(&test.store);
+    let public_again = restarted
+        .activation_keys
+        .verifying_key(&restarted.store, restarted.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(public_again, public);
+    assert!(
+        check_code(
+            &moved.activation.code,
+            &public_again,
+            "OLC-LIC",
+            "MACHINE-0002"
+        )
+        .is_ok()
+    );
 }

@@ -144,6 +144,17 @@ pub fn check_updates(
     }
 }
 
+/// The newest version a licence bought for `licensed` may run under `rule`: what an
+/// activation code allows. The licensed version itself when nothing newer is allowed.
+pub fn highest_allowed(rule: UpdateRule, releases: &[CatalogRelease], licensed: &str) -> String {
+    let check = check_updates(rule, releases, licensed, licensed);
+    [check.update, check.upgrade]
+        .into_iter()
+        .flatten()
+        .max_by_key(|release| release.position)
+        .map_or_else(|| licensed.to_string(), |release| release.version)
+}
+
 /// A line's releases on one scale: release positions doubled, a version the catalog does
 /// not hold just after the newest release older than it.
 struct Line<'a> {
@@ -349,6 +360,23 @@ mod tests {
         // Older than the whole catalog, before any major release.
         let check = check_updates(UpdateRule::WithinLicensedMajor, &line(), "2023.1", "2023.1");
         assert_eq!(versions(&check), [Some("2024.2"), None, Some("2026.2")]);
+    }
+
+    #[test]
+    fn the_highest_allowed_version_follows_the_rule() {
+        assert_eq!(
+            highest_allowed(UpdateRule::All, &line(), "2025.1"),
+            "2026.2"
+        );
+        assert_eq!(
+            highest_allowed(UpdateRule::WithinLicensedMajor, &line(), "2025.1"),
+            "2025.3"
+        );
+        assert_eq!(
+            highest_allowed(UpdateRule::None, &line(), "2025.1"),
+            "2025.1"
+        );
+        assert_eq!(highest_allowed(UpdateRule::All, &[], "8.1"), "8.1");
     }
 
     proptest::proptest! {

@@ -566,13 +566,15 @@ fn today(region: &Region, now: Timestamp) -> Date {
     now.to_zoned_datetime(region.time_zone.clone()).date()
 }
 
-enum Cover {
+/// A customer's care on a day: the program it is covered by, or why not and what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cover {
     Covered(String),
     NotCovered { reason: String, remedy: String },
 }
 
 /// The latest-starting contract that is valid today with an accepted licence, or why none is.
-fn cover(contracts: &[ContractTerms], today: Date) -> Cover {
+pub fn cover(contracts: &[ContractTerms], today: Date) -> Cover {
     let current =
         |contract: &&ContractTerms| contract.starts_on <= today && today <= contract.ends_on;
     if let Some(contract) = contracts

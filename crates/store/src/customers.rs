@@ -293,6 +293,19 @@ impl Store {
         rows.iter().map(product_of).collect()
     }
 
+    /// Registered product `id`.
+    pub async fn product(&self, id: i64) -> Result<Product, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM products WHERE id = $1",
+            PRODUCT_COLUMNS.join(", ")
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        product_of(&row)
+    }
+
     pub async fn product_by_serial(&self, serial: &str) -> Result<Product, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM products WHERE serial = $1",
