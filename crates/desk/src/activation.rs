@@ -5,19 +5,24 @@
 //! the highest version the licence and the care contract allow; the number of active
 //! installations is the licence's.
 
+use std::net::IpAddr;
+
 use caredesk_domain::activation::{ActivationClaims, issue_code, machine_id_problem};
 use caredesk_domain::catalog::highest_allowed;
 use caredesk_domain::intake::{ContractTerms, Cover, cover};
 use caredesk_domain::policy::UpdateRule;
 use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::Role;
-use caredesk_store::{Activated, Activation, NewActivation, Product};
+use caredesk_store::{Activated, Activation, NewActivation, Product, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
 use crate::catalog::catalog_release;
 use crate::intake::contract_terms;
-use crate::sessions::hash_password_off_thread;
+use crate::sessions::{
+    ThrottleKeys, hash_password_off_thread, throttled, verify_password_off_thread,
+    waste_a_password_check,
+};
 use crate::{Caller, Desk, DeskError, FieldProblem};
 
 /// Who may issue one-time activation passwords.
@@ -342,6 +347,67 @@ pub async fn care_of(desk: &Desk, customer_id: i64, now: Timestamp) -> Result<Co
         .collect();
     let today = now.to_zoned_datetime(region.time_zone.clone()).date();
     Ok(cover(&contracts, today))
+}
+
+/// Signs a customer in at the activation manager with its customer number and one-time
+/// password, using the password up; answers the customer's id. An unknown number and a
+/// wrong password get the same answer (`WrongCredentials`) after as long as a real check;
+/// only whoever typed the right password learns that it expired or was used already.
+/// Failures are throttled per customer number and per client address like every sign-in.
+pub async fn sign_in(
+    desk: &Desk,
+    number: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<i64, DeskError> {
+    let keys = ThrottleKeys::named("activation", number, client);
+    let typed = normalized(password);
+    throttled(desk, &keys, None, async {
+        let customer = match desk.store.customer_by_number(number.trim()).await {
+            Ok(customer) => Some(customer),
+            Err(StoreError::NotFound) => None,
+            Err(other) => return Err(other.into()),
+        };
+        let stored = match &customer {
+            Some(customer) => desk.store.activation_password(customer.id).await?,
+            None => None,
+        };
+        let Some(stored) = stored else {
+            waste_a_password_check(typed).await?;
+            return Err(DeskError::WrongCredentials);
+        };
+        if !verify_password_off_thread(typed, stored.password_hash.clone()).await? {
+            return Err(DeskError::WrongCredentials);
+        }
+        let now = desk.clock.now();
+        if stored.used_at.is_some() {
+            return Err(DeskError::invalid(
+                "password",
+                "this one-time password was used already; ask for a new one",
+            ));
+        }
+        if now >= stored.expires_at {
+            return Err(DeskError::invalid(
+                "password",
+                format!(
+                    "this one-time password expired on {}; ask for a new one",
+                    stored.expires_at
+                ),
+            ));
+        }
+        if !desk
+            .store
+            .use_activation_password(stored.customer_id, stored.issued_at, now)
+            .await?
+        {
+            return Err(DeskError::invalid(
+                "password",
+                "this one-time password was used already; ask for a new one",
+            ));
+        }
+        Ok(stored.customer_id)
+    })
+    .await
 }
 
 fn address_of(desk: &Desk) -> String {

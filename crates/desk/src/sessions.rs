@@ -89,6 +89,25 @@ pub async fn check_credentials(
     client: Option<IpAddr>,
 ) -> Result<SessionOwner, DeskError> {
     let keys = ThrottleKeys::of(email, client);
+    throttled(
+        desk,
+        &keys,
+        Some(email),
+        password_owner(desk, email, password),
+    )
+    .await
+}
+
+/// Runs `check` (a password check) unless too many failed for the account or from the
+/// client's address; counts it, tells the administrators of a burst (naming the account
+/// when `email` is one of the desk's), and forgives the failures once it succeeds.
+/// Throttled before any check: the same answer whether the account exists or not.
+pub(crate) async fn throttled<T>(
+    desk: &Desk,
+    keys: &ThrottleKeys,
+    email: Option<&str>,
+    check: impl std::future::Future<Output = Result<T, DeskError>>,
+) -> Result<T, DeskError> {
     let now = desk.clock.now();
     let throttle = desk.limits.sign_in;
     let attempt = desk
@@ -103,7 +122,7 @@ pub async fn check_credentials(
     };
     if alert.any() {
         // The answer stands whatever becomes of the alert.
-        if let Err(error) = alert_administrators(desk, email, &keys, alert).await {
+        if let Err(error) = alert_administrators(desk, email, keys, alert).await {
             tracing::error!(%error, "the administrators could not be told of a sign-in burst");
         }
     }
@@ -113,11 +132,11 @@ pub async fn check_credentials(
             retry_after_seconds: retry_after_seconds(left),
         });
     }
-    let owner = password_owner(desk, email, password).await?;
+    let checked = check.await?;
     desk.store
         .forgive_sign_in_attempt(&keys.account, &keys.address)
         .await?;
-    Ok(owner)
+    Ok(checked)
 }
 
 /// Tells the administrators of a burst (once per account or address while it is
@@ -126,13 +145,13 @@ pub async fn check_credentials(
 /// those and addresses are told a few an hour, the desk's own accounts always.
 async fn alert_administrators(
     desk: &Desk,
-    email: &str,
+    email: Option<&str>,
     keys: &ThrottleKeys,
     alert: Alert,
 ) -> Result<(), DeskError> {
     let now = desk.clock.now();
     let throttle = desk.limits.sign_in;
-    let account = if alert.account.is_some() {
+    let account = if let (Some(email), Some(_)) = (email, alert.account) {
         match find_owner(desk, email).await? {
             Some(SessionOwner::Staff(member)) => Some(member.email),
             Some(SessionOwner::Contact(contact)) => Some(contact.email),
@@ -177,7 +196,7 @@ async fn alert_administrators(
 /// address, an IPv6 client's /64 network (one host holds a whole /64). The e-mail is kept as
 /// its SHA-256 only: whatever was typed there (a password, a megabyte) is neither stored
 /// nor limited in length.
-struct ThrottleKeys {
+pub(crate) struct ThrottleKeys {
     account: String,
     address: String,
     /// The address as administrators read it.
@@ -186,7 +205,13 @@ struct ThrottleKeys {
 
 impl ThrottleKeys {
     fn of(email: &str, client: Option<IpAddr>) -> ThrottleKeys {
-        let typed = Sha256::digest(email.trim().to_lowercase().as_bytes());
+        Self::named("account", email, client)
+    }
+
+    /// Failures counted under `kind` and what was typed to name the account (a customer
+    /// number at the activation manager), and the client's address as for every sign-in.
+    pub(crate) fn named(kind: &str, typed: &str, client: Option<IpAddr>) -> ThrottleKeys {
+        let typed = Sha256::digest(typed.trim().to_lowercase().as_bytes());
         let client = match client {
             Some(IpAddr::V4(address)) => address.to_string(),
             Some(IpAddr::V6(address)) => {
@@ -196,7 +221,7 @@ impl ThrottleKeys {
             None => "unknown".to_string(),
         };
         ThrottleKeys {
-            account: format!("account:{}", hex::encode(typed)),
+            account: format!("{kind}:{}", hex::encode(typed)),
             address: format!("address:{client}"),
             client,
         }

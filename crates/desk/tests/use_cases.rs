@@ -56,6 +56,7 @@ on_both_backends!(
     the_upkeep_forgets_old_searches_that_found_nothing,
     a_word_in_more_titles_than_are_ranked_is_found_in_titles,
     a_product_is_activated_within_its_licence,
+    a_customer_signs_in_once_with_its_one_time_password,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -2043,4 +2044,73 @@ async fn a_product_is_activated_within_its_licence(test: &TestDatabase) {
         )
         .is_ok()
     );
+}
+
+/// The activation manager's sign-in: an unknown number and a wrong password get the same
+/// answer; the right one, typed loosely, signs in once; a used or expired password says so
+/// to whoever holds it; guessing is throttled.
+async fn a_customer_signs_in_once_with_its_one_time_password(test: &TestDatabase) {
+    use caredesk_desk::activation::{issue_password, sign_in};
+
+    let desk = desk_on(&test.store);
+    let Caller::Contact { customer_id, .. } = customer(&desk, "C-1001").await else {
+        unreachable!()
+    };
+    let address = "192.0.2.44".parse().ok();
+    let issued = issue_password(&desk, &Caller::System, customer_id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        sign_in(&desk, "C-9999", &issued.password, address).await,
+        Err(DeskError::WrongCredentials)
+    ));
+    assert!(matches!(
+        sign_in(&desk, "C-1001", "AAAA-BBBB-CCCC-DDDD", address).await,
+        Err(DeskError::WrongCredentials)
+    ));
+    let loosely = issued.password.to_lowercase().replace('-', " ");
+    assert_eq!(
+        sign_in(&desk, " C-1001 ", &loosely, address).await.unwrap(),
+        customer_id
+    );
+    let used = sign_in(&desk, "C-1001", &issued.password, address).await;
+    assert!(
+        matches!(&used, Err(DeskError::Invalid(problems)) if problems[0].field == "password" && problems[0].message.contains("used already")),
+        "{used:?}"
+    );
+
+    let reissued = issue_password(&desk, &Caller::System, customer_id)
+        .await
+        .unwrap();
+    let too_late = Desk {
+        clock: Clock::manual("2026-12-24T09:00:00Z".parse().unwrap()),
+        ..desk.clone()
+    };
+    let expired = sign_in(&too_late, "C-1001", &reissued.password, address).await;
+    assert!(
+        matches!(&expired, Err(DeskError::Invalid(problems)) if problems[0].message.contains("expired")),
+        "{expired:?}"
+    );
+
+    // Guesses at one customer number wait once the free attempts are spent, right or not.
+    let free = desk.limits.sign_in.free_attempts_per_account;
+    for _ in 0..free {
+        let _ = sign_in(
+            &desk,
+            "C-1001",
+            "WRONG-WRONG-WRONG",
+            "198.51.100.1".parse().ok(),
+        )
+        .await;
+    }
+    assert!(matches!(
+        sign_in(
+            &desk,
+            "C-1001",
+            &reissued.password,
+            "198.51.100.1".parse().ok()
+        )
+        .await,
+        Err(DeskError::Throttled { .. })
+    ));
 }
