@@ -397,7 +397,7 @@ pub async fn sign_in(
         }
         if !desk
             .store
-            .use_activation_password(stored.customer_id, stored.issued_at, now)
+            .use_activation_password(stored.customer_id, &stored.password_hash, now)
             .await?
         {
             return Err(DeskError::invalid(

@@ -44,7 +44,7 @@ impl ActivationKeys {
         self.key
             .get_or_try_init(|| async {
                 match &self.file {
-                    Some(file) => key_from_file(file),
+                    Some(file) => key_from_file(file, store).await,
                     None => key_from_database(store, now).await,
                 }
             })
@@ -108,18 +108,37 @@ async fn key_from_database(store: &Store, now: Timestamp) -> Result<SigningKey, 
     Ok(key)
 }
 
-fn key_from_file(file: &Path) -> Result<SigningKey, DeskError> {
+/// The key in `file`, or a new one written there. A missing file is made only while no
+/// activation exists: past that, codes were signed with a key that is lost (a mistyped
+/// path, a volume not mounted), and a new one would quietly stop them verifying.
+async fn key_from_file(file: &Path, store: &Store) -> Result<SigningKey, DeskError> {
     let unreadable = |reason: String| {
         DeskError::Unexpected(format!("activation key file {}: {reason}", file.display()))
     };
     match std::fs::read_to_string(file) {
         Ok(text) => signing_key_of(text.trim()).map_err(unreadable),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            if store.any_activation().await? {
+                return Err(unreadable(
+                    "missing, but activation codes were signed before: restore the file \
+                     that signed them"
+                        .into(),
+                ));
+            }
             let key = new_key();
-            write_private(file, &hex::encode(key.to_bytes()))
-                .map_err(|error| unreadable(error.to_string()))?;
-            tracing::info!(file = %file.display(), "made a new activation key");
-            Ok(key)
+            match write_private(file, &hex::encode(key.to_bytes())) {
+                Ok(()) => {
+                    tracing::info!(file = %file.display(), "made a new activation key");
+                    Ok(key)
+                }
+                // Another instance made it meanwhile: its key is the one.
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let text = std::fs::read_to_string(file)
+                        .map_err(|error| unreadable(error.to_string()))?;
+                    signing_key_of(text.trim()).map_err(unreadable)
+                }
+                Err(error) => Err(unreadable(error.to_string())),
+            }
         }
         Err(error) => Err(unreadable(error.to_string())),
     }
@@ -133,9 +152,11 @@ fn signing_key_of(hex_digits: &str) -> Result<SigningKey, String> {
         .ok_or_else(|| "not 64 hexadecimal digits".to_string())
 }
 
-/// Writes a new file readable by its owner only; never over an existing one.
+/// Writes a new file readable by its owner only, whole or not at all (written aside, then
+/// linked into place); never over an existing one.
 fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
+    let aside = file.with_extension(format!("new-{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -143,10 +164,14 @@ fn write_private(file: &Path, text: &str) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut handle = options.open(file)?;
-    handle.write_all(text.as_bytes())?;
-    handle.write_all(b"\n")?;
-    handle.sync_all()
+    let written = options.open(&aside).and_then(|mut handle| {
+        handle.write_all(text.as_bytes())?;
+        handle.write_all(b"\n")?;
+        handle.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&aside, file));
+    let _ = std::fs::remove_file(&aside);
+    linked
 }
 
 #[cfg(test)]
@@ -166,12 +191,23 @@ mod tests {
     }
 
     #[test]
-    fn a_key_file_is_made_once_private_and_read_back() {
+    fn a_key_file_is_written_whole_once_and_private() {
         let folder = tempfile::tempdir().expect("a temporary folder");
         let file = folder.path().join("activation.key");
-        let made = key_from_file(&file).expect("made");
-        let read = key_from_file(&file).expect("read");
-        assert_eq!(made.to_bytes(), read.to_bytes());
+        write_private(&file, &"07".repeat(32)).expect("written");
+        let again = write_private(&file, &"08".repeat(32));
+        assert_eq!(
+            again.map_err(|error| error.kind()),
+            Err(std::io::ErrorKind::AlreadyExists)
+        );
+        let read = std::fs::read_to_string(&file).expect("read");
+        let made = signing_key_of(read.trim()).expect("a key");
+        assert_eq!(made.to_bytes(), [7; 32]);
+        assert_eq!(
+            std::fs::read_dir(folder.path()).expect("listed").count(),
+            1,
+            "nothing left aside"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -181,10 +217,6 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        std::fs::write(&file, "not a key").expect("written");
-        assert!(matches!(
-            key_from_file(&file),
-            Err(DeskError::Unexpected(_))
-        ));
+        assert!(signing_key_of("not a key").is_err());
     }
 }

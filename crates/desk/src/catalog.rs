@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use caredesk_domain::catalog::{sha256_problem, version_problem};
+use caredesk_domain::catalog::{same_version, sha256_problem, version_problem};
 use caredesk_domain::intake::{CatalogRelease, supported_versions};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::reason::Reason;
@@ -63,18 +63,18 @@ pub async fn publish(
     let form = trimmed(form);
     let mut problems = release_problems(&desk.policy, &form);
     if problems.iter().all(|problem| problem.field != "version")
-        && desk
+        && let Some(existing) = desk
             .store
             .releases_of(&form.product_line)
             .await?
-            .iter()
-            .any(|release| release.version == form.version)
+            .into_iter()
+            .find(|release| same_version(&release.version, &form.version))
     {
         problems.push(FieldProblem::of(
             "version",
             Reason::invalid(format!(
                 "{} {} is already in the catalog",
-                form.product_line, form.version
+                form.product_line, existing.version
             )),
         ));
     }

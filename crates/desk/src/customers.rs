@@ -106,21 +106,23 @@ pub async fn register_product(
 ) -> Result<Product, DeskError> {
     caller.require_role(&MANAGERS)?;
     desk.store.customer(new.customer_id).await?;
+    // Blank licence fields are not given; the others are checked as kept.
+    let filled = |text: Option<String>| {
+        text.map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty())
+    };
+    let new = NewProduct {
+        licence: LicenceTerms {
+            edition: filled(new.licence.edition),
+            licensed_version: filled(new.licence.licensed_version),
+            ..new.licence
+        },
+        ..new
+    };
     refuse_any(product_problems(&desk.policy, &new))?;
     let new = NewProduct {
         version: new.version.trim().to_string(),
         serial: new.serial.trim().to_string(),
-        licence: LicenceTerms {
-            edition: new
-                .licence
-                .edition
-                .map(|edition| edition.trim().to_string()),
-            licensed_version: new
-                .licence
-                .licensed_version
-                .map(|version| version.trim().to_string()),
-            ..new.licence
-        },
         ..new
     };
     Ok(desk

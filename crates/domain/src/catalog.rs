@@ -16,12 +16,28 @@ pub const VERSION_MAX_CHARS: usize = 40;
 /// ("8.1.0-beta" before "8.1.0", which is before "8.1.0.1"). The catalog stores the order
 /// this gives when a release is published: versions are never compared as strings.
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let mut left = pieces(a);
-    let mut right = pieces(b);
+    // Equal but for separators, case, leading zeros or build metadata: any fixed order
+    // will do (the catalog holds only one of them, see `same_version`).
+    precedence(a, b).then_with(|| a.cmp(b))
+}
+
+/// Whether two versions are the same release to people: equal piece by piece, whatever
+/// their separators, case, leading zeros and build metadata after `+` ("8.1", "8-1",
+/// "8.01" and "8.1+build.7"). The catalog refuses a second one.
+pub fn same_version(a: &str, b: &str) -> bool {
+    precedence(a, b) == Ordering::Equal
+}
+
+/// The order of two versions by their pieces, build metadata (after `+`) left out as
+/// semantic versioning does.
+fn precedence(a: &str, b: &str) -> Ordering {
+    let without_build = |version: &str| version.split('+').next().unwrap_or_default().to_string();
+    let (a, b) = (without_build(a), without_build(b));
+    let mut left = pieces(&a);
+    let mut right = pieces(&b);
     loop {
         match (left.next(), right.next()) {
-            // Equal but for separators or case ("8.1" and "8-1"): any fixed order will do.
-            (None, None) => return a.cmp(b),
+            (None, None) => return Ordering::Equal,
             (None, Some(Piece::Number(_))) | (Some(Piece::Word(_)), None) => {
                 return Ordering::Less;
             }
@@ -174,7 +190,7 @@ impl<'a> Line<'a> {
         if let Some(known) = self
             .releases
             .iter()
-            .find(|release| release.version == version)
+            .find(|release| same_version(&release.version, version))
         {
             return Line::at(known);
         }
@@ -264,6 +280,24 @@ mod tests {
             sorted(&["8.1.0", "8.1.0-beta", "8.1.0-RC1"]),
             ["8.1.0-beta", "8.1.0-RC1", "8.1.0"]
         );
+    }
+
+    #[test]
+    fn build_metadata_does_not_order_and_near_duplicates_are_the_same_version() {
+        assert_eq!(
+            sorted(&["8.1.0+build.9", "8.1.0", "8.0.9+build.1"]),
+            ["8.0.9+build.1", "8.1.0", "8.1.0+build.9"]
+        );
+        for (a, b) in [
+            ("8.1", "8-1"),
+            ("8.1", "8.01"),
+            ("8.1.0-RC1", "8.1.0-rc1"),
+            ("8.1", "8.1+b7"),
+        ] {
+            assert!(same_version(a, b), "{a} and {b}");
+        }
+        assert!(!same_version("8.1", "8.1.0"));
+        assert!(!same_version("8.1", "8.10"));
     }
 
     #[test]

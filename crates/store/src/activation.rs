@@ -13,10 +13,21 @@ use crate::columns::Columns;
 use crate::{Store, StoreError, instant, seconds};
 
 /// The key that signs activation codes, as stored (hexadecimal).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredKey {
     pub public_key: String,
     pub private_key: String,
+}
+
+/// The private half never goes to a log.
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("StoredKey")
+            .field("public_key", &self.public_key)
+            .field("private_key", &"…")
+            .finish()
+    }
 }
 
 /// A customer's one-time activation password, as stored.
@@ -189,22 +200,23 @@ impl Store {
         .transpose()
     }
 
-    /// Uses up the password issued at `issued_at` (the one that was checked): true when
-    /// this call used it, false when it was used, or replaced, meanwhile.
+    /// Uses up the password whose hash was checked: true when this call used it, false
+    /// when it was used, replaced or expired meanwhile.
     pub async fn use_activation_password(
         &self,
         customer_id: i64,
-        issued_at: Timestamp,
+        password_hash: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut transaction = self.begin_write().await?;
         let used = sqlx::query(
             "UPDATE activation_passwords SET used_at = $1 \
-             WHERE customer_id = $2 AND issued_at = $3 AND used_at IS NULL",
+             WHERE customer_id = $2 AND password_hash = $3 AND used_at IS NULL \
+             AND expires_at > $1",
         )
         .bind(seconds(now))
         .bind(customer_id)
-        .bind(seconds(issued_at))
+        .bind(password_hash)
         .execute(&mut *transaction)
         .await?
         .rows_affected()
@@ -309,6 +321,14 @@ impl Store {
         }
         transaction.commit().await?;
         Ok(after)
+    }
+
+    /// Whether any activation was ever recorded (its code signed with the desk's key).
+    pub async fn any_activation(&self) -> Result<bool, StoreError> {
+        let any: Option<i64> = sqlx::query_scalar("SELECT id FROM activations LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(any.is_some())
     }
 
     /// Activation `id`.

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use caredesk_domain::catalog::compare_versions;
+use caredesk_domain::catalog::{compare_versions, same_version};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -69,14 +69,25 @@ impl Store {
     /// moved up when it is not the newest, with its notes, all in one transaction.
     pub async fn add_release(&self, new: &NewRelease) -> Result<Release, StoreError> {
         let mut transaction = self.begin_write().await?;
-        let line: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT id, version FROM releases WHERE product_line = $1 ORDER BY position{}",
-            self.for_update()
-        )))
+        // The line is read and numbered by one publication at a time: on PostgreSQL, a
+        // lock of the line's own (row locks would not cover a release inserted meanwhile);
+        // SQLite's write transaction already excludes every other writer.
+        if self.backend == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('releases:' || $1))")
+                .bind(&new.product_line)
+                .execute(&mut *transaction)
+                .await?;
+        }
+        let line: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, version FROM releases WHERE product_line = $1 ORDER BY position",
+        )
         .bind(&new.product_line)
         .fetch_all(&mut *transaction)
         .await?;
-        if line.iter().any(|(_, version)| version == &new.version) {
+        if line
+            .iter()
+            .any(|(_, version)| same_version(version, &new.version))
+        {
             return Err(StoreError::Conflict(format!(
                 "version: {} {} is already in the catalog",
                 new.product_line, new.version

@@ -572,6 +572,38 @@ async fn the_release_catalog_is_ordered(store: Store) {
     );
     assert_eq!(store.release_notes(None).await.unwrap().len(), 8);
 
+    // Published at once, in any order: the line still reads in version order.
+    let racers = ["9.3", "9.1", "9.4", "9.2", "9.0.1"].map(|version| {
+        let store = store.clone();
+        let new = NewRelease {
+            product_line: "ol-connect".into(),
+            ..publish(version, &[])
+        };
+        tokio::spawn(async move { store.add_release(&new).await.unwrap() })
+    });
+    for racer in racers {
+        racer.await.unwrap();
+    }
+    let raced: Vec<(String, i64)> = store
+        .releases_of("ol-connect")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|release| (release.version, release.position))
+        .collect();
+    let versions: Vec<&str> = raced.iter().map(|(version, _)| version.as_str()).collect();
+    assert_eq!(versions, ["2024.1", "9.4", "9.3", "9.2", "9.1", "9.0.1"]);
+    assert!(
+        raced.windows(2).all(|pair| pair[0].1 > pair[1].1),
+        "{raced:?}"
+    );
+
+    // A near duplicate is the same version.
+    let near = store.add_release(&publish("8.09", &[])).await;
+    assert!(
+        matches!(&near, Err(StoreError::Conflict(detail)) if detail.contains("already in the catalog")),
+        "{near:?}"
+    );
     let again = store.add_release(&publish("8.9", &[])).await;
     assert!(
         matches!(&again, Err(StoreError::Conflict(detail)) if detail.contains("already in the catalog")),
@@ -607,6 +639,11 @@ async fn the_release_catalog_is_ordered(store: Store) {
         all,
         [
             ("ol-connect".into(), "2024.1".into(), false),
+            ("ol-connect".into(), "9.4".into(), false),
+            ("ol-connect".into(), "9.3".into(), false),
+            ("ol-connect".into(), "9.2".into(), false),
+            ("ol-connect".into(), "9.1".into(), false),
+            ("ol-connect".into(), "9.0.1".into(), false),
             ("planetpress-suite".into(), "8.10.1".into(), false),
             ("planetpress-suite".into(), "8.10".into(), true),
             ("planetpress-suite".into(), "8.9".into(), false),
@@ -717,8 +754,8 @@ async fn one_time_activation_passwords_are_used_once(store: Store) {
     );
     let later = issued + SignedDuration::from_hours(1);
     let (first, second) = tokio::join!(
-        store.use_activation_password(customer_id, issued, later),
-        store.use_activation_password(customer_id, issued, later)
+        store.use_activation_password(customer_id, "hash-1", later),
+        store.use_activation_password(customer_id, "hash-1", later)
     );
     assert_eq!(
         [first.unwrap(), second.unwrap()]
@@ -738,9 +775,9 @@ async fn one_time_activation_passwords_are_used_once(store: Store) {
         Some(later)
     );
 
-    let reissued = issued + SignedDuration::from_hours(2);
+    // Reissued in the same second: the old password cannot use the new one up.
     store
-        .issue_activation_password(customer_id, "hash-2", reissued, expires)
+        .issue_activation_password(customer_id, "hash-2", issued, expires)
         .await
         .unwrap();
     let stored = store
@@ -752,18 +789,19 @@ async fn one_time_activation_passwords_are_used_once(store: Store) {
         (stored.password_hash.as_str(), stored.used_at),
         ("hash-2", None)
     );
-    assert!(
-        !store
-            .use_activation_password(customer_id, issued, later)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .use_activation_password(customer_id, reissued, later)
-            .await
-            .unwrap()
-    );
+    let used = |hash: &'static str, now: Timestamp| {
+        let store = store.clone();
+        async move {
+            store
+                .use_activation_password(customer_id, hash, now)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!used("hash-1", later).await);
+    // Past its expiry it cannot be used either.
+    assert!(!used("hash-2", expires).await);
+    assert!(used("hash-2", later).await);
 }
 
 /// A licence's installations are counted under the product's lock: the same machine again

@@ -340,7 +340,15 @@ fn view(
         opened_at: ticket.opened_at,
         updated_at: ticket.updated_at,
         closed_at: ticket.closed_at,
-        flags: ticket.flags,
+        // A customer reads what it can act on, not the desk's own gaps.
+        flags: match principal {
+            Principal::Staff(_) => ticket.flags,
+            Principal::Contact(_) => ticket
+                .flags
+                .into_iter()
+                .filter(IntakeFlag::concerns_customer)
+                .collect(),
+        },
         coverage: events.iter().find_map(|event| match &event.data {
             EventData::IntakeChecked { coverage, .. } => Some(coverage.clone()),
             _ => None,

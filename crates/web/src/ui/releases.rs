@@ -79,6 +79,9 @@ struct PublishForm {
     notes_ja: String,
 }
 
+/// The languages the form takes notes in (the pages' six); the API takes any of the policy.
+const NOTES_LANGUAGES: [&str; 6] = ["en", "fr", "es", "de", "nl", "ja"];
+
 impl PublishForm {
     /// The notes given, by language.
     fn notes(&self) -> BTreeMap<String, String> {
@@ -232,11 +235,13 @@ async fn page_of(
         lines,
         may_publish: PUBLISHERS.contains(&viewer.principal.role()),
         product_lines: product_lines(state),
+        // The languages of the policy the form has a field for.
         languages: state
             .policy
             .languages
             .supported
             .iter()
+            .filter(|code| NOTES_LANGUAGES.contains(&code.as_str()))
             .map(|code| (code.clone(), language_name(code)))
             .collect(),
         form: PublishForm {

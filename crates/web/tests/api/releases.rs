@@ -76,14 +76,26 @@ pub async fn the_release_catalog_is_kept_by_managers(backend: Backend) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{ticket}");
-    assert_eq!(flag_names(&ticket), ["scope_not_checked"]);
-    assert_eq!(ticket["flags"][0]["version"], "2026.1");
+    // The customer is not told of the desk's own gap; staff are.
+    assert_eq!(flag_names(&ticket), Vec::<&str>::new());
+    let first_ticket = ticket["id"].as_i64().unwrap();
+    let (status, seen) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{first_ticket}"),
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert_eq!(flag_names(&seen), ["scope_not_checked"]);
+    assert_eq!(seen["flags"][0]["version"], "2026.1");
     assert!(
-        ticket["flags"][0]["reason"]
+        seen["flags"][0]["reason"]
             .as_str()
             .unwrap()
             .contains("could not be checked"),
-        "{ticket}"
+        "{seen}"
     );
 
     // Only administrators and support managers publish.
@@ -309,6 +321,20 @@ pub async fn the_release_catalog_is_kept_by_managers(backend: Backend) {
     assert_eq!(fields(&body), ["product_line"]);
     let (status, _) = app.call(Method::GET, "/api/v1/releases", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The same on the pages: the advisor's workspace shows the flag, the portal does not.
+    let mut customer = Visitor::new(&app);
+    customer.sign_in("contact@std.example").await;
+    let portal = customer
+        .get(&format!("/portal/tickets/{first_ticket}"))
+        .await;
+    assert_eq!(portal.status, StatusCode::OK, "{}", portal.body);
+    assert!(!portal.body.contains("Support scope not checked"));
+    let mut noor = Visitor::new(&app);
+    noor.sign_in("noor@desk.example").await;
+    let workspace = noor.get(&format!("/console/tickets/{first_ticket}")).await;
+    assert_eq!(workspace.status, StatusCode::OK, "{}", workspace.body);
+    assert!(workspace.body.contains("Support scope not checked"));
     app.stop().await;
 }
 
