@@ -61,22 +61,25 @@ pub async fn publish(
 ) -> Result<CatalogEntry, DeskError> {
     caller.require_role(&PUBLISHERS)?;
     let form = trimmed(form);
-    let mut problems = release_problems(&desk.policy, &form);
-    if problems.iter().all(|problem| problem.field != "version")
-        && let Some(existing) = desk
-            .store
-            .releases_of(&form.product_line)
-            .await?
-            .into_iter()
-            .find(|release| same_version(&release.version, &form.version))
+    let problems = release_problems(&desk.policy, &form);
+    if !problems.is_empty() {
+        return Err(DeskError::Invalid(problems));
+    }
+    if let Some(existing) = desk
+        .store
+        .releases_of(&form.product_line)
+        .await?
+        .into_iter()
+        .find(|release| same_version(&release.version, &form.version))
     {
-        problems.push(FieldProblem::of(
-            "version",
-            Reason::invalid(format!(
-                "{} {} is already in the catalog",
+        return Err(DeskError::Conflict {
+            detail: format!(
+                "version: {} {} is already in the catalog",
                 form.product_line, existing.version
-            )),
-        ));
+            ),
+            state: None,
+            allowed_actions: None,
+        });
     }
     if !problems.is_empty() {
         return Err(DeskError::Invalid(problems));

@@ -311,8 +311,9 @@ pub struct RegisterProduct {
     /// One of the product line's editions in the policy.
     #[schema(format = "one-line", max_length = 50)]
     edition: Option<String>,
-    /// The highest version the licence was bought for; the version registered when absent.
-    #[schema(max_length = 40)]
+    /// The highest version the licence was bought for; the version registered when absent
+    /// (or empty).
+    #[schema(max_length = 40, pattern = "^([A-Za-z0-9][A-Za-z0-9._+-]{0,39})?$")]
     licensed_version: Option<String>,
     /// How many installations may be active at once; 1 when absent.
     #[schema(minimum = 1, maximum = 10000)]

@@ -1,5 +1,6 @@
 //! One router per feature, merged into the API with its OpenAPI document.
 
+pub mod activations;
 pub mod audit;
 pub mod community;
 pub mod customers;
@@ -40,6 +41,7 @@ use crate::{AppState, Limits};
         (name = "community", description = "Community questions and answers: customers ask, peers and staff answer, the asker accepts, staff verify and moderate"),
         (name = "service requests", description = "Professional-services requests: custom programming outside the native languages"),
         (name = "customers", description = "Customers, contacts, care contracts and registered products"),
+        (name = "activation", description = "Product activation: activation codes signed for a serial and a machine, installations counted by licence"),
         (name = "releases", description = "The release catalog of each product line: what is in support scope, what an installed product may update to"),
         (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
         (name = "mail", description = "E-mail in: replies land on their tickets, known contacts open tickets"),
@@ -73,6 +75,7 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(community::router())
         .merge(customers::router())
         .merge(releases::router())
+        .merge(activations::router())
         .merge(staff::router())
         .merge(notices::router())
         .merge(mail::router(inbound_limit(&limits.desk())))

@@ -60,18 +60,22 @@ pub struct PublishRelease {
     product_line: String,
     /// Letters, digits, '.', '-', '_' and '+'; ordered among the line's releases as
     /// people read versions ("8.10" after "8.9").
-    #[schema(min_length = 1, max_length = 40)]
+    #[schema(
+        min_length = 1,
+        max_length = 40,
+        pattern = "^[A-Za-z0-9][A-Za-z0-9._+-]{0,39}$"
+    )]
     version: String,
     /// "major" (an upgrade) or "minor" (an update).
     #[schema(pattern = "^(major|minor)$")]
     kind: String,
     /// Today when absent.
     released_on: Option<Date>,
-    /// An http or https address; requires `sha256`.
-    #[schema(max_length = 2000)]
+    /// An http or https address; requires `sha256`. Empty: none.
+    #[schema(max_length = 2000, pattern = "^(https?://[^\\s/][^\\s]*)?$")]
     download_url: Option<String>,
-    /// The download's SHA-256 checksum, 64 hexadecimal digits.
-    #[schema(pattern = "^[0-9a-fA-F]{64}$")]
+    /// The download's SHA-256 checksum, 64 hexadecimal digits. Empty: none.
+    #[schema(pattern = "^([0-9a-fA-F]{64})?$")]
     sha256: Option<String>,
     /// Release notes by language of the policy.
     #[serde(default)]
@@ -88,7 +92,8 @@ pub struct PublishRelease {
     responses(
         (status = 201, description = "Published", body = CatalogEntry),
         (status = 403, description = "Administrators and support managers only", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, or the version is already in the catalog", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The version is already in the catalog", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn publish_release(

@@ -19,7 +19,9 @@ use caredesk_web::Limits;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use activation::one_time_activation_passwords_are_issued_by_administrators;
+use activation::{
+    one_time_activation_passwords_are_issued_by_administrators, products_are_activated_over_the_api,
+};
 use community::{community_pages, community_questions_over_the_api, the_community_list_is_paged};
 use notifications::{
     a_burst_of_wrong_passwords_is_told_to_administrators,
@@ -149,6 +151,7 @@ on_both_backends!(
     the_release_catalog_page,
     a_registered_product_carries_its_licence,
     one_time_activation_passwords_are_issued_by_administrators,
+    products_are_activated_over_the_api,
 );
 
 async fn health_and_readiness(backend: Backend) {

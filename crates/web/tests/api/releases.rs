@@ -194,13 +194,13 @@ pub async fn the_release_catalog_is_kept_by_managers(backend: Backend) {
             Some(release("2025.2", "minor")),
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
-    assert_eq!(fields(&problem), ["version"]);
+    assert_eq!(status, StatusCode::CONFLICT, "{problem}");
     assert!(
         problem["detail"]
             .as_str()
             .unwrap()
-            .contains("already in the catalog")
+            .contains("version: ol-connect 2025.2 is already in the catalog"),
+        "{problem}"
     );
     let owned = |list: &[(&str, bool, bool)]| -> Vec<(String, bool, bool)> {
         list.iter()
