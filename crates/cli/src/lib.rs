@@ -259,38 +259,25 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
             runtime()?.block_on(mail_commands::ingest(&settings, policy))
         }
-        Command::Demo { database } => {
-            let mut settings = Settings::load(cli.config.as_deref())?;
-            settings.database = database.unwrap_or(settings.database);
-            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(async {
-                let store = server::connect(&settings).await?;
-                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
-                let loaded = demo::load_if_empty(&desk).await;
-                store.close().await;
-                loaded
-            })
-        }
+        Command::Demo { database } => on_desk(&cli.config, &cli.policy, database, async |desk| {
+            demo::load_if_empty(desk).await
+        }),
         Command::Kb(command) => {
             let (kb_commands::KbCommand::Import { database, .. }
             | kb_commands::KbCommand::Export { database, .. }) = &command;
-            let mut settings = Settings::load(cli.config.as_deref())?;
-            settings.database = database.clone().unwrap_or(settings.database);
-            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(async {
-                let store = server::connect(&settings).await?;
-                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
-                let done = match &command {
+            on_desk(
+                &cli.config,
+                &cli.policy,
+                database.clone(),
+                async |desk| match &command {
                     kb_commands::KbCommand::Import { dir, .. } => {
-                        kb_commands::import(&desk, dir).await
+                        kb_commands::import(desk, dir).await
                     }
                     kb_commands::KbCommand::Export { dir, .. } => {
-                        kb_commands::export(&desk, dir).await
+                        kb_commands::export(desk, dir).await
                     }
-                };
-                store.close().await;
-                done
-            })
+                },
+            )
         }
         Command::Activation(activation_commands::ActivationCommand::Verify {
             code,
@@ -304,27 +291,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
             machine_id.as_deref(),
         ),
         Command::Activation(activation_commands::ActivationCommand::PublicKey { database }) => {
-            let mut settings = Settings::load(cli.config.as_deref())?;
-            settings.database = database.unwrap_or(settings.database);
-            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(async {
-                let store = server::connect(&settings).await?;
-                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
-                let done = activation_commands::public_key(&desk).await;
-                store.close().await;
-                done
-            })
+            on_desk(
+                &cli.config,
+                &cli.policy,
+                database,
+                activation_commands::public_key,
+            )
         }
         Command::Release(command) => {
-            let mut settings = Settings::load(cli.config.as_deref())?;
-            settings.database = command.database().cloned().unwrap_or(settings.database);
-            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(async {
-                let store = server::connect(&settings).await?;
-                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
-                let done = release_commands::run(command, &desk).await;
-                store.close().await;
-                done
+            let database = command.database().cloned();
+            on_desk(&cli.config, &cli.policy, database, async |desk| {
+                release_commands::run(command, desk).await
             })
         }
         Command::Healthcheck { listen } => {
@@ -332,18 +309,30 @@ fn run(cli: Cli) -> Result<(), Failure> {
             settings.listen = listen.unwrap_or(settings.listen);
             runtime()?.block_on(server::healthcheck(&settings))
         }
-        Command::Admin(command) => {
-            let settings = Settings::load(cli.config.as_deref())?;
-            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(async {
-                let store = server::connect(&settings).await?;
-                let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
-                let done = admin::run(command, &desk).await;
-                store.close().await;
-                done
-            })
-        }
+        Command::Admin(command) => on_desk(&cli.config, &cli.policy, None, async |desk| {
+            admin::run(command, desk).await
+        }),
     }
+}
+
+/// Runs `work` with the desk of the settings (on `database` when given instead of the
+/// configured one), then closes the database whatever `work` answered.
+fn on_desk(
+    config: &Option<PathBuf>,
+    policy: &Option<PathBuf>,
+    database: Option<String>,
+    work: impl AsyncFnOnce(&caredesk_desk::Desk) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let mut settings = Settings::load(config.as_deref())?;
+    settings.database = database.unwrap_or(settings.database);
+    let policy = load_policy(policy.as_ref().or(settings.policy.as_ref()))?;
+    runtime()?.block_on(async {
+        let store = server::connect(&settings).await?;
+        let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
+        let done = work(&desk).await;
+        store.close().await;
+        done
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
