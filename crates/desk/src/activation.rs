@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::catalog::catalog_release;
 use crate::intake::contract_terms;
 use crate::sessions::{
-    ThrottleKeys, hash_password_off_thread, throttled, verify_password_off_thread,
+    ThrottleKeys, hash_password_off_thread, new_token, throttled, verify_password_off_thread,
     waste_a_password_check,
 };
 use crate::{Caller, Desk, DeskError, FieldProblem};
@@ -108,7 +108,7 @@ pub enum Activator {
 
 impl Activator {
     /// The customer whose products this activator may touch; none: any.
-    fn customer(&self) -> Option<i64> {
+    pub fn customer(&self) -> Option<i64> {
         match *self {
             Activator::Caller(Caller::Contact { customer_id, .. })
             | Activator::Customer { customer_id } => Some(customer_id),
@@ -408,6 +408,104 @@ pub async fn sign_in(
         Ok(stored.customer_id)
     })
     .await
+}
+
+/// How long the activation manager keeps a customer signed in with its one-time password:
+/// enough to activate its installations, short because the password is gone.
+pub const MANAGER_SESSION_MINUTES: i64 = 60;
+
+/// A customer signed in at the activation manager: the secret its browser keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManagerSession {
+    pub secret: String,
+    pub customer_id: i64,
+    pub expires_at: Timestamp,
+}
+
+/// Signs a customer in at the activation manager ([`sign_in`], which uses the password
+/// up) and opens its session there.
+pub async fn open_manager_session(
+    desk: &Desk,
+    number: &str,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<ManagerSession, DeskError> {
+    let customer_id = sign_in(desk, number, password, client).await?;
+    let now = desk.clock.now();
+    let expires_at = now
+        .checked_add(SignedDuration::from_mins(MANAGER_SESSION_MINUTES))
+        .map_err(DeskError::unexpected)?;
+    let secret = new_token();
+    let address = client
+        .map(|address| address.to_string())
+        .unwrap_or_default();
+    desk.store
+        .open_activation_session(&secret, customer_id, &address, now, expires_at)
+        .await?;
+    Ok(ManagerSession {
+        secret,
+        customer_id,
+        expires_at,
+    })
+}
+
+/// The customer signed in at the activation manager with `secret`, while its session
+/// lasts.
+pub async fn manager_session(desk: &Desk, secret: &str) -> Result<Option<i64>, DeskError> {
+    match desk
+        .store
+        .activation_session_customer(secret, desk.clock.now())
+        .await
+    {
+        Ok(customer_id) => Ok(Some(customer_id)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Ends an activation manager session.
+pub async fn close_manager_session(desk: &Desk, secret: &str) -> Result<(), DeskError> {
+    Ok(desk
+        .store
+        .close_activation_session(secret, desk.clock.now())
+        .await?)
+}
+
+/// A registered product as its owner manages it: its licence, its activations (newest
+/// first, deactivated ones too) and how many installations are free.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManagedProduct {
+    pub product: Product,
+    pub activations: Vec<Activation>,
+    pub free_installations: i64,
+}
+
+/// The products an activator may activate: its customer's, or for staff the one named.
+pub async fn managed_products(
+    desk: &Desk,
+    activator: &Activator,
+    serial: Option<&str>,
+) -> Result<Vec<ManagedProduct>, DeskError> {
+    let products = match (activator.customer(), serial) {
+        (Some(customer_id), _) => desk.store.products_of(customer_id).await?,
+        (None, Some(serial)) => product_of(desk, activator, serial.trim())
+            .await?
+            .into_iter()
+            .collect(),
+        (None, None) => Vec::new(),
+    };
+    let mut managed = Vec::with_capacity(products.len());
+    for product in products {
+        let activations = desk.store.activations_of(product.id).await?;
+        let active =
+            i64::try_from(activations.iter().filter(|a| a.is_active()).count()).unwrap_or(i64::MAX);
+        managed.push(ManagedProduct {
+            free_installations: (product.licence.installations - active).max(0),
+            product,
+            activations,
+        });
+    }
+    Ok(managed)
 }
 
 fn address_of(desk: &Desk) -> String {

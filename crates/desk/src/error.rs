@@ -32,6 +32,10 @@ pub enum DeskError {
     /// Wrong e-mail or password (or an inactive account): one answer for all.
     #[error("the e-mail or the password is not right")]
     WrongCredentials,
+    /// A credential that is not a password (an activation code) was refused, and why: it
+    /// is not the caller's secret that the reason could reveal.
+    #[error("{0}")]
+    CredentialRefused(String),
     /// Too many wrong passwords: try again after this many seconds.
     #[error("too many failed sign-ins; try again in {retry_after_seconds} s")]
     Throttled { retry_after_seconds: u64 },

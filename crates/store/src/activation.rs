@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::audit::{Recorded, snapshot};
 use crate::columns::Columns;
+use crate::tokens::token_hash;
 use crate::{Store, StoreError, instant, seconds};
 
 /// The key that signs activation codes, as stored (hexadecimal).
@@ -394,4 +395,61 @@ fn activation_of(row: &impl Columns) -> Result<Activation, StoreError> {
         deactivated_by: row.optional_text("deactivated_by")?,
         deactivated_from: row.optional_text("deactivated_from")?,
     })
+}
+
+/// Sessions of the activation manager, opened with a customer number and a one-time
+/// password: only the hash of their secret is kept.
+impl Store {
+    /// Opens an activation manager session for customer `customer_id` until `expires_at`.
+    pub async fn open_activation_session(
+        &self,
+        secret: &str,
+        customer_id: i64,
+        address: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO activation_sessions (token_hash, customer_id, created_at, expires_at, address) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash(secret))
+        .bind(customer_id)
+        .bind(seconds(now))
+        .bind(seconds(expires_at))
+        .bind(address)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The customer of an unexpired activation manager session.
+    pub async fn activation_session_customer(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "SELECT customer_id FROM activation_sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash(secret))
+        .bind(seconds(now))
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Ends an activation manager session (and any that expired before `now`).
+    pub async fn close_activation_session(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM activation_sessions WHERE token_hash = $1 OR expires_at <= $2")
+            .bind(token_hash(secret))
+            .bind(seconds(now))
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
 }

@@ -199,12 +199,16 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Forgets sessions that expired before `now`.
+    /// Forgets sessions (the activation manager's too) that expired before `now`.
     pub async fn purge_expired_sessions(&self, now: Timestamp) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(seconds(now))
             .execute(&self.writer)
             .await?;
-        Ok(done.rows_affected())
+        let activation = sqlx::query("DELETE FROM activation_sessions WHERE expires_at <= $1")
+            .bind(seconds(now))
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() + activation.rows_affected())
     }
 }

@@ -118,4 +118,25 @@
     area.dispatchEvent(new Event("input", { bubbles: true }));
     event.preventDefault();
   });
+
+  // "Copy the code": the activation code goes to the clipboard, the button says so.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.dataset.copy);
+      if (!source) {
+        return;
+      }
+      var text = source.value || source.textContent;
+      var done = function () {
+        button.textContent = button.dataset.copied;
+      };
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(text).then(done, function () {
+          source.select();
+        });
+      } else {
+        source.select();
+      }
+    });
+  });
 })();

@@ -22,6 +22,9 @@ pub enum ApiError {
     /// No valid credentials (401).
     #[error("sign in first")]
     Unauthenticated,
+    /// A credential (an activation code) refused, and why (401).
+    #[error("{0}")]
+    CredentialRefused(String),
     /// Signed in, but not allowed (403).
     #[error("{0}")]
     Forbidden(String),
@@ -117,6 +120,7 @@ impl ApiError {
             ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed-request"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid-fields"),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            ApiError::CredentialRefused(_) => (StatusCode::UNAUTHORIZED, "credential-refused"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
@@ -185,9 +189,16 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static("application/problem+json"),
         );
         if status == StatusCode::UNAUTHORIZED {
+            // An installed product proves itself with its activation code, people with a
+            // bearer token.
+            let scheme = if kind == "credential-refused" {
+                "Activation"
+            } else {
+                "Bearer"
+            };
             response
                 .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(scheme));
         }
         if let Some(seconds) = retry_after {
             response
@@ -223,6 +234,7 @@ impl From<DeskError> for ApiError {
             },
             DeskError::StaleVersion(detail) => ApiError::StaleVersion(detail),
             DeskError::WrongCredentials => ApiError::Unauthenticated,
+            DeskError::CredentialRefused(detail) => ApiError::CredentialRefused(detail),
             DeskError::Throttled {
                 retry_after_seconds,
             } => ApiError::Throttled {

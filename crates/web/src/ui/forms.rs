@@ -18,6 +18,7 @@ use caredesk_domain::text::{forbidden_character, forbidden_character_reason};
 use caredesk_domain::ticket::Command;
 
 use super::UiError;
+use super::i18n::Catalog;
 use super::session::Viewer;
 use crate::AppState;
 
@@ -153,22 +154,32 @@ pub fn unprocessable(page: Html<String>) -> Response {
 /// A refused field's reason in the viewer's language, by its code; a reason that has no
 /// code of its own yet is shown as the desk wrote it.
 pub fn translate_reason(viewer: &Viewer, problem: &FieldProblem) -> String {
+    reason_in(viewer.catalog, problem)
+}
+
+/// A refused field's reason in `catalog`'s language (see [`translate_reason`]).
+pub fn reason_in(catalog: &Catalog, problem: &FieldProblem) -> String {
     match problem.code {
-        ReasonCode::Required => viewer.t("form.required").to_string(),
-        ReasonCode::TooLong { max } => viewer
-            .catalog
-            .format("form.too_long", &[("max", &max.to_string())]),
+        ReasonCode::Required => catalog.get("form.required").to_string(),
+        ReasonCode::TooLong { max } => {
+            catalog.format("form.too_long", &[("max", &max.to_string())])
+        }
         ReasonCode::Invalid => problem.message.clone(),
     }
 }
 
 /// Each refused field's first reason in the viewer's language, by field.
 pub fn errors_of(viewer: &Viewer, problems: &[FieldProblem]) -> HashMap<String, String> {
+    errors_in(viewer.catalog, problems)
+}
+
+/// Each refused field's first reason in `catalog`'s language, by field.
+pub fn errors_in(catalog: &Catalog, problems: &[FieldProblem]) -> HashMap<String, String> {
     let mut errors = HashMap::new();
     for problem in problems {
         errors
             .entry(problem.field.clone())
-            .or_insert_with(|| translate_reason(viewer, problem));
+            .or_insert_with(|| reason_in(catalog, problem));
     }
     errors
 }

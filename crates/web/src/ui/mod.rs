@@ -8,6 +8,7 @@
 //! style), and failures become a readable page in the visitor's language.
 
 mod account;
+mod activate;
 mod assets;
 mod community;
 mod console;
@@ -56,6 +57,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
                 .merge(writers::router())
                 .merge(console::router())
                 .merge(releases::router())
+                .merge(activate::router())
                 .merge(ticket_search::router())
                 .merge(account::router())
                 .layer(DefaultBodyLimit::max(form_limit)),
@@ -166,6 +168,7 @@ impl From<ApiError> for UiError {
                 partial: false,
             },
             ApiError::Forbidden(_) => UiError::Forbidden,
+            ApiError::CredentialRefused(detail) => UiError::BadRequest(detail),
             ApiError::NotFound => UiError::NotFound,
             ApiError::Malformed(detail) | ApiError::UnsupportedMediaType(detail) => {
                 UiError::BadRequest(detail)

@@ -28,6 +28,9 @@ use crate::error::ApiError;
 const SESSION_COOKIE: &str = "caredesk_session";
 const LANGUAGE_COOKIE: &str = "caredesk_language";
 const SIGN_IN_COOKIE: &str = "caredesk_sign_in";
+/// The session of a customer signed in at the activation manager with its one-time
+/// password (`super::activate`).
+pub(super) const ACTIVATION_COOKIE: &str = "caredesk_activation";
 
 /// The signed-in person looking at a page.
 pub struct Viewer {
@@ -132,12 +135,12 @@ impl FromRequestParts<AppState> for Viewer {
 
 /// The token forms carry: derived from the session's secret, so it needs no storage and
 /// changes with every session, without revealing the secret.
-fn csrf_of(secret: &str) -> String {
+pub(super) fn csrf_of(secret: &str) -> String {
     let digest = Sha256::digest(format!("caredesk csrf\0{secret}").as_bytes());
     hex::encode(&digest[..16])
 }
 
-fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
+pub(super) fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
     left.len() == right.len()
         && left
             .iter()
@@ -147,7 +150,7 @@ fn constant_time_eq(left: &[u8], right: &[u8]) -> bool {
 }
 
 /// The value of one cookie of the request.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -188,7 +191,12 @@ pub(super) fn visitor_catalog(headers: &HeaderMap) -> &'static Catalog {
     i18n::catalog(&first)
 }
 
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i64) -> String {
+pub(super) fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age_seconds: i64,
+) -> String {
     format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{}",
         if state.secure_cookies { "; Secure" } else { "" }
@@ -364,7 +372,7 @@ pub struct LanguageForm {
 }
 
 /// Switches the pages' language (kept in a cookie, for a year). Open to visitors too, with
-/// the token of the page the form was on: the signed-in person's, or the sign-in form's, so
+/// the token of the page the form was on: the signed-in person's, the activation manager's or the sign-in form's, so
 /// that no other site can switch it.
 pub async fn switch_language(
     State(state): State<AppState>,
@@ -373,6 +381,7 @@ pub async fn switch_language(
 ) -> Result<Response, UiError> {
     let expected = [
         cookie(&headers, SESSION_COOKIE).map(|secret| csrf_of(&secret)),
+        cookie(&headers, ACTIVATION_COOKIE).map(|secret| csrf_of(&secret)),
         cookie(&headers, SIGN_IN_COOKIE),
     ];
     let genuine = expected

@@ -4,6 +4,7 @@
 use caredesk_domain::ticket::Role;
 use reqwest::{Method, StatusCode};
 
+use crate::pages::Visitor;
 use crate::support::{Backend, TestApp};
 
 pub async fn one_time_activation_passwords_are_issued_by_administrators(backend: Backend) {
@@ -238,5 +239,227 @@ pub async fn products_are_activated_over_the_api(backend: Backend) {
         machines,
         [("MACHINE-B-0002", true), ("MACHINE-A-0001", false)]
     );
+    app.stop().await;
+}
+
+/// Issues customer `customer` a one-time activation password as the administrator.
+async fn issue_password(app: &TestApp, customer: i64) -> String {
+    let (status, issued) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/customers/{customer}/activation-password"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    issued["password"].as_str().unwrap().to_string()
+}
+
+/// The activation manager's pages without JavaScript: the customer number and the one-time
+/// password open it once (an unknown number and a wrong password read alike, a used
+/// password is told only with the right one), its forms need its token, only the
+/// customer's own serials are activated, the code shown verifies for that machine, a
+/// deactivation is kept with who made it, and leaving ends the session.
+pub async fn the_activation_manager_opens_with_the_one_time_password(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.set_time("2026-12-01T10:00:00Z");
+    app.publish_catalog().await;
+    let (customer, _, _) = app.customer("ACT", "gold", "emea").await;
+    app.customer("OTHER", "gold", "emea").await;
+    let password = issue_password(&app, customer).await;
+
+    let mut visitor = Visitor::new(&app);
+    let form = visitor.get("/activate").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("name=\"number\""), "{}", form.body);
+    let csrf = form.csrf();
+    let wrong = visitor
+        .post(
+            "/activate/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("number", "ACT"),
+                ("password", "AAAA-BBBB-CCCC-DDDD"),
+            ],
+        )
+        .await;
+    let unknown = visitor
+        .post(
+            "/activate/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("number", "NOBODY"),
+                ("password", &password),
+            ],
+        )
+        .await;
+    for refused in [&wrong, &unknown] {
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        assert!(
+            refused
+                .body
+                .contains("The customer number or the one-time password is not right."),
+            "{}",
+            refused.body
+        );
+    }
+    let forged = visitor
+        .post(
+            "/activate/sign-in",
+            &[
+                ("csrf", "forged"),
+                ("number", "ACT"),
+                ("password", &password),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // Typed as read on the phone: lower case, blanks instead of dashes.
+    let typed = password.to_lowercase().replace('-', " ");
+    let opened = visitor
+        .post(
+            "/activate/sign-in",
+            &[("csrf", &csrf), ("number", "ACT"), ("password", &typed)],
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    assert_eq!(opened.location(), "/activate");
+
+    let manager = visitor.get("/activate").await;
+    assert_eq!(manager.status, StatusCode::OK);
+    assert!(
+        manager.body.contains("Customer ACT (ACT)"),
+        "{}",
+        manager.body
+    );
+    assert!(manager.body.contains("SN-ACT"));
+    assert!(!manager.body.contains("SN-OTHER"));
+    let token = manager.csrf();
+
+    // Another organisation's serial, a malformed machine, a form without the token.
+    let theirs = visitor
+        .post(
+            "/activate",
+            &[
+                ("csrf", &token),
+                ("serial", "SN-OTHER"),
+                ("machine_id", "WS-01"),
+            ],
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        theirs
+            .body
+            .contains("SN-OTHER is not a product registered to this customer"),
+        "{}",
+        theirs.body
+    );
+    let malformed = visitor
+        .post(
+            "/activate",
+            &[
+                ("csrf", &token),
+                ("serial", "SN-ACT"),
+                ("machine_id", "not a machine"),
+            ],
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(malformed.body.contains("id=\"machine_id-error\""));
+    let unsigned = visitor
+        .post(
+            "/activate",
+            &[
+                ("csrf", "forged"),
+                ("serial", "SN-ACT"),
+                ("machine_id", "WS-01"),
+            ],
+        )
+        .await;
+    assert_eq!(unsigned.status, StatusCode::FORBIDDEN);
+    let product = app.store.product_by_serial("SN-ACT").await.unwrap();
+    assert!(
+        app.store
+            .activations_of(product.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let activated = visitor
+        .post(
+            "/activate",
+            &[
+                ("csrf", &token),
+                ("serial", "SN-ACT"),
+                ("machine_id", "WS-PRINT-01"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        activated.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        activated.body
+    );
+    let shown = visitor.get(activated.location()).await;
+    assert!(
+        shown
+            .body
+            .contains("The product is activated on this machine."),
+        "{}",
+        shown.body
+    );
+    let stored = app.store.activations_of(product.id).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].activated_by, format!("customer:{customer}"));
+    assert!(shown.body.contains(&stored[0].code));
+    let public = app
+        .desk()
+        .activation_keys
+        .verifying_key(&app.store, app.clock.now())
+        .await
+        .unwrap();
+    caredesk_domain::activation::check_code(&stored[0].code, &public, "SN-ACT", "WS-PRINT-01")
+        .expect("the code shown verifies for its serial and machine");
+
+    // The used password opens nothing more, and says so to whoever has it right.
+    let mut another = Visitor::new(&app);
+    let again = another.get("/activate").await.csrf();
+    let used = another
+        .post(
+            "/activate/sign-in",
+            &[("csrf", &again), ("number", "ACT"), ("password", &password)],
+        )
+        .await;
+    assert_eq!(used.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(used.body.contains("was used already"), "{}", used.body);
+
+    // The machine is replaced: deactivated, kept with who did it.
+    let deactivated = visitor
+        .post(
+            &format!("/activate/{}/deactivate", stored[0].id),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(deactivated.status, StatusCode::SEE_OTHER);
+    let after = app.store.activation(stored[0].id).await.unwrap();
+    assert!(!after.is_active());
+    assert_eq!(after.deactivated_by, Some(format!("customer:{customer}")));
+    let listed = visitor.get("/activate").await;
+    assert!(
+        listed.body.contains("by the customer (one-time password)"),
+        "{}",
+        listed.body
+    );
+
+    let left = visitor
+        .post("/activate/sign-out", &[("csrf", &token)])
+        .await;
+    assert_eq!(left.status, StatusCode::SEE_OTHER);
+    let closed = visitor.get("/activate").await;
+    assert!(closed.body.contains("name=\"number\""), "{}", closed.body);
     app.stop().await;
 }

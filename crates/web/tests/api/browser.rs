@@ -599,3 +599,141 @@ pub async fn the_resource_center_and_the_community_in_a_real_browser(backend: Ba
     drop(driver);
     app.stop().await;
 }
+
+/// The activation manager in French: the customer signs in with its number and one-time
+/// password, activates its product on a machine, copies the code, which verifies offline
+/// for that serial and machine as `caredesk activation verify` checks it; then a contact
+/// signed in to the portal finds the activation there and deactivates it.
+pub async fn the_activation_manager_in_a_real_browser(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.publish_catalog().await;
+    let (customer, _, _) = app.customer("ACT", "gold", "emea").await;
+    let (status, issued) = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/customers/{customer}/activation-password"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{issued}");
+    let password = issued["password"].as_str().unwrap().to_string();
+    let driver = Driver::start();
+    let base = app.base.clone();
+
+    let browser = driver.browser("en").await;
+    browser.goto(&format!("{base}/activate")).await.unwrap();
+    assert_eq!(text_of(&browser, "h1").await, "Activation manager");
+    browser
+        .find(Locator::Id("language-switch"))
+        .await
+        .unwrap()
+        .select_by_value("fr")
+        .await
+        .unwrap();
+    click(&browser, "form[action='/language'] button").await;
+    browser
+        .wait()
+        .for_element(Locator::Css("html[lang=fr]"))
+        .await
+        .unwrap();
+    assert_eq!(text_of(&browser, "h1").await, "Gestionnaire d'activation");
+    fill(&browser, "number", "ACT").await;
+    fill(&browser, "password", &password).await;
+    click(
+        &browser,
+        "form[action='/activate/sign-in'] button[type=submit]",
+    )
+    .await;
+    let banner = wait_for_text(&browser, "main .panel p", "Customer ACT").await;
+    assert!(
+        banner.contains("Connecté avec le mot de passe à usage unique de Customer ACT (ACT)"),
+        "{banner}"
+    );
+    fill(&browser, "machine_id", "WS-PRINT-01").await;
+    click(&browser, "form[action='/activate'] button[type=submit]").await;
+    let told = wait_for_text(&browser, "#code", "Le produit est activé").await;
+    assert!(
+        told.contains("Le produit est activé sur cette machine"),
+        "{told}"
+    );
+    let code = browser
+        .find(Locator::Id("activation-code"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(code.starts_with("CDA1."), "{code}");
+    snap(&browser, "activation-manager").await;
+    // "Copy the code": into the clipboard, or selected for the person to copy where the
+    // browser keeps the clipboard to itself.
+    click(&browser, "button[data-copy='activation-code']").await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let copied = text_of(&browser, "button[data-copy='activation-code']").await == "Copié";
+        let selected = browser
+            .execute(
+                "var field = document.getElementById('activation-code'); \
+                 return document.activeElement === field \
+                   && field.selectionEnd - field.selectionStart === field.value.length;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            == serde_json::Value::Bool(true);
+        if copied || selected {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the code was neither copied nor selected"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // What an installed product does offline with the desk's public key.
+    let public = caredesk_desk::activation_keys::parse_public_key(
+        &caredesk_desk::activation_keys::public_key_text(
+            &app.desk()
+                .activation_keys
+                .verifying_key(&app.store, app.clock.now())
+                .await
+                .unwrap(),
+        ),
+    )
+    .unwrap();
+    let claims =
+        caredesk_domain::activation::check_code(&code, &public, "SN-ACT", "WS-PRINT-01").unwrap();
+    assert_eq!(claims.highest_version, "2026.1");
+    assert!(
+        caredesk_domain::activation::check_code(&code, &public, "SN-ACT", "WS-PRINT-02").is_err()
+    );
+    click(&browser, "form[action='/activate/sign-out'] button").await;
+    wait_for_text(&browser, "main", "mot de passe à usage unique").await;
+
+    // The customer's contact, signed in to the portal, sees it and frees the machine.
+    let contact = driver.browser("en").await;
+    sign_in(&contact, &base, "contact@act.example").await;
+    click(&contact, "nav a[href='/activate']").await;
+    let row = wait_for_text(&contact, "tbody tr", "WS-PRINT-01").await;
+    assert!(row.contains("the customer (one-time password)"), "{row}");
+    click(&contact, "tbody tr form button").await;
+    let row = wait_for_text(&contact, "tbody tr", "Deactivated").await;
+    assert!(row.contains("by a contact of the customer"), "{row}");
+    let product = app.store.product_by_serial("SN-ACT").await.unwrap();
+    let kept = app.store.activations_of(product.id).await.unwrap();
+    assert_eq!(kept.len(), 1);
+    assert!(!kept[0].is_active());
+    assert!(
+        kept[0]
+            .deactivated_by
+            .as_deref()
+            .unwrap()
+            .starts_with("contact:")
+    );
+
+    browser.close().await.unwrap();
+    contact.close().await.unwrap();
+    app.stop().await;
+}

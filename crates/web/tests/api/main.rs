@@ -20,7 +20,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use activation::{
-    one_time_activation_passwords_are_issued_by_administrators, products_are_activated_over_the_api,
+    one_time_activation_passwords_are_issued_by_administrators,
+    products_are_activated_over_the_api, the_activation_manager_opens_with_the_one_time_password,
 };
 use community::{community_pages, community_questions_over_the_api, the_community_list_is_paged};
 use notifications::{
@@ -78,6 +79,12 @@ async fn a_ticket_lives_from_portal_to_closure_in_a_real_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_resource_center_and_the_community_in_a_real_browser() {
     browser::the_resource_center_and_the_community_in_a_real_browser(Backend::Sqlite).await;
+}
+
+/// The activation manager, in the browser (SQLite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_activation_manager_in_a_real_browser() {
+    browser::the_activation_manager_in_a_real_browser(Backend::Sqlite).await;
 }
 
 /// Each test, once per backend.
@@ -151,6 +158,7 @@ on_both_backends!(
     the_release_catalog_page,
     a_registered_product_carries_its_licence,
     one_time_activation_passwords_are_issued_by_administrators,
+    the_activation_manager_opens_with_the_one_time_password,
     products_are_activated_over_the_api,
 );
 
