@@ -115,6 +115,8 @@ fn limits(settings: &Settings) -> Limits {
         max_attachment_bytes: settings.max_attachment_bytes,
         session_hours: settings.session_hours,
         auth_cache_seconds: settings.auth_cache_seconds,
+        update_checks_per_serial_per_hour: settings.update_checks_per_serial_per_hour,
+        update_checks_per_address_per_minute: settings.update_checks_per_address_per_minute,
         sign_in: SignInThrottle {
             free_attempts_per_account: settings.sign_in_free_attempts_per_account,
             free_attempts_per_address: settings.sign_in_free_attempts_per_address,
@@ -143,6 +145,7 @@ fn app_state(settings: &Settings, desk: &Desk) -> Result<AppState, Failure> {
         trusted_proxies: Arc::new(trusted_proxies),
         public_url: settings.reachable_at(),
         activation_keys: desk.activation_keys.clone(),
+        update_limits: limits(settings).update_limits(),
     })
 }
 

@@ -34,6 +34,10 @@ pub struct Settings {
     /// Wrong passwords one client address may have, over all e-mails, before it must wait.
     pub sign_in_free_attempts_per_address: u32,
     pub sign_in_longest_wait_seconds: u32,
+    /// How many update checks an installed product's serial may make in an hour, and a
+    /// client address in a minute (the update manager, `GET /api/v1/updates`).
+    pub update_checks_per_serial_per_hour: std::num::NonZeroU32,
+    pub update_checks_per_address_per_minute: std::num::NonZeroU32,
     /// Reverse proxies (addresses or networks, comma-separated) whose `X-Forwarded-For`
     /// names the client; empty: none.
     pub trusted_proxies: String,
@@ -69,7 +73,7 @@ pub struct Settings {
 }
 
 /// The settings, as keys of the file and (upper-cased) of `CAREDESK_*` variables.
-const KEYS: [&str; 27] = [
+const KEYS: [&str; 29] = [
     "database",
     "listen",
     "policy",
@@ -80,6 +84,8 @@ const KEYS: [&str; 27] = [
     "sign_in_free_attempts_per_account",
     "sign_in_free_attempts_per_address",
     "sign_in_longest_wait_seconds",
+    "update_checks_per_serial_per_hour",
+    "update_checks_per_address_per_minute",
     "trusted_proxies",
     "breach_sweep_seconds",
     "log",
@@ -109,6 +115,8 @@ auth_cache_seconds = 5
 sign_in_free_attempts_per_account = 5
 sign_in_free_attempts_per_address = 20
 sign_in_longest_wait_seconds = 900
+update_checks_per_serial_per_hour = 24
+update_checks_per_address_per_minute = 600
 trusted_proxies = ""
 breach_sweep_seconds = 30
 log = "info"

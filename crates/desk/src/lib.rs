@@ -29,6 +29,7 @@ pub mod staff;
 pub mod sweep;
 pub mod ticket_search;
 pub mod tickets;
+pub mod updates;
 pub mod webhooks;
 
 use std::net::IpAddr;

@@ -54,6 +54,9 @@ pub enum ApiError {
     /// Too many wrong passwords: try again after this many seconds (429, `Retry-After`).
     #[error("too many failed sign-ins; try again in {retry_after_seconds} s")]
     Throttled { retry_after_seconds: u64 },
+    /// Too many update checks for a serial or from an address (429, `Retry-After`).
+    #[error("too many update checks; try again in {retry_after_seconds} s")]
+    TooManyChecks { retry_after_seconds: u64 },
     /// The database is away for now, or a write was cut off by a stop (503, `Retry-After`):
     /// the same request later may succeed (a creation with its idempotency key is never
     /// made twice). The cause is logged, not shown.
@@ -130,7 +133,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type")
             }
-            ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+            ApiError::Throttled { .. } | ApiError::TooManyChecks { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "throttled")
+            }
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, "unexpected"),
         }
@@ -160,6 +165,9 @@ impl IntoResponse for ApiError {
         };
         let retry_after = match &self {
             ApiError::Throttled {
+                retry_after_seconds,
+            }
+            | ApiError::TooManyChecks {
                 retry_after_seconds,
             } => Some(*retry_after_seconds),
             ApiError::Unavailable(_) => Some(RETRY_UNAVAILABLE_AFTER_SECONDS),

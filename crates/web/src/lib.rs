@@ -18,8 +18,10 @@ mod markdown;
 pub mod proxies;
 mod routes;
 mod ui;
+pub mod update_limits;
 
 use std::future::Future;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +34,7 @@ use caredesk_store::Store;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use update_limits::UpdateLimits;
 use utoipa::openapi::OpenApi;
 
 pub use caredesk_desk::Clock;
@@ -57,6 +60,8 @@ pub struct AppState {
     pub public_url: String,
     /// The key that signs activation codes, read once and shared by every request.
     pub activation_keys: ActivationKeys,
+    /// How often installed products have asked the update manager lately.
+    pub update_limits: Arc<UpdateLimits>,
 }
 
 impl AppState {
@@ -86,11 +91,22 @@ pub struct Limits {
     /// How long whom a bearer token names is remembered without asking the database
     /// (0: ask every time). A token revoked elsewhere works at most this long after.
     pub auth_cache_seconds: u32,
+    /// How many update checks a serial may make in an hour, and an address in a minute.
+    pub update_checks_per_serial_per_hour: NonZeroU32,
+    pub update_checks_per_address_per_minute: NonZeroU32,
     /// How many wrong passwords, and then how long to wait.
     pub sign_in: SignInThrottle,
 }
 
 impl Limits {
+    /// The update manager's counters, empty, for these limits.
+    pub fn update_limits(&self) -> Arc<UpdateLimits> {
+        Arc::new(UpdateLimits::new(
+            self.update_checks_per_serial_per_hour,
+            self.update_checks_per_address_per_minute,
+        ))
+    }
+
     /// The limits the desk's use cases apply.
     pub fn desk(&self) -> DeskLimits {
         DeskLimits {
@@ -108,6 +124,8 @@ impl Default for Limits {
             max_attachment_bytes: 10 * 1024 * 1024,
             session_hours: 12,
             auth_cache_seconds: 5,
+            update_checks_per_serial_per_hour: NonZeroU32::new(24).unwrap_or(NonZeroU32::MIN),
+            update_checks_per_address_per_minute: NonZeroU32::new(600).unwrap_or(NonZeroU32::MIN),
             sign_in: SignInThrottle::default(),
         }
     }

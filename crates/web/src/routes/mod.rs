@@ -16,10 +16,11 @@ pub mod sessions;
 pub mod staff;
 pub mod tickets;
 pub mod tokens;
+pub mod updates;
 
 use caredesk_desk::mail_in::inbound_limit;
 use utoipa::OpenApi;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::{AppState, Limits};
@@ -59,6 +60,14 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // An installed product asking the update manager: its activation code.
+        components.add_security_scheme(
+            "activation",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Activation <code>`: the installation's activation code",
+            ))),
+        );
     }
 }
 
@@ -76,6 +85,7 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(customers::router())
         .merge(releases::router())
         .merge(activations::router())
+        .merge(updates::router())
         .merge(staff::router())
         .merge(notices::router())
         .merge(mail::router(inbound_limit(&limits.desk())))

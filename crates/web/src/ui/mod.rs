@@ -185,7 +185,9 @@ impl From<ApiError> for UiError {
                 UiError::Conflict(detail)
             }
             ApiError::TooLarge(detail) => UiError::TooLarge(detail),
-            throttled @ ApiError::Throttled { .. } => UiError::BadRequest(throttled.to_string()),
+            throttled @ (ApiError::Throttled { .. } | ApiError::TooManyChecks { .. }) => {
+                UiError::BadRequest(throttled.to_string())
+            }
             ApiError::Unavailable(detail) => UiError::Unavailable(detail),
             ApiError::Unexpected(detail) => UiError::Unexpected(detail),
         }

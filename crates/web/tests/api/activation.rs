@@ -463,3 +463,201 @@ pub async fn the_activation_manager_opens_with_the_one_time_password(backend: Ba
     assert!(closed.body.contains("name=\"number\""), "{}", closed.body);
     app.stop().await;
 }
+
+/// Adds a release to OL Connect's catalog (after `publish_catalog`'s three).
+async fn release(app: &TestApp, version: &str, kind: &str, notes: &[(&str, &str)]) {
+    app.store
+        .add_release(&caredesk_store::NewRelease {
+            product_line: "ol-connect".into(),
+            version: version.into(),
+            kind: kind.into(),
+            released_on: jiff::civil::date(2026, 11, 2),
+            download_url: Some(format!(
+                "https://downloads.example/ol-connect-{version}.zip"
+            )),
+            sha256: Some("ab".repeat(32)),
+            notes: notes
+                .iter()
+                .map(|(language, text)| (language.to_string(), text.to_string()))
+                .collect(),
+        })
+        .await
+        .unwrap();
+}
+
+/// Activates `serial` on the machine WS-PRINT-01 over the API, as `token`.
+async fn activate_on_a_machine(app: &TestApp, token: &str, serial: &str) -> serde_json::Value {
+    let body = serde_json::json!({ "serial": serial, "machine_id": "WS-PRINT-01" });
+    let (status, activation) = app
+        .call(Method::POST, "/api/v1/activations", Some(token), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{activation}");
+    activation
+}
+
+/// An update check as an installed product makes it.
+async fn check(
+    app: &TestApp,
+    code: Option<&str>,
+    query: &str,
+) -> (StatusCode, reqwest::header::HeaderMap, serde_json::Value) {
+    let headers: Vec<(&str, String)> = code
+        .map(|code| vec![("authorization", format!("Activation {code}"))])
+        .unwrap_or_default();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    let response = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/updates?{query}"),
+            None,
+            None,
+            &headers,
+        )
+        .await;
+    let status = response.status();
+    let kept = response.headers().clone();
+    (status, kept, crate::support::json_of(response).await)
+}
+
+/// The update manager: an installed product proves itself with its activation code and
+/// learns the newest update and upgrade its licence allows today, with notes in its
+/// language, or what it is not entitled to once care has lapsed and how to get it; a code
+/// that is forged, of another serial or deactivated gets nothing; checks are limited.
+pub async fn installed_products_ask_the_update_manager(backend: Backend) {
+    let mut limits = crate::support::limits();
+    limits.update_checks_per_serial_per_hour = std::num::NonZeroU32::new(6).unwrap();
+    let app = TestApp::start(backend, limits).await;
+    app.set_time("2026-12-01T10:00:00Z");
+    app.publish_catalog().await;
+    release(
+        &app,
+        "2026.2",
+        "minor",
+        &[
+            ("en", "Faster PDF output."),
+            ("fr", "Sortie PDF plus rapide."),
+        ],
+    )
+    .await;
+    release(&app, "2027.1", "major", &[("en", "A new designer.")]).await;
+    let (_, _, contact) = app.customer("UPD", "gold", "emea").await;
+    let (_, _, other) = app.customer("OTH", "gold", "emea").await;
+    let activation = activate_on_a_machine(&app, &contact, "SN-UPD").await;
+    let code = activation["code"].as_str().unwrap().to_string();
+    let other_code = activate_on_a_machine(&app, &other, "SN-OTH").await["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Valid care: the update of its series and the upgrade, notes in French where written.
+    let (status, _, answer) = check(
+        &app,
+        Some(&code),
+        "serial=SN-UPD&version=2026.1&language=fr",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["status"], "available");
+    assert_eq!(answer["update"]["version"], "2026.2");
+    assert_eq!(answer["update"]["notes"], "Sortie PDF plus rapide.");
+    assert_eq!(answer["update"]["notes_language"], "fr");
+    assert_eq!(
+        answer["update"]["download_url"],
+        "https://downloads.example/ol-connect-2026.2.zip"
+    );
+    assert_eq!(answer["update"]["sha256"], "ab".repeat(32));
+    assert_eq!(answer["upgrade"]["version"], "2027.1");
+    assert_eq!(
+        answer["upgrade"]["notes"], "A new designer.",
+        "English when French is missing"
+    );
+    assert_eq!(answer["not_entitled"], serde_json::Value::Null);
+    let (_, _, newest) = check(&app, Some(&code), "serial=SN-UPD&version=2027.1").await;
+    assert_eq!(newest["status"], "up_to_date", "{newest}");
+
+    // Care has lapsed (the contract ended 2027-12-31): updates within the licensed major
+    // version only; the upgrade is withheld, with why and what to do.
+    app.set_time("2028-01-15T10:00:00Z");
+    let (status, _, lapsed) = check(&app, Some(&code), "serial=SN-UPD&version=2026.1").await;
+    assert_eq!(status, StatusCode::OK, "{lapsed}");
+    assert_eq!(lapsed["status"], "available");
+    assert_eq!(lapsed["update"]["version"], "2026.2");
+    assert_eq!(lapsed["upgrade"], serde_json::Value::Null);
+    assert_eq!(lapsed["not_entitled"]["version"], "2027.1");
+    let reason = lapsed["not_entitled"]["reason"].as_str().unwrap();
+    assert!(reason.contains("OL Care"), "{reason}");
+    assert!(
+        !lapsed["not_entitled"]["remedy"]
+            .as_str()
+            .unwrap()
+            .is_empty()
+    );
+    let (_, _, withheld) = check(&app, Some(&code), "serial=SN-UPD&version=2026.2").await;
+    assert_eq!(withheld["status"], "not_entitled", "{withheld}");
+
+    // Refused: no code, a forged one, another serial's, a malformed version.
+    let (status, headers, missing) = check(&app, None, "serial=SN-UPD&version=2026.1").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{missing}");
+    assert_eq!(headers["www-authenticate"], "Activation");
+    assert!(
+        missing["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Authorization: Activation")
+    );
+    let mut forged = code.clone().into_bytes();
+    let last = forged.len() - 3;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let (status, _, refused) = check(&app, Some(&forged), "serial=SN-UPD&version=2026.1").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{refused}");
+    let (status, _, theirs) = check(&app, Some(&other_code), "serial=SN-UPD&version=2026.1").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{theirs}");
+    assert!(
+        theirs["detail"]
+            .as_str()
+            .unwrap()
+            .contains("for serial SN-OTH, not SN-UPD"),
+        "{theirs}"
+    );
+    let (status, _, malformed) =
+        check(&app, Some(&code), "serial=SN-UPD&version=2026%20one!").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{malformed}");
+    assert_eq!(malformed["errors"][0]["field"], "version");
+
+    // Deactivated for a machine change (by the desk: the contact's session has long
+    // expired): the old code gets nothing more.
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/activations/{}/deactivate", activation["id"]),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, gone) = check(&app, Some(&code), "serial=SN-UPD&version=2026.1").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{gone}");
+    assert!(
+        gone["detail"].as_str().unwrap().contains("deactivated"),
+        "{gone}"
+    );
+
+    // Six checks an hour for a serial here (a forged code counts for none): the seventh
+    // waits, and says how long.
+    let (status, headers, throttled) =
+        check(&app, Some(&code), "serial=SN-UPD&version=2026.1").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{throttled}");
+    let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&wait), "{wait}");
+    let (status, _, theirs) = check(&app, Some(&other_code), "serial=SN-OTH&version=2026.1").await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "another serial is not held up: {theirs}"
+    );
+    app.stop().await;
+}

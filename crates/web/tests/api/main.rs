@@ -20,6 +20,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use activation::{
+    installed_products_ask_the_update_manager,
     one_time_activation_passwords_are_issued_by_administrators,
     products_are_activated_over_the_api, the_activation_manager_opens_with_the_one_time_password,
 };
@@ -160,6 +161,7 @@ on_both_backends!(
     one_time_activation_passwords_are_issued_by_administrators,
     the_activation_manager_opens_with_the_one_time_password,
     products_are_activated_over_the_api,
+    installed_products_ask_the_update_manager,
 );
 
 async fn health_and_readiness(backend: Backend) {

@@ -67,6 +67,7 @@ impl TestApp {
             trusted_proxies: Default::default(),
             public_url: base.clone(),
             activation_keys: Default::default(),
+            update_limits: limits.update_limits(),
         };
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(caredesk_web::serve(listener, state, async move {
