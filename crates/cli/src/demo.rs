@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use caredesk_desk::activation::{ActivationForm, Activator, activate, deactivate, issue_password};
 use caredesk_desk::community;
 use caredesk_desk::intake::{Intake, Opened, record};
 use caredesk_desk::services;
@@ -381,6 +382,7 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
         customers
             .push(add_customer(desk, &mut dice, index, company, &password_hash, csm, now).await?);
     }
+    let activations = activate_products(desk, &mut dice, &customers, &team, now).await?;
     open_tickets(desk, &mut dice, &customers, &team, now).await?;
     put_on_call(store, &team.advisors, now).await?;
     desk.clock.set(now);
@@ -397,8 +399,19 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
     {}
     println!(
         "Demo desk loaded: {CUSTOMERS} customers, {} staff, {TICKETS} tickets, {articles} \
-         resource-center pages (/resources), {questions} community questions (/community).",
+         resource-center pages (/resources), {questions} community questions (/community), \
+         {activations} product activations (/activate).",
         team.advisors.len() + 3
+    );
+    let first = customers.first().map_or(0, |customer| customer.id);
+    let issued = issue_password(desk, &Caller::System, first)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    println!(
+        "Activation manager (/activate): customer number C-1001, one-time password {} \
+         (it works once; `caredesk admin issue-activation-password --customer C-1001` \
+         gives another).",
+        issued.password
     );
     Ok(team.token)
 }
@@ -720,6 +733,99 @@ async fn register_products(
         products.push((line.to_string(), version.to_string(), serial));
     }
     Ok(products)
+}
+
+/// Activates the demo's products as their customers would have: each on a machine some
+/// weeks ago, by a contact or by the desk, some on a second machine where the licence
+/// allows it, and one in ten moved to a new machine since (the old one deactivated).
+/// Answers how many installations are active.
+async fn activate_products(
+    desk: &Desk,
+    dice: &mut Dice,
+    customers: &[DemoCustomer],
+    team: &Team,
+    now: Timestamp,
+) -> Result<usize, Failure> {
+    let failed = |error: caredesk_desk::DeskError| Failure::Environment(error.to_string());
+    let mut active = 0;
+    for customer in customers {
+        for (_, _, serial) in &customer.products {
+            let activator = match customer.contacts.first() {
+                Some((id, _)) if dice.chance(70) => Activator::Caller(Caller::Contact {
+                    id: *id,
+                    customer_id: customer.id,
+                }),
+                _ => Activator::Caller(Caller::Staff {
+                    id: team.manager.id,
+                    role: team.manager.role,
+                }),
+            };
+            let product = desk
+                .store
+                .product_by_serial(serial)
+                .await
+                .map_err(environment)?;
+            let machines = if product.licence.installations > 1 && dice.chance(40) {
+                2
+            } else {
+                1
+            };
+            for machine in 0..machines {
+                desk.clock
+                    .set(now - dice.minutes(60 * 24 * 20, 60 * 24 * 90));
+                let granted = activate(
+                    desk,
+                    &activator,
+                    ActivationForm {
+                        serial: serial.clone(),
+                        machine_id: machine_id(dice),
+                    },
+                )
+                .await
+                .map_err(failed)?;
+                active += 1;
+                if machine == 0 && dice.chance(10) {
+                    // The machine was replaced a few days ago.
+                    desk.clock
+                        .set(now - dice.minutes(60 * 24 * 2, 60 * 24 * 15));
+                    deactivate(desk, &activator, granted.activation.id)
+                        .await
+                        .map_err(failed)?;
+                    activate(
+                        desk,
+                        &activator,
+                        ActivationForm {
+                            serial: serial.clone(),
+                            machine_id: machine_id(dice),
+                        },
+                    )
+                    .await
+                    .map_err(failed)?;
+                }
+            }
+        }
+    }
+    desk.clock.set(now);
+    Ok(active)
+}
+
+/// A machine identifier as installations show them: a hardware UUID.
+fn machine_id(dice: &mut Dice) -> String {
+    let hex = |dice: &mut Dice, digits: u32| {
+        format!(
+            "{:0width$X}",
+            dice.below(16u64.pow(digits)),
+            width = digits as usize
+        )
+    };
+    format!(
+        "{}-{}-{}-{}-{}",
+        hex(dice, 8),
+        hex(dice, 4),
+        hex(dice, 4),
+        hex(dice, 4),
+        hex(dice, 8) + &hex(dice, 4)
+    )
 }
 
 /// The demo's tickets, each opened by a covered customer some time in the last six weeks and

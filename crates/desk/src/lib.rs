@@ -21,6 +21,7 @@ pub mod customers;
 pub mod error;
 pub mod intake;
 pub mod mail_in;
+pub mod products;
 pub mod resource_files;
 pub mod resources;
 pub mod services;

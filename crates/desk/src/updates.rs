@@ -133,9 +133,26 @@ pub async fn check(
     if !problems.is_empty() {
         return Err(DeskError::Invalid(problems));
     }
-    let now = desk.clock.now();
     let product = activated_product(desk, serial, &request.code, claims).await?;
-    let care = care_of(desk, product.customer_id, now).await?;
+    let language = request
+        .language
+        .as_deref()
+        .map(str::trim)
+        .filter(|language| !language.is_empty())
+        .unwrap_or(FALLBACK_LANGUAGE);
+    let (answer, _) = offers(desk, &product, installed, language).await?;
+    Ok(answer)
+}
+
+/// What `product`, running `installed`, may update to today, with notes in `language`
+/// (else English, else any); and its line's catalog as read for it.
+pub async fn offers(
+    desk: &Desk,
+    product: &Product,
+    installed: &str,
+    language: &str,
+) -> Result<(UpdateAnswer, Vec<CatalogEntry>), DeskError> {
+    let care = care_of(desk, product.customer_id, desk.clock.now()).await?;
     let rule = match care {
         Cover::Covered(_) => desk.policy.activation.updates_with_care,
         Cover::NotCovered { .. } => desk.policy.activation.updates_without_care,
@@ -151,12 +168,6 @@ pub async fn check(
         installed,
         &product.licence.licensed_version,
     );
-    let language = request
-        .language
-        .as_deref()
-        .map(str::trim)
-        .filter(|language| !language.is_empty())
-        .unwrap_or(FALLBACK_LANGUAGE);
     let offered = |version: Option<&caredesk_domain::intake::CatalogRelease>| {
         version.and_then(|release| {
             entries
@@ -168,7 +179,7 @@ pub async fn check(
     let update = offered(offers.update.as_ref());
     let upgrade = offered(offers.upgrade.as_ref());
     let not_entitled = offers.withheld.as_ref().map(|release| {
-        let (reason, remedy) = why_withheld(&care, rule, &product);
+        let (reason, remedy) = why_withheld(&care, rule, product);
         WithheldRelease {
             version: release.version.clone(),
             reason,
@@ -182,7 +193,7 @@ pub async fn check(
     } else {
         UpdateStatus::UpToDate
     };
-    Ok(UpdateAnswer {
+    let answer = UpdateAnswer {
         serial: product.serial.clone(),
         product_line: product.product_line.clone(),
         installed: installed.to_string(),
@@ -190,7 +201,8 @@ pub async fn check(
         update,
         upgrade,
         not_entitled,
-    })
+    };
+    Ok((answer, entries))
 }
 
 /// The product `serial`, when `code` (of `claims`) is an active activation of it. Every

@@ -15,6 +15,7 @@ mod console;
 mod forms;
 pub mod i18n;
 mod portal;
+mod products;
 mod releases;
 mod resources;
 mod session;
@@ -58,6 +59,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
                 .merge(console::router())
                 .merge(releases::router())
                 .merge(activate::router())
+                .merge(products::router())
                 .merge(ticket_search::router())
                 .merge(account::router())
                 .layer(DefaultBodyLimit::max(form_limit)),

@@ -661,3 +661,64 @@ pub async fn installed_products_ask_the_update_manager(backend: Backend) {
     );
     app.stop().await;
 }
+
+/// The portal's products page: each of the organisation's products with its scope (which
+/// versions are supported when it is outside), its installations, and the update and the
+/// upgrade it may take, notes in the reader's language; nothing of another organisation's.
+pub async fn the_portal_lists_products_with_scope_and_updates(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.set_time("2026-12-01T10:00:00Z");
+    app.publish_catalog().await;
+    release(
+        &app,
+        "2026.2",
+        "minor",
+        &[
+            ("en", "Faster PDF output."),
+            ("fr", "Sortie PDF plus rapide."),
+        ],
+    )
+    .await;
+    release(&app, "2027.1", "major", &[("en", "A new designer.")]).await;
+    let (_, _, contact) = app.customer("PRD", "gold", "emea").await;
+    app.customer("OTHER", "gold", "emea").await;
+    activate_on_a_machine(&app, &contact, "SN-PRD").await;
+
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in("contact@prd.example").await;
+    let page = visitor.get("/portal/products").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    assert!(body.contains("SN-PRD"), "{body}");
+    assert!(!body.contains("SN-OTHER"), "{body}");
+    assert!(
+        body.contains("Outside support scope (supported: 2027.1, 2026.2)"),
+        "{body}"
+    );
+    assert!(body.contains("1 of 1 active"), "{body}");
+    assert!(body.contains("Update to 2026.2"), "{body}");
+    assert!(body.contains("Faster PDF output."), "{body}");
+    assert!(body.contains("Upgrade to 2027.1"), "{body}");
+    assert!(body.contains("https://downloads.example/ol-connect-2027.1.zip"));
+
+    // In French, the notes written in French.
+    let csrf = page.csrf();
+    visitor
+        .post(
+            "/language",
+            &[
+                ("csrf", &csrf),
+                ("language", "fr"),
+                ("back_to", "/portal/products"),
+            ],
+        )
+        .await;
+    let french = visitor.get("/portal/products").await;
+    assert!(
+        french.body.contains("Sortie PDF plus rapide."),
+        "{}",
+        french.body
+    );
+    assert!(french.body.contains("Mettre à niveau vers 2027.1"));
+    app.stop().await;
+}

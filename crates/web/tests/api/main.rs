@@ -23,6 +23,7 @@ use activation::{
     installed_products_ask_the_update_manager,
     one_time_activation_passwords_are_issued_by_administrators,
     products_are_activated_over_the_api, the_activation_manager_opens_with_the_one_time_password,
+    the_portal_lists_products_with_scope_and_updates,
 };
 use community::{community_pages, community_questions_over_the_api, the_community_list_is_paged};
 use notifications::{
@@ -162,6 +163,7 @@ on_both_backends!(
     the_activation_manager_opens_with_the_one_time_password,
     products_are_activated_over_the_api,
     installed_products_ask_the_update_manager,
+    the_portal_lists_products_with_scope_and_updates,
 );
 
 async fn health_and_readiness(backend: Backend) {
