@@ -106,6 +106,7 @@ pub fn desk(
             Some(file) => ActivationKeys::in_file(file.clone()),
             None => ActivationKeys::in_database(),
         },
+        update_cache: Default::default(),
     })
 }
 
@@ -145,6 +146,7 @@ fn app_state(settings: &Settings, desk: &Desk) -> Result<AppState, Failure> {
         trusted_proxies: Arc::new(trusted_proxies),
         public_url: settings.reachable_at(),
         activation_keys: desk.activation_keys.clone(),
+        update_cache: desk.update_cache.clone(),
         update_limits: limits(settings).update_limits(),
     })
 }

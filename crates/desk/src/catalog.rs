@@ -99,6 +99,7 @@ pub async fn publish(
         notes: form.notes,
     };
     let release = desk.audited_store(caller).add_release(&new).await?;
+    desk.update_cache.forget_catalogs();
     entry_of(desk, release).await
 }
 
@@ -109,6 +110,7 @@ pub async fn retire(desk: &Desk, caller: &Caller, id: i64) -> Result<CatalogEntr
         .audited_store(caller)
         .retire_release(id, desk.clock.now())
         .await?;
+    desk.update_cache.forget_catalogs();
     entry_of(desk, release).await
 }
 

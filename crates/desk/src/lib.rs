@@ -78,6 +78,9 @@ pub struct Desk {
     pub client_address: Option<IpAddr>,
     /// The key that signs activation codes.
     pub activation_keys: ActivationKeys,
+    /// What the update manager read lately (catalogs, care), shared by an instance's
+    /// requests.
+    pub update_cache: updates::UpdateCache,
 }
 
 impl Desk {

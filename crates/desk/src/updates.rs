@@ -7,12 +7,16 @@
 //! download and its checksum; or that it is up to date; or which release it is not entitled
 //! to and what to do about it (renew OL Care).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use caredesk_domain::activation::{ActivationClaims, CodeError, read_code};
 use caredesk_domain::catalog::{check_updates, version_problem};
 use caredesk_domain::intake::Cover;
 use caredesk_domain::policy::UpdateRule;
 use caredesk_domain::reason::Reason;
 use caredesk_store::{Product, StoreError};
+use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -22,6 +26,78 @@ use crate::{Desk, DeskError, FieldProblem};
 
 /// The language release notes fall back to when the product's is missing.
 const FALLBACK_LANGUAGE: &str = "en";
+
+/// How long the update manager keeps what it read of a line's catalog and of a customer's
+/// care: every installed product asks, so they are read once for many checks. A release
+/// published or retired on another instance, or a contract changed, is seen within this
+/// time; a release published or retired on this instance at once.
+pub const CACHE_SECONDS: i64 = 5;
+
+/// Past this many customers' care kept, the stale ones are dropped.
+const CARE_KEPT: usize = 10_000;
+
+/// What update checks read lately, shared by the requests of one instance.
+#[derive(Clone, Debug, Default)]
+pub struct UpdateCache {
+    contents: Arc<Mutex<CacheContents>>,
+}
+
+#[derive(Debug, Default)]
+struct CacheContents {
+    /// Each line's catalog, by line, with when it was read.
+    catalogs: HashMap<String, (Timestamp, Arc<Vec<CatalogEntry>>)>,
+    /// Each customer's care, with when it was read.
+    care: HashMap<i64, (Timestamp, Cover)>,
+}
+
+impl UpdateCache {
+    /// Forgets the catalogs read (a release was published or retired).
+    pub fn forget_catalogs(&self) {
+        self.contents().catalogs.clear();
+    }
+
+    fn contents(&self) -> std::sync::MutexGuard<'_, CacheContents> {
+        // A panic elsewhere while holding the lock leaves nothing half-written worth
+        // refusing: entries are replaced whole.
+        self.contents.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn catalog(&self, desk: &Desk, line: &str) -> Result<Arc<Vec<CatalogEntry>>, DeskError> {
+        let now = desk.clock.now();
+        if let Some((read_at, entries)) = self.contents().catalogs.get(line)
+            && fresh(*read_at, now)
+        {
+            return Ok(Arc::clone(entries));
+        }
+        let entries = Arc::new(catalog(desk, Some(line)).await?);
+        self.contents()
+            .catalogs
+            .insert(line.to_string(), (now, Arc::clone(&entries)));
+        Ok(entries)
+    }
+
+    async fn care(&self, desk: &Desk, customer_id: i64) -> Result<Cover, DeskError> {
+        let now = desk.clock.now();
+        if let Some((read_at, cover)) = self.contents().care.get(&customer_id)
+            && fresh(*read_at, now)
+        {
+            return Ok(cover.clone());
+        }
+        let cover = care_of(desk, customer_id, now).await?;
+        let mut contents = self.contents();
+        if contents.care.len() >= CARE_KEPT {
+            contents.care.retain(|_, (read_at, _)| fresh(*read_at, now));
+        }
+        contents.care.insert(customer_id, (now, cover.clone()));
+        Ok(cover)
+    }
+}
+
+/// Read at `read_at`, still good at `now` (the clock may also have been set back).
+fn fresh(read_at: Timestamp, now: Timestamp) -> bool {
+    let age = read_at.duration_until(now);
+    !age.is_negative() && age.as_secs() < CACHE_SECONDS
+}
 
 /// An installed product asking for updates.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -151,13 +227,16 @@ pub async fn offers(
     product: &Product,
     installed: &str,
     language: &str,
-) -> Result<(UpdateAnswer, Vec<CatalogEntry>), DeskError> {
-    let care = care_of(desk, product.customer_id, desk.clock.now()).await?;
+) -> Result<(UpdateAnswer, Arc<Vec<CatalogEntry>>), DeskError> {
+    let care = desk.update_cache.care(desk, product.customer_id).await?;
     let rule = match care {
         Cover::Covered(_) => desk.policy.activation.updates_with_care,
         Cover::NotCovered { .. } => desk.policy.activation.updates_without_care,
     };
-    let entries = catalog(desk, Some(&product.product_line)).await?;
+    let entries = desk
+        .update_cache
+        .catalog(desk, &product.product_line)
+        .await?;
     let releases: Vec<_> = entries
         .iter()
         .map(|entry| catalog_release(&entry.release))
@@ -219,8 +298,12 @@ async fn activated_product(
             claims.serial
         )));
     }
-    let product = match desk.store.product_by_serial(serial).await {
-        Ok(product) => product,
+    let (product, active_code) = match desk
+        .store
+        .product_activated_on(serial, &claims.machine_id)
+        .await
+    {
+        Ok(found) => found,
         Err(StoreError::NotFound) => {
             return Err(DeskError::CredentialRefused(
                 "this activation code is no longer valid: the product is not registered".into(),
@@ -228,11 +311,7 @@ async fn activated_product(
         }
         Err(other) => return Err(other.into()),
     };
-    let active = desk
-        .store
-        .active_activation(product.id, &claims.machine_id)
-        .await?;
-    if active.is_none_or(|activation| activation.code != code.trim()) {
+    if active_code.is_none_or(|active| active != code.trim()) {
         return Err(DeskError::CredentialRefused(
             "this installation was deactivated: activate it again at the activation manager".into(),
         ));

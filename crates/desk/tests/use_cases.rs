@@ -69,6 +69,7 @@ fn desk_on(store: &Store) -> Desk {
         limits: DeskLimits::default(),
         client_address: None,
         activation_keys: Default::default(),
+        update_cache: Default::default(),
     }
 }
 

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::audit::{Recorded, snapshot};
 use crate::columns::Columns;
+use crate::customers::{PRODUCT_COLUMNS, Product, product_of};
 use crate::tokens::token_hash;
 use crate::{Store, StoreError, instant, seconds};
 
@@ -344,6 +345,32 @@ impl Store {
     /// Every activation of product `product_id`, deactivated ones too, newest first.
     pub async fn activations_of(&self, product_id: i64) -> Result<Vec<Activation>, StoreError> {
         read_activations(&self.pool, "product_id = $1", product_id).await
+    }
+
+    /// The product `serial` and the code of its active activation on `machine_id`, if it
+    /// has one: what an update check reads, in one query.
+    pub async fn product_activated_on(
+        &self,
+        serial: &str,
+        machine_id: &str,
+    ) -> Result<(Product, Option<String>), StoreError> {
+        let columns: Vec<String> = PRODUCT_COLUMNS
+            .iter()
+            .map(|column| format!("p.{column}"))
+            .collect();
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {}, a.code AS activation_code FROM products p \
+             LEFT JOIN activations a ON a.product_id = p.id AND a.machine_id = $2 \
+             AND a.deactivated_at IS NULL \
+             WHERE p.serial = $1",
+            columns.join(", ")
+        )))
+        .bind(serial)
+        .bind(machine_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok((product_of(&row)?, row.optional_text("activation_code")?))
     }
 
     /// The active activation of a product on a machine, if any.

@@ -886,6 +886,24 @@ async fn installations_are_counted_one_activation_at_a_time(store: Store) {
             .unwrap(),
         None
     );
+    // What an update check reads in one query: the product, and the active code on that
+    // machine (none once deactivated, none on a machine never activated).
+    let (found, code) = store
+        .product_activated_on("OLC-2", "machine-2")
+        .await
+        .unwrap();
+    assert_eq!(
+        (found.id, code.as_deref()),
+        (product.id, Some("CDA1.code-for-machine-2"))
+    );
+    for machine in ["machine-1", "machine-9"] {
+        let (_, code) = store.product_activated_on("OLC-2", machine).await.unwrap();
+        assert_eq!(code, None, "{machine}");
+    }
+    assert!(matches!(
+        store.product_activated_on("OLC-404", "machine-2").await,
+        Err(StoreError::NotFound)
+    ));
     assert!(matches!(
         store
             .activate(&activation("machine-3"), later)

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use caredesk_desk::updates::UpdateCache;
 use caredesk_desk::{ActivationKeys, Desk, DeskLimits};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::sign_in::SignInThrottle;
@@ -60,6 +61,8 @@ pub struct AppState {
     pub public_url: String,
     /// The key that signs activation codes, read once and shared by every request.
     pub activation_keys: ActivationKeys,
+    /// What the update manager read lately, shared by every request.
+    pub update_cache: UpdateCache,
     /// How often installed products have asked the update manager lately.
     pub update_limits: Arc<UpdateLimits>,
 }
@@ -75,6 +78,7 @@ impl AppState {
             limits: self.limits.desk(),
             client_address: None,
             activation_keys: self.activation_keys.clone(),
+            update_cache: self.update_cache.clone(),
         }
     }
 }

@@ -17,5 +17,6 @@ pub fn bench_desk(store: &Store) -> Desk {
         limits: DeskLimits::default(),
         client_address: None,
         activation_keys: Default::default(),
+        update_cache: Default::default(),
     }
 }

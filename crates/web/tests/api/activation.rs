@@ -528,7 +528,7 @@ async fn check(
 /// that is forged, of another serial or deactivated gets nothing; checks are limited.
 pub async fn installed_products_ask_the_update_manager(backend: Backend) {
     let mut limits = crate::support::limits();
-    limits.update_checks_per_serial_per_hour = std::num::NonZeroU32::new(6).unwrap();
+    limits.update_checks_per_serial_per_hour = std::num::NonZeroU32::new(7).unwrap();
     let app = TestApp::start(backend, limits).await;
     app.set_time("2026-12-01T10:00:00Z");
     app.publish_catalog().await;
@@ -578,6 +578,25 @@ pub async fn installed_products_ask_the_update_manager(backend: Backend) {
     let (_, _, newest) = check(&app, Some(&code), "serial=SN-UPD&version=2027.1").await;
     assert_eq!(newest["status"], "up_to_date", "{newest}");
 
+    // A release published on this instance is offered at the next check.
+    let (status, published) = app
+        .call(
+            Method::POST,
+            "/api/v1/releases",
+            Some(&app.admin),
+            Some(serde_json::json!({
+                "product_line": "ol-connect",
+                "version": "2027.2",
+                "kind": "minor",
+                "notes": { "en": "Fixes." },
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{published}");
+    let (_, _, newer) = check(&app, Some(&code), "serial=SN-UPD&version=2027.1").await;
+    assert_eq!(newer["status"], "available", "{newer}");
+    assert_eq!(newer["update"]["version"], "2027.2");
+
     // Care has lapsed (the contract ended 2027-12-31): updates within the licensed major
     // version only; the upgrade is withheld, with why and what to do.
     app.set_time("2028-01-15T10:00:00Z");
@@ -586,7 +605,7 @@ pub async fn installed_products_ask_the_update_manager(backend: Backend) {
     assert_eq!(lapsed["status"], "available");
     assert_eq!(lapsed["update"]["version"], "2026.2");
     assert_eq!(lapsed["upgrade"], serde_json::Value::Null);
-    assert_eq!(lapsed["not_entitled"]["version"], "2027.1");
+    assert_eq!(lapsed["not_entitled"]["version"], "2027.2");
     let reason = lapsed["not_entitled"]["reason"].as_str().unwrap();
     assert!(reason.contains("OL Care"), "{reason}");
     assert!(
@@ -646,7 +665,7 @@ pub async fn installed_products_ask_the_update_manager(backend: Backend) {
         "{gone}"
     );
 
-    // Six checks an hour for a serial here (a forged code counts for none): the seventh
+    // Seven checks an hour for a serial here (a forged code counts for none): the eighth
     // waits, and says how long.
     let (status, headers, throttled) =
         check(&app, Some(&code), "serial=SN-UPD&version=2026.1").await;

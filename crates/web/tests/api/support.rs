@@ -67,6 +67,7 @@ impl TestApp {
             trusted_proxies: Default::default(),
             public_url: base.clone(),
             activation_keys: Default::default(),
+            update_cache: Default::default(),
             update_limits: limits.update_limits(),
         };
         let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
@@ -127,6 +128,7 @@ impl TestApp {
             limits: limits().desk(),
             client_address: None,
             activation_keys: Default::default(),
+            update_cache: Default::default(),
         }
     }
 
