@@ -2,17 +2,20 @@
 //! product line and retire one; everyone reads the catalog with which releases are in
 //! support scope (the most recent ones that are not retired, as intake checks them).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use caredesk_domain::catalog::{same_version, sha256_problem, version_problem};
+use caredesk_domain::catalog::{
+    compare_versions, is_offered, same_version, sha256_problem, version_problem,
+};
 use caredesk_domain::intake::{CatalogRelease, supported_versions};
-use caredesk_domain::policy::Policy;
+use caredesk_domain::policy::{Policy, UpdateRule};
 use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::Role;
-use caredesk_store::{NewRelease, Release};
+use caredesk_store::{Announcement, NewRelease, Release};
 use jiff::civil::Date;
 use serde::Serialize;
 
+use crate::activation::update_rule;
 use crate::error::Problems;
 use crate::{Caller, Desk, DeskError, FieldProblem};
 
@@ -98,9 +101,80 @@ pub async fn publish(
         sha256: form.sha256.map(|sha256| sha256.to_ascii_lowercase()),
         notes: form.notes,
     };
-    let release = desk.audited_store(caller).add_release(&new).await?;
+    let announcements = announcements(desk, &new).await?;
+    let release = desk
+        .audited_store(caller)
+        .add_release_announced(&new, &announcements, desk.clock.now())
+        .await?;
     desk.update_cache.forget_catalogs();
     entry_of(desk, release).await
+}
+
+/// The contacts to tell of a new release (POLICY.md §9): every contact of each customer
+/// with a product of its line to which it is offered (the update of the product's series or
+/// an upgrade) under the care the customer has today, with the serials it is for.
+async fn announcements(desk: &Desk, new: &NewRelease) -> Result<Vec<Announcement>, DeskError> {
+    let mut line: Vec<(String, bool, bool)> = desk
+        .store
+        .releases_of(&new.product_line)
+        .await?
+        .iter()
+        .map(|release| {
+            (
+                release.version.clone(),
+                release.kind == "major",
+                release.is_retired(),
+            )
+        })
+        .collect();
+    line.push((new.version.clone(), new.kind == "major", false));
+    // Numbered as the store will number it: by version.
+    line.sort_by(|a, b| compare_versions(&a.0, &b.0));
+    let releases: Vec<CatalogRelease> = line
+        .into_iter()
+        .zip(1..)
+        .map(|((version, major, retired), position)| CatalogRelease {
+            version,
+            position,
+            major,
+            retired,
+        })
+        .collect();
+    let now = desk.clock.now();
+    let mut rules: HashMap<i64, UpdateRule> = HashMap::new();
+    let mut serials: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    for product in desk.store.products_of_line(&new.product_line).await? {
+        let rule = match rules.get(&product.customer_id) {
+            Some(rule) => *rule,
+            None => {
+                let rule = update_rule(desk, product.customer_id, now).await?;
+                rules.insert(product.customer_id, rule);
+                rule
+            }
+        };
+        if is_offered(
+            rule,
+            &releases,
+            &product.version,
+            &product.licence.licensed_version,
+            &new.version,
+        ) {
+            serials
+                .entry(product.customer_id)
+                .or_default()
+                .push(product.serial);
+        }
+    }
+    let mut announcements = Vec::new();
+    for (customer_id, serials) in serials {
+        for contact in desk.store.contacts_of(customer_id).await? {
+            announcements.push(Announcement {
+                contact_id: contact.id,
+                serials: serials.clone(),
+            });
+        }
+    }
+    Ok(announcements)
 }
 
 /// Retires release `id`: kept in the catalog, out of support scope, no longer offered.

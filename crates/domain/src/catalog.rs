@@ -479,3 +479,28 @@ mod tests {
         assert!(sha256_problem(&"g".repeat(64)).is_some());
     }
 }
+
+/// What a contact is told of a new release, kept with the notice when the release is
+/// published: the release, and the customer's products it is an update or an upgrade for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReleaseNotice {
+    pub release_id: i64,
+    pub serials: Vec<String>,
+}
+
+/// Whether `new` (of `releases`, the line's catalog with it) is offered to a product
+/// running `installed`, licensed for `licensed`, under `rule`: the update of its series or
+/// the upgrade.
+pub fn is_offered(
+    rule: UpdateRule,
+    releases: &[CatalogRelease],
+    installed: &str,
+    licensed: &str,
+    new: &str,
+) -> bool {
+    let offers = check_updates(rule, releases, installed, licensed);
+    [offers.update, offers.upgrade]
+        .iter()
+        .flatten()
+        .any(|release| release.version == new)
+}

@@ -51,11 +51,14 @@ pub enum NoticeKind {
     /// To a community question's asker: someone answered it
     /// (`crate::resources::community`). Of no ticket.
     CommunityAnswer,
+    /// To the contacts of a customer entitled to a new release of a product line it has
+    /// registered (`crate::catalog`). Of no ticket.
+    ReleaseAnnounced,
 }
 
 impl NoticeKind {
     /// The kinds sent as e-mail, each with its templates.
-    pub const MAIL: [NoticeKind; 13] = [
+    pub const MAIL: [NoticeKind; 14] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -69,9 +72,10 @@ impl NoticeKind {
         NoticeKind::NewTicket,
         NoticeKind::SignInBurst,
         NoticeKind::CommunityAnswer,
+        NoticeKind::ReleaseAnnounced,
     ];
 
-    pub const ALL: [NoticeKind; 14] = [
+    pub const ALL: [NoticeKind; 15] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -86,6 +90,7 @@ impl NoticeKind {
         NoticeKind::TicketEvent,
         NoticeKind::SignInBurst,
         NoticeKind::CommunityAnswer,
+        NoticeKind::ReleaseAnnounced,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -104,6 +109,7 @@ impl NoticeKind {
             NoticeKind::TicketEvent => "ticket_event",
             NoticeKind::SignInBurst => "sign_in_burst",
             NoticeKind::CommunityAnswer => "community_answer",
+            NoticeKind::ReleaseAnnounced => "release_announced",
         }
     }
 
@@ -113,10 +119,13 @@ impl NoticeKind {
             .find(|kind| kind.as_str() == text)
     }
 
-    /// Whether it is about a ticket (all but the administrators' security alerts and the
-    /// community's answers).
+    /// Whether it is about a ticket (all but the administrators' security alerts, the
+    /// community's answers and release announcements).
     pub fn is_of_a_ticket(&self) -> bool {
-        !matches!(self, NoticeKind::SignInBurst | NoticeKind::CommunityAnswer)
+        !matches!(
+            self,
+            NoticeKind::SignInBurst | NoticeKind::CommunityAnswer | NoticeKind::ReleaseAnnounced
+        )
     }
 
     /// Whether it goes to staff, and so waits for the ticket's calendar to open.

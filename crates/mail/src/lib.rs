@@ -12,6 +12,7 @@ pub mod transport;
 
 pub use message::{Addressee, ComposeError, Mailbox, MessageIds, Outgoing, compose, sender};
 pub use templates::{
-    CommunityContext, MailContext, RenderedMail, SignInContext, TemplateError, Templates, Terms,
+    CommunityContext, MailContext, ReleaseContext, RenderedMail, SignInContext, TemplateError,
+    Templates, Terms,
 };
 pub use transport::{SendError, SmtpClient, SmtpSecurity, SmtpSettings, Transport, TransportError};

@@ -135,6 +135,27 @@ pub struct MailContext {
     pub sign_in: Option<SignInContext>,
     /// An answer to a community question (community_answer, of no ticket either).
     pub community: Option<CommunityContext>,
+    /// A new release of a registered product (release_announced, of no ticket either).
+    pub release: Option<ReleaseContext>,
+}
+
+/// What a customer's contact is told of a new release its products may take.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ReleaseContext {
+    /// The product line's name.
+    pub product: String,
+    pub version: String,
+    /// A major release (an upgrade) rather than a minor one (an update).
+    pub major: bool,
+    pub released_on: String,
+    /// The release notes in the recipient's language, else in English, else any.
+    pub notes: String,
+    pub download_url: Option<String>,
+    pub sha256: Option<String>,
+    /// The organisation's registered products it is for, comma-separated.
+    pub serials: String,
+    /// The portal's products page.
+    pub products_url: String,
 }
 
 /// What the asker of a community question is told of a new answer.
@@ -397,6 +418,7 @@ mod tests {
             reminder: None,
             sign_in: None,
             community: None,
+            release: None,
         }
     }
 
@@ -510,6 +532,60 @@ mod tests {
             "{}",
             mail.text
         );
+    }
+
+    #[test]
+    fn a_new_release_is_announced_in_every_language() {
+        let templates = Templates::built_in().unwrap();
+        let announced = MailContext {
+            recipient_name: "Ana".into(),
+            release: Some(ReleaseContext {
+                product: "OL Connect".into(),
+                version: "2027.1".into(),
+                major: true,
+                released_on: "2027-01-12".into(),
+                notes: "A new <designer>.".into(),
+                download_url: Some("https://downloads.example/ol-connect-2027.1.zip".into()),
+                sha256: Some("ab".repeat(32)),
+                serials: "OLC-00042, OLC-00043".into(),
+                products_url: "https://desk.example/portal/products".into(),
+            }),
+            ..MailContext::default()
+        };
+        for language in LANGUAGES {
+            let mail = templates
+                .render(NoticeKind::ReleaseAnnounced, language, &announced)
+                .unwrap();
+            assert!(mail.subject.contains("OL Connect 2027.1"), "{language}");
+            for told in [
+                "Ana",
+                "A new <designer>.",
+                "OLC-00042, OLC-00043",
+                "https://downloads.example/ol-connect-2027.1.zip",
+                &"ab".repeat(32),
+                "https://desk.example/portal/products",
+            ] {
+                assert!(
+                    mail.text.contains(told),
+                    "{language}: {told}\n{}",
+                    mail.text
+                );
+            }
+            assert!(mail.html.contains("A new &lt;designer&gt;."), "{language}");
+            assert!(!mail.text.contains("#0"), "{language}");
+        }
+        let on_request = MailContext {
+            release: announced.release.clone().map(|release| ReleaseContext {
+                download_url: None,
+                sha256: None,
+                ..release
+            }),
+            ..announced
+        };
+        let mail = templates
+            .render(NoticeKind::ReleaseAnnounced, "en", &on_request)
+            .unwrap();
+        assert!(mail.text.contains("on request"), "{}", mail.text);
     }
 
     #[test]

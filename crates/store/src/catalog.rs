@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use caredesk_domain::catalog::{compare_versions, same_version};
+use caredesk_domain::catalog::{ReleaseNotice, compare_versions, same_version};
+use caredesk_domain::notify::NoticeKind;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -53,6 +54,13 @@ pub struct NewRelease {
     pub notes: BTreeMap<String, String>,
 }
 
+/// A contact to tell of a new release, and the serials of its organisation it is for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    pub contact_id: i64,
+    pub serials: Vec<String>,
+}
+
 /// The notes of a release in one language.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReleaseNote {
@@ -68,6 +76,20 @@ impl Store {
     /// Publishes a release: placed among its line's releases by version, the later ones
     /// moved up when it is not the newest, with its notes, all in one transaction.
     pub async fn add_release(&self, new: &NewRelease) -> Result<Release, StoreError> {
+        // Nothing to announce: no notice, so no time to send it from.
+        self.add_release_announced(new, &[], Timestamp::UNIX_EPOCH)
+            .await
+    }
+
+    /// Publishes a release as [`Store::add_release`] does and, in the same transaction,
+    /// writes its announcement to each contact of `announcements`, naming the serials it
+    /// is for, to go out from `now`.
+    pub async fn add_release_announced(
+        &self,
+        new: &NewRelease,
+        announcements: &[Announcement],
+        now: Timestamp,
+    ) -> Result<Release, StoreError> {
         let mut transaction = self.begin_write().await?;
         // The line is read and numbered by one publication at a time: on PostgreSQL, a
         // lock of the line's own (row locks would not cover a release inserted meanwhile);
@@ -179,6 +201,23 @@ impl Store {
         };
         self.record_new(&mut transaction, "release", id, "published", &published)
             .await?;
+        for announcement in announcements {
+            let details = serde_json::to_string(&ReleaseNotice {
+                release_id: id,
+                serials: announcement.serials.clone(),
+            })
+            .map_err(|error| StoreError::Corrupt(format!("a release's notice: {error}")))?;
+            sqlx::query(
+                "INSERT INTO outbox (event_seq, kind, recipient, contact_id, details, \
+                 not_before, created_at) VALUES (0, $1, 'contact', $2, $3, $4, $4)",
+            )
+            .bind(NoticeKind::ReleaseAnnounced.as_str())
+            .bind(announcement.contact_id)
+            .bind(details)
+            .bind(seconds(now))
+            .execute(&mut *transaction)
+            .await?;
+        }
         transaction.commit().await?;
         Ok(release)
     }

@@ -293,6 +293,18 @@ impl Store {
         rows.iter().map(product_of).collect()
     }
 
+    /// Every registered product of `product_line`, by customer.
+    pub async fn products_of_line(&self, product_line: &str) -> Result<Vec<Product>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM products WHERE product_line = $1 ORDER BY customer_id, id",
+            PRODUCT_COLUMNS.join(", ")
+        )))
+        .bind(product_line)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(product_of).collect()
+    }
+
     /// Registered product `id`.
     pub async fn product(&self, id: i64) -> Result<Product, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -44,7 +44,7 @@ use crate::tickets::creations::CreationQueue;
 pub use activation::{Activated, Activation, ActivationPassword, NewActivation, StoredKey};
 pub use audit::{Audit, AuditEntry, AuditFilter};
 pub use backup::Contents;
-pub use catalog::{NewRelease, Release, ReleaseNote};
+pub use catalog::{Announcement, NewRelease, Release, ReleaseNote};
 pub use community::{
     HiddenQuestions, NewQuestion, QuestionFilter, QuestionHit, StoredAnswer, StoredQuestion,
     StoredStep,

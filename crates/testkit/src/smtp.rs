@@ -48,6 +48,14 @@ impl ReceivedMail {
         value
     }
 
+    /// The subject as a reader sees it: its encoded words (RFC 2047) decoded.
+    pub fn subject(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.data.as_bytes())
+            .and_then(|message| message.subject().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     /// The plain-text part as a reader sees it: its transfer encoding (quoted-printable
     /// lines folded at 76 characters) undone.
     pub fn text(&self) -> String {

@@ -9,14 +9,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use caredesk_desk::Clock;
+use caredesk_domain::catalog::ReleaseNotice;
 use caredesk_domain::notify::{NoticeKind, retry_delay};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::resources::community::AnswerNotice;
 use caredesk_domain::sign_in::SignInBurst;
 use caredesk_domain::ticket::EventData;
 use caredesk_mail::{
-    Addressee, CommunityContext, MailContext, Mailbox, MessageIds, Outgoing, SignInContext,
-    Templates, Terms, Transport, compose,
+    Addressee, CommunityContext, MailContext, Mailbox, MessageIds, Outgoing, ReleaseContext,
+    SignInContext, Templates, Terms, Transport, compose,
 };
 use caredesk_store::{Delivery, NoticeFacts, NoticeRecipient, OutboxEntry, Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
@@ -246,6 +247,7 @@ impl Deliverer {
             NoticeKind::TicketEvent => self.deliver_webhook(entry).await,
             NoticeKind::SignInBurst => self.deliver_alert(entry).await,
             NoticeKind::CommunityAnswer => self.deliver_community_answer(entry).await,
+            NoticeKind::ReleaseAnnounced => self.deliver_release_announcement(entry).await,
             _ => self.deliver_ticket_notice(entry).await,
         }
     }
@@ -352,6 +354,85 @@ impl Deliverer {
                 question_title: answered.question_title,
                 answered_by: answered.answered_by,
                 by_staff: answered.by_staff,
+            }),
+            ..MailContext::default()
+        };
+        self.send_mail(entry, &recipient, &context).await
+    }
+
+    /// A new release, to a customer's contact in their language, with the notes in it
+    /// (else English, else any) as the catalog holds them when the notice goes out.
+    async fn deliver_release_announcement(&self, entry: &OutboxEntry) -> Delivery {
+        let announced: ReleaseNotice = match entry
+            .details
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+        {
+            Ok(Some(announced)) => announced,
+            Ok(None) => {
+                return Delivery::Failed {
+                    error: "a release's notice without what it says".into(),
+                };
+            }
+            Err(error) => {
+                return Delivery::Failed {
+                    error: format!("a release's notice that cannot be read: {error}"),
+                };
+            }
+        };
+        let recipient = match self.store.contact_to_tell(entry.contact_id).await {
+            Ok(Some(recipient)) => recipient,
+            Ok(None) => {
+                return Delivery::Skipped {
+                    reason: "the contact no longer exists".to_string(),
+                };
+            }
+            Err(error) => return self.store_failure(entry, error),
+        };
+        let release = match self.store.release(announced.release_id).await {
+            Ok(release) if release.is_retired() => {
+                return Delivery::Skipped {
+                    reason: "the release was retired before its notice went out".to_string(),
+                };
+            }
+            Ok(release) => release,
+            Err(error) => return self.store_failure(entry, error),
+        };
+        let notes = match self.store.release_notes(Some(&release.product_line)).await {
+            Ok(notes) => notes,
+            Err(error) => return self.store_failure(entry, error),
+        };
+        let of_release: Vec<_> = notes
+            .iter()
+            .filter(|note| note.release_id == release.id)
+            .collect();
+        let notes = [recipient.language.as_str(), "en"]
+            .iter()
+            .find_map(|language| {
+                of_release
+                    .iter()
+                    .find(|note| note.language == *language)
+                    .map(|note| note.notes.clone())
+            })
+            .or_else(|| of_release.first().map(|note| note.notes.clone()))
+            .unwrap_or_default();
+        let context = MailContext {
+            recipient_name: recipient.name.clone(),
+            release: Some(ReleaseContext {
+                product: self
+                    .policy
+                    .product_lines
+                    .get(&release.product_line)
+                    .map_or_else(|| release.product_line.clone(), |line| line.name.clone()),
+                major: release.kind == "major",
+                released_on: release.released_on.to_string(),
+                notes,
+                download_url: release.download_url.clone(),
+                sha256: release.sha256.clone(),
+                serials: announced.serials.join(", "),
+                products_url: format!("{}/portal/products", self.mail.public_url),
+                version: release.version,
             }),
             ..MailContext::default()
         };
@@ -480,6 +561,7 @@ impl Deliverer {
             reminder: wording.reminder,
             sign_in: None,
             community: None,
+            release: None,
         }
     }
 }

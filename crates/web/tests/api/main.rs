@@ -29,6 +29,7 @@ use community::{community_pages, community_questions_over_the_api, the_community
 use notifications::{
     a_burst_of_wrong_passwords_is_told_to_administrators,
     a_mail_server_down_for_a_while_loses_and_doubles_nothing,
+    a_new_release_is_announced_to_entitled_customers_in_their_languages,
     a_refused_message_fails_for_good_and_is_listed,
     replies_by_mail_land_on_their_tickets_and_machines_are_ignored,
     staff_alerts_wait_for_the_office_to_open,
@@ -135,6 +136,7 @@ on_both_backends!(
     staff_alerts_wait_for_the_office_to_open,
     a_refused_message_fails_for_good_and_is_listed,
     a_burst_of_wrong_passwords_is_told_to_administrators,
+    a_new_release_is_announced_to_entitled_customers_in_their_languages,
     replies_by_mail_land_on_their_tickets_and_machines_are_ignored,
     webhooks_receive_every_event_signed_and_retried,
     control_characters_are_refused_wherever_text_enters,

@@ -797,3 +797,150 @@ pub async fn a_burst_of_wrong_passwords_is_told_to_administrators(backend: Backe
     assert!(!text.contains("nobody@nowhere.example"));
     app.stop().await;
 }
+
+/// A customer of its own for the announcement test: a contact speaking `language`, OL Care
+/// until `care_ends`, and one product of `line` running 2026.1.
+async fn licensee(
+    app: &TestApp,
+    number: &str,
+    language: &str,
+    care_ends: jiff::civil::Date,
+    line: &str,
+) -> String {
+    let now = app.clock.now();
+    let customer = app
+        .store
+        .create_customer(
+            &caredesk_store::NewCustomer {
+                number: number.into(),
+                name: format!("Customer {number}"),
+                region: "emea".into(),
+                language: language.into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let email = format!("{}@{}.example", language, number.to_lowercase());
+    app.store
+        .create_contact(
+            &caredesk_store::NewContact {
+                customer_id: customer.id,
+                name: format!("Contact {number}"),
+                email: email.clone(),
+                phone: String::new(),
+                language: language.into(),
+                designated: true,
+                password_hash: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    app.store
+        .create_contract(
+            &caredesk_store::NewContract {
+                customer_id: customer.id,
+                program: "gold".into(),
+                starts_on: jiff::civil::date(2025, 7, 1),
+                ends_on: care_ends,
+                eula_accepted: true,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    app.store
+        .register_product(
+            &caredesk_store::NewProduct {
+                customer_id: customer.id,
+                product_line: line.into(),
+                version: "2026.1".into(),
+                serial: format!("SN-{number}"),
+                licence: Default::default(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    email
+}
+
+/// Publishing a release tells the customers entitled to it, each contact in its language:
+/// an upgrade reaches those with valid care, an update within the licensed major version
+/// also those whose care lapsed; customers of another line hear nothing.
+pub async fn a_new_release_is_announced_to_entitled_customers_in_their_languages(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let sink = SmtpSink::start();
+    app.set_time("2026-12-01T10:00:00Z");
+    app.publish_catalog().await;
+    let ends = jiff::civil::date;
+    let french = licensee(&app, "CARE", "fr", ends(2027, 12, 31), "ol-connect").await;
+    let german = licensee(&app, "LAPSED", "de", ends(2026, 6, 30), "ol-connect").await;
+    let other_line = licensee(&app, "PPS", "en", ends(2027, 12, 31), "planetpress-suite").await;
+    let publish = |version: &'static str, kind: &'static str| {
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/releases",
+                    Some(&app.admin),
+                    Some(serde_json::json!({
+                        "product_line": "ol-connect",
+                        "version": version,
+                        "kind": kind,
+                        "download_url": format!("https://downloads.example/ol-connect-{version}.zip"),
+                        "sha256": "ab".repeat(32),
+                        "notes": {
+                            "en": format!("What is new in {version}."),
+                            "fr": format!("Les nouveautés de {version}."),
+                        },
+                    })),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    };
+
+    // An upgrade: only with valid care.
+    publish("2027.1", "major").await;
+    let deliverer = deliverer(&app, &sink, "one");
+    let report = deliverer.deliver_due().await.unwrap();
+    let messages = sink.messages();
+    assert_eq!(report.sent, 1, "{messages:#?}");
+    assert_eq!(messages[0].to, [french]);
+    assert_eq!(
+        messages[0].subject(),
+        "Mise à niveau disponible : OL Connect 2027.1"
+    );
+    let text = messages[0].text();
+    for told in [
+        "Les nouveautés de 2027.1.",
+        "SN-CARE",
+        "https://downloads.example/ol-connect-2027.1.zip",
+        "/portal/products",
+    ] {
+        assert!(text.contains(told), "{told}\n{text}");
+    }
+
+    // An update of the licensed major version: the lapsed customer too, in German with the
+    // English notes (there are none in German).
+    publish("2026.2", "minor").await;
+    deliverer.deliver_due().await.unwrap();
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    let to_german = messages
+        .iter()
+        .find(|message| message.to == [german.clone()])
+        .expect("the lapsed customer hears of the update");
+    assert_eq!(to_german.subject(), "Update verfügbar: OL Connect 2026.2");
+    assert!(to_german.text().contains("What is new in 2026.2."));
+    assert!(
+        messages
+            .iter()
+            .all(|message| message.to != [other_line.clone()]),
+        "another line's customer hears nothing: {messages:#?}"
+    );
+    app.stop().await;
+}
