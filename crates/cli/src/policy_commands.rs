@@ -3,6 +3,9 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use caredesk_desk::catalog::catalog_release;
+use caredesk_domain::catalog::same_version;
+use caredesk_domain::intake::supported_versions;
 use caredesk_domain::policy::Policy;
 use caredesk_domain::policy::{PolicyTable, TicketProfile, policy_tables};
 use caredesk_domain::sla::{self, DueTarget, Targets};
@@ -110,9 +113,19 @@ pub async fn explain_ticket(
     };
     let explanation = explain_ticket_at(policy, &context, &timeline, at)
         .map_err(|error| Failure::Input(format!("ticket {}: {error}", request.id)))?;
+    let scope = support_scope(store, policy, &ticket.product_line, &ticket.version).await?;
     let mut out = io::stdout().lock();
     if request.json {
-        serde_json::to_writer_pretty(&mut out, &explanation)
+        let mut document = serde_json::to_value(&explanation)
+            .map_err(|error| Failure::Environment(error.to_string()))?;
+        if let Some(fields) = document.as_object_mut() {
+            fields.insert(
+                "support_scope".into(),
+                serde_json::to_value(&scope)
+                    .map_err(|error| Failure::Environment(error.to_string()))?,
+            );
+        }
+        serde_json::to_writer_pretty(&mut out, &document)
             .map_err(|error| Failure::Environment(error.to_string()))?;
         writeln!(out)?;
         return Ok(());
@@ -143,6 +156,11 @@ pub async fn explain_ticket(
             "  {:topic_width$}  {}{at}\n  {:topic_width$}    because {}",
             rule.topic, rule.decision, "", rule.reason
         )?;
+    }
+    writeln!(out, "\nsupport scope")?;
+    writeln!(out, "  {}", scope.decision)?;
+    for release in &scope.catalog {
+        writeln!(out, "    {release}")?;
     }
     writeln!(out, "\nclocks")?;
     for clock in &explanation.clocks {
@@ -370,4 +388,73 @@ impl TargetsJson {
             }),
         }
     }
+}
+
+/// Which catalog releases decide whether a ticket's version is supported (POLICY.md §9).
+#[derive(serde::Serialize)]
+struct SupportScope {
+    version: String,
+    /// None when the catalog holds no current release of the line.
+    in_scope: Option<bool>,
+    supported: Vec<String>,
+    decision: String,
+    /// The line's releases, newest first, as "2026.2 (minor, 2026-11-02)", retired ones
+    /// said so.
+    catalog: Vec<String>,
+}
+
+async fn support_scope(
+    store: &Store,
+    policy: &Policy,
+    product_line: &str,
+    version: &str,
+) -> Result<SupportScope, Failure> {
+    let releases = store
+        .releases_of(product_line)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    let in_catalog: Vec<_> = releases.iter().map(catalog_release).collect();
+    let supported = supported_versions(policy, &in_catalog);
+    let in_scope = (!supported.is_empty()).then(|| {
+        supported
+            .iter()
+            .any(|release| same_version(release, version))
+    });
+    let count = policy.scope.supported_releases;
+    let decision = match in_scope {
+        None => format!(
+            "{product_line} {version}: not checked, the catalog holds no current release of {product_line}"
+        ),
+        Some(true) => format!(
+            "{product_line} {version} is supported: one of the {count} most recent current releases ({})",
+            supported.join(", ")
+        ),
+        Some(false) => format!(
+            "{product_line} {version} is outside support scope: the {count} most recent current releases are {}",
+            supported.join(", ")
+        ),
+    };
+    let catalog = releases
+        .iter()
+        .map(|release| {
+            format!(
+                "{} ({}, {}){}",
+                release.version,
+                release.kind,
+                release.released_on,
+                if release.is_retired() {
+                    ", retired"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    Ok(SupportScope {
+        version: version.to_string(),
+        in_scope,
+        supported,
+        decision,
+        catalog,
+    })
 }

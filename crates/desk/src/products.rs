@@ -4,8 +4,9 @@
 //! update manager would answer the installation.
 
 use caredesk_domain::catalog::same_version;
-use caredesk_store::Product;
+use caredesk_store::{Activation, Product, StoreError};
 
+use crate::catalog::catalog;
 use crate::updates::{UpdateAnswer, offers};
 use crate::{Caller, Desk, DeskError};
 
@@ -72,4 +73,68 @@ pub async fn products_of(
         });
     }
     Ok(overviews)
+}
+
+/// What the console's ticket panel shows of the ticket's product (POLICY.md §9): its
+/// licence and installations, the catalog's newest release of its line, and whether the
+/// version the ticket names is in support scope (and which versions are).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketProduct {
+    pub product: Product,
+    /// Its active installations, newest first.
+    pub active: Vec<Activation>,
+    /// The catalog's newest current release of the line.
+    pub newest: Option<String>,
+    pub supported: Vec<String>,
+    /// Whether the ticket's version is supported; none when the catalog holds no current
+    /// release of the line.
+    pub in_scope: Option<bool>,
+}
+
+/// The registered product `serial` as a ticket naming `version` sees it, for staff; none
+/// when no product has that serial.
+pub async fn ticket_product(
+    desk: &Desk,
+    caller: &Caller,
+    serial: &str,
+    version: &str,
+) -> Result<Option<TicketProduct>, DeskError> {
+    if matches!(caller, Caller::Contact { .. }) {
+        return Err(DeskError::Forbidden("this is for staff only".into()));
+    }
+    let product = match desk.store.product_by_serial(serial).await {
+        Ok(product) => product,
+        Err(StoreError::NotFound) => return Ok(None),
+        Err(other) => return Err(other.into()),
+    };
+    let catalog = catalog(desk, Some(&product.product_line)).await?;
+    let supported: Vec<String> = catalog
+        .iter()
+        .filter(|entry| entry.in_support_scope)
+        .map(|entry| entry.release.version.clone())
+        .collect();
+    let newest = catalog
+        .iter()
+        .filter(|entry| !entry.release.is_retired())
+        .max_by_key(|entry| entry.release.position)
+        .map(|entry| entry.release.version.clone());
+    let in_scope = (!supported.is_empty()).then(|| {
+        supported
+            .iter()
+            .any(|supported| same_version(supported, version))
+    });
+    let active = desk
+        .store
+        .activations_of(product.id)
+        .await?
+        .into_iter()
+        .filter(Activation::is_active)
+        .collect();
+    Ok(Some(TicketProduct {
+        product,
+        active,
+        newest,
+        supported,
+        in_scope,
+    }))
 }

@@ -10,6 +10,7 @@ use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use caredesk_desk::products::{TicketProduct, ticket_product};
 use caredesk_desk::staff;
 use caredesk_domain::policy::{PolicyTable, policy_tables};
 use caredesk_domain::ticket::explain::explain_ticket;
@@ -21,6 +22,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::forms;
+use super::i18n::Catalog;
 use super::session::Viewer;
 use super::view::{self, ClockRow, FlagView, ReadTicket, TimelineEntry};
 use super::{Page, UiError, render};
@@ -481,6 +483,49 @@ struct WorkspacePage {
     solution_accepted: bool,
     /// What the resource center suggested to the customer before they sent the ticket.
     shown_before: Vec<caredesk_store::ShownBefore>,
+    /// The ticket's product: licence, installations, the catalog's newest, support scope.
+    licence: Option<LicencePanel>,
+}
+
+/// The ticket's product as the panel shows it.
+struct LicencePanel {
+    serial: String,
+    edition: String,
+    licensed_version: String,
+    installations: String,
+    machines: Vec<String>,
+    newest: String,
+    /// "products.in_scope", "products.outside_scope" or "products.scope_unknown".
+    scope: &'static str,
+    supported: String,
+}
+
+fn licence_panel(catalog: &Catalog, found: &TicketProduct) -> LicencePanel {
+    let licence = &found.product.licence;
+    LicencePanel {
+        serial: found.product.serial.clone(),
+        edition: licence.edition.clone().unwrap_or_default(),
+        licensed_version: licence.licensed_version.clone(),
+        installations: catalog.format(
+            "activate.installations_count",
+            &[
+                ("active", &found.active.len().to_string()),
+                ("allowed", &licence.installations.to_string()),
+            ],
+        ),
+        machines: found
+            .active
+            .iter()
+            .map(|activation| activation.machine_id.clone())
+            .collect(),
+        newest: found.newest.clone().unwrap_or_default(),
+        scope: match found.in_scope {
+            Some(true) => "products.in_scope",
+            Some(false) => "products.outside_scope",
+            None => "products.scope_unknown",
+        },
+        supported: found.supported.join(", "),
+    }
 }
 
 async fn workspace(
@@ -509,6 +554,18 @@ async fn workspace_page(
     let products = state.store.products_of(ticket.customer_id).await?;
     let staff = state.store.staff().await?;
     let catalog = viewer.catalog;
+    let licence = if ticket.serial.trim().is_empty() {
+        None
+    } else {
+        ticket_product(
+            &state.desk(),
+            &viewer.principal.caller(),
+            &ticket.serial,
+            &ticket.version,
+        )
+        .await?
+        .map(|found| licence_panel(catalog, &found))
+    };
     let now = state.clock.now();
     let explanation = explain_ticket(&state.policy, &read.context(), &read.events, now)
         .map_err(|error| UiError::Unexpected(error.to_string()))?;
@@ -608,6 +665,7 @@ async fn workspace_page(
             ticket.id,
         )
         .await?,
+        licence,
         solution_accepted: read.events.iter().any(|event| {
             matches!(
                 event.data,

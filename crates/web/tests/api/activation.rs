@@ -739,5 +739,43 @@ pub async fn the_portal_lists_products_with_scope_and_updates(backend: Backend) 
         french.body
     );
     assert!(french.body.contains("Mettre à niveau vers 2027.1"));
+
+    // The advisor sees the same on the ticket: licence, the machine, the catalog's newest
+    // and the scope, flagged.
+    app.staff("ada@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (status, ticket) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(crate::support::portal_ticket("PRD", "P3")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let mut advisor = Visitor::new(&app);
+    advisor.sign_in("ada@desk.example").await;
+    let workspace = advisor
+        .get(&format!("/console/tickets/{}", ticket["id"]))
+        .await;
+    assert_eq!(workspace.status, StatusCode::OK);
+    let panel = workspace
+        .body
+        .split("id=\"licence-heading\"")
+        .nth(1)
+        .expect("a licence panel")
+        .split("</section>")
+        .next()
+        .unwrap();
+    for shown in [
+        "SN-PRD",
+        "1 of 1 active",
+        "WS-PRINT-01",
+        "2027.1",
+        "Outside support scope",
+        "supported: 2027.1, 2026.2",
+    ] {
+        assert!(panel.contains(shown), "{shown}: {panel}");
+    }
     app.stop().await;
 }
