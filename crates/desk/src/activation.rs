@@ -13,7 +13,9 @@ use caredesk_domain::intake::{ContractTerms, Cover, cover};
 use caredesk_domain::policy::UpdateRule;
 use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::Role;
-use caredesk_store::{Activated, Activation, NewActivation, Product, StoreError};
+use caredesk_store::{
+    Activated, Activation, NewActivation, NewActivationSession, Product, StoreError,
+};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
@@ -350,7 +352,8 @@ pub async fn care_of(desk: &Desk, customer_id: i64, now: Timestamp) -> Result<Co
 }
 
 /// Signs a customer in at the activation manager with its customer number and one-time
-/// password, using the password up; answers the customer's id. An unknown number and a
+/// password, using the password up and opening the customer's session there in one
+/// transaction (never a password used up without a session). An unknown number and a
 /// wrong password get the same answer (`WrongCredentials`) after as long as a real check;
 /// only whoever typed the right password learns that it expired or was used already.
 /// Failures are throttled per customer number and per client address like every sign-in.
@@ -359,7 +362,7 @@ pub async fn sign_in(
     number: &str,
     password: &str,
     client: Option<IpAddr>,
-) -> Result<i64, DeskError> {
+) -> Result<ManagerSession, DeskError> {
     let keys = ThrottleKeys::named("activation", number, client);
     let typed = normalized(password);
     throttled(desk, &keys, None, async {
@@ -395,9 +398,21 @@ pub async fn sign_in(
                 ),
             ));
         }
+        let expires_at = now
+            .checked_add(SignedDuration::from_mins(MANAGER_SESSION_MINUTES))
+            .map_err(DeskError::unexpected)?;
+        let secret = new_token();
+        let address = client
+            .map(|address| address.to_string())
+            .unwrap_or_default();
+        let session = NewActivationSession {
+            secret: &secret,
+            expires_at,
+            address: &address,
+        };
         if !desk
             .store
-            .use_activation_password(stored.customer_id, &stored.password_hash, now)
+            .use_activation_password(stored.customer_id, &stored.password_hash, &session, now)
             .await?
         {
             return Err(DeskError::invalid(
@@ -405,7 +420,11 @@ pub async fn sign_in(
                 "this one-time password was used already; ask for a new one",
             ));
         }
-        Ok(stored.customer_id)
+        Ok(ManagerSession {
+            customer_id: stored.customer_id,
+            expires_at,
+            secret,
+        })
     })
     .await
 }
@@ -420,33 +439,6 @@ pub struct ManagerSession {
     pub secret: String,
     pub customer_id: i64,
     pub expires_at: Timestamp,
-}
-
-/// Signs a customer in at the activation manager ([`sign_in`], which uses the password
-/// up) and opens its session there.
-pub async fn open_manager_session(
-    desk: &Desk,
-    number: &str,
-    password: &str,
-    client: Option<IpAddr>,
-) -> Result<ManagerSession, DeskError> {
-    let customer_id = sign_in(desk, number, password, client).await?;
-    let now = desk.clock.now();
-    let expires_at = now
-        .checked_add(SignedDuration::from_mins(MANAGER_SESSION_MINUTES))
-        .map_err(DeskError::unexpected)?;
-    let secret = new_token();
-    let address = client
-        .map(|address| address.to_string())
-        .unwrap_or_default();
-    desk.store
-        .open_activation_session(&secret, customer_id, &address, now, expires_at)
-        .await?;
-    Ok(ManagerSession {
-        secret,
-        customer_id,
-        expires_at,
-    })
 }
 
 /// The customer signed in at the activation manager with `secret`, while its session

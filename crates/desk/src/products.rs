@@ -91,11 +91,13 @@ pub struct TicketProduct {
     pub in_scope: Option<bool>,
 }
 
-/// The registered product `serial` as a ticket naming `version` sees it, for staff; none
-/// when no product has that serial.
+/// The registered product `serial` of customer `customer_id` as a ticket naming `version`
+/// sees it, for staff; none when the customer has no product with that serial (a serial
+/// typed on a mail or phone ticket may be another customer's: never shown).
 pub async fn ticket_product(
     desk: &Desk,
     caller: &Caller,
+    customer_id: i64,
     serial: &str,
     version: &str,
 ) -> Result<Option<TicketProduct>, DeskError> {
@@ -103,8 +105,8 @@ pub async fn ticket_product(
         return Err(DeskError::Forbidden("this is for staff only".into()));
     }
     let product = match desk.store.product_by_serial(serial).await {
-        Ok(product) => product,
-        Err(StoreError::NotFound) => return Ok(None),
+        Ok(product) if product.customer_id == customer_id => product,
+        Ok(_) | Err(StoreError::NotFound) => return Ok(None),
         Err(other) => return Err(other.into()),
     };
     let catalog = catalog(desk, Some(&product.product_line)).await?;

@@ -44,6 +44,9 @@ pub struct UpdateCache {
 
 #[derive(Debug, Default)]
 struct CacheContents {
+    /// Counts the catalogs forgotten: a catalog read while one was published or retired is
+    /// not kept (it may be the old one).
+    generation: u64,
     /// Each line's catalog, by line, with when it was read.
     catalogs: HashMap<String, (Timestamp, Arc<Vec<CatalogEntry>>)>,
     /// Each customer's care, with when it was read.
@@ -53,7 +56,9 @@ struct CacheContents {
 impl UpdateCache {
     /// Forgets the catalogs read (a release was published or retired).
     pub fn forget_catalogs(&self) {
-        self.contents().catalogs.clear();
+        let mut contents = self.contents();
+        contents.catalogs.clear();
+        contents.generation += 1;
     }
 
     fn contents(&self) -> std::sync::MutexGuard<'_, CacheContents> {
@@ -64,15 +69,22 @@ impl UpdateCache {
 
     async fn catalog(&self, desk: &Desk, line: &str) -> Result<Arc<Vec<CatalogEntry>>, DeskError> {
         let now = desk.clock.now();
-        if let Some((read_at, entries)) = self.contents().catalogs.get(line)
-            && fresh(*read_at, now)
-        {
-            return Ok(Arc::clone(entries));
-        }
+        let generation = {
+            let contents = self.contents();
+            if let Some((read_at, entries)) = contents.catalogs.get(line)
+                && fresh(*read_at, now)
+            {
+                return Ok(Arc::clone(entries));
+            }
+            contents.generation
+        };
         let entries = Arc::new(catalog(desk, Some(line)).await?);
-        self.contents()
-            .catalogs
-            .insert(line.to_string(), (now, Arc::clone(&entries)));
+        let mut contents = self.contents();
+        if contents.generation == generation {
+            contents
+                .catalogs
+                .insert(line.to_string(), (now, Arc::clone(&entries)));
+        }
         Ok(entries)
     }
 
@@ -183,20 +195,19 @@ pub async fn signed_claims(desk: &Desk, code: &str) -> Result<ActivationClaims, 
     })
 }
 
-/// Answers an installed product's update check, its code's `claims` read by
-/// [`signed_claims`].
-pub async fn check(
+/// The product an update check is about, when the request's fields are right and its code
+/// (of `claims`, read by [`signed_claims`]) is an active activation of it.
+pub async fn activated(
     desk: &Desk,
-    request: UpdateRequest,
+    request: &UpdateRequest,
     claims: &ActivationClaims,
-) -> Result<UpdateAnswer, DeskError> {
+) -> Result<Product, DeskError> {
     let serial = request.serial.trim();
-    let installed = request.version.trim();
     let mut problems = Vec::new();
     if serial.is_empty() {
         problems.push(FieldProblem::of("serial", Reason::required()));
     }
-    if let Some(problem) = version_problem(installed) {
+    if let Some(problem) = version_problem(request.version.trim()) {
         problems.push(FieldProblem::of(
             "version",
             if problem == "required" {
@@ -209,14 +220,22 @@ pub async fn check(
     if !problems.is_empty() {
         return Err(DeskError::Invalid(problems));
     }
-    let product = activated_product(desk, serial, &request.code, claims).await?;
+    activated_product(desk, serial, &request.code, claims).await
+}
+
+/// Answers the update check of `product` (found by [`activated`]).
+pub async fn answer(
+    desk: &Desk,
+    product: &Product,
+    request: &UpdateRequest,
+) -> Result<UpdateAnswer, DeskError> {
     let language = request
         .language
         .as_deref()
         .map(str::trim)
         .filter(|language| !language.is_empty())
         .unwrap_or(FALLBACK_LANGUAGE);
-    let (answer, _) = offers(desk, &product, installed, language).await?;
+    let (answer, _) = offers(desk, product, request.version.trim(), language).await?;
     Ok(answer)
 }
 

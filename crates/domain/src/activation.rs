@@ -72,7 +72,7 @@ pub fn machine_id_problem(machine_id: &str) -> Option<String> {
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.' | '{' | '}')))
         .map(|other| {
             format!(
-                "{other:?} is not part of a machine identifier: letters, digits, '-', '_', ':', '.'"
+                "{other:?} is not part of a machine identifier: letters, digits, '-', '_', ':', '.', '{{', '}}'"
             )
         })
 }

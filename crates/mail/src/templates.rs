@@ -150,6 +150,8 @@ pub struct ReleaseContext {
     pub released_on: String,
     /// The release notes in the recipient's language, else in English, else any.
     pub notes: String,
+    /// Where to download it; none when it is delivered on request (the release has no
+    /// download, or its line has no online update manager).
     pub download_url: Option<String>,
     pub sha256: Option<String>,
     /// The organisation's registered products it is for, comma-separated.

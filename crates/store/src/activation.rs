@@ -69,6 +69,16 @@ impl Activation {
     }
 }
 
+/// An activation manager session to open with a one-time password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewActivationSession<'a> {
+    /// The secret given to the browser; only its hash is kept.
+    pub secret: &'a str,
+    pub expires_at: Timestamp,
+    /// The client's address.
+    pub address: &'a str,
+}
+
 /// An activation to record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewActivation {
@@ -133,7 +143,7 @@ impl Store {
     }
 
     /// Gives customer `customer_id` a new one-time password (its hash), voiding any earlier
-    /// one; recorded in the audit trail without the hash.
+    /// one and ending the sessions it opened; recorded in the audit trail without the hash.
     pub async fn issue_activation_password(
         &self,
         customer_id: i64,
@@ -155,6 +165,12 @@ impl Store {
         .bind(seconds(expires_at))
         .execute(&mut *transaction)
         .await?;
+        // A password issued again (perhaps because the old one leaked) ends the activation
+        // manager sessions the old one opened.
+        sqlx::query("DELETE FROM activation_sessions WHERE customer_id = $1")
+            .bind(customer_id)
+            .execute(&mut *transaction)
+            .await?;
         #[derive(Serialize)]
         struct Issued {
             customer_id: i64,
@@ -202,12 +218,15 @@ impl Store {
         .transpose()
     }
 
-    /// Uses up the password whose hash was checked: true when this call used it, false
-    /// when it was used, replaced or expired meanwhile.
+    /// Uses up the password whose hash was checked and opens the activation manager
+    /// session `secret` for its customer until `session_expires_at`, in one transaction:
+    /// true when this call did both, false (and nothing written) when the password was
+    /// used, replaced or expired meanwhile.
     pub async fn use_activation_password(
         &self,
         customer_id: i64,
         password_hash: &str,
+        session: &NewActivationSession<'_>,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut transaction = self.begin_write().await?;
@@ -223,8 +242,22 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
+        if !used {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO activation_sessions (token_hash, customer_id, created_at, expires_at, address) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash(session.secret))
+        .bind(customer_id)
+        .bind(seconds(now))
+        .bind(seconds(session.expires_at))
+        .bind(session.address)
+        .execute(&mut *transaction)
+        .await?;
         transaction.commit().await?;
-        Ok(used)
+        Ok(true)
     }
 
     /// Records an activation unless the machine is active already or every installation
@@ -427,29 +460,6 @@ fn activation_of(row: &impl Columns) -> Result<Activation, StoreError> {
 /// Sessions of the activation manager, opened with a customer number and a one-time
 /// password: only the hash of their secret is kept.
 impl Store {
-    /// Opens an activation manager session for customer `customer_id` until `expires_at`.
-    pub async fn open_activation_session(
-        &self,
-        secret: &str,
-        customer_id: i64,
-        address: &str,
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO activation_sessions (token_hash, customer_id, created_at, expires_at, address) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(token_hash(secret))
-        .bind(customer_id)
-        .bind(seconds(now))
-        .bind(seconds(expires_at))
-        .bind(address)
-        .execute(&self.writer)
-        .await?;
-        Ok(())
-    }
-
     /// The customer of an unexpired activation manager session.
     pub async fn activation_session_customer(
         &self,

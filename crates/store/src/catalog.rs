@@ -219,6 +219,9 @@ impl Store {
             .await?;
         }
         transaction.commit().await?;
+        if !announcements.is_empty() {
+            self.outbox_written.notify_one();
+        }
         Ok(release)
     }
 

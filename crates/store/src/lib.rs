@@ -41,7 +41,9 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::tickets::creations::CreationQueue;
 
-pub use activation::{Activated, Activation, ActivationPassword, NewActivation, StoredKey};
+pub use activation::{
+    Activated, Activation, ActivationPassword, NewActivation, NewActivationSession, StoredKey,
+};
 pub use audit::{Audit, AuditEntry, AuditFilter};
 pub use backup::Contents;
 pub use catalog::{Announcement, NewRelease, Release, ReleaseNote};

@@ -10,10 +10,11 @@ use caredesk_domain::services::{ServiceCommand, ServiceRefusal, ServiceState, de
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use caredesk_domain::ticket::{Actor, Command, EventData, Role, TicketState, decide};
 use caredesk_store::{
-    Activated, Change, Delivery, ImportBatch, Licence, LicenceTerms, NewActivation, NewAttachment,
-    NewContact, NewContract, NewCustomer, NewProduct, NewRelease, NewServiceRequest, NewStaff,
-    NewTicket, QueueFilter, Scope, ServiceUpdateError, SessionHolder, SessionOrigin, SessionOwner,
-    StaffMember, Store, StoreError, StoredKey, UpdateError,
+    Activated, Change, Delivery, ImportBatch, Licence, LicenceTerms, NewActivation,
+    NewActivationSession, NewAttachment, NewContact, NewContract, NewCustomer, NewProduct,
+    NewRelease, NewServiceRequest, NewStaff, NewTicket, QueueFilter, Scope, ServiceUpdateError,
+    SessionHolder, SessionOrigin, SessionOwner, StaffMember, Store, StoreError, StoredKey,
+    UpdateError,
 };
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
@@ -753,9 +754,15 @@ async fn one_time_activation_passwords_are_used_once(store: Store) {
         ("hash-1", issued, expires, None)
     );
     let later = issued + SignedDuration::from_hours(1);
+    let session = |secret: &'static str| NewActivationSession {
+        secret,
+        expires_at: later + SignedDuration::from_hours(1),
+        address: "192.0.2.7",
+    };
+    let (one, two) = (session("cd_one"), session("cd_two"));
     let (first, second) = tokio::join!(
-        store.use_activation_password(customer_id, "hash-1", later),
-        store.use_activation_password(customer_id, "hash-1", later)
+        store.use_activation_password(customer_id, "hash-1", &one, later),
+        store.use_activation_password(customer_id, "hash-1", &two, later)
     );
     assert_eq!(
         [first.unwrap(), second.unwrap()]
@@ -765,6 +772,22 @@ async fn one_time_activation_passwords_are_used_once(store: Store) {
         1,
         "used exactly once"
     );
+    // Exactly one session opened with it: the winner's.
+    let opened: Vec<bool> = [
+        store.activation_session_customer("cd_one", later).await,
+        store.activation_session_customer("cd_two", later).await,
+    ]
+    .into_iter()
+    .map(|found| match found {
+        Ok(customer) => {
+            assert_eq!(customer, customer_id);
+            true
+        }
+        Err(StoreError::NotFound) => false,
+        Err(other) => panic!("{other}"),
+    })
+    .collect();
+    assert_eq!(opened.iter().filter(|open| **open).count(), 1, "{opened:?}");
     assert_eq!(
         store
             .activation_password(customer_id)
@@ -780,6 +803,13 @@ async fn one_time_activation_passwords_are_used_once(store: Store) {
         .issue_activation_password(customer_id, "hash-2", issued, expires)
         .await
         .unwrap();
+    // ... and the sessions it opened are over.
+    for secret in ["cd_one", "cd_two"] {
+        assert!(matches!(
+            store.activation_session_customer(secret, later).await,
+            Err(StoreError::NotFound)
+        ));
+    }
     let stored = store
         .activation_password(customer_id)
         .await
@@ -793,7 +823,7 @@ async fn one_time_activation_passwords_are_used_once(store: Store) {
         let store = store.clone();
         async move {
             store
-                .use_activation_password(customer_id, hash, now)
+                .use_activation_password(customer_id, hash, &session("cd_three"), now)
                 .await
                 .unwrap()
         }

@@ -4,7 +4,7 @@
 //! once a day; the limits only stop a loop gone wrong or someone trying codes. With
 //! several instances, each counts its own share.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -31,12 +31,11 @@ impl UpdateLimits {
         }
     }
 
-    /// Counts one check from `address`: none when it may go on, else how many seconds to
-    /// wait (at least one).
+    /// Counts one check from `address` (see [`bucket`]): none when it may go on, else how
+    /// many seconds to wait (at least one).
     pub fn check_address(&self, address: Option<IpAddr>) -> Option<u64> {
         self.prune_now_and_then();
-        let address = address?;
-        let not_until = self.per_address.check_key(&address).err()?;
+        let not_until = self.per_address.check_key(&bucket(address)).err()?;
         Some(
             not_until
                 .wait_time_from(DefaultClock::default().now())
@@ -61,6 +60,18 @@ impl UpdateLimits {
             self.per_serial.retain_recent();
             self.per_address.retain_recent();
         }
+    }
+}
+
+/// What an address is counted under: an IPv4 address, an IPv6 client's /64 network (one
+/// host holds a whole /64), or one shared count when the address is not known.
+fn bucket(address: Option<IpAddr>) -> IpAddr {
+    match address {
+        Some(IpAddr::V6(address)) => {
+            IpAddr::V6(Ipv6Addr::from(u128::from(address) & !((1_u128 << 64) - 1)))
+        }
+        Some(address) => address,
+        None => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
     }
 }
 
@@ -95,10 +106,15 @@ mod tests {
             limits.check_address(Some("192.0.2.2".parse().unwrap())),
             None
         );
-        assert_eq!(
-            limits.check_address(None),
-            None,
-            "no address: nothing to count"
-        );
+
+        // An IPv6 client is counted by its /64: changing the host part does not help.
+        for host in 1..=3 {
+            let address: IpAddr = format!("2001:db8:1:2::{host}").parse().unwrap();
+            assert_eq!(limits.check_address(Some(address)), None);
+        }
+        let elsewhere: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(limits.check_address(Some(elsewhere)).is_some());
+        let next_network: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(limits.check_address(Some(next_network)), None);
     }
 }

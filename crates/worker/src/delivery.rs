@@ -417,19 +417,19 @@ impl Deliverer {
             })
             .or_else(|| of_release.first().map(|note| note.notes.clone()))
             .unwrap_or_default();
+        let line = self.policy.product_lines.get(&release.product_line);
+        // A line without an online update manager has its releases delivered on request.
+        let online = line.is_none_or(|line| line.online_update_manager);
         let context = MailContext {
             recipient_name: recipient.name.clone(),
             release: Some(ReleaseContext {
-                product: self
-                    .policy
-                    .product_lines
-                    .get(&release.product_line)
+                product: line
                     .map_or_else(|| release.product_line.clone(), |line| line.name.clone()),
                 major: release.kind == "major",
                 released_on: release.released_on.to_string(),
                 notes,
-                download_url: release.download_url.clone(),
-                sha256: release.sha256.clone(),
+                download_url: release.download_url.clone().filter(|_| online),
+                sha256: release.sha256.clone().filter(|_| online),
                 serials: announced.serials.join(", "),
                 products_url: format!("{}/portal/products", self.mail.public_url),
                 version: release.version,

@@ -73,23 +73,21 @@ async fn check_updates(
     })?;
     let desk = state.desk().from_address(client);
     let claims = updates::signed_claims(&desk, code).await?;
-    // Counted only for codes the desk signed: nobody else can use up a product's checks.
-    if let Some(retry_after_seconds) = state.update_limits.check_serial(&claims.serial) {
+    let request = UpdateRequest {
+        serial: query.serial,
+        version: query.version,
+        language: query.language,
+        code: code.to_string(),
+    };
+    let product = updates::activated(&desk, &request, &claims).await?;
+    // Counted only for active installations: nobody else, not even a machine deactivated
+    // since, can use up a product's checks.
+    if let Some(retry_after_seconds) = state.update_limits.check_serial(&product.serial) {
         return Err(ApiError::TooManyChecks {
             retry_after_seconds,
         });
     }
-    let answer = updates::check(
-        &desk,
-        UpdateRequest {
-            serial: query.serial,
-            version: query.version,
-            language: query.language,
-            code: code.to_string(),
-        },
-        &claims,
-    )
-    .await?;
+    let answer = updates::answer(&desk, &product, &request).await?;
     Ok(Json(answer))
 }
 

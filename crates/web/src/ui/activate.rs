@@ -80,13 +80,29 @@ impl Visitor {
     }
 }
 
-/// The customer signed in with its one-time password, else the portal or console user,
+/// The portal or console user, else the customer signed in with its one-time password,
 /// else nobody (who is shown the sign-in form).
 async fn visitor_of(
     state: &AppState,
     headers: &HeaderMap,
     viewer: Result<Viewer, UiError>,
 ) -> Result<Option<Visitor>, UiError> {
+    // Someone signed in to the portal or the console acts as themselves, whatever an
+    // earlier visitor of this browser left in the activation manager's cookie.
+    match viewer {
+        Ok(viewer) => {
+            return Ok(Some(Visitor {
+                activator: Activator::Caller(viewer.principal.caller()),
+                catalog: viewer.catalog,
+                time_zone: viewer.time_zone.clone(),
+                csrf: viewer.csrf.clone(),
+                with_password: None,
+                viewer: Some(viewer),
+            }));
+        }
+        Err(UiError::SignIn { .. }) => {}
+        Err(other) => return Err(other),
+    }
     if let Some(secret) = cookie(headers, ACTIVATION_COOKIE) {
         let desk = state.desk();
         if let Some(customer_id) = activation::manager_session(&desk, &secret).await? {
@@ -112,18 +128,7 @@ async fn visitor_of(
             }));
         }
     }
-    match viewer {
-        Ok(viewer) => Ok(Some(Visitor {
-            activator: Activator::Caller(viewer.principal.caller()),
-            catalog: viewer.catalog,
-            time_zone: viewer.time_zone.clone(),
-            csrf: viewer.csrf.clone(),
-            with_password: None,
-            viewer: Some(viewer),
-        })),
-        Err(UiError::SignIn { .. }) => Ok(None),
-        Err(other) => Err(other),
-    }
+    Ok(None)
 }
 
 // Signing in with the one-time password ------------------------------------------------
@@ -188,7 +193,7 @@ async fn sign_in(
         Ok(response)
     };
     let desk = state.desk().from_address(client);
-    match activation::open_manager_session(&desk, &form.number, &form.password, client).await {
+    match activation::sign_in(&desk, &form.number, &form.password, client).await {
         Ok(session) => {
             let mut response = Redirect::to("/activate").into_response();
             set_header_cookie(

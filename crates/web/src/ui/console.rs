@@ -560,6 +560,7 @@ async fn workspace_page(
         ticket_product(
             &state.desk(),
             &viewer.principal.caller(),
+            ticket.customer_id,
             &ticket.serial,
             &ticket.version,
         )

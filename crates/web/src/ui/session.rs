@@ -339,7 +339,22 @@ pub async fn sign_in(
         &set_cookie(&state, SESSION_COOKIE, &secret, max_age),
     );
     set_header_cookie(&mut response, &set_cookie(&state, SIGN_IN_COOKIE, "", 0));
+    end_activation_session(&state, &headers, &mut response).await?;
     Ok(response)
+}
+
+/// Ends the activation manager session this browser holds, if any (its row and its
+/// cookie): whoever signs in or out here is not taken for that customer afterwards.
+async fn end_activation_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    response: &mut Response,
+) -> Result<(), UiError> {
+    if let Some(secret) = cookie(headers, ACTIVATION_COOKIE) {
+        caredesk_desk::activation::close_manager_session(&state.desk(), &secret).await?;
+        set_header_cookie(response, &set_cookie(state, ACTIVATION_COOKIE, "", 0));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -349,6 +364,7 @@ pub struct CsrfForm {
 
 pub async fn sign_out(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ClientAddress(client): ClientAddress,
     viewer: Viewer,
     PageForm(form): PageForm<CsrfForm>,
@@ -359,6 +375,7 @@ pub async fn sign_out(
     state.principals.forget(&viewer.secret);
     let mut response = Redirect::to("/sign-in").into_response();
     set_header_cookie(&mut response, &set_cookie(&state, SESSION_COOKIE, "", 0));
+    end_activation_session(&state, &headers, &mut response).await?;
     Ok(response)
 }
 

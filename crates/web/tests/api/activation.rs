@@ -437,6 +437,23 @@ pub async fn the_activation_manager_opens_with_the_one_time_password(backend: Ba
     assert_eq!(used.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(used.body.contains("was used already"), "{}", used.body);
 
+    // Another organisation's installation is nobody's here: not found, left active.
+    let (_, _, other) = app.customer("THEIRS", "gold", "emea").await;
+    let theirs = activate_on_a_machine(&app, &other, "SN-THEIRS").await;
+    let refused = visitor
+        .post(
+            &format!("/activate/{}/deactivate", theirs["id"]),
+            &[("csrf", &token)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let kept = app
+        .store
+        .activation(theirs["id"].as_i64().unwrap())
+        .await
+        .unwrap();
+    assert!(kept.is_active());
+
     // The machine is replaced: deactivated, kept with who did it.
     let deactivated = visitor
         .post(
@@ -529,6 +546,8 @@ async fn check(
 pub async fn installed_products_ask_the_update_manager(backend: Backend) {
     let mut limits = crate::support::limits();
     limits.update_checks_per_serial_per_hour = std::num::NonZeroU32::new(7).unwrap();
+    // Every check comes from one address here: its own limit stays out of the way.
+    limits.update_checks_per_address_per_minute = std::num::NonZeroU32::new(1000).unwrap();
     let app = TestApp::start(backend, limits).await;
     app.set_time("2026-12-01T10:00:00Z");
     app.publish_catalog().await;
@@ -665,8 +684,19 @@ pub async fn installed_products_ask_the_update_manager(backend: Backend) {
         "{gone}"
     );
 
-    // Seven checks an hour for a serial here (a forged code counts for none): the eighth
-    // waits, and says how long.
+    // Seven checks an hour for a serial, counted only for its active installations (five
+    // so far: not the forged code, the other serial's, the malformed version or the
+    // deactivated machine, however often it asks).
+    for _ in 0..5 {
+        let (status, _, _) = check(&app, Some(&code), "serial=SN-UPD&version=2026.1").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let again = activate_on_a_machine(&app, &app.admin, "SN-UPD").await;
+    let code = again["code"].as_str().unwrap().to_string();
+    for _ in 0..2 {
+        let (status, _, answer) = check(&app, Some(&code), "serial=SN-UPD&version=2026.1").await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+    }
     let (status, headers, throttled) =
         check(&app, Some(&code), "serial=SN-UPD&version=2026.1").await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{throttled}");
@@ -699,9 +729,10 @@ pub async fn the_portal_lists_products_with_scope_and_updates(backend: Backend) 
     )
     .await;
     release(&app, "2027.1", "major", &[("en", "A new designer.")]).await;
-    let (_, _, contact) = app.customer("PRD", "gold", "emea").await;
-    app.customer("OTHER", "gold", "emea").await;
+    let (customer, _, contact) = app.customer("PRD", "gold", "emea").await;
+    let (_, _, other) = app.customer("OTHER", "gold", "emea").await;
     activate_on_a_machine(&app, &contact, "SN-PRD").await;
+    activate_on_a_machine(&app, &other, "SN-OTHER").await;
 
     let mut visitor = Visitor::new(&app);
     visitor.sign_in("contact@prd.example").await;
@@ -777,5 +808,33 @@ pub async fn the_portal_lists_products_with_scope_and_updates(backend: Backend) 
     ] {
         assert!(panel.contains(shown), "{shown}: {panel}");
     }
+
+    // A phone ticket citing another customer's serial: flagged, and nothing of that
+    // customer's licence is shown.
+    let (_, advisor_token) = app
+        .staff("bo@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let mut phone = crate::support::portal_ticket("PRD", "P3");
+    phone["channel"] = serde_json::json!("phone");
+    phone["customer_id"] = serde_json::json!(customer);
+    phone["serial"] = serde_json::json!("SN-OTHER");
+    let (status, foreign) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&advisor_token),
+            Some(phone),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{foreign}");
+    let workspace = advisor
+        .get(&format!("/console/tickets/{}", foreign["id"]))
+        .await;
+    assert_eq!(workspace.status, StatusCode::OK);
+    assert!(
+        !workspace.body.contains("licence-heading") && !workspace.body.contains("SN-OTHER ·"),
+        "{}",
+        workspace.body
+    );
     app.stop().await;
 }
