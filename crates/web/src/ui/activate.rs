@@ -12,7 +12,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caredesk_desk::DeskError;
@@ -27,7 +27,7 @@ use super::forms::{errors_in, unprocessable};
 use super::i18n::Catalog;
 use super::session::{
     ACTIVATION_COOKIE, Viewer, check_visitor_csrf, constant_time_eq, cookie, csrf_of, set_cookie,
-    set_header_cookie, visitor_catalog, visitor_token,
+    set_header_cookie, throttled_form, visitor_catalog, visitor_token,
 };
 use super::{Page, UiError, render};
 use crate::AppState;
@@ -213,15 +213,7 @@ async fn sign_in(
         ),
         Err(DeskError::Throttled {
             retry_after_seconds,
-        }) => {
-            let seconds = retry_after_seconds.to_string();
-            let alert = catalog.format("sign_in.throttled", &[("seconds", &seconds)]);
-            let mut response = refused(alert, StatusCode::TOO_MANY_REQUESTS)?;
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
-            Ok(response)
-        }
+        }) => throttled_form(catalog, retry_after_seconds, refused),
         // The right password, used or expired: told to whoever typed it.
         Err(DeskError::Invalid(problems)) => {
             let alert = problems

@@ -315,15 +315,7 @@ pub async fn sign_in(
             }
             Err(DeskError::Throttled {
                 retry_after_seconds,
-            }) => {
-                let seconds = retry_after_seconds.to_string();
-                let alert = catalog.format("sign_in.throttled", &[("seconds", &seconds)]);
-                let mut response = refused(alert, StatusCode::TOO_MANY_REQUESTS)?;
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
-                return Ok(response);
-            }
+            }) => return throttled_form(catalog, retry_after_seconds, refused),
             Err(other) => return Err(ApiError::from(other).into()),
         };
     let (secret, _) = open_session(&desk, &owner, client, user_agent(&headers)).await?;
@@ -355,6 +347,22 @@ async fn end_activation_session(
         set_header_cookie(response, &set_cookie(state, ACTIVATION_COOKIE, "", 0));
     }
     Ok(())
+}
+
+/// A sign-in form refused for too many failures: shown again by `refused` with how long
+/// to wait, as 429 with `Retry-After`.
+pub(super) fn throttled_form(
+    catalog: &Catalog,
+    retry_after_seconds: u64,
+    refused: impl FnOnce(String, StatusCode) -> Result<Response, UiError>,
+) -> Result<Response, UiError> {
+    let seconds = retry_after_seconds.to_string();
+    let alert = catalog.format("sign_in.throttled", &[("seconds", &seconds)]);
+    let mut response = refused(alert, StatusCode::TOO_MANY_REQUESTS)?;
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+    Ok(response)
 }
 
 #[derive(Deserialize)]

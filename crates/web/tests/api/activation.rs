@@ -512,6 +512,23 @@ async fn activate_on_a_machine(app: &TestApp, token: &str, serial: &str) -> serd
     activation
 }
 
+/// OL Connect's catalog (`publish_catalog`) and two newer releases: the update 2026.2
+/// (notes in English and French) and the upgrade 2027.1 (notes in English).
+async fn publish_newer_releases(app: &TestApp) {
+    app.publish_catalog().await;
+    release(
+        app,
+        "2026.2",
+        "minor",
+        &[
+            ("en", "Faster PDF output."),
+            ("fr", "Sortie PDF plus rapide."),
+        ],
+    )
+    .await;
+    release(app, "2027.1", "major", &[("en", "A new designer.")]).await;
+}
+
 /// An update check as an installed product makes it.
 async fn check(
     app: &TestApp,
@@ -550,18 +567,7 @@ pub async fn installed_products_ask_the_update_manager(backend: Backend) {
     limits.update_checks_per_address_per_minute = std::num::NonZeroU32::new(1000).unwrap();
     let app = TestApp::start(backend, limits).await;
     app.set_time("2026-12-01T10:00:00Z");
-    app.publish_catalog().await;
-    release(
-        &app,
-        "2026.2",
-        "minor",
-        &[
-            ("en", "Faster PDF output."),
-            ("fr", "Sortie PDF plus rapide."),
-        ],
-    )
-    .await;
-    release(&app, "2027.1", "major", &[("en", "A new designer.")]).await;
+    publish_newer_releases(&app).await;
     let (_, _, contact) = app.customer("UPD", "gold", "emea").await;
     let (_, _, other) = app.customer("OTH", "gold", "emea").await;
     let activation = activate_on_a_machine(&app, &contact, "SN-UPD").await;
@@ -717,18 +723,7 @@ pub async fn installed_products_ask_the_update_manager(backend: Backend) {
 pub async fn the_portal_lists_products_with_scope_and_updates(backend: Backend) {
     let app = TestApp::start(backend, crate::support::limits()).await;
     app.set_time("2026-12-01T10:00:00Z");
-    app.publish_catalog().await;
-    release(
-        &app,
-        "2026.2",
-        "minor",
-        &[
-            ("en", "Faster PDF output."),
-            ("fr", "Sortie PDF plus rapide."),
-        ],
-    )
-    .await;
-    release(&app, "2027.1", "major", &[("en", "A new designer.")]).await;
+    publish_newer_releases(&app).await;
     let (customer, _, contact) = app.customer("PRD", "gold", "emea").await;
     let (_, _, other) = app.customer("OTHER", "gold", "emea").await;
     activate_on_a_machine(&app, &contact, "SN-PRD").await;

@@ -198,6 +198,23 @@ async fn wait_for_text(browser: &Client, css: &str, wanted: &str) -> String {
     }
 }
 
+/// Switches the pages' language with the switch every page has, and waits for the page in it.
+async fn switch_language(browser: &Client, language: &str) {
+    browser
+        .find(Locator::Id("language-switch"))
+        .await
+        .unwrap()
+        .select_by_value(language)
+        .await
+        .unwrap();
+    click(browser, "form[action='/language'] button").await;
+    browser
+        .wait()
+        .for_element(Locator::Css(&format!("html[lang={language}]")))
+        .await
+        .unwrap();
+}
+
 async fn body(browser: &Client) -> String {
     text_of(browser, "body").await
 }
@@ -421,19 +438,7 @@ pub async fn a_ticket_lives_from_portal_to_closure_in_a_real_browser(backend: Ba
         .goto(&format!("{base}/portal?show=all"))
         .await
         .unwrap();
-    customer
-        .find(Locator::Id("language-switch"))
-        .await
-        .unwrap()
-        .select_by_value("fr")
-        .await
-        .unwrap();
-    click(&customer, "form[action='/language'] button").await;
-    customer
-        .wait()
-        .for_element(Locator::Css("html[lang=fr]"))
-        .await
-        .unwrap();
+    switch_language(&customer, "fr").await;
     let french = body(&customer).await;
     assert!(french.contains("Gravité"), "{french}");
     snap(&customer, "portal-tickets-fr").await;
@@ -624,19 +629,7 @@ pub async fn the_activation_manager_in_a_real_browser(backend: Backend) {
     let browser = driver.browser("en").await;
     browser.goto(&format!("{base}/activate")).await.unwrap();
     assert_eq!(text_of(&browser, "h1").await, "Activation manager");
-    browser
-        .find(Locator::Id("language-switch"))
-        .await
-        .unwrap()
-        .select_by_value("fr")
-        .await
-        .unwrap();
-    click(&browser, "form[action='/language'] button").await;
-    browser
-        .wait()
-        .for_element(Locator::Css("html[lang=fr]"))
-        .await
-        .unwrap();
+    switch_language(&browser, "fr").await;
     assert_eq!(text_of(&browser, "h1").await, "Gestionnaire d'activation");
     fill(&browser, "number", "ACT").await;
     fill(&browser, "password", &password).await;
