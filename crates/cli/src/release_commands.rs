@@ -59,6 +59,11 @@ pub struct Publish {
     /// Release notes read from a file: LANGUAGE=FILE (repeat for each language).
     #[arg(long = "notes-file", value_name = "LANGUAGE=FILE")]
     notes_files: Vec<String>,
+    /// A ticket planned for this release whose fix is not in it after all (repeat for
+    /// each): it goes back to its advisor. Every other ticket planned for the release gets
+    /// its fix proposed to the customer.
+    #[arg(long = "without-fix", value_name = "TICKET")]
+    without_fix: Vec<i64>,
     #[arg(long)]
     database: Option<String>,
 }
@@ -85,10 +90,12 @@ pub async fn run(command: ReleaseCommand, desk: &Desk) -> Result<(), Failure> {
                 released_on: publish.released_on,
                 download_url: publish.download_url,
                 sha256: publish.sha256,
+                without_fix: publish.without_fix,
             };
-            let entry = catalog::publish(desk, &Caller::System, form)
+            let published = catalog::publish(desk, &Caller::System, form)
                 .await
                 .map_err(refused)?;
+            let entry = &published.entry;
             println!(
                 "published {} {} ({}, {})",
                 entry.release.product_line,
@@ -96,6 +103,17 @@ pub async fn run(command: ReleaseCommand, desk: &Desk) -> Result<(), Failure> {
                 entry.release.kind,
                 entry.release.released_on
             );
+            for planned in &published.planned_tickets {
+                println!(
+                    "ticket {}: {}",
+                    planned.ticket_id,
+                    if planned.fixed {
+                        "the fix is proposed to the customer"
+                    } else {
+                        "published without its fix; back with its advisor"
+                    }
+                );
+            }
             print_catalog(
                 &catalog::catalog(desk, Some(&entry.release.product_line))
                     .await

@@ -5,13 +5,16 @@
 use std::collections::{BTreeMap, HashMap};
 
 use caredesk_domain::catalog::{
-    compare_versions, is_offered, same_version, sha256_problem, version_problem,
+    PublishedRelease, compare_versions, is_offered, release_arrival, same_version, sha256_problem,
+    version_problem,
 };
 use caredesk_domain::intake::{CatalogRelease, supported_versions};
 use caredesk_domain::policy::{Policy, UpdateRule};
 use caredesk_domain::reason::Reason;
-use caredesk_domain::ticket::Role;
-use caredesk_store::{Announcement, NewRelease, Release};
+use caredesk_domain::ticket::{Role, Snapshot};
+use caredesk_store::{
+    Announcement, NewRelease, PlannedTicket, PlannedTickets, Release, TicketRecord,
+};
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -42,6 +45,9 @@ pub struct ReleaseForm {
     pub sha256: Option<String>,
     /// Notes by language.
     pub notes: BTreeMap<String, String>,
+    /// Tickets planned for this release whose fix is not in it after all: they are told and
+    /// go back to their advisors. Every other ticket planned for it gets its fix proposed.
+    pub without_fix: Vec<i64>,
 }
 
 /// A release of the catalog with its notes, and whether it is in support scope now.
@@ -55,16 +61,104 @@ pub struct CatalogEntry {
     pub in_support_scope: bool,
 }
 
+/// A release just published, and the tickets that were planned for it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Published {
+    #[serde(flatten)]
+    pub entry: CatalogEntry,
+    /// The P4 tickets that waited for this release: with their fix in it, a solution is
+    /// proposed to the customer; without, the ticket is back with its advisor.
+    pub planned_tickets: Vec<PlannedTicket>,
+}
+
+/// A ticket waiting for a release with its fix, as managers see it before publishing.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WaitingTicket {
+    pub ticket_id: i64,
+    pub subject: String,
+    pub customer_id: i64,
+    pub product_line: String,
+    /// The release its fix is planned for, as the advisor named it.
+    pub release: String,
+}
+
+impl WaitingTicket {
+    /// Whether it waits for `version` of `product_line`.
+    pub fn waits_for(&self, product_line: &str, version: &str) -> bool {
+        self.product_line == product_line && same_version(&self.release, version)
+    }
+}
+
+/// The tickets of `product_line` (or of every line) waiting for a release with their fix,
+/// oldest first (staff only).
+pub async fn waiting_tickets(
+    desk: &Desk,
+    caller: &Caller,
+    product_line: Option<&str>,
+) -> Result<Vec<WaitingTicket>, DeskError> {
+    if let Caller::Contact { .. } = caller {
+        return Err(DeskError::Forbidden("this is for staff only".into()));
+    }
+    let lines: Vec<&str> = match product_line {
+        Some(line) => vec![line],
+        None => desk
+            .policy
+            .product_lines
+            .keys()
+            .map(String::as_str)
+            .collect(),
+    };
+    let mut waiting = Vec::new();
+    for line in lines {
+        for (ticket, timeline) in desk.store.tickets_planned_for_a_release(line).await? {
+            let Some(release) = Snapshot::of(&timeline).and_then(|now| now.planned_release) else {
+                continue;
+            };
+            waiting.push(WaitingTicket {
+                ticket_id: ticket.id,
+                subject: ticket.subject,
+                customer_id: ticket.customer_id,
+                product_line: ticket.product_line,
+                release,
+            });
+        }
+    }
+    waiting.sort_by_key(|ticket| ticket.ticket_id);
+    Ok(waiting)
+}
+
 /// Publishes a release: checked field by field against the policy and the catalog, then
-/// placed among its line's releases by its version.
+/// placed among its line's releases by its version. In the same transaction, the contacts
+/// entitled to it are told (POLICY.md §9) and every ticket planned for it learns it is
+/// out: its fix proposed for the customer's consent, or, named in `without_fix`, back with
+/// its advisor (POLICY.md §7).
 pub async fn publish(
     desk: &Desk,
     caller: &Caller,
     form: ReleaseForm,
-) -> Result<CatalogEntry, DeskError> {
+) -> Result<Published, DeskError> {
     caller.require_role(&PUBLISHERS)?;
     let form = trimmed(form);
-    let problems = release_problems(&desk.policy, &form);
+    let mut problems = release_problems(&desk.policy, &form);
+    if problems.is_empty() {
+        let waiting = waiting_tickets(desk, caller, Some(&form.product_line)).await?;
+        for ticket in &form.without_fix {
+            let waits = waiting.iter().any(|one| {
+                one.ticket_id == *ticket && one.waits_for(&form.product_line, &form.version)
+            });
+            if !waits {
+                problems.push(FieldProblem::of(
+                    "without_fix",
+                    Reason::invalid(format!(
+                        "ticket {ticket} is not planned for {} {}",
+                        form.product_line, form.version
+                    )),
+                ));
+            }
+        }
+    }
     if !problems.is_empty() {
         return Err(DeskError::Invalid(problems));
     }
@@ -84,9 +178,6 @@ pub async fn publish(
             allowed_actions: None,
         });
     }
-    if !problems.is_empty() {
-        return Err(DeskError::Invalid(problems));
-    }
     let today = desk
         .clock
         .now()
@@ -102,12 +193,59 @@ pub async fn publish(
         notes: form.notes,
     };
     let announcements = announcements(desk, &new).await?;
-    let release = desk
+    let policy = &desk.policy;
+    let product = policy
+        .product_lines
+        .get(&new.product_line)
+        .map_or(new.product_line.as_str(), |line| line.name.as_str());
+    let without_fix = &form.without_fix;
+    let arrival = |ticket: &TicketRecord, snapshot: &Snapshot| {
+        let proposal = proposal(product, &new, &ticket.language);
+        let release = PublishedRelease {
+            product_line: &new.product_line,
+            version: &new.version,
+            proposal: &proposal,
+        };
+        let fixed = !without_fix.contains(&ticket.id);
+        release_arrival(snapshot, &ticket.product_line, &release, fixed)
+    };
+    let planned = PlannedTickets {
+        policy,
+        arrival: &arrival,
+    };
+    let publication = desk
         .audited_store(caller)
-        .add_release_announced(&new, &announcements, desk.clock.now())
+        .add_release_announced(&new, &announcements, Some(&planned), desk.clock.now())
         .await?;
     desk.update_cache.forget_catalogs();
-    entry_of(desk, release).await
+    Ok(Published {
+        entry: entry_of(desk, publication.release).await?,
+        planned_tickets: publication.planned_tickets,
+    })
+}
+
+/// What a customer reads with the fix proposed: the release, where to get it, and its notes
+/// in the ticket's language (else in English, else in any language).
+fn proposal(product: &str, release: &NewRelease, language: &str) -> String {
+    let mut text = format!("{product} {}", release.version);
+    if let Some(url) = &release.download_url {
+        text.push('\n');
+        text.push_str(url);
+    }
+    if let Some(sha256) = &release.sha256 {
+        text.push_str("\nSHA-256: ");
+        text.push_str(sha256);
+    }
+    let notes = release
+        .notes
+        .get(language)
+        .or_else(|| release.notes.get("en"))
+        .or_else(|| release.notes.values().next());
+    if let Some(notes) = notes {
+        text.push_str("\n\n");
+        text.push_str(notes);
+    }
+    text
 }
 
 /// The contacts to tell of a new release (POLICY.md §9): every contact of each customer
@@ -367,6 +505,7 @@ fn trimmed(form: ReleaseForm) -> ReleaseForm {
             .into_iter()
             .map(|(language, notes)| (language.trim().to_string(), notes.trim().to_string()))
             .collect(),
+        without_fix: form.without_fix,
     }
 }
 
@@ -412,6 +551,7 @@ mod tests {
             download_url: Some("https://downloads.example.com/olc-2026.2.exe".into()),
             sha256: Some("a".repeat(64)),
             notes: BTreeMap::from([("en".into(), "Faster PDF output.".into())]),
+            without_fix: Vec::new(),
         }
     }
 

@@ -57,6 +57,7 @@ on_both_backends!(
     a_word_in_more_titles_than_are_ranked_is_found_in_titles,
     a_product_is_activated_within_its_licence,
     a_customer_signs_in_once_with_its_one_time_password,
+    tickets_planned_for_a_release_learn_it_is_published,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -2117,4 +2118,156 @@ async fn a_customer_signs_in_once_with_its_one_time_password(test: &TestDatabase
         .await,
         Err(DeskError::Throttled { .. })
     ));
+}
+
+async fn tickets_planned_for_a_release_learn_it_is_published(test: &TestDatabase) {
+    use caredesk_desk::catalog::{ReleaseForm, publish, waiting_tickets};
+    use caredesk_domain::ticket::{EventData, Resolution, TicketState};
+    use caredesk_store::{NewRelease, PlannedTicket};
+
+    let desk = desk_on(&test.store);
+    desk.store
+        .add_release(&NewRelease {
+            product_line: "ol-connect".into(),
+            version: "2026.1".into(),
+            kind: "major".into(),
+            released_on: date(2026, 1, 1),
+            download_url: None,
+            sha256: None,
+            notes: Default::default(),
+        })
+        .await
+        .unwrap();
+    let contact = customer(&desk, "PLAN").await;
+    let advisor = advisor(&desk).await;
+    let manager = staff_member(&desk, "manager@desk.example", Role::SupportManager).await;
+    let mut planned = Vec::new();
+    for release in ["2026.2", "2026.02", "2027.1"] {
+        let p4 = OpenTicket {
+            severity: "P4".into(),
+            ..form("PLAN")
+        };
+        let Opened::Ticket(created) = open_ticket(&desk, &contact, &p4, None).await.unwrap() else {
+            panic!("a ticket was expected");
+        };
+        let id = created.ticket.id;
+        act(
+            &desk,
+            &advisor,
+            id,
+            Command::ProposeSolution {
+                resolution: Resolution::PlannedForRelease {
+                    release: release.into(),
+                },
+                body: "The fix ships with the next update.".into(),
+            },
+            None,
+            &[],
+        )
+        .await
+        .unwrap();
+        planned.push(id);
+    }
+    let (fixed, slipped, later) = (planned[0], planned[1], planned[2]);
+    let waiting = waiting_tickets(&desk, &manager, Some("ol-connect"))
+        .await
+        .unwrap();
+    assert_eq!(
+        waiting
+            .iter()
+            .map(|ticket| (ticket.ticket_id, ticket.release.as_str()))
+            .collect::<Vec<_>>(),
+        [(fixed, "2026.2"), (slipped, "2026.02"), (later, "2027.1")]
+    );
+    assert!(matches!(
+        waiting_tickets(&desk, &contact, None).await,
+        Err(DeskError::Forbidden(_))
+    ));
+
+    let release = |version: &str, without_fix: Vec<i64>| ReleaseForm {
+        product_line: "ol-connect".into(),
+        version: version.into(),
+        kind: "minor".into(),
+        released_on: None,
+        download_url: Some("https://downloads.example.com/olc-2026.2.exe".into()),
+        sha256: Some("ab".repeat(32)),
+        notes: [("en".to_string(), "Barcodes print again.".to_string())].into(),
+        without_fix,
+    };
+    // A ticket named without its fix must be one planned for this very release: nothing is
+    // published otherwise.
+    let refused = publish(&desk, &manager, release("2026.2", vec![later]))
+        .await
+        .unwrap_err();
+    assert_eq!(refused_fields(refused), ["without_fix"]);
+    assert!(desk.store.releases_of("ol-connect").await.unwrap().len() == 1);
+
+    let published = publish(&desk, &manager, release("2026.2", vec![slipped]))
+        .await
+        .unwrap();
+    assert_eq!(
+        published.planned_tickets,
+        [
+            PlannedTicket {
+                ticket_id: fixed,
+                fixed: true
+            },
+            PlannedTicket {
+                ticket_id: slipped,
+                fixed: false
+            },
+        ]
+    );
+    // With the fix: a proposal waiting for the customer, saying where to get the release.
+    let ticket = desk.store.ticket(fixed, Scope::All).await.unwrap();
+    assert_eq!(ticket.state, TicketState::SolutionProposed);
+    let timeline = desk.store.timeline(fixed, Scope::All).await.unwrap();
+    let last: Vec<&EventData> = timeline.iter().rev().take(2).map(|e| &e.data).collect();
+    assert_eq!(
+        last[1],
+        &EventData::ReleasePublished {
+            product_line: "ol-connect".into(),
+            version: "2026.2".into(),
+            fixed: true,
+        }
+    );
+    let EventData::SolutionProposed { resolution, body } = last[0] else {
+        panic!("{last:?}");
+    };
+    assert_eq!(resolution, &Resolution::PermanentFix);
+    assert_eq!(
+        body,
+        &format!(
+            "OL Connect 2026.2\nhttps://downloads.example.com/olc-2026.2.exe\nSHA-256: {}\n\nBarcodes print again.",
+            "ab".repeat(32)
+        )
+    );
+    // Without it: back with its advisor. The one planned for a later release still waits.
+    let ticket = desk.store.ticket(slipped, Scope::All).await.unwrap();
+    assert_eq!(ticket.state, TicketState::InProgress);
+    let ticket = desk.store.ticket(later, Scope::All).await.unwrap();
+    assert_eq!(ticket.state, TicketState::PlannedForRelease);
+    assert_eq!(
+        waiting_tickets(&desk, &manager, None)
+            .await
+            .unwrap()
+            .iter()
+            .map(|ticket| ticket.ticket_id)
+            .collect::<Vec<_>>(),
+        [later]
+    );
+    // The customer's consent closes the one with its fix.
+    let accepted = act(
+        &desk,
+        &contact,
+        fixed,
+        Command::AcceptSolution {
+            note: String::new(),
+        },
+        None,
+        &[],
+    )
+    .await
+    .unwrap();
+    assert_eq!(accepted.ticket.state, TicketState::Closed);
 }

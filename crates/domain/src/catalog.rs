@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 
 use crate::intake::CatalogRelease;
 use crate::policy::UpdateRule;
+use crate::ticket::{EventData, Resolution, Snapshot, TicketState};
 
 /// The longest version a release may carry, in characters.
 pub const VERSION_MAX_CHARS: usize = 40;
@@ -248,6 +249,82 @@ fn compare_numbers(a: &str, b: &str) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
+/// What a contact is told of a new release, kept with the notice when the release is
+/// published: the release, and the customer's products it is an update or an upgrade for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReleaseNotice {
+    pub release_id: i64,
+    pub serials: Vec<String>,
+}
+
+/// Whether `new` (of `releases`, the line's catalog with it) is offered to a product
+/// running `installed`, licensed for `licensed`, under `rule`: the update of its series or
+/// the upgrade.
+pub fn is_offered(
+    rule: UpdateRule,
+    releases: &[CatalogRelease],
+    installed: &str,
+    licensed: &str,
+    new: &str,
+) -> bool {
+    let offers = check_updates(rule, releases, installed, licensed);
+    [offers.update, offers.upgrade]
+        .iter()
+        .flatten()
+        .any(|release| release.version == new)
+}
+
+/// A release just published, as the tickets planned for it learn of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublishedRelease<'a> {
+    pub product_line: &'a str,
+    pub version: &'a str,
+    /// What the customer reads with the proposed solution: where to get the release and
+    /// its notes.
+    pub proposal: &'a str,
+}
+
+/// Whether a ticket of `ticket_line` waits for `release`: it is planned for that version of
+/// that line (versions compared as the catalog tells them apart, so "8.1" is "8.01").
+pub fn waits_for(snapshot: &Snapshot, ticket_line: &str, release: &PublishedRelease<'_>) -> bool {
+    snapshot.state == TicketState::PlannedForRelease
+        && ticket_line == release.product_line
+        && snapshot
+            .planned_release
+            .as_deref()
+            .is_some_and(|planned| same_version(planned, release.version))
+}
+
+/// What a ticket gets when `release` is published (POLICY.md §7): a ticket waiting for it
+/// learns it is out; with its fix in it (`fixed`), a proposed solution follows, the fix
+/// being in the release, and waits for the customer's consent; without, the ticket is back
+/// with its advisor. Nothing for a ticket that does not wait for it.
+pub fn release_arrival(
+    snapshot: &Snapshot,
+    ticket_line: &str,
+    release: &PublishedRelease<'_>,
+    fixed: bool,
+) -> Vec<EventData> {
+    if !waits_for(snapshot, ticket_line, release) {
+        return Vec::new();
+    }
+    let published = EventData::ReleasePublished {
+        product_line: release.product_line.to_string(),
+        version: release.version.to_string(),
+        fixed,
+    };
+    if !fixed {
+        return vec![published];
+    }
+    vec![
+        published,
+        EventData::SolutionProposed {
+            resolution: Resolution::PermanentFix,
+            body: release.proposal.to_string(),
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,29 +555,4 @@ mod tests {
         assert!(sha256_problem(&"a".repeat(63)).is_some());
         assert!(sha256_problem(&"g".repeat(64)).is_some());
     }
-}
-
-/// What a contact is told of a new release, kept with the notice when the release is
-/// published: the release, and the customer's products it is an update or an upgrade for.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ReleaseNotice {
-    pub release_id: i64,
-    pub serials: Vec<String>,
-}
-
-/// Whether `new` (of `releases`, the line's catalog with it) is offered to a product
-/// running `installed`, licensed for `licensed`, under `rule`: the update of its series or
-/// the upgrade.
-pub fn is_offered(
-    rule: UpdateRule,
-    releases: &[CatalogRelease],
-    installed: &str,
-    licensed: &str,
-    new: &str,
-) -> bool {
-    let offers = check_updates(rule, releases, installed, licensed);
-    [offers.update, offers.upgrade]
-        .iter()
-        .flatten()
-        .any(|release| release.version == new)
 }

@@ -233,6 +233,10 @@ pub fn notices_for(
             EventData::SolutionProposed { .. } => {
                 tell(NoticeKind::SolutionProposed, Recipient::Contact)?;
             }
+            // With the fix in it, the proposal that follows tells the customer.
+            EventData::ReleasePublished { fixed: false, .. } => {
+                tell(NoticeKind::PublicUpdate, Recipient::Contact)?;
+            }
             EventData::ConsentReminder { .. } => {
                 tell(NoticeKind::ConsentReminder, Recipient::Contact)?;
             }

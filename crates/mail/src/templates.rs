@@ -70,6 +70,8 @@ pub struct Terms {
     recommendations: String,
     /// `{release}` stands for the release.
     planned_for_release: String,
+    /// `{release}` stands for the product and version published without a planned fix.
+    release_without_fix: String,
 }
 
 impl Terms {
@@ -87,6 +89,11 @@ impl Terms {
             CustomerRequest::RemoteAccess => &self.remote_access,
             CustomerRequest::TestInDevelopment => &self.test_in_development,
         }
+    }
+
+    /// What the customer is told when the release a fix was planned for came out without it.
+    pub fn release_without_fix(&self, release: &str) -> String {
+        self.release_without_fix.replace("{release}", release)
     }
 
     pub fn resolution(&self, resolution: &Resolution) -> String {

@@ -7,14 +7,18 @@ use std::collections::BTreeMap;
 
 use caredesk_domain::catalog::{ReleaseNotice, compare_versions, same_version};
 use caredesk_domain::notify::NoticeKind;
+use caredesk_domain::policy::Policy;
+use caredesk_domain::ticket::{Actor, EventData, Snapshot, TicketEvent, TicketState};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
+use std::convert::Infallible;
 
 use crate::audit::{Recorded, snapshot};
 use crate::columns::Columns;
 use crate::customers::date;
-use crate::{Store, StoreError, instant, seconds};
+use crate::tickets::{Change, NO_FILES, TicketRecord, UpdateError};
+use crate::{Scope, Store, StoreError, instant, seconds};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -61,6 +65,32 @@ pub struct Announcement {
     pub serials: Vec<String>,
 }
 
+/// What the tickets planned for a release get when it is published, in the publication's
+/// own transaction: `arrival` says, for each ticket of the line waiting for a release,
+/// which events it gets (none when it waits for another one).
+pub struct PlannedTickets<'a> {
+    pub policy: &'a Policy,
+    pub arrival: &'a (dyn Fn(&TicketRecord, &Snapshot) -> Vec<EventData> + Sync),
+}
+
+/// A release published, and the tickets planned for it that learnt of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Publication {
+    pub release: Release,
+    /// Each ticket that was waiting for the release, and whether its fix is in it.
+    pub planned_tickets: Vec<PlannedTicket>,
+}
+
+/// A ticket planned for a release when it came out.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PlannedTicket {
+    pub ticket_id: i64,
+    /// The fix is in the release: a solution is proposed, waiting for the customer's
+    /// consent. Otherwise the ticket is back in progress with its advisor.
+    pub fixed: bool,
+}
+
 /// The notes of a release in one language.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReleaseNote {
@@ -76,20 +106,47 @@ impl Store {
     /// Publishes a release: placed among its line's releases by version, the later ones
     /// moved up when it is not the newest, with its notes, all in one transaction.
     pub async fn add_release(&self, new: &NewRelease) -> Result<Release, StoreError> {
-        // Nothing to announce: no notice, so no time to send it from.
-        self.add_release_announced(new, &[], Timestamp::UNIX_EPOCH)
-            .await
+        // Nothing to announce and no ticket to tell: no notice, so no time to send it from.
+        Ok(self
+            .add_release_announced(new, &[], None, Timestamp::UNIX_EPOCH)
+            .await?
+            .release)
+    }
+
+    /// The tickets of `product_line` waiting for a release with their fix (P4, planned for
+    /// a release), oldest first, with their timelines.
+    pub async fn tickets_planned_for_a_release(
+        &self,
+        product_line: &str,
+    ) -> Result<Vec<(TicketRecord, Vec<TicketEvent>)>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM tickets WHERE state = $1 AND product_line = $2 ORDER BY id",
+        )
+        .bind(TicketState::PlannedForRelease.as_str())
+        .bind(product_line)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut planned = Vec::with_capacity(ids.len());
+        for id in ids {
+            let ticket = self.ticket(id, Scope::All).await?;
+            let timeline = self.timeline(id, Scope::All).await?;
+            planned.push((ticket, timeline));
+        }
+        Ok(planned)
     }
 
     /// Publishes a release as [`Store::add_release`] does and, in the same transaction,
     /// writes its announcement to each contact of `announcements`, naming the serials it
-    /// is for, to go out from `now`.
+    /// is for, to go out from `now`, and tells the tickets of its line planned for a release
+    /// what `planned` says (each under its row lock, its clocks recomputed): a failure
+    /// leaves neither the release, nor a notice, nor a ticket's event.
     pub async fn add_release_announced(
         &self,
         new: &NewRelease,
         announcements: &[Announcement],
+        planned: Option<&PlannedTickets<'_>>,
         now: Timestamp,
-    ) -> Result<Release, StoreError> {
+    ) -> Result<Publication, StoreError> {
         let mut transaction = self.begin_write().await?;
         // The line is read and numbered by one publication at a time: on PostgreSQL, a
         // lock of the line's own (row locks would not cover a release inserted meanwhile);
@@ -218,11 +275,55 @@ impl Store {
             .execute(&mut *transaction)
             .await?;
         }
+        let mut planned_tickets = Vec::new();
+        let mut told = !announcements.is_empty();
+        if let Some(planned) = planned {
+            let waiting: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM tickets WHERE state = $1 AND product_line = $2 ORDER BY id",
+            )
+            .bind(TicketState::PlannedForRelease.as_str())
+            .bind(&new.product_line)
+            .fetch_all(&mut *transaction)
+            .await?;
+            for id in waiting {
+                let mut learnt = None;
+                let changed = self
+                    .change_in(
+                        &mut transaction,
+                        planned.policy,
+                        Change::by(Actor::System, id, now),
+                        &NO_FILES,
+                        |ticket, snapshot| {
+                            let events = (planned.arrival)(ticket, snapshot);
+                            learnt = events.iter().find_map(|event| match event {
+                                EventData::ReleasePublished { fixed, .. } => Some(*fixed),
+                                _ => None,
+                            });
+                            Ok::<_, Infallible>(events)
+                        },
+                    )
+                    .await
+                    .map_err(|error| match error {
+                        UpdateError::Store(error) => error,
+                        UpdateError::Refused(never) => match never {},
+                    })?;
+                told |= changed.told;
+                if let Some(fixed) = learnt {
+                    planned_tickets.push(PlannedTicket {
+                        ticket_id: id,
+                        fixed,
+                    });
+                }
+            }
+        }
         transaction.commit().await?;
-        if !announcements.is_empty() {
+        if told {
             self.outbox_written.notify_one();
         }
-        Ok(release)
+        Ok(Publication {
+            release,
+            planned_tickets,
+        })
     }
 
     /// Retires release `id` at `now`: it stays in the catalog, out of support scope and no

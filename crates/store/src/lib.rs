@@ -46,7 +46,9 @@ pub use activation::{
 };
 pub use audit::{Audit, AuditEntry, AuditFilter};
 pub use backup::Contents;
-pub use catalog::{Announcement, NewRelease, Release, ReleaseNote};
+pub use catalog::{
+    Announcement, NewRelease, PlannedTicket, PlannedTickets, Publication, Release, ReleaseNote,
+};
 pub use community::{
     HiddenQuestions, NewQuestion, QuestionFilter, QuestionHit, StoredAnswer, StoredQuestion,
     StoredStep,

@@ -530,7 +530,7 @@ impl Deliverer {
     ) -> MailContext {
         let ticket = &facts.ticket;
         let time_zone = self.time_zone_of(Some(&ticket.region));
-        let wording = wording(&facts.event.data, terms);
+        let wording = wording(&facts.event.data, terms, &self.policy);
         let due = match entry.kind {
             NoticeKind::Acknowledgement => ticket.first_response_due_at,
             NoticeKind::UpdateDueSoon => ticket.next_update_due_at,
@@ -600,9 +600,23 @@ struct Wording {
     due: Option<Timestamp>,
 }
 
-fn wording(event: &EventData, terms: &Terms) -> Wording {
+fn wording(event: &EventData, terms: &Terms, policy: &Policy) -> Wording {
     let body = |text: &String| Some(text.clone()).filter(|text| !text.trim().is_empty());
     match event {
+        EventData::ReleasePublished {
+            product_line,
+            version,
+            fixed: false,
+        } => {
+            let product = policy
+                .product_lines
+                .get(product_line)
+                .map_or(product_line.as_str(), |line| line.name.as_str());
+            Wording {
+                body: Some(terms.release_without_fix(&format!("{product} {version}"))),
+                ..Wording::default()
+            }
+        }
         EventData::FirstResponse { body: text, .. }
         | EventData::PublicUpdate { body: text, .. } => Wording {
             body: body(text),
@@ -669,6 +683,7 @@ mod tests {
     #[test]
     fn events_say_their_part_in_the_recipients_words() {
         let templates = Templates::built_in().unwrap();
+        let policy = Policy::built_in().unwrap();
         let french = templates.terms("fr");
         let breach = wording(
             &EventData::ClockBreached {
@@ -676,6 +691,7 @@ mod tests {
                 due: "2026-11-24T08:30:00Z".parse().unwrap(),
             },
             french,
+            &policy,
         );
         assert_eq!(
             breach.detail.as_deref(),
@@ -688,6 +704,7 @@ mod tests {
                 body: "Une session mardi ?".into(),
             },
             french,
+            &policy,
         );
         assert_eq!(asked.body.as_deref(), Some("Une session mardi ?"));
         assert_eq!(
@@ -702,11 +719,28 @@ mod tests {
                 body: " ".into(),
             },
             templates.terms("en"),
+            &policy,
         );
         assert_eq!(planned.body, None);
         assert_eq!(
             planned.detail.as_deref(),
             Some("a fix planned for release 2027.1")
+        );
+        let slipped = wording(
+            &EventData::ReleasePublished {
+                product_line: "planetpress-suite".into(),
+                version: "8.1".into(),
+                fixed: false,
+            },
+            french,
+            &policy,
+        );
+        assert_eq!(
+            slipped.body.as_deref(),
+            Some(
+                "PlanetPress Suite 8.1 est publiée sans la correction prévue pour votre ticket ; \
+                 votre conseiller vous dira la suite."
+            )
         );
     }
 

@@ -383,6 +383,15 @@ impl Periods {
                         });
                     }
                 }
+                EventData::ReleasePublished { fixed: false, .. } => {
+                    if let Some(from) = periods.standing_proposal.take() {
+                        periods.rejected_proposals.push(Period {
+                            from,
+                            to: Some(event.at),
+                            reason: "a fix was planned for a release, which came out without it",
+                        });
+                    }
+                }
                 _ => {}
             }
         }

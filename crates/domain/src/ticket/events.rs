@@ -231,6 +231,14 @@ pub enum EventData {
         clock: ClockKind,
         due: Timestamp,
     },
+    /// The release a P4 ticket's fix was planned for is published (POLICY.md §7). With the
+    /// fix in it, a proposed solution follows; without, the ticket is back in progress for
+    /// its advisor to plan again.
+    ReleasePublished {
+        product_line: String,
+        version: String,
+        fixed: bool,
+    },
     Closed {
         reason: String,
     },
@@ -266,6 +274,7 @@ impl EventData {
             EventData::ConsentReminder { .. } => "consent_reminder",
             EventData::ConsentUnanswered { .. } => "consent_unanswered",
             EventData::ClockBreached { .. } => "clock_breached",
+            EventData::ReleasePublished { .. } => "release_published",
             EventData::Closed { .. } => "closed",
         }
     }
@@ -313,6 +322,7 @@ impl EventData {
             | EventData::ConsentReminder { .. }
             | EventData::ConsentUnanswered { .. }
             | EventData::ClockBreached { .. }
+            | EventData::ReleasePublished { .. }
             | EventData::Closed { .. } => Vec::new(),
         }
     }

@@ -116,6 +116,8 @@ pub struct Snapshot {
     pub last_consent_reminder_at: Option<Timestamp>,
     /// The last reminder went unanswered: listed for the support manager.
     pub consent_unanswered: bool,
+    /// While the ticket waits for a release with its fix (P4): which release.
+    pub planned_release: Option<String>,
 }
 
 impl Snapshot {
@@ -148,6 +150,7 @@ impl Snapshot {
             consent_reminders: 0,
             last_consent_reminder_at: None,
             consent_unanswered: false,
+            planned_release: None,
         };
         for event in rest {
             snapshot.apply(event);
@@ -172,6 +175,12 @@ impl Snapshot {
             | EventData::InternalNote { .. }
             | EventData::CustomerMessage { .. }
             | EventData::ClockBreached { .. } => {}
+            EventData::ReleasePublished { fixed, .. } => {
+                if !fixed && self.state == TicketState::PlannedForRelease {
+                    self.state = TicketState::InProgress;
+                    self.end_consent_wait();
+                }
+            }
             EventData::IntakeChecked { program, flags, .. } => {
                 self.program = Some(program.clone());
                 self.flags = flags.clone();
@@ -217,6 +226,9 @@ impl Snapshot {
                 };
                 self.end_consent_wait();
                 self.proposed_at = Some(event.at);
+                if let Resolution::PlannedForRelease { release } = resolution {
+                    self.planned_release = Some(release.clone());
+                }
             }
             EventData::SolutionAccepted { .. } => {}
             EventData::ConsentReminder { number } => {
@@ -238,6 +250,7 @@ impl Snapshot {
     }
 
     fn end_consent_wait(&mut self) {
+        self.planned_release = None;
         self.proposed_at = None;
         self.consent_reminders = 0;
         self.last_consent_reminder_at = None;

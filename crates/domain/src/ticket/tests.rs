@@ -334,6 +334,105 @@ fn commands_are_validated_field_by_field() {
 }
 
 #[test]
+fn a_ticket_planned_for_a_release_learns_when_it_is_published() {
+    use crate::catalog::{PublishedRelease, release_arrival};
+    let planned = |release: &str| {
+        let mut ticket = Ticket::open("standard", "P4", "portal", MONDAY_10);
+        ticket.does(ADVISOR, MONDAY_10, reply("looking"));
+        ticket.does(
+            ADVISOR,
+            MONDAY_10,
+            Command::ProposeSolution {
+                resolution: Resolution::PlannedForRelease {
+                    release: release.into(),
+                },
+                body: "fixed in the next release".into(),
+            },
+        );
+        ticket
+    };
+    let release = PublishedRelease {
+        product_line: "planetpress-suite",
+        version: "8.01",
+        proposal: "PlanetPress Suite 8.1: https://downloads.example.com/pps-8.1.exe",
+    };
+    let mut ticket = planned("8.1");
+    assert_eq!(ticket.snapshot().planned_release.as_deref(), Some("8.1"));
+    // Another line's 8.1, or another version of the line, is not the one it waits for.
+    let other_line = PublishedRelease {
+        product_line: "ol-connect",
+        ..release
+    };
+    assert_eq!(
+        release_arrival(&ticket.snapshot(), "planetpress-suite", &other_line, true),
+        []
+    );
+    let other_version = PublishedRelease {
+        version: "8.2",
+        ..release
+    };
+    assert_eq!(
+        release_arrival(
+            &ticket.snapshot(),
+            "planetpress-suite",
+            &other_version,
+            true
+        ),
+        []
+    );
+    // With the fix in it: told, then a solution proposed, waiting for consent.
+    let arrival = release_arrival(&ticket.snapshot(), "planetpress-suite", &release, true);
+    assert_eq!(
+        arrival,
+        [
+            EventData::ReleasePublished {
+                product_line: "planetpress-suite".into(),
+                version: "8.01".into(),
+                fixed: true,
+            },
+            EventData::SolutionProposed {
+                resolution: Resolution::PermanentFix,
+                body: release.proposal.into(),
+            },
+        ]
+    );
+    for data in arrival {
+        let seq = ticket.events.len() as u32 + 1;
+        ticket.events.push(TicketEvent {
+            seq,
+            at: at("2026-11-30T10:00:00+01:00"),
+            actor: Actor::System,
+            data,
+        });
+    }
+    let snapshot = ticket.snapshot();
+    assert_eq!(snapshot.state, TicketState::SolutionProposed);
+    assert_eq!(snapshot.planned_release, None);
+    assert_eq!(snapshot.proposed_at, Some(at("2026-11-30T10:00:00+01:00")));
+    // Published again (a second instance, a retry): nothing more.
+    assert_eq!(
+        release_arrival(&snapshot, "planetpress-suite", &release, true),
+        []
+    );
+
+    // Without the fix: told, and back with its advisor to plan again.
+    let mut slipped = planned("8.1");
+    let arrival = release_arrival(&slipped.snapshot(), "planetpress-suite", &release, false);
+    assert_eq!(arrival.len(), 1);
+    slipped.events.push(TicketEvent {
+        seq: slipped.events.len() as u32 + 1,
+        at: at("2026-11-30T10:00:00+01:00"),
+        actor: Actor::System,
+        data: arrival[0].clone(),
+    });
+    let snapshot = slipped.snapshot();
+    assert_eq!(snapshot.state, TicketState::InProgress);
+    assert_eq!(snapshot.planned_release, None);
+    assert_eq!(snapshot.proposed_at, None);
+    assert!(arrival[0].is_public());
+}
+
+#[test]
 fn first_response_clock_runs_turns_at_risk_and_breaches() {
     // Portal: 4 business hours, due Monday 14:00; at risk from 80 %, 13:12.
     let ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);

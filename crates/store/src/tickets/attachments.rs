@@ -142,7 +142,7 @@ pub struct FileToAttach<'a> {
     pub content: &'a [u8],
 }
 
-pub(super) const NO_FILES: FilesToAttach<'static> = FilesToAttach {
+pub(crate) const NO_FILES: FilesToAttach<'static> = FilesToAttach {
     uploaded_by: "",
     files: &[],
 };

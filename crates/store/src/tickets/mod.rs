@@ -32,6 +32,7 @@ use crate::columns::Columns;
 use crate::events::load_events;
 use crate::{Scope, SqlBuilder, Store, StoreError, instant, seconds};
 
+pub(crate) use attachments::NO_FILES;
 pub use attachments::{Attachment, AttachmentContent, FileToAttach, FilesToAttach, NewAttachment};
 pub(crate) use create::{
     NewRows, NewTicketRows, insert_new_postgres_together, insert_new_sqlite_together,

@@ -7,6 +7,7 @@ use caredesk_domain::ticket::clocks::ClockContext;
 use caredesk_domain::ticket::step::step;
 use caredesk_domain::ticket::{Actor, EventData, Snapshot, TicketEvent};
 use jiff::Timestamp;
+use sqlx::{Any, Transaction};
 
 use super::attachments::{FilesToAttach, NO_FILES, insert_attachment};
 
@@ -19,6 +20,14 @@ use crate::events::{TicketWords, append_events};
 use crate::outbox::{NoticeRow, write_notices};
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
+
+/// What one change wrote.
+pub(crate) struct Changed {
+    /// The ticket's whole timeline after it.
+    pub(crate) timeline: Vec<TicketEvent>,
+    /// Whether it wrote to the outbox (events go to webhooks, notices to people).
+    pub(crate) told: bool,
+}
 
 impl Store {
     /// Appends the events `decide` returns for the ticket as it stands, recomputes its clocks
@@ -44,6 +53,30 @@ impl Store {
         files: &FilesToAttach<'_>,
         decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
     ) -> Result<(TicketRecord, Vec<TicketEvent>), UpdateError<E>> {
+        let (id, scope) = (change.ticket, change.scope);
+        let mut transaction = self.begin_write().await?;
+        let changed = self
+            .change_in(&mut transaction, policy, change, files, decide)
+            .await?;
+        transaction.commit().await?;
+        if changed.told {
+            self.outbox_written.notify_one();
+        }
+        Ok((self.ticket(id, scope).await?, changed.timeline))
+    }
+
+    /// One change of a ticket inside `transaction` (which the caller commits): the ticket
+    /// locked, the caller's decision, the domain's step, and its events, columns, notices and
+    /// files written. Several tickets can change in one transaction this way, with whatever
+    /// else it writes (a release publication and the tickets planned for it).
+    pub(crate) async fn change_in<E>(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        policy: &Policy,
+        change: Change,
+        files: &FilesToAttach<'_>,
+        decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
+    ) -> Result<Changed, UpdateError<E>> {
         let Change {
             ticket: id,
             scope,
@@ -51,10 +84,9 @@ impl Store {
             actor,
             now,
         } = change;
-        let mut transaction = self.begin_write().await?;
-        let ticket = self.lock_ticket(&mut transaction, id, scope).await?;
+        let ticket = self.lock_ticket(transaction, id, scope).await?;
         require_version("ticket", ticket.version_number, expected_version)?;
-        let mut events = load_events(&mut *transaction, id).await?;
+        let mut events = load_events(&mut **transaction, id).await?;
         let snapshot = Snapshot::of(&events)
             .ok_or_else(|| StoreError::Corrupt(format!("ticket {id} has no created event")))?;
         let decided = decide(&ticket, &snapshot).map_err(UpdateError::Refused)?;
@@ -71,19 +103,19 @@ impl Store {
             description: &ticket.description,
             language: &ticket.language,
         };
-        append_events(&mut transaction, id, &step.events, words).await?;
+        append_events(transaction, id, &step.events, words).await?;
         let derived = StandingColumns::of(&step.standing)?;
         let load_before = ticket
             .assignee_id
             .filter(|_| ticket.closed_at.is_none())
             .map(|advisor| (advisor, ticket.severity.as_str()));
-        move_load(&mut transaction, load_before, derived.load_key()).await?;
+        move_load(transaction, load_before, derived.load_key()).await?;
         let mut notices: Vec<NoticeRow> = step.notices.iter().map(NoticeRow::of).collect();
         if let Some((notice, due)) = &step.update_due_soon {
             notices.push(NoticeRow::update_due_soon(id, notice, *due));
         }
         let new_seqs: Vec<u32> = step.events.iter().map(|event| event.seq).collect();
-        write_notices(&mut transaction, id, &notices, &new_seqs, at).await?;
+        write_notices(transaction, id, &notices, &new_seqs, at).await?;
         if !files.files.is_empty() {
             // A file without the caller's event would be shown to whoever sees the ticket.
             let own_event = step
@@ -97,7 +129,7 @@ impl Store {
                 })?;
             for file in files.files {
                 insert_attachment(
-                    &mut transaction,
+                    transaction,
                     id,
                     Some(own_event),
                     file,
@@ -109,13 +141,13 @@ impl Store {
         }
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
-        write_standing(&mut transaction, id, &derived).await?;
-        transaction.commit().await?;
-        if !notices.is_empty() || !new_seqs.is_empty() {
-            self.outbox_written.notify_one();
-        }
+        write_standing(transaction, id, &derived).await?;
+        let told = !notices.is_empty() || !new_seqs.is_empty();
         events.extend(step.events);
-        Ok((self.ticket(id, scope).await?, events))
+        Ok(Changed {
+            timeline: events,
+            told,
+        })
     }
 
     /// Does what the desk does by itself (records breaches, escalates them, takes consent

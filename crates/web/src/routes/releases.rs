@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use caredesk_desk::catalog::{self, CatalogEntry, ReleaseForm};
+use caredesk_desk::catalog::{self, CatalogEntry, Published, ReleaseForm};
 use jiff::civil::Date;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -80,6 +80,12 @@ pub struct PublishRelease {
     /// Release notes by language of the policy.
     #[serde(default)]
     notes: BTreeMap<String, String>,
+    /// Tickets planned for this release (P4, "planned for release") whose fix is not in it
+    /// after all: they are told and go back to their advisors. Every other ticket planned
+    /// for it gets a proposed solution (the fix is in this release) awaiting the customer's
+    /// consent.
+    #[serde(default)]
+    without_fix: Vec<i64>,
 }
 
 /// Publishes a release (administrators and support managers).
@@ -90,7 +96,7 @@ pub struct PublishRelease {
     security(("bearer" = [])),
     request_body = PublishRelease,
     responses(
-        (status = 201, description = "Published", body = CatalogEntry),
+        (status = 201, description = "Published, with the tickets that were planned for it", body = Published),
         (status = 403, description = "Administrators and support managers only", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The version is already in the catalog", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
@@ -101,7 +107,7 @@ async fn publish_release(
     ClientAddress(client): ClientAddress,
     principal: Principal,
     ApiJson(request): ApiJson<PublishRelease>,
-) -> Result<(StatusCode, Json<CatalogEntry>), ApiError> {
+) -> Result<(StatusCode, Json<Published>), ApiError> {
     let form = ReleaseForm {
         product_line: request.product_line,
         version: request.version,
@@ -110,6 +116,7 @@ async fn publish_release(
         download_url: request.download_url,
         sha256: request.sha256,
         notes: request.notes,
+        without_fix: request.without_fix,
     };
     let entry = catalog::publish(
         &state.desk().from_address(client),

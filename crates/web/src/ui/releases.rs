@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caredesk_desk::DeskError;
-use caredesk_desk::catalog::{self, CatalogEntry, PUBLISHERS, ReleaseForm};
+use caredesk_desk::catalog::{self, CatalogEntry, PUBLISHERS, ReleaseForm, WaitingTicket};
 use serde::Deserialize;
 
 use super::forms::{errors_of, filled, unprocessable};
@@ -77,6 +77,10 @@ struct PublishForm {
     notes_nl: String,
     #[serde(default)]
     notes_ja: String,
+    /// The rest: one `without_fix_{ticket}` box per ticket waiting for a release whose fix
+    /// is not in the one published.
+    #[serde(flatten)]
+    others: HashMap<String, String>,
 }
 
 /// The languages the form takes notes in (the pages' six); the API takes any of the policy.
@@ -96,6 +100,21 @@ impl PublishForm {
         .into_iter()
         .filter_map(|(language, text)| filled(text).map(|text| (language.to_string(), text)))
         .collect()
+    }
+
+    /// The tickets ticked as not fixed by the release published.
+    fn without_fix(&self) -> Vec<i64> {
+        let mut tickets: Vec<i64> = self
+            .others
+            .keys()
+            .filter_map(|name| name.strip_prefix("without_fix_")?.parse().ok())
+            .collect();
+        tickets.sort_unstable();
+        tickets
+    }
+
+    fn is_without_fix(&self, ticket: &i64) -> bool {
+        self.others.contains_key(&format!("without_fix_{ticket}"))
     }
 
     fn notes_in(&self, language: &str) -> &str {
@@ -124,6 +143,8 @@ struct CatalogPage {
     errors: HashMap<String, String>,
     /// What is in support scope, with the policy's count.
     intro: String,
+    /// Tickets waiting for a release with their fix, with their line's name.
+    waiting: Vec<(WaitingTicket, String)>,
 }
 
 impl CatalogPage {
@@ -163,6 +184,20 @@ async fn publish(
             }
         },
     };
+    let desk = state.desk().from_address(client);
+    let caller = viewer.principal.caller();
+    // A box ticked for a ticket that waits for another release says nothing of this one.
+    let waiting = catalog::waiting_tickets(&desk, &caller, None).await?;
+    let without_fix = form
+        .without_fix()
+        .into_iter()
+        .filter(|ticket| {
+            waiting.iter().any(|one| {
+                one.ticket_id == *ticket
+                    && one.waits_for(form.product_line.trim(), form.version.trim())
+            })
+        })
+        .collect();
     let release = ReleaseForm {
         product_line: form.product_line.clone(),
         version: form.version.clone(),
@@ -171,9 +206,9 @@ async fn publish(
         download_url: filled(&form.download_url),
         sha256: filled(&form.sha256),
         notes: form.notes(),
+        without_fix,
     };
-    let desk = state.desk().from_address(client);
-    match catalog::publish(&desk, &viewer.principal.caller(), release).await {
+    match catalog::publish(&desk, &caller, release).await {
         Ok(_) => Ok(Redirect::to("/console/releases").into_response()),
         Err(DeskError::Invalid(problems)) => {
             let errors = errors_of(&viewer, &problems);
@@ -230,8 +265,21 @@ async fn page_of(
             rows,
         });
     }
+    let waiting = catalog::waiting_tickets(&state.desk(), &viewer.principal.caller(), None)
+        .await?
+        .into_iter()
+        .map(|ticket| {
+            let line = state
+                .policy
+                .product_lines
+                .get(&ticket.product_line)
+                .map_or_else(|| ticket.product_line.clone(), |line| line.name.clone());
+            (ticket, line)
+        })
+        .collect();
     Ok(CatalogPage {
         page: viewer.page(viewer.t("releases.title").to_string()),
+        waiting,
         lines,
         may_publish: PUBLISHERS.contains(&viewer.principal.role()),
         product_lines: product_lines(state),

@@ -515,6 +515,25 @@ fn describe(
             ),
             None,
         ),
+        EventData::ReleasePublished {
+            product_line,
+            version,
+            fixed,
+        } => {
+            let product = policy
+                .product_lines
+                .get(product_line)
+                .map_or(product_line.as_str(), |line| line.name.as_str());
+            let key = if *fixed {
+                "event.release_published_fixed"
+            } else {
+                "event.release_published_without_fix"
+            };
+            (
+                catalog.format(key, &[("release", &format!("{product} {version}"))]),
+                None,
+            )
+        }
         EventData::Closed { reason } => (text("event.closed"), Some(reason.clone())),
     }
 }

@@ -44,8 +44,8 @@ use policy_at_work::{
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
 use releases::{
-    a_registered_product_carries_its_licence, the_release_catalog_is_kept_by_managers,
-    the_release_catalog_page,
+    a_registered_product_carries_its_licence, a_release_brings_the_fixes_planned_for_it,
+    the_release_catalog_is_kept_by_managers, the_release_catalog_page,
 };
 use resources::{
     a_ticket_keeps_the_suggestions_shown, advisors_link_and_share_articles,
@@ -160,6 +160,7 @@ on_both_backends!(
     staff_search_tickets_by_their_words,
     the_release_catalog_is_kept_by_managers,
     the_release_catalog_page,
+    a_release_brings_the_fixes_planned_for_it,
     a_registered_product_carries_its_licence,
     one_time_activation_passwords_are_issued_by_administrators,
     the_activation_manager_opens_with_the_one_time_password,

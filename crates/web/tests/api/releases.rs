@@ -547,3 +547,152 @@ pub async fn a_registered_product_carries_its_licence(backend: Backend) {
     );
     app.stop().await;
 }
+
+/// Publishing the release a P4 ticket's fix is planned for (POLICY.md §7): in the console
+/// the manager sees the tickets waiting and ticks the one whose fix slipped; the customer
+/// reads on the portal that the release is out and is asked to accept the fix; the other
+/// ticket is back with its advisor.
+pub async fn a_release_brings_the_fixes_planned_for_it(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.set_time("2026-11-26T11:00:00+01:00");
+    app.publish_catalog().await;
+    let (_, manager) = app
+        .staff("mia@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, advisor) = app
+        .staff("noor@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer("PLN", "standard", "emea").await;
+    let mut planned = Vec::new();
+    for _ in 0..2 {
+        let (status, ticket) = app
+            .call(
+                Method::POST,
+                "/api/v1/tickets",
+                Some(&contact),
+                Some(portal_ticket("PLN", "P4")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{ticket}");
+        let id = ticket["id"].as_i64().unwrap();
+        let (status, proposed) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(&advisor),
+                Some(json!({
+                    "action": "propose_solution",
+                    "resolution": {"type": "planned_for_release", "release": "2026.3"},
+                    "body": "The fix ships with 2026.3."
+                })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{proposed}");
+        planned.push(id);
+    }
+    let (fixed, slipped) = (planned[0], planned[1]);
+
+    let mut mia = Visitor::new(&app);
+    mia.sign_in("mia@desk.example").await;
+    let page = mia.get("/console/releases").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for id in [fixed, slipped] {
+        assert!(
+            page.body.contains(&format!("name=\"without_fix_{id}\"")),
+            "{}",
+            page.body
+        );
+    }
+    assert!(page.body.contains("(OL Connect 2026.3)"), "{}", page.body);
+
+    // Over the API, a ticket that is not planned for the release is refused by name.
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/releases",
+            Some(&manager),
+            Some(json!({
+                "product_line": "planetpress-suite",
+                "version": "8.2",
+                "kind": "minor",
+                "without_fix": [slipped]
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(fields(&problem), ["without_fix"]);
+
+    let csrf = page.csrf();
+    let without_fix = format!("without_fix_{slipped}");
+    let published = mia
+        .post(
+            "/console/releases",
+            &[
+                ("csrf", &csrf),
+                ("product_line", "ol-connect"),
+                ("version", "2026.3"),
+                ("kind", "minor"),
+                ("released_on", ""),
+                (
+                    "download_url",
+                    "https://downloads.example.com/olc-2026.3.exe",
+                ),
+                ("sha256", &"c".repeat(64)),
+                ("notes_en", "Barcodes print again."),
+                (&without_fix, "1"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.body
+    );
+    let after = mia.get("/console/releases").await;
+    assert!(!after.body.contains("without_fix_"), "{}", after.body);
+
+    let (_, ticket) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{fixed}"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(ticket["state"], "solution_proposed", "{ticket}");
+    let (_, ticket) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{slipped}"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(ticket["state"], "in_progress", "{ticket}");
+
+    let mut customer = Visitor::new(&app);
+    customer.sign_in("contact@pln.example").await;
+    let portal = customer.get(&format!("/portal/tickets/{fixed}")).await;
+    assert!(
+        portal
+            .body
+            .contains("OL Connect 2026.3 is published with the fix"),
+        "{}",
+        portal.body
+    );
+    assert!(portal.body.contains("Barcodes print again."));
+    assert!(
+        portal
+            .body
+            .contains("https://downloads.example.com/olc-2026.3.exe")
+    );
+    let portal = customer.get(&format!("/portal/tickets/{slipped}")).await;
+    assert!(
+        portal
+            .body
+            .contains("OL Connect 2026.3 is published without the planned fix"),
+        "{}",
+        portal.body
+    );
+}
