@@ -184,21 +184,10 @@ pub async fn open_ticket(
     request: &OpenTicket,
     idempotency_key: Option<String>,
 ) -> Result<Opened, DeskError> {
-    // A key names one request, whatever it became: a key already used for the other kind
-    // of record answers as that record would (the same one, or a conflict).
-    if let Some(key) = &idempotency_key {
-        let hash = request_hash(Some(key), request);
-        match desk
-            .store
-            .earlier_request(&caller.key(), key, hash.as_deref())
-            .await?
-        {
-            Some(EarlierRequest::Ticket(created)) => return Ok(Opened::Ticket(created)),
-            Some(EarlierRequest::ServiceRequest(recorded)) => {
-                return Ok(Opened::ServiceRequest(Box::new(recorded.request)));
-            }
-            None => {}
-        }
+    if let Some(key) = &idempotency_key
+        && let Some(earlier) = earlier_request(desk, caller, key, request).await?
+    {
+        return Ok(earlier);
     }
     check_suggestions(desk, caller, &request.suggestions_shown).await?;
     let now = desk.clock.now();
@@ -210,6 +199,32 @@ pub async fn open_ticket(
         keep_suggestions(desk, created.ticket.id, &request.suggestions_shown).await;
     }
     Ok(opened)
+}
+
+/// What an earlier request of the caller with idempotency key `key` opened, if any. A key
+/// names one request, whatever it became: a key already used for the other kind of record
+/// answers as that record would (the same one), and one used for another request is a
+/// conflict.
+pub async fn earlier_request(
+    desk: &Desk,
+    caller: &Caller,
+    key: &str,
+    request: &OpenTicket,
+) -> Result<Option<Opened>, DeskError> {
+    let hash = request_hash(Some(key), request);
+    Ok(
+        match desk
+            .store
+            .earlier_request(&caller.key(), key, hash.as_deref())
+            .await?
+        {
+            Some(EarlierRequest::Ticket(created)) => Some(Opened::Ticket(created)),
+            Some(EarlierRequest::ServiceRequest(recorded)) => {
+                Some(Opened::ServiceRequest(Box::new(recorded.request)))
+            }
+            None => None,
+        },
+    )
 }
 
 /// Writes what intake made of a form: the ticket (with its clocks, first events and

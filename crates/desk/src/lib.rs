@@ -30,6 +30,7 @@ pub mod staff;
 pub mod sweep;
 pub mod ticket_search;
 pub mod tickets;
+pub mod update_requests;
 pub mod updates;
 pub mod webhooks;
 

@@ -4,6 +4,7 @@
 //! update manager would answer the installation.
 
 use caredesk_domain::catalog::same_version;
+use caredesk_domain::intake::IntakeFlag;
 use caredesk_store::{Activation, Product, StoreError};
 
 use crate::catalog::catalog;
@@ -25,6 +26,8 @@ pub struct ProductOverview {
     /// Whether installations learn of updates by themselves (else they are delivered on
     /// request).
     pub online_update_manager: bool,
+    /// The open requests for a release of it: (release asked for, ticket).
+    pub update_requests: Vec<(String, i64)>,
 }
 
 /// The registered products of the caller's organisation, notes in `language`.
@@ -63,6 +66,20 @@ pub async fn products_of(
             .product_line(&product.product_line)
             .map(|line| line.online_update_manager)
             .unwrap_or(true);
+        let mut update_requests = Vec::new();
+        if !online_update_manager {
+            for ticket in desk
+                .store
+                .open_tickets_of_serial(customer_id, &product.serial)
+                .await?
+            {
+                for flag in &ticket.flags {
+                    if let IntakeFlag::UpdateRequest { requested, .. } = flag {
+                        update_requests.push((requested.clone(), ticket.id));
+                    }
+                }
+            }
+        }
         overviews.push(ProductOverview {
             product,
             active_installations,
@@ -70,6 +87,7 @@ pub async fn products_of(
             in_scope,
             updates,
             online_update_manager,
+            update_requests,
         });
     }
     Ok(overviews)

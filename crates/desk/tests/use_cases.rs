@@ -58,6 +58,7 @@ on_both_backends!(
     a_product_is_activated_within_its_licence,
     a_customer_signs_in_once_with_its_one_time_password,
     tickets_planned_for_a_release_learn_it_is_published,
+    an_update_is_requested_for_a_line_without_online_update_manager,
 );
 
 fn desk_on(store: &Store) -> Desk {
@@ -2270,4 +2271,192 @@ async fn tickets_planned_for_a_release_learn_it_is_published(test: &TestDatabase
     .await
     .unwrap();
     assert_eq!(accepted.ticket.state, TicketState::Closed);
+}
+
+async fn an_update_is_requested_for_a_line_without_online_update_manager(test: &TestDatabase) {
+    use caredesk_desk::update_requests::{UpdateRequestForm, request_update};
+    use caredesk_domain::intake::IntakeFlag;
+    use caredesk_domain::ticket::clocks::{ClockContext, compute};
+    use caredesk_store::{LicenceTerms, NewRelease};
+
+    let desk = desk_on(&test.store);
+    for (version, kind) in [("8.0", "major"), ("8.1", "minor"), ("9.0", "major")] {
+        desk.store
+            .add_release(&NewRelease {
+                product_line: "planetpress-suite".into(),
+                version: version.into(),
+                kind: kind.into(),
+                released_on: date(2026, 1, 1),
+                download_url: None,
+                sha256: None,
+                notes: Default::default(),
+            })
+            .await
+            .unwrap();
+    }
+    let contact = customer(&desk, "UPD").await;
+    let advisor = advisor(&desk).await;
+    let Caller::Contact { customer_id, .. } = contact else {
+        unreachable!()
+    };
+    desk.store
+        .register_product(
+            &NewProduct {
+                customer_id,
+                product_line: "planetpress-suite".into(),
+                version: "8.0".into(),
+                serial: "PPS-UPD".into(),
+                licence: LicenceTerms {
+                    licensed_version: Some("8.0".into()),
+                    ..LicenceTerms::default()
+                },
+            },
+            desk.clock.now(),
+        )
+        .await
+        .unwrap();
+    let ask = |version: Option<&str>| UpdateRequestForm {
+        customer_id: None,
+        serial: " PPS-UPD ".into(),
+        version: version.map(str::to_string),
+        note: "Please send the installer to IT.".into(),
+    };
+
+    // Gold care: the upgrade is the newest offered, asked for by default.
+    let created = request_update(&desk, &contact, &ask(None), None)
+        .await
+        .unwrap();
+    assert!(!created.replayed);
+    let ticket = &created.ticket;
+    assert_eq!(ticket.severity, "P4");
+    assert_eq!(ticket.channel, "portal");
+    assert_eq!(ticket.region, "emea");
+    assert_eq!(ticket.subject, "PlanetPress Suite 8.0 → 9.0 (PPS-UPD)");
+    assert_eq!(ticket.description, "Please send the installer to IT.");
+    let Caller::Staff { id: advisor_id, .. } = advisor else {
+        unreachable!()
+    };
+    assert_eq!(ticket.assignee_id, Some(advisor_id));
+    assert!(
+        ticket.flags.contains(&IntakeFlag::UpdateRequest {
+            serial: "PPS-UPD".into(),
+            installed: "8.0".into(),
+            requested: "9.0".into(),
+        }),
+        "{:?}",
+        ticket.flags
+    );
+    // The default policy does not measure it: due times guide, nothing breaches.
+    let context = ClockContext {
+        program: &ticket.program,
+        region: &ticket.region,
+        product_line: &ticket.product_line,
+    };
+    let week_later = "2026-11-30T09:00:00Z".parse().unwrap();
+    let clocks = compute(&desk.policy, &context, &created.timeline, week_later).unwrap();
+    assert!(clocks.first_response.due_at.is_some());
+    assert!(!clocks.first_response.measured && !clocks.first_response.breached);
+
+    // Asked again while open: the same request. The update is another one.
+    let again = request_update(&desk, &contact, &ask(Some("9.0")), None)
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.ticket.id, ticket.id);
+    let update = request_update(&desk, &contact, &ask(Some("8.01")), None)
+        .await
+        .unwrap();
+    assert!(!update.replayed);
+    assert_ne!(update.ticket.id, ticket.id);
+    let overview = caredesk_desk::products::products_of(&desk, &contact, "en")
+        .await
+        .unwrap();
+    let pps = overview
+        .iter()
+        .find(|product| product.product.serial == "PPS-UPD")
+        .unwrap();
+    assert_eq!(
+        pps.update_requests,
+        [
+            ("9.0".to_string(), ticket.id),
+            ("8.1".to_string(), update.ticket.id)
+        ]
+    );
+
+    // Refusals name the field; nothing is opened.
+    let reason = |error: DeskError| match error {
+        DeskError::Invalid(problems) => problems
+            .into_iter()
+            .map(|problem| format!("{}: {}", problem.field, problem.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => panic!("{other:?}"),
+    };
+    let refused = reason(
+        request_update(&desk, &contact, &ask(Some("7.0")), None)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        refused,
+        "version: 7.0 is not offered to PPS-UPD: ask for 9.0 or 8.1"
+    );
+    let online = UpdateRequestForm {
+        serial: "SN-UPD".into(),
+        ..ask(None)
+    };
+    assert!(
+        reason(
+            request_update(&desk, &contact, &online, None)
+                .await
+                .unwrap_err()
+        )
+        .starts_with("serial: OL Connect has an online update manager")
+    );
+    let stranger = customer(&desk, "STRANGER").await;
+    assert_eq!(
+        reason(
+            request_update(&desk, &stranger, &ask(None), None)
+                .await
+                .unwrap_err()
+        ),
+        "serial: PPS-UPD is not a registered product of this customer"
+    );
+    assert_eq!(
+        reason(
+            request_update(&desk, &advisor, &ask(None), None)
+                .await
+                .unwrap_err()
+        ),
+        "customer_id: must not be empty"
+    );
+    let control = UpdateRequestForm {
+        note: "bell\u{7}".into(),
+        ..ask(Some("8.1"))
+    };
+    let refused = reason(
+        request_update(&desk, &contact, &control, None)
+            .await
+            .unwrap_err(),
+    );
+    assert!(refused.starts_with("note: "), "{refused}");
+    // Staff take a request for a customer, on the phone.
+    let by_phone = request_update(
+        &desk,
+        &advisor,
+        &UpdateRequestForm {
+            customer_id: Some(customer_id),
+            ..ask(Some("9.0"))
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(by_phone.replayed, "the open request answers");
+    let open = desk
+        .store
+        .open_tickets_of_serial(customer_id, "PPS-UPD")
+        .await
+        .unwrap();
+    assert_eq!(open.len(), 2);
 }

@@ -124,16 +124,27 @@ pub enum IntakeFlag {
         version: String,
         reason: String,
     },
+    /// Not a problem but a request: the customer asks for a release of a line without an
+    /// online update manager (POLICY.md §9), which the advisor delivers. Whether its clocks
+    /// may breach is the policy's `activation.update_requests_breach`.
+    UpdateRequest {
+        serial: String,
+        /// The version the product runs.
+        installed: String,
+        /// The release asked for.
+        requested: String,
+    },
 }
 
 impl IntakeFlag {
     /// Every flag's name, as `name` gives it.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "not_covered",
         "serial_not_registered",
         "outside_support_scope",
         "incomplete",
         "scope_not_checked",
+        "update_request",
     ];
 
     /// Whether the customer is told about it: what they can act on (their cover, their
@@ -149,6 +160,7 @@ impl IntakeFlag {
             IntakeFlag::OutsideSupportScope { .. } => "outside_support_scope",
             IntakeFlag::Incomplete { .. } => "incomplete",
             IntakeFlag::ScopeNotChecked { .. } => "scope_not_checked",
+            IntakeFlag::UpdateRequest { .. } => "update_request",
         }
     }
 }

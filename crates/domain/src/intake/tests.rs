@@ -505,6 +505,11 @@ fn every_flag_name_is_listed() {
             version: String::new(),
             reason: String::new(),
         },
+        IntakeFlag::UpdateRequest {
+            serial: String::new(),
+            installed: String::new(),
+            requested: String::new(),
+        },
     ];
     let names: Vec<&str> = flags.iter().map(IntakeFlag::name).collect();
     assert_eq!(names, IntakeFlag::NAMES);

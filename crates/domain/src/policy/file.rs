@@ -252,6 +252,8 @@ struct RawActivation {
     password_valid_days: Spanned<u16>,
     updates_with_care: Spanned<String>,
     updates_without_care: Spanned<String>,
+    update_request_severity: Option<Spanned<String>>,
+    update_requests_breach: bool,
 }
 
 impl Default for RawActivation {
@@ -260,6 +262,8 @@ impl Default for RawActivation {
             password_valid_days: Spanned::new(0..0, 30),
             updates_with_care: Spanned::new(0..0, "all".into()),
             updates_without_care: Spanned::new(0..0, "within_licensed_major".into()),
+            update_request_severity: None,
+            update_requests_breach: false,
         }
     }
 }
@@ -628,6 +632,28 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
         strict_intake: channel.strict_intake,
     });
     let severities = entries(raw.severities, problems, build_severity);
+    let mut activation = activation;
+    activation.update_request_severity = match &raw.activation.update_request_severity {
+        Some(named) => {
+            if !severities.contains_key(named.get_ref()) {
+                problems.add(
+                    Some(named.span()),
+                    "activation.update_request_severity",
+                    format!(
+                        "\"{}\" is not a severity of the policy: one of {}",
+                        named.get_ref(),
+                        severities
+                            .keys()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+            named.get_ref().clone()
+        }
+        None => severities.keys().last().cloned().unwrap_or_default(),
+    };
     let product_lines = entries(raw.product_lines, problems, |line, id, problems| {
         let mut editions: Vec<String> = Vec::new();
         for edition in line.editions {
@@ -735,6 +761,9 @@ fn build_activation(raw: &RawActivation, problems: &mut Problems<'_>) -> Activat
         password_valid_days,
         updates_with_care: rule(&raw.updates_with_care, "updates_with_care"),
         updates_without_care: rule(&raw.updates_without_care, "updates_without_care"),
+        // Checked against the severities once they are read.
+        update_request_severity: String::new(),
+        update_requests_breach: raw.update_requests_breach,
     }
 }
 

@@ -79,6 +79,12 @@ pub struct Activation {
     pub updates_with_care: UpdateRule,
     /// What it may update to without valid care.
     pub updates_without_care: UpdateRule,
+    /// The severity a request for an update (of a line without an online update manager)
+    /// is filed at; by default the policy's least severe.
+    pub update_request_severity: String,
+    /// Whether an update request's clocks may turn at risk and breach like any ticket's;
+    /// otherwise their due times only guide the advisor.
+    pub update_requests_breach: bool,
 }
 
 /// Which newer releases of its line an installed product is entitled to.

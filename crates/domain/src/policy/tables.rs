@@ -85,6 +85,18 @@ fn settings(policy: &Policy) -> PolicyTable {
             "updates without care".into(),
             update_rule(policy.activation.updates_without_care),
         ],
+        vec![
+            "update requests".into(),
+            format!(
+                "for lines without an online update manager: filed at {}; {}",
+                policy.activation.update_request_severity,
+                if policy.activation.update_requests_breach {
+                    "their clocks breach like any ticket's"
+                } else {
+                    "their due times guide the advisor, they never breach"
+                }
+            ),
+        ],
     ]);
     table("Settings", &["setting", "value"], rows)
 }

@@ -62,7 +62,9 @@ pub fn next_system_event_at(
 ) -> Result<Option<Timestamp>, CalendarError> {
     let breach = clocks
         .all()
-        .filter(|clock| clock.status == super::clocks::ClockStatus::Running && !clock.breached)
+        .filter(|clock| {
+            clock.measured && clock.status == super::clocks::ClockStatus::Running && !clock.breached
+        })
         .filter_map(|clock| clock.due_at)
         .min();
     let consent = next_consent_step(policy, calendar, snapshot)?.map(|(at, _)| at);

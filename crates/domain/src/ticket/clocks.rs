@@ -23,6 +23,7 @@ use super::events::{ClockKind, EventData, TicketEvent};
 use super::{Snapshot, TicketState};
 use crate::calendar::{Calendar, CalendarError, Explanation, Pause};
 use crate::duration::BusinessDuration;
+use crate::intake::IntakeFlag;
 use crate::policy::{Policy, TicketProfile, UnknownName};
 
 /// What, besides the timeline, decides a ticket's clocks.
@@ -81,6 +82,9 @@ pub struct Clock {
     pub breached: bool,
     /// The due instant a breach is recorded against; set when `breached`.
     pub breached_due: Option<Timestamp>,
+    /// Whether the clock can turn at risk and breach: not for an update request the
+    /// policy does not measure, whose due times only guide the advisor.
+    pub measured: bool,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -205,6 +209,8 @@ pub fn explain(
 /// and what paused it; computing and explaining both read it.
 struct ClockPlan<'p> {
     calendar: &'p Calendar,
+    /// Whether its clocks can turn at risk and breach.
+    measured: bool,
     first_response: ClockSpec,
     next_update: Option<ClockSpec>,
     resolution: Option<ClockSpec>,
@@ -292,8 +298,14 @@ impl<'p> ClockPlan<'p> {
             _ => None,
         };
 
+        let unmeasured_request = !policy.activation.update_requests_breach
+            && snapshot
+                .flags
+                .iter()
+                .any(|flag| matches!(flag, IntakeFlag::UpdateRequest { .. }));
         Ok(ClockPlan {
             calendar,
+            measured: !unmeasured_request,
             first_response,
             next_update,
             resolution,
@@ -305,6 +317,7 @@ impl<'p> ClockPlan<'p> {
             calendar: self.calendar,
             now,
             at_risk_percent: u64::from(policy.at_risk_percent),
+            measured: self.measured,
         }
     }
 }
@@ -428,6 +441,7 @@ struct Measure<'c> {
     calendar: &'c Calendar,
     now: Timestamp,
     at_risk_percent: u64,
+    measured: bool,
 }
 
 /// How far a clock has run at `now`, and its pauses as the calendar sees them.
@@ -499,7 +513,7 @@ impl Measure<'_> {
         let at_risk_due = self
             .calendar
             .due_with_pauses(start, at_risk_minutes, &closed)?;
-        let breached = ran_until > due;
+        let breached = self.measured && ran_until > due;
         Ok(Clock {
             kind,
             status,
@@ -510,11 +524,15 @@ impl Measure<'_> {
             remaining_minutes: i64::try_from(target).unwrap_or(i64::MAX)
                 - i64::try_from(counted).unwrap_or(i64::MAX),
             due_at: (status != ClockStatus::Paused || breached).then_some(due),
-            at_risk_at: (status == ClockStatus::Running).then_some(at_risk_due),
+            at_risk_at: (self.measured && status == ClockStatus::Running).then_some(at_risk_due),
             stopped_at: stop,
-            at_risk: !breached && status != ClockStatus::Stopped && counted >= at_risk_minutes,
+            at_risk: self.measured
+                && !breached
+                && status != ClockStatus::Stopped
+                && counted >= at_risk_minutes,
             breached,
             breached_due: breached.then_some(due),
+            measured: self.measured,
         })
     }
 }

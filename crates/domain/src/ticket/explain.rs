@@ -202,6 +202,19 @@ fn intake_rules(
                 format!("support scope of {product_line} {version} not checked"),
                 reason.clone(),
             ),
+            IntakeFlag::UpdateRequest {
+                serial,
+                installed,
+                requested,
+            } => (
+                format!("update request: {requested} for {serial} (runs {installed})"),
+                if policy.activation.update_requests_breach {
+                    "the line has no online update manager; the policy measures the request like any ticket"
+                } else {
+                    "the line has no online update manager; the policy's activation.update_requests_breach is false: its due times guide the advisor, it never breaches"
+                }
+                .to_string(),
+            ),
         };
         rules.push(rule("flag", decision, reason, Some(at)));
     }

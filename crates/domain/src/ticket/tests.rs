@@ -8,6 +8,17 @@ fn policy() -> Policy {
     Policy::built_in().unwrap()
 }
 
+/// The built-in policy with its file edited by `edit`.
+fn policy_with(edit: impl Fn(&str) -> String) -> Policy {
+    let edited = edit(crate::policy::DEFAULT_POLICY_TOML);
+    assert_ne!(
+        edited,
+        crate::policy::DEFAULT_POLICY_TOML,
+        "the edit changed nothing"
+    );
+    Policy::from_toml(&edited, "edited.toml").unwrap()
+}
+
 fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
 }
@@ -713,6 +724,72 @@ fn incomplete_phone_ticket() -> Ticket {
         },
     });
     ticket
+}
+
+#[test]
+fn an_update_request_breaches_only_if_the_policy_says_so() {
+    let request = |policy: Policy| {
+        let mut ticket = Ticket::open("standard", "P4", "portal", MONDAY_10);
+        ticket.policy = policy;
+        let coverage = crate::intake::coverage_window(
+            &ticket.policy,
+            &crate::policy::TicketProfile {
+                program: "standard",
+                region: "emea",
+                product_line: "planetpress-suite",
+                severity: "P4",
+                channel: "portal",
+            },
+            at(MONDAY_10),
+        )
+        .unwrap();
+        ticket.events.push(TicketEvent {
+            seq: 2,
+            at: at(MONDAY_10),
+            actor: Actor::System,
+            data: EventData::IntakeChecked {
+                program: "standard".into(),
+                flags: vec![crate::intake::IntakeFlag::UpdateRequest {
+                    serial: "PPS-1".into(),
+                    installed: "7.6".into(),
+                    requested: "8.1".into(),
+                }],
+                language: crate::intake::LanguageChoice {
+                    language: "en".into(),
+                    reason: "the contact's language".into(),
+                },
+                coverage,
+            },
+        });
+        ticket
+    };
+    // The default policy: the portal's 4 business hours guide the advisor (due Monday
+    // 14:00), but two days later nothing is at risk or breached and nothing is due.
+    let unmeasured = request(policy());
+    let clocks = unmeasured.clocks("2026-11-25T10:00:00+01:00");
+    let first = &clocks.first_response;
+    assert_eq!(first.due_at, Some(at("2026-11-23T14:00:00+01:00")));
+    assert!(!first.measured && !first.breached && !first.at_risk);
+    assert_eq!(first.at_risk_at, None);
+    assert!(unrecorded_breaches(&clocks, &unmeasured.events).is_empty());
+    let snapshot = unmeasured.snapshot();
+    let calendar = unmeasured.policy.calendar(&clocks.calendar).unwrap();
+    assert_eq!(
+        super::automatic::next_system_event_at(&unmeasured.policy, calendar, &snapshot, &clocks)
+            .unwrap(),
+        None
+    );
+    // A policy that measures update requests: breached like any ticket.
+    let measuring = policy_with(|toml| {
+        toml.replace(
+            "update_requests_breach = false",
+            "update_requests_breach = true",
+        )
+    });
+    let measured = request(measuring);
+    let clocks = measured.clocks("2026-11-25T10:00:00+01:00");
+    assert!(clocks.first_response.measured && clocks.first_response.breached);
+    assert_eq!(unrecorded_breaches(&clocks, &measured.events).len(), 1);
 }
 
 #[test]

@@ -221,6 +221,23 @@ impl Store {
 impl Store {
     /// Reads ticket `id` under a lock for the rest of `transaction`, if the scope lets the
     /// caller see it (otherwise `NotFound`, as for a ticket that does not exist).
+    /// The open tickets of customer `customer_id` about its product `serial`, oldest first.
+    pub async fn open_tickets_of_serial(
+        &self,
+        customer_id: i64,
+        serial: &str,
+    ) -> Result<Vec<TicketRecord>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets \
+             WHERE customer_id = $1 AND serial = $2 AND closed_at IS NULL ORDER BY id"
+        )))
+        .bind(customer_id)
+        .bind(serial)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ticket_of).collect()
+    }
+
     pub(super) async fn lock_ticket(
         &self,
         transaction: &mut Transaction<'static, Any>,

@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod staff;
 pub mod tickets;
 pub mod tokens;
+pub mod update_requests;
 pub mod updates;
 
 use caredesk_desk::mail_in::inbound_limit;
@@ -86,6 +87,7 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(releases::router())
         .merge(activations::router())
         .merge(updates::router())
+        .merge(update_requests::router())
         .merge(staff::router())
         .merge(notices::router())
         .merge(mail::router(inbound_limit(&limits.desk())))

@@ -23,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 const DEFAULT_PAGE: i64 = 50;
-const FLAGS: [&str; 5] = IntakeFlag::NAMES;
+const FLAGS: [&str; IntakeFlag::NAMES.len()] = IntakeFlag::NAMES;
 const MAX_PAGE: i64 = 200;
 
 #[derive(Deserialize, IntoParams)]
@@ -48,9 +48,9 @@ pub struct QueueParams {
     /// looks after.
     csm: Option<i64>,
     /// Tickets carrying an intake flag: not_covered, serial_not_registered,
-    /// outside_support_scope, incomplete or scope_not_checked.
+    /// outside_support_scope, incomplete, scope_not_checked or update_request.
     #[param(
-        pattern = "^(not_covered|serial_not_registered|outside_support_scope|incomplete|scope_not_checked)$"
+        pattern = "^(not_covered|serial_not_registered|outside_support_scope|incomplete|scope_not_checked|update_request)$"
     )]
     flag: Option<String>,
     /// Staff only: one customer's tickets.

@@ -7,17 +7,25 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use caredesk_desk::DeskError;
 use caredesk_desk::products::{ProductOverview, products_of};
+use caredesk_desk::update_requests::{UpdateRequestForm, request_update};
 use caredesk_desk::updates::{OfferedRelease, UpdateStatus};
+use caredesk_domain::catalog::same_version;
+use serde::Deserialize;
 
+use super::forms::{translate_reason, unprocessable};
 use super::session::Viewer;
 use super::{Page, UiError, render};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::auth::{ClientAddress, Principal};
+use crate::edge::PageForm;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/portal/products", get(products))
+    Router::new()
+        .route("/portal/products", get(products))
+        .route("/portal/products/request-update", post(ask_for_update))
 }
 
 /// A release offered, as the page shows it.
@@ -27,6 +35,8 @@ struct Offer {
     notes: String,
     download_url: Option<String>,
     sha256: Option<String>,
+    /// The open request for it (delivered on request): its ticket, and the link's words.
+    requested: Option<(i64, String)>,
 }
 
 struct ProductCard {
@@ -53,12 +63,23 @@ struct ProductCard {
 struct ProductsPage {
     page: Page,
     products: Vec<ProductCard>,
+    /// Why a request for an update was refused, in the viewer's words.
+    refusal: Option<String>,
 }
 
 async fn products(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
     if !matches!(viewer.principal, Principal::Contact(_)) {
         return Ok(Redirect::to("/console").into_response());
     }
+    let page = page_of(&state, &viewer, None).await?;
+    Ok(render(&page)?.into_response())
+}
+
+async fn page_of(
+    state: &AppState,
+    viewer: &Viewer,
+    refusal: Option<String>,
+) -> Result<ProductsPage, UiError> {
     let overviews = products_of(
         &state.desk(),
         &viewer.principal.caller(),
@@ -67,13 +88,60 @@ async fn products(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     .await?;
     let products = overviews
         .iter()
-        .map(|overview| card(&state, &viewer, overview))
+        .map(|overview| card(state, viewer, overview))
         .collect();
-    let page = ProductsPage {
+    Ok(ProductsPage {
         page: viewer.page(viewer.t("products.title").to_string()),
         products,
+        refusal,
+    })
+}
+
+#[derive(Deserialize)]
+struct AskForUpdate {
+    csrf: String,
+    #[serde(default)]
+    serial: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// "Request this release" for a product delivered on request: the request becomes a
+/// ticket of the organisation's region, and the contact is taken to it.
+async fn ask_for_update(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    viewer: Viewer,
+    PageForm(form): PageForm<AskForUpdate>,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form.csrf)?;
+    if !matches!(viewer.principal, Principal::Contact(_)) {
+        return Err(UiError::Forbidden);
+    }
+    let request = UpdateRequestForm {
+        customer_id: None,
+        serial: form.serial,
+        version: Some(form.version),
+        note: form.note,
     };
-    Ok(render(&page)?.into_response())
+    let desk = state.desk().from_address(client);
+    match request_update(&desk, &viewer.principal.caller(), &request, None).await {
+        Ok(created) => {
+            Ok(Redirect::to(&format!("/portal/tickets/{}", created.ticket.id)).into_response())
+        }
+        Err(DeskError::Invalid(problems)) => {
+            let refusal = problems
+                .iter()
+                .map(|problem| translate_reason(&viewer, problem))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let page = page_of(&state, &viewer, Some(refusal)).await?;
+            Ok(unprocessable(render(&page)?))
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 fn card(state: &AppState, viewer: &Viewer, overview: &ProductOverview) -> ProductCard {
@@ -85,6 +153,16 @@ fn card(state: &AppState, viewer: &Viewer, overview: &ProductOverview) -> Produc
         notes: release.notes.clone().unwrap_or_default(),
         download_url: release.download_url.clone(),
         sha256: release.sha256.clone(),
+        requested: overview
+            .update_requests
+            .iter()
+            .find(|(asked, _)| same_version(asked, &release.version))
+            .map(|(_, ticket)| {
+                let label = viewer
+                    .catalog
+                    .format("products.requested", &[("ticket", &ticket.to_string())]);
+                (*ticket, label)
+            }),
     };
     ProductCard {
         serial: product.serial.clone(),

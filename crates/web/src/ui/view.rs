@@ -200,6 +200,21 @@ pub fn flag_views(catalog: &'static Catalog, flags: &[IntakeFlag]) -> Vec<FlagVi
                 title: catalog.get("flag.scope_not_checked"),
                 reason: reason.clone(),
             },
+            IntakeFlag::UpdateRequest {
+                serial,
+                installed,
+                requested,
+            } => FlagView {
+                title: catalog.get("flag.update_request"),
+                reason: catalog.format(
+                    "flag.update_request_reason",
+                    &[
+                        ("requested", requested),
+                        ("serial", serial),
+                        ("installed", installed),
+                    ],
+                ),
+            },
         })
         .collect()
 }

@@ -833,3 +833,130 @@ pub async fn the_portal_lists_products_with_scope_and_updates(backend: Backend) 
     );
     app.stop().await;
 }
+
+/// A line without an online update manager (PlanetPress Suite): the contact asks for the
+/// release on the portal's products page and lands on the request, a ticket routed to the
+/// region's advisor and flagged; asking again finds it; the API answers the same.
+pub async fn an_update_is_requested_where_no_update_manager_offers_it(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    app.set_time("2026-12-01T10:00:00Z");
+    for (version, kind) in [("8.0", "major"), ("8.1", "minor")] {
+        app.store
+            .add_release(&caredesk_store::NewRelease {
+                product_line: "planetpress-suite".into(),
+                version: version.into(),
+                kind: kind.into(),
+                released_on: jiff::civil::date(2026, 11, 2),
+                download_url: None,
+                sha256: None,
+                notes: [("en".to_string(), format!("PlanetPress {version} notes."))].into(),
+            })
+            .await
+            .unwrap();
+    }
+    let (advisor_id, _) = app
+        .staff("ada@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (customer, _, contact) = app.customer("PPS", "gold", "emea").await;
+    app.store
+        .register_product(
+            &caredesk_store::NewProduct {
+                customer_id: customer,
+                product_line: "planetpress-suite".into(),
+                version: "8.0".into(),
+                serial: "PPS-0001".into(),
+                licence: Default::default(),
+            },
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+
+    let mut visitor = Visitor::new(&app);
+    visitor.sign_in("contact@pps.example").await;
+    let page = visitor.get("/portal/products").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Request this release"), "{}", page.body);
+    let csrf = page.csrf();
+    let asked = visitor
+        .post(
+            "/portal/products/request-update",
+            &[
+                ("csrf", &csrf),
+                ("serial", "PPS-0001"),
+                ("version", "8.1"),
+                ("note", "Please send it to our IT department."),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let location = asked.location().to_string();
+    let ticket_id: i64 = location
+        .strip_prefix("/portal/tickets/")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("{location}"));
+    let ticket = visitor.get(&location).await;
+    assert!(
+        ticket
+            .body
+            .contains("deliver 8.1 for PPS-0001 (it runs 8.0)"),
+        "{}",
+        ticket.body
+    );
+    assert!(ticket.body.contains("Please send it to our IT department."));
+    let page = visitor.get("/portal/products").await;
+    assert!(
+        page.body
+            .contains(&format!("Requested: ticket #{ticket_id}")),
+        "{}",
+        page.body
+    );
+    // Refused on the page, by reason.
+    let refused = visitor
+        .post(
+            "/portal/products/request-update",
+            &[("csrf", &csrf), ("serial", "PPS-0001"), ("version", "6.0")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("6.0 is not offered to PPS-0001: ask for 8.1"),
+        "{}",
+        refused.body
+    );
+
+    // Over the API: the open request answers; routed to the region's advisor, flagged.
+    let (status, again) = app
+        .call(
+            Method::POST,
+            "/api/v1/update-requests",
+            Some(&contact),
+            Some(serde_json::json!({ "serial": "PPS-0001" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], ticket_id);
+    assert_eq!(again["assignee_id"], advisor_id);
+    assert_eq!(again["severity"], "P4");
+    assert!(
+        again["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|flag| flag["flag"] == "update_request" && flag["requested"] == "8.1"),
+        "{again}"
+    );
+    assert_eq!(again["clocks"]["first_response"]["measured"], false);
+    let (status, problem) = app
+        .call(
+            Method::POST,
+            "/api/v1/update-requests",
+            Some(&contact),
+            Some(serde_json::json!({ "serial": "SN-PPS" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "serial", "{problem}");
+}

@@ -20,6 +20,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use activation::{
+    an_update_is_requested_where_no_update_manager_offers_it,
     installed_products_ask_the_update_manager,
     one_time_activation_passwords_are_issued_by_administrators,
     products_are_activated_over_the_api, the_activation_manager_opens_with_the_one_time_password,
@@ -167,6 +168,7 @@ on_both_backends!(
     products_are_activated_over_the_api,
     installed_products_ask_the_update_manager,
     the_portal_lists_products_with_scope_and_updates,
+    an_update_is_requested_where_no_update_manager_offers_it,
 );
 
 async fn health_and_readiness(backend: Backend) {
