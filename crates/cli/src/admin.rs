@@ -15,7 +15,8 @@ use caredesk_desk::{Caller, Desk, DeskError, FieldProblem};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
 use caredesk_store::{
-    ImportBatch, NewContact, NewContract, NewCustomer, NewProduct, StaffMember, Store, StoreError,
+    ImportBatch, LicenceTerms, NewContact, NewContract, NewCustomer, NewProduct, StaffMember,
+    Store, StoreError,
 };
 use clap::{Args, Subcommand};
 use jiff::civil::Date;
@@ -105,7 +106,9 @@ pub struct Import {
     /// customer_number,program,starts_on,ends_on,eula_accepted
     #[arg(long)]
     contracts: Option<PathBuf>,
-    /// customer_number,product_line,version,serial
+    /// customer_number,product_line,version,serial; or with the licence,
+    /// customer_number,product_line,version,serial,edition,licensed_version,installations
+    /// (an empty licence cell takes the default: no edition, the version, one installation)
     #[arg(long)]
     products: Option<PathBuf>,
 }
@@ -317,6 +320,16 @@ fn rows(
     header: &[&str],
     problems: &mut Problems,
 ) -> Result<Vec<(u64, Vec<String>)>, Failure> {
+    rows_of_either(file, &[header], problems)
+}
+
+/// The rows of a CSV file whose header is one of `headers`, as (line number, fields): rows
+/// of the shorter header come padded with empty fields.
+fn rows_of_either(
+    file: &Path,
+    headers: &[&[&str]],
+    problems: &mut Problems,
+) -> Result<Vec<(u64, Vec<String>)>, Failure> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(file)
@@ -327,20 +340,27 @@ fn rows(
         .iter()
         .map(str::to_string)
         .collect();
-    if found != header {
+    if !headers.iter().any(|header| found == *header) {
         return Err(Failure::Input(format!(
             "{}:1: the header must be {} (found {})",
             file.display(),
-            header.join(","),
+            headers
+                .iter()
+                .map(|header| header.join(","))
+                .collect::<Vec<_>>()
+                .join(" or "),
             found.join(",")
         )));
     }
+    let widest = headers.iter().map(|header| header.len()).max().unwrap_or(0);
     let mut rows = Vec::new();
     for record in reader.records() {
         match record {
             Ok(record) => {
                 let line = record.position().map_or(0, |position| position.line());
-                rows.push((line, record.iter().map(str::to_string).collect()));
+                let mut fields: Vec<String> = record.iter().map(str::to_string).collect();
+                fields.resize(widest, String::new());
+                rows.push((line, fields));
             }
             Err(error) => {
                 let line = error.position().map_or(0, |position| position.line());
@@ -585,22 +605,49 @@ impl ImportReader<'_> {
         Ok(())
     }
 
-    /// products.csv: customer_number,product_line,version,serial.
+    /// products.csv: customer_number,product_line,version,serial, and optionally the
+    /// licence: edition,licensed_version,installations.
     async fn products(&mut self, file: &Path) -> Result<(), Failure> {
+        const PRODUCT: [&str; 4] = ["customer_number", "product_line", "version", "serial"];
+        const LICENSED: [&str; 7] = [
+            "customer_number",
+            "product_line",
+            "version",
+            "serial",
+            "edition",
+            "licensed_version",
+            "installations",
+        ];
         let mut serials = HashSet::new();
-        for (line, row) in rows(
-            file,
-            &["customer_number", "product_line", "version", "serial"],
-            &mut self.problems,
-        )? {
+        for (line, row) in rows_of_either(file, &[&PRODUCT, &LICENSED], &mut self.problems)? {
             let [customer, product_line, version, serial] = [&row[0], &row[1], &row[2], &row[3]];
             self.customer_problem(file, line, customer).await?;
+            let filled = |text: &String| (!text.is_empty()).then(|| text.clone());
+            let installations = match filled(&row[6]) {
+                None => None,
+                Some(text) => match text.parse::<i64>() {
+                    Ok(count) => Some(count),
+                    Err(_) => {
+                        self.problems.add(
+                            file,
+                            line,
+                            "installations",
+                            format!("\"{text}\" is not a whole number"),
+                        );
+                        None
+                    }
+                },
+            };
             let new = NewProduct {
                 customer_id: 0,
                 product_line: product_line.clone(),
                 version: version.clone(),
                 serial: serial.clone(),
-                licence: Default::default(),
+                licence: LicenceTerms {
+                    edition: filled(&row[4]),
+                    licensed_version: filled(&row[5]),
+                    installations,
+                },
             };
             self.problems
                 .add_all(file, line, customers::product_problems(self.policy, &new));

@@ -269,9 +269,38 @@ fn admin_commands_create_staff_tokens_and_import_all_or_nothing() {
         "contracts.csv",
         "customer_number,program,starts_on,ends_on,eula_accepted\nC-1,gold,2026-01-01,2027-12-31,true\n",
     );
+    // With the licence columns: a bad cell is named, and nothing is imported.
+    let licensed_header =
+        "customer_number,product_line,version,serial,edition,licensed_version,installations\n";
+    let faulty = write(
+        "faulty-products.csv",
+        &format!("{licensed_header}C-2,ol-connect,2026.1,OLC-1,Platinum,2026 1,two\n"),
+    );
+    let failed = caredesk(
+        path,
+        &[
+            "admin",
+            "import",
+            "--customers",
+            &customers,
+            "--products",
+            &faulty,
+        ],
+    );
+    assert_eq!(failed.status.code(), Some(2));
+    let errors = text(&failed.stderr);
+    for expected in [
+        "faulty-products.csv:2: installations: \"two\" is not a whole number",
+        "faulty-products.csv:2: edition: not an edition of OL Connect",
+        "faulty-products.csv:2: licensed_version",
+    ] {
+        assert!(errors.contains(expected), "{expected}: {errors}");
+    }
     let products = write(
         "products.csv",
-        "customer_number,product_line,version,serial\nC-2,ol-connect,2026.1,OLC-1\n",
+        &format!(
+            "{licensed_header}C-2,ol-connect,2026.1,OLC-1,,,\nC-2,planetpress-suite,8.0,PPS-1,Production,8.0,3\n"
+        ),
     );
     let imported = caredesk(
         path,
@@ -291,7 +320,27 @@ fn admin_commands_create_staff_tokens_and_import_all_or_nothing() {
     assert!(imported.status.success(), "{}", text(&imported.stderr));
     assert_eq!(
         text(&imported.stdout).trim(),
-        "imported 2 customers, 1 contacts, 1 contracts, 1 products"
+        "imported 2 customers, 1 contacts, 1 contracts, 2 products"
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime
+        .block_on(caredesk_store::Store::connect(&format!(
+            "sqlite://{}",
+            path.join("caredesk.db").display()
+        )))
+        .unwrap();
+    let licence = |serial: &str| {
+        let product = runtime.block_on(store.product_by_serial(serial)).unwrap();
+        (
+            product.licence.edition,
+            product.licence.licensed_version,
+            product.licence.installations,
+        )
+    };
+    assert_eq!(licence("OLC-1"), (None, "2026.1".to_string(), 1));
+    assert_eq!(
+        licence("PPS-1"),
+        (Some("Production".to_string()), "8.0".to_string(), 3)
     );
     let again = caredesk(path, &["admin", "import", "--customers", &customers]);
     assert!(
