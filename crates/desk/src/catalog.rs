@@ -102,7 +102,12 @@ pub async fn waiting_tickets(
         return Err(DeskError::Forbidden("this is for staff only".into()));
     }
     let lines: Vec<&str> = match product_line {
-        Some(line) => vec![line],
+        Some(line) => {
+            desk.policy
+                .product_line(line)
+                .map_err(|unknown| DeskError::invalid("product_line", unknown.to_string()))?;
+            vec![line]
+        }
         None => desk
             .policy
             .product_lines

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use caredesk_desk::catalog::{self, CatalogEntry, Published, ReleaseForm};
+use caredesk_desk::catalog::{self, CatalogEntry, Published, ReleaseForm, WaitingTicket};
 use jiff::civil::Date;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -22,6 +22,33 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_releases, publish_release))
         .routes(routes!(retire_release))
+        .routes(routes!(planned_tickets))
+}
+
+/// The tickets waiting for a release with their fix (P4, "planned for release"), oldest
+/// first: what publishing that release will propose to their customers (staff only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/releases/planned-tickets",
+    tag = "releases",
+    security(("bearer" = [])),
+    params(CatalogParams),
+    responses(
+        (status = 200, description = "The tickets waiting for a release", body = Vec<WaitingTicket>),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown product line", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn planned_tickets(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(params): ApiQuery<CatalogParams>,
+) -> Result<Json<Vec<WaitingTicket>>, ApiError> {
+    let desk = state.desk();
+    let waiting =
+        catalog::waiting_tickets(&desk, &principal.caller(), params.product_line.as_deref())
+            .await?;
+    Ok(Json(waiting))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -604,6 +604,36 @@ pub async fn a_release_brings_the_fixes_planned_for_it(backend: Backend) {
         );
     }
     assert!(page.body.contains("(OL Connect 2026.3)"), "{}", page.body);
+    let (status, waiting) = app
+        .call(
+            Method::GET,
+            "/api/v1/releases/planned-tickets?product_line=ol-connect",
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{waiting}");
+    assert_eq!(
+        waiting
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|ticket| (
+                ticket["ticket_id"].as_i64().unwrap(),
+                ticket["release"].as_str().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        [(fixed, "2026.3"), (slipped, "2026.3")]
+    );
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/api/v1/releases/planned-tickets",
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Over the API, a ticket that is not planned for the release is refused by name.
     let (status, problem) = app
