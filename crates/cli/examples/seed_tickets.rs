@@ -339,7 +339,7 @@ fn life_up_to(
 ) -> Vec<(Actor, Command)> {
     let resolution = if severity == "P4" {
         Resolution::PlannedForRelease {
-            release: "next".into(),
+            release: "2027.1".into(),
         }
     } else {
         Resolution::Workaround

@@ -216,6 +216,7 @@ pub async fn publish(
     };
     let planned = PlannedTickets {
         policy,
+        actor: caller.actor(),
         arrival: &arrival,
     };
     let publication = desk

@@ -2,9 +2,10 @@
 //! assignment… whoever asks and however the request came in (the API, a page, a mail, the
 //! demo), through this one function.
 
+use caredesk_domain::catalog::same_version;
 use caredesk_domain::reason::Reason;
 use caredesk_domain::resources::linked_entries;
-use caredesk_domain::ticket::{Command, TicketEvent, decide};
+use caredesk_domain::ticket::{Command, Resolution, TicketEvent, decide};
 use caredesk_store::{
     Attachment, Change, FileToAttach, FilesToAttach, NewAttachment, StoreError, TicketRecord,
     UpdateError,
@@ -115,6 +116,13 @@ pub async fn act(
             Err(other) => return Err(DeskError::Store(other)),
         }
     }
+    if let Command::ProposeSolution {
+        resolution: Resolution::PlannedForRelease { release },
+        ..
+    } = &command
+    {
+        refuse_a_published_release(desk, caller, ticket, release).await?;
+    }
     let change = Change {
         ticket,
         scope: caller.scope(),
@@ -163,6 +171,37 @@ pub async fn act(
         tracing::warn!(ticket = ticket.id, %error, "the entries a reply links were not counted");
     }
     Ok(Acted { ticket, timeline })
+}
+
+/// A fix is planned for a release to come: one of the ticket's line already in the catalog
+/// would never be announced to it, so it is proposed as the fix instead.
+async fn refuse_a_published_release(
+    desk: &Desk,
+    caller: &Caller,
+    ticket: i64,
+    release: &str,
+) -> Result<(), DeskError> {
+    let line = desk
+        .store
+        .ticket(ticket, caller.scope())
+        .await?
+        .product_line;
+    let published = desk
+        .store
+        .releases_of(&line)
+        .await?
+        .into_iter()
+        .find(|known| !known.is_retired() && same_version(&known.version, release.trim()));
+    match published {
+        Some(known) => Err(DeskError::invalid(
+            "resolution.release",
+            format!(
+                "{line} {} is already published: propose it as the fix rather than plan for it",
+                known.version
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Keeps files on a ticket the caller may see, on its event `event_seq` when given (a new

@@ -83,7 +83,7 @@ pub async fn request_update(
     let line = desk
         .policy
         .product_line(&product.product_line)
-        .map_err(DeskError::unexpected)?;
+        .map_err(|unknown| DeskError::invalid("serial", unknown.to_string()))?;
     if line.online_update_manager {
         return Err(DeskError::invalid(
             "serial",
@@ -139,12 +139,7 @@ pub async fn request_update(
     let request = OpenTicket {
         customer_id: Some(customer_id),
         contact_id: None,
-        // A contact asks on the portal; staff take the request on the phone.
-        channel: match caller {
-            Caller::Contact { .. } => "portal",
-            _ => "phone",
-        }
-        .into(),
+        channel: channel_of(desk, caller),
         severity: desk.policy.activation.update_request_severity.clone(),
         product_line: product.product_line.clone(),
         version: product.version.clone(),
@@ -208,6 +203,25 @@ pub async fn request_update(
         Opened::ServiceRequest(_) => Err(DeskError::unexpected(
             "an update request became a professional-services request",
         )),
+    }
+}
+
+/// A contact asks on the portal; staff take the request on the phone (the policy's first
+/// channel when it has neither).
+fn channel_of(desk: &Desk, caller: &Caller) -> String {
+    let wanted = match caller {
+        Caller::Contact { .. } => "portal",
+        _ => "phone",
+    };
+    let channels = &desk.policy.channels;
+    if channels.contains_key(wanted) {
+        wanted.to_string()
+    } else {
+        channels
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| wanted.into())
     }
 }
 

@@ -2170,6 +2170,23 @@ async fn tickets_planned_for_a_release_learn_it_is_published(test: &TestDatabase
         planned.push(id);
     }
     let (fixed, slipped, later) = (planned[0], planned[1], planned[2]);
+    // A release already in the catalog is proposed as the fix, not planned for.
+    let refused = act(
+        &desk,
+        &advisor,
+        later,
+        Command::ProposeSolution {
+            resolution: Resolution::PlannedForRelease {
+                release: "2026.01".into(),
+            },
+            body: "The fix ships with 2026.1.".into(),
+        },
+        None,
+        &[],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused_fields(refused), ["resolution.release"]);
     let waiting = waiting_tickets(&desk, &manager, Some("ol-connect"))
         .await
         .unwrap();
@@ -2223,6 +2240,14 @@ async fn tickets_planned_for_a_release_learn_it_is_published(test: &TestDatabase
     let ticket = desk.store.ticket(fixed, Scope::All).await.unwrap();
     assert_eq!(ticket.state, TicketState::SolutionProposed);
     let timeline = desk.store.timeline(fixed, Scope::All).await.unwrap();
+    // Recorded as the manager who published the release.
+    assert!(
+        timeline
+            .iter()
+            .rev()
+            .take(2)
+            .all(|event| event.actor == manager.actor())
+    );
     let last: Vec<&EventData> = timeline.iter().rev().take(2).map(|e| &e.data).collect();
     assert_eq!(
         last[1],

@@ -17,6 +17,7 @@ use std::convert::Infallible;
 use crate::audit::{Recorded, snapshot};
 use crate::columns::Columns;
 use crate::customers::date;
+use crate::events::load_events;
 use crate::tickets::{Change, NO_FILES, TicketRecord, UpdateError};
 use crate::{Scope, Store, StoreError, instant, seconds};
 
@@ -70,6 +71,8 @@ pub struct Announcement {
 /// which events it gets (none when it waits for another one).
 pub struct PlannedTickets<'a> {
     pub policy: &'a Policy,
+    /// Who the tickets' events are recorded as: the publisher.
+    pub actor: Actor,
     pub arrival: &'a (dyn Fn(&TicketRecord, &Snapshot) -> Vec<EventData> + Sync),
 }
 
@@ -286,33 +289,44 @@ impl Store {
             .fetch_all(&mut *transaction)
             .await?;
             for id in waiting {
-                let mut learnt = None;
+                // Only the tickets waiting for this very release are changed: one planned
+                // for another is left as it is.
+                let ticket = self.lock_ticket(&mut transaction, id, Scope::All).await?;
+                let timeline = load_events(&mut *transaction, id).await?;
+                let Some(snapshot) = Snapshot::of(&timeline) else {
+                    continue;
+                };
+                let events = (planned.arrival)(&ticket, &snapshot);
+                let Some(fixed) = events.iter().find_map(|event| match event {
+                    EventData::ReleasePublished { fixed, .. } => Some(*fixed),
+                    _ => None,
+                }) else {
+                    continue;
+                };
                 let changed = self
                     .change_in(
                         &mut transaction,
                         planned.policy,
-                        Change::by(Actor::System, id, now),
+                        Change::by(planned.actor, id, now),
                         &NO_FILES,
-                        |ticket, snapshot| {
-                            let events = (planned.arrival)(ticket, snapshot);
-                            learnt = events.iter().find_map(|event| match event {
-                                EventData::ReleasePublished { fixed, .. } => Some(*fixed),
-                                _ => None,
-                            });
-                            Ok::<_, Infallible>(events)
-                        },
+                        |_, _| Ok::<_, Infallible>(events),
                     )
-                    .await
-                    .map_err(|error| match error {
-                        UpdateError::Store(error) => error,
-                        UpdateError::Refused(never) => match never {},
-                    })?;
-                told |= changed.told;
-                if let Some(fixed) = learnt {
-                    planned_tickets.push(PlannedTicket {
-                        ticket_id: id,
-                        fixed,
-                    });
+                    .await;
+                match changed {
+                    Ok(changed) => {
+                        told |= changed.told;
+                        planned_tickets.push(PlannedTicket {
+                            ticket_id: id,
+                            fixed,
+                        });
+                    }
+                    // A ticket the policy no longer fits (its program or severity gone) is
+                    // not told; the release is published all the same.
+                    Err(UpdateError::Store(StoreError::Policy(reason))) => {
+                        tracing::warn!(ticket = id, %reason, "a ticket planned for a release was not told of it");
+                    }
+                    Err(UpdateError::Store(error)) => return Err(error),
+                    Err(UpdateError::Refused(never)) => match never {},
                 }
             }
         }

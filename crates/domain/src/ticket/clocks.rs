@@ -12,6 +12,9 @@
 //! calendar of the ticket's *current* severity, measured from the ticket's start, so a
 //! severity change re-targets the clocks with the time already spent counted.
 //!
+//! An update request the policy does not measure (`activation.update_requests_breach`) has
+//! the same clocks with their due times for guidance, but none turns at risk or breaches.
+//!
 //! Nothing is stored between calls: the same timeline, policy and `now` always give the same
 //! clocks, which is what lets the store keep them beside the ticket for indexing and check
 //! them against a recomputation at any time.
@@ -74,7 +77,8 @@ pub struct Clock {
     pub remaining_minutes: i64,
     /// When the target is reached if nothing changes; `None` while paused.
     pub due_at: Option<Timestamp>,
-    /// When the clock turns at risk if nothing changes; `None` while paused.
+    /// When the clock turns at risk if nothing changes; `None` while paused, and for a
+    /// clock that is not measured.
     pub at_risk_at: Option<Timestamp>,
     /// When the clock stopped (first response given, solution proposed).
     pub stopped_at: Option<Timestamp>,
@@ -123,10 +127,11 @@ impl TicketClocks {
             .chain(self.resolution.as_ref())
     }
 
-    /// The earliest due instant of a running clock: what the queue sorts on.
+    /// The earliest due instant of a running clock that can breach: what the queue sorts
+    /// on and calls overdue once past.
     pub fn next_due(&self) -> Option<Timestamp> {
         self.all()
-            .filter(|clock| clock.status == ClockStatus::Running)
+            .filter(|clock| clock.measured && clock.status == ClockStatus::Running)
             .filter_map(|clock| clock.due_at)
             .min()
     }
@@ -146,6 +151,17 @@ impl TicketClocks {
     pub fn any_breached(&self) -> bool {
         self.all().any(|clock| clock.breached)
     }
+}
+
+/// Whether a ticket's clocks can turn at risk and breach: every ticket's can, but for an
+/// update request when the policy's `activation.update_requests_breach` is false, whose due
+/// times only guide the advisor (nothing is due in the queue, nothing alerts or breaches).
+pub fn is_measured(policy: &Policy, snapshot: &Snapshot) -> bool {
+    policy.activation.update_requests_breach
+        || !snapshot
+            .flags
+            .iter()
+            .any(|flag| matches!(flag, IntakeFlag::UpdateRequest { .. }))
 }
 
 /// The clocks of a ticket at `now`.
@@ -298,14 +314,9 @@ impl<'p> ClockPlan<'p> {
             _ => None,
         };
 
-        let unmeasured_request = !policy.activation.update_requests_breach
-            && snapshot
-                .flags
-                .iter()
-                .any(|flag| matches!(flag, IntakeFlag::UpdateRequest { .. }));
         Ok(ClockPlan {
             calendar,
-            measured: !unmeasured_request,
+            measured: is_measured(policy, &snapshot),
             first_response,
             next_update,
             resolution,

@@ -391,6 +391,20 @@ pub fn decide(
                         ),
                     });
                 }
+                // The catalog tells the ticket when this version is published: it must be
+                // one ("8.3"), not words ("the next release").
+                let problem = crate::catalog::version_problem(release.trim()).or_else(|| {
+                    (!release.contains(|c: char| c.is_ascii_digit()))
+                        .then(|| "a version has a number".to_string())
+                });
+                if let Some(problem) = problem {
+                    return Err(Refusal::Invalid {
+                        field: "resolution.release",
+                        reason: Reason::invalid(format!(
+                            "the version the fix is planned for, as the catalog will name it: {problem}"
+                        )),
+                    });
+                }
                 // Only a severity without a resolution target may wait for a release (P4).
                 let has_target = policy
                     .severity(&snapshot.severity)

@@ -313,13 +313,15 @@ fn calendar_and_targets(
                 .unwrap_or_default()
         )),
     }
+    let measured = if super::clocks::is_measured(policy, snapshot) {
+        "measured in open time of the calendar above, from the ticket's start"
+    } else {
+        "an update request, which the policy does not measure (activation.update_requests_breach is false): the due times, in open time of the calendar above, guide the advisor; nothing turns at risk or breaches"
+    };
     rules.push(rule(
         "targets",
         targets.join("; "),
-        format!(
-            "{} ({}); measured in open time of the calendar above, from the ticket's start",
-            severity.name, severity.meaning
-        ),
+        format!("{} ({}); {measured}", severity.name, severity.meaning),
         None,
     ));
     Ok(())
@@ -428,6 +430,23 @@ fn timeline_rules(
             EventData::Closed { reason } => {
                 rules.push(rule("consent", "closed".into(), reason.clone(), at))
             }
+            EventData::ReleasePublished {
+                product_line,
+                version,
+                fixed,
+            } => rules.push(rule(
+                "release",
+                if *fixed {
+                    format!("{product_line} {version} published with the fix: proposed to the customer")
+                } else {
+                    format!("{product_line} {version} published without the planned fix: back in progress")
+                },
+                format!(
+                    "the fix was planned for this release; the desk tells the ticket when it is published ({})",
+                    by(&event.actor)
+                ),
+                at,
+            )),
             _ => {}
         }
     }

@@ -340,6 +340,19 @@ fn commands_are_validated_field_by_field() {
         "resolution"
     );
     ticket.does(ADVISOR, MONDAY_10, to("P4"));
+    // The catalog announces a version to the tickets planned for it: words never match one.
+    for words in ["the next release", "next"] {
+        let vague = Command::ProposeSolution {
+            resolution: Resolution::PlannedForRelease {
+                release: words.into(),
+            },
+            body: "fixed in the next release".into(),
+        };
+        assert_eq!(
+            invalid(ticket.try_do(ADVISOR, MONDAY_10, vague).unwrap_err()),
+            "resolution.release"
+        );
+    }
     ticket.does(ADVISOR, MONDAY_10, planned);
     assert_eq!(ticket.snapshot().state, TicketState::PlannedForRelease);
 }

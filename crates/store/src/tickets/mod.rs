@@ -219,8 +219,6 @@ impl Store {
 }
 
 impl Store {
-    /// Reads ticket `id` under a lock for the rest of `transaction`, if the scope lets the
-    /// caller see it (otherwise `NotFound`, as for a ticket that does not exist).
     /// The open tickets of customer `customer_id` about its product `serial`, oldest first.
     pub async fn open_tickets_of_serial(
         &self,
@@ -238,7 +236,9 @@ impl Store {
         rows.iter().map(ticket_of).collect()
     }
 
-    pub(super) async fn lock_ticket(
+    /// Reads ticket `id` under a lock for the rest of `transaction`, if the scope lets the
+    /// caller see it (otherwise `NotFound`, as for a ticket that does not exist).
+    pub(crate) async fn lock_ticket(
         &self,
         transaction: &mut Transaction<'static, Any>,
         id: i64,

@@ -64,7 +64,9 @@ pub fn clock_row(
 ) -> ClockRow {
     let counting = clock.status == ClockStatus::Running;
     let due = clock.due_at.filter(|_| counting);
-    let tone = if clock.breached {
+    let tone = if !clock.measured {
+        "guide"
+    } else if clock.breached {
         "breach"
     } else if clock.at_risk {
         "risk"
@@ -85,6 +87,7 @@ pub fn clock_row(
         tone_name: catalog.get(match tone {
             "breach" => "clock.breached",
             "risk" => "clock.at_risk",
+            "guide" => "clock.not_measured",
             _ => "clock.on_time",
         }),
         paused: (clock.paused_minutes > 0).then(|| {

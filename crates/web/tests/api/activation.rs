@@ -854,7 +854,7 @@ pub async fn an_update_is_requested_where_no_update_manager_offers_it(backend: B
             .await
             .unwrap();
     }
-    let (advisor_id, _) = app
+    let (advisor_id, advisor) = app
         .staff("ada@desk.example", Role::Advisor, "emea", &["en"])
         .await;
     let (customer, _, contact) = app.customer("PPS", "gold", "emea").await;
@@ -949,6 +949,40 @@ pub async fn an_update_is_requested_where_no_update_manager_offers_it(backend: B
         "{again}"
     );
     assert_eq!(again["clocks"]["first_response"]["measured"], false);
+    // A week on, unanswered: nothing is due or breached in the queue, and the ticket's
+    // clocks say they only guide.
+    app.set_time("2026-12-08T10:00:00Z");
+    let (status, queue) = app
+        .call(
+            Method::GET,
+            "/api/v1/queue?flag=update_request",
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    let item = &queue["items"][0];
+    assert_eq!(item["id"], ticket_id, "{queue}");
+    assert_eq!(item["breached"], false, "{queue}");
+    assert_eq!(item["at_risk"], false, "{queue}");
+    assert!(item["next_due_at"].is_null(), "{queue}");
+    let (_, overdue) = app
+        .call(
+            Method::GET,
+            "/api/v1/queue?breached=true",
+            Some(&advisor),
+            None,
+        )
+        .await;
+    assert_eq!(overdue["items"].as_array().unwrap().len(), 0, "{overdue}");
+    let mut ada = Visitor::new(&app);
+    ada.sign_in("ada@desk.example").await;
+    let workspace = ada.get(&format!("/console/tickets/{ticket_id}")).await;
+    assert!(
+        workspace.body.contains("guidance only (not measured)"),
+        "{}",
+        workspace.body
+    );
     let (status, problem) = app
         .call(
             Method::POST,
