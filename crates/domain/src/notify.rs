@@ -2,10 +2,13 @@
 //! call for. The store writes them to its outbox in the same transaction as the events, so a
 //! notice exists exactly when its event does; delivery (e-mail, webhooks) comes after.
 //!
-//! Customers are told at once. Staff alerts go out while the ticket's calendar is open and
-//! otherwise wait for its next opening: an extended (24x5, 24x7) calendar is open for its
-//! tickets at night, a business-hours one is not, so nobody is paged at 2 a.m. on a Sunday
-//! for a ticket whose clocks are not running then.
+//! Customers are told at once, and so is the support manager of what POLICY.md §7 says they
+//! hear of at once: a customer's escalation, and a breach that escalates (P1, P2). Routine
+//! staff alerts (an assignment, an update due soon, a new ticket for its CSM, a breach for
+//! its advisor) go out while the ticket's calendar is open and otherwise wait for its next
+//! opening: an extended (24x5, 24x7) calendar is open for its tickets at night, a
+//! business-hours one is not, so nobody is paged at 2 a.m. on a Sunday for routine work on a
+//! ticket whose clocks are not running then.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -128,7 +131,7 @@ impl NoticeKind {
         )
     }
 
-    /// Whether it goes to staff, and so waits for the ticket's calendar to open.
+    /// Whether it goes to staff (whatever its hour).
     pub fn is_staff_alert(&self) -> bool {
         matches!(
             self,
@@ -138,6 +141,17 @@ impl NoticeKind {
                 | NoticeKind::Escalation
                 | NoticeKind::NewTicket
         )
+    }
+
+    /// Whether this notice to `to` is routine staff work, which waits for the ticket's
+    /// calendar to open; an escalation, and a breach to the support managers (a severity
+    /// that escalates on breach), go at once, whatever the hour (POLICY.md §7).
+    pub fn waits_for_office_hours(&self, to: Recipient) -> bool {
+        match self {
+            NoticeKind::Escalation => false,
+            NoticeKind::Breach => to != Recipient::SupportManagers,
+            other => other.is_staff_alert(),
+        }
     }
 }
 
@@ -184,7 +198,7 @@ pub fn notices_for(
     let mut notices = Vec::new();
     for event in new_events {
         let mut tell = |kind: NoticeKind, to: Recipient| -> Result<(), CalendarError> {
-            let not_before = if kind.is_staff_alert() {
+            let not_before = if kind.waits_for_office_hours(to) {
                 context.calendar.next_open(event.at)?
             } else {
                 event.at
@@ -530,31 +544,68 @@ mod tests {
     }
 
     #[test]
-    fn staff_alerts_wait_for_the_office_to_open_customers_do_not_wait() {
+    fn routine_staff_alerts_wait_for_the_office_to_open_escalations_do_not() {
         let timeline = [
             opened("P2", "portal", SUNDAY_2AM),
             event(
                 2,
+                SUNDAY_2AM,
+                Actor::System,
+                EventData::Assigned {
+                    advisor: Some(7),
+                    reason: None,
+                },
+            ),
+            event(
+                3,
                 SUNDAY_2AM,
                 CONTACT,
                 EventData::EscalationRequested {
                     reason: "production down".into(),
                 },
             ),
+            event(
+                4,
+                SUNDAY_2AM,
+                Actor::System,
+                EventData::ClockBreached {
+                    clock: ClockKind::FirstResponse,
+                    due: at(SUNDAY_2AM),
+                },
+            ),
         ];
-        let office = notices(&timeline, 2, "emea");
+        let office = notices(&timeline, 4, "emea");
         assert_eq!(
             kinds(&office),
             [
                 (NoticeKind::Acknowledgement, Recipient::Contact),
+                (NoticeKind::Assigned, Recipient::Staff(7)),
                 (NoticeKind::Escalation, Recipient::SupportManagers),
+                (NoticeKind::Breach, Recipient::Staff(7)),
+                (NoticeKind::Breach, Recipient::SupportManagers),
             ]
         );
-        assert_eq!(office[0].not_before, at(SUNDAY_2AM));
-        assert_eq!(office[1].not_before, at("2026-11-23T09:00:00+01:00"));
-        // On a 24x7 calendar the manager hears of it at once.
-        let extended = notices(&timeline, 2, "24x7-emea");
-        assert_eq!(extended[1].not_before, at(SUNDAY_2AM));
+        let monday_9 = at("2026-11-23T09:00:00+01:00");
+        let when: Vec<Timestamp> = office.iter().map(|notice| notice.not_before).collect();
+        assert_eq!(
+            when,
+            [
+                // The customer, the escalation and the P2 breach to the managers: at once,
+                // Sunday 2 a.m.; the assignment and the advisor's breach: Monday 9:00.
+                at(SUNDAY_2AM),
+                monday_9,
+                at(SUNDAY_2AM),
+                monday_9,
+                at(SUNDAY_2AM),
+            ]
+        );
+        // On a 24x7 calendar everything goes at once.
+        let extended = notices(&timeline, 4, "24x7-emea");
+        assert!(
+            extended
+                .iter()
+                .all(|notice| notice.not_before == at(SUNDAY_2AM))
+        );
     }
 
     #[test]

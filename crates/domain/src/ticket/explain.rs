@@ -395,12 +395,15 @@ fn timeline_rules(
             )),
             EventData::EscalationRequested { reason } => rules.push(rule(
                 "escalation",
-                "escalated to the support manager".into(),
+                "escalated to the support manager, notified at once".into(),
                 match event.actor {
                     Actor::System => format!(
-                        "{reason}: the policy escalates a breach of a {severity_then} clock"
+                        "{reason}: the policy escalates a breach of a {severity_then} clock; the support managers are mailed whatever the hour"
                     ),
-                    _ => format!("{reason} ({})", by(&event.actor)),
+                    _ => format!(
+                        "{reason} ({}); the support managers are mailed whatever the hour",
+                        by(&event.actor)
+                    ),
                 },
                 at,
             )),

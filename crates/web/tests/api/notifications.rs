@@ -244,7 +244,7 @@ pub async fn two_deliverers_on_one_database_send_each_notice_once(backend: Backe
     app.stop().await;
 }
 
-pub async fn staff_alerts_wait_for_the_office_to_open(backend: Backend) {
+pub async fn routine_staff_alerts_wait_for_the_office_to_open_escalations_do_not(backend: Backend) {
     let app = TestApp::start(backend, crate::support::limits()).await;
     let sink = SmtpSink::start();
     let (_, _, contact) = app.customer("ACME", "standard", "emea").await;
@@ -261,21 +261,40 @@ pub async fn staff_alerts_wait_for_the_office_to_open(backend: Backend) {
     assert_eq!(messages.len(), 1, "only the customer's acknowledgement");
     assert_eq!(messages[0].to, ["contact@acme.example"]);
 
+    // An escalation reaches the support manager at once, Saturday night or not (POLICY.md
+    // §7: "the manager is notified at once").
+    app.staff("mia@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    app.set_time("2026-11-28T23:30:00+01:00");
+    let (status, escalated) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{}/actions", ticket["id"]),
+            Some(&contact),
+            Some(serde_json::json!({ "action": "request_escalation", "reason": "Invoices are stuck" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{escalated}");
+    deliverer.deliver_due().await.unwrap();
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 2, "the escalation, at once");
+    assert_eq!(messages[1].to, ["mia@desk.example"]);
+
     app.set_time("2026-11-30T08:59:00+01:00");
     assert_eq!(deliverer.deliver_due().await.unwrap().claimed, 0);
     app.set_time("2026-11-30T09:00:00+01:00");
     deliverer.deliver_due().await.unwrap();
     let messages = sink.messages();
-    assert_eq!(messages.len(), 2);
-    assert_eq!(messages[1].to, ["anna@desk.example"]);
+    assert_eq!(messages.len(), 3);
+    assert_eq!(messages[2].to, ["anna@desk.example"]);
     // In the advisor's first language.
     assert!(
-        messages[1]
+        messages[2]
             .header("Subject")
             .unwrap()
             .contains("Aan u toegewezen"),
         "{:?}",
-        messages[1].header("Subject")
+        messages[2].header("Subject")
     );
     app.stop().await;
 }
