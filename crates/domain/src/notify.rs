@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{Calendar, CalendarError};
 use crate::policy::Policy;
-use crate::ticket::clocks::{Clock, ClockStatus};
-use crate::ticket::{Actor, EventData, Snapshot, TicketEvent};
+use crate::ticket::clocks::{ClockStatus, TicketClocks};
+use crate::ticket::{Actor, ClockKind, EventData, Snapshot, TicketEvent};
 
 /// What a notice says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -37,8 +37,14 @@ pub enum NoticeKind {
     Closed,
     /// To an advisor: a ticket was assigned to them.
     Assigned,
-    /// To the advisor: a status update falls due soon (the clock is at risk).
+    /// To the advisor (and the support managers for P1/P2): a status update falls due soon
+    /// (the clock is at risk).
     UpdateDueSoon,
+    /// To the advisor (and the support managers for P1/P2): the first response falls due
+    /// soon.
+    FirstResponseAtRisk,
+    /// To the advisor (and the support managers for P1/P2): the resolution falls due soon.
+    ResolutionAtRisk,
     /// To the advisor, and to the support managers for severities that escalate on breach:
     /// a clock ran out.
     Breach,
@@ -61,7 +67,7 @@ pub enum NoticeKind {
 
 impl NoticeKind {
     /// The kinds sent as e-mail, each with its templates.
-    pub const MAIL: [NoticeKind; 14] = [
+    pub const MAIL: [NoticeKind; 16] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -70,6 +76,8 @@ impl NoticeKind {
         NoticeKind::Closed,
         NoticeKind::Assigned,
         NoticeKind::UpdateDueSoon,
+        NoticeKind::FirstResponseAtRisk,
+        NoticeKind::ResolutionAtRisk,
         NoticeKind::Breach,
         NoticeKind::Escalation,
         NoticeKind::NewTicket,
@@ -78,7 +86,7 @@ impl NoticeKind {
         NoticeKind::ReleaseAnnounced,
     ];
 
-    pub const ALL: [NoticeKind; 15] = [
+    pub const ALL: [NoticeKind; 17] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -87,6 +95,8 @@ impl NoticeKind {
         NoticeKind::Closed,
         NoticeKind::Assigned,
         NoticeKind::UpdateDueSoon,
+        NoticeKind::FirstResponseAtRisk,
+        NoticeKind::ResolutionAtRisk,
         NoticeKind::Breach,
         NoticeKind::Escalation,
         NoticeKind::NewTicket,
@@ -106,6 +116,8 @@ impl NoticeKind {
             NoticeKind::Closed => "closed",
             NoticeKind::Assigned => "assigned",
             NoticeKind::UpdateDueSoon => "update_due_soon",
+            NoticeKind::FirstResponseAtRisk => "first_response_at_risk",
+            NoticeKind::ResolutionAtRisk => "resolution_at_risk",
             NoticeKind::Breach => "breach",
             NoticeKind::Escalation => "escalation",
             NoticeKind::NewTicket => "new_ticket",
@@ -137,9 +149,30 @@ impl NoticeKind {
             self,
             NoticeKind::Assigned
                 | NoticeKind::UpdateDueSoon
+                | NoticeKind::FirstResponseAtRisk
+                | NoticeKind::ResolutionAtRisk
                 | NoticeKind::Breach
                 | NoticeKind::Escalation
                 | NoticeKind::NewTicket
+        )
+    }
+
+    /// The warning that `clock` falls due soon.
+    pub fn at_risk(clock: ClockKind) -> NoticeKind {
+        match clock {
+            ClockKind::FirstResponse => NoticeKind::FirstResponseAtRisk,
+            ClockKind::NextUpdate => NoticeKind::UpdateDueSoon,
+            ClockKind::Resolution => NoticeKind::ResolutionAtRisk,
+        }
+    }
+
+    /// Whether it warns that a clock falls due soon.
+    pub fn is_at_risk_warning(&self) -> bool {
+        matches!(
+            self,
+            NoticeKind::UpdateDueSoon
+                | NoticeKind::FirstResponseAtRisk
+                | NoticeKind::ResolutionAtRisk
         )
     }
 
@@ -276,30 +309,60 @@ pub fn notices_for(
     Ok(notices)
 }
 
-/// The advisor's warning that a status update falls due soon: once the next-update clock is
-/// at risk and not yet breached. `not_before` is when it turned at risk, or the calendar's
-/// next opening after. The outbox keeps one per due instant, however often this is asked.
-pub fn update_due_soon(
+/// A warning that a clock falls due soon, with the due instant it warns of.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AtRiskWarning {
+    pub notice: Notice,
+    pub due: Timestamp,
+}
+
+/// The warnings a ticket's clocks call for now (POLICY.md §6): each clock that is running,
+/// measured, at risk and not yet breached warns the assigned advisor and, for a severity
+/// that escalates on breach (P1, P2), the support managers. Routine work: not before the
+/// clock turned at risk, and in open hours of the ticket's calendar. The outbox keeps one
+/// per clock, due instant and recipient however often this is asked, and drops one no
+/// longer asked for (its clock met, paused or moved) before it goes out.
+pub fn clocks_at_risk(
+    policy: &Policy,
     calendar: &Calendar,
     snapshot: &Snapshot,
-    next_update: Option<&Clock>,
-) -> Result<Option<(Notice, Timestamp)>, CalendarError> {
-    let (Some(clock), Some(advisor)) = (next_update, snapshot.assignee) else {
-        return Ok(None);
-    };
-    let (Some(due), Some(at_risk_at)) = (clock.due_at, clock.at_risk_at) else {
-        return Ok(None);
-    };
-    if !clock.at_risk || clock.breached || clock.status != ClockStatus::Running {
-        return Ok(None);
+    clocks: &TicketClocks,
+) -> Result<Vec<AtRiskWarning>, CalendarError> {
+    let escalates = policy
+        .severity(&snapshot.severity)
+        .is_ok_and(|severity| severity.escalate_on_breach);
+    let recipients: Vec<Recipient> = snapshot
+        .assignee
+        .map(Recipient::Staff)
+        .into_iter()
+        .chain(escalates.then_some(Recipient::SupportManagers))
+        .collect();
+    let mut warnings = Vec::new();
+    for clock in clocks.all() {
+        if !clock.measured
+            || !clock.at_risk
+            || clock.breached
+            || clock.status != ClockStatus::Running
+        {
+            continue;
+        }
+        let (Some(due), Some(at_risk_at)) = (clock.due_at, clock.at_risk_at) else {
+            continue;
+        };
+        let not_before = calendar.next_open(at_risk_at)?;
+        for to in &recipients {
+            warnings.push(AtRiskWarning {
+                notice: Notice {
+                    kind: NoticeKind::at_risk(clock.kind),
+                    to: *to,
+                    event_seq: snapshot.event_count,
+                    not_before,
+                },
+                due,
+            });
+        }
     }
-    let notice = Notice {
-        kind: NoticeKind::UpdateDueSoon,
-        to: Recipient::Staff(advisor),
-        event_seq: snapshot.event_count,
-        not_before: calendar.next_open(at_risk_at)?,
-    };
-    Ok(Some((notice, due)))
+    Ok(warnings)
 }
 
 /// How many times a notice is tried before it is marked failed.
@@ -318,7 +381,7 @@ pub fn retry_delay(attempts: u32) -> Option<jiff::SignedDuration> {
 mod tests {
     use super::*;
     use crate::intake::{CoverageWindow, LanguageChoice};
-    use crate::ticket::{ClockKind, ContactMedium, Resolution, Role};
+    use crate::ticket::{ContactMedium, Resolution, Role};
 
     const ADVISOR: Actor = Actor::Staff {
         id: 7,
@@ -605,6 +668,68 @@ mod tests {
             extended
                 .iter()
                 .all(|notice| notice.not_before == at(SUNDAY_2AM))
+        );
+    }
+
+    /// The warnings of a portal ticket of `severity` opened Monday 10:00 (its first response
+    /// due at 14:00, at risk from 13:12), assigned to advisor 7 or not, as they stand `now`.
+    fn warnings(severity: &str, assigned_to_7: bool, now: &str) -> Vec<AtRiskWarning> {
+        let policy = Policy::built_in().unwrap();
+        let mut timeline = vec![opened(severity, "portal", MONDAY_10)];
+        if assigned_to_7 {
+            timeline.push(assigned(2, Actor::System));
+        }
+        let context = crate::ticket::clocks::ClockContext {
+            program: "standard",
+            region: "emea",
+            product_line: "planetpress-suite",
+        };
+        let clocks = crate::ticket::clocks::compute(&policy, &context, &timeline, at(now)).unwrap();
+        let snapshot = Snapshot::of(&timeline).unwrap();
+        let calendar = policy.calendar(&clocks.calendar).unwrap();
+        clocks_at_risk(&policy, calendar, &snapshot, &clocks).unwrap()
+    }
+
+    #[test]
+    fn every_clock_at_risk_warns_its_advisor_and_for_p1_p2_the_managers() {
+        let one_pm = "2026-11-23T13:00:00+01:00";
+        let half_past_one = "2026-11-23T13:30:00+01:00";
+        assert_eq!(warnings("P3", true, one_pm), []);
+        let p3 = warnings("P3", true, half_past_one);
+        assert_eq!(
+            p3,
+            [AtRiskWarning {
+                notice: Notice {
+                    kind: NoticeKind::FirstResponseAtRisk,
+                    to: Recipient::Staff(7),
+                    event_seq: 2,
+                    not_before: at("2026-11-23T13:12:00+01:00"),
+                },
+                due: at("2026-11-23T14:00:00+01:00"),
+            }]
+        );
+        let p2: Vec<(NoticeKind, Recipient)> = warnings("P2", true, half_past_one)
+            .iter()
+            .map(|warning| (warning.notice.kind, warning.notice.to))
+            .collect();
+        assert_eq!(
+            p2,
+            [
+                (NoticeKind::FirstResponseAtRisk, Recipient::Staff(7)),
+                (NoticeKind::FirstResponseAtRisk, Recipient::SupportManagers),
+            ]
+        );
+        // Nobody is assigned: only the managers of a P2 hear of it.
+        assert_eq!(warnings("P3", false, half_past_one), []);
+        assert_eq!(
+            warnings("P2", false, half_past_one)[0].notice.to,
+            Recipient::SupportManagers
+        );
+        // Breached: the breach tells, not a warning.
+        assert_eq!(warnings("P3", true, "2026-11-23T14:30:00+01:00"), []);
+        assert_eq!(
+            NoticeKind::at_risk(ClockKind::Resolution),
+            NoticeKind::ResolutionAtRisk
         );
     }
 

@@ -8,7 +8,7 @@
 //! delivery is tracked (and retried) per person; a ticket's contact and its customer's
 //! success manager are looked up when it is sent.
 
-use caredesk_domain::notify::{Notice, NoticeKind, Recipient};
+use caredesk_domain::notify::{AtRiskWarning, Notice, NoticeKind, Recipient};
 use jiff::Timestamp;
 use sqlx::{Any, Row, Transaction};
 
@@ -77,16 +77,20 @@ impl NoticeRow {
         }
     }
 
-    /// The warning to the advisor of ticket `ticket` that a status update falls due soon:
-    /// one per due instant, however often the sweep sees the clock at risk.
-    pub(crate) fn update_due_soon(ticket: i64, notice: &Notice, due: Timestamp) -> NoticeRow {
-        let row = NoticeRow::of(notice);
+    /// A warning of ticket `ticket` that a clock falls due soon: one per clock (its kind),
+    /// due instant and recipient, however often the sweep sees the clock at risk. A support
+    /// manager's key ends with their id, added as the row is written.
+    pub(crate) fn at_risk(ticket: i64, warning: &AtRiskWarning) -> NoticeRow {
+        let row = NoticeRow::of(&warning.notice);
+        let to = match warning.notice.to {
+            Recipient::SupportManagers => "managers".to_string(),
+            _ => format!("{}{}", row.recipient, row.staff_id.unwrap_or_default()),
+        };
         NoticeRow {
             dedupe_key: Some(format!(
-                "{ticket}:{}:due{}:staff{}",
+                "{ticket}:{}:due{}:{to}",
                 row.kind,
-                seconds(due),
-                row.staff_id.unwrap_or_default()
+                seconds(warning.due)
             )),
             ..row
         }
@@ -108,9 +112,15 @@ impl NoticeRow {
             ""
         };
         if self.to_managers {
+            // One row per manager: a warning's key names each.
+            let key = if self.dedupe_key.is_some() {
+                format!("${key} || CAST(s.id AS TEXT)")
+            } else {
+                format!("${key}")
+            };
             format!(
                 "{columns} SELECT {ticket}, ${seq}, ${kind}, ${recipient}, COALESCE(${staff}, s.id), \
-                 ${key}, ${not_before}, ${now} \
+                 {key}, ${not_before}, ${now} \
                  FROM staff s WHERE s.role = 'support_manager' AND s.active = TRUE \
                  AND (s.region IS NULL OR s.region = (SELECT region FROM tickets WHERE id = {ticket})) \
                  ORDER BY s.id{conflict}"
@@ -156,6 +166,55 @@ pub(crate) fn webhook_insert_sql(ticket: &str, seqs: &[u32], at: usize) -> Strin
          FROM webhooks w CROSS JOIN ({}) AS e WHERE w.active = TRUE",
         events.join(" UNION ALL ")
     )
+}
+
+/// Drops the warnings of ticket `id` still waiting to go out that its clocks no longer call
+/// for (`wanted`, the keys of those they do; a manager's key extends one): the clock was
+/// met, paused, or moved to another due instant. Kept as skipped, saying why.
+pub(crate) async fn drop_stale_warnings(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    wanted: &[String],
+) -> Result<(), StoreError> {
+    let kinds: Vec<&str> = NoticeKind::ALL
+        .iter()
+        .filter(|kind| kind.is_at_risk_warning())
+        .map(|kind| kind.as_str())
+        .collect();
+    let waiting: Vec<(i64, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, dedupe_key FROM outbox WHERE ticket_id = $1 AND state = 'pending' \
+         AND kind IN ({})",
+        kinds
+            .iter()
+            .map(|kind| format!("'{kind}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+    .bind(id)
+    .fetch_all(&mut **transaction)
+    .await?;
+    for (notice, key) in waiting {
+        let still_wanted = key.as_deref().is_some_and(|key| {
+            wanted.iter().any(|wanted| {
+                key == wanted
+                    || (wanted.ends_with(":managers")
+                        && key.strip_prefix(wanted.as_str()).is_some_and(|manager| {
+                            !manager.is_empty() && manager.chars().all(|c| c.is_ascii_digit())
+                        }))
+            })
+        });
+        if !still_wanted {
+            sqlx::query(
+                "UPDATE outbox SET state = 'skipped', last_error = $1 \
+                 WHERE id = $2 AND state = 'pending'",
+            )
+            .bind("the clock was met, paused or moved before the warning went out")
+            .bind(notice)
+            .execute(&mut **transaction)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes notices of ticket `id` inside the caller's transaction, and the deliveries of
@@ -406,18 +465,32 @@ mod tests {
         assert_eq!(row.dedupe_key, None);
         assert!(!row.insert_sql("t.id", 2).contains("ON CONFLICT"));
         let due = "2026-11-24T09:00:00Z".parse().unwrap();
-        let warning = NoticeRow::update_due_soon(
-            42,
-            &Notice {
-                kind: NoticeKind::UpdateDueSoon,
-                ..notice(Recipient::Staff(7))
-            },
-            due,
-        );
+        let warning = |kind, to| {
+            NoticeRow::at_risk(
+                42,
+                &AtRiskWarning {
+                    notice: Notice { kind, ..notice(to) },
+                    due,
+                },
+            )
+        };
+        let warning_to_advisor = warning(NoticeKind::UpdateDueSoon, Recipient::Staff(7));
+        // The key warnings had before every clock warned.
         assert_eq!(
-            warning.dedupe_key.as_deref(),
+            warning_to_advisor.dedupe_key.as_deref(),
             Some("42:update_due_soon:due1795510800:staff7")
         );
+        let to_managers = warning(NoticeKind::ResolutionAtRisk, Recipient::SupportManagers);
+        assert_eq!(
+            to_managers.dedupe_key.as_deref(),
+            Some("42:resolution_at_risk:due1795510800:managers")
+        );
+        assert!(
+            to_managers
+                .insert_sql("t.id", 2)
+                .contains("$6 || CAST(s.id AS TEXT)")
+        );
+        let warning = warning_to_advisor;
         assert!(
             warning
                 .insert_sql("t.id", 2)

@@ -64,6 +64,7 @@ contract!(
     customers_see_only_their_own_tickets_and_public_events,
     concurrent_writers_lose_no_event,
     breaches_are_recorded_once_by_the_sweep,
+    a_warning_is_dropped_when_its_clock_is_met_first,
     the_queue_is_in_policy_order_with_filters_and_pages,
     attachments_are_kept_once_per_content,
     a_failed_import_writes_nothing,
@@ -2730,7 +2731,12 @@ async fn notices(store: &Store, id: i64) -> Vec<(String, String, Option<i64>)> {
         .unwrap()
         .into_iter()
         .map(|notice| {
-            assert_eq!(notice.state, "pending");
+            // Nothing is delivered here; a warning whose clock ran out first is dropped.
+            assert!(
+                notice.state == "pending"
+                    || (notice.state == "skipped" && notice.kind.is_at_risk_warning()),
+                "{notice:?}"
+            );
             (
                 notice.kind.as_str().to_string(),
                 notice.recipient,
@@ -2823,22 +2829,34 @@ async fn notices_are_written_with_the_events_that_call_for_them(store: Store) {
         .unwrap();
     assert_eq!(notices(&store, id).await.len(), written.len());
 
-    // The status update turns at risk: the advisor is warned once, however often the sweep
-    // passes; when it runs out, the breach reaches the advisor and (P2) the managers.
-    let mut seen_due_soon = 0;
+    // The status update turns at risk: the advisor and (P2) each manager of the region are
+    // warned once, however often the sweep passes; when it runs out, the breach reaches the
+    // advisor and the managers.
+    let due_soon = |written: &[(String, String, Option<i64>)]| -> Vec<Option<i64>> {
+        let mut to: Vec<Option<i64>> = written
+            .iter()
+            .filter(|(kind, _, _)| kind == "update_due_soon")
+            .map(|(_, _, staff)| *staff)
+            .collect();
+        to.sort_unstable();
+        to
+    };
     for hour in 1..=72 {
         let when = at("2026-11-23T11:00:00+01:00") + jiff::SignedDuration::from_hours(hour);
         store.record_due_breaches(&policy, when, 100).await.unwrap();
-        let kinds: Vec<String> = notices(&store, id).await.into_iter().map(|n| n.0).collect();
-        seen_due_soon = kinds
-            .iter()
-            .filter(|kind| *kind == "update_due_soon")
-            .count();
-        assert!(seen_due_soon <= 1, "warned once at most: {kinds:?}");
+        let warned = due_soon(&notices(&store, id).await);
+        let mut once = warned.clone();
+        once.dedup();
+        assert_eq!(warned, once, "warned once at most");
     }
-    let kinds: Vec<String> = notices(&store, id).await.into_iter().map(|n| n.0).collect();
-    assert_eq!(seen_due_soon, 1, "{kinds:?}");
-    assert!(kinds.iter().any(|kind| kind == "breach"), "{kinds:?}");
+    let written = notices(&store, id).await;
+    let mut everyone = vec![Some(advisor.id), Some(manager.id), Some(anywhere.id)];
+    everyone.sort_unstable();
+    assert_eq!(due_soon(&written), everyone, "{written:?}");
+    assert!(
+        written.iter().any(|(kind, _, _)| kind == "breach"),
+        "{written:?}"
+    );
 }
 
 async fn notices_are_claimed_under_leases_and_delivered_once(store: Store) {
@@ -3519,4 +3537,78 @@ async fn every_way_of_looking_for_texts_finds_the_same(store: Store) {
             }
         }
     }
+}
+
+/// Every clock warns before it runs out (POLICY.md §6), and a warning still waiting to go out
+/// when the clock is met is dropped: nobody is told to answer a ticket already answered.
+async fn a_warning_is_dropped_when_its_clock_is_met_first(store: Store) {
+    let policy = policy();
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let advisor = emea_staff(&store, "Eva", Role::Advisor, &["en"]).await;
+    let id = assigned_ticket(&store, &policy, &fixture, "P3", advisor.id).await;
+    let turns = store
+        .ticket(id, Scope::All)
+        .await
+        .unwrap()
+        .at_risk_at
+        .unwrap();
+    let minute = jiff::SignedDuration::from_mins(1);
+    store
+        .record_due_breaches(&policy, turns + minute, 100)
+        .await
+        .unwrap();
+    let warnings = |entries: Vec<caredesk_store::OutboxEntry>| -> Vec<(String, String)> {
+        entries
+            .into_iter()
+            .filter(|entry| entry.kind.is_at_risk_warning())
+            .map(|entry| (entry.kind.as_str().to_string(), entry.state))
+            .collect()
+    };
+    assert_eq!(
+        warnings(store.notices_of(id).await.unwrap()),
+        [("first_response_at_risk".to_string(), "pending".to_string())]
+    );
+    // The sweep passing again writes it once.
+    store
+        .record_due_breaches(&policy, turns + minute * 2, 100)
+        .await
+        .unwrap();
+    assert_eq!(warnings(store.notices_of(id).await.unwrap()).len(), 1);
+    // The advisor answers before it went out: it is dropped, saying why.
+    let advisor_actor = Actor::Staff {
+        id: advisor.id,
+        role: Role::Advisor,
+    };
+    let answered = (turns + minute * 3).to_string();
+    act(
+        &store,
+        &policy,
+        id,
+        &answered,
+        advisor_actor,
+        reply("On it"),
+    )
+    .await;
+    let entries = store.notices_of(id).await.unwrap();
+    let dropped = entries
+        .iter()
+        .find(|entry| entry.kind.is_at_risk_warning())
+        .unwrap();
+    assert_eq!(dropped.state, "skipped");
+    assert!(
+        dropped
+            .last_error
+            .as_deref()
+            .is_some_and(|why| why.contains("met, paused or moved")),
+        "{dropped:?}"
+    );
+    // Nothing claims it.
+    let claimed = store
+        .claim_notices("worker", turns + minute * 4, turns + minute * 5, 100)
+        .await
+        .unwrap();
+    assert!(
+        claimed.iter().all(|entry| !entry.kind.is_at_risk_warning()),
+        "{claimed:?}"
+    );
 }

@@ -534,6 +534,8 @@ impl Deliverer {
         let due = match entry.kind {
             NoticeKind::Acknowledgement => ticket.first_response_due_at,
             NoticeKind::UpdateDueSoon => ticket.next_update_due_at,
+            NoticeKind::FirstResponseAtRisk => ticket.first_response_due_at,
+            NoticeKind::ResolutionAtRisk => ticket.resolution_due_at,
             NoticeKind::Breach => wording.due,
             _ => None,
         };

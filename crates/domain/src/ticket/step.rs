@@ -13,7 +13,7 @@ use super::automatic::{next_system_event_at, system_events};
 use super::clocks::{Clock, ClockContext, ClockError, TicketClocks, compute};
 use super::events::{Actor, EventData, TicketEvent};
 use crate::calendar::CalendarError;
-use crate::notify::{Notice, NoticeContext, notices_for, update_due_soon};
+use crate::notify::{AtRiskWarning, Notice, NoticeContext, clocks_at_risk, notices_for};
 use crate::policy::{Policy, UnknownName};
 
 /// Why a step cannot be taken: the timeline or the policy does not fit.
@@ -89,16 +89,16 @@ impl Standing {
             })?;
         let program = policy.program(context.program)?;
         let calendar = policy.calendar(&clocks.calendar)?;
-        // The sweep also comes back when the status update turns at risk, to warn the advisor.
-        let update_turns_at_risk = clocks
-            .next_update
-            .as_ref()
+        // The sweep also comes back when a clock turns at risk, to warn who must know.
+        let turns_at_risk = clocks
+            .all()
             .filter(|clock| !clock.at_risk && !clock.breached)
-            .and_then(|clock| clock.at_risk_at)
-            .filter(|turns| *turns > at);
+            .filter_map(|clock| clock.at_risk_at)
+            .filter(|turns| *turns > at)
+            .min();
         let sweep_due_at = next_system_event_at(policy, calendar, &snapshot, &clocks)?
             .into_iter()
-            .chain(update_turns_at_risk)
+            .chain(turns_at_risk)
             .min();
         let due_of = |clock: Option<&Clock>| clock.and_then(|clock| clock.due_at);
         Ok(Standing {
@@ -137,9 +137,9 @@ pub struct Step {
     pub standing: Standing,
     /// The notices the new events call for.
     pub notices: Vec<Notice>,
-    /// The advisor's warning that a status update falls due soon, with that due instant (the
-    /// outbox keeps one per due instant, however often a step asks for it).
-    pub update_due_soon: Option<(Notice, Timestamp)>,
+    /// The warnings that clocks fall due soon, each with its due instant (the outbox keeps
+    /// one per clock, due instant and recipient, however often a step asks for it).
+    pub at_risk: Vec<AtRiskWarning>,
 }
 
 /// The step of `actor`'s change `decided` on a ticket with `timeline`, at `now` (or at the
@@ -175,16 +175,12 @@ pub fn step(
     let new_events = events.split_off(timeline.len());
     let notices = notices_of(policy, &standing, &new_events)?;
     let calendar = policy.calendar(&standing.clocks.calendar)?;
-    let update_due_soon = update_due_soon(
-        calendar,
-        &standing.snapshot,
-        standing.clocks.next_update.as_ref(),
-    )?;
+    let at_risk = clocks_at_risk(policy, calendar, &standing.snapshot, &standing.clocks)?;
     Ok(Step {
         events: new_events,
         standing,
         notices,
-        update_due_soon,
+        at_risk,
     })
 }
 

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::events::load_events;
 use crate::events::{TicketWords, append_events};
-use crate::outbox::{NoticeRow, write_notices};
+use crate::outbox::{NoticeRow, drop_stale_warnings, write_notices};
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
 
@@ -111,9 +111,17 @@ impl Store {
             .map(|advisor| (advisor, ticket.severity.as_str()));
         move_load(transaction, load_before, derived.load_key()).await?;
         let mut notices: Vec<NoticeRow> = step.notices.iter().map(NoticeRow::of).collect();
-        if let Some((notice, due)) = &step.update_due_soon {
-            notices.push(NoticeRow::update_due_soon(id, notice, *due));
-        }
+        let warnings: Vec<NoticeRow> = step
+            .at_risk
+            .iter()
+            .map(|warning| NoticeRow::at_risk(id, warning))
+            .collect();
+        let wanted: Vec<String> = warnings
+            .iter()
+            .filter_map(|warning| warning.dedupe_key.clone())
+            .collect();
+        drop_stale_warnings(transaction, id, &wanted).await?;
+        notices.extend(warnings);
         let new_seqs: Vec<u32> = step.events.iter().map(|event| event.seq).collect();
         write_notices(transaction, id, &notices, &new_seqs, at).await?;
         if !files.files.is_empty() {

@@ -51,8 +51,9 @@ pub struct NoticeView {
     /// The event of the ticket's timeline that called for it.
     event_seq: u32,
     /// acknowledgement, public_update, waiting_on_you, solution_proposed, consent_reminder,
-    /// closed, assigned, update_due_soon, breach, escalation, new_ticket, ticket_event (a
-    /// webhook delivery), or sign_in_burst (to administrators: sign-ins were throttled).
+    /// closed, assigned, update_due_soon, first_response_at_risk, resolution_at_risk, breach,
+    /// escalation, new_ticket, ticket_event (a webhook delivery), sign_in_burst (to
+    /// administrators: sign-ins were throttled), community_answer or release_announced.
     kind: String,
     /// contact, csm, staff (with staff_id) or webhook (with webhook_id).
     recipient: String,
