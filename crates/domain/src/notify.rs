@@ -4,7 +4,7 @@
 //!
 //! Customers are told at once, and so is the support manager of what POLICY.md §7 says they
 //! hear of at once: a customer's escalation, and a breach that escalates (P1, P2). Routine
-//! staff alerts (an assignment, an update due soon, a new ticket for its CSM, a breach for
+//! staff alerts (an assignment, a clock coming due, a new ticket for its CSM, a breach for
 //! its advisor) go out while the ticket's calendar is open and otherwise wait for its next
 //! opening: an extended (24x5, 24x7) calendar is open for its tickets at night, a
 //! business-hours one is not, so nobody is paged at 2 a.m. on a Sunday for routine work on a

@@ -128,7 +128,8 @@ pub struct MailContext {
     pub customer_name: String,
     /// The ticket's page for the recipient (the portal or the console).
     pub ticket_url: String,
-    /// When the first response is due (acknowledgement), the update (update_due_soon), or
+    /// When the first response is due (acknowledgement, first_response_at_risk), the update
+    /// (update_due_soon), the resolution (resolution_at_risk), or
     /// the breached clock was due (breach).
     pub due: Option<String>,
     /// The event's own text: the reply, what is asked, the proposal, the reason.

@@ -1,8 +1,8 @@
 //! The outbox: notices waiting to go out (see `caredesk_domain::notify`). Each is written in
 //! the same transaction as the event that calls for it, so a notice exists exactly when its
 //! event does, whatever crashes afterwards: an event is appended once, so are its notices.
-//! A warning that comes of time passing (a status update falling due) carries a unique key,
-//! so that a sweep that sees it twice (or two instances) writes it once.
+//! A warning that comes of time passing (a clock falling due) carries a unique key, so that
+//! a sweep that sees it twice (or two instances) writes it once.
 //!
 //! Support managers are looked up when the notice is written, one row each, so that each
 //! delivery is tracked (and retried) per person; a ticket's contact and its customer's
@@ -170,11 +170,15 @@ pub(crate) fn webhook_insert_sql(ticket: &str, seqs: &[u32], at: usize) -> Strin
 
 /// Drops the warnings of ticket `id` still waiting to go out that its clocks no longer call
 /// for (`wanted`, the keys of those they do; a manager's key extends one): the clock was
-/// met, paused, or moved to another due instant. Kept as skipped, saying why.
+/// met, paused, moved to another due instant or breached, or the ticket changed hands. Kept
+/// as skipped, saying why, without their key, so that the same warning may be written again
+/// should it be called for again (the ticket handed back, the clock back at the same due
+/// instant). One a worker holds under a live lease at `now` is being sent: left alone.
 pub(crate) async fn drop_stale_warnings(
     transaction: &mut Transaction<'static, Any>,
     id: i64,
     wanted: &[String],
+    now: Timestamp,
 ) -> Result<(), StoreError> {
     let kinds: Vec<&str> = NoticeKind::ALL
         .iter()
@@ -183,7 +187,7 @@ pub(crate) async fn drop_stale_warnings(
         .collect();
     let waiting: Vec<(i64, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT id, dedupe_key FROM outbox WHERE ticket_id = $1 AND state = 'pending' \
-         AND kind IN ({})",
+         AND (lease_until IS NULL OR lease_until <= $2) AND kind IN ({})",
         kinds
             .iter()
             .map(|kind| format!("'{kind}'"))
@@ -191,6 +195,7 @@ pub(crate) async fn drop_stale_warnings(
             .join(", ")
     )))
     .bind(id)
+    .bind(seconds(now))
     .fetch_all(&mut **transaction)
     .await?;
     for (notice, key) in waiting {
@@ -205,10 +210,13 @@ pub(crate) async fn drop_stale_warnings(
         });
         if !still_wanted {
             sqlx::query(
-                "UPDATE outbox SET state = 'skipped', last_error = $1 \
+                "UPDATE outbox SET state = 'skipped', last_error = $1, dedupe_key = NULL \
                  WHERE id = $2 AND state = 'pending'",
             )
-            .bind("the clock was met, paused or moved before the warning went out")
+            .bind(
+                "no longer called for before it went out: the clock was met, paused, moved or \
+                 breached, or the ticket changed hands",
+            )
             .bind(notice)
             .execute(&mut **transaction)
             .await?;

@@ -3544,8 +3544,10 @@ async fn every_way_of_looking_for_texts_finds_the_same(store: Store) {
 async fn a_warning_is_dropped_when_its_clock_is_met_first(store: Store) {
     let policy = policy();
     let fixture = customer(&store, "C-1", "standard", "emea").await;
-    let advisor = emea_staff(&store, "Eva", Role::Advisor, &["en"]).await;
-    let id = assigned_ticket(&store, &policy, &fixture, "P3", advisor.id).await;
+    let eva = emea_staff(&store, "Eva", Role::Advisor, &["en"]).await;
+    let otto = emea_staff(&store, "Otto", Role::Advisor, &["en"]).await;
+    let max = emea_staff(&store, "Max", Role::SupportManager, &["en"]).await;
+    let id = assigned_ticket(&store, &policy, &fixture, "P2", eva.id).await;
     let turns = store
         .ticket(id, Scope::All)
         .await
@@ -3553,62 +3555,144 @@ async fn a_warning_is_dropped_when_its_clock_is_met_first(store: Store) {
         .at_risk_at
         .unwrap();
     let minute = jiff::SignedDuration::from_mins(1);
-    store
-        .record_due_breaches(&policy, turns + minute, 100)
-        .await
-        .unwrap();
-    let warnings = |entries: Vec<caredesk_store::OutboxEntry>| -> Vec<(String, String)> {
+    let later = |minutes: i64| turns + minute * (minutes as i32);
+    // (kind, state, staff) of the warnings written, in order.
+    let warnings = |entries: Vec<caredesk_store::OutboxEntry>| -> Vec<(String, String, i64)> {
         entries
             .into_iter()
             .filter(|entry| entry.kind.is_at_risk_warning())
-            .map(|entry| (entry.kind.as_str().to_string(), entry.state))
+            .map(|entry| {
+                (
+                    entry.kind.as_str().to_string(),
+                    entry.state,
+                    entry.staff_id.unwrap_or_default(),
+                )
+            })
             .collect()
     };
-    assert_eq!(
-        warnings(store.notices_of(id).await.unwrap()),
-        [("first_response_at_risk".to_string(), "pending".to_string())]
-    );
-    // The sweep passing again writes it once.
+    let row = |state: &str, staff: i64| {
+        (
+            "first_response_at_risk".to_string(),
+            state.to_string(),
+            staff,
+        )
+    };
     store
-        .record_due_breaches(&policy, turns + minute * 2, 100)
+        .record_due_breaches(&policy, later(1), 100)
         .await
         .unwrap();
-    assert_eq!(warnings(store.notices_of(id).await.unwrap()).len(), 1);
-    // The advisor answers before it went out: it is dropped, saying why.
-    let advisor_actor = Actor::Staff {
-        id: advisor.id,
-        role: Role::Advisor,
+    // The advisor, and the manager of a P2; the sweep passing again writes nothing more.
+    store
+        .record_due_breaches(&policy, later(2), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        warnings(store.notices_of(id).await.unwrap()),
+        [row("pending", eva.id), row("pending", max.id)]
+    );
+
+    // Handed to Otto and back: Eva's first warning is dropped, Otto's too, and Eva is warned
+    // again (a dropped warning may be written again).
+    let manager = Actor::Staff {
+        id: max.id,
+        role: Role::SupportManager,
     };
-    let answered = (turns + minute * 3).to_string();
+    let assign = |advisor: i64| Command::Assign {
+        advisor: Some(advisor),
+        reason: Some("workload".into()),
+    };
     act(
         &store,
         &policy,
         id,
-        &answered,
-        advisor_actor,
+        &later(3).to_string(),
+        manager,
+        assign(otto.id),
+    )
+    .await;
+    act(
+        &store,
+        &policy,
+        id,
+        &later(4).to_string(),
+        manager,
+        assign(eva.id),
+    )
+    .await;
+    assert_eq!(
+        warnings(store.notices_of(id).await.unwrap()),
+        [
+            row("skipped", eva.id),
+            row("pending", max.id),
+            row("skipped", otto.id),
+            row("pending", eva.id),
+        ]
+    );
+
+    // Eva answers before the warnings went out: the clock is met, both are dropped, saying why.
+    let eva_actor = Actor::Staff {
+        id: eva.id,
+        role: Role::Advisor,
+    };
+    act(
+        &store,
+        &policy,
+        id,
+        &later(5).to_string(),
+        eva_actor,
         reply("On it"),
     )
     .await;
     let entries = store.notices_of(id).await.unwrap();
+    assert_eq!(
+        warnings(entries.clone()),
+        [
+            row("skipped", eva.id),
+            row("skipped", max.id),
+            row("skipped", otto.id),
+            row("skipped", eva.id),
+        ]
+    );
     let dropped = entries
         .iter()
-        .find(|entry| entry.kind.is_at_risk_warning())
+        .rfind(|entry| entry.kind.is_at_risk_warning())
         .unwrap();
-    assert_eq!(dropped.state, "skipped");
     assert!(
         dropped
             .last_error
             .as_deref()
-            .is_some_and(|why| why.contains("met, paused or moved")),
+            .is_some_and(|why| why.contains("the clock was met")),
         "{dropped:?}"
     );
-    // Nothing claims it.
-    let claimed = store
-        .claim_notices("worker", turns + minute * 4, turns + minute * 5, 100)
+
+    // Warnings a worker holds under lease are being sent: an answer leaves them alone.
+    let second = assigned_ticket(&store, &policy, &fixture, "P2", eva.id).await;
+    store
+        .record_due_breaches(&policy, later(1), 100)
         .await
         .unwrap();
-    assert!(
-        claimed.iter().all(|entry| !entry.kind.is_at_risk_warning()),
-        "{claimed:?}"
+    let claimed = store
+        .claim_notices("worker", later(6), later(20), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed
+            .iter()
+            .filter(|entry| entry.ticket_id == Some(second) && entry.kind.is_at_risk_warning())
+            .count(),
+        2
+    );
+    act(
+        &store,
+        &policy,
+        second,
+        &later(7).to_string(),
+        eva_actor,
+        reply("On it"),
+    )
+    .await;
+    assert_eq!(
+        warnings(store.notices_of(second).await.unwrap()),
+        [row("pending", eva.id), row("pending", max.id)]
     );
 }

@@ -55,7 +55,7 @@ pub struct Standing {
     pub next_due_at: Option<Timestamp>,
     pub at_risk_at: Option<Timestamp>,
     /// When the desk next has something to do by itself (a breach to record, a consent step,
-    /// a status update turning at risk).
+    /// a clock turning at risk to warn of).
     pub sweep_due_at: Option<Timestamp>,
     pub first_response_due_at: Option<Timestamp>,
     pub next_update_due_at: Option<Timestamp>,

@@ -120,7 +120,7 @@ impl Store {
             .iter()
             .filter_map(|warning| warning.dedupe_key.clone())
             .collect();
-        drop_stale_warnings(transaction, id, &wanted).await?;
+        drop_stale_warnings(transaction, id, &wanted, at).await?;
         notices.extend(warnings);
         let new_seqs: Vec<u32> = step.events.iter().map(|event| event.seq).collect();
         write_notices(transaction, id, &notices, &new_seqs, at).await?;
