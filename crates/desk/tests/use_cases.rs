@@ -1866,23 +1866,14 @@ fn public_article() -> caredesk_domain::resources::EntryFields {
 /// machine and allows what care and licence allow; the same machine gets the same code, a
 /// machine past the licence's installations is refused until one is deactivated; another
 /// organisation cannot see the serial; the key outlives the process.
-async fn a_product_is_activated_within_its_licence(test: &TestDatabase) {
-    use caredesk_desk::activation::{ActivationForm, Activator, activate, deactivate};
-    use caredesk_domain::activation::check_code;
-    use caredesk_store::{LicenceTerms, NewRelease};
-
-    let desk = desk_on(&test.store);
-    for (version, kind) in [
-        ("2025.1", "major"),
-        ("2025.2", "minor"),
-        ("2026.1", "major"),
-        ("2026.2", "minor"),
-    ] {
+/// Publishes `releases` (version, kind) of `product_line` straight into the catalog.
+async fn add_releases(desk: &Desk, product_line: &str, releases: &[(&str, &str)]) {
+    for (version, kind) in releases {
         desk.store
-            .add_release(&NewRelease {
-                product_line: "ol-connect".into(),
-                version: version.into(),
-                kind: kind.into(),
+            .add_release(&caredesk_store::NewRelease {
+                product_line: product_line.into(),
+                version: (*version).into(),
+                kind: (*kind).into(),
                 released_on: date(2026, 1, 1),
                 download_url: None,
                 sha256: None,
@@ -1891,26 +1882,56 @@ async fn a_product_is_activated_within_its_licence(test: &TestDatabase) {
             .await
             .unwrap();
     }
-    let contact = customer(&desk, "ACT").await;
-    let Caller::Contact { customer_id, .. } = contact else {
-        unreachable!()
-    };
+}
+
+/// A product `serial` of `product_line` registered to `customer_id`, licensed for `version`.
+async fn licensed_product(
+    desk: &Desk,
+    customer_id: i64,
+    product_line: &str,
+    version: &str,
+    serial: &str,
+) {
     desk.store
         .register_product(
             &NewProduct {
                 customer_id,
-                product_line: "ol-connect".into(),
-                version: "2025.2".into(),
-                serial: "OLC-LIC".into(),
-                licence: LicenceTerms {
-                    licensed_version: Some("2025.2".into()),
-                    ..LicenceTerms::default()
+                product_line: product_line.into(),
+                version: version.into(),
+                serial: serial.into(),
+                licence: caredesk_store::LicenceTerms {
+                    licensed_version: Some(version.into()),
+                    ..Default::default()
                 },
             },
             desk.clock.now(),
         )
         .await
         .unwrap();
+}
+
+async fn a_product_is_activated_within_its_licence(test: &TestDatabase) {
+    use caredesk_desk::activation::{ActivationForm, Activator, activate, deactivate};
+    use caredesk_domain::activation::check_code;
+    use caredesk_store::LicenceTerms;
+
+    let desk = desk_on(&test.store);
+    add_releases(
+        &desk,
+        "ol-connect",
+        &[
+            ("2025.1", "major"),
+            ("2025.2", "minor"),
+            ("2026.1", "major"),
+            ("2026.2", "minor"),
+        ],
+    )
+    .await;
+    let contact = customer(&desk, "ACT").await;
+    let Caller::Contact { customer_id, .. } = contact else {
+        unreachable!()
+    };
+    licensed_product(&desk, customer_id, "ol-connect", "2025.2", "OLC-LIC").await;
     let owner = Activator::Caller(contact);
     let form = |machine: &str| ActivationForm {
         serial: " OLC-LIC ".into(),
@@ -2124,21 +2145,10 @@ async fn a_customer_signs_in_once_with_its_one_time_password(test: &TestDatabase
 async fn tickets_planned_for_a_release_learn_it_is_published(test: &TestDatabase) {
     use caredesk_desk::catalog::{ReleaseForm, publish, waiting_tickets};
     use caredesk_domain::ticket::{EventData, Resolution, TicketState};
-    use caredesk_store::{NewRelease, PlannedTicket};
+    use caredesk_store::PlannedTicket;
 
     let desk = desk_on(&test.store);
-    desk.store
-        .add_release(&NewRelease {
-            product_line: "ol-connect".into(),
-            version: "2026.1".into(),
-            kind: "major".into(),
-            released_on: date(2026, 1, 1),
-            download_url: None,
-            sha256: None,
-            notes: Default::default(),
-        })
-        .await
-        .unwrap();
+    add_releases(&desk, "ol-connect", &[("2026.1", "major")]).await;
     let contact = customer(&desk, "PLAN").await;
     let advisor = advisor(&desk).await;
     let manager = staff_member(&desk, "manager@desk.example", Role::SupportManager).await;
@@ -2302,44 +2312,20 @@ async fn an_update_is_requested_for_a_line_without_online_update_manager(test: &
     use caredesk_desk::update_requests::{UpdateRequestForm, request_update};
     use caredesk_domain::intake::IntakeFlag;
     use caredesk_domain::ticket::clocks::{ClockContext, compute};
-    use caredesk_store::{LicenceTerms, NewRelease};
 
     let desk = desk_on(&test.store);
-    for (version, kind) in [("8.0", "major"), ("8.1", "minor"), ("9.0", "major")] {
-        desk.store
-            .add_release(&NewRelease {
-                product_line: "planetpress-suite".into(),
-                version: version.into(),
-                kind: kind.into(),
-                released_on: date(2026, 1, 1),
-                download_url: None,
-                sha256: None,
-                notes: Default::default(),
-            })
-            .await
-            .unwrap();
-    }
+    add_releases(
+        &desk,
+        "planetpress-suite",
+        &[("8.0", "major"), ("8.1", "minor"), ("9.0", "major")],
+    )
+    .await;
     let contact = customer(&desk, "UPD").await;
     let advisor = advisor(&desk).await;
     let Caller::Contact { customer_id, .. } = contact else {
         unreachable!()
     };
-    desk.store
-        .register_product(
-            &NewProduct {
-                customer_id,
-                product_line: "planetpress-suite".into(),
-                version: "8.0".into(),
-                serial: "PPS-UPD".into(),
-                licence: LicenceTerms {
-                    licensed_version: Some("8.0".into()),
-                    ..LicenceTerms::default()
-                },
-            },
-            desk.clock.now(),
-        )
-        .await
-        .unwrap();
+    licensed_product(&desk, customer_id, "planetpress-suite", "8.0", "PPS-UPD").await;
     let ask = |version: Option<&str>| UpdateRequestForm {
         customer_id: None,
         serial: " PPS-UPD ".into(),

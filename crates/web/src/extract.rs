@@ -249,6 +249,24 @@ pub fn header_text(headers: &HeaderMap, name: &str) -> Result<Option<String>, Ap
         .transpose()
 }
 
+/// The longest `Idempotency-Key` kept, in bytes.
+pub const IDEMPOTENCY_KEY_MAX: usize = 200;
+
+/// The request's `Idempotency-Key`, if given: plain text of at most 200 bytes.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let key = header_text(headers, "idempotency-key")?;
+    if key
+        .as_ref()
+        .is_some_and(|key| key.len() > IDEMPOTENCY_KEY_MAX)
+    {
+        return Err(ApiError::invalid(
+            "Idempotency-Key",
+            format!("at most {IDEMPOTENCY_KEY_MAX} characters"),
+        ));
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::field_with_forbidden_character as found;

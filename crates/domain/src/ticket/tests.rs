@@ -706,16 +706,18 @@ fn supply(fields: &[(&str, &str)]) -> Command {
 }
 
 /// A phone ticket whose intake found the business impact and the error messages missing.
-fn incomplete_phone_ticket() -> Ticket {
-    let mut ticket = Ticket::open("standard", "P2", "phone", MONDAY_10);
+/// A standard EMEA ticket of `severity` opened on `channel` Monday 10:00, with the intake
+/// record a real one gets, flagged `flags`.
+fn checked_ticket(severity: &str, channel: &str, flags: Vec<crate::intake::IntakeFlag>) -> Ticket {
+    let mut ticket = Ticket::open("standard", severity, channel, MONDAY_10);
     let coverage = crate::intake::coverage_window(
         &ticket.policy,
         &crate::policy::TicketProfile {
             program: "standard",
             region: "emea",
             product_line: "planetpress-suite",
-            severity: "P2",
-            channel: "phone",
+            severity,
+            channel,
         },
         at(MONDAY_10),
     )
@@ -726,9 +728,7 @@ fn incomplete_phone_ticket() -> Ticket {
         actor: Actor::System,
         data: EventData::IntakeChecked {
             program: "standard".into(),
-            flags: vec![crate::intake::IntakeFlag::Incomplete {
-                missing: vec!["business_impact".into(), "error_messages".into()],
-            }],
+            flags,
             language: crate::intake::LanguageChoice {
                 language: "en".into(),
                 reason: "the contact's preferred language, spoken in the Amsterdam office".into(),
@@ -739,41 +739,29 @@ fn incomplete_phone_ticket() -> Ticket {
     ticket
 }
 
+fn incomplete_phone_ticket() -> Ticket {
+    checked_ticket(
+        "P2",
+        "phone",
+        vec![crate::intake::IntakeFlag::Incomplete {
+            missing: vec!["business_impact".into(), "error_messages".into()],
+        }],
+    )
+}
+
 #[test]
 fn an_update_request_breaches_only_if_the_policy_says_so() {
     let request = |policy: Policy| {
-        let mut ticket = Ticket::open("standard", "P4", "portal", MONDAY_10);
+        let mut ticket = checked_ticket(
+            "P4",
+            "portal",
+            vec![crate::intake::IntakeFlag::UpdateRequest {
+                serial: "PPS-1".into(),
+                installed: "7.6".into(),
+                requested: "8.1".into(),
+            }],
+        );
         ticket.policy = policy;
-        let coverage = crate::intake::coverage_window(
-            &ticket.policy,
-            &crate::policy::TicketProfile {
-                program: "standard",
-                region: "emea",
-                product_line: "planetpress-suite",
-                severity: "P4",
-                channel: "portal",
-            },
-            at(MONDAY_10),
-        )
-        .unwrap();
-        ticket.events.push(TicketEvent {
-            seq: 2,
-            at: at(MONDAY_10),
-            actor: Actor::System,
-            data: EventData::IntakeChecked {
-                program: "standard".into(),
-                flags: vec![crate::intake::IntakeFlag::UpdateRequest {
-                    serial: "PPS-1".into(),
-                    installed: "7.6".into(),
-                    requested: "8.1".into(),
-                }],
-                language: crate::intake::LanguageChoice {
-                    language: "en".into(),
-                    reason: "the contact's language".into(),
-                },
-                coverage,
-            },
-        });
         ticket
     };
     // The default policy: the portal's 4 business hours guide the advisor (due Monday

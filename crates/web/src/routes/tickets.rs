@@ -25,7 +25,7 @@ use utoipa_axum::routes;
 use crate::auth::Principal;
 use crate::download::download;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, header_text, if_match_version};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, idempotency_key, if_match_version};
 use crate::routes::resources::SnippetPiece;
 use crate::routes::services::ServiceRequestView;
 use crate::{AppState, Limits};
@@ -111,13 +111,7 @@ async fn open_ticket(
     headers: HeaderMap,
     ApiJson(request): ApiJson<OpenTicket>,
 ) -> Result<Response, ApiError> {
-    let idempotency_key = header_text(&headers, "idempotency-key")?;
-    if idempotency_key.as_ref().is_some_and(|key| key.len() > 200) {
-        return Err(ApiError::invalid(
-            "Idempotency-Key",
-            "at most 200 characters",
-        ));
-    }
+    let idempotency_key = idempotency_key(&headers)?;
     let opened = open(
         &state.desk(),
         &principal.caller(),

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{ClientAddress, Principal};
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, header_text};
+use crate::extract::{ApiJson, idempotency_key};
 use crate::routes::tickets::{TicketView, respond_opened};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -48,13 +48,7 @@ async fn ask_for_update(
     headers: HeaderMap,
     ApiJson(form): ApiJson<UpdateRequestForm>,
 ) -> Result<Response, ApiError> {
-    let idempotency_key = header_text(&headers, "idempotency-key")?;
-    if idempotency_key.as_ref().is_some_and(|key| key.len() > 200) {
-        return Err(ApiError::invalid(
-            "Idempotency-Key",
-            "at most 200 characters",
-        ));
-    }
+    let idempotency_key = idempotency_key(&headers)?;
     let desk = state.desk().from_address(client);
     let created = request_update(&desk, &principal.caller(), &form, idempotency_key).await?;
     respond_opened(&state, &principal, Opened::Ticket(created))
