@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use caredesk_domain::catalog::{ReleaseNotice, compare_versions, same_version};
 use caredesk_domain::notify::NoticeKind;
 use caredesk_domain::policy::Policy;
-use caredesk_domain::ticket::{Actor, EventData, Snapshot, TicketEvent, TicketState};
+use caredesk_domain::ticket::{Actor, EventData, Snapshot, TicketEvent};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -18,7 +18,7 @@ use crate::audit::{Recorded, snapshot};
 use crate::columns::Columns;
 use crate::customers::date;
 use crate::events::load_events;
-use crate::tickets::{Change, NO_FILES, TicketRecord, UpdateError};
+use crate::tickets::{Change, NO_FILES, TicketRecord, UpdateError, planned_for_a_release};
 use crate::{Scope, Store, StoreError, instant, seconds};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -122,17 +122,10 @@ impl Store {
         &self,
         product_line: &str,
     ) -> Result<Vec<(TicketRecord, Vec<TicketEvent>)>, StoreError> {
-        let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM tickets WHERE state = $1 AND product_line = $2 ORDER BY id",
-        )
-        .bind(TicketState::PlannedForRelease.as_str())
-        .bind(product_line)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut planned = Vec::with_capacity(ids.len());
-        for id in ids {
-            let ticket = self.ticket(id, Scope::All).await?;
-            let timeline = self.timeline(id, Scope::All).await?;
+        let tickets = planned_for_a_release(&self.pool, product_line).await?;
+        let mut planned = Vec::with_capacity(tickets.len());
+        for ticket in tickets {
+            let timeline = load_events(&self.pool, ticket.id).await?;
             planned.push((ticket, timeline));
         }
         Ok(planned)
@@ -281,14 +274,8 @@ impl Store {
         let mut planned_tickets = Vec::new();
         let mut told = !announcements.is_empty();
         if let Some(planned) = planned {
-            let waiting: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM tickets WHERE state = $1 AND product_line = $2 ORDER BY id",
-            )
-            .bind(TicketState::PlannedForRelease.as_str())
-            .bind(&new.product_line)
-            .fetch_all(&mut *transaction)
-            .await?;
-            for id in waiting {
+            let waiting = planned_for_a_release(&mut *transaction, &new.product_line).await?;
+            for id in waiting.into_iter().map(|ticket| ticket.id) {
                 // Only the tickets waiting for this very release are changed: one planned
                 // for another is left as it is.
                 let ticket = self.lock_ticket(&mut transaction, id, Scope::All).await?;

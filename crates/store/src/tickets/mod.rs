@@ -187,6 +187,22 @@ const TICKET_COLUMNS: &str = "id, customer_id, contact_id, product_id, product_l
      severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, first_response_due_at, \
      next_update_due_at, resolution_due_at, breached, flags, consent_unanswered";
 
+/// The open tickets of `product_line` waiting for a release with their fix (P4, planned for
+/// a release), oldest first.
+pub(crate) async fn planned_for_a_release<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    product_line: &str,
+) -> Result<Vec<TicketRecord>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {TICKET_COLUMNS} FROM tickets WHERE state = $1 AND product_line = $2 ORDER BY id"
+    )))
+    .bind(TicketState::PlannedForRelease.as_str())
+    .bind(product_line)
+    .fetch_all(executor)
+    .await?;
+    rows.iter().map(ticket_of).collect()
+}
+
 impl Store {
     /// A ticket, if the scope lets the caller see it (otherwise `NotFound`, as for a ticket
     /// that does not exist).
