@@ -283,17 +283,7 @@ pub async fn set_csm(
             }
             Err(other) => return Err(DeskError::Store(other)),
         }
-        // Today in the customer's region, as intake reads cover.
-        let today = desk
-            .policy
-            .region(&found.region)
-            .map(|region| {
-                desk.clock
-                    .now()
-                    .to_zoned_datetime(region.time_zone.clone())
-                    .date()
-            })
-            .map_err(DeskError::unexpected)?;
+        let today = today_of(desk, &found)?;
         let contracts = desk.store.contracts_of(customer).await?;
         let entitled = contracts.iter().any(|contract| {
             contract.starts_on <= today
@@ -311,6 +301,109 @@ pub async fn set_csm(
         }
     }
     Ok(desk.audited_store(caller).set_csm(customer, csm).await?)
+}
+
+/// Records that a care contract's end-user licence agreement is accepted (POLICY.md §1:
+/// cover needs it), with who and when: a contact of the customer accepts it for its
+/// organisation, a manager records an acceptance given otherwise (on paper, by phone).
+/// Accepting an accepted contract changes nothing; an ended contract covers nothing any
+/// more and is refused. Another organisation's contract is not found.
+pub async fn accept_licence(
+    desk: &Desk,
+    caller: &Caller,
+    contract: i64,
+) -> Result<Contract, DeskError> {
+    let found = desk.store.contract(contract).await?;
+    match *caller {
+        Caller::Contact { customer_id, .. } if customer_id != found.customer_id => {
+            return Err(DeskError::NotFound);
+        }
+        Caller::Contact { .. } => {}
+        Caller::Staff { .. } | Caller::System => caller.require_role(&MANAGERS)?,
+    }
+    if found.eula_accepted {
+        return Ok(found);
+    }
+    let customer = desk.store.customer(found.customer_id).await?;
+    if found.ends_on < today_of(desk, &customer)? {
+        return Err(DeskError::invalid(
+            "contract",
+            format!(
+                "the care contract ended on {}; a current contract is needed",
+                found.ends_on
+            ),
+        ));
+    }
+    Ok(desk
+        .audited_store(caller)
+        .accept_licence(contract, desk.clock.now())
+        .await?)
+}
+
+/// Where a contract stands today in its customer's region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Upcoming,
+    Current,
+    Ended,
+}
+
+/// A customer's care contracts, each with where it stands today, and whether the customer
+/// is covered (a current contract with its licence accepted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Care {
+    pub customer: Customer,
+    pub contracts: Vec<(Contract, Standing)>,
+    pub covered: bool,
+}
+
+/// The customer's care contracts: a contact sees its own organisation's only (another is
+/// not found), staff any customer's.
+pub async fn care_of(desk: &Desk, caller: &Caller, customer: i64) -> Result<Care, DeskError> {
+    if let Caller::Contact { customer_id, .. } = *caller
+        && customer_id != customer
+    {
+        return Err(DeskError::NotFound);
+    }
+    let customer = desk.store.customer(customer).await?;
+    let today = today_of(desk, &customer)?;
+    let contracts: Vec<(Contract, Standing)> = desk
+        .store
+        .contracts_of(customer.id)
+        .await?
+        .into_iter()
+        .map(|contract| {
+            let standing = if today < contract.starts_on {
+                Standing::Upcoming
+            } else if contract.ends_on < today {
+                Standing::Ended
+            } else {
+                Standing::Current
+            };
+            (contract, standing)
+        })
+        .collect();
+    let covered = contracts
+        .iter()
+        .any(|(contract, standing)| *standing == Standing::Current && contract.eula_accepted);
+    Ok(Care {
+        customer,
+        contracts,
+        covered,
+    })
+}
+
+/// Today in the customer's region, as intake reads cover.
+fn today_of(desk: &Desk, customer: &Customer) -> Result<jiff::civil::Date, DeskError> {
+    let region = desk
+        .policy
+        .region(&customer.region)
+        .map_err(DeskError::unexpected)?;
+    Ok(desk
+        .clock
+        .now()
+        .to_zoned_datetime(region.time_zone.clone())
+        .date())
 }
 
 /// One '@' with something on each side and a dot in the domain: enough to catch typos;

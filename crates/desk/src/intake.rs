@@ -482,6 +482,7 @@ fn route(
         &RoutingNeed {
             region,
             language: &language.language,
+            fallback_language: &policy.languages.fallback,
             after_hours: coverage.after_hours,
             now,
         },

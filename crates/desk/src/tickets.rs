@@ -5,7 +5,8 @@
 use caredesk_domain::catalog::same_version;
 use caredesk_domain::reason::Reason;
 use caredesk_domain::resources::linked_entries;
-use caredesk_domain::ticket::{Command, Resolution, TicketEvent, decide};
+use caredesk_domain::routing::{Assignee, check_assignment, misfit};
+use caredesk_domain::ticket::{Command, EventData, Refusal, Resolution, TicketEvent, decide};
 use caredesk_store::{
     Attachment, Change, FileToAttach, FilesToAttach, NewAttachment, StoreError, TicketRecord,
     UpdateError,
@@ -97,16 +98,15 @@ pub async fn act(
         ));
     };
     // Only staff may assign (decide refuses anyone else): nobody else learns who exists.
-    if let (
-        Caller::Staff { .. },
-        Command::Assign {
-            advisor: Some(advisor),
-            ..
-        },
-    ) = (caller, &command)
-    {
-        match desk.store.staff_member(*advisor).await {
-            Ok(member) if member.active => {}
+    let assignee = match (caller, &command) {
+        (
+            Caller::Staff { .. },
+            Command::Assign {
+                advisor: Some(advisor),
+                ..
+            },
+        ) => match desk.store.staff_member(*advisor).await {
+            Ok(member) if member.active => Some(member),
             Ok(_) | Err(StoreError::NotFound) => {
                 return Err(DeskError::invalid(
                     "advisor",
@@ -114,8 +114,9 @@ pub async fn act(
                 ));
             }
             Err(other) => return Err(DeskError::Store(other)),
-        }
-    }
+        },
+        _ => None,
+    };
     if let Command::ProposeSolution {
         resolution: Resolution::PlannedForRelease { release },
         ..
@@ -154,8 +155,43 @@ pub async fn act(
     };
     let (ticket, timeline) = desk
         .store
-        .update_ticket_with_files(policy, change, &files, |_, snapshot| {
-            decide(snapshot, role, command, policy)
+        .update_ticket_with_files(policy, change, &files, |record, snapshot| {
+            // The advisor must fit the ticket as it is now, in this transaction (POLICY.md
+            // §7); a manager's override is kept on the event.
+            let overridden = match (&assignee, &command) {
+                (Some(member), Command::Assign { reason, .. }) => {
+                    let misfit = misfit(
+                        &record.region,
+                        &record.language,
+                        &policy.languages.fallback,
+                        &Assignee {
+                            name: &member.name,
+                            role: member.role,
+                            region: member.region.as_deref(),
+                            languages: &member.languages,
+                        },
+                    );
+                    check_assignment(role, reason.as_deref(), misfit).map_err(|why| {
+                        Refusal::Invalid {
+                            field: "advisor",
+                            reason: Reason::invalid(why),
+                        }
+                    })?
+                }
+                _ => None,
+            };
+            let mut events = decide(snapshot, role, command, policy)?;
+            if overridden.is_some() {
+                for event in &mut events {
+                    if let EventData::Assigned {
+                        overridden: kept, ..
+                    } = event
+                    {
+                        kept.clone_from(&overridden);
+                    }
+                }
+            }
+            Ok::<_, Refusal>(events)
         })
         .await
         .map_err(|error| match error {

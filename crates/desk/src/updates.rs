@@ -369,7 +369,7 @@ fn offer(entry: &CatalogEntry, language: &str) -> OfferedRelease {
 /// what is missing, else the licence.
 fn why_withheld(care: &Cover, rule: UpdateRule, product: &Product) -> (String, String) {
     match (care, rule) {
-        (Cover::NotCovered { reason, remedy }, _) => (
+        (Cover::NotCovered { reason, remedy, .. }, _) => (
             format!("updates past the licence need valid OL Care: {reason}"),
             remedy.clone(),
         ),

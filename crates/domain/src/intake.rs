@@ -388,9 +388,20 @@ pub fn assess(policy: &Policy, request: &IntakeRequest<'_>) -> Result<IntakeOutc
         }
         let not_covered = match &cover {
             Cover::Covered(_) => None,
-            Cover::NotCovered { reason, remedy } => Some(Refusal {
+            Cover::NotCovered {
+                reason,
+                remedy,
+                licence_pending,
+            } => Some(Refusal {
                 field: "contract",
-                reason: Reason::invalid(format!("{reason}; {remedy}")),
+                reason: Reason::new(
+                    if *licence_pending {
+                        ReasonCode::LicenceNotAccepted
+                    } else {
+                        ReasonCode::Invalid
+                    },
+                    format!("{reason}; {remedy}"),
+                ),
             }),
         };
         if !fields.is_empty() || not_covered.is_some() {
@@ -404,7 +415,7 @@ pub fn assess(policy: &Policy, request: &IntakeRequest<'_>) -> Result<IntakeOutc
     let mut flags = Vec::new();
     let program = match cover {
         Cover::Covered(program) => program,
-        Cover::NotCovered { reason, remedy } => {
+        Cover::NotCovered { reason, remedy, .. } => {
             flags.push(IntakeFlag::NotCovered { reason, remedy });
             policy.intake.uncovered_program.clone()
         }
@@ -582,7 +593,13 @@ fn today(region: &Region, now: Timestamp) -> Date {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cover {
     Covered(String),
-    NotCovered { reason: String, remedy: String },
+    NotCovered {
+        reason: String,
+        remedy: String,
+        /// A current contract is there, its licence agreement not accepted yet: accepting
+        /// it (the contact in the portal, a manager) is the whole remedy.
+        licence_pending: bool,
+    },
 }
 
 /// The latest-starting contract that is valid today with an accepted licence, or why none is.
@@ -603,6 +620,7 @@ pub fn cover(contracts: &[ContractTerms], today: Date) -> Cover {
                 "the end-user licence agreement of the current care contract has not been accepted"
                     .into(),
             remedy: "accept the licence agreement to be covered".into(),
+            licence_pending: true,
         };
     }
     match contracts
@@ -614,15 +632,18 @@ pub fn cover(contracts: &[ContractTerms], today: Date) -> Cover {
         Some(ended) => Cover::NotCovered {
             reason: format!("the care contract ended on {ended}"),
             remedy: "renew the care contract to be covered".into(),
+            licence_pending: false,
         },
         None => match contracts.iter().map(|contract| contract.starts_on).min() {
             Some(starts) => Cover::NotCovered {
                 reason: format!("the care contract starts on {starts}"),
                 remedy: "open the ticket once the contract has started, or call support".into(),
+                licence_pending: false,
             },
             None => Cover::NotCovered {
                 reason: "the customer has no care contract".into(),
                 remedy: "take out a care contract to be covered".into(),
+                licence_pending: false,
             },
         },
     }

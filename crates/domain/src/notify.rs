@@ -411,6 +411,7 @@ mod tests {
             EventData::Assigned {
                 advisor: Some(7),
                 reason: None,
+                overridden: None,
             },
         )
     }
@@ -617,6 +618,7 @@ mod tests {
                 EventData::Assigned {
                     advisor: Some(7),
                     reason: None,
+                    overridden: None,
                 },
             ),
             event(

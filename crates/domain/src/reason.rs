@@ -12,6 +12,9 @@ pub enum ReasonCode {
     Required,
     /// Longer than `max` characters.
     TooLong { max: usize },
+    /// The customer's current care contract waits for its licence agreement to be accepted,
+    /// which the customer may do at once.
+    LicenceNotAccepted,
     /// Any other reason: the policy's own words, a name it does not know, a state of the
     /// ticket. Shown in English until it has a code of its own.
     Invalid,
@@ -23,6 +26,7 @@ impl ReasonCode {
         match self {
             ReasonCode::Required => "required",
             ReasonCode::TooLong { .. } => "too_long",
+            ReasonCode::LicenceNotAccepted => "licence_not_accepted",
             ReasonCode::Invalid => "invalid",
         }
     }

@@ -81,6 +81,11 @@ impl Store {
         }
     }
 
+    /// Who this store's changes are recorded as, when it is audited.
+    pub(crate) fn actor(&self) -> Option<&str> {
+        self.audit.as_deref().map(|audit| audit.actor.as_str())
+    }
+
     /// Records a change in the transaction that makes it (nothing when this store is not
     /// audited: the demo's and the tests' own loads).
     pub(crate) async fn record_change(

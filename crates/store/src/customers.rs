@@ -64,6 +64,12 @@ pub struct Contract {
     pub starts_on: Date,
     pub ends_on: Date,
     pub eula_accepted: bool,
+    /// When the licence agreement was accepted (for contracts accepted when they were made
+    /// before this was kept: when the contract was made).
+    pub eula_accepted_at: Option<Timestamp>,
+    /// Who accepted it, as a caller key (`contact:7`, `staff:3`, `system`); none when not
+    /// known.
+    pub eula_accepted_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -234,7 +240,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Contract, StoreError> {
         let mut transaction = self.begin_write().await?;
-        let created = insert_contract(&mut *transaction, new, now).await?;
+        let created = insert_contract(&mut *transaction, new, self.actor(), now).await?;
         self.record_new(
             &mut transaction,
             "contract",
@@ -250,7 +256,8 @@ impl Store {
     /// Every care contract, by customer then start.
     pub async fn contracts(&self) -> Result<Vec<Contract>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted \
+            "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted, \
+             eula_accepted_at, eula_accepted_by \
              FROM contracts ORDER BY customer_id, starts_on, id",
         )
         .fetch_all(&self.pool)
@@ -258,9 +265,45 @@ impl Store {
         rows.iter().map(contract_of).collect()
     }
 
+    pub async fn contract(&self, id: i64) -> Result<Contract, StoreError> {
+        contract_in(&self.pool, id).await
+    }
+
+    /// Records that the contract's licence agreement is accepted, now, by the audited
+    /// caller; a contract already accepted is left as it is (and returned).
+    pub async fn accept_licence(&self, id: i64, now: Timestamp) -> Result<Contract, StoreError> {
+        let mut transaction = self.begin_write().await?;
+        self.lock_row(&mut transaction, "contracts", id).await?;
+        let before = contract_in(&mut *transaction, id).await?;
+        if before.eula_accepted {
+            return Ok(before);
+        }
+        sqlx::query(
+            "UPDATE contracts SET eula_accepted = TRUE, eula_accepted_at = $1, \
+             eula_accepted_by = $2 WHERE id = $3",
+        )
+        .bind(seconds(now))
+        .bind(self.actor())
+        .bind(id)
+        .execute(&mut *transaction)
+        .await?;
+        let after = contract_in(&mut *transaction, id).await?;
+        let change = Recorded {
+            entity: "contract",
+            entity_id: Some(id),
+            action: "licence_accepted",
+            before: snapshot(&before),
+            after: snapshot(&after),
+        };
+        self.record_change(&mut transaction, change).await?;
+        transaction.commit().await?;
+        Ok(after)
+    }
+
     pub async fn contracts_of(&self, customer_id: i64) -> Result<Vec<Contract>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted \
+            "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted, \
+             eula_accepted_at, eula_accepted_by \
              FROM contracts WHERE customer_id = $1 ORDER BY starts_on, id",
         )
         .bind(customer_id)
@@ -379,6 +422,7 @@ impl Store {
                     customer_id,
                     ..contract.clone()
                 },
+                self.actor(),
                 now,
             )
             .await?;
@@ -519,14 +563,36 @@ async fn insert_contact<'e>(
     })
 }
 
+async fn contract_in<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<Contract, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, customer_id, program, starts_on, ends_on, eula_accepted, \
+         eula_accepted_at, eula_accepted_by FROM contracts WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(executor)
+    .await?;
+    contract_of(&row)
+}
+
+/// Writes a contract; one made with its licence accepted says so from now, by `actor`.
 async fn insert_contract<'e>(
     executor: impl Executor<'e, Database = Any>,
     new: &NewContract,
+    actor: Option<&str>,
     now: Timestamp,
 ) -> Result<Contract, StoreError> {
+    let (accepted_at, accepted_by) = if new.eula_accepted {
+        (Some(now), actor.map(str::to_string))
+    } else {
+        (None, None)
+    };
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO contracts (customer_id, program, starts_on, ends_on, eula_accepted, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO contracts (customer_id, program, starts_on, ends_on, eula_accepted, \
+         created_at, eula_accepted_at, eula_accepted_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(new.customer_id)
     .bind(&new.program)
@@ -534,6 +600,8 @@ async fn insert_contract<'e>(
     .bind(new.ends_on.to_string())
     .bind(new.eula_accepted)
     .bind(seconds(now))
+    .bind(accepted_at.map(seconds))
+    .bind(&accepted_by)
     .fetch_one(executor)
     .await?;
     Ok(Contract {
@@ -543,6 +611,8 @@ async fn insert_contract<'e>(
         starts_on: new.starts_on,
         ends_on: new.ends_on,
         eula_accepted: new.eula_accepted,
+        eula_accepted_at: accepted_at,
+        eula_accepted_by: accepted_by,
     })
 }
 
@@ -625,6 +695,11 @@ pub(crate) fn contract_of(row: &impl Columns) -> Result<Contract, StoreError> {
         starts_on: date(row.text("starts_on")?)?,
         ends_on: date(row.text("ends_on")?)?,
         eula_accepted: row.flag("eula_accepted")?,
+        eula_accepted_at: row
+            .optional_int("eula_accepted_at")?
+            .map(instant)
+            .transpose()?,
+        eula_accepted_by: row.optional_text("eula_accepted_by")?,
     })
 }
 

@@ -69,6 +69,8 @@ const PARTS: [Part; 7] = [
             "starts_on",
             "ends_on",
             "eula_accepted",
+            "eula_accepted_at",
+            "eula_accepted_by",
         ],
         from: "contracts WHERE customer_id = $1",
         order: "starts_on, id",
@@ -128,6 +130,7 @@ const PARTS: [Part; 7] = [
             "o.region",
             "o.staff_id",
             "s.name",
+            "s.languages",
             "o.starts_at",
             "o.ends_at",
         ],
@@ -271,16 +274,11 @@ fn candidates(policy: &Policy, rows: &[JsonRow]) -> Result<Vec<Candidate>, Store
         match candidates.last_mut() {
             Some(last) if last.id == id => last.load += load,
             _ => {
-                let languages = row.text("languages")?;
                 candidates.push(Candidate {
                     id,
                     name: row.text("name")?,
                     region: row.optional_text("region")?,
-                    languages: languages
-                        .split(',')
-                        .filter(|code| !code.is_empty())
-                        .map(str::to_string)
-                        .collect(),
+                    languages: languages_of(&row.text("languages")?),
                     available: row.flag("available")?,
                     load,
                 });
@@ -290,11 +288,20 @@ fn candidates(policy: &Policy, rows: &[JsonRow]) -> Result<Vec<Candidate>, Store
     Ok(candidates)
 }
 
+/// Staff languages as kept: codes separated by commas.
+fn languages_of(kept: &str) -> Vec<String> {
+    kept.split(',')
+        .filter(|code| !code.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 fn shift_of(row: &JsonRow) -> Result<OnCallShift, StoreError> {
     Ok(OnCallShift {
         region: row.text("region")?,
         staff_id: row.int("staff_id")?,
         staff_name: row.text("name")?,
+        languages: languages_of(&row.text("languages")?),
         starts_at: instant(row.int("starts_at")?)?,
         ends_at: instant(row.int("ends_at")?)?,
     })

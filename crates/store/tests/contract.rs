@@ -2667,6 +2667,7 @@ async fn advisor_loads_always_equal_a_recount(store: Store) {
                         EventData::Assigned {
                             advisor: Some(advisors[1]),
                             reason: None,
+                            overridden: None,
                         },
                     ),
                 ],

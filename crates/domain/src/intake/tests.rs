@@ -161,6 +161,13 @@ fn cover_is_refused_on_the_portal_and_flagged_on_the_phone() {
                     "{name}: {}",
                     refusal.reason
                 );
+                // Only a licence to accept is a remedy the contact may give at once.
+                assert_eq!(
+                    refusal.reason.code == ReasonCode::LicenceNotAccepted,
+                    name == "licence not accepted",
+                    "{name}: {:?}",
+                    refusal.reason.code
+                );
             }
             other => panic!("{name}: the portal should refuse, got {other:?}"),
         }

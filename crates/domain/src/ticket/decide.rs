@@ -291,7 +291,13 @@ pub fn decide(
                 });
             }
             let reason = reason.filter(|reason| !reason.trim().is_empty());
-            vec![EventData::Assigned { advisor, reason }]
+            // Whether the advisor fits the ticket is the desk's to check (it knows the staff);
+            // an override it allows marks the event.
+            vec![EventData::Assigned {
+                advisor,
+                reason,
+                overridden: None,
+            }]
         }
         Command::AgreeUpdateCadence { every, note } => {
             let severity =

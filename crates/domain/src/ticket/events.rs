@@ -176,6 +176,10 @@ pub enum EventData {
         /// Why this advisor (automatic assignment says how it chose).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// A manager's override: why the advisor did not fit the ticket (another region, a
+        /// language they do not speak), assigned anyway for `reason`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        overridden: Option<String>,
     },
     /// A status-update cadence agreed with the customer (severities with `update_negotiable`),
     /// as the policy writes durations ("3d", "4h"); `None` returns to the severity's own.
@@ -401,6 +405,7 @@ mod tests {
         let assigned = EventData::Assigned {
             advisor: Some(3),
             reason: Some("least loaded advisor".into()),
+            overridden: None,
         };
         assert_eq!(assigned.search_terms("subject", "description", "en"), None);
     }

@@ -351,15 +351,23 @@ fn timeline_rules(
             severity_then = to.clone();
         }
         match &event.data {
-            EventData::Assigned { advisor, reason } => rules.push(rule(
+            EventData::Assigned {
+                advisor,
+                reason,
+                overridden,
+            } => rules.push(rule(
                 "advisor",
                 match advisor {
                     Some(id) => format!("assigned to advisor {id}"),
                     None => "unassigned".into(),
                 },
-                match reason {
-                    Some(reason) => format!("{reason} ({})", by(&event.actor)),
-                    None => by(&event.actor),
+                match (reason, overridden) {
+                    (Some(reason), Some(misfit)) => format!(
+                        "a manager's override: {misfit}; assigned anyway because {reason} ({})",
+                        by(&event.actor)
+                    ),
+                    (Some(reason), None) => format!("{reason} ({})", by(&event.actor)),
+                    (None, _) => by(&event.actor),
                 },
                 at,
             )),

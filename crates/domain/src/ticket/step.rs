@@ -293,6 +293,7 @@ mod tests {
                 data: EventData::Assigned {
                     advisor: Some(7),
                     reason: None,
+                    overridden: None,
                 },
             },
         ]

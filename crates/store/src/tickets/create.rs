@@ -746,6 +746,7 @@ fn creation_events(new: &NewTicket, at: Timestamp) -> Vec<TicketEvent> {
             data.push(EventData::Assigned {
                 advisor: assignment.advisor,
                 reason: Some(assignment.reason.clone()),
+                overridden: None,
             });
         }
     }

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_csm))
         .routes(routes!(add_contact))
         .routes(routes!(add_contract))
+        .routes(routes!(accept_licence))
         .routes(routes!(register_product))
         .routes(routes!(issue_activation_password))
 }
@@ -298,6 +299,35 @@ async fn add_contract(
         customers::add_contract(&state.desk().from_address(client), &principal.caller(), new)
             .await?;
     Ok((StatusCode::CREATED, Json(contract)))
+}
+
+/// Records that the contract's end-user licence agreement is accepted, now, by the caller:
+/// a contact of the customer for its organisation, or a manager recording an acceptance
+/// given otherwise. Cover (POLICY.md §1) needs it; an accepted contract is returned as it
+/// is.
+#[utoipa::path(
+    post,
+    path = "/api/v1/contracts/{id}/licence-acceptance",
+    tag = "customers",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Contract id")),
+    responses(
+        (status = 200, description = "Accepted (now or before)", body = Contract),
+        (status = 403, description = "Managers and the customer's contacts only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such contract", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The contract has ended", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn accept_licence(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Contract>, ApiError> {
+    let contract =
+        customers::accept_licence(&state.desk().from_address(client), &principal.caller(), id)
+            .await?;
+    Ok(Json(contract))
 }
 
 #[derive(Deserialize, ToSchema)]

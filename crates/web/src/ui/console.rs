@@ -11,7 +11,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caredesk_desk::products::{TicketProduct, ticket_product};
-use caredesk_desk::staff;
+use caredesk_desk::{customers, staff};
 use caredesk_domain::policy::{PolicyTable, policy_tables};
 use caredesk_domain::ticket::explain::explain_ticket;
 use caredesk_domain::ticket::{
@@ -44,6 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/console/staff", get(staff))
         .route("/console/staff/{id}/active", post(set_staff_active))
         .route("/console/customers", get(customers))
+        .route(
+            "/console/contracts/{id}/licence-acceptance",
+            post(record_licence_acceptance),
+        )
 }
 
 fn staff_of(viewer: &Viewer) -> Result<&StaffMember, UiError> {
@@ -916,6 +920,26 @@ async fn staff(State(state): State<AppState>, viewer: Viewer) -> Result<Response
 }
 
 #[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+/// Records a licence acceptance the customer gave otherwise (on paper, by phone), from the
+/// customers page (managers only).
+async fn record_licence_acceptance(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form.csrf)?;
+    let desk = state.desk().from_address(client);
+    customers::accept_licence(&desk, &viewer.principal.caller(), id).await?;
+    Ok(Redirect::to("/console/customers").into_response())
+}
+
+#[derive(Deserialize)]
 struct ActiveForm {
     csrf: String,
     active: bool,
@@ -941,8 +965,15 @@ struct CustomerRow {
     name: String,
     region: String,
     language: String,
-    contracts: Vec<String>,
+    contracts: Vec<ContractCell>,
     open_tickets_href: String,
+}
+
+/// A contract on the customers page: its line, and its id while its licence waits for
+/// acceptance (the page offers to record one).
+struct ContractCell {
+    line: String,
+    pending: Option<i64>,
 }
 
 #[derive(Template)]
@@ -954,12 +985,15 @@ struct CustomersPage {
 
 async fn customers(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
     require_manager(&viewer)?;
-    let mut contracts: HashMap<i64, Vec<String>> = HashMap::new();
+    let mut contracts: HashMap<i64, Vec<ContractCell>> = HashMap::new();
     for contract in state.store.contracts().await? {
         contracts
             .entry(contract.customer_id)
             .or_default()
-            .push(contract_line(&viewer, &state, &contract));
+            .push(ContractCell {
+                line: contract_line(&viewer, &state, &contract),
+                pending: (!contract.eula_accepted).then_some(contract.id),
+            });
     }
     let rows = state
         .store

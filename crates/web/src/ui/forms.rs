@@ -164,6 +164,7 @@ pub fn reason_in(catalog: &Catalog, problem: &FieldProblem) -> String {
         ReasonCode::TooLong { max } => {
             catalog.format("form.too_long", &[("max", &max.to_string())])
         }
+        ReasonCode::LicenceNotAccepted => catalog.get("form.licence_not_accepted").to_string(),
         ReasonCode::Invalid => problem.message.clone(),
     }
 }

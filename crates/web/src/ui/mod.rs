@@ -10,6 +10,7 @@
 mod account;
 mod activate;
 mod assets;
+mod care;
 mod community;
 mod console;
 mod forms;
@@ -60,6 +61,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
                 .merge(releases::router())
                 .merge(activate::router())
                 .merge(products::router())
+                .merge(care::router())
                 .merge(ticket_search::router())
                 .merge(account::router())
                 .layer(DefaultBodyLimit::max(form_limit)),

@@ -10,6 +10,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caredesk_desk::DeskError;
+use caredesk_desk::customers::{self, Standing};
 use caredesk_desk::intake::{
     OpenTicket, Opened, SUGGESTIONS_KEPT, ShownSuggestion, SuggestionKind, assess_form,
     check_suggestions, keep_suggestions, record,
@@ -17,6 +18,7 @@ use caredesk_desk::intake::{
 use caredesk_desk::sessions::new_token;
 use caredesk_desk::tickets::{attach_files, check_files};
 use caredesk_domain::intake::IntakeFlag;
+use caredesk_domain::reason::ReasonCode;
 use caredesk_domain::ticket::clocks::compute;
 use caredesk_domain::ticket::{Action, Command, SUPPLIABLE_DETAILS, Snapshot, TicketState};
 use caredesk_store::{Contact, TicketSearch};
@@ -185,6 +187,8 @@ struct NewTicketPage {
     errors: HashMap<String, String>,
     /// A refusal that is no one field's: the organisation is not covered.
     refusal: Option<String>,
+    /// The refusal is a licence agreement waiting for acceptance: the page links to it.
+    licence_pending: bool,
     files_hint: String,
 }
 
@@ -265,6 +269,7 @@ async fn form_page(
         form,
         errors,
         refusal,
+        licence_pending: false,
         files_hint: viewer
             .catalog
             .format("form.files_hint", &[("count", &MAX_FILES.to_string())]),
@@ -380,6 +385,9 @@ async fn open_ticket(
         Err(DeskError::Invalid(fields)) => {
             // A refusal of no field of the form (the cover of a contract) is shown above it.
             let mut general = Vec::new();
+            let licence_pending = fields
+                .iter()
+                .any(|field| field.code == ReasonCode::LicenceNotAccepted);
             for field in fields {
                 let name = match field.field.as_str() {
                     "product_line" | "version" | "serial" => "product",
@@ -394,11 +402,25 @@ async fn open_ticket(
                 }
             }
             let refusal = (!general.is_empty()).then(|| general.join(" "));
-            let page = form_page(&state, &viewer, contact, form, errors, refusal).await?;
+            let mut page = form_page(&state, &viewer, contact, form, errors, refusal).await?;
+            page.licence_pending = licence_pending;
             return Ok(forms::unprocessable(render(&page)?));
         }
         Err(DeskError::Forbidden(reason)) => {
-            let page = form_page(&state, &viewer, contact, form, errors, Some(reason)).await?;
+            // Not covered: when only a licence acceptance is missing, the contact may give it
+            // at once, and the page says so in their words.
+            let care = customers::care_of(&desk, &caller, contact.customer_id).await?;
+            let licence_pending = !care.covered
+                && care.contracts.iter().any(|(contract, standing)| {
+                    *standing == Standing::Current && !contract.eula_accepted
+                });
+            let reason = if licence_pending {
+                viewer.t("form.licence_not_accepted").to_string()
+            } else {
+                reason
+            };
+            let mut page = form_page(&state, &viewer, contact, form, errors, Some(reason)).await?;
+            page.licence_pending = licence_pending;
             return Ok(forms::unprocessable(render(&page)?));
         }
         Err(other) => return Err(other.into()),

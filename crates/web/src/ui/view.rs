@@ -448,12 +448,22 @@ fn describe(
             ),
             Some(reason.clone()),
         ),
-        EventData::Assigned { advisor, reason } => (
+        EventData::Assigned {
+            advisor,
+            reason,
+            overridden,
+        } => (
             catalog.format(
                 "event.assigned",
                 &[("advisor", &names.advisor(catalog, *advisor))],
             ),
-            reason.clone(),
+            match (reason, overridden) {
+                (Some(reason), Some(misfit)) => Some(catalog.format(
+                    "event.assigned_override",
+                    &[("misfit", misfit), ("reason", reason)],
+                )),
+                (reason, _) => reason.clone(),
+            },
         ),
         EventData::UpdateCadenceAgreed { every, note } => (
             catalog.format(

@@ -40,7 +40,9 @@ use notifications::{
 };
 use pages::pages_sign_in_and_check_every_form;
 use policy_at_work::{
-    a_changed_policy_file_changes_the_rules, managers_and_csms_have_their_views,
+    a_changed_policy_file_changes_the_rules, a_licence_is_accepted_after_the_contract_is_made,
+    managers_and_csms_have_their_views,
+    manual_assignment_fits_the_ticket_or_is_a_managers_override,
     professional_services_requests_have_their_own_life,
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
@@ -114,6 +116,8 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    manual_assignment_fits_the_ticket_or_is_a_managers_override,
+    a_licence_is_accepted_after_the_contract_is_made,
     health_and_readiness,
     the_life_of_a_ticket_for_each_program,
     waiting_on_the_customer_pauses_and_a_severity_change_retargets,

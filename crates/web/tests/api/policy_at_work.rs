@@ -619,3 +619,360 @@ pub async fn a_changed_policy_file_changes_the_rules(backend: Backend) {
         app.stop().await;
     }
 }
+
+/// POLICY.md §1: cover needs an accepted licence agreement. A contract made without it
+/// refuses the portal's tickets and says how to accept it; the contact accepts it in the
+/// portal (ticking that they read it), a manager records one given otherwise; who and when
+/// are kept; an ended contract and a stranger are refused.
+pub async fn a_licence_is_accepted_after_the_contract_is_made(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (manager_id, manager) = app
+        .staff("max@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, advisor) = app
+        .staff("ana@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, _, stranger) = app.customer("OTHER", "gold", "emea").await;
+    let call = |path: String, body: Value, token: String| {
+        let app = &app;
+        async move {
+            app.call(Method::POST, &path, Some(&token), Some(body))
+                .await
+        }
+    };
+    let (status, customer) = call(
+        "/api/v1/customers".into(),
+        json!({ "number": "LATE", "name": "Late Signers", "region": "emea", "language": "en" }),
+        manager.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{customer}");
+    let customer_id = customer["id"].as_i64().unwrap();
+    let (status, _) = call(
+        format!("/api/v1/customers/{customer_id}/contacts"),
+        json!({ "name": "Lea Late", "email": "lea@late.example", "phone": "+31 20 555 0199",
+                "language": "en", "designated": true, "password": support::PASSWORD }),
+        manager.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let contract = |starts: &str, ends: &str| json!({ "program": "gold", "starts_on": starts, "ends_on": ends, "eula_accepted": false });
+    let (status, ended) = call(
+        format!("/api/v1/customers/{customer_id}/contracts"),
+        contract("2024-01-01", "2025-12-31"),
+        manager.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{ended}");
+    let (_, current) = call(
+        format!("/api/v1/customers/{customer_id}/contracts"),
+        contract("2026-01-01", "2027-12-31"),
+        manager.clone(),
+    )
+    .await;
+    assert_eq!(current["eula_accepted"], false);
+    assert_eq!(current["eula_accepted_at"], Value::Null);
+    let (_, next) = call(
+        format!("/api/v1/customers/{customer_id}/contracts"),
+        contract("2028-01-01", "2028-12-31"),
+        manager.clone(),
+    )
+    .await;
+    let (status, _) = call(
+        format!("/api/v1/customers/{customer_id}/products"),
+        json!({ "product_line": "ol-connect", "version": "2026.1", "serial": "SN-LATE" }),
+        manager.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // The contact's ticket is refused, naming the contract and the remedy.
+    let contact = app.sign_in("lea@late.example").await;
+    let (status, refused) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(portal_ticket("LATE", "P3")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert!(refused.to_string().contains("accept the licence agreement"));
+
+    // In the portal, the refused form leads to the care page.
+    let mut lea = crate::pages::Visitor::new(&app);
+    lea.sign_in("lea@late.example").await;
+    let form = lea.get("/portal/tickets/new").await;
+    let csrf = form.csrf();
+    let refused = lea
+        .post_multipart(
+            "/portal/tickets",
+            crate::pages::multipart(&[
+                ("csrf", &csrf),
+                ("form_key", &crate::pages::hidden(&form.body, "form_key")),
+                ("product", &crate::pages::first_product(&form.body)),
+                ("severity", "P3"),
+                ("subject", "Invoices stopped printing"),
+                ("description", "The spooler stops."),
+                ("business_impact", "Invoices are late"),
+            ]),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("licence agreement of your current care contract has not been accepted"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("href=\"/portal/care\""));
+    let care = lea.get("/portal/care").await;
+    assert_eq!(care.status, StatusCode::OK, "{}", care.body);
+    assert!(care.body.contains("Your organisation is not covered today"));
+    let current_id = current["id"].as_i64().unwrap();
+    let accept_path = format!("/portal/care/{current_id}/accept");
+    assert!(care.body.contains(&accept_path), "{}", care.body);
+    assert!(
+        !care
+            .body
+            .contains(&format!("/portal/care/{}/accept", ended["id"])),
+        "an ended contract offers no acceptance"
+    );
+    // Without ticking that the agreement was read: refused, nothing recorded.
+    let unticked = lea.post(&accept_path, &[("csrf", &care.csrf())]).await;
+    assert_eq!(unticked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unticked.body.contains("Tick the box"), "{}", unticked.body);
+    let kept = app.store.contract(current_id).await.unwrap();
+    assert!(!kept.eula_accepted);
+    let accepted = lea
+        .post(&accept_path, &[("csrf", &care.csrf()), ("agree", "yes")])
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    let care = lea.get(accepted.location()).await;
+    assert!(care.body.contains("The licence agreement is accepted"));
+    assert!(care.body.contains("Your organisation is covered today"));
+    assert!(care.body.contains("by Lea Late"), "{}", care.body);
+    let kept = app.store.contract(current_id).await.unwrap();
+    assert!(kept.eula_accepted);
+    assert_eq!(kept.eula_accepted_at, Some(app.clock.now()));
+    assert!(
+        kept.eula_accepted_by
+            .as_deref()
+            .is_some_and(|by| by.starts_with("contact:")),
+        "{kept:?}"
+    );
+    // Now covered: the same ticket opens.
+    let (status, opened) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(portal_ticket("LATE", "P3")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{opened}");
+
+    // Over the API: a manager records the next contract's acceptance; accepting again
+    // changes nothing; the ended one, an advisor and a stranger are refused.
+    let accept = |id: &Value, token: &String| {
+        let path = format!("/api/v1/contracts/{id}/licence-acceptance");
+        let token = token.clone();
+        let app = &app;
+        async move { app.call(Method::POST, &path, Some(&token), None).await }
+    };
+    let (status, recorded) = accept(&next["id"], &manager).await;
+    assert_eq!(status, StatusCode::OK, "{recorded}");
+    assert_eq!(recorded["eula_accepted"], true);
+    assert_eq!(recorded["eula_accepted_by"], format!("staff:{manager_id}"));
+    let (status, again) = accept(&next["id"], &contact).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["eula_accepted_by"], format!("staff:{manager_id}"));
+    let (status, refused) = accept(&ended["id"], &manager).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["errors"][0]["field"], "contract", "{refused}");
+    assert!(refused.to_string().contains("ended on 2025-12-31"));
+    assert!(
+        !app.store
+            .contract(ended["id"].as_i64().unwrap())
+            .await
+            .unwrap()
+            .eula_accepted
+    );
+    let (status, _) = accept(&ended["id"], &advisor).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = accept(&ended["id"], &stranger).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = accept(&json!(999_999), &manager).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The trail keeps both acceptances, by whom.
+    let trail = app
+        .store
+        .audit_trail(&caredesk_store::AuditFilter {
+            entity: Some("contract".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut acceptances: Vec<&str> = trail
+        .iter()
+        .filter(|entry| entry.action == "licence_accepted")
+        .map(|entry| entry.actor.as_str())
+        .collect();
+    acceptances.sort_unstable();
+    let by_manager = format!("staff:{manager_id}");
+    assert_eq!(acceptances.len(), 2, "{trail:?}");
+    assert!(acceptances[0].starts_with("contact:"));
+    assert_eq!(acceptances[1], by_manager);
+
+    // The console offers to record an acceptance given otherwise, contract by contract.
+    let (_, pending) = call(
+        format!("/api/v1/customers/{customer_id}/contracts"),
+        contract("2029-01-01", "2029-12-31"),
+        manager.clone(),
+    )
+    .await;
+    let mut max = crate::pages::Visitor::new(&app);
+    max.sign_in("max@desk.example").await;
+    let customers = max.get("/console/customers").await;
+    let path = format!("/console/contracts/{}/licence-acceptance", pending["id"]);
+    assert!(customers.body.contains(&path), "{}", customers.body);
+    let recorded = max.post(&path, &[("csrf", &customers.csrf())]).await;
+    assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
+    let customers = max.get("/console/customers").await;
+    assert!(!customers.body.contains(&path));
+    app.stop().await;
+}
+
+/// POLICY.md §7: a ticket's advisor is of its region and speaks its language (or English);
+/// anyone else is refused with why, unless a support manager overrides it with a reason,
+/// which the timeline and the explanation keep.
+pub async fn manual_assignment_fits_the_ticket_or_is_a_managers_override(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (french_id, _) = app
+        .staff("fleur@desk.example", Role::Advisor, "emea", &["fr"])
+        .await;
+    let (english_id, advisor) = app
+        .staff("ed@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (german_id, _) = app
+        .staff("greta@desk.example", Role::Advisor, "emea", &["de"])
+        .await;
+    let (montreal_id, _) = app
+        .staff(
+            "marc@desk.example",
+            Role::Advisor,
+            "americas",
+            &["fr", "en"],
+        )
+        .await;
+    let (_, manager) = app
+        .staff("max@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer_speaking("FR", "standard", "emea", "fr").await;
+    let (status, ticket) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(portal_ticket("FR", "P3")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    assert_eq!(ticket["language"], "fr");
+    let id = ticket["id"].as_i64().unwrap();
+    let assign = |token: &String, body: Value| {
+        let (path, token) = (format!("/api/v1/tickets/{id}/actions"), token.clone());
+        let app = &app;
+        async move {
+            app.call(Method::POST, &path, Some(&token), Some(body))
+                .await
+        }
+    };
+
+    // Fitting: the French speaker, and the English speaker (every region's fallback).
+    for fitting in [english_id, french_id] {
+        let (status, body) =
+            assign(&advisor, json!({ "action": "assign", "advisor": fitting })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // Not fitting: refused with why, whoever asks without a manager's reason.
+    let refusals = [
+        (
+            german_id,
+            "speaks neither the ticket's language (fr) nor en",
+        ),
+        (montreal_id, "is an advisor of americas, not of emea"),
+    ];
+    for (misfit, why) in refusals {
+        let (status, problem) = assign(
+            &advisor,
+            json!({ "action": "assign", "advisor": misfit, "reason": "I am off" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "advisor");
+        let detail = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(detail.contains(why), "{detail}");
+        assert!(detail.contains("only a support manager"), "{detail}");
+        let (status, problem) =
+            assign(&manager, json!({ "action": "assign", "advisor": misfit })).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert!(
+            problem.to_string().contains("giving the reason"),
+            "{problem}"
+        );
+    }
+    let (_, kept) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(kept["assignee_id"], french_id, "refusals change nothing");
+
+    // A manager's override, with the reason: assigned, and the timeline says so.
+    let (status, body) = assign(
+        &manager,
+        json!({ "action": "assign", "advisor": montreal_id,
+                "reason": "Marc knows this customer's installation" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, events) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    let last = events.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "assigned", "{last}");
+    assert_eq!(last["advisor"], montreal_id);
+    assert_eq!(
+        last["overridden"], "marc is an advisor of americas, not of emea",
+        "{last}"
+    );
+    assert_eq!(last["reason"], "Marc knows this customer's installation");
+    let (status, explained) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/explanation"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{explained}");
+    assert!(
+        explained
+            .to_string()
+            .contains("a manager's override: marc is an advisor of americas"),
+        "{explained}"
+    );
+    app.stop().await;
+}

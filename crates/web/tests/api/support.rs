@@ -173,6 +173,17 @@ impl TestApp {
     /// A customer of `program` in `region`, with a contact who can sign in, a contract and a
     /// product; returns (customer id, contact id, contact's token).
     pub async fn customer(&self, number: &str, program: &str, region: &str) -> (i64, i64, String) {
+        self.customer_speaking(number, program, region, "en").await
+    }
+
+    /// A customer (as [`TestApp::customer`]) whose organisation and contact speak `language`.
+    pub async fn customer_speaking(
+        &self,
+        number: &str,
+        program: &str,
+        region: &str,
+        language: &str,
+    ) -> (i64, i64, String) {
         let now = self.clock.now();
         let customer = self
             .store
@@ -181,7 +192,7 @@ impl TestApp {
                     number: number.into(),
                     name: format!("Customer {number}"),
                     region: region.into(),
-                    language: "en".into(),
+                    language: language.into(),
                 },
                 now,
             )
@@ -196,7 +207,7 @@ impl TestApp {
                     name: "Contact".into(),
                     email: email.clone(),
                     phone: "+31 20 555 0100".into(),
-                    language: "en".into(),
+                    language: language.into(),
                     designated: true,
                     password_hash: Some(hash_password(PASSWORD).unwrap()),
                 },
