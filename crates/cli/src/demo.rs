@@ -1102,6 +1102,7 @@ async fn open_demo_ticket(
             coverage,
             // The demo's dispatcher assigns it among the first steps below.
             assignment: None,
+            office_language: None,
         }),
     };
     let Opened::Ticket(created) = record(desk, Intake::Ticket(Box::new(new)), opened)

@@ -489,11 +489,22 @@ fn route(
         &facts.candidates,
         &facts.on_call,
     );
+    // Opened after hours in the rule's language: the office will work it in the customer's.
+    let office_language = if coverage.after_hours {
+        Some(
+            choose_language(policy, region, preferred, None)
+                .map_err(DeskError::unexpected)?
+                .language,
+        )
+    } else {
+        None
+    };
     Ok(IntakeRecord {
         flags: Vec::new(),
         language,
         coverage,
         assignment: Some(assignment),
+        office_language,
     })
 }
 

@@ -1,18 +1,108 @@
 //! What the desk does by itself, at intervals: records the breaches that fell due, escalates
-//! them, sends consent reminders, warns of status updates at risk; and its upkeep.
+//! them, sends consent reminders, warns of clocks at risk, alerts the manager of a ticket
+//! worked continuously that nobody works, hands tickets on extended cover to whoever is on
+//! call when their office closes (and back); and its upkeep.
 
+use std::collections::HashMap;
+
+use caredesk_domain::routing::{Candidate, OnCallShift, Staffing, shift_change};
+use caredesk_domain::ticket::Role;
+use caredesk_domain::ticket::clocks::ClockContext;
 use caredesk_store::Sweep;
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 
 use crate::{Desk, DeskError};
 
 /// Sweeps at most `limit` tickets whose next automatic step has come: one ticket that
-/// cannot be swept (the policy no longer fits it) never stops the others.
+/// cannot be swept (the policy no longer fits it) never stops the others. A ticket on
+/// extended cover whose office just closed or opened changes shift on the way (POLICY.md
+/// §1, §5): to whoever is on call, in the after-hours language, or back.
 pub async fn sweep_tickets(desk: &Desk, limit: i64) -> Result<Sweep, DeskError> {
+    let now = desk.clock.now();
+    let staffing = staffing_by_region(desk, now).await?;
+    let policy = &desk.policy;
     Ok(desk
         .store
-        .record_due_breaches(&desk.policy, desk.clock.now(), limit)
+        .sweep_due(policy, now, limit, |record, snapshot| {
+            let Some((candidates, on_call)) = staffing.get(&record.region) else {
+                return Vec::new();
+            };
+            let context = ClockContext {
+                program: &record.program,
+                region: &record.region,
+                product_line: &record.product_line,
+            };
+            let staffing = Staffing {
+                candidates,
+                on_call,
+            };
+            shift_change(policy, &context, snapshot, &staffing, now).unwrap_or_else(|error| {
+                tracing::warn!(ticket = record.id, %error, "the ticket's shift could not be worked out");
+                Vec::new()
+            })
+        })
         .await?)
+}
+
+/// Each region's active advisors (with their loads) and who is on call now.
+async fn staffing_by_region(
+    desk: &Desk,
+    now: Timestamp,
+) -> Result<HashMap<String, (Vec<Candidate>, Vec<OnCallShift>)>, DeskError> {
+    let staff = desk.store.staff().await?;
+    let loads = desk.store.kept_advisor_loads().await?;
+    let shifts = desk.store.on_call_shifts(None, now).await?;
+    let mut by_region: HashMap<String, (Vec<Candidate>, Vec<OnCallShift>)> = HashMap::new();
+    for member in &staff {
+        let (Some(region), Role::Advisor, true) = (&member.region, member.role, member.active)
+        else {
+            continue;
+        };
+        let load = loads
+            .range((member.id, String::new())..)
+            .take_while(|((advisor, _), _)| *advisor == member.id)
+            .map(|((_, severity), open)| {
+                let weight = desk
+                    .policy
+                    .severity(severity)
+                    .map_or(1, |severity| u64::from(severity.load_weight));
+                weight * u64::try_from(*open).unwrap_or(0)
+            })
+            .sum();
+        by_region
+            .entry(region.clone())
+            .or_default()
+            .0
+            .push(Candidate {
+                id: member.id,
+                name: member.name.clone(),
+                region: Some(region.clone()),
+                languages: member.languages.clone(),
+                available: member.available,
+                load,
+            });
+    }
+    for shift in shifts.into_iter().filter(|shift| shift.starts_at <= now) {
+        let Some(member) = staff
+            .iter()
+            .find(|member| member.id == shift.staff_id && member.active)
+        else {
+            continue;
+        };
+        by_region
+            .entry(shift.region.clone())
+            .or_default()
+            .1
+            .push(OnCallShift {
+                region: shift.region,
+                staff_id: shift.staff_id,
+                staff_name: shift.staff_name,
+                languages: member.languages.clone(),
+                starts_at: shift.starts_at,
+                ends_at: shift.ends_at,
+            });
+    }
+    Ok(by_region)
 }
 
 /// How long a search that found nothing stays in the writers' list after it was last made:

@@ -449,6 +449,7 @@ mod tests {
                     after_hours_language: None,
                     notice: String::new(),
                 },
+                office_language: None,
             },
         )
     }

@@ -5,7 +5,10 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::ticket::Role;
+use crate::calendar::CalendarError;
+use crate::policy::{Policy, UnknownName};
+use crate::ticket::clocks::ClockContext;
+use crate::ticket::{EventData, Role, Snapshot};
 
 /// An advisor who could take the ticket, with the open tickets already on their desk.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -163,6 +166,153 @@ pub fn choose_advisor(
             }
         }
     }
+}
+
+/// Who could work a region's tickets now: its advisors (with their loads) and its on-call
+/// rota.
+#[derive(Clone, Copy, Debug)]
+pub struct Staffing<'a> {
+    pub candidates: &'a [Candidate],
+    pub on_call: &'a [OnCallShift],
+}
+
+/// The shift a ticket on extended cover should be in at `now` (POLICY.md §1, §5): after its
+/// office's hours, while the extended calendar is open, it is worked by whoever is on call
+/// in the rule's after-hours language; when the office opens, it returns to its office
+/// language and to the advisor it had then (or whom assignment picks). Returns the events
+/// of the change (a shift change, then an assignment when the advisor changes); nothing
+/// when the ticket is in the right shift, closed, or nobody works now (the extended
+/// calendar is closed: the change waits for it to open).
+pub fn shift_change(
+    policy: &Policy,
+    context: &ClockContext<'_>,
+    snapshot: &Snapshot,
+    staffing: &Staffing<'_>,
+    now: Timestamp,
+) -> Result<Vec<EventData>, ShiftError> {
+    if snapshot.closed_at.is_some() {
+        return Ok(Vec::new());
+    }
+    let region = policy.region(context.region)?;
+    let office = policy.calendar(&region.calendar)?;
+    let choice = policy.calendar_for(&context.profile(snapshot))?;
+    let after_hours = match choice.rule {
+        // Extended cover: after hours while its calendar is open and the office's is not.
+        Some(_) if !choice.calendar.is_open(now)? => return Ok(Vec::new()),
+        Some(_) => !office.is_open(now)?,
+        // No extended cover (any more, after a severity change): office hours, once the
+        // office opens.
+        None if snapshot.after_hours && office.is_open(now)? => false,
+        None => return Ok(Vec::new()),
+    };
+    if after_hours == snapshot.after_hours {
+        return Ok(Vec::new());
+    }
+    let current = snapshot
+        .language
+        .clone()
+        .unwrap_or_else(|| policy.languages.fallback.clone());
+    let (language, reason) = if after_hours {
+        let rule = choice
+            .rule
+            .map_or("extended cover", |rule| rule.name.as_str());
+        let language = choice
+            .rule
+            .and_then(|rule| rule.after_hours_language.clone())
+            .unwrap_or(current);
+        let reason = format!(
+            "the {} office closed; {rule} goes on after its hours, in {language}, with whoever is on call",
+            region.office
+        );
+        (language, reason)
+    } else {
+        let language = snapshot.office_language.clone().unwrap_or(current);
+        let reason = format!(
+            "the {} office opened; the ticket is worked in {language} by the office again",
+            region.office
+        );
+        (language, reason)
+    };
+    let mut events = vec![EventData::ShiftChanged {
+        after_hours,
+        language: language.clone(),
+        reason,
+    }];
+    let in_office = |id: i64| {
+        staffing.candidates.iter().any(|candidate| {
+            candidate.id == id && candidate.region.as_deref() == Some(context.region)
+        })
+    };
+    let assignment = match snapshot.office_assignee {
+        // Back to the advisor it had, if they still work for the office.
+        Some(advisor) if !after_hours && in_office(advisor) => Assignment {
+            advisor: Some(advisor),
+            reason: "the office opened: back to the advisor who had it in office hours".into(),
+        },
+        _ => choose_advisor(
+            &RoutingNeed {
+                region: context.region,
+                language: &language,
+                fallback_language: &policy.languages.fallback,
+                after_hours,
+                now,
+            },
+            staffing.candidates,
+            staffing.on_call,
+        ),
+    };
+    // Nobody to hand it to: it stays with whoever has it, and the reason says why.
+    if assignment.advisor.is_some() && assignment.advisor != snapshot.assignee {
+        events.push(EventData::Assigned {
+            advisor: assignment.advisor,
+            reason: Some(assignment.reason),
+            overridden: None,
+        });
+    }
+    Ok(events)
+}
+
+/// When a ticket on extended cover next changes shift (its office opens or closes), or must
+/// now: for the sweep to come back then. None for a ticket that never will.
+pub fn next_shift_change_at(
+    policy: &Policy,
+    context: &ClockContext<'_>,
+    snapshot: &Snapshot,
+    at: Timestamp,
+) -> Result<Option<Timestamp>, ShiftError> {
+    if snapshot.closed_at.is_some() {
+        return Ok(None);
+    }
+    let region = policy.region(context.region)?;
+    let office = policy.calendar(&region.calendar)?;
+    let choice = policy.calendar_for(&context.profile(snapshot))?;
+    let extended = choice.rule.is_some();
+    if !extended && !snapshot.after_hours {
+        return Ok(None);
+    }
+    // Nobody works while the extended calendar is closed (a weekend on 24x5): nothing
+    // changes before it opens.
+    if extended && !choice.calendar.is_open(at)? {
+        return Ok(Some(choice.calendar.next_open(at)?));
+    }
+    let after_hours_now = !office.is_open(at)?;
+    if extended && after_hours_now != snapshot.after_hours {
+        return Ok(Some(at));
+    }
+    Ok(match office.open_until(at)? {
+        Some(closes) if extended => Some(closes),
+        Some(_) => Some(at),
+        None => Some(office.next_open(at)?),
+    })
+}
+
+/// Why a shift cannot be worked out: the policy does not fit the ticket.
+#[derive(Debug, thiserror::Error)]
+pub enum ShiftError {
+    #[error(transparent)]
+    Unknown(#[from] UnknownName),
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
 }
 
 /// A staff member as a manual assignment reads them.
@@ -411,6 +561,216 @@ mod tests {
         assert!(
             check_assignment(Role::Advisor, Some("she knows it"), why())
                 .is_err_and(|refusal| refusal.contains("only a support manager"))
+        );
+    }
+
+    /// A gold P1 OL Connect ticket of EMEA opened at `opened` (Amsterdam), as intake records
+    /// it for a contact who speaks `preferred`, assigned to advisor 7.
+    fn gold_p1(opened: &str, preferred: &str) -> (Policy, Vec<crate::ticket::TicketEvent>) {
+        use crate::intake::{choose_language, coverage_window};
+        use crate::policy::TicketProfile;
+        use crate::ticket::{Actor, TicketEvent};
+        let policy = Policy::built_in().expect("policy");
+        let at: Timestamp = opened.parse().expect("instant");
+        let profile = TicketProfile {
+            program: "gold",
+            region: "emea",
+            product_line: "ol-connect",
+            severity: "P1",
+            channel: "phone",
+        };
+        let coverage = coverage_window(&policy, &profile, at).expect("coverage");
+        let language = choose_language(
+            &policy,
+            "emea",
+            preferred,
+            coverage.after_hours_language.as_deref(),
+        )
+        .expect("language");
+        let office_language = coverage.after_hours.then(|| preferred.to_string());
+        let data = [
+            EventData::Created {
+                severity: "P1".into(),
+                channel: "phone".into(),
+            },
+            EventData::IntakeChecked {
+                program: "gold".into(),
+                flags: Vec::new(),
+                language,
+                coverage,
+                office_language,
+            },
+            EventData::Assigned {
+                advisor: Some(7),
+                reason: None,
+                overridden: None,
+            },
+        ];
+        let events = data
+            .into_iter()
+            .enumerate()
+            .map(|(index, data)| TicketEvent {
+                seq: u32::try_from(index + 1).expect("seq"),
+                at,
+                actor: Actor::System,
+                data,
+            })
+            .collect();
+        (policy, events)
+    }
+
+    const GOLD: ClockContext<'static> = ClockContext {
+        program: "gold",
+        region: "emea",
+        product_line: "ol-connect",
+    };
+
+    /// Applies what `shift_change` decides at `now`; returns it.
+    fn change_at(
+        policy: &Policy,
+        events: &mut Vec<crate::ticket::TicketEvent>,
+        staffing: &Staffing<'_>,
+        now: &str,
+    ) -> Vec<EventData> {
+        let now: Timestamp = now.parse().expect("instant");
+        let snapshot = Snapshot::of(events).expect("snapshot");
+        let changed = shift_change(policy, &GOLD, &snapshot, staffing, now).expect("shift");
+        for data in &changed {
+            let seq = u32::try_from(events.len() + 1).expect("seq");
+            events.push(crate::ticket::TicketEvent {
+                seq,
+                at: now,
+                actor: crate::ticket::Actor::System,
+                data: data.clone(),
+            });
+        }
+        changed
+    }
+
+    fn night_rota() -> Vec<OnCallShift> {
+        let shift = |staff_id, languages: &[&str]| OnCallShift {
+            region: "emea".to_string(),
+            staff_id,
+            staff_name: format!("Advisor {staff_id}"),
+            languages: languages.iter().map(|l| l.to_string()).collect(),
+            starts_at: "2026-11-23T00:00:00Z".parse().expect("instant"),
+            ends_at: "2026-11-30T00:00:00Z".parse().expect("instant"),
+        };
+        vec![shift(20, &["en"]), shift(21, &["de"])]
+    }
+
+    #[test]
+    fn a_french_p1_on_24x5_goes_on_call_in_english_at_night_and_back_in_the_morning() {
+        let (policy, mut events) = gold_p1("2026-11-23T10:00:00+01:00", "fr");
+        let candidates = [advisor(7, "emea", &["fr", "en"], true, 0)];
+        let rota = night_rota();
+        let staffing = Staffing {
+            candidates: &candidates,
+            on_call: &rota,
+        };
+        let snapshot = Snapshot::of(&events).expect("snapshot");
+        assert_eq!(snapshot.language.as_deref(), Some("fr"));
+        let at = |text: &str| text.parse::<Timestamp>().expect("instant");
+        // The sweep comes back when the office closes.
+        assert_eq!(
+            next_shift_change_at(&policy, &GOLD, &snapshot, at("2026-11-23T12:00:00+01:00"))
+                .expect("next"),
+            Some(at("2026-11-23T17:00:00+01:00"))
+        );
+        assert!(change_at(&policy, &mut events, &staffing, "2026-11-23T16:59:00+01:00").is_empty());
+        let evening = change_at(&policy, &mut events, &staffing, "2026-11-23T17:00:00+01:00");
+        assert!(
+            matches!(&evening[..], [
+                EventData::ShiftChanged { after_hours: true, language, reason },
+                EventData::Assigned { advisor: Some(20), .. },
+            ] if language == "en" && reason.contains("Amsterdam office closed")),
+            "{evening:?}"
+        );
+        let snapshot = Snapshot::of(&events).expect("snapshot");
+        assert_eq!(snapshot.language.as_deref(), Some("en"));
+        assert_eq!(snapshot.assignee, Some(20));
+        // Once: nothing more that night; the sweep comes back at 09:00.
+        assert!(change_at(&policy, &mut events, &staffing, "2026-11-23T23:00:00+01:00").is_empty());
+        assert_eq!(
+            next_shift_change_at(&policy, &GOLD, &snapshot, at("2026-11-23T23:00:00+01:00"))
+                .expect("next"),
+            Some(at("2026-11-24T09:00:00+01:00"))
+        );
+        let morning = change_at(&policy, &mut events, &staffing, "2026-11-24T09:00:00+01:00");
+        assert!(
+            matches!(&morning[..], [
+                EventData::ShiftChanged { after_hours: false, language, .. },
+                EventData::Assigned { advisor: Some(7), .. },
+            ] if language == "fr"),
+            "{morning:?}"
+        );
+        let snapshot = Snapshot::of(&events).expect("snapshot");
+        assert_eq!(snapshot.language.as_deref(), Some("fr"));
+        assert_eq!(snapshot.assignee, Some(7));
+    }
+
+    #[test]
+    fn opened_at_night_it_starts_in_english_and_the_office_takes_it_in_the_customers_language() {
+        // A French P1 at 20:00 on 24x5: intake already chose English and the rota.
+        let (policy, mut events) = gold_p1("2026-11-23T20:00:00+01:00", "fr");
+        let snapshot = Snapshot::of(&events).expect("snapshot");
+        assert!(snapshot.after_hours);
+        assert_eq!(snapshot.language.as_deref(), Some("en"));
+        let candidates = [
+            advisor(7, "emea", &["en"], true, 0),
+            advisor(8, "emea", &["fr"], true, 3),
+        ];
+        let rota = night_rota();
+        let staffing = Staffing {
+            candidates: &candidates,
+            on_call: &rota,
+        };
+        let morning = change_at(&policy, &mut events, &staffing, "2026-11-24T09:00:00+01:00");
+        assert!(
+            matches!(&morning[..], [
+                EventData::ShiftChanged { after_hours: false, language, .. },
+                EventData::Assigned { advisor: Some(8), .. },
+            ] if language == "fr"),
+            "the office's French speaker takes it: {morning:?}"
+        );
+    }
+
+    #[test]
+    fn over_a_24x5_weekend_nothing_changes_until_the_office_opens() {
+        let (policy, mut events) = gold_p1("2026-11-27T16:00:00+01:00", "de");
+        let candidates = [advisor(7, "emea", &["de"], true, 0)];
+        let rota = night_rota();
+        let staffing = Staffing {
+            candidates: &candidates,
+            on_call: &rota,
+        };
+        let friday = change_at(&policy, &mut events, &staffing, "2026-11-27T17:00:00+01:00");
+        assert_eq!(friday.len(), 2, "{friday:?}");
+        let at = |text: &str| text.parse::<Timestamp>().expect("instant");
+        let snapshot = Snapshot::of(&events).expect("snapshot");
+        // Saturday: the 24x5 calendar is closed, nobody works; it next looks on Monday 09:00.
+        assert!(change_at(&policy, &mut events, &staffing, "2026-11-28T12:00:00+01:00").is_empty());
+        assert_eq!(
+            next_shift_change_at(&policy, &GOLD, &snapshot, at("2026-11-28T12:00:00+01:00"))
+                .expect("next"),
+            Some(at("2026-11-30T00:00:00+01:00"))
+        );
+        assert_eq!(
+            next_shift_change_at(&policy, &GOLD, &snapshot, at("2026-11-30T00:00:00+01:00"))
+                .expect("next"),
+            Some(at("2026-11-30T09:00:00+01:00"))
+        );
+        // A standard ticket never changes shift.
+        let standard = ClockContext {
+            program: "standard",
+            ..GOLD
+        };
+        let (_, plain) = gold_p1("2026-11-27T16:00:00+01:00", "de");
+        let plain = Snapshot::of(&plain).expect("snapshot");
+        assert_eq!(
+            next_shift_change_at(&policy, &standard, &plain, at("2026-11-27T16:00:00+01:00"))
+                .expect("next"),
+            None
         );
     }
 }

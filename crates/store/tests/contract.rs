@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use caredesk_domain::policy::Policy;
+use caredesk_domain::policy::{DEFAULT_POLICY_TOML, Policy};
 use caredesk_domain::services::{ServiceCommand, ServiceRefusal, ServiceState, decide_service};
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use caredesk_domain::ticket::{Actor, Command, EventData, Role, TicketState, decide};
@@ -225,6 +225,7 @@ fn intake_record(
         },
         coverage: caredesk_domain::intake::coverage_window(policy, &profile, at(MONDAY_10))
             .unwrap(),
+        office_language: None,
         assignment: advisor.map(|advisor| caredesk_domain::routing::Assignment {
             advisor: Some(advisor),
             reason: "the lightest load".into(),
@@ -1412,7 +1413,12 @@ async fn concurrent_writers_lose_no_event(store: Store) {
 }
 
 async fn breaches_are_recorded_once_by_the_sweep(store: Store) {
-    let policy = policy();
+    // Breaches alone: no alert of a P2 that nobody works (which would come at 12:00).
+    let policy = Policy::from_toml(
+        &DEFAULT_POLICY_TOML.replace("idle_alert_after = \"2h\"", "idle_alert_after = \"none\""),
+        "no-idle-alerts.toml",
+    )
+    .unwrap();
     let fixture = customer(&store, "C-1", "standard", "emea").await;
     let id = store
         .create_ticket(&policy, &new_ticket(&fixture, "P2", None), at(MONDAY_10))
@@ -2051,6 +2057,7 @@ async fn intake_is_recorded_on_the_timeline(store: Store) {
             reason: "preferred".into(),
         },
         coverage: coverage_window(&policy, &profile, at(MONDAY_10)).unwrap(),
+        office_language: None,
         assignment: Some(Assignment {
             advisor: Some(advisor.id),
             reason: "lightest load".into(),

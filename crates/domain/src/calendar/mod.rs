@@ -180,6 +180,28 @@ impl Calendar {
         instant(self.next_open_second(supported_second(at)?)?)
     }
 
+    /// When the open stretch that holds `at` ends (consecutive spans, such as a night shift
+    /// running into the next day, are one stretch); none when closed at `at`.
+    pub fn open_until(&self, at: Timestamp) -> Result<Option<Timestamp>, CalendarError> {
+        let at = supported_second(at)?;
+        let mut walker = SpanWalker::new(self, at)?;
+        let Some((start, mut end)) = walker.next_span(i64::MAX)? else {
+            return Ok(None);
+        };
+        if start != at {
+            return Ok(None);
+        }
+        // A calendar open for ever (no closed second in a year) has no end worth naming.
+        let horizon = at.saturating_add(366 * 24 * 3600);
+        while end < horizon {
+            match walker.next_span(end.saturating_add(1))? {
+                Some((next, next_end)) if next == end => end = next_end,
+                _ => break,
+            }
+        }
+        instant(end).map(Some)
+    }
+
     /// Like [`Calendar::due`], with the pauses counting as closed time.
     pub fn due_with_pauses(
         &self,

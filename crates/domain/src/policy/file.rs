@@ -313,6 +313,10 @@ struct RawSeverity {
     update_negotiable: bool,
     #[serde(default)]
     worked_continuously: bool,
+    /// How long a ticket worked continuously may go without an advisor's action before the
+    /// support manager is alerted; "none" for never. Default: 2 business hours when worked
+    /// continuously.
+    idle_alert_after: Option<Spanned<Target>>,
     #[serde(default = "one")]
     load_weight: Spanned<u32>,
     #[serde(default)]
@@ -776,7 +780,24 @@ fn build_severity(severity: RawSeverity, id: &str, problems: &mut Problems<'_>) 
             "must be at least 1",
         );
     }
+    let idle_alert_after = match severity.idle_alert_after {
+        None if severity.worked_continuously => Some(BusinessDuration::from_minutes(120)),
+        None => None,
+        Some(given) => {
+            let span = given.span();
+            let Target(duration) = given.into_inner();
+            if duration.is_some() && !severity.worked_continuously {
+                problems.add(
+                    Some(span),
+                    format!("severities.{id}.idle_alert_after"),
+                    "only a severity worked continuously alerts when nobody works it",
+                );
+            }
+            duration
+        }
+    };
     Severity {
+        idle_alert_after,
         name: severity.name,
         meaning: severity.meaning,
         resolution: severity.resolution.0,

@@ -168,7 +168,13 @@ pub struct Severity {
     /// `None`: no status-update clock unless agreed on the ticket.
     pub update_every: Option<BusinessDuration>,
     pub update_negotiable: bool,
+    /// Worked until resolved or a workaround is found (POLICY.md §4): on an extended
+    /// calendar, handed to whoever is on call when the office closes.
     pub worked_continuously: bool,
+    /// A ticket worked continuously with no advisor action for this long (business time of
+    /// its calendar, while it is worked, not while it waits on the customer) is escalated
+    /// to the support manager.
+    pub idle_alert_after: Option<BusinessDuration>,
     /// An advisor's load counts each open ticket of this severity this many times.
     pub load_weight: u32,
     /// A breached clock of this severity escalates the ticket to the support manager.

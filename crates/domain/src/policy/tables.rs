@@ -186,7 +186,13 @@ fn severities(policy: &Policy) -> PolicyTable {
                 severity.meaning.clone(),
                 resolution,
                 updates,
-                yes_no(severity.worked_continuously),
+                match (severity.worked_continuously, severity.idle_alert_after) {
+                    (true, Some(idle)) => format!(
+                        "yes: on call after the office's hours on extended cover; the support manager is alerted after {idle} without an advisor's action"
+                    ),
+                    (true, None) => "yes: on call after the office's hours on extended cover".into(),
+                    (false, _) => yes_no(false),
+                },
             ]
         })
         .collect();

@@ -423,6 +423,28 @@ fn a_syntax_error_names_its_line() {
 }
 
 #[test]
+fn only_a_severity_worked_continuously_alerts_when_idle() {
+    let edited = DEFAULT_POLICY_TOML.replacen(
+        "[severities.P3]\n",
+        "[severities.P3]\nidle_alert_after = \"4h\"\n",
+        1,
+    );
+    assert_ne!(edited, DEFAULT_POLICY_TOML);
+    let error = Policy::from_toml(&edited, "edited.toml").unwrap_err();
+    assert!(
+        error.to_string().contains("severities.P3.idle_alert_after"),
+        "{error}"
+    );
+    let p4 = policy().severities["P4"].idle_alert_after;
+    assert_eq!(p4, None, "not worked continuously, no alert");
+    let p1 = policy().severities["P1"].idle_alert_after;
+    assert_eq!(
+        p1.map(|idle| idle.to_string()).as_deref(),
+        Some("2 business hours")
+    );
+}
+
+#[test]
 fn every_problem_is_reported_not_just_the_first() {
     let edited = DEFAULT_POLICY_TOML
         .replacen("calendar = \"apac\"", "calendar = \"apec\"", 1)
@@ -445,7 +467,7 @@ fn the_tables_show_the_policy() {
             "Production down or degraded, severe business impact",
             "2 business days",
             "every business day",
-            "yes"
+            "yes: on call after the office's hours on extended cover; the support manager is alerted after 2 business hours without an advisor's action"
         ]
     );
     assert_eq!(

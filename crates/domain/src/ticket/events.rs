@@ -150,6 +150,10 @@ pub enum EventData {
         flags: Vec<IntakeFlag>,
         language: LanguageChoice,
         coverage: CoverageWindow,
+        /// The language in the office's hours, when intake chose another for after hours
+        /// (the customer's own, or the fallback).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        office_language: Option<String>,
     },
     /// The first customer-visible contact by an advisor.
     FirstResponse {
@@ -246,6 +250,14 @@ pub enum EventData {
     Closed {
         reason: String,
     },
+    /// A ticket on extended cover passes from its office's hours to the hours after them,
+    /// or back (POLICY.md §1, §5): worked in `language` from then, by whoever the
+    /// assignment that follows names.
+    ShiftChanged {
+        after_hours: bool,
+        language: String,
+        reason: String,
+    },
 }
 
 /// The most terms search keeps of one event: a pasted log of a hundred thousand distinct
@@ -280,6 +292,7 @@ impl EventData {
             EventData::ClockBreached { .. } => "clock_breached",
             EventData::ReleasePublished { .. } => "release_published",
             EventData::Closed { .. } => "closed",
+            EventData::ShiftChanged { .. } => "shift_changed",
         }
     }
 
@@ -327,6 +340,7 @@ impl EventData {
             | EventData::ConsentUnanswered { .. }
             | EventData::ClockBreached { .. }
             | EventData::ReleasePublished { .. }
+            | EventData::ShiftChanged { .. }
             | EventData::Closed { .. } => Vec::new(),
         }
     }

@@ -124,6 +124,7 @@ fn intake_rules(
             flags,
             language,
             coverage,
+            ..
         } => Some((event.at, program, flags, language, coverage)),
         _ => None,
     });
@@ -389,6 +390,20 @@ fn timeline_rules(
                 format!("{note} ({})", by(&event.actor)),
                 at,
             )),
+            EventData::ShiftChanged {
+                after_hours,
+                language,
+                reason,
+            } => rules.push(rule(
+                "language",
+                if *after_hours {
+                    format!("after the office's hours: worked in {language} by whoever is on call")
+                } else {
+                    format!("the office's hours again: worked in {language} by its advisor")
+                },
+                reason.clone(),
+                at,
+            )),
             EventData::SeverityChangeRequested { to, reason } => rules.push(rule(
                 "severity",
                 format!("customer asked for {to}"),
@@ -405,8 +420,10 @@ fn timeline_rules(
                 "escalation",
                 "escalated to the support manager, notified at once".into(),
                 match event.actor {
+                    // The desk's own: a breach that escalates, or nobody working a ticket
+                    // worked continuously; its reason says which.
                     Actor::System => format!(
-                        "{reason}: the policy escalates a breach of a {severity_then} clock; the support managers are mailed whatever the hour"
+                        "{reason} (the policy, for {severity_then}); the support managers are mailed whatever the hour"
                     ),
                     _ => format!(
                         "{reason} ({}); the support managers are mailed whatever the hour",

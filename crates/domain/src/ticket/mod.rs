@@ -118,6 +118,18 @@ pub struct Snapshot {
     pub consent_unanswered: bool,
     /// While the ticket waits for a release with its fix (P4): which release.
     pub planned_release: Option<String>,
+    /// Since when the ticket waits for someone of the desk to work it: its opening, the last
+    /// action of a staff member, or its coming back to be worked (the customer answered,
+    /// rejected a proposal, a release came without the fix).
+    pub awaiting_work_since: Timestamp,
+    /// The language the ticket is worked in now (none before intake's checks).
+    pub language: Option<String>,
+    /// Worked after its office's hours, on extended cover (POLICY.md §1, §5).
+    pub after_hours: bool,
+    /// What the ticket returns to when its office opens: its language and the advisor it
+    /// had in office hours (none: whoever assignment picks then).
+    pub office_language: Option<String>,
+    pub office_assignee: Option<i64>,
 }
 
 impl Snapshot {
@@ -151,6 +163,11 @@ impl Snapshot {
             last_consent_reminder_at: None,
             consent_unanswered: false,
             planned_release: None,
+            awaiting_work_since: first.at,
+            language: None,
+            after_hours: false,
+            office_language: None,
+            office_assignee: None,
         };
         for event in rest {
             snapshot.apply(event);
@@ -161,6 +178,15 @@ impl Snapshot {
     pub fn apply(&mut self, event: &TicketEvent) {
         self.last_event_at = event.at;
         self.event_count += 1;
+        let back_to_work = matches!(
+            event.data,
+            EventData::CustomerAnswered { .. }
+                | EventData::SolutionRejected { .. }
+                | EventData::ReleasePublished { fixed: false, .. }
+        );
+        if matches!(event.actor, Actor::Staff { .. }) || back_to_work {
+            self.awaiting_work_since = event.at;
+        }
         if event.data.is_advisor_contact() {
             self.first_response_at.get_or_insert(event.at);
             self.last_advisor_contact_at = Some(event.at);
@@ -181,9 +207,32 @@ impl Snapshot {
                     self.end_consent_wait();
                 }
             }
-            EventData::IntakeChecked { program, flags, .. } => {
+            EventData::IntakeChecked {
+                program,
+                flags,
+                language,
+                coverage,
+                office_language,
+            } => {
                 self.program = Some(program.clone());
                 self.flags = flags.clone();
+                self.language = Some(language.language.clone());
+                self.after_hours = coverage.after_hours;
+                self.office_language = office_language
+                    .clone()
+                    .or_else(|| Some(language.language.clone()));
+            }
+            EventData::ShiftChanged {
+                after_hours,
+                language,
+                ..
+            } => {
+                if *after_hours && !self.after_hours {
+                    self.office_language = self.language.clone();
+                    self.office_assignee = self.assignee;
+                }
+                self.after_hours = *after_hours;
+                self.language = Some(language.clone());
             }
             EventData::DetailsSupplied { details } => {
                 for (field, text) in details {

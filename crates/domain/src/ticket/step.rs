@@ -15,6 +15,7 @@ use super::events::{Actor, EventData, TicketEvent};
 use crate::calendar::CalendarError;
 use crate::notify::{AtRiskWarning, Notice, NoticeContext, clocks_at_risk, notices_for};
 use crate::policy::{Policy, UnknownName};
+use crate::routing::{ShiftError, next_shift_change_at};
 
 /// Why a step cannot be taken: the timeline or the policy does not fit.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,15 @@ pub enum StepError {
     Unknown(#[from] UnknownName),
     #[error(transparent)]
     Calendar(#[from] CalendarError),
+}
+
+impl From<ShiftError> for StepError {
+    fn from(error: ShiftError) -> Self {
+        match error {
+            ShiftError::Unknown(unknown) => StepError::Unknown(unknown),
+            ShiftError::Calendar(calendar) => StepError::Calendar(calendar),
+        }
+    }
 }
 
 impl From<ClockError> for StepError {
@@ -96,9 +106,12 @@ impl Standing {
             .filter_map(|clock| clock.at_risk_at)
             .filter(|turns| *turns > at)
             .min();
+        // And when a ticket on extended cover changes shift, for its handover.
+        let shift_changes = next_shift_change_at(policy, context, &snapshot, at)?;
         let sweep_due_at = next_system_event_at(policy, calendar, &snapshot, &clocks)?
             .into_iter()
             .chain(turns_at_risk)
+            .chain(shift_changes)
             .min();
         let due_of = |clock: Option<&Clock>| clock.and_then(|clock| clock.due_at);
         Ok(Standing {

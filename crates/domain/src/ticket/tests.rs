@@ -734,6 +734,7 @@ fn checked_ticket(severity: &str, channel: &str, flags: Vec<crate::intake::Intak
                 reason: "the contact's preferred language, spoken in the Amsterdam office".into(),
             },
             coverage,
+            office_language: None,
         },
     });
     ticket
@@ -1036,5 +1037,127 @@ fn a_paused_clock_says_so_in_its_explanation() {
         resolution.steps.last().unwrap().starts_with("paused now"),
         "{:?}",
         resolution.steps
+    );
+}
+
+/// What the sweep appends to `ticket` at `now`, appended to it: the desk's own step.
+fn sweep(ticket: &mut Ticket, now: &str) -> Vec<EventData> {
+    let (program, region, product_line) = ticket.context;
+    let context = ClockContext {
+        program,
+        region,
+        product_line,
+    };
+    let step = super::step::step(
+        &ticket.policy,
+        &context,
+        &ticket.events,
+        Vec::new(),
+        Actor::System,
+        at(now),
+    )
+    .unwrap();
+    ticket.events.extend(step.events.iter().cloned());
+    step.events.into_iter().map(|event| event.data).collect()
+}
+
+fn idle_escalations(events: &[EventData]) -> usize {
+    events
+        .iter()
+        .filter(|event| {
+            matches!(event, EventData::EscalationRequested { reason } if reason.contains("worked continuously"))
+        })
+        .count()
+}
+
+#[test]
+fn a_ticket_worked_continuously_that_nobody_works_goes_to_the_manager() {
+    // P2, standard, EMEA (09:00–17:00): the reply at 10:30 is the last action.
+    let mut ticket = Ticket::open("standard", "P2", "phone", MONDAY_10);
+    ticket.does(
+        ADVISOR,
+        "2026-11-23T10:30:00+01:00",
+        reply("looking into it"),
+    );
+    assert_eq!(
+        idle_escalations(&sweep(&mut ticket, "2026-11-23T12:29:00+01:00")),
+        0
+    );
+    let due = sweep(&mut ticket, "2026-11-23T12:30:00+01:00");
+    assert_eq!(idle_escalations(&due), 1, "{due:?}");
+    assert!(ticket.snapshot().escalation_open);
+    // Once: the open escalation is the alert.
+    assert_eq!(
+        idle_escalations(&sweep(&mut ticket, "2026-11-23T15:00:00+01:00")),
+        0
+    );
+
+    // The manager's answer is an action; two business hours later, still nobody: again,
+    // counted in business time across the night (16:00 + 1h, then Tuesday 09:00 + 1h).
+    ticket.does(
+        Actor::Staff {
+            id: 9,
+            role: Role::SupportManager,
+        },
+        "2026-11-23T16:00:00+01:00",
+        Command::AnswerEscalation {
+            answer: "Ana takes it over".into(),
+        },
+    );
+    assert_eq!(
+        idle_escalations(&sweep(&mut ticket, "2026-11-24T09:59:00+01:00")),
+        0
+    );
+    assert_eq!(
+        idle_escalations(&sweep(&mut ticket, "2026-11-24T10:00:00+01:00")),
+        1
+    );
+}
+
+#[test]
+fn waiting_on_the_customer_is_not_idle_and_other_severities_never_alert() {
+    let mut waiting = Ticket::open("standard", "P1", "phone", MONDAY_10);
+    waiting.does(
+        ADVISOR,
+        "2026-11-23T10:15:00+01:00",
+        ask(CustomerRequest::Information),
+    );
+    assert_eq!(
+        idle_escalations(&sweep(&mut waiting, "2026-11-24T16:00:00+01:00")),
+        0
+    );
+    // The answer brings it back to be worked: two business hours from then.
+    waiting.does(
+        CONTACT,
+        "2026-11-25T09:30:00+01:00",
+        customer_says("the logs"),
+    );
+    assert_eq!(
+        idle_escalations(&sweep(&mut waiting, "2026-11-25T11:29:00+01:00")),
+        0
+    );
+    assert_eq!(
+        idle_escalations(&sweep(&mut waiting, "2026-11-25T11:30:00+01:00")),
+        1
+    );
+
+    let mut moderate = Ticket::open("standard", "P3", "phone", MONDAY_10);
+    assert_eq!(
+        idle_escalations(&sweep(&mut moderate, "2026-11-27T16:00:00+01:00")),
+        0
+    );
+
+    // The policy may say never.
+    let mut never = Ticket::open("standard", "P2", "phone", MONDAY_10);
+    never.policy = policy_with(|text| {
+        text.replacen(
+            "idle_alert_after = \"2h\"",
+            "idle_alert_after = \"none\"",
+            2,
+        )
+    });
+    assert_eq!(
+        idle_escalations(&sweep(&mut never, "2026-11-27T16:00:00+01:00")),
+        0
     );
 }

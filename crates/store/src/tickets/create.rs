@@ -741,6 +741,7 @@ fn creation_events(new: &NewTicket, at: Timestamp) -> Vec<TicketEvent> {
             flags: intake.flags.clone(),
             language: intake.language.clone(),
             coverage: intake.coverage.clone(),
+            office_language: intake.office_language.clone(),
         });
         if let Some(assignment) = &intake.assignment {
             data.push(EventData::Assigned {

@@ -327,6 +327,7 @@ mod tests {
                     reason: "preferred".into(),
                 },
                 coverage: coverage_window(policy, &profile, now).unwrap(),
+                office_language: None,
                 assignment: assignee.map(|advisor| Assignment {
                     advisor: Some(advisor),
                     reason: "the lightest load".into(),

@@ -78,6 +78,8 @@ pub struct IntakeRecord {
     pub coverage: CoverageWindow,
     /// Automatic assignment, when it ran.
     pub assignment: Option<Assignment>,
+    /// Opened after hours in another language: the one the office works it in.
+    pub office_language: Option<String>,
 }
 
 /// A ticket as stored.
@@ -386,7 +388,7 @@ async fn write_standing(
          version_number = $6, updated_at = $7, closed_at = $8, calendar = $9, severity_rank = $10, \
          placement_rank = $11, due_sort = $12, next_due_at = $13, at_risk_at = $14, sweep_due_at = $15, \
          first_response_due_at = $16, next_update_due_at = $17, resolution_due_at = $18, breached = $19, \
-         flags = $20, consent_unanswered = $21 WHERE id = $22",
+         flags = $20, consent_unanswered = $21, language = COALESCE($22, language) WHERE id = $23",
     )
     .bind(&snapshot.severity)
     .bind(snapshot.state.as_str())
@@ -409,6 +411,8 @@ async fn write_standing(
     .bind(derived.breached)
     .bind(&derived.flags)
     .bind(snapshot.consent_unanswered)
+    // The language the ticket is worked in now (a shift change after hours changes it).
+    .bind(&snapshot.language)
     .bind(id)
     .execute(&mut **transaction)
     .await?;

@@ -167,6 +167,19 @@ impl Store {
         now: Timestamp,
         limit: i64,
     ) -> Result<Sweep, StoreError> {
+        self.sweep_due(policy, now, limit, |_, _| Vec::new()).await
+    }
+
+    /// Like [`Store::record_due_breaches`], each ticket's step also taking what `decide`
+    /// says the desk does to it by itself now (a handover at a change of shift), in the same
+    /// transaction, as it stands then.
+    pub async fn sweep_due(
+        &self,
+        policy: &Policy,
+        now: Timestamp,
+        limit: i64,
+        decide: impl Fn(&TicketRecord, &Snapshot) -> Vec<EventData>,
+    ) -> Result<Sweep, StoreError> {
         let due: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM tickets WHERE closed_at IS NULL AND sweep_due_at < $1 \
              ORDER BY sweep_due_at LIMIT $2",
@@ -180,9 +193,11 @@ impl Store {
         for id in due {
             let before = self.ticket(id, Scope::All).await?.version_number;
             let swept = self
-                .update_ticket(policy, Change::by(Actor::System, id, now), |_, _| {
-                    Ok::<_, std::convert::Infallible>(Vec::new())
-                })
+                .update_ticket(
+                    policy,
+                    Change::by(Actor::System, id, now),
+                    |record, snapshot| Ok::<_, std::convert::Infallible>(decide(record, snapshot)),
+                )
                 .await;
             match swept {
                 Ok((after, _)) if after.version_number > before => recorded += 1,

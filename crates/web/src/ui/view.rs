@@ -563,6 +563,21 @@ fn describe(
             )
         }
         EventData::Closed { reason } => (text("event.closed"), Some(reason.clone())),
+        EventData::ShiftChanged {
+            after_hours,
+            language,
+            reason,
+        } => (
+            catalog.format(
+                if *after_hours {
+                    "event.shift_after_hours"
+                } else {
+                    "event.shift_office_hours"
+                },
+                &[("language", language)],
+            ),
+            Some(reason.clone()),
+        ),
     }
 }
 

@@ -43,7 +43,7 @@ use policy_at_work::{
     a_changed_policy_file_changes_the_rules, a_licence_is_accepted_after_the_contract_is_made,
     managers_and_csms_have_their_views,
     manual_assignment_fits_the_ticket_or_is_a_managers_override,
-    professional_services_requests_have_their_own_life,
+    p1_tickets_are_worked_continuously, professional_services_requests_have_their_own_life,
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
 };
 use releases::{
@@ -116,6 +116,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    p1_tickets_are_worked_continuously,
     manual_assignment_fits_the_ticket_or_is_a_managers_override,
     a_licence_is_accepted_after_the_contract_is_made,
     health_and_readiness,

@@ -976,3 +976,128 @@ pub async fn manual_assignment_fits_the_ticket_or_is_a_managers_override(backend
     );
     app.stop().await;
 }
+
+/// POLICY.md §1, §4, §5: a gold P1 OL Connect ticket is worked continuously. Nobody acting on
+/// it for two business hours alerts the support manager; when the office closes it goes to
+/// the English-speaking advisor on call, in English, and comes back to the French advisor
+/// in French when the office opens; the explanation says so.
+pub async fn p1_tickets_are_worked_continuously(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (fleur_id, fleur) = app
+        .staff("fleur@desk.example", Role::Advisor, "emea", &["fr"])
+        .await;
+    let (ed_id, _) = app
+        .staff("ed@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, manager) = app
+        .staff("mia@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (status, shift) = app
+        .call(
+            Method::POST,
+            "/api/v1/on-call",
+            Some(&manager),
+            Some(json!({ "region": "emea", "staff_id": ed_id,
+                         "starts_at": "2026-11-23T15:00:00Z", "ends_at": "2026-11-24T08:00:00Z" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{shift}");
+    let (_, _, contact) = app.customer_speaking("FR", "gold", "emea", "fr").await;
+    // Monday 23 November, 10:00 in Amsterdam.
+    let (status, ticket) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(portal_ticket("FR", "P1")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let id = ticket["id"].as_i64().unwrap();
+    assert_eq!(
+        (&ticket["language"], &ticket["assignee_id"]),
+        (&json!("fr"), &json!(fleur_id))
+    );
+    app.set_time("2026-11-23T10:30:00+01:00");
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{id}/actions"),
+            Some(&fleur),
+            Some(json!({ "action": "reply", "body": "Nous regardons." })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let sweep_at = |when: &'static str| {
+        let (app, manager) = (&app, manager.clone());
+        async move {
+            app.set_time(when);
+            caredesk_desk::sweep::sweep_tickets(&app.desk(), 100)
+                .await
+                .unwrap();
+            let (_, ticket) = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/tickets/{id}"),
+                    Some(&manager),
+                    None,
+                )
+                .await;
+            ticket
+        }
+    };
+
+    // The sweep takes what fell due before its run: a minute after each moment.
+    // Two business hours without an action: the manager is alerted (an escalation).
+    assert_eq!(
+        sweep_at("2026-11-23T12:29:00+01:00").await["escalation_open"],
+        false
+    );
+    let alerted = sweep_at("2026-11-23T12:31:00+01:00").await;
+    assert_eq!(alerted["escalation_open"], true, "{alerted}");
+
+    // The office closes: the English speaker on call takes it, in English.
+    let evening = sweep_at("2026-11-23T17:01:00+01:00").await;
+    assert_eq!(evening["language"], "en", "{evening}");
+    assert_eq!(evening["assignee_id"], ed_id);
+    // The office opens: back to Fleur, in French.
+    let morning = sweep_at("2026-11-24T09:01:00+01:00").await;
+    assert_eq!(morning["language"], "fr", "{morning}");
+    assert_eq!(morning["assignee_id"], fleur_id);
+
+    let (_, events) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["kind"].as_str().unwrap())
+        .collect();
+    let shifts = kinds
+        .iter()
+        .filter(|kind| **kind == "shift_changed")
+        .count();
+    assert_eq!(shifts, 2, "{kinds:?}");
+    let (_, explained) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/explanation"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    let explained = explained.to_string();
+    assert!(explained.contains("worked continuously"), "{explained}");
+    assert!(explained.contains("by whoever is on call"), "{explained}");
+    assert!(
+        explained.contains("the office's hours again: worked in fr"),
+        "{explained}"
+    );
+    app.stop().await;
+}
