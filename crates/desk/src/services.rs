@@ -3,9 +3,76 @@
 //! to), the customer accepts or declines the quote, or withdraws; no support clock runs on it.
 
 use caredesk_domain::services::{ServiceCommand, decide_service};
-use caredesk_store::{ServiceRequest, ServiceUpdateError};
+use caredesk_domain::ticket::TicketState;
+use caredesk_store::{
+    NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
+};
 
 use crate::{Caller, Desk, DeskError};
+
+/// Asks for professional services for a ticket decided outside technical support (POLICY.md
+/// §8a), in one step: a request of the ticket's customer, with its product, subject and
+/// description, saying which exclusion it comes from. Asking again gives the same request.
+/// Only the ticket's own organisation and staff may ask; another's ticket is not found.
+pub async fn request_for_ticket(
+    desk: &Desk,
+    caller: &Caller,
+    ticket: i64,
+) -> Result<RecordedServiceRequest, DeskError> {
+    if caller.role().is_none() {
+        return Err(DeskError::Forbidden(
+            "the desk records what the policy makes happen; it takes no commands".into(),
+        ));
+    }
+    let record = desk.store.ticket(ticket, caller.scope()).await?;
+    let exclusion = desk
+        .store
+        .timeline(ticket, caller.scope())
+        .await?
+        .iter()
+        .rev()
+        .find_map(|event| match &event.data {
+            caredesk_domain::ticket::EventData::OutsideSupport { exclusion, .. } => {
+                Some(exclusion.clone())
+            }
+            _ => None,
+        });
+    let (TicketState::OutsideSupport, Some(exclusion)) = (record.state, exclusion) else {
+        return Err(DeskError::Conflict {
+            detail: format!(
+                "ticket {ticket} is {}: professional services are offered for a ticket decided outside technical support",
+                record.state.as_str().replace('_', " ")
+            ),
+            state: Some(record.state.as_str()),
+            allowed_actions: None,
+        });
+    };
+    let title = desk
+        .policy
+        .exclusions
+        .get(&exclusion)
+        .map_or(exclusion.as_str(), |known| known.title.as_str());
+    let new = NewServiceRequest {
+        customer_id: record.customer_id,
+        contact_id: match *caller {
+            Caller::Contact { id, .. } => Some(id),
+            _ => record.contact_id,
+        },
+        product_line: record.product_line.clone(),
+        version: record.version.clone(),
+        programming_language: String::new(),
+        subject: record.subject.clone(),
+        description: record.description.clone(),
+        reason: format!("ticket {ticket} is outside technical support: {title}"),
+        created_by: caller.key(),
+        idempotency_key: Some(format!("outside-support-ticket-{ticket}")),
+        request_hash: None,
+    };
+    Ok(desk
+        .store
+        .create_service_request(&new, desk.clock.now())
+        .await?)
+}
 
 /// Carries out `command` on a request the caller may see: the domain decides from its
 /// state, the store records the change under the request's row lock. With

@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 
 use caredesk_domain::routing::{Candidate, OnCallShift, Staffing, shift_change};
-use caredesk_domain::ticket::Role;
 use caredesk_domain::ticket::clocks::ClockContext;
+use caredesk_domain::ticket::{EventData, Role};
 use caredesk_store::Sweep;
 use jiff::{SignedDuration, Timestamp};
 
@@ -19,27 +19,51 @@ use crate::{Desk, DeskError};
 /// §1, §5): to whoever is on call, in the after-hours language, or back.
 pub async fn sweep_tickets(desk: &Desk, limit: i64) -> Result<Sweep, DeskError> {
     let now = desk.clock.now();
-    let staffing = staffing_by_region(desk, now).await?;
+    let mut staffing = staffing_by_region(desk, now).await?;
     let policy = &desk.policy;
     Ok(desk
         .store
         .sweep_due(policy, now, limit, |record, snapshot| {
-            let Some((candidates, on_call)) = staffing.get(&record.region) else {
-                return Vec::new();
-            };
+            // A region without advisors or rota still changes shift (the language, and the
+            // reason nobody takes it): the sweep must not come back to it for nothing.
+            let (candidates, on_call) = staffing
+                .get(&record.region)
+                .map_or((&[][..], &[][..]), |(candidates, on_call)| {
+                    (candidates.as_slice(), on_call.as_slice())
+                });
             let context = ClockContext {
                 program: &record.program,
                 region: &record.region,
                 product_line: &record.product_line,
             };
-            let staffing = Staffing {
+            let shifts = Staffing {
                 candidates,
                 on_call,
             };
-            shift_change(policy, &context, snapshot, &staffing, now).unwrap_or_else(|error| {
-                tracing::warn!(ticket = record.id, %error, "the ticket's shift could not be worked out");
-                Vec::new()
-            })
+            let events = shift_change(policy, &context, snapshot, &shifts, now)
+                .unwrap_or_else(|error| {
+                    tracing::warn!(ticket = record.id, %error, "the ticket's shift could not be worked out");
+                    Vec::new()
+                });
+            // What this sweep assigns weighs on the next ticket's choice, as it will once
+            // stored: the night's tickets are spread at opening, not all given to one.
+            let weight = policy
+                .severity(&snapshot.severity)
+                .map_or(1, |severity| u64::from(severity.load_weight));
+            if let Some((candidates, _)) = staffing.get_mut(&record.region) {
+                for event in &events {
+                    if let EventData::Assigned {
+                        advisor: Some(advisor),
+                        ..
+                    } = event
+                        && let Some(candidate) =
+                            candidates.iter_mut().find(|candidate| candidate.id == *advisor)
+                    {
+                        candidate.load += weight;
+                    }
+                }
+            }
+            events
         })
         .await?)
 }

@@ -117,6 +117,20 @@ pub async fn act(
         },
         _ => None,
     };
+    // Whoever is on call now may take a ticket of the region they cover, at any hour.
+    let on_call_now: Vec<(String, i64)> = match &assignee {
+        Some(_) => {
+            let now = desk.clock.now();
+            desk.store
+                .on_call_shifts(None, now)
+                .await?
+                .into_iter()
+                .filter(|shift| shift.starts_at <= now)
+                .map(|shift| (shift.region, shift.staff_id))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     if let Command::ProposeSolution {
         resolution: Resolution::PlannedForRelease { release },
         ..
@@ -160,17 +174,32 @@ pub async fn act(
             // §7); a manager's override is kept on the event.
             let overridden = match (&assignee, &command) {
                 (Some(member), Command::Assign { reason, .. }) => {
-                    let misfit = misfit(
-                        &record.region,
-                        &record.language,
-                        &policy.languages.fallback,
-                        &Assignee {
-                            name: &member.name,
-                            role: member.role,
-                            region: member.region.as_deref(),
-                            languages: &member.languages,
-                        },
-                    );
+                    let on_call = on_call_now
+                        .iter()
+                        .any(|(region, staff)| *region == record.region && *staff == member.id);
+                    let languages: Vec<&str> = std::iter::once(record.language.as_str())
+                        .chain(
+                            snapshot
+                                .office_language
+                                .as_deref()
+                                .filter(|office| *office != record.language),
+                        )
+                        .collect();
+                    let misfit = (!on_call)
+                        .then(|| {
+                            misfit(
+                                &record.region,
+                                &languages,
+                                &policy.languages.fallback,
+                                &Assignee {
+                                    name: &member.name,
+                                    role: member.role,
+                                    region: member.region.as_deref(),
+                                    languages: &member.languages,
+                                },
+                            )
+                        })
+                        .flatten();
                     check_assignment(role, reason.as_deref(), misfit).map_err(|why| {
                         Refusal::Invalid {
                             field: "advisor",

@@ -778,3 +778,56 @@ fn field_name(missing: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests;
+
+/// Programming languages customers write custom work in, with the words and the file types
+/// that name them. The products' own languages (the policy's `native_programming_languages`)
+/// are never suggested.
+const PROGRAMMING_LANGUAGES: &[(&str, &[&str], &[&str])] = &[
+    ("Python", &["python", "python3"], &["py"]),
+    ("PowerShell", &["powershell"], &["ps1", "psm1"]),
+    ("C#", &["c#", "csharp"], &["cs"]),
+    ("Java", &["java"], &["java", "jar"]),
+    ("VB.NET", &["vb.net"], &["vb"]),
+    ("PHP", &["php"], &["php"]),
+    ("Perl", &["perl"], &["pl"]),
+    ("Ruby", &["ruby"], &["rb"]),
+    ("C++", &["c++"], &["cpp"]),
+    ("Bash", &["bash"], &["sh"]),
+    ("Batch", &[], &["bat", "cmd"]),
+];
+
+/// A programming language other than the products' own that what the customer wrote names,
+/// by a word of `texts` or the type of one of `file_names`: for intake to ask whether the
+/// ticket is about custom programming (POLICY.md §3, §8a), which professional services
+/// cover, rather than rely on a field the customer may not fill. None when nothing does.
+pub fn programming_language_named(
+    policy: &Policy,
+    texts: &[&str],
+    file_names: &[&str],
+) -> Option<&'static str> {
+    let words: Vec<String> = texts
+        .iter()
+        .flat_map(|text| {
+            text.split(|c: char| c.is_whitespace() || ",;:()[]{}<>\"'!?/\\|*=".contains(c))
+        })
+        .map(|word| word.trim_end_matches('.').to_lowercase())
+        .filter(|word| !word.is_empty())
+        .collect();
+    let extensions: Vec<String> = file_names
+        .iter()
+        .filter_map(|name| name.rsplit_once('.'))
+        .map(|(_, extension)| extension.to_lowercase())
+        .collect();
+    PROGRAMMING_LANGUAGES
+        .iter()
+        .filter(|(name, _, _)| !is_native(policy, name))
+        .find(|(_, names, types)| {
+            names
+                .iter()
+                .any(|named| words.iter().any(|word| word == named))
+                || types
+                    .iter()
+                    .any(|kind| extensions.iter().any(|extension| extension == kind))
+        })
+        .map(|(name, _, _)| *name)
+}

@@ -277,6 +277,11 @@ pub fn notices_for(
             EventData::WaitingOnCustomer { .. } => {
                 tell(NoticeKind::WaitingOnYou, Recipient::Contact)?;
             }
+            // Told why, in the customer's words, and what professional services offer; and
+            // told again when a manager reverses it.
+            EventData::OutsideSupport { .. } | EventData::OutsideSupportReversed { .. } => {
+                tell(NoticeKind::PublicUpdate, Recipient::Contact)?;
+            }
             EventData::SolutionProposed { .. } => {
                 tell(NoticeKind::SolutionProposed, Recipient::Contact)?;
             }
@@ -300,7 +305,7 @@ pub fn notices_for(
                     tell(NoticeKind::Breach, Recipient::SupportManagers)?;
                 }
             }
-            EventData::EscalationRequested { .. } => {
+            EventData::EscalationRequested { .. } | EventData::WorkLapsed { .. } => {
                 tell(NoticeKind::Escalation, Recipient::SupportManagers)?;
             }
             _ => {}

@@ -233,19 +233,26 @@ pub fn shift_change(
         );
         (language, reason)
     };
-    let mut events = vec![EventData::ShiftChanged {
-        after_hours,
-        language: language.clone(),
-        reason,
-    }];
+    // Someone the office can give it to this morning: an available advisor of the region.
     let in_office = |id: i64| {
         staffing.candidates.iter().any(|candidate| {
-            candidate.id == id && candidate.region.as_deref() == Some(context.region)
+            candidate.id == id
+                && candidate.available
+                && candidate.region.as_deref() == Some(context.region)
         })
     };
-    let assignment = match snapshot.office_assignee {
-        // Back to the advisor it had, if they still work for the office.
-        Some(advisor) if !after_hours && in_office(advisor) => Assignment {
+    let kept_from_the_night = snapshot
+        .assignee
+        .filter(|advisor| snapshot.reassigned_after_hours && in_office(*advisor));
+    let assignment = match (kept_from_the_night, snapshot.office_assignee) {
+        // Reassigned by hand during the night to someone of the office: that stands.
+        (Some(advisor), _) if !after_hours => Assignment {
+            advisor: Some(advisor),
+            reason: "the office opened: the advisor given the ticket during the night keeps it"
+                .into(),
+        },
+        // Back to the advisor it had, if they still work for the office and are present.
+        (None, Some(advisor)) if !after_hours && in_office(advisor) => Assignment {
             advisor: Some(advisor),
             reason: "the office opened: back to the advisor who had it in office hours".into(),
         },
@@ -261,7 +268,16 @@ pub fn shift_change(
             staffing.on_call,
         ),
     };
-    // Nobody to hand it to: it stays with whoever has it, and the reason says why.
+    // Nobody to hand it to: it stays with whoever has it, and the shift change says why.
+    let reason = match assignment.advisor {
+        Some(_) => reason,
+        None => format!("{reason}; {}", assignment.reason),
+    };
+    let mut events = vec![EventData::ShiftChanged {
+        after_hours,
+        language,
+        reason,
+    }];
     if assignment.advisor.is_some() && assignment.advisor != snapshot.assignee {
         events.push(EventData::Assigned {
             advisor: assignment.advisor,
@@ -324,12 +340,13 @@ pub struct Assignee<'a> {
     pub languages: &'a [String],
 }
 
-/// Why `assignee` does not fit a ticket of `region` in `language` (POLICY.md §7: an advisor
-/// of the ticket's region who speaks its language, or the fallback language, which every
-/// region's advisors may answer in); none when they fit.
+/// Why `assignee` does not fit a ticket of `region` worked in `languages` (its language now
+/// and, after hours, its office language) (POLICY.md §7: an advisor of the ticket's region
+/// who speaks its language, or the fallback language, which every region's advisors may
+/// answer in); none when they fit.
 pub fn misfit(
     region: &str,
-    language: &str,
+    languages: &[&str],
     fallback_language: &str,
     assignee: &Assignee<'_>,
 ) -> Option<String> {
@@ -347,9 +364,10 @@ pub fn misfit(
         });
     }
     let speaks = |wanted: &str| assignee.languages.iter().any(|spoken| spoken == wanted);
-    if !speaks(language) && !speaks(fallback_language) {
+    if !languages.iter().any(|language| speaks(language)) && !speaks(fallback_language) {
         return Some(format!(
-            "{name} speaks neither the ticket's language ({language}) nor {fallback_language}"
+            "{name} speaks neither the ticket's language ({}) nor {fallback_language}",
+            languages.join(", ")
         ));
     }
     None
@@ -521,18 +539,18 @@ mod tests {
             }
         }
         let (fr, de, en) = (["fr".to_string()], ["de".to_string()], ["en".to_string()]);
-        assert_eq!(misfit("emea", "fr", "en", &advisor("emea", &fr)), None);
+        assert_eq!(misfit("emea", &["fr"], "en", &advisor("emea", &fr)), None);
         assert_eq!(
-            misfit("emea", "fr", "en", &advisor("emea", &en)),
+            misfit("emea", &["fr"], "en", &advisor("emea", &en)),
             None,
             "English is every region's fallback"
         );
         assert_eq!(
-            misfit("emea", "fr", "en", &advisor("emea", &de)).as_deref(),
+            misfit("emea", &["fr"], "en", &advisor("emea", &de)).as_deref(),
             Some("Ana speaks neither the ticket's language (fr) nor en")
         );
         assert_eq!(
-            misfit("emea", "fr", "en", &advisor("americas", &fr)).as_deref(),
+            misfit("emea", &["fr"], "en", &advisor("americas", &fr)).as_deref(),
             Some("Ana is an advisor of americas, not of emea")
         );
         let manager = Assignee {
@@ -540,7 +558,8 @@ mod tests {
             ..advisor("emea", &fr)
         };
         assert!(
-            misfit("emea", "fr", "en", &manager).is_some_and(|why| why.contains("not an advisor"))
+            misfit("emea", &["fr"], "en", &manager)
+                .is_some_and(|why| why.contains("not an advisor"))
         );
 
         // Fitting: anyone who may assign. Not fitting: a manager with a reason only.
@@ -771,6 +790,99 @@ mod tests {
             next_shift_change_at(&policy, &standard, &plain, at("2026-11-27T16:00:00+01:00"))
                 .expect("next"),
             None
+        );
+    }
+
+    #[test]
+    fn with_nobody_on_call_the_shift_changes_and_says_so() {
+        let (policy, mut events) = gold_p1("2026-11-23T10:00:00+01:00", "nl");
+        let staffing = Staffing {
+            candidates: &[],
+            on_call: &[],
+        };
+        let evening = change_at(&policy, &mut events, &staffing, "2026-11-23T17:00:00+01:00");
+        assert!(
+            matches!(&evening[..], [EventData::ShiftChanged { after_hours: true, reason, .. }]
+                if reason.contains("nobody is on call for emea")),
+            "{evening:?}"
+        );
+        let snapshot = Snapshot::of(&events).expect("snapshot");
+        assert_eq!(snapshot.assignee, Some(7), "it stays with its advisor");
+        assert!(
+            snapshot.after_hours,
+            "and the sweep does not come back for it"
+        );
+    }
+
+    #[test]
+    fn a_reassignment_during_the_night_stands_in_the_morning() {
+        let (policy, mut events) = gold_p1("2026-11-23T10:00:00+01:00", "fr");
+        let candidates = [
+            advisor(7, "emea", &["fr"], true, 0),
+            advisor(9, "emea", &["fr", "en"], true, 5),
+        ];
+        let rota = night_rota();
+        let staffing = Staffing {
+            candidates: &candidates,
+            on_call: &rota,
+        };
+        assert_eq!(
+            change_at(&policy, &mut events, &staffing, "2026-11-23T17:00:00+01:00").len(),
+            2
+        );
+        let seq = u32::try_from(events.len() + 1).expect("seq");
+        events.push(crate::ticket::TicketEvent {
+            seq,
+            at: "2026-11-23T22:00:00+01:00".parse().expect("instant"),
+            actor: crate::ticket::Actor::Staff {
+                id: 30,
+                role: Role::SupportManager,
+            },
+            data: EventData::Assigned {
+                advisor: Some(9),
+                reason: Some("Hugo takes it first thing".into()),
+                overridden: None,
+            },
+        });
+        let morning = change_at(&policy, &mut events, &staffing, "2026-11-24T09:00:00+01:00");
+        assert!(
+            matches!(
+                &morning[..],
+                [EventData::ShiftChanged {
+                    after_hours: false,
+                    ..
+                }]
+            ),
+            "the manager's choice stands: {morning:?}"
+        );
+        let snapshot = Snapshot::of(&events).expect("snapshot");
+        assert_eq!(snapshot.assignee, Some(9));
+        assert!(!snapshot.reassigned_after_hours);
+
+        // An advisor away in the morning does not get it back: assignment picks.
+        let (policy, mut events) = gold_p1("2026-11-23T10:00:00+01:00", "fr");
+        let away = [
+            advisor(7, "emea", &["fr"], false, 0),
+            advisor(8, "emea", &["fr"], true, 2),
+        ];
+        let staffing = Staffing {
+            candidates: &away,
+            on_call: &rota,
+        };
+        change_at(&policy, &mut events, &staffing, "2026-11-23T17:00:00+01:00");
+        let morning = change_at(&policy, &mut events, &staffing, "2026-11-24T09:00:00+01:00");
+        assert!(
+            matches!(
+                &morning[..],
+                [
+                    _,
+                    EventData::Assigned {
+                        advisor: Some(8),
+                        ..
+                    }
+                ]
+            ),
+            "{morning:?}"
         );
     }
 }

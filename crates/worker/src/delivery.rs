@@ -263,7 +263,7 @@ impl Deliverer {
             };
         };
         let terms = self.templates.terms(&recipient.language);
-        let context = self.context(entry, &facts, &recipient.name, terms);
+        let context = self.context(entry, &facts, recipient, terms);
         self.send_mail(entry, recipient, &context).await
     }
 
@@ -525,12 +525,13 @@ impl Deliverer {
         &self,
         entry: &OutboxEntry,
         facts: &NoticeFacts,
-        recipient_name: &str,
+        recipient: &NoticeRecipient,
         terms: &Terms,
     ) -> MailContext {
+        let recipient_name = recipient.name.as_str();
         let ticket = &facts.ticket;
         let time_zone = self.time_zone_of(Some(&ticket.region));
-        let wording = wording(&facts.event.data, terms, &self.policy);
+        let wording = wording(&facts.event.data, terms, &self.policy, &recipient.language);
         let due = match entry.kind {
             NoticeKind::Acknowledgement => ticket.first_response_due_at,
             NoticeKind::UpdateDueSoon => ticket.next_update_due_at,
@@ -602,9 +603,21 @@ struct Wording {
     due: Option<Timestamp>,
 }
 
-fn wording(event: &EventData, terms: &Terms, policy: &Policy) -> Wording {
+fn wording(event: &EventData, terms: &Terms, policy: &Policy, language: &str) -> Wording {
     let body = |text: &String| Some(text.clone()).filter(|text| !text.trim().is_empty());
     match event {
+        // Why, in the policy's words for the customer, then the advisor's note.
+        EventData::OutsideSupport { exclusion, note } => Wording {
+            body: Some(match policy.exclusions.get(exclusion) {
+                Some(known) => format!("{}\n\n{note}", known.explanation_in(language)),
+                None => note.clone(),
+            }),
+            ..Wording::default()
+        },
+        EventData::OutsideSupportReversed { reason: text } => Wording {
+            body: body(text),
+            ..Wording::default()
+        },
         EventData::ReleasePublished {
             product_line,
             version,
@@ -649,12 +662,12 @@ fn wording(event: &EventData, terms: &Terms, policy: &Policy) -> Wording {
             due: Some(*due),
             ..Wording::default()
         },
-        EventData::Closed { reason: text } | EventData::EscalationRequested { reason: text } => {
-            Wording {
-                body: body(text),
-                ..Wording::default()
-            }
-        }
+        EventData::Closed { reason: text }
+        | EventData::EscalationRequested { reason: text }
+        | EventData::WorkLapsed { reason: text, .. } => Wording {
+            body: body(text),
+            ..Wording::default()
+        },
         EventData::Assigned {
             reason: Some(text), ..
         } => Wording {
@@ -694,6 +707,7 @@ mod tests {
             },
             french,
             &policy,
+            "fr",
         );
         assert_eq!(
             breach.detail.as_deref(),
@@ -707,6 +721,7 @@ mod tests {
             },
             french,
             &policy,
+            "fr",
         );
         assert_eq!(asked.body.as_deref(), Some("Une session mardi ?"));
         assert_eq!(
@@ -722,6 +737,7 @@ mod tests {
             },
             templates.terms("en"),
             &policy,
+            "en",
         );
         assert_eq!(planned.body, None);
         assert_eq!(
@@ -736,6 +752,7 @@ mod tests {
             },
             french,
             &policy,
+            "fr",
         );
         assert_eq!(
             slipped.body.as_deref(),

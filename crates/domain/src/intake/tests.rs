@@ -639,3 +639,31 @@ fn the_contact_is_the_one_named_else_the_designated_one() {
     let stranger = contact_for(Some(9), &contacts).unwrap_err();
     assert_eq!(stranger.field, "contact_id");
 }
+
+#[test]
+fn custom_programming_is_recognised_from_words_and_file_types() {
+    let policy = Policy::built_in().unwrap();
+    let named = |texts: &[&str], files: &[&str]| programming_language_named(&policy, texts, files);
+    assert_eq!(
+        named(&["Our Python script that feeds the workflow crashes."], &[]),
+        Some("Python")
+    );
+    assert_eq!(
+        named(&["see attached"], &["C:\\jobs\\Export.PS1"]),
+        Some("PowerShell")
+    );
+    assert_eq!(named(&["A C# plugin calls the REST API."], &[]), Some("C#"));
+    // The products' own languages, and words that only contain a name, are not custom work.
+    assert_eq!(
+        named(
+            &["The JavaScript in our template, and the HTML/CSS."],
+            &["layout.js"]
+        ),
+        None
+    );
+    assert_eq!(
+        named(&["Invoices stopped printing at 9:00."], &["spooler.log"]),
+        None
+    );
+    assert_eq!(named(&["Our javanese office reports it"], &[]), None);
+}

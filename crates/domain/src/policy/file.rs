@@ -12,8 +12,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{
-    Activation, Channel, Consent, CoverageRule, Intake, Languages, Policy, ProductLine, Program,
-    Region, Scope, Severity, UpdateRule,
+    Activation, Channel, Consent, CoverageRule, Exclusion, Intake, Languages, Policy, ProductLine,
+    Program, Region, Scope, Severity, UpdateRule,
 };
 use crate::calendar::holiday::{parse_month_day, parse_weekday_of_month};
 use crate::calendar::hours::{HoursError, OpenInterval, parse_day_hours, parse_day_range};
@@ -217,6 +217,16 @@ struct RawPolicy {
     calendars: IndexMap<Name, RawCalendar>,
     #[serde(default)]
     coverage: Vec<RawCoverage>,
+    #[serde(default)]
+    exclusions: IndexMap<Name, RawExclusion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExclusion {
+    title: String,
+    /// What the customer reads, by language.
+    explanation: IndexMap<String, Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -703,6 +713,9 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
             build_coverage_rule(rule, index, &context, problems)
         })
         .collect();
+    let exclusions = entries(raw.exclusions, problems, |exclusion, id, problems| {
+        build_exclusion(exclusion, id, &languages, problems)
+    });
     for (what, empty) in [
         ("programs", programs.is_empty()),
         ("channels", channels.is_empty()),
@@ -735,6 +748,58 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
         holidays,
         calendars,
         coverage,
+        exclusions,
+    }
+}
+
+/// An exclusion: a title for staff, and an explanation for the customer in languages of
+/// the policy, the fallback one at least.
+fn build_exclusion(
+    raw: RawExclusion,
+    id: &str,
+    languages: &Languages,
+    problems: &mut Problems<'_>,
+) -> Exclusion {
+    let field = format!("exclusions.{id}.explanation");
+    if raw.title.trim().is_empty() {
+        problems.add(None, format!("exclusions.{id}.title"), "must not be blank");
+    }
+    let mut explanations = IndexMap::new();
+    for (language, text) in raw.explanation {
+        let span = text.span();
+        let text = text.into_inner();
+        if !languages.supported.contains(&language) {
+            problems.add(
+                Some(span),
+                field.clone(),
+                format!(
+                    "\"{language}\" is not a language of the policy: one of {}",
+                    languages.supported.join(", ")
+                ),
+            );
+        } else if text.trim().is_empty() {
+            problems.add(
+                Some(span),
+                format!("{field}.{language}"),
+                "must not be blank",
+            );
+        }
+        explanations.insert(language, text.trim().to_string());
+    }
+    if !explanations.contains_key(&languages.fallback) {
+        problems.add(
+            None,
+            field,
+            format!(
+                "the customer's explanation is needed in the fallback language ({}) at least",
+                languages.fallback
+            ),
+        );
+    }
+    Exclusion {
+        title: raw.title.trim().to_string(),
+        explanations,
+        fallback: languages.fallback.clone(),
     }
 }
 

@@ -56,6 +56,29 @@ pub struct Policy {
     pub calendars: IndexMap<String, Calendar>,
     /// Tried in order; the first match picks the calendar (POLICY.md §5).
     pub coverage: Vec<CoverageRule>,
+    /// What an advisor may decide is outside technical support (POLICY.md §8a).
+    pub exclusions: IndexMap<String, Exclusion>,
+}
+
+/// A reason a problem is outside technical support (POLICY.md §8a).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exclusion {
+    /// For staff: "Third-party applications or systems".
+    pub title: String,
+    /// What the customer reads, by language.
+    pub explanations: IndexMap<String, String>,
+    /// The policy's fallback language, in which an explanation always exists.
+    pub fallback: String,
+}
+
+impl Exclusion {
+    /// The explanation in `language`, else in the fallback language.
+    pub fn explanation_in(&self, language: &str) -> &str {
+        self.explanations
+            .get(language)
+            .or_else(|| self.explanations.get(&self.fallback))
+            .map_or("", String::as_str)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

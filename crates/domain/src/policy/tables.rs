@@ -28,6 +28,7 @@ pub fn policy_tables(policy: &Policy, year: i16) -> Vec<PolicyTable> {
         calendars(policy),
         holidays(policy, year),
         coverage(policy),
+        exclusions(policy),
     ]
 }
 
@@ -412,4 +413,35 @@ fn coverage(policy: &Policy) -> PolicyTable {
             .to_string(),
     );
     coverage
+}
+
+fn exclusions(policy: &Policy) -> PolicyTable {
+    let rows = policy
+        .exclusions
+        .iter()
+        .map(|(id, exclusion)| {
+            vec![
+                format!("{} ({id})", exclusion.title),
+                exclusion
+                    .explanation_in(&policy.languages.fallback)
+                    .to_string(),
+                exclusion
+                    .explanations
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ]
+        })
+        .collect();
+    let mut exclusions = table(
+        "Outside technical support",
+        &["exclusion", "what the customer reads", "in"],
+        rows,
+    );
+    exclusions.note = Some(
+        "An advisor may decide a problem is outside support for one of these reasons (POLICY.md §8a); the customer reads the explanation in their language and is offered a professional-services request."
+            .into(),
+    );
+    exclusions
 }

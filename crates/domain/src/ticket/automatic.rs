@@ -47,9 +47,12 @@ pub fn system_events(
             });
         }
     }
-    let escalating = due
-        .iter()
-        .any(|event| matches!(event, EventData::EscalationRequested { .. }));
+    let escalating = due.iter().any(|event| {
+        matches!(
+            event,
+            EventData::EscalationRequested { .. } | EventData::WorkLapsed { .. }
+        )
+    });
     if !escalating
         && let Some(alert_at) = idle_alert_at(policy, calendar, snapshot)?
         && alert_at <= now
@@ -60,10 +63,11 @@ pub fn system_events(
             .and_then(|severity| severity.idle_alert_after)
             .map(|idle| idle.to_string())
             .unwrap_or_default();
-        due.push(EventData::EscalationRequested {
+        due.push(EventData::WorkLapsed {
+            since: snapshot.awaiting_work_since,
             reason: format!(
-                "{} is worked continuously until resolved, but nobody of the desk has acted on it for {idle} (since {}); the support manager is alerted",
-                snapshot.severity, snapshot.awaiting_work_since
+                "{} is worked continuously until resolved, but nobody of the desk has acted on it for {idle}; the support manager is alerted",
+                snapshot.severity
             ),
         });
     }

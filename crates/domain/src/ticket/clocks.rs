@@ -7,7 +7,8 @@
 //! - **Resolution**: from creation to the proposal of the solution the customer accepts; a
 //!   rejected proposal resumes it, and the time the proposal waited does not count.
 //!
-//! The update and resolution clocks pause while the ticket waits on the customer; the update
+//! The update and resolution clocks pause while the ticket waits on the customer and while it
+//! is decided outside technical support (POLICY.md §8a, until a manager reverses it); the update
 //! clock also rests while a proposal waits for the customer's answer. Every clock runs on the
 //! calendar of the ticket's *current* severity, measured from the ticket's start, so a
 //! severity change re-targets the clocks with the time already spent counted.
@@ -267,6 +268,7 @@ impl<'p> ClockPlan<'p> {
         let resolution = severity.resolution.map(|target| {
             let mut pauses = periods.waiting.clone();
             pauses.extend(periods.rejected_proposals.iter().copied());
+            pauses.extend(periods.excluded.iter().copied());
             ClockSpec {
                 kind: ClockKind::Resolution,
                 start: snapshot.opened_at,
@@ -295,6 +297,7 @@ impl<'p> ClockPlan<'p> {
             (Some(cadence), Some(anchor), state) if state != TicketState::Closed => {
                 let mut pauses: Vec<Period> = periods.waiting.clone();
                 pauses.extend(periods.rejected_proposals.iter().copied());
+                pauses.extend(periods.excluded.iter().copied());
                 if let Some(proposed) = periods.standing_proposal {
                     pauses.push(Period {
                         from: proposed,
@@ -358,6 +361,7 @@ pub fn unrecorded_breaches(clocks: &TicketClocks, events: &[TicketEvent]) -> Vec
 }
 
 const WAITING_ON_CUSTOMER: &str = "waiting on the customer";
+const OUTSIDE_SUPPORT: &str = "decided outside technical support";
 
 /// A stretch of time; `to: None` is still going on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -376,6 +380,8 @@ struct Periods {
     rejected_proposals: Vec<Period>,
     /// The proposal still standing (awaiting an answer, or accepted).
     standing_proposal: Option<Timestamp>,
+    /// Outside support (POLICY.md §8a), until a manager reversed it.
+    excluded: Vec<Period>,
 }
 
 impl Periods {
@@ -384,8 +390,10 @@ impl Periods {
             waiting: Vec::new(),
             rejected_proposals: Vec::new(),
             standing_proposal: None,
+            excluded: Vec::new(),
         };
         let mut waiting_since: Option<Timestamp> = None;
+        let mut excluded_since: Option<Timestamp> = None;
         for event in events {
             match &event.data {
                 EventData::WaitingOnCustomer { .. } => {
@@ -404,6 +412,19 @@ impl Periods {
                             from,
                             to: Some(event.at),
                             reason: "a proposed solution awaited the customer's answer, then was rejected",
+                        });
+                    }
+                }
+                EventData::OutsideSupport { .. } => {
+                    periods.end_waiting(&mut waiting_since, event.at);
+                    excluded_since.get_or_insert(event.at);
+                }
+                EventData::OutsideSupportReversed { .. } => {
+                    if let Some(from) = excluded_since.take() {
+                        periods.excluded.push(Period {
+                            from,
+                            to: Some(event.at),
+                            reason: OUTSIDE_SUPPORT,
                         });
                     }
                 }
@@ -426,11 +447,19 @@ impl Periods {
                 reason: WAITING_ON_CUSTOMER,
             });
         }
+        if let Some(from) = excluded_since {
+            periods.excluded.push(Period {
+                from,
+                to: None,
+                reason: OUTSIDE_SUPPORT,
+            });
+        }
         // Nothing after `now` exists yet.
         for period in periods
             .waiting
             .iter_mut()
             .chain(&mut periods.rejected_proposals)
+            .chain(&mut periods.excluded)
         {
             period.to = period.to.map(|to| to.min(now));
         }

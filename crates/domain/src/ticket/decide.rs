@@ -81,6 +81,16 @@ pub enum Command {
     AnswerEscalation {
         answer: String,
     },
+    /// The problem is outside technical support (POLICY.md §8a), for one of the policy's
+    /// `exclusions`, with a note for the customer; they are offered professional services.
+    DeclareOutsideSupport {
+        exclusion: String,
+        note: String,
+    },
+    /// A support manager reverses that decision, saying why.
+    ReverseOutsideSupport {
+        reason: String,
+    },
 }
 
 /// The name of each command, for "what is allowed from here".
@@ -103,10 +113,12 @@ pub enum Action {
     RejectSolution,
     RequestEscalation,
     AnswerEscalation,
+    DeclareOutsideSupport,
+    ReverseOutsideSupport,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 17] = [
         Action::Reply,
         Action::Note,
         Action::CustomerMessage,
@@ -122,6 +134,8 @@ impl Action {
         Action::RejectSolution,
         Action::RequestEscalation,
         Action::AnswerEscalation,
+        Action::DeclareOutsideSupport,
+        Action::ReverseOutsideSupport,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -141,6 +155,8 @@ impl Action {
             Action::RejectSolution => "reject_solution",
             Action::RequestEscalation => "request_escalation",
             Action::AnswerEscalation => "answer_escalation",
+            Action::DeclareOutsideSupport => "declare_outside_support",
+            Action::ReverseOutsideSupport => "reverse_outside_support",
         }
     }
 }
@@ -163,6 +179,8 @@ impl Command {
             Command::RejectSolution { .. } => Action::RejectSolution,
             Command::RequestEscalation { .. } => Action::RequestEscalation,
             Command::AnswerEscalation { .. } => Action::AnswerEscalation,
+            Command::DeclareOutsideSupport { .. } => Action::DeclareOutsideSupport,
+            Command::ReverseOutsideSupport { .. } => Action::ReverseOutsideSupport,
         }
     }
 }
@@ -199,10 +217,12 @@ fn permitted(role: Role, action: Action) -> bool {
                 | RequestSeverityChange
         ),
         Role::SupportManager | Role::Admin => true,
-        // Advisors and customer success managers do the work; a manager answers escalations.
-        Role::Advisor | Role::CustomerSuccessManager => {
-            !matches!(action, AnswerEscalation | RequestSeverityChange)
-        }
+        // Advisors and customer success managers do the work; a manager answers escalations
+        // and reverses an exclusion.
+        Role::Advisor | Role::CustomerSuccessManager => !matches!(
+            action,
+            AnswerEscalation | RequestSeverityChange | ReverseOutsideSupport
+        ),
     }
 }
 
@@ -213,6 +233,23 @@ fn allowed_in(snapshot: &Snapshot, action: Action) -> bool {
     match action {
         Note => true,
         _ if state == TicketState::Closed => false,
+        // Outside support, the ticket is not worked: people may still talk, a manager
+        // reverses the decision or answers an escalation about it.
+        ReverseOutsideSupport => state == TicketState::OutsideSupport,
+        Reply | CustomerMessage | Assign | RequestEscalation | AnswerEscalation
+            if state == TicketState::OutsideSupport =>
+        {
+            match action {
+                RequestEscalation => !snapshot.escalation_open,
+                AnswerEscalation => snapshot.escalation_open,
+                _ => true,
+            }
+        }
+        _ if state == TicketState::OutsideSupport => false,
+        DeclareOutsideSupport => matches!(
+            state,
+            TicketState::New | TicketState::InProgress | TicketState::WaitingOnCustomer
+        ),
         AcceptSolution | RejectSolution => state.awaits_consent(),
         ProposeSolution => !state.awaits_consent(),
         RequestFromCustomer => matches!(
@@ -456,6 +493,30 @@ pub fn decide(
         }],
         Command::AnswerEscalation { answer } => vec![EventData::EscalationAnswered {
             answer: required("answer", answer)?,
+        }],
+        Command::DeclareOutsideSupport { exclusion, note } => {
+            let exclusion = required("exclusion", exclusion)?.trim().to_string();
+            if !policy.exclusions.contains_key(&exclusion) {
+                return Err(Refusal::Invalid {
+                    field: "exclusion",
+                    reason: Reason::invalid(format!(
+                        "\"{exclusion}\" is not one of the policy's exclusions: {}",
+                        policy
+                            .exclusions
+                            .keys()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                });
+            }
+            vec![EventData::OutsideSupport {
+                exclusion,
+                note: required("note", note)?,
+            }]
+        }
+        Command::ReverseOutsideSupport { reason } => vec![EventData::OutsideSupportReversed {
+            reason: required("reason", reason)?,
         }],
     };
     Ok(events)

@@ -250,6 +250,24 @@ pub enum EventData {
     Closed {
         reason: String,
     },
+    /// Nobody of the desk has worked a ticket worked continuously (POLICY.md §4) for the
+    /// severity's `idle_alert_after`: the support manager is alerted, as by an escalation
+    /// (answered the same way). For staff only: the customer does not see it.
+    WorkLapsed {
+        since: Timestamp,
+        reason: String,
+    },
+    /// An advisor decided the problem is outside technical support, for one of the
+    /// policy's exclusions (POLICY.md §8a); the customer reads its explanation, the note,
+    /// and is offered professional services. The clocks stand still from here.
+    OutsideSupport {
+        exclusion: String,
+        note: String,
+    },
+    /// A support manager reversed the decision, saying why: the ticket is worked again.
+    OutsideSupportReversed {
+        reason: String,
+    },
     /// A ticket on extended cover passes from its office's hours to the hours after them,
     /// or back (POLICY.md §1, §5): worked in `language` from then, by whoever the
     /// assignment that follows names.
@@ -293,6 +311,9 @@ impl EventData {
             EventData::ReleasePublished { .. } => "release_published",
             EventData::Closed { .. } => "closed",
             EventData::ShiftChanged { .. } => "shift_changed",
+            EventData::OutsideSupport { .. } => "outside_support",
+            EventData::WorkLapsed { .. } => "work_lapsed",
+            EventData::OutsideSupportReversed { .. } => "outside_support_reversed",
         }
     }
 
@@ -305,6 +326,7 @@ impl EventData {
                 | EventData::PublicUpdate { .. }
                 | EventData::WaitingOnCustomer { .. }
                 | EventData::SolutionProposed { .. }
+                | EventData::OutsideSupport { .. }
         )
     }
 
@@ -325,7 +347,9 @@ impl EventData {
             | EventData::SeverityChangeRequested { reason, .. }
             | EventData::SeverityChangeDeclined { reason, .. }
             | EventData::SolutionRejected { reason }
+            | EventData::OutsideSupportReversed { reason }
             | EventData::EscalationRequested { reason } => vec![reason.as_str()],
+            EventData::OutsideSupport { note, .. } => vec![note.as_str()],
             EventData::UpdateCadenceAgreed { note, .. } | EventData::SolutionAccepted { note } => {
                 vec![note.as_str()]
             }
@@ -341,6 +365,7 @@ impl EventData {
             | EventData::ClockBreached { .. }
             | EventData::ReleasePublished { .. }
             | EventData::ShiftChanged { .. }
+            | EventData::WorkLapsed { .. }
             | EventData::Closed { .. } => Vec::new(),
         }
     }
@@ -369,6 +394,7 @@ impl EventData {
             EventData::InternalNote { .. }
                 | EventData::Assigned { .. }
                 | EventData::ConsentUnanswered { .. }
+                | EventData::WorkLapsed { .. }
         )
     }
 }

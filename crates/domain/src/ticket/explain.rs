@@ -390,6 +390,38 @@ fn timeline_rules(
                 format!("{note} ({})", by(&event.actor)),
                 at,
             )),
+            EventData::WorkLapsed { since, reason } => rules.push(rule(
+                "escalation",
+                "escalated to the support manager, notified at once".into(),
+                format!(
+                    "{reason} (since {since}; the policy's idle_alert_after for {severity_then}); the customer does not see this alert"
+                ),
+                at,
+            )),
+            EventData::OutsideSupport { exclusion, note } => rules.push(rule(
+                "exclusion",
+                format!(
+                    "outside technical support: {}",
+                    policy
+                        .exclusions
+                        .get(exclusion)
+                        .map_or(exclusion.as_str(), |known| known.title.as_str())
+                ),
+                format!(
+                    "{note} ({}); the clocks stand still and the customer is offered professional services (POLICY.md §8a)",
+                    by(&event.actor)
+                ),
+                at,
+            )),
+            EventData::OutsideSupportReversed { reason } => rules.push(rule(
+                "exclusion",
+                "reversed: worked as a support ticket again".into(),
+                format!(
+                    "{reason} ({}); the clocks run on from where they stood",
+                    by(&event.actor)
+                ),
+                at,
+            )),
             EventData::ShiftChanged {
                 after_hours,
                 language,

@@ -42,16 +42,20 @@ pub enum TicketState {
     PlannedForRelease,
     /// Closed with the customer's consent.
     Closed,
+    /// An advisor decided the problem is outside technical support (POLICY.md §8a): its
+    /// clocks stand still until a manager reverses the decision.
+    OutsideSupport,
 }
 
 impl TicketState {
-    pub const ALL: [TicketState; 6] = [
+    pub const ALL: [TicketState; 7] = [
         TicketState::New,
         TicketState::InProgress,
         TicketState::WaitingOnCustomer,
         TicketState::SolutionProposed,
         TicketState::PlannedForRelease,
         TicketState::Closed,
+        TicketState::OutsideSupport,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -62,6 +66,7 @@ impl TicketState {
             TicketState::SolutionProposed => "solution_proposed",
             TicketState::PlannedForRelease => "planned_for_release",
             TicketState::Closed => "closed",
+            TicketState::OutsideSupport => "outside_support",
         }
     }
 
@@ -118,6 +123,8 @@ pub struct Snapshot {
     pub consent_unanswered: bool,
     /// While the ticket waits for a release with its fix (P4): which release.
     pub planned_release: Option<String>,
+    /// While the ticket is outside support: the policy's exclusion that says why.
+    pub exclusion: Option<String>,
     /// Since when the ticket waits for someone of the desk to work it: its opening, the last
     /// action of a staff member, or its coming back to be worked (the customer answered,
     /// rejected a proposal, a release came without the fix).
@@ -130,6 +137,9 @@ pub struct Snapshot {
     /// had in office hours (none: whoever assignment picks then).
     pub office_language: Option<String>,
     pub office_assignee: Option<i64>,
+    /// Someone of the desk reassigned it after hours: at opening, that choice stands (if the
+    /// advisor works for the office) rather than the office's earlier advisor.
+    pub reassigned_after_hours: bool,
 }
 
 impl Snapshot {
@@ -164,10 +174,12 @@ impl Snapshot {
             consent_unanswered: false,
             planned_release: None,
             awaiting_work_since: first.at,
+            exclusion: None,
             language: None,
             after_hours: false,
             office_language: None,
             office_assignee: None,
+            reassigned_after_hours: false,
         };
         for event in rest {
             snapshot.apply(event);
@@ -183,6 +195,9 @@ impl Snapshot {
             EventData::CustomerAnswered { .. }
                 | EventData::SolutionRejected { .. }
                 | EventData::ReleasePublished { fixed: false, .. }
+                | EventData::OutsideSupportReversed { .. }
+                // Handed over: whoever takes it now starts a stretch of their own.
+                | EventData::ShiftChanged { .. }
         );
         if matches!(event.actor, Actor::Staff { .. }) || back_to_work {
             self.awaiting_work_since = event.at;
@@ -222,6 +237,14 @@ impl Snapshot {
                     .clone()
                     .or_else(|| Some(language.language.clone()));
             }
+            EventData::OutsideSupport { exclusion, .. } => {
+                self.state = TicketState::OutsideSupport;
+                self.exclusion = Some(exclusion.clone());
+            }
+            EventData::OutsideSupportReversed { .. } => {
+                self.state = TicketState::InProgress;
+                self.exclusion = None;
+            }
             EventData::ShiftChanged {
                 after_hours,
                 language,
@@ -233,6 +256,7 @@ impl Snapshot {
                 }
                 self.after_hours = *after_hours;
                 self.language = Some(language.clone());
+                self.reassigned_after_hours = false;
             }
             EventData::DetailsSupplied { details } => {
                 for (field, text) in details {
@@ -262,7 +286,12 @@ impl Snapshot {
                 self.severity_request = Some(to.clone());
             }
             EventData::SeverityChangeDeclined { .. } => self.severity_request = None,
-            EventData::Assigned { advisor, .. } => self.assignee = *advisor,
+            EventData::Assigned { advisor, .. } => {
+                self.assignee = *advisor;
+                if self.after_hours && matches!(event.actor, Actor::Staff { .. }) {
+                    self.reassigned_after_hours = true;
+                }
+            }
             EventData::WaitingOnCustomer { .. } => self.state = TicketState::WaitingOnCustomer,
             EventData::CustomerAnswered { .. } | EventData::SolutionRejected { .. } => {
                 self.state = TicketState::InProgress;
@@ -285,7 +314,7 @@ impl Snapshot {
                 self.last_consent_reminder_at = Some(event.at);
             }
             EventData::ConsentUnanswered { .. } => self.consent_unanswered = true,
-            EventData::EscalationRequested { .. } => {
+            EventData::EscalationRequested { .. } | EventData::WorkLapsed { .. } => {
                 self.escalation_open = true;
                 self.escalated = true;
             }

@@ -1065,7 +1065,7 @@ fn idle_escalations(events: &[EventData]) -> usize {
     events
         .iter()
         .filter(|event| {
-            matches!(event, EventData::EscalationRequested { reason } if reason.contains("worked continuously"))
+            matches!(event, EventData::WorkLapsed { reason, .. } if reason.contains("worked continuously"))
         })
         .count()
 }
@@ -1160,4 +1160,108 @@ fn waiting_on_the_customer_is_not_idle_and_other_severities_never_alert() {
         idle_escalations(&sweep(&mut never, "2026-11-27T16:00:00+01:00")),
         0
     );
+}
+
+fn declare(exclusion: &str, note: &str) -> Command {
+    Command::DeclareOutsideSupport {
+        exclusion: exclusion.into(),
+        note: note.into(),
+    }
+}
+
+#[test]
+fn outside_support_stops_the_clocks_until_a_manager_reverses_it() {
+    // P3 standard, EMEA: resolution 15 business days, updates every 2 business days.
+    let mut ticket = Ticket::open("standard", "P3", "phone", MONDAY_10);
+    ticket.does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("looking"));
+    let before = ticket.clocks("2026-11-23T12:00:00+01:00");
+    let resolution_due = before.resolution.as_ref().unwrap().due_at;
+    ticket.does(
+        ADVISOR,
+        "2026-11-23T12:00:00+01:00",
+        declare("third_party", "Your ERP's print driver drops the jobs."),
+    );
+    assert_eq!(ticket.snapshot().state, TicketState::OutsideSupport);
+    assert_eq!(ticket.snapshot().exclusion.as_deref(), Some("third_party"));
+    // A week later nothing has run, nothing is due.
+    let week = ticket.clocks("2026-11-30T12:00:00+01:00");
+    for clock in [
+        week.resolution.as_ref().unwrap(),
+        week.next_update.as_ref().unwrap(),
+    ] {
+        assert_eq!(clock.status, ClockStatus::Paused, "{clock:?}");
+        assert!(!clock.breached);
+    }
+    assert!(unrecorded_breaches(&week, &ticket.events).is_empty());
+    // Only people talking, a manager's reversal or escalation are possible meanwhile.
+    let refused = ticket.try_do(ADVISOR, "2026-11-30T12:00:00+01:00", propose());
+    assert!(
+        matches!(refused, Err(Refusal::NotNow { .. })),
+        "{refused:?}"
+    );
+    let advisor_reverses = ticket.try_do(
+        ADVISOR,
+        "2026-11-30T12:00:00+01:00",
+        Command::ReverseOutsideSupport {
+            reason: "my mistake".into(),
+        },
+    );
+    assert!(
+        matches!(advisor_reverses, Err(Refusal::NotPermitted { .. })),
+        "{advisor_reverses:?}"
+    );
+    ticket.does(
+        CONTACT,
+        "2026-11-30T12:00:00+01:00",
+        customer_says("But it worked before!"),
+    );
+    let manager = Actor::Staff {
+        id: 9,
+        role: Role::SupportManager,
+    };
+    ticket.does(
+        manager,
+        "2026-11-30T14:00:00+01:00",
+        Command::ReverseOutsideSupport {
+            reason: "The driver is ours after all.".into(),
+        },
+    );
+    assert_eq!(ticket.snapshot().state, TicketState::InProgress);
+    assert_eq!(ticket.snapshot().exclusion, None);
+    // The resolution runs on from where it stood: a week later than it was due.
+    let after = ticket.clocks("2026-11-30T15:00:00+01:00");
+    let resolution = after.resolution.as_ref().unwrap();
+    assert_eq!(resolution.status, ClockStatus::Running);
+    assert!(resolution.due_at > resolution_due, "{resolution:?}");
+    assert_eq!(
+        ticket.kinds()[ticket.kinds().len() - 2..],
+        ["customer_message", "outside_support_reversed"]
+    );
+}
+
+#[test]
+fn an_exclusion_must_be_the_policys_with_a_note() {
+    let mut ticket = Ticket::open("standard", "P3", "phone", MONDAY_10);
+    for (command, field) in [
+        (declare("astrology", "no"), "exclusion"),
+        (declare("", "no"), "exclusion"),
+        (declare("hardware_blame", "no"), "exclusion"),
+        (declare("third_party", "  "), "note"),
+    ] {
+        match ticket.try_do(ADVISOR, "2026-11-23T11:00:00+01:00", command) {
+            Err(Refusal::Invalid { field: refused, .. }) => assert_eq!(refused, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    let by_customer = ticket.try_do(
+        CONTACT,
+        "2026-11-23T11:00:00+01:00",
+        declare("third_party", "not my problem"),
+    );
+    assert!(matches!(by_customer, Err(Refusal::NotPermitted { .. })));
+    // The explanation is the customer's language's, else the fallback's.
+    let policy = policy();
+    let third_party = &policy.exclusions["third_party"];
+    assert!(third_party.explanation_in("fr").starts_with("Le problème"));
+    assert!(third_party.explanation_in("pt").starts_with("The problem"));
 }

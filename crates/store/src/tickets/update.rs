@@ -178,7 +178,7 @@ impl Store {
         policy: &Policy,
         now: Timestamp,
         limit: i64,
-        decide: impl Fn(&TicketRecord, &Snapshot) -> Vec<EventData>,
+        mut decide: impl FnMut(&TicketRecord, &Snapshot) -> Vec<EventData>,
     ) -> Result<Sweep, StoreError> {
         let due: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM tickets WHERE closed_at IS NULL AND sweep_due_at < $1 \

@@ -26,6 +26,42 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_requests))
         .routes(routes!(get_request))
         .routes(routes!(act_on_request))
+        .routes(routes!(request_for_ticket))
+}
+
+/// Asks for professional services for a ticket decided outside technical support (POLICY.md
+/// §8a): a request of the ticket's customer, prefilled from the ticket. Asking again
+/// answers the same request (200).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets/{id}/service-request",
+    tag = "service requests",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Ticket number")),
+    responses(
+        (status = 201, description = "Requested", body = ServiceRequestView),
+        (status = 200, description = "Requested before: the same request", body = ServiceRequestView),
+        (status = 404, description = "No such ticket for this caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The ticket is not outside technical support", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn request_for_ticket(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let recorded =
+        caredesk_desk::services::request_for_ticket(&state.desk(), &principal.caller(), id).await?;
+    let status = if recorded.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(ServiceRequestView::of(recorded.request, &principal)),
+    )
+        .into_response())
 }
 
 /// A professional-services request, with what the caller may do next.

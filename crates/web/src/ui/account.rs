@@ -17,7 +17,7 @@ use caredesk_domain::ticket::Role;
 use caredesk_store::{ApiToken, AuditFilter, StaffMember};
 use serde::Deserialize;
 
-use super::forms::translate_reason;
+use super::forms::{CsrfOnly, translate_reason};
 use super::session::Viewer;
 use super::{Page, UiError, render};
 use crate::AppState;
@@ -132,11 +132,6 @@ fn token_rows(viewer: &Viewer, tokens: Vec<ApiToken>, staff: &[StaffMember]) -> 
             }
         })
         .collect()
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
 }
 
 /// Ends another of the viewer's sessions; theirs only (someone else's is not found).

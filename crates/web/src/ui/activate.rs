@@ -23,7 +23,7 @@ use caredesk_store::StoreError;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use super::forms::{errors_in, unprocessable};
+use super::forms::{CsrfOnly, errors_in, unprocessable};
 use super::i18n::Catalog;
 use super::session::{
     ACTIVATION_COOKIE, Viewer, check_visitor_csrf, constant_time_eq, cookie, csrf_of, set_cookie,
@@ -518,11 +518,6 @@ async fn activate(
         }
         Err(other) => Err(other.into()),
     }
-}
-
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
 }
 
 async fn deactivate(

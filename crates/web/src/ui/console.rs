@@ -21,7 +21,7 @@ use caredesk_store::{Contract, QueueFilter, StaffMember, TicketRecord};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-use super::forms;
+use super::forms::{self, CsrfOnly};
 use super::i18n::Catalog;
 use super::session::Viewer;
 use super::view::{self, ClockRow, FlagView, ReadTicket, TimelineEntry};
@@ -450,6 +450,8 @@ struct Can {
     assign: bool,
     answer_severity: bool,
     answer_escalation: bool,
+    declare_outside_support: bool,
+    reverse_outside_support: bool,
 }
 
 #[derive(Template)]
@@ -479,6 +481,8 @@ struct WorkspacePage {
     timeline: Vec<TimelineEntry>,
     severities: Vec<(String, String)>,
     advisors: Vec<(i64, String)>,
+    /// The policy's exclusions (POLICY.md §8a): id and title.
+    exclusions: Vec<(String, String)>,
     severity_requested: Option<String>,
     can: Can,
     version: i64,
@@ -593,6 +597,8 @@ async fn workspace_page(
         assign: read.may(Action::Assign),
         answer_severity: read.may(Action::AnswerSeverityChange),
         answer_escalation: read.may(Action::AnswerEscalation),
+        declare_outside_support: read.may(Action::DeclareOutsideSupport),
+        reverse_outside_support: read.may(Action::ReverseOutsideSupport),
     };
     Ok(WorkspacePage {
         page: viewer.page(catalog.format("portal.ticket_heading", &[("number", &id.to_string())])),
@@ -649,6 +655,12 @@ async fn workspace_page(
             .collect(),
         timeline: read.timeline(state, viewer),
         severities: view::other_severities(catalog, &state.policy, &ticket.severity),
+        exclusions: state
+            .policy
+            .exclusions
+            .iter()
+            .map(|(id, exclusion)| (id.clone(), exclusion.title.clone()))
+            .collect(),
         advisors: staff
             .iter()
             .filter(|member| member.active && member.role == Role::Advisor)
@@ -741,6 +753,13 @@ async fn act(
                 "no" => false,
                 _ => return Err(unknown("accept")),
             },
+            reason: posted.text("reason"),
+        },
+        "declare_outside_support" => Command::DeclareOutsideSupport {
+            exclusion: posted.text("exclusion"),
+            note: posted.text("note"),
+        },
+        "reverse_outside_support" => Command::ReverseOutsideSupport {
             reason: posted.text("reason"),
         },
         "answer_escalation" => Command::AnswerEscalation {
@@ -919,11 +938,6 @@ async fn staff(State(state): State<AppState>, viewer: Viewer) -> Result<Response
     .into_response())
 }
 
-#[derive(Deserialize)]
-struct CsrfOnly {
-    csrf: String,
-}
-
 /// Records a licence acceptance the customer gave otherwise (on paper, by phone), from the
 /// customers page (managers only).
 async fn record_licence_acceptance(
@@ -934,6 +948,7 @@ async fn record_licence_acceptance(
     PageForm(form): PageForm<CsrfOnly>,
 ) -> Result<Response, UiError> {
     viewer.check_csrf(&form.csrf)?;
+    require_manager(&viewer)?;
     let desk = state.desk().from_address(client);
     customers::accept_licence(&desk, &viewer.principal.caller(), id).await?;
     Ok(Redirect::to("/console/customers").into_response())
@@ -985,20 +1000,33 @@ struct CustomersPage {
 
 async fn customers(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
     require_manager(&viewer)?;
+    let customers = state.store.customers().await?;
+    // Today in each customer's region: an ended contract's licence is no longer accepted.
+    let today: HashMap<i64, jiff::civil::Date> = customers
+        .iter()
+        .filter_map(|customer| {
+            let region = state.policy.regions.get(&customer.region)?;
+            let today = viewer
+                .now
+                .to_zoned_datetime(region.time_zone.clone())
+                .date();
+            Some((customer.id, today))
+        })
+        .collect();
     let mut contracts: HashMap<i64, Vec<ContractCell>> = HashMap::new();
     for contract in state.store.contracts().await? {
+        let ended = today
+            .get(&contract.customer_id)
+            .is_some_and(|today| contract.ends_on < *today);
         contracts
             .entry(contract.customer_id)
             .or_default()
             .push(ContractCell {
                 line: contract_line(&viewer, &state, &contract),
-                pending: (!contract.eula_accepted).then_some(contract.id),
+                pending: (!contract.eula_accepted && !ended).then_some(contract.id),
             });
     }
-    let rows = state
-        .store
-        .customers()
-        .await?
+    let rows = customers
         .into_iter()
         .map(|customer| CustomerRow {
             open_tickets_href: format!("/console?customer={}", customer.id),

@@ -32,6 +32,12 @@ pub fn filled(text: &str) -> Option<String> {
 pub const MAX_FILES: usize = 5;
 
 /// A form's text fields and files.
+/// A form that carries nothing but its CSRF token: a button.
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    pub csrf: String,
+}
+
 pub struct Posted {
     fields: HashMap<String, String>,
     pub files: Vec<NewFile>,

@@ -17,19 +17,20 @@ use caredesk_desk::intake::{
 };
 use caredesk_desk::sessions::new_token;
 use caredesk_desk::tickets::{attach_files, check_files};
-use caredesk_domain::intake::IntakeFlag;
+use caredesk_domain::intake::{IntakeFlag, programming_language_named};
 use caredesk_domain::reason::ReasonCode;
 use caredesk_domain::ticket::clocks::compute;
 use caredesk_domain::ticket::{Action, Command, SUPPLIABLE_DETAILS, Snapshot, TicketState};
 use caredesk_store::{Contact, TicketSearch};
 use serde::Deserialize;
 
-use super::forms::{self, MAX_FILES};
+use super::forms::{self, CsrfOnly, MAX_FILES};
 use super::session::Viewer;
 use super::view::{self, ClockRow, FlagView, ReadTicket, TimelineEntry};
 use super::{Page, UiError, render};
 use crate::AppState;
 use crate::auth::Principal;
+use crate::edge::PageForm;
 
 const LISTED: i64 = 200;
 
@@ -44,6 +45,10 @@ pub fn router() -> Router<AppState> {
             get(|| async { Redirect::to("/portal") }).post(open_ticket),
         )
         .route("/portal/tickets/{id}", get(ticket).post(act))
+        .route(
+            "/portal/tickets/{id}/professional-services",
+            axum::routing::post(ask_for_services),
+        )
         .route("/tickets/{id}/files/{file}", get(view::download))
 }
 
@@ -189,6 +194,9 @@ struct NewTicketPage {
     refusal: Option<String>,
     /// The refusal is a licence agreement waiting for acceptance: the page links to it.
     licence_pending: bool,
+    /// What the customer wrote names a programming language other than the products' own:
+    /// the question whether the ticket is about custom programming, and its two answers.
+    programming_question: Option<(String, String, String)>,
     files_hint: String,
 }
 
@@ -270,6 +278,7 @@ async fn form_page(
         errors,
         refusal,
         licence_pending: false,
+        programming_question: None,
         files_hint: viewer
             .catalog
             .format("form.files_hint", &[("count", &MAX_FILES.to_string())]),
@@ -360,6 +369,35 @@ async fn open_ticket(
         programming_language: None,
         suggestions_shown: Vec::new(),
     };
+    // Custom programming in another language than the products' own is professional
+    // services (POLICY.md §3, §8a): when what the customer wrote names one, they say whether
+    // that is what the ticket is about before it is sent.
+    let file_names: Vec<&str> = posted.files.iter().map(|file| file.name.as_str()).collect();
+    let named = programming_language_named(
+        &state.policy,
+        &[
+            &form.subject,
+            &form.description,
+            &form.error_messages,
+            &form.steps_to_reproduce,
+        ],
+        &file_names,
+    );
+    let answer = posted.text("programming_answer");
+    let mut request = request;
+    if let (Some(language), "yes") = (named, answer.as_str()) {
+        request.programming_language = Some(language.to_string());
+    }
+    let programming_question = named
+        .filter(|_| !matches!(answer.as_str(), "yes" | "no"))
+        .map(|language| {
+            let with = |key: &str| viewer.catalog.format(key, &[("language", language)]);
+            (
+                with("portal.programming_question"),
+                with("portal.programming_yes"),
+                with("portal.programming_no"),
+            )
+        });
     let key = Some(form.form_key.clone()).filter(|key| !key.is_empty() && key.len() <= 200);
     let desk = state.desk();
     let caller = viewer.principal.caller();
@@ -404,6 +442,7 @@ async fn open_ticket(
             let refusal = (!general.is_empty()).then(|| general.join(" "));
             let mut page = form_page(&state, &viewer, contact, form, errors, refusal).await?;
             page.licence_pending = licence_pending;
+            page.programming_question = programming_question;
             return Ok(forms::unprocessable(render(&page)?));
         }
         Err(DeskError::Forbidden(reason)) => {
@@ -425,6 +464,12 @@ async fn open_ticket(
         }
         Err(other) => return Err(other.into()),
     };
+    if programming_question.is_some() {
+        // Nothing is recorded until the customer has answered the question.
+        let mut page = form_page(&state, &viewer, contact, form, errors, None).await?;
+        page.programming_question = programming_question;
+        return Ok(render(&page)?.into_response());
+    }
     let created = match record(&desk, intake, now).await? {
         Opened::Ticket(created) => created,
         Opened::ServiceRequest(request) => {
@@ -530,6 +575,8 @@ struct TicketPage {
     can: Can,
     version: i64,
     error: Option<String>,
+    /// Outside technical support: the policy's explanation in the reader's language.
+    outside_support: Option<String>,
 }
 
 async fn ticket(
@@ -613,7 +660,41 @@ async fn ticket_page(
         version: ticket.version_number,
         subject: ticket.subject.clone(),
         error,
+        outside_support: read
+            .snapshot
+            .exclusion
+            .as_ref()
+            .filter(|_| ticket.state == TicketState::OutsideSupport)
+            .map(|exclusion| {
+                state.policy.exclusions.get(exclusion).map_or_else(
+                    || exclusion.clone(),
+                    |known| known.explanation_in(catalog.language).to_string(),
+                )
+            }),
     })
+}
+
+/// "Request professional services" on a ticket decided outside support: the request is
+/// recorded, prefilled from the ticket, and the contact sees its number.
+async fn ask_for_services(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    PageForm(form): PageForm<CsrfOnly>,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form.csrf)?;
+    if contact_of(&viewer).is_none() {
+        return Err(UiError::Forbidden);
+    }
+    let recorded =
+        caredesk_desk::services::request_for_ticket(&state.desk(), &viewer.principal.caller(), id)
+            .await?;
+    Ok(render(&ServicesPage {
+        page: viewer.page(viewer.t("portal.services_title").to_string()),
+        number: recorded.request.id,
+        reason: recorded.request.reason,
+    })?
+    .into_response())
 }
 
 /// The details intake flagged as missing and not supplied since, that a customer can give.

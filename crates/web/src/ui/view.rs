@@ -115,6 +115,7 @@ pub fn state_name(catalog: &'static Catalog, state: TicketState) -> &'static str
         TicketState::SolutionProposed => "state.solution_proposed",
         TicketState::PlannedForRelease => "state.planned_for_release",
         TicketState::Closed => "state.closed",
+        TicketState::OutsideSupport => "state.outside_support",
     })
 }
 
@@ -522,6 +523,7 @@ fn describe(
         EventData::EscalationRequested { reason } => {
             (text("event.escalation_requested"), Some(reason.clone()))
         }
+        EventData::WorkLapsed { reason, .. } => (text("event.work_lapsed"), Some(reason.clone())),
         EventData::EscalationAnswered { answer } => {
             (text("event.escalation_answered"), Some(answer.clone()))
         }
@@ -563,6 +565,25 @@ fn describe(
             )
         }
         EventData::Closed { reason } => (text("event.closed"), Some(reason.clone())),
+        EventData::OutsideSupport { exclusion, note } => {
+            let known = policy.exclusions.get(exclusion);
+            (
+                catalog.format(
+                    "event.outside_support",
+                    &[(
+                        "exclusion",
+                        known.map_or(exclusion.as_str(), |known| known.title.as_str()),
+                    )],
+                ),
+                Some(match known {
+                    Some(known) => format!("{}\n\n{note}", known.explanation_in(catalog.language)),
+                    None => note.clone(),
+                }),
+            )
+        }
+        EventData::OutsideSupportReversed { reason } => {
+            (text("event.outside_support_reversed"), Some(reason.clone()))
+        }
         EventData::ShiftChanged {
             after_hours,
             language,

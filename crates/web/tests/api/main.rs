@@ -41,7 +41,8 @@ use notifications::{
 use pages::pages_sign_in_and_check_every_form;
 use policy_at_work::{
     a_changed_policy_file_changes_the_rules, a_licence_is_accepted_after_the_contract_is_made,
-    managers_and_csms_have_their_views,
+    a_problem_outside_support_is_offered_as_professional_services,
+    custom_programming_is_confirmed_by_the_customer, managers_and_csms_have_their_views,
     manual_assignment_fits_the_ticket_or_is_a_managers_override,
     p1_tickets_are_worked_continuously, professional_services_requests_have_their_own_life,
     supplied_details_complete_a_ticket_and_the_explanation_says_why,
@@ -116,6 +117,8 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    custom_programming_is_confirmed_by_the_customer,
+    a_problem_outside_support_is_offered_as_professional_services,
     p1_tickets_are_worked_continuously,
     manual_assignment_fits_the_ticket_or_is_a_managers_override,
     a_licence_is_accepted_after_the_contract_is_made,

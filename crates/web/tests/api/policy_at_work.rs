@@ -1055,6 +1055,16 @@ pub async fn p1_tickets_are_worked_continuously(backend: Backend) {
     );
     let alerted = sweep_at("2026-11-23T12:31:00+01:00").await;
     assert_eq!(alerted["escalation_open"], true, "{alerted}");
+    // An internal alert: the customer does not see it.
+    let (_, seen) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/events"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert!(!seen.to_string().contains("work_lapsed"), "{seen}");
 
     // The office closes: the English speaker on call takes it, in English.
     let evening = sweep_at("2026-11-23T17:01:00+01:00").await;
@@ -1098,6 +1108,244 @@ pub async fn p1_tickets_are_worked_continuously(backend: Backend) {
     assert!(
         explained.contains("the office's hours again: worked in fr"),
         "{explained}"
+    );
+    app.stop().await;
+}
+
+/// POLICY.md §8a: an advisor decides a problem is outside technical support for one of the
+/// policy's exclusions; the customer reads why in their language and asks for professional
+/// services in one click; the clocks stand still; a manager may reverse it.
+pub async fn a_problem_outside_support_is_offered_as_professional_services(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (_, advisor) = app
+        .staff("fleur@desk.example", Role::Advisor, "emea", &["fr", "en"])
+        .await;
+    let (_, manager) = app
+        .staff("mia@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, _, contact) = app.customer_speaking("FR", "standard", "emea", "fr").await;
+    let (_, _, stranger) = app.customer("OTHER", "standard", "emea").await;
+    let (status, ticket) = app
+        .call(
+            Method::POST,
+            "/api/v1/tickets",
+            Some(&contact),
+            Some(portal_ticket("FR", "P3")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{ticket}");
+    let id = ticket["id"].as_i64().unwrap();
+    let act = |token: &String, body: Value| {
+        let (path, token) = (format!("/api/v1/tickets/{id}/actions"), token.clone());
+        let app = &app;
+        async move {
+            app.call(Method::POST, &path, Some(&token), Some(body))
+                .await
+        }
+    };
+    let services = |token: &String| {
+        let (path, token) = (
+            format!("/api/v1/tickets/{id}/service-request"),
+            token.clone(),
+        );
+        let app = &app;
+        async move { app.call(Method::POST, &path, Some(&token), None).await }
+    };
+    // Not outside support yet: nothing to offer.
+    let (status, _) = services(&contact).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let (status, problem) = act(
+        &advisor,
+        json!({ "action": "declare_outside_support", "exclusion": "horoscope", "note": "n" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "exclusion", "{problem}");
+    assert!(
+        problem.to_string().contains("third_party"),
+        "the policy's are listed"
+    );
+    let (status, declared) = act(
+        &advisor,
+        json!({ "action": "declare_outside_support", "exclusion": "third_party",
+                "note": "Le pilote d'impression de votre ERP perd les travaux." }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{declared}");
+    assert_eq!(declared["state"], "outside_support");
+    assert_eq!(
+        declared["clocks"]["resolution"]["status"], "paused",
+        "{declared}"
+    );
+
+    // The customer reads why, in French, on the portal, and asks in one click.
+    let mut visitor = crate::pages::Visitor::new(&app);
+    visitor.sign_in("contact@fr.example").await;
+    let page = visitor.get(&format!("/portal/tickets/{id}")).await;
+    assert!(
+        page.body
+            .contains("Le problème se situe dans une application ou un système tiers"),
+        "{}",
+        page.body
+    );
+    let asked = visitor
+        .post(
+            &format!("/portal/tickets/{id}/professional-services"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    let (status, again) = services(&contact).await;
+    assert_eq!(status, StatusCode::OK, "asked before: the same request");
+    assert!(
+        asked
+            .body
+            .contains(&format!("<strong>{}</strong>", again["id"]))
+    );
+    assert_eq!(again["subject"], ticket["subject"]);
+    assert_eq!(again["state"], "requested");
+    assert!(
+        again["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside technical support")
+    );
+    let (status, _) = services(&stranger).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Meanwhile the work stops; only a manager reverses it, with a reason.
+    let (status, _) = act(
+        &advisor,
+        json!({ "action": "reverse_outside_support", "reason": "oops" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, reversed) = act(
+        &manager,
+        json!({ "action": "reverse_outside_support", "reason": "The driver is ours." }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{reversed}");
+    assert_eq!(reversed["state"], "in_progress");
+    assert_eq!(reversed["clocks"]["resolution"]["status"], "running");
+    let (_, explained) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}/explanation"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    let explained = explained.to_string();
+    assert!(
+        explained.contains("outside technical support: Third-party"),
+        "{explained}"
+    );
+    assert!(explained.contains("reversed"), "{explained}");
+    app.stop().await;
+}
+
+/// POLICY.md §3, §8a: intake recognises custom programming from what the customer wrote
+/// (a language named, a script attached) and asks before sending: yes makes it a
+/// professional-services request, no a support ticket.
+pub async fn custom_programming_is_confirmed_by_the_customer(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (customer_id, _, _) = app.customer("ACME", "standard", "emea").await;
+    let mut anna = crate::pages::Visitor::new(&app);
+    anna.sign_in("contact@acme.example").await;
+    let form = anna.get("/portal/tickets/new").await;
+    let fields = |answer: &'static str| {
+        let csrf = form.csrf();
+        let key = crate::pages::hidden(&form.body, "form_key");
+        let product = crate::pages::first_product(&form.body);
+        let mut fields = vec![
+            ("csrf".to_string(), csrf),
+            ("form_key".to_string(), key),
+            ("product".to_string(), product),
+            ("severity".to_string(), "P3".to_string()),
+            ("subject".to_string(), "Export stops".to_string()),
+            (
+                "description".to_string(),
+                "The export step fails.".to_string(),
+            ),
+            ("business_impact".to_string(), "Late invoices".to_string()),
+        ];
+        if !answer.is_empty() {
+            fields.push(("programming_answer".to_string(), answer.to_string()));
+        }
+        fields
+            .into_iter()
+            .fold(reqwest::multipart::Form::new(), |form, (name, value)| {
+                form.text(name, value)
+            })
+            .part(
+                "files",
+                reqwest::multipart::Part::bytes(b"Get-ChildItem".to_vec()).file_name("export.ps1"),
+            )
+    };
+    let asked = anna.post_multipart("/portal/tickets", fields("")).await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    assert!(
+        asked.body.contains("custom programming in PowerShell"),
+        "{}",
+        asked.body
+    );
+    assert!(
+        app.store
+            .tickets_of(customer_id, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing is recorded before the answer"
+    );
+    let no = anna.post_multipart("/portal/tickets", fields("no")).await;
+    assert_eq!(no.status, StatusCode::SEE_OTHER, "{}", no.body);
+    assert_eq!(
+        app.store.tickets_of(customer_id, 10).await.unwrap().len(),
+        1
+    );
+
+    let form = anna.get("/portal/tickets/new").await;
+    let csrf = form.csrf();
+    let yes = anna
+        .post_multipart(
+            "/portal/tickets",
+            crate::pages::multipart(&[
+                ("csrf", &csrf),
+                ("form_key", &crate::pages::hidden(&form.body, "form_key")),
+                ("product", &crate::pages::first_product(&form.body)),
+                ("severity", "P3"),
+                ("subject", "Our Python script fails"),
+                (
+                    "description",
+                    "The python3 job that feeds the workflow crashes.",
+                ),
+                ("business_impact", "Late invoices"),
+                ("programming_answer", "yes"),
+            ]),
+        )
+        .await;
+    assert_eq!(yes.status, StatusCode::OK, "{}", yes.body);
+    let (status, requests) = app
+        .call(
+            Method::GET,
+            "/api/v1/service-requests",
+            Some(&app.sign_in("contact@acme.example").await),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{requests}");
+    assert!(
+        requests
+            .to_string()
+            .contains("\"programming_language\":\"Python\""),
+        "{requests}"
+    );
+    assert_eq!(
+        app.store.tickets_of(customer_id, 10).await.unwrap().len(),
+        1,
+        "no second ticket"
     );
     app.stop().await;
 }
