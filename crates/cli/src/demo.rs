@@ -931,6 +931,7 @@ async fn professional_services(
                     created_by: format!("contact:{contact_id}"),
                     idempotency_key: None,
                     request_hash: None,
+                    source: None,
                 },
                 now,
             )

@@ -72,12 +72,13 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
     } else {
         None
     };
+    let shutdown = shutdown_signal();
     tracing::info!(%address, database = %redact(&settings.database), "caredesk is serving");
     println!(
         "caredesk is listening on http://{address} (sign in there to the portal or the console; \
          API at /api/v1, OpenAPI at /api/v1/openapi.json)"
     );
-    caredesk_web::serve(listener, state, shutdown_signal()).await?;
+    caredesk_web::serve(listener, state, shutdown).await?;
     let _ = stop_jobs.send(true);
     if let Some(jobs) = jobs {
         let _ = jobs.await;
@@ -159,9 +160,10 @@ pub async fn run_worker(settings: Settings, policy: Policy) -> Result<(), Failur
     let runner = crate::jobs::runner(&settings, desk)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(runner.run(stopped));
+    let shutdown = shutdown_signal();
     tracing::info!(database = %redact(&settings.database), "caredesk worker is running");
     println!("caredesk worker is running (delivery and sweeps)");
-    shutdown_signal().await;
+    shutdown.await;
     let _ = stop.send(true);
     let _ = jobs.await;
     store.close().await;
@@ -169,26 +171,46 @@ pub async fn run_worker(settings: Settings, policy: Policy) -> Result<(), Failur
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called, not
+/// when it is first awaited: a signal that comes right after the service says it is
+/// serving (a quick supervisor, a test) stops it gracefully instead of killing it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let terminated = async {
+                match terminate.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let interrupted = async {
+                match interrupt.as_mut() {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = terminated => {}
+                _ = interrupted => {}
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {}
-        _ = terminate => {}
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: finishing the requests in flight");
     }
-    tracing::info!("shutting down: finishing the requests in flight");
 }
 
 /// Asks the running service whether it is ready (`GET /readyz`); succeeds on 200.

@@ -312,6 +312,7 @@ pub async fn assess_form(
                 reason,
                 created_by: caller.key(),
                 request_hash: request_hash(idempotency_key.as_deref(), request),
+                source: None,
                 idempotency_key,
             })));
         }

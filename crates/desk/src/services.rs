@@ -1,19 +1,22 @@
-//! Professional-services requests (POLICY.md §3): what intake made of a request for custom
-//! programming in a language the products do not speak natively. Staff quote it (or decline
-//! to), the customer accepts or declines the quote, or withdraws; no support clock runs on it.
+//! Professional-services requests (POLICY.md §3, §8a): what intake made of a request for
+//! custom programming in a language the products do not speak natively, or what a ticket
+//! decided outside technical support continues as. Staff quote it (or decline to), the
+//! customer accepts or declines the quote, or withdraws; no support clock runs on it.
 
 use caredesk_domain::services::{ServiceCommand, decide_service};
-use caredesk_domain::ticket::TicketState;
+use caredesk_domain::ticket::{EventData, TicketState, moved_to_services};
 use caredesk_store::{
-    NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
+    Change, NewServiceRequest, RecordedServiceRequest, ServiceRequest, ServiceUpdateError,
+    UpdateError,
 };
 
 use crate::{Caller, Desk, DeskError};
 
 /// Asks for professional services for a ticket decided outside technical support (POLICY.md
 /// §8a), in one step: a request of the ticket's customer, with its product, subject and
-/// description, saying which exclusion it comes from. Asking again gives the same request.
-/// Only the ticket's own organisation and staff may ask; another's ticket is not found.
+/// description, saying which exclusion it comes from; the ticket then closes, continued as
+/// that request. Asking again, by anyone, gives the same request. Only the ticket's own
+/// organisation and staff may ask; another's ticket is not found.
 pub async fn request_for_ticket(
     desk: &Desk,
     caller: &Caller,
@@ -25,19 +28,21 @@ pub async fn request_for_ticket(
         ));
     }
     let record = desk.store.ticket(ticket, caller.scope()).await?;
-    let exclusion = desk
-        .store
-        .timeline(ticket, caller.scope())
-        .await?
-        .iter()
-        .rev()
-        .find_map(|event| match &event.data {
-            caredesk_domain::ticket::EventData::OutsideSupport { exclusion, .. } => {
-                Some(exclusion.clone())
-            }
-            _ => None,
-        });
-    let (TicketState::OutsideSupport, Some(exclusion)) = (record.state, exclusion) else {
+    let timeline = desk.store.timeline(ticket, caller.scope()).await?;
+    // The decision the request comes from: the last one, if the ticket is outside support
+    // now, or (asked again after the ticket closed) the one its request was made from.
+    let decision = timeline.iter().rev().find_map(|event| match &event.data {
+        EventData::OutsideSupport { exclusion, .. } => Some((event.seq, exclusion.clone())),
+        _ => None,
+    });
+    let source = decision
+        .as_ref()
+        .map(|(seq, _)| format!("ticket:{ticket}:declared:{seq}"));
+    if record.state != TicketState::OutsideSupport {
+        // Asked before: the same request.
+        if let Some(found) = desk.store.service_request_from(source.as_deref()).await? {
+            return Ok(found);
+        }
         return Err(DeskError::Conflict {
             detail: format!(
                 "ticket {ticket} is {}: professional services are offered for a ticket decided outside technical support",
@@ -46,6 +51,11 @@ pub async fn request_for_ticket(
             state: Some(record.state.as_str()),
             allowed_actions: None,
         });
+    }
+    let Some((_, exclusion)) = decision else {
+        return Err(DeskError::unexpected(format!(
+            "ticket {ticket} is outside support with no decision on its timeline"
+        )));
     };
     let title = desk
         .policy
@@ -65,13 +75,35 @@ pub async fn request_for_ticket(
         description: record.description.clone(),
         reason: format!("ticket {ticket} is outside technical support: {title}"),
         created_by: caller.key(),
-        idempotency_key: Some(format!("outside-support-ticket-{ticket}")),
+        idempotency_key: None,
         request_hash: None,
+        source,
     };
-    Ok(desk
+    let recorded = desk
         .store
         .create_service_request(&new, desk.clock.now())
-        .await?)
+        .await?;
+    // The request takes over: the ticket closes, saying so (in the same way if two asked
+    // at once: the second finds it closed).
+    let request = recorded.request.id;
+    let closed = desk
+        .store
+        .update_ticket(
+            &desk.policy,
+            Change {
+                ticket,
+                scope: caller.scope(),
+                expected_version: None,
+                actor: caller.actor(),
+                now: desk.clock.now(),
+            },
+            |_, snapshot| moved_to_services(snapshot, request),
+        )
+        .await;
+    match closed {
+        Ok(_) | Err(UpdateError::Refused(_)) => Ok(recorded),
+        Err(UpdateError::Store(error)) => Err(error.into()),
+    }
 }
 
 /// Carries out `command` on a request the caller may see: the domain decides from its

@@ -782,19 +782,31 @@ mod tests;
 /// Programming languages customers write custom work in, with the words and the file types
 /// that name them. The products' own languages (the policy's `native_programming_languages`)
 /// are never suggested.
+///
+/// Only words and file types that are code: "Java" alone is how a Java-based product's
+/// errors read ("Java heap space"), `.jar` a driver, `.cs` and `.pl` also Czech and Polish
+/// resource files, `.bat` and `.cmd` the products' own start-up scripts.
 const PROGRAMMING_LANGUAGES: &[(&str, &[&str], &[&str])] = &[
     ("Python", &["python", "python3"], &["py"]),
     ("PowerShell", &["powershell"], &["ps1", "psm1"]),
-    ("C#", &["c#", "csharp"], &["cs"]),
-    ("Java", &["java"], &["java", "jar"]),
+    ("C#", &["c#", "csharp"], &[]),
+    ("Java", &[], &["java"]),
     ("VB.NET", &["vb.net"], &["vb"]),
     ("PHP", &["php"], &["php"]),
-    ("Perl", &["perl"], &["pl"]),
-    ("Ruby", &["ruby"], &["rb"]),
+    ("Perl", &["perl"], &[]),
+    ("Ruby", &[], &["rb"]),
     ("C++", &["c++"], &["cpp"]),
     ("Bash", &["bash"], &["sh"]),
-    ("Batch", &[], &["bat", "cmd"]),
 ];
+
+/// Whether `name` is one of the languages [`programming_language_named`] recognises, and
+/// not one of the products' own: a form may carry it back as the customer's answer.
+pub fn is_recognised_programming_language(policy: &Policy, name: &str) -> Option<&'static str> {
+    PROGRAMMING_LANGUAGES
+        .iter()
+        .map(|(known, _, _)| *known)
+        .find(|known| *known == name && !is_native(policy, known))
+}
 
 /// A programming language other than the products' own that what the customer wrote names,
 /// by a word of `texts` or the type of one of `file_names`: for intake to ask whether the

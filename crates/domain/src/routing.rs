@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::CalendarError;
 use crate::policy::{Policy, UnknownName};
 use crate::ticket::clocks::ClockContext;
-use crate::ticket::{EventData, Role, Snapshot};
+use crate::ticket::{EventData, Role, Snapshot, TicketState};
 
 /// An advisor who could take the ticket, with the open tickets already on their desk.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,7 +190,8 @@ pub fn shift_change(
     staffing: &Staffing<'_>,
     now: Timestamp,
 ) -> Result<Vec<EventData>, ShiftError> {
-    if snapshot.closed_at.is_some() {
+    // Nobody works a ticket decided outside support: it changes shift once reversed.
+    if snapshot.closed_at.is_some() || snapshot.state == TicketState::OutsideSupport {
         return Ok(Vec::new());
     }
     let region = policy.region(context.region)?;
@@ -296,7 +297,7 @@ pub fn next_shift_change_at(
     snapshot: &Snapshot,
     at: Timestamp,
 ) -> Result<Option<Timestamp>, ShiftError> {
-    if snapshot.closed_at.is_some() {
+    if snapshot.closed_at.is_some() || snapshot.state == TicketState::OutsideSupport {
         return Ok(None);
     }
     let region = policy.region(context.region)?;

@@ -28,6 +28,9 @@ pub struct NewServiceRequest {
     pub created_by: String,
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
+    /// What it comes from, when one thing makes one request whoever asks: a ticket's
+    /// decision that it is outside support (`ticket:12:declared:7`).
+    pub source: Option<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -101,11 +104,14 @@ impl Store {
         if let Some(found) = self.replay_service_request(new).await? {
             return Ok(found);
         }
+        if let Some(found) = self.service_request_from(new.source.as_deref()).await? {
+            return Ok(found);
+        }
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO service_requests (customer_id, contact_id, product_line, version, \
              programming_language, subject, description, reason, state, version_number, \
-             created_by, created_at, updated_at, idempotency_key, request_hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $11, $12, $13) RETURNING id",
+             created_by, created_at, updated_at, idempotency_key, request_hash, source) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $11, $11, $12, $13, $14) RETURNING id",
         )
         .bind(new.customer_id)
         .bind(new.contact_id)
@@ -120,6 +126,7 @@ impl Store {
         .bind(seconds(now))
         .bind(new.idempotency_key.as_deref())
         .bind(new.request_hash.as_deref())
+        .bind(new.source.as_deref())
         .fetch_one(&self.writer)
         .await;
         match inserted {
@@ -127,15 +134,45 @@ impl Store {
                 request: self.service_request(id, Scope::All).await?,
                 replayed: false,
             }),
-            // Two requests with one key raced; the other one won.
+            // Two requests with one key, or from one source, raced; the other one won.
             Err(error) => match StoreError::from(error) {
-                StoreError::Conflict(_) if new.idempotency_key.is_some() => {
-                    self.replay_service_request(new).await?.ok_or_else(|| {
-                        StoreError::Conflict("the request could not be recorded".into())
-                    })
+                StoreError::Conflict(_)
+                    if new.idempotency_key.is_some() || new.source.is_some() =>
+                {
+                    match self.replay_service_request(new).await? {
+                        Some(found) => Ok(found),
+                        None => self
+                            .service_request_from(new.source.as_deref())
+                            .await?
+                            .ok_or_else(|| {
+                                StoreError::Conflict("the request could not be recorded".into())
+                            }),
+                    }
                 }
                 other => Err(other),
             },
+        }
+    }
+
+    /// The request made from `source`, if any.
+    pub async fn service_request_from(
+        &self,
+        source: Option<&str>,
+    ) -> Result<Option<RecordedServiceRequest>, StoreError> {
+        let Some(source) = source else {
+            return Ok(None);
+        };
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM service_requests WHERE source = $1")
+                .bind(source)
+                .fetch_optional(&self.pool)
+                .await?;
+        match id {
+            Some(id) => Ok(Some(RecordedServiceRequest {
+                request: self.service_request(id, Scope::All).await?,
+                replayed: true,
+            })),
+            None => Ok(None),
         }
     }
 

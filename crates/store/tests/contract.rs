@@ -2173,6 +2173,7 @@ fn new_service_request(fixture: &Fixture, key: Option<&str>, hash: &str) -> NewS
         created_by: format!("contact:{}", fixture.contact_id),
         idempotency_key: key.map(str::to_string),
         request_hash: key.map(|_| hash.to_string()),
+        source: None,
     }
 }
 

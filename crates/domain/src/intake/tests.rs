@@ -666,4 +666,20 @@ fn custom_programming_is_recognised_from_words_and_file_types() {
         None
     );
     assert_eq!(named(&["Our javanese office reports it"], &[]), None);
+    // What Java-based products and their installations say is not custom work.
+    assert_eq!(
+        named(
+            &["java.lang.OutOfMemoryError: Java heap space"],
+            &["ojdbc8.jar", "start.bat"]
+        ),
+        None
+    );
+    assert_eq!(
+        named(
+            &["Ruby in accounts says it fails"],
+            &["messages.pl", "texts.cs"]
+        ),
+        None
+    );
+    assert_eq!(named(&["see the class"], &["Export.java"]), Some("Java"));
 }

@@ -93,7 +93,12 @@ pub fn idle_alert_at(
         return Ok(None);
     };
     let worked = matches!(snapshot.state, TicketState::New | TicketState::InProgress);
-    if !worked || snapshot.escalation_open {
+    // Once per stretch: the alert stands until someone acts. An escalation already open
+    // has the manager's attention.
+    let alerted = snapshot
+        .work_lapsed_at
+        .is_some_and(|alerted| alerted >= snapshot.awaiting_work_since);
+    if !worked || snapshot.escalation_open || alerted {
         return Ok(None);
     }
     let minutes = idle.minutes_on(calendar.business_day_minutes());

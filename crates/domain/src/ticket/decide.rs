@@ -587,6 +587,25 @@ fn supplied_details(
     Ok(details)
 }
 
+/// A ticket outside technical support whose customer asked for professional services
+/// (POLICY.md §8a): the request takes over, and the ticket closes saying so. Asking is the
+/// customer's consent to end the ticket (or staff's record of it); only a ticket outside
+/// support closes this way.
+pub fn moved_to_services(snapshot: &Snapshot, request: i64) -> Result<Vec<EventData>, Refusal> {
+    if snapshot.state != TicketState::OutsideSupport {
+        return Err(Refusal::NotNow {
+            action: Action::DeclareOutsideSupport,
+            state: snapshot.state,
+            allowed: Vec::new(),
+        });
+    }
+    Ok(vec![EventData::Closed {
+        reason: format!(
+            "outside technical support: continued as professional-services request {request}"
+        ),
+    }])
+}
+
 fn required(field: &'static str, text: String) -> Result<String, Refusal> {
     if text.trim().is_empty() {
         Err(Refusal::Invalid {

@@ -13,7 +13,9 @@ mod events;
 pub mod explain;
 pub mod step;
 
-pub use decide::{Action, Command, Refusal, SUPPLIABLE_DETAILS, allowed_actions, decide};
+pub use decide::{
+    Action, Command, Refusal, SUPPLIABLE_DETAILS, allowed_actions, decide, moved_to_services,
+};
 pub use events::{
     Actor, ClockKind, ContactMedium, CustomerRequest, EventData, Resolution, Role, TicketEvent,
 };
@@ -140,6 +142,8 @@ pub struct Snapshot {
     /// Someone of the desk reassigned it after hours: at opening, that choice stands (if the
     /// advisor works for the office) rather than the office's earlier advisor.
     pub reassigned_after_hours: bool,
+    /// When the desk last alerted the manager that nobody works the ticket (internal).
+    pub work_lapsed_at: Option<Timestamp>,
 }
 
 impl Snapshot {
@@ -180,6 +184,7 @@ impl Snapshot {
             office_language: None,
             office_assignee: None,
             reassigned_after_hours: false,
+            work_lapsed_at: None,
         };
         for event in rest {
             snapshot.apply(event);
@@ -196,8 +201,12 @@ impl Snapshot {
                 | EventData::SolutionRejected { .. }
                 | EventData::ReleasePublished { fixed: false, .. }
                 | EventData::OutsideSupportReversed { .. }
-                // Handed over: whoever takes it now starts a stretch of their own.
-                | EventData::ShiftChanged { .. }
+                // Handed over by the desk (a shift change, intake): whoever takes it now
+                // starts a stretch of their own.
+                | EventData::Assigned {
+                    advisor: Some(_),
+                    ..
+                }
         );
         if matches!(event.actor, Actor::Staff { .. }) || back_to_work {
             self.awaiting_work_since = event.at;
@@ -314,7 +323,8 @@ impl Snapshot {
                 self.last_consent_reminder_at = Some(event.at);
             }
             EventData::ConsentUnanswered { .. } => self.consent_unanswered = true,
-            EventData::EscalationRequested { .. } | EventData::WorkLapsed { .. } => {
+            EventData::WorkLapsed { .. } => self.work_lapsed_at = Some(event.at),
+            EventData::EscalationRequested { .. } => {
                 self.escalation_open = true;
                 self.escalated = true;
             }

@@ -1085,14 +1085,18 @@ fn a_ticket_worked_continuously_that_nobody_works_goes_to_the_manager() {
     );
     let due = sweep(&mut ticket, "2026-11-23T12:30:00+01:00");
     assert_eq!(idle_escalations(&due), 1, "{due:?}");
-    assert!(ticket.snapshot().escalation_open);
-    // Once: the open escalation is the alert.
+    assert!(ticket.snapshot().work_lapsed_at.is_some());
+    assert!(
+        !ticket.snapshot().escalation_open,
+        "internal: the customer may still escalate"
+    );
+    // Once per stretch: until someone acts.
     assert_eq!(
         idle_escalations(&sweep(&mut ticket, "2026-11-23T15:00:00+01:00")),
         0
     );
 
-    // The manager's answer is an action; two business hours later, still nobody: again,
+    // The manager's note is an action; two business hours later, still nobody: again,
     // counted in business time across the night (16:00 + 1h, then Tuesday 09:00 + 1h).
     ticket.does(
         Actor::Staff {
@@ -1100,8 +1104,8 @@ fn a_ticket_worked_continuously_that_nobody_works_goes_to_the_manager() {
             role: Role::SupportManager,
         },
         "2026-11-23T16:00:00+01:00",
-        Command::AnswerEscalation {
-            answer: "Ana takes it over".into(),
+        Command::Note {
+            body: "Ana takes it over".into(),
         },
     );
     assert_eq!(

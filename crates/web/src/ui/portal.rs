@@ -17,7 +17,9 @@ use caredesk_desk::intake::{
 };
 use caredesk_desk::sessions::new_token;
 use caredesk_desk::tickets::{attach_files, check_files};
-use caredesk_domain::intake::{IntakeFlag, programming_language_named};
+use caredesk_domain::intake::{
+    IntakeFlag, is_recognised_programming_language, programming_language_named,
+};
 use caredesk_domain::reason::ReasonCode;
 use caredesk_domain::ticket::clocks::compute;
 use caredesk_domain::ticket::{Action, Command, SUPPLIABLE_DETAILS, Snapshot, TicketState};
@@ -196,7 +198,7 @@ struct NewTicketPage {
     licence_pending: bool,
     /// What the customer wrote names a programming language other than the products' own:
     /// the question whether the ticket is about custom programming, and its two answers.
-    programming_question: Option<(String, String, String)>,
+    programming_question: Option<(String, String, String, String)>,
     files_hint: String,
 }
 
@@ -383,6 +385,11 @@ async fn open_ticket(
         ],
         &file_names,
     );
+    // Asked before (the question's form carries the language back): files do not come
+    // back with a form, so the answer stands even if what named the language was a file.
+    let named = named.or_else(|| {
+        is_recognised_programming_language(&state.policy, &posted.text("programming_language"))
+    });
     let answer = posted.text("programming_answer");
     let mut request = request;
     if let (Some(language), "yes") = (named, answer.as_str()) {
@@ -393,6 +400,7 @@ async fn open_ticket(
         .map(|language| {
             let with = |key: &str| viewer.catalog.format(key, &[("language", language)]);
             (
+                language.to_string(),
                 with("portal.programming_question"),
                 with("portal.programming_yes"),
                 with("portal.programming_no"),

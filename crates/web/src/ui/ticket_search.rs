@@ -146,6 +146,8 @@ fn found_in(catalog: &'static Catalog, kind: &str) -> &'static str {
         "escalation_requested" => "event.escalation_requested",
         "escalation_answered" => "event.escalation_answered",
         "update_cadence_agreed" => "ticket_search.in_cadence",
+        "outside_support" => "state.outside_support",
+        "outside_support_reversed" => "event.outside_support_reversed",
         _ => "ticket_search.in_severity",
     })
 }

@@ -1048,23 +1048,28 @@ pub async fn p1_tickets_are_worked_continuously(backend: Backend) {
     };
 
     // The sweep takes what fell due before its run: a minute after each moment.
-    // Two business hours without an action: the manager is alerted (an escalation).
-    assert_eq!(
-        sweep_at("2026-11-23T12:29:00+01:00").await["escalation_open"],
-        false
-    );
+    // Two business hours without an action: the manager is alerted.
+    let lapsed = |token: String| {
+        let app = &app;
+        async move {
+            let (_, events) = app
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/tickets/{id}/events"),
+                    Some(&token),
+                    None,
+                )
+                .await;
+            events.to_string().contains("work_lapsed")
+        }
+    };
+    sweep_at("2026-11-23T12:29:00+01:00").await;
+    assert!(!lapsed(manager.clone()).await);
     let alerted = sweep_at("2026-11-23T12:31:00+01:00").await;
-    assert_eq!(alerted["escalation_open"], true, "{alerted}");
-    // An internal alert: the customer does not see it.
-    let (_, seen) = app
-        .call(
-            Method::GET,
-            &format!("/api/v1/tickets/{id}/events"),
-            Some(&contact),
-            None,
-        )
-        .await;
-    assert!(!seen.to_string().contains("work_lapsed"), "{seen}");
+    assert!(lapsed(manager.clone()).await, "{alerted}");
+    // An internal alert: the customer does not see it, and may still escalate.
+    assert!(!lapsed(contact.clone()).await);
+    assert_eq!(alerted["escalation_open"], false);
 
     // The office closes: the English speaker on call takes it, in English.
     let evening = sweep_at("2026-11-23T17:01:00+01:00").await;
@@ -1179,7 +1184,7 @@ pub async fn a_problem_outside_support_is_offered_as_professional_services(backe
         "{declared}"
     );
 
-    // The customer reads why, in French, on the portal, and asks in one click.
+    // The customer reads why, in French, on the portal.
     let mut visitor = crate::pages::Visitor::new(&app);
     visitor.sign_in("contact@fr.example").await;
     let page = visitor.get(&format!("/portal/tickets/{id}")).await;
@@ -1189,30 +1194,6 @@ pub async fn a_problem_outside_support_is_offered_as_professional_services(backe
         "{}",
         page.body
     );
-    let asked = visitor
-        .post(
-            &format!("/portal/tickets/{id}/professional-services"),
-            &[("csrf", &page.csrf())],
-        )
-        .await;
-    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
-    let (status, again) = services(&contact).await;
-    assert_eq!(status, StatusCode::OK, "asked before: the same request");
-    assert!(
-        asked
-            .body
-            .contains(&format!("<strong>{}</strong>", again["id"]))
-    );
-    assert_eq!(again["subject"], ticket["subject"]);
-    assert_eq!(again["state"], "requested");
-    assert!(
-        again["reason"]
-            .as_str()
-            .unwrap()
-            .contains("outside technical support")
-    );
-    let (status, _) = services(&stranger).await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Meanwhile the work stops; only a manager reverses it, with a reason.
     let (status, _) = act(
@@ -1243,6 +1224,54 @@ pub async fn a_problem_outside_support_is_offered_as_professional_services(backe
         "{explained}"
     );
     assert!(explained.contains("reversed"), "{explained}");
+
+    // Decided again, for good this time: one click asks for professional services, and the
+    // request takes over from the ticket, which closes saying so.
+    let (status, _) = act(
+        &advisor,
+        json!({ "action": "declare_outside_support", "exclusion": "environment",
+                "note": "Le partage réseau refuse l'écriture." }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let page = visitor.get(&format!("/portal/tickets/{id}")).await;
+    let asked = visitor
+        .post(
+            &format!("/portal/tickets/{id}/professional-services"),
+            &[("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+    // Asked again, by the customer or by staff: the same request.
+    let (status, again) = services(&contact).await;
+    assert_eq!(status, StatusCode::OK, "asked before: the same request");
+    let (status, by_staff) = services(&manager).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(by_staff["id"], again["id"]);
+    assert!(
+        asked
+            .body
+            .contains(&format!("<strong>{}</strong>", again["id"]))
+    );
+    assert_eq!(again["subject"], ticket["subject"]);
+    assert_eq!(again["state"], "requested");
+    assert!(
+        again["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside technical support")
+    );
+    let (status, _) = services(&stranger).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, closed) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/tickets/{id}"),
+            Some(&contact),
+            None,
+        )
+        .await;
+    assert_eq!(closed["state"], "closed", "{closed}");
     app.stop().await;
 }
 
