@@ -347,8 +347,7 @@ pub async fn care_of(desk: &Desk, customer_id: i64, now: Timestamp) -> Result<Co
         .iter()
         .map(contract_terms)
         .collect();
-    let today = now.to_zoned_datetime(region.time_zone.clone()).date();
-    Ok(cover(&contracts, today))
+    Ok(cover(&contracts, region.today(now)))
 }
 
 /// Signs a customer in at the activation manager with its customer number and one-time

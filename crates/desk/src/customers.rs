@@ -5,6 +5,7 @@
 //! writes them, as the command line's import does.
 
 use caredesk_domain::catalog::version_problem;
+use caredesk_domain::intake::{ContractTerms, Cover, cover};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::reason::Reason;
 use caredesk_domain::ticket::Role;
@@ -14,6 +15,7 @@ use caredesk_store::{
 };
 
 use crate::error::Problems;
+use crate::intake::contract_terms;
 use crate::sessions::hash_password_off_thread;
 use crate::{Caller, Desk, DeskError, FieldProblem, bounds};
 
@@ -348,13 +350,13 @@ pub enum Standing {
     Ended,
 }
 
-/// A customer's care contracts, each with where it stands today, and whether the customer
-/// is covered (a current contract with its licence accepted).
+/// A customer's care contracts, each with where it stands today, and its cover as intake
+/// reads it (covered, or why not: a licence to accept, an ended contract…).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Care {
     pub customer: Customer,
     pub contracts: Vec<(Contract, Standing)>,
-    pub covered: bool,
+    pub cover: Cover,
 }
 
 /// The customer's care contracts: a contact sees its own organisation's only (another is
@@ -383,13 +385,14 @@ pub async fn care_of(desk: &Desk, caller: &Caller, customer: i64) -> Result<Care
             (contract, standing)
         })
         .collect();
-    let covered = contracts
+    let terms: Vec<ContractTerms> = contracts
         .iter()
-        .any(|(contract, standing)| *standing == Standing::Current && contract.eula_accepted);
+        .map(|(contract, _)| contract_terms(contract))
+        .collect();
     Ok(Care {
+        cover: cover(&terms, today),
         customer,
         contracts,
-        covered,
     })
 }
 
@@ -399,11 +402,7 @@ fn today_of(desk: &Desk, customer: &Customer) -> Result<jiff::civil::Date, DeskE
         .policy
         .region(&customer.region)
         .map_err(DeskError::unexpected)?;
-    Ok(desk
-        .clock
-        .now()
-        .to_zoned_datetime(region.time_zone.clone())
-        .date())
+    Ok(region.today(desk.clock.now()))
 }
 
 /// One '@' with something on each side and a dot in the domain: enough to catch typos;

@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::CalendarError;
-use crate::policy::{Policy, Region, TicketProfile, UnknownName};
+use crate::policy::{Policy, TicketProfile, UnknownName};
 use crate::reason::{Reason, ReasonCode};
 
 /// A name the policy does not know, or a calendar that cannot answer.
@@ -360,7 +360,7 @@ pub fn assess(policy: &Policy, request: &IntakeRequest<'_>) -> Result<IntakeOutc
     }
 
     let missing = missing_fields(policy, request);
-    let cover = cover(request.contracts, today(region, request.now));
+    let cover = cover(request.contracts, region.today(request.now));
     let serial = check_serial(request);
     let scope = check_scope(policy, form, request.releases);
 
@@ -583,10 +583,6 @@ fn is_native(policy: &Policy, language: &str) -> bool {
         .native_programming_languages
         .iter()
         .any(|native| native.eq_ignore_ascii_case(language))
-}
-
-fn today(region: &Region, now: Timestamp) -> Date {
-    now.to_zoned_datetime(region.time_zone.clone()).date()
 }
 
 /// A customer's care on a day: the program it is covered by, or why not and what to do.

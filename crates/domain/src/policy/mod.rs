@@ -223,6 +223,13 @@ pub struct Region {
     pub languages: Vec<String>,
 }
 
+impl Region {
+    /// The date at `now` in the region's office: the day contracts are read on.
+    pub fn today(&self, now: jiff::Timestamp) -> jiff::civil::Date {
+        now.to_zoned_datetime(self.time_zone.clone()).date()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CoverageRule {
     pub name: String,

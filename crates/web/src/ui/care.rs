@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caredesk_desk::DeskError;
 use caredesk_desk::customers::{self, Standing};
+use caredesk_domain::intake::Cover;
 use caredesk_store::Contract;
 use serde::Deserialize;
 
@@ -102,7 +103,7 @@ async fn page_of(
     Ok(CarePage {
         page: viewer.page(viewer.t("care.title").to_string()),
         organisation: care.customer.name,
-        covered: care.covered,
+        covered: matches!(care.cover, Cover::Covered(_)),
         contracts,
         refusal,
         just_accepted: false,

@@ -1006,11 +1006,7 @@ async fn customers(State(state): State<AppState>, viewer: Viewer) -> Result<Resp
         .iter()
         .filter_map(|customer| {
             let region = state.policy.regions.get(&customer.region)?;
-            let today = viewer
-                .now
-                .to_zoned_datetime(region.time_zone.clone())
-                .date();
-            Some((customer.id, today))
+            Some((customer.id, region.today(viewer.now)))
         })
         .collect();
     let mut contracts: HashMap<i64, Vec<ContractCell>> = HashMap::new();

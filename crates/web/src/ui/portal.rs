@@ -10,7 +10,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use caredesk_desk::DeskError;
-use caredesk_desk::customers::{self, Standing};
+use caredesk_desk::customers;
 use caredesk_desk::intake::{
     OpenTicket, Opened, SUGGESTIONS_KEPT, ShownSuggestion, SuggestionKind, assess_form,
     check_suggestions, keep_suggestions, record,
@@ -18,7 +18,7 @@ use caredesk_desk::intake::{
 use caredesk_desk::sessions::new_token;
 use caredesk_desk::tickets::{attach_files, check_files};
 use caredesk_domain::intake::{
-    IntakeFlag, is_recognised_programming_language, programming_language_named,
+    Cover, IntakeFlag, is_recognised_programming_language, programming_language_named,
 };
 use caredesk_domain::reason::ReasonCode;
 use caredesk_domain::ticket::clocks::compute;
@@ -457,10 +457,13 @@ async fn open_ticket(
             // Not covered: when only a licence acceptance is missing, the contact may give it
             // at once, and the page says so in their words.
             let care = customers::care_of(&desk, &caller, contact.customer_id).await?;
-            let licence_pending = !care.covered
-                && care.contracts.iter().any(|(contract, standing)| {
-                    *standing == Standing::Current && !contract.eula_accepted
-                });
+            let licence_pending = matches!(
+                care.cover,
+                Cover::NotCovered {
+                    licence_pending: true,
+                    ..
+                }
+            );
             let reason = if licence_pending {
                 viewer.t("form.licence_not_accepted").to_string()
             } else {
