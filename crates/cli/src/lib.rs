@@ -15,6 +15,7 @@ mod kb_commands;
 mod mail_commands;
 mod policy_commands;
 mod release_commands;
+mod report_commands;
 mod server;
 mod settings;
 mod sla_commands;
@@ -117,6 +118,9 @@ enum Command {
     /// Check, show and apply the support policy.
     #[command(subcommand)]
     Policy(policy_commands::PolicyCommand),
+    /// What the policy promised and what was kept: `caredesk report sla --from --to --by`.
+    #[command(subcommand)]
+    Report(report_commands::ReportCommand),
 }
 
 /// Why a command failed, and so which exit code it ends with.
@@ -302,6 +306,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let database = command.database().cloned();
             on_desk(&cli.config, &cli.policy, database, async |desk| {
                 release_commands::run(command, desk).await
+            })
+        }
+        Command::Report(command) => {
+            let database = command.database().cloned();
+            on_desk(&cli.config, &cli.policy, database, async |desk| {
+                report_commands::run(command, desk).await
             })
         }
         Command::Healthcheck { listen } => {

@@ -218,7 +218,7 @@ fn split_pair<'a>(flag: &str, pair: &'a str, what: &str) -> Result<(&'a str, &'a
 }
 
 /// The desk's refusal as the command line says it: each field as its flag.
-fn refused(error: DeskError) -> Failure {
+pub(crate) fn refused(error: DeskError) -> Failure {
     match error {
         DeskError::Invalid(problems) => Failure::Input(
             problems

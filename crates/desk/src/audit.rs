@@ -89,7 +89,7 @@ pub fn as_csv(entries: &[AuditEntry]) -> String {
 
 /// A CSV field, quoted when it must be; a field a spreadsheet would take for a formula is
 /// prefixed with an apostrophe (CSV injection).
-fn quote(field: &str) -> String {
+pub(crate) fn quote(field: &str) -> String {
     let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{field}")
     } else {

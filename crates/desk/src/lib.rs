@@ -22,6 +22,7 @@ pub mod error;
 pub mod intake;
 pub mod mail_in;
 pub mod products;
+pub mod reports;
 pub mod resource_files;
 pub mod resources;
 pub mod services;

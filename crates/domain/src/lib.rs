@@ -11,6 +11,7 @@ pub mod intake;
 pub mod notify;
 pub mod policy;
 pub mod reason;
+pub mod report;
 pub mod resources;
 pub mod routing;
 pub mod services;

@@ -22,6 +22,7 @@ mod jobs;
 mod notice_facts;
 mod outbox;
 mod reanalysis;
+mod reports;
 mod resource_upkeep;
 mod resources;
 mod services;
@@ -62,6 +63,7 @@ pub use inbound::InboundRecord;
 pub use intake::{AdvisorLoads, IntakeFacts};
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
+pub use reports::ComplianceQuery;
 pub use resource_upkeep::{
     FeedbackComment, FeedbackSummary, MissedSearch, ShownBefore, SuggestionShown, TicketsHelped,
 };

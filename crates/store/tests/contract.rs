@@ -87,6 +87,7 @@ contract!(
     tickets_opened_together_each_keep_their_own_rows,
     a_sign_in_burst_is_told_to_each_administrator_once,
     every_way_of_looking_for_texts_finds_the_same,
+    reports_equal_a_recount_from_the_timelines,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -3704,4 +3705,467 @@ async fn a_warning_is_dropped_when_its_clock_is_met_first(store: Store) {
         warnings(store.notices_of(second).await.unwrap()),
         [row("pending", eva.id), row("pending", max.id)]
     );
+}
+
+/// A small deterministic generator of numbers (the same histories on every run and backend).
+struct Dice(u64);
+
+impl Dice {
+    fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % bound
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A ticket's history as advisors and the customer might make it, from `opened` until it
+/// closes or `now`: replies, requests to the customer and answers, severity changes,
+/// proposals accepted or rejected, at gaps of minutes to days (so that some clocks breach).
+fn generated_history(
+    policy: &Policy,
+    new: &NewTicket,
+    opened: Timestamp,
+    now: Timestamp,
+    dice: &mut Dice,
+) -> Vec<caredesk_domain::ticket::TicketEvent> {
+    use caredesk_domain::ticket::step::step;
+    use caredesk_domain::ticket::{CustomerRequest, Resolution, Snapshot, TicketEvent};
+    let context = ClockContext {
+        program: &new.program,
+        region: &new.region,
+        product_line: &new.product_line,
+    };
+    let contact = new.actor;
+    let mut events = vec![TicketEvent {
+        seq: 1,
+        at: opened,
+        actor: contact,
+        data: EventData::Created {
+            severity: new.severity.clone(),
+            channel: new.channel.clone(),
+        },
+    }];
+    let mut when = opened;
+    for _ in 0..dice.below(10) {
+        let gap = match dice.below(4) {
+            0 => 5 + dice.below(120),
+            1 => 120 + dice.below(600),
+            2 => 1440 + dice.below(2880),
+            _ => 4320 + dice.below(7200),
+        };
+        when = when
+            .checked_add(SignedDuration::from_mins(gap as i64))
+            .unwrap();
+        if when >= now {
+            break;
+        }
+        let snapshot = Snapshot::of(&events).unwrap();
+        let (role, actor, command) = match snapshot.state {
+            TicketState::Closed => break,
+            TicketState::WaitingOnCustomer => (
+                Role::CustomerContact,
+                contact,
+                Command::CustomerMessage {
+                    body: "Here it is.".into(),
+                },
+            ),
+            TicketState::SolutionProposed if dice.below(3) > 0 => (
+                Role::CustomerContact,
+                contact,
+                Command::AcceptSolution {
+                    note: String::new(),
+                },
+            ),
+            TicketState::SolutionProposed => (
+                Role::CustomerContact,
+                contact,
+                Command::RejectSolution {
+                    reason: "It still fails.".into(),
+                },
+            ),
+            _ => (
+                Role::Advisor,
+                ADVISOR,
+                match dice.below(6) {
+                    0 | 1 => reply("We are looking into it."),
+                    2 => Command::RequestFromCustomer {
+                        request: *dice.pick(&[
+                            CustomerRequest::Information,
+                            CustomerRequest::RemoteAccess,
+                            CustomerRequest::TestInDevelopment,
+                        ]),
+                        body: "Could you send the log?".into(),
+                    },
+                    3 => Command::ChangeSeverity {
+                        severity: dice.pick(&["P1", "P2", "P3", "P4"]).to_string(),
+                        reason: "The impact is other than first said.".into(),
+                    },
+                    _ => Command::ProposeSolution {
+                        resolution: Resolution::Workaround,
+                        body: "Restart the service with the new setting.".into(),
+                    },
+                },
+            ),
+        };
+        let Ok(decided) = decide(&snapshot, role, command, policy) else {
+            continue;
+        };
+        let step = step(policy, &context, &events, decided, actor, when).unwrap();
+        events.extend(step.events);
+    }
+    events
+}
+
+/// A report's counts of one group, recounted from timelines without the clock engine: a
+/// clock is met or breached by the events on the timeline (every breach due before `now` is
+/// recorded by then), open within or past its target by whether a breach is recorded yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Recount {
+    tickets: u64,
+    /// For the first response, the updates and the resolution: met, breached, open within,
+    /// open past.
+    clocks: [[u64; 4]; 3],
+}
+
+fn recount_of(
+    policy: &Policy,
+    timeline: &[caredesk_domain::ticket::TicketEvent],
+    recount: &mut Recount,
+) {
+    use caredesk_domain::ticket::ClockKind;
+    let breached = |kind: ClockKind| {
+        timeline.iter().any(
+            |event| matches!(&event.data, EventData::ClockBreached { clock, .. } if *clock == kind),
+        )
+    };
+    let closed = timeline
+        .iter()
+        .any(|event| matches!(event.data, EventData::Closed { .. }));
+    let accepted = timeline
+        .iter()
+        .any(|event| matches!(event.data, EventData::SolutionAccepted { .. }));
+    let answered = timeline
+        .iter()
+        .skip(1)
+        .any(|event| event.data.is_advisor_contact());
+    recount.tickets += 1;
+    let count = |recount: &mut Recount, clock: usize, settled: bool, met: bool, late: bool| {
+        let slot = match (settled, late, met) {
+            (true, true, _) => Some(1),
+            (true, false, true) => Some(0),
+            (true, false, false) => None,
+            (false, false, _) => Some(2),
+            (false, true, _) => Some(3),
+        };
+        if let Some(slot) = slot {
+            recount.clocks[clock][slot] += 1;
+        }
+    };
+    count(
+        recount,
+        0,
+        answered || closed,
+        answered,
+        breached(ClockKind::FirstResponse),
+    );
+    // The updates: each contact after the first while an update was owed, late if a missed
+    // update was recorded since the contact before; and each missed update no contact ended.
+    let mut severity = String::new();
+    let mut contacted = false;
+    let mut missed_since = false;
+    let (mut owed, mut late, mut late_ended) = (0u64, 0u64, 0u64);
+    for event in timeline {
+        match &event.data {
+            EventData::Created {
+                severity: first, ..
+            } => severity = first.clone(),
+            EventData::SeverityChanged { to, .. } => severity = to.clone(),
+            EventData::ClockBreached {
+                clock: ClockKind::NextUpdate,
+                ..
+            } => {
+                late += 1;
+                missed_since = true;
+            }
+            _ => {}
+        }
+        if event.data.is_advisor_contact() && event.seq > 1 {
+            let cadence = policy.severity(&severity).unwrap().update_every.is_some();
+            if contacted && cadence {
+                owed += 1;
+                if missed_since {
+                    late_ended += 1;
+                }
+            }
+            contacted = true;
+            missed_since = false;
+        }
+    }
+    let owed = owed + late - late_ended;
+    recount.clocks[1][0] += owed - late;
+    recount.clocks[1][1] += late;
+    let cadence_now = policy.severity(&severity).unwrap().update_every.is_some();
+    if contacted && cadence_now && !closed {
+        recount.clocks[1][if missed_since { 3 } else { 2 }] += 1;
+    }
+    if policy.severity(&severity).unwrap().resolution.is_some() {
+        count(
+            recount,
+            2,
+            closed,
+            accepted,
+            breached(ClockKind::Resolution),
+        );
+    }
+}
+
+async fn reports_equal_a_recount_from_the_timelines(store: Store) {
+    use caredesk_domain::report::{ComplianceRow, Dimension, ReportFilter};
+    use caredesk_store::ComplianceQuery;
+    use std::collections::BTreeMap;
+    let policy = policy();
+    let fixtures = [
+        customer(&store, "R-1", "standard", "emea").await,
+        customer(&store, "R-2", "gold", "americas").await,
+        customer(&store, "R-3", "platinum", "apac").await,
+    ];
+    let now = at("2026-10-15T12:00:00Z");
+    let first_day = at("2026-06-01T00:00:00Z");
+    let mut dice = Dice(19);
+    let mut histories = Vec::new();
+    for number in 0..1800 {
+        let fixture = &fixtures[number % 3];
+        let opened = first_day
+            .checked_add(SignedDuration::from_mins(dice.below(134 * 1440) as i64))
+            .unwrap();
+        let mut new = new_ticket(fixture, dice.pick::<&str>(&["P1", "P2", "P3", "P4"]), None);
+        new.channel = dice.pick(&["phone", "portal"]).to_string();
+        let history = generated_history(&policy, &new, opened, now, &mut dice);
+        histories.push((new, history));
+    }
+    for batch in histories.chunks(300) {
+        store.import_tickets(&policy, batch, now).await.unwrap();
+    }
+    // Some tickets live through the store's own steps, closing there.
+    let mut stepped = Vec::new();
+    for number in 0..45 {
+        let fixture = &fixtures[number % 3];
+        let opened = first_day
+            .checked_add(SignedDuration::from_mins(dice.below(120 * 1440) as i64))
+            .unwrap();
+        let new = new_ticket(fixture, dice.pick::<&str>(&["P1", "P2", "P3"]), None);
+        let id = store
+            .create_ticket(&policy, &new, opened)
+            .await
+            .unwrap()
+            .ticket
+            .id;
+        let history = generated_history(&policy, &new, opened, now, &mut dice);
+        for event in history
+            .iter()
+            .skip(1)
+            .filter(|event| event.actor != Actor::System)
+        {
+            let data = event.data.clone();
+            store
+                .update_ticket(
+                    &policy,
+                    Change::by(event.actor, id, event.at),
+                    move |_, _| Ok::<_, std::convert::Infallible>(vec![data]),
+                )
+                .await
+                .unwrap();
+        }
+        stepped.push(id);
+    }
+    store
+        .record_due_breaches(&policy, now, 100_000)
+        .await
+        .unwrap();
+
+    // The recount, by customer, program and severity, from every ticket's timeline.
+    let mut recounts: BTreeMap<(i64, String, String, Timestamp, i64), Recount> = BTreeMap::new();
+    let mut closed_by_steps = 0;
+    for fixture in &fixtures {
+        for ticket in store.tickets_of(fixture.customer_id, 10_000).await.unwrap() {
+            let timeline = store.timeline(ticket.id, Scope::All).await.unwrap();
+            if stepped.contains(&ticket.id) && ticket.closed_at.is_some() {
+                closed_by_steps += 1;
+            }
+            let mut recount = Recount::default();
+            recount_of(&policy, &timeline, &mut recount);
+            recounts.insert(
+                (
+                    ticket.customer_id,
+                    ticket.program.clone(),
+                    ticket.severity.clone(),
+                    ticket.opened_at,
+                    ticket.id,
+                ),
+                recount,
+            );
+        }
+    }
+    assert!(
+        closed_by_steps > 5,
+        "{closed_by_steps} tickets closed by steps"
+    );
+    let recount_in = |from: Timestamp, to: Timestamp, by_customer: bool| {
+        let mut groups: BTreeMap<Vec<String>, Recount> = BTreeMap::new();
+        for ((customer, program, severity, opened, _), recount) in &recounts {
+            if *opened < from || *opened >= to {
+                continue;
+            }
+            let mut group = vec![program.clone(), severity.clone()];
+            if by_customer {
+                group.insert(0, customer.to_string());
+            }
+            let sum = groups.entry(group).or_default();
+            sum.tickets += recount.tickets;
+            for (clock, counts) in recount.clocks.iter().enumerate() {
+                for (slot, count) in counts.iter().enumerate() {
+                    sum.clocks[clock][slot] += count;
+                }
+            }
+        }
+        groups
+    };
+    let as_recounts = |rows: Vec<ComplianceRow>| -> BTreeMap<Vec<String>, Recount> {
+        rows.into_iter()
+            .map(|row| {
+                for tally in [&row.first_response, &row.updates, &row.resolution] {
+                    assert_eq!(tally.measured, tally.met + tally.breached);
+                }
+                for tally in [&row.first_response, &row.resolution] {
+                    assert_eq!(tally.bands.iter().sum::<u64>(), tally.measured);
+                }
+                let counts = |tally: &caredesk_domain::report::ClockTally| {
+                    [
+                        tally.met,
+                        tally.breached,
+                        tally.open_within,
+                        tally.open_past,
+                    ]
+                };
+                (
+                    row.group.clone(),
+                    Recount {
+                        tickets: row.tickets,
+                        clocks: [
+                            counts(&row.first_response),
+                            counts(&row.updates),
+                            counts(&row.resolution),
+                        ],
+                    },
+                )
+            })
+            .collect()
+    };
+    let filter = ReportFilter::default();
+    // Whole months (the monthly totals and the open tickets), a period cut inside months
+    // (and the closed tickets at either end), and by customer (the tickets alone).
+    for (from, to, by) in [
+        (
+            "2026-06-01T00:00:00Z",
+            "2026-10-01T00:00:00Z",
+            vec![Dimension::Program, Dimension::Severity],
+        ),
+        (
+            "2026-06-10T00:00:00Z",
+            "2026-09-20T00:00:00Z",
+            vec![Dimension::Program, Dimension::Severity],
+        ),
+        (
+            "2026-05-01T00:00:00Z",
+            "2026-11-01T00:00:00Z",
+            vec![Dimension::Customer, Dimension::Program, Dimension::Severity],
+        ),
+    ] {
+        let (from, to) = (at(from), at(to));
+        let report = store
+            .compliance(&ComplianceQuery {
+                from,
+                to,
+                now,
+                filter: &filter,
+                by: &by,
+            })
+            .await
+            .unwrap();
+        let expected = recount_in(from, to, by.len() == 3);
+        assert!(
+            expected
+                .values()
+                .map(|recount| recount.tickets)
+                .sum::<u64>()
+                > 1000
+        );
+        let found = as_recounts(report);
+        for (group, recount) in &expected {
+            assert_eq!(
+                found.get(group),
+                Some(recount),
+                "{group:?} from {from} to {to}"
+            );
+        }
+        assert_eq!(found.len(), expected.len());
+    }
+    // Each breakdown adds up to the same whole.
+    let whole = |by: Vec<Dimension>, filter: ReportFilter| {
+        let store = store.clone();
+        async move {
+            let rows = store
+                .compliance(&ComplianceQuery {
+                    from: at("2026-06-01T00:00:00Z"),
+                    to: at("2026-10-01T00:00:00Z"),
+                    now,
+                    filter: &filter,
+                    by: &by,
+                })
+                .await
+                .unwrap();
+            let mut total = ComplianceRow::default();
+            for row in &rows {
+                total.add(row);
+            }
+            total
+        }
+    };
+    let everything = whole(vec![], ReportFilter::default()).await;
+    assert_eq!(
+        whole(vec![Dimension::Month], ReportFilter::default()).await,
+        everything
+    );
+    assert_eq!(
+        whole(
+            vec![Dimension::Channel, Dimension::Language],
+            ReportFilter::default()
+        )
+        .await,
+        everything
+    );
+    let gold = whole(
+        vec![],
+        ReportFilter {
+            program: Some("gold".into()),
+            ..ReportFilter::default()
+        },
+    )
+    .await;
+    let of_r2 = whole(
+        vec![],
+        ReportFilter {
+            customer: Some(fixtures[1].customer_id),
+            ..ReportFilter::default()
+        },
+    )
+    .await;
+    assert_eq!(gold, of_r2);
+    assert!(gold.tickets > 0 && gold.tickets < everything.tickets);
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use caredesk_desk::Desk;
+use caredesk_desk::reports::measure_earlier_tickets;
 use caredesk_desk::sweep::{sweep_tickets, upkeep};
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
@@ -136,6 +137,13 @@ async fn sweep_round(desk: &Desk) -> Result<(), String> {
     }
     for (ticket, error) in &sweep.failed {
         tracing::warn!(ticket, %error, "a ticket could not be swept");
+    }
+    // Tickets written before reports kept their measures are measured a batch at a time.
+    let measured = measure_earlier_tickets(desk, SWEEP_BATCH)
+        .await
+        .map_err(|error| format!("earlier tickets could not be measured for reports: {error}"))?;
+    if measured > 0 {
+        tracing::info!(tickets = measured, "earlier tickets measured for reports");
     }
     match sweep.failed.len() {
         0 => Ok(()),

@@ -15,6 +15,7 @@ use super::events::{Actor, EventData, TicketEvent};
 use crate::calendar::CalendarError;
 use crate::notify::{AtRiskWarning, Notice, NoticeContext, clocks_at_risk, notices_for};
 use crate::policy::{Policy, UnknownName};
+use crate::report::TicketMeasures;
 use crate::routing::{ShiftError, next_shift_change_at};
 
 /// Why a step cannot be taken: the timeline or the policy does not fit.
@@ -148,6 +149,8 @@ pub struct Step {
     pub events: Vec<TicketEvent>,
     /// Where the ticket stands after them.
     pub standing: Standing,
+    /// What reports keep of its clocks then.
+    pub measures: TicketMeasures,
     /// The notices the new events call for.
     pub notices: Vec<Notice>,
     /// The warnings that clocks fall due soon, each with its due instant (the outbox keeps
@@ -185,6 +188,7 @@ pub fn step(
     } else {
         after
     };
+    let measures = TicketMeasures::of(policy, context, &events, &standing.clocks)?;
     let new_events = events.split_off(timeline.len());
     let notices = notices_of(policy, &standing, &new_events)?;
     let calendar = policy.calendar(&standing.clocks.calendar)?;
@@ -192,23 +196,25 @@ pub fn step(
     Ok(Step {
         events: new_events,
         standing,
+        measures,
         notices,
         at_risk,
     })
 }
 
 /// A new ticket's first step: where it stands after its opening `events` (nothing can be
-/// due yet: the policy refuses zero targets) and the notices they call for (a new ticket
-/// owes no status update before its first response).
+/// due yet: the policy refuses zero targets), what reports keep of it, and the notices they
+/// call for (a new ticket owes no status update before its first response).
 pub fn opening(
     policy: &Policy,
     context: &ClockContext<'_>,
     events: &[TicketEvent],
     at: Timestamp,
-) -> Result<(Standing, Vec<Notice>), StepError> {
+) -> Result<(Standing, TicketMeasures, Vec<Notice>), StepError> {
     let standing = Standing::of(policy, context, events, at)?;
+    let measures = TicketMeasures::of(policy, context, events, &standing.clocks)?;
     let notices = notices_of(policy, &standing, events)?;
-    Ok((standing, notices))
+    Ok((standing, measures, notices))
 }
 
 /// Appends what the desk does by itself at `at` (breaches not recorded yet, the escalation

@@ -19,6 +19,7 @@ use super::{
 use crate::events::load_events;
 use crate::events::{TicketWords, append_events, event_json};
 use crate::outbox::{NOTICE_VALUES, NoticeRow, bind_notice, webhook_insert_sql};
+use crate::reports::{ClosedTicket, MEASURE_COLUMNS, add_closed, measure_values};
 use crate::{AnyQueryScalar, id_by_idempotency_key};
 use crate::{Scope, Store, StoreError, instant, seconds};
 
@@ -106,8 +107,28 @@ impl Store {
             )
             .map_err(step_error)?;
             let timeline: Vec<TicketEvent> = events.iter().chain(&step.events).cloned().collect();
-            let finished = StandingColumns::of(&step.standing)?;
+            let finished = StandingColumns::of(&step.standing, &step.measures)?;
             let id = insert_with_timeline(&mut transaction, new, &timeline, &finished).await?;
+            if finished.snapshot.closed_at.is_some() {
+                add_closed(
+                    &mut transaction,
+                    ClosedTicket {
+                        opened_at: finished.snapshot.opened_at,
+                        program: &new.program,
+                        severity: &finished.snapshot.severity,
+                        region: &new.region,
+                        channel: &new.channel,
+                        product_line: &new.product_line,
+                        language: finished
+                            .snapshot
+                            .language
+                            .as_deref()
+                            .unwrap_or(&new.language),
+                        measures: &finished.measures,
+                    },
+                )
+                .await?;
+            }
             if let Some((advisor, severity)) = finished.load_key() {
                 *loads.entry((advisor, severity.to_string())).or_insert(0) += 1;
             }
@@ -155,8 +176,11 @@ impl Store {
     }
 }
 
-/// The columns a new ticket's row is written with, in the order of `ticket_cells`.
-const TICKET_WRITTEN: [&str; 38] = [
+/// The columns a new ticket's row is written with, in the order of `ticket_cells`: what it
+/// is and where it stands, then its measures.
+const TICKET_WRITTEN: [&str; 52] = joined(TICKET_STANDING, MEASURE_COLUMNS);
+
+const TICKET_STANDING: [&str; 38] = [
     "customer_id",
     "contact_id",
     "product_id",
@@ -198,6 +222,25 @@ const TICKET_WRITTEN: [&str; 38] = [
 ];
 const TICKET_VALUE_COUNT: usize = TICKET_WRITTEN.len();
 
+/// Two lists of columns one after the other (`N` must be the sum of their lengths).
+const fn joined<const A: usize, const B: usize, const N: usize>(
+    first: [&'static str; A],
+    second: [&'static str; B],
+) -> [&'static str; N] {
+    assert!(A + B == N, "the joined list has room for both lists");
+    let mut all = [""; N];
+    let mut index = 0;
+    while index < A {
+        all[index] = first[index];
+        index += 1;
+    }
+    while index < N {
+        all[index] = second[index - A];
+        index += 1;
+    }
+    all
+}
+
 /// The insert of a ticket row, its `TICKET_VALUE_COUNT` values numbered from `$first` and
 /// bound by `bind_ticket`.
 fn insert_ticket_sql(first: usize) -> String {
@@ -229,7 +272,7 @@ fn ticket_cells<'a>(
     let text = |value: &'a str| Cell::Text(Some(Cow::Borrowed(value)));
     let optional_text = |value: Option<&'a str>| Cell::Text(value.map(Cow::Borrowed));
     let snapshot = &derived.snapshot;
-    [
+    let standing = [
         Integer(Some(new.customer_id)),
         Integer(new.contact_id),
         Integer(new.product_id),
@@ -268,7 +311,11 @@ fn ticket_cells<'a>(
         optional_text(new.request_hash.as_deref()),
         text(&derived.flags),
         Flag(snapshot.consent_unanswered),
-    ]
+    ];
+    let mut cells = standing
+        .into_iter()
+        .chain(measure_values(&derived.measures).map(Integer));
+    std::array::from_fn(|_| cells.next().unwrap_or(Integer(None)))
 }
 
 /// Binds a ticket row's values, in the order of `insert_ticket_sql`.
@@ -295,9 +342,10 @@ fn opening_of(
     events: &[TicketEvent],
     at: Timestamp,
 ) -> Result<(StandingColumns, Vec<NoticeRow>), StoreError> {
-    let (standing, notices) = opening(policy, &context_of(new), events, at).map_err(step_error)?;
+    let (standing, measures, notices) =
+        opening(policy, &context_of(new), events, at).map_err(step_error)?;
     let rows = notices.iter().map(NoticeRow::of).collect();
-    Ok((StandingColumns::of(&standing)?, rows))
+    Ok((StandingColumns::of(&standing, &measures)?, rows))
 }
 
 /// The words a new ticket is found by.

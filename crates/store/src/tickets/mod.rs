@@ -19,7 +19,10 @@ mod queue;
 mod search;
 mod update;
 
+use std::sync::LazyLock;
+
 use caredesk_domain::intake::{CoverageWindow, IntakeFlag, LanguageChoice};
+use caredesk_domain::report::TicketMeasures;
 use caredesk_domain::routing::Assignment;
 use caredesk_domain::ticket::step::{Standing, StepError};
 use caredesk_domain::ticket::{Actor, Snapshot, TicketEvent, TicketState};
@@ -30,6 +33,7 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::columns::Columns;
 use crate::events::load_events;
+use crate::reports::{MEASURE_COLUMNS, measure_assignments, measure_values};
 use crate::{Scope, SqlBuilder, Store, StoreError, instant, seconds};
 
 pub(crate) use attachments::NO_FILES;
@@ -295,10 +299,12 @@ struct StandingColumns {
     breached: bool,
     /// The snapshot's flags as stored (JSON).
     flags: String,
+    /// What reports keep of its clocks.
+    measures: TicketMeasures,
 }
 
 impl StandingColumns {
-    fn of(standing: &Standing) -> Result<StandingColumns, StoreError> {
+    fn of(standing: &Standing, measures: &TicketMeasures) -> Result<StandingColumns, StoreError> {
         let flags = serde_json::to_string(&standing.snapshot.flags)
             .map_err(|error| StoreError::Corrupt(error.to_string()))?;
         let next_due_at = standing.next_due_at.map(seconds);
@@ -316,6 +322,7 @@ impl StandingColumns {
             resolution_due_at: standing.resolution_due_at.map(seconds),
             breached: standing.breached,
             flags,
+            measures: *measures,
         })
     }
 
@@ -377,45 +384,53 @@ async fn move_load(
     Ok(())
 }
 
+/// The rewrite of a ticket's derived columns: where it stands, then its measures.
+static WRITE_STANDING: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE tickets SET severity = $1, state = $2, assignee_id = $3, escalated = $4, escalation_open = $5, \
+         version_number = $6, updated_at = $7, closed_at = $8, calendar = $9, severity_rank = $10, \
+         placement_rank = $11, due_sort = $12, next_due_at = $13, at_risk_at = $14, sweep_due_at = $15, \
+         first_response_due_at = $16, next_update_due_at = $17, resolution_due_at = $18, breached = $19, \
+         flags = $20, consent_unanswered = $21, language = COALESCE($22, language), {} WHERE id = ${}",
+        measure_assignments(23),
+        23 + MEASURE_COLUMNS.len()
+    )
+});
+
 async fn write_standing(
     transaction: &mut Transaction<'static, Any>,
     id: i64,
     derived: &StandingColumns,
 ) -> Result<(), StoreError> {
     let snapshot = &derived.snapshot;
-    sqlx::query(
-        "UPDATE tickets SET severity = $1, state = $2, assignee_id = $3, escalated = $4, escalation_open = $5, \
-         version_number = $6, updated_at = $7, closed_at = $8, calendar = $9, severity_rank = $10, \
-         placement_rank = $11, due_sort = $12, next_due_at = $13, at_risk_at = $14, sweep_due_at = $15, \
-         first_response_due_at = $16, next_update_due_at = $17, resolution_due_at = $18, breached = $19, \
-         flags = $20, consent_unanswered = $21, language = COALESCE($22, language) WHERE id = $23",
-    )
-    .bind(&snapshot.severity)
-    .bind(snapshot.state.as_str())
-    .bind(snapshot.assignee)
-    .bind(snapshot.escalated)
-    .bind(snapshot.escalation_open)
-    .bind(i64::from(snapshot.event_count))
-    .bind(seconds(snapshot.last_event_at))
-    .bind(snapshot.closed_at.map(seconds))
-    .bind(&derived.calendar)
-    .bind(derived.severity_rank)
-    .bind(derived.placement_rank)
-    .bind(derived.due_sort)
-    .bind(derived.next_due_at)
-    .bind(derived.at_risk_at)
-    .bind(derived.sweep_due_at)
-    .bind(derived.first_response_due_at)
-    .bind(derived.next_update_due_at)
-    .bind(derived.resolution_due_at)
-    .bind(derived.breached)
-    .bind(&derived.flags)
-    .bind(snapshot.consent_unanswered)
-    // The language the ticket is worked in now (a shift change after hours changes it).
-    .bind(&snapshot.language)
-    .bind(id)
-    .execute(&mut **transaction)
-    .await?;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(WRITE_STANDING.as_str()))
+        .bind(&snapshot.severity)
+        .bind(snapshot.state.as_str())
+        .bind(snapshot.assignee)
+        .bind(snapshot.escalated)
+        .bind(snapshot.escalation_open)
+        .bind(i64::from(snapshot.event_count))
+        .bind(seconds(snapshot.last_event_at))
+        .bind(snapshot.closed_at.map(seconds))
+        .bind(&derived.calendar)
+        .bind(derived.severity_rank)
+        .bind(derived.placement_rank)
+        .bind(derived.due_sort)
+        .bind(derived.next_due_at)
+        .bind(derived.at_risk_at)
+        .bind(derived.sweep_due_at)
+        .bind(derived.first_response_due_at)
+        .bind(derived.next_update_due_at)
+        .bind(derived.resolution_due_at)
+        .bind(derived.breached)
+        .bind(&derived.flags)
+        .bind(snapshot.consent_unanswered)
+        // The language the ticket is worked in now (a shift change after hours changes it).
+        .bind(&snapshot.language);
+    for value in measure_values(&derived.measures) {
+        query = query.bind(value);
+    }
+    query.bind(id).execute(&mut **transaction).await?;
     Ok(())
 }
 

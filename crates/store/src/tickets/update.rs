@@ -18,6 +18,7 @@ use super::{
 use crate::events::load_events;
 use crate::events::{TicketWords, append_events};
 use crate::outbox::{NoticeRow, drop_stale_warnings, write_notices};
+use crate::reports::{ClosedTicket, add_closed};
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
 
@@ -104,7 +105,7 @@ impl Store {
             language: &ticket.language,
         };
         append_events(transaction, id, &step.events, words).await?;
-        let derived = StandingColumns::of(&step.standing)?;
+        let derived = StandingColumns::of(&step.standing, &step.measures)?;
         let load_before = ticket
             .assignee_id
             .filter(|_| ticket.closed_at.is_none())
@@ -150,6 +151,27 @@ impl Store {
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_standing(transaction, id, &derived).await?;
+        // A ticket closing has its final measures: they join the monthly totals, once.
+        if ticket.closed_at.is_none() && derived.snapshot.closed_at.is_some() {
+            add_closed(
+                transaction,
+                ClosedTicket {
+                    opened_at: ticket.opened_at,
+                    program: &ticket.program,
+                    severity: &derived.snapshot.severity,
+                    region: &ticket.region,
+                    channel: &ticket.channel,
+                    product_line: &ticket.product_line,
+                    language: derived
+                        .snapshot
+                        .language
+                        .as_deref()
+                        .unwrap_or(&ticket.language),
+                    measures: &derived.measures,
+                },
+            )
+            .await?;
+        }
         let told = !notices.is_empty() || !new_seqs.is_empty();
         events.extend(step.events);
         Ok(Changed {

@@ -10,6 +10,7 @@ pub mod notices;
 pub mod openapi;
 pub mod queue;
 pub mod releases;
+pub mod reports;
 pub mod resources;
 pub mod services;
 pub mod sessions;
@@ -47,6 +48,7 @@ use crate::{AppState, Limits};
         (name = "releases", description = "The release catalog of each product line: what is in support scope, what an installed product may update to"),
         (name = "staff", description = "Staff members, their availability, the on-call rota and API tokens"),
         (name = "mail", description = "E-mail in: replies land on their tickets, known contacts open tickets"),
+        (name = "reports", description = "What the policy promised and what was kept: SLA compliance per program, severity, region, advisor, customer"),
         (name = "notices", description = "The outbox: notices that failed, sent again by administrators; webhooks; the audit trail"),
     )
 )]
@@ -78,6 +80,7 @@ pub fn api(limits: Limits) -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(tokens::router())
         .merge(audit::router())
+        .merge(reports::router())
         .merge(tickets::router(limits))
         .merge(queue::router())
         .merge(services::router())

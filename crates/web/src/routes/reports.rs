@@ -1,0 +1,123 @@
+//! Reports over the API: what the policy promised and what was kept, as JSON or CSV.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use caredesk_desk::reports::{self, ComplianceReport, ComplianceRequest};
+use caredesk_domain::report::{Dimension, ReportFilter};
+use jiff::civil::Date;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiQuery;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(sla_report))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SlaQuery {
+    /// The first day of the period (UTC); 30 days before `to` unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<Date>,
+    /// The last day of the period, included (UTC); today unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<Date>,
+    /// What to break the report down by, comma-separated: month, program, severity, region,
+    /// channel, product_line, language, advisor, customer.
+    by: Option<String>,
+    program: Option<String>,
+    severity: Option<String>,
+    region: Option<String>,
+    channel: Option<String>,
+    product_line: Option<String>,
+    language: Option<String>,
+    /// An advisor's id: their tickets only.
+    advisor: Option<i64>,
+    /// A customer's id: its tickets only.
+    customer: Option<i64>,
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    format: Option<String>,
+}
+
+/// SLA compliance of the tickets opened in a period: for each clock (first response, status
+/// updates, resolution), how many were met, breached, and are still open within or past
+/// their target, the share met, and the business time the median and the 90th percentile
+/// used against the target; broken down as asked. Support managers and administrators read
+/// any report, a customer success manager their customers', an advisor their own tickets',
+/// a customer's contact their organisation's.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/sla",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(SlaQuery),
+    responses(
+        (status = 200, description = "The report (JSON), or with format=csv one line per group and a last line for all",
+            content((ComplianceReport = "application/json"), (String = "text/csv"))),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a report the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad period, breakdown or filter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn sla_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<SlaQuery>,
+) -> Result<Response, ApiError> {
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::invalid("format", "json or csv")),
+    };
+    let by = Dimension::list(query.by.as_deref().unwrap_or(""))
+        .map_err(|reason| ApiError::invalid("by", &reason))?;
+    let request = ComplianceRequest {
+        from: query.from,
+        to: query.to,
+        by,
+        filter: ReportFilter {
+            program: query.program,
+            severity: query.severity,
+            region: query.region,
+            channel: query.channel,
+            product_line: query.product_line,
+            language: query.language,
+            advisor: query.advisor,
+            customer: query.customer,
+        },
+    };
+    let report = reports::compliance(&state.desk(), &principal.caller(), request).await?;
+    if !csv {
+        return Ok(Json(report).into_response());
+    }
+    let name = format!(
+        "attachment; filename=\"sla-{}-{}.csv\"",
+        report.from, report.to
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&name)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        reports::as_csv(&report),
+    )
+        .into_response())
+}
