@@ -13,6 +13,7 @@ rounds="${ROUNDS:-200}"
 backends="${BACKENDS:-sqlite postgres}"
 postgres="${POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 cargo build --release --quiet -p caredesk --example seed_tickets --example bench_reports
+examples="${CARGO_TARGET_DIR:-target}/release/examples"
 work="${WORK:-$(mktemp -d)}"
 database="caredesk_reports_$$"
 trap 'psql "$postgres/postgres" -qc "DROP DATABASE IF EXISTS \"$database\"" >/dev/null 2>&1 || true' EXIT
@@ -29,13 +30,13 @@ for backend in $backends; do
   echo "== $backend: $tickets tickets"
   if [ ! -e "$work/reports.db" ] || [ "$backend" = postgres ]; then
     started=$(date +%s)
-    target/release/examples/seed_tickets "$url" "$tickets" >/dev/null
+    "$examples"/seed_tickets "$url" "$tickets" >/dev/null
     echo "seeded in $(( $(date +%s) - started )) s"
   fi
   if [ "$backend" = postgres ]; then
     psql "$url" -qc "VACUUM (ANALYZE)"
   fi
-  target/release/examples/bench_reports "$url" "$rounds"
+  "$examples"/bench_reports "$url" "$rounds"
   if [ "$backend" = postgres ]; then
     echo "PostgreSQL's own time for the three years' monthly totals by program and severity:"
     psql "$url" -Atc "EXPLAIN (ANALYZE, TIMING OFF) SELECT program, severity, SUM(tickets) FROM report_months GROUP BY program, severity" | grep -E "Execution Time"

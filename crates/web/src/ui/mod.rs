@@ -11,6 +11,7 @@ mod account;
 mod activate;
 mod assets;
 mod care;
+mod charts;
 mod community;
 mod console;
 mod forms;
@@ -18,6 +19,7 @@ pub mod i18n;
 mod portal;
 mod products;
 mod releases;
+mod reports;
 mod resources;
 mod session;
 mod ticket_search;
@@ -58,6 +60,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
                 .merge(community::router())
                 .merge(writers::router())
                 .merge(console::router())
+                .merge(reports::router())
                 .merge(releases::router())
                 .merge(activate::router())
                 .merge(products::router())

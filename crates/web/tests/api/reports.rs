@@ -4,6 +4,7 @@ use caredesk_domain::ticket::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::pages::Visitor;
 use crate::support::{self, Backend, TestApp, portal_ticket};
 
 /// The report's line for `group` (one value per dimension).
@@ -270,5 +271,89 @@ pub async fn sla_reports_say_what_was_kept_to_whoever_may_read_them(backend: Bac
         .call(Method::GET, "/api/v1/reports/sla", None, None)
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The console's report builder: the filters in the address, the same numbers in the
+    // table, the chart beside it and the CSV of the same report; managers only.
+    let mut max = Visitor::new(&app);
+    max.sign_in("max@desk.example").await;
+    let query = "from=2026-11-01&to=2026-11-30&by=program&severity=P3";
+    let page = max.get(&format!("/console/reports?{query}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    assert!(
+        body.contains("Tickets opened from 2026-11-01 to 2026-11-30"),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"<option value="P3" selected>P3</option>"#),
+        "{body}"
+    );
+    assert!(body.contains(r#"<option value="program" selected>Program</option>"#));
+    let gold_row = table_row(body, "gold");
+    assert_eq!(gold_row[..3], ["gold", "2", "1"], "{gold_row:?}");
+    assert_eq!(table_row(body, "standard")[1], "3");
+    let chart = max
+        .get(&format!("/console/reports/chart.svg?{query}"))
+        .await;
+    assert_eq!(chart.status, StatusCode::OK);
+    assert!(
+        chart.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("image/svg+xml")
+    );
+    assert!(chart.body.starts_with("<svg"), "{}", chart.body);
+    for label in [
+        "First response",
+        "Status updates",
+        "Resolution",
+        "gold",
+        "standard",
+    ] {
+        assert!(chart.body.contains(label), "{label} in {}", chart.body);
+    }
+    assert!(body.contains(r#"<img src="/console/reports/chart.svg?from=2026-11-01&#38;to=2026-11-30&#38;by=program&#38;severity=P3""#), "{body}");
+    let csv = max
+        .get("/console/reports/report.csv?from=2026-11-01&to=2026-11-30&by=program")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.body.lines().last().unwrap().starts_with("all,5,"),
+        "{}",
+        csv.body
+    );
+    // In French, on an empty period, and refused to others.
+    let empty = max
+        .get("/console/reports?from=2026-10-01&to=2026-10-31")
+        .await;
+    assert!(empty.body.contains("No ticket was opened in this period."));
+    assert!(!empty.body.contains("chart.svg"));
+    let wrong = max.get("/console/reports?from=yesterday").await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("from"), "{}", wrong.body);
+    let mut ana = Visitor::new(&app);
+    ana.sign_in("ana@desk.example").await;
+    for path in [
+        "/console/reports",
+        "/console/reports/chart.svg",
+        "/console/reports/report.csv",
+    ] {
+        assert_eq!(ana.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
     app.stop().await;
+}
+
+/// The cells of the table row whose first cell is `first`, as text.
+fn table_row(body: &str, first: &str) -> Vec<String> {
+    let start = body
+        .find(&format!("<th scope=\"row\">{first}</th>"))
+        .unwrap_or_else(|| panic!("no row {first}: {body}"));
+    let row = &body[start..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    row.split(['<', '>'])
+        .enumerate()
+        .filter(|(index, _)| index % 2 == 0)
+        .map(|(_, text)| text.trim().to_string())
+        .filter(|text| !text.is_empty())
+        .collect()
 }

@@ -1,0 +1,401 @@
+//! The managers' report builder: SLA compliance for a period, filtered and broken down as
+//! the form in the page's address says (so a view can be bookmarked and shared), as a chart,
+//! the table of the same numbers, and CSV.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use caredesk_desk::reports::{self, ComplianceReport, ComplianceRequest, ReportLine};
+use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter, ShareOfTarget};
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use super::charts::{Panel, share_bars};
+use super::session::Viewer;
+use super::{Page, UiError, render};
+use crate::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console/reports", get(report_page))
+        .route("/console/reports/chart.svg", get(report_chart))
+        .route("/console/reports/report.csv", get(report_csv))
+}
+
+/// The builder's form, as the address carries it (empty means "any").
+#[derive(Clone, Default, Deserialize)]
+#[serde(default)]
+struct ReportForm {
+    from: String,
+    to: String,
+    by: String,
+    then_by: String,
+    program: String,
+    severity: String,
+    region: String,
+    channel: String,
+    product_line: String,
+    language: String,
+}
+
+impl ReportForm {
+    fn parse(raw: Option<&str>) -> Result<ReportForm, UiError> {
+        serde_urlencoded::from_str(raw.unwrap_or_default())
+            .map_err(|error| UiError::BadRequest(error.to_string()))
+    }
+
+    fn request(&self) -> Result<ComplianceRequest, UiError> {
+        let date = |field: &str, text: &str| -> Result<Option<Date>, UiError> {
+            match text.trim() {
+                "" => Ok(None),
+                text => text.parse().map(Some).map_err(|_| {
+                    UiError::BadRequest(format!(
+                        "{field}: \"{text}\" is not a date such as 2026-09-01"
+                    ))
+                }),
+            }
+        };
+        let by = Dimension::list(&format!("{},{}", self.by, self.then_by))
+            .map_err(|reason| UiError::BadRequest(format!("by: {reason}")))?;
+        let some = |text: &str| Some(text.trim().to_string()).filter(|text| !text.is_empty());
+        Ok(ComplianceRequest {
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+            by,
+            filter: ReportFilter {
+                program: some(&self.program),
+                severity: some(&self.severity),
+                region: some(&self.region),
+                channel: some(&self.channel),
+                product_line: some(&self.product_line),
+                language: some(&self.language),
+                advisor: None,
+                customer: None,
+            },
+        })
+    }
+}
+
+/// A filter of the form: its name, label, the values to choose from, and the chosen one.
+struct FilterField {
+    name: &'static str,
+    label: &'static str,
+    options: Vec<String>,
+    chosen: String,
+}
+
+/// One line of the table, worded for the page.
+struct TableLine {
+    labels: Vec<String>,
+    tickets: u64,
+    clocks: Vec<ClockCells>,
+}
+
+struct ClockCells {
+    met: u64,
+    late: u64,
+    open_within: u64,
+    open_past: u64,
+    share: String,
+    median: String,
+    p90: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/reports.html")]
+struct ReportPage {
+    page: Page,
+    intro: String,
+    from: String,
+    to: String,
+    by: String,
+    then_by: String,
+    dimensions: Vec<(&'static str, &'static str)>,
+    filters: Vec<FilterField>,
+    /// The address's query, for the chart and the CSV of the same report.
+    query: String,
+    headings: Vec<&'static str>,
+    lines: Vec<TableLine>,
+    total: TableLine,
+}
+
+async fn report_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, UiError> {
+    let form = ReportForm::parse(raw.as_deref())?;
+    let report = report_of(&state, &viewer, &form).await?;
+    let policy = &state.policy;
+    let t = |key: &str| viewer.t(key);
+    let filters = vec![
+        field(
+            "program",
+            t("reports.dim_program"),
+            policy.programs.keys(),
+            &form.program,
+        ),
+        field(
+            "severity",
+            t("reports.dim_severity"),
+            policy.severities.keys(),
+            &form.severity,
+        ),
+        field(
+            "region",
+            t("reports.dim_region"),
+            policy.regions.keys(),
+            &form.region,
+        ),
+        field(
+            "channel",
+            t("reports.dim_channel"),
+            policy.channels.keys(),
+            &form.channel,
+        ),
+        field(
+            "product_line",
+            t("reports.dim_product_line"),
+            policy.product_lines.keys(),
+            &form.product_line,
+        ),
+        field(
+            "language",
+            t("reports.dim_language"),
+            policy.languages.supported.iter(),
+            &form.language,
+        ),
+    ];
+    let dimensions = Dimension::ALL
+        .into_iter()
+        .map(|dimension| (dimension.name(), dimension_label(&viewer, dimension)))
+        .collect();
+    let intro = viewer.catalog.format(
+        "reports.intro",
+        &[
+            ("from", &report.from.to_string()),
+            ("to", &report.to.to_string()),
+        ],
+    );
+    let title = viewer.t("reports.title").to_string();
+    let query = canonical_query(&report, &form);
+    Ok(render(&ReportPage {
+        page: viewer.page(title),
+        intro,
+        from: report.from.to_string(),
+        to: report.to.to_string(),
+        by: report
+            .by
+            .first()
+            .map_or("", |dimension| dimension.name())
+            .to_string(),
+        then_by: report
+            .by
+            .get(1)
+            .map_or("", |dimension| dimension.name())
+            .to_string(),
+        dimensions,
+        filters,
+        query,
+        headings: report
+            .by
+            .iter()
+            .map(|dimension| dimension_label(&viewer, *dimension))
+            .collect(),
+        lines: report
+            .lines
+            .iter()
+            .map(|line| table_line(&viewer, line, line.labels.clone()))
+            .collect(),
+        total: table_line(
+            &viewer,
+            &report.total,
+            vec![viewer.t("reports.all").to_string(); report.by.len().max(1)],
+        ),
+    })?
+    .into_response())
+}
+
+/// The chart of the report the same query asks for: the share met per group, one panel per
+/// clock (an image: the page's table beside it holds the same numbers).
+async fn report_chart(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, UiError> {
+    let form = ReportForm::parse(raw.as_deref())?;
+    let report = report_of(&state, &viewer, &form).await?;
+    let groups: Vec<String> = if report.by.is_empty() {
+        vec![viewer.t("reports.all").to_string()]
+    } else {
+        report
+            .lines
+            .iter()
+            .map(|line| line.labels.join(" · "))
+            .collect()
+    };
+    let lines: Vec<&ReportLine> = if report.by.is_empty() {
+        vec![&report.total]
+    } else {
+        report.lines.iter().collect()
+    };
+    let share = |clock: fn(&ReportLine) -> &ClockSummary| -> Vec<Option<f64>> {
+        lines.iter().map(|line| clock(line).met_percent).collect()
+    };
+    let panels = [
+        Panel {
+            title: viewer.t("reports.first_response"),
+            values: share(|line| &line.first_response),
+        },
+        Panel {
+            title: viewer.t("reports.updates"),
+            values: share(|line| &line.updates),
+        },
+        Panel {
+            title: viewer.t("reports.resolution"),
+            values: share(|line| &line.resolution),
+        },
+    ];
+    let svg =
+        share_bars(&groups, &panels, viewer.t("reports.share")).map_err(UiError::Unexpected)?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("image/svg+xml; charset=utf-8"),
+        )],
+        svg,
+    )
+        .into_response())
+}
+
+async fn report_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, UiError> {
+    let form = ReportForm::parse(raw.as_deref())?;
+    let report = report_of(&state, &viewer, &form).await?;
+    let name = format!(
+        "attachment; filename=\"sla-{}-{}.csv\"",
+        report.from, report.to
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&name)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        reports::as_csv(&report),
+    )
+        .into_response())
+}
+
+/// The report the form asks for, as the viewer may read it (managers: any).
+async fn report_of(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &ReportForm,
+) -> Result<ComplianceReport, UiError> {
+    let Principal::Staff(member) = &viewer.principal else {
+        return Err(UiError::Forbidden);
+    };
+    if !matches!(
+        member.role,
+        caredesk_domain::ticket::Role::SupportManager | caredesk_domain::ticket::Role::Admin
+    ) {
+        return Err(UiError::Forbidden);
+    }
+    let request = form.request()?;
+    Ok(
+        reports::compliance(&state.desk(), &viewer.principal.caller(), request)
+            .await
+            .map_err(ApiError::from)?,
+    )
+}
+
+/// The query of the report as computed (its period filled in), for its chart and its CSV.
+fn canonical_query(report: &ComplianceReport, form: &ReportForm) -> String {
+    let mut pairs = form_urlencoded::Serializer::new(String::new());
+    pairs.append_pair("from", &report.from.to_string());
+    pairs.append_pair("to", &report.to.to_string());
+    for (name, value) in [
+        ("by", &form.by),
+        ("then_by", &form.then_by),
+        ("program", &form.program),
+        ("severity", &form.severity),
+        ("region", &form.region),
+        ("channel", &form.channel),
+        ("product_line", &form.product_line),
+        ("language", &form.language),
+    ] {
+        if !value.trim().is_empty() {
+            pairs.append_pair(name, value.trim());
+        }
+    }
+    pairs.finish()
+}
+
+fn field<'a>(
+    name: &'static str,
+    label: &'static str,
+    options: impl Iterator<Item = &'a String>,
+    chosen: &str,
+) -> FilterField {
+    FilterField {
+        name,
+        label,
+        options: options.cloned().collect(),
+        chosen: chosen.trim().to_string(),
+    }
+}
+
+fn dimension_label(viewer: &Viewer, dimension: Dimension) -> &'static str {
+    viewer.t(&format!("reports.dim_{}", dimension.name()))
+}
+
+fn table_line(viewer: &Viewer, line: &ReportLine, labels: Vec<String>) -> TableLine {
+    let share = |share: Option<ShareOfTarget>| match share {
+        Some(ShareOfTarget::About(percent)) => viewer
+            .catalog
+            .format("reports.of_target", &[("percent", &percent.to_string())]),
+        Some(ShareOfTarget::OverTwice) => viewer.t("reports.over_twice").to_string(),
+        None => "–".to_string(),
+    };
+    let cells = |clock: &ClockSummary| ClockCells {
+        met: clock.met,
+        late: clock.breached,
+        open_within: clock.open_within,
+        open_past: clock.open_past,
+        share: clock.met_percent.map_or_else(
+            || "–".to_string(),
+            |percent| {
+                viewer.catalog.format(
+                    "reports.of_target",
+                    &[("percent", &format!("{percent:.1}"))],
+                )
+            },
+        ),
+        median: share(clock.median_used),
+        p90: share(clock.p90_used),
+    };
+    TableLine {
+        labels,
+        tickets: line.tickets,
+        clocks: vec![
+            cells(&line.first_response),
+            cells(&line.updates),
+            cells(&line.resolution),
+        ],
+    }
+}
