@@ -138,6 +138,10 @@ impl Page {
         self.role == Some(Role::Admin)
     }
 
+    pub fn is_csm(&self) -> bool {
+        self.role == Some(Role::CustomerSuccessManager)
+    }
+
     pub fn is_manager(&self) -> bool {
         matches!(self.role, Some(Role::SupportManager | Role::Admin))
     }

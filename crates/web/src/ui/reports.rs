@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use caredesk_desk::reports::{self, ComplianceReport, ComplianceRequest, ReportLine};
 use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter, ShareOfTarget};
+use caredesk_domain::ticket::Role;
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -25,6 +26,17 @@ pub fn router() -> Router<AppState> {
         .route("/console/reports", get(report_page))
         .route("/console/reports/chart.svg", get(report_chart))
         .route("/console/reports/report.csv", get(report_csv))
+        .route("/portal/reports", get(report_page))
+        .route("/portal/reports/chart.svg", get(report_chart))
+        .route("/portal/reports/report.csv", get(report_csv))
+}
+
+/// Where the viewer's reports live: a customer's in the portal, staff's in the console.
+fn base_of(viewer: &Viewer) -> &'static str {
+    match viewer.principal {
+        Principal::Contact(_) => "/portal/reports",
+        Principal::Staff(_) => "/console/reports",
+    }
 }
 
 /// The builder's form, as the address carries it (empty means "any").
@@ -41,6 +53,8 @@ struct ReportForm {
     channel: String,
     product_line: String,
     language: String,
+    /// A customer's id (a CSM chooses among theirs; a contact's is always their own).
+    customer: String,
 }
 
 impl ReportForm {
@@ -63,6 +77,12 @@ impl ReportForm {
         let by = Dimension::list(&format!("{},{}", self.by, self.then_by))
             .map_err(|reason| UiError::BadRequest(format!("by: {reason}")))?;
         let some = |text: &str| Some(text.trim().to_string()).filter(|text| !text.is_empty());
+        let customer = match self.customer.trim() {
+            "" => None,
+            text => Some(text.parse().map_err(|_| {
+                UiError::BadRequest(format!("customer: \"{text}\" is not a customer's number"))
+            })?),
+        };
         Ok(ComplianceRequest {
             from: date("from", &self.from)?,
             to: date("to", &self.to)?,
@@ -75,7 +95,7 @@ impl ReportForm {
                 product_line: some(&self.product_line),
                 language: some(&self.language),
                 advisor: None,
-                customer: None,
+                customer,
             },
         })
     }
@@ -117,6 +137,11 @@ struct ReportPage {
     then_by: String,
     dimensions: Vec<(&'static str, &'static str)>,
     filters: Vec<FilterField>,
+    /// The customers a CSM chooses among (id, name), with the chosen one; none for others.
+    cared_for: Vec<(String, String)>,
+    customer: String,
+    /// Where this report lives (`/console/reports`, `/portal/reports`).
+    base: &'static str,
     /// The address's query, for the chart and the CSV of the same report.
     query: String,
     headings: Vec<&'static str>,
@@ -129,7 +154,24 @@ async fn report_page(
     viewer: Viewer,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, UiError> {
-    let form = ReportForm::parse(raw.as_deref())?;
+    let mut form = ReportForm::parse(raw.as_deref())?;
+    // A CSM reads one of their customers at a time: the first unless one is chosen.
+    let cared_for = match &viewer.principal {
+        Principal::Staff(member) if member.role == Role::CustomerSuccessManager => state
+            .store
+            .customers()
+            .await?
+            .into_iter()
+            .filter(|customer| customer.csm_id == Some(member.id))
+            .map(|customer| (customer.id.to_string(), customer.name))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if form.customer.trim().is_empty()
+        && let Some((first, _)) = cared_for.first()
+    {
+        form.customer = first.clone();
+    }
     let report = report_of(&state, &viewer, &form).await?;
     let policy = &state.policy;
     let t = |key: &str| viewer.t(key);
@@ -171,8 +213,13 @@ async fn report_page(
             &form.language,
         ),
     ];
+    // A customer's report is about its own tickets: not broken down by advisor or customer.
+    let customer_viewer = matches!(viewer.principal, Principal::Contact(_));
     let dimensions = Dimension::ALL
         .into_iter()
+        .filter(|dimension| {
+            !customer_viewer || !matches!(dimension, Dimension::Advisor | Dimension::Customer)
+        })
         .map(|dimension| (dimension.name(), dimension_label(&viewer, dimension)))
         .collect();
     let intro = viewer.catalog.format(
@@ -201,6 +248,13 @@ async fn report_page(
             .to_string(),
         dimensions,
         filters,
+        cared_for,
+        customer: if customer_viewer {
+            String::new()
+        } else {
+            form.customer.trim().to_string()
+        },
+        base: base_of(&viewer),
         query,
         headings: report
             .by
@@ -301,19 +355,17 @@ async fn report_csv(
         .into_response())
 }
 
-/// The report the form asks for, as the viewer may read it (managers: any).
+/// The report the form asks for, as the viewer may read it: managers any, a CSM their
+/// customers', a customer's contact their own organisation's (advisors read theirs over the
+/// API; the console's builder is not theirs).
 async fn report_of(
     state: &AppState,
     viewer: &Viewer,
     form: &ReportForm,
 ) -> Result<ComplianceReport, UiError> {
-    let Principal::Staff(member) = &viewer.principal else {
-        return Err(UiError::Forbidden);
-    };
-    if !matches!(
-        member.role,
-        caredesk_domain::ticket::Role::SupportManager | caredesk_domain::ticket::Role::Admin
-    ) {
+    if let Principal::Staff(member) = &viewer.principal
+        && member.role == Role::Advisor
+    {
         return Err(UiError::Forbidden);
     }
     let request = form.request()?;
@@ -338,6 +390,7 @@ fn canonical_query(report: &ComplianceReport, form: &ReportForm) -> String {
         ("channel", &form.channel),
         ("product_line", &form.product_line),
         ("language", &form.language),
+        ("customer", &form.customer),
     ] {
         if !value.trim().is_empty() {
             pairs.append_pair(name, value.trim());

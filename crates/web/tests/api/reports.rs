@@ -331,6 +331,59 @@ pub async fn sla_reports_say_what_was_kept_to_whoever_may_read_them(backend: Bac
     let wrong = max.get("/console/reports?from=yesterday").await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.body.contains("from"), "{}", wrong.body);
+    // A customer reads its own report in the portal, never another's; a CSM their customers'.
+    let mut contact = Visitor::new(&app);
+    contact.sign_in("contact@gold.example").await;
+    let own = contact
+        .get("/portal/reports?from=2026-11-01&to=2026-11-30&by=severity")
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert_eq!(table_row(&own.body, "P3")[..2], ["P3", "2"]);
+    assert!(
+        !own.body.contains(r#"<option value="advisor""#),
+        "{}",
+        own.body
+    );
+    assert!(own.body.contains(r#"<img src="/portal/reports/chart.svg?"#));
+    let own_csv = contact
+        .get("/portal/reports/report.csv?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert!(
+        own_csv.body.lines().last().unwrap().starts_with("2,"),
+        "{}",
+        own_csv.body
+    );
+    for path in [
+        format!("/portal/reports?from=2026-11-01&to=2026-11-30&customer={standard_id}"),
+        format!("/portal/reports/report.csv?customer={standard_id}"),
+        format!("/portal/reports/chart.svg?customer={standard_id}"),
+    ] {
+        assert_eq!(
+            contact.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let mut cleo = Visitor::new(&app);
+    cleo.sign_in("cleo@desk.example").await;
+    let cared = cleo
+        .get("/console/reports?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert_eq!(cared.status, StatusCode::OK, "{}", cared.body);
+    assert!(
+        cared.body.contains(&format!(
+            r#"<option value="{gold_id}" selected>Customer GOLD</option>"#
+        )),
+        "{}",
+        cared.body
+    );
+    assert!(!cared.body.contains("Customer STD"));
+    assert_eq!(table_row(&cared.body, "All")[..2], ["All", "2"]);
+    let other = cleo
+        .get(&format!("/console/reports?customer={standard_id}"))
+        .await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+
     let mut ana = Visitor::new(&app);
     ana.sign_in("ana@desk.example").await;
     for path in [
