@@ -389,3 +389,33 @@ pub fn as_csv(report: &ComplianceReport) -> String {
     }
     csv
 }
+
+/// The managers' dashboard: this week's compliance (Monday to today, UTC) and how the desk
+/// stands now.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Dashboard {
+    pub week: ComplianceReport,
+    pub now: caredesk_store::DeskNow,
+}
+
+/// The dashboard, for support managers and administrators.
+pub async fn dashboard(desk: &Desk, caller: &Caller) -> Result<Dashboard, DeskError> {
+    caller.require_role(&[Role::SupportManager, Role::Admin])?;
+    let now = desk.clock.now();
+    let today = TimeZone::UTC.to_datetime(now).date();
+    let monday = today
+        .checked_sub(jiff::Span::new().days(i64::from(today.weekday().to_monday_zero_offset())))
+        .map_err(DeskError::unexpected)?;
+    let week = compliance(
+        desk,
+        caller,
+        ComplianceRequest {
+            from: Some(monday),
+            to: Some(today),
+            ..ComplianceRequest::default()
+        },
+    )
+    .await?;
+    let now = desk.store.desk_now(now, midnight(today)?).await?;
+    Ok(Dashboard { week, now })
+}

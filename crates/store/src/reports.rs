@@ -461,6 +461,81 @@ impl Store {
     }
 }
 
+/// How the desk stands now, for the managers' dashboard.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeskNow {
+    pub open: u64,
+    /// Open tickets with a clock at risk and none overdue yet.
+    pub at_risk: u64,
+    /// Open tickets with a clock past its due time (breached, or about to be recorded so).
+    pub overdue: u64,
+    /// Breaches recorded since the start of the day.
+    pub breaches_today: u64,
+    /// Open tickets by age since opened: under a day, 1–3 days, 3–7, 7–30, over 30.
+    pub backlog_by_age: [u64; 5],
+    /// Open tickets by state (its stored name): how many, and by age as `backlog_by_age`.
+    pub by_state: Vec<(String, u64, [u64; 5])>,
+}
+
+/// The ages the backlog is counted in, in days.
+pub const BACKLOG_AGES: [i64; 4] = [1, 3, 7, 30];
+
+impl Store {
+    /// How the desk stands at `now`: open tickets, at risk, overdue, breaches since
+    /// `day_start`, and the backlog by age and state.
+    pub async fn desk_now(
+        &self,
+        now: Timestamp,
+        day_start: Timestamp,
+    ) -> Result<DeskNow, StoreError> {
+        let now_seconds = seconds(now);
+        let age_limit = |days: i64| now_seconds - days * 86_400;
+        let sql = format!(
+            "SELECT state, CAST(COUNT(*) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN at_risk_at <= {now_seconds} AND NOT breached AND (next_due_at IS NULL OR next_due_at >= {now_seconds}) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN breached OR next_due_at < {now_seconds} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN opened_at > {a1} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN opened_at <= {a1} AND opened_at > {a3} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN opened_at <= {a3} AND opened_at > {a7} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN opened_at <= {a7} AND opened_at > {a30} THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN opened_at <= {a30} THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM tickets WHERE closed_at IS NULL GROUP BY state",
+            a1 = age_limit(BACKLOG_AGES[0]),
+            a3 = age_limit(BACKLOG_AGES[1]),
+            a7 = age_limit(BACKLOG_AGES[2]),
+            a30 = age_limit(BACKLOG_AGES[3]),
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut desk = DeskNow::default();
+        let count = |row: &AnyRow, index: usize| -> Result<u64, StoreError> {
+            Ok(u64::try_from(row.try_get::<i64, _>(index)?).unwrap_or(0))
+        };
+        for row in &rows {
+            let state: String = row.try_get(0)?;
+            let open = count(row, 1)?;
+            desk.open += open;
+            desk.at_risk += count(row, 2)?;
+            desk.overdue += count(row, 3)?;
+            let mut by_age = [0u64; 5];
+            for (age, slot) in by_age.iter_mut().enumerate() {
+                *slot = count(row, 4 + age)?;
+                desk.backlog_by_age[age] += *slot;
+            }
+            desk.by_state.push((state, open, by_age));
+        }
+        let breaches: i64 = sqlx::query_scalar(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM ticket_events WHERE kind = 'clock_breached' AND at >= $1",
+        )
+        .bind(seconds(day_start))
+        .fetch_one(&self.pool)
+        .await?;
+        desk.breaches_today = u64::try_from(breaches).unwrap_or(0);
+        Ok(desk)
+    }
+}
+
 /// The column of `report_months` (and of `tickets`) a dimension is kept in.
 fn column_of(dimension: Dimension) -> &'static str {
     match dimension {

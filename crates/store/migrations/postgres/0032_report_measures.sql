@@ -28,6 +28,8 @@ CREATE INDEX tickets_open_opened ON tickets (opened_at) WHERE closed_at IS NULL;
 CREATE INDEX tickets_customer_opened ON tickets (customer_id, opened_at);
 CREATE INDEX tickets_advisor_opened ON tickets (assignee_id, opened_at);
 CREATE INDEX tickets_unmeasured ON tickets (id) WHERE measures_version = 0;
+-- The managers' dashboard counts today's breaches.
+CREATE INDEX ticket_events_breaches ON ticket_events (at) WHERE kind = 'clock_breached';
 
 -- Closed tickets' measures added up per month of opening (UTC) and per program, severity,
 -- region, channel, product line and language, once, when the ticket closes (a closed

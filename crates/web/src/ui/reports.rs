@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/reports", get(report_page))
         .route("/console/reports/chart.svg", get(report_chart))
         .route("/console/reports/report.csv", get(report_csv))
+        .route("/console/dashboard", get(dashboard_page))
         .route("/portal/reports", get(report_page))
         .route("/portal/reports/chart.svg", get(report_chart))
         .route("/portal/reports/report.csv", get(report_csv))
@@ -451,4 +452,85 @@ fn table_line(viewer: &Viewer, line: &ReportLine, labels: Vec<String>) -> TableL
             cells(&line.resolution),
         ],
     }
+}
+
+/// One clock of this week's compliance, worded.
+struct WeekClock {
+    name: &'static str,
+    summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/dashboard.html")]
+struct DashboardPage {
+    page: Page,
+    week: String,
+    /// The week's report address, for its chart and the builder.
+    week_query: String,
+    week_tickets: u64,
+    clocks: Vec<WeekClock>,
+    now: caredesk_store::DeskNow,
+    ages: Vec<&'static str>,
+    /// Per state in the policy's order: its name, how many, and how many per age.
+    states: Vec<(&'static str, u64, [u64; 5])>,
+}
+
+async fn dashboard_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, UiError> {
+    let dashboard = reports::dashboard(&state.desk(), &viewer.principal.caller())
+        .await
+        .map_err(ApiError::from)?;
+    let week = &dashboard.week;
+    let catalog = viewer.catalog;
+    let clock = |name: &'static str, summary: &ClockSummary| WeekClock {
+        name,
+        summary: match summary.met_percent {
+            Some(percent) => catalog.format(
+                "dashboard.met_of",
+                &[
+                    ("share", &format!("{percent:.1}%")),
+                    ("met", &summary.met.to_string()),
+                    ("measured", &summary.measured.to_string()),
+                ],
+            ),
+            None => viewer.t("dashboard.nothing_settled").to_string(),
+        },
+    };
+    let clocks = vec![
+        clock(
+            viewer.t("reports.first_response"),
+            &week.total.first_response,
+        ),
+        clock(viewer.t("reports.updates"), &week.total.updates),
+        clock(viewer.t("reports.resolution"), &week.total.resolution),
+    ];
+    let states = caredesk_domain::ticket::TicketState::ALL
+        .into_iter()
+        .filter_map(|known| {
+            let (_, count, by_age) = dashboard
+                .now
+                .by_state
+                .iter()
+                .find(|(name, ..)| name == known.as_str())?;
+            Some((super::view::state_name(catalog, known), *count, *by_age))
+        })
+        .collect();
+    let mut week_query = form_urlencoded::Serializer::new(String::new());
+    week_query.append_pair("from", &week.from.to_string());
+    week_query.append_pair("to", &week.to.to_string());
+    Ok(render(&DashboardPage {
+        page: viewer.page(viewer.t("dashboard.title").to_string()),
+        week: catalog.format("dashboard.week", &[("from", &week.from.to_string())]),
+        week_query: week_query.finish(),
+        week_tickets: week.total.tickets,
+        clocks,
+        ages: (0..5)
+            .map(|age| viewer.t(&format!("dashboard.age_{age}")))
+            .collect(),
+        now: dashboard.now,
+        states,
+    })?
+    .into_response())
 }

@@ -331,6 +331,35 @@ pub async fn sla_reports_say_what_was_kept_to_whoever_may_read_them(backend: Bac
     let wrong = max.get("/console/reports?from=yesterday").await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(wrong.body.contains("from"), "{}", wrong.body);
+    // The dashboard: now, this week (Monday 30 November: nothing opened yet), the backlog.
+    let dashboard = max.get("/console/dashboard").await;
+    assert_eq!(dashboard.status, StatusCode::OK, "{}", dashboard.body);
+    let figure = |body: &str, term: &str| -> String {
+        let start = body
+            .find(&format!("<dt>{term}</dt><dd>"))
+            .unwrap_or_else(|| panic!("{term}: {body}"));
+        let rest = &body[start + term.len() + 13..];
+        rest[..rest.find(['<', ' ']).unwrap()].to_string()
+    };
+    assert_eq!(figure(&dashboard.body, "Open tickets"), "5");
+    assert_eq!(
+        figure(&dashboard.body, "Overdue"),
+        "5",
+        "four unanswered, one update owed"
+    );
+    let breaches: u64 = figure(&dashboard.body, "Breaches recorded today")
+        .parse()
+        .unwrap();
+    assert!(breaches >= 5, "{breaches}");
+    assert!(dashboard.body.contains("This week (since 2026-11-30, UTC)"));
+    assert!(dashboard.body.contains("0 tickets opened"));
+    // Opened a week and two hours ago.
+    assert_eq!(
+        table_row(&dashboard.body, "New")[1..],
+        ["0", "0", "0", "4", "0", "4"]
+    );
+    assert_eq!(table_row(&dashboard.body, "All")[6], "5");
+
     // A customer reads its own report in the portal, never another's; a CSM their customers'.
     let mut contact = Visitor::new(&app);
     contact.sign_in("contact@gold.example").await;
@@ -390,6 +419,7 @@ pub async fn sla_reports_say_what_was_kept_to_whoever_may_read_them(backend: Bac
         "/console/reports",
         "/console/reports/chart.svg",
         "/console/reports/report.csv",
+        "/console/dashboard",
     ] {
         assert_eq!(ana.get(path).await.status, StatusCode::FORBIDDEN, "{path}");
     }
