@@ -1,6 +1,7 @@
 //! A realistic demo desk: customers in the three regions on the three programs, staff with
-//! their languages, a release catalog, and a few hundred tickets with weeks of history in
-//! every state (some paused, at risk, breached, escalated), dedicated CSMs for gold and
+//! their languages, a release catalog, six weeks of current work in every state (some
+//! paused, at risk, breached, escalated) and five months of closed tickets before it for
+//! the reports, dedicated CSMs for gold and
 //! platinum customers, an on-call rota, and professional-services requests, all made
 //! through the same store and domain calls as real work, so every clock is computed, not
 //! invented.
@@ -35,6 +36,8 @@ use crate::Failure;
 /// Every demo account signs in with this password.
 pub const DEMO_PASSWORD: &str = "caredesk-demo-2026";
 const TICKETS: usize = 300;
+/// Closed tickets of the five months before the current work, for the reports.
+const HISTORY_TICKETS: usize = 450;
 const CUSTOMERS: usize = 30;
 
 /// Loads the demo unless the database already has customers; prints how to sign in.
@@ -829,8 +832,10 @@ fn machine_id(dice: &mut Dice) -> String {
     )
 }
 
-/// The demo's tickets, each opened by a covered customer some time in the last six weeks and
-/// worked by an advisor of its region.
+/// The demo's tickets: the desk's current work, opened by covered customers in the last six
+/// weeks and at every stage, and before it five months of history, every ticket worked to
+/// its closing, so that reports have months to compare. Each is worked by an advisor of its
+/// region.
 async fn open_tickets(
     desk: &Desk,
     dice: &mut Dice,
@@ -842,10 +847,16 @@ async fn open_tickets(
         .iter()
         .filter(|customer| customer.covered)
         .collect();
-    for number in 0..TICKETS {
+    for number in 0..TICKETS + HISTORY_TICKETS {
         let customer = *dice.pick(&covered);
+        let history = number >= TICKETS;
+        let age = if history {
+            dice.minutes(42 * 24 * 60, 26 * 7 * 24 * 60)
+        } else {
+            dice.minutes(60, 42 * 24 * 60)
+        };
         let opened = now
-            .checked_sub(dice.minutes(60, 42 * 24 * 60))
+            .checked_sub(age)
             .map_err(|error| Failure::Environment(error.to_string()))?;
         let regional: Vec<&StaffMember> = team
             .advisors
@@ -857,7 +868,8 @@ async fn open_tickets(
             advisor,
             manager: &team.manager,
         };
-        open_and_work(desk, dice, customer, people, number, opened, now).await?;
+        let stage = history.then_some(Stage::Closed);
+        open_and_work(desk, dice, customer, people, number, opened, now, stage).await?;
     }
     Ok(())
 }
@@ -988,9 +1000,10 @@ async fn open_and_work(
     number: usize,
     opened: Timestamp,
     now: Timestamp,
+    stage: Option<Stage>,
 ) -> Result<(), Failure> {
     let ticket = open_demo_ticket(desk, dice, customer, &people, number, opened).await?;
-    let steps = demo_steps(dice, &ticket);
+    let steps = demo_steps(dice, &ticket, stage);
     let mut at = opened;
     for (after, caller, command) in steps {
         at = at.checked_add(after).unwrap_or(at);
@@ -1132,7 +1145,12 @@ async fn open_demo_ticket(
 
 /// The steps up to the stage the dice choose for `ticket`, each with its delay after the one
 /// before.
-fn demo_steps(dice: &mut Dice, ticket: &DemoTicket) -> Vec<(SignedDuration, Caller, Command)> {
+/// The steps of a demo ticket up to `stage` (by default one drawn as a desk's work spreads).
+fn demo_steps(
+    dice: &mut Dice,
+    ticket: &DemoTicket,
+    stage: Option<Stage>,
+) -> Vec<(SignedDuration, Caller, Command)> {
     let DemoTicket {
         severity,
         advisor_id,
@@ -1141,13 +1159,14 @@ fn demo_steps(dice: &mut Dice, ticket: &DemoTicket) -> Vec<(SignedDuration, Call
         manager,
         ..
     } = *ticket;
-    let stage = match dice.below(100) {
+    let drawn = match dice.below(100) {
         0..=9 => Stage::New,
         10..=34 => Stage::InProgress,
         35..=49 => Stage::Waiting,
         50..=59 => Stage::Proposed,
         _ => Stage::Closed,
     };
+    let stage = stage.unwrap_or(drawn);
     // Steps up to the stage, each some time after the one before; time stops at `now`.
     let late_first_response = dice.chance(10);
     let mut steps: Vec<(SignedDuration, Caller, Command)> = Vec::new();
