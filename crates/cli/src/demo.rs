@@ -37,7 +37,7 @@ use crate::Failure;
 pub const DEMO_PASSWORD: &str = "caredesk-demo-2026";
 const TICKETS: usize = 300;
 /// Closed tickets of the five months before the current work, for the reports.
-const HISTORY_TICKETS: usize = 450;
+const HISTORY_TICKETS: usize = 300;
 const CUSTOMERS: usize = 30;
 
 /// Loads the demo unless the database already has customers; prints how to sign in.
@@ -402,10 +402,11 @@ async fn load(desk: &Desk, now: Timestamp) -> Result<String, Failure> {
         > 0
     {}
     println!(
-        "Demo desk loaded: {CUSTOMERS} customers, {} staff, {TICKETS} tickets, {articles} \
+        "Demo desk loaded: {CUSTOMERS} customers, {} staff, {} tickets, {articles} \
          resource-center pages (/resources), {questions} community questions (/community), \
          {activations} product activations (/activate).",
-        team.advisors.len() + 3
+        team.advisors.len() + 3,
+        TICKETS + HISTORY_TICKETS
     );
     let first = customers.first().map_or(0, |customer| customer.id);
     let issued = issue_password(desk, &Caller::System, first)
@@ -851,7 +852,7 @@ async fn open_tickets(
         let customer = *dice.pick(&covered);
         let history = number >= TICKETS;
         let age = if history {
-            dice.minutes(42 * 24 * 60, 26 * 7 * 24 * 60)
+            dice.minutes(42 * 24 * 60, 28 * 7 * 24 * 60)
         } else {
             dice.minutes(60, 42 * 24 * 60)
         };
@@ -1143,9 +1144,8 @@ async fn open_demo_ticket(
     })
 }
 
-/// The steps up to the stage the dice choose for `ticket`, each with its delay after the one
-/// before.
-/// The steps of a demo ticket up to `stage` (by default one drawn as a desk's work spreads).
+/// The steps of `ticket` up to `stage` (by default one the dice choose, as a desk's work
+/// spreads), each with its delay after the one before.
 fn demo_steps(
     dice: &mut Dice,
     ticket: &DemoTicket,

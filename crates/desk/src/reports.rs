@@ -126,11 +126,13 @@ pub async fn compliance(
         return Err(DeskError::Invalid(problems));
     }
     let filter = readable_by(desk, caller, request.filter, &request.by).await?;
-    let start = midnight(from)?;
-    let end = midnight(
-        to.tomorrow()
-            .map_err(|_| DeskError::invalid("to", "this date is out of range"))?,
-    )?;
+    let out_of_range = |field: &str| DeskError::invalid(field, "this date is out of range");
+    let start = midnight(from).map_err(|_| out_of_range("from"))?;
+    let end = to
+        .tomorrow()
+        .ok()
+        .and_then(|day| midnight(day).ok())
+        .ok_or_else(|| out_of_range("to"))?;
     let rows = desk
         .store
         .compliance(&ComplianceQuery {

@@ -4,8 +4,8 @@
 //! A ticket's [`TicketMeasures`] are a function of its timeline, the policy and `now`, like its
 //! clocks; the store keeps them beside the ticket, rewritten with every event, so that a
 //! report reads stored numbers and never replays timelines. A closed ticket's measures are
-//! final (nothing happens to a closed ticket), which is what lets the store add them once
-//! into monthly totals.
+//! final: those of its clocks when it closed, whatever is added to it later (a note), which
+//! is what lets the store add them once into monthly totals.
 //!
 //! - **First response** and **resolution** are measured once per ticket: *met* when the clock
 //!   stopped in time, *breached* when a breach of it is on the timeline (a breach, once
@@ -76,18 +76,6 @@ impl Outcome {
             Outcome::Breached => 4,
             Outcome::Held => 5,
         }
-    }
-
-    pub fn from_code(code: i64) -> Option<Outcome> {
-        Some(match code {
-            0 => Outcome::NotMeasured,
-            1 => Outcome::Open,
-            2 => Outcome::OpenBreached,
-            3 => Outcome::Met,
-            4 => Outcome::Breached,
-            5 => Outcome::Held,
-            _ => return None,
-        })
     }
 
     pub fn is_settled(self) -> bool {
@@ -163,9 +151,21 @@ impl TicketMeasures {
                 })
                 .count()
         };
-        let closed = events
-            .iter()
-            .any(|event| matches!(event.data, EventData::Closed { .. }));
+        let closed_at = events.iter().find_map(|event| match event.data {
+            EventData::Closed { .. } => Some(event.at),
+            _ => None,
+        });
+        let closed = closed_at.is_some();
+        // A closed ticket is measured as it stood when it closed, whenever it is measured
+        // (a note added later, a measurement of earlier tickets): its measures are final.
+        let at_closing;
+        let clocks = match closed_at {
+            Some(at) => {
+                at_closing = compute(policy, context, events, at)?;
+                &at_closing
+            }
+            None => clocks,
+        };
         let accepted = events
             .iter()
             .any(|event| matches!(event.data, EventData::SolutionAccepted { .. }));
@@ -181,17 +181,28 @@ impl TicketMeasures {
         };
         // Only an accepted solution ends the resolution clock for good: a proposal still
         // waiting for its answer may yet be rejected.
-        let resolution = clocks
-            .resolution
-            .as_ref()
-            .map_or(ClockMeasure::NONE, |clock| {
-                measure(
-                    clock,
-                    breaches(ClockKind::Resolution) > 0,
-                    closed,
-                    accepted && clock.stopped_at.is_some(),
-                )
-            });
+        let resolution = match &clocks.resolution {
+            Some(clock) => measure(
+                clock,
+                breaches(ClockKind::Resolution) > 0,
+                closed,
+                accepted && clock.stopped_at.is_some(),
+            ),
+            // A severity without a resolution target now (P4), after a breach of the one it
+            // had: the breach stays, past any target.
+            None if breaches(ClockKind::Resolution) > 0 && clocks.first_response.measured => {
+                ClockMeasure {
+                    outcome: if closed {
+                        Outcome::Breached
+                    } else {
+                        Outcome::OpenBreached
+                    },
+                    target_minutes: 0,
+                    used_minutes: 1,
+                }
+            }
+            None => ClockMeasure::NONE,
+        };
         let measured = clocks.first_response.measured;
         let updates = if measured {
             updates_owed(policy, context, events, breaches(ClockKind::NextUpdate))?
@@ -509,23 +520,6 @@ pub struct ReportFilter {
     pub customer: Option<i64>,
 }
 
-impl ReportFilter {
-    /// The value a dimension is held to, as a report's group shows it.
-    pub fn fixed(&self, dimension: Dimension) -> Option<String> {
-        match dimension {
-            Dimension::Month => None,
-            Dimension::Program => self.program.clone(),
-            Dimension::Severity => self.severity.clone(),
-            Dimension::Region => self.region.clone(),
-            Dimension::Channel => self.channel.clone(),
-            Dimension::ProductLine => self.product_line.clone(),
-            Dimension::Language => self.language.clone(),
-            Dimension::Advisor => self.advisor.map(|id| id.to_string()),
-            Dimension::Customer => self.customer.map(|id| id.to_string()),
-        }
-    }
-}
-
 /// One line of a compliance report: the tickets of one group (one value of each dimension
 /// the report is broken down by) and how each clock fared.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -611,17 +605,18 @@ mod tests {
     }
 
     #[test]
-    fn outcomes_keep_their_codes() {
-        for outcome in [
+    fn outcomes_keep_distinct_codes() {
+        let codes: std::collections::BTreeSet<i64> = [
             Outcome::NotMeasured,
             Outcome::Open,
             Outcome::OpenBreached,
             Outcome::Met,
             Outcome::Breached,
             Outcome::Held,
-        ] {
-            assert_eq!(Outcome::from_code(outcome.code()), Some(outcome));
-        }
-        assert_eq!(Outcome::from_code(9), None);
+        ]
+        .map(Outcome::code)
+        .into_iter()
+        .collect();
+        assert_eq!(codes.len(), 6);
     }
 }

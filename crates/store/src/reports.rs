@@ -89,6 +89,19 @@ pub(crate) fn measure_assignments(first: usize) -> String {
         .join(", ")
 }
 
+/// Whether the ticket's row already holds measures (it was written or changed since reports
+/// kept them, or measured since).
+pub(crate) async fn is_measured(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+) -> Result<bool, StoreError> {
+    let version: i64 = sqlx::query_scalar("SELECT measures_version FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut **transaction)
+        .await?;
+    Ok(version != 0)
+}
+
 /// What a closed ticket's measures are added up by in `report_months`.
 pub(crate) struct ClosedTicket<'a> {
     pub opened_at: Timestamp,
@@ -220,6 +233,14 @@ impl Store {
         query: &ComplianceQuery<'_>,
     ) -> Result<Vec<ComplianceRow>, StoreError> {
         let mut rows = Vec::new();
+        // Every part of the report reads one snapshot: a ticket closing meanwhile is counted
+        // once, among the open tickets or in the totals.
+        let mut snapshot = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *snapshot)
+                .await?;
+        }
         let by_person = query.filter.advisor.is_some()
             || query.filter.customer.is_some()
             || query
@@ -229,35 +250,43 @@ impl Store {
         let months = whole_months(query.from, query.to);
         match months {
             Some((first, last, whole_from, whole_to)) if !by_person => {
-                rows.extend(self.monthly_rows(query, first, last).await?);
+                rows.extend(self.monthly_rows(&mut snapshot, query, first, last).await?);
                 rows.extend(
-                    self.scan_rows(query, Tickets::Open, query.from, query.to)
+                    self.scan_rows(&mut snapshot, query, Tickets::Open, query.from, query.to)
                         .await?,
                 );
                 if query.from < whole_from {
                     rows.extend(
-                        self.scan_rows(query, Tickets::Closed, query.from, whole_from)
-                            .await?,
+                        self.scan_rows(
+                            &mut snapshot,
+                            query,
+                            Tickets::Closed,
+                            query.from,
+                            whole_from,
+                        )
+                        .await?,
                     );
                 }
                 if whole_to < query.to {
                     rows.extend(
-                        self.scan_rows(query, Tickets::Closed, whole_to, query.to)
+                        self.scan_rows(&mut snapshot, query, Tickets::Closed, whole_to, query.to)
                             .await?,
                     );
                 }
             }
             _ => rows.extend(
-                self.scan_rows(query, Tickets::All, query.from, query.to)
+                self.scan_rows(&mut snapshot, query, Tickets::All, query.from, query.to)
                     .await?,
             ),
         }
+        snapshot.commit().await?;
         Ok(merge_rows(rows.into_iter().filter(|row| row.tickets > 0)))
     }
 
     /// The monthly totals of closed tickets for months `first` to `last` (`yyyymm`).
     async fn monthly_rows(
         &self,
+        snapshot: &mut Transaction<'static, Any>,
         query: &ComplianceQuery<'_>,
         first: i64,
         last: i64,
@@ -292,7 +321,7 @@ impl Store {
         if !groups.is_empty() {
             sql.push(" GROUP BY ").push(&groups.join(", "));
         }
-        let found = sql.fetch_all(&self.pool).await?;
+        let found = sql.fetch_all(&mut **snapshot).await?;
         found.iter().map(|row| row_of(row, query.by)).collect()
     }
 
@@ -300,6 +329,7 @@ impl Store {
     /// them.
     async fn scan_rows(
         &self,
+        snapshot: &mut Transaction<'static, Any>,
         query: &ComplianceQuery<'_>,
         which: Tickets,
         from: Timestamp,
@@ -377,7 +407,7 @@ impl Store {
         if !groups.is_empty() {
             sql.push(" GROUP BY ").push(&groups.join(", "));
         }
-        let found = sql.fetch_all(&self.pool).await?;
+        let found = sql.fetch_all(&mut **snapshot).await?;
         found.iter().map(|row| row_of(row, query.by)).collect()
     }
 
@@ -398,8 +428,10 @@ impl Store {
     }
 
     /// Measures the tickets written before reports kept measures (up to `batch` of them),
-    /// adding the closed ones to the monthly totals; returns how many it measured. A ticket
-    /// that changes meanwhile is measured by its change and left alone here.
+    /// adding the closed ones to the monthly totals; returns how many it went through (one
+    /// the policy no longer fits is set aside with a warning). A ticket that changes
+    /// meanwhile is measured, and if closed added to the totals, by its change, and left
+    /// alone here.
     pub async fn measure_earlier_tickets(
         &self,
         policy: &Policy,
@@ -424,11 +456,24 @@ impl Store {
                 region: &ticket.region,
                 product_line: &ticket.product_line,
             };
-            let at = ticket.closed_at.unwrap_or(now).max(ticket.updated_at);
-            let clocks = compute(policy, &context, &events, at)
-                .map_err(|error| StoreError::Policy(error.to_string()))?;
-            let measures = TicketMeasures::of(policy, &context, &events, &clocks)
-                .map_err(|error| StoreError::Policy(error.to_string()))?;
+            let at = now.max(ticket.updated_at);
+            let measures = match compute(policy, &context, &events, at)
+                .and_then(|clocks| TicketMeasures::of(policy, &context, &events, &clocks))
+            {
+                Ok(measures) => measures,
+                Err(error) => {
+                    // A ticket the policy no longer fits (a program since removed) cannot be
+                    // measured: set aside (-1), so that it does not stop the others.
+                    tracing::warn!(ticket = id, %error, "a ticket could not be measured for reports");
+                    sqlx::query("UPDATE tickets SET measures_version = -1 WHERE id = $1 AND measures_version = 0")
+                        .bind(id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    transaction.commit().await?;
+                    measured += 1;
+                    continue;
+                }
+            };
             let mut update = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE tickets SET {} WHERE id = ${} AND measures_version = 0",
                 measure_assignments(1),
@@ -465,9 +510,9 @@ impl Store {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeskNow {
     pub open: u64,
-    /// Open tickets with a clock at risk and none overdue yet.
+    /// Open tickets with a clock at risk now (the queue's at-risk view).
     pub at_risk: u64,
-    /// Open tickets with a clock past its due time (breached, or about to be recorded so).
+    /// Open tickets with a breach on record or a clock past its due time (the breaches view).
     pub overdue: u64,
     /// Breaches recorded since the start of the day.
     pub breaches_today: u64,
@@ -492,7 +537,7 @@ impl Store {
         let age_limit = |days: i64| now_seconds - days * 86_400;
         let sql = format!(
             "SELECT state, CAST(COUNT(*) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN at_risk_at <= {now_seconds} AND NOT breached AND (next_due_at IS NULL OR next_due_at >= {now_seconds}) THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN at_risk_at <= {now_seconds} THEN 1 ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN breached OR next_due_at < {now_seconds} THEN 1 ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN opened_at > {a1} THEN 1 ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN opened_at <= {a1} AND opened_at > {a3} THEN 1 ELSE 0 END), 0) AS BIGINT), \

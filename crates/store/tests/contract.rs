@@ -3914,7 +3914,8 @@ fn recount_of(
     if contacted && cadence_now && !closed {
         recount.clocks[1][if missed_since { 3 } else { 2 }] += 1;
     }
-    if policy.severity(&severity).unwrap().resolution.is_some() {
+    // A recorded breach counts even when the severity has no resolution target any more.
+    if policy.severity(&severity).unwrap().resolution.is_some() || breached(ClockKind::Resolution) {
         count(
             recount,
             2,
@@ -3988,6 +3989,17 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store) {
         .record_due_breaches(&policy, now, 100_000)
         .await
         .unwrap();
+    // A note on a closed ticket changes none of its measures, nor the monthly totals.
+    for id in &stepped {
+        store
+            .update_ticket(&policy, Change::by(ADVISOR, *id, now), |_, _| {
+                Ok::<_, std::convert::Infallible>(vec![EventData::InternalNote {
+                    body: "Checked again later.".into(),
+                }])
+            })
+            .await
+            .unwrap();
+    }
 
     // The recount, by customer, program and severity, from every ticket's timeline.
     let mut recounts: BTreeMap<(i64, String, String, Timestamp, i64), Recount> = BTreeMap::new();

@@ -139,11 +139,12 @@ async fn sweep_round(desk: &Desk) -> Result<(), String> {
         tracing::warn!(ticket, %error, "a ticket could not be swept");
     }
     // Tickets written before reports kept their measures are measured a batch at a time.
-    let measured = measure_earlier_tickets(desk, SWEEP_BATCH)
-        .await
-        .map_err(|error| format!("earlier tickets could not be measured for reports: {error}"))?;
-    if measured > 0 {
-        tracing::info!(tickets = measured, "earlier tickets measured for reports");
+    match measure_earlier_tickets(desk, SWEEP_BATCH).await {
+        Ok(0) => {}
+        Ok(measured) => tracing::info!(tickets = measured, "earlier tickets measured for reports"),
+        Err(error) => {
+            tracing::warn!(%error, "earlier tickets could not be measured for reports");
+        }
     }
     match sweep.failed.len() {
         0 => Ok(()),

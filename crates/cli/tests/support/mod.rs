@@ -54,7 +54,8 @@ pub fn serve_with(
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // Loading the demo's months of history takes a while on a busy machine's PostgreSQL.
+    let deadline = Instant::now() + Duration::from_secs(180);
     while Instant::now() < deadline {
         let Some(Ok(line)) = lines.next() else {
             break;

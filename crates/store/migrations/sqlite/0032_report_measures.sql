@@ -6,7 +6,8 @@
 -- 10 up to twice, 11 beyond); the status updates owed, late,
 -- the band of the longest stretch between two, and whether one is owed now; the business
 -- minutes the resolution clock stood still. `measures_version` 0 marks tickets written
--- before this (measured when the service starts with its policy).
+-- before this: the job runner's sweep measures them a batch at a time (-1: one the policy
+-- no longer fits).
 ALTER TABLE tickets ADD COLUMN first_response_outcome BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE tickets ADD COLUMN first_response_target BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE tickets ADD COLUMN first_response_used BIGINT NOT NULL DEFAULT 0;

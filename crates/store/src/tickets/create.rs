@@ -281,7 +281,8 @@ fn ticket_cells<'a>(
         text(&new.serial),
         text(&new.program),
         text(&new.region),
-        text(&new.language),
+        // The language the ticket is worked in, as every later change writes it.
+        text(snapshot.language.as_deref().unwrap_or(&new.language)),
         text(&new.channel),
         text(&new.subject),
         text(&new.description),
@@ -826,7 +827,10 @@ fn record_of(id: i64, new: &NewTicket, derived: &StandingColumns) -> TicketRecor
         serial: new.serial.clone(),
         program: new.program.clone(),
         region: new.region.clone(),
-        language: new.language.clone(),
+        language: snapshot
+            .language
+            .clone()
+            .unwrap_or_else(|| new.language.clone()),
         channel: new.channel.clone(),
         subject: new.subject.clone(),
         description: new.description.clone(),

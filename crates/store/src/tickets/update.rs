@@ -18,7 +18,7 @@ use super::{
 use crate::events::load_events;
 use crate::events::{TicketWords, append_events};
 use crate::outbox::{NoticeRow, drop_stale_warnings, write_notices};
-use crate::reports::{ClosedTicket, add_closed};
+use crate::reports::{ClosedTicket, add_closed, is_measured};
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
 
@@ -148,11 +148,16 @@ impl Store {
                 .await?;
             }
         }
+        // A ticket closed before reports kept measures, changed now (a note) before the
+        // measurement of earlier tickets reached it: this change measures it, so this change
+        // adds it to the monthly totals.
+        let closed_unmeasured = ticket.closed_at.is_some() && !is_measured(transaction, id).await?;
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_standing(transaction, id, &derived).await?;
         // A ticket closing has its final measures: they join the monthly totals, once.
-        if ticket.closed_at.is_none() && derived.snapshot.closed_at.is_some() {
+        if (ticket.closed_at.is_none() && derived.snapshot.closed_at.is_some()) || closed_unmeasured
+        {
             add_closed(
                 transaction,
                 ClosedTicket {

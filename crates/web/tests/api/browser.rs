@@ -730,3 +730,168 @@ pub async fn the_activation_manager_in_a_real_browser(backend: Backend) {
     contact.close().await.unwrap();
     app.stop().await;
 }
+
+/// Whether the image `css` has loaded (a chart the server failed to draw has no width).
+async fn image_loaded(browser: &Client, css: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let loaded = browser
+            .execute(
+                "var image = document.querySelector(arguments[0]); \
+                 return !!image && image.complete && image.naturalWidth > 0;",
+                vec![serde_json::json!(css)],
+            )
+            .await
+            .unwrap()
+            == serde_json::Value::Bool(true);
+        if loaded || Instant::now() > deadline {
+            return loaded;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+pub async fn reports_in_a_real_browser(backend: Backend) {
+    let app = TestApp::start(backend, crate::support::limits()).await;
+    let (_, _, gold) = app.customer("GOLD", "gold", "emea").await;
+    let (_, _, standard) = app.customer("STD", "standard", "emea").await;
+    app.staff("max@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, advisor) = app
+        .staff("ana@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let mut opened = Vec::new();
+    for (customer, token) in [("GOLD", &gold), ("GOLD", &gold), ("STD", &standard)] {
+        let (status, ticket) = app
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/tickets",
+                Some(token),
+                Some(crate::support::portal_ticket(customer, "P2")),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{ticket}");
+        opened.push(ticket["id"].as_i64().unwrap());
+    }
+    app.set_time("2026-11-23T10:30:00+01:00");
+    let (status, _) = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/tickets/{}/actions", opened[0]),
+            Some(&advisor),
+            Some(serde_json::json!({ "action": "reply", "body": "We are on it." })),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    // Wednesday: the other two first responses are overdue, and recorded so.
+    app.set_time("2026-11-25T12:00:00+01:00");
+    caredesk_desk::sweep::sweep_tickets(&app.desk(), 100)
+        .await
+        .unwrap();
+    let driver = Driver::start();
+    let base = app.base.clone();
+
+    // The manager's dashboard: now, this week with its chart, the backlog.
+    let manager = driver.browser("en").await;
+    sign_in(&manager, &base, "max@desk.example").await;
+    click(&manager, "nav a[href='/console/dashboard']").await;
+    assert_eq!(
+        wait_for_text(&manager, "h1", "Dashboard").await,
+        "Dashboard"
+    );
+    let figure = |term: &'static str| {
+        let manager = manager.clone();
+        async move {
+            manager
+                .find(Locator::XPath(&format!(
+                    "//dt[normalize-space()='{term}']/following-sibling::dd[1]"
+                )))
+                .await
+                .unwrap_or_else(|error| panic!("{term}: {error}"))
+                .text()
+                .await
+                .unwrap()
+                // The figure, without the link to the view beside it.
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    assert_eq!(figure("Open tickets").await, "3");
+    // Two first responses, and the answered ticket's status update of Tuesday.
+    assert_eq!(figure("Breached or overdue").await, "3");
+    let week = text_of(&manager, "section[aria-labelledby='week-heading']").await;
+    assert!(week.contains("This week (since 2026-11-23, UTC)"), "{week}");
+    assert!(week.contains("3 tickets opened"), "{week}");
+    assert!(week.contains("100.0% met (1 of 1)"), "{week}");
+    assert!(
+        image_loaded(&manager, "figure.chart img").await,
+        "the week's chart"
+    );
+    snap(&manager, "dashboard").await;
+
+    // The report builder: a breakdown chosen in the form lands in the address.
+    click(
+        &manager,
+        "section[aria-labelledby='week-heading'] p a[href^='/console/reports']",
+    )
+    .await;
+    wait_for_text(&manager, "h1", "SLA compliance").await;
+    manager
+        .find(Locator::Id("r-by"))
+        .await
+        .unwrap()
+        .select_by_value("program")
+        .await
+        .unwrap();
+    click(&manager, "main form button[type=submit]").await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !manager
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("by=program")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the breakdown is not in the address"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let gold_row = text_of(&manager, "table.report tbody tr:first-child").await;
+    assert!(gold_row.starts_with("gold 2 1 0 0 1"), "{gold_row}");
+    assert!(
+        image_loaded(&manager, "figure.chart img").await,
+        "the report's chart"
+    );
+    snap(&manager, "report-builder").await;
+    switch_language(&manager, "fr").await;
+    assert_eq!(
+        text_of(&manager, "h1").await,
+        "Respect des engagements (SLA)"
+    );
+    assert!(
+        manager
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("by=program")
+    );
+
+    // A customer's own report in the portal: its two tickets, never the other's.
+    let customer = driver.browser("en").await;
+    sign_in(&customer, &base, "contact@gold.example").await;
+    click(&customer, "nav a[href='/portal/reports']").await;
+    wait_for_text(&customer, "h1", "SLA compliance").await;
+    let total = text_of(&customer, "table.report tbody tr:first-child").await;
+    assert!(total.starts_with("All 2 1 0 0 1"), "{total}");
+    assert!(
+        image_loaded(&customer, "figure.chart img").await,
+        "the customer's chart"
+    );
+    snap(&customer, "portal-report").await;
+    app.stop().await;
+}

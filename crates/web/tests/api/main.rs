@@ -96,6 +96,12 @@ async fn the_activation_manager_in_a_real_browser() {
     browser::the_activation_manager_in_a_real_browser(Backend::Sqlite).await;
 }
 
+/// The dashboard, the report builder and a customer's own report, in the browser (SQLite).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_in_a_real_browser() {
+    browser::reports_in_a_real_browser(Backend::Sqlite).await;
+}
+
 /// Each test, once per backend.
 macro_rules! on_both_backends {
     ($($test:ident),* $(,)?) => {

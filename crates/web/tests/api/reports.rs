@@ -139,10 +139,7 @@ pub async fn sla_reports_say_what_was_kept_to_whoever_may_read_them(backend: Bac
         rows[0].starts_with("program,tickets,first_response_measured,first_response_met,"),
         "{csv}"
     );
-    assert!(
-        rows.contains(&rows[1]) && rows[1].starts_with("gold,2,1,1,0,0,1,100.0,"),
-        "{csv}"
-    );
+    assert!(rows[1].starts_with("gold,2,1,1,0,0,1,100.0,"), "{csv}");
     assert!(rows[3].starts_with("all,5,"), "{csv}");
     assert_eq!(rows.len(), 4);
 
@@ -227,6 +224,7 @@ pub async fn sla_reports_say_what_was_kept_to_whoever_may_read_them(backend: Bac
         .await;
     assert_eq!(status, StatusCode::OK, "{mine}");
     assert_eq!(mine["filter"]["advisor"], advisor_id);
+    assert!(!mine["lines"].as_array().unwrap().is_empty(), "{mine}");
     for line in mine["lines"].as_array().unwrap() {
         assert_eq!(line["group"], json!([advisor_id.to_string()]), "{mine}");
     }
@@ -343,7 +341,7 @@ pub async fn sla_reports_say_what_was_kept_to_whoever_may_read_them(backend: Bac
     };
     assert_eq!(figure(&dashboard.body, "Open tickets"), "5");
     assert_eq!(
-        figure(&dashboard.body, "Overdue"),
+        figure(&dashboard.body, "Breached or overdue"),
         "5",
         "four unanswered, one update owed"
     );
