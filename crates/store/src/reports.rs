@@ -581,18 +581,13 @@ impl Store {
     }
 }
 
-/// The column of `report_months` (and of `tickets`) a dimension is kept in.
+/// The column of `report_months` (and of `tickets`) a dimension is kept in: its own name,
+/// but for the people a ticket belongs to.
 fn column_of(dimension: Dimension) -> &'static str {
     match dimension {
-        Dimension::Month => "month",
-        Dimension::Program => "program",
-        Dimension::Severity => "severity",
-        Dimension::Region => "region",
-        Dimension::Channel => "channel",
-        Dimension::ProductLine => "product_line",
-        Dimension::Language => "language",
         Dimension::Advisor => "assignee_id",
         Dimension::Customer => "customer_id",
+        other => other.name(),
     }
 }
 

@@ -1,7 +1,8 @@
-//! An attachment as a download, the same from the API and the pages: always a download
+//! Downloads, the same from the API and the pages. An attachment is always a download
 //! (never shown inline), its type kept only when it is one that cannot run (an image, a PDF,
-//! plain text…), and sandboxed should a browser open it anyway. Whoever uploaded a file does
-//! not choose how another person's browser treats it.
+//! plain text…), and sandboxed should a browser open it anyway: whoever uploaded a file does
+//! not choose how another person's browser treats it. A CSV the desk writes (an export, a
+//! report) is a download with its name.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -82,6 +83,23 @@ fn percent_encode(bytes: &[u8]) -> String {
             }
         })
         .collect()
+}
+
+/// `body` (CSV the desk wrote) as a download named `file_name` (plain ASCII, no quotes).
+pub fn csv_attachment(file_name: &str, body: String) -> Response {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_desk::audit;
 use caredesk_domain::ticket::Role;
@@ -15,6 +14,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Principal;
+use crate::download::csv_attachment;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 
@@ -91,18 +91,5 @@ async fn audit_trail(
         Some(_) => audit::trail(&desk, &principal.caller(), &filter).await?,
         None => audit::export(&desk, &principal.caller(), &filter).await?,
     };
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"audit.csv\""),
-            ),
-        ],
-        audit::as_csv(&entries),
-    )
-        .into_response())
+    Ok(csv_attachment("audit.csv", audit::as_csv(&entries)))
 }

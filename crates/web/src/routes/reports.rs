@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_desk::reports::{self, ComplianceReport, ComplianceRequest};
 use caredesk_domain::report::{Dimension, ReportFilter};
@@ -14,6 +13,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::Principal;
+use crate::download::csv_attachment;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 
@@ -101,23 +101,8 @@ async fn sla_report(
     if !csv {
         return Ok(Json(report).into_response());
     }
-    let name = format!(
-        "attachment; filename=\"sla-{}-{}.csv\"",
-        report.from, report.to
-    );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&name)
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-            ),
-        ],
+    Ok(csv_attachment(
+        &format!("sla-{}-{}.csv", report.from, report.to),
         reports::as_csv(&report),
-    )
-        .into_response())
+    ))
 }

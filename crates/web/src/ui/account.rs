@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use caredesk_desk::access::{self, TokenRequest};
@@ -22,6 +22,7 @@ use super::session::Viewer;
 use super::{Page, UiError, render};
 use crate::AppState;
 use crate::auth::{ClientAddress, Principal};
+use crate::download::csv_attachment;
 use crate::edge::PageForm;
 
 pub fn router() -> Router<AppState> {
@@ -468,17 +469,7 @@ async fn audit_csv(
     require_admin(&viewer)?;
     let filter = audit_filter(&viewer, &query, audit::MAX_ENTRIES)?;
     let entries = audit::export(&state.desk(), &viewer.principal.caller(), &filter).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"audit.csv\"",
-            ),
-        ],
-        audit::as_csv(&entries),
-    )
-        .into_response())
+    Ok(csv_attachment("audit.csv", audit::as_csv(&entries)))
 }
 
 /// A caller key as a person reads it: the staff member's name and e-mail address.

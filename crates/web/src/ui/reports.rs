@@ -19,6 +19,7 @@ use super::session::Viewer;
 use super::{Page, UiError, render};
 use crate::AppState;
 use crate::auth::Principal;
+use crate::download::csv_attachment;
 use crate::error::ApiError;
 
 pub fn router() -> Router<AppState> {
@@ -335,25 +336,10 @@ async fn report_csv(
 ) -> Result<Response, UiError> {
     let form = ReportForm::parse(raw.as_deref())?;
     let report = report_of(&state, &viewer, &form).await?;
-    let name = format!(
-        "attachment; filename=\"sla-{}-{}.csv\"",
-        report.from, report.to
-    );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&name)
-                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
-            ),
-        ],
+    Ok(csv_attachment(
+        &format!("sla-{}-{}.csv", report.from, report.to),
         reports::as_csv(&report),
-    )
-        .into_response())
+    ))
 }
 
 /// The report the form asks for, as the viewer may read it: managers any, a CSM their
