@@ -176,41 +176,40 @@ async fn report_page(
     }
     let report = report_of(&state, &viewer, &form).await?;
     let policy = &state.policy;
-    let t = |key: &str| viewer.t(key);
     let filters = vec![
         field(
-            "program",
-            t("reports.dim_program"),
+            &viewer,
+            Dimension::Program,
             policy.programs.keys(),
             &form.program,
         ),
         field(
-            "severity",
-            t("reports.dim_severity"),
+            &viewer,
+            Dimension::Severity,
             policy.severities.keys(),
             &form.severity,
         ),
         field(
-            "region",
-            t("reports.dim_region"),
+            &viewer,
+            Dimension::Region,
             policy.regions.keys(),
             &form.region,
         ),
         field(
-            "channel",
-            t("reports.dim_channel"),
+            &viewer,
+            Dimension::Channel,
             policy.channels.keys(),
             &form.channel,
         ),
         field(
-            "product_line",
-            t("reports.dim_product_line"),
+            &viewer,
+            Dimension::ProductLine,
             policy.product_lines.keys(),
             &form.product_line,
         ),
         field(
-            "language",
-            t("reports.dim_language"),
+            &viewer,
+            Dimension::Language,
             policy.languages.supported.iter(),
             &form.language,
         ),
@@ -386,15 +385,16 @@ fn canonical_query(report: &ComplianceReport, form: &ReportForm) -> String {
     pairs.finish()
 }
 
+/// The form's filter on `dimension`: its name and label, the policy's values, the chosen one.
 fn field<'a>(
-    name: &'static str,
-    label: &'static str,
+    viewer: &Viewer,
+    dimension: Dimension,
     options: impl Iterator<Item = &'a String>,
     chosen: &str,
 ) -> FilterField {
     FilterField {
-        name,
-        label,
+        name: dimension.name(),
+        label: dimension_label(viewer, dimension),
         options: options.cloned().collect(),
         chosen: chosen.trim().to_string(),
     }
