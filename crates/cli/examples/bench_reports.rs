@@ -79,7 +79,7 @@ async fn main() {
             .unwrap();
         let customer = customers[dice.random_range(0..customers.len())].id;
         let advisor = advisors[dice.random_range(0..advisors.len().max(1))];
-        let cases: [(&str, ComplianceRequest); 7] = [
+        let cases: [(&str, ComplianceRequest); 10] = [
             (
                 "three years by program and severity",
                 request(
@@ -129,6 +129,26 @@ async fn main() {
                     "severity",
                     ReportFilter {
                         advisor: Some(advisor),
+                        ..ReportFilter::default()
+                    },
+                ),
+            ),
+            (
+                "three years by advisor",
+                request(three_years_ago, today, "advisor", ReportFilter::default()),
+            ),
+            (
+                "a period cut inside months, by customer and month",
+                request(start, end, "customer,month", ReportFilter::default()),
+            ),
+            (
+                "one customer's period by severity and product line",
+                request(
+                    start,
+                    end,
+                    "severity,product_line",
+                    ReportFilter {
+                        customer: Some(customer),
                         ..ReportFilter::default()
                     },
                 ),

@@ -32,6 +32,8 @@ const PASSWORD: &str = "caredesk-bench";
 const REGIONS: [&str; 3] = ["americas", "emea", "apac"];
 const PROGRAMS: [&str; 3] = ["standard", "gold", "platinum"];
 const SEVERITIES: [&str; 4] = ["P1", "P2", "P3", "P4"];
+/// The customers' languages, in turn: English for three in five.
+const LANGUAGES: [&str; 5] = ["en", "fr", "en", "de", "en"];
 
 /// Seeded draws: the same desk every run.
 struct Dice(StdRng);
@@ -57,6 +59,7 @@ struct BenchCustomer {
     contact_id: i64,
     region: &'static str,
     program: &'static str,
+    language: &'static str,
 }
 
 #[tokio::main]
@@ -78,11 +81,7 @@ async fn main() {
     let mut dice = Dice(StdRng::seed_from_u64(7));
     let vocabulary = words::english_words();
 
-    let (admin_id, token) = add_staff_and_catalog(&store, &password, now).await;
-    let advisor = Actor::Staff {
-        id: admin_id,
-        role: Role::Advisor,
-    };
+    let (token, advisors) = add_staff_and_catalog(&store, &password, now).await;
     let customers = add_customers(&store, &password, now).await;
 
     let mut made = 0;
@@ -91,6 +90,12 @@ async fn main() {
         let batch: Vec<_> = (0..size)
             .map(|_| {
                 let customer = customers[dice.below(customers.len() as u64) as usize];
+                let in_region: Vec<i64> = advisors
+                    .iter()
+                    .filter(|(_, region)| *region == customer.region)
+                    .map(|(id, _)| *id)
+                    .collect();
+                let advisor = in_region[dice.below(in_region.len() as u64) as usize];
                 bench_ticket(
                     &mut dice,
                     &vocabulary,
@@ -114,8 +119,12 @@ async fn main() {
 }
 
 /// The administrator (who signs in with PASSWORD) and its API token, the release catalog and
-/// twelve advisors across the regions. Answers the administrator's id and the token.
-async fn add_staff_and_catalog(store: &Store, password: &str, now: Timestamp) -> (i64, String) {
+/// twelve advisors across the regions. Answers the token and the advisors with their regions.
+async fn add_staff_and_catalog(
+    store: &Store,
+    password: &str,
+    now: Timestamp,
+) -> (String, Vec<(i64, &'static str)>) {
     let admin = store
         .create_staff(
             &NewStaff {
@@ -151,39 +160,43 @@ async fn add_staff_and_catalog(store: &Store, password: &str, now: Timestamp) ->
                 .unwrap();
         }
     }
+    let mut advisors = Vec::new();
     for (index, region) in REGIONS.iter().cycle().take(12).enumerate() {
-        store
+        let advisor = store
             .create_staff(
                 &NewStaff {
                     email: format!("advisor{index}@caredesk.bench"),
                     name: format!("Bench advisor {index}"),
                     role: Role::Advisor,
                     region: Some((*region).into()),
-                    languages: vec!["en".into(), "fr".into()],
+                    languages: vec!["en".into(), "fr".into(), "de".into()],
                     password_hash: None,
                 },
                 now,
             )
             .await
             .unwrap();
+        advisors.push((advisor.id, *region));
     }
-    (admin.id, token)
+    (token, advisors)
 }
 
-/// Sixty customers, every region with every program, each with a designated contact (the
-/// first one signs in with PASSWORD), a contract and a registered product.
+/// Sixty customers, every region with every program, speaking English, French or German,
+/// each with a designated contact (the first one signs in with PASSWORD), a contract and a
+/// registered product.
 async fn add_customers(store: &Store, password: &str, now: Timestamp) -> Vec<BenchCustomer> {
     let mut customers = Vec::new();
     for index in 0..60 {
         let region = REGIONS[index % 3];
         let program = PROGRAMS[(index / 3) % 3];
+        let language = LANGUAGES[index % LANGUAGES.len()];
         let customer = store
             .create_customer(
                 &NewCustomer {
                     number: format!("B-{index:04}"),
                     name: format!("Bench customer {index}"),
                     region: region.into(),
-                    language: "en".into(),
+                    language: language.into(),
                 },
                 now,
             )
@@ -196,7 +209,7 @@ async fn add_customers(store: &Store, password: &str, now: Timestamp) -> Vec<Ben
                     name: "Bench contact".into(),
                     email: format!("contact{index}@bench.example"),
                     phone: format!("+1 555 01{:02}", index % 100),
-                    language: "en".into(),
+                    language: language.into(),
                     designated: true,
                     password_hash: (index == 0).then(|| password.into()),
                 },
@@ -235,6 +248,7 @@ async fn add_customers(store: &Store, password: &str, now: Timestamp) -> Vec<Ben
             contact_id: contact.id,
             region,
             program,
+            language,
         });
     }
     customers
@@ -246,7 +260,7 @@ fn bench_ticket(
     dice: &mut Dice,
     vocabulary: &[String],
     customer: BenchCustomer,
-    advisor: Actor,
+    advisor: i64,
     open_percent: u64,
     policy: &Policy,
     now: Timestamp,
@@ -270,15 +284,33 @@ fn bench_ticket(
     let contact = Actor::Contact {
         id: customer.contact_id,
     };
-    let mut events = vec![TicketEvent {
-        seq: 1,
-        at: Timestamp::from_second(opened.as_second()).unwrap(),
-        actor: contact,
-        data: caredesk_domain::ticket::EventData::Created {
-            severity: severity.into(),
-            channel: channel.into(),
+    let opened = Timestamp::from_second(opened.as_second()).unwrap();
+    let mut events = vec![
+        TicketEvent {
+            seq: 1,
+            at: opened,
+            actor: contact,
+            data: caredesk_domain::ticket::EventData::Created {
+                severity: severity.into(),
+                channel: channel.into(),
+            },
         },
-    }];
+        // Routed at once to an advisor of the customer's region.
+        TicketEvent {
+            seq: 2,
+            at: opened,
+            actor: Actor::System,
+            data: caredesk_domain::ticket::EventData::Assigned {
+                advisor: Some(advisor),
+                reason: Some("the lightest load".into()),
+                overridden: None,
+            },
+        },
+    ];
+    let advisor = Actor::Staff {
+        id: advisor,
+        role: Role::Advisor,
+    };
     let stage = if is_open { dice.below(4) } else { 4 };
     let mut at = opened;
     let messages = [(); 4].map(|()| dice.words(vocabulary, 8));
@@ -312,7 +344,7 @@ fn bench_ticket(
         serial: format!("SN-{}", customer.customer_id),
         program: customer.program.into(),
         region: customer.region.into(),
-        language: "en".into(),
+        language: customer.language.into(),
         channel: channel.into(),
         subject: dice.words(vocabulary, 4),
         description: dice.words(vocabulary, 20),

@@ -127,17 +127,17 @@ pub async fn compliance(
     }
     let filter = readable_by(desk, caller, request.filter, &request.by).await?;
     let out_of_range = |field: &str| DeskError::invalid(field, "this date is out of range");
-    let start = midnight(from).map_err(|_| out_of_range("from"))?;
-    let end = to
-        .tomorrow()
+    // Both ends must be instants the store can compare with tickets' openings.
+    midnight(from).map_err(|_| out_of_range("from"))?;
+    to.tomorrow()
         .ok()
         .and_then(|day| midnight(day).ok())
         .ok_or_else(|| out_of_range("to"))?;
     let rows = desk
         .store
         .compliance(&ComplianceQuery {
-            from: start,
-            to: end,
+            first_day: from,
+            last_day: to,
             now,
             filter: &filter,
             by: &request.by,

@@ -1,18 +1,23 @@
-//! Reports: what they keep beside each ticket, the monthly totals of closed tickets, and the
+//! Reports: what they keep beside each ticket, the totals of closed tickets, and the
 //! compliance query over both.
 //!
 //! Each ticket row carries its measures ([`TicketMeasures`], the domain's), rewritten in the
 //! transaction of every event like its due times. When a ticket closes its measures are final,
-//! and the same transaction adds them to `report_months`, one row per month of opening and
-//! per program, severity, region, channel, product line and language. A report then reads:
+//! and the same transaction adds them to the totals: by month and by day of opening (UTC),
+//! per program, severity, region, channel, product line and language (`report_months`,
+//! `report_days`), and per advisor and per customer (`report_people_months`,
+//! `report_people_days`). A report then reads:
 //!
-//! - the monthly totals for the whole months of its period (closed tickets);
-//! - the tickets still open that were opened in the period, classified as `now` finds them;
-//! - the closed tickets of the period's partial months at either end;
+//! - the monthly totals for the whole months of its period, the daily ones for the days
+//!   before and after them;
+//! - the tickets still open that were opened in the period, classified as `now` finds them,
+//!   from an index that holds every column a report needs (a desk has few open tickets);
 //!
-//! and only the tickets themselves when it is about one advisor or one customer (or broken
-//! down by them), through their indexes. Never a timeline.
+//! and, when it is about one advisor or one customer broken down by something else than
+//! months and severities (or about people and filtered by anything else), that person's
+//! tickets (or the period's) through such an index. Never a timeline.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use caredesk_domain::policy::Policy;
@@ -21,6 +26,7 @@ use caredesk_domain::report::{
 };
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use jiff::Timestamp;
+use jiff::civil::Date;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
@@ -102,7 +108,7 @@ pub(crate) async fn is_measured(
     Ok(version != 0)
 }
 
-/// What a closed ticket's measures are added up by in `report_months`.
+/// What a closed ticket's measures are added up by in the report totals.
 pub(crate) struct ClosedTicket<'a> {
     pub opened_at: Timestamp,
     pub program: &'a str,
@@ -111,11 +117,39 @@ pub(crate) struct ClosedTicket<'a> {
     pub channel: &'a str,
     pub product_line: &'a str,
     pub language: &'a str,
+    pub customer: i64,
+    pub advisor: Option<i64>,
     pub measures: &'a TicketMeasures,
 }
 
-const MONTH_KEY: [&str; 7] = [
-    "month",
+/// The tables closed tickets are added up in: by month and by day of opening (UTC), per
+/// program, severity, region, channel, product line and language, or per person (an
+/// advisor, 0 for none assigned, or a customer) and severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Totals {
+    Months,
+    Days,
+    PeopleMonths,
+    PeopleDays,
+}
+
+/// The people a ticket is added up for in the people's totals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Person {
+    Advisor,
+    Customer,
+}
+
+impl Person {
+    fn kind(self) -> &'static str {
+        match self {
+            Person::Advisor => "advisor",
+            Person::Customer => "customer",
+        }
+    }
+}
+
+const DIMENSION_KEY: [&str; 6] = [
     "program",
     "severity",
     "region",
@@ -124,8 +158,77 @@ const MONTH_KEY: [&str; 7] = [
     "language",
 ];
 
-/// The counted columns of `report_months`, in the order of `monthly_counts`.
-static MONTH_COUNTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+impl Totals {
+    fn table(self) -> &'static str {
+        match self {
+            Totals::Months => "report_months",
+            Totals::Days => "report_days",
+            Totals::PeopleMonths => "report_people_months",
+            Totals::PeopleDays => "report_people_days",
+        }
+    }
+
+    /// The column of the period: `yyyymm` or `yyyymmdd`.
+    fn period(self) -> &'static str {
+        match self {
+            Totals::Months | Totals::PeopleMonths => "month",
+            Totals::Days | Totals::PeopleDays => "day",
+        }
+    }
+
+    fn is_per_person(self) -> bool {
+        matches!(self, Totals::PeopleMonths | Totals::PeopleDays)
+    }
+
+    fn key(self) -> Vec<&'static str> {
+        let mut key = vec![self.period()];
+        if self.is_per_person() {
+            key.extend(["person_kind", "person_id", "severity"]);
+        } else {
+            key.extend(DIMENSION_KEY);
+        }
+        key
+    }
+
+    /// Adds one row's counts to the row of its key, or makes it.
+    fn upsert(self) -> &'static str {
+        static UPSERTS: LazyLock<[String; 4]> = LazyLock::new(|| {
+            [
+                Totals::Months,
+                Totals::Days,
+                Totals::PeopleMonths,
+                Totals::PeopleDays,
+            ]
+            .map(|totals| totals.upsert_sql())
+        });
+        &UPSERTS[self as usize]
+    }
+
+    fn upsert_sql(self) -> String {
+        let key = self.key();
+        let columns: Vec<String> = key
+            .iter()
+            .map(|column| column.to_string())
+            .chain(TOTAL_COUNTS.iter().cloned())
+            .collect();
+        let values: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
+        let sums: Vec<String> = TOTAL_COUNTS
+            .iter()
+            .map(|column| format!("{column} = {}.{column} + excluded.{column}", self.table()))
+            .collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
+            self.table(),
+            columns.join(", "),
+            values.join(", "),
+            key.join(", "),
+            sums.join(", ")
+        )
+    }
+}
+
+/// The counted columns of every totals table, in the order of `counts_of`.
+static TOTAL_COUNTS: LazyLock<Vec<String>> = LazyLock::new(|| {
     let mut columns: Vec<String> = vec!["tickets".into(), "paused_minutes".into()];
     for (clock, settled) in [
         ("first_response", ["met", "breached"]),
@@ -138,81 +241,174 @@ static MONTH_COUNTS: LazyLock<Vec<String>> = LazyLock::new(|| {
     columns
 });
 
-static ADD_CLOSED: LazyLock<String> = LazyLock::new(|| {
-    let columns: Vec<String> = MONTH_KEY
-        .iter()
-        .map(|column| column.to_string())
-        .chain(MONTH_COUNTS.iter().cloned())
-        .collect();
-    let values: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
-    let sums: Vec<String> = MONTH_COUNTS
-        .iter()
-        .map(|column| format!("{column} = report_months.{column} + excluded.{column}"))
-        .collect();
-    format!(
-        "INSERT INTO report_months ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}",
-        columns.join(", "),
-        values.join(", "),
-        MONTH_KEY.join(", "),
-        sums.join(", ")
-    )
-});
-
-/// One closed ticket's contribution to `report_months`, in the order of `MONTH_COUNTS`.
-fn monthly_counts(measures: &TicketMeasures) -> Vec<i64> {
-    let settled = |outcome: caredesk_domain::report::Outcome, band: u8| {
+/// One closed ticket's contribution to the totals, in the order of `TOTAL_COUNTS`.
+fn counts_of(measures: &TicketMeasures) -> Vec<i64> {
+    use caredesk_domain::report::Outcome;
+    let settled = |outcome: Outcome, band: u8| {
         (0..BANDS).map(move |index| i64::from(outcome.is_settled() && usize::from(band) == index))
     };
     let mut counts = vec![1, minutes(measures.paused_minutes)];
     let first = &measures.first_response;
-    counts.push(i64::from(
-        first.outcome == caredesk_domain::report::Outcome::Met,
-    ));
-    counts.push(i64::from(
-        first.outcome == caredesk_domain::report::Outcome::Breached,
-    ));
+    counts.push(i64::from(first.outcome == Outcome::Met));
+    counts.push(i64::from(first.outcome == Outcome::Breached));
     counts.extend(settled(first.outcome, first.band()));
     counts.push(i64::from(measures.updates.owed));
     counts.push(i64::from(measures.updates.late));
     let longest = measures.updates.band();
     counts.extend((0..BANDS).map(|index| i64::from(longest.map(usize::from) == Some(index))));
     let resolution = &measures.resolution;
-    counts.push(i64::from(
-        resolution.outcome == caredesk_domain::report::Outcome::Met,
-    ));
-    counts.push(i64::from(
-        resolution.outcome == caredesk_domain::report::Outcome::Breached,
-    ));
+    counts.push(i64::from(resolution.outcome == Outcome::Met));
+    counts.push(i64::from(resolution.outcome == Outcome::Breached));
     counts.extend(settled(resolution.outcome, resolution.band()));
     counts
 }
 
-/// Adds a ticket that just closed to the monthly totals.
+/// A row of a totals table: its table and its key.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum TotalsKey {
+    Dimensions {
+        totals: Totals,
+        period: i64,
+        values: [String; 6],
+    },
+    Person {
+        totals: Totals,
+        period: i64,
+        person: Person,
+        id: i64,
+        severity: String,
+    },
+}
+
+/// What closing tickets add to the totals, gathered over a transaction and written at its
+/// end, row by row in one order for every transaction: two writers on PostgreSQL never wait
+/// for each other's rows in opposite orders.
+#[derive(Default)]
+pub(crate) struct ClosedTotals {
+    rows: BTreeMap<TotalsKey, Vec<i64>>,
+}
+
+impl ClosedTotals {
+    /// Counts a ticket that just closed (or was just measured, closed).
+    pub(crate) fn add(&mut self, ticket: &ClosedTicket<'_>) {
+        let counts = counts_of(ticket.measures);
+        let (month, day) = (month_of(ticket.opened_at), day_of(ticket.opened_at));
+        let values = [
+            ticket.program,
+            ticket.severity,
+            ticket.region,
+            ticket.channel,
+            ticket.product_line,
+            ticket.language,
+        ]
+        .map(str::to_string);
+        let mut keys = vec![
+            TotalsKey::Dimensions {
+                totals: Totals::Months,
+                period: month,
+                values: values.clone(),
+            },
+            TotalsKey::Dimensions {
+                totals: Totals::Days,
+                period: day,
+                values,
+            },
+        ];
+        for (totals, period) in [(Totals::PeopleMonths, month), (Totals::PeopleDays, day)] {
+            for (person, id) in [
+                (Person::Advisor, ticket.advisor.unwrap_or(0)),
+                (Person::Customer, ticket.customer),
+            ] {
+                keys.push(TotalsKey::Person {
+                    totals,
+                    period,
+                    person,
+                    id,
+                    severity: ticket.severity.to_string(),
+                });
+            }
+        }
+        for key in keys {
+            let sums = self
+                .rows
+                .entry(key)
+                .or_insert_with(|| vec![0; TOTAL_COUNTS.len()]);
+            for (sum, count) in sums.iter_mut().zip(&counts) {
+                *sum += count;
+            }
+        }
+    }
+
+    /// Adds what was gathered to the tables.
+    pub(crate) async fn write(
+        self,
+        transaction: &mut Transaction<'static, Any>,
+    ) -> Result<(), StoreError> {
+        for (key, counts) in self.rows {
+            let query = match &key {
+                TotalsKey::Dimensions {
+                    totals,
+                    period,
+                    values,
+                } => {
+                    let mut query = sqlx::query(totals.upsert()).bind(*period);
+                    for value in values {
+                        query = query.bind(value.as_str());
+                    }
+                    query
+                }
+                TotalsKey::Person {
+                    totals,
+                    period,
+                    person,
+                    id,
+                    severity,
+                } => sqlx::query(totals.upsert())
+                    .bind(*period)
+                    .bind(person.kind())
+                    .bind(*id)
+                    .bind(severity.as_str()),
+            };
+            let mut query = query;
+            for count in counts {
+                query = query.bind(count);
+            }
+            query.execute(&mut **transaction).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Adds a ticket that just closed to the totals.
 pub(crate) async fn add_closed(
     transaction: &mut Transaction<'static, Any>,
     ticket: ClosedTicket<'_>,
 ) -> Result<(), StoreError> {
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(ADD_CLOSED.as_str()))
-        .bind(month_of(ticket.opened_at))
-        .bind(ticket.program)
-        .bind(ticket.severity)
-        .bind(ticket.region)
-        .bind(ticket.channel)
-        .bind(ticket.product_line)
-        .bind(ticket.language);
-    for count in monthly_counts(ticket.measures) {
-        query = query.bind(count);
-    }
-    query.execute(&mut **transaction).await?;
-    Ok(())
+    let mut totals = ClosedTotals::default();
+    totals.add(&ticket);
+    totals.write(transaction).await
 }
 
-/// A compliance report: tickets opened in `[from, to)`, those of `filter`, broken down `by`,
-/// their open clocks classified as `now` finds them.
+/// The day of an instant in UTC, as `yyyymmdd`.
+fn day_of(at: Timestamp) -> i64 {
+    day_key(jiff::tz::TimeZone::UTC.to_datetime(at).date())
+}
+
+fn day_key(date: Date) -> i64 {
+    i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day())
+}
+
+fn month_key(date: Date) -> i64 {
+    i64::from(date.year()) * 100 + i64::from(date.month())
+}
+
+/// A compliance report: tickets opened from `first_day` to `last_day` (UTC days, both
+/// included), those of `filter`, broken down `by`, their open clocks classified as `now`
+/// finds them.
 #[derive(Clone, Copy, Debug)]
 pub struct ComplianceQuery<'a> {
-    pub from: Timestamp,
-    pub to: Timestamp,
+    pub first_day: Date,
+    pub last_day: Date,
     pub now: Timestamp,
     pub filter: &'a ReportFilter,
     pub by: &'a [Dimension],
@@ -222,12 +418,108 @@ pub struct ComplianceQuery<'a> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tickets {
     Open,
-    Closed,
     All,
+}
+
+/// Where a report's closed tickets are counted from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// The totals per program, severity, region, channel, product line and language.
+    Dimensions,
+    /// The totals of one kind of person: the report is about advisors (or customers) and
+    /// nothing else but months and severities.
+    People(Person),
+    /// The tickets themselves: one person's through their index, or every ticket of the
+    /// period when a breakdown by people is also filtered or broken down by anything else.
+    Tickets,
+}
+
+impl Source {
+    fn of(filter: &ReportFilter, by: &[Dimension]) -> Source {
+        let mut people = Vec::new();
+        if filter.advisor.is_some() || by.contains(&Dimension::Advisor) {
+            people.push(Person::Advisor);
+        }
+        if filter.customer.is_some() || by.contains(&Dimension::Customer) {
+            people.push(Person::Customer);
+        }
+        // The people's totals are kept by severity too.
+        let by_dimensions = filter.program.is_some()
+            || filter.region.is_some()
+            || filter.channel.is_some()
+            || filter.product_line.is_some()
+            || filter.language.is_some()
+            || by.iter().any(|dimension| {
+                !matches!(
+                    dimension,
+                    Dimension::Month
+                        | Dimension::Severity
+                        | Dimension::Advisor
+                        | Dimension::Customer
+                )
+            });
+        match people.as_slice() {
+            [] => Source::Dimensions,
+            [person] if !by_dimensions => Source::People(*person),
+            _ => Source::Tickets,
+        }
+    }
+}
+
+/// A period of days cut into the whole months it covers and the days at either end.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Period {
+    /// The first and last whole months (`yyyymm`), if any.
+    months: Option<(i64, i64)>,
+    /// The days outside them (`yyyymmdd`, both ends included).
+    days: Vec<(i64, i64)>,
+}
+
+impl Period {
+    fn of(first_day: Date, last_day: Date) -> Period {
+        let whole_from = if first_day.day() == 1 {
+            Some(first_day)
+        } else {
+            first_day.last_of_month().tomorrow().ok()
+        };
+        let whole_to = if last_day == last_day.last_of_month() {
+            Some(last_day)
+        } else {
+            last_day.first_of_month().yesterday().ok()
+        };
+        match (whole_from, whole_to) {
+            (Some(from), Some(to)) if from <= to => {
+                let mut days = Vec::new();
+                if let Ok(before) = from.yesterday()
+                    && first_day <= before
+                {
+                    days.push((day_key(first_day), day_key(before)));
+                }
+                if let Ok(after) = to.tomorrow()
+                    && after <= last_day
+                {
+                    days.push((day_key(after), day_key(last_day)));
+                }
+                Period {
+                    months: Some((month_key(from), month_key(to))),
+                    days,
+                }
+            }
+            _ => Period {
+                months: None,
+                days: vec![(day_key(first_day), day_key(last_day))],
+            },
+        }
+    }
 }
 
 impl Store {
     /// The compliance report `query` asks for: one row per group, in the groups' order.
+    ///
+    /// Closed tickets come from the totals, whole months from the monthly ones and the days
+    /// at either end from the daily ones; open tickets, whose clocks still run, from their
+    /// index. A report about one advisor or one customer broken down by something else reads
+    /// that person's tickets through their index.
     pub async fn compliance(
         &self,
         query: &ComplianceQuery<'_>,
@@ -241,88 +533,33 @@ impl Store {
                 .execute(&mut *snapshot)
                 .await?;
         }
-        let by_person = query.filter.advisor.is_some()
-            || query.filter.customer.is_some()
-            || query
-                .by
-                .iter()
-                .any(|dimension| matches!(dimension, Dimension::Advisor | Dimension::Customer));
-        let months = whole_months(query.from, query.to);
-        match months {
-            Some((first, last, whole_from, whole_to)) if !by_person => {
-                rows.extend(self.monthly_rows(&mut snapshot, query, first, last).await?);
+        let from = start_of(query.first_day);
+        let to = query.last_day.tomorrow().map_or(Timestamp::MAX, start_of);
+        let (months, days, person) = match Source::of(query.filter, query.by) {
+            Source::Dimensions => (Totals::Months, Totals::Days, None),
+            Source::People(person) => (Totals::PeopleMonths, Totals::PeopleDays, Some(person)),
+            Source::Tickets => {
                 rows.extend(
-                    self.scan_rows(&mut snapshot, query, Tickets::Open, query.from, query.to)
+                    self.scan_rows(&mut snapshot, query, Tickets::All, from, to)
                         .await?,
                 );
-                if query.from < whole_from {
-                    rows.extend(
-                        self.scan_rows(
-                            &mut snapshot,
-                            query,
-                            Tickets::Closed,
-                            query.from,
-                            whole_from,
-                        )
-                        .await?,
-                    );
-                }
-                if whole_to < query.to {
-                    rows.extend(
-                        self.scan_rows(&mut snapshot, query, Tickets::Closed, whole_to, query.to)
-                            .await?,
-                    );
-                }
+                snapshot.commit().await?;
+                return Ok(merge_rows(rows.into_iter().filter(|row| row.tickets > 0)));
             }
-            _ => rows.extend(
-                self.scan_rows(&mut snapshot, query, Tickets::All, query.from, query.to)
-                    .await?,
-            ),
+        };
+        let period = Period::of(query.first_day, query.last_day);
+        if let Some(range) = period.months {
+            rows.extend(totals_rows(&mut snapshot, query, months, person, range).await?);
         }
+        for range in period.days {
+            rows.extend(totals_rows(&mut snapshot, query, days, person, range).await?);
+        }
+        rows.extend(
+            self.scan_rows(&mut snapshot, query, Tickets::Open, from, to)
+                .await?,
+        );
         snapshot.commit().await?;
         Ok(merge_rows(rows.into_iter().filter(|row| row.tickets > 0)))
-    }
-
-    /// The monthly totals of closed tickets for months `first` to `last` (`yyyymm`).
-    async fn monthly_rows(
-        &self,
-        snapshot: &mut Transaction<'static, Any>,
-        query: &ComplianceQuery<'_>,
-        first: i64,
-        last: i64,
-    ) -> Result<Vec<ComplianceRow>, StoreError> {
-        let groups: Vec<String> = query
-            .by
-            .iter()
-            .map(|dimension| column_of(*dimension).to_string())
-            .collect();
-        let mut sql = SqlBuilder::new("SELECT ");
-        for group in &groups {
-            sql.push(group).push(", ");
-        }
-        let sum = |column: &str| format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)");
-        let mut selected = vec![sum("tickets"), sum("paused_minutes")];
-        for (clock, settled) in [
-            ("first_response", ["met", "breached"]),
-            ("updates", ["owed", "late"]),
-            ("resolution", ["met", "breached"]),
-        ] {
-            selected.extend(settled.iter().map(|count| sum(&format!("{clock}_{count}"))));
-            // Nothing closed is still open.
-            selected.extend(["0".to_string(), "0".to_string()]);
-            selected.extend((0..BANDS).map(|band| sum(&format!("{clock}_b{band}"))));
-        }
-        sql.push(&selected.join(", "))
-            .push(" FROM report_months WHERE month >= ")
-            .bind_i64(first)
-            .push(" AND month <= ")
-            .bind_i64(last);
-        push_filter(&mut sql, query.filter);
-        if !groups.is_empty() {
-            sql.push(" GROUP BY ").push(&groups.join(", "));
-        }
-        let found = sql.fetch_all(&mut **snapshot).await?;
-        found.iter().map(|row| row_of(row, query.by)).collect()
     }
 
     /// The tickets opened in `[from, to)` (`which` of them), added up as the report groups
@@ -391,9 +628,6 @@ impl Store {
         match which {
             Tickets::Open => {
                 sql.push(" AND closed_at IS NULL");
-            }
-            Tickets::Closed => {
-                sql.push(" AND closed_at IS NOT NULL");
             }
             Tickets::All => {}
         }
@@ -494,6 +728,8 @@ impl Store {
                         channel: &ticket.channel,
                         product_line: &ticket.product_line,
                         language: &ticket.language,
+                        customer: ticket.customer_id,
+                        advisor: ticket.assignee_id,
                         measures: &measures,
                     },
                 )
@@ -504,6 +740,84 @@ impl Store {
         }
         Ok(measured)
     }
+}
+
+/// The closed tickets of the periods `first` to `last` (`yyyymm` or `yyyymmdd`) from the
+/// totals, of one kind of `person` or of the dimensions.
+async fn totals_rows(
+    snapshot: &mut Transaction<'static, Any>,
+    query: &ComplianceQuery<'_>,
+    totals: Totals,
+    person: Option<Person>,
+    (first, last): (i64, i64),
+) -> Result<Vec<ComplianceRow>, StoreError> {
+    let period = totals.period();
+    let groups: Vec<String> = query
+        .by
+        .iter()
+        .map(|dimension| match dimension {
+            Dimension::Month if period == "day" => "day / 100".to_string(),
+            Dimension::Month => "month".to_string(),
+            // Per person, 0 is no advisor assigned: none, as on the tickets.
+            Dimension::Advisor | Dimension::Customer => "NULLIF(person_id, 0)".to_string(),
+            other => other.name().to_string(),
+        })
+        .collect();
+    let mut sql = SqlBuilder::new("SELECT ");
+    for group in &groups {
+        sql.push(group).push(", ");
+    }
+    let sum = |column: &str| format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)");
+    let mut selected = vec![sum("tickets"), sum("paused_minutes")];
+    for (clock, settled) in [
+        ("first_response", ["met", "breached"]),
+        ("updates", ["owed", "late"]),
+        ("resolution", ["met", "breached"]),
+    ] {
+        selected.extend(settled.iter().map(|count| sum(&format!("{clock}_{count}"))));
+        // Nothing closed is still open.
+        selected.extend(["0".to_string(), "0".to_string()]);
+        selected.extend((0..BANDS).map(|band| sum(&format!("{clock}_b{band}"))));
+    }
+    sql.push(&selected.join(", "))
+        .push(" FROM ")
+        .push(totals.table())
+        .push(" WHERE ")
+        .push(period)
+        .push(" >= ")
+        .bind_i64(first)
+        .push(" AND ")
+        .push(period)
+        .push(" <= ")
+        .bind_i64(last);
+    match person {
+        Some(person) => {
+            sql.push(" AND person_kind = ").bind_text(person.kind());
+            let id = match person {
+                Person::Advisor => query.filter.advisor,
+                Person::Customer => query.filter.customer,
+            };
+            if let Some(id) = id {
+                sql.push(" AND person_id = ").bind_i64(id);
+            }
+            if let Some(severity) = &query.filter.severity {
+                sql.push(" AND severity = ").bind_text(severity);
+            }
+        }
+        None => push_filter(&mut sql, query.filter),
+    }
+    if !groups.is_empty() {
+        sql.push(" GROUP BY ").push(&groups.join(", "));
+    }
+    let found = sql.fetch_all(&mut **snapshot).await?;
+    found.iter().map(|row| row_of(row, query.by)).collect()
+}
+
+/// Midnight at the start of `date`, in UTC.
+fn start_of(date: Date) -> Timestamp {
+    jiff::tz::TimeZone::UTC
+        .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .unwrap_or(Timestamp::MAX)
 }
 
 /// How the desk stands now, for the managers' dashboard.
@@ -616,41 +930,6 @@ fn push_filter(sql: &mut SqlBuilder, filter: &ReportFilter) {
     }
 }
 
-/// The first and last whole months of `[from, to)` (`yyyymm`) and the instants they span,
-/// when there is one.
-fn whole_months(from: Timestamp, to: Timestamp) -> Option<(i64, i64, Timestamp, Timestamp)> {
-    use jiff::tz::TimeZone;
-    let midnight = |date: jiff::civil::Date| {
-        TimeZone::UTC
-            .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
-            .ok()
-    };
-    let start_of = |at: Timestamp| -> Option<jiff::civil::Date> {
-        Some(TimeZone::UTC.to_datetime(at).date().first_of_month())
-    };
-    let first_start = {
-        let month = start_of(from)?;
-        let month_start = midnight(month)?;
-        if month_start == from {
-            month
-        } else {
-            month.checked_add(jiff::Span::new().months(1)).ok()?
-        }
-    };
-    let last_end = start_of(to)?;
-    if first_start >= last_end {
-        return None;
-    }
-    let last = last_end.checked_sub(jiff::Span::new().months(1)).ok()?;
-    let key = |date: jiff::civil::Date| i64::from(date.year()) * 100 + i64::from(date.month());
-    Some((
-        key(first_start),
-        key(last),
-        midnight(first_start)?,
-        midnight(last_end)?,
-    ))
-}
-
 /// A row of either query: the groups, then the counts in `scan_rows`' order.
 fn row_of(row: &AnyRow, by: &[Dimension]) -> Result<ComplianceRow, StoreError> {
     let mut group = Vec::with_capacity(by.len());
@@ -713,43 +992,91 @@ fn row_of(row: &AnyRow, by: &[Dimension]) -> Result<ComplianceRow, StoreError> {
 mod tests {
     use super::*;
 
-    fn at(text: &str) -> Timestamp {
+    fn day(text: &str) -> Date {
         text.parse().unwrap_or_else(|_| panic!("{text}"))
     }
 
     #[test]
-    fn a_period_reads_its_whole_months_from_the_totals() {
+    fn a_period_reads_its_whole_months_and_the_days_around_them() {
         assert_eq!(
-            whole_months(at("2026-01-01T00:00:00Z"), at("2026-04-01T00:00:00Z")),
-            Some((
-                202601,
-                202603,
-                at("2026-01-01T00:00:00Z"),
-                at("2026-04-01T00:00:00Z")
-            ))
+            Period::of(day("2026-01-01"), day("2026-03-31")),
+            Period {
+                months: Some((202601, 202603)),
+                days: vec![],
+            }
         );
         assert_eq!(
-            whole_months(at("2025-12-15T00:00:00Z"), at("2026-02-10T00:00:00Z")),
-            Some((
-                202601,
-                202601,
-                at("2026-01-01T00:00:00Z"),
-                at("2026-02-01T00:00:00Z")
-            ))
+            Period::of(day("2025-12-15"), day("2026-02-09")),
+            Period {
+                months: Some((202601, 202601)),
+                days: vec![(20251215, 20251231), (20260201, 20260209)],
+            }
         );
         assert_eq!(
-            whole_months(at("2026-01-15T00:00:00Z"), at("2026-02-10T00:00:00Z")),
-            None
+            Period::of(day("2026-01-15"), day("2026-02-09")),
+            Period {
+                months: None,
+                days: vec![(20260115, 20260209)],
+            }
         );
         assert_eq!(
-            whole_months(at("2026-01-01T00:00:01Z"), at("2026-02-01T00:00:00Z")),
-            None
+            Period::of(day("2026-01-02"), day("2026-01-31")),
+            Period {
+                months: None,
+                days: vec![(20260102, 20260131)],
+            }
+        );
+        // February of a leap year ends on the 29th.
+        assert_eq!(
+            Period::of(day("2028-02-01"), day("2028-02-29")),
+            Period {
+                months: Some((202802, 202802)),
+                days: vec![],
+            }
+        );
+        assert_eq!(
+            Period::of(day("2026-03-05"), day("2026-03-05")),
+            Period {
+                months: None,
+                days: vec![(20260305, 20260305)],
+            }
         );
     }
 
     #[test]
+    fn a_report_reads_the_totals_it_can() {
+        let none = ReportFilter::default();
+        let of_customer = ReportFilter {
+            customer: Some(7),
+            ..ReportFilter::default()
+        };
+        let gold = ReportFilter {
+            program: Some("gold".into()),
+            ..ReportFilter::default()
+        };
+        use Dimension::{Advisor, Channel, Customer, Month, Severity};
+        assert_eq!(Source::of(&none, &[Month, Severity]), Source::Dimensions);
+        assert_eq!(Source::of(&gold, &[]), Source::Dimensions);
+        assert_eq!(
+            Source::of(&none, &[Advisor]),
+            Source::People(Person::Advisor)
+        );
+        assert_eq!(
+            Source::of(&of_customer, &[Month]),
+            Source::People(Person::Customer)
+        );
+        assert_eq!(
+            Source::of(&of_customer, &[Severity]),
+            Source::People(Person::Customer)
+        );
+        assert_eq!(Source::of(&of_customer, &[Channel]), Source::Tickets);
+        assert_eq!(Source::of(&of_customer, &[Advisor]), Source::Tickets);
+        assert_eq!(Source::of(&gold, &[Customer]), Source::Tickets);
+    }
+
+    #[test]
     fn the_totals_count_what_the_ticket_rows_hold() {
-        assert_eq!(MONTH_COUNTS.len(), monthly_counts(&measures()).len());
+        assert_eq!(TOTAL_COUNTS.len(), counts_of(&measures()).len());
         assert_eq!(MEASURE_COLUMNS.len(), measure_values(&measures()).len());
     }
 

@@ -87,7 +87,6 @@ contract!(
     tickets_opened_together_each_keep_their_own_rows,
     a_sign_in_burst_is_told_to_each_administrator_once,
     every_way_of_looking_for_texts_finds_the_same,
-    reports_equal_a_recount_from_the_timelines,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -3732,6 +3731,7 @@ fn generated_history(
     new: &NewTicket,
     opened: Timestamp,
     now: Timestamp,
+    advisors: &[i64],
     dice: &mut Dice,
 ) -> Vec<caredesk_domain::ticket::TicketEvent> {
     use caredesk_domain::ticket::step::step;
@@ -3751,6 +3751,19 @@ fn generated_history(
             channel: new.channel.clone(),
         },
     }];
+    // Two tickets in three are assigned at once, one in three never.
+    if dice.below(3) > 0 {
+        events.push(TicketEvent {
+            seq: 2,
+            at: opened,
+            actor: Actor::System,
+            data: EventData::Assigned {
+                advisor: Some(*dice.pick(advisors)),
+                reason: Some("the lightest load".into()),
+                overridden: None,
+            },
+        });
+    }
     let mut when = opened;
     for _ in 0..dice.below(10) {
         let gap = match dice.below(4) {
@@ -3926,7 +3939,28 @@ fn recount_of(
     }
 }
 
-async fn reports_equal_a_recount_from_the_timelines(store: Store) {
+/// Not in `contract!`: it also reaches the database from outside, as an earlier version of
+/// caredesk left it.
+mod reports {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn equal_a_recount_from_the_timelines_on_sqlite() {
+        let test = caredesk_testkit::TestDatabase::sqlite().await;
+        super::reports_equal_a_recount_from_the_timelines(test.store.clone(), &test.url).await;
+        test.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn equal_a_recount_from_the_timelines_on_postgres() {
+        let test = caredesk_testkit::TestDatabase::postgres().await;
+        super::reports_equal_a_recount_from_the_timelines(test.store.clone(), &test.url).await;
+        test.finish().await;
+    }
+}
+
+/// Reports count what the tickets' timelines say, whichever totals or index they read; and
+/// the same after the totals are filled again as migration 0033 fills them, and after every
+/// ticket is measured again as one written before reports were.
+async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
     use caredesk_domain::report::{ComplianceRow, Dimension, ReportFilter};
     use caredesk_store::ComplianceQuery;
     use std::collections::BTreeMap;
@@ -3936,6 +3970,10 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store) {
         customer(&store, "R-2", "gold", "americas").await,
         customer(&store, "R-3", "platinum", "apac").await,
     ];
+    let mut advisors = Vec::new();
+    for name in ["Ada", "Grace"] {
+        advisors.push(emea_staff(&store, name, Role::Advisor, &["en"]).await.id);
+    }
     let now = at("2026-10-15T12:00:00Z");
     let first_day = at("2026-06-01T00:00:00Z");
     let mut dice = Dice(19);
@@ -3947,7 +3985,7 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store) {
             .unwrap();
         let mut new = new_ticket(fixture, dice.pick::<&str>(&["P1", "P2", "P3", "P4"]), None);
         new.channel = dice.pick(&["phone", "portal"]).to_string();
-        let history = generated_history(&policy, &new, opened, now, &mut dice);
+        let history = generated_history(&policy, &new, opened, now, &advisors, &mut dice);
         histories.push((new, history));
     }
     for batch in histories.chunks(300) {
@@ -3967,7 +4005,7 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store) {
             .unwrap()
             .ticket
             .id;
-        let history = generated_history(&policy, &new, opened, now, &mut dice);
+        let history = generated_history(&policy, &new, opened, now, &advisors, &mut dice);
         for event in history
             .iter()
             .skip(1)
@@ -4001,8 +4039,13 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store) {
             .unwrap();
     }
 
-    // The recount, by customer, program and severity, from every ticket's timeline.
-    let mut recounts: BTreeMap<(i64, String, String, Timestamp, i64), Recount> = BTreeMap::new();
+    // The recount of each ticket from its timeline, with what reports group it by.
+    struct Recounted {
+        opened: Timestamp,
+        group_of: std::collections::HashMap<Dimension, String>,
+        recount: Recount,
+    }
+    let mut recounts = Vec::new();
     let mut closed_by_steps = 0;
     for fixture in &fixtures {
         for ticket in store.tickets_of(fixture.customer_id, 10_000).await.unwrap() {
@@ -4012,42 +4055,62 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store) {
             }
             let mut recount = Recount::default();
             recount_of(&policy, &timeline, &mut recount);
-            recounts.insert(
-                (
-                    ticket.customer_id,
-                    ticket.program.clone(),
-                    ticket.severity.clone(),
-                    ticket.opened_at,
-                    ticket.id,
-                ),
+            let month = jiff::tz::TimeZone::UTC.to_datetime(ticket.opened_at).date();
+            recounts.push(Recounted {
+                opened: ticket.opened_at,
+                group_of: [
+                    (Dimension::Customer, ticket.customer_id.to_string()),
+                    (
+                        Dimension::Advisor,
+                        ticket
+                            .assignee_id
+                            .map_or_else(|| "none".to_string(), |id| id.to_string()),
+                    ),
+                    (Dimension::Program, ticket.program.clone()),
+                    (Dimension::Severity, ticket.severity.clone()),
+                    (Dimension::Channel, ticket.channel.clone()),
+                    (
+                        Dimension::Month,
+                        format!("{:04}-{:02}", month.year(), month.month()),
+                    ),
+                ]
+                .into_iter()
+                .collect(),
                 recount,
-            );
+            });
         }
     }
     assert!(
         closed_by_steps > 5,
         "{closed_by_steps} tickets closed by steps"
     );
-    let recount_in = |from: Timestamp, to: Timestamp, by_customer: bool| {
-        let mut groups: BTreeMap<Vec<String>, Recount> = BTreeMap::new();
-        for ((customer, program, severity, opened, _), recount) in &recounts {
-            if *opened < from || *opened >= to {
-                continue;
-            }
-            let mut group = vec![program.clone(), severity.clone()];
-            if by_customer {
-                group.insert(0, customer.to_string());
-            }
-            let sum = groups.entry(group).or_default();
-            sum.tickets += recount.tickets;
-            for (clock, counts) in recount.clocks.iter().enumerate() {
-                for (slot, count) in counts.iter().enumerate() {
-                    sum.clocks[clock][slot] += count;
+    let recount_in =
+        |from: Timestamp, to: Timestamp, by: &[Dimension], only: Vec<(Dimension, String)>| {
+            let mut groups: BTreeMap<Vec<String>, Recount> = BTreeMap::new();
+            for ticket in &recounts {
+                if ticket.opened < from || ticket.opened >= to {
+                    continue;
+                }
+                if only
+                    .iter()
+                    .any(|(dimension, value)| ticket.group_of[dimension] != *value)
+                {
+                    continue;
+                }
+                let group = by
+                    .iter()
+                    .map(|dimension| ticket.group_of[dimension].clone())
+                    .collect();
+                let sum = groups.entry(group).or_default();
+                sum.tickets += ticket.recount.tickets;
+                for (clock, counts) in ticket.recount.clocks.iter().enumerate() {
+                    for (slot, count) in counts.iter().enumerate() {
+                        sum.clocks[clock][slot] += count;
+                    }
                 }
             }
-        }
-        groups
-    };
+            groups
+        };
     let as_recounts = |rows: Vec<ComplianceRow>| -> BTreeMap<Vec<String>, Recount> {
         rows.into_iter()
             .map(|row| {
@@ -4081,61 +4144,195 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store) {
     };
     let filter = ReportFilter::default();
     // Whole months (the monthly totals and the open tickets), a period cut inside months
-    // (and the closed tickets at either end), and by customer (the tickets alone).
-    for (from, to, by) in [
+    // (the daily totals at either end), a single day, advisors and one customer (the
+    // people's totals), and one customer or advisor by something else, or advisors of one
+    // program (the tickets alone).
+    let (ada, r2) = (advisors[0], fixtures[1].customer_id);
+    let of_customer = ReportFilter {
+        customer: Some(r2),
+        ..ReportFilter::default()
+    };
+    let of_advisor = ReportFilter {
+        advisor: Some(ada),
+        ..ReportFilter::default()
+    };
+    let p2_of_advisor = ReportFilter {
+        advisor: Some(ada),
+        severity: Some("P2".into()),
+        ..ReportFilter::default()
+    };
+    let gold = ReportFilter {
+        program: Some("gold".into()),
+        ..ReportFilter::default()
+    };
+    use Dimension::{Advisor, Channel, Customer, Month, Program, Severity};
+    // The period's first and last days, the breakdown, the filter, which tickets of the
+    // recount it keeps, and how many tickets it must count at least.
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        Vec<Dimension>,
+        &'a ReportFilter,
+        Vec<(Dimension, String)>,
+        u64,
+    );
+    let cases: Vec<Case> = vec![
         (
-            "2026-06-01T00:00:00Z",
-            "2026-10-01T00:00:00Z",
-            vec![Dimension::Program, Dimension::Severity],
+            "2026-06-01",
+            "2026-09-30",
+            vec![Program, Severity],
+            &filter,
+            vec![],
+            1000,
         ),
         (
-            "2026-06-10T00:00:00Z",
-            "2026-09-20T00:00:00Z",
-            vec![Dimension::Program, Dimension::Severity],
+            "2026-06-10",
+            "2026-09-19",
+            vec![Program, Severity],
+            &filter,
+            vec![],
+            1000,
         ),
         (
-            "2026-05-01T00:00:00Z",
-            "2026-11-01T00:00:00Z",
-            vec![Dimension::Customer, Dimension::Program, Dimension::Severity],
+            "2026-07-15",
+            "2026-07-15",
+            vec![Severity],
+            &filter,
+            vec![],
+            5,
         ),
-    ] {
-        let (from, to) = (at(from), at(to));
-        let report = store
-            .compliance(&ComplianceQuery {
-                from,
-                to,
-                now,
-                filter: &filter,
-                by: &by,
-            })
-            .await
-            .unwrap();
-        let expected = recount_in(from, to, by.len() == 3);
-        assert!(
-            expected
-                .values()
-                .map(|recount| recount.tickets)
-                .sum::<u64>()
-                > 1000
-        );
-        let found = as_recounts(report);
-        for (group, recount) in &expected {
+        (
+            "2026-05-01",
+            "2026-10-31",
+            vec![Customer, Program, Severity],
+            &filter,
+            vec![],
+            1000,
+        ),
+        (
+            "2026-06-10",
+            "2026-10-20",
+            vec![Advisor],
+            &filter,
+            vec![],
+            1000,
+        ),
+        (
+            "2026-06-10",
+            "2026-10-20",
+            vec![Customer, Month],
+            &filter,
+            vec![],
+            1000,
+        ),
+        (
+            "2026-06-03",
+            "2026-09-27",
+            vec![Month],
+            &of_customer,
+            vec![(Customer, r2.to_string())],
+            300,
+        ),
+        (
+            "2026-06-03",
+            "2026-09-27",
+            vec![Month],
+            &of_advisor,
+            vec![(Advisor, ada.to_string())],
+            300,
+        ),
+        (
+            "2026-06-03",
+            "2026-09-27",
+            vec![Severity],
+            &of_customer,
+            vec![(Customer, r2.to_string())],
+            300,
+        ),
+        (
+            "2026-06-03",
+            "2026-09-27",
+            vec![Severity, Month],
+            &of_advisor,
+            vec![(Advisor, ada.to_string())],
+            300,
+        ),
+        (
+            "2026-06-03",
+            "2026-09-27",
+            vec![Channel, Month],
+            &of_customer,
+            vec![(Customer, r2.to_string())],
+            300,
+        ),
+        (
+            "2026-06-03",
+            "2026-09-27",
+            vec![Month],
+            &p2_of_advisor,
+            vec![(Advisor, ada.to_string()), (Severity, "P2".into())],
+            50,
+        ),
+        (
+            "2026-06-01",
+            "2026-10-31",
+            vec![Advisor],
+            &gold,
+            vec![(Program, "gold".into())],
+            300,
+        ),
+    ];
+    let every_case_equals_its_recount = async |stage: &str| {
+        for (first_day, last_day, by, filter, only, at_least) in cases.clone() {
+            let (first_day, last_day): (jiff::civil::Date, jiff::civil::Date) =
+                (first_day.parse().unwrap(), last_day.parse().unwrap());
+            let report = store
+                .compliance(&ComplianceQuery {
+                    first_day,
+                    last_day,
+                    now,
+                    filter,
+                    by: &by,
+                })
+                .await
+                .unwrap();
+            let midnight = |day: jiff::civil::Date| {
+                jiff::tz::TimeZone::UTC
+                    .to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
+                    .unwrap()
+            };
+            let from = midnight(first_day);
+            let to = midnight(last_day.tomorrow().unwrap());
+            let expected = recount_in(from, to, &by, only);
+            let counted: u64 = expected.values().map(|recount| recount.tickets).sum();
+            assert!(
+                counted >= at_least,
+                "{counted} tickets from {first_day} to {last_day} by {by:?}"
+            );
+            let found = as_recounts(report);
+            for (group, recount) in &expected {
+                assert_eq!(
+                    found.get(group),
+                    Some(recount),
+                    "{stage}: {group:?} from {first_day} to {last_day} by {by:?} of {filter:?}"
+                );
+            }
             assert_eq!(
-                found.get(group),
-                Some(recount),
-                "{group:?} from {from} to {to}"
+                found.len(),
+                expected.len(),
+                "{stage}: from {first_day} to {last_day} by {by:?}"
             );
         }
-        assert_eq!(found.len(), expected.len());
-    }
+    };
+    every_case_equals_its_recount("as kept").await;
     // Each breakdown adds up to the same whole.
     let whole = |by: Vec<Dimension>, filter: ReportFilter| {
         let store = store.clone();
         async move {
             let rows = store
                 .compliance(&ComplianceQuery {
-                    from: at("2026-06-01T00:00:00Z"),
-                    to: at("2026-10-01T00:00:00Z"),
+                    first_day: "2026-06-01".parse().unwrap(),
+                    last_day: "2026-09-30".parse().unwrap(),
                     now,
                     filter: &filter,
                     by: &by,
@@ -4180,4 +4377,23 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store) {
     .await;
     assert_eq!(gold, of_r2);
     assert!(gold.tickets > 0 && gold.tickets < everything.tickets);
+
+    // A database migrated from before the daily and people's totals.
+    caredesk_testkit::refill_report_totals_as_the_migration_does(url).await;
+    every_case_equals_its_recount("filled by the migration").await;
+    // A database written before reports kept measures: the job runner measures its tickets.
+    caredesk_testkit::forget_report_measures(url).await;
+    let mut measured = 0;
+    loop {
+        let batch = store
+            .measure_earlier_tickets(&policy, now, 400)
+            .await
+            .unwrap();
+        if batch == 0 {
+            break;
+        }
+        measured += batch;
+    }
+    assert_eq!(measured, recounts.len());
+    every_case_equals_its_recount("measured later").await;
 }

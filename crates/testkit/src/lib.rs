@@ -195,6 +195,53 @@ pub async fn forget_search_analysis(url: &str) {
     }
 }
 
+/// Empties the report totals that migration 0033 fills and fills them again with its own
+/// statements, from the measures the closed tickets carry: what a database written before
+/// that migration gets.
+pub async fn refill_report_totals_as_the_migration_does(url: &str) {
+    let migration = if url.starts_with("postgres") {
+        include_str!("../../store/migrations/postgres/0033_report_totals.sql")
+    } else {
+        include_str!("../../store/migrations/sqlite/0033_report_totals.sql")
+    };
+    for table in ["report_days", "report_people_months", "report_people_days"] {
+        run_outside_the_application(url, &format!("DELETE FROM {table}"))
+            .await
+            .unwrap();
+    }
+    let fills: Vec<&str> = migration
+        .split(';')
+        .map(str::trim)
+        .filter(|statement| {
+            statement.starts_with("INSERT INTO report_") && statement.contains("FROM tickets")
+        })
+        .collect();
+    assert_eq!(
+        fills.len(),
+        5,
+        "the migration's statements that fill the totals"
+    );
+    for statement in fills {
+        run_outside_the_application(url, statement).await.unwrap();
+    }
+}
+
+/// Makes the database at `url` look as one written before reports kept measures: no ticket
+/// carries its measures and no totals are kept, for the job runner to measure them again.
+pub async fn forget_report_measures(url: &str) {
+    for statement in [
+        "UPDATE tickets SET measures_version = 0, first_response_outcome = 0, \
+         resolution_outcome = 0, updates_owed = 0, updates_late = 0, updates_band = NULL, \
+         paused_minutes = 0",
+        "DELETE FROM report_months",
+        "DELETE FROM report_days",
+        "DELETE FROM report_people_months",
+        "DELETE FROM report_people_days",
+    ] {
+        run_outside_the_application(url, statement).await.unwrap();
+    }
+}
+
 /// Runs one SQL statement on the database at `url` outside the application.
 async fn run_outside_the_application(url: &str, statement: &str) -> Result<u64, String> {
     use sqlx::Connection;

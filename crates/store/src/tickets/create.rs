@@ -19,7 +19,7 @@ use super::{
 use crate::events::load_events;
 use crate::events::{TicketWords, append_events, event_json};
 use crate::outbox::{NOTICE_VALUES, NoticeRow, bind_notice, webhook_insert_sql};
-use crate::reports::{ClosedTicket, MEASURE_COLUMNS, add_closed, measure_values};
+use crate::reports::{ClosedTicket, ClosedTotals, MEASURE_COLUMNS, measure_values};
 use crate::{AnyQueryScalar, id_by_idempotency_key};
 use crate::{Scope, Store, StoreError, instant, seconds};
 
@@ -80,6 +80,7 @@ impl Store {
         let mut transaction = self.begin_write().await?;
         let mut ids = Vec::with_capacity(tickets.len());
         let mut loads: std::collections::BTreeMap<(i64, String), i64> = Default::default();
+        let mut closed_totals = ClosedTotals::default();
         for (new, events) in tickets {
             let starts_right = matches!(
                 events.first().map(|event| &event.data),
@@ -110,24 +111,22 @@ impl Store {
             let finished = StandingColumns::of(&step.standing, &step.measures)?;
             let id = insert_with_timeline(&mut transaction, new, &timeline, &finished).await?;
             if finished.snapshot.closed_at.is_some() {
-                add_closed(
-                    &mut transaction,
-                    ClosedTicket {
-                        opened_at: finished.snapshot.opened_at,
-                        program: &new.program,
-                        severity: &finished.snapshot.severity,
-                        region: &new.region,
-                        channel: &new.channel,
-                        product_line: &new.product_line,
-                        language: finished
-                            .snapshot
-                            .language
-                            .as_deref()
-                            .unwrap_or(&new.language),
-                        measures: &finished.measures,
-                    },
-                )
-                .await?;
+                closed_totals.add(&ClosedTicket {
+                    opened_at: finished.snapshot.opened_at,
+                    program: &new.program,
+                    severity: &finished.snapshot.severity,
+                    region: &new.region,
+                    channel: &new.channel,
+                    product_line: &new.product_line,
+                    language: finished
+                        .snapshot
+                        .language
+                        .as_deref()
+                        .unwrap_or(&new.language),
+                    customer: new.customer_id,
+                    advisor: finished.snapshot.assignee,
+                    measures: &finished.measures,
+                });
             }
             if let Some((advisor, severity)) = finished.load_key() {
                 *loads.entry((advisor, severity.to_string())).or_insert(0) += 1;
@@ -142,6 +141,7 @@ impl Store {
                 .execute(&mut *transaction)
                 .await?;
         }
+        closed_totals.write(&mut transaction).await?;
         transaction.commit().await?;
         Ok(ids)
     }

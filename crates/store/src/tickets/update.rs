@@ -172,6 +172,8 @@ impl Store {
                         .language
                         .as_deref()
                         .unwrap_or(&ticket.language),
+                    customer: ticket.customer_id,
+                    advisor: derived.snapshot.assignee,
                     measures: &derived.measures,
                 },
             )
