@@ -78,6 +78,18 @@ impl Outcome {
         }
     }
 
+    /// The outcome the store keeps as `code` (an unknown number is not measured).
+    pub fn of_code(code: i64) -> Outcome {
+        match code {
+            1 => Outcome::Open,
+            2 => Outcome::OpenBreached,
+            3 => Outcome::Met,
+            4 => Outcome::Breached,
+            5 => Outcome::Held,
+            _ => Outcome::NotMeasured,
+        }
+    }
+
     pub fn is_settled(self) -> bool {
         matches!(self, Outcome::Met | Outcome::Breached)
     }

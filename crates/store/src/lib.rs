@@ -63,7 +63,9 @@ pub use inbound::InboundRecord;
 pub use intake::{AdvisorLoads, IntakeFacts};
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
-pub use reports::{BACKLOG_AGES, ComplianceQuery, DeskNow};
+pub use reports::{
+    BACKLOG_AGES, BreachQuery, BreachedClock, BreachedTicket, ComplianceQuery, DeskNow,
+};
 pub use resource_upkeep::{
     FeedbackComment, FeedbackSummary, MissedSearch, ShownBefore, SuggestionShown, TicketsHelped,
 };

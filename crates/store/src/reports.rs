@@ -22,7 +22,8 @@ use std::sync::LazyLock;
 
 use caredesk_domain::policy::Policy;
 use caredesk_domain::report::{
-    BANDS, ClockTally, ComplianceRow, Dimension, ReportFilter, TicketMeasures, merge_rows, month_of,
+    BANDS, ClockMeasure, ClockTally, ComplianceRow, Dimension, Outcome, ReportFilter,
+    TicketMeasures, merge_rows, month_of,
 };
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use jiff::Timestamp;
@@ -31,6 +32,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
 use crate::events::load_events;
+use crate::tickets::{TICKET_COLUMNS, TicketRecord, ticket_of};
 use crate::{Backend, SqlBuilder, Store, StoreError, seconds};
 
 /// The version of the measures this code writes; tickets written before have 0 and are
@@ -282,7 +284,8 @@ enum TotalsKey {
 
 /// What closing tickets add to the totals, gathered over a transaction and written at its
 /// end, row by row in one order for every transaction: two writers on PostgreSQL never wait
-/// for each other's rows in opposite orders.
+/// for each other's rows in opposite orders. (That holds for transactions that write their
+/// totals once: an import gathers its whole batch; a change closes one ticket.)
 #[derive(Default)]
 pub(crate) struct ClosedTotals {
     rows: BTreeMap<TotalsKey, Vec<i64>>,
@@ -518,8 +521,10 @@ impl Store {
     ///
     /// Closed tickets come from the totals, whole months from the monthly ones and the days
     /// at either end from the daily ones; open tickets, whose clocks still run, from their
-    /// index. A report about one advisor or one customer broken down by something else reads
-    /// that person's tickets through their index.
+    /// index. A report about one advisor or one customer broken down by something else than
+    /// months and severities reads that person's tickets through their index; one about
+    /// advisors or customers also filtered or broken down by anything else reads every
+    /// ticket of the period.
     pub async fn compliance(
         &self,
         query: &ComplianceQuery<'_>,
@@ -629,7 +634,10 @@ impl Store {
             Tickets::Open => {
                 sql.push(" AND closed_at IS NULL");
             }
-            Tickets::All => {}
+            // A closed ticket counts once measured, as in the totals.
+            Tickets::All => {
+                sql.push(" AND (closed_at IS NULL OR measures_version > 0)");
+            }
         }
         push_filter(&mut sql, query.filter);
         if let Some(advisor) = query.filter.advisor {
@@ -662,7 +670,7 @@ impl Store {
     }
 
     /// Measures the tickets written before reports kept measures (up to `batch` of them),
-    /// adding the closed ones to the monthly totals; returns how many it went through (one
+    /// adding the closed ones to the totals; returns how many it went through (one
     /// the policy no longer fits is set aside with a warning). A ticket that changes
     /// meanwhile is measured, and if closed added to the totals, by its change, and left
     /// alone here.
@@ -818,6 +826,126 @@ fn start_of(date: Date) -> Timestamp {
     jiff::tz::TimeZone::UTC
         .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
         .unwrap_or(Timestamp::MAX)
+}
+
+/// The clock a list of breaches is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreachedClock {
+    FirstResponse,
+    Updates,
+    Resolution,
+}
+
+impl BreachedClock {
+    pub const ALL: [BreachedClock; 3] = [
+        BreachedClock::FirstResponse,
+        BreachedClock::Updates,
+        BreachedClock::Resolution,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BreachedClock::FirstResponse => "first_response",
+            BreachedClock::Updates => "updates",
+            BreachedClock::Resolution => "resolution",
+        }
+    }
+
+    /// The ticket row's condition: a breach on record (open or closed) or a missed update.
+    fn condition(self) -> &'static str {
+        match self {
+            BreachedClock::FirstResponse => "first_response_outcome IN (2, 4)",
+            BreachedClock::Updates => "updates_late > 0",
+            BreachedClock::Resolution => "resolution_outcome IN (2, 4)",
+        }
+    }
+}
+
+/// Any breach on record: the condition of the index `tickets_breached_opened`, written as
+/// it is there so that both databases see the index serves the query.
+const ANY_BREACH: &str =
+    "(first_response_outcome IN (2, 4) OR resolution_outcome IN (2, 4) OR updates_late > 0)";
+
+/// A page of the tickets with a breach on record, opened from `first_day` to `last_day` (UTC
+/// days, both included), those of `filter`, of one clock or any: the newest first, from
+/// `offset`, at most `limit`.
+#[derive(Clone, Copy, Debug)]
+pub struct BreachQuery<'a> {
+    pub first_day: Date,
+    pub last_day: Date,
+    pub filter: &'a ReportFilter,
+    pub clock: Option<BreachedClock>,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// A ticket with a breach on record, with the measures stored beside it.
+#[derive(Clone, Debug)]
+pub struct BreachedTicket {
+    pub ticket: TicketRecord,
+    pub first_response: ClockMeasure,
+    pub resolution: ClockMeasure,
+    pub updates_owed: u32,
+    pub updates_late: u32,
+    pub paused_minutes: u64,
+}
+
+impl Store {
+    /// The tickets `query` lists.
+    pub async fn breached_tickets(
+        &self,
+        query: &BreachQuery<'_>,
+    ) -> Result<Vec<BreachedTicket>, StoreError> {
+        let from = start_of(query.first_day);
+        let to = query.last_day.tomorrow().map_or(Timestamp::MAX, start_of);
+        let mut sql = SqlBuilder::new(&format!(
+            "SELECT {TICKET_COLUMNS}, first_response_outcome, first_response_target, \
+             first_response_used, resolution_outcome, resolution_target, resolution_used, \
+             updates_owed, updates_late, paused_minutes \
+             FROM tickets WHERE {ANY_BREACH} AND opened_at >= "
+        ));
+        sql.bind_i64(seconds(from))
+            .push(" AND opened_at < ")
+            .bind_i64(seconds(to));
+        if let Some(clock) = query.clock {
+            sql.push(" AND ").push(clock.condition());
+        }
+        push_filter(&mut sql, query.filter);
+        if let Some(advisor) = query.filter.advisor {
+            sql.push(" AND assignee_id = ").bind_i64(advisor);
+        }
+        if let Some(customer) = query.filter.customer {
+            sql.push(" AND customer_id = ").bind_i64(customer);
+        }
+        sql.push(" ORDER BY opened_at DESC, id DESC LIMIT ")
+            .bind_i64(query.limit)
+            .push(" OFFSET ")
+            .bind_i64(query.offset);
+        let rows = sql.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let number = |column: &str| -> Result<u64, StoreError> {
+                    Ok(u64::try_from(row.try_get::<i64, _>(column)?).unwrap_or(0))
+                };
+                let clock = |name: &str| -> Result<ClockMeasure, StoreError> {
+                    Ok(ClockMeasure {
+                        outcome: Outcome::of_code(row.try_get(format!("{name}_outcome").as_str())?),
+                        target_minutes: number(&format!("{name}_target"))?,
+                        used_minutes: number(&format!("{name}_used"))?,
+                    })
+                };
+                Ok(BreachedTicket {
+                    ticket: ticket_of(row)?,
+                    first_response: clock("first_response")?,
+                    resolution: clock("resolution")?,
+                    updates_owed: u32::try_from(number("updates_owed")?).unwrap_or(u32::MAX),
+                    updates_late: u32::try_from(number("updates_late")?).unwrap_or(u32::MAX),
+                    paused_minutes: number("paused_minutes")?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// How the desk stands now, for the managers' dashboard.

@@ -4202,6 +4202,14 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
             5,
         ),
         (
+            "2026-06-10",
+            "2026-09-19",
+            vec![Month, Severity],
+            &filter,
+            vec![],
+            1000,
+        ),
+        (
             "2026-05-01",
             "2026-10-31",
             vec![Customer, Program, Severity],

@@ -23,7 +23,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
-use super::events::{ClockKind, EventData, TicketEvent};
+use super::events::{ClockKind, CustomerRequest, EventData, TicketEvent};
 use super::{Snapshot, TicketState};
 use crate::calendar::{Calendar, CalendarError, Explanation, Pause};
 use crate::duration::BusinessDuration;
@@ -302,7 +302,7 @@ impl<'p> ClockPlan<'p> {
                     pauses.push(Period {
                         from: proposed,
                         to: None,
-                        reason: "a proposed solution awaits the customer's answer",
+                        cause: PauseCause::ProposalAwaitingAnswer,
                     });
                 }
                 pauses.retain(|pause| pause.to.is_none_or(|to| to > anchor));
@@ -360,8 +360,118 @@ pub fn unrecorded_breaches(clocks: &TicketClocks, events: &[TicketEvent]) -> Vec
         .collect()
 }
 
-const WAITING_ON_CUSTOMER: &str = "waiting on the customer";
-const OUTSIDE_SUPPORT: &str = "decided outside technical support";
+/// Why a clock stood still.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PauseCause {
+    /// Waiting on the customer for what the advisor asked: information, remote access, a
+    /// test in their development environment (POLICY.md §5).
+    Waiting(CustomerRequest),
+    /// A proposed solution awaited the customer's answer, then was rejected.
+    ProposalRejected,
+    /// A fix was planned for a release, which came out without it.
+    FixNotShipped,
+    /// Decided outside technical support (POLICY.md §8a), until a manager reversed it.
+    OutsideSupport,
+    /// A proposed solution awaits the customer's answer (the status updates only).
+    ProposalAwaitingAnswer,
+}
+
+impl PauseCause {
+    /// The causes a resolution clock stands still for.
+    pub const RESOLUTION: [PauseCause; 6] = [
+        PauseCause::Waiting(CustomerRequest::Information),
+        PauseCause::Waiting(CustomerRequest::RemoteAccess),
+        PauseCause::Waiting(CustomerRequest::TestInDevelopment),
+        PauseCause::ProposalRejected,
+        PauseCause::FixNotShipped,
+        PauseCause::OutsideSupport,
+    ];
+
+    /// The cause as reports and the API name it.
+    pub fn code(self) -> &'static str {
+        match self {
+            PauseCause::Waiting(CustomerRequest::Information) => "waiting_for_information",
+            PauseCause::Waiting(CustomerRequest::RemoteAccess) => "waiting_for_remote_access",
+            PauseCause::Waiting(CustomerRequest::TestInDevelopment) => {
+                "waiting_for_test_in_development"
+            }
+            PauseCause::ProposalRejected => "proposal_rejected",
+            PauseCause::FixNotShipped => "fix_not_shipped",
+            PauseCause::OutsideSupport => "outside_support",
+            PauseCause::ProposalAwaitingAnswer => "proposal_awaiting_answer",
+        }
+    }
+
+    /// The cause as explanations say it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            PauseCause::Waiting(_) => "waiting on the customer",
+            PauseCause::ProposalRejected => {
+                "a proposed solution awaited the customer's answer, then was rejected"
+            }
+            PauseCause::FixNotShipped => {
+                "a fix was planned for a release, which came out without it"
+            }
+            PauseCause::OutsideSupport => "decided outside technical support",
+            PauseCause::ProposalAwaitingAnswer => {
+                "a proposed solution awaits the customer's answer"
+            }
+        }
+    }
+}
+
+/// The business minutes the resolution clock stood still up to `at` (for a closed ticket,
+/// its closing), by cause, in the order the causes first occurred; none without a
+/// resolution target. They add up to the clock's `paused_minutes`. A stretch of waiting is
+/// the cause of the request that began it, even if another request followed before the
+/// customer answered.
+pub fn resolution_pauses(
+    policy: &Policy,
+    context: &ClockContext<'_>,
+    events: &[TicketEvent],
+    at: Timestamp,
+) -> Result<Vec<(PauseCause, u64)>, ClockError> {
+    let plan = ClockPlan::of(policy, context, events, at)?;
+    let Some(spec) = &plan.resolution else {
+        return Ok(Vec::new());
+    };
+    let measure = plan.measure(policy, at);
+    let run = measure.run(spec);
+    // Paused time runs on until `at`, or until the clock stopped (as `Measure::clock`).
+    let paused_until = if run.status == ClockStatus::Stopped {
+        run.ran_until
+    } else {
+        at.max(spec.start)
+    };
+    let paused_minutes = measure.clock(spec)?.paused_minutes;
+    let mut pauses: Vec<&Period> = spec.pauses.iter().collect();
+    pauses.sort_by_key(|pause| pause.from);
+    let mut by_cause: Vec<(PauseCause, u64)> = Vec::new();
+    // The pauses of a ticket never overlap (each begins by ending the one before), but
+    // counting from where the last one ended keeps the sum right if they ever did.
+    let mut counted_until = spec.start;
+    for pause in pauses {
+        let from = pause.from.max(counted_until);
+        let to = pause.to.unwrap_or(at).min(paused_until);
+        if to <= from {
+            continue;
+        }
+        let minutes = plan.calendar.elapsed(from, to)?;
+        counted_until = to;
+        match by_cause.iter_mut().find(|(cause, _)| *cause == pause.cause) {
+            Some((_, total)) => *total += minutes,
+            None => by_cause.push((pause.cause, minutes)),
+        }
+    }
+    // Each stretch is counted in whole minutes, the clock's paused time once in all: the
+    // seconds the stretches lose to rounding go to the longest, so that they add up.
+    let counted: u64 = by_cause.iter().map(|(_, minutes)| minutes).sum();
+    if let Some((_, longest)) = by_cause.iter_mut().max_by_key(|(_, minutes)| *minutes) {
+        *longest = (*longest + paused_minutes).saturating_sub(counted);
+    }
+    by_cause.retain(|(_, minutes)| *minutes > 0);
+    Ok(by_cause)
+}
 
 /// A stretch of time; `to: None` is still going on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -369,7 +479,7 @@ struct Period {
     from: Timestamp,
     to: Option<Timestamp>,
     /// Why the clock did not count this time.
-    reason: &'static str,
+    cause: PauseCause,
 }
 
 /// The stretches of the timeline that matter to the clocks.
@@ -392,12 +502,12 @@ impl Periods {
             standing_proposal: None,
             excluded: Vec::new(),
         };
-        let mut waiting_since: Option<Timestamp> = None;
+        let mut waiting_since: Option<(Timestamp, CustomerRequest)> = None;
         let mut excluded_since: Option<Timestamp> = None;
         for event in events {
             match &event.data {
-                EventData::WaitingOnCustomer { .. } => {
-                    waiting_since.get_or_insert(event.at);
+                EventData::WaitingOnCustomer { request, .. } => {
+                    waiting_since.get_or_insert((event.at, *request));
                 }
                 EventData::CustomerAnswered { .. } | EventData::Closed { .. } => {
                     periods.end_waiting(&mut waiting_since, event.at);
@@ -411,7 +521,7 @@ impl Periods {
                         periods.rejected_proposals.push(Period {
                             from,
                             to: Some(event.at),
-                            reason: "a proposed solution awaited the customer's answer, then was rejected",
+                            cause: PauseCause::ProposalRejected,
                         });
                     }
                 }
@@ -424,7 +534,7 @@ impl Periods {
                         periods.excluded.push(Period {
                             from,
                             to: Some(event.at),
-                            reason: OUTSIDE_SUPPORT,
+                            cause: PauseCause::OutsideSupport,
                         });
                     }
                 }
@@ -433,25 +543,25 @@ impl Periods {
                         periods.rejected_proposals.push(Period {
                             from,
                             to: Some(event.at),
-                            reason: "a fix was planned for a release, which came out without it",
+                            cause: PauseCause::FixNotShipped,
                         });
                     }
                 }
                 _ => {}
             }
         }
-        if let Some(from) = waiting_since {
+        if let Some((from, request)) = waiting_since {
             periods.waiting.push(Period {
                 from,
                 to: None,
-                reason: WAITING_ON_CUSTOMER,
+                cause: PauseCause::Waiting(request),
             });
         }
         if let Some(from) = excluded_since {
             periods.excluded.push(Period {
                 from,
                 to: None,
-                reason: OUTSIDE_SUPPORT,
+                cause: PauseCause::OutsideSupport,
             });
         }
         // Nothing after `now` exists yet.
@@ -466,12 +576,12 @@ impl Periods {
         periods
     }
 
-    fn end_waiting(&mut self, since: &mut Option<Timestamp>, at: Timestamp) {
-        if let Some(from) = since.take() {
+    fn end_waiting(&mut self, since: &mut Option<(Timestamp, CustomerRequest)>, at: Timestamp) {
+        if let Some((from, request)) = since.take() {
             self.waiting.push(Period {
                 from,
                 to: Some(at),
-                reason: WAITING_ON_CUSTOMER,
+                cause: PauseCause::Waiting(request),
             });
         }
     }
@@ -512,7 +622,7 @@ impl Measure<'_> {
             .map(|pause| Pause {
                 from: pause.from,
                 to: pause.to.unwrap_or(self.now).min(ran_until).max(pause.from),
-                reason: pause.reason,
+                reason: pause.cause.reason(),
             })
             .collect();
         Run {

@@ -1,6 +1,8 @@
 use jiff::Timestamp;
 
-use super::clocks::{ClockContext, ClockStatus, TicketClocks, compute, unrecorded_breaches};
+use super::clocks::{
+    ClockContext, ClockStatus, PauseCause, TicketClocks, compute, unrecorded_breaches,
+};
 use super::*;
 use crate::policy::Policy;
 
@@ -644,6 +646,103 @@ fn a_proposal_stops_resolution_and_a_rejection_resumes_it() {
     assert!(!resolution.breached);
     assert!(closed.next_update.is_none());
     assert_eq!(closed.next_due(), None);
+}
+
+#[test]
+fn the_resolution_clock_says_what_paused_it_and_for_how_long() {
+    let mut ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    let pauses = |ticket: &Ticket, now: &str| {
+        let (program, region, product_line) = ticket.context;
+        let context = ClockContext {
+            program,
+            region,
+            product_line,
+        };
+        super::clocks::resolution_pauses(&ticket.policy, &context, &ticket.events, at(now)).unwrap()
+    };
+    // Remote access asked Monday 11:00, granted Tuesday 11:00: 8 business hours.
+    ticket
+        .does(
+            ADVISOR,
+            "2026-11-23T11:00:00+01:00",
+            ask(CustomerRequest::RemoteAccess),
+        )
+        .does(
+            CONTACT,
+            "2026-11-24T11:00:00+01:00",
+            customer_says("access granted"),
+        );
+    // Logs asked Tuesday 12:00, still awaited Tuesday 15:00: 3 hours so far.
+    ticket.does(
+        ADVISOR,
+        "2026-11-24T12:00:00+01:00",
+        ask(CustomerRequest::Information),
+    );
+    assert_eq!(
+        pauses(&ticket, "2026-11-24T15:00:00+01:00"),
+        vec![
+            (PauseCause::Waiting(CustomerRequest::RemoteAccess), 480),
+            (PauseCause::Waiting(CustomerRequest::Information), 180),
+        ]
+    );
+    // Sent Wednesday 9:00 (5 hours in all); a proposal at 10:00 rejected Thursday 10:00
+    // (8 hours); another at 11:00 accepted: the clock stopped at 11:00.
+    ticket
+        .does(CONTACT, "2026-11-25T09:00:00+01:00", customer_says("logs"))
+        .does(ADVISOR, "2026-11-25T10:00:00+01:00", propose())
+        .does(
+            CONTACT,
+            "2026-11-26T10:00:00+01:00",
+            Command::RejectSolution {
+                reason: "fails again".into(),
+            },
+        )
+        .does(ADVISOR, "2026-11-26T11:00:00+01:00", propose())
+        .does(
+            CONTACT,
+            "2026-11-27T09:30:00+01:00",
+            Command::AcceptSolution {
+                note: String::new(),
+            },
+        );
+    let closed = "2026-11-27T09:30:00+01:00";
+    let by_cause = pauses(&ticket, closed);
+    assert_eq!(
+        by_cause,
+        vec![
+            (PauseCause::Waiting(CustomerRequest::RemoteAccess), 480),
+            (PauseCause::Waiting(CustomerRequest::Information), 300),
+            (PauseCause::ProposalRejected, 480),
+        ]
+    );
+    let resolution = ticket.clocks(closed).resolution.unwrap();
+    assert_eq!(
+        by_cause.iter().map(|(_, minutes)| minutes).sum::<u64>(),
+        resolution.paused_minutes
+    );
+    // Stretches of seconds: each rounds down, their sum is still the clock's paused time.
+    let mut brief = Ticket::open("standard", "P2", "portal", "2026-11-23T10:00:30+01:00");
+    brief
+        .does(
+            ADVISOR,
+            "2026-11-23T10:10:10+01:00",
+            ask(CustomerRequest::Information),
+        )
+        .does(CONTACT, "2026-11-23T10:11:00+01:00", customer_says("here"))
+        .does(
+            ADVISOR,
+            "2026-11-23T10:20:10+01:00",
+            ask(CustomerRequest::RemoteAccess),
+        )
+        .does(CONTACT, "2026-11-23T10:21:00+01:00", customer_says("open"));
+    let now = "2026-11-23T13:00:00+01:00";
+    let paused = brief.clocks(now).resolution.unwrap().paused_minutes;
+    let by_cause = pauses(&brief, now);
+    assert_eq!(
+        by_cause.iter().map(|(_, minutes)| minutes).sum::<u64>(),
+        paused,
+        "{by_cause:?}"
+    );
 }
 
 #[test]

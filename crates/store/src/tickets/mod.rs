@@ -187,7 +187,7 @@ impl<E> From<sqlx::Error> for UpdateError<E> {
     }
 }
 
-const TICKET_COLUMNS: &str = "id, customer_id, contact_id, product_id, product_line, version, serial, \
+pub(crate) const TICKET_COLUMNS: &str = "id, customer_id, contact_id, product_id, product_line, version, serial, \
      program, region, language, channel, subject, description, details, severity, state, assignee_id, \
      escalated, escalation_open, version_number, opened_at, updated_at, closed_at, calendar, \
      severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, first_response_due_at, \
@@ -440,7 +440,7 @@ fn optional_instant(row: &AnyRow, column: &str) -> Result<Option<Timestamp>, Sto
         .transpose()
 }
 
-fn ticket_of(row: &AnyRow) -> Result<TicketRecord, StoreError> {
+pub(crate) fn ticket_of(row: &AnyRow) -> Result<TicketRecord, StoreError> {
     let state: String = row.try_get("state")?;
     let details: String = row.try_get("details")?;
     Ok(TicketRecord {

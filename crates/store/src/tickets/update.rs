@@ -150,12 +150,12 @@ impl Store {
         }
         // A ticket closed before reports kept measures, changed now (a note) before the
         // measurement of earlier tickets reached it: this change measures it, so this change
-        // adds it to the monthly totals.
+        // adds it to the report totals.
         let closed_unmeasured = ticket.closed_at.is_some() && !is_measured(transaction, id).await?;
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_standing(transaction, id, &derived).await?;
-        // A ticket closing has its final measures: they join the monthly totals, once.
+        // A ticket closing has its final measures: they join the report totals, once.
         if (ticket.closed_at.is_none() && derived.snapshot.closed_at.is_some()) || closed_unmeasured
         {
             add_closed(

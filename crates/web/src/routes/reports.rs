@@ -3,8 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use caredesk_desk::reports::{self, ComplianceReport, ComplianceRequest};
+use caredesk_desk::reports::{
+    self, BreachList, BreachesRequest, ComplianceReport, ComplianceRequest,
+};
 use caredesk_domain::report::{Dimension, ReportFilter};
+use caredesk_store::BreachedClock;
 use jiff::civil::Date;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -18,7 +21,9 @@ use crate::error::{ApiError, Problem};
 use crate::extract::ApiQuery;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(sla_report))
+    OpenApiRouter::new()
+        .routes(routes!(sla_report))
+        .routes(routes!(breaches_report))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -104,5 +109,104 @@ async fn sla_report(
     Ok(csv_attachment(
         &format!("sla-{}-{}.csv", report.from, report.to),
         reports::as_csv(&report),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BreachesQuery {
+    /// The first day of the period (UTC); 30 days before `to` unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<Date>,
+    /// The last day of the period, included (UTC); today unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<Date>,
+    /// One clock's breaches: first_response, updates or resolution; any unless given.
+    #[param(pattern = "^(first_response|updates|resolution)$")]
+    clock: Option<String>,
+    program: Option<String>,
+    severity: Option<String>,
+    region: Option<String>,
+    channel: Option<String>,
+    product_line: Option<String>,
+    language: Option<String>,
+    /// An advisor's id: their tickets only.
+    advisor: Option<i64>,
+    /// A customer's id: its tickets only.
+    customer: Option<i64>,
+    /// The page, from 1 (50 tickets a page).
+    #[param(minimum = 1, maximum = 10000)]
+    page: Option<u32>,
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    format: Option<String>,
+}
+
+/// The tickets opened in a period with a breach on record (of one clock or any), the
+/// newest first, each with why: the business time its clocks used against their targets
+/// and the business time its resolution clock stood still, by cause (waiting for
+/// information, for remote access, for a test in the customer's development environment, a
+/// rejected proposal, a release without the planned fix, outside support). The same
+/// tickets as the caller's compliance report.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/breaches",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(BreachesQuery),
+    responses(
+        (status = 200, description = "A page of breaches (JSON), or with format=csv one line per ticket",
+            content((BreachList = "application/json"), (String = "text/csv"))),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a report the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad period, clock, page or filter", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn breaches_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<BreachesQuery>,
+) -> Result<Response, ApiError> {
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::invalid("format", "json or csv")),
+    };
+    let clock = match query.clock.as_deref() {
+        None | Some("") => None,
+        Some(name) => Some(
+            BreachedClock::ALL
+                .into_iter()
+                .find(|clock| clock.name() == name)
+                .ok_or_else(|| {
+                    ApiError::invalid("clock", "first_response, updates or resolution")
+                })?,
+        ),
+    };
+    let request = BreachesRequest {
+        from: query.from,
+        to: query.to,
+        clock,
+        page: query.page,
+        filter: ReportFilter {
+            program: query.program,
+            severity: query.severity,
+            region: query.region,
+            channel: query.channel,
+            product_line: query.product_line,
+            language: query.language,
+            advisor: query.advisor,
+            customer: query.customer,
+        },
+    };
+    let list = reports::breaches(&state.desk(), &principal.caller(), request).await?;
+    if !csv {
+        return Ok(Json(list).into_response());
+    }
+    Ok(csv_attachment(
+        &format!("breaches-{}-{}-page-{}.csv", list.from, list.to, list.page),
+        reports::breaches_as_csv(&list),
     ))
 }

@@ -8,9 +8,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use caredesk_desk::reports::{self, ComplianceReport, ComplianceRequest, ReportLine};
+use caredesk_desk::reports::{
+    self, BreachList, BreachesRequest, ComplianceReport, ComplianceRequest, ReportLine,
+};
 use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter, ShareOfTarget};
 use caredesk_domain::ticket::Role;
+use caredesk_store::BreachedClock;
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -31,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/portal/reports", get(report_page))
         .route("/portal/reports/chart.svg", get(report_chart))
         .route("/portal/reports/report.csv", get(report_csv))
+        .route("/console/reports/breaches", get(breaches_page))
+        .route("/console/reports/breaches.csv", get(breaches_csv))
+        .route("/portal/reports/breaches", get(breaches_page))
+        .route("/portal/reports/breaches.csv", get(breaches_csv))
 }
 
 /// Where the viewer's reports live: a customer's in the portal, staff's in the console.
@@ -57,6 +64,9 @@ struct ReportForm {
     language: String,
     /// A customer's id (a CSM chooses among theirs; a contact's is always their own).
     customer: String,
+    /// The breaches' list: one clock (empty: any) and the page.
+    clock: String,
+    page: String,
 }
 
 impl ReportForm {
@@ -364,9 +374,14 @@ async fn report_of(
 
 /// The query of the report as computed (its period filled in), for its chart and its CSV.
 fn canonical_query(report: &ComplianceReport, form: &ReportForm) -> String {
+    query_of(report.from, report.to, form)
+}
+
+/// The period (filled in) and the form's choices as an address's query.
+fn query_of(from: Date, to: Date, form: &ReportForm) -> String {
     let mut pairs = form_urlencoded::Serializer::new(String::new());
-    pairs.append_pair("from", &report.from.to_string());
-    pairs.append_pair("to", &report.to.to_string());
+    pairs.append_pair("from", &from.to_string());
+    pairs.append_pair("to", &to.to_string());
     for (name, value) in [
         ("by", &form.by),
         ("then_by", &form.then_by),
@@ -519,4 +534,241 @@ async fn dashboard_page(
         states,
     })?
     .into_response())
+}
+
+impl ReportForm {
+    /// The breaches the same form asks for: its period and filter, the clock and the page.
+    fn breaches_request(&self) -> Result<BreachesRequest, UiError> {
+        let report = self.request()?;
+        let clock = match self.clock.trim() {
+            "" => None,
+            name => Some(
+                BreachedClock::ALL
+                    .into_iter()
+                    .find(|clock| clock.name() == name)
+                    .ok_or_else(|| {
+                        UiError::BadRequest(format!(
+                            "clock: \"{name}\" is not first_response, updates or resolution"
+                        ))
+                    })?,
+            ),
+        };
+        let page = match self.page.trim() {
+            "" => None,
+            text => Some(text.parse().map_err(|_| {
+                UiError::BadRequest(format!("page: \"{text}\" is not a page number"))
+            })?),
+        };
+        Ok(BreachesRequest {
+            from: report.from,
+            to: report.to,
+            filter: report.filter,
+            clock,
+            page,
+        })
+    }
+}
+
+/// One breached ticket as the page shows it.
+struct BreachLine {
+    /// The ticket's page.
+    href: String,
+    id: i64,
+    subject: String,
+    customer: String,
+    severity: String,
+    advisor: String,
+    opened: String,
+    breached: String,
+    first_response: String,
+    resolution: String,
+    updates: String,
+    paused: String,
+    paused_causes: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "console/breaches.html")]
+struct BreachesPage {
+    page: Page,
+    intro: String,
+    base: &'static str,
+    /// The report's query (period and filter) without clock and page, for the links.
+    query: String,
+    /// The same as the form's hidden fields, for choosing another clock.
+    hidden: Vec<(String, String)>,
+    clock: String,
+    clocks: Vec<(&'static str, &'static str)>,
+    /// Whether the viewer is staff (customers and advisors are shown).
+    staff: bool,
+    lines: Vec<BreachLine>,
+    page_number: u32,
+    previous: Option<String>,
+    next: Option<String>,
+    csv: String,
+}
+
+/// The breaches of the report the address asks for, a page at a time.
+async fn breaches_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, UiError> {
+    let mut form = ReportForm::parse(raw.as_deref())?;
+    let list = breaches_of(&state, &viewer, &form).await?;
+    let base = base_of(&viewer);
+    let staff = matches!(viewer.principal, Principal::Staff(_));
+    // The customer a CSM's list is about, chosen for them when they named none, stays in
+    // the links (a contact's is always their own and never in the address).
+    if staff
+        && form.customer.trim().is_empty()
+        && let Some(customer) = list.filter.customer
+    {
+        form.customer = customer.to_string();
+    }
+    let tickets_base = if staff {
+        "/console/tickets"
+    } else {
+        "/portal/tickets"
+    };
+    let query = query_of(list.from, list.to, &form);
+    let with = |page: u32| {
+        let mut pairs = form_urlencoded::Serializer::new(query.clone());
+        if let Some(clock) = list.clock {
+            pairs.append_pair("clock", clock.name());
+        }
+        pairs.append_pair("page", &page.to_string());
+        pairs.finish()
+    };
+    let hours = |minutes: u64| {
+        viewer.catalog.format(
+            "reports.hours",
+            &[("hours", &format!("{:.1}", minutes as f64 / 60.0))],
+        )
+    };
+    let used_of = |used: u64, target: u64| {
+        viewer.catalog.format(
+            "reports.used_of",
+            &[("used", &hours(used)), ("target", &hours(target))],
+        )
+    };
+    let lines = list
+        .tickets
+        .iter()
+        .map(|ticket| BreachLine {
+            href: format!("{tickets_base}/{}", ticket.id),
+            id: ticket.id,
+            subject: ticket.subject.clone(),
+            customer: ticket.customer.clone(),
+            severity: ticket.severity.clone(),
+            advisor: ticket.advisor.clone().unwrap_or_default(),
+            opened: viewer.catalog.when(ticket.opened_at, &viewer.time_zone),
+            breached: ticket
+                .breached
+                .iter()
+                .map(|clock| viewer.t(&format!("reports.{}", clock.name())))
+                .collect::<Vec<_>>()
+                .join(", "),
+            first_response: used_of(
+                ticket.first_response.used_minutes,
+                ticket.first_response.target_minutes,
+            ),
+            resolution: ticket.resolution.map_or_else(String::new, |clock| {
+                used_of(clock.used_minutes, clock.target_minutes)
+            }),
+            updates: viewer.catalog.format(
+                "reports.updates_missed",
+                &[
+                    ("missed", &ticket.updates_missed.to_string()),
+                    ("owed", &ticket.updates_owed.to_string()),
+                ],
+            ),
+            paused: hours(ticket.paused_minutes),
+            paused_causes: ticket
+                .paused
+                .iter()
+                .map(|paused| {
+                    format!(
+                        "{}: {}",
+                        viewer.t(&format!("reports.cause_{}", paused.cause)),
+                        hours(paused.minutes)
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let intro = viewer.catalog.format(
+        "reports.breaches_intro",
+        &[
+            ("from", &list.from.to_string()),
+            ("to", &list.to.to_string()),
+        ],
+    );
+    let title = viewer.t("reports.breaches").to_string();
+    Ok(render(&BreachesPage {
+        page: viewer.page(title),
+        intro,
+        base,
+        clock: list.clock.map_or("", BreachedClock::name).to_string(),
+        clocks: BreachedClock::ALL
+            .into_iter()
+            .map(|clock| (clock.name(), viewer.t(&format!("reports.{}", clock.name()))))
+            .collect(),
+        staff,
+        lines,
+        page_number: list.page,
+        previous: (list.page > 1).then(|| with(list.page - 1)),
+        next: list.more.then(|| with(list.page + 1)),
+        csv: with(list.page),
+        hidden: form_urlencoded::parse(query.as_bytes())
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect(),
+        query,
+    })?
+    .into_response())
+}
+
+async fn breaches_csv(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, UiError> {
+    let form = ReportForm::parse(raw.as_deref())?;
+    let list = breaches_of(&state, &viewer, &form).await?;
+    Ok(csv_attachment(
+        &format!("breaches-{}-{}-page-{}.csv", list.from, list.to, list.page),
+        reports::breaches_as_csv(&list),
+    ))
+}
+
+/// The breaches the form asks for, read as its report is (advisors are not builders').
+async fn breaches_of(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &ReportForm,
+) -> Result<BreachList, UiError> {
+    if let Principal::Staff(member) = &viewer.principal
+        && member.role == Role::Advisor
+    {
+        return Err(UiError::Forbidden);
+    }
+    let mut request = form.breaches_request()?;
+    // A CSM reads one of their customers at a time: the first unless one is chosen.
+    if let Principal::Staff(member) = &viewer.principal
+        && member.role == Role::CustomerSuccessManager
+        && request.filter.customer.is_none()
+    {
+        request.filter.customer = state
+            .store
+            .customers()
+            .await?
+            .into_iter()
+            .find(|customer| customer.csm_id == Some(member.id))
+            .map(|customer| customer.id);
+    }
+    Ok(
+        reports::breaches(&state.desk(), &viewer.principal.caller(), request)
+            .await
+            .map_err(ApiError::from)?,
+    )
 }

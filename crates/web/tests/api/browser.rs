@@ -880,6 +880,20 @@ pub async fn reports_in_a_real_browser(backend: Backend) {
             .as_str()
             .contains("by=program")
     );
+    // The report's breaches, in the same language: the two unanswered tickets and the
+    // answered one's missed status update.
+    click(&manager, "main a[href^='/console/reports/breaches']").await;
+    wait_for_text(&manager, "h1", "Dépassements").await;
+    let rows = manager
+        .find_all(Locator::Css("table.breaches tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    let breached = text_of(&manager, "table.breaches tbody").await;
+    assert!(breached.contains("Customer STD"), "{breached}");
+    assert!(breached.contains("Customer GOLD"), "{breached}");
+    assert!(breached.contains("Première réponse"), "{breached}");
+    snap(&manager, "breaches").await;
 
     // A customer's own report in the portal: its two tickets, never the other's.
     let customer = driver.browser("en").await;
@@ -893,5 +907,16 @@ pub async fn reports_in_a_real_browser(backend: Backend) {
         "the customer's chart"
     );
     snap(&customer, "portal-report").await;
+    click(&customer, "main a[href^='/portal/reports/breaches']").await;
+    wait_for_text(&customer, "h1", "Breaches").await;
+    let own_rows = customer
+        .find_all(Locator::Css("table.breaches tbody tr"))
+        .await
+        .unwrap();
+    assert_eq!(own_rows.len(), 2);
+    let own = text_of(&customer, "table.breaches tbody").await;
+    assert!(own.contains(&format!("#{}", opened[0])), "{own}");
+    assert!(own.contains(&format!("#{}", opened[1])), "{own}");
+    assert!(!own.contains("STD"), "{own}");
     app.stop().await;
 }

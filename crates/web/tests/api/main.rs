@@ -52,7 +52,10 @@ use releases::{
     a_registered_product_carries_its_licence, a_release_brings_the_fixes_planned_for_it,
     the_release_catalog_is_kept_by_managers, the_release_catalog_page,
 };
-use reports::sla_reports_say_what_was_kept_to_whoever_may_read_them;
+use reports::{
+    breaches_are_listed_with_the_time_each_cause_held_them,
+    sla_reports_say_what_was_kept_to_whoever_may_read_them,
+};
 use resources::{
     a_ticket_keeps_the_suggestions_shown, advisors_link_and_share_articles,
     the_resource_center_is_kept_up, the_resource_center_over_the_api, the_resource_center_pages,
@@ -126,6 +129,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     sla_reports_say_what_was_kept_to_whoever_may_read_them,
+    breaches_are_listed_with_the_time_each_cause_held_them,
     custom_programming_is_confirmed_by_the_customer,
     a_problem_outside_support_is_offered_as_professional_services,
     p1_tickets_are_worked_continuously,

@@ -438,3 +438,208 @@ fn table_row(body: &str, first: &str) -> Vec<String> {
         .filter(|text| !text.is_empty())
         .collect()
 }
+
+/// The breaches of a period, each with why, to whoever may read its report.
+pub async fn breaches_are_listed_with_the_time_each_cause_held_them(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (_, advisor) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, manager) = app
+        .staff("max@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, _, standard) = app.customer("STD", "standard", "emea").await;
+    let (other_id, _, other) = app.customer("OTH", "standard", "emea").await;
+    let act = async |token: &str, id: i64, action: Value| {
+        let (status, ticket) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(token),
+                Some(action),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{ticket}");
+    };
+    let open = async |token: &str, customer: &str| {
+        let (status, ticket) = app
+            .call(
+                Method::POST,
+                "/api/v1/tickets",
+                Some(token),
+                Some(portal_ticket(customer, "P2")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{ticket}");
+        ticket["id"].as_i64().unwrap()
+    };
+    // Monday 10:00: a P2 (3 business days of 8 hours), answered at 10:30, waiting for
+    // remote access from 11:00 to Tuesday 11:00 (8 business hours), then left.
+    let paused = open(&standard, "STD").await;
+    let unanswered = open(&other, "OTH").await;
+    app.set_time("2026-11-23T10:30:00+01:00");
+    act(
+        &advisor,
+        paused,
+        json!({ "action": "reply", "body": "We are on it." }),
+    )
+    .await;
+    app.set_time("2026-11-23T11:00:00+01:00");
+    act(&advisor, paused, json!({ "action": "request_from_customer", "request": "remote_access", "body": "Please open a remote session." })).await;
+    app.set_time("2026-11-24T11:00:00+01:00");
+    act(
+        &standard,
+        paused,
+        json!({ "action": "customer_message", "body": "Access granted." }),
+    )
+    .await;
+    // A week on, both are past their targets, and the sweep has recorded it.
+    app.set_time("2026-12-03T12:00:00+01:00");
+    caredesk_desk::sweep::sweep_tickets(&app.desk(), 100)
+        .await
+        .unwrap();
+
+    let period = "from=2026-11-01&to=2026-11-30";
+    let (status, list) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/breaches?{period}"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let tickets = list["tickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 2, "{list}");
+    assert_eq!(list["more"], false);
+    let held = tickets
+        .iter()
+        .find(|ticket| ticket["id"] == paused)
+        .unwrap();
+    assert_eq!(held["customer"], "Customer STD");
+    assert_eq!(held["first_response"]["breached"], false, "{held}");
+    assert_eq!(held["first_response"]["used_minutes"], 30);
+    assert!(
+        held["breached"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("resolution")),
+        "{held}"
+    );
+    assert_eq!(held["resolution"]["target_minutes"], 1440);
+    assert_eq!(held["resolution"]["breached"], true);
+    assert_eq!(held["paused_minutes"], 480);
+    assert_eq!(
+        held["paused"],
+        json!([{ "cause": "waiting_for_remote_access", "minutes": 480 }])
+    );
+    let late = tickets
+        .iter()
+        .find(|ticket| ticket["id"] == unanswered)
+        .unwrap();
+    assert_eq!(late["first_response"]["breached"], true, "{late}");
+    assert_eq!(late["paused"], json!([]));
+
+    // One clock's breaches: the first response was missed on one ticket only.
+    let (_, first) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/breaches?{period}&clock=first_response"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    let ids: Vec<&Value> = first["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ticket| &ticket["id"])
+        .collect();
+    assert_eq!(ids, vec![&json!(unanswered)], "{first}");
+
+    // As CSV: a line per ticket with the minutes of each cause.
+    let (status, kind, csv) = csv_of(
+        &app,
+        &format!("/api/v1/reports/breaches?{period}&format=csv"),
+        &manager,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    let header: Vec<&str> = rows[0].split(',').collect();
+    let column = |name: &str| header.iter().position(|field| *field == name).unwrap();
+    let held_row: Vec<&str> = rows
+        .iter()
+        .find(|row| row.starts_with(&format!("{paused},")))
+        .unwrap()
+        .split(',')
+        .collect();
+    assert_eq!(
+        held_row[column("paused_waiting_for_remote_access_minutes")],
+        "480"
+    );
+    assert_eq!(
+        held_row[column("paused_waiting_for_information_minutes")],
+        "0"
+    );
+    assert_eq!(held_row[column("resolution_target_minutes")], "1440");
+
+    // A customer reads its own breaches only, never another's.
+    let (status, own) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/breaches?{period}"),
+            Some(&standard),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    let own_ids: Vec<&Value> = own["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|ticket| &ticket["id"])
+        .collect();
+    assert_eq!(own_ids, vec![&json!(paused)]);
+    let (_, _, own_csv) = csv_of(
+        &app,
+        &format!("/api/v1/reports/breaches?{period}&format=csv"),
+        &standard,
+    )
+    .await;
+    assert_eq!(own_csv.lines().count(), 2, "{own_csv}");
+    assert!(!own_csv.contains("Customer OTH"), "{own_csv}");
+    for path in [
+        format!("/api/v1/reports/breaches?{period}&customer={other_id}"),
+        format!("/api/v1/reports/breaches?{period}&customer={other_id}&format=csv"),
+    ] {
+        let (status, problem) = app.call(Method::GET, &path, Some(&standard), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {problem}");
+    }
+
+    // Bad requests name their field.
+    for (query, field) in [
+        ("clock=sometimes", "clock"),
+        ("page=0", "page"),
+        ("from=2026-12-01&to=2026-11-01", "from"),
+        ("program=diamond", "program"),
+    ] {
+        let (status, problem) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/reports/breaches?{query}"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {problem}"
+        );
+        assert!(problem.to_string().contains(field), "{query}: {problem}");
+    }
+    app.stop().await;
+}
