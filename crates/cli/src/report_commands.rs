@@ -3,9 +3,12 @@
 
 use std::io::{self, Write};
 
-use caredesk_desk::reports::{self, ComplianceReport, ComplianceRequest};
+use caredesk_desk::reports::{
+    self, BreachList, BreachesRequest, ComplianceReport, ComplianceRequest,
+};
 use caredesk_desk::{Caller, Desk};
 use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter, ShareOfTarget};
+use caredesk_store::BreachedClock;
 use clap::{Args, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
@@ -17,12 +20,17 @@ pub enum ReportCommand {
     /// SLA compliance of the tickets opened in a period: for each clock, met, breached, still
     /// open within or past target, and the business time used against the target.
     Sla(SlaArgs),
+    /// The tickets of a period with a breach on record, the newest first, each with the
+    /// business time its clocks used against their targets and the time its resolution clock
+    /// stood still, by cause.
+    Breaches(BreachesArgs),
 }
 
 impl ReportCommand {
     pub fn database(&self) -> Option<&String> {
         match self {
             ReportCommand::Sla(args) => args.database.as_ref(),
+            ReportCommand::Breaches(args) => args.database.as_ref(),
         }
     }
 }
@@ -39,6 +47,41 @@ pub struct SlaArgs {
     /// channel, product_line, language, advisor, customer.
     #[arg(long, value_parser = dimensions, default_value = "")]
     by: Dimensions,
+    #[command(flatten)]
+    filter: FilterArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// The database (instead of the configured one).
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Args)]
+pub struct BreachesArgs {
+    /// The first day of the period (UTC), such as 2026-09-01; 30 days before --to unless given.
+    #[arg(long, value_parser = date)]
+    from: Option<Date>,
+    /// The last day of the period, included; today unless given.
+    #[arg(long, value_parser = date)]
+    to: Option<Date>,
+    /// One clock's breaches: first_response, updates or resolution; any unless given.
+    #[arg(long, value_parser = clock)]
+    clock: Option<BreachedClock>,
+    /// The page, from 1 (50 tickets a page).
+    #[arg(long, default_value_t = 1)]
+    page: u32,
+    #[command(flatten)]
+    filter: FilterArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// The database (instead of the configured one).
+    #[arg(long)]
+    database: Option<String>,
+}
+
+/// Which tickets a report counts.
+#[derive(Args)]
+pub struct FilterArgs {
     #[arg(long)]
     program: Option<String>,
     #[arg(long)]
@@ -57,11 +100,21 @@ pub struct SlaArgs {
     /// A customer's id: its tickets only.
     #[arg(long)]
     customer: Option<i64>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
-    /// The database (instead of the configured one).
-    #[arg(long)]
-    database: Option<String>,
+}
+
+impl FilterArgs {
+    fn filter(self) -> ReportFilter {
+        ReportFilter {
+            program: self.program,
+            severity: self.severity,
+            region: self.region,
+            channel: self.channel,
+            product_line: self.product_line,
+            language: self.language,
+            advisor: self.advisor,
+            customer: self.customer,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,6 +134,13 @@ fn dimensions(text: &str) -> Result<Dimensions, String> {
     Dimension::list(text).map(Dimensions)
 }
 
+fn clock(text: &str) -> Result<BreachedClock, String> {
+    BreachedClock::ALL
+        .into_iter()
+        .find(|clock| clock.name() == text.trim())
+        .ok_or_else(|| format!("\"{text}\" is not first_response, updates or resolution"))
+}
+
 fn date(text: &str) -> Result<Date, String> {
     text.trim()
         .parse()
@@ -90,6 +150,7 @@ fn date(text: &str) -> Result<Date, String> {
 pub async fn run(command: ReportCommand, desk: &Desk) -> Result<(), Failure> {
     match command {
         ReportCommand::Sla(args) => sla(args, desk).await,
+        ReportCommand::Breaches(args) => breaches(args, desk).await,
     }
 }
 
@@ -98,16 +159,7 @@ async fn sla(args: SlaArgs, desk: &Desk) -> Result<(), Failure> {
         from: args.from,
         to: args.to,
         by: args.by.0,
-        filter: ReportFilter {
-            program: args.program,
-            severity: args.severity,
-            region: args.region,
-            channel: args.channel,
-            product_line: args.product_line,
-            language: args.language,
-            advisor: args.advisor,
-            customer: args.customer,
-        },
+        filter: args.filter.filter(),
     };
     let report = reports::compliance(desk, &Caller::System, request)
         .await
@@ -122,10 +174,145 @@ async fn sla(args: SlaArgs, desk: &Desk) -> Result<(), Failure> {
             json
         }
     };
+    print(&text)
+}
+
+fn print(text: &str) -> Result<(), Failure> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+async fn breaches(args: BreachesArgs, desk: &Desk) -> Result<(), Failure> {
+    let request = BreachesRequest {
+        from: args.from,
+        to: args.to,
+        filter: args.filter.filter(),
+        clock: args.clock,
+        page: Some(args.page),
+    };
+    let list = reports::breaches(desk, &Caller::System, request)
+        .await
+        .map_err(refused)?;
+    let text = match args.format {
+        Format::Table => breaches_table(&list),
+        Format::Csv => reports::breaches_as_csv(&list),
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(&list)
+                .map_err(|error| Failure::Environment(error.to_string()))?;
+            json.push('\n');
+            json
+        }
+    };
+    print(&text)
+}
+
+/// Breaches as aligned columns: the ticket, its customer and severity, the clocks breached,
+/// the business hours each used of its target, the updates missed, and the hours the
+/// resolution clock stood still with their causes.
+fn breaches_table(list: &BreachList) -> String {
+    let hours = |minutes: u64| format!("{:.1} h", minutes as f64 / 60.0);
+    let mut lines = vec![
+        [
+            "ticket",
+            "customer",
+            "severity",
+            "breached",
+            "response used",
+            "resolution used",
+            "updates missed",
+            "stood still",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for ticket in &list.tickets {
+        lines.push(vec![
+            ticket.id.to_string(),
+            ticket.customer.clone(),
+            ticket.severity.clone(),
+            ticket
+                .breached
+                .iter()
+                .map(|clock| clock.name())
+                .collect::<Vec<_>>()
+                .join(" "),
+            format!(
+                "{} of {}",
+                hours(ticket.first_response.used_minutes),
+                hours(ticket.first_response.target_minutes)
+            ),
+            ticket.resolution.map_or_else(
+                || "-".to_string(),
+                |clock| {
+                    format!(
+                        "{} of {}",
+                        hours(clock.used_minutes),
+                        hours(clock.target_minutes)
+                    )
+                },
+            ),
+            format!("{} of {}", ticket.updates_missed, ticket.updates_owed),
+            std::iter::once(hours(ticket.paused_minutes))
+                .chain(
+                    ticket
+                        .paused
+                        .iter()
+                        .map(|paused| format!("{} {}", paused.cause, hours(paused.minutes))),
+                )
+                .collect::<Vec<_>>()
+                .join(", "),
+        ]);
+    }
+    let mut text = format!(
+        "Tickets opened from {} to {} (UTC) with a breach on record, page {}{}.\n",
+        list.from,
+        list.to,
+        list.page,
+        if list.more {
+            " (more on the next page: --page)"
+        } else {
+            ""
+        }
+    );
+    // The time stood still and its causes read as a sentence: aligned left, last.
+    text.push_str(&aligned(&lines, 4, true));
+    text
+}
+
+/// `lines` as columns, the first `left` aligned left and the others right (the last one
+/// left too when `last_left`).
+fn aligned(lines: &[Vec<String>], left: usize, last_left: bool) -> String {
+    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|column| {
+            lines
+                .iter()
+                .filter_map(|line| line.get(column))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut text = String::new();
+    for line in lines {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(index, (cell, width))| {
+                if index < left || (last_left && index + 1 == columns) {
+                    format!("{cell:<width$}")
+                } else {
+                    format!("{cell:>width$}")
+                }
+            })
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
 }
 
 /// The report as aligned columns: per group, the tickets, and for each clock the share met,
@@ -157,39 +344,13 @@ fn table(report: &ComplianceReport) -> String {
         }
         lines.push(cells);
     }
-    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|column| {
-            lines
-                .iter()
-                .filter_map(|line| line.get(column))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
     let mut text = format!(
         "SLA compliance of the tickets opened from {} to {} (UTC). For the first response, \
          the status updates and the resolution: the share met, how many ran late, how many are \
          still open past their target, and the median business time used against the target.\n",
         report.from, report.to
     );
-    for line in &lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(index, (cell, width))| {
-                if index < report.by.len() {
-                    format!("{cell:<width$}")
-                } else {
-                    format!("{cell:>width$}")
-                }
-            })
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
-        text.push('\n');
-    }
+    text.push_str(&aligned(&lines, report.by.len(), false));
     text
 }
 

@@ -607,3 +607,100 @@ fn a_backup_restores_the_same_desk() {
         copy.close().await;
     });
 }
+
+/// `caredesk report` on the demo desk: the compliance report adds up, the breaches each say
+/// which clock, one clock's only, and a bad argument is one clear line.
+#[test]
+fn reports_on_the_command_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let loaded = caredesk(directory.path(), &["demo"]);
+    assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    let database = format!(
+        "sqlite://{}",
+        directory.path().join("caredesk.db").display()
+    );
+    let report = |args: &[&str]| {
+        let mut all = vec!["report"];
+        all.extend_from_slice(args);
+        all.extend(["--database", &database]);
+        caredesk(directory.path(), &all)
+    };
+    // Every demo ticket was opened in the last 28 weeks.
+    let csv = report(&[
+        "sla",
+        "--from",
+        "2020-01-01",
+        "--by",
+        "program",
+        "--format",
+        "csv",
+    ]);
+    assert!(csv.status.success(), "{}", text(&csv.stderr));
+    let csv = text(&csv.stdout);
+    let rows: Vec<Vec<&str>> = csv.lines().map(|line| line.split(',').collect()).collect();
+    assert_eq!(rows[0][..2], ["program", "tickets"], "{csv}");
+    let (all, programs) = rows[1..].split_last().unwrap();
+    assert_eq!(all[0], "all", "{csv}");
+    let per_program: u64 = programs
+        .iter()
+        .map(|row| row[1].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(per_program, all[1].parse::<u64>().unwrap(), "{csv}");
+    assert!(per_program >= 500, "{csv}");
+
+    let breaches = report(&["breaches", "--from", "2020-01-01", "--format", "json"]);
+    assert!(breaches.status.success(), "{}", text(&breaches.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&breaches.stdout).unwrap();
+    let tickets = list["tickets"].as_array().unwrap();
+    assert!(!tickets.is_empty(), "{list}");
+    for ticket in tickets {
+        assert!(
+            !ticket["breached"].as_array().unwrap().is_empty(),
+            "{ticket}"
+        );
+    }
+    let resolution = report(&[
+        "breaches",
+        "--from",
+        "2020-01-01",
+        "--clock",
+        "resolution",
+        "--format",
+        "json",
+    ]);
+    let list: serde_json::Value = serde_json::from_slice(&resolution.stdout).unwrap();
+    for ticket in list["tickets"].as_array().unwrap() {
+        assert!(
+            ticket["breached"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!("resolution")),
+            "{ticket}"
+        );
+    }
+    let table = report(&["breaches", "--from", "2020-01-01"]);
+    let table = text(&table.stdout);
+    assert!(
+        table.starts_with("Tickets opened from 2020-01-01 to "),
+        "{table}"
+    );
+    assert!(
+        table.lines().nth(1).unwrap().starts_with("ticket  "),
+        "{table}"
+    );
+
+    for (args, expected) in [
+        (
+            vec!["breaches", "--clock", "sometimes"],
+            "not first_response, updates or resolution",
+        ),
+        (vec!["sla", "--program", "diamond"], "--program"),
+        (vec!["breaches", "--page", "0"], "--page"),
+    ] {
+        let refused = report(&args);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        let message = text(&refused.stderr);
+        assert!(message.contains(expected), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{message}");
+    }
+}
