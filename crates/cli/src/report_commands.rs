@@ -164,20 +164,26 @@ async fn sla(args: SlaArgs, desk: &Desk) -> Result<(), Failure> {
     let report = reports::compliance(desk, &Caller::System, request)
         .await
         .map_err(refused)?;
-    let text = match args.format {
-        Format::Table => table(&report),
-        Format::Csv => reports::as_csv(&report),
+    print(args.format, &report, table, reports::as_csv)
+}
+
+/// Prints `value` in `format`: as a table, as CSV, or as the API's JSON.
+fn print<T: serde::Serialize>(
+    format: Format,
+    value: &T,
+    table: fn(&T) -> String,
+    csv: fn(&T) -> String,
+) -> Result<(), Failure> {
+    let text = match format {
+        Format::Table => table(value),
+        Format::Csv => csv(value),
         Format::Json => {
-            let mut json = serde_json::to_string_pretty(&report)
+            let mut json = serde_json::to_string_pretty(value)
                 .map_err(|error| Failure::Environment(error.to_string()))?;
             json.push('\n');
             json
         }
     };
-    print(&text)
-}
-
-fn print(text: &str) -> Result<(), Failure> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
@@ -195,17 +201,7 @@ async fn breaches(args: BreachesArgs, desk: &Desk) -> Result<(), Failure> {
     let list = reports::breaches(desk, &Caller::System, request)
         .await
         .map_err(refused)?;
-    let text = match args.format {
-        Format::Table => breaches_table(&list),
-        Format::Csv => reports::breaches_as_csv(&list),
-        Format::Json => {
-            let mut json = serde_json::to_string_pretty(&list)
-                .map_err(|error| Failure::Environment(error.to_string()))?;
-            json.push('\n');
-            json
-        }
-    };
-    print(&text)
+    print(args.format, &list, breaches_table, reports::breaches_as_csv)
 }
 
 /// Breaches as aligned columns: the ticket, its customer and severity, the clocks breached,
