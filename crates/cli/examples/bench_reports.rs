@@ -1,4 +1,4 @@
-//! Times SLA compliance reports on a large desk (examples/seed_tickets fills one: tickets
+//! Times SLA compliance and volume reports on a large desk (examples/seed_tickets fills one: tickets
 //! opened over three years, most of them closed). Starting it measures the tickets written
 //! before reports kept measures, if any (timed). Then ROUNDS rounds of each report below,
 //! through the desk as the API calls it (the server's time without HTTP), and the baseline
@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use caredesk_desk::Caller;
 use caredesk_desk::reports::{ComplianceRequest, compliance, measure_earlier_tickets};
-use caredesk_domain::report::{Dimension, ReportFilter};
+use caredesk_desk::volume::{VolumeRequest, volume};
+use caredesk_domain::report::{Dimension, ReportFilter, Span};
 use caredesk_store::{Scope, Store};
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
@@ -79,6 +80,60 @@ async fn main() {
             .unwrap();
         let customer = customers[dice.random_range(0..customers.len())].id;
         let advisor = advisors[dice.random_range(0..advisors.len().max(1))];
+        let volumes: [(&str, VolumeRequest); 4] = [
+            (
+                "volume: three years per week",
+                volume_request(
+                    three_years_ago,
+                    today,
+                    Span::Week,
+                    "",
+                    ReportFilter::default(),
+                ),
+            ),
+            (
+                "volume: three years per month by channel and severity",
+                volume_request(
+                    three_years_ago,
+                    today,
+                    Span::Month,
+                    "channel,severity",
+                    ReportFilter::default(),
+                ),
+            ),
+            (
+                "volume: a period of French per week by product line",
+                volume_request(
+                    start,
+                    end,
+                    Span::Week,
+                    "product_line",
+                    ReportFilter {
+                        language: Some("fr".into()),
+                        ..ReportFilter::default()
+                    },
+                ),
+            ),
+            (
+                "volume: one customer's three years per week",
+                volume_request(
+                    three_years_ago,
+                    today,
+                    Span::Week,
+                    "",
+                    ReportFilter {
+                        customer: Some(customer),
+                        ..ReportFilter::default()
+                    },
+                ),
+            ),
+        ];
+        for (what, asked) in volumes {
+            let time = Instant::now();
+            let report = volume(&desk, &manager, asked).await.unwrap();
+            timings.entry(what).or_default().push(time.elapsed());
+            *tickets_counted.entry(what).or_default() += report.opened;
+        }
         let cases: [(&str, ComplianceRequest); 10] = [
             (
                 "three years by program and severity",
@@ -202,6 +257,22 @@ fn request(from: Date, to: Date, by: &str, filter: ReportFilter) -> ComplianceRe
     ComplianceRequest {
         from: Some(from),
         to: Some(to),
+        filter,
+        by: Dimension::list(by).unwrap(),
+    }
+}
+
+fn volume_request(
+    from: Date,
+    to: Date,
+    span: Span,
+    by: &str,
+    filter: ReportFilter,
+) -> VolumeRequest {
+    VolumeRequest {
+        from: Some(from),
+        to: Some(to),
+        span,
         filter,
         by: Dimension::list(by).unwrap(),
     }

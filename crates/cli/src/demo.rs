@@ -1285,6 +1285,24 @@ fn closing_steps(
             ])
             .clone()
         };
+        // One proposal in six fails at the customer's and is rejected; the next one holds.
+        if dice.chance(16) {
+            steps.push((
+                dice.minutes(120, 2400),
+                staff,
+                Command::ProposeSolution {
+                    resolution: resolution.clone(),
+                    body: "Please try this setting first.".into(),
+                },
+            ));
+            steps.push((
+                dice.minutes(60, 1200),
+                contact,
+                Command::RejectSolution {
+                    reason: "The job still stops at the same page.".into(),
+                },
+            ));
+        }
         steps.push((
             dice.minutes(120, 2400),
             staff,

@@ -6,8 +6,9 @@ use std::io::{self, Write};
 use caredesk_desk::reports::{
     self, BreachList, BreachesRequest, ComplianceReport, ComplianceRequest,
 };
+use caredesk_desk::volume::{self, VolumePart, VolumeReport, VolumeRequest, volume_as_csv};
 use caredesk_desk::{Caller, Desk};
-use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter, ShareOfTarget};
+use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter, ShareOfTarget, Span};
 use caredesk_store::BreachedClock;
 use clap::{Args, Subcommand, ValueEnum};
 use jiff::civil::Date;
@@ -24,6 +25,10 @@ pub enum ReportCommand {
     /// business time its clocks used against their targets and the time its resolution clock
     /// stood still, by cause.
     Breaches(BreachesArgs),
+    /// Volume and backlog: the tickets opened and closed per week or month, what happened to
+    /// those opened (escalations, proposals and consent, professional services, time waiting
+    /// on the customer), and the open backlog by age in business days and state.
+    Volume(VolumeArgs),
 }
 
 impl ReportCommand {
@@ -31,6 +36,7 @@ impl ReportCommand {
         match self {
             ReportCommand::Sla(args) => args.database.as_ref(),
             ReportCommand::Breaches(args) => args.database.as_ref(),
+            ReportCommand::Volume(args) => args.database.as_ref(),
         }
     }
 }
@@ -77,6 +83,48 @@ pub struct BreachesArgs {
     /// The database (instead of the configured one).
     #[arg(long)]
     database: Option<String>,
+}
+
+#[derive(Args)]
+pub struct VolumeArgs {
+    /// The first day of the period (UTC), widened to the start of its week or month; 30 days
+    /// before --to unless given.
+    #[arg(long, value_parser = date)]
+    from: Option<Date>,
+    /// The last day of the period, widened to the end of its week or month; today unless
+    /// given.
+    #[arg(long, value_parser = date)]
+    to: Option<Date>,
+    /// Count per week (from Monday) or per month.
+    #[arg(long, value_enum, default_value_t = SpanArg::Month)]
+    per: SpanArg,
+    /// What to break the counts down by, comma-separated: program, severity, region,
+    /// channel, product_line, language.
+    #[arg(long, value_parser = dimensions, default_value = "")]
+    by: Dimensions,
+    #[command(flatten)]
+    filter: FilterArgs,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// With --format csv, the table: flows (opened and closed), activity or backlog.
+    #[arg(long, value_enum, default_value_t = PartArg::Flows)]
+    part: PartArg,
+    /// The database (instead of the configured one).
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SpanArg {
+    Week,
+    Month,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PartArg {
+    Flows,
+    Activity,
+    Backlog,
 }
 
 /// Which tickets a report counts.
@@ -151,7 +199,105 @@ pub async fn run(command: ReportCommand, desk: &Desk) -> Result<(), Failure> {
     match command {
         ReportCommand::Sla(args) => sla(args, desk).await,
         ReportCommand::Breaches(args) => breaches(args, desk).await,
+        ReportCommand::Volume(args) => volume(args, desk).await,
     }
+}
+
+async fn volume(args: VolumeArgs, desk: &Desk) -> Result<(), Failure> {
+    let request = VolumeRequest {
+        from: args.from,
+        to: args.to,
+        span: match args.per {
+            SpanArg::Week => Span::Week,
+            SpanArg::Month => Span::Month,
+        },
+        by: args.by.0,
+        filter: args.filter.filter(),
+    };
+    let report = volume::volume(desk, &Caller::System, request)
+        .await
+        .map_err(refused)?;
+    let csv = match args.part {
+        PartArg::Flows => |report: &VolumeReport| volume_as_csv(report, VolumePart::Flows),
+        PartArg::Activity => |report: &VolumeReport| volume_as_csv(report, VolumePart::Activity),
+        PartArg::Backlog => |report: &VolumeReport| volume_as_csv(report, VolumePart::Backlog),
+    };
+    print(args.format, &report, volume_table, csv)
+}
+
+/// A volume report as aligned columns: opened and closed per period, what happened to the
+/// tickets opened, and the backlog by age.
+fn volume_table(report: &VolumeReport) -> String {
+    let mut text = format!(
+        "Tickets opened and closed per {} from {} to {} (UTC).\n",
+        report.span.name(),
+        report.from,
+        report.to
+    );
+    let mut lines = vec![vec![
+        report.span.name().to_string(),
+        "opened".to_string(),
+        "closed".to_string(),
+    ]];
+    for period in &report.periods {
+        let name = match report.span {
+            Span::Week => period.start.to_string(),
+            Span::Month => format!("{:04}-{:02}", period.start.year(), period.start.month()),
+        };
+        lines.push(vec![
+            name,
+            period.opened.to_string(),
+            period.closed.to_string(),
+        ]);
+    }
+    lines.push(vec![
+        "all".to_string(),
+        report.opened.to_string(),
+        report.closed.to_string(),
+    ]);
+    text.push_str(&aligned(&lines, 1, false));
+    let a = &report.activity_total.activity;
+    let hours = a.waiting_minutes as f64 / 60.0;
+    text.push_str(&format!(
+        "\nOf the {} tickets opened, {} are closed.\n\
+         Escalations: {} asked by the customer, {} raised by the desk, {} answered; {} tickets escalated, {} resolved with consent, {} still open.\n\
+         Proposals: {}, {} accepted, {} rejected, {} unanswered after the reminders.\n\
+         Outside technical support: {} decisions, {} professional-services requests.\n\
+         Waiting on the customer: {hours:.1} business hours.\n",
+        report.activity_total.tickets,
+        a.closed,
+        a.escalations_asked,
+        a.escalations_automatic,
+        a.escalations_answered,
+        a.escalated,
+        a.escalated_resolved,
+        a.escalated_open,
+        a.proposals,
+        a.proposals_accepted,
+        a.proposals_rejected,
+        a.proposals_unanswered,
+        a.outside_support,
+        a.services_requested,
+    ));
+    text.push_str("\nOpen now, by business days since opened:\n");
+    let mut lines = vec![
+        ["state", "open", "<1", "1-2", "2-5", "5-10", "10-20", "20+"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    let backlog = &report.backlog;
+    for (state, open, by_age) in backlog
+        .by_state
+        .iter()
+        .map(|state| (state.state.as_str(), state.open, &state.by_age))
+        .chain(std::iter::once(("all", backlog.open, &backlog.by_age)))
+    {
+        let mut cells = vec![state.to_string(), open.to_string()];
+        cells.extend(by_age.iter().map(u64::to_string));
+        lines.push(cells);
+    }
+    text.push_str(&aligned(&lines, 1, false));
+    text
 }
 
 async fn sla(args: SlaArgs, desk: &Desk) -> Result<(), Failure> {

@@ -648,6 +648,41 @@ fn reports_on_the_command_line() {
     assert_eq!(per_program, all[1].parse::<u64>().unwrap(), "{csv}");
     assert!(per_program >= 500, "{csv}");
 
+    // Volume: every ticket opened in the weeks is counted once among them, and what
+    // happened to them comes with it.
+    let volume = report(&[
+        "volume",
+        "--from",
+        "2020-01-01",
+        "--per",
+        "week",
+        "--format",
+        "json",
+    ]);
+    assert!(volume.status.success(), "{}", text(&volume.stderr));
+    let volume: serde_json::Value = serde_json::from_slice(&volume.stdout).unwrap();
+    let opened: u64 = volume["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|week| week["opened"].as_u64().unwrap())
+        .sum();
+    assert_eq!(opened, per_program, "{volume}");
+    assert_eq!(volume["activity_total"]["tickets"], per_program);
+    for count in ["escalations_asked", "proposals_rejected", "waiting_minutes"] {
+        assert!(
+            volume["activity_total"][count].as_u64().unwrap() > 0,
+            "{count}: {volume}"
+        );
+    }
+    let open = volume["backlog"]["open"].as_u64().unwrap();
+    assert!(open > 0 && open < per_program, "{volume}");
+    let table = text(&report(&["volume", "--from", "2026-01-01"]).stdout);
+    assert!(
+        table.contains("Open now, by business days since opened"),
+        "{table}"
+    );
+
     let breaches = report(&["breaches", "--from", "2020-01-01", "--format", "json"]);
     assert!(breaches.status.success(), "{}", text(&breaches.stderr));
     let list: serde_json::Value = serde_json::from_slice(&breaches.stdout).unwrap();

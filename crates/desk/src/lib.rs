@@ -33,6 +33,7 @@ pub mod ticket_search;
 pub mod tickets;
 pub mod update_requests;
 pub mod updates;
+pub mod volume;
 pub mod webhooks;
 
 use std::net::IpAddr;

@@ -344,7 +344,7 @@ pub async fn breaches(
 }
 
 /// Adds one CSV line of `fields`, each quoted as needed.
-fn push_csv_line(csv: &mut String, fields: &[String]) {
+pub(crate) fn push_csv_line(csv: &mut String, fields: &[String]) {
     let quoted: Vec<String> = fields
         .iter()
         .map(|field| crate::audit::quote(field))
@@ -438,7 +438,7 @@ pub fn breaches_as_csv(list: &BreachList) -> String {
 
 /// The period a report asks for (by default the 30 days up to today, UTC), checked with
 /// the filter's names: every problem at once.
-fn checked_period(
+pub(crate) fn checked_period(
     desk: &Desk,
     now: jiff::Timestamp,
     from: Option<Date>,
@@ -543,7 +543,7 @@ fn unknown_names(desk: &Desk, filter: &ReportFilter) -> Vec<FieldProblem> {
 
 /// The filter as `caller` may apply it: a contact's and an advisor's narrowed to their own
 /// tickets, a CSM's held to their customers.
-async fn readable_by(
+pub(crate) async fn readable_by(
     desk: &Desk,
     caller: &Caller,
     mut filter: ReportFilter,

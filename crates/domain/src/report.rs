@@ -24,8 +24,10 @@
 use serde::Serialize;
 
 use crate::policy::Policy;
-use crate::ticket::clocks::{Clock, ClockContext, ClockError, TicketClocks, compute};
-use crate::ticket::{ClockKind, EventData, TicketEvent};
+use crate::ticket::clocks::{
+    Clock, ClockContext, ClockError, PauseCause, TicketClocks, compute, resolution_pauses,
+};
+use crate::ticket::{Actor, ClockKind, EventData, TicketEvent};
 
 /// How many bands the business time a clock used is counted in, as a share of its target:
 /// ten of 10% up to the target, one up to twice the target, and one beyond.
@@ -145,6 +147,95 @@ pub struct TicketMeasures {
     /// Business minutes the resolution clock stood still (waiting on the customer, a
     /// proposal awaiting an answer, outside support).
     pub paused_minutes: u64,
+    /// What happened to the ticket besides its clocks.
+    pub activity: TicketActivity,
+}
+
+/// What happened to a ticket that volume reports count: escalations and how they ended,
+/// proposals and the customer's consent, work outside technical support, and the time the
+/// desk waited on the customer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TicketActivity {
+    /// Escalations the customer asked for (or staff for them).
+    pub escalations_asked: u32,
+    /// Escalations the desk raised itself: a breach of a severity that escalates, or a
+    /// ticket worked continuously that nobody worked for too long.
+    pub escalations_automatic: u32,
+    /// Escalations a support manager answered.
+    pub escalations_answered: u32,
+    /// Escalated at least once, and of those, resolved with the customer's consent.
+    pub escalated: bool,
+    pub escalated_resolved: bool,
+    pub proposals: u32,
+    pub proposals_accepted: u32,
+    pub proposals_rejected: u32,
+    /// Proposals left unanswered after the last reminder (listed for the support manager).
+    pub proposals_unanswered: u32,
+    /// Decisions that the problem is outside technical support.
+    pub outside_support: u32,
+    /// Closed to go on as a professional-services request.
+    pub services_requested: bool,
+    /// Business minutes the resolution clock waited on the customer (for information,
+    /// remote access, a test in their development environment), until the ticket closed or
+    /// its last event.
+    pub waiting_minutes: u64,
+}
+
+impl TicketActivity {
+    /// The activity on a ticket's timeline.
+    pub fn of(
+        policy: &Policy,
+        context: &ClockContext<'_>,
+        events: &[TicketEvent],
+    ) -> Result<TicketActivity, ClockError> {
+        let mut activity = TicketActivity::default();
+        let mut outside_support = false;
+        let mut closed_outside_support = false;
+        let mut accepted = false;
+        for event in events {
+            match &event.data {
+                EventData::EscalationRequested { .. } if event.actor == Actor::System => {
+                    activity.escalations_automatic += 1;
+                }
+                EventData::EscalationRequested { .. } => activity.escalations_asked += 1,
+                EventData::WorkLapsed { .. } => activity.escalations_automatic += 1,
+                EventData::EscalationAnswered { .. } => activity.escalations_answered += 1,
+                EventData::SolutionProposed { .. } => activity.proposals += 1,
+                EventData::SolutionAccepted { .. } => {
+                    activity.proposals_accepted += 1;
+                    accepted = true;
+                }
+                EventData::SolutionRejected { .. } => activity.proposals_rejected += 1,
+                EventData::ConsentUnanswered { .. } => activity.proposals_unanswered += 1,
+                EventData::OutsideSupport { .. } => {
+                    activity.outside_support += 1;
+                    outside_support = true;
+                }
+                EventData::OutsideSupportReversed { .. } => outside_support = false,
+                // A ticket outside support closes only when a professional-services
+                // request takes it over.
+                EventData::Closed { .. } => closed_outside_support = outside_support,
+                _ => {}
+            }
+        }
+        activity.escalated = activity.escalations_asked + activity.escalations_automatic > 0;
+        activity.escalated_resolved = activity.escalated && accepted;
+        activity.services_requested = closed_outside_support;
+        // Waiting ends with the ticket: at its closing, or as its last event left it.
+        let until = events
+            .iter()
+            .find(|event| matches!(event.data, EventData::Closed { .. }))
+            .or(events.last())
+            .map(|event| event.at);
+        if let Some(until) = until {
+            activity.waiting_minutes = resolution_pauses(policy, context, events, until)?
+                .into_iter()
+                .filter(|(cause, _)| matches!(cause, PauseCause::Waiting(_)))
+                .map(|(_, minutes)| minutes)
+                .sum();
+        }
+        Ok(activity)
+    }
 }
 
 impl TicketMeasures {
@@ -232,6 +323,7 @@ impl TicketMeasures {
                 .resolution
                 .as_ref()
                 .map_or(0, |clock| clock.paused_minutes),
+            activity: TicketActivity::of(policy, context, events)?,
         })
     }
 }
@@ -444,6 +536,55 @@ pub fn month_of(at: jiff::Timestamp) -> i64 {
     i64::from(date.year()) * 100 + i64::from(date.month())
 }
 
+/// The periods a volume report counts tickets in: weeks (from Monday, UTC) or months.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Span {
+    Week,
+    #[default]
+    Month,
+}
+
+impl Span {
+    pub fn name(self) -> &'static str {
+        match self {
+            Span::Week => "week",
+            Span::Month => "month",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Span> {
+        [Span::Week, Span::Month]
+            .into_iter()
+            .find(|span| span.name() == name.trim())
+    }
+
+    /// The first day of the period `date` falls in.
+    pub fn start_of(self, date: jiff::civil::Date) -> jiff::civil::Date {
+        match self {
+            Span::Week => {
+                let back = i64::from(date.weekday().to_monday_zero_offset());
+                date.checked_sub(jiff::Span::new().days(back))
+                    .unwrap_or(date)
+            }
+            Span::Month => date.first_of_month(),
+        }
+    }
+
+    /// The last day of the period `date` falls in.
+    pub fn end_of(self, date: jiff::civil::Date) -> jiff::civil::Date {
+        match self {
+            Span::Week => {
+                let ahead = 6 - i64::from(date.weekday().to_monday_zero_offset());
+                date.checked_add(jiff::Span::new().days(ahead))
+                    .unwrap_or(date)
+            }
+            Span::Month => date.last_of_month(),
+        }
+    }
+}
+
 /// What a report can be broken down by (and filtered on).
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -548,6 +689,7 @@ pub struct ComplianceRow {
     /// Business minutes resolution clocks stood still (waiting on the customer, a proposal
     /// awaiting an answer, outside support).
     pub paused_minutes: u64,
+    pub activity: ActivityTally,
 }
 
 impl ComplianceRow {
@@ -557,6 +699,89 @@ impl ComplianceRow {
         self.updates.add(&other.updates);
         self.resolution.add(&other.resolution);
         self.paused_minutes += other.paused_minutes;
+        self.activity.add(&other.activity);
+    }
+}
+
+/// The activity of many tickets ([`TicketActivity`] added up).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ActivityTally {
+    /// Tickets closed so far.
+    pub closed: u64,
+    pub escalations_asked: u64,
+    pub escalations_automatic: u64,
+    pub escalations_answered: u64,
+    /// Tickets escalated at least once; of those, resolved with the customer's consent, and
+    /// still open (the rest closed otherwise).
+    pub escalated: u64,
+    pub escalated_resolved: u64,
+    pub escalated_open: u64,
+    pub proposals: u64,
+    pub proposals_accepted: u64,
+    pub proposals_rejected: u64,
+    /// Left unanswered after the last reminder.
+    pub proposals_unanswered: u64,
+    /// Decisions that a problem is outside technical support.
+    pub outside_support: u64,
+    /// Tickets that went on as professional-services requests.
+    pub services_requested: u64,
+    /// Business minutes resolution clocks waited on the customer.
+    pub waiting_minutes: u64,
+}
+
+impl ActivityTally {
+    /// The tally of one ticket, closed or not.
+    pub fn of(activity: &TicketActivity, closed: bool) -> ActivityTally {
+        ActivityTally {
+            closed: u64::from(closed),
+            escalations_asked: u64::from(activity.escalations_asked),
+            escalations_automatic: u64::from(activity.escalations_automatic),
+            escalations_answered: u64::from(activity.escalations_answered),
+            escalated: u64::from(activity.escalated),
+            escalated_resolved: u64::from(activity.escalated_resolved),
+            escalated_open: u64::from(activity.escalated && !closed),
+            proposals: u64::from(activity.proposals),
+            proposals_accepted: u64::from(activity.proposals_accepted),
+            proposals_rejected: u64::from(activity.proposals_rejected),
+            proposals_unanswered: u64::from(activity.proposals_unanswered),
+            outside_support: u64::from(activity.outside_support),
+            services_requested: u64::from(activity.services_requested),
+            waiting_minutes: activity.waiting_minutes,
+        }
+    }
+
+    pub fn add(&mut self, other: &ActivityTally) {
+        let ActivityTally {
+            closed,
+            escalations_asked,
+            escalations_automatic,
+            escalations_answered,
+            escalated,
+            escalated_resolved,
+            escalated_open,
+            proposals,
+            proposals_accepted,
+            proposals_rejected,
+            proposals_unanswered,
+            outside_support,
+            services_requested,
+            waiting_minutes,
+        } = other;
+        self.closed += closed;
+        self.escalations_asked += escalations_asked;
+        self.escalations_automatic += escalations_automatic;
+        self.escalations_answered += escalations_answered;
+        self.escalated += escalated;
+        self.escalated_resolved += escalated_resolved;
+        self.escalated_open += escalated_open;
+        self.proposals += proposals;
+        self.proposals_accepted += proposals_accepted;
+        self.proposals_rejected += proposals_rejected;
+        self.proposals_unanswered += proposals_unanswered;
+        self.outside_support += outside_support;
+        self.services_requested += services_requested;
+        self.waiting_minutes += waiting_minutes;
     }
 }
 
@@ -614,6 +839,20 @@ mod tests {
         let mut one = [0u64; BANDS];
         one[1] = 1;
         assert_eq!(share_at(&one, 0.5), Some(ShareOfTarget::About(15)));
+    }
+
+    #[test]
+    fn a_span_runs_from_monday_or_the_first_of_the_month() {
+        let date = |text: &str| text.parse::<jiff::civil::Date>().unwrap();
+        // Thursday 3 December 2026.
+        assert_eq!(Span::Week.start_of(date("2026-12-03")), date("2026-11-30"));
+        assert_eq!(Span::Week.end_of(date("2026-12-03")), date("2026-12-06"));
+        assert_eq!(Span::Week.start_of(date("2026-11-30")), date("2026-11-30"));
+        assert_eq!(Span::Week.end_of(date("2026-12-06")), date("2026-12-06"));
+        assert_eq!(Span::Month.start_of(date("2026-02-17")), date("2026-02-01"));
+        assert_eq!(Span::Month.end_of(date("2028-02-17")), date("2028-02-29"));
+        assert_eq!(Span::parse("week"), Some(Span::Week));
+        assert_eq!(Span::parse("year"), None);
     }
 
     #[test]

@@ -22,6 +22,7 @@ mod jobs;
 mod notice_facts;
 mod outbox;
 mod reanalysis;
+mod report_flows;
 mod reports;
 mod resource_upkeep;
 mod resources;
@@ -63,6 +64,7 @@ pub use inbound::InboundRecord;
 pub use intake::{AdvisorLoads, IntakeFacts};
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
+pub use report_flows::{BacklogTicket, FlowQuery, FlowRow};
 pub use reports::{
     BACKLOG_AGES, BreachQuery, BreachedClock, BreachedTicket, ComplianceQuery, DeskNow,
 };

@@ -22,8 +22,8 @@ use std::sync::LazyLock;
 
 use caredesk_domain::policy::Policy;
 use caredesk_domain::report::{
-    BANDS, ClockMeasure, ClockTally, ComplianceRow, Dimension, Outcome, ReportFilter,
-    TicketMeasures, merge_rows, month_of,
+    ActivityTally, BANDS, ClockMeasure, ClockTally, ComplianceRow, Dimension, Outcome,
+    ReportFilter, Span, TicketMeasures, merge_rows, month_of,
 };
 use caredesk_domain::ticket::clocks::{ClockContext, compute};
 use jiff::Timestamp;
@@ -35,12 +35,32 @@ use crate::events::load_events;
 use crate::tickets::{TICKET_COLUMNS, TicketRecord, ticket_of};
 use crate::{Backend, SqlBuilder, Store, StoreError, seconds};
 
-/// The version of the measures this code writes; tickets written before have 0 and are
-/// measured by [`Store::measure_earlier_tickets`].
-const MEASURES_VERSION: i64 = 1;
+/// The version of the measures this code writes; tickets written before reports kept
+/// measures have 0, those measured before they kept activity 1, and both are measured again
+/// by [`Store::measure_earlier_tickets`] (or by their next change).
+const MEASURES_VERSION: i64 = 2;
+
+/// A ticket's measures as its row holds them, in the order of [`MEASURE_COLUMNS`].
+pub(crate) type MeasureValues = [Option<i64>; 26];
+
+/// The columns of a ticket row that hold its activity, named as in the totals.
+const ACTIVITY_COLUMNS: [&str; 12] = [
+    "escalations_asked",
+    "escalations_automatic",
+    "escalations_answered",
+    "ever_escalated",
+    "escalated_resolved",
+    "proposals",
+    "proposals_accepted",
+    "proposals_rejected",
+    "proposals_unanswered",
+    "outside_support",
+    "services_requested",
+    "waiting_minutes",
+];
 
 /// The columns of a ticket row that hold its measures, in the order of [`measure_values`].
-pub(crate) const MEASURE_COLUMNS: [&str; 14] = [
+pub(crate) const MEASURE_COLUMNS: [&str; 26] = [
     "first_response_outcome",
     "first_response_target",
     "first_response_used",
@@ -54,21 +74,55 @@ pub(crate) const MEASURE_COLUMNS: [&str; 14] = [
     "updates_band",
     "updates_running",
     "paused_minutes",
+    ACTIVITY_COLUMNS[0],
+    ACTIVITY_COLUMNS[1],
+    ACTIVITY_COLUMNS[2],
+    ACTIVITY_COLUMNS[3],
+    ACTIVITY_COLUMNS[4],
+    ACTIVITY_COLUMNS[5],
+    ACTIVITY_COLUMNS[6],
+    ACTIVITY_COLUMNS[7],
+    ACTIVITY_COLUMNS[8],
+    ACTIVITY_COLUMNS[9],
+    ACTIVITY_COLUMNS[10],
+    ACTIVITY_COLUMNS[11],
     "measures_version",
 ];
+
+/// The position of a measure column, found when compiling.
+const fn column(name: &str) -> usize {
+    let mut index = 0;
+    while index < MEASURE_COLUMNS.len() {
+        let candidate = MEASURE_COLUMNS[index].as_bytes();
+        let wanted = name.as_bytes();
+        if candidate.len() == wanted.len() {
+            let mut at = 0;
+            while at < wanted.len() && candidate[at] == wanted[at] {
+                at += 1;
+            }
+            if at == wanted.len() {
+                return index;
+            }
+        }
+        index += 1;
+    }
+    panic!("not a measure column")
+}
 
 fn minutes(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 /// A ticket's measures as its row's columns ([`MEASURE_COLUMNS`]).
-pub(crate) fn measure_values(measures: &TicketMeasures) -> [Option<i64>; 14] {
+pub(crate) fn measure_values(measures: &TicketMeasures) -> MeasureValues {
     let TicketMeasures {
         first_response,
         updates,
         resolution,
         paused_minutes,
+        activity,
     } = measures;
+    let count = |value: u32| Some(i64::from(value));
     [
         Some(first_response.outcome.code()),
         Some(minutes(first_response.target_minutes)),
@@ -83,6 +137,18 @@ pub(crate) fn measure_values(measures: &TicketMeasures) -> [Option<i64>; 14] {
         updates.band().map(i64::from),
         Some(i64::from(updates.running)),
         Some(minutes(*paused_minutes)),
+        count(activity.escalations_asked),
+        count(activity.escalations_automatic),
+        count(activity.escalations_answered),
+        Some(i64::from(activity.escalated)),
+        Some(i64::from(activity.escalated_resolved)),
+        count(activity.proposals),
+        count(activity.proposals_accepted),
+        count(activity.proposals_rejected),
+        count(activity.proposals_unanswered),
+        count(activity.outside_support),
+        Some(i64::from(activity.services_requested)),
+        Some(minutes(activity.waiting_minutes)),
         Some(MEASURES_VERSION),
     ]
 }
@@ -97,22 +163,71 @@ pub(crate) fn measure_assignments(first: usize) -> String {
         .join(", ")
 }
 
-/// Whether the ticket's row already holds measures (it was written or changed since reports
-/// kept them, or measured since).
-pub(crate) async fn is_measured(
+/// The measures a ticket's row holds now, as the totals counted them if it is closed.
+pub(crate) struct StoredMeasures {
+    values: MeasureValues,
+}
+
+impl StoredMeasures {
+    /// Whether they are this code's: nothing to measure again.
+    pub(crate) fn are_current(&self) -> bool {
+        self.version() == MEASURES_VERSION
+    }
+
+    /// Whether a closed ticket with these measures is in the totals: measured at all
+    /// (0: before reports kept measures, -1: set aside, the policy no longer fitting).
+    pub(crate) fn are_counted(&self) -> bool {
+        self.version() > 0
+    }
+
+    fn version(&self) -> i64 {
+        self.values[column("measures_version")].unwrap_or(0)
+    }
+}
+
+/// The measures the row of ticket `id` holds.
+pub(crate) async fn stored_measures(
     transaction: &mut Transaction<'static, Any>,
     id: i64,
-) -> Result<bool, StoreError> {
-    let version: i64 = sqlx::query_scalar("SELECT measures_version FROM tickets WHERE id = $1")
+) -> Result<StoredMeasures, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM tickets WHERE id = $1",
+        MEASURE_COLUMNS.join(", ")
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_one(&mut **transaction)
         .await?;
-    Ok(version != 0)
+    let mut values: MeasureValues = [None; MEASURE_COLUMNS.len()];
+    for (index, value) in values.iter_mut().enumerate() {
+        *value = row.try_get::<Option<i64>, _>(index)?;
+    }
+    Ok(StoredMeasures { values })
+}
+
+/// A closed ticket whose measures changed (measured again under a newer version): its
+/// contribution to the totals is swapped for the new one's, or only added if it had none.
+pub(crate) async fn recount_closed(
+    transaction: &mut Transaction<'static, Any>,
+    ticket: ClosedTicket<'_>,
+    stored: &StoredMeasures,
+) -> Result<(), StoreError> {
+    let mut totals = ClosedTotals::default();
+    if stored.are_counted() {
+        totals.remove(&ClosedTicket {
+            measures: stored.values,
+            ..ticket
+        });
+    }
+    totals.add(&ticket);
+    totals.write(transaction).await
 }
 
 /// What a closed ticket's measures are added up by in the report totals.
+#[derive(Clone, Copy)]
 pub(crate) struct ClosedTicket<'a> {
     pub opened_at: Timestamp,
+    pub closed_at: Timestamp,
     pub program: &'a str,
     pub severity: &'a str,
     pub region: &'a str,
@@ -121,18 +236,21 @@ pub(crate) struct ClosedTicket<'a> {
     pub language: &'a str,
     pub customer: i64,
     pub advisor: Option<i64>,
-    pub measures: &'a TicketMeasures,
+    /// Its measures as its row holds them ([`measure_values`]).
+    pub measures: MeasureValues,
 }
 
 /// The tables closed tickets are added up in: by month and by day of opening (UTC), per
 /// program, severity, region, channel, product line and language, or per person (an
-/// advisor, 0 for none assigned, or a customer) and severity.
+/// advisor, 0 for none assigned, or a customer) and severity; and counted by the week and
+/// month they were opened and closed in (`report_flows`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Totals {
     Months,
     Days,
     PeopleMonths,
     PeopleDays,
+    Flows,
 }
 
 /// The people a ticket is added up for in the people's totals.
@@ -167,6 +285,7 @@ impl Totals {
             Totals::Days => "report_days",
             Totals::PeopleMonths => "report_people_months",
             Totals::PeopleDays => "report_people_days",
+            Totals::Flows => "report_flows",
         }
     }
 
@@ -175,6 +294,16 @@ impl Totals {
         match self {
             Totals::Months | Totals::PeopleMonths => "month",
             Totals::Days | Totals::PeopleDays => "day",
+            Totals::Flows => "period",
+        }
+    }
+
+    /// The columns a row adds up.
+    fn counts(self) -> &'static [String] {
+        static FLOW_COUNTS: LazyLock<Vec<String>> = LazyLock::new(|| vec!["tickets".into()]);
+        match self {
+            Totals::Flows => &FLOW_COUNTS,
+            _ => &TOTAL_COUNTS,
         }
     }
 
@@ -184,7 +313,10 @@ impl Totals {
 
     fn key(self) -> Vec<&'static str> {
         let mut key = vec![self.period()];
-        if self.is_per_person() {
+        if self == Totals::Flows {
+            key = vec!["span", "period", "flow"];
+            key.extend(DIMENSION_KEY);
+        } else if self.is_per_person() {
             key.extend(["person_kind", "person_id", "severity"]);
         } else {
             key.extend(DIMENSION_KEY);
@@ -194,12 +326,13 @@ impl Totals {
 
     /// Adds one row's counts to the row of its key, or makes it.
     fn upsert(self) -> &'static str {
-        static UPSERTS: LazyLock<[String; 4]> = LazyLock::new(|| {
+        static UPSERTS: LazyLock<[String; 5]> = LazyLock::new(|| {
             [
                 Totals::Months,
                 Totals::Days,
                 Totals::PeopleMonths,
                 Totals::PeopleDays,
+                Totals::Flows,
             ]
             .map(|totals| totals.upsert_sql())
         });
@@ -211,10 +344,11 @@ impl Totals {
         let columns: Vec<String> = key
             .iter()
             .map(|column| column.to_string())
-            .chain(TOTAL_COUNTS.iter().cloned())
+            .chain(self.counts().iter().cloned())
             .collect();
         let values: Vec<String> = (1..=columns.len()).map(|n| format!("${n}")).collect();
-        let sums: Vec<String> = TOTAL_COUNTS
+        let sums: Vec<String> = self
+            .counts()
             .iter()
             .map(|column| format!("{column} = {}.{column} + excluded.{column}", self.table()))
             .collect();
@@ -240,28 +374,35 @@ static TOTAL_COUNTS: LazyLock<Vec<String>> = LazyLock::new(|| {
         columns.extend(settled.iter().map(|count| format!("{clock}_{count}")));
         columns.extend((0..BANDS).map(|band| format!("{clock}_b{band}")));
     }
+    columns.extend(ACTIVITY_COLUMNS.iter().map(|column| column.to_string()));
     columns
 });
 
-/// One closed ticket's contribution to the totals, in the order of `TOTAL_COUNTS`.
-fn counts_of(measures: &TicketMeasures) -> Vec<i64> {
-    use caredesk_domain::report::Outcome;
-    let settled = |outcome: Outcome, band: u8| {
-        (0..BANDS).map(move |index| i64::from(outcome.is_settled() && usize::from(band) == index))
+/// One closed ticket's contribution to the totals, in the order of `TOTAL_COUNTS`, from its
+/// measures as its row holds them (what is added when it closes is what is taken away if it
+/// is measured again).
+fn counts_of(values: &MeasureValues) -> Vec<i64> {
+    let value = |index: usize| values[index].unwrap_or(0);
+    let (met, breached) = (Outcome::Met.code(), Outcome::Breached.code());
+    let one_hot =
+        |band: Option<i64>| (0..BANDS).map(move |index| i64::from(band == Some(index as i64)));
+    let settled_band = |outcome: usize, band: usize| {
+        let settled = [met, breached].contains(&value(outcome));
+        one_hot(settled.then(|| value(band)))
     };
-    let mut counts = vec![1, minutes(measures.paused_minutes)];
-    let first = &measures.first_response;
-    counts.push(i64::from(first.outcome == Outcome::Met));
-    counts.push(i64::from(first.outcome == Outcome::Breached));
-    counts.extend(settled(first.outcome, first.band()));
-    counts.push(i64::from(measures.updates.owed));
-    counts.push(i64::from(measures.updates.late));
-    let longest = measures.updates.band();
-    counts.extend((0..BANDS).map(|index| i64::from(longest.map(usize::from) == Some(index))));
-    let resolution = &measures.resolution;
-    counts.push(i64::from(resolution.outcome == Outcome::Met));
-    counts.push(i64::from(resolution.outcome == Outcome::Breached));
-    counts.extend(settled(resolution.outcome, resolution.band()));
+    let mut counts = vec![1, value(column("paused_minutes"))];
+    let first = column("first_response_outcome");
+    counts.push(i64::from(value(first) == met));
+    counts.push(i64::from(value(first) == breached));
+    counts.extend(settled_band(first, column("first_response_band")));
+    counts.push(value(column("updates_owed")));
+    counts.push(value(column("updates_late")));
+    counts.extend(one_hot(values[column("updates_band")]));
+    let resolution = column("resolution_outcome");
+    counts.push(i64::from(value(resolution) == met));
+    counts.push(i64::from(value(resolution) == breached));
+    counts.extend(settled_band(resolution, column("resolution_band")));
+    counts.extend(ACTIVITY_COLUMNS.iter().map(|name| value(column(name))));
     counts
 }
 
@@ -280,6 +421,12 @@ enum TotalsKey {
         id: i64,
         severity: String,
     },
+    Flow {
+        span: &'static str,
+        period: i64,
+        flow: &'static str,
+        values: [String; 6],
+    },
 }
 
 /// What closing tickets add to the totals, gathered over a transaction and written at its
@@ -294,7 +441,16 @@ pub(crate) struct ClosedTotals {
 impl ClosedTotals {
     /// Counts a ticket that just closed (or was just measured, closed).
     pub(crate) fn add(&mut self, ticket: &ClosedTicket<'_>) {
-        let counts = counts_of(ticket.measures);
+        self.count(ticket, 1);
+    }
+
+    /// Takes away what a closed ticket added, as its row holds it (to count it again).
+    pub(crate) fn remove(&mut self, ticket: &ClosedTicket<'_>) {
+        self.count(ticket, -1);
+    }
+
+    fn count(&mut self, ticket: &ClosedTicket<'_>, sign: i64) {
+        let counts = counts_of(&ticket.measures);
         let (month, day) = (month_of(ticket.opened_at), day_of(ticket.opened_at));
         let values = [
             ticket.program,
@@ -314,7 +470,7 @@ impl ClosedTotals {
             TotalsKey::Dimensions {
                 totals: Totals::Days,
                 period: day,
-                values,
+                values: values.clone(),
             },
         ];
         for (totals, period) in [(Totals::PeopleMonths, month), (Totals::PeopleDays, day)] {
@@ -337,7 +493,24 @@ impl ClosedTotals {
                 .entry(key)
                 .or_insert_with(|| vec![0; TOTAL_COUNTS.len()]);
             for (sum, count) in sums.iter_mut().zip(&counts) {
-                *sum += count;
+                *sum += sign * count;
+            }
+        }
+        for (span, period_of) in [
+            ("week", week_of as fn(Timestamp) -> i64),
+            ("month", month_of),
+        ] {
+            for (flow, at) in [("opened", ticket.opened_at), ("closed", ticket.closed_at)] {
+                let key = TotalsKey::Flow {
+                    span,
+                    period: period_of(at),
+                    flow,
+                    values: values.clone(),
+                };
+                let tickets = self.rows.entry(key).or_insert_with(|| vec![0]);
+                if let Some(tickets) = tickets.first_mut() {
+                    *tickets += sign;
+                }
             }
         }
     }
@@ -371,6 +544,21 @@ impl ClosedTotals {
                     .bind(person.kind())
                     .bind(*id)
                     .bind(severity.as_str()),
+                TotalsKey::Flow {
+                    span,
+                    period,
+                    flow,
+                    values,
+                } => {
+                    let mut query = sqlx::query(Totals::Flows.upsert())
+                        .bind(*span)
+                        .bind(*period)
+                        .bind(*flow);
+                    for value in values {
+                        query = query.bind(value.as_str());
+                    }
+                    query
+                }
             };
             let mut query = query;
             for count in counts {
@@ -397,11 +585,16 @@ fn day_of(at: Timestamp) -> i64 {
     day_key(jiff::tz::TimeZone::UTC.to_datetime(at).date())
 }
 
-fn day_key(date: Date) -> i64 {
+/// The week of an instant in UTC, as the `yyyymmdd` of its Monday.
+fn week_of(at: Timestamp) -> i64 {
+    day_key(Span::Week.start_of(jiff::tz::TimeZone::UTC.to_datetime(at).date()))
+}
+
+pub(crate) fn day_key(date: Date) -> i64 {
     i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day())
 }
 
-fn month_key(date: Date) -> i64 {
+pub(crate) fn month_key(date: Date) -> i64 {
     i64::from(date.year()) * 100 + i64::from(date.month())
 }
 
@@ -621,6 +814,10 @@ impl Store {
                 );
             }
         }
+        selected.extend(activity_selection(
+            &count("closed_at IS NOT NULL"),
+            &count("ever_escalated = 1 AND closed_at IS NULL"),
+        ));
         let mut sql = SqlBuilder::new("SELECT ");
         for group in &groups {
             sql.push(group).push(", ");
@@ -680,8 +877,9 @@ impl Store {
         now: Timestamp,
         batch: i64,
     ) -> Result<usize, StoreError> {
+        // `tickets_to_measure` (0035) indexes exactly these.
         let ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM tickets WHERE measures_version = 0 ORDER BY id LIMIT $1",
+            "SELECT id FROM tickets WHERE measures_version IN (0, 1) ORDER BY id LIMIT $1",
         )
         .bind(batch)
         .fetch_all(&self.pool)
@@ -692,6 +890,13 @@ impl Store {
             let ticket = self
                 .lock_ticket(&mut transaction, id, crate::Scope::All)
                 .await?;
+            let stored = stored_measures(&mut transaction, id).await?;
+            if stored.are_current() || stored.version() < 0 {
+                // Changed (and measured) meanwhile.
+                transaction.commit().await?;
+                measured += 1;
+                continue;
+            }
             let events = load_events(&mut *transaction, id).await?;
             let context = ClockContext {
                 program: &ticket.program,
@@ -707,7 +912,15 @@ impl Store {
                     // A ticket the policy no longer fits (a program since removed) cannot be
                     // measured: set aside (-1), so that it does not stop the others.
                     tracing::warn!(ticket = id, %error, "a ticket could not be measured for reports");
-                    sqlx::query("UPDATE tickets SET measures_version = -1 WHERE id = $1 AND measures_version = 0")
+                    // Out of the reports altogether: out of the totals if it was counted.
+                    if let Some(closed) = closed_ticket(&ticket, stored.values)
+                        && stored.are_counted()
+                    {
+                        let mut totals = ClosedTotals::default();
+                        totals.remove(&closed);
+                        totals.write(&mut transaction).await?;
+                    }
+                    sqlx::query("UPDATE tickets SET measures_version = -1 WHERE id = $1")
                         .bind(id)
                         .execute(&mut *transaction)
                         .await?;
@@ -716,38 +929,41 @@ impl Store {
                     continue;
                 }
             };
+            let values = measure_values(&measures);
             let mut update = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE tickets SET {} WHERE id = ${} AND measures_version = 0",
+                "UPDATE tickets SET {} WHERE id = ${}",
                 measure_assignments(1),
                 MEASURE_COLUMNS.len() + 1
             )));
-            for value in measure_values(&measures) {
+            for value in values {
                 update = update.bind(value);
             }
-            let written = update.bind(id).execute(&mut *transaction).await?;
-            if written.rows_affected() == 1 && ticket.closed_at.is_some() {
-                add_closed(
-                    &mut transaction,
-                    ClosedTicket {
-                        opened_at: ticket.opened_at,
-                        program: &ticket.program,
-                        severity: &ticket.severity,
-                        region: &ticket.region,
-                        channel: &ticket.channel,
-                        product_line: &ticket.product_line,
-                        language: &ticket.language,
-                        customer: ticket.customer_id,
-                        advisor: ticket.assignee_id,
-                        measures: &measures,
-                    },
-                )
-                .await?;
+            update.bind(id).execute(&mut *transaction).await?;
+            if let Some(closed) = closed_ticket(&ticket, values) {
+                recount_closed(&mut transaction, closed, &stored).await?;
             }
             transaction.commit().await?;
             measured += 1;
         }
         Ok(measured)
     }
+}
+
+/// What a closed ticket (its row) with `measures` adds to the totals; none if it is open.
+fn closed_ticket(ticket: &TicketRecord, measures: MeasureValues) -> Option<ClosedTicket<'_>> {
+    Some(ClosedTicket {
+        opened_at: ticket.opened_at,
+        closed_at: ticket.closed_at?,
+        program: &ticket.program,
+        severity: &ticket.severity,
+        region: &ticket.region,
+        channel: &ticket.channel,
+        product_line: &ticket.product_line,
+        language: &ticket.language,
+        customer: ticket.customer_id,
+        advisor: ticket.assignee_id,
+        measures,
+    })
 }
 
 /// The closed tickets of the periods `first` to `last` (`yyyymm` or `yyyymmdd`) from the
@@ -787,6 +1003,8 @@ async fn totals_rows(
         selected.extend(["0".to_string(), "0".to_string()]);
         selected.extend((0..BANDS).map(|band| sum(&format!("{clock}_b{band}"))));
     }
+    // Every ticket of the totals is closed.
+    selected.extend(activity_selection(&sum("tickets"), "0"));
     sql.push(&selected.join(", "))
         .push(" FROM ")
         .push(totals.table())
@@ -822,7 +1040,7 @@ async fn totals_rows(
 }
 
 /// Midnight at the start of `date`, in UTC.
-fn start_of(date: Date) -> Timestamp {
+pub(crate) fn start_of(date: Date) -> Timestamp {
     jiff::tz::TimeZone::UTC
         .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
         .unwrap_or(Timestamp::MAX)
@@ -1023,6 +1241,20 @@ impl Store {
     }
 }
 
+/// What a report selects of the tickets' activity, in the order of [`ActivityTally`]'s
+/// fields, given how it counts the closed tickets and the escalated ones still open.
+fn activity_selection(closed: &str, escalated_open: &str) -> Vec<String> {
+    let sum = |column: &str| format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)");
+    let mut selected = vec![closed.to_string()];
+    for column in ACTIVITY_COLUMNS {
+        selected.push(sum(column));
+        if column == "escalated_resolved" {
+            selected.push(escalated_open.to_string());
+        }
+    }
+    selected
+}
+
 /// The column of `report_months` (and of `tickets`) a dimension is kept in: its own name,
 /// but for the people a ticket belongs to.
 fn column_of(dimension: Dimension) -> &'static str {
@@ -1034,7 +1266,7 @@ fn column_of(dimension: Dimension) -> &'static str {
 }
 
 /// The filter's conditions on columns both tables have.
-fn push_filter(sql: &mut SqlBuilder, filter: &ReportFilter) {
+pub(crate) fn push_filter(sql: &mut SqlBuilder, filter: &ReportFilter) {
     let ReportFilter {
         program,
         severity,
@@ -1106,6 +1338,22 @@ fn row_of(row: &AnyRow, by: &[Dimension]) -> Result<ComplianceRow, StoreError> {
     let first_response = clock(false)?;
     let updates = clock(true)?;
     let resolution = clock(false)?;
+    let activity = ActivityTally {
+        closed: next()?,
+        escalations_asked: next()?,
+        escalations_automatic: next()?,
+        escalations_answered: next()?,
+        escalated: next()?,
+        escalated_resolved: next()?,
+        escalated_open: next()?,
+        proposals: next()?,
+        proposals_accepted: next()?,
+        proposals_rejected: next()?,
+        proposals_unanswered: next()?,
+        outside_support: next()?,
+        services_requested: next()?,
+        waiting_minutes: next()?,
+    };
     Ok(ComplianceRow {
         group,
         tickets,
@@ -1113,6 +1361,7 @@ fn row_of(row: &AnyRow, by: &[Dimension]) -> Result<ComplianceRow, StoreError> {
         updates,
         resolution,
         paused_minutes,
+        activity,
     })
 }
 
@@ -1204,8 +1453,25 @@ mod tests {
 
     #[test]
     fn the_totals_count_what_the_ticket_rows_hold() {
-        assert_eq!(TOTAL_COUNTS.len(), counts_of(&measures()).len());
-        assert_eq!(MEASURE_COLUMNS.len(), measure_values(&measures()).len());
+        let values = measure_values(&measures());
+        let counts = counts_of(&values);
+        assert_eq!(TOTAL_COUNTS.len(), counts.len());
+        let count = |name: &str| {
+            let index = TOTAL_COUNTS.iter().position(|column| column == name);
+            counts[index.unwrap_or_else(|| panic!("{name}"))]
+        };
+        assert_eq!(count("tickets"), 1);
+        assert_eq!(count("first_response_met"), 1);
+        // 30 of 120 minutes: the band of 20–30%.
+        assert_eq!(count("first_response_b2"), 1);
+        assert_eq!(count("resolution_breached"), 1);
+        assert_eq!(count("resolution_b11"), 0);
+        assert_eq!(count("resolution_b10"), 1);
+        assert_eq!(count("updates_b0"), 0);
+        assert_eq!(count("escalations_asked"), 2);
+        assert_eq!(count("ever_escalated"), 1);
+        assert_eq!(count("waiting_minutes"), 95);
+        assert_eq!(values[column("measures_version")], Some(MEASURES_VERSION));
     }
 
     fn measures() -> TicketMeasures {
@@ -1223,6 +1489,12 @@ mod tests {
                 used_minutes: 900,
             },
             paused_minutes: 0,
+            activity: caredesk_domain::report::TicketActivity {
+                escalations_asked: 2,
+                escalated: true,
+                waiting_minutes: 95,
+                ..Default::default()
+            },
         }
     }
 }

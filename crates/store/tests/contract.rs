@@ -3802,6 +3802,23 @@ fn generated_history(
                     reason: "It still fails.".into(),
                 },
             ),
+            _ if snapshot.escalation_open && dice.below(2) == 0 => (
+                Role::SupportManager,
+                Actor::Staff {
+                    id: 1,
+                    role: Role::SupportManager,
+                },
+                Command::AnswerEscalation {
+                    answer: "A senior advisor takes it.".into(),
+                },
+            ),
+            _ if dice.below(9) == 0 => (
+                Role::CustomerContact,
+                contact,
+                Command::RequestEscalation {
+                    reason: "We are losing orders.".into(),
+                },
+            ),
             _ => (
                 Role::Advisor,
                 ADVISOR,
@@ -3844,6 +3861,10 @@ struct Recount {
     /// For the first response, the updates and the resolution: met, breached, open within,
     /// open past.
     clocks: [[u64; 4]; 3],
+    /// Closed; escalations asked, raised by the desk, answered; tickets escalated, of those
+    /// resolved and still open; proposals, accepted, rejected, unanswered; decisions outside
+    /// support; professional-services requests.
+    activity: [u64; 13],
 }
 
 fn recount_of(
@@ -3868,6 +3889,48 @@ fn recount_of(
         .skip(1)
         .any(|event| event.data.is_advisor_contact());
     recount.tickets += 1;
+    let events = |wanted: &dyn Fn(&caredesk_domain::ticket::TicketEvent) -> bool| {
+        timeline.iter().filter(|event| wanted(event)).count() as u64
+    };
+    let asked = events(&|event| {
+        matches!(event.data, EventData::EscalationRequested { .. }) && event.actor != Actor::System
+    });
+    let automatic = events(&|event| {
+        matches!(
+            event.data,
+            EventData::EscalationRequested { .. } | EventData::WorkLapsed { .. }
+        ) && event.actor == Actor::System
+    });
+    let escalated = u64::from(asked + automatic > 0);
+    // Closed while outside support: a professional-services request took it over.
+    let mut outside = false;
+    let mut services = 0;
+    for event in timeline {
+        match event.data {
+            EventData::OutsideSupport { .. } => outside = true,
+            EventData::OutsideSupportReversed { .. } => outside = false,
+            EventData::Closed { .. } => services = u64::from(outside),
+            _ => {}
+        }
+    }
+    let activity = [
+        u64::from(closed),
+        asked,
+        automatic,
+        events(&|event| matches!(event.data, EventData::EscalationAnswered { .. })),
+        escalated,
+        escalated * u64::from(accepted),
+        escalated * u64::from(!closed),
+        events(&|event| matches!(event.data, EventData::SolutionProposed { .. })),
+        events(&|event| matches!(event.data, EventData::SolutionAccepted { .. })),
+        events(&|event| matches!(event.data, EventData::SolutionRejected { .. })),
+        events(&|event| matches!(event.data, EventData::ConsentUnanswered { .. })),
+        events(&|event| matches!(event.data, EventData::OutsideSupport { .. })),
+        services,
+    ];
+    for (sum, count) in recount.activity.iter_mut().zip(activity) {
+        *sum += count;
+    }
     let count = |recount: &mut Recount, clock: usize, settled: bool, met: bool, late: bool| {
         let slot = match (settled, late, met) {
             (true, true, _) => Some(1),
@@ -3961,8 +4024,8 @@ mod reports {
 /// the same after the totals are filled again as migration 0033 fills them, and after every
 /// ticket is measured again as one written before reports were.
 async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
-    use caredesk_domain::report::{ComplianceRow, Dimension, ReportFilter};
-    use caredesk_store::ComplianceQuery;
+    use caredesk_domain::report::{ComplianceRow, Dimension, ReportFilter, Span};
+    use caredesk_store::{ComplianceQuery, FlowQuery};
     use std::collections::BTreeMap;
     let policy = policy();
     let fixtures = [
@@ -4042,6 +4105,7 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
     // The recount of each ticket from its timeline, with what reports group it by.
     struct Recounted {
         opened: Timestamp,
+        closed: Option<Timestamp>,
         group_of: std::collections::HashMap<Dimension, String>,
         recount: Recount,
     }
@@ -4058,6 +4122,7 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
             let month = jiff::tz::TimeZone::UTC.to_datetime(ticket.opened_at).date();
             recounts.push(Recounted {
                 opened: ticket.opened_at,
+                closed: ticket.closed_at,
                 group_of: [
                     (Dimension::Customer, ticket.customer_id.to_string()),
                     (
@@ -4108,6 +4173,9 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
                         sum.clocks[clock][slot] += count;
                     }
                 }
+                for (slot, count) in ticket.recount.activity.iter().enumerate() {
+                    sum.activity[slot] += count;
+                }
             }
             groups
         };
@@ -4128,6 +4196,7 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
                         tally.open_past,
                     ]
                 };
+                let a = &row.activity;
                 (
                     row.group.clone(),
                     Recount {
@@ -4136,6 +4205,21 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
                             counts(&row.first_response),
                             counts(&row.updates),
                             counts(&row.resolution),
+                        ],
+                        activity: [
+                            a.closed,
+                            a.escalations_asked,
+                            a.escalations_automatic,
+                            a.escalations_answered,
+                            a.escalated,
+                            a.escalated_resolved,
+                            a.escalated_open,
+                            a.proposals,
+                            a.proposals_accepted,
+                            a.proposals_rejected,
+                            a.proposals_unanswered,
+                            a.outside_support,
+                            a.services_requested,
                         ],
                     },
                 )
@@ -4333,6 +4417,123 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
         }
     };
     every_case_equals_its_recount("as kept").await;
+    // Tickets opened and closed per week or month, by something or of someone, equal a
+    // count of the tickets' own instants.
+    // The span, the period's first and last days, the breakdown, the filter and which
+    // tickets of the recount it keeps.
+    type FlowCase<'a> = (
+        Span,
+        &'a str,
+        &'a str,
+        Vec<Dimension>,
+        &'a ReportFilter,
+        Vec<(Dimension, String)>,
+    );
+    let flow_cases: Vec<FlowCase> = vec![
+        (
+            Span::Month,
+            "2026-06-10",
+            "2026-09-19",
+            vec![Severity],
+            &filter,
+            vec![],
+        ),
+        (
+            Span::Week,
+            "2026-06-01",
+            "2026-10-15",
+            vec![],
+            &filter,
+            vec![],
+        ),
+        (
+            Span::Week,
+            "2026-07-01",
+            "2026-09-30",
+            vec![Channel],
+            &of_customer,
+            vec![(Customer, r2.to_string())],
+        ),
+        (
+            Span::Month,
+            "2026-06-01",
+            "2026-10-31",
+            vec![Program],
+            &of_advisor,
+            vec![(Advisor, ada.to_string())],
+        ),
+        (
+            Span::Week,
+            "2026-06-01",
+            "2026-10-31",
+            vec![Program, Channel],
+            &gold,
+            vec![(Program, "gold".into())],
+        ),
+    ];
+    let flows_equal_their_recount = async |stage: &str| {
+        for (span, first_day, last_day, by, filter, only) in flow_cases.clone() {
+            let (first_day, last_day): (jiff::civil::Date, jiff::civil::Date) =
+                (first_day.parse().unwrap(), last_day.parse().unwrap());
+            let rows = store
+                .flows(&FlowQuery {
+                    first_day,
+                    last_day,
+                    span,
+                    filter,
+                    by: &by,
+                })
+                .await
+                .unwrap();
+            let found: BTreeMap<(jiff::civil::Date, Vec<String>), (u64, u64)> = rows
+                .into_iter()
+                .map(|row| ((row.period, row.group), (row.opened, row.closed)))
+                .collect();
+            let day_of = |at: Timestamp| jiff::tz::TimeZone::UTC.to_datetime(at).date();
+            let (first, last) = (span.start_of(first_day), span.end_of(last_day));
+            let mut expected: BTreeMap<(jiff::civil::Date, Vec<String>), (u64, u64)> =
+                BTreeMap::new();
+            for ticket in &recounts {
+                if only
+                    .iter()
+                    .any(|(dimension, value)| ticket.group_of[dimension] != *value)
+                {
+                    continue;
+                }
+                let group: Vec<String> = by
+                    .iter()
+                    .map(|dimension| ticket.group_of[dimension].clone())
+                    .collect();
+                let opened = day_of(ticket.opened);
+                if first <= opened && opened <= last {
+                    expected
+                        .entry((span.start_of(opened), group.clone()))
+                        .or_default()
+                        .0 += 1;
+                }
+                if let Some(closed) = ticket.closed.map(day_of)
+                    && first <= closed
+                    && closed <= last
+                {
+                    expected
+                        .entry((span.start_of(closed), group))
+                        .or_default()
+                        .1 += 1;
+                }
+            }
+            let (opened, closed) = expected
+                .values()
+                .fold((0, 0), |(o, c), (opened, closed)| (o + opened, c + closed));
+            assert!(
+                opened > 20 && closed > 20,
+                "{opened} opened, {closed} closed by {by:?} per {span:?}"
+            );
+            assert_eq!(
+                found, expected,
+                "{stage}: per {span:?} from {first_day} to {last_day} by {by:?} of {filter:?}"
+            );
+        }
+    };
     // Each breakdown adds up to the same whole.
     let whole = |by: Vec<Dimension>, filter: ReportFilter| {
         let store = store.clone();
@@ -4355,6 +4556,22 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
         }
     };
     let everything = whole(vec![], ReportFilter::default()).await;
+    // The generated history has every kind of activity the recount compares.
+    let activity = &everything.activity;
+    for (what, count) in [
+        ("escalations asked", activity.escalations_asked),
+        (
+            "escalations raised by the desk",
+            activity.escalations_automatic,
+        ),
+        ("escalations answered", activity.escalations_answered),
+        ("escalated and resolved", activity.escalated_resolved),
+        ("escalated and open", activity.escalated_open),
+        ("proposals rejected", activity.proposals_rejected),
+        ("business time waiting", activity.waiting_minutes),
+    ] {
+        assert!(count > 0, "no {what} in {activity:?}");
+    }
     assert_eq!(
         whole(vec![Dimension::Month], ReportFilter::default()).await,
         everything
@@ -4386,9 +4603,26 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
     assert_eq!(gold, of_r2);
     assert!(gold.tickets > 0 && gold.tickets < everything.tickets);
 
-    // A database migrated from before the daily and people's totals.
+    flows_equal_their_recount("as kept").await;
+    // A database migrated from before the daily and people's totals, and measured before
+    // reports kept activity: the job runner measures it again, swapping what each closed
+    // ticket added to the totals.
     caredesk_testkit::refill_report_totals_as_the_migration_does(url).await;
-    every_case_equals_its_recount("filled by the migration").await;
+    flows_equal_their_recount("filled by the migration").await;
+    let mut measured_again = 0;
+    loop {
+        let batch = store
+            .measure_earlier_tickets(&policy, now, 400)
+            .await
+            .unwrap();
+        if batch == 0 {
+            break;
+        }
+        measured_again += batch;
+    }
+    assert_eq!(measured_again, recounts.len());
+    every_case_equals_its_recount("filled by the migration, measured again").await;
+    flows_equal_their_recount("filled by the migration, measured again").await;
     // A database written before reports kept measures: the job runner measures its tickets.
     caredesk_testkit::forget_report_measures(url).await;
     let mut measured = 0;
@@ -4404,4 +4638,5 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
     }
     assert_eq!(measured, recounts.len());
     every_case_equals_its_recount("measured later").await;
+    flows_equal_their_recount("measured later").await;
 }

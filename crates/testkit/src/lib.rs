@@ -195,36 +195,87 @@ pub async fn forget_search_analysis(url: &str) {
     }
 }
 
-/// Empties the report totals that migration 0033 fills and fills them again with its own
-/// statements, from the measures the closed tickets carry: what a database written before
-/// that migration gets.
+/// Makes the database at `url` look as one whose tickets were measured before reports kept
+/// their activity (measures version 1), migrated since: the totals filled again from the
+/// tickets' measures as migration 0033 fills them, none of the activity counted, and the
+/// weekly and monthly flows filled as migration 0035 fills them. The job runner then
+/// measures every ticket again.
 pub async fn refill_report_totals_as_the_migration_does(url: &str) {
-    let migration = if url.starts_with("postgres") {
-        include_str!("../../store/migrations/postgres/0033_report_totals.sql")
+    let (totals, volume) = if url.starts_with("postgres") {
+        (
+            include_str!("../../store/migrations/postgres/0033_report_totals.sql"),
+            include_str!("../../store/migrations/postgres/0035_report_volume.sql"),
+        )
     } else {
-        include_str!("../../store/migrations/sqlite/0033_report_totals.sql")
+        (
+            include_str!("../../store/migrations/sqlite/0033_report_totals.sql"),
+            include_str!("../../store/migrations/sqlite/0035_report_volume.sql"),
+        )
     };
-    for table in ["report_days", "report_people_months", "report_people_days"] {
+    let activity = ACTIVITY_COLUMNS
+        .iter()
+        .map(|column| format!("{column} = 0"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    run_outside_the_application(
+        url,
+        &format!("UPDATE tickets SET {activity}, measures_version = 1 WHERE measures_version > 0"),
+    )
+    .await
+    .unwrap();
+    run_outside_the_application(url, &format!("UPDATE report_months SET {activity}"))
+        .await
+        .unwrap();
+    for table in [
+        "report_days",
+        "report_people_months",
+        "report_people_days",
+        "report_flows",
+    ] {
         run_outside_the_application(url, &format!("DELETE FROM {table}"))
             .await
             .unwrap();
     }
-    let fills: Vec<&str> = migration
-        .split(';')
-        .map(str::trim)
-        .filter(|statement| {
-            statement.starts_with("INSERT INTO report_") && statement.contains("FROM tickets")
-        })
-        .collect();
+    let fills = |migration: &'static str| -> Vec<&'static str> {
+        migration
+            .split(';')
+            .map(str::trim)
+            .filter(|statement| {
+                statement.starts_with("INSERT INTO report_") && statement.contains("FROM tickets")
+            })
+            .collect()
+    };
+    let (totals, flows) = (fills(totals), fills(volume));
     assert_eq!(
-        fills.len(),
+        totals.len(),
         5,
-        "the migration's statements that fill the totals"
+        "migration 0033's statements that fill the totals"
     );
-    for statement in fills {
+    assert_eq!(
+        flows.len(),
+        4,
+        "migration 0035's statements that fill the flows"
+    );
+    for statement in totals.into_iter().chain(flows) {
         run_outside_the_application(url, statement).await.unwrap();
     }
 }
+
+/// The activity columns migration 0035 added to the tickets and the totals.
+const ACTIVITY_COLUMNS: [&str; 12] = [
+    "escalations_asked",
+    "escalations_automatic",
+    "escalations_answered",
+    "ever_escalated",
+    "escalated_resolved",
+    "proposals",
+    "proposals_accepted",
+    "proposals_rejected",
+    "proposals_unanswered",
+    "outside_support",
+    "services_requested",
+    "waiting_minutes",
+];
 
 /// Makes the database at `url` look as one written before reports kept measures: no ticket
 /// carries its measures and no totals are kept, for the job runner to measure them again.
@@ -237,6 +288,7 @@ pub async fn forget_report_measures(url: &str) {
         "DELETE FROM report_days",
         "DELETE FROM report_people_months",
         "DELETE FROM report_people_days",
+        "DELETE FROM report_flows",
     ] {
         run_outside_the_application(url, statement).await.unwrap();
     }

@@ -746,6 +746,92 @@ fn the_resolution_clock_says_what_paused_it_and_for_how_long() {
 }
 
 #[test]
+fn the_activity_of_a_ticket_counts_escalations_consent_and_waiting() {
+    use crate::report::TicketActivity;
+    let activity = |ticket: &Ticket| {
+        let (program, region, product_line) = ticket.context;
+        let context = ClockContext {
+            program,
+            region,
+            product_line,
+        };
+        TicketActivity::of(&ticket.policy, &context, &ticket.events).unwrap()
+    };
+    let manager = Actor::Staff {
+        id: 1,
+        role: Role::SupportManager,
+    };
+    let mut ticket = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    assert_eq!(activity(&ticket), TicketActivity::default());
+    // Asked Monday 11:00 for logs, sent Tuesday 11:00: 8 business hours waiting.
+    ticket
+        .does(
+            ADVISOR,
+            "2026-11-23T11:00:00+01:00",
+            ask(CustomerRequest::Information),
+        )
+        .does(CONTACT, "2026-11-24T11:00:00+01:00", customer_says("logs"))
+        .does(
+            CONTACT,
+            "2026-11-24T12:00:00+01:00",
+            Command::RequestEscalation {
+                reason: "still down".into(),
+            },
+        )
+        .does(
+            manager,
+            "2026-11-24T13:00:00+01:00",
+            Command::AnswerEscalation {
+                answer: "a senior advisor takes it".into(),
+            },
+        )
+        .does(ADVISOR, "2026-11-24T14:00:00+01:00", propose())
+        .does(
+            CONTACT,
+            "2026-11-24T15:00:00+01:00",
+            Command::RejectSolution {
+                reason: "fails again".into(),
+            },
+        );
+    let open = activity(&ticket);
+    assert_eq!(
+        (
+            open.escalations_asked,
+            open.escalations_automatic,
+            open.escalations_answered
+        ),
+        (1, 0, 1)
+    );
+    assert!(open.escalated && !open.escalated_resolved);
+    assert_eq!((open.proposals, open.proposals_rejected), (1, 1));
+    assert_eq!(open.waiting_minutes, 480);
+    ticket
+        .does(ADVISOR, "2026-11-25T10:00:00+01:00", propose())
+        .does(
+            CONTACT,
+            "2026-11-25T11:00:00+01:00",
+            Command::AcceptSolution {
+                note: String::new(),
+            },
+        );
+    let closed = activity(&ticket);
+    assert_eq!(
+        (closed.proposals, closed.proposals_accepted),
+        (2, 1),
+        "{closed:?}"
+    );
+    assert!(closed.escalated_resolved);
+    assert!(!closed.services_requested);
+    // A breach of a severity that escalates is escalated by the desk itself.
+    let mut critical = Ticket::open("standard", "P1", "phone", MONDAY_10);
+    sweep(&mut critical, "2026-11-24T17:00:00+01:00");
+    let automatic = activity(&critical);
+    assert!(automatic.escalations_automatic >= 1, "{automatic:?}");
+    assert_eq!(automatic.escalations_asked, 0);
+    assert!(automatic.escalated);
+}
+
+#[test]
 fn p4_has_no_resolution_or_update_clock() {
     let mut ticket = Ticket::open("standard", "P4", "portal", MONDAY_10);
     ticket.does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("noted"));

@@ -110,9 +110,10 @@ impl Store {
             let timeline: Vec<TicketEvent> = events.iter().chain(&step.events).cloned().collect();
             let finished = StandingColumns::of(&step.standing, &step.measures)?;
             let id = insert_with_timeline(&mut transaction, new, &timeline, &finished).await?;
-            if finished.snapshot.closed_at.is_some() {
+            if let Some(closed_at) = finished.snapshot.closed_at {
                 closed_totals.add(&ClosedTicket {
                     opened_at: finished.snapshot.opened_at,
+                    closed_at,
                     program: &new.program,
                     severity: &finished.snapshot.severity,
                     region: &new.region,
@@ -125,7 +126,7 @@ impl Store {
                         .unwrap_or(&new.language),
                     customer: new.customer_id,
                     advisor: finished.snapshot.assignee,
-                    measures: &finished.measures,
+                    measures: measure_values(&finished.measures),
                 });
             }
             if let Some((advisor, severity)) = finished.load_key() {
@@ -178,7 +179,7 @@ impl Store {
 
 /// The columns a new ticket's row is written with, in the order of `ticket_cells`: what it
 /// is and where it stands, then its measures.
-const TICKET_WRITTEN: [&str; 52] = joined(TICKET_STANDING, MEASURE_COLUMNS);
+const TICKET_WRITTEN: [&str; 64] = joined(TICKET_STANDING, MEASURE_COLUMNS);
 
 const TICKET_STANDING: [&str; 38] = [
     "customer_id",

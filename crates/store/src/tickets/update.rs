@@ -18,7 +18,7 @@ use super::{
 use crate::events::load_events;
 use crate::events::{TicketWords, append_events};
 use crate::outbox::{NoticeRow, drop_stale_warnings, write_notices};
-use crate::reports::{ClosedTicket, add_closed, is_measured};
+use crate::reports::{ClosedTicket, add_closed, measure_values, recount_closed, stored_measures};
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
 
@@ -148,36 +148,44 @@ impl Store {
                 .await?;
             }
         }
-        // A ticket closed before reports kept measures, changed now (a note) before the
-        // measurement of earlier tickets reached it: this change measures it, so this change
-        // adds it to the report totals.
-        let closed_unmeasured = ticket.closed_at.is_some() && !is_measured(transaction, id).await?;
+        // A ticket closed before this code's measures (before reports kept any, or before
+        // they kept its activity), changed now (a note) before the measurement of earlier
+        // tickets reached it: this change measures it, so this change counts it again.
+        let stored = match ticket.closed_at {
+            Some(_) => Some(stored_measures(transaction, id).await?),
+            None => None,
+        };
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_standing(transaction, id, &derived).await?;
         // A ticket closing has its final measures: they join the report totals, once.
-        if (ticket.closed_at.is_none() && derived.snapshot.closed_at.is_some()) || closed_unmeasured
-        {
-            add_closed(
-                transaction,
-                ClosedTicket {
-                    opened_at: ticket.opened_at,
-                    program: &ticket.program,
-                    severity: &derived.snapshot.severity,
-                    region: &ticket.region,
-                    channel: &ticket.channel,
-                    product_line: &ticket.product_line,
-                    language: derived
-                        .snapshot
-                        .language
-                        .as_deref()
-                        .unwrap_or(&ticket.language),
-                    customer: ticket.customer_id,
-                    advisor: derived.snapshot.assignee,
-                    measures: &derived.measures,
-                },
-            )
-            .await?;
+        let closing = ticket.closed_at.is_none() && derived.snapshot.closed_at.is_some();
+        let measured_again = stored.as_ref().filter(|stored| !stored.are_current());
+        if let (true, Some(closed_at)) = (
+            closing || measured_again.is_some(),
+            derived.snapshot.closed_at,
+        ) {
+            let closed = ClosedTicket {
+                opened_at: ticket.opened_at,
+                closed_at,
+                program: &ticket.program,
+                severity: &derived.snapshot.severity,
+                region: &ticket.region,
+                channel: &ticket.channel,
+                product_line: &ticket.product_line,
+                language: derived
+                    .snapshot
+                    .language
+                    .as_deref()
+                    .unwrap_or(&ticket.language),
+                customer: ticket.customer_id,
+                advisor: derived.snapshot.assignee,
+                measures: measure_values(&derived.measures),
+            };
+            match measured_again {
+                Some(stored) => recount_closed(transaction, closed, stored).await?,
+                None => add_closed(transaction, closed).await?,
+            }
         }
         let told = !notices.is_empty() || !new_seqs.is_empty();
         events.extend(step.events);

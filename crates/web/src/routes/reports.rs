@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use caredesk_desk::reports::{
     self, BreachList, BreachesRequest, ComplianceReport, ComplianceRequest,
 };
-use caredesk_domain::report::{Dimension, ReportFilter};
+use caredesk_desk::volume::{self, VolumePart, VolumeReport, VolumeRequest};
+use caredesk_domain::report::{Dimension, ReportFilter, Span};
 use caredesk_store::BreachedClock;
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -24,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(sla_report))
         .routes(routes!(breaches_report))
+        .routes(routes!(volume_report))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -208,5 +210,114 @@ async fn breaches_report(
     Ok(csv_attachment(
         &format!("breaches-{}-{}-page-{}.csv", list.from, list.to, list.page),
         reports::breaches_as_csv(&list),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VolumeQuery {
+    /// The first day of the period (UTC), widened to the start of its week or month; 30
+    /// days before `to` unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<Date>,
+    /// The last day of the period (UTC), widened to the end of its week or month; today
+    /// unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<Date>,
+    /// `week` (from Monday, UTC) or `month` (the default).
+    #[param(pattern = "^(week|month)$")]
+    span: Option<String>,
+    /// What to break the report down by, comma-separated: program, severity, region,
+    /// channel, product_line, language.
+    by: Option<String>,
+    program: Option<String>,
+    severity: Option<String>,
+    region: Option<String>,
+    channel: Option<String>,
+    product_line: Option<String>,
+    language: Option<String>,
+    /// An advisor's id: their tickets only.
+    advisor: Option<i64>,
+    /// A customer's id: its tickets only.
+    customer: Option<i64>,
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    format: Option<String>,
+    /// With format=csv, the table: `flows` (the default: opened and closed per week or
+    /// month), `activity` (what happened to the tickets opened) or `backlog` (open tickets
+    /// by age and state).
+    #[param(pattern = "^(flows|activity|backlog)$")]
+    part: Option<String>,
+}
+
+/// Volume and backlog: the tickets opened and closed in each week or month of a period,
+/// per group; what happened to the tickets opened in it (escalations asked by the customer
+/// or raised by the desk on a breach and how they ended, proposals accepted, rejected or
+/// left unanswered after reminders, problems outside support and professional-services
+/// requests, the business time spent waiting on the customer); and the tickets open now by
+/// age in business days and state. The same readers as the SLA report.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/volume",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(VolumeQuery),
+    responses(
+        (status = 200, description = "The report (JSON), or with format=csv one of its tables",
+            content((VolumeReport = "application/json"), (String = "text/csv"))),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a report the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad period, span, breakdown, filter or table", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn volume_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<VolumeQuery>,
+) -> Result<Response, ApiError> {
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::invalid("format", "json or csv")),
+    };
+    let part = match query.part.as_deref() {
+        None | Some("") => VolumePart::default(),
+        Some(name) => VolumePart::parse(name)
+            .ok_or_else(|| ApiError::invalid("part", "flows, activity or backlog"))?,
+    };
+    let span = match query.span.as_deref() {
+        None | Some("") => Span::default(),
+        Some(name) => {
+            Span::parse(name).ok_or_else(|| ApiError::invalid("span", "week or month"))?
+        }
+    };
+    let by = Dimension::list(query.by.as_deref().unwrap_or(""))
+        .map_err(|reason| ApiError::invalid("by", &reason))?;
+    let request = VolumeRequest {
+        from: query.from,
+        to: query.to,
+        span,
+        by,
+        filter: ReportFilter {
+            program: query.program,
+            severity: query.severity,
+            region: query.region,
+            channel: query.channel,
+            product_line: query.product_line,
+            language: query.language,
+            advisor: query.advisor,
+            customer: query.customer,
+        },
+    };
+    let report = volume::volume(&state.desk(), &principal.caller(), request).await?;
+    if !csv {
+        return Ok(Json(report).into_response());
+    }
+    let part_name = query.part.as_deref().unwrap_or("flows");
+    Ok(csv_attachment(
+        &format!("volume-{part_name}-{}-{}.csv", report.from, report.to),
+        volume::volume_as_csv(&report, part),
     ))
 }

@@ -113,6 +113,121 @@ pub fn share_bars(groups: &[String], panels: &[Panel<'_>], unit: &str) -> Result
     Ok(svg)
 }
 
+/// One series of counts: its name (in the legend) and a count per group.
+pub struct Series<'a> {
+    pub name: &'a str,
+    pub values: Vec<u64>,
+}
+
+/// The most groups a chart of counts draws (a year of weeks); the table has them all.
+const MOST_COUNTED_GROUPS: usize = 60;
+
+/// Bars of counts per group, the series side by side in each group, with a legend;
+/// `title` above, `unit` naming the vertical axis.
+pub fn count_bars(
+    groups: &[String],
+    series: &[Series<'_>],
+    title: &str,
+    unit: &str,
+) -> Result<String, String> {
+    let shown = groups.len().clamp(1, MOST_COUNTED_GROUPS);
+    let highest = series
+        .iter()
+        .flat_map(|series| series.values.iter().take(shown))
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let top = highest as f64 * 1.12;
+    let per_series = 0.8 / series.len().max(1) as f64;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|error| error.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 16))
+            .margin(10)
+            .x_label_area_size(90)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0f64..shown as f64, 0f64..top)
+            .map_err(|error| error.to_string())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .x_label_formatter(&|_| String::new())
+            .y_desc(unit)
+            .y_labels(6)
+            .y_label_formatter(&|value| format!("{value:.0}"))
+            .light_line_style(TRANSPARENT)
+            .draw()
+            .map_err(|error| error.to_string())?;
+        let labelled = shown * series.len() <= 24;
+        for (index, (one, colour)) in series.iter().zip(COLOURS.iter().cycle()).enumerate() {
+            let offset = 0.1 + per_series * index as f64;
+            chart
+                .draw_series(
+                    one.values
+                        .iter()
+                        .take(shown)
+                        .enumerate()
+                        .map(|(group, value)| {
+                            let left = group as f64 + offset;
+                            Rectangle::new(
+                                [(left, 0.0), (left + per_series * 0.92, *value as f64)],
+                                colour.filled(),
+                            )
+                        }),
+                )
+                .map_err(|error| error.to_string())?
+                .label(one.name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled())
+                });
+            // Few bars say their count, so that a printout needs no gridlines to read.
+            if labelled {
+                chart
+                    .draw_series(
+                        one.values
+                            .iter()
+                            .take(shown)
+                            .enumerate()
+                            .map(|(group, value)| {
+                                let middle = group as f64 + offset + per_series * 0.46;
+                                Text::new(
+                                    value.to_string(),
+                                    (middle, *value as f64 + highest as f64 * 0.01),
+                                    TextStyle::from(("sans-serif", 11).into_font())
+                                        .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                                )
+                            }),
+                    )
+                    .map_err(|error| error.to_string())?;
+            }
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|error| error.to_string())?;
+        let name_style = TextStyle::from(
+            ("sans-serif", 11)
+                .into_font()
+                .transform(FontTransform::Rotate90),
+        )
+        .pos(Pos::new(HPos::Left, VPos::Center));
+        for (index, label) in groups.iter().take(shown).enumerate() {
+            let (x, y) = chart.backend_coord(&(index as f64 + 0.5, 0.0));
+            root.draw(&Text::new(short(label), (x, y + 8), name_style.clone()))
+                .map_err(|error| error.to_string())?;
+        }
+        root.present().map_err(|error| error.to_string())?;
+    }
+    Ok(svg)
+}
+
 /// A label short enough to sit under a bar.
 fn short(label: &str) -> String {
     const LONGEST: usize = 18;
@@ -152,5 +267,25 @@ mod tests {
         assert!(svg.contains("&lt;b&gt;Smith &amp; Sons&lt;/…"), "{svg}");
         assert!(!svg.contains("<b>"));
         assert!(svg.contains("a very long custo…"));
+    }
+
+    #[test]
+    fn a_chart_of_counts_names_its_series_and_groups() {
+        let groups = vec!["2026-10".to_string(), "2026-11".to_string()];
+        let series = [
+            Series {
+                name: "Opened",
+                values: vec![120, 95],
+            },
+            Series {
+                name: "Closed & kept",
+                values: vec![110, 101],
+            },
+        ];
+        let svg = count_bars(&groups, &series, "Tickets", "Tickets").unwrap_or_default();
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(svg.contains("Opened") && svg.contains("Closed &amp; kept"));
+        assert!(svg.contains("2026-10") && svg.contains("2026-11"));
+        assert!(svg.contains("\n120\n") && svg.contains("\n101\n"), "{svg}");
     }
 }

@@ -24,6 +24,7 @@ mod resources;
 mod session;
 mod ticket_search;
 mod view;
+mod volume;
 mod writers;
 
 use askama::Template;
@@ -61,6 +62,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
                 .merge(writers::router())
                 .merge(console::router())
                 .merge(reports::router())
+                .merge(volume::router())
                 .merge(releases::router())
                 .merge(activate::router())
                 .merge(products::router())

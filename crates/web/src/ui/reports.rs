@@ -41,7 +41,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Where the viewer's reports live: a customer's in the portal, staff's in the console.
-fn base_of(viewer: &Viewer) -> &'static str {
+pub(super) fn base_of(viewer: &Viewer) -> &'static str {
     match viewer.principal {
         Principal::Contact(_) => "/portal/reports",
         Principal::Staff(_) => "/console/reports",
@@ -51,31 +51,34 @@ fn base_of(viewer: &Viewer) -> &'static str {
 /// The builder's form, as the address carries it (empty means "any").
 #[derive(Clone, Default, Deserialize)]
 #[serde(default)]
-struct ReportForm {
-    from: String,
-    to: String,
-    by: String,
-    then_by: String,
-    program: String,
-    severity: String,
-    region: String,
-    channel: String,
-    product_line: String,
-    language: String,
+pub(super) struct ReportForm {
+    pub(super) from: String,
+    pub(super) to: String,
+    pub(super) by: String,
+    pub(super) then_by: String,
+    pub(super) program: String,
+    pub(super) severity: String,
+    pub(super) region: String,
+    pub(super) channel: String,
+    pub(super) product_line: String,
+    pub(super) language: String,
     /// A customer's id (a CSM chooses among theirs; a contact's is always their own).
-    customer: String,
+    pub(super) customer: String,
     /// The breaches' list: one clock (empty: any) and the page.
     clock: String,
     page: String,
+    /// The volume report: weeks or months, and which table a CSV holds.
+    pub(super) span: String,
+    pub(super) part: String,
 }
 
 impl ReportForm {
-    fn parse(raw: Option<&str>) -> Result<ReportForm, UiError> {
+    pub(super) fn parse(raw: Option<&str>) -> Result<ReportForm, UiError> {
         serde_urlencoded::from_str(raw.unwrap_or_default())
             .map_err(|error| UiError::BadRequest(error.to_string()))
     }
 
-    fn request(&self) -> Result<ComplianceRequest, UiError> {
+    pub(super) fn request(&self) -> Result<ComplianceRequest, UiError> {
         let date = |field: &str, text: &str| -> Result<Option<Date>, UiError> {
             match text.trim() {
                 "" => Ok(None),
@@ -114,11 +117,11 @@ impl ReportForm {
 }
 
 /// A filter of the form: its name, label, the values to choose from, and the chosen one.
-struct FilterField {
-    name: &'static str,
-    label: &'static str,
-    options: Vec<String>,
-    chosen: String,
+pub(super) struct FilterField {
+    pub(super) name: &'static str,
+    pub(super) label: &'static str,
+    pub(super) options: Vec<String>,
+    pub(super) chosen: String,
 }
 
 /// One line of the table, worded for the page.
@@ -167,63 +170,9 @@ async fn report_page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, UiError> {
     let mut form = ReportForm::parse(raw.as_deref())?;
-    // A CSM reads one of their customers at a time: the first unless one is chosen.
-    let cared_for = match &viewer.principal {
-        Principal::Staff(member) if member.role == Role::CustomerSuccessManager => state
-            .store
-            .customers()
-            .await?
-            .into_iter()
-            .filter(|customer| customer.csm_id == Some(member.id))
-            .map(|customer| (customer.id.to_string(), customer.name))
-            .collect(),
-        _ => Vec::new(),
-    };
-    if form.customer.trim().is_empty()
-        && let Some((first, _)) = cared_for.first()
-    {
-        form.customer = first.clone();
-    }
+    let cared_for = cared_for(&state, &viewer, &mut form).await?;
     let report = report_of(&state, &viewer, &form).await?;
-    let policy = &state.policy;
-    let filters = vec![
-        field(
-            &viewer,
-            Dimension::Program,
-            policy.programs.keys(),
-            &form.program,
-        ),
-        field(
-            &viewer,
-            Dimension::Severity,
-            policy.severities.keys(),
-            &form.severity,
-        ),
-        field(
-            &viewer,
-            Dimension::Region,
-            policy.regions.keys(),
-            &form.region,
-        ),
-        field(
-            &viewer,
-            Dimension::Channel,
-            policy.channels.keys(),
-            &form.channel,
-        ),
-        field(
-            &viewer,
-            Dimension::ProductLine,
-            policy.product_lines.keys(),
-            &form.product_line,
-        ),
-        field(
-            &viewer,
-            Dimension::Language,
-            policy.languages.supported.iter(),
-            &form.language,
-        ),
-    ];
+    let filters = filter_fields(&state, &viewer, &form);
     // A customer's report is about its own tickets: not broken down by advisor or customer.
     let customer_viewer = matches!(viewer.principal, Principal::Contact(_));
     let dimensions = Dimension::ALL
@@ -284,6 +233,79 @@ async fn report_page(
         ),
     })?
     .into_response())
+}
+
+/// The customers a CSM chooses among (id, name); they read one at a time, the first unless
+/// the form chose one. None for other readers.
+pub(super) async fn cared_for(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &mut ReportForm,
+) -> Result<Vec<(String, String)>, UiError> {
+    let cared_for: Vec<(String, String)> = match &viewer.principal {
+        Principal::Staff(member) if member.role == Role::CustomerSuccessManager => state
+            .store
+            .customers()
+            .await?
+            .into_iter()
+            .filter(|customer| customer.csm_id == Some(member.id))
+            .map(|customer| (customer.id.to_string(), customer.name))
+            .collect(),
+        _ => Vec::new(),
+    };
+    if form.customer.trim().is_empty()
+        && let Some((first, _)) = cared_for.first()
+    {
+        form.customer = first.clone();
+    }
+    Ok(cared_for)
+}
+
+/// The form's filters on the ticket's dimensions, with the policy's values.
+pub(super) fn filter_fields(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &ReportForm,
+) -> Vec<FilterField> {
+    let policy = &state.policy;
+    vec![
+        field(
+            viewer,
+            Dimension::Program,
+            policy.programs.keys(),
+            &form.program,
+        ),
+        field(
+            viewer,
+            Dimension::Severity,
+            policy.severities.keys(),
+            &form.severity,
+        ),
+        field(
+            viewer,
+            Dimension::Region,
+            policy.regions.keys(),
+            &form.region,
+        ),
+        field(
+            viewer,
+            Dimension::Channel,
+            policy.channels.keys(),
+            &form.channel,
+        ),
+        field(
+            viewer,
+            Dimension::ProductLine,
+            policy.product_lines.keys(),
+            &form.product_line,
+        ),
+        field(
+            viewer,
+            Dimension::Language,
+            policy.languages.supported.iter(),
+            &form.language,
+        ),
+    ]
 }
 
 /// The chart of the report the same query asks for: the share met per group, one panel per
@@ -378,7 +400,7 @@ fn canonical_query(report: &ComplianceReport, form: &ReportForm) -> String {
 }
 
 /// The period (filled in) and the form's choices as an address's query.
-fn query_of(from: Date, to: Date, form: &ReportForm) -> String {
+pub(super) fn query_of(from: Date, to: Date, form: &ReportForm) -> String {
     let mut pairs = form_urlencoded::Serializer::new(String::new());
     pairs.append_pair("from", &from.to_string());
     pairs.append_pair("to", &to.to_string());
@@ -392,6 +414,7 @@ fn query_of(from: Date, to: Date, form: &ReportForm) -> String {
         ("product_line", &form.product_line),
         ("language", &form.language),
         ("customer", &form.customer),
+        ("span", &form.span),
     ] {
         if !value.trim().is_empty() {
             pairs.append_pair(name, value.trim());
@@ -415,7 +438,7 @@ fn field<'a>(
     }
 }
 
-fn dimension_label(viewer: &Viewer, dimension: Dimension) -> &'static str {
+pub(super) fn dimension_label(viewer: &Viewer, dimension: Dimension) -> &'static str {
     viewer.t(&format!("reports.dim_{}", dimension.name()))
 }
 

@@ -894,6 +894,41 @@ pub async fn reports_in_a_real_browser(backend: Backend) {
     assert!(breached.contains("Customer GOLD"), "{breached}");
     assert!(breached.contains("Première réponse"), "{breached}");
     snap(&manager, "breaches").await;
+    // Volume and backlog from the same report (by program), per week: three tickets
+    // opened the week of the 23rd, none closed, all open; both charts beside their tables.
+    manager.back().await.unwrap();
+    click(&manager, "main a[href^='/console/reports/volume']").await;
+    wait_for_text(&manager, "h1", "Volume et stock").await;
+    manager
+        .find(Locator::Id("v-span"))
+        .await
+        .unwrap()
+        .select_by_value("week")
+        .await
+        .unwrap();
+    click(&manager, "main form button[type=submit]").await;
+    let week = wait_for_text(&manager, "#flows tbody", "2026-11-23").await;
+    assert!(week.contains("2026-11-23 gold 2 0"), "{week}");
+    assert!(week.contains("2026-11-23 standard 1 0"), "{week}");
+    assert!(
+        manager
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .contains("span=week"),
+        "the span is in the address"
+    );
+    let backlog = text_of(&manager, "#backlog tfoot").await;
+    assert!(backlog.starts_with("Tous"), "{backlog}");
+    assert!(backlog.ends_with(" 3"), "{backlog}");
+    for chart in ["chart=flows", "chart=backlog"] {
+        assert!(
+            image_loaded(&manager, &format!("figure.chart img[src*='{chart}']")).await,
+            "{chart}"
+        );
+    }
+    snap(&manager, "volume").await;
 
     // A customer's own report in the portal: its two tickets, never the other's.
     let customer = driver.browser("en").await;
@@ -918,5 +953,13 @@ pub async fn reports_in_a_real_browser(backend: Backend) {
     assert!(own.contains(&format!("#{}", opened[0])), "{own}");
     assert!(own.contains(&format!("#{}", opened[1])), "{own}");
     assert!(!own.contains("STD"), "{own}");
+    // Its own volume: two tickets opened, both open.
+    customer.back().await.unwrap();
+    click(&customer, "main a[href^='/portal/reports/volume']").await;
+    wait_for_text(&customer, "h1", "Volume and backlog").await;
+    let flows = text_of(&customer, "#flows tfoot").await;
+    assert_eq!(flows, "All 2 0");
+    let backlog = text_of(&customer, "#backlog tfoot").await;
+    assert!(backlog.ends_with(" 2"), "{backlog}");
     app.stop().await;
 }

@@ -55,6 +55,7 @@ use releases::{
 use reports::{
     breaches_are_listed_with_the_time_each_cause_held_them,
     sla_reports_say_what_was_kept_to_whoever_may_read_them,
+    volume_counts_what_came_in_went_out_and_waits,
 };
 use resources::{
     a_ticket_keeps_the_suggestions_shown, advisors_link_and_share_articles,
@@ -130,6 +131,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     sla_reports_say_what_was_kept_to_whoever_may_read_them,
     breaches_are_listed_with_the_time_each_cause_held_them,
+    volume_counts_what_came_in_went_out_and_waits,
     custom_programming_is_confirmed_by_the_customer,
     a_problem_outside_support_is_offered_as_professional_services,
     p1_tickets_are_worked_continuously,

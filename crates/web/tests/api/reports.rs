@@ -643,3 +643,249 @@ pub async fn breaches_are_listed_with_the_time_each_cause_held_them(backend: Bac
     }
     app.stop().await;
 }
+
+pub async fn volume_counts_what_came_in_went_out_and_waits(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (_, advisor) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (_, manager) = app
+        .staff("max@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, _, standard) = app.customer("STD", "standard", "emea").await;
+    let (other_id, _, other) = app.customer("OTH", "standard", "emea").await;
+    let act = async |token: &str, id: i64, action: Value| {
+        let (status, ticket) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(token),
+                Some(action),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{ticket}");
+    };
+    let open = async |token: &str, customer: &str| {
+        let (status, ticket) = app
+            .call(
+                Method::POST,
+                "/api/v1/tickets",
+                Some(token),
+                Some(portal_ticket(customer, "P2")),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{ticket}");
+        ticket["id"].as_i64().unwrap()
+    };
+    // Monday 23 November, 10:00: three tickets of STD, one of OTH.
+    let escalated = open(&standard, "STD").await;
+    let waiting = open(&standard, "STD").await;
+    let rejected = open(&standard, "STD").await;
+    open(&other, "OTH").await;
+    let propose = json!({ "action": "propose_solution", "resolution": { "type": "workaround" }, "body": "Restart the spooler nightly." });
+    app.set_time("2026-11-23T10:30:00+01:00");
+    act(
+        &advisor,
+        escalated,
+        json!({ "action": "reply", "body": "On it." }),
+    )
+    .await;
+    act(
+        &standard,
+        escalated,
+        json!({ "action": "request_escalation", "reason": "Orders are stuck." }),
+    )
+    .await;
+    act(
+        &manager,
+        escalated,
+        json!({ "action": "answer_escalation", "answer": "A senior advisor takes it." }),
+    )
+    .await;
+    act(&advisor, escalated, propose.clone()).await;
+    act(&standard, escalated, json!({ "action": "accept_solution" })).await;
+    // Waiting for information from 11:00 to Tuesday 11:00: 8 business hours.
+    app.set_time("2026-11-23T11:00:00+01:00");
+    act(&advisor, waiting, json!({ "action": "request_from_customer", "request": "information", "body": "Please send the log." })).await;
+    act(&advisor, rejected, propose).await;
+    act(
+        &standard,
+        rejected,
+        json!({ "action": "reject_solution", "reason": "It fails again." }),
+    )
+    .await;
+    app.set_time("2026-11-24T11:00:00+01:00");
+    act(
+        &standard,
+        waiting,
+        json!({ "action": "customer_message", "body": "Here is the log." }),
+    )
+    .await;
+    app.set_time("2026-12-03T12:00:00+01:00");
+
+    // Per week of November: Monday 26 October to Sunday 6 December.
+    let period = "from=2026-11-01&to=2026-11-30&span=week";
+    let (status, report) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/volume?{period}"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["from"], "2026-10-26");
+    assert_eq!(report["to"], "2026-12-06");
+    let weeks = report["periods"].as_array().unwrap();
+    assert_eq!(weeks.len(), 6, "{report}");
+    let week = |start: &str| {
+        weeks
+            .iter()
+            .find(|week| week["start"] == start)
+            .unwrap_or_else(|| panic!("no week {start} in {report}"))
+    };
+    assert_eq!(
+        (&week("2026-11-23")["opened"], &week("2026-11-23")["closed"]),
+        (&json!(4), &json!(1))
+    );
+    assert_eq!(week("2026-11-30")["opened"], 0);
+    assert_eq!(
+        (&report["opened"], &report["closed"]),
+        (&json!(4), &json!(1))
+    );
+    let activity = &report["activity_total"];
+    assert_eq!(activity["tickets"], 4, "{activity}");
+    assert_eq!(activity["closed"], 1);
+    assert_eq!(activity["escalations_asked"], 1);
+    assert_eq!(activity["escalations_answered"], 1);
+    assert_eq!(activity["escalated_resolved"], 1);
+    assert_eq!(activity["proposals"], 2);
+    assert_eq!(activity["proposals_accepted"], 1);
+    assert_eq!(activity["proposals_rejected"], 1);
+    assert_eq!(activity["waiting_minutes"], 480);
+    // Open now: three tickets, all opened eight business days ago (EMEA, 8 hours a day).
+    let backlog = &report["backlog"];
+    assert_eq!(backlog["open"], 3, "{backlog}");
+    assert_eq!(backlog["by_age"], json!([0, 0, 0, 3, 0, 0]), "{backlog}");
+    let states: Vec<(&Value, &Value)> = backlog["by_state"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|state| (&state["state"], &state["open"]))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            (&json!("in_progress"), &json!(2)),
+            (&json!("new"), &json!(1))
+        ],
+        "{backlog}"
+    );
+
+    // Broken down by customer's program and channel: one line per group and week.
+    let (_, by_severity) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/volume?{period}&by=severity"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(
+        week_groups(&by_severity, "2026-11-23"),
+        json!([{ "group": ["P2"], "opened": 4, "closed": 1 }])
+    );
+
+    // A customer reads its own tickets only, in JSON and in every CSV.
+    let (status, own) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/volume?{period}"),
+            Some(&standard),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert_eq!(
+        (&own["opened"], &own["backlog"]["open"]),
+        (&json!(3), &json!(2)),
+        "{own}"
+    );
+    assert_eq!(own["activity_total"]["tickets"], 3);
+    let (status, kind, flows) = csv_of(
+        &app,
+        &format!("/api/v1/reports/volume?{period}&format=csv"),
+        &standard,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    assert_eq!(flows.lines().next(), Some("week,opened,closed"));
+    assert!(flows.contains("\r\n2026-11-23,3,1\r\n"), "{flows}");
+    let (_, _, activity_csv) = csv_of(
+        &app,
+        &format!("/api/v1/reports/volume?{period}&format=csv&part=activity"),
+        &standard,
+    )
+    .await;
+    let rows: Vec<&str> = activity_csv.lines().collect();
+    assert!(
+        rows[0].starts_with("tickets,closed,escalations_asked,"),
+        "{activity_csv}"
+    );
+    assert!(rows[1].starts_with("3,1,1,"), "{activity_csv}");
+    let (_, _, backlog_csv) = csv_of(
+        &app,
+        &format!("/api/v1/reports/volume?{period}&format=csv&part=backlog"),
+        &standard,
+    )
+    .await;
+    assert!(
+        backlog_csv.contains("\r\nall,2,0,0,0,2,0,0\r\n"),
+        "{backlog_csv}"
+    );
+    let (status, _) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/volume?{period}&customer={other_id}"),
+            Some(&standard),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Bad requests name the field.
+    for (query, field) in [
+        ("by=advisor", "by"),
+        ("by=month", "by"),
+        ("span=year", "span"),
+        ("format=csv&part=everything", "part"),
+        ("from=2026-12-01&to=2026-11-01", "from"),
+    ] {
+        let (status, problem) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/reports/volume?{query}"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {problem}"
+        );
+        assert!(problem.to_string().contains(field), "{query}: {problem}");
+    }
+}
+
+/// The groups of one week of a volume report.
+fn week_groups(report: &Value, start: &str) -> Value {
+    report["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|week| week["start"] == start)
+        .map(|week| week["groups"].clone())
+        .unwrap_or_else(|| panic!("no week {start} in {report}"))
+}
