@@ -234,28 +234,44 @@ fn volume_table(report: &VolumeReport) -> String {
         report.from,
         report.to
     );
-    let mut lines = vec![vec![
-        report.span.name().to_string(),
-        "opened".to_string(),
-        "closed".to_string(),
-    ]];
+    let mut header = vec![report.span.name().to_string()];
+    header.extend(
+        report
+            .by
+            .iter()
+            .map(|dimension| dimension.name().to_string()),
+    );
+    header.extend(["opened".to_string(), "closed".to_string()]);
+    let mut lines = vec![header];
+    let all = vec!["all".to_string(); report.by.len()];
     for period in &report.periods {
         let name = match report.span {
             Span::Week => period.start.to_string(),
             Span::Month => format!("{:04}-{:02}", period.start.year(), period.start.month()),
         };
-        lines.push(vec![
-            name,
-            period.opened.to_string(),
-            period.closed.to_string(),
-        ]);
+        // Per group when broken down (a period without tickets on one line).
+        let groups: Vec<(&Vec<String>, u64, u64)> =
+            if report.by.is_empty() || period.groups.is_empty() {
+                vec![(&all, period.opened, period.closed)]
+            } else {
+                period
+                    .groups
+                    .iter()
+                    .map(|group| (&group.group, group.opened, group.closed))
+                    .collect()
+            };
+        for (group, opened, closed) in groups {
+            let mut cells = vec![name.clone()];
+            cells.extend(group.iter().cloned());
+            cells.extend([opened.to_string(), closed.to_string()]);
+            lines.push(cells);
+        }
     }
-    lines.push(vec![
-        "all".to_string(),
-        report.opened.to_string(),
-        report.closed.to_string(),
-    ]);
-    text.push_str(&aligned(&lines, 1, false));
+    let mut total = vec!["all".to_string()];
+    total.extend(all.iter().cloned());
+    total.extend([report.opened.to_string(), report.closed.to_string()]);
+    lines.push(total);
+    text.push_str(&aligned(&lines, 1 + report.by.len(), false));
     let a = &report.activity_total.activity;
     let hours = a.waiting_minutes as f64 / 60.0;
     text.push_str(&format!(

@@ -289,13 +289,18 @@ pub enum VolumePart {
 }
 
 impl VolumePart {
-    pub fn parse(name: &str) -> Option<VolumePart> {
-        match name {
-            "flows" => Some(VolumePart::Flows),
-            "activity" => Some(VolumePart::Activity),
-            "backlog" => Some(VolumePart::Backlog),
-            _ => None,
+    pub const ALL: [VolumePart; 3] = [VolumePart::Flows, VolumePart::Activity, VolumePart::Backlog];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            VolumePart::Flows => "flows",
+            VolumePart::Activity => "activity",
+            VolumePart::Backlog => "backlog",
         }
+    }
+
+    pub fn parse(name: &str) -> Option<VolumePart> {
+        VolumePart::ALL.into_iter().find(|part| part.name() == name)
     }
 }
 

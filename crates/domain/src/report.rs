@@ -158,8 +158,8 @@ pub struct TicketMeasures {
 pub struct TicketActivity {
     /// Escalations the customer asked for (or staff for them).
     pub escalations_asked: u32,
-    /// Escalations the desk raised itself: a breach of a severity that escalates, or a
-    /// ticket worked continuously that nobody worked for too long.
+    /// Escalations the desk raised itself, on a breach of a severity that escalates. (An
+    /// alert that a ticket worked continuously lies idle is not one: nobody answers it.)
     pub escalations_automatic: u32,
     /// Escalations a support manager answered.
     pub escalations_answered: u32,
@@ -198,7 +198,6 @@ impl TicketActivity {
                     activity.escalations_automatic += 1;
                 }
                 EventData::EscalationRequested { .. } => activity.escalations_asked += 1,
-                EventData::WorkLapsed { .. } => activity.escalations_automatic += 1,
                 EventData::EscalationAnswered { .. } => activity.escalations_answered += 1,
                 EventData::SolutionProposed { .. } => activity.proposals += 1,
                 EventData::SolutionAccepted { .. } => {

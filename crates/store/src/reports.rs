@@ -180,6 +180,11 @@ impl StoredMeasures {
         self.version() > 0
     }
 
+    /// Whether a ticket measured now to `values` is counted otherwise in the totals.
+    pub(crate) fn differ_from(&self, values: &MeasureValues) -> bool {
+        self.values != *values
+    }
+
     fn version(&self) -> i64 {
         self.values[column("measures_version")].unwrap_or(0)
     }
@@ -205,21 +210,22 @@ pub(crate) async fn stored_measures(
     Ok(StoredMeasures { values })
 }
 
-/// A closed ticket whose measures changed (measured again under a newer version): its
-/// contribution to the totals is swapped for the new one's, or only added if it had none.
+/// A closed ticket whose measures changed (measured again under a newer version, or
+/// another policy): what its row (`row`, with `stored`) added to the totals is taken away,
+/// under the same keys, and `measured` is added; only added if it was not counted.
 pub(crate) async fn recount_closed(
     transaction: &mut Transaction<'static, Any>,
-    ticket: ClosedTicket<'_>,
+    row: &TicketRecord,
+    measured: ClosedTicket<'_>,
     stored: &StoredMeasures,
 ) -> Result<(), StoreError> {
     let mut totals = ClosedTotals::default();
-    if stored.are_counted() {
-        totals.remove(&ClosedTicket {
-            measures: stored.values,
-            ..ticket
-        });
+    if stored.are_counted()
+        && let Some(counted) = closed_ticket(row, stored.values)
+    {
+        totals.remove(&counted);
     }
-    totals.add(&ticket);
+    totals.add(&measured);
     totals.write(transaction).await
 }
 
@@ -940,7 +946,7 @@ impl Store {
             }
             update.bind(id).execute(&mut *transaction).await?;
             if let Some(closed) = closed_ticket(&ticket, values) {
-                recount_closed(&mut transaction, closed, &stored).await?;
+                recount_closed(&mut transaction, &ticket, closed, &stored).await?;
             }
             transaction.commit().await?;
             measured += 1;
@@ -950,7 +956,10 @@ impl Store {
 }
 
 /// What a closed ticket (its row) with `measures` adds to the totals; none if it is open.
-fn closed_ticket(ticket: &TicketRecord, measures: MeasureValues) -> Option<ClosedTicket<'_>> {
+pub(crate) fn closed_ticket(
+    ticket: &TicketRecord,
+    measures: MeasureValues,
+) -> Option<ClosedTicket<'_>> {
     Some(ClosedTicket {
         opened_at: ticket.opened_at,
         closed_at: ticket.closed_at?,

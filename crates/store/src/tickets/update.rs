@@ -148,9 +148,9 @@ impl Store {
                 .await?;
             }
         }
-        // A ticket closed before this code's measures (before reports kept any, or before
-        // they kept its activity), changed now (a note) before the measurement of earlier
-        // tickets reached it: this change measures it, so this change counts it again.
+        // The totals hold, for each closed ticket, exactly what its row holds: a change to a
+        // closed ticket whose measures come out otherwise (measured by an earlier version of
+        // caredesk, or under another policy since) swaps its contribution.
         let stored = match ticket.closed_at {
             Some(_) => Some(stored_measures(transaction, id).await?),
             None => None,
@@ -158,13 +158,8 @@ impl Store {
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
         write_standing(transaction, id, &derived).await?;
-        // A ticket closing has its final measures: they join the report totals, once.
-        let closing = ticket.closed_at.is_none() && derived.snapshot.closed_at.is_some();
-        let measured_again = stored.as_ref().filter(|stored| !stored.are_current());
-        if let (true, Some(closed_at)) = (
-            closing || measured_again.is_some(),
-            derived.snapshot.closed_at,
-        ) {
+        if let Some(closed_at) = derived.snapshot.closed_at {
+            let values = measure_values(&derived.measures);
             let closed = ClosedTicket {
                 opened_at: ticket.opened_at,
                 closed_at,
@@ -180,11 +175,15 @@ impl Store {
                     .unwrap_or(&ticket.language),
                 customer: ticket.customer_id,
                 advisor: derived.snapshot.assignee,
-                measures: measure_values(&derived.measures),
+                measures: values,
             };
-            match measured_again {
-                Some(stored) => recount_closed(transaction, closed, stored).await?,
+            match &stored {
+                // Closing now: its final measures join the totals, once.
                 None => add_closed(transaction, closed).await?,
+                Some(stored) if stored.differ_from(&values) => {
+                    recount_closed(transaction, &ticket, closed, stored).await?;
+                }
+                Some(_) => {}
             }
         }
         let told = !notices.is_empty() || !new_seqs.is_empty();

@@ -315,7 +315,7 @@ async fn volume_report(
     if !csv {
         return Ok(Json(report).into_response());
     }
-    let part_name = query.part.as_deref().unwrap_or("flows");
+    let part_name = part.name();
     Ok(csv_attachment(
         &format!("volume-{part_name}-{}-{}.csv", report.from, report.to),
         volume::volume_as_csv(&report, part),

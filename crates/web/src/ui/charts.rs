@@ -119,7 +119,8 @@ pub struct Series<'a> {
     pub values: Vec<u64>,
 }
 
-/// The most groups a chart of counts draws (a year of weeks); the table has them all.
+/// The most groups a chart of counts draws (over a year of weeks): the last ones, the most
+/// recent periods; the table has them all.
 const MOST_COUNTED_GROUPS: usize = 60;
 
 /// Bars of counts per group, the series side by side in each group, with a legend;
@@ -131,9 +132,10 @@ pub fn count_bars(
     unit: &str,
 ) -> Result<String, String> {
     let shown = groups.len().clamp(1, MOST_COUNTED_GROUPS);
+    let skipped = groups.len().saturating_sub(MOST_COUNTED_GROUPS);
     let highest = series
         .iter()
-        .flat_map(|series| series.values.iter().take(shown))
+        .flat_map(|series| series.values.iter().skip(skipped).take(shown))
         .copied()
         .max()
         .unwrap_or(0)
@@ -166,19 +168,15 @@ pub fn count_bars(
         for (index, (one, colour)) in series.iter().zip(COLOURS.iter().cycle()).enumerate() {
             let offset = 0.1 + per_series * index as f64;
             chart
-                .draw_series(
-                    one.values
-                        .iter()
-                        .take(shown)
-                        .enumerate()
-                        .map(|(group, value)| {
-                            let left = group as f64 + offset;
-                            Rectangle::new(
-                                [(left, 0.0), (left + per_series * 0.92, *value as f64)],
-                                colour.filled(),
-                            )
-                        }),
-                )
+                .draw_series(one.values.iter().skip(skipped).take(shown).enumerate().map(
+                    |(group, value)| {
+                        let left = group as f64 + offset;
+                        Rectangle::new(
+                            [(left, 0.0), (left + per_series * 0.92, *value as f64)],
+                            colour.filled(),
+                        )
+                    },
+                ))
                 .map_err(|error| error.to_string())?
                 .label(one.name)
                 .legend(move |(x, y)| {
@@ -187,21 +185,17 @@ pub fn count_bars(
             // Few bars say their count, so that a printout needs no gridlines to read.
             if labelled {
                 chart
-                    .draw_series(
-                        one.values
-                            .iter()
-                            .take(shown)
-                            .enumerate()
-                            .map(|(group, value)| {
-                                let middle = group as f64 + offset + per_series * 0.46;
-                                Text::new(
-                                    value.to_string(),
-                                    (middle, *value as f64 + highest as f64 * 0.01),
-                                    TextStyle::from(("sans-serif", 11).into_font())
-                                        .pos(Pos::new(HPos::Center, VPos::Bottom)),
-                                )
-                            }),
-                    )
+                    .draw_series(one.values.iter().skip(skipped).take(shown).enumerate().map(
+                        |(group, value)| {
+                            let middle = group as f64 + offset + per_series * 0.46;
+                            Text::new(
+                                value.to_string(),
+                                (middle, *value as f64 + highest as f64 * 0.01),
+                                TextStyle::from(("sans-serif", 11).into_font())
+                                    .pos(Pos::new(HPos::Center, VPos::Bottom)),
+                            )
+                        },
+                    ))
                     .map_err(|error| error.to_string())?;
             }
         }
@@ -218,7 +212,7 @@ pub fn count_bars(
                 .transform(FontTransform::Rotate90),
         )
         .pos(Pos::new(HPos::Left, VPos::Center));
-        for (index, label) in groups.iter().take(shown).enumerate() {
+        for (index, label) in groups.iter().skip(skipped).take(shown).enumerate() {
             let (x, y) = chart.backend_coord(&(index as f64 + 0.5, 0.0));
             root.draw(&Text::new(short(label), (x, y + 8), name_style.clone()))
                 .map_err(|error| error.to_string())?;
@@ -287,5 +281,14 @@ mod tests {
         assert!(svg.contains("Opened") && svg.contains("Closed &amp; kept"));
         assert!(svg.contains("2026-10") && svg.contains("2026-11"));
         assert!(svg.contains("\n120\n") && svg.contains("\n101\n"), "{svg}");
+        // Past sixty periods, the most recent sixty.
+        let weeks: Vec<String> = (1..=70).map(|week| format!("week {week}")).collect();
+        let counts = [Series {
+            name: "Opened",
+            values: (1..=70).collect(),
+        }];
+        let svg = count_bars(&weeks, &counts, "Tickets", "Tickets").unwrap_or_default();
+        assert!(svg.contains("week 70") && svg.contains("week 11"), "{svg}");
+        assert!(!svg.contains("week 10\n"), "{svg}");
     }
 }

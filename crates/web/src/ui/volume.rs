@@ -372,10 +372,7 @@ async fn volume_csv(
         })?,
     };
     let report = report_of(&state, &viewer, &form).await?;
-    let name = match form.part.trim() {
-        "" => "flows",
-        name => name,
-    };
+    let name = part.name();
     Ok(csv_attachment(
         &format!("volume-{name}-{}-{}.csv", report.from, report.to),
         volume::volume_as_csv(&report, part),
