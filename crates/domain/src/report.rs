@@ -556,7 +556,7 @@ impl Span {
     pub fn parse(name: &str) -> Option<Span> {
         [Span::Week, Span::Month]
             .into_iter()
-            .find(|span| span.name() == name.trim())
+            .find(|span| span.name() == name)
     }
 
     /// The first day of the period `date` falls in.

@@ -51,8 +51,8 @@ pub struct SlaQuery {
     advisor: Option<i64>,
     /// A customer's id: its tickets only.
     customer: Option<i64>,
-    /// `json` (the default) or `csv`.
-    #[param(pattern = "^(json|csv)$")]
+    /// `json` (the default, also when empty) or `csv`.
+    #[param(pattern = "^(json|csv)?$")]
     format: Option<String>,
 }
 
@@ -124,8 +124,8 @@ pub struct BreachesQuery {
     /// The last day of the period, included (UTC); today unless given.
     #[param(value_type = Option<String>, format = Date)]
     to: Option<Date>,
-    /// One clock's breaches: first_response, updates or resolution; any unless given.
-    #[param(pattern = "^(first_response|updates|resolution)$")]
+    /// One clock's breaches: first_response, updates or resolution; any when absent or empty.
+    #[param(pattern = "^(first_response|updates|resolution)?$")]
     clock: Option<String>,
     program: Option<String>,
     severity: Option<String>,
@@ -140,8 +140,8 @@ pub struct BreachesQuery {
     /// The page, from 1 (50 tickets a page).
     #[param(minimum = 1, maximum = 10000)]
     page: Option<u32>,
-    /// `json` (the default) or `csv`.
-    #[param(pattern = "^(json|csv)$")]
+    /// `json` (the default, also when empty) or `csv`.
+    #[param(pattern = "^(json|csv)?$")]
     format: Option<String>,
 }
 
@@ -225,8 +225,8 @@ pub struct VolumeQuery {
     /// unless given.
     #[param(value_type = Option<String>, format = Date)]
     to: Option<Date>,
-    /// `week` (from Monday, UTC) or `month` (the default).
-    #[param(pattern = "^(week|month)$")]
+    /// `week` (from Monday, UTC) or `month` (the default, also when empty).
+    #[param(pattern = "^(week|month)?$")]
     span: Option<String>,
     /// What to break the report down by, comma-separated: program, severity, region,
     /// channel, product_line, language.
@@ -241,13 +241,13 @@ pub struct VolumeQuery {
     advisor: Option<i64>,
     /// A customer's id: its tickets only.
     customer: Option<i64>,
-    /// `json` (the default) or `csv`.
-    #[param(pattern = "^(json|csv)$")]
+    /// `json` (the default, also when empty) or `csv`.
+    #[param(pattern = "^(json|csv)?$")]
     format: Option<String>,
     /// With format=csv, the table: `flows` (the default: opened and closed per week or
-    /// month), `activity` (what happened to the tickets opened) or `backlog` (open tickets
-    /// by age and state).
-    #[param(pattern = "^(flows|activity|backlog)$")]
+    /// month; also when empty), `activity` (what happened to the tickets opened) or
+    /// `backlog` (open tickets by age and state).
+    #[param(pattern = "^(flows|activity|backlog)?$")]
     part: Option<String>,
 }
 

@@ -854,6 +854,17 @@ pub async fn volume_counts_what_came_in_went_out_and_waits(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // An empty span is the default, per month.
+    let (status, monthly) = app
+        .call(
+            Method::GET,
+            "/api/v1/reports/volume?from=2026-11-01&to=2026-11-30&span=",
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{monthly}");
+    assert_eq!(monthly["span"], "month");
     // Bad requests name the field.
     for (query, field) in [
         ("by=advisor", "by"),
