@@ -92,8 +92,9 @@ impl Store {
             (None, None) => None,
         };
         if let Some((column, id)) = person {
-            // One person's tickets opened or closed in the period (closed ones once
-            // measured, as the totals count them).
+            // One person's tickets opened or closed in the period, from their index alone.
+            // (A closed ticket not yet measured after an upgrade counts here before it does
+            // in the totals.)
             let mut sql = SqlBuilder::new("SELECT opened_at, closed_at");
             for column in &columns {
                 sql.push(", ").push(column);
@@ -108,7 +109,7 @@ impl Store {
                 .bind_i64(from.as_second())
                 .push(" OR closed_at >= ")
                 .bind_i64(from.as_second())
-                .push(") AND (closed_at IS NULL OR measures_version > 0)");
+                .push(")");
             if let (Some(customer), Some(_)) = (query.filter.customer, query.filter.advisor) {
                 sql.push(" AND customer_id = ").bind_i64(customer);
             }
