@@ -1,7 +1,8 @@
-//! Times SLA compliance and volume reports on a large desk (examples/seed_tickets fills one: tickets
-//! opened over three years, most of them closed). Starting it measures the tickets written
-//! before reports kept measures, if any (timed). Then ROUNDS rounds of each report below,
-//! through the desk as the API calls it (the server's time without HTTP), and the baseline
+//! Times SLA compliance, volume and people reports on a large desk (examples/seed_tickets
+//! fills one: tickets opened over three years, most of them closed). Starting it measures
+//! the tickets written before reports kept measures, and counts the work on those written
+//! before the people report counted it, if any (timed). Then ROUNDS rounds of each report
+//! below, through the desk as the API calls it (the server's time without HTTP), and the baseline
 //! (one ticket read by its number): the median and the 99th percentile of each, against the
 //! baseline's median of the same run.
 //!
@@ -18,6 +19,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use caredesk_desk::Caller;
+use caredesk_desk::people::{PeopleRequest, count_earlier_work, people};
 use caredesk_desk::reports::{ComplianceRequest, compliance, measure_earlier_tickets};
 use caredesk_desk::volume::{VolumeRequest, volume};
 use caredesk_domain::report::{Dimension, ReportFilter, Span};
@@ -51,6 +53,21 @@ async fn main() {
     if measured > 0 {
         println!(
             "{measured} earlier tickets measured in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let started = Instant::now();
+    let mut counted = 0;
+    loop {
+        let batch = count_earlier_work(&desk, 5000).await.unwrap();
+        if batch == 0 {
+            break;
+        }
+        counted += batch;
+    }
+    if counted > 0 {
+        println!(
+            "the work on {counted} earlier tickets counted in {:.1} s",
             started.elapsed().as_secs_f64()
         );
     }
@@ -133,6 +150,43 @@ async fn main() {
             let report = volume(&desk, &manager, asked).await.unwrap();
             timings.entry(what).or_default().push(time.elapsed());
             *tickets_counted.entry(what).or_default() += report.opened;
+        }
+        let people_cases: [(&str, PeopleRequest); 3] = [
+            (
+                "people: three years per week",
+                PeopleRequest {
+                    from: Some(three_years_ago),
+                    to: Some(today),
+                    span: Span::Week,
+                    ..PeopleRequest::default()
+                },
+            ),
+            (
+                "people: a period of one region per month",
+                PeopleRequest {
+                    from: Some(start),
+                    to: Some(end),
+                    span: Span::Month,
+                    region: Some("americas".into()),
+                    ..PeopleRequest::default()
+                },
+            ),
+            (
+                "people: one advisor's three years per week",
+                PeopleRequest {
+                    from: Some(three_years_ago),
+                    to: Some(today),
+                    span: Span::Week,
+                    advisor: Some(advisor),
+                    ..PeopleRequest::default()
+                },
+            ),
+        ];
+        for (what, asked) in people_cases {
+            let time = Instant::now();
+            let report = people(&desk, &manager, asked).await.unwrap();
+            timings.entry(what).or_default().push(time.elapsed());
+            *tickets_counted.entry(what).or_default() += report.total.counts.tickets;
         }
         let cases: [(&str, ComplianceRequest); 10] = [
             (

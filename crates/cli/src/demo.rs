@@ -362,6 +362,8 @@ struct DemoCustomer {
     id: i64,
     program: &'static str,
     region: &'static str,
+    /// The language its designated contact speaks.
+    language: &'static str,
     contacts: Vec<(i64, String)>,
     products: Vec<(String, String, String)>,
     covered: bool,
@@ -621,6 +623,7 @@ async fn add_customer(
         id: customer.id,
         program,
         region: office.region,
+        language,
         contacts,
         products,
         covered: index != 13 && index != 27,
@@ -1077,11 +1080,17 @@ async fn open_demo_ticket(
     };
     let coverage = coverage_window(policy, &profile, opened)
         .map_err(|error| Failure::Environment(error.to_string()))?;
-    let preferred = advisor
+    // The customer's language when its advisor speaks it (the demo's dispatcher gives each
+    // customer one advisor), else English.
+    let preferred = if advisor
         .languages
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "en".into());
+        .iter()
+        .any(|spoken| spoken == customer.language)
+    {
+        customer.language.to_string()
+    } else {
+        "en".to_string()
+    };
     let language = choose_language(
         policy,
         customer.region,

@@ -3,6 +3,9 @@
 
 use std::io::{self, Write};
 
+use caredesk_desk::people::{
+    self, PeoplePart, PeopleReport, PeopleRequest, WorkLine, people_as_csv,
+};
 use caredesk_desk::reports::{
     self, BreachList, BreachesRequest, ComplianceReport, ComplianceRequest,
 };
@@ -29,6 +32,11 @@ pub enum ReportCommand {
     /// those opened (escalations, proposals and consent, professional services, time waiting
     /// on the customer), and the open backlog by age in business days and state.
     Volume(VolumeArgs),
+    /// People: the work each member of staff did per week or month (tickets handled,
+    /// actions, replies, first responses and the share in time, solutions accepted, actions
+    /// after office hours on extended calendars), per region of the tickets and language,
+    /// and the open tickets assigned to each now.
+    People(PeopleArgs),
 }
 
 impl ReportCommand {
@@ -37,6 +45,7 @@ impl ReportCommand {
             ReportCommand::Sla(args) => args.database.as_ref(),
             ReportCommand::Breaches(args) => args.database.as_ref(),
             ReportCommand::Volume(args) => args.database.as_ref(),
+            ReportCommand::People(args) => args.database.as_ref(),
         }
     }
 }
@@ -112,6 +121,45 @@ pub struct VolumeArgs {
     /// The database (instead of the configured one).
     #[arg(long)]
     database: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PeopleArgs {
+    /// The first day of the period (UTC), widened to the start of its week or month; 30 days
+    /// before --to unless given.
+    #[arg(long, value_parser = date)]
+    from: Option<Date>,
+    /// The last day of the period, widened to the end of its week or month; today unless
+    /// given.
+    #[arg(long, value_parser = date)]
+    to: Option<Date>,
+    /// Count per week (from Monday) or per month.
+    #[arg(long, value_enum, default_value_t = SpanArg::Month)]
+    per: SpanArg,
+    /// The work on one region's tickets only.
+    #[arg(long)]
+    region: Option<String>,
+    /// The work on tickets in one language only.
+    #[arg(long)]
+    language: Option<String>,
+    /// One member of staff's work only (their id).
+    #[arg(long)]
+    advisor: Option<i64>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// With --format csv, the table: people, regions or load (per week or month).
+    #[arg(long, value_enum, default_value_t = PeoplePartArg::People)]
+    part: PeoplePartArg,
+    /// The database (instead of the configured one).
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PeoplePartArg {
+    People,
+    Regions,
+    Load,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -200,7 +248,124 @@ pub async fn run(command: ReportCommand, desk: &Desk) -> Result<(), Failure> {
         ReportCommand::Sla(args) => sla(args, desk).await,
         ReportCommand::Breaches(args) => breaches(args, desk).await,
         ReportCommand::Volume(args) => volume(args, desk).await,
+        ReportCommand::People(args) => people(args, desk).await,
     }
+}
+
+async fn people(args: PeopleArgs, desk: &Desk) -> Result<(), Failure> {
+    let request = PeopleRequest {
+        from: args.from,
+        to: args.to,
+        span: match args.per {
+            SpanArg::Week => Span::Week,
+            SpanArg::Month => Span::Month,
+        },
+        region: args.region,
+        language: args.language,
+        advisor: args.advisor,
+    };
+    let report = people::people(desk, &Caller::System, request)
+        .await
+        .map_err(refused)?;
+    let csv = match args.part {
+        PeoplePartArg::People => |report: &PeopleReport| people_as_csv(report, PeoplePart::People),
+        PeoplePartArg::Regions => {
+            |report: &PeopleReport| people_as_csv(report, PeoplePart::Regions)
+        }
+        PeoplePartArg::Load => |report: &PeopleReport| people_as_csv(report, PeoplePart::Load),
+    };
+    print(args.format, &report, people_table, csv)
+}
+
+/// A people report as aligned columns: per person, per region, then per period.
+fn people_table(report: &PeopleReport) -> String {
+    let mut text = format!(
+        "Work per {} from {} to {} (UTC). After hours: actions on tickets running on an \
+         extended calendar while their office was closed.\n",
+        report.span.name(),
+        report.from,
+        report.to
+    );
+    let counts = |line: &WorkLine| -> Vec<String> {
+        line.counts
+            .values()
+            .iter()
+            .map(u64::to_string)
+            .chain(std::iter::once(line.in_time_percent.map_or_else(
+                || "-".to_string(),
+                |percent| format!("{percent:.0}%"),
+            )))
+            .collect()
+    };
+    let count_names = [
+        "tickets",
+        "actions",
+        "replies",
+        "first",
+        "in time",
+        "accepted",
+        "after hours",
+        "in time %",
+    ]
+    .map(String::from);
+    let mut header = vec!["person".to_string(), "region".to_string()];
+    header.extend(count_names.iter().cloned());
+    header.extend(["open now".to_string(), "languages".to_string()]);
+    let mut lines = vec![header];
+    for person in &report.people {
+        let mut cells = vec![
+            person.name.clone(),
+            person.home_region.clone().unwrap_or_else(|| "-".into()),
+        ];
+        cells.extend(counts(&person.work));
+        cells.push(person.open_now.to_string());
+        cells.push(
+            person
+                .languages
+                .iter()
+                .map(|language| format!("{} {}", language.language, language.tickets))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        lines.push(cells);
+    }
+    let mut total = vec!["all".to_string(), String::new()];
+    total.extend(counts(&report.total));
+    total.push(
+        report
+            .people
+            .iter()
+            .map(|person| person.open_now)
+            .sum::<u64>()
+            .to_string(),
+    );
+    lines.push(total);
+    text.push_str(&aligned(&lines, 2, true));
+    text.push_str("\nPer region of the tickets:\n");
+    let mut header = vec!["region".to_string(), "people".to_string()];
+    header.extend(count_names.iter().cloned());
+    let mut lines = vec![header];
+    for region in &report.regions {
+        let mut cells = vec![region.region.clone(), region.people.to_string()];
+        cells.extend(counts(&region.work));
+        lines.push(cells);
+    }
+    text.push_str(&aligned(&lines, 1, false));
+    text.push_str(&format!("\nPer {}:\n", report.span.name()));
+    let mut header = vec![report.span.name().to_string(), "people".to_string()];
+    header.extend(count_names.iter().cloned());
+    let mut lines = vec![header];
+    for period in &report.periods {
+        let name = match report.span {
+            Span::Week => period.start.to_string(),
+            Span::Month => format!("{:04}-{:02}", period.start.year(), period.start.month()),
+        };
+        let mut cells = vec![name, period.people.to_string()];
+        cells.extend(counts(&period.work));
+        lines.push(cells);
+    }
+    text.push_str(&aligned(&lines, 1, false));
+    text
 }
 
 async fn volume(args: VolumeArgs, desk: &Desk) -> Result<(), Failure> {

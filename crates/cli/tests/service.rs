@@ -683,6 +683,43 @@ fn reports_on_the_command_line() {
         "{table}"
     );
 
+    // People: everyone's work adds up to the whole, week by week too.
+    let people = report(&[
+        "people",
+        "--from",
+        "2020-01-01",
+        "--per",
+        "week",
+        "--format",
+        "json",
+    ]);
+    assert!(people.status.success(), "{}", text(&people.stderr));
+    let people: serde_json::Value = serde_json::from_slice(&people.stdout).unwrap();
+    let sum_of = |lines: &serde_json::Value, count: &str| -> u64 {
+        lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| line[count].as_u64().unwrap())
+            .sum()
+    };
+    for count in ["tickets", "actions", "replies", "first_responses"] {
+        let total = people["total"][count].as_u64().unwrap();
+        assert!(total > 100, "{count}: {people}");
+        assert_eq!(sum_of(&people["people"], count), total, "{count}");
+        assert_eq!(sum_of(&people["periods"], count), total, "{count}");
+        assert_eq!(sum_of(&people["regions"], count), total, "{count}");
+    }
+    let table = text(&report(&["people", "--from", "2026-01-01"]).stdout);
+    assert!(table.contains("Per region of the tickets:"), "{table}");
+    let refused = report(&["people", "--region", "mars"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("region"),
+        "{}",
+        text(&refused.stderr)
+    );
+
     let breaches = report(&["breaches", "--from", "2020-01-01", "--format", "json"]);
     assert!(breaches.status.success(), "{}", text(&breaches.stderr));
     let list: serde_json::Value = serde_json::from_slice(&breaches.stdout).unwrap();

@@ -19,3 +19,4 @@ pub mod sign_in;
 pub mod sla;
 pub mod text;
 pub mod ticket;
+pub mod work;

@@ -23,6 +23,7 @@ mod notice_facts;
 mod outbox;
 mod reanalysis;
 mod report_flows;
+mod report_work;
 mod reports;
 mod resource_upkeep;
 mod resources;
@@ -65,6 +66,7 @@ pub use intake::{AdvisorLoads, IntakeFacts};
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
 pub use report_flows::{BacklogTicket, FlowQuery, FlowRow};
+pub use report_work::{WorkQuery, WorkRow};
 pub use reports::{
     BACKLOG_AGES, BreachQuery, BreachedClock, BreachedTicket, ComplianceQuery, DeskNow,
 };

@@ -242,7 +242,7 @@ fn group_of(row: &AnyRow, first: usize, count: usize) -> Result<Vec<String>, Sto
 }
 
 /// The date of a `yyyymmdd` key.
-fn date_of_key(key: i64) -> Result<Date, StoreError> {
+pub(crate) fn date_of_key(key: i64) -> Result<Date, StoreError> {
     let part = |value: i64| i8::try_from(value).ok();
     let year = i16::try_from(key / 10_000).ok();
     match (year, part(key / 100 % 100), part(key % 100)) {

@@ -592,7 +592,7 @@ fn day_of(at: Timestamp) -> i64 {
 }
 
 /// The week of an instant in UTC, as the `yyyymmdd` of its Monday.
-fn week_of(at: Timestamp) -> i64 {
+pub(crate) fn week_of(at: Timestamp) -> i64 {
     day_key(Span::Week.start_of(jiff::tz::TimeZone::UTC.to_datetime(at).date()))
 }
 

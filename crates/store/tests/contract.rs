@@ -3788,13 +3788,27 @@ fn generated_history(
                     body: "Here it is.".into(),
                 },
             ),
-            TicketState::SolutionProposed if dice.below(3) > 0 => (
-                Role::CustomerContact,
-                contact,
-                Command::AcceptSolution {
-                    note: String::new(),
-                },
-            ),
+            // One acceptance in four is the customer's word on the phone, recorded by an
+            // advisor.
+            TicketState::SolutionProposed if dice.below(3) > 0 => match dice.below(4) {
+                0 => (
+                    Role::Advisor,
+                    Actor::Staff {
+                        id: *dice.pick(advisors),
+                        role: Role::Advisor,
+                    },
+                    Command::AcceptSolution {
+                        note: "Accepted on the phone.".into(),
+                    },
+                ),
+                _ => (
+                    Role::CustomerContact,
+                    contact,
+                    Command::AcceptSolution {
+                        note: String::new(),
+                    },
+                ),
+            },
             TicketState::SolutionProposed => (
                 Role::CustomerContact,
                 contact,
@@ -3821,7 +3835,14 @@ fn generated_history(
             ),
             _ => (
                 Role::Advisor,
-                ADVISOR,
+                // Most work by the first advisor, some by the others.
+                match dice.below(3) {
+                    0 => Actor::Staff {
+                        id: *dice.pick(advisors),
+                        role: Role::Advisor,
+                    },
+                    _ => ADVISOR,
+                },
                 match dice.below(6) {
                     0 | 1 => reply("We are looking into it."),
                     2 => Command::RequestFromCustomer {
@@ -4601,6 +4622,7 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
     assert!(gold.tickets > 0 && gold.tickets < everything.tickets);
 
     flows_equal_their_recount("as kept").await;
+    work_equals_its_recount(&store, &policy, &fixtures, advisors[0], "as kept").await;
     // A database migrated from before the daily and people's totals, and measured before
     // reports kept activity: the job runner measures it again, swapping what each closed
     // ticket added to the totals.
@@ -4664,4 +4686,222 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
     assert_eq!(measured, recounts.len());
     every_case_equals_its_recount("measured later").await;
     flows_equal_their_recount("measured later").await;
+    // A database written before work was counted: the job runner counts it from the
+    // timelines, once; a ticket changed before the job reaches it is counted by its change.
+    caredesk_testkit::forget_report_work(url).await;
+    let first_of_r1 = store.tickets_of(fixtures[0].customer_id, 1).await.unwrap()[0].id;
+    store
+        .update_ticket(&policy, Change::by(ADVISOR, first_of_r1, now), |_, _| {
+            Ok::<_, std::convert::Infallible>(vec![EventData::InternalNote {
+                body: "Counted by its change.".into(),
+            }])
+        })
+        .await
+        .unwrap();
+    let mut counted = 0;
+    loop {
+        let batch = store.count_earlier_work(&policy, 400).await.unwrap();
+        if batch == 0 {
+            break;
+        }
+        counted += batch;
+    }
+    assert_eq!(counted, recounts.len() - 1, "all but the one changed");
+    work_equals_its_recount(&store, &policy, &fixtures, advisors[0], "counted later").await;
+}
+
+/// The people report's counts equal a count of the staff's events on every timeline, per
+/// week and per month, for everyone and for one advisor's work on one region's tickets.
+async fn work_equals_its_recount(
+    store: &Store,
+    policy: &Policy,
+    fixtures: &[Fixture],
+    advisor: i64,
+    stage: &str,
+) {
+    use caredesk_domain::policy::TicketProfile;
+    use caredesk_domain::report::Span;
+    use caredesk_domain::work::WorkCounts;
+    use caredesk_store::WorkQuery;
+    use std::collections::BTreeMap;
+    type Key = (Span, jiff::civil::Date, i64, String, String);
+    let mut expected: BTreeMap<Key, WorkCounts> = BTreeMap::new();
+    for fixture in fixtures {
+        for ticket in store.tickets_of(fixture.customer_id, 10_000).await.unwrap() {
+            let timeline = store.timeline(ticket.id, Scope::All).await.unwrap();
+            let context = ClockContext {
+                program: &ticket.program,
+                region: &ticket.region,
+                product_line: &ticket.product_line,
+            };
+            let office = policy
+                .calendar(&policy.region(&ticket.region).unwrap().calendar)
+                .unwrap();
+            let mut severity = String::new();
+            let mut handled: Vec<i64> = Vec::new();
+            let mut answered = false;
+            let mut proposer = None;
+            let mut language = ticket.language.clone();
+            for event in &timeline {
+                // Who each event counts for: the proposer of a solution accepted, and
+                // whoever of the staff wrote it.
+                let mut pieces: Vec<(i64, WorkCounts)> = Vec::new();
+                match &event.data {
+                    EventData::Created {
+                        severity: opened, ..
+                    } => {
+                        severity.clone_from(opened);
+                        continue;
+                    }
+                    EventData::IntakeChecked {
+                        language: chosen, ..
+                    } => {
+                        language.clone_from(&chosen.language);
+                    }
+                    EventData::ShiftChanged { language: now, .. } => language.clone_from(now),
+                    EventData::SolutionAccepted { .. } => {
+                        if let Some(proposer) = proposer {
+                            pieces.push((
+                                proposer,
+                                WorkCounts {
+                                    solutions_accepted: 1,
+                                    ..WorkCounts::default()
+                                },
+                            ));
+                        }
+                    }
+                    EventData::SeverityChanged { to, .. } => severity.clone_from(to),
+                    _ => {}
+                }
+                if let Actor::Staff { id, .. } = event.actor {
+                    // An acceptance recorded by staff closes the ticket in the same action.
+                    let previous = &timeline[event.seq as usize - 2];
+                    let closing_of_acceptance = matches!(event.data, EventData::Closed { .. })
+                        && matches!(previous.data, EventData::SolutionAccepted { .. })
+                        && previous.actor == event.actor;
+                    let mut counts = WorkCounts {
+                        actions: u64::from(!closing_of_acceptance),
+                        ..WorkCounts::default()
+                    };
+                    if !handled.contains(&id) {
+                        handled.push(id);
+                        counts.tickets = 1;
+                    }
+                    if event.data.is_advisor_contact() {
+                        counts.replies = 1;
+                        if !answered {
+                            answered = true;
+                            counts.first_responses = 1;
+                            // Within the target as it stood then, with no breach recorded.
+                            let before = &timeline[..event.seq as usize];
+                            let clocks = compute(policy, &context, before, event.at).unwrap();
+                            let recorded = before.iter().any(|earlier| {
+                                matches!(
+                                    earlier.data,
+                                    EventData::ClockBreached {
+                                        clock: caredesk_domain::ticket::ClockKind::FirstResponse,
+                                        ..
+                                    }
+                                )
+                            });
+                            counts.first_responses_in_time =
+                                u64::from(!clocks.first_response.breached && !recorded);
+                        }
+                    }
+                    if matches!(event.data, EventData::SolutionProposed { .. }) {
+                        proposer = Some(id);
+                    }
+                    let profile = TicketProfile {
+                        program: &ticket.program,
+                        region: &ticket.region,
+                        product_line: &ticket.product_line,
+                        severity: &severity,
+                        channel: &ticket.channel,
+                    };
+                    let extended = policy.calendar_for(&profile).unwrap().rule.is_some();
+                    counts.after_hours = u64::from(extended && !office.is_open(event.at).unwrap());
+                    if counts != WorkCounts::default() {
+                        pieces.push((id, counts));
+                    }
+                }
+                let day = jiff::tz::TimeZone::UTC.to_datetime(event.at).date();
+                for (person, counts) in pieces {
+                    for span in [Span::Week, Span::Month] {
+                        expected
+                            .entry((
+                                span,
+                                span.start_of(day),
+                                person,
+                                ticket.region.clone(),
+                                language.clone(),
+                            ))
+                            .or_default()
+                            .add(&counts);
+                    }
+                }
+            }
+        }
+    }
+    let mut all = WorkCounts::default();
+    for ((span, ..), counts) in &expected {
+        if *span == Span::Week {
+            all.add(counts);
+        }
+    }
+    let people: std::collections::BTreeSet<i64> =
+        expected.keys().map(|(_, _, person, ..)| *person).collect();
+    assert!(people.len() >= 2, "{stage}: work by {people:?}");
+    for (what, count) in [
+        ("tickets", all.tickets),
+        ("first responses in time", all.first_responses_in_time),
+        (
+            "first responses late",
+            all.first_responses - all.first_responses_in_time,
+        ),
+        ("solutions accepted", all.solutions_accepted),
+        ("actions after hours", all.after_hours),
+    ] {
+        assert!(count > 10, "{stage}: {count} {what} in {all:?}");
+    }
+    let cases = [
+        (Span::Week, None, None),
+        (Span::Month, None, None),
+        (Span::Week, Some(advisor), Some("americas")),
+    ];
+    for (span, person, region) in cases {
+        let rows = store
+            .work(&WorkQuery {
+                first_day: "2026-05-01".parse().unwrap(),
+                last_day: "2026-12-31".parse().unwrap(),
+                span,
+                region,
+                language: None,
+                person,
+            })
+            .await
+            .unwrap();
+        let found: BTreeMap<Key, WorkCounts> = rows
+            .into_iter()
+            .map(|row| {
+                (
+                    (span, row.period, row.person, row.region, row.language),
+                    row.counts,
+                )
+            })
+            .collect();
+        let wanted: BTreeMap<Key, WorkCounts> = expected
+            .iter()
+            .filter(|((of_span, _, of_person, of_region, _), _)| {
+                *of_span == span
+                    && person.is_none_or(|person| person == *of_person)
+                    && region.is_none_or(|region| region == of_region)
+            })
+            .map(|(key, counts)| (key.clone(), *counts))
+            .collect();
+        assert!(wanted.len() > 3, "{stage}: {span:?} {person:?} {region:?}");
+        assert_eq!(
+            found, wanted,
+            "{stage}: per {span:?} of {person:?} in {region:?}"
+        );
+    }
 }

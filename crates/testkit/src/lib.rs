@@ -294,6 +294,17 @@ pub async fn forget_report_measures(url: &str) {
     }
 }
 
+/// Makes the database at `url` look as if it was written before the people report counted
+/// work (migration 0036): nothing counted, every ticket to count.
+pub async fn forget_report_work(url: &str) {
+    for statement in [
+        "DELETE FROM report_work",
+        "UPDATE tickets SET work_to_count = 1",
+    ] {
+        run_outside_the_application(url, statement).await.unwrap();
+    }
+}
+
 /// Runs one SQL statement on the database at `url` outside the application.
 async fn run_outside_the_application(url: &str, statement: &str) -> Result<u64, String> {
     use sqlx::Connection;

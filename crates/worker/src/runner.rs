@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use caredesk_desk::Desk;
+use caredesk_desk::people::count_earlier_work;
 use caredesk_desk::reports::measure_earlier_tickets;
 use caredesk_desk::sweep::{sweep_tickets, upkeep};
 use jiff::{SignedDuration, Timestamp};
@@ -144,6 +145,14 @@ async fn sweep_round(desk: &Desk) -> Result<(), String> {
         Ok(measured) => tracing::info!(tickets = measured, "earlier tickets measured for reports"),
         Err(error) => {
             tracing::warn!(%error, "earlier tickets could not be measured for reports");
+        }
+    }
+    // And the work already on their timelines, counted for the people report.
+    match count_earlier_work(desk, SWEEP_BATCH).await {
+        Ok(0) => {}
+        Ok(counted) => tracing::info!(tickets = counted, "earlier work counted for reports"),
+        Err(error) => {
+            tracing::warn!(%error, "earlier work could not be counted for reports");
         }
     }
     match sweep.failed.len() {

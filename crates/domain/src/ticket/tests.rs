@@ -1454,3 +1454,173 @@ fn an_exclusion_must_be_the_policys_with_a_note() {
     assert!(third_party.explanation_in("fr").starts_with("Le problème"));
     assert!(third_party.explanation_in("pt").starts_with("The problem"));
 }
+
+#[test]
+fn work_counts_for_who_did_it_and_after_hours_only_on_extended_calendars() {
+    use crate::work::{WorkCounts, work_on};
+    let work = |ticket: &Ticket| {
+        let (program, region, product_line) = ticket.context;
+        let context = ClockContext {
+            program,
+            region,
+            product_line,
+        };
+        work_on(&ticket.policy, &context, &ticket.events, 1).unwrap()
+    };
+    let other = Actor::Staff {
+        id: 8,
+        role: Role::Advisor,
+    };
+    let note = || Command::Note {
+        body: "checked the logs".into(),
+    };
+    // Standard, emea (Amsterdam, 09:00–17:00): an answer at 20:00 is late work, not after
+    // hours: the program pays for office hours only.
+    let mut standard = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    standard
+        .does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("looking"))
+        .does(other, "2026-11-23T20:00:00+01:00", note())
+        .does(ADVISOR, "2026-11-24T10:00:00+01:00", propose())
+        .does(
+            CONTACT,
+            "2026-11-24T11:00:00+01:00",
+            Command::AcceptSolution {
+                note: String::new(),
+            },
+        );
+    let done = work(&standard);
+    let total = |person: i64| {
+        let mut sum = WorkCounts::default();
+        for piece in done.iter().filter(|piece| piece.person == person) {
+            sum.add(&piece.counts);
+        }
+        sum
+    };
+    assert_eq!(
+        total(7),
+        WorkCounts {
+            tickets: 1,
+            actions: 2,
+            replies: 2,
+            first_responses: 1,
+            first_responses_in_time: 1,
+            solutions_accepted: 1,
+            after_hours: 0,
+        }
+    );
+    assert_eq!(
+        total(8),
+        WorkCounts {
+            tickets: 1,
+            actions: 1,
+            ..WorkCounts::default()
+        }
+    );
+    // The work of the events from one on is that of the whole timeline from it.
+    for from in 1..=standard.events.len() as u32 + 1 {
+        let (program, region, product_line) = standard.context;
+        let context = ClockContext {
+            program,
+            region,
+            product_line,
+        };
+        let part = work_on(&standard.policy, &context, &standard.events, from).unwrap();
+        let whole: Vec<_> = done
+            .iter()
+            .filter(|piece| piece.seq >= from)
+            .cloned()
+            .collect();
+        assert_eq!(part, whole, "from {from}");
+    }
+    // The acceptance counts when it happens, for the proposer.
+    let accepted = done.last().unwrap();
+    assert_eq!((accepted.person, accepted.seq), (7, 5));
+    assert_eq!(accepted.counts.solutions_accepted, 1);
+    assert_eq!(accepted.counts.actions, 0);
+    // A solution accepted on the phone counts for whoever proposed it, and the advisor who
+    // recorded the customer's word acted on the ticket; work after a shift change is in the
+    // shift's language.
+    let mut by_phone = Ticket::open("standard", "P2", "phone", MONDAY_10);
+    by_phone
+        .does(ADVISOR, "2026-11-23T11:00:00+01:00", propose())
+        .does(
+            other,
+            "2026-11-23T12:00:00+01:00",
+            Command::AcceptSolution {
+                note: "accepted by phone".into(),
+            },
+        );
+    let accepted: Vec<(i64, u64, u64, u64)> = work(&by_phone)
+        .iter()
+        .filter(|piece| piece.seq == 3)
+        .map(|piece| {
+            (
+                piece.person,
+                piece.counts.solutions_accepted,
+                piece.counts.actions,
+                piece.counts.tickets,
+            )
+        })
+        .collect();
+    assert_eq!(accepted, vec![(7, 1, 0, 0), (8, 0, 1, 1)]);
+    let seq = by_phone.events.len() as u32 + 1;
+    by_phone.events.push(TicketEvent {
+        seq,
+        at: at("2026-11-23T18:00:00+01:00"),
+        actor: Actor::System,
+        data: EventData::ShiftChanged {
+            after_hours: true,
+            language: "en".into(),
+            reason: "the office closed".into(),
+        },
+    });
+    by_phone.does(ADVISOR, "2026-11-23T19:00:00+01:00", note());
+    let languages: Vec<Option<String>> = work(&by_phone)
+        .into_iter()
+        .map(|piece| piece.language)
+        .collect();
+    assert_eq!(languages, vec![None, None, None, Some("en".to_string())]);
+    // A first response after the target (P2: 4 business hours; 10:00 + 4 h = 14:00) is
+    // late, judged against the target it had then: a later move to P1 changes nothing.
+    let mut late = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    late.does(ADVISOR, "2026-11-23T14:01:00+01:00", reply("sorry"));
+    let in_time = |ticket: &Ticket| {
+        work(ticket)
+            .iter()
+            .map(|piece| piece.counts.first_responses_in_time)
+            .sum::<u64>()
+    };
+    assert_eq!(in_time(&late), 0);
+    let mut moved = Ticket::open("standard", "P2", "portal", MONDAY_10);
+    moved
+        .does(ADVISOR, "2026-11-23T13:00:00+01:00", reply("on it"))
+        .does(
+            ADVISOR,
+            "2026-11-23T13:30:00+01:00",
+            Command::ChangeSeverity {
+                severity: "P1".into(),
+                reason: "production stopped".into(),
+            },
+        );
+    assert_eq!(in_time(&moved), 1);
+    // Platinum P1 on OL Connect runs 24 × 7: Saturday's answer is after hours, Monday's
+    // at 10:00 is not; once moved to P2, back on office hours, Saturday's work is not.
+    let mut critical = Ticket::open_on("platinum", "emea", "ol-connect", "P1", "phone", MONDAY_10);
+    critical
+        .does(ADVISOR, "2026-11-28T03:00:00+01:00", reply("on it"))
+        .does(ADVISOR, "2026-11-30T10:00:00+01:00", note())
+        .does(
+            ADVISOR,
+            "2026-11-30T11:00:00+01:00",
+            Command::ChangeSeverity {
+                severity: "P2".into(),
+                reason: "a workaround holds".into(),
+            },
+        )
+        .does(ADVISOR, "2026-12-05T03:00:00+01:00", note());
+    let after_hours: Vec<u64> = work(&critical)
+        .iter()
+        .map(|piece| piece.counts.after_hours)
+        .collect();
+    assert_eq!(after_hours, vec![1, 0, 0, 0]);
+}

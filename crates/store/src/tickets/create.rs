@@ -9,6 +9,7 @@ use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::clocks::ClockContext;
 use caredesk_domain::ticket::step::{opening, step};
 use caredesk_domain::ticket::{Actor, EventData, TicketEvent};
+use caredesk_domain::work::work_on;
 use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::{Any, Transaction};
@@ -19,6 +20,7 @@ use super::{
 use crate::events::load_events;
 use crate::events::{TicketWords, append_events, event_json};
 use crate::outbox::{NOTICE_VALUES, NoticeRow, bind_notice, webhook_insert_sql};
+use crate::report_work::WorkTotals;
 use crate::reports::{ClosedTicket, ClosedTotals, MEASURE_COLUMNS, measure_values};
 use crate::{AnyQueryScalar, id_by_idempotency_key};
 use crate::{Scope, Store, StoreError, instant, seconds};
@@ -81,6 +83,7 @@ impl Store {
         let mut ids = Vec::with_capacity(tickets.len());
         let mut loads: std::collections::BTreeMap<(i64, String), i64> = Default::default();
         let mut closed_totals = ClosedTotals::default();
+        let mut work_totals = WorkTotals::default();
         for (new, events) in tickets {
             let starts_right = matches!(
                 events.first().map(|event| &event.data),
@@ -110,6 +113,12 @@ impl Store {
             let timeline: Vec<TicketEvent> = events.iter().chain(&step.events).cloned().collect();
             let finished = StandingColumns::of(&step.standing, &step.measures)?;
             let id = insert_with_timeline(&mut transaction, new, &timeline, &finished).await?;
+            // The same as a change counts it (never stopping the import for the report).
+            let work = work_on(policy, &context_of(new), &timeline, 1).unwrap_or_else(|error| {
+                tracing::warn!(ticket = id, %error, "the work on an imported ticket could not be counted for reports");
+                Vec::new()
+            });
+            work_totals.add(&new.region, &new.language, &work);
             if let Some(closed_at) = finished.snapshot.closed_at {
                 closed_totals.add(&ClosedTicket {
                     opened_at: finished.snapshot.opened_at,
@@ -143,6 +152,7 @@ impl Store {
                 .await?;
         }
         closed_totals.write(&mut transaction).await?;
+        work_totals.write(&mut transaction).await?;
         transaction.commit().await?;
         Ok(ids)
     }
@@ -179,9 +189,9 @@ impl Store {
 
 /// The columns a new ticket's row is written with, in the order of `ticket_cells`: what it
 /// is and where it stands, then its measures.
-const TICKET_WRITTEN: [&str; 64] = joined(TICKET_STANDING, MEASURE_COLUMNS);
+const TICKET_WRITTEN: [&str; 65] = joined(TICKET_STANDING, MEASURE_COLUMNS);
 
-const TICKET_STANDING: [&str; 38] = [
+const TICKET_STANDING: [&str; 39] = [
     "customer_id",
     "contact_id",
     "product_id",
@@ -220,6 +230,8 @@ const TICKET_STANDING: [&str; 38] = [
     "request_hash",
     "flags",
     "consent_unanswered",
+    // Nothing to count later: a new ticket's work is counted as it comes (0036).
+    "work_to_count",
 ];
 const TICKET_VALUE_COUNT: usize = TICKET_WRITTEN.len();
 
@@ -313,6 +325,7 @@ fn ticket_cells<'a>(
         optional_text(new.request_hash.as_deref()),
         text(&derived.flags),
         Flag(snapshot.consent_unanswered),
+        Integer(Some(0)),
     ];
     let mut cells = standing
         .into_iter()

@@ -18,6 +18,7 @@ use super::{
 use crate::events::load_events;
 use crate::events::{TicketWords, append_events};
 use crate::outbox::{NoticeRow, drop_stale_warnings, write_notices};
+use crate::report_work::{WorkedTicket, count_work};
 use crate::reports::{ClosedTicket, add_closed, measure_values, recount_closed, stored_measures};
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
@@ -187,7 +188,16 @@ impl Store {
             }
         }
         let told = !notices.is_empty() || !new_seqs.is_empty();
+        let first_new = new_seqs.first().copied().unwrap_or(u32::MAX);
         events.extend(step.events);
+        let worked = WorkedTicket {
+            id,
+            program: &ticket.program,
+            region: &ticket.region,
+            product_line: &ticket.product_line,
+            language: &ticket.language,
+        };
+        count_work(transaction, policy, worked, &events, first_new).await?;
         Ok(Changed {
             timeline: events,
             told,

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use caredesk_desk::people::{self, PeoplePart, PeopleReport, PeopleRequest};
 use caredesk_desk::reports::{
     self, BreachList, BreachesRequest, ComplianceReport, ComplianceRequest,
 };
@@ -26,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(sla_report))
         .routes(routes!(breaches_report))
         .routes(routes!(volume_report))
+        .routes(routes!(people_report))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -319,5 +321,97 @@ async fn volume_report(
     Ok(csv_attachment(
         &format!("volume-{part_name}-{}-{}.csv", report.from, report.to),
         volume::volume_as_csv(&report, part),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleQuery {
+    /// The first day of the period (UTC), widened to the start of its week or month; 30
+    /// days before `to` unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<Date>,
+    /// The last day of the period (UTC), widened to the end of its week or month; today
+    /// unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<Date>,
+    /// `week` (from Monday, UTC) or `month` (the default, also when empty).
+    #[param(pattern = "^(week|month)?$")]
+    span: Option<String>,
+    /// The work on one region's tickets only.
+    region: Option<String>,
+    /// The work on tickets in one language only.
+    language: Option<String>,
+    /// One member of staff's work only (an advisor's own is theirs to read).
+    advisor: Option<i64>,
+    /// `json` (the default, also when empty) or `csv`.
+    #[param(pattern = "^(json|csv)?$")]
+    format: Option<String>,
+    /// With format=csv, the table: `people` (the default, also when empty: one line per
+    /// member of staff), `regions` (one per region of the tickets) or `load` (one per week
+    /// or month).
+    #[param(pattern = "^(people|regions|load)?$")]
+    part: Option<String>,
+}
+
+/// People: the work done in each week or month of a period, per member of staff and per
+/// region of the tickets: tickets handled, actions, replies the customer saw, first
+/// responses and the share given within the target, solutions accepted, actions after
+/// office hours on tickets running on an extended (24x5, 24x7) calendar, the languages of
+/// the tickets, and the open tickets assigned now; and the load week by week or month by
+/// month. Support managers and administrators read everyone's; other staff their own; a
+/// customer's contact none.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/people",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(PeopleQuery),
+    responses(
+        (status = 200, description = "The report (JSON), or with format=csv one of its tables",
+            content((PeopleReport = "application/json"), (String = "text/csv"))),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a report the caller may read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad period, span, filter or table", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn people_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<PeopleQuery>,
+) -> Result<Response, ApiError> {
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::invalid("format", "json or csv")),
+    };
+    let part = match query.part.as_deref() {
+        None | Some("") => PeoplePart::default(),
+        Some(name) => PeoplePart::parse(name)
+            .ok_or_else(|| ApiError::invalid("part", "people, regions or load"))?,
+    };
+    let span = match query.span.as_deref() {
+        None | Some("") => Span::default(),
+        Some(name) => {
+            Span::parse(name).ok_or_else(|| ApiError::invalid("span", "week or month"))?
+        }
+    };
+    let request = PeopleRequest {
+        from: query.from,
+        to: query.to,
+        span,
+        region: query.region,
+        language: query.language,
+        advisor: query.advisor,
+    };
+    let report = people::people(&state.desk(), &principal.caller(), request).await?;
+    if !csv {
+        return Ok(Json(report).into_response());
+    }
+    let part_name = part.name();
+    Ok(csv_attachment(
+        &format!("people-{part_name}-{}-{}.csv", report.from, report.to),
+        people::people_as_csv(&report, part),
     ))
 }

@@ -159,8 +159,15 @@ pub fn count_bars(
             .x_labels(0)
             .x_label_formatter(&|_| String::new())
             .y_desc(unit)
-            .y_labels(6)
-            .y_label_formatter(&|value| format!("{value:.0}"))
+            // Counts are whole: a small scale is labelled at whole numbers only.
+            .y_labels(6.min(usize::try_from(highest).unwrap_or(6) + 1))
+            .y_label_formatter(&|value| {
+                if value.fract().abs() < 1e-9 {
+                    format!("{value:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .light_line_style(TRANSPARENT)
             .draw()
             .map_err(|error| error.to_string())?;
@@ -290,5 +297,18 @@ mod tests {
         let svg = count_bars(&weeks, &counts, "Tickets", "Tickets").unwrap_or_default();
         assert!(svg.contains("week 70") && svg.contains("week 11"), "{svg}");
         assert!(!svg.contains("week 10\n"), "{svg}");
+    }
+
+    #[test]
+    fn a_small_count_is_scaled_in_whole_numbers() {
+        let one = [Series {
+            name: "Opened",
+            values: vec![1],
+        }];
+        let svg =
+            count_bars(&["2026-11".to_string()], &one, "Tickets", "Tickets").unwrap_or_default();
+        // The axis says 0 and 1 once each (the bar says its 1 too): no 0.2 shown as 0.
+        assert_eq!(svg.matches("\n0\n").count(), 1, "{svg}");
+        assert_eq!(svg.matches("\n1\n").count(), 2, "{svg}");
     }
 }

@@ -16,6 +16,7 @@ mod community;
 mod console;
 mod forms;
 pub mod i18n;
+mod people;
 mod portal;
 mod products;
 mod releases;
@@ -63,6 +64,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
                 .merge(console::router())
                 .merge(reports::router())
                 .merge(volume::router())
+                .merge(people::router())
                 .merge(releases::router())
                 .merge(activate::router())
                 .merge(products::router())

@@ -929,6 +929,26 @@ pub async fn reports_in_a_real_browser(backend: Backend) {
         );
     }
     snap(&manager, "volume").await;
+    // Who did the work: Ana's one first response, in time, on the manager's people page.
+    manager
+        .goto(&format!(
+            "{base}/console/reports/people?from=2026-11-01&to=2026-11-30&span=week"
+        ))
+        .await
+        .unwrap();
+    wait_for_text(&manager, "h1", "Équipe").await;
+    let ana = text_of(&manager, "#people tbody").await;
+    assert!(
+        ana.starts_with("ana emea emea 1 1 1 1 1 0 0 100 % en (1)"),
+        "{ana}"
+    );
+    let load = text_of(&manager, "#load tbody").await;
+    assert!(load.contains("2026-11-23 1 1 1 1 1 1 0 0 100 %"), "{load}");
+    assert!(
+        image_loaded(&manager, "figure.chart img[src*='chart=load']").await,
+        "the load chart"
+    );
+    snap(&manager, "people").await;
 
     // A customer's own report in the portal: its two tickets, never the other's.
     let customer = driver.browser("en").await;

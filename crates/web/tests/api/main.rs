@@ -53,7 +53,7 @@ use releases::{
     the_release_catalog_is_kept_by_managers, the_release_catalog_page,
 };
 use reports::{
-    breaches_are_listed_with_the_time_each_cause_held_them,
+    breaches_are_listed_with_the_time_each_cause_held_them, people_count_who_did_the_work,
     sla_reports_say_what_was_kept_to_whoever_may_read_them,
     volume_counts_what_came_in_went_out_and_waits,
 };
@@ -132,6 +132,7 @@ on_both_backends!(
     sla_reports_say_what_was_kept_to_whoever_may_read_them,
     breaches_are_listed_with_the_time_each_cause_held_them,
     volume_counts_what_came_in_went_out_and_waits,
+    people_count_who_did_the_work,
     custom_programming_is_confirmed_by_the_customer,
     a_problem_outside_support_is_offered_as_professional_services,
     p1_tickets_are_worked_continuously,

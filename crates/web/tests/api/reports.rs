@@ -900,3 +900,251 @@ fn week_groups(report: &Value, start: &str) -> Value {
         .map(|week| week["groups"].clone())
         .unwrap_or_else(|| panic!("no week {start} in {report}"))
 }
+
+/// Who did the work: per member of staff, per region and per week, with first responses in
+/// time and after-hours work on an extended calendar; everyone's to a manager, one's own to
+/// an advisor, none to a customer.
+pub async fn people_count_who_did_the_work(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let (anna_id, anna) = app
+        .staff("anna@desk.example", Role::Advisor, "emea", &["en"])
+        .await;
+    let (bob_id, bob) = app
+        .staff("bob@desk.example", Role::Advisor, "emea", &["en", "fr"])
+        .await;
+    let (_, manager) = app
+        .staff("max@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (_, _, standard) = app.customer("STD", "standard", "emea").await;
+    let (_, _, platinum) = app.customer("PLT", "platinum", "emea").await;
+    let act = async |token: &str, id: i64, action: Value| {
+        let (status, ticket) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(token),
+                Some(action),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{ticket}");
+    };
+    let open = async |token: &str, customer: &str, severity: &str| {
+        let (status, ticket) = app
+            .call(
+                Method::POST,
+                "/api/v1/tickets",
+                Some(token),
+                Some(portal_ticket(customer, severity)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{ticket}");
+        ticket["id"].as_i64().unwrap()
+    };
+    let reply = |body: &str| json!({ "action": "reply", "body": body });
+    // Monday 23 November, 10:00 (Amsterdam): two standard P2 tickets and a platinum P1 on
+    // OL Connect, which runs on the 24 × 7 calendar.
+    let answered = open(&standard, "STD", "P2").await;
+    let late = open(&standard, "STD", "P2").await;
+    let critical = open(&platinum, "PLT", "P1").await;
+    // Anna answers in time, proposes a solution, and the customer accepts it.
+    app.set_time("2026-11-23T10:30:00+01:00");
+    act(&anna, answered, reply("On it.")).await;
+    act(
+        &anna,
+        answered,
+        json!({ "action": "propose_solution", "resolution": { "type": "workaround" }, "body": "Restart the spooler." }),
+    )
+    .await;
+    act(&standard, answered, json!({ "action": "accept_solution" })).await;
+    // Bob answers the other on Tuesday, past its four business hours, and notes something.
+    app.set_time("2026-11-24T11:00:00+01:00");
+    act(&bob, late, reply("Sorry for the wait.")).await;
+    act(
+        &bob,
+        late,
+        json!({ "action": "note", "body": "Customer's spooler is old." }),
+    )
+    .await;
+    // Anna answers the critical one on Saturday night: after hours on the 24 × 7 calendar.
+    app.set_time("2026-11-28T03:00:00+01:00");
+    act(&anna, critical, reply("Looking now.")).await;
+    app.set_time("2026-12-03T12:00:00+01:00");
+
+    let period = "from=2026-11-01&to=2026-11-30&span=week";
+    let (status, report) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/people?{period}"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(
+        (&report["from"], &report["to"]),
+        (&json!("2026-10-26"), &json!("2026-12-06"))
+    );
+    let person = |report: &Value, id: i64| -> Value {
+        report["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|person| person["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no person {id} in {report}"))
+    };
+    let counts = |line: &Value| {
+        [
+            "tickets",
+            "actions",
+            "replies",
+            "first_responses",
+            "first_responses_in_time",
+            "solutions_accepted",
+            "after_hours",
+        ]
+        .map(|name| {
+            line[name]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name} in {line}"))
+        })
+    };
+    let anna_line = person(&report, anna_id);
+    assert_eq!(counts(&anna_line), [2, 3, 3, 2, 1, 1, 1], "{anna_line}");
+    assert_eq!(anna_line["in_time_percent"], 50.0);
+    assert_eq!(anna_line["regions"], json!(["emea"]));
+    assert_eq!(anna_line["languages"][0]["language"], "en");
+    let bob_line = person(&report, bob_id);
+    assert_eq!(counts(&bob_line), [1, 2, 1, 1, 0, 0, 0], "{bob_line}");
+    assert_eq!(counts(&report["total"]), [3, 5, 4, 3, 1, 1, 1]);
+    assert_eq!(report["regions"][0]["region"], "emea");
+    assert_eq!(report["regions"][0]["people"], 2);
+    let week = report["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|week| week["start"] == "2026-11-23")
+        .unwrap();
+    assert_eq!((&week["people"], &week["actions"]), (&json!(2), &json!(5)));
+    assert_eq!(report["periods"].as_array().unwrap().len(), 6);
+    // The tickets still open are on someone's load.
+    let open_now: u64 = report["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|person| person["open_now"].as_u64().unwrap())
+        .sum();
+    assert_eq!(open_now, 2, "{report}");
+    // One region, one language.
+    let (_, americas) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/people?{period}&region=americas"),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(counts(&americas["total"]), [0; 7], "{americas}");
+
+    // An advisor reads their own work only; a customer none.
+    let (status, own) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/reports/people?{period}"),
+            Some(&bob),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert_eq!(own["people"].as_array().unwrap().len(), 1, "{own}");
+    assert_eq!(counts(&own["total"]), [1, 2, 1, 1, 0, 0, 0]);
+    for (token, query, expected) in [
+        (
+            &bob,
+            format!("{period}&advisor={anna_id}"),
+            StatusCode::FORBIDDEN,
+        ),
+        (&standard, period.to_string(), StatusCode::FORBIDDEN),
+    ] {
+        let (status, problem) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/reports/people?{query}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, expected, "{query}: {problem}");
+    }
+    // The CSV of each table.
+    let (status, kind, people_csv) = csv_of(
+        &app,
+        &format!("/api/v1/reports/people?{period}&format=csv"),
+        &manager,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    assert!(
+        people_csv.starts_with("id,name,role,home_region,regions,tickets,actions,"),
+        "{people_csv}"
+    );
+    assert!(
+        people_csv.contains(&format!(
+            "\r\n{anna_id},anna,advisor,emea,emea,2,3,3,2,1,1,1,50.0,"
+        )),
+        "{people_csv}"
+    );
+    let (_, _, load_csv) = csv_of(
+        &app,
+        &format!("/api/v1/reports/people?{period}&format=csv&part=load"),
+        &manager,
+    )
+    .await;
+    assert!(
+        load_csv.contains("\r\n2026-11-23,2,3,5,4,3,1,1,1,33.3\r\n"),
+        "{load_csv}"
+    );
+    // Bad requests name the field.
+    for (query, field) in [
+        ("span=year", "span"),
+        ("region=mars", "region"),
+        ("language=xx", "language"),
+        ("advisor=987654", "advisor"),
+        ("format=csv&part=everything", "part"),
+        ("from=2026-12-01&to=2026-11-01", "from"),
+    ] {
+        let (status, problem) = app
+            .call(
+                Method::GET,
+                &format!("/api/v1/reports/people?{query}"),
+                Some(&manager),
+                None,
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {problem}"
+        );
+        assert!(problem.to_string().contains(field), "{query}: {problem}");
+    }
+
+    // The console page shows the same numbers, the chart and the tables.
+    let mut max = Visitor::new(&app);
+    max.sign_in("max@desk.example").await;
+    let page = max.get(&format!("/console/reports/people?{period}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let body = &page.body;
+    assert_eq!(
+        table_row(body, "anna")[..10],
+        ["anna", "emea", "emea", "2", "3", "3", "2", "1", "1", "1"],
+        "{body}"
+    );
+    assert!(body.contains("/console/reports/people.svg?"), "{body}");
+    let chart = max
+        .get("/console/reports/people.svg?from=2026-11-01&to=2026-11-30&span=week&chart=people")
+        .await;
+    assert_eq!(chart.status, StatusCode::OK);
+    assert!(chart.body.contains("anna"), "{}", chart.body);
+}
