@@ -85,7 +85,7 @@ async fn sla_report(
     ApiQuery(query): ApiQuery<SlaQuery>,
 ) -> Result<Response, ApiError> {
     let csv = match query.format.as_deref() {
-        None | Some("json") => false,
+        None | Some("" | "json") => false,
         Some("csv") => true,
         Some(_) => return Err(ApiError::invalid("format", "json or csv")),
     };
@@ -174,7 +174,7 @@ async fn breaches_report(
     ApiQuery(query): ApiQuery<BreachesQuery>,
 ) -> Result<Response, ApiError> {
     let csv = match query.format.as_deref() {
-        None | Some("json") => false,
+        None | Some("" | "json") => false,
         Some("csv") => true,
         Some(_) => return Err(ApiError::invalid("format", "json or csv")),
     };
@@ -280,7 +280,7 @@ async fn volume_report(
     ApiQuery(query): ApiQuery<VolumeQuery>,
 ) -> Result<Response, ApiError> {
     let csv = match query.format.as_deref() {
-        None | Some("json") => false,
+        None | Some("" | "json") => false,
         Some("csv") => true,
         Some(_) => return Err(ApiError::invalid("format", "json or csv")),
     };
@@ -382,7 +382,7 @@ async fn people_report(
     ApiQuery(query): ApiQuery<PeopleQuery>,
 ) -> Result<Response, ApiError> {
     let csv = match query.format.as_deref() {
-        None | Some("json") => false,
+        None | Some("" | "json") => false,
         Some("csv") => true,
         Some(_) => return Err(ApiError::invalid("format", "json or csv")),
     };

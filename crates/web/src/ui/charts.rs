@@ -2,9 +2,23 @@
 //! the same numbers: an image runs nothing whatever a label holds, prints, and needs no
 //! script in the page.
 
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// A drawn chart as the image a page's `<img>` loads.
+pub(super) fn svg_response(svg: String) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("image/svg+xml; charset=utf-8"),
+        )],
+        svg,
+    )
+        .into_response()
+}
 
 /// One panel of bars: a title and a share (0 to 100) per group, none where nothing counts.
 pub struct Panel<'a> {

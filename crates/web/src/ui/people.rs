@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use caredesk_desk::people::{self, PeoplePart, PeopleReport, PeopleRequest, WorkLine};
@@ -15,7 +14,7 @@ use caredesk_domain::ticket::Role;
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use super::charts::{Series, count_bars};
+use super::charts::{Series, count_bars, svg_response};
 use super::session::Viewer;
 use super::{Page, UiError, render};
 use crate::AppState;
@@ -358,14 +357,7 @@ async fn people_chart(
         )
     }
     .map_err(UiError::Unexpected)?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("image/svg+xml; charset=utf-8"),
-        )],
-        svg,
-    )
-        .into_response())
+    Ok(svg_response(svg))
 }
 
 async fn people_csv(

@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use caredesk_desk::reports::{
@@ -17,7 +16,7 @@ use caredesk_store::BreachedClock;
 use jiff::civil::Date;
 use serde::Deserialize;
 
-use super::charts::{Panel, share_bars};
+use super::charts::{Panel, share_bars, svg_response};
 use super::session::Viewer;
 use super::{Page, UiError, render};
 use crate::AppState;
@@ -350,14 +349,7 @@ async fn report_chart(
     ];
     let svg =
         share_bars(&groups, &panels, viewer.t("reports.share")).map_err(UiError::Unexpected)?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("image/svg+xml; charset=utf-8"),
-        )],
-        svg,
-    )
-        .into_response())
+    Ok(svg_response(svg))
 }
 
 async fn report_csv(

@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use caredesk_desk::volume::{self, VolumePart, VolumeReport, VolumeRequest};
@@ -14,7 +13,7 @@ use caredesk_domain::report::{Dimension, Span};
 use caredesk_domain::ticket::{Role, TicketState};
 use serde::Deserialize;
 
-use super::charts::{Series, count_bars};
+use super::charts::{Series, count_bars, svg_response};
 use super::reports::{
     FilterField, ReportForm, base_of, cared_for, dimension_label, filter_fields, query_of,
 };
@@ -347,14 +346,7 @@ async fn volume_chart(
         )
     }
     .map_err(UiError::Unexpected)?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("image/svg+xml; charset=utf-8"),
-        )],
-        svg,
-    )
-        .into_response())
+    Ok(svg_response(svg))
 }
 
 async fn volume_csv(

@@ -1105,6 +1105,17 @@ pub async fn people_count_who_did_the_work(backend: Backend) {
         load_csv.contains("\r\n2026-11-23,2,3,5,4,3,1,1,1,33.3\r\n"),
         "{load_csv}"
     );
+    // Empty values are the defaults.
+    let (status, defaults) = app
+        .call(
+            Method::GET,
+            "/api/v1/reports/people?span=&format=&part=",
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{defaults}");
+    assert_eq!(defaults["span"], "month");
     // Bad requests name the field.
     for (query, field) in [
         ("span=year", "span"),
