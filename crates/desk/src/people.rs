@@ -239,7 +239,9 @@ pub async fn people(
         if !region_people.contains(&row.person) {
             region_people.push(row.person);
         }
-        if let Some(period) = periods.iter_mut().find(|period| period.start == row.period) {
+        if let Ok(index) = periods.binary_search_by(|period| period.start.cmp(&row.period))
+            && let Some(period) = periods.get_mut(index)
+        {
             period.work.counts.add(&row.counts);
             let seen = period_people.entry(row.period).or_default();
             if !seen.contains(&row.person) {
