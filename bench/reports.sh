@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# SLA compliance and volume reports on a large desk: each backend gets a new database with
-# TICKETS tickets opened over three years (examples/seed_tickets), then ROUNDS rounds of ten
-# compliance reports, four volume reports and the baseline (one ticket read by its number),
+# SLA compliance, volume and people reports on a large desk: each backend gets a new database
+# with TICKETS tickets opened over three years (examples/seed_tickets), then ROUNDS rounds of
+# ten compliance reports, four volume reports, three people reports and the baseline (one
+# ticket read by its number),
 # timed in-process
 # (examples/bench_reports). Prints the medians, the 99th percentiles and the ratios; on
 # PostgreSQL also the database's own time for the three-year report (EXPLAIN ANALYZE).
