@@ -356,10 +356,7 @@ fn people_table(report: &PeopleReport) -> String {
     header.extend(count_names.iter().cloned());
     let mut lines = vec![header];
     for period in &report.periods {
-        let name = match report.span {
-            Span::Week => period.start.to_string(),
-            Span::Month => format!("{:04}-{:02}", period.start.year(), period.start.month()),
-        };
+        let name = report.span.label(period.start);
         let mut cells = vec![name, period.people.to_string()];
         cells.extend(counts(&period.work));
         lines.push(cells);
@@ -410,10 +407,7 @@ fn volume_table(report: &VolumeReport) -> String {
     let mut lines = vec![header];
     let all = vec!["all".to_string(); report.by.len()];
     for period in &report.periods {
-        let name = match report.span {
-            Span::Week => period.start.to_string(),
-            Span::Month => format!("{:04}-{:02}", period.start.year(), period.start.month()),
-        };
+        let name = report.span.label(period.start);
         // Per group when broken down (a period without tickets on one line).
         let groups: Vec<(&Vec<String>, u64, u64)> =
             if report.by.is_empty() || period.groups.is_empty() {

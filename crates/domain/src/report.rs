@@ -571,6 +571,15 @@ impl Span {
         }
     }
 
+    /// How a report names the period starting on `start`: a week by its Monday
+    /// (`2026-11-30`), a month as `2026-11`.
+    pub fn label(self, start: jiff::civil::Date) -> String {
+        match self {
+            Span::Week => start.to_string(),
+            Span::Month => format!("{:04}-{:02}", start.year(), start.month()),
+        }
+    }
+
     /// The last day of the period `date` falls in.
     pub fn end_of(self, date: jiff::civil::Date) -> jiff::civil::Date {
         match self {
@@ -852,6 +861,8 @@ mod tests {
         assert_eq!(Span::Month.end_of(date("2028-02-17")), date("2028-02-29"));
         assert_eq!(Span::parse("week"), Some(Span::Week));
         assert_eq!(Span::parse("year"), None);
+        assert_eq!(Span::Week.label(date("2026-11-30")), "2026-11-30");
+        assert_eq!(Span::Month.label(date("2026-02-01")), "2026-02");
     }
 
     #[test]

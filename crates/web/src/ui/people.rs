@@ -11,10 +11,10 @@ use axum::routing::get;
 use caredesk_desk::people::{self, PeoplePart, PeopleReport, PeopleRequest, WorkLine};
 use caredesk_domain::report::Span;
 use caredesk_domain::ticket::Role;
-use jiff::civil::Date;
 use serde::Deserialize;
 
 use super::charts::{Series, count_bars, svg_response};
+use super::reports::optional_date;
 use super::session::Viewer;
 use super::{Page, UiError, render};
 use crate::AppState;
@@ -50,16 +50,6 @@ impl PeopleForm {
     }
 
     fn request(&self) -> Result<PeopleRequest, UiError> {
-        let date = |field: &str, text: &str| -> Result<Option<Date>, UiError> {
-            match text.trim() {
-                "" => Ok(None),
-                text => text.parse().map(Some).map_err(|_| {
-                    UiError::BadRequest(format!(
-                        "{field}: \"{text}\" is not a date such as 2026-09-01"
-                    ))
-                }),
-            }
-        };
         let some = |text: &str| Some(text.trim().to_string()).filter(|text| !text.is_empty());
         let span = match self.span.trim() {
             "" => Span::default(),
@@ -76,8 +66,8 @@ impl PeopleForm {
             })?),
         };
         Ok(PeopleRequest {
-            from: date("from", &self.from)?,
-            to: date("to", &self.to)?,
+            from: optional_date("from", &self.from)?,
+            to: optional_date("to", &self.to)?,
             span,
             region: some(&self.region),
             language: some(&self.language),
@@ -239,7 +229,7 @@ async fn people_page(
         .periods
         .iter()
         .map(|period| LoadLine {
-            period: period_name(report.span, period.start),
+            period: report.span.label(period.start),
             people: period.people,
             cells: Cells::of(&period.work),
         })
@@ -285,14 +275,6 @@ async fn people_page(
     .into_response())
 }
 
-/// A week by its Monday, a month as `2026-11`.
-fn period_name(span: Span, start: Date) -> String {
-    match span {
-        Span::Week => start.to_string(),
-        Span::Month => format!("{:04}-{:02}", start.year(), start.month()),
-    }
-}
-
 /// A chart of the report the same query asks for: `load` (actions, replies and after-hours
 /// actions per period) or `people` (tickets handled and actions per person).
 async fn people_chart(
@@ -335,7 +317,7 @@ async fn people_chart(
         let groups: Vec<String> = report
             .periods
             .iter()
-            .map(|period| period_name(report.span, period.start))
+            .map(|period| report.span.label(period.start))
             .collect();
         let series = |key: &str, value: fn(&WorkLine) -> u64| Series {
             name: viewer.t(key),

@@ -47,6 +47,18 @@ pub(super) fn base_of(viewer: &Viewer) -> &'static str {
     }
 }
 
+/// A date of a report's form: none when left empty.
+pub(super) fn optional_date(field: &str, text: &str) -> Result<Option<Date>, UiError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => text.parse().map(Some).map_err(|_| {
+            UiError::BadRequest(format!(
+                "{field}: \"{text}\" is not a date such as 2026-09-01"
+            ))
+        }),
+    }
+}
+
 /// The builder's form, as the address carries it (empty means "any").
 #[derive(Clone, Default, Deserialize)]
 #[serde(default)]
@@ -78,16 +90,6 @@ impl ReportForm {
     }
 
     pub(super) fn request(&self) -> Result<ComplianceRequest, UiError> {
-        let date = |field: &str, text: &str| -> Result<Option<Date>, UiError> {
-            match text.trim() {
-                "" => Ok(None),
-                text => text.parse().map(Some).map_err(|_| {
-                    UiError::BadRequest(format!(
-                        "{field}: \"{text}\" is not a date such as 2026-09-01"
-                    ))
-                }),
-            }
-        };
         let by = Dimension::list(&format!("{},{}", self.by, self.then_by))
             .map_err(|reason| UiError::BadRequest(format!("by: {reason}")))?;
         let some = |text: &str| Some(text.trim().to_string()).filter(|text| !text.is_empty());
@@ -98,8 +100,8 @@ impl ReportForm {
             })?),
         };
         Ok(ComplianceRequest {
-            from: date("from", &self.from)?,
-            to: date("to", &self.to)?,
+            from: optional_date("from", &self.from)?,
+            to: optional_date("to", &self.to)?,
             by,
             filter: ReportFilter {
                 program: some(&self.program),

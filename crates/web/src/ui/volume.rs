@@ -149,7 +149,7 @@ async fn volume_page(
     let all = viewer.t("reports.all").to_string();
     let mut flows = Vec::new();
     for period in &report.periods {
-        let name = period_name(report.span, period.start);
+        let name = report.span.label(period.start);
         if report.by.is_empty() || period.groups.is_empty() {
             flows.push(FlowLine {
                 period: name,
@@ -285,14 +285,6 @@ async fn volume_page(
     .into_response())
 }
 
-/// A week by its Monday, a month as `2026-11`.
-fn period_name(span: Span, start: jiff::civil::Date) -> String {
-    match span {
-        Span::Week => start.to_string(),
-        Span::Month => format!("{:04}-{:02}", start.year(), start.month()),
-    }
-}
-
 #[derive(Default, Deserialize)]
 #[serde(default)]
 struct ChartChoice {
@@ -327,7 +319,7 @@ async fn volume_chart(
         let groups: Vec<String> = report
             .periods
             .iter()
-            .map(|period| period_name(report.span, period.start))
+            .map(|period| report.span.label(period.start))
             .collect();
         count_bars(
             &groups,
