@@ -12,6 +12,7 @@ use caredesk_desk::reports::{
 use caredesk_desk::volume::{self, VolumePart, VolumeReport, VolumeRequest, volume_as_csv};
 use caredesk_desk::{Caller, Desk};
 use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter, ShareOfTarget, Span};
+use caredesk_mail::text_table::aligned;
 use caredesk_store::BreachedClock;
 use clap::{Args, Subcommand, ValueEnum};
 use jiff::civil::Date;
@@ -595,40 +596,6 @@ fn breaches_table(list: &BreachList) -> String {
     );
     // The time stood still and its causes read as a sentence: aligned left, last.
     text.push_str(&aligned(&lines, 4, true));
-    text
-}
-
-/// `lines` as columns, the first `left` aligned left and the others right (the last one
-/// left too when `last_left`).
-fn aligned(lines: &[Vec<String>], left: usize, last_left: bool) -> String {
-    let columns = lines.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|column| {
-            lines
-                .iter()
-                .filter_map(|line| line.get(column))
-                .map(|cell| cell.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut text = String::new();
-    for line in lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(index, (cell, width))| {
-                if index < left || (last_left && index + 1 == columns) {
-                    format!("{cell:<width$}")
-                } else {
-                    format!("{cell:>width$}")
-                }
-            })
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
-        text.push('\n');
-    }
     text
 }
 

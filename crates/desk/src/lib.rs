@@ -21,6 +21,7 @@ pub mod customers;
 pub mod error;
 pub mod intake;
 pub mod mail_in;
+pub mod monthly_reports;
 pub mod people;
 pub mod products;
 pub mod reports;

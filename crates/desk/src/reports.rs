@@ -491,7 +491,8 @@ pub(crate) fn checked_period(
     Ok((from, to))
 }
 
-fn midnight(date: Date) -> Result<jiff::Timestamp, DeskError> {
+/// The instant day `date` starts in UTC.
+pub(crate) fn midnight(date: Date) -> Result<jiff::Timestamp, DeskError> {
     TimeZone::UTC
         .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
         .map_err(DeskError::unexpected)

@@ -63,11 +63,15 @@ pub enum NoticeKind {
     /// To the contacts of a customer entitled to a new release of a product line it has
     /// registered (`crate::catalog`). Of no ticket.
     ReleaseAnnounced,
+    /// To a customer's designated contacts and its customer success manager: the
+    /// customer's compliance report of the month just ended, for programs whose policy
+    /// enables it. Of no ticket.
+    MonthlyReport,
 }
 
 impl NoticeKind {
     /// The kinds sent as e-mail, each with its templates.
-    pub const MAIL: [NoticeKind; 16] = [
+    pub const MAIL: [NoticeKind; 17] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -84,9 +88,10 @@ impl NoticeKind {
         NoticeKind::SignInBurst,
         NoticeKind::CommunityAnswer,
         NoticeKind::ReleaseAnnounced,
+        NoticeKind::MonthlyReport,
     ];
 
-    pub const ALL: [NoticeKind; 17] = [
+    pub const ALL: [NoticeKind; 18] = [
         NoticeKind::Acknowledgement,
         NoticeKind::PublicUpdate,
         NoticeKind::WaitingOnYou,
@@ -104,6 +109,7 @@ impl NoticeKind {
         NoticeKind::SignInBurst,
         NoticeKind::CommunityAnswer,
         NoticeKind::ReleaseAnnounced,
+        NoticeKind::MonthlyReport,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -125,6 +131,7 @@ impl NoticeKind {
             NoticeKind::SignInBurst => "sign_in_burst",
             NoticeKind::CommunityAnswer => "community_answer",
             NoticeKind::ReleaseAnnounced => "release_announced",
+            NoticeKind::MonthlyReport => "monthly_report",
         }
     }
 
@@ -135,11 +142,14 @@ impl NoticeKind {
     }
 
     /// Whether it is about a ticket (all but the administrators' security alerts, the
-    /// community's answers and release announcements).
+    /// community's answers, release announcements and monthly reports).
     pub fn is_of_a_ticket(&self) -> bool {
         !matches!(
             self,
-            NoticeKind::SignInBurst | NoticeKind::CommunityAnswer | NoticeKind::ReleaseAnnounced
+            NoticeKind::SignInBurst
+                | NoticeKind::CommunityAnswer
+                | NoticeKind::ReleaseAnnounced
+                | NoticeKind::MonthlyReport
         )
     }
 
@@ -189,6 +199,14 @@ impl NoticeKind {
 }
 
 /// Who a notice goes to; the store finds the addresses.
+/// What a monthly report's notice names: the customer and the month (`2026-11`), whose
+/// report, recorded when the notice was written, is what it sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthlyReportNotice {
+    pub customer_id: i64,
+    pub month: String,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Recipient {
     /// The ticket's contact.

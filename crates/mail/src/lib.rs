@@ -8,11 +8,14 @@
 pub mod inbound;
 pub mod message;
 pub mod templates;
+pub mod text_table;
 pub mod transport;
 
-pub use message::{Addressee, ComposeError, Mailbox, MessageIds, Outgoing, compose, sender};
+pub use message::{
+    Addressee, Attached, ComposeError, Mailbox, MessageIds, Outgoing, compose, sender,
+};
 pub use templates::{
-    CommunityContext, MailContext, ReleaseContext, RenderedMail, SignInContext, TemplateError,
-    Templates, Terms,
+    CommunityContext, MailContext, MonthlyContext, ReleaseContext, RenderedMail, ReportTerms,
+    SignInContext, TemplateError, Templates, Terms,
 };
 pub use transport::{SendError, SmtpClient, SmtpSecurity, SmtpSettings, Transport, TransportError};

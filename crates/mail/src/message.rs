@@ -8,8 +8,9 @@
 
 use lettre::Message;
 pub use lettre::message::Mailbox;
-use lettre::message::MultiPart;
+use lettre::message::header::ContentType;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, MultiPart};
 
 use crate::templates::RenderedMail;
 
@@ -92,10 +93,23 @@ pub struct Outgoing<'a> {
     pub from: &'a Mailbox,
     pub to: &'a Addressee,
     pub mail: &'a RenderedMail,
+    /// Files sent with it (a report's chart); most notices have none.
+    pub attachments: &'a [Attached],
 }
 
-/// The message for `outgoing`: plain text and HTML alternatives, our stable Message-ID,
-/// the ticket's thread, and `Auto-Submitted` so that well-behaved responders do not answer.
+/// A file sent with a notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attached {
+    /// The name the recipient saves it under.
+    pub file_name: String,
+    /// Its media type, as `image/svg+xml`.
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// The message for `outgoing`: plain text and HTML alternatives (with the attachments
+/// after them, if any), our stable Message-ID, the ticket's thread, and `Auto-Submitted` so
+/// that well-behaved responders do not answer.
 pub fn compose(ids: &MessageIds, outgoing: &Outgoing<'_>) -> Result<Message, ComposeError> {
     let to_address =
         outgoing
@@ -123,11 +137,28 @@ pub fn compose(ids: &MessageIds, outgoing: &Outgoing<'_>) -> Result<Message, Com
             .references(thread)
             .header(TicketHeader(ticket_id));
     }
+    let body =
+        MultiPart::alternative_plain_html(outgoing.mail.text.clone(), outgoing.mail.html.clone());
+    let body = if outgoing.attachments.is_empty() {
+        body
+    } else {
+        let mut mixed = MultiPart::mixed().multipart(body);
+        for attached in outgoing.attachments {
+            let content_type = ContentType::parse(&attached.content_type).map_err(|error| {
+                ComposeError::Build(format!(
+                    "{} is not a media type: {error}",
+                    attached.content_type
+                ))
+            })?;
+            mixed = mixed.singlepart(
+                Attachment::new(attached.file_name.clone())
+                    .body(attached.body.clone(), content_type),
+            );
+        }
+        mixed
+    };
     message
-        .multipart(MultiPart::alternative_plain_html(
-            outgoing.mail.text.clone(),
-            outgoing.mail.html.clone(),
-        ))
+        .multipart(body)
         .map_err(|error| ComposeError::Build(error.to_string()))
 }
 
@@ -209,6 +240,7 @@ mod tests {
             from: &from,
             to: &to,
             mail: &mail,
+            attachments: &[],
         };
         let first = String::from_utf8(compose(&ids, &outgoing).unwrap().formatted()).unwrap();
         let again = String::from_utf8(compose(&ids, &outgoing).unwrap().formatted()).unwrap();
@@ -247,6 +279,60 @@ mod tests {
     }
 
     #[test]
+    fn attachments_follow_the_text_and_html() {
+        use mail_parser::MimeHeaders;
+
+        let ids = MessageIds::new("desk.example");
+        let from = sender("support@desk.example").unwrap();
+        let to = Addressee {
+            name: "Ada".into(),
+            email: "ada@acme.example".into(),
+        };
+        let mail = rendered();
+        let chart = Attached {
+            file_name: "compliance-2026-11.svg".into(),
+            content_type: "image/svg+xml".into(),
+            body: b"<svg xmlns=\"http://www.w3.org/2000/svg\"><text>Premi\xc3\xa8re r\xc3\xa9ponse</text></svg>".to_vec(),
+        };
+        let attachments = [chart];
+        let outgoing = Outgoing {
+            notice_id: 9,
+            ticket_id: None,
+            from: &from,
+            to: &to,
+            mail: &mail,
+            attachments: &attachments,
+        };
+        let message = compose(&ids, &outgoing).unwrap().formatted();
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&message)
+            .unwrap();
+        assert_eq!(parsed.body_text(0).as_deref(), Some("Bonjour Ada,\r\n"));
+        assert!(parsed.body_html(0).unwrap().contains("<p>Bonjour Ada,</p>"));
+        let attached = parsed.attachment(0).unwrap();
+        assert_eq!(attached.attachment_name(), Some("compliance-2026-11.svg"));
+        let content_type = attached.content_type().unwrap();
+        assert_eq!(
+            (content_type.ctype(), content_type.subtype()),
+            ("image", Some("svg+xml"))
+        );
+        assert_eq!(attached.contents(), attachments[0].body.as_slice());
+
+        let bad = Attached {
+            content_type: "not a type".into(),
+            ..attachments[0].clone()
+        };
+        let refused = compose(
+            &ids,
+            &Outgoing {
+                attachments: std::slice::from_ref(&bad),
+                ..outgoing
+            },
+        );
+        assert!(refused.unwrap_err().to_string().contains("not a type"));
+    }
+
+    #[test]
     fn a_bad_address_is_named() {
         let ids = MessageIds::new("desk.example");
         let from = sender("support@desk.example").unwrap();
@@ -263,6 +349,7 @@ mod tests {
                 from: &from,
                 to: &to,
                 mail: &mail,
+                attachments: &[],
             },
         )
         .unwrap_err()

@@ -72,6 +72,53 @@ pub struct Terms {
     planned_for_release: String,
     /// `{release}` stands for the product and version published without a planned fix.
     release_without_fix: String,
+    /// The words of the monthly report's tables (`[terms.report]`).
+    pub report: ReportTerms,
+}
+
+/// The words of a customer's monthly report: the month's name and the tables' headings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportTerms {
+    /// January to December.
+    pub months: [String; 12],
+    /// `{month}` and `{year}` stand for the month's name and the year: "{month} {year}".
+    pub month_and_year: String,
+    pub clock: String,
+    pub first_response: String,
+    pub updates: String,
+    pub resolution: String,
+    pub measured: String,
+    pub met: String,
+    pub late: String,
+    pub open_within: String,
+    pub open_past: String,
+    pub share: String,
+    pub severity: String,
+    pub tickets: String,
+    /// `{percent}` stands for a share with one decimal: "{percent} %".
+    pub percent: String,
+}
+
+impl ReportTerms {
+    /// A share in percent, one decimal; a dash for none.
+    pub fn share(&self, percent: Option<f64>) -> String {
+        percent.map_or_else(
+            || "–".to_string(),
+            |percent| self.percent.replace("{percent}", &format!("{percent:.1}")),
+        )
+    }
+
+    /// Month `month` (1 to 12) of `year`, as "November 2026" reads in the language.
+    pub fn month(&self, year: i16, month: i8) -> String {
+        let name = usize::try_from(month - 1)
+            .ok()
+            .and_then(|index| self.months.get(index))
+            .map_or_else(|| month.to_string(), Clone::clone);
+        self.month_and_year
+            .replace("{month}", &name)
+            .replace("{year}", &year.to_string())
+    }
 }
 
 impl Terms {
@@ -145,6 +192,38 @@ pub struct MailContext {
     pub community: Option<CommunityContext>,
     /// A new release of a registered product (release_announced, of no ticket either).
     pub release: Option<ReleaseContext>,
+    /// A customer's report of the month just ended (monthly_report, of no ticket either).
+    pub monthly: Option<MonthlyContext>,
+}
+
+/// What a customer's monthly report tells its designated contacts and its customer success
+/// manager. The tables come twice: as headings and rows of words for the HTML part (the
+/// shared `report_table.html` lays them out), and laid out as text for the plain part.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MonthlyContext {
+    pub customer_name: String,
+    /// The care program's name.
+    pub program: String,
+    /// The month as the recipient reads it: "November 2026", "novembre 2026".
+    pub month: String,
+    /// Its first and last days.
+    pub from: String,
+    pub to: String,
+    /// Tickets opened in the month.
+    pub tickets: u64,
+    /// Per target (first response, status updates, resolution): measured, met, late, open
+    /// in time, open overdue, share met.
+    pub clock_headings: Vec<String>,
+    pub clocks: Vec<Vec<String>>,
+    pub clocks_text: String,
+    /// Per severity: tickets and the share of each target met.
+    pub severity_headings: Vec<String>,
+    pub severities: Vec<Vec<String>>,
+    pub severities_text: String,
+    /// The attached chart's file name; empty when there is none (a month without tickets).
+    pub chart: String,
+    /// The report's page: the portal's for a contact, the console's for staff.
+    pub report_url: String,
 }
 
 /// What a customer's contact is told of a new release its products may take.
@@ -264,12 +343,17 @@ impl Templates {
             }
         });
         environment.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        environment
-            .add_template(PARAGRAPHS, PARAGRAPHS_SOURCE)
-            .map_err(|error| TemplateError::File {
-                file: PARAGRAPHS.to_string(),
-                reason: error.to_string(),
-            })?;
+        for (name, source) in [
+            (PARAGRAPHS, PARAGRAPHS_SOURCE),
+            (REPORT_TABLE, REPORT_TABLE_SOURCE),
+        ] {
+            environment
+                .add_template(name, source)
+                .map_err(|error| TemplateError::File {
+                    file: name.to_string(),
+                    reason: error.to_string(),
+                })?;
+        }
         let mut terms = Vec::with_capacity(LANGUAGES.len());
         for (language, file, text) in files {
             let parsed: LanguageFile =
@@ -409,6 +493,17 @@ const PARAGRAPHS_SOURCE: &str = "{% for paragraph in paragraphs %}<p>\
 {% for line in paragraph %}{{ line }}{% if not loop.last %}<br>\n{% endif %}{% endfor %}</p>\n\
 {% endfor %}";
 
+/// A table of `headings` and `rows` (the first cell of each row heads it), for the HTML
+/// part of a notice: `{% with headings = …, rows = … %}{% include "report_table.html" %}`.
+const REPORT_TABLE: &str = "report_table.html";
+const REPORT_TABLE_SOURCE: &str = "<table style=\"border-collapse: collapse; margin: 0.5em 0 1em\">\n\
+<thead><tr>{% for heading in headings %}<th scope=\"col\" style=\"border-bottom: 1px solid #767676; \
+padding: 0.2em 0.6em; text-align: {% if loop.first %}left{% else %}right{% endif %}\">{{ heading }}</th>\
+{% endfor %}</tr></thead>\n<tbody>\n{% for row in rows %}<tr>{% for cell in row %}{% if loop.first %}\
+<th scope=\"row\" style=\"padding: 0.2em 0.6em; text-align: left; font-weight: normal\">{{ cell }}</th>\
+{% else %}<td style=\"padding: 0.2em 0.6em; text-align: right\">{{ cell }}</td>{% endif %}{% endfor %}</tr>\n\
+{% endfor %}</tbody></table>\n";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,6 +524,7 @@ mod tests {
             sign_in: None,
             community: None,
             release: None,
+            monthly: None,
         }
     }
 
@@ -596,6 +692,93 @@ mod tests {
             .render(NoticeKind::ReleaseAnnounced, "en", &on_request)
             .unwrap();
         assert!(mail.text.contains("on request"), "{}", mail.text);
+    }
+
+    #[test]
+    fn the_monthly_report_gives_its_tables_in_every_language() {
+        let templates = Templates::built_in().unwrap();
+        for language in LANGUAGES {
+            let words = &templates.terms(language).report;
+            let clock_headings = vec![words.clock.clone(), words.met.clone()];
+            let clocks = vec![vec![words.first_response.clone(), "<7>".to_string()]];
+            let context = MailContext {
+                recipient_name: "Ana".into(),
+                monthly: Some(MonthlyContext {
+                    customer_name: "Acme & Sons".into(),
+                    program: "Gold".into(),
+                    month: words.month(2026, 11),
+                    from: "2026-11-01".into(),
+                    to: "2026-11-30".into(),
+                    tickets: 9,
+                    clocks_text: format!("{}  {}\nthe clocks' table\n", words.clock, words.met),
+                    clock_headings,
+                    clocks,
+                    severity_headings: vec![words.severity.clone()],
+                    severities: vec![vec!["P1 Critical".into()]],
+                    severities_text: "the severities' table\n".into(),
+                    chart: "support-report-2026-11.svg".into(),
+                    report_url: "https://desk.example/portal/reports?from=2026-11-01&to=2026-11-30"
+                        .into(),
+                }),
+                ..MailContext::default()
+            };
+            let mail = templates
+                .render(NoticeKind::MonthlyReport, language, &context)
+                .unwrap();
+            assert!(mail.subject.contains(&words.month(2026, 11)), "{language}");
+            assert!(mail.subject.contains("Acme & Sons"), "{language}");
+            for told in [
+                "Ana",
+                "Acme & Sons",
+                "Gold",
+                "2026-11-01",
+                "9",
+                "the clocks' table",
+                "the severities' table",
+                "support-report-2026-11.svg",
+                "https://desk.example/portal/reports?from=2026-11-01&to=2026-11-30",
+            ] {
+                assert!(
+                    mail.text.contains(told),
+                    "{language}: {told}\n{}",
+                    mail.text
+                );
+            }
+            // The HTML part has the tables as tables, their words escaped.
+            assert!(mail.html.contains("<table"), "{language}");
+            assert!(
+                mail.html.contains(&format!("<th scope=\"col\" style=\"border-bottom: 1px solid #767676; padding: 0.2em 0.6em; text-align: left\">{}</th>", words.clock)),
+                "{language}: {}",
+                mail.html
+            );
+            assert!(mail.html.contains("&lt;7&gt;") && !mail.html.contains("<7>"));
+            assert!(mail.html.contains("Acme &amp; Sons"), "{language}");
+            assert!(!mail.text.contains("#0"), "{language}");
+
+            // A month without tickets says so, without tables.
+            let quiet = MailContext {
+                monthly: context.monthly.clone().map(|monthly| MonthlyContext {
+                    tickets: 0,
+                    chart: String::new(),
+                    ..monthly
+                }),
+                ..context
+            };
+            let mail = templates
+                .render(NoticeKind::MonthlyReport, language, &quiet)
+                .unwrap();
+            assert!(!mail.text.contains("the clocks' table"), "{language}");
+            assert!(!mail.html.contains("<table"), "{language}");
+            assert!(mail.text.contains(&words.month(2026, 11)), "{language}");
+        }
+        let english = &templates.terms("en").report;
+        assert_eq!(english.month(2026, 11), "November 2026");
+        assert_eq!(templates.terms("fr").report.month(2027, 2), "février 2027");
+        assert_eq!(templates.terms("es").report.month(2027, 1), "enero de 2027");
+        assert_eq!(templates.terms("ja").report.month(2026, 11), "2026年11月");
+        assert_eq!(english.share(Some(91.66)), "91.7%");
+        assert_eq!(templates.terms("fr").report.share(Some(100.0)), "100.0 %");
+        assert_eq!(english.share(None), "–");
     }
 
     #[test]

@@ -324,6 +324,7 @@ mod tests {
                     email: "ada@acme.example".into(),
                 },
                 mail: &mail,
+                attachments: &[],
             },
         )
         .unwrap();

@@ -19,6 +19,7 @@ mod events;
 mod inbound;
 mod intake;
 mod jobs;
+mod monthly_reports;
 mod notice_facts;
 mod outbox;
 mod reanalysis;
@@ -63,6 +64,7 @@ pub use customers::{
 pub use error::StoreError;
 pub use inbound::InboundRecord;
 pub use intake::{AdvisorLoads, IntakeFacts};
+pub use monthly_reports::ReportOwed;
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
 pub use report_flows::{BacklogTicket, FlowQuery, FlowRow};

@@ -87,6 +87,7 @@ contract!(
     tickets_opened_together_each_keep_their_own_rows,
     a_sign_in_burst_is_told_to_each_administrator_once,
     every_way_of_looking_for_texts_finds_the_same,
+    a_customers_monthly_report_is_recorded_once,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -4906,4 +4907,197 @@ async fn work_equals_its_recount(
             "{stage}: per {span:?} of {person:?} in {region:?}"
         );
     }
+}
+
+async fn a_customers_monthly_report_is_recorded_once(store: Store) {
+    use caredesk_domain::notify::{MonthlyReportNotice, NoticeKind};
+
+    let gold = customer(&store, "GOLD", "gold", "emea").await;
+    let platinum = customer(&store, "PLAT", "platinum", "amer").await;
+    let standard = customer(&store, "STD", "standard", "emea").await;
+    let csm = emea_staff(&store, "Carla CSM", Role::CustomerSuccessManager, &["en"]).await;
+    store.set_csm(gold.customer_id, Some(csm.id)).await.unwrap();
+    // A second designated contact, and one who is not designated.
+    for (email, designated) in [("bo@gold.example", true), ("cy@gold.example", false)] {
+        store
+            .create_contact(
+                &NewContact {
+                    customer_id: gold.customer_id,
+                    name: email.into(),
+                    email: email.into(),
+                    phone: String::new(),
+                    language: "fr".into(),
+                    designated,
+                    password_hash: None,
+                },
+                at(MONDAY_10),
+            )
+            .await
+            .unwrap();
+    }
+    // A contract that ended before the month owes nothing.
+    let lapsed = customer(&store, "OLD", "standard", "emea").await;
+    store
+        .create_contract(
+            &NewContract {
+                customer_id: lapsed.customer_id,
+                program: "gold".into(),
+                starts_on: date(2025, 1, 1),
+                ends_on: date(2026, 10, 31),
+                eula_accepted: true,
+            },
+            at(MONDAY_10),
+        )
+        .await
+        .unwrap();
+
+    let programs = ["gold", "platinum"];
+    let (first, last) = (date(2026, 11, 1), date(2026, 11, 30));
+    let december = at("2026-12-01T00:00:00Z");
+    let owed = |limit: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .reports_owed("2026-11", (first, last), december, &programs, limit)
+                .await
+                .unwrap()
+                .iter()
+                .map(|owed| (owed.customer_id, owed.program.clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        owed(10).await,
+        [
+            (gold.customer_id, "gold".to_string()),
+            (platinum.customer_id, "platinum".to_string())
+        ]
+    );
+    assert_eq!(owed(1).await.len(), 1);
+    assert!(
+        store
+            .reports_owed("2026-11", (first, last), december, &[], 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Two instances record the gold customer's November at once: one of them writes it,
+    // with one notice per designated contact and one to the CSM.
+    let now = at("2026-12-01T01:00:00Z");
+    let (one, other) = tokio::join!(
+        store.record_monthly_report(gold.customer_id, "2026-11", r#"{"n":1}"#, now),
+        store.record_monthly_report(gold.customer_id, "2026-11", r#"{"n":2}"#, now),
+    );
+    let (one, other) = (one.unwrap(), other.unwrap());
+    assert!(one != other, "exactly one of them records it");
+    let kept = store
+        .monthly_report(gold.customer_id, "2026-11")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept, if one { r#"{"n":1}"# } else { r#"{"n":2}"# });
+    let monthly: Vec<_> = store
+        .notices_in("pending", 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|notice| notice.kind == NoticeKind::MonthlyReport)
+        .collect();
+    let mut recipients: Vec<_> = monthly
+        .iter()
+        .map(|notice| (notice.recipient.clone(), notice.contact_id, notice.staff_id))
+        .collect();
+    recipients.sort();
+    let bo = store
+        .contacts_of(gold.customer_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|contact| contact.email == "bo@gold.example")
+        .unwrap();
+    assert_eq!(
+        recipients,
+        [
+            ("contact".to_string(), Some(gold.contact_id), None),
+            ("contact".to_string(), Some(bo.id), None),
+            ("staff".to_string(), None, Some(csm.id)),
+        ]
+    );
+    for notice in &monthly {
+        assert_eq!(notice.ticket_id, None);
+        let named: MonthlyReportNotice =
+            serde_json::from_str(notice.details.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            named,
+            MonthlyReportNotice {
+                customer_id: gold.customer_id,
+                month: "2026-11".into(),
+            }
+        );
+    }
+    // Recorded, it is owed no more; the next month is.
+    assert_eq!(
+        owed(10).await,
+        [(platinum.customer_id, "platinum".to_string())]
+    );
+    assert!(
+        !store
+            .record_monthly_report(gold.customer_id, "2026-11", "{}", now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .reports_owed(
+                "2026-12",
+                (date(2026, 12, 1), date(2026, 12, 31)),
+                at("2027-01-01T00:00:00Z"),
+                &programs,
+                10
+            )
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // The customers were added on 23 November: October's report is owed to none of them.
+    assert!(
+        store
+            .reports_owed(
+                "2026-10",
+                (date(2026, 10, 1), date(2026, 10, 31)),
+                at("2026-11-01T00:00:00Z"),
+                &programs,
+                10
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A customer without a CSM: its designated contact only.
+    assert!(
+        store
+            .record_monthly_report(platinum.customer_id, "2026-11", "{}", now)
+            .await
+            .unwrap()
+    );
+    let of_platinum = store
+        .notices_in("pending", 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|notice| {
+            notice.kind == NoticeKind::MonthlyReport
+                && notice.contact_id == Some(platinum.contact_id)
+        })
+        .count();
+    assert_eq!(of_platinum, 1);
+    assert_eq!(
+        store
+            .monthly_report(standard.customer_id, "2026-11")
+            .await
+            .unwrap(),
+        None
+    );
 }

@@ -56,6 +56,36 @@ impl ReceivedMail {
             .unwrap_or_default()
     }
 
+    /// The HTML part, its transfer encoding undone.
+    pub fn html(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.data.as_bytes())
+            .and_then(|message| message.body_html(0).map(|html| html.into_owned()))
+            .unwrap_or_default()
+    }
+
+    /// Each attachment: its file name, its media type (`image/svg+xml`) and its content.
+    pub fn attachments(&self) -> Vec<(String, String, Vec<u8>)> {
+        use mail_parser::MimeHeaders;
+        let Some(message) = mail_parser::MessageParser::default().parse(self.data.as_bytes())
+        else {
+            return Vec::new();
+        };
+        message
+            .attachments()
+            .map(|part| {
+                let media_type = part.content_type().map_or_else(String::new, |found| {
+                    format!("{}/{}", found.ctype(), found.subtype().unwrap_or_default())
+                });
+                (
+                    part.attachment_name().unwrap_or_default().to_string(),
+                    media_type,
+                    part.contents().to_vec(),
+                )
+            })
+            .collect()
+    }
+
     /// The plain-text part as a reader sees it: its transfer encoding (quoted-printable
     /// lines folded at 76 characters) undone.
     pub fn text(&self) -> String {

@@ -8,16 +8,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::monthly::monthly_mail;
 use caredesk_desk::Clock;
+use caredesk_desk::monthly_reports::MonthlyReport;
 use caredesk_domain::catalog::ReleaseNotice;
-use caredesk_domain::notify::{NoticeKind, retry_delay};
+use caredesk_domain::notify::{MonthlyReportNotice, NoticeKind, retry_delay};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::resources::community::AnswerNotice;
 use caredesk_domain::sign_in::SignInBurst;
 use caredesk_domain::ticket::EventData;
 use caredesk_mail::{
-    Addressee, CommunityContext, MailContext, Mailbox, MessageIds, Outgoing, ReleaseContext,
-    SignInContext, Templates, Terms, Transport, compose,
+    Addressee, Attached, CommunityContext, MailContext, Mailbox, MessageIds, Outgoing,
+    ReleaseContext, SignInContext, Templates, Terms, Transport, compose,
 };
 use caredesk_store::{Delivery, NoticeFacts, NoticeRecipient, OutboxEntry, Store, StoreError};
 use jiff::{SignedDuration, Timestamp};
@@ -248,6 +250,7 @@ impl Deliverer {
             NoticeKind::SignInBurst => self.deliver_alert(entry).await,
             NoticeKind::CommunityAnswer => self.deliver_community_answer(entry).await,
             NoticeKind::ReleaseAnnounced => self.deliver_release_announcement(entry).await,
+            NoticeKind::MonthlyReport => self.deliver_monthly_report(entry).await,
             _ => self.deliver_ticket_notice(entry).await,
         }
     }
@@ -264,29 +267,15 @@ impl Deliverer {
         };
         let terms = self.templates.terms(&recipient.language);
         let context = self.context(entry, &facts, recipient, terms);
-        self.send_mail(entry, recipient, &context).await
+        self.send_mail(entry, recipient, &context, &[]).await
     }
 
     /// An alert of no ticket to a member of staff, from what it recorded when it was raised,
     /// in their language and their region's time zone (UTC for staff of no region).
     async fn deliver_alert(&self, entry: &OutboxEntry) -> Delivery {
-        let burst: SignInBurst = match entry
-            .details
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-        {
-            Ok(Some(burst)) => burst,
-            Ok(None) => {
-                return Delivery::Failed {
-                    error: "an alert without what it says".into(),
-                };
-            }
-            Err(error) => {
-                return Delivery::Failed {
-                    error: format!("an alert that cannot be read: {error}"),
-                };
-            }
+        let burst: SignInBurst = match details(entry, "an alert") {
+            Ok(burst) => burst,
+            Err(failed) => return failed,
         };
         let (recipient, region) = match self.store.staff_to_tell(entry.staff_id).await {
             Ok(Some(found)) => found,
@@ -311,29 +300,15 @@ impl Deliverer {
             }),
             ..MailContext::default()
         };
-        self.send_mail(entry, &recipient, &context).await
+        self.send_mail(entry, &recipient, &context, &[]).await
     }
 
     /// A new answer, to the question's asker in their language, from what it recorded when
     /// the answer was written.
     async fn deliver_community_answer(&self, entry: &OutboxEntry) -> Delivery {
-        let answered: AnswerNotice = match entry
-            .details
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-        {
-            Ok(Some(answered)) => answered,
-            Ok(None) => {
-                return Delivery::Failed {
-                    error: "a notice of an answer without what it says".into(),
-                };
-            }
-            Err(error) => {
-                return Delivery::Failed {
-                    error: format!("a notice of an answer that cannot be read: {error}"),
-                };
-            }
+        let answered: AnswerNotice = match details(entry, "a notice of an answer") {
+            Ok(answered) => answered,
+            Err(failed) => return failed,
         };
         let recipient = match self.store.contact_to_tell(entry.contact_id).await {
             Ok(Some(recipient)) => recipient,
@@ -357,29 +332,15 @@ impl Deliverer {
             }),
             ..MailContext::default()
         };
-        self.send_mail(entry, &recipient, &context).await
+        self.send_mail(entry, &recipient, &context, &[]).await
     }
 
     /// A new release, to a customer's contact in their language, with the notes in it
     /// (else English, else any) as the catalog holds them when the notice goes out.
     async fn deliver_release_announcement(&self, entry: &OutboxEntry) -> Delivery {
-        let announced: ReleaseNotice = match entry
-            .details
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-        {
-            Ok(Some(announced)) => announced,
-            Ok(None) => {
-                return Delivery::Failed {
-                    error: "a release's notice without what it says".into(),
-                };
-            }
-            Err(error) => {
-                return Delivery::Failed {
-                    error: format!("a release's notice that cannot be read: {error}"),
-                };
-            }
+        let announced: ReleaseNotice = match details(entry, "a release's notice") {
+            Ok(announced) => announced,
+            Err(failed) => return failed,
         };
         let recipient = match self.store.contact_to_tell(entry.contact_id).await {
             Ok(Some(recipient)) => recipient,
@@ -436,7 +397,78 @@ impl Deliverer {
             }),
             ..MailContext::default()
         };
-        self.send_mail(entry, &recipient, &context).await
+        self.send_mail(entry, &recipient, &context, &[]).await
+    }
+
+    /// A customer's report of a month, as it was recorded, to a designated contact (with a
+    /// link to the portal's report) or to the customer success manager (the console's), in
+    /// their language, its chart attached.
+    async fn deliver_monthly_report(&self, entry: &OutboxEntry) -> Delivery {
+        let named: MonthlyReportNotice = match details(entry, "a monthly report's notice") {
+            Ok(named) => named,
+            Err(failed) => return failed,
+        };
+        let report = match self
+            .store
+            .monthly_report(named.customer_id, &named.month)
+            .await
+        {
+            Ok(Some(report)) => report,
+            Ok(None) => {
+                return Delivery::Failed {
+                    error: format!(
+                        "the report of {} of customer {} is not recorded",
+                        named.month, named.customer_id
+                    ),
+                };
+            }
+            Err(error) => return self.store_failure(entry, error),
+        };
+        let report: MonthlyReport = match serde_json::from_str(&report) {
+            Ok(report) => report,
+            Err(error) => {
+                return Delivery::Failed {
+                    error: format!("a monthly report that cannot be read: {error}"),
+                };
+            }
+        };
+        // A contact reads their organisation's report on the portal; staff on the console,
+        // for this customer.
+        let found = if entry.contact_id.is_some() {
+            self.store
+                .contact_to_tell(entry.contact_id)
+                .await
+                .map(|found| found.map(|recipient| (recipient, "portal", String::new())))
+        } else {
+            self.store.staff_to_tell(entry.staff_id).await.map(|found| {
+                found.map(|(recipient, _)| {
+                    let customer = format!("&customer={}", report.customer_id);
+                    (recipient, "console", customer)
+                })
+            })
+        };
+        let (recipient, pages, customer) = match found {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                return Delivery::Skipped {
+                    reason: nobody_to_tell(&entry.recipient).to_string(),
+                };
+            }
+            Err(error) => return self.store_failure(entry, error),
+        };
+        let report_url = format!(
+            "{}/{pages}/reports?from={}&to={}&by=severity{customer}",
+            self.mail.public_url, report.from, report.to
+        );
+        let words = &self.templates.terms(&recipient.language).report;
+        let (monthly, chart) = monthly_mail(&report, &self.policy, words, report_url);
+        let context = MailContext {
+            recipient_name: recipient.name.clone(),
+            monthly: Some(monthly),
+            ..MailContext::default()
+        };
+        self.send_mail(entry, &recipient, &context, chart.as_slice())
+            .await
     }
 
     /// Renders `context` as notice `entry` in `recipient`'s language and sends it.
@@ -445,6 +477,7 @@ impl Deliverer {
         entry: &OutboxEntry,
         recipient: &NoticeRecipient,
         context: &MailContext,
+        attachments: &[Attached],
     ) -> Delivery {
         let mail = match self
             .templates
@@ -468,6 +501,7 @@ impl Deliverer {
                 from: &self.mail.from,
                 to: &to,
                 mail: &mail,
+                attachments,
             },
         ) {
             Ok(message) => message,
@@ -565,6 +599,7 @@ impl Deliverer {
             sign_in: None,
             community: None,
             release: None,
+            monthly: None,
         }
     }
 }
@@ -584,6 +619,25 @@ pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
     mac.update(b".");
     mac.update(body.as_bytes());
     hex::encode(mac.finalize().into_bytes())
+}
+
+/// What a notice of no ticket says, read from its `details`; a notice that cannot be read
+/// fails for good (`what` names it in the error).
+fn details<T: serde::de::DeserializeOwned>(entry: &OutboxEntry, what: &str) -> Result<T, Delivery> {
+    match entry
+        .details
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+    {
+        Ok(Some(details)) => Ok(details),
+        Ok(None) => Err(Delivery::Failed {
+            error: format!("{what} without what it says"),
+        }),
+        Err(error) => Err(Delivery::Failed {
+            error: format!("{what} that cannot be read: {error}"),
+        }),
+    }
 }
 
 fn nobody_to_tell(recipient: &str) -> &'static str {

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use caredesk_desk::Desk;
+use caredesk_desk::monthly_reports::send_monthly_reports;
 use caredesk_desk::people::count_earlier_work;
 use caredesk_desk::reports::measure_earlier_tickets;
 use caredesk_desk::sweep::{sweep_tickets, upkeep};
@@ -21,6 +22,11 @@ const TICKET_SWEEP: &str = "ticket_sweep";
 /// planner statistics refreshed.
 const UPKEEP: &str = "upkeep";
 const UPKEEP_EVERY: Duration = Duration::from_secs(3600);
+/// Each customer's report of the month just ended, to those whose program has one; looked
+/// for hourly, sent once per customer and month.
+const MONTHLY_REPORTS: &str = "monthly_reports";
+/// Customers whose monthly report is computed per round of the job.
+const MONTHLY_BATCH: i64 = 100;
 
 #[derive(Clone, Debug)]
 pub struct RunnerSettings {
@@ -92,6 +98,7 @@ async fn sweep_loop(desk: Desk, owner: String, every: Duration, mut stop: watch:
             }
             _ = upkeep_ticker.tick() => {
                 run_job(&desk, UPKEEP, &owner, UPKEEP_EVERY, || upkeep_round(&desk)).await;
+                run_job(&desk, MONTHLY_REPORTS, &owner, UPKEEP_EVERY, || monthly_round(&desk)).await;
             }
             _ = stop.changed() => return,
         }
@@ -158,6 +165,17 @@ async fn sweep_round(desk: &Desk) -> Result<(), String> {
     match sweep.failed.len() {
         0 => Ok(()),
         failed => Err(format!("{failed} tickets could not be swept")),
+    }
+}
+
+async fn monthly_round(desk: &Desk) -> Result<(), String> {
+    match send_monthly_reports(desk, MONTHLY_BATCH).await {
+        Ok(0) => Ok(()),
+        Ok(sent) => {
+            tracing::info!(customers = sent, "monthly reports sent");
+            Ok(())
+        }
+        Err(error) => Err(error.to_string()),
     }
 }
 

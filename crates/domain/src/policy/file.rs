@@ -299,6 +299,9 @@ struct RawProgram {
     coverage: String,
     dedicated_csm: bool,
     priority_queue: bool,
+    /// Whether each customer gets a compliance report by e-mail every month; by default,
+    /// the programs with a dedicated customer success manager do.
+    monthly_report: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -638,6 +641,7 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
         coverage: program.coverage,
         dedicated_csm: program.dedicated_csm,
         priority_queue: program.priority_queue,
+        monthly_report: program.monthly_report.unwrap_or(program.dedicated_csm),
     });
     let channels = entries(raw.channels, problems, |channel, _, _| Channel {
         name: channel.name,

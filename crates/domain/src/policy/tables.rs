@@ -128,12 +128,19 @@ fn programs(policy: &Policy) -> PolicyTable {
                     "normal"
                 }
                 .to_string(),
+                yes_no(program.monthly_report),
             ]
         })
         .collect();
     table(
         "Programs",
-        &["program", "coverage", "dedicated CSM", "queue placement"],
+        &[
+            "program",
+            "coverage",
+            "dedicated CSM",
+            "queue placement",
+            "monthly report by e-mail",
+        ],
         rows,
     )
 }

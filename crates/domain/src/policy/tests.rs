@@ -493,3 +493,38 @@ fn the_tables_show_the_policy() {
     );
     assert!(holidays.rows.iter().all(|row| row[3] == "all"));
 }
+
+#[test]
+fn monthly_reports_follow_the_dedicated_csm_unless_told() {
+    let policy = policy();
+    let monthly = |policy: &Policy, id: &str| policy.programs[id].monthly_report;
+    assert!(!monthly(&policy, "standard"));
+    assert!(monthly(&policy, "gold") && monthly(&policy, "platinum"));
+    let programs = policy_tables(&policy, 2027)
+        .into_iter()
+        .find(|table| table.title == "Programs")
+        .unwrap();
+    assert_eq!(programs.headers[4], "monthly report by e-mail");
+    assert_eq!(programs.rows[0][4], "no");
+    assert_eq!(programs.rows[1][4], "yes");
+    // Left out, it follows the dedicated CSM.
+    let silent = "dedicated_csm = false\npriority_queue = false\nmonthly_report = false\n";
+    let standard = load_with(silent, "dedicated_csm = false\npriority_queue = false\n").unwrap();
+    assert!(!monthly(&standard, "standard"));
+    let gold = "dedicated_csm = true\npriority_queue = true\nmonthly_report = true\n";
+    let left_out = load_with(gold, "dedicated_csm = true\npriority_queue = true\n").unwrap();
+    assert!(monthly(&left_out, "gold"));
+    // Said, it is what it says.
+    let declined = load_with(
+        gold,
+        "dedicated_csm = true\npriority_queue = true\nmonthly_report = false\n",
+    )
+    .unwrap();
+    assert!(!monthly(&declined, "gold") && monthly(&declined, "platinum"));
+    let asked = load_with(
+        silent,
+        "dedicated_csm = false\npriority_queue = false\nmonthly_report = true\n",
+    )
+    .unwrap();
+    assert!(monthly(&asked, "standard"));
+}

@@ -53,7 +53,8 @@ pub struct NoticeView {
     /// acknowledgement, public_update, waiting_on_you, solution_proposed, consent_reminder,
     /// closed, assigned, update_due_soon, first_response_at_risk, resolution_at_risk, breach,
     /// escalation, new_ticket, ticket_event (a webhook delivery), sign_in_burst (to
-    /// administrators: sign-ins were throttled), community_answer or release_announced.
+    /// administrators: sign-ins were throttled), community_answer, release_announced or
+    /// monthly_report (a customer's report of the month just ended).
     kind: String,
     /// contact, csm, staff (with staff_id) or webhook (with webhook_id).
     recipient: String,

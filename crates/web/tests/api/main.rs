@@ -53,7 +53,8 @@ use releases::{
     the_release_catalog_is_kept_by_managers, the_release_catalog_page,
 };
 use reports::{
-    breaches_are_listed_with_the_time_each_cause_held_them, people_count_who_did_the_work,
+    breaches_are_listed_with_the_time_each_cause_held_them,
+    customers_get_their_monthly_report_by_mail_once, people_count_who_did_the_work,
     sla_reports_say_what_was_kept_to_whoever_may_read_them,
     volume_counts_what_came_in_went_out_and_waits,
 };
@@ -130,6 +131,7 @@ macro_rules! on_both_backends {
 
 on_both_backends!(
     sla_reports_say_what_was_kept_to_whoever_may_read_them,
+    customers_get_their_monthly_report_by_mail_once,
     breaches_are_listed_with_the_time_each_cause_held_them,
     volume_counts_what_came_in_went_out_and_waits,
     people_count_who_did_the_work,

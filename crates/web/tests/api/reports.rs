@@ -1159,3 +1159,209 @@ pub async fn people_count_who_did_the_work(backend: Backend) {
     assert_eq!(chart.status, StatusCode::OK);
     assert!(chart.body.contains("anna"), "{}", chart.body);
 }
+
+/// The row of a text table that starts with `label`, split into its cells' words.
+fn text_row(text: &str, label: &str) -> Vec<String> {
+    let line = text
+        .lines()
+        .find(|line| line.starts_with(label))
+        .unwrap_or_else(|| panic!("no row {label} in\n{text}"));
+    line[label.len()..]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+pub async fn customers_get_their_monthly_report_by_mail_once(backend: Backend) {
+    let app = TestApp::start(backend, support::limits()).await;
+    let sink = caredesk_testkit::smtp::SmtpSink::start();
+    let (gold_id, _, gold) = app.customer_speaking("GOLD", "gold", "emea", "fr").await;
+    let (_, _, other) = app.customer("OTHR", "gold", "emea").await;
+    let (_, _, standard) = app.customer("STD", "standard", "emea").await;
+    let (_, manager) = app
+        .staff("max@desk.example", Role::SupportManager, "emea", &["en"])
+        .await;
+    let (csm_id, _) = app
+        .staff(
+            "cleo@desk.example",
+            Role::CustomerSuccessManager,
+            "emea",
+            &["en"],
+        )
+        .await;
+    let (_, advisor) = app
+        .staff("ana@desk.example", Role::Advisor, "emea", &["en", "fr"])
+        .await;
+    let (status, _) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/customers/{gold_id}/csm"),
+            Some(&manager),
+            Some(json!({ "csm_id": csm_id })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut opened = Vec::new();
+    for (customer, token, severity) in [
+        ("GOLD", &gold, "P3"),
+        ("GOLD", &gold, "P2"),
+        ("OTHR", &other, "P3"),
+        ("STD", &standard, "P3"),
+    ] {
+        let (status, ticket) = app
+            .call(
+                Method::POST,
+                "/api/v1/tickets",
+                Some(token),
+                Some(portal_ticket(customer, severity)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{ticket}");
+        opened.push(ticket["id"].as_i64().unwrap());
+    }
+    app.set_time("2026-11-23T10:40:00+01:00");
+    let (status, answer) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/tickets/{}/actions", opened[0]),
+            Some(&advisor),
+            Some(json!({ "action": "reply", "body": "Nous nous en occupons." })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    app.set_time("2026-11-30T12:00:00+01:00");
+    caredesk_desk::sweep::sweep_tickets(&app.desk(), 100)
+        .await
+        .unwrap();
+    // On the first of December, November's reports go out: the gold customers', not the
+    // standard one's; once.
+    app.set_time("2026-12-01T02:00:00Z");
+    // The tickets' own notices go first, to be told apart.
+    let deliverer = crate::notifications::deliverer(&app, &sink, "deliverer");
+    let mut before = 0;
+    loop {
+        let round = deliverer.deliver_due().await.unwrap();
+        if round.claimed == 0 {
+            break;
+        }
+        before += round.sent;
+    }
+    sink.wait_for(before, std::time::Duration::from_secs(10))
+        .await;
+    let desk = app.desk();
+    let sent = caredesk_desk::monthly_reports::send_monthly_reports(&desk, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent, 2,
+        "a batch of one goes on until every customer is done"
+    );
+    let again = caredesk_desk::monthly_reports::send_monthly_reports(&desk, 100)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    let round = deliverer.deliver_due().await.unwrap();
+    assert_eq!((round.sent, round.failed), (3, 0), "{round:?}");
+    let messages = sink
+        .wait_for(before + 3, std::time::Duration::from_secs(10))
+        .await
+        .split_off(before);
+    let to = |address: &str| {
+        messages
+            .iter()
+            .find(|message| message.to == [address])
+            .unwrap_or_else(|| panic!("nothing to {address}"))
+    };
+    assert!(
+        messages
+            .iter()
+            .all(|message| message.to != ["contact@std.example"])
+    );
+
+    // The numbers are the compliance report's, for this customer only.
+    let (status, report) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/reports/sla?from=2026-11-01&to=2026-11-30&customer={gold_id}&by=severity"
+            ),
+            Some(&manager),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["total"]["tickets"], 2);
+    let first_response = &report["total"]["first_response"];
+    let count = |value: &Value| value.as_u64().unwrap().to_string();
+
+    // The designated contact reads it in French, the tables in the text part, the chart
+    // attached.
+    let french = to("contact@gold.example");
+    assert_eq!(
+        french.subject(),
+        "Rapport de support de novembre 2026 : Customer GOLD"
+    );
+    let text = french.text();
+    assert!(text.contains("Tickets ouverts : 2"), "{text}");
+    assert_eq!(
+        text_row(&text, "Première réponse"),
+        [
+            count(&first_response["measured"]),
+            count(&first_response["met"]),
+            count(&first_response["breached"]),
+            count(&first_response["open_within"]),
+            count(&first_response["open_past"]),
+            "100.0".into(),
+            "%".into(),
+        ],
+        "{text}"
+    );
+    assert_eq!(first_response["met"], 1, "{report}");
+    let p2 = line(&report, &["P2"]);
+    assert_eq!(p2["tickets"], 1);
+    let p2_row = text_row(&text, "P2 ");
+    assert_eq!(p2_row[1], "1", "{text}");
+    assert!(
+        text.contains(&format!(
+            "{}/portal/reports?from=2026-11-01&to=2026-11-30&by=severity",
+            app.base
+        )),
+        "{text}"
+    );
+    assert!(french.html().contains("<table"), "{}", french.html());
+    let attachments = french.attachments();
+    assert_eq!(attachments.len(), 1);
+    let (name, media_type, chart) = &attachments[0];
+    assert_eq!(
+        (name.as_str(), media_type.as_str()),
+        ("support-report-2026-11.svg", "image/svg+xml")
+    );
+    let chart = String::from_utf8(chart.clone()).unwrap();
+    assert!(chart.starts_with("<svg") && chart.contains("Première réponse"));
+
+    // Its CSM, in English, with the console's report of that customer.
+    let csm_mail = to("cleo@desk.example");
+    assert_eq!(
+        csm_mail.subject(),
+        "Support report for November 2026: Customer GOLD"
+    );
+    let text = csm_mail.text();
+    assert!(text.contains("Tickets opened: 2"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{}/console/reports?from=2026-11-01&to=2026-11-30&by=severity&customer={gold_id}",
+            app.base
+        )),
+        "{text}"
+    );
+    // The other gold customer's own report counts its own ticket only.
+    let text = to("contact@othr.example").text();
+    assert!(text.contains("Tickets opened: 1"), "{text}");
+
+    // Nothing more goes out on a later run, nor from a second instance.
+    let later = crate::notifications::deliverer(&app, &sink, "later")
+        .deliver_due()
+        .await
+        .unwrap();
+    assert_eq!(later.claimed, 0);
+}
