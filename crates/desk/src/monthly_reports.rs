@@ -2,8 +2,8 @@
 //! manager who shows them what they got): on the first days of each month, each customer
 //! with a contract of a program whose policy sets `monthly_report` (by default, the programs
 //! with a dedicated CSM) gets its compliance report of the month just ended (UTC), by e-mail
-//! to its designated contacts and its customer success manager. A customer added to the desk
-//! after that month gets none for it.
+//! to its designated contacts and its customer success manager, in the month's first
+//! `SENDING_DAYS` days. A customer added to the desk after that month gets none for it.
 //!
 //! The report counts the tickets opened in the month, as the compliance report does, broken
 //! down by severity. It is recorded as it stood when it went out, once per customer and
@@ -82,13 +82,19 @@ pub fn month_before(now: Timestamp) -> Result<(String, Date, Date), DeskError> {
     ))
 }
 
-/// Records and sends the report of the month just ended to every customer owed it, `batch`
-/// at a time; how many were sent. A customer whose report cannot be computed is left for
-/// the next run, the others go on.
+/// The report of a month goes out in the first days of the next: a desk that was down all
+/// that time, or upgraded later in the month, sends none for that month rather than a late one.
+pub const SENDING_DAYS: i8 = 7;
+
+/// Records the report of the month just ended, with its notices, for every customer owed
+/// it, reading the customers `batch` at a time; how many it recorded. A customer whose
+/// report cannot be computed is left for the next run, the others go on. Nothing is done
+/// past the month's first `SENDING_DAYS` days, nor while tickets written by an earlier
+/// version still wait to be measured (after an upgrade): a report is kept as it stands,
+/// so it waits for complete totals.
 pub async fn send_monthly_reports(desk: &Desk, batch: i64) -> Result<usize, DeskError> {
     let now = desk.clock.now();
-    let (month, first, last) = month_before(now)?;
-    let month_end = midnight(last.tomorrow().map_err(DeskError::unexpected)?)?;
+    let today = jiff::tz::TimeZone::UTC.to_datetime(now).date();
     let programs: Vec<&str> = desk
         .policy
         .programs
@@ -96,24 +102,26 @@ pub async fn send_monthly_reports(desk: &Desk, batch: i64) -> Result<usize, Desk
         .filter(|(_, program)| program.monthly_report)
         .map(|(id, _)| id.as_str())
         .collect();
-    let mut sent = 0;
-    let mut failed = Vec::new();
+    if today.day() > SENDING_DAYS
+        || programs.is_empty()
+        || desk.store.tickets_left_to_measure().await?
+    {
+        return Ok(0);
+    }
+    let (month, first, last) = month_before(now)?;
+    let month_end = midnight(last.tomorrow().map_err(DeskError::unexpected)?)?;
+    let mut recorded = 0;
+    let mut after = 0;
     loop {
         let owed = desk
             .store
-            .reports_owed(&month, (first, last), month_end, &programs, batch)
+            .reports_owed(&month, (first, last), month_end, &programs, (after, batch))
             .await?;
-        let full = owed.len() as i64 == batch;
-        let mut progress = false;
-        for customer in owed {
-            if failed.contains(&customer.customer_id) {
-                continue;
-            }
-            let report = match monthly_report(desk, &customer, &month, first, last).await {
+        for customer in &owed {
+            let report = match monthly_report(desk, customer, &month, first, last).await {
                 Ok(report) => report,
                 Err(error) => {
-                    tracing::warn!(customer = customer.customer_id, %error, "a monthly report could not be computed");
-                    failed.push(customer.customer_id);
+                    tracing::warn!(customer = customer.customer_id, %error, "a monthly report could not be computed; it is tried again at the next run");
                     continue;
                 }
             };
@@ -123,12 +131,12 @@ pub async fn send_monthly_reports(desk: &Desk, batch: i64) -> Result<usize, Desk
                 .record_monthly_report(customer.customer_id, &month, &json, now)
                 .await?
             {
-                sent += 1;
+                recorded += 1;
             }
-            progress = true;
         }
-        if !full || !progress {
-            return Ok(sent);
+        match owed.last() {
+            Some(last_seen) if owed.len() as i64 == batch => after = last_seen.customer_id,
+            _ => return Ok(recorded),
         }
     }
 }

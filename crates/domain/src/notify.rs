@@ -198,7 +198,6 @@ impl NoticeKind {
     }
 }
 
-/// Who a notice goes to; the store finds the addresses.
 /// What a monthly report's notice names: the customer and the month (`2026-11`), whose
 /// report, recorded when the notice was written, is what it sends.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +206,7 @@ pub struct MonthlyReportNotice {
     pub month: String,
 }
 
+/// Who a notice goes to; the store finds the addresses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Recipient {
     /// The ticket's contact.

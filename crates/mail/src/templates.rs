@@ -101,10 +101,24 @@ pub struct ReportTerms {
 }
 
 impl ReportTerms {
-    /// A share in percent, one decimal; a dash for none.
+    /// Which word lacks the placeholder it must have, if one does: without it the number
+    /// or the year would silently be left out.
+    fn missing_placeholder(&self) -> Option<String> {
+        [
+            ("percent", &self.percent, "{percent}"),
+            ("month_and_year", &self.month_and_year, "{month}"),
+            ("month_and_year", &self.month_and_year, "{year}"),
+        ]
+        .into_iter()
+        .find(|(_, text, placeholder)| !text.contains(placeholder))
+        .map(|(name, _, placeholder)| format!("{name} must contain {placeholder}"))
+    }
+
+    /// A share in percent, one decimal; a hyphen for none (one column wide in every font,
+    /// so text tables stay aligned).
     pub fn share(&self, percent: Option<f64>) -> String {
         percent.map_or_else(
-            || "–".to_string(),
+            || "-".to_string(),
             |percent| self.percent.replace("{percent}", &format!("{percent:.1}")),
         )
     }
@@ -224,6 +238,8 @@ pub struct MonthlyContext {
     pub chart: String,
     /// The report's page: the portal's for a contact, the console's for staff.
     pub report_url: String,
+    /// Whether the reader is the customer's success manager rather than its contact.
+    pub for_staff: bool,
 }
 
 /// What a customer's contact is told of a new release its products may take.
@@ -371,6 +387,12 @@ impl Templates {
                         reason: error.to_string(),
                     })
             };
+            if let Some(reason) = parsed.terms.report.missing_placeholder() {
+                return Err(TemplateError::File {
+                    file,
+                    reason: format!("[terms.report] {reason}"),
+                });
+            }
             terms.push(parsed.terms);
             add(
                 format!("{language}/layout.html"),
@@ -719,6 +741,7 @@ mod tests {
                     chart: "support-report-2026-11.svg".into(),
                     report_url: "https://desk.example/portal/reports?from=2026-11-01&to=2026-11-30"
                         .into(),
+                    for_staff: false,
                 }),
                 ..MailContext::default()
             };
@@ -771,6 +794,24 @@ mod tests {
             assert!(!mail.html.contains("<table"), "{language}");
             assert!(mail.text.contains(&words.month(2026, 11)), "{language}");
         }
+        // A Japanese customer is greeted as one, their success manager as staff.
+        let to_japanese = |for_staff: bool| MailContext {
+            recipient_name: "Sato".into(),
+            monthly: Some(MonthlyContext {
+                for_staff,
+                ..MonthlyContext::default()
+            }),
+            ..MailContext::default()
+        };
+        let customer = templates
+            .render(NoticeKind::MonthlyReport, "ja", &to_japanese(false))
+            .unwrap();
+        assert!(customer.text.starts_with("Sato 様\n"), "{}", customer.text);
+        let staff = templates
+            .render(NoticeKind::MonthlyReport, "ja", &to_japanese(true))
+            .unwrap();
+        assert!(staff.text.starts_with("Sato さん\n"), "{}", staff.text);
+
         let english = &templates.terms("en").report;
         assert_eq!(english.month(2026, 11), "November 2026");
         assert_eq!(templates.terms("fr").report.month(2027, 2), "février 2027");
@@ -778,7 +819,7 @@ mod tests {
         assert_eq!(templates.terms("ja").report.month(2026, 11), "2026年11月");
         assert_eq!(english.share(Some(91.66)), "91.7%");
         assert_eq!(templates.terms("fr").report.share(Some(100.0)), "100.0 %");
-        assert_eq!(english.share(None), "–");
+        assert_eq!(english.share(None), "-");
     }
 
     #[test]
@@ -879,5 +920,15 @@ mod tests {
         std::fs::write(directory.path().join("fr.toml"), missing).unwrap();
         let error = Templates::load(directory.path()).err().unwrap().to_string();
         assert!(error.contains("[closed] is missing"), "{error}");
+
+        // A word that would drop its number is refused by name.
+        let no_number = include_str!("../templates/fr.toml")
+            .replace("percent = \"{percent} %\"", "percent = \"%\"");
+        std::fs::write(directory.path().join("fr.toml"), no_number).unwrap();
+        let error = Templates::load(directory.path()).err().unwrap().to_string();
+        assert!(
+            error.contains("fr.toml") && error.contains("percent must contain {percent}"),
+            "{error}"
+        );
     }
 }

@@ -13,23 +13,23 @@ use crate::{SqlBuilder, Store, StoreError, seconds};
 pub struct ReportOwed {
     pub customer_id: i64,
     pub customer_name: String,
-    /// The program of a contract that covers part of the month (of those asked for; the
-    /// last by name when several do).
+    /// The program of a contract that covers part of the month, of those asked for; when
+    /// several do, the greatest id in text order (`platinum` over `gold`).
     pub program: String,
 }
 
 impl Store {
-    /// Up to `limit` customers, by id, with a contract of one of `programs` that covers a
-    /// day from `first_day` to `last_day`, whose report of `month` is not recorded yet. A
-    /// customer added to the desk after the month (at `month_end` or later) is owed none: the
-    /// desk knows nothing of its month.
+    /// Up to `limit` customers after id `after`, by id, with a contract of one of `programs`
+    /// that covers a day from `first_day` to `last_day`, whose report of `month` is not
+    /// recorded yet. A customer added to the desk after the month (at `month_end` or later)
+    /// is owed none: the desk knows nothing of its month.
     pub async fn reports_owed(
         &self,
         month: &str,
         (first_day, last_day): (Date, Date),
         month_end: Timestamp,
         programs: &[&str],
-        limit: i64,
+        (after, limit): (i64, i64),
     ) -> Result<Vec<ReportOwed>, StoreError> {
         if programs.is_empty() {
             return Ok(Vec::new());
@@ -37,8 +37,9 @@ impl Store {
         let mut sql = SqlBuilder::new(
             "SELECT customers.id, customers.name, MAX(contracts.program) AS program \
              FROM customers JOIN contracts ON contracts.customer_id = customers.id \
-             WHERE contracts.starts_on <= ",
+             WHERE customers.id > ",
         );
+        sql.bind_i64(after).push(" AND contracts.starts_on <= ");
         sql.bind_text(&last_day.to_string())
             .push(" AND contracts.ends_on >= ")
             .bind_text(&first_day.to_string())
@@ -74,7 +75,8 @@ impl Store {
     /// Records customer `customer`'s report of `month` (`report`, JSON) with a notice to each
     /// of its designated contacts and one to its customer success manager, if it has one,
     /// all in one transaction. `false` when that month's report was already recorded (by
-    /// another instance): nothing is written then.
+    /// another instance): nothing is written then. The CSM is the one of this moment (a
+    /// notice to staff names them), as the report is the one of this moment.
     pub async fn record_monthly_report(
         &self,
         customer: i64,
@@ -95,6 +97,7 @@ impl Store {
         .await?
         .rows_affected();
         if recorded == 0 {
+            transaction.rollback().await?;
             return Ok(false);
         }
         let details = serde_json::to_string(&MonthlyReportNotice {

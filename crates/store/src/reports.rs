@@ -872,6 +872,16 @@ impl Store {
         }
     }
 
+    /// Whether some ticket still waits to be measured as `measure_earlier_tickets` does:
+    /// until none does, totals are not complete.
+    pub async fn tickets_left_to_measure(&self) -> Result<bool, StoreError> {
+        let left: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM tickets WHERE measures_version IN (0, 1) LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(left.is_some())
+    }
+
     /// Measures the tickets written before reports kept measures (up to `batch` of them),
     /// adding the closed ones to the totals; returns how many it went through (one
     /// the policy no longer fits is set aside with a warning). A ticket that changes

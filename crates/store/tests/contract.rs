@@ -4951,6 +4951,31 @@ async fn a_customers_monthly_report_is_recorded_once(store: Store) {
         .await
         .unwrap();
 
+    // Contracts that touch November by a day at either end are owed it; one that starts in
+    // December is not.
+    let mut touching = Vec::new();
+    for (number, starts_on, ends_on) in [
+        ("LAST", date(2026, 11, 30), date(2027, 11, 29)),
+        ("FIRST", date(2025, 11, 2), date(2026, 11, 1)),
+        ("NEXT", date(2026, 12, 1), date(2027, 11, 30)),
+    ] {
+        let fixture = customer(&store, number, "standard", "emea").await;
+        store
+            .create_contract(
+                &NewContract {
+                    customer_id: fixture.customer_id,
+                    program: "gold".into(),
+                    starts_on,
+                    ends_on,
+                    eula_accepted: true,
+                },
+                at(MONDAY_10),
+            )
+            .await
+            .unwrap();
+        touching.push(fixture.customer_id);
+    }
+
     let programs = ["gold", "platinum"];
     let (first, last) = (date(2026, 11, 1), date(2026, 11, 30));
     let december = at("2026-12-01T00:00:00Z");
@@ -4958,7 +4983,7 @@ async fn a_customers_monthly_report_is_recorded_once(store: Store) {
         let store = store.clone();
         async move {
             store
-                .reports_owed("2026-11", (first, last), december, &programs, limit)
+                .reports_owed("2026-11", (first, last), december, &programs, (0, limit))
                 .await
                 .unwrap()
                 .iter()
@@ -4970,13 +4995,30 @@ async fn a_customers_monthly_report_is_recorded_once(store: Store) {
         owed(10).await,
         [
             (gold.customer_id, "gold".to_string()),
-            (platinum.customer_id, "platinum".to_string())
+            (platinum.customer_id, "platinum".to_string()),
+            (touching[0], "gold".to_string()),
+            (touching[1], "gold".to_string()),
         ]
     );
-    assert_eq!(owed(1).await.len(), 1);
+    // A page at a time, after the last one seen.
+    assert_eq!(owed(1).await, [(gold.customer_id, "gold".to_string())]);
+    let next_page: Vec<i64> = store
+        .reports_owed(
+            "2026-11",
+            (first, last),
+            december,
+            &programs,
+            (gold.customer_id, 2),
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|owed| owed.customer_id)
+        .collect();
+    assert_eq!(next_page, [platinum.customer_id, touching[0]]);
     assert!(
         store
-            .reports_owed("2026-11", (first, last), december, &[], 10)
+            .reports_owed("2026-11", (first, last), december, &[], (0, 10))
             .await
             .unwrap()
             .is_empty()
@@ -5039,7 +5081,11 @@ async fn a_customers_monthly_report_is_recorded_once(store: Store) {
     // Recorded, it is owed no more; the next month is.
     assert_eq!(
         owed(10).await,
-        [(platinum.customer_id, "platinum".to_string())]
+        [
+            (platinum.customer_id, "platinum".to_string()),
+            (touching[0], "gold".to_string()),
+            (touching[1], "gold".to_string()),
+        ]
     );
     assert!(
         !store
@@ -5054,12 +5100,13 @@ async fn a_customers_monthly_report_is_recorded_once(store: Store) {
                 (date(2026, 12, 1), date(2026, 12, 31)),
                 at("2027-01-01T00:00:00Z"),
                 &programs,
-                10
+                (0, 10)
             )
             .await
             .unwrap()
             .len(),
-        2
+        4,
+        "the gold and platinum customers, and those whose gold contract runs on into December"
     );
     // The customers were added on 23 November: October's report is owed to none of them.
     assert!(
@@ -5069,7 +5116,7 @@ async fn a_customers_monthly_report_is_recorded_once(store: Store) {
                 (date(2026, 10, 1), date(2026, 10, 31)),
                 at("2026-11-01T00:00:00Z"),
                 &programs,
-                10
+                (0, 10)
             )
             .await
             .unwrap()
@@ -5082,17 +5129,24 @@ async fn a_customers_monthly_report_is_recorded_once(store: Store) {
             .await
             .unwrap()
     );
-    let of_platinum = store
+    let of_platinum: Vec<_> = store
         .notices_in("pending", 100)
         .await
         .unwrap()
         .into_iter()
         .filter(|notice| {
             notice.kind == NoticeKind::MonthlyReport
-                && notice.contact_id == Some(platinum.contact_id)
+                && serde_json::from_str::<MonthlyReportNotice>(notice.details.as_deref().unwrap())
+                    .unwrap()
+                    .customer_id
+                    == platinum.customer_id
         })
-        .count();
-    assert_eq!(of_platinum, 1);
+        .map(|notice| (notice.recipient, notice.contact_id, notice.staff_id))
+        .collect();
+    assert_eq!(
+        of_platinum,
+        [("contact".to_string(), Some(platinum.contact_id), None)]
+    );
     assert_eq!(
         store
             .monthly_report(standard.customer_id, "2026-11")

@@ -450,8 +450,13 @@ impl Deliverer {
         let (recipient, pages, customer) = match found {
             Ok(Some(found)) => found,
             Ok(None) => {
+                let reason = if entry.contact_id.is_some() {
+                    "the designated contact no longer exists"
+                } else {
+                    "the customer success manager is no longer active"
+                };
                 return Delivery::Skipped {
-                    reason: nobody_to_tell(&entry.recipient).to_string(),
+                    reason: reason.to_string(),
                 };
             }
             Err(error) => return self.store_failure(entry, error),
@@ -461,7 +466,8 @@ impl Deliverer {
             self.mail.public_url, report.from, report.to
         );
         let words = &self.templates.terms(&recipient.language).report;
-        let (monthly, chart) = monthly_mail(&report, &self.policy, words, report_url);
+        let for_staff = entry.contact_id.is_none();
+        let (monthly, chart) = monthly_mail(&report, &self.policy, words, (report_url, for_staff));
         let context = MailContext {
             recipient_name: recipient.name.clone(),
             monthly: Some(monthly),

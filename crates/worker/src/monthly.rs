@@ -8,13 +8,14 @@ use caredesk_domain::ticket::ClockKind;
 use caredesk_mail::text_table::aligned;
 use caredesk_mail::{Attached, MonthlyContext, ReportTerms};
 
-/// The report as `words` say it, with links to `report_url`, and its chart (none for a
-/// month without tickets, or if it cannot be drawn: the tables say it all).
+/// The report as `words` say it to a contact or (`for_staff`) the customer's success
+/// manager, with links to `report_url`, and its chart (none for a month without tickets, or
+/// if it cannot be drawn: the tables say it all).
 pub(crate) fn monthly_mail(
     report: &MonthlyReport,
     policy: &Policy,
     words: &ReportTerms,
-    report_url: String,
+    (report_url, for_staff): (String, bool),
 ) -> (MonthlyContext, Option<Attached>) {
     let clock_name = |clock: ClockKind| match clock {
         ClockKind::FirstResponse => words.first_response.clone(),
@@ -80,7 +81,7 @@ pub(crate) fn monthly_mail(
     let with_headings = |headings: &Vec<String>, rows: &Vec<Vec<String>>| {
         let mut lines = vec![headings.clone()];
         lines.extend(rows.iter().cloned());
-        aligned(&lines, 1, false)
+        aligned(&lines, 1, false).trim_end().to_string()
     };
     let context = MonthlyContext {
         customer_name: report.customer_name.clone(),
@@ -103,6 +104,7 @@ pub(crate) fn monthly_mail(
             .map(|chart| chart.file_name.clone())
             .unwrap_or_default(),
         report_url,
+        for_staff,
     };
     (context, chart)
 }
@@ -149,5 +151,105 @@ fn chart(
             tracing::warn!(customer = report.customer_id, month = %report.month, %error, "the monthly report's chart could not be drawn; it goes without");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use caredesk_desk::monthly_reports::{MonthlyClock, MonthlySeverity};
+    use caredesk_mail::Templates;
+    use unicode_width::UnicodeWidthStr;
+
+    use super::*;
+
+    fn report(tickets: u64) -> MonthlyReport {
+        let clock = |clock: ClockKind, met: u64, breached: u64| MonthlyClock {
+            clock,
+            measured: met + breached,
+            met,
+            breached,
+            open_within: 1,
+            open_past: 0,
+            met_percent: (met + breached > 0).then(|| met as f64 * 100.0 / (met + breached) as f64),
+        };
+        MonthlyReport {
+            customer_id: 7,
+            customer_name: "Acme".into(),
+            program: "gold".into(),
+            month: "2026-11".into(),
+            from: "2026-11-01".parse().unwrap(),
+            to: "2026-11-30".parse().unwrap(),
+            generated_at: "2026-12-01T01:00:00Z".parse().unwrap(),
+            tickets,
+            paused_minutes: 0,
+            clocks: vec![
+                clock(ClockKind::FirstResponse, 2, 1),
+                clock(ClockKind::NextUpdate, 0, 0),
+                clock(ClockKind::Resolution, 1, 0),
+            ],
+            severities: (tickets > 0)
+                .then(|| MonthlySeverity {
+                    severity: "P1".into(),
+                    tickets,
+                    first_response: Some(66.66),
+                    updates: None,
+                    resolution: Some(100.0),
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_tables_line_up_in_the_readers_words_and_the_chart_goes_with_them() {
+        let templates = Templates::built_in().unwrap();
+        let policy = Policy::built_in().unwrap();
+        let japanese = &templates.terms("ja").report;
+        let link = ("https://desk.example/portal/reports".to_string(), false);
+        let (context, chart) = monthly_mail(&report(3), &policy, japanese, link.clone());
+        assert_eq!(context.month, "2026年11月");
+        assert_eq!(context.program, "Gold");
+        assert_eq!(
+            context.clocks[0],
+            ["初回応答", "3", "2", "1", "1", "0", "66.7%"]
+        );
+        assert_eq!(context.clocks[1][6], "-");
+        assert_eq!(context.severities[0][0], "P1 Critical");
+        // Every line of a text table is as wide as a fixed-width font shows it, Japanese
+        // included: the columns line up.
+        for table in [&context.clocks_text, &context.severities_text] {
+            let widths: Vec<usize> = table.lines().map(UnicodeWidthStr::width).collect();
+            let rightmost = table.lines().map(|line| line.trim_end().width()).max();
+            assert_eq!(widths.iter().max().copied(), rightmost, "{table}");
+            assert!(widths.iter().all(|width| *width == widths[0]), "{table}");
+        }
+        let chart = chart.unwrap();
+        assert_eq!(chart.file_name, "support-report-2026-11.svg");
+        assert_eq!(context.chart, chart.file_name);
+        let svg = String::from_utf8(chart.body).unwrap();
+        assert!(
+            svg.contains("初回応答") && svg.contains("P1 Critical"),
+            "{svg}"
+        );
+
+        // A month without tickets has no chart, and says so.
+        let (quiet, chart) = monthly_mail(&report(0), &policy, japanese, link);
+        assert!(chart.is_none());
+        assert_eq!((quiet.tickets, quiet.chart.as_str()), (0, ""));
+        let mail = templates
+            .render(
+                caredesk_domain::notify::NoticeKind::MonthlyReport,
+                "ja",
+                &caredesk_mail::MailContext {
+                    monthly: Some(quiet),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert!(
+            mail.text
+                .contains("2026年11月に起票されたチケットはありません。")
+        );
+        assert!(!mail.text.contains("support-report"));
     }
 }

@@ -23,9 +23,11 @@ const TICKET_SWEEP: &str = "ticket_sweep";
 const UPKEEP: &str = "upkeep";
 const UPKEEP_EVERY: Duration = Duration::from_secs(3600);
 /// Each customer's report of the month just ended, to those whose program has one; looked
-/// for hourly, sent once per customer and month.
+/// for hourly, sent once per customer and month. It runs beside the sweeps, not between
+/// them: computing every customer's report may take a while on the first of the month.
 const MONTHLY_REPORTS: &str = "monthly_reports";
-/// Customers whose monthly report is computed per round of the job.
+const MONTHLY_REPORTS_EVERY: Duration = Duration::from_secs(3600);
+/// Customers read at a time by the monthly reports' job.
 const MONTHLY_BATCH: i64 = 100;
 
 #[derive(Clone, Debug)]
@@ -53,9 +55,10 @@ impl Runner {
             deliverer,
             settings,
         } = self;
+        let monthly = monthly_loop(desk.clone(), owner.clone(), stop.clone());
         let sweeps = sweep_loop(desk, owner, settings.sweep_every, stop.clone());
         let delivery = delivery_loop(deliverer, settings.poll_every, stop);
-        tokio::join!(sweeps, delivery);
+        tokio::join!(sweeps, delivery, monthly);
     }
 }
 
@@ -98,7 +101,19 @@ async fn sweep_loop(desk: Desk, owner: String, every: Duration, mut stop: watch:
             }
             _ = upkeep_ticker.tick() => {
                 run_job(&desk, UPKEEP, &owner, UPKEEP_EVERY, || upkeep_round(&desk)).await;
-                run_job(&desk, MONTHLY_REPORTS, &owner, UPKEEP_EVERY, || monthly_round(&desk)).await;
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn monthly_loop(desk: Desk, owner: String, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(MONTHLY_REPORTS_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                run_job(&desk, MONTHLY_REPORTS, &owner, MONTHLY_REPORTS_EVERY, || monthly_round(&desk)).await;
             }
             _ = stop.changed() => return,
         }
@@ -172,7 +187,10 @@ async fn monthly_round(desk: &Desk) -> Result<(), String> {
     match send_monthly_reports(desk, MONTHLY_BATCH).await {
         Ok(0) => Ok(()),
         Ok(sent) => {
-            tracing::info!(customers = sent, "monthly reports sent");
+            tracing::info!(
+                customers = sent,
+                "monthly reports recorded, their notices to send"
+            );
             Ok(())
         }
         Err(error) => Err(error.to_string()),

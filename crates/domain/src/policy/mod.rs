@@ -169,7 +169,7 @@ pub struct Program {
     pub coverage: String,
     pub dedicated_csm: bool,
     pub priority_queue: bool,
-    /// Each customer's designated contact and its customer success manager get the
+    /// Each customer's designated contacts and its customer success manager get the
     /// customer's compliance report of the month just ended by e-mail.
     pub monthly_report: bool,
 }

@@ -46,7 +46,8 @@ pub struct NoticeParams {
 #[derive(Serialize, ToSchema)]
 pub struct NoticeView {
     id: i64,
-    /// null for an alert of no ticket (sign_in_burst).
+    /// null for a notice of no ticket (sign_in_burst, community_answer, release_announced,
+    /// monthly_report).
     ticket_id: Option<i64>,
     /// The event of the ticket's timeline that called for it.
     event_seq: u32,
@@ -68,8 +69,9 @@ pub struct NoticeView {
     last_error: Option<String>,
     created_at: Timestamp,
     sent_at: Option<Timestamp>,
-    /// What an alert of no ticket says (sign_in_burst: the address, the failures, the
-    /// account when it is one of the desk's, when).
+    /// What a notice of no ticket says (sign_in_burst: the address, the failures, the
+    /// account when it is one of the desk's, when; monthly_report: the customer and the
+    /// month).
     #[schema(value_type = Option<Object>)]
     details: Option<serde_json::Value>,
 }

@@ -1358,10 +1358,50 @@ pub async fn customers_get_their_monthly_report_by_mail_once(backend: Backend) {
     let text = to("contact@othr.example").text();
     assert!(text.contains("Tickets opened: 1"), "{text}");
 
-    // Nothing more goes out on a later run, nor from a second instance.
+    // Nothing more goes out: not on a later delivery round, nor on a later run of the job.
     let later = crate::notifications::deliverer(&app, &sink, "later")
         .deliver_due()
         .await
         .unwrap();
     assert_eq!(later.claimed, 0);
+    app.set_time("2026-12-02T09:00:00Z");
+    assert_eq!(
+        caredesk_desk::monthly_reports::send_monthly_reports(&app.desk(), 100)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // A customer added in December gets no report of November, and December's reports go
+    // out in January's first week only, once the totals are whole.
+    app.customer("LATE", "platinum", "amer").await;
+    app.set_time("2027-01-08T09:00:00Z");
+    assert_eq!(
+        caredesk_desk::monthly_reports::send_monthly_reports(&app.desk(), 100)
+            .await
+            .unwrap(),
+        0,
+        "past the first week of January"
+    );
+    app.set_time("2027-01-02T09:00:00Z");
+    caredesk_testkit::forget_report_measures(app.database_url()).await;
+    assert_eq!(
+        caredesk_desk::monthly_reports::send_monthly_reports(&app.desk(), 100)
+            .await
+            .unwrap(),
+        0,
+        "tickets wait to be measured again"
+    );
+    while caredesk_desk::reports::measure_earlier_tickets(&app.desk(), 100)
+        .await
+        .unwrap()
+        > 0
+    {}
+    assert_eq!(
+        caredesk_desk::monthly_reports::send_monthly_reports(&app.desk(), 2)
+            .await
+            .unwrap(),
+        3,
+        "GOLD, OTHR and LATE"
+    );
 }
