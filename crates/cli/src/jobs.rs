@@ -13,11 +13,7 @@ use crate::settings::Settings;
 
 /// A runner for the desk, or why the mail settings do not make one.
 pub fn runner(settings: &Settings, desk: Desk) -> Result<Runner, Failure> {
-    let templates = match &settings.mail_templates {
-        Some(directory) => Templates::load(directory),
-        None => Templates::built_in(),
-    }
-    .map_err(|error| Failure::Input(format!("mail_templates: {error}")))?;
+    let templates = templates(settings)?;
     let from = sender(&settings.mail_from).map_err(|error| Failure::Input(error.to_string()))?;
     let ids = MessageIds::new(from.email.domain());
     let transport = transport(settings)?;
@@ -52,6 +48,15 @@ pub fn runner(settings: &Settings, desk: Desk) -> Result<Runner, Failure> {
             poll_every: Duration::from_millis(settings.delivery_poll_ms.max(10)),
         },
     })
+}
+
+/// The notices' templates: the operator's (`mail_templates`) or the built-in ones.
+pub fn templates(settings: &Settings) -> Result<Templates, Failure> {
+    match &settings.mail_templates {
+        Some(directory) => Templates::load(directory),
+        None => Templates::built_in(),
+    }
+    .map_err(|error| Failure::Input(format!("mail_templates: {error}")))
 }
 
 /// Our messages' ids: on the domain of the sender, `mail_from`.

@@ -310,8 +310,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Report(command) => {
             let database = command.database().cloned();
+            let settings = Settings::load(cli.config.as_deref())?;
+            let look = report_commands::MailLook {
+                templates: jobs::templates(&settings)?,
+                public_url: settings.reachable_at(),
+            };
             on_desk(&cli.config, &cli.policy, database, async |desk| {
-                report_commands::run(command, desk).await
+                report_commands::run(command, desk, look).await
             })
         }
         Command::Healthcheck { listen } => {

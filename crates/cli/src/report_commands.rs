@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use caredesk_desk::monthly_reports;
 use caredesk_desk::people::{
     self, PeoplePart, PeopleReport, PeopleRequest, WorkLine, people_as_csv,
 };
@@ -11,9 +12,12 @@ use caredesk_desk::reports::{
 };
 use caredesk_desk::volume::{self, VolumePart, VolumeReport, VolumeRequest, volume_as_csv};
 use caredesk_desk::{Caller, Desk};
+use caredesk_domain::notify::NoticeKind;
 use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter, ShareOfTarget, Span};
+use caredesk_mail::MailContext;
 use caredesk_mail::text_table::aligned;
 use caredesk_store::BreachedClock;
+use caredesk_worker::monthly::monthly_mail;
 use clap::{Args, Subcommand, ValueEnum};
 use jiff::civil::Date;
 
@@ -38,6 +42,10 @@ pub enum ReportCommand {
     /// after office hours on extended calendars), per region of the tickets and language,
     /// and the open tickets assigned to each now.
     People(PeopleArgs),
+    /// A customer's monthly report as its designated contact reads it: the subject and the
+    /// text part of the mail. The one sent, or, for a month not sent yet, the report as it
+    /// stands now.
+    Monthly(MonthlyArgs),
 }
 
 impl ReportCommand {
@@ -47,6 +55,7 @@ impl ReportCommand {
             ReportCommand::Breaches(args) => args.database.as_ref(),
             ReportCommand::Volume(args) => args.database.as_ref(),
             ReportCommand::People(args) => args.database.as_ref(),
+            ReportCommand::Monthly(args) => args.database.as_ref(),
         }
     }
 }
@@ -156,6 +165,39 @@ pub struct PeopleArgs {
     database: Option<String>,
 }
 
+#[derive(Args)]
+pub struct MonthlyArgs {
+    /// The customer's id.
+    #[arg(long)]
+    customer: i64,
+    /// The month, such as 2026-11; the month just ended unless given.
+    #[arg(long)]
+    month: Option<String>,
+    /// The language to write it in (en, fr, es, de, nl, ja); the designated contact's
+    /// unless given.
+    #[arg(long)]
+    language: Option<String>,
+    /// text: the mail's subject and text part; json: the report's numbers.
+    #[arg(long, value_enum, default_value_t = MonthlyFormat::Text)]
+    format: MonthlyFormat,
+    /// The database (instead of the configured one).
+    #[arg(long)]
+    database: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MonthlyFormat {
+    Text,
+    Json,
+}
+
+/// What the monthly report's mail is written with: the templates and where the desk's
+/// pages are, as the settings say.
+pub struct MailLook {
+    pub templates: caredesk_mail::Templates,
+    pub public_url: String,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum PeoplePartArg {
     People,
@@ -244,13 +286,65 @@ fn date(text: &str) -> Result<Date, String> {
         .map_err(|_| format!("\"{text}\" is not a date such as 2026-09-01"))
 }
 
-pub async fn run(command: ReportCommand, desk: &Desk) -> Result<(), Failure> {
+pub async fn run(command: ReportCommand, desk: &Desk, look: MailLook) -> Result<(), Failure> {
     match command {
         ReportCommand::Sla(args) => sla(args, desk).await,
         ReportCommand::Breaches(args) => breaches(args, desk).await,
         ReportCommand::Volume(args) => volume(args, desk).await,
         ReportCommand::People(args) => people(args, desk).await,
+        ReportCommand::Monthly(args) => monthly(args, desk, look).await,
     }
+}
+
+async fn monthly(args: MonthlyArgs, desk: &Desk, look: MailLook) -> Result<(), Failure> {
+    let (report, sent) =
+        monthly_reports::monthly_report_of(desk, args.customer, args.month.as_deref())
+            .await
+            .map_err(refused)?;
+    if let MonthlyFormat::Json = args.format {
+        return print(Format::Json, &report, |_| String::new(), |_| String::new());
+    }
+    // Written for the first designated contact, as the mail to them is.
+    let contacts = desk
+        .store
+        .contacts_of(args.customer)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
+    let reader = contacts.iter().find(|contact| contact.designated);
+    let language = args
+        .language
+        .or_else(|| reader.map(|contact| contact.language.clone()))
+        .unwrap_or_else(|| "en".to_string());
+    let words = &look.templates.terms(&language).report;
+    let url = format!(
+        "{}/portal/reports?from={}&to={}&by=severity",
+        look.public_url, report.from, report.to
+    );
+    let (monthly, _) = monthly_mail(&report, &desk.policy, words, (url, false));
+    let context = MailContext {
+        recipient_name: reader.map_or_else(
+            || report.customer_name.clone(),
+            |contact| contact.name.clone(),
+        ),
+        monthly: Some(monthly),
+        ..MailContext::default()
+    };
+    let mail = look
+        .templates
+        .render(NoticeKind::MonthlyReport, &language, &context)
+        .map_err(|error| Failure::Input(format!("mail_templates: {error}")))?;
+    let status = if sent {
+        format!(
+            "Sent (recorded {}).",
+            report.generated_at.strftime("%Y-%m-%d %H:%M UTC")
+        )
+    } else {
+        "Not sent: the report as it stands now.".to_string()
+    };
+    let mut out = io::stdout().lock();
+    writeln!(out, "{status}\nSubject: {}\n\n{}", mail.subject, mail.text)?;
+    out.flush()?;
+    Ok(())
 }
 
 async fn people(args: PeopleArgs, desk: &Desk) -> Result<(), Failure> {

@@ -768,11 +768,61 @@ fn reports_on_the_command_line() {
         ),
         (vec!["sla", "--program", "diamond"], "--program"),
         (vec!["breaches", "--page", "0"], "--page"),
+        (
+            vec!["monthly", "--customer", "6", "--month", "2026-13"],
+            "month",
+        ),
+        (vec!["monthly", "--customer", "9999"], "customer"),
     ] {
         let refused = report(&args);
         assert_eq!(refused.status.code(), Some(2), "{args:?}");
         let message = text(&refused.stderr);
         assert!(message.contains(expected), "{args:?}: {message}");
         assert!(!message.contains("panicked"), "{message}");
+    }
+
+    // A gold customer's monthly report: the numbers of its compliance report of the month
+    // just ended, and the mail its designated contact would read.
+    let monthly = report(&["monthly", "--customer", "6", "--format", "json"]);
+    assert!(monthly.status.success(), "{}", text(&monthly.stderr));
+    let monthly: serde_json::Value = serde_json::from_slice(&monthly.stdout).unwrap();
+    assert_eq!(monthly["customer_id"], 6, "{monthly}");
+    assert_eq!(monthly["program"], "gold", "{monthly}");
+    let (from, to) = (
+        monthly["from"].as_str().unwrap(),
+        monthly["to"].as_str().unwrap(),
+    );
+    let sla = report(&[
+        "sla",
+        "--from",
+        from,
+        "--to",
+        to,
+        "--customer",
+        "6",
+        "--format",
+        "json",
+    ]);
+    let sla: serde_json::Value = serde_json::from_slice(&sla.stdout).unwrap();
+    assert_eq!(monthly["tickets"], sla["total"]["tickets"], "{sla}");
+    assert_eq!(
+        monthly["clocks"][0]["met"], sla["total"]["first_response"]["met"],
+        "{sla}"
+    );
+    let mail = report(&["monthly", "--customer", "6", "--language", "en"]);
+    assert!(mail.status.success(), "{}", text(&mail.stderr));
+    let mail = text(&mail.stdout);
+    assert!(
+        mail.starts_with("Not sent: the report as it stands now.\nSubject: Support report for "),
+        "{mail}"
+    );
+    if monthly["tickets"].as_u64().unwrap() > 0 {
+        assert!(mail.contains("Target  "), "{mail}");
+        assert!(
+            mail.contains(&format!("Tickets opened: {}", monthly["tickets"])),
+            "{mail}"
+        );
+    } else {
+        assert!(mail.contains("No ticket was opened in"), "{mail}");
     }
 }

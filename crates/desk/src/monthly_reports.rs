@@ -12,6 +12,7 @@
 
 use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter};
 use caredesk_domain::ticket::ClockKind;
+use caredesk_store::ReportOwed;
 use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
@@ -82,6 +83,87 @@ pub fn month_before(now: Timestamp) -> Result<(String, Date, Date), DeskError> {
     ))
 }
 
+/// Month `text` (`2026-11`): its label and its first and last days.
+pub fn month_named(text: &str) -> Result<(String, Date, Date), DeskError> {
+    let refused = || {
+        DeskError::invalid(
+            "month",
+            format!("\"{text}\" is not a month such as 2026-11"),
+        )
+    };
+    let (year, month) = text.trim().split_once('-').ok_or_else(refused)?;
+    if year.len() != 4 || month.len() != 2 {
+        return Err(refused());
+    }
+    let year: i16 = year.parse().map_err(|_| refused())?;
+    let month: i8 = month.parse().map_err(|_| refused())?;
+    let first = Date::new(year, month, 1).map_err(|_| refused())?;
+    Ok((
+        format!("{year:04}-{month:02}"),
+        first,
+        first.last_of_month(),
+    ))
+}
+
+/// Customer `customer`'s report of `month` (the month just ended unless given), for the
+/// operator at the command line: the one recorded when it went out (`true`), or, for a month
+/// not sent, the report as it stands now (`false`), whatever the customer's program.
+pub async fn monthly_report_of(
+    desk: &Desk,
+    customer: i64,
+    month: Option<&str>,
+) -> Result<(MonthlyReport, bool), DeskError> {
+    let (month, first, last) = match month {
+        Some(text) => month_named(text)?,
+        None => month_before(desk.clock.now())?,
+    };
+    let found = desk
+        .store
+        .customer(customer)
+        .await
+        .map_err(|error| match error {
+            caredesk_store::StoreError::NotFound => {
+                DeskError::invalid("customer", "no customer has this id")
+            }
+            other => DeskError::Store(other),
+        })?;
+    if let Some(recorded) = desk.store.monthly_report(customer, &month).await? {
+        let report = serde_json::from_str(&recorded).map_err(DeskError::unexpected)?;
+        return Ok((report, true));
+    }
+    // The contract of the month, one whose program has the report if there is one.
+    let contracts = desk.store.contracts_of(customer).await?;
+    let of_the_month = || {
+        contracts
+            .iter()
+            .filter(|contract| contract.starts_on <= last && first <= contract.ends_on)
+    };
+    let program = of_the_month()
+        .find(|contract| {
+            desk.policy
+                .programs
+                .get(&contract.program)
+                .is_some_and(|program| program.monthly_report)
+        })
+        .or_else(|| of_the_month().next())
+        .map(|contract| contract.program.clone())
+        .ok_or_else(|| {
+            DeskError::invalid(
+                "customer",
+                format!("the customer has no contract in {month}"),
+            )
+        })?;
+    let owed = ReportOwed {
+        customer_id: customer,
+        customer_name: found.name,
+        program,
+    };
+    Ok((
+        monthly_report(desk, &owed, &month, first, last).await?,
+        false,
+    ))
+}
+
 /// The report of a month goes out in the first days of the next: a desk that was down all
 /// that time, or upgraded later in the month, sends none for that month rather than a late one.
 pub const SENDING_DAYS: i8 = 7;
@@ -145,7 +227,7 @@ pub async fn send_monthly_reports(desk: &Desk, batch: i64) -> Result<usize, Desk
 /// opened from `first` to `last`.
 async fn monthly_report(
     desk: &Desk,
-    customer: &caredesk_store::ReportOwed,
+    customer: &ReportOwed,
     month: &str,
     first: Date,
     last: Date,
@@ -244,5 +326,17 @@ mod tests {
             (month.as_str(), last.to_string()),
             ("2028-02", "2028-02-29".into())
         );
+        // A month named as the command line names it.
+        let (month, first, last) = month_named(" 2028-02").unwrap();
+        assert_eq!(
+            (month.as_str(), first.to_string(), last.to_string()),
+            ("2028-02", "2028-02-01".into(), "2028-02-29".into())
+        );
+        for wrong in ["2028-13", "2028-2", "28-02", "February", "2028-02-01", ""] {
+            let Err(DeskError::Invalid(problems)) = month_named(wrong) else {
+                panic!("{wrong} was taken for a month");
+            };
+            assert_eq!(problems[0].field, "month");
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! Nothing here holds state worth keeping: a restart picks up from the database.
 
 pub mod delivery;
-mod monthly;
+pub mod monthly;
 pub mod runner;
 
 pub use delivery::{Deliverer, MailSettings, RoundReport};

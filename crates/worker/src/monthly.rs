@@ -11,7 +11,7 @@ use caredesk_mail::{Attached, MonthlyContext, ReportTerms};
 /// The report as `words` say it to a contact or (`for_staff`) the customer's success
 /// manager, with links to `report_url`, and its chart (none for a month without tickets, or
 /// if it cannot be drawn: the tables say it all).
-pub(crate) fn monthly_mail(
+pub fn monthly_mail(
     report: &MonthlyReport,
     policy: &Policy,
     words: &ReportTerms,
