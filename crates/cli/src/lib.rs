@@ -310,10 +310,16 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Report(command) => {
             let database = command.database().cloned();
-            let settings = Settings::load(cli.config.as_deref())?;
-            let look = report_commands::MailLook {
-                templates: jobs::templates(&settings)?,
-                public_url: settings.reachable_at(),
+            // Only the monthly report is written with the mail templates.
+            let look = match &command {
+                report_commands::ReportCommand::Monthly(_) => {
+                    let settings = Settings::load(cli.config.as_deref())?;
+                    Some(report_commands::MailLook {
+                        templates: jobs::templates(&settings)?,
+                        public_url: settings.reachable_at(),
+                    })
+                }
+                _ => None,
             };
             on_desk(&cli.config, &cli.policy, database, async |desk| {
                 report_commands::run(command, desk, look).await

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use caredesk_desk::monthly_reports;
+use caredesk_desk::monthly_reports::{self, MonthlyReport};
 use caredesk_desk::people::{
     self, PeoplePart, PeopleReport, PeopleRequest, WorkLine, people_as_csv,
 };
@@ -15,6 +15,7 @@ use caredesk_desk::{Caller, Desk};
 use caredesk_domain::notify::NoticeKind;
 use caredesk_domain::report::{ClockSummary, Dimension, ReportFilter, ShareOfTarget, Span};
 use caredesk_mail::MailContext;
+use caredesk_mail::templates::LANGUAGES;
 use caredesk_mail::text_table::aligned;
 use caredesk_store::BreachedClock;
 use caredesk_worker::monthly::monthly_mail;
@@ -42,9 +43,9 @@ pub enum ReportCommand {
     /// after office hours on extended calendars), per region of the tickets and language,
     /// and the open tickets assigned to each now.
     People(PeopleArgs),
-    /// A customer's monthly report as its designated contact reads it: the subject and the
-    /// text part of the mail. The one sent, or, for a month not sent yet, the report as it
-    /// stands now.
+    /// A customer's monthly report as its (first) designated contact reads it: the subject
+    /// and the text part of the mail, written now; its numbers are those recorded when it
+    /// went out, or, for a month not sent (the current one so far), as they stand now.
     Monthly(MonthlyArgs),
 }
 
@@ -177,7 +178,8 @@ pub struct MonthlyArgs {
     /// unless given.
     #[arg(long)]
     language: Option<String>,
-    /// text: the mail's subject and text part; json: the report's numbers.
+    /// text: the mail's subject and text part; json: the report's numbers and whether it
+    /// was recorded as sent.
     #[arg(long, value_enum, default_value_t = MonthlyFormat::Text)]
     format: MonthlyFormat,
     /// The database (instead of the configured one).
@@ -286,7 +288,13 @@ fn date(text: &str) -> Result<Date, String> {
         .map_err(|_| format!("\"{text}\" is not a date such as 2026-09-01"))
 }
 
-pub async fn run(command: ReportCommand, desk: &Desk, look: MailLook) -> Result<(), Failure> {
+/// Runs `command`; `look` is needed by `monthly` only (the others work whatever the mail
+/// templates hold).
+pub async fn run(
+    command: ReportCommand,
+    desk: &Desk,
+    look: Option<MailLook>,
+) -> Result<(), Failure> {
     match command {
         ReportCommand::Sla(args) => sla(args, desk).await,
         ReportCommand::Breaches(args) => breaches(args, desk).await,
@@ -296,25 +304,51 @@ pub async fn run(command: ReportCommand, desk: &Desk, look: MailLook) -> Result<
     }
 }
 
-async fn monthly(args: MonthlyArgs, desk: &Desk, look: MailLook) -> Result<(), Failure> {
+async fn monthly(args: MonthlyArgs, desk: &Desk, look: Option<MailLook>) -> Result<(), Failure> {
+    if let Some(language) = &args.language
+        && !LANGUAGES.contains(&language.as_str())
+    {
+        return Err(Failure::Input(format!(
+            "--language: caredesk writes {}, not \"{language}\"",
+            LANGUAGES.join(", ")
+        )));
+    }
     let (report, sent) =
         monthly_reports::monthly_report_of(desk, args.customer, args.month.as_deref())
             .await
             .map_err(refused)?;
     if let MonthlyFormat::Json = args.format {
-        return print(Format::Json, &report, |_| String::new(), |_| String::new());
+        #[derive(serde::Serialize)]
+        struct Answer<'a> {
+            /// Recorded as sent (its mails went to the outbox), or computed now.
+            sent: bool,
+            report: &'a MonthlyReport,
+        }
+        let answer = Answer {
+            sent,
+            report: &report,
+        };
+        return print(Format::Json, &answer, |_| String::new(), |_| String::new());
     }
-    // Written for the first designated contact, as the mail to them is.
+    let look =
+        look.ok_or_else(|| Failure::Environment("the mail templates are not loaded".into()))?;
+    // Written for the first designated contact, as the mail to them is; without one, in the
+    // customer's language, to nobody.
     let contacts = desk
         .store
         .contacts_of(args.customer)
         .await
         .map_err(|error| Failure::Environment(error.to_string()))?;
     let reader = contacts.iter().find(|contact| contact.designated);
+    let customer = desk
+        .store
+        .customer(args.customer)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
     let language = args
         .language
         .or_else(|| reader.map(|contact| contact.language.clone()))
-        .unwrap_or_else(|| "en".to_string());
+        .unwrap_or(customer.language);
     let words = &look.templates.terms(&language).report;
     let url = format!(
         "{}/portal/reports?from={}&to={}&by=severity",
@@ -333,14 +367,17 @@ async fn monthly(args: MonthlyArgs, desk: &Desk, look: MailLook) -> Result<(), F
         .templates
         .render(NoticeKind::MonthlyReport, &language, &context)
         .map_err(|error| Failure::Input(format!("mail_templates: {error}")))?;
-    let status = if sent {
+    let mut status = if sent {
         format!(
-            "Sent (recorded {}).",
+            "Sent: the report as recorded at {}, its mails handed to the outbox.",
             report.generated_at.strftime("%Y-%m-%d %H:%M UTC")
         )
     } else {
         "Not sent: the report as it stands now.".to_string()
     };
+    if reader.is_none() {
+        status.push_str(" The customer has no designated contact: only its CSM gets the report.");
+    }
     let mut out = io::stdout().lock();
     writeln!(out, "{status}\nSubject: {}\n\n{}", mail.subject, mail.text)?;
     out.flush()?;

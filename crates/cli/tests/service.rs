@@ -770,9 +770,20 @@ fn reports_on_the_command_line() {
         (vec!["breaches", "--page", "0"], "--page"),
         (
             vec!["monthly", "--customer", "6", "--month", "2026-13"],
-            "month",
+            "--month: \"2026-13\" is not a month such as 2026-11",
         ),
-        (vec!["monthly", "--customer", "9999"], "customer"),
+        (
+            vec!["monthly", "--customer", "6", "--month", "2999-01"],
+            "--month: 2999-01 has not begun",
+        ),
+        (
+            vec!["monthly", "--customer", "9999"],
+            "--customer: no customer has this id",
+        ),
+        (
+            vec!["monthly", "--customer", "6", "--language", "pt"],
+            "--language: caredesk writes en, fr, es, de, nl, ja",
+        ),
     ] {
         let refused = report(&args);
         assert_eq!(refused.status.code(), Some(2), "{args:?}");
@@ -785,8 +796,22 @@ fn reports_on_the_command_line() {
     // just ended, and the mail its designated contact would read.
     let monthly = report(&["monthly", "--customer", "6", "--format", "json"]);
     assert!(monthly.status.success(), "{}", text(&monthly.stderr));
-    let monthly: serde_json::Value = serde_json::from_slice(&monthly.stdout).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&monthly.stdout).unwrap();
+    assert_eq!(answer["sent"], false, "the demo sends none: {answer}");
+    let monthly = &answer["report"];
     assert_eq!(monthly["customer_id"], 6, "{monthly}");
+    // The month just ended, in UTC.
+    let today = jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    let month_before = today.first_of_month().yesterday().unwrap();
+    assert_eq!(
+        monthly["month"],
+        month_before.strftime("%Y-%m").to_string(),
+        "{monthly}"
+    );
+    assert_eq!(monthly["from"], month_before.first_of_month().to_string());
+    assert_eq!(monthly["to"], month_before.to_string());
     assert_eq!(monthly["program"], "gold", "{monthly}");
     let (from, to) = (
         monthly["from"].as_str().unwrap(),
@@ -824,5 +849,23 @@ fn reports_on_the_command_line() {
         );
     } else {
         assert!(mail.contains("No ticket was opened in"), "{mail}");
+    }
+    // Unless told, in the designated contact's language, to them by name.
+    let contact = report(&["monthly", "--customer", "6"]);
+    let contact = text(&contact.stdout);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let designated = runtime.block_on(async {
+        let store = caredesk_store::Store::connect(&database).await.unwrap();
+        let contacts = store.contacts_of(6).await.unwrap();
+        store.close().await;
+        contacts
+            .into_iter()
+            .find(|contact| contact.designated)
+            .unwrap()
+    });
+    let greeting = contact.lines().nth(3).unwrap_or_default();
+    assert!(greeting.contains(&designated.name), "{contact}");
+    if designated.language != "en" {
+        assert!(!contact.contains("Support report for"), "{contact}");
     }
 }

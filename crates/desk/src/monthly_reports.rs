@@ -92,7 +92,10 @@ pub fn month_named(text: &str) -> Result<(String, Date, Date), DeskError> {
         )
     };
     let (year, month) = text.trim().split_once('-').ok_or_else(refused)?;
-    if year.len() != 4 || month.len() != 2 {
+    let digits = |part: &str, length: usize| {
+        part.len() == length && part.bytes().all(|byte| byte.is_ascii_digit())
+    };
+    if !digits(year, 4) || !digits(month, 2) {
         return Err(refused());
     }
     let year: i16 = year.parse().map_err(|_| refused())?;
@@ -107,16 +110,24 @@ pub fn month_named(text: &str) -> Result<(String, Date, Date), DeskError> {
 
 /// Customer `customer`'s report of `month` (the month just ended unless given), for the
 /// operator at the command line: the one recorded when it went out (`true`), or, for a month
-/// not sent, the report as it stands now (`false`), whatever the customer's program.
+/// not sent (the current one too, so far), the report as it stands now (`false`), whatever
+/// the customer's program. A month that has not begun is refused.
 pub async fn monthly_report_of(
     desk: &Desk,
     customer: i64,
     month: Option<&str>,
 ) -> Result<(MonthlyReport, bool), DeskError> {
+    let now = desk.clock.now();
     let (month, first, last) = match month {
         Some(text) => month_named(text)?,
-        None => month_before(desk.clock.now())?,
+        None => month_before(now)?,
     };
+    if first > jiff::tz::TimeZone::UTC.to_datetime(now).date() {
+        return Err(DeskError::invalid(
+            "month",
+            format!("{month} has not begun"),
+        ));
+    }
     let found = desk
         .store
         .customer(customer)
@@ -131,22 +142,25 @@ pub async fn monthly_report_of(
         let report = serde_json::from_str(&recorded).map_err(DeskError::unexpected)?;
         return Ok((report, true));
     }
-    // The contract of the month, one whose program has the report if there is one.
+    // The program of the month, as the job chooses it among those with the report (the
+    // greatest id), else among all.
     let contracts = desk.store.contracts_of(customer).await?;
     let of_the_month = || {
         contracts
             .iter()
             .filter(|contract| contract.starts_on <= last && first <= contract.ends_on)
+            .map(|contract| &contract.program)
     };
     let program = of_the_month()
-        .find(|contract| {
+        .filter(|program| {
             desk.policy
                 .programs
-                .get(&contract.program)
+                .get(*program)
                 .is_some_and(|program| program.monthly_report)
         })
-        .or_else(|| of_the_month().next())
-        .map(|contract| contract.program.clone())
+        .max()
+        .or_else(|| of_the_month().max())
+        .cloned()
         .ok_or_else(|| {
             DeskError::invalid(
                 "customer",
@@ -332,7 +346,16 @@ mod tests {
             (month.as_str(), first.to_string(), last.to_string()),
             ("2028-02", "2028-02-01".into(), "2028-02-29".into())
         );
-        for wrong in ["2028-13", "2028-2", "28-02", "February", "2028-02-01", ""] {
+        for wrong in [
+            "2028-13",
+            "2028-2",
+            "28-02",
+            "February",
+            "2028-02-01",
+            "",
+            "2028-+2",
+            "+028-02",
+        ] {
             let Err(DeskError::Invalid(problems)) = month_named(wrong) else {
                 panic!("{wrong} was taken for a month");
             };

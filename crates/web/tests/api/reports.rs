@@ -1176,7 +1176,7 @@ pub async fn customers_get_their_monthly_report_by_mail_once(backend: Backend) {
     let app = TestApp::start(backend, support::limits()).await;
     let sink = caredesk_testkit::smtp::SmtpSink::start();
     let (gold_id, _, gold) = app.customer_speaking("GOLD", "gold", "emea", "fr").await;
-    let (_, _, other) = app.customer("OTHR", "gold", "emea").await;
+    let (other_id, _, other) = app.customer("OTHR", "gold", "emea").await;
     let (_, _, standard) = app.customer("STD", "standard", "emea").await;
     let (_, manager) = app
         .staff("max@desk.example", Role::SupportManager, "emea", &["en"])
@@ -1260,6 +1260,25 @@ pub async fn customers_get_their_monthly_report_by_mail_once(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(again, 0);
+    // The operator reads each customer's report as it was recorded; a month not sent is
+    // computed as it stands.
+    use caredesk_desk::monthly_reports::monthly_report_of;
+    let (recorded, sent) = monthly_report_of(&desk, gold_id, Some("2026-11"))
+        .await
+        .unwrap();
+    assert!(sent);
+    assert_eq!((recorded.customer_id, recorded.tickets), (gold_id, 2));
+    let (other_recorded, sent) = monthly_report_of(&desk, other_id, None).await.unwrap();
+    assert!(sent);
+    assert_eq!(
+        (other_recorded.customer_id, other_recorded.tickets),
+        (other_id, 1)
+    );
+    let (october, sent) = monthly_report_of(&desk, gold_id, Some("2026-10"))
+        .await
+        .unwrap();
+    assert!(!sent);
+    assert_eq!((october.month.as_str(), october.tickets), ("2026-10", 0));
     let round = deliverer.deliver_due().await.unwrap();
     assert_eq!((round.sent, round.failed), (3, 0), "{round:?}");
     let messages = sink
