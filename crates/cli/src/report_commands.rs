@@ -350,11 +350,7 @@ async fn monthly(args: MonthlyArgs, desk: &Desk, look: Option<MailLook>) -> Resu
         .or_else(|| reader.map(|contact| contact.language.clone()))
         .unwrap_or(customer.language);
     let words = &look.templates.terms(&language).report;
-    let url = format!(
-        "{}/portal/reports?from={}&to={}&by=severity",
-        look.public_url, report.from, report.to
-    );
-    let (monthly, _) = monthly_mail(&report, &desk.policy, words, (url, false));
+    let (monthly, _) = monthly_mail(&report, &desk.policy, words, (&look.public_url, false));
     let context = MailContext {
         recipient_name: reader.map_or_else(
             || report.customer_name.clone(),

@@ -432,28 +432,22 @@ impl Deliverer {
                 };
             }
         };
-        // A contact reads their organisation's report on the portal; staff on the console,
-        // for this customer.
-        let found = if entry.contact_id.is_some() {
+        let for_staff = entry.contact_id.is_none();
+        let found = if for_staff {
             self.store
-                .contact_to_tell(entry.contact_id)
+                .staff_to_tell(entry.staff_id)
                 .await
-                .map(|found| found.map(|recipient| (recipient, "portal", String::new())))
+                .map(|found| found.map(|(recipient, _)| recipient))
         } else {
-            self.store.staff_to_tell(entry.staff_id).await.map(|found| {
-                found.map(|(recipient, _)| {
-                    let customer = format!("&customer={}", report.customer_id);
-                    (recipient, "console", customer)
-                })
-            })
+            self.store.contact_to_tell(entry.contact_id).await
         };
-        let (recipient, pages, customer) = match found {
-            Ok(Some(found)) => found,
+        let recipient = match found {
+            Ok(Some(recipient)) => recipient,
             Ok(None) => {
-                let reason = if entry.contact_id.is_some() {
-                    "the designated contact no longer exists"
-                } else {
+                let reason = if for_staff {
                     "the customer success manager is no longer active"
+                } else {
+                    "the designated contact no longer exists"
                 };
                 return Delivery::Skipped {
                     reason: reason.to_string(),
@@ -461,13 +455,13 @@ impl Deliverer {
             }
             Err(error) => return self.store_failure(entry, error),
         };
-        let report_url = format!(
-            "{}/{pages}/reports?from={}&to={}&by=severity{customer}",
-            self.mail.public_url, report.from, report.to
-        );
         let words = &self.templates.terms(&recipient.language).report;
-        let for_staff = entry.contact_id.is_none();
-        let (monthly, chart) = monthly_mail(&report, &self.policy, words, (report_url, for_staff));
+        let (monthly, chart) = monthly_mail(
+            &report,
+            &self.policy,
+            words,
+            (&self.mail.public_url, for_staff),
+        );
         let context = MailContext {
             recipient_name: recipient.name.clone(),
             monthly: Some(monthly),

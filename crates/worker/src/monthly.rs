@@ -9,14 +9,26 @@ use caredesk_mail::text_table::aligned;
 use caredesk_mail::{Attached, MonthlyContext, ReportTerms};
 
 /// The report as `words` say it to a contact or (`for_staff`) the customer's success
-/// manager, with links to `report_url`, and its chart (none for a month without tickets, or
-/// if it cannot be drawn: the tables say it all).
+/// manager, with a link to the full report under `public_url` (the portal's for a contact,
+/// the console's of this customer for staff), and its chart (none for a month without
+/// tickets, or if it cannot be drawn: the tables say it all).
 pub fn monthly_mail(
     report: &MonthlyReport,
     policy: &Policy,
     words: &ReportTerms,
-    (report_url, for_staff): (String, bool),
+    (public_url, for_staff): (&str, bool),
 ) -> (MonthlyContext, Option<Attached>) {
+    let report_url = if for_staff {
+        format!(
+            "{public_url}/console/reports?from={}&to={}&by=severity&customer={}",
+            report.from, report.to, report.customer_id
+        )
+    } else {
+        format!(
+            "{public_url}/portal/reports?from={}&to={}&by=severity",
+            report.from, report.to
+        )
+    };
     let clock_name = |clock: ClockKind| match clock {
         ClockKind::FirstResponse => words.first_response.clone(),
         ClockKind::NextUpdate => words.updates.clone(),
@@ -205,8 +217,8 @@ mod tests {
         let templates = Templates::built_in().unwrap();
         let policy = Policy::built_in().unwrap();
         let japanese = &templates.terms("ja").report;
-        let link = ("https://desk.example/portal/reports".to_string(), false);
-        let (context, chart) = monthly_mail(&report(3), &policy, japanese, link.clone());
+        let link = ("https://desk.example", false);
+        let (context, chart) = monthly_mail(&report(3), &policy, japanese, link);
         assert_eq!(context.month, "2026年11月");
         assert_eq!(context.program, "Gold");
         assert_eq!(
