@@ -10,9 +10,11 @@
 //! business days of each ticket's own calendar and by state. The same readers as the
 //! compliance report, a customer's contact reading their organisation's tickets.
 
-use caredesk_domain::policy::TicketProfile;
-use caredesk_domain::report::{ActivityTally, ComplianceRow, Dimension, ReportFilter, Span};
-use caredesk_store::{ComplianceQuery, FlowQuery};
+use std::collections::HashMap;
+
+use caredesk_domain::policy::{Policy, TicketProfile};
+use caredesk_domain::report::{ActivityTally, Dimension, ReportFilter, Span};
+use caredesk_store::{ActivityRow, ComplianceQuery, FlowQuery};
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -156,7 +158,7 @@ pub async fn volume(
         },
         async {
             desk.store
-                .compliance(&ComplianceQuery {
+                .activity(&ComplianceQuery {
                     first_day: from,
                     last_day: to,
                     now,
@@ -193,11 +195,16 @@ pub async fn volume(
             });
         }
     }
-    let mut total = ComplianceRow::default();
+    let mut total = ActivityLine {
+        group: Vec::new(),
+        tickets: 0,
+        activity: ActivityTally::default(),
+    };
     for row in &rows {
-        total.add(row);
+        total.tickets += row.tickets;
+        total.activity.add(&row.activity);
     }
-    let line = |row: &ComplianceRow| ActivityLine {
+    let line = |row: &ActivityRow| ActivityLine {
         group: row.group.clone(),
         tickets: row.tickets,
         activity: row.activity,
@@ -213,45 +220,39 @@ pub async fn volume(
         closed: periods.iter().map(|period| period.closed).sum(),
         periods,
         activity: rows.iter().map(line).collect(),
-        activity_total: line(&total),
+        activity_total: total,
         backlog,
     })
 }
 
 /// The open tickets of `filter` at `now`, by business days since opened on each one's own
 /// calendar (the first coverage rule that matches it, else its region's: POLICY.md §5).
+///
+/// Rather than read every open ticket, the desk finds on each calendar the instants at which
+/// a ticket opened earlier has been open 1, 2, 5, … business days by `now`, and the database
+/// counts the tickets between them.
 async fn backlog(
     desk: &Desk,
     filter: &ReportFilter,
     now: jiff::Timestamp,
 ) -> Result<Backlog, DeskError> {
-    let tickets = desk.store.backlog(filter).await?;
+    let ages = AgeCutoffs::at(&desk.policy, now)?;
+    let groups = desk.store.backlog(filter, &ages.cutoffs).await?;
     let bands = BACKLOG_BUSINESS_DAYS.len() + 1;
     let mut backlog = Backlog {
         by_age: vec![0; bands],
         ..Backlog::default()
     };
-    for ticket in tickets {
+    for group in groups {
         let profile = TicketProfile {
-            program: &ticket.program,
-            region: &ticket.region,
-            product_line: &ticket.product_line,
-            severity: &ticket.severity,
-            channel: &ticket.channel,
+            program: &group.program,
+            region: &group.region,
+            product_line: &group.product_line,
+            severity: &group.severity,
+            channel: &group.channel,
         };
         let band = match desk.policy.calendar_for(&profile) {
-            Ok(choice) => {
-                let calendar = choice.calendar;
-                let minutes = calendar
-                    .elapsed(ticket.opened_at.min(now), now)
-                    .map_err(DeskError::unexpected)?;
-                let day = u64::from(calendar.business_day_minutes().max(1));
-                let days = minutes / day;
-                BACKLOG_BUSINESS_DAYS
-                    .iter()
-                    .position(|limit| days < *limit)
-                    .unwrap_or(BACKLOG_BUSINESS_DAYS.len())
-            }
+            Ok(choice) => ages.band(choice.calendar.name(), group.after_cutoffs),
             // A ticket of a program or region the policy no longer has: counted as the
             // oldest, where a manager looks first.
             Err(error) => {
@@ -259,18 +260,18 @@ async fn backlog(
                 BACKLOG_BUSINESS_DAYS.len()
             }
         };
-        backlog.open += 1;
-        backlog.by_age[band] += 1;
+        backlog.open += group.tickets;
+        backlog.by_age[band] += group.tickets;
         let index = match backlog
             .by_state
-            .binary_search_by(|state| state.state.as_str().cmp(&ticket.state))
+            .binary_search_by(|state| state.state.as_str().cmp(&group.state))
         {
             Ok(index) => index,
             Err(index) => {
                 backlog.by_state.insert(
                     index,
                     BacklogState {
-                        state: ticket.state.clone(),
+                        state: group.state.clone(),
                         open: 0,
                         by_age: vec![0; bands],
                     },
@@ -278,10 +279,64 @@ async fn backlog(
                 index
             }
         };
-        backlog.by_state[index].open += 1;
-        backlog.by_state[index].by_age[band] += 1;
+        backlog.by_state[index].open += group.tickets;
+        backlog.by_state[index].by_age[band] += group.tickets;
     }
     Ok(backlog)
+}
+
+/// Where the backlog's age bands begin on every calendar of the policy, at one instant.
+struct AgeCutoffs {
+    /// Every calendar's band starts, in increasing order, each once.
+    cutoffs: Vec<jiff::Timestamp>,
+    /// Per calendar: for each of [`BACKLOG_BUSINESS_DAYS`], the index in `cutoffs` of the
+    /// latest opening that has been open that long by now (none: no ticket can have).
+    limits: HashMap<String, Vec<Option<usize>>>,
+}
+
+impl AgeCutoffs {
+    fn at(policy: &Policy, now: jiff::Timestamp) -> Result<AgeCutoffs, DeskError> {
+        let mut starts: Vec<(String, Vec<Option<jiff::Timestamp>>)> = Vec::new();
+        for calendar in policy.calendars.values() {
+            let day = u64::from(calendar.business_day_minutes().max(1));
+            let limits = BACKLOG_BUSINESS_DAYS
+                .iter()
+                .map(|days| calendar.latest_start(now, days * day))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(DeskError::unexpected)?;
+            starts.push((calendar.name().to_string(), limits));
+        }
+        let mut cutoffs: Vec<jiff::Timestamp> = starts
+            .iter()
+            .flat_map(|(_, limits)| limits.iter().flatten().copied())
+            .collect();
+        cutoffs.sort_unstable();
+        cutoffs.dedup();
+        let limits = starts
+            .into_iter()
+            .map(|(name, limits)| {
+                let indexes = limits
+                    .into_iter()
+                    .map(|limit| limit.and_then(|at| cutoffs.binary_search(&at).ok()))
+                    .collect();
+                (name, indexes)
+            })
+            .collect();
+        Ok(AgeCutoffs { cutoffs, limits })
+    }
+
+    /// The age band of tickets on `calendar` opened after `after_cutoffs` of the cutoffs:
+    /// how many of its limits they reached, being opened at or before them.
+    fn band(&self, calendar: &str, after_cutoffs: usize) -> usize {
+        self.limits
+            .get(calendar)
+            .map_or(BACKLOG_BUSINESS_DAYS.len(), |limits| {
+                limits
+                    .iter()
+                    .filter(|limit| limit.is_some_and(|index| after_cutoffs <= index))
+                    .count()
+            })
+    }
 }
 
 /// Which table of a volume report a CSV holds.
@@ -429,4 +484,72 @@ pub fn volume_as_csv(report: &VolumeReport, part: VolumePart) -> String {
         }
     }
     csv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The age band counted ticket by ticket, as the cutoffs stand for.
+    fn band_of_one_ticket(
+        calendar: &caredesk_domain::calendar::Calendar,
+        opened: jiff::Timestamp,
+        now: jiff::Timestamp,
+    ) -> usize {
+        let day = u64::from(calendar.business_day_minutes().max(1));
+        let days = calendar.elapsed(opened.min(now), now).unwrap() / day;
+        BACKLOG_BUSINESS_DAYS
+            .iter()
+            .position(|limit| days < *limit)
+            .unwrap_or(BACKLOG_BUSINESS_DAYS.len())
+    }
+
+    #[test]
+    fn the_cutoffs_give_each_ticket_the_band_of_its_own_business_days() {
+        let policy = Policy::built_in().unwrap();
+        // The Tuesday after Easter (Good Friday and Easter Monday just before), and the
+        // last hour of Christmas week.
+        for now in ["2026-04-07T09:30:00Z", "2026-12-28T23:59:59Z"] {
+            let now: jiff::Timestamp = now.parse().unwrap();
+            let ages = AgeCutoffs::at(&policy, now).unwrap();
+            assert!(ages.cutoffs.windows(2).all(|pair| pair[0] < pair[1]));
+            let mut bands_seen = std::collections::BTreeSet::new();
+            // Openings every 7 min 13 s over the 60 days before now, and a little after it.
+            let mut opened = now
+                .checked_sub(jiff::SignedDuration::from_hours(24 * 60))
+                .unwrap();
+            while opened
+                <= now
+                    .checked_add(jiff::SignedDuration::from_hours(1))
+                    .unwrap()
+            {
+                let after = ages
+                    .cutoffs
+                    .iter()
+                    .filter(|cutoff| opened > **cutoff)
+                    .count();
+                for calendar in policy.calendars.values() {
+                    let band = ages.band(calendar.name(), after);
+                    assert_eq!(
+                        band,
+                        band_of_one_ticket(calendar, opened, now),
+                        "{} opened {opened}, now {now}",
+                        calendar.name()
+                    );
+                    bands_seen.insert(band);
+                }
+                opened = opened
+                    .checked_add(jiff::SignedDuration::from_secs(433))
+                    .unwrap();
+            }
+            assert_eq!(bands_seen.len(), BACKLOG_BUSINESS_DAYS.len() + 1);
+        }
+    }
+
+    #[test]
+    fn a_calendar_the_policy_does_not_have_counts_as_the_oldest() {
+        let policy = Policy::built_in().unwrap();
+        let ages = AgeCutoffs::at(&policy, "2026-04-07T09:30:00Z".parse().unwrap()).unwrap();
+        assert_eq!(ages.band("closed-forever", 0), BACKLOG_BUSINESS_DAYS.len());
+    }
 }

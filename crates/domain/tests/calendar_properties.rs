@@ -211,6 +211,26 @@ proptest! {
     }
 
     #[test]
+    fn latest_start_is_the_last_second_long_enough_by_the_reference(
+        spec in calendar_spec(),
+        end in instant(),
+        fraction in 0u64..=300,
+    ) {
+        let minutes = u64::from(spec.hours.weekly_minutes()) * fraction / 100;
+        let calendar = Calendar::new(spec.clone());
+        let start = calendar.latest_start(ts(end), minutes).unwrap();
+        // Up to three weeks of open time: found (a calendar must open every week).
+        let start = start.unwrap().as_second();
+        prop_assert!(start <= end);
+        prop_assert!(reference_elapsed(&spec, start, end) >= minutes, "{} minutes to {}", minutes, ts(end));
+        if minutes > 0 {
+            prop_assert!(reference_elapsed(&spec, start + 1, end) < minutes, "{} minutes to {}", minutes, ts(end));
+        } else {
+            prop_assert_eq!(start, end);
+        }
+    }
+
+    #[test]
     fn elapsed_and_is_open_equal_the_reference_on_random_calendars(
         spec in calendar_spec(),
         from in instant(),

@@ -67,10 +67,10 @@ pub use intake::{AdvisorLoads, IntakeFacts};
 pub use monthly_reports::ReportOwed;
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
-pub use report_flows::{BacklogTicket, FlowQuery, FlowRow};
+pub use report_flows::{BacklogGroup, FlowQuery, FlowRow};
 pub use report_work::{WorkQuery, WorkRow};
 pub use reports::{
-    BACKLOG_AGES, BreachQuery, BreachedClock, BreachedTicket, ComplianceQuery, DeskNow,
+    ActivityRow, BACKLOG_AGES, BreachQuery, BreachedClock, BreachedTicket, ComplianceQuery, DeskNow,
 };
 pub use resource_upkeep::{
     FeedbackComment, FeedbackSummary, MissedSearch, ShownBefore, SuggestionShown, TicketsHelped,

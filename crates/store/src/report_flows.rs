@@ -38,16 +38,21 @@ pub struct FlowRow {
     pub closed: u64,
 }
 
-/// An open ticket, as the backlog counts it.
+/// Open tickets of one state and one profile (what chooses their calendar) opened between
+/// two of the instants a backlog query cuts time at.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BacklogTicket {
-    pub opened_at: Timestamp,
+pub struct BacklogGroup {
     pub state: String,
     pub program: String,
     pub severity: String,
     pub region: String,
     pub product_line: String,
     pub channel: String,
+    /// How many of the cutoffs (in increasing order) are before the tickets' opening: 0 for
+    /// tickets opened at or before the first cutoff, the number of cutoffs for those opened
+    /// after the last.
+    pub after_cutoffs: usize,
+    pub tickets: u64,
 }
 
 /// Which of a ticket's instants a row counts.
@@ -92,40 +97,39 @@ impl Store {
             (None, None) => None,
         };
         if let Some((column, id)) = person {
-            // One person's tickets opened or closed in the period, from their index alone.
-            // (A closed ticket not yet measured after an upgrade counts here before it does
-            // in the totals.)
-            let mut sql = SqlBuilder::new("SELECT opened_at, closed_at");
-            for column in &columns {
-                sql.push(", ").push(column);
-            }
-            sql.push(" FROM tickets WHERE ")
-                .push(column)
-                .push(" = ")
-                .bind_i64(id)
-                .push(" AND opened_at < ")
-                .bind_i64(to.as_second())
-                .push(" AND (opened_at >= ")
-                .bind_i64(from.as_second())
-                .push(" OR closed_at >= ")
-                .bind_i64(from.as_second())
-                .push(")");
-            if let (Some(customer), Some(_)) = (query.filter.customer, query.filter.advisor) {
-                sql.push(" AND customer_id = ").bind_i64(customer);
-            }
-            push_filter(&mut sql, query.filter);
-            for row in sql.fetch_all(&mut *snapshot).await? {
-                let opened_at = instant(row.try_get(0)?)?;
-                let closed_at = row.try_get::<Option<i64>, _>(1)?.map(instant).transpose()?;
-                let group = group_of(&row, 2, columns.len())?;
-                if opened_at >= from {
-                    count(opened_at, group.clone(), Flow::Opened, 1);
+            // One person's tickets opened, then closed, in the period, from their index
+            // alone, counted per day by the database. (A closed ticket not yet measured
+            // after an upgrade counts here before it does in the totals.)
+            for (instant_column, flow) in [("opened_at", Flow::Opened), ("closed_at", Flow::Closed)]
+            {
+                let mut sql = SqlBuilder::new("SELECT ");
+                sql.push(instant_column).push(" / 86400");
+                for column in &columns {
+                    sql.push(", ").push(column);
                 }
-                if let Some(closed_at) = closed_at
-                    && closed_at >= from
-                    && closed_at < to
-                {
-                    count(closed_at, group, Flow::Closed, 1);
+                sql.push(", CAST(COUNT(*) AS BIGINT) FROM tickets WHERE ")
+                    .push(column)
+                    .push(" = ")
+                    .bind_i64(id)
+                    .push(" AND ")
+                    .push(instant_column)
+                    .push(" >= ")
+                    .bind_i64(from.as_second())
+                    .push(" AND ")
+                    .push(instant_column)
+                    .push(" < ")
+                    .bind_i64(to.as_second());
+                if let (Some(customer), Some(_)) = (query.filter.customer, query.filter.advisor) {
+                    sql.push(" AND customer_id = ").bind_i64(customer);
+                }
+                push_filter(&mut sql, query.filter);
+                sql.push(" GROUP BY 1");
+                for column in &columns {
+                    sql.push(", ").push(column);
+                }
+                for row in sql.fetch_all(&mut *snapshot).await? {
+                    let (day, group, tickets) = day_count(&row, columns.len())?;
+                    count(day, group, flow, tickets);
                 }
             }
         } else {
@@ -170,24 +174,26 @@ impl Store {
                     u64::try_from(tickets).unwrap_or(0),
                 );
             }
-            // The tickets still open that were opened in the period.
-            let mut sql = SqlBuilder::new("SELECT opened_at");
+            // The tickets still open that were opened in the period, counted per day by the
+            // database.
+            let mut sql = SqlBuilder::new("SELECT opened_at / 86400");
             for column in &columns {
                 sql.push(", ").push(column);
             }
-            sql.push(" FROM tickets WHERE closed_at IS NULL AND opened_at >= ")
-                .bind_i64(from.as_second())
-                .push(" AND opened_at < ")
-                .bind_i64(to.as_second());
+            sql.push(
+                ", CAST(COUNT(*) AS BIGINT) FROM tickets WHERE closed_at IS NULL AND opened_at >= ",
+            )
+            .bind_i64(from.as_second())
+            .push(" AND opened_at < ")
+            .bind_i64(to.as_second());
             push_filter(&mut sql, query.filter);
+            sql.push(" GROUP BY 1");
+            for column in &columns {
+                sql.push(", ").push(column);
+            }
             for row in sql.fetch_all(&mut *snapshot).await? {
-                let opened_at = instant(row.try_get(0)?)?;
-                count(
-                    opened_at,
-                    group_of(&row, 1, columns.len())?,
-                    Flow::Opened,
-                    1,
-                );
+                let (day, group, tickets) = day_count(&row, columns.len())?;
+                count(day, group, Flow::Opened, tickets);
             }
         }
         snapshot.commit().await?;
@@ -203,11 +209,26 @@ impl Store {
             .collect())
     }
 
-    /// The open tickets of `filter` (whenever they were opened), for the backlog.
-    pub async fn backlog(&self, filter: &ReportFilter) -> Result<Vec<BacklogTicket>, StoreError> {
+    /// The open tickets of `filter` (whenever they were opened), for the backlog: counted
+    /// per state and profile and by where their opening falls among `cutoffs` (in
+    /// increasing order), so that the database returns a few groups rather than every
+    /// open ticket.
+    pub async fn backlog(
+        &self,
+        filter: &ReportFilter,
+        cutoffs: &[Timestamp],
+    ) -> Result<Vec<BacklogGroup>, StoreError> {
         let mut sql = SqlBuilder::new(
-            "SELECT opened_at, state, program, severity, region, product_line, channel FROM tickets \
-             WHERE closed_at IS NULL",
+            "SELECT state, program, severity, region, product_line, channel, CAST(CASE",
+        );
+        // Newest first: most open tickets are recent and stop at the first comparison.
+        for (index, cutoff) in cutoffs.iter().enumerate().rev() {
+            sql.push(" WHEN opened_at > ")
+                .bind_i64(cutoff.as_second())
+                .push(&format!(" THEN {}", index + 1));
+        }
+        sql.push(
+            " ELSE 0 END AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM tickets WHERE closed_at IS NULL",
         );
         push_filter(&mut sql, filter);
         if let Some(advisor) = filter.advisor {
@@ -216,22 +237,35 @@ impl Store {
         if let Some(customer) = filter.customer {
             sql.push(" AND customer_id = ").bind_i64(customer);
         }
+        sql.push(" GROUP BY 1, 2, 3, 4, 5, 6, 7");
         sql.fetch_all(&self.pool)
             .await?
             .iter()
             .map(|row| {
-                Ok(BacklogTicket {
-                    opened_at: instant(row.try_get(0)?)?,
-                    state: row.try_get(1)?,
-                    program: row.try_get(2)?,
-                    severity: row.try_get(3)?,
-                    region: row.try_get(4)?,
-                    product_line: row.try_get(5)?,
-                    channel: row.try_get(6)?,
+                Ok(BacklogGroup {
+                    state: row.try_get(0)?,
+                    program: row.try_get(1)?,
+                    severity: row.try_get(2)?,
+                    region: row.try_get(3)?,
+                    product_line: row.try_get(4)?,
+                    channel: row.try_get(5)?,
+                    after_cutoffs: usize::try_from(row.try_get::<i64, _>(6)?).unwrap_or(0),
+                    tickets: u64::try_from(row.try_get::<i64, _>(7)?).unwrap_or(0),
                 })
             })
             .collect()
     }
+}
+
+/// A row of tickets counted per day: the day's start (UTC), the groups, the count.
+fn day_count(row: &AnyRow, groups: usize) -> Result<(Timestamp, Vec<String>, u64), StoreError> {
+    let day: i64 = row.try_get(0)?;
+    let tickets: i64 = row.try_get(1 + groups)?;
+    Ok((
+        instant(day.saturating_mul(86_400))?,
+        group_of(row, 1, groups)?,
+        u64::try_from(tickets).unwrap_or(0),
+    ))
 }
 
 /// The values of a row's groups, from column `first`.

@@ -616,6 +616,38 @@ pub struct ComplianceQuery<'a> {
     pub by: &'a [Dimension],
 }
 
+/// What happened to the tickets of one group opened in a report's period.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ActivityRow {
+    pub group: Vec<String>,
+    pub tickets: u64,
+    pub activity: ActivityTally,
+}
+
+/// What a report's query adds up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Counted {
+    Everything,
+    /// The tickets, the pauses and the activity; the clocks read as zeros.
+    Activity,
+}
+
+impl Counted {
+    /// The columns selected for the three clocks (after the tickets and the pauses: four
+    /// counts and the bands each, in [`row_of`]'s order).
+    const CLOCK_COLUMNS: std::ops::Range<usize> = 2..2 + 3 * (4 + BANDS);
+
+    /// Replaces the clocks' sums by zeros when they are not asked for: the rows keep their
+    /// shape, and the database adds up a quarter as many columns.
+    fn leave_out_clocks(self, selected: &mut [String]) {
+        if self == Counted::Activity {
+            for column in &mut selected[Self::CLOCK_COLUMNS] {
+                *column = "0".to_string();
+            }
+        }
+    }
+}
+
 /// Which tickets a scan reads.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Tickets {
@@ -728,6 +760,32 @@ impl Store {
         &self,
         query: &ComplianceQuery<'_>,
     ) -> Result<Vec<ComplianceRow>, StoreError> {
+        self.count_rows(query, Counted::Everything).await
+    }
+
+    /// What happened to the tickets of `query` (the rows of [`Store::compliance`] without
+    /// the clocks, which it does not add up: a volume report's question, answered with a
+    /// quarter of the sums).
+    pub async fn activity(
+        &self,
+        query: &ComplianceQuery<'_>,
+    ) -> Result<Vec<ActivityRow>, StoreError> {
+        let rows = self.count_rows(query, Counted::Activity).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| ActivityRow {
+                group: row.group,
+                tickets: row.tickets,
+                activity: row.activity,
+            })
+            .collect())
+    }
+
+    async fn count_rows(
+        &self,
+        query: &ComplianceQuery<'_>,
+        counted: Counted,
+    ) -> Result<Vec<ComplianceRow>, StoreError> {
         let mut rows = Vec::new();
         // Every part of the report reads one snapshot: a ticket closing meanwhile is counted
         // once, among the open tickets or in the totals.
@@ -744,7 +802,7 @@ impl Store {
             Source::People(person) => (Totals::PeopleMonths, Totals::PeopleDays, Some(person)),
             Source::Tickets => {
                 rows.extend(
-                    self.scan_rows(&mut snapshot, query, Tickets::All, from, to)
+                    self.scan_rows(&mut snapshot, query, counted, Tickets::All, from, to)
                         .await?,
                 );
                 snapshot.commit().await?;
@@ -753,13 +811,13 @@ impl Store {
         };
         let period = Period::of(query.first_day, query.last_day);
         if let Some(range) = period.months {
-            rows.extend(totals_rows(&mut snapshot, query, months, person, range).await?);
+            rows.extend(totals_rows(&mut snapshot, query, counted, months, person, range).await?);
         }
         for range in period.days {
-            rows.extend(totals_rows(&mut snapshot, query, days, person, range).await?);
+            rows.extend(totals_rows(&mut snapshot, query, counted, days, person, range).await?);
         }
         rows.extend(
-            self.scan_rows(&mut snapshot, query, Tickets::Open, from, to)
+            self.scan_rows(&mut snapshot, query, counted, Tickets::Open, from, to)
                 .await?,
         );
         snapshot.commit().await?;
@@ -772,6 +830,7 @@ impl Store {
         &self,
         snapshot: &mut Transaction<'static, Any>,
         query: &ComplianceQuery<'_>,
+        counted: Counted,
         which: Tickets,
         from: Timestamp,
         to: Timestamp,
@@ -824,6 +883,7 @@ impl Store {
             &count("closed_at IS NOT NULL"),
             &count("ever_escalated = 1 AND closed_at IS NULL"),
         ));
+        counted.leave_out_clocks(&mut selected);
         let mut sql = SqlBuilder::new("SELECT ");
         for group in &groups {
             sql.push(group).push(", ");
@@ -990,6 +1050,7 @@ pub(crate) fn closed_ticket(
 async fn totals_rows(
     snapshot: &mut Transaction<'static, Any>,
     query: &ComplianceQuery<'_>,
+    counted: Counted,
     totals: Totals,
     person: Option<Person>,
     (first, last): (i64, i64),
@@ -1024,6 +1085,7 @@ async fn totals_rows(
     }
     // Every ticket of the totals is closed.
     selected.extend(activity_selection(&sum("tickets"), "0"));
+    counted.leave_out_clocks(&mut selected);
     sql.push(&selected.join(", "))
         .push(" FROM ")
         .push(totals.table())

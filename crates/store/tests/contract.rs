@@ -4043,7 +4043,7 @@ mod reports {
 /// the same after the totals are filled again as migration 0033 fills them, and after every
 /// ticket is measured again as one written before reports were.
 async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
-    use caredesk_domain::report::{ComplianceRow, Dimension, ReportFilter, Span};
+    use caredesk_domain::report::{ActivityTally, ComplianceRow, Dimension, ReportFilter, Span};
     use caredesk_store::{ComplianceQuery, FlowQuery};
     use std::collections::BTreeMap;
     let policy = policy();
@@ -4129,9 +4129,26 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
         recount: Recount,
     }
     let mut recounts = Vec::new();
+    // The open tickets as the backlog groups them: opened, state, profile, customer, advisor.
+    let mut open_tickets = Vec::new();
     let mut closed_by_steps = 0;
     for fixture in &fixtures {
         for ticket in store.tickets_of(fixture.customer_id, 10_000).await.unwrap() {
+            if ticket.closed_at.is_none() {
+                open_tickets.push((
+                    ticket.opened_at,
+                    [
+                        ticket.state.as_str().to_string(),
+                        ticket.program.clone(),
+                        ticket.severity.clone(),
+                        ticket.region.clone(),
+                        ticket.product_line.clone(),
+                        ticket.channel.clone(),
+                    ],
+                    ticket.customer_id,
+                    ticket.assignee_id,
+                ));
+            }
             let timeline = store.timeline(ticket.id, Scope::All).await.unwrap();
             if stepped.contains(&ticket.id) && ticket.closed_at.is_some() {
                 closed_by_steps += 1;
@@ -4397,16 +4414,30 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
         for (first_day, last_day, by, filter, only, at_least) in cases.clone() {
             let (first_day, last_day): (jiff::civil::Date, jiff::civil::Date) =
                 (first_day.parse().unwrap(), last_day.parse().unwrap());
-            let report = store
-                .compliance(&ComplianceQuery {
-                    first_day,
-                    last_day,
-                    now,
-                    filter,
-                    by: &by,
-                })
+            let query = ComplianceQuery {
+                first_day,
+                last_day,
+                now,
+                filter,
+                by: &by,
+            };
+            let report = store.compliance(&query).await.unwrap();
+            // The activity alone is the same rows' activity.
+            let activity: Vec<(Vec<String>, u64, ActivityTally)> = store
+                .activity(&query)
                 .await
-                .unwrap();
+                .unwrap()
+                .into_iter()
+                .map(|row| (row.group, row.tickets, row.activity))
+                .collect();
+            let compliance_activity: Vec<(Vec<String>, u64, ActivityTally)> = report
+                .iter()
+                .map(|row| (row.group.clone(), row.tickets, row.activity))
+                .collect();
+            assert_eq!(
+                activity, compliance_activity,
+                "{stage}: activity from {first_day} to {last_day} by {by:?} of {filter:?}"
+            );
             let midnight = |day: jiff::civil::Date| {
                 jiff::tz::TimeZone::UTC
                     .to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
@@ -4623,6 +4654,55 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
     assert!(gold.tickets > 0 && gold.tickets < everything.tickets);
 
     flows_equal_their_recount("as kept").await;
+    // The backlog: open tickets counted per state and profile between instants equal a
+    // count of the open tickets. Two cutoffs are openings themselves (at or before counts).
+    open_tickets.sort_by_key(|(opened, ..)| *opened);
+    assert!(
+        open_tickets.len() > 10,
+        "{} open tickets",
+        open_tickets.len()
+    );
+    let third = open_tickets.len() / 3;
+    let cutoffs = [
+        open_tickets[0].0 - jiff::SignedDuration::from_secs(1),
+        open_tickets[third].0,
+        open_tickets[2 * third].0,
+    ];
+    for filter in [&filter, &of_customer, &of_advisor] {
+        let mut expected: BTreeMap<(Vec<String>, usize), u64> = BTreeMap::new();
+        for (opened, profile, customer, advisor) in &open_tickets {
+            if filter.customer.is_some_and(|id| id != *customer)
+                || filter.advisor.is_some_and(|id| Some(id) != *advisor)
+            {
+                continue;
+            }
+            let after = cutoffs.iter().filter(|cutoff| *opened > **cutoff).count();
+            *expected.entry((profile.to_vec(), after)).or_default() += 1;
+        }
+        let found: BTreeMap<(Vec<String>, usize), u64> = store
+            .backlog(filter, &cutoffs)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|group| {
+                let profile = vec![
+                    group.state,
+                    group.program,
+                    group.severity,
+                    group.region,
+                    group.product_line,
+                    group.channel,
+                ];
+                ((profile, group.after_cutoffs), group.tickets)
+            })
+            .collect();
+        if filter.customer.is_none() && filter.advisor.is_none() {
+            let afters: std::collections::BTreeSet<usize> =
+                expected.keys().map(|(_, after)| *after).collect();
+            assert_eq!(afters, [1, 2, 3].into(), "{expected:?}");
+        }
+        assert_eq!(found, expected, "backlog of {filter:?}");
+    }
     // Created and imported tickets had their work counted as it came: none is left to count.
     assert_eq!(store.count_earlier_work(&policy, 10).await.unwrap(), 0);
     work_equals_its_recount(&store, &policy, &fixtures, advisors[0], "as kept").await;

@@ -170,6 +170,55 @@ impl Calendar {
         self.elapsed_with_pauses(from, to, &[])
     }
 
+    /// The latest whole second `s` such that `[s, end)` holds `minutes` open minutes (by
+    /// [`Calendar::elapsed`]): anything that started at or before it has been open that long
+    /// by `end`, anything after it has not. Zero minutes gives `end`; none when even a
+    /// century before `end` is not long enough.
+    ///
+    /// It lets a question about many instants ("how many business days has each ticket been
+    /// open?") be asked once per calendar and then answered by comparing instants.
+    pub fn latest_start(
+        &self,
+        end: Timestamp,
+        minutes: u64,
+    ) -> Result<Option<Timestamp>, CalendarError> {
+        let end_second = supported_second(end)?;
+        if minutes == 0 {
+            return instant(end_second).map(Some);
+        }
+        let enough = |start: i64| -> Result<bool, CalendarError> {
+            Ok(seconds_to_whole_minutes(self.open_seconds(start, end_second)?) >= minutes)
+        };
+        // Elapsed time only shrinks as the start moves later: look back twice as far each
+        // time until it is long enough, then halve the gap between long enough (`long`) and
+        // too short (`short`, `end` itself at first).
+        let earliest = end_second
+            .saturating_sub(MAX_ELAPSED_SECONDS)
+            .max(FIRST_SUPPORTED_SECOND);
+        let mut gap = minutes_to_seconds(minutes)?.max(SECONDS_PER_MINUTE);
+        let mut short = end_second;
+        let mut long = loop {
+            let start = end_second.saturating_sub(gap).max(earliest);
+            if enough(start)? {
+                break start;
+            }
+            if start == earliest {
+                return Ok(None);
+            }
+            short = start;
+            gap = gap.saturating_mul(2);
+        };
+        while short - long > 1 {
+            let middle = long + (short - long) / 2;
+            if enough(middle)? {
+                long = middle;
+            } else {
+                short = middle;
+            }
+        }
+        instant(long).map(Some)
+    }
+
     pub fn is_open(&self, at: Timestamp) -> Result<bool, CalendarError> {
         let at = supported_second(at)?;
         Ok(self.next_open_second(at)? == at)
