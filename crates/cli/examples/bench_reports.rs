@@ -188,7 +188,7 @@ async fn main() {
             timings.entry(what).or_default().push(time.elapsed());
             *tickets_counted.entry(what).or_default() += report.total.counts.tickets;
         }
-        let cases: [(&str, ComplianceRequest); 10] = [
+        let cases: [(&str, ComplianceRequest); 13] = [
             (
                 "three years by program and severity",
                 request(
@@ -256,6 +256,39 @@ async fn main() {
                     start,
                     end,
                     "severity,product_line",
+                    ReportFilter {
+                        customer: Some(customer),
+                        ..ReportFilter::default()
+                    },
+                ),
+            ),
+            (
+                "one advisor's three years by channel and product line",
+                request(
+                    three_years_ago,
+                    today,
+                    "channel,product_line",
+                    ReportFilter {
+                        advisor: Some(advisor),
+                        ..ReportFilter::default()
+                    },
+                ),
+            ),
+            (
+                "three years by advisor and region",
+                request(
+                    three_years_ago,
+                    today,
+                    "advisor,region",
+                    ReportFilter::default(),
+                ),
+            ),
+            (
+                "one customer's three years by advisor (its tickets themselves)",
+                request(
+                    three_years_ago,
+                    today,
+                    "advisor",
                     ReportFilter {
                         customer: Some(customer),
                         ..ReportFilter::default()

@@ -5,17 +5,19 @@
 //! transaction of every event like its due times. When a ticket closes its measures are final,
 //! and the same transaction adds them to the totals: by month and by day of opening (UTC),
 //! per program, severity, region, channel, product line and language (`report_months`,
-//! `report_days`), and per advisor and per customer (`report_people_months`,
-//! `report_people_days`). A report then reads:
+//! `report_days`), per advisor and per customer and severity (`report_people_months`,
+//! `report_people_days`), and per advisor and per customer and all of those dimensions
+//! (`report_people_detail_months`, `report_people_detail_days`). A report then reads:
 //!
 //! - the monthly totals for the whole months of its period, the daily ones for the days
-//!   before and after them;
+//!   before and after them: the dimensions' when it is about no one in particular, the
+//!   people's when it is about advisors or customers, by severity and month alone or by
+//!   anything else (the detailed ones, more rows);
 //! - the tickets still open that were opened in the period, classified as `now` finds them,
 //!   from an index that holds every column a report needs (a desk has few open tickets);
 //!
-//! and, when it is about one advisor or one customer broken down by something else than
-//! months and severities (or about people and filtered by anything else), that person's
-//! tickets (or the period's) through such an index. Never a timeline.
+//! and, when it is about advisors and customers at once, the tickets of the period (of
+//! the one advisor or customer it names, through their index). Never a timeline.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -247,15 +249,17 @@ pub(crate) struct ClosedTicket<'a> {
 }
 
 /// The tables closed tickets are added up in: by month and by day of opening (UTC), per
-/// program, severity, region, channel, product line and language, or per person (an
-/// advisor, 0 for none assigned, or a customer) and severity; and counted by the week and
-/// month they were opened and closed in (`report_flows`).
+/// program, severity, region, channel, product line and language, per person (an advisor,
+/// 0 for none assigned, or a customer) and severity, or per person and all of these; and
+/// counted by the week and month they were opened and closed in (`report_flows`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Totals {
     Months,
     Days,
     PeopleMonths,
     PeopleDays,
+    PeopleDetailMonths,
+    PeopleDetailDays,
     Flows,
 }
 
@@ -291,6 +295,8 @@ impl Totals {
             Totals::Days => "report_days",
             Totals::PeopleMonths => "report_people_months",
             Totals::PeopleDays => "report_people_days",
+            Totals::PeopleDetailMonths => "report_people_detail_months",
+            Totals::PeopleDetailDays => "report_people_detail_days",
             Totals::Flows => "report_flows",
         }
     }
@@ -298,8 +304,8 @@ impl Totals {
     /// The column of the period: `yyyymm` or `yyyymmdd`.
     fn period(self) -> &'static str {
         match self {
-            Totals::Months | Totals::PeopleMonths => "month",
-            Totals::Days | Totals::PeopleDays => "day",
+            Totals::Months | Totals::PeopleMonths | Totals::PeopleDetailMonths => "month",
+            Totals::Days | Totals::PeopleDays | Totals::PeopleDetailDays => "day",
             Totals::Flows => "period",
         }
     }
@@ -313,31 +319,35 @@ impl Totals {
         }
     }
 
-    fn is_per_person(self) -> bool {
-        matches!(self, Totals::PeopleMonths | Totals::PeopleDays)
-    }
-
     fn key(self) -> Vec<&'static str> {
         let mut key = vec![self.period()];
-        if self == Totals::Flows {
-            key = vec!["span", "period", "flow"];
-            key.extend(DIMENSION_KEY);
-        } else if self.is_per_person() {
-            key.extend(["person_kind", "person_id", "severity"]);
-        } else {
-            key.extend(DIMENSION_KEY);
+        match self {
+            Totals::Flows => {
+                key = vec!["span", "period", "flow"];
+                key.extend(DIMENSION_KEY);
+            }
+            Totals::PeopleMonths | Totals::PeopleDays => {
+                key.extend(["person_kind", "person_id", "severity"]);
+            }
+            Totals::PeopleDetailMonths | Totals::PeopleDetailDays => {
+                key.extend(["person_kind", "person_id"]);
+                key.extend(DIMENSION_KEY);
+            }
+            Totals::Months | Totals::Days => key.extend(DIMENSION_KEY),
         }
         key
     }
 
     /// Adds one row's counts to the row of its key, or makes it.
     fn upsert(self) -> &'static str {
-        static UPSERTS: LazyLock<[String; 5]> = LazyLock::new(|| {
+        static UPSERTS: LazyLock<[String; 7]> = LazyLock::new(|| {
             [
                 Totals::Months,
                 Totals::Days,
                 Totals::PeopleMonths,
                 Totals::PeopleDays,
+                Totals::PeopleDetailMonths,
+                Totals::PeopleDetailDays,
                 Totals::Flows,
             ]
             .map(|totals| totals.upsert_sql())
@@ -427,6 +437,13 @@ enum TotalsKey {
         id: i64,
         severity: String,
     },
+    PersonDetail {
+        totals: Totals,
+        period: i64,
+        person: Person,
+        id: i64,
+        values: [String; 6],
+    },
     Flow {
         span: &'static str,
         period: i64,
@@ -479,17 +496,32 @@ impl ClosedTotals {
                 values: values.clone(),
             },
         ];
+        let people = [
+            (Person::Advisor, ticket.advisor.unwrap_or(0)),
+            (Person::Customer, ticket.customer),
+        ];
         for (totals, period) in [(Totals::PeopleMonths, month), (Totals::PeopleDays, day)] {
-            for (person, id) in [
-                (Person::Advisor, ticket.advisor.unwrap_or(0)),
-                (Person::Customer, ticket.customer),
-            ] {
+            for (person, id) in people {
                 keys.push(TotalsKey::Person {
                     totals,
                     period,
                     person,
                     id,
                     severity: ticket.severity.to_string(),
+                });
+            }
+        }
+        for (totals, period) in [
+            (Totals::PeopleDetailMonths, month),
+            (Totals::PeopleDetailDays, day),
+        ] {
+            for (person, id) in people {
+                keys.push(TotalsKey::PersonDetail {
+                    totals,
+                    period,
+                    person,
+                    id,
+                    values: values.clone(),
                 });
             }
         }
@@ -550,6 +582,22 @@ impl ClosedTotals {
                     .bind(person.kind())
                     .bind(*id)
                     .bind(severity.as_str()),
+                TotalsKey::PersonDetail {
+                    totals,
+                    period,
+                    person,
+                    id,
+                    values,
+                } => {
+                    let mut query = sqlx::query(totals.upsert())
+                        .bind(*period)
+                        .bind(person.kind())
+                        .bind(*id);
+                    for value in values {
+                        query = query.bind(value.as_str());
+                    }
+                    query
+                }
                 TotalsKey::Flow {
                     span,
                     period,
@@ -663,8 +711,10 @@ enum Source {
     /// The totals of one kind of person: the report is about advisors (or customers) and
     /// nothing else but months and severities.
     People(Person),
-    /// The tickets themselves: one person's through their index, or every ticket of the
-    /// period when a breakdown by people is also filtered or broken down by anything else.
+    /// The totals of one kind of person by every dimension: the report is about advisors
+    /// (or customers) filtered or broken down by anything else.
+    PeopleDetail(Person),
+    /// The tickets themselves: the report is about advisors and customers at once.
     Tickets,
 }
 
@@ -695,6 +745,7 @@ impl Source {
         match people.as_slice() {
             [] => Source::Dimensions,
             [person] if !by_dimensions => Source::People(*person),
+            [person] => Source::PeopleDetail(*person),
             _ => Source::Tickets,
         }
     }
@@ -800,6 +851,11 @@ impl Store {
         let (months, days, person) = match Source::of(query.filter, query.by) {
             Source::Dimensions => (Totals::Months, Totals::Days, None),
             Source::People(person) => (Totals::PeopleMonths, Totals::PeopleDays, Some(person)),
+            Source::PeopleDetail(person) => (
+                Totals::PeopleDetailMonths,
+                Totals::PeopleDetailDays,
+                Some(person),
+            ),
             Source::Tickets => {
                 rows.extend(
                     self.scan_rows(&mut snapshot, query, counted, Tickets::All, from, to)
@@ -1107,7 +1163,12 @@ async fn totals_rows(
             if let Some(id) = id {
                 sql.push(" AND person_id = ").bind_i64(id);
             }
-            if let Some(severity) = &query.filter.severity {
+            if matches!(
+                totals,
+                Totals::PeopleDetailMonths | Totals::PeopleDetailDays
+            ) {
+                push_filter(&mut sql, query.filter);
+            } else if let Some(severity) = &query.filter.severity {
                 sql.push(" AND severity = ").bind_text(severity);
             }
         }
@@ -1527,9 +1588,15 @@ mod tests {
             Source::of(&of_customer, &[Severity]),
             Source::People(Person::Customer)
         );
-        assert_eq!(Source::of(&of_customer, &[Channel]), Source::Tickets);
+        assert_eq!(
+            Source::of(&of_customer, &[Channel]),
+            Source::PeopleDetail(Person::Customer)
+        );
+        assert_eq!(
+            Source::of(&gold, &[Customer]),
+            Source::PeopleDetail(Person::Customer)
+        );
         assert_eq!(Source::of(&of_customer, &[Advisor]), Source::Tickets);
-        assert_eq!(Source::of(&gold, &[Customer]), Source::Tickets);
     }
 
     #[test]

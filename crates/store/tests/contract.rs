@@ -4409,6 +4409,25 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
             vec![(Program, "gold".into())],
             300,
         ),
+        // One advisor by more than severity, over months cut at both ends: the people's
+        // detailed totals, monthly and daily.
+        (
+            "2026-06-10",
+            "2026-10-20",
+            vec![Program, Channel],
+            &of_advisor,
+            vec![(Advisor, ada.to_string())],
+            300,
+        ),
+        // Advisors and a customer at once: the tickets themselves.
+        (
+            "2026-06-03",
+            "2026-09-27",
+            vec![Advisor],
+            &of_customer,
+            vec![(Customer, r2.to_string())],
+            300,
+        ),
     ];
     let every_case_equals_its_recount = async |stage: &str| {
         for (first_day, last_day, by, filter, only, at_least) in cases.clone() {

@@ -198,18 +198,21 @@ pub async fn forget_search_analysis(url: &str) {
 /// Makes the database at `url` look as one whose tickets were measured before reports kept
 /// their activity (measures version 1), migrated since: the totals filled again from the
 /// tickets' measures as migration 0033 fills them, none of the activity counted, and the
-/// weekly and monthly flows filled as migration 0035 fills them. The job runner then
+/// weekly and monthly flows filled as migration 0035 fills them, the people's detailed
+/// totals as migration 0038 fills them. The job runner then
 /// measures every ticket again.
 pub async fn refill_report_totals_as_the_migration_does(url: &str) {
-    let (totals, volume) = if url.starts_with("postgres") {
+    let (totals, volume, people_detail) = if url.starts_with("postgres") {
         (
             include_str!("../../store/migrations/postgres/0033_report_totals.sql"),
             include_str!("../../store/migrations/postgres/0035_report_volume.sql"),
+            include_str!("../../store/migrations/postgres/0038_report_people_detail.sql"),
         )
     } else {
         (
             include_str!("../../store/migrations/sqlite/0033_report_totals.sql"),
             include_str!("../../store/migrations/sqlite/0035_report_volume.sql"),
+            include_str!("../../store/migrations/sqlite/0038_report_people_detail.sql"),
         )
     };
     let activity = ACTIVITY_COLUMNS
@@ -230,6 +233,8 @@ pub async fn refill_report_totals_as_the_migration_does(url: &str) {
         "report_days",
         "report_people_months",
         "report_people_days",
+        "report_people_detail_months",
+        "report_people_detail_days",
         "report_flows",
     ] {
         run_outside_the_application(url, &format!("DELETE FROM {table}"))
@@ -245,7 +250,7 @@ pub async fn refill_report_totals_as_the_migration_does(url: &str) {
             })
             .collect()
     };
-    let (totals, flows) = (fills(totals), fills(volume));
+    let (totals, flows, people_detail) = (fills(totals), fills(volume), fills(people_detail));
     assert_eq!(
         totals.len(),
         5,
@@ -256,7 +261,12 @@ pub async fn refill_report_totals_as_the_migration_does(url: &str) {
         4,
         "migration 0035's statements that fill the flows"
     );
-    for statement in totals.into_iter().chain(flows) {
+    assert_eq!(
+        people_detail.len(),
+        4,
+        "migration 0038's statements that fill the people's detailed totals"
+    );
+    for statement in totals.into_iter().chain(flows).chain(people_detail) {
         run_outside_the_application(url, statement).await.unwrap();
     }
 }
@@ -288,6 +298,8 @@ pub async fn forget_report_measures(url: &str) {
         "DELETE FROM report_days",
         "DELETE FROM report_people_months",
         "DELETE FROM report_people_days",
+        "DELETE FROM report_people_detail_months",
+        "DELETE FROM report_people_detail_days",
         "DELETE FROM report_flows",
     ] {
         run_outside_the_application(url, statement).await.unwrap();
