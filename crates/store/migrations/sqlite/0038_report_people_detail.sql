@@ -2,7 +2,9 @@
 -- ('customer') by month and by day of opening, as the people's totals of 0033, and by
 -- program, severity, region, channel, product line and language too: a report about one
 -- person (or about advisors or customers) filtered or broken down by any of these adds up
--- these rows rather than the person's tickets. Each person's rows are together, by period.
+-- these rows rather than the person's tickets. The monthly rows are kept person by person
+-- (a report about one person reads its own), the daily ones day by day (a report reads the
+-- few days at either end of its period, for one person or for all).
 
 CREATE TABLE report_people_detail_months (
     month INTEGER NOT NULL,
@@ -277,7 +279,7 @@ CREATE TABLE report_people_detail_days (
     outside_support INTEGER NOT NULL,
     services_requested INTEGER NOT NULL,
     waiting_minutes INTEGER NOT NULL,
-    PRIMARY KEY (person_kind, person_id, day, program, severity, region, channel, product_line, language)
+    PRIMARY KEY (person_kind, day, person_id, program, severity, region, channel, product_line, language)
 ) WITHOUT ROWID;
 
 INSERT INTO report_people_detail_days (day, person_kind, person_id, program, severity, region, channel, product_line, language, tickets, paused_minutes, first_response_met, first_response_breached, first_response_b0, first_response_b1, first_response_b2, first_response_b3, first_response_b4, first_response_b5, first_response_b6, first_response_b7, first_response_b8, first_response_b9, first_response_b10, first_response_b11, updates_owed, updates_late, updates_b0, updates_b1, updates_b2, updates_b3, updates_b4, updates_b5, updates_b6, updates_b7, updates_b8, updates_b9, updates_b10, updates_b11, resolution_met, resolution_breached, resolution_b0, resolution_b1, resolution_b2, resolution_b3, resolution_b4, resolution_b5, resolution_b6, resolution_b7, resolution_b8, resolution_b9, resolution_b10, resolution_b11, escalations_asked, escalations_automatic, escalations_answered, ever_escalated, escalated_resolved, proposals, proposals_accepted, proposals_rejected, proposals_unanswered, outside_support, services_requested, waiting_minutes)
