@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SLA compliance, volume and people reports on a large desk: each backend gets a new database
 # with TICKETS tickets opened over three years (examples/seed_tickets), then ROUNDS rounds of
-# ten compliance reports, four volume reports, three people reports and the baseline (one
+# thirteen compliance reports, four volume reports, three people reports and the baseline (one
 # ticket read by its number),
 # timed in-process
 # (examples/bench_reports). Prints the medians, the 99th percentiles and the ratios; on

@@ -236,7 +236,7 @@ async fn backlog(
     filter: &ReportFilter,
     now: jiff::Timestamp,
 ) -> Result<Backlog, DeskError> {
-    let ages = AgeCutoffs::at(&desk.policy, now)?;
+    let ages = AgeCutoffs::at(&desk.policy, now);
     let groups = desk.store.backlog(filter, &ages.cutoffs).await?;
     let bands = BACKLOG_BUSINESS_DAYS.len() + 1;
     let mut backlog = Backlog {
@@ -295,16 +295,23 @@ struct AgeCutoffs {
 }
 
 impl AgeCutoffs {
-    fn at(policy: &Policy, now: jiff::Timestamp) -> Result<AgeCutoffs, DeskError> {
+    fn at(policy: &Policy, now: jiff::Timestamp) -> AgeCutoffs {
         let mut starts: Vec<(String, Vec<Option<jiff::Timestamp>>)> = Vec::new();
         for calendar in policy.calendars.values() {
             let day = u64::from(calendar.business_day_minutes().max(1));
             let limits = BACKLOG_BUSINESS_DAYS
                 .iter()
                 .map(|days| calendar.latest_start(now, days * day))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(DeskError::unexpected)?;
-            starts.push((calendar.name().to_string(), limits));
+                .collect::<Result<Vec<_>, _>>();
+            match limits {
+                Ok(limits) => starts.push((calendar.name().to_string(), limits)),
+                // Its tickets count as the oldest, as those of a calendar the policy lost.
+                Err(error) => tracing::warn!(
+                    %error,
+                    calendar = calendar.name(),
+                    "the backlog cannot age tickets on this calendar"
+                ),
+            }
         }
         let mut cutoffs: Vec<jiff::Timestamp> = starts
             .iter()
@@ -322,11 +329,12 @@ impl AgeCutoffs {
                 (name, indexes)
             })
             .collect();
-        Ok(AgeCutoffs { cutoffs, limits })
+        AgeCutoffs { cutoffs, limits }
     }
 
     /// The age band of tickets on `calendar` opened after `after_cutoffs` of the cutoffs:
-    /// how many of its limits they reached, being opened at or before them.
+    /// how many of its limits they reached, being opened at or before them (the oldest for
+    /// a calendar without cutoffs).
     fn band(&self, calendar: &str, after_cutoffs: usize) -> usize {
         self.limits
             .get(calendar)
@@ -511,7 +519,7 @@ mod tests {
         // last hour of Christmas week.
         for now in ["2026-04-07T09:30:00Z", "2026-12-28T23:59:59Z"] {
             let now: jiff::Timestamp = now.parse().unwrap();
-            let ages = AgeCutoffs::at(&policy, now).unwrap();
+            let ages = AgeCutoffs::at(&policy, now);
             assert!(ages.cutoffs.windows(2).all(|pair| pair[0] < pair[1]));
             let mut bands_seen = std::collections::BTreeSet::new();
             // Openings every 7 min 13 s over the 60 days before now, and a little after it.
@@ -549,7 +557,7 @@ mod tests {
     #[test]
     fn a_calendar_the_policy_does_not_have_counts_as_the_oldest() {
         let policy = Policy::built_in().unwrap();
-        let ages = AgeCutoffs::at(&policy, "2026-04-07T09:30:00Z".parse().unwrap()).unwrap();
+        let ages = AgeCutoffs::at(&policy, "2026-04-07T09:30:00Z".parse().unwrap());
         assert_eq!(ages.band("closed-forever", 0), BACKLOG_BUSINESS_DAYS.len());
     }
 }

@@ -119,6 +119,10 @@ impl Store {
                     .push(instant_column)
                     .push(" < ")
                     .bind_i64(to.as_second());
+                if flow == Flow::Closed {
+                    // Opened before the period's end too: the index's range on the opening.
+                    sql.push(" AND opened_at < ").bind_i64(to.as_second());
+                }
                 if let (Some(customer), Some(_)) = (query.filter.customer, query.filter.advisor) {
                     sql.push(" AND customer_id = ").bind_i64(customer);
                 }
@@ -218,18 +222,21 @@ impl Store {
         filter: &ReportFilter,
         cutoffs: &[Timestamp],
     ) -> Result<Vec<BacklogGroup>, StoreError> {
-        let mut sql = SqlBuilder::new(
-            "SELECT state, program, severity, region, product_line, channel, CAST(CASE",
-        );
-        // Newest first: most open tickets are recent and stop at the first comparison.
-        for (index, cutoff) in cutoffs.iter().enumerate().rev() {
-            sql.push(" WHEN opened_at > ")
-                .bind_i64(cutoff.as_second())
-                .push(&format!(" THEN {}", index + 1));
+        let mut sql =
+            SqlBuilder::new("SELECT state, program, severity, region, product_line, channel, ");
+        if cutoffs.is_empty() {
+            sql.push("0");
+        } else {
+            sql.push("CAST(CASE");
+            // Newest first: most open tickets are recent and stop at the first comparison.
+            for (index, cutoff) in cutoffs.iter().enumerate().rev() {
+                sql.push(" WHEN opened_at > ")
+                    .bind_i64(cutoff.as_second())
+                    .push(&format!(" THEN {}", index + 1));
+            }
+            sql.push(" ELSE 0 END AS BIGINT)");
         }
-        sql.push(
-            " ELSE 0 END AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM tickets WHERE closed_at IS NULL",
-        );
+        sql.push(", CAST(COUNT(*) AS BIGINT) FROM tickets WHERE closed_at IS NULL");
         push_filter(&mut sql, filter);
         if let Some(advisor) = filter.advisor {
             sql.push(" AND assignee_id = ").bind_i64(advisor);

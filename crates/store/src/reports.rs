@@ -802,11 +802,11 @@ impl Store {
     /// The compliance report `query` asks for: one row per group, in the groups' order.
     ///
     /// Closed tickets come from the totals, whole months from the monthly ones and the days
-    /// at either end from the daily ones; open tickets, whose clocks still run, from their
-    /// index. A report about one advisor or one customer broken down by something else than
-    /// months and severities reads that person's tickets through their index; one about
-    /// advisors or customers also filtered or broken down by anything else reads every
-    /// ticket of the period.
+    /// at either end from the daily ones: the dimensions' totals, or the people's when the
+    /// report is about advisors or customers (their detailed ones when it is also filtered
+    /// or broken down by anything but severity and month). Open tickets, whose clocks still
+    /// run, come from their index. A report about advisors and customers at once reads the
+    /// tickets of the period (through the index of the one it names, if any).
     pub async fn compliance(
         &self,
         query: &ComplianceQuery<'_>,

@@ -4486,6 +4486,10 @@ async fn reports_equal_a_recount_from_the_timelines(store: Store, url: &str) {
         }
     };
     every_case_equals_its_recount("as kept").await;
+    // The people's detailed totals as migration 0038 fills them from the tickets' measures
+    // (activity included) are those closing the tickets added.
+    caredesk_testkit::refill_people_detail_as_the_migration_does(url).await;
+    every_case_equals_its_recount("people's detailed totals filled by migration 0038").await;
     // Tickets opened and closed per week or month, by something or of someone, equal a
     // count of the tickets' own instants.
     // The span, the period's first and last days, the breakdown, the filter and which

@@ -241,16 +241,11 @@ pub async fn refill_report_totals_as_the_migration_does(url: &str) {
             .await
             .unwrap();
     }
-    let fills = |migration: &'static str| -> Vec<&'static str> {
-        migration
-            .split(';')
-            .map(str::trim)
-            .filter(|statement| {
-                statement.starts_with("INSERT INTO report_") && statement.contains("FROM tickets")
-            })
-            .collect()
-    };
-    let (totals, flows, people_detail) = (fills(totals), fills(volume), fills(people_detail));
+    let (totals, flows, people_detail) = (
+        totals_fills(totals),
+        totals_fills(volume),
+        totals_fills(people_detail),
+    );
     assert_eq!(
         totals.len(),
         5,
@@ -286,6 +281,41 @@ const ACTIVITY_COLUMNS: [&str; 12] = [
     "services_requested",
     "waiting_minutes",
 ];
+
+/// Empties the people's detailed totals of the database at `url` and fills them again from
+/// the tickets' measures as migration 0038 does.
+pub async fn refill_people_detail_as_the_migration_does(url: &str) {
+    let migration = if url.starts_with("postgres") {
+        include_str!("../../store/migrations/postgres/0038_report_people_detail.sql")
+    } else {
+        include_str!("../../store/migrations/sqlite/0038_report_people_detail.sql")
+    };
+    for table in ["report_people_detail_months", "report_people_detail_days"] {
+        run_outside_the_application(url, &format!("DELETE FROM {table}"))
+            .await
+            .unwrap();
+    }
+    let fills = totals_fills(migration);
+    assert_eq!(
+        fills.len(),
+        4,
+        "migration 0038's statements that fill the totals"
+    );
+    for statement in fills {
+        run_outside_the_application(url, statement).await.unwrap();
+    }
+}
+
+/// A migration's statements that fill report totals from the tickets.
+fn totals_fills(migration: &'static str) -> Vec<&'static str> {
+    migration
+        .split(';')
+        .map(str::trim)
+        .filter(|statement| {
+            statement.starts_with("INSERT INTO report_") && statement.contains("FROM tickets")
+        })
+        .collect()
+}
 
 /// Makes the database at `url` look as one written before reports kept measures: no ticket
 /// carries its measures and no totals are kept, for the job runner to measure them again.
