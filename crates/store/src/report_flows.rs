@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use caredesk_domain::report::{Dimension, ReportFilter, Span};
 use jiff::Timestamp;
 use jiff::civil::Date;
+use sqlx::AnyConnection;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -102,37 +103,22 @@ impl Store {
             // after an upgrade counts here before it does in the totals.)
             for (instant_column, flow) in [("opened_at", Flow::Opened), ("closed_at", Flow::Closed)]
             {
-                let mut sql = SqlBuilder::new("SELECT ");
-                sql.push(instant_column).push(" / 86400");
-                for column in &columns {
-                    sql.push(", ").push(column);
-                }
-                sql.push(", CAST(COUNT(*) AS BIGINT) FROM tickets WHERE ")
-                    .push(column)
-                    .push(" = ")
-                    .bind_i64(id)
-                    .push(" AND ")
-                    .push(instant_column)
-                    .push(" >= ")
-                    .bind_i64(from.as_second())
-                    .push(" AND ")
-                    .push(instant_column)
-                    .push(" < ")
-                    .bind_i64(to.as_second());
-                if flow == Flow::Closed {
-                    // Opened before the period's end too: the index's range on the opening.
-                    sql.push(" AND opened_at < ").bind_i64(to.as_second());
-                }
-                if let (Some(customer), Some(_)) = (query.filter.customer, query.filter.advisor) {
-                    sql.push(" AND customer_id = ").bind_i64(customer);
-                }
-                push_filter(&mut sql, query.filter);
-                sql.push(" GROUP BY 1");
-                for column in &columns {
-                    sql.push(", ").push(column);
-                }
-                for row in sql.fetch_all(&mut *snapshot).await? {
-                    let (day, group, tickets) = day_count(&row, columns.len())?;
+                let found =
+                    tickets_per_day(&mut snapshot, instant_column, (from, to), &columns, |sql| {
+                        sql.push(" AND ").push(column).push(" = ").bind_i64(id);
+                        if flow == Flow::Closed {
+                            // Opened before the period's end too: the index's range on the opening.
+                            sql.push(" AND opened_at < ").bind_i64(to.as_second());
+                        }
+                        if let (Some(customer), Some(_)) =
+                            (query.filter.customer, query.filter.advisor)
+                        {
+                            sql.push(" AND customer_id = ").bind_i64(customer);
+                        }
+                        push_filter(sql, query.filter);
+                    })
+                    .await?;
+                for (day, group, tickets) in found {
                     count(day, group, flow, tickets);
                 }
             }
@@ -180,23 +166,12 @@ impl Store {
             }
             // The tickets still open that were opened in the period, counted per day by the
             // database.
-            let mut sql = SqlBuilder::new("SELECT opened_at / 86400");
-            for column in &columns {
-                sql.push(", ").push(column);
-            }
-            sql.push(
-                ", CAST(COUNT(*) AS BIGINT) FROM tickets WHERE closed_at IS NULL AND opened_at >= ",
-            )
-            .bind_i64(from.as_second())
-            .push(" AND opened_at < ")
-            .bind_i64(to.as_second());
-            push_filter(&mut sql, query.filter);
-            sql.push(" GROUP BY 1");
-            for column in &columns {
-                sql.push(", ").push(column);
-            }
-            for row in sql.fetch_all(&mut *snapshot).await? {
-                let (day, group, tickets) = day_count(&row, columns.len())?;
+            let found = tickets_per_day(&mut snapshot, "opened_at", (from, to), &columns, |sql| {
+                sql.push(" AND closed_at IS NULL");
+                push_filter(sql, query.filter);
+            })
+            .await?;
+            for (day, group, tickets) in found {
                 count(day, group, Flow::Opened, tickets);
             }
         }
@@ -264,15 +239,47 @@ impl Store {
     }
 }
 
-/// A row of tickets counted per day: the day's start (UTC), the groups, the count.
-fn day_count(row: &AnyRow, groups: usize) -> Result<(Timestamp, Vec<String>, u64), StoreError> {
-    let day: i64 = row.try_get(0)?;
-    let tickets: i64 = row.try_get(1 + groups)?;
-    Ok((
-        instant(day.saturating_mul(86_400))?,
-        group_of(row, 1, groups)?,
-        u64::try_from(tickets).unwrap_or(0),
-    ))
+/// The tickets whose `instant_column` (`opened_at` or `closed_at`) is in `[from, to)` and which
+/// `conditions` (pushed after that range) keep, counted by the database per UTC day of that
+/// instant and per group of `columns`: the day's start, the group, the count.
+async fn tickets_per_day(
+    connection: &mut AnyConnection,
+    instant_column: &str,
+    (from, to): (Timestamp, Timestamp),
+    columns: &[&str],
+    conditions: impl FnOnce(&mut SqlBuilder),
+) -> Result<Vec<(Timestamp, Vec<String>, u64)>, StoreError> {
+    let mut sql = SqlBuilder::new("SELECT ");
+    sql.push(instant_column).push(" / 86400");
+    for column in columns {
+        sql.push(", ").push(column);
+    }
+    sql.push(", CAST(COUNT(*) AS BIGINT) FROM tickets WHERE ")
+        .push(instant_column)
+        .push(" >= ")
+        .bind_i64(from.as_second())
+        .push(" AND ")
+        .push(instant_column)
+        .push(" < ")
+        .bind_i64(to.as_second());
+    conditions(&mut sql);
+    sql.push(" GROUP BY 1");
+    for column in columns {
+        sql.push(", ").push(column);
+    }
+    sql.fetch_all(connection)
+        .await?
+        .iter()
+        .map(|row| {
+            let day: i64 = row.try_get(0)?;
+            let tickets: i64 = row.try_get(1 + columns.len())?;
+            Ok((
+                instant(day.saturating_mul(86_400))?,
+                group_of(row, 1, columns.len())?,
+                u64::try_from(tickets).unwrap_or(0),
+            ))
+        })
+        .collect()
 }
 
 /// The values of a row's groups, from column `first`.
