@@ -330,7 +330,12 @@ impl TicketMeasures {
 /// One clock measured: open until `settled`, then met if it `stopped` in time, breached if
 /// it ran late; a clock settled without stopping and never late measured nothing (a ticket
 /// closed without an answer or a solution).
-fn measure(clock: &Clock, breach_recorded: bool, settled: bool, stopped: bool) -> ClockMeasure {
+pub(crate) fn measure(
+    clock: &Clock,
+    breach_recorded: bool,
+    settled: bool,
+    stopped: bool,
+) -> ClockMeasure {
     let breached = clock.measured && (breach_recorded || clock.breached);
     let outcome = match (clock.measured, settled, breached, stopped) {
         (false, ..) => Outcome::NotMeasured,

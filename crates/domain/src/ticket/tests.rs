@@ -1624,3 +1624,155 @@ fn work_counts_for_who_did_it_and_after_hours_only_on_extended_calendars() {
         .collect();
     assert_eq!(after_hours, vec![1, 0, 0, 0]);
 }
+
+mod replay {
+    use super::*;
+    use crate::report::Outcome;
+    use crate::ticket::replay::{Kept, Summary, Terms, Timeline, replay};
+
+    fn timeline(ticket: &Ticket) -> Timeline<'_> {
+        let (_, region, product_line) = ticket.context;
+        Timeline {
+            region,
+            product_line,
+            events: &ticket.events,
+        }
+    }
+
+    #[test]
+    fn under_the_actual_terms_a_replay_gives_the_live_clocks() {
+        let mut ticket = Ticket::open("standard", "P2", "phone", MONDAY_10);
+        ticket.does(
+            ADVISOR,
+            "2026-11-23T11:00:00+01:00",
+            reply("looking into it"),
+        );
+        let now = "2026-11-24T16:00:00+01:00";
+        let terms = Terms {
+            policy: &ticket.policy,
+            program: "standard",
+        };
+        let replayed = replay(terms, terms, timeline(&ticket), at(now)).unwrap();
+        assert_eq!(replayed.actual, replayed.alternative);
+        let live = ticket.clocks(now);
+        let timing = &replayed.actual;
+        assert_eq!(timing.calendar, live.calendar);
+        assert_eq!(timing.first_response.due_at, live.first_response.due_at);
+        assert_eq!(timing.first_response.outcome, Outcome::Met);
+        let resolution = live.resolution.unwrap();
+        assert_eq!(timing.resolution.due_at, resolution.due_at);
+        assert_eq!(timing.resolution.used_minutes, resolution.elapsed_minutes);
+        assert_eq!(timing.resolution.outcome, Outcome::Open);
+    }
+
+    #[test]
+    fn a_friday_evening_call_answered_on_monday_keeps_standard_terms_not_platinum_ones() {
+        // Standard P1 on ol-connect in EMEA (09:00–17:00), called in on Friday at 18:00: the
+        // first response (2 business hours by phone) is due on Monday at 11:00 on the office
+        // calendar; platinum would run it on 24 × 7, due on Friday at 20:00.
+        let mut ticket = Ticket::open_on(
+            "standard",
+            "emea",
+            "ol-connect",
+            "P1",
+            "phone",
+            "2026-11-20T18:00:00+01:00",
+        );
+        ticket.does(ADVISOR, "2026-11-23T09:30:00+01:00", reply("on it"));
+        let policy = &ticket.policy;
+        let replayed = replay(
+            Terms {
+                policy,
+                program: "standard",
+            },
+            Terms {
+                policy,
+                program: "platinum",
+            },
+            timeline(&ticket),
+            at("2026-11-23T12:00:00+01:00"),
+        )
+        .unwrap();
+        let (actual, platinum) = (&replayed.actual, &replayed.alternative);
+        assert_eq!(actual.calendar, "emea");
+        assert_eq!(platinum.calendar, "24x7-emea");
+        assert_eq!(
+            actual.first_response.due_at,
+            Some(at("2026-11-23T11:00:00+01:00"))
+        );
+        assert_eq!(
+            platinum.first_response.due_at,
+            Some(at("2026-11-20T20:00:00+01:00"))
+        );
+        assert_eq!(actual.first_response.outcome, Outcome::Met);
+        assert_eq!(platinum.first_response.outcome, Outcome::Breached);
+        // Half an hour of the office's time; 63 and a half hours round the clock.
+        assert_eq!(actual.first_response.used_minutes, 30);
+        assert_eq!(platinum.first_response.used_minutes, 63 * 60 + 30);
+
+        let mut summary = Summary::default();
+        summary.add("P1", &replayed);
+        assert_eq!(summary.tickets, 1);
+        let first = &summary.lines[0];
+        assert_eq!(
+            (first.clock, first.severity.as_str()),
+            ("first_response", "P1")
+        );
+        assert_eq!(first.actual, Kept { settled: 1, met: 1 });
+        assert_eq!(first.alternative, Kept { settled: 1, met: 0 });
+        assert_eq!((first.breaches_avoided, first.breaches_added), (0, 1));
+        assert_eq!(
+            summary
+                .lines
+                .iter()
+                .map(|line| line.clock)
+                .collect::<Vec<_>>(),
+            ["first_response", "updates", "resolution"]
+        );
+    }
+
+    #[test]
+    fn a_late_status_update_counts_under_the_terms_that_make_it_late() {
+        // Standard P3 (an update every 2 business days) answered on Monday, then on Thursday
+        // at 16:00: 3 business days and 6 hours later, late. Under a policy whose P3 cadence
+        // is 5 days it is not.
+        let mut ticket = Ticket::open("standard", "P3", "portal", MONDAY_10);
+        ticket
+            .does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("first look"))
+            .does(ADVISOR, "2026-11-26T16:00:00+01:00", reply("still on it"));
+        let relaxed = policy_with(|toml| {
+            toml.replacen(
+                "resolution = \"15d\"\nupdate_every = \"2d\"",
+                "resolution = \"15d\"\nupdate_every = \"5d\"",
+                1,
+            )
+        });
+        let replayed = replay(
+            Terms {
+                policy: &ticket.policy,
+                program: "standard",
+            },
+            Terms {
+                policy: &relaxed,
+                program: "standard",
+            },
+            timeline(&ticket),
+            at("2026-11-27T10:00:00+01:00"),
+        )
+        .unwrap();
+        assert_eq!(replayed.actual.updates.owed, 1);
+        assert_eq!(replayed.actual.updates.late, 1);
+        assert_eq!(replayed.alternative.updates.owed, 1);
+        assert_eq!(replayed.alternative.updates.late, 0);
+        let mut summary = Summary::default();
+        summary.add("P3", &replayed);
+        let updates = summary
+            .lines
+            .iter()
+            .find(|line| line.clock == "updates")
+            .unwrap();
+        assert_eq!(updates.actual, Kept { settled: 1, met: 0 });
+        assert_eq!(updates.alternative, Kept { settled: 1, met: 1 });
+        assert_eq!((updates.breaches_avoided, updates.breaches_added), (1, 0));
+    }
+}
