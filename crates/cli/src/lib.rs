@@ -15,6 +15,7 @@ mod kb_commands;
 mod mail_commands;
 mod policy_commands;
 mod release_commands;
+mod replay_commands;
 mod report_commands;
 mod server;
 mod settings;
@@ -211,6 +212,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .await;
                 store.close().await;
                 explained
+            })
+        }
+        Command::Policy(policy_commands::PolicyCommand::Replay(request)) => {
+            let database = request.database.clone();
+            on_desk(&cli.config, &cli.policy, database, async |desk| {
+                replay_commands::run(request, desk).await
             })
         }
         Command::Policy(command) => policy_commands::run(command, cli.policy.as_ref()),

@@ -38,6 +38,11 @@ pub enum PolicyCommand {
     /// calendar, language, advisor choice, flags, severity changes, escalations, consent,
     /// and each clock with the engine's step-by-step account.
     ExplainTicket(ExplainTicketArgs),
+    /// The desk's real tickets timed again under another program (--program) or another
+    /// policy file (--alternative-policy), writing nothing: each clock met or breached under
+    /// the actual and the alternative terms, and the breaches the alternative would have
+    /// avoided or added, per clock and severity.
+    Replay(crate::replay_commands::ReplayArgs),
 }
 
 #[derive(Args)]
@@ -239,9 +244,9 @@ pub fn run(command: PolicyCommand, policy_path: Option<&PathBuf>) -> Result<(), 
                 write_targets(&mut out, &targets)?;
             }
         }
-        PolicyCommand::ExplainTicket(_) => {
+        PolicyCommand::ExplainTicket(_) | PolicyCommand::Replay(_) => {
             return Err(Failure::Environment(
-                "explain-ticket needs the database and is run by main".into(),
+                "explain-ticket and replay need the database and are run by main".into(),
             ));
         }
     }

@@ -608,6 +608,109 @@ fn a_backup_restores_the_same_desk() {
     });
 }
 
+/// `caredesk policy replay` on the demo desk: the real tickets timed again under another
+/// program or policy; under the same terms nothing changes, and a wrong program is one line.
+#[test]
+fn replays_on_the_command_line() {
+    let directory = tempfile::tempdir().unwrap();
+    let loaded = caredesk(directory.path(), &["demo"]);
+    assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    let database = format!(
+        "sqlite://{}",
+        directory.path().join("caredesk.db").display()
+    );
+    let replay = |args: &[&str]| {
+        let mut all = vec!["policy", "replay", "--from", "2020-01-01"];
+        all.extend_from_slice(args);
+        all.extend(["--database", &database]);
+        caredesk(directory.path(), &all)
+    };
+    // Every ticket under standard's terms: standard's own are timed alike both ways.
+    let standard = replay(&["--program", "standard", "--format", "json"]);
+    assert!(standard.status.success(), "{}", text(&standard.stderr));
+    let standard: serde_json::Value = serde_json::from_slice(&standard.stdout).unwrap();
+    let tickets = standard["tickets"].as_array().unwrap();
+    assert!(tickets.len() >= 500, "{} tickets", tickets.len());
+    assert_eq!(standard["summary"]["tickets"], tickets.len());
+    let mut moved = 0;
+    for ticket in tickets {
+        assert_eq!(ticket["alternative_program"], "standard");
+        if ticket["program"] == "standard" {
+            assert_eq!(ticket["actual"], ticket["alternative"], "{ticket}");
+        } else if ticket["actual"] != ticket["alternative"] {
+            moved += 1;
+        }
+    }
+    // Gold and platinum critical tickets run round the clock; standard's on office hours.
+    assert!(moved > 0, "no gold or platinum ticket timed otherwise");
+    // The summary counts what the tickets say.
+    let settled_under = |terms: &str, clock: &str| -> u64 {
+        standard["summary"]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|line| line["clock"] == clock)
+            .map(|line| line[terms]["settled"].as_u64().unwrap())
+            .sum()
+    };
+    let settled_tickets = |terms: &str| {
+        tickets
+            .iter()
+            .filter(|ticket| {
+                matches!(
+                    ticket[terms]["first_response"]["outcome"].as_str(),
+                    Some("met" | "breached")
+                )
+            })
+            .count() as u64
+    };
+    assert_eq!(
+        settled_under("actual", "first_response"),
+        settled_tickets("actual")
+    );
+    assert_eq!(
+        settled_under("alternative", "first_response"),
+        settled_tickets("alternative")
+    );
+
+    // The desk's own policy as the alternative: nothing avoided, nothing added.
+    let policy = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy/default.toml");
+    let same = replay(&["--alternative-policy", policy, "--format", "json"]);
+    assert!(same.status.success(), "{}", text(&same.stderr));
+    let same: serde_json::Value = serde_json::from_slice(&same.stdout).unwrap();
+    for line in same["summary"]["lines"].as_array().unwrap() {
+        assert_eq!(
+            (&line["breaches_avoided"], &line["breaches_added"]),
+            (&serde_json::json!(0), &serde_json::json!(0)),
+            "{line}"
+        );
+        assert_eq!(line["actual"], line["alternative"], "{line}");
+    }
+
+    // CSV: a line per ticket; the table: the summary.
+    let csv = replay(&["--program", "platinum", "--format", "csv"]);
+    assert!(csv.status.success(), "{}", text(&csv.stderr));
+    let csv = text(&csv.stdout);
+    assert!(
+        csv.starts_with("ticket,customer,severity,program,alternative_program,actual_calendar,"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), tickets.len() + 1);
+    let table = text(&replay(&["--program", "platinum"]).stdout);
+    assert!(
+        table.contains("timed again under program platinum"),
+        "{table}"
+    );
+    assert!(table.contains("first response"), "{table}");
+
+    // A program the policy does not have: one line naming the flag.
+    let wrong = replay(&["--program", "diamond"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let message = text(&wrong.stderr);
+    assert!(message.contains("--program"), "{message}");
+    assert!(message.contains("diamond"), "{message}");
+}
+
 /// `caredesk report` on the demo desk: the compliance report adds up, the breaches each say
 /// which clock, one clock's only, and a bad argument is one clear line.
 #[test]

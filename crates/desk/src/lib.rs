@@ -24,6 +24,7 @@ pub mod mail_in;
 pub mod monthly_reports;
 pub mod people;
 pub mod products;
+pub mod replay;
 pub mod reports;
 pub mod resource_files;
 pub mod resources;

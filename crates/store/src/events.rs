@@ -90,7 +90,7 @@ pub(crate) async fn load_event<'e>(
     row.as_ref().map(event_of).transpose()
 }
 
-fn event_of(row: &AnyRow) -> Result<TicketEvent, StoreError> {
+pub(crate) fn event_of(row: &AnyRow) -> Result<TicketEvent, StoreError> {
     let seq: i64 = row.try_get("seq")?;
     let actor: String = row.try_get("actor")?;
     let data: String = row.try_get("data")?;

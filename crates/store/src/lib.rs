@@ -33,6 +33,7 @@ mod sessions;
 mod sign_in;
 mod staff;
 mod tickets;
+mod timelines;
 mod tokens;
 mod webhooks;
 
@@ -89,6 +90,7 @@ pub use tickets::{
     NewAttachment, NewTicket, QueueCursor, QueueFilter, Sweep, TextSearchPlan, TicketRecord,
     TicketSearch, TicketTextHit, TicketTextHits, UpdateError,
 };
+pub use timelines::{TIMELINES_PER_PAGE, TicketTimeline, TimelineQuery};
 pub use tokens::ApiToken;
 pub use webhooks::Webhook;
 

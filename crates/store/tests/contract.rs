@@ -88,6 +88,7 @@ contract!(
     a_sign_in_burst_is_told_to_each_administrator_once,
     every_way_of_looking_for_texts_finds_the_same,
     a_customers_monthly_report_is_recorded_once,
+    timelines_are_read_a_page_at_a_time,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -5257,4 +5258,92 @@ async fn a_customers_monthly_report_is_recorded_once(store: Store) {
             .unwrap(),
         None
     );
+}
+
+/// Tickets with their whole timelines, as replay reads them: a page at a time in order of
+/// number, of the filter only, each with the events its own timeline holds.
+async fn timelines_are_read_a_page_at_a_time(store: Store) {
+    use caredesk_domain::report::ReportFilter;
+    let policy = policy();
+    let acme = customer(&store, "C-1", "gold", "emea").await;
+    let other = customer(&store, "C-2", "standard", "emea").await;
+    let now = at(MONDAY_10);
+    let mut acme_tickets = Vec::new();
+    for (fixture, severity) in [
+        (&acme, "P2"),
+        (&other, "P3"),
+        (&acme, "P3"),
+        (&acme, "P1"),
+        (&other, "P2"),
+    ] {
+        let created = store
+            .create_ticket(&policy, &new_ticket(fixture, severity, None), now)
+            .await
+            .unwrap();
+        if fixture.customer_id == acme.customer_id {
+            acme_tickets.push(created.ticket.id);
+        }
+    }
+    // One of them with more than its creation on its timeline.
+    let noted = acme_tickets[1];
+    act(
+        &store,
+        &policy,
+        noted,
+        "2026-11-23T11:00:00+01:00",
+        ADVISOR,
+        reply("looking at the logs"),
+    )
+    .await;
+    let of_acme = ReportFilter {
+        customer: Some(acme.customer_id),
+        ..ReportFilter::default()
+    };
+    let mut read = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store
+            .timelines(&caredesk_store::TimelineQuery {
+                first_day: date(2026, 11, 1),
+                last_day: date(2026, 11, 30),
+                filter: &of_acme,
+                after,
+                limit: 2,
+            })
+            .await
+            .unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        read.extend(page);
+    }
+    assert_eq!(
+        read.iter().map(|ticket| ticket.id).collect::<Vec<_>>(),
+        acme_tickets
+    );
+    for ticket in &read {
+        assert_eq!(ticket.customer_id, acme.customer_id);
+        assert_eq!(
+            (ticket.program.as_str(), ticket.region.as_str()),
+            ("gold", "emea")
+        );
+        assert_eq!(
+            ticket.events,
+            store.timeline(ticket.id, Scope::All).await.unwrap()
+        );
+    }
+    assert!(read[1].events.len() > read[0].events.len());
+    assert_eq!(read[2].severity, "P1");
+    // Opened outside the period: none.
+    let none = store
+        .timelines(&caredesk_store::TimelineQuery {
+            first_day: date(2026, 12, 1),
+            last_day: date(2026, 12, 31),
+            filter: &ReportFilter::default(),
+            after: 0,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }

@@ -1,0 +1,233 @@
+//! What-if replay: the desk's real tickets timed again under another program or another
+//! policy, writing nothing ("what would gold have given this customer last quarter?"). Each
+//! ticket is timed under the actual terms (the desk's policy, its own program) and the
+//! alternative ones with the live clocks' engine (`caredesk_domain::ticket::replay`). For
+//! support managers, and for a customer success manager about one of their customers.
+
+use std::sync::Arc;
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::report::ReportFilter;
+use caredesk_domain::ticket::Role;
+use caredesk_domain::ticket::replay::{
+    ClockTiming, Replay, Summary, Terms, Timeline, Timing, time,
+};
+use caredesk_store::{TIMELINES_PER_PAGE, TimelineQuery};
+use jiff::civil::Date;
+use serde::Serialize;
+
+use crate::reports::{checked_period, push_csv_line, readable_by};
+use crate::{Caller, Desk, DeskError};
+
+/// What a replay is asked for.
+#[derive(Clone, Debug, Default)]
+pub struct ReplayRequest {
+    /// The first day of the tickets' opening; by default 30 days before `to`.
+    pub from: Option<Date>,
+    /// The last day (included); by default today (UTC).
+    pub to: Option<Date>,
+    pub filter: ReportFilter,
+    /// The program to time the tickets under (by default each one's own).
+    pub program: Option<String>,
+    /// The policy to time them under (by default the desk's).
+    pub policy: Option<Arc<Policy>>,
+}
+
+/// The tickets timed under both sets of terms, and the summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplayReport {
+    pub from: Date,
+    pub to: Date,
+    pub generated_at: jiff::Timestamp,
+    pub filter: ReportFilter,
+    /// The alternative program, when one was asked for.
+    pub program: Option<String>,
+    /// The alternative policy's name, when another policy was given.
+    pub policy: Option<String>,
+    pub tickets: Vec<ReplayedTicket>,
+    /// Tickets the desk's own policy can no longer time (a program or region it dropped).
+    pub set_aside: u64,
+    pub summary: Summary,
+}
+
+/// One ticket under both sets of terms.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReplayedTicket {
+    pub id: i64,
+    pub customer_id: i64,
+    pub severity: String,
+    pub program: String,
+    pub alternative_program: String,
+    #[serde(flatten)]
+    pub replay: Replay,
+}
+
+/// The replay `request` asks for, as `caller` may ask it.
+pub async fn replay(
+    desk: &Desk,
+    caller: &Caller,
+    request: ReplayRequest,
+) -> Result<ReplayReport, DeskError> {
+    match caller {
+        Caller::System
+        | Caller::Staff {
+            role: Role::SupportManager | Role::Admin | Role::CustomerSuccessManager,
+            ..
+        } => {}
+        _ => {
+            return Err(DeskError::Forbidden(
+                "a replay is for support managers and customer success managers".into(),
+            ));
+        }
+    }
+    if request.program.is_none() && request.policy.is_none() {
+        return Err(DeskError::invalid(
+            "program",
+            "give the program or the policy to time the tickets under",
+        ));
+    }
+    let alternative_policy = request
+        .policy
+        .clone()
+        .unwrap_or_else(|| desk.policy.clone());
+    if let Some(program) = &request.program {
+        alternative_policy
+            .program(program)
+            .map_err(|error| DeskError::invalid("program", error.to_string()))?;
+    }
+    let now = desk.clock.now();
+    let (from, to) = checked_period(desk, now, request.from, request.to, &request.filter)?;
+    let filter = readable_by(desk, caller, request.filter, &[]).await?;
+    let mut report = ReplayReport {
+        from,
+        to,
+        generated_at: now,
+        filter: filter.clone(),
+        program: request.program.clone(),
+        policy: request.policy.as_ref().map(|policy| policy.name.clone()),
+        tickets: Vec::new(),
+        set_aside: 0,
+        summary: Summary::default(),
+    };
+    let mut after = 0;
+    loop {
+        let page = desk
+            .store
+            .timelines(&TimelineQuery {
+                first_day: from,
+                last_day: to,
+                filter: &filter,
+                after,
+                limit: TIMELINES_PER_PAGE,
+            })
+            .await?;
+        let Some(last) = page.last() else {
+            break;
+        };
+        after = last.id;
+        for ticket in page {
+            let timeline = Timeline {
+                region: &ticket.region,
+                product_line: &ticket.product_line,
+                events: &ticket.events,
+            };
+            let alternative_program = request.program.as_deref().unwrap_or(&ticket.program);
+            let actual = Terms {
+                policy: &desk.policy,
+                program: &ticket.program,
+            };
+            // Reports set such a ticket aside too.
+            let Ok(actual) = time(actual, timeline, now) else {
+                report.set_aside += 1;
+                continue;
+            };
+            let alternative = Terms {
+                policy: &alternative_policy,
+                program: alternative_program,
+            };
+            let alternative = time(alternative, timeline, now).map_err(|error| {
+                DeskError::invalid(
+                    if request.policy.is_some() {
+                        "policy"
+                    } else {
+                        "program"
+                    },
+                    format!("ticket {} cannot be timed under it: {error}", ticket.id),
+                )
+            })?;
+            let replayed = Replay {
+                actual,
+                alternative,
+            };
+            report.summary.add(&ticket.severity, &replayed);
+            report.tickets.push(ReplayedTicket {
+                id: ticket.id,
+                customer_id: ticket.customer_id,
+                severity: ticket.severity,
+                program: ticket.program.clone(),
+                alternative_program: alternative_program.to_string(),
+                replay: replayed,
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// A replay as CSV: one line per ticket, each clock under the actual and the alternative
+/// terms (outcome, due time, target and business minutes used), then the status updates owed
+/// and late under each.
+pub fn replay_as_csv(report: &ReplayReport) -> String {
+    let mut header = vec![
+        "ticket".to_string(),
+        "customer".into(),
+        "severity".into(),
+        "program".into(),
+        "alternative_program".into(),
+    ];
+    for terms in ["actual", "alternative"] {
+        header.push(format!("{terms}_calendar"));
+        for clock in ["first_response", "resolution"] {
+            for part in ["outcome", "due_at", "target_minutes", "used_minutes"] {
+                header.push(format!("{terms}_{clock}_{part}"));
+            }
+        }
+        header.push(format!("{terms}_updates_owed"));
+        header.push(format!("{terms}_updates_late"));
+    }
+    let mut text = String::new();
+    push_csv_line(&mut text, &header);
+    for ticket in &report.tickets {
+        let mut cells = vec![
+            ticket.id.to_string(),
+            ticket.customer_id.to_string(),
+            ticket.severity.clone(),
+            ticket.program.clone(),
+            ticket.alternative_program.clone(),
+        ];
+        for timing in [&ticket.replay.actual, &ticket.replay.alternative] {
+            cells.extend(timing_cells(timing));
+        }
+        push_csv_line(&mut text, &cells);
+    }
+    text
+}
+
+fn timing_cells(timing: &Timing) -> Vec<String> {
+    let clock = |clock: &ClockTiming| {
+        [
+            serde_json::to_value(clock.outcome)
+                .ok()
+                .and_then(|value| value.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            clock.due_at.map(|due| due.to_string()).unwrap_or_default(),
+            clock.target_minutes.to_string(),
+            clock.used_minutes.to_string(),
+        ]
+    };
+    let mut cells = vec![timing.calendar.clone()];
+    cells.extend(clock(&timing.first_response));
+    cells.extend(clock(&timing.resolution));
+    cells.push(timing.updates.owed.to_string());
+    cells.push(timing.updates.late.to_string());
+    cells
+}
