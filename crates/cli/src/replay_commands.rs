@@ -95,9 +95,7 @@ pub async fn run(args: ReplayArgs, desk: &Desk) -> Result<(), Failure> {
     let report = replay_tickets(desk, &Caller::System, request)
         .await
         .map_err(|error| match refused(error) {
-            Failure::Input(message) => {
-                Failure::Input(message.replace("--policy:", "--alternative-policy:"))
-            }
+            Failure::Input(message) => Failure::Input(as_flags(&message)),
             other => other,
         })?;
     let text = match args.format {
@@ -110,6 +108,24 @@ pub async fn run(args: ReplayArgs, desk: &Desk) -> Result<(), Failure> {
     io::stdout()
         .write_all(text.as_bytes())
         .map_err(|error| Failure::Environment(error.to_string()))
+}
+
+/// The desk's field names as this command's flags: the filter's program is `--of-program`,
+/// the program to time the tickets under `--program`.
+fn as_flags(message: &str) -> String {
+    message
+        .lines()
+        .map(|line| {
+            if let Some(rest) = line.strip_prefix("--program:") {
+                format!("--of-program:{rest}")
+            } else if let Some(rest) = line.strip_prefix("--alternative-program:") {
+                format!("--program:{rest}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn as_table(report: &ReplayReport) -> String {

@@ -703,12 +703,18 @@ fn replays_on_the_command_line() {
     );
     assert!(table.contains("first response"), "{table}");
 
-    // A program the policy does not have: one line naming the flag.
+    // A program the policy does not have: one line naming the flag, the one to time the
+    // tickets under or the one they are under.
     let wrong = replay(&["--program", "diamond"]);
     assert_eq!(wrong.status.code(), Some(2));
     let message = text(&wrong.stderr);
-    assert!(message.contains("--program"), "{message}");
+    assert!(message.contains("--program: "), "{message}");
     assert!(message.contains("diamond"), "{message}");
+    let wrong = replay(&["--of-program", "diamond", "--program", "gold"]);
+    assert_eq!(wrong.status.code(), Some(2));
+    let message = text(&wrong.stderr);
+    assert!(message.contains("--of-program: "), "{message}");
+    assert!(!message.contains("--program: "), "{message}");
 }
 
 /// `caredesk report` on the demo desk: the compliance report adds up, the breaches each say

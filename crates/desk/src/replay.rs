@@ -82,8 +82,8 @@ pub async fn replay(
     }
     if request.program.is_none() && request.policy.is_none() {
         return Err(DeskError::invalid(
-            "program",
-            "give the program or the policy to time the tickets under",
+            "alternative_program",
+            "give another program or another policy to time the tickets under",
         ));
     }
     let alternative_policy = request
@@ -93,7 +93,7 @@ pub async fn replay(
     if let Some(program) = &request.program {
         alternative_policy
             .program(program)
-            .map_err(|error| DeskError::invalid("program", error.to_string()))?;
+            .map_err(|error| DeskError::invalid("alternative_program", error.to_string()))?;
     }
     let now = desk.clock.now();
     let (from, to) = checked_period(desk, now, request.from, request.to, &request.filter)?;
@@ -148,9 +148,9 @@ pub async fn replay(
             let alternative = time(alternative, timeline, now).map_err(|error| {
                 DeskError::invalid(
                     if request.policy.is_some() {
-                        "policy"
+                        "alternative_policy"
                     } else {
-                        "program"
+                        "alternative_program"
                     },
                     format!("ticket {} cannot be timed under it: {error}", ticket.id),
                 )

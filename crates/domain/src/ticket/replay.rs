@@ -126,7 +126,7 @@ pub fn time(
         calendar: clocks.calendar.clone(),
         first_response,
         resolution,
-        updates: updates(terms.policy, &context, events)?,
+        updates: updates(terms.policy, &context, events, closed_at.unwrap_or(now))?,
     })
 }
 
@@ -140,25 +140,36 @@ fn timing(clock: &Clock, measured: ClockMeasure) -> ClockTiming {
 }
 
 /// Each contact of an advisor while an update was owed ends a stretch, late if the update
-/// clock had run past its cadence just before it.
+/// clock had run past its cadence just before it; and, as reports count it, an update
+/// already overdue at `end` (the closing, or now) that no contact ended is owed and late.
 fn updates(
     policy: &Policy,
     context: &ClockContext<'_>,
     events: &[TicketEvent],
+    end: Timestamp,
 ) -> Result<UpdatesTiming, ClockError> {
     let mut timing = UpdatesTiming::default();
-    for (index, event) in events.iter().enumerate().skip(1) {
-        if !event.data.is_advisor_contact() {
-            continue;
-        }
-        let before = compute(policy, context, &events[..index], event.at)?;
-        if let Some(update) = before.next_update.filter(|update| update.measured) {
+    let mut count = |before: &[TicketEvent], at: Timestamp, ended: bool| {
+        let clocks = compute(policy, context, before, at)?;
+        if let Some(update) = clocks.next_update.filter(|update| update.measured)
+            && (ended || update.breached)
+        {
             timing.owed += 1;
-            if update.breached {
-                timing.late += 1;
-            }
+            timing.late += u32::from(update.breached);
+        }
+        Ok::<(), ClockError>(())
+    };
+    let closing = events
+        .iter()
+        .position(|event| matches!(event.data, EventData::Closed { .. }))
+        .unwrap_or(events.len());
+    for (index, event) in events.iter().enumerate().take(closing).skip(1) {
+        if event.data.is_advisor_contact() {
+            count(&events[..index], event.at, true)?;
         }
     }
+    // The stretch running at the end, as the clocks stood just before any closing.
+    count(&events[..closing], end, false)?;
     Ok(timing)
 }
 

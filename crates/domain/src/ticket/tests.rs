@@ -1775,4 +1775,43 @@ mod replay {
         assert_eq!(updates.alternative, Kept { settled: 1, met: 1 });
         assert_eq!((updates.breaches_avoided, updates.breaches_added), (1, 0));
     }
+
+    #[test]
+    fn an_update_overdue_that_no_contact_ended_is_owed_and_late() {
+        // Answered on Monday, then nothing: on Thursday the 2-day update is overdue; the
+        // 5-day one is not yet owed.
+        let mut ticket = Ticket::open("standard", "P3", "portal", MONDAY_10);
+        ticket.does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("first look"));
+        let relaxed = policy_with(|toml| {
+            toml.replacen(
+                "resolution = \"15d\"\nupdate_every = \"2d\"",
+                "resolution = \"15d\"\nupdate_every = \"5d\"",
+                1,
+            )
+        });
+        let replayed = replay(
+            Terms {
+                policy: &ticket.policy,
+                program: "standard",
+            },
+            Terms {
+                policy: &relaxed,
+                program: "standard",
+            },
+            timeline(&ticket),
+            at("2026-11-26T16:00:00+01:00"),
+        )
+        .unwrap();
+        assert_eq!(
+            (replayed.actual.updates.owed, replayed.actual.updates.late),
+            (1, 1)
+        );
+        assert_eq!(
+            (
+                replayed.alternative.updates.owed,
+                replayed.alternative.updates.late
+            ),
+            (0, 0)
+        );
+    }
 }
