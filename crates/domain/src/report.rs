@@ -253,10 +253,7 @@ impl TicketMeasures {
                 })
                 .count()
         };
-        let closed_at = events.iter().find_map(|event| match event.data {
-            EventData::Closed { .. } => Some(event.at),
-            _ => None,
-        });
+        let (closed_at, accepted) = closing_and_acceptance(events);
         let closed = closed_at.is_some();
         // A closed ticket is measured as it stood when it closed, whenever it is measured
         // (a note added later, a measurement of earlier tickets): its measures are final.
@@ -268,28 +265,17 @@ impl TicketMeasures {
             }
             None => clocks,
         };
-        let accepted = events
-            .iter()
-            .any(|event| matches!(event.data, EventData::SolutionAccepted { .. }));
-        let first_response = {
-            let clock = &clocks.first_response;
-            let stopped = clock.stopped_at.is_some();
-            measure(
-                clock,
+        let (first_response, resolution) = judge(
+            clocks,
+            closed,
+            accepted,
+            [
                 breaches(ClockKind::FirstResponse) > 0,
-                stopped || closed,
-                stopped,
-            )
-        };
-        // Only an accepted solution ends the resolution clock for good: a proposal still
-        // waiting for its answer may yet be rejected.
-        let resolution = match &clocks.resolution {
-            Some(clock) => measure(
-                clock,
                 breaches(ClockKind::Resolution) > 0,
-                closed,
-                accepted && clock.stopped_at.is_some(),
-            ),
+            ],
+        );
+        let resolution = match resolution {
+            Some(resolution) => resolution,
             // A severity without a resolution target now (P4), after a breach of the one it
             // had: the breach stays, past any target.
             None if breaches(ClockKind::Resolution) > 0 && clocks.first_response.measured => {
@@ -327,15 +313,49 @@ impl TicketMeasures {
     }
 }
 
+/// When a timeline's ticket closed, if it did, and whether a solution was accepted.
+pub(crate) fn closing_and_acceptance(events: &[TicketEvent]) -> (Option<jiff::Timestamp>, bool) {
+    let closed_at = events.iter().find_map(|event| match event.data {
+        EventData::Closed { .. } => Some(event.at),
+        _ => None,
+    });
+    let accepted = events
+        .iter()
+        .any(|event| matches!(event.data, EventData::SolutionAccepted { .. }));
+    (closed_at, accepted)
+}
+
+/// The first-response and resolution clocks of `clocks` measured: the first response
+/// settled once stopped or at closing; the resolution at closing, and met only when an
+/// accepted solution stopped it (a proposal still waiting for its answer may yet be
+/// rejected). `recorded` says whether a breach of each is on the timeline; none for a
+/// severity without a resolution target.
+pub(crate) fn judge(
+    clocks: &TicketClocks,
+    closed: bool,
+    accepted: bool,
+    recorded: [bool; 2],
+) -> (ClockMeasure, Option<ClockMeasure>) {
+    let first_response = {
+        let clock = &clocks.first_response;
+        let stopped = clock.stopped_at.is_some();
+        measure(clock, recorded[0], stopped || closed, stopped)
+    };
+    let resolution = clocks.resolution.as_ref().map(|clock| {
+        measure(
+            clock,
+            recorded[1],
+            closed,
+            accepted && clock.stopped_at.is_some(),
+        )
+    });
+    (first_response, resolution)
+}
+
 /// One clock measured: open until `settled`, then met if it `stopped` in time, breached if
 /// it ran late; a clock settled without stopping and never late measured nothing (a ticket
 /// closed without an answer or a solution).
-pub(crate) fn measure(
-    clock: &Clock,
-    breach_recorded: bool,
-    settled: bool,
-    stopped: bool,
-) -> ClockMeasure {
+fn measure(clock: &Clock, breach_recorded: bool, settled: bool, stopped: bool) -> ClockMeasure {
     let breached = clock.measured && (breach_recorded || clock.breached);
     let outcome = match (clock.measured, settled, breached, stopped) {
         (false, ..) => Outcome::NotMeasured,

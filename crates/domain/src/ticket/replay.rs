@@ -15,7 +15,7 @@ use super::TicketEvent;
 use super::clocks::{Clock, ClockContext, ClockError, compute};
 use super::events::EventData;
 use crate::policy::Policy;
-use crate::report::{ClockMeasure, Outcome, measure};
+use crate::report::{ClockMeasure, Outcome, closing_and_acceptance, judge};
 
 /// The terms a ticket is timed under: a policy, and the program the ticket is under.
 #[derive(Clone, Copy, Debug)]
@@ -95,38 +95,27 @@ pub fn time(
         product_line: timeline.product_line,
     };
     let events = timeline.events;
-    let closed_at = events.iter().find_map(|event| match event.data {
-        EventData::Closed { .. } => Some(event.at),
-        _ => None,
-    });
-    let closed = closed_at.is_some();
-    let clocks = compute(terms.policy, &context, events, closed_at.unwrap_or(now))?;
-    let accepted = events
-        .iter()
-        .any(|event| matches!(event.data, EventData::SolutionAccepted { .. }));
-    let first_response = {
-        let clock = &clocks.first_response;
-        let stopped = clock.stopped_at.is_some();
-        timing(clock, measure(clock, false, stopped || closed, stopped))
-    };
-    // Only an accepted solution ends the resolution clock for good, as in reports.
-    let resolution = clocks.resolution.as_ref().map_or(
-        ClockTiming {
+    let (closed_at, accepted) = closing_and_acceptance(events);
+    let end = closed_at.unwrap_or(now);
+    let clocks = compute(terms.policy, &context, events, end)?;
+    // Judged as reports judge them, but by the computation alone: no recorded breach.
+    let (first_response, resolution) =
+        judge(&clocks, closed_at.is_some(), accepted, [false, false]);
+    let first_response = timing(&clocks.first_response, first_response);
+    let resolution = match (&clocks.resolution, resolution) {
+        (Some(clock), Some(measured)) => timing(clock, measured),
+        _ => ClockTiming {
             outcome: Outcome::NotMeasured,
             due_at: None,
             target_minutes: 0,
             used_minutes: 0,
         },
-        |clock| {
-            let stopped = accepted && clock.stopped_at.is_some();
-            timing(clock, measure(clock, false, closed, stopped))
-        },
-    );
+    };
     Ok(Timing {
         calendar: clocks.calendar.clone(),
         first_response,
         resolution,
-        updates: updates(terms.policy, &context, events, closed_at.unwrap_or(now))?,
+        updates: updates(terms.policy, &context, events, end)?,
     })
 }
 

@@ -1630,6 +1630,17 @@ mod replay {
     use crate::report::Outcome;
     use crate::ticket::replay::{Kept, Summary, Terms, Timeline, replay};
 
+    /// The built-in policy with a P3 update every 5 business days instead of 2.
+    fn p3_updates_every_five_days() -> Policy {
+        policy_with(|toml| {
+            toml.replacen(
+                "resolution = \"15d\"\nupdate_every = \"2d\"",
+                "resolution = \"15d\"\nupdate_every = \"5d\"",
+                1,
+            )
+        })
+    }
+
     fn timeline(ticket: &Ticket) -> Timeline<'_> {
         let (_, region, product_line) = ticket.context;
         Timeline {
@@ -1740,13 +1751,7 @@ mod replay {
         ticket
             .does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("first look"))
             .does(ADVISOR, "2026-11-26T16:00:00+01:00", reply("still on it"));
-        let relaxed = policy_with(|toml| {
-            toml.replacen(
-                "resolution = \"15d\"\nupdate_every = \"2d\"",
-                "resolution = \"15d\"\nupdate_every = \"5d\"",
-                1,
-            )
-        });
+        let relaxed = p3_updates_every_five_days();
         let replayed = replay(
             Terms {
                 policy: &ticket.policy,
@@ -1782,13 +1787,7 @@ mod replay {
         // 5-day one is not yet owed.
         let mut ticket = Ticket::open("standard", "P3", "portal", MONDAY_10);
         ticket.does(ADVISOR, "2026-11-23T11:00:00+01:00", reply("first look"));
-        let relaxed = policy_with(|toml| {
-            toml.replacen(
-                "resolution = \"15d\"\nupdate_every = \"2d\"",
-                "resolution = \"15d\"\nupdate_every = \"5d\"",
-                1,
-            )
-        });
+        let relaxed = p3_updates_every_five_days();
         let replayed = replay(
             Terms {
                 policy: &ticket.policy,
