@@ -389,7 +389,7 @@ async fn run_import(import: Import, desk: &Desk) -> Result<(), Failure> {
             "give at least one of --customers, --contacts, --contracts, --products".into(),
         ));
     }
-    let batch = read_import(&import, &desk.store, &desk.policy).await?;
+    let batch = read_import(&import, &desk.store, &desk.policy()).await?;
     let counts = customers::import(desk, &Caller::System, &batch)
         .await
         .map_err(|error| match error {

@@ -557,7 +557,7 @@ async fn add_customer(
     now: Timestamp,
 ) -> Result<DemoCustomer, Failure> {
     let store = &desk.store;
-    let policy: &Policy = &desk.policy;
+    let policy: &Policy = &desk.policy();
     let office = &OFFICES[index / 10];
     let program = match index % 10 {
         0..=4 => "standard",
@@ -910,7 +910,7 @@ async fn professional_services(
     now: Timestamp,
 ) -> Result<(), Failure> {
     let store = &desk.store;
-    let native = desk.policy.scope.native_programming_languages.join(", ");
+    let native = desk.policy().scope.native_programming_languages.join(", ");
     let requests = [
         (
             "Python",
@@ -1056,7 +1056,7 @@ async fn open_demo_ticket(
     let (contact_id, _) = dice.pick(&customer.contacts).clone();
     let (line, version, serial) = dice.pick(&customer.products).clone();
     let subject = *dice.pick(&SUBJECTS);
-    let policy: &Policy = &desk.policy;
+    let policy: &Policy = &desk.policy();
     let advisor = people.advisor;
     let manager = Caller::Staff {
         id: people.manager.id,

@@ -22,7 +22,7 @@ pub fn runner(settings: &Settings, desk: Desk) -> Result<Runner, Failure> {
     let owner = instance_name();
     let mut deliverer = Deliverer::new(
         desk.store.clone(),
-        Arc::clone(&desk.policy),
+        desk.current_policy.clone(),
         Arc::new(templates),
         transport,
         MailSettings {

@@ -14,6 +14,7 @@ mod jobs;
 mod kb_commands;
 mod mail_commands;
 mod policy_commands;
+mod policy_version_commands;
 mod release_commands;
 mod replay_commands;
 mod report_commands;
@@ -24,9 +25,9 @@ mod sla_commands;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use caredesk_desk::Clock;
+use caredesk_desk::policy_versions::{PolicyFile, WhenTheyDiffer};
 use caredesk_domain::policy::{DEFAULT_POLICY_LABEL, DEFAULT_POLICY_TOML, Policy, PolicyError};
 use clap::{Parser, Subcommand};
 use settings::Settings;
@@ -41,6 +42,16 @@ struct Cli {
     /// The support policy file to use instead of the built-in default.
     #[arg(long, global = true, value_name = "FILE", env = "CAREDESK_POLICY")]
     policy: Option<PathBuf>,
+
+    /// When the policy file differs from the version in force in the database: the file
+    /// becomes a new version (as `caredesk policy apply --yes` would store it).
+    #[arg(long, global = true, conflicts_with = "database_policy_wins")]
+    policy_wins: bool,
+
+    /// When the policy file differs from the version in force in the database: the
+    /// database's version is used and the file is not.
+    #[arg(long, global = true)]
+    database_policy_wins: bool,
 
     /// Settings file (default: caredesk.toml when present); CAREDESK_* variables override it.
     #[arg(long, global = true, value_name = "FILE")]
@@ -195,28 +206,56 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {
+    let policy_args = PolicyArgs {
+        path: cli.policy.clone(),
+        when_they_differ: if cli.policy_wins {
+            WhenTheyDiffer::FileWins
+        } else if cli.database_policy_wins {
+            WhenTheyDiffer::DatabaseWins
+        } else {
+            WhenTheyDiffer::Refuse
+        },
+    };
     match cli.command {
+        Command::Sla(sla_commands::SlaCommand::Rebuild(request)) => {
+            let database = request.database.clone();
+            on_desk(&cli.config, &policy_args, database, async |desk| {
+                policy_version_commands::rebuild(request, desk).await
+            })
+        }
         Command::Sla(command) => sla_commands::run(command, &load_policy(cli.policy.as_ref())?),
+        Command::Policy(policy_commands::PolicyCommand::Apply(request)) => {
+            let database = request.database.clone();
+            on_desk(&cli.config, &policy_args, database, async |desk| {
+                policy_version_commands::apply(request, desk).await
+            })
+        }
+        Command::Policy(policy_commands::PolicyCommand::History(request)) => {
+            let database = request.database.clone();
+            on_desk(&cli.config, &policy_args, database, async |desk| {
+                policy_version_commands::history(request, desk).await
+            })
+        }
+        Command::Policy(policy_commands::PolicyCommand::Show {
+            year,
+            version: Some(version),
+            database,
+        }) => on_desk(&cli.config, &policy_args, database, async |desk| {
+            policy_commands::show_version(desk, version, year).await
+        }),
         Command::Policy(policy_commands::PolicyCommand::ExplainTicket(request)) => {
             let mut settings = Settings::load(cli.config.as_deref())?;
             settings.database = request.database.clone().unwrap_or(settings.database);
-            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(async {
-                let store = server::open_existing(&settings).await?;
-                let explained = policy_commands::explain_ticket(
-                    &store,
-                    &policy,
-                    &request,
-                    jiff::Timestamp::now(),
-                )
-                .await;
-                store.close().await;
-                explained
+            // A mistyped path is an error, not a new empty desk.
+            server::require_existing(&settings)?;
+            let database = request.database.clone();
+            on_desk(&cli.config, &policy_args, database, async |desk| {
+                policy_commands::explain_ticket(desk, &request, jiff::Timestamp::now()).await
             })
         }
         Command::Policy(policy_commands::PolicyCommand::Replay(request)) => {
             let database = request.database.clone();
-            on_desk(&cli.config, &cli.policy, database, async |desk| {
+            on_desk(&cli.config, &policy_args, database, async |desk| {
                 replay_commands::run(request, desk).await
             })
         }
@@ -230,8 +269,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             settings.database = database.unwrap_or(settings.database);
             settings.listen = listen.unwrap_or(settings.listen);
             init_logging(&settings.log);
-            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(server::serve(settings, policy, demo))
+            let offered = offered_policy(&policy_args, settings.policy.as_ref())?;
+            runtime()?.block_on(server::serve(settings, offered, demo))
         }
         Command::Backup { file, database } => {
             let mut settings = Settings::load(cli.config.as_deref())?;
@@ -247,8 +286,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut settings = Settings::load(cli.config.as_deref())?;
             settings.database = database.unwrap_or(settings.database);
             init_logging(&settings.log);
-            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(server::run_worker(settings, policy))
+            let offered = offered_policy(&policy_args, settings.policy.as_ref())?;
+            runtime()?.block_on(server::run_worker(settings, offered))
         }
         Command::Migrate { database } => {
             let mut settings = Settings::load(cli.config.as_deref())?;
@@ -267,10 +306,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let mut settings = Settings::load(cli.config.as_deref())?;
             settings.database = database.unwrap_or(settings.database);
             init_logging(&settings.log);
-            let policy = load_policy(cli.policy.as_ref().or(settings.policy.as_ref()))?;
-            runtime()?.block_on(mail_commands::ingest(&settings, policy))
+            let offered = offered_policy(&policy_args, settings.policy.as_ref())?;
+            runtime()?.block_on(mail_commands::ingest(&settings, offered))
         }
-        Command::Demo { database } => on_desk(&cli.config, &cli.policy, database, async |desk| {
+        Command::Demo { database } => on_desk(&cli.config, &policy_args, database, async |desk| {
             demo::load_if_empty(desk).await
         }),
         Command::Kb(command) => {
@@ -278,7 +317,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             | kb_commands::KbCommand::Export { database, .. }) = &command;
             on_desk(
                 &cli.config,
-                &cli.policy,
+                &policy_args,
                 database.clone(),
                 async |desk| match &command {
                     kb_commands::KbCommand::Import { dir, .. } => {
@@ -304,14 +343,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Activation(activation_commands::ActivationCommand::PublicKey { database }) => {
             on_desk(
                 &cli.config,
-                &cli.policy,
+                &policy_args,
                 database,
                 activation_commands::public_key,
             )
         }
         Command::Release(command) => {
             let database = command.database().cloned();
-            on_desk(&cli.config, &cli.policy, database, async |desk| {
+            on_desk(&cli.config, &policy_args, database, async |desk| {
                 release_commands::run(command, desk).await
             })
         }
@@ -328,7 +367,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 _ => None,
             };
-            on_desk(&cli.config, &cli.policy, database, async |desk| {
+            on_desk(&cli.config, &policy_args, database, async |desk| {
                 report_commands::run(command, desk, look).await
             })
         }
@@ -337,7 +376,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             settings.listen = listen.unwrap_or(settings.listen);
             runtime()?.block_on(server::healthcheck(&settings))
         }
-        Command::Admin(command) => on_desk(&cli.config, &cli.policy, None, async |desk| {
+        Command::Admin(command) => on_desk(&cli.config, &policy_args, None, async |desk| {
             admin::run(command, desk).await
         }),
     }
@@ -347,20 +386,75 @@ fn run(cli: Cli) -> Result<(), Failure> {
 /// configured one), then closes the database whatever `work` answered.
 fn on_desk(
     config: &Option<PathBuf>,
-    policy: &Option<PathBuf>,
+    policy: &PolicyArgs,
     database: Option<String>,
     work: impl AsyncFnOnce(&caredesk_desk::Desk) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     let mut settings = Settings::load(config.as_deref())?;
     settings.database = database.unwrap_or(settings.database);
-    let policy = load_policy(policy.as_ref().or(settings.policy.as_ref()))?;
+    let offered = offered_policy(policy, settings.policy.as_ref())?;
     runtime()?.block_on(async {
         let store = server::connect(&settings).await?;
-        let desk = server::desk(&settings, &store, Arc::new(policy), Clock::System)?;
-        let done = work(&desk).await;
+        let done = match server::settle_policy(&store, &offered).await {
+            Ok(policy) => {
+                let desk = server::desk(&settings, &store, policy, Clock::System)?;
+                work(&desk).await
+            }
+            Err(failure) => Err(failure),
+        };
         store.close().await;
         done
     })
+}
+
+/// The policy the command line names (`--policy`, or else the settings' `policy`), and
+/// which wins should it differ from the version in force in the database.
+struct PolicyArgs {
+    path: Option<PathBuf>,
+    when_they_differ: WhenTheyDiffer,
+}
+
+/// The policy file offered to the database: the one named, or the built-in one.
+fn offered_policy(
+    args: &PolicyArgs,
+    configured: Option<&PathBuf>,
+) -> Result<server::OfferedPolicy, Failure> {
+    let path = args.path.as_ref().or(configured);
+    let file = policy_file(path)?;
+    // A file that fails its check is refused before the database is opened.
+    file.check()?;
+    Ok(server::OfferedPolicy {
+        file,
+        named: path.is_some(),
+        when_they_differ: args.when_they_differ,
+    })
+}
+
+/// The text of the policy file at `path`, or of the built-in policy.
+pub fn policy_file(path: Option<&PathBuf>) -> Result<PolicyFile, Failure> {
+    match path {
+        None => Ok(PolicyFile {
+            document: DEFAULT_POLICY_TOML.to_string(),
+            source: DEFAULT_POLICY_LABEL.to_string(),
+        }),
+        Some(path) => Ok(PolicyFile {
+            document: std::fs::read_to_string(path).map_err(|error| {
+                Failure::Input(format!(
+                    "cannot read policy file {}: {error}",
+                    path.display()
+                ))
+            })?,
+            source: path.display().to_string(),
+        }),
+    }
+}
+
+/// Who works at the command line, as a policy version records who applied it.
+pub fn operator() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown user".into());
+    format!("command line ({user})")
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
@@ -393,21 +487,7 @@ fn report(failure: Failure) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// The policy from `--policy FILE`, or the built-in one.
+/// The policy from `--policy FILE`, or the built-in one, checked.
 pub fn load_policy(path: Option<&PathBuf>) -> Result<Policy, Failure> {
-    match path {
-        None => Ok(Policy::from_toml(
-            DEFAULT_POLICY_TOML,
-            DEFAULT_POLICY_LABEL,
-        )?),
-        Some(path) => {
-            let source = std::fs::read_to_string(path).map_err(|error| {
-                Failure::Input(format!(
-                    "cannot read policy file {}: {error}",
-                    path.display()
-                ))
-            })?;
-            Ok(Policy::from_toml(&source, &path.display().to_string())?)
-        }
-    }
+    Ok(policy_file(path)?.check()?)
 }

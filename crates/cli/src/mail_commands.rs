@@ -6,14 +6,13 @@
 //! when the database could not be reached, so the MTA keeps the message and retries.
 
 use std::io::Read;
-use std::sync::Arc;
 
 use caredesk_desk::Clock;
 use caredesk_desk::mail_in::{inbound_limit, ingest as take_in};
-use caredesk_domain::policy::Policy;
 use clap::Subcommand;
 
 use crate::Failure;
+use crate::server::OfferedPolicy;
 use crate::settings::Settings;
 
 #[derive(Subcommand)]
@@ -27,14 +26,20 @@ pub enum MailCommand {
     },
 }
 
-pub async fn ingest(settings: &Settings, policy: Policy) -> Result<(), Failure> {
+pub async fn ingest(settings: &Settings, offered: OfferedPolicy) -> Result<(), Failure> {
     let store = crate::server::connect(settings)
         .await
         .map_err(|failure| match failure {
             Failure::Environment(message) => Failure::TryLater(message),
             other => other,
         })?;
-    let desk = crate::server::desk(settings, &store, Arc::new(policy), Clock::System)?;
+    let policy = crate::server::settle_policy(&store, &offered)
+        .await
+        .map_err(|failure| match failure {
+            Failure::Environment(message) => Failure::TryLater(message),
+            other => other,
+        })?;
+    let desk = crate::server::desk(settings, &store, policy, Clock::System)?;
     let limit = inbound_limit(&desk.limits);
     let mut bytes = Vec::new();
     // One byte over the limit is enough to know it is over.

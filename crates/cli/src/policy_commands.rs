@@ -3,7 +3,9 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use caredesk_desk::Desk;
 use caredesk_desk::catalog::catalog_release;
+use caredesk_desk::policy_versions::{TicketPolicy, stored_version, ticket_policy};
 use caredesk_domain::catalog::same_version;
 use caredesk_domain::intake::supported_versions;
 use caredesk_domain::policy::Policy;
@@ -26,12 +28,25 @@ pub enum PolicyCommand {
         /// The file to check; defaults to --policy, then the built-in policy.
         file: Option<PathBuf>,
     },
-    /// Show the policy as readable tables.
+    /// Show the policy as readable tables: the --policy file or the built-in one, or with
+    /// --version a version the database keeps.
     Show {
         /// Year of the holiday dates to list (defaults to the current year).
         #[arg(long)]
         year: Option<i16>,
+        /// A version the database keeps (see `policy history`).
+        #[arg(long)]
+        version: Option<u32>,
+        /// The database (instead of the configured one), with --version.
+        #[arg(long, requires = "version")]
+        database: Option<String>,
     },
+    /// Store a policy file as the next version, after showing what it changes (targets,
+    /// calendars, holidays, coverage, languages, intake rules) and what it does to the open
+    /// tickets, then compute every open ticket's clocks again under it.
+    Apply(crate::policy_version_commands::ApplyArgs),
+    /// Every policy version the database keeps, the latest first, and which is in force.
+    History(crate::policy_version_commands::HistoryArgs),
     /// Which calendar a ticket runs on and when its first response and resolution are due.
     Targets(TargetsArgs),
     /// For one stored ticket, every rule that applied and why: cover, coverage window,
@@ -83,11 +98,12 @@ pub struct TargetsArgs {
 
 /// Explains a stored ticket (`policy explain-ticket`).
 pub async fn explain_ticket(
-    store: &Store,
-    policy: &Policy,
+    desk: &Desk,
     request: &ExplainTicketArgs,
     now: Timestamp,
 ) -> Result<(), Failure> {
+    let store = &desk.store;
+    let policy = &*desk.policy();
     let missing = || Failure::Input(format!("there is no ticket {}", request.id));
     let ticket = store
         .ticket(request.id, Scope::All)
@@ -119,6 +135,9 @@ pub async fn explain_ticket(
     let explanation = explain_ticket_at(policy, &context, &timeline, at)
         .map_err(|error| Failure::Input(format!("ticket {}: {error}", request.id)))?;
     let scope = support_scope(store, policy, &ticket.product_line, &ticket.version).await?;
+    let versions = ticket_policy(desk, &ticket, &timeline, at)
+        .await
+        .map_err(|error| Failure::Environment(error.to_string()))?;
     let mut out = io::stdout().lock();
     if request.json {
         let mut document = serde_json::to_value(&explanation)
@@ -127,6 +146,11 @@ pub async fn explain_ticket(
             fields.insert(
                 "support_scope".into(),
                 serde_json::to_value(&scope)
+                    .map_err(|error| Failure::Environment(error.to_string()))?,
+            );
+            fields.insert(
+                "policy".into(),
+                serde_json::to_value(&versions)
                     .map_err(|error| Failure::Environment(error.to_string()))?,
             );
         }
@@ -147,6 +171,7 @@ pub async fn explain_ticket(
         explanation.state.as_str(),
         explanation.as_of
     )?;
+    write_ticket_policy(&mut out, &versions)?;
     writeln!(out, "\nrules")?;
     let topic_width = explanation
         .rules
@@ -210,19 +235,9 @@ pub fn run(command: PolicyCommand, policy_path: Option<&PathBuf>) -> Result<(), 
                 policy.coverage.len()
             )?;
         }
-        PolicyCommand::Show { year } => {
+        PolicyCommand::Show { year, .. } => {
             let policy = load_policy(policy_path)?;
-            // The one place this program reads the clock: the default year of `show`.
-            let year = year.unwrap_or_else(|| {
-                Timestamp::now()
-                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
-                    .year()
-            });
-            writeln!(out, "# {}", policy.name)?;
-            for table in policy_tables(&policy, year) {
-                writeln!(out)?;
-                write_markdown_table(&mut out, &table)?;
-            }
+            write_policy(&mut out, &policy, year)?;
         }
         PolicyCommand::Targets(request) => {
             let policy = load_policy(policy_path)?;
@@ -244,10 +259,112 @@ pub fn run(command: PolicyCommand, policy_path: Option<&PathBuf>) -> Result<(), 
                 write_targets(&mut out, &targets)?;
             }
         }
-        PolicyCommand::ExplainTicket(_) | PolicyCommand::Replay(_) => {
+        PolicyCommand::ExplainTicket(_)
+        | PolicyCommand::Replay(_)
+        | PolicyCommand::Apply(_)
+        | PolicyCommand::History(_) => {
             return Err(Failure::Environment(
-                "explain-ticket and replay need the database and are run by main".into(),
+                "this command needs the database and is run by main".into(),
             ));
+        }
+    }
+    Ok(())
+}
+
+/// The policy as readable tables, under its name (holidays dated in `year`, this year by
+/// default).
+pub fn write_policy(out: &mut impl Write, policy: &Policy, year: Option<i16>) -> io::Result<()> {
+    // The one place this program reads the clock: the default year of `show`.
+    let year = year.unwrap_or_else(|| {
+        Timestamp::now()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .year()
+    });
+    writeln!(out, "# {}", policy.name)?;
+    for table in policy_tables(policy, year) {
+        writeln!(out)?;
+        write_markdown_table(out, &table)?;
+    }
+    Ok(())
+}
+
+/// `policy show --version N`: a version the database keeps, with who applied it when.
+pub async fn show_version(desk: &Desk, version: u32, year: Option<i16>) -> Result<(), Failure> {
+    let (stored, policy) = stored_version(desk, &caredesk_desk::Caller::System, version)
+        .await
+        .map_err(|error| match error {
+            caredesk_desk::DeskError::NotFound => {
+                Failure::Input(format!("the database keeps no policy version {version}"))
+            }
+            other => Failure::Environment(other.to_string()),
+        })?;
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "<!-- policy version {} from {}, applied {} by {}, in force from {}, sha-256 {} -->",
+        stored.version,
+        stored.source,
+        stored.applied_at,
+        stored.applied_by,
+        stored.effective_at,
+        stored.sha256
+    )?;
+    write_policy(&mut out, &policy, year)?;
+    Ok(())
+}
+
+/// Which policy version the ticket's clocks follow, and what the one before said.
+fn write_ticket_policy(out: &mut impl Write, versions: &TicketPolicy) -> io::Result<()> {
+    writeln!(out, "\npolicy")?;
+    match &versions.applied {
+        Some(applied) => writeln!(
+            out,
+            "  version {} (from {}, applied {} by {}, in force from {})",
+            applied.version,
+            applied.source,
+            applied.applied_at,
+            applied.applied_by,
+            applied.effective_at
+        )?,
+        None => writeln!(out, "  the policy file (the database keeps no version yet)")?,
+    }
+    match versions.computed_under {
+        0 => writeln!(
+            out,
+            "  its stored clocks were computed before the desk kept policy versions"
+        )?,
+        under if under == versions.version => {
+            writeln!(out, "  its stored clocks were computed under it")?
+        }
+        under => writeln!(
+            out,
+            "  its stored clocks were computed under version {under}, and wait to be computed again"
+        )?,
+    }
+    if let Some(previous) = &versions.previous {
+        match &previous.problem {
+            Some(problem) => writeln!(
+                out,
+                "  version {} could not time it: {problem}",
+                previous.version.version
+            )?,
+            None => {
+                writeln!(out, "  version {} had said:", previous.version.version)?;
+                for clock in &previous.clocks {
+                    let due = clock
+                        .due_at
+                        .map_or_else(|| "no due time".to_string(), |due| format!("due {due}"));
+                    writeln!(
+                        out,
+                        "    {}: {}, {due}, {} of {} min counted{}",
+                        clock.kind.as_str(),
+                        clock.status.as_str(),
+                        clock.elapsed_minutes,
+                        clock.target_minutes,
+                        if clock.breached { ", BREACHED" } else { "" },
+                    )?;
+                }
+            }
         }
     }
     Ok(())

@@ -350,7 +350,7 @@ async fn monthly(args: MonthlyArgs, desk: &Desk, look: Option<MailLook>) -> Resu
         .or_else(|| reader.map(|contact| contact.language.clone()))
         .unwrap_or(customer.language);
     let words = &look.templates.terms(&language).report;
-    let (monthly, _) = monthly_mail(&report, &desk.policy, words, (&look.public_url, false));
+    let (monthly, _) = monthly_mail(&report, &desk.policy(), words, (&look.public_url, false));
     let context = MailContext {
         recipient_name: reader.map_or_else(
             || report.customer_name.clone(),

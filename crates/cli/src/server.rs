@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use caredesk_desk::{ActivationKeys, Clock, Desk};
+use caredesk_desk::policy_versions::{
+    FOLLOW_EVERY, PolicyFile, StartError, WhenTheyDiffer, follow_policy_versions, policy_at_start,
+};
+use caredesk_desk::{ActivationKeys, Clock, CurrentPolicy, Desk};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_store::Store;
@@ -37,14 +40,7 @@ pub async fn connect(settings: &Settings) -> Result<Store, Failure> {
 /// Opens an existing database to read it, as it is: no file is created and nothing is
 /// migrated (a mistyped path is an error, not a new empty desk).
 pub async fn open_existing(settings: &Settings) -> Result<Store, Failure> {
-    if let Some(path) = crate::backup_commands::sqlite_path(&settings.database)
-        && !path.exists()
-    {
-        return Err(Failure::Input(format!(
-            "there is no database at {}; give --database",
-            path.display()
-        )));
-    }
+    require_existing(settings)?;
     Store::connect(&settings.database).await.map_err(|error| {
         Failure::Environment(format!(
             "cannot open the database {}: {error}",
@@ -53,10 +49,60 @@ pub async fn open_existing(settings: &Settings) -> Result<Store, Failure> {
     })
 }
 
+/// The policy file an instance is offered: the one named by `--policy` (or the settings),
+/// or the built-in one; and which wins should it differ from the database's version.
+pub struct OfferedPolicy {
+    pub file: PolicyFile,
+    /// Named by the operator, not the built-in policy.
+    pub named: bool,
+    pub when_they_differ: WhenTheyDiffer,
+}
+
+/// The policy version the instance works under: the one in force in the database (the
+/// offered file becomes the first version of a database that has none).
+pub async fn settle_policy(store: &Store, offered: &OfferedPolicy) -> Result<Policy, Failure> {
+    policy_at_start(
+        store,
+        &offered.file,
+        offered.named,
+        offered.when_they_differ,
+        &crate::operator(),
+        jiff::Timestamp::now(),
+    )
+    .await
+    .map_err(|error| match error {
+        StartError::Store(error) => {
+            Failure::Environment(format!("cannot read the policy versions: {error}"))
+        }
+        other => Failure::Input(other.to_string()),
+    })
+}
+
+/// Refuses a SQLite database file that does not exist (a mistyped path would otherwise
+/// become a new, empty desk).
+pub fn require_existing(settings: &Settings) -> Result<(), Failure> {
+    if let Some(path) = crate::backup_commands::sqlite_path(&settings.database)
+        && !path.exists()
+    {
+        return Err(Failure::Input(format!(
+            "there is no database at {}; give --database",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Runs the desk until SIGTERM or Ctrl-C; requests in flight finish before it returns.
-pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(), Failure> {
+pub async fn serve(settings: Settings, offered: OfferedPolicy, demo: bool) -> Result<(), Failure> {
     let store = connect(&settings).await?;
-    let desk = desk(&settings, &store, Arc::new(policy), Clock::System)?;
+    let policy = settle_policy(&store, &offered).await?;
+    let desk = desk(&settings, &store, policy, Clock::System)?;
+    let (stop_following, following_stopped) = tokio::sync::watch::channel(false);
+    let following = tokio::spawn(follow_policy_versions(
+        desk.clone(),
+        FOLLOW_EVERY,
+        following_stopped,
+    ));
     if demo {
         crate::demo::load_if_empty(&desk).await?;
     }
@@ -83,6 +129,8 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
     if let Some(jobs) = jobs {
         let _ = jobs.await;
     }
+    let _ = stop_following.send(true);
+    let _ = following.await;
     store.close().await;
     tracing::info!("caredesk stopped");
     Ok(())
@@ -93,12 +141,12 @@ pub async fn serve(settings: Settings, policy: Policy, demo: bool) -> Result<(),
 pub fn desk(
     settings: &Settings,
     store: &Store,
-    policy: Arc<Policy>,
+    policy: Policy,
     clock: Clock,
 ) -> Result<Desk, Failure> {
     Ok(Desk {
         store: store.clone(),
-        policy,
+        current_policy: CurrentPolicy::new(policy),
         clock,
         mail_ids: crate::jobs::message_ids(settings)?,
         limits: limits(settings).desk(),
@@ -135,7 +183,7 @@ fn app_state(settings: &Settings, desk: &Desk) -> Result<AppState, Failure> {
         .map_err(|problem| Failure::Input(format!("trusted_proxies: {problem}")))?;
     Ok(AppState {
         store: desk.store.clone(),
-        policy: Arc::clone(&desk.policy),
+        current_policy: desk.current_policy.clone(),
         clock: desk.clock.clone(),
         limits: limits(settings),
         principals: Default::default(),
@@ -154,9 +202,16 @@ fn app_state(settings: &Settings, desk: &Desk) -> Result<AppState, Failure> {
 
 /// Runs the job runner alone (delivery and sweeps) until SIGTERM or Ctrl-C; the delivery in
 /// progress finishes first.
-pub async fn run_worker(settings: Settings, policy: Policy) -> Result<(), Failure> {
+pub async fn run_worker(settings: Settings, offered: OfferedPolicy) -> Result<(), Failure> {
     let store = connect(&settings).await?;
-    let desk = desk(&settings, &store, Arc::new(policy), Clock::System)?;
+    let policy = settle_policy(&store, &offered).await?;
+    let desk = desk(&settings, &store, policy, Clock::System)?;
+    let (stop_following, following_stopped) = tokio::sync::watch::channel(false);
+    let following = tokio::spawn(follow_policy_versions(
+        desk.clone(),
+        FOLLOW_EVERY,
+        following_stopped,
+    ));
     let runner = crate::jobs::runner(&settings, desk)?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = tokio::spawn(runner.run(stopped));
@@ -166,6 +221,8 @@ pub async fn run_worker(settings: Settings, policy: Policy) -> Result<(), Failur
     shutdown.await;
     let _ = stop.send(true);
     let _ = jobs.await;
+    let _ = stop_following.send(true);
+    let _ = following.await;
     store.close().await;
     tracing::info!("caredesk worker stopped");
     Ok(())

@@ -20,6 +20,10 @@ pub enum SlaCommand {
     Explain(ExplainArgs),
     /// Whether a calendar is open at an instant, and when it next opens.
     Open(OpenArgs),
+    /// Computes again every open ticket's clocks, flags and queue keys under the policy
+    /// version in force, from its timeline (after `policy apply --no-rebuild`, or to finish
+    /// a rebuild that stopped: it goes on where it was and records no event twice).
+    Rebuild(crate::policy_version_commands::RebuildArgs),
 }
 
 #[derive(Args)]
@@ -111,6 +115,9 @@ pub fn run(command: SlaCommand, policy: &Policy) -> Result<(), Failure> {
             writeln!(out, "{explanation}")?;
             Ok(())
         }
+        SlaCommand::Rebuild(_) => Err(Failure::Environment(
+            "rebuild needs the database and is run by main".into(),
+        )),
         SlaCommand::Open(open) => {
             let calendar = policy.calendar(&open.calendar)?;
             if calendar.is_open(open.at)? {

@@ -978,3 +978,205 @@ fn reports_on_the_command_line() {
         assert!(!contact.contains("Support report for"), "{contact}");
     }
 }
+
+/// A policy change as an operator makes it on a running desk of two instances: a file that
+/// fails its check, or is not confirmed, changes nothing; an applied one becomes version 2,
+/// which both instances take up within seconds and their job runner computes into every
+/// open ticket, recording the breaches it causes; an instance started with another file
+/// refuses unless told which wins.
+#[test]
+fn a_policy_version_is_applied_and_followed_by_every_instance() {
+    let directory = tempfile::tempdir().unwrap();
+    let (mut first, first_address, output) = serve(directory.path(), &["--demo"]);
+    let token = demo_token(&output);
+    let (mut second, second_address, _) = serve(directory.path(), &[]);
+    let database = format!(
+        "sqlite://{}",
+        directory.path().join("caredesk.db").display()
+    );
+    let history = || {
+        let listed = caredesk(
+            directory.path(),
+            &["policy", "history", "--json", "--database", &database],
+        );
+        assert!(listed.status.success(), "{}", text(&listed.stderr));
+        serde_json::from_slice::<serde_json::Value>(&listed.stdout).unwrap()
+    };
+    let version_of = |address: &str| {
+        let (status, body) = http_get(address, "/api/v1/tickets/1/explanation", Some(&token));
+        assert_eq!(status, 200, "{body}");
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        body["policy"]["version"].as_u64().unwrap()
+    };
+    assert_eq!(history()["in_force"], 1);
+    assert_eq!(
+        (version_of(&first_address), version_of(&second_address)),
+        (1, 1)
+    );
+
+    // A file that fails its check is refused with its problem, and nothing changes.
+    let default = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../policy/default.toml"
+    ))
+    .unwrap();
+    let broken = directory.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        default.replace("at_risk_percent = ", "at_risk_percent = 1"),
+    )
+    .unwrap();
+    let refused = caredesk(
+        directory.path(),
+        &[
+            "policy",
+            "apply",
+            broken.to_str().unwrap(),
+            "--yes",
+            "--database",
+            &database,
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stdout));
+    assert!(
+        text(&refused.stderr).contains("at_risk_percent"),
+        "{}",
+        text(&refused.stderr)
+    );
+    // P3 status updates every business hour instead of every two business days.
+    let start = default.find("[severities.P3]").unwrap();
+    let line = start + default[start..].find("update_every = ").unwrap();
+    let end = line + default[line..].find('\n').unwrap();
+    let hourly = directory.path().join("hourly.toml");
+    std::fs::write(
+        &hourly,
+        format!(
+            "{}update_every = \"1h\"{}",
+            &default[..line],
+            &default[end..]
+        ),
+    )
+    .unwrap();
+    let hourly = hourly.to_str().unwrap();
+    // Not confirmed (no terminal, no --yes): shown, not applied.
+    let unconfirmed = caredesk(
+        directory.path(),
+        &["policy", "apply", hourly, "--database", &database],
+    );
+    assert_eq!(unconfirmed.status.code(), Some(2));
+    let shown = text(&unconfirmed.stdout);
+    assert!(shown.contains("Severities\n  ~ P3"), "{shown}");
+    assert!(shown.contains("every business hour"), "{shown}");
+    assert!(text(&unconfirmed.stderr).contains("--yes"));
+    let listed = history();
+    assert_eq!(listed["versions"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed["rebuild"]["behind"], 0, "{listed}");
+
+    // Applied, with the rebuild left to the running desk's job runner.
+    let applied = caredesk(
+        directory.path(),
+        &[
+            "policy",
+            "apply",
+            hourly,
+            "--yes",
+            "--no-rebuild",
+            "--note",
+            "hourly P3 updates",
+            "--database",
+            &database,
+        ],
+    );
+    assert!(applied.status.success(), "{}", text(&applied.stderr));
+    let said = text(&applied.stdout);
+    assert!(said.contains("breached by the change"), "{said}");
+    assert!(
+        said.contains("stored as policy version 2, in force now"),
+        "{said}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let listed = history();
+        let followed = (version_of(&first_address), version_of(&second_address)) == (2, 2);
+        if followed && listed["rebuild"]["behind"] == 0 {
+            assert_eq!(listed["in_force"], 2);
+            assert_eq!(listed["versions"][0]["note"], "hourly P3 updates");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not followed: {listed}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // Some open P3 ticket's update was past due under the new cadence: its breach names
+    // the change, and its explanation what version 1 said.
+    let (status, queue) = http_get(
+        &first_address,
+        "/api/v1/queue?breached=true&limit=100",
+        Some(&token),
+    );
+    assert_eq!(status, 200, "{queue}");
+    let queue: serde_json::Value = serde_json::from_str(&queue).unwrap();
+    let caused = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_i64().unwrap())
+        .find(|id| {
+            let (_, events) = http_get(
+                &first_address,
+                &format!("/api/v1/tickets/{id}/events"),
+                Some(&token),
+            );
+            events.contains("\"policy_change\":2")
+        })
+        .expect("a breach caused by version 2");
+    let explained = caredesk(
+        directory.path(),
+        &[
+            "policy",
+            "explain-ticket",
+            &caused.to_string(),
+            "--json",
+            "--database",
+            &database,
+        ],
+    );
+    let explained: serde_json::Value = serde_json::from_slice(&explained.stdout).unwrap();
+    let policy = &explained["policy"];
+    assert_eq!(policy["version"], 2, "{policy}");
+    assert_eq!(policy["computed_under"], 2, "{policy}");
+    assert_eq!(policy["previous"]["version"]["version"], 1, "{policy}");
+    assert!(
+        !policy["previous"]["clocks"].as_array().unwrap().is_empty(),
+        "{policy}"
+    );
+    terminate(&mut first);
+    terminate(&mut second);
+
+    // Started with another file than the version in force: refused unless told which wins.
+    let default_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy/default.toml");
+    let refused = caredesk(
+        directory.path(),
+        &["serve", "--listen", "127.0.0.1:0", "--policy", default_path],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let why = text(&refused.stderr);
+    assert!(why.contains("policy version 2"), "{why}");
+    assert!(why.contains("--policy-wins"), "{why}");
+    let (mut started, _, _) = serve(
+        directory.path(),
+        &["--policy", default_path, "--policy-wins"],
+    );
+    terminate(&mut started);
+    let listed = history();
+    assert_eq!(listed["in_force"], 3, "{listed}");
+    let shown = caredesk(
+        directory.path(),
+        &["policy", "show", "--version", "2", "--database", &database],
+    );
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    assert!(
+        text(&shown.stdout).contains("policy version 2 from"),
+        "{}",
+        text(&shown.stdout)
+    );
+}

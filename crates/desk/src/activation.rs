@@ -57,7 +57,7 @@ pub async fn issue_password(
     let password = new_password();
     let hash = hash_password_off_thread(normalized(&password)).await?;
     let now = desk.clock.now();
-    let days = i64::from(desk.policy.activation.password_valid_days);
+    let days = i64::from(desk.policy().activation.password_valid_days);
     let expires_at = now
         .checked_add(SignedDuration::from_hours(24 * days))
         .map_err(DeskError::unexpected)?;
@@ -328,16 +328,16 @@ pub async fn update_rule(
     now: Timestamp,
 ) -> Result<UpdateRule, DeskError> {
     Ok(match care_of(desk, customer_id, now).await? {
-        Cover::Covered(_) => desk.policy.activation.updates_with_care,
-        Cover::NotCovered { .. } => desk.policy.activation.updates_without_care,
+        Cover::Covered(_) => desk.policy().activation.updates_with_care,
+        Cover::NotCovered { .. } => desk.policy().activation.updates_without_care,
     })
 }
 
 /// A customer's care today, in its region's time zone.
 pub async fn care_of(desk: &Desk, customer_id: i64, now: Timestamp) -> Result<Cover, DeskError> {
     let customer = desk.store.customer(customer_id).await?;
-    let region = desk
-        .policy
+    let policy = desk.policy();
+    let region = policy
         .region(&customer.region)
         .map_err(DeskError::unexpected)?;
     let contracts: Vec<ContractTerms> = desk

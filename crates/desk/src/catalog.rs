@@ -101,19 +101,15 @@ pub async fn waiting_tickets(
     if let Caller::Contact { .. } = caller {
         return Err(DeskError::Forbidden("this is for staff only".into()));
     }
+    let policy = desk.policy();
     let lines: Vec<&str> = match product_line {
         Some(line) => {
-            desk.policy
+            desk.policy()
                 .product_line(line)
                 .map_err(|unknown| DeskError::invalid("product_line", unknown.to_string()))?;
             vec![line]
         }
-        None => desk
-            .policy
-            .product_lines
-            .keys()
-            .map(String::as_str)
-            .collect(),
+        None => policy.product_lines.keys().map(String::as_str).collect(),
     };
     let mut waiting = Vec::new();
     for line in lines {
@@ -146,7 +142,7 @@ pub async fn publish(
 ) -> Result<Published, DeskError> {
     caller.require_role(&PUBLISHERS)?;
     let form = trimmed(form);
-    let mut problems = release_problems(&desk.policy, &form);
+    let mut problems = release_problems(&desk.policy(), &form);
     if problems.is_empty() {
         let waiting = waiting_tickets(desk, caller, Some(&form.product_line)).await?;
         for ticket in &form.without_fix {
@@ -198,7 +194,7 @@ pub async fn publish(
         notes: form.notes,
     };
     let announcements = announcements(desk, &new).await?;
-    let policy = &desk.policy;
+    let policy = &desk.policy();
     let product = policy
         .product_lines
         .get(&new.product_line)
@@ -335,7 +331,7 @@ pub async fn retire(desk: &Desk, caller: &Caller, id: i64) -> Result<CatalogEntr
 /// The release `version` of `product_line`, for those who name it rather than number it
 /// (the command line).
 pub async fn find(desk: &Desk, product_line: &str, version: &str) -> Result<Release, DeskError> {
-    desk.policy
+    desk.policy()
         .product_line(product_line)
         .map_err(|unknown| DeskError::invalid("product_line", unknown.to_string()))?;
     desk.store
@@ -359,7 +355,7 @@ pub async fn catalog(
 ) -> Result<Vec<CatalogEntry>, DeskError> {
     let releases = match product_line {
         Some(line) => {
-            desk.policy
+            desk.policy()
                 .product_line(line)
                 .map_err(|unknown| DeskError::invalid("product_line", unknown.to_string()))?;
             desk.store.releases_of(line).await?
@@ -376,7 +372,7 @@ pub async fn catalog(
     let mut lines: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for release in &releases {
         if !lines.contains_key(release.product_line.as_str()) {
-            let supported = in_scope(&desk.policy, &releases, &release.product_line);
+            let supported = in_scope(&desk.policy(), &releases, &release.product_line);
             lines.insert(&release.product_line, supported);
         }
     }

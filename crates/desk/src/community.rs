@@ -104,7 +104,7 @@ pub async fn ask(
         return Err(forbidden(CommunityRefusal::AskersOnly));
     };
     let catalog = releases_of(desk, fields.product_line.as_deref()).await?;
-    let problems: Vec<FieldProblem> = question_problems(&desk.policy, &fields, &catalog)
+    let problems: Vec<FieldProblem> = question_problems(&desk.policy(), &fields, &catalog)
         .into_iter()
         .map(|(field, reason)| FieldProblem::of(field, reason))
         .collect();
@@ -382,10 +382,10 @@ pub async fn search_questions(
     if query.mine && asker.is_none() {
         return Ok(Vec::new());
     }
+    let policy = desk.policy();
     let languages: Vec<&str> = match &query.language {
         Some(language) => vec![language.as_str()],
-        None => desk
-            .policy
+        None => policy
             .languages
             .supported
             .iter()

@@ -33,7 +33,7 @@ pub async fn add_customer(
     new: NewCustomer,
 ) -> Result<Customer, DeskError> {
     caller.require_role(&MANAGERS)?;
-    refuse_any(customer_problems(&desk.policy, &new))?;
+    refuse_any(customer_problems(&desk.policy(), &new))?;
     let new = NewCustomer {
         number: new.number.trim().to_string(),
         name: new.name.trim().to_string(),
@@ -65,7 +65,7 @@ pub async fn add_contact(
 ) -> Result<Contact, DeskError> {
     caller.require_role(&MANAGERS)?;
     desk.store.customer(customer).await?;
-    refuse_any(contact_problems(&desk.policy, &form))?;
+    refuse_any(contact_problems(&desk.policy(), &form))?;
     let password_hash = match form.password {
         Some(password) => Some(hash_password_off_thread(password).await?),
         None => None,
@@ -93,7 +93,7 @@ pub async fn add_contract(
 ) -> Result<Contract, DeskError> {
     caller.require_role(&MANAGERS)?;
     desk.store.customer(new.customer_id).await?;
-    refuse_any(contract_problems(&desk.policy, &new))?;
+    refuse_any(contract_problems(&desk.policy(), &new))?;
     Ok(desk
         .audited_store(caller)
         .create_contract(&new, desk.clock.now())
@@ -121,7 +121,7 @@ pub async fn register_product(
         },
         ..new
     };
-    refuse_any(product_problems(&desk.policy, &new))?;
+    refuse_any(product_problems(&desk.policy(), &new))?;
     let new = NewProduct {
         version: new.version.trim().to_string(),
         serial: new.serial.trim().to_string(),
@@ -291,7 +291,7 @@ pub async fn set_csm(
             contract.starts_on <= today
                 && today <= contract.ends_on
                 && desk
-                    .policy
+                    .policy()
                     .program(&contract.program)
                     .is_ok_and(|program| program.dedicated_csm)
         });
@@ -398,8 +398,8 @@ pub async fn care_of(desk: &Desk, caller: &Caller, customer: i64) -> Result<Care
 
 /// Today in the customer's region, as intake reads cover.
 fn today_of(desk: &Desk, customer: &Customer) -> Result<jiff::civil::Date, DeskError> {
-    let region = desk
-        .policy
+    let policy = desk.policy();
+    let region = policy
         .region(&customer.region)
         .map_err(DeskError::unexpected)?;
     Ok(region.today(desk.clock.now()))

@@ -232,7 +232,7 @@ pub async fn earlier_request(
 pub async fn record(desk: &Desk, intake: Intake, now: Timestamp) -> Result<Opened, DeskError> {
     match intake {
         Intake::Ticket(new) => Ok(Opened::Ticket(Box::new(
-            desk.store.create_ticket(&desk.policy, &new, now).await?,
+            desk.store.create_ticket(&desk.policy(), &new, now).await?,
         ))),
         Intake::ProfessionalServices(new) => Ok(Opened::ServiceRequest(Box::new(
             desk.store.create_service_request(&new, now).await?.request,
@@ -252,7 +252,7 @@ pub async fn assess_form(
     lenient: bool,
     now: Timestamp,
 ) -> Result<Intake, DeskError> {
-    let policy = &desk.policy;
+    let policy = &desk.policy();
     let addressee =
         check_envelope(policy, opener(caller)?, &envelope_of(request)).map_err(|refusal| {
             match refusal {
@@ -459,7 +459,7 @@ fn route(
     program: &str,
     now: Timestamp,
 ) -> Result<IntakeRecord, DeskError> {
-    let policy = &desk.policy;
+    let policy = &desk.policy();
     let region = facts.customer.region.as_str();
     let profile = TicketProfile {
         program,

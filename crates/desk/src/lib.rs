@@ -23,6 +23,7 @@ pub mod intake;
 pub mod mail_in;
 pub mod monthly_reports;
 pub mod people;
+pub mod policy_versions;
 pub mod products;
 pub mod replay;
 pub mod reports;
@@ -51,6 +52,7 @@ pub use activation_keys::ActivationKeys;
 pub use caller::Caller;
 pub use clock::Clock;
 pub use error::{DeskError, FieldProblem};
+pub use policy_versions::CurrentPolicy;
 
 /// The longest texts the desk keeps, per kind of field: past them a field is refused
 /// (`too_long`), never cut. The API's schema states the same bounds.
@@ -74,7 +76,8 @@ pub mod bounds {
 #[derive(Clone, Debug)]
 pub struct Desk {
     pub store: Store,
-    pub policy: Arc<Policy>,
+    /// The policy version in force for this instance (see [`Desk::policy`]).
+    pub current_policy: CurrentPolicy,
     pub clock: Clock,
     /// Our messages' ids, to thread inbound replies.
     pub mail_ids: MessageIds,
@@ -90,6 +93,12 @@ pub struct Desk {
 }
 
 impl Desk {
+    /// The policy in force now. A use case takes it once and works under it to its end,
+    /// even when a new version comes into force meanwhile.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.current_policy.get()
+    }
+
     /// This desk, serving a request from `address`.
     pub fn from_address(self, address: Option<IpAddr>) -> Desk {
         Desk {

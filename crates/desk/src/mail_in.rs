@@ -242,7 +242,7 @@ async fn open(
     contact: &Contact,
     follows: Option<i64>,
 ) -> Result<IngestReport, DeskError> {
-    let policy = &desk.policy;
+    let policy = &desk.policy();
     let products = desk.store.products_of(contact.customer_id).await?;
     let mut description = body_of(mail);
     if let Some(earlier) = follows {

@@ -153,7 +153,7 @@ pub async fn monthly_report_of(
     };
     let program = of_the_month()
         .filter(|program| {
-            desk.policy
+            desk.policy()
                 .programs
                 .get(*program)
                 .is_some_and(|program| program.monthly_report)
@@ -191,8 +191,8 @@ pub const SENDING_DAYS: i8 = 7;
 pub async fn send_monthly_reports(desk: &Desk, batch: i64) -> Result<usize, DeskError> {
     let now = desk.clock.now();
     let today = jiff::tz::TimeZone::UTC.to_datetime(now).date();
-    let programs: Vec<&str> = desk
-        .policy
+    let policy = desk.policy();
+    let programs: Vec<&str> = policy
         .programs
         .iter()
         .filter(|(_, program)| program.monthly_report)

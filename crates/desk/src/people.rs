@@ -352,7 +352,7 @@ fn role_name(role: Role) -> String {
 /// Counts the work on up to `batch` tickets written before work was counted (the desk's job
 /// does it a batch at a time until none is left); returns how many.
 pub async fn count_earlier_work(desk: &Desk, batch: i64) -> Result<usize, DeskError> {
-    Ok(desk.store.count_earlier_work(&desk.policy, batch).await?)
+    Ok(desk.store.count_earlier_work(&desk.policy(), batch).await?)
 }
 
 /// Which table of a people report a CSV holds.

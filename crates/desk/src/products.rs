@@ -62,7 +62,7 @@ pub async fn products_of(
             .filter(|activation| activation.is_active())
             .count();
         let online_update_manager = desk
-            .policy
+            .policy()
             .product_line(&product.product_line)
             .map(|line| line.online_update_manager)
             .unwrap_or(true);

@@ -89,7 +89,7 @@ pub async fn replay(
     let alternative_policy = request
         .policy
         .clone()
-        .unwrap_or_else(|| desk.policy.clone());
+        .unwrap_or_else(|| desk.policy().clone());
     if let Some(program) = &request.program {
         alternative_policy
             .program(program)
@@ -133,7 +133,7 @@ pub async fn replay(
             };
             let alternative_program = request.program.as_deref().unwrap_or(&ticket.program);
             let actual = Terms {
-                policy: &desk.policy,
+                policy: &desk.policy(),
                 program: &ticket.program,
             };
             // Reports set such a ticket aside too.

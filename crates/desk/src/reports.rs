@@ -272,7 +272,7 @@ pub async fn breaches(
             product_line: &ticket.product_line,
         };
         let at = ticket.closed_at.unwrap_or(now);
-        let paused = resolution_pauses(&desk.policy, &context, &events, at).unwrap_or_else(|error| {
+        let paused = resolution_pauses(&desk.policy(), &context, &events, at).unwrap_or_else(|error| {
             tracing::warn!(ticket = ticket.id, %error, "the causes of a ticket's pauses could not be told");
             Vec::new()
         });
@@ -500,7 +500,7 @@ pub(crate) fn midnight(date: Date) -> Result<jiff::Timestamp, DeskError> {
 
 /// The filter's names the policy does not know, each with those it does.
 fn unknown_names(desk: &Desk, filter: &ReportFilter) -> Vec<FieldProblem> {
-    let policy = &desk.policy;
+    let policy = &desk.policy();
     let checks: [(&str, &Option<String>, Vec<&String>); 6] = [
         ("program", &filter.program, policy.programs.keys().collect()),
         (
@@ -641,7 +641,7 @@ async fn labels_of(
 pub async fn measure_earlier_tickets(desk: &Desk, batch: i64) -> Result<usize, DeskError> {
     Ok(desk
         .store
-        .measure_earlier_tickets(&desk.policy, desk.clock.now(), batch)
+        .measure_earlier_tickets(&desk.policy(), desk.clock.now(), batch)
         .await?)
 }
 

@@ -252,7 +252,7 @@ pub async fn import_files(
             .as_ref()
             .and_then(|line| catalogs.get(line))
             .map_or(&[][..], Vec::as_slice);
-        for (field, reason) in entry_problems(&desk.policy, &fields, catalog) {
+        for (field, reason) in entry_problems(&desk.policy(), &fields, catalog) {
             problems.push(file.problem(field, reason.text()));
         }
         let translation = TranslationFields {
@@ -260,7 +260,7 @@ pub async fn import_files(
             title: header.title.clone(),
             body: file.body.to_string(),
         };
-        for (field, reason) in translation_problems(&desk.policy, header.kind, &translation) {
+        for (field, reason) in translation_problems(&desk.policy(), header.kind, &translation) {
             problems.push(file.problem(field, reason.text()));
         }
         let siblings = by_key.entry(&header.key).or_default();

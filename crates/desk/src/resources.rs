@@ -270,7 +270,7 @@ pub async fn is_outdated(desk: &Desk, entry: &Entry) -> Result<bool, DeskError> 
         .collect();
     Ok(outdated(
         &entry.releases,
-        &supported_versions(&desk.policy, &catalog),
+        &supported_versions(&desk.policy(), &catalog),
     ))
 }
 
@@ -528,10 +528,10 @@ pub async fn search(
         tag: query.tag.as_ref().map(|tag| tag.trim().to_lowercase()),
         state: query.state.filter(|_| reader.sees_unpublished()),
     };
+    let policy = desk.policy();
     let languages: Vec<&str> = match &query.language {
         Some(language) => vec![language.as_str()],
-        None => desk
-            .policy
+        None => policy
             .languages
             .supported
             .iter()
@@ -653,7 +653,7 @@ async fn checked_entry(desk: &Desk, fields: &EntryFields) -> Result<Vec<FieldPro
             .collect(),
         None => Vec::new(),
     };
-    Ok(entry_problems(&desk.policy, fields, &catalog)
+    Ok(entry_problems(&desk.policy(), fields, &catalog)
         .into_iter()
         .map(|(field, reason)| FieldProblem::of(field, reason))
         .collect())
@@ -664,7 +664,7 @@ fn checked_translation(
     kind: EntryKind,
     fields: &TranslationFields,
 ) -> Vec<FieldProblem> {
-    translation_problems(&desk.policy, kind, fields)
+    translation_problems(&desk.policy(), kind, fields)
         .into_iter()
         .map(|(field, reason)| FieldProblem::of(field, reason))
         .collect()

@@ -57,8 +57,8 @@ pub async fn request_for_ticket(
             "ticket {ticket} is outside support with no decision on its timeline"
         )));
     };
-    let title = desk
-        .policy
+    let policy = desk.policy();
+    let title = policy
         .exclusions
         .get(&exclusion)
         .map_or(exclusion.as_str(), |known| known.title.as_str());
@@ -89,7 +89,7 @@ pub async fn request_for_ticket(
     let closed = desk
         .store
         .update_ticket(
-            &desk.policy,
+            &desk.policy(),
             Change {
                 ticket,
                 scope: caller.scope(),

@@ -39,12 +39,12 @@ pub fn staff_form_problems(desk: &Desk, form: &StaffForm) -> Vec<FieldProblem> {
         );
     }
     if let Some(region) = &form.region
-        && let Err(unknown) = desk.policy.region(region)
+        && let Err(unknown) = desk.policy().region(region)
     {
         problems.add("region", Reason::invalid(unknown.to_string()));
     }
     for language in &form.languages {
-        if !desk.policy.languages.supported.contains(language) {
+        if !desk.policy().languages.supported.contains(language) {
             problems.add(
                 "languages",
                 Reason::invalid(format!("\"{language}\" is not a supported language")),
@@ -168,7 +168,7 @@ pub async fn add_on_call(
 ) -> Result<OnCallShiftRecord, DeskError> {
     caller.require_role(&[Role::SupportManager, Role::Admin])?;
     let mut problems = Problems::default();
-    if let Err(unknown) = desk.policy.region(region) {
+    if let Err(unknown) = desk.policy().region(region) {
         problems.add("region", Reason::invalid(unknown.to_string()));
     }
     match desk.store.staff_member(advisor).await {

@@ -20,7 +20,7 @@ use crate::{Desk, DeskError};
 pub async fn sweep_tickets(desk: &Desk, limit: i64) -> Result<Sweep, DeskError> {
     let now = desk.clock.now();
     let mut staffing = staffing_by_region(desk, now).await?;
-    let policy = &desk.policy;
+    let policy = &desk.policy();
     Ok(desk
         .store
         .sweep_due(policy, now, limit, |record, snapshot| {
@@ -87,7 +87,7 @@ async fn staffing_by_region(
             .take_while(|((advisor, _), _)| *advisor == member.id)
             .map(|((_, severity), open)| {
                 let weight = desk
-                    .policy
+                    .policy()
                     .severity(severity)
                     .map_or(1, |severity| u64::from(severity.load_weight));
                 weight * u64::try_from(*open).unwrap_or(0)

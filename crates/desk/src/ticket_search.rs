@@ -79,8 +79,8 @@ pub async fn search(
             Reason::too_long(QUERY_MAX_CHARS),
         )]));
     }
-    let languages: Vec<&str> = desk
-        .policy
+    let policy = desk.policy();
+    let languages: Vec<&str> = policy
         .languages
         .supported
         .iter()

@@ -159,7 +159,7 @@ pub async fn act(
         uploaded_by: &uploaded_by,
         files: &files,
     };
-    let policy = &desk.policy;
+    let policy = &desk.policy();
     // The resource-center entries a public answer links: they helped with this ticket.
     let linked = match &command {
         Command::Reply { body, .. }

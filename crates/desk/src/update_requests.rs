@@ -80,8 +80,8 @@ pub async fn request_update(
         ));
     }
     let product = product_of(desk, customer_id, &form.serial).await?;
-    let line = desk
-        .policy
+    let policy = desk.policy();
+    let line = policy
         .product_line(&product.product_line)
         .map_err(|unknown| DeskError::invalid("serial", unknown.to_string()))?;
     if line.online_update_manager {
@@ -140,7 +140,7 @@ pub async fn request_update(
         customer_id: Some(customer_id),
         contact_id: None,
         channel: channel_of(desk, caller),
-        severity: desk.policy.activation.update_request_severity.clone(),
+        severity: desk.policy().activation.update_request_severity.clone(),
         product_line: product.product_line.clone(),
         version: product.version.clone(),
         serial: product.serial.clone(),
@@ -213,7 +213,7 @@ fn channel_of(desk: &Desk, caller: &Caller) -> String {
         Caller::Contact { .. } => "portal",
         _ => "phone",
     };
-    let channels = &desk.policy.channels;
+    let channels = &desk.policy().channels;
     if channels.contains_key(wanted) {
         wanted.to_string()
     } else {

@@ -249,8 +249,8 @@ pub async fn offers(
 ) -> Result<(UpdateAnswer, Arc<Vec<CatalogEntry>>), DeskError> {
     let care = desk.update_cache.care(desk, product.customer_id).await?;
     let rule = match care {
-        Cover::Covered(_) => desk.policy.activation.updates_with_care,
-        Cover::NotCovered { .. } => desk.policy.activation.updates_without_care,
+        Cover::Covered(_) => desk.policy().activation.updates_with_care,
+        Cover::NotCovered { .. } => desk.policy().activation.updates_without_care,
     };
     let entries = desk
         .update_cache

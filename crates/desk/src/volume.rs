@@ -236,7 +236,7 @@ async fn backlog(
     filter: &ReportFilter,
     now: jiff::Timestamp,
 ) -> Result<Backlog, DeskError> {
-    let ages = AgeCutoffs::at(&desk.policy, now);
+    let ages = AgeCutoffs::at(&desk.policy(), now);
     let groups = desk.store.backlog(filter, &ages.cutoffs).await?;
     let bands = BACKLOG_BUSINESS_DAYS.len() + 1;
     let mut backlog = Backlog {
@@ -251,7 +251,7 @@ async fn backlog(
             severity: &group.severity,
             channel: &group.channel,
         };
-        let band = match desk.policy.calendar_for(&profile) {
+        let band = match desk.policy().calendar_for(&profile) {
             Ok(choice) => ages.band(choice.calendar.name(), group.after_cutoffs),
             // A ticket of a program or region the policy no longer has: counted as the
             // oldest, where a manager looks first.

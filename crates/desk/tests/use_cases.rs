@@ -2,8 +2,6 @@
 //! SQLite and on PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use caredesk_desk::intake::{OpenTicket, Opened, open_ticket};
 use caredesk_desk::ticket_search;
 use caredesk_desk::tickets::{NewFile, act};
@@ -64,7 +62,7 @@ on_both_backends!(
 fn desk_on(store: &Store) -> Desk {
     Desk {
         store: store.clone(),
-        policy: Arc::new(Policy::built_in().unwrap()),
+        current_policy: caredesk_desk::CurrentPolicy::new(Policy::built_in().unwrap()),
         // Monday 23 November 2026, 10:00 in Amsterdam: the EMEA office is open.
         clock: Clock::manual("2026-11-23T09:00:00Z".parse().unwrap()),
         mail_ids: MessageIds::new("desk.example"),
@@ -2364,7 +2362,7 @@ async fn an_update_is_requested_for_a_line_without_online_update_manager(test: &
         product_line: &ticket.product_line,
     };
     let week_later = "2026-11-30T09:00:00Z".parse().unwrap();
-    let clocks = compute(&desk.policy, &context, &created.timeline, week_later).unwrap();
+    let clocks = compute(&desk.policy(), &context, &created.timeline, week_later).unwrap();
     assert!(clocks.first_response.due_at.is_some());
     assert!(!clocks.first_response.measured && !clocks.first_response.breached);
 

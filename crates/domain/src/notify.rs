@@ -620,6 +620,7 @@ mod tests {
                     EventData::ClockBreached {
                         clock: ClockKind::FirstResponse,
                         due: at(MONDAY_10),
+                        policy_change: None,
                     },
                 ),
             ];
@@ -660,6 +661,7 @@ mod tests {
                 EventData::ClockBreached {
                     clock: ClockKind::FirstResponse,
                     due: at(SUNDAY_2AM),
+                    policy_change: None,
                 },
             ),
         ];

@@ -22,6 +22,7 @@ mod jobs;
 mod monthly_reports;
 mod notice_facts;
 mod outbox;
+mod policy_versions;
 mod reanalysis;
 mod report_flows;
 mod report_work;
@@ -68,6 +69,9 @@ pub use intake::{AdvisorLoads, IntakeFacts};
 pub use monthly_reports::ReportOwed;
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
+pub use policy_versions::{
+    BehindPosition, NewPolicyVersion, PolicyVersion, RebuildProgress, StoredPolicy,
+};
 pub use report_flows::{BacklogGroup, FlowQuery, FlowRow};
 pub use report_work::{WorkQuery, WorkRow};
 pub use reports::{
@@ -87,10 +91,12 @@ pub use sessions::{SessionHolder, SessionOrigin, SessionOwner, SessionRecord};
 pub use staff::{NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{
     Attachment, AttachmentContent, Change, Created, FileToAttach, FilesToAttach, IntakeRecord,
-    NewAttachment, NewTicket, QueueCursor, QueueFilter, Sweep, TextSearchPlan, TicketRecord,
-    TicketSearch, TicketTextHit, TicketTextHits, UpdateError,
+    NewAttachment, NewTicket, QueueCursor, QueueFilter, Rebuilt, Sweep, TextSearchPlan,
+    TicketRecord, TicketSearch, TicketTextHit, TicketTextHits, UpdateError,
 };
-pub use timelines::{TIMELINES_PER_PAGE, TicketTimeline, TimelineQuery};
+pub use timelines::{
+    OpenTimeline, StoredStanding, TIMELINES_PER_PAGE, TicketTimeline, TimelineQuery,
+};
 pub use tokens::ApiToken;
 pub use webhooks::Webhook;
 

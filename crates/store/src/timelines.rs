@@ -7,9 +7,10 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::Row;
 
+use crate::columns::Columns;
 use crate::events::event_of;
 use crate::reports::{push_filter, start_of};
-use crate::{SqlBuilder, Store, StoreError};
+use crate::{SqlBuilder, Store, StoreError, instant};
 
 /// The most tickets a page of timelines holds.
 pub const TIMELINES_PER_PAGE: i64 = 1000;
@@ -37,6 +38,25 @@ pub struct TicketTimeline {
     /// Its severity now (at closing for a closed ticket).
     pub severity: String,
     pub events: Vec<TicketEvent>,
+}
+
+/// An open ticket with its timeline, and where it stands as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenTimeline {
+    pub timeline: TicketTimeline,
+    pub stored: StoredStanding,
+}
+
+/// What is stored of an open ticket's standing, computed under `policy_version`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredStanding {
+    pub channel: String,
+    pub next_due_at: Option<Timestamp>,
+    pub at_risk_at: Option<Timestamp>,
+    pub breached: bool,
+    pub severity_rank: i64,
+    pub placement_rank: i64,
+    pub policy_version: u32,
 }
 
 impl Store {
@@ -81,8 +101,67 @@ impl Store {
                 })
             })
             .collect::<Result<_, StoreError>>()?;
+        self.attach_events(&mut tickets).await?;
+        Ok(tickets)
+    }
+
+    /// A page of the open tickets, by number after `after`, at most `limit` (a thousand at
+    /// most), each with its timeline and the standing stored for it: what a new policy
+    /// version would change is computed from these.
+    pub async fn open_timelines(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<OpenTimeline>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, customer_id, program, region, product_line, severity, channel, \
+             next_due_at, at_risk_at, breached, severity_rank, placement_rank, policy_version \
+             FROM tickets WHERE closed_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit.clamp(0, TIMELINES_PER_PAGE))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut tickets = Vec::with_capacity(rows.len());
+        let mut stored = Vec::with_capacity(rows.len());
+        for row in &rows {
+            tickets.push(TicketTimeline {
+                id: row.try_get("id")?,
+                customer_id: row.try_get("customer_id")?,
+                program: row.try_get("program")?,
+                region: row.try_get("region")?,
+                product_line: row.try_get("product_line")?,
+                severity: row.try_get("severity")?,
+                events: Vec::new(),
+            });
+            let optional = |column: &str| -> Result<Option<Timestamp>, StoreError> {
+                row.try_get::<Option<i64>, _>(column)?
+                    .map(instant)
+                    .transpose()
+            };
+            stored.push(StoredStanding {
+                channel: row.try_get("channel")?,
+                next_due_at: optional("next_due_at")?,
+                at_risk_at: optional("at_risk_at")?,
+                breached: row.flag("breached")?,
+                severity_rank: row.try_get("severity_rank")?,
+                placement_rank: row.try_get("placement_rank")?,
+                policy_version: u32::try_from(row.try_get::<i64, _>("policy_version")?)
+                    .map_err(|error| StoreError::Corrupt(format!("policy_version: {error}")))?,
+            });
+        }
+        self.attach_events(&mut tickets).await?;
+        Ok(tickets
+            .into_iter()
+            .zip(stored)
+            .map(|(timeline, stored)| OpenTimeline { timeline, stored })
+            .collect())
+    }
+
+    /// Reads the events of `tickets` (in order of number) in one query.
+    async fn attach_events(&self, tickets: &mut [TicketTimeline]) -> Result<(), StoreError> {
         if tickets.is_empty() {
-            return Ok(tickets);
+            return Ok(());
         }
         // The page's events in one read, in the tickets' order.
         let mut sql = SqlBuilder::new(
@@ -107,6 +186,6 @@ impl Store {
                 _ => {}
             }
         }
-        Ok(tickets)
+        Ok(())
     }
 }

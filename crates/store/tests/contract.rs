@@ -89,6 +89,7 @@ contract!(
     every_way_of_looking_for_texts_finds_the_same,
     a_customers_monthly_report_is_recorded_once,
     timelines_are_read_a_page_at_a_time,
+    a_new_policy_version_rebuilds_the_open_tickets_once,
 );
 
 fn at(text: &str) -> Timestamp {
@@ -5346,4 +5347,228 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
         .await
         .unwrap();
     assert!(none.is_empty());
+}
+
+/// The built-in policy with P3's status updates every business hour instead of every two
+/// business days.
+fn hourly_p3_updates() -> String {
+    let start = DEFAULT_POLICY_TOML.find("[severities.P3]").unwrap();
+    let line = start
+        + DEFAULT_POLICY_TOML[start..]
+            .find("update_every = ")
+            .unwrap();
+    let end = line + DEFAULT_POLICY_TOML[line..].find('\n').unwrap();
+    format!(
+        "{}update_every = \"1h\"{}",
+        &DEFAULT_POLICY_TOML[..line],
+        &DEFAULT_POLICY_TOML[end..]
+    )
+}
+
+fn policy_version_of<'a>(
+    document: &'a str,
+    source: &'a str,
+    now: Timestamp,
+) -> caredesk_store::NewPolicyVersion<'a> {
+    caredesk_store::NewPolicyVersion {
+        document,
+        sha256: source,
+        source,
+        applied_by: "the contract suite",
+        applied_at: now,
+        effective_at: now,
+        note: None,
+    }
+}
+
+/// A new version is stored with the next number and computed into every open ticket, a
+/// batch at a time: a rebuild stopped after its first batch and resumed later gives every
+/// open ticket the clocks a recomputation under the new version gives, and records each
+/// breach the change caused once, naming the version; a closed ticket keeps its measures.
+async fn a_new_policy_version_rebuilds_the_open_tickets_once(store: Store) {
+    use caredesk_domain::ticket::ClockKind;
+    use caredesk_store::{BehindPosition, RebuildProgress};
+
+    let opened = at(MONDAY_10);
+    assert_eq!(store.policy_version_in_force(opened).await.unwrap(), None);
+    let first = store
+        .add_policy_version(&policy_version_of(DEFAULT_POLICY_TOML, "first", opened))
+        .await
+        .unwrap();
+    assert_eq!(first, 1);
+    let under_first = Policy {
+        stored_as: first,
+        ..policy()
+    };
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let mut open = Vec::new();
+    for _ in 0..5 {
+        let id = store
+            .create_ticket(&under_first, &new_ticket(&fixture, "P3", None), opened)
+            .await
+            .unwrap()
+            .ticket
+            .id;
+        act(
+            &store,
+            &under_first,
+            id,
+            "2026-11-23T10:30:00+01:00",
+            ADVISOR,
+            reply("looking"),
+        )
+        .await;
+        open.push(id);
+    }
+    // One closed before the change: solution proposed and accepted.
+    let closed = store
+        .create_ticket(&under_first, &new_ticket(&fixture, "P3", None), opened)
+        .await
+        .unwrap()
+        .ticket
+        .id;
+    act(
+        &store,
+        &under_first,
+        closed,
+        "2026-11-23T10:30:00+01:00",
+        ADVISOR,
+        Command::ProposeSolution {
+            resolution: caredesk_domain::ticket::Resolution::PermanentFix,
+            body: "patched".into(),
+        },
+    )
+    .await;
+    act(
+        &store,
+        &under_first,
+        closed,
+        "2026-11-23T10:40:00+01:00",
+        Actor::Contact {
+            id: fixture.contact_id,
+        },
+        Command::AcceptSolution {
+            note: String::new(),
+        },
+    )
+    .await;
+    let closed_before = store.ticket(closed, Scope::All).await.unwrap();
+    assert!(closed_before.closed_at.is_some());
+    for id in &open {
+        assert_eq!(
+            store.ticket(*id, Scope::All).await.unwrap().policy_version,
+            first
+        );
+    }
+
+    // The second version: P3 status updates every hour, so every open ticket's update,
+    // due two business days after the reply, is now past due at 15:00.
+    let document = hourly_p3_updates();
+    let applied = at("2026-11-23T15:00:00+01:00");
+    let second = store
+        .add_policy_version(&policy_version_of(&document, "second", applied))
+        .await
+        .unwrap();
+    assert_eq!(second, 2);
+    assert_eq!(
+        store.policy_version_in_force(applied).await.unwrap(),
+        Some(second)
+    );
+    let under_second = Policy {
+        stored_as: second,
+        ..Policy::from_toml(&document, "second").unwrap()
+    };
+    assert_eq!(
+        store.rebuild_progress(second).await.unwrap(),
+        RebuildProgress { open: 5, behind: 5 }
+    );
+
+    // A rebuild that stops after its first batch of two…
+    let batch = store
+        .open_tickets_behind(second, BehindPosition::default(), 2)
+        .await
+        .unwrap();
+    let ids = |batch: &[BehindPosition]| batch.iter().map(|b| b.ticket).collect::<Vec<_>>();
+    assert_eq!(ids(&batch), open[..2]);
+    let rebuilt = store
+        .rebuild_tickets(&under_second, &ids(&batch), applied)
+        .await
+        .unwrap();
+    assert_eq!((rebuilt.tickets, rebuilt.breaches), (2, 2));
+    // …resumed a few minutes later takes only the others…
+    let resumed = at("2026-11-23T15:05:00+01:00");
+    let rest = store
+        .open_tickets_behind(second, BehindPosition::default(), 100)
+        .await
+        .unwrap();
+    assert_eq!(ids(&rest), open[2..]);
+    let rebuilt = store
+        .rebuild_tickets(&under_second, &ids(&rest), resumed)
+        .await
+        .unwrap();
+    assert_eq!((rebuilt.tickets, rebuilt.breaches), (3, 3));
+    // …and taking them all again (a batch retried) records nothing more.
+    let again = store
+        .rebuild_tickets(&under_second, &open, resumed)
+        .await
+        .unwrap();
+    assert_eq!((again.tickets, again.breaches), (5, 0));
+    assert_eq!(
+        store.rebuild_progress(second).await.unwrap(),
+        RebuildProgress { open: 5, behind: 0 }
+    );
+
+    for id in &open {
+        let stored = store.ticket(*id, Scope::All).await.unwrap();
+        assert_eq!(stored.policy_version, second);
+        let events = store.timeline(*id, Scope::All).await.unwrap();
+        let context = ClockContext {
+            program: &stored.program,
+            region: &stored.region,
+            product_line: &stored.product_line,
+        };
+        let clocks = compute(&under_second, &context, &events, resumed).unwrap();
+        assert_eq!(
+            stored.next_update_due_at,
+            clocks.next_update.as_ref().and_then(|clock| clock.due_at),
+            "ticket {id}"
+        );
+        assert_eq!(
+            stored.first_response_due_at, clocks.first_response.due_at,
+            "ticket {id}"
+        );
+        assert_eq!(stored.next_due_at, clocks.next_due(), "ticket {id}");
+        assert_eq!(stored.at_risk_at, clocks.next_at_risk(), "ticket {id}");
+        assert!(stored.breached, "ticket {id}");
+        let caused: Vec<_> = events
+            .iter()
+            .filter_map(|event| match event.data {
+                EventData::ClockBreached {
+                    clock,
+                    policy_change,
+                    ..
+                } => Some((clock, policy_change)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            caused,
+            [(ClockKind::NextUpdate, Some(second))],
+            "ticket {id}"
+        );
+    }
+    // The closed ticket was not taken, and keeps what it was closed under.
+    assert_eq!(
+        store.ticket(closed, Scope::All).await.unwrap(),
+        closed_before
+    );
+    let refused = store
+        .rebuild_tickets(&under_second, &[closed], resumed)
+        .await
+        .unwrap();
+    assert_eq!(refused.breaches, 0);
+    assert_eq!(
+        store.ticket(closed, Scope::All).await.unwrap(),
+        closed_before
+    );
 }

@@ -28,7 +28,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use caredesk_desk::updates::UpdateCache;
-use caredesk_desk::{ActivationKeys, Desk, DeskLimits};
+use caredesk_desk::{ActivationKeys, CurrentPolicy, Desk, DeskLimits};
 use caredesk_domain::policy::Policy;
 use caredesk_domain::sign_in::SignInThrottle;
 use caredesk_store::Store;
@@ -45,7 +45,8 @@ pub use error::ApiError;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub policy: Arc<Policy>,
+    /// The policy version in force for this instance, shared with its jobs.
+    pub current_policy: CurrentPolicy,
     pub clock: Clock,
     pub limits: Limits,
     /// Whom recently seen bearer tokens name (see `auth`).
@@ -68,11 +69,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The policy in force now; a request takes it once.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.current_policy.get()
+    }
+
     /// The desk's use cases, over this state's database, policy and clock.
     pub fn desk(&self) -> Desk {
         Desk {
             store: self.store.clone(),
-            policy: Arc::clone(&self.policy),
+            current_policy: self.current_policy.clone(),
             clock: self.clock.clone(),
             mail_ids: self.mail_ids.clone(),
             limits: self.limits.desk(),
@@ -138,7 +144,7 @@ impl Default for Limits {
 /// The application: every route, and the OpenAPI document describing the API.
 pub fn app(state: AppState) -> (Router, serde_json::Value) {
     let (api, openapi) = routes::api(state.limits).split_for_parts();
-    let openapi = finished_document(openapi, &state.policy);
+    let openapi = finished_document(openapi, &state.policy());
     let document = Arc::new(openapi.clone());
     let router = Router::new()
         .merge(routes::health::router())

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::monthly::monthly_mail;
 use caredesk_desk::Clock;
+use caredesk_desk::CurrentPolicy;
 use caredesk_desk::monthly_reports::MonthlyReport;
 use caredesk_domain::catalog::ReleaseNotice;
 use caredesk_domain::notify::{MonthlyReportNotice, NoticeKind, retry_delay};
@@ -47,7 +48,7 @@ pub struct RoundReport {
 
 pub struct Deliverer {
     store: Store,
-    policy: Arc<Policy>,
+    policy: CurrentPolicy,
     templates: Arc<Templates>,
     transport: Transport,
     mail: MailSettings,
@@ -67,7 +68,7 @@ pub struct Deliverer {
 impl Deliverer {
     pub fn new(
         store: Store,
-        policy: Arc<Policy>,
+        policy: CurrentPolicy,
         templates: Arc<Templates>,
         transport: Transport,
         mail: MailSettings,
@@ -378,7 +379,8 @@ impl Deliverer {
             })
             .or_else(|| of_release.first().map(|note| note.notes.clone()))
             .unwrap_or_default();
-        let line = self.policy.product_lines.get(&release.product_line);
+        let policy = self.policy.get();
+        let line = policy.product_lines.get(&release.product_line);
         // A line without an online update manager has its releases delivered on request.
         let online = line.is_none_or(|line| line.online_update_manager);
         let context = MailContext {
@@ -458,7 +460,7 @@ impl Deliverer {
         let words = &self.templates.terms(&recipient.language).report;
         let (monthly, chart) = monthly_mail(
             &report,
-            &self.policy,
+            &self.policy.get(),
             words,
             (&self.mail.public_url, for_staff),
         );
@@ -549,8 +551,9 @@ impl Deliverer {
 
     /// The time zone of a region of the policy; UTC for none.
     fn time_zone_of(&self, region: Option<&str>) -> jiff::tz::TimeZone {
+        let policy = self.policy.get();
         region
-            .and_then(|region| self.policy.regions.get(region))
+            .and_then(|region| policy.regions.get(region))
             .map(|region| region.time_zone.clone())
             .unwrap_or(jiff::tz::TimeZone::UTC)
     }
@@ -565,7 +568,12 @@ impl Deliverer {
         let recipient_name = recipient.name.as_str();
         let ticket = &facts.ticket;
         let time_zone = self.time_zone_of(Some(&ticket.region));
-        let wording = wording(&facts.event.data, terms, &self.policy, &recipient.language);
+        let wording = wording(
+            &facts.event.data,
+            terms,
+            &self.policy.get(),
+            &recipient.language,
+        );
         let due = match entry.kind {
             NoticeKind::Acknowledgement => ticket.first_response_due_at,
             NoticeKind::UpdateDueSoon => ticket.next_update_due_at,
@@ -586,6 +594,7 @@ impl Deliverer {
             severity: ticket.severity.clone(),
             severity_name: self
                 .policy
+                .get()
                 .severities
                 .get(&ticket.severity)
                 .map(|severity| severity.name.clone())
@@ -711,7 +720,7 @@ fn wording(event: &EventData, terms: &Terms, policy: &Policy, language: &str) ->
             reminder: Some(*number),
             ..Wording::default()
         },
-        EventData::ClockBreached { clock, due } => Wording {
+        EventData::ClockBreached { clock, due, .. } => Wording {
             detail: Some(terms.clock(*clock).to_string()),
             due: Some(*due),
             ..Wording::default()
@@ -758,6 +767,7 @@ mod tests {
             &EventData::ClockBreached {
                 clock: ClockKind::NextUpdate,
                 due: "2026-11-24T08:30:00Z".parse().unwrap(),
+                policy_change: None,
             },
             french,
             &policy,

@@ -7,8 +7,10 @@ use std::time::Duration;
 use caredesk_desk::Desk;
 use caredesk_desk::monthly_reports::send_monthly_reports;
 use caredesk_desk::people::count_earlier_work;
+use caredesk_desk::policy_versions::{REBUILD_BATCH, rebuild_clocks};
 use caredesk_desk::reports::measure_earlier_tickets;
 use caredesk_desk::sweep::{sweep_tickets, upkeep};
+use caredesk_store::BehindPosition;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
@@ -29,6 +31,15 @@ const MONTHLY_REPORTS: &str = "monthly_reports";
 const MONTHLY_REPORTS_EVERY: Duration = Duration::from_secs(3600);
 /// Customers read at a time by the monthly reports' job.
 const MONTHLY_BATCH: i64 = 100;
+/// The open tickets' clocks computed again under a policy version newly in force (see
+/// `caredesk_desk::policy_versions`). Instances look every few seconds whether any open
+/// ticket is behind the version in force, which only a read tells; the one that holds the
+/// lease rebuilds a share of them per turn, well within the lease, so that an instance
+/// that stops halfway leaves the rest to another within a minute.
+const POLICY_REBUILD: &str = "policy_rebuild";
+const POLICY_REBUILD_EVERY: Duration = Duration::from_secs(2);
+const POLICY_REBUILD_LEASE: Duration = Duration::from_secs(60);
+const POLICY_REBUILD_SHARE: u64 = 20_000;
 
 #[derive(Clone, Debug)]
 pub struct RunnerSettings {
@@ -56,9 +67,10 @@ impl Runner {
             settings,
         } = self;
         let monthly = monthly_loop(desk.clone(), owner.clone(), stop.clone());
+        let rebuild = rebuild_loop(desk.clone(), owner.clone(), stop.clone());
         let sweeps = sweep_loop(desk, owner, settings.sweep_every, stop.clone());
         let delivery = delivery_loop(deliverer, settings.poll_every, stop);
-        tokio::join!(sweeps, delivery, monthly);
+        tokio::join!(sweeps, delivery, monthly, rebuild);
     }
 }
 
@@ -118,6 +130,78 @@ async fn monthly_loop(desk: Desk, owner: String, mut stop: watch::Receiver<bool>
             _ = stop.changed() => return,
         }
     }
+}
+
+async fn rebuild_loop(desk: Desk, owner: String, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(POLICY_REBUILD_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Tickets the version cannot time stay behind it: after a turn that found only those,
+    // they are tried again only after a while, not every few seconds.
+    let mut stuck_since: Option<tokio::time::Instant> = None;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                if stuck_since.is_some_and(|since| since.elapsed() < POLICY_REBUILD_LEASE * 5) {
+                    continue;
+                }
+                match rebuild_due(&desk).await {
+                    Ok(true) => {
+                        let mut stuck = false;
+                        run_job(&desk, POLICY_REBUILD, &owner, POLICY_REBUILD_LEASE, || async {
+                            let (outcome, only_failures) = rebuild_round(&desk).await;
+                            stuck = only_failures;
+                            outcome
+                        })
+                        .await;
+                        stuck_since = stuck.then(tokio::time::Instant::now);
+                    }
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(%error, "the policy rebuild could not look for tickets behind"),
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Whether an open ticket is behind the version in force.
+async fn rebuild_due(desk: &Desk) -> Result<bool, String> {
+    let Some(version) = desk
+        .store
+        .policy_version_in_force(desk.clock.now())
+        .await
+        .map_err(|error| error.to_string())?
+    else {
+        return Ok(false);
+    };
+    let behind = desk
+        .store
+        .open_tickets_behind(version, BehindPosition::default(), 1)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(!behind.is_empty())
+}
+
+/// A turn of the rebuild, and whether it found only tickets the version cannot time.
+async fn rebuild_round(desk: &Desk) -> (Result<(), String>, bool) {
+    let outcome =
+        match rebuild_clocks(desk, REBUILD_BATCH, Some(POLICY_REBUILD_SHARE), |_, _| {}).await {
+            Ok(outcome) => outcome,
+            Err(error) => return (Err(error.to_string()), false),
+        };
+    if outcome.tickets > 0 {
+        tracing::info!(
+            version = outcome.version,
+            tickets = outcome.tickets,
+            breaches = outcome.breaches,
+            "open tickets' clocks computed again under the policy version in force"
+        );
+    }
+    for (ticket, error) in &outcome.failed {
+        tracing::warn!(ticket, %error, "the policy version in force cannot time this ticket");
+    }
+    let only_failures = outcome.tickets == 0 && !outcome.failed.is_empty();
+    (Ok(()), only_failures)
 }
 
 /// Runs `job` if this instance holds its lease for the next `every`.

@@ -1,7 +1,5 @@
 //! The desk the benchmarks call: the built-in policy and the system's clock.
 
-use std::sync::Arc;
-
 use caredesk_desk::{Clock, Desk, DeskLimits};
 use caredesk_domain::policy::Policy;
 use caredesk_mail::MessageIds;
@@ -11,7 +9,7 @@ use caredesk_store::Store;
 pub fn bench_desk(store: &Store) -> Desk {
     Desk {
         store: store.clone(),
-        policy: Arc::new(Policy::built_in().unwrap()),
+        current_policy: caredesk_desk::CurrentPolicy::new(Policy::built_in().unwrap()),
         clock: Clock::System,
         mail_ids: MessageIds::new("caredesk.bench"),
         limits: DeskLimits::default(),

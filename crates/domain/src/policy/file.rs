@@ -735,6 +735,7 @@ fn build(raw: RawPolicy, problems: &mut Problems<'_>) -> Policy {
     Policy {
         name: raw.policy.name,
         version: raw.policy.version,
+        stored_as: 0,
         at_risk_percent,
         languages,
         scope: Scope {

@@ -5,6 +5,7 @@
 //! field and every cross-reference; a problem is reported with the file, the line and the
 //! field, and a policy that loads is consistent: every name it refers to exists.
 
+pub mod diff;
 mod file;
 mod tables;
 
@@ -39,7 +40,12 @@ pub const DEFAULT_POLICY_LABEL: &str = "built-in policy/default.toml";
 #[derive(Debug)]
 pub struct Policy {
     pub name: String,
+    /// The file's own label for itself (`[policy] version`), if it gives one.
     pub version: Option<String>,
+    /// The number of the version the desk's database keeps this policy as (its
+    /// `policy_versions` row); 0 for a policy that is not kept there (a file being checked,
+    /// a test's policy). Each ticket records the number its clocks were computed under.
+    pub stored_as: u32,
     pub at_risk_percent: u8,
     pub languages: Languages,
     pub scope: Scope,

@@ -30,7 +30,7 @@ pub fn system_events(
         let breached: Vec<String> = due
             .iter()
             .filter_map(|event| match event {
-                EventData::ClockBreached { clock, due } => {
+                EventData::ClockBreached { clock, due, .. } => {
                     Some(format!("{} (due {due})", clock.as_str().replace('_', " ")))
                 }
                 _ => None,

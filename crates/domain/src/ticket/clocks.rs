@@ -344,6 +344,7 @@ pub fn unrecorded_breaches(clocks: &TicketClocks, events: &[TicketEvent]) -> Vec
             EventData::ClockBreached {
                 clock,
                 due: recorded_due,
+                ..
             } => *clock == kind && (kind != ClockKind::NextUpdate || *recorded_due == due),
             _ => false,
         })
@@ -355,6 +356,7 @@ pub fn unrecorded_breaches(clocks: &TicketClocks, events: &[TicketEvent]) -> Vec
             (!recorded(clock.kind, due)).then_some(EventData::ClockBreached {
                 clock: clock.kind,
                 due,
+                policy_change: None,
             })
         })
         .collect()

@@ -238,6 +238,11 @@ pub enum EventData {
     ClockBreached {
         clock: ClockKind,
         due: Timestamp,
+        /// The policy version whose application found the clock already past its due time:
+        /// the breach comes from the change of terms, recorded when the desk rebuilt the
+        /// ticket's clocks under that version (none for a breach as time passed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy_change: Option<u32>,
     },
     /// The release a P4 ticket's fix was planned for is published (POLICY.md §7). With the
     /// fix in it, a proposed solution follows; without, the ticket is back in progress for

@@ -849,7 +849,8 @@ fn breaches_are_recorded_once_each() {
         breaches,
         [EventData::ClockBreached {
             clock: ClockKind::FirstResponse,
-            due: at("2026-11-23T14:00:00+01:00")
+            due: at("2026-11-23T14:00:00+01:00"),
+            policy_change: None,
         }]
     );
     ticket.events.push(TicketEvent {

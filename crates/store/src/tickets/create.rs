@@ -111,7 +111,7 @@ impl Store {
             )
             .map_err(step_error)?;
             let timeline: Vec<TicketEvent> = events.iter().chain(&step.events).cloned().collect();
-            let finished = StandingColumns::of(&step.standing, &step.measures)?;
+            let finished = StandingColumns::of(&step.standing, &step.measures, policy)?;
             let id = insert_with_timeline(&mut transaction, new, &timeline, &finished).await?;
             // The same as a change counts it (never stopping the import for the report).
             let work = work_on(policy, &context_of(new), &timeline, 1).unwrap_or_else(|error| {
@@ -189,9 +189,9 @@ impl Store {
 
 /// The columns a new ticket's row is written with, in the order of `ticket_cells`: what it
 /// is and where it stands, then its measures.
-const TICKET_WRITTEN: [&str; 65] = joined(TICKET_STANDING, MEASURE_COLUMNS);
+const TICKET_WRITTEN: [&str; 66] = joined(TICKET_STANDING, MEASURE_COLUMNS);
 
-const TICKET_STANDING: [&str; 39] = [
+const TICKET_STANDING: [&str; 40] = [
     "customer_id",
     "contact_id",
     "product_id",
@@ -232,6 +232,7 @@ const TICKET_STANDING: [&str; 39] = [
     "consent_unanswered",
     // Nothing to count later: a new ticket's work is counted as it comes (0036).
     "work_to_count",
+    "policy_version",
 ];
 const TICKET_VALUE_COUNT: usize = TICKET_WRITTEN.len();
 
@@ -326,6 +327,7 @@ fn ticket_cells<'a>(
         text(&derived.flags),
         Flag(snapshot.consent_unanswered),
         Integer(Some(0)),
+        Integer(Some(derived.policy_version)),
     ];
     let mut cells = standing
         .into_iter()
@@ -360,7 +362,7 @@ fn opening_of(
     let (standing, measures, notices) =
         opening(policy, &context_of(new), events, at).map_err(step_error)?;
     let rows = notices.iter().map(NoticeRow::of).collect();
-    Ok((StandingColumns::of(&standing, &measures)?, rows))
+    Ok((StandingColumns::of(&standing, &measures, policy)?, rows))
 }
 
 /// The words a new ticket is found by.
@@ -867,6 +869,7 @@ fn record_of(id: i64, new: &NewTicket, derived: &StandingColumns) -> TicketRecor
         breached: derived.breached,
         flags: snapshot.flags.clone(),
         consent_unanswered: snapshot.consent_unanswered,
+        policy_version: u32::try_from(derived.policy_version).unwrap_or(0),
         sort_key: QueueCursor {
             severity_rank: derived.severity_rank,
             placement_rank: derived.placement_rank,

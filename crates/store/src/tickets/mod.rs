@@ -22,6 +22,7 @@ mod update;
 use std::sync::LazyLock;
 
 use caredesk_domain::intake::{CoverageWindow, IntakeFlag, LanguageChoice};
+use caredesk_domain::policy::Policy;
 use caredesk_domain::report::TicketMeasures;
 use caredesk_domain::routing::Assignment;
 use caredesk_domain::ticket::step::{Standing, StepError};
@@ -43,6 +44,7 @@ pub(crate) use create::{
 };
 pub use queue::{QueueCursor, QueueFilter, TicketSearch};
 pub use search::{BACKLOG_BATCH, TextSearchPlan, TicketTextHit, TicketTextHits};
+pub use update::Rebuilt;
 
 /// Sorts after every real due instant (9999-12-31).
 const NO_DUE: i64 = 253_402_300_799;
@@ -125,6 +127,9 @@ pub struct TicketRecord {
     pub flags: Vec<IntakeFlag>,
     /// A proposed solution went unanswered past its last reminder.
     pub consent_unanswered: bool,
+    /// The policy version its clocks, flags and queue keys were computed under (0: before
+    /// the desk kept versions).
+    pub policy_version: u32,
     #[serde(skip)]
     pub sort_key: QueueCursor,
 }
@@ -191,7 +196,7 @@ pub(crate) const TICKET_COLUMNS: &str = "id, customer_id, contact_id, product_id
      program, region, language, channel, subject, description, details, severity, state, assignee_id, \
      escalated, escalation_open, version_number, opened_at, updated_at, closed_at, calendar, \
      severity_rank, placement_rank, due_sort, next_due_at, at_risk_at, first_response_due_at, \
-     next_update_due_at, resolution_due_at, breached, flags, consent_unanswered";
+     next_update_due_at, resolution_due_at, breached, flags, consent_unanswered, policy_version";
 
 /// The open tickets of `product_line` waiting for a release with their fix (P4, planned for
 /// a release), oldest first.
@@ -301,10 +306,16 @@ struct StandingColumns {
     flags: String,
     /// What reports keep of its clocks.
     measures: TicketMeasures,
+    /// The policy version they were computed under (`Policy::stored_as`).
+    policy_version: i64,
 }
 
 impl StandingColumns {
-    fn of(standing: &Standing, measures: &TicketMeasures) -> Result<StandingColumns, StoreError> {
+    fn of(
+        standing: &Standing,
+        measures: &TicketMeasures,
+        policy: &Policy,
+    ) -> Result<StandingColumns, StoreError> {
         let flags = serde_json::to_string(&standing.snapshot.flags)
             .map_err(|error| StoreError::Corrupt(error.to_string()))?;
         let next_due_at = standing.next_due_at.map(seconds);
@@ -323,6 +334,7 @@ impl StandingColumns {
             breached: standing.breached,
             flags,
             measures: *measures,
+            policy_version: i64::from(policy.stored_as),
         })
     }
 
@@ -391,9 +403,10 @@ static WRITE_STANDING: LazyLock<String> = LazyLock::new(|| {
          version_number = $6, updated_at = $7, closed_at = $8, calendar = $9, severity_rank = $10, \
          placement_rank = $11, due_sort = $12, next_due_at = $13, at_risk_at = $14, sweep_due_at = $15, \
          first_response_due_at = $16, next_update_due_at = $17, resolution_due_at = $18, breached = $19, \
-         flags = $20, consent_unanswered = $21, language = COALESCE($22, language), {} WHERE id = ${}",
-        measure_assignments(23),
-        23 + MEASURE_COLUMNS.len()
+         flags = $20, consent_unanswered = $21, language = COALESCE($22, language), \
+         policy_version = $23, {} WHERE id = ${}",
+        measure_assignments(24),
+        24 + MEASURE_COLUMNS.len()
     )
 });
 
@@ -426,7 +439,8 @@ async fn write_standing(
         .bind(&derived.flags)
         .bind(snapshot.consent_unanswered)
         // The language the ticket is worked in now (a shift change after hours changes it).
-        .bind(&snapshot.language);
+        .bind(&snapshot.language)
+        .bind(derived.policy_version);
     for value in measure_values(&derived.measures) {
         query = query.bind(value);
     }
@@ -479,6 +493,8 @@ pub(crate) fn ticket_of(row: &AnyRow) -> Result<TicketRecord, StoreError> {
         flags: serde_json::from_str(&row.try_get::<String, _>("flags")?)
             .map_err(|error| StoreError::Corrupt(format!("ticket flags: {error}")))?,
         consent_unanswered: row.flag("consent_unanswered")?,
+        policy_version: u32::try_from(row.try_get::<i64, _>("policy_version")?)
+            .map_err(|error| StoreError::Corrupt(format!("policy_version: {error}")))?,
         sort_key: QueueCursor {
             severity_rank: row.try_get("severity_rank")?,
             placement_rank: row.try_get("placement_rank")?,

@@ -23,12 +23,34 @@ use crate::reports::{ClosedTicket, add_closed, measure_values, recount_closed, s
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
 
+/// Why the breaches a change records happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cause {
+    /// Time passed the clock's due time (or the change itself moved it).
+    TimePassing,
+    /// Applying this policy version moved the due time into the past.
+    PolicyApplied(u32),
+}
+
+/// What a rebuild of some tickets did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Tickets computed again under the version.
+    pub tickets: usize,
+    /// Breaches the version caused, recorded now.
+    pub breaches: usize,
+    /// Tickets the version could not time, with why; they keep their earlier clocks.
+    pub failed: Vec<(i64, String)>,
+}
+
 /// What one change wrote.
 pub(crate) struct Changed {
     /// The ticket's whole timeline after it.
     pub(crate) timeline: Vec<TicketEvent>,
     /// Whether it wrote to the outbox (events go to webhooks, notices to people).
     pub(crate) told: bool,
+    /// How many events at the end of the timeline it appended.
+    pub(crate) appended: usize,
 }
 
 impl Store {
@@ -79,6 +101,27 @@ impl Store {
         files: &FilesToAttach<'_>,
         decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
     ) -> Result<Changed, UpdateError<E>> {
+        self.change_under(
+            transaction,
+            policy,
+            change,
+            files,
+            decide,
+            Cause::TimePassing,
+        )
+        .await
+    }
+
+    /// [`Store::change_in`], saying why the breaches it records happened.
+    async fn change_under<E>(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        policy: &Policy,
+        change: Change,
+        files: &FilesToAttach<'_>,
+        decide: impl FnOnce(&TicketRecord, &Snapshot) -> Result<Vec<EventData>, E>,
+        cause: Cause,
+    ) -> Result<Changed, UpdateError<E>> {
         let Change {
             ticket: id,
             scope,
@@ -88,6 +131,14 @@ impl Store {
         } = change;
         let ticket = self.lock_ticket(transaction, id, scope).await?;
         require_version("ticket", ticket.version_number, expected_version)?;
+        if matches!(cause, Cause::PolicyApplied(_)) && ticket.closed_at.is_some() {
+            // Closed since the rebuild chose it: it keeps the measurement it was closed under.
+            return Ok(Changed {
+                timeline: Vec::new(),
+                told: false,
+                appended: 0,
+            });
+        }
         let mut events = load_events(&mut **transaction, id).await?;
         let snapshot = Snapshot::of(&events)
             .ok_or_else(|| StoreError::Corrupt(format!("ticket {id} has no created event")))?;
@@ -99,14 +150,21 @@ impl Store {
             region: &ticket.region,
             product_line: &ticket.product_line,
         };
-        let step = step(policy, &context, &events, decided, actor, at).map_err(step_error)?;
+        let mut step = step(policy, &context, &events, decided, actor, at).map_err(step_error)?;
+        if let Cause::PolicyApplied(version) = cause {
+            for event in &mut step.events {
+                if let EventData::ClockBreached { policy_change, .. } = &mut event.data {
+                    *policy_change = Some(version);
+                }
+            }
+        }
         let words = TicketWords {
             subject: &ticket.subject,
             description: &ticket.description,
             language: &ticket.language,
         };
         append_events(transaction, id, &step.events, words).await?;
-        let derived = StandingColumns::of(&step.standing, &step.measures)?;
+        let derived = StandingColumns::of(&step.standing, &step.measures, policy)?;
         let load_before = ticket
             .assignee_id
             .filter(|_| ticket.closed_at.is_none())
@@ -201,7 +259,67 @@ impl Store {
         Ok(Changed {
             timeline: events,
             told,
+            appended: new_seqs.len(),
         })
+    }
+
+    /// Computes again, under `policy` (a newly applied version), the clocks, flags and queue
+    /// keys of the open tickets `ids`, in one transaction, as the sweep does: a clock the
+    /// new version finds past its due time gets its breach recorded once, naming the version
+    /// as its cause, with the alerts and escalations that follow. Each ticket then records
+    /// the version. A ticket the version cannot time is left as it was, and reported.
+    pub async fn rebuild_tickets(
+        &self,
+        policy: &Policy,
+        ids: &[i64],
+        now: Timestamp,
+    ) -> Result<Rebuilt, StoreError> {
+        let mut rebuilt = Rebuilt::default();
+        let mut transaction = self.begin_write().await?;
+        let mut told = false;
+        for &id in ids {
+            let changed = self
+                .change_under(
+                    &mut transaction,
+                    policy,
+                    Change::by(Actor::System, id, now),
+                    &NO_FILES,
+                    |_, _| Ok::<_, std::convert::Infallible>(Vec::new()),
+                    Cause::PolicyApplied(policy.stored_as),
+                )
+                .await;
+            match changed {
+                Ok(changed) => {
+                    rebuilt.tickets += 1;
+                    told |= changed.told;
+                    let appended = changed.timeline.len() - changed.appended;
+                    rebuilt.breaches += changed.timeline[appended..]
+                        .iter()
+                        .filter(|event| {
+                            matches!(
+                                event.data,
+                                EventData::ClockBreached {
+                                    policy_change: Some(version),
+                                    ..
+                                } if version == policy.stored_as
+                            )
+                        })
+                        .count();
+                }
+                // The step refused before anything was written: the transaction goes on.
+                // (The store's own errors end it: on PostgreSQL it cannot go on after one.)
+                Err(UpdateError::Store(StoreError::Policy(reason))) => {
+                    rebuilt.failed.push((id, reason));
+                }
+                Err(UpdateError::Store(error)) => return Err(error),
+                Err(UpdateError::Refused(never)) => match never {},
+            }
+        }
+        transaction.commit().await?;
+        if told {
+            self.outbox_written.notify_one();
+        }
+        Ok(rebuilt)
     }
 
     /// Does what the desk does by itself (records breaches, escalates them, takes consent

@@ -200,7 +200,7 @@ async fn ask_question(
     let language = match (&body.language, &principal) {
         (Some(language), _) => language.clone(),
         (None, Principal::Contact(contact)) => contact.language.clone(),
-        (None, Principal::Staff(_)) => state.policy.languages.fallback.clone(),
+        (None, Principal::Staff(_)) => state.policy().languages.fallback.clone(),
     };
     let fields = QuestionFields {
         title: body.title,

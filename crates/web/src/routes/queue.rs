@@ -154,16 +154,16 @@ async fn queue(
     }
     // A filter on a name the policy does not know is a mistake, not an empty queue.
     if let Some(region) = params.region.as_deref()
-        && let Err(unknown) = state.policy.region(region)
+        && let Err(unknown) = state.policy().region(region)
     {
         return Err(ApiError::invalid("region", unknown.to_string()));
     }
     if let Some(program) = params.program.as_deref()
-        && let Err(unknown) = state.policy.program(program)
+        && let Err(unknown) = state.policy().program(program)
     {
         return Err(ApiError::invalid("program", unknown.to_string()));
     }
-    let languages = &state.policy.languages.supported;
+    let languages = &state.policy().languages.supported;
     if let Some(language) = params.language.as_deref()
         && !languages.iter().any(|known| known == language)
     {

@@ -122,7 +122,7 @@ pub(crate) fn checked_search(
             format!("at most {QUERY_MAX} characters"),
         ));
     }
-    let policy = &state.policy;
+    let policy = &state.policy();
     if let Some(language) = common.language
         && !policy
             .languages

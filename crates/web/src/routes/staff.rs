@@ -274,7 +274,7 @@ async fn list_on_call(
 ) -> Result<Json<Vec<OnCallShiftRecord>>, ApiError> {
     principal.require_staff()?;
     if let Some(region) = &params.region
-        && let Err(unknown) = state.policy.region(region)
+        && let Err(unknown) = state.policy().region(region)
     {
         return Err(ApiError::invalid("region", unknown.to_string()));
     }

@@ -7,6 +7,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use caredesk_desk::intake::{OpenTicket, Opened, open_ticket as open};
+use caredesk_desk::policy_versions::{TicketPolicy, ticket_policy};
 use caredesk_desk::ticket_search::{self, TicketFound};
 use caredesk_desk::tickets::{NewFile, act as act_on, attach_files};
 use caredesk_domain::intake::{CoverageWindow, IntakeFlag};
@@ -305,7 +306,7 @@ fn view(
         region: &ticket.region,
         product_line: &ticket.product_line,
     };
-    let clocks = compute(&state.policy, &context, events, state.clock.now())
+    let clocks = compute(&state.policy(), &context, events, state.clock.now())
         .map_err(ApiError::unexpected)?;
     let snapshot = caredesk_domain::ticket::Snapshot::of(events).ok_or_else(|| {
         ApiError::unexpected(format!("ticket {} has no created event", ticket.id))
@@ -406,7 +407,7 @@ async fn get_timeline(
     security(("bearer" = [])),
     params(("id" = i64, Path, description = "Ticket number")),
     responses(
-        (status = 200, description = "The explanation, as of now", body = TicketExplanation),
+        (status = 200, description = "The explanation, as of now, with the policy version it follows", body = ExplanationView),
         (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket for this caller", body = Problem, content_type = "application/problem+json"),
     )
@@ -415,7 +416,7 @@ async fn explain(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<TicketExplanation>, ApiError> {
+) -> Result<Json<ExplanationView>, ApiError> {
     // Another organisation's ticket stays a 404 before anything else is said.
     let ticket = state.store.ticket(id, principal.scope()).await?;
     principal.require_staff()?;
@@ -425,10 +426,24 @@ async fn explain(
         region: &ticket.region,
         product_line: &ticket.product_line,
     };
-    Ok(Json(
-        explain_ticket(&state.policy, &context, &timeline, state.clock.now())
-            .map_err(ApiError::unexpected)?,
-    ))
+    let desk = state.desk();
+    let now = state.clock.now();
+    let explanation =
+        explain_ticket(&desk.policy(), &context, &timeline, now).map_err(ApiError::unexpected)?;
+    let policy = ticket_policy(&desk, &ticket, &timeline, now).await?;
+    Ok(Json(ExplanationView {
+        explanation,
+        policy,
+    }))
+}
+
+/// A ticket's explanation, and which policy version its clocks follow (with what the
+/// version before said of them, after a change).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExplanationView {
+    #[serde(flatten)]
+    pub explanation: TicketExplanation,
+    pub policy: TicketPolicy,
 }
 
 /// Acts on a ticket: reply, note, ask the customer, supply missing details, propose a

@@ -109,7 +109,7 @@ async fn visitor_of(
             let catalog = visitor_catalog(headers);
             let customer = state.store.customer(customer_id).await?;
             let time_zone = state
-                .policy
+                .policy()
                 .regions
                 .get(&customer.region)
                 .map_or(TimeZone::UTC, |region| region.time_zone.clone());
@@ -406,7 +406,7 @@ fn product_row(
     ProductRow {
         serial: product.serial.clone(),
         line: state
-            .policy
+            .policy()
             .product_lines
             .get(&product.product_line)
             .map_or_else(|| product.product_line.clone(), |line| line.name.clone()),

@@ -88,7 +88,7 @@ async fn page_of(
         .iter()
         .map(|(contract, standing)| ContractRow {
             id: contract.id,
-            program: view::program_name(&state.policy, &contract.program),
+            program: view::program_name(&state.policy(), &contract.program),
             starts_on: contract.starts_on.to_string(),
             ends_on: contract.ends_on.to_string(),
             standing: match standing {

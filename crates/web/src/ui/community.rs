@@ -146,7 +146,7 @@ async fn questions(
     }
     let product_line = (!query.product_line.is_empty()).then(|| query.product_line.clone());
     if let Some(line) = &product_line
-        && !state.policy.product_lines.contains_key(line)
+        && !state.policy().product_lines.contains_key(line)
     {
         return Err(UiError::BadRequest(format!(
             "product_line: \"{line}\" is not a product line"
@@ -235,7 +235,7 @@ fn ask_page(
         },
         product_lines: product_lines(state),
         languages: state
-            .policy
+            .policy()
             .languages
             .supported
             .iter()
@@ -451,7 +451,7 @@ async fn question_page(
             .collect(),
         _ => Vec::new(),
     };
-    let policy = &state.policy;
+    let policy = &state.policy();
     Ok(QuestionPage {
         page: Page {
             path: format!("/community/questions/{id}"),

@@ -248,7 +248,7 @@ async fn queue_page(
 ) -> Result<Response, UiError> {
     let (rows, next) = queue_rows_of(state, viewer, &query).await?;
     let catalog = viewer.catalog;
-    let policy = &state.policy;
+    let policy = &state.policy();
     let choices = |pairs: Vec<(String, String)>| {
         pairs
             .into_iter()
@@ -392,7 +392,7 @@ async fn queue_rows_of(
                     .cloned()
                     .unwrap_or_default(),
                 severity: ticket.severity.clone(),
-                program: view::program_name(&state.policy, &ticket.program),
+                program: view::program_name(&state.policy(), &ticket.program),
                 state: view::state_name(catalog, ticket.state),
                 assignee: ticket
                     .assignee_id
@@ -576,7 +576,7 @@ async fn workspace_page(
         .map(|found| licence_panel(catalog, &found))
     };
     let now = state.clock.now();
-    let explanation = explain_ticket(&state.policy, &read.context(), &read.events, now)
+    let explanation = explain_ticket(&state.policy(), &read.context(), &read.events, now)
         .map_err(|error| UiError::Unexpected(error.to_string()))?;
     let clock_rows: Vec<ClockRow> = explanation
         .clocks
@@ -606,10 +606,10 @@ async fn workspace_page(
         description: ticket.description.clone(),
         details,
         state: view::state_name(catalog, ticket.state),
-        severity: view::severity_label(catalog, &state.policy, &ticket.severity),
+        severity: view::severity_label(catalog, &state.policy(), &ticket.severity),
         customer_number: customer.number,
         customer_region: state
-            .policy
+            .policy()
             .regions
             .get(&customer.region)
             .map_or(customer.region.clone(), |region| region.name.clone()),
@@ -630,7 +630,7 @@ async fn workspace_page(
                 )
             })
             .collect(),
-        program: view::program_name(&state.policy, &ticket.program),
+        program: view::program_name(&state.policy(), &ticket.program),
         language: ticket.language.clone(),
         assignee: read.names.advisor(catalog, ticket.assignee_id),
         escalation_open: ticket.escalation_open,
@@ -654,9 +654,9 @@ async fn workspace_page(
             })
             .collect(),
         timeline: read.timeline(state, viewer),
-        severities: view::other_severities(catalog, &state.policy, &ticket.severity),
+        severities: view::other_severities(catalog, &state.policy(), &ticket.severity),
         exclusions: state
-            .policy
+            .policy()
             .exclusions
             .iter()
             .map(|(id, exclusion)| (id.clone(), exclusion.title.clone()))
@@ -671,7 +671,7 @@ async fn workspace_page(
             .snapshot
             .severity_request
             .as_ref()
-            .map(|severity| view::severity_label(catalog, &state.policy, severity)),
+            .map(|severity| view::severity_label(catalog, &state.policy(), severity)),
         can,
         version: ticket.version_number,
         subject: ticket.subject.clone(),
@@ -780,7 +780,7 @@ async fn act(
 fn contract_line(viewer: &Viewer, state: &AppState, contract: &Contract) -> String {
     format!(
         "{} {} – {}{}",
-        view::program_name(&state.policy, &contract.program),
+        view::program_name(&state.policy(), &contract.program),
         contract.starts_on,
         contract.ends_on,
         if contract.eula_accepted {
@@ -818,7 +818,7 @@ async fn workload(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
     require_manager(&viewer)?;
     let loads = state.store.kept_advisor_loads().await?;
     let staff = state.store.staff().await?;
-    let severities: Vec<String> = state.policy.severities.keys().cloned().collect();
+    let severities: Vec<String> = state.policy().severities.keys().cloned().collect();
     let mut per_advisor: BTreeMap<i64, HashMap<String, i64>> = BTreeMap::new();
     for ((advisor, severity), count) in loads {
         per_advisor
@@ -840,7 +840,7 @@ async fn workload(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
                 .zip(&per_severity)
                 .map(|(severity, count)| {
                     let weight = state
-                        .policy
+                        .policy()
                         .severities
                         .get(severity)
                         .map_or(1, |known| i64::from(known.load_weight));
@@ -883,7 +883,7 @@ async fn policy(State(state): State<AppState>, viewer: Viewer) -> Result<Respons
     Ok(render(&PolicyPage {
         page: viewer.page(viewer.t("console.policy_title").to_string()),
         year,
-        tables: policy_tables(&state.policy, year),
+        tables: policy_tables(&state.policy(), year),
     })?
     .into_response())
 }
@@ -1005,7 +1005,8 @@ async fn customers(State(state): State<AppState>, viewer: Viewer) -> Result<Resp
     let today: HashMap<i64, jiff::civil::Date> = customers
         .iter()
         .filter_map(|customer| {
-            let region = state.policy.regions.get(&customer.region)?;
+            let policy = state.policy();
+            let region = policy.regions.get(&customer.region)?;
             Some((customer.id, region.today(viewer.now)))
         })
         .collect();

@@ -234,7 +234,7 @@ async fn people_page(
             cells: Cells::of(&period.work),
         })
         .collect();
-    let policy = &state.policy;
+    let policy = &state.policy();
     Ok(render(&PeopleTemplate {
         page: viewer.page(viewer.t("people.title").to_string()),
         intro: viewer.catalog.format(

@@ -126,7 +126,7 @@ async fn tickets(
             },
             id: ticket.id,
             state: view::state_name(catalog, ticket.state),
-            severity: view::severity_label(catalog, &state.policy, &ticket.severity),
+            severity: view::severity_label(catalog, &state.policy(), &ticket.severity),
             updated: catalog.when(ticket.updated_at, &viewer.time_zone),
             subject: ticket.subject,
         })
@@ -242,7 +242,7 @@ async fn form_page(
 ) -> Result<NewTicketPage, UiError> {
     let products = state.store.products_of(contact.customer_id).await?;
     let contacts = state.store.contacts_of(contact.customer_id).await?;
-    let policy = &state.policy;
+    let policy = &state.policy();
     Ok(NewTicketPage {
         page: viewer.page(viewer.t("portal.new_title").to_string()),
         products: products
@@ -275,7 +275,7 @@ async fn form_page(
                 hint: person.email.clone(),
             })
             .collect(),
-        fields: text_fields(viewer, &state.policy.intake.required, &form, &errors),
+        fields: text_fields(viewer, &state.policy().intake.required, &form, &errors),
         form,
         errors,
         refusal,
@@ -376,7 +376,7 @@ async fn open_ticket(
     // that is what the ticket is about before it is sent.
     let file_names: Vec<&str> = posted.files.iter().map(|file| file.name.as_str()).collect();
     let named = programming_language_named(
-        &state.policy,
+        &state.policy(),
         &[
             &form.subject,
             &form.description,
@@ -388,7 +388,7 @@ async fn open_ticket(
     // Asked before (the question's form carries the language back): files do not come
     // back with a form, so the answer stands even if what named the language was a file.
     let named = named.or_else(|| {
-        is_recognised_programming_language(&state.policy, &posted.text("programming_language"))
+        is_recognised_programming_language(&state.policy(), &posted.text("programming_language"))
     });
     let answer = posted.text("programming_answer");
     let mut request = request;
@@ -613,7 +613,7 @@ async fn ticket_page(
     let read = ReadTicket::load(state, viewer, id).await?;
     let catalog = viewer.catalog;
     let now = state.clock.now();
-    let clocks = compute(&state.policy, &read.context(), &read.events, now)
+    let clocks = compute(&state.policy(), &read.context(), &read.events, now)
         .map_err(|error| UiError::Unexpected(error.to_string()))?;
     let can = Can {
         reply: read.may(Action::CustomerMessage),
@@ -642,9 +642,9 @@ async fn ticket_page(
         number: id,
         state: view::state_name(catalog, ticket.state),
         waiting: ticket.state == TicketState::WaitingOnCustomer,
-        severity: view::severity_label(catalog, &state.policy, &ticket.severity),
+        severity: view::severity_label(catalog, &state.policy(), &ticket.severity),
         product: view::product_label(state, &ticket.product_line, &ticket.version, &ticket.serial),
-        program: view::program_name(&state.policy, &ticket.program),
+        program: view::program_name(&state.policy(), &ticket.program),
         opened: catalog.when(ticket.opened_at, &viewer.time_zone),
         just_opened,
         coverage,
@@ -661,12 +661,12 @@ async fn ticket_page(
         timeline: read.timeline(state, viewer),
         description: ticket.description.clone(),
         details: view::details_of(catalog, ticket, &read.snapshot),
-        other_severities: view::other_severities(catalog, &state.policy, &ticket.severity),
+        other_severities: view::other_severities(catalog, &state.policy(), &ticket.severity),
         severity_requested: read
             .snapshot
             .severity_request
             .as_ref()
-            .map(|severity| view::severity_label(catalog, &state.policy, severity)),
+            .map(|severity| view::severity_label(catalog, &state.policy(), severity)),
         can,
         version: ticket.version_number,
         subject: ticket.subject.clone(),
@@ -677,7 +677,7 @@ async fn ticket_page(
             .as_ref()
             .filter(|_| ticket.state == TicketState::OutsideSupport)
             .map(|exclusion| {
-                state.policy.exclusions.get(exclusion).map_or_else(
+                state.policy().exclusions.get(exclusion).map_or_else(
                     || exclusion.clone(),
                     |known| known.explanation_in(catalog.language).to_string(),
                 )

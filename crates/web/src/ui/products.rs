@@ -167,7 +167,7 @@ fn card(state: &AppState, viewer: &Viewer, overview: &ProductOverview) -> Produc
     ProductCard {
         serial: product.serial.clone(),
         line: state
-            .policy
+            .policy()
             .product_lines
             .get(&product.product_line)
             .map_or_else(|| product.product_line.clone(), |line| line.name.clone()),

@@ -254,7 +254,7 @@ async fn page_of(
     staff_only(viewer)?;
     let entries = catalog::catalog(&state.desk(), None).await?;
     let mut lines: Vec<LineTable> = Vec::new();
-    for (id, line) in &state.policy.product_lines {
+    for (id, line) in &state.policy().product_lines {
         let rows = entries
             .iter()
             .filter(|entry| &entry.release.product_line == id)
@@ -270,7 +270,7 @@ async fn page_of(
         .into_iter()
         .map(|ticket| {
             let line = state
-                .policy
+                .policy()
                 .product_lines
                 .get(&ticket.product_line)
                 .map_or_else(|| ticket.product_line.clone(), |line| line.name.clone());
@@ -285,7 +285,7 @@ async fn page_of(
         product_lines: product_lines(state),
         // The languages of the policy the form has a field for.
         languages: state
-            .policy
+            .policy()
             .languages
             .supported
             .iter()
@@ -303,7 +303,10 @@ async fn page_of(
         errors,
         intro: viewer.catalog.format(
             "releases.intro",
-            &[("count", &state.policy.scope.supported_releases.to_string())],
+            &[(
+                "count",
+                &state.policy().scope.supported_releases.to_string(),
+            )],
         ),
     })
 }

@@ -268,7 +268,7 @@ pub(super) fn filter_fields(
     viewer: &Viewer,
     form: &ReportForm,
 ) -> Vec<FilterField> {
-    let policy = &state.policy;
+    let policy = &state.policy();
     vec![
         field(
             viewer,

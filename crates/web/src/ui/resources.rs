@@ -128,7 +128,7 @@ fn kind_label(catalog: &'static Catalog, kind: EntryKind) -> &'static str {
 pub(super) fn line_label(state: &AppState, line: Option<&str>) -> String {
     line.map(|line| {
         state
-            .policy
+            .policy()
             .product_lines
             .get(line)
             .map_or_else(|| line.to_string(), |known| known.name.clone())
@@ -139,7 +139,7 @@ pub(super) fn line_label(state: &AppState, line: Option<&str>) -> String {
 /// The policy's product lines, to choose from.
 pub(super) fn product_lines(state: &AppState) -> Vec<Choice> {
     state
-        .policy
+        .policy()
         .product_lines
         .iter()
         .map(|(value, line)| Choice {
@@ -285,7 +285,7 @@ async fn center(
     }
     let product_line = (!query.product_line.is_empty()).then(|| query.product_line.clone());
     if let Some(line) = &product_line
-        && !state.policy.product_lines.contains_key(line)
+        && !state.policy().product_lines.contains_key(line)
     {
         return Err(UiError::BadRequest(format!(
             "product_line: \"{line}\" is not a product line"

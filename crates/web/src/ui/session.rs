@@ -118,8 +118,9 @@ impl FromRequestParts<AppState> for Viewer {
                 Err(other) => return Err(ApiError::from(other).into()),
             },
         };
+        let policy = state.policy();
         let time_zone = region
-            .and_then(|region| state.policy.regions.get(&region))
+            .and_then(|region| policy.regions.get(&region))
             .map_or(TimeZone::UTC, |region| region.time_zone.clone());
         Ok(Viewer {
             now: state.clock.now(),

@@ -277,7 +277,7 @@ impl ReadTicket {
         timeline(TimelineInput {
             catalog: viewer.catalog,
             time_zone: &viewer.time_zone,
-            policy: &state.policy,
+            policy: &state.policy(),
             events: &self.visible,
             attachments: &self.attachments,
             names: &self.names,
@@ -538,10 +538,28 @@ fn describe(
             ),
             None,
         ),
-        EventData::ClockBreached { clock, .. } => (
+        EventData::ClockBreached {
+            clock,
+            policy_change: None,
+            ..
+        } => (
             catalog.format(
                 "event.clock_breached",
                 &[("clock", clock_name(catalog, *clock))],
+            ),
+            None,
+        ),
+        EventData::ClockBreached {
+            clock,
+            policy_change: Some(version),
+            ..
+        } => (
+            catalog.format(
+                "event.clock_breached_by_policy",
+                &[
+                    ("clock", clock_name(catalog, *clock)),
+                    ("version", &version.to_string()),
+                ],
             ),
             None,
         ),
@@ -604,8 +622,8 @@ fn describe(
 
 /// A registered product in one line: "OL Connect 2026.1 — SN-42".
 pub fn product_label(state: &AppState, line: &str, version: &str, serial: &str) -> String {
-    let line = state
-        .policy
+    let policy = state.policy();
+    let line = policy
         .product_lines
         .get(line)
         .map_or(line, |known| known.name.as_str());

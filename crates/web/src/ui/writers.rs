@@ -117,7 +117,7 @@ async fn entries(
     };
     let language = (!query.language.is_empty()).then(|| query.language.clone());
     if let Some(language) = &language
-        && !state.policy.languages.supported.contains(language)
+        && !state.policy().languages.supported.contains(language)
     {
         return Err(UiError::BadRequest(format!(
             "language: \"{language}\" is not a language of the policy"
@@ -286,7 +286,7 @@ struct FormChoices {
 async fn form_choices(state: &AppState, viewer: &Viewer) -> Result<FormChoices, UiError> {
     let catalog = viewer.catalog;
     let mut releases = Vec::new();
-    for (line, known) in &state.policy.product_lines {
+    for (line, known) in &state.policy().product_lines {
         let versions: Vec<String> = state
             .store
             .releases_of(line)
@@ -920,7 +920,7 @@ fn listed(text: &str) -> Vec<String> {
 
 fn language_choices(state: &AppState) -> Vec<Choice> {
     state
-        .policy
+        .policy()
         .languages
         .supported
         .iter()

@@ -35,7 +35,7 @@ fn deliverer_on(store: Store, app: &TestApp, sink: &SmtpSink, owner: &str) -> De
     .unwrap();
     Deliverer::new(
         store,
-        Arc::new(Policy::built_in().unwrap()),
+        caredesk_desk::CurrentPolicy::new(Policy::built_in().unwrap()),
         Arc::new(Templates::built_in().unwrap()),
         transport,
         MailSettings {

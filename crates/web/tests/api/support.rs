@@ -1,8 +1,6 @@
 //! The real application on port 0, on a temporary SQLite file or a fresh PostgreSQL
 //! database, with a hand-set clock, driven over HTTP.
 
-use std::sync::Arc;
-
 use caredesk_desk::sessions::hash_password;
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::Role;
@@ -58,7 +56,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let state = AppState {
             store: store.clone(),
-            policy: Arc::new(policy),
+            current_policy: caredesk_desk::CurrentPolicy::new(policy),
             clock: clock.clone(),
             limits,
             principals: Default::default(),
@@ -122,7 +120,7 @@ impl TestApp {
     pub fn desk(&self) -> caredesk_desk::Desk {
         caredesk_desk::Desk {
             store: self.store.clone(),
-            policy: Arc::new(Policy::built_in().unwrap()),
+            current_policy: caredesk_desk::CurrentPolicy::new(Policy::built_in().unwrap()),
             clock: self.clock.clone(),
             mail_ids: caredesk_mail::MessageIds::new("desk.example"),
             limits: limits().desk(),
