@@ -91,6 +91,8 @@ pub async fn run(args: ReplayArgs, desk: &Desk) -> Result<(), Failure> {
         },
         program: args.program,
         policy,
+        // The table is the summary alone.
+        per_ticket: !matches!(args.format, ReplayFormat::Table),
     };
     let report = replay_tickets(desk, &Caller::System, request)
         .await

@@ -252,6 +252,7 @@ const HISTORY_READERS: [Role; 3] = [
 ];
 
 /// Every version, the latest first, and the one in force now.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct PolicyHistory {
     pub in_force: Option<u32>,

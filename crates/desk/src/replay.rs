@@ -31,9 +31,13 @@ pub struct ReplayRequest {
     pub program: Option<String>,
     /// The policy to time them under (by default the desk's).
     pub policy: Option<Arc<Policy>>,
+    /// Keep each ticket's line besides the summary (a CSV or JSON of every ticket); the
+    /// summary alone holds nothing per ticket, however many are replayed.
+    pub per_ticket: bool,
 }
 
 /// The tickets timed under both sets of terms, and the summary.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct ReplayReport {
     pub from: Date,
@@ -51,6 +55,7 @@ pub struct ReplayReport {
 }
 
 /// One ticket under both sets of terms.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct ReplayedTicket {
     pub id: i64,
@@ -86,10 +91,12 @@ pub async fn replay(
             "give another program or another policy to time the tickets under",
         ));
     }
+    // One version for the whole replay, even should another come into force meanwhile.
+    let actual_policy = desk.policy();
     let alternative_policy = request
         .policy
         .clone()
-        .unwrap_or_else(|| desk.policy().clone());
+        .unwrap_or_else(|| Arc::clone(&actual_policy));
     if let Some(program) = &request.program {
         alternative_policy
             .program(program)
@@ -133,7 +140,7 @@ pub async fn replay(
             };
             let alternative_program = request.program.as_deref().unwrap_or(&ticket.program);
             let actual = Terms {
-                policy: &desk.policy(),
+                policy: &actual_policy,
                 program: &ticket.program,
             };
             // Reports set such a ticket aside too.
@@ -160,6 +167,9 @@ pub async fn replay(
                 alternative,
             };
             report.summary.add(&ticket.severity, &replayed);
+            if !request.per_ticket {
+                continue;
+            }
             report.tickets.push(ReplayedTicket {
                 id: ticket.id,
                 customer_id: ticket.customer_id,

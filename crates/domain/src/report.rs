@@ -50,6 +50,7 @@ pub fn band(used: u64, target: u64) -> u8 {
 }
 
 /// Where a clock of a ticket stands for reports.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

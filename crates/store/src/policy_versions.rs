@@ -9,6 +9,7 @@ use sqlx::any::AnyRow;
 use crate::{Store, StoreError, instant, seconds};
 
 /// A stored version, without its document.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PolicyVersion {
     pub version: u32,
@@ -45,6 +46,7 @@ pub struct NewPolicyVersion<'a> {
 }
 
 /// How far the open tickets are from a version: how many were computed under an earlier one.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RebuildProgress {
     /// Open tickets.

@@ -33,6 +33,7 @@ pub struct Timeline<'a> {
 }
 
 /// One ticket's clocks under one set of terms.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Timing {
     /// The calendar its clocks run on under these terms.
@@ -43,6 +44,7 @@ pub struct Timing {
 }
 
 /// One clock under one set of terms.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ClockTiming {
     pub outcome: Outcome,
@@ -54,6 +56,7 @@ pub struct ClockTiming {
 }
 
 /// The status updates a ticket owed under one set of terms.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct UpdatesTiming {
     /// Stretches between an advisor's contacts while an update was owed.
@@ -63,6 +66,7 @@ pub struct UpdatesTiming {
 }
 
 /// A ticket's clocks under the actual terms and under the alternative ones.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Replay {
     pub actual: Timing,
@@ -164,6 +168,7 @@ fn updates(
 
 /// Replays added up per clock and severity: how many clocks were settled and met under each
 /// set of terms, and the breaches the alternative would have avoided or added.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub tickets: u64,
@@ -171,6 +176,7 @@ pub struct Summary {
     pub lines: Vec<SummaryLine>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SummaryLine {
     /// `first_response`, `updates` or `resolution`.
@@ -186,6 +192,7 @@ pub struct SummaryLine {
 }
 
 /// Clocks settled (met or breached: status updates owed) and, of those, met.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Kept {
     pub settled: u64,

@@ -3,7 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+
 use caredesk_desk::people::{self, PeoplePart, PeopleReport, PeopleRequest};
+use caredesk_desk::policy_versions::{PolicyHistory, policy_history, stored_version};
+use caredesk_desk::replay::{ReplayReport, ReplayRequest, replay, replay_as_csv};
 use caredesk_desk::reports::{
     self, BreachList, BreachesRequest, ComplianceReport, ComplianceRequest,
 };
@@ -28,6 +32,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(breaches_report))
         .routes(routes!(volume_report))
         .routes(routes!(people_report))
+        .routes(routes!(replay_report))
+        .routes(routes!(policy_versions))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -413,5 +419,135 @@ async fn people_report(
     Ok(csv_attachment(
         &format!("people-{part_name}-{}-{}.csv", report.from, report.to),
         people::people_as_csv(&report, part),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReplayQuery {
+    /// The first day the tickets were opened (UTC); 30 days before `to` unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<Date>,
+    /// The last day, included (UTC); today unless given.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<Date>,
+    /// The program to time the tickets under (each ticket's own unless given).
+    alternative_program: Option<String>,
+    /// A policy version the database keeps to time the tickets under (the one in force
+    /// unless given; see `/api/v1/policy/versions`).
+    alternative_policy_version: Option<u32>,
+    /// Only the tickets now under this program.
+    program: Option<String>,
+    severity: Option<String>,
+    region: Option<String>,
+    channel: Option<String>,
+    product_line: Option<String>,
+    language: Option<String>,
+    /// A customer's id: its tickets only.
+    customer: Option<i64>,
+    /// Each ticket's line besides the summary (always with format=csv).
+    tickets: Option<bool>,
+    /// `json` (the default, also when empty) or `csv` (a line per ticket).
+    #[param(pattern = "^(json|csv)?$")]
+    format: Option<String>,
+}
+
+/// What-if replay: the tickets opened in a period timed again, with the live clocks'
+/// engine, under another program and/or another stored policy version, writing nothing;
+/// per clock and severity, how many clocks were met under the actual and the alternative
+/// terms and the breaches the alternative would have avoided or added. Support managers
+/// and administrators replay any tickets, a customer success manager their customers'.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/replay",
+    tag = "reports",
+    security(("bearer" = [])),
+    params(ReplayQuery),
+    responses(
+        (status = 200, description = "The replay (JSON), or with format=csv one line per ticket",
+            content((ReplayReport = "application/json"), (String = "text/csv"))),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not for this caller", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer or policy version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No alternative, a bad period or filter, or a program the policy lacks", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn replay_report(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiQuery(query): ApiQuery<ReplayQuery>,
+) -> Result<Response, ApiError> {
+    let csv = match query.format.as_deref() {
+        None | Some("" | "json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(ApiError::invalid("format", "json or csv")),
+    };
+    let desk = state.desk();
+    let caller = principal.caller();
+    let policy = match query.alternative_policy_version {
+        Some(version) => Some(Arc::new(stored_version(&desk, &caller, version).await?.1)),
+        None => None,
+    };
+    let request = ReplayRequest {
+        from: query.from,
+        to: query.to,
+        filter: ReportFilter {
+            program: query.program,
+            severity: query.severity,
+            region: query.region,
+            channel: query.channel,
+            product_line: query.product_line,
+            language: query.language,
+            advisor: None,
+            customer: query.customer,
+        },
+        program: query.alternative_program,
+        policy,
+        per_ticket: csv || query.tickets.unwrap_or(false),
+    };
+    let report = replay(&desk, &caller, request)
+        .await
+        .map_err(|error| match error {
+            caredesk_desk::DeskError::Invalid(mut problems) => {
+                // The API names the stored version, not a file.
+                for problem in &mut problems {
+                    if problem.field == "alternative_policy" {
+                        problem.field = "alternative_policy_version".into();
+                    }
+                }
+                ApiError::from(caredesk_desk::DeskError::Invalid(problems))
+            }
+            other => ApiError::from(other),
+        })?;
+    if !csv {
+        return Ok(Json(report).into_response());
+    }
+    Ok(csv_attachment(
+        &format!("replay-{}-{}.csv", report.from, report.to),
+        replay_as_csv(&report),
+    ))
+}
+
+/// The support policy's versions, the latest first: which is in force, who applied each
+/// and when, from when it is in force, and how many open tickets are still computed under
+/// an earlier one. Support managers, administrators and customer success managers.
+#[utoipa::path(
+    get,
+    path = "/api/v1/policy/versions",
+    tag = "reports",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The policy's history", body = PolicyHistory),
+        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not for this caller", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn policy_versions(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<PolicyHistory>, ApiError> {
+    Ok(Json(
+        policy_history(&state.desk(), &principal.caller()).await?,
     ))
 }

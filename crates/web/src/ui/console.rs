@@ -3,6 +3,7 @@
 //! workload) and the policy, staff and customers as readable tables.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
@@ -10,6 +11,7 @@ use axum::extract::{Multipart, Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use caredesk_desk::policy_versions::{policy_history, stored_version};
 use caredesk_desk::products::{TicketProduct, ticket_product};
 use caredesk_desk::{customers, staff};
 use caredesk_domain::policy::{PolicyTable, policy_tables};
@@ -30,6 +32,7 @@ use crate::AppState;
 use crate::auth::{ClientAddress, Principal};
 use crate::cursor::{decode_cursor, encode_cursor};
 use crate::edge::PageForm;
+use crate::error::ApiError;
 
 const PAGE_SIZE: i64 = 50;
 
@@ -870,20 +873,144 @@ async fn workload(State(state): State<AppState>, viewer: Viewer) -> Result<Respo
 struct PolicyPage {
     page: Page,
     year: i16,
+    /// Which version the tables show, and how far the open tickets are from the one in
+    /// force (a sentence each).
+    shown: String,
+    rebuild: Option<String>,
+    /// Another version than the one in force is shown.
+    earlier: bool,
+    /// The history, for those who may read it (managers, administrators, CSMs).
+    versions: Vec<VersionRow>,
+    may_replay: bool,
     tables: Vec<PolicyTable>,
 }
 
-async fn policy(State(state): State<AppState>, viewer: Viewer) -> Result<Response, UiError> {
-    staff_of(&viewer)?;
+struct VersionRow {
+    version: u32,
+    in_force: bool,
+    applied_at: String,
+    applied_by: String,
+    effective_at: String,
+    source: String,
+    note: String,
+}
+
+/// `?version=N`: a stored version instead of the one in force.
+#[derive(Default, Deserialize)]
+struct PolicyQuery {
+    #[serde(default)]
+    version: Option<u32>,
+}
+
+async fn policy(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, UiError> {
+    let member = staff_of(&viewer)?;
+    let query: PolicyQuery = serde_urlencoded::from_str(raw.as_deref().unwrap_or_default())
+        .map_err(|error| UiError::BadRequest(error.to_string()))?;
     let year = state
         .clock
         .now()
         .to_zoned_datetime(viewer.time_zone.clone())
         .year();
+    let desk = state.desk();
+    let caller = viewer.principal.caller();
+    let reads_history = matches!(
+        member.role,
+        Role::SupportManager | Role::Admin | Role::CustomerSuccessManager
+    );
+    let local = |at: jiff::Timestamp| {
+        at.to_zoned_datetime(viewer.time_zone.clone())
+            .strftime("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
+    let in_force = desk.policy();
+    let (policy, stored) = match query.version {
+        Some(version) if version != in_force.stored_as => {
+            let (stored, policy) = stored_version(&desk, &caller, version)
+                .await
+                .map_err(ApiError::from)?;
+            (Arc::new(policy), Some(stored))
+        }
+        _ => {
+            let stored = match in_force.stored_as {
+                0 => None,
+                version => desk
+                    .store
+                    .policy_version(version)
+                    .await?
+                    .map(|stored| stored.version),
+            };
+            (in_force.clone(), stored)
+        }
+    };
+    let shown = match &stored {
+        Some(stored) => viewer.catalog.format(
+            if stored.version == in_force.stored_as {
+                "console.policy_in_force"
+            } else {
+                "console.policy_showing"
+            },
+            &[
+                ("version", &stored.version.to_string()),
+                ("source", &stored.source),
+                ("applied_at", &local(stored.applied_at)),
+                ("applied_by", &stored.applied_by),
+            ],
+        ),
+        None => viewer.t("console.policy_not_versioned").to_string(),
+    };
+    let (versions, rebuild) = if reads_history {
+        let history = policy_history(&desk, &caller)
+            .await
+            .map_err(ApiError::from)?;
+        let rebuild = history.in_force.map(|_| {
+            let progress = history.rebuild;
+            if progress.behind == 0 {
+                viewer.catalog.format(
+                    "console.policy_rebuilt",
+                    &[("open", &progress.open.to_string())],
+                )
+            } else {
+                viewer.catalog.format(
+                    "console.policy_rebuilding",
+                    &[
+                        ("open", &progress.open.to_string()),
+                        ("behind", &progress.behind.to_string()),
+                    ],
+                )
+            }
+        });
+        let rows = history
+            .versions
+            .iter()
+            .map(|version| VersionRow {
+                version: version.version,
+                in_force: Some(version.version) == history.in_force,
+                applied_at: local(version.applied_at),
+                applied_by: version.applied_by.clone(),
+                effective_at: local(version.effective_at),
+                source: version.source.clone(),
+                note: version.note.clone().unwrap_or_default(),
+            })
+            .collect();
+        (rows, rebuild)
+    } else {
+        (Vec::new(), None)
+    };
     Ok(render(&PolicyPage {
         page: viewer.page(viewer.t("console.policy_title").to_string()),
         year,
-        tables: policy_tables(&state.policy(), year),
+        earlier: stored
+            .as_ref()
+            .is_some_and(|stored| stored.version != in_force.stored_as),
+        shown,
+        rebuild,
+        versions,
+        may_replay: reads_history,
+        tables: policy_tables(&policy, year),
     })?
     .into_response())
 }

@@ -20,6 +20,7 @@ mod people;
 mod portal;
 mod products;
 mod releases;
+mod replay;
 mod reports;
 mod resources;
 mod session;
@@ -63,6 +64,7 @@ pub fn router(limits: Limits) -> Router<AppState> {
                 .merge(writers::router())
                 .merge(console::router())
                 .merge(reports::router())
+                .merge(replay::router())
                 .merge(volume::router())
                 .merge(people::router())
                 .merge(releases::router())

@@ -76,8 +76,8 @@ pub(super) struct ReportForm {
     /// A customer's id (a CSM chooses among theirs; a contact's is always their own).
     pub(super) customer: String,
     /// The breaches' list: one clock (empty: any) and the page.
-    clock: String,
-    page: String,
+    pub(super) clock: String,
+    pub(super) page: String,
     /// The volume report: weeks or months, and which table a CSV holds.
     pub(super) span: String,
     pub(super) part: String,

@@ -9,6 +9,7 @@ mod notifications;
 mod pages;
 mod policy_at_work;
 mod releases;
+mod replay;
 mod reports;
 mod resources;
 mod support;
@@ -52,6 +53,7 @@ use releases::{
     a_registered_product_carries_its_licence, a_release_brings_the_fixes_planned_for_it,
     the_release_catalog_is_kept_by_managers, the_release_catalog_page,
 };
+use replay::tickets_are_replayed_under_other_terms;
 use reports::{
     breaches_are_listed_with_the_time_each_cause_held_them,
     customers_get_their_monthly_report_by_mail_once, people_count_who_did_the_work,
@@ -130,6 +132,7 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    tickets_are_replayed_under_other_terms,
     sla_reports_say_what_was_kept_to_whoever_may_read_them,
     customers_get_their_monthly_report_by_mail_once,
     breaches_are_listed_with_the_time_each_cause_held_them,
