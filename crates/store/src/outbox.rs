@@ -168,6 +168,35 @@ pub(crate) fn webhook_insert_sql(ticket: &str, seqs: &[u32], at: usize) -> Strin
     )
 }
 
+/// Of `tickets`, those with an at-risk warning waiting in the outbox.
+pub(crate) async fn tickets_with_pending_warnings(
+    transaction: &mut Transaction<'static, Any>,
+    tickets: &[i64],
+) -> Result<std::collections::HashSet<i64>, StoreError> {
+    if tickets.is_empty() {
+        return Ok(Default::default());
+    }
+    let kinds: Vec<String> = NoticeKind::ALL
+        .iter()
+        .filter(|kind| kind.is_at_risk_warning())
+        .map(|kind| format!("'{}'", kind.as_str()))
+        .collect();
+    let placeholders: Vec<String> = (1..=tickets.len())
+        .map(|number| format!("${number}"))
+        .collect();
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT ticket_id FROM outbox WHERE state = 'pending' AND kind IN ({}) \
+         AND ticket_id IN ({})",
+        kinds.join(", "),
+        placeholders.join(", ")
+    )));
+    for ticket in tickets {
+        query = query.bind(*ticket);
+    }
+    let warned: Vec<i64> = query.fetch_all(&mut **transaction).await?;
+    Ok(warned.into_iter().collect())
+}
+
 /// Drops the warnings of ticket `id` still waiting to go out that its clocks no longer call
 /// for (`wanted`, the keys of those they do; a manager's key extends one): the clock was
 /// met, paused, moved to another due instant or breached, or the ticket changed hands. Kept

@@ -208,7 +208,7 @@ mod tests {
         assert_eq!(changes.len(), 1, "{lines:?}");
         assert_eq!(changes[0].title, "Severities");
         assert_eq!(lines.len(), 1, "{lines:?}");
-        assert!(lines[0].starts_with("~ P3: "), "{lines:?}");
+        assert!(lines[0].starts_with("~ P3 Moderate: "), "{lines:?}");
         assert!(lines[0].contains(" → "), "{lines:?}");
     }
 

@@ -11,6 +11,7 @@ pub mod consent;
 mod decide;
 mod events;
 pub mod explain;
+pub mod rebuild;
 pub mod replay;
 pub mod step;
 

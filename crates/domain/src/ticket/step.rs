@@ -176,9 +176,26 @@ pub fn step(
 ) -> Result<Step, StepError> {
     let last = timeline.last().ok_or(StepError::NoCreatedEvent)?.at;
     let at = now.max(last);
+    let before = Standing::of(policy, context, timeline, at)?;
+    let calendar = policy.calendar(&before.clocks.calendar)?;
+    let due = system_events(
+        policy,
+        calendar,
+        &before.snapshot,
+        &before.clocks,
+        timeline,
+        at,
+    )?;
+    // Nothing to record and nothing decided (the sweep's usual step, a rebuild's): the
+    // ticket stands as it stood, and its timeline is not copied.
+    if due.is_empty() && decided.is_empty() {
+        let measures = TicketMeasures::of(policy, context, timeline, &before.clocks)?;
+        return finish(policy, Vec::new(), before, measures);
+    }
     let mut events = timeline.to_vec();
-    let before = Standing::of(policy, context, &events, at)?;
-    append_system_events(policy, &before, &mut events, at)?;
+    for data in due {
+        append(&mut events, Actor::System, data, at)?;
+    }
     for data in decided {
         append(&mut events, actor, data, at)?;
     }
@@ -190,6 +207,17 @@ pub fn step(
     };
     let measures = TicketMeasures::of(policy, context, &events, &standing.clocks)?;
     let new_events = events.split_off(timeline.len());
+    finish(policy, new_events, standing, measures)
+}
+
+/// The step of a ticket whose `new_events` leave it standing as `standing` says, with what
+/// reports keep of it: the notices the new events call for, and the warnings due.
+fn finish(
+    policy: &Policy,
+    new_events: Vec<TicketEvent>,
+    standing: Standing,
+    measures: TicketMeasures,
+) -> Result<Step, StepError> {
     let notices = notices_of(policy, &standing, &new_events)?;
     let calendar = policy.calendar(&standing.clocks.calendar)?;
     let at_risk = clocks_at_risk(policy, calendar, &standing.snapshot, &standing.clocks)?;

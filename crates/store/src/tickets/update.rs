@@ -4,22 +4,25 @@
 
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::clocks::ClockContext;
-use caredesk_domain::ticket::step::step;
+use caredesk_domain::ticket::rebuild::{OpenTicket, every_core, rebuild_steps};
+use caredesk_domain::ticket::step::{StepError, step};
 use caredesk_domain::ticket::{Actor, EventData, Snapshot, TicketEvent};
 use jiff::Timestamp;
-use sqlx::{Any, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 use super::attachments::{FilesToAttach, NO_FILES, insert_attachment};
 
 use super::{
-    Change, StandingColumns, Sweep, TicketRecord, UpdateError, move_load, step_error,
-    write_standing,
+    Change, StandingColumns, Sweep, TICKET_COLUMNS, TicketRecord, UpdateError, move_load,
+    step_error, ticket_of, write_standing,
 };
-use crate::events::load_events;
 use crate::events::{TicketWords, append_events};
-use crate::outbox::{NoticeRow, drop_stale_warnings, write_notices};
+use crate::events::{event_of, load_events};
+use crate::outbox::{NoticeRow, drop_stale_warnings, tickets_with_pending_warnings, write_notices};
 use crate::report_work::{WorkedTicket, count_work};
-use crate::reports::{ClosedTicket, add_closed, measure_values, recount_closed, stored_measures};
+use crate::reports::{
+    ClosedTicket, MEASURE_COLUMNS, add_closed, measure_values, recount_closed, stored_measures,
+};
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
 
@@ -41,6 +44,97 @@ pub struct Rebuilt {
     pub breaches: usize,
     /// Tickets the version could not time, with why; they keep their earlier clocks.
     pub failed: Vec<(i64, String)>,
+}
+
+/// An open ticket a rebuild reads: as stored, its timeline, and whether an at-risk warning
+/// of its waits in the outbox (which the new version may no longer want).
+struct RebuildRead {
+    record: TicketRecord,
+    events: Vec<TicketEvent>,
+    warned: bool,
+}
+
+/// Tickets whose standing a rebuild writes in one statement.
+const QUIET_ROWS_PER_STATEMENT: usize = 200;
+
+/// The columns a rebuild writes for a ticket the new version gives no event.
+const QUIET_COLUMNS: [&str; 12] = [
+    "calendar",
+    "severity_rank",
+    "placement_rank",
+    "due_sort",
+    "next_due_at",
+    "at_risk_at",
+    "sweep_due_at",
+    "first_response_due_at",
+    "next_update_due_at",
+    "resolution_due_at",
+    "breached",
+    "policy_version",
+];
+
+/// Writes the standing of `rows` (ticket id, columns) in one statement: their new due
+/// times, queue keys and measures, and the version they were computed under.
+async fn write_quiet_standings(
+    transaction: &mut Transaction<'static, Any>,
+    rows: &[(i64, StandingColumns)],
+) -> Result<(), StoreError> {
+    let columns: Vec<&str> = QUIET_COLUMNS
+        .iter()
+        .chain(MEASURE_COLUMNS.iter())
+        .copied()
+        .collect();
+    let width = columns.len() + 1;
+    // Typed placeholders: PostgreSQL cannot tell the type of a bare parameter in VALUES.
+    let types: Vec<&str> = std::iter::once("BIGINT")
+        .chain(columns.iter().map(|column| match *column {
+            "calendar" => "TEXT",
+            "breached" => "BOOLEAN",
+            _ => "BIGINT",
+        }))
+        .collect();
+    let values: Vec<String> = (0..rows.len())
+        .map(|row| {
+            let cells: Vec<String> = types
+                .iter()
+                .enumerate()
+                .map(|(column, kind)| format!("CAST(${} AS {kind})", row * width + column + 1))
+                .collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "WITH v (id, {}) AS (VALUES {}) UPDATE tickets SET {} FROM v WHERE tickets.id = v.id",
+        columns.join(", "),
+        values.join(", "),
+        columns
+            .iter()
+            .map(|column| format!("{column} = v.{column}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (id, standing) in rows {
+        query = query
+            .bind(*id)
+            .bind(standing.calendar.clone())
+            .bind(standing.severity_rank)
+            .bind(standing.placement_rank)
+            .bind(standing.due_sort)
+            .bind(standing.next_due_at)
+            .bind(standing.at_risk_at)
+            .bind(standing.sweep_due_at)
+            .bind(standing.first_response_due_at)
+            .bind(standing.next_update_due_at)
+            .bind(standing.resolution_due_at)
+            .bind(standing.breached)
+            .bind(standing.policy_version);
+        for value in measure_values(&standing.measures) {
+            query = query.bind(value);
+        }
+    }
+    query.execute(&mut **transaction).await?;
+    Ok(())
 }
 
 /// What one change wrote.
@@ -268,6 +362,10 @@ impl Store {
     /// new version finds past its due time gets its breach recorded once, naming the version
     /// as its cause, with the alerts and escalations that follow. Each ticket then records
     /// the version. A ticket the version cannot time is left as it was, and reported.
+    ///
+    /// Most tickets get no event and no warning from a new version, only other due times:
+    /// those are read together, computed on every core, and written in one statement. The
+    /// others (a breach to record, a warning to send or to drop) go the way of any change.
     pub async fn rebuild_tickets(
         &self,
         policy: &Policy,
@@ -275,9 +373,51 @@ impl Store {
         now: Timestamp,
     ) -> Result<Rebuilt, StoreError> {
         let mut rebuilt = Rebuilt::default();
+        if ids.is_empty() {
+            return Ok(rebuilt);
+        }
         let mut transaction = self.begin_write().await?;
+        let tickets = self.rebuild_read(&mut transaction, ids).await?;
+        let open: Vec<OpenTicket<'_>> = tickets
+            .iter()
+            .map(|ticket| OpenTicket {
+                context: ClockContext {
+                    program: &ticket.record.program,
+                    region: &ticket.record.region,
+                    product_line: &ticket.record.product_line,
+                },
+                events: &ticket.events,
+            })
+            .collect();
+        // The domain is pure: the batch is computed on every core while its transaction
+        // waits (a few milliseconds).
+        let computed = rebuild_steps(policy, &open, now, every_core());
+        let mut quiet = Vec::new();
+        let mut eventful = Vec::new();
+        for (ticket, outcome) in tickets.iter().zip(computed) {
+            match outcome {
+                Err(StepError::NoCreatedEvent) => {
+                    return Err(StoreError::Corrupt(format!(
+                        "ticket {} has no created event",
+                        ticket.record.id
+                    )));
+                }
+                Err(error) => rebuilt.failed.push((ticket.record.id, error.to_string())),
+                Ok(step) if step.events.is_empty() && step.at_risk.is_empty() && !ticket.warned => {
+                    quiet.push((
+                        ticket.record.id,
+                        StandingColumns::of(&step.standing, &step.measures, policy)?,
+                    ));
+                }
+                Ok(_) => eventful.push(ticket.record.id),
+            }
+        }
+        for chunk in quiet.chunks(QUIET_ROWS_PER_STATEMENT) {
+            write_quiet_standings(&mut transaction, chunk).await?;
+        }
+        rebuilt.tickets += quiet.len();
         let mut told = false;
-        for &id in ids {
+        for id in eventful {
             let changed = self
                 .change_under(
                     &mut transaction,
@@ -292,8 +432,8 @@ impl Store {
                 Ok(changed) => {
                     rebuilt.tickets += 1;
                     told |= changed.told;
-                    let appended = changed.timeline.len() - changed.appended;
-                    rebuilt.breaches += changed.timeline[appended..]
+                    let first_new = changed.timeline.len().saturating_sub(changed.appended);
+                    rebuilt.breaches += changed.timeline[first_new..]
                         .iter()
                         .filter(|event| {
                             matches!(
@@ -320,6 +460,72 @@ impl Store {
             self.outbox_written.notify_one();
         }
         Ok(rebuilt)
+    }
+
+    /// The open tickets of `ids`, locked for the transaction, with their timelines and
+    /// whether an at-risk warning of theirs waits in the outbox.
+    async fn rebuild_read(
+        &self,
+        transaction: &mut Transaction<'static, Any>,
+        ids: &[i64],
+    ) -> Result<Vec<RebuildRead>, StoreError> {
+        let list = |first: usize| {
+            (first..first + ids.len())
+                .map(|number| format!("${number}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TICKET_COLUMNS} FROM tickets WHERE closed_at IS NULL AND id IN ({}) \
+             ORDER BY id{}",
+            list(1),
+            self.for_update()
+        )));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let mut tickets: Vec<RebuildRead> = query
+            .fetch_all(&mut **transaction)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(RebuildRead {
+                    record: ticket_of(row)?,
+                    events: Vec::new(),
+                    warned: false,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        if tickets.is_empty() {
+            return Ok(tickets);
+        }
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT ticket_id, seq, at, actor, data FROM ticket_events WHERE ticket_id IN ({}) \
+             ORDER BY ticket_id, seq",
+            list(1)
+        )));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&mut **transaction).await?;
+        let mut index = 0;
+        for row in &rows {
+            let ticket_id: i64 = row.try_get(0)?;
+            while index < tickets.len() && tickets[index].record.id < ticket_id {
+                index += 1;
+            }
+            match tickets.get_mut(index) {
+                Some(ticket) if ticket.record.id == ticket_id => {
+                    ticket.events.push(event_of(row)?);
+                }
+                _ => {}
+            }
+        }
+        let warned = tickets_with_pending_warnings(transaction, ids).await?;
+        for ticket in &mut tickets {
+            ticket.warned = warned.contains(&ticket.record.id);
+        }
+        Ok(tickets)
     }
 
     /// Does what the desk does by itself (records breaches, escalates them, takes consent

@@ -1,0 +1,68 @@
+//! A policy version computed into many open tickets at once: each ticket's step with no
+//! decision (what the sweep takes, what a rebuild writes), on as many threads as asked.
+//! Pure: the tickets' timelines are read before and the steps written after by the store.
+
+use jiff::Timestamp;
+
+use super::clocks::ClockContext;
+use super::events::{Actor, TicketEvent};
+use super::step::{Step, StepError, step};
+use crate::policy::Policy;
+
+/// An open ticket as a rebuild reads it: what decides its clocks besides its timeline, and
+/// its timeline.
+#[derive(Clone, Copy, Debug)]
+pub struct OpenTicket<'a> {
+    pub context: ClockContext<'a>,
+    pub events: &'a [TicketEvent],
+}
+
+/// Below this many tickets a second thread costs more than it saves.
+const TICKETS_PER_THREAD_AT_LEAST: usize = 32;
+
+/// Each ticket's step under `policy` at `now` (or at its last event, whichever is later),
+/// in the tickets' order, computed on `threads` threads (1: on the caller's).
+pub fn rebuild_steps(
+    policy: &Policy,
+    tickets: &[OpenTicket<'_>],
+    now: Timestamp,
+    threads: usize,
+) -> Vec<Result<Step, StepError>> {
+    let one = |ticket: &OpenTicket<'_>| {
+        step(
+            policy,
+            &ticket.context,
+            ticket.events,
+            Vec::new(),
+            Actor::System,
+            now,
+        )
+    };
+    let threads = threads.clamp(
+        1,
+        tickets.len().div_ceil(TICKETS_PER_THREAD_AT_LEAST).max(1),
+    );
+    if threads == 1 {
+        return tickets.iter().map(one).collect();
+    }
+    let share = tickets.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = tickets
+            .chunks(share)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// The threads this machine runs at once (1 when it cannot tell).
+pub fn every_core() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
