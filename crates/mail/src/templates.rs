@@ -72,6 +72,10 @@ pub struct Terms {
     planned_for_release: String,
     /// `{release}` stands for the product and version published without a planned fix.
     release_without_fix: String,
+    /// `{version}` stands for the policy version whose change breached a clock. Templates
+    /// written before it was worded go without it: the built-in English wording then.
+    #[serde(default)]
+    breached_by_policy: Option<String>,
     /// The words of the monthly report's tables (`[terms.report]`).
     pub report: ReportTerms,
 }
@@ -155,6 +159,17 @@ impl Terms {
     /// What the customer is told when the release a fix was planned for came out without it.
     pub fn release_without_fix(&self, release: &str) -> String {
         self.release_without_fix.replace("{release}", release)
+    }
+
+    /// Why a clock was breached by policy version `version`, in these words.
+    pub fn breached_by_policy(&self, version: u32) -> String {
+        self.breached_by_policy
+            .as_deref()
+            .unwrap_or(
+                "Policy version {version} moved this due time into the past: the breach comes \
+                 from the change of terms, recorded when the desk took the version up.",
+            )
+            .replace("{version}", &version.to_string())
     }
 
     pub fn resolution(&self, resolution: &Resolution) -> String {

@@ -720,7 +720,12 @@ fn wording(event: &EventData, terms: &Terms, policy: &Policy, language: &str) ->
             reminder: Some(*number),
             ..Wording::default()
         },
-        EventData::ClockBreached { clock, due, .. } => Wording {
+        EventData::ClockBreached {
+            clock,
+            due,
+            policy_change,
+        } => Wording {
+            body: policy_change.map(|version| terms.breached_by_policy(version)),
             detail: Some(terms.clock(*clock).to_string()),
             due: Some(*due),
             ..Wording::default()
@@ -776,6 +781,25 @@ mod tests {
         assert_eq!(
             breach.detail.as_deref(),
             Some("point sur l'état d'avancement")
+        );
+        assert_eq!(breach.body, None);
+        let by_policy = wording(
+            &EventData::ClockBreached {
+                clock: ClockKind::NextUpdate,
+                due: "2026-11-24T08:30:00Z".parse().unwrap(),
+                policy_change: Some(4),
+            },
+            french,
+            &policy,
+            "fr",
+        );
+        assert!(
+            by_policy
+                .body
+                .as_deref()
+                .is_some_and(|body| body.starts_with("La version 4 de la politique")),
+            "{:?}",
+            by_policy.body
         );
         assert_eq!(breach.due, Some("2026-11-24T08:30:00Z".parse().unwrap()));
         let asked = wording(
