@@ -246,11 +246,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Policy(policy_commands::PolicyCommand::ExplainTicket(request)) => {
             let mut settings = Settings::load(cli.config.as_deref())?;
             settings.database = request.database.clone().unwrap_or(settings.database);
-            // A mistyped path is an error, not a new empty desk.
-            server::require_existing(&settings)?;
-            let database = request.database.clone();
-            on_desk(&cli.config, &policy_args, database, async |desk| {
-                policy_commands::explain_ticket(desk, &request, jiff::Timestamp::now()).await
+            let offered = offered_policy(&policy_args, settings.policy.as_ref())?;
+            // Read as it is: a mistyped path is an error, not a new empty desk, and nothing
+            // is migrated.
+            runtime()?.block_on(async {
+                let store = server::open_existing(&settings).await?;
+                let explained = match server::policy_for_command(&store, &offered).await {
+                    Ok(policy) => {
+                        let desk = server::desk(&settings, &store, policy, Clock::System)?;
+                        policy_commands::explain_ticket(&desk, &request, jiff::Timestamp::now())
+                            .await
+                    }
+                    Err(failure) => Err(failure),
+                };
+                store.close().await;
+                explained
             })
         }
         Command::Policy(policy_commands::PolicyCommand::Replay(request)) => {
@@ -395,7 +405,7 @@ fn on_desk(
     let offered = offered_policy(policy, settings.policy.as_ref())?;
     runtime()?.block_on(async {
         let store = server::connect(&settings).await?;
-        let done = match server::settle_policy(&store, &offered).await {
+        let done = match server::policy_for_command(&store, &offered).await {
             Ok(policy) => {
                 let desk = server::desk(&settings, &store, policy, Clock::System)?;
                 work(&desk).await

@@ -33,7 +33,7 @@ pub async fn ingest(settings: &Settings, offered: OfferedPolicy) -> Result<(), F
             Failure::Environment(message) => Failure::TryLater(message),
             other => other,
         })?;
-    let policy = crate::server::settle_policy(&store, &offered)
+    let policy = crate::server::policy_for_command(&store, &offered)
         .await
         .map_err(|failure| match failure {
             Failure::Environment(message) => Failure::TryLater(message),

@@ -113,6 +113,7 @@ pub async fn apply(request: ApplyArgs, desk: &Desk) -> Result<(), Failure> {
     let options = ApplyOptions {
         effective_at: request.effective_at,
         note: request.note.clone(),
+        reviewed_against: Some(preview.from_version),
     };
     let version = apply_policy(desk, &Caller::System, &file, &crate::operator(), &options)
         .await

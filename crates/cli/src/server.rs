@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use caredesk_desk::policy_versions::{
-    FOLLOW_EVERY, PolicyFile, StartError, WhenTheyDiffer, follow_policy_versions, policy_at_start,
+    FOLLOW_EVERY, PolicyFile, StartError, WhenTheyDiffer, database_policy, follow_policy_versions,
+    policy_at_start,
 };
 use caredesk_desk::{ActivationKeys, Clock, CurrentPolicy, Desk};
 use caredesk_domain::policy::Policy;
@@ -90,6 +91,21 @@ pub fn require_existing(settings: &Settings) -> Result<(), Failure> {
         )));
     }
     Ok(())
+}
+
+/// The policy a one-off command works under: the version in force in the database, or,
+/// while it keeps none (or cannot tell: a database not migrated yet), the offered file,
+/// which is not stored. Only a running instance (`serve`, `worker`) stores a first version
+/// or settles a file that differs: a command neither writes a version nor refuses to run.
+pub async fn policy_for_command(store: &Store, offered: &OfferedPolicy) -> Result<Policy, Failure> {
+    match database_policy(store, jiff::Timestamp::now()).await {
+        Ok(Some(policy)) => Ok(policy),
+        Ok(None) => Ok(offered.file.check()?),
+        Err(error) => {
+            tracing::debug!(%error, "no policy version could be read; the policy file is used");
+            Ok(offered.file.check()?)
+        }
+    }
 }
 
 /// Runs the desk until SIGTERM or Ctrl-C; requests in flight finish before it returns.

@@ -20,7 +20,7 @@ use caredesk_domain::policy::{Policy, PolicyError};
 use caredesk_domain::ticket::clocks::{Clock, ClockContext};
 use caredesk_domain::ticket::explain::explain_ticket;
 use caredesk_domain::ticket::step::step;
-use caredesk_domain::ticket::{Actor, EventData, Role, TicketEvent};
+use caredesk_domain::ticket::{Actor, ClockKind, EventData, Role, TicketEvent};
 use caredesk_store::{
     BehindPosition, NewPolicyVersion, PolicyVersion, RebuildProgress, Store, StoreError,
     StoredPolicy, TIMELINES_PER_PAGE, TicketRecord,
@@ -144,7 +144,10 @@ pub async fn policy_at_start(
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let stored = match store.policy_in_force(now).await? {
+        // On a second look, the version another instance just stored counts whatever its
+        // effective instant (its clock may be ahead of ours).
+        let seen = if attempts == 1 { now } else { Timestamp::MAX };
+        let stored = match store.policy_in_force(seen).await? {
             None => None,
             Some(stored) if stored.version.sha256 == file.sha256() => {
                 return policy_of(&stored);
@@ -191,6 +194,14 @@ pub async fn policy_at_start(
     }
 }
 
+/// The version in force in the database at `now`, loaded; none while it keeps none.
+pub async fn database_policy(store: &Store, now: Timestamp) -> Result<Option<Policy>, StartError> {
+    match store.policy_in_force(now).await? {
+        Some(stored) => Ok(Some(policy_of(&stored)?)),
+        None => Ok(None),
+    }
+}
+
 /// A stored version, loaded.
 fn policy_of(stored: &StoredPolicy) -> Result<Policy, StartError> {
     let policy = Policy::from_toml(&stored.document, &stored.version.source).map_err(|error| {
@@ -213,11 +224,24 @@ pub const FOLLOW_EVERY: Duration = Duration::from_secs(2);
 pub async fn follow_policy_versions(desk: Desk, every: Duration, mut stop: watch::Receiver<bool>) {
     let mut ticker = tokio::time::interval(every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Said once, not every few seconds, until it is another problem or it is solved.
+    let mut last_problem = None;
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                if let Err(error) = take_up_version_in_force(&desk).await {
-                    tracing::warn!(%error, "the policy version in force could not be read");
+                match take_up_version_in_force(&desk).await {
+                    Ok(_) => last_problem = None,
+                    Err(error) => {
+                        let problem = error.to_string();
+                        if last_problem.as_ref() != Some(&problem) {
+                            tracing::warn!(
+                                error = %problem,
+                                version = desk.policy().stored_as,
+                                "the policy version in force cannot be taken up; this instance goes on under its own"
+                            );
+                            last_problem = Some(problem);
+                        }
+                    }
                 }
             }
             _ = stop.changed() => return,
@@ -536,11 +560,17 @@ async fn ticket_moves(
                 (true, false) => moves.no_longer_at_risk += 1,
                 _ => {}
             }
-            if stepped
-                .events
-                .iter()
-                .any(|event| matches!(event.data, EventData::ClockBreached { .. }))
-            {
+            // A breach the sweep would have recorded anyway (due already under the terms
+            // before) is not the change's.
+            let stored_due = |clock: ClockKind| match clock {
+                ClockKind::FirstResponse => stored.first_response_due_at,
+                ClockKind::NextUpdate => stored.next_update_due_at,
+                ClockKind::Resolution => stored.resolution_due_at,
+            };
+            if stepped.events.iter().any(|event| {
+                matches!(event.data, EventData::ClockBreached { clock, .. }
+                    if stored_due(clock).is_none_or(|due| due > now))
+            }) {
                 moves.newly_breached += 1;
             }
         }
@@ -554,11 +584,15 @@ pub struct ApplyOptions {
     /// From when (now by default; never in the past).
     pub effective_at: Option<Timestamp>,
     pub note: Option<String>,
+    /// The version in force the change was shown against (`ApplyPreview::from_version`):
+    /// should another have come into force since, nothing is stored.
+    pub reviewed_against: Option<Option<u32>>,
 }
 
-/// Stores `file` as the next version, after the same checks as its preview: a file that
-/// fails its check, or cannot time an open ticket, is refused and nothing changes. Returns
-/// the new version's number. The caller then rebuilds (or leaves it to the job runner).
+/// Stores `file` as the next version: a file that fails its check, or whose programs,
+/// regions, product lines or severities leave an open ticket out, is refused and nothing
+/// changes. Returns the new version's number. The caller then rebuilds (or leaves it to
+/// the job runner).
 pub async fn apply_policy(
     desk: &Desk,
     caller: &Caller,
@@ -566,20 +600,51 @@ pub async fn apply_policy(
     applied_by: &str,
     options: &ApplyOptions,
 ) -> Result<u32, DeskError> {
-    let (_, preview) = preview_apply(desk, caller, file).await?;
-    if preview.moves.cannot_time > 0 {
-        let examples: Vec<String> = preview
-            .moves
-            .cannot_time_examples
-            .iter()
-            .map(|(ticket, why)| format!("ticket {ticket}: {why}"))
+    caller.require_role(&[Role::Admin])?;
+    let policy = file.check().map_err(policy_refused)?;
+    let in_force = desk.store.policy_version_in_force(desk.clock.now()).await?;
+    if let Some(reviewed) = options.reviewed_against
+        && reviewed != in_force
+    {
+        return Err(DeskError::Conflict {
+            detail: format!(
+                "another policy version came into force since the change was shown (now {}); look at it again",
+                in_force.map_or_else(
+                    || "none".to_string(),
+                    |version| format!("version {version}")
+                )
+            ),
+            state: None,
+            allowed_actions: None,
+        });
+    }
+    // Every open ticket's terms must be the policy's: a name it dropped cannot be timed.
+    let unfit: Vec<String> = desk
+        .store
+        .open_ticket_terms()
+        .await?
+        .into_iter()
+        .filter_map(|terms| {
+            let missing: Vec<String> = [
+                policy.program(&terms.program).err(),
+                policy.region(&terms.region).err(),
+                policy.product_line(&terms.product_line).err(),
+                policy.severity(&terms.severity).err(),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|error| error.to_string())
             .collect();
+            (!missing.is_empty())
+                .then(|| format!("{} open tickets: {}", terms.tickets, missing.join("; ")))
+        })
+        .collect();
+    if !unfit.is_empty() {
         return Err(DeskError::invalid(
             "policy",
             format!(
-                "the policy cannot time {} open tickets ({})",
-                preview.moves.cannot_time,
-                examples.join("; ")
+                "the policy cannot time every open ticket ({})",
+                unfit.join("; ")
             ),
         ));
     }
@@ -618,6 +683,9 @@ pub struct RebuildOutcome {
     pub breaches: u64,
     /// Tickets it could not time (they keep their earlier clocks), with why.
     pub failed: Vec<(i64, String)>,
+    /// Where to go on from, when it stopped at its limit before the end.
+    #[serde(skip)]
+    pub next: Option<BehindPosition>,
 }
 
 /// Open tickets a rebuild computes again per transaction: short enough that ticket
@@ -632,6 +700,19 @@ pub async fn rebuild_clocks(
     desk: &Desk,
     batch: i64,
     limit: Option<u64>,
+    progress: impl FnMut(u64, u64),
+) -> Result<RebuildOutcome, DeskError> {
+    rebuild_clocks_from(desk, batch, limit, BehindPosition::default(), progress).await
+}
+
+/// [`rebuild_clocks`] from `from` on (where the last turn stopped), so that tickets it
+/// could not time are not tried again at every turn: `outcome.next` says where to go on
+/// from, none once the end was reached.
+pub async fn rebuild_clocks_from(
+    desk: &Desk,
+    batch: i64,
+    limit: Option<u64>,
+    from: BehindPosition,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<RebuildOutcome, DeskError> {
     take_up_version_in_force(desk).await?;
@@ -645,7 +726,7 @@ pub async fn rebuild_clocks(
         version: Some(version),
         ..RebuildOutcome::default()
     };
-    let mut position = BehindPosition::default();
+    let mut position = from;
     let mut done = 0;
     loop {
         let room = limit.map_or(batch, |limit| {
@@ -654,6 +735,7 @@ pub async fn rebuild_clocks(
                 .min(batch)
         });
         if room <= 0 {
+            outcome.next = Some(position);
             break;
         }
         let next = desk

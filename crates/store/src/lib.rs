@@ -70,7 +70,7 @@ pub use monthly_reports::ReportOwed;
 pub use notice_facts::{NoticeFacts, NoticeRecipient};
 pub use outbox::{Delivery, OutboxEntry};
 pub use policy_versions::{
-    BehindPosition, NewPolicyVersion, PolicyVersion, RebuildProgress, StoredPolicy,
+    BehindPosition, NewPolicyVersion, OpenTicketTerms, PolicyVersion, RebuildProgress, StoredPolicy,
 };
 pub use report_flows::{BacklogGroup, FlowQuery, FlowRow};
 pub use report_work::{WorkQuery, WorkRow};

@@ -173,6 +173,14 @@ pub(crate) async fn tickets_with_pending_warnings(
     transaction: &mut Transaction<'static, Any>,
     tickets: &[i64],
 ) -> Result<std::collections::HashSet<i64>, StoreError> {
+    pending_warnings_of(&mut **transaction, tickets).await
+}
+
+/// [`tickets_with_pending_warnings`] on any connection.
+pub(crate) async fn pending_warnings_of(
+    connection: &mut sqlx::AnyConnection,
+    tickets: &[i64],
+) -> Result<std::collections::HashSet<i64>, StoreError> {
     if tickets.is_empty() {
         return Ok(Default::default());
     }
@@ -193,7 +201,7 @@ pub(crate) async fn tickets_with_pending_warnings(
     for ticket in tickets {
         query = query.bind(*ticket);
     }
-    let warned: Vec<i64> = query.fetch_all(&mut **transaction).await?;
+    let warned: Vec<i64> = query.fetch_all(&mut *connection).await?;
     Ok(warned.into_iter().collect())
 }
 

@@ -63,6 +63,16 @@ pub struct BehindPosition {
     pub ticket: i64,
 }
 
+/// The terms open tickets are under, and how many are under each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenTicketTerms {
+    pub program: String,
+    pub region: String,
+    pub product_line: String,
+    pub severity: String,
+    pub tickets: u64,
+}
+
 const VERSION_COLUMNS: &str = "version, sha256, source, applied_by, applied_at, effective_at, note";
 
 impl Store {
@@ -184,14 +194,46 @@ impl Store {
         after: BehindPosition,
         limit: i64,
     ) -> Result<Vec<BehindPosition>, StoreError> {
-        sqlx::query(
-            "SELECT policy_version, id FROM tickets \
-             WHERE closed_at IS NULL AND policy_version < $1 AND (policy_version, id) > ($2, $3) \
-             ORDER BY policy_version, id LIMIT $4",
-        )
-        .bind(i64::from(version))
-        .bind(i64::from(after.policy_version))
-        .bind(after.ticket)
+        // Two seeks on (policy_version, id) rather than one row-value comparison, which the
+        // databases would start from the first ticket of the version every time: the rest
+        // of the position's version, then the versions after it.
+        let mut behind = self
+            .behind_in(
+                "policy_version = $1 AND id > $2",
+                [i64::from(after.policy_version), after.ticket],
+                limit,
+            )
+            .await?;
+        let room = limit - i64::try_from(behind.len()).unwrap_or(limit);
+        if room > 0 && after.policy_version.saturating_add(1) < version {
+            behind.extend(
+                self.behind_in(
+                    "policy_version > $1 AND policy_version < $2",
+                    [i64::from(after.policy_version), i64::from(version)],
+                    room,
+                )
+                .await?,
+            );
+        }
+        Ok(behind
+            .into_iter()
+            .filter(|position| position.policy_version < version)
+            .collect())
+    }
+
+    /// Up to `limit` open tickets by version then id, where `condition` (on `$1` and `$2`).
+    async fn behind_in(
+        &self,
+        condition: &str,
+        [first, second]: [i64; 2],
+        limit: i64,
+    ) -> Result<Vec<BehindPosition>, StoreError> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT policy_version, id FROM tickets WHERE closed_at IS NULL AND {condition} \
+             ORDER BY policy_version, id LIMIT $3"
+        )))
+        .bind(first)
+        .bind(second)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?
@@ -200,6 +242,33 @@ impl Store {
             Ok(BehindPosition {
                 policy_version: version_number(row.try_get("policy_version")?)?,
                 ticket: row.try_get("id")?,
+            })
+        })
+        .collect()
+    }
+}
+
+impl Store {
+    /// Each combination of program, region, product line and severity the open tickets are
+    /// under, with how many: what a new policy must still know.
+    pub async fn open_ticket_terms(&self) -> Result<Vec<OpenTicketTerms>, StoreError> {
+        sqlx::query(
+            "SELECT program, region, product_line, severity, COUNT(*) AS tickets FROM tickets \
+             WHERE closed_at IS NULL GROUP BY program, region, product_line, severity \
+             ORDER BY program, region, product_line, severity",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            let tickets: i64 = row.try_get("tickets")?;
+            Ok(OpenTicketTerms {
+                program: row.try_get("program")?,
+                region: row.try_get("region")?,
+                product_line: row.try_get("product_line")?,
+                severity: row.try_get("severity")?,
+                tickets: u64::try_from(tickets)
+                    .map_err(|error| StoreError::Corrupt(format!("tickets: {error}")))?,
             })
         })
         .collect()

@@ -57,6 +57,10 @@ pub struct StoredStanding {
     pub severity_rank: i64,
     pub placement_rank: i64,
     pub policy_version: u32,
+    /// Each clock's due time as stored.
+    pub first_response_due_at: Option<Timestamp>,
+    pub next_update_due_at: Option<Timestamp>,
+    pub resolution_due_at: Option<Timestamp>,
 }
 
 impl Store {
@@ -115,7 +119,8 @@ impl Store {
     ) -> Result<Vec<OpenTimeline>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, customer_id, program, region, product_line, severity, channel, \
-             next_due_at, at_risk_at, breached, severity_rank, placement_rank, policy_version \
+             next_due_at, at_risk_at, breached, severity_rank, placement_rank, policy_version, \
+             first_response_due_at, next_update_due_at, resolution_due_at \
              FROM tickets WHERE closed_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
@@ -148,6 +153,9 @@ impl Store {
                 placement_rank: row.try_get("placement_rank")?,
                 policy_version: u32::try_from(row.try_get::<i64, _>("policy_version")?)
                     .map_err(|error| StoreError::Corrupt(format!("policy_version: {error}")))?,
+                first_response_due_at: optional("first_response_due_at")?,
+                next_update_due_at: optional("next_update_due_at")?,
+                resolution_due_at: optional("resolution_due_at")?,
             });
         }
         self.attach_events(&mut tickets).await?;

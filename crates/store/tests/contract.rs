@@ -5507,12 +5507,12 @@ async fn a_new_policy_version_rebuilds_the_open_tickets_once(store: Store) {
         .await
         .unwrap();
     assert_eq!((rebuilt.tickets, rebuilt.breaches), (3, 3));
-    // …and taking them all again (a batch retried) records nothing more.
+    // …and taking them all again (a batch retried) finds them done: nothing more.
     let again = store
         .rebuild_tickets(&under_second, &open, resumed)
         .await
         .unwrap();
-    assert_eq!((again.tickets, again.breaches), (5, 0));
+    assert_eq!((again.tickets, again.breaches), (0, 0));
     assert_eq!(
         store.rebuild_progress(second).await.unwrap(),
         RebuildProgress { open: 5, behind: 0 }
@@ -5571,4 +5571,19 @@ async fn a_new_policy_version_rebuilds_the_open_tickets_once(store: Store) {
         store.ticket(closed, Scope::All).await.unwrap(),
         closed_before
     );
+    // A note added later under the new version keeps it measured as it was closed.
+    act(
+        &store,
+        &under_second,
+        closed,
+        "2026-11-23T16:00:00+01:00",
+        ADVISOR,
+        Command::Note {
+            body: "for the record".into(),
+        },
+    )
+    .await;
+    let noted = store.ticket(closed, Scope::All).await.unwrap();
+    assert_eq!(noted.version_number, closed_before.version_number + 1);
+    assert_eq!(noted.policy_version, first);
 }

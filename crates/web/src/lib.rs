@@ -74,11 +74,14 @@ impl AppState {
         self.current_policy.get()
     }
 
-    /// The desk's use cases, over this state's database, policy and clock.
+    /// The desk's use cases, over this state's database, the policy in force now and the
+    /// clock.
     pub fn desk(&self) -> Desk {
         Desk {
             store: self.store.clone(),
-            current_policy: self.current_policy.clone(),
+            // Pinned: one request works under one version, even should another come into
+            // force while it is served.
+            current_policy: CurrentPolicy::from(self.policy()),
             clock: self.clock.clone(),
             mail_ids: self.mail_ids.clone(),
             limits: self.limits.desk(),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use caredesk_desk::Desk;
 use caredesk_desk::monthly_reports::send_monthly_reports;
 use caredesk_desk::people::count_earlier_work;
-use caredesk_desk::policy_versions::{REBUILD_BATCH, rebuild_clocks};
+use caredesk_desk::policy_versions::{REBUILD_BATCH, rebuild_clocks_from};
 use caredesk_desk::reports::measure_earlier_tickets;
 use caredesk_desk::sweep::{sweep_tickets, upkeep};
 use caredesk_store::BehindPosition;
@@ -138,6 +138,9 @@ async fn rebuild_loop(desk: Desk, owner: String, mut stop: watch::Receiver<bool>
     // Tickets the version cannot time stay behind it: after a turn that found only those,
     // they are tried again only after a while, not every few seconds.
     let mut stuck_since: Option<tokio::time::Instant> = None;
+    // Where the last turn stopped, for the version it worked under: the next goes on from
+    // there, and starts again from the first ticket only once it reached the end.
+    let mut resume: Option<(Option<u32>, BehindPosition)> = None;
     loop {
         tokio::select! {
             _ = ticker.tick() => {
@@ -148,8 +151,10 @@ async fn rebuild_loop(desk: Desk, owner: String, mut stop: watch::Receiver<bool>
                     Ok(true) => {
                         let mut stuck = false;
                         run_job(&desk, POLICY_REBUILD, &owner, POLICY_REBUILD_LEASE, || async {
-                            let (outcome, only_failures) = rebuild_round(&desk).await;
-                            stuck = only_failures;
+                            let (outcome, only_failures) = rebuild_round(&desk, &mut resume).await;
+                            // A turn that failed, or found only tickets it cannot time, is
+                            // not tried again for a while.
+                            stuck = only_failures || outcome.is_err();
                             outcome
                         })
                         .await;
@@ -182,13 +187,30 @@ async fn rebuild_due(desk: &Desk) -> Result<bool, String> {
     Ok(!behind.is_empty())
 }
 
-/// A turn of the rebuild, and whether it found only tickets the version cannot time.
-async fn rebuild_round(desk: &Desk) -> (Result<(), String>, bool) {
-    let outcome =
-        match rebuild_clocks(desk, REBUILD_BATCH, Some(POLICY_REBUILD_SHARE), |_, _| {}).await {
-            Ok(outcome) => outcome,
-            Err(error) => return (Err(error.to_string()), false),
-        };
+/// A turn of the rebuild from where the last one stopped, and whether it found only tickets
+/// the version cannot time.
+async fn rebuild_round(
+    desk: &Desk,
+    resume: &mut Option<(Option<u32>, BehindPosition)>,
+) -> (Result<(), String>, bool) {
+    let in_force = desk.policy().stored_as;
+    let from = match *resume {
+        Some((Some(version), position)) if version == in_force => position,
+        _ => BehindPosition::default(),
+    };
+    let outcome = match rebuild_clocks_from(
+        desk,
+        REBUILD_BATCH,
+        Some(POLICY_REBUILD_SHARE),
+        from,
+        |_, _| {},
+    )
+    .await
+    {
+        Ok(outcome) => outcome,
+        Err(error) => return (Err(error.to_string()), false),
+    };
+    *resume = outcome.next.map(|next| (outcome.version, next));
     if outcome.tickets > 0 {
         tracing::info!(
             version = outcome.version,

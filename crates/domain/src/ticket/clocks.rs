@@ -339,13 +339,23 @@ impl<'p> ClockPlan<'p> {
 /// The breaches the timeline does not record yet. The first-response and resolution clocks
 /// breach once per ticket; the status-update clock once per missed update.
 pub fn unrecorded_breaches(clocks: &TicketClocks, events: &[TicketEvent]) -> Vec<EventData> {
-    let recorded = |kind: ClockKind, due: Timestamp| {
+    // A status update is owed once per stretch between the advisor's contacts (or from a
+    // cadence agreed since): a breach recorded in the running stretch is this clock's, even
+    // under another due time (a new policy version that changed the cadence). Recorded
+    // after the stretch began, strictly: the breach of the stretch before is recorded at
+    // the very instant of the late contact that begins this one.
+    let recorded = |clock: &Clock, due: Timestamp| {
         events.iter().any(|event| match &event.data {
             EventData::ClockBreached {
-                clock,
+                clock: kind,
                 due: recorded_due,
                 ..
-            } => *clock == kind && (kind != ClockKind::NextUpdate || *recorded_due == due),
+            } => {
+                *kind == clock.kind
+                    && (clock.kind != ClockKind::NextUpdate
+                        || *recorded_due == due
+                        || event.at > clock.started_at)
+            }
             _ => false,
         })
     };
@@ -353,7 +363,7 @@ pub fn unrecorded_breaches(clocks: &TicketClocks, events: &[TicketEvent]) -> Vec
         .all()
         .filter_map(|clock| {
             let due = clock.breached_due?;
-            (!recorded(clock.kind, due)).then_some(EventData::ClockBreached {
+            (!recorded(clock, due)).then_some(EventData::ClockBreached {
                 clock: clock.kind,
                 due,
                 policy_change: None,

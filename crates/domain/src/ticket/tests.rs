@@ -882,6 +882,59 @@ fn breaches_are_recorded_once_each() {
     ));
 }
 
+#[test]
+fn a_missed_update_is_one_breach_whatever_cadence_a_later_policy_gives_it() {
+    // P3 on emea: the reply at 10:30 owes an update two business days later, missed.
+    let mut ticket = Ticket::open("standard", "P3", "portal", MONDAY_10);
+    ticket.does(ADVISOR, "2026-11-23T10:30:00+01:00", reply("looking"));
+    let late = ticket.clocks("2026-11-26T12:00:00+01:00");
+    let missed = unrecorded_breaches(&late, &ticket.events);
+    assert_eq!(missed.len(), 1);
+    ticket.events.push(TicketEvent {
+        seq: ticket.events.len() as u32 + 1,
+        at: at("2026-11-26T12:00:00+01:00"),
+        actor: Actor::System,
+        data: missed[0].clone(),
+    });
+    // A version with hourly updates puts that update's due time elsewhere: the same
+    // missed update, not a second breach.
+    let hourly = policy_with(|toml| {
+        toml.replacen(
+            "resolution = \"15d\"\nupdate_every = \"2d\"",
+            "resolution = \"15d\"\nupdate_every = \"1h\"",
+            1,
+        )
+    });
+    let context = ClockContext {
+        program: "standard",
+        region: "emea",
+        product_line: "planetpress-suite",
+    };
+    let under_hourly = compute(
+        &hourly,
+        &context,
+        &ticket.events,
+        at("2026-11-26T13:00:00+01:00"),
+    )
+    .unwrap();
+    assert!(under_hourly.next_update.as_ref().unwrap().breached);
+    assert_eq!(unrecorded_breaches(&under_hourly, &ticket.events), []);
+    // The late reply begins another stretch: its missed update is a breach of its own.
+    ticket.does(
+        ADVISOR,
+        "2026-11-26T13:00:00+01:00",
+        reply("sorry for the wait"),
+    );
+    let next = compute(
+        &hourly,
+        &context,
+        &ticket.events,
+        at("2026-11-26T15:00:00+01:00"),
+    )
+    .unwrap();
+    assert_eq!(unrecorded_breaches(&next, &ticket.events).len(), 1);
+}
+
 fn supply(fields: &[(&str, &str)]) -> Command {
     Command::SupplyDetails {
         details: fields

@@ -410,13 +410,37 @@ static WRITE_STANDING: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-async fn write_standing(
+/// The standing of a closed ticket that keeps the measurement (and the policy version) it
+/// was closed under: the rest of what `WRITE_STANDING` writes.
+static WRITE_STANDING_KEEPING_MEASUREMENT: LazyLock<String> = LazyLock::new(|| {
+    "UPDATE tickets SET severity = $1, state = $2, assignee_id = $3, escalated = $4, \
+     escalation_open = $5, version_number = $6, updated_at = $7, closed_at = $8, calendar = $9, \
+     severity_rank = $10, placement_rank = $11, due_sort = $12, next_due_at = $13, \
+     at_risk_at = $14, sweep_due_at = $15, first_response_due_at = $16, \
+     next_update_due_at = $17, resolution_due_at = $18, breached = $19, flags = $20, \
+     consent_unanswered = $21, language = COALESCE($22, language) WHERE id = $23"
+        .to_string()
+});
+
+async fn write_standing_keeping_measurement(
     transaction: &mut Transaction<'static, Any>,
     id: i64,
     derived: &StandingColumns,
 ) -> Result<(), StoreError> {
+    standing_query(&WRITE_STANDING_KEEPING_MEASUREMENT, derived)
+        .bind(id)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
+}
+
+/// `sql` with a ticket's standing bound to `$1` to `$22`, as both writes of it take them.
+fn standing_query<'q>(
+    sql: &'q str,
+    derived: &'q StandingColumns,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
     let snapshot = &derived.snapshot;
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(WRITE_STANDING.as_str()))
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&snapshot.severity)
         .bind(snapshot.state.as_str())
         .bind(snapshot.assignee)
@@ -440,7 +464,14 @@ async fn write_standing(
         .bind(snapshot.consent_unanswered)
         // The language the ticket is worked in now (a shift change after hours changes it).
         .bind(&snapshot.language)
-        .bind(derived.policy_version);
+}
+
+async fn write_standing(
+    transaction: &mut Transaction<'static, Any>,
+    id: i64,
+    derived: &StandingColumns,
+) -> Result<(), StoreError> {
+    let mut query = standing_query(&WRITE_STANDING, derived).bind(derived.policy_version);
     for value in measure_values(&derived.measures) {
         query = query.bind(value);
     }

@@ -6,7 +6,7 @@ use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::clocks::ClockContext;
 use caredesk_domain::ticket::rebuild::{OpenTicket, every_core, rebuild_steps};
 use caredesk_domain::ticket::step::{StepError, step};
-use caredesk_domain::ticket::{Actor, EventData, Snapshot, TicketEvent};
+use caredesk_domain::ticket::{Actor, ClockKind, EventData, Snapshot, TicketEvent};
 use jiff::Timestamp;
 use sqlx::{Any, Row, Transaction};
 
@@ -14,11 +14,14 @@ use super::attachments::{FilesToAttach, NO_FILES, insert_attachment};
 
 use super::{
     Change, StandingColumns, Sweep, TICKET_COLUMNS, TicketRecord, UpdateError, move_load,
-    step_error, ticket_of, write_standing,
+    step_error, ticket_of, write_standing, write_standing_keeping_measurement,
 };
 use crate::events::{TicketWords, append_events};
 use crate::events::{event_of, load_events};
-use crate::outbox::{NoticeRow, drop_stale_warnings, tickets_with_pending_warnings, write_notices};
+use crate::outbox::{
+    NoticeRow, drop_stale_warnings, pending_warnings_of, tickets_with_pending_warnings,
+    write_notices,
+};
 use crate::report_work::{WorkedTicket, count_work};
 use crate::reports::{
     ClosedTicket, MEASURE_COLUMNS, add_closed, measure_values, recount_closed, stored_measures,
@@ -33,6 +36,18 @@ enum Cause {
     TimePassing,
     /// Applying this policy version moved the due time into the past.
     PolicyApplied(u32),
+}
+
+/// Whether `clock` of `ticket` was already due by `at` as stored, under the terms before
+/// a rebuild: its breach then comes from time passing (the sweep had not come yet), not
+/// from the new terms.
+fn was_due_by(ticket: &TicketRecord, clock: ClockKind, at: Timestamp) -> bool {
+    let due = match clock {
+        ClockKind::FirstResponse => ticket.first_response_due_at,
+        ClockKind::NextUpdate => ticket.next_update_due_at,
+        ClockKind::Resolution => ticket.resolution_due_at,
+    };
+    due.is_some_and(|due| due <= at)
 }
 
 /// What a rebuild of some tickets did.
@@ -52,6 +67,14 @@ struct RebuildRead {
     record: TicketRecord,
     events: Vec<TicketEvent>,
     warned: bool,
+}
+
+/// A ticket's standing computed under a new version, and the version of the ticket it was
+/// computed from.
+struct QuietStanding {
+    id: i64,
+    version_number: i64,
+    columns: StandingColumns,
 }
 
 /// Tickets whose standing a rebuild writes in one statement.
@@ -77,16 +100,18 @@ const QUIET_COLUMNS: [&str; 12] = [
 /// times, queue keys and measures, and the version they were computed under.
 async fn write_quiet_standings(
     transaction: &mut Transaction<'static, Any>,
-    rows: &[(i64, StandingColumns)],
-) -> Result<(), StoreError> {
+    rows: &[QuietStanding],
+    version: u32,
+) -> Result<u64, StoreError> {
     let columns: Vec<&str> = QUIET_COLUMNS
         .iter()
         .chain(MEASURE_COLUMNS.iter())
         .copied()
         .collect();
-    let width = columns.len() + 1;
+    let width = columns.len() + 2;
     // Typed placeholders: PostgreSQL cannot tell the type of a bare parameter in VALUES.
-    let types: Vec<&str> = std::iter::once("BIGINT")
+    let types: Vec<&str> = ["BIGINT", "BIGINT"]
+        .into_iter()
         .chain(columns.iter().map(|column| match *column {
             "calendar" => "TEXT",
             "breached" => "BOOLEAN",
@@ -103,20 +128,30 @@ async fn write_quiet_standings(
             format!("({})", cells.join(", "))
         })
         .collect();
+    // Only where the ticket is as it was read: unchanged since, still open, still behind.
     let sql = format!(
-        "WITH v (id, {}) AS (VALUES {}) UPDATE tickets SET {} FROM v WHERE tickets.id = v.id",
+        "WITH v (id, read_version, {}) AS (VALUES {}) UPDATE tickets SET {} FROM v \
+         WHERE tickets.id = v.id AND tickets.version_number = v.read_version \
+         AND tickets.closed_at IS NULL AND tickets.policy_version < ${}",
         columns.join(", "),
         values.join(", "),
         columns
             .iter()
             .map(|column| format!("{column} = v.{column}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        rows.len() * width + 1
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (id, standing) in rows {
+    for QuietStanding {
+        id,
+        version_number,
+        columns: standing,
+    } in rows
+    {
         query = query
             .bind(*id)
+            .bind(*version_number)
             .bind(standing.calendar.clone())
             .bind(standing.severity_rank)
             .bind(standing.placement_rank)
@@ -133,8 +168,33 @@ async fn write_quiet_standings(
             query = query.bind(value);
         }
     }
-    query.execute(&mut **transaction).await?;
-    Ok(())
+    let written = query
+        .bind(i64::from(version))
+        .execute(&mut **transaction)
+        .await?
+        .rows_affected();
+    Ok(written)
+}
+
+/// Of `ids`, the open tickets still computed under a version before `version`.
+async fn still_behind(
+    transaction: &mut Transaction<'static, Any>,
+    ids: &[i64],
+    version: u32,
+) -> Result<Vec<i64>, StoreError> {
+    let list: Vec<String> = (1..=ids.len()).map(|number| format!("${number}")).collect();
+    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM tickets WHERE closed_at IS NULL AND id IN ({}) AND policy_version < ${}",
+        list.join(", "),
+        ids.len() + 1
+    )));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query
+        .bind(i64::from(version))
+        .fetch_all(&mut **transaction)
+        .await?)
 }
 
 /// What one change wrote.
@@ -247,7 +307,13 @@ impl Store {
         let mut step = step(policy, &context, &events, decided, actor, at).map_err(step_error)?;
         if let Cause::PolicyApplied(version) = cause {
             for event in &mut step.events {
-                if let EventData::ClockBreached { policy_change, .. } = &mut event.data {
+                if let EventData::ClockBreached {
+                    clock,
+                    policy_change,
+                    ..
+                } = &mut event.data
+                    && !was_due_by(&ticket, *clock, at)
+                {
                     *policy_change = Some(version);
                 }
             }
@@ -303,15 +369,23 @@ impl Store {
         }
         // The totals hold, for each closed ticket, exactly what its row holds: a change to a
         // closed ticket whose measures come out otherwise (measured by an earlier version of
-        // caredesk, or under another policy since) swaps its contribution.
+        // caredesk) swaps its contribution.
         let stored = match ticket.closed_at {
             Some(_) => Some(stored_measures(transaction, id).await?),
             None => None,
         };
+        // But a ticket closed under another policy version keeps the measurement it was
+        // closed under, and that version, whatever is added to it later (a note).
+        let keeps_measurement = ticket.policy_version != policy.stored_as
+            && stored.as_ref().is_some_and(|stored| stored.are_current());
         // Always rewritten, even without a new event: which clocks remain to breach depends
         // on `now`, and a stale value would bring the sweep back to this ticket forever.
-        write_standing(transaction, id, &derived).await?;
-        if let Some(closed_at) = derived.snapshot.closed_at {
+        if keeps_measurement {
+            write_standing_keeping_measurement(transaction, id, &derived).await?;
+        } else {
+            write_standing(transaction, id, &derived).await?;
+        }
+        if let Some(closed_at) = derived.snapshot.closed_at.filter(|_| !keeps_measurement) {
             let values = measure_values(&derived.measures);
             let closed = ClosedTicket {
                 opened_at: ticket.opened_at,
@@ -376,8 +450,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(rebuilt);
         }
-        let mut transaction = self.begin_write().await?;
-        let tickets = self.rebuild_read(&mut transaction, ids).await?;
+        // Read and computed before the write transaction, which then holds the database's
+        // writer only for the writes: ticket creation and actions go on meanwhile.
+        let tickets = self.rebuild_read(ids, policy.stored_as).await?;
         let open: Vec<OpenTicket<'_>> = tickets
             .iter()
             .map(|ticket| OpenTicket {
@@ -389,33 +464,52 @@ impl Store {
                 events: &ticket.events,
             })
             .collect();
-        // The domain is pure: the batch is computed on every core while its transaction
-        // waits (a few milliseconds).
+        // The domain is pure: the batch is computed on every core.
         let computed = rebuild_steps(policy, &open, now, every_core());
         let mut quiet = Vec::new();
         let mut eventful = Vec::new();
         for (ticket, outcome) in tickets.iter().zip(computed) {
             match outcome {
-                Err(StepError::NoCreatedEvent) => {
-                    return Err(StoreError::Corrupt(format!(
-                        "ticket {} has no created event",
-                        ticket.record.id
-                    )));
-                }
+                // One ticket the version cannot time (or whose timeline is damaged) holds up
+                // none of the others.
+                Err(StepError::NoCreatedEvent) => rebuilt.failed.push((
+                    ticket.record.id,
+                    "its timeline has no created event".to_string(),
+                )),
                 Err(error) => rebuilt.failed.push((ticket.record.id, error.to_string())),
                 Ok(step) if step.events.is_empty() && step.at_risk.is_empty() && !ticket.warned => {
-                    quiet.push((
-                        ticket.record.id,
-                        StandingColumns::of(&step.standing, &step.measures, policy)?,
-                    ));
+                    quiet.push(QuietStanding {
+                        id: ticket.record.id,
+                        version_number: ticket.record.version_number,
+                        columns: StandingColumns::of(&step.standing, &step.measures, policy)?,
+                    });
                 }
                 Ok(_) => eventful.push(ticket.record.id),
             }
         }
+        let mut transaction = self.begin_write().await?;
+        // A ticket changed since it was read, or warned of meanwhile, goes the way of any
+        // change, under its lock.
+        let warned_since = tickets_with_pending_warnings(
+            &mut transaction,
+            &quiet.iter().map(|ticket| ticket.id).collect::<Vec<_>>(),
+        )
+        .await?;
+        let (warned, quiet): (Vec<QuietStanding>, Vec<QuietStanding>) = quiet
+            .into_iter()
+            .partition(|ticket| warned_since.contains(&ticket.id));
+        eventful.extend(warned.iter().map(|ticket| ticket.id));
         for chunk in quiet.chunks(QUIET_ROWS_PER_STATEMENT) {
-            write_quiet_standings(&mut transaction, chunk).await?;
+            let written = write_quiet_standings(&mut transaction, chunk, policy.stored_as).await?;
+            if written == chunk.len() as u64 {
+                rebuilt.tickets += chunk.len();
+                continue;
+            }
+            let chunk_ids: Vec<i64> = chunk.iter().map(|ticket| ticket.id).collect();
+            let left = still_behind(&mut transaction, &chunk_ids, policy.stored_as).await?;
+            rebuilt.tickets += chunk.len() - left.len();
+            eventful.extend(left);
         }
-        rebuilt.tickets += quiet.len();
         let mut told = false;
         for id in eventful {
             let changed = self
@@ -448,7 +542,9 @@ impl Store {
                 }
                 // The step refused before anything was written: the transaction goes on.
                 // (The store's own errors end it: on PostgreSQL it cannot go on after one.)
-                Err(UpdateError::Store(StoreError::Policy(reason))) => {
+                Err(UpdateError::Store(
+                    StoreError::Policy(reason) | StoreError::Corrupt(reason),
+                )) => {
                     rebuilt.failed.push((id, reason));
                 }
                 Err(UpdateError::Store(error)) => return Err(error),
@@ -462,12 +558,12 @@ impl Store {
         Ok(rebuilt)
     }
 
-    /// The open tickets of `ids`, locked for the transaction, with their timelines and
-    /// whether an at-risk warning of theirs waits in the outbox.
+    /// The open tickets of `ids` still computed under a version before `version`, with
+    /// their timelines and whether an at-risk warning of theirs waits in the outbox.
     async fn rebuild_read(
         &self,
-        transaction: &mut Transaction<'static, Any>,
         ids: &[i64],
+        version: u32,
     ) -> Result<Vec<RebuildRead>, StoreError> {
         let list = |first: usize| {
             (first..first + ids.len())
@@ -477,15 +573,18 @@ impl Store {
         };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {TICKET_COLUMNS} FROM tickets WHERE closed_at IS NULL AND id IN ({}) \
-             ORDER BY id{}",
+             AND policy_version < ${} ORDER BY id",
             list(1),
-            self.for_update()
+            ids.len() + 1,
         )));
         for id in ids {
             query = query.bind(*id);
         }
+        // Another rebuild under a later version may have been there first.
+        query = query.bind(i64::from(version));
+        let mut reader = self.pool.acquire().await?;
         let mut tickets: Vec<RebuildRead> = query
-            .fetch_all(&mut **transaction)
+            .fetch_all(&mut *reader)
             .await?
             .iter()
             .map(|row| {
@@ -507,7 +606,7 @@ impl Store {
         for id in ids {
             query = query.bind(*id);
         }
-        let rows = query.fetch_all(&mut **transaction).await?;
+        let rows = query.fetch_all(&mut *reader).await?;
         let mut index = 0;
         for row in &rows {
             let ticket_id: i64 = row.try_get(0)?;
@@ -521,7 +620,7 @@ impl Store {
                 _ => {}
             }
         }
-        let warned = tickets_with_pending_warnings(transaction, ids).await?;
+        let warned = pending_warnings_of(&mut reader, ids).await?;
         for ticket in &mut tickets {
             ticket.warned = warned.contains(&ticket.record.id);
         }
