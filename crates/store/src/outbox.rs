@@ -173,7 +173,7 @@ pub(crate) async fn tickets_with_pending_warnings(
     transaction: &mut Transaction<'static, Any>,
     tickets: &[i64],
 ) -> Result<std::collections::HashSet<i64>, StoreError> {
-    pending_warnings_of(&mut **transaction, tickets).await
+    pending_warnings_of(transaction, tickets).await
 }
 
 /// [`tickets_with_pending_warnings`] on any connection.
