@@ -85,12 +85,6 @@ pub async fn replay(
             ));
         }
     }
-    if request.program.is_none() && request.policy.is_none() {
-        return Err(DeskError::invalid(
-            "alternative_program",
-            "give another program or another policy to time the tickets under",
-        ));
-    }
     // One version for the whole replay, even should another come into force meanwhile.
     let actual_policy = desk.policy();
     let alternative_policy = request

@@ -308,6 +308,11 @@ fn policy_names(policy: &Policy) -> BTreeMap<&'static str, Vec<Value>> {
     BTreeMap::from([
         ("region", keys(policy.regions.keys().collect())),
         ("program", keys(policy.programs.keys().collect())),
+        // What-if replay's other program.
+        (
+            "alternative_program",
+            keys(policy.programs.keys().collect()),
+        ),
         (
             "language",
             keys(policy.languages.supported.iter().collect()),

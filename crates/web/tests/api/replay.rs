@@ -146,7 +146,6 @@ pub async fn tickets_are_replayed_under_other_terms(backend: Backend) {
 
     // Bad requests name their field.
     for (query, field) in [
-        ("", "alternative_program"),
         ("alternative_program=diamond", "alternative_program"),
         ("alternative_program=gold&format=xml", "format"),
         ("alternative_program=gold&severity=P9", "severity"),
@@ -161,6 +160,12 @@ pub async fn tickets_are_replayed_under_other_terms(backend: Backend) {
     }
     let (status, _) = replay(&manager, "alternative_policy_version=7").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Without another program or version, the actual terms both ways: nothing moves.
+    let (status, same) = replay(&manager, "").await;
+    assert_eq!(status, StatusCode::OK, "{same}");
+    for line in same["summary"]["lines"].as_array().unwrap() {
+        assert_eq!(line["actual"], line["alternative"], "{line}");
+    }
 
     // The policy's versions: a stored version as the alternative. The built-in policy
     // under its own terms avoids and adds nothing.
