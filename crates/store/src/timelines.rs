@@ -50,7 +50,6 @@ pub struct OpenTimeline {
 /// What is stored of an open ticket's standing, computed under `policy_version`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredStanding {
-    pub channel: String,
     pub next_due_at: Option<Timestamp>,
     pub at_risk_at: Option<Timestamp>,
     pub breached: bool,
@@ -118,7 +117,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OpenTimeline>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, customer_id, program, region, product_line, severity, channel, \
+            "SELECT id, customer_id, program, region, product_line, severity, \
              next_due_at, at_risk_at, breached, severity_rank, placement_rank, policy_version, \
              first_response_due_at, next_update_due_at, resolution_due_at \
              FROM tickets WHERE closed_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
@@ -145,7 +144,6 @@ impl Store {
                     .transpose()
             };
             stored.push(StoredStanding {
-                channel: row.try_get("channel")?,
                 next_due_at: optional("next_due_at")?,
                 at_risk_at: optional("at_risk_at")?,
                 breached: row.flag("breached")?,
