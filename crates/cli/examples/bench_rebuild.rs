@@ -10,7 +10,11 @@
 //! status updates every business hour, so every run moves the P3 tickets' due times (and
 //! breaches some of them) and every run rebuilds every open ticket.
 //!
+//!     [CREATORS=4] [REBUILD_BATCH=500] \
 //!     cargo run --release -p caredesk --example bench_rebuild -- DATABASE_URL [LOAD_SECONDS]
+//!
+//! Each creation's time is kept: the medians and 99th percentiles, alone and during the
+//! rebuild, say how long a ticket's creation waits behind the rebuild's writes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "shared/desk.rs"]
@@ -75,9 +79,13 @@ async fn main() {
         Duration::from_secs(load_seconds),
     )
     .await;
+    let (alone_median, alone_p99) = percentiles(&baseline.2);
     println!(
-        "creation alone: {} tickets in {load_seconds} s by {CREATORS} connections = {:.0} tickets/s",
-        baseline.0, baseline.1
+        "creation alone: {} tickets in {load_seconds} s by {} connections = {:.0} tickets/s; \
+         each took {alone_median:.1} ms (median), {alone_p99:.1} ms (99th percentile)",
+        baseline.0,
+        setting("CREATORS", CREATORS),
+        baseline.1
     );
 
     let version = store
@@ -112,7 +120,8 @@ async fn main() {
     };
     let started = Instant::now();
     let mut shown = 0;
-    let outcome = rebuild_clocks(&desk, REBUILD_BATCH, None, |done, to_do| {
+    let batch = setting("REBUILD_BATCH", REBUILD_BATCH);
+    let outcome = rebuild_clocks(&desk, batch, None, |done, to_do| {
         if done >= shown + 100_000 || done == to_do {
             shown = done;
             eprintln!(
@@ -125,7 +134,7 @@ async fn main() {
     .unwrap();
     let took = started.elapsed();
     stop.store(true, Ordering::Relaxed);
-    let (created, _) = load.await.unwrap();
+    let (created, _, times) = load.await.unwrap();
     let during = created as f64 / took.as_secs_f64();
     println!(
         "rebuild: {} tickets in {:.1} s = {:.0} tickets/s; {} breaches recorded; {} could not be timed",
@@ -135,8 +144,10 @@ async fn main() {
         outcome.breaches,
         outcome.failed.len()
     );
+    let (during_median, during_p99) = percentiles(&times);
     println!(
-        "creation during the rebuild: {created} tickets = {during:.0} tickets/s, {:.0} % of the baseline's {:.0}",
+        "creation during the rebuild: {created} tickets = {during:.0} tickets/s, {:.0} % of the baseline's {:.0}; \
+         each took {during_median:.1} ms (median), {during_p99:.1} ms (99th percentile)",
         during * 100.0 / baseline.1,
         baseline.1
     );
@@ -149,24 +160,26 @@ async fn main() {
 }
 
 /// CREATORS tasks creating tickets one after another until `stop` (or `length`): how many,
-/// and per second.
+/// per second, and each creation's time.
 async fn creation_load(
     store: &Store,
     makers: &[(i64, i64, String)],
     policy: &Arc<Policy>,
     stop: Option<Arc<AtomicBool>>,
     length: Duration,
-) -> (u64, f64) {
+) -> (u64, f64, Vec<Duration>) {
     let created = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for creator in 0..CREATORS {
+    let creators = setting("CREATORS", CREATORS);
+    for creator in 0..creators {
         let store = store.clone();
         let makers = makers.to_vec();
         let created = Arc::clone(&created);
         let stop = stop.clone();
         let policy = Arc::clone(policy);
         tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
             let mut turn = creator;
             loop {
                 if stop
@@ -174,10 +187,10 @@ async fn creation_load(
                     .is_some_and(|stop| stop.load(Ordering::Relaxed))
                     || started.elapsed() >= length
                 {
-                    return;
+                    return times;
                 }
                 let (customer, contact, region) = &makers[turn % makers.len()];
-                turn += CREATORS;
+                turn += creators;
                 let new = NewTicket {
                     customer_id: *customer,
                     contact_id: Some(*contact),
@@ -199,19 +212,34 @@ async fn creation_load(
                     request_hash: None,
                     intake: None,
                 };
+                let asked = Instant::now();
                 store
                     .create_ticket(&policy, &new, Timestamp::now())
                     .await
                     .unwrap();
+                times.push(asked.elapsed());
                 created.fetch_add(1, Ordering::Relaxed);
             }
         }));
     }
+    let mut times = Vec::new();
     for task in tasks {
-        task.await.unwrap();
+        times.extend(task.await.unwrap());
     }
+    times.sort();
     let count = created.load(Ordering::Relaxed);
-    (count, count as f64 / started.elapsed().as_secs_f64())
+    (count, count as f64 / started.elapsed().as_secs_f64(), times)
+}
+
+/// The median and the 99th percentile of sorted `times`, in milliseconds.
+fn percentiles(times: &[Duration]) -> (f64, f64) {
+    let at = |share: f64| {
+        let index = ((times.len() as f64 * share) as usize).min(times.len().saturating_sub(1));
+        times
+            .get(index)
+            .map_or(0.0, |time| time.as_secs_f64() * 1000.0)
+    };
+    (at(0.5), at(0.99))
 }
 
 /// The built-in policy with P3's status updates every business hour.
@@ -227,4 +255,12 @@ fn hourly_p3_updates() -> String {
         &DEFAULT_POLICY_TOML[..line],
         &DEFAULT_POLICY_TOML[end..]
     )
+}
+
+/// The environment's `name` as a number, else `default`.
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
 }

@@ -22,8 +22,8 @@ use caredesk_domain::ticket::explain::explain_ticket;
 use caredesk_domain::ticket::step::step;
 use caredesk_domain::ticket::{Actor, ClockKind, EventData, Role, TicketEvent};
 use caredesk_store::{
-    BehindPosition, NewPolicyVersion, PolicyVersion, RebuildProgress, Store, StoreError,
-    StoredPolicy, TIMELINES_PER_PAGE, TicketRecord,
+    BehindPosition, NewPolicyVersion, PolicyVersion, RebuildBatch, RebuildProgress, Store,
+    StoreError, StoredPolicy, TIMELINES_PER_PAGE, TicketRecord,
 };
 use jiff::Timestamp;
 use serde::Serialize;
@@ -689,8 +689,9 @@ pub struct RebuildOutcome {
 }
 
 /// Open tickets a rebuild computes again per transaction: short enough that ticket
-/// creation and actions wait at most a few tens of milliseconds for the database's writer.
-pub const REBUILD_BATCH: i64 = 200;
+/// creation and actions wait at most a few tens of milliseconds for SQLite's one writer,
+/// long enough that a transaction's cost is spread over many tickets (bench/README.md).
+pub const REBUILD_BATCH: i64 = 500;
 
 /// Computes again, under the version in force for this instance, every open ticket
 /// computed under an earlier one, `batch` a transaction, calling `progress` after each
@@ -726,34 +727,60 @@ pub async fn rebuild_clocks_from(
         version: Some(version),
         ..RebuildOutcome::default()
     };
+    // While one batch is written, the next is read and computed.
     let mut position = from;
     let mut done = 0;
-    loop {
-        let room = limit.map_or(batch, |limit| {
-            i64::try_from(limit.saturating_sub(done))
-                .unwrap_or(i64::MAX)
-                .min(batch)
-        });
-        if room <= 0 {
-            outcome.next = Some(position);
-            break;
-        }
-        let next = desk
-            .store
-            .open_tickets_behind(version, position, room)
-            .await?;
-        let Some(&last) = next.last() else { break };
-        position = last;
-        let ids: Vec<i64> = next.iter().map(|behind| behind.ticket).collect();
-        let rebuilt = desk
-            .store
-            .rebuild_tickets(&policy, &ids, desk.clock.now())
-            .await?;
-        done += ids.len() as u64;
+    let mut next = prepare_next(desk, &policy, batch, limit, &mut position, done).await?;
+    while let Some((count, prepared)) = next {
+        done += count;
+        let (rebuilt, following) = tokio::join!(
+            desk.store.write_rebuild(&policy, prepared),
+            prepare_next(desk, &policy, batch, limit, &mut position, done)
+        );
+        let rebuilt = rebuilt?;
         outcome.tickets += rebuilt.tickets as u64;
         outcome.breaches += rebuilt.breaches as u64;
         outcome.failed.extend(rebuilt.failed);
         progress(done, to_do);
+        next = following?;
+    }
+    if limit.is_some_and(|limit| done >= limit) {
+        outcome.next = Some(position);
     }
     Ok(outcome)
+}
+
+/// The next `batch` open tickets behind `policy` after `position` (which it moves on),
+/// read and computed under it, with how many; none at the end, or once `done` reached
+/// `limit`.
+async fn prepare_next(
+    desk: &Desk,
+    policy: &Policy,
+    batch: i64,
+    limit: Option<u64>,
+    position: &mut BehindPosition,
+    done: u64,
+) -> Result<Option<(u64, RebuildBatch)>, DeskError> {
+    let room = limit.map_or(batch, |limit| {
+        i64::try_from(limit.saturating_sub(done))
+            .unwrap_or(i64::MAX)
+            .min(batch)
+    });
+    if room <= 0 {
+        return Ok(None);
+    }
+    let behind = desk
+        .store
+        .open_tickets_behind(policy.stored_as, *position, room)
+        .await?;
+    let Some(&last) = behind.last() else {
+        return Ok(None);
+    };
+    *position = last;
+    let ids: Vec<i64> = behind.iter().map(|behind| behind.ticket).collect();
+    let prepared = desk
+        .store
+        .prepare_rebuild(policy, &ids, desk.clock.now())
+        .await?;
+    Ok(Some((ids.len() as u64, prepared)))
 }

@@ -19,6 +19,7 @@ mod events;
 mod inbound;
 mod intake;
 mod jobs;
+mod json_table;
 mod monthly_reports;
 mod notice_facts;
 mod outbox;
@@ -91,8 +92,8 @@ pub use sessions::{SessionHolder, SessionOrigin, SessionOwner, SessionRecord};
 pub use staff::{NewStaff, OnCallShiftRecord, StaffMember};
 pub use tickets::{
     Attachment, AttachmentContent, Change, Created, FileToAttach, FilesToAttach, IntakeRecord,
-    NewAttachment, NewTicket, QueueCursor, QueueFilter, Rebuilt, Sweep, TextSearchPlan,
-    TicketRecord, TicketSearch, TicketTextHit, TicketTextHits, UpdateError,
+    NewAttachment, NewTicket, QueueCursor, QueueFilter, RebuildBatch, Rebuilt, Sweep,
+    TextSearchPlan, TicketRecord, TicketSearch, TicketTextHit, TicketTextHits, UpdateError,
 };
 pub use timelines::{
     OpenTimeline, StoredStanding, TIMELINES_PER_PAGE, TicketTimeline, TimelineQuery,

@@ -12,6 +12,7 @@ use caredesk_domain::notify::{AtRiskWarning, Notice, NoticeKind, Recipient};
 use jiff::Timestamp;
 use sqlx::{Any, Row, Transaction};
 
+use crate::json_table::json_id_list;
 use crate::{AnyQueryScalar, Backend, Store, StoreError, instant, seconds};
 
 /// A notice as the outbox holds it.
@@ -189,19 +190,16 @@ pub(crate) async fn pending_warnings_of(
         .filter(|kind| kind.is_at_risk_warning())
         .map(|kind| format!("'{}'", kind.as_str()))
         .collect();
-    let placeholders: Vec<String> = (1..=tickets.len())
-        .map(|number| format!("${number}"))
-        .collect();
-    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+    let backend = Backend::of(connection);
+    let warned: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT DISTINCT ticket_id FROM outbox WHERE state = 'pending' AND kind IN ({}) \
          AND ticket_id IN ({})",
         kinds.join(", "),
-        placeholders.join(", ")
-    )));
-    for ticket in tickets {
-        query = query.bind(*ticket);
-    }
-    let warned: Vec<i64> = query.fetch_all(&mut *connection).await?;
+        backend.json_ids(1)
+    )))
+    .bind(json_id_list(tickets))
+    .fetch_all(&mut *connection)
+    .await?;
     Ok(warned.into_iter().collect())
 }
 

@@ -5381,6 +5381,155 @@ fn policy_version_of<'a>(
     }
 }
 
+mod a_rebuild_writes_what_a_change_would {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        let test = caredesk_testkit::TestDatabase::sqlite().await;
+        super::a_rebuild_writes_what_a_change_would(test.store.clone(), &test.url).await;
+        test.finish().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        let test = caredesk_testkit::TestDatabase::postgres().await;
+        super::a_rebuild_writes_what_a_change_would(test.store.clone(), &test.url).await;
+        test.finish().await;
+    }
+}
+
+/// A rebuild writes the tickets a new version gives no event in bulk, in three ways (queue
+/// keys moved, measures alone moved, nothing moved but the version): each ticket's row is
+/// then, column for column, what the locked way of any change writes at the same instant.
+async fn a_rebuild_writes_what_a_change_would(store: Store, url: &str) {
+    use caredesk_testkit::ticket_row;
+    use std::collections::BTreeMap;
+
+    let opened = at(MONDAY_10);
+    let first = store
+        .add_policy_version(&policy_version_of(DEFAULT_POLICY_TOML, "first", opened))
+        .await
+        .unwrap();
+    let under_first = Policy {
+        stored_as: first,
+        ..policy()
+    };
+    let fixture = customer(&store, "C-1", "standard", "emea").await;
+    let create = async |severity: &str, when: Timestamp| {
+        store
+            .create_ticket(&under_first, &new_ticket(&fixture, severity, None), when)
+            .await
+            .unwrap()
+            .ticket
+            .id
+    };
+    // A P3 answered at 10:30: its status update runs, due in two business days.
+    let updated = create("P3", opened).await;
+    act(
+        &store,
+        &under_first,
+        updated,
+        "2026-11-23T10:30:00+01:00",
+        ADVISOR,
+        reply("looking"),
+    )
+    .await;
+    // A P4 waiting for its first response since 10:00, and one opened at 11:00.
+    let waiting = create("P4", opened).await;
+    let rebuilt_at = at("2026-11-23T11:00:00+01:00");
+    let fresh = create("P4", rebuilt_at).await;
+    let tickets = [updated, waiting, fresh];
+    let mut before = Vec::new();
+    let mut timelines = Vec::new();
+    for id in tickets {
+        before.push(ticket_row(url, id).await);
+        timelines.push(store.timeline(id, Scope::All).await.unwrap().len());
+    }
+
+    // The second version: P3 status updates every four business hours; nothing is due.
+    let document = {
+        let start = DEFAULT_POLICY_TOML.find("[severities.P3]").unwrap();
+        let line = start
+            + DEFAULT_POLICY_TOML[start..]
+                .find("update_every = ")
+                .unwrap();
+        let end = line + DEFAULT_POLICY_TOML[line..].find('\n').unwrap();
+        format!(
+            "{}update_every = \"4h\"{}",
+            &DEFAULT_POLICY_TOML[..line],
+            &DEFAULT_POLICY_TOML[end..]
+        )
+    };
+    let second = store
+        .add_policy_version(&policy_version_of(&document, "second", rebuilt_at))
+        .await
+        .unwrap();
+    let under_second = Policy {
+        stored_as: second,
+        ..Policy::from_toml(&document, "second").unwrap()
+    };
+    let rebuilt = store
+        .rebuild_tickets(&under_second, &tickets, rebuilt_at)
+        .await
+        .unwrap();
+    assert_eq!((rebuilt.tickets, rebuilt.breaches), (3, 0));
+    assert!(rebuilt.failed.is_empty(), "{:?}", rebuilt.failed);
+    let mut after = Vec::new();
+    for (id, events) in tickets.into_iter().zip(timelines) {
+        assert_eq!(
+            store.timeline(id, Scope::All).await.unwrap().len(),
+            events,
+            "ticket {id} got no event"
+        );
+        after.push(ticket_row(url, id).await);
+    }
+    let changed = |before: &BTreeMap<String, String>, after: &BTreeMap<String, String>| {
+        after
+            .iter()
+            .filter(|(column, value)| before.get(*column) != Some(*value))
+            .map(|(column, _)| column.clone())
+            .collect::<Vec<_>>()
+    };
+    // Each of the three ways was taken.
+    let moved = changed(&before[0], &after[0]);
+    assert!(
+        moved.contains(&"next_update_due_at".to_string()),
+        "{moved:?}"
+    );
+    let measured = changed(&before[1], &after[1]);
+    assert!(
+        measured.contains(&"first_response_used".to_string()),
+        "{measured:?}"
+    );
+    assert!(!measured.contains(&"due_sort".to_string()), "{measured:?}");
+    assert_eq!(changed(&before[2], &after[2]), ["policy_version"]);
+
+    // The locked way, at the same instant, under the same version, writes the same rows.
+    for (id, bulk) in tickets.into_iter().zip(&after) {
+        let events_before = store.timeline(id, Scope::All).await.unwrap().len();
+        store
+            .update_ticket(
+                &under_second,
+                Change::by(Actor::System, id, rebuilt_at),
+                |_, _| Ok::<_, std::convert::Infallible>(Vec::new()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.timeline(id, Scope::All).await.unwrap().len(),
+            events_before,
+            "ticket {id} got no event"
+        );
+        let mut locked = ticket_row(url, id).await;
+        let mut bulk = bulk.clone();
+        for row in [&mut locked, &mut bulk] {
+            // What only the locked way of a change moves on: the row's version and time.
+            row.remove("version_number");
+            row.remove("updated_at");
+        }
+        assert_eq!(bulk, locked, "ticket {id}");
+    }
+}
+
 /// A new version is stored with the next number and computed into every open ticket, a
 /// batch at a time: a rebuild stopped after its first batch and resumed later gives every
 /// open ticket the clocks a recomputation under the new version gives, and records each

@@ -361,3 +361,44 @@ async fn run_outside_the_application(url: &str, statement: &str) -> Result<u64, 
     let _ = connection.close().await;
     done.map(|result| result.rows_affected())
 }
+
+/// Every column of ticket `id` as the database at `url` holds it, each as text (`NULL`
+/// for none), read outside the application: for comparing two ways of writing a row.
+pub async fn ticket_row(url: &str, id: i64) -> std::collections::BTreeMap<String, String> {
+    use sqlx::{Column, Connection, Row};
+    sqlx::any::install_default_drivers();
+    let mut connection = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("the test database answers");
+    let row = sqlx::query("SELECT * FROM tickets WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut connection)
+        .await
+        .expect("the ticket exists");
+    let cells = row
+        .columns()
+        .iter()
+        .map(|column| {
+            let index = column.ordinal();
+            let text = if let Ok(number) = row.try_get::<Option<i64>, _>(index) {
+                number.map(|number| number.to_string())
+            } else if let Ok(flag) = row.try_get::<Option<bool>, _>(index) {
+                // PostgreSQL's booleans, as SQLite stores them.
+                flag.map(|flag| i64::from(flag).to_string())
+            } else if let Ok(text) = row.try_get::<Option<String>, _>(index) {
+                text
+            } else {
+                Some(format!(
+                    "{:?}",
+                    row.try_get_raw(index).map(|_| "unreadable")
+                ))
+            };
+            (
+                column.name().to_string(),
+                text.unwrap_or_else(|| "NULL".to_string()),
+            )
+        })
+        .collect();
+    let _ = connection.close().await;
+    cells
+}

@@ -16,6 +16,7 @@ mod attachments;
 mod create;
 pub(crate) mod creations;
 mod queue;
+mod rebuild;
 mod search;
 mod update;
 
@@ -43,8 +44,8 @@ pub(crate) use create::{
     NewRows, NewTicketRows, insert_new_postgres_together, insert_new_sqlite_together,
 };
 pub use queue::{QueueCursor, QueueFilter, TicketSearch};
+pub use rebuild::{RebuildBatch, Rebuilt};
 pub use search::{BACKLOG_BATCH, TextSearchPlan, TicketTextHit, TicketTextHits};
-pub use update::Rebuilt;
 
 /// Sorts after every real due instant (9999-12-31).
 const NO_DUE: i64 = 253_402_300_799;

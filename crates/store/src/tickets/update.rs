@@ -4,34 +4,28 @@
 
 use caredesk_domain::policy::Policy;
 use caredesk_domain::ticket::clocks::ClockContext;
-use caredesk_domain::ticket::rebuild::{OpenTicket, every_core, rebuild_steps};
-use caredesk_domain::ticket::step::{StepError, step};
+use caredesk_domain::ticket::step::step;
 use caredesk_domain::ticket::{Actor, ClockKind, EventData, Snapshot, TicketEvent};
 use jiff::Timestamp;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use super::attachments::{FilesToAttach, NO_FILES, insert_attachment};
 
 use super::{
-    Change, StandingColumns, Sweep, TICKET_COLUMNS, TicketRecord, UpdateError, move_load,
-    step_error, ticket_of, write_standing, write_standing_keeping_measurement,
+    Change, StandingColumns, Sweep, TicketRecord, UpdateError, move_load, step_error,
+    write_standing, write_standing_keeping_measurement,
 };
+use crate::events::load_events;
 use crate::events::{TicketWords, append_events};
-use crate::events::{event_of, load_events};
-use crate::outbox::{
-    NoticeRow, drop_stale_warnings, pending_warnings_of, tickets_with_pending_warnings,
-    write_notices,
-};
+use crate::outbox::{NoticeRow, drop_stale_warnings, write_notices};
 use crate::report_work::{WorkedTicket, count_work};
-use crate::reports::{
-    ClosedTicket, MEASURE_COLUMNS, add_closed, measure_values, recount_closed, stored_measures,
-};
+use crate::reports::{ClosedTicket, add_closed, measure_values, recount_closed, stored_measures};
 use crate::require_version;
 use crate::{Scope, Store, StoreError, instant, seconds};
 
 /// Why the breaches a change records happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cause {
+pub(super) enum Cause {
     /// Time passed the clock's due time (or the change itself moved it).
     TimePassing,
     /// Applying this policy version moved the due time into the past.
@@ -48,153 +42,6 @@ fn was_due_by(ticket: &TicketRecord, clock: ClockKind, at: Timestamp) -> bool {
         ClockKind::Resolution => ticket.resolution_due_at,
     };
     due.is_some_and(|due| due <= at)
-}
-
-/// What a rebuild of some tickets did.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Rebuilt {
-    /// Tickets computed again under the version.
-    pub tickets: usize,
-    /// Breaches the version caused, recorded now.
-    pub breaches: usize,
-    /// Tickets the version could not time, with why; they keep their earlier clocks.
-    pub failed: Vec<(i64, String)>,
-}
-
-/// An open ticket a rebuild reads: as stored, its timeline, and whether an at-risk warning
-/// of its waits in the outbox (which the new version may no longer want).
-struct RebuildRead {
-    record: TicketRecord,
-    events: Vec<TicketEvent>,
-    warned: bool,
-}
-
-/// A ticket's standing computed under a new version, and the version of the ticket it was
-/// computed from.
-struct QuietStanding {
-    id: i64,
-    version_number: i64,
-    columns: StandingColumns,
-}
-
-/// Tickets whose standing a rebuild writes in one statement.
-const QUIET_ROWS_PER_STATEMENT: usize = 200;
-
-/// The columns a rebuild writes for a ticket the new version gives no event.
-const QUIET_COLUMNS: [&str; 12] = [
-    "calendar",
-    "severity_rank",
-    "placement_rank",
-    "due_sort",
-    "next_due_at",
-    "at_risk_at",
-    "sweep_due_at",
-    "first_response_due_at",
-    "next_update_due_at",
-    "resolution_due_at",
-    "breached",
-    "policy_version",
-];
-
-/// Writes the standing of `rows` (ticket id, columns) in one statement: their new due
-/// times, queue keys and measures, and the version they were computed under.
-async fn write_quiet_standings(
-    transaction: &mut Transaction<'static, Any>,
-    rows: &[QuietStanding],
-    version: u32,
-) -> Result<u64, StoreError> {
-    let columns: Vec<&str> = QUIET_COLUMNS
-        .iter()
-        .chain(MEASURE_COLUMNS.iter())
-        .copied()
-        .collect();
-    let width = columns.len() + 2;
-    // Typed placeholders: PostgreSQL cannot tell the type of a bare parameter in VALUES.
-    let types: Vec<&str> = ["BIGINT", "BIGINT"]
-        .into_iter()
-        .chain(columns.iter().map(|column| match *column {
-            "calendar" => "TEXT",
-            "breached" => "BOOLEAN",
-            _ => "BIGINT",
-        }))
-        .collect();
-    let values: Vec<String> = (0..rows.len())
-        .map(|row| {
-            let cells: Vec<String> = types
-                .iter()
-                .enumerate()
-                .map(|(column, kind)| format!("CAST(${} AS {kind})", row * width + column + 1))
-                .collect();
-            format!("({})", cells.join(", "))
-        })
-        .collect();
-    // Only where the ticket is as it was read: unchanged since, still open, still behind.
-    let sql = format!(
-        "WITH v (id, read_version, {}) AS (VALUES {}) UPDATE tickets SET {} FROM v \
-         WHERE tickets.id = v.id AND tickets.version_number = v.read_version \
-         AND tickets.closed_at IS NULL AND tickets.policy_version < ${}",
-        columns.join(", "),
-        values.join(", "),
-        columns
-            .iter()
-            .map(|column| format!("{column} = v.{column}"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        rows.len() * width + 1
-    );
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for QuietStanding {
-        id,
-        version_number,
-        columns: standing,
-    } in rows
-    {
-        query = query
-            .bind(*id)
-            .bind(*version_number)
-            .bind(standing.calendar.clone())
-            .bind(standing.severity_rank)
-            .bind(standing.placement_rank)
-            .bind(standing.due_sort)
-            .bind(standing.next_due_at)
-            .bind(standing.at_risk_at)
-            .bind(standing.sweep_due_at)
-            .bind(standing.first_response_due_at)
-            .bind(standing.next_update_due_at)
-            .bind(standing.resolution_due_at)
-            .bind(standing.breached)
-            .bind(standing.policy_version);
-        for value in measure_values(&standing.measures) {
-            query = query.bind(value);
-        }
-    }
-    let written = query
-        .bind(i64::from(version))
-        .execute(&mut **transaction)
-        .await?
-        .rows_affected();
-    Ok(written)
-}
-
-/// Of `ids`, the open tickets still computed under a version before `version`.
-async fn still_behind(
-    transaction: &mut Transaction<'static, Any>,
-    ids: &[i64],
-    version: u32,
-) -> Result<Vec<i64>, StoreError> {
-    let list: Vec<String> = (1..=ids.len()).map(|number| format!("${number}")).collect();
-    let mut query = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT id FROM tickets WHERE closed_at IS NULL AND id IN ({}) AND policy_version < ${}",
-        list.join(", "),
-        ids.len() + 1
-    )));
-    for id in ids {
-        query = query.bind(*id);
-    }
-    Ok(query
-        .bind(i64::from(version))
-        .fetch_all(&mut **transaction)
-        .await?)
 }
 
 /// What one change wrote.
@@ -267,7 +114,7 @@ impl Store {
     }
 
     /// [`Store::change_in`], saying why the breaches it records happened.
-    async fn change_under<E>(
+    pub(super) async fn change_under<E>(
         &self,
         transaction: &mut Transaction<'static, Any>,
         policy: &Policy,
@@ -429,202 +276,6 @@ impl Store {
             told,
             appended: new_seqs.len(),
         })
-    }
-
-    /// Computes again, under `policy` (a newly applied version), the clocks, flags and queue
-    /// keys of the open tickets `ids`, in one transaction, as the sweep does: a clock the
-    /// new version finds past its due time gets its breach recorded once, naming the version
-    /// as its cause, with the alerts and escalations that follow. Each ticket then records
-    /// the version. A ticket the version cannot time is left as it was, and reported.
-    ///
-    /// Most tickets get no event and no warning from a new version, only other due times:
-    /// those are read together, computed on every core, and written in one statement. The
-    /// others (a breach to record, a warning to send or to drop) go the way of any change.
-    pub async fn rebuild_tickets(
-        &self,
-        policy: &Policy,
-        ids: &[i64],
-        now: Timestamp,
-    ) -> Result<Rebuilt, StoreError> {
-        let mut rebuilt = Rebuilt::default();
-        if ids.is_empty() {
-            return Ok(rebuilt);
-        }
-        // Read and computed before the write transaction, which then holds the database's
-        // writer only for the writes: ticket creation and actions go on meanwhile.
-        let tickets = self.rebuild_read(ids, policy.stored_as).await?;
-        let open: Vec<OpenTicket<'_>> = tickets
-            .iter()
-            .map(|ticket| OpenTicket {
-                context: ClockContext {
-                    program: &ticket.record.program,
-                    region: &ticket.record.region,
-                    product_line: &ticket.record.product_line,
-                },
-                events: &ticket.events,
-            })
-            .collect();
-        // The domain is pure: the batch is computed on every core.
-        let computed = rebuild_steps(policy, &open, now, every_core());
-        let mut quiet = Vec::new();
-        let mut eventful = Vec::new();
-        for (ticket, outcome) in tickets.iter().zip(computed) {
-            match outcome {
-                // One ticket the version cannot time (or whose timeline is damaged) holds up
-                // none of the others.
-                Err(StepError::NoCreatedEvent) => rebuilt.failed.push((
-                    ticket.record.id,
-                    "its timeline has no created event".to_string(),
-                )),
-                Err(error) => rebuilt.failed.push((ticket.record.id, error.to_string())),
-                Ok(step) if step.events.is_empty() && step.at_risk.is_empty() && !ticket.warned => {
-                    quiet.push(QuietStanding {
-                        id: ticket.record.id,
-                        version_number: ticket.record.version_number,
-                        columns: StandingColumns::of(&step.standing, &step.measures, policy)?,
-                    });
-                }
-                Ok(_) => eventful.push(ticket.record.id),
-            }
-        }
-        let mut transaction = self.begin_write().await?;
-        // A ticket changed since it was read, or warned of meanwhile, goes the way of any
-        // change, under its lock.
-        let warned_since = tickets_with_pending_warnings(
-            &mut transaction,
-            &quiet.iter().map(|ticket| ticket.id).collect::<Vec<_>>(),
-        )
-        .await?;
-        let (warned, quiet): (Vec<QuietStanding>, Vec<QuietStanding>) = quiet
-            .into_iter()
-            .partition(|ticket| warned_since.contains(&ticket.id));
-        eventful.extend(warned.iter().map(|ticket| ticket.id));
-        for chunk in quiet.chunks(QUIET_ROWS_PER_STATEMENT) {
-            let written = write_quiet_standings(&mut transaction, chunk, policy.stored_as).await?;
-            if written == chunk.len() as u64 {
-                rebuilt.tickets += chunk.len();
-                continue;
-            }
-            let chunk_ids: Vec<i64> = chunk.iter().map(|ticket| ticket.id).collect();
-            let left = still_behind(&mut transaction, &chunk_ids, policy.stored_as).await?;
-            rebuilt.tickets += chunk.len() - left.len();
-            eventful.extend(left);
-        }
-        let mut told = false;
-        for id in eventful {
-            let changed = self
-                .change_under(
-                    &mut transaction,
-                    policy,
-                    Change::by(Actor::System, id, now),
-                    &NO_FILES,
-                    |_, _| Ok::<_, std::convert::Infallible>(Vec::new()),
-                    Cause::PolicyApplied(policy.stored_as),
-                )
-                .await;
-            match changed {
-                Ok(changed) => {
-                    rebuilt.tickets += 1;
-                    told |= changed.told;
-                    let first_new = changed.timeline.len().saturating_sub(changed.appended);
-                    rebuilt.breaches += changed.timeline[first_new..]
-                        .iter()
-                        .filter(|event| {
-                            matches!(
-                                event.data,
-                                EventData::ClockBreached {
-                                    policy_change: Some(version),
-                                    ..
-                                } if version == policy.stored_as
-                            )
-                        })
-                        .count();
-                }
-                // The step refused before anything was written: the transaction goes on.
-                // (The store's own errors end it: on PostgreSQL it cannot go on after one.)
-                Err(UpdateError::Store(
-                    StoreError::Policy(reason) | StoreError::Corrupt(reason),
-                )) => {
-                    rebuilt.failed.push((id, reason));
-                }
-                Err(UpdateError::Store(error)) => return Err(error),
-                Err(UpdateError::Refused(never)) => match never {},
-            }
-        }
-        transaction.commit().await?;
-        if told {
-            self.outbox_written.notify_one();
-        }
-        Ok(rebuilt)
-    }
-
-    /// The open tickets of `ids` still computed under a version before `version`, with
-    /// their timelines and whether an at-risk warning of theirs waits in the outbox.
-    async fn rebuild_read(
-        &self,
-        ids: &[i64],
-        version: u32,
-    ) -> Result<Vec<RebuildRead>, StoreError> {
-        let list = |first: usize| {
-            (first..first + ids.len())
-                .map(|number| format!("${number}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {TICKET_COLUMNS} FROM tickets WHERE closed_at IS NULL AND id IN ({}) \
-             AND policy_version < ${} ORDER BY id",
-            list(1),
-            ids.len() + 1,
-        )));
-        for id in ids {
-            query = query.bind(*id);
-        }
-        // Another rebuild under a later version may have been there first.
-        query = query.bind(i64::from(version));
-        let mut reader = self.pool.acquire().await?;
-        let mut tickets: Vec<RebuildRead> = query
-            .fetch_all(&mut *reader)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(RebuildRead {
-                    record: ticket_of(row)?,
-                    events: Vec::new(),
-                    warned: false,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?;
-        if tickets.is_empty() {
-            return Ok(tickets);
-        }
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT ticket_id, seq, at, actor, data FROM ticket_events WHERE ticket_id IN ({}) \
-             ORDER BY ticket_id, seq",
-            list(1)
-        )));
-        for id in ids {
-            query = query.bind(*id);
-        }
-        let rows = query.fetch_all(&mut *reader).await?;
-        let mut index = 0;
-        for row in &rows {
-            let ticket_id: i64 = row.try_get(0)?;
-            while index < tickets.len() && tickets[index].record.id < ticket_id {
-                index += 1;
-            }
-            match tickets.get_mut(index) {
-                Some(ticket) if ticket.record.id == ticket_id => {
-                    ticket.events.push(event_of(row)?);
-                }
-                _ => {}
-            }
-        }
-        let warned = pending_warnings_of(&mut reader, ids).await?;
-        for ticket in &mut tickets {
-            ticket.warned = warned.contains(&ticket.record.id);
-        }
-        Ok(tickets)
     }
 
     /// Does what the desk does by itself (records breaches, escalates them, takes consent

@@ -1,0 +1,545 @@
+//! A newly applied policy version computed into open tickets, a batch at a time: the batch
+//! is read outside the write transaction, computed on every core, and written in three
+//! statements (the tickets whose queue keys move, those whose measures alone move, and
+//! those whose standing stays and only record the version: each writes only the indexes
+//! it must), so that the database's writer is held only for the writes and
+//! ticket creation and actions go on meanwhile. A ticket the version gives an event or a
+//! warning, or that changed since it was read, goes the way of any change, under its lock.
+
+use caredesk_domain::policy::Policy;
+use caredesk_domain::report::TicketMeasures;
+use caredesk_domain::ticket::clocks::ClockContext;
+use caredesk_domain::ticket::rebuild::{OpenTicket, every_core, rebuild_steps};
+use caredesk_domain::ticket::step::{Standing, StepError};
+use caredesk_domain::ticket::{Actor, EventData, TicketEvent};
+use jiff::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+
+use super::attachments::NO_FILES;
+use super::update::Cause;
+use super::{Change, NO_DUE, UpdateError};
+use crate::columns::Columns;
+use crate::events::event_of;
+use crate::json_table::json_id_list;
+use crate::outbox::{pending_warnings_of, tickets_with_pending_warnings};
+use crate::reports::{MEASURE_COLUMNS, measure_values};
+use crate::{Backend, Store, StoreError, seconds};
+
+/// What a rebuild of some tickets did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rebuilt {
+    /// Tickets computed again under the version.
+    pub tickets: usize,
+    /// Breaches the version caused, recorded now.
+    pub breaches: usize,
+    /// Tickets the version could not time, with why; they keep their earlier clocks.
+    pub failed: Vec<(i64, String)>,
+}
+
+/// The number columns of a ticket's standing a new version can move, besides its calendar,
+/// its breached flag and its measures ([`MEASURE_COLUMNS`]).
+const DUE_COLUMNS: [&str; 9] = [
+    "severity_rank",
+    "placement_rank",
+    "due_sort",
+    "next_due_at",
+    "at_risk_at",
+    "sweep_due_at",
+    "first_response_due_at",
+    "next_update_due_at",
+    "resolution_due_at",
+];
+
+/// How many numbers [`StandingRow`] holds.
+const NUMBERS: usize = DUE_COLUMNS.len() + MEASURE_COLUMNS.len();
+
+/// What a new version can change in an open ticket's row, as stored or as computed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct StandingRow {
+    calendar: String,
+    breached: bool,
+    /// [`DUE_COLUMNS`] then [`MEASURE_COLUMNS`], in order.
+    numbers: [Option<i64>; NUMBERS],
+}
+
+impl StandingRow {
+    /// As the ticket's row would hold `standing` and `measures`.
+    fn computed(standing: &Standing, measures: &TicketMeasures) -> StandingRow {
+        let next_due_at = standing.next_due_at.map(seconds);
+        let due = [
+            Some(standing.severity_rank),
+            Some(standing.placement_rank),
+            Some(next_due_at.unwrap_or(NO_DUE)),
+            next_due_at,
+            standing.at_risk_at.map(seconds),
+            standing.sweep_due_at.map(seconds),
+            standing.first_response_due_at.map(seconds),
+            standing.next_update_due_at.map(seconds),
+            standing.resolution_due_at.map(seconds),
+        ];
+        let mut numbers = [None; NUMBERS];
+        numbers[..DUE_COLUMNS.len()].copy_from_slice(&due);
+        numbers[DUE_COLUMNS.len()..].copy_from_slice(&measure_values(measures));
+        StandingRow {
+            calendar: standing.calendar.clone(),
+            breached: standing.breached,
+            numbers,
+        }
+    }
+
+    /// As `row` holds it.
+    fn stored(row: &AnyRow) -> Result<StandingRow, StoreError> {
+        let mut numbers = [None; NUMBERS];
+        for (number, column) in numbers
+            .iter_mut()
+            .zip(DUE_COLUMNS.iter().chain(MEASURE_COLUMNS.iter()))
+        {
+            *number = row.optional_int(column)?;
+        }
+        Ok(StandingRow {
+            calendar: row.text("calendar")?,
+            breached: row.flag("breached")?,
+            numbers,
+        })
+    }
+
+    /// Whether the queue keys, due times and flags are those of `other` (the measures may
+    /// differ): the queue's indexes then need no writing.
+    fn same_queue_keys(&self, other: &StandingRow) -> bool {
+        self.calendar == other.calendar
+            && self.breached == other.breached
+            && self.numbers[..DUE_COLUMNS.len()] == other.numbers[..DUE_COLUMNS.len()]
+    }
+
+    /// The row's cells for [`write_standings`], in the order of [`standing_cells`] (of
+    /// the measures alone when `measures_only`).
+    fn cells(&self, measures_only: bool, into: &mut Vec<serde_json::Value>) {
+        let numbers = if measures_only {
+            &self.numbers[DUE_COLUMNS.len()..]
+        } else {
+            into.push(self.calendar.as_str().into());
+            into.push(self.breached.into());
+            &self.numbers[..]
+        };
+        into.extend(
+            numbers
+                .iter()
+                .map(|number| serde_json::Value::from(*number)),
+        );
+    }
+}
+
+/// The columns a written standing sets (the measures alone when `measures_only`), with
+/// their SQL types, in the order of [`StandingRow::cells`].
+fn standing_cells(measures_only: bool) -> Vec<(&'static str, &'static str)> {
+    let numbers = MEASURE_COLUMNS.iter().map(|column| (*column, "BIGINT"));
+    if measures_only {
+        return numbers.collect();
+    }
+    [("calendar", "TEXT"), ("breached", "BOOLEAN")]
+        .into_iter()
+        .chain(DUE_COLUMNS.iter().map(|column| (*column, "BIGINT")))
+        .chain(numbers)
+        .collect()
+}
+
+/// An open ticket a rebuild reads: what decides its clocks besides its timeline, its
+/// standing as stored, its timeline, and whether an at-risk warning of its waits in the
+/// outbox (which the new version may no longer want).
+struct RebuildRead {
+    /// The ticket and its version number when read: it is written only if unchanged since.
+    guard: Guard,
+    program: String,
+    region: String,
+    product_line: String,
+    stored: StandingRow,
+    events: Vec<TicketEvent>,
+    warned: bool,
+}
+
+/// A ticket as read: written only where its version number is still this one.
+#[derive(Clone, Copy, Debug)]
+struct Guard {
+    id: i64,
+    version_number: i64,
+}
+
+/// A batch of open tickets read and computed under a new version, ready to be written
+/// ([`Store::write_rebuild`]): reading and computing the next batch can go on while one is
+/// written.
+#[derive(Debug)]
+pub struct RebuildBatch {
+    /// Tickets whose queue keys or due times move, with their new standing.
+    moved: Vec<(Guard, StandingRow)>,
+    /// Tickets whose queue keys and due times stay, with their new measures.
+    measured: Vec<(Guard, StandingRow)>,
+    /// Tickets whose standing stays as stored: only the version is recorded.
+    kept: Vec<Guard>,
+    /// Tickets the version gives an event or a warning (or a warning to drop).
+    eventful: Vec<i64>,
+    /// Tickets the version could not time, with why.
+    failed: Vec<(i64, String)>,
+    /// When they were computed.
+    now: Timestamp,
+}
+
+impl RebuildBatch {
+    /// How many tickets it holds, timed or not.
+    pub fn len(&self) -> usize {
+        self.moved.len()
+            + self.measured.len()
+            + self.kept.len()
+            + self.eventful.len()
+            + self.failed.len()
+    }
+
+    /// Whether it holds no ticket.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The tickets it writes without their lock.
+    fn quiet_ids(&self) -> Vec<i64> {
+        self.moved
+            .iter()
+            .chain(&self.measured)
+            .map(|(guard, _)| guard.id)
+            .chain(self.kept.iter().map(|guard| guard.id))
+            .collect()
+    }
+}
+
+impl Store {
+    /// Computes again, under `policy` (a newly applied version), the clocks, flags and queue
+    /// keys of the open tickets `ids`, as the sweep does: a clock the new version finds
+    /// past its due time gets its breach recorded once, naming the version as its cause,
+    /// with the alerts and escalations that follow. Each ticket then records the version.
+    /// A ticket the version cannot time is left as it was, and reported.
+    ///
+    /// [`Store::prepare_rebuild`] then [`Store::write_rebuild`].
+    pub async fn rebuild_tickets(
+        &self,
+        policy: &Policy,
+        ids: &[i64],
+        now: Timestamp,
+    ) -> Result<Rebuilt, StoreError> {
+        let batch = self.prepare_rebuild(policy, ids, now).await?;
+        self.write_rebuild(policy, batch).await
+    }
+
+    /// Reads the open tickets of `ids` still behind `policy`'s version and computes each
+    /// under it at `now`, outside any write transaction.
+    pub async fn prepare_rebuild(
+        &self,
+        policy: &Policy,
+        ids: &[i64],
+        now: Timestamp,
+    ) -> Result<RebuildBatch, StoreError> {
+        let mut batch = RebuildBatch {
+            moved: Vec::new(),
+            measured: Vec::new(),
+            kept: Vec::new(),
+            eventful: Vec::new(),
+            failed: Vec::new(),
+            now,
+        };
+        if ids.is_empty() {
+            return Ok(batch);
+        }
+        let tickets = self.rebuild_read(ids, policy.stored_as).await?;
+        let open: Vec<OpenTicket<'_>> = tickets
+            .iter()
+            .map(|ticket| OpenTicket {
+                context: ClockContext {
+                    program: &ticket.program,
+                    region: &ticket.region,
+                    product_line: &ticket.product_line,
+                },
+                events: &ticket.events,
+            })
+            .collect();
+        // The domain is pure: the batch is computed on every core.
+        let computed = rebuild_steps(policy, &open, now, every_core());
+        for (ticket, outcome) in tickets.iter().zip(computed) {
+            match outcome {
+                // One ticket the version cannot time (or whose timeline is damaged) holds up
+                // none of the others.
+                Err(StepError::NoCreatedEvent) => batch.failed.push((
+                    ticket.guard.id,
+                    "its timeline has no created event".to_string(),
+                )),
+                Err(error) => batch.failed.push((ticket.guard.id, error.to_string())),
+                Ok(step) if step.events.is_empty() && step.at_risk.is_empty() && !ticket.warned => {
+                    let row = StandingRow::computed(&step.standing, &step.measures);
+                    if row == ticket.stored {
+                        batch.kept.push(ticket.guard);
+                    } else if row.same_queue_keys(&ticket.stored) {
+                        batch.measured.push((ticket.guard, row));
+                    } else {
+                        batch.moved.push((ticket.guard, row));
+                    }
+                }
+                Ok(_) => batch.eventful.push(ticket.guard.id),
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Writes a batch [`Store::prepare_rebuild`] computed under `policy`, in one
+    /// transaction: the tickets whose standing alone changes in three statements, the
+    /// others (and any changed since they were read) under their lock, as any change.
+    pub async fn write_rebuild(
+        &self,
+        policy: &Policy,
+        mut batch: RebuildBatch,
+    ) -> Result<Rebuilt, StoreError> {
+        let version = policy.stored_as;
+        let mut rebuilt = Rebuilt {
+            failed: std::mem::take(&mut batch.failed),
+            ..Rebuilt::default()
+        };
+        if batch.is_empty() {
+            return Ok(rebuilt);
+        }
+        let mut transaction = self.begin_write().await?;
+        // A ticket warned of since it was read goes the way of any change, under its lock.
+        let warned_since =
+            tickets_with_pending_warnings(&mut transaction, &batch.quiet_ids()).await?;
+        if !warned_since.is_empty() {
+            batch
+                .moved
+                .retain(|(guard, _)| !warned_since.contains(&guard.id));
+            batch
+                .measured
+                .retain(|(guard, _)| !warned_since.contains(&guard.id));
+            batch.kept.retain(|guard| !warned_since.contains(&guard.id));
+            batch.eventful.extend(warned_since.iter().copied());
+        }
+        let quiet = batch.moved.len() + batch.measured.len() + batch.kept.len();
+        let written = write_standings(&mut transaction, &batch.moved, false, version).await?
+            + write_standings(&mut transaction, &batch.measured, true, version).await?
+            + write_versions(&mut transaction, &batch.kept, version).await?;
+        rebuilt.tickets += quiet;
+        if written < quiet as u64 {
+            // Some changed since they were read: they go the locked way.
+            let left = still_behind(&mut transaction, &batch.quiet_ids(), version).await?;
+            rebuilt.tickets -= left.len();
+            batch.eventful.extend(left);
+        }
+        let mut told = false;
+        for id in batch.eventful {
+            let changed = self
+                .change_under(
+                    &mut transaction,
+                    policy,
+                    Change::by(Actor::System, id, batch.now),
+                    &NO_FILES,
+                    |_, _| Ok::<_, std::convert::Infallible>(Vec::new()),
+                    Cause::PolicyApplied(version),
+                )
+                .await;
+            match changed {
+                Ok(changed) => {
+                    rebuilt.tickets += 1;
+                    told |= changed.told;
+                    let first_new = changed.timeline.len().saturating_sub(changed.appended);
+                    rebuilt.breaches += changed.timeline[first_new..]
+                        .iter()
+                        .filter(|event| {
+                            matches!(
+                                event.data,
+                                EventData::ClockBreached {
+                                    policy_change: Some(caused_by),
+                                    ..
+                                } if caused_by == version
+                            )
+                        })
+                        .count();
+                }
+                // The step refused before anything was written: the transaction goes on.
+                // (The store's own errors end it: on PostgreSQL it cannot go on after one.)
+                Err(UpdateError::Store(
+                    StoreError::Policy(reason) | StoreError::Corrupt(reason),
+                )) => {
+                    rebuilt.failed.push((id, reason));
+                }
+                Err(UpdateError::Store(error)) => return Err(error),
+                Err(UpdateError::Refused(never)) => match never {},
+            }
+        }
+        transaction.commit().await?;
+        if told {
+            self.outbox_written.notify_one();
+        }
+        Ok(rebuilt)
+    }
+
+    /// The open tickets of `ids` still computed under a version before `version`, with
+    /// their timelines and whether an at-risk warning of theirs waits in the outbox.
+    async fn rebuild_read(
+        &self,
+        ids: &[i64],
+        version: u32,
+    ) -> Result<Vec<RebuildRead>, StoreError> {
+        let standing_columns: Vec<&str> = standing_cells(false)
+            .into_iter()
+            .map(|(column, _)| column)
+            .collect();
+        let mut reader = self.pool.acquire().await?;
+        let mut tickets: Vec<RebuildRead> = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, version_number, program, region, product_line, {} FROM tickets \
+             WHERE closed_at IS NULL AND id IN ({}) AND policy_version < $2 ORDER BY id",
+            standing_columns.join(", "),
+            self.backend.json_ids(1),
+        )))
+        .bind(json_id_list(ids))
+        // Another rebuild under a later version may have been there first.
+        .bind(i64::from(version))
+        .fetch_all(&mut *reader)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(RebuildRead {
+                guard: Guard {
+                    id: row.int("id")?,
+                    version_number: row.int("version_number")?,
+                },
+                program: row.text("program")?,
+                region: row.text("region")?,
+                product_line: row.text("product_line")?,
+                stored: StandingRow::stored(row)?,
+                events: Vec::new(),
+                warned: false,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+        if tickets.is_empty() {
+            return Ok(tickets);
+        }
+        let read: Vec<i64> = tickets.iter().map(|ticket| ticket.guard.id).collect();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT ticket_id, seq, at, actor, data FROM ticket_events WHERE ticket_id IN ({}) \
+             ORDER BY ticket_id, seq",
+            self.backend.json_ids(1)
+        )))
+        .bind(json_id_list(&read))
+        .fetch_all(&mut *reader)
+        .await?;
+        let mut index = 0;
+        for row in &rows {
+            let ticket_id: i64 = row.try_get(0)?;
+            while index < tickets.len() && tickets[index].guard.id < ticket_id {
+                index += 1;
+            }
+            match tickets.get_mut(index) {
+                Some(ticket) if ticket.guard.id == ticket_id => {
+                    ticket.events.push(event_of(row)?);
+                }
+                _ => {}
+            }
+        }
+        let warned = pending_warnings_of(&mut reader, &read).await?;
+        for ticket in &mut tickets {
+            ticket.warned = warned.contains(&ticket.guard.id);
+        }
+        Ok(tickets)
+    }
+}
+
+/// Writes each ticket's new standing (its measures alone when `measures_only`) and
+/// `version`, where the ticket is as it was read
+/// (unchanged since, still open, still behind `version`); returns how many it wrote.
+async fn write_standings(
+    transaction: &mut Transaction<'static, Any>,
+    rows: &[(Guard, StandingRow)],
+    measures_only: bool,
+    version: u32,
+) -> Result<u64, StoreError> {
+    let columns = standing_cells(measures_only);
+    let table = rows.iter().map(|(guard, row)| {
+        let mut cells = Vec::with_capacity(2 + columns.len());
+        cells.push(guard.id.into());
+        cells.push(guard.version_number.into());
+        row.cells(measures_only, &mut cells);
+        serde_json::Value::Array(cells)
+    });
+    write_guarded(transaction, &columns, table, rows.len(), version).await
+}
+
+/// Records `version` on tickets whose standing it leaves as stored, where the ticket is as
+/// it was read; returns how many it wrote.
+async fn write_versions(
+    transaction: &mut Transaction<'static, Any>,
+    guards: &[Guard],
+    version: u32,
+) -> Result<u64, StoreError> {
+    let table = guards
+        .iter()
+        .map(|guard| serde_json::json!([guard.id, guard.version_number]));
+    write_guarded(transaction, &[], table, guards.len(), version).await
+}
+
+/// One statement over `count` rows sent as one JSON table (see `json_table`), each the
+/// ticket, the version number it was read at, then `columns` (name, SQL type): sets the
+/// columns and `version` where the ticket is unchanged since, still open, and still behind
+/// `version`.
+async fn write_guarded(
+    transaction: &mut Transaction<'static, Any>,
+    columns: &[(&str, &str)],
+    table: impl Iterator<Item = serde_json::Value>,
+    count: usize,
+    version: u32,
+) -> Result<u64, StoreError> {
+    if count == 0 {
+        return Ok(0);
+    }
+    let backend = Backend::of(transaction);
+    let names: Vec<&str> = ["id", "read_version"]
+        .into_iter()
+        .chain(columns.iter().map(|(name, _)| *name))
+        .collect();
+    let cells: Vec<String> = [("id", "BIGINT"), ("read_version", "BIGINT")]
+        .iter()
+        .chain(columns.iter())
+        .enumerate()
+        .map(|(position, (_, kind))| format!("CAST(value ->> {position} AS {kind})"))
+        .collect();
+    let sets: Vec<String> = columns
+        .iter()
+        .map(|(name, _)| format!("{name} = v.{name}, "))
+        .collect();
+    let sql = format!(
+        "WITH v ({}) AS (SELECT {} FROM {}) UPDATE tickets SET {}policy_version = $2 FROM v \
+         WHERE tickets.id = v.id AND tickets.version_number = v.read_version \
+         AND tickets.closed_at IS NULL AND tickets.policy_version < $2",
+        names.join(", "),
+        cells.join(", "),
+        backend.json_rows(1),
+        sets.concat(),
+    );
+    let table = serde_json::Value::Array(table.collect());
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(table.to_string())
+        .bind(i64::from(version))
+        .execute(&mut **transaction)
+        .await?
+        .rows_affected())
+}
+
+/// Of `ids`, the open tickets still computed under a version before `version`.
+async fn still_behind(
+    transaction: &mut Transaction<'static, Any>,
+    ids: &[i64],
+    version: u32,
+) -> Result<Vec<i64>, StoreError> {
+    let backend = Backend::of(transaction);
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM tickets WHERE closed_at IS NULL AND id IN ({}) AND policy_version < $2",
+        backend.json_ids(1)
+    )))
+    .bind(json_id_list(ids))
+    .bind(i64::from(version))
+    .fetch_all(&mut **transaction)
+    .await?)
+}
