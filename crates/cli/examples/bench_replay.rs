@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use caredesk_desk::Caller;
 use caredesk_desk::replay::{ReplayRequest, replay};
 use caredesk_domain::report::ReportFilter;
-use caredesk_store::{Store, TIMELINES_PER_PAGE, TimelineQuery};
+use caredesk_store::{Store, TIMELINES_PER_PAGE, TimelineCursor, TimelineQuery};
 use jiff::civil::Date;
 
 #[tokio::main]
@@ -99,7 +99,7 @@ async fn main() {
 /// The tickets of the period and filter read with their timelines, a page at a time, as a
 /// replay reads them, and not timed.
 async fn read_only(store: &Store, (first_day, last_day): (Date, Date), filter: &ReportFilter) {
-    let mut after = 0;
+    let mut after = TimelineCursor::default();
     loop {
         let page = store
             .timelines(&TimelineQuery {
@@ -112,7 +112,7 @@ async fn read_only(store: &Store, (first_day, last_day): (Date, Date), filter: &
             .await
             .unwrap();
         let Some(last) = page.last() else { break };
-        after = last.id;
+        after = last.cursor();
     }
 }
 

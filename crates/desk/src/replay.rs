@@ -12,7 +12,7 @@ use caredesk_domain::ticket::Role;
 use caredesk_domain::ticket::replay::{
     ClockTiming, Replay, Summary, Terms, Timeline, Timing, time,
 };
-use caredesk_store::{TIMELINES_PER_PAGE, TimelineQuery};
+use caredesk_store::{TIMELINES_PER_PAGE, TimelineCursor, TimelineQuery};
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -110,7 +110,7 @@ pub async fn replay(
         set_aside: 0,
         summary: Summary::default(),
     };
-    let mut after = 0;
+    let mut after = TimelineCursor::default();
     loop {
         let page = desk
             .store
@@ -125,7 +125,7 @@ pub async fn replay(
         let Some(last) = page.last() else {
             break;
         };
-        after = last.id;
+        after = last.cursor();
         for ticket in page {
             let timeline = Timeline {
                 region: &ticket.region,

@@ -96,7 +96,7 @@ pub use tickets::{
     TextSearchPlan, TicketRecord, TicketSearch, TicketTextHit, TicketTextHits, UpdateError,
 };
 pub use timelines::{
-    OpenTimeline, StoredStanding, TIMELINES_PER_PAGE, TicketTimeline, TimelineQuery,
+    OpenTimeline, StoredStanding, TIMELINES_PER_PAGE, TicketTimeline, TimelineCursor, TimelineQuery,
 };
 pub use tokens::ApiToken;
 pub use webhooks::Webhook;

@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use crate::columns::Columns;
 use crate::events::event_of;
+use crate::json_table::json_id_list;
 use crate::reports::{push_filter, start_of};
 use crate::{SqlBuilder, Store, StoreError, instant};
 
@@ -16,21 +17,33 @@ use crate::{SqlBuilder, Store, StoreError, instant};
 pub const TIMELINES_PER_PAGE: i64 = 1000;
 
 /// The tickets of `filter` opened from `first_day` to `last_day` (UTC days, both included),
-/// by number after `after`, at most `limit` of them (a thousand at most: their numbers are
-/// sent to the database in the read of their events).
+/// in order of opening then number, after `after`, at most `limit` of them (a thousand at
+/// most).
 #[derive(Clone, Copy, Debug)]
 pub struct TimelineQuery<'a> {
     pub first_day: Date,
     pub last_day: Date,
     pub filter: &'a ReportFilter,
-    pub after: i64,
+    pub after: TimelineCursor,
     pub limit: i64,
+}
+
+/// Where a page of timelines ends: the next page starts after this ticket. In order of
+/// opening (not of number alone), so that each page is one range of an index on the
+/// opening time, whatever the filter: a page by number would read the whole selection
+/// again to find its first thousand.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimelineCursor {
+    /// Its opening, in seconds since the epoch.
+    pub opened_at: i64,
+    pub id: i64,
 }
 
 /// A ticket, what decides its clocks besides its timeline, and its timeline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TicketTimeline {
     pub id: i64,
+    pub opened_at: Timestamp,
     pub customer_id: i64,
     pub program: String,
     pub region: String,
@@ -62,8 +75,19 @@ pub struct StoredStanding {
     pub resolution_due_at: Option<Timestamp>,
 }
 
+impl TicketTimeline {
+    /// Where a page that ends with this ticket ends.
+    pub fn cursor(&self) -> TimelineCursor {
+        TimelineCursor {
+            opened_at: self.opened_at.as_second(),
+            id: self.id,
+        }
+    }
+}
+
 impl Store {
-    /// A page of the tickets `query` asks for, in order of number, each with its timeline.
+    /// A page of the tickets `query` asks for, in order of opening then number, each with
+    /// its timeline.
     pub async fn timelines(
         &self,
         query: &TimelineQuery<'_>,
@@ -71,14 +95,20 @@ impl Store {
         let from = start_of(query.first_day);
         let to = query.last_day.tomorrow().map_or(Timestamp::MAX, start_of);
         let mut sql = SqlBuilder::new(
-            "SELECT id, customer_id, program, region, product_line, severity FROM tickets \
-             WHERE opened_at >= ",
+            "SELECT id, opened_at, customer_id, program, region, product_line, severity \
+             FROM tickets WHERE opened_at >= ",
         );
-        sql.bind_i64(from.as_second())
+        // The range starts at the cursor's opening; of the tickets opened in that second,
+        // those up to the cursor's number were on the pages before.
+        let after = query.after;
+        sql.bind_i64(from.as_second().max(after.opened_at))
             .push(" AND opened_at < ")
             .bind_i64(to.as_second())
-            .push(" AND id > ")
-            .bind_i64(query.after);
+            .push(" AND (opened_at > ")
+            .bind_i64(after.opened_at)
+            .push(" OR id > ")
+            .bind_i64(after.id)
+            .push(")");
         push_filter(&mut sql, query.filter);
         if let Some(advisor) = query.filter.advisor {
             sql.push(" AND assignee_id = ").bind_i64(advisor);
@@ -86,7 +116,7 @@ impl Store {
         if let Some(customer) = query.filter.customer {
             sql.push(" AND customer_id = ").bind_i64(customer);
         }
-        sql.push(" ORDER BY id LIMIT ")
+        sql.push(" ORDER BY opened_at, id LIMIT ")
             .bind_i64(query.limit.clamp(0, TIMELINES_PER_PAGE));
         let mut tickets: Vec<TicketTimeline> = sql
             .fetch_all(&self.pool)
@@ -95,11 +125,12 @@ impl Store {
             .map(|row| {
                 Ok(TicketTimeline {
                     id: row.try_get(0)?,
-                    customer_id: row.try_get(1)?,
-                    program: row.try_get(2)?,
-                    region: row.try_get(3)?,
-                    product_line: row.try_get(4)?,
-                    severity: row.try_get(5)?,
+                    opened_at: instant(row.try_get(1)?)?,
+                    customer_id: row.try_get(2)?,
+                    program: row.try_get(3)?,
+                    region: row.try_get(4)?,
+                    product_line: row.try_get(5)?,
+                    severity: row.try_get(6)?,
                     events: Vec::new(),
                 })
             })
@@ -117,7 +148,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<OpenTimeline>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, customer_id, program, region, product_line, severity, \
+            "SELECT id, opened_at, customer_id, program, region, product_line, severity, \
              next_due_at, at_risk_at, breached, severity_rank, placement_rank, policy_version, \
              first_response_due_at, next_update_due_at, resolution_due_at \
              FROM tickets WHERE closed_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
@@ -131,6 +162,7 @@ impl Store {
         for row in &rows {
             tickets.push(TicketTimeline {
                 id: row.try_get("id")?,
+                opened_at: instant(row.try_get("opened_at")?)?,
                 customer_id: row.try_get("customer_id")?,
                 program: row.try_get("program")?,
                 region: row.try_get("region")?,
@@ -164,32 +196,38 @@ impl Store {
             .collect())
     }
 
-    /// Reads the events of `tickets` (in order of number) in one query.
+    /// Reads the events of `tickets` (in any order) in one query.
     async fn attach_events(&self, tickets: &mut [TicketTimeline]) -> Result<(), StoreError> {
         if tickets.is_empty() {
             return Ok(());
         }
-        // The page's events in one read, in the tickets' order.
-        let mut sql = SqlBuilder::new(
-            "SELECT ticket_id, seq, at, actor, data FROM ticket_events WHERE ticket_id IN (",
-        );
-        for (position, ticket) in tickets.iter().enumerate() {
-            if position > 0 {
-                sql.push(", ");
-            }
-            sql.bind_i64(ticket.id);
-        }
-        sql.push(") ORDER BY ticket_id, seq");
-        let rows = sql.fetch_all(&self.pool).await?;
-        let mut index = 0;
+        // The page's events in one read, in the tickets' order; the numbers as one parameter
+        // (see `json_table`).
+        let ids: Vec<i64> = tickets.iter().map(|ticket| ticket.id).collect();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT ticket_id, seq, at, actor, data FROM ticket_events WHERE ticket_id IN ({}) \
+             ORDER BY ticket_id, seq",
+            self.backend.json_ids(1)
+        )))
+        .bind(json_id_list(&ids))
+        .fetch_all(&self.pool)
+        .await?;
+        // The events come by ticket number; the page may be in another order.
+        let mut by_number: Vec<usize> = (0..tickets.len()).collect();
+        by_number.sort_unstable_by_key(|&position| tickets[position].id);
+        let mut next = by_number.iter().peekable();
         for row in &rows {
             let ticket_id: i64 = row.try_get(0)?;
-            while index < tickets.len() && tickets[index].id < ticket_id {
-                index += 1;
+            while next
+                .peek()
+                .is_some_and(|&&position| tickets[position].id < ticket_id)
+            {
+                next.next();
             }
-            match tickets.get_mut(index) {
-                Some(ticket) if ticket.id == ticket_id => ticket.events.push(event_of(row)?),
-                _ => {}
+            if let Some(&&position) = next.peek()
+                && tickets[position].id == ticket_id
+            {
+                tickets[position].events.push(event_of(row)?);
             }
         }
         Ok(())

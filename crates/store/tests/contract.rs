@@ -5301,7 +5301,7 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
         ..ReportFilter::default()
     };
     let mut read = Vec::new();
-    let mut after = 0;
+    let mut after = caredesk_store::TimelineCursor::default();
     loop {
         let page = store
             .timelines(&caredesk_store::TimelineQuery {
@@ -5315,7 +5315,7 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
             .unwrap();
         assert!(page.len() <= 2);
         let Some(last) = page.last() else { break };
-        after = last.id;
+        after = last.cursor();
         read.extend(page);
     }
     assert_eq!(
@@ -5341,7 +5341,7 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
             first_day: date(2026, 12, 1),
             last_day: date(2026, 12, 31),
             filter: &ReportFilter::default(),
-            after: 0,
+            after: caredesk_store::TimelineCursor::default(),
             limit: 100,
         })
         .await
