@@ -755,7 +755,7 @@ pub async fn rebuild_clocks_from(
 /// `limit`.
 async fn prepare_next(
     desk: &Desk,
-    policy: &Policy,
+    policy: &Arc<Policy>,
     batch: i64,
     limit: Option<u64>,
     position: &mut BehindPosition,
@@ -778,9 +778,16 @@ async fn prepare_next(
     };
     *position = last;
     let ids: Vec<i64> = behind.iter().map(|behind| behind.ticket).collect();
-    let prepared = desk
-        .store
-        .prepare_rebuild(policy, &ids, desk.clock.now())
-        .await?;
-    Ok(Some((ids.len() as u64, prepared)))
+    let count = ids.len() as u64;
+    // On a task of its own: computing holds its threads until done, and must not hold up
+    // the batch before, whose write transaction is open meanwhile.
+    let store = desk.store.clone();
+    let policy = Arc::clone(policy);
+    let now = desk.clock.now();
+    let prepared =
+        tokio::spawn(async move { store.prepare_rebuild(&policy, &ids, now).await }).await;
+    match prepared {
+        Ok(prepared) => Ok(Some((count, prepared?))),
+        Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+    }
 }

@@ -5528,6 +5528,61 @@ async fn a_rebuild_writes_what_a_change_would(store: Store, url: &str) {
         }
         assert_eq!(bulk, locked, "ticket {id}");
     }
+
+    // A batch read and computed under a third version, then written after another writer
+    // (a rebuild under the second version, as a slower instance would run it) rewrote a
+    // ticket of it without an event: the batch does not stamp the third version on the
+    // other's due times; the ticket goes the locked way and follows the third version.
+    let late = create("P3", opened).await;
+    act(
+        &store,
+        &under_first,
+        late,
+        "2026-11-23T10:30:00+01:00",
+        ADVISOR,
+        reply("looking"),
+    )
+    .await;
+    let third = store
+        .add_policy_version(&policy_version_of(DEFAULT_POLICY_TOML, "third", rebuilt_at))
+        .await
+        .unwrap();
+    let under_third = Policy {
+        stored_as: third,
+        ..policy()
+    };
+    let prepared = store
+        .prepare_rebuild(&under_third, &[late], rebuilt_at)
+        .await
+        .unwrap();
+    let meanwhile = store
+        .rebuild_tickets(&under_second, &[late], rebuilt_at)
+        .await
+        .unwrap();
+    assert_eq!(meanwhile.tickets, 1);
+    let under_second_row = ticket_row(url, late).await;
+    let written = store.write_rebuild(&under_third, prepared).await.unwrap();
+    assert_eq!((written.tickets, written.breaches), (1, 0));
+    let mut bulk = ticket_row(url, late).await;
+    assert_eq!(bulk["policy_version"], third.to_string());
+    assert_ne!(
+        bulk["next_update_due_at"], under_second_row["next_update_due_at"],
+        "the third version's update cadence, not the second's"
+    );
+    store
+        .update_ticket(
+            &under_third,
+            Change::by(Actor::System, late, rebuilt_at),
+            |_, _| Ok::<_, std::convert::Infallible>(Vec::new()),
+        )
+        .await
+        .unwrap();
+    let mut locked = ticket_row(url, late).await;
+    for row in [&mut locked, &mut bulk] {
+        row.remove("version_number");
+        row.remove("updated_at");
+    }
+    assert_eq!(bulk, locked);
 }
 
 /// A new version is stored with the next number and computed into every open ticket, a

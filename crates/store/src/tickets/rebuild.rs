@@ -158,11 +158,14 @@ struct RebuildRead {
     warned: bool,
 }
 
-/// A ticket as read: written only where its version number is still this one.
+/// A ticket as read: written only where its version number (which moves with each event)
+/// and its policy version (which moves when another rebuild or change writes it under
+/// another version) are still these.
 #[derive(Clone, Copy, Debug)]
 struct Guard {
     id: i64,
     version_number: i64,
+    policy_version: i64,
 }
 
 /// A batch of open tickets read and computed under a new version, ready to be written
@@ -388,7 +391,8 @@ impl Store {
             .collect();
         let mut reader = self.pool.acquire().await?;
         let mut tickets: Vec<RebuildRead> = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, version_number, program, region, product_line, {} FROM tickets \
+            "SELECT id, version_number, policy_version, program, region, product_line, {} \
+             FROM tickets \
              WHERE closed_at IS NULL AND id IN ({}) AND policy_version < $2 ORDER BY id",
             standing_columns.join(", "),
             self.backend.json_ids(1),
@@ -404,6 +408,7 @@ impl Store {
                 guard: Guard {
                     id: row.int("id")?,
                     version_number: row.int("version_number")?,
+                    policy_version: row.int("policy_version")?,
                 },
                 program: row.text("program")?,
                 region: row.text("region")?,
@@ -458,9 +463,10 @@ async fn write_standings(
 ) -> Result<u64, StoreError> {
     let columns = standing_cells(measures_only);
     let table = rows.iter().map(|(guard, row)| {
-        let mut cells = Vec::with_capacity(2 + columns.len());
+        let mut cells = Vec::with_capacity(3 + columns.len());
         cells.push(guard.id.into());
         cells.push(guard.version_number.into());
+        cells.push(guard.policy_version.into());
         row.cells(measures_only, &mut cells);
         serde_json::Value::Array(cells)
     });
@@ -476,14 +482,14 @@ async fn write_versions(
 ) -> Result<u64, StoreError> {
     let table = guards
         .iter()
-        .map(|guard| serde_json::json!([guard.id, guard.version_number]));
+        .map(|guard| serde_json::json!([guard.id, guard.version_number, guard.policy_version]));
     write_guarded(transaction, &[], table, guards.len(), version).await
 }
 
 /// One statement over `count` rows sent as one JSON table (see `json_table`), each the
-/// ticket, the version number it was read at, then `columns` (name, SQL type): sets the
-/// columns and `version` where the ticket is unchanged since, still open, and still behind
-/// `version`.
+/// ticket, the version number and policy version it was read at (behind `version`), then
+/// `columns` (name, SQL type): sets the columns and `version` where the ticket is
+/// unchanged since and still open.
 async fn write_guarded(
     transaction: &mut Transaction<'static, Any>,
     columns: &[(&str, &str)],
@@ -495,16 +501,20 @@ async fn write_guarded(
         return Ok(0);
     }
     let backend = Backend::of(transaction);
-    let names: Vec<&str> = ["id", "read_version"]
+    let names: Vec<&str> = ["id", "read_version", "read_policy_version"]
         .into_iter()
         .chain(columns.iter().map(|(name, _)| *name))
         .collect();
-    let cells: Vec<String> = [("id", "BIGINT"), ("read_version", "BIGINT")]
-        .iter()
-        .chain(columns.iter())
-        .enumerate()
-        .map(|(position, (_, kind))| format!("CAST(value ->> {position} AS {kind})"))
-        .collect();
+    let cells: Vec<String> = [
+        ("id", "BIGINT"),
+        ("read_version", "BIGINT"),
+        ("read_policy_version", "BIGINT"),
+    ]
+    .iter()
+    .chain(columns.iter())
+    .enumerate()
+    .map(|(position, (_, kind))| format!("CAST(value ->> {position} AS {kind})"))
+    .collect();
     let sets: Vec<String> = columns
         .iter()
         .map(|(name, _)| format!("{name} = v.{name}, "))
@@ -512,7 +522,7 @@ async fn write_guarded(
     let sql = format!(
         "WITH v ({}) AS (SELECT {} FROM {}) UPDATE tickets SET {}policy_version = $2 FROM v \
          WHERE tickets.id = v.id AND tickets.version_number = v.read_version \
-         AND tickets.closed_at IS NULL AND tickets.policy_version < $2",
+         AND tickets.policy_version = v.read_policy_version AND tickets.closed_at IS NULL",
         names.join(", "),
         cells.join(", "),
         backend.json_rows(1),
