@@ -4023,23 +4023,37 @@ fn recount_of(
     }
 }
 
-/// Not in `contract!`: it also reaches the database from outside, as an earlier version of
-/// caredesk left it.
-mod reports {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn equal_a_recount_from_the_timelines_on_sqlite() {
-        let test = caredesk_testkit::TestDatabase::sqlite().await;
-        super::reports_equal_a_recount_from_the_timelines(test.store.clone(), &test.url).await;
-        test.finish().await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn equal_a_recount_from_the_timelines_on_postgres() {
-        let test = caredesk_testkit::TestDatabase::postgres().await;
-        super::reports_equal_a_recount_from_the_timelines(test.store.clone(), &test.url).await;
-        test.finish().await;
-    }
+/// Contract tests that also reach the database from outside (as an earlier version of
+/// caredesk left it, or to read a row whole), given its URL; generated once per backend.
+macro_rules! contract_with_url {
+    ($($test:ident),* $(,)?) => {
+        mod with_url_on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let test = caredesk_testkit::TestDatabase::sqlite().await;
+                    super::$test(test.store.clone(), &test.url).await;
+                    test.finish().await;
+                }
+            )*
+        }
+        mod with_url_on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let test = caredesk_testkit::TestDatabase::postgres().await;
+                    super::$test(test.store.clone(), &test.url).await;
+                    test.finish().await;
+                }
+            )*
+        }
+    };
 }
+
+contract_with_url!(
+    reports_equal_a_recount_from_the_timelines,
+    a_rebuild_writes_what_a_change_would,
+);
 
 /// Reports count what the tickets' timelines say, whichever totals or index they read; and
 /// the same after the totals are filled again as migration 0033 fills them, and after every
@@ -5352,6 +5366,11 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
 /// The built-in policy with P3's status updates every business hour instead of every two
 /// business days.
 fn hourly_p3_updates() -> String {
+    p3_updates_every("1h")
+}
+
+/// The built-in policy with P3's status updates every `cadence` (business time).
+fn p3_updates_every(cadence: &str) -> String {
     let start = DEFAULT_POLICY_TOML.find("[severities.P3]").unwrap();
     let line = start
         + DEFAULT_POLICY_TOML[start..]
@@ -5359,7 +5378,7 @@ fn hourly_p3_updates() -> String {
             .unwrap();
     let end = line + DEFAULT_POLICY_TOML[line..].find('\n').unwrap();
     format!(
-        "{}update_every = \"1h\"{}",
+        "{}update_every = \"{cadence}\"{}",
         &DEFAULT_POLICY_TOML[..line],
         &DEFAULT_POLICY_TOML[end..]
     )
@@ -5378,22 +5397,6 @@ fn policy_version_of<'a>(
         applied_at: now,
         effective_at: now,
         note: None,
-    }
-}
-
-mod a_rebuild_writes_what_a_change_would {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_sqlite() {
-        let test = caredesk_testkit::TestDatabase::sqlite().await;
-        super::a_rebuild_writes_what_a_change_would(test.store.clone(), &test.url).await;
-        test.finish().await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn on_postgres() {
-        let test = caredesk_testkit::TestDatabase::postgres().await;
-        super::a_rebuild_writes_what_a_change_would(test.store.clone(), &test.url).await;
-        test.finish().await;
     }
 }
 
@@ -5446,19 +5449,7 @@ async fn a_rebuild_writes_what_a_change_would(store: Store, url: &str) {
     }
 
     // The second version: P3 status updates every four business hours; nothing is due.
-    let document = {
-        let start = DEFAULT_POLICY_TOML.find("[severities.P3]").unwrap();
-        let line = start
-            + DEFAULT_POLICY_TOML[start..]
-                .find("update_every = ")
-                .unwrap();
-        let end = line + DEFAULT_POLICY_TOML[line..].find('\n').unwrap();
-        format!(
-            "{}update_every = \"4h\"{}",
-            &DEFAULT_POLICY_TOML[..line],
-            &DEFAULT_POLICY_TOML[end..]
-        )
-    };
+    let document = p3_updates_every("4h");
     let second = store
         .add_policy_version(&policy_version_of(&document, "second", rebuilt_at))
         .await
