@@ -289,38 +289,27 @@ impl Policy {
     }
 
     pub fn calendar(&self, name: &str) -> Result<&Calendar, UnknownName> {
-        self.calendars
-            .get(name)
-            .ok_or_else(|| unknown("calendar", name, self.calendars.keys()))
+        named(&self.calendars, name).ok_or_else(|| unknown("calendar", name, self.calendars.keys()))
     }
 
     pub fn program(&self, id: &str) -> Result<&Program, UnknownName> {
-        self.programs
-            .get(id)
-            .ok_or_else(|| unknown("program", id, self.programs.keys()))
+        named(&self.programs, id).ok_or_else(|| unknown("program", id, self.programs.keys()))
     }
 
     pub fn channel(&self, id: &str) -> Result<&Channel, UnknownName> {
-        self.channels
-            .get(id)
-            .ok_or_else(|| unknown("channel", id, self.channels.keys()))
+        named(&self.channels, id).ok_or_else(|| unknown("channel", id, self.channels.keys()))
     }
 
     pub fn severity(&self, id: &str) -> Result<&Severity, UnknownName> {
-        self.severities
-            .get(id)
-            .ok_or_else(|| unknown("severity", id, self.severities.keys()))
+        named(&self.severities, id).ok_or_else(|| unknown("severity", id, self.severities.keys()))
     }
 
     pub fn region(&self, id: &str) -> Result<&Region, UnknownName> {
-        self.regions
-            .get(id)
-            .ok_or_else(|| unknown("region", id, self.regions.keys()))
+        named(&self.regions, id).ok_or_else(|| unknown("region", id, self.regions.keys()))
     }
 
     pub fn product_line(&self, id: &str) -> Result<&ProductLine, UnknownName> {
-        self.product_lines
-            .get(id)
+        named(&self.product_lines, id)
             .ok_or_else(|| unknown("product line", id, self.product_lines.keys()))
     }
 
@@ -339,13 +328,35 @@ impl Policy {
                 && matches_any(&rule.severities, ticket.severity)
                 && matches_any(&rule.product_lines, ticket.product_line)
         });
-        let (name, rule) = match matching_rule {
-            Some(rule) => (rule.calendar_in(ticket.region), Some(rule)),
-            None => (region.calendar.clone(), None),
-        };
         // Loading checked that every rule names an existing calendar for every region.
-        let calendar = self.calendar(&name)?;
-        Ok(CalendarChoice { calendar, rule })
+        let calendar = match matching_rule {
+            Some(rule) => match rule.calendar.split_once("{region}") {
+                // Without building the name: the rebuild asks this of every ticket.
+                Some((before, after)) if !after.contains("{region}") => self
+                    .calendars
+                    .iter()
+                    .find(|(name, _)| {
+                        name.len() == before.len() + ticket.region.len() + after.len()
+                            && name.starts_with(before)
+                            && name.ends_with(after)
+                            && name[before.len()..].starts_with(ticket.region)
+                    })
+                    .map(|(_, calendar)| calendar)
+                    .ok_or_else(|| {
+                        unknown(
+                            "calendar",
+                            &rule.calendar_in(ticket.region),
+                            self.calendars.keys(),
+                        )
+                    })?,
+                _ => self.calendar(&rule.calendar_in(ticket.region))?,
+            },
+            None => self.calendar(&region.calendar)?,
+        };
+        Ok(CalendarChoice {
+            calendar,
+            rule: matching_rule,
+        })
     }
 }
 
@@ -354,6 +365,14 @@ impl CoverageRule {
     pub fn calendar_in(&self, region: &str) -> String {
         self.calendar.replace("{region}", region)
     }
+}
+
+/// The value named `name` in one of the policy's maps. They hold a handful of names each:
+/// comparing along them costs less than hashing the name, and a rebuild looks names up
+/// millions of times.
+fn named<'a, V>(map: &'a IndexMap<String, V>, name: &str) -> Option<&'a V> {
+    map.iter()
+        .find_map(|(key, value)| (key == name).then_some(value))
 }
 
 fn matches_any(list: &[String], value: &str) -> bool {
