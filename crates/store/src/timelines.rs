@@ -8,8 +8,7 @@ use jiff::civil::Date;
 use sqlx::Row;
 
 use crate::columns::Columns;
-use crate::events::event_of;
-use crate::json_table::json_id_list;
+use crate::events::timeline_of_json;
 use crate::reports::{push_filter, start_of};
 use crate::{SqlBuilder, Store, StoreError, instant};
 
@@ -94,10 +93,11 @@ impl Store {
     ) -> Result<Vec<TicketTimeline>, StoreError> {
         let from = start_of(query.first_day);
         let to = query.last_day.tomorrow().map_or(Timestamp::MAX, start_of);
-        let mut sql = SqlBuilder::new(
-            "SELECT id, opened_at, customer_id, program, region, product_line, severity \
+        let mut sql = SqlBuilder::new(&format!(
+            "SELECT id, opened_at, customer_id, program, region, product_line, severity, {} \
              FROM tickets WHERE opened_at >= ",
-        );
+            self.backend.timeline_json("tickets.id")
+        ));
         // The range starts at the cursor's opening; of the tickets opened in that second,
         // those up to the cursor's number were on the pages before.
         let after = query.after;
@@ -118,8 +118,7 @@ impl Store {
         }
         sql.push(" ORDER BY opened_at, id LIMIT ")
             .bind_i64(query.limit.clamp(0, TIMELINES_PER_PAGE));
-        let mut tickets: Vec<TicketTimeline> = sql
-            .fetch_all(&self.pool)
+        sql.fetch_all(&self.pool)
             .await?
             .iter()
             .map(|row| {
@@ -131,12 +130,10 @@ impl Store {
                     region: row.try_get(4)?,
                     product_line: row.try_get(5)?,
                     severity: row.try_get(6)?,
-                    events: Vec::new(),
+                    events: timeline_of_json(row.try_get(7)?)?,
                 })
             })
-            .collect::<Result<_, StoreError>>()?;
-        self.attach_events(&mut tickets).await?;
-        Ok(tickets)
+            .collect()
     }
 
     /// A page of the open tickets, by number after `after`, at most `limit` (a thousand at
@@ -147,20 +144,20 @@ impl Store {
         after: i64,
         limit: i64,
     ) -> Result<Vec<OpenTimeline>, StoreError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, opened_at, customer_id, program, region, product_line, severity, \
              next_due_at, at_risk_at, breached, severity_rank, placement_rank, policy_version, \
-             first_response_due_at, next_update_due_at, resolution_due_at \
+             first_response_due_at, next_update_due_at, resolution_due_at, {} AS timeline \
              FROM tickets WHERE closed_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
-        )
+            self.backend.timeline_json("tickets.id")
+        )))
         .bind(after)
         .bind(limit.clamp(0, TIMELINES_PER_PAGE))
         .fetch_all(&self.pool)
         .await?;
         let mut tickets = Vec::with_capacity(rows.len());
-        let mut stored = Vec::with_capacity(rows.len());
         for row in &rows {
-            tickets.push(TicketTimeline {
+            let timeline = TicketTimeline {
                 id: row.try_get("id")?,
                 opened_at: instant(row.try_get("opened_at")?)?,
                 customer_id: row.try_get("customer_id")?,
@@ -168,14 +165,14 @@ impl Store {
                 region: row.try_get("region")?,
                 product_line: row.try_get("product_line")?,
                 severity: row.try_get("severity")?,
-                events: Vec::new(),
-            });
+                events: timeline_of_json(row.try_get("timeline")?)?,
+            };
             let optional = |column: &str| -> Result<Option<Timestamp>, StoreError> {
                 row.try_get::<Option<i64>, _>(column)?
                     .map(instant)
                     .transpose()
             };
-            stored.push(StoredStanding {
+            let stored = StoredStanding {
                 next_due_at: optional("next_due_at")?,
                 at_risk_at: optional("at_risk_at")?,
                 breached: row.flag("breached")?,
@@ -186,50 +183,9 @@ impl Store {
                 first_response_due_at: optional("first_response_due_at")?,
                 next_update_due_at: optional("next_update_due_at")?,
                 resolution_due_at: optional("resolution_due_at")?,
-            });
+            };
+            tickets.push(OpenTimeline { timeline, stored });
         }
-        self.attach_events(&mut tickets).await?;
-        Ok(tickets
-            .into_iter()
-            .zip(stored)
-            .map(|(timeline, stored)| OpenTimeline { timeline, stored })
-            .collect())
-    }
-
-    /// Reads the events of `tickets` (in any order) in one query.
-    async fn attach_events(&self, tickets: &mut [TicketTimeline]) -> Result<(), StoreError> {
-        if tickets.is_empty() {
-            return Ok(());
-        }
-        // The page's events in one read, in the tickets' order; the numbers as one parameter
-        // (see `json_table`).
-        let ids: Vec<i64> = tickets.iter().map(|ticket| ticket.id).collect();
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT ticket_id, seq, at, actor, data FROM ticket_events WHERE ticket_id IN ({}) \
-             ORDER BY ticket_id, seq",
-            self.backend.json_ids(1)
-        )))
-        .bind(json_id_list(&ids))
-        .fetch_all(&self.pool)
-        .await?;
-        // The events come by ticket number; the page may be in another order.
-        let mut by_number: Vec<usize> = (0..tickets.len()).collect();
-        by_number.sort_unstable_by_key(|&position| tickets[position].id);
-        let mut next = by_number.iter().peekable();
-        for row in &rows {
-            let ticket_id: i64 = row.try_get(0)?;
-            while next
-                .peek()
-                .is_some_and(|&&position| tickets[position].id < ticket_id)
-            {
-                next.next();
-            }
-            if let Some(&&position) = next.peek()
-                && tickets[position].id == ticket_id
-            {
-                tickets[position].events.push(event_of(row)?);
-            }
-        }
-        Ok(())
+        Ok(tickets)
     }
 }

@@ -14,13 +14,13 @@ use caredesk_domain::ticket::step::{Standing, StepError};
 use caredesk_domain::ticket::{Actor, EventData, TicketEvent};
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use super::attachments::NO_FILES;
 use super::update::Cause;
 use super::{Change, NO_DUE, UpdateError};
 use crate::columns::Columns;
-use crate::events::event_of;
+use crate::events::timeline_of_json;
 use crate::json_table::json_id_list;
 use crate::outbox::{pending_warnings_of, tickets_with_pending_warnings};
 use crate::reports::{MEASURE_COLUMNS, measure_values};
@@ -391,10 +391,11 @@ impl Store {
             .collect();
         let mut reader = self.pool.acquire().await?;
         let mut tickets: Vec<RebuildRead> = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, version_number, policy_version, program, region, product_line, {} \
-             FROM tickets \
+            "SELECT id, version_number, policy_version, program, region, product_line, {}, \
+             {} AS timeline FROM tickets \
              WHERE closed_at IS NULL AND id IN ({}) AND policy_version < $2 ORDER BY id",
             standing_columns.join(", "),
+            self.backend.timeline_json("tickets.id"),
             self.backend.json_ids(1),
         )))
         .bind(json_id_list(ids))
@@ -414,7 +415,7 @@ impl Store {
                 region: row.text("region")?,
                 product_line: row.text("product_line")?,
                 stored: StandingRow::stored(row)?,
-                events: Vec::new(),
+                events: timeline_of_json(&row.text("timeline")?)?,
                 warned: false,
             })
         })
@@ -423,27 +424,6 @@ impl Store {
             return Ok(tickets);
         }
         let read: Vec<i64> = tickets.iter().map(|ticket| ticket.guard.id).collect();
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT ticket_id, seq, at, actor, data FROM ticket_events WHERE ticket_id IN ({}) \
-             ORDER BY ticket_id, seq",
-            self.backend.json_ids(1)
-        )))
-        .bind(json_id_list(&read))
-        .fetch_all(&mut *reader)
-        .await?;
-        let mut index = 0;
-        for row in &rows {
-            let ticket_id: i64 = row.try_get(0)?;
-            while index < tickets.len() && tickets[index].guard.id < ticket_id {
-                index += 1;
-            }
-            match tickets.get_mut(index) {
-                Some(ticket) if ticket.guard.id == ticket_id => {
-                    ticket.events.push(event_of(row)?);
-                }
-                _ => {}
-            }
-        }
         let warned = pending_warnings_of(&mut reader, &read).await?;
         for ticket in &mut tickets {
             ticket.warned = warned.contains(&ticket.guard.id);
