@@ -1,7 +1,8 @@
 //! A policy version computed into a million open tickets, in memory (issue "Changing the
 //! policy safely"): each ticket's step under the new version, the timelines already read,
 //! on one core (the baseline) and on every core, as a rebuild computes its batches
-//! (`caredesk_domain::ticket::rebuild::rebuild_steps`).
+//! (`caredesk_domain::ticket::rebuild::rebuild_steps`), each step cut down where it is
+//! computed to what the store writes of it.
 //!
 //! The tickets are generated with the domain's own `decide`, as the bench desk's are
 //! (`crates/cli/examples/seed_tickets.rs`): opened over the last two weeks, on every
@@ -18,8 +19,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use caredesk_domain::policy::{DEFAULT_POLICY_TOML, Policy};
+use caredesk_domain::report::TicketMeasures;
 use caredesk_domain::ticket::clocks::ClockContext;
 use caredesk_domain::ticket::rebuild::{OpenTicket, every_core, rebuild_steps};
+use caredesk_domain::ticket::step::{Step, StepError};
 use caredesk_domain::ticket::{
     Actor, Command, ContactMedium, CustomerRequest, EventData, Role, Snapshot, TicketEvent, decide,
 };
@@ -144,6 +147,29 @@ fn hourly_p3_updates() -> Policy {
     Policy::from_toml(&source, "hourly P3 updates").unwrap()
 }
 
+/// What a rebuild keeps of a step, as the store does: whether it goes the locked way (events
+/// to record, warnings to send), or else the row it would write (its queue keys, due times
+/// and measures).
+#[allow(clippy::type_complexity)]
+fn kept(step: Result<Step, StepError>) -> Option<Option<([Option<Timestamp>; 6], TicketMeasures)>> {
+    let step = step.ok()?;
+    if !step.events.is_empty() || !step.at_risk.is_empty() {
+        return Some(None);
+    }
+    let standing = &step.standing;
+    Some(Some((
+        [
+            standing.next_due_at,
+            standing.at_risk_at,
+            standing.sweep_due_at,
+            standing.first_response_due_at,
+            standing.next_update_due_at,
+            standing.resolution_due_at,
+        ],
+        step.measures,
+    )))
+}
+
 fn output_directory() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/criterion")
 }
@@ -172,6 +198,7 @@ fn main() {
             }],
             now,
             1,
+            |step| step,
         );
         if let Some(Ok(step)) = recorded.into_iter().next() {
             ticket.events.extend(step.events);
@@ -192,7 +219,7 @@ fn main() {
     let cores = every_core();
     println!("{count} open tickets, {events} events; this machine runs {cores} threads at once");
     // Every ticket is timed, none refused.
-    let steps = rebuild_steps(&policy, &tickets, now, cores);
+    let steps = rebuild_steps(&policy, &tickets, now, cores, |step| step);
     let refused = steps.iter().filter(|step| step.is_err()).count();
     let breached = steps
         .iter()
@@ -210,10 +237,10 @@ fn main() {
         .configure_from_args();
     let mut group = criterion.benchmark_group("rebuild");
     group.bench_function("one_core", |bench| {
-        bench.iter_with_large_drop(|| rebuild_steps(&policy, black_box(&tickets), now, 1))
+        bench.iter_with_large_drop(|| rebuild_steps(&policy, black_box(&tickets), now, 1, kept))
     });
     group.bench_function("every_core", |bench| {
-        bench.iter_with_large_drop(|| rebuild_steps(&policy, black_box(&tickets), now, cores))
+        bench.iter_with_large_drop(|| rebuild_steps(&policy, black_box(&tickets), now, cores, kept))
     });
     group.finish();
     criterion.final_summary();

@@ -25,9 +25,10 @@ use serde::Serialize;
 
 use crate::policy::Policy;
 use crate::ticket::clocks::{
-    Clock, ClockContext, ClockError, PauseCause, TicketClocks, compute, resolution_pauses,
+    Clock, ClockContext, ClockError, PauseCause, TicketClocks, compute, compute_with,
+    resolution_pauses,
 };
-use crate::ticket::{Actor, ClockKind, EventData, TicketEvent};
+use crate::ticket::{Actor, ClockKind, EventData, Snapshot, TicketEvent};
 
 /// How many bands the business time a clock used is counted in, as a share of its target:
 /// ten of 10% up to the target, one up to twice the target, and one beyond.
@@ -387,6 +388,9 @@ fn updates_owed(
     let mut ended_late = 0u32;
     let mut missed_since_contact = false;
     let mut longest: Option<(u64, u64)> = None;
+    // The timeline folded up to the event at hand, one event at a time, instead of folded
+    // again from the start for each contact.
+    let mut folded = Snapshot::of(events.get(..1).unwrap_or_default());
     for (index, event) in events.iter().enumerate() {
         if let EventData::ClockBreached {
             clock: ClockKind::NextUpdate,
@@ -395,11 +399,29 @@ fn updates_owed(
         {
             missed_since_contact = true;
         }
-        if !event.data.is_advisor_contact() || index == 0 {
+        if index == 0 {
             continue;
         }
+        let contact = event.data.is_advisor_contact();
+        let before = if contact {
+            let snapshot = folded.as_ref().ok_or(ClockError::NoCreatedEvent)?;
+            Some(compute_with(
+                policy,
+                context,
+                snapshot,
+                &events[..index],
+                event.at,
+            )?)
+        } else {
+            None
+        };
+        if let Some(snapshot) = &mut folded {
+            snapshot.apply(event);
+        }
+        let Some(before) = before else {
+            continue;
+        };
         let late = std::mem::take(&mut missed_since_contact);
-        let before = compute(policy, context, &events[..index], event.at)?;
         let Some(update) = before.next_update else {
             continue;
         };

@@ -172,7 +172,20 @@ pub fn compute(
     events: &[TicketEvent],
     now: Timestamp,
 ) -> Result<TicketClocks, ClockError> {
-    let plan = ClockPlan::of(policy, context, events, now)?;
+    let snapshot = Snapshot::of(events).ok_or(ClockError::NoCreatedEvent)?;
+    compute_with(policy, context, &snapshot, events, now)
+}
+
+/// [`compute`] for a caller that has folded the timeline already: `snapshot` is
+/// `Snapshot::of(events)`.
+pub(crate) fn compute_with(
+    policy: &Policy,
+    context: &ClockContext<'_>,
+    snapshot: &Snapshot,
+    events: &[TicketEvent],
+    now: Timestamp,
+) -> Result<TicketClocks, ClockError> {
+    let plan = ClockPlan::of(policy, context, snapshot, events, now)?;
     let measure = plan.measure(policy, now);
     Ok(TicketClocks {
         calendar: plan.calendar.name().to_string(),
@@ -205,7 +218,8 @@ pub fn explain(
     events: &[TicketEvent],
     now: Timestamp,
 ) -> Result<Vec<ClockAccount>, ClockError> {
-    let plan = ClockPlan::of(policy, context, events, now)?;
+    let snapshot = Snapshot::of(events).ok_or(ClockError::NoCreatedEvent)?;
+    let plan = ClockPlan::of(policy, context, &snapshot, events, now)?;
     let measure = plan.measure(policy, now);
     std::iter::once(&plan.first_response)
         .chain(plan.next_update.as_ref())
@@ -244,14 +258,15 @@ struct ClockSpec {
 }
 
 impl<'p> ClockPlan<'p> {
+    /// The plan of a ticket with `events`, folded into `snapshot`.
     fn of(
         policy: &'p Policy,
         context: &ClockContext<'_>,
+        snapshot: &Snapshot,
         events: &[TicketEvent],
         now: Timestamp,
     ) -> Result<ClockPlan<'p>, ClockError> {
-        let snapshot = Snapshot::of(events).ok_or(ClockError::NoCreatedEvent)?;
-        let calendar = policy.calendar_for(&context.profile(&snapshot))?.calendar;
+        let calendar = policy.calendar_for(&context.profile(snapshot))?.calendar;
         let severity = policy.severity(&snapshot.severity)?;
         let channel = policy.channel(&snapshot.channel)?;
         let day = calendar.business_day_minutes();
@@ -319,7 +334,7 @@ impl<'p> ClockPlan<'p> {
 
         Ok(ClockPlan {
             calendar,
-            measured: is_measured(policy, &snapshot),
+            measured: is_measured(policy, snapshot),
             first_response,
             next_update,
             resolution,
@@ -443,7 +458,8 @@ pub fn resolution_pauses(
     events: &[TicketEvent],
     at: Timestamp,
 ) -> Result<Vec<(PauseCause, u64)>, ClockError> {
-    let plan = ClockPlan::of(policy, context, events, at)?;
+    let snapshot = Snapshot::of(events).ok_or(ClockError::NoCreatedEvent)?;
+    let plan = ClockPlan::of(policy, context, &snapshot, events, at)?;
     let Some(spec) = &plan.resolution else {
         return Ok(Vec::new());
     };

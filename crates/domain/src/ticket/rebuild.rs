@@ -20,23 +20,29 @@ pub struct OpenTicket<'a> {
 /// Below this many tickets a second thread costs more than it saves.
 const TICKETS_PER_THREAD_AT_LEAST: usize = 32;
 
-/// Each ticket's step under `policy` at `now` (or at its last event, whichever is later),
-/// in the tickets' order, computed on `threads` threads (1: on the caller's).
-pub fn rebuild_steps(
+/// What `keep` keeps of each ticket's step under `policy` at `now` (or at its last event,
+/// whichever is later), in the tickets' order, computed on `threads` threads (1: on the
+/// caller's).
+///
+/// `keep` runs on the thread that computed the step: a rebuild keeps a row's worth of each
+/// (a whole step is a kilobyte), so a thread's memory is reused from ticket to ticket
+/// instead of a batch's steps piling up and being dropped on one thread afterwards.
+pub fn rebuild_steps<T: Send>(
     policy: &Policy,
     tickets: &[OpenTicket<'_>],
     now: Timestamp,
     threads: usize,
-) -> Vec<Result<Step, StepError>> {
+    keep: impl Fn(Result<Step, StepError>) -> T + Sync,
+) -> Vec<T> {
     let one = |ticket: &OpenTicket<'_>| {
-        step(
+        keep(step(
             policy,
             &ticket.context,
             ticket.events,
             Vec::new(),
             Actor::System,
             now,
-        )
+        ))
     };
     let threads = threads.clamp(
         1,
@@ -46,6 +52,7 @@ pub fn rebuild_steps(
         return tickets.iter().map(one).collect();
     }
     let share = tickets.len().div_ceil(threads);
+    let one = &one;
     std::thread::scope(|scope| {
         let workers: Vec<_> = tickets
             .chunks(share)

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use super::Snapshot;
 use super::automatic::{next_system_event_at, system_events};
-use super::clocks::{Clock, ClockContext, ClockError, TicketClocks, compute};
+use super::clocks::{Clock, ClockContext, ClockError, TicketClocks, compute_with};
 use super::events::{Actor, EventData, TicketEvent};
 use crate::calendar::CalendarError;
 use crate::notify::{AtRiskWarning, Notice, NoticeContext, clocks_at_risk, notices_for};
@@ -84,7 +84,7 @@ impl Standing {
         at: Timestamp,
     ) -> Result<Standing, StepError> {
         let snapshot = Snapshot::of(events).ok_or(StepError::NoCreatedEvent)?;
-        let clocks = compute(policy, context, events, at)?;
+        let clocks = compute_with(policy, context, &snapshot, events, at)?;
         let severity_rank = policy
             .severities
             .get_index_of(&snapshot.severity)

@@ -144,6 +144,16 @@ fn standing_cells(measures_only: bool) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// What a rebuild keeps of a ticket's step under the new version.
+enum Computed {
+    /// Nothing to record and no warning to send: the row it would hold.
+    Quiet(Box<StandingRow>),
+    /// Events to record or warnings to send: it goes the locked way.
+    Eventful,
+    /// The version cannot time it, and why.
+    Failed(String),
+}
+
 /// An open ticket a rebuild reads: what decides its clocks besides its timeline, its
 /// standing as stored, its timeline, and whether an at-risk warning of its waits in the
 /// outbox (which the new version may no longer want).
@@ -262,28 +272,35 @@ impl Store {
                 events: &ticket.events,
             })
             .collect();
-        // The domain is pure: the batch is computed on every core.
-        let computed = rebuild_steps(policy, &open, now, every_core());
-        for (ticket, outcome) in tickets.iter().zip(computed) {
+        // The domain is pure: the batch is computed on every core, each step cut down to
+        // the row it would write where it is computed.
+        let computed = rebuild_steps(policy, &open, now, every_core(), |outcome| {
             match outcome {
                 // One ticket the version cannot time (or whose timeline is damaged) holds up
                 // none of the others.
-                Err(StepError::NoCreatedEvent) => batch.failed.push((
-                    ticket.guard.id,
-                    "its timeline has no created event".to_string(),
-                )),
-                Err(error) => batch.failed.push((ticket.guard.id, error.to_string())),
-                Ok(step) if step.events.is_empty() && step.at_risk.is_empty() && !ticket.warned => {
-                    let row = StandingRow::computed(&step.standing, &step.measures);
-                    if row == ticket.stored {
+                Err(StepError::NoCreatedEvent) => {
+                    Computed::Failed("its timeline has no created event".to_string())
+                }
+                Err(error) => Computed::Failed(error.to_string()),
+                Ok(step) if step.events.is_empty() && step.at_risk.is_empty() => Computed::Quiet(
+                    Box::new(StandingRow::computed(&step.standing, &step.measures)),
+                ),
+                Ok(_) => Computed::Eventful,
+            }
+        });
+        for (ticket, outcome) in tickets.iter().zip(computed) {
+            match outcome {
+                Computed::Failed(reason) => batch.failed.push((ticket.guard.id, reason)),
+                Computed::Quiet(row) if !ticket.warned => {
+                    if *row == ticket.stored {
                         batch.kept.push(ticket.guard);
                     } else if row.same_queue_keys(&ticket.stored) {
-                        batch.measured.push((ticket.guard, row));
+                        batch.measured.push((ticket.guard, *row));
                     } else {
-                        batch.moved.push((ticket.guard, row));
+                        batch.moved.push((ticket.guard, *row));
                     }
                 }
-                Ok(_) => batch.eventful.push(ticket.guard.id),
+                Computed::Quiet(_) | Computed::Eventful => batch.eventful.push(ticket.guard.id),
             }
         }
         Ok(batch)
