@@ -194,6 +194,7 @@ impl TicketActivity {
         let mut outside_support = false;
         let mut closed_outside_support = false;
         let mut accepted = false;
+        let mut waited = false;
         for event in events {
             match &event.data {
                 EventData::EscalationRequested { .. } if event.actor == Actor::System => {
@@ -213,6 +214,7 @@ impl TicketActivity {
                     outside_support = true;
                 }
                 EventData::OutsideSupportReversed { .. } => outside_support = false,
+                EventData::WaitingOnCustomer { .. } => waited = true,
                 // A ticket outside support closes only when a professional-services
                 // request takes it over.
                 EventData::Closed { .. } => closed_outside_support = outside_support,
@@ -222,13 +224,14 @@ impl TicketActivity {
         activity.escalated = activity.escalations_asked + activity.escalations_automatic > 0;
         activity.escalated_resolved = activity.escalated && accepted;
         activity.services_requested = closed_outside_support;
-        // Waiting ends with the ticket: at its closing, or as its last event left it.
+        // Waiting ends with the ticket: at its closing, or as its last event left it. Only
+        // a request to the customer starts it: without one, no clock needs walking.
         let until = events
             .iter()
             .find(|event| matches!(event.data, EventData::Closed { .. }))
             .or(events.last())
             .map(|event| event.at);
-        if let Some(until) = until {
+        if let Some(until) = until.filter(|_| waited) {
             activity.waiting_minutes = resolution_pauses(policy, context, events, until)?
                 .into_iter()
                 .filter(|(cause, _)| matches!(cause, PauseCause::Waiting(_)))
