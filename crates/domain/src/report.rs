@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::policy::Policy;
 use crate::ticket::clocks::{
-    Clock, ClockContext, ClockError, PauseCause, TicketClocks, compute, compute_with,
+    Clock, ClockContext, ClockError, PauseCause, TicketClocks, compute, next_update_with,
     resolution_pauses,
 };
 use crate::ticket::{Actor, ClockKind, EventData, Snapshot, TicketEvent};
@@ -408,7 +408,7 @@ fn updates_owed(
         let contact = event.data.is_advisor_contact();
         let before = if contact {
             let snapshot = folded.as_ref().ok_or(ClockError::NoCreatedEvent)?;
-            Some(compute_with(
+            Some(next_update_with(
                 policy,
                 context,
                 snapshot,
@@ -421,11 +421,11 @@ fn updates_owed(
         if let Some(snapshot) = &mut folded {
             snapshot.apply(event);
         }
-        let Some(before) = before else {
+        let Some(owed) = before else {
             continue;
         };
         let late = std::mem::take(&mut missed_since_contact);
-        let Some(update) = before.next_update else {
+        let Some(update) = owed else {
             continue;
         };
         ended += 1;

@@ -203,6 +203,24 @@ pub(crate) fn compute_with(
     })
 }
 
+/// The next-update clock alone of [`compute_with`] (none when no update is owed): the
+/// measures ask for it at every contact of a timeline, and need no other clock there.
+pub(crate) fn next_update_with(
+    policy: &Policy,
+    context: &ClockContext<'_>,
+    snapshot: &Snapshot,
+    events: &[TicketEvent],
+    now: Timestamp,
+) -> Result<Option<Clock>, ClockError> {
+    let plan = ClockPlan::of(policy, context, snapshot, events, now)?;
+    let measure = plan.measure(policy, now);
+    Ok(plan
+        .next_update
+        .as_ref()
+        .map(|spec| measure.clock(spec))
+        .transpose()?)
+}
+
 /// One clock with the engine's step-by-step account of its due time: every open span it
 /// counted and every closure and pause it skipped.
 #[derive(Clone, Debug, PartialEq, Eq)]
