@@ -80,10 +80,13 @@ impl Backend {
     /// [`timeline_of_json`].
     ///
     /// Why one cell: a read of many tickets' timelines otherwise returns a row per event,
-    /// and the SQLite driver hands each row from its thread to the caller's with a wake-up
-    /// (over a quarter of a replay's time); building the array is the database's work, in C.
+    /// and the SQLite driver hands each row from its thread to the caller's with a wake-up;
+    /// building the array is the database's work, in C.
     pub(crate) fn timeline_json(self, ticket: &str) -> String {
         match self {
+            // SQLite's `json()` parses the stored text again, yet measured faster than
+            // joining it as text with `group_concat` (1.22 s against 1.33 s for 100,000
+            // tickets in `sqlite3`).
             Backend::Sqlite => format!(
                 "(SELECT json_group_array(json_array(seq, at, json(actor), json(data)) \
                  ORDER BY seq) FROM ticket_events WHERE ticket_id = {ticket})"

@@ -5307,7 +5307,9 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
         noted,
         "2026-11-23T11:00:00+01:00",
         ADVISOR,
-        reply("looking at the logs"),
+        // Quotes, a backslash, a line break, a tab and accents: the timeline travels as JSON
+        // built by the database.
+        reply("looking at the \"logs\" in C:\\caredesk\n\tthe café's réponse ✓"),
     )
     .await;
     let of_acme = ReportFilter {
