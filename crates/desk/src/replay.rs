@@ -110,22 +110,30 @@ pub async fn replay(
         set_aside: 0,
         summary: Summary::default(),
     };
-    let mut after = TimelineCursor::default();
+    // Each page is read while the one before is timed: the database (and the parsing of
+    // the timelines) on one core, the engine on the other.
+    let read_page = |after: TimelineCursor| {
+        let store = desk.store.clone();
+        let filter = filter.clone();
+        tokio::spawn(async move {
+            store
+                .timelines(&TimelineQuery {
+                    first_day: from,
+                    last_day: to,
+                    filter: &filter,
+                    after,
+                    limit: TIMELINES_PER_PAGE,
+                })
+                .await
+        })
+    };
+    let mut reading = read_page(TimelineCursor::default());
     loop {
-        let page = desk
-            .store
-            .timelines(&TimelineQuery {
-                first_day: from,
-                last_day: to,
-                filter: &filter,
-                after,
-                limit: TIMELINES_PER_PAGE,
-            })
-            .await?;
+        let page = reading.await.map_err(DeskError::unexpected)??;
         let Some(last) = page.last() else {
             break;
         };
-        after = last.cursor();
+        reading = read_page(last.cursor());
         for ticket in page {
             let timeline = Timeline {
                 region: &ticket.region,

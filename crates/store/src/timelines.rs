@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use sqlx::Row;
 
 use crate::columns::Columns;
-use crate::events::timeline_of_json;
+use crate::events::{timeline_json, timeline_of_json};
 use crate::reports::{push_filter, start_of};
 use crate::{SqlBuilder, Store, StoreError, instant};
 
@@ -96,7 +96,7 @@ impl Store {
         let mut sql = SqlBuilder::new(&format!(
             "SELECT id, opened_at, customer_id, program, region, product_line, severity, {} \
              FROM tickets WHERE opened_at >= ",
-            self.backend.timeline_json("tickets.id")
+            timeline_json("tickets.id")
         ));
         // The range starts at the cursor's opening; of the tickets opened in that second,
         // those up to the cursor's number were on the pages before.
@@ -149,7 +149,7 @@ impl Store {
              next_due_at, at_risk_at, breached, severity_rank, placement_rank, policy_version, \
              first_response_due_at, next_update_due_at, resolution_due_at, {} AS timeline \
              FROM tickets WHERE closed_at IS NULL AND id > $1 ORDER BY id LIMIT $2",
-            self.backend.timeline_json("tickets.id")
+            timeline_json("tickets.id")
         )))
         .bind(after)
         .bind(limit.clamp(0, TIMELINES_PER_PAGE))

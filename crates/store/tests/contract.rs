@@ -1728,6 +1728,12 @@ async fn tickets_are_imported_with_their_history(store: Store) {
     assert_eq!(closed.closed_at, Some(at("2026-11-24T12:00:00+01:00")));
     let late = store.ticket(ids[1], Scope::All).await.unwrap();
     assert!(late.breached);
+    // Imported events are in the timeline the database keeps for bulk reads, too.
+    let read = every_timeline_read_in_bulk(&store, date(2026, 11, 1), date(2026, 11, 30)).await;
+    for id in ids {
+        let bulk = read.iter().find(|ticket| ticket.id == id).unwrap();
+        assert_eq!(bulk.events, store.timeline(id, Scope::All).await.unwrap());
+    }
     // A timeline that does not start with its created event is refused, and nothing is kept.
     let before = store
         .queue(&QueueFilter::default(), None, 100, at(MONDAY_10))
@@ -5363,6 +5369,34 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
         .await
         .unwrap();
     assert!(none.is_empty());
+}
+
+/// Every ticket opened from `first_day` to `last_day`, with the timeline a bulk read gives
+/// (the one the database keeps beside the events), a page at a time.
+async fn every_timeline_read_in_bulk(
+    store: &Store,
+    first_day: jiff::civil::Date,
+    last_day: jiff::civil::Date,
+) -> Vec<caredesk_store::TicketTimeline> {
+    let everyone = caredesk_domain::report::ReportFilter::default();
+    let mut read = Vec::new();
+    let mut after = caredesk_store::TimelineCursor::default();
+    loop {
+        let page = store
+            .timelines(&caredesk_store::TimelineQuery {
+                first_day,
+                last_day,
+                filter: &everyone,
+                after,
+                limit: 100,
+            })
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.cursor();
+        read.extend(page);
+    }
+    read
 }
 
 /// The built-in policy with P3's status updates every business hour instead of every two

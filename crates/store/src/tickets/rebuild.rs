@@ -20,7 +20,7 @@ use super::attachments::NO_FILES;
 use super::update::Cause;
 use super::{Change, NO_DUE, UpdateError};
 use crate::columns::Columns;
-use crate::events::timeline_of_json;
+use crate::events::{timeline_json, timeline_of_json};
 use crate::json_table::json_id_list;
 use crate::outbox::{pending_warnings_of, tickets_with_pending_warnings};
 use crate::reports::{MEASURE_COLUMNS, measure_values};
@@ -412,7 +412,7 @@ impl Store {
              {} AS timeline FROM tickets \
              WHERE closed_at IS NULL AND id IN ({}) AND policy_version < $2 ORDER BY id",
             standing_columns.join(", "),
-            self.backend.timeline_json("tickets.id"),
+            timeline_json("tickets.id"),
             self.backend.json_ids(1),
         )))
         .bind(json_id_list(ids))
