@@ -115,7 +115,7 @@ pub async fn replay(
     let read_page = |after: TimelineCursor| {
         let store = desk.store.clone();
         let filter = filter.clone();
-        tokio::spawn(async move {
+        ReadAhead(tokio::spawn(async move {
             store
                 .timelines(&TimelineQuery {
                     first_day: from,
@@ -125,15 +125,18 @@ pub async fn replay(
                     limit: TIMELINES_PER_PAGE,
                 })
                 .await
-        })
+        }))
     };
-    let mut reading = read_page(TimelineCursor::default());
-    loop {
-        let page = reading.await.map_err(DeskError::unexpected)??;
+    let mut reading = Some(read_page(TimelineCursor::default()));
+    while let Some(mut read) = reading.take() {
+        let page = (&mut read.0).await.map_err(DeskError::unexpected)??;
         let Some(last) = page.last() else {
             break;
         };
-        reading = read_page(last.cursor());
+        // A short page was the last one.
+        if i64::try_from(page.len()) == Ok(TIMELINES_PER_PAGE) {
+            reading = Some(read_page(last.cursor()));
+        }
         for ticket in page {
             let timeline = Timeline {
                 region: &ticket.region,
@@ -183,6 +186,16 @@ pub async fn replay(
         }
     }
     Ok(report)
+}
+
+/// A page of timelines being read: stopped when dropped, so that a replay given up (an error,
+/// or a request that timed out) does not go on reading for no one.
+struct ReadAhead<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for ReadAhead<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A replay as CSV: one line per ticket, each clock under the actual and the alternative

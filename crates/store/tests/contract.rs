@@ -3261,6 +3261,18 @@ async fn tickets_opened_together_each_keep_their_own_rows(store: Store) {
         let timeline = store.timeline(created.ticket.id, Scope::All).await.unwrap();
         assert_eq!(timeline, created.timeline, "{}", request.subject);
     }
+    // Opened together (several tickets' events in one statement on PostgreSQL), each keeps
+    // its own timeline in the copy bulk reads take, too.
+    let day = date(2026, 11, 23);
+    let read = every_timeline_read_in_bulk(&store, day, day).await;
+    assert_eq!(read.len(), 21);
+    for (request, created) in &opened {
+        let bulk = read
+            .iter()
+            .find(|ticket| ticket.id == created.ticket.id)
+            .unwrap();
+        assert_eq!(bulk.events, created.timeline, "{}", request.subject);
+    }
     for (request, created) in &opened {
         let notices = store.notices_of(created.ticket.id).await.unwrap();
         assert!(!notices.is_empty(), "{} has its notices", request.subject);
@@ -5316,6 +5328,16 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
         // Quotes, a backslash, a line break, a tab and accents: the timeline travels as JSON
         // built by the database.
         reply("looking at the \"logs\" in C:\\caredesk\n\tthe café's réponse ✓"),
+    )
+    .await;
+    // And appended after that text: the database splices the next event in after it.
+    act(
+        &store,
+        &policy,
+        noted,
+        "2026-11-23T11:30:00+01:00",
+        ADVISOR,
+        reply("encore une réponse — ✓✓"),
     )
     .await;
     let of_acme = ReportFilter {

@@ -2,10 +2,15 @@
 -- by the database beside its events (which stay the record: this is a copy for reading).
 -- Why: replaying or rebuilding a million tickets read each timeline by gathering its events
 -- through the (ticket_id, seq) index and aggregating them, about 14 µs a ticket on the
--- server; one row is read in one piece. The trigger below keeps it, so that no way of
--- appending an event can forget it. Room is left in each page so that an append can
--- rewrite the row where it is (a heap-only update: the primary key does not change).
+-- server (measured on 2026-12-07, bench/README.md); one row is read in one piece. The
+-- trigger below appends every event inserted into ticket_events. Room is left in each page
+-- so that an append's new row version can stay on its page (a heap-only update: no new
+-- index entry); a long timeline is stored apart (TOAST) and rewritten whole.
 -- Kept in step with migrations/sqlite/0040_ticket_timelines.sql.
+
+-- Events written by another instance between the copy below and the trigger's creation
+-- would be missing from the copy for good: they wait for this migration instead.
+LOCK TABLE ticket_events IN SHARE ROW EXCLUSIVE MODE;
 CREATE TABLE ticket_timelines (
     ticket_id BIGINT PRIMARY KEY REFERENCES tickets (id),
     events    TEXT   NOT NULL
@@ -31,7 +36,8 @@ BEGIN
     GROUP BY ticket_id
     ORDER BY ticket_id
     ON CONFLICT (ticket_id) DO UPDATE
-    SET events = left(kept.events, -1) || ',' || substr(excluded.events, 2);
+    SET events = CASE WHEN kept.events = '[]' THEN excluded.events
+                      ELSE left(kept.events, -1) || ',' || substr(excluded.events, 2) END;
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
