@@ -1,10 +1,12 @@
 //! A newly applied policy version computed into open tickets, a batch at a time: the batch
-//! is read outside the write transaction, computed on every core, and written in three
-//! statements (the tickets whose queue keys move, those whose measures alone move, and
-//! those whose standing stays and only record the version: each writes only the indexes
-//! it must), so that the database's writer is held only for the writes and
+//! is read outside the write transaction, computed on every core, and written a statement
+//! for each set of columns that moved (the tickets whose standing stays record only the
+//! version), so that each writes only the indexes it must, and the database's writer is
+//! held only for the writes and
 //! ticket creation and actions go on meanwhile. A ticket the version gives an event or a
 //! warning, or that changed since it was read, goes the way of any change, under its lock.
+
+use std::collections::BTreeMap;
 
 use caredesk_domain::policy::Policy;
 use caredesk_domain::report::TicketMeasures;
@@ -104,44 +106,68 @@ impl StandingRow {
         })
     }
 
-    /// Whether the queue keys, due times and flags are those of `other` (the measures may
-    /// differ): the queue's indexes then need no writing.
-    fn same_queue_keys(&self, other: &StandingRow) -> bool {
-        self.calendar == other.calendar
-            && self.breached == other.breached
-            && self.numbers[..DUE_COLUMNS.len()] == other.numbers[..DUE_COLUMNS.len()]
+    /// Which of its columns differ from `stored`'s.
+    fn changed_from(&self, stored: &StandingRow) -> ChangedColumns {
+        let mut changed = ChangedColumns::default();
+        if self.calendar != stored.calendar {
+            changed.insert(0);
+        }
+        if self.breached != stored.breached {
+            changed.insert(1);
+        }
+        for (position, (new, old)) in self.numbers.iter().zip(&stored.numbers).enumerate() {
+            if new != old {
+                changed.insert(2 + position);
+            }
+        }
+        changed
     }
 
-    /// The row's cells for [`write_standings`], in the order of [`standing_cells`] (of
-    /// the measures alone when `measures_only`).
-    fn cells(&self, measures_only: bool, into: &mut Vec<serde_json::Value>) {
-        let numbers = if measures_only {
-            &self.numbers[DUE_COLUMNS.len()..]
-        } else {
-            into.push(self.calendar.as_str().into());
-            into.push(self.breached.into());
-            &self.numbers[..]
-        };
-        into.extend(
-            numbers
-                .iter()
-                .map(|number| serde_json::Value::from(*number)),
-        );
+    /// Its cells in the columns `columns`, in order.
+    fn cells(&self, columns: ChangedColumns, into: &mut Vec<serde_json::Value>) {
+        for position in columns.positions() {
+            into.push(match position {
+                0 => self.calendar.as_str().into(),
+                1 => self.breached.into(),
+                number => self.numbers[number - 2].into(),
+            });
+        }
     }
 }
 
-/// The columns a written standing sets (the measures alone when `measures_only`), with
-/// their SQL types, in the order of [`StandingRow::cells`].
-fn standing_cells(measures_only: bool) -> Vec<(&'static str, &'static str)> {
-    let numbers = MEASURE_COLUMNS.iter().map(|column| (*column, "BIGINT"));
-    if measures_only {
-        return numbers.collect();
+/// Some of a standing's columns, by their positions in [`standing_columns`].
+// Every column has a bit.
+const _: () = assert!(2 + NUMBERS <= u64::BITS as usize);
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct ChangedColumns(u64);
+
+impl ChangedColumns {
+    fn insert(&mut self, position: usize) {
+        self.0 |= 1 << position;
     }
+
+    fn positions(self) -> impl Iterator<Item = usize> {
+        (0..2 + NUMBERS).filter(move |position| self.0 & (1 << position) != 0)
+    }
+
+    /// Their names and SQL types, in order.
+    fn columns(self) -> Vec<(&'static str, &'static str)> {
+        let all: Vec<_> = standing_columns().collect();
+        self.positions().map(|position| all[position]).collect()
+    }
+}
+
+/// Every column of a standing a rebuild can write, with its SQL type: the calendar, the
+/// breached flag, [`DUE_COLUMNS`] then [`MEASURE_COLUMNS`].
+fn standing_columns() -> impl Iterator<Item = (&'static str, &'static str)> {
     [("calendar", "TEXT"), ("breached", "BOOLEAN")]
         .into_iter()
-        .chain(DUE_COLUMNS.iter().map(|column| (*column, "BIGINT")))
-        .chain(numbers)
-        .collect()
+        .chain(
+            DUE_COLUMNS
+                .iter()
+                .chain(MEASURE_COLUMNS.iter())
+                .map(|column| (*column, "BIGINT")),
+        )
 }
 
 /// What a rebuild keeps of a ticket's step under the new version.
@@ -183,12 +209,9 @@ struct Guard {
 /// written.
 #[derive(Debug)]
 pub struct RebuildBatch {
-    /// Tickets whose queue keys or due times move, with their new standing.
-    moved: Vec<(Guard, StandingRow)>,
-    /// Tickets whose queue keys and due times stay, with their new measures.
-    measured: Vec<(Guard, StandingRow)>,
-    /// Tickets whose standing stays as stored: only the version is recorded.
-    kept: Vec<Guard>,
+    /// Tickets written without their lock, with their new standing, by the columns that
+    /// moved (none: only the version is recorded).
+    quiet: BTreeMap<ChangedColumns, Vec<(Guard, StandingRow)>>,
     /// Tickets the version gives an event or a warning (or a warning to drop).
     eventful: Vec<i64>,
     /// Tickets the version could not time, with why.
@@ -200,11 +223,7 @@ pub struct RebuildBatch {
 impl RebuildBatch {
     /// How many tickets it holds, timed or not.
     pub fn len(&self) -> usize {
-        self.moved.len()
-            + self.measured.len()
-            + self.kept.len()
-            + self.eventful.len()
-            + self.failed.len()
+        self.quiet_count() + self.eventful.len() + self.failed.len()
     }
 
     /// Whether it holds no ticket.
@@ -212,13 +231,17 @@ impl RebuildBatch {
         self.len() == 0
     }
 
+    /// How many tickets it writes without their lock.
+    fn quiet_count(&self) -> usize {
+        self.quiet.values().map(Vec::len).sum()
+    }
+
     /// The tickets it writes without their lock.
     fn quiet_ids(&self) -> Vec<i64> {
-        self.moved
-            .iter()
-            .chain(&self.measured)
+        self.quiet
+            .values()
+            .flatten()
             .map(|(guard, _)| guard.id)
-            .chain(self.kept.iter().map(|guard| guard.id))
             .collect()
     }
 }
@@ -250,9 +273,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<RebuildBatch, StoreError> {
         let mut batch = RebuildBatch {
-            moved: Vec::new(),
-            measured: Vec::new(),
-            kept: Vec::new(),
+            quiet: BTreeMap::new(),
             eventful: Vec::new(),
             failed: Vec::new(),
             now,
@@ -291,15 +312,11 @@ impl Store {
         for (ticket, outcome) in tickets.iter().zip(computed) {
             match outcome {
                 Computed::Failed(reason) => batch.failed.push((ticket.guard.id, reason)),
-                Computed::Quiet(row) if !ticket.warned => {
-                    if *row == ticket.stored {
-                        batch.kept.push(ticket.guard);
-                    } else if row.same_queue_keys(&ticket.stored) {
-                        batch.measured.push((ticket.guard, *row));
-                    } else {
-                        batch.moved.push((ticket.guard, *row));
-                    }
-                }
+                Computed::Quiet(row) if !ticket.warned => batch
+                    .quiet
+                    .entry(row.changed_from(&ticket.stored))
+                    .or_default()
+                    .push((ticket.guard, *row)),
                 Computed::Quiet(_) | Computed::Eventful => batch.eventful.push(ticket.guard.id),
             }
         }
@@ -307,8 +324,9 @@ impl Store {
     }
 
     /// Writes a batch [`Store::prepare_rebuild`] computed under `policy`, in one
-    /// transaction: the tickets whose standing alone changes in three statements, the
-    /// others (and any changed since they were read) under their lock, as any change.
+    /// transaction: the tickets whose standing alone changes a statement for each set of
+    /// columns that moved, the others (and any changed since they were read) under their
+    /// lock, as any change.
     pub async fn write_rebuild(
         &self,
         policy: &Policy,
@@ -327,19 +345,16 @@ impl Store {
         let warned_since =
             tickets_with_pending_warnings(&mut transaction, &batch.quiet_ids()).await?;
         if !warned_since.is_empty() {
-            batch
-                .moved
-                .retain(|(guard, _)| !warned_since.contains(&guard.id));
-            batch
-                .measured
-                .retain(|(guard, _)| !warned_since.contains(&guard.id));
-            batch.kept.retain(|guard| !warned_since.contains(&guard.id));
+            for rows in batch.quiet.values_mut() {
+                rows.retain(|(guard, _)| !warned_since.contains(&guard.id));
+            }
             batch.eventful.extend(warned_since.iter().copied());
         }
-        let quiet = batch.moved.len() + batch.measured.len() + batch.kept.len();
-        let written = write_standings(&mut transaction, &batch.moved, false, version).await?
-            + write_standings(&mut transaction, &batch.measured, true, version).await?
-            + write_versions(&mut transaction, &batch.kept, version).await?;
+        let quiet = batch.quiet_count();
+        let mut written = 0;
+        for (changed, rows) in &batch.quiet {
+            written += write_standings(&mut transaction, rows, *changed, version).await?;
+        }
         rebuilt.tickets += quiet;
         if written < quiet as u64 {
             // Some changed since they were read: they go the locked way.
@@ -402,10 +417,7 @@ impl Store {
         ids: &[i64],
         version: u32,
     ) -> Result<Vec<RebuildRead>, StoreError> {
-        let standing_columns: Vec<&str> = standing_cells(false)
-            .into_iter()
-            .map(|(column, _)| column)
-            .collect();
+        let standing_columns: Vec<&str> = standing_columns().map(|(column, _)| column).collect();
         let mut reader = self.pool.acquire().await?;
         let mut tickets: Vec<RebuildRead> = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, version_number, policy_version, program, region, product_line, {}, \
@@ -449,38 +461,27 @@ impl Store {
     }
 }
 
-/// Writes each ticket's new standing (its measures alone when `measures_only`) and
-/// `version`, where the ticket is as it was read
-/// (unchanged since, still open, still behind `version`); returns how many it wrote.
+/// Writes the columns `changed` of each ticket's new standing, and `version`, where the
+/// ticket is as it was read (unchanged since, still open, still behind `version`); returns
+/// how many it wrote. Only the columns that moved are set: SQLite then writes only the
+/// indexes that hold one of them, and a ticket whose minutes alone moved (most of them,
+/// with time) leaves the queue's and the reports' indexes alone.
 async fn write_standings(
     transaction: &mut Transaction<'static, Any>,
     rows: &[(Guard, StandingRow)],
-    measures_only: bool,
+    changed: ChangedColumns,
     version: u32,
 ) -> Result<u64, StoreError> {
-    let columns = standing_cells(measures_only);
+    let columns = changed.columns();
     let table = rows.iter().map(|(guard, row)| {
         let mut cells = Vec::with_capacity(3 + columns.len());
         cells.push(guard.id.into());
         cells.push(guard.version_number.into());
         cells.push(guard.policy_version.into());
-        row.cells(measures_only, &mut cells);
+        row.cells(changed, &mut cells);
         serde_json::Value::Array(cells)
     });
     write_guarded(transaction, &columns, table, rows.len(), version).await
-}
-
-/// Records `version` on tickets whose standing it leaves as stored, where the ticket is as
-/// it was read; returns how many it wrote.
-async fn write_versions(
-    transaction: &mut Transaction<'static, Any>,
-    guards: &[Guard],
-    version: u32,
-) -> Result<u64, StoreError> {
-    let table = guards
-        .iter()
-        .map(|guard| serde_json::json!([guard.id, guard.version_number, guard.policy_version]));
-    write_guarded(transaction, &[], table, guards.len(), version).await
 }
 
 /// One statement over `count` rows sent as one JSON table (see `json_table`), each the
