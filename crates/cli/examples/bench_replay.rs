@@ -107,6 +107,7 @@ async fn read_only(store: &Store, (first_day, last_day): (Date, Date), filter: &
                 last_day,
                 filter,
                 after,
+                through: None,
                 limit: TIMELINES_PER_PAGE,
             })
             .await

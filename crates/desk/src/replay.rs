@@ -4,6 +4,7 @@
 //! alternative ones with the live clocks' engine (`caredesk_domain::ticket::replay`). For
 //! support managers, and for a customer success manager about one of their customers.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use caredesk_domain::policy::Policy;
@@ -12,7 +13,9 @@ use caredesk_domain::ticket::Role;
 use caredesk_domain::ticket::replay::{
     ClockTiming, Replay, Summary, Terms, Timeline, Timing, time,
 };
-use caredesk_store::{TIMELINES_PER_PAGE, TimelineCursor, TimelineQuery};
+use caredesk_store::{
+    Store, StoreError, TIMELINES_PER_PAGE, TicketTimeline, TimelineCursor, TimelineQuery,
+};
 use jiff::civil::Date;
 use serde::Serialize;
 
@@ -110,32 +113,25 @@ pub async fn replay(
         set_aside: 0,
         summary: Summary::default(),
     };
-    // Each page is read while the one before is timed: the database (and the parsing of
-    // the timelines) on one core, the engine on the other.
-    let read_page = |after: TimelineCursor| {
-        let store = desk.store.clone();
-        let filter = filter.clone();
-        ReadAhead(tokio::spawn(async move {
-            store
-                .timelines(&TimelineQuery {
-                    first_day: from,
-                    last_day: to,
-                    filter: &filter,
-                    after,
-                    limit: TIMELINES_PER_PAGE,
-                })
-                .await
-        }))
+    // Two pages are read at once, while the one before is timed: the database and the
+    // parsing of the timelines on both cores, the engine beside them. Where each page ends
+    // is found first, in the index alone, so that each can be read by itself.
+    let mut pages = Pages {
+        desk,
+        period: (from, to),
+        filter: &filter,
+        next: Some(TimelineCursor::default()),
     };
-    let mut reading = Some(read_page(TimelineCursor::default()));
-    while let Some(mut read) = reading.take() {
+    let mut reading = VecDeque::new();
+    while reading.len() < PAGES_READ_AT_ONCE
+        && let Some(read) = pages.read_next().await?
+    {
+        reading.push_back(read);
+    }
+    while let Some(mut read) = reading.pop_front() {
         let page = (&mut read.0).await.map_err(DeskError::unexpected)??;
-        let Some(last) = page.last() else {
-            break;
-        };
-        // A short page was the last one.
-        if i64::try_from(page.len()) == Ok(TIMELINES_PER_PAGE) {
-            reading = Some(read_page(last.cursor()));
+        if let Some(read) = pages.read_next().await? {
+            reading.push_back(read);
         }
         for ticket in page {
             let timeline = Timeline {
@@ -186,6 +182,78 @@ pub async fn replay(
         }
     }
     Ok(report)
+}
+
+/// How many pages of timelines a replay reads at once, while it times the one before.
+const PAGES_READ_AT_ONCE: usize = 2;
+
+/// The pages of a replay's tickets, each read on a task of its own.
+struct Pages<'a> {
+    desk: &'a Desk,
+    period: (Date, Date),
+    filter: &'a ReportFilter,
+    /// Where the next page starts (after this ticket); none once the last was started.
+    next: Option<TimelineCursor>,
+}
+
+impl Pages<'_> {
+    /// The next page, being read; none after the last.
+    async fn read_next(&mut self) -> Result<Option<ReadAhead<PageRead>>, DeskError> {
+        let Some(after) = self.next else {
+            return Ok(None);
+        };
+        let (from, to) = self.period;
+        let through = self
+            .desk
+            .store
+            .timeline_page_end(from, to, self.filter, after, TIMELINES_PER_PAGE)
+            .await?;
+        self.next = through;
+        let store = self.desk.store.clone();
+        let filter = self.filter.clone();
+        Ok(Some(ReadAhead(tokio::spawn(async move {
+            read_page(&store, (from, to), &filter, after, through).await
+        }))))
+    }
+}
+
+/// A page of tickets with their timelines, as read.
+type PageRead = Result<Vec<TicketTimeline>, StoreError>;
+
+/// The tickets of the period and filter after `after` through `through` (to the period's
+/// end when none), read a page at a time: one page, unless tickets were opened in that
+/// range since its end was found.
+async fn read_page(
+    store: &Store,
+    (first_day, last_day): (Date, Date),
+    filter: &ReportFilter,
+    mut after: TimelineCursor,
+    through: Option<TimelineCursor>,
+) -> PageRead {
+    let mut tickets = Vec::new();
+    loop {
+        let page = store
+            .timelines(&TimelineQuery {
+                first_day,
+                last_day,
+                filter,
+                after,
+                through,
+                limit: TIMELINES_PER_PAGE,
+            })
+            .await?;
+        let full = i64::try_from(page.len()) == Ok(TIMELINES_PER_PAGE);
+        let Some(last) = page.last().map(TicketTimeline::cursor) else {
+            break;
+        };
+        tickets.extend(page);
+        // A short page was the last one, and a page that reached its end too.
+        if !full || Some(last) == through {
+            break;
+        }
+        after = last;
+    }
+    Ok(tickets)
 }
 
 /// A page of timelines being read: stopped when dropped, so that a replay given up (an error,

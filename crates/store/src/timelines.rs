@@ -24,7 +24,57 @@ pub struct TimelineQuery<'a> {
     pub last_day: Date,
     pub filter: &'a ReportFilter,
     pub after: TimelineCursor,
+    /// Where to stop (this ticket included), if anywhere before the period's end.
+    pub through: Option<TimelineCursor>,
     pub limit: i64,
+}
+
+/// The tickets opened from `first_day` to `last_day` (UTC days, both included) that
+/// `filter` keeps, after `after` and through `through` (to the period's end when none), in
+/// order of opening then number: the conditions after `WHERE`. The opening is bounded by
+/// one range, whatever bounds are combined into it, so that a page is one range of an index
+/// on it.
+fn push_page(
+    sql: &mut SqlBuilder,
+    first_day: Date,
+    last_day: Date,
+    filter: &ReportFilter,
+    after: TimelineCursor,
+    through: Option<TimelineCursor>,
+) {
+    let from = start_of(first_day).as_second().max(after.opened_at);
+    let to = last_day
+        .tomorrow()
+        .map_or(Timestamp::MAX, start_of)
+        .as_second()
+        - 1;
+    let to = through.map_or(to, |through| to.min(through.opened_at));
+    sql.push("opened_at >= ")
+        .bind_i64(from)
+        .push(" AND opened_at <= ")
+        .bind_i64(to)
+        // Of the tickets opened in the cursor's second, those up to its number were on the
+        // pages before; of those opened in the last one's, those after its number are on
+        // the pages after.
+        .push(" AND (opened_at > ")
+        .bind_i64(after.opened_at)
+        .push(" OR id > ")
+        .bind_i64(after.id)
+        .push(")");
+    if let Some(through) = through {
+        sql.push(" AND (opened_at < ")
+            .bind_i64(through.opened_at)
+            .push(" OR id <= ")
+            .bind_i64(through.id)
+            .push(")");
+    }
+    push_filter(sql, filter);
+    if let Some(advisor) = filter.advisor {
+        sql.push(" AND assignee_id = ").bind_i64(advisor);
+    }
+    if let Some(customer) = filter.customer {
+        sql.push(" AND customer_id = ").bind_i64(customer);
+    }
 }
 
 /// Where a page of timelines ends: the next page starts after this ticket. In order of
@@ -91,31 +141,19 @@ impl Store {
         &self,
         query: &TimelineQuery<'_>,
     ) -> Result<Vec<TicketTimeline>, StoreError> {
-        let from = start_of(query.first_day);
-        let to = query.last_day.tomorrow().map_or(Timestamp::MAX, start_of);
         let mut sql = SqlBuilder::new(&format!(
             "SELECT id, opened_at, customer_id, program, region, product_line, severity, {} \
-             FROM tickets WHERE opened_at >= ",
+             FROM tickets WHERE ",
             timeline_json("tickets.id")
         ));
-        // The range starts at the cursor's opening; of the tickets opened in that second,
-        // those up to the cursor's number were on the pages before.
-        let after = query.after;
-        sql.bind_i64(from.as_second().max(after.opened_at))
-            .push(" AND opened_at < ")
-            .bind_i64(to.as_second())
-            .push(" AND (opened_at > ")
-            .bind_i64(after.opened_at)
-            .push(" OR id > ")
-            .bind_i64(after.id)
-            .push(")");
-        push_filter(&mut sql, query.filter);
-        if let Some(advisor) = query.filter.advisor {
-            sql.push(" AND assignee_id = ").bind_i64(advisor);
-        }
-        if let Some(customer) = query.filter.customer {
-            sql.push(" AND customer_id = ").bind_i64(customer);
-        }
+        push_page(
+            &mut sql,
+            query.first_day,
+            query.last_day,
+            query.filter,
+            query.after,
+            query.through,
+        );
         sql.push(" ORDER BY opened_at, id LIMIT ")
             .bind_i64(query.limit.clamp(0, TIMELINES_PER_PAGE));
         sql.fetch_all(&self.pool)
@@ -134,6 +172,33 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Where the page of `page` tickets of the period and filter after `after` ends (its
+    /// last ticket), in order of opening then number; none when fewer are left. Found in the
+    /// index on the opening alone, without reading the tickets: the pages can then be read
+    /// by themselves (after one end, through the next), several at once.
+    pub async fn timeline_page_end(
+        &self,
+        first_day: Date,
+        last_day: Date,
+        filter: &ReportFilter,
+        after: TimelineCursor,
+        page: i64,
+    ) -> Result<Option<TimelineCursor>, StoreError> {
+        let mut sql = SqlBuilder::new("SELECT opened_at, id FROM tickets WHERE ");
+        push_page(&mut sql, first_day, last_day, filter, after, None);
+        sql.push(" ORDER BY opened_at, id LIMIT 1 OFFSET ")
+            .bind_i64(page.max(1) - 1);
+        sql.fetch_optional(&self.pool)
+            .await?
+            .map(|row| {
+                Ok(TimelineCursor {
+                    opened_at: row.try_get(0)?,
+                    id: row.try_get(1)?,
+                })
+            })
+            .transpose()
     }
 
     /// A page of the open tickets, by number after `after`, at most `limit` (a thousand at

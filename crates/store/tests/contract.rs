@@ -5353,6 +5353,7 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
                 last_day: date(2026, 11, 30),
                 filter: &of_acme,
                 after,
+                through: None,
                 limit: 2,
             })
             .await
@@ -5379,6 +5380,37 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
     }
     assert!(read[1].events.len() > read[0].events.len());
     assert_eq!(read[2].severity, "P1");
+    // The same tickets read by pages counted first, each page by itself: the ends fall
+    // between tickets opened in the same second, so the number decides.
+    let (first_day, last_day) = (date(2026, 11, 1), date(2026, 11, 30));
+    let start = caredesk_store::TimelineCursor::default();
+    let end = store
+        .timeline_page_end(first_day, last_day, &of_acme, start, 2)
+        .await
+        .unwrap();
+    assert_eq!(end, Some(read[1].cursor()));
+    let last = store
+        .timeline_page_end(first_day, last_day, &of_acme, read[1].cursor(), 2)
+        .await
+        .unwrap();
+    assert_eq!(last, None, "one ticket is left: no full page");
+    let mut by_pages = Vec::new();
+    for (after, through) in [(start, end), (read[1].cursor(), None)] {
+        by_pages.extend(
+            store
+                .timelines(&caredesk_store::TimelineQuery {
+                    first_day,
+                    last_day,
+                    filter: &of_acme,
+                    after,
+                    through,
+                    limit: 100,
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(by_pages, read);
     // Opened outside the period: none.
     let none = store
         .timelines(&caredesk_store::TimelineQuery {
@@ -5386,6 +5418,7 @@ async fn timelines_are_read_a_page_at_a_time(store: Store) {
             last_day: date(2026, 12, 31),
             filter: &ReportFilter::default(),
             after: caredesk_store::TimelineCursor::default(),
+            through: None,
             limit: 100,
         })
         .await
@@ -5410,6 +5443,7 @@ async fn every_timeline_read_in_bulk(
                 last_day,
                 filter: &everyone,
                 after,
+                through: None,
                 limit: 100,
             })
             .await
