@@ -96,8 +96,8 @@ async fn main() {
     store.close().await;
 }
 
-/// The tickets of the period and filter read with their timelines, a page at a time, as a
-/// replay reads them, and not timed.
+/// The tickets of the period and filter read with their timelines, one page after another
+/// (a replay reads two at once), and not timed.
 async fn read_only(store: &Store, (first_day, last_day): (Date, Date), filter: &ReportFilter) {
     let mut after = TimelineCursor::default();
     loop {

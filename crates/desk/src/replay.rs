@@ -115,7 +115,8 @@ pub async fn replay(
     };
     // Two pages are read at once, while the one before is timed: the database and the
     // parsing of the timelines on both cores, the engine beside them. Where each page ends
-    // is found first, in the index alone, so that each can be read by itself.
+    // is found first, without the timelines (a millisecond a page), so that each can be read
+    // by itself.
     let mut pages = Pages {
         desk,
         period: (from, to),

@@ -175,8 +175,8 @@ impl Store {
     }
 
     /// Where the page of `page` tickets of the period and filter after `after` ends (its
-    /// last ticket), in order of opening then number; none when fewer are left. Found in the
-    /// index on the opening alone, without reading the tickets: the pages can then be read
+    /// last ticket), in order of opening then number; none when fewer are left. Found without
+    /// reading the timelines (a walk along an index on the opening): the pages can then be read
     /// by themselves (after one end, through the next), several at once.
     pub async fn timeline_page_end(
         &self,

@@ -5492,9 +5492,10 @@ fn policy_version_of<'a>(
     }
 }
 
-/// A rebuild writes the tickets a new version gives no event in bulk, in three ways (queue
-/// keys moved, measures alone moved, nothing moved but the version): each ticket's row is
-/// then, column for column, what the locked way of any change writes at the same instant.
+/// A rebuild writes the tickets a new version gives no event in bulk, setting only the
+/// columns that moved (queue keys, measures alone, nothing but the version): each ticket's
+/// row is then, column for column, what the locked way of any change writes at the same
+/// instant.
 async fn a_rebuild_writes_what_a_change_would(store: Store, url: &str) {
     use caredesk_testkit::ticket_row;
     use std::collections::BTreeMap;
@@ -5572,7 +5573,7 @@ async fn a_rebuild_writes_what_a_change_would(store: Store, url: &str) {
             .map(|(column, _)| column.clone())
             .collect::<Vec<_>>()
     };
-    // Each of the three ways was taken.
+    // Each kind of write was made.
     let moved = changed(&before[0], &after[0]);
     assert!(
         moved.contains(&"next_update_due_at".to_string()),
@@ -5661,6 +5662,58 @@ async fn a_rebuild_writes_what_a_change_would(store: Store, url: &str) {
         .await
         .unwrap();
     let mut locked = ticket_row(url, late).await;
+    for row in [&mut locked, &mut bulk] {
+        row.remove("version_number");
+        row.remove("updated_at");
+    }
+    assert_eq!(bulk, locked);
+
+    // A batch written after another writer changed a column the batch does not set,
+    // without moving the ticket's version number (as the measuring of old tickets does):
+    // the batch does not leave that column as the other writer left it under its own
+    // version; the ticket goes the locked way, and its row is the version's, whole.
+    let raced = create("P4", opened).await;
+    let fourth = store
+        .add_policy_version(&policy_version_of(&document, "fourth", rebuilt_at))
+        .await
+        .unwrap();
+    let under_fourth = Policy {
+        stored_as: fourth,
+        ..Policy::from_toml(&document, "fourth").unwrap()
+    };
+    let later = at("2026-11-23T11:30:00+01:00");
+    let prepared = store
+        .prepare_rebuild(&under_fourth, &[raced], later)
+        .await
+        .unwrap();
+    {
+        use sqlx::Connection;
+        let mut outside = sqlx::AnyConnection::connect(url).await.unwrap();
+        let changed = sqlx::query("UPDATE tickets SET escalations_asked = 99 WHERE id = $1")
+            .bind(raced)
+            .execute(&mut outside)
+            .await
+            .unwrap();
+        assert_eq!(changed.rows_affected(), 1);
+        outside.close().await.unwrap();
+    }
+    let written = store.write_rebuild(&under_fourth, prepared).await.unwrap();
+    assert_eq!(written.tickets, 1);
+    let mut bulk = ticket_row(url, raced).await;
+    assert_eq!(bulk["policy_version"], fourth.to_string());
+    assert_eq!(
+        bulk["escalations_asked"], "0",
+        "recomputed from the timeline"
+    );
+    store
+        .update_ticket(
+            &under_fourth,
+            Change::by(Actor::System, raced, later),
+            |_, _| Ok::<_, std::convert::Infallible>(Vec::new()),
+        )
+        .await
+        .unwrap();
+    let mut locked = ticket_row(url, raced).await;
     for row in [&mut locked, &mut bulk] {
         row.remove("version_number");
         row.remove("updated_at");

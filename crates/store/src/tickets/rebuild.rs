@@ -146,14 +146,15 @@ impl ChangedColumns {
         self.0 |= 1 << position;
     }
 
-    fn positions(self) -> impl Iterator<Item = usize> {
-        (0..2 + NUMBERS).filter(move |position| self.0 & (1 << position) != 0)
+    /// Every column of a standing.
+    const ALL: ChangedColumns = ChangedColumns((1 << (2 + NUMBERS)) - 1);
+
+    fn contains(self, position: usize) -> bool {
+        self.0 & (1 << position) != 0
     }
 
-    /// Their names and SQL types, in order.
-    fn columns(self) -> Vec<(&'static str, &'static str)> {
-        let all: Vec<_> = standing_columns().collect();
-        self.positions().map(|position| all[position]).collect()
+    fn positions(self) -> impl Iterator<Item = usize> {
+        (0..2 + NUMBERS).filter(move |position| self.contains(*position))
     }
 }
 
@@ -464,67 +465,66 @@ impl Store {
 /// Writes the columns `changed` of each ticket's new standing, and `version`, where the
 /// ticket is as it was read (unchanged since, still open, still behind `version`); returns
 /// how many it wrote. Only the columns that moved are set: SQLite then writes only the
-/// indexes that hold one of them, and a ticket whose minutes alone moved (most of them,
-/// with time) leaves the queue's and the reports' indexes alone.
+/// indexes that hold one of them (it rewrites an index when a column of it is set, whatever
+/// the value), and a ticket whose minutes alone moved leaves the queue's and the reports'
+/// indexes alone. The other columns must still hold what was read: a write that moved no
+/// version number (the sweep of an instance still on the version before, the measuring of
+/// old tickets) would otherwise leave a row half of this version and half of its own. Such
+/// a ticket goes the locked way.
+///
+/// One statement over the rows sent as one JSON table (see `json_table`): each the ticket,
+/// the version number and policy version it was read at (behind `version`), then every
+/// column of its new standing, in the order of [`standing_columns`].
 async fn write_standings(
     transaction: &mut Transaction<'static, Any>,
     rows: &[(Guard, StandingRow)],
     changed: ChangedColumns,
     version: u32,
 ) -> Result<u64, StoreError> {
-    let columns = changed.columns();
+    if rows.is_empty() {
+        return Ok(0);
+    }
     let table = rows.iter().map(|(guard, row)| {
-        let mut cells = Vec::with_capacity(3 + columns.len());
+        let mut cells = Vec::with_capacity(3 + 2 + NUMBERS);
         cells.push(guard.id.into());
         cells.push(guard.version_number.into());
         cells.push(guard.policy_version.into());
-        row.cells(changed, &mut cells);
+        row.cells(ChangedColumns::ALL, &mut cells);
         serde_json::Value::Array(cells)
     });
-    write_guarded(transaction, &columns, table, rows.len(), version).await
-}
-
-/// One statement over `count` rows sent as one JSON table (see `json_table`), each the
-/// ticket, the version number and policy version it was read at (behind `version`), then
-/// `columns` (name, SQL type): sets the columns and `version` where the ticket is
-/// unchanged since and still open.
-async fn write_guarded(
-    transaction: &mut Transaction<'static, Any>,
-    columns: &[(&str, &str)],
-    table: impl Iterator<Item = serde_json::Value>,
-    count: usize,
-    version: u32,
-) -> Result<u64, StoreError> {
-    if count == 0 {
-        return Ok(0);
-    }
     let backend = Backend::of(transaction);
-    let names: Vec<&str> = ["id", "read_version", "read_policy_version"]
-        .into_iter()
-        .chain(columns.iter().map(|(name, _)| *name))
-        .collect();
-    let cells: Vec<String> = [
+    let columns: Vec<(&str, &str)> = [
         ("id", "BIGINT"),
         ("read_version", "BIGINT"),
         ("read_policy_version", "BIGINT"),
     ]
-    .iter()
-    .chain(columns.iter())
-    .enumerate()
-    .map(|(position, (_, kind))| format!("CAST(value ->> {position} AS {kind})"))
+    .into_iter()
+    .chain(standing_columns())
     .collect();
-    let sets: Vec<String> = columns
+    let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+    let cells: Vec<String> = columns
         .iter()
-        .map(|(name, _)| format!("{name} = v.{name}, "))
+        .enumerate()
+        .map(|(position, (_, kind))| format!("CAST(value ->> {position} AS {kind})"))
         .collect();
+    let mut sets = String::new();
+    let mut kept = String::new();
+    for (position, (name, _)) in standing_columns().enumerate() {
+        if changed.contains(position) {
+            sets.push_str(&format!("{name} = v.{name}, "));
+        } else {
+            kept.push_str(&format!(
+                " AND tickets.{name} IS NOT DISTINCT FROM v.{name}"
+            ));
+        }
+    }
     let sql = format!(
-        "WITH v ({}) AS (SELECT {} FROM {}) UPDATE tickets SET {}policy_version = $2 FROM v \
-         WHERE tickets.id = v.id AND tickets.version_number = v.read_version \
-         AND tickets.policy_version = v.read_policy_version AND tickets.closed_at IS NULL",
+        "WITH v ({}) AS (SELECT {} FROM {}) UPDATE tickets SET {sets}policy_version = $2 \
+         FROM v WHERE tickets.id = v.id AND tickets.version_number = v.read_version \
+         AND tickets.policy_version = v.read_policy_version AND tickets.closed_at IS NULL{kept}",
         names.join(", "),
         cells.join(", "),
         backend.json_rows(1),
-        sets.concat(),
     );
     let table = serde_json::Value::Array(table.collect());
     Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
